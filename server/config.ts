@@ -1,0 +1,145 @@
+import path from 'node:path';
+
+/**
+ * The whole configuration, parsed once from the environment. Nothing else reads process.env.
+ * Every setting has a default; a bad value stops start-up with a message that names the
+ * variable and what it accepts (ConfigError).
+ */
+export type Config = Readonly<{
+  /** HTTP port (0 = any free port, for tests). */
+  port: number;
+  host: string;
+  /** Embedded broker port; ignored when mqttUrl is set. */
+  mqttPort: number;
+  dataDir: string;
+  /** External broker; null = start the embedded aedes broker. */
+  mqttUrl: string | null;
+  /** The server's own account at an external broker (null = anonymous). */
+  mqttUsername: string | null;
+  mqttPassword: string | null;
+  /** Client id (and persistent session name) of the server at an external broker. */
+  mqttClientId: string;
+  adminPassword: string | null;
+  logLevel: LogLevel;
+  broker: BrokerLimits;
+  ingest: IngestSettings;
+}>;
+
+export type BrokerLimits = Readonly<{
+  /** Largest MQTT packet accepted, in bytes (fixed header included). Checked before buffering. */
+  maxPacketBytes: number;
+  /** Largest keepalive a device may ask for, in seconds; 0 (never time out) is refused too. */
+  keepaliveLimitSec: number;
+  /** Time from TCP accept to CONNECT before the socket is closed. */
+  connectTimeoutMs: number;
+  maxTopicLevels: number;
+  /** Per remote address: a token bucket of CONNECT attempts. */
+  connectBurst: number;
+  connectRatePerSec: number;
+  /** Hard cap on open device connections (the process has ~20,000 file descriptors). */
+  maxConnections: number;
+}>;
+
+export type IngestSettings = Readonly<{
+  /** A batch is committed when it reaches this many messages, or on the next tick. */
+  batchMax: number;
+}>;
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+export const ENV_HELP: ReadonlyArray<readonly [string, string]> = [
+  ['PORT', 'HTTP port, 0-65535 (default 8080)'],
+  ['HOST', 'address to listen on (default 127.0.0.1)'],
+  ['MQTT_PORT', 'embedded broker port, 0-65535 (default 1883)'],
+  ['DATA_DIR', 'folder of the SQLite file (default ./data)'],
+  ['MQTT_URL', 'use this external broker instead of the embedded one (mqtt://host:port or mqtts://…)'],
+  ['MQTT_USERNAME / MQTT_PASSWORD', "the server's own account at the external broker"],
+  ['MQTT_CLIENT_ID', "the server's client id at the external broker (default ribbon-server)"],
+  ['ADMIN_PASSWORD', "first admin's password on an empty database"],
+  ['LOG_LEVEL', `one of ${LOG_LEVELS.join(', ')} (default info)`],
+  ['MQTT_MAX_PACKET_BYTES', 'largest MQTT packet, 64-1048576 (default 4096)'],
+  ['MQTT_KEEPALIVE_LIMIT', 'largest keepalive in seconds, 1-65535 (default 300)'],
+  ['MQTT_CONNECT_TIMEOUT_MS', 'accept-to-CONNECT time limit, 100-60000 (default 5000)'],
+  ['MQTT_MAX_TOPIC_LEVELS', 'topic depth limit, 3-16 (default 4)'],
+  ['MQTT_CONNECT_BURST', 'CONNECTs per address at once, 1-1000000 (default 200)'],
+  ['MQTT_CONNECT_RATE', 'CONNECTs per address per second, sustained, 1-1000000 (default 50)'],
+  ['MQTT_MAX_CONNECTIONS', 'open device connections, 1-1000000 (default 19000)'],
+  ['INGEST_BATCH_MAX', 'messages per group commit, 1-100000 (default 512)'],
+];
+
+export function loadConfig(env: Env, cwd = process.cwd()): Config {
+  const mqttUrl = optionalString(env, 'MQTT_URL');
+  if (mqttUrl !== null) checkMqttUrl(mqttUrl);
+  const config: Config = {
+    port: int(env, 'PORT', 8080, 0, 65535),
+    host: optionalString(env, 'HOST') ?? '127.0.0.1',
+    mqttPort: int(env, 'MQTT_PORT', 1883, 0, 65535),
+    dataDir: path.resolve(cwd, optionalString(env, 'DATA_DIR') ?? './data'),
+    mqttUrl,
+    mqttUsername: optionalString(env, 'MQTT_USERNAME'),
+    mqttPassword: optionalString(env, 'MQTT_PASSWORD'),
+    mqttClientId: optionalString(env, 'MQTT_CLIENT_ID') ?? 'ribbon-server',
+    adminPassword: optionalString(env, 'ADMIN_PASSWORD'),
+    logLevel: oneOf(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
+    broker: Object.freeze({
+      maxPacketBytes: int(env, 'MQTT_MAX_PACKET_BYTES', 4096, 64, 1_048_576),
+      keepaliveLimitSec: int(env, 'MQTT_KEEPALIVE_LIMIT', 300, 1, 65_535),
+      connectTimeoutMs: int(env, 'MQTT_CONNECT_TIMEOUT_MS', 5000, 100, 60_000),
+      maxTopicLevels: int(env, 'MQTT_MAX_TOPIC_LEVELS', 4, 3, 16),
+      connectBurst: int(env, 'MQTT_CONNECT_BURST', 200, 1, 1_000_000),
+      connectRatePerSec: int(env, 'MQTT_CONNECT_RATE', 50, 1, 1_000_000),
+      maxConnections: int(env, 'MQTT_MAX_CONNECTIONS', 19_000, 1, 1_000_000),
+    }),
+    ingest: Object.freeze({
+      batchMax: int(env, 'INGEST_BATCH_MAX', 512, 1, 100_000),
+    }),
+  };
+  return Object.freeze(config);
+}
+
+function optionalString(env: Env, name: string): string | null {
+  const value = env[name];
+  return value === undefined || value.trim() === '' ? null : value.trim();
+}
+
+function int(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = optionalString(env, name);
+  if (raw === null) return fallback;
+  if (!/^\d+$/.test(raw)) {
+    throw new ConfigError(`${name}=${JSON.stringify(raw)} is not valid: expected a whole number from ${min} to ${max}`);
+  }
+  const value = Number(raw);
+  if (value < min || value > max) {
+    throw new ConfigError(`${name}=${raw} is out of range: expected a whole number from ${min} to ${max}`);
+  }
+  return value;
+}
+
+function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T): T {
+  const raw = optionalString(env, name);
+  if (raw === null) return fallback;
+  const found = allowed.find((a) => a === raw);
+  if (found === undefined) {
+    throw new ConfigError(`${name}=${JSON.stringify(raw)} is not valid: expected one of ${allowed.join(', ')}`);
+  }
+  return found;
+}
+
+function checkMqttUrl(raw: string): void {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError(`MQTT_URL=${JSON.stringify(raw)} is not a URL: expected mqtt://host:port or mqtts://host:port`);
+  }
+  if (!['mqtt:', 'mqtts:', 'tcp:', 'tls:', 'ws:', 'wss:'].includes(url.protocol) || url.hostname === '') {
+    throw new ConfigError(`MQTT_URL=${JSON.stringify(raw)} is not valid: expected mqtt://host:port or mqtts://host:port`);
+  }
+}

@@ -1,0 +1,130 @@
+import { isRibbonState, type RibbonState } from './ribbon.js';
+
+/**
+ * Device payloads (docs/protocol.md), parsed without trusting anything in them.
+ * A readable state is a press even when its optional fields are bad: those are dropped and
+ * named in `warnings` (an unreadable `at` must not cost an elder an emergency).
+ */
+
+export type StateReport = {
+  state: RibbonState;
+  /** Per-device counter; null for the bare-word form (nothing to deduplicate on). */
+  seq: number | null;
+  /** Changes whenever the device restarts its counter; null when the device does not send it. */
+  boot: number | null;
+  /** The device's own clock, kept for the record only: never used to order or time anything. */
+  deviceAt: string | null;
+  battery: number | null;
+  warnings: string[];
+};
+
+export type Parsed<T> = { ok: true; value: T } | { ok: false; reason: string };
+
+const MAX_AT_LENGTH = 64;
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+function decodeText(payload: Uint8Array): Parsed<string> {
+  if (payload.length === 0) return { ok: false, reason: 'empty payload' };
+  try {
+    return { ok: true, value: utf8.decode(payload).trim() };
+  } catch {
+    return { ok: false, reason: 'payload is not UTF-8 text' };
+  }
+}
+
+/** JSON object payloads only; prototype keys are read with hasOwn, so `__proto__` is inert. */
+function decodeObject(text: string): Parsed<Record<string, unknown>> {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return { ok: false, reason: 'payload is neither a ribbon word nor JSON' };
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    return { ok: false, reason: 'JSON payload is not an object' };
+  }
+  return { ok: true, value: value as Record<string, unknown> };
+}
+
+function own(obj: Record<string, unknown>, key: string): unknown {
+  return Object.hasOwn(obj, key) ? obj[key] : undefined;
+}
+
+function counter(value: unknown): number | null | 'bad' {
+  if (value === undefined || value === null) return null;
+  return Number.isSafeInteger(value) && (value as number) >= 0 ? (value as number) : 'bad';
+}
+
+function batteryPercent(value: unknown): number | null | 'bad' {
+  if (value === undefined || value === null) return null;
+  return typeof value === 'number' && Number.isFinite(value) && value >= 0 && value <= 100
+    ? Math.round(value)
+    : 'bad';
+}
+
+export function parseStatePayload(payload: Uint8Array): Parsed<StateReport> {
+  const text = decodeText(payload);
+  if (!text.ok) return text;
+  if (isRibbonState(text.value)) {
+    return {
+      ok: true,
+      value: { state: text.value, seq: null, boot: null, deviceAt: null, battery: null, warnings: [] },
+    };
+  }
+  const obj = decodeObject(text.value);
+  if (!obj.ok) return obj;
+  const state = own(obj.value, 'state');
+  if (!isRibbonState(state)) {
+    return { ok: false, reason: 'state must be "red", "yellow" or "blue"' };
+  }
+  const warnings: string[] = [];
+  const seq = counter(own(obj.value, 'seq'));
+  if (seq === 'bad') warnings.push('seq dropped: not a whole number from 0 to 2^53-1');
+  const boot = counter(own(obj.value, 'boot'));
+  if (boot === 'bad') warnings.push('boot dropped: not a whole number from 0 to 2^53-1');
+  const battery = batteryPercent(own(obj.value, 'battery'));
+  if (battery === 'bad') warnings.push('battery dropped: not a number from 0 to 100');
+  const at = own(obj.value, 'at');
+  let deviceAt: string | null = null;
+  if (at !== undefined && at !== null) {
+    if (typeof at === 'string' && at.length <= MAX_AT_LENGTH && !Number.isNaN(Date.parse(at))) {
+      deviceAt = at;
+    } else {
+      warnings.push('at dropped: not an ISO 8601 time');
+    }
+  }
+  return {
+    ok: true,
+    value: {
+      state,
+      seq: seq === 'bad' ? null : seq,
+      // A boot without a usable seq means nothing for deduplication; keep it for the record.
+      boot: boot === 'bad' ? null : boot,
+      deviceAt,
+      battery: battery === 'bad' ? null : battery,
+      warnings,
+    },
+  };
+}
+
+export function parseHeartbeatPayload(payload: Uint8Array): Parsed<{ battery: number }> {
+  const text = decodeText(payload);
+  if (!text.ok) return text;
+  const obj = decodeObject(text.value);
+  if (!obj.ok) return obj;
+  const battery = batteryPercent(own(obj.value, 'battery'));
+  if (battery === null || battery === 'bad') {
+    return { ok: false, reason: 'heartbeat needs battery: a number from 0 to 100' };
+  }
+  return { ok: true, value: { battery } };
+}
+
+/** `ribbon/{id}/online`: retained "1" on connect, "0" from the will. */
+export function parseOnlinePayload(payload: Uint8Array): Parsed<{ online: boolean }> {
+  const text = decodeText(payload);
+  if (!text.ok) return text;
+  if (text.value === '1') return { ok: true, value: { online: true } };
+  if (text.value === '0') return { ok: true, value: { online: false } };
+  return { ok: false, reason: 'online must be "1" or "0"' };
+}

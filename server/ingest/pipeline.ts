@@ -1,0 +1,100 @@
+import type { Logger } from 'pino';
+import type { ChangeFeed } from '../app/changes.js';
+import type { InboundMessage, Outcome, RecordMessages } from '../app/record-messages.js';
+import { assertNever } from '../domain/ribbon.js';
+import type { DeviceAck } from '../domain/topics.js';
+import type { IngestMetrics } from '../metrics.js';
+import { createGroupCommit, type Done } from './group-commit.js';
+
+/** Sends an ack to a device (`ribbon/{id}/ack`) through whichever broker is in use. */
+export type AckPublisher = (deviceId: string, ack: DeviceAck) => void;
+
+export type IngestPipeline = {
+  /** Queues a device message; `done` runs after its batch is on disk (or with the error). */
+  submit(message: InboundMessage, done: Done<Outcome>): void;
+  flush(): void;
+};
+
+/**
+ * The one path from a device message to disk, shared by the embedded broker (inside aedes'
+ * authorizePublish) and the external-broker subscriber (inside mqtt.js' handleMessage):
+ * group commit, then PUBACKs in arrival order, then acks, logs, metrics and change events.
+ */
+export function createIngestPipeline(deps: {
+  record: RecordMessages;
+  batchMax: number;
+  log: Logger;
+  metrics: IngestMetrics;
+  changes: ChangeFeed;
+  publishAck: AckPublisher;
+}): IngestPipeline {
+  const { log, metrics, changes } = deps;
+
+  function afterCommit(items: readonly InboundMessage[], results: readonly (Outcome | undefined)[]): void {
+    results.forEach((outcome, i) => {
+      if (outcome === undefined) return;
+      metrics.messages.inc({ outcome: outcome.type });
+      report(items[i] as InboundMessage, outcome);
+    });
+  }
+
+  function report(message: InboundMessage, outcome: Outcome): void {
+    const at = message.receivedAt;
+    switch (outcome.type) {
+      case 'press':
+        metrics.events.inc({ state: outcome.state, source: 'device' });
+        if (outcome.warnings.length > 0) {
+          log.warn({ deviceId: outcome.deviceId, seq: outcome.seq, warnings: outcome.warnings }, 'press stored; bad optional fields dropped');
+        }
+        deps.publishAck(outcome.deviceId, { seq: outcome.seq, status: 'received' });
+        changes.publish({ type: 'report', householdId: outcome.householdId, eventId: outcome.eventId, state: outcome.state, source: 'device', at });
+        if (outcome.alert) {
+          changes.publish({ type: 'alert', alertId: outcome.alert.id, householdId: outcome.householdId, kind: outcome.alert.kind, opened: outcome.alert.opened, at });
+        }
+        return;
+      case 'duplicate':
+        // A redelivery: acknowledged again, with no second effect.
+        log.debug({ deviceId: outcome.deviceId, seq: outcome.seq }, 'duplicate press acknowledged again');
+        deps.publishAck(outcome.deviceId, { seq: outcome.seq, status: 'received' });
+        return;
+      case 'heartbeat':
+        changes.publish({ type: 'device', deviceId: outcome.deviceId, householdId: outcome.householdId, battery: outcome.battery, at });
+        return;
+      case 'online':
+        changes.publish({ type: 'device', deviceId: outcome.deviceId, householdId: outcome.householdId, online: outcome.online, at });
+        return;
+      case 'rejected':
+        metrics.rejected.inc();
+        log.warn(
+          { deviceId: outcome.deviceId, topic: message.topic, bytes: message.payload.length, reason: outcome.reason, rejectedId: outcome.rejectedId },
+          'unreadable device message kept in the rejected log; device alert raised',
+        );
+        changes.publish({ type: 'alert', alertId: outcome.alert.id, householdId: outcome.householdId, kind: 'device', opened: outcome.alert.opened, at });
+        return;
+      case 'unknown-device':
+        log.warn({ deviceId: outcome.deviceId, topic: message.topic }, 'message from an unknown device ignored');
+        return;
+      default:
+        assertNever(outcome);
+    }
+  }
+
+  const commit = createGroupCommit<InboundMessage, Outcome>({
+    commit: (batch) => deps.record.recordBatch(batch),
+    batchMax: deps.batchMax,
+    onCommit(size, ms) {
+      metrics.batchSize.observe(size);
+      metrics.commitSeconds.observe(ms / 1000);
+    },
+    onFailure(err, size) {
+      metrics.commitFailures.inc();
+      log.error({ err, size }, 'group commit failed; retrying its messages one by one');
+    },
+    afterCommit,
+    onCallbackError(err) {
+      log.error({ err }, 'a commit callback threw');
+    },
+  });
+
+  return { submit: commit.submit, flush: commit.flush };
+}

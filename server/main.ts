@@ -1,0 +1,63 @@
+import { ConfigError, ENV_HELP, loadConfig } from './config.js';
+import { createLogger } from './log.js';
+import { startSystem } from './system.js';
+
+const HELP = `彩带之约 · Ribbon Pact server
+
+Usage: npm start            (broker + server in one process)
+
+Environment variables (all optional):
+${ENV_HELP.map(([name, text]) => `  ${name.padEnd(30)} ${text}`).join('\n')}
+
+Provision devices with \`npm run admin -- --help\`; see docs/protocol.md for the device contract.
+`;
+
+async function main(argv: readonly string[]): Promise<void> {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write(HELP);
+    return;
+  }
+  let config;
+  try {
+    config = loadConfig(process.env);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`ribbon-pact: ${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+  const log = createLogger(config.logLevel);
+  const system = await startSystem(config, { log });
+  log.info(
+    {
+      http: `http://${system.httpAddress.address}:${system.httpAddress.port}`,
+      httpPort: system.httpAddress.port,
+      mqttPort: system.mqttAddress?.port ?? null,
+      mqttUrl: config.mqttUrl === null ? null : '(external)',
+      dataDir: config.dataDir,
+    },
+    'ribbon-pact listening',
+  );
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'stopping');
+    system.stop().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        log.error({ err }, 'error while stopping');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
+
+main(process.argv.slice(2)).catch((err: unknown) => {
+  process.stderr.write(`ribbon-pact: could not start: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});

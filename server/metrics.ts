@@ -1,0 +1,122 @@
+/**
+ * A small Prometheus text-format registry (counters, gauges, histograms with fixed buckets).
+ * Enough for /metrics without a dependency; labels are fixed at creation to keep it cheap.
+ */
+
+type LabelValues = Readonly<Record<string, string>>;
+
+interface Metric {
+  render(): string;
+}
+
+function labelText(labels: LabelValues, extra?: Readonly<Record<string, string>>): string {
+  const all = { ...labels, ...extra };
+  const keys = Object.keys(all);
+  if (keys.length === 0) return '';
+  return `{${keys.map((k) => `${k}="${String(all[k]).replace(/["\\\n]/g, (c) => (c === '\n' ? '\\n' : `\\${c}`))}"`).join(',')}}`;
+}
+
+export class Counter implements Metric {
+  private readonly values = new Map<string, { labels: LabelValues; value: number }>();
+  constructor(
+    readonly name: string,
+    readonly help: string,
+  ) {}
+  inc(labels: LabelValues = {}, by = 1): void {
+    const key = labelText(labels);
+    const entry = this.values.get(key);
+    if (entry) entry.value += by;
+    else this.values.set(key, { labels, value: by });
+  }
+  get(labels: LabelValues = {}): number {
+    return this.values.get(labelText(labels))?.value ?? 0;
+  }
+  render(): string {
+    const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} counter`];
+    for (const { labels, value } of this.values.values()) lines.push(`${this.name}${labelText(labels)} ${value}`);
+    return lines.join('\n');
+  }
+}
+
+export class Gauge implements Metric {
+  constructor(
+    readonly name: string,
+    readonly help: string,
+    private readonly read: () => number,
+  ) {}
+  render(): string {
+    return [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} gauge`, `${this.name} ${this.read()}`].join('\n');
+  }
+}
+
+export class Histogram implements Metric {
+  private readonly counts: number[];
+  private sum = 0;
+  private count = 0;
+  constructor(
+    readonly name: string,
+    readonly help: string,
+    readonly buckets: readonly number[],
+  ) {
+    this.counts = buckets.map(() => 0);
+  }
+  observe(value: number): void {
+    this.sum += value;
+    this.count += 1;
+    for (let i = 0; i < this.buckets.length; i++) {
+      if (value <= (this.buckets[i] as number)) {
+        this.counts[i] = (this.counts[i] as number) + 1;
+        break;
+      }
+    }
+  }
+  get total(): number {
+    return this.count;
+  }
+  render(): string {
+    const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} histogram`];
+    let cumulative = 0;
+    this.buckets.forEach((le, i) => {
+      cumulative += this.counts[i] as number;
+      lines.push(`${this.name}_bucket{le="${le}"} ${cumulative}`);
+    });
+    lines.push(`${this.name}_bucket{le="+Inf"} ${this.count}`);
+    lines.push(`${this.name}_sum ${this.sum}`);
+    lines.push(`${this.name}_count ${this.count}`);
+    return lines.join('\n');
+  }
+}
+
+export class Registry {
+  private readonly metrics: Metric[] = [];
+  counter(name: string, help: string): Counter {
+    return this.add(new Counter(name, help));
+  }
+  gauge(name: string, help: string, read: () => number): Gauge {
+    return this.add(new Gauge(name, help, read));
+  }
+  histogram(name: string, help: string, buckets: readonly number[]): Histogram {
+    return this.add(new Histogram(name, help, buckets));
+  }
+  render(): string {
+    return `${this.metrics.map((m) => m.render()).join('\n')}\n`;
+  }
+  private add<T extends Metric>(metric: T): T {
+    this.metrics.push(metric);
+    return metric;
+  }
+}
+
+/** The pipeline's metrics, created once per process (or per test app). */
+export function createIngestMetrics(registry: Registry) {
+  return {
+    messages: registry.counter('ribbon_mqtt_messages_total', 'Device messages committed, by outcome.'),
+    events: registry.counter('ribbon_events_total', 'Reports stored, by ribbon state and source.'),
+    rejected: registry.counter('ribbon_rejected_messages_total', 'Unreadable messages from known devices, kept raw.'),
+    batchSize: registry.histogram('ribbon_commit_batch_size', 'Messages per group commit.', [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 4096]),
+    commitSeconds: registry.histogram('ribbon_commit_seconds', 'Time to commit one batch (fsync included).', [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 1]),
+    commitFailures: registry.counter('ribbon_commit_failures_total', 'Batches whose commit failed (nothing acknowledged).'),
+  };
+}
+
+export type IngestMetrics = ReturnType<typeof createIngestMetrics>;

@@ -1,0 +1,95 @@
+import type { Db } from './db.js';
+
+export type DeviceAuth = { id: string; householdId: number; secretHash: Buffer; retired: boolean };
+
+export type Device = {
+  id: string;
+  householdId: number;
+  online: boolean;
+  onlineChangedAt: number | null;
+  battery: number | null;
+  batteryAt: number | null;
+  lastSeenAt: number | null;
+  retiredAt: number | null;
+};
+
+type DeviceRow = {
+  id: string;
+  household_id: number;
+  online: number;
+  online_changed_at: number | null;
+  battery: number | null;
+  battery_at: number | null;
+  last_seen_at: number | null;
+  retired_at: number | null;
+};
+
+function toDevice(row: DeviceRow): Device {
+  return {
+    id: row.id,
+    householdId: row.household_id,
+    online: row.online === 1,
+    onlineChangedAt: row.online_changed_at,
+    battery: row.battery,
+    batteryAt: row.battery_at,
+    lastSeenAt: row.last_seen_at,
+    retiredAt: row.retired_at,
+  };
+}
+
+export function createDevicesStore(db: Db) {
+  const insert = db.prepare<[string, number, Buffer, number]>(
+    'INSERT INTO devices (id, household_id, secret_hash, created_at) VALUES (?, ?, ?, ?)',
+  );
+  const auth = db.prepare<[string], { id: string; household_id: number; secret_hash: Buffer; retired_at: number | null }>(
+    'SELECT id, household_id, secret_hash, retired_at FROM devices WHERE id = ?',
+  );
+  const get = db.prepare<[string], DeviceRow>('SELECT * FROM devices WHERE id = ?');
+  const list = db.prepare<[], DeviceRow>('SELECT * FROM devices ORDER BY household_id, id');
+  const setOnline = db.prepare<[number, number, number, string]>(
+    'UPDATE devices SET online = ?, online_changed_at = ?, last_seen_at = ? WHERE id = ?',
+  );
+  const setBattery = db.prepare<[number, number, number, string]>(
+    'UPDATE devices SET battery = ?, battery_at = ?, last_seen_at = ? WHERE id = ?',
+  );
+  const touch = db.prepare<[number, string]>('UPDATE devices SET last_seen_at = ? WHERE id = ?');
+  const countOnline = db.prepare<[], { n: number }>('SELECT count(*) AS n FROM devices WHERE online = 1');
+  const setAllOffline = db.prepare<[number]>('UPDATE devices SET online = 0, online_changed_at = ? WHERE online = 1');
+
+  return {
+    create(id: string, householdId: number, secretHash: Buffer, now: number): void {
+      insert.run(id, householdId, secretHash, now);
+    },
+    findForAuth(id: string): DeviceAuth | null {
+      const row = auth.get(id);
+      return row
+        ? { id: row.id, householdId: row.household_id, secretHash: row.secret_hash, retired: row.retired_at !== null }
+        : null;
+    },
+    get(id: string): Device | null {
+      const row = get.get(id);
+      return row ? toDevice(row) : null;
+    },
+    list(): Device[] {
+      return list.all().map(toDevice);
+    },
+    setOnline(id: string, online: boolean, now: number): void {
+      setOnline.run(online ? 1 : 0, now, now, id);
+    },
+    recordBattery(id: string, battery: number, now: number): void {
+      setBattery.run(battery, now, now, id);
+    },
+    touch(id: string, now: number): void {
+      touch.run(now, id);
+    },
+    countOnline(): number {
+      return countOnline.get()?.n ?? 0;
+    },
+    /** At start: nobody is connected to a broker that has just started. */
+    markAllOffline(now: number): number {
+      return setAllOffline.run(now).changes;
+    },
+  };
+}
+
+export type DevicesStore = ReturnType<typeof createDevicesStore>;

@@ -1,0 +1,109 @@
+import type { Db } from './db.js';
+import type { ReportSource, RibbonState } from '../domain/ribbon.js';
+import type { EarlierPress } from '../domain/dedupe.js';
+
+export type NewEvent = {
+  householdId: number;
+  source: ReportSource;
+  deviceId: string | null;
+  state: RibbonState;
+  seq: number | null;
+  boot: number | null;
+  deviceAt: string | null;
+  battery: number | null;
+  reportedBy: string | null;
+  note: string | null;
+  receivedAt: number;
+};
+
+export type StoredEvent = NewEvent & { id: number };
+
+type EventRow = {
+  id: number;
+  household_id: number;
+  source: ReportSource;
+  device_id: string | null;
+  state: RibbonState;
+  seq: number | null;
+  boot: number | null;
+  device_at: string | null;
+  battery: number | null;
+  reported_by: string | null;
+  note: string | null;
+  received_at: number;
+};
+
+function toEvent(row: EventRow): StoredEvent {
+  return {
+    id: row.id,
+    householdId: row.household_id,
+    source: row.source,
+    deviceId: row.device_id,
+    state: row.state,
+    seq: row.seq,
+    boot: row.boot,
+    deviceAt: row.device_at,
+    battery: row.battery,
+    reportedBy: row.reported_by,
+    note: row.note,
+    receivedAt: row.received_at,
+  };
+}
+
+export function createEventsStore(db: Db) {
+  const insert = db.prepare<
+    [number, ReportSource, string | null, RibbonState, number | null, number | null, string | null, number | null, string | null, string | null, number]
+  >(
+    `INSERT INTO events (household_id, source, device_id, state, seq, boot, device_at, battery, reported_by, note, received_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  );
+  // `boot IS ?` matches NULL to NULL, so one statement serves devices with and without boot.
+  const earlier = db.prepare<[string, number | null, number], { state: RibbonState; received_at: number }>(
+    `SELECT state, received_at FROM events WHERE device_id = ? AND boot IS ? AND seq = ?
+     ORDER BY id DESC LIMIT 1`,
+  );
+  const byHousehold = db.prepare<[number, number], EventRow>(
+    'SELECT * FROM events WHERE household_id = ? ORDER BY received_at DESC, id DESC LIMIT ?',
+  );
+  const byDevice = db.prepare<[string], EventRow>('SELECT * FROM events WHERE device_id = ? ORDER BY id');
+  const countByState = db.prepare<[], { state: RibbonState; n: number }>(
+    'SELECT state, count(*) AS n FROM events GROUP BY state',
+  );
+
+  return {
+    insert(event: NewEvent): number {
+      return Number(
+        insert.run(
+          event.householdId,
+          event.source,
+          event.deviceId,
+          event.state,
+          event.seq,
+          event.boot,
+          event.deviceAt,
+          event.battery,
+          event.reportedBy,
+          event.note,
+          event.receivedAt,
+        ).lastInsertRowid,
+      );
+    },
+    earlierPress(deviceId: string, boot: number | null, seq: number): EarlierPress {
+      const row = earlier.get(deviceId, boot, seq);
+      return row ? { state: row.state, receivedAt: row.received_at } : null;
+    },
+    listForHousehold(householdId: number, limit = 100): StoredEvent[] {
+      return byHousehold.all(householdId, limit).map(toEvent);
+    },
+    listForDevice(deviceId: string): StoredEvent[] {
+      return byDevice.all(deviceId).map(toEvent);
+    },
+    countByState(): Record<RibbonState, number> {
+      const counts: Record<RibbonState, number> = { red: 0, yellow: 0, blue: 0 };
+      for (const row of countByState.all()) counts[row.state] = row.n;
+      return counts;
+    },
+  };
+}
+
+export type EventsStore = ReturnType<typeof createEventsStore>;

@@ -1,0 +1,24 @@
+import type { Db } from './db.js';
+import { createAlertsStore } from './alerts.js';
+import { createDevicesStore } from './devices.js';
+import { createEventsStore } from './events.js';
+import { createPlacesStore } from './places.js';
+import { createRejectedStore } from './rejected.js';
+
+/** Every table group over one database handle, and the transaction they share. */
+export function createStores(db: Db) {
+  return {
+    db,
+    places: createPlacesStore(db),
+    devices: createDevicesStore(db),
+    events: createEventsStore(db),
+    rejected: createRejectedStore(db),
+    alerts: createAlertsStore(db),
+    /** Runs fn in one transaction (BEGIN IMMEDIATE: the writer lock is taken up front). */
+    transaction<T>(fn: () => T): T {
+      return db.transaction(fn).immediate();
+    },
+  };
+}
+
+export type Stores = ReturnType<typeof createStores>;
