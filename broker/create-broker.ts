@@ -138,7 +138,7 @@ export async function createBroker(opts: BrokerOptions): Promise<RibbonBroker> {
         callback(null, null); // SUBACK 0x80 for this filter [MQTT-3.9.3]
         return;
       }
-      callback(null, { ...subscription, qos: Math.min(subscription.qos, 1) as 0 | 1 });
+      callback(null, subscription);
     },
   });
 

@@ -62,9 +62,10 @@ export function createAlertsStore(db: Db) {
                    updated_at = ?
      RETURNING id, report_count, opened_at`,
   );
-  const list = db.prepare<[string | null, string | null, number | null], AlertRow>(
+  const list = db.prepare<[{ status: string | null; kind: string | null; householdId: number | null }], AlertRow>(
     `SELECT * FROM alerts
-     WHERE (?1 IS NULL OR status = ?1) AND (?2 IS NULL OR kind = ?2) AND (?3 IS NULL OR household_id = ?3)
+     WHERE (@status IS NULL OR status = @status) AND (@kind IS NULL OR kind = @kind)
+       AND (@householdId IS NULL OR household_id = @householdId)
      ORDER BY opened_at DESC, id DESC`,
   );
 
@@ -75,7 +76,7 @@ export function createAlertsStore(db: Db) {
       return { id: row.id, opened: row.report_count === 1, reportCount: row.report_count };
     },
     list(filter: { status?: AlertStatus; kind?: AlertKind; householdId?: number } = {}): Alert[] {
-      return list.all(filter.status ?? null, filter.kind ?? null, filter.householdId ?? null).map(toAlert);
+      return list.all({ status: filter.status ?? null, kind: filter.kind ?? null, householdId: filter.householdId ?? null }).map(toAlert);
     },
   };
 }

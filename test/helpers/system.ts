@@ -1,0 +1,72 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Writable } from 'node:stream';
+import { onTestFinished } from 'vitest';
+import { addHousehold, provisionDevice } from '../../server/app/provision.js';
+import { loadConfig } from '../../server/config.js';
+import { createLogger } from '../../server/log.js';
+import { startSystem, type Clock, type RunningSystem } from '../../server/system.js';
+
+export type LogLine = { level: number; msg: string; [key: string]: unknown };
+
+/** A pino destination that keeps every line, so tests can assert what was logged. */
+export function captureLogs() {
+  const lines: LogLine[] = [];
+  const stream = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      for (const line of chunk.toString('utf8').split('\n')) if (line.trim() !== '') lines.push(JSON.parse(line) as LogLine);
+      done();
+    },
+  });
+  return {
+    lines,
+    log: createLogger('debug', stream),
+    find(predicate: (line: LogLine) => boolean): LogLine | undefined {
+      return lines.find(predicate);
+    },
+  };
+}
+
+export function tempDir(prefix = 'ribbon-'): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  onTestFinished(() => fs.rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+export type TestSystem = RunningSystem & {
+  logs: ReturnType<typeof captureLogs>;
+  dataDir: string;
+  mqttUrl: string;
+  httpUrl: string;
+  /** Adds a household with one device; returns the credentials (secret shown once). */
+  provision(opts?: { compound?: string; building?: string; room?: string; name?: string }): { id: string; secret: string; householdId: number };
+};
+
+/**
+ * Starts the whole server in this process on port 0 with a real SQLite file in a temp dir;
+ * stops it (and removes the dir) when the test finishes. `env` overrides configuration.
+ */
+export async function startTestSystem(opts: { env?: Record<string, string>; clock?: Clock; dataDir?: string } = {}): Promise<TestSystem> {
+  const dataDir = opts.dataDir ?? tempDir();
+  const config = loadConfig({ PORT: '0', MQTT_PORT: '0', DATA_DIR: dataDir, ...opts.env });
+  const logs = captureLogs();
+  const system = await startSystem(config, { log: logs.log, ...(opts.clock ? { clock: opts.clock } : {}) });
+  onTestFinished(() => system.stop());
+  let n = 0;
+  return Object.assign(system, {
+    logs,
+    dataDir,
+    mqttUrl: system.mqttAddress ? `mqtt://127.0.0.1:${system.mqttAddress.port}` : (config.mqttUrl ?? ''),
+    httpUrl: `http://127.0.0.1:${system.httpAddress.port}`,
+    provision(p: { compound?: string; building?: string; room?: string; name?: string } = {}) {
+      n += 1;
+      const householdId = addHousehold(
+        system.stores,
+        { compound: p.compound ?? '阳光小区', building: p.building ?? '1号楼', room: p.room ?? `${100 + n}`, name: p.name ?? `住户${n}` },
+        Date.now(),
+      );
+      return { ...provisionDevice(system.stores, householdId, Date.now()), householdId };
+    },
+  });
+}
