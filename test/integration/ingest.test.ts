@@ -23,7 +23,9 @@ async function device(system: TestSystem, opts: { boot?: number } = {}): Promise
 /** A second, read-only connection to the file: sees only what is committed. */
 function readDb(system: TestSystem) {
   const db = new Database(path.join(system.dataDir, DB_FILE_NAME), { readonly: true });
-  onTestFinished(() => db.close());
+  onTestFinished(() => {
+    db.close();
+  });
   return db;
 }
 

@@ -1,0 +1,564 @@
+// A simulated button: a real mqtt.js client speaking the device side of the MQTT contract
+// (DESIGN.md §4). Tests, demos and load runs all use it, so it behaves like a firmware would:
+// persistent session, a will on `online`, QoS 1 presses that mqtt.js keeps until their PUBACK
+// and resends after every reconnect.
+import { EventEmitter } from 'node:events';
+import net from 'node:net';
+import mqtt, { ErrorWithReasonCode, MqttClient, type IClientOptions } from 'mqtt';
+import { describeBadDeviceId } from './credentials.js';
+
+export const RIBBON_STATES = ['red', 'yellow', 'blue'] as const;
+export type RibbonState = (typeof RIBBON_STATES)[number];
+
+export type ConnectDeviceOptions = {
+  url: string;
+  id: string;
+  secret: string;
+  /** Counter generation; omitted from presses when undefined (a device without `boot`). */
+  boot?: number | undefined;
+  /** The first press carries startSeq + 1. Default 0. */
+  startSeq?: number | undefined;
+  keepaliveSec?: number | undefined;
+  /** Base reconnect delay; each wait is drawn from [0.5, 1.5) × this. Default 1000. */
+  reconnectPeriodMs?: number | undefined;
+  /**
+   * How long connectDevice waits for the first session to be ready (CONNACK, the online
+   * PUBACK and the ack SUBACK) before it gives up; also mqtt.js' CONNACK wait per attempt.
+   * Default 30 000.
+   */
+  connectTimeoutMs?: number | undefined;
+  /** MQTT clean session. Default false: the broker keeps the ack subscription across drops. */
+  clean?: boolean | undefined;
+  /** Source address for the TCP socket (mqtt:// and tcp:// only), to go past ~28k ports per IP. */
+  localAddress?: string | undefined;
+  /** Clock for the default `at`. */
+  now?: (() => Date) | undefined;
+};
+
+export type PressExtra = {
+  /** ISO time of the press; default now with the local offset; null leaves it out. */
+  at?: string | null | undefined;
+  battery?: number | undefined;
+};
+export type PressResult = { seq: number; boot: number | undefined };
+
+/** A message on `ribbon/{id}/ack`. `seq` is null when the server sent none (a bare press). */
+export type DeviceAck = { seq: number | null; status: string };
+export type AckMatcher = ((ack: DeviceAck) => boolean) | Partial<DeviceAck>;
+
+type DeviceEvents = {
+  ack: [ack: DeviceAck];
+  /** Every (re)connection, once the online flag and the ack subscription are sent. */
+  connect: [];
+  offline: [];
+  /** Errors after the first connection (refusals on reconnect, keepalive timeouts, …). */
+  mqttError: [err: Error];
+};
+
+/** CONNECT refused by the broker (CONNACK return code 1–5). */
+export class ConnectRefusedError extends Error {
+  readonly returnCode: number;
+  constructor(deviceId: string, returnCode: number, reason: string, options?: ErrorOptions) {
+    super(
+      `device ${deviceId}: the broker refused CONNECT (CONNACK return code ${returnCode}: ${reason || 'unknown'})`,
+      options,
+    );
+    this.name = 'ConnectRefusedError';
+    this.returnCode = returnCode;
+  }
+}
+
+/** A publish that can no longer be acknowledged: the device was closed or killed first. */
+export class DeviceClosedError extends Error {
+  constructor(deviceId: string, what: string) {
+    super(`device ${deviceId}: ${what}: the device was closed before the broker acknowledged it`);
+    this.name = 'DeviceClosedError';
+  }
+}
+
+const DEFAULTS = {
+  startSeq: 0,
+  keepaliveSec: 60,
+  reconnectPeriodMs: 1000,
+  connectTimeoutMs: 30_000,
+  clean: false,
+  closeTimeoutMs: 5000,
+} as const;
+
+export async function connectDevice(opts: ConnectDeviceOptions): Promise<SimDevice> {
+  const o = validateOptions(opts);
+  const topics = topicsFor(o.id);
+  const client = createClient(o, topics);
+  const device = new SimDevice(client, {
+    id: o.id,
+    boot: o.boot,
+    startSeq: o.startSeq,
+    now: o.now,
+  });
+  await device.waitUntilReady(o.connectTimeoutMs, o.url);
+  return device;
+}
+
+export class SimDevice {
+  readonly id: string;
+  /** The underlying mqtt.js client, for tests that need to go below this API. */
+  readonly client: MqttClient;
+  /** Seqs of presses whose PUBACK arrived, in arrival order. */
+  readonly acked: number[] = [];
+  /** Readable messages from `ribbon/{id}/ack`, in arrival order. */
+  readonly acks: DeviceAck[] = [];
+
+  #seq: number;
+  #boot: number | undefined;
+  #unparsableAcks = 0;
+  #state: 'connecting' | 'open' | 'closing' | 'closed' = 'connecting';
+  #closed: Promise<void> | undefined;
+  readonly #now: () => Date;
+  readonly #topics: Topics;
+  readonly #events = new EventEmitter();
+  /** Rejecters of publishes still waiting for their PUBACK, settled on close/kill. */
+  readonly #pending = new Set<(err: Error) => void>();
+  /** Rejecters of waitForAck calls, settled on close/kill. */
+  readonly #waiters = new Set<(err: Error) => void>();
+  /** Settles connectDevice: set while the first session is being set up. */
+  #initial:
+    | { resolve: () => void; reject: (err: Error) => void; lastError: Error | undefined }
+    | undefined;
+
+  /** Use connectDevice(); the constructor only wires listeners onto an already created client. */
+  constructor(
+    client: MqttClient,
+    init: { id: string; boot: number | undefined; startSeq: number; now: () => Date },
+  ) {
+    this.client = client;
+    this.id = init.id;
+    this.#boot = init.boot;
+    this.#seq = init.startSeq;
+    this.#now = init.now;
+    this.#topics = topicsFor(init.id);
+    // Unbounded listeners are fine: waitForAck callers remove theirs when they settle.
+    this.#events.setMaxListeners(0);
+
+    client.on('connect', () => this.#onConnect());
+    client.on('offline', () => this.#events.emit('offline'));
+    client.on('message', (topic, payload) => {
+      if (topic === this.#topics.ack) this.#onAck(payload);
+    });
+    client.on('error', (err) => this.#onError(err));
+  }
+
+  get seq(): number {
+    return this.#seq;
+  }
+  get boot(): number | undefined {
+    return this.#boot;
+  }
+  get connected(): boolean {
+    return this.client.connected;
+  }
+  /** Messages on the ack topic that were not `{"seq":n|null,"status":"…"}`. */
+  get unparsableAcks(): number {
+    return this.#unparsableAcks;
+  }
+
+  on<E extends keyof DeviceEvents>(event: E, listener: (...args: DeviceEvents[E]) => void): this {
+    this.#events.on(event, listener as (...args: unknown[]) => void);
+    return this;
+  }
+  off<E extends keyof DeviceEvents>(event: E, listener: (...args: DeviceEvents[E]) => void): this {
+    this.#events.off(event, listener as (...args: unknown[]) => void);
+    return this;
+  }
+
+  /**
+   * Publishes `{"state","seq","boot","at","battery"}` QoS 1 on `ribbon/{id}/state` and resolves
+   * on its PUBACK. If the connection drops first, mqtt.js resends it after the reconnect and the
+   * promise resolves then: that is the device's "resend what was not acknowledged".
+   */
+  async press(state: RibbonState, extra: PressExtra = {}): Promise<PressResult> {
+    if (!RIBBON_STATES.includes(state)) {
+      throw new TypeError(`press(): state must be one of ${RIBBON_STATES.join(', ')}, got ${String(state)}`);
+    }
+    this.#assertOpen('press');
+    const seq = ++this.#seq;
+    const boot = this.#boot;
+    const body: Record<string, unknown> = { state, seq };
+    if (boot !== undefined) body.boot = boot;
+    const at = extra.at === undefined ? formatLocalIso(this.#now()) : extra.at;
+    if (at !== null) body.at = at;
+    if (extra.battery !== undefined) body.battery = extra.battery;
+    await this.#publish(this.#topics.state, JSON.stringify(body), 1, `press seq ${seq}`);
+    this.acked.push(seq);
+    return { seq, boot };
+  }
+
+  /** A cheap button's press: the bare word on `ribbon/{id}/state`, QoS 1, no seq. */
+  async pressBare(state: RibbonState): Promise<void> {
+    this.#assertOpen('pressBare');
+    await this.#publish(this.#topics.state, state, 1, `bare press ${state}`);
+  }
+
+  async heartbeat(battery: number): Promise<void> {
+    this.#assertOpen('heartbeat');
+    await this.#publish(this.#topics.heartbeat, JSON.stringify({ battery }), 1, 'heartbeat');
+  }
+
+  /**
+   * Publishes anything, for bad-input tests. `subtopic` is put under `ribbon/{id}/` unless it is
+   * already a full topic (starts with `ribbon/` or `$`, or contains `#`). Beware: a QoS 1
+   * message the broker answers by dropping the connection is resent after every reconnect, as
+   * a real device would; use QoS 0 or kill() the device when that is not what the test wants.
+   */
+  async publishRaw(subtopic: string, payload: string | Buffer, qos: 0 | 1 | 2 = 1): Promise<void> {
+    this.#assertOpen('publishRaw');
+    const full = subtopic.startsWith('ribbon/') || subtopic.startsWith('$') || subtopic.includes('#');
+    const topic = full ? subtopic : `ribbon/${this.id}/${subtopic}`;
+    await this.#publish(topic, payload, qos, `publish on ${topic}`);
+  }
+
+  /** The counter restarts: seq back to 0, boot + 1 (stays undefined for a device without boot). */
+  reboot(): void {
+    this.#seq = 0;
+    if (this.#boot !== undefined) this.#boot += 1;
+  }
+
+  /**
+   * Resolves with the first ack, already received or still to come, that matches; rejects after
+   * timeoutMs or when the device is closed. A matcher object compares the fields it names.
+   */
+  waitForAck(match: AckMatcher, timeoutMs: number): Promise<DeviceAck> {
+    const predicate = typeof match === 'function' ? match : matcherFromFields(match);
+    const seen = this.acks.find(predicate);
+    if (seen) return Promise.resolve(seen);
+    if (this.#state === 'closing' || this.#state === 'closed') {
+      return Promise.reject(new DeviceClosedError(this.id, 'waitForAck'));
+    }
+    return new Promise<DeviceAck>((resolve, reject) => {
+      const settle = (): void => {
+        clearTimeout(timer);
+        this.#events.off('ack', onAck);
+        this.#waiters.delete(fail);
+      };
+      const fail = (err: Error): void => {
+        settle();
+        reject(err);
+      };
+      const onAck = (ack: DeviceAck): void => {
+        if (!predicate(ack)) return;
+        settle();
+        resolve(ack);
+      };
+      const timer = setTimeout(() => {
+        const got = this.acks.map((a) => JSON.stringify(a)).join(', ') || 'none';
+        fail(new Error(`device ${this.id}: no matching ack within ${timeoutMs} ms (acks so far: ${got})`));
+      }, timeoutMs);
+      this.#events.on('ack', onAck);
+      this.#waiters.add(fail);
+    });
+  }
+
+  /**
+   * Clean disconnect: waits for publishes in flight, sends DISCONNECT (so the broker drops the
+   * will, MQTT-3.1.2-10) and closes. If that takes longer than timeoutMs the socket is destroyed.
+   */
+  close(timeoutMs: number = DEFAULTS.closeTimeoutMs): Promise<void> {
+    return this.#shutdown(false, timeoutMs);
+  }
+
+  /** Destroys the socket without DISCONNECT, like a pulled battery: the broker publishes the will. */
+  kill(): Promise<void> {
+    return this.#shutdown(true, DEFAULTS.closeTimeoutMs);
+  }
+
+  /**
+   * Destroys the socket but stays alive: mqtt.js reconnects after the reconnect period and
+   * resends what was not acknowledged (a network blip). The broker publishes the will meanwhile.
+   */
+  dropConnection(): void {
+    this.#assertOpen('dropConnection');
+    this.client.stream.destroy();
+  }
+
+  /** @internal Called by connectDevice: settles when the first session is ready. */
+  waitUntilReady(timeoutMs: number, url: string): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        const last = this.#initial?.lastError;
+        const why = last ? ` (last error: ${last.message})` : '';
+        fail(new Error(`device ${this.id}: could not connect to ${url} within ${timeoutMs} ms${why}`));
+      }, timeoutMs);
+      const fail = (err: Error): void => {
+        clearTimeout(timer);
+        this.#initial = undefined;
+        // Stop mqtt.js from retrying: the caller gets the error, not a client looping forever.
+        void this.#shutdown(true, DEFAULTS.closeTimeoutMs).then(() => reject(err));
+      };
+      this.#initial = {
+        resolve: () => {
+          clearTimeout(timer);
+          this.#initial = undefined;
+          this.#state = 'open';
+          resolve();
+        },
+        reject: fail,
+        lastError: undefined,
+      };
+    });
+  }
+
+  #onConnect(): void {
+    if (this.#state === 'closing' || this.#state === 'closed') return;
+    // On every (re)connect: the online flag (retained, it overwrites the will's `0`) and the
+    // ack subscription. The subscription is repeated even when the session was resumed:
+    // cheap, and it covers a broker that lost its sessions.
+    const online = this.#publish(this.#topics.online, '1', 1, 'online flag', true);
+    const subscribed = new Promise<void>((resolve, reject) => {
+      this.client.subscribe(this.#topics.ack, { qos: 1 }, (err, granted) => {
+        if (err) return reject(err);
+        // MQTT-3.9.3: 0x80 in the SUBACK is a refusal.
+        if (granted?.some((g) => g.qos === 128)) {
+          return reject(new Error(`device ${this.id}: the broker refused the subscription to ${this.#topics.ack}`));
+        }
+        resolve();
+      });
+    });
+    this.#events.emit('connect');
+    Promise.all([online, subscribed]).then(
+      () => this.#initial?.resolve(),
+      (err: Error) => {
+        if (this.#initial) this.#initial.reject(err);
+        else this.#emitError(err);
+      },
+    );
+  }
+
+  #onAck(payload: Buffer): void {
+    const ack = parseAck(payload);
+    if (!ack) {
+      this.#unparsableAcks += 1;
+      return;
+    }
+    this.acks.push(ack);
+    this.#events.emit('ack', ack);
+  }
+
+  #onError(err: Error): void {
+    if (this.#initial) {
+      // A CONNACK refusal while connecting for the first time is final: wrong secret, unknown
+      // device. Network errors are not: the broker may still be starting, so retry until the
+      // deadline. (After the first session, refusals are retried: reconnectOnConnackError.)
+      if (err instanceof ErrorWithReasonCode) {
+        const reason = err.message.replace(/^Connection refused: /, '');
+        this.#initial.reject(new ConnectRefusedError(this.id, err.code, reason, { cause: err }));
+      } else {
+        this.#initial.lastError = err;
+      }
+      return;
+    }
+    this.#emitError(err);
+  }
+
+  #emitError(err: Error): void {
+    if (this.#events.listenerCount('mqttError') > 0) this.#events.emit('mqttError', err);
+  }
+
+  #publish(
+    topic: string,
+    payload: string | Buffer,
+    qos: 0 | 1 | 2,
+    what: string,
+    retain = false,
+  ): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const fail = (err: Error): void => {
+        this.#pending.delete(fail);
+        reject(err);
+      };
+      this.#pending.add(fail);
+      // For QoS 1 the callback runs on PUBACK; mqtt.js keeps the packet in its outgoing store
+      // until then, across reconnects.
+      this.client.publish(topic, payload, { qos, retain }, (err) => {
+        if (!this.#pending.delete(fail)) return;
+        if (err) reject(new Error(`device ${this.id}: ${what} failed: ${err.message}`, { cause: err }));
+        else resolve();
+      });
+    });
+  }
+
+  #assertOpen(what: string): void {
+    if (this.#state === 'closing' || this.#state === 'closed') {
+      throw new Error(`device ${this.id}: ${what}() after close() or kill()`);
+    }
+  }
+
+  #shutdown(force: boolean, timeoutMs: number): Promise<void> {
+    if (this.#closed) return this.#closed;
+    this.#state = 'closing';
+    const client = this.client;
+    // Not connected: there is nobody to say DISCONNECT to; mqtt.js just stops reconnecting.
+    const graceful = !force && client.connected;
+    this.#closed = new Promise<void>((resolve) => {
+      let done = false;
+      const finish = (): void => {
+        if (done) return;
+        done = true;
+        clearTimeout(timer);
+        client.off('close', finish);
+        resolve();
+      };
+      // If the broker never acknowledges what is in flight, give up and destroy the socket.
+      const timer = setTimeout(() => client.stream.destroy(), timeoutMs);
+      // 'close' covers a connection that drops while mqtt.js waits for outstanding PUBACKs:
+      // mqtt.js would then never call the end() callback.
+      client.once('close', finish);
+      client.end(!graceful, finish);
+    }).then(() => {
+      this.#state = 'closed';
+      for (const fail of [...this.#pending]) fail(new DeviceClosedError(this.id, 'publish'));
+      for (const fail of [...this.#waiters]) fail(new DeviceClosedError(this.id, 'waitForAck'));
+    });
+    return this.#closed;
+  }
+}
+
+type Topics = { state: string; heartbeat: string; online: string; ack: string };
+
+function topicsFor(id: string): Topics {
+  const base = `ribbon/${id}`;
+  return { state: `${base}/state`, heartbeat: `${base}/heartbeat`, online: `${base}/online`, ack: `${base}/ack` };
+}
+
+type ValidOptions = {
+  url: string;
+  id: string;
+  secret: string;
+  boot: number | undefined;
+  startSeq: number;
+  keepaliveSec: number;
+  reconnectPeriodMs: number;
+  connectTimeoutMs: number;
+  clean: boolean;
+  localAddress: string | undefined;
+  now: () => Date;
+};
+
+function validateOptions(opts: ConnectDeviceOptions): ValidOptions {
+  const where = `connectDevice(${JSON.stringify(opts.id)})`;
+  const badId = typeof opts.id === 'string' ? describeBadDeviceId(opts.id) : 'must be a string';
+  if (badId) throw new TypeError(`${where}: id ${badId}`);
+  if (typeof opts.secret !== 'string' || opts.secret === '') {
+    throw new TypeError(`${where}: secret must be a non-empty string`);
+  }
+  const intAtLeast = (name: string, value: number | undefined, min: number, fallback: number, max = Number.MAX_SAFE_INTEGER): number => {
+    if (value === undefined) return fallback;
+    if (!Number.isInteger(value) || value < min || value > max) {
+      throw new RangeError(`${where}: ${name} must be an integer from ${min} to ${max}, got ${value}`);
+    }
+    return value;
+  };
+  const boot = opts.boot === undefined ? undefined : intAtLeast('boot', opts.boot, 0, 0);
+  return {
+    url: opts.url,
+    id: opts.id,
+    secret: opts.secret,
+    boot,
+    startSeq: intAtLeast('startSeq', opts.startSeq, 0, DEFAULTS.startSeq),
+    // MQTT-3.1.2.10: keep alive is a 16-bit number of seconds.
+    keepaliveSec: intAtLeast('keepaliveSec', opts.keepaliveSec, 0, DEFAULTS.keepaliveSec, 65535),
+    reconnectPeriodMs: intAtLeast('reconnectPeriodMs', opts.reconnectPeriodMs, 1, DEFAULTS.reconnectPeriodMs),
+    connectTimeoutMs: intAtLeast('connectTimeoutMs', opts.connectTimeoutMs, 1, DEFAULTS.connectTimeoutMs),
+    clean: opts.clean ?? DEFAULTS.clean,
+    localAddress: opts.localAddress,
+    now: opts.now ?? (() => new Date()),
+  };
+}
+
+function createClient(o: ValidOptions, topics: Topics): MqttClient {
+  let url: URL;
+  try {
+    url = new URL(o.url);
+  } catch {
+    throw new TypeError(`connectDevice(${JSON.stringify(o.id)}): url "${o.url}" is not a URL`);
+  }
+  const jittered = (): number => Math.round(o.reconnectPeriodMs * (0.5 + Math.random()));
+  const options: IClientOptions = {
+    protocolVersion: 4,
+    clientId: o.id,
+    username: o.id,
+    password: o.secret,
+    clean: o.clean,
+    keepalive: o.keepaliveSec,
+    reconnectPeriod: jittered(),
+    // Refusals after the first session are retried like any other failure (a broker that is
+    // restarting may answer "server unavailable"); the first refusal is final (see #onError).
+    reconnectOnConnackError: true,
+    connectTimeout: o.connectTimeoutMs,
+    // We subscribe ourselves on every connect; mqtt.js' own resubscribe would double it.
+    resubscribe: false,
+    will: { topic: topics.online, payload: Buffer.from('0'), qos: 1, retain: true },
+  };
+
+  let client: MqttClient;
+  const tcp = url.protocol === 'mqtt:' || url.protocol === 'tcp:';
+  if (tcp) {
+    // mqtt.js' own TCP builder ignores localAddress (and leaves Nagle on), so build the socket.
+    const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
+    const port = url.port === '' ? 1883 : Number(url.port);
+    const localAddress = o.localAddress;
+    client = new MqttClient(
+      () =>
+        net.createConnection({
+          host,
+          port,
+          noDelay: true,
+          ...(localAddress === undefined ? {} : { localAddress }),
+        }),
+      options,
+    );
+  } else {
+    if (o.localAddress !== undefined) {
+      throw new TypeError(`connectDevice(${JSON.stringify(o.id)}): localAddress needs an mqtt:// or tcp:// url`);
+    }
+    client = mqtt.connect(o.url, options);
+  }
+  // mqtt.js reads reconnectPeriod each time it arms the reconnect timer, from the 'close'
+  // handler it registered first; prepending ours draws a fresh jittered delay before that, so
+  // a fleet does not reconnect in lockstep after a broker restart.
+  client.prependListener('close', () => {
+    client.options.reconnectPeriod = jittered();
+  });
+  return client;
+}
+
+function matcherFromFields(fields: Partial<DeviceAck>): (ack: DeviceAck) => boolean {
+  return (ack) =>
+    (fields.seq === undefined || ack.seq === fields.seq) &&
+    (fields.status === undefined || ack.status === fields.status);
+}
+
+export function parseAck(payload: Buffer | string): DeviceAck | undefined {
+  let data: unknown;
+  try {
+    data = JSON.parse(payload.toString());
+  } catch {
+    return undefined;
+  }
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) return undefined;
+  const { seq, status } = data as Record<string, unknown>;
+  if (typeof status !== 'string' || status === '') return undefined;
+  if (seq === undefined || seq === null) return { seq: null, status };
+  if (typeof seq !== 'number' || !Number.isInteger(seq)) return undefined;
+  return { seq, status };
+}
+
+/** `2026-11-25T08:00:00+08:00`: local time with its offset, as the contract's example. */
+export function formatLocalIso(date: Date): string {
+  const pad = (n: number, width = 2): string => String(Math.abs(n)).padStart(width, '0');
+  const offsetMin = -date.getTimezoneOffset();
+  const sign = offsetMin >= 0 ? '+' : '-';
+  return (
+    `${pad(date.getFullYear(), 4)}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}` +
+    `T${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())}` +
+    `${sign}${pad(Math.trunc(offsetMin / 60))}:${pad(offsetMin % 60)}`
+  );
+}
