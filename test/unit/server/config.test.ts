@@ -1,0 +1,207 @@
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig, type Config } from '../../../server/config.js';
+
+const CWD = path.resolve('/srv/ribbon');
+
+function thrown(fn: () => unknown): unknown {
+  try {
+    fn();
+  } catch (err) {
+    return err;
+  }
+  throw new Error('expected a throw');
+}
+
+describe('loadConfig: defaults', () => {
+  it('when the environment is empty, then every setting has its documented default', () => {
+    expect(loadConfig({}, CWD)).toEqual<Config>({
+      port: 8080,
+      host: '127.0.0.1',
+      mqttPort: 1883,
+      dataDir: path.join(CWD, 'data'),
+      mqttUrl: null,
+      mqttUsername: null,
+      mqttPassword: null,
+      mqttClientId: 'ribbon-server',
+      adminPassword: null,
+      logLevel: 'info',
+      broker: {
+        maxPacketBytes: 4096,
+        keepaliveLimitSec: 300,
+        connectTimeoutMs: 5000,
+        maxTopicLevels: 4,
+        connectBurst: 200,
+        connectRatePerSec: 50,
+        maxConnections: 19_000,
+      },
+      ingest: { batchMax: 512 },
+    });
+  });
+
+  it('when variables are empty or blank, then they count as unset', () => {
+    const env = { PORT: '', HOST: '   ', MQTT_URL: '', LOG_LEVEL: ' ', ADMIN_PASSWORD: '', DATA_DIR: '\t' };
+    expect(loadConfig(env, CWD)).toEqual(loadConfig({}, CWD));
+  });
+
+  it('when unrelated variables are set, then they are ignored', () => {
+    expect(loadConfig({ PATH: '/usr/bin', HOME: '/root', NODE_ENV: 'production' }, CWD)).toEqual(loadConfig({}, CWD));
+  });
+});
+
+describe('loadConfig: values that are read', () => {
+  it('when every variable is set, then each lands in its field (trimmed)', () => {
+    const config = loadConfig(
+      {
+        PORT: '0',
+        HOST: ' 0.0.0.0 ',
+        MQTT_PORT: '65535',
+        DATA_DIR: '/var/lib/ribbon',
+        MQTT_URL: 'mqtts://broker.example:8883',
+        MQTT_USERNAME: 'server',
+        MQTT_PASSWORD: 's3cret',
+        MQTT_CLIENT_ID: 'ribbon-a',
+        ADMIN_PASSWORD: 'correct horse',
+        LOG_LEVEL: 'debug',
+        MQTT_MAX_PACKET_BYTES: '64',
+        MQTT_KEEPALIVE_LIMIT: '65535',
+        MQTT_CONNECT_TIMEOUT_MS: '100',
+        MQTT_MAX_TOPIC_LEVELS: '16',
+        MQTT_CONNECT_BURST: '1',
+        MQTT_CONNECT_RATE: '1000000',
+        MQTT_MAX_CONNECTIONS: '1',
+        INGEST_BATCH_MAX: '100000',
+      },
+      CWD,
+    );
+    expect(config).toEqual<Config>({
+      port: 0,
+      host: '0.0.0.0',
+      mqttPort: 65535,
+      dataDir: '/var/lib/ribbon',
+      mqttUrl: 'mqtts://broker.example:8883',
+      mqttUsername: 'server',
+      mqttPassword: 's3cret',
+      mqttClientId: 'ribbon-a',
+      adminPassword: 'correct horse',
+      logLevel: 'debug',
+      broker: {
+        maxPacketBytes: 64,
+        keepaliveLimitSec: 65535,
+        connectTimeoutMs: 100,
+        maxTopicLevels: 16,
+        connectBurst: 1,
+        connectRatePerSec: 1_000_000,
+        maxConnections: 1,
+      },
+      ingest: { batchMax: 100_000 },
+    });
+  });
+
+  it.each([
+    ['data', path.join(CWD, 'data')],
+    ['./state/db', path.join(CWD, 'state', 'db')],
+    ['../elsewhere', path.resolve(CWD, '..', 'elsewhere')],
+    ['/abs/dir', '/abs/dir'],
+  ])('when DATA_DIR is %j, then it is resolved against the given cwd', (dataDir, expected) => {
+    expect(loadConfig({ DATA_DIR: dataDir }, CWD).dataDir).toBe(expected);
+  });
+
+  it.each(['mqtt://localhost', 'mqtt://10.0.0.2:1883', 'mqtts://b.example:8883', 'tcp://b:1883', 'tls://b:8883', 'ws://b/mqtt', 'wss://b/mqtt'])(
+    'when MQTT_URL is %j, then it is accepted',
+    (url) => {
+      expect(loadConfig({ MQTT_URL: url }, CWD).mqttUrl).toBe(url);
+    },
+  );
+
+  it.each(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const)('when LOG_LEVEL is %s, then it is used', (level) => {
+    expect(loadConfig({ LOG_LEVEL: level }, CWD).logLevel).toBe(level);
+  });
+
+  it('when a number has a leading zero, then it is read in base 10', () => {
+    expect(loadConfig({ PORT: '08080' }, CWD).port).toBe(8080);
+  });
+});
+
+describe('loadConfig: bad values stop start-up', () => {
+  it.each([
+    ['PORT', 'http'],
+    ['PORT', '-1'],
+    ['PORT', '65536'],
+    ['PORT', '80.5'],
+    ['PORT', '1e3'],
+    ['PORT', '0x50'],
+    ['PORT', '8080abc'],
+    ['PORT', '99999999999999999999999'],
+    ['MQTT_PORT', '70000'],
+    ['MQTT_PORT', 'one'],
+    ['MQTT_PORT', '+1883'],
+    ['LOG_LEVEL', 'verbose'],
+    ['LOG_LEVEL', 'INFO'],
+    ['MQTT_MAX_PACKET_BYTES', '63'],
+    ['MQTT_MAX_PACKET_BYTES', '1048577'],
+    ['MQTT_MAX_PACKET_BYTES', '4k'],
+    ['MQTT_KEEPALIVE_LIMIT', '0'],
+    ['MQTT_KEEPALIVE_LIMIT', '65536'],
+    ['MQTT_CONNECT_TIMEOUT_MS', '99'],
+    ['MQTT_CONNECT_TIMEOUT_MS', '60001'],
+    ['MQTT_MAX_TOPIC_LEVELS', '2'],
+    ['MQTT_MAX_TOPIC_LEVELS', '17'],
+    ['MQTT_CONNECT_BURST', '0'],
+    ['MQTT_CONNECT_BURST', '1000001'],
+    ['MQTT_CONNECT_RATE', '0'],
+    ['MQTT_CONNECT_RATE', '0.5'],
+    ['MQTT_MAX_CONNECTIONS', '0'],
+    ['MQTT_MAX_CONNECTIONS', '1000001'],
+    ['INGEST_BATCH_MAX', '0'],
+    ['INGEST_BATCH_MAX', '100001'],
+  ])('when %s=%j, then a ConfigError names the variable', (name, value) => {
+    const err = thrown(() => loadConfig({ [name]: value }, CWD));
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as ConfigError).name).toBe('ConfigError');
+    expect((err as ConfigError).message.startsWith(`${name}=`)).toBe(true);
+    expect((err as ConfigError).message).toContain(value);
+  });
+
+  it.each(['localhost:1883', 'broker.example', 'http://broker.example', 'mqtt://:1883', 'mqtt:broker', 'http://user:s3cret@b'])(
+    'when MQTT_URL=%j, then a ConfigError names the variable without echoing the URL (it may hold a password)',
+    (value) => {
+      const err = thrown(() => loadConfig({ MQTT_URL: value }, CWD));
+      expect(err).toBeInstanceOf(ConfigError);
+      expect((err as ConfigError).message.startsWith('MQTT_URL')).toBe(true);
+      expect((err as ConfigError).message).not.toContain(value);
+    },
+  );
+
+  it.each([
+    ['PORT', '65536', 'PORT=65536 is out of range: expected a whole number from 0 to 65535'],
+    ['PORT', 'http', 'PORT="http" is not valid: expected a whole number from 0 to 65535'],
+    ['MQTT_MAX_PACKET_BYTES', '63', 'MQTT_MAX_PACKET_BYTES=63 is out of range: expected a whole number from 64 to 1048576'],
+    ['LOG_LEVEL', 'verbose', 'LOG_LEVEL="verbose" is not valid: expected one of fatal, error, warn, info, debug, trace, silent'],
+    ['MQTT_URL', 'http://b', 'MQTT_URL with scheme "http:" is not valid: expected mqtt://host:port or mqtts://host:port'],
+    ['MQTT_URL', 'not a url', 'MQTT_URL is not a URL: expected mqtt://host:port or mqtts://host:port'],
+  ])('when %s=%j, then the message says what is accepted', (name, value, message) => {
+    expect(() => loadConfig({ [name]: value }, CWD)).toThrow(new ConfigError(message));
+  });
+});
+
+describe('loadConfig: the result is frozen', () => {
+  it('when the config and its nested groups are checked, then all three are frozen', () => {
+    const config = loadConfig({}, CWD);
+    expect(Object.isFrozen(config)).toBe(true);
+    expect(Object.isFrozen(config.broker)).toBe(true);
+    expect(Object.isFrozen(config.ingest)).toBe(true);
+  });
+
+  it('when code tries to change a setting, then it throws and the value stays', () => {
+    const config = loadConfig({}, CWD);
+    expect(() => {
+      (config as { port: number }).port = 1;
+    }).toThrow(TypeError);
+    expect(() => {
+      (config.broker as { maxPacketBytes: number }).maxPacketBytes = 1e9;
+    }).toThrow(TypeError);
+    expect(config.port).toBe(8080);
+    expect(config.broker.maxPacketBytes).toBe(4096);
+  });
+});

@@ -1,0 +1,266 @@
+import { describe, expect, it } from 'vitest';
+import { createGroupCommit, type GroupCommitOptions } from '../../../../server/ingest/group-commit.js';
+
+const nextTick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+type Call = { item: string; err: string | null; result: string | undefined };
+
+/** A recording harness around a real commit function (no mocks: plain arrays). */
+function harness(opts: Partial<GroupCommitOptions<string, string>> & { batchMax: number; poison?: readonly string[]; failBatches?: boolean }) {
+  const commits: string[][] = [];
+  const calls: Call[] = [];
+  const sizes: number[] = [];
+  const durations: number[] = [];
+  const failures: [string, number][] = [];
+  const after: [string[], (string | undefined)[]][] = [];
+  const callbackErrors: unknown[] = [];
+  const poison = new Set(opts.poison ?? []);
+  const gc = createGroupCommit<string, string>({
+    batchMax: opts.batchMax,
+    commit: (items) => {
+      if (items.some((i) => poison.has(i))) {
+        throw new Error(`cannot store ${items.filter((i) => poison.has(i)).join(',')}`);
+      }
+      if (opts.failBatches === true && items.length > 1) throw new Error('disk full');
+      commits.push([...items]);
+      return items.map((i) => `stored:${i}`);
+    },
+    onCommit: (size, ms) => {
+      sizes.push(size);
+      durations.push(ms);
+    },
+    onFailure: (err, size) => failures.push([err.message, size]),
+    afterCommit: (items, results) => after.push([[...items], [...results]]),
+    onCallbackError: (err) => callbackErrors.push(err),
+  });
+  const submit = (item: string, onDone?: () => void): void =>
+    gc.submit(item, (err, result) => {
+      calls.push({ item, err: err?.message ?? null, result });
+      onDone?.();
+    });
+  return { gc, submit, commits, calls, sizes, durations, failures, after, callbackErrors };
+}
+
+describe('createGroupCommit: batching', () => {
+  it('when items are submitted in one turn, then nothing is committed until the next tick, then all in one batch', async () => {
+    const h = harness({ batchMax: 100 });
+    h.submit('a');
+    h.submit('b');
+    h.submit('c');
+    expect(h.commits).toEqual([]);
+    expect(h.calls).toEqual([]);
+    expect(h.gc.pending).toBe(3);
+    await nextTick();
+    expect(h.commits).toEqual([['a', 'b', 'c']]);
+    expect(h.gc.pending).toBe(0);
+  });
+
+  it('when callbacks run, then they run in arrival order with their own results', async () => {
+    const h = harness({ batchMax: 100 });
+    for (const item of ['p1', 'p2', 'p3', 'p4']) h.submit(item);
+    await nextTick();
+    expect(h.calls).toEqual([
+      { item: 'p1', err: null, result: 'stored:p1' },
+      { item: 'p2', err: null, result: 'stored:p2' },
+      { item: 'p3', err: null, result: 'stored:p3' },
+      { item: 'p4', err: null, result: 'stored:p4' },
+    ]);
+  });
+
+  it('when the batch reaches batchMax, then it is committed synchronously inside submit', () => {
+    const h = harness({ batchMax: 3 });
+    h.submit('a');
+    h.submit('b');
+    expect(h.commits).toEqual([]);
+    h.submit('c');
+    expect(h.commits).toEqual([['a', 'b', 'c']]);
+    expect(h.calls.map((c) => c.item)).toEqual(['a', 'b', 'c']);
+    expect(h.gc.pending).toBe(0);
+  });
+
+  it('when more than batchMax arrive in one turn, then full batches go at once and the rest on the next tick', async () => {
+    const h = harness({ batchMax: 2 });
+    for (const item of ['a', 'b', 'c', 'd', 'e']) h.submit(item);
+    expect(h.commits).toEqual([
+      ['a', 'b'],
+      ['c', 'd'],
+    ]);
+    expect(h.gc.pending).toBe(1);
+    await nextTick();
+    expect(h.commits).toEqual([['a', 'b'], ['c', 'd'], ['e']]);
+    expect(h.calls.map((c) => c.item)).toEqual(['a', 'b', 'c', 'd', 'e']);
+  });
+
+  it('when items arrive in separate turns, then each turn is its own batch', async () => {
+    const h = harness({ batchMax: 100 });
+    h.submit('a');
+    await nextTick();
+    h.submit('b');
+    h.submit('c');
+    await nextTick();
+    expect(h.commits).toEqual([['a'], ['b', 'c']]);
+  });
+
+  it('when batchMax is 1, then every submit commits at once', () => {
+    const h = harness({ batchMax: 1 });
+    h.submit('a');
+    h.submit('b');
+    expect(h.commits).toEqual([['a'], ['b']]);
+  });
+
+  it('when flush is called, then what is queued is committed now and the scheduled tick finds nothing', async () => {
+    const h = harness({ batchMax: 100 });
+    h.submit('a');
+    h.submit('b');
+    h.gc.flush();
+    expect(h.commits).toEqual([['a', 'b']]);
+    await nextTick();
+    expect(h.commits).toEqual([['a', 'b']]);
+  });
+
+  it('when flush is called with nothing queued, then nothing is committed', () => {
+    const h = harness({ batchMax: 100 });
+    h.gc.flush();
+    expect(h.commits).toEqual([]);
+    expect(h.sizes).toEqual([]);
+  });
+
+  it('when a callback submits a new item, then it goes into a later batch', async () => {
+    const h = harness({ batchMax: 100 });
+    h.submit('a', () => h.submit('a-reply'));
+    await nextTick();
+    expect(h.commits).toEqual([['a']]);
+    await nextTick();
+    expect(h.commits).toEqual([['a'], ['a-reply']]);
+  });
+});
+
+describe('createGroupCommit: reporting', () => {
+  it('when batches commit, then onCommit reports each size and afterCommit sees items and results', async () => {
+    const h = harness({ batchMax: 2 });
+    for (const item of ['a', 'b', 'c']) h.submit(item);
+    await nextTick();
+    expect(h.sizes).toEqual([2, 1]);
+    expect(h.durations).toHaveLength(2);
+    expect(h.durations.every((ms) => Number.isFinite(ms) && ms >= 0)).toBe(true);
+    expect(h.after).toEqual([
+      [
+        ['a', 'b'],
+        ['stored:a', 'stored:b'],
+      ],
+      [['c'], ['stored:c']],
+    ]);
+    expect(h.failures).toEqual([]);
+  });
+});
+
+describe('createGroupCommit: a failing batch', () => {
+  it('when one item poisons the batch, then the others are committed alone and only it gets the error', async () => {
+    const h = harness({ batchMax: 100, poison: ['bad'] });
+    for (const item of ['a', 'bad', 'c']) h.submit(item);
+    await nextTick();
+    expect(h.failures).toEqual([['cannot store bad', 3]]);
+    expect(h.commits).toEqual([['a'], ['c']]);
+    expect(h.calls).toEqual([
+      { item: 'a', err: null, result: 'stored:a' },
+      { item: 'bad', err: 'cannot store bad', result: undefined },
+      { item: 'c', err: null, result: 'stored:c' },
+    ]);
+    expect(h.sizes).toEqual([1, 1]);
+    expect(h.after).toEqual([
+      [
+        ['a', 'bad', 'c'],
+        ['stored:a', undefined, 'stored:c'],
+      ],
+    ]);
+  });
+
+  it('when two items are poisonous, then each gets its own error and the rest still commit in order', async () => {
+    const h = harness({ batchMax: 100, poison: ['x', 'y'] });
+    for (const item of ['x', 'a', 'y', 'b']) h.submit(item);
+    await nextTick();
+    expect(h.calls).toEqual([
+      { item: 'x', err: 'cannot store x', result: undefined },
+      { item: 'a', err: null, result: 'stored:a' },
+      { item: 'y', err: 'cannot store y', result: undefined },
+      { item: 'b', err: null, result: 'stored:b' },
+    ]);
+    expect(h.commits).toEqual([['a'], ['b']]);
+  });
+
+  it('when only the batch fails (every item commits alone), then no callback gets an error', async () => {
+    const h = harness({ batchMax: 100, failBatches: true });
+    for (const item of ['a', 'b']) h.submit(item);
+    await nextTick();
+    expect(h.failures).toEqual([['disk full', 2]]);
+    expect(h.calls).toEqual([
+      { item: 'a', err: null, result: 'stored:a' },
+      { item: 'b', err: null, result: 'stored:b' },
+    ]);
+  });
+
+  it('when the commit throws a non-Error, then callers still get an Error', () => {
+    const gc = createGroupCommit<string, string>({
+      batchMax: 1,
+      commit: () => {
+        throw 'SQLITE_FULL';
+      },
+    });
+    const errors: unknown[] = [];
+    gc.submit('a', (err) => errors.push(err));
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toBeInstanceOf(Error);
+    expect((errors[0] as Error).message).toBe('SQLITE_FULL');
+  });
+
+  it('when a batch failed, then the next batch is committed whole again', async () => {
+    const h = harness({ batchMax: 100, poison: ['bad'] });
+    h.submit('bad');
+    h.submit('a');
+    await nextTick();
+    h.submit('b');
+    h.submit('c');
+    await nextTick();
+    expect(h.commits).toEqual([['a'], ['b', 'c']]);
+  });
+});
+
+describe('createGroupCommit: a throwing callback', () => {
+  it('when one callback throws, then the later ones are still called and the error is reported', async () => {
+    const h = harness({ batchMax: 100 });
+    const boom = new Error('caller bug');
+    h.submit('a');
+    h.submit('b', () => {
+      throw boom;
+    });
+    h.submit('c');
+    await nextTick();
+    expect(h.calls.map((c) => c.item)).toEqual(['a', 'b', 'c']);
+    expect(h.callbackErrors).toEqual([boom]);
+    expect(h.after).toHaveLength(1);
+  });
+
+  it('when a callback throws after a failed batch, then the later ones are still called', async () => {
+    const h = harness({ batchMax: 100, poison: ['bad'] });
+    h.submit('bad', () => {
+      throw new Error('caller bug');
+    });
+    h.submit('a');
+    await nextTick();
+    expect(h.calls).toEqual([
+      { item: 'bad', err: 'cannot store bad', result: undefined },
+      { item: 'a', err: null, result: 'stored:a' },
+    ]);
+    expect(h.callbackErrors).toHaveLength(1);
+  });
+
+  it('when no onCallbackError is given, then a throwing callback is swallowed and others still run', () => {
+    const seen: string[] = [];
+    const gc = createGroupCommit<string, string>({ batchMax: 2, commit: (items) => items.map((i) => i) });
+    gc.submit('a', () => {
+      throw new Error('caller bug');
+    });
+    gc.submit('b', (_err, result) => seen.push(result ?? 'none'));
+    expect(seen).toEqual(['b']);
+  });
+});
