@@ -6,19 +6,38 @@
 export function createConnectRateLimiter(opts: { burst: number; ratePerSec: number; maxTracked?: number }) {
   const buckets = new Map<string, { tokens: number; at: number }>();
   const maxTracked = opts.maxTracked ?? 100_000;
+  let lastPrune = -Infinity;
 
   function refill(bucket: { tokens: number; at: number }, now: number): void {
-    const elapsed = Math.max(0, now - bucket.at) / 1000;
-    bucket.tokens = Math.min(opts.burst, bucket.tokens + elapsed * opts.ratePerSec);
+    // Time only moves the bucket forward: after a clock step back, the same stretch of time
+    // must not refill it twice.
+    if (now <= bucket.at) return;
+    bucket.tokens = Math.min(opts.burst, bucket.tokens + ((now - bucket.at) / 1000) * opts.ratePerSec);
     bucket.at = now;
   }
 
   function prune(now: number): void {
     // Only full buckets are forgotten: forgetting one is the same as keeping it.
+    lastPrune = now;
     for (const [address, bucket] of buckets) {
       refill(bucket, now);
       if (bucket.tokens >= opts.burst) buckets.delete(address);
     }
+  }
+
+  function evictOne(now: number): void {
+    let victim: string | undefined;
+    let looked = 0;
+    for (const [address, bucket] of buckets) {
+      victim ??= address;
+      refill(bucket, now);
+      if (bucket.tokens >= 1) {
+        victim = address;
+        break;
+      }
+      if (++looked >= 16) break;
+    }
+    if (victim !== undefined) buckets.delete(victim);
   }
 
   return {
@@ -26,7 +45,12 @@ export function createConnectRateLimiter(opts: { burst: number; ratePerSec: numb
     take(address: string, now: number): boolean {
       let bucket = buckets.get(address);
       if (bucket === undefined) {
-        if (buckets.size >= maxTracked) prune(now);
+        // At most one full scan a second, however many new addresses arrive.
+        if (buckets.size >= maxTracked && now - lastPrune >= 1000) prune(now);
+        // Still full: the table is a cap, not a hint. Make room among the oldest few entries
+        // (Map keeps insertion order), sparing empty buckets: those are the addresses being
+        // held back. At worst an evicted address gets a fresh burst during an address flood.
+        if (buckets.size >= maxTracked) evictOne(now);
         bucket = { tokens: opts.burst, at: now };
         buckets.set(address, bucket);
       } else {

@@ -376,12 +376,23 @@ export class SimDevice {
       };
       this.#pending.add(fail);
       // For QoS 1 the callback runs on PUBACK; mqtt.js keeps the packet in its outgoing store
-      // until then, across reconnects.
-      this.client.publish(topic, payload, { qos, retain }, (err) => {
-        if (!this.#pending.delete(fail)) return;
-        if (err) reject(new Error(`device ${this.id}: ${what} failed: ${err.message}`, { cause: err }));
-        else resolve();
-      });
+      // until then, across reconnects — except a publish made while mqtt.js replays its store
+      // after a reconnect: if the link drops again, that one fails with "Connection closed"
+      // (MQTT.js#2015). Firmware would keep it, so the device sends it again (same seq: the
+      // server deduplicates) for as long as it is open.
+      const send = (): void => {
+        this.client.publish(topic, payload, { qos, retain }, (err) => {
+          if (!this.#pending.has(fail)) return;
+          if (err && qos > 0 && this.#state !== 'closing' && this.#state !== 'closed' && /connection closed/i.test(err.message)) {
+            send();
+            return;
+          }
+          this.#pending.delete(fail);
+          if (err) reject(new Error(`device ${this.id}: ${what} failed: ${err.message}`, { cause: err }));
+          else resolve();
+        });
+      };
+      send();
     });
   }
 

@@ -137,9 +137,10 @@ function checkMqttUrl(raw: string): void {
   try {
     url = new URL(raw);
   } catch {
-    throw new ConfigError(`MQTT_URL=${JSON.stringify(raw)} is not a URL: expected mqtt://host:port or mqtts://host:port`);
+    throw new ConfigError('MQTT_URL is not a URL: expected mqtt://host:port or mqtts://host:port');
   }
   if (!['mqtt:', 'mqtts:', 'tcp:', 'tls:', 'ws:', 'wss:'].includes(url.protocol) || url.hostname === '') {
-    throw new ConfigError(`MQTT_URL=${JSON.stringify(raw)} is not valid: expected mqtt://host:port or mqtts://host:port`);
+    // The URL is not echoed: it may carry a password.
+    throw new ConfigError(`MQTT_URL with scheme ${JSON.stringify(url.protocol)} is not valid: expected mqtt://host:port or mqtts://host:port`);
   }
 }

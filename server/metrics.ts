@@ -5,8 +5,17 @@
 
 type LabelValues = Readonly<Record<string, string>>;
 
+function escapeHelp(help: string): string {
+  return help.replace(/\\/g, '\\\\').replace(/\n/g, '\\n');
+}
+
 interface Metric {
   render(): string;
+}
+
+/** Identity of a series: sorted, so {a,b} and {b,a} are one series. */
+function seriesKey(labels: LabelValues): string {
+  return JSON.stringify(Object.keys(labels).sort().map((k) => [k, labels[k]]));
 }
 
 function labelText(labels: LabelValues, extra?: Readonly<Record<string, string>>): string {
@@ -23,16 +32,16 @@ export class Counter implements Metric {
     readonly help: string,
   ) {}
   inc(labels: LabelValues = {}, by = 1): void {
-    const key = labelText(labels);
+    const key = seriesKey(labels);
     const entry = this.values.get(key);
     if (entry) entry.value += by;
     else this.values.set(key, { labels, value: by });
   }
   get(labels: LabelValues = {}): number {
-    return this.values.get(labelText(labels))?.value ?? 0;
+    return this.values.get(seriesKey(labels))?.value ?? 0;
   }
   render(): string {
-    const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} counter`];
+    const lines = [`# HELP ${this.name} ${escapeHelp(this.help)}`, `# TYPE ${this.name} counter`];
     for (const { labels, value } of this.values.values()) lines.push(`${this.name}${labelText(labels)} ${value}`);
     return lines.join('\n');
   }
@@ -45,7 +54,7 @@ export class Gauge implements Metric {
     private readonly read: () => number,
   ) {}
   render(): string {
-    return [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} gauge`, `${this.name} ${this.read()}`].join('\n');
+    return [`# HELP ${this.name} ${escapeHelp(this.help)}`, `# TYPE ${this.name} gauge`, `${this.name} ${this.read()}`].join('\n');
   }
 }
 
@@ -74,7 +83,7 @@ export class Histogram implements Metric {
     return this.count;
   }
   render(): string {
-    const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} histogram`];
+    const lines = [`# HELP ${this.name} ${escapeHelp(this.help)}`, `# TYPE ${this.name} histogram`];
     let cumulative = 0;
     this.buckets.forEach((le, i) => {
       cumulative += this.counts[i] as number;

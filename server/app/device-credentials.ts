@@ -14,7 +14,7 @@ export function isValidDeviceId(id: string): boolean {
 }
 
 export function generateDeviceId(): string {
-  // 'rp-' + 12 base32-ish characters: 60 random bits, within MQTT 3.1's 23-character client id.
+  // 'rp-' + 12 hex characters: 48 random bits (an id, not a secret), within MQTT 3.1's 23-character client id.
   return `rp-${randomBytes(8).toString('hex').slice(0, 12)}`;
 }
 
@@ -32,5 +32,5 @@ const DUMMY_HASH = hashSecret('not a device secret');
 export function verifySecret(secret: Buffer | string | undefined, storedHash: Buffer | null): boolean {
   const given = hashSecret(secret ?? '');
   const expected = storedHash !== null && storedHash.length === given.length ? storedHash : DUMMY_HASH;
-  return timingSafeEqual(given, expected) && storedHash !== null && secret !== undefined;
+  return timingSafeEqual(given, expected) && expected === storedHash && secret !== undefined;
 }

@@ -84,8 +84,8 @@ export function createRecordMessages(stores: Stores) {
           receivedAt: now,
         });
         places.recordReport(householdId, report.state, now);
+        // A press is on record in events; the device row changes only when there is news for it.
         if (report.battery !== null) devices.recordBattery(m.deviceId, report.battery, now);
-        else devices.touch(m.deviceId, now);
         const kind = alertKindForReport(report.state);
         const alert = kind === null ? null : { ...alerts.openOrJoin(householdId, kind, null, eventId, now), kind };
         return {

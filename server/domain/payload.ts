@@ -21,6 +21,8 @@ export type StateReport = {
 export type Parsed<T> = { ok: true; value: T } | { ok: false; reason: string };
 
 const MAX_AT_LENGTH = 64;
+/** ISO 8601 date and time, seconds and zone optional (Date.parse alone accepts "Tuesday 5"). */
+const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?$/;
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
@@ -88,7 +90,7 @@ export function parseStatePayload(payload: Uint8Array): Parsed<StateReport> {
   const at = own(obj.value, 'at');
   let deviceAt: string | null = null;
   if (at !== undefined && at !== null) {
-    if (typeof at === 'string' && at.length <= MAX_AT_LENGTH && !Number.isNaN(Date.parse(at))) {
+    if (typeof at === 'string' && at.length <= MAX_AT_LENGTH && ISO_TIME.test(at) && !Number.isNaN(Date.parse(at))) {
       deviceAt = at;
     } else {
       warnings.push('at dropped: not an ISO 8601 time');

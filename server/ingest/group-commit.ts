@@ -38,7 +38,12 @@ export function createGroupCommit<T, R>(opts: GroupCommitOptions<T, R>): GroupCo
   function commitTimed(batch: readonly T[]): R[] {
     const started = performance.now();
     const results = opts.commit(batch);
-    opts.onCommit?.(batch.length, performance.now() - started);
+    try {
+      opts.onCommit?.(batch.length, performance.now() - started);
+    } catch (err) {
+      // The batch is committed: a failing observer must not make it look failed (and retried).
+      opts.onCallbackError?.(err);
+    }
     return results;
   }
 
