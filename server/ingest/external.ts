@@ -3,6 +3,9 @@ import type { Logger } from 'pino';
 import { parseDeviceTopic, SERVER_SUBSCRIPTIONS, ackTopic, type DeviceAck } from '../domain/topics.js';
 import type { IngestPipeline } from './pipeline.js';
 
+/** How long close() waits for the broker to acknowledge what we sent before it cuts the connection. */
+export const CLOSE_TIMEOUT_MS = 2000;
+
 export type ExternalIngest = {
   readonly client: MqttClient;
   publishAck(deviceId: string, ack: DeviceAck): void;
@@ -104,7 +107,21 @@ export async function connectExternalIngest(opts: {
       });
     },
     close() {
-      return new Promise<void>((resolve) => client.end(false, {}, () => resolve()));
+      return new Promise<void>((resolve) => {
+        // end(false) sends DISCONNECT only once the broker has PUBACKed our acks. A broker that
+        // is down or stopped answering never does, and the server would never stop. The acks
+        // are a courtesy (their presses are on disk already), so wait a little, then cut.
+        const timer = setTimeout(() => {
+          log.warn({ timeoutMs: CLOSE_TIMEOUT_MS }, 'the external broker did not take our disconnect in time; closing the connection');
+          // mqtt.js is already `disconnecting`, so it will not reconnect.
+          client.stream?.destroy();
+          resolve();
+        }, CLOSE_TIMEOUT_MS);
+        client.end(false, {}, () => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
     },
   };
 }

@@ -17,6 +17,12 @@ export type GroupCommitOptions<T, R> = {
   /** Called after each successful commit with its size and duration in ms. */
   onCommit?: (size: number, ms: number) => void;
   onFailure?: (err: Error, size: number) => void;
+  /**
+   * Whether a failed batch is worth retrying item by item. A lock timeout, a full disk or an
+   * I/O error would fail every item the same way (and each retry could wait out the lock
+   * again), so those fail the whole batch at once. Default: always retry.
+   */
+  retryItems?: (err: Error) => boolean;
   /** Called with results in arrival order after the callbacks ran (side effects after commit). */
   afterCommit?: (items: readonly T[], results: readonly (R | undefined)[]) => void;
   /** A callback that throws is a bug in the caller; it must not keep others from their PUBACK. */
@@ -67,7 +73,12 @@ export function createGroupCommit<T, R>(opts: GroupCommitOptions<T, R>): GroupCo
     try {
       results = commitTimed(batch);
     } catch (batchErr) {
-      opts.onFailure?.(asError(batchErr), batch.length);
+      const err = asError(batchErr);
+      opts.onFailure?.(err, batch.length);
+      if (opts.retryItems && !opts.retryItems(err)) {
+        dones.forEach((done) => call(done, err));
+        return;
+      }
       results = [];
       const errors: (Error | null)[] = [];
       for (const item of batch) {

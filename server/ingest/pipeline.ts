@@ -88,9 +88,12 @@ export function createIngestPipeline(deps: {
     },
     onFailure(err, size) {
       metrics.commitFailures.inc();
-      log.error({ err, size }, 'group commit failed; retrying its messages one by one');
+      log.error({ err, size }, 'group commit failed; its messages get no PUBACK (retried one by one if the failure may be theirs)');
     },
     afterCommit,
+    // Only a problem with one message's data (a constraint, a bug on one path) is isolated by
+    // retrying one by one; the database being locked, full or failing is not.
+    retryItems: (err) => !/^SQLITE_(BUSY|LOCKED|FULL|IOERR|READONLY|CORRUPT|NOTADB|CANTOPEN|PROTOCOL)/.test((err as { code?: string }).code ?? ''),
     onCallbackError(err) {
       log.error({ err }, 'a commit callback threw');
     },

@@ -9,7 +9,6 @@ import { onTestFinished } from 'vitest';
 
 /** The repository root: test/helpers/ → ../.. */
 export const ROOT_DIR = fileURLToPath(new URL('../..', import.meta.url));
-const TSX = path.join(ROOT_DIR, 'node_modules', '.bin', 'tsx');
 
 export type ServerLogLine = { level: number; msg: string; [key: string]: unknown };
 export type ChildExit = { code: number | null; signal: NodeJS.Signals | null };
@@ -67,7 +66,7 @@ export async function freePort(host = '127.0.0.1'): Promise<number> {
 }
 
 /**
- * Starts `tsx server/main.ts` in the repository root (as `npm start`), HTTP on port 0 and the
+ * Starts `node --import tsx server/main.ts` in the repository root (as `npm start`), HTTP on port 0 and the
  * broker on `mqttPort`, and resolves once it logs that it is listening. The process is killed
  * (SIGKILL, whole group) when the test finishes, if it is still running.
  */
@@ -85,7 +84,8 @@ export async function startChildServer(opts: ChildServerOptions): Promise<ChildS
     LOG_LEVEL: 'info',
     ...opts.env,
   };
-  const child = spawn(TSX, ['server/main.ts'], {
+  // Exactly what `npm start` runs: one Node process with tsx's loader.
+  const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
     cwd: ROOT_DIR,
     env,
     // Its own process group, so kill() reaches tsx and the Node process it runs.
@@ -96,7 +96,7 @@ export async function startChildServer(opts: ChildServerOptions): Promise<ChildS
   if (pid === undefined) {
     // spawn reports the reason asynchronously on 'error'.
     const err = await new Promise<Error>((resolve) => child.once('error', resolve));
-    throw new Error(`could not start ${TSX}: ${err.message}`, { cause: err });
+    throw new Error(`could not start the server: ${err.message}`, { cause: err });
   }
 
   const logs: ServerLogLine[] = [];

@@ -32,6 +32,7 @@ function harness(opts: Partial<GroupCommitOptions<string, string>> & { batchMax:
     onFailure: (err, size) => failures.push([err.message, size]),
     afterCommit: (items, results) => after.push([[...items], [...results]]),
     onCallbackError: (err) => callbackErrors.push(err),
+    ...(opts.retryItems ? { retryItems: opts.retryItems } : {}),
   });
   const submit = (item: string, onDone?: () => void): void =>
     gc.submit(item, (err, result) => {
@@ -186,6 +187,19 @@ describe('createGroupCommit: a failing batch', () => {
       { item: 'b', err: null, result: 'stored:b' },
     ]);
     expect(h.commits).toEqual([['a'], ['b']]);
+  });
+
+  it('when the failure is not worth retrying item by item (a locked or full database), then every item gets the error at once', async () => {
+    const h = harness({ batchMax: 100, failBatches: true, retryItems: (err) => err.message !== 'disk full' });
+    for (const item of ['a', 'b', 'c']) h.submit(item);
+    await nextTick();
+    expect(h.failures).toEqual([['disk full', 3]]);
+    expect(h.commits).toEqual([]);
+    expect(h.calls).toEqual([
+      { item: 'a', err: 'disk full', result: undefined },
+      { item: 'b', err: 'disk full', result: undefined },
+      { item: 'c', err: 'disk full', result: undefined },
+    ]);
   });
 
   it('when only the batch fails (every item commits alone), then no callback gets an error', async () => {
