@@ -23,13 +23,24 @@ Commands:
   list  Lists households and their devices (tab-separated).
   mosquitto-acl --out FILE [--server-user NAME]
         Writes a Mosquitto ACL file for the external-broker mode (docs/external-broker.md).
-  mosquitto-passwd --out FILE --user NAME --password SECRET
+  mosquitto-passwd --out FILE --user NAME [--password=SECRET]
         Appends one account (for the server's own account at Mosquitto) to a password file.
+        Without --password, the password is read from the first line of standard input
+        (keeps it out of the process list and shell history).
 
 Options:
   --json    print results as JSON
   --help    this text
 `;
+
+async function readFirstLine(stream: NodeJS.ReadableStream): Promise<string> {
+  let text = '';
+  for await (const chunk of stream) {
+    text += String(chunk);
+    if (text.includes('\n')) break;
+  }
+  return (text.split(/\r?\n/)[0] ?? '').trim();
+}
 
 export class UsageError extends Error {
   override name = 'UsageError';
@@ -82,7 +93,9 @@ export async function runAdmin(argv: readonly string[], env: Readonly<Record<str
     return 0;
   }
   if (command === 'mosquitto-passwd') {
-    fs.appendFileSync(need('out'), `${mosquittoPasswordLine(need('user'), need('password'))}\n`, { mode: 0o600 });
+    const password = values.password ?? (await readFirstLine(process.stdin));
+    if (password.trim() === '') throw new UsageError('mosquitto-passwd needs a password (--password=… or on standard input)');
+    fs.appendFileSync(need('out'), `${mosquittoPasswordLine(need('user'), password)}\n`, { mode: 0o600 });
     out.write(`added ${need('user')} to ${need('out')}\n`);
     return 0;
   }
