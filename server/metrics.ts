@@ -58,6 +58,20 @@ export class Gauge implements Metric {
   }
 }
 
+/** A gauge whose labelled values are read when scraped (e.g. outbox rows by status). */
+export class LabeledGauge implements Metric {
+  constructor(
+    readonly name: string,
+    readonly help: string,
+    private readonly read: () => ReadonlyArray<{ labels: LabelValues; value: number }>,
+  ) {}
+  render(): string {
+    const lines = [`# HELP ${this.name} ${escapeHelp(this.help)}`, `# TYPE ${this.name} gauge`];
+    for (const { labels, value } of this.read()) lines.push(`${this.name}${labelText(labels)} ${value}`);
+    return lines.join('\n');
+  }
+}
+
 export class Histogram implements Metric {
   private readonly counts: number[];
   private sum = 0;
@@ -103,6 +117,9 @@ export class Registry {
   }
   gauge(name: string, help: string, read: () => number): Gauge {
     return this.add(new Gauge(name, help, read));
+  }
+  labeledGauge(name: string, help: string, read: () => ReadonlyArray<{ labels: LabelValues; value: number }>): LabeledGauge {
+    return this.add(new LabeledGauge(name, help, read));
   }
   histogram(name: string, help: string, buckets: readonly number[]): Histogram {
     return this.add(new Histogram(name, help, buckets));

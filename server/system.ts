@@ -3,6 +3,11 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { createBroker, type RibbonBroker } from '../broker/create-broker.js';
 import { buildApp } from './api/build-app.js';
+import { createAlerting, type Alerting } from './app/alerting.js';
+import { createOutboxDelivery, type DeliveryResult } from './app/deliver-outbox.js';
+import { createSweep, type SweepResult } from './app/sweep.js';
+import { createChannel, parseChannelConfig, type Channel, type ChannelDeps } from './notify/index.js';
+import { startScheduler } from './scheduler/index.js';
 import { createChangeFeed, type ChangeFeed } from './app/changes.js';
 import { verifySecret } from './app/device-credentials.js';
 import { createRecordMessages } from './app/record-messages.js';
@@ -18,6 +23,11 @@ export const systemClock: Clock = { now: () => Date.now() };
 
 export type RunningSystem = {
   readonly stores: Stores;
+  readonly alerting: Alerting;
+  /** Runs one sweep now (the scheduler does this every second). */
+  sweepNow(): SweepResult;
+  /** Delivers the due outbox rows now (the scheduler does this every second, and on news). */
+  deliverNow(): Promise<DeliveryResult>;
   readonly changes: ChangeFeed;
   readonly app: FastifyInstance;
   readonly broker: RibbonBroker | null;
@@ -32,7 +42,10 @@ export type RunningSystem = {
  * HTTP, started in that order and stopped in reverse. main.ts, the demo and tests all start the
  * system through here, so what is tested is what runs.
  */
-export async function startSystem(config: Config, deps: { log: Logger; clock?: Clock }): Promise<RunningSystem> {
+export async function startSystem(
+  config: Config,
+  deps: { log: Logger; clock?: Clock; scheduler?: boolean; channelDeps?: ChannelDeps },
+): Promise<RunningSystem> {
   const { log } = deps;
   const clock = deps.clock ?? systemClock;
   const db = openDatabase(config.dataDir);
@@ -41,9 +54,10 @@ export async function startSystem(config: Config, deps: { log: Logger; clock?: C
   const metrics = createIngestMetrics(registry);
   const changes = createChangeFeed();
 
+  const alerting = createAlerting({ stores, log: log.child({ component: 'alerting' }) });
   let publishAck: AckPublisher = () => {};
   const pipeline = createIngestPipeline({
-    record: createRecordMessages(stores),
+    record: createRecordMessages(stores, alerting),
     batchMax: config.ingest.batchMax,
     log,
     metrics,
@@ -105,6 +119,57 @@ export async function startSystem(config: Config, deps: { log: Logger; clock?: C
     registry.gauge('ribbon_connected_devices', 'Devices connected to the embedded broker.', () => brokerOf?.connectedDevices() ?? 0);
     registry.gauge('ribbon_devices_online', 'Devices whose last known state is online.', () => stores.devices.countOnline());
 
+    // Rules: the sweep (escalations, reminders, missed check-ins, silent devices) and the outbox.
+    const channels = new Map<number, Channel | null>();
+    const channelFor = (id: number): Channel | null => {
+      if (!channels.has(id)) {
+        const stored = stores.channels.get(id);
+        const parsed = stored === null ? null : parseChannelConfig({ ...(stored.config as object), kind: stored.kind });
+        if (parsed !== null && !parsed.ok) log.error({ channelId: id, reason: parsed.reason }, 'stored notification channel is invalid');
+        channels.set(id, parsed?.ok ? createChannel(parsed.value, deps.channelDeps ?? {}) : null);
+      }
+      return channels.get(id) ?? null;
+    };
+    const delivery = createOutboxDelivery({
+      stores,
+      channelFor,
+      publishDeviceAck: (deviceId, ack) => publishAck(deviceId, ack),
+      now: () => clock.now(),
+      log: log.child({ component: 'outbox' }),
+    });
+    const sweep = createSweep({ stores, alerting, log: log.child({ component: 'sweep' }) });
+    const sweepNow = (): SweepResult => {
+      const result = sweep(clock.now());
+      for (const c of result.changes) changes.publish({ type: 'alert', ...c, at: clock.now() });
+      return result;
+    };
+    // A new alert's notifications go out at once, not at the next scheduled tick.
+    let kick: NodeJS.Immediate | null = null;
+    const unsubscribeKick = changes.subscribe((change) => {
+      if (change.type !== 'alert' || kick !== null) return;
+      kick = setImmediate(() => {
+        kick = null;
+        delivery.deliverDue().catch((err: unknown) => log.error({ err }, 'outbox delivery failed'));
+      });
+    });
+    cleanup.unshift(() => {
+      unsubscribeKick();
+      if (kick) clearImmediate(kick);
+    });
+    if (deps.scheduler !== false) {
+      const scheduler = startScheduler(
+        [
+          { name: 'sweep', cron: '* * * * * *', run: sweepNow },
+          { name: 'outbox', cron: '* * * * * *', run: () => delivery.deliverDue() },
+        ],
+        log.child({ component: 'scheduler' }),
+      );
+      cleanup.unshift(() => scheduler.stop());
+    }
+    registry.labeledGauge('ribbon_notifications', 'Outbox rows by target and status (failed = given up, or nowhere to send).', () =>
+      stores.outbox.counts().map((c) => ({ labels: { target: c.target, status: c.status }, value: c.n })),
+    );
+
     const app = await buildApp({
       log,
       registry,
@@ -134,6 +199,9 @@ export async function startSystem(config: Config, deps: { log: Logger; clock?: C
     let stopped = false;
     return {
       stores,
+      alerting,
+      sweepNow,
+      deliverNow: () => delivery.deliverDue(),
       changes,
       app,
       broker,

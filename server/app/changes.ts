@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import type { AlertKind, RibbonState } from '../domain/ribbon.js';
+import type { AlertKind, AlertStatus, RibbonState } from '../domain/ribbon.js';
 
 /**
  * The in-process stream of committed changes (alerts, households, devices), for the live hub
@@ -7,7 +7,7 @@ import type { AlertKind, RibbonState } from '../domain/ribbon.js';
  */
 export type Change =
   | { type: 'report'; householdId: number; eventId: number; state: RibbonState; source: 'device' | 'person'; at: number }
-  | { type: 'alert'; alertId: number; householdId: number; kind: AlertKind; opened: boolean; at: number }
+  | { type: 'alert'; alertId: number; householdId: number; kind: AlertKind; opened: boolean; status: AlertStatus; level: number; at: number }
   | { type: 'device'; deviceId: string; householdId: number; online?: boolean; battery?: number; at: number };
 
 export type ChangeListener = (change: Change) => void;

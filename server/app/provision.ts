@@ -1,4 +1,5 @@
 import type { Stores } from '../store/index.js';
+import { checkInDueAt } from './check-ins.js';
 import { generateDeviceId, generateSecret, hashSecret, isValidDeviceId } from './device-credentials.js';
 
 export type NewHousehold = { compound: string; building: string; room: string; name: string; timezone?: string };
@@ -33,10 +34,14 @@ export function addHousehold(stores: Stores, input: NewHousehold, now: number): 
   return stores.transaction(() => {
     const compound = stores.places.findOrCreateCompound(input.compound.trim(), now);
     const building = stores.places.findOrCreateBuilding(compound.id, input.building.trim(), now);
-    return stores.places.createHousehold(
+    const id = stores.places.createHousehold(
       { buildingId: building.id, name: input.name.trim(), room: input.room.trim(), ...(input.timezone ? { timezone: input.timezone } : {}) },
       now,
     );
+    // Silence is counted from registration: no check-in by then is a missed check-in.
+    const schedule = stores.places.schedule(id);
+    if (schedule !== null) stores.places.setCheckInDue(id, checkInDueAt(schedule, null, now));
+    return id;
   });
 }
 

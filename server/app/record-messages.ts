@@ -1,9 +1,10 @@
 import { isDuplicatePress } from '../domain/dedupe.js';
 import { parseHeartbeatPayload, parseOnlinePayload, parseStatePayload } from '../domain/payload.js';
-import { alertKindForReport, assertNever, type AlertKind, type RibbonState } from '../domain/ribbon.js';
+import { alertKindForReport, assertNever, type RibbonState } from '../domain/ribbon.js';
 import type { Stores } from '../store/index.js';
-import type { OpenedAlert } from '../store/alerts.js';
 import type { DeviceChannel } from '../domain/topics.js';
+import { DEVICE_REASONS, type AlertChange, type Alerting } from './alerting.js';
+import { checkInDueAt } from './check-ins.js';
 
 export type InboundMessage = {
   deviceId: string;
@@ -14,7 +15,11 @@ export type InboundMessage = {
   receivedAt: number;
 };
 
-export type AlertTouch = OpenedAlert & { kind: AlertKind };
+/** A battery under this share (percent) is a device fault (DESIGN.md §3). */
+export const LOW_BATTERY_PERCENT = 20;
+
+/** A device offline (will, lost connection) this long before it is a fault: a blip is not news. */
+export const OFFLINE_GRACE_MS = 5 * 60_000;
 
 export type Outcome =
   | {
@@ -24,13 +29,13 @@ export type Outcome =
       eventId: number;
       state: RibbonState;
       seq: number | null;
-      alert: AlertTouch | null;
+      alerts: AlertChange[];
       warnings: string[];
     }
   | { type: 'duplicate'; deviceId: string; householdId: number; state: RibbonState; seq: number }
-  | { type: 'heartbeat'; deviceId: string; householdId: number; battery: number }
-  | { type: 'online'; deviceId: string; householdId: number; online: boolean }
-  | { type: 'rejected'; deviceId: string; householdId: number; rejectedId: number; reason: string; alert: AlertTouch }
+  | { type: 'heartbeat'; deviceId: string; householdId: number; battery: number; alerts: AlertChange[] }
+  | { type: 'online'; deviceId: string; householdId: number; online: boolean; alerts: AlertChange[] }
+  | { type: 'rejected'; deviceId: string; householdId: number; rejectedId: number; reason: string; alerts: AlertChange[] }
   | { type: 'unknown-device'; deviceId: string };
 
 /**
@@ -38,8 +43,8 @@ export type Outcome =
  * acknowledges each message only after the commit; in the batch, messages are applied in
  * arrival order, so a redelivery later in the same batch sees the first copy.
  */
-export function createRecordMessages(stores: Stores) {
-  const { devices, events, places, alerts, rejected } = stores;
+export function createRecordMessages(stores: Stores, alerting: Alerting) {
+  const { devices, events, places, rejected } = stores;
 
   function reject(m: InboundMessage, householdId: number, reason: string): Outcome {
     const rejectedId = rejected.insert({
@@ -50,8 +55,25 @@ export function createRecordMessages(stores: Stores) {
       receivedAt: m.receivedAt,
     });
     // An unreadable press is still a press: someone must look at this device.
-    const alert = alerts.openOrJoin(householdId, 'device', `unreadable message: ${reason}`, null, m.receivedAt);
-    return { type: 'rejected', deviceId: m.deviceId, householdId, rejectedId, reason, alert: { ...alert, kind: 'device' } };
+    const alert = alerting.raise(householdId, 'device', { reason: `unreadable message: ${reason}` }, m.receivedAt);
+    return { type: 'rejected', deviceId: m.deviceId, householdId, rejectedId, reason, alerts: [alert] };
+  }
+
+  /** Any press or a person's report: the ribbon, a check-in, the next due time; clears a missed check-in. */
+  function recordCheckIn(householdId: number, state: RibbonState, now: number): AlertChange[] {
+    const schedule = places.schedule(householdId);
+    places.recordReport(householdId, state, now, schedule === null ? null : checkInDueAt(schedule, now, now));
+    const cleared = alerting.clear(householdId, 'missed_checkin', 'check-in received', now);
+    return cleared ? [cleared] : [];
+  }
+
+  function recordBattery(deviceId: string, householdId: number, battery: number, now: number): AlertChange[] {
+    devices.recordBattery(deviceId, battery, now);
+    if (battery < LOW_BATTERY_PERCENT) {
+      return [alerting.raise(householdId, 'device', { reason: DEVICE_REASONS.lowBattery }, now)];
+    }
+    const replaced = alerting.clear(householdId, 'device', `battery ${battery} %`, now, [DEVICE_REASONS.lowBattery]);
+    return replaced ? [replaced] : [];
   }
 
   function recordOne(m: InboundMessage): Outcome {
@@ -83,11 +105,11 @@ export function createRecordMessages(stores: Stores) {
           note: null,
           receivedAt: now,
         });
-        places.recordReport(householdId, report.state, now);
+        const changes = recordCheckIn(householdId, report.state, now);
         // A press is on record in events; the device row changes only when there is news for it.
-        if (report.battery !== null) devices.recordBattery(m.deviceId, report.battery, now);
+        if (report.battery !== null) changes.push(...recordBattery(m.deviceId, householdId, report.battery, now));
         const kind = alertKindForReport(report.state);
-        const alert = kind === null ? null : { ...alerts.openOrJoin(householdId, kind, null, eventId, now), kind };
+        if (kind !== null) changes.push(alerting.raise(householdId, kind, { eventId }, now));
         return {
           type: 'press',
           deviceId: m.deviceId,
@@ -95,21 +117,36 @@ export function createRecordMessages(stores: Stores) {
           eventId,
           state: report.state,
           seq: report.seq,
-          alert,
+          alerts: changes,
           warnings: report.warnings,
         };
       }
       case 'heartbeat': {
         const parsed = parseHeartbeatPayload(m.payload);
         if (!parsed.ok) return reject(m, householdId, parsed.reason);
-        devices.recordBattery(m.deviceId, parsed.value.battery, now);
-        return { type: 'heartbeat', deviceId: m.deviceId, householdId, battery: parsed.value.battery };
+        // A heartbeat proves the battery, not the person: it is not a check-in.
+        const changes = recordBattery(m.deviceId, householdId, parsed.value.battery, now);
+        devices.setHeartbeatDue(m.deviceId, now + 3 * devices.heartbeatEverySec(m.deviceId) * 1000);
+        const back = alerting.clear(householdId, 'device', 'heartbeat received', now, [DEVICE_REASONS.offline]);
+        if (back) changes.push(back);
+        return { type: 'heartbeat', deviceId: m.deviceId, householdId, battery: parsed.value.battery, alerts: changes };
       }
       case 'online': {
         const parsed = parseOnlinePayload(m.payload);
         if (!parsed.ok) return reject(m, householdId, parsed.reason);
-        devices.setOnline(m.deviceId, parsed.value.online, now);
-        return { type: 'online', deviceId: m.deviceId, householdId, online: parsed.value.online };
+        const { online } = parsed.value;
+        devices.setOnline(m.deviceId, online, now);
+        const changes: AlertChange[] = [];
+        if (online) {
+          // Back: the offline fault clears, and the heartbeat clock starts again.
+          devices.setHeartbeatDue(m.deviceId, now + 3 * devices.heartbeatEverySec(m.deviceId) * 1000);
+          const back = alerting.clear(householdId, 'device', 'device back online', now, [DEVICE_REASONS.offline]);
+          if (back) changes.push(back);
+        } else {
+          // Gone (its will, or the connection closed): a fault only if it stays gone a while.
+          devices.setHeartbeatDue(m.deviceId, now + OFFLINE_GRACE_MS);
+        }
+        return { type: 'online', deviceId: m.deviceId, householdId, online, alerts: changes };
       }
       default:
         return assertNever(m.channel);
@@ -121,6 +158,7 @@ export function createRecordMessages(stores: Stores) {
     recordBatch(batch: readonly InboundMessage[]): Outcome[] {
       return stores.transaction(() => batch.map(recordOne));
     },
+    recordCheckIn,
   };
 }
 

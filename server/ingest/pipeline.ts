@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { AlertChange } from '../app/alerting.js';
 import type { ChangeFeed } from '../app/changes.js';
 import type { InboundMessage, Outcome, RecordMessages } from '../app/record-messages.js';
 import { assertNever } from '../domain/ribbon.js';
@@ -38,6 +39,10 @@ export function createIngestPipeline(deps: {
     });
   }
 
+  function publishAlerts(alerts: readonly AlertChange[], at: number): void {
+    for (const alert of alerts) changes.publish({ type: 'alert', ...alert, at });
+  }
+
   function report(message: InboundMessage, outcome: Outcome): void {
     const at = message.receivedAt;
     switch (outcome.type) {
@@ -48,9 +53,7 @@ export function createIngestPipeline(deps: {
         }
         deps.publishAck(outcome.deviceId, { seq: outcome.seq, status: 'received' });
         changes.publish({ type: 'report', householdId: outcome.householdId, eventId: outcome.eventId, state: outcome.state, source: 'device', at });
-        if (outcome.alert) {
-          changes.publish({ type: 'alert', alertId: outcome.alert.id, householdId: outcome.householdId, kind: outcome.alert.kind, opened: outcome.alert.opened, at });
-        }
+        publishAlerts(outcome.alerts, at);
         return;
       case 'duplicate':
         // A redelivery: acknowledged again, with no second effect.
@@ -59,9 +62,11 @@ export function createIngestPipeline(deps: {
         return;
       case 'heartbeat':
         changes.publish({ type: 'device', deviceId: outcome.deviceId, householdId: outcome.householdId, battery: outcome.battery, at });
+        publishAlerts(outcome.alerts, at);
         return;
       case 'online':
         changes.publish({ type: 'device', deviceId: outcome.deviceId, householdId: outcome.householdId, online: outcome.online, at });
+        publishAlerts(outcome.alerts, at);
         return;
       case 'rejected':
         metrics.rejected.inc();
@@ -69,7 +74,7 @@ export function createIngestPipeline(deps: {
           { deviceId: outcome.deviceId, topic: message.topic, bytes: message.payload.length, reason: outcome.reason, rejectedId: outcome.rejectedId },
           'unreadable device message kept in the rejected log; device alert raised',
         );
-        changes.publish({ type: 'alert', alertId: outcome.alert.id, householdId: outcome.householdId, kind: 'device', opened: outcome.alert.opened, at });
+        publishAlerts(outcome.alerts, at);
         return;
       case 'unknown-device':
         log.warn({ deviceId: outcome.deviceId, topic: message.topic }, 'message from an unknown device ignored');

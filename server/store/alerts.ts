@@ -1,19 +1,21 @@
 import type { Db } from './db.js';
+import type { AlertView, Tier, TransitionRecord } from '../domain/alert.js';
 import type { AlertKind, AlertStatus } from '../domain/ribbon.js';
 
-export type Alert = {
+/** An alert as stored: the domain's view plus identity and the events it joined. */
+export type Alert = AlertView & {
   id: number;
   householdId: number;
-  kind: AlertKind;
-  status: AlertStatus;
-  level: number;
   reason: string | null;
-  reportCount: number;
-  openedAt: number;
-  acknowledgedAt: number | null;
-  arrivedAt: number | null;
-  resolvedAt: number | null;
+  firstEventId: number | null;
+  lastEventId: number | null;
+  acknowledgedBy: string | null;
+  arrivedBy: string | null;
+  resolvedBy: string | null;
+  resolutionNote: string | null;
 };
+
+export type AlertTransition = TransitionRecord & { id: number; alertId: number; at: number };
 
 type AlertRow = {
   id: number;
@@ -23,10 +25,18 @@ type AlertRow = {
   level: number;
   reason: string | null;
   report_count: number;
+  first_event_id: number | null;
+  last_event_id: number | null;
   opened_at: number;
   acknowledged_at: number | null;
+  acknowledged_by: string | null;
   arrived_at: number | null;
+  arrived_by: string | null;
   resolved_at: number | null;
+  resolved_by: string | null;
+  resolution_note: string | null;
+  due_at: number | null;
+  reminders_sent: number;
 };
 
 function toAlert(row: AlertRow): Alert {
@@ -35,32 +45,50 @@ function toAlert(row: AlertRow): Alert {
     householdId: row.household_id,
     kind: row.kind,
     status: row.status,
-    level: row.level,
+    level: row.level as Tier,
     reason: row.reason,
     reportCount: row.report_count,
+    firstEventId: row.first_event_id,
+    lastEventId: row.last_event_id,
     openedAt: row.opened_at,
     acknowledgedAt: row.acknowledged_at,
+    acknowledgedBy: row.acknowledged_by,
     arrivedAt: row.arrived_at,
+    arrivedBy: row.arrived_by,
     resolvedAt: row.resolved_at,
+    resolvedBy: row.resolved_by,
+    resolutionNote: row.resolution_note,
+    dueAt: row.due_at,
+    remindersSent: row.reminders_sent,
   };
 }
 
-export type OpenedAlert = { id: number; opened: boolean; reportCount: number };
+export type AlertFilter = { status?: AlertStatus; kind?: AlertKind; householdId?: number };
 
 export function createAlertsStore(db: Db) {
-  // One unresolved alert per household and kind (partial unique index alerts_one_open):
-  // a further report joins it and is counted, never a second alert.
-  const openOrJoin = db.prepare<
-    [number, AlertKind, string | null, number | null, number | null, number, number, number | null, number],
-    { id: number; report_count: number; opened_at: number }
+  const insert = db.prepare<[number, AlertKind, AlertStatus, number, string | null, number, number | null, number | null, number, number, number | null]>(
+    `INSERT INTO alerts (household_id, kind, status, level, reason, report_count, first_event_id, last_event_id, opened_at, updated_at, due_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  );
+  const get = db.prepare<[number], AlertRow>('SELECT * FROM alerts WHERE id = ?');
+  // Served by the partial unique index alerts_one_open.
+  const findOpen = db.prepare<[number, AlertKind], AlertRow>(
+    "SELECT * FROM alerts WHERE household_id = ? AND kind = ? AND status <> 'resolved'",
+  );
+  const update = db.prepare<
+    [{ id: number; status: AlertStatus; level: number; reason: string | null; report_count: number; last_event_id: number | null; acknowledged_at: number | null; acknowledged_by: string | null; arrived_at: number | null; arrived_by: string | null; resolved_at: number | null; resolved_by: string | null; resolution_note: string | null; due_at: number | null; reminders_sent: number; updated_at: number }]
   >(
-    `INSERT INTO alerts (household_id, kind, status, level, reason, first_event_id, last_event_id, opened_at, updated_at)
-     VALUES (?, ?, 'open', 1, ?, ?, ?, ?, ?)
-     ON CONFLICT (household_id, kind) WHERE status <> 'resolved'
-     DO UPDATE SET report_count = report_count + 1,
-                   last_event_id = coalesce(?, last_event_id),
-                   updated_at = ?
-     RETURNING id, report_count, opened_at`,
+    `UPDATE alerts SET status = @status, level = @level, reason = @reason, report_count = @report_count,
+       last_event_id = @last_event_id, acknowledged_at = @acknowledged_at, acknowledged_by = @acknowledged_by,
+       arrived_at = @arrived_at, arrived_by = @arrived_by, resolved_at = @resolved_at, resolved_by = @resolved_by,
+       resolution_note = @resolution_note, due_at = @due_at, reminders_sent = @reminders_sent, updated_at = @updated_at
+     WHERE id = @id`,
+  );
+  const insertTransition = db.prepare<[number, string, string | null, string | null, number, number]>(
+    'INSERT INTO alert_transitions (alert_id, action, by, note, level, at) VALUES (?, ?, ?, ?, ?, ?)',
+  );
+  const transitions = db.prepare<[number], { id: number; alert_id: number; action: TransitionRecord['action']; by: string | null; note: string | null; level: number; at: number }>(
+    'SELECT * FROM alert_transitions WHERE alert_id = ? ORDER BY id',
   );
   const list = db.prepare<[{ status: string | null; kind: string | null; householdId: number | null }], AlertRow>(
     `SELECT * FROM alerts
@@ -68,15 +96,68 @@ export function createAlertsStore(db: Db) {
        AND (@householdId IS NULL OR household_id = @householdId)
      ORDER BY opened_at DESC, id DESC`,
   );
+  // The sweep: only what is due, through the partial index alerts_due.
+  const due = db.prepare<[number, number], { id: number; due_at: number }>(
+    'SELECT id, due_at FROM alerts WHERE due_at IS NOT NULL AND due_at <= ? ORDER BY due_at LIMIT ?',
+  );
+  const claim = db.prepare<[number, number, number]>('UPDATE alerts SET due_at = ? WHERE id = ? AND due_at = ?');
 
   return {
-    openOrJoin(householdId: number, kind: AlertKind, reason: string | null, eventId: number | null, now: number): OpenedAlert {
-      const row = openOrJoin.get(householdId, kind, reason, eventId, eventId, now, now, eventId, now);
-      if (!row) throw new Error('alert upsert returned no row');
-      return { id: row.id, opened: row.report_count === 1, reportCount: row.report_count };
+    get(id: number): Alert | null {
+      const row = get.get(id);
+      return row ? toAlert(row) : null;
     },
-    list(filter: { status?: AlertStatus; kind?: AlertKind; householdId?: number } = {}): Alert[] {
+    findOpen(householdId: number, kind: AlertKind): Alert | null {
+      const row = findOpen.get(householdId, kind);
+      return row ? toAlert(row) : null;
+    },
+    insert(householdId: number, view: AlertView, reason: string | null, eventId: number | null, now: number): number {
+      return Number(
+        insert.run(householdId, view.kind, view.status, view.level, reason, view.reportCount, eventId, eventId, view.openedAt, now, view.dueAt).lastInsertRowid,
+      );
+    },
+    /** Writes the domain's new view of an alert, with who did what (from its transition records). */
+    save(alert: Alert, view: AlertView, records: readonly TransitionRecord[], extra: { lastEventId?: number | null; reason?: string | null }, now: number): void {
+      const by = (action: TransitionRecord['action']) => records.find((r) => r.action === action)?.by;
+      const resolvedRecord = records.find((r) => r.action === 'resolved' || r.action === 'cleared');
+      update.run({
+        id: alert.id,
+        status: view.status,
+        level: view.level,
+        reason: extra.reason !== undefined ? extra.reason : alert.reason,
+        report_count: view.reportCount,
+        last_event_id: extra.lastEventId ?? alert.lastEventId,
+        acknowledged_at: view.acknowledgedAt,
+        acknowledged_by: by('acknowledged') ?? alert.acknowledgedBy,
+        arrived_at: view.arrivedAt,
+        arrived_by: by('arrived') ?? alert.arrivedBy,
+        resolved_at: view.resolvedAt,
+        resolved_by: resolvedRecord ? (resolvedRecord.by ?? 'system') : alert.resolvedBy,
+        resolution_note: resolvedRecord ? resolvedRecord.note : alert.resolutionNote,
+        due_at: view.dueAt,
+        reminders_sent: view.remindersSent,
+        updated_at: now,
+      });
+    },
+    recordTransitions(alertId: number, records: readonly TransitionRecord[], at: number): void {
+      for (const r of records) insertTransition.run(alertId, r.action, r.by, r.note, r.level, at);
+    },
+    transitions(alertId: number): AlertTransition[] {
+      return transitions.all(alertId).map((r) => ({ id: r.id, alertId: r.alert_id, action: r.action, by: r.by, note: r.note, level: r.level as Tier, at: r.at }));
+    },
+    list(filter: AlertFilter = {}): Alert[] {
       return list.all({ status: filter.status ?? null, kind: filter.kind ?? null, householdId: filter.householdId ?? null }).map(toAlert);
+    },
+    /** Alerts whose next step is due by `now`, oldest first (at most `limit`). */
+    due(now: number, limit: number): Array<{ id: number; dueAt: number }> {
+      return due.all(now, limit).map((r) => ({ id: r.id, dueAt: r.due_at }));
+    },
+    /**
+     * Claims a due alert by moving its due time from `expected` to `lease`; true only if this
+     * caller changed the row (another sweep, or a person acting meanwhile, makes it false).
+     */
+    claimDue(id: number, expected: number, lease: number): boolean {
+      return claim.run(lease, id, expected).changes === 1;
     },
   };
 }

@@ -53,6 +53,13 @@ export function createDevicesStore(db: Db) {
     'UPDATE devices SET battery = ?, battery_at = ?, last_seen_at = ? WHERE id = ?',
   );
   const touch = db.prepare<[number, string]>('UPDATE devices SET last_seen_at = ? WHERE id = ?');
+  const setHeartbeatDue = db.prepare<[number | null, string]>('UPDATE devices SET heartbeat_due_at = ? WHERE id = ?');
+  const heartbeatEvery = db.prepare<[string], { heartbeat_every_sec: number }>('SELECT heartbeat_every_sec FROM devices WHERE id = ?');
+  const dueHeartbeats = db.prepare<[number, number], { id: string; household_id: number; heartbeat_due_at: number }>(
+    'SELECT id, household_id, heartbeat_due_at FROM devices WHERE heartbeat_due_at IS NOT NULL AND heartbeat_due_at <= ? ORDER BY heartbeat_due_at LIMIT ?',
+  );
+  const claimHeartbeat = db.prepare<[string, number]>('UPDATE devices SET heartbeat_due_at = NULL WHERE id = ? AND heartbeat_due_at = ?');
+  const forHousehold = db.prepare<[number], DeviceRow>('SELECT * FROM devices WHERE household_id = ? AND retired_at IS NULL ORDER BY id');
   const countOnline = db.prepare<[], { n: number }>('SELECT count(*) AS n FROM devices WHERE online = 1');
   const setAllOffline = db.prepare<[number]>('UPDATE devices SET online = 0, online_changed_at = ? WHERE online = 1');
 
@@ -81,6 +88,22 @@ export function createDevicesStore(db: Db) {
     },
     touch(id: string, now: number): void {
       touch.run(now, id);
+    },
+    /** The moment the device counts as offline if no heartbeat comes: 3 heartbeat intervals. */
+    setHeartbeatDue(id: number | string, dueAt: number | null): void {
+      setHeartbeatDue.run(dueAt, String(id));
+    },
+    heartbeatEverySec(id: string): number {
+      return heartbeatEvery.get(id)?.heartbeat_every_sec ?? 3600;
+    },
+    dueHeartbeats(now: number, limit: number): Array<{ id: string; householdId: number; dueAt: number }> {
+      return dueHeartbeats.all(now, limit).map((r) => ({ id: r.id, householdId: r.household_id, dueAt: r.heartbeat_due_at }));
+    },
+    claimHeartbeat(id: string, expected: number): boolean {
+      return claimHeartbeat.run(id, expected).changes === 1;
+    },
+    forHousehold(householdId: number): Device[] {
+      return forHousehold.all(householdId).map(toDevice);
     },
     countOnline(): number {
       return countOnline.get()?.n ?? 0;

@@ -65,6 +65,7 @@ export function createEventsStore(db: Db) {
   const byHousehold = db.prepare<[number, number], EventRow>(
     'SELECT * FROM events WHERE household_id = ? ORDER BY received_at DESC, id DESC LIMIT ?',
   );
+  const byId = db.prepare<[number], EventRow>('SELECT * FROM events WHERE id = ?');
   const byDevice = db.prepare<[string], EventRow>('SELECT * FROM events WHERE device_id = ? ORDER BY id');
   const countByState = db.prepare<[], { state: RibbonState; n: number }>(
     'SELECT state, count(*) AS n FROM events GROUP BY state',
@@ -87,6 +88,10 @@ export function createEventsStore(db: Db) {
           event.receivedAt,
         ).lastInsertRowid,
       );
+    },
+    get(id: number): StoredEvent | null {
+      const row = byId.get(id);
+      return row ? toEvent(row) : null;
     },
     earlierPress(deviceId: string, boot: number | null, seq: number): EarlierPress {
       const row = earlier.get(deviceId, boot, seq);

@@ -4,6 +4,9 @@ import { createDevicesStore } from './devices.js';
 import { createEventsStore } from './events.js';
 import { createPlacesStore } from './places.js';
 import { createRejectedStore } from './rejected.js';
+import { createOutboxStore } from './outbox.js';
+import { createPeopleStore } from './people.js';
+import { createChannelsStore } from './channels.js';
 
 /** Every table group over one database handle, and the transaction they share. */
 export function createStores(db: Db) {
@@ -14,6 +17,9 @@ export function createStores(db: Db) {
     events: createEventsStore(db),
     rejected: createRejectedStore(db),
     alerts: createAlertsStore(db),
+    outbox: createOutboxStore(db),
+    people: createPeopleStore(db),
+    channels: createChannelsStore(db),
     /** Runs fn in one transaction (BEGIN IMMEDIATE: the writer lock is taken up front). */
     transaction<T>(fn: () => T): T {
       return db.transaction(fn).immediate();

@@ -104,4 +104,111 @@ export const MIGRATIONS: readonly string[] = [
   CREATE UNIQUE INDEX alerts_one_open ON alerts (household_id, kind) WHERE status <> 'resolved';
   CREATE INDEX alerts_status ON alerts (status, kind, opened_at);
   `,
+  /* 2: the rules — due times, alert history, check-in policy, people, channels, outbox, reports */ `
+  -- The next timed step of an alert (escalation, reminder); NULL when none. The sweep reads
+  -- only what is due through this index, never every alert.
+  ALTER TABLE alerts ADD COLUMN due_at INTEGER;
+  ALTER TABLE alerts ADD COLUMN reminders_sent INTEGER NOT NULL DEFAULT 0;
+  CREATE INDEX alerts_due ON alerts (due_at) WHERE due_at IS NOT NULL;
+
+  -- Every transition of an alert, with who, when and a note (the history a report is built on).
+  CREATE TABLE alert_transitions (
+    id       INTEGER PRIMARY KEY,
+    alert_id INTEGER NOT NULL REFERENCES alerts(id),
+    action   TEXT NOT NULL CHECK (action IN ('opened', 'escalated', 'reminded', 'acknowledged', 'arrived', 'resolved', 'cleared')),
+    by       TEXT,
+    note     TEXT,
+    level    INTEGER NOT NULL,
+    at       INTEGER NOT NULL
+  );
+  CREATE INDEX alert_transitions_alert ON alert_transitions (alert_id, id);
+
+  -- Check-in policy (JSON; NULL = the default 24 h + 2 h), quiet hours (JSON), away until a
+  -- local date (inclusive), and the stored, indexed moment a missed check-in is due.
+  ALTER TABLE households ADD COLUMN checkin_policy TEXT;
+  ALTER TABLE households ADD COLUMN quiet_hours TEXT;
+  ALTER TABLE households ADD COLUMN away_until TEXT;
+  ALTER TABLE households ADD COLUMN checkin_due_at INTEGER;
+  CREATE INDEX households_checkin_due ON households (checkin_due_at) WHERE checkin_due_at IS NOT NULL;
+  -- Households from before: the default policy (24 h + 2 h) from their last check-in or creation.
+  UPDATE households SET checkin_due_at = coalesce(last_checkin_at, created_at) + 93600000;
+
+  -- Device health: offline after 3 missed heartbeat intervals.
+  ALTER TABLE devices ADD COLUMN heartbeat_every_sec INTEGER NOT NULL DEFAULT 3600;
+  ALTER TABLE devices ADD COLUMN heartbeat_due_at INTEGER;
+  CREATE INDEX devices_heartbeat_due ON devices (heartbeat_due_at) WHERE heartbeat_due_at IS NOT NULL;
+
+  -- A compound's response policy: JSON of the fields that differ from the defaults.
+  ALTER TABLE compounds ADD COLUMN policy TEXT;
+
+  -- The people of the community and the tier they answer at. Scope: a building (tier 1:
+  -- volunteers, 党员中心户), a compound (tier 2: grid worker, party branch) or the whole
+  -- community (NULL compound: tier 3 duty officer).
+  CREATE TABLE people (
+    id          INTEGER PRIMARY KEY,
+    name        TEXT NOT NULL,
+    phone       TEXT,
+    role        TEXT NOT NULL CHECK (role IN ('volunteer', 'center_household', 'grid_worker', 'party_branch', 'duty_officer', 'staff')),
+    tier        INTEGER NOT NULL CHECK (tier IN (1, 2, 3)),
+    compound_id INTEGER REFERENCES compounds(id),
+    building_id INTEGER REFERENCES buildings(id),
+    created_at  INTEGER NOT NULL,
+    retired_at  INTEGER
+  );
+  CREATE INDEX people_scope ON people (tier, compound_id, building_id);
+
+  -- A household's emergency contacts (family): told at tier 3.
+  CREATE TABLE contacts (
+    id           INTEGER PRIMARY KEY,
+    household_id INTEGER NOT NULL REFERENCES households(id),
+    name         TEXT NOT NULL,
+    phone        TEXT NOT NULL,
+    relation     TEXT NOT NULL DEFAULT '',
+    created_at   INTEGER NOT NULL
+  );
+  CREATE INDEX contacts_household ON contacts (household_id);
+
+  -- Where notifications go: a generic webhook or a work-group robot, for one compound or all.
+  CREATE TABLE channels (
+    id          INTEGER PRIMARY KEY,
+    kind        TEXT NOT NULL CHECK (kind IN ('webhook', 'wecom', 'dingtalk')),
+    name        TEXT NOT NULL,
+    config      TEXT NOT NULL,
+    compound_id INTEGER REFERENCES compounds(id),
+    created_at  INTEGER NOT NULL,
+    retired_at  INTEGER
+  );
+
+  -- The outbox: a notification is decided and written in the same transaction as what caused
+  -- it, then delivered by a worker, so a crash between the two loses nothing. Each row records
+  -- whom it was for and whether it went out.
+  CREATE TABLE outbox (
+    id              INTEGER PRIMARY KEY,
+    target          TEXT NOT NULL CHECK (target IN ('channel', 'device', 'none')),
+    channel_id      INTEGER REFERENCES channels(id),
+    device_id       TEXT,
+    alert_id        INTEGER REFERENCES alerts(id),
+    event           TEXT NOT NULL,
+    recipients      TEXT NOT NULL,
+    payload         TEXT NOT NULL,
+    status          TEXT NOT NULL CHECK (status IN ('pending', 'sent', 'failed')),
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at INTEGER,
+    last_error      TEXT,
+    created_at      INTEGER NOT NULL,
+    sent_at         INTEGER
+  );
+  CREATE INDEX outbox_due ON outbox (next_attempt_at) WHERE status = 'pending';
+  CREATE INDEX outbox_alert ON outbox (alert_id);
+
+  -- The daily report per compound and local day.
+  CREATE TABLE reports (
+    id          INTEGER PRIMARY KEY,
+    compound_id INTEGER NOT NULL REFERENCES compounds(id),
+    day         TEXT NOT NULL,
+    data        TEXT NOT NULL,
+    created_at  INTEGER NOT NULL,
+    UNIQUE (compound_id, day)
+  );
+  `,
 ];

@@ -54,6 +54,33 @@ function toHousehold(row: HouseholdRow): Household {
   };
 }
 
+type ScheduleRow = {
+  id: number;
+  checkin_policy: string | null;
+  quiet_hours: string | null;
+  away_until: string | null;
+  timezone: string;
+  last_checkin_at: number | null;
+  created_at: number;
+  checkin_due_at: number | null;
+  compound_id: number;
+  compound_policy: string | null;
+};
+
+/** Stored check-in settings; JSON fields are returned unparsed-as-unknown for the domain to check. */
+export type StoredSchedule = {
+  householdId: number;
+  compoundId: number;
+  policy: unknown;
+  quietHours: unknown;
+  awayUntil: string | null;
+  timezone: string;
+  lastCheckInAt: number | null;
+  createdAt: number;
+  checkInDueAt: number | null;
+  compoundPolicy: unknown;
+};
+
 export function createPlacesStore(db: Db) {
   const findCompound = db.prepare<[string], Compound>('SELECT id, name FROM compounds WHERE name = ?');
   const insertCompound = db.prepare<[string, number]>('INSERT INTO compounds (name, created_at) VALUES (?, ?)');
@@ -69,10 +96,27 @@ export function createPlacesStore(db: Db) {
   const getHousehold = db.prepare<[number], HouseholdRow>(`${HOUSEHOLD_SELECT} WHERE h.id = ?`);
   const listHouseholds = db.prepare<[], HouseholdRow>(`${HOUSEHOLD_SELECT} ORDER BY c.name, b.name, h.room, h.id`);
   const listCompounds = db.prepare<[], Compound>('SELECT id, name FROM compounds ORDER BY name');
-  const recordReport = db.prepare<[RibbonState, number, number, number]>(
+  const recordReport = db.prepare<[RibbonState, number, number, number | null, number]>(
     // Reports are applied in receive order, so the latest report is the current ribbon.
-    'UPDATE households SET state = ?, state_at = ?, last_checkin_at = ? WHERE id = ?',
+    'UPDATE households SET state = ?, state_at = ?, last_checkin_at = ?, checkin_due_at = ? WHERE id = ?',
   );
+  const schedule = db.prepare<[number], ScheduleRow>(
+    `SELECT h.id, h.checkin_policy, h.quiet_hours, h.away_until, h.timezone, h.last_checkin_at, h.created_at,
+            h.checkin_due_at, b.compound_id, c.policy AS compound_policy
+     FROM households h JOIN buildings b ON b.id = h.building_id JOIN compounds c ON c.id = b.compound_id WHERE h.id = ?`,
+  );
+  const setSchedule = db.prepare<[string | null, string | null, string | null, string, number | null, number]>(
+    'UPDATE households SET checkin_policy = ?, quiet_hours = ?, away_until = ?, timezone = ?, checkin_due_at = ? WHERE id = ?',
+  );
+  const setCheckInDue = db.prepare<[number | null, number]>('UPDATE households SET checkin_due_at = ? WHERE id = ?');
+  const dueCheckIns = db.prepare<[number, number], { id: number; checkin_due_at: number }>(
+    'SELECT id, checkin_due_at FROM households WHERE checkin_due_at IS NOT NULL AND checkin_due_at <= ? ORDER BY checkin_due_at LIMIT ?',
+  );
+  const claimCheckIn = db.prepare<[number | null, number, number]>(
+    'UPDATE households SET checkin_due_at = ? WHERE id = ? AND checkin_due_at = ?',
+  );
+  const compoundPolicy = db.prepare<[number], { policy: string | null }>('SELECT policy FROM compounds WHERE id = ?');
+  const setCompoundPolicy = db.prepare<[string | null, number]>('UPDATE compounds SET policy = ? WHERE id = ?');
 
   return {
     findOrCreateCompound(name: string, now: number): Compound {
@@ -103,9 +147,54 @@ export function createPlacesStore(db: Db) {
     listCompounds(): Compound[] {
       return listCompounds.all();
     },
-    /** A press or a person's report: the household's ribbon, and a check-in. */
-    recordReport(householdId: number, state: RibbonState, now: number): void {
-      recordReport.run(state, now, now, householdId);
+    /** A press or a person's report: the household's ribbon, a check-in, and the next due time. */
+    recordReport(householdId: number, state: RibbonState, now: number, checkInDueAt: number | null): void {
+      recordReport.run(state, now, now, checkInDueAt, householdId);
+    },
+    /** What the check-in rules need to know about a household (and its compound's policy). */
+    schedule(householdId: number): StoredSchedule | null {
+      const row = schedule.get(householdId);
+      if (!row) return null;
+      return {
+        householdId: row.id,
+        compoundId: row.compound_id,
+        policy: row.checkin_policy === null ? null : (JSON.parse(row.checkin_policy) as unknown),
+        quietHours: row.quiet_hours === null ? null : (JSON.parse(row.quiet_hours) as unknown),
+        awayUntil: row.away_until,
+        timezone: row.timezone,
+        lastCheckInAt: row.last_checkin_at,
+        createdAt: row.created_at,
+        checkInDueAt: row.checkin_due_at,
+        compoundPolicy: row.compound_policy === null ? null : (JSON.parse(row.compound_policy) as unknown),
+      };
+    },
+    setSchedule(householdId: number, s: { policy: unknown; quietHours: unknown; awayUntil: string | null; timezone: string }, checkInDueAt: number | null): void {
+      setSchedule.run(
+        s.policy === null ? null : JSON.stringify(s.policy),
+        s.quietHours === null ? null : JSON.stringify(s.quietHours),
+        s.awayUntil,
+        s.timezone,
+        checkInDueAt,
+        householdId,
+      );
+    },
+    setCheckInDue(householdId: number, dueAt: number | null): void {
+      setCheckInDue.run(dueAt, householdId);
+    },
+    /** Households whose check-in is due by `now` (through the partial index households_checkin_due). */
+    dueCheckIns(now: number, limit: number): Array<{ id: number; dueAt: number }> {
+      return dueCheckIns.all(now, limit).map((r) => ({ id: r.id, dueAt: r.checkin_due_at }));
+    },
+    /** Moves a due check-in from `expected` to `next`; true only if this caller changed it. */
+    claimCheckIn(householdId: number, expected: number, next: number | null): boolean {
+      return claimCheckIn.run(next, householdId, expected).changes === 1;
+    },
+    compoundPolicy(compoundId: number): unknown {
+      const row = compoundPolicy.get(compoundId);
+      return row?.policy ? (JSON.parse(row.policy) as unknown) : null;
+    },
+    setCompoundPolicy(compoundId: number, policy: unknown): void {
+      setCompoundPolicy.run(policy === null ? null : JSON.stringify(policy), compoundId);
     },
   };
 }

@@ -1,0 +1,172 @@
+import type { Logger } from 'pino';
+import { openAlert, transition, type AlertCommand, type AlertContext, type AlertOutcome, type AlertView, type Effect, type TransitionRecord } from '../domain/alert.js';
+import { addDaytime } from '../domain/daytime.js';
+import { checkPolicy, DEFAULT_POLICY, type ResponsePolicy } from '../domain/policy.js';
+import { assertNever, type AlertKind } from '../domain/ribbon.js';
+import { formatMessage } from '../notify/format.js';
+import type { NotificationMessage } from '../notify/types.js';
+import type { Alert } from '../store/alerts.js';
+import type { Stores } from '../store/index.js';
+
+/** What changed, for the live feed and the caller's reply. */
+export type AlertChange = { alertId: number; householdId: number; kind: AlertKind; opened: boolean; status: Alert['status']; level: number };
+
+export type CommandResult = { ok: true; alert: Alert; change: AlertChange } | { ok: false; code: string; message: string };
+
+/** Device-fault reasons that clear by themselves when the condition is gone. */
+export const DEVICE_REASONS = { offline: 'offline', lowBattery: 'low_battery' } as const;
+
+const MAX_REASON = 500;
+
+/**
+ * The alert use cases over the store: open or join, person commands, automatic clears and
+ * timed steps. Each runs the pure domain (server/domain/alert.ts) and writes its result — the
+ * alert, its transition rows and the outbox rows for its effects — in the caller's transaction,
+ * so a decision and its notifications are committed together or not at all.
+ */
+export function createAlerting(deps: { stores: Stores; log: Logger }) {
+  const { stores, log } = deps;
+
+  function policyFor(compoundId: number): ResponsePolicy {
+    const stored = stores.places.compoundPolicy(compoundId);
+    if (stored === null) return DEFAULT_POLICY;
+    const checked = checkPolicy(stored);
+    if (checked.ok) return checked.value;
+    log.error({ compoundId, reason: checked.reason }, 'stored compound policy is invalid; using the defaults');
+    return DEFAULT_POLICY;
+  }
+
+  function contextFor(householdId: number, now: number): { ctx: AlertContext; compoundId: number; timezone: string } {
+    const schedule = stores.places.schedule(householdId);
+    if (schedule === null) throw new Error(`household ${householdId} does not exist`);
+    const policy = policyFor(schedule.compoundId);
+    const window = { start: policy.daytimeStart, end: policy.daytimeEnd };
+    return {
+      ctx: { now, policy, addDaytime: (from, seconds) => addDaytime(from, seconds, window, schedule.timezone) },
+      compoundId: schedule.compoundId,
+      timezone: schedule.timezone,
+    };
+  }
+
+  function message(alert: { id: number; householdId: number } & AlertView & { reason: string | null }, event: NotificationMessage['event'], recipients: NotificationMessage['recipients'], now: number, timezone: string): Omit<NotificationMessage, 'id'> {
+    const h = stores.places.getHousehold(alert.householdId);
+    const base = {
+      event,
+      alert: {
+        id: alert.id,
+        kind: alert.kind,
+        status: alert.status,
+        tier: alert.level,
+        openedAt: new Date(alert.openedAt).toISOString(),
+        reportCount: alert.reportCount,
+        acknowledgedAt: alert.acknowledgedAt === null ? null : new Date(alert.acknowledgedAt).toISOString(),
+        reason: alert.reason,
+      },
+      ...(h ? { household: { id: h.id, name: h.name, compound: h.compound, building: h.building, room: h.room } } : {}),
+      recipients,
+      at: new Date(now).toISOString(),
+    };
+    return { ...base, ...formatMessage({ id: '', ...base }, { timeZone: timezone }) };
+  }
+
+  /** Turns effects into outbox rows (the worker delivers them). */
+  function enqueueEffects(alert: Alert, effects: readonly Effect[], compoundId: number, timezone: string, now: number): void {
+    for (const effect of effects) {
+      switch (effect.type) {
+        case 'notify': {
+          const recipients = stores.people.recipients(alert.householdId, effect.tiers);
+          const payload = message(alert, effect.event, recipients, now, timezone);
+          const channels = stores.channels.forCompound(compoundId);
+          if (channels.length === 0) {
+            // Recorded all the same, so "nobody was told" shows in the outbox and in /metrics.
+            stores.outbox.insert({ target: 'none', channelId: null, deviceId: null, alertId: alert.id, event: effect.event, recipients, payload, status: 'failed', lastError: 'no notification channel configured' }, now);
+            log.warn({ alertId: alert.id, event: effect.event }, 'no notification channel configured for this compound; the notification is recorded as not sent');
+          }
+          for (const channel of channels) {
+            stores.outbox.insert({ target: 'channel', channelId: channel.id, deviceId: null, alertId: alert.id, event: effect.event, recipients, payload }, now);
+          }
+          break;
+        }
+        case 'tell-device': {
+          const seq = alert.lastEventId === null ? null : (stores.events.get(alert.lastEventId)?.seq ?? null);
+          for (const device of stores.devices.forHousehold(alert.householdId)) {
+            stores.outbox.insert({ target: 'device', channelId: null, deviceId: device.id, alertId: alert.id, event: `device.${effect.status}`, recipients: [], payload: { seq, status: effect.status } }, now);
+          }
+          break;
+        }
+        default:
+          assertNever(effect);
+      }
+    }
+  }
+
+  function save(alert: Alert, outcome: { alert: AlertView; effects: Effect[]; records: TransitionRecord[] }, extra: { lastEventId?: number | null; reason?: string | null }, now: number): Alert {
+    stores.alerts.save(alert, outcome.alert, outcome.records, extra, now);
+    stores.alerts.recordTransitions(alert.id, outcome.records, now);
+    const saved = stores.alerts.get(alert.id) as Alert;
+    const { compoundId, timezone } = contextFor(alert.householdId, now);
+    enqueueEffects(saved, outcome.effects, compoundId, timezone, now);
+    return saved;
+  }
+
+  function change(alert: Alert, opened: boolean): AlertChange {
+    return { alertId: alert.id, householdId: alert.householdId, kind: alert.kind, opened, status: alert.status, level: alert.level };
+  }
+
+  function mergeReason(current: string | null, added: string | null): string | null {
+    if (added === null || current === added) return current;
+    if (current === null) return added.slice(0, MAX_REASON);
+    const parts = current.split('; ');
+    return parts.includes(added) ? current : [...parts, added].join('; ').slice(0, MAX_REASON);
+  }
+
+  return {
+    policyFor,
+
+    /** Opens an alert of `kind` for a household, or joins (counts into) the open one. */
+    raise(householdId: number, kind: AlertKind, opts: { eventId?: number | null; reason?: string | null }, now: number): AlertChange {
+      const existing = stores.alerts.findOpen(householdId, kind);
+      if (existing !== null) {
+        const outcome = transition(existing, { type: 'report' }, contextFor(householdId, now).ctx);
+        if (!outcome.ok) throw new Error(`joining open alert ${existing.id}: ${outcome.message}`);
+        const saved = save(existing, outcome, { lastEventId: opts.eventId ?? existing.lastEventId, reason: mergeReason(existing.reason, opts.reason ?? null) }, now);
+        return change(saved, false);
+      }
+      const { ctx, compoundId, timezone } = contextFor(householdId, now);
+      const opened = openAlert(kind, ctx);
+      const id = stores.alerts.insert(householdId, opened.alert, opts.reason?.slice(0, MAX_REASON) ?? null, opts.eventId ?? null, now);
+      stores.alerts.recordTransitions(id, opened.records, now);
+      const alert = stores.alerts.get(id) as Alert;
+      enqueueEffects(alert, opened.effects, compoundId, timezone, now);
+      return change(alert, true);
+    },
+
+    /** A person's action (acknowledge, arrive, resolve) or a timed step, on one alert. */
+    command(alertId: number, command: AlertCommand, now: number): CommandResult {
+      const alert = stores.alerts.get(alertId);
+      if (alert === null) return { ok: false, code: 'RIBBON_ERR_ALERT_NOT_FOUND', message: `alert ${alertId} does not exist` };
+      const outcome: AlertOutcome = transition(alert, command, contextFor(alert.householdId, now).ctx);
+      if (!outcome.ok) return outcome;
+      const saved = save(alert, outcome, {}, now);
+      return { ok: true, alert: saved, change: change(saved, false) };
+    },
+
+    /**
+     * The system's own resolution of a missed check-in or a device fault when its cause is gone.
+     * `onlyReasons`: clear a device alert only if all its reasons are among these.
+     */
+    clear(householdId: number, kind: 'missed_checkin' | 'device', note: string, now: number, onlyReasons?: readonly string[]): AlertChange | null {
+      const alert = stores.alerts.findOpen(householdId, kind);
+      if (alert === null) return null;
+      if (onlyReasons !== undefined) {
+        const reasons = (alert.reason ?? '').split('; ').filter((r) => r !== '');
+        if (!reasons.every((r) => onlyReasons.includes(r))) return null;
+      }
+      const outcome = transition(alert, { type: 'clear', note }, contextFor(householdId, now).ctx);
+      if (!outcome.ok) throw new Error(`clearing alert ${alert.id}: ${outcome.message}`);
+      return change(save(alert, outcome, {}, now), false);
+    },
+  };
+}
+
+export type Alerting = ReturnType<typeof createAlerting>;

@@ -1,0 +1,117 @@
+import type { Logger } from 'pino';
+import { MAX_ATTEMPTS, retryDelayMs } from '../notify/backoff.js';
+import type { Channel, NotificationMessage, SendResult } from '../notify/types.js';
+import type { DeviceAck } from '../domain/topics.js';
+import type { OutboxRow } from '../store/outbox.js';
+import type { Stores } from '../store/index.js';
+
+export type DeliveryResult = { sent: number; retried: number; failed: number };
+
+/** A claimed row not settled within this time (a crash mid-send) is tried again. */
+export const DELIVERY_LEASE_MS = 60_000;
+
+/**
+ * Delivers due outbox rows: channel messages (webhook, WeCom, DingTalk) and device acks. Each row
+ * is claimed first (its next attempt moved to a lease), so a crash mid-send retries it after the
+ * lease: delivery is at least once, and receivers deduplicate with the message id. A transient
+ * failure is retried with exponential backoff and jitter; a permanent one, or the last of
+ * MAX_ATTEMPTS, leaves the row 'failed' (counted in /metrics).
+ */
+export function createOutboxDelivery(deps: {
+  stores: Stores;
+  channelFor: (channelId: number) => Channel | null;
+  publishDeviceAck: (deviceId: string, ack: DeviceAck) => void;
+  now: () => number;
+  log: Logger;
+  random?: () => number;
+  maxAttempts?: number;
+  batch?: number;
+}) {
+  const { stores, log } = deps;
+  const random = deps.random ?? Math.random;
+  const maxAttempts = deps.maxAttempts ?? MAX_ATTEMPTS;
+  let running: Promise<DeliveryResult> | null = null;
+  let again = false;
+
+  async function send(row: OutboxRow): Promise<SendResult> {
+    switch (row.target) {
+      case 'device': {
+        if (row.deviceId === null) return { ok: false, permanent: true, error: 'device row without a device id' };
+        deps.publishDeviceAck(row.deviceId, row.payload as DeviceAck);
+        return { ok: true };
+      }
+      case 'channel': {
+        const channel = row.channelId === null ? null : deps.channelFor(row.channelId);
+        if (channel === null) return { ok: false, permanent: true, error: `channel ${row.channelId} is gone or invalid` };
+        const message = { ...(row.payload as Omit<NotificationMessage, 'id'>), id: `ribbon-outbox-${row.id}` };
+        return channel.send(message);
+      }
+      case 'none':
+        return { ok: false, permanent: true, error: 'nowhere to send it' };
+      default:
+        return { ok: false, permanent: true, error: `unknown target ${String(row.target)}` };
+    }
+  }
+
+  async function deliverOnce(): Promise<DeliveryResult> {
+    const result: DeliveryResult = { sent: 0, retried: 0, failed: 0 };
+    const now = deps.now();
+    const claimed = stores.outbox
+      .due(now, deps.batch ?? 100)
+      .filter((row) => row.nextAttemptAt !== null && stores.outbox.claim(row.id, row.nextAttemptAt, now + DELIVERY_LEASE_MS));
+    // In parallel: one slow receiver must not hold back a red alarm's other messages.
+    await Promise.all(
+      claimed.map(async (row) => {
+        const attempt = row.attempts + 1;
+        let outcome: SendResult;
+        try {
+          outcome = await send(row);
+        } catch (err) {
+          outcome = { ok: false, permanent: false, error: err instanceof Error ? err.message : String(err) };
+        }
+        if (outcome.ok) {
+          stores.outbox.markSent(row.id, deps.now());
+          result.sent += 1;
+        } else if (outcome.permanent || attempt >= maxAttempts) {
+          stores.outbox.markFailed(row.id, outcome.error);
+          result.failed += 1;
+          log.error({ outboxId: row.id, alertId: row.alertId, target: row.target, attempt, error: outcome.error }, 'notification failed for good');
+        } else {
+          const delay = retryDelayMs(attempt, { atLeastMs: outcome.retryAfterMs ?? 0 }, random);
+          stores.outbox.markRetry(row.id, deps.now() + delay, outcome.error);
+          result.retried += 1;
+          log.warn({ outboxId: row.id, target: row.target, attempt, retryInMs: delay, error: outcome.error }, 'notification failed; will retry');
+        }
+      }),
+    );
+    return result;
+  }
+
+  return {
+    /** Delivers what is due; concurrent calls share one run (and ask for one more after it). */
+    deliverDue(): Promise<DeliveryResult> {
+      if (running) {
+        again = true;
+        return running;
+      }
+      running = (async () => {
+        const total: DeliveryResult = { sent: 0, retried: 0, failed: 0 };
+        try {
+          do {
+            again = false;
+            const r = await deliverOnce();
+            total.sent += r.sent;
+            total.retried += r.retried;
+            total.failed += r.failed;
+          } while (again);
+          return total;
+        } finally {
+          running = null;
+        }
+      })();
+      return running;
+    },
+  };
+}
+
+export type OutboxDelivery = ReturnType<typeof createOutboxDelivery>;

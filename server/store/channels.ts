@@ -1,0 +1,44 @@
+import type { Db } from './db.js';
+
+export type ChannelKind = 'webhook' | 'wecom' | 'dingtalk';
+export type StoredChannel = { id: number; kind: ChannelKind; name: string; config: unknown; compoundId: number | null };
+
+/** Where notifications go: each active channel for the household's compound, or for all (null). */
+export function createChannelsStore(db: Db) {
+  const insert = db.prepare<[ChannelKind, string, string, number | null, number]>(
+    'INSERT INTO channels (kind, name, config, compound_id, created_at) VALUES (?, ?, ?, ?, ?)',
+  );
+  const forCompound = db.prepare<[number], { id: number; kind: ChannelKind; name: string; config: string; compound_id: number | null }>(
+    'SELECT * FROM channels WHERE retired_at IS NULL AND (compound_id IS NULL OR compound_id = ?) ORDER BY id',
+  );
+  const get = db.prepare<[number], { id: number; kind: ChannelKind; name: string; config: string; compound_id: number | null }>(
+    'SELECT * FROM channels WHERE id = ?',
+  );
+  const all = db.prepare<[], { id: number; kind: ChannelKind; name: string; config: string; compound_id: number | null }>(
+    'SELECT * FROM channels WHERE retired_at IS NULL ORDER BY id',
+  );
+  const toChannel = (r: { id: number; kind: ChannelKind; name: string; config: string; compound_id: number | null }): StoredChannel => ({
+    id: r.id,
+    kind: r.kind,
+    name: r.name,
+    config: JSON.parse(r.config) as unknown,
+    compoundId: r.compound_id,
+  });
+  return {
+    add(kind: ChannelKind, name: string, config: unknown, compoundId: number | null, now: number): number {
+      return Number(insert.run(kind, name, JSON.stringify(config), compoundId, now).lastInsertRowid);
+    },
+    forCompound(compoundId: number): StoredChannel[] {
+      return forCompound.all(compoundId).map(toChannel);
+    },
+    get(id: number): StoredChannel | null {
+      const row = get.get(id);
+      return row ? toChannel(row) : null;
+    },
+    list(): StoredChannel[] {
+      return all.all().map(toChannel);
+    },
+  };
+}
+
+export type ChannelsStore = ReturnType<typeof createChannelsStore>;

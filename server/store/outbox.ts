@@ -1,0 +1,149 @@
+import type { Db } from './db.js';
+
+export type OutboxTarget = 'channel' | 'device' | 'none';
+export type OutboxStatus = 'pending' | 'sent' | 'failed';
+
+export type Recipient = { name: string; phone: string | null; role: string };
+
+export type OutboxRow = {
+  id: number;
+  target: OutboxTarget;
+  channelId: number | null;
+  deviceId: string | null;
+  alertId: number | null;
+  event: string;
+  recipients: Recipient[];
+  payload: unknown;
+  status: OutboxStatus;
+  attempts: number;
+  nextAttemptAt: number | null;
+  lastError: string | null;
+  createdAt: number;
+  sentAt: number | null;
+};
+
+type Row = {
+  id: number;
+  target: OutboxTarget;
+  channel_id: number | null;
+  device_id: string | null;
+  alert_id: number | null;
+  event: string;
+  recipients: string;
+  payload: string;
+  status: OutboxStatus;
+  attempts: number;
+  next_attempt_at: number | null;
+  last_error: string | null;
+  created_at: number;
+  sent_at: number | null;
+};
+
+function toRow(r: Row): OutboxRow {
+  return {
+    id: r.id,
+    target: r.target,
+    channelId: r.channel_id,
+    deviceId: r.device_id,
+    alertId: r.alert_id,
+    event: r.event,
+    recipients: JSON.parse(r.recipients) as Recipient[],
+    payload: JSON.parse(r.payload) as unknown,
+    status: r.status,
+    attempts: r.attempts,
+    nextAttemptAt: r.next_attempt_at,
+    lastError: r.last_error,
+    createdAt: r.created_at,
+    sentAt: r.sent_at,
+  };
+}
+
+export type NewOutboxRow = {
+  target: OutboxTarget;
+  channelId: number | null;
+  deviceId: string | null;
+  alertId: number | null;
+  event: string;
+  recipients: readonly Recipient[];
+  payload: unknown;
+  /** 'failed' at once when there is nowhere to send it (recorded, so it shows). */
+  status?: OutboxStatus;
+  lastError?: string | null;
+};
+
+export function createOutboxStore(db: Db) {
+  const insert = db.prepare<[OutboxTarget, number | null, string | null, number | null, string, string, string, OutboxStatus, number | null, string | null, number]>(
+    `INSERT INTO outbox (target, channel_id, device_id, alert_id, event, recipients, payload, status, next_attempt_at, last_error, created_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  );
+  const due = db.prepare<[number, number], Row>(
+    "SELECT * FROM outbox WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?",
+  );
+  const claim = db.prepare<[number, number, number]>(
+    "UPDATE outbox SET next_attempt_at = ?, attempts = attempts + 1 WHERE id = ? AND status = 'pending' AND next_attempt_at = ?",
+  );
+  const sent = db.prepare<[number, number]>("UPDATE outbox SET status = 'sent', sent_at = ?, last_error = NULL WHERE id = ?");
+  const retry = db.prepare<[number, string, number]>("UPDATE outbox SET next_attempt_at = ?, last_error = ? WHERE id = ? AND status = 'pending'");
+  const failed = db.prepare<[string, number]>("UPDATE outbox SET status = 'failed', next_attempt_at = NULL, last_error = ? WHERE id = ?");
+  const get = db.prepare<[number], Row>('SELECT * FROM outbox WHERE id = ?');
+  const byAlert = db.prepare<[number], Row>('SELECT * FROM outbox WHERE alert_id = ? ORDER BY id');
+  const all = db.prepare<[], Row>('SELECT * FROM outbox ORDER BY id');
+  const counts = db.prepare<[], { target: OutboxTarget; status: OutboxStatus; n: number }>(
+    'SELECT target, status, count(*) AS n FROM outbox GROUP BY target, status',
+  );
+
+  return {
+    insert(row: NewOutboxRow, now: number): number {
+      const status = row.status ?? 'pending';
+      return Number(
+        insert.run(
+          row.target,
+          row.channelId,
+          row.deviceId,
+          row.alertId,
+          row.event,
+          JSON.stringify(row.recipients),
+          JSON.stringify(row.payload),
+          status,
+          status === 'pending' ? now : null,
+          row.lastError ?? null,
+          now,
+        ).lastInsertRowid,
+      );
+    },
+    due(now: number, limit: number): OutboxRow[] {
+      return due.all(now, limit).map(toRow);
+    },
+    /**
+     * Claims a row for one delivery attempt: moves its next attempt to `leaseUntil` (so a crash
+     * mid-send retries it after the lease) and counts the attempt. False if someone else has it.
+     */
+    claim(id: number, expectedNextAttempt: number, leaseUntil: number): boolean {
+      return claim.run(leaseUntil, id, expectedNextAttempt).changes === 1;
+    },
+    markSent(id: number, now: number): void {
+      sent.run(now, id);
+    },
+    markRetry(id: number, nextAttemptAt: number, error: string): void {
+      retry.run(nextAttemptAt, error, id);
+    },
+    markFailed(id: number, error: string): void {
+      failed.run(error, id);
+    },
+    get(id: number): OutboxRow | null {
+      const row = get.get(id);
+      return row ? toRow(row) : null;
+    },
+    forAlert(alertId: number): OutboxRow[] {
+      return byAlert.all(alertId).map(toRow);
+    },
+    all(): OutboxRow[] {
+      return all.all().map(toRow);
+    },
+    counts(): Array<{ target: OutboxTarget; status: OutboxStatus; n: number }> {
+      return counts.all();
+    },
+  };
+}
+
+export type OutboxStore = ReturnType<typeof createOutboxStore>;

@@ -1,0 +1,82 @@
+import type { Db } from './db.js';
+import type { Tier } from '../domain/alert.js';
+import type { Recipient } from './outbox.js';
+
+export const PERSON_ROLES = ['volunteer', 'center_household', 'grid_worker', 'party_branch', 'duty_officer', 'staff'] as const;
+export type PersonRole = (typeof PERSON_ROLES)[number];
+
+export type Person = {
+  id: number;
+  name: string;
+  phone: string | null;
+  role: PersonRole;
+  tier: Tier;
+  compoundId: number | null;
+  buildingId: number | null;
+};
+
+export type Contact = { id: number; householdId: number; name: string; phone: string; relation: string };
+
+type PersonRow = { id: number; name: string; phone: string | null; role: PersonRole; tier: number; compound_id: number | null; building_id: number | null };
+
+function toPerson(r: PersonRow): Person {
+  return { id: r.id, name: r.name, phone: r.phone, role: r.role, tier: r.tier as Tier, compoundId: r.compound_id, buildingId: r.building_id };
+}
+
+/**
+ * People of the community and the tier they answer at. A person's scope is a building, a
+ * compound, or (both null) the whole community; a household is covered by every active person
+ * whose scope contains it. Tier 3 also reaches the household's own emergency contacts.
+ */
+export function createPeopleStore(db: Db) {
+  const insert = db.prepare<[string, string | null, PersonRole, number, number | null, number | null, number]>(
+    'INSERT INTO people (name, phone, role, tier, compound_id, building_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+  );
+  const list = db.prepare<[], PersonRow>('SELECT * FROM people WHERE retired_at IS NULL ORDER BY tier, id');
+  const covering = db.prepare<[number, number], PersonRow>(
+    `SELECT p.* FROM people p, households h JOIN buildings b ON b.id = h.building_id
+     WHERE h.id = ? AND p.tier = ? AND p.retired_at IS NULL
+       AND (p.compound_id IS NULL OR p.compound_id = b.compound_id)
+       AND (p.building_id IS NULL OR p.building_id = h.building_id)
+     ORDER BY p.id`,
+  );
+  const insertContact = db.prepare<[number, string, string, string, number]>(
+    'INSERT INTO contacts (household_id, name, phone, relation, created_at) VALUES (?, ?, ?, ?, ?)',
+  );
+  const contacts = db.prepare<[number], { id: number; household_id: number; name: string; phone: string; relation: string }>(
+    'SELECT * FROM contacts WHERE household_id = ? ORDER BY id',
+  );
+
+  return {
+    add(p: Omit<Person, 'id'>, now: number): number {
+      return Number(insert.run(p.name, p.phone, p.role, p.tier, p.compoundId, p.buildingId, now).lastInsertRowid);
+    },
+    list(): Person[] {
+      return list.all().map(toPerson);
+    },
+    addContact(c: Omit<Contact, 'id'>, now: number): number {
+      return Number(insertContact.run(c.householdId, c.name, c.phone, c.relation, now).lastInsertRowid);
+    },
+    contacts(householdId: number): Contact[] {
+      return contacts.all(householdId).map((r) => ({ id: r.id, householdId: r.household_id, name: r.name, phone: r.phone, relation: r.relation }));
+    },
+    /** Whom the given tiers of a household reach, tier by tier, without repeats. */
+    recipients(householdId: number, tiers: readonly Tier[]): Recipient[] {
+      const seen = new Set<string>();
+      const out: Recipient[] = [];
+      const add = (r: Recipient): void => {
+        const key = `${r.name}\u0000${r.phone ?? ''}`;
+        if (seen.has(key)) return;
+        seen.add(key);
+        out.push(r);
+      };
+      for (const tier of tiers) {
+        for (const p of covering.all(householdId, tier)) add({ name: p.name, phone: p.phone, role: p.role });
+        if (tier === 3) for (const c of contacts.all(householdId)) add({ name: c.name, phone: c.phone, role: `contact${c.relation ? `:${c.relation}` : ''}` });
+      }
+      return out;
+    },
+  };
+}
+
+export type PeopleStore = ReturnType<typeof createPeopleStore>;
