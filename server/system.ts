@@ -3,7 +3,8 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { createBroker, type RibbonBroker } from '../broker/create-broker.js';
 import { buildApp } from './api/build-app.js';
-import { createAlerting, type Alerting } from './app/alerting.js';
+import { createAlerting, type Alerting, type CommandResult } from './app/alerting.js';
+import type { AlertCommand } from './domain/alert.js';
 import { createOutboxDelivery, type DeliveryResult } from './app/deliver-outbox.js';
 import { createSweep, type SweepResult } from './app/sweep.js';
 import { createChannel, parseChannelConfig, type Channel, type ChannelDeps } from './notify/index.js';
@@ -24,6 +25,8 @@ export const systemClock: Clock = { now: () => Date.now() };
 export type RunningSystem = {
   readonly stores: Stores;
   readonly alerting: Alerting;
+  /** A person's action on an alert (acknowledge, arrive, resolve), committed and announced. */
+  commandAlert(alertId: number, command: AlertCommand): CommandResult;
   /** Runs one sweep now (the scheduler does this every second). */
   sweepNow(): SweepResult;
   /** Delivers the due outbox rows now (the scheduler does this every second, and on news). */
@@ -200,6 +203,12 @@ export async function startSystem(
     return {
       stores,
       alerting,
+      commandAlert(alertId, command) {
+        const now = clock.now();
+        const result = stores.transaction(() => alerting.command(alertId, command, now));
+        if (result.ok) changes.publish({ type: 'alert', ...result.change, at: now });
+        return result;
+      },
       sweepNow,
       deliverNow: () => delivery.deliverDue(),
       changes,

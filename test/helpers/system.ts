@@ -47,13 +47,20 @@ export type TestSystem = RunningSystem & {
  * Starts the whole server in this process on port 0 with a real SQLite file in a temp dir;
  * stops it (and removes the dir) when the test finishes. `env` overrides configuration.
  */
-export async function startTestSystem(opts: { env?: Record<string, string>; clock?: Clock; dataDir?: string } = {}): Promise<TestSystem> {
+export async function startTestSystem(
+  opts: { env?: Record<string, string>; clock?: Clock; dataDir?: string; scheduler?: boolean } = {},
+): Promise<TestSystem> {
   const dataDir = opts.dataDir ?? tempDir();
   const config = loadConfig({ PORT: '0', MQTT_PORT: '0', DATA_DIR: dataDir, ...opts.env });
   const logs = captureLogs();
-  const system = await startSystem(config, { log: logs.log, ...(opts.clock ? { clock: opts.clock } : {}) });
+  const system = await startSystem(config, {
+    log: logs.log,
+    ...(opts.clock ? { clock: opts.clock } : {}),
+    ...(opts.scheduler !== undefined ? { scheduler: opts.scheduler } : {}),
+  });
   onTestFinished(() => system.stop());
   let n = 0;
+  const now = (): number => opts.clock?.now() ?? Date.now();
   return Object.assign(system, {
     logs,
     dataDir,
@@ -64,9 +71,9 @@ export async function startTestSystem(opts: { env?: Record<string, string>; cloc
       const householdId = addHousehold(
         system.stores,
         { compound: p.compound ?? '阳光小区', building: p.building ?? '1号楼', room: p.room ?? `${100 + n}`, name: p.name ?? `住户${n}` },
-        Date.now(),
+        now(),
       );
-      return { ...provisionDevice(system.stores, householdId, Date.now()), householdId };
+      return { ...provisionDevice(system.stores, householdId, now()), householdId };
     },
   });
 }
