@@ -3,6 +3,11 @@ import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import { loadCredentials, writeCredentials, type CredentialsFile } from '../../device-sim/credentials.js';
 import { addHousehold, provisionDevice } from '../app/provision.js';
+import { scheduleOf } from '../app/check-ins.js';
+import { checkSchedule, nextDueAt } from '../domain/check-in.js';
+import { checkPolicy } from '../domain/policy.js';
+import { parseChannelConfig } from '../notify/index.js';
+import { PERSON_ROLES, type PersonRole } from '../store/people.js';
 import { ConfigError, loadConfig } from '../config.js';
 import { openDatabase } from '../store/db.js';
 import { createStores, type Stores } from '../store/index.js';
@@ -21,6 +26,21 @@ Commands:
         only now: it is stored as a hash. --credentials appends the device to a device-sim
         credentials file; --mosquitto-passwd appends a line to a Mosquitto password file.
   list  Lists households and their devices (tab-separated).
+  add-person --name NAME --role ROLE --tier 1|2|3 [--phone PHONE] [--compound NAME [--building NAME]]
+        Someone who answers alarms. ROLE: volunteer, center_household (党员中心户), grid_worker,
+        party_branch, duty_officer or staff. Scope: a building (tier 1), a compound (tier 2), or
+        without --compound the whole community (tier 3 duty officer).
+  add-contact --household ID --name NAME --phone PHONE [--relation TEXT]
+        A family emergency contact, told when an emergency reaches tier 3.
+  add-channel --kind webhook|wecom|dingtalk --url URL [--secret SECRET] [--name NAME] [--compound NAME]
+        Where notifications go (a generic webhook with an HMAC signature, or a WeCom / DingTalk
+        group robot; DingTalk's secret is the robot's SEC… signing secret).
+  set-policy --compound NAME --policy '{"tier2AfterSec":60,…}'
+        Overrides the compound's response policy (escalation delays, reminders, daytime).
+  set-checkin --household ID [--every SEC --grace SEC | --deadline HH:MM] [--quiet HH:MM-HH:MM|none]
+              [--away-until YYYY-MM-DD|none] [--timezone TZ]
+        The household's check-in policy; the next due time is recomputed.
+  people  Lists the people and their scope.
   mosquitto-acl --out FILE [--server-user NAME]
         Writes a Mosquitto ACL file for the external-broker mode (docs/external-broker.md).
   mosquitto-passwd --out FILE --user NAME [--password=SECRET]
@@ -72,6 +92,19 @@ export async function runAdmin(argv: readonly string[], env: Readonly<Record<str
       'server-user': { type: 'string' },
       user: { type: 'string' },
       password: { type: 'string' },
+      role: { type: 'string' },
+      policy: { type: 'string' },
+      tier: { type: 'string' },
+      phone: { type: 'string' },
+      relation: { type: 'string' },
+      kind: { type: 'string' },
+      url: { type: 'string' },
+      secret: { type: 'string' },
+      every: { type: 'string' },
+      grace: { type: 'string' },
+      deadline: { type: 'string' },
+      quiet: { type: 'string' },
+      'away-until': { type: 'string' },
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
@@ -84,6 +117,12 @@ export async function runAdmin(argv: readonly string[], env: Readonly<Record<str
     const value = values[name];
     if (typeof value !== 'string' || value.trim() === '') throw new UsageError(`${command} needs --${name}`);
     return value;
+  };
+
+  const positiveInt = (name: 'household' | 'tier' | 'every' | 'grace', value: string): number => {
+    const n = Number(value);
+    if (!/^\d+$/.test(value) || !Number.isSafeInteger(n)) throw new UsageError(`--${name} takes a whole number`);
+    return n;
   };
 
   // Commands that write files only: no database.
@@ -161,10 +200,102 @@ export async function runAdmin(argv: readonly string[], env: Readonly<Record<str
         }
         return 0;
       }
+      case 'add-person': {
+        const role = need('role');
+        if (!(PERSON_ROLES as readonly string[]).includes(role)) throw new UsageError(`--role must be one of ${PERSON_ROLES.join(', ')}`);
+        const tier = positiveInt('tier', need('tier'));
+        if (tier < 1 || tier > 3) throw new UsageError('--tier must be 1, 2 or 3');
+        const scope = findScope(s, values.compound, values.building);
+        const id = s.people.add({ name: need('name').trim(), phone: values.phone?.trim() || null, role: role as PersonRole, tier: tier as 1 | 2 | 3, ...scope }, now);
+        out.write(values.json ? `${JSON.stringify({ id })}\n` : `person ${id}\n`);
+        return 0;
+      }
+      case 'add-contact': {
+        const householdId = positiveInt('household', need('household'));
+        if (s.places.getHousehold(householdId) === null) throw new UsageError(`household ${householdId} does not exist`);
+        const id = s.people.addContact({ householdId, name: need('name').trim(), phone: need('phone').trim(), relation: values.relation?.trim() ?? '' }, now);
+        out.write(values.json ? `${JSON.stringify({ id })}\n` : `contact ${id}\n`);
+        return 0;
+      }
+      case 'add-channel': {
+        const parsed = parseChannelConfig({ kind: need('kind'), url: need('url'), ...(values.secret !== undefined ? { secret: values.secret } : {}) });
+        if (!parsed.ok) throw new UsageError(`channel: ${parsed.reason}`);
+        const { kind, ...config } = parsed.value;
+        const compoundId = values.compound === undefined ? null : findScope(s, values.compound, undefined).compoundId;
+        const id = s.channels.add(kind, values.name?.trim() || kind, config, compoundId, now);
+        out.write(values.json ? `${JSON.stringify({ id })}\n` : `channel ${id}\n`);
+        return 0;
+      }
+      case 'set-policy': {
+        const { compoundId } = findScope(s, need('compound'), undefined);
+        let input: unknown;
+        try {
+          input = JSON.parse(need('policy'));
+        } catch {
+          throw new UsageError('--policy must be a JSON object');
+        }
+        const checked = checkPolicy(input);
+        if (!checked.ok) throw new UsageError(`policy: ${checked.reason}`);
+        s.places.setCompoundPolicy(compoundId as number, input);
+        out.write(values.json ? `${JSON.stringify(checked.value)}\n` : `policy of ${values.compound} set\n`);
+        return 0;
+      }
+      case 'set-checkin': {
+        const householdId = positiveInt('household', need('household'));
+        const stored = s.places.schedule(householdId);
+        if (stored === null) throw new UsageError(`household ${householdId} does not exist`);
+        const current = scheduleOf(stored);
+        let policy = current.policy;
+        if (values.deadline !== undefined) policy = { kind: 'deadline', time: values.deadline };
+        else if (values.every !== undefined || values.grace !== undefined) {
+          policy = {
+            kind: 'interval',
+            everySec: values.every !== undefined ? positiveInt('every', values.every) : current.policy.kind === 'interval' ? current.policy.everySec : 86_400,
+            graceSec: values.grace !== undefined ? positiveInt('grace', values.grace) : current.policy.kind === 'interval' ? current.policy.graceSec : 7_200,
+          };
+        }
+        let quietHours = current.quietHours;
+        if (values.quiet !== undefined) {
+          const m = /^(\d\d:\d\d)-(\d\d:\d\d)$/.exec(values.quiet);
+          if (values.quiet !== 'none' && m === null) throw new UsageError('--quiet takes HH:MM-HH:MM or none');
+          quietHours = m === null ? null : { start: m[1] as string, end: m[2] as string };
+        }
+        const awayUntil = values['away-until'] === undefined ? current.awayUntil : values['away-until'] === 'none' ? null : values['away-until'];
+        const checked = checkSchedule({ policy, timeZone: values.timezone ?? current.timeZone, quietHours, awayUntil });
+        if (!checked.ok) throw new UsageError(`check-in: ${checked.reason}`);
+        const schedule = checked.value;
+        const due = nextDueAt(schedule, stored.lastCheckInAt, now);
+        s.places.setSchedule(householdId, { policy: schedule.policy, quietHours: schedule.quietHours, awayUntil: schedule.awayUntil, timezone: schedule.timeZone }, due);
+        out.write(values.json ? `${JSON.stringify({ ...schedule, checkInDueAt: new Date(due).toISOString() })}\n` : `check-in of household ${householdId} set; next due ${new Date(due).toISOString()}\n`);
+        return 0;
+      }
+      case 'people': {
+        const rows = s.people.list();
+        if (values.json) out.write(`${JSON.stringify(rows)}\n`);
+        else {
+          out.write('id\ttier\trole\tname\tphone\tcompound\tbuilding\n');
+          for (const p of rows) out.write(`${p.id}\t${p.tier}\t${p.role}\t${p.name}\t${p.phone ?? '-'}\t${p.compoundId ?? '*'}\t${p.buildingId ?? '*'}\n`);
+        }
+        return 0;
+      }
       default:
         throw new UsageError(`unknown command ${JSON.stringify(cmd)}; see --help`);
     }
   }
+}
+
+/** A compound (and building) by name, which must exist: a typo must not create a new one. */
+function findScope(s: Stores, compound: string | undefined, building: string | undefined): { compoundId: number | null; buildingId: number | null } {
+  if (compound === undefined) {
+    if (building !== undefined) throw new UsageError('--building needs --compound');
+    return { compoundId: null, buildingId: null };
+  }
+  const c = s.places.listCompounds().find((x) => x.name === compound.trim());
+  if (c === undefined) throw new UsageError(`no compound named ${JSON.stringify(compound)}`);
+  if (building === undefined) return { compoundId: c.id, buildingId: null };
+  const b = s.places.findBuilding(c.id, building.trim());
+  if (b === null) throw new UsageError(`no building ${JSON.stringify(building)} in ${compound}`);
+  return { compoundId: c.id, buildingId: b.id };
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {

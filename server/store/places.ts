@@ -125,6 +125,9 @@ export function createPlacesStore(db: Db) {
       const id = Number(insertCompound.run(name, now).lastInsertRowid);
       return { id, name };
     },
+    findBuilding(compoundId: number, name: string): Building | null {
+      return findBuilding.get(compoundId, name) ?? null;
+    },
     findOrCreateBuilding(compoundId: number, name: string, now: number): Building {
       const found = findBuilding.get(compoundId, name);
       if (found) return found;
