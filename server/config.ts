@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { isValidTimeZone, parseTimeOfDay } from './domain/zoned-time.js';
 
 /**
  * The whole configuration, parsed once from the environment. Nothing else reads process.env.
@@ -23,6 +24,8 @@ export type Config = Readonly<{
   logLevel: LogLevel;
   broker: BrokerLimits;
   ingest: IngestSettings;
+  report: ReportSettings;
+  backup: BackupSettings;
 }>;
 
 export type BrokerLimits = Readonly<{
@@ -43,6 +46,21 @@ export type BrokerLimits = Readonly<{
 export type IngestSettings = Readonly<{
   /** A batch is committed when it reaches this many messages, or on the next tick. */
   batchMax: number;
+}>;
+
+export type ReportSettings = Readonly<{
+  /** Local "HH:MM" at which the daily report for the previous local day is made. */
+  time: string;
+  /** IANA zone of the report's days, and of the report's and the backup's clock times. */
+  timeZone: string;
+}>;
+
+export type BackupSettings = Readonly<{
+  /** Local "HH:MM" (in the report's zone) of the daily backup. */
+  time: string;
+  dir: string;
+  /** Backups kept; older ones are deleted after each new one. */
+  keep: number;
 }>;
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -72,16 +90,23 @@ export const ENV_HELP: ReadonlyArray<readonly [string, string]> = [
   ['MQTT_CONNECT_RATE', 'CONNECTs per address per second, sustained, 1-1000000 (default 50)'],
   ['MQTT_MAX_CONNECTIONS', 'open device connections, 1-1000000 (default 19000)'],
   ['INGEST_BATCH_MAX', 'messages per group commit, 1-100000 (default 512)'],
+  ['REPORT_TIME', 'local HH:MM of the daily report on the previous day (default 07:00)'],
+  ['REPORT_TIMEZONE', 'IANA time zone of the report and backup times (default Asia/Shanghai)'],
+  ['BACKUP_TIME', 'local HH:MM of the daily database backup (default 03:30)'],
+  ['BACKUP_DIR', 'folder of the backups (default <DATA_DIR>/backups)'],
+  ['BACKUP_KEEP', 'backups kept, newest first, 1-365 (default 7)'],
 ];
 
 export function loadConfig(env: Env, cwd = process.cwd()): Config {
   const mqttUrl = optionalString(env, 'MQTT_URL');
   if (mqttUrl !== null) checkMqttUrl(mqttUrl);
+  const dataDir = path.resolve(cwd, optionalString(env, 'DATA_DIR') ?? './data');
+  const backupDir = optionalString(env, 'BACKUP_DIR');
   const config: Config = {
     port: int(env, 'PORT', 8080, 0, 65535),
     host: optionalString(env, 'HOST') ?? '127.0.0.1',
     mqttPort: int(env, 'MQTT_PORT', 1883, 0, 65535),
-    dataDir: path.resolve(cwd, optionalString(env, 'DATA_DIR') ?? './data'),
+    dataDir,
     mqttUrl,
     mqttUsername: optionalString(env, 'MQTT_USERNAME'),
     mqttPassword: optionalString(env, 'MQTT_PASSWORD'),
@@ -99,6 +124,15 @@ export function loadConfig(env: Env, cwd = process.cwd()): Config {
     }),
     ingest: Object.freeze({
       batchMax: int(env, 'INGEST_BATCH_MAX', 512, 1, 100_000),
+    }),
+    report: Object.freeze({
+      time: timeOfDay(env, 'REPORT_TIME', '07:00'),
+      timeZone: timeZone(env, 'REPORT_TIMEZONE', 'Asia/Shanghai'),
+    }),
+    backup: Object.freeze({
+      time: timeOfDay(env, 'BACKUP_TIME', '03:30'),
+      dir: backupDir === null ? path.join(dataDir, 'backups') : path.resolve(cwd, backupDir),
+      keep: int(env, 'BACKUP_KEEP', 7, 1, 365),
     }),
   };
   return Object.freeze(config);
@@ -130,6 +164,24 @@ function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], 
     throw new ConfigError(`${name}=${JSON.stringify(raw)} is not valid: expected one of ${allowed.join(', ')}`);
   }
   return found;
+}
+
+function timeOfDay(env: Env, name: string, fallback: string): string {
+  const raw = optionalString(env, name);
+  if (raw === null) return fallback;
+  if (parseTimeOfDay(raw) === null) {
+    throw new ConfigError(`${name}=${JSON.stringify(raw)} is not valid: expected a local time HH:MM from 00:00 to 23:59`);
+  }
+  return raw;
+}
+
+function timeZone(env: Env, name: string, fallback: string): string {
+  const raw = optionalString(env, name);
+  if (raw === null) return fallback;
+  if (!isValidTimeZone(raw)) {
+    throw new ConfigError(`${name}=${JSON.stringify(raw)} is not valid: expected an IANA time zone such as Asia/Shanghai`);
+  }
+  return raw;
 }
 
 function checkMqttUrl(raw: string): void {

@@ -8,7 +8,10 @@ import type { AlertCommand } from './domain/alert.js';
 import { createOutboxDelivery, type DeliveryResult } from './app/deliver-outbox.js';
 import { createSweep, type SweepResult } from './app/sweep.js';
 import { createChannel, parseChannelConfig, type Channel, type ChannelDeps } from './notify/index.js';
-import { startScheduler } from './scheduler/index.js';
+import { startScheduler, type Job } from './scheduler/index.js';
+import { createBackup, type BackupMaker } from './app/backup.js';
+import { createDailyReport, type DailyReporter } from './app/daily-report.js';
+import { addDays, localDate, parseTimeOfDay } from './domain/zoned-time.js';
 import { createChangeFeed, type ChangeFeed } from './app/changes.js';
 import { verifySecret } from './app/device-credentials.js';
 import { createRecordMessages } from './app/record-messages.js';
@@ -39,6 +42,33 @@ export type RunningSystem = {
   readonly mqttAddress: AddressInfo | null;
   stop(): Promise<void>;
 };
+
+/** A node-cron expression for every day at local "HH:MM" (validated by loadConfig). */
+function dailyAt(time: string): string {
+  const minutes = parseTimeOfDay(time);
+  if (minutes === null) throw new RangeError(`not a time of day: ${JSON.stringify(time)}`);
+  return `${minutes % 60} ${Math.floor(minutes / 60)} * * *`;
+}
+
+/**
+ * The daily jobs, read in the report's time zone: at REPORT_TIME the report for the previous
+ * local day, at BACKUP_TIME a backup. Exported so a test can fire them on fake timers.
+ */
+export function dailyJobs(config: Config, deps: { report: DailyReporter; backup: BackupMaker; clock: Clock }): Job[] {
+  const { timeZone } = config.report;
+  return [
+    {
+      name: 'daily-report',
+      cron: dailyAt(config.report.time),
+      timezone: timeZone,
+      run: () => {
+        const now = deps.clock.now();
+        return deps.report.run(addDays(localDate(now, timeZone), -1), timeZone, now);
+      },
+    },
+    { name: 'backup', cron: dailyAt(config.backup.time), timezone: timeZone, run: () => deps.backup.run(deps.clock.now()) },
+  ];
+}
 
 /**
  * The composition root: database, ingest, broker (embedded, or a subscriber of MQTT_URL) and
@@ -141,6 +171,8 @@ export async function startSystem(
       log: log.child({ component: 'outbox' }),
     });
     const sweep = createSweep({ stores, alerting, log: log.child({ component: 'sweep' }) });
+    const dailyReport = createDailyReport({ stores, log: log.child({ component: 'daily-report' }) });
+    const backup = createBackup({ db, dir: config.backup.dir, keep: config.backup.keep, log: log.child({ component: 'backup' }) });
     const sweepNow = (): SweepResult => {
       const result = sweep(clock.now());
       for (const c of result.changes) changes.publish({ type: 'alert', ...c, at: clock.now() });
@@ -164,6 +196,7 @@ export async function startSystem(
         [
           { name: 'sweep', cron: '* * * * * *', run: sweepNow },
           { name: 'outbox', cron: '* * * * * *', run: () => delivery.deliverDue() },
+          ...dailyJobs(config, { report: dailyReport, backup, clock }),
         ],
         log.child({ component: 'scheduler' }),
       );

@@ -7,6 +7,7 @@ import { createRejectedStore } from './rejected.js';
 import { createOutboxStore } from './outbox.js';
 import { createPeopleStore } from './people.js';
 import { createChannelsStore } from './channels.js';
+import { createReportsStore } from './reports.js';
 
 /** Every table group over one database handle, and the transaction they share. */
 export function createStores(db: Db) {
@@ -20,6 +21,7 @@ export function createStores(db: Db) {
     outbox: createOutboxStore(db),
     people: createPeopleStore(db),
     channels: createChannelsStore(db),
+    reports: createReportsStore(db),
     /** Runs fn in one transaction (BEGIN IMMEDIATE: the writer lock is taken up front). */
     transaction<T>(fn: () => T): T {
       return db.transaction(fn).immediate();

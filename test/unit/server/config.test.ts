@@ -36,6 +36,8 @@ describe('loadConfig: defaults', () => {
         maxConnections: 19_000,
       },
       ingest: { batchMax: 512 },
+      report: { time: '07:00', timeZone: 'Asia/Shanghai' },
+      backup: { time: '03:30', dir: path.join(CWD, 'data', 'backups'), keep: 7 },
     });
   });
 
@@ -71,6 +73,11 @@ describe('loadConfig: values that are read', () => {
         MQTT_CONNECT_RATE: '1000000',
         MQTT_MAX_CONNECTIONS: '1',
         INGEST_BATCH_MAX: '100000',
+        REPORT_TIME: ' 06:45 ',
+        REPORT_TIMEZONE: 'Europe/Berlin',
+        BACKUP_TIME: '23:59',
+        BACKUP_DIR: '/var/backups/ribbon',
+        BACKUP_KEEP: '365',
       },
       CWD,
     );
@@ -95,6 +102,8 @@ describe('loadConfig: values that are read', () => {
         maxConnections: 1,
       },
       ingest: { batchMax: 100_000 },
+      report: { time: '06:45', timeZone: 'Europe/Berlin' },
+      backup: { time: '23:59', dir: '/var/backups/ribbon', keep: 365 },
     });
   });
 
@@ -113,6 +122,17 @@ describe('loadConfig: values that are read', () => {
       expect(loadConfig({ MQTT_URL: url }, CWD).mqttUrl).toBe(url);
     },
   );
+
+  it.each([
+    ['backups', path.join(CWD, 'backups')],
+    ['/abs/backups', '/abs/backups'],
+  ])('when BACKUP_DIR is %j, then it is resolved against the given cwd', (dir, expected) => {
+    expect(loadConfig({ BACKUP_DIR: dir }, CWD).backup.dir).toBe(expected);
+  });
+
+  it('when only DATA_DIR is set, then the backups go in a folder inside it', () => {
+    expect(loadConfig({ DATA_DIR: '/var/lib/ribbon' }, CWD).backup.dir).toBe('/var/lib/ribbon/backups');
+  });
 
   it.each(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const)('when LOG_LEVEL is %s, then it is used', (level) => {
     expect(loadConfig({ LOG_LEVEL: level }, CWD).logLevel).toBe(level);
@@ -155,6 +175,14 @@ describe('loadConfig: bad values stop start-up', () => {
     ['MQTT_MAX_CONNECTIONS', '1000001'],
     ['INGEST_BATCH_MAX', '0'],
     ['INGEST_BATCH_MAX', '100001'],
+    ['REPORT_TIME', '7:00'],
+    ['REPORT_TIME', '24:00'],
+    ['REPORT_TIME', '07:60'],
+    ['REPORT_TIMEZONE', 'Mars/Olympus'],
+    ['REPORT_TIMEZONE', '+08:00'],
+    ['BACKUP_TIME', '3.30'],
+    ['BACKUP_KEEP', '0'],
+    ['BACKUP_KEEP', '366'],
   ])('when %s=%j, then a ConfigError names the variable', (name, value) => {
     const err = thrown(() => loadConfig({ [name]: value }, CWD));
     expect(err).toBeInstanceOf(ConfigError);

@@ -1,0 +1,98 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import type { Logger } from 'pino';
+import type { Db } from '../store/db.js';
+
+/** A finished backup's name: ribbon-YYYYMMDD-HHMMSS.db (UTC), so names sort by time. */
+export const BACKUP_FILE = /^ribbon-\d{8}-\d{6}\.db$/;
+/** A backup being written; never matches BACKUP_FILE, so retention never counts or keeps it. */
+const PARTIAL_SUFFIX = '.partial';
+const PARTIAL_FILE = /^ribbon-\d{8}-\d{6}\.db\.partial(-wal|-shm|-journal)?$/;
+
+export type BackupResult = { file: string; bytes: number; ms: number; deleted: string[] };
+
+/** `ribbon-YYYYMMDD-HHMMSS.db` for instant `now`, in UTC. */
+export function backupFileName(now: number): string {
+  const iso = new Date(now).toISOString(); // 2026-03-02T03:30:00.000Z
+  return `ribbon-${iso.slice(0, 4)}${iso.slice(5, 7)}${iso.slice(8, 10)}-${iso.slice(11, 13)}${iso.slice(14, 16)}${iso.slice(17, 19)}.db`;
+}
+
+/**
+ * A copy of the live database in `dir`, taken with SQLite's online backup API while the server
+ * keeps writing (better-sqlite3's db.backup copies in steps between other work). The copy is
+ * written under a temporary name, made a single self-contained file (rollback journal, not
+ * WAL), checked (it opens and `PRAGMA integrity_check` is ok), fsynced, and only then renamed
+ * to its final name: a file with the final name is always a whole, checked backup. Then the
+ * oldest backups beyond `keep` are deleted; files that are not ours are never touched.
+ */
+export function createBackup(deps: { db: Db; dir: string; keep: number; log: Logger }) {
+  const { db, dir, keep, log } = deps;
+  if (!Number.isInteger(keep) || keep < 1) throw new RangeError(`keep must be a whole number of at least 1, not ${keep}`);
+
+  function removeQuietly(file: string): void {
+    fs.rmSync(file, { force: true });
+  }
+
+  /** The copy opens, passes integrity_check, and is left in rollback-journal mode (no -wal to lose). */
+  function checkCopy(file: string): void {
+    const copy = new Database(file, { fileMustExist: true });
+    try {
+      copy.pragma('journal_mode = DELETE');
+      const result = copy.pragma('integrity_check') as Array<{ integrity_check: string }>;
+      const problems = result.map((r) => r.integrity_check).filter((r) => r !== 'ok');
+      if (problems.length > 0 || result.length === 0) throw new Error(`backup failed integrity_check: ${problems.slice(0, 5).join('; ')}`);
+    } finally {
+      copy.close();
+    }
+  }
+
+  function fsyncPath(p: string): void {
+    const fd = fs.openSync(p, 'r');
+    try {
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+  }
+
+  /** Deletes the oldest backups beyond `keep` (by name, which is by time). */
+  function prune(): string[] {
+    const backups = fs.readdirSync(dir).filter((name) => BACKUP_FILE.test(name)).sort();
+    const old = backups.slice(0, Math.max(0, backups.length - keep));
+    for (const name of old) removeQuietly(path.join(dir, name));
+    return old;
+  }
+
+  return {
+    async run(now: number): Promise<BackupResult> {
+      const started = performance.now();
+      fs.mkdirSync(dir, { recursive: true });
+      // Left by a run that crashed mid-copy: never a backup, only in the way.
+      for (const name of fs.readdirSync(dir)) if (PARTIAL_FILE.test(name)) removeQuietly(path.join(dir, name));
+
+      const name = backupFileName(now);
+      const file = path.join(dir, name);
+      const partial = file + PARTIAL_SUFFIX;
+      try {
+        await db.backup(partial);
+        checkCopy(partial);
+        fsyncPath(partial);
+        fs.renameSync(partial, file);
+      } catch (err) {
+        for (const suffix of ['', '-wal', '-shm', '-journal']) removeQuietly(partial + suffix);
+        log.error({ err, file }, 'backup failed');
+        throw err;
+      }
+      // The rename itself survives a power cut only once the directory is synced (not on Windows).
+      if (process.platform !== 'win32') fsyncPath(dir);
+      const deleted = prune();
+      const bytes = fs.statSync(file).size;
+      const ms = Math.round(performance.now() - started);
+      log.info({ file, bytes, ms, deleted, keep }, 'backup written');
+      return { file, bytes, ms, deleted };
+    },
+  };
+}
+
+export type BackupMaker = ReturnType<typeof createBackup>;
