@@ -264,3 +264,30 @@ describe('the scheduler and the outbox, on real time', () => {
     expect(messages(c)[1]).toMatchObject({ event: 'alert.escalated', alert: { tier: 2 } });
   });
 });
+
+describe('the in-process change stream (for the live hub)', () => {
+  it('when a press is stored and the alert escalates, then subscribers see the report and each alert change, after the commit', async () => {
+    const c = await community();
+    const seen: Array<{ type: string; committed: boolean; detail: string }> = [];
+    const unsubscribe = c.system.changes.subscribe((change) => {
+      // Emitted after the commit: what the listener is told is already on disk.
+      const committed =
+        change.type === 'alert' ? c.system.stores.alerts.get(change.alertId)?.level === change.level : c.system.stores.events.listForHousehold(change.householdId).length > 0;
+      seen.push({
+        type: change.type,
+        committed,
+        detail: change.type === 'alert' ? `${change.kind}:${change.status}:${change.level}:${change.opened}` : change.type === 'report' ? change.state : 'device',
+      });
+    });
+    onTestFinished(unsubscribe);
+    await pressRed(c);
+    c.clock.ms = T0 + 60_000;
+    c.system.sweepNow();
+    const relevant = seen.filter((s) => s.type !== 'device');
+    expect(relevant).toEqual([
+      { type: 'report', committed: true, detail: 'red' },
+      { type: 'alert', committed: true, detail: 'emergency:open:1:true' },
+      { type: 'alert', committed: true, detail: 'emergency:open:2:false' },
+    ]);
+  });
+});
