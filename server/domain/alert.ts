@@ -90,7 +90,8 @@ function fail(code: AlertErrorCode, message: string): AlertOutcome {
 function cleanNote(note: string | null | undefined): string | null {
   if (note === null || note === undefined) return null;
   const trimmed = note.trim();
-  return trimmed === '' ? null : trimmed.slice(0, MAX_NOTE);
+  // Capped in UTF-16 units; a cut through a surrogate pair would store a lone half (U+FFFD).
+  return trimmed === '' ? null : trimmed.slice(0, MAX_NOTE).replace(/[\uD800-\uDBFF]$/, '');
 }
 
 /** A new alert of `kind`, opened now: tier 1 is told at once. */
@@ -184,7 +185,8 @@ export function transition(alert: AlertView, command: AlertCommand, ctx: AlertCo
       return {
         ok: true,
         alert: { ...alert, status: 'resolved', resolvedAt: now, dueAt: null },
-        effects: alert.level > 1 || alert.status === 'acknowledged' ? [{ type: 'notify', tiers: tiersUpTo(alert.level), event: 'alert.resolved' }] : [],
+        // Whoever was told of it hears it is over, so nobody walks over for nothing.
+        effects: [{ type: 'notify', tiers: tiersUpTo(alert.level), event: 'alert.resolved' }],
         records: [{ action: 'cleared', by: null, note: cleanNote(command.note), level: alert.level }],
       };
     }

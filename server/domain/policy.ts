@@ -48,6 +48,10 @@ const SECOND_FIELDS = [
 ] as const;
 
 const TIME_OF_DAY = /^([01]\d|2[0-3]):[0-5]\d$/;
+
+function minutes(time: string): number {
+  return Number(time.slice(0, 2)) * 60 + Number(time.slice(3, 5));
+}
 const MAX_SEC = 7 * 86_400;
 
 /** Validates a partial policy from outside (admin command, API); returns the merged policy or the problem. */
@@ -71,6 +75,9 @@ export function checkPolicy(input: unknown, base: ResponsePolicy = DEFAULT_POLIC
   }
   const policy = merged as unknown as ResponsePolicy;
   if (policy.tier3AfterSec <= policy.tier2AfterSec) return { ok: false, reason: 'tier3AfterSec must be later than tier2AfterSec' };
-  if (policy.daytimeStart === policy.daytimeEnd) return { ok: false, reason: 'the daytime window must not be empty' };
+  if (policy.daytimeStart >= policy.daytimeEnd) return { ok: false, reason: 'the daytime window must start before it ends, within one day' };
+  // At least an hour of daytime a day, so the longest wait (7 days of daytime) ends within
+  // the 400 days addDaytime will look ahead.
+  if (minutes(policy.daytimeEnd) - minutes(policy.daytimeStart) < 60) return { ok: false, reason: 'the daytime window must be at least one hour long' };
   return { ok: true, value: Object.freeze(policy) };
 }
