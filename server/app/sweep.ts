@@ -46,12 +46,14 @@ export function createSweep(deps: { stores: Stores; alerting: Alerting; log: Log
           'alert',
           id,
           () => {
-            // The claim: still due at the time we selected (a person may have acted meanwhile).
-            if (stores.alerts.get(id)?.dueAt !== dueAt) return;
+            // The claim: a conditional UPDATE that changes exactly one row only if the alert is
+            // still due at the time selected (a person may have acted meanwhile).
+            if (!stores.alerts.claimDue(id, dueAt, dueAt)) return;
             const r = alerting.command(id, { type: 'due' }, now);
             if (!r.ok) throw new Error(`${r.code}: ${r.message}`);
-            result.alerts += 1;
+            // Counted only once the step went through (a throw rolls the savepoint back).
             result.changes.push(r.change);
+            result.alerts += 1;
           },
           () => stores.alerts.claimDue(id, dueAt, now + RETRY_AFTER_FAILURE_MS),
         );
@@ -63,8 +65,8 @@ export function createSweep(deps: { stores: Stores; alerting: Alerting; log: Log
           () => {
             // Claimed: no second alarm for the same silence; the next check-in sets a new due.
             if (!stores.places.claimCheckIn(id, dueAt, null)) return;
-            result.checkIns += 1;
             result.changes.push(alerting.raise(id, 'missed_checkin', { reason: 'no check-in in time' }, now));
+            result.checkIns += 1;
           },
           () => stores.places.claimCheckIn(id, dueAt, now + RETRY_AFTER_FAILURE_MS),
         );
@@ -75,9 +77,9 @@ export function createSweep(deps: { stores: Stores; alerting: Alerting; log: Log
           id,
           () => {
             if (!stores.devices.claimHeartbeat(id, dueAt)) return;
-            result.devices += 1;
             stores.devices.setOnline(id, false, now);
             result.changes.push(alerting.raise(householdId, 'device', { reason: DEVICE_REASONS.offline }, now));
+            result.devices += 1;
           },
           () => stores.devices.setHeartbeatDue(id, now + RETRY_AFTER_FAILURE_MS),
         );

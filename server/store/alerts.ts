@@ -153,8 +153,9 @@ export function createAlertsStore(db: Db) {
       return due.all(now, limit).map((r) => ({ id: r.id, dueAt: r.due_at }));
     },
     /**
-     * Claims a due alert by moving its due time from `expected` to `lease`; true only if this
-     * caller changed the row (another sweep, or a person acting meanwhile, makes it false).
+     * Claims a due alert: sets its due time to `next` only if it is still `expected`; true only
+     * if this caller changed the row (another sweep, or a person acting meanwhile, makes it
+     * false). With next = expected it is a pure claim; with a later one it moves the due on.
      */
     claimDue(id: number, expected: number, lease: number): boolean {
       return claim.run(lease, id, expected).changes === 1;

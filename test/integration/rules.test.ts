@@ -291,3 +291,59 @@ describe('the in-process change stream (for the live hub)', () => {
     ]);
   });
 });
+
+describe('the sweep and the outbox when something goes wrong', () => {
+  it('when one due row throws, then it is logged and its due time moves on, and the other rows still go through', async () => {
+    const c = await community();
+    const other = c.system.provision({ building: '3号楼' });
+    for (const d of [c.device, other]) {
+      const { raw } = await RawMqtt.connect(portOf(c.system), { clientId: d.id, username: d.id, password: d.secret });
+      raw.send(raw.publish(`ribbon/${d.id}/state`, 'yellow', 1));
+      await raw.next((p) => p.cmd === 'puback');
+    }
+    // Bad data for one household: a time zone no one knows makes its daytime step throw.
+    c.system.stores.db.prepare("UPDATE households SET timezone = 'Mars/Olympus_Mons' WHERE id = ?").run(c.household.id);
+    c.clock.ms = T0 + 5 * 3600_000;
+    const result = c.system.sweepNow();
+    // Its service reminder and its silent device (3 h without a heartbeat) both fail; the other
+    // household's reminder and device alert go through.
+    expect(result).toMatchObject({ alerts: 1, devices: 1, failed: 2 });
+    const broken = c.system.stores.alerts.list({ householdId: c.household.id, kind: 'service' })[0];
+    expect(broken?.dueAt).toBe(c.clock.ms + 60_000);
+    expect(c.system.stores.alerts.list({ householdId: other.householdId, kind: 'service' })[0]?.level).toBe(2);
+    expect(c.system.logs.find((l) => /sweep step failed/.test(l.msg))).toMatchObject({ what: 'alert', id: broken?.id });
+    // The next second it is not retried; a minute later it is.
+    c.clock.ms += 1000;
+    expect(c.system.sweepNow()).toMatchObject({ alerts: 0, failed: 0 });
+    c.clock.ms += 60_000;
+    expect(c.system.sweepNow()).toMatchObject({ failed: 2 });
+  });
+
+  it('when a channel refuses a notification for good, then the row is failed and /metrics shows it', async () => {
+    const c = await community();
+    c.receiver.setStatus(() => 403);
+    await pressRed(c);
+    await c.receiver.waitFor(1);
+    await expect.poll(() => c.system.stores.outbox.forAlert(emergency(c).id)[0]?.status, { timeout: 3000 }).toBe('failed');
+    const metrics = await (await fetch(`${c.system.httpUrl}/metrics`)).text();
+    expect(metrics).toContain('ribbon_notifications{target="channel",status="failed"} 1');
+    expect(c.system.logs.find((l) => /notification failed for good/.test(l.msg))).toBeDefined();
+  });
+
+  it('when a channel fails for a while, then the row is retried with backoff until it goes out', async () => {
+    const c = await community();
+    let calls = 0;
+    c.receiver.setStatus(() => (++calls <= 2 ? 503 : 200));
+    await pressRed(c);
+    await c.receiver.waitFor(1);
+    for (let attempt = 2; attempt <= 3; attempt++) {
+      const row = () => c.system.stores.outbox.forAlert(emergency(c).id)[0];
+      await expect.poll(() => row()?.lastError ?? null, { timeout: 3000 }).toMatch(/503/);
+      // Jump the manual clock past the backoff (at most 2^(attempt-1) × 2 s), then deliver.
+      c.clock.ms = (row()?.nextAttemptAt ?? 0) + 1;
+      await c.system.deliverNow();
+      expect(c.receiver.received).toHaveLength(attempt);
+    }
+    expect(c.system.stores.outbox.forAlert(emergency(c).id)[0]).toMatchObject({ status: 'sent', attempts: 3 });
+  });
+});
