@@ -380,11 +380,16 @@ export class SimDevice {
       // after a reconnect: if the link drops again, that one fails with "Connection closed"
       // (MQTT.js#2015). Firmware would keep it, so the device sends it again (same seq: the
       // server deduplicates) for as long as it is open.
+      let resends = 0;
       const send = (): void => {
         this.client.publish(topic, payload, { qos, retain }, (err) => {
           if (!this.#pending.has(fail)) return;
-          if (err && qos > 0 && this.#state !== 'closing' && this.#state !== 'closed' && /connection closed/i.test(err.message)) {
-            send();
+          if (err && qos > 0 && this.#state !== 'closing' && this.#state !== 'closed' && /connection closed/i.test(err.message) && resends < 1000) {
+            // Not in a tight loop: once the connection is back (mqtt.js fails such publishes
+            // at once while it is down, and an immediate retry would spin).
+            resends += 1;
+            if (this.client.connected) setImmediate(send);
+            else this.client.once('connect', send);
             return;
           }
           this.#pending.delete(fail);
