@@ -14,7 +14,10 @@ import { createDailyReport, type DailyReporter } from './app/daily-report.js';
 import { addDays, localDate, parseTimeOfDay } from './domain/zoned-time.js';
 import { createChangeFeed, type ChangeFeed } from './app/changes.js';
 import { verifySecret } from './app/device-credentials.js';
-import { createRecordMessages } from './app/record-messages.js';
+import { createRecordMessages, type PersonReport, type PersonReportResult } from './app/record-messages.js';
+import { generatePassword, hashPassword } from './app/passwords.js';
+import type { AuthSettings } from './api/auth.js';
+import type { Stores as StoresType } from './store/index.js';
 import type { Config } from './config.js';
 import { connectExternalIngest, type ExternalIngest } from './ingest/external.js';
 import { createIngestPipeline, type AckPublisher } from './ingest/pipeline.js';
@@ -30,6 +33,8 @@ export type RunningSystem = {
   readonly alerting: Alerting;
   /** A person's action on an alert (acknowledge, arrive, resolve), committed and announced. */
   commandAlert(alertId: number, command: AlertCommand): CommandResult;
+  /** A person's report through the ingest path, committed and announced. */
+  recordPersonReport(report: PersonReport): PersonReportResult;
   /** Runs one sweep now (the scheduler does this every second). */
   sweepNow(): SweepResult;
   /** Delivers the due outbox rows now (the scheduler does this every second, and on news). */
@@ -77,7 +82,7 @@ export function dailyJobs(config: Config, deps: { report: DailyReporter; backup:
  */
 export async function startSystem(
   config: Config,
-  deps: { log: Logger; clock?: Clock; scheduler?: boolean; channelDeps?: ChannelDeps },
+  deps: { log: Logger; clock?: Clock; scheduler?: boolean; channelDeps?: ChannelDeps; auth?: Partial<AuthSettings> },
 ): Promise<RunningSystem> {
   const { log } = deps;
   const clock = deps.clock ?? systemClock;
@@ -89,8 +94,9 @@ export async function startSystem(
 
   const alerting = createAlerting({ stores, log: log.child({ component: 'alerting' }) });
   let publishAck: AckPublisher = () => {};
+  const record = createRecordMessages(stores, alerting);
   const pipeline = createIngestPipeline({
-    record: createRecordMessages(stores, alerting),
+    record,
     batchMax: config.ingest.batchMax,
     log,
     metrics,
@@ -206,9 +212,33 @@ export async function startSystem(
       stores.outbox.counts().map((c) => ({ labels: { target: c.target, status: c.status }, value: c.n })),
     );
 
+    await ensureFirstAdmin(stores, config.adminPassword, clock.now(), log);
+    const recordPersonReport = (report: PersonReport): PersonReportResult => {
+      const now = clock.now();
+      const result = record.recordPersonReport(report, now);
+      if (!result.duplicate) {
+        changes.publish({ type: 'report', householdId: report.householdId, eventId: result.eventId, state: report.state, source: 'person', at: now });
+        for (const c of result.alerts) changes.publish({ type: 'alert', ...c, at: now });
+      }
+      return result;
+    };
+    const commandAlert = (alertId: number, command: AlertCommand): CommandResult => {
+      const now = clock.now();
+      const result = stores.transaction(() => alerting.command(alertId, command, now));
+      if (result.ok) changes.publish({ type: 'alert', ...result.change, at: now });
+      return result;
+    };
+
     const app = await buildApp({
       log,
       registry,
+      api: {
+        stores,
+        now: () => clock.now(),
+        alerts: { command: commandAlert },
+        households: { stores, now: () => clock.now(), recordPersonReport },
+        ...(deps.auth ? { auth: deps.auth } : {}),
+      },
       health() {
         let dbOk = true;
         try {
@@ -236,12 +266,8 @@ export async function startSystem(
     return {
       stores,
       alerting,
-      commandAlert(alertId, command) {
-        const now = clock.now();
-        const result = stores.transaction(() => alerting.command(alertId, command, now));
-        if (result.ok) changes.publish({ type: 'alert', ...result.change, at: now });
-        return result;
-      },
+      commandAlert,
+      recordPersonReport,
       sweepNow,
       deliverNow: () => delivery.deliverDue(),
       changes,
@@ -263,4 +289,18 @@ export async function startSystem(
     for (const step of cleanup) await step();
     throw err;
   }
+}
+
+/**
+ * On an empty database, the first admin (username "admin"): ADMIN_PASSWORD, or a generated
+ * password printed once on standard output (never into the log).
+ */
+async function ensureFirstAdmin(stores: StoresType, adminPassword: string | null, now: number, log: Logger): Promise<void> {
+  if (stores.users.count() > 0) return;
+  const password = adminPassword ?? generatePassword();
+  stores.users.create({ username: 'admin', displayName: '管理员 admin', role: 'admin', passwordHash: await hashPassword(password) }, now);
+  if (adminPassword === null) {
+    process.stdout.write(`\nFirst admin created. Username: admin  Password: ${password}\n(shown only now; set ADMIN_PASSWORD to choose it)\n\n`);
+  }
+  log.info({ username: 'admin', generated: adminPassword === null }, 'first admin created');
 }

@@ -1,6 +1,16 @@
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import fastifyCookie from '@fastify/cookie';
+import fastifySwagger from '@fastify/swagger';
+import fastifySwaggerUi from '@fastify/swagger-ui';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import { AppError, ERRORS, type FieldProblem } from '../errors.js';
 import type { Registry } from '../metrics.js';
+import type { Stores } from '../store/index.js';
+import { createAuthenticator, DEFAULT_AUTH, type AuthSettings } from './auth.js';
+import { alertRoutes, type AlertCommands } from './routes/alerts.js';
+import { householdRoutes, type HouseholdDeps } from './routes/households.js';
+import { sessionRoutes } from './routes/session.js';
 
 export type HealthReport = { ok: boolean; checks: Record<string, string | number | boolean> };
 
@@ -8,7 +18,18 @@ export type AppDeps = {
   log: Logger;
   registry: Registry;
   health: () => HealthReport;
+  /** Absent: only /healthz and /metrics (the API needs the database). */
+  api?: {
+    stores: Stores;
+    now: () => number;
+    auth?: Partial<AuthSettings>;
+    alerts: AlertCommands;
+    households: HouseholdDeps;
+  };
+  https?: { key: Buffer; cert: Buffer };
 };
+
+const STATE_CHANGING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 /** The HTTP app, not listening (main.ts listens; tests use app.inject()). */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
@@ -19,7 +40,41 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       disableRequestLogging: (request) => request.url === '/healthz' || request.url === '/metrics',
     }),
     bodyLimit: 64 * 1024,
+    ...(deps.https ? { https: deps.https } : {}),
+    ajv: {
+      // Unknown fields and wrong types are errors, not silently dropped or converted.
+      customOptions: { removeAdditional: false, coerceTypes: false, allErrors: true },
+    },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  app.setErrorHandler((error: FastifyError | AppError, request, reply) => {
+    const body = (code: string, message: string, fields?: readonly FieldProblem[]) => ({ error: { code, message, ...(fields ? { fields } : {}) } });
+    if (error instanceof AppError) {
+      if (error.retryAfterSec !== undefined) void reply.header('retry-after', String(error.retryAfterSec));
+      return reply.code(error.status).send(body(error.code, error.message, error.fields));
+    }
+    if ('validation' in error && error.validation) {
+      const fields = error.validation.map((v) => ({
+        path: `${error.validationContext ?? 'body'}${v.instancePath.replace(/\//g, '.')}${'missingProperty' in v.params ? `.${String(v.params.missingProperty)}` : ''}${'additionalProperty' in v.params ? `.${String(v.params.additionalProperty)}` : ''}`,
+        message: v.message ?? 'is not valid',
+      }));
+      return reply.code(400).send(body(ERRORS.validation.code, ERRORS.validation.message, fields));
+    }
+    const code = (error as FastifyError).code;
+    if (code === 'FST_ERR_CTP_BODY_TOO_LARGE') return reply.code(413).send(body(ERRORS.tooLarge.code, ERRORS.tooLarge.message));
+    if (code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return reply.code(415).send(body(ERRORS.unsupportedMedia.code, ERRORS.unsupportedMedia.message));
+    if (code === 'FST_ERR_CTP_INVALID_JSON_BODY' || code === 'FST_ERR_CTP_EMPTY_JSON_BODY' || error instanceof SyntaxError) {
+      return reply.code(400).send(body(ERRORS.badJson.code, ERRORS.badJson.message));
+    }
+    const status = (error as FastifyError).statusCode;
+    if (status !== undefined && status >= 400 && status < 500) {
+      return reply.code(status).send(body(ERRORS.validation.code, error.message));
+    }
+    request.log.error({ err: error }, 'request failed');
+    return reply.code(500).send(body(ERRORS.internal.code, ERRORS.internal.message));
   });
+
+  app.setNotFoundHandler((_request, reply) => reply.code(404).send({ error: { code: ERRORS.notFound.code, message: ERRORS.notFound.message } }));
 
   app.get('/healthz', async (_request, reply) => {
     const report = deps.health();
@@ -30,5 +85,63 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     return reply.type('text/plain; version=0.0.4; charset=utf-8').send(deps.registry.render());
   });
 
+  const api = deps.api;
+  if (api !== undefined) {
+    await app.register(fastifyCookie);
+    await app.register(fastifySwagger, {
+      openapi: {
+        openapi: '3.0.3',
+        info: { title: '彩带之约 · Ribbon Pact API', version: '1', description: 'Households, alerts and reports. See docs/api.md.' },
+        components: {
+          securitySchemes: {
+            session: { type: 'apiKey', in: 'cookie', name: 'ribbon_session' },
+            bearer: { type: 'http', scheme: 'bearer' },
+          },
+        },
+      },
+    });
+    // The browsable page: swagger-ui serves its own files from node_modules (no CDN).
+    await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
+
+    const authenticator = createAuthenticator({ stores: api.stores, now: api.now, settings: { ...DEFAULT_AUTH, ...api.auth } });
+    app.decorateRequest('auth', null);
+    app.decorateRequest('auditRecord', null);
+    app.addHook('onRequest', async (request) => {
+      if (!request.url.startsWith('/api/')) return;
+      authenticator.authenticate(request);
+    });
+    // The audit log: every state-changing request under /api, whoever made it and however it ended.
+    app.addHook('onResponse', async (request, reply) => {
+      if (!STATE_CHANGING.has(request.method) || !request.url.startsWith('/api/')) return;
+      try {
+        api.stores.users.audit({
+          at: api.now(),
+          userId: request.auth?.user.id ?? null,
+          username: request.auth?.user.username ?? (request.auditUsername ?? null),
+          method: request.method,
+          route: request.routeOptions.url ?? request.url.split('?')[0] ?? request.url,
+          record: request.auditRecord ?? (typeof request.params === 'object' && request.params !== null && 'id' in request.params ? String((request.params as { id: unknown }).id) : null),
+          status: reply.statusCode,
+          address: request.ip,
+        });
+      } catch (err) {
+        request.log.error({ err }, 'could not write the audit log');
+      }
+    });
+
+    await app.register(sessionRoutes, { prefix: '/api', stores: api.stores, authenticator, now: api.now });
+    await app.register(householdRoutes, { prefix: '/api', ...api.households });
+    await app.register(alertRoutes, { prefix: '/api', stores: api.stores, commands: api.alerts });
+  }
+
   return app;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The record a state-changing request touched, for the audit log. */
+    auditRecord: string | null;
+    /** For a failed login: the name that was tried. */
+    auditUsername?: string | null;
+  }
 }

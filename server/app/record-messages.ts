@@ -15,6 +15,9 @@ export type InboundMessage = {
   receivedAt: number;
 };
 
+export type PersonReport = { householdId: number; state: RibbonState; note: string | null; by: string; idempotencyKey: string | null };
+export type PersonReportResult = { eventId: number; duplicate: boolean; alerts: AlertChange[] };
+
 /** A battery under this share (percent) is a device fault (DESIGN.md §3). */
 export const LOW_BATTERY_PERCENT = 20;
 
@@ -159,6 +162,37 @@ export function createRecordMessages(stores: Stores, alerting: Alerting) {
       return stores.transaction(() => batch.map(recordOne));
     },
     recordCheckIn,
+    /**
+     * A person's report (a volunteer saw the ribbon, or entered it for a household without a
+     * device): the same path as a press — an event, a check-in, the same alerts — in one
+     * transaction. With an idempotency key, sending the same report again has no second effect.
+     */
+    recordPersonReport(input: PersonReport, now: number): PersonReportResult {
+      return stores.transaction(() => {
+        if (input.idempotencyKey !== null) {
+          const earlier = events.byIdempotencyKey(input.idempotencyKey);
+          if (earlier !== null) return { eventId: earlier.id, duplicate: true, alerts: [] };
+        }
+        const eventId = events.insert({
+          householdId: input.householdId,
+          source: 'person',
+          deviceId: null,
+          state: input.state,
+          seq: null,
+          boot: null,
+          deviceAt: null,
+          battery: null,
+          reportedBy: input.by,
+          note: input.note,
+          receivedAt: now,
+          idempotencyKey: input.idempotencyKey,
+        });
+        const changes = recordCheckIn(input.householdId, input.state, now);
+        const kind = alertKindForReport(input.state);
+        if (kind !== null) changes.push(alerting.raise(input.householdId, kind, { eventId }, now));
+        return { eventId, duplicate: false, alerts: changes };
+      });
+    },
   };
 }
 

@@ -96,6 +96,14 @@ export function createAlertsStore(db: Db) {
        AND (@householdId IS NULL OR household_id = @householdId)
      ORDER BY opened_at DESC, id DESC`,
   );
+  const page = db.prepare<[{ status: string | null; kind: string | null; householdId: number | null; compounds: string | null; openedAt: number; id: number; limit: number }], AlertRow>(
+    `SELECT a.* FROM alerts a JOIN households h ON h.id = a.household_id JOIN buildings b ON b.id = h.building_id
+     WHERE (@status IS NULL OR a.status = @status) AND (@kind IS NULL OR a.kind = @kind)
+       AND (@householdId IS NULL OR a.household_id = @householdId)
+       AND (@compounds IS NULL OR b.compound_id IN (SELECT value FROM json_each(@compounds)))
+       AND (a.opened_at < @openedAt OR (a.opened_at = @openedAt AND a.id < @id))
+     ORDER BY a.opened_at DESC, a.id DESC LIMIT @limit`,
+  );
   // The sweep: only what is due, through the partial index alerts_due.
   const due = db.prepare<[number, number], { id: number; due_at: number }>(
     'SELECT id, due_at FROM alerts WHERE due_at IS NOT NULL AND due_at <= ? ORDER BY due_at LIMIT ?',
@@ -147,6 +155,20 @@ export function createAlertsStore(db: Db) {
     },
     list(filter: AlertFilter = {}): Alert[] {
       return list.all({ status: filter.status ?? null, kind: filter.kind ?? null, householdId: filter.householdId ?? null }).map(toAlert);
+    },
+    /** Newest first after position `before`; `compoundIds` null = every compound. */
+    page(filter: AlertFilter & { compoundIds: readonly number[] | null }, before: { openedAt: number; id: number } | null, limit: number): Alert[] {
+      return page
+        .all({
+          status: filter.status ?? null,
+          kind: filter.kind ?? null,
+          householdId: filter.householdId ?? null,
+          compounds: filter.compoundIds === null ? null : JSON.stringify(filter.compoundIds),
+          openedAt: before?.openedAt ?? Number.MAX_SAFE_INTEGER,
+          id: before?.id ?? Number.MAX_SAFE_INTEGER,
+          limit,
+        })
+        .map(toAlert);
     },
     /** Alerts whose next step is due by `now`, oldest first (at most `limit`). */
     due(now: number, limit: number): Array<{ id: number; dueAt: number }> {

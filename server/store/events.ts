@@ -14,6 +14,8 @@ export type NewEvent = {
   reportedBy: string | null;
   note: string | null;
   receivedAt: number;
+  /** A person's report sent again (offline sync) is recognised by this key. */
+  idempotencyKey?: string | null;
 };
 
 export type StoredEvent = NewEvent & { id: number };
@@ -52,10 +54,16 @@ function toEvent(row: EventRow): StoredEvent {
 
 export function createEventsStore(db: Db) {
   const insert = db.prepare<
-    [number, ReportSource, string | null, RibbonState, number | null, number | null, string | null, number | null, string | null, string | null, number]
+    [number, ReportSource, string | null, RibbonState, number | null, number | null, string | null, number | null, string | null, string | null, number, string | null]
   >(
-    `INSERT INTO events (household_id, source, device_id, state, seq, boot, device_at, battery, reported_by, note, received_at)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    `INSERT INTO events (household_id, source, device_id, state, seq, boot, device_at, battery, reported_by, note, received_at, idempotency_key)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  );
+  const byKey = db.prepare<[string], EventRow>('SELECT * FROM events WHERE idempotency_key = ?');
+  // Keyset pagination over the index events_household (household_id, received_at DESC, id DESC).
+  const page = db.prepare<[number, number, number, number, number], EventRow>(
+    `SELECT * FROM events WHERE household_id = ? AND (received_at < ? OR (received_at = ? AND id < ?))
+     ORDER BY received_at DESC, id DESC LIMIT ?`,
   );
   // `boot IS ?` matches NULL to NULL, so one statement serves devices with and without boot.
   const earlier = db.prepare<[string, number | null, number], { state: RibbonState; received_at: number }>(
@@ -86,8 +94,18 @@ export function createEventsStore(db: Db) {
           event.reportedBy,
           event.note,
           event.receivedAt,
+          event.idempotencyKey ?? null,
         ).lastInsertRowid,
       );
+    },
+    byIdempotencyKey(key: string): StoredEvent | null {
+      const row = byKey.get(key);
+      return row ? toEvent(row) : null;
+    },
+    /** Newest first, after the (receivedAt, id) position `before` (exclusive), at most `limit`. */
+    pageForHousehold(householdId: number, before: { receivedAt: number; id: number } | null, limit: number): StoredEvent[] {
+      const at = before ?? { receivedAt: Number.MAX_SAFE_INTEGER, id: Number.MAX_SAFE_INTEGER };
+      return page.all(householdId, at.receivedAt, at.receivedAt, at.id, limit).map(toEvent);
     },
     get(id: number): StoredEvent | null {
       const row = byId.get(id);

@@ -7,6 +7,7 @@ import { createRejectedStore } from './rejected.js';
 import { createOutboxStore } from './outbox.js';
 import { createPeopleStore } from './people.js';
 import { createChannelsStore } from './channels.js';
+import { createUsersStore } from './users.js';
 import { createReportsStore } from './reports.js';
 
 /** Every table group over one database handle, and the transaction they share. */
@@ -21,6 +22,7 @@ export function createStores(db: Db) {
     outbox: createOutboxStore(db),
     people: createPeopleStore(db),
     channels: createChannelsStore(db),
+    users: createUsersStore(db),
     reports: createReportsStore(db),
     /** Runs fn in one transaction (BEGIN IMMEDIATE: the writer lock is taken up front). */
     transaction<T>(fn: () => T): T {

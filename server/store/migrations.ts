@@ -211,4 +211,59 @@ export const MIGRATIONS: readonly string[] = [
     UNIQUE (compound_id, day)
   );
   `,
+  /* 3: people who log in — users, their compounds, sessions, API tokens, the audit log */ `
+  CREATE TABLE users (
+    id            INTEGER PRIMARY KEY,
+    username      TEXT NOT NULL UNIQUE COLLATE NOCASE,
+    display_name  TEXT NOT NULL,
+    role          TEXT NOT NULL CHECK (role IN ('admin', 'staff', 'volunteer')),
+    -- scrypt: "scrypt$N$r$p$<salt b64>$<hash b64>"
+    password_hash TEXT NOT NULL,
+    person_id     INTEGER REFERENCES people(id),
+    created_at    INTEGER NOT NULL,
+    disabled_at   INTEGER
+  );
+  -- The compounds a staff member or volunteer may see (an admin sees all).
+  CREATE TABLE user_compounds (
+    user_id     INTEGER NOT NULL REFERENCES users(id),
+    compound_id INTEGER NOT NULL REFERENCES compounds(id),
+    PRIMARY KEY (user_id, compound_id)
+  ) WITHOUT ROWID;
+  -- Sessions and tokens are stored as SHA-256 of the random value the client holds.
+  CREATE TABLE sessions (
+    id_hash      BLOB PRIMARY KEY,
+    user_id      INTEGER NOT NULL REFERENCES users(id),
+    csrf_token   TEXT NOT NULL,
+    created_at   INTEGER NOT NULL,
+    expires_at   INTEGER NOT NULL,
+    last_seen_at INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  CREATE INDEX sessions_user ON sessions (user_id);
+  CREATE TABLE api_tokens (
+    id           INTEGER PRIMARY KEY,
+    token_hash   BLOB NOT NULL UNIQUE,
+    user_id      INTEGER NOT NULL REFERENCES users(id),
+    name         TEXT NOT NULL,
+    created_at   INTEGER NOT NULL,
+    revoked_at   INTEGER,
+    last_used_at INTEGER
+  );
+  -- Every state-changing request: who, what, which record, when, from where. Append-only.
+  CREATE TABLE audit_log (
+    id        INTEGER PRIMARY KEY,
+    at        INTEGER NOT NULL,
+    user_id   INTEGER,
+    username  TEXT,
+    method    TEXT NOT NULL,
+    route     TEXT NOT NULL,
+    record    TEXT,
+    status    INTEGER NOT NULL,
+    address   TEXT
+  );
+  CREATE TRIGGER audit_log_append_only_update BEFORE UPDATE ON audit_log BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+  CREATE TRIGGER audit_log_append_only_delete BEFORE DELETE ON audit_log BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+  -- A volunteer's report may be sent again (offline sync): the key makes it count once.
+  ALTER TABLE events ADD COLUMN idempotency_key TEXT;
+  CREATE UNIQUE INDEX events_idempotency ON events (idempotency_key) WHERE idempotency_key IS NOT NULL;
+  `,
 ];

@@ -95,6 +95,11 @@ export function createPlacesStore(db: Db) {
   );
   const getHousehold = db.prepare<[number], HouseholdRow>(`${HOUSEHOLD_SELECT} WHERE h.id = ?`);
   const listHouseholds = db.prepare<[], HouseholdRow>(`${HOUSEHOLD_SELECT} ORDER BY c.name, b.name, h.room, h.id`);
+  // Keyset pages by id; `compounds` NULL = all (an admin), else a JSON array of compound ids.
+  const pageHouseholds = db.prepare<[number, string | null, string | null, number], HouseholdRow>(
+    `${HOUSEHOLD_SELECT} WHERE h.id > ? AND (? IS NULL OR c.id IN (SELECT value FROM json_each(?))) ORDER BY h.id LIMIT ?`,
+  );
+  const updateHousehold = db.prepare<[string, string, number]>('UPDATE households SET name = ?, room = ? WHERE id = ?');
   const listCompounds = db.prepare<[], Compound>('SELECT id, name FROM compounds ORDER BY name');
   const recordReport = db.prepare<[RibbonState, number, number, number | null, number]>(
     // Reports are applied in receive order, so the latest report is the current ribbon.
@@ -143,6 +148,13 @@ export function createPlacesStore(db: Db) {
     getHousehold(id: number): Household | null {
       const row = getHousehold.get(id);
       return row ? toHousehold(row) : null;
+    },
+    pageHouseholds(afterId: number, limit: number, compoundIds: readonly number[] | null): Household[] {
+      const json = compoundIds === null ? null : JSON.stringify(compoundIds);
+      return pageHouseholds.all(afterId, json, json, limit).map(toHousehold);
+    },
+    renameHousehold(id: number, name: string, room: string): void {
+      updateHousehold.run(name, room, id);
     },
     listHouseholds(): Household[] {
       return listHouseholds.all().map(toHousehold);

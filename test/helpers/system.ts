@@ -8,6 +8,9 @@ import { loadConfig } from '../../server/config.js';
 import { createLogger } from '../../server/log.js';
 import { startSystem, type Clock, type RunningSystem } from '../../server/system.js';
 
+/** The first admin's password in test systems (username "admin"). */
+export const TEST_ADMIN_PASSWORD = 'test-admin-password';
+
 export type LogLine = { level: number; msg: string; [key: string]: unknown };
 
 /** A pino destination that keeps every line, so tests can assert what was logged. */
@@ -51,7 +54,7 @@ export async function startTestSystem(
   opts: { env?: Record<string, string>; clock?: Clock; dataDir?: string; scheduler?: boolean } = {},
 ): Promise<TestSystem> {
   const dataDir = opts.dataDir ?? tempDir();
-  const config = loadConfig({ PORT: '0', MQTT_PORT: '0', DATA_DIR: dataDir, ...opts.env });
+  const config = loadConfig({ PORT: '0', MQTT_PORT: '0', DATA_DIR: dataDir, ADMIN_PASSWORD: TEST_ADMIN_PASSWORD, ...opts.env });
   const logs = captureLogs();
   const system = await startSystem(config, {
     log: logs.log,

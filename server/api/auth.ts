@@ -1,0 +1,143 @@
+import type {} from '@fastify/cookie';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { AppError } from '../errors.js';
+import type { Stores } from '../store/index.js';
+import type { User, UserRole } from '../store/users.js';
+
+export const SESSION_COOKIE = 'ribbon_session';
+
+export type AuthSettings = {
+  /** A session unused this long ends. */
+  idleMs: number;
+  /** … and any session ends this long after login. */
+  absoluteMs: number;
+  /** Secure cookies (set when serving over HTTPS). */
+  secureCookies: boolean;
+};
+
+export const DEFAULT_AUTH: AuthSettings = { idleMs: 12 * 3600_000, absoluteMs: 7 * 86_400_000, secureCookies: false };
+
+export type Auth = { user: User; via: 'session' | 'token'; csrfToken: string | null; sessionHash: Buffer | null };
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    auth: Auth | null;
+  }
+  interface FastifyContextConfig {
+    /** 'public': no login needed (the login route itself, health). */
+    access?: 'public';
+  }
+}
+
+export function sha256(value: string): Buffer {
+  return createHash('sha256').update(value).digest();
+}
+
+export function newSecret(): string {
+  return randomBytes(32).toString('base64url');
+}
+
+const STATE_CHANGING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+/**
+ * Who is asking: a bearer token (scripts; no CSRF token needed, the header cannot be sent
+ * cross-site) or the session cookie (the dashboard; state-changing requests must echo the
+ * session's CSRF token in x-csrf-token).
+ */
+export function createAuthenticator(deps: { stores: Stores; now: () => number; settings: AuthSettings }) {
+  const { stores, settings } = deps;
+
+  function fromBearer(header: string): Auth {
+    const token = header.slice('Bearer '.length).trim();
+    const found = token === '' ? null : stores.users.token(sha256(token));
+    if (found === null || found.revoked) throw new AppError('unauthenticated', 'unknown or revoked token');
+    const user = stores.users.get(found.userId);
+    if (user === null || user.disabled) throw new AppError('unauthenticated', 'the token’s user is disabled');
+    stores.users.touchToken(found.id, deps.now());
+    return { user, via: 'token', csrfToken: null, sessionHash: null };
+  }
+
+  function fromCookie(value: string): Auth | null {
+    const hash = sha256(value);
+    const session = stores.users.session(hash);
+    const now = deps.now();
+    if (session === null) return null;
+    if (session.expiresAt <= now) {
+      stores.users.deleteSession(hash);
+      return null;
+    }
+    const user = stores.users.get(session.userId);
+    if (user === null || user.disabled) return null;
+    // Sliding idle expiry, never past the absolute limit; written at most once a minute.
+    if (now - session.lastSeenAt > 60_000) {
+      stores.users.touchSession(hash, now, Math.min(now + settings.idleMs, session.createdAt + settings.absoluteMs));
+    }
+    return { user, via: 'session', csrfToken: session.csrfToken, sessionHash: hash };
+  }
+
+  return {
+    /** onRequest: sets request.auth, or refuses (401 / 403 CSRF) unless the route is public. */
+    authenticate(request: FastifyRequest): void {
+      request.auth = null;
+      const header = request.headers.authorization;
+      if (typeof header === 'string' && header.startsWith('Bearer ')) {
+        request.auth = fromBearer(header);
+        return;
+      }
+      const cookie = request.cookies[SESSION_COOKIE];
+      if (cookie) request.auth = fromCookie(cookie);
+      const isPublic = request.routeOptions.config.access === 'public';
+      if (request.auth === null) {
+        if (isPublic) return;
+        throw new AppError('unauthenticated');
+      }
+      if (request.auth.via === 'session' && STATE_CHANGING.has(request.method)) {
+        const sent = request.headers['x-csrf-token'];
+        const expected = Buffer.from(request.auth.csrfToken ?? '');
+        const given = Buffer.from(typeof sent === 'string' ? sent : '');
+        if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw new AppError('csrf');
+      }
+    },
+
+    /** Starts a session; returns the cookie value and the CSRF token. */
+    startSession(user: User): { cookie: string; csrfToken: string; expiresAt: number } {
+      const cookie = newSecret();
+      const csrfToken = newSecret();
+      const now = deps.now();
+      const expiresAt = now + Math.min(settings.idleMs, settings.absoluteMs);
+      stores.users.createSession(sha256(cookie), user.id, csrfToken, now, expiresAt);
+      return { cookie, csrfToken, expiresAt };
+    },
+
+    setCookie(reply: FastifyReply, value: string, expiresAt: number | null): void {
+      reply.setCookie(SESSION_COOKIE, value, {
+        path: '/',
+        httpOnly: true,
+        sameSite: 'strict',
+        secure: settings.secureCookies,
+        ...(expiresAt === null ? { maxAge: 0 } : { expires: new Date(expiresAt) }),
+      });
+    },
+  };
+}
+
+export type Authenticator = ReturnType<typeof createAuthenticator>;
+
+/** The signed-in user, or 401 (for handlers of non-public routes). */
+export function userOf(request: FastifyRequest): User {
+  if (request.auth === null) throw new AppError('unauthenticated');
+  return request.auth.user;
+}
+
+/** 403 unless the user has one of these roles. */
+export function requireRole(request: FastifyRequest, ...roles: UserRole[]): User {
+  const user = userOf(request);
+  if (!roles.includes(user.role)) throw new AppError('forbidden');
+  return user;
+}
+
+/** Whether the user's compounds include this one (an admin sees all). */
+export function seesCompound(user: User, compoundId: number): boolean {
+  return user.role === 'admin' || user.compoundIds.includes(compoundId);
+}

@@ -1,0 +1,40 @@
+import { Type } from '@fastify/type-provider-typebox';
+import { AppError } from '../errors.js';
+
+/** Every list answers {items, next}: `limit` up to 1000, `next` an opaque cursor (null at the end). */
+export const MAX_LIMIT = 1000;
+export const DEFAULT_LIMIT = 100;
+
+export const PageQuery = {
+  limit: Type.Optional(Type.String({ pattern: '^[0-9]{1,4}$', description: `1–${MAX_LIMIT} (default ${DEFAULT_LIMIT})` })),
+  cursor: Type.Optional(Type.String({ maxLength: 200, description: 'the `next` of the previous page' })),
+};
+
+export function limitOf(raw: string | undefined): number {
+  if (raw === undefined) return DEFAULT_LIMIT;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1 || n > MAX_LIMIT) {
+    throw new AppError('validation', undefined, [{ path: 'querystring.limit', message: `must be from 1 to ${MAX_LIMIT}` }]);
+  }
+  return n;
+}
+
+export function encodeCursor(position: Record<string, number>): string {
+  return Buffer.from(JSON.stringify(position)).toString('base64url');
+}
+
+/** Decodes a cursor made by encodeCursor with exactly these numeric fields; 400 otherwise. */
+export function decodeCursor<K extends string>(raw: string | undefined, keys: readonly K[]): Record<K, number> | null {
+  if (raw === undefined) return null;
+  try {
+    const value = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8')) as unknown;
+    if (value !== null && typeof value === 'object' && keys.every((k) => Number.isSafeInteger((value as Record<string, unknown>)[k]))) {
+      return Object.fromEntries(keys.map((k) => [k, (value as Record<string, number>)[k]])) as Record<K, number>;
+    }
+  } catch {
+    // fall through
+  }
+  throw new AppError('validation', undefined, [{ path: 'querystring.cursor', message: 'is not a cursor this server gave out' }]);
+}
+
+export const IdParams = Type.Object({ id: Type.String({ pattern: '^[1-9][0-9]{0,14}$' }) }, { additionalProperties: false });

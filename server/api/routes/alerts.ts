@@ -1,0 +1,120 @@
+import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { CommandResult } from '../../app/alerting.js';
+import type { AlertCommand } from '../../domain/alert.js';
+import { AppError } from '../../errors.js';
+import type { Alert } from '../../store/alerts.js';
+import type { Stores } from '../../store/index.js';
+import type { User } from '../../store/users.js';
+import { seesCompound, userOf } from '../auth.js';
+import { decodeCursor, encodeCursor, IdParams, limitOf, PageQuery } from '../paging.js';
+
+export type AlertCommands = { command(alertId: number, command: AlertCommand): CommandResult };
+
+const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
+const Note = Type.Object({ note: Type.Optional(Type.String({ maxLength: 2000 })) }, { additionalProperties: false });
+const ResolveBody = Type.Object({ note: Type.String({ minLength: 1, maxLength: 2000 }) }, { additionalProperties: false });
+
+export const alertRoutes: FastifyPluginAsyncTypebox<{ stores: Stores; commands: AlertCommands }> = async (app, { stores, commands }) => {
+  function view(a: Alert) {
+    const h = stores.places.getHousehold(a.householdId);
+    return {
+      id: a.id,
+      kind: a.kind,
+      status: a.status,
+      householdId: a.householdId,
+      openedAt: iso(a.openedAt),
+      acknowledgedAt: iso(a.acknowledgedAt),
+      arrivedAt: iso(a.arrivedAt),
+      resolvedAt: iso(a.resolvedAt),
+      level: a.level,
+      reportCount: a.reportCount,
+      reason: a.reason,
+      acknowledgedBy: a.acknowledgedBy,
+      arrivedBy: a.arrivedBy,
+      resolvedBy: a.resolvedBy,
+      resolutionNote: a.resolutionNote,
+      dueAt: iso(a.dueAt),
+      household: h ? { name: h.name, compound: h.compound, building: h.building, room: h.room } : null,
+    };
+  }
+
+  function visible(id: string, user: User): Alert {
+    const alert = stores.alerts.get(Number(id));
+    const h = alert ? stores.places.getHousehold(alert.householdId) : null;
+    if (alert === null || h === null || !seesCompound(user, h.compoundId)) throw new AppError('notFound', `alert ${id} not found`);
+    return alert;
+  }
+
+  app.get(
+    '/alerts',
+    {
+      schema: {
+        tags: ['alerts'],
+        summary: 'Alerts you may see, newest first',
+        querystring: Type.Object(
+          {
+            status: Type.Optional(Type.Union([Type.Literal('open'), Type.Literal('acknowledged'), Type.Literal('resolved')])),
+            kind: Type.Optional(Type.Union([Type.Literal('emergency'), Type.Literal('service'), Type.Literal('missed_checkin'), Type.Literal('device')])),
+            householdId: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,14}$' })),
+            ...PageQuery,
+          },
+          { additionalProperties: false },
+        ),
+      },
+    },
+    async (request) => {
+      const user = userOf(request);
+      const q = request.query;
+      const limit = limitOf(q.limit);
+      const rows = stores.alerts.page(
+        {
+          ...(q.status ? { status: q.status } : {}),
+          ...(q.kind ? { kind: q.kind } : {}),
+          ...(q.householdId ? { householdId: Number(q.householdId) } : {}),
+          compoundIds: user.role === 'admin' ? null : user.compoundIds,
+        },
+        decodeCursor(q.cursor, ['openedAt', 'id']),
+        limit + 1,
+      );
+      const page = rows.slice(0, limit);
+      const last = page.at(-1);
+      return { items: page.map(view), next: rows.length > limit && last ? encodeCursor({ openedAt: last.openedAt, id: last.id }) : null };
+    },
+  );
+
+  app.get('/alerts/:id', { schema: { tags: ['alerts'], summary: 'One alert, its history and whom it was sent to', params: IdParams } }, async (request) => {
+    const alert = visible(request.params.id, userOf(request));
+    return {
+      ...view(alert),
+      transitions: stores.alerts.transitions(alert.id).map((t) => ({ action: t.action, by: t.by, note: t.note, level: t.level, at: iso(t.at) })),
+      notifications: stores.outbox.forAlert(alert.id).map((n) => ({
+        event: n.event,
+        target: n.target,
+        recipients: n.recipients,
+        status: n.status,
+        attempts: n.attempts,
+        sentAt: iso(n.sentAt),
+        lastError: n.lastError,
+      })),
+    };
+  });
+
+  const act = (name: string, summary: string, body: typeof Note | typeof ResolveBody, command: (user: User, note: string | undefined) => AlertCommand) =>
+    app.post(`/alerts/:id/${name}`, { schema: { tags: ['alerts'], summary, params: IdParams, body } }, async (request) => {
+      const user = userOf(request);
+      const alert = visible(request.params.id, user);
+      const result = commands.command(alert.id, command(user, (request.body as { note?: string }).note));
+      request.auditRecord = `alert:${alert.id}`;
+      if (!result.ok) {
+        if (result.code === 'RIBBON_ERR_NOTE_REQUIRED') throw new AppError('noteRequired');
+        throw new AppError('alertState', result.message);
+      }
+      return view(result.alert);
+    });
+
+  const who = (user: User) => user.displayName || user.username;
+  act('ack', '我去处理 — acknowledge: someone is on the way (tells the button)', Note, (u, note) => ({ type: 'acknowledge', by: who(u), note: note ?? null }));
+  act('claim', 'Claim a service request (the same as acknowledge)', Note, (u, note) => ({ type: 'acknowledge', by: who(u), note: note ?? null }));
+  act('arrived', '已到达 — arrived at the door (emergencies)', Note, (u, note) => ({ type: 'arrive', by: who(u), note: note ?? null }));
+  act('resolve', '已解决 — resolve, with the outcome', ResolveBody, (u, note) => ({ type: 'resolve', by: who(u), note: note ?? '' }));
+};

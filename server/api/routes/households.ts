@@ -1,0 +1,231 @@
+import { Type, type FastifyPluginAsyncTypebox, type Static } from '@fastify/type-provider-typebox';
+import { scheduleOf } from '../../app/check-ins.js';
+import { addHousehold } from '../../app/provision.js';
+import type { PersonReport, PersonReportResult } from '../../app/record-messages.js';
+import { checkSchedule, nextDueAt, type CheckInPolicy } from '../../domain/check-in.js';
+import { AppError } from '../../errors.js';
+import type { Stores } from '../../store/index.js';
+import type { Household } from '../../store/places.js';
+import type { User } from '../../store/users.js';
+import { requireRole, seesCompound, userOf } from '../auth.js';
+import { decodeCursor, encodeCursor, IdParams, limitOf, PageQuery } from '../paging.js';
+
+export type HouseholdDeps = {
+  stores: Stores;
+  now: () => number;
+  /** A person's report through the same path as a press, committed and announced. */
+  recordPersonReport: (report: PersonReport) => PersonReportResult;
+};
+
+const TimeOfDay = Type.String({ pattern: '^([01][0-9]|2[0-3]):[0-5][0-9]$' });
+const CheckIn = Type.Union([
+  Type.Object({ everySec: Type.Integer({ minimum: 60, maximum: 2_592_000 }), graceSec: Type.Integer({ minimum: 0, maximum: 2_592_000 }) }, { additionalProperties: false }),
+  Type.Object({ deadline: TimeOfDay }, { additionalProperties: false }),
+]);
+const QuietHours = Type.Union([Type.Object({ start: TimeOfDay, end: TimeOfDay }, { additionalProperties: false }), Type.Null()]);
+const Contact = Type.Object(
+  { name: Type.String({ minLength: 1, maxLength: 100 }), phone: Type.String({ pattern: '^[0-9+\\- ]{3,20}$' }), relation: Type.Optional(Type.String({ maxLength: 50 })) },
+  { additionalProperties: false },
+);
+const Name = Type.String({ minLength: 1, maxLength: 100 });
+const LocalDate = Type.String({ pattern: '^[0-9]{4}-[0-9]{2}-[0-9]{2}$' });
+
+const NewHousehold = Type.Object(
+  {
+    name: Name,
+    compound: Name,
+    building: Name,
+    room: Type.String({ maxLength: 100 }),
+    timezone: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+    checkin: Type.Optional(CheckIn),
+    quietHours: Type.Optional(QuietHours),
+    awayUntil: Type.Optional(Type.Union([LocalDate, Type.Null()])),
+    contacts: Type.Optional(Type.Array(Contact, { maxItems: 10 })),
+  },
+  { additionalProperties: false },
+);
+const HouseholdPatch = Type.Object(
+  {
+    name: Type.Optional(Name),
+    room: Type.Optional(Type.String({ maxLength: 100 })),
+    timezone: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+    checkin: Type.Optional(CheckIn),
+    quietHours: Type.Optional(QuietHours),
+    awayUntil: Type.Optional(Type.Union([LocalDate, Type.Null()])),
+  },
+  { additionalProperties: false, minProperties: 1 },
+);
+const ReportBody = Type.Object(
+  {
+    state: Type.Union([Type.Literal('red'), Type.Literal('yellow'), Type.Literal('blue')]),
+    note: Type.Optional(Type.String({ maxLength: 500 })),
+    /** An idempotency key (the patrol page sends one per report, so a resend counts once). */
+    key: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_-]{8,64}$' })),
+  },
+  { additionalProperties: false },
+);
+
+function toApiCheckIn(policy: CheckInPolicy): Static<typeof CheckIn> {
+  return policy.kind === 'interval' ? { everySec: policy.everySec, graceSec: policy.graceSec } : { deadline: policy.time };
+}
+
+function fromApiCheckIn(checkin: Static<typeof CheckIn>): CheckInPolicy {
+  return 'deadline' in checkin ? { kind: 'deadline', time: checkin.deadline } : { kind: 'interval', everySec: checkin.everySec, graceSec: checkin.graceSec };
+}
+
+const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
+
+export const householdRoutes: FastifyPluginAsyncTypebox<HouseholdDeps> = async (app, deps) => {
+  const { stores, now } = deps;
+
+  function view(h: Household, user: User) {
+    const stored = stores.places.schedule(h.id);
+    const schedule = stored ? scheduleOf(stored) : null;
+    const devices = stores.devices.forHousehold(h.id);
+    return {
+      id: h.id,
+      name: h.name,
+      compound: h.compound,
+      compoundId: h.compoundId,
+      building: h.building,
+      buildingId: h.buildingId,
+      room: h.room,
+      state: h.state,
+      stateAt: iso(h.stateAt),
+      lastCheckInAt: iso(h.lastCheckInAt),
+      checkInDueAt: iso(stored?.checkInDueAt ?? null),
+      checkin: schedule ? toApiCheckIn(schedule.policy) : null,
+      timezone: h.timezone,
+      quietHours: schedule?.quietHours ?? null,
+      awayUntil: schedule?.awayUntil ?? null,
+      devices: devices.map((d) => ({ id: d.id, online: d.online, battery: d.battery, lastSeenAt: iso(d.lastSeenAt) })),
+      // Family phone numbers are personal data: staff and admins only.
+      ...(user.role !== 'volunteer'
+        ? { contacts: stores.people.contacts(h.id).map((c) => ({ name: c.name, phone: c.phone, relation: c.relation })) }
+        : {}),
+    };
+  }
+
+  /** The household if this user may see it; 404 otherwise (existence does not leak). */
+  function visible(id: string, user: User): Household {
+    const h = stores.places.getHousehold(Number(id));
+    if (h === null || !seesCompound(user, h.compoundId)) throw new AppError('notFound', `household ${id} not found`);
+    return h;
+  }
+
+  function applySchedule(householdId: number, patch: { checkin?: Static<typeof CheckIn>; quietHours?: Static<typeof QuietHours>; awayUntil?: string | null; timezone?: string }): void {
+    const stored = stores.places.schedule(householdId);
+    if (stored === null) throw new AppError('notFound');
+    const current = scheduleOf(stored);
+    const candidate = {
+      policy: patch.checkin !== undefined ? fromApiCheckIn(patch.checkin) : current.policy,
+      timeZone: patch.timezone ?? current.timeZone,
+      quietHours: patch.quietHours !== undefined ? patch.quietHours : current.quietHours,
+      awayUntil: patch.awayUntil !== undefined ? patch.awayUntil : current.awayUntil,
+    };
+    const checked = checkSchedule(candidate);
+    if (!checked.ok) throw new AppError('validation', undefined, [{ path: 'body', message: checked.reason }]);
+    const s = checked.value;
+    const t = now();
+    stores.places.setSchedule(householdId, { policy: s.policy, quietHours: s.quietHours, awayUntil: s.awayUntil, timezone: s.timeZone }, nextDueAt(s, stored.lastCheckInAt, stored.lastCheckInAt === null ? stored.createdAt : t));
+  }
+
+  app.get(
+    '/households',
+    { schema: { tags: ['households'], summary: 'Households you may see, by id', querystring: Type.Object(PageQuery, { additionalProperties: false }) } },
+    async (request) => {
+      const user = userOf(request);
+      const limit = limitOf(request.query.limit);
+      const after = decodeCursor(request.query.cursor, ['id'])?.id ?? 0;
+      const rows = stores.places.pageHouseholds(after, limit + 1, user.role === 'admin' ? null : user.compoundIds);
+      const page = rows.slice(0, limit);
+      return { items: page.map((h) => view(h, user)), next: rows.length > limit ? encodeCursor({ id: page.at(-1)?.id ?? 0 }) : null };
+    },
+  );
+
+  app.post('/households', { schema: { tags: ['households'], summary: 'Register a household (staff, admin)', body: NewHousehold } }, async (request, reply) => {
+    const user = requireRole(request, 'admin', 'staff');
+    const body = request.body;
+    const compound = stores.places.listCompounds().find((c) => c.name === body.compound.trim());
+    // Staff work in their compounds; only an admin opens a new one.
+    if (user.role !== 'admin' && (compound === undefined || !seesCompound(user, compound.id))) {
+      throw new AppError('forbidden', `you do not look after a compound named ${JSON.stringify(body.compound)}`);
+    }
+    const id = stores.transaction(() => {
+      let householdId: number;
+      try {
+        householdId = addHousehold(stores, { compound: body.compound, building: body.building, room: body.room, name: body.name, ...(body.timezone ? { timezone: body.timezone } : {}) }, now());
+      } catch (err) {
+        if (err instanceof RangeError) throw new AppError('validation', undefined, [{ path: 'body', message: err.message }]);
+        throw err;
+      }
+      if (body.checkin !== undefined || body.quietHours !== undefined || body.awayUntil !== undefined) applySchedule(householdId, body);
+      for (const c of body.contacts ?? []) stores.people.addContact({ householdId, name: c.name.trim(), phone: c.phone.trim(), relation: c.relation?.trim() ?? '' }, now());
+      return householdId;
+    });
+    request.auditRecord = `household:${id}`;
+    return reply.code(201).send(view(stores.places.getHousehold(id) as Household, user));
+  });
+
+  app.get('/households/:id', { schema: { tags: ['households'], summary: 'One household', params: IdParams } }, async (request) => {
+    const user = userOf(request);
+    return view(visible(request.params.id, user), user);
+  });
+
+  app.patch('/households/:id', { schema: { tags: ['households'], summary: 'Change a household (staff, admin)', params: IdParams, body: HouseholdPatch } }, async (request) => {
+    const user = requireRole(request, 'admin', 'staff');
+    const h = visible(request.params.id, user);
+    const body = request.body;
+    stores.transaction(() => {
+      if (body.name !== undefined || body.room !== undefined) stores.places.renameHousehold(h.id, (body.name ?? h.name).trim(), (body.room ?? h.room).trim());
+      if (body.checkin !== undefined || body.quietHours !== undefined || body.awayUntil !== undefined || body.timezone !== undefined) applySchedule(h.id, body);
+    });
+    request.auditRecord = `household:${h.id}`;
+    return view(stores.places.getHousehold(h.id) as Household, user);
+  });
+
+  app.get(
+    '/households/:id/events',
+    { schema: { tags: ['households'], summary: 'Its events, newest first', params: IdParams, querystring: Type.Object(PageQuery, { additionalProperties: false }) } },
+    async (request) => {
+      const h = visible(request.params.id, userOf(request));
+      const limit = limitOf(request.query.limit);
+      const cursor = decodeCursor(request.query.cursor, ['receivedAt', 'id']);
+      const rows = stores.events.pageForHousehold(h.id, cursor, limit + 1);
+      const page = rows.slice(0, limit);
+      const last = page.at(-1);
+      return {
+        items: page.map((e) => ({
+          id: e.id,
+          state: e.state,
+          source: e.source,
+          seq: e.seq,
+          deviceId: e.deviceId,
+          reportedBy: e.reportedBy,
+          note: e.note,
+          receivedAt: new Date(e.receivedAt).toISOString(),
+          deviceAt: e.deviceAt,
+        })),
+        next: rows.length > limit && last ? encodeCursor({ receivedAt: last.receivedAt, id: last.id }) : null,
+      };
+    },
+  );
+
+  app.post(
+    '/households/:id/reports',
+    { schema: { tags: ['households'], summary: 'Record the ribbon a person saw (counts as a check-in; red opens an emergency)', params: IdParams, body: ReportBody } },
+    async (request, reply) => {
+      const user = userOf(request);
+      const h = visible(request.params.id, user);
+      const result = deps.recordPersonReport({
+        householdId: h.id,
+        state: request.body.state,
+        note: request.body.note?.trim() || null,
+        by: user.displayName || user.username,
+        idempotencyKey: request.body.key ?? null,
+      });
+      request.auditRecord = `household:${h.id}/event:${result.eventId}`;
+      return reply.code(result.duplicate ? 200 : 201).send({ eventId: result.eventId, duplicate: result.duplicate });
+    },
+  );
+};

@@ -1,0 +1,143 @@
+import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { verifyPassword } from '../../app/passwords.js';
+import { AppError } from '../../errors.js';
+import type { Stores } from '../../store/index.js';
+import type { User } from '../../store/users.js';
+import { newSecret, sha256, userOf, type Authenticator } from '../auth.js';
+
+/** Failed logins allowed per address and per username in a window, before 429. */
+export const LOGIN_LIMITS = { perAddress: 20, perUser: 5, windowMs: 15 * 60_000 } as const;
+
+export const UserSchema = Type.Object({
+  id: Type.Integer(),
+  username: Type.String(),
+  displayName: Type.String(),
+  role: Type.Union([Type.Literal('admin'), Type.Literal('staff'), Type.Literal('volunteer')]),
+  compoundIds: Type.Array(Type.Integer()),
+});
+
+export function publicUser(user: User) {
+  return { id: user.id, username: user.username, displayName: user.displayName, role: user.role, compoundIds: user.compoundIds };
+}
+
+/** Failures counted in a sliding window, per key (in memory: a restart forgives). */
+function createFailureCounter(limit: number, windowMs: number) {
+  const failures = new Map<string, number[]>();
+  return {
+    blockedFor(key: string, now: number): number {
+      const recent = (failures.get(key) ?? []).filter((t) => now - t < windowMs);
+      failures.set(key, recent);
+      if (recent.length < limit) return 0;
+      return Math.ceil((windowMs - (now - (recent[0] ?? now))) / 1000);
+    },
+    fail(key: string, now: number): void {
+      const list = failures.get(key) ?? [];
+      list.push(now);
+      failures.set(key, list.slice(-limit));
+      if (failures.size > 100_000) failures.clear();
+    },
+    clear(key: string): void {
+      failures.delete(key);
+    },
+  };
+}
+
+export const sessionRoutes: FastifyPluginAsyncTypebox<{ stores: Stores; authenticator: Authenticator; now: () => number }> = async (app, opts) => {
+  const { stores, authenticator, now } = opts;
+  const byAddress = createFailureCounter(LOGIN_LIMITS.perAddress, LOGIN_LIMITS.windowMs);
+  const byUser = createFailureCounter(LOGIN_LIMITS.perUser, LOGIN_LIMITS.windowMs);
+
+  app.post(
+    '/session',
+    {
+      config: { access: 'public' },
+      schema: {
+        tags: ['session'],
+        summary: 'Log in (sets an HttpOnly session cookie)',
+        body: Type.Object({ username: Type.String({ minLength: 1, maxLength: 100 }), password: Type.String({ minLength: 1, maxLength: 200 }) }, { additionalProperties: false }),
+        response: { 200: Type.Object({ user: UserSchema, csrfToken: Type.String() }) },
+      },
+    },
+    async (request, reply) => {
+      const { username, password } = request.body;
+      request.auditUsername = username.slice(0, 100);
+      const t = now();
+      const wait = Math.max(byAddress.blockedFor(request.ip, t), byUser.blockedFor(username.toLowerCase(), t));
+      if (wait > 0) throw new AppError('rateLimited', undefined, undefined, wait);
+      const found = stores.users.forLogin(username);
+      const ok = await verifyPassword(password, found?.passwordHash ?? null);
+      if (!ok || found === null || found.user.disabled) {
+        byAddress.fail(request.ip, t);
+        byUser.fail(username.toLowerCase(), t);
+        throw new AppError('badCredentials');
+      }
+      byUser.clear(username.toLowerCase());
+      const session = authenticator.startSession(found.user);
+      authenticator.setCookie(reply, session.cookie, session.expiresAt);
+      request.auditRecord = `user:${found.user.id}`;
+      return { user: publicUser(found.user), csrfToken: session.csrfToken };
+    },
+  );
+
+  app.get(
+    '/session',
+    { schema: { tags: ['session'], summary: 'Who am I (and my CSRF token)', response: { 200: Type.Object({ user: UserSchema, csrfToken: Type.Union([Type.String(), Type.Null()]) }) } } },
+    async (request) => ({ user: publicUser(userOf(request)), csrfToken: request.auth?.csrfToken ?? null }),
+  );
+
+  app.delete('/session', { schema: { tags: ['session'], summary: 'Log out' } }, async (request, reply) => {
+    const hash = request.auth?.sessionHash;
+    if (hash) stores.users.deleteSession(hash);
+    authenticator.setCookie(reply, '', null);
+    return reply.code(204).send();
+  });
+
+  /** Scripts: tokens an admin issues and revokes (`Authorization: Bearer …`). */
+  app.post(
+    '/tokens',
+    {
+      schema: {
+        tags: ['session'],
+        summary: 'Issue an API token for a user (admin); the token is shown only here',
+        body: Type.Object({ userId: Type.Integer({ minimum: 1 }), name: Type.String({ minLength: 1, maxLength: 100 }) }, { additionalProperties: false }),
+        response: { 201: Type.Object({ id: Type.Integer(), token: Type.String() }) },
+      },
+    },
+    async (request, reply) => {
+      if (userOf(request).role !== 'admin') throw new AppError('forbidden');
+      if (stores.users.get(request.body.userId) === null) throw new AppError('notFound', `user ${request.body.userId} does not exist`);
+      const token = `rpt_${newSecret()}`;
+      const id = stores.users.createToken(sha256(token), request.body.userId, request.body.name, now());
+      request.auditRecord = `token:${id}`;
+      return reply.code(201).send({ id, token });
+    },
+  );
+
+  app.delete('/tokens/:id', { schema: { tags: ['session'], summary: 'Revoke an API token (admin)', params: Type.Object({ id: Type.String({ pattern: '^[0-9]{1,15}$' }) }) } }, async (request, reply) => {
+    if (userOf(request).role !== 'admin') throw new AppError('forbidden');
+    if (!stores.users.revokeToken(Number(request.params.id), now())) throw new AppError('notFound');
+    return reply.code(204).send();
+  });
+
+  app.get(
+    '/audit',
+    {
+      schema: {
+        tags: ['session'],
+        summary: 'The audit log, newest first (admin)',
+        querystring: Type.Object({ limit: Type.Optional(Type.String({ pattern: '^[0-9]{1,4}$' })), cursor: Type.Optional(Type.String({ pattern: '^[0-9]{1,15}$' })) }, { additionalProperties: false }),
+      },
+    },
+    async (request) => {
+      if (userOf(request).role !== 'admin') throw new AppError('forbidden');
+      const limit = Math.min(Number(request.query.limit ?? 100), 1000) || 100;
+      const before = request.query.cursor !== undefined ? Number(request.query.cursor) : Number.MAX_SAFE_INTEGER;
+      const items = stores.users.auditPage(before, limit + 1);
+      const page = items.slice(0, limit);
+      return {
+        items: page.map((e) => ({ ...e, at: new Date(e.at).toISOString() })),
+        next: items.length > limit ? String(page.at(-1)?.id) : null,
+      };
+    },
+  );
+};
