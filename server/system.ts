@@ -237,6 +237,7 @@ export async function startSystem(
         now: () => clock.now(),
         alerts: { command: commandAlert },
         households: { stores, now: () => clock.now(), recordPersonReport },
+        reportTimeZone: config.report.timeZone,
         ...(deps.auth ? { auth: deps.auth } : {}),
       },
       health() {

@@ -10,6 +10,8 @@ import type { Stores } from '../store/index.js';
 import { createAuthenticator, DEFAULT_AUTH, type AuthSettings } from './auth.js';
 import { alertRoutes, type AlertCommands } from './routes/alerts.js';
 import { householdRoutes, type HouseholdDeps } from './routes/households.js';
+import { communityRoutes } from './routes/community.js';
+import { reportRoutes } from './routes/reports.js';
 import { sessionRoutes } from './routes/session.js';
 
 export type HealthReport = { ok: boolean; checks: Record<string, string | number | boolean> };
@@ -25,6 +27,8 @@ export type AppDeps = {
     auth?: Partial<AuthSettings>;
     alerts: AlertCommands;
     households: HouseholdDeps;
+    /** The zone of report days (REPORT_TIMEZONE). */
+    reportTimeZone?: string;
   };
   https?: { key: Buffer; cert: Buffer };
 };
@@ -132,6 +136,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     await app.register(sessionRoutes, { prefix: '/api', stores: api.stores, authenticator, now: api.now });
     await app.register(householdRoutes, { prefix: '/api', ...api.households });
     await app.register(alertRoutes, { prefix: '/api', stores: api.stores, commands: api.alerts });
+    await app.register(communityRoutes, { prefix: '/api', stores: api.stores, now: api.now });
+    await app.register(reportRoutes, { prefix: '/api', stores: api.stores, timeZone: api.reportTimeZone ?? 'Asia/Shanghai' });
   }
 
   return app;

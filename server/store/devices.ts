@@ -60,6 +60,8 @@ export function createDevicesStore(db: Db) {
   );
   const claimHeartbeat = db.prepare<[string, number]>('UPDATE devices SET heartbeat_due_at = NULL WHERE id = ? AND heartbeat_due_at = ?');
   const forHousehold = db.prepare<[number], DeviceRow>('SELECT * FROM devices WHERE household_id = ? AND retired_at IS NULL ORDER BY id');
+  const rotate = db.prepare<[Buffer, string]>('UPDATE devices SET secret_hash = ? WHERE id = ? AND retired_at IS NULL');
+  const retire = db.prepare<[number, string]>('UPDATE devices SET retired_at = ?, heartbeat_due_at = NULL WHERE id = ? AND retired_at IS NULL');
   const countOnline = db.prepare<[], { n: number }>('SELECT count(*) AS n FROM devices WHERE online = 1');
   const setAllOffline = db.prepare<[number]>('UPDATE devices SET online = 0, online_changed_at = ? WHERE online = 1');
 
@@ -104,6 +106,13 @@ export function createDevicesStore(db: Db) {
     },
     forHousehold(householdId: number): Device[] {
       return forHousehold.all(householdId).map(toDevice);
+    },
+    /** A new secret (the old one stops working at the next CONNECT); false if unknown or retired. */
+    rotateSecret(id: string, secretHash: Buffer): boolean {
+      return rotate.run(secretHash, id).changes === 1;
+    },
+    retire(id: string, now: number): boolean {
+      return retire.run(now, id).changes === 1;
     },
     countOnline(): number {
       return countOnline.get()?.n ?? 0;

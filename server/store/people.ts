@@ -43,6 +43,8 @@ export function createPeopleStore(db: Db) {
      ${scopeCase('NULL', 'NULL')} UNION ALL ${scopeCase('NULL', 's.bid')} UNION ALL ${scopeCase('s.cid', 'NULL')} UNION ALL ${scopeCase('s.cid', 's.bid')}
      ORDER BY id`,
   );
+  const retire = db.prepare<[number, number]>('UPDATE people SET retired_at = ? WHERE id = ? AND retired_at IS NULL');
+  const byId = db.prepare<[number], PersonRow>('SELECT * FROM people WHERE id = ? AND retired_at IS NULL');
   const insertContact = db.prepare<[number, string, string, string, number]>(
     'INSERT INTO contacts (household_id, name, phone, relation, created_at) VALUES (?, ?, ?, ?, ?)',
   );
@@ -56,6 +58,13 @@ export function createPeopleStore(db: Db) {
     },
     list(): Person[] {
       return list.all().map(toPerson);
+    },
+    get(id: number): Person | null {
+      const row = byId.get(id);
+      return row ? toPerson(row) : null;
+    },
+    retire(id: number, now: number): boolean {
+      return retire.run(now, id).changes === 1;
     },
     addContact(c: Omit<Contact, 'id'>, now: number): number {
       return Number(insertContact.run(c.householdId, c.name, c.phone, c.relation, now).lastInsertRowid);

@@ -101,6 +101,8 @@ export function createPlacesStore(db: Db) {
   );
   const updateHousehold = db.prepare<[string, string, number]>('UPDATE households SET name = ?, room = ? WHERE id = ?');
   const listCompounds = db.prepare<[], Compound>('SELECT id, name FROM compounds ORDER BY name');
+  const listBuildings = db.prepare<[], Building>('SELECT id, compound_id AS compoundId, name FROM buildings ORDER BY compound_id, name');
+  const getCompound = db.prepare<[number], Compound>('SELECT id, name FROM compounds WHERE id = ?');
   const recordReport = db.prepare<[RibbonState, number, number, number | null, number]>(
     // Reports are applied in receive order, so the latest report is the current ribbon.
     'UPDATE households SET state = ?, state_at = ?, last_checkin_at = ?, checkin_due_at = ? WHERE id = ?',
@@ -161,6 +163,12 @@ export function createPlacesStore(db: Db) {
     },
     listCompounds(): Compound[] {
       return listCompounds.all();
+    },
+    getCompound(id: number): Compound | null {
+      return getCompound.get(id) ?? null;
+    },
+    listBuildings(): Building[] {
+      return listBuildings.all();
     },
     /** A press or a person's report: the household's ribbon, a check-in, and the next due time. */
     recordReport(householdId: number, state: RibbonState, now: number, checkInDueAt: number | null): void {

@@ -1,0 +1,203 @@
+import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { generateSecret, hashSecret } from '../../app/device-credentials.js';
+import { hashPassword } from '../../app/passwords.js';
+import { provisionDevice } from '../../app/provision.js';
+import { checkPolicy, DEFAULT_POLICY } from '../../domain/policy.js';
+import { AppError } from '../../errors.js';
+import type { Stores } from '../../store/index.js';
+import { PERSON_ROLES } from '../../store/people.js';
+import type { User } from '../../store/users.js';
+import { requireRole, seesCompound, userOf } from '../auth.js';
+import { IdParams } from '../paging.js';
+import { publicUser } from './session.js';
+
+const Name = Type.String({ minLength: 1, maxLength: 100 });
+const DeviceParams = Type.Object({ id: Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_-]{2,22}$' }) }, { additionalProperties: false });
+
+/**
+ * Compounds and their policies, buildings, devices (provision, rotate, retire), the people who
+ * answer alarms, and the users who log in. Lists here are small (a community's own), so they
+ * answer {items, next: null} in one page.
+ */
+export const communityRoutes: FastifyPluginAsyncTypebox<{ stores: Stores; now: () => number }> = async (app, { stores, now }) => {
+  const compoundIn = (user: User, id: number): void => {
+    if (stores.places.getCompound(id) === null || !seesCompound(user, id)) throw new AppError('notFound', `compound ${id} not found`);
+  };
+
+  app.get('/compounds', { schema: { tags: ['community'], summary: 'Compounds you may see, with their response policy' } }, async (request) => {
+    const user = userOf(request);
+    const items = stores.places
+      .listCompounds()
+      .filter((c) => seesCompound(user, c.id))
+      .map((c) => {
+        const stored = stores.places.compoundPolicy(c.id);
+        const checked = stored === null ? null : checkPolicy(stored);
+        return { ...c, policy: checked?.ok ? checked.value : DEFAULT_POLICY, buildings: stores.places.listBuildings().filter((b) => b.compoundId === c.id) };
+      });
+    return { items, next: null };
+  });
+
+  app.post(
+    '/compounds',
+    { schema: { tags: ['community'], summary: 'Add a compound (admin)', body: Type.Object({ name: Name }, { additionalProperties: false }) } },
+    async (request, reply) => {
+      requireRole(request, 'admin');
+      if (stores.places.listCompounds().some((c) => c.name === request.body.name.trim())) throw new AppError('conflict', 'a compound with that name exists');
+      const compound = stores.places.findOrCreateCompound(request.body.name.trim(), now());
+      request.auditRecord = `compound:${compound.id}`;
+      return reply.code(201).send(compound);
+    },
+  );
+
+  app.patch(
+    '/compounds/:id',
+    {
+      schema: {
+        tags: ['community'],
+        summary: "Change a compound's response policy (staff of it, admin): escalation delays, reminders, daytime",
+        params: IdParams,
+        body: Type.Object({ policy: Type.Record(Type.String(), Type.Union([Type.Integer(), Type.String()])) }, { additionalProperties: false }),
+      },
+    },
+    async (request) => {
+      const user = requireRole(request, 'admin', 'staff');
+      const id = Number(request.params.id);
+      compoundIn(user, id);
+      const checked = checkPolicy(request.body.policy);
+      if (!checked.ok) throw new AppError('validation', undefined, [{ path: 'body.policy', message: checked.reason }]);
+      stores.places.setCompoundPolicy(id, request.body.policy);
+      return { id, policy: checked.value };
+    },
+  );
+
+  app.post(
+    '/devices',
+    {
+      schema: {
+        tags: ['devices'],
+        summary: 'Provision a device for a household (staff, admin); the secret is shown only here',
+        body: Type.Object({ householdId: Type.Integer({ minimum: 1 }) }, { additionalProperties: false }),
+        response: { 201: Type.Object({ id: Type.String(), secret: Type.String(), householdId: Type.Integer() }) },
+      },
+    },
+    async (request, reply) => {
+      const user = requireRole(request, 'admin', 'staff');
+      const h = stores.places.getHousehold(request.body.householdId);
+      if (h === null || !seesCompound(user, h.compoundId)) throw new AppError('notFound', `household ${request.body.householdId} not found`);
+      const device = provisionDevice(stores, h.id, now());
+      request.auditRecord = `device:${device.id}`;
+      return reply.code(201).send({ ...device, householdId: h.id });
+    },
+  );
+
+  const deviceIn = (user: User, id: string) => {
+    const device = stores.devices.get(id);
+    const h = device ? stores.places.getHousehold(device.householdId) : null;
+    if (device === null || device.retiredAt !== null || h === null || !seesCompound(user, h.compoundId)) throw new AppError('notFound', `device ${id} not found`);
+    return device;
+  };
+
+  app.post('/devices/:id/rotate', { schema: { tags: ['devices'], summary: 'A new secret for a device (staff, admin); the old one stops working', params: DeviceParams } }, async (request) => {
+    const user = requireRole(request, 'admin', 'staff');
+    const device = deviceIn(user, request.params.id);
+    const secret = generateSecret();
+    stores.devices.rotateSecret(device.id, hashSecret(secret));
+    request.auditRecord = `device:${device.id}`;
+    return { id: device.id, secret, householdId: device.householdId };
+  });
+
+  app.delete('/devices/:id', { schema: { tags: ['devices'], summary: 'Retire a device (staff, admin): it can no longer connect', params: DeviceParams } }, async (request, reply) => {
+    const user = requireRole(request, 'admin', 'staff');
+    const device = deviceIn(user, request.params.id);
+    stores.devices.retire(device.id, now());
+    request.auditRecord = `device:${device.id}`;
+    return reply.code(204).send();
+  });
+
+  app.get('/people', { schema: { tags: ['people'], summary: 'The people who answer alarms, in your compounds' } }, async (request) => {
+    const user = userOf(request);
+    const items = stores.people.list().filter((p) => p.compoundId === null || seesCompound(user, p.compoundId));
+    return { items, next: null };
+  });
+
+  app.post(
+    '/people',
+    {
+      schema: {
+        tags: ['people'],
+        summary: 'Add someone who answers alarms (staff, admin)',
+        body: Type.Object(
+          {
+            name: Name,
+            phone: Type.Union([Type.String({ pattern: '^[0-9+\\- ]{3,20}$' }), Type.Null()]),
+            role: Type.Union(PERSON_ROLES.map((r) => Type.Literal(r))),
+            tier: Type.Union([Type.Literal(1), Type.Literal(2), Type.Literal(3)]),
+            compoundId: Type.Union([Type.Integer({ minimum: 1 }), Type.Null()]),
+            buildingId: Type.Union([Type.Integer({ minimum: 1 }), Type.Null()]),
+          },
+          { additionalProperties: false },
+        ),
+      },
+    },
+    async (request, reply) => {
+      const user = requireRole(request, 'admin', 'staff');
+      const body = request.body;
+      if (body.compoundId === null) {
+        // Community-wide people (the duty officer) are the admin's to add.
+        if (user.role !== 'admin') throw new AppError('forbidden', 'only an admin adds community-wide people');
+        if (body.buildingId !== null) throw new AppError('validation', undefined, [{ path: 'body.buildingId', message: 'needs compoundId' }]);
+      } else {
+        compoundIn(user, body.compoundId);
+        if (body.buildingId !== null && !stores.places.listBuildings().some((b) => b.id === body.buildingId && b.compoundId === body.compoundId)) {
+          throw new AppError('validation', undefined, [{ path: 'body.buildingId', message: 'is not a building of that compound' }]);
+        }
+      }
+      const id = stores.people.add({ name: body.name.trim(), phone: body.phone, role: body.role, tier: body.tier, compoundId: body.compoundId, buildingId: body.buildingId }, now());
+      request.auditRecord = `person:${id}`;
+      return reply.code(201).send(stores.people.get(id));
+    },
+  );
+
+  app.delete('/people/:id', { schema: { tags: ['people'], summary: 'Remove someone (staff, admin)', params: IdParams } }, async (request, reply) => {
+    const user = requireRole(request, 'admin', 'staff');
+    const person = stores.people.get(Number(request.params.id));
+    if (person === null || (person.compoundId === null ? user.role !== 'admin' : !seesCompound(user, person.compoundId))) throw new AppError('notFound');
+    stores.people.retire(person.id, now());
+    return reply.code(204).send();
+  });
+
+  app.get('/users', { schema: { tags: ['users'], summary: 'Users (admin)' } }, async (request) => {
+    requireRole(request, 'admin');
+    return { items: stores.users.list().map((u) => ({ ...publicUser(u), disabled: u.disabled })), next: null };
+  });
+
+  app.post(
+    '/users',
+    {
+      schema: {
+        tags: ['users'],
+        summary: 'Add a user who logs in (admin)',
+        body: Type.Object(
+          {
+            username: Type.String({ pattern: '^[A-Za-z0-9_.-]{2,50}$' }),
+            displayName: Name,
+            role: Type.Union([Type.Literal('admin'), Type.Literal('staff'), Type.Literal('volunteer')]),
+            password: Type.String({ minLength: 10, maxLength: 200 }),
+            compoundIds: Type.Array(Type.Integer({ minimum: 1 }), { maxItems: 100 }),
+          },
+          { additionalProperties: false },
+        ),
+      },
+    },
+    async (request, reply) => {
+      requireRole(request, 'admin');
+      const body = request.body;
+      if (stores.users.forLogin(body.username) !== null) throw new AppError('conflict', 'that username is taken');
+      for (const c of body.compoundIds) if (stores.places.getCompound(c) === null) throw new AppError('validation', undefined, [{ path: 'body.compoundIds', message: `compound ${c} does not exist` }]);
+      const id = stores.users.create({ username: body.username, displayName: body.displayName.trim(), role: body.role, passwordHash: await hashPassword(body.password), compoundIds: body.compoundIds }, now());
+      request.auditRecord = `user:${id}`;
+      const created = stores.users.get(id);
+      return reply.code(201).send(created ? publicUser(created) : null);
+    },
+  );
+};

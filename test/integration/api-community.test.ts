@@ -1,0 +1,72 @@
+import { describe, expect, it } from 'vitest';
+import { connectDevice } from '../../device-sim/device.js';
+import { startTestSystem, TEST_ADMIN_PASSWORD, type TestSystem } from '../helpers/system.js';
+
+// Compounds, devices, people, users and figures through the HTTP API (app.inject, real SQLite).
+
+async function asAdmin(system: TestSystem) {
+  const login = await system.app.inject({ method: 'POST', url: '/api/session', payload: { username: 'admin', password: TEST_ADMIN_PASSWORD } });
+  expect(login.statusCode).toBe(200);
+  const cookie = String(login.headers['set-cookie']).split(';')[0] as string;
+  const csrf = (login.json() as { csrfToken: string }).csrfToken;
+  return (method: 'GET' | 'POST' | 'PATCH' | 'DELETE', url: string, payload?: unknown) =>
+    system.app.inject({ method, url, headers: { cookie, 'x-csrf-token': csrf }, ...(payload !== undefined ? { payload: payload as object } : {}) });
+}
+
+describe('community administration over HTTP', () => {
+  it('when an admin registers a household and provisions its device, then the device connects with the secret shown once, and a rotated secret replaces it', async () => {
+    const system = await startTestSystem();
+    const api = await asAdmin(system);
+    const created = await api('POST', '/api/households', { name: '张桂兰', compound: '阳光小区', building: '3号楼', room: '201', checkin: { deadline: '10:00' }, contacts: [{ name: '张女儿', phone: '13900000000', relation: '女儿' }] });
+    expect(created.statusCode).toBe(201);
+    const household = created.json() as { id: number; checkin: unknown; contacts: unknown[] };
+    expect(household).toMatchObject({ checkin: { deadline: '10:00' }, contacts: [{ name: '张女儿', phone: '13900000000', relation: '女儿' }] });
+
+    const provisioned = await api('POST', '/api/devices', { householdId: household.id });
+    expect(provisioned.statusCode).toBe(201);
+    const device = provisioned.json() as { id: string; secret: string };
+    const button = await connectDevice({ url: system.mqttUrl, id: device.id, secret: device.secret, reconnectPeriodMs: 100 });
+    await button.close();
+
+    const rotated = (await api('POST', `/api/devices/${device.id}/rotate`)).json() as { secret: string };
+    expect(rotated.secret).not.toBe(device.secret);
+    await expect(connectDevice({ url: system.mqttUrl, id: device.id, secret: device.secret, connectTimeoutMs: 3000 })).rejects.toThrow(/refused/);
+    const again = await connectDevice({ url: system.mqttUrl, id: device.id, secret: rotated.secret, reconnectPeriodMs: 100 });
+    await again.close();
+
+    expect((await api('DELETE', `/api/devices/${device.id}`)).statusCode).toBe(204);
+    await expect(connectDevice({ url: system.mqttUrl, id: device.id, secret: rotated.secret, connectTimeoutMs: 3000 })).rejects.toThrow(/refused/);
+    expect(system.stores.users.auditPage(Number.MAX_SAFE_INTEGER, 100).map((a) => `${a.method} ${a.route} ${a.status}`)).toEqual(
+      expect.arrayContaining(['POST /api/devices 201', 'POST /api/devices/:id/rotate 200', 'DELETE /api/devices/:id 204']),
+    );
+  });
+
+  it('when people, a policy and a user are added, then they are stored and validated', async () => {
+    const system = await startTestSystem();
+    const api = await asAdmin(system);
+    const h = (await api('POST', '/api/households', { name: '王奶奶', compound: '幸福里', building: '1号楼', room: '101' })).json() as { compoundId: number; buildingId: number };
+    const person = await api('POST', '/api/people', { name: '李志愿', phone: '13800000001', role: 'volunteer', tier: 1, compoundId: h.compoundId, buildingId: h.buildingId });
+    expect(person.statusCode).toBe(201);
+    expect((await api('POST', '/api/people', { name: 'x', phone: null, role: 'boss', tier: 1, compoundId: h.compoundId, buildingId: null })).statusCode).toBe(400);
+    expect((await api('PATCH', `/api/compounds/${h.compoundId}`, { policy: { tier2AfterSec: 30, tier3AfterSec: 90 } })).json()).toMatchObject({ policy: { tier2AfterSec: 30, tier3AfterSec: 90, acknowledgedRemindAfterSec: 2700 } });
+    expect((await api('PATCH', `/api/compounds/${h.compoundId}`, { policy: { tier2AfterSec: 200, tier3AfterSec: 90 } })).statusCode).toBe(400);
+    const user = await api('POST', '/api/users', { username: 'li', displayName: '李志愿', role: 'volunteer', password: 'a long enough password', compoundIds: [h.compoundId] });
+    expect(user.statusCode).toBe(201);
+    const login = await system.app.inject({ method: 'POST', url: '/api/session', payload: { username: 'li', password: 'a long enough password' } });
+    expect(login.json()).toMatchObject({ user: { role: 'volunteer', compoundIds: [h.compoundId] } });
+    expect((await api('GET', '/api/compounds')).json()).toMatchObject({ items: [{ name: '幸福里', buildings: [{ name: '1号楼' }] }] });
+  });
+
+  it('when emergencies were acknowledged, then the figures for the period give the shares within 60 s and 180 s', async () => {
+    const system = await startTestSystem();
+    const api = await asAdmin(system);
+    const h = (await api('POST', '/api/households', { name: '赵爷爷', compound: '阳光小区', building: '2号楼', room: '301' })).json() as { id: number };
+    await api('POST', `/api/households/${h.id}/reports`, { state: 'red' });
+    const alert = (await api('GET', '/api/alerts?kind=emergency')).json() as { items: Array<{ id: number }> };
+    expect((await api('POST', `/api/alerts/${alert.items[0]?.id}/ack`, {})).statusCode).toBe(200);
+    const today = new Date().toISOString().slice(0, 10);
+    const figures = (await api('GET', `/api/figures?from=${today}&to=${today}&timezone=UTC`)).json() as { items: Array<{ emergency: { ackWithin60s: { count: number; of: number } } }> };
+    expect(figures.items[0]?.emergency.ackWithin60s).toMatchObject({ count: 1, of: 1 });
+    expect((await api('GET', '/api/figures?from=2026-02-30&to=2026-03-01')).statusCode).toBe(400);
+  });
+});
