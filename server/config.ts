@@ -21,6 +21,8 @@ export type Config = Readonly<{
   /** Client id (and persistent session name) of the server at an external broker. */
   mqttClientId: string;
   adminPassword: string | null;
+  /** HTTPS: PEM certificate and key files (both or neither); null = plain HTTP. */
+  tls: Readonly<{ certFile: string; keyFile: string }> | null;
   logLevel: LogLevel;
   broker: BrokerLimits;
   ingest: IngestSettings;
@@ -81,6 +83,7 @@ export const ENV_HELP: ReadonlyArray<readonly [string, string]> = [
   ['MQTT_USERNAME / MQTT_PASSWORD', "the server's own account at the external broker"],
   ['MQTT_CLIENT_ID', "the server's client id at the external broker (default ribbon-server)"],
   ['ADMIN_PASSWORD', "first admin's password on an empty database"],
+  ['TLS_CERT_FILE / TLS_KEY_FILE', 'PEM certificate and key: serve HTTP and the dashboard over HTTPS (both or neither)'],
   ['LOG_LEVEL', `one of ${LOG_LEVELS.join(', ')} (default info)`],
   ['MQTT_MAX_PACKET_BYTES', 'largest MQTT packet, 64-1048576 (default 4096)'],
   ['MQTT_KEEPALIVE_LIMIT', 'largest keepalive in seconds, 1-65535 (default 300)'],
@@ -112,6 +115,7 @@ export function loadConfig(env: Env, cwd = process.cwd()): Config {
     mqttPassword: optionalString(env, 'MQTT_PASSWORD'),
     mqttClientId: optionalString(env, 'MQTT_CLIENT_ID') ?? 'ribbon-server',
     adminPassword: optionalString(env, 'ADMIN_PASSWORD'),
+    tls: tlsFiles(env, cwd),
     logLevel: oneOf(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
     broker: Object.freeze({
       maxPacketBytes: int(env, 'MQTT_MAX_PACKET_BYTES', 4096, 64, 1_048_576),
@@ -136,6 +140,14 @@ export function loadConfig(env: Env, cwd = process.cwd()): Config {
     }),
   };
   return Object.freeze(config);
+}
+
+function tlsFiles(env: Env, cwd: string): { certFile: string; keyFile: string } | null {
+  const cert = optionalString(env, 'TLS_CERT_FILE');
+  const key = optionalString(env, 'TLS_KEY_FILE');
+  if (cert === null && key === null) return null;
+  if (cert === null || key === null) throw new ConfigError('TLS_CERT_FILE and TLS_KEY_FILE go together: set both (PEM files) or neither');
+  return Object.freeze({ certFile: path.resolve(cwd, cert), keyFile: path.resolve(cwd, key) });
 }
 
 function optionalString(env: Env, name: string): string | null {

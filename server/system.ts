@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
@@ -229,16 +230,26 @@ export async function startSystem(
       return result;
     };
 
+    let https: { key: Buffer; cert: Buffer } | undefined;
+    if (config.tls !== null) {
+      try {
+        https = { cert: fs.readFileSync(config.tls.certFile), key: fs.readFileSync(config.tls.keyFile) };
+      } catch (err) {
+        throw new Error(`cannot read TLS_CERT_FILE / TLS_KEY_FILE: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    }
     const app = await buildApp({
       log,
       registry,
+      ...(https ? { https } : {}),
       api: {
         stores,
         now: () => clock.now(),
         alerts: { command: commandAlert },
         households: { stores, now: () => clock.now(), recordPersonReport },
         reportTimeZone: config.report.timeZone,
-        ...(deps.auth ? { auth: deps.auth } : {}),
+        // Over HTTPS the session cookie is Secure.
+        auth: { ...(https ? { secureCookies: true } : {}), ...deps.auth },
       },
       health() {
         let dbOk = true;

@@ -25,6 +25,7 @@ describe('loadConfig: defaults', () => {
       mqttPassword: null,
       mqttClientId: 'ribbon-server',
       adminPassword: null,
+      tls: null,
       logLevel: 'info',
       broker: {
         maxPacketBytes: 4096,
@@ -78,6 +79,8 @@ describe('loadConfig: values that are read', () => {
         BACKUP_TIME: '23:59',
         BACKUP_DIR: '/var/backups/ribbon',
         BACKUP_KEEP: '365',
+        TLS_CERT_FILE: '/etc/ribbon/cert.pem',
+        TLS_KEY_FILE: 'key.pem',
       },
       CWD,
     );
@@ -91,6 +94,7 @@ describe('loadConfig: values that are read', () => {
       mqttPassword: 's3cret',
       mqttClientId: 'ribbon-a',
       adminPassword: 'correct horse',
+      tls: { certFile: '/etc/ribbon/cert.pem', keyFile: path.join(CWD, 'key.pem') },
       logLevel: 'debug',
       broker: {
         maxPacketBytes: 64,
@@ -231,5 +235,11 @@ describe('loadConfig: the result is frozen', () => {
     }).toThrow(TypeError);
     expect(config.port).toBe(8080);
     expect(config.broker.maxPacketBytes).toBe(4096);
+  });
+});
+
+describe('loadConfig: TLS', () => {
+  it.each([{ TLS_CERT_FILE: 'c.pem' }, { TLS_KEY_FILE: 'k.pem' }])('when only one TLS file is given (%j), then start-up stops naming both', (env) => {
+    expect(() => loadConfig(env, CWD)).toThrow(/TLS_CERT_FILE and TLS_KEY_FILE go together/);
   });
 });
