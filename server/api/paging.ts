@@ -37,4 +37,7 @@ export function decodeCursor<K extends string>(raw: string | undefined, keys: re
   throw new AppError('validation', undefined, [{ path: 'querystring.cursor', message: 'is not a cursor this server gave out' }]);
 }
 
+/** Times go out as ISO 8601 (UTC); null stays null. */
+export const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
+
 export const IdParams = Type.Object({ id: Type.String({ pattern: '^[1-9][0-9]{0,14}$' }) }, { additionalProperties: false });

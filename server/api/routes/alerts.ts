@@ -6,11 +6,10 @@ import type { Alert } from '../../store/alerts.js';
 import type { Stores } from '../../store/index.js';
 import type { User } from '../../store/users.js';
 import { seesCompound, userOf } from '../auth.js';
-import { decodeCursor, encodeCursor, IdParams, limitOf, PageQuery } from '../paging.js';
+import { decodeCursor, encodeCursor, IdParams, iso, limitOf, PageQuery } from '../paging.js';
 
 export type AlertCommands = { command(alertId: number, command: AlertCommand): CommandResult };
 
-const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
 const Note = Type.Object({ note: Type.Optional(Type.String({ maxLength: 2000 })) }, { additionalProperties: false });
 const ResolveBody = Type.Object({ note: Type.String({ minLength: 1, maxLength: 2000 }) }, { additionalProperties: false });
 

@@ -8,7 +8,7 @@ import type { Stores } from '../../store/index.js';
 import type { Household } from '../../store/places.js';
 import type { User } from '../../store/users.js';
 import { requireRole, seesCompound, userOf } from '../auth.js';
-import { decodeCursor, encodeCursor, IdParams, limitOf, PageQuery } from '../paging.js';
+import { decodeCursor, encodeCursor, IdParams, iso, limitOf, PageQuery } from '../paging.js';
 
 export type HouseholdDeps = {
   stores: Stores;
@@ -73,7 +73,6 @@ function fromApiCheckIn(checkin: Static<typeof CheckIn>): CheckInPolicy {
   return 'deadline' in checkin ? { kind: 'deadline', time: checkin.deadline } : { kind: 'interval', everySec: checkin.everySec, graceSec: checkin.graceSec };
 }
 
-const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
 
 export const householdRoutes: FastifyPluginAsyncTypebox<HouseholdDeps> = async (app, deps) => {
   const { stores, now } = deps;
