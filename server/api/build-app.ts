@@ -12,6 +12,7 @@ import { alertRoutes, type AlertCommands } from './routes/alerts.js';
 import { householdRoutes, type HouseholdDeps } from './routes/households.js';
 import { communityRoutes } from './routes/community.js';
 import { reportRoutes } from './routes/reports.js';
+import { rosterRoutes } from './routes/rosters.js';
 import { sessionRoutes } from './routes/session.js';
 
 export type HealthReport = { ok: boolean; checks: Record<string, string | number | boolean> };
@@ -137,6 +138,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     await app.register(householdRoutes, { prefix: '/api', ...api.households });
     await app.register(alertRoutes, { prefix: '/api', stores: api.stores, commands: api.alerts });
     await app.register(communityRoutes, { prefix: '/api', stores: api.stores, now: api.now });
+    await app.register(rosterRoutes, { prefix: '/api', stores: api.stores, now: api.now });
     await app.register(reportRoutes, { prefix: '/api', stores: api.stores, timeZone: api.reportTimeZone ?? 'Asia/Shanghai' });
   }
 

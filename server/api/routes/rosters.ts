@@ -1,0 +1,108 @@
+import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { CSV_BOM, exportHouseholds, exportPeople, importRoster, ROSTER_LIMITS, type RosterKind } from '../../app/roster.js';
+import { AppError, ERRORS } from '../../errors.js';
+import type { Stores } from '../../store/index.js';
+import { requireRole } from '../auth.js';
+
+export type RosterDeps = { stores: Stores; now: () => number };
+
+const RowErrorSchema = Type.Object({ line: Type.Integer(), field: Type.Optional(Type.String()), reason: Type.String() });
+const ReportSchema = Type.Object({
+  ok: Type.Boolean(),
+  dryRun: Type.Boolean(),
+  encoding: Type.Union([Type.Literal('utf-8'), Type.Literal('gbk')]),
+  rows: Type.Integer(),
+  created: Type.Integer(),
+  unchanged: Type.Integer(),
+  ignoredColumns: Type.Array(Type.String()),
+  errors: Type.Array(RowErrorSchema),
+  errorsOmitted: Type.Integer(),
+});
+
+// A real import with bad rows answers 400 with the report under the catalogue's error; the
+// other 400s (an unreadable file, a bad query) have the error alone, so the report is optional.
+const ErrorSchema = Type.Object({
+  code: Type.String(),
+  message: Type.String(),
+  fields: Type.Optional(Type.Array(Type.Object({ path: Type.String(), message: Type.String() }))),
+});
+const RefusedSchema = Type.Evaluate(Type.Intersect([Type.Object({ error: ErrorSchema }), Type.Partial(ReportSchema)]));
+
+const ImportQuery = Type.Object(
+  { dryRun: Type.String({ pattern: '^(true|false)$', description: '"true": check only, write nothing; "false": import (all rows or none)' }) },
+  { additionalProperties: false },
+);
+
+const SUMMARY: Record<RosterKind, { import: string; export: string }> = {
+  households: {
+    import: 'Import households from CSV (staff: their compounds; admin): 小区 楼栋 房号 姓名 时区 报平安方式 免打扰时段 紧急联系人 联系电话 关系',
+    export: 'The households you may see as CSV (UTF-8 with BOM), one row per emergency contact',
+  },
+  people: {
+    import: 'Import the people who answer alarms from CSV (staff: their compounds; admin): 姓名 电话 角色 层级 小区 楼栋',
+    export: 'The people you may see as CSV (UTF-8 with BOM)',
+  },
+};
+
+/**
+ * Rosters as CSV (server/app/roster.ts has the format). Import takes the file as the raw body
+ * (text/csv or application/octet-stream, up to 2 MiB); a dry run answers a report and writes
+ * nothing; a real import writes every row in one transaction, or none and answers 400 with the
+ * same report. Export answers the same columns, Chinese headers with the English name in
+ * parentheses, for staff and admins (the files hold family phone numbers).
+ */
+export const rosterRoutes: FastifyPluginAsyncTypebox<RosterDeps> = async (app, { stores, now }) => {
+  // Encapsulated in this plugin: the rest of the API keeps JSON only and its 64 KiB limit.
+  // The charset parameter is ignored: the bytes decide (UTF-8, else GBK).
+  app.addContentTypeParser(['text/csv', 'application/octet-stream'], { parseAs: 'buffer', bodyLimit: ROSTER_LIMITS.maxBytes }, (_request, body, done) => {
+    done(null, body);
+  });
+
+  for (const kind of ['households', 'people'] as const) {
+    app.post(
+      `/import/${kind}`,
+      {
+        schema: {
+          tags: ['rosters'],
+          summary: SUMMARY[kind].import,
+          querystring: ImportQuery,
+          consumes: ['text/csv', 'application/octet-stream'],
+          response: { 200: ReportSchema, 400: RefusedSchema },
+        },
+      },
+      async (request, reply) => {
+        const user = requireRole(request, 'admin', 'staff');
+        // A JSON body reaches here through the default parser; a roster is a file.
+        if (request.body !== undefined && request.body !== null && !Buffer.isBuffer(request.body)) {
+          throw new AppError('unsupportedMedia', 'send the CSV file as the body, with content-type text/csv or application/octet-stream');
+        }
+        const bytes = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
+        const dryRun = request.query.dryRun === 'true';
+        const outcome = importRoster(stores, user, kind, bytes, { dryRun, now: now() });
+        if (!outcome.ok) throw new AppError(outcome.kind, outcome.reason);
+        const report = outcome.report;
+        request.auditRecord = `import:${kind}${dryRun ? ':dry-run' : ''}:${report.ok ? `created ${report.created}` : `${report.errors.length + report.errorsOmitted} errors`}`;
+        if (report.ok || dryRun) return reply.code(200).send(report);
+        const bad = new Set(report.errors.map((e) => e.line)).size;
+        return reply.code(400).send({
+          error: { code: ERRORS.validation.code, message: `${bad}${report.errorsOmitted > 0 ? '+' : ''} row${bad === 1 ? ' is' : 's are'} not valid; nothing was imported` },
+          ...report,
+        });
+      },
+    );
+
+    app.get(`/export/${kind}`, { schema: { tags: ['rosters'], summary: SUMMARY[kind].export, produces: ['text/csv'] } }, async (request, reply) => {
+      const user = requireRole(request, 'admin', 'staff');
+      const t = now();
+      const { csv, count } = kind === 'households' ? exportHouseholds(stores, user) : exportPeople(stores, user);
+      // Personal data leaving in bulk (PIPL): recorded like a change, though it is a GET.
+      stores.users.audit({ at: t, userId: user.id, username: user.username, method: 'GET', route: `/api/export/${kind}`, record: `export:${kind}:${count}`, status: 200, address: request.ip });
+      const day = new Date(t).toISOString().slice(0, 10);
+      return reply
+        .type('text/csv; charset=utf-8')
+        .header('content-disposition', `attachment; filename="${kind}-${day}.csv"`)
+        .header('cache-control', 'no-store')
+        .send(Buffer.from(CSV_BOM + csv, 'utf8'));
+    });
+  }
+};
