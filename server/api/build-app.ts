@@ -52,6 +52,20 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
+  // JSON bodies must be UTF-8: bytes that are not would otherwise become U+FFFD in stored names.
+  const utf8 = new TextDecoder('utf-8', { fatal: true });
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
+    let text: string;
+    try {
+      text = utf8.decode(body as Buffer);
+    } catch {
+      done(new AppError('badJson', 'the body is not UTF-8'), undefined);
+      return;
+    }
+    parseJson(request, text, done);
+  });
+
   app.setErrorHandler((error: FastifyError | AppError, request, reply) => {
     const body = (code: string, message: string, fields?: readonly FieldProblem[]) => ({ error: { code, message, ...(fields ? { fields } : {}) } });
     if (error instanceof AppError) {
@@ -111,18 +125,21 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     const authenticator = createAuthenticator({ stores: api.stores, now: api.now, settings: { ...DEFAULT_AUTH, ...api.auth } });
     app.decorateRequest('auth', null);
     app.decorateRequest('auditRecord', null);
+    // By the matched route, not the raw URL: /%61pi/session routes to /api/session too.
+    const isApi = (request: { routeOptions: { url?: string | undefined }; url: string }): boolean =>
+      (request.routeOptions.url ?? '').startsWith('/api/') || decodeURIComponent(request.url.split('?')[0] ?? '').startsWith('/api/');
     app.addHook('onRequest', async (request) => {
-      if (!request.url.startsWith('/api/')) return;
+      if (!isApi(request)) return;
       authenticator.authenticate(request);
     });
     // The audit log: every state-changing request under /api, whoever made it and however it ended.
     app.addHook('onResponse', async (request, reply) => {
-      if (!STATE_CHANGING.has(request.method) || !request.url.startsWith('/api/')) return;
+      if (!STATE_CHANGING.has(request.method) || !isApi(request)) return;
       try {
         api.stores.users.audit({
           at: api.now(),
-          userId: request.auth?.user.id ?? null,
-          username: request.auth?.user.username ?? (request.auditUsername ?? null),
+          userId: request.auth?.user.id ?? request.auditUser?.id ?? null,
+          username: request.auth?.user.username ?? request.auditUser?.username ?? request.auditUsername ?? null,
           method: request.method,
           route: request.routeOptions.url ?? request.url.split('?')[0] ?? request.url,
           record: request.auditRecord ?? (typeof request.params === 'object' && request.params !== null && 'id' in request.params ? String((request.params as { id: unknown }).id) : null),
@@ -149,7 +166,8 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** The record a state-changing request touched, for the audit log. */
     auditRecord: string | null;
-    /** For a failed login: the name that was tried. */
+    /** For a login: the name that was tried, and who it turned out to be. */
     auditUsername?: string | null;
+    auditUser?: { id: number; username: string };
   }
 }

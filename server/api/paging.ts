@@ -37,6 +37,18 @@ export function decodeCursor<K extends string>(raw: string | undefined, keys: re
   throw new AppError('validation', undefined, [{ path: 'querystring.cursor', message: 'is not a cursor this server gave out' }]);
 }
 
+/**
+ * One page of a small list that is read whole (a community's compounds, people, users), by id:
+ * the same contract and cursor as the keyset-paged lists.
+ */
+export function pageById<T extends { id: number }>(all: readonly T[], query: { limit?: string | undefined; cursor?: string | undefined }): { items: T[]; next: string | null } {
+  const limit = limitOf(query.limit);
+  const after = decodeCursor(query.cursor, ['id'])?.id ?? 0;
+  const rest = [...all].sort((a, b) => a.id - b.id).filter((x) => x.id > after);
+  const items = rest.slice(0, limit);
+  return { items, next: rest.length > limit ? encodeCursor({ id: items.at(-1)?.id ?? 0 }) : null };
+}
+
 /** Times go out as ISO 8601 (UTC); null stays null. */
 export const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
 

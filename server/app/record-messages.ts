@@ -170,7 +170,7 @@ export function createRecordMessages(stores: Stores, alerting: Alerting) {
     recordPersonReport(input: PersonReport, now: number): PersonReportResult {
       return stores.transaction(() => {
         if (input.idempotencyKey !== null) {
-          const earlier = events.byIdempotencyKey(input.idempotencyKey);
+          const earlier = events.byIdempotencyKey(input.householdId, input.idempotencyKey);
           if (earlier !== null) return { eventId: earlier.id, duplicate: true, alerts: [] };
         }
         const eventId = events.insert({

@@ -59,7 +59,7 @@ export function createEventsStore(db: Db) {
     `INSERT INTO events (household_id, source, device_id, state, seq, boot, device_at, battery, reported_by, note, received_at, idempotency_key)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   );
-  const byKey = db.prepare<[string], EventRow>('SELECT * FROM events WHERE idempotency_key = ?');
+  const byKey = db.prepare<[number, string], EventRow>('SELECT * FROM events WHERE household_id = ? AND idempotency_key = ?');
   // Keyset pagination over the index events_household (household_id, received_at DESC, id DESC).
   const page = db.prepare<[number, number, number, number, number], EventRow>(
     `SELECT * FROM events WHERE household_id = ? AND (received_at < ? OR (received_at = ? AND id < ?))
@@ -98,8 +98,9 @@ export function createEventsStore(db: Db) {
         ).lastInsertRowid,
       );
     },
-    byIdempotencyKey(key: string): StoredEvent | null {
-      const row = byKey.get(key);
+    /** A household's report with this idempotency key (keys are the sender's, per household). */
+    byIdempotencyKey(householdId: number, key: string): StoredEvent | null {
+      const row = byKey.get(householdId, key);
       return row ? toEvent(row) : null;
     },
     /** Newest first, after the (receivedAt, id) position `before` (exclusive), at most `limit`. */

@@ -264,6 +264,6 @@ export const MIGRATIONS: readonly string[] = [
   CREATE TRIGGER audit_log_append_only_delete BEFORE DELETE ON audit_log BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
   -- A volunteer's report may be sent again (offline sync): the key makes it count once.
   ALTER TABLE events ADD COLUMN idempotency_key TEXT;
-  CREATE UNIQUE INDEX events_idempotency ON events (idempotency_key) WHERE idempotency_key IS NOT NULL;
+  CREATE UNIQUE INDEX events_idempotency ON events (household_id, idempotency_key) WHERE idempotency_key IS NOT NULL;
   `,
 ];

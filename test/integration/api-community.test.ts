@@ -70,3 +70,20 @@ describe('community administration over HTTP', () => {
     expect((await api('GET', '/api/figures?from=2026-02-30&to=2026-03-01')).statusCode).toBe(400);
   });
 });
+
+describe('claiming', () => {
+  it('when someone claims an emergency, then it is refused (claims are for service requests); a service request can be claimed', async () => {
+    const system = await startTestSystem();
+    const api = await asAdmin(system);
+    const h = (await api('POST', '/api/households', { name: '钱奶奶', compound: '阳光小区', building: '5号楼', room: '102' })).json() as { id: number };
+    await api('POST', `/api/households/${h.id}/reports`, { state: 'red' });
+    await api('POST', `/api/households/${h.id}/reports`, { state: 'yellow' });
+    const alerts = (await api('GET', `/api/alerts?householdId=${h.id}`)).json() as { items: Array<{ id: number; kind: string }> };
+    const red = alerts.items.find((a) => a.kind === 'emergency');
+    const yellow = alerts.items.find((a) => a.kind === 'service');
+    const refused = await api('POST', `/api/alerts/${red?.id}/claim`);
+    expect(refused.statusCode).toBe(409);
+    expect(refused.json()).toMatchObject({ error: { code: 'RIBBON_ERR_ALERT_STATE' } });
+    expect((await api('POST', `/api/alerts/${yellow?.id}/claim`)).json()).toMatchObject({ status: 'acknowledged', acknowledgedBy: '管理员 admin' });
+  });
+});

@@ -98,10 +98,26 @@ export const alertRoutes: FastifyPluginAsyncTypebox<{ stores: Stores; commands: 
     };
   });
 
-  const act = (name: string, summary: string, body: typeof Note | typeof ResolveBody, command: (user: User, note: string | undefined) => AlertCommand) =>
-    app.post(`/alerts/:id/${name}`, { schema: { tags: ['alerts'], summary, params: IdParams, body } }, async (request) => {
+  const act = (
+    name: string,
+    summary: string,
+    body: typeof Note | typeof ResolveBody,
+    command: (user: User, note: string | undefined) => AlertCommand,
+    onlyKind?: Alert['kind'],
+  ) =>
+    app.post(
+      `/alerts/:id/${name}`,
+      {
+        schema: { tags: ['alerts'], summary, params: IdParams, body },
+        // `POST /api/alerts/:id/ack` with no body at all is an acknowledgement without a note.
+        preValidation: async (request) => {
+          if (request.body === undefined || request.body === null) request.body = {};
+        },
+      },
+      async (request) => {
       const user = userOf(request);
       const alert = visible(request.params.id, user);
+      if (onlyKind !== undefined && alert.kind !== onlyKind) throw new AppError('alertState', `only a ${onlyKind} alert can be claimed`);
       const result = commands.command(alert.id, command(user, (request.body as { note?: string }).note));
       request.auditRecord = `alert:${alert.id}`;
       if (!result.ok) {
@@ -109,11 +125,12 @@ export const alertRoutes: FastifyPluginAsyncTypebox<{ stores: Stores; commands: 
         throw new AppError('alertState', result.message);
       }
       return view(result.alert);
-    });
+      },
+    );
 
   const who = (user: User) => user.displayName || user.username;
   act('ack', '我去处理 — acknowledge: someone is on the way (tells the button)', Note, (u, note) => ({ type: 'acknowledge', by: who(u), note: note ?? null }));
-  act('claim', 'Claim a service request (the same as acknowledge)', Note, (u, note) => ({ type: 'acknowledge', by: who(u), note: note ?? null }));
+  act('claim', 'Claim a service request (yellow): you will do it', Note, (u, note) => ({ type: 'acknowledge', by: who(u), note: note ?? null }), 'service');
   act('arrived', '已到达 — arrived at the door (emergencies)', Note, (u, note) => ({ type: 'arrive', by: who(u), note: note ?? null }));
   act('resolve', '已解决 — resolve, with the outcome', ResolveBody, (u, note) => ({ type: 'resolve', by: who(u), note: note ?? '' }));
 };

@@ -8,7 +8,7 @@ import type { Stores } from '../../store/index.js';
 import { PERSON_ROLES } from '../../store/people.js';
 import type { User } from '../../store/users.js';
 import { requireRole, seesCompound, userOf } from '../auth.js';
-import { IdParams } from '../paging.js';
+import { IdParams, PageQuery, pageById } from '../paging.js';
 import { publicUser } from './session.js';
 
 const Name = Type.String({ minLength: 1, maxLength: 100 });
@@ -24,9 +24,11 @@ export const communityRoutes: FastifyPluginAsyncTypebox<{ stores: Stores; now: (
     if (stores.places.getCompound(id) === null || !seesCompound(user, id)) throw new AppError('notFound', `compound ${id} not found`);
   };
 
-  app.get('/compounds', { schema: { tags: ['community'], summary: 'Compounds you may see, with their response policy' } }, async (request) => {
+  const Paged = Type.Object(PageQuery, { additionalProperties: false });
+
+  app.get('/compounds', { schema: { tags: ['community'], summary: 'Compounds you may see, with their response policy', querystring: Paged } }, async (request) => {
     const user = userOf(request);
-    const items = stores.places
+    const all = stores.places
       .listCompounds()
       .filter((c) => seesCompound(user, c.id))
       .map((c) => {
@@ -34,7 +36,7 @@ export const communityRoutes: FastifyPluginAsyncTypebox<{ stores: Stores; now: (
         const checked = stored === null ? null : checkPolicy(stored);
         return { ...c, policy: checked?.ok ? checked.value : DEFAULT_POLICY, buildings: stores.places.listBuildings().filter((b) => b.compoundId === c.id) };
       });
-    return { items, next: null };
+    return pageById(all, request.query);
   });
 
   app.post(
@@ -114,10 +116,9 @@ export const communityRoutes: FastifyPluginAsyncTypebox<{ stores: Stores; now: (
     return reply.code(204).send();
   });
 
-  app.get('/people', { schema: { tags: ['people'], summary: 'The people who answer alarms, in your compounds' } }, async (request) => {
+  app.get('/people', { schema: { tags: ['people'], summary: 'The people who answer alarms, in your compounds', querystring: Paged } }, async (request) => {
     const user = userOf(request);
-    const items = stores.people.list().filter((p) => p.compoundId === null || seesCompound(user, p.compoundId));
-    return { items, next: null };
+    return pageById(stores.people.list().filter((p) => p.compoundId === null || seesCompound(user, p.compoundId)), request.query);
   });
 
   app.post(
@@ -166,9 +167,9 @@ export const communityRoutes: FastifyPluginAsyncTypebox<{ stores: Stores; now: (
     return reply.code(204).send();
   });
 
-  app.get('/users', { schema: { tags: ['users'], summary: 'Users (admin)' } }, async (request) => {
+  app.get('/users', { schema: { tags: ['users'], summary: 'Users (admin)', querystring: Paged } }, async (request) => {
     requireRole(request, 'admin');
-    return { items: stores.users.list().map((u) => ({ ...publicUser(u), disabled: u.disabled })), next: null };
+    return pageById(stores.users.list().map((u) => ({ ...publicUser(u), disabled: u.disabled })), request.query);
   });
 
   app.post(

@@ -4,6 +4,7 @@ import { AppError } from '../../errors.js';
 import type { Stores } from '../../store/index.js';
 import type { User } from '../../store/users.js';
 import { newSecret, sha256, userOf, type Authenticator } from '../auth.js';
+import { decodeCursor, encodeCursor, limitOf, PageQuery } from '../paging.js';
 
 /** Failed logins allowed per address and per username in a window, before 429. */
 export const LOGIN_LIMITS = { perAddress: 20, perUser: 5, windowMs: 15 * 60_000 } as const;
@@ -75,6 +76,7 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<{ stores: Stores; authenti
       const session = authenticator.startSession(found.user);
       authenticator.setCookie(reply, session.cookie, session.expiresAt);
       request.auditRecord = `user:${found.user.id}`;
+      request.auditUser = { id: found.user.id, username: found.user.username };
       return { user: publicUser(found.user), csrfToken: session.csrfToken };
     },
   );
@@ -125,18 +127,18 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<{ stores: Stores; authenti
       schema: {
         tags: ['session'],
         summary: 'The audit log, newest first (admin)',
-        querystring: Type.Object({ limit: Type.Optional(Type.String({ pattern: '^[0-9]{1,4}$' })), cursor: Type.Optional(Type.String({ pattern: '^[0-9]{1,15}$' })) }, { additionalProperties: false }),
+        querystring: Type.Object(PageQuery, { additionalProperties: false }),
       },
     },
     async (request) => {
       if (userOf(request).role !== 'admin') throw new AppError('forbidden');
-      const limit = Math.min(Number(request.query.limit ?? 100), 1000) || 100;
-      const before = request.query.cursor !== undefined ? Number(request.query.cursor) : Number.MAX_SAFE_INTEGER;
+      const limit = limitOf(request.query.limit);
+      const before = decodeCursor(request.query.cursor, ['id'])?.id ?? Number.MAX_SAFE_INTEGER;
       const items = stores.users.auditPage(before, limit + 1);
       const page = items.slice(0, limit);
       return {
         items: page.map((e) => ({ ...e, at: new Date(e.at).toISOString() })),
-        next: items.length > limit ? String(page.at(-1)?.id) : null,
+        next: items.length > limit ? encodeCursor({ id: page.at(-1)?.id ?? 0 }) : null,
       };
     },
   );
