@@ -43,6 +43,7 @@ export function createPeopleStore(db: Db) {
      ${scopeCase('NULL', 'NULL')} UNION ALL ${scopeCase('NULL', 's.bid')} UNION ALL ${scopeCase('s.cid', 'NULL')} UNION ALL ${scopeCase('s.cid', 's.bid')}
      ORDER BY id`,
   );
+  const update = db.prepare<[string, string | null, PersonRole, number, number]>('UPDATE people SET name = ?, phone = ?, role = ?, tier = ? WHERE id = ?');
   const retire = db.prepare<[number, number]>('UPDATE people SET retired_at = ? WHERE id = ? AND retired_at IS NULL');
   const byId = db.prepare<[number], PersonRow>('SELECT * FROM people WHERE id = ? AND retired_at IS NULL');
   const insertContact = db.prepare<[number, string, string, string, number]>(
@@ -62,6 +63,9 @@ export function createPeopleStore(db: Db) {
     get(id: number): Person | null {
       const row = byId.get(id);
       return row ? toPerson(row) : null;
+    },
+    update(id: number, p: { name: string; phone: string | null; role: PersonRole; tier: Tier }): void {
+      update.run(p.name, p.phone, p.role, p.tier, id);
     },
     retire(id: number, now: number): boolean {
       return retire.run(now, id).changes === 1;

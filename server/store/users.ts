@@ -30,6 +30,7 @@ export function createUsersStore(db: Db) {
   const compounds = db.prepare<[number], { compound_id: number }>('SELECT compound_id FROM user_compounds WHERE user_id = ? ORDER BY compound_id');
   const clearCompounds = db.prepare<[number]>('DELETE FROM user_compounds WHERE user_id = ?');
   const addCompound = db.prepare<[number, number]>('INSERT OR IGNORE INTO user_compounds (user_id, compound_id) VALUES (?, ?)');
+  const setProfile = db.prepare<[string, UserRole, number]>('UPDATE users SET display_name = ?, role = ? WHERE id = ?');
   const setPassword = db.prepare<[string, number]>('UPDATE users SET password_hash = ? WHERE id = ?');
   const setDisabled = db.prepare<[number | null, number]>('UPDATE users SET disabled_at = ? WHERE id = ?');
 
@@ -91,6 +92,9 @@ export function createUsersStore(db: Db) {
     },
     list(): User[] {
       return all.all().map(toUser);
+    },
+    setProfile(userId: number, displayName: string, role: UserRole): void {
+      setProfile.run(displayName, role, userId);
     },
     setCompounds(userId: number, compoundIds: readonly number[]): void {
       clearCompounds.run(userId);

@@ -87,3 +87,23 @@ describe('claiming', () => {
     expect((await api('POST', `/api/alerts/${yellow?.id}/claim`)).json()).toMatchObject({ status: 'acknowledged', acknowledgedBy: '管理员 admin' });
   });
 });
+
+describe('managing users', () => {
+  it('when an admin disables a user or changes their compounds, then their session ends or their view changes at once', async () => {
+    const system = await startTestSystem();
+    const api = await asAdmin(system);
+    const a = (await api('POST', '/api/households', { name: '甲', compound: '甲小区', building: '1号楼', room: '1' })).json() as { compoundId: number };
+    const b = (await api('POST', '/api/households', { name: '乙', compound: '乙小区', building: '1号楼', room: '1' })).json() as { compoundId: number };
+    const user = (await api('POST', '/api/users', { username: 'zhou', displayName: '周', role: 'volunteer', password: 'a long enough password', compoundIds: [a.compoundId] })).json() as { id: number };
+    const login = await system.app.inject({ method: 'POST', url: '/api/session', payload: { username: 'zhou', password: 'a long enough password' } });
+    const cookie = String(login.headers['set-cookie']).split(';')[0] as string;
+    const names = async () => ((await system.app.inject({ method: 'GET', url: '/api/households', headers: { cookie } })).json() as { items: Array<{ name: string }> }).items.map((h) => h.name);
+    expect(await names()).toEqual(['甲']);
+    expect((await api('PATCH', `/api/users/${user.id}`, { compoundIds: [b.compoundId] })).statusCode).toBe(200);
+    expect(await names()).toEqual(['乙']);
+    expect((await api('PATCH', `/api/users/${user.id}`, { disabled: true })).json()).toMatchObject({ disabled: true });
+    expect((await system.app.inject({ method: 'GET', url: '/api/households', headers: { cookie } })).statusCode).toBe(401);
+    expect((await system.app.inject({ method: 'POST', url: '/api/session', payload: { username: 'zhou', password: 'a long enough password' } })).statusCode).toBe(401);
+    expect((await api('PATCH', '/api/users/1', { disabled: true })).statusCode).toBe(409);
+  });
+});

@@ -133,6 +133,11 @@ const TABLE: Row[] = [
     body: (t) => ({ name: '孙网格', phone: '13800000010', role: 'grid_worker', tier: 2, compoundId: t.id, buildingId: null }),
                                                                                         expect: [201, 201, 403, 404, 403, 401] },
   { route: 'DELETE /api/people/:id', target: inA.person, missing: { id: NONE },         expect: [204, 204, 403, 404, 403, 401] },
+  { route: 'PATCH /api/people/:id', target: inA.person, missing: { id: NONE }, body: () => ({ phone: '13800000011' }),
+                                                                                        expect: [200, 200, 403, 404, 403, 401] },
+  { route: 'PATCH /api/users/:id', target: ({ cast }) => ({ id: cast.users.volunteerA.id }), missing: { id: NONE }, body: () => ({ displayName: '改个名' }),
+                                                                                        expect: [200, 403, 403, 403, 403, 401] },
+  { route: 'GET /api/tokens',                                                           expect: [200, 403, 403, 403, 403, 401] },
 
   // Rosters: staff and admins, each into their own compounds (another compound's name is a row
   // error, worded as for one that does not exist). Exports hold family phone numbers: not for

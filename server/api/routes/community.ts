@@ -159,6 +159,35 @@ export const communityRoutes: FastifyPluginAsyncTypebox<{ stores: Stores; now: (
     },
   );
 
+  app.patch(
+    '/people/:id',
+    {
+      schema: {
+        tags: ['people'],
+        summary: 'Change someone who answers alarms (staff, admin)',
+        params: IdParams,
+        body: Type.Object(
+          {
+            name: Type.Optional(Name),
+            phone: Type.Optional(Type.Union([Type.String({ pattern: '^[0-9+\\- ]{3,20}$' }), Type.Null()])),
+            role: Type.Optional(Type.Union(PERSON_ROLES.map((r) => Type.Literal(r)))),
+            tier: Type.Optional(Type.Union([Type.Literal(1), Type.Literal(2), Type.Literal(3)])),
+          },
+          { additionalProperties: false, minProperties: 1 },
+        ),
+      },
+    },
+    async (request) => {
+      const user = requireRole(request, 'admin', 'staff');
+      const person = stores.people.get(Number(request.params.id));
+      if (person === null || (person.compoundId === null ? user.role !== 'admin' : !seesCompound(user, person.compoundId))) throw new AppError('notFound');
+      const b = request.body;
+      stores.people.update(person.id, { name: b.name?.trim() ?? person.name, phone: b.phone !== undefined ? b.phone : person.phone, role: b.role ?? person.role, tier: b.tier ?? person.tier });
+      request.auditRecord = `person:${person.id}`;
+      return stores.people.get(person.id);
+    },
+  );
+
   app.delete('/people/:id', { schema: { tags: ['people'], summary: 'Remove someone (staff, admin)', params: IdParams } }, async (request, reply) => {
     const user = requireRole(request, 'admin', 'staff');
     const person = stores.people.get(Number(request.params.id));
@@ -171,6 +200,47 @@ export const communityRoutes: FastifyPluginAsyncTypebox<{ stores: Stores; now: (
     requireRole(request, 'admin');
     return pageById(stores.users.list().map((u) => ({ ...publicUser(u), disabled: u.disabled })), request.query);
   });
+
+  app.patch(
+    '/users/:id',
+    {
+      schema: {
+        tags: ['users'],
+        summary: "Change a user (admin): name, role, compounds, password, or disable (ends the user's sessions)",
+        params: IdParams,
+        body: Type.Object(
+          {
+            displayName: Type.Optional(Name),
+            role: Type.Optional(Type.Union([Type.Literal('admin'), Type.Literal('staff'), Type.Literal('volunteer')])),
+            compoundIds: Type.Optional(Type.Array(Type.Integer({ minimum: 1 }), { maxItems: 100 })),
+            password: Type.Optional(Type.String({ minLength: 10, maxLength: 200 })),
+            disabled: Type.Optional(Type.Boolean()),
+          },
+          { additionalProperties: false, minProperties: 1 },
+        ),
+      },
+    },
+    async (request) => {
+      const me = requireRole(request, 'admin');
+      const target = stores.users.get(Number(request.params.id));
+      if (target === null) throw new AppError('notFound');
+      const b = request.body;
+      if (target.id === me.id && (b.disabled === true || (b.role !== undefined && b.role !== 'admin'))) {
+        throw new AppError('conflict', 'you cannot disable or demote yourself');
+      }
+      for (const c of b.compoundIds ?? []) if (stores.places.getCompound(c) === null) throw new AppError('validation', undefined, [{ path: 'body.compoundIds', message: `compound ${c} does not exist` }]);
+      const hash = b.password !== undefined ? await hashPassword(b.password) : null;
+      stores.transaction(() => {
+        if (b.displayName !== undefined || b.role !== undefined) stores.users.setProfile(target.id, b.displayName?.trim() ?? target.displayName, b.role ?? target.role);
+        if (b.compoundIds !== undefined) stores.users.setCompounds(target.id, b.compoundIds);
+        if (hash !== null) stores.users.setPassword(target.id, hash);
+        if (b.disabled !== undefined) stores.users.setDisabled(target.id, b.disabled ? now() : null);
+      });
+      request.auditRecord = `user:${target.id}`;
+      const updated = stores.users.get(target.id);
+      return updated ? { ...publicUser(updated), disabled: updated.disabled } : null;
+    },
+  );
 
   app.post(
     '/users',

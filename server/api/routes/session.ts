@@ -4,7 +4,7 @@ import { AppError } from '../../errors.js';
 import type { Stores } from '../../store/index.js';
 import type { User } from '../../store/users.js';
 import { newSecret, sha256, userOf, type Authenticator } from '../auth.js';
-import { decodeCursor, encodeCursor, limitOf, PageQuery } from '../paging.js';
+import { decodeCursor, encodeCursor, limitOf, PageQuery, pageById } from '../paging.js';
 
 /** Failed logins allowed per address and per username in a window, before 429. */
 export const LOGIN_LIMITS = { perAddress: 20, perUser: 5, windowMs: 15 * 60_000 } as const;
@@ -114,6 +114,15 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<{ stores: Stores; authenti
       return reply.code(201).send({ id, token });
     },
   );
+
+  app.get('/tokens', { schema: { tags: ['session'], summary: 'API tokens (admin): names and use, never the token itself', querystring: Type.Object(PageQuery, { additionalProperties: false }) } }, async (request) => {
+    if (userOf(request).role !== 'admin') throw new AppError('forbidden');
+    const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+    return pageById(
+      stores.users.tokens().map((t) => ({ id: t.id, userId: t.userId, name: t.name, createdAt: iso(t.createdAt), revokedAt: iso(t.revokedAt), lastUsedAt: iso(t.lastUsedAt) })),
+      request.query,
+    );
+  });
 
   app.delete('/tokens/:id', { schema: { tags: ['session'], summary: 'Revoke an API token (admin)', params: Type.Object({ id: Type.String({ pattern: '^[0-9]{1,15}$' }) }) } }, async (request, reply) => {
     if (userOf(request).role !== 'admin') throw new AppError('forbidden');
