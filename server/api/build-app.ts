@@ -11,6 +11,7 @@ import { createAuthenticator, DEFAULT_AUTH, type AuthSettings } from './auth.js'
 import { alertRoutes, type AlertCommands } from './routes/alerts.js';
 import { householdRoutes, type HouseholdDeps } from './routes/households.js';
 import { communityRoutes } from './routes/community.js';
+import { homeRoutes } from './routes/home.js';
 import { reportRoutes } from './routes/reports.js';
 import { rosterRoutes } from './routes/rosters.js';
 import { sessionRoutes } from './routes/session.js';
@@ -103,6 +104,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.get('/metrics', async (_request, reply) => {
     return reply.type('text/plain; version=0.0.4; charset=utf-8').send(deps.registry.render());
   });
+
+  await app.register(homeRoutes);
 
   const api = deps.api;
   if (api !== undefined) {

@@ -107,3 +107,17 @@ describe('managing users', () => {
     expect((await api('PATCH', '/api/users/1', { disabled: true })).statusCode).toBe(409);
   });
 });
+
+describe('the front page', () => {
+  it('when someone opens http://127.0.0.1:8080, then a page in Chinese and English says the server runs and links the API docs, with no outside assets', async () => {
+    const system = await startTestSystem();
+    const page = await fetch(`${system.httpUrl}/`);
+    expect(page.status).toBe(200);
+    const html = await page.text();
+    expect(html).toContain('lang="zh-CN"');
+    expect(html).toContain('服务正在运行');
+    expect(html).toContain('The server is running');
+    expect(html).toContain('href="/docs"');
+    expect(html).not.toMatch(/(src|href)="https?:\/\//);
+  });
+});

@@ -64,6 +64,7 @@ const today = new Date().toISOString().slice(0, 10);
 // prettier-ignore
 const TABLE: Row[] = [
   //                                                                                          admin staffA volA staffB volB anon
+  { route: 'GET /',                                                                    expect: [200, 200, 200, 200, 200, 200] },
   { route: 'GET /healthz',                                                              expect: [200, 200, 200, 200, 200, 200] },
   { route: 'GET /metrics',                                                              expect: [200, 200, 200, 200, 200, 200] },
   { route: 'GET /docs',                                                                 expect: [200, 200, 200, 200, 200, 200] },
