@@ -49,6 +49,7 @@ export function createPeopleStore(db: Db) {
   const insertContact = db.prepare<[number, string, string, string, number]>(
     'INSERT INTO contacts (household_id, name, phone, relation, created_at) VALUES (?, ?, ?, ?, ?)',
   );
+  const clearContacts = db.prepare<[number]>('DELETE FROM contacts WHERE household_id = ?');
   const contacts = db.prepare<[number], { id: number; household_id: number; name: string; phone: string; relation: string }>(
     'SELECT * FROM contacts WHERE household_id = ? ORDER BY id',
   );
@@ -72,6 +73,11 @@ export function createPeopleStore(db: Db) {
     },
     addContact(c: Omit<Contact, 'id'>, now: number): number {
       return Number(insertContact.run(c.householdId, c.name, c.phone, c.relation, now).lastInsertRowid);
+    },
+    /** Replaces a household's contacts with these. */
+    setContacts(householdId: number, list: ReadonlyArray<Omit<Contact, 'id' | 'householdId'>>, now: number): void {
+      clearContacts.run(householdId);
+      for (const c of list) insertContact.run(householdId, c.name, c.phone, c.relation, now);
     },
     contacts(householdId: number): Contact[] {
       return contacts.all(householdId).map((r) => ({ id: r.id, householdId: r.household_id, name: r.name, phone: r.phone, relation: r.relation }));

@@ -96,8 +96,10 @@ export function createPlacesStore(db: Db) {
   const getHousehold = db.prepare<[number], HouseholdRow>(`${HOUSEHOLD_SELECT} WHERE h.id = ?`);
   const listHouseholds = db.prepare<[], HouseholdRow>(`${HOUSEHOLD_SELECT} ORDER BY c.name, b.name, h.room, h.id`);
   // Keyset pages by id; `compounds` NULL = all (an admin), else a JSON array of compound ids.
-  const pageHouseholds = db.prepare<[number, string | null, string | null, number], HouseholdRow>(
-    `${HOUSEHOLD_SELECT} WHERE h.id > ? AND (? IS NULL OR c.id IN (SELECT value FROM json_each(?))) ORDER BY h.id LIMIT ?`,
+  const pageHouseholds = db.prepare<[{ after: number; compounds: string | null; compound: number | null; state: string | null; limit: number }], HouseholdRow>(
+    `${HOUSEHOLD_SELECT} WHERE h.id > @after AND (@compounds IS NULL OR c.id IN (SELECT value FROM json_each(@compounds)))
+       AND (@compound IS NULL OR c.id = @compound) AND (@state IS NULL OR h.state = @state)
+     ORDER BY h.id LIMIT @limit`,
   );
   const updateHousehold = db.prepare<[string, string, number]>('UPDATE households SET name = ?, room = ? WHERE id = ?');
   const listCompounds = db.prepare<[], Compound>('SELECT id, name FROM compounds ORDER BY name');
@@ -151,9 +153,10 @@ export function createPlacesStore(db: Db) {
       const row = getHousehold.get(id);
       return row ? toHousehold(row) : null;
     },
-    pageHouseholds(afterId: number, limit: number, compoundIds: readonly number[] | null): Household[] {
-      const json = compoundIds === null ? null : JSON.stringify(compoundIds);
-      return pageHouseholds.all(afterId, json, json, limit).map(toHousehold);
+    pageHouseholds(afterId: number, limit: number, compoundIds: readonly number[] | null, filter: { compoundId?: number; state?: RibbonState } = {}): Household[] {
+      return pageHouseholds
+        .all({ after: afterId, compounds: compoundIds === null ? null : JSON.stringify(compoundIds), compound: filter.compoundId ?? null, state: filter.state ?? null, limit })
+        .map(toHousehold);
     },
     renameHousehold(id: number, name: string, room: string): void {
       updateHousehold.run(name, room, id);

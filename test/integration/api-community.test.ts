@@ -121,3 +121,21 @@ describe('the front page', () => {
     expect(html).not.toMatch(/(src|href)="https?:\/\//);
   });
 });
+
+describe('filters and contacts', () => {
+  it('when households are listed by compound and ribbon, and contacts are replaced, then the list and the household show it', async () => {
+    const system = await startTestSystem();
+    const api = await asAdmin(system);
+    const a = (await api('POST', '/api/households', { name: '红一', compound: '东小区', building: '1号楼', room: '1' })).json() as { id: number; compoundId: number };
+    await api('POST', '/api/households', { name: '蓝二', compound: '东小区', building: '1号楼', room: '2' });
+    await api('POST', '/api/households', { name: '西三', compound: '西小区', building: '1号楼', room: '3' });
+    await api('POST', `/api/households/${a.id}/reports`, { state: 'red' });
+    const red = (await api('GET', `/api/households?compoundId=${a.compoundId}&state=red`)).json() as { items: Array<{ name: string }> };
+    expect(red.items.map((h) => h.name)).toEqual(['红一']);
+    const east = (await api('GET', `/api/households?compoundId=${a.compoundId}`)).json() as { items: Array<{ name: string }> };
+    expect(east.items.map((h) => h.name)).toEqual(['红一', '蓝二']);
+    const patched = await api('PATCH', `/api/households/${a.id}`, { contacts: [{ name: '儿子', phone: '13700000000', relation: '儿子' }] });
+    expect(patched.json()).toMatchObject({ contacts: [{ name: '儿子', phone: '13700000000', relation: '儿子' }] });
+    expect((await api('GET', `/api/buildings?compoundId=${a.compoundId}`)).json()).toMatchObject({ items: [{ name: '1号楼', compoundId: a.compoundId }], next: null });
+  });
+});

@@ -95,6 +95,7 @@ const TABLE: Row[] = [
   { route: 'GET /api/households',                                                       expect: [200, 200, 200, 200, 200, 401] },
   { route: 'GET /api/alerts',                                                           expect: [200, 200, 200, 200, 200, 401] },
   { route: 'GET /api/compounds',                                                        expect: [200, 200, 200, 200, 200, 401] },
+  { route: 'GET /api/buildings',                                                        expect: [200, 200, 200, 200, 200, 401] },
   { route: 'GET /api/people',                                                           expect: [200, 200, 200, 200, 200, 401] },
   { route: 'GET /api/reports/daily', query: `day=${today}`,                             expect: [200, 200, 200, 200, 200, 401] },
   { route: 'GET /api/figures', query: `from=${today}&to=${today}`,                      expect: [200, 200, 200, 200, 200, 401] },

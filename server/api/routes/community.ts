@@ -39,6 +39,25 @@ export const communityRoutes: FastifyPluginAsyncTypebox<{ stores: Stores; now: (
     return pageById(all, request.query);
   });
 
+  app.get(
+    '/buildings',
+    {
+      schema: {
+        tags: ['community'],
+        summary: 'Buildings of the compounds you may see (a building is added with its first household)',
+        querystring: Type.Object({ compoundId: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,14}$' })), ...PageQuery }, { additionalProperties: false }),
+      },
+    },
+    async (request) => {
+      const user = userOf(request);
+      const wanted = request.query.compoundId === undefined ? null : Number(request.query.compoundId);
+      return pageById(
+        stores.places.listBuildings().filter((b) => seesCompound(user, b.compoundId) && (wanted === null || b.compoundId === wanted)),
+        request.query,
+      );
+    },
+  );
+
   app.post(
     '/compounds',
     { schema: { tags: ['community'], summary: 'Add a compound (admin)', body: Type.Object({ name: Name }, { additionalProperties: false }) } },

@@ -52,6 +52,8 @@ const HouseholdPatch = Type.Object(
     checkin: Type.Optional(CheckIn),
     quietHours: Type.Optional(QuietHours),
     awayUntil: Type.Optional(Type.Union([LocalDate, Type.Null()])),
+    /** Replaces the emergency contacts. */
+    contacts: Type.Optional(Type.Array(Contact, { maxItems: 10 })),
   },
   { additionalProperties: false, minProperties: 1 },
 );
@@ -131,12 +133,29 @@ export const householdRoutes: FastifyPluginAsyncTypebox<HouseholdDeps> = async (
 
   app.get(
     '/households',
-    { schema: { tags: ['households'], summary: 'Households you may see, by id', querystring: Type.Object(PageQuery, { additionalProperties: false }) } },
+    {
+      schema: {
+        tags: ['households'],
+        summary: 'Households you may see, by id; filter by compound and current ribbon',
+        querystring: Type.Object(
+          {
+            compoundId: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,14}$' })),
+            state: Type.Optional(Type.Union([Type.Literal('red'), Type.Literal('yellow'), Type.Literal('blue')])),
+            ...PageQuery,
+          },
+          { additionalProperties: false },
+        ),
+      },
+    },
     async (request) => {
       const user = userOf(request);
       const limit = limitOf(request.query.limit);
       const after = decodeCursor(request.query.cursor, ['id'])?.id ?? 0;
-      const rows = stores.places.pageHouseholds(after, limit + 1, user.role === 'admin' ? null : user.compoundIds);
+      const filter = {
+        ...(request.query.compoundId ? { compoundId: Number(request.query.compoundId) } : {}),
+        ...(request.query.state ? { state: request.query.state } : {}),
+      };
+      const rows = stores.places.pageHouseholds(after, limit + 1, user.role === 'admin' ? null : user.compoundIds, filter);
       const page = rows.slice(0, limit);
       return { items: page.map((h) => view(h, user)), next: rows.length > limit ? encodeCursor({ id: page.at(-1)?.id ?? 0 }) : null };
     },
@@ -178,6 +197,7 @@ export const householdRoutes: FastifyPluginAsyncTypebox<HouseholdDeps> = async (
     stores.transaction(() => {
       if (body.name !== undefined || body.room !== undefined) stores.places.renameHousehold(h.id, (body.name ?? h.name).trim(), (body.room ?? h.room).trim());
       if (body.checkin !== undefined || body.quietHours !== undefined || body.awayUntil !== undefined || body.timezone !== undefined) applySchedule(h.id, body);
+      if (body.contacts !== undefined) stores.people.setContacts(h.id, body.contacts.map((c) => ({ name: c.name.trim(), phone: c.phone.trim(), relation: c.relation?.trim() ?? '' })), now());
     });
     request.auditRecord = `household:${h.id}`;
     return view(stores.places.getHousehold(h.id) as Household, user);
