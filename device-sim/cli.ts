@@ -6,9 +6,21 @@ import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { describeBadUrl, loadCredentials, type CredentialsFile } from './credentials.js';
-import { DeviceClosedError, type RibbonState, type SimDevice } from './device.js';
+import { connectDevice, DeviceClosedError, formatLocalIso, type RibbonState, type SimDevice } from './device.js';
 import { closeFleet, connectFleet } from './fleet.js';
 import { createRandom, deriveSeed, type Random } from './random.js';
+import {
+  countActions,
+  estimatePlanSize,
+  isProfile,
+  MAX_PLAN_ACTIONS,
+  planDay,
+  PLAN_ACTIONS,
+  PROFILES,
+  type PlanAction,
+  type PlanActionKind,
+  type Profile,
+} from './profiles.js';
 
 export const USAGE = `Usage: npm run sim -- --credentials FILE [options]
        tsx device-sim/cli.ts --credentials FILE [options]
@@ -24,8 +36,23 @@ Options:
   --presses-per-hour X   average presses per device and hour (default 6; 0 for none)
   --heartbeat SEC        seconds between a device's heartbeats (default 60)
   --duration SEC         stop after SEC seconds (default: run until Ctrl-C)
-  --seed N               random seed, 0 to 4294967295 (default: random, and printed)
+  --seed N               random seed, 0 to 4294967295 (default: random, and printed);
+                         the same seed gives the same plan
+  --profile NAME         play a day-like plan instead of random presses:
+                           daily  a blue press most mornings (sometimes forgotten), yellow a few
+                                  times a month, red about once a household-year, hourly
+                                  heartbeats with a draining battery, now and then offline for hours
+                           storm  a power cut ends every sim hour: every device reconnects and
+                                  presses within seconds, mostly blue, some red
+                           chaos  drops mid-stream, duplicates, reordered seqs, malformed payloads,
+                                  clock skew, reboots, reconnect storms
+                         With a profile, --duration is in simulated seconds (default 86400) and
+                         --presses-per-hour/--heartbeat do not apply.
+  --speed K              with --profile: simulated time runs K times faster, 1 to 100000
+                         (default 1); an action due at sim time t fires at real time t / K
   -h, --help             show this help
+
+A profile run ends with a summary: actions by kind, PUBACK p50/p99, failures.
 
 Exit status: 0 when done, 1 when the run failed (e.g. could not connect), 2 for bad arguments.
 `;
@@ -38,12 +65,39 @@ const MAX_SECONDS = Math.floor(MAX_TIMER_MS / 1000);
 /** 100 presses a second per device: beyond that a run measures this process, not the server. */
 const MAX_PRESSES_PER_HOUR = 360_000;
 const CONNECT_CONCURRENCY = 50;
+const MAX_SPEED = 100_000;
+/** A profile plays at most a year of simulated time. */
+const MAX_PROFILE_SECONDS = 366 * 86_400;
+const DEFAULT_PROFILE_SECONDS = 86_400;
+/** Reconnect delay of profile devices: chaos drops links often, and sim time runs fast. */
+const PROFILE_RECONNECT_MS = 100;
 
 export type CliIo = {
   out: (line: string) => void;
   err: (line: string) => void;
   /** Aborting it stops the run like Ctrl-C. */
   signal?: AbortSignal | undefined;
+  /** Called once at the end of a --profile run with its full result (for tests and tools). */
+  onProfileResult?: ((result: ProfileRunResult) => void) | undefined;
+};
+
+/** One press whose PUBACK arrived: the key the server deduplicates on. */
+export type AckedPress = { device: string; boot: number | undefined; seq: number; state: RibbonState };
+
+export type ProfileRunResult = {
+  profile: Profile;
+  seed: number;
+  speed: number;
+  /** Actions in the plan, by kind. */
+  planned: Record<PlanActionKind, number>;
+  /** Actions carried out, by kind (an action that threw is counted in failed instead). */
+  done: Record<PlanActionKind, number>;
+  acked: AckedPress[];
+  pubackMs: number[];
+  failed: number;
+  unacknowledgedAtExit: number;
+  /** Whether the whole plan was played (false when stopped early). */
+  completed: boolean;
 };
 
 type CliArgs = {
@@ -54,6 +108,8 @@ type CliArgs = {
   heartbeatSec: number;
   durationSec: number | undefined;
   seed: number | undefined;
+  profile: Profile | undefined;
+  speed: number;
 };
 
 class UsageError extends Error {}
@@ -93,6 +149,17 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo): Prom
   const url = args.url ?? file.url ?? DEFAULT_URL;
   const credentials = file.devices.slice(0, args.devices ?? file.devices.length);
   const seed = args.seed ?? randomInt(0, 2 ** 32);
+  if (args.profile !== undefined) {
+    const estimate = estimatePlanSize(args.profile, {
+      devices: credentials.length,
+      durationSimSec: args.durationSec ?? DEFAULT_PROFILE_SECONDS,
+    });
+    if (estimate > MAX_PLAN_ACTIONS) {
+      io.err(`error: about ${estimate} actions planned, more than ${MAX_PLAN_ACTIONS}: use fewer --devices or a shorter --duration`);
+      return 2;
+    }
+  }
+  if (args.profile !== undefined) return runProfilePlan({ ...args, url, seed, profile: args.profile }, credentials, io);
   return run({ ...args, url, seed }, credentials, io);
 }
 
@@ -112,6 +179,8 @@ export function parseCliArgs(argv: readonly string[]): CliArgs | 'help' {
         heartbeat: { type: 'string' },
         duration: { type: 'string' },
         seed: { type: 'string' },
+        profile: { type: 'string' },
+        speed: { type: 'string' },
       },
     });
   } catch (err) {
@@ -127,7 +196,20 @@ export function parseCliArgs(argv: readonly string[]): CliArgs | 'help' {
     const problem = describeBadUrl(v.url);
     if (problem) throw new UsageError(`--url ${problem}`);
   }
+  let profile: Profile | undefined;
+  if (v.profile !== undefined) {
+    if (!isProfile(v.profile)) throw new UsageError(`--profile must be one of ${PROFILES.join(', ')}, got "${v.profile}"`);
+    profile = v.profile;
+    if (v['presses-per-hour'] !== undefined) throw new UsageError('--presses-per-hour does not apply with --profile');
+    if (v.heartbeat !== undefined) throw new UsageError('--heartbeat does not apply with --profile');
+  } else if (v.speed !== undefined) {
+    throw new UsageError('--speed needs --profile');
+  }
+  const speed = v.speed === undefined ? 1 : numberArg('--speed', v.speed, { min: 1, max: MAX_SPEED });
+  const maxDuration = profile === undefined ? MAX_SECONDS : MAX_PROFILE_SECONDS;
   return {
+    profile,
+    speed,
     credentials: v.credentials,
     url: v.url,
     devices: v.devices === undefined ? undefined : integerArg('--devices', v.devices, 1, Number.MAX_SAFE_INTEGER),
@@ -140,7 +222,7 @@ export function parseCliArgs(argv: readonly string[]): CliArgs | 'help' {
     durationSec:
       v.duration === undefined
         ? undefined
-        : numberArg('--duration', v.duration, { min: 0, minExclusive: true, max: MAX_SECONDS }),
+        : numberArg('--duration', v.duration, { min: 0, minExclusive: true, max: maxDuration }),
     seed: v.seed === undefined ? undefined : integerArg('--seed', v.seed, 0, 2 ** 32 - 1),
   };
 }
@@ -271,6 +353,245 @@ async function run(args: RunArgs, credentials: CredentialsFile['devices'], io: C
   await closeFleet(devices);
   io.out(summarize(stats));
   return 0;
+}
+
+type ProfileArgs = RunArgs & { profile: Profile };
+
+type Slot = {
+  cred: CredentialsFile['devices'][number];
+  device: SimDevice | undefined;
+  /** While offline: the counter to carry on with when the device comes back. */
+  parked: { boot: number | undefined; seq: number };
+  /** Actions of one device run in plan order (an `online` is awaited before what follows). */
+  queue: Promise<void>;
+  last: { state: RibbonState; seq: number; boot: number | undefined; at: string } | undefined;
+};
+
+const MAX_ERROR_LINES = 20;
+/** At the end of a plan, how long to wait for PUBACKs still due before closing. */
+const DRAIN_MS = 3000;
+
+async function runProfilePlan(args: ProfileArgs, credentials: CredentialsFile['devices'], io: CliIo): Promise<number> {
+  const durationSimSec = args.durationSec ?? DEFAULT_PROFILE_SECONDS;
+  // Sim time starts at local midnight today, so the same seed plays the same day.
+  const midnight = new Date();
+  midnight.setHours(0, 0, 0, 0);
+  const startSimTime = midnight.getTime();
+  let plan: PlanAction[];
+  try {
+    plan = planDay(args.profile, { devices: credentials.length, seed: args.seed, speed: args.speed, durationSimSec, startSimTime });
+  } catch (err) {
+    io.err(`error: ${(err as Error).message}`);
+    return 2;
+  }
+  const realSec = durationSimSec / args.speed;
+  io.out(
+    `profile ${args.profile}: ${plan.length} actions for ${credentials.length} device(s) over ${durationSimSec} sim s ` +
+      `at speed ${args.speed} (${realSec.toFixed(1)} s real), seed ${args.seed}`,
+  );
+
+  // A fresh counter generation per run, so presses of an earlier run are not taken for duplicates.
+  // Milliseconds × 1000 leaves room for reboots (boot + 1) without meeting a later run's boot.
+  const boot = Date.now() * 1000;
+  const started = performance.now();
+  let devices: SimDevice[];
+  try {
+    devices = await connectFleet(credentials, {
+      url: args.url,
+      boot,
+      reconnectPeriodMs: PROFILE_RECONNECT_MS,
+      concurrency: CONNECT_CONCURRENCY,
+    });
+  } catch (err) {
+    io.err(`error: ${(err as Error).message}`);
+    return 1;
+  }
+  io.out(`connected ${devices.length} device(s) in ${Math.round(performance.now() - started)} ms`);
+
+  const zero = (): Record<PlanActionKind, number> =>
+    Object.fromEntries(PLAN_ACTIONS.map((k) => [k, 0])) as Record<PlanActionKind, number>;
+  const result: ProfileRunResult = {
+    profile: args.profile,
+    seed: args.seed,
+    speed: args.speed,
+    planned: countActions(plan),
+    done: zero(),
+    acked: [],
+    pubackMs: [],
+    failed: 0,
+    unacknowledgedAtExit: 0,
+    completed: false,
+  };
+  let errorLines = 0;
+  const fail = (id: string, what: string, err: unknown): void => {
+    if (err instanceof DeviceClosedError) {
+      result.unacknowledgedAtExit += 1;
+      return;
+    }
+    result.failed += 1;
+    if (errorLines++ < MAX_ERROR_LINES) io.err(`${id} ${what} failed: ${(err as Error).message}`);
+  };
+  const inFlight = new Set<Promise<unknown>>();
+  const track = (id: string, what: string, p: Promise<unknown>): void => {
+    const settled = p.then(
+      () => undefined,
+      (err: unknown) => fail(id, what, err),
+    );
+    inFlight.add(settled);
+    void settled.finally(() => inFlight.delete(settled));
+  };
+  const slots: Slot[] = credentials.map((cred, i) => ({
+    cred,
+    device: devices[i],
+    parked: { boot, seq: 0 },
+    queue: Promise.resolve(),
+    last: undefined,
+  }));
+  const simAt = (a: PlanAction): string => formatLocalIso(new Date(startSimTime + a.atSimMs + (a.skewMs ?? 0)));
+
+  const press = (slot: Slot, d: SimDevice, state: RibbonState, at: string, battery?: number): void => {
+    const t0 = performance.now();
+    const p = d.press(state, battery === undefined ? { at } : { at, battery });
+    // press() takes its seq synchronously: d.seq is this press's.
+    slot.last = { state, seq: d.seq, boot: d.boot, at };
+    track(d.id, `press ${state}`, p.then(({ seq, boot: b }) => {
+      result.pubackMs.push(performance.now() - t0);
+      result.acked.push({ device: d.id, boot: b, seq, state });
+    }));
+  };
+
+  const exec = async (slot: Slot, a: PlanAction): Promise<void> => {
+    const d = slot.device;
+    if (a.action === 'online') {
+      if (d) return;
+      slot.device = await connectDevice({
+        url: args.url,
+        id: slot.cred.id,
+        secret: slot.cred.secret,
+        boot: slot.parked.boot,
+        startSeq: slot.parked.seq,
+        reconnectPeriodMs: PROFILE_RECONNECT_MS,
+      });
+      devices.push(slot.device);
+      result.done.online += 1;
+      return;
+    }
+    // Anything else on a device that is offline is not sent (its plan should not have any).
+    if (!d) return;
+    switch (a.action) {
+      case 'offline':
+        slot.device = undefined;
+        slot.parked = { boot: d.boot, seq: d.seq };
+        await d.kill();
+        break;
+      case 'press':
+        press(slot, d, a.state ?? 'blue', simAt(a), a.battery);
+        break;
+      case 'heartbeat':
+        track(d.id, 'heartbeat', d.heartbeat(a.battery ?? 100));
+        break;
+      case 'bare':
+        track(d.id, 'bare press', d.pressBare(a.state ?? 'blue'));
+        break;
+      case 'garbage':
+        track(d.id, 'garbage', d.publishRaw('state', Buffer.from(a.payload ?? 'garbage', 'latin1')));
+        break;
+      case 'duplicate': {
+        const last = slot.last;
+        // Nothing pressed yet in this counter generation: nothing to repeat.
+        if (!last || last.boot !== d.boot || last.seq > d.seq) return;
+        const body = JSON.stringify({ state: last.state, seq: last.seq, boot: last.boot, at: last.at });
+        track(d.id, 'duplicate', d.publishRaw('state', body));
+        break;
+      }
+      case 'reorder': {
+        // seq n+2 goes out before n+1; then n+2 again from the device's own counter (a resend).
+        const first = a.state ?? 'blue';
+        const at = simAt(a);
+        const body = JSON.stringify({ state: first, seq: d.seq + 2, boot: d.boot, at });
+        track(d.id, 'reordered press', d.publishRaw('state', body));
+        press(slot, d, a.secondState ?? 'blue', at);
+        press(slot, d, first, at);
+        break;
+      }
+      case 'reboot':
+        d.reboot();
+        slot.last = undefined;
+        break;
+      case 'drop':
+        if (d.connected) d.dropConnection();
+        break;
+    }
+    result.done[a.action] += 1;
+  };
+
+  const dispatch = (a: PlanAction): void => {
+    const slot = slots[a.device];
+    if (!slot) return;
+    slot.queue = slot.queue.then(() => exec(slot, a)).catch((err: unknown) => fail(slot.cred.id, a.action, err));
+  };
+
+  const t0 = performance.now();
+  const endRealMs = (durationSimSec * 1000) / args.speed;
+  await new Promise<void>((resolve) => {
+    let timer: NodeJS.Timeout | undefined;
+    let next = 0;
+    const stop = (completed: boolean): void => {
+      io.signal?.removeEventListener('abort', onAbort);
+      if (timer) clearTimeout(timer);
+      result.completed = completed;
+      resolve();
+    };
+    const onAbort = (): void => stop(false);
+    const tick = (): void => {
+      const elapsed = performance.now() - t0;
+      const simNow = elapsed * args.speed;
+      while (next < plan.length && plan[next]!.atSimMs <= simNow) dispatch(plan[next++]!);
+      const due = next < plan.length ? plan[next]!.atSimMs / args.speed : endRealMs;
+      if (next >= plan.length && elapsed >= endRealMs) return stop(true);
+      timer = setTimeout(tick, Math.min(MAX_TIMER_MS, Math.max(0, due - elapsed)));
+    };
+    if (io.signal?.aborted) return stop(false);
+    io.signal?.addEventListener('abort', onAbort, { once: true });
+    tick();
+  });
+
+  // Let every device finish its queue (an `online` may still be connecting), then close.
+  await Promise.all(slots.map((s) => s.queue));
+  // Give presses sent during a drop a moment to be resent and acknowledged (bounded).
+  if (result.completed && inFlight.size > 0) {
+    let drainTimer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.all([...inFlight]),
+      new Promise<void>((resolve) => (drainTimer = setTimeout(resolve, DRAIN_MS))),
+    ]);
+    clearTimeout(drainTimer);
+  }
+  io.out(`stopping: closing ${slots.filter((s) => s.device).length} device(s)`);
+  await closeFleet(slots.flatMap((s) => (s.device ? [s.device] : [])));
+  // Devices replaced along the way are already closed; close() on them is a no-op.
+  await closeFleet(devices);
+  await Promise.all([...inFlight]);
+  io.out(summarizeProfile(result));
+  io.onProfileResult?.(result);
+  return 0;
+}
+
+function percentile(values: readonly number[], p: number): string {
+  const sorted = [...values].sort((a, b) => a - b);
+  if (sorted.length === 0) return '-';
+  return (sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? 0).toFixed(1);
+}
+
+function summarizeProfile(r: ProfileRunResult): string {
+  const kinds = PLAN_ACTIONS.filter((k) => r.planned[k] > 0);
+  const byKind = kinds.map((k) => `${k} ${r.done[k]}/${r.planned[k]}`).join(', ');
+  return (
+    `${r.profile} ${r.completed ? 'done' : 'stopped early'} (seed ${r.seed}, speed ${r.speed}): ` +
+    `actions done/planned: ${byKind || 'none'}; acked presses ${r.acked.length}, ` +
+    `puback p50 ${percentile(r.pubackMs, 50)} ms p99 ${percentile(r.pubackMs, 99)} ms, ` +
+    `failed ${r.failed}, unacknowledged at exit ${r.unacknowledgedAtExit}`
+  );
 }
 
 function summarize(stats: Stats): string {
