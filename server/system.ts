@@ -24,6 +24,7 @@ import { connectExternalIngest, type ExternalIngest } from './ingest/external.js
 import { createIngestPipeline, type AckPublisher } from './ingest/pipeline.js';
 import { createIngestMetrics, Registry } from './metrics.js';
 import { openDatabase } from './store/db.js';
+import { createLiveHub } from './live/hub.js';
 import { createStores, type Stores } from './store/index.js';
 
 export type Clock = { now(): number };
@@ -273,6 +274,10 @@ export async function startSystem(
     cleanup.unshift(() => app.close());
     await app.listen({ port: config.port, host: config.host });
     const httpAddress = app.server.address() as AddressInfo;
+    // The live feed (/ws) rides on the HTTP server's upgrades; closed before the app, whose close
+    // would otherwise wait for the upgraded sockets.
+    const hub = createLiveHub({ server: app.server, stores, changes, now: () => clock.now(), log: log.child({ component: 'live' }) });
+    cleanup.unshift(() => hub.close());
 
     let stopped = false;
     return {

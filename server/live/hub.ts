@@ -1,0 +1,422 @@
+/**
+ * The live hub: `/ws`, a WebSocket that keeps a dashboard current (issue 5, "Live updates").
+ *
+ * Handshake (HTTP upgrade on path `/ws` only; any other upgrade path is dropped):
+ *  - authenticated by the session cookie `ribbon_session` (as the HTTP API does); none, unknown,
+ *    expired, or a disabled user → `401` and the socket is closed;
+ *  - `Origin` must name the same host as `Host` (or be accepted by `allowedOrigins`); otherwise
+ *    → `403`. This stops cross-site WebSocket hijacking (a page elsewhere riding the cookie).
+ *  - no permessage-deflate; client messages larger than `maxPayload` (4 KiB) close the socket (1009).
+ *
+ * Server → client (JSON text frames; `seq` increases by exactly 1 per message on a connection):
+ *  - `{"type":"snapshot","seq":N,"at":ISO,"truncated":bool,
+ *      "households":[Household…],"alerts":[Alert…],"devices":[Device…]}`
+ *    first on connect and after each `resync`: what the user may see (their compounds; an admin
+ *    all); alerts are the `open` and `acknowledged` ones, newest first. `truncated` = more than
+ *    `snapshotLimit` households or alerts (the list then holds the first ones only).
+ *  - `{"type":"delta","seq":N+1,"change":Change}` for each committed change in the user's compounds:
+ *      `{"type":"report","householdId","compoundId","eventId","state","source","at","household":Household|null}`
+ *      `{"type":"alert","alertId","householdId","compoundId","kind","status","level","opened","at","alert":Alert|null}`
+ *      `{"type":"device","deviceId","householdId","compoundId","online"?,"battery"?,"at"}`
+ *    where Household = {id,name,room,building,buildingId,compound,compoundId,state,stateAt,lastCheckInAt},
+ *    Alert = {id,kind,status,level,householdId,compoundId,openedAt,acknowledgedAt,acknowledgedBy,
+ *    arrivedAt,arrivedBy,resolvedAt,resolvedBy,resolutionNote,reportCount,reason,dueAt,household},
+ *    Device = {id,householdId,online,battery,lastSeenAt}; times are ISO 8601 strings (`at` too).
+ *    A resolved alert arrives as a delta with status "resolved": drop it from the open list.
+ *
+ * Client → server:
+ *  - `{"type":"resync"}`: a fresh snapshot (with the next seq). Anything else is ignored; more than
+ *    `maxMessagesPerWindow` messages in 10 s closes the socket (1008).
+ *
+ * Rules for the client: a gap in `seq` means something was missed → send `resync`. Close codes:
+ *  - 4000 "too slow, resync": the server would have had to buffer more than `maxBufferedBytes` for
+ *    this socket; reconnect (with backoff) and start from the new snapshot;
+ *  - 4001 "session ended": the session expired or was logged out; log in again;
+ *  - 1001: the server is stopping; reconnect with backoff.
+ */
+import type http from 'node:http';
+import type https from 'node:https';
+import type { Duplex } from 'node:stream';
+import type { Logger } from 'pino';
+import { WebSocketServer, type RawData, type WebSocket } from 'ws';
+import { SESSION_COOKIE, seesCompound, sha256 } from '../api/auth.js';
+import type { Change, ChangeFeed } from '../app/changes.js';
+import type { Alert } from '../store/alerts.js';
+import type { Stores } from '../store/index.js';
+import type { Household } from '../store/places.js';
+import type { User } from '../store/users.js';
+
+export type LiveHubOptions = {
+  server: http.Server | https.Server;
+  stores: Stores;
+  changes: ChangeFeed;
+  now: () => number;
+  log: Logger;
+  /** Extra origins to accept (e.g. behind a proxy that rewrites Host); same-host is always accepted. */
+  allowedOrigins?: (origin: string, host: string) => boolean;
+  /** The largest client message (bytes); larger closes the socket. */
+  maxPayload?: number;
+  /** Past this many bytes waiting to be sent on one socket, it is closed with 4000. */
+  maxBufferedBytes?: number;
+  /** At most this many households (and alerts) in a snapshot. */
+  snapshotLimit?: number;
+  /** Ping period; a socket that has not answered the previous ping is dropped. Also rechecks sessions. */
+  pingIntervalMs?: number;
+  /** Client messages allowed per 10 s window. */
+  maxMessagesPerWindow?: number;
+};
+
+export type LiveHub = {
+  /** Open connections. */
+  connections(): number;
+  /** Closes every connection (1001) and stops listening for upgrades and changes. */
+  close(): Promise<void>;
+};
+
+export const TOO_SLOW = 4000;
+export const SESSION_ENDED = 4001;
+const WINDOW_MS = 10_000;
+
+type Conn = {
+  ws: WebSocket;
+  user: User;
+  sessionHash: Buffer;
+  seq: number;
+  alive: boolean;
+  windowStart: number;
+  messages: number;
+  closing: boolean;
+};
+
+const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
+
+/** Cookie header → the session cookie's value (the last wins, as a browser sends one). */
+export function sessionCookie(header: string | undefined): string | null {
+  if (!header) return null;
+  let found: string | null = null;
+  for (const part of header.split(';')) {
+    const eq = part.indexOf('=');
+    if (eq < 0) continue;
+    if (part.slice(0, eq).trim() !== SESSION_COOKIE) continue;
+    let value = part.slice(eq + 1).trim();
+    if (value.startsWith('"') && value.endsWith('"') && value.length >= 2) value = value.slice(1, -1);
+    try {
+      value = decodeURIComponent(value);
+    } catch {
+      continue;
+    }
+    if (value !== '') found = value;
+  }
+  return found;
+}
+
+/** Whether `origin` names the same host (and port) as the Host header. */
+export function sameHost(origin: string, host: string | undefined): boolean {
+  if (!host) return false;
+  try {
+    const url = new URL(origin);
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') return false;
+    return url.host.toLowerCase() === host.toLowerCase();
+  } catch {
+    return false;
+  }
+}
+
+function refuse(socket: Duplex, status: 401 | 403 | 404, text: string): void {
+  if (socket.writable) {
+    socket.once('finish', () => socket.destroy());
+    socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(text)}\r\n\r\n${text}`);
+  } else {
+    socket.destroy();
+  }
+}
+
+export function createLiveHub(opts: LiveHubOptions): LiveHub {
+  const { server, stores, changes, now, log } = opts;
+  const maxPayload = opts.maxPayload ?? 4096;
+  const maxBufferedBytes = opts.maxBufferedBytes ?? 1024 * 1024;
+  const snapshotLimit = opts.snapshotLimit ?? 5000;
+  const maxMessages = opts.maxMessagesPerWindow ?? 60;
+  const conns = new Set<Conn>();
+  const compoundOf = new Map<number, number | null>();
+
+  const wss = new WebSocketServer({ noServer: true, maxPayload, perMessageDeflate: false, clientTracking: false });
+
+  function householdCompound(householdId: number): number | null {
+    if (!compoundOf.has(householdId)) {
+      // Households do not move between compounds; a missing one is remembered as null only briefly.
+      const h = stores.places.getHousehold(householdId);
+      if (h === null) return null;
+      compoundOf.set(householdId, h.compoundId);
+    }
+    return compoundOf.get(householdId) ?? null;
+  }
+
+  function householdView(h: Household) {
+    compoundOf.set(h.id, h.compoundId);
+    return {
+      id: h.id,
+      name: h.name,
+      room: h.room,
+      building: h.building,
+      buildingId: h.buildingId,
+      compound: h.compound,
+      compoundId: h.compoundId,
+      state: h.state,
+      stateAt: iso(h.stateAt),
+      lastCheckInAt: iso(h.lastCheckInAt),
+    };
+  }
+
+  function alertView(a: Alert) {
+    const h = stores.places.getHousehold(a.householdId);
+    return {
+      id: a.id,
+      kind: a.kind,
+      status: a.status,
+      level: a.level,
+      householdId: a.householdId,
+      compoundId: h?.compoundId ?? null,
+      openedAt: iso(a.openedAt),
+      acknowledgedAt: iso(a.acknowledgedAt),
+      acknowledgedBy: a.acknowledgedBy,
+      arrivedAt: iso(a.arrivedAt),
+      arrivedBy: a.arrivedBy,
+      resolvedAt: iso(a.resolvedAt),
+      resolvedBy: a.resolvedBy,
+      resolutionNote: a.resolutionNote,
+      reportCount: a.reportCount,
+      reason: a.reason,
+      dueAt: iso(a.dueAt),
+      household: h ? { name: h.name, compound: h.compound, building: h.building, room: h.room } : null,
+    };
+  }
+
+  function snapshot(user: User) {
+    const compounds = user.role === 'admin' ? null : user.compoundIds;
+    const households = stores.places.pageHouseholds(0, snapshotLimit + 1, compounds);
+    const open = stores.alerts.page({ status: 'open', compoundIds: compounds }, null, snapshotLimit + 1);
+    const acknowledged = stores.alerts.page({ status: 'acknowledged', compoundIds: compounds }, null, snapshotLimit + 1);
+    const alerts = [...open, ...acknowledged].sort((a, b) => b.openedAt - a.openedAt || b.id - a.id);
+    const truncated = households.length > snapshotLimit || alerts.length > snapshotLimit;
+    const shown = households.slice(0, snapshotLimit);
+    const ids = new Set(shown.map((h) => h.id));
+    const devices = stores.devices
+      .list()
+      .filter((d) => d.retiredAt === null && ids.has(d.householdId))
+      .map((d) => ({ id: d.id, householdId: d.householdId, online: d.online, battery: d.battery, lastSeenAt: iso(d.lastSeenAt) }));
+    return {
+      at: iso(now()),
+      truncated,
+      households: shown.map(householdView),
+      alerts: alerts.slice(0, snapshotLimit).map(alertView),
+      devices,
+    };
+  }
+
+  function close(conn: Conn, code: number, reason: string): void {
+    if (conn.closing) return;
+    conn.closing = true;
+    conns.delete(conn);
+    conn.ws.close(code, reason);
+    // A peer that does not read never answers the close frame: drop it after a grace period.
+    const timer = setTimeout(() => conn.ws.terminate(), 5000);
+    timer.unref();
+    conn.ws.once('close', () => clearTimeout(timer));
+  }
+
+  /** Sends one frame, or cuts the socket off if it has fallen too far behind. */
+  function send(conn: Conn, text: string): void {
+    if (conn.closing) return;
+    if (conn.ws.bufferedAmount + Buffer.byteLength(text) > maxBufferedBytes) {
+      log.warn({ userId: conn.user.id, buffered: conn.ws.bufferedAmount }, 'live client too slow; closing');
+      close(conn, TOO_SLOW, 'too slow, resync');
+      return;
+    }
+    conn.ws.send(text);
+  }
+
+  function sendSnapshot(conn: Conn): void {
+    let body: string;
+    try {
+      body = JSON.stringify(snapshot(conn.user));
+    } catch (err) {
+      log.error({ err }, 'live snapshot failed');
+      close(conn, 1011, 'snapshot failed');
+      return;
+    }
+    conn.seq += 1;
+    send(conn, `{"type":"snapshot","seq":${conn.seq},${body.slice(1)}`);
+  }
+
+  /** The user and session still valid? (Logout, expiry, disabling end the live feed too.) */
+  function stillValid(conn: Conn): boolean {
+    const session = stores.users.session(conn.sessionHash);
+    if (session === null || session.expiresAt <= now() || session.userId !== conn.user.id) return false;
+    const user = stores.users.get(conn.user.id);
+    if (user === null || user.disabled) return false;
+    conn.user = user;
+    return true;
+  }
+
+  function onMessage(conn: Conn, data: RawData, isBinary: boolean): void {
+    const t = now();
+    if (t - conn.windowStart >= WINDOW_MS) {
+      conn.windowStart = t;
+      conn.messages = 0;
+    }
+    conn.messages += 1;
+    if (conn.messages > maxMessages) {
+      close(conn, 1008, 'too many messages');
+      return;
+    }
+    if (isBinary) return;
+    let message: unknown;
+    try {
+      message = JSON.parse(data.toString());
+    } catch {
+      return;
+    }
+    if (typeof message === 'object' && message !== null && (message as { type?: unknown }).type === 'resync') {
+      if (!stillValid(conn)) {
+        close(conn, SESSION_ENDED, 'session ended');
+        return;
+      }
+      sendSnapshot(conn);
+    }
+  }
+
+  /** The change as a delta's `change`, or null if nobody can place it. Built once per change. */
+  function describe(change: Change): { compoundId: number; json: string } | null {
+    const compoundId = householdCompound(change.householdId);
+    if (compoundId === null) return null;
+    const at = iso(change.at);
+    switch (change.type) {
+      case 'report': {
+        const h = stores.places.getHousehold(change.householdId);
+        return { compoundId, json: JSON.stringify({ ...change, at, compoundId, household: h ? householdView(h) : null }) };
+      }
+      case 'alert': {
+        const a = stores.alerts.get(change.alertId);
+        return { compoundId, json: JSON.stringify({ ...change, at, compoundId, alert: a ? alertView(a) : null }) };
+      }
+      case 'device':
+        return { compoundId, json: JSON.stringify({ ...change, at, compoundId }) };
+    }
+  }
+
+  const unsubscribe = changes.subscribe((change) => {
+    if (conns.size === 0) return;
+    let described: ReturnType<typeof describe>;
+    try {
+      described = describe(change);
+    } catch (err) {
+      log.error({ err }, 'live delta failed');
+      return;
+    }
+    if (described === null) return;
+    for (const conn of conns) {
+      if (!seesCompound(conn.user, described.compoundId)) continue;
+      conn.seq += 1;
+      send(conn, `{"type":"delta","seq":${conn.seq},"change":${described.json}}`);
+    }
+  });
+
+  function onUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): void {
+    socket.on('error', () => {});
+    let pathname: string;
+    try {
+      pathname = new URL(req.url ?? '/', 'http://localhost').pathname;
+    } catch {
+      socket.destroy();
+      return;
+    }
+    if (pathname !== '/ws') {
+      socket.destroy();
+      return;
+    }
+    let user: User;
+    let sessionHash: Buffer;
+    try {
+      const cookie = sessionCookie(req.headers.cookie);
+      const hash = cookie === null ? null : sha256(cookie);
+      const session = hash === null ? null : stores.users.session(hash);
+      const found = session === null || session.expiresAt <= now() ? null : stores.users.get(session.userId);
+      if (hash === null || found === null || found.disabled) {
+        refuse(socket, 401, 'Unauthorized');
+        return;
+      }
+      user = found;
+      sessionHash = hash;
+      const origin = req.headers.origin;
+      const host = req.headers.host ?? '';
+      if (typeof origin !== 'string' || !(sameHost(origin, host) || (opts.allowedOrigins?.(origin, host) ?? false))) {
+        log.warn({ origin, host, userId: user.id }, 'live connection from a foreign origin refused');
+        refuse(socket, 403, 'Forbidden');
+        return;
+      }
+    } catch (err) {
+      log.error({ err }, 'live upgrade failed');
+      socket.destroy();
+      return;
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      const conn: Conn = { ws, user, sessionHash, seq: 0, alive: true, windowStart: now(), messages: 0, closing: false };
+      conns.add(conn);
+      ws.on('error', (err) => log.debug({ err, userId: user.id }, 'live socket error'));
+      ws.on('close', () => conns.delete(conn));
+      ws.on('pong', () => {
+        conn.alive = true;
+      });
+      ws.on('message', (data, isBinary) => onMessage(conn, data, isBinary));
+      log.info({ userId: user.id }, 'live client connected');
+      sendSnapshot(conn);
+    });
+  }
+
+  server.on('upgrade', onUpgrade);
+
+  const pinger = setInterval(() => {
+    for (const conn of conns) {
+      if (!conn.alive) {
+        conns.delete(conn);
+        conn.ws.terminate();
+        continue;
+      }
+      if (!stillValid(conn)) {
+        close(conn, SESSION_ENDED, 'session ended');
+        continue;
+      }
+      conn.alive = false;
+      conn.ws.ping();
+    }
+  }, opts.pingIntervalMs ?? 30_000);
+  pinger.unref();
+
+  let closed: Promise<void> | null = null;
+  return {
+    connections: () => conns.size,
+    close() {
+      closed ??= (async () => {
+        server.off('upgrade', onUpgrade);
+        unsubscribe();
+        clearInterval(pinger);
+        const sockets = [...conns].map((c) => c.ws);
+        conns.clear();
+        await Promise.all(
+          sockets.map(
+            (ws) =>
+              new Promise<void>((resolve) => {
+                if (ws.readyState === ws.CLOSED) return resolve();
+                ws.once('close', () => resolve());
+                ws.close(1001, 'server stopping');
+                setTimeout(() => ws.terminate(), 1000).unref();
+              }),
+          ),
+        );
+        await new Promise<void>((resolve) => wss.close(() => resolve()));
+      })();
+      return closed;
+    },
+  };
+}

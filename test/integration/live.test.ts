@@ -1,0 +1,259 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { WebSocket } from 'ws';
+import { connectDevice } from '../../device-sim/device.js';
+import { newSecret, sha256 } from '../../server/api/auth.js';
+import { createChangeFeed, type Change } from '../../server/app/changes.js';
+import { createLiveHub, TOO_SLOW } from '../../server/live/hub.js';
+import { addUser, login, loginAdmin, makeCast, type Cast } from '../helpers/api.js';
+import { startTestSystem, type TestSystem } from '../helpers/system.js';
+
+// The live hub (issue 5, "Live updates") against the real server: real ws clients on loopback.
+
+type Message = { type: string; seq: number; [key: string]: unknown };
+type Delta = Message & { type: 'delta'; change: Record<string, unknown> & { type: Change['type'] } };
+type Snapshot = Message & { type: 'snapshot'; households: Array<{ id: number; compoundId: number }>; alerts: Array<{ id: number; householdId: number; status: string }> };
+
+/** A ws client that keeps every message and lets a test wait for one (bounded). */
+class LiveClient {
+  readonly messages: Message[] = [];
+  private waiters: Array<() => void> = [];
+  readonly closed: Promise<{ code: number; reason: string }>;
+
+  constructor(readonly ws: WebSocket) {
+    ws.on('message', (data) => {
+      this.messages.push(JSON.parse(data.toString()) as Message);
+      for (const w of this.waiters.splice(0)) w();
+    });
+    ws.on('error', () => {});
+    this.closed = new Promise((resolve) => ws.once('close', (code, reason) => resolve({ code, reason: reason.toString() })));
+    void this.closed.then(() => {
+      for (const w of this.waiters.splice(0)) w();
+    });
+  }
+
+  /** The first message (from `from` on) matching `match`; rejects after timeoutMs or on close. */
+  async next<T extends Message = Message>(match: (m: Message) => boolean, timeoutMs = 2000, from = 0): Promise<T> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const found = this.messages.slice(from).find(match);
+      if (found) return found as T;
+      if (this.ws.readyState === WebSocket.CLOSED) throw new Error(`closed before a matching message; got ${JSON.stringify(this.messages)}`);
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`no matching message within ${timeoutMs} ms; got ${JSON.stringify(this.messages)}`);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, left);
+        this.waiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+  }
+
+  send(value: unknown): void {
+    this.ws.send(typeof value === 'string' ? value : JSON.stringify(value));
+  }
+
+  async closedWithin(timeoutMs = 5000): Promise<{ code: number; reason: string }> {
+    let timer: NodeJS.Timeout | undefined;
+    const result = await Promise.race([
+      this.closed,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`still open after ${timeoutMs} ms`)), timeoutMs);
+      }),
+    ]);
+    clearTimeout(timer);
+    return result;
+  }
+}
+
+function wsUrl(port: number, path = '/ws'): string {
+  return `ws://127.0.0.1:${port}${path}`;
+}
+
+/** Opens /ws; resolves with the client once open, or rejects with the HTTP status (or error). */
+function open(port: number, opts: { cookie?: string; origin?: string | null; path?: string } = {}): Promise<LiveClient> {
+  const headers: Record<string, string> = {};
+  if (opts.cookie !== undefined) headers.cookie = opts.cookie;
+  const origin = opts.origin === undefined ? `http://127.0.0.1:${port}` : opts.origin;
+  const ws = new WebSocket(wsUrl(port, opts.path), { headers, ...(origin !== null ? { origin } : {}), perMessageDeflate: false });
+  // Listening from the start: the snapshot may arrive in the same chunk as the handshake.
+  const client = new LiveClient(ws);
+  onTestFinished(() => {
+    ws.terminate();
+  });
+  return new Promise((resolve, reject) => {
+    ws.once('open', () => resolve(client));
+    ws.once('unexpected-response', (_req, res) => {
+      reject(Object.assign(new Error(`status ${res.statusCode}`), { status: res.statusCode }));
+      res.resume();
+      ws.terminate();
+    });
+    ws.once('error', (err) => reject(err));
+  });
+}
+
+async function rejection(promise: Promise<LiveClient>): Promise<number | string> {
+  try {
+    await promise;
+  } catch (err) {
+    return (err as { status?: number }).status ?? (err as Error).message;
+  }
+  throw new Error('the connection was accepted');
+}
+
+async function setup(): Promise<{ system: TestSystem; cast: Cast; port: number }> {
+  const system = await startTestSystem({ scheduler: false });
+  const cast = await makeCast(system);
+  return { system, cast, port: system.httpAddress.port };
+}
+
+const isSnapshot = (m: Message): boolean => m.type === 'snapshot';
+
+describe('live hub /ws', () => {
+  it('refuses no cookie, an unknown or expired session, a foreign or missing Origin, and other paths', async () => {
+    const { system, cast, port } = await setup();
+    expect(await rejection(open(port))).toBe(401);
+    expect(await rejection(open(port, { cookie: `ribbon_session=${newSecret()}` }))).toBe(401);
+    const expired = newSecret();
+    system.stores.users.createSession(sha256(expired), cast.users.volunteerA.id, newSecret(), Date.now() - 10_000, Date.now() - 1);
+    expect(await rejection(open(port, { cookie: `ribbon_session=${expired}` }))).toBe(401);
+
+    const admin = await loginAdmin(system.app);
+    expect(await rejection(open(port, { cookie: admin.cookie, origin: 'http://evil.example' }))).toBe(403);
+    expect(await rejection(open(port, { cookie: admin.cookie, origin: `http://127.0.0.1:${port + 1}` }))).toBe(403);
+    expect(await rejection(open(port, { cookie: admin.cookie, origin: null }))).toBe(403);
+    expect(await rejection(open(port, { cookie: admin.cookie, path: '/other' }))).toEqual(expect.stringMatching(/socket hang up|ECONNRESET/));
+    expect(system.logs.find((l) => l.msg === 'live connection from a foreign origin refused')).toBeDefined();
+
+    // The right cookie and Origin are accepted (also with other cookies around it).
+    const ok = await open(port, { cookie: `theme=dark; ${admin.cookie}; lang=zh` });
+    await ok.next(isSnapshot);
+  });
+
+  it('sends a snapshot first, then a red press as deltas (seq + 1) within 1 s; another compound sees none of it; resync gives a fresh snapshot', async () => {
+    const { system, cast, port } = await setup();
+    const device = system.provision({ compound: cast.compoundA.name });
+    // The device's own "online" change comes first, so that it is in the snapshot, not a delta.
+    const online = new Promise<void>((resolve) => {
+      const off = system.changes.subscribe((c) => {
+        if (c.type === 'device' && c.deviceId === device.id && c.online === true) {
+          off();
+          resolve();
+        }
+      });
+    });
+    const button = await connectDevice({ url: system.mqttUrl, id: device.id, secret: device.secret, reconnectPeriodMs: 100 });
+    onTestFinished(() => button.kill());
+    await online;
+
+    const admin = await open(port, { cookie: (await loginAdmin(system.app)).cookie });
+    const volunteerA = await open(port, { cookie: (await login(system.app, cast.users.volunteerA.username)).cookie });
+    const volunteerB = await open(port, { cookie: (await login(system.app, cast.users.volunteerB.username)).cookie });
+
+    const snapA = await volunteerA.next<Snapshot>(isSnapshot);
+    expect(volunteerA.messages[0]).toBe(snapA);
+    expect(snapA.households.map((h) => h.id).sort()).toEqual([cast.householdA, device.householdId].sort());
+    expect(snapA.alerts).toEqual([]);
+    expect(snapA.devices).toEqual(expect.arrayContaining([expect.objectContaining({ id: device.id, online: true })]));
+    const snapAdmin = await admin.next<Snapshot>(isSnapshot);
+    expect(snapAdmin.households.map((h) => h.id)).toEqual(expect.arrayContaining([cast.householdA, cast.householdB, device.householdId]));
+    const snapB = await volunteerB.next<Snapshot>(isSnapshot);
+    expect(snapB.households.map((h) => h.id)).toEqual([cast.householdB]);
+
+    const pressed = Date.now();
+    await button.press('red');
+    for (const [client, snap] of [
+      [volunteerA, snapA],
+      [admin, snapAdmin],
+    ] as const) {
+      const first = await client.next<Delta>((m) => m.type === 'delta', 1000);
+      expect(first.seq).toBe(snap.seq + 1);
+      const report = await client.next<Delta>((m) => m.type === 'delta' && (m as Delta).change.type === 'report', 1000);
+      expect(report.change).toMatchObject({ householdId: device.householdId, compoundId: cast.compoundA.id, state: 'red', source: 'device', household: { id: device.householdId, state: 'red' } });
+      const alert = await client.next<Delta>((m) => m.type === 'delta' && (m as Delta).change.type === 'alert', 1000);
+      expect(alert.change).toMatchObject({
+        householdId: device.householdId,
+        kind: 'emergency',
+        opened: true,
+        alert: { kind: 'emergency', status: 'open', level: expect.any(Number), householdId: device.householdId, openedAt: expect.any(String) },
+      });
+      // Every message on a connection is the previous seq + 1: no gaps.
+      expect(client.messages.map((m) => m.seq)).toEqual(client.messages.map((_, i) => snap.seq + i));
+    }
+    expect(Date.now() - pressed).toBeLessThan(1000);
+
+    // Compound B's volunteer got nothing of A's: the next thing it receives is B's own change.
+    system.changes.publish({ type: 'device', deviceId: 'marker', householdId: cast.householdB, battery: 50, at: Date.now() });
+    const firstB = await volunteerB.next<Delta>((m) => m.type === 'delta');
+    expect(firstB).toMatchObject({ seq: snapB.seq + 1, change: { type: 'device', deviceId: 'marker', householdId: cast.householdB, compoundId: cast.compoundB.id } });
+    expect(volunteerB.messages).toHaveLength(2);
+    // … and A's volunteer does not get B's change (the admin does).
+    await admin.next((m) => m.type === 'delta' && (m as Delta).change.deviceId === 'marker');
+
+    // Resync: a fresh snapshot with the next seq, now holding the open alert.
+    const before = volunteerA.messages.length;
+    const lastSeq = volunteerA.messages[before - 1]?.seq ?? -1;
+    volunteerA.send({ type: 'hello' }); // unknown: ignored
+    volunteerA.send('not json'); // ignored
+    volunteerA.send({ type: 'resync' });
+    const fresh = await volunteerA.next<Snapshot>(isSnapshot, 2000, before);
+    expect(fresh.seq).toBe(lastSeq + 1);
+    expect(volunteerA.messages.slice(before)).toEqual([fresh]);
+    expect(fresh.alerts).toEqual([expect.objectContaining({ householdId: device.householdId, kind: 'emergency', status: 'open' })]);
+    expect(fresh.households.find((h) => h.id === device.householdId)).toMatchObject({ state: 'red' });
+    expect(volunteerA.messages.some((m) => m.type === 'delta' && (m as Delta).change.deviceId === 'marker')).toBe(false);
+  });
+
+  it('closes a socket that sends a message over maxPayload (1009)', async () => {
+    const { system, port } = await setup();
+    const client = await open(port, { cookie: (await loginAdmin(system.app)).cookie });
+    await client.next(isSnapshot);
+    client.send({ type: 'resync', pad: 'x'.repeat(5000) });
+    expect((await client.closedWithin()).code).toBe(1009);
+  });
+
+  it('cuts off a client that does not read with 4000 instead of buffering without bound', async () => {
+    const { system, cast } = await setup();
+    // A hub of its own, with a small buffer limit and a feed the test drives.
+    const server = http.createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    onTestFinished(() => new Promise<void>((resolve) => server.close(() => resolve())));
+    const changes = createChangeFeed();
+    const hub = createLiveHub({ server, stores: system.stores, changes, now: () => Date.now(), log: system.logs.log, maxBufferedBytes: 64 * 1024 });
+    onTestFinished(() => hub.close());
+    const port = (server.address() as AddressInfo).port;
+
+    const reader = await open(port, { cookie: (await login(system.app, cast.users.volunteerA.username)).cookie });
+    const user = await addUser(system, { username: 'slow-a', role: 'volunteer', compoundIds: [cast.compoundA.id] });
+    const slow = await open(port, { cookie: (await login(system.app, user.username)).cookie });
+    await slow.next(isSnapshot);
+    await reader.next(isSnapshot);
+    slow.ws.pause();
+
+    // Flood until the hub drops the slow one (bounded: the socket buffers of loopback are a few MB).
+    let sent = 0;
+    for (let batch = 0; hub.connections() === 2; batch += 1) {
+      expect(batch, 'the slow client was never cut off').toBeLessThan(400);
+      for (let i = 0; i < 1000; i += 1) changes.publish({ type: 'device', deviceId: `flood-${sent++}`, householdId: cast.householdA, battery: 50, at: Date.now() });
+      // The reading client keeps up.
+      await reader.next((m) => m.type === 'delta' && (m as Delta).change.deviceId === `flood-${sent - 1}`, 5000);
+    }
+    expect(hub.connections()).toBe(1);
+    slow.ws.resume();
+    expect(await slow.closedWithin()).toEqual({ code: TOO_SLOW, reason: 'too slow, resync' });
+    expect(reader.ws.readyState).toBe(WebSocket.OPEN);
+    // What the slow one did get has no gap: it knows nothing was skipped before the cut.
+    expect(slow.messages.map((m) => m.seq)).toEqual(slow.messages.map((_, i) => i + 1));
+  });
+
+  it('closes live connections when the system stops', async () => {
+    const { system, port } = await setup();
+    const client = await open(port, { cookie: (await loginAdmin(system.app)).cookie });
+    await client.next(isSnapshot);
+    await system.stop();
+    expect((await client.closedWithin()).code).toBe(1001);
+  });
+});
