@@ -8,6 +8,7 @@ import { parseArgs } from 'node:util';
 import { describeBadUrl, loadCredentials, type CredentialsFile } from './credentials.js';
 import { connectDevice, DeviceClosedError, formatLocalIso, type RibbonState, type SimDevice } from './device.js';
 import { closeFleet, connectFleet } from './fleet.js';
+import { startLightFleet, type LightFleet } from './light.js';
 import { createRandom, deriveSeed, type Random } from './random.js';
 import {
   countActions,
@@ -50,6 +51,13 @@ Options:
                          --presses-per-hour/--heartbeat do not apply.
   --speed K              with --profile: simulated time runs K times faster, 1 to 100000
                          (default 1); an action due at sim time t fires at real time t / K
+  --engine NAME          mqttjs  the full mqtt.js device (default): reconnects, resends what
+                                 was not acknowledged, heartbeats, profiles
+                         light   net + mqtt-packet, a socket, a counter and a timer per device,
+                                 for thousands of devices from one process: random presses only,
+                                 no heartbeats (--heartbeat and --profile are refused), no
+                                 reconnect; above 10,000 devices it connects from source addresses
+                                 127.0.0.2-127.0.0.9 (a loopback broker only)
   -h, --help             show this help
 
 A profile run ends with a summary: actions by kind, PUBACK p50/p99, failures.
@@ -65,6 +73,12 @@ const MAX_SECONDS = Math.floor(MAX_TIMER_MS / 1000);
 /** 100 presses a second per device: beyond that a run measures this process, not the server. */
 const MAX_PRESSES_PER_HOUR = 360_000;
 const CONNECT_CONCURRENCY = 50;
+/** With --engine light: above this many devices, connect from several loopback source addresses. */
+const LIGHT_SPREAD_ABOVE = 10_000;
+const LIGHT_SOURCE_ADDRESSES = ['127.0.0.2', '127.0.0.3', '127.0.0.4', '127.0.0.5', '127.0.0.6', '127.0.0.7', '127.0.0.8', '127.0.0.9'];
+const LIGHT_CONNECT_CONCURRENCY = 500;
+export const ENGINES = ['mqttjs', 'light'] as const;
+export type Engine = (typeof ENGINES)[number];
 const MAX_SPEED = 100_000;
 /** A profile plays at most a year of simulated time. */
 const MAX_PROFILE_SECONDS = 366 * 86_400;
@@ -110,6 +124,7 @@ type CliArgs = {
   seed: number | undefined;
   profile: Profile | undefined;
   speed: number;
+  engine: Engine;
 };
 
 class UsageError extends Error {}
@@ -160,6 +175,7 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo): Prom
     }
   }
   if (args.profile !== undefined) return runProfilePlan({ ...args, url, seed, profile: args.profile }, credentials, io);
+  if (args.engine === 'light') return runLight({ ...args, url, seed }, credentials, io);
   return run({ ...args, url, seed }, credentials, io);
 }
 
@@ -181,6 +197,7 @@ export function parseCliArgs(argv: readonly string[]): CliArgs | 'help' {
         seed: { type: 'string' },
         profile: { type: 'string' },
         speed: { type: 'string' },
+        engine: { type: 'string' },
       },
     });
   } catch (err) {
@@ -196,6 +213,14 @@ export function parseCliArgs(argv: readonly string[]): CliArgs | 'help' {
     const problem = describeBadUrl(v.url);
     if (problem) throw new UsageError(`--url ${problem}`);
   }
+  const engine = v.engine ?? 'mqttjs';
+  if (!(ENGINES as readonly string[]).includes(engine)) throw new UsageError(`--engine must be one of ${ENGINES.join(', ')}, got "${engine}"`);
+  if (engine === 'light') {
+    if (v.profile !== undefined) {
+      throw new UsageError('--profile needs the full device (--engine mqttjs): profiles go offline, reconnect and send heartbeats, which the light engine does not');
+    }
+    if (v.heartbeat !== undefined) throw new UsageError('--heartbeat is not supported with --engine light (light devices send no heartbeats)');
+  }
   let profile: Profile | undefined;
   if (v.profile !== undefined) {
     if (!isProfile(v.profile)) throw new UsageError(`--profile must be one of ${PROFILES.join(', ')}, got "${v.profile}"`);
@@ -210,6 +235,7 @@ export function parseCliArgs(argv: readonly string[]): CliArgs | 'help' {
   return {
     profile,
     speed,
+    engine: engine as Engine,
     credentials: v.credentials,
     url: v.url,
     devices: v.devices === undefined ? undefined : integerArg('--devices', v.devices, 1, Number.MAX_SAFE_INTEGER),
@@ -351,6 +377,117 @@ async function run(args: RunArgs, credentials: CredentialsFile['devices'], io: C
   io.out(`stopping: closing ${devices.length} device(s)`);
   // close() waits for the PUBACKs still in flight, so their lines still print.
   await closeFleet(devices);
+  io.out(summarize(stats));
+  return 0;
+}
+
+/** Random presses from light devices (device-sim/light.ts): no heartbeats, no reconnect. */
+async function runLight(args: RunArgs, credentials: CredentialsFile['devices'], io: CliIo): Promise<number> {
+  const url = new URL(args.url);
+  if (url.protocol !== 'mqtt:') {
+    io.err(`error: --engine light speaks plain TCP only, not ${url.protocol}//`);
+    return 2;
+  }
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  const port = url.port === '' ? 1883 : Number(url.port);
+  const spread = credentials.length > LIGHT_SPREAD_ABOVE;
+  io.out(
+    `connecting ${credentials.length} light device(s) to ${args.url} (seed ${args.seed}, ${args.pressesPerHour} presses/h, no heartbeats` +
+      `${spread ? `, from ${LIGHT_SOURCE_ADDRESSES[0]}-${LIGHT_SOURCE_ADDRESSES.at(-1)}` : ''})`,
+  );
+  let connectErrors = 0;
+  let fleet: LightFleet;
+  try {
+    fleet = await startLightFleet({
+      host,
+      port,
+      devices: credentials,
+      localAddresses: spread ? LIGHT_SOURCE_ADDRESSES : undefined,
+      connectConcurrency: LIGHT_CONNECT_CONCURRENCY,
+      boot: Date.now(),
+      onWarning: (m) => io.err(`warning: ${m}`),
+      onError: (i, err) => {
+        if (connectErrors++ < MAX_ERROR_LINES) io.err(`${new Date().toISOString()} ${credentials[i]?.id ?? i}: ${err.message}`);
+      },
+    });
+  } catch (err) {
+    io.err(`error: ${(err as Error).message}`);
+    return 1;
+  }
+  const report = fleet.report;
+  io.out(
+    `connected ${report.connected}/${report.attempted} device(s) in ${Math.round(report.durationMs)} ms ` +
+      `(${Math.round(report.connectsPerSec)}/s, CONNACK p99 ${report.connectMs.p99.toFixed(1)} ms)`,
+  );
+  if (report.connected === 0) {
+    io.err('error: no device connected');
+    await fleet.close(1000);
+    return 1;
+  }
+
+  const stats: Stats = { presses: { red: 0, yellow: 0, blue: 0 }, heartbeats: 0, pubackMs: [], failed: 0, unacknowledgedAtExit: 0 };
+  const timers = new Set<NodeJS.Timeout>();
+  const inflight = new Set<Promise<void>>();
+  let stopping = false;
+  const schedule = (ms: number, fn: () => void): void => {
+    const timer = setTimeout(() => {
+      timers.delete(timer);
+      if (!stopping) fn();
+    }, Math.min(ms, MAX_TIMER_MS));
+    timers.add(timer);
+  };
+  if (args.pressesPerHour > 0) {
+    const meanGapMs = (3600 * 1000) / args.pressesPerHour;
+    credentials.forEach((cred, i) => {
+      if (!fleet.isConnected(i)) return;
+      const rng = createRandom(deriveSeed(args.seed, i));
+      const pressAtRandom = (): void => {
+        const state = rng.pick(STATE_WEIGHTS);
+        const t0 = performance.now();
+        if (fleet.isConnected(i)) {
+          const p = fleet.press(i, state).then(
+            ({ seq }) => {
+              const ms = performance.now() - t0;
+              stats.presses[state] += 1;
+              stats.pubackMs.push(ms);
+              io.out(`${new Date().toISOString()} ${cred.id} ${state.padEnd(6)} seq=${seq} puback=${ms.toFixed(1)}ms`);
+            },
+            (err: unknown) => {
+              if (stopping) stats.unacknowledgedAtExit += 1;
+              else {
+                stats.failed += 1;
+                io.err(`${new Date().toISOString()} ${cred.id} press ${state} failed: ${(err as Error).message}`);
+              }
+            },
+          );
+          inflight.add(p);
+          void p.finally(() => inflight.delete(p));
+        }
+        schedule(rng.exponential(meanGapMs), pressAtRandom);
+      };
+      schedule(rng.exponential(meanGapMs), pressAtRandom);
+    });
+  }
+
+  await new Promise<void>((resolve) => {
+    const stop = (): void => {
+      io.signal?.removeEventListener('abort', stop);
+      if (durationTimer) clearTimeout(durationTimer);
+      resolve();
+    };
+    const durationTimer = args.durationSec === undefined ? undefined : setTimeout(stop, args.durationSec * 1000);
+    if (io.signal?.aborted) stop();
+    else io.signal?.addEventListener('abort', stop, { once: true });
+  });
+
+  for (const timer of timers) clearTimeout(timer);
+  timers.clear();
+  io.out(`stopping: closing ${fleet.size} light device(s)`);
+  // Let the PUBACKs in flight arrive (bounded), then close; what is still pending then counts as unacknowledged.
+  await Promise.race([Promise.all(inflight), new Promise((r) => setTimeout(r, DRAIN_MS))]);
+  stopping = true;
+  await fleet.close(DRAIN_MS);
+  await Promise.all(inflight);
   io.out(summarize(stats));
   return 0;
 }

@@ -1,0 +1,27 @@
+import { describe, expect, it } from 'vitest';
+import { benchLive } from '../../bench/live.js';
+import { requireProgram } from '../helpers/tools.js';
+
+const mosquitto = requireProgram('/usr/sbin/mosquitto', 'mosquitto');
+
+// The benchmark is not a test, but its smoke mode runs here so it cannot rot.
+describe.skipIf(!mosquitto.available)('bench:live smoke', () => {
+  it('when the live benchmark runs in smoke mode, then dashboards receive deltas and red-to-screen, fan-out and floor latencies are measured', async () => {
+    const lines: string[] = [];
+    const result = await benchLive({ smoke: true, log: (l) => lines.push(l) });
+    expect(result.floor.receiveLatency.n).toBeGreaterThan(0);
+    expect(result.floor.receiveLatency.p99).toBeGreaterThan(0);
+    for (const part of [result.redToScreen, result.fanOut]) {
+      expect(part.probesSeen).toBe(part.probesSent);
+      expect(part.latency.n).toBe(part.probesSent * part.dashboards);
+      expect(part.latency.p50).toBeGreaterThan(0);
+      expect(part.latency.p99).toBeGreaterThanOrEqual(part.latency.p50);
+      expect(part.deltasPerSec).toBeGreaterThan(0);
+      expect(part.load.acked).toBeGreaterThan(0);
+      expect(part.gaps).toBe(0);
+    }
+    expect(result.redToScreen.dashboards).toBe(1);
+    expect(result.fanOut.dashboards).toBe(5);
+    expect(lines.some((l) => l.startsWith('fan-out:') && l.includes('deltas/s'))).toBe(true);
+  }, 90_000);
+});
