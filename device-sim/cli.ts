@@ -179,6 +179,20 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo): Prom
   return run({ ...args, url, seed }, credentials, io);
 }
 
+/** Resolves after `durationSec` (if given) or when `signal` aborts (Ctrl-C), whichever comes first. */
+function runUntilStopped(durationSec: number | undefined, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const stop = (): void => {
+      signal?.removeEventListener('abort', stop);
+      if (durationTimer) clearTimeout(durationTimer);
+      resolve();
+    };
+    const durationTimer = durationSec === undefined ? undefined : setTimeout(stop, durationSec * 1000);
+    if (signal?.aborted) stop();
+    else signal?.addEventListener('abort', stop, { once: true });
+  });
+}
+
 export function parseCliArgs(argv: readonly string[]): CliArgs | 'help' {
   let parsed;
   try {
@@ -359,17 +373,7 @@ async function run(args: RunArgs, credentials: CredentialsFile['devices'], io: C
     }
   });
 
-  await new Promise<void>((resolve) => {
-    const stop = (): void => {
-      io.signal?.removeEventListener('abort', stop);
-      if (durationTimer) clearTimeout(durationTimer);
-      resolve();
-    };
-    const durationTimer =
-      args.durationSec === undefined ? undefined : setTimeout(stop, args.durationSec * 1000);
-    if (io.signal?.aborted) stop();
-    else io.signal?.addEventListener('abort', stop, { once: true });
-  });
+  await runUntilStopped(args.durationSec, io.signal);
 
   stopping = true;
   for (const timer of timers) clearTimeout(timer);
@@ -469,16 +473,7 @@ async function runLight(args: RunArgs, credentials: CredentialsFile['devices'], 
     });
   }
 
-  await new Promise<void>((resolve) => {
-    const stop = (): void => {
-      io.signal?.removeEventListener('abort', stop);
-      if (durationTimer) clearTimeout(durationTimer);
-      resolve();
-    };
-    const durationTimer = args.durationSec === undefined ? undefined : setTimeout(stop, args.durationSec * 1000);
-    if (io.signal?.aborted) stop();
-    else io.signal?.addEventListener('abort', stop, { once: true });
-  });
+  await runUntilStopped(args.durationSec, io.signal);
 
   for (const timer of timers) clearTimeout(timer);
   timers.clear();

@@ -32,10 +32,25 @@ export class Counter implements Metric {
     readonly help: string,
   ) {}
   inc(labels: LabelValues = {}, by = 1): void {
+    this.series(labels).value += by;
+  }
+  /** One series, resolved once: for hot paths, where building its key per call would cost. */
+  child(labels: LabelValues): { inc(by?: number): void } {
+    const entry = this.series(labels);
+    return {
+      inc(by = 1) {
+        entry.value += by;
+      },
+    };
+  }
+  private series(labels: LabelValues): { labels: LabelValues; value: number } {
     const key = seriesKey(labels);
-    const entry = this.values.get(key);
-    if (entry) entry.value += by;
-    else this.values.set(key, { labels, value: by });
+    let entry = this.values.get(key);
+    if (entry === undefined) {
+      entry = { labels, value: 0 };
+      this.values.set(key, entry);
+    }
+    return entry;
   }
   get(labels: LabelValues = {}): number {
     return this.values.get(seriesKey(labels))?.value ?? 0;

@@ -49,7 +49,4 @@ export function pageById<T extends { id: number }>(all: readonly T[], query: { l
   return { items, next: rest.length > limit ? encodeCursor({ id: items.at(-1)?.id ?? 0 }) : null };
 }
 
-/** Times go out as ISO 8601 (UTC); null stays null. */
-export const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
-
 export const IdParams = Type.Object({ id: Type.String({ pattern: '^[1-9][0-9]{0,14}$' }) }, { additionalProperties: false });

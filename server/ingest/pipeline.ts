@@ -30,11 +30,26 @@ export function createIngestPipeline(deps: {
   publishAck: AckPublisher;
 }): IngestPipeline {
   const { log, metrics, changes } = deps;
+  // Series resolved once: the counters are bumped for every press.
+  const byOutcome = new Map<Outcome['type'], { inc(by?: number): void }>();
+  const outcomeCounter = (type: Outcome['type']) => {
+    let counter = byOutcome.get(type);
+    if (counter === undefined) {
+      counter = metrics.messages.child({ outcome: type });
+      byOutcome.set(type, counter);
+    }
+    return counter;
+  };
+  const pressesByState = {
+    red: metrics.events.child({ state: 'red', source: 'device' }),
+    yellow: metrics.events.child({ state: 'yellow', source: 'device' }),
+    blue: metrics.events.child({ state: 'blue', source: 'device' }),
+  };
 
   function afterCommit(items: readonly InboundMessage[], results: readonly (Outcome | undefined)[]): void {
     results.forEach((outcome, i) => {
       if (outcome === undefined) return;
-      metrics.messages.inc({ outcome: outcome.type });
+      outcomeCounter(outcome.type).inc();
       report(items[i] as InboundMessage, outcome);
     });
   }
@@ -47,7 +62,7 @@ export function createIngestPipeline(deps: {
     const at = message.receivedAt;
     switch (outcome.type) {
       case 'press':
-        metrics.events.inc({ state: outcome.state, source: 'device' });
+        pressesByState[outcome.state].inc();
         if (outcome.warnings.length > 0) {
           log.warn({ deviceId: outcome.deviceId, seq: outcome.seq, warnings: outcome.warnings }, 'press stored; bad optional fields dropped');
         }

@@ -40,6 +40,7 @@ import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { SESSION_COOKIE, seesCompound, sha256 } from '../api/auth.js';
+import { alertView as sharedAlertView, iso } from '../api/views.js';
 import type { Change, ChangeFeed } from '../app/changes.js';
 import type { Alert } from '../store/alerts.js';
 import type { Stores } from '../store/index.js';
@@ -88,7 +89,6 @@ type Conn = {
   closing: boolean;
 };
 
-const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
 
 /** Cookie header → the session cookie's value (the last wins, as a browser sends one). */
 export function sessionCookie(header: string | undefined): string | null {
@@ -168,29 +168,7 @@ export function createLiveHub(opts: LiveHubOptions): LiveHub {
     };
   }
 
-  function alertView(a: Alert) {
-    const h = stores.places.getHousehold(a.householdId);
-    return {
-      id: a.id,
-      kind: a.kind,
-      status: a.status,
-      level: a.level,
-      householdId: a.householdId,
-      compoundId: h?.compoundId ?? null,
-      openedAt: iso(a.openedAt),
-      acknowledgedAt: iso(a.acknowledgedAt),
-      acknowledgedBy: a.acknowledgedBy,
-      arrivedAt: iso(a.arrivedAt),
-      arrivedBy: a.arrivedBy,
-      resolvedAt: iso(a.resolvedAt),
-      resolvedBy: a.resolvedBy,
-      resolutionNote: a.resolutionNote,
-      reportCount: a.reportCount,
-      reason: a.reason,
-      dueAt: iso(a.dueAt),
-      household: h ? { name: h.name, compound: h.compound, building: h.building, room: h.room } : null,
-    };
-  }
+  const alertView = (a: Alert) => sharedAlertView(stores, a);
 
   function snapshot(user: User) {
     const compounds = user.role === 'admin' ? null : user.compoundIds;

@@ -6,7 +6,8 @@ import type { Alert } from '../../store/alerts.js';
 import type { Stores } from '../../store/index.js';
 import type { User } from '../../store/users.js';
 import { seesCompound, userOf } from '../auth.js';
-import { decodeCursor, encodeCursor, IdParams, iso, limitOf, PageQuery } from '../paging.js';
+import { decodeCursor, encodeCursor, IdParams, limitOf, PageQuery } from '../paging.js';
+import { alertView, iso } from '../views.js';
 
 export type AlertCommands = { command(alertId: number, command: AlertCommand): CommandResult };
 
@@ -14,28 +15,7 @@ const Note = Type.Object({ note: Type.Optional(Type.String({ maxLength: 2000 }))
 const ResolveBody = Type.Object({ note: Type.String({ minLength: 1, maxLength: 2000 }) }, { additionalProperties: false });
 
 export const alertRoutes: FastifyPluginAsyncTypebox<{ stores: Stores; commands: AlertCommands }> = async (app, { stores, commands }) => {
-  function view(a: Alert) {
-    const h = stores.places.getHousehold(a.householdId);
-    return {
-      id: a.id,
-      kind: a.kind,
-      status: a.status,
-      householdId: a.householdId,
-      openedAt: iso(a.openedAt),
-      acknowledgedAt: iso(a.acknowledgedAt),
-      arrivedAt: iso(a.arrivedAt),
-      resolvedAt: iso(a.resolvedAt),
-      level: a.level,
-      reportCount: a.reportCount,
-      reason: a.reason,
-      acknowledgedBy: a.acknowledgedBy,
-      arrivedBy: a.arrivedBy,
-      resolvedBy: a.resolvedBy,
-      resolutionNote: a.resolutionNote,
-      dueAt: iso(a.dueAt),
-      household: h ? { name: h.name, compound: h.compound, building: h.building, room: h.room } : null,
-    };
-  }
+  const view = (a: Alert) => alertView(stores, a);
 
   function visible(id: string, user: User): Alert {
     const alert = stores.alerts.get(Number(id));

@@ -8,7 +8,8 @@ import type { Stores } from '../../store/index.js';
 import type { Household } from '../../store/places.js';
 import type { User } from '../../store/users.js';
 import { requireRole, seesCompound, userOf } from '../auth.js';
-import { decodeCursor, encodeCursor, IdParams, iso, limitOf, PageQuery } from '../paging.js';
+import { decodeCursor, encodeCursor, IdParams, limitOf, PageQuery } from '../paging.js';
+import { iso } from '../views.js';
 
 export type HouseholdDeps = {
   stores: Stores;

@@ -134,3 +134,17 @@ describe('Registry: several metrics', () => {
     expect(text).toContain('ribbon_commit_batch_size_bucket{le="2"} 0\nribbon_commit_batch_size_bucket{le="4"} 1\n');
   });
 });
+
+describe('Registry: counter children (hot paths)', () => {
+  it('when a child is bumped, then it shares its series with inc() of the same labels, in any label order, and shows 0 before any bump', () => {
+    const r = new Registry();
+    const c = r.counter('ribbon_events_total', 'Events.');
+    const red = c.child({ state: 'red', source: 'device' });
+    expect(r.render()).toContain('ribbon_events_total{state="red",source="device"} 0\n');
+    red.inc();
+    red.inc(2);
+    c.inc({ source: 'device', state: 'red' });
+    expect(c.get({ state: 'red', source: 'device' })).toBe(4);
+    expect(r.render().match(/ribbon_events_total\{/g)).toHaveLength(1);
+  });
+});
