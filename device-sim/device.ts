@@ -5,7 +5,9 @@
 import { EventEmitter } from 'node:events';
 import net from 'node:net';
 import mqtt, { ErrorWithReasonCode, MqttClient, type IClientOptions } from 'mqtt';
+import { generate, type Packet } from 'mqtt-packet';
 import { describeBadDeviceId } from './credentials.js';
+import { cutPoint, cutStreamAfter, type TearReport } from './cut.js';
 
 export const RIBBON_STATES = ['red', 'yellow', 'blue'] as const;
 export type RibbonState = (typeof RIBBON_STATES)[number];
@@ -111,6 +113,7 @@ export class SimDevice {
   #seq: number;
   #boot: number | undefined;
   #unparsableAcks = 0;
+  #tornPackets = 0;
   #state: 'connecting' | 'open' | 'closing' | 'closed' = 'connecting';
   #closed: Promise<void> | undefined;
   readonly #now: () => Date;
@@ -156,6 +159,10 @@ export class SimDevice {
   get connected(): boolean {
     return this.client.connected;
   }
+  /** PUBLISHes pressTorn() cut mid-packet on the wire so far. */
+  get tornPackets(): number {
+    return this.#tornPackets;
+  }
   /** Messages on the ack topic that were not `{"seq":n|null,"status":"…"}`. */
   get unparsableAcks(): number {
     return this.#unparsableAcks;
@@ -176,10 +183,55 @@ export class SimDevice {
    * promise resolves then: that is the device's "resend what was not acknowledged".
    */
   async press(state: RibbonState, extra: PressExtra = {}): Promise<PressResult> {
-    if (!RIBBON_STATES.includes(state)) {
-      throw new TypeError(`press(): state must be one of ${RIBBON_STATES.join(', ')}, got ${String(state)}`);
+    const { seq, boot, body } = this.#nextPress('press', state, extra);
+    await this.#publish(this.#topics.state, body, 1, `press seq ${seq}`);
+    this.acked.push(seq);
+    return { seq, boot };
+  }
+
+  /**
+   * A press whose link is cut inside its PUBLISH (chaos `tear`): when mqtt.js writes the packet,
+   * only its first cutPoint(size, cut) bytes reach the socket, which is then destroyed, so the
+   * broker is left holding an incomplete packet. mqtt.js keeps the unacknowledged packet in its
+   * outgoing store and resends it (DUP set) after reconnecting; this resolves on that PUBACK, like
+   * press(). `tear` says what reached the wire (null if the socket failed before the cut).
+   * While the device is offline the cut happens when the stored packet is first written.
+   */
+  async pressTorn(state: RibbonState, cut: number, extra: PressExtra = {}): Promise<PressResult & { tear: TearReport | null }> {
+    if (!(cut >= 0 && cut < 1)) throw new RangeError(`pressTorn(): cut must be in [0, 1), got ${cut}`);
+    const { seq, boot, body } = this.#nextPress('pressTorn', state, extra);
+    const topic = this.#topics.state;
+    let tear: TearReport | null = null;
+    // 'packetsend' is emitted synchronously just before mqtt.js writes a packet to its stream:
+    // the cut wraps exactly that packet's bytes. Only the first write of this press is cut;
+    // the resend after the reconnect goes out whole.
+    const onSend = (packet: Packet): void => {
+      if (packet.cmd !== 'publish' || packet.topic !== topic || packet.payload.toString() !== body) return;
+      this.client.off('packetsend', onSend);
+      const packetBytes = generate(packet).length;
+      const sentBytes = cutPoint(packetBytes, cut);
+      cutStreamAfter(this.client.stream, sentBytes, (sent) => {
+        if (!sent) return;
+        tear = { sentBytes, packetBytes };
+        this.#tornPackets += 1;
+      });
+    };
+    this.client.on('packetsend', onSend);
+    try {
+      await this.#publish(topic, body, 1, `torn press seq ${seq}`);
+    } finally {
+      this.client.off('packetsend', onSend);
     }
-    this.#assertOpen('press');
+    this.acked.push(seq);
+    return { seq, boot, tear };
+  }
+
+  /** Takes the next seq and builds the press's JSON (synchronously: callers read `seq` at once). */
+  #nextPress(what: string, state: RibbonState, extra: PressExtra): { seq: number; boot: number | undefined; body: string } {
+    if (!RIBBON_STATES.includes(state)) {
+      throw new TypeError(`${what}(): state must be one of ${RIBBON_STATES.join(', ')}, got ${String(state)}`);
+    }
+    this.#assertOpen(what);
     const seq = ++this.#seq;
     const boot = this.#boot;
     const body: Record<string, unknown> = { state, seq };
@@ -187,9 +239,7 @@ export class SimDevice {
     const at = extra.at === undefined ? formatLocalIso(this.#now()) : extra.at;
     if (at !== null) body.at = at;
     if (extra.battery !== undefined) body.battery = extra.battery;
-    await this.#publish(this.#topics.state, JSON.stringify(body), 1, `press seq ${seq}`);
-    this.acked.push(seq);
-    return { seq, boot };
+    return { seq, boot, body: JSON.stringify(body) };
   }
 
   /** A cheap button's press: the bare word on `ribbon/{id}/state`, QoS 1, no seq. */

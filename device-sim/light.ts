@@ -6,8 +6,10 @@
 //
 // Same CONNECT as device.ts (docs/protocol.md §1): MQTT 3.1.1, client id = username = device id,
 // password = secret, clean=false, will `ribbon/{id}/online` "0" retained QoS 1. Unlike the full
-// device it does not reconnect and keeps nothing to resend: a dropped connection is reported
-// (onError) and the device stays down. It is a load generator, not a firmware model.
+// device it does not reconnect on its own: a dropped connection is reported (onError) and the
+// device stays down. It is a load generator, not a firmware model. The one exception is a link it
+// cuts itself mid-packet (pressTorn, chaos `tear`): then it reconnects at once and resends, DUP
+// set, every press still awaiting its PUBACK (it keeps their bytes until then).
 //
 // Limits of one process (this machine: ~20,000 open files, ~28,000 ephemeral ports per
 // source/destination address pair): startLightFleet refuses a fleet larger than
@@ -18,6 +20,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import { generate } from 'mqtt-packet';
 import type { DeviceCredential } from './credentials.js';
+import { cutPoint, type TearReport } from './cut.js';
 import { RIBBON_STATES, type RibbonState } from './device.js';
 
 export type LightFleetOptions = {
@@ -69,6 +72,15 @@ export type LightFleet = {
   readonly report: LightConnectReport;
   /** QoS 1 press `{"state","seq","boot"}` on `ribbon/{id}/state`; resolves on its PUBACK. */
   press(index: number, state: RibbonState): Promise<{ seq: number; boot: number }>;
+  /**
+   * A press whose link is cut inside its PUBLISH (chaos `tear`): only the first
+   * cutPoint(size, cut) bytes are written, then the socket is destroyed. The device reconnects at
+   * once and resends (DUP set) every press still awaiting a PUBACK, this one included; resolves on
+   * this press's PUBACK. Rejects if the reconnect fails (the device is then down, as after any drop).
+   */
+  pressTorn(index: number, state: RibbonState, cut: number): Promise<{ seq: number; boot: number; tear: TearReport }>;
+  /** PUBLISHes cut mid-packet by pressTorn so far, over the fleet. */
+  tornPackets(): number;
   /** DISCONNECT (no will) and close every socket; pending presses reject. Never rejects. */
   close(timeoutMs?: number): Promise<void>;
 };
@@ -101,10 +113,16 @@ const enum Phase {
   Waiting,
   Connecting,
   Open,
+  /** After pressTorn cut the link: connecting again, to resend what is in flight. */
+  Reconnecting,
   Closed,
 }
 
-type Resolver = { resolve: () => void; reject: (err: Error) => void };
+/** A QoS 1 publish awaiting its PUBACK, with its bytes for a resend after a cut. */
+type Pending = { resolve: () => void; reject: (err: Error) => void; packet: Buffer };
+
+/** DUP flag of a PUBLISH's fixed header [MQTT-3.3.1-1]. */
+const DUP = 0x08;
 
 /** One device: everything it needs, nothing more. */
 class LightDevice {
@@ -118,7 +136,7 @@ class LightDevice {
   /** Bytes of an incomplete packet. */
   rest: Buffer | null = null;
   /** Awaiting PUBACK, by message id; created on the first press. */
-  inflight: Map<number, Resolver> | null = null;
+  inflight: Map<number, Pending> | null = null;
   awaitingPingResp = false;
   constructor(
     readonly index: number,
@@ -222,6 +240,7 @@ export async function startLightFleet(opts: LightFleetOptions): Promise<LightFle
   let next = 0;
   let closing = false;
   let firstStart = 0;
+  let tornCount = 0;
   const errors: LightConnectReport['errors'] = [];
   let failedCount = 0;
   let allSettled: () => void = () => undefined;
@@ -279,22 +298,32 @@ export async function startLightFleet(opts: LightFleetOptions): Promise<LightFle
       case 2: {
         // CONNACK: flags, return code
         const rc = buf[bodyStart + 1] as number;
-        if (d.phase !== Phase.Connecting) return;
+        if (d.phase !== Phase.Connecting && d.phase !== Phase.Reconnecting) return;
         if (rc !== 0) {
           fail(d, new LightConnectRefusedError(d.id, rc));
           return;
         }
+        const reconnected = d.phase === Phase.Reconnecting;
         d.phase = Phase.Open;
-        d.connectMs = performance.now() - d.startedAt;
+        if (!reconnected) d.connectMs = performance.now() - d.startedAt;
         connected += 1;
         if (d.timer) clearTimeout(d.timer);
         keepalive(d);
+        if (reconnected && d.inflight) {
+          // What the cut left unacknowledged goes out again, in its order, DUP set [MQTT-3.3.1-1].
+          for (const pending of d.inflight.values()) {
+            const again = Buffer.from(pending.packet);
+            again[0] = (again[0] as number) | DUP;
+            d.socket?.write(again);
+          }
+        }
         if (opts.announceOnline) {
           const messageId = nextId(d);
-          (d.inflight ??= new Map()).set(messageId, { resolve: () => undefined, reject: () => undefined });
-          d.socket?.write(generate({ cmd: 'publish', topic: `ribbon/${d.id}/online`, payload: '1', qos: 1, retain: true, dup: false, messageId }));
+          const packet = generate({ cmd: 'publish', topic: `ribbon/${d.id}/online`, payload: '1', qos: 1, retain: true, dup: false, messageId });
+          (d.inflight ??= new Map()).set(messageId, { resolve: () => undefined, reject: () => undefined, packet });
+          d.socket?.write(packet);
         }
-        settleOne();
+        if (!reconnected) settleOne();
         return;
       }
       case 4: {
@@ -366,6 +395,11 @@ export async function startLightFleet(opts: LightFleetOptions): Promise<LightFle
     d.phase = Phase.Connecting;
     d.startedAt = performance.now();
     if (firstStart === 0) firstStart = d.startedAt;
+    openSocket(d);
+  };
+
+  /** A new socket and CONNECT for `d` (first connect, or the reconnect after a cut). */
+  const openSocket = (d: LightDevice): void => {
     const localAddress = localAddresses?.[d.index % localAddresses.length];
     const socket = net.createConnection({ host: opts.host, port: opts.port, noDelay: true, ...(localAddress ? { localAddress } : {}) });
     d.socket = socket;
@@ -388,6 +422,30 @@ export async function startLightFleet(opts: LightFleetOptions): Promise<LightFle
     socket.on('data', (chunk: Buffer) => onData(d, chunk));
     socket.on('error', (err) => fail(d, new Error(`light device ${d.id}: ${err.message}`, { cause: err })));
     socket.on('close', () => fail(d, new Error(`light device ${d.id}: the broker closed the connection`)));
+  };
+
+  /**
+   * Writes the first bytes of a packet, then destroys the socket and connects again. The old
+   * socket's listeners go first: its close is ours, not news, and nothing more is read from it.
+   */
+  const cutLink = (d: LightDevice, head: Buffer): void => {
+    const socket = d.socket as net.Socket;
+    socket.removeAllListeners('data');
+    socket.removeAllListeners('close');
+    socket.removeAllListeners('error');
+    socket.on('error', () => undefined);
+    d.phase = Phase.Reconnecting;
+    connected -= 1;
+    if (d.timer) clearTimeout(d.timer);
+    d.timer = null;
+    d.rest = null;
+    d.awaitingPingResp = false;
+    // Destroyed only once the bytes are handed to the OS: a destroy right away could drop them.
+    socket.write(head, (err) => {
+      socket.destroy();
+      if (!err) tornCount += 1;
+      if (d.phase === Phase.Reconnecting && !closing) openSocket(d);
+    });
   };
 
   // Starts devices while below the concurrency bound and, if paced, the rate allows.
@@ -443,13 +501,29 @@ export async function startLightFleet(opts: LightFleetOptions): Promise<LightFle
       const messageId = nextId(d);
       const inflight = (d.inflight ??= new Map());
       if (inflight.has(messageId)) return Promise.reject(new Error(`light device ${d.id}: 65,535 presses awaiting PUBACK`));
+      const packet = generate({ cmd: 'publish', topic: `ribbon/${d.id}/state`, payload: JSON.stringify({ state, seq, boot }), qos: 1, retain: false, dup: false, messageId });
       return new Promise((resolve, reject) => {
-        inflight.set(messageId, { resolve: () => resolve({ seq, boot }), reject });
-        d.socket?.write(
-          generate({ cmd: 'publish', topic: `ribbon/${d.id}/state`, payload: JSON.stringify({ state, seq, boot }), qos: 1, retain: false, dup: false, messageId }),
-        );
+        inflight.set(messageId, { resolve: () => resolve({ seq, boot }), reject, packet });
+        d.socket?.write(packet);
       });
     },
+    pressTorn(index, state, cut) {
+      if (!RIBBON_STATES.includes(state)) return Promise.reject(new TypeError(`pressTorn(): state must be one of ${RIBBON_STATES.join(', ')}`));
+      if (!(cut >= 0 && cut < 1)) return Promise.reject(new RangeError(`pressTorn(): cut must be in [0, 1), got ${cut}`));
+      const d = deviceAt(index);
+      if (d.phase !== Phase.Open || !d.socket) return Promise.reject(new Error(`light device ${d.id}: pressTorn() while not connected`));
+      const seq = ++d.seq;
+      const messageId = nextId(d);
+      const inflight = (d.inflight ??= new Map());
+      if (inflight.has(messageId)) return Promise.reject(new Error(`light device ${d.id}: 65,535 presses awaiting PUBACK`));
+      const packet = generate({ cmd: 'publish', topic: `ribbon/${d.id}/state`, payload: JSON.stringify({ state, seq, boot }), qos: 1, retain: false, dup: false, messageId });
+      const tear: TearReport = { sentBytes: cutPoint(packet.length, cut), packetBytes: packet.length };
+      return new Promise((resolve, reject) => {
+        inflight.set(messageId, { resolve: () => resolve({ seq, boot, tear }), reject, packet });
+        cutLink(d, packet.subarray(0, tear.sentBytes));
+      });
+    },
+    tornPackets: () => tornCount,
     async close(timeoutMs = 5000) {
       closing = true;
       if (pacer) clearTimeout(pacer);
