@@ -31,7 +31,9 @@ presses at random (blue ~90 %, yellow ~8 %, red ~2 %); one line is printed per p
 time its PUBACK took.
 
 Options:
-  --credentials FILE     devices file written by the admin command (required)
+  --credentials FILE     devices file written by provisioning (required): each
+                         \`npm run admin -- add-device --household ID --credentials FILE\`
+                         appends one device
   --url URL              broker URL (default: the file's url, else mqtt://127.0.0.1:1883)
   --devices N            use the first N devices of the file (default: all)
   --presses-per-hour X   average presses per device and hour (default 6; 0 for none)
@@ -45,8 +47,9 @@ Options:
                                   heartbeats with a draining battery, now and then offline for hours
                            storm  a power cut ends every sim hour: every device reconnects and
                                   presses within seconds, mostly blue, some red
-                           chaos  drops mid-stream, duplicates, reordered seqs, malformed payloads,
-                                  clock skew, reboots, reconnect storms
+                           chaos  drops between packets and mid-packet (the link cut inside a
+                                  press's PUBLISH, then resent), duplicates, reordered seqs,
+                                  malformed payloads, clock skew, reboots, reconnect storms
                          With a profile, --duration is in simulated seconds (default 86400) and
                          --presses-per-hour/--heartbeat do not apply.
   --speed K              with --profile: simulated time runs K times faster, 1 to 100000
@@ -60,7 +63,8 @@ Options:
                                  127.0.0.2-127.0.0.9 (a loopback broker only)
   -h, --help             show this help
 
-A profile run ends with a summary: actions by kind, PUBACK p50/p99, failures.
+A profile run ends with a summary: actions by kind, PUBACK p50/p99, failures and, for chaos,
+how many presses were cut mid-packet on the wire.
 
 Exit status: 0 when done, 1 when the run failed (e.g. could not connect), 2 for bad arguments.
 `;
@@ -110,6 +114,8 @@ export type ProfileRunResult = {
   pubackMs: number[];
   failed: number;
   unacknowledgedAtExit: number;
+  /** PUBLISHes the `tear` actions cut mid-packet on the wire (each resent after the reconnect). */
+  torn: number;
   /** Whether the whole plan was played (false when stopped early). */
   completed: boolean;
 };
@@ -552,6 +558,7 @@ async function runProfilePlan(args: ProfileArgs, credentials: CredentialsFile['d
     pubackMs: [],
     failed: 0,
     unacknowledgedAtExit: 0,
+    torn: 0,
     completed: false,
   };
   let errorLines = 0;
@@ -581,12 +588,13 @@ async function runProfilePlan(args: ProfileArgs, credentials: CredentialsFile['d
   }));
   const simAt = (a: PlanAction): string => formatLocalIso(new Date(startSimTime + a.atSimMs + (a.skewMs ?? 0)));
 
-  const press = (slot: Slot, d: SimDevice, state: RibbonState, at: string, battery?: number): void => {
+  const press = (slot: Slot, d: SimDevice, state: RibbonState, at: string, battery?: number, cut?: number): void => {
     const t0 = performance.now();
-    const p = d.press(state, battery === undefined ? { at } : { at, battery });
+    const extra = battery === undefined ? { at } : { at, battery };
+    const p = cut === undefined ? d.press(state, extra) : d.pressTorn(state, cut, extra);
     // press() takes its seq synchronously: d.seq is this press's.
     slot.last = { state, seq: d.seq, boot: d.boot, at };
-    track(d.id, `press ${state}`, p.then(({ seq, boot: b }) => {
+    track(d.id, `${cut === undefined ? 'press' : 'torn press'} ${state}`, p.then(({ seq, boot: b }) => {
       result.pubackMs.push(performance.now() - t0);
       result.acked.push({ device: d.id, boot: b, seq, state });
     }));
@@ -618,6 +626,10 @@ async function runProfilePlan(args: ProfileArgs, credentials: CredentialsFile['d
         break;
       case 'press':
         press(slot, d, a.state ?? 'blue', simAt(a), a.battery);
+        break;
+      case 'tear':
+        // Cut inside the PUBLISH when mqtt.js writes it (at once, or after a drop's reconnect).
+        press(slot, d, a.state ?? 'blue', simAt(a), a.battery, a.cut ?? 0.5);
         break;
       case 'heartbeat':
         track(d.id, 'heartbeat', d.heartbeat(a.battery ?? 100));
@@ -704,6 +716,7 @@ async function runProfilePlan(args: ProfileArgs, credentials: CredentialsFile['d
   // Devices replaced along the way are already closed; close() on them is a no-op.
   await closeFleet(devices);
   await Promise.all([...inFlight]);
+  result.torn = devices.reduce((n, d) => n + d.tornPackets, 0);
   io.out(summarizeProfile(result));
   io.onProfileResult?.(result);
   return 0;
@@ -722,7 +735,8 @@ function summarizeProfile(r: ProfileRunResult): string {
     `${r.profile} ${r.completed ? 'done' : 'stopped early'} (seed ${r.seed}, speed ${r.speed}): ` +
     `actions done/planned: ${byKind || 'none'}; acked presses ${r.acked.length}, ` +
     `puback p50 ${percentile(r.pubackMs, 50)} ms p99 ${percentile(r.pubackMs, 99)} ms, ` +
-    `failed ${r.failed}, unacknowledged at exit ${r.unacknowledgedAtExit}`
+    `failed ${r.failed}, unacknowledged at exit ${r.unacknowledgedAtExit}` +
+    (r.planned.tear > 0 ? `, cut mid-packet ${r.torn}` : '')
   );
 }
 

@@ -18,6 +18,7 @@ export const PLAN_ACTIONS = [
   'reorder',
   'reboot',
   'drop',
+  'tear',
 ] as const;
 export type PlanActionKind = (typeof PLAN_ACTIONS)[number];
 
@@ -27,16 +28,21 @@ export type PlanAction = {
   /** Index of the device in the fleet. */
   device: number;
   action: PlanActionKind;
-  /** press, bare: the ribbon; reorder: the state of the press sent first (the later seq). */
+  /** press, tear, bare: the ribbon; reorder: the state of the press sent first (the later seq). */
   state?: RibbonState;
   /** reorder: the state of the press sent second (the earlier seq). */
   secondState?: RibbonState;
   /** press: how far the device's clock is off (chaos clock skew), in ms; absent when 0. */
   skewMs?: number;
-  /** press, heartbeat: battery percent. */
+  /** press, tear, heartbeat: battery percent. */
   battery?: number;
   /** garbage: the payload sent on the state topic, as latin1 bytes. */
   payload?: string;
+  /**
+   * tear: where the press's PUBLISH is cut, as a fraction in [0, 1) of its bytes after the first
+   * (the device sends 1 + ⌊cut × (size − 1)⌋ bytes, so at least one and never all of them).
+   */
+  cut?: number;
 };
 
 export type PlanOptions = {
@@ -215,7 +221,7 @@ function planStorm(rng: Random, device: number, o: PlanOptions, durationMs: numb
 export const CHAOS = {
   /** Mean events per device and sim hour (besides heartbeats). */
   perHour: 2.5,
-  weights: { press: 40, duplicate: 12, reorder: 8, garbage: 8, skew: 8, drop: 8, bare: 4, reboot: 3 },
+  weights: { press: 40, duplicate: 12, reorder: 8, garbage: 8, skew: 8, drop: 8, bare: 4, reboot: 3, tear: 6 },
   states: { blue: 85, yellow: 10, red: 5 },
   /** Reconnect storms (all devices drop within a second) per sim day. */
   reconnectStormsPerDay: 3,
@@ -242,6 +248,10 @@ function planChaos(rng: Random, device: number, o: PlanOptions, durationMs: numb
         push({ atSimMs: t, device, action: 'drop' });
         push({ atSimMs: t + 1, device, action: 'press', state, battery: battery(t) });
         break;
+      case 'tear':
+        // Mid-packet: the link goes inside a press's PUBLISH; the device resends it after reconnecting.
+        push({ atSimMs: t, device, action: 'tear', state, battery: battery(t), cut: rng.next() });
+        break;
       case 'reorder':
         push({ atSimMs: t, device, action: 'reorder', state, secondState: rng.pick(CHAOS.states) });
         break;
@@ -255,6 +265,10 @@ function planChaos(rng: Random, device: number, o: PlanOptions, durationMs: numb
       case 'reboot':
         push({ atSimMs: t, device, action: kind });
         break;
+      default: {
+        const unknown: never = kind;
+        throw new Error(`planChaos: no plan for ${String(unknown)}`);
+      }
     }
   }
 }

@@ -7,6 +7,7 @@ import {
   GARBAGE_PAYLOADS,
   planDay,
   PROFILES,
+  type PlanAction,
   type PlanOptions,
 } from '../../../device-sim/profiles.js';
 
@@ -87,7 +88,7 @@ describe('planDay', () => {
     expect(counts.offline / householdDays).toBeLessThan(0.045);
     expect(counts.online).toBeGreaterThan(0.9 * counts.offline);
     // Daily is orderly: no chaos.
-    expect(counts.garbage + counts.duplicate + counts.reorder + counts.drop + counts.reboot).toBe(0);
+    expect(counts.garbage + counts.duplicate + counts.reorder + counts.drop + counts.reboot + counts.tear).toBe(0);
   });
 
   it('when a storm plan is made for 50 devices, then every device drops, comes back and presses within seconds', () => {
@@ -132,11 +133,32 @@ describe('planDay', () => {
     expectShare(counts.garbage, CHAOS.weights.garbage);
     expectShare(counts.bare, CHAOS.weights.bare);
     expectShare(counts.reboot, CHAOS.weights.reboot);
+    expectShare(counts.tear, CHAOS.weights.tear);
     const skewed = plan.filter((a) => a.action === 'press' && a.skewMs !== undefined);
     expectShare(skewed.length, CHAOS.weights.skew);
     for (const a of skewed) expect(Math.abs(a.skewMs!)).toBeGreaterThanOrEqual(3_600_000);
     // Drops: mid-stream ones plus reconnect storms (all devices at once, a few a day).
     expect(counts.drop).toBeGreaterThan((events * CHAOS.weights.drop) / total);
     expect(plan.filter((a) => a.action === 'garbage').every((a) => GARBAGE_PAYLOADS.includes(a.payload!))).toBe(true);
+  });
+
+  it('when a chaos plan is made twice with the same seed, then it tears the same presses at the same cut points', () => {
+    const tears = (seed: number): PlanAction[] => planDay('chaos', opts({ seed })).filter((a) => a.action === 'tear');
+    const first = tears(42);
+    expect(first.length).toBeGreaterThan(5);
+    expect(tears(42)).toEqual(first);
+    for (const a of first) {
+      expect(a.cut).toBeGreaterThanOrEqual(0);
+      expect(a.cut).toBeLessThan(1);
+      expect(a.state).toMatch(/^(red|yellow|blue)$/);
+      expect(a.battery).toBeGreaterThanOrEqual(0);
+    }
+    // Cut points are drawn, not fixed: a torn packet may lose its header, its topic or its payload.
+    expect(new Set(first.map((a) => a.cut)).size).toBe(first.length);
+    expect(tears(43)).not.toEqual(first);
+  });
+
+  it.each(['daily', 'storm'] as const)('when a %s plan is made, then nothing is torn mid-packet', (profile) => {
+    expect(countActions(planDay(profile, opts({ devices: 50 }))).tear).toBe(0);
   });
 });
