@@ -1,11 +1,33 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import fastifyStatic from '@fastify/static';
 import type { FastifyPluginAsync } from 'fastify';
 
 /**
- * The front page until the dashboard (issue #5) is served here: it says the service is up and
- * where the API and its documentation are. Chinese first, English second; no personal data,
- * no outside assets.
+ * The dashboard (dashboard/, built by Vite into dashboard/dist): `index.html` at `/`, hashed
+ * files under `/assets/` (cached for a year: their names change with their content). Everything
+ * is served from here; the page loads nothing from elsewhere, and its Content-Security-Policy
+ * says so.
+ *
+ * When the dashboard has not been built (`npm run build`), `/` is a small page in Chinese and
+ * English that says so and links the API documentation.
  */
-const PAGE = `<!doctype html>
+export const DEFAULT_DASHBOARD_DIR = fileURLToPath(new URL('../../../dashboard/dist', import.meta.url));
+
+export const DASHBOARD_CSP = [
+  "default-src 'self'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data:",
+  "connect-src 'self'",
+  "object-src 'none'",
+  "base-uri 'none'",
+  "form-action 'self'",
+  "frame-ancestors 'none'",
+].join('; ');
+
+const NOT_BUILT = `<!doctype html>
 <html lang="zh-CN">
 <head>
 <meta charset="utf-8">
@@ -13,25 +35,53 @@ const PAGE = `<!doctype html>
 <title>彩带之约 · Ribbon Pact</title>
 <style>
   body { font-family: system-ui, "Noto Sans CJK SC", sans-serif; margin: 2rem auto; max-width: 40rem; padding: 0 1rem; line-height: 1.6; color: #1a1a1a; }
-  h1 { font-size: 1.6rem; }
   .en { color: #444; }
-  li { margin: .4rem 0; }
   a { color: #0b57d0; }
 </style>
 </head>
 <body>
 <h1>彩带之约 · Ribbon Pact</h1>
-<p>服务正在运行。志愿者仪表盘即将在此提供。<br><span class="en">The server is running. The volunteers' dashboard will be served here.</span></p>
+<p>服务正在运行，但仪表盘尚未构建：请运行 <code>npm run build</code> 后重启。<br>
+<span class="en">The server is running, but the dashboard has not been built: run <code>npm run build</code> and restart.</span></p>
 <ul>
-  <li><a href="/docs">接口文档 / API documentation</a>（登录：<code>POST /api/session</code>）</li>
+  <li><a href="/docs">接口文档 / API documentation</a></li>
   <li><a href="/healthz">健康检查 / health</a></li>
-  <li><a href="/metrics">运行指标 / metrics</a></li>
 </ul>
-<p class="en">🔴 红 red = 紧急求助 emergency · 🟡 黄 yellow = 需要服务 service · 🔵 蓝 blue = 一切安好 all well</p>
 </body>
 </html>
 `;
 
-export const homeRoutes: FastifyPluginAsync = async (app) => {
-  app.get('/', { schema: { hide: true } }, async (_request, reply) => reply.type('text/html; charset=utf-8').send(PAGE));
+export const homeRoutes: FastifyPluginAsync<{ dashboardDir?: string }> = async (app, opts) => {
+  const dir = opts.dashboardDir ?? DEFAULT_DASHBOARD_DIR;
+  const indexFile = join(dir, 'index.html');
+  const index = existsSync(indexFile) ? readFileSync(indexFile) : null;
+
+  app.get('/', { schema: { hide: true } }, async (_request, reply) => {
+    reply
+      .header('cache-control', 'no-cache')
+      .header('x-content-type-options', 'nosniff')
+      .header('referrer-policy', 'same-origin')
+      .header('x-frame-options', 'DENY');
+    if (index === null) return reply.type('text/html; charset=utf-8').send(NOT_BUILT);
+    return reply.header('content-security-policy', DASHBOARD_CSP).type('text/html; charset=utf-8').send(index);
+  });
+
+  if (index === null) return;
+  const favicon = join(dir, 'favicon.svg');
+  if (existsSync(favicon)) {
+    const icon = readFileSync(favicon);
+    app.get('/favicon.svg', { schema: { hide: true } }, async (_request, reply) =>
+      reply.header('cache-control', 'public, max-age=86400').type('image/svg+xml').send(icon),
+    );
+  }
+  await app.register(fastifyStatic, {
+    root: join(dir, 'assets'),
+    prefix: '/assets/',
+    decorateReply: false,
+    index: false,
+    // The names carry a hash of the content.
+    immutable: true,
+    maxAge: '365d',
+    schemaHide: true,
+  });
 };

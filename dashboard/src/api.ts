@@ -1,0 +1,118 @@
+/**
+ * The HTTP API (docs/api.md), as the dashboard uses it: the session cookie goes with every
+ * request (same origin), and state-changing requests carry the CSRF token from the login.
+ */
+export type Role = 'admin' | 'staff' | 'volunteer';
+export type User = { id: number; username: string; displayName: string; role: Role; compoundIds: number[] };
+export type RibbonState = 'red' | 'yellow' | 'blue';
+export type AlertKind = 'emergency' | 'service' | 'missed_checkin' | 'device';
+export type AlertStatus = 'open' | 'acknowledged' | 'resolved';
+
+export type Household = {
+  id: number;
+  name: string;
+  room: string;
+  building: string;
+  buildingId: number;
+  compound: string;
+  compoundId: number;
+  state: RibbonState | null;
+  stateAt: string | null;
+  lastCheckInAt: string | null;
+  awayUntil?: string | null;
+};
+
+export type Alert = {
+  id: number;
+  kind: AlertKind;
+  status: AlertStatus;
+  level: number;
+  householdId: number;
+  compoundId: number | null;
+  openedAt: string;
+  acknowledgedAt: string | null;
+  acknowledgedBy: string | null;
+  arrivedAt: string | null;
+  arrivedBy: string | null;
+  resolvedAt: string | null;
+  resolvedBy: string | null;
+  resolutionNote: string | null;
+  reportCount: number;
+  reason: string | null;
+  dueAt: string | null;
+  household: { name: string; compound: string; building: string; room: string } | null;
+};
+
+export type Device = { id: string; householdId: number; online: boolean; battery: number | null; lastSeenAt: string | null };
+
+/** An error the API answered with (`{"error":{code,message}}`), or a network failure (status 0). */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly retryAfter: number | null = null,
+  ) {
+    super(message);
+  }
+  get offline(): boolean {
+    return this.status === 0;
+  }
+}
+
+let csrfToken: string | null = null;
+let onSessionEnded: () => void = () => {};
+
+export function setCsrfToken(token: string | null): void {
+  csrfToken = token;
+}
+
+/** Called when any request answers 401 (the session ended): the app shows the login again. */
+export function whenSessionEnds(handler: () => void): void {
+  onSessionEnded = handler;
+}
+
+export async function api<T>(method: 'GET' | 'POST' | 'PATCH' | 'DELETE', path: string, body?: unknown): Promise<T> {
+  const headers: Record<string, string> = { accept: 'application/json' };
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  if (method !== 'GET' && csrfToken !== null) headers['x-csrf-token'] = csrfToken;
+  let response: Response;
+  try {
+    response = await fetch(path, { method, headers, credentials: 'same-origin', body: body === undefined ? null : JSON.stringify(body) });
+  } catch (err) {
+    throw new ApiError(0, 'OFFLINE', err instanceof Error ? err.message : String(err));
+  }
+  if (response.status === 204) return undefined as T;
+  const text = await response.text();
+  let json: unknown = null;
+  try {
+    json = text === '' ? null : JSON.parse(text);
+  } catch {
+    // A proxy's HTML error page, say: reported below by status.
+  }
+  if (!response.ok) {
+    const e = (json as { error?: { code?: string; message?: string } } | null)?.error;
+    const retry = Number(response.headers.get('retry-after'));
+    const error = new ApiError(response.status, e?.code ?? `HTTP_${response.status}`, e?.message ?? response.statusText, Number.isFinite(retry) && retry > 0 ? retry : null);
+    if (response.status === 401 && path !== '/api/session') onSessionEnded();
+    throw error;
+  }
+  return json as T;
+}
+
+export async function currentSession(): Promise<{ user: User; csrfToken: string | null } | null> {
+  try {
+    return await api<{ user: User; csrfToken: string | null }>('GET', '/api/session');
+  } catch (err) {
+    if (err instanceof ApiError && err.status === 401) return null;
+    throw err;
+  }
+}
+
+export async function login(username: string, password: string): Promise<{ user: User; csrfToken: string }> {
+  return api('POST', '/api/session', { username, password });
+}
+
+export async function logout(): Promise<void> {
+  await api('DELETE', '/api/session');
+}

@@ -1,0 +1,162 @@
+/**
+ * Chinese first (zh-CN, the default), English second. Every word on screen comes from here.
+ * The choice is remembered on this device.
+ */
+export type Lang = 'zh-CN' | 'en';
+
+const WORDS = {
+  app: ['彩带之约', 'Ribbon Pact'],
+  'nav.wall': ['总览墙', 'Wall'],
+  'nav.alarms': ['警报', 'Alarms'],
+  'nav.patrol': ['巡查', 'Patrol'],
+  'nav.figures': ['统计', 'Figures'],
+  'nav.main': ['主导航', 'Main navigation'],
+  'lang.switch': ['English', '中文'],
+  'lang.switchLabel': ['切换到英文', 'Switch to Chinese'],
+  logout: ['退出登录', 'Log out'],
+  'login.title': ['志愿者登录', 'Volunteer login'],
+  'login.username': ['用户名', 'Username'],
+  'login.password': ['密码', 'Password'],
+  'login.submit': ['登录', 'Log in'],
+  'login.failed': ['用户名或密码不正确。', 'Wrong username or password.'],
+  'login.throttled': ['尝试次数过多，请 {s} 秒后再试。', 'Too many attempts; try again in {s} s.'],
+  'login.ended': ['登录已过期，请重新登录。', 'Your session ended; please log in again.'],
+  'live.live': ['实时', 'Live'],
+  'live.connecting': ['正在连接…', 'Connecting…'],
+  'live.reconnecting': ['连接中断，正在重新连接… 画面可能已过时（最后更新 {t}）', 'Connection lost, reconnecting… The screen may be stale (last update {t})'],
+  'live.truncated': ['户数过多，只显示了前一部分。', 'Too many households: only the first ones are shown.'],
+  'state.red': ['红', 'Red'],
+  'state.yellow': ['黄', 'Yellow'],
+  'state.blue': ['蓝', 'Blue'],
+  'state.red.long': ['紧急求助', 'Emergency'],
+  'state.yellow.long': ['需要服务', 'Needs a service'],
+  'state.blue.long': ['一切安好', 'All well'],
+  'status.red': ['红 · 紧急', 'Red · emergency'],
+  'status.yellow': ['黄 · 服务', 'Yellow · service'],
+  'status.blue': ['蓝 · 平安', 'Blue · all well'],
+  'status.missed': ['未报平安', 'Missed check-in'],
+  'status.offline': ['设备离线', 'Device offline'],
+  'status.away': ['外出', 'Away'],
+  'status.none': ['暂无记录', 'No report yet'],
+  'status.handled': ['已处理', 'Handled'],
+  'wall.title': ['总览墙', 'Wall'],
+  'wall.households': ['户', 'households'],
+  'wall.empty': ['还没有登记的住户。', 'No households registered yet.'],
+  'wall.building': ['{b}号楼', 'Building {b}'],
+  'wall.counts': ['各状态户数', 'Households by state'],
+  'alarms.title': ['警报', 'Alarms'],
+  'alarms.emergency': ['紧急求助', 'Emergencies'],
+  'alarms.service': ['服务请求', 'Service requests'],
+  'alarms.missed_checkin': ['未报平安', 'Missed check-ins'],
+  'alarms.device': ['设备问题', 'Device problems'],
+  'alarms.none': ['没有待处理的事项。', 'Nothing waiting.'],
+  'alarms.since': ['已过 {d}', '{d} ago'],
+  'alarms.level': ['已通知第 {n} 级', 'Tier {n} notified'],
+  'alarms.notified': ['已通知：{who}', 'Notified: {who}'],
+  'alarms.ackBy': ['{who} 正在处理', '{who} is on the way'],
+  'alarms.arrivedBy': ['{who} 已到达', '{who} has arrived'],
+  'alarms.claimedBy': ['{who} 已认领', 'Claimed by {who}'],
+  'alarms.new': ['新的紧急求助：{where}', 'New emergency: {where}'],
+  'alarms.reason': ['原因：{r}', 'Reason: {r}'],
+  'act.ack': ['我去处理', "I'm going"],
+  'act.arrived': ['已到达', 'Arrived'],
+  'act.resolve': ['已解决', 'Resolved'],
+  'act.claim': ['认领', 'Claim'],
+  'act.complete': ['完成', 'Complete'],
+  'act.close': ['已处理', 'Close'],
+  'act.cancel': ['取消', 'Cancel'],
+  'act.confirm': ['确认', 'Confirm'],
+  'act.details': ['详情', 'Details'],
+  'resolve.title': ['填写处理结果', 'How was it resolved?'],
+  'resolve.note': ['处理说明（必填）', 'Note (required)'],
+  'resolve.required': ['请填写处理说明。', 'Please write a note.'],
+  'error.generic': ['操作失败：{m}', 'That did not work: {m}'],
+  'error.offline': ['网络不通，请稍后再试。', 'No network; try again later.'],
+  'sound.on': ['警报声音：开', 'Alarm sound: on'],
+  'sound.off': ['警报声音：关（已静音）', 'Alarm sound: off (muted)'],
+  'sound.blocked': ['点击页面任意处以启用警报声音', 'Click anywhere to enable the alarm sound'],
+  'title.flash': ['【紧急求助】', '[EMERGENCY] '],
+  'household.title': ['住户', 'Household'],
+  'household.address': ['地址', 'Address'],
+  'household.contacts': ['紧急联系人', 'Contacts'],
+  'household.device': ['设备', 'Device'],
+  'household.online': ['在线', 'online'],
+  'household.offline': ['离线', 'offline'],
+  'household.battery': ['电量 {n}%', 'battery {n}%'],
+  'household.noDevice': ['未绑定设备', 'No device'],
+  'household.policy': ['报平安规则', 'Check-in rule'],
+  'household.away': ['外出至 {d}', 'Away until {d}'],
+  'household.timeline': ['记录', 'Timeline'],
+  'household.back': ['返回', 'Back'],
+  'patrol.title': ['巡查', 'Patrol'],
+  'patrol.building': ['楼栋', 'Building'],
+  'patrol.all': ['全部楼栋', 'All buildings'],
+  'patrol.seen': ['看到的彩带', 'The ribbon I see'],
+  'patrol.noRibbon': ['无彩带', 'No ribbon'],
+  'patrol.pending': ['{n} 条记录等待同步', '{n} reports waiting to sync'],
+  'patrol.allSynced': ['全部已同步', 'All synced'],
+  'patrol.offline': ['离线：记录会保存在本机，联网后自动同步', 'Offline: reports are kept on this phone and sync when the network returns'],
+  'patrol.recorded': ['已记录：{h} {s}', 'Recorded: {h} {s}'],
+  'patrol.queued': ['已保存，等待同步：{h} {s}', 'Saved, waiting to sync: {h} {s}'],
+  'patrol.failed': ['未能同步（{m}），会重试', 'Could not sync ({m}); will retry'],
+  'patrol.syncNow': ['立即同步', 'Sync now'],
+  'figures.title': ['响应统计', 'Response figures'],
+  'time.s': ['{n} 秒', '{n} s'],
+  'time.m': ['{n} 分', '{n} min'],
+  'time.h': ['{n} 小时', '{n} h'],
+  'time.d': ['{n} 天', '{n} d'],
+} as const satisfies Record<string, readonly [string, string]>;
+
+export type WordKey = keyof typeof WORDS;
+
+const STORAGE_KEY = 'ribbon.lang';
+let current: Lang = readLang();
+
+function readLang(): Lang {
+  try {
+    return localStorage.getItem(STORAGE_KEY) === 'en' ? 'en' : 'zh-CN';
+  } catch {
+    return 'zh-CN';
+  }
+}
+
+export function lang(): Lang {
+  return current;
+}
+
+export function setLang(next: Lang): void {
+  current = next;
+  try {
+    localStorage.setItem(STORAGE_KEY, next);
+  } catch {
+    // Private mode: the choice lasts for this page only.
+  }
+  document.documentElement.lang = next;
+}
+
+/** The word in the current language, with `{name}` filled from `vars`. */
+export function t(key: WordKey, vars?: Record<string, string | number>): string {
+  const pair = WORDS[key];
+  let text: string = current === 'en' ? pair[1] : pair[0];
+  if (vars) for (const [name, value] of Object.entries(vars)) text = text.replaceAll(`{${name}}`, String(value));
+  return text;
+}
+
+/** A duration in the largest sensible unit, e.g. "3 分 12 秒" / "3 min 12 s". */
+export function duration(ms: number): string {
+  const s = Math.max(0, Math.floor(ms / 1000));
+  if (s < 60) return t('time.s', { n: s });
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${t('time.m', { n: m })} ${t('time.s', { n: s % 60 })}`;
+  const hours = Math.floor(m / 60);
+  if (hours < 48) return `${t('time.h', { n: hours })} ${t('time.m', { n: m % 60 })}`;
+  return t('time.d', { n: Math.floor(hours / 24) });
+}
+
+/** A time of day (or date and time, if not today) in the current language. */
+export function clock(at: number | string | null, now = Date.now()): string {
+  if (at === null) return '—';
+  const d = new Date(at);
+  const sameDay = new Date(now).toDateString() === d.toDateString();
+  return d.toLocaleString(current, sameDay ? { hour: '2-digit', minute: '2-digit', second: '2-digit' } : { month: 'numeric', day: 'numeric', hour: '2-digit', minute: '2-digit' });
+}

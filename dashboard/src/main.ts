@@ -1,0 +1,284 @@
+import './style.css';
+import { createAlarm } from './alarm.js';
+import { ApiError, currentSession, login, logout, setCsrfToken, whenSessionEnds, type User } from './api.js';
+import type { Ctx, View, ViewFactory } from './context.js';
+import { h, icon, replace } from './dom.js';
+import { installIcons } from './icons.js';
+import { clock, lang, setLang, t, type WordKey } from './i18n.js';
+import { connectLive, type LiveStatus } from './live.js';
+import { address } from './ribbon.js';
+import { stats, Store } from './store.js';
+import { startSync, syncStats } from './sync.js';
+import { alarmsView } from './views/alarms.js';
+import { figuresView } from './views/figures.js';
+import { householdView } from './views/household.js';
+import { patrolView } from './views/patrol.js';
+import { wallStats, wallView } from './views/wall.js';
+
+/**
+ * The dashboard: log in, then the wall (big screen), the alarms, a household, the patrol (phone)
+ * and the figures, as `#/…` routes. One live feed keeps the store current for every view.
+ */
+declare global {
+  interface Window {
+    ribbonStats: typeof stats & { alarmsPlayed: () => number; wall: typeof wallStats; sync: typeof syncStats };
+  }
+}
+
+const ROUTES: Record<string, ViewFactory> = {
+  wall: wallView,
+  alarms: alarmsView,
+  household: householdView,
+  patrol: patrolView,
+  figures: figuresView,
+};
+const NAV: Array<[string, WordKey]> = [
+  ['wall', 'nav.wall'],
+  ['alarms', 'nav.alarms'],
+  ['patrol', 'nav.patrol'],
+  ['figures', 'nav.figures'],
+];
+
+const root = document.getElementById('app') as HTMLElement;
+installIcons();
+document.documentElement.lang = lang();
+
+const liveRegion = h('div', { class: 'sr-only', role: 'alert', 'aria-live': 'assertive', 'aria-atomic': 'true', id: 'alarm-announce' });
+const toastRegion = h('div', { class: 'toasts', role: 'status', 'aria-live': 'polite' });
+document.body.append(liveRegion, toastRegion);
+
+function toast(text: string, kind: 'ok' | 'error' = 'ok'): void {
+  const item = h('div', { class: `toast toast-${kind}` }, text);
+  toastRegion.append(item);
+  setTimeout(() => item.remove(), kind === 'error' ? 8000 : 4000);
+}
+
+const alarm = createAlarm(liveRegion, () => (lang() === 'en' ? 'Ribbon Pact' : '彩带之约 · Ribbon Pact'));
+window.ribbonStats = Object.assign(stats, { alarmsPlayed: () => alarm.played(), wall: wallStats, sync: syncStats });
+
+let session: { user: User; store: Store; live: ReturnType<typeof connectLive> } | null = null;
+let view: View | null = null;
+
+async function start(): Promise<void> {
+  let found: Awaited<ReturnType<typeof currentSession>>;
+  try {
+    found = await currentSession();
+  } catch (err) {
+    renderLogin(err instanceof ApiError && err.offline ? t('error.offline') : String(err));
+    return;
+  }
+  if (found === null) renderLogin(null);
+  else enter(found.user, found.csrfToken);
+}
+
+function renderLogin(message: string | null): void {
+  view?.destroy();
+  view = null;
+  const error = h('p', { class: 'form-error', role: 'alert', id: 'login-error' }, message ?? '');
+  const username = h('input', { id: 'username', name: 'username', autocomplete: 'username', required: true, autocapitalize: 'none' });
+  const password = h('input', { id: 'password', name: 'password', type: 'password', autocomplete: 'current-password', required: true });
+  const submit = h('button', { type: 'submit', class: 'primary' }, t('login.submit'));
+  const form = h(
+    'form',
+    { class: 'login card', 'aria-labelledby': 'login-title' },
+    h('h1', { id: 'login-title' }, `${t('app')}`, h('small', null, t('login.title'))),
+    h('label', { for: 'username' }, t('login.username')),
+    username,
+    h('label', { for: 'password' }, t('login.password')),
+    password,
+    error,
+    submit,
+    langButton(() => renderLogin(null)),
+  );
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    submit.disabled = true;
+    login(username.value.trim(), password.value)
+      .then((r) => enter(r.user, r.csrfToken))
+      .catch((err: unknown) => {
+        submit.disabled = false;
+        if (err instanceof ApiError && err.status === 429) error.textContent = t('login.throttled', { s: err.retryAfter ?? 60 });
+        else if (err instanceof ApiError && err.offline) error.textContent = t('error.offline');
+        else error.textContent = t('login.failed');
+        password.select();
+      });
+  });
+  replace(root, h('main', { class: 'login-page' }, form));
+  username.focus();
+}
+
+function langButton(rerender: () => void): HTMLButtonElement {
+  return h(
+    'button',
+    {
+      type: 'button',
+      class: 'link',
+      lang: lang() === 'en' ? 'zh-CN' : 'en',
+      'aria-label': t('lang.switchLabel'),
+      onclick: () => {
+        setLang(lang() === 'en' ? 'zh-CN' : 'en');
+        rerender();
+      },
+    },
+    t('lang.switch'),
+  );
+}
+
+function enter(user: User, csrfToken: string | null): void {
+  setCsrfToken(csrfToken);
+  const store = new Store();
+  const live = connectLive({
+    store,
+    onStatus: () => renderStatus(),
+    onAlerts: (alerts) => alarm.raise(alerts),
+    onSessionEnded: () => ended(),
+  });
+  session = { user, store, live };
+  store.listen((change) => {
+    if (change.alerts) updateAlarmBadge();
+  });
+  renderShell();
+  route();
+  startSync();
+}
+
+function ended(): void {
+  session?.live.close();
+  session = null;
+  setCsrfToken(null);
+  renderLogin(t('login.ended'));
+}
+whenSessionEnds(() => {
+  if (session) ended();
+});
+
+// The shell: header (name, nav with the alarm count, live status, sound, language, logout) and the view.
+const main = h('main', { id: 'view', tabindex: '-1' });
+const statusBar = h('div', { class: 'live-status', role: 'status' });
+const navLinks = new Map<string, HTMLAnchorElement>();
+const alarmBadge = h('span', { class: 'badge', 'aria-hidden': 'true' });
+const soundButton = h('button', { type: 'button', class: 'sound', id: 'sound-toggle' });
+
+function renderShell(): void {
+  if (!session) return;
+  navLinks.clear();
+  const nav = h('nav', { 'aria-label': t('nav.main') });
+  for (const [name, word] of NAV) {
+    const a = h('a', { href: `#/${name}`, 'data-route': name }, t(word));
+    if (name === 'alarms') a.append(alarmBadge);
+    navLinks.set(name, a);
+    nav.append(a);
+  }
+  const header = h(
+    'header',
+    { class: 'top' },
+    h('span', { class: 'brand' }, h('span', { class: 'brand-mark', 'aria-hidden': 'true' }), h('span', { class: 'brand-name' }, t('app'))),
+    nav,
+    h(
+      'div',
+      { class: 'tools' },
+      soundButton,
+      langButton(() => {
+        renderShell();
+        route();
+      }),
+      h('span', { class: 'who' }, session.user.displayName || session.user.username),
+      h('button', { type: 'button', class: 'link', onclick: () => void doLogout() }, t('logout')),
+    ),
+  );
+  replace(root, header, statusBar, main);
+  renderStatus();
+  renderSound();
+  updateAlarmBadge();
+}
+
+soundButton.addEventListener('click', () => alarm.setMuted(!alarm.muted()));
+alarm.onChange(() => renderSound());
+function renderSound(): void {
+  const muted = alarm.muted();
+  const label = muted ? t('sound.off') : alarm.audible() || alarm.played() === 0 ? t('sound.on') : t('sound.blocked');
+  replace(soundButton, icon(muted ? 'muted' : 'sound'), h('span', { class: 'sound-label' }, label));
+  soundButton.setAttribute('aria-pressed', String(muted));
+  soundButton.dataset.played = String(alarm.played());
+  soundButton.classList.toggle('muted', muted);
+}
+
+function renderStatus(): void {
+  if (!session) return;
+  const s: LiveStatus = session.live.status();
+  statusBar.className = `live-status live-${s}`;
+  statusBar.dataset.status = s;
+  const last = session.store.lastUpdate;
+  replace(
+    statusBar,
+    s === 'live' ? h('span', { class: 'dot', 'aria-hidden': 'true' }) : icon('sync', 'spin'),
+    s === 'live' ? t('live.live') : s === 'connecting' ? t('live.connecting') : t('live.reconnecting', { t: last ? clock(last) : '—' }),
+    session.store.truncated ? h('span', { class: 'warn' }, ` · ${t('live.truncated')}`) : null,
+  );
+}
+
+function updateAlarmBadge(): void {
+  if (!session) return;
+  let waiting = 0;
+  let total = 0;
+  let first: string | null = null;
+  for (const a of session.store.alerts.values()) {
+    total += 1;
+    if (a.kind === 'emergency' && a.status === 'open') {
+      waiting += 1;
+      first ??= a.household ? `${address(a.household)} ${a.household.name}` : null;
+    }
+  }
+  alarm.setWaiting(waiting, first);
+  alarmBadge.textContent = total > 0 ? String(total) : '';
+  alarmBadge.classList.toggle('urgent', waiting > 0);
+  const link = navLinks.get('alarms');
+  link?.setAttribute('aria-label', `${t('nav.alarms')} (${total})`);
+}
+
+async function doLogout(): Promise<void> {
+  try {
+    await logout();
+  } catch {
+    // Logged out locally either way.
+  }
+  session?.live.close();
+  session = null;
+  setCsrfToken(null);
+  renderLogin(null);
+}
+
+function defaultRoute(): string {
+  return window.matchMedia('(max-width: 700px)').matches ? 'patrol' : 'wall';
+}
+
+function route(): void {
+  if (!session) return;
+  const parts = location.hash.replace(/^#\/?/, '').split('/').filter(Boolean).map(decodeURIComponent);
+  const name = parts[0] && ROUTES[parts[0]] ? parts[0] : defaultRoute();
+  const factory = ROUTES[name] as ViewFactory;
+  view?.destroy();
+  const ctx: Ctx = { store: session.store, user: session.user, alarm, navigate: (hash) => (location.hash = hash), toast };
+  try {
+    view = factory(ctx, parts.slice(1));
+  } catch (err) {
+    view = { el: h('p', { class: 'form-error' }, t('error.generic', { m: String(err) })), destroy() {} };
+  }
+  replace(main, view.el);
+  for (const [n, a] of navLinks) {
+    if (n === name) a.setAttribute('aria-current', 'page');
+    else a.removeAttribute('aria-current');
+  }
+}
+
+window.addEventListener('hashchange', () => {
+  route();
+  main.focus({ preventScroll: true });
+});
+// A tab that was hidden gets the frames it missed at once.
+document.addEventListener('visibilitychange', () => session?.store.flush());
+setInterval(() => {
+  if (session && session.live.status() !== 'live') renderStatus();
+}, 5000);
+
+void start();

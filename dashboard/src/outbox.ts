@@ -1,0 +1,70 @@
+/**
+ * The patrol's outbox: every report a volunteer taps is written to IndexedDB first, with an
+ * idempotency key, and removed only when the server has answered for it (201 recorded, or 200
+ * "already recorded" for a resend). So nothing entered is lost when the network is gone or the
+ * phone is put away, and nothing is recorded twice however often it is sent.
+ */
+export type Pending = {
+  key: string;
+  householdId: number;
+  /** A ribbon seen, or `none`: no ribbon in the window. */
+  seen: 'red' | 'yellow' | 'blue' | 'none';
+  /** When it was tapped (ms). */
+  at: number;
+  /** The last answer that was not a success, shown to the volunteer. */
+  lastError: string | null;
+  /** The server refused it for good (e.g. the household is gone): kept, shown, never resent. */
+  refused: boolean;
+};
+
+const DB_NAME = 'ribbon-patrol';
+const STORE = 'outbox';
+
+let opening: Promise<IDBDatabase> | null = null;
+
+function db(): Promise<IDBDatabase> {
+  opening ??= new Promise((resolve, reject) => {
+    const req = indexedDB.open(DB_NAME, 1);
+    req.onupgradeneeded = () => {
+      req.result.createObjectStore(STORE, { keyPath: 'key' });
+    };
+    req.onsuccess = () => resolve(req.result);
+    req.onerror = () => {
+      opening = null;
+      reject(req.error ?? new Error('IndexedDB is not available'));
+    };
+  });
+  return opening;
+}
+
+async function run<T>(mode: IDBTransactionMode, body: (store: IDBObjectStore) => IDBRequest<T> | null): Promise<T | undefined> {
+  const database = await db();
+  return new Promise((resolve, reject) => {
+    const tx = database.transaction(STORE, mode);
+    const req = body(tx.objectStore(STORE));
+    let result: T | undefined;
+    if (req) req.onsuccess = () => (result = req.result);
+    // Resolved on commit, not on the request: the write is on disk when we say "saved".
+    tx.oncomplete = () => resolve(result);
+    tx.onerror = () => reject(tx.error ?? new Error('IndexedDB write failed'));
+    tx.onabort = () => reject(tx.error ?? new Error('IndexedDB write aborted'));
+  });
+}
+
+/** A fresh idempotency key (32 hex characters, as the API's `key` pattern allows). */
+export function newKey(): string {
+  return crypto.randomUUID().replaceAll('-', '');
+}
+
+export async function enqueue(p: Pending): Promise<void> {
+  await run('readwrite', (s) => s.put(p));
+}
+
+export async function pending(): Promise<Pending[]> {
+  const all = (await run<Pending[]>('readonly', (s) => s.getAll() as IDBRequest<Pending[]>)) ?? [];
+  return all.sort((a, b) => a.at - b.at);
+}
+
+export async function remove(key: string): Promise<void> {
+  await run('readwrite', (s) => s.delete(key));
+}

@@ -1,0 +1,57 @@
+import type { Alert, Device, Household } from './api.js';
+import { t, type WordKey } from './i18n.js';
+
+/**
+ * What a household's tile shows, most urgent first: an emergency not yet resolved (red), a
+ * service request (yellow), a missed check-in, a device offline, away, then the last ribbon.
+ * A red or yellow whose alert was resolved shows as handled, not as a live emergency.
+ */
+export const STATUSES = ['red', 'yellow', 'missed', 'offline', 'away', 'blue', 'handled', 'none'] as const;
+export type Status = (typeof STATUSES)[number];
+
+export function statusOf(h: Household, alerts: readonly Alert[], devices: readonly Device[], today: string): Status {
+  let service = false;
+  let missed = false;
+  let deviceAlert = false;
+  for (const a of alerts) {
+    if (a.status === 'resolved') continue;
+    if (a.kind === 'emergency') return 'red';
+    if (a.kind === 'service') service = true;
+    else if (a.kind === 'missed_checkin') missed = true;
+    else if (a.kind === 'device') deviceAlert = true;
+  }
+  if (service) return 'yellow';
+  if (missed) return 'missed';
+  if (deviceAlert || devices.some((d) => !d.online)) return 'offline';
+  if (h.awayUntil && h.awayUntil >= today) return 'away';
+  if (h.state === 'blue') return 'blue';
+  if (h.state === null) return 'none';
+  return 'handled';
+}
+
+export function statusLabel(s: Status): string {
+  return t(`status.${s}` as WordKey);
+}
+
+/** The icon (in icons.ts) of each status: a different shape for each, not only a colour. */
+export function statusIcon(s: Status): string {
+  return s;
+}
+
+/** Today as YYYY-MM-DD in the browser's zone (for "away until"). */
+export function localDay(now = Date.now()): string {
+  const d = new Date(now);
+  return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
+}
+
+/** "3号楼 201" style address. */
+export function address(h: { compound: string; building: string; room: string }): string {
+  return `${h.compound} ${h.building} ${h.room}`;
+}
+
+const collator = new Intl.Collator('zh-CN', { numeric: true });
+
+/** Walking order: building, then room, by natural order ("2" before "10"). */
+export function walkingOrder(a: Household, b: Household): number {
+  return collator.compare(a.compound, b.compound) || collator.compare(a.building, b.building) || collator.compare(a.room, b.room) || a.id - b.id;
+}

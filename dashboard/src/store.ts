@@ -1,0 +1,127 @@
+import type { Alert, Device, Household } from './api.js';
+
+/**
+ * What the live feed has told us: households, the alerts not yet resolved, devices. Changes are
+ * applied at once (so the alarm can sound in a hidden tab), but listeners hear of them at most
+ * once per animation frame, with the set of households touched: a storm of updates costs one
+ * render per frame, never one per message.
+ */
+export type StoreChange = { reset: boolean; households: ReadonlySet<number>; alerts: boolean };
+type Listener = (change: StoreChange) => void;
+
+/** Counters for the operator and the tests (also on `window.ribbonStats`). */
+export const stats = { messages: 0, changes: 0, flushes: 0 };
+
+export class Store {
+  readonly households = new Map<number, Household>();
+  readonly alerts = new Map<number, Alert>();
+  readonly devices = new Map<string, Device>();
+  private readonly alertsOf = new Map<number, Set<number>>();
+  private readonly devicesOf = new Map<number, Set<string>>();
+  private readonly listeners = new Set<Listener>();
+  private dirty = new Set<number>();
+  private alertsDirty = false;
+  private resetPending = false;
+  private scheduled = false;
+  truncated = false;
+  /** When the feed last told us anything (ms), for "the screen may be stale". */
+  lastUpdate = 0;
+
+  listen(listener: Listener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  reset(households: Household[], alerts: Alert[], devices: Device[], truncated: boolean): void {
+    this.households.clear();
+    this.alerts.clear();
+    this.devices.clear();
+    this.alertsOf.clear();
+    this.devicesOf.clear();
+    for (const h of households) this.households.set(h.id, h);
+    for (const a of alerts) this.putAlert(a);
+    for (const d of devices) this.putDevice(d);
+    this.truncated = truncated;
+    this.resetPending = true;
+    this.alertsDirty = true;
+    this.schedule();
+  }
+
+  putHousehold(h: Household): void {
+    const before = this.households.get(h.id);
+    // The live feed's household view does not carry every field the HTTP one does: keep those.
+    this.households.set(h.id, before ? { ...before, ...h } : h);
+    this.touch(h.id);
+  }
+
+  putAlert(a: Alert): void {
+    if (a.status === 'resolved') {
+      this.alerts.delete(a.id);
+      this.alertsOf.get(a.householdId)?.delete(a.id);
+    } else {
+      this.alerts.set(a.id, a);
+      let set = this.alertsOf.get(a.householdId);
+      if (!set) this.alertsOf.set(a.householdId, (set = new Set()));
+      set.add(a.id);
+    }
+    this.alertsDirty = true;
+    this.touch(a.householdId);
+  }
+
+  putDevice(d: Partial<Device> & { id: string; householdId: number }): void {
+    const before = this.devices.get(d.id);
+    const next: Device = { online: false, battery: null, lastSeenAt: null, ...before, ...d };
+    this.devices.set(d.id, next);
+    let set = this.devicesOf.get(d.householdId);
+    if (!set) this.devicesOf.set(d.householdId, (set = new Set()));
+    set.add(d.id);
+    this.touch(d.householdId);
+  }
+
+  alertsFor(householdId: number): Alert[] {
+    const ids = this.alertsOf.get(householdId);
+    if (!ids) return [];
+    const out: Alert[] = [];
+    for (const id of ids) {
+      const a = this.alerts.get(id);
+      if (a) out.push(a);
+    }
+    return out;
+  }
+
+  devicesFor(householdId: number): Device[] {
+    const ids = this.devicesOf.get(householdId);
+    if (!ids) return [];
+    const out: Device[] = [];
+    for (const id of ids) {
+      const d = this.devices.get(id);
+      if (d) out.push(d);
+    }
+    return out;
+  }
+
+  private touch(householdId: number): void {
+    stats.changes += 1;
+    this.lastUpdate = Date.now();
+    this.dirty.add(householdId);
+    this.schedule();
+  }
+
+  private schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    requestAnimationFrame(() => this.flush());
+  }
+
+  /** Tells the listeners (once per frame). Public so a hidden tab can be caught up on return. */
+  flush(): void {
+    this.scheduled = false;
+    if (!this.resetPending && this.dirty.size === 0 && !this.alertsDirty) return;
+    const change: StoreChange = { reset: this.resetPending, households: this.dirty, alerts: this.alertsDirty };
+    this.dirty = new Set();
+    this.alertsDirty = false;
+    this.resetPending = false;
+    stats.flushes += 1;
+    for (const listener of this.listeners) listener(change);
+  }
+}

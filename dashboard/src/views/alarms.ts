@@ -1,0 +1,222 @@
+import { api, ApiError, type Alert, type AlertKind } from '../api.js';
+import type { Ctx, View } from '../context.js';
+import { h, icon, replace } from '../dom.js';
+import { duration, t, type WordKey } from '../i18n.js';
+import { address } from '../ribbon.js';
+
+/**
+ * The alarms: open emergencies on top (time since the press ticking, the tier reached and whom
+ * it was sent to, who is going), then the service queue, missed check-ins and device problems.
+ * Cards are kept by alert id and updated in place; one timer ticks every "time since".
+ */
+const SECTIONS: AlertKind[] = ['emergency', 'service', 'missed_checkin', 'device'];
+const ICON: Record<AlertKind, string> = { emergency: 'red', service: 'yellow', missed_checkin: 'missed', device: 'offline' };
+
+type Detail = { notifications: Array<{ recipients: string[]; status: string; event: string }> };
+
+/** Whom an alert was sent to so far (names from the outbox rows), without repeats. */
+function notified(detail: Detail): string[] {
+  const names = new Set<string>();
+  for (const n of detail.notifications) if (n.status !== 'failed') for (const r of n.recipients) names.add(r);
+  return [...names];
+}
+
+export function errorText(err: unknown): string {
+  if (err instanceof ApiError) return err.offline ? t('error.offline') : t('error.generic', { m: err.message });
+  return t('error.generic', { m: String(err) });
+}
+
+/** Asks for the resolution note (required) in a modal dialog; null if cancelled. */
+export function askNote(title: string): Promise<string | null> {
+  return new Promise((resolve) => {
+    const note = h('textarea', { id: 'resolve-note', required: true, maxlength: 500, rows: 4 });
+    const error = h('p', { class: 'form-error', role: 'alert' });
+    const dialog = h(
+      'dialog',
+      { class: 'card', 'aria-labelledby': 'resolve-title' },
+      h(
+        'form',
+        { method: 'dialog' },
+        h('h2', { id: 'resolve-title' }, title),
+        h('label', { for: 'resolve-note' }, t('resolve.note')),
+        note,
+        error,
+        h(
+          'div',
+          { class: 'actions' },
+          h('button', { type: 'button', value: 'cancel', onclick: () => dialog.close('cancel') }, t('act.cancel')),
+          h('button', { type: 'submit', value: 'ok', class: 'primary' }, t('act.confirm')),
+        ),
+      ),
+    );
+    dialog.querySelector('form')?.addEventListener('submit', (event) => {
+      if (note.value.trim() === '') {
+        event.preventDefault();
+        error.textContent = t('resolve.required');
+        note.focus();
+      }
+    });
+    dialog.addEventListener('close', () => {
+      const ok = dialog.returnValue === 'ok' && note.value.trim() !== '';
+      dialog.remove();
+      resolve(ok ? note.value.trim() : null);
+    });
+    document.body.append(dialog);
+    dialog.showModal();
+    note.focus();
+  });
+}
+
+export function alarmsView(ctx: Ctx): View {
+  const { store } = ctx;
+  const lists = new Map<AlertKind, HTMLElement>();
+  const counts = new Map<AlertKind, HTMLElement>();
+  const cards = new Map<number, { el: HTMLElement; alert: Alert; level: number; busy: boolean }>();
+  const details = new Map<number, string[]>();
+  const busy = new Set<number>();
+
+  const el = h('section', { class: 'alarms-view', 'aria-labelledby': 'alarms-title' }, h('h1', { id: 'alarms-title', class: 'sr-only' }, t('alarms.title')));
+  for (const kind of SECTIONS) {
+    const list = h('ul', { class: `alarm-list list-${kind}`, id: `alarms-${kind}` });
+    const count = h('span', { class: 'count' });
+    lists.set(kind, list);
+    counts.set(kind, count);
+    el.append(h('section', { class: `alarm-section section-${kind}`, 'aria-labelledby': `h-${kind}` }, h('h2', { id: `h-${kind}` }, icon(ICON[kind]), t(`alarms.${kind}` as WordKey), ' ', count), list));
+  }
+
+  async function act(alert: Alert, action: 'ack' | 'claim' | 'arrived' | 'resolve'): Promise<void> {
+    let body: { note: string } | undefined;
+    if (action === 'resolve') {
+      const note = await askNote(t('resolve.title'));
+      if (note === null) return;
+      body = { note };
+    }
+    busy.add(alert.id);
+    render();
+    try {
+      const updated = await api<Alert>('POST', `/api/alerts/${alert.id}/${action}`, body);
+      if (updated && typeof updated === 'object' && 'status' in updated) store.putAlert(updated);
+    } catch (err) {
+      ctx.toast(errorText(err), 'error');
+    } finally {
+      busy.delete(alert.id);
+      render();
+    }
+  }
+
+  function loadDetail(alert: Alert): void {
+    if (alert.kind !== 'emergency') return;
+    api<Detail>('GET', `/api/alerts/${alert.id}`)
+      .then((d) => {
+        details.set(alert.id, notified(d));
+        const card = cards.get(alert.id);
+        if (card) fill(card.el, card.alert);
+      })
+      .catch(() => {});
+  }
+
+  function buttons(a: Alert): HTMLElement {
+    const wrap = h('div', { class: 'actions' });
+    const disabled = busy.has(a.id);
+    const button = (action: 'ack' | 'claim' | 'arrived' | 'resolve', word: WordKey, primary = false) =>
+      h('button', { type: 'button', class: primary ? 'primary' : '', disabled, 'data-action': action, onclick: () => void act(a, action) }, t(word));
+    if (a.kind === 'emergency') {
+      if (a.status === 'open') wrap.append(button('ack', 'act.ack', true));
+      else if (a.arrivedAt === null) wrap.append(button('arrived', 'act.arrived', true));
+      wrap.append(button('resolve', 'act.resolve'));
+    } else if (a.kind === 'service') {
+      if (a.status === 'open') wrap.append(button('claim', 'act.claim', true));
+      wrap.append(button('resolve', 'act.complete'));
+    } else {
+      wrap.append(button('resolve', 'act.close'));
+    }
+    return wrap;
+  }
+
+  function fill(card: HTMLElement, a: Alert): void {
+    const who = a.household ? `${a.household.name}` : `#${a.householdId}`;
+    const where = a.household ? address(a.household) : '';
+    const status: Array<HTMLElement | null> = [
+      a.acknowledgedBy ? h('span', { class: 'who' }, t(a.kind === 'service' ? 'alarms.claimedBy' : 'alarms.ackBy', { who: a.acknowledgedBy })) : null,
+      a.arrivedBy ? h('span', { class: 'who' }, t('alarms.arrivedBy', { who: a.arrivedBy })) : null,
+    ];
+    const names = details.get(a.id);
+    replace(
+      card,
+      h('div', { class: 'alarm-head' }, icon(ICON[a.kind]), h('a', { href: `#/household/${a.householdId}`, class: 'alarm-who' }, who), h('span', { class: 'alarm-where' }, where)),
+      h(
+        'div',
+        { class: 'alarm-meta' },
+        h('span', { class: 'since', 'data-since': a.openedAt }, t('alarms.since', { d: duration(Date.now() - Date.parse(a.openedAt)) })),
+        a.kind === 'emergency' || a.kind === 'missed_checkin' ? h('span', { class: 'level' }, t('alarms.level', { n: a.level })) : null,
+        names && names.length > 0 ? h('span', { class: 'notified' }, t('alarms.notified', { who: names.join('、') })) : null,
+        ...status,
+        a.reason ? h('span', { class: 'reason' }, t('alarms.reason', { r: a.reason })) : null,
+      ),
+      buttons(a),
+    );
+    card.className = `alarm alarm-${a.kind} status-${a.status}`;
+    card.dataset.alertId = String(a.id);
+    card.dataset.status = a.status;
+  }
+
+  function render(): void {
+    const byKind = new Map<AlertKind, Alert[]>(SECTIONS.map((k) => [k, []]));
+    for (const a of store.alerts.values()) byKind.get(a.kind)?.push(a);
+    const alive = new Set<number>();
+    for (const kind of SECTIONS) {
+      // Waiting for someone first, then the oldest first: the longest wait is the most urgent.
+      const items = (byKind.get(kind) ?? []).sort((x, y) => (x.status === 'open' ? 0 : 1) - (y.status === 'open' ? 0 : 1) || Date.parse(x.openedAt) - Date.parse(y.openedAt));
+      const list = lists.get(kind) as HTMLElement;
+      (counts.get(kind) as HTMLElement).textContent = `(${items.length})`;
+      if (items.length === 0) {
+        replace(list, h('li', { class: 'none' }, t('alarms.none')));
+        continue;
+      }
+      list.querySelector(':scope > .none')?.remove();
+      let position = 0;
+      for (const a of items) {
+        alive.add(a.id);
+        let card = cards.get(a.id);
+        if (!card) {
+          card = { el: h('li'), alert: a, level: a.level, busy: false };
+          cards.set(a.id, card);
+          fill(card.el, a);
+          loadDetail(a);
+        } else if (card.alert !== a || card.busy !== busy.has(a.id)) {
+          // Only a card whose alert changed is redrawn, so a focused button elsewhere keeps focus.
+          if (card.level !== a.level) loadDetail(a);
+          card.level = a.level;
+          card.alert = a;
+          card.busy = busy.has(a.id);
+          fill(card.el, a);
+        }
+        if (list.children[position] !== card.el) list.insertBefore(card.el, list.children[position] ?? null);
+        position += 1;
+      }
+    }
+    for (const [id, card] of cards) {
+      if (!alive.has(id)) {
+        card.el.remove();
+        cards.delete(id);
+        details.delete(id);
+      }
+    }
+  }
+
+  render();
+  const off = store.listen((change) => {
+    if (change.alerts || change.reset) render();
+  });
+  const ticker = setInterval(() => {
+    const now = Date.now();
+    for (const span of el.querySelectorAll<HTMLElement>('[data-since]')) span.textContent = t('alarms.since', { d: duration(now - Date.parse(span.dataset.since ?? '')) });
+  }, 1000);
+  return {
+    el,
+    destroy() {
+      off();
+      clearInterval(ticker);
+    },
+  };
+}

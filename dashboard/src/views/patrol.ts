@@ -1,0 +1,188 @@
+import type { Household } from '../api.js';
+import type { Ctx, View } from '../context.js';
+import { h, icon, replace } from '../dom.js';
+import { clock, t, type WordKey } from '../i18n.js';
+import type { Pending } from '../outbox.js';
+import { localDay, statusLabel, statusOf, walkingOrder } from '../ribbon.js';
+import { discard, onOutbox, record, syncNow } from '../sync.js';
+
+/**
+ * Patrol, on a phone: the households of a building in walking order, and one tap records the
+ * ribbon seen in the window (or none). Taps go to the outbox (IndexedDB) first, so they survive
+ * no network and a closed tab; the bar on top says what still waits to sync.
+ */
+const BUILDING_KEY = 'ribbon.patrol.building';
+const SEEN: Array<{ seen: Pending['seen']; word: WordKey; icon: string }> = [
+  { seen: 'red', word: 'state.red', icon: 'red' },
+  { seen: 'yellow', word: 'state.yellow', icon: 'yellow' },
+  { seen: 'blue', word: 'state.blue', icon: 'blue' },
+  { seen: 'none', word: 'patrol.noRibbon', icon: 'none' },
+];
+
+function seenWord(seen: Pending['seen']): string {
+  return seen === 'none' ? t('patrol.noRibbon') : t(`state.${seen}`);
+}
+
+export function patrolView(ctx: Ctx): View {
+  const { store } = ctx;
+  let building = readBuilding();
+  let waiting: Pending[] = [];
+  const rows = new Map<number, HTMLElement>();
+
+  const select = h('select', { id: 'patrol-building' });
+  const bar = h('div', { class: 'sync-bar', role: 'status', id: 'sync-bar' });
+  const list = h('ol', { class: 'patrol-list', id: 'patrol-list' });
+  const el = h(
+    'section',
+    { class: 'patrol-view', 'aria-labelledby': 'patrol-title' },
+    h('h1', { id: 'patrol-title' }, t('patrol.title')),
+    bar,
+    h('label', { for: 'patrol-building', class: 'inline' }, t('patrol.building'), select),
+    list,
+  );
+
+  function readBuilding(): string {
+    try {
+      return localStorage.getItem(BUILDING_KEY) ?? '';
+    } catch {
+      return '';
+    }
+  }
+
+  select.addEventListener('change', () => {
+    building = select.value;
+    try {
+      localStorage.setItem(BUILDING_KEY, building);
+    } catch {
+      // Remembered for this page only.
+    }
+    renderList();
+  });
+
+  function renderBuildings(): void {
+    const names = new Map<string, string>();
+    for (const hh of [...store.households.values()].sort(walkingOrder)) names.set(String(hh.buildingId), `${hh.compound} ${hh.building}`);
+    if (building !== '' && !names.has(building)) building = '';
+    replace(select, h('option', { value: '' }, t('patrol.all')), ...[...names].map(([id, name]) => h('option', { value: id }, name)));
+    select.value = building;
+  }
+
+  function row(hh: Household): HTMLElement {
+    const status = statusOf(hh, store.alertsFor(hh.id), store.devicesFor(hh.id), localDay());
+    const mine = waiting.filter((p) => p.householdId === hh.id);
+    const li = h(
+      'li',
+      { class: 'patrol-row', 'data-hid': hh.id },
+      h(
+        'div',
+        { class: 'patrol-who' },
+        h('span', { class: 'room' }, hh.room),
+        h('span', { class: 'name' }, hh.name),
+        h('span', { class: `now s-${status}` }, icon(status), statusLabel(status)),
+        mine.length > 0 ? h('span', { class: 'pending-mark' }, icon('sync'), t('patrol.pending', { n: mine.length })) : null,
+      ),
+      h(
+        'div',
+        { class: 'seen-buttons', role: 'group', 'aria-label': `${hh.room} ${hh.name}：${t('patrol.seen')}` },
+        ...SEEN.map((s) =>
+          h(
+            'button',
+            { type: 'button', class: `seen seen-${s.seen}`, 'data-seen': s.seen, onclick: () => void tap(hh, s.seen) },
+            icon(s.icon),
+            h('span', null, t(s.word)),
+          ),
+        ),
+      ),
+    );
+    return li;
+  }
+
+  async function tap(hh: Household, seen: Pending['seen']): Promise<void> {
+    try {
+      await record(hh.id, seen);
+      ctx.toast(navigator.onLine ? t('patrol.recorded', { h: `${hh.room} ${hh.name}`, s: seenWord(seen) }) : t('patrol.queued', { h: `${hh.room} ${hh.name}`, s: seenWord(seen) }));
+    } catch (err) {
+      ctx.toast(t('error.generic', { m: String(err) }), 'error');
+    }
+  }
+
+  function renderList(): void {
+    rows.clear();
+    const shown = [...store.households.values()].filter((hh) => building === '' || String(hh.buildingId) === building).sort(walkingOrder);
+    const frag = document.createDocumentFragment();
+    for (const hh of shown) {
+      const r = row(hh);
+      rows.set(hh.id, r);
+      frag.append(r);
+    }
+    replace(list, frag);
+  }
+
+  function renderBar(syncing: boolean): void {
+    const open = waiting.filter((p) => !p.refused);
+    const refused = waiting.filter((p) => p.refused);
+    bar.dataset.pending = String(open.length);
+    bar.className = `sync-bar ${open.length > 0 ? 'has-pending' : 'synced'}${navigator.onLine ? '' : ' offline'}`;
+    replace(
+      bar,
+      h('p', { class: 'sync-state' }, icon('sync', syncing ? 'spin' : ''), open.length > 0 ? t('patrol.pending', { n: open.length }) : t('patrol.allSynced')),
+      navigator.onLine ? null : h('p', { class: 'offline-note' }, t('patrol.offline')),
+      open.length > 0
+        ? h(
+            'ul',
+            { class: 'pending-list' },
+            ...open.map((p) => {
+              const hh = store.households.get(p.householdId);
+              return h('li', null, `${clock(p.at)} · ${hh ? `${hh.room} ${hh.name}` : `#${p.householdId}`} · ${seenWord(p.seen)}`, p.lastError ? h('span', { class: 'warn' }, ` — ${t('patrol.failed', { m: p.lastError })}`) : null);
+            }),
+          )
+        : null,
+      open.length > 0 ? h('button', { type: 'button', onclick: () => void syncNow() }, t('patrol.syncNow')) : null,
+      ...refused.map((p) =>
+        h('p', { class: 'form-error' }, `${clock(p.at)} #${p.householdId} ${seenWord(p.seen)}: ${p.lastError ?? ''} `, h('button', { type: 'button', class: 'link', onclick: () => void discard(p.key) }, t('act.close'))),
+      ),
+    );
+  }
+
+  /** Redraws one row, keeping the keyboard focus on the same button. */
+  function redraw(id: number): void {
+    const hh = store.households.get(id);
+    const old = rows.get(id);
+    if (!hh || !old) return;
+    const focused = old.contains(document.activeElement) ? (document.activeElement as HTMLElement).dataset.seen : undefined;
+    const fresh = row(hh);
+    old.replaceWith(fresh);
+    rows.set(id, fresh);
+    if (focused) fresh.querySelector<HTMLElement>(`[data-seen="${focused}"]`)?.focus();
+  }
+
+  renderBuildings();
+  renderList();
+  const offOutbox = onOutbox((items, syncing) => {
+    const before = new Set(waiting.map((p) => p.householdId));
+    waiting = items;
+    renderBar(syncing);
+    // Only rows whose "waiting" mark changed are redrawn.
+    for (const id of new Set([...before, ...items.map((p) => p.householdId)])) redraw(id);
+  });
+  const onNet = () => renderBar(false);
+  window.addEventListener('online', onNet);
+  window.addEventListener('offline', onNet);
+  const off = store.listen((change) => {
+    if (change.reset) {
+      renderBuildings();
+      renderList();
+      return;
+    }
+    for (const id of change.households) redraw(id);
+  });
+  return {
+    el,
+    destroy() {
+      off();
+      offOutbox();
+      window.removeEventListener('online', onNet);
+      window.removeEventListener('offline', onNet);
+    },
+  };
+}

@@ -1,0 +1,150 @@
+import type { Household } from '../api.js';
+import type { Ctx, View } from '../context.js';
+import { h, icon, replace } from '../dom.js';
+import { t } from '../i18n.js';
+import { localDay, STATUSES, statusLabel, statusOf, walkingOrder, type Status } from '../ribbon.js';
+
+/**
+ * The wall: every household a tile, grouped by compound and building, showing its state by
+ * colour, icon and word; counts at the top, which also filter. Built once; after that only the
+ * tiles the store names as changed (at most once per animation frame) are touched, so 10,000
+ * households and a storm of presses stay smooth. Buildings off screen are not laid out
+ * (`content-visibility: auto`).
+ */
+export const wallStats = { tileWrites: 0, rebuilds: 0 };
+
+/** The short word on a tile: 红 / 黄 / 蓝, or the status. */
+export function tileWord(s: Status): string {
+  return s === 'red' || s === 'yellow' || s === 'blue' ? t(`state.${s}`) : statusLabel(s);
+}
+
+export function wallView(ctx: Ctx): View {
+  const { store } = ctx;
+  const tiles = new Map<number, { el: HTMLAnchorElement; status: Status | null }>();
+  const counts = new Map<Status, number>(STATUSES.map((s) => [s, 0]));
+  const countEls = new Map<Status, HTMLElement>();
+  let filter: Status | null = null;
+  let today = localDay();
+
+  const countBar = h('div', { class: 'counts', role: 'group', 'aria-label': t('wall.counts') });
+  const total = h('span', { class: 'total' });
+  const grid = h('div', { class: 'wall', id: 'wall' });
+  const el = h('section', { class: 'wall-view', 'aria-labelledby': 'wall-title' }, h('h1', { id: 'wall-title', class: 'sr-only' }, t('wall.title')), countBar, grid);
+
+  for (const s of STATUSES) {
+    const n = h('b', null, '0');
+    countEls.set(s, n);
+    const chip = h(
+      'button',
+      { type: 'button', class: `chip s-${s}`, 'data-status': s, 'aria-pressed': 'false' },
+      icon(s),
+      h('span', null, statusLabel(s)),
+      n,
+    );
+    chip.addEventListener('click', () => {
+      filter = filter === s ? null : s;
+      grid.dataset.filter = filter ?? '';
+      for (const c of countBar.querySelectorAll('.chip')) c.setAttribute('aria-pressed', String((c as HTMLElement).dataset.status === filter));
+    });
+    countBar.append(chip);
+  }
+  countBar.append(total);
+
+  function writeTile(hh: Household, tile: { el: HTMLAnchorElement; status: Status | null }): void {
+    const status = statusOf(hh, store.alertsFor(hh.id), store.devicesFor(hh.id), today);
+    if (status !== tile.status) {
+      if (tile.status !== null) counts.set(tile.status, (counts.get(tile.status) ?? 0) - 1);
+      counts.set(status, (counts.get(status) ?? 0) + 1);
+      tile.status = status;
+      tile.el.className = `tile s-${status}`;
+      tile.el.dataset.status = status;
+      (tile.el.firstChild as SVGSVGElement).firstElementChild?.setAttribute('href', `#i-${status}`);
+      (tile.el.lastChild as HTMLElement).textContent = tileWord(status);
+    }
+    tile.el.setAttribute('aria-label', `${hh.building} ${hh.room} ${hh.name}：${statusLabel(status)}`);
+    wallStats.tileWrites += 1;
+  }
+
+  function newTile(hh: Household): { el: HTMLAnchorElement; status: Status | null } {
+    const a = h('a', { class: 'tile', href: `#/household/${hh.id}`, 'data-hid': hh.id }, icon('none'), h('span', { class: 'room' }, hh.room), h('span', { class: 'name' }, hh.name), h('span', { class: 'word' }));
+    const tile = { el: a, status: null };
+    writeTile(hh, tile);
+    return tile;
+  }
+
+  function rebuild(): void {
+    wallStats.rebuilds += 1;
+    tiles.clear();
+    for (const s of STATUSES) counts.set(s, 0);
+    today = localDay();
+    const sorted = [...store.households.values()].sort(walkingOrder);
+    const frag = document.createDocumentFragment();
+    let compound: HTMLElement | null = null;
+    let building: HTMLElement | null = null;
+    let compoundName = '';
+    let buildingKey = '';
+    for (const hh of sorted) {
+      if (compound === null || hh.compound !== compoundName) {
+        compoundName = hh.compound;
+        buildingKey = '';
+        compound = h('section', { class: 'compound' }, h('h2', null, hh.compound));
+        frag.append(compound);
+      }
+      if (building === null || `${hh.compoundId}/${hh.building}` !== buildingKey) {
+        buildingKey = `${hh.compoundId}/${hh.building}`;
+        const list = h('div', { class: 'tiles' });
+        building = h('section', { class: 'building' }, h('h3', null, hh.building), list);
+        compound.append(building);
+      }
+      const tile = newTile(hh);
+      tiles.set(hh.id, tile);
+      (building.lastChild as HTMLElement).append(tile.el);
+    }
+    if (sorted.length === 0) frag.append(h('p', { class: 'empty' }, t('wall.empty')));
+    replace(grid, frag);
+    writeCounts();
+  }
+
+  function writeCounts(): void {
+    let n = 0;
+    for (const [s, c] of counts) {
+      n += c;
+      const e = countEls.get(s);
+      if (e && e.textContent !== String(c)) e.textContent = String(c);
+      e?.parentElement?.classList.toggle('zero', c === 0);
+    }
+    total.textContent = `${n} ${t('wall.households')}`;
+  }
+
+  rebuild();
+  const off = store.listen((change) => {
+    if (change.reset) {
+      rebuild();
+      return;
+    }
+    for (const id of change.households) {
+      const hh = store.households.get(id);
+      const tile = tiles.get(id);
+      if (hh === undefined) continue;
+      if (tile === undefined) {
+        // A household we have not laid out (the feed sends new ones only in a snapshot): rebuild.
+        rebuild();
+        return;
+      }
+      writeTile(hh, tile);
+    }
+    writeCounts();
+  });
+  // "Away until" ends at midnight: look again now and then.
+  const dayTimer = setInterval(() => {
+    if (localDay() !== today) rebuild();
+  }, 60_000);
+
+  return {
+    el,
+    destroy() {
+      off();
+      clearInterval(dayTimer);
+    },
+  };
+}
