@@ -8,13 +8,21 @@
  *    → `403`. This stops cross-site WebSocket hijacking (a page elsewhere riding the cookie).
  *  - no permessage-deflate; client messages larger than `maxPayload` (4 KiB) close the socket (1009).
  *
- * Server → client (JSON text frames; `seq` increases by exactly 1 per message on a connection):
+ * Server → client (JSON text frames; `seq` increases by exactly 1 per frame on a connection,
+ * snapshot and delta frames sharing the counter):
  *  - `{"type":"snapshot","seq":N,"at":ISO,"truncated":bool,
  *      "households":[Household…],"alerts":[Alert…],"devices":[Device…]}`
  *    first on connect and after each `resync`: what the user may see (their compounds; an admin
  *    all); alerts are the `open` and `acknowledged` ones, newest first. `truncated` = more than
- *    `snapshotLimit` households or alerts (the list then holds the first ones only).
- *  - `{"type":"delta","seq":N+1,"change":Change}` for each committed change in the user's compounds:
+ *    `snapshotLimit` households or alerts (the list then holds the first ones only). A snapshot
+ *    already holds every change committed before it: none of those follows it in a delta.
+ *  - `{"type":"delta","seq":N+1,"changes":[Change, …]}`: the changes in the user's compounds
+ *    committed during one turn of the event loop, in commit order; never empty. They are
+ *    collected per connection and sent as ONE frame per connection when the turn ends
+ *    (setImmediate): at 1,000 presses/s to 100 dashboards, a frame (and a write system call) per
+ *    change per dashboard was what saturated the server (bench/RESULTS.md, "Profile"). Each change
+ *    is serialised once, and the list once per distinct filter (user's compounds), not per socket.
+ *    A Change is one of:
  *      `{"type":"report","householdId","compoundId","eventId","state","source","at","household":Household|null}`
  *      `{"type":"alert","alertId","householdId","compoundId","kind","status","level","opened","at","alert":Alert|null}`
  *      `{"type":"device","deviceId","householdId","compoundId","online"?,"battery"?,"at"}`
@@ -22,15 +30,17 @@
  *    Alert = {id,kind,status,level,householdId,compoundId,openedAt,acknowledgedAt,acknowledgedBy,
  *    arrivedAt,arrivedBy,resolvedAt,resolvedBy,resolutionNote,reportCount,reason,dueAt,household},
  *    Device = {id,householdId,online,battery,lastSeenAt}; times are ISO 8601 strings (`at` too).
- *    A resolved alert arrives as a delta with status "resolved": drop it from the open list.
+ *    A resolved alert arrives as a change with status "resolved": drop it from the open list.
  *
  * Client → server:
  *  - `{"type":"resync"}`: a fresh snapshot (with the next seq). Anything else is ignored; more than
  *    `maxMessagesPerWindow` messages in 10 s closes the socket (1008).
  *
  * Rules for the client: a gap in `seq` means something was missed → send `resync`. Close codes:
- *  - 4000 "too slow, resync": the server would have had to buffer more than `maxBufferedBytes` for
- *    this socket; reconnect (with backoff) and start from the new snapshot;
+ *  - 4000 "too slow, resync": the socket still had unsent bytes and the next frame would have
+ *    taken them past `maxBufferedBytes` (a frame on a socket with nothing waiting always goes, so
+ *    a large snapshot or burst alone does not cut a client that reads); reconnect (with backoff)
+ *    and start from the new snapshot;
  *  - 4001 "session ended": the session expired or was logged out; log in again;
  *  - 1001: the server is stopping; reconnect with backoff.
  */
@@ -59,7 +69,7 @@ export type LiveHubOptions = {
   maxPayload?: number;
   /** Past this many bytes waiting to be sent on one socket, it is closed with 4000. */
   maxBufferedBytes?: number;
-  /** At most this many households (and alerts) in a snapshot. */
+  /** At most this many households (and alerts) in a snapshot. Default 20,000. */
   snapshotLimit?: number;
   /** Ping period; a socket that has not answered the previous ping is dropped. Also rechecks sessions. */
   pingIntervalMs?: number;
@@ -78,11 +88,16 @@ export const TOO_SLOW = 4000;
 export const SESSION_ENDED = 4001;
 const WINDOW_MS = 10_000;
 
+/** A change as sent: its compound (for the per-user filter) and its JSON, built once. */
+type Described = { compoundId: number; json: string };
+
 type Conn = {
   ws: WebSocket;
   user: User;
   sessionHash: Buffer;
   seq: number;
+  /** Changes of the current turn before this index are already in the snapshot it was sent. */
+  turnFrom: number;
   alive: boolean;
   windowStart: number;
   messages: number;
@@ -135,7 +150,8 @@ export function createLiveHub(opts: LiveHubOptions): LiveHub {
   const { server, stores, changes, now, log } = opts;
   const maxPayload = opts.maxPayload ?? 4096;
   const maxBufferedBytes = opts.maxBufferedBytes ?? 1024 * 1024;
-  const snapshotLimit = opts.snapshotLimit ?? 5000;
+  // The dashboard shows 10,000 households: room for twice that before a snapshot is truncated.
+  const snapshotLimit = opts.snapshotLimit ?? 20_000;
   const maxMessages = opts.maxMessagesPerWindow ?? 60;
   const conns = new Set<Conn>();
   const compoundOf = new Map<number, number | null>();
@@ -203,15 +219,20 @@ export function createLiveHub(opts: LiveHubOptions): LiveHub {
     conn.ws.once('close', () => clearTimeout(timer));
   }
 
-  /** Sends one frame, or cuts the socket off if it has fallen too far behind. */
-  function send(conn: Conn, text: string): void {
+  /**
+   * Sends one text frame, or cuts the socket off if it has fallen too far behind: bytes still
+   * waiting (not taken by the kernel) plus this frame over the limit. With nothing waiting the
+   * frame goes whatever its size, so one big snapshot or burst does not cut off a client that reads.
+   */
+  function send(conn: Conn, frame: Buffer): void {
     if (conn.closing) return;
-    if (conn.ws.bufferedAmount + Buffer.byteLength(text) > maxBufferedBytes) {
-      log.warn({ userId: conn.user.id, buffered: conn.ws.bufferedAmount }, 'live client too slow; closing');
+    const waiting = conn.ws.bufferedAmount;
+    if (waiting > 0 && waiting + frame.length > maxBufferedBytes) {
+      log.warn({ userId: conn.user.id, buffered: waiting }, 'live client too slow; closing');
       close(conn, TOO_SLOW, 'too slow, resync');
       return;
     }
-    conn.ws.send(text);
+    conn.ws.send(frame, { binary: false });
   }
 
   function sendSnapshot(conn: Conn): void {
@@ -224,7 +245,9 @@ export function createLiveHub(opts: LiveHubOptions): LiveHub {
       return;
     }
     conn.seq += 1;
-    send(conn, `{"type":"snapshot","seq":${conn.seq},${body.slice(1)}`);
+    // Read now, so it holds every change committed so far, those of this turn included.
+    conn.turnFrom = turn.length;
+    send(conn, Buffer.from(`{"type":"snapshot","seq":${conn.seq},${body.slice(1)}`));
   }
 
   /** The user and session still valid? (Logout, expiry, disabling end the live feed too.) */
@@ -264,8 +287,8 @@ export function createLiveHub(opts: LiveHubOptions): LiveHub {
     }
   }
 
-  /** The change as a delta's `change`, or null if nobody can place it. Built once per change. */
-  function describe(change: Change): { compoundId: number; json: string } | null {
+  /** The change as an element of a delta's `changes`, or null if nobody can place it. Built once per change. */
+  function describe(change: Change): Described | null {
     const compoundId = householdCompound(change.householdId);
     if (compoundId === null) return null;
     const at = iso(change.at);
@@ -283,9 +306,41 @@ export function createLiveHub(opts: LiveHubOptions): LiveHub {
     }
   }
 
+  /** The changes committed in this turn of the event loop, in commit order, until flushTurn. */
+  let turn: Described[] = [];
+  let flushing: NodeJS.Immediate | null = null;
+
+  /** One delta frame per connection that may see any of this turn's changes. */
+  function flushTurn(): void {
+    flushing = null;
+    const batch = turn;
+    turn = [];
+    // Connections with the same filter get the same list: joined and encoded once.
+    const bodies = new Map<string, Buffer | null>();
+    for (const conn of conns) {
+      const from = conn.turnFrom;
+      conn.turnFrom = 0;
+      if (conn.closing) continue;
+      const key = `${from}|${conn.user.role === 'admin' ? '*' : conn.user.compoundIds.join(',')}`;
+      let body = bodies.get(key);
+      if (body === undefined) {
+        const parts: string[] = [];
+        for (let i = from; i < batch.length; i += 1) {
+          const d = batch[i] as Described;
+          if (seesCompound(conn.user, d.compoundId)) parts.push(d.json);
+        }
+        body = parts.length === 0 ? null : Buffer.from(`${parts.join(',')}]}`);
+        bodies.set(key, body);
+      }
+      if (body === null) continue;
+      conn.seq += 1;
+      send(conn, Buffer.concat([Buffer.from(`{"type":"delta","seq":${conn.seq},"changes":[`), body]));
+    }
+  }
+
   const unsubscribe = changes.subscribe((change) => {
     if (conns.size === 0) return;
-    let described: ReturnType<typeof describe>;
+    let described: Described | null;
     try {
       described = describe(change);
     } catch (err) {
@@ -293,11 +348,8 @@ export function createLiveHub(opts: LiveHubOptions): LiveHub {
       return;
     }
     if (described === null) return;
-    for (const conn of conns) {
-      if (!seesCompound(conn.user, described.compoundId)) continue;
-      conn.seq += 1;
-      send(conn, `{"type":"delta","seq":${conn.seq},"change":${described.json}}`);
-    }
+    turn.push(described);
+    flushing ??= setImmediate(flushTurn);
   });
 
   function onUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): void {
@@ -339,7 +391,7 @@ export function createLiveHub(opts: LiveHubOptions): LiveHub {
       return;
     }
     wss.handleUpgrade(req, socket, head, (ws) => {
-      const conn: Conn = { ws, user, sessionHash, seq: 0, alive: true, windowStart: now(), messages: 0, closing: false };
+      const conn: Conn = { ws, user, sessionHash, seq: 0, turnFrom: 0, alive: true, windowStart: now(), messages: 0, closing: false };
       conns.add(conn);
       ws.on('error', (err) => log.debug({ err, userId: user.id }, 'live socket error'));
       ws.on('close', () => conns.delete(conn));
@@ -378,6 +430,8 @@ export function createLiveHub(opts: LiveHubOptions): LiveHub {
       closed ??= (async () => {
         server.off('upgrade', onUpgrade);
         unsubscribe();
+        if (flushing !== null) clearImmediate(flushing);
+        turn = [];
         clearInterval(pinger);
         const sockets = [...conns].map((c) => c.ws);
         conns.clear();

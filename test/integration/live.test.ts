@@ -12,7 +12,8 @@ import { startTestSystem, type TestSystem } from '../helpers/system.js';
 // The live hub (issue 5, "Live updates") against the real server: real ws clients on loopback.
 
 type Message = { type: string; seq: number; [key: string]: unknown };
-type Delta = Message & { type: 'delta'; change: Record<string, unknown> & { type: Change['type'] } };
+type SentChange = Record<string, unknown> & { type: Change['type'] };
+type Delta = Message & { type: 'delta'; changes: SentChange[] };
 type Snapshot = Message & { type: 'snapshot'; households: Array<{ id: number; compoundId: number }>; alerts: Array<{ id: number; householdId: number; status: string }> };
 
 /** A ws client that keeps every message and lets a test wait for one (bounded). */
@@ -111,6 +112,14 @@ async function setup(): Promise<{ system: TestSystem; cast: Cast; port: number }
 }
 
 const isSnapshot = (m: Message): boolean => m.type === 'snapshot';
+const isDelta = (m: Message): m is Delta => m.type === 'delta';
+/** A delta frame holding a change that matches. */
+const deltaWith =
+  (match: (c: SentChange) => boolean) =>
+  (m: Message): boolean =>
+    isDelta(m) && m.changes.some(match);
+/** Every change received so far, in order, over all delta frames. */
+const changesOf = (client: LiveClient): SentChange[] => client.messages.filter(isDelta).flatMap((d) => d.changes);
 
 describe('live hub /ws', () => {
   it('refuses no cookie, an unknown or expired session, a foreign or missing Origin, and other paths', async () => {
@@ -169,12 +178,17 @@ describe('live hub /ws', () => {
       [volunteerA, snapA],
       [admin, snapAdmin],
     ] as const) {
-      const first = await client.next<Delta>((m) => m.type === 'delta', 1000);
+      const first = await client.next<Delta>(isDelta, 1000);
       expect(first.seq).toBe(snap.seq + 1);
-      const report = await client.next<Delta>((m) => m.type === 'delta' && (m as Delta).change.type === 'report', 1000);
-      expect(report.change).toMatchObject({ householdId: device.householdId, compoundId: cast.compoundA.id, state: 'red', source: 'device', household: { id: device.householdId, state: 'red' } });
-      const alert = await client.next<Delta>((m) => m.type === 'delta' && (m as Delta).change.type === 'alert', 1000);
-      expect(alert.change).toMatchObject({
+      expect(first.changes.length).toBeGreaterThan(0);
+      await client.next(deltaWith((c) => c.type === 'report'), 1000);
+      await client.next(deltaWith((c) => c.type === 'alert'), 1000);
+      const report = changesOf(client).find((c) => c.type === 'report');
+      expect(report).toMatchObject({ householdId: device.householdId, compoundId: cast.compoundA.id, state: 'red', source: 'device', household: { id: device.householdId, state: 'red' } });
+      const alert = changesOf(client).find((c) => c.type === 'alert');
+      // Committed together (one press), so in commit order: the report, then its alert.
+      expect(changesOf(client).indexOf(report as SentChange)).toBeLessThan(changesOf(client).indexOf(alert as SentChange));
+      expect(alert).toMatchObject({
         householdId: device.householdId,
         kind: 'emergency',
         opened: true,
@@ -187,11 +201,11 @@ describe('live hub /ws', () => {
 
     // Compound B's volunteer got nothing of A's: the next thing it receives is B's own change.
     system.changes.publish({ type: 'device', deviceId: 'marker', householdId: cast.householdB, battery: 50, at: Date.now() });
-    const firstB = await volunteerB.next<Delta>((m) => m.type === 'delta');
-    expect(firstB).toMatchObject({ seq: snapB.seq + 1, change: { type: 'device', deviceId: 'marker', householdId: cast.householdB, compoundId: cast.compoundB.id } });
+    const firstB = await volunteerB.next<Delta>(isDelta);
+    expect(firstB).toMatchObject({ seq: snapB.seq + 1, changes: [{ type: 'device', deviceId: 'marker', householdId: cast.householdB, compoundId: cast.compoundB.id }] });
     expect(volunteerB.messages).toHaveLength(2);
     // … and A's volunteer does not get B's change (the admin does).
-    await admin.next((m) => m.type === 'delta' && (m as Delta).change.deviceId === 'marker');
+    await admin.next(deltaWith((c) => c.deviceId === 'marker'));
 
     // Resync: a fresh snapshot with the next seq, now holding the open alert.
     const before = volunteerA.messages.length;
@@ -204,7 +218,53 @@ describe('live hub /ws', () => {
     expect(volunteerA.messages.slice(before)).toEqual([fresh]);
     expect(fresh.alerts).toEqual([expect.objectContaining({ householdId: device.householdId, kind: 'emergency', status: 'open' })]);
     expect(fresh.households.find((h) => h.id === device.householdId)).toMatchObject({ state: 'red' });
-    expect(volunteerA.messages.some((m) => m.type === 'delta' && (m as Delta).change.deviceId === 'marker')).toBe(false);
+    expect(changesOf(volunteerA).some((c) => c.deviceId === 'marker')).toBe(false);
+  });
+
+  it('when several changes are committed in one turn, then each connection gets them in ONE frame, in commit order and filtered, with seq + 1 per frame', async () => {
+    const { system, cast, port } = await setup();
+    const admin = await open(port, { cookie: (await loginAdmin(system.app)).cookie });
+    const volunteerA = await open(port, { cookie: (await login(system.app, cast.users.volunteerA.username)).cookie });
+    const volunteerB = await open(port, { cookie: (await login(system.app, cast.users.volunteerB.username)).cookie });
+    const snaps = await Promise.all([admin, volunteerA, volunteerB].map((c) => c.next<Snapshot>(isSnapshot)));
+    const device = (deviceId: string, householdId: number): Change => ({ type: 'device', deviceId, householdId, battery: 50, at: Date.now() });
+
+    // One turn: A, B, A; a later turn: A, A.
+    for (const [id, household] of [['t1-a1', cast.householdA], ['t1-b', cast.householdB], ['t1-a2', cast.householdA]] as const) system.changes.publish(device(id, household));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    for (const id of ['t2-a1', 't2-a2']) system.changes.publish(device(id, cast.householdA));
+    await admin.next(deltaWith((c) => c.deviceId === 't2-a2'));
+    await volunteerA.next(deltaWith((c) => c.deviceId === 't2-a2'));
+    await volunteerB.next(isDelta);
+
+    const frames = (client: LiveClient) =>
+      client.messages.filter(isDelta).map((d) => ({ seq: d.seq, ids: d.changes.map((c) => c.deviceId) }));
+    const [snapAdmin, snapA, snapB] = snaps.map((s) => s.seq) as [number, number, number];
+    expect(frames(admin)).toEqual([
+      { seq: snapAdmin + 1, ids: ['t1-a1', 't1-b', 't1-a2'] },
+      { seq: snapAdmin + 2, ids: ['t2-a1', 't2-a2'] },
+    ]);
+    expect(frames(volunteerA)).toEqual([
+      { seq: snapA + 1, ids: ['t1-a1', 't1-a2'] },
+      { seq: snapA + 2, ids: ['t2-a1', 't2-a2'] },
+    ]);
+    // Nothing of a turn that holds none of B's compounds: no empty frame, no seq used.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(frames(volunteerB)).toEqual([{ seq: snapB + 1, ids: ['t1-b'] }]);
+    expect(admin.messages.filter(isDelta)[0]?.changes[1]).toMatchObject({ type: 'device', deviceId: 't1-b', householdId: cast.householdB, compoundId: cast.compoundB.id, battery: 50 });
+  });
+
+  it('when a snapshot is larger than maxBufferedBytes and the socket has nothing waiting, then it is sent, not cut off', async () => {
+    const { system } = await setup();
+    const server = http.createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    onTestFinished(() => new Promise<void>((resolve) => server.close(() => resolve())));
+    const hub = createLiveHub({ server, stores: system.stores, changes: system.changes, now: () => Date.now(), log: system.logs.log, maxBufferedBytes: 256 });
+    onTestFinished(() => hub.close());
+    const client = await open((server.address() as AddressInfo).port, { cookie: (await loginAdmin(system.app)).cookie });
+    const snapshot = await client.next<Snapshot>(isSnapshot);
+    expect(JSON.stringify(snapshot).length).toBeGreaterThan(256);
+    expect(client.ws.readyState).toBe(WebSocket.OPEN);
   });
 
   it('closes a socket that sends a message over maxPayload (1009)', async () => {
@@ -239,7 +299,7 @@ describe('live hub /ws', () => {
       expect(batch, 'the slow client was never cut off').toBeLessThan(400);
       for (let i = 0; i < 1000; i += 1) changes.publish({ type: 'device', deviceId: `flood-${sent++}`, householdId: cast.householdA, battery: 50, at: Date.now() });
       // The reading client keeps up.
-      await reader.next((m) => m.type === 'delta' && (m as Delta).change.deviceId === `flood-${sent - 1}`, 5000);
+      await reader.next(deltaWith((c) => c.deviceId === `flood-${sent - 1}`), 5000);
     }
     expect(hub.connections()).toBe(1);
     slow.ws.resume();
