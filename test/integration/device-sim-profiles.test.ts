@@ -74,8 +74,10 @@ describe('device-sim --profile against the real server', () => {
     expect(run.out.at(-1)).toMatch(/^chaos done .*acked presses \d+, puback p50 [\d.]+ ms p99 [\d.]+ ms, failed 0/);
     // The chaos did happen.
     for (const kind of ['press', 'duplicate', 'reorder', 'garbage', 'drop', 'tear'] as const) expect(r.done[kind]).toBeGreaterThan(0);
-    // Torn presses were cut on the wire (device-sim-tear.test.ts watches the server's side).
-    expect(r.torn).toBe(r.done.tear);
+    // Torn presses were cut on the wire (device-sim-tear.test.ts watches the server's side); a
+    // drop in the same instant may take the link before a cut's bytes are out.
+    expect(r.torn).toBeGreaterThan(0);
+    expect(r.torn).toBeLessThanOrEqual(r.done.tear);
     expect(r.acked.length).toBeGreaterThan(50);
 
     expect((await fetch(`${system.httpUrl}/healthz`)).status).toBe(200);
