@@ -9,6 +9,7 @@ import { createPeopleStore } from './people.js';
 import { createChannelsStore } from './channels.js';
 import { createUsersStore } from './users.js';
 import { createReportsStore } from './reports.js';
+import { createVisitsStore } from './visits.js';
 
 /** Every table group over one database handle, and the transaction they share. */
 export function createStores(db: Db) {
@@ -24,6 +25,7 @@ export function createStores(db: Db) {
     channels: createChannelsStore(db),
     users: createUsersStore(db),
     reports: createReportsStore(db),
+    visits: createVisitsStore(db),
     /** Runs fn in one transaction (BEGIN IMMEDIATE: the writer lock is taken up front). */
     transaction<T>(fn: () => T): T {
       return db.transaction(fn).immediate();

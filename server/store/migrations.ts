@@ -266,4 +266,21 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE events ADD COLUMN idempotency_key TEXT;
   CREATE UNIQUE INDEX events_idempotency ON events (household_id, idempotency_key) WHERE idempotency_key IS NOT NULL;
   `,
+  /* 4: visits — a volunteer looked at the window and saw no ribbon */ `
+  -- An observation, not a report: it sets no ribbon, counts as no check-in and opens no alert
+  -- (a missing ribbon may mean the elder is out, or only that it fell); it is kept so the
+  -- household's history shows that someone came by. 'none' is the only thing seen so far.
+  CREATE TABLE visits (
+    id              INTEGER PRIMARY KEY,
+    household_id    INTEGER NOT NULL REFERENCES households(id),
+    seen            TEXT NOT NULL CHECK (seen IN ('none')),
+    by              TEXT NOT NULL,
+    note            TEXT,
+    at              INTEGER NOT NULL,
+    -- the patrol page's key: a resend (offline sync) counts once; keys are per household
+    idempotency_key TEXT
+  );
+  CREATE INDEX visits_household ON visits (household_id, at DESC, id DESC);
+  CREATE UNIQUE INDEX visits_idempotency ON visits (household_id, idempotency_key) WHERE idempotency_key IS NOT NULL;
+  `,
 ];

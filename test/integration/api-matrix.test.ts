@@ -1,5 +1,8 @@
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { newSecret, sha256 } from '../../server/api/auth.js';
+import { DEFAULT_DASHBOARD_DIR } from '../../server/api/routes/home.js';
 import {
   client,
   listRoutes,
@@ -61,6 +64,16 @@ const inA = {
 
 const today = new Date().toISOString().slice(0, 10);
 
+// The dashboard's files are routes only once it is built (`npm test` builds it first): public,
+// like the page at / (the page logs in through the API).
+const dashboardAsset = existsSync(join(DEFAULT_DASHBOARD_DIR, 'index.html'))
+  ? readdirSync(join(DEFAULT_DASHBOARD_DIR, 'assets')).find((f) => f.endsWith('.js'))
+  : undefined;
+const DASHBOARD_ROWS: Row[] = dashboardAsset === undefined ? [] : [
+  { route: 'GET /favicon.svg',                                                          expect: [200, 200, 200, 200, 200, 200] },
+  { route: 'GET /*', target: () => ({ '*': `assets/${dashboardAsset}` }),              expect: [200, 200, 200, 200, 200, 200] },
+];
+
 // prettier-ignore
 const TABLE: Row[] = [
   //                                                                                          admin staffA volA staffB volB anon
@@ -68,6 +81,7 @@ const TABLE: Row[] = [
   { route: 'GET /healthz',                                                              expect: [200, 200, 200, 200, 200, 200] },
   { route: 'GET /metrics',                                                              expect: [200, 200, 200, 200, 200, 200] },
   { route: 'GET /docs',                                                                 expect: [200, 200, 200, 200, 200, 200] },
+  ...DASHBOARD_ROWS,
   { route: 'GET /docs/',                                                                expect: [200, 200, 200, 200, 200, 200] },
   { route: 'GET /docs/*', target: () => ({ '*': 'static/swagger-ui.css' }),             expect: [200, 200, 200, 200, 200, 200] },
   { route: 'GET /docs/json',                                                            expect: [200, 200, 200, 200, 200, 200] },
@@ -106,6 +120,10 @@ const TABLE: Row[] = [
                                                                                         expect: [200, 200, 200, 404, 404, 401] },
   { route: 'POST /api/households/:id/reports', target: inA.household, missing: { id: NONE }, body: () => ({ state: 'blue', note: '看到蓝丝带' }),
                                                                                         expect: [201, 201, 201, 404, 404, 401] },
+  { route: 'POST /api/households/:id/visits', target: inA.household, missing: { id: NONE }, body: () => ({ seen: 'none', note: '窗口没有彩带' }),
+                                                                                        expect: [201, 201, 201, 404, 404, 401] },
+  { route: 'GET /api/households/:id/visits', target: inA.household, missing: { id: NONE },
+                                                                                        expect: [200, 200, 200, 404, 404, 401] },
   { route: 'GET /api/alerts/:id', target: inA.alert('red'), missing: { id: NONE },      expect: [200, 200, 200, 404, 404, 401] },
   { route: 'POST /api/alerts/:id/ack', target: inA.alert('red'), missing: { id: NONE }, body: () => ({}),
                                                                                         expect: [200, 200, 200, 404, 404, 401] },

@@ -68,6 +68,17 @@ const ReportBody = Type.Object(
   { additionalProperties: false },
 );
 
+const VisitBody = Type.Object(
+  {
+    /** What was seen instead of a ribbon: only 'none' (an empty window) so far. */
+    seen: Type.Literal('none'),
+    note: Type.Optional(Type.String({ maxLength: 500 })),
+    /** An idempotency key, as for reports: a resend with the same key counts once. */
+    key: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_-]{8,64}$' })),
+  },
+  { additionalProperties: false },
+);
+
 function toApiCheckIn(policy: CheckInPolicy): Static<typeof CheckIn> {
   return policy.kind === 'interval' ? { everySec: policy.everySec, graceSec: policy.graceSec } : { deadline: policy.time };
 }
@@ -246,6 +257,51 @@ export const householdRoutes: FastifyPluginAsyncTypebox<HouseholdDeps> = async (
       });
       request.auditRecord = `household:${h.id}/event:${result.eventId}`;
       return reply.code(result.duplicate ? 200 : 201).send({ eventId: result.eventId, duplicate: result.duplicate });
+    },
+  );
+
+  app.post(
+    '/households/:id/visits',
+    {
+      schema: {
+        tags: ['households'],
+        summary: 'Record a visit on patrol where no ribbon was seen (an observation: no check-in, no alert)',
+        params: IdParams,
+        body: VisitBody,
+      },
+    },
+    async (request, reply) => {
+      const user = userOf(request);
+      const h = visible(request.params.id, user);
+      const result = stores.transaction(() =>
+        stores.visits.record({
+          householdId: h.id,
+          seen: request.body.seen,
+          by: user.displayName || user.username,
+          note: request.body.note?.trim() || null,
+          at: now(),
+          idempotencyKey: request.body.key ?? null,
+        }),
+      );
+      request.auditRecord = `household:${h.id}/visit:${result.visitId}`;
+      return reply.code(result.duplicate ? 200 : 201).send({ visitId: result.visitId, duplicate: result.duplicate });
+    },
+  );
+
+  app.get(
+    '/households/:id/visits',
+    { schema: { tags: ['households'], summary: 'Its patrol visits without a ribbon, newest first', params: IdParams, querystring: Type.Object(PageQuery, { additionalProperties: false }) } },
+    async (request) => {
+      const h = visible(request.params.id, userOf(request));
+      const limit = limitOf(request.query.limit);
+      const cursor = decodeCursor(request.query.cursor, ['at', 'id']);
+      const rows = stores.visits.pageForHousehold(h.id, cursor, limit + 1);
+      const page = rows.slice(0, limit);
+      const last = page.at(-1);
+      return {
+        items: page.map((v) => ({ id: v.id, seen: v.seen, by: v.by, note: v.note, at: new Date(v.at).toISOString() })),
+        next: rows.length > limit && last ? encodeCursor({ at: last.at, id: last.id }) : null,
+      };
     },
   );
 };

@@ -1,0 +1,71 @@
+import type { Db } from './db.js';
+
+/** What a volunteer saw at the window when it was not a ribbon (only 'none' so far). */
+export const VISIT_SEEN = ['none'] as const;
+export type VisitSeen = (typeof VISIT_SEEN)[number];
+
+export type NewVisit = {
+  householdId: number;
+  seen: VisitSeen;
+  /** The display name of the user who recorded it. */
+  by: string;
+  note: string | null;
+  at: number;
+  /** A resend of the same visit (offline sync) is recognised by this key, per household. */
+  idempotencyKey: string | null;
+};
+
+export type StoredVisit = NewVisit & { id: number };
+
+type VisitRow = { id: number; household_id: number; seen: VisitSeen; by: string; note: string | null; at: number; idempotency_key: string | null };
+
+const toVisit = (r: VisitRow): StoredVisit => ({
+  id: r.id,
+  householdId: r.household_id,
+  seen: r.seen,
+  by: r.by,
+  note: r.note,
+  at: r.at,
+  idempotencyKey: r.idempotency_key,
+});
+
+export function createVisitsStore(db: Db) {
+  // ON CONFLICT DO NOTHING: two resends racing on separate connections cannot both insert;
+  // the loser finds the winner's row by its key.
+  const insert = db.prepare<[number, VisitSeen, string, string | null, number, string | null]>(
+    `INSERT INTO visits (household_id, seen, by, note, at, idempotency_key) VALUES (?, ?, ?, ?, ?, ?)
+     ON CONFLICT (household_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING`,
+  );
+  const byKey = db.prepare<[number, string], VisitRow>('SELECT * FROM visits WHERE household_id = ? AND idempotency_key = ?');
+  // Keyset pagination over visits_household (household_id, at DESC, id DESC).
+  const page = db.prepare<[number, number, number, number, number], VisitRow>(
+    `SELECT * FROM visits WHERE household_id = ? AND (at < ? OR (at = ? AND id < ?))
+     ORDER BY at DESC, id DESC LIMIT ?`,
+  );
+
+  return {
+    /**
+     * Records a visit once: with a key already used for this household, the earlier visit is
+     * returned with `duplicate: true` and nothing is written. Run it in a transaction.
+     */
+    record(visit: NewVisit): { visitId: number; duplicate: boolean } {
+      if (visit.idempotencyKey !== null) {
+        const earlier = byKey.get(visit.householdId, visit.idempotencyKey);
+        if (earlier) return { visitId: earlier.id, duplicate: true };
+      }
+      const result = insert.run(visit.householdId, visit.seen, visit.by, visit.note, visit.at, visit.idempotencyKey);
+      if (result.changes === 0 && visit.idempotencyKey !== null) {
+        const winner = byKey.get(visit.householdId, visit.idempotencyKey);
+        if (winner) return { visitId: winner.id, duplicate: true };
+      }
+      return { visitId: Number(result.lastInsertRowid), duplicate: false };
+    },
+    /** Newest first, after the (at, id) position `before` (exclusive), at most `limit`. */
+    pageForHousehold(householdId: number, before: { at: number; id: number } | null, limit: number): StoredVisit[] {
+      const from = before ?? { at: Number.MAX_SAFE_INTEGER, id: Number.MAX_SAFE_INTEGER };
+      return page.all(householdId, from.at, from.at, from.id, limit).map(toVisit);
+    },
+  };
+}
+
+export type VisitsStore = ReturnType<typeof createVisitsStore>;
