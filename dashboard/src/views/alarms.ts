@@ -134,6 +134,9 @@ export function alarmsView(ctx: Ctx): View {
   }
 
   function fill(card: HTMLElement, a: Alert): void {
+    // Redrawing must not throw away the keyboard focus: put it back on the same control.
+    const active = card.contains(document.activeElement) ? (document.activeElement as HTMLElement) : null;
+    const focusKey = active?.dataset.action ?? (active?.classList.contains('alarm-who') ? 'who' : null);
     const who = a.household ? `${a.household.name}` : `#${a.householdId}`;
     const where = a.household ? address(a.household) : '';
     const status: Array<HTMLElement | null> = [
@@ -158,6 +161,10 @@ export function alarmsView(ctx: Ctx): View {
     card.className = `alarm alarm-${a.kind} status-${a.status}`;
     card.dataset.alertId = String(a.id);
     card.dataset.status = a.status;
+    if (focusKey !== null) {
+      const again = focusKey === 'who' ? card.querySelector<HTMLElement>('.alarm-who') : card.querySelector<HTMLElement>(`[data-action="${focusKey}"]`);
+      (again ?? card.querySelector<HTMLElement>('button, a'))?.focus();
+    }
   }
 
   function render(): void {

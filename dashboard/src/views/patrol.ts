@@ -31,7 +31,7 @@ export function patrolView(ctx: Ctx): View {
 
   const select = h('select', { id: 'patrol-building' });
   const bar = h('div', { class: 'sync-bar', role: 'status', id: 'sync-bar' });
-  const list = h('ol', { class: 'patrol-list', id: 'patrol-list' });
+  const list = h('div', { id: 'patrol-list' });
   const el = h(
     'section',
     { class: 'patrol-view', 'aria-labelledby': 'patrol-title' },
@@ -106,14 +106,22 @@ export function patrolView(ctx: Ctx): View {
     }
   }
 
+  /** One list per building, each under its name, in walking order. */
   function renderList(): void {
     rows.clear();
     const shown = [...store.households.values()].filter((hh) => building === '' || String(hh.buildingId) === building).sort(walkingOrder);
     const frag = document.createDocumentFragment();
+    let current: HTMLElement | null = null;
+    let currentId = -1;
     for (const hh of shown) {
+      if (current === null || hh.buildingId !== currentId) {
+        currentId = hh.buildingId;
+        current = h('ol', { class: 'patrol-list' });
+        frag.append(h('section', { class: 'patrol-building', 'aria-label': `${hh.compound} ${hh.building}` }, h('h2', null, `${hh.compound} ${hh.building}`), current));
+      }
       const r = row(hh);
       rows.set(hh.id, r);
-      frag.append(r);
+      current.append(r);
     }
     replace(list, frag);
   }

@@ -1,0 +1,339 @@
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connectDevice } from '../../device-sim/device.js';
+import { addHousehold } from '../../server/app/provision.js';
+import { addUser, makeCast, TEST_USER_PASSWORD, type Cast } from '../helpers/api.js';
+import { browserAvailable, ensureDashboardBuilt, launchBrowser, loginPage, newContext, PHONE, screenshot } from '../helpers/browser.js';
+import { startTestSystem, type TestSystem } from '../helpers/system.js';
+
+/**
+ * The dashboard end to end: the real server (embedded broker, SQLite file), a simulated button
+ * over MQTT, and the built dashboard in Debian's headless Chromium.
+ */
+const available = browserAvailable();
+
+describe.skipIf(!available)('the dashboard in a real browser', () => {
+  let browser: Browser;
+  beforeAll(async () => {
+    await ensureDashboardBuilt();
+    browser = await launchBrowser();
+  }, 120_000);
+  afterAll(async () => {
+    await browser?.close();
+  });
+
+  async function setUp(): Promise<{ system: TestSystem; cast: Cast; device: { id: string; secret: string; householdId: number } }> {
+    const system = await startTestSystem();
+    const cast = await makeCast(system);
+    const device = system.provision({ compound: '阳光小区', building: '2号楼', room: '301', name: '王秀英' });
+    return { system, cast, device };
+  }
+
+  it('a red press shows on the wall and in the alarm list within 1 s and sounds; 我去处理 reaches the button; 已解决 needs a note; another compound sees nothing', async () => {
+    const { system, cast, device } = await setUp();
+    const context = await newContext(browser);
+    const wall = await loginPage(context, system.httpUrl, cast.users.volunteerA.username, TEST_USER_PASSWORD, '#/wall');
+    const alarms = await context.newPage();
+    await alarms.goto(`${system.httpUrl}/#/alarms`);
+    await expect.poll(() => alarms.locator('.live-status').getAttribute('data-status'), { timeout: 10_000 }).toBe('live');
+    const tile = wall.locator(`.tile[data-hid="${device.householdId}"]`);
+    // Provisioned, never connected: the device is offline.
+    await expect.poll(() => tile.getAttribute('data-status')).toBe('offline');
+    expect(await wall.locator(`.tile[data-hid="${cast.householdB}"]`).count()).toBe(0);
+
+    const outsider = await newContext(browser);
+    const other = await loginPage(outsider, system.httpUrl, cast.users.volunteerB.username, TEST_USER_PASSWORD, '#/alarms');
+
+    const button = await connectDevice({ url: system.mqttUrl, id: device.id, secret: device.secret, reconnectPeriodMs: 100 });
+    try {
+      // Online now, and nothing pressed yet.
+      await expect.poll(() => tile.getAttribute('data-status')).toBe('none');
+      const pressed = Date.now();
+      const { seq } = await button.press('red');
+      // Within 1 s of the press: the tile is red on the wall, and the alarm card is listed.
+      await wall.locator(`.tile[data-hid="${device.householdId}"][data-status="red"]`).waitFor({ timeout: 1000 - (Date.now() - pressed) });
+      const card = alarms.locator('#alarms-emergency .alarm[data-status="open"]');
+      await card.waitFor({ timeout: Math.max(1, 1000 - (Date.now() - pressed)) });
+      expect(await tile.textContent()).toContain('红');
+      expect(await tile.getAttribute('aria-label')).toContain('红 · 紧急');
+      await expect.poll(() => card.textContent()).toContain('王秀英');
+
+      // The alarm sounded (Web Audio, in both tabs), the title flashes, screen readers are told.
+      await expect.poll(() => alarms.evaluate(() => window.ribbonStats.alarmsPlayed())).toBeGreaterThanOrEqual(1);
+      await expect.poll(() => alarms.locator('#alarm-announce').textContent()).toContain('王秀英');
+      await expect.poll(() => alarms.title(), { timeout: 3000 }).toContain('紧急求助');
+      expect(await alarms.locator('#sound-toggle').getAttribute('aria-pressed')).toBe('false');
+      await expect.poll(() => wall.locator('.chip[data-status="red"] b').textContent()).toBe('1');
+      await screenshot(wall, 'wall-1920x1080');
+      await screenshot(alarms, 'alarm-1920x1080');
+
+      // 我去处理: the button hears "acknowledged"; the card says who is going.
+      await card.getByRole('button', { name: '我去处理' }).click();
+      await button.waitForAck({ seq, status: 'acknowledged' }, 5000);
+      await expect.poll(() => alarms.locator('#alarms-emergency .alarm').getAttribute('data-status')).toBe('acknowledged');
+      await expect.poll(() => alarms.locator('#alarms-emergency .alarm').textContent()).toContain('李志愿 正在处理');
+
+      // 已解决 without a note is refused in the dialog; with one, the alert is resolved.
+      await alarms.locator('#alarms-emergency .alarm').getByRole('button', { name: '已解决' }).click();
+      const dialog = alarms.getByRole('dialog');
+      await dialog.getByRole('button', { name: '确认' }).click();
+      expect(await dialog.isVisible()).toBe(true);
+      await dialog.getByLabel('处理说明（必填）').fill('老人摔倒，已扶起，无大碍');
+      await dialog.getByRole('button', { name: '确认' }).click();
+      await button.waitForAck({ seq, status: 'resolved' }, 5000);
+      await expect.poll(() => alarms.locator('#alarms-emergency .alarm').count()).toBe(0);
+      const resolved = system.stores.alerts.page({ status: 'resolved', compoundIds: null }, null, 10);
+      expect(resolved).toHaveLength(1);
+      expect(resolved[0]).toMatchObject({ resolutionNote: '老人摔倒，已扶起，无大碍', resolvedBy: '李志愿' });
+      await expect.poll(() => tile.getAttribute('data-status')).toBe('handled');
+
+      // The volunteer of the other compound never saw any of it.
+      expect(await other.locator('#alarms-emergency .alarm').count()).toBe(0);
+      expect(await other.evaluate(() => window.ribbonStats.alarmsPlayed())).toBe(0);
+      await other.goto(`${system.httpUrl}/#/wall`);
+      await other.locator(`.tile[data-hid="${cast.householdB}"]`).waitFor();
+      expect(await other.locator(`.tile[data-hid="${device.householdId}"]`).count()).toBe(0);
+      expect([...context.errors, ...outsider.errors]).toEqual([]);
+    } finally {
+      await button.close();
+      await context.close();
+      await outsider.close();
+    }
+  });
+
+  it('patrol offline: the tap is kept in IndexedDB and shown as waiting, survives closing the page, and is recorded exactly once when the network returns, even when an answer is lost', async () => {
+    const { system, cast } = await setUp();
+    const first = system.provision({ compound: '阳光小区', building: '3号楼', room: '101', name: '赵凤英' });
+    const second = system.provision({ compound: '阳光小区', building: '3号楼', room: '102', name: '钱德明' });
+    const personReports = (householdId: number) => system.stores.events.pageForHousehold(householdId, null, 100).filter((e) => e.source === 'person');
+    const context = await newContext(browser, PHONE);
+    try {
+      const page = await loginPage(context, system.httpUrl, cast.users.volunteerA.username, TEST_USER_PASSWORD, '#/patrol');
+      const row = (hid: number) => page.locator(`.patrol-row[data-hid="${hid}"]`);
+      await row(first.householdId).waitFor();
+
+      await context.setOffline(true);
+      await row(first.householdId).getByRole('button', { name: '蓝' }).click();
+      await expect.poll(() => page.locator('#sync-bar').getAttribute('data-pending')).toBe('1');
+      expect(await page.locator('#sync-bar').textContent()).toContain('1 条记录等待同步');
+      expect(await row(first.householdId).textContent()).toContain('等待同步');
+      await row(second.householdId).getByRole('button', { name: '黄' }).click();
+      await expect.poll(() => page.locator('#sync-bar').getAttribute('data-pending')).toBe('2');
+      await screenshot(page, 'patrol-390x844-offline');
+      expect(personReports(first.householdId)).toHaveLength(0);
+
+      // The phone is put away: the page closes with both taps unsent.
+      await page.close();
+      const again = await context.newPage();
+      // The first send reaches the server but its answer is lost on the way back.
+      let lost = 0;
+      await again.route('**/api/households/*/reports', async (route) => {
+        if (lost === 0) {
+          lost += 1;
+          await route.fetch();
+          await route.abort('connectionreset');
+        } else {
+          await route.continue();
+        }
+      });
+      await context.setOffline(false);
+      await again.goto(`${system.httpUrl}/#/patrol`);
+      await expect.poll(() => again.locator('.live-status').getAttribute('data-status'), { timeout: 10_000 }).toBe('live');
+      // The lost answer left both waiting (a round stops at a network failure); the next round
+      // sends the first again, with the same key, and the server says it already has it.
+      await expect.poll(() => lost).toBe(1);
+      await expect.poll(() => again.locator('#sync-bar .sync-state .spin').count()).toBe(0);
+      expect(personReports(first.householdId)).toHaveLength(1);
+      await again.getByRole('button', { name: '立即同步' }).click();
+      await expect.poll(() => again.locator('#sync-bar').getAttribute('data-pending'), { timeout: 10_000 }).toBe('0');
+      expect(await again.locator('#sync-bar').textContent()).toContain('全部已同步');
+      await screenshot(again, 'patrol-390x844-synced');
+
+      expect(personReports(first.householdId).map((e) => e.state)).toEqual(['blue']);
+      expect(personReports(second.householdId).map((e) => e.state)).toEqual(['yellow']);
+      expect(await again.evaluate(() => window.ribbonStats.sync)).toMatchObject({ duplicates: 1 });
+      // The yellow became a service request, live on the phone too.
+      await expect.poll(() => again.locator(`.patrol-row[data-hid="${second.householdId}"] .now`).getAttribute('class')).toContain('s-yellow');
+      expect(context.errors.filter((e) => !e.includes('ERR_INTERNET_DISCONNECTED') && !e.includes('ERR_CONNECTION_RESET'))).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('says plainly when the screen is stale, reconnects with backoff, and comes back live', async () => {
+    const { system, cast } = await setUp();
+    const context = await newContext(browser);
+    try {
+      // The page's /ws goes through a relay the test can cut, as a dropped mobile link would.
+      const sockets: Array<{ close(o: { code: number; reason: string }): Promise<void> }> = [];
+      let down = false;
+      let attempts = 0;
+      await context.routeWebSocket(/\/ws$/, (ws) => {
+        attempts += 1;
+        if (down) {
+          void ws.close({ code: 1013, reason: 'down' });
+          return;
+        }
+        ws.connectToServer();
+        sockets.push(ws);
+      });
+      const page = await loginPage(context, system.httpUrl, cast.users.volunteerA.username, TEST_USER_PASSWORD, '#/wall');
+      down = true;
+      await Promise.all(sockets.map((ws) => ws.close({ code: 1001, reason: 'link lost' })));
+      await expect.poll(() => page.locator('.live-status').getAttribute('data-status'), { timeout: 5000 }).toBe('reconnecting');
+      expect(await page.locator('.live-status').textContent()).toContain('画面可能已过时');
+      await screenshot(page, 'wall-reconnecting');
+      // It keeps trying, with growing waits (0.5 s, 1 s, 2 s … with jitter), not in a tight loop.
+      await expect.poll(() => attempts, { timeout: 10_000 }).toBeGreaterThanOrEqual(4);
+      const tries = attempts;
+      await page.waitForTimeout(1000);
+      expect(attempts - tries).toBeLessThanOrEqual(2);
+      down = false;
+      await expect.poll(() => page.locator('.live-status').getAttribute('data-status'), { timeout: 20_000 }).toBe('live');
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('speaks English when asked, and remembers it', async () => {
+    const { system, cast } = await setUp();
+    const context = await newContext(browser);
+    try {
+      const page = await loginPage(context, system.httpUrl, cast.users.volunteerA.username, TEST_USER_PASSWORD, '#/wall');
+      expect(await page.locator('nav').textContent()).toContain('总览墙');
+      await page.getByRole('button', { name: '切换到英文' }).click();
+      await expect.poll(() => page.locator('nav').textContent()).toContain('Wall');
+      expect(await page.evaluate(() => document.documentElement.lang)).toBe('en');
+      await page.reload();
+      await expect.poll(() => page.locator('nav').textContent()).toContain('Alarms');
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('is usable without sight or a mouse: every control has a name, focus is visible, text contrast meets AA', async () => {
+    const { system, cast } = await setUp();
+    const context = await newContext(browser);
+    const device = system.provision({ compound: '阳光小区', building: '2号楼', room: '302', name: '孙玉兰' });
+    system.recordPersonReport({ householdId: device.householdId, state: 'red', note: null, by: 'test', idempotencyKey: null });
+    try {
+      const page = await loginPage(context, system.httpUrl, cast.users.volunteerA.username, TEST_USER_PASSWORD, '#/alarms');
+      await page.locator('#alarms-emergency .alarm').waitFor();
+      for (const route of ['#/wall', '#/alarms', '#/patrol', '#/figures', `#/household/${device.householdId}`]) {
+        await page.goto(`${system.httpUrl}/${route}`);
+        await expect.poll(() => page.locator('.live-status').getAttribute('data-status'), { timeout: 10_000 }).toBe('live');
+        await page.waitForTimeout(300);
+        expect(await unnamedControls(page), route).toEqual([]);
+        expect(await lowContrastText(page), route).toEqual([]);
+      }
+      // Keyboard: Tab reaches a control and shows where the focus is.
+      await page.goto(`${system.httpUrl}/#/alarms`);
+      await page.locator('#alarms-emergency .alarm').waitFor();
+      await page.bringToFront();
+      // From the view (focused on arrival) to the card's first button.
+      await page.keyboard.press('Tab');
+      await page.keyboard.press('Tab');
+      const outline = await page.evaluate(() => {
+        const el = document.activeElement as HTMLElement | null;
+        if (!el || el === document.body) return 'nothing focused';
+        const s = getComputedStyle(el);
+        return s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) >= 2 ? `${el.tagName} ${el.textContent}` : `${el.tagName} outline ${s.outlineStyle} ${s.outlineWidth}`;
+      });
+      expect(outline).toBe('BUTTON 我去处理');
+      expect(await page.locator('[aria-live="assertive"]').count()).toBeGreaterThanOrEqual(1);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('keeps 10,000 households on the wall and coalesces a storm of changes into frames', async () => {
+    const system = await startTestSystem();
+    const volunteer = await addUser(system, { username: 'wall-watcher', role: 'admin' });
+    const ids: number[] = [];
+    system.stores.transaction(() => {
+      for (let i = 0; i < 10_000; i += 1) {
+        const compound = i < 5000 ? '阳光小区' : '幸福里';
+        ids.push(addHousehold(system.stores, { compound, building: `${1 + Math.floor((i % 5000) / 100)}号楼`, room: `${100 + (i % 100)}`, name: `住户${i}` }, Date.now()));
+      }
+    });
+    const context = await newContext(browser);
+    try {
+      const page = await loginPage(context, system.httpUrl, volunteer.username, TEST_USER_PASSWORD, '#/wall');
+      await expect.poll(() => page.locator('.tile').count(), { timeout: 20_000 }).toBe(10_000);
+      const before = await page.evaluate(() => ({ ...window.ribbonStats, wall: { ...window.ribbonStats.wall } }));
+      // 2,000 blue reports as fast as the server takes them.
+      for (let i = 0; i < 2000; i += 1) {
+        system.recordPersonReport({ householdId: ids[i * 5] as number, state: 'blue', note: null, by: 'storm', idempotencyKey: null });
+      }
+      await expect.poll(() => page.locator('.chip[data-status="blue"] b').textContent(), { timeout: 20_000 }).toBe('2000');
+      await screenshot(page, 'wall-10000-households-1920x1080');
+      const after = await page.evaluate(() => ({ ...window.ribbonStats, wall: { ...window.ribbonStats.wall } }));
+      const flushes = after.flushes - before.flushes;
+      const changes = after.changes - before.changes;
+      expect(changes).toBeGreaterThanOrEqual(2000);
+      // Many changes per frame, and no rebuild of the whole wall for them.
+      expect(flushes).toBeLessThan(changes / 5);
+      expect(after.wall.rebuilds).toBe(before.wall.rebuilds);
+    } finally {
+      await context.close();
+    }
+  });
+});
+
+/** Buttons, links and fields with no accessible name (text, aria-label, aria-labelledby or a label). */
+function unnamedControls(page: Page): Promise<string[]> {
+  return page.evaluate(() => {
+    const out: string[] = [];
+    for (const el of document.querySelectorAll<HTMLElement>('button, a[href], input, select, textarea, [role="button"]')) {
+      if (el.closest('[hidden], .sprite') || el.getClientRects().length === 0) continue;
+      const labelled = el.getAttribute('aria-labelledby')?.split(/\s+/).some((id) => (document.getElementById(id)?.textContent ?? '').trim() !== '');
+      const label = el.id ? document.querySelector(`label[for="${CSS.escape(el.id)}"]`) : el.closest('label');
+      const name = (el.getAttribute('aria-label') ?? '').trim() || (el.textContent ?? '').trim() || (el.getAttribute('title') ?? '').trim() || (label?.textContent ?? '').trim();
+      if (!name && !labelled) out.push(el.outerHTML.slice(0, 120));
+    }
+    return out;
+  });
+}
+
+/** Visible text whose contrast with its background is under WCAG AA (4.5:1, or 3:1 when large). */
+function lowContrastText(page: Page): Promise<string[]> {
+  return page.evaluate(() => {
+    const parse = (c: string): [number, number, number, number] => {
+      const m = c.match(/rgba?\(([^)]+)\)/);
+      if (!m) return [0, 0, 0, 0];
+      const p = (m[1] as string).split(/[ ,/]+/).filter(Boolean).map(Number);
+      return [p[0] ?? 0, p[1] ?? 0, p[2] ?? 0, p[3] ?? 1];
+    };
+    const lum = ([r, g, b]: number[]) => {
+      const f = (v: number) => {
+        const s = v / 255;
+        return s <= 0.03928 ? s / 12.92 : ((s + 0.055) / 1.055) ** 2.4;
+      };
+      return 0.2126 * f(r ?? 0) + 0.7152 * f(g ?? 0) + 0.0722 * f(b ?? 0);
+    };
+    const background = (el: Element | null): number[] => {
+      for (let e = el; e; e = e.parentElement) {
+        const c = parse(getComputedStyle(e).backgroundColor);
+        if (c[3] > 0.5) return c;
+      }
+      return [255, 255, 255, 1];
+    };
+    const out: string[] = [];
+    const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      const text = (node.textContent ?? '').trim();
+      const el = node.parentElement;
+      if (!text || !el || el.closest('.sr-only, .sprite, script, style') || el.getClientRects().length === 0) continue;
+      const style = getComputedStyle(el);
+      if (style.visibility === 'hidden' || Number(style.opacity) < 0.1) continue;
+      const fg = parse(style.color);
+      const bg = background(el);
+      const [l1, l2] = [lum(fg), lum(bg)].sort((a, b) => b - a) as [number, number];
+      const ratio = (l1 + 0.05) / (l2 + 0.05);
+      const size = parseFloat(style.fontSize);
+      const large = size >= 24 || (size >= 18.66 && Number(style.fontWeight) >= 700);
+      if (ratio < (large ? 3 : 4.5)) out.push(`${text.slice(0, 30)} (${ratio.toFixed(2)}: ${style.color} on rgb(${bg.slice(0, 3).join(',')}))`);
+    }
+    return out;
+  });
+}
