@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { ALERT_KINDS, REPORT_SOURCES, RIBBON_STATES, type AlertKind, type ReportSource, type RibbonState } from '../domain/ribbon.js';
-import { addDays, isValidTimeZone, parseLocalDate, startOfLocalDay } from '../domain/zoned-time.js';
+import { addDays, isValidTimeZone, localDate, parseLocalDate, startOfLocalDay } from '../domain/zoned-time.js';
 import { formatMessage, type DailyReportFigures } from '../notify/format.js';
 import type { NotificationMessage } from '../notify/types.js';
 import type { Stores } from '../store/index.js';
@@ -128,6 +128,64 @@ export function responseFigures(alerts: readonly OpenedAlert[]): Pick<DailyRepor
     },
     service: { opened: alertsOpened.service, claimed: claimTimes.length, timeToClaim: durations(claimTimes) },
   };
+}
+
+/**
+ * The fixed buckets of the time-to-acknowledge histogram, in order. A time exactly on a limit is
+ * in that bucket (as for the shares: 60 000 ms is "within 60 s"); `never` holds emergencies not
+ * acknowledged (yet), so the counts add up to every emergency opened.
+ */
+export const ACK_BUCKETS = [
+  { bucket: 'le30s', minMs: null, maxMs: 30_000 },
+  { bucket: 'le60s', minMs: 30_000, maxMs: 60_000 },
+  { bucket: 'le2min', minMs: 60_000, maxMs: 2 * 60_000 },
+  { bucket: 'le3min', minMs: 2 * 60_000, maxMs: 3 * 60_000 },
+  { bucket: 'le5min', minMs: 3 * 60_000, maxMs: 5 * 60_000 },
+  { bucket: 'le15min', minMs: 5 * 60_000, maxMs: 15 * 60_000 },
+  { bucket: 'gt15min', minMs: 15 * 60_000, maxMs: null },
+  { bucket: 'never', minMs: null, maxMs: null },
+] as const;
+
+export type AckBucket = (typeof ACK_BUCKETS)[number]['bucket'];
+
+/** One bar: times t with minMs < t ≤ maxMs (null: unbounded on that side; `never`: no time). */
+export type AckHistogramBar = { bucket: AckBucket; minMs: number | null; maxMs: number | null; count: number };
+
+/** The bucket of a time to acknowledge in ms; null: never acknowledged. */
+export function ackBucketOf(ms: number | null): AckBucket {
+  if (ms === null) return 'never';
+  for (const b of ACK_BUCKETS) if (b.maxMs !== null && ms <= b.maxMs) return b.bucket;
+  return 'gt15min';
+}
+
+/** The time-to-acknowledge histogram of the emergencies among `alerts`, every bucket present. */
+export function ackHistogram(alerts: readonly OpenedAlert[]): AckHistogramBar[] {
+  const counts = new Map<AckBucket, number>();
+  for (const a of alerts) {
+    if (a.kind !== 'emergency') continue;
+    const bucket = ackBucketOf(a.acknowledgedAt === null ? null : a.acknowledgedAt - a.openedAt);
+    counts.set(bucket, (counts.get(bucket) ?? 0) + 1);
+  }
+  return ACK_BUCKETS.map((b) => ({ bucket: b.bucket, minMs: b.minMs, maxMs: b.maxMs, count: counts.get(b.bucket) ?? 0 }));
+}
+
+/** What happened on one local day of a period. */
+export type DayCounts = { day: string; emergencies: number; missedCheckins: number };
+
+/**
+ * Emergencies and missed check-ins opened on each local day `from`..`to` (inclusive, in
+ * `timeZone`), every day present (0 when none), oldest first. Alerts outside the days are ignored.
+ */
+export function countsPerLocalDay(alerts: readonly OpenedAlert[], from: string, to: string, timeZone: string): DayCounts[] {
+  const days = new Map<string, DayCounts>();
+  for (let day = from; day <= to; day = addDays(day, 1)) days.set(day, { day, emergencies: 0, missedCheckins: 0 });
+  for (const a of alerts) {
+    const row = days.get(localDate(a.openedAt, timeZone));
+    if (row === undefined) continue;
+    if (a.kind === 'emergency') row.emergencies += 1;
+    else if (a.kind === 'missed_checkin') row.missedCheckins += 1;
+  }
+  return [...days.values()];
 }
 
 const NO_CHANNEL = 'no notification channel configured';

@@ -197,3 +197,76 @@ describe('a manual report is a press', () => {
     expect(await alertsOf(volunteer, y.householdId)).toEqual([expect.objectContaining({ kind: 'emergency', status: 'open' })]);
   });
 });
+
+describe('the figures for a period (GET /api/figures)', () => {
+  type Figures = {
+    compoundId: number;
+    emergency: { opened: number; ackWithin60s: { count: number; of: number; met: boolean | null }; timeToAcknowledge: { medianMs: number | null } };
+    ackHistogram: Array<{ bucket: string; minMs: number | null; maxMs: number | null; count: number }>;
+    days: Array<{ day: string; emergencies: number; missedCheckins: number }>;
+  };
+
+  it('when emergencies were acknowledged after 45 s and 200 s and one not at all, and a check-in was missed, then the histogram and the per-day counts say so, beside the existing figures', async () => {
+    const { system, clock, volunteer, staff, cast } = await world();
+    const fast = system.provision({ compound: COMPOUND_A });
+    const slow = system.provision({ compound: COMPOUND_A });
+    const never = system.provision({ compound: COMPOUND_A });
+    for (const h of [fast, slow, never]) expect((await volunteer('POST', `/api/households/${h.householdId}/reports`, { state: 'red' })).statusCode).toBe(201);
+    const ack = async (householdId: number, at: number) => {
+      clock.ms = at;
+      const [alert] = await alertsOf(volunteer, householdId);
+      expect((await volunteer('POST', `/api/alerts/${alert?.id}/ack`, {})).statusCode).toBe(200);
+    };
+    await ack(fast.householdId, T0 + 45_000);
+    await ack(slow.householdId, T0 + 200_000);
+
+    // A household that checks in hourly misses on the next day (local 2026-11-26 00:10).
+    const created = await staff('POST', '/api/households', { name: '夜里', compound: cast.compoundA.name, building: '3号楼', room: '101', checkin: { everySec: 3600, graceSec: 600 } });
+    expect(created.statusCode, created.body).toBe(201);
+    clock.ms = Date.parse('2026-11-26T00:00:00+08:00');
+    await volunteer('POST', `/api/households/${(created.json() as { id: number }).id}/reports`, { state: 'blue' });
+    clock.ms = Date.parse('2026-11-26T01:10:00+08:00');
+    system.sweepNow();
+
+    // Sixteen hours later the morning's session has ended (12 h idle): log in again.
+    const later = client(system.app, await login(system.app, cast.users.volunteerA.username));
+    const res = await later('GET', '/api/figures?from=2026-11-24&to=2026-11-26');
+    expect(res.statusCode, res.body).toBe(200);
+    const [mine] = (res.json() as { items: Figures[] }).items;
+    expect(mine?.compoundId).toBe(cast.compoundA.id);
+    expect(mine?.emergency).toMatchObject({ opened: 3, ackWithin60s: { count: 1, of: 3, met: false }, timeToAcknowledge: { medianMs: 45_000 } });
+    expect(Object.fromEntries(mine?.ackHistogram.map((b) => [b.bucket, b.count]) ?? [])).toEqual({
+      le30s: 0,
+      le60s: 1,
+      le2min: 0,
+      le3min: 0,
+      le5min: 1,
+      le15min: 0,
+      gt15min: 0,
+      never: 1,
+    });
+    expect(mine?.ackHistogram[0]).toEqual({ bucket: 'le30s', minMs: null, maxMs: 30_000, count: 0 });
+    expect(mine?.days).toEqual([
+      { day: '2026-11-24', emergencies: 0, missedCheckins: 0 },
+      { day: '2026-11-25', emergencies: 3, missedCheckins: 0 },
+      { day: '2026-11-26', emergencies: 0, missedCheckins: 1 },
+    ]);
+
+    // The same instants in another zone fall on other days: the days follow `timezone`.
+    const utc = (await later('GET', '/api/figures?from=2026-11-25&to=2026-11-25&timezone=UTC')).json() as { items: Figures[] };
+    expect(utc.items[0]?.days).toEqual([{ day: '2026-11-25', emergencies: 3, missedCheckins: 1 }]);
+  });
+
+  it.each([
+    ['to before from', 'from=2026-11-25&to=2026-11-24'],
+    ['not a date', 'from=2026-11-31&to=2026-12-01'],
+    ['more than a year', 'from=2025-01-01&to=2026-12-31'],
+    ['an unknown zone', 'from=2026-11-01&to=2026-11-30&timezone=Mars/Olympus'],
+    ['an unknown parameter', 'from=2026-11-01&to=2026-11-30&compound=1'],
+  ])('when the period is %s, then it is 400', async (_name, query) => {
+    const { volunteer } = await world();
+    const res = await volunteer('GET', `/api/figures?${query}`);
+    expect(res.statusCode, res.body).toBe(400);
+    expect((res.json() as { error: { code: string } }).error.code).toBe('RIBBON_ERR_VALIDATION');
+  });
+});

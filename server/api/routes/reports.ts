@@ -1,5 +1,5 @@
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { responseFigures } from '../../app/daily-report.js';
+import { ackHistogram, countsPerLocalDay, responseFigures } from '../../app/daily-report.js';
 import { addDays, isValidTimeZone, parseLocalDate, startOfLocalDay } from '../../domain/zoned-time.js';
 import { AppError } from '../../errors.js';
 import type { Stores } from '../../store/index.js';
@@ -36,7 +36,7 @@ export const reportRoutes: FastifyPluginAsyncTypebox<{ stores: Stores; timeZone:
     {
       schema: {
         tags: ['reports'],
-        summary: 'Response figures per compound for the local days from..to (inclusive): time to acknowledge, shares within 60 s / 180 s, reached within 45 min',
+        summary: 'Response figures per compound for the local days from..to (inclusive): time to acknowledge (median, p90, a histogram), shares within 60 s / 180 s, reached within 45 min, emergencies and missed check-ins per day',
         querystring: Type.Object(
           { from: LocalDate, to: LocalDate, timezone: Type.Optional(Type.String({ maxLength: 64 })) },
           { additionalProperties: false },
@@ -58,7 +58,21 @@ export const reportRoutes: FastifyPluginAsyncTypebox<{ stores: Stores; timeZone:
       const items = stores.places
         .listCompounds()
         .filter((c) => seesCompound(user, c.id))
-        .map((c) => ({ compoundId: c.id, compound: c.name, from, to, timezone: zone, ...responseFigures(opened.filter((a) => a.compoundId === c.id)) }));
+        .map((c) => {
+          const mine = opened.filter((a) => a.compoundId === c.id);
+          return {
+            compoundId: c.id,
+            compound: c.name,
+            from,
+            to,
+            timezone: zone,
+            ...responseFigures(mine),
+            // Emergencies by time to acknowledge, in fixed buckets (ACK_BUCKETS), never-acknowledged last.
+            ackHistogram: ackHistogram(mine),
+            // Every local day of the period, with the emergencies and missed check-ins opened on it.
+            days: countsPerLocalDay(mine, from, to, zone),
+          };
+        });
       return { items, next: null };
     },
   );
