@@ -21,6 +21,8 @@ export type Config = Readonly<{
   /** Client id (and persistent session name) of the server at an external broker. */
   mqttClientId: string;
   adminPassword: string | null;
+  /** The built dashboard (index.html, assets/); null = dashboard/dist of this checkout. */
+  dashboardDir: string | null;
   /** HTTPS: PEM certificate and key files (both or neither); null = plain HTTP. */
   tls: Readonly<{ certFile: string; keyFile: string }> | null;
   logLevel: LogLevel;
@@ -98,6 +100,7 @@ export const ENV_HELP: ReadonlyArray<readonly [string, string]> = [
   ['BACKUP_TIME', 'local HH:MM of the daily database backup (default 03:30)'],
   ['BACKUP_DIR', 'folder of the backups (default <DATA_DIR>/backups)'],
   ['BACKUP_KEEP', 'backups kept, newest first, 1-365 (default 7)'],
+  ['DASHBOARD_DIR', 'folder of the built dashboard served at / (default dashboard/dist, made by npm run build)'],
 ];
 
 export function loadConfig(env: Env, cwd = process.cwd()): Config {
@@ -115,6 +118,10 @@ export function loadConfig(env: Env, cwd = process.cwd()): Config {
     mqttPassword: optionalString(env, 'MQTT_PASSWORD'),
     mqttClientId: optionalString(env, 'MQTT_CLIENT_ID') ?? 'ribbon-server',
     adminPassword: optionalString(env, 'ADMIN_PASSWORD'),
+    dashboardDir: (() => {
+      const dir = optionalString(env, 'DASHBOARD_DIR');
+      return dir === null ? null : path.resolve(cwd, dir);
+    })(),
     tls: tlsFiles(env, cwd),
     logLevel: oneOf(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
     broker: Object.freeze({

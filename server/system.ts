@@ -243,6 +243,7 @@ export async function startSystem(
       log,
       registry,
       ...(https ? { https } : {}),
+      ...(config.dashboardDir !== null ? { dashboardDir: config.dashboardDir } : {}),
       api: {
         stores,
         now: () => clock.now(),

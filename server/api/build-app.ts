@@ -33,6 +33,8 @@ export type AppDeps = {
     reportTimeZone?: string;
   };
   https?: { key: Buffer; cert: Buffer };
+  /** The built dashboard served at `/` (default dashboard/dist). */
+  dashboardDir?: string;
 };
 
 const STATE_CHANGING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
@@ -105,7 +107,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     return reply.type('text/plain; version=0.0.4; charset=utf-8').send(deps.registry.render());
   });
 
-  await app.register(homeRoutes);
+  await app.register(homeRoutes, deps.dashboardDir !== undefined ? { dashboardDir: deps.dashboardDir } : {});
 
   const api = deps.api;
   if (api !== undefined) {

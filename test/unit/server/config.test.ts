@@ -25,6 +25,7 @@ describe('loadConfig: defaults', () => {
       mqttPassword: null,
       mqttClientId: 'ribbon-server',
       adminPassword: null,
+      dashboardDir: null,
       tls: null,
       logLevel: 'info',
       broker: {
@@ -81,6 +82,7 @@ describe('loadConfig: values that are read', () => {
         BACKUP_KEEP: '365',
         TLS_CERT_FILE: '/etc/ribbon/cert.pem',
         TLS_KEY_FILE: 'key.pem',
+        DASHBOARD_DIR: 'web',
       },
       CWD,
     );
@@ -94,6 +96,7 @@ describe('loadConfig: values that are read', () => {
       mqttPassword: 's3cret',
       mqttClientId: 'ribbon-a',
       adminPassword: 'correct horse',
+      dashboardDir: path.join(CWD, 'web'),
       tls: { certFile: '/etc/ribbon/cert.pem', keyFile: path.join(CWD, 'key.pem') },
       logLevel: 'debug',
       broker: {
