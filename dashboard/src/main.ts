@@ -281,4 +281,19 @@ setInterval(() => {
   if (session && session.live.status() !== 'live') renderStatus();
 }, 5000);
 
+/**
+ * A wall on duty is in use even when nobody clicks: while its live feed runs, it renews the
+ * session (idle expiry slides on any request), so it does not log itself out at 3 a.m. The
+ * absolute limit (7 days) still ends it, and a session ended elsewhere shows the login at once.
+ */
+export const SESSION_RENEW_MS = 15 * 60_000;
+setInterval(() => {
+  if (!session || session.live.status() !== 'live') return;
+  currentSession()
+    .then((found) => {
+      if (found === null && session) ended();
+    })
+    .catch(() => {});
+}, SESSION_RENEW_MS);
+
 void start();

@@ -5,6 +5,7 @@ import { addHousehold } from '../../server/app/provision.js';
 import { addUser, makeCast, TEST_USER_PASSWORD, type Cast } from '../helpers/api.js';
 import { browserAvailable, ensureDashboardBuilt, launchBrowser, loginPage, newContext, PHONE, screenshot } from '../helpers/browser.js';
 import { startTestSystem, type TestSystem } from '../helpers/system.js';
+import { startWebhookReceiver } from '../helpers/webhook-receiver.js';
 
 /**
  * The dashboard end to end: the real server (embedded broker, SQLite file), a simulated button
@@ -22,10 +23,14 @@ describe.skipIf(!available)('the dashboard in a real browser', () => {
     await browser?.close();
   });
 
+  /** Two compounds (makeCast), a household with a button, its tier-1 volunteer and a webhook channel. */
   async function setUp(): Promise<{ system: TestSystem; cast: Cast; device: { id: string; secret: string; householdId: number } }> {
     const system = await startTestSystem();
     const cast = await makeCast(system);
     const device = system.provision({ compound: '阳光小区', building: '2号楼', room: '301', name: '王秀英' });
+    const receiver = await startWebhookReceiver();
+    system.stores.people.add({ name: '李志愿', phone: '13800000001', role: 'volunteer', tier: 1, compoundId: cast.compoundA.id, buildingId: null }, Date.now());
+    system.stores.channels.add('webhook', '社区群', { url: receiver.url, secret: 'webhook-secret' }, null, Date.now());
     return { system, cast, device };
   }
 
@@ -57,6 +62,9 @@ describe.skipIf(!available)('the dashboard in a real browser', () => {
       expect(await tile.textContent()).toContain('红');
       expect(await tile.getAttribute('aria-label')).toContain('红 · 紧急');
       await expect.poll(() => card.textContent()).toContain('王秀英');
+      // The tier reached and whom it was sent to (the webhook answered).
+      await expect.poll(() => card.textContent(), { timeout: 10_000 }).toContain('已通知：李志愿');
+      expect(await card.textContent()).toContain('已通知第 1 级');
 
       // The alarm sounded (Web Audio, in both tabs), the title flashes, screen readers are told.
       await expect.poll(() => alarms.evaluate(() => window.ribbonStats.alarmsPlayed())).toBeGreaterThanOrEqual(1);
@@ -190,6 +198,31 @@ describe.skipIf(!available)('the dashboard in a real browser', () => {
       expect(attempts - tries).toBeLessThanOrEqual(2);
       down = false;
       await expect.poll(() => page.locator('.live-status').getAttribute('data-status'), { timeout: 20_000 }).toBe('live');
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('the alarm can be muted, visibly, and the choice is remembered', async () => {
+    const { system, cast, device } = await setUp();
+    const context = await newContext(browser);
+    try {
+      const page = await loginPage(context, system.httpUrl, cast.users.volunteerA.username, TEST_USER_PASSWORD, '#/alarms');
+      const toggle = page.locator('#sound-toggle');
+      expect(await toggle.textContent()).toContain('警报声音：开');
+      await toggle.click();
+      expect(await toggle.getAttribute('aria-pressed')).toBe('true');
+      expect(await toggle.textContent()).toContain('已静音');
+      await page.reload();
+      await expect.poll(() => page.locator('.live-status').getAttribute('data-status'), { timeout: 10_000 }).toBe('live');
+      expect(await page.locator('#sound-toggle').getAttribute('aria-pressed')).toBe('true');
+      system.recordPersonReport({ householdId: device.householdId, state: 'red', note: null, by: 'test', idempotencyKey: null });
+      // Muted: no sound, but the card, the announcement and the flashing title still come.
+      await page.locator('#alarms-emergency .alarm').waitFor({ timeout: 5000 });
+      await expect.poll(() => page.locator('#alarm-announce').textContent()).toContain('王秀英');
+      expect(await page.evaluate(() => window.ribbonStats.alarmsPlayed())).toBe(0);
+      await page.locator('#sound-toggle').click();
+      expect(await page.locator('#sound-toggle').getAttribute('aria-pressed')).toBe('false');
     } finally {
       await context.close();
     }

@@ -12,13 +12,18 @@ import { address } from '../ribbon.js';
 const SECTIONS: AlertKind[] = ['emergency', 'service', 'missed_checkin', 'device'];
 const ICON: Record<AlertKind, string> = { emergency: 'red', service: 'yellow', missed_checkin: 'missed', device: 'offline' };
 
-type Detail = { notifications: Array<{ recipients: string[]; status: string; event: string }> };
+type Detail = { notifications: Array<{ recipients: Array<{ name: string; role: string }>; status: 'pending' | 'sent' | 'failed'; event: string }> };
+type Reached = { sent: string[]; pending: string[]; failed: string[] };
 
-/** Whom an alert was sent to so far (names from the outbox rows), without repeats. */
-function notified(detail: Detail): string[] {
-  const names = new Set<string>();
-  for (const n of detail.notifications) if (n.status !== 'failed') for (const r of n.recipients) names.add(r);
-  return [...names];
+/** Whom the alert reached so far, who is still being tried, and whom it could not reach. */
+export function reached(detail: Detail): Reached {
+  const by = { sent: new Set<string>(), pending: new Set<string>(), failed: new Set<string>() };
+  for (const n of detail.notifications) for (const r of n.recipients) by[n.status]?.add(r.name);
+  for (const r of by.sent) {
+    by.pending.delete(r);
+    by.failed.delete(r);
+  }
+  return { sent: [...by.sent], pending: [...by.pending], failed: [...by.failed] };
 }
 
 export function errorText(err: unknown): string {
@@ -72,7 +77,7 @@ export function alarmsView(ctx: Ctx): View {
   const lists = new Map<AlertKind, HTMLElement>();
   const counts = new Map<AlertKind, HTMLElement>();
   const cards = new Map<number, { el: HTMLElement; alert: Alert; level: number; busy: boolean }>();
-  const details = new Map<number, string[]>();
+  const details = new Map<number, Reached>();
   const busy = new Set<number>();
 
   const el = h('section', { class: 'alarms-view', 'aria-labelledby': 'alarms-title' }, h('h1', { id: 'alarms-title', class: 'sr-only' }, t('alarms.title')));
@@ -104,13 +109,20 @@ export function alarmsView(ctx: Ctx): View {
     }
   }
 
+  /** Whom it was sent to (emergencies): fetched for a new card and a new tier, and again while any is still being sent. */
+  const refetch = new Map<number, ReturnType<typeof setTimeout>>();
   function loadDetail(alert: Alert): void {
     if (alert.kind !== 'emergency') return;
+    clearTimeout(refetch.get(alert.id));
+    refetch.delete(alert.id);
     api<Detail>('GET', `/api/alerts/${alert.id}`)
       .then((d) => {
-        details.set(alert.id, notified(d));
+        const r = reached(d);
+        details.set(alert.id, r);
         const card = cards.get(alert.id);
-        if (card) fill(card.el, card.alert);
+        if (!card) return;
+        fill(card.el, card.alert);
+        if (r.pending.length > 0) refetch.set(alert.id, setTimeout(() => cards.has(alert.id) && loadDetail(card.alert), 3000));
       })
       .catch(() => {});
   }
@@ -152,7 +164,9 @@ export function alarmsView(ctx: Ctx): View {
         { class: 'alarm-meta' },
         h('span', { class: 'since', 'data-since': a.openedAt }, t('alarms.since', { d: duration(Date.now() - Date.parse(a.openedAt)) })),
         a.kind === 'emergency' || a.kind === 'missed_checkin' ? h('span', { class: 'level' }, t('alarms.level', { n: a.level })) : null,
-        names && names.length > 0 ? h('span', { class: 'notified' }, t('alarms.notified', { who: names.join('、') })) : null,
+        names && names.sent.length > 0 ? h('span', { class: 'notified' }, t('alarms.notified', { who: names.sent.join('、') })) : null,
+        names && names.pending.length > 0 ? h('span', { class: 'notified' }, t('alarms.notifying', { who: names.pending.join('、') })) : null,
+        names && names.failed.length > 0 ? h('span', { class: 'not-reached' }, t('alarms.notReached', { who: names.failed.join('、') })) : null,
         ...status,
         a.reason ? h('span', { class: 'reason' }, t('alarms.reason', { r: a.reason })) : null,
       ),
@@ -224,6 +238,7 @@ export function alarmsView(ctx: Ctx): View {
     destroy() {
       off();
       clearInterval(ticker);
+      for (const timer of refetch.values()) clearTimeout(timer);
     },
   };
 }
