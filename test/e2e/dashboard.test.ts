@@ -113,6 +113,7 @@ describe.skipIf(!available)('the dashboard in a real browser', () => {
     const { system, cast } = await setUp();
     const first = system.provision({ compound: '阳光小区', building: '3号楼', room: '101', name: '赵凤英' });
     const second = system.provision({ compound: '阳光小区', building: '3号楼', room: '102', name: '钱德明' });
+    const third = system.provision({ compound: '阳光小区', building: '3号楼', room: '103', name: '孙建国' });
     const personReports = (householdId: number) => system.stores.events.pageForHousehold(householdId, null, 100).filter((e) => e.source === 'person');
     const context = await newContext(browser, PHONE);
     try {
@@ -127,8 +128,11 @@ describe.skipIf(!available)('the dashboard in a real browser', () => {
       expect(await row(first.householdId).textContent()).toContain('等待同步');
       await row(second.householdId).getByRole('button', { name: '黄' }).click();
       await expect.poll(() => page.locator('#sync-bar').getAttribute('data-pending')).toBe('2');
+      await row(third.householdId).getByRole('button', { name: '无彩带' }).click();
+      await expect.poll(() => page.locator('#sync-bar').getAttribute('data-pending')).toBe('3');
       await screenshot(page, 'patrol-390x844-offline');
       expect(personReports(first.householdId)).toHaveLength(0);
+      expect(system.stores.visits.pageForHousehold(third.householdId, null, 10)).toHaveLength(0);
 
       // The phone is put away: the page closes with both taps unsent.
       await page.close();
@@ -159,6 +163,9 @@ describe.skipIf(!available)('the dashboard in a real browser', () => {
 
       expect(personReports(first.householdId).map((e) => e.state)).toEqual(['blue']);
       expect(personReports(second.householdId).map((e) => e.state)).toEqual(['yellow']);
+      // "No ribbon" is kept as a visit, not as a ribbon.
+      expect(system.stores.visits.pageForHousehold(third.householdId, null, 10).map((v) => v.seen)).toEqual(['none']);
+      expect(personReports(third.householdId)).toHaveLength(0);
       expect(await again.evaluate(() => window.ribbonStats.sync)).toMatchObject({ duplicates: 1 });
       // The yellow became a service request, live on the phone too.
       await expect.poll(() => again.locator(`.patrol-row[data-hid="${second.householdId}"] .now`).getAttribute('class')).toContain('s-yellow');
