@@ -6,6 +6,7 @@ import { h, icon, replace } from './dom.js';
 import { installIcons } from './icons.js';
 import { clock, lang, setLang, t, type WordKey } from './i18n.js';
 import { connectLive, type LiveStatus } from './live.js';
+import { cachedSession, forget, keepPicture, registerServiceWorker, rememberSession, restorePicture } from './offline.js';
 import { address } from './ribbon.js';
 import { stats, Store } from './store.js';
 import { startSync, syncStats } from './sync.js';
@@ -56,19 +57,32 @@ function toast(text: string, kind: 'ok' | 'error' = 'ok'): void {
 const alarm = createAlarm(liveRegion, () => (lang() === 'en' ? 'Ribbon Pact' : '彩带之约 · Ribbon Pact'));
 window.ribbonStats = Object.assign(stats, { alarmsPlayed: () => alarm.played(), wall: wallStats, sync: syncStats });
 
-let session: { user: User; store: Store; live: ReturnType<typeof connectLive> } | null = null;
+let session: { user: User; store: Store; live: ReturnType<typeof connectLive>; stopSaving: () => void } | null = null;
 let view: View | null = null;
 
 async function start(): Promise<void> {
+  registerServiceWorker();
   let found: Awaited<ReturnType<typeof currentSession>>;
   try {
     found = await currentSession();
   } catch (err) {
-    renderLogin(err instanceof ApiError && err.offline ? t('error.offline') : String(err));
+    if (err instanceof ApiError && err.offline) {
+      // No network: open with what this phone saw last, marked stale until the server answers.
+      const cached = await cachedSession();
+      if (cached) {
+        enter(cached.user, cached.csrfToken, true);
+        return;
+      }
+      renderLogin(t('error.offline'));
+      return;
+    }
+    renderLogin(String(err));
     return;
   }
-  if (found === null) renderLogin(null);
-  else enter(found.user, found.csrfToken);
+  if (found === null) {
+    await forget();
+    renderLogin(null);
+  } else enter(found.user, found.csrfToken);
 }
 
 function renderLogin(message: string | null): void {
@@ -124,16 +138,18 @@ function langButton(rerender: () => void): HTMLButtonElement {
   );
 }
 
-function enter(user: User, csrfToken: string | null): void {
+function enter(user: User, csrfToken: string | null, offline = false): void {
   setCsrfToken(csrfToken);
+  if (!offline) void rememberSession(user, csrfToken);
   const store = new Store();
+  if (offline) void restorePicture(store);
   const live = connectLive({
     store,
     onStatus: () => renderStatus(),
     onAlerts: (alerts) => alarm.raise(alerts),
     onSessionEnded: () => ended(),
   });
-  session = { user, store, live };
+  session = { user, store, live, stopSaving: keepPicture(store) };
   store.listen((change) => {
     if (change.alerts) updateAlarmBadge();
   });
@@ -142,10 +158,17 @@ function enter(user: User, csrfToken: string | null): void {
   startSync();
 }
 
-function ended(): void {
+function leave(): void {
   session?.live.close();
+  session?.stopSaving();
   session = null;
   setCsrfToken(null);
+  // What this phone kept of the compounds goes with the session (the unsent patrol taps stay).
+  void forget();
+}
+
+function ended(): void {
+  leave();
   renderLogin(t('login.ended'));
 }
 whenSessionEnds(() => {
@@ -242,9 +265,7 @@ async function doLogout(): Promise<void> {
   } catch {
     // Logged out locally either way.
   }
-  session?.live.close();
-  session = null;
-  setCsrfToken(null);
+  leave();
   renderLogin(null);
 }
 
@@ -277,8 +298,18 @@ window.addEventListener('hashchange', () => {
 });
 // A tab that was hidden gets the frames it missed at once.
 document.addEventListener('visibilitychange', () => session?.store.flush());
+// While the feed is down, say how stale the screen is, and ask the server whether the session
+// still holds: a feed refused for an ended session looks, to the browser, like any dropped link.
 setInterval(() => {
-  if (session && session.live.status() !== 'live') renderStatus();
+  if (!session || session.live.status() === 'live') return;
+  renderStatus();
+  currentSession()
+    .then((found) => {
+      if (found === null) {
+        if (session) ended();
+      } else setCsrfToken(found.csrfToken);
+    })
+    .catch(() => {});
 }, 5000);
 
 /**

@@ -19,14 +19,18 @@ export type Pending = {
 
 const DB_NAME = 'ribbon-patrol';
 const STORE = 'outbox';
+/** The last picture of the user's compounds, so the page can open with no network (see offline.ts). */
+const CACHE = 'cache';
 
 let opening: Promise<IDBDatabase> | null = null;
 
 function db(): Promise<IDBDatabase> {
   opening ??= new Promise((resolve, reject) => {
-    const req = indexedDB.open(DB_NAME, 1);
+    const req = indexedDB.open(DB_NAME, 2);
     req.onupgradeneeded = () => {
-      req.result.createObjectStore(STORE, { keyPath: 'key' });
+      const names = req.result.objectStoreNames;
+      if (!names.contains(STORE)) req.result.createObjectStore(STORE, { keyPath: 'key' });
+      if (!names.contains(CACHE)) req.result.createObjectStore(CACHE);
     };
     req.onsuccess = () => resolve(req.result);
     req.onerror = () => {
@@ -37,11 +41,11 @@ function db(): Promise<IDBDatabase> {
   return opening;
 }
 
-async function run<T>(mode: IDBTransactionMode, body: (store: IDBObjectStore) => IDBRequest<T> | null): Promise<T | undefined> {
+async function run<T>(mode: IDBTransactionMode, body: (store: IDBObjectStore) => IDBRequest<T> | null, storeName = STORE): Promise<T | undefined> {
   const database = await db();
   return new Promise((resolve, reject) => {
-    const tx = database.transaction(STORE, mode);
-    const req = body(tx.objectStore(STORE));
+    const tx = database.transaction(storeName, mode);
+    const req = body(tx.objectStore(storeName));
     let result: T | undefined;
     if (req) req.onsuccess = () => (result = req.result);
     // Resolved on commit, not on the request: the write is on disk when we say "saved".
@@ -67,4 +71,16 @@ export async function pending(): Promise<Pending[]> {
 
 export async function remove(key: string): Promise<void> {
   await run('readwrite', (s) => s.delete(key));
+}
+
+export async function saveCached(key: string, value: unknown): Promise<void> {
+  await run('readwrite', (s) => s.put(value, key), CACHE);
+}
+
+export async function loadCached<T>(key: string): Promise<T | undefined> {
+  return run<T>('readonly', (s) => s.get(key) as IDBRequest<T>, CACHE);
+}
+
+export async function clearCached(): Promise<void> {
+  await run('readwrite', (s) => s.clear(), CACHE);
 }

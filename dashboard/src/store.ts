@@ -42,6 +42,7 @@ export class Store {
     for (const a of alerts) this.putAlert(a);
     for (const d of devices) this.putDevice(d);
     this.truncated = truncated;
+    this.lastUpdate = Date.now();
     this.resetPending = true;
     this.alertsDirty = true;
     this.schedule();

@@ -4,7 +4,8 @@ import { connectDevice } from '../../device-sim/device.js';
 import { addHousehold } from '../../server/app/provision.js';
 import { addUser, makeCast, TEST_USER_PASSWORD, type Cast } from '../helpers/api.js';
 import { browserAvailable, ensureDashboardBuilt, launchBrowser, loginPage, newContext, PHONE, screenshot } from '../helpers/browser.js';
-import { startTestSystem, type TestSystem } from '../helpers/system.js';
+import { freePort } from '../helpers/child-server-core.js';
+import { startTestSystem, tempDir, type TestSystem } from '../helpers/system.js';
 import { startWebhookReceiver } from '../helpers/webhook-receiver.js';
 
 /**
@@ -170,6 +171,67 @@ describe.skipIf(!available)('the dashboard in a real browser', () => {
       // The yellow became a service request, live on the phone too.
       await expect.poll(() => again.locator(`.patrol-row[data-hid="${second.householdId}"] .now`).getAttribute('class')).toContain('s-yellow');
       expect(context.errors.filter((e) => !e.includes('ERR_INTERNET_DISCONNECTED') && !e.includes('ERR_CONNECTION_RESET'))).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('opens with no network from what the phone kept (a reloaded tab in a stairwell), and sends the taps made meanwhile once the server is back', async () => {
+    const port = await freePort();
+    const dataDir = tempDir();
+    let system = await startTestSystem({ env: { PORT: String(port) }, dataDir });
+    const cast = await makeCast(system);
+    const home = system.provision({ compound: '阳光小区', building: '5号楼', room: '502', name: '周桂兰' });
+    const context = await newContext(browser, PHONE);
+    try {
+      const page = await loginPage(context, system.httpUrl, cast.users.volunteerA.username, TEST_USER_PASSWORD, '#/patrol');
+      await page.locator(`.patrol-row[data-hid="${home.householdId}"]`).waitFor();
+      // The service worker holds the page and its files.
+      await page.evaluate(() => navigator.serviceWorker.ready.then(() => undefined));
+      await expect.poll(() => page.evaluate(async () => (await caches.keys()).length > 0 && (await (await caches.open('ribbon-shell-v1')).keys()).length >= 3)).toBe(true);
+
+      await system.stop();
+      await page.reload();
+      const row = page.locator(`.patrol-row[data-hid="${home.householdId}"]`);
+      await row.waitFor({ timeout: 10_000 });
+      expect(await row.textContent()).toContain('周桂兰');
+      await expect.poll(() => page.locator('.live-status').getAttribute('data-status'), { timeout: 10_000 }).toBe('reconnecting');
+      await row.getByRole('button', { name: '红' }).click();
+      await expect.poll(() => page.locator('#sync-bar').getAttribute('data-pending')).toBe('1');
+      await screenshot(page, 'patrol-390x844-opened-offline');
+
+      system = await startTestSystem({ env: { PORT: String(port) }, dataDir });
+      await expect.poll(() => page.locator('.live-status').getAttribute('data-status'), { timeout: 30_000 }).toBe('live');
+      await expect.poll(() => page.locator('#sync-bar').getAttribute('data-pending'), { timeout: 30_000 }).toBe('0');
+      const reports = system.stores.events.pageForHousehold(home.householdId, null, 10).filter((e) => e.source === 'person');
+      expect(reports.map((e) => e.state)).toEqual(['red']);
+      expect(system.stores.alerts.page({ status: 'open', compoundIds: null }, null, 10).map((a) => [a.kind, a.householdId])).toEqual([['emergency', home.householdId]]);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('logging out forgets what the phone kept of the compounds', async () => {
+    const { system, cast } = await setUp();
+    const context = await newContext(browser, PHONE);
+    try {
+      const page = await loginPage(context, system.httpUrl, cast.users.volunteerA.username, TEST_USER_PASSWORD, '#/patrol');
+      const kept = () =>
+        page.evaluate(
+          () =>
+            new Promise<number>((resolve) => {
+              const req = indexedDB.open('ribbon-patrol');
+              req.onsuccess = () => {
+                const tx = req.result.transaction('cache', 'readonly');
+                const count = tx.objectStore('cache').count();
+                count.onsuccess = () => resolve(count.result);
+              };
+            }),
+        );
+      await expect.poll(kept).toBeGreaterThanOrEqual(2);
+      await page.getByRole('button', { name: '退出登录' }).click();
+      await page.getByLabel('用户名').waitFor();
+      await expect.poll(kept).toBe(0);
     } finally {
       await context.close();
     }

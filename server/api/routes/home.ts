@@ -74,6 +74,14 @@ export const homeRoutes: FastifyPluginAsync<{ dashboardDir?: string }> = async (
       reply.header('cache-control', 'public, max-age=86400').type('image/svg+xml').send(icon),
     );
   }
+  // The service worker that lets the page open offline; never cached by HTTP, so an update is seen.
+  const worker = join(dir, 'sw.js');
+  if (existsSync(worker)) {
+    const script = readFileSync(worker);
+    app.get('/sw.js', { schema: { hide: true } }, async (_request, reply) =>
+      reply.header('cache-control', 'no-cache').header('x-content-type-options', 'nosniff').type('text/javascript; charset=utf-8').send(script),
+    );
+  }
   await app.register(fastifyStatic, {
     root: join(dir, 'assets'),
     prefix: '/assets/',
