@@ -72,6 +72,8 @@ const dashboardAsset = existsSync(join(DEFAULT_DASHBOARD_DIR, 'index.html'))
 const DASHBOARD_ROWS: Row[] = dashboardAsset === undefined ? [] : [
   { route: 'GET /favicon.svg',                                                          expect: [200, 200, 200, 200, 200, 200] },
   { route: 'GET /*', target: () => ({ '*': `assets/${dashboardAsset}` }),              expect: [200, 200, 200, 200, 200, 200] },
+  // The offline service worker, when the build has one.
+  ...(existsSync(join(DEFAULT_DASHBOARD_DIR, 'sw.js')) ? [{ route: 'GET /sw.js',          expect: [200, 200, 200, 200, 200, 200] } as const] : []),
 ];
 
 // prettier-ignore
