@@ -1,8 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, BrowserContextOptions, Page } from 'playwright-core';
 import { expect } from 'vitest';
+import { CHROMIUM_PATH, launchChromium } from '../../bench/lib/chromium.js';
 import { requireProgram } from './tools.js';
 
 /**
@@ -10,7 +11,6 @@ import { requireProgram } from './tools.js';
  * cannot work here). Without /usr/bin/chromium the browser tests are skipped with the reason
  * printed; under CI they fail instead (tools.ts).
  */
-export const CHROMIUM_PATH = '/usr/bin/chromium';
 export const CJK_FONT = '/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc';
 
 export function browserAvailable(): boolean {
@@ -19,20 +19,8 @@ export function browserAvailable(): boolean {
   return browser.available && fonts.available;
 }
 
-export const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-  // A test has no hand to click "allow sound": let the alarm play as it would after a click.
-  '--autoplay-policy=no-user-gesture-required',
-];
-
 export function launchBrowser(): Promise<Browser> {
-  return chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS, timeout: 30_000 });
+  return launchChromium();
 }
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
