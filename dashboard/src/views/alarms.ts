@@ -12,18 +12,22 @@ import { address } from '../ribbon.js';
 const SECTIONS: AlertKind[] = ['emergency', 'service', 'missed_checkin', 'device'];
 const ICON: Record<AlertKind, string> = { emergency: 'red', service: 'yellow', missed_checkin: 'missed', device: 'offline' };
 
-type Detail = { notifications: Array<{ recipients: Array<{ name: string; role: string }>; status: 'pending' | 'sent' | 'failed'; event: string }> };
-type Reached = { sent: string[]; pending: string[]; failed: string[] };
+type Detail = { notifications: Array<{ recipients: Array<{ name: string; role: string }>; status: 'pending' | 'sent' | 'failed'; event: string; lastError: string | null }> };
+type Reached = { sent: string[]; pending: string[]; failed: string[]; problems: string[] };
 
 /** Whom the alert reached so far, who is still being tried, and whom it could not reach. */
 export function reached(detail: Detail): Reached {
   const by = { sent: new Set<string>(), pending: new Set<string>(), failed: new Set<string>() };
-  for (const n of detail.notifications) for (const r of n.recipients) by[n.status]?.add(r.name);
+  const problems = new Set<string>();
+  for (const n of detail.notifications) {
+    for (const r of n.recipients) by[n.status]?.add(r.name);
+    if (n.status === 'failed' && n.lastError) problems.add(n.lastError === 'no notification channel configured' ? t('alarms.noChannel') : n.lastError);
+  }
   for (const r of by.sent) {
     by.pending.delete(r);
     by.failed.delete(r);
   }
-  return { sent: [...by.sent], pending: [...by.pending], failed: [...by.failed] };
+  return { sent: [...by.sent], pending: [...by.pending], failed: [...by.failed], problems: [...problems] };
 }
 
 export function errorText(err: unknown): string {
@@ -167,6 +171,7 @@ export function alarmsView(ctx: Ctx): View {
         names && names.sent.length > 0 ? h('span', { class: 'notified' }, t('alarms.notified', { who: names.sent.join('、') })) : null,
         names && names.pending.length > 0 ? h('span', { class: 'notified' }, t('alarms.notifying', { who: names.pending.join('、') })) : null,
         names && names.failed.length > 0 ? h('span', { class: 'not-reached' }, t('alarms.notReached', { who: names.failed.join('、') })) : null,
+        names && names.sent.length === 0 && names.problems.length > 0 ? h('span', { class: 'not-reached' }, t('alarms.notSent', { why: names.problems.join('；') })) : null,
         ...status,
         a.reason ? h('span', { class: 'reason' }, t('alarms.reason', { r: a.reason })) : null,
       ),
