@@ -38,6 +38,24 @@ export function decodeCursor<K extends string>(raw: string | undefined, keys: re
 }
 
 /**
+ * One page of a keyset-paged list: `read(cursor, n)` returns up to n rows after the cursor (it is
+ * asked for one more than the page, to know whether there is a next); `position` is a row's place
+ * in the order, which becomes the next cursor. Validates limit and cursor (400 otherwise).
+ */
+export function keysetPage<T, K extends string>(
+  query: { limit?: string | undefined; cursor?: string | undefined },
+  keys: readonly K[],
+  read: (cursor: Record<K, number> | null, n: number) => T[],
+  position: (row: T) => Record<K, number>,
+): { rows: T[]; next: string | null } {
+  const limit = limitOf(query.limit);
+  const rows = read(decodeCursor(query.cursor, keys), limit + 1);
+  const page = rows.slice(0, limit);
+  const last = page.at(-1);
+  return { rows: page, next: rows.length > limit && last !== undefined ? encodeCursor(position(last)) : null };
+}
+
+/**
  * One page of a small list that is read whole (a community's compounds, people, users), by id:
  * the same contract and cursor as the keyset-paged lists.
  */

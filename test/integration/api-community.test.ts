@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { connectDevice } from '../../device-sim/device.js';
-import { startTestSystem, TEST_ADMIN_PASSWORD, type TestSystem } from '../helpers/system.js';
+import { startTestSystem, tempDir, TEST_ADMIN_PASSWORD, type TestSystem } from '../helpers/system.js';
 
 // Compounds, devices, people, users and figures through the HTTP API (app.inject, real SQLite).
 
@@ -109,8 +109,8 @@ describe('managing users', () => {
 });
 
 describe('the front page', () => {
-  it('when someone opens http://127.0.0.1:8080, then a page in Chinese and English says the server runs and links the API docs, with no outside assets', async () => {
-    const system = await startTestSystem();
+  it('when someone opens http://127.0.0.1:8080 before the dashboard is built, then a page in Chinese and English says the server runs, how to build it, and links the API docs, with no outside assets', async () => {
+    const system = await startTestSystem({ env: { DASHBOARD_DIR: tempDir() } });
     const page = await fetch(`${system.httpUrl}/`);
     expect(page.status).toBe(200);
     const html = await page.text();
@@ -118,6 +118,7 @@ describe('the front page', () => {
     expect(html).toContain('服务正在运行');
     expect(html).toContain('The server is running');
     expect(html).toContain('href="/docs"');
+    expect(html).toContain('npm run build');
     expect(html).not.toMatch(/(src|href)="https?:\/\//);
   });
 });

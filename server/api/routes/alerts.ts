@@ -6,7 +6,7 @@ import type { Alert } from '../../store/alerts.js';
 import type { Stores } from '../../store/index.js';
 import type { User } from '../../store/users.js';
 import { seesCompound, userOf } from '../auth.js';
-import { decodeCursor, encodeCursor, IdParams, limitOf, PageQuery } from '../paging.js';
+import { IdParams, keysetPage, PageQuery } from '../paging.js';
 import { alertView, iso } from '../views.js';
 
 export type AlertCommands = { command(alertId: number, command: AlertCommand): CommandResult };
@@ -44,20 +44,23 @@ export const alertRoutes: FastifyPluginAsyncTypebox<{ stores: Stores; commands: 
     async (request) => {
       const user = userOf(request);
       const q = request.query;
-      const limit = limitOf(q.limit);
-      const rows = stores.alerts.page(
-        {
-          ...(q.status ? { status: q.status } : {}),
-          ...(q.kind ? { kind: q.kind } : {}),
-          ...(q.householdId ? { householdId: Number(q.householdId) } : {}),
-          compoundIds: user.role === 'admin' ? null : user.compoundIds,
-        },
-        decodeCursor(q.cursor, ['openedAt', 'id']),
-        limit + 1,
+      const { rows, next } = keysetPage(
+        q,
+        ['openedAt', 'id'],
+        (cursor, n) =>
+          stores.alerts.page(
+            {
+              ...(q.status ? { status: q.status } : {}),
+              ...(q.kind ? { kind: q.kind } : {}),
+              ...(q.householdId ? { householdId: Number(q.householdId) } : {}),
+              compoundIds: user.role === 'admin' ? null : user.compoundIds,
+            },
+            cursor,
+            n,
+          ),
+        (a) => ({ openedAt: a.openedAt, id: a.id }),
       );
-      const page = rows.slice(0, limit);
-      const last = page.at(-1);
-      return { items: page.map(view), next: rows.length > limit && last ? encodeCursor({ openedAt: last.openedAt, id: last.id }) : null };
+      return { items: rows.map(view), next };
     },
   );
 

@@ -8,7 +8,7 @@ import type { Stores } from '../../store/index.js';
 import type { Household } from '../../store/places.js';
 import type { User } from '../../store/users.js';
 import { requireRole, seesCompound, userOf } from '../auth.js';
-import { decodeCursor, encodeCursor, IdParams, limitOf, PageQuery } from '../paging.js';
+import { IdParams, keysetPage, PageQuery } from '../paging.js';
 import { iso } from '../views.js';
 
 export type HouseholdDeps = {
@@ -161,15 +161,17 @@ export const householdRoutes: FastifyPluginAsyncTypebox<HouseholdDeps> = async (
     },
     async (request) => {
       const user = userOf(request);
-      const limit = limitOf(request.query.limit);
-      const after = decodeCursor(request.query.cursor, ['id'])?.id ?? 0;
       const filter = {
         ...(request.query.compoundId ? { compoundId: Number(request.query.compoundId) } : {}),
         ...(request.query.state ? { state: request.query.state } : {}),
       };
-      const rows = stores.places.pageHouseholds(after, limit + 1, user.role === 'admin' ? null : user.compoundIds, filter);
-      const page = rows.slice(0, limit);
-      return { items: page.map((h) => view(h, user)), next: rows.length > limit ? encodeCursor({ id: page.at(-1)?.id ?? 0 }) : null };
+      const { rows, next } = keysetPage(
+        request.query,
+        ['id'],
+        (cursor, n) => stores.places.pageHouseholds(cursor?.id ?? 0, n, user.role === 'admin' ? null : user.compoundIds, filter),
+        (h) => ({ id: h.id }),
+      );
+      return { items: rows.map((h) => view(h, user)), next };
     },
   );
 
@@ -220,13 +222,14 @@ export const householdRoutes: FastifyPluginAsyncTypebox<HouseholdDeps> = async (
     { schema: { tags: ['households'], summary: 'Its events, newest first', params: IdParams, querystring: Type.Object(PageQuery, { additionalProperties: false }) } },
     async (request) => {
       const h = visible(request.params.id, userOf(request));
-      const limit = limitOf(request.query.limit);
-      const cursor = decodeCursor(request.query.cursor, ['receivedAt', 'id']);
-      const rows = stores.events.pageForHousehold(h.id, cursor, limit + 1);
-      const page = rows.slice(0, limit);
-      const last = page.at(-1);
+      const { rows, next } = keysetPage(
+        request.query,
+        ['receivedAt', 'id'],
+        (cursor, n) => stores.events.pageForHousehold(h.id, cursor, n),
+        (e) => ({ receivedAt: e.receivedAt, id: e.id }),
+      );
       return {
-        items: page.map((e) => ({
+        items: rows.map((e) => ({
           id: e.id,
           state: e.state,
           source: e.source,
@@ -237,7 +240,7 @@ export const householdRoutes: FastifyPluginAsyncTypebox<HouseholdDeps> = async (
           receivedAt: new Date(e.receivedAt).toISOString(),
           deviceAt: e.deviceAt,
         })),
-        next: rows.length > limit && last ? encodeCursor({ receivedAt: last.receivedAt, id: last.id }) : null,
+        next,
       };
     },
   );
@@ -293,15 +296,13 @@ export const householdRoutes: FastifyPluginAsyncTypebox<HouseholdDeps> = async (
     { schema: { tags: ['households'], summary: 'Its patrol visits without a ribbon, newest first', params: IdParams, querystring: Type.Object(PageQuery, { additionalProperties: false }) } },
     async (request) => {
       const h = visible(request.params.id, userOf(request));
-      const limit = limitOf(request.query.limit);
-      const cursor = decodeCursor(request.query.cursor, ['at', 'id']);
-      const rows = stores.visits.pageForHousehold(h.id, cursor, limit + 1);
-      const page = rows.slice(0, limit);
-      const last = page.at(-1);
-      return {
-        items: page.map((v) => ({ id: v.id, seen: v.seen, by: v.by, note: v.note, at: new Date(v.at).toISOString() })),
-        next: rows.length > limit && last ? encodeCursor({ at: last.at, id: last.id }) : null,
-      };
+      const { rows, next } = keysetPage(
+        request.query,
+        ['at', 'id'],
+        (cursor, n) => stores.visits.pageForHousehold(h.id, cursor, n),
+        (v) => ({ at: v.at, id: v.id }),
+      );
+      return { items: rows.map((v) => ({ id: v.id, seen: v.seen, by: v.by, note: v.note, at: new Date(v.at).toISOString() })), next };
     },
   );
 };
