@@ -80,25 +80,11 @@ export class Store {
   }
 
   alertsFor(householdId: number): Alert[] {
-    const ids = this.alertsOf.get(householdId);
-    if (!ids) return [];
-    const out: Alert[] = [];
-    for (const id of ids) {
-      const a = this.alerts.get(id);
-      if (a) out.push(a);
-    }
-    return out;
+    return lookup(this.alertsOf.get(householdId), this.alerts);
   }
 
   devicesFor(householdId: number): Device[] {
-    const ids = this.devicesOf.get(householdId);
-    if (!ids) return [];
-    const out: Device[] = [];
-    for (const id of ids) {
-      const d = this.devices.get(id);
-      if (d) out.push(d);
-    }
-    return out;
+    return lookup(this.devicesOf.get(householdId), this.devices);
   }
 
   private touch(householdId: number): void {
@@ -125,4 +111,14 @@ export class Store {
     stats.flushes += 1;
     for (const listener of this.listeners) listener(change);
   }
+}
+
+/** The values of `map` at `ids` that are there. */
+function lookup<K, V>(ids: ReadonlySet<K> | undefined, map: ReadonlyMap<K, V>): V[] {
+  const out: V[] = [];
+  if (ids) for (const id of ids) {
+    const v = map.get(id);
+    if (v !== undefined) out.push(v);
+  }
+  return out;
 }
