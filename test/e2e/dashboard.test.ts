@@ -96,6 +96,21 @@ describe.skipIf(!available)('the dashboard in a real browser', () => {
       expect(resolved[0]).toMatchObject({ resolutionNote: '老人摔倒，已扶起，无大碍', resolvedBy: '李志愿' });
       await expect.poll(() => tile.getAttribute('data-status')).toBe('handled');
 
+      // The household's page tells the story, with who did what; a volunteer sees no phone numbers.
+      await tile.click();
+      const timeline = wall.locator('#household-timeline');
+      await expect.poll(() => timeline.textContent(), { timeout: 5000 }).toContain('老人摔倒，已扶起，无大碍');
+      const story = (await timeline.textContent()) ?? '';
+      expect(story).toContain('李志愿');
+      expect(story).toContain(device.id);
+      expect(await wall.locator('#household-contacts').count()).toBe(0);
+      expect(await wall.locator('#household-device').textContent()).toContain('在线');
+      // The month's figures count this emergency, acknowledged within 60 s.
+      await wall.goto(`${system.httpUrl}/#/figures`);
+      await expect.poll(() => wall.locator('#fig-opened').textContent(), { timeout: 5000 }).toContain('1');
+      expect(await wall.locator('#fig-acknowledged').textContent()).toContain('1');
+      expect(await wall.locator('#fig-target-60').getAttribute('data-met')).toBe('true');
+
       // The volunteer of the other compound never saw any of it.
       expect(await other.locator('#alarms-emergency .alarm').count()).toBe(0);
       expect(await other.evaluate(() => window.ribbonStats.alarmsPlayed())).toBe(0);
