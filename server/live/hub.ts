@@ -17,11 +17,15 @@
  *    `snapshotLimit` households or alerts (the list then holds the first ones only). A snapshot
  *    already holds every change committed before it: none of those follows it in a delta.
  *  - `{"type":"delta","seq":N+1,"changes":[Change, …]}`: the changes in the user's compounds
- *    committed during one turn of the event loop, in commit order; never empty. They are
- *    collected per connection and sent as ONE frame per connection when the turn ends
- *    (setImmediate): at 1,000 presses/s to 100 dashboards, a frame (and a write system call) per
- *    change per dashboard was what saturated the server (bench/RESULTS.md, "Profile"). Each change
- *    is serialised once, and the list once per distinct filter (user's compounds), not per socket.
+ *    that were committed together, in commit order; never empty. "Together" = published in one
+ *    run of the event loop's current callback: one group commit of device messages (all that
+ *    arrived in one turn, server/ingest/group-commit.ts), one request, one sweep. They are
+ *    collected and sent as ONE frame per connection in a microtask at the end of that callback:
+ *    at 1,000 presses/s to 100 dashboards, a frame (and a write system call) per change per
+ *    dashboard was what saturated the server (bench/RESULTS.md, "Profile"). A microtask rather
+ *    than setImmediate: the group commit already gathers a turn, and waiting for the next turn
+ *    would put a whole poll phase between the commit and the dashboards. Each change is
+ *    serialised once, and the list once per distinct filter (user's compounds), not per socket.
  *    A Change is one of:
  *      `{"type":"report","householdId","compoundId","eventId","state","source","at","household":Household|null}`
  *      `{"type":"alert","alertId","householdId","compoundId","kind","status","level","opened","at","alert":Alert|null}`
@@ -96,7 +100,7 @@ type Conn = {
   user: User;
   sessionHash: Buffer;
   seq: number;
-  /** Changes of the current turn before this index are already in the snapshot it was sent. */
+  /** Pending changes before this index are already in the snapshot it was sent. */
   turnFrom: number;
   alive: boolean;
   windowStart: number;
@@ -245,7 +249,7 @@ export function createLiveHub(opts: LiveHubOptions): LiveHub {
       return;
     }
     conn.seq += 1;
-    // Read now, so it holds every change committed so far, those of this turn included.
+    // Read now, so it holds every change committed so far, those still pending included.
     conn.turnFrom = turn.length;
     send(conn, Buffer.from(`{"type":"snapshot","seq":${conn.seq},${body.slice(1)}`));
   }
@@ -306,13 +310,15 @@ export function createLiveHub(opts: LiveHubOptions): LiveHub {
     }
   }
 
-  /** The changes committed in this turn of the event loop, in commit order, until flushTurn. */
+  /** The changes committed together (see the header), in commit order, until flushTurn. */
   let turn: Described[] = [];
-  let flushing: NodeJS.Immediate | null = null;
+  let flushing = false;
+  let stopped = false;
 
-  /** One delta frame per connection that may see any of this turn's changes. */
+  /** One delta frame per connection that may see any of the pending changes. */
   function flushTurn(): void {
-    flushing = null;
+    flushing = false;
+    if (stopped) return;
     const batch = turn;
     turn = [];
     // Connections with the same filter get the same list: joined and encoded once.
@@ -334,7 +340,13 @@ export function createLiveHub(opts: LiveHubOptions): LiveHub {
       }
       if (body === null) continue;
       conn.seq += 1;
-      send(conn, Buffer.concat([Buffer.from(`{"type":"delta","seq":${conn.seq},"changes":[`), body]));
+      try {
+        send(conn, Buffer.concat([Buffer.from(`{"type":"delta","seq":${conn.seq},"changes":[`), body]));
+      } catch (err) {
+        // Thrown in a microtask this would end the process; this socket ends instead (it resyncs).
+        log.error({ err, userId: conn.user.id }, 'live delta failed');
+        close(conn, 1011, 'delta failed');
+      }
     }
   }
 
@@ -349,7 +361,10 @@ export function createLiveHub(opts: LiveHubOptions): LiveHub {
     }
     if (described === null) return;
     turn.push(described);
-    flushing ??= setImmediate(flushTurn);
+    if (!flushing) {
+      flushing = true;
+      queueMicrotask(flushTurn);
+    }
   });
 
   function onUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): void {
@@ -430,7 +445,7 @@ export function createLiveHub(opts: LiveHubOptions): LiveHub {
       closed ??= (async () => {
         server.off('upgrade', onUpgrade);
         unsubscribe();
-        if (flushing !== null) clearImmediate(flushing);
+        stopped = true;
         turn = [];
         clearInterval(pinger);
         const sockets = [...conns].map((c) => c.ws);
