@@ -4,19 +4,26 @@
 //    mqtt.js load generator (bench/lib/loadgen.ts, a child process) while probe devices (the light
 //    engine, in THIS process) press red at a low rate, each on a household of its own (each a new
 //    emergency). Latency = press sent (performance.now() just before the PUBLISH is written) → the
-//    first delta for that household arriving on the WebSocket, read on the same clock in the same
+//    first change for that household arriving on the WebSocket, read on the same clock in the same
 //    process. Floor, same run: Mosquitto publish → subscriber latency at 1,000 msg/s
 //    (bench/lib/relay.ts). Target: p99 within 10× the floor's p99.
-// 2. Fan-out: N dashboards (100) on `/ws`, the same load: deltas delivered/s over all connections
+// 2. Fan-out: N dashboards (100) on `/ws`, the same load: changes ("deltas") and delta frames
+//    delivered/s over all connections
 //    and press → delta latency of the probe presses on every connection.
+// 3. The peer of DESIGN §5 (not in smoke mode): Node-RED 4, one flow `mqtt in` → `websocket out`,
+//    on its own Mosquitto (bench/lib/node-red.ts, installed on demand), red to screen at 100/s and
+//    1,000/s background load; ours is measured at the same rates.
 //
 // The server is a child process started as `npm start` starts it (ADMIN_PASSWORD set; the bench
 // logs in over HTTP and opens its WebSockets with that cookie and a same-host Origin).
-// `node --import tsx bench/live.ts [--smoke]`.
+// `node --import tsx bench/live.ts [--smoke] [--cpu-prof DIR]`: with --cpu-prof the server is
+// sampled (bench/lib/cpu-profile-preload.mjs) and writes DIR/server-<pid>.cpuprofile when it stops
+// (figures are then inflated by the profiler, so nothing is appended to RESULTS.md).
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import mqtt from 'mqtt';
 import WebSocket from 'ws';
 import type { DeviceCredential } from '../device-sim/credentials.js';
 import { startLightFleet, type LightFleet } from '../device-sim/light.js';
@@ -25,13 +32,15 @@ import { openDatabase } from '../server/store/db.js';
 import { createStores } from '../server/store/index.js';
 import { freePort, startChildServer, type ChildServer } from '../test/helpers/child-server-core.js';
 import { runLoad, saturatedProcesses, type LoadClient, type LoadResult } from './lib/loadgen.js';
-import { mosquittoVersion, startMosquitto } from './lib/mosquitto.js';
+import { mosquittoVersion, startMosquitto, type MosquittoHandle } from './lib/mosquitto.js';
+import { startNodeRed, type NodeRedHandle } from './lib/node-red.js';
 import { cpuPercentBetween, readProcessCpu, waitForQuietMachine } from './lib/proc-stat.js';
 import { runRelay, type RelayResult } from './lib/relay.js';
 import { appendResults, formatCell } from './lib/results.js';
 import { createHistogram, type Summary } from './lib/stats.js';
 
 const ADMIN_PASSWORD = 'bench-live-admin-password';
+const PROFILE_PRELOAD = fileURLToPath(new URL('./lib/cpu-profile-preload.mjs', import.meta.url));
 
 type Plan = {
   /** Background blue presses per second (load generator). */
@@ -44,12 +53,24 @@ type Plan = {
   dashboards: number;
   warmupMs: number;
   floorMs: number;
+  /** Background rates at which red to screen is also measured for us and the Node-RED peer. */
+  peerRates: number[];
+  /** Before each part, wait up to this long for the machine to be quiet (others' load comes in bursts). */
+  quietWaitMs: number;
 };
+
+/** Waits (bounded) for a quiet machine before a part; says so when it stays busy. */
+async function quietBeforePart(p: Plan, name: string, log: (line: string) => void): Promise<void> {
+  if (p.quietWaitMs <= 0) return;
+  const quiet = await waitForQuietMachine({ maxBusyPercent: 25, timeoutMs: p.quietWaitMs });
+  if (!quiet.quiet) log(`warning: ${name}: machine still ${Math.round(quiet.busyPercent)} % busy after ${Math.round(quiet.waitedMs / 1000)} s`);
+}
 
 function plan(smoke: boolean): Plan {
   return smoke
-    ? { loadRate: 100, loadDevices: 10, probeRate: 10, probeMs: 1_500, dashboards: 5, warmupMs: 500, floorMs: 1_000 }
-    : { loadRate: 1_000, loadDevices: 100, probeRate: 20, probeMs: 10_000, dashboards: 100, warmupMs: 1_000, floorMs: 6_000 };
+    ? // No peer in smoke mode: it would need the npm registry (and ~10 s) inside `npm test`.
+      { loadRate: 100, loadDevices: 10, probeRate: 10, probeMs: 1_500, dashboards: 5, warmupMs: 500, floorMs: 1_000, peerRates: [], quietWaitMs: 0 }
+    : { loadRate: 1_000, loadDevices: 100, probeRate: 20, probeMs: 10_000, dashboards: 100, warmupMs: 1_000, floorMs: 6_000, peerRates: [100, 1_000], quietWaitMs: 60_000 };
 }
 
 type Provisioned = { load: LoadClient[]; probes: DeviceCredential[] };
@@ -92,25 +113,30 @@ async function login(httpUrl: string): Promise<string> {
   return cookie;
 }
 
-/** One dashboard connection: counts deltas, checks seq, and reports the first delta per household. */
+/** One dashboard connection: counts frames and changes, checks seq, and reports each change's household. */
 type Dashboard = {
   ws: WebSocket;
-  deltas: number;
+  /** Delta frames and the changes in them. */
+  frames: number;
+  changes: number;
   gaps: number;
   closes: Array<{ code: number; reason: string }>;
 };
 
 const HOUSEHOLD_KEY = '"householdId":';
+/** How each change in `changes` starts (its nested household/alert views start with "id"). */
+const CHANGE_START = '{"type":"';
 
 /**
- * Opens a dashboard and resolves once its snapshot arrived. `onDelta(householdId, at)` is called
- * for each delta (without parsing the frame: at 100k frames/s JSON.parse of each would make the
- * bench process the bottleneck; the delta's shape is fixed by server/live/hub.ts).
+ * Opens a dashboard and resolves once its snapshot arrived. `onChange(householdId, at, first)` is
+ * called for each change of each delta frame (`first`: once per frame), without parsing the frame:
+ * at 100k changes/s JSON.parse of each would make the bench process the bottleneck; the frame's
+ * shape is fixed by server/live/hub.ts: `{"type":"delta","seq":N,"changes":[{"type":…,…"householdId":H…},…]}`.
  */
-function openDashboard(port: number, cookie: string, onDelta: (householdId: number, atMs: number) => void): Promise<Dashboard> {
+function openDashboard(port: number, cookie: string, onChange: (householdId: number, atMs: number, firstOfFrame: boolean) => void): Promise<Dashboard> {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(`ws://127.0.0.1:${port}/ws`, { headers: { cookie, origin: `http://127.0.0.1:${port}` }, perMessageDeflate: false });
-    const d: Dashboard = { ws, deltas: 0, gaps: 0, closes: [] };
+    const d: Dashboard = { ws, frames: 0, changes: 0, gaps: 0, closes: [] };
     let seq = 0;
     let ready = false;
     ws.on('message', (data: Buffer) => {
@@ -127,13 +153,18 @@ function openDashboard(port: number, cookie: string, onDelta: (householdId: numb
         }
         return;
       }
-      d.deltas += 1;
-      const k = text.indexOf(HOUSEHOLD_KEY);
-      if (k < 0) return;
-      const start = k + HOUSEHOLD_KEY.length;
-      let end = start;
-      while (end < text.length && text.charCodeAt(end) >= 48 && text.charCodeAt(end) <= 57) end++;
-      onDelta(Number(text.slice(start, end)), at);
+      d.frames += 1;
+      let first = true;
+      for (let c = text.indexOf(CHANGE_START, 1); c >= 0; c = text.indexOf(CHANGE_START, c + 1)) {
+        d.changes += 1;
+        const k = text.indexOf(HOUSEHOLD_KEY, c);
+        if (k < 0) break;
+        const start = k + HOUSEHOLD_KEY.length;
+        let end = start;
+        while (end < text.length && text.charCodeAt(end) >= 48 && text.charCodeAt(end) <= 57) end++;
+        onChange(Number(text.slice(start, end)), at, first);
+        first = false;
+      }
     });
     ws.on('close', (code, reason) => {
       d.closes.push({ code, reason: reason.toString() });
@@ -145,11 +176,45 @@ function openDashboard(port: number, cookie: string, onDelta: (householdId: numb
   });
 }
 
+/** Sums of the server's group-commit histograms (GET /metrics), to difference over a window. */
+type CommitCounters = { batches: number; messages: number; seconds: number; underMs: number };
+
+async function commitCounters(httpUrl: string): Promise<CommitCounters | null> {
+  try {
+    const text = await (await fetch(`${httpUrl}/metrics`)).text();
+    const value = (re: RegExp): number => Number(re.exec(text)?.[1] ?? Number.NaN);
+    return {
+      batches: value(/^ribbon_commit_seconds_count(?:\{\})? (\S+)$/m),
+      messages: value(/^ribbon_commit_batch_size_sum(?:\{\})? (\S+)$/m),
+      seconds: value(/^ribbon_commit_seconds_sum(?:\{\})? (\S+)$/m),
+      underMs: value(/^ribbon_commit_seconds_bucket\{le="0\.001"\} (\S+)$/m),
+    };
+  } catch {
+    return null;
+  }
+}
+
+/** Group commits over a window: how many presses each held and how long each took (fsync included). */
+type CommitStats = { batches: number; meanBatch: number; meanMs: number; underMsShare: number };
+
+function commitStats(before: CommitCounters | null, after: CommitCounters | null): CommitStats {
+  if (!before || !after) return { batches: Number.NaN, meanBatch: Number.NaN, meanMs: Number.NaN, underMsShare: Number.NaN };
+  const batches = after.batches - before.batches;
+  return {
+    batches,
+    meanBatch: (after.messages - before.messages) / batches,
+    meanMs: ((after.seconds - before.seconds) / batches) * 1000,
+    underMsShare: (after.underMs - before.underMs) / batches,
+  };
+}
+
 type PartResult = {
   name: string;
+  commits: CommitStats;
+  loadRate: number;
   dashboards: number;
   load: LoadResult;
-  /** Press sent → first delta for its household, every dashboard. */
+  /** Press sent → the delta frame holding its household's first change (its report), every dashboard. */
   latency: Summary;
   /** Press sent → PUBACK. */
   puback: Summary;
@@ -157,7 +222,10 @@ type PartResult = {
   probesSeen: number;
   /** Probe samples expected (probes × dashboards) and recorded. */
   samplesMissing: number;
+  /** Changes delivered per second over all dashboards (before the protocol coalesced, one frame each). */
   deltasPerSec: number;
+  /** Delta frames delivered per second over all dashboards. */
+  framesPerSec: number;
   windowMs: number;
   gaps: number;
   closes: number;
@@ -175,6 +243,8 @@ async function runPart(opts: {
   probeCount: number;
   probeHousehold: (i: number) => number;
   loadClients: LoadClient[];
+  /** Background presses/s. */
+  loadRate: number;
   p: Plan;
   log: (line: string) => void;
 }): Promise<PartResult> {
@@ -189,20 +259,24 @@ async function runPart(opts: {
   let measuring = false;
   let backgroundDeltas = 0;
   let windowDeltas = 0;
+  let windowFrames = 0;
 
   const boards: Dashboard[] = [];
   for (let b = 0; b < opts.dashboards; b++) {
     const seen = new Uint8Array(opts.probeCount);
     boards.push(
-      await openDashboard(server.httpPort, opts.cookie, (householdId, at) => {
-        if (measuring) windowDeltas += 1;
+      await openDashboard(server.httpPort, opts.cookie, (householdId, at, firstOfFrame) => {
+        if (measuring) {
+          windowDeltas += 1;
+          if (firstOfFrame) windowFrames += 1;
+        }
         const i = probeOf.get(householdId);
         if (i === undefined) {
           backgroundDeltas += 1;
           return;
         }
         const t0 = sentAt[i] as number;
-        if (Number.isNaN(t0) || seen[i]) return; // first delta for the household: its report
+        if (Number.isNaN(t0) || seen[i]) return; // first change for the household: its report
         seen[i] = 1;
         seenBy[i] = (seenBy[i] as number) + 1;
         latency.record(at - t0);
@@ -210,6 +284,7 @@ async function runPart(opts: {
     );
   }
   log(`${opts.name}: ${boards.length} dashboard(s) connected`);
+  await quietBeforePart(p, opts.name, log);
 
   const loadPromise = runLoad({
     url: server.mqttUrl,
@@ -218,21 +293,23 @@ async function runPart(opts: {
     windowPerClient: 10,
     warmupMs: p.warmupMs,
     durationMs: p.probeMs + 1_500,
-    ratePerSec: p.loadRate,
+    ratePerSec: opts.loadRate,
     payload: 'ribbon-state',
-    watch: { server: server.pid },
+    // The bench process too, so that 'others' means processes outside the run.
+    watch: { server: server.pid, bench: process.pid },
   });
   let loadError: unknown = null;
   loadPromise.catch((err: unknown) => (loadError = err));
 
   // Start probing once the background load is flowing through to the dashboards.
   const until = performance.now() + 60_000;
-  while (backgroundDeltas < Math.max(50, p.loadRate / 5) * opts.dashboards) {
+  while (backgroundDeltas < Math.max(50, opts.loadRate / 5) * opts.dashboards) {
     if (loadError !== null) throw loadError;
     if (performance.now() > until) throw new Error(`${opts.name}: background load never reached the dashboards`);
     await new Promise((r) => setTimeout(r, 20));
   }
 
+  const commitsBefore = await commitCounters(server.httpUrl);
   const cpuBefore = readProcessCpu(server.pid);
   const benchBefore = process.cpuUsage();
   const t0 = performance.now();
@@ -260,6 +337,7 @@ async function runPart(opts: {
   measuring = false;
   const cpuAfter = readProcessCpu(server.pid);
   const bench = process.cpuUsage(benchBefore);
+  const commitsAfter = await commitCounters(server.httpUrl);
   const load = await loadPromise;
 
   for (const b of boards) b.ws.close(1000);
@@ -267,6 +345,8 @@ async function runPart(opts: {
   const recorded = seenBy.reduce((a, n) => a + n, 0);
   return {
     name: opts.name,
+    commits: commitStats(commitsBefore, commitsAfter),
+    loadRate: opts.loadRate,
     dashboards: boards.length,
     load,
     latency: latency.summary(),
@@ -275,6 +355,7 @@ async function runPart(opts: {
     probesSeen: seenBy.filter((n) => n > 0).length,
     samplesMissing: expected - recorded,
     deltasPerSec: (windowDeltas / windowMs) * 1000,
+    framesPerSec: (windowFrames / windowMs) * 1000,
     windowMs,
     gaps: boards.reduce((a, b) => a + b.gaps, 0),
     closes: boards.reduce((a, b) => a + b.closes.filter((c) => c.code !== 1000 && c.code !== 1005).length, 0),
@@ -292,19 +373,177 @@ async function measureFloor(p: Plan): Promise<RelayResult> {
   }
 }
 
-export type LiveBenchResult = { floor: RelayResult; redToScreen: PartResult; fanOut: PartResult };
+/** Probe presses to the peer carry this `boot` (background presses carry Unix seconds) and their index as `seq`. */
+const PEER_PROBE_BOOT = 1;
+const PEER_PROBE_MARK = `"boot":${PEER_PROBE_BOOT}}`;
+
+type PeerResult = {
+  name: string;
+  version: string;
+  loadRate: number;
+  load: LoadResult;
+  /** Probe press sent → its payload arriving on the peer's WebSocket. */
+  latency: Summary;
+  probesSent: number;
+  probesSeen: number;
+  messagesPerSec: number;
+  peerCpuPercent: number;
+  brokerCpuPercent: number;
+  benchCpuPercent: number;
+};
+
+/**
+ * Red to screen through the hobbyist peer: Mosquitto ← the same background load and probe
+ * presses (mqtt.js, QoS 1, in this process); Node-RED's flow forwards each payload to one
+ * WebSocket client in this process; latency on one clock, as for ours.
+ */
+async function runPeerPart(opts: { red: NodeRedHandle; broker: MosquittoHandle; loadRate: number; loadClients: LoadClient[]; p: Plan; log: (line: string) => void }): Promise<PeerResult> {
+  const { p, red, broker } = opts;
+  const probeCount = Math.ceil((p.probeRate * p.probeMs) / 1000);
+  const sentAt = new Float64Array(probeCount).fill(Number.NaN);
+  const seen = new Uint8Array(probeCount);
+  const latency = createHistogram();
+  let background = 0;
+  let windowMessages = 0;
+  let measuring = false;
+  const ws = new WebSocket(red.wsUrl, { perMessageDeflate: false });
+  await new Promise<void>((resolve, reject) => {
+    ws.once('open', () => resolve());
+    ws.once('error', reject);
+  });
+  ws.on('message', (data: Buffer) => {
+    const at = performance.now();
+    if (measuring) windowMessages += 1;
+    const text = data.toString('latin1');
+    if (!text.endsWith(PEER_PROBE_MARK)) {
+      background += 1;
+      return;
+    }
+    const i = (JSON.parse(text) as { seq: number }).seq;
+    const t0 = sentAt[i];
+    if (t0 === undefined || Number.isNaN(t0) || seen[i]) return;
+    seen[i] = 1;
+    latency.record(at - t0);
+  });
+  const probe = await mqtt.connectAsync(broker.url, { clientId: `bench-live-probe-${process.pid}`, clean: true, reconnectPeriod: 0 });
+  try {
+    await quietBeforePart(p, `peer at ${opts.loadRate}/s`, opts.log);
+    const loadPromise = runLoad({
+      url: broker.url,
+      clients: opts.loadClients,
+      processes: 1,
+      windowPerClient: 10,
+      warmupMs: p.warmupMs,
+      durationMs: p.probeMs + 1_500,
+      ratePerSec: opts.loadRate,
+      payload: 'ribbon-state',
+      watch: { 'node-red': red.pid, broker: broker.pid, bench: process.pid },
+    });
+    let loadError: unknown = null;
+    loadPromise.catch((err: unknown) => (loadError = err));
+    const until = performance.now() + 60_000;
+    while (background < Math.max(50, opts.loadRate / 5)) {
+      if (loadError !== null) throw loadError;
+      if (performance.now() > until) throw new Error('peer: background load never reached the WebSocket');
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const redBefore = readProcessCpu(red.pid);
+    const brokerBefore = readProcessCpu(broker.pid);
+    const benchBefore = process.cpuUsage();
+    const t0 = performance.now();
+    measuring = true;
+    const interval = 1000 / p.probeRate;
+    const presses: Array<Promise<unknown>> = [];
+    for (let i = 0; i < probeCount; i++) {
+      const wait = t0 + i * interval - performance.now();
+      if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+      sentAt[i] = performance.now();
+      presses.push(probe.publishAsync(`ribbon/bench-probe-${i}/state`, `{"state":"red","seq":${i},"boot":${PEER_PROBE_BOOT}}`, { qos: 1 }));
+    }
+    await Promise.all(presses);
+    const settleUntil = performance.now() + 2_000;
+    while (performance.now() < settleUntil && seen.some((n) => n === 0)) await new Promise((r) => setTimeout(r, 10));
+    const windowMs = performance.now() - t0;
+    measuring = false;
+    const redAfter = readProcessCpu(red.pid);
+    const brokerAfter = readProcessCpu(broker.pid);
+    const bench = process.cpuUsage(benchBefore);
+    const load = await loadPromise;
+    return {
+      name: 'Node-RED 4 (mqtt in → websocket out)',
+      version: red.version,
+      loadRate: opts.loadRate,
+      load,
+      latency: latency.summary(),
+      probesSent: probeCount,
+      probesSeen: seen.reduce((a, n) => a + n, 0),
+      messagesPerSec: (windowMessages / windowMs) * 1000,
+      peerCpuPercent: redBefore && redAfter ? cpuPercentBetween(redBefore, redAfter) : Number.NaN,
+      brokerCpuPercent: brokerBefore && brokerAfter ? cpuPercentBetween(brokerBefore, brokerAfter) : Number.NaN,
+      benchCpuPercent: ((bench.user + bench.system) / 1000 / windowMs) * 100,
+    };
+  } finally {
+    await probe.endAsync().catch(() => undefined);
+    ws.terminate();
+  }
+}
+
+/** The peer at each rate, or why it could not be measured. */
+async function measurePeer(p: Plan, loadClients: LoadClient[], log: (line: string) => void): Promise<{ runs: PeerResult[]; error: string | null }> {
+  if (p.peerRates.length === 0) return { runs: [], error: null };
+  const broker = await startMosquitto();
+  let red: NodeRedHandle | null = null;
+  try {
+    red = await startNodeRed({ mqttPort: broker.port });
+    const runs: PeerResult[] = [];
+    for (const rate of p.peerRates) {
+      const r = await runPeerPart({ red, broker, loadRate: rate, loadClients, p, log });
+      log(
+        `peer: Node-RED ${r.version} at ${rate}/s, ${r.probesSeen}/${r.probesSent} probes seen, latency p50 ${formatCell(r.latency.p50)} ms ` +
+          `p99 ${formatCell(r.latency.p99)} ms max ${formatCell(r.latency.max)} ms; Node-RED ${Math.round(r.peerCpuPercent)} % CPU, ` +
+          `Mosquitto ${Math.round(r.brokerCpuPercent)} %, bench ${Math.round(r.benchCpuPercent)} %, others ${Math.round(r.load.machine.othersPercent)} %`,
+      );
+      runs.push(r);
+    }
+    return { runs, error: null };
+  } catch (err) {
+    log(`peer: Node-RED not measured: ${(err as Error).message}`);
+    return { runs: [], error: (err as Error).message };
+  } finally {
+    if (red) await red.stop();
+    await broker.stop();
+  }
+}
+
+export type LiveBenchResult = {
+  floor: RelayResult;
+  redToScreen: PartResult;
+  /** Red to screen at the other peer rates (100/s): empty in smoke mode. */
+  redToScreenAt: PartResult[];
+  fanOut: PartResult;
+  peer: { runs: PeerResult[]; error: string | null };
+};
 
 function describePart(r: PartResult): string {
   return (
-    `${r.name}: ${r.dashboards} dashboard(s), ${r.probesSeen}/${r.probesSent} probes seen, latency p50 ${formatCell(r.latency.p50)} ms ` +
+    `${r.name} at ${r.loadRate}/s: ${r.dashboards} dashboard(s), ${r.probesSeen}/${r.probesSent} probes seen, latency p50 ${formatCell(r.latency.p50)} ms ` +
     `p99 ${formatCell(r.latency.p99)} ms max ${formatCell(r.latency.max)} ms (n ${r.latency.n}, missing ${r.samplesMissing}); ` +
-    `${Math.round(r.deltasPerSec)} deltas/s delivered; load ${Math.round(r.load.ackedPerSec)} presses/s acked; ` +
+    `PUBACK p50 ${formatCell(r.puback.p50)} ms p99 ${formatCell(r.puback.p99)} ms; ` +
+    `commits: ${r.commits.batches} of ${formatCell(r.commits.meanBatch)} presses, ${formatCell(r.commits.meanMs)} ms mean, ` +
+    `${Math.round(r.commits.underMsShare * 100)} % under 1 ms; ` +
+    `${Math.round(r.deltasPerSec)} deltas/s delivered in ${Math.round(r.framesPerSec)} frames/s; load ${Math.round(r.load.ackedPerSec)} presses/s acked; ` +
     `server ${Math.round(r.serverCpuPercent)} % CPU, bench process ${Math.round(r.benchCpuPercent)} %, generator ` +
     `${r.load.generators.map((g) => Math.round(g.cpuPercent)).join('/')} %, others ${Math.round(r.load.machine.othersPercent)} %; seq gaps ${r.gaps}, abnormal closes ${r.closes}`
   );
 }
 
-export async function benchLive(opts: { smoke: boolean; log?: (line: string) => void; appendResults?: boolean }): Promise<LiveBenchResult> {
+export async function benchLive(opts: {
+  smoke: boolean;
+  log?: (line: string) => void;
+  appendResults?: boolean;
+  /** Profile the server: `--cpu-prof` into this directory (written when it stops on SIGTERM). */
+  cpuProfDir?: string;
+}): Promise<LiveBenchResult> {
   const log = opts.log ?? ((line: string) => console.log(line));
   const p = plan(opts.smoke);
   if (!opts.smoke) {
@@ -322,23 +561,41 @@ export async function benchLive(opts: { smoke: boolean; log?: (line: string) => 
   let server: ChildServer | null = null;
   let fleet: LightFleet | null = null;
   try {
-    const prov = provision(dataDir, p.loadDevices, probesPerPart * 2);
+    const otherRates = p.peerRates.filter((r) => r !== p.loadRate);
+    const prov = provision(dataDir, p.loadDevices, probesPerPart * (2 + otherRates.length));
+    // The peer first, alone on the machine (our server is not started yet); same load clients.
+    const peer = await measurePeer(p, prov.load, log);
     server = await startChildServer({
       dataDir,
       mqttPort: await freePort(),
-      env: { LOG_LEVEL: 'info', ADMIN_PASSWORD, MQTT_CONNECT_BURST: '100000', MQTT_CONNECT_RATE: '100000' },
+      env: {
+        LOG_LEVEL: 'info',
+        ADMIN_PASSWORD,
+        MQTT_CONNECT_BURST: '100000',
+        MQTT_CONNECT_RATE: '100000',
+        // Node refuses --cpu-prof in NODE_OPTIONS; a preloaded module runs the same sampler.
+        ...(opts.cpuProfDir !== undefined
+          ? { NODE_OPTIONS: `--import ${pathToFileURL(PROFILE_PRELOAD).href}`, RIBBON_CPU_PROF_DIR: path.resolve(opts.cpuProfDir) }
+          : {}),
+      },
     });
     const cookie = await login(server.httpUrl);
     fleet = await startLightFleet({ host: '127.0.0.1', port: server.mqttPort, devices: prov.probes, onWarning: log, onError: (i, err) => log(`probe device ${i}: ${err.message}`) });
     if (fleet.report.connected !== prov.probes.length) throw new Error(`only ${fleet.report.connected}/${prov.probes.length} probe devices connected`);
     const probeHousehold = (i: number): number => (prov.probes[i] as DeviceCredential).householdId;
     const common = { server, cookie, fleet, probeCount: probesPerPart, probeHousehold, loadClients: prov.load, p, log };
-    const redToScreen = await runPart({ ...common, name: 'red to screen', dashboards: 1, probeOffset: 0 });
+    const redToScreen = await runPart({ ...common, name: 'red to screen', dashboards: 1, probeOffset: 0, loadRate: p.loadRate });
     log(describePart(redToScreen));
-    const fanOut = await runPart({ ...common, name: 'fan-out', dashboards: p.dashboards, probeOffset: probesPerPart });
+    const redToScreenAt: PartResult[] = [];
+    for (const [k, rate] of otherRates.entries()) {
+      const r = await runPart({ ...common, name: 'red to screen', dashboards: 1, probeOffset: probesPerPart * (2 + k), loadRate: rate });
+      log(describePart(r));
+      redToScreenAt.push(r);
+    }
+    const fanOut = await runPart({ ...common, name: 'fan-out', dashboards: p.dashboards, probeOffset: probesPerPart, loadRate: p.loadRate });
     log(describePart(fanOut));
-    const result = { floor, redToScreen, fanOut };
-    if (!opts.smoke && opts.appendResults !== false) appendResults(await section(result, p));
+    const result = { floor, redToScreen, redToScreenAt, fanOut, peer };
+    if (!opts.smoke && opts.appendResults !== false && opts.cpuProfDir === undefined) appendResults(await section(result, p));
     return result;
   } finally {
     if (fleet) await fleet.close(3_000);
@@ -348,18 +605,28 @@ export async function benchLive(opts: { smoke: boolean; log?: (line: string) => 
   }
 }
 
+/** A verdict whose inputs ran beside other work (others CPU over 25 % of a core) says so. */
+function contendedNote(othersPercents: number[]): string {
+  const worst = Math.max(...othersPercents.filter(Number.isFinite));
+  return worst > 25 ? ` — not a fair verdict: others used up to ${Math.round(worst)} % of a core meanwhile` : '';
+}
+
 async function section(r: LiveBenchResult, p: Plan) {
   const floorP99 = r.floor.receiveLatency.p99;
   const ratio = (v: number): number => Number((v / floorP99).toFixed(1));
   const row = (x: PartResult) => ({
-    run: `ours: ${x.name}, ${x.dashboards} dashboard(s)`,
+    run: `ours: ${x.name}, ${x.dashboards} dashboard(s), load ${x.loadRate.toLocaleString('en-US')}/s`,
     'p50 ms': x.latency.p50,
     'p99 ms': x.latency.p99,
     'max ms': x.latency.max,
     'p99 / floor p99': ratio(x.latency.p99),
+    // The PUBACK leaves after the press is committed (fsync): screen − PUBACK ≈ commit → dashboard.
+    'PUBACK p50 / p99 ms': `${formatCell(x.puback.p50)} / ${formatCell(x.puback.p99)}`,
+    'commit: presses / mean ms': `${formatCell(x.commits.meanBatch)} / ${formatCell(x.commits.meanMs)}`,
     samples: x.latency.n,
     missing: x.samplesMissing,
     'deltas/s delivered': Math.round(x.deltasPerSec),
+    'frames/s': Math.round(x.framesPerSec),
     'load acked/s': Math.round(x.load.ackedPerSec),
     'server CPU %': Math.round(x.serverCpuPercent),
     'bench CPU %': Math.round(x.benchCpuPercent),
@@ -370,7 +637,7 @@ async function section(r: LiveBenchResult, p: Plan) {
   const saturated = (x: PartResult): string =>
     [
       ...saturatedProcesses(x.load),
-      x.benchCpuPercent >= 90 ? `bench process (${Math.round(x.benchCpuPercent)} %)` : '',
+      x.benchCpuPercent >= 90 && !saturatedProcesses(x.load).some((s) => s.startsWith('bench')) ? `bench (${Math.round(x.benchCpuPercent)} %)` : '',
       // The watched server figure in saturatedProcesses covers the load window; ours the probe window.
       x.serverCpuPercent >= 90 && !saturatedProcesses(x.load).some((s) => s.startsWith('server')) ? `server (${Math.round(x.serverCpuPercent)} %)` : '',
     ]
@@ -385,13 +652,42 @@ async function section(r: LiveBenchResult, p: Plan) {
       `pressing blue QoS 1 at ${p.loadRate.toLocaleString('en-US')}/s in total from one mqtt.js generator process (bench/lib/loadgen.ts). ` +
       `Probes: light-engine devices (device-sim/light.ts) in the bench process press red at ${p.probeRate}/s for ${p.probeMs / 1000} s, ` +
       `each on a household of its own (each a new emergency). Latency = performance.now() before the PUBLISH is written → the first ` +
-      `delta for that household (its report) arriving on a dashboard, one clock, one process; the fan-out part records it on every ` +
-      `dashboard (${p.dashboards} sharing one admin session). Deltas/s = delta frames received over all dashboards in the probe ` +
-      `window / its length. Floor, same run: Mosquitto ${version} (nodelay, no persistence, unlimited queues) relaying 100-byte ` +
+      `change for that household (its report) arriving on a dashboard, one clock, one process (PUBACK: the same press → its PUBACK, ` +
+      `which the server sends once the press is committed; commit: presses per group commit and its mean duration, fsync ` +
+      `included, from the server's ribbon_commit_* histograms on GET /metrics over the probe window); the fan-out part records it on every ` +
+      `dashboard (${p.dashboards} sharing one admin session). Deltas/s = changes received over all dashboards in the probe window / ` +
+      `its length; frames/s = delta frames likewise (a frame holds the changes of one event-loop turn; before 2026-11-25 one each). ` +
+      `Others CPU % = machine busy − softirq − server, bench, generator (before 2026-11-25 it counted the bench process too). Floor, same run: Mosquitto ${version} (nodelay, no persistence, unlimited queues) relaying 100-byte ` +
       `QoS 1 messages publisher → subscriber at ${p.loadRate.toLocaleString('en-US')}/s (bench/lib/relay.ts), publish → receive ` +
-      'latency. CPU % = CPU time / wall time, 100 = one core (server and bench: the probe window; generator: its window).',
+      'latency. CPU % = CPU time / wall time, 100 = one core (server and bench: the probe window; generator: its window).' +
+      (p.peerRates.length > 0
+        ? ` Peer (DESIGN §5), run first, alone: Node-RED ${r.peer.runs[0]?.version ?? '4'} (bench/peers/node-red, editor off, logs at warn) ` +
+          `with one flow, \`mqtt in\` (ribbon/+/state, QoS 1, auto-detect) → \`websocket out\` (payload only), fed by its own ` +
+          `Mosquitto ${version} (same configuration as the floor); the same ${p.loadDevices} load clients at ` +
+          `${p.peerRates.map((x) => x.toLocaleString('en-US')).join(' and ')}/s; probes: an mqtt.js client in the bench process ` +
+          `publishing red QoS 1 at ${p.probeRate}/s; latency = performance.now() before publish → the payload on a \`ws\` client ` +
+          `in the bench process. Ours is measured at the same rates (one dashboard). The peer writes nothing to disk and checks ` +
+          'no device; ours commits each press to SQLite (synchronous=FULL) and raises an emergency before the dashboard hears of it.'
+        : ''),
     rows: [
       row(r.redToScreen),
+      ...r.redToScreenAt.map(row),
+      ...r.peer.runs.map((x) => ({
+        run: `peer: ${x.name}, 1 client, load ${x.loadRate.toLocaleString('en-US')}/s`,
+        'p50 ms': x.latency.p50,
+        'p99 ms': x.latency.p99,
+        'max ms': x.latency.max,
+        'p99 / floor p99': ratio(x.latency.p99),
+        samples: x.latency.n,
+        missing: x.probesSent - x.probesSeen,
+        'deltas/s delivered': Math.round(x.messagesPerSec),
+        'frames/s': Math.round(x.messagesPerSec),
+        'load acked/s': Math.round(x.load.ackedPerSec),
+        'server CPU %': `${Math.round(x.peerCpuPercent)} (+ Mosquitto ${Math.round(x.brokerCpuPercent)})`,
+        'bench CPU %': Math.round(x.benchCpuPercent),
+        'generator CPU %': x.load.generators.map((g) => Math.round(g.cpuPercent)).join(' / '),
+        'others CPU %': Math.round(x.load.machine.othersPercent),
+      })),
       row(r.fanOut),
       {
         run: 'floor: Mosquitto publish → subscriber',
@@ -408,16 +704,32 @@ async function section(r: LiveBenchResult, p: Plan) {
     ],
     notes: [
       `Red to screen p99 **${formatCell(r.redToScreen.latency.p99)} ms** = **${ratio(r.redToScreen.latency.p99)}×** the floor's p99 ` +
-        `(${formatCell(floorP99)} ms); target ≤ 10×: ${r.redToScreen.latency.p99 <= 10 * floorP99 ? 'met' : 'MISSED'}.`,
-      `Fan-out: **${Math.round(r.fanOut.deltasPerSec).toLocaleString('en-US')} deltas/s** delivered to ${r.fanOut.dashboards} dashboards, ` +
+        `(${formatCell(floorP99)} ms); target ≤ 10×: ${r.redToScreen.latency.p99 <= 10 * floorP99 ? 'met' : 'MISSED'}` +
+        contendedNote([r.floor.machine.othersPercent, r.redToScreen.load.machine.othersPercent]) +
+        '.',
+      `Fan-out: **${Math.round(r.fanOut.deltasPerSec).toLocaleString('en-US')} deltas/s** (changes) delivered to ${r.fanOut.dashboards} dashboards ` +
+        `in ${Math.round(r.fanOut.framesPerSec).toLocaleString('en-US')} frames/s, ` +
         `p99 ${formatCell(r.fanOut.latency.p99)} ms.`,
+      ...r.peer.runs.map((x) => {
+        const ours = [r.redToScreen, ...r.redToScreenAt].find((o) => o.loadRate === x.loadRate);
+        return ours
+          ? `At ${x.loadRate.toLocaleString('en-US')}/s: ours p50 ${formatCell(ours.latency.p50)} / p99 ${formatCell(ours.latency.p99)} ms, ` +
+              `Node-RED p50 ${formatCell(x.latency.p50)} / p99 ${formatCell(x.latency.p99)} ms: ours p99 is ` +
+              `${formatCell(ours.latency.p99 / x.latency.p99)}× the peer's (target: no worse, ≤ 1×: ${ours.latency.p99 <= x.latency.p99 ? 'met' : 'MISSED'}` +
+              `${contendedNote([x.load.machine.othersPercent, ours.load.machine.othersPercent])}).`
+          : '';
+      }).filter(Boolean),
+      ...(r.peer.error !== null ? [`Peer Node-RED not measured: ${r.peer.error}`] : []),
       `At ≥ 90 % of a core: red to screen: ${saturated(r.redToScreen)}; fan-out: ${saturated(r.fanOut)}.`,
     ],
   };
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  benchLive({ smoke: process.argv.includes('--smoke') }).then(
+  const profAt = process.argv.indexOf('--cpu-prof');
+  const cpuProfDir = profAt >= 0 ? process.argv[profAt + 1] : undefined;
+  if (profAt >= 0 && (cpuProfDir === undefined || cpuProfDir.startsWith('--'))) throw new Error('--cpu-prof needs a directory');
+  benchLive({ smoke: process.argv.includes('--smoke'), ...(cpuProfDir !== undefined ? { cpuProfDir } : {}) }).then(
     () => process.exit(0),
     (err: unknown) => {
       console.error(err);
