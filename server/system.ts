@@ -248,7 +248,7 @@ export async function startSystem(
         stores,
         now: () => clock.now(),
         alerts: { command: commandAlert },
-        households: { stores, now: () => clock.now(), recordPersonReport },
+        households: { stores, now: () => clock.now(), recordPersonReport, announce: (change) => changes.publish(change) },
         reportTimeZone: config.report.timeZone,
         // Over HTTPS the session cookie is Secure.
         auth: { ...(https ? { secureCookies: true } : {}), ...deps.auth },

@@ -10,7 +10,7 @@ import { stats, type Store } from './store.js';
 export type LiveStatus = 'connecting' | 'live' | 'reconnecting';
 
 type Change =
-  | { type: 'report'; householdId: number; household: Household | null }
+  | { type: 'report' | 'household'; householdId: number; household: Household | null }
   | { type: 'alert'; alertId: number; householdId: number; kind: Alert['kind']; opened: boolean; status: Alert['status']; alert: Alert | null }
   | { type: 'device'; deviceId: string; householdId: number; online?: boolean; battery?: number; at: string };
 
@@ -105,6 +105,7 @@ export function connectLive(opts: LiveOptions): { close(): void; status(): LiveS
     for (const change of changes) {
       switch (change.type) {
         case 'report':
+        case 'household':
           if (change.household) opts.store.putHousehold(change.household);
           break;
         case 'alert':

@@ -3,10 +3,11 @@ import { t, type WordKey } from './i18n.js';
 
 /**
  * What a household's tile shows, most urgent first: an emergency not yet resolved (red), a
- * service request (yellow), a missed check-in, a device offline, away, then the last ribbon.
+ * service request (yellow), a missed check-in, away (nobody is home to press: a device offline
+ * then is expected, not news), a device offline, then the last ribbon.
  * A red or yellow whose alert was resolved shows as handled, not as a live emergency.
  */
-export const STATUSES = ['red', 'yellow', 'missed', 'offline', 'away', 'blue', 'handled', 'none'] as const;
+export const STATUSES = ['red', 'yellow', 'missed', 'away', 'offline', 'blue', 'handled', 'none'] as const;
 export type Status = (typeof STATUSES)[number];
 
 export function statusOf(h: Household, alerts: readonly Alert[], devices: readonly Device[], today: string): Status {
@@ -22,8 +23,8 @@ export function statusOf(h: Household, alerts: readonly Alert[], devices: readon
   }
   if (service) return 'yellow';
   if (missed) return 'missed';
-  if (deviceAlert || devices.some((d) => !d.online)) return 'offline';
   if (h.awayUntil && h.awayUntil >= today) return 'away';
+  if (deviceAlert || devices.some((d) => !d.online)) return 'offline';
   if (h.state === 'blue') return 'blue';
   if (h.state === null) return 'none';
   return 'handled';

@@ -30,7 +30,10 @@
  *      `{"type":"report","householdId","compoundId","eventId","state","source","at","household":Household|null}`
  *      `{"type":"alert","alertId","householdId","compoundId","kind","status","level","opened","at","alert":Alert|null}`
  *      `{"type":"device","deviceId","householdId","compoundId","online"?,"battery"?,"at"}`
- *    where Household = {id,name,room,building,buildingId,compound,compoundId,state,stateAt,lastCheckInAt},
+ *      `{"type":"household","householdId","compoundId","at","household":Household|null}` (registered
+ *      or changed by a person: name, room, away, check-in rule; not for roster imports, which
+ *      the dashboard sees at its next snapshot)
+ *    where Household = {id,name,room,building,buildingId,compound,compoundId,state,stateAt,lastCheckInAt,awayUntil},
  *    Alert = {id,kind,status,level,householdId,compoundId,openedAt,acknowledgedAt,acknowledgedBy,
  *    arrivedAt,arrivedBy,resolvedAt,resolvedBy,resolutionNote,reportCount,reason,dueAt,household},
  *    Device = {id,householdId,online,battery,lastSeenAt}; times are ISO 8601 strings (`at` too).
@@ -185,6 +188,7 @@ export function createLiveHub(opts: LiveHubOptions): LiveHub {
       state: h.state,
       stateAt: iso(h.stateAt),
       lastCheckInAt: iso(h.lastCheckInAt),
+      awayUntil: h.awayUntil,
     };
   }
 
@@ -297,7 +301,8 @@ export function createLiveHub(opts: LiveHubOptions): LiveHub {
     if (compoundId === null) return null;
     const at = iso(change.at);
     switch (change.type) {
-      case 'report': {
+      case 'report':
+      case 'household': {
         const h = stores.places.getHousehold(change.householdId);
         return { compoundId, json: JSON.stringify({ ...change, at, compoundId, household: h ? householdView(h) : null }) };
       }

@@ -17,6 +17,8 @@ export type Household = {
   stateAt: number | null;
   lastCheckInAt: number | null;
   timezone: string;
+  /** Away (no check-in expected) through this local day 'YYYY-MM-DD', or null. */
+  awayUntil: string | null;
 };
 
 type HouseholdRow = {
@@ -31,11 +33,12 @@ type HouseholdRow = {
   state_at: number | null;
   last_checkin_at: number | null;
   timezone: string;
+  away_until: string | null;
 };
 
 const HOUSEHOLD_SELECT = `
   SELECT h.id, h.name, h.room, h.building_id, b.name AS building, c.id AS compound_id,
-         c.name AS compound, h.state, h.state_at, h.last_checkin_at, h.timezone
+         c.name AS compound, h.state, h.state_at, h.last_checkin_at, h.timezone, h.away_until
   FROM households h JOIN buildings b ON b.id = h.building_id JOIN compounds c ON c.id = b.compound_id`;
 
 function toHousehold(row: HouseholdRow): Household {
@@ -51,6 +54,7 @@ function toHousehold(row: HouseholdRow): Household {
     stateAt: row.state_at,
     lastCheckInAt: row.last_checkin_at,
     timezone: row.timezone,
+    awayUntil: row.away_until,
   };
 }
 

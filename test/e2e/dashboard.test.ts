@@ -2,7 +2,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectDevice } from '../../device-sim/device.js';
 import { addHousehold } from '../../server/app/provision.js';
-import { addUser, makeCast, TEST_USER_PASSWORD, type Cast } from '../helpers/api.js';
+import { addUser, login, makeCast, TEST_USER_PASSWORD, type Cast } from '../helpers/api.js';
 import { browserAvailable, ensureDashboardBuilt, launchBrowser, loginPage, newContext, PHONE, screenshot } from '../helpers/browser.js';
 import { freePort } from '../helpers/child-server-core.js';
 import { startTestSystem, tempDir, type TestSystem } from '../helpers/system.js';
@@ -307,6 +307,24 @@ describe.skipIf(!available)('the dashboard in a real browser', () => {
       expect(await page.evaluate(() => window.ribbonStats.alarmsPlayed())).toBe(0);
       await page.locator('#sound-toggle').click();
       expect(await page.locator('#sound-toggle').getAttribute('aria-pressed')).toBe('false');
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('a household marked away by staff turns 外出 on the wall at once', async () => {
+    const { system, cast } = await setUp();
+    const context = await newContext(browser);
+    try {
+      const page = await loginPage(context, system.httpUrl, cast.users.volunteerA.username, TEST_USER_PASSWORD, '#/wall');
+      const tile = page.locator(`.tile[data-hid="${cast.householdA}"]`);
+      await expect.poll(() => tile.getAttribute('data-status')).toBe('offline');
+      const staff = await login(system.app, cast.users.staffA.username);
+      const res = await system.app.inject({ method: 'PATCH', url: `/api/households/${cast.householdA}`, headers: { cookie: staff.cookie, 'x-csrf-token': staff.csrfToken }, payload: { awayUntil: '2099-12-31' } });
+      expect(res.statusCode, res.body).toBe(200);
+      // Away outranks an offline device that was never set up: nobody is home to press it.
+      await expect.poll(() => tile.getAttribute('data-status'), { timeout: 2000 }).toBe('away');
+      expect(await tile.textContent()).toContain('外出');
     } finally {
       await context.close();
     }

@@ -275,6 +275,30 @@ describe('live hub /ws', () => {
     expect((await client.closedWithin()).code).toBe(1009);
   });
 
+  it('when staff register a household or mark one away over HTTP, then the dashboards of that compound see it at once (awayUntil included), others do not', async () => {
+    const { system, cast, port } = await setup();
+    const staff = await login(system.app, cast.users.staffA.username);
+    const volunteerA = await open(port, { cookie: (await login(system.app, cast.users.volunteerA.username)).cookie });
+    const volunteerB = await open(port, { cookie: (await login(system.app, cast.users.volunteerB.username)).cookie });
+    const snapA = await volunteerA.next<Snapshot>(isSnapshot);
+    await volunteerB.next<Snapshot>(isSnapshot);
+    expect(snapA.households.find((h) => h.id === cast.householdA)).toMatchObject({ awayUntil: null });
+
+    const headers = { cookie: staff.cookie, 'x-csrf-token': staff.csrfToken };
+    const patched = await system.app.inject({ method: 'PATCH', url: `/api/households/${cast.householdA}`, headers, payload: { awayUntil: '2099-12-31' } });
+    expect(patched.statusCode, patched.body).toBe(200);
+    await volunteerA.next(deltaWith((c) => c.type === 'household' && c.householdId === cast.householdA), 1000);
+    expect(changesOf(volunteerA).find((c) => c.type === 'household')).toMatchObject({ compoundId: cast.compoundA.id, household: { id: cast.householdA, awayUntil: '2099-12-31' } });
+
+    const created = await system.app.inject({ method: 'POST', url: '/api/households', headers, payload: { name: '新住户', compound: cast.compoundA.name, building: '7号楼', room: '701' } });
+    expect(created.statusCode, created.body).toBe(201);
+    const id = (created.json() as { id: number }).id;
+    await volunteerA.next(deltaWith((c) => c.type === 'household' && c.householdId === id), 1000);
+    expect(changesOf(volunteerA).find((c) => c.householdId === id)).toMatchObject({ household: { name: '新住户', building: '7号楼', room: '701' } });
+    // The other compound's volunteer heard nothing of it.
+    expect(volunteerB.messages.filter(isDelta)).toEqual([]);
+  });
+
   it('cuts off a client that does not read with 4000 instead of buffering without bound', async () => {
     const { system, cast } = await setup();
     // A hub of its own, with a small buffer limit and a feed the test drives.

@@ -1,6 +1,7 @@
 import { Type, type FastifyPluginAsyncTypebox, type Static } from '@fastify/type-provider-typebox';
 import { scheduleOf } from '../../app/check-ins.js';
 import { addHousehold } from '../../app/provision.js';
+import type { Change } from '../../app/changes.js';
 import type { PersonReport, PersonReportResult } from '../../app/record-messages.js';
 import { checkSchedule, nextDueAt, type CheckInPolicy } from '../../domain/check-in.js';
 import { AppError } from '../../errors.js';
@@ -16,6 +17,8 @@ export type HouseholdDeps = {
   now: () => number;
   /** A person's report through the same path as a press, committed and announced. */
   recordPersonReport: (report: PersonReport) => PersonReportResult;
+  /** Told of each household registered or changed, after the commit (the live hub). */
+  announce?: (change: Change) => void;
 };
 
 const TimeOfDay = Type.String({ pattern: '^([01][0-9]|2[0-3]):[0-5][0-9]$' });
@@ -196,6 +199,7 @@ export const householdRoutes: FastifyPluginAsyncTypebox<HouseholdDeps> = async (
       return householdId;
     });
     request.auditRecord = `household:${id}`;
+    deps.announce?.({ type: 'household', householdId: id, at: now() });
     return reply.code(201).send(view(stores.places.getHousehold(id) as Household, user));
   });
 
@@ -214,6 +218,7 @@ export const householdRoutes: FastifyPluginAsyncTypebox<HouseholdDeps> = async (
       if (body.contacts !== undefined) stores.people.setContacts(h.id, body.contacts.map((c) => ({ name: c.name.trim(), phone: c.phone.trim(), relation: c.relation?.trim() ?? '' })), now());
     });
     request.auditRecord = `household:${h.id}`;
+    deps.announce?.({ type: 'household', householdId: h.id, at: now() });
     return view(stores.places.getHousehold(h.id) as Household, user);
   });
 
