@@ -38,6 +38,12 @@
  *    arrivedAt,arrivedBy,resolvedAt,resolvedBy,resolutionNote,reportCount,reason,dueAt,household},
  *    Device = {id,householdId,online,battery,lastSeenAt}; times are ISO 8601 strings (`at` too).
  *    A resolved alert arrives as a change with status "resolved": drop it from the open list.
+ *  - `{"type":"tick","at":ISO}` every `pingIntervalMs` (default 30 s): a heartbeat browser code
+ *    can see (the ws ping/pong below is invisible to it). It has NO `seq` and does not count in
+ *    the sequence (the next snapshot or delta is still the previous seq + 1). It is skipped on a
+ *    socket that still has bytes waiting: those frames will be heard first, and a tick is never
+ *    the reason a socket is cut off as too slow. A client that hears nothing (no frame of any
+ *    type) for 2.5 intervals should take the connection for dead and reconnect.
  *
  * Client → server:
  *  - `{"type":"resync"}`: a fresh snapshot (with the next seq). Anything else is ignored; more than
@@ -78,7 +84,10 @@ export type LiveHubOptions = {
   maxBufferedBytes?: number;
   /** At most this many households (and alerts) in a snapshot. Default 20,000. */
   snapshotLimit?: number;
-  /** Ping period; a socket that has not answered the previous ping is dropped. Also rechecks sessions. */
+  /**
+   * Ping period; a socket that has not answered the previous ping is dropped. Also rechecks
+   * sessions and sends each connection a `tick` frame (see the header).
+   */
   pingIntervalMs?: number;
   /** Client messages allowed per 10 s window. */
   maxMessagesPerWindow?: number;
@@ -427,6 +436,7 @@ export function createLiveHub(opts: LiveHubOptions): LiveHub {
   server.on('upgrade', onUpgrade);
 
   const pinger = setInterval(() => {
+    const tick = `{"type":"tick","at":"${new Date(now()).toISOString()}"}`;
     for (const conn of conns) {
       if (!conn.alive) {
         conns.delete(conn);
@@ -439,6 +449,9 @@ export function createLiveHub(opts: LiveHubOptions): LiveHub {
       }
       conn.alive = false;
       conn.ws.ping();
+      // Not through send(): a tick takes no seq and never cuts a socket off. With bytes still
+      // waiting the client has frames to hear anyway; piling ticks behind them would not help.
+      if (conn.ws.bufferedAmount === 0) conn.ws.send(tick);
     }
   }, opts.pingIntervalMs ?? 30_000);
   pinger.unref();

@@ -267,6 +267,36 @@ describe('live hub /ws', () => {
     expect(client.ws.readyState).toBe(WebSocket.OPEN);
   });
 
+  it('when pingIntervalMs passes, then each connection gets a tick without a seq, and the next delta is still snapshot seq + 1', async () => {
+    const { system, cast } = await setup();
+    // A hub of its own with a short ping interval, and a feed the test drives.
+    const server = http.createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    onTestFinished(() => new Promise<void>((resolve) => server.close(() => resolve())));
+    const changes = createChangeFeed();
+    const hub = createLiveHub({ server, stores: system.stores, changes, now: () => Date.now(), log: system.logs.log, pingIntervalMs: 100 });
+    onTestFinished(() => hub.close());
+    const client = await open((server.address() as AddressInfo).port, { cookie: (await login(system.app, cast.users.volunteerA.username)).cookie });
+    const snapshot = await client.next<Snapshot>(isSnapshot);
+
+    const isTick = (m: Message): boolean => m.type === 'tick';
+    const first = await client.next(isTick, 2000);
+    const second = await client.next(isTick, 2000, client.messages.indexOf(first) + 1);
+    for (const tick of [first, second]) {
+      // Exactly {type, at}: no seq, so a client's gap check never sees it.
+      expect(Object.keys(tick).sort()).toEqual(['at', 'type']);
+      expect(new Date(tick.at as string).toISOString()).toBe(tick.at);
+    }
+    expect(Date.parse(second.at as string)).toBeGreaterThan(Date.parse(first.at as string));
+
+    changes.publish({ type: 'device', deviceId: 'after-ticks', householdId: cast.householdA, battery: 50, at: Date.now() });
+    const delta = await client.next<Delta>(isDelta);
+    expect(delta.seq).toBe(snapshot.seq + 1);
+    // Ticks answered pongs all along: the connection is still open and counted.
+    expect(client.ws.readyState).toBe(WebSocket.OPEN);
+    expect(hub.connections()).toBe(1);
+  });
+
   it('closes a socket that sends a message over maxPayload (1009)', async () => {
     const { system, port } = await setup();
     const client = await open(port, { cookie: (await loginAdmin(system.app)).cookie });
