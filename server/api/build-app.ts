@@ -131,11 +131,24 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     app.decorateRequest('auth', null);
     app.decorateRequest('auditRecord', null);
     // By the matched route, not the raw URL: /%61pi/session routes to /api/session too.
-    const isApi = (request: { routeOptions: { url?: string | undefined }; url: string }): boolean =>
-      (request.routeOptions.url ?? '').startsWith('/api/') || decodeURIComponent(request.url.split('?')[0] ?? '').startsWith('/api/');
+    const isApi = (request: { routeOptions: { url?: string | undefined }; url: string }): boolean => {
+      if ((request.routeOptions.url ?? '').startsWith('/api/')) return true;
+      const path = request.url.split('?')[0] ?? '';
+      try {
+        return decodeURIComponent(path).startsWith('/api/');
+      } catch {
+        // Malformed escapes (/api/%E0): judged by the raw path rather than failing the hook.
+        return path.startsWith('/api/');
+      }
+    };
     app.addHook('onRequest', async (request) => {
       if (!isApi(request)) return;
       authenticator.authenticate(request);
+    });
+    // API answers hold family phone numbers and the CSRF token, often on a shared phone: no
+    // browser or proxy cache may keep them (errors and 404s under /api included).
+    app.addHook('onSend', async (request, reply) => {
+      if (isApi(request)) void reply.header('cache-control', 'no-store');
     });
     // The audit log: every state-changing request under /api, whoever made it and however it ended.
     app.addHook('onResponse', async (request, reply) => {

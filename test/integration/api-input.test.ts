@@ -273,6 +273,30 @@ describe('server errors', () => {
   });
 });
 
+describe('browser caches', () => {
+  it('when anything under /api answers (every GET route, the login with its CSRF token, 400, 401, 404), then cache-control is no-store', async () => {
+    const { system, cast } = await staffWorld();
+    const login = await system.app.inject({ method: 'POST', url: '/api/session', payload: { username: cast.users.staffA.username, password: 'test-user-password' } });
+    expect(login.statusCode, login.body).toBe(200);
+    expect(login.json()).toMatchObject({ csrfToken: expect.any(String) });
+    const admin = client(system.app, await loginAdmin(system.app));
+    const answers: Array<[string, InjectResponse]> = [['POST /api/session', login]];
+    // Every GET route the app has, with the ids of real records, as an admin (contacts' phones included).
+    for (const route of listRoutes(system.app).filter((r) => r.startsWith('GET /api/'))) {
+      const url = route.slice('GET '.length).replace(':id', String(cast.householdA));
+      answers.push([route, await admin('GET', url)]);
+    }
+    answers.push(['400', await admin('GET', '/api/households?limit=0')]);
+    answers.push(['401', await system.app.inject({ method: 'GET', url: '/api/households' })]);
+    answers.push(['404', await admin('GET', '/api/nothing-here')]);
+    expect(answers.length).toBeGreaterThan(15);
+    expect(answers.filter(([, res]) => res.statusCode === 200).length).toBeGreaterThan(10);
+    for (const [what, res] of answers) expect(res.headers['cache-control'], `${what} → ${res.statusCode}`).toBe('no-store');
+    // Not the API: the health check and the docs keep their own caching.
+    expect((await system.app.inject({ method: 'GET', url: '/healthz' })).headers['cache-control']).toBeUndefined();
+  });
+});
+
 describe('the API documentation', () => {
   it('when /docs/json is fetched, then it is an OpenAPI 3 document with every /api route the app has', async () => {
     const system = await startTestSystem({ scheduler: false });
