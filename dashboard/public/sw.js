@@ -21,6 +21,28 @@ async function cacheShell(fetched) {
   await cache.put('/', response);
 }
 
+/** Wait this long for the network before showing the kept page (a weak link can hang much longer). */
+const NETWORK_WAIT_MS = 4000;
+
+/**
+ * The page from the network when it answers well and in time, else the kept one: no answer, a
+ * proxy's error page (5xx) and a hanging link all fall back.
+ */
+async function pageFirstFromNetwork(request) {
+  const network = fetch(request).then((response) => {
+    // A new page may name new assets: fetch them now, while there is network.
+    if (response.ok) void cacheShell(response.clone()).catch(() => {});
+    return response;
+  });
+  const timeout = new Promise((resolve) => setTimeout(() => resolve(null), NETWORK_WAIT_MS));
+  const first = await Promise.race([network.catch(() => null), timeout]);
+  if (first && first.ok) return first;
+  const cached = await caches.match('/');
+  if (cached) return cached;
+  // Nothing kept yet: whatever the network gives, when it gives it.
+  return first ?? network.catch(() => Response.error());
+}
+
 self.addEventListener('install', (event) => {
   event.waitUntil(cacheShell().then(() => self.skipWaiting()));
 });
@@ -40,15 +62,7 @@ self.addEventListener('fetch', (event) => {
   const url = new URL(request.url);
   if (url.origin !== self.location.origin) return;
   if (request.mode === 'navigate' && url.pathname === '/') {
-    event.respondWith(
-      fetch(request)
-        .then((response) => {
-          // A new page may name new assets: fetch them now, while there is network.
-          if (response.ok) void cacheShell(response.clone()).catch(() => {});
-          return response;
-        })
-        .catch(() => caches.match('/').then((cached) => cached ?? Response.error())),
-    );
+    event.respondWith(pageFirstFromNetwork(request));
     return;
   }
   if (url.pathname.startsWith('/assets/') || url.pathname === '/favicon.svg') {

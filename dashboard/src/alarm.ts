@@ -61,6 +61,8 @@ export function createAlarm(live: HTMLElement, baseTitle: () => string): Alarm {
     return ctx;
   }
 
+  // Made at once, so the page knows (and says) whether the browser lets it sound yet.
+  context();
   // Any touch of the page may unlock the sound.
   const unlock = () => {
     const c = context();

@@ -2,7 +2,8 @@
  * The ribbon icons, one SVG sprite in the page (no outside files). Each state has its own shape
  * as well as its colour, so the wall reads in black and white and for colour-blind eyes:
  * red = a triangle with "!", yellow = a bell, blue = a circle with a tick, missed check-in = a
- * clock, device offline = a crossed plug, away = a suitcase, nothing yet = a dash.
+ * clock, device offline = a crossed plug, another device fault = a battery with "!", away = a
+ * suitcase, nothing yet = a dash.
  */
 const SPRITE = `<svg xmlns="http://www.w3.org/2000/svg" class="sprite" aria-hidden="true">
 <symbol id="i-red" viewBox="0 0 24 24"><path fill-rule="evenodd" d="M12 2 23 21H1zM11 8v7h2V8zm0 9v2h2v-2z" fill="currentColor"/></symbol>
@@ -10,6 +11,7 @@ const SPRITE = `<svg xmlns="http://www.w3.org/2000/svg" class="sprite" aria-hidd
 <symbol id="i-blue" viewBox="0 0 24 24"><circle cx="12" cy="12" r="10" stroke="currentColor" stroke-width="2.4" fill="none"/><path d="m7 12.5 3.5 3.5 6.5-7.5" stroke="currentColor" stroke-width="2.6" fill="none"/></symbol>
 <symbol id="i-missed" viewBox="0 0 24 24"><circle cx="12" cy="12" r="10" stroke="currentColor" stroke-width="2.5" fill="none"/><path d="M12 6v6l4 3" stroke="currentColor" stroke-width="2.5" fill="none"/></symbol>
 <symbol id="i-offline" viewBox="0 0 24 24"><path d="M8 2v5M16 2v5M5 7h14v4a7 7 0 0 1-14 0zM12 18v4" stroke="currentColor" stroke-width="2.2" fill="none"/><path d="M3 3l18 18" stroke="currentColor" stroke-width="2.6"/></symbol>
+<symbol id="i-fault" viewBox="0 0 24 24"><path fill-rule="evenodd" d="M3 7h16v3h2v4h-2v3H3zm2 2v6h12V9zM10 10h2v3h-2zm0 4h2v1h-2z" fill="currentColor"/></symbol>
 <symbol id="i-away" viewBox="0 0 24 24"><path d="M9 3h6v3h5a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H4a2 2 0 0 1-2-2V8a2 2 0 0 1 2-2h5zm2 3h2V5h-2z" fill="currentColor"/></symbol>
 <symbol id="i-none" viewBox="0 0 24 24"><path d="M5 12h14" stroke="currentColor" stroke-width="3"/></symbol>
 <symbol id="i-handled" viewBox="0 0 24 24"><path d="m4 12.5 5 5L20 6.5" stroke="currentColor" stroke-width="3" fill="none"/></symbol>

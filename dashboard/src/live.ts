@@ -16,7 +16,8 @@ type Change =
 
 type Frame =
   | { type: 'snapshot'; seq: number; truncated: boolean; households: Household[]; alerts: Alert[]; devices: Device[] }
-  | { type: 'delta'; seq: number; changes?: Change[]; change?: Change };
+  | { type: 'delta'; seq: number; changes?: Change[]; change?: Change }
+  | { type: 'tick'; at: string };
 
 export type LiveOptions = {
   store: Store;
@@ -27,6 +28,16 @@ export type LiveOptions = {
 };
 
 export const BACKOFF = { firstMs: 500, maxMs: 15_000 } as const;
+/**
+ * The server sends something at least every 30 s (a `tick` when there is no news). Hearing
+ * nothing for this long means the link is dead even if the socket looks open (Wi-Fi still
+ * joined, uplink gone): say so, and reconnect.
+ */
+export const SILENCE_MS = 75_000;
+/** A connection must hold this long before the backoff starts again from its first step. */
+export const STABLE_MS = 30_000;
+/** After "too slow" (4000), wait at least this long, so a slow screen does not pull snapshots in a loop. */
+export const TOO_SLOW_WAIT_MS = 5_000;
 
 export function backoffMs(attempt: number, random = Math.random()): number {
   const base = Math.min(BACKOFF.maxMs, BACKOFF.firstMs * 2 ** attempt);
@@ -41,6 +52,8 @@ export function connectLive(opts: LiveOptions): { close(): void; status(): LiveS
   let timer: ReturnType<typeof setTimeout> | null = null;
   let stopped = false;
   let awaitingSnapshot = true;
+  let lastFrame = Date.now();
+  let connectedAt = 0;
 
   const setStatus = (s: LiveStatus) => {
     if (s === status) return;
@@ -54,6 +67,10 @@ export function connectLive(opts: LiveOptions): { close(): void; status(): LiveS
     const socket = new WebSocket(url);
     ws = socket;
     awaitingSnapshot = true;
+    lastFrame = Date.now();
+    socket.onopen = () => {
+      connectedAt = Date.now();
+    };
     socket.onmessage = (event) => onFrame(socket, event.data);
     socket.onclose = (event) => {
       if (ws !== socket) return;
@@ -65,8 +82,11 @@ export function connectLive(opts: LiveOptions): { close(): void; status(): LiveS
         return;
       }
       setStatus('reconnecting');
-      // A server that just cut us off for being slow (4000) wants a fresh start, not a hammering.
-      const wait = backoffMs(attempt);
+      // The backoff starts over only after a connection that held; one that drops at once keeps
+      // growing the wait. A server that cut us off as too slow (4000) gets a few seconds' rest.
+      if (connectedAt > 0 && Date.now() - connectedAt >= STABLE_MS) attempt = 0;
+      connectedAt = 0;
+      const wait = Math.max(backoffMs(attempt), event.code === 4000 ? TOO_SLOW_WAIT_MS : 0);
       attempt += 1;
       timer = setTimeout(open, wait);
     };
@@ -83,10 +103,11 @@ export function connectLive(opts: LiveOptions): { close(): void; status(): LiveS
       return;
     }
     stats.messages += 1;
+    lastFrame = Date.now();
+    if (frame.type === 'tick') return;
     if (frame.type === 'snapshot') {
       seq = frame.seq;
       awaitingSnapshot = false;
-      attempt = 0;
       opts.store.reset(frame.households, frame.alerts, frame.devices, frame.truncated);
       setStatus('live');
       opts.onAlerts(frame.alerts, true);
@@ -94,8 +115,10 @@ export function connectLive(opts: LiveOptions): { close(): void; status(): LiveS
     }
     if (frame.type !== 'delta' || awaitingSnapshot) return;
     if (frame.seq !== seq + 1) {
-      // Something was missed: ask for the whole picture again, and ignore deltas until it comes.
+      // Something was missed: ask for the whole picture again, and ignore deltas until it comes
+      // (the screen is not current meanwhile, and says so).
       awaitingSnapshot = true;
+      setStatus('reconnecting');
       socket.send(JSON.stringify({ type: 'resync' }));
       return;
     }
@@ -128,10 +151,23 @@ export function connectLive(opts: LiveOptions): { close(): void; status(): LiveS
     if (opened.length > 0) opts.onAlerts(opened, false);
   }
 
+  // The watchdog: a socket that has been silent too long is treated as dead.
+  const watchdog = setInterval(() => {
+    if (ws === null || ws.readyState !== WebSocket.OPEN || Date.now() - lastFrame < SILENCE_MS) return;
+    const dead = ws;
+    ws = null;
+    dead.onclose = null;
+    dead.close(4002, 'silent');
+    setStatus('reconnecting');
+    timer = setTimeout(open, backoffMs(attempt));
+    attempt += 1;
+  }, 5_000);
+
   open();
   return {
     close() {
       stopped = true;
+      clearInterval(watchdog);
       if (timer) clearTimeout(timer);
       ws?.close(1000, 'bye');
       ws = null;

@@ -9,7 +9,7 @@ import { connectLive, type LiveStatus } from './live.js';
 import { cachedSession, forget, keepPicture, registerServiceWorker, rememberSession, restorePicture } from './offline.js';
 import { address } from './ribbon.js';
 import { stats, Store } from './store.js';
-import { startSync, syncStats } from './sync.js';
+import { startSync, stopSync, syncStats, waitingCount } from './sync.js';
 import { alarmsView } from './views/alarms.js';
 import { figuresView } from './views/figures.js';
 import { householdView } from './views/household.js';
@@ -60,20 +60,55 @@ window.ribbonStats = Object.assign(stats, { alarmsPlayed: () => alarm.played(), 
 let session: { user: User; store: Store; live: ReturnType<typeof connectLive>; stopSaving: () => void } | null = null;
 let view: View | null = null;
 
+const LOGOUT_PENDING = 'ribbon.logoutPending';
+
+function logoutPending(): boolean {
+  try {
+    return localStorage.getItem(LOGOUT_PENDING) === '1';
+  } catch {
+    return false;
+  }
+}
+
+function setLogoutPending(pending: boolean): void {
+  try {
+    if (pending) localStorage.setItem(LOGOUT_PENDING, '1');
+    else localStorage.removeItem(LOGOUT_PENDING);
+  } catch {
+    // Nothing to remember it in: the session then ends at its idle expiry.
+  }
+}
+
 async function start(): Promise<void> {
   registerServiceWorker();
+  // A logout that could not reach the server is finished before anyone is let in.
+  if (logoutPending()) {
+    try {
+      await logout();
+      setLogoutPending(false);
+      await forget();
+      renderLogin(null);
+    } catch {
+      renderLogin(t('logout.pending'));
+    }
+    return;
+  }
   let found: Awaited<ReturnType<typeof currentSession>>;
   try {
     found = await currentSession();
   } catch (err) {
-    if (err instanceof ApiError && err.offline) {
-      // No network: open with what this phone saw last, marked stale until the server answers.
+    if (err instanceof ApiError && (err.offline || err.status >= 500)) {
+      // No network, or the server restarting behind a proxy: open with what this phone saw
+      // last, marked stale until the server answers (the status line keeps asking).
       const cached = await cachedSession();
       if (cached) {
         enter(cached.user, cached.csrfToken, true);
         return;
       }
       renderLogin(t('error.offline'));
+      setTimeout(() => {
+        if (!session) void start();
+      }, 10_000);
       return;
     }
     renderLogin(String(err));
@@ -108,7 +143,12 @@ function renderLogin(message: string | null): void {
     event.preventDefault();
     submit.disabled = true;
     login(username.value.trim(), password.value)
-      .then((r) => enter(r.user, r.csrfToken))
+      .then((r) => {
+        // A new shift starts with the alarm on: a mute left from a drill must not silence it.
+        alarm.setMuted(false);
+        setLogoutPending(false);
+        enter(r.user, r.csrfToken);
+      })
       .catch((err: unknown) => {
         submit.disabled = false;
         if (err instanceof ApiError && err.status === 429) error.textContent = t('login.throttled', { s: err.retryAfter ?? 60 });
@@ -128,7 +168,8 @@ function langButton(rerender: () => void): HTMLButtonElement {
       type: 'button',
       class: 'link',
       lang: lang() === 'en' ? 'zh-CN' : 'en',
-      'aria-label': t('lang.switchLabel'),
+      // The visible word is in the name too, for voice control ("click English").
+      'aria-label': `${t('lang.switch')} · ${t('lang.switchLabel')}`,
       onclick: () => {
         setLang(lang() === 'en' ? 'zh-CN' : 'en');
         rerender();
@@ -142,7 +183,8 @@ function enter(user: User, csrfToken: string | null, offline = false): void {
   setCsrfToken(csrfToken);
   if (!offline) void rememberSession(user, csrfToken);
   const store = new Store();
-  if (offline) void restorePicture(store);
+  // The saved copy is read before the feed is opened; a snapshot that still wins the race replaces it.
+  if (offline) void restorePicture(store).then(() => renderStatus());
   const live = connectLive({
     store,
     onStatus: () => renderStatus(),
@@ -155,10 +197,11 @@ function enter(user: User, csrfToken: string | null, offline = false): void {
   });
   renderShell();
   route();
-  startSync();
+  startSync(user.id);
 }
 
 function leave(): void {
+  void stopSync();
   session?.live.close();
   session?.stopSaving();
   session = null;
@@ -181,6 +224,7 @@ const statusBar = h('div', { class: 'live-status', role: 'status' });
 const navLinks = new Map<string, HTMLAnchorElement>();
 const alarmBadge = h('span', { class: 'badge', 'aria-hidden': 'true' });
 const soundButton = h('button', { type: 'button', class: 'sound', id: 'sound-toggle' });
+const soundBanner = h('p', { class: 'sound-banner', id: 'sound-banner', hidden: true });
 
 function renderShell(): void {
   if (!session) return;
@@ -209,7 +253,8 @@ function renderShell(): void {
       h('button', { type: 'button', class: 'link', onclick: () => void doLogout() }, t('logout')),
     ),
   );
-  replace(root, header, statusBar, main);
+  replace(soundBanner, icon('muted'), t('sound.blocked'));
+  replace(root, header, statusBar, soundBanner, main);
   renderStatus();
   renderSound();
   updateAlarmBadge();
@@ -217,25 +262,39 @@ function renderShell(): void {
 
 soundButton.addEventListener('click', () => alarm.setMuted(!alarm.muted()));
 alarm.onChange(() => renderSound());
+/**
+ * The sound switch says what is true: on, muted, or not allowed yet (a page opened without a
+ * touch — a wall that restarted at night — may not make sound until someone touches it; then a
+ * banner under the header asks for that touch).
+ */
 function renderSound(): void {
   const muted = alarm.muted();
-  const label = muted ? t('sound.off') : alarm.audible() || alarm.played() === 0 ? t('sound.on') : t('sound.blocked');
-  replace(soundButton, icon(muted ? 'muted' : 'sound'), h('span', { class: 'sound-label' }, label));
+  const blocked = !muted && !alarm.audible();
+  replace(soundButton, icon(muted || blocked ? 'muted' : 'sound'), h('span', { class: 'sound-label' }, muted ? t('sound.off') : blocked ? t('sound.blocked') : t('sound.on')));
   soundButton.setAttribute('aria-pressed', String(muted));
   soundButton.dataset.played = String(alarm.played());
-  soundButton.classList.toggle('muted', muted);
+  soundButton.dataset.state = muted ? 'muted' : blocked ? 'blocked' : 'on';
+  soundButton.classList.toggle('muted', muted || blocked);
+  soundBanner.hidden = !blocked;
 }
 
 function renderStatus(): void {
   if (!session) return;
-  const s: LiveStatus = session.live.status();
+  // A picture from the phone's own copy is stale until the server answers, whatever the socket does.
+  const live: LiveStatus = session.live.status();
+  const s: LiveStatus = live !== 'live' && session.store.fromCache ? 'reconnecting' : live;
+  const last = session.store.lastUpdate;
+  const text = s === 'live' ? t('live.live') : s === 'connecting' ? t('live.connecting') : t('live.reconnecting', { t: last ? clock(last) : '—' });
+  const key = `${s}|${text}|${session.store.truncated}`;
+  // Only a change is written: a status region rewritten every few seconds is read out every time.
+  if (statusBar.dataset.key === key) return;
+  statusBar.dataset.key = key;
   statusBar.className = `live-status live-${s}`;
   statusBar.dataset.status = s;
-  const last = session.store.lastUpdate;
   replace(
     statusBar,
     s === 'live' ? h('span', { class: 'dot', 'aria-hidden': 'true' }) : icon('sync', 'spin'),
-    s === 'live' ? t('live.live') : s === 'connecting' ? t('live.connecting') : t('live.reconnecting', { t: last ? clock(last) : '—' }),
+    text,
     session.store.truncated ? h('span', { class: 'warn' }, ` · ${t('live.truncated')}`) : null,
   );
 }
@@ -260,13 +319,20 @@ function updateAlarmBadge(): void {
 }
 
 async function doLogout(): Promise<void> {
+  // Taps not yet sent stay on this phone and go out at this user's next login: say so first.
+  const waiting = await waitingCount();
+  if (waiting > 0 && !window.confirm(t('logout.waiting', { n: waiting }))) return;
+  let message: string | null = null;
   try {
     await logout();
   } catch {
-    // Logged out locally either way.
+    // The server did not hear it: the session cookie still works. Remember to finish the
+    // logout, and let nobody in on this phone until it is done (see start()).
+    setLogoutPending(true);
+    message = t('logout.pending');
   }
   leave();
-  renderLogin(null);
+  renderLogin(message);
 }
 
 function defaultRoute(): string {

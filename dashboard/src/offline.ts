@@ -38,25 +38,31 @@ export function keepPicture(store: Store): () => void {
   const save = () => {
     dirty = false;
     last = Date.now();
-    const picture: CachedPicture = { households: [...store.households.values()], alerts: [...store.alerts.values()], devices: [...store.devices.values()], savedAt: last };
+    // Stamped with when the server last told us anything, not with now: a copy of a copy keeps its age.
+    const picture: CachedPicture = { households: [...store.households.values()], alerts: [...store.alerts.values()], devices: [...store.devices.values()], savedAt: store.lastUpdate };
     void saveCached('picture', picture).catch(() => {});
   };
   const off = store.listen((change) => {
+    // What was read from the copy is not saved back over it.
+    if (store.fromCache) return;
     if (change.reset && Date.now() - last > 5000) save();
     else dirty = true;
   });
-  const timer = setInterval(() => dirty && save(), SAVE_EVERY_MS);
+  const timer = setInterval(() => dirty && !store.fromCache && save(), SAVE_EVERY_MS);
   return () => {
     off();
     clearInterval(timer);
   };
 }
 
-/** Fills the store with the saved picture (if any); says when it was saved. */
+/**
+ * Fills the store with the saved picture (if any), unless the live feed has already given a
+ * snapshot (the network came back while the copy was being read): fresh beats saved.
+ */
 export async function restorePicture(store: Store): Promise<number | null> {
   const picture = await loadCached<CachedPicture>('picture').catch(() => undefined);
-  if (!picture) return null;
-  store.reset(picture.households, picture.alerts, picture.devices, false);
+  if (!picture || store.liveSnapshots > 0) return null;
+  store.reset(picture.households, picture.alerts, picture.devices, false, 'cache');
   store.lastUpdate = picture.savedAt;
   return picture.savedAt;
 }

@@ -6,6 +6,8 @@
  */
 export type Pending = {
   key: string;
+  /** Who tapped it: only their session sends it (a shared phone may change hands). */
+  userId: number;
   householdId: number;
   /** A ribbon seen, or `none`: no ribbon in the window. */
   seen: 'red' | 'yellow' | 'blue' | 'none';

@@ -4,27 +4,34 @@ import { t, type WordKey } from './i18n.js';
 /**
  * What a household's tile shows, most urgent first: an emergency not yet resolved (red), a
  * service request (yellow), a missed check-in, away (nobody is home to press: a device offline
- * then is expected, not news), a device offline, then the last ribbon.
+ * then is expected, not news), a device offline, another device fault (low battery, an
+ * unreadable message), then the last ribbon.
  * A red or yellow whose alert was resolved shows as handled, not as a live emergency.
  */
-export const STATUSES = ['red', 'yellow', 'missed', 'away', 'offline', 'blue', 'handled', 'none'] as const;
+export const STATUSES = ['red', 'yellow', 'missed', 'away', 'offline', 'fault', 'blue', 'handled', 'none'] as const;
 export type Status = (typeof STATUSES)[number];
 
 export function statusOf(h: Household, alerts: readonly Alert[], devices: readonly Device[], today: string): Status {
   let service = false;
   let missed = false;
-  let deviceAlert = false;
+  let deviceOffline = devices.some((d) => !d.online);
+  let deviceFault = false;
   for (const a of alerts) {
     if (a.status === 'resolved') continue;
     if (a.kind === 'emergency') return 'red';
     if (a.kind === 'service') service = true;
     else if (a.kind === 'missed_checkin') missed = true;
-    else if (a.kind === 'device') deviceAlert = true;
+    else if (a.kind === 'device') {
+      // Offline is one device problem; a low battery or an unreadable message on a button that is online is another.
+      if (a.reason === 'offline') deviceOffline = true;
+      else deviceFault = true;
+    }
   }
   if (service) return 'yellow';
   if (missed) return 'missed';
   if (h.awayUntil && h.awayUntil >= today) return 'away';
-  if (deviceAlert || devices.some((d) => !d.online)) return 'offline';
+  if (deviceOffline) return 'offline';
+  if (deviceFault) return 'fault';
   if (h.state === 'blue') return 'blue';
   if (h.state === null) return 'none';
   return 'handled';

@@ -24,6 +24,10 @@ export class Store {
   private resetPending = false;
   private scheduled = false;
   truncated = false;
+  /** What is shown came from this phone's saved copy (offline.ts), not from the server yet. */
+  fromCache = false;
+  /** Snapshots received from the live feed. */
+  liveSnapshots = 0;
   /** When the feed last told us anything (ms), for "the screen may be stale". */
   lastUpdate = 0;
 
@@ -32,7 +36,9 @@ export class Store {
     return () => this.listeners.delete(listener);
   }
 
-  reset(households: Household[], alerts: Alert[], devices: Device[], truncated: boolean): void {
+  reset(households: Household[], alerts: Alert[], devices: Device[], truncated: boolean, source: 'live' | 'cache' = 'live'): void {
+    this.fromCache = source === 'cache';
+    if (source === 'live') this.liveSnapshots += 1;
     this.households.clear();
     this.alerts.clear();
     this.devices.clear();
@@ -97,7 +103,10 @@ export class Store {
   private schedule(): void {
     if (this.scheduled) return;
     this.scheduled = true;
-    requestAnimationFrame(() => this.flush());
+    // A hidden tab gets no animation frames at all; the alarm badge, the flashing title and the
+    // repeat of the sound hang on these flushes, so a hidden tab flushes on a timer instead.
+    if (typeof document !== 'undefined' && document.hidden) setTimeout(() => this.flush(), 250);
+    else requestAnimationFrame(() => this.flush());
   }
 
   /** Tells the listeners (once per frame). Public so a hidden tab can be caught up on return. */
@@ -109,7 +118,14 @@ export class Store {
     this.alertsDirty = false;
     this.resetPending = false;
     stats.flushes += 1;
-    for (const listener of this.listeners) listener(change);
+    // One view that throws must not keep the change from the others (the alarm among them).
+    for (const listener of this.listeners) {
+      try {
+        listener(change);
+      } catch (err) {
+        console.error('a view failed to apply a change', err);
+      }
+    }
   }
 }
 

@@ -30,6 +30,23 @@ export function reached(detail: Detail): Reached {
   return { sent: [...by.sent], pending: [...by.pending], failed: [...by.failed], problems: [...problems] };
 }
 
+/** An alert's reason (a server code) in words. */
+export function reasonText(reason: string): string {
+  if (reason === 'offline') return t('reason.offline');
+  if (reason === 'low_battery') return t('reason.lowBattery');
+  if (reason === 'no check-in in time') return t('reason.noCheckIn');
+  if (reason.startsWith('unreadable message')) return t('reason.unreadable', { detail: reason.replace(/^unreadable message:?\s*/, '') });
+  return reason;
+}
+
+/** Where an alert stands, in order: a reply that would move it back (a later change came first) is stale. */
+const STAGE = { open: 0, acknowledged: 1, resolved: 3 } as const;
+export function isNewer(next: Alert, current: Alert | undefined): boolean {
+  if (current === undefined) return next.status !== 'resolved';
+  const stage = (a: Alert) => STAGE[a.status] + (a.status === 'acknowledged' && a.arrivedAt !== null ? 1 : 0);
+  return stage(next) >= stage(current) && next.level >= current.level;
+}
+
 export function errorText(err: unknown): string {
   if (err instanceof ApiError) return err.offline ? t('error.offline') : t('error.generic', { m: err.message });
   return t('error.generic', { m: String(err) });
@@ -104,7 +121,8 @@ export function alarmsView(ctx: Ctx): View {
     render();
     try {
       const updated = await api<Alert>('POST', `/api/alerts/${alert.id}/${action}`, body);
-      if (updated && typeof updated === 'object' && 'status' in updated) store.putAlert(updated);
+      // The live feed may already have brought a later state (someone else resolved it): never step back.
+      if (updated && typeof updated === 'object' && 'status' in updated && isNewer(updated, store.alerts.get(updated.id))) store.putAlert(updated);
     } catch (err) {
       ctx.toast(errorText(err), 'error');
     } finally {
@@ -115,12 +133,14 @@ export function alarmsView(ctx: Ctx): View {
 
   /** Whom it was sent to (emergencies): fetched for a new card and a new tier, and again while any is still being sent. */
   const refetch = new Map<number, ReturnType<typeof setTimeout>>();
+  let destroyed = false;
   function loadDetail(alert: Alert): void {
-    if (alert.kind !== 'emergency') return;
+    if (alert.kind !== 'emergency' || destroyed) return;
     clearTimeout(refetch.get(alert.id));
     refetch.delete(alert.id);
     api<Detail>('GET', `/api/alerts/${alert.id}`)
       .then((d) => {
+        if (destroyed) return;
         const r = reached(d);
         details.set(alert.id, r);
         const card = cards.get(alert.id);
@@ -173,7 +193,7 @@ export function alarmsView(ctx: Ctx): View {
         names && names.failed.length > 0 ? h('span', { class: 'not-reached' }, t('alarms.notReached', { who: names.failed.join('、') })) : null,
         names && names.sent.length === 0 && names.problems.length > 0 ? h('span', { class: 'not-reached' }, t('alarms.notSent', { why: names.problems.join('；') })) : null,
         ...status,
-        a.reason ? h('span', { class: 'reason' }, t('alarms.reason', { r: a.reason })) : null,
+        a.reason ? h('span', { class: 'reason' }, t('alarms.reason', { r: reasonText(a.reason) })) : null,
       ),
       buttons(a),
     );
@@ -241,6 +261,7 @@ export function alarmsView(ctx: Ctx): View {
   return {
     el,
     destroy() {
+      destroyed = true;
       off();
       clearInterval(ticker);
       for (const timer of refetch.values()) clearTimeout(timer);

@@ -4,7 +4,7 @@ import { h, icon, replace } from '../dom.js';
 import { clock, t, type WordKey } from '../i18n.js';
 import type { Pending } from '../outbox.js';
 import { localDay, statusLabel, statusOf, walkingOrder } from '../ribbon.js';
-import { discard, onOutbox, record, syncNow } from '../sync.js';
+import { discard, onOutbox, record, syncNow, waitingKeys } from '../sync.js';
 
 /**
  * Patrol, on a phone: the households of a building in walking order, and one tap records the
@@ -28,6 +28,9 @@ export function patrolView(ctx: Ctx): View {
   let building = readBuilding();
   let waiting: Pending[] = [];
   const rows = new Map<number, HTMLElement>();
+  /** Rows just tapped: their buttons rest a moment, so a double tap is one report, not two. */
+  const resting = new Set<number>();
+  const timers = new Set<ReturnType<typeof setTimeout>>();
 
   const select = h('select', { id: 'patrol-building' });
   const bar = h('div', { class: 'sync-bar', role: 'status', id: 'sync-bar' });
@@ -87,7 +90,7 @@ export function patrolView(ctx: Ctx): View {
         ...SEEN.map((s) =>
           h(
             'button',
-            { type: 'button', class: `seen seen-${s.seen}`, 'data-seen': s.seen, onclick: () => void tap(hh, s.seen) },
+            { type: 'button', class: `seen seen-${s.seen}`, 'data-seen': s.seen, disabled: resting.has(hh.id), onclick: () => void tap(hh, s.seen) },
             icon(s.icon),
             h('span', null, t(s.word)),
           ),
@@ -98,11 +101,30 @@ export function patrolView(ctx: Ctx): View {
   }
 
   async function tap(hh: Household, seen: Pending['seen']): Promise<void> {
+    if (resting.has(hh.id)) return;
+    resting.add(hh.id);
+    redraw(hh.id);
+    const who = `${hh.room} ${hh.name}`;
     try {
-      await record(hh.id, seen);
-      ctx.toast(navigator.onLine ? t('patrol.recorded', { h: `${hh.room} ${hh.name}`, s: seenWord(seen) }) : t('patrol.queued', { h: `${hh.room} ${hh.name}`, s: seenWord(seen) }));
+      const item = await record(hh.id, seen);
+      await syncNow();
+      if (!(await waitingKeys()).has(item.key)) {
+        ctx.toast(t('patrol.recorded', { h: who, s: seenWord(seen) }));
+      } else if (seen === 'red') {
+        // Kept on the phone, but nobody has been told: the volunteer must know that at once.
+        ctx.toast(t('patrol.redNotSent', { h: who }), 'error');
+      } else {
+        ctx.toast(t('patrol.queued', { h: who, s: seenWord(seen) }));
+      }
     } catch (err) {
       ctx.toast(t('error.generic', { m: String(err) }), 'error');
+    } finally {
+      const timer = setTimeout(() => {
+        timers.delete(timer);
+        resting.delete(hh.id);
+        redraw(hh.id);
+      }, 1500);
+      timers.add(timer);
     }
   }
 
@@ -147,7 +169,7 @@ export function patrolView(ctx: Ctx): View {
         : null,
       open.length > 0 ? h('button', { type: 'button', onclick: () => void syncNow() }, t('patrol.syncNow')) : null,
       ...refused.map((p) =>
-        h('p', { class: 'form-error' }, `${clock(p.at)} #${p.householdId} ${seenWord(p.seen)}: ${p.lastError ?? ''} `, h('button', { type: 'button', class: 'link', onclick: () => void discard(p.key) }, t('act.close'))),
+        h('p', { class: 'form-error' }, `${clock(p.at)} #${p.householdId} ${seenWord(p.seen)}: ${p.lastError ?? ''} `, h('button', { type: 'button', class: 'link', 'aria-label': t('patrol.discardLabel', { h: `#${p.householdId}`, s: seenWord(p.seen) }), onclick: () => void discard(p.key) }, t('patrol.discard'))),
       ),
     );
   }
@@ -189,6 +211,7 @@ export function patrolView(ctx: Ctx): View {
     destroy() {
       off();
       offOutbox();
+      for (const timer of timers) clearTimeout(timer);
       window.removeEventListener('online', onNet);
       window.removeEventListener('offline', onNet);
     },

@@ -18,7 +18,7 @@ const household = (over: Partial<Household> = {}): Household => ({
   ...over,
 });
 
-const alert = (kind: Alert['kind'], status: Alert['status'] = 'open'): Alert => ({
+const alert = (kind: Alert['kind'], status: Alert['status'] = 'open', reason: string | null = null): Alert => ({
   id: 1,
   kind,
   status,
@@ -34,7 +34,7 @@ const alert = (kind: Alert['kind'], status: Alert['status'] = 'open'): Alert => 
   resolvedBy: null,
   resolutionNote: null,
   reportCount: 1,
-  reason: null,
+  reason,
   dueAt: null,
   household: null,
 });
@@ -48,7 +48,9 @@ describe('statusOf: what a tile shows, most urgent first', () => {
     ['an acknowledged emergency is still red', {}, [alert('emergency', 'acknowledged')], [], 'red'],
     ['a service request', { state: 'blue' }, [alert('service'), alert('missed_checkin')], [device(false)], 'yellow'],
     ['a missed check-in', { state: 'blue' }, [alert('missed_checkin'), alert('device')], [], 'missed'],
-    ['a device alert', { state: 'blue' }, [alert('device')], [device(true)], 'offline'],
+    ['a device alert for an offline device', { state: 'blue' }, [alert('device', 'open', 'offline')], [device(true)], 'offline'],
+    ['a low battery on a button that is online is a fault, not offline', { state: 'blue' }, [alert('device', 'open', 'low_battery')], [device(true)], 'fault'],
+    ['offline outranks a fault', { state: 'blue' }, [alert('device', 'open', 'low_battery')], [device(false)], 'offline'],
     ['a device offline', { state: 'blue' }, [], [device(true), device(false)], 'offline'],
     ['away until a later day, the device offline as expected', { state: 'blue', awayUntil: '2026-12-01' }, [alert('device')], [device(false)], 'away'],
     ['away until today', { state: 'blue', awayUntil: TODAY }, [], [], 'away'],
