@@ -84,7 +84,13 @@ async function start(): Promise<void> {
   // A logout that could not reach the server is finished before anyone is let in.
   if (logoutPending()) {
     try {
-      await logout();
+      // The session's CSRF token first (a DELETE needs it); no session left means it is done.
+      const found = await currentSession();
+      if (found !== null) {
+        setCsrfToken(found.csrfToken);
+        await logout();
+        setCsrfToken(null);
+      }
       setLogoutPending(false);
       await forget();
       renderLogin(null);

@@ -16,7 +16,7 @@ let timer: ReturnType<typeof setInterval> | null = null;
 let lastItems: Pending[] = [];
 /** The logged-in user: only their taps are sent and shown. Null while nobody is. */
 let userId: number | null = null;
-export const syncStats = { sent: 0, duplicates: 0 };
+export const syncStats = { sent: 0, duplicates: 0, rounds: 0 };
 
 export function onOutbox(listener: Listener): () => void {
   listeners.add(listener);
@@ -94,6 +94,7 @@ export function syncNow(): Promise<void> {
   })()
     .catch(() => {})
     .finally(() => {
+      syncStats.rounds += 1;
       running = null;
       void publish(false);
     });

@@ -1,4 +1,5 @@
-import type { Browser, Page } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../../bench/lib/chromium.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectDevice } from '../../device-sim/device.js';
 import { addHousehold } from '../../server/app/provision.js';
@@ -130,6 +131,7 @@ describe.skipIf(!available)('the dashboard in a real browser', () => {
     const first = system.provision({ compound: '阳光小区', building: '3号楼', room: '101', name: '赵凤英' });
     const second = system.provision({ compound: '阳光小区', building: '3号楼', room: '102', name: '钱德明' });
     const third = system.provision({ compound: '阳光小区', building: '3号楼', room: '103', name: '孙建国' });
+    const fourth = system.provision({ compound: '阳光小区', building: '3号楼', room: '104', name: '吴秀英' });
     const personReports = (householdId: number) => system.stores.events.pageForHousehold(householdId, null, 100).filter((e) => e.source === 'person');
     const context = await newContext(browser, PHONE);
     try {
@@ -146,6 +148,10 @@ describe.skipIf(!available)('the dashboard in a real browser', () => {
       await expect.poll(() => page.locator('#sync-bar').getAttribute('data-pending')).toBe('2');
       await row(third.householdId).getByRole('button', { name: '无彩带' }).click();
       await expect.poll(() => page.locator('#sync-bar').getAttribute('data-pending')).toBe('3');
+      // A red seen with no network: kept, and the volunteer is told plainly that nobody knows yet.
+      await row(fourth.householdId).getByRole('button', { name: '红' }).click();
+      await expect.poll(() => page.locator('.toast-error').last().textContent()).toContain('紧急求助尚未送出');
+      await expect.poll(() => page.locator('#sync-bar').getAttribute('data-pending')).toBe('4');
       await screenshot(page, 'patrol-390x844-offline');
       expect(personReports(first.householdId)).toHaveLength(0);
       expect(system.stores.visits.pageForHousehold(third.householdId, null, 10)).toHaveLength(0);
@@ -179,10 +185,17 @@ describe.skipIf(!available)('the dashboard in a real browser', () => {
 
       expect(personReports(first.householdId).map((e) => e.state)).toEqual(['blue']);
       expect(personReports(second.householdId).map((e) => e.state)).toEqual(['yellow']);
+      expect(personReports(fourth.householdId).map((e) => e.state)).toEqual(['red']);
       // "No ribbon" is kept as a visit, not as a ribbon.
       expect(system.stores.visits.pageForHousehold(third.householdId, null, 10).map((v) => v.seen)).toEqual(['none']);
       expect(personReports(third.householdId)).toHaveLength(0);
       expect(await again.evaluate(() => window.ribbonStats.sync)).toMatchObject({ duplicates: 1 });
+      // A double tap is one report: the row rests after a tap.
+      const fifthRow = again.locator(`.patrol-row[data-hid="${first.householdId}"]`);
+      await fifthRow.getByRole('button', { name: '蓝' }).dblclick();
+      await expect.poll(() => again.evaluate(() => window.ribbonStats.sync.sent)).toBeGreaterThanOrEqual(5);
+      await expect.poll(() => fifthRow.getByRole('button', { name: '蓝' }).isEnabled(), { timeout: 5000 }).toBe(true);
+      expect(personReports(first.householdId).map((e) => e.state)).toEqual(['blue', 'blue']);
       // The yellow became a service request, live on the phone too.
       await expect.poll(() => again.locator(`.patrol-row[data-hid="${second.householdId}"] .now`).getAttribute('class')).toContain('s-yellow');
       expect(context.errors.filter((e) => !e.includes('ERR_INTERNET_DISCONNECTED') && !e.includes('ERR_CONNECTION_RESET'))).toEqual([]);
@@ -282,6 +295,78 @@ describe.skipIf(!available)('the dashboard in a real browser', () => {
       expect(attempts - tries).toBeLessThanOrEqual(2);
       down = false;
       await expect.poll(() => page.locator('.live-status').getAttribute('data-status'), { timeout: 20_000 }).toBe('live');
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('a page opened without a touch (a wall restarted at night) says the alarm cannot sound yet, and a touch enables it', async () => {
+    const { system, cast } = await setUp();
+    // This browser keeps Chromium's own rule: no sound before the person touches the page.
+    const strict = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS.filter((a) => !a.startsWith('--autoplay-policy')) });
+    try {
+      const context = await newContext(strict);
+      const page = await loginPage(context, system.httpUrl, cast.users.volunteerA.username, TEST_USER_PASSWORD, '#/wall');
+      const toggle = page.locator('#sound-toggle');
+      // Logging in was a touch: sound is allowed.
+      await expect.poll(() => toggle.getAttribute('data-state')).toBe('on');
+      expect(await page.locator('#sound-banner').isVisible()).toBe(false);
+      await page.reload();
+      await expect.poll(() => page.locator('.live-status').getAttribute('data-status'), { timeout: 10_000 }).toBe('live');
+      await expect.poll(() => toggle.getAttribute('data-state')).toBe('blocked');
+      expect(await toggle.textContent()).toContain('点击页面任意处以启用警报声音');
+      expect(await page.locator('#sound-banner').isVisible()).toBe(true);
+      await screenshot(page, 'wall-sound-blocked');
+      await page.mouse.click(600, 600);
+      await expect.poll(() => toggle.getAttribute('data-state')).toBe('on');
+      expect(await page.locator('#sound-banner').isVisible()).toBe(false);
+    } finally {
+      await strict.close();
+    }
+  });
+
+  it('a shared phone: taps wait for the volunteer who made them, and logging out with taps waiting asks first and is finished when the network returns', async () => {
+    const { system, cast } = await setUp();
+    const other = await addUser(system, { username: 'volunteer-a2', role: 'volunteer', compoundIds: [cast.compoundA.id], displayName: '周志愿' });
+    const personReports = () => system.stores.events.pageForHousehold(cast.householdA, null, 100).filter((e) => e.source === 'person');
+    const context = await newContext(browser, PHONE);
+    try {
+      const page = await loginPage(context, system.httpUrl, cast.users.volunteerA.username, TEST_USER_PASSWORD, '#/patrol');
+      await context.setOffline(true);
+      await page.locator(`.patrol-row[data-hid="${cast.householdA}"]`).getByRole('button', { name: '蓝' }).click();
+      await expect.poll(() => page.locator('#sync-bar').getAttribute('data-pending')).toBe('1');
+      const asked: string[] = [];
+      page.once('dialog', (d) => {
+        asked.push(d.message());
+        void d.accept();
+      });
+      await page.getByRole('button', { name: '退出登录' }).click();
+      await expect.poll(() => page.locator('#login-error').textContent()).toContain('退出登录尚未完成');
+      expect(asked[0]).toContain('1 条巡查记录未同步');
+
+      // Back online, the page first finishes the logout: the old session is really gone.
+      await context.setOffline(false);
+      await page.reload();
+      await page.getByLabel('用户名').waitFor();
+      const still = await context.request.get(`${system.httpUrl}/api/session`);
+      expect(still.status()).toBe(401);
+
+      // Another volunteer on the same phone: the first one's tap is neither shown nor sent.
+      await page.getByLabel('用户名').fill(other.username);
+      await page.getByLabel('密码').fill(TEST_USER_PASSWORD);
+      await page.getByRole('button', { name: '登录' }).click();
+      await expect.poll(() => page.locator('.live-status').getAttribute('data-status'), { timeout: 10_000 }).toBe('live');
+      await page.goto(`${system.httpUrl}/#/patrol`);
+      await expect.poll(() => page.evaluate(() => window.ribbonStats.sync.rounds)).toBeGreaterThanOrEqual(1);
+      expect(await page.locator('#sync-bar').getAttribute('data-pending')).toBe('0');
+      expect(personReports()).toHaveLength(0);
+
+      // The volunteer who tapped logs in again: it goes, in their name.
+      await page.getByRole('button', { name: '退出登录' }).click();
+      await page.getByLabel('用户名').fill(cast.users.volunteerA.username);
+      await page.getByLabel('密码').fill(TEST_USER_PASSWORD);
+      await page.getByRole('button', { name: '登录' }).click();
+      await expect.poll(() => personReports().map((e) => [e.state, e.reportedBy]), { timeout: 10_000 }).toEqual([['blue', '李志愿']]);
     } finally {
       await context.close();
     }
