@@ -16,9 +16,11 @@
 //
 // The server is a child process started as `npm start` starts it (ADMIN_PASSWORD set; the bench
 // logs in over HTTP and opens its WebSockets with that cookie and a same-host Origin).
-// `node --import tsx bench/live.ts [--smoke] [--cpu-prof DIR]`: with --cpu-prof the server is
+// `node --import tsx bench/live.ts [--smoke] [--red-only] [--cpu-prof DIR]`: with --cpu-prof the server is
 // sampled (bench/lib/cpu-profile-preload.mjs) and writes DIR/server-<pid>.cpuprofile when it stops
-// (figures are then inflated by the profiler, so nothing is appended to RESULTS.md).
+// (figures are then inflated by the profiler, so nothing is appended to RESULTS.md). --red-only
+// measures the floor and red to screen at each rate (~1 min), without the peer or fan-out, and
+// only prints (a partial run appended as a full section would read as a missing figure).
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -520,7 +522,8 @@ export type LiveBenchResult = {
   redToScreen: PartResult;
   /** Red to screen at the other peer rates (100/s): empty in smoke mode. */
   redToScreenAt: PartResult[];
-  fanOut: PartResult;
+  /** Null with `redOnly`. */
+  fanOut: PartResult | null;
   peer: { runs: PeerResult[]; error: string | null };
 };
 
@@ -543,9 +546,11 @@ export async function benchLive(opts: {
   appendResults?: boolean;
   /** Profile the server: `--cpu-prof` into this directory (written when it stops on SIGTERM). */
   cpuProfDir?: string;
+  /** Only the floor and red to screen (every rate): no peer, no fan-out, nothing appended. */
+  redOnly?: boolean;
 }): Promise<LiveBenchResult> {
   const log = opts.log ?? ((line: string) => console.log(line));
-  const p = plan(opts.smoke);
+  const p = opts.redOnly === true ? { ...plan(opts.smoke), dashboards: 1 } : plan(opts.smoke);
   if (!opts.smoke) {
     const quiet = await waitForQuietMachine({ maxBusyPercent: 25, timeoutMs: 30_000 });
     if (!quiet.quiet) log(`warning: machine still ${Math.round(quiet.busyPercent)} % busy after ${Math.round(quiet.waitedMs / 1000)} s: figures are contended`);
@@ -564,7 +569,7 @@ export async function benchLive(opts: {
     const otherRates = p.peerRates.filter((r) => r !== p.loadRate);
     const prov = provision(dataDir, p.loadDevices, probesPerPart * (2 + otherRates.length));
     // The peer first, alone on the machine (our server is not started yet); same load clients.
-    const peer = await measurePeer(p, prov.load, log);
+    const peer = opts.redOnly === true ? { runs: [], error: null } : await measurePeer(p, prov.load, log);
     server = await startChildServer({
       dataDir,
       mqttPort: await freePort(),
@@ -592,10 +597,11 @@ export async function benchLive(opts: {
       log(describePart(r));
       redToScreenAt.push(r);
     }
+    if (opts.redOnly === true) return { floor, redToScreen, redToScreenAt, fanOut: null, peer };
     const fanOut = await runPart({ ...common, name: 'fan-out', dashboards: p.dashboards, probeOffset: probesPerPart, loadRate: p.loadRate });
     log(describePart(fanOut));
     const result = { floor, redToScreen, redToScreenAt, fanOut, peer };
-    if (!opts.smoke && opts.appendResults !== false && opts.cpuProfDir === undefined) appendResults(await section(result, p));
+    if (!opts.smoke && opts.appendResults !== false && opts.cpuProfDir === undefined) appendResults(await section(result, fanOut, p));
     return result;
   } finally {
     if (fleet) await fleet.close(3_000);
@@ -611,7 +617,7 @@ function contendedNote(othersPercents: number[]): string {
   return worst > 25 ? ` — not a fair verdict: others used up to ${Math.round(worst)} % of a core meanwhile` : '';
 }
 
-async function section(r: LiveBenchResult, p: Plan) {
+async function section(r: LiveBenchResult, fanOut: PartResult, p: Plan) {
   const floorP99 = r.floor.receiveLatency.p99;
   const ratio = (v: number): number => Number((v / floorP99).toFixed(1));
   const row = (x: PartResult) => ({
@@ -688,7 +694,7 @@ async function section(r: LiveBenchResult, p: Plan) {
         'generator CPU %': x.load.generators.map((g) => Math.round(g.cpuPercent)).join(' / '),
         'others CPU %': Math.round(x.load.machine.othersPercent),
       })),
-      row(r.fanOut),
+      row(fanOut),
       {
         run: 'floor: Mosquitto publish → subscriber',
         'p50 ms': r.floor.receiveLatency.p50,
@@ -707,9 +713,9 @@ async function section(r: LiveBenchResult, p: Plan) {
         `(${formatCell(floorP99)} ms); target ≤ 10×: ${r.redToScreen.latency.p99 <= 10 * floorP99 ? 'met' : 'MISSED'}` +
         contendedNote([r.floor.machine.othersPercent, r.redToScreen.load.machine.othersPercent]) +
         '.',
-      `Fan-out: **${Math.round(r.fanOut.deltasPerSec).toLocaleString('en-US')} deltas/s** (changes) delivered to ${r.fanOut.dashboards} dashboards ` +
-        `in ${Math.round(r.fanOut.framesPerSec).toLocaleString('en-US')} frames/s, ` +
-        `p99 ${formatCell(r.fanOut.latency.p99)} ms.`,
+      `Fan-out: **${Math.round(fanOut.deltasPerSec).toLocaleString('en-US')} deltas/s** (changes) delivered to ${fanOut.dashboards} dashboards ` +
+        `in ${Math.round(fanOut.framesPerSec).toLocaleString('en-US')} frames/s, ` +
+        `p99 ${formatCell(fanOut.latency.p99)} ms.`,
       ...r.peer.runs.map((x) => {
         const ours = [r.redToScreen, ...r.redToScreenAt].find((o) => o.loadRate === x.loadRate);
         return ours
@@ -720,7 +726,7 @@ async function section(r: LiveBenchResult, p: Plan) {
           : '';
       }).filter(Boolean),
       ...(r.peer.error !== null ? [`Peer Node-RED not measured: ${r.peer.error}`] : []),
-      `At ≥ 90 % of a core: red to screen: ${saturated(r.redToScreen)}; fan-out: ${saturated(r.fanOut)}.`,
+      `At ≥ 90 % of a core: red to screen: ${saturated(r.redToScreen)}; fan-out: ${saturated(fanOut)}.`,
     ],
   };
 }
@@ -729,7 +735,11 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const profAt = process.argv.indexOf('--cpu-prof');
   const cpuProfDir = profAt >= 0 ? process.argv[profAt + 1] : undefined;
   if (profAt >= 0 && (cpuProfDir === undefined || cpuProfDir.startsWith('--'))) throw new Error('--cpu-prof needs a directory');
-  benchLive({ smoke: process.argv.includes('--smoke'), ...(cpuProfDir !== undefined ? { cpuProfDir } : {}) }).then(
+  benchLive({
+    smoke: process.argv.includes('--smoke'),
+    redOnly: process.argv.includes('--red-only'),
+    ...(cpuProfDir !== undefined ? { cpuProfDir } : {}),
+  }).then(
     () => process.exit(0),
     (err: unknown) => {
       console.error(err);

@@ -23,7 +23,7 @@ import type { Config } from './config.js';
 import { connectExternalIngest, type ExternalIngest } from './ingest/external.js';
 import { createIngestPipeline, type AckPublisher } from './ingest/pipeline.js';
 import { createIngestMetrics, Registry } from './metrics.js';
-import { openDatabase } from './store/db.js';
+import { openDatabase, startWalCheckpointer } from './store/db.js';
 import { createLiveHub } from './live/hub.js';
 import { createStores, type Stores } from './store/index.js';
 
@@ -89,6 +89,9 @@ export async function startSystem(
   const { log } = deps;
   const clock = deps.clock ?? systemClock;
   const db = openDatabase(config.dataDir);
+  // WAL checkpoints in a worker thread, not inside a group commit (bench/RESULTS.md, "Red to
+  // screen: the tail"); stopped before the database closes, whose close then checkpoints all.
+  const checkpointer = startWalCheckpointer(db, { onError: (err) => log.error({ err }, 'WAL checkpoint failed (the auto-checkpoint still bounds the WAL)') });
   const stores = createStores(db);
   const registry = new Registry();
   const metrics = createIngestMetrics(registry);
@@ -110,6 +113,7 @@ export async function startSystem(
   let external: ExternalIngest | null = null;
   let mqttAddress: AddressInfo | null = null;
   const cleanup: Array<() => Promise<void> | void> = [
+    () => checkpointer.stop(),
     () => {
       db.close();
     },

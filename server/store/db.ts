@@ -1,5 +1,7 @@
 import fs from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
+import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { MIGRATIONS } from './migrations.js';
 
@@ -38,4 +40,130 @@ export function migrate(db: Db): number {
     })();
   }
   return MIGRATIONS.length;
+}
+
+/**
+ * WAL pages (frames) after which a commit on the main connection checkpoints by itself: SQLite's
+ * auto-checkpoint, kept as the bound on the WAL: under steady load the writer never finds every
+ * frame copied back, so it never rewinds the WAL, and this checkpoint (cheap: the worker has
+ * copied nearly all of it) is what rewinds it, every ~4 s at 1,000 presses/s; it also bounds the
+ * WAL should the worker stop (at 4 KiB pages, ~16 MiB). SQLite's default, 1,000 pages, made every ~200th group
+ * commit at 1,000 presses/s copy the WAL into the database file and fsync it before its PUBACK.
+ */
+export const WAL_BACKSTOP_PAGES = 4_000;
+/** How often the background checkpointer copies the WAL back (PASSIVE: never waits for a writer). */
+export const WAL_CHECKPOINT_INTERVAL_MS = 100;
+/** A WAL that grew (a burst, a long reader) is cut back to this size when it restarts. */
+export const WAL_SIZE_LIMIT_BYTES = 20 * 1024 * 1024;
+
+export type CheckpointResult = { busy: number; log: number; checkpointed: number; ms: number };
+
+export type WalCheckpointer = {
+  /** Resolves with the next checkpoint's result (for tests and shutdown). */
+  checkpointNow(): Promise<CheckpointResult>;
+  /** Stops the worker and closes its connection; the main connection's close then checkpoints all. */
+  stop(): Promise<void>;
+};
+
+// Runs in a worker thread, as plain CommonJS (the same source with tsx or without): its own
+// connection checkpoints the WAL PASSIVE on a timer. A checkpoint from another connection does not
+// block the writer (it appends while frames are copied), so the copy and the database file's
+// fsync leave the event loop and the committing transaction. Durability is SQLite's: only
+// committed frames are copied, the WAL is synced before and the database after
+// (synchronous=FULL), and the writer restarts the WAL only once every frame is in the database.
+const CHECKPOINT_WORKER = `
+const { parentPort, workerData } = require('node:worker_threads');
+const Database = require(workerData.driver);
+const db = new Database(workerData.file, { fileMustExist: true });
+db.pragma('synchronous = FULL');
+db.pragma('wal_autocheckpoint = 0');
+db.pragma('busy_timeout = 0');
+function checkpoint() {
+  const started = performance.now();
+  try {
+    const row = db.pragma('wal_checkpoint(PASSIVE)')[0];
+    return { busy: row.busy, log: row.log, checkpointed: row.checkpointed, ms: performance.now() - started };
+  } catch (err) {
+    return { error: String(err && err.message || err) };
+  }
+}
+let timer = null;
+const tick = () => {
+  const result = checkpoint();
+  if (result.error !== undefined) parentPort.postMessage({ type: 'error', message: result.error });
+  timer = setTimeout(tick, workerData.intervalMs);
+};
+timer = setTimeout(tick, workerData.intervalMs);
+parentPort.on('message', (msg) => {
+  if (msg.type === 'now') parentPort.postMessage({ type: 'result', id: msg.id, result: checkpoint() });
+  if (msg.type === 'stop') {
+    clearTimeout(timer);
+    db.close();
+    parentPort.close();
+  }
+});
+`;
+
+/**
+ * Moves WAL checkpoints off the commit path: a worker thread with its own connection checkpoints
+ * every `intervalMs`, and the main connection's auto-checkpoint is raised to `backstopPages`, so
+ * the WAL stays bounded even if the worker dies. Call before the first commit of the ingest path.
+ */
+export function startWalCheckpointer(
+  db: Db,
+  opts: { intervalMs?: number; backstopPages?: number; onError?: (err: Error) => void } = {},
+): WalCheckpointer {
+  if (db.memory) throw new Error('an in-memory database has no WAL to checkpoint');
+  db.pragma(`wal_autocheckpoint = ${opts.backstopPages ?? WAL_BACKSTOP_PAGES}`);
+  db.pragma(`journal_size_limit = ${WAL_SIZE_LIMIT_BYTES}`);
+  const worker = new Worker(CHECKPOINT_WORKER, {
+    eval: true,
+    workerData: { file: db.name, driver: createRequire(import.meta.url).resolve('better-sqlite3'), intervalMs: opts.intervalMs ?? WAL_CHECKPOINT_INTERVAL_MS },
+  });
+  // The worker must not keep a process alive that forgot to stop it; the backstop still bounds the WAL.
+  worker.unref();
+  const waiting = new Map<number, { resolve: (r: CheckpointResult) => void; reject: (err: Error) => void }>();
+  let nextId = 0;
+  let exited = false;
+  const fail = (err: Error) => {
+    for (const w of waiting.values()) w.reject(err);
+    waiting.clear();
+  };
+  worker.on('message', (msg: { type: 'result'; id: number; result: CheckpointResult | { error: string } } | { type: 'error'; message: string }) => {
+    if (msg.type === 'error') {
+      opts.onError?.(new Error(`WAL checkpoint failed: ${msg.message}`));
+      return;
+    }
+    const w = waiting.get(msg.id);
+    waiting.delete(msg.id);
+    if ('error' in msg.result) w?.reject(new Error(`WAL checkpoint failed: ${msg.result.error}`));
+    else w?.resolve(msg.result);
+  });
+  worker.on('error', (err) => {
+    opts.onError?.(err);
+    fail(err);
+  });
+  worker.on('exit', () => {
+    exited = true;
+    fail(new Error('the WAL checkpointer has stopped'));
+  });
+  return {
+    checkpointNow() {
+      if (exited) return Promise.reject(new Error('the WAL checkpointer has stopped'));
+      const id = nextId++;
+      return new Promise((resolve, reject) => {
+        waiting.set(id, { resolve, reject });
+        worker.ref();
+        worker.postMessage({ type: 'now', id });
+      }).finally(() => {
+        if (waiting.size === 0) worker.unref();
+      }) as Promise<CheckpointResult>;
+    },
+    async stop() {
+      if (exited) return;
+      const gone = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+      worker.postMessage({ type: 'stop' });
+      await gone;
+    },
+  };
 }

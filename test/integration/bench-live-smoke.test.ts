@@ -11,6 +11,7 @@ describe.skipIf(!mosquitto.available)('bench:live smoke', () => {
     const result = await benchLive({ smoke: true, log: (l) => lines.push(l) });
     expect(result.floor.receiveLatency.n).toBeGreaterThan(0);
     expect(result.floor.receiveLatency.p99).toBeGreaterThan(0);
+    if (result.fanOut === null) throw new Error('fan-out was not measured');
     for (const part of [result.redToScreen, result.fanOut]) {
       expect(part.probesSeen).toBe(part.probesSent);
       expect(part.latency.n).toBe(part.probesSent * part.dashboards);
