@@ -1,6 +1,7 @@
 import { isDuplicatePress } from '../domain/dedupe.js';
 import { parseHeartbeatPayload, parseOnlinePayload, parseStatePayload } from '../domain/payload.js';
 import { alertKindForReport, assertNever, type RibbonState } from '../domain/ribbon.js';
+import { localParts } from '../domain/zoned-time.js';
 import type { Stores } from '../store/index.js';
 import type { DeviceChannel } from '../domain/topics.js';
 import { DEVICE_REASONS, type AlertChange, type Alerting } from './alerting.js';
@@ -15,7 +16,19 @@ export type InboundMessage = {
   receivedAt: number;
 };
 
-export type PersonReport = { householdId: number; state: RibbonState; note: string | null; by: string; idempotencyKey: string | null };
+export type PersonReport = {
+  householdId: number;
+  state: RibbonState;
+  note: string | null;
+  by: string;
+  idempotencyKey: string | null;
+  /**
+   * When the person saw the ribbon (ms): a report queued offline is sent later. Absent = when it
+   * is recorded. The API checks it is within the last 7 days; a time ahead of the server's clock
+   * (skew) counts as now.
+   */
+  observedAt?: number;
+};
 export type PersonReportResult = { eventId: number; duplicate: boolean; alerts: AlertChange[] };
 
 /** A battery under this share (percent) is a device fault (DESIGN.md §3). */
@@ -23,6 +36,9 @@ export const LOW_BATTERY_PERCENT = 20;
 
 /** A device offline (will, lost connection) this long before it is a fault: a blip is not news. */
 export const OFFLINE_GRACE_MS = 5 * 60_000;
+
+/** A person's report seen this much before it reached the server says so in the alert it opens. */
+export const LATE_REPORT_MS = 60_000;
 
 export type Outcome =
   | {
@@ -47,7 +63,7 @@ export type Outcome =
  * arrival order, so a redelivery later in the same batch sees the first copy.
  */
 export function createRecordMessages(stores: Stores, alerting: Alerting) {
-  const { devices, events, places, rejected } = stores;
+  const { alerts, devices, events, places, rejected } = stores;
 
   function reject(m: InboundMessage, householdId: number, reason: string): Outcome {
     const rejectedId = rejected.insert({
@@ -62,12 +78,42 @@ export function createRecordMessages(stores: Stores, alerting: Alerting) {
     return { type: 'rejected', deviceId: m.deviceId, householdId, rejectedId, reason, alerts: [alert] };
   }
 
-  /** Any press or a person's report: the ribbon, a check-in, the next due time; clears a missed check-in. */
-  function recordCheckIn(householdId: number, state: RibbonState, now: number): AlertChange[] {
+  /**
+   * Any press or a person's report, seen at `observedAt` (≤ now; a press is seen when it arrives):
+   * a check-in, the ribbon, the next due time, the end of a missed check-in. A report seen earlier
+   * but received later (a patrol's offline queue) moves nothing back:
+   * - the check-in is the latest one seen, max(lastCheckInAt, observedAt), and the next due time
+   *   is counted from it;
+   * - the ribbon is the latest one seen: it changes only if observedAt ≥ its stateAt. The store
+   *   writes state_at and last_checkin_at together (places.recordReport), so they are equal and
+   *   one comparison with lastCheckInAt decides both;
+   * - a missed check-in is cleared only by a check-in seen at or after the alert opened: a blue
+   *   seen at 09:00 says nothing of the silence noticed at 12:00, so that alert waits for a
+   *   person (or a later check-in).
+   * A report seen as it arrives (observedAt = now, every device press) is the latest news and
+   * always applies, as before: a server clock stepped back must not keep a red press off the ribbon.
+   */
+  function recordCheckIn(householdId: number, state: RibbonState, observedAt: number, now: number): AlertChange[] {
     const schedule = places.schedule(householdId);
-    places.recordReport(householdId, state, now, schedule === null ? null : checkInDueAt(schedule, now, now));
+    const latest = schedule?.lastCheckInAt ?? null;
+    if (observedAt === now || latest === null || observedAt >= latest) {
+      places.recordReport(householdId, state, observedAt, schedule === null ? null : checkInDueAt(schedule, observedAt, now));
+    }
+    if (observedAt < now) {
+      const missed = alerts.findOpen(householdId, 'missed_checkin');
+      if (missed === null || missed.openedAt > observedAt) return [];
+    }
     const cleared = alerting.clear(householdId, 'missed_checkin', 'check-in received', now);
     return cleared ? [cleared] : [];
+  }
+
+  /** "迟报：2026-11-25 09:00 看到 / reported late: seen 2026-11-25 09:00", in the household's zone. */
+  function lateReason(householdId: number, observedAt: number): string {
+    const zone = places.schedule(householdId)?.timezone ?? 'Asia/Shanghai';
+    const p = localParts(observedAt, zone);
+    const two = (n: number) => String(n).padStart(2, '0');
+    const local = `${p.year}-${two(p.month)}-${two(p.day)} ${two(p.hour)}:${two(p.minute)}`;
+    return `迟报：${local} 看到 / reported late: seen ${local}`;
   }
 
   function recordBattery(deviceId: string, householdId: number, battery: number, now: number): AlertChange[] {
@@ -108,7 +154,7 @@ export function createRecordMessages(stores: Stores, alerting: Alerting) {
           note: null,
           receivedAt: now,
         });
-        const changes = recordCheckIn(householdId, report.state, now);
+        const changes = recordCheckIn(householdId, report.state, now, now);
         // A press is on record in events; the device row changes only when there is news for it.
         if (report.battery !== null) changes.push(...recordBattery(m.deviceId, householdId, report.battery, now));
         const kind = alertKindForReport(report.state);
@@ -166,8 +212,13 @@ export function createRecordMessages(stores: Stores, alerting: Alerting) {
      * A person's report (a volunteer saw the ribbon, or entered it for a household without a
      * device): the same path as a press — an event, a check-in, the same alerts — in one
      * transaction. With an idempotency key, sending the same report again has no second effect.
+     * Seen earlier than now (`observedAt`), it counts as a check-in at that time (see
+     * recordCheckIn), but a red or yellow opens or joins its alert at once, escalating from now:
+     * a red is a red, however late it is heard. The alert's reason then says when it was seen.
      */
     recordPersonReport(input: PersonReport, now: number): PersonReportResult {
+      // Clock skew: a tap "in the future" was seen now, not later (it must not outrank a later press).
+      const observedAt = Math.min(input.observedAt ?? now, now);
       return stores.transaction(() => {
         if (input.idempotencyKey !== null) {
           const earlier = events.byIdempotencyKey(input.householdId, input.idempotencyKey);
@@ -185,11 +236,15 @@ export function createRecordMessages(stores: Stores, alerting: Alerting) {
           reportedBy: input.by,
           note: input.note,
           receivedAt: now,
+          observedAt,
           idempotencyKey: input.idempotencyKey,
         });
-        const changes = recordCheckIn(input.householdId, input.state, now);
+        const changes = recordCheckIn(input.householdId, input.state, observedAt, now);
         const kind = alertKindForReport(input.state);
-        if (kind !== null) changes.push(alerting.raise(input.householdId, kind, { eventId }, now));
+        if (kind !== null) {
+          const reason = now - observedAt >= LATE_REPORT_MS ? lateReason(input.householdId, observedAt) : null;
+          changes.push(alerting.raise(input.householdId, kind, { eventId, reason }, now));
+        }
         return { eventId, duplicate: false, alerts: changes };
       });
     },

@@ -14,11 +14,16 @@ export type NewEvent = {
   reportedBy: string | null;
   note: string | null;
   receivedAt: number;
+  /**
+   * When the ribbon was seen: a person's tap (a report queued offline arrives later); absent =
+   * `receivedAt` (a device press is seen when it arrives).
+   */
+  observedAt?: number;
   /** A person's report sent again (offline sync) is recognised by this key. */
   idempotencyKey?: string | null;
 };
 
-export type StoredEvent = NewEvent & { id: number };
+export type StoredEvent = NewEvent & { id: number; observedAt: number };
 
 type EventRow = {
   id: number;
@@ -33,6 +38,8 @@ type EventRow = {
   reported_by: string | null;
   note: string | null;
   received_at: number;
+  /** NULL only in a row written by hand: then it was observed when received. */
+  observed_at: number | null;
 };
 
 function toEvent(row: EventRow): StoredEvent {
@@ -49,15 +56,16 @@ function toEvent(row: EventRow): StoredEvent {
     reportedBy: row.reported_by,
     note: row.note,
     receivedAt: row.received_at,
+    observedAt: row.observed_at ?? row.received_at,
   };
 }
 
 export function createEventsStore(db: Db) {
   const insert = db.prepare<
-    [number, ReportSource, string | null, RibbonState, number | null, number | null, string | null, number | null, string | null, string | null, number, string | null]
+    [number, ReportSource, string | null, RibbonState, number | null, number | null, string | null, number | null, string | null, string | null, number, number, string | null]
   >(
-    `INSERT INTO events (household_id, source, device_id, state, seq, boot, device_at, battery, reported_by, note, received_at, idempotency_key)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    `INSERT INTO events (household_id, source, device_id, state, seq, boot, device_at, battery, reported_by, note, received_at, observed_at, idempotency_key)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   );
   const byKey = db.prepare<[number, string], EventRow>('SELECT * FROM events WHERE household_id = ? AND idempotency_key = ?');
   // Keyset pagination over the index events_household (household_id, received_at DESC, id DESC).
@@ -94,6 +102,7 @@ export function createEventsStore(db: Db) {
           event.reportedBy,
           event.note,
           event.receivedAt,
+          event.observedAt ?? event.receivedAt,
           event.idempotencyKey ?? null,
         ).lastInsertRowid,
       );

@@ -283,4 +283,16 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX visits_household ON visits (household_id, at DESC, id DESC);
   CREATE UNIQUE INDEX visits_idempotency ON visits (household_id, idempotency_key) WHERE idempotency_key IS NOT NULL;
   `,
+  /* 5: the moment a report or visit was observed, apart from when it reached the server */ `
+  -- A patrol report queued offline arrives hours after the volunteer saw the ribbon: the check-in
+  -- counts at observed_at (the volunteer's tap, checked by the API to be within the last 7 days),
+  -- while received_at still orders the events. A device press is observed when it is received
+  -- (its own clock, device_at, is kept for the record only). Rows from before: the same as received.
+  ALTER TABLE events ADD COLUMN observed_at INTEGER;
+  UPDATE events SET observed_at = received_at;
+  -- A visit's "at" is when the volunteer looked (the observed time); received_at is when it
+  -- reached the server.
+  ALTER TABLE visits ADD COLUMN received_at INTEGER;
+  UPDATE visits SET received_at = at;
+  `,
 ];

@@ -10,14 +10,27 @@ export type NewVisit = {
   /** The display name of the user who recorded it. */
   by: string;
   note: string | null;
+  /** When the volunteer looked (sent with the visit when it was queued offline), in ms. */
   at: number;
+  /** When the server received it. */
+  receivedAt: number;
   /** A resend of the same visit (offline sync) is recognised by this key, per household. */
   idempotencyKey: string | null;
 };
 
 export type StoredVisit = NewVisit & { id: number };
 
-type VisitRow = { id: number; household_id: number; seen: VisitSeen; by: string; note: string | null; at: number; idempotency_key: string | null };
+type VisitRow = {
+  id: number;
+  household_id: number;
+  seen: VisitSeen;
+  by: string;
+  note: string | null;
+  at: number;
+  /** NULL only in a row written by hand: then it was received when seen. */
+  received_at: number | null;
+  idempotency_key: string | null;
+};
 
 const toVisit = (r: VisitRow): StoredVisit => ({
   id: r.id,
@@ -26,14 +39,15 @@ const toVisit = (r: VisitRow): StoredVisit => ({
   by: r.by,
   note: r.note,
   at: r.at,
+  receivedAt: r.received_at ?? r.at,
   idempotencyKey: r.idempotency_key,
 });
 
 export function createVisitsStore(db: Db) {
   // ON CONFLICT DO NOTHING: two resends racing on separate connections cannot both insert;
   // the loser finds the winner's row by its key.
-  const insert = db.prepare<[number, VisitSeen, string, string | null, number, string | null]>(
-    `INSERT INTO visits (household_id, seen, by, note, at, idempotency_key) VALUES (?, ?, ?, ?, ?, ?)
+  const insert = db.prepare<[number, VisitSeen, string, string | null, number, number, string | null]>(
+    `INSERT INTO visits (household_id, seen, by, note, at, received_at, idempotency_key) VALUES (?, ?, ?, ?, ?, ?, ?)
      ON CONFLICT (household_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING`,
   );
   const byKey = db.prepare<[number, string], VisitRow>('SELECT * FROM visits WHERE household_id = ? AND idempotency_key = ?');
@@ -53,7 +67,7 @@ export function createVisitsStore(db: Db) {
         const earlier = byKey.get(visit.householdId, visit.idempotencyKey);
         if (earlier) return { visitId: earlier.id, duplicate: true };
       }
-      const result = insert.run(visit.householdId, visit.seen, visit.by, visit.note, visit.at, visit.idempotencyKey);
+      const result = insert.run(visit.householdId, visit.seen, visit.by, visit.note, visit.at, visit.receivedAt, visit.idempotencyKey);
       if (result.changes === 0 && visit.idempotencyKey !== null) {
         const winner = byKey.get(visit.householdId, visit.idempotencyKey);
         if (winner) return { visitId: winner.id, duplicate: true };

@@ -92,7 +92,7 @@ describe('a manual report is a press', () => {
 
     const events = (await volunteer('GET', `/api/households/${byPerson.householdId}/events`)).json() as { items: unknown[] };
     expect(events.items).toEqual([
-      expect.objectContaining({ id: (reported.json() as { eventId: number }).eventId, state: 'red', source: 'person', seq: null, deviceId: null, reportedBy: '李志愿', note: '窗口挂着红丝带' }),
+      expect.objectContaining({ id: (reported.json() as { eventId: number }).eventId, state: 'red', source: 'person', seq: null, deviceId: null, reportedBy: '李志愿', note: '窗口挂着红丝带', receivedAt: new Date(T0).toISOString(), observedAt: new Date(T0).toISOString() }),
     ]);
     for (const h of [byDevice.householdId, byPerson.householdId]) {
       expect((await volunteer('GET', `/api/households/${h}`)).json()).toMatchObject({ state: 'red', stateAt: new Date(T0).toISOString() });

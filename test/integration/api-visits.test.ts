@@ -15,7 +15,7 @@ class ManualClock {
 
 const T0 = Date.parse('2026-11-25T09:00:00+08:00');
 
-type VisitItem = { id: number; seen: string; by: string; note: string | null; at: string };
+type VisitItem = { id: number; seen: string; by: string; note: string | null; at: string; receivedAt: string };
 
 async function world() {
   const clock = new ManualClock(T0);
@@ -39,7 +39,8 @@ describe('a visit without a ribbon', () => {
 
     const list = await volunteer('GET', `/api/households/${h.householdId}/visits`);
     expect(list.statusCode).toBe(200);
-    expect(list.json()).toEqual({ items: [{ id: visitId, seen: 'none', by: '李志愿', note: '敲门无人应答', at: new Date(T0).toISOString() }], next: null });
+    // Sent at once (no observedAt): seen when received.
+    expect(list.json()).toEqual({ items: [{ id: visitId, seen: 'none', by: '李志愿', note: '敲门无人应答', at: new Date(T0).toISOString(), receivedAt: new Date(T0).toISOString() }], next: null });
 
     // Nothing else changed: no event, no ribbon, no check-in, no alert.
     expect(((await volunteer('GET', `/api/households/${h.householdId}/events`)).json() as { items: unknown[] }).items).toEqual([]);
@@ -96,6 +97,7 @@ describe('a visit without a ribbon', () => {
     ['a key too short', { seen: 'none', key: 'short' }, 'body.key'],
     ['a key with spaces', { seen: 'none', key: 'has spaces in it' }, 'body.key'],
     ['a note too long', { seen: 'none', note: 'x'.repeat(501) }, 'body.note'],
+    ['an observedAt without a zone', { seen: 'none', observedAt: '2026-11-25T09:00:00' }, 'body.observedAt'],
   ])('when the body has %s, then it is 400 naming the field and nothing is stored', async (_name, body, path) => {
     const { system, volunteer } = await world();
     const h = system.provision({ compound: COMPOUND_A });

@@ -61,12 +61,60 @@ const HouseholdPatch = Type.Object(
   },
   { additionalProperties: false, minProperties: 1 },
 );
+
+/** How far ahead of the server's clock a phone's time may be (it then counts as now). */
+export const OBSERVED_SKEW_MS = 60_000;
+/** The oldest observation taken: an outbox older than a week is not a check-in worth counting. */
+export const OBSERVED_MAX_AGE_MS = 7 * 86_400_000;
+
+// ISO 8601 (RFC 3339) date and time with a zone (Z or ±HH:MM); seconds optional, fractions up
+// to nanoseconds (only milliseconds are kept).
+const INSTANT = /^([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9]{2}):([0-9]{2})(?::([0-9]{2})(?:\.([0-9]{1,9}))?)?(?:(Z)|([+-])([0-9]{2}):([0-9]{2}))$/;
+
+/**
+ * The `observedAt` of a report or visit (the moment the volunteer tapped, sent later from the
+ * patrol page's offline queue): a real calendar instant (Date.parse would take 02-30 as 03-02),
+ * at most OBSERVED_SKEW_MS ahead of `now` and at most OBSERVED_MAX_AGE_MS old. The value is
+ * epoch ms, not clamped (the use case counts a future one as now).
+ */
+export function checkObservedAt(text: string, now: number): { ok: true; value: number } | { ok: false; reason: string } {
+  const m = INSTANT.exec(text);
+  if (m === null) return { ok: false, reason: 'must be an ISO 8601 time with a zone, such as 2026-11-25T09:00:00+08:00 or 2026-11-25T01:00:00.000Z' };
+  const [year, month, day, hour, minute] = m.slice(1, 6).map(Number) as [number, number, number, number, number];
+  const second = Number(m[6] ?? 0);
+  const daysInMonth = new Date(Date.UTC(year, month, 0)).getUTCDate();
+  const offsetMin = m[8] === 'Z' ? 0 : (m[9] === '-' ? -1 : 1) * (Number(m[10]) * 60 + Number(m[11]));
+  if (month < 1 || month > 12 || day < 1 || day > daysInMonth || hour > 23 || minute > 59 || second > 59 || Number(m[10] ?? 0) > 23 || Number(m[11] ?? 0) > 59) {
+    return { ok: false, reason: 'is not a real date and time' };
+  }
+  const ms = Number((m[7] ?? '').padEnd(3, '0').slice(0, 3));
+  const value = Date.UTC(year, month - 1, day, hour, minute, second, ms) - offsetMin * 60_000;
+  if (value > now + OBSERVED_SKEW_MS) return { ok: false, reason: `is more than ${OBSERVED_SKEW_MS / 1000} s ahead of the server's clock` };
+  if (value < now - OBSERVED_MAX_AGE_MS) return { ok: false, reason: `is more than ${OBSERVED_MAX_AGE_MS / 86_400_000} days ago` };
+  return { ok: true, value };
+}
+
+const ObservedAt = Type.String({
+  pattern: INSTANT.source,
+  maxLength: 40,
+  description: 'When the volunteer saw it (ISO 8601 with a zone), if sent later from an offline queue; at most 60 s ahead and 7 days old. Absent: now.',
+});
+
+/** The checked observedAt of a body, or undefined when absent; 400 with the field path otherwise. */
+function observedAtOf(text: string | undefined, now: number): number | undefined {
+  if (text === undefined) return undefined;
+  const checked = checkObservedAt(text, now);
+  if (!checked.ok) throw new AppError('validation', undefined, [{ path: 'body.observedAt', message: checked.reason }]);
+  return checked.value;
+}
+
 const ReportBody = Type.Object(
   {
     state: Type.Union([Type.Literal('red'), Type.Literal('yellow'), Type.Literal('blue')]),
     note: Type.Optional(Type.String({ maxLength: 500 })),
     /** An idempotency key (the patrol page sends one per report, so a resend counts once). */
     key: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_-]{8,64}$' })),
+    observedAt: Type.Optional(ObservedAt),
   },
   { additionalProperties: false },
 );
@@ -78,6 +126,7 @@ const VisitBody = Type.Object(
     note: Type.Optional(Type.String({ maxLength: 500 })),
     /** An idempotency key, as for reports: a resend with the same key counts once. */
     key: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_-]{8,64}$' })),
+    observedAt: Type.Optional(ObservedAt),
   },
   { additionalProperties: false },
 );
@@ -243,6 +292,8 @@ export const householdRoutes: FastifyPluginAsyncTypebox<HouseholdDeps> = async (
           reportedBy: e.reportedBy,
           note: e.note,
           receivedAt: new Date(e.receivedAt).toISOString(),
+          // When the ribbon was seen: a patrol report sent from an offline queue, earlier than receivedAt.
+          observedAt: new Date(e.observedAt).toISOString(),
           deviceAt: e.deviceAt,
         })),
         next,
@@ -256,12 +307,14 @@ export const householdRoutes: FastifyPluginAsyncTypebox<HouseholdDeps> = async (
     async (request, reply) => {
       const user = userOf(request);
       const h = visible(request.params.id, user);
+      const observedAt = observedAtOf(request.body.observedAt, now());
       const result = deps.recordPersonReport({
         householdId: h.id,
         state: request.body.state,
         note: request.body.note?.trim() || null,
         by: user.displayName || user.username,
         idempotencyKey: request.body.key ?? null,
+        ...(observedAt !== undefined ? { observedAt } : {}),
       });
       request.auditRecord = `household:${h.id}/event:${result.eventId}`;
       return reply.code(result.duplicate ? 200 : 201).send({ eventId: result.eventId, duplicate: result.duplicate });
@@ -281,13 +334,17 @@ export const householdRoutes: FastifyPluginAsyncTypebox<HouseholdDeps> = async (
     async (request, reply) => {
       const user = userOf(request);
       const h = visible(request.params.id, user);
+      const t = now();
+      // The visit happened when the volunteer looked; a phone's clock a little ahead counts as now.
+      const at = Math.min(observedAtOf(request.body.observedAt, t) ?? t, t);
       const result = stores.transaction(() =>
         stores.visits.record({
           householdId: h.id,
           seen: request.body.seen,
           by: user.displayName || user.username,
           note: request.body.note?.trim() || null,
-          at: now(),
+          at,
+          receivedAt: t,
           idempotencyKey: request.body.key ?? null,
         }),
       );
@@ -307,7 +364,10 @@ export const householdRoutes: FastifyPluginAsyncTypebox<HouseholdDeps> = async (
         (cursor, n) => stores.visits.pageForHousehold(h.id, cursor, n),
         (v) => ({ at: v.at, id: v.id }),
       );
-      return { items: rows.map((v) => ({ id: v.id, seen: v.seen, by: v.by, note: v.note, at: new Date(v.at).toISOString() })), next };
+      return {
+        items: rows.map((v) => ({ id: v.id, seen: v.seen, by: v.by, note: v.note, at: new Date(v.at).toISOString(), receivedAt: new Date(v.receivedAt).toISOString() })),
+        next,
+      };
     },
   );
 };
