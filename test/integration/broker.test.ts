@@ -1,6 +1,10 @@
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { LISTEN_BACKLOG } from '../../broker/create-broker.js';
 import { RawMqtt } from '../helpers/raw-mqtt.js';
 import { startTestSystem } from '../helpers/system.js';
+import { requireProgram } from '../helpers/tools.js';
 
 // The embedded broker's door: authentication, ACL and limits, over real TCP on port 0.
 
@@ -183,5 +187,18 @@ describe('limits', () => {
     const third = devices[2] as (typeof devices)[number];
     await expect(RawMqtt.connect(mqttPort(system), { clientId: third.id, username: third.id, password: third.secret })).rejects.toThrow(/closed/);
     expect(system.logs.find((l) => /connection limit reached/.test(l.msg))).toBeDefined();
+  });
+});
+
+describe.skipIf(!requireProgram('/usr/bin/ss', 'iproute2').available)('a reconnect storm', () => {
+  it('when thousands of buttons reconnect at once, then the kernel may queue that many before we accept (listen backlog), not Node\'s default 511', async () => {
+    const system = await startTestSystem();
+    const port = system.mqttAddress?.port ?? 0;
+    // `ss` shows a listening socket's backlog in its Send-Q column.
+    const line = execFileSync('/usr/bin/ss', ['-ltnH', `sport = :${port}`], { encoding: 'utf8' }).trim();
+    const backlog = Number(line.split(/\s+/)[2]);
+    const somaxconn = Number(fs.readFileSync('/proc/sys/net/core/somaxconn', 'utf8'));
+    expect(backlog).toBe(Math.min(LISTEN_BACKLOG, somaxconn));
+    if (somaxconn > 511) expect(backlog).toBeGreaterThan(511);
   });
 });
