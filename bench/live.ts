@@ -144,6 +144,8 @@ function openDashboard(port: number, cookie: string, onChange: (householdId: num
     ws.on('message', (data: Buffer) => {
       const at = performance.now();
       const text = data.toString('latin1');
+      // Ticks (every ping interval, to tell a dead link from a quiet one) carry no seq.
+      if (text.startsWith('{"type":"tick"')) return;
       const seqStart = text.indexOf('"seq":') + 6;
       const n = Number.parseInt(text.slice(seqStart, text.indexOf(',', seqStart)), 10);
       if (seq !== 0 && n !== seq + 1) d.gaps += 1;
