@@ -1,10 +1,11 @@
 // Starts a throwaway Mosquitto on 127.0.0.1 for the floor measurement: the rate and latency a
 // mature C broker reaches on this machine, against which our budgets are stated as ratios.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, constants, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, mkdtempSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { ownChild } from './child.js';
 
 export const DEFAULT_MOSQUITTO = '/usr/sbin/mosquitto';
 const HOST = '127.0.0.1';
@@ -125,22 +126,8 @@ async function startOnce(binary: string, port: number, opts: MosquittoOptions): 
   child.stderr?.setEncoding('utf8').on('data', (d: string) => {
     stderr = (stderr + d).slice(-4_000); // keep the tail for error messages, bounded
   });
-  // Safety net: never leave a broker behind if this process exits without calling stop().
-  const killOnExit = (): void => {
-    child.kill('SIGKILL');
-    rmSync(dir, { recursive: true, force: true });
-  };
-  process.once('exit', killOnExit);
-
-  let stopped: Promise<void> | null = null;
-  const stop = (): Promise<void> => {
-    stopped ??= (async () => {
-      await terminate(child);
-      process.removeListener('exit', killOnExit);
-      rmSync(dir, { recursive: true, force: true });
-    })();
-    return stopped;
-  };
+  // Never leaves a broker behind, even if this process exits without calling stop().
+  const stop = ownChild(child, dir);
 
   try {
     await waitForListener(child, port, opts.startTimeoutMs ?? 5_000, () => stderr);
@@ -196,15 +183,6 @@ function canConnect(port: number): Promise<boolean> {
     socket.once('connect', () => done(true));
     socket.once('error', () => done(false));
   });
-}
-
-async function terminate(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.kill('SIGTERM');
-  if (await Promise.race([exited.then(() => true), sleep(3_000).then(() => false)])) return;
-  child.kill('SIGKILL');
-  await Promise.race([exited, sleep(2_000)]);
 }
 
 /** A port that was free a moment ago on 127.0.0.1 (the OS picks it; we close and hand it on). */

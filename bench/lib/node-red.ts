@@ -1,12 +1,13 @@
 // The hobbyist peer of DESIGN §5: Node-RED 4 with one flow, MQTT-in → WebSocket-out, fed by a
 // Mosquitto broker. Installed on demand into bench/peers/node-red/ (`npm ci --prefix`, pinned by
 // its package-lock.json; node_modules is not committed) and run as a child process on 127.0.0.1.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
+import { ownChild } from './child.js';
 import { findFreePort } from './mosquitto.js';
 
 export const NODE_RED_DIR = fileURLToPath(new URL('../peers/node-red/', import.meta.url));
@@ -80,19 +81,7 @@ export async function startNodeRed(opts: { mqttPort: number; startTimeoutMs?: nu
   };
   child.stdout?.on('data', keep);
   child.stderr?.on('data', keep);
-  const killOnExit = (): void => {
-    child.kill('SIGKILL');
-  };
-  process.once('exit', killOnExit);
-  let stopped: Promise<void> | null = null;
-  const stop = (): Promise<void> => {
-    stopped ??= (async () => {
-      await terminate(child);
-      process.removeListener('exit', killOnExit);
-      rmSync(userDir, { recursive: true, force: true });
-    })();
-    return stopped;
-  };
+  const stop = ownChild(child, userDir);
   const wsUrl = `ws://127.0.0.1:${port}${NODE_RED_WS_PATH}`;
   try {
     const deadline = performance.now() + (opts.startTimeoutMs ?? 30_000);
@@ -123,12 +112,3 @@ function canOpen(url: string): Promise<boolean> {
   });
 }
 
-async function terminate(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.kill('SIGTERM');
-  const timer = new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 3_000).unref());
-  if (await Promise.race([exited.then(() => true), timer])) return;
-  child.kill('SIGKILL');
-  await exited;
-}

@@ -17,16 +17,10 @@ import {
   type InjectResponse,
 } from '../helpers/api.js';
 import { startTestSystem, TEST_ADMIN_PASSWORD, type TestSystem } from '../helpers/system.js';
+import { ManualClock } from '../helpers/clock.js';
 
 // Logging in, throttling, sessions and their end, CSRF, bearer tokens and the audit log, through
 // app.inject() against the whole system (real SQLite file). Time is a manual clock where it matters.
-
-class ManualClock {
-  constructor(public ms: number) {}
-  now(): number {
-    return this.ms;
-  }
-}
 
 const T0 = Date.parse('2026-11-25T09:00:00+08:00');
 const HOUR = 3600_000;

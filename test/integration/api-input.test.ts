@@ -4,16 +4,10 @@ import { describe, expect, it } from 'vitest';
 import { DB_FILE_NAME } from '../../server/store/db.js';
 import { client, expectError, listRoutes, login, loginAdmin, makeCast, type InjectResponse } from '../helpers/api.js';
 import { startTestSystem } from '../helpers/system.js';
+import { ManualClock } from '../helpers/clock.js';
 
 // Injection and bad input (issue 4, "Proof"): whatever a client sends, the answer is either the
 // right thing or one of the catalogue's errors in the one shape, and nothing half-done is stored.
-
-class ManualClock {
-  constructor(public ms: number) {}
-  now(): number {
-    return this.ms;
-  }
-}
 
 const T0 = Date.parse('2026-11-25T09:00:00+08:00');
 

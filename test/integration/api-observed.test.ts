@@ -1,18 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { client, COMPOUND_A, expectError, login, makeCast } from '../helpers/api.js';
 import { startTestSystem } from '../helpers/system.js';
+import { ManualClock } from '../helpers/clock.js';
 
 // `observedAt` on a patrol report or visit (POST /api/households/:id/reports | visits): the
 // moment the volunteer tapped, sent hours later from the patrol page's offline queue. The
 // check-in counts at that moment and nothing moves back in time; a late red is still a red.
 // A real SQLite file, app.inject() for HTTP, a manual clock.
-
-class ManualClock {
-  constructor(public ms: number) {}
-  now(): number {
-    return this.ms;
-  }
-}
 
 const T0 = Date.parse('2026-11-25T09:00:00+08:00');
 const MIN = 60_000;

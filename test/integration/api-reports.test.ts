@@ -2,17 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { client, COMPOUND_A, login, makeCast } from '../helpers/api.js';
 import { RawMqtt } from '../helpers/raw-mqtt.js';
 import { startTestSystem, type TestSystem } from '../helpers/system.js';
+import { ManualClock } from '../helpers/clock.js';
 
 // A person's report (POST /api/households/:id/reports) goes through the same ingest as a device
 // press: the same alert, the same escalation, a check-in; a resend with the same key counts once.
 // Real MQTT for the presses, a real SQLite file, app.inject() for HTTP, a manual clock.
-
-class ManualClock {
-  constructor(public ms: number) {}
-  now(): number {
-    return this.ms;
-  }
-}
 
 const T0 = Date.parse('2026-11-25T09:00:00+08:00');
 const MIN = 60_000;

@@ -1,17 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { client, COMPOUND_A, expectError, login, makeCast } from '../helpers/api.js';
 import { startTestSystem } from '../helpers/system.js';
+import { ManualClock } from '../helpers/clock.js';
 
 // A patrol visit where no ribbon was in the window (POST/GET /api/households/:id/visits): an
 // observation kept in the household's history, never a check-in or an alert; a resend with the
 // same key counts once. A real SQLite file, app.inject() for HTTP, a manual clock.
-
-class ManualClock {
-  constructor(public ms: number) {}
-  now(): number {
-    return this.ms;
-  }
-}
 
 const T0 = Date.parse('2026-11-25T09:00:00+08:00');
 

@@ -5,6 +5,7 @@ import { connectDevice, type SimDevice } from '../../device-sim/device.js';
 import { DB_FILE_NAME } from '../../server/store/db.js';
 import { RawMqtt } from '../helpers/raw-mqtt.js';
 import { startTestSystem, type TestSystem } from '../helpers/system.js';
+import { ManualClock } from '../helpers/clock.js';
 
 // Durable ingest through the embedded broker: real TCP, real SQLite file.
 
@@ -27,13 +28,6 @@ function readDb(system: TestSystem) {
     db.close();
   });
   return db;
-}
-
-class ManualClock {
-  constructor(public ms: number) {}
-  now(): number {
-    return this.ms;
-  }
 }
 
 describe('durable before PUBACK', () => {
