@@ -153,6 +153,7 @@ describe.skipIf(!available)('the dashboard in a real browser', () => {
       await expect.poll(() => page.locator('.toast-error').last().textContent()).toContain('紧急求助尚未送出');
       await expect.poll(() => page.locator('#sync-bar').getAttribute('data-pending')).toBe('4');
       await screenshot(page, 'patrol-390x844-offline');
+      const tappedBy = Date.now();
       expect(personReports(first.householdId)).toHaveLength(0);
       expect(system.stores.visits.pageForHousehold(third.householdId, null, 10)).toHaveLength(0);
 
@@ -184,6 +185,10 @@ describe.skipIf(!available)('the dashboard in a real browser', () => {
       await screenshot(again, 'patrol-390x844-synced');
 
       expect(personReports(first.householdId).map((e) => e.state)).toEqual(['blue']);
+      // Recorded as seen when it was tapped (offline), not when it got through.
+      const [blue] = personReports(first.householdId);
+      expect(blue?.observedAt).toBeLessThanOrEqual(tappedBy);
+      expect(blue?.receivedAt).toBeGreaterThan(tappedBy);
       expect(personReports(second.householdId).map((e) => e.state)).toEqual(['yellow']);
       expect(personReports(fourth.householdId).map((e) => e.state)).toEqual(['red']);
       // "No ribbon" is kept as a visit, not as a ribbon.
