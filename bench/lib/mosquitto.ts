@@ -6,6 +6,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { ownChild } from './child.js';
+import { freePort } from '../../test/helpers/child-server-core.js';
 
 export const DEFAULT_MOSQUITTO = '/usr/sbin/mosquitto';
 const HOST = '127.0.0.1';
@@ -93,7 +94,7 @@ export async function startMosquitto(opts: MosquittoOptions = {}): Promise<Mosqu
   const attempts = opts.port === undefined ? 3 : 1;
   let lastError: unknown;
   for (let attempt = 1; attempt <= attempts; attempt++) {
-    const port = opts.port ?? (await findFreePort());
+    const port = opts.port ?? (await freePort());
     try {
       return await startOnce(binary, port, opts);
     } catch (err) {
@@ -185,19 +186,6 @@ function canConnect(port: number): Promise<boolean> {
   });
 }
 
-/** A port that was free a moment ago on 127.0.0.1 (the OS picks it; we close and hand it on). */
-export function findFreePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.unref();
-    server.once('error', reject);
-    server.listen(0, HOST, () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      server.close(() => (port > 0 ? resolve(port) : reject(new Error('no port assigned'))));
-    });
-  });
-}
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms).unref());

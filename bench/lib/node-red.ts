@@ -8,7 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
 import { ownChild } from './child.js';
-import { findFreePort } from './mosquitto.js';
+import { freePort } from '../../test/helpers/child-server-core.js';
 
 export const NODE_RED_DIR = fileURLToPath(new URL('../peers/node-red/', import.meta.url));
 const RED_JS = path.join(NODE_RED_DIR, 'node_modules', 'node-red', 'red.js');
@@ -54,7 +54,7 @@ export type NodeRedHandle = {
 export async function startNodeRed(opts: { mqttPort: number; startTimeoutMs?: number }): Promise<NodeRedHandle> {
   const version = ensureNodeRed();
   const userDir = mkdtempSync(path.join(os.tmpdir(), 'ribbon-node-red-'));
-  const port = await findFreePort();
+  const port = await freePort();
   writeFileSync(path.join(userDir, 'flows.json'), JSON.stringify(nodeRedFlow(opts.mqttPort)));
   // No editor or admin API (httpAdminRoot false), logs at warn: only the flow runs.
   writeFileSync(

@@ -335,6 +335,7 @@ describe('kill -9 and restart under load', () => {
     }
     expect(alertProblems).toEqual([]);
     expect(reds.length).toBeGreaterThan(0);
-    expect(inFlightAtKill).toHaveLength(KILLS);
+    // The case the test exists for: a kill landed while presses were unacknowledged.
+    expect(inFlightAtKill.some((n) => n > 0), `in flight at each kill: ${inFlightAtKill.join(', ')}`).toBe(true);
   });
 });

@@ -7,8 +7,10 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { onTestFinished } from 'vitest';
+import { DEFAULT_MOSQUITTO } from '../../bench/lib/mosquitto.js';
+import { freePort } from './child-server-core.js';
 
-export const MOSQUITTO_PATH = '/usr/sbin/mosquitto';
+export const MOSQUITTO_PATH = DEFAULT_MOSQUITTO;
 
 export type MosquittoOptions = {
   passwordFile: string;
@@ -171,13 +173,3 @@ async function launch(opts: MosquittoOptions, dir: string, port: number): Promis
   };
 }
 
-function freePort(): Promise<number> {
-  return new Promise<number>((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}

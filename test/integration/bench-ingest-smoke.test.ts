@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { benchIngest } from '../../bench/ingest.js';
 import { requireProgram } from '../helpers/tools.js';
+import { MOSQUITTO_PATH } from '../helpers/mosquitto.js';
 
 // The benchmark is not a test, but its smoke mode runs here so it cannot rot.
-const mosquitto = requireProgram('/usr/sbin/mosquitto', 'mosquitto');
+const mosquitto = requireProgram(MOSQUITTO_PATH, 'mosquitto');
 
 describe.skipIf(!mosquitto.available)('bench:ingest smoke', () => {
   it('when the ingest benchmark runs in smoke mode, then presses are acknowledged, all on disk, beside a measured floor', async () => {

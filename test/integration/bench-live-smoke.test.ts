@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { benchLive } from '../../bench/live.js';
 import { requireProgram } from '../helpers/tools.js';
+import { MOSQUITTO_PATH } from '../helpers/mosquitto.js';
 
-const mosquitto = requireProgram('/usr/sbin/mosquitto', 'mosquitto');
+const mosquitto = requireProgram(MOSQUITTO_PATH, 'mosquitto');
 
 // The benchmark is not a test, but its smoke mode runs here so it cannot rot.
 describe.skipIf(!mosquitto.available)('bench:live smoke', () => {

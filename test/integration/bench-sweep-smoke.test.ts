@@ -14,7 +14,6 @@ describe('bench/sweep.ts --smoke', () => {
     for (const r of results) {
       // Nothing due: every idle sweep and every due query alone found nothing.
       expect(r.idle.work).toBe(0);
-      expect(r.idle.sweep.n).toBe(plan.reps);
       expect(r.devices).toBe(r.households);
       expect(r.alerts.openWithDue).toBeGreaterThan(0); // open alerts with a future due time exist…
       // …and the three due queries are searches of their partial indexes, never scans.
@@ -25,7 +24,6 @@ describe('bench/sweep.ts --smoke', () => {
       ]);
 
       // The burst: every alert escalated once, in as many sweeps as the limit requires.
-      expect(r.due.batch).toBe(plan.dueBatch);
       expect(r.due.failed).toBe(0);
       expect(r.due.processed).toBe(r.due.batch);
       expect(r.due.sweeps).toBe(Math.ceil(r.due.batch / (plan.sweepLimit ?? 1000)));

@@ -24,6 +24,7 @@ import {
 import { closeFleet, connectFleet } from '../../device-sim/fleet.js';
 import { createRandom } from '../../device-sim/random.js';
 import { startSimBroker, type SimBroker } from '../helpers/sim-broker.js';
+import { freePort } from '../helpers/child-server-core.js';
 
 const ID = 'dev-test-1';
 const SECRET = 's3cret-1';
@@ -139,7 +140,7 @@ describe('device', () => {
   });
 
   it('when nothing listens at the url, then connectDevice rejects after connectTimeoutMs naming the last error', async () => {
-    const port = await closedPort();
+    const port = await freePort();
 
     const attempt = connectDevice({
       url: `mqtt://127.0.0.1:${port}`,
@@ -539,13 +540,6 @@ async function readRetained(sim: SimBroker, topic: string): Promise<string> {
   return message;
 }
 
-async function closedPort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 function runCli(args: string[]): Promise<{ code: number | null; stderr: string }> {
   return new Promise((resolve) => {
