@@ -27,8 +27,8 @@ const MAX_REASON = 500;
 export function createAlerting(deps: { stores: Stores; log: Logger }) {
   const { stores, log } = deps;
 
-  function policyFor(compoundId: number): ResponsePolicy {
-    const stored = stores.places.compoundPolicy(compoundId);
+  /** The compound's policy as stored with the household's schedule (already read with it). */
+  function policyFor(compoundId: number, stored: unknown): ResponsePolicy {
     if (stored === null) return DEFAULT_POLICY;
     const checked = checkPolicy(stored);
     if (checked.ok) return checked.value;
@@ -36,10 +36,12 @@ export function createAlerting(deps: { stores: Stores; log: Logger }) {
     return DEFAULT_POLICY;
   }
 
-  function contextFor(householdId: number, now: number): { ctx: AlertContext; compoundId: number; timezone: string } {
+  /** What the domain needs to decide, and where its notifications go: read once per operation. */
+  type Context = { ctx: AlertContext; compoundId: number; timezone: string };
+  function contextFor(householdId: number, now: number): Context {
     const schedule = stores.places.schedule(householdId);
     if (schedule === null) throw new Error(`household ${householdId} does not exist`);
-    const policy = policyFor(schedule.compoundId);
+    const policy = policyFor(schedule.compoundId, schedule.compoundPolicy);
     const window = { start: policy.daytimeStart, end: policy.daytimeEnd };
     return {
       ctx: { now, policy, addDaytime: (from, seconds) => addDaytime(from, seconds, window, schedule.timezone) },
@@ -76,15 +78,9 @@ export function createAlerting(deps: { stores: Stores; log: Logger }) {
         case 'notify': {
           const recipients = stores.people.recipients(alert.householdId, effect.tiers);
           const payload = message(alert, effect.event, recipients, now, timezone);
-          const channels = stores.channels.forCompound(compoundId);
-          if (channels.length === 0) {
-            // Recorded all the same, so "nobody was told" shows in the outbox and in /metrics.
-            stores.outbox.insert({ target: 'none', channelId: null, deviceId: null, alertId: alert.id, event: effect.event, recipients, payload, status: 'failed', lastError: 'no notification channel configured' }, now);
-            log.warn({ alertId: alert.id, event: effect.event }, 'no notification channel configured for this compound; the notification is recorded as not sent');
-          }
-          for (const channel of channels) {
-            stores.outbox.insert({ target: 'channel', channelId: channel.id, deviceId: null, alertId: alert.id, event: effect.event, recipients, payload }, now);
-          }
+          const channelIds = stores.channels.idsFor(compoundId);
+          stores.outbox.insertForChannels(channelIds, { alertId: alert.id, event: effect.event, recipients, payload }, now);
+          if (channelIds.length === 0) log.warn({ alertId: alert.id, event: effect.event }, 'no notification channel configured for this compound; the notification is recorded as not sent');
           break;
         }
         case 'tell-device': {
@@ -100,12 +96,10 @@ export function createAlerting(deps: { stores: Stores; log: Logger }) {
     }
   }
 
-  function save(alert: Alert, outcome: { alert: AlertView; effects: Effect[]; records: TransitionRecord[] }, extra: { lastEventId?: number | null; reason?: string | null }, now: number): Alert {
-    stores.alerts.save(alert, outcome.alert, outcome.records, extra, now);
+  function save(alert: Alert, outcome: { alert: AlertView; effects: Effect[]; records: TransitionRecord[] }, extra: { lastEventId?: number | null; reason?: string | null }, context: Context, now: number): Alert {
+    const saved = stores.alerts.save(alert, outcome.alert, outcome.records, extra, now);
     stores.alerts.recordTransitions(alert.id, outcome.records, now);
-    const saved = stores.alerts.get(alert.id) as Alert;
-    const { compoundId, timezone } = contextFor(alert.householdId, now);
-    enqueueEffects(saved, outcome.effects, compoundId, timezone, now);
+    enqueueEffects(saved, outcome.effects, context.compoundId, context.timezone, now);
     return saved;
   }
 
@@ -121,23 +115,20 @@ export function createAlerting(deps: { stores: Stores; log: Logger }) {
   }
 
   return {
-    policyFor,
-
     /** Opens an alert of `kind` for a household, or joins (counts into) the open one. */
     raise(householdId: number, kind: AlertKind, opts: { eventId?: number | null; reason?: string | null }, now: number): AlertChange {
       const existing = stores.alerts.findOpen(householdId, kind);
+      const context = contextFor(householdId, now);
       if (existing !== null) {
-        const outcome = transition(existing, { type: 'report' }, contextFor(householdId, now).ctx);
+        const outcome = transition(existing, { type: 'report' }, context.ctx);
         if (!outcome.ok) throw new Error(`joining open alert ${existing.id}: ${outcome.message}`);
-        const saved = save(existing, outcome, { lastEventId: opts.eventId ?? existing.lastEventId, reason: mergeReason(existing.reason, opts.reason ?? null) }, now);
+        const saved = save(existing, outcome, { lastEventId: opts.eventId ?? existing.lastEventId, reason: mergeReason(existing.reason, opts.reason ?? null) }, context, now);
         return change(saved, false);
       }
-      const { ctx, compoundId, timezone } = contextFor(householdId, now);
-      const opened = openAlert(kind, ctx);
-      const id = stores.alerts.insert(householdId, opened.alert, opts.reason?.slice(0, MAX_REASON) ?? null, opts.eventId ?? null, now);
-      stores.alerts.recordTransitions(id, opened.records, now);
-      const alert = stores.alerts.get(id) as Alert;
-      enqueueEffects(alert, opened.effects, compoundId, timezone, now);
+      const opened = openAlert(kind, context.ctx);
+      const alert = stores.alerts.insert(householdId, opened.alert, opts.reason?.slice(0, MAX_REASON) ?? null, opts.eventId ?? null, now);
+      stores.alerts.recordTransitions(alert.id, opened.records, now);
+      enqueueEffects(alert, opened.effects, context.compoundId, context.timezone, now);
       return change(alert, true);
     },
 
@@ -145,9 +136,10 @@ export function createAlerting(deps: { stores: Stores; log: Logger }) {
     command(alertId: number, command: AlertCommand, now: number): CommandResult {
       const alert = stores.alerts.get(alertId);
       if (alert === null) return { ok: false, code: 'RIBBON_ERR_ALERT_NOT_FOUND', message: `alert ${alertId} does not exist` };
-      const outcome: AlertOutcome = transition(alert, command, contextFor(alert.householdId, now).ctx);
+      const context = contextFor(alert.householdId, now);
+      const outcome: AlertOutcome = transition(alert, command, context.ctx);
       if (!outcome.ok) return outcome;
-      const saved = save(alert, outcome, {}, now);
+      const saved = save(alert, outcome, {}, context, now);
       return { ok: true, alert: saved, change: change(saved, false) };
     },
 
@@ -162,9 +154,10 @@ export function createAlerting(deps: { stores: Stores; log: Logger }) {
         const reasons = (alert.reason ?? '').split('; ').filter((r) => r !== '');
         if (!reasons.every((r) => onlyReasons.includes(r))) return null;
       }
-      const outcome = transition(alert, { type: 'clear', note }, contextFor(householdId, now).ctx);
+      const context = contextFor(householdId, now);
+      const outcome = transition(alert, { type: 'clear', note }, context.ctx);
       if (!outcome.ok) throw new Error(`clearing alert ${alert.id}: ${outcome.message}`);
-      return change(save(alert, outcome, {}, now), false);
+      return change(save(alert, outcome, {}, context, now), false);
     },
   };
 }

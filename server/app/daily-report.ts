@@ -188,7 +188,6 @@ export function countsPerLocalDay(alerts: readonly OpenedAlert[], from: string, 
   return [...days.values()];
 }
 
-const NO_CHANNEL = 'no notification channel configured';
 
 /**
  * The daily report: for every compound, the figures of one local day — reports by colour and
@@ -240,16 +239,11 @@ export function createDailyReport(deps: { stores: Stores; log: Logger }) {
       if (!created) return { created, outboxIds: [] };
       const base = { event: 'report.daily' as const, recipients: [], at: new Date(now).toISOString(), data: report };
       const payload: Omit<NotificationMessage, 'id'> = { ...base, ...formatMessage({ id: '', ...base }, { timeZone: report.timeZone }) };
-      const channels = stores.channels.forCompound(report.compoundId);
-      if (channels.length === 0) {
-        // Recorded all the same, so "nobody was told" shows in the outbox and in /metrics.
+      const channelIds = stores.channels.idsFor(report.compoundId);
+      const outboxIds = stores.outbox.insertForChannels(channelIds, { alertId: null, event: 'report.daily', recipients: [], payload }, now);
+      if (channelIds.length === 0) {
         log.warn({ compoundId: report.compoundId, day: report.date }, 'no notification channel configured for this compound; the daily report is recorded as not sent');
-        const id = stores.outbox.insert({ target: 'none', channelId: null, deviceId: null, alertId: null, event: 'report.daily', recipients: [], payload, status: 'failed', lastError: NO_CHANNEL }, now);
-        return { created, outboxIds: [id] };
       }
-      const outboxIds = channels.map((channel) =>
-        stores.outbox.insert({ target: 'channel', channelId: channel.id, deviceId: null, alertId: null, event: 'report.daily', recipients: [], payload }, now),
-      );
       return { created, outboxIds };
     });
   }

@@ -2,6 +2,7 @@ import { isDuplicatePress } from '../domain/dedupe.js';
 import { parseHeartbeatPayload, parseOnlinePayload, parseStatePayload } from '../domain/payload.js';
 import { alertKindForReport, assertNever, type RibbonState } from '../domain/ribbon.js';
 import { localParts } from '../domain/zoned-time.js';
+import type { DeviceAuth } from '../store/devices.js';
 import type { Stores } from '../store/index.js';
 import type { DeviceChannel } from '../domain/topics.js';
 import { DEVICE_REASONS, type AlertChange, type Alerting } from './alerting.js';
@@ -125,6 +126,13 @@ export function createRecordMessages(stores: Stores, alerting: Alerting) {
     return replaced ? [replaced] : [];
   }
 
+  /** The device is heard from: the heartbeat clock starts again and an offline fault clears. */
+  function alive(device: DeviceAuth, note: string, now: number): AlertChange[] {
+    devices.setHeartbeatDue(device.id, now + 3 * device.heartbeatEverySec * 1000);
+    const back = alerting.clear(device.householdId, 'device', note, now, [DEVICE_REASONS.offline]);
+    return back ? [back] : [];
+  }
+
   function recordOne(m: InboundMessage): Outcome {
     const device = devices.findForAuth(m.deviceId);
     if (device === null || device.retired) return { type: 'unknown-device', deviceId: m.deviceId };
@@ -174,10 +182,7 @@ export function createRecordMessages(stores: Stores, alerting: Alerting) {
         const parsed = parseHeartbeatPayload(m.payload);
         if (!parsed.ok) return reject(m, householdId, parsed.reason);
         // A heartbeat proves the battery, not the person: it is not a check-in.
-        const changes = recordBattery(m.deviceId, householdId, parsed.value.battery, now);
-        devices.setHeartbeatDue(m.deviceId, now + 3 * devices.heartbeatEverySec(m.deviceId) * 1000);
-        const back = alerting.clear(householdId, 'device', 'heartbeat received', now, [DEVICE_REASONS.offline]);
-        if (back) changes.push(back);
+        const changes = [...recordBattery(m.deviceId, householdId, parsed.value.battery, now), ...alive(device, 'heartbeat received', now)];
         return { type: 'heartbeat', deviceId: m.deviceId, householdId, battery: parsed.value.battery, alerts: changes };
       }
       case 'online': {
@@ -187,10 +192,7 @@ export function createRecordMessages(stores: Stores, alerting: Alerting) {
         devices.setOnline(m.deviceId, online, now);
         const changes: AlertChange[] = [];
         if (online) {
-          // Back: the offline fault clears, and the heartbeat clock starts again.
-          devices.setHeartbeatDue(m.deviceId, now + 3 * devices.heartbeatEverySec(m.deviceId) * 1000);
-          const back = alerting.clear(householdId, 'device', 'device back online', now, [DEVICE_REASONS.offline]);
-          if (back) changes.push(back);
+          changes.push(...alive(device, 'device back online', now));
         } else {
           // Gone (its will, or the connection closed): a fault only if it stays gone a while.
           devices.setHeartbeatDue(m.deviceId, now + OFFLINE_GRACE_MS);
@@ -207,7 +209,6 @@ export function createRecordMessages(stores: Stores, alerting: Alerting) {
     recordBatch(batch: readonly InboundMessage[]): Outcome[] {
       return stores.transaction(() => batch.map(recordOne));
     },
-    recordCheckIn,
     /**
      * A person's report (a volunteer saw the ribbon, or entered it for a household without a
      * device): the same path as a press — an event, a check-in, the same alerts — in one

@@ -70,6 +70,8 @@ export function createGroupCommit<T, R>(opts: GroupCommitOptions<T, R>): GroupCo
     items = [];
     callbacks = [];
     let results: (R | undefined)[];
+    // Per item: null when it is committed (the whole batch, or on its own after a retry).
+    let errors: (Error | null)[] = [];
     try {
       results = commitTimed(batch);
     } catch (batchErr) {
@@ -80,7 +82,6 @@ export function createGroupCommit<T, R>(opts: GroupCommitOptions<T, R>): GroupCo
         return;
       }
       results = [];
-      const errors: (Error | null)[] = [];
       for (const item of batch) {
         try {
           results.push(commitTimed([item])[0]);
@@ -90,11 +91,8 @@ export function createGroupCommit<T, R>(opts: GroupCommitOptions<T, R>): GroupCo
           errors.push(asError(itemErr));
         }
       }
-      dones.forEach((done, i) => call(done, errors[i] ?? null, results[i]));
-      opts.afterCommit?.(batch, results);
-      return;
     }
-    dones.forEach((done, i) => call(done, null, results[i]));
+    dones.forEach((done, i) => call(done, errors[i] ?? null, results[i]));
     opts.afterCommit?.(batch, results);
   }
 

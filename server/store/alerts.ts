@@ -63,6 +63,22 @@ function toAlert(row: AlertRow): Alert {
   };
 }
 
+/** Exactly the AlertView fields (a domain view may be a wider object). */
+function viewFields(v: AlertView): AlertView {
+  return {
+    kind: v.kind,
+    status: v.status,
+    level: v.level,
+    openedAt: v.openedAt,
+    acknowledgedAt: v.acknowledgedAt,
+    arrivedAt: v.arrivedAt,
+    resolvedAt: v.resolvedAt,
+    reportCount: v.reportCount,
+    dueAt: v.dueAt,
+    remindersSent: v.remindersSent,
+  };
+}
+
 export type AlertFilter = { status?: AlertStatus; kind?: AlertKind; householdId?: number };
 
 export function createAlertsStore(db: Db) {
@@ -119,33 +135,49 @@ export function createAlertsStore(db: Db) {
       const row = findOpen.get(householdId, kind);
       return row ? toAlert(row) : null;
     },
-    insert(householdId: number, view: AlertView, reason: string | null, eventId: number | null, now: number): number {
-      return Number(
-        insert.run(householdId, view.kind, view.status, view.level, reason, view.reportCount, eventId, eventId, view.openedAt, now, view.dueAt).lastInsertRowid,
-      );
+    /** Inserts a new alert; returns it as stored (no read back). */
+    insert(householdId: number, view: AlertView, reason: string | null, eventId: number | null, now: number): Alert {
+      const id = Number(insert.run(householdId, view.kind, view.status, view.level, reason, view.reportCount, eventId, eventId, view.openedAt, now, view.dueAt).lastInsertRowid);
+      return { ...viewFields(view), id, householdId, reason, firstEventId: eventId, lastEventId: eventId, acknowledgedBy: null, arrivedBy: null, resolvedBy: null, resolutionNote: null };
     },
-    /** Writes the domain's new view of an alert, with who did what (from its transition records). */
-    save(alert: Alert, view: AlertView, records: readonly TransitionRecord[], extra: { lastEventId?: number | null; reason?: string | null }, now: number): void {
+    /**
+     * Writes the domain's new view of an alert, with who did what (from its transition records);
+     * returns the alert as now stored (no read back).
+     */
+    save(alert: Alert, view: AlertView, records: readonly TransitionRecord[], extra: { lastEventId?: number | null; reason?: string | null }, now: number): Alert {
       const by = (action: TransitionRecord['action']) => records.find((r) => r.action === action)?.by;
       const resolvedRecord = records.find((r) => r.action === 'resolved' || r.action === 'cleared');
-      update.run({
+      const saved: Alert = {
+        ...viewFields(view),
         id: alert.id,
-        status: view.status,
-        level: view.level,
+        householdId: alert.householdId,
         reason: extra.reason !== undefined ? extra.reason : alert.reason,
-        report_count: view.reportCount,
-        last_event_id: extra.lastEventId ?? alert.lastEventId,
-        acknowledged_at: view.acknowledgedAt,
-        acknowledged_by: by('acknowledged') ?? alert.acknowledgedBy,
-        arrived_at: view.arrivedAt,
-        arrived_by: by('arrived') ?? alert.arrivedBy,
-        resolved_at: view.resolvedAt,
-        resolved_by: resolvedRecord ? (resolvedRecord.by ?? 'system') : alert.resolvedBy,
-        resolution_note: resolvedRecord ? resolvedRecord.note : alert.resolutionNote,
-        due_at: view.dueAt,
-        reminders_sent: view.remindersSent,
+        firstEventId: alert.firstEventId,
+        lastEventId: extra.lastEventId ?? alert.lastEventId,
+        acknowledgedBy: by('acknowledged') ?? alert.acknowledgedBy,
+        arrivedBy: by('arrived') ?? alert.arrivedBy,
+        resolvedBy: resolvedRecord ? (resolvedRecord.by ?? 'system') : alert.resolvedBy,
+        resolutionNote: resolvedRecord ? resolvedRecord.note : alert.resolutionNote,
+      };
+      update.run({
+        id: saved.id,
+        status: saved.status,
+        level: saved.level,
+        reason: saved.reason,
+        report_count: saved.reportCount,
+        last_event_id: saved.lastEventId,
+        acknowledged_at: saved.acknowledgedAt,
+        acknowledged_by: saved.acknowledgedBy,
+        arrived_at: saved.arrivedAt,
+        arrived_by: saved.arrivedBy,
+        resolved_at: saved.resolvedAt,
+        resolved_by: saved.resolvedBy,
+        resolution_note: saved.resolutionNote,
+        due_at: saved.dueAt,
+        reminders_sent: saved.remindersSent,
         updated_at: now,
       });
+      return saved;
     },
     recordTransitions(alertId: number, records: readonly TransitionRecord[], at: number): void {
       for (const r of records) insertTransition.run(alertId, r.action, r.by, r.note, r.level, at);

@@ -8,8 +8,8 @@ export function createChannelsStore(db: Db) {
   const insert = db.prepare<[ChannelKind, string, string, number | null, number]>(
     'INSERT INTO channels (kind, name, config, compound_id, created_at) VALUES (?, ?, ?, ?, ?)',
   );
-  const forCompound = db.prepare<[number], { id: number; kind: ChannelKind; name: string; config: string; compound_id: number | null }>(
-    'SELECT * FROM channels WHERE retired_at IS NULL AND (compound_id IS NULL OR compound_id = ?) ORDER BY id',
+  const idsFor = db.prepare<[number], { id: number }>(
+    'SELECT id FROM channels WHERE retired_at IS NULL AND (compound_id IS NULL OR compound_id = ?) ORDER BY id',
   );
   const get = db.prepare<[number], { id: number; kind: ChannelKind; name: string; config: string; compound_id: number | null }>(
     'SELECT * FROM channels WHERE id = ?',
@@ -28,8 +28,9 @@ export function createChannelsStore(db: Db) {
     add(kind: ChannelKind, name: string, config: unknown, compoundId: number | null, now: number): number {
       return Number(insert.run(kind, name, JSON.stringify(config), compoundId, now).lastInsertRowid);
     },
-    forCompound(compoundId: number): StoredChannel[] {
-      return forCompound.all(compoundId).map(toChannel);
+    /** The active channels of a compound and those for all compounds: their ids (enough to address outbox rows). */
+    idsFor(compoundId: number): number[] {
+      return idsFor.all(compoundId).map((r) => r.id);
     },
     get(id: number): StoredChannel | null {
       const row = get.get(id);

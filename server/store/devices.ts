@@ -1,6 +1,6 @@
 import type { Db } from './db.js';
 
-export type DeviceAuth = { id: string; householdId: number; secretHash: Buffer; retired: boolean };
+export type DeviceAuth = { id: string; householdId: number; secretHash: Buffer; retired: boolean; heartbeatEverySec: number };
 
 export type Device = {
   id: string;
@@ -41,8 +41,8 @@ export function createDevicesStore(db: Db) {
   const insert = db.prepare<[string, number, Buffer, number]>(
     'INSERT INTO devices (id, household_id, secret_hash, created_at) VALUES (?, ?, ?, ?)',
   );
-  const auth = db.prepare<[string], { id: string; household_id: number; secret_hash: Buffer; retired_at: number | null }>(
-    'SELECT id, household_id, secret_hash, retired_at FROM devices WHERE id = ?',
+  const auth = db.prepare<[string], { id: string; household_id: number; secret_hash: Buffer; retired_at: number | null; heartbeat_every_sec: number }>(
+    'SELECT id, household_id, secret_hash, retired_at, heartbeat_every_sec FROM devices WHERE id = ?',
   );
   const get = db.prepare<[string], DeviceRow>('SELECT * FROM devices WHERE id = ?');
   const list = db.prepare<[], DeviceRow>('SELECT * FROM devices ORDER BY household_id, id');
@@ -52,9 +52,7 @@ export function createDevicesStore(db: Db) {
   const setBattery = db.prepare<[number, number, number, string]>(
     'UPDATE devices SET battery = ?, battery_at = ?, last_seen_at = ? WHERE id = ?',
   );
-  const touch = db.prepare<[number, string]>('UPDATE devices SET last_seen_at = ? WHERE id = ?');
   const setHeartbeatDue = db.prepare<[number | null, string]>('UPDATE devices SET heartbeat_due_at = ? WHERE id = ?');
-  const heartbeatEvery = db.prepare<[string], { heartbeat_every_sec: number }>('SELECT heartbeat_every_sec FROM devices WHERE id = ?');
   const dueHeartbeats = db.prepare<[number, number], { id: string; household_id: number; heartbeat_due_at: number }>(
     'SELECT id, household_id, heartbeat_due_at FROM devices WHERE heartbeat_due_at IS NOT NULL AND heartbeat_due_at <= ? ORDER BY heartbeat_due_at LIMIT ?',
   );
@@ -72,7 +70,7 @@ export function createDevicesStore(db: Db) {
     findForAuth(id: string): DeviceAuth | null {
       const row = auth.get(id);
       return row
-        ? { id: row.id, householdId: row.household_id, secretHash: row.secret_hash, retired: row.retired_at !== null }
+        ? { id: row.id, householdId: row.household_id, secretHash: row.secret_hash, retired: row.retired_at !== null, heartbeatEverySec: row.heartbeat_every_sec }
         : null;
     },
     get(id: string): Device | null {
@@ -88,15 +86,9 @@ export function createDevicesStore(db: Db) {
     recordBattery(id: string, battery: number, now: number): void {
       setBattery.run(battery, now, now, id);
     },
-    touch(id: string, now: number): void {
-      touch.run(now, id);
-    },
     /** The moment the device counts as offline if no heartbeat comes: 3 heartbeat intervals. */
-    setHeartbeatDue(id: number | string, dueAt: number | null): void {
-      setHeartbeatDue.run(dueAt, String(id));
-    },
-    heartbeatEverySec(id: string): number {
-      return heartbeatEvery.get(id)?.heartbeat_every_sec ?? 3600;
+    setHeartbeatDue(id: string, dueAt: number | null): void {
+      setHeartbeatDue.run(dueAt, id);
     },
     dueHeartbeats(now: number, limit: number): Array<{ id: string; householdId: number; dueAt: number }> {
       return dueHeartbeats.all(now, limit).map((r) => ({ id: r.id, householdId: r.household_id, dueAt: r.heartbeat_due_at }));

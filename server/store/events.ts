@@ -83,9 +83,6 @@ export function createEventsStore(db: Db) {
   );
   const byId = db.prepare<[number], EventRow>('SELECT * FROM events WHERE id = ?');
   const byDevice = db.prepare<[string], EventRow>('SELECT * FROM events WHERE device_id = ? ORDER BY id');
-  const countByState = db.prepare<[], { state: RibbonState; n: number }>(
-    'SELECT state, count(*) AS n FROM events GROUP BY state',
-  );
 
   return {
     insert(event: NewEvent): number {
@@ -130,11 +127,6 @@ export function createEventsStore(db: Db) {
     },
     listForDevice(deviceId: string): StoredEvent[] {
       return byDevice.all(deviceId).map(toEvent);
-    },
-    countByState(): Record<RibbonState, number> {
-      const counts: Record<RibbonState, number> = { red: 0, yellow: 0, blue: 0 };
-      for (const row of countByState.all()) counts[row.state] = row.n;
-      return counts;
     },
   };
 }

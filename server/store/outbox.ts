@@ -58,6 +58,9 @@ function toRow(r: Row): OutboxRow {
   };
 }
 
+/** Why a notification was recorded as not sent when its compound has no channel. */
+export const NO_CHANNEL = 'no notification channel configured';
+
 export type NewOutboxRow = {
   target: OutboxTarget;
   channelId: number | null;
@@ -92,24 +95,28 @@ export function createOutboxStore(db: Db) {
     'SELECT target, status, count(*) AS n FROM outbox GROUP BY target, status',
   );
 
+  function write(row: NewOutboxRow, recipients: string, payload: string, now: number): number {
+    const status = row.status ?? 'pending';
+    return Number(
+      insert.run(row.target, row.channelId, row.deviceId, row.alertId, row.event, recipients, payload, status, status === 'pending' ? now : null, row.lastError ?? null, now).lastInsertRowid,
+    );
+  }
+
   return {
     insert(row: NewOutboxRow, now: number): number {
-      const status = row.status ?? 'pending';
-      return Number(
-        insert.run(
-          row.target,
-          row.channelId,
-          row.deviceId,
-          row.alertId,
-          row.event,
-          JSON.stringify(row.recipients),
-          JSON.stringify(row.payload),
-          status,
-          status === 'pending' ? now : null,
-          row.lastError ?? null,
-          now,
-        ).lastInsertRowid,
-      );
+      return write(row, JSON.stringify(row.recipients), JSON.stringify(row.payload), now);
+    },
+    /**
+     * The same notification to each of these channels, serialised once. With no channel it is
+     * recorded all the same, as one 'failed' row (NO_CHANNEL), so "nobody was told" shows in the
+     * outbox and in /metrics. Returns the row ids.
+     */
+    insertForChannels(channelIds: readonly number[], row: Pick<NewOutboxRow, 'alertId' | 'event' | 'recipients' | 'payload'>, now: number): number[] {
+      const recipients = JSON.stringify(row.recipients);
+      const payload = JSON.stringify(row.payload);
+      const base = { ...row, deviceId: null };
+      if (channelIds.length === 0) return [write({ ...base, target: 'none', channelId: null, status: 'failed', lastError: NO_CHANNEL }, recipients, payload, now)];
+      return channelIds.map((channelId) => write({ ...base, target: 'channel', channelId }, recipients, payload, now));
     },
     due(now: number, limit: number): OutboxRow[] {
       return due.all(now, limit).map(toRow);
