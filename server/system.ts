@@ -18,7 +18,6 @@ import { verifySecret } from './app/device-credentials.js';
 import { createRecordMessages, type PersonReport, type PersonReportResult } from './app/record-messages.js';
 import { generatePassword, hashPassword } from './app/passwords.js';
 import type { AuthSettings } from './api/auth.js';
-import type { Stores as StoresType } from './store/index.js';
 import type { Config } from './config.js';
 import { connectExternalIngest, type ExternalIngest } from './ingest/external.js';
 import { createIngestPipeline, type AckPublisher } from './ingest/pipeline.js';
@@ -26,6 +25,7 @@ import { createIngestMetrics, Registry } from './metrics.js';
 import { openDatabase, startWalCheckpointer } from './store/db.js';
 import { createLiveHub } from './live/hub.js';
 import { createStores, type Stores } from './store/index.js';
+import { TOPIC_ROOT } from './domain/topics.js';
 
 export type Clock = { now(): number };
 export const systemClock: Clock = { now: () => Date.now() };
@@ -133,7 +133,7 @@ export async function startSystem(
         onDeviceMessage: (message, done) => pipeline.submit(message, (err) => done(err)),
         onConnectionChange(deviceId, online, at) {
           pipeline.submit(
-            { deviceId, channel: 'online', topic: `ribbon/${deviceId}/online`, payload: Buffer.from(online ? '1' : '0'), receivedAt: at },
+            { deviceId, channel: 'online', topic: `${TOPIC_ROOT}/${deviceId}/online`, payload: Buffer.from(online ? '1' : '0'), receivedAt: at },
             (err) => {
               if (err) log.error({ err, deviceId }, 'could not record online state');
             },
@@ -317,7 +317,7 @@ export async function startSystem(
  * On an empty database, the first admin (username "admin"): ADMIN_PASSWORD, or a generated
  * password printed once on standard output (never into the log).
  */
-async function ensureFirstAdmin(stores: StoresType, adminPassword: string | null, now: number, log: Logger): Promise<void> {
+async function ensureFirstAdmin(stores: Stores, adminPassword: string | null, now: number, log: Logger): Promise<void> {
   if (stores.users.count() > 0) return;
   const password = adminPassword ?? generatePassword();
   stores.users.create({ username: 'admin', displayName: '管理员 admin', role: 'admin', passwordHash: await hashPassword(password) }, now);

@@ -1,9 +1,10 @@
 import type {} from '@fastify/cookie';
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../errors.js';
 import type { Stores } from '../store/index.js';
 import type { User, UserRole } from '../store/users.js';
+import { hashSecret } from '../app/device-credentials.js';
 
 export const SESSION_COOKIE = 'ribbon_session';
 
@@ -30,15 +31,14 @@ declare module 'fastify' {
   }
 }
 
-export function sha256(value: string): Buffer {
-  return createHash('sha256').update(value).digest();
-}
+/** Session cookies and API tokens are stored as their SHA-256, as device secrets are. */
+export const sha256: (value: string) => Buffer = hashSecret;
 
 export function newSecret(): string {
   return randomBytes(32).toString('base64url');
 }
 
-const STATE_CHANGING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+export const STATE_CHANGING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 /**
  * Who is asking: a bearer token (scripts; no CSRF token needed, the header cannot be sent

@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import { AppError, ERRORS, type FieldProblem } from '../errors.js';
 import type { Registry } from '../metrics.js';
 import type { Stores } from '../store/index.js';
-import { createAuthenticator, DEFAULT_AUTH, type AuthSettings } from './auth.js';
+import { createAuthenticator, DEFAULT_AUTH, STATE_CHANGING, type AuthSettings } from './auth.js';
 import { alertRoutes, type AlertCommands } from './routes/alerts.js';
 import { householdRoutes, type HouseholdDeps } from './routes/households.js';
 import { communityRoutes } from './routes/community.js';
@@ -37,7 +37,6 @@ export type AppDeps = {
   dashboardDir?: string;
 };
 
-const STATE_CHANGING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 /** The HTTP app, not listening (main.ts listens; tests use app.inject()). */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
@@ -150,9 +149,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     app.addHook('onSend', async (request, reply) => {
       if (isApi(request)) void reply.header('cache-control', 'no-store');
     });
-    // The audit log: every state-changing request under /api, whoever made it and however it ended.
+    // The audit log: every state-changing request under /api, whoever made it and however it
+    // ended, and any other request a route marks with an audit record (a bulk export of personal data).
     app.addHook('onResponse', async (request, reply) => {
-      if (!STATE_CHANGING.has(request.method) || !isApi(request)) return;
+      if (!(STATE_CHANGING.has(request.method) || request.auditRecord !== null) || !isApi(request)) return;
       try {
         api.stores.users.audit({
           at: api.now(),

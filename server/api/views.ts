@@ -1,16 +1,38 @@
 import type { Alert } from '../store/alerts.js';
+import type { Device } from '../store/devices.js';
 import type { Stores } from '../store/index.js';
+import type { Household } from '../store/places.js';
 
 /**
- * The JSON an alert is shown as, the same over HTTP (/api/alerts) and on the live feed (/ws),
- * so a dashboard can merge a delta into what it listed.
+ * The JSON a household, a device and an alert are shown as, the same over HTTP (/api/…) and on
+ * the live feed (/ws), so a dashboard can merge a delta into what it listed.
  */
 
 /** Times go out as ISO 8601 (UTC); null stays null. */
 export const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
 
-export function alertView(stores: Stores, a: Alert) {
-  const h = stores.places.getHousehold(a.householdId);
+export function householdView(h: Household) {
+  return {
+    id: h.id,
+    name: h.name,
+    room: h.room,
+    building: h.building,
+    buildingId: h.buildingId,
+    compound: h.compound,
+    compoundId: h.compoundId,
+    state: h.state,
+    stateAt: iso(h.stateAt),
+    lastCheckInAt: iso(h.lastCheckInAt),
+    awayUntil: h.awayUntil,
+  };
+}
+
+export function deviceView(d: Device) {
+  return { id: d.id, householdId: d.householdId, online: d.online, battery: d.battery, lastSeenAt: iso(d.lastSeenAt) };
+}
+
+/** An alert with its household (the caller has usually read it already: pass it in). */
+export function alertView(a: Alert, h: Household | null) {
   return {
     id: a.id,
     kind: a.kind,
@@ -31,4 +53,9 @@ export function alertView(stores: Stores, a: Alert) {
     dueAt: iso(a.dueAt),
     household: h ? { name: h.name, compound: h.compound, building: h.building, room: h.room } : null,
   };
+}
+
+/** alertView, reading the household. */
+export function alertViewOf(stores: Stores, a: Alert) {
+  return alertView(a, stores.places.getHousehold(a.householdId));
 }

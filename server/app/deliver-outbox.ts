@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { MAX_ATTEMPTS, retryDelayMs } from '../notify/backoff.js';
+import { MAX_ATTEMPTS, retryDelayMs, shouldRetry } from '../notify/backoff.js';
 import type { Channel, NotificationMessage, SendResult } from '../notify/types.js';
 import type { DeviceAck } from '../domain/topics.js';
 import type { OutboxRow } from '../store/outbox.js';
@@ -72,7 +72,7 @@ export function createOutboxDelivery(deps: {
         if (outcome.ok) {
           stores.outbox.markSent(row.id, deps.now());
           result.sent += 1;
-        } else if (outcome.permanent || attempt >= maxAttempts) {
+        } else if (outcome.permanent || !shouldRetry(attempt, maxAttempts)) {
           stores.outbox.markFailed(row.id, outcome.error);
           result.failed += 1;
           log.error({ outboxId: row.id, alertId: row.alertId, target: row.target, attempt, error: outcome.error }, 'notification failed for good');

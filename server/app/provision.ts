@@ -1,6 +1,7 @@
 import type { Stores } from '../store/index.js';
 import { checkInDueAt } from './check-ins.js';
 import { generateDeviceId, generateSecret, hashSecret, isValidDeviceId } from './device-credentials.js';
+import { isValidTimeZone } from '../domain/zoned-time.js';
 
 export type NewHousehold = { compound: string; building: string; room: string; name: string; timezone?: string };
 
@@ -14,18 +15,10 @@ export function checkNewHousehold(input: NewHousehold): string | null {
     if (value.length > MAX_NAME) return `${field} is longer than ${MAX_NAME} characters`;
   }
   if (input.room.length > MAX_NAME) return `room is longer than ${MAX_NAME} characters`;
-  if (input.timezone !== undefined && !isTimeZone(input.timezone)) return `timezone ${input.timezone} is not an IANA time zone`;
+  if (input.timezone !== undefined && !isValidTimeZone(input.timezone)) return `timezone ${input.timezone} is not an IANA time zone`;
   return null;
 }
 
-export function isTimeZone(zone: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en', { timeZone: zone });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** A household under compound › building, both found by name or created. */
 export function addHousehold(stores: Stores, input: NewHousehold, now: number): number {

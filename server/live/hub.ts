@@ -63,11 +63,9 @@ import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { SESSION_COOKIE, seesCompound, sha256 } from '../api/auth.js';
-import { alertView as sharedAlertView, iso } from '../api/views.js';
+import { alertView, deviceView, householdView, iso } from '../api/views.js';
 import type { Change, ChangeFeed } from '../app/changes.js';
-import type { Alert } from '../store/alerts.js';
 import type { Stores } from '../store/index.js';
-import type { Household } from '../store/places.js';
 import type { User } from '../store/users.js';
 
 export type LiveHubOptions = {
@@ -184,25 +182,6 @@ export function createLiveHub(opts: LiveHubOptions): LiveHub {
     return compoundOf.get(householdId) ?? null;
   }
 
-  function householdView(h: Household) {
-    compoundOf.set(h.id, h.compoundId);
-    return {
-      id: h.id,
-      name: h.name,
-      room: h.room,
-      building: h.building,
-      buildingId: h.buildingId,
-      compound: h.compound,
-      compoundId: h.compoundId,
-      state: h.state,
-      stateAt: iso(h.stateAt),
-      lastCheckInAt: iso(h.lastCheckInAt),
-      awayUntil: h.awayUntil,
-    };
-  }
-
-  const alertView = (a: Alert) => sharedAlertView(stores, a);
-
   function snapshot(user: User) {
     const compounds = user.role === 'admin' ? null : user.compoundIds;
     const households = stores.places.pageHouseholds(0, snapshotLimit + 1, compounds);
@@ -211,16 +190,17 @@ export function createLiveHub(opts: LiveHubOptions): LiveHub {
     const alerts = [...open, ...acknowledged].sort((a, b) => b.openedAt - a.openedAt || b.id - a.id);
     const truncated = households.length > snapshotLimit || alerts.length > snapshotLimit;
     const shown = households.slice(0, snapshotLimit);
-    const ids = new Set(shown.map((h) => h.id));
+    const byId = new Map(shown.map((h) => [h.id, h]));
+    for (const h of shown) compoundOf.set(h.id, h.compoundId);
     const devices = stores.devices
       .list()
-      .filter((d) => d.retiredAt === null && ids.has(d.householdId))
-      .map((d) => ({ id: d.id, householdId: d.householdId, online: d.online, battery: d.battery, lastSeenAt: iso(d.lastSeenAt) }));
+      .filter((d) => d.retiredAt === null && byId.has(d.householdId))
+      .map(deviceView);
     return {
       at: iso(now()),
       truncated,
       households: shown.map(householdView),
-      alerts: alerts.slice(0, snapshotLimit).map(alertView),
+      alerts: alerts.slice(0, snapshotLimit).map((a) => alertView(a, byId.get(a.householdId) ?? stores.places.getHousehold(a.householdId))),
       devices,
     };
   }
@@ -306,21 +286,28 @@ export function createLiveHub(opts: LiveHubOptions): LiveHub {
 
   /** The change as an element of a delta's `changes`, or null if nobody can place it. Built once per change. */
   function describe(change: Change): Described | null {
-    const compoundId = householdCompound(change.householdId);
-    if (compoundId === null) return null;
     const at = iso(change.at);
+    // The household is read once per change: for its compound and for the view.
     switch (change.type) {
       case 'report':
       case 'household': {
         const h = stores.places.getHousehold(change.householdId);
-        return { compoundId, json: JSON.stringify({ ...change, at, compoundId, household: h ? householdView(h) : null }) };
+        if (h === null) return null;
+        compoundOf.set(h.id, h.compoundId);
+        return { compoundId: h.compoundId, json: JSON.stringify({ ...change, at, compoundId: h.compoundId, household: householdView(h) }) };
       }
       case 'alert': {
+        const h = stores.places.getHousehold(change.householdId);
+        if (h === null) return null;
+        compoundOf.set(h.id, h.compoundId);
         const a = stores.alerts.get(change.alertId);
-        return { compoundId, json: JSON.stringify({ ...change, at, compoundId, alert: a ? alertView(a) : null }) };
+        return { compoundId: h.compoundId, json: JSON.stringify({ ...change, at, compoundId: h.compoundId, alert: a ? alertView(a, h) : null }) };
       }
-      case 'device':
+      case 'device': {
+        const compoundId = householdCompound(change.householdId);
+        if (compoundId === null) return null;
         return { compoundId, json: JSON.stringify({ ...change, at, compoundId }) };
+      }
     }
   }
 

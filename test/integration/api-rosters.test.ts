@@ -188,6 +188,7 @@ describe('roster import and export over HTTP', () => {
     expect(res.statusCode).toBe(200);
     expect(res.headers['content-type']).toBe('text/csv; charset=utf-8');
     expect(res.headers['content-disposition']).toMatch(/^attachment; filename="households-\d{4}-\d{2}-\d{2}\.csv"$/);
+    expect(res.headers['cache-control']).toBe('no-store');
     expect(res.rawPayload.subarray(0, 3).toString('hex')).toBe('efbbbf');
     const csv = res.rawPayload.subarray(3).toString('utf8');
     expect(csv.split('\r\n')).toEqual([

@@ -1,13 +1,14 @@
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { CommandResult } from '../../app/alerting.js';
-import type { AlertCommand } from '../../domain/alert.js';
+import { ALERT_ERRORS, type AlertCommand } from '../../domain/alert.js';
 import { AppError } from '../../errors.js';
 import type { Alert } from '../../store/alerts.js';
 import type { Stores } from '../../store/index.js';
+import type { Household } from '../../store/places.js';
 import type { User } from '../../store/users.js';
 import { seesCompound, userOf } from '../auth.js';
 import { IdParams, keysetPage, PageQuery } from '../paging.js';
-import { alertView, iso } from '../views.js';
+import { alertView, alertViewOf, iso } from '../views.js';
 
 export type AlertCommands = { command(alertId: number, command: AlertCommand): CommandResult };
 
@@ -15,13 +16,14 @@ const Note = Type.Object({ note: Type.Optional(Type.String({ maxLength: 2000 }))
 const ResolveBody = Type.Object({ note: Type.String({ minLength: 1, maxLength: 2000 }) }, { additionalProperties: false });
 
 export const alertRoutes: FastifyPluginAsyncTypebox<{ stores: Stores; commands: AlertCommands }> = async (app, { stores, commands }) => {
-  const view = (a: Alert) => alertView(stores, a);
+  const view = (a: Alert) => alertViewOf(stores, a);
 
-  function visible(id: string, user: User): Alert {
+  /** The alert and its household if this user may see them; 404 otherwise. */
+  function visible(id: string, user: User): { alert: Alert; household: Household } {
     const alert = stores.alerts.get(Number(id));
-    const h = alert ? stores.places.getHousehold(alert.householdId) : null;
-    if (alert === null || h === null || !seesCompound(user, h.compoundId)) throw new AppError('notFound', `alert ${id} not found`);
-    return alert;
+    const household = alert ? stores.places.getHousehold(alert.householdId) : null;
+    if (alert === null || household === null || !seesCompound(user, household.compoundId)) throw new AppError('notFound', `alert ${id} not found`);
+    return { alert, household };
   }
 
   app.get(
@@ -65,9 +67,9 @@ export const alertRoutes: FastifyPluginAsyncTypebox<{ stores: Stores; commands: 
   );
 
   app.get('/alerts/:id', { schema: { tags: ['alerts'], summary: 'One alert, its history and whom it was sent to', params: IdParams } }, async (request) => {
-    const alert = visible(request.params.id, userOf(request));
+    const { alert, household } = visible(request.params.id, userOf(request));
     return {
-      ...view(alert),
+      ...alertView(alert, household),
       transitions: stores.alerts.transitions(alert.id).map((t) => ({ action: t.action, by: t.by, note: t.note, level: t.level, at: iso(t.at) })),
       notifications: stores.outbox.forAlert(alert.id).map((n) => ({
         event: n.event,
@@ -99,15 +101,15 @@ export const alertRoutes: FastifyPluginAsyncTypebox<{ stores: Stores; commands: 
       },
       async (request) => {
       const user = userOf(request);
-      const alert = visible(request.params.id, user);
+      const { alert, household } = visible(request.params.id, user);
       if (onlyKind !== undefined && alert.kind !== onlyKind) throw new AppError('alertState', `only a ${onlyKind} alert can be claimed`);
       const result = commands.command(alert.id, command(user, (request.body as { note?: string }).note));
       request.auditRecord = `alert:${alert.id}`;
       if (!result.ok) {
-        if (result.code === 'RIBBON_ERR_NOTE_REQUIRED') throw new AppError('noteRequired');
+        if (result.code === ALERT_ERRORS.noteRequired) throw new AppError('noteRequired');
         throw new AppError('alertState', result.message);
       }
-      return view(result.alert);
+      return alertView(result.alert, household);
       },
     );
 

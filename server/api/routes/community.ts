@@ -28,13 +28,14 @@ export const communityRoutes: FastifyPluginAsyncTypebox<{ stores: Stores; now: (
 
   app.get('/compounds', { schema: { tags: ['community'], summary: 'Compounds you may see, with their response policy', querystring: Paged } }, async (request) => {
     const user = userOf(request);
+    const buildings = stores.places.listBuildings();
     const all = stores.places
       .listCompounds()
       .filter((c) => seesCompound(user, c.id))
       .map((c) => {
         const stored = stores.places.compoundPolicy(c.id);
         const checked = stored === null ? null : checkPolicy(stored);
-        return { ...c, policy: checked?.ok ? checked.value : DEFAULT_POLICY, buildings: stores.places.listBuildings().filter((b) => b.compoundId === c.id) };
+        return { ...c, policy: checked?.ok ? checked.value : DEFAULT_POLICY, buildings: buildings.filter((b) => b.compoundId === c.id) };
       });
     return pageById(all, request.query);
   });

@@ -10,7 +10,7 @@ import type { Household } from '../../store/places.js';
 import type { User } from '../../store/users.js';
 import { requireRole, seesCompound, userOf } from '../auth.js';
 import { IdParams, keysetPage, PageQuery } from '../paging.js';
-import { iso } from '../views.js';
+import { deviceView, householdView, iso } from '../views.js';
 
 export type HouseholdDeps = {
   stores: Stores;
@@ -148,22 +148,12 @@ export const householdRoutes: FastifyPluginAsyncTypebox<HouseholdDeps> = async (
     const schedule = stored ? scheduleOf(stored) : null;
     const devices = stores.devices.forHousehold(h.id);
     return {
-      id: h.id,
-      name: h.name,
-      compound: h.compound,
-      compoundId: h.compoundId,
-      building: h.building,
-      buildingId: h.buildingId,
-      room: h.room,
-      state: h.state,
-      stateAt: iso(h.stateAt),
-      lastCheckInAt: iso(h.lastCheckInAt),
+      ...householdView(h),
       checkInDueAt: iso(stored?.checkInDueAt ?? null),
       checkin: schedule ? toApiCheckIn(schedule.policy) : null,
       timezone: h.timezone,
       quietHours: schedule?.quietHours ?? null,
-      awayUntil: schedule?.awayUntil ?? null,
-      devices: devices.map((d) => ({ id: d.id, online: d.online, battery: d.battery, lastSeenAt: iso(d.lastSeenAt) })),
+      devices: devices.map(deviceView),
       // Family phone numbers are personal data: staff and admins only.
       ...(user.role !== 'volunteer'
         ? { contacts: stores.people.contacts(h.id).map((c) => ({ name: c.name, phone: c.phone, relation: c.relation })) }

@@ -3,8 +3,9 @@ import { verifyPassword } from '../../app/passwords.js';
 import { AppError } from '../../errors.js';
 import type { Stores } from '../../store/index.js';
 import type { User } from '../../store/users.js';
-import { newSecret, sha256, userOf, type Authenticator } from '../auth.js';
-import { decodeCursor, encodeCursor, limitOf, PageQuery, pageById } from '../paging.js';
+import { newSecret, requireRole, sha256, userOf, type Authenticator } from '../auth.js';
+import { keysetPage, PageQuery, pageById } from '../paging.js';
+import { iso } from '../views.js';
 
 /** Failed logins allowed per address and per username in a window, before 429. */
 export const LOGIN_LIMITS = { perAddress: 20, perUser: 5, windowMs: 15 * 60_000 } as const;
@@ -106,7 +107,7 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<{ stores: Stores; authenti
       },
     },
     async (request, reply) => {
-      if (userOf(request).role !== 'admin') throw new AppError('forbidden');
+      requireRole(request, 'admin');
       if (stores.users.get(request.body.userId) === null) throw new AppError('notFound', `user ${request.body.userId} does not exist`);
       const token = `rpt_${newSecret()}`;
       const id = stores.users.createToken(sha256(token), request.body.userId, request.body.name, now());
@@ -116,8 +117,7 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<{ stores: Stores; authenti
   );
 
   app.get('/tokens', { schema: { tags: ['session'], summary: 'API tokens (admin): names and use, never the token itself', querystring: Type.Object(PageQuery, { additionalProperties: false }) } }, async (request) => {
-    if (userOf(request).role !== 'admin') throw new AppError('forbidden');
-    const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+    requireRole(request, 'admin');
     return pageById(
       stores.users.tokens().map((t) => ({ id: t.id, userId: t.userId, name: t.name, createdAt: iso(t.createdAt), revokedAt: iso(t.revokedAt), lastUsedAt: iso(t.lastUsedAt) })),
       request.query,
@@ -125,7 +125,7 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<{ stores: Stores; authenti
   });
 
   app.delete('/tokens/:id', { schema: { tags: ['session'], summary: 'Revoke an API token (admin)', params: Type.Object({ id: Type.String({ pattern: '^[0-9]{1,15}$' }) }) } }, async (request, reply) => {
-    if (userOf(request).role !== 'admin') throw new AppError('forbidden');
+    requireRole(request, 'admin');
     if (!stores.users.revokeToken(Number(request.params.id), now())) throw new AppError('notFound');
     return reply.code(204).send();
   });
@@ -140,15 +140,14 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<{ stores: Stores; authenti
       },
     },
     async (request) => {
-      if (userOf(request).role !== 'admin') throw new AppError('forbidden');
-      const limit = limitOf(request.query.limit);
-      const before = decodeCursor(request.query.cursor, ['id'])?.id ?? Number.MAX_SAFE_INTEGER;
-      const items = stores.users.auditPage(before, limit + 1);
-      const page = items.slice(0, limit);
-      return {
-        items: page.map((e) => ({ ...e, at: new Date(e.at).toISOString() })),
-        next: items.length > limit ? encodeCursor({ id: page.at(-1)?.id ?? 0 }) : null,
-      };
+      requireRole(request, 'admin');
+      const { rows, next } = keysetPage(
+        request.query,
+        ['id'],
+        (cursor, n) => stores.users.auditPage(cursor?.id ?? Number.MAX_SAFE_INTEGER, n),
+        (e) => ({ id: e.id }),
+      );
+      return { items: rows.map((e) => ({ ...e, at: iso(e.at) })), next };
     },
   );
 };
