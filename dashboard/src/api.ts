@@ -43,6 +43,22 @@ export type Alert = {
   household: { name: string; compound: string; building: string; room: string } | null;
 };
 
+export type TransitionAction = 'opened' | 'escalated' | 'reminded' | 'acknowledged' | 'arrived' | 'resolved' | 'cleared';
+
+/** GET /api/alerts/:id: the alert, its steps, and whom it was sent to. */
+export type AlertDetail = Alert & {
+  transitions: Array<{ action: TransitionAction; by: string | null; note: string | null; level: number; at: string }>;
+  notifications: Array<{
+    event: string;
+    target: 'channel' | 'device' | 'none';
+    recipients: Array<{ name: string; phone: string | null; role: string }>;
+    status: 'pending' | 'sent' | 'failed';
+    attempts: number;
+    sentAt: string | null;
+    lastError: string | null;
+  }>;
+};
+
 export type Device = { id: string; householdId: number; online: boolean; battery: number | null; lastSeenAt: string | null };
 
 /** An error the API answered with (`{"error":{code,message}}`), or a network failure (status 0). */

@@ -16,14 +16,14 @@ type Change =
 
 type Frame =
   | { type: 'snapshot'; seq: number; truncated: boolean; households: Household[]; alerts: Alert[]; devices: Device[] }
-  | { type: 'delta'; seq: number; changes?: Change[]; change?: Change }
+  | { type: 'delta'; seq: number; changes: Change[] }
   | { type: 'tick'; at: string };
 
 export type LiveOptions = {
   store: Store;
   onStatus: (status: LiveStatus) => void;
   /** Every alert the feed reports as newly opened, and every open one in each snapshot. */
-  onAlerts: (alerts: Alert[], fromSnapshot: boolean) => void;
+  onAlerts: (alerts: Alert[]) => void;
   onSessionEnded: () => void;
 };
 
@@ -81,17 +81,24 @@ export function connectLive(opts: LiveOptions): { close(): void; status(): LiveS
         opts.onSessionEnded();
         return;
       }
-      setStatus('reconnecting');
-      // The backoff starts over only after a connection that held; one that drops at once keeps
-      // growing the wait. A server that cut us off as too slow (4000) gets a few seconds' rest.
-      if (connectedAt > 0 && Date.now() - connectedAt >= STABLE_MS) attempt = 0;
-      connectedAt = 0;
-      const wait = Math.max(backoffMs(attempt), event.code === 4000 ? TOO_SLOW_WAIT_MS : 0);
-      attempt += 1;
-      timer = setTimeout(open, wait);
+      reconnect(event.code);
     };
     // Errors are followed by close: the reconnect happens there.
     socket.onerror = () => {};
+  }
+
+  /**
+   * After a close (or a silent socket given up): says so and tries again. The backoff starts over
+   * only after a connection that held; one that drops at once keeps growing the wait. A server
+   * that cut us off as too slow (4000) gets a few seconds' rest.
+   */
+  function reconnect(code: number): void {
+    setStatus('reconnecting');
+    if (connectedAt > 0 && Date.now() - connectedAt >= STABLE_MS) attempt = 0;
+    connectedAt = 0;
+    const wait = Math.max(backoffMs(attempt), code === 4000 ? TOO_SLOW_WAIT_MS : 0);
+    attempt += 1;
+    timer = setTimeout(open, wait);
   }
 
   function onFrame(socket: WebSocket, data: unknown): void {
@@ -110,7 +117,7 @@ export function connectLive(opts: LiveOptions): { close(): void; status(): LiveS
       awaitingSnapshot = false;
       opts.store.reset(frame.households, frame.alerts, frame.devices, frame.truncated);
       setStatus('live');
-      opts.onAlerts(frame.alerts, true);
+      opts.onAlerts(frame.alerts);
       return;
     }
     if (frame.type !== 'delta' || awaitingSnapshot) return;
@@ -123,9 +130,8 @@ export function connectLive(opts: LiveOptions): { close(): void; status(): LiveS
       return;
     }
     seq = frame.seq;
-    const changes = frame.changes ?? (frame.change ? [frame.change] : []);
     const opened: Alert[] = [];
-    for (const change of changes) {
+    for (const change of frame.changes) {
       switch (change.type) {
         case 'report':
         case 'household':
@@ -148,7 +154,7 @@ export function connectLive(opts: LiveOptions): { close(): void; status(): LiveS
           break;
       }
     }
-    if (opened.length > 0) opts.onAlerts(opened, false);
+    if (opened.length > 0) opts.onAlerts(opened);
   }
 
   // The watchdog: a socket that has been silent too long is treated as dead.
@@ -158,9 +164,7 @@ export function connectLive(opts: LiveOptions): { close(): void; status(): LiveS
     ws = null;
     dead.onclose = null;
     dead.close(4002, 'silent');
-    setStatus('reconnecting');
-    timer = setTimeout(open, backoffMs(attempt));
-    attempt += 1;
+    reconnect(4002);
   }, 5_000);
 
   open();

@@ -59,10 +59,8 @@ export function keepPicture(store: Store): () => void {
  * Fills the store with the saved picture (if any), unless the live feed has already given a
  * snapshot (the network came back while the copy was being read): fresh beats saved.
  */
-export async function restorePicture(store: Store): Promise<number | null> {
+export async function restorePicture(store: Store): Promise<void> {
   const picture = await loadCached<CachedPicture>('picture').catch(() => undefined);
-  if (!picture || store.liveSnapshots > 0) return null;
-  store.reset(picture.households, picture.alerts, picture.devices, false, 'cache');
-  store.lastUpdate = picture.savedAt;
-  return picture.savedAt;
+  if (!picture || store.liveSnapshots > 0) return;
+  store.reset(picture.households, picture.alerts, picture.devices, false, 'cache', picture.savedAt);
 }

@@ -1,4 +1,4 @@
-import type { Alert, Device, Household } from './api.js';
+import type { Alert, AlertKind, Device, Household, RibbonState } from './api.js';
 import { t, type WordKey } from './i18n.js';
 
 /**
@@ -41,9 +41,12 @@ export function statusLabel(s: Status): string {
   return t(`status.${s}` as WordKey);
 }
 
-/** The icon (in icons.ts) of each status: a different shape for each, not only a colour. */
-export function statusIcon(s: Status): string {
-  return s;
+/** The icon (icons.ts) of each kind of alert. */
+export const KIND_ICON: Record<AlertKind, string> = { emergency: 'red', service: 'yellow', missed_checkin: 'missed', device: 'offline' };
+
+/** The short word of a ribbon seen (红 / 黄 / 蓝), or 无彩带 for none. */
+export function ribbonWord(s: RibbonState | 'none'): string {
+  return s === 'none' ? t('patrol.noRibbon') : t(`state.${s}`);
 }
 
 /** Today as YYYY-MM-DD in the browser's zone (for "away until"). */

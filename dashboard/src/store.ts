@@ -36,7 +36,8 @@ export class Store {
     return () => this.listeners.delete(listener);
   }
 
-  reset(households: Household[], alerts: Alert[], devices: Device[], truncated: boolean, source: 'live' | 'cache' = 'live'): void {
+  /** The whole picture: from the live feed's snapshot, or (`cache`, with its age) from the phone's saved copy. */
+  reset(households: Household[], alerts: Alert[], devices: Device[], truncated: boolean, source: 'live' | 'cache' = 'live', at = Date.now()): void {
     this.fromCache = source === 'cache';
     if (source === 'live') this.liveSnapshots += 1;
     this.households.clear();
@@ -45,10 +46,11 @@ export class Store {
     this.alertsOf.clear();
     this.devicesOf.clear();
     for (const h of households) this.households.set(h.id, h);
-    for (const a of alerts) this.putAlert(a);
-    for (const d of devices) this.putDevice(d);
+    // Indexed without touch(): a snapshot is one reset for the listeners, not a change per row.
+    for (const a of alerts) this.indexAlert(a);
+    for (const d of devices) this.indexDevice(d);
     this.truncated = truncated;
-    this.lastUpdate = Date.now();
+    this.lastUpdate = at;
     this.resetPending = true;
     this.alertsDirty = true;
     this.schedule();
@@ -62,6 +64,17 @@ export class Store {
   }
 
   putAlert(a: Alert): void {
+    this.indexAlert(a);
+    this.alertsDirty = true;
+    this.touch(a.householdId);
+  }
+
+  putDevice(d: Partial<Device> & { id: string; householdId: number }): void {
+    this.indexDevice(d);
+    this.touch(d.householdId);
+  }
+
+  private indexAlert(a: Alert): void {
     if (a.status === 'resolved') {
       this.alerts.delete(a.id);
       this.alertsOf.get(a.householdId)?.delete(a.id);
@@ -71,18 +84,15 @@ export class Store {
       if (!set) this.alertsOf.set(a.householdId, (set = new Set()));
       set.add(a.id);
     }
-    this.alertsDirty = true;
-    this.touch(a.householdId);
   }
 
-  putDevice(d: Partial<Device> & { id: string; householdId: number }): void {
+  private indexDevice(d: Partial<Device> & { id: string; householdId: number }): void {
     const before = this.devices.get(d.id);
     const next: Device = { online: false, battery: null, lastSeenAt: null, ...before, ...d };
     this.devices.set(d.id, next);
     let set = this.devicesOf.get(d.householdId);
     if (!set) this.devicesOf.set(d.householdId, (set = new Set()));
     set.add(d.id);
-    this.touch(d.householdId);
   }
 
   alertsFor(householdId: number): Alert[] {

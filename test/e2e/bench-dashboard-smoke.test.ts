@@ -11,13 +11,15 @@ describe.skipIf(!browserAvailable())('bench/dashboard.ts --smoke', () => {
     const lines: string[] = [];
     const { plan, phases, section, stats } = await benchDashboard({ smoke: true, resultsFile: null, log: (l) => lines.push(l) });
     expect(phases.map((p) => p.rate)).toEqual([0, ...plan.rates]);
-    for (const p of phases) {
-      expect(p.frames.frames).toBeGreaterThan(0);
+    for (const p of phases) expect(p.frames.frames).toBeGreaterThan(0);
+    // Each phase under load reached the screen (its marker tile turned red)…
+    for (const p of phases.slice(1)) {
+      expect(p.sent).toBeGreaterThan(0);
       expect(p.shown).toBe(true);
     }
-    expect(phases[1]?.sent).toBeGreaterThan(0);
-    // Every report reached the page as a change; the wall was built once per snapshot only.
-    expect(stats.changes).toBeGreaterThanOrEqual(phases.reduce((n, p) => n + p.sent, 0));
+    // …without a resync: the wall was built when the view mounted and for the one snapshot, and
+    // every delta after that was applied in place (a lost delta would resync and rebuild).
+    expect(stats.wall.rebuilds).toBe(2);
     expect(section.rows).toHaveLength(phases.length);
     expect(lines.join('\n')).toContain('floor');
   }, 120_000);

@@ -58,7 +58,7 @@ describe.skipIf(!available)('the dashboard in a real browser', () => {
       const pressed = Date.now();
       const { seq } = await button.press('red');
       // Within 1 s of the press: the tile is red on the wall, and the alarm card is listed.
-      await wall.locator(`.tile[data-hid="${device.householdId}"][data-status="red"]`).waitFor({ timeout: 1000 - (Date.now() - pressed) });
+      await wall.locator(`.tile[data-hid="${device.householdId}"][data-status="red"]`).waitFor({ timeout: Math.max(1, 1000 - (Date.now() - pressed)) });
       const card = alarms.locator('#alarms-emergency .alarm[data-status="open"]');
       await card.waitFor({ timeout: Math.max(1, 1000 - (Date.now() - pressed)) });
       expect(await tile.textContent()).toContain('红');
@@ -200,6 +200,9 @@ describe.skipIf(!available)('the dashboard in a real browser', () => {
       await fifthRow.getByRole('button', { name: '蓝' }).dblclick();
       await expect.poll(() => again.evaluate(() => window.ribbonStats.sync.sent)).toBeGreaterThanOrEqual(5);
       await expect.poll(() => fifthRow.getByRole('button', { name: '蓝' }).isEnabled(), { timeout: 5000 }).toBe(true);
+      await expect.poll(() => again.locator('#sync-bar .sync-state .spin').count()).toBe(0);
+      // Four queued taps and one for the double tap: a second send would make it six.
+      expect(await again.evaluate(() => window.ribbonStats.sync.sent)).toBe(5);
       expect(personReports(first.householdId).map((e) => e.state)).toEqual(['blue', 'blue']);
       // The yellow became a service request, live on the phone too.
       await expect.poll(() => again.locator(`.patrol-row[data-hid="${second.householdId}"] .now`).getAttribute('class')).toContain('s-yellow');

@@ -1,8 +1,8 @@
-import { api, ApiError, type Alert, type AlertKind } from '../api.js';
+import { api, ApiError, type Alert, type AlertDetail, type AlertKind } from '../api.js';
 import type { Ctx, View } from '../context.js';
 import { h, icon, replace } from '../dom.js';
 import { duration, t, type WordKey } from '../i18n.js';
-import { address } from '../ribbon.js';
+import { address, KIND_ICON } from '../ribbon.js';
 
 /**
  * The alarms: open emergencies on top (time since the press ticking, the tier reached and whom
@@ -10,9 +10,8 @@ import { address } from '../ribbon.js';
  * Cards are kept by alert id and updated in place; one timer ticks every "time since".
  */
 const SECTIONS: AlertKind[] = ['emergency', 'service', 'missed_checkin', 'device'];
-const ICON: Record<AlertKind, string> = { emergency: 'red', service: 'yellow', missed_checkin: 'missed', device: 'offline' };
 
-type Detail = { notifications: Array<{ recipients: Array<{ name: string; role: string }>; status: 'pending' | 'sent' | 'failed'; event: string; lastError: string | null }> };
+type Detail = Pick<AlertDetail, 'notifications'>;
 type Reached = { sent: string[]; pending: string[]; failed: string[]; problems: string[] };
 
 /** Whom the alert reached so far, who is still being tried, and whom it could not reach. */
@@ -97,7 +96,7 @@ export function alarmsView(ctx: Ctx): View {
   const { store } = ctx;
   const lists = new Map<AlertKind, HTMLElement>();
   const counts = new Map<AlertKind, HTMLElement>();
-  const cards = new Map<number, { el: HTMLElement; alert: Alert; level: number; busy: boolean }>();
+  const cards = new Map<number, { el: HTMLElement; alert: Alert; busy: boolean }>();
   const details = new Map<number, Reached>();
   const busy = new Set<number>();
 
@@ -107,7 +106,7 @@ export function alarmsView(ctx: Ctx): View {
     const count = h('span', { class: 'count' });
     lists.set(kind, list);
     counts.set(kind, count);
-    el.append(h('section', { class: `alarm-section section-${kind}`, 'aria-labelledby': `h-${kind}` }, h('h2', { id: `h-${kind}` }, icon(ICON[kind]), t(`alarms.${kind}` as WordKey), ' ', count), list));
+    el.append(h('section', { class: `alarm-section section-${kind}`, 'aria-labelledby': `h-${kind}` }, h('h2', { id: `h-${kind}` }, icon(KIND_ICON[kind]), t(`alarms.${kind}` as WordKey), ' ', count), list));
   }
 
   async function act(alert: Alert, action: 'ack' | 'claim' | 'arrived' | 'resolve'): Promise<void> {
@@ -122,7 +121,7 @@ export function alarmsView(ctx: Ctx): View {
     try {
       const updated = await api<Alert>('POST', `/api/alerts/${alert.id}/${action}`, body);
       // The live feed may already have brought a later state (someone else resolved it): never step back.
-      if (updated && typeof updated === 'object' && 'status' in updated && isNewer(updated, store.alerts.get(updated.id))) store.putAlert(updated);
+      if (isNewer(updated, store.alerts.get(updated.id))) store.putAlert(updated);
     } catch (err) {
       ctx.toast(errorText(err), 'error');
     } finally {
@@ -182,7 +181,7 @@ export function alarmsView(ctx: Ctx): View {
     const names = details.get(a.id);
     replace(
       card,
-      h('div', { class: 'alarm-head' }, icon(ICON[a.kind]), h('a', { href: `#/household/${a.householdId}`, class: 'alarm-who' }, who), h('span', { class: 'alarm-where' }, where)),
+      h('div', { class: 'alarm-head' }, icon(KIND_ICON[a.kind]), h('a', { href: `#/household/${a.householdId}`, class: 'alarm-who' }, who), h('span', { class: 'alarm-where' }, where)),
       h(
         'div',
         { class: 'alarm-meta' },
@@ -225,14 +224,13 @@ export function alarmsView(ctx: Ctx): View {
         alive.add(a.id);
         let card = cards.get(a.id);
         if (!card) {
-          card = { el: h('li'), alert: a, level: a.level, busy: false };
+          card = { el: h('li'), alert: a, busy: false };
           cards.set(a.id, card);
           fill(card.el, a);
           loadDetail(a);
         } else if (card.alert !== a || card.busy !== busy.has(a.id)) {
           // Only a card whose alert changed is redrawn, so a focused button elsewhere keeps focus.
-          if (card.level !== a.level) loadDetail(a);
-          card.level = a.level;
+          if (card.alert.level !== a.level) loadDetail(a);
           card.alert = a;
           card.busy = busy.has(a.id);
           fill(card.el, a);
@@ -252,7 +250,7 @@ export function alarmsView(ctx: Ctx): View {
 
   render();
   const off = store.listen((change) => {
-    if (change.alerts || change.reset) render();
+    if (change.alerts) render();
   });
   const ticker = setInterval(() => {
     const now = Date.now();

@@ -1,9 +1,9 @@
-import { api, ApiError, type Alert, type Household, type RibbonState } from '../api.js';
+import { api, ApiError, type Alert, type AlertDetail, type Household, type RibbonState } from '../api.js';
 import type { Ctx, View } from '../context.js';
 import { h, icon, replace } from '../dom.js';
 import { clock, t, type WordKey } from '../i18n.js';
-import { localDay, statusIcon, statusLabel, statusOf } from '../ribbon.js';
-import { buildTimeline, type AlertDetail, type EventItem, type TimelineEntry, type VisitItem } from './timeline-helper.js';
+import { localDay, statusLabel, statusOf } from '../ribbon.js';
+import { buildTimeline, type EventItem, type TimelineEntry, type VisitItem } from './timeline-helper.js';
 
 /**
  * One household (`#/household/:id`): who and where, its contacts (for those allowed), its
@@ -115,12 +115,13 @@ export function householdView(ctx: Ctx, params: readonly string[]): View {
   function render(data: Loaded): void {
     const hh = data.household;
     const devices = hh.devices.map((d) => ({ ...d, householdId: hh.id }));
-    const state = statusOf(hh, ctx.store.alertsFor(hh.id).length > 0 ? ctx.store.alertsFor(hh.id) : data.alerts, devices, localDay());
+    // The live store once it has had a snapshot; until then, the alerts this page fetched.
+    const state = statusOf(hh, ctx.store.liveSnapshots > 0 ? ctx.store.alertsFor(hh.id) : data.alerts, devices, localDay());
     replace(
       el.querySelector('#household-name') as HTMLElement,
       hh.name,
       ' ',
-      h('span', { class: `hh-chip s-${state}`, id: 'household-state', 'data-status': state }, icon(statusIcon(state)), statusLabel(state)),
+      h('span', { class: `hh-chip s-${state}`, id: 'household-state', 'data-status': state }, icon(state), statusLabel(state)),
     );
     replace(content, facts(hh), contacts(hh), timeline(buildTimeline(data.events, data.visits, data.alerts)));
   }

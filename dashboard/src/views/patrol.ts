@@ -3,7 +3,7 @@ import type { Ctx, View } from '../context.js';
 import { h, icon, replace } from '../dom.js';
 import { clock, t, type WordKey } from '../i18n.js';
 import type { Pending } from '../outbox.js';
-import { localDay, statusLabel, statusOf, walkingOrder } from '../ribbon.js';
+import { localDay, ribbonWord, statusLabel, statusOf, walkingOrder } from '../ribbon.js';
 import { discard, onOutbox, record, syncNow, waitingKeys } from '../sync.js';
 
 /**
@@ -19,9 +19,6 @@ const SEEN: Array<{ seen: Pending['seen']; word: WordKey; icon: string }> = [
   { seen: 'none', word: 'patrol.noRibbon', icon: 'none' },
 ];
 
-function seenWord(seen: Pending['seen']): string {
-  return seen === 'none' ? t('patrol.noRibbon') : t(`state.${seen}`);
-}
 
 export function patrolView(ctx: Ctx): View {
   const { store } = ctx;
@@ -109,12 +106,12 @@ export function patrolView(ctx: Ctx): View {
       const item = await record(hh.id, seen);
       await syncNow();
       if (!(await waitingKeys()).has(item.key)) {
-        ctx.toast(t('patrol.recorded', { h: who, s: seenWord(seen) }));
+        ctx.toast(t('patrol.recorded', { h: who, s: ribbonWord(seen) }));
       } else if (seen === 'red') {
         // Kept on the phone, but nobody has been told: the volunteer must know that at once.
         ctx.toast(t('patrol.redNotSent', { h: who }), 'error');
       } else {
-        ctx.toast(t('patrol.queued', { h: who, s: seenWord(seen) }));
+        ctx.toast(t('patrol.queued', { h: who, s: ribbonWord(seen) }));
       }
     } catch (err) {
       ctx.toast(t('error.generic', { m: String(err) }), 'error');
@@ -163,13 +160,13 @@ export function patrolView(ctx: Ctx): View {
             { class: 'pending-list' },
             ...open.map((p) => {
               const hh = store.households.get(p.householdId);
-              return h('li', null, `${clock(p.at)} · ${hh ? `${hh.room} ${hh.name}` : `#${p.householdId}`} · ${seenWord(p.seen)}`, p.lastError ? h('span', { class: 'warn' }, ` — ${t('patrol.failed', { m: p.lastError })}`) : null);
+              return h('li', null, `${clock(p.at)} · ${hh ? `${hh.room} ${hh.name}` : `#${p.householdId}`} · ${ribbonWord(p.seen)}`, p.lastError ? h('span', { class: 'warn' }, ` — ${t('patrol.failed', { m: p.lastError })}`) : null);
             }),
           )
         : null,
       open.length > 0 ? h('button', { type: 'button', onclick: () => void syncNow() }, t('patrol.syncNow')) : null,
       ...refused.map((p) =>
-        h('p', { class: 'form-error' }, `${clock(p.at)} #${p.householdId} ${seenWord(p.seen)}: ${p.lastError ?? ''} `, h('button', { type: 'button', class: 'link', 'aria-label': t('patrol.discardLabel', { h: `#${p.householdId}`, s: seenWord(p.seen) }), onclick: () => void discard(p.key) }, t('patrol.discard'))),
+        h('p', { class: 'form-error' }, `${clock(p.at)} #${p.householdId} ${ribbonWord(p.seen)}: ${p.lastError ?? ''} `, h('button', { type: 'button', class: 'link', 'aria-label': t('patrol.discardLabel', { h: `#${p.householdId}`, s: ribbonWord(p.seen) }), onclick: () => void discard(p.key) }, t('patrol.discard'))),
       ),
     );
   }
@@ -188,12 +185,18 @@ export function patrolView(ctx: Ctx): View {
 
   renderBuildings();
   renderList();
+  const perHousehold = (items: readonly Pending[]) => {
+    const n = new Map<number, number>();
+    for (const p of items) n.set(p.householdId, (n.get(p.householdId) ?? 0) + 1);
+    return n;
+  };
   const offOutbox = onOutbox((items, syncing) => {
-    const before = new Set(waiting.map((p) => p.householdId));
+    const before = perHousehold(waiting);
+    const after = perHousehold(items);
     waiting = items;
     renderBar(syncing);
     // Only rows whose "waiting" mark changed are redrawn.
-    for (const id of new Set([...before, ...items.map((p) => p.householdId)])) redraw(id);
+    for (const id of new Set([...before.keys(), ...after.keys()])) if (before.get(id) !== after.get(id)) redraw(id);
   });
   const onNet = () => renderBar(false);
   window.addEventListener('online', onNet);

@@ -1,4 +1,5 @@
-import type { Alert, AlertKind, RibbonState } from '../api.js';
+import type { AlertDetail, AlertKind, RibbonState, TransitionAction } from '../api.js';
+import { KIND_ICON } from '../ribbon.js';
 
 /**
  * A household's timeline, newest first, from what the API gives in separate lists: its events
@@ -7,12 +8,6 @@ import type { Alert, AlertKind, RibbonState } from '../api.js';
  */
 export type EventItem = { id: number; state: RibbonState; source: 'device' | 'person'; deviceId: string | null; reportedBy: string | null; note: string | null; receivedAt: string };
 export type VisitItem = { id: number; seen: 'none'; by: string; note: string | null; at: string };
-type Recipient = string | { name: string; phone?: string | null; role?: string };
-export type AlertDetail = Alert & {
-  transitions: Array<{ action: TransitionAction; by: string | null; note: string | null; level: number; at: string }>;
-  notifications: Array<{ event: string; target: 'channel' | 'device' | 'none'; recipients: Recipient[]; status: 'pending' | 'sent' | 'failed'; attempts: number; sentAt: string | null; lastError: string | null }>;
-};
-export type TransitionAction = 'opened' | 'escalated' | 'reminded' | 'acknowledged' | 'arrived' | 'resolved' | 'cleared';
 
 type Base = { at: string; who: string | null; note: string | null; icon: string; action?: string };
 export type TimelineEntry = Base &
@@ -25,7 +20,6 @@ export type TimelineEntry = Base &
     | { type: 'not-sent'; kind: AlertKind; recipients: string[]; reason: string }
   );
 
-const KIND_ICON: Record<AlertKind, string> = { emergency: 'red', service: 'yellow', missed_checkin: 'missed', device: 'offline' };
 // The outbox names its events after the transitions that caused them.
 const EVENT_ACTION: Record<string, TransitionAction> = {
   'alert.opened': 'opened',
@@ -35,7 +29,7 @@ const EVENT_ACTION: Record<string, TransitionAction> = {
   'alert.resolved': 'resolved',
 };
 
-const names = (rs: readonly Recipient[]): string[] => rs.map((r) => (typeof r === 'string' ? r : r.name));
+const names = (rs: ReadonlyArray<{ name: string }>): string[] => rs.map((r) => r.name);
 
 export function buildTimeline(events: readonly EventItem[], visits: readonly VisitItem[], alerts: readonly AlertDetail[]): TimelineEntry[] {
   const out: Array<TimelineEntry & { order: number }> = [];

@@ -2,7 +2,7 @@ import type { Household } from '../api.js';
 import type { Ctx, View } from '../context.js';
 import { h, icon, replace } from '../dom.js';
 import { t } from '../i18n.js';
-import { localDay, STATUSES, statusLabel, statusOf, walkingOrder, type Status } from '../ribbon.js';
+import { localDay, ribbonWord, STATUSES, statusLabel, statusOf, walkingOrder, type Status } from '../ribbon.js';
 
 /**
  * The wall: every household a tile, grouped by compound and building, showing its state by
@@ -14,8 +14,8 @@ import { localDay, STATUSES, statusLabel, statusOf, walkingOrder, type Status } 
 export const wallStats = { tileWrites: 0, rebuilds: 0 };
 
 /** The short word on a tile: 红 / 黄 / 蓝, or the status. */
-export function tileWord(s: Status): string {
-  return s === 'red' || s === 'yellow' || s === 'blue' ? t(`state.${s}`) : statusLabel(s);
+function tileWord(s: Status): string {
+  return s === 'red' || s === 'yellow' || s === 'blue' ? ribbonWord(s) : statusLabel(s);
 }
 
 export function wallView(ctx: Ctx): View {

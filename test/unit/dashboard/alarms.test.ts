@@ -4,9 +4,12 @@ import { reached } from '../../../dashboard/src/views/alarms.js';
 
 const row = (status: 'pending' | 'sent' | 'failed', names: string[], lastError: string | null = null) => ({
   event: 'alert.opened',
+  target: (names.length > 0 ? 'channel' : 'none') as 'channel' | 'none',
   status,
+  attempts: 1,
+  sentAt: null,
   lastError,
-  recipients: names.map((name) => ({ name, role: 'volunteer' })),
+  recipients: names.map((name) => ({ name, phone: null, role: 'volunteer' })),
 });
 
 describe('reached: whom an alert reached, from its notification rows', () => {
