@@ -1,3 +1,4 @@
+import { isPlainObject, own } from './guards.js';
 import { assertNever } from './ribbon.js';
 import {
   addDays,
@@ -219,15 +220,6 @@ function checkPolicy(input: unknown): { ok: true; value: CheckInPolicy } | { ok:
 
 function fail(reason: string): { ok: false; reason: string } {
   return { ok: false, reason };
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
-}
-
-/** Own fields only: `__proto__` and inherited keys are inert. */
-function own(obj: Record<string, unknown>, key: string): unknown {
-  return Object.hasOwn(obj, key) ? obj[key] : undefined;
 }
 
 function firstUnknownKey(obj: Record<string, unknown>, known: readonly string[]): string | null {

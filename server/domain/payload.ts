@@ -1,3 +1,4 @@
+import { isPlainObject, own } from './guards.js';
 import { isRibbonState, type RibbonState } from './ribbon.js';
 
 /**
@@ -43,14 +44,8 @@ function decodeObject(text: string): Parsed<Record<string, unknown>> {
   } catch {
     return { ok: false, reason: 'payload is neither a ribbon word nor JSON' };
   }
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    return { ok: false, reason: 'JSON payload is not an object' };
-  }
-  return { ok: true, value: value as Record<string, unknown> };
-}
-
-function own(obj: Record<string, unknown>, key: string): unknown {
-  return Object.hasOwn(obj, key) ? obj[key] : undefined;
+  if (!isPlainObject(value)) return { ok: false, reason: 'JSON payload is not an object' };
+  return { ok: true, value };
 }
 
 function counter(value: unknown): number | null | 'bad' {

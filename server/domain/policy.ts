@@ -1,3 +1,6 @@
+import { isPlainObject } from './guards.js';
+import { parseTimeOfDay } from './zoned-time.js';
+
 /**
  * The response policy of a compound (小区): escalation delays, reminders and the daytime window.
  * The defaults are DESIGN.md §3's; each compound may override any of them.
@@ -47,17 +50,12 @@ const SECOND_FIELDS = [
   'missedCheckInRepeatSec',
 ] as const;
 
-const TIME_OF_DAY = /^([01]\d|2[0-3]):[0-5]\d$/;
-
-function minutes(time: string): number {
-  return Number(time.slice(0, 2)) * 60 + Number(time.slice(3, 5));
-}
 const MAX_SEC = 7 * 86_400;
 
 /** Validates a partial policy from outside (admin command, API); returns the merged policy or the problem. */
 export function checkPolicy(input: unknown, base: ResponsePolicy = DEFAULT_POLICY): { ok: true; value: ResponsePolicy } | { ok: false; reason: string } {
-  if (input === null || typeof input !== 'object' || Array.isArray(input)) return { ok: false, reason: 'policy must be an object' };
-  const obj = input as Record<string, unknown>;
+  if (!isPlainObject(input)) return { ok: false, reason: 'policy must be an object' };
+  const obj = input;
   const merged: Record<string, number | string> = { ...base };
   for (const key of Object.keys(obj)) {
     const value = obj[key];
@@ -67,7 +65,7 @@ export function checkPolicy(input: unknown, base: ResponsePolicy = DEFAULT_POLIC
       }
       merged[key] = value as number;
     } else if (key === 'daytimeStart' || key === 'daytimeEnd') {
-      if (typeof value !== 'string' || !TIME_OF_DAY.test(value)) return { ok: false, reason: `${key} must be a time "HH:MM"` };
+      if (typeof value !== 'string' || parseTimeOfDay(value) === null) return { ok: false, reason: `${key} must be a time "HH:MM"` };
       merged[key] = value;
     } else {
       return { ok: false, reason: `unknown policy field ${JSON.stringify(key)}` };
@@ -78,6 +76,6 @@ export function checkPolicy(input: unknown, base: ResponsePolicy = DEFAULT_POLIC
   if (policy.daytimeStart >= policy.daytimeEnd) return { ok: false, reason: 'the daytime window must start before it ends, within one day' };
   // At least an hour of daytime a day, so the longest wait (7 days of daytime) ends within
   // the 400 days addDaytime will look ahead.
-  if (minutes(policy.daytimeEnd) - minutes(policy.daytimeStart) < 60) return { ok: false, reason: 'the daytime window must be at least one hour long' };
+  if ((parseTimeOfDay(policy.daytimeEnd) ?? 0) - (parseTimeOfDay(policy.daytimeStart) ?? 0) < 60) return { ok: false, reason: 'the daytime window must be at least one hour long' };
   return { ok: true, value: Object.freeze(policy) };
 }
