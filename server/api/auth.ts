@@ -41,6 +41,18 @@ export function newSecret(): string {
 export const STATE_CHANGING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 /**
+ * The session with this hash and its user, if the session has not expired and the user exists
+ * and is not disabled; null otherwise. No side effects: the HTTP API and the live hub both ask.
+ */
+export function sessionUser(stores: Stores, hash: Buffer, now: number): { session: NonNullable<ReturnType<Stores['users']['session']>>; user: User } | null {
+  const session = stores.users.session(hash);
+  if (session === null || session.expiresAt <= now) return null;
+  const user = stores.users.get(session.userId);
+  if (user === null || user.disabled) return null;
+  return { session, user };
+}
+
+/**
  * Who is asking: a bearer token (scripts; no CSRF token needed, the header cannot be sent
  * cross-site) or the session cookie (the dashboard; state-changing requests must echo the
  * session's CSRF token in x-csrf-token).
@@ -60,15 +72,14 @@ export function createAuthenticator(deps: { stores: Stores; now: () => number; s
 
   function fromCookie(value: string): Auth | null {
     const hash = sha256(value);
-    const session = stores.users.session(hash);
     const now = deps.now();
-    if (session === null) return null;
-    if (session.expiresAt <= now) {
-      stores.users.deleteSession(hash);
+    const found = sessionUser(stores, hash, now);
+    if (found === null) {
+      // An expired session is removed when it is next shown.
+      if ((stores.users.session(hash)?.expiresAt ?? Infinity) <= now) stores.users.deleteSession(hash);
       return null;
     }
-    const user = stores.users.get(session.userId);
-    if (user === null || user.disabled) return null;
+    const { session, user } = found;
     // Sliding idle expiry, never past the absolute limit; written at most once a minute.
     if (now - session.lastSeenAt > 60_000) {
       stores.users.touchSession(hash, now, Math.min(now + settings.idleMs, session.createdAt + settings.absoluteMs));

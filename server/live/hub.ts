@@ -62,7 +62,7 @@ import type https from 'node:https';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
-import { SESSION_COOKIE, seesCompound, sha256 } from '../api/auth.js';
+import { SESSION_COOKIE, seesCompound, sessionUser, sha256 } from '../api/auth.js';
 import { alertView, deviceView, householdView, iso } from '../api/views.js';
 import type { Change, ChangeFeed } from '../app/changes.js';
 import type { Stores } from '../store/index.js';
@@ -249,11 +249,9 @@ export function createLiveHub(opts: LiveHubOptions): LiveHub {
 
   /** The user and session still valid? (Logout, expiry, disabling end the live feed too.) */
   function stillValid(conn: Conn): boolean {
-    const session = stores.users.session(conn.sessionHash);
-    if (session === null || session.expiresAt <= now() || session.userId !== conn.user.id) return false;
-    const user = stores.users.get(conn.user.id);
-    if (user === null || user.disabled) return false;
-    conn.user = user;
+    const found = sessionUser(stores, conn.sessionHash, now());
+    if (found === null || found.user.id !== conn.user.id) return false;
+    conn.user = found.user;
     return true;
   }
 
@@ -386,13 +384,12 @@ export function createLiveHub(opts: LiveHubOptions): LiveHub {
     try {
       const cookie = sessionCookie(req.headers.cookie);
       const hash = cookie === null ? null : sha256(cookie);
-      const session = hash === null ? null : stores.users.session(hash);
-      const found = session === null || session.expiresAt <= now() ? null : stores.users.get(session.userId);
-      if (hash === null || found === null || found.disabled) {
+      const found = hash === null ? null : sessionUser(stores, hash, now());
+      if (hash === null || found === null) {
         refuse(socket, 401, 'Unauthorized');
         return;
       }
-      user = found;
+      user = found.user;
       sessionHash = hash;
       const origin = req.headers.origin;
       const host = req.headers.host ?? '';
