@@ -1,16 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { connectDevice } from '../../device-sim/device.js';
-import { startTestSystem, tempDir, TEST_ADMIN_PASSWORD, type TestSystem } from '../helpers/system.js';
+import { client, loginAdmin, loginRequest } from '../helpers/api.js';
+import { startTestSystem, tempDir, type TestSystem } from '../helpers/system.js';
 
 // Compounds, devices, people, users and figures through the HTTP API (app.inject, real SQLite).
 
 async function asAdmin(system: TestSystem) {
-  const login = await system.app.inject({ method: 'POST', url: '/api/session', payload: { username: 'admin', password: TEST_ADMIN_PASSWORD } });
-  expect(login.statusCode).toBe(200);
-  const cookie = String(login.headers['set-cookie']).split(';')[0] as string;
-  const csrf = (login.json() as { csrfToken: string }).csrfToken;
-  return (method: 'GET' | 'POST' | 'PATCH' | 'DELETE', url: string, payload?: unknown) =>
-    system.app.inject({ method, url, headers: { cookie, 'x-csrf-token': csrf }, ...(payload !== undefined ? { payload: payload as object } : {}) });
+  return client(system.app, await loginAdmin(system.app));
 }
 
 describe('community administration over HTTP', () => {
@@ -52,7 +48,7 @@ describe('community administration over HTTP', () => {
     expect((await api('PATCH', `/api/compounds/${h.compoundId}`, { policy: { tier2AfterSec: 200, tier3AfterSec: 90 } })).statusCode).toBe(400);
     const user = await api('POST', '/api/users', { username: 'li', displayName: '李志愿', role: 'volunteer', password: 'a long enough password', compoundIds: [h.compoundId] });
     expect(user.statusCode).toBe(201);
-    const login = await system.app.inject({ method: 'POST', url: '/api/session', payload: { username: 'li', password: 'a long enough password' } });
+    const login = await loginRequest(system.app, 'li', 'a long enough password');
     expect(login.json()).toMatchObject({ user: { role: 'volunteer', compoundIds: [h.compoundId] } });
     expect((await api('GET', '/api/compounds')).json()).toMatchObject({ items: [{ name: '幸福里', buildings: [{ name: '1号楼' }] }] });
   });
@@ -95,7 +91,7 @@ describe('managing users', () => {
     const a = (await api('POST', '/api/households', { name: '甲', compound: '甲小区', building: '1号楼', room: '1' })).json() as { compoundId: number };
     const b = (await api('POST', '/api/households', { name: '乙', compound: '乙小区', building: '1号楼', room: '1' })).json() as { compoundId: number };
     const user = (await api('POST', '/api/users', { username: 'zhou', displayName: '周', role: 'volunteer', password: 'a long enough password', compoundIds: [a.compoundId] })).json() as { id: number };
-    const login = await system.app.inject({ method: 'POST', url: '/api/session', payload: { username: 'zhou', password: 'a long enough password' } });
+    const login = await loginRequest(system.app, 'zhou', 'a long enough password');
     const cookie = String(login.headers['set-cookie']).split(';')[0] as string;
     const names = async () => ((await system.app.inject({ method: 'GET', url: '/api/households', headers: { cookie } })).json() as { items: Array<{ name: string }> }).items.map((h) => h.name);
     expect(await names()).toEqual(['甲']);
@@ -103,7 +99,7 @@ describe('managing users', () => {
     expect(await names()).toEqual(['乙']);
     expect((await api('PATCH', `/api/users/${user.id}`, { disabled: true })).json()).toMatchObject({ disabled: true });
     expect((await system.app.inject({ method: 'GET', url: '/api/households', headers: { cookie } })).statusCode).toBe(401);
-    expect((await system.app.inject({ method: 'POST', url: '/api/session', payload: { username: 'zhou', password: 'a long enough password' } })).statusCode).toBe(401);
+    expect((await loginRequest(system.app, 'zhou', 'a long enough password')).statusCode).toBe(401);
     expect((await api('PATCH', '/api/users/1', { disabled: true })).statusCode).toBe(409);
   });
 });

@@ -1,30 +1,23 @@
 import { describe, expect, it } from 'vitest';
-import { hashPassword } from '../../server/app/passwords.js';
 import type { UserRole } from '../../server/store/users.js';
-import { startTestSystem, TEST_ADMIN_PASSWORD, type TestSystem } from '../helpers/system.js';
+import { addUser, login, loginAdmin } from '../helpers/api.js';
+import { startTestSystem, type TestSystem } from '../helpers/system.js';
 
 // Rosters over HTTP (app.inject, a real SQLite file): CSV in (UTF-8 or GBK), CSV out.
 
-const PASSWORD = 'roster-user-password';
+type Caller = { cookie: string; csrfToken: string };
 
-type Caller = { cookie: string; csrf: string };
-
-async function login(system: TestSystem, username: string, password: string): Promise<Caller> {
-  const res = await system.app.inject({ method: 'POST', url: '/api/session', payload: { username, password } });
-  expect(res.statusCode, res.body).toBe(200);
-  return { cookie: String(res.headers['set-cookie']).split(';')[0] as string, csrf: (res.json() as { csrfToken: string }).csrfToken };
-}
-
-async function addUser(system: TestSystem, username: string, role: UserRole, compoundIds: number[]): Promise<Caller> {
-  system.stores.users.create({ username, displayName: username, role, passwordHash: await hashPassword(PASSWORD), compoundIds }, Date.now());
-  return login(system, username, PASSWORD);
+/** A user of these compounds, logged in. */
+async function userOf(system: TestSystem, username: string, role: UserRole, compoundIds: number[]): Promise<Caller> {
+  await addUser(system, { username, role, compoundIds });
+  return login(system.app, username);
 }
 
 function importCsv(system: TestSystem, who: Caller, kind: 'households' | 'people', body: Buffer | string, dryRun: boolean, contentType = 'text/csv') {
   return system.app.inject({
     method: 'POST',
     url: `/api/import/${kind}?dryRun=${dryRun}`,
-    headers: { cookie: who.cookie, 'x-csrf-token': who.csrf, 'content-type': contentType },
+    headers: { cookie: who.cookie, 'x-csrf-token': who.csrfToken, 'content-type': contentType },
     payload: body,
   });
 }
@@ -79,7 +72,7 @@ function stored(system: TestSystem) {
 describe('roster import and export over HTTP', () => {
   it('when an admin imports a GBK file with Chinese headers, then the dry run writes nothing and the import stores households, contacts and check-ins', async () => {
     const system = await startTestSystem({ scheduler: false });
-    const admin = await login(system, 'admin', TEST_ADMIN_PASSWORD);
+    const admin = await loginAdmin(system.app);
     expect(gbk('张三').toString('hex')).toBe('d5c5c8fd');
     const file = gbk(
       [
@@ -120,7 +113,7 @@ describe('roster import and export over HTTP', () => {
 
   it('when a file has 2 bad rows, then the dry run lists both with their lines and nothing is written, and the real import refuses it whole', async () => {
     const system = await startTestSystem({ scheduler: false });
-    const admin = await login(system, 'admin', TEST_ADMIN_PASSWORD);
+    const admin = await loginAdmin(system.app);
     const file = [
       'compound,building,room,name,contact_name,contact_phone',
       '阳光小区,1号楼,101,张三,张女儿,13900000000',
@@ -155,7 +148,7 @@ describe('roster import and export over HTTP', () => {
 
   it('when a good file of 300 households is imported, then all are written in one go, and importing it again changes nothing', async () => {
     const system = await startTestSystem({ scheduler: false });
-    const admin = await login(system, 'admin', TEST_ADMIN_PASSWORD);
+    const admin = await loginAdmin(system.app);
     const rows = Array.from({ length: 300 }, (_, i) => `${i < 150 ? '阳光小区' : '幸福里'},${(i % 6) + 1}号楼,${100 + i},住户${i},,,,家属${i},139${String(i).padStart(8, '0')},子女`);
     const file = `\uFEFF${[HEADER, ...rows].join('\n')}\n`;
     const res = await importCsv(system, admin, 'households', file, false);
@@ -175,7 +168,7 @@ describe('roster import and export over HTTP', () => {
 
   it('when households are exported and imported into another system, then the second export is the same; a formula in a name comes out neutralised', async () => {
     const system = await startTestSystem({ scheduler: false });
-    const admin = await login(system, 'admin', TEST_ADMIN_PASSWORD);
+    const admin = await loginAdmin(system.app);
     const file = [
       HEADER,
       '阳光小区,1号楼,101,"=HYPERLINK(""http://x"",""y"")",,每日10:00,,"张,女儿",+86 139 0000 0000,女儿',
@@ -204,7 +197,7 @@ describe('roster import and export over HTTP', () => {
     // Back into the same system: nothing new. Into another: the same households.
     expect((await importCsv(system, admin, 'households', res.rawPayload, false)).json()).toMatchObject({ ok: true, created: 0, unchanged: 2 });
     const other = await startTestSystem({ scheduler: false });
-    const otherAdmin = await login(other, 'admin', TEST_ADMIN_PASSWORD);
+    const otherAdmin = await loginAdmin(other.app);
     expect((await importCsv(other, otherAdmin, 'households', res.rawPayload, false)).json()).toMatchObject({ ok: true, created: 2, unchanged: 0 });
     expect(stored(other)).toEqual(stored(system));
     expect(stored(other)[0]?.name).toBe('=HYPERLINK("http://x","y")');
@@ -213,11 +206,11 @@ describe('roster import and export over HTTP', () => {
 
   it('when staff import and export, then only their compounds count; a volunteer is refused', async () => {
     const system = await startTestSystem({ scheduler: false });
-    const admin = await login(system, 'admin', TEST_ADMIN_PASSWORD);
+    const admin = await loginAdmin(system.app);
     await importCsv(system, admin, 'households', `${HEADER}\n阳光小区,1号楼,101,张三,,,,,,\n幸福里,9号楼,901,赵六,,,,,,\n`, false);
     const [sunny, happy] = ['阳光小区', '幸福里'].map((name) => system.stores.places.listCompounds().find((c) => c.name === name)?.id ?? 0);
-    const staff = await addUser(system, 'staff-a', 'staff', [sunny as number]);
-    const volunteer = await addUser(system, 'volunteer-a', 'volunteer', [sunny as number]);
+    const staff = await userOf(system, 'staff-a', 'staff', [sunny as number]);
+    const volunteer = await userOf(system, 'volunteer-a', 'volunteer', [sunny as number]);
 
     const res = await importCsv(system, staff, 'households', `${HEADER}\n阳光小区,3号楼,301,孙七,,,,,,\n幸福里,9号楼,902,钱八,,,,,,\n新小区,1号楼,1,周九,,,,,,\n`, true);
     expect((res.json() as Report).errors).toEqual([
@@ -273,7 +266,7 @@ describe('roster import and export over HTTP', () => {
 
   it('when the body is not a readable CSV, then it is refused with a clear error and nothing is written', async () => {
     const system = await startTestSystem({ scheduler: false });
-    const admin = await login(system, 'admin', TEST_ADMIN_PASSWORD);
+    const admin = await loginAdmin(system.app);
     const error = (res: { statusCode: number; json: () => unknown }) => [res.statusCode, (res.json() as { error: { code: string } }).error.code];
 
     // Bad UTF-8 that is not GBK either (0xFF is in neither).
@@ -290,7 +283,7 @@ describe('roster import and export over HTTP', () => {
     expect(error(await importCsv(system, admin, 'households', Buffer.alloc(2 * 1024 * 1024 + 1, 0x61), true))).toEqual([413, 'RIBBON_ERR_TOO_LARGE']);
     // Up to 2 MiB is read (here: one huge unknown column of 'a's is a field over 500 characters).
     expect(error(await importCsv(system, admin, 'households', Buffer.alloc(2 * 1024 * 1024, 0x61), true))).toEqual([400, 'RIBBON_ERR_BAD_CSV']);
-    const noFlag = await system.app.inject({ method: 'POST', url: '/api/import/households', headers: { cookie: admin.cookie, 'x-csrf-token': admin.csrf, 'content-type': 'text/csv' }, payload: HEADER });
+    const noFlag = await system.app.inject({ method: 'POST', url: '/api/import/households', headers: { cookie: admin.cookie, 'x-csrf-token': admin.csrfToken, 'content-type': 'text/csv' }, payload: HEADER });
     expect(error(noFlag)).toEqual([400, 'RIBBON_ERR_VALIDATION']);
     const noCsrf = await system.app.inject({ method: 'POST', url: '/api/import/households?dryRun=false', headers: { cookie: admin.cookie, 'content-type': 'text/csv' }, payload: HEADER });
     expect(error(noCsrf)).toEqual([403, 'RIBBON_ERR_CSRF']);
