@@ -743,12 +743,9 @@ function summarizeProfile(r: ProfileRunResult): string {
 function summarize(stats: Stats): string {
   const { red, yellow, blue } = stats.presses;
   const total = red + yellow + blue;
-  const sorted = [...stats.pubackMs].sort((a, b) => a - b);
-  const pct = (p: number): string =>
-    sorted.length === 0 ? '-' : (sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? 0).toFixed(1);
   return (
     `presses ${total} (red ${red}, yellow ${yellow}, blue ${blue}), heartbeats ${stats.heartbeats}, ` +
-    `puback p50 ${pct(50)} ms p99 ${pct(99)} ms, failed ${stats.failed}, ` +
+    `puback p50 ${percentile(stats.pubackMs, 50)} ms p99 ${percentile(stats.pubackMs, 99)} ms, failed ${stats.failed}, ` +
     `unacknowledged at exit ${stats.unacknowledgedAtExit}`
   );
 }

@@ -487,6 +487,19 @@ export async function startLightFleet(opts: LightFleetOptions): Promise<LightFle
     return d;
   };
 
+  /** The next press of a connected device: its seq, a free message id and the PUBLISH bytes. */
+  function nextPress(what: string, index: number, state: RibbonState) {
+    if (!RIBBON_STATES.includes(state)) return { error: new TypeError(`${what}(): state must be one of ${RIBBON_STATES.join(', ')}`) };
+    const d = deviceAt(index);
+    if (d.phase !== Phase.Open || !d.socket) return { error: new Error(`light device ${d.id}: ${what}() while not connected`) };
+    const seq = ++d.seq;
+    const messageId = nextId(d);
+    const inflight = (d.inflight ??= new Map());
+    if (inflight.has(messageId)) return { error: new Error(`light device ${d.id}: 65,535 presses awaiting PUBACK`) };
+    const packet = generate({ cmd: 'publish', topic: `ribbon/${d.id}/state`, payload: JSON.stringify({ state, seq, boot }), qos: 1, retain: false, dup: false, messageId });
+    return { d, seq, messageId, inflight, packet };
+  }
+
   return {
     size: devices.length,
     report,
@@ -494,29 +507,19 @@ export async function startLightFleet(opts: LightFleetOptions): Promise<LightFle
     isConnected: (index) => deviceAt(index).phase === Phase.Open,
     connectTimeMs: (index) => deviceAt(index).connectMs,
     press(index, state) {
-      if (!RIBBON_STATES.includes(state)) return Promise.reject(new TypeError(`press(): state must be one of ${RIBBON_STATES.join(', ')}`));
-      const d = deviceAt(index);
-      if (d.phase !== Phase.Open || !d.socket) return Promise.reject(new Error(`light device ${d.id}: press() while not connected`));
-      const seq = ++d.seq;
-      const messageId = nextId(d);
-      const inflight = (d.inflight ??= new Map());
-      if (inflight.has(messageId)) return Promise.reject(new Error(`light device ${d.id}: 65,535 presses awaiting PUBACK`));
-      const packet = generate({ cmd: 'publish', topic: `ribbon/${d.id}/state`, payload: JSON.stringify({ state, seq, boot }), qos: 1, retain: false, dup: false, messageId });
+      const next = nextPress('press', index, state);
+      if ('error' in next) return Promise.reject(next.error);
+      const { d, seq, messageId, inflight, packet } = next;
       return new Promise((resolve, reject) => {
         inflight.set(messageId, { resolve: () => resolve({ seq, boot }), reject, packet });
         d.socket?.write(packet);
       });
     },
     pressTorn(index, state, cut) {
-      if (!RIBBON_STATES.includes(state)) return Promise.reject(new TypeError(`pressTorn(): state must be one of ${RIBBON_STATES.join(', ')}`));
       if (!(cut >= 0 && cut < 1)) return Promise.reject(new RangeError(`pressTorn(): cut must be in [0, 1), got ${cut}`));
-      const d = deviceAt(index);
-      if (d.phase !== Phase.Open || !d.socket) return Promise.reject(new Error(`light device ${d.id}: pressTorn() while not connected`));
-      const seq = ++d.seq;
-      const messageId = nextId(d);
-      const inflight = (d.inflight ??= new Map());
-      if (inflight.has(messageId)) return Promise.reject(new Error(`light device ${d.id}: 65,535 presses awaiting PUBACK`));
-      const packet = generate({ cmd: 'publish', topic: `ribbon/${d.id}/state`, payload: JSON.stringify({ state, seq, boot }), qos: 1, retain: false, dup: false, messageId });
+      const next = nextPress('pressTorn', index, state);
+      if ('error' in next) return Promise.reject(next.error);
+      const { d, seq, messageId, inflight, packet } = next;
       const tear: TearReport = { sentBytes: cutPoint(packet.length, cut), packetBytes: packet.length };
       return new Promise((resolve, reject) => {
         inflight.set(messageId, { resolve: () => resolve({ seq, boot, tear }), reject, packet });
