@@ -1,7 +1,7 @@
 import { isDuplicatePress } from '../domain/dedupe.js';
 import { parseHeartbeatPayload, parseOnlinePayload, parseStatePayload } from '../domain/payload.js';
 import { alertKindForReport, assertNever, type RibbonState } from '../domain/ribbon.js';
-import { localParts } from '../domain/zoned-time.js';
+import { localDateTime } from '../domain/zoned-time.js';
 import type { DeviceAuth } from '../store/devices.js';
 import type { Stores } from '../store/index.js';
 import type { DeviceChannel } from '../domain/topics.js';
@@ -111,9 +111,7 @@ export function createRecordMessages(stores: Stores, alerting: Alerting) {
   /** "迟报：2026-11-25 09:00 看到 / reported late: seen 2026-11-25 09:00", in the household's zone. */
   function lateReason(householdId: number, observedAt: number): string {
     const zone = places.schedule(householdId)?.timezone ?? 'Asia/Shanghai';
-    const p = localParts(observedAt, zone);
-    const two = (n: number) => String(n).padStart(2, '0');
-    const local = `${p.year}-${two(p.month)}-${two(p.day)} ${two(p.hour)}:${two(p.minute)}`;
+    const local = localDateTime(observedAt, zone);
     return `迟报：${local} 看到 / reported late: seen ${local}`;
   }
 

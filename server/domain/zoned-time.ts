@@ -283,6 +283,12 @@ export function localDate(ms: number, timeZone: string): string {
   return formatLocalDate(p.year, p.month, p.day);
 }
 
+/** The local date and time 'YYYY-MM-DD HH:MM' in `timeZone` at instant `ms`. */
+export function localDateTime(ms: number, timeZone: string): string {
+  const p = localParts(ms, timeZone);
+  return `${formatLocalDate(p.year, p.month, p.day)} ${String(p.hour).padStart(2, '0')}:${String(p.minute).padStart(2, '0')}`;
+}
+
 /** `date` plus `n` calendar days (n may be negative): pure calendar arithmetic, no zone. */
 export function addDays(date: string, n: number): string {
   if (!Number.isInteger(n)) throw new RangeError(`not a whole number of days: ${n}`);

@@ -1,5 +1,6 @@
 import { assertNever } from '../domain/ribbon.js';
 import type { NotificationMessage } from './types.js';
+import { localDate, localDateTime } from '../domain/zoned-time.js';
 
 /**
  * The human text of a notification: read on a phone in a work group (WeCom, DingTalk), so
@@ -226,37 +227,13 @@ export function duration(ms: number): { zh: string; en: string } {
   return restH === 0 ? { zh: `${days}天`, en: `${days} d` } : { zh: `${days}天${restH}小时`, en: `${days} d ${restH} h` };
 }
 
-const clockFormats = new Map<string, Intl.DateTimeFormat>();
-
-function parts(ms: number, timeZone: string): Record<string, string> | null {
-  if (Number.isNaN(ms)) return null;
-  let format = clockFormats.get(timeZone);
-  if (format === undefined) {
-    format = new Intl.DateTimeFormat('en-US', {
-      timeZone,
-      year: 'numeric',
-      month: '2-digit',
-      day: '2-digit',
-      hour: '2-digit',
-      minute: '2-digit',
-      hourCycle: 'h23',
-    });
-    clockFormats.set(timeZone, format);
-  }
-  const out: Record<string, string> = {};
-  for (const part of format.formatToParts(ms)) out[part.type] = part.value;
-  return out;
-}
-
 /** `MM-DD HH:mm` in the time zone (the same in both languages). */
 function clock(ms: number, timeZone: string): string | null {
-  const p = parts(ms, timeZone);
-  return p === null ? null : `${p['month']}-${p['day']} ${p['hour']}:${p['minute']}`;
+  return Number.isNaN(ms) ? null : localDateTime(ms, timeZone).slice(5);
 }
 
 function day(ms: number, timeZone: string): string | null {
-  const p = parts(ms, timeZone);
-  return p === null ? null : `${p['year']}-${p['month']}-${p['day']}`;
+  return Number.isNaN(ms) ? null : localDate(ms, timeZone);
 }
 
 function count(value: unknown): number | null {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  localDateTime,
   addDays,
   isValidTimeZone,
   localDate,
@@ -180,6 +181,17 @@ describe('round trips across a year', () => {
       expect(foundRepeats).toEqual(repeats);
     },
   );
+});
+
+describe('localDateTime', () => {
+  it.each([
+    ['2026-11-25T01:05:00Z', 'Asia/Shanghai', '2026-11-25 09:05'],
+    ['2026-11-24T16:00:00Z', 'Asia/Shanghai', '2026-11-25 00:00'],
+    ['2026-03-29T00:59:00Z', 'Europe/Berlin', '2026-03-29 01:59'],
+    ['2026-03-29T01:00:00Z', 'Europe/Berlin', '2026-03-29 03:00'],
+  ])('%s in %s is %s', (instant, zone, expected) => {
+    expect(localDateTime(Date.parse(instant), zone)).toBe(expected);
+  });
 });
 
 describe('localDate', () => {
