@@ -14,6 +14,7 @@ import { DB_FILE_NAME, openDatabase } from '../../server/store/db.js';
 import { createStores } from '../../server/store/index.js';
 import { freePort, startChildServer, type ChildServer, type ServerLogLine } from '../helpers/child-server.js';
 import { tempDir } from '../helpers/system.js';
+import { withDeadline } from '../helpers/tools.js';
 
 const DEVICES = 20;
 const KILLS = 5;
@@ -88,13 +89,6 @@ function createAckCounter() {
   };
 }
 
-function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} did not finish within ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
 
 /**
  * Redeliveries this server process acknowledged again without storing them (its
@@ -252,13 +246,13 @@ describe('kill -9 and restart under load', () => {
 
     // Stop pressing; every press still in flight must get its PUBACK.
     stopping = true;
-    await withTimeout(Promise.all(loops), within(ACK_WAIT_MS), 'the presses in flight');
+    await withDeadline(Promise.all(loops), within(ACK_WAIT_MS), 'the presses in flight');
     const failures = tracked.flatMap((t) => t.failures.map((f) => `${t.device.id} ${f}`));
     expect(failures).toEqual([]);
 
     deduplicated += await duplicatesSeen(server);
     await closeFleet(tracked.map((t) => t.device));
-    const stop = await withTimeout(server.kill('SIGTERM'), 15_000, 'the server stopping on SIGTERM');
+    const stop = await withDeadline(server.kill('SIGTERM'), 15_000, 'the server stopping on SIGTERM');
     expect(stop, 'graceful stop').toEqual({ code: 0, signal: null });
     const errorLogs = servers.flatMap((s) => s.logs.filter((l: ServerLogLine) => l.level >= 50));
     expect(errorLogs).toEqual([]);

@@ -1,3 +1,4 @@
+import { vi } from 'vitest';
 import fs from 'node:fs';
 
 /**
@@ -13,4 +14,23 @@ export function requireProgram(path: string, debianPackage: string): { available
   }
   if (!available) process.stderr.write(`skipping tests that need ${path}: ${reason}\n`);
   return { available, reason };
+}
+
+/** Resolves once `condition()` holds, polling; fails naming `what` after `timeoutMs`. */
+export function waitUntil(condition: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+  return vi.waitFor(
+    () => {
+      if (!condition()) throw new Error(`still waiting: ${what}`);
+    },
+    { timeout: timeoutMs, interval: 20 },
+  );
+}
+
+/** The promise, or a rejection naming `what` if it has not settled within `timeoutMs`. */
+export function withDeadline<T>(promise: Promise<T>, timeoutMs: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not settle within ${timeoutMs} ms`)), timeoutMs);
+  });
+  return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
 }

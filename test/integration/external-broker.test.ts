@@ -4,13 +4,13 @@
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import mqtt, { type IClientOptions, type MqttClient, type Packet } from 'mqtt';
-import { describe, expect, it, onTestFinished, vi } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { connectDevice, ConnectRefusedError, type ConnectDeviceOptions, type SimDevice } from '../../device-sim/device.js';
 import { runAdmin } from '../../server/admin/main.js';
 import { CLOSE_TIMEOUT_MS } from '../../server/ingest/external.js';
 import { startMosquitto, MOSQUITTO_PATH, type Mosquitto } from '../helpers/mosquitto.js';
 import { startTestSystem, tempDir, type TestSystem } from '../helpers/system.js';
-import { requireProgram } from '../helpers/tools.js';
+import { requireProgram, waitUntil, withDeadline } from '../helpers/tools.js';
 
 const { available } = requireProgram(MOSQUITTO_PATH, 'mosquitto');
 
@@ -137,14 +137,6 @@ function expectEachPressStoredOnce(system: TestSystem, devices: readonly SimDevi
   expect(storedPresses(system)).toEqual(expected);
 }
 
-function waitUntil(condition: () => boolean, what: string, timeoutMs = WAIT_MS): Promise<void> {
-  return vi.waitFor(
-    () => {
-      if (!condition()) throw new Error(`still waiting: ${what}`);
-    },
-    { timeout: timeoutMs, interval: 20 },
-  );
-}
 
 describe.skipIf(!available)('external broker (Mosquitto)', () => {
   describe("the admin's Mosquitto files", () => {
@@ -467,10 +459,3 @@ describe.skipIf(!available)('external broker (Mosquitto)', () => {
   });
 });
 
-function withDeadline<T>(promise: Promise<T>, timeoutMs: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} did not settle within ${timeoutMs} ms`)), timeoutMs);
-  });
-  return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
-}

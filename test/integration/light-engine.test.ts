@@ -9,18 +9,11 @@ import { LightConnectRefusedError, readOpenFileLimit, startLightFleet, FD_RESERV
 import { runAdmin } from '../../server/admin/main.js';
 import { MOSQUITTO_PATH, startMosquitto } from '../helpers/mosquitto.js';
 import { startTestSystem, tempDir } from '../helpers/system.js';
-import { requireProgram } from '../helpers/tools.js';
+import { requireProgram, waitUntil } from '../helpers/tools.js';
 
 const mosquitto = requireProgram(MOSQUITTO_PATH, 'mosquitto');
 const HIGH_RATE = { MQTT_CONNECT_BURST: '100000', MQTT_CONNECT_RATE: '100000' };
 
-async function waitUntil(check: () => boolean, timeoutMs: number): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > until) throw new Error(`condition not met within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 describe('light engine against the embedded broker', () => {
   it('when 200 light devices connect with their secrets, then all are accepted and online in the DB, and a press is stored before its PUBACK', async () => {
@@ -41,7 +34,7 @@ describe('light engine against the embedded broker', () => {
     expect(fleet.report.connectsPerSec).toBeGreaterThan(0);
     expect(fleet.connectTimeMs(0)).toBeGreaterThan(0);
 
-    await waitUntil(() => creds.every((c) => system.stores.devices.get(c.id)?.online === true), 10_000);
+    await waitUntil(() => creds.every((c) => system.stores.devices.get(c.id)?.online === true), 'all 200 online', 10_000);
 
     const result = await fleet.press(7, 'yellow');
     expect(result).toEqual({ seq: 1, boot: 1 });
@@ -134,7 +127,7 @@ describe.skipIf(!mosquitto.available)('light engine against Mosquitto', () => {
     expect(errors).toHaveLength(1);
 
     await expect(fleet.press(0, 'red')).resolves.toEqual({ seq: 1, boot: 1 });
-    await waitUntil(() => received.length > 0, 5_000);
+    await waitUntil(() => received.length > 0, 'Mosquitto relays the press', 5_000);
     expect(received[0]).toEqual({ topic: `ribbon/${device.id}/state`, payload: JSON.stringify({ state: 'red', seq: 1, boot: 1 }) });
     expect(broker.log()).toMatch(new RegExp(`New client connected .* as ${device.id}`));
   });
