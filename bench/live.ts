@@ -32,7 +32,7 @@ import { startLightFleet, type LightFleet } from '../device-sim/light.js';
 import { addHousehold, provisionDevice } from '../server/app/provision.js';
 import { openDatabase } from '../server/store/db.js';
 import { createStores } from '../server/store/index.js';
-import { freePort, startChildServer, type ChildServer } from '../test/helpers/child-server-core.js';
+import { freePort, loginOverHttp, startChildServer, type ChildServer } from '../test/helpers/child-server-core.js';
 import { runLoad, saturatedProcesses, type LoadClient, type LoadResult } from './lib/loadgen.js';
 import { mosquittoVersion, startMosquitto, type MosquittoHandle } from './lib/mosquitto.js';
 import { startNodeRed, type NodeRedHandle } from './lib/node-red.js';
@@ -98,21 +98,6 @@ function provision(dataDir: string, loadDevices: number, probeDevices: number): 
   } finally {
     stores.db.close();
   }
-}
-
-async function login(httpUrl: string): Promise<string> {
-  const res = await fetch(`${httpUrl}/api/session`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ username: 'admin', password: ADMIN_PASSWORD }),
-  });
-  if (res.status !== 200) throw new Error(`login: HTTP ${res.status} ${await res.text()}`);
-  const cookie = res.headers
-    .getSetCookie()
-    .find((c) => c.startsWith('ribbon_session='))
-    ?.split(';')[0];
-  if (!cookie) throw new Error('login: no session cookie');
-  return cookie;
 }
 
 /** One dashboard connection: counts frames and changes, checks seq, and reports each change's household. */
@@ -586,7 +571,7 @@ export async function benchLive(opts: {
           : {}),
       },
     });
-    const cookie = await login(server.httpUrl);
+    const cookie = await loginOverHttp(server.httpUrl, 'admin', ADMIN_PASSWORD);
     fleet = await startLightFleet({ host: '127.0.0.1', port: server.mqttPort, devices: prov.probes, onWarning: log, onError: (i, err) => log(`probe device ${i}: ${err.message}`) });
     if (fleet.report.connected !== prov.probes.length) throw new Error(`only ${fleet.report.connected}/${prov.probes.length} probe devices connected`);
     const probeHousehold = (i: number): number => (prov.probes[i] as DeviceCredential).householdId;

@@ -1,5 +1,5 @@
 import { isDuplicatePress } from '../domain/dedupe.js';
-import { parseHeartbeatPayload, parseOnlinePayload, parseStatePayload } from '../domain/payload.js';
+import { parseHeartbeatPayload, parseOnlinePayload, parseStatePayload, type StateReport } from '../domain/payload.js';
 import { alertKindForReport, assertNever, type RibbonState } from '../domain/ribbon.js';
 import { localDateTime } from '../domain/zoned-time.js';
 import type { DeviceAuth } from '../store/devices.js';
@@ -31,6 +31,9 @@ export type PersonReport = {
   observedAt?: number;
 };
 export type PersonReportResult = { eventId: number; duplicate: boolean; alerts: AlertChange[] };
+
+/** Every red payload holds these bytes (the bare word or the JSON value): a cheap first test. */
+const RED = Buffer.from('red');
 
 /** A battery under this share (percent) is a device fault (DESIGN.md §3). */
 export const LOW_BATTERY_PERCENT = 20;
@@ -131,6 +134,11 @@ export function createRecordMessages(stores: Stores, alerting: Alerting) {
     return back ? [back] : [];
   }
 
+  /** Whether a press repeats one already on record (a redelivery, DESIGN.md §4). */
+  function isRepeat(deviceId: string, report: StateReport, now: number): boolean {
+    return report.seq !== null && isDuplicatePress(report, events.earlierPress(deviceId, report.boot, report.seq), now);
+  }
+
   function recordOne(m: InboundMessage): Outcome {
     const device = devices.findForAuth(m.deviceId);
     if (device === null || device.retired) return { type: 'unknown-device', deviceId: m.deviceId };
@@ -141,11 +149,8 @@ export function createRecordMessages(stores: Stores, alerting: Alerting) {
         const parsed = parseStatePayload(m.payload);
         if (!parsed.ok) return reject(m, householdId, parsed.reason);
         const report = parsed.value;
-        if (report.seq !== null) {
-          const earlier = events.earlierPress(m.deviceId, report.boot, report.seq);
-          if (isDuplicatePress(report, earlier, now)) {
-            return { type: 'duplicate', deviceId: m.deviceId, householdId, state: report.state, seq: report.seq };
-          }
+        if (report.seq !== null && isRepeat(m.deviceId, report, now)) {
+          return { type: 'duplicate', deviceId: m.deviceId, householdId, state: report.state, seq: report.seq };
         }
         const eventId = events.insert({
           householdId,
@@ -203,6 +208,21 @@ export function createRecordMessages(stores: Stores, alerting: Alerting) {
   }
 
   return {
+    /**
+     * A red press about to be recorded, read without writing anything (for the live hub's
+     * receipt, sent before the commit): its household, or null when it is not a readable red
+     * press from a known device, or repeats one already on record (a redelivery must not sound
+     * the alarm again). The commit still decides; this only tells the dashboards early. A press
+     * whose JSON spells "red" with escapes is recorded as usual but not foretold.
+     */
+    peekRed(m: InboundMessage): { householdId: number } | null {
+      if (m.channel !== 'state' || !m.payload.includes(RED)) return null;
+      const device = devices.findForAuth(m.deviceId);
+      if (device === null || device.retired) return null;
+      const parsed = parseStatePayload(m.payload);
+      if (!parsed.ok || parsed.value.state !== 'red' || isRepeat(m.deviceId, parsed.value, m.receivedAt)) return null;
+      return { householdId: device.householdId };
+    },
     /** Applies a batch in one transaction; throws (and commits nothing) if the transaction fails. */
     recordBatch(batch: readonly InboundMessage[]): Outcome[] {
       return stores.transaction(() => batch.map(recordOne));

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { AlertChange } from '../app/alerting.js';
-import type { ChangeFeed } from '../app/changes.js';
+import type { Change, ChangeFeed } from '../app/changes.js';
 import type { InboundMessage, Outcome, RecordMessages } from '../app/record-messages.js';
 import { assertNever } from '../domain/ribbon.js';
 import type { DeviceAck } from '../domain/topics.js';
@@ -19,7 +19,8 @@ export type IngestPipeline = {
 /**
  * The one path from a device message to disk, shared by the embedded broker (inside aedes'
  * authorizePublish) and the external-broker subscriber (inside mqtt.js' handleMessage):
- * group commit, then PUBACKs in arrival order, then acks, logs, metrics and change events.
+ * a red press's receipt to the dashboards, group commit, then PUBACKs in arrival order, then
+ * acks, logs, metrics and change events.
  */
 export function createIngestPipeline(deps: {
   record: RecordMessages;
@@ -46,11 +47,46 @@ export function createIngestPipeline(deps: {
     blue: metrics.events.child({ state: 'blue', source: 'device' }),
   };
 
+  // Red presses told to the dashboards before their commit (see `receive`), until it settles.
+  const receipts = new Map<InboundMessage, Omit<Extract<Change, { type: 'receipt' }>, 'status'>>();
+  let lastReceiptId = 0;
+
+  /**
+   * A red press is news before it is on disk: a `receipt` (recording) goes to the live hub now,
+   * so a screen turns red without waiting for the commit's fsync, and says "being recorded"
+   * until the commit confirms it (afterCommit) or fails (the device gets no PUBACK and resends).
+   * Never for anything else: a yellow or a blue can wait a millisecond.
+   */
+  function receive(message: InboundMessage): void {
+    let red: { householdId: number } | null;
+    try {
+      red = deps.record.peekRed(message);
+    } catch (err) {
+      // Only the early news is lost: the press itself goes on to the commit.
+      log.error({ err, deviceId: message.deviceId }, 'could not read a press before its commit');
+      return;
+    }
+    if (red === null) return;
+    lastReceiptId += 1;
+    const receipt = { type: 'receipt' as const, receiptId: lastReceiptId, householdId: red.householdId, deviceId: message.deviceId, at: message.receivedAt };
+    receipts.set(message, receipt);
+    changes.publish({ ...receipt, status: 'recording' });
+  }
+
+  function settle(message: InboundMessage, status: 'recorded' | 'unrecorded'): void {
+    const receipt = receipts.get(message);
+    if (receipt === undefined) return;
+    receipts.delete(message);
+    changes.publish({ ...receipt, status });
+  }
+
   function afterCommit(items: readonly InboundMessage[], results: readonly (Outcome | undefined)[]): void {
     results.forEach((outcome, i) => {
       if (outcome === undefined) return;
       outcomeCounter(outcome.type).inc();
-      report(items[i] as InboundMessage, outcome);
+      const message = items[i] as InboundMessage;
+      report(message, outcome);
+      settle(message, 'recorded');
     });
   }
 
@@ -119,5 +155,18 @@ export function createIngestPipeline(deps: {
     },
   });
 
-  return { submit: commit.submit, flush: commit.flush };
+  return {
+    submit(message, done) {
+      receive(message);
+      if (!receipts.has(message)) {
+        commit.submit(message, done);
+        return;
+      }
+      commit.submit(message, (err, outcome) => {
+        if (err) settle(message, 'unrecorded');
+        done(err, outcome);
+      });
+    },
+    flush: commit.flush,
+  };
 }

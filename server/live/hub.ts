@@ -64,7 +64,7 @@ import type { Logger } from 'pino';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { SESSION_COOKIE, seesCompound, sessionUser, sha256 } from '../api/auth.js';
 import { alertView, deviceView, householdView, iso } from '../api/views.js';
-import type { Change, ChangeFeed } from '../app/changes.js';
+import type { Change, ChangeFeed, ReceiptStatus } from '../app/changes.js';
 import type { Stores } from '../store/index.js';
 import type { User } from '../store/users.js';
 
@@ -101,6 +101,19 @@ export type LiveHub = {
 export const TOO_SLOW = 4000;
 export const SESSION_ENDED = 4001;
 const WINDOW_MS = 10_000;
+
+/**
+ * A receipt not yet settled. An unrecorded one stays this long at most: by then the device has
+ * resent it (recorded: gone), or the server has been failing to write for a day and the
+ * operators know by other means (/healthz, the logs, no check-ins).
+ */
+const UNRECORDED_KEEP_MS = 24 * 3600_000;
+type Receipt = { id: number; householdId: number; deviceId: string; status: ReceiptStatus; receivedAt: number };
+type ReceiptView = { id: number; householdId: number; compoundId: number; deviceId: string; state: 'red'; status: ReceiptStatus; receivedAt: string };
+
+function receiptView(r: Receipt, compoundId: number): ReceiptView {
+  return { id: r.id, householdId: r.householdId, compoundId, deviceId: r.deviceId, state: 'red', status: r.status, receivedAt: new Date(r.receivedAt).toISOString() };
+}
 
 /** A change as sent: its compound (for the per-user filter) and its JSON, built once. */
 type Described = { compoundId: number; json: string };
@@ -169,6 +182,8 @@ export function createLiveHub(opts: LiveHubOptions): LiveHub {
   const maxMessages = opts.maxMessagesPerWindow ?? 60;
   const conns = new Set<Conn>();
   const compoundOf = new Map<number, number | null>();
+  /** Red presses told before their commit that are not on disk yet (recording or unrecorded). */
+  const receipts = new Map<number, Receipt>();
 
   const wss = new WebSocketServer({ noServer: true, maxPayload, perMessageDeflate: false, clientTracking: false });
 
@@ -196,12 +211,18 @@ export function createLiveHub(opts: LiveHubOptions): LiveHub {
       .list()
       .filter((d) => d.retiredAt === null && byId.has(d.householdId))
       .map(deviceView);
+    const unsettled: ReceiptView[] = [];
+    for (const r of receipts.values()) {
+      const compoundId = householdCompound(r.householdId);
+      if (compoundId !== null && seesCompound(user, compoundId)) unsettled.push(receiptView(r, compoundId));
+    }
     return {
       at: iso(now()),
       truncated,
       households: shown.map(householdView),
       alerts: alerts.slice(0, snapshotLimit).map((a) => alertView(a, byId.get(a.householdId) ?? stores.places.getHousehold(a.householdId))),
       devices,
+      receipts: unsettled,
     };
   }
 
@@ -301,12 +322,32 @@ export function createLiveHub(opts: LiveHubOptions): LiveHub {
         const a = stores.alerts.get(change.alertId);
         return { compoundId: h.compoundId, json: JSON.stringify({ ...change, at, compoundId: h.compoundId, alert: a ? alertView(a, h) : null }) };
       }
-      case 'device': {
+      case 'device':
+      case 'receipt': {
         const compoundId = householdCompound(change.householdId);
         if (compoundId === null) return null;
         return { compoundId, json: JSON.stringify({ ...change, at, compoundId }) };
       }
     }
+  }
+
+  /**
+   * Keeps the receipts a snapshot must show: a red on its way to disk, or one whose commit
+   * failed, until a red of that household is on disk (this press, its resend, or a person's
+   * report: the household then has its emergency alert) or UNRECORDED_KEEP_MS have passed.
+   */
+  function track(change: Change): void {
+    if (change.type === 'receipt') {
+      if (change.status === 'recorded') forgetReceipts(change.householdId);
+      else receipts.set(change.receiptId, { id: change.receiptId, householdId: change.householdId, deviceId: change.deviceId, status: change.status, receivedAt: change.at });
+    } else if (change.type === 'report' && change.state === 'red') {
+      forgetReceipts(change.householdId);
+    }
+  }
+
+  function forgetReceipts(householdId: number): void {
+    if (receipts.size === 0) return;
+    for (const [id, r] of receipts) if (r.householdId === householdId) receipts.delete(id);
   }
 
   /** The changes committed together (see the header), in commit order, until flushTurn. */
@@ -350,6 +391,7 @@ export function createLiveHub(opts: LiveHubOptions): LiveHub {
   }
 
   const unsubscribe = changes.subscribe((change) => {
+    track(change);
     if (conns.size === 0) return;
     let described: Described | null;
     try {
@@ -420,6 +462,8 @@ export function createLiveHub(opts: LiveHubOptions): LiveHub {
   server.on('upgrade', onUpgrade);
 
   const pinger = setInterval(() => {
+    const expired = now() - UNRECORDED_KEEP_MS;
+    for (const [id, r] of receipts) if (r.receivedAt < expired) receipts.delete(id);
     const tick = `{"type":"tick","at":"${new Date(now()).toISOString()}"}`;
     for (const conn of conns) {
       if (!conn.alive) {

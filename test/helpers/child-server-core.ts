@@ -186,3 +186,19 @@ export async function startChildServer(opts: ChildServerOptions): Promise<ChildS
     kill,
   };
 }
+
+/** POST /api/session over HTTP; the `ribbon_session=…` cookie to send with requests and `/ws`. */
+export async function loginOverHttp(httpUrl: string, username: string, password: string): Promise<string> {
+  const res = await fetch(`${httpUrl}/api/session`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username, password }),
+  });
+  if (res.status !== 200) throw new Error(`login: HTTP ${res.status} ${await res.text()}`);
+  const cookie = res.headers
+    .getSetCookie()
+    .find((c) => c.startsWith('ribbon_session='))
+    ?.split(';')[0];
+  if (!cookie) throw new Error('login: no session cookie');
+  return cookie;
+}

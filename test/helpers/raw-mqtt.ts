@@ -79,8 +79,8 @@ export class RawMqtt {
     this.socket.write(bytes);
   }
 
-  publish(topic: string, payload: string | Buffer, messageId: number, qos: 0 | 1 = 1): Packet {
-    return { cmd: 'publish', topic, payload: typeof payload === 'string' ? Buffer.from(payload) : payload, qos, messageId, retain: false, dup: false };
+  publish(topic: string, payload: string | Buffer, messageId: number, qos: 0 | 1 = 1, dup = false): Packet {
+    return { cmd: 'publish', topic, payload: typeof payload === 'string' ? Buffer.from(payload) : payload, qos, messageId, retain: false, dup };
   }
 
   /** The next packet matching `match` (already received ones count), or rejects on close/timeout. */
