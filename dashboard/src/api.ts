@@ -41,7 +41,17 @@ export type Alert = {
   reason: string | null;
   dueAt: string | null;
   household: { name: string; compound: string; building: string; room: string } | null;
+  /**
+   * Set only on an emergency the page made from a live `receipt` (a red press on its way to the
+   * server's disk, docs/api.md): not an alert yet, so nothing can be done to it here. Its id is
+   * the receipt's, negated.
+   */
+  receipt?: ReceiptStatus;
 };
+
+export type ReceiptStatus = 'recording' | 'unrecorded';
+/** A red press the server has received but not yet (or not) written to disk (`/ws` snapshot). */
+export type Receipt = { id: number; householdId: number; compoundId: number; deviceId: string; state: 'red'; status: ReceiptStatus | 'recorded'; receivedAt: string };
 
 export type TransitionAction = 'opened' | 'escalated' | 'reminded' | 'acknowledged' | 'arrived' | 'resolved' | 'cleared';
 

@@ -64,6 +64,8 @@ const WORDS = {
   'alarms.arrivedBy': ['{who} 已到达', '{who} has arrived'],
   'alarms.claimedBy': ['{who} 已认领', 'Claimed by {who}'],
   'alarms.new': ['新的紧急求助：{where}', 'New emergency: {where}'],
+  'alarms.recording': ['收到紧急求助，正在记录…', 'Emergency received, being recorded…'],
+  'alarms.unrecorded': ['收到紧急求助，但服务器未能记录（按钮会重发）。请立即联系或前往住户。', 'Emergency received, but the server could not record it (the button will send it again). Call or go to the household now.'],
   'alarms.reason': ['原因：{r}', 'Reason: {r}'],
   'reason.offline': ['设备离线', 'the device is offline'],
   'reason.lowBattery': ['电量低，请更换电池', 'low battery: change it'],

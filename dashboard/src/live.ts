@@ -1,4 +1,4 @@
-import type { Alert, Device, Household } from './api.js';
+import type { Alert, Device, Household, Receipt } from './api.js';
 import { stats, type Store } from './store.js';
 
 /**
@@ -12,10 +12,11 @@ export type LiveStatus = 'connecting' | 'live' | 'reconnecting';
 type Change =
   | { type: 'report' | 'household'; householdId: number; household: Household | null }
   | { type: 'alert'; alertId: number; householdId: number; kind: Alert['kind']; opened: boolean; status: Alert['status']; alert: Alert | null }
-  | { type: 'device'; deviceId: string; householdId: number; online?: boolean; battery?: number; at: string };
+  | { type: 'device'; deviceId: string; householdId: number; online?: boolean; battery?: number; at: string }
+  | { type: 'receipt'; receiptId: number; householdId: number; compoundId: number; deviceId: string; status: Receipt['status']; at: string };
 
 type Frame =
-  | { type: 'snapshot'; seq: number; truncated: boolean; households: Household[]; alerts: Alert[]; devices: Device[] }
+  | { type: 'snapshot'; seq: number; truncated: boolean; households: Household[]; alerts: Alert[]; devices: Device[]; receipts?: Receipt[] }
   | { type: 'delta'; seq: number; changes: Change[] }
   | { type: 'tick'; at: string };
 
@@ -116,8 +117,9 @@ export function connectLive(opts: LiveOptions): { close(): void; status(): LiveS
       seq = frame.seq;
       awaitingSnapshot = false;
       opts.store.reset(frame.households, frame.alerts, frame.devices, frame.truncated);
+      for (const r of frame.receipts ?? []) opts.store.putReceipt(r);
       setStatus('live');
-      opts.onAlerts(frame.alerts);
+      opts.onAlerts([...opts.store.alerts.values()]);
       return;
     }
     if (frame.type !== 'delta' || awaitingSnapshot) return;
@@ -143,6 +145,11 @@ export function connectLive(opts: LiveOptions): { close(): void; status(): LiveS
             if (change.opened) opened.push(change.alert);
           }
           break;
+        case 'receipt': {
+          const shown = opts.store.putReceipt({ ...change, id: change.receiptId, state: 'red', receivedAt: change.at });
+          if (shown && change.status === 'recording') opened.push(shown);
+          break;
+        }
         case 'device':
           opts.store.putDevice({
             id: change.deviceId,

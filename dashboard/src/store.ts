@@ -1,4 +1,4 @@
-import type { Alert, Device, Household } from './api.js';
+import type { Alert, Device, Household, Receipt } from './api.js';
 
 /**
  * What the live feed has told us: households, the alerts not yet resolved, devices. Changes are
@@ -64,9 +64,57 @@ export class Store {
   }
 
   putAlert(a: Alert): void {
+    // A real emergency on record replaces what the page made of its receipt.
+    if (a.kind === 'emergency' && a.id > 0) this.dropReceipts(a.householdId);
     this.indexAlert(a);
     this.alertsDirty = true;
     this.touch(a.householdId);
+  }
+
+  /**
+   * A red press on its way to the server's disk, shown as an emergency of its own (negative id)
+   * while the household has no emergency on record; `recorded` (or any emergency alert of the
+   * household arriving) takes it away. The alert it became, if one, is returned.
+   */
+  putReceipt(r: Receipt): Alert | null {
+    if (r.status === 'recorded') {
+      this.dropReceipts(r.householdId);
+      return null;
+    }
+    if (this.alertsFor(r.householdId).some((a) => a.kind === 'emergency' && a.id > 0 && a.status !== 'resolved')) return null;
+    const hh = this.households.get(r.householdId);
+    const alert: Alert = {
+      id: -r.id,
+      kind: 'emergency',
+      status: 'open',
+      level: 0,
+      householdId: r.householdId,
+      compoundId: r.compoundId,
+      openedAt: r.receivedAt,
+      acknowledgedAt: null,
+      acknowledgedBy: null,
+      arrivedAt: null,
+      arrivedBy: null,
+      resolvedAt: null,
+      resolvedBy: null,
+      resolutionNote: null,
+      reportCount: 1,
+      reason: null,
+      dueAt: null,
+      household: hh ? { name: hh.name, compound: hh.compound, building: hh.building, room: hh.room } : null,
+      receipt: r.status,
+    };
+    this.putAlert(alert);
+    return alert;
+  }
+
+  private dropReceipts(householdId: number): void {
+    for (const a of this.alertsFor(householdId)) {
+      if (a.id >= 0) continue;
+      this.indexAlert({ ...a, status: 'resolved' });
+      this.alertsDirty = true;
+      this.touch(householdId);
+    }
   }
 
   putDevice(d: Partial<Device> & { id: string; householdId: number }): void {

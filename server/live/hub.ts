@@ -11,7 +11,7 @@
  * Server → client (JSON text frames; `seq` increases by exactly 1 per frame on a connection,
  * snapshot and delta frames sharing the counter):
  *  - `{"type":"snapshot","seq":N,"at":ISO,"truncated":bool,
- *      "households":[Household…],"alerts":[Alert…],"devices":[Device…]}`
+ *      "households":[Household…],"alerts":[Alert…],"devices":[Device…],"receipts":[Receipt…]}`
  *    first on connect and after each `resync`: what the user may see (their compounds; an admin
  *    all); alerts are the `open` and `acknowledged` ones, newest first. `truncated` = more than
  *    `snapshotLimit` households or alerts (the list then holds the first ones only). A snapshot
@@ -30,13 +30,19 @@
  *      `{"type":"report","householdId","compoundId","eventId","state","source","at","household":Household|null}`
  *      `{"type":"alert","alertId","householdId","compoundId","kind","status","level","opened","at","alert":Alert|null}`
  *      `{"type":"device","deviceId","householdId","compoundId","online"?,"battery"?,"at"}`
+ *      `{"type":"receipt","receiptId","householdId","compoundId","deviceId","status","at"}`: a red
+ *      press announced BEFORE its commit (the one change that is not committed: see Change in
+ *      server/app/changes.ts), `recording`, then `recorded` after the commit (after its report
+ *      and alert) or `unrecorded` if the commit failed
  *      `{"type":"household","householdId","compoundId","at","household":Household|null}` (registered
  *      or changed by a person: name, room, away, check-in rule; not for roster imports, which
  *      the dashboard sees at its next snapshot)
  *    where Household = {id,name,room,building,buildingId,compound,compoundId,state,stateAt,lastCheckInAt,awayUntil},
  *    Alert = {id,kind,status,level,householdId,compoundId,openedAt,acknowledgedAt,acknowledgedBy,
  *    arrivedAt,arrivedBy,resolvedAt,resolvedBy,resolutionNote,reportCount,reason,dueAt,household},
- *    Device = {id,householdId,online,battery,lastSeenAt}; times are ISO 8601 strings (`at` too).
+ *    Device = {id,householdId,online,battery,lastSeenAt}, Receipt = {id,householdId,compoundId,
+ *    deviceId,state:"red",status,receivedAt} (recording or unrecorded, see `track`); times are
+ *    ISO 8601 strings (`at` too).
  *    A resolved alert arrives as a change with status "resolved": drop it from the open list.
  *  - `{"type":"tick","at":ISO}` every `pingIntervalMs` (default 30 s): a heartbeat browser code
  *    can see (the ws ping/pong below is invisible to it). It has NO `seq` and does not count in

@@ -1,12 +1,17 @@
+import path from 'node:path';
+import Database from 'better-sqlite3';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../../bench/lib/chromium.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectDevice } from '../../device-sim/device.js';
-import { addHousehold } from '../../server/app/provision.js';
+import { addHousehold, provisionDevice } from '../../server/app/provision.js';
+import { DB_FILE_NAME, openDatabase } from '../../server/store/db.js';
+import { createStores } from '../../server/store/index.js';
 import { addUser, login, makeCast, TEST_USER_PASSWORD, type Cast } from '../helpers/api.js';
 import { browserAvailable, ensureDashboardBuilt, launchBrowser, loginPage, newContext, PHONE, screenshot } from '../helpers/browser.js';
-import { freePort } from '../helpers/child-server-core.js';
-import { startTestSystem, tempDir, type TestSystem } from '../helpers/system.js';
+import { freePort, startChildServer } from '../helpers/child-server.js';
+import { RawMqtt } from '../helpers/raw-mqtt.js';
+import { startTestSystem, tempDir, TEST_ADMIN_PASSWORD, type TestSystem } from '../helpers/system.js';
 import { startWebhookReceiver } from '../helpers/webhook-receiver.js';
 
 /**
@@ -125,6 +130,75 @@ describe.skipIf(!available)('the dashboard in a real browser', () => {
       await outsider.close();
     }
   });
+
+  it('a red press shows before it is on disk: with the database locked, the card says 正在记录 and sounds within 1 s, then becomes the alert (one sound); a press whose commit fails says so', async () => {
+    // The server in a process of its own: this test holds SQLite's write lock, and the server's
+    // commit waits for it (blocking the server, not the test or the browser).
+    const dataDir = tempDir();
+    const stores = createStores(openDatabase(dataDir));
+    const now = Date.now();
+    const firstHousehold = addHousehold(stores, { compound: '阳光小区', building: '2号楼', room: '301', name: '王秀英' }, now);
+    const first = provisionDevice(stores, firstHousehold, now);
+    const secondHousehold = addHousehold(stores, { compound: '阳光小区', building: '2号楼', room: '302', name: '赵淑珍' }, now);
+    const second = provisionDevice(stores, secondHousehold, now);
+    stores.db.close();
+    const server = await startChildServer({ dataDir, mqttPort: await freePort(), env: { ADMIN_PASSWORD: TEST_ADMIN_PASSWORD } });
+    const lock = new Database(path.join(dataDir, DB_FILE_NAME));
+    const context = await newContext(browser);
+    try {
+      const alarms = await loginPage(context, server.httpUrl, 'admin', TEST_ADMIN_PASSWORD, '#/alarms');
+      await expect.poll(() => alarms.locator('.live-status').getAttribute('data-status'), { timeout: 10_000 }).toBe('live');
+      const wall = await context.newPage();
+      await wall.goto(`${server.httpUrl}/#/wall`);
+      const tile = wall.locator(`.tile[data-hid="${firstHousehold}"]`);
+      await tile.waitFor({ timeout: 10_000 });
+      const { raw } = await RawMqtt.connect(server.mqttPort, { clientId: first.id, username: first.id, password: first.secret });
+
+      lock.exec('BEGIN IMMEDIATE');
+      const pressed = Date.now();
+      raw.send(raw.publish(`ribbon/${first.id}/state`, '{"state":"red","seq":1,"boot":1}', 1));
+      const early = alarms.locator('#alarms-emergency .alarm.receipt-recording');
+      await early.waitFor({ timeout: Math.max(1, 1000 - (Date.now() - pressed)) });
+      await wall.locator(`.tile[data-hid="${firstHousehold}"][data-status="red"]`).waitFor({ timeout: Math.max(1, 1000 - (Date.now() - pressed)) });
+      expect(await early.textContent()).toContain('王秀英');
+      expect(await early.textContent()).toContain('收到紧急求助，正在记录');
+      // Not an alert yet: nothing to acknowledge.
+      expect(await early.getByRole('button').count()).toBe(0);
+      await expect.poll(() => alarms.evaluate(() => window.ribbonStats.alarmsPlayed())).toBe(1);
+      await expect.poll(() => alarms.locator('#alarm-announce').textContent()).toContain('王秀英');
+      // Still not on disk, still not acknowledged to the button.
+      expect(raw.packets.some((p) => p.cmd === 'puback')).toBe(false);
+      await screenshot(alarms, 'alarm-recording-1920x1080');
+      lock.exec('COMMIT');
+
+      await raw.next((p) => p.cmd === 'puback' && p.messageId === 1, 6000);
+      const card = alarms.locator('#alarms-emergency .alarm[data-status="open"]');
+      await card.getByRole('button', { name: '我去处理' }).waitFor({ timeout: 5000 });
+      expect(await alarms.locator('#alarms-emergency .alarm').count()).toBe(1);
+      expect(await alarms.locator('.alarm.receipt-recording').count()).toBe(0);
+      expect(await card.textContent()).toContain('已通知第 1 级');
+      // The alert is the same emergency: it did not sound a second time.
+      expect(await alarms.evaluate(() => window.ribbonStats.alarmsPlayed())).toBe(1);
+
+      // A red whose commit fails (the lock outlasts the server's 5 s busy timeout) stays on screen, saying so.
+      const { raw: other } = await RawMqtt.connect(server.mqttPort, { clientId: second.id, username: second.id, password: second.secret });
+      lock.exec('BEGIN IMMEDIATE');
+      other.send(other.publish(`ribbon/${second.id}/state`, 'red', 1));
+      const failed = alarms.locator('#alarms-emergency .alarm.receipt-unrecorded');
+      await failed.waitFor({ timeout: 10_000 });
+      lock.exec('ROLLBACK');
+      expect(await failed.textContent()).toContain('赵淑珍');
+      expect(await failed.textContent()).toContain('服务器未能记录');
+      await expect.poll(() => wall.locator(`.tile[data-hid="${secondHousehold}"]`).getAttribute('data-status')).toBe('red');
+      expect(await alarms.evaluate(() => window.ribbonStats.alarmsPlayed())).toBe(2);
+      await screenshot(alarms, 'alarm-unrecorded-1920x1080');
+      expect(context.errors).toEqual([]);
+    } finally {
+      if (lock.inTransaction) lock.exec('ROLLBACK');
+      lock.close();
+      await context.close();
+    }
+  }, 60_000);
 
   it('patrol offline: the tap is kept in IndexedDB and shown as waiting, survives closing the page, and is recorded exactly once when the network returns, even when an answer is lost', async () => {
     const { system, cast } = await setUp();

@@ -134,7 +134,7 @@ export function alarmsView(ctx: Ctx): View {
   const refetch = new Map<number, ReturnType<typeof setTimeout>>();
   let destroyed = false;
   function loadDetail(alert: Alert): void {
-    if (alert.kind !== 'emergency' || destroyed) return;
+    if (alert.kind !== 'emergency' || alert.receipt !== undefined || destroyed) return;
     clearTimeout(refetch.get(alert.id));
     refetch.delete(alert.id);
     api<Detail>('GET', `/api/alerts/${alert.id}`)
@@ -151,6 +151,9 @@ export function alarmsView(ctx: Ctx): View {
   }
 
   function buttons(a: Alert): HTMLElement {
+    // A press not yet on the server's disk is not an alert yet: nothing to acknowledge, only to know.
+    if (a.receipt === 'recording') return h('p', { class: 'receipt' }, icon('sync', 'spin'), t('alarms.recording'));
+    if (a.receipt === 'unrecorded') return h('p', { class: 'receipt not-reached', role: 'alert' }, t('alarms.unrecorded'));
     const wrap = h('div', { class: 'actions' });
     const disabled = busy.has(a.id);
     const button = (action: 'ack' | 'claim' | 'arrived' | 'resolve', word: WordKey, primary = false) =>
@@ -186,7 +189,7 @@ export function alarmsView(ctx: Ctx): View {
         'div',
         { class: 'alarm-meta' },
         h('span', { class: 'since', 'data-since': a.openedAt }, t('alarms.since', { d: duration(Date.now() - Date.parse(a.openedAt)) })),
-        a.kind === 'emergency' || a.kind === 'missed_checkin' ? h('span', { class: 'level' }, t('alarms.level', { n: a.level })) : null,
+        (a.kind === 'emergency' && a.receipt === undefined) || a.kind === 'missed_checkin' ? h('span', { class: 'level' }, t('alarms.level', { n: a.level })) : null,
         names && names.sent.length > 0 ? h('span', { class: 'notified' }, t('alarms.notified', { who: names.sent.join('、') })) : null,
         names && names.pending.length > 0 ? h('span', { class: 'notified' }, t('alarms.notifying', { who: names.pending.join('、') })) : null,
         names && names.failed.length > 0 ? h('span', { class: 'not-reached' }, t('alarms.notReached', { who: names.failed.join('、') })) : null,
@@ -196,7 +199,7 @@ export function alarmsView(ctx: Ctx): View {
       ),
       buttons(a),
     );
-    card.className = `alarm alarm-${a.kind} status-${a.status}`;
+    card.className = `alarm alarm-${a.kind} status-${a.status}${a.receipt ? ` receipt-${a.receipt}` : ''}`;
     card.dataset.alertId = String(a.id);
     card.dataset.status = a.status;
     if (focusKey !== null) {

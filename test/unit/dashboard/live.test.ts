@@ -151,3 +151,44 @@ describe('the live client', () => {
     expect(FakeSocket.all).toHaveLength(1);
   });
 });
+
+describe('receipts (a red press before it is on the server disk)', () => {
+  const household = (id: number) => ({ id, name: `户${id}`, room: '101', building: '1号楼', buildingId: 1, compound: '阳光小区', compoundId: 1, state: null, stateAt: null, lastCheckInAt: null });
+  const alert = (id: number, householdId: number) => ({
+    id, kind: 'emergency', status: 'open', level: 1, householdId, compoundId: 1, openedAt: new Date().toISOString(), acknowledgedAt: null, acknowledgedBy: null,
+    arrivedAt: null, arrivedBy: null, resolvedAt: null, resolvedBy: null, resolutionNote: null, reportCount: 1, reason: null, dueAt: null, household: null,
+  });
+  const receipt = (receiptId: number, householdId: number, status: string) => ({ type: 'receipt', receiptId, householdId, compoundId: 1, deviceId: 'd', status, at: new Date().toISOString() });
+
+  it('shows each as an emergency of its own until its alert or "recorded" arrives, never beside an emergency already on record, and raises it once', () => {
+    const store = new Store();
+    const raised: Array<{ id: number; receipt?: string }> = [];
+    const live = connectLive({ store, onStatus: () => {}, onAlerts: (a) => raised.push(...a), onSessionEnded: () => {} });
+    const s = FakeSocket.all.at(-1) as FakeSocket;
+    s.open();
+    s.frame({
+      ...snapshot(1),
+      households: [household(1), household(2), household(3)],
+      alerts: [alert(11, 3)],
+      receipts: [{ id: 3, householdId: 1, compoundId: 1, deviceId: 'd', state: 'red', status: 'unrecorded', receivedAt: new Date().toISOString() }],
+    });
+    expect(store.alertsFor(1)).toEqual([expect.objectContaining({ id: -3, kind: 'emergency', status: 'open', receipt: 'unrecorded', household: expect.objectContaining({ name: '户1' }) })]);
+    expect(raised.map((a) => a.id).sort()).toEqual([-3, 11]);
+
+    raised.length = 0;
+    s.frame({ type: 'delta', seq: 2, changes: [receipt(4, 2, 'recording'), receipt(5, 3, 'recording')] });
+    expect(store.alertsFor(2)).toEqual([expect.objectContaining({ id: -4, receipt: 'recording' })]);
+    // Household 3 already has its emergency on record: the press joins it, nothing new to show.
+    expect(store.alertsFor(3).map((a) => a.id)).toEqual([11]);
+    expect(raised.map((a) => a.id)).toEqual([-4]);
+
+    raised.length = 0;
+    s.frame({ type: 'delta', seq: 3, changes: [{ type: 'alert', alertId: 12, householdId: 2, kind: 'emergency', opened: true, status: 'open', alert: alert(12, 2) }, receipt(4, 2, 'recorded'), receipt(5, 3, 'recorded')] });
+    expect(store.alertsFor(2).map((a) => a.id)).toEqual([12]);
+    expect(store.alertsFor(3).map((a) => a.id)).toEqual([11]);
+    // The resend of household 1's press is on disk: its unrecorded receipt goes.
+    s.frame({ type: 'delta', seq: 4, changes: [receipt(6, 1, 'recorded')] });
+    expect(store.alertsFor(1)).toEqual([]);
+    live.close();
+  });
+});
