@@ -39,7 +39,9 @@ export function keepPicture(store: Store): () => void {
     dirty = false;
     last = Date.now();
     // Stamped with when the server last told us anything, not with now: a copy of a copy keeps its age.
-    const picture: CachedPicture = { households: [...store.households.values()], alerts: [...store.alerts.values()], devices: [...store.devices.values()], savedAt: store.lastUpdate };
+    // A red still being recorded is a moment's state: by the time a copy is read it is an alert (or unrecorded).
+    const alerts = [...store.alerts.values()].filter((a) => a.receipt !== 'recording');
+    const picture: CachedPicture = { households: [...store.households.values()], alerts, devices: [...store.devices.values()], savedAt: store.lastUpdate };
     void saveCached('picture', picture).catch(() => {});
   };
   const off = store.listen((change) => {
