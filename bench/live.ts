@@ -191,7 +191,7 @@ function openDashboard(
 }
 
 /** Sums of the server's group-commit histograms (GET /metrics), to difference over a window. */
-type CommitCounters = { batches: number; messages: number; seconds: number; underMs: number };
+type CommitCounters = { batches: number; messages: number; seconds: number; underMs: number; syncs: number; syncSeconds: number; syncUnderMs: number };
 
 async function commitCounters(httpUrl: string): Promise<CommitCounters | null> {
   try {
@@ -202,19 +202,29 @@ async function commitCounters(httpUrl: string): Promise<CommitCounters | null> {
       messages: value(/^ribbon_commit_batch_size_sum(?:\{\})? (\S+)$/m),
       seconds: value(/^ribbon_commit_seconds_sum(?:\{\})? (\S+)$/m),
       underMs: value(/^ribbon_commit_seconds_bucket\{le="0\.001"\} (\S+)$/m),
+      syncs: value(/^ribbon_sync_seconds_count(?:\{\})? (\S+)$/m),
+      syncSeconds: value(/^ribbon_sync_seconds_sum(?:\{\})? (\S+)$/m),
+      syncUnderMs: value(/^ribbon_sync_seconds_bucket\{le="0\.001"\} (\S+)$/m),
     };
   } catch {
     return null;
   }
 }
 
-/** Group commits over a window: how many presses each held and how long each took (fsync included). */
-type CommitStats = { batches: number; meanBatch: number; meanMs: number; underMsShare: number };
+/**
+ * Group commits over a window: how many presses each held and how long each held the event loop;
+ * and the WAL syncs (fdatasync on the thread pool, each covering one or more commits) before their PUBACKs.
+ */
+type CommitStats = { batches: number; meanBatch: number; meanMs: number; underMsShare: number; syncs: number; syncMeanMs: number; syncUnderMsShare: number };
 
 function commitStats(before: CommitCounters | null, after: CommitCounters | null): CommitStats {
-  if (!before || !after) return { batches: Number.NaN, meanBatch: Number.NaN, meanMs: Number.NaN, underMsShare: Number.NaN };
+  if (!before || !after) return { batches: Number.NaN, meanBatch: Number.NaN, meanMs: Number.NaN, underMsShare: Number.NaN, syncs: Number.NaN, syncMeanMs: Number.NaN, syncUnderMsShare: Number.NaN };
   const batches = after.batches - before.batches;
+  const syncs = after.syncs - before.syncs;
   return {
+    syncs,
+    syncMeanMs: ((after.syncSeconds - before.syncSeconds) / syncs) * 1000,
+    syncUnderMsShare: (after.syncUnderMs - before.syncUnderMs) / syncs,
     batches,
     meanBatch: (after.messages - before.messages) / batches,
     meanMs: ((after.seconds - before.seconds) / batches) * 1000,
@@ -600,6 +610,7 @@ function describePart(r: PartResult, floorP99: number): string {
     `report before its receipt ${r.reportBeforeReceipt}; PUBACK p50 ${formatCell(r.puback.p50)} ms p99 ${formatCell(r.puback.p99)} ms; ` +
     `commits: ${r.commits.batches} of ${formatCell(r.commits.meanBatch)} presses, ${formatCell(r.commits.meanMs)} ms mean, ` +
     `${Math.round(r.commits.underMsShare * 100)} % under 1 ms; ` +
+    `WAL syncs: ${r.commits.syncs}, ${formatCell(r.commits.syncMeanMs)} ms mean, ${Math.round(r.commits.syncUnderMsShare * 100)} % under 1 ms; ` +
     `${Math.round(r.deltasPerSec)} deltas/s delivered in ${Math.round(r.framesPerSec)} frames/s; load ${Math.round(r.load.ackedPerSec)} presses/s acked; ` +
     `server ${Math.round(r.serverCpuPercent)} % CPU, bench process ${Math.round(r.benchCpuPercent)} %, generator ` +
     `${r.load.generators.map((g) => Math.round(g.cpuPercent)).join('/')} %, others ${Math.round(r.load.machine.othersPercent)} %; seq gaps ${r.gaps}, abnormal closes ${r.closes}`

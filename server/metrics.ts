@@ -155,8 +155,9 @@ export function createIngestMetrics(registry: Registry) {
     events: registry.counter('ribbon_events_total', 'Reports stored, by ribbon state and source.'),
     rejected: registry.counter('ribbon_rejected_messages_total', 'Unreadable messages from known devices, kept raw.'),
     batchSize: registry.histogram('ribbon_commit_batch_size', 'Messages per group commit.', [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 4096]),
-    commitSeconds: registry.histogram('ribbon_commit_seconds', 'Time to commit one batch (fsync included).', [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 1]),
-    commitFailures: registry.counter('ribbon_commit_failures_total', 'Batches whose commit failed (nothing acknowledged).'),
+    commitSeconds: registry.histogram('ribbon_commit_seconds', 'Time to commit one batch on the event loop (the WAL fsync is ribbon_sync_seconds, off the loop).', [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 1]),
+    syncSeconds: registry.histogram('ribbon_sync_seconds', 'Time for one fdatasync of the WAL (covering one or more batches) before their PUBACKs.', [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 1]),
+    commitFailures: registry.counter('ribbon_commit_failures_total', 'Batches whose commit or WAL fsync failed (nothing acknowledged).'),
   };
 }
 

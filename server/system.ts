@@ -22,7 +22,7 @@ import type { Config } from './config.js';
 import { connectExternalIngest, type ExternalIngest } from './ingest/external.js';
 import { createIngestPipeline, type AckPublisher } from './ingest/pipeline.js';
 import { createIngestMetrics, Registry } from './metrics.js';
-import { openDatabase, startWalCheckpointer } from './store/db.js';
+import { createWalSync, openDatabase, startWalCheckpointer } from './store/db.js';
 import { createLiveHub } from './live/hub.js';
 import { createStores, type Stores } from './store/index.js';
 import { TOPIC_ROOT } from './domain/topics.js';
@@ -84,7 +84,15 @@ export function dailyJobs(config: Config, deps: { report: DailyReporter; backup:
  */
 export async function startSystem(
   config: Config,
-  deps: { log: Logger; clock?: Clock; scheduler?: boolean; channelDeps?: ChannelDeps; auth?: Partial<AuthSettings> },
+  deps: {
+    log: Logger;
+    clock?: Clock;
+    scheduler?: boolean;
+    channelDeps?: ChannelDeps;
+    auth?: Partial<AuthSettings>;
+    /** An fsync of the WAL failed (default: exit with code 70 so a supervisor restarts the server). */
+    onSyncFailure?: (err: Error) => void;
+  },
 ): Promise<RunningSystem> {
   const { log } = deps;
   const clock = deps.clock ?? systemClock;
@@ -93,13 +101,16 @@ export async function startSystem(
   // screen: the tail"); stopped before the database closes, whose close then checkpoints all.
   const checkpointer = startWalCheckpointer(db, { onError: (err) => log.error({ err }, 'WAL checkpoint failed (the auto-checkpoint still bounds the WAL)') });
   const stores = createStores(db);
+  // Device batches commit without an fsync on the event loop and are synced on the thread pool
+  // before their PUBACKs (server/store/db.ts, createWalSync).
+  const walSync = createWalSync(db);
   const registry = new Registry();
   const metrics = createIngestMetrics(registry);
   const changes = createChangeFeed();
 
   const alerting = createAlerting({ stores, log: log.child({ component: 'alerting' }) });
   let publishAck: AckPublisher = () => {};
-  const record = createRecordMessages(stores, alerting);
+  const record = createRecordMessages(stores, alerting, { batchTransaction: walSync.transaction });
   const pipeline = createIngestPipeline({
     record,
     batchMax: config.ingest.batchMax,
@@ -107,6 +118,11 @@ export async function startSystem(
     metrics,
     changes,
     publishAck: (deviceId, ack) => publishAck(deviceId, ack),
+    sync: walSync.sync,
+    // What the failed sync covered may or may not be on disk, and Linux may have dropped the
+    // pages it could not write: a restart lets SQLite recover from what really is on disk (the
+    // devices resend what got no PUBACK). A supervisor (systemd, a container restart policy) restarts it.
+    onSyncFailure: deps.onSyncFailure ?? (() => setImmediate(() => process.exit(70))),
   });
 
   let broker: RibbonBroker | null = null;
@@ -115,6 +131,7 @@ export async function startSystem(
   const cleanup: Array<() => Promise<void> | void> = [
     () => checkpointer.stop(),
     () => {
+      walSync.close();
       db.close();
     },
   ];
@@ -304,6 +321,8 @@ export async function startSystem(
         // Brokers and HTTP first, then whatever is still queued is committed, then the database.
         for (const step of cleanup.slice(0, -1)) await step();
         pipeline.flush();
+        await pipeline.drained();
+        walSync.close();
         db.close();
       },
     };

@@ -66,7 +66,15 @@ export type Outcome =
  * acknowledges each message only after the commit; in the batch, messages are applied in
  * arrival order, so a redelivery later in the same batch sees the first copy.
  */
-export function createRecordMessages(stores: Stores, alerting: Alerting) {
+export function createRecordMessages(
+  stores: Stores,
+  alerting: Alerting,
+  opts: {
+    /** The transaction for device batches: WalSync.transaction when the caller syncs after it (server/store/db.ts). */
+    batchTransaction?: <T>(fn: () => T) => T;
+  } = {},
+) {
+  const batchTransaction = opts.batchTransaction ?? stores.transaction;
   const { alerts, devices, events, places, rejected } = stores;
 
   function reject(m: InboundMessage, householdId: number, reason: string): Outcome {
@@ -225,7 +233,7 @@ export function createRecordMessages(stores: Stores, alerting: Alerting) {
     },
     /** Applies a batch in one transaction; throws (and commits nothing) if the transaction fails. */
     recordBatch(batch: readonly InboundMessage[]): Outcome[] {
-      return stores.transaction(() => batch.map(recordOne));
+      return batchTransaction(() => batch.map(recordOne));
     },
     /**
      * A person's report (a volunteer saw the ribbon, or entered it for a household without a

@@ -4,6 +4,12 @@
  * every callback is called in arrival order. With aedes the callback releases the PUBACK, so
  * arrival order is PUBACK order [MQTT-4.6.0-2], and an fsync is shared by the whole batch.
  *
+ * With `sync`, a commit does not wait for the disk on the event loop: the batch is committed
+ * without an fsync, then `sync` makes it durable (an fdatasync of the WAL on libuv's thread
+ * pool, server/store/db.ts) while the event loop goes on, and only then are the callbacks called
+ * (the PUBACKs) and afterCommit run. Batches committed while a sync is under way wait for the
+ * next one, which covers them all (one fsync for many batches), so order is kept throughout.
+ *
  * If a batch fails, each of its items is retried alone, so one poisonous message cannot keep a
  * whole batch of presses from being committed; only the items that fail alone get the error
  * (and with it no acknowledgement: the sender will resend).
@@ -27,19 +33,47 @@ export type GroupCommitOptions<T, R> = {
   afterCommit?: (items: readonly T[], results: readonly (R | undefined)[]) => void;
   /** A callback that throws is a bug in the caller; it must not keep others from their PUBACK. */
   onCallbackError?: (err: unknown) => void;
+  /**
+   * Makes what has been committed durable, off the event loop; `commit` then commits without
+   * syncing. If it fails, no callback of the batches it covered gets a result (they get the
+   * error: no PUBACK) and afterCommit does not run for them; see onSyncFailure.
+   */
+  sync?: (done: (err: Error | null) => void) => void;
+  /** Called after each sync with the batches and items it covered and its duration in ms. */
+  onSync?: (batches: number, items: number, ms: number) => void;
+  /**
+   * A sync failed: what those batches committed is visible in the database but may not be on
+   * disk, and a later sync cannot be trusted to cover it (Linux may drop the failed pages).
+   */
+  onSyncFailure?: (err: Error, items: number) => void;
 };
 
 export type GroupCommit<T, R> = {
   submit(item: T, done: Done<R>): void;
   /** Commits what is queued now (used on shutdown). */
   flush(): void;
+  /** Resolves once nothing is queued or waiting for its sync (after flush, on shutdown). */
+  drained(): Promise<void>;
   readonly pending: number;
 };
+
+/** Syncs at once at most: libuv's thread pool has 4 threads, and other file I/O needs one too. */
+export const MAX_SYNCS_IN_FLIGHT = 3;
+
+/** One sync under way and the batches it was started for. */
+type SyncGroup<T, R> = { covered: Committed<T, R>[]; started: number; settled: boolean };
+
+/** A committed batch waiting for its sync: its callbacks, results and per-item errors. */
+type Committed<T, R> = { batch: readonly T[]; dones: Done<R>[]; results: (R | undefined)[]; errors: (Error | null)[] };
 
 export function createGroupCommit<T, R>(opts: GroupCommitOptions<T, R>): GroupCommit<T, R> {
   let items: T[] = [];
   let callbacks: Done<R>[] = [];
   let scheduled = false;
+  let unsynced: Committed<T, R>[] = [];
+  /** Syncs under way, oldest first (a settled one stays until those before it settle). */
+  const inFlight: SyncGroup<T, R>[] = [];
+  const idle: Array<() => void> = [];
 
   function commitTimed(batch: readonly T[]): R[] {
     const started = performance.now();
@@ -79,6 +113,7 @@ export function createGroupCommit<T, R>(opts: GroupCommitOptions<T, R>): GroupCo
       opts.onFailure?.(err, batch.length);
       if (opts.retryItems && !opts.retryItems(err)) {
         dones.forEach((done) => call(done, err));
+        settleIdle();
         return;
       }
       results = [];
@@ -92,8 +127,60 @@ export function createGroupCommit<T, R>(opts: GroupCommitOptions<T, R>): GroupCo
         }
       }
     }
-    dones.forEach((done, i) => call(done, errors[i] ?? null, results[i]));
-    opts.afterCommit?.(batch, results);
+    const committed = { batch, dones, results, errors };
+    if (opts.sync === undefined) {
+      finish(committed, null);
+      settleIdle();
+    } else {
+      unsynced.push(committed);
+      startSync();
+    }
+  }
+
+  function finish(c: Committed<T, R>, syncErr: Error | null): void {
+    c.dones.forEach((done, i) => call(done, syncErr ?? c.errors[i] ?? null, c.results[i]));
+    if (syncErr === null) opts.afterCommit?.(c.batch, c.results);
+  }
+
+  /**
+   * Starts a sync for every batch committed since the last one started, if fewer than
+   * MAX_SYNCS_IN_FLIGHT are under way. A sync that completes makes durable every batch committed
+   * before it STARTED (an fsync covers all the file's data written before the call), so its
+   * success releases its own batches and every earlier one still waiting, in commit order: a
+   * slow sync does not hold back the batches behind it once a later one has finished.
+   */
+  function startSync(): void {
+    const sync = opts.sync;
+    if (sync === undefined || unsynced.length === 0 || inFlight.length >= MAX_SYNCS_IN_FLIGHT) return;
+    const group: SyncGroup<T, R> = { covered: unsynced, started: performance.now(), settled: false };
+    unsynced = [];
+    inFlight.push(group);
+    sync((err) => {
+      const failure = err === null ? null : asError(err);
+      // On success: this group and every group started before it that is still waiting. On
+      // failure: this group's batches, unless a later sync has already released them.
+      const released = failure ? (group.settled ? [] : [group]) : inFlight.slice(0, inFlight.indexOf(group) + 1).filter((g) => !g.settled);
+      for (const g of released) g.settled = true;
+      while (inFlight[0]?.settled) inFlight.shift();
+      const items = released.reduce((n, g) => n + g.covered.reduce((m, c) => m + c.batch.length, 0), 0);
+      try {
+        if (failure) opts.onSyncFailure?.(failure, items);
+        else opts.onSync?.(group.covered.length, items, performance.now() - group.started);
+      } catch (observerErr) {
+        opts.onCallbackError?.(observerErr);
+      }
+      for (const g of released) for (const c of g.covered) finish(c, failure);
+      startSync();
+      settleIdle();
+    });
+  }
+
+  function settleIdle(): void {
+    if (inFlight.length === 0 && pendingCount() === 0) for (const resolve of idle.splice(0)) resolve();
+  }
+
+  function pendingCount(): number {
+    return items.length + unsynced.length;
   }
 
   return {
@@ -107,6 +194,10 @@ export function createGroupCommit<T, R>(opts: GroupCommitOptions<T, R>): GroupCo
       }
     },
     flush,
+    drained() {
+      if (inFlight.length === 0 && pendingCount() === 0) return Promise.resolve();
+      return new Promise((resolve) => idle.push(resolve));
+    },
     get pending() {
       return items.length;
     },

@@ -14,6 +14,8 @@ export type IngestPipeline = {
   /** Queues a device message; `done` runs after its batch is on disk (or with the error). */
   submit(message: InboundMessage, done: Done<Outcome>): void;
   flush(): void;
+  /** Resolves once nothing is queued or waiting for its sync. */
+  drained(): Promise<void>;
 };
 
 /**
@@ -29,6 +31,10 @@ export function createIngestPipeline(deps: {
   metrics: IngestMetrics;
   changes: ChangeFeed;
   publishAck: AckPublisher;
+  /** Makes committed batches durable off the event loop (WalSync.sync); record must then commit without syncing. */
+  sync?: (done: (err: Error | null) => void) => void;
+  /** A sync failed: the process can no longer tell what is on disk (see group-commit onSyncFailure). */
+  onSyncFailure?: (err: Error) => void;
 }): IngestPipeline {
   const { log, metrics, changes } = deps;
   // Series resolved once: the counters are bumped for every press.
@@ -153,6 +159,15 @@ export function createIngestPipeline(deps: {
     onCallbackError(err) {
       log.error({ err }, 'a commit callback threw');
     },
+    ...(deps.sync ? { sync: deps.sync } : {}),
+    onSync(_batches, _items, ms) {
+      metrics.syncSeconds.observe(ms / 1000);
+    },
+    onSyncFailure(err, items) {
+      metrics.commitFailures.inc();
+      log.fatal({ err, items }, 'fsync of the WAL failed: these presses get no PUBACK, and what is on disk is no longer known');
+      deps.onSyncFailure?.(err);
+    },
   });
 
   return {
@@ -168,5 +183,6 @@ export function createIngestPipeline(deps: {
       });
     },
     flush: commit.flush,
+    drained: () => commit.drained(),
   };
 }

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { DB_FILE_NAME, openDatabase, startWalCheckpointer, WAL_BACKSTOP_PAGES, type Db, type WalCheckpointer } from '../../server/store/db.js';
+import { createWalSync, DB_FILE_NAME, openDatabase, startWalCheckpointer, WAL_BACKSTOP_PAGES, type Db, type WalCheckpointer } from '../../server/store/db.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
@@ -108,5 +108,46 @@ describe('WAL checkpointer', () => {
     const again = openDatabase(dir);
     expect((again.prepare('SELECT count(*) AS n FROM blob').get() as { n: number }).n).toBe(50);
     again.close();
+  });
+});
+
+describe('createWalSync: commits whose fsync leaves the event loop', () => {
+  it('commits with synchronous=NORMAL inside, FULL again after (other transactions keep syncing); the commit is visible before the sync; sync calls back once the WAL is synced', async () => {
+    const { db, dir } = tempDb();
+    const walSync = createWalSync(db);
+    cleanups.push(() => walSync.close());
+    const level = () => db.pragma('synchronous', { simple: true });
+    expect(level()).toBe(2);
+    const inside = walSync.transaction(() => {
+      db.prepare('INSERT INTO blob (data) VALUES (?)').run(Buffer.alloc(100));
+      return level();
+    });
+    expect(inside).toBe(1);
+    expect(level()).toBe(2);
+    // Visible to another connection before any sync: the caller must acknowledge nothing yet.
+    const reader = openDatabase(dir);
+    cleanups.push(() => {
+      reader.close();
+    });
+    expect(reader.prepare('SELECT count(*) AS n FROM blob').get()).toEqual({ n: 1 });
+    const err = await new Promise<Error | null>((resolve) => walSync.sync(resolve));
+    expect(err).toBeNull();
+    // A transaction that throws rolls back and still restores FULL.
+    expect(() => walSync.transaction(() => {
+      throw new Error('bad batch');
+    })).toThrow('bad batch');
+    expect(level()).toBe(2);
+  });
+
+  it('when the WAL file is gone, then sync calls back with the error instead of acknowledging', async () => {
+    const { db, dir } = tempDb();
+    const walSync = createWalSync(db);
+    cleanups.push(() => walSync.close());
+    walSync.transaction(() => db.prepare('INSERT INTO blob (data) VALUES (?)').run(Buffer.alloc(100)));
+    walSync.close();
+    db.close(); // the last connection: SQLite checkpoints and deletes the WAL
+    expect(fs.existsSync(path.join(dir, `${DB_FILE_NAME}-wal`))).toBe(false);
+    const err = await new Promise<Error | null>((resolve) => walSync.sync(resolve));
+    expect(err?.message).toMatch(/ENOENT/);
   });
 });

@@ -128,6 +128,7 @@ describe('Registry: several metrics', () => {
       '# TYPE ribbon_rejected_messages_total counter',
       '# TYPE ribbon_commit_batch_size histogram',
       '# TYPE ribbon_commit_seconds histogram',
+      '# TYPE ribbon_sync_seconds histogram',
       '# TYPE ribbon_commit_failures_total counter',
     ]);
     expect(text).toContain('ribbon_mqtt_messages_total{outcome="stored"} 1\n');

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createGroupCommit, type GroupCommitOptions } from '../../../../server/ingest/group-commit.js';
+import { createGroupCommit, MAX_SYNCS_IN_FLIGHT, type GroupCommitOptions } from '../../../../server/ingest/group-commit.js';
 
 const nextTick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
@@ -276,5 +276,86 @@ describe('createGroupCommit: a throwing callback', () => {
     });
     gc.submit('b', (_err, result) => seen.push(result ?? 'none'));
     expect(seen).toEqual(['b']);
+  });
+});
+
+describe('createGroupCommit: with sync (the fsync off the event loop)', () => {
+  /** A sync the test completes by hand, in any order: the seam where the server's fdatasync goes. */
+  function syncHarness(batchMax = 100) {
+    const pending: Array<(err: Error | null) => void> = [];
+    const synced: Array<[number, number]> = [];
+    const syncFailures: Array<[string, number]> = [];
+    const calls: Call[] = [];
+    const after: string[][] = [];
+    const gc = createGroupCommit<string, string>({
+      batchMax,
+      commit: (items) => items.map((i) => `stored:${i}`),
+      afterCommit: (items) => after.push([...items]),
+      sync: (done) => pending.push(done),
+      onSync: (batches, items) => synced.push([batches, items]),
+      onSyncFailure: (err, items) => syncFailures.push([err.message, items]),
+    });
+    const submit = (item: string): void => gc.submit(item, (err, result) => calls.push({ item, err: err?.message ?? null, result }));
+    return { gc, submit, pending, synced, syncFailures, calls, after };
+  }
+
+  it('when a batch is committed, then no callback and no afterCommit runs until its sync completes', async () => {
+    const h = syncHarness();
+    h.submit('a');
+    h.submit('b');
+    await nextTick();
+    expect(h.pending).toHaveLength(1);
+    expect(h.calls).toEqual([]);
+    expect(h.after).toEqual([]);
+    h.pending[0]?.(null);
+    expect(h.calls.map((c) => c.item)).toEqual(['a', 'b']);
+    expect(h.after).toEqual([['a', 'b']]);
+    expect(h.synced).toEqual([[1, 2]]);
+  });
+
+  it('when syncs complete out of order, then a later one releases every earlier batch too, in commit order; at most MAX_SYNCS_IN_FLIGHT run, the rest wait for one', async () => {
+    const h = syncHarness();
+    for (const item of ['a', 'b', 'c', 'd']) {
+      h.submit(item);
+      await nextTick();
+    }
+    // Three syncs under way (a, b, c); d's batch waits for a free one.
+    expect(h.pending).toHaveLength(MAX_SYNCS_IN_FLIGHT);
+    h.pending[1]?.(null); // b's sync: a was committed before it started, so a is on disk too
+    expect(h.calls.map((c) => c.item)).toEqual(['a', 'b']);
+    expect(h.after).toEqual([['a'], ['b']]);
+    // A sync slot freed: d's sync starts.
+    expect(h.pending).toHaveLength(4);
+    h.pending[0]?.(null); // a's own sync, late: nothing more to release
+    expect(h.calls.map((c) => c.item)).toEqual(['a', 'b']);
+    h.pending[3]?.(null); // d's: releases c (still waiting for its own) and d
+    expect(h.calls.map((c) => c.item)).toEqual(['a', 'b', 'c', 'd']);
+    h.pending[2]?.(null);
+    expect(h.calls).toHaveLength(4);
+    expect(h.calls.every((c) => c.err === null)).toBe(true);
+    await h.gc.drained();
+  });
+
+  it('when a sync fails, then its batches get the error (no PUBACK), no afterCommit, and the failure is reported', async () => {
+    const h = syncHarness();
+    h.submit('a');
+    await nextTick();
+    h.pending[0]?.(new Error('EIO: i/o error, fdatasync'));
+    expect(h.calls).toEqual([{ item: 'a', err: 'EIO: i/o error, fdatasync', result: undefined }]);
+    expect(h.after).toEqual([]);
+    expect(h.syncFailures).toEqual([['EIO: i/o error, fdatasync', 1]]);
+  });
+
+  it('drained() waits for the syncs under way', async () => {
+    const h = syncHarness();
+    h.submit('a');
+    h.gc.flush();
+    let drained = false;
+    void h.gc.drained().then(() => (drained = true));
+    await nextTick();
+    expect(drained).toBe(false);
+    h.pending[0]?.(null);
+    await nextTick();
+    expect(drained).toBe(true);
   });
 });
