@@ -260,7 +260,7 @@ describe('the scheduler and the outbox, on real time', () => {
 });
 
 describe('the in-process change stream (for the live hub)', () => {
-  it('when a press is stored and the alert escalates, then subscribers see the report and each alert change, after the commit', async () => {
+  it('when a press is stored and the alert escalates, then subscribers see the report and each alert change, after the commit (only the red\'s receipt comes before it)', async () => {
     const c = await community();
     const seen: Array<{ type: string; committed: boolean; detail: string }> = [];
     const unsubscribe = c.system.changes.subscribe((change) => {
@@ -270,7 +270,14 @@ describe('the in-process change stream (for the live hub)', () => {
       seen.push({
         type: change.type,
         committed,
-        detail: change.type === 'alert' ? `${change.kind}:${change.status}:${change.level}:${change.opened}` : change.type === 'report' ? change.state : 'device',
+        detail:
+          change.type === 'alert'
+            ? `${change.kind}:${change.status}:${change.level}:${change.opened}`
+            : change.type === 'report'
+              ? change.state
+              : change.type === 'receipt'
+                ? change.status
+                : 'device',
       });
     });
     onTestFinished(unsubscribe);
@@ -279,8 +286,11 @@ describe('the in-process change stream (for the live hub)', () => {
     c.system.sweepNow();
     const relevant = seen.filter((s) => s.type !== 'device');
     expect(relevant).toEqual([
+      // The one change told before its commit (server/app/changes.ts): nothing is on disk yet.
+      { type: 'receipt', committed: false, detail: 'recording' },
       { type: 'report', committed: true, detail: 'red' },
       { type: 'alert', committed: true, detail: 'emergency:open:1:true' },
+      { type: 'receipt', committed: true, detail: 'recorded' },
       { type: 'alert', committed: true, detail: 'emergency:open:2:false' },
     ]);
   });
