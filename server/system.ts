@@ -27,6 +27,9 @@ import { createLiveHub } from './live/hub.js';
 import { createStores, type Stores } from './store/index.js';
 import { TOPIC_ROOT } from './domain/topics.js';
 
+/** On stop, how long to wait for WAL syncs under way before closing the database anyway. */
+const SHUTDOWN_SYNC_WAIT_MS = 10_000;
+
 export type Clock = { now(): number };
 export const systemClock: Clock = { now: () => Date.now() };
 
@@ -92,6 +95,8 @@ export async function startSystem(
     auth?: Partial<AuthSettings>;
     /** An fsync of the WAL failed (default: exit with code 70 so a supervisor restarts the server). */
     onSyncFailure?: (err: Error) => void;
+    /** Tests: wraps the WAL sync before PUBACKs (to hold it and see that nothing is acknowledged meanwhile). */
+    aroundSync?: (sync: (done: (err: Error | null) => void) => void) => (done: (err: Error | null) => void) => void;
   },
 ): Promise<RunningSystem> {
   const { log } = deps;
@@ -118,7 +123,8 @@ export async function startSystem(
     metrics,
     changes,
     publishAck: (deviceId, ack) => publishAck(deviceId, ack),
-    sync: walSync.sync,
+    sync: deps.aroundSync ? deps.aroundSync(walSync.sync) : walSync.sync,
+    syncsInFlight: walSync.concurrency,
     // What the failed sync covered may or may not be on disk, and Linux may have dropped the
     // pages it could not write: a restart lets SQLite recover from what really is on disk (the
     // devices resend what got no PUBACK). A supervisor (systemd, a container restart policy) restarts it.
@@ -321,7 +327,8 @@ export async function startSystem(
         // Brokers and HTTP first, then whatever is still queued is committed, then the database.
         for (const step of cleanup.slice(0, -1)) await step();
         pipeline.flush();
-        await pipeline.drained();
+        // Bounded: a sync stuck on a dying disk must not keep the process from stopping.
+        await Promise.race([pipeline.drained(), new Promise<void>((resolve) => setTimeout(resolve, SHUTDOWN_SYNC_WAIT_MS).unref())]);
         walSync.close();
         db.close();
       },

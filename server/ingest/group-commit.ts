@@ -39,11 +39,22 @@ export type GroupCommitOptions<T, R> = {
    * error: no PUBACK) and afterCommit does not run for them; see onSyncFailure.
    */
   sync?: (done: (err: Error | null) => void) => void;
+  /**
+   * Syncs under way at most (default 1). More than one only if each concurrent call of `sync`
+   * would see a write-back error on its own: Linux reports such an error once per open file
+   * description, so concurrent fsyncs through ONE descriptor could leave all but one unaware
+   * (createWalSync gives each slot its own descriptor).
+   */
+  syncsInFlight?: number;
   /** Called after each sync with the batches and items it covered and its duration in ms. */
   onSync?: (batches: number, items: number, ms: number) => void;
   /**
    * A sync failed: what those batches committed is visible in the database but may not be on
-   * disk, and a later sync cannot be trusted to cover it (Linux may drop the failed pages).
+   * disk, and a later sync cannot be trusted to cover it (Linux may drop the failed pages, and
+   * SQLite's recovery stops at the first missing frame, losing every commit after it too). So
+   * from then on nothing is acknowledged: every batch waiting, every later sync's batches and
+   * every new submission gets the error, until the process restarts. Called once, with the items
+   * failed at that moment.
    */
   onSyncFailure?: (err: Error, items: number) => void;
 };
@@ -56,9 +67,6 @@ export type GroupCommit<T, R> = {
   drained(): Promise<void>;
   readonly pending: number;
 };
-
-/** Syncs at once at most: libuv's thread pool has 4 threads, and other file I/O needs one too. */
-export const MAX_SYNCS_IN_FLIGHT = 3;
 
 /** One sync under way and the batches it was started for. */
 type SyncGroup<T, R> = { covered: Committed<T, R>[]; started: number; settled: boolean };
@@ -73,6 +81,9 @@ export function createGroupCommit<T, R>(opts: GroupCommitOptions<T, R>): GroupCo
   let unsynced: Committed<T, R>[] = [];
   /** Syncs under way, oldest first (a settled one stays until those before it settle). */
   const inFlight: SyncGroup<T, R>[] = [];
+  const maxInFlight = Math.max(1, opts.syncsInFlight ?? 1);
+  /** The first failed sync: nothing is acknowledged after it (see onSyncFailure). */
+  let broken: Error | null = null;
   const idle: Array<() => void> = [];
 
   function commitTimed(batch: readonly T[]): R[] {
@@ -103,6 +114,13 @@ export function createGroupCommit<T, R>(opts: GroupCommitOptions<T, R>): GroupCo
     const dones = callbacks;
     items = [];
     callbacks = [];
+    if (broken !== null) {
+      // The disk failed a sync: nothing more is committed or acknowledged before a restart.
+      const err = broken;
+      dones.forEach((done) => call(done, err));
+      settleIdle();
+      return;
+    }
     let results: (R | undefined)[];
     // Per item: null when it is committed (the whole batch, or on its own after a retry).
     let errors: (Error | null)[] = [];
@@ -144,33 +162,42 @@ export function createGroupCommit<T, R>(opts: GroupCommitOptions<T, R>): GroupCo
 
   /**
    * Starts a sync for every batch committed since the last one started, if fewer than
-   * MAX_SYNCS_IN_FLIGHT are under way. A sync that completes makes durable every batch committed
+   * `syncsInFlight` are under way. A sync that completes makes durable every batch committed
    * before it STARTED (an fsync covers all the file's data written before the call), so its
    * success releases its own batches and every earlier one still waiting, in commit order: a
-   * slow sync does not hold back the batches behind it once a later one has finished.
+   * slow sync does not hold back the batches behind it once a later one has finished. A failed
+   * sync fails everything waiting, and everything after it (`broken`).
    */
   function startSync(): void {
     const sync = opts.sync;
-    if (sync === undefined || unsynced.length === 0 || inFlight.length >= MAX_SYNCS_IN_FLIGHT) return;
+    if (sync === undefined || unsynced.length === 0 || inFlight.length >= maxInFlight) return;
     const group: SyncGroup<T, R> = { covered: unsynced, started: performance.now(), settled: false };
     unsynced = [];
     inFlight.push(group);
     sync((err) => {
-      const failure = err === null ? null : asError(err);
-      // On success: this group and every group started before it that is still waiting. On
-      // failure: this group's batches, unless a later sync has already released them.
-      const released = failure ? (group.settled ? [] : [group]) : inFlight.slice(0, inFlight.indexOf(group) + 1).filter((g) => !g.settled);
+      const firstFailure = err !== null && broken === null;
+      if (err !== null) broken ??= asError(err);
+      // Released: on success, this group and every group started before it still waiting; once
+      // broken, every group still waiting and every batch not yet handed to a sync, all failed.
+      let released: SyncGroup<T, R>[];
+      if (broken === null) {
+        released = inFlight.slice(0, inFlight.indexOf(group) + 1).filter((g) => !g.settled);
+      } else {
+        released = inFlight.filter((g) => !g.settled);
+        if (unsynced.length > 0) released.push({ covered: unsynced, started: performance.now(), settled: false });
+        unsynced = [];
+      }
       for (const g of released) g.settled = true;
       while (inFlight[0]?.settled) inFlight.shift();
       const items = released.reduce((n, g) => n + g.covered.reduce((m, c) => m + c.batch.length, 0), 0);
       try {
-        if (failure) opts.onSyncFailure?.(failure, items);
-        else opts.onSync?.(group.covered.length, items, performance.now() - group.started);
+        if (firstFailure && broken !== null) opts.onSyncFailure?.(broken, items);
+        else if (broken === null) opts.onSync?.(group.covered.length, items, performance.now() - group.started);
       } catch (observerErr) {
         opts.onCallbackError?.(observerErr);
       }
-      for (const g of released) for (const c of g.covered) finish(c, failure);
-      startSync();
+      for (const g of released) for (const c of g.covered) finish(c, broken);
+      if (broken === null) startSync();
       settleIdle();
     });
   }

@@ -33,6 +33,8 @@ export function createIngestPipeline(deps: {
   publishAck: AckPublisher;
   /** Makes committed batches durable off the event loop (WalSync.sync); record must then commit without syncing. */
   sync?: (done: (err: Error | null) => void) => void;
+  /** Syncs under way at most (WalSync.concurrency; default 1). */
+  syncsInFlight?: number;
   /** A sync failed: the process can no longer tell what is on disk (see group-commit onSyncFailure). */
   onSyncFailure?: (err: Error) => void;
 }): IngestPipeline {
@@ -55,7 +57,8 @@ export function createIngestPipeline(deps: {
 
   // Red presses told to the dashboards before their commit (see `receive`), until it settles.
   const receipts = new Map<InboundMessage, Omit<Extract<Change, { type: 'receipt' }>, 'status'>>();
-  let lastReceiptId = 0;
+  // Unique across restarts too: a dashboard remembers which ids it has sounded for.
+  let lastReceiptId = Date.now() * 1000;
 
   /**
    * A red press is news before it is on disk: a `receipt` (recording) goes to the live hub now,
@@ -92,7 +95,9 @@ export function createIngestPipeline(deps: {
       outcomeCounter(outcome.type).inc();
       const message = items[i] as InboundMessage;
       report(message, outcome);
-      settle(message, 'recorded');
+      // On disk as a red press (or an earlier copy of it); anything else (the device retired
+      // meanwhile) is not, so the screens keep it as not recorded.
+      settle(message, outcome.type === 'press' || outcome.type === 'duplicate' ? 'recorded' : 'unrecorded');
     });
   }
 
@@ -160,6 +165,7 @@ export function createIngestPipeline(deps: {
       log.error({ err }, 'a commit callback threw');
     },
     ...(deps.sync ? { sync: deps.sync } : {}),
+    ...(deps.syncsInFlight !== undefined ? { syncsInFlight: deps.syncsInFlight } : {}),
     onSync(_batches, _items, ms) {
       metrics.syncSeconds.observe(ms / 1000);
     },

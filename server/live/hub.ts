@@ -15,7 +15,9 @@
  *    first on connect and after each `resync`: what the user may see (their compounds; an admin
  *    all); alerts are the `open` and `acknowledged` ones, newest first. `truncated` = more than
  *    `snapshotLimit` households or alerts (the list then holds the first ones only). A snapshot
- *    already holds every change committed before it: none of those follows it in a delta.
+ *    already holds every change committed before it. A device batch's changes are published only
+ *    once its WAL sync is done (server/store/db.ts), so a snapshot read meanwhile holds them and
+ *    they follow it as a delta too; applying a change twice is harmless (each carries the whole view).
  *  - `{"type":"delta","seq":N+1,"changes":[Change, …]}`: the changes in the user's compounds
  *    that were committed together, in commit order; never empty. "Together" = published in one
  *    run of the event loop's current callback: one group commit of device messages (all that

@@ -180,9 +180,14 @@ export function startWalCheckpointer(
  * sync covers every frame written before it (fsync is per file, not per descriptor). What is not
  * the same: another connection, or a request on this one, can read a commit before its sync (a
  * power cut then loses it, and its device, which got no PUBACK, sends it again). Every other
- * transaction on this connection still runs with FULL.
+ * transaction on this connection still runs with FULL. The argument assumes SQLite's default
+ * powersafe overwrite (SQLITE_POWERSAFE_OVERWRITE=1, which better-sqlite3 does not change): without it,
+ * FULL pads each commit to a sector boundary and NORMAL does not. A failed sync is final (see
+ * group-commit.ts onSyncFailure).
  */
 export type WalSync = {
+  /** How many syncs may run at once (each has its own descriptor). */
+  readonly concurrency: number;
   /** Runs fn in one BEGIN IMMEDIATE transaction whose commit does not fsync; call `sync` after. */
   transaction<T>(fn: () => T): T;
   /** fdatasync of the WAL file on the thread pool: everything committed before this call is on disk when done(null) runs. */
@@ -190,47 +195,72 @@ export type WalSync = {
   close(): void;
 };
 
+/** Concurrent WAL syncs (each through its own descriptor; libuv's thread pool has 4 threads). */
+export const WAL_SYNC_SLOTS = 3;
+
 export function createWalSync(db: Db): WalSync {
   if (db.memory) throw new Error('an in-memory database has no WAL to sync');
   const walFile = `${db.name}-wal`;
   // Not prepared once: SQLite applies this pragma when the statement is compiled, not when run.
   const unsynced = () => db.exec('PRAGMA synchronous = NORMAL');
   const synced = () => db.exec('PRAGMA synchronous = FULL');
-  let fd: number | null = null;
-  let inode = -1;
-  /** The WAL's descriptor, reopened if the file was replaced (SQLite deletes it when the last connection closes). */
-  function walFd(): number {
+  // One descriptor per concurrent sync: Linux reports a write-back error once per open file
+  // description, so two fsyncs racing through one descriptor could leave one of them unaware.
+  type Slot = { fd: number | null; inode: number; busy: boolean };
+  const slots: Slot[] = Array.from({ length: WAL_SYNC_SLOTS }, () => ({ fd: null, inode: -1, busy: false }));
+  /** The slot's descriptor of the WAL, reopened if the file was replaced (SQLite deletes it when the last connection closes). */
+  function walFd(slot: Slot): number {
     const { ino } = fs.statSync(walFile);
-    if (fd === null || ino !== inode) {
-      if (fd !== null) fs.closeSync(fd);
-      fd = null;
-      fd = fs.openSync(walFile, 'r');
-      inode = ino;
+    if (slot.fd === null || ino !== slot.inode) {
+      if (slot.fd !== null) fs.closeSync(slot.fd);
+      slot.fd = null;
+      slot.fd = fs.openSync(walFile, 'r');
+      slot.inode = ino;
     }
-    return fd;
+    return slot.fd;
   }
   return {
+    concurrency: WAL_SYNC_SLOTS,
     transaction(fn) {
       unsynced();
       try {
         return db.transaction(fn).immediate();
       } finally {
+        // A COMMIT and ROLLBACK that both failed leave a transaction open, where the level cannot change.
+        if (db.inTransaction) {
+          try {
+            db.exec('ROLLBACK');
+          } catch {
+            // The error that got us here is the one to report.
+          }
+        }
         synced();
       }
     },
     sync(done) {
+      const slot = slots.find((s) => !s.busy);
+      if (slot === undefined) {
+        queueMicrotask(() => done(new Error(`more than ${WAL_SYNC_SLOTS} WAL syncs at once`)));
+        return;
+      }
       let target: number;
       try {
-        target = walFd();
+        target = walFd(slot);
       } catch (err) {
         queueMicrotask(() => done(err as Error));
         return;
       }
-      fs.fdatasync(target, (err) => done(err));
+      slot.busy = true;
+      fs.fdatasync(target, (err) => {
+        slot.busy = false;
+        done(err);
+      });
     },
     close() {
-      if (fd !== null) fs.closeSync(fd);
-      fd = null;
+      for (const slot of slots) {
+        if (slot.fd !== null && !slot.busy) fs.closeSync(slot.fd);
+        slot.fd = null;
+      }
     },
   };
 }

@@ -51,7 +51,7 @@ export type TestSystem = RunningSystem & {
  * stops it (and removes the dir) when the test finishes. `env` overrides configuration.
  */
 export async function startTestSystem(
-  opts: { env?: Record<string, string>; clock?: Clock; dataDir?: string; scheduler?: boolean } = {},
+  opts: { env?: Record<string, string>; clock?: Clock; dataDir?: string; scheduler?: boolean; aroundSync?: Parameters<typeof startSystem>[1]['aroundSync'] } = {},
 ): Promise<TestSystem> {
   const dataDir = opts.dataDir ?? tempDir();
   const config = loadConfig({ PORT: '0', MQTT_PORT: '0', DATA_DIR: dataDir, ADMIN_PASSWORD: TEST_ADMIN_PASSWORD, ...opts.env });
@@ -60,6 +60,7 @@ export async function startTestSystem(
     log: logs.log,
     ...(opts.clock ? { clock: opts.clock } : {}),
     ...(opts.scheduler !== undefined ? { scheduler: opts.scheduler } : {}),
+    ...(opts.aroundSync ? { aroundSync: opts.aroundSync } : {}),
   });
   onTestFinished(() => system.stop());
   let n = 0;

@@ -6,6 +6,7 @@ import { DB_FILE_NAME } from '../../server/store/db.js';
 import { RawMqtt } from '../helpers/raw-mqtt.js';
 import { startTestSystem, type TestSystem } from '../helpers/system.js';
 import { ManualClock } from '../helpers/clock.js';
+import { waitUntil } from '../helpers/tools.js';
 
 // Durable ingest through the embedded broker: real TCP, real SQLite file.
 
@@ -69,6 +70,42 @@ describe('durable before PUBACK', () => {
     const commits = Number(/ribbon_commit_batch_size_count (\d+)/.exec(metrics)?.[1]);
     expect(commits).toBeGreaterThan(0);
     expect(commits).toBeLessThan(n);
+  });
+
+  it('when the WAL sync after a commit is held, then the press is in the file but gets no PUBACK, no "received" ack and no report change until the sync is done', async () => {
+    // The real fdatasync, held back by the test: what the server does while the disk is slow.
+    const held: Array<() => void> = [];
+    let holding = false;
+    const system = await startTestSystem({
+      aroundSync: (sync) => (done) =>
+        sync((err) => {
+          if (holding) held.push(() => done(err));
+          else done(err);
+        }),
+    });
+    const d = await device(system, { boot: 1 });
+    // Its "online" message is recorded (and synced) first; then the disk turns slow.
+    await waitUntil(() => system.stores.devices.list().some((x) => x.id === d.id && x.online), 'the device online');
+    holding = true;
+    const db = readDb(system);
+    const reports: number[] = [];
+    onTestFinished(system.changes.subscribe((c) => c.type === 'report' && reports.push(c.householdId)));
+    const pressed = d.press('red');
+    const stored = db.prepare('SELECT count(*) AS n FROM events WHERE device_id = ?');
+    await waitUntil(() => (stored.get(d.id) as { n: number }).n === 1, 'the press committed');
+    await waitUntil(() => held.length > 0, 'its sync under way');
+    let acked = false;
+    void pressed.then(() => (acked = true));
+    // Absence can only be shown by waiting: 300 ms is far beyond a normal sync (under 1 ms).
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(acked).toBe(false);
+    expect(d.acks).toEqual([]);
+    expect(reports).toEqual([]);
+    holding = false;
+    for (const release of held.splice(0)) release();
+    const { seq } = await pressed;
+    await d.waitForAck((a) => a.seq === seq, 5000);
+    expect(reports).toEqual([d.householdId]);
   });
 
   it('when a press is stored, then the server publishes {"seq":n,"status":"received"} on the device ack topic', async () => {

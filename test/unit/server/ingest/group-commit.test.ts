@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createGroupCommit, MAX_SYNCS_IN_FLIGHT, type GroupCommitOptions } from '../../../../server/ingest/group-commit.js';
+import { createGroupCommit, type GroupCommitOptions } from '../../../../server/ingest/group-commit.js';
 
 const nextTick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
@@ -281,22 +281,28 @@ describe('createGroupCommit: a throwing callback', () => {
 
 describe('createGroupCommit: with sync (the fsync off the event loop)', () => {
   /** A sync the test completes by hand, in any order: the seam where the server's fdatasync goes. */
+  const SLOTS = 3;
   function syncHarness(batchMax = 100) {
     const pending: Array<(err: Error | null) => void> = [];
     const synced: Array<[number, number]> = [];
     const syncFailures: Array<[string, number]> = [];
     const calls: Call[] = [];
     const after: string[][] = [];
+    const commits: string[][] = [];
     const gc = createGroupCommit<string, string>({
       batchMax,
-      commit: (items) => items.map((i) => `stored:${i}`),
+      syncsInFlight: SLOTS,
+      commit: (items) => {
+        commits.push([...items]);
+        return items.map((i) => `stored:${i}`);
+      },
       afterCommit: (items) => after.push([...items]),
       sync: (done) => pending.push(done),
       onSync: (batches, items) => synced.push([batches, items]),
       onSyncFailure: (err, items) => syncFailures.push([err.message, items]),
     });
     const submit = (item: string): void => gc.submit(item, (err, result) => calls.push({ item, err: err?.message ?? null, result }));
-    return { gc, submit, pending, synced, syncFailures, calls, after };
+    return { gc, submit, pending, synced, syncFailures, calls, after, commits };
   }
 
   it('when a batch is committed, then no callback and no afterCommit runs until its sync completes', async () => {
@@ -313,14 +319,14 @@ describe('createGroupCommit: with sync (the fsync off the event loop)', () => {
     expect(h.synced).toEqual([[1, 2]]);
   });
 
-  it('when syncs complete out of order, then a later one releases every earlier batch too, in commit order; at most MAX_SYNCS_IN_FLIGHT run, the rest wait for one', async () => {
+  it('when syncs complete out of order, then a later one releases every earlier batch too, in commit order; at most syncsInFlight run, the rest wait for one', async () => {
     const h = syncHarness();
     for (const item of ['a', 'b', 'c', 'd']) {
       h.submit(item);
       await nextTick();
     }
     // Three syncs under way (a, b, c); d's batch waits for a free one.
-    expect(h.pending).toHaveLength(MAX_SYNCS_IN_FLIGHT);
+    expect(h.pending).toHaveLength(SLOTS);
     h.pending[1]?.(null); // b's sync: a was committed before it started, so a is on disk too
     expect(h.calls.map((c) => c.item)).toEqual(['a', 'b']);
     expect(h.after).toEqual([['a'], ['b']]);
@@ -344,6 +350,57 @@ describe('createGroupCommit: with sync (the fsync off the event loop)', () => {
     expect(h.calls).toEqual([{ item: 'a', err: 'EIO: i/o error, fdatasync', result: undefined }]);
     expect(h.after).toEqual([]);
     expect(h.syncFailures).toEqual([['EIO: i/o error, fdatasync', 1]]);
+  });
+
+  it('when an earlier sync fails and a later one then succeeds, then nothing after the failure is acknowledged either: SQLite recovery would stop at the missing frames', async () => {
+    const h = syncHarness();
+    for (const item of ['a', 'b']) {
+      h.submit(item);
+      await nextTick();
+    }
+    h.submit('c'); // committed, its sync still to start when a slot frees… or already started
+    await nextTick();
+    h.pending[0]?.(new Error('EIO'));
+    h.pending[1]?.(null); // b's sync "succeeds" after a's failed: not to be trusted
+    h.pending[2]?.(null);
+    expect(h.calls.map((c) => [c.item, c.err])).toEqual([
+      ['a', 'EIO'],
+      ['b', 'EIO'],
+      ['c', 'EIO'],
+    ]);
+    expect(h.after).toEqual([]);
+    expect(h.syncFailures).toEqual([['EIO', 3]]);
+    // Broken until a restart: a new press is neither committed nor acknowledged.
+    const before = h.commits.length;
+    h.submit('d');
+    await nextTick();
+    expect(h.commits).toHaveLength(before);
+    expect(h.calls.at(-1)).toEqual({ item: 'd', err: 'EIO', result: undefined });
+    expect(h.pending).toHaveLength(3);
+    await h.gc.drained();
+  });
+
+  it('when a later sync succeeds first, then it releases the earlier batch; an earlier failure arriving after it still stops everything that follows', async () => {
+    const h = syncHarness();
+    for (const item of ['a', 'b']) {
+      h.submit(item);
+      await nextTick();
+    }
+    h.pending[1]?.(null);
+    expect(h.calls.map((c) => [c.item, c.err])).toEqual([
+      ['a', null],
+      ['b', null],
+    ]);
+    h.submit('c');
+    await nextTick();
+    h.pending[0]?.(new Error('EIO')); // a's own sync, late and failed
+    h.pending[2]?.(null);
+    expect(h.calls.map((c) => [c.item, c.err])).toEqual([
+      ['a', null],
+      ['b', null],
+      ['c', 'EIO'],
+    ]);
+    expect(h.syncFailures).toEqual([['EIO', 1]]);
   });
 
   it('drained() waits for the syncs under way', async () => {
