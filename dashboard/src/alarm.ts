@@ -26,12 +26,6 @@ export type Alarm = {
   onChange(listener: () => void): void;
 };
 
-/**
- * An emergency arriving this soon after its household's receipt sounded is that press on record
- * (normally milliseconds later; up to the server's 5 s wait for a busy disk), not a new one.
- */
-const SAME_PRESS_MS = 60_000;
-
 /** Repeat the sound while an emergency is still waiting, so a volunteer back from the kitchen hears it. */
 export const REPEAT_MS = 30_000;
 
@@ -44,8 +38,6 @@ export function createAlarm(live: HTMLElement, baseTitle: () => string): Alarm {
   let flashOn = false;
   let lastSound = 0;
   const seen = new Set<number>();
-  /** Households whose red sounded from its receipt (when), until its alert arrives. */
-  const heard = new Map<number, number>();
   const listeners = new Set<() => void>();
   const changed = () => listeners.forEach((l) => l());
 
@@ -134,18 +126,7 @@ export function createAlarm(live: HTMLElement, baseTitle: () => string): Alarm {
 
   return {
     raise(alerts) {
-      const fresh = alerts.filter((a) => {
-        if (a.kind !== 'emergency' || a.status !== 'open' || seen.has(a.id)) return false;
-        // The press already sounded as a receipt (before it was on the server's disk): the alert
-        // it became is the same emergency, not a second one.
-        if (a.id < 0) heard.set(a.householdId, Date.now());
-        else {
-          const at = heard.get(a.householdId);
-          heard.delete(a.householdId);
-          if (at !== undefined && Date.now() - at < SAME_PRESS_MS) return false;
-        }
-        return true;
-      });
+      const fresh = alerts.filter((a) => a.kind === 'emergency' && a.status === 'open' && !seen.has(a.id));
       for (const a of alerts) seen.add(a.id);
       if (fresh.length === 0) return;
       sound();

@@ -141,13 +141,14 @@ export function connectLive(opts: LiveOptions): { close(): void; status(): LiveS
           break;
         case 'alert':
           if (change.alert) {
-            opts.store.putAlert(change.alert);
-            if (change.opened) opened.push(change.alert);
+            // An alert that replaces its receipt's card is the press already sounded and announced.
+            const wasReceipt = opts.store.putAlert(change.alert);
+            if (change.opened && !wasReceipt) opened.push(change.alert);
           }
           break;
         case 'receipt': {
-          const shown = opts.store.putReceipt({ ...change, id: change.receiptId, state: 'red', receivedAt: change.at });
-          if (shown && change.status === 'recording') opened.push(shown);
+          const fresh = opts.store.putReceipt({ ...change, id: change.receiptId, state: 'red', receivedAt: change.at });
+          if (fresh) opened.push(fresh);
           break;
         }
         case 'device':

@@ -63,24 +63,26 @@ export class Store {
     this.touch(h.id);
   }
 
-  putAlert(a: Alert): void {
+  /** Stores an alert; true if it replaced the card made of a receipt (the same press: already sounded). */
+  putAlert(a: Alert): boolean {
     // A real emergency on record replaces what the page made of its receipt.
-    if (a.kind === 'emergency' && a.id > 0) this.dropReceipts(a.householdId);
+    const replaced = a.kind === 'emergency' && a.id > 0 && this.dropReceipts(a.householdId);
     this.indexAlert(a);
     this.alertsDirty = true;
     this.touch(a.householdId);
+    return replaced;
   }
 
   /**
    * A red press on its way to the server's disk, shown as an emergency of its own (negative id)
    * while the household has no emergency on record; `recorded` (or any emergency alert of the
-   * household arriving) takes it away. The alert it became, if one, is returned.
+   * household arriving) takes it away. One card per household: a second receipt (a resend after
+   * "unrecorded", a redelivery in the same moment) updates it. Returns the card if it is new
+   * (to be sounded), else null.
    */
   putReceipt(r: Receipt): Alert | null {
-    if (r.status === 'recorded') {
-      this.dropReceipts(r.householdId);
-      return null;
-    }
+    const had = this.dropReceipts(r.householdId);
+    if (r.status === 'recorded') return null;
     if (this.alertsFor(r.householdId).some((a) => a.kind === 'emergency' && a.id > 0 && a.status !== 'resolved')) return null;
     const hh = this.households.get(r.householdId);
     const alert: Alert = {
@@ -105,16 +107,20 @@ export class Store {
       receipt: r.status,
     };
     this.putAlert(alert);
-    return alert;
+    return had ? null : alert;
   }
 
-  private dropReceipts(householdId: number): void {
+  /** Removes the household's receipt cards; true if there was one. */
+  private dropReceipts(householdId: number): boolean {
+    let dropped = false;
     for (const a of this.alertsFor(householdId)) {
       if (a.id >= 0) continue;
       this.indexAlert({ ...a, status: 'resolved' });
       this.alertsDirty = true;
       this.touch(householdId);
+      dropped = true;
     }
+    return dropped;
   }
 
   putDevice(d: Partial<Device> & { id: string; householdId: number }): void {

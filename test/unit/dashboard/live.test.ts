@@ -182,12 +182,19 @@ describe('receipts (a red press before it is on the server disk)', () => {
     expect(store.alertsFor(3).map((a) => a.id)).toEqual([11]);
     expect(raised.map((a) => a.id)).toEqual([-4]);
 
+    // The same household's press again (a resend): the card is updated, not doubled, and not raised again.
+    s.frame({ type: 'delta', seq: 3, changes: [receipt(7, 2, 'recording')] });
+    expect(store.alertsFor(2)).toEqual([expect.objectContaining({ id: -7, receipt: 'recording' })]);
+    expect(raised.map((a) => a.id)).toEqual([-4]);
+
     raised.length = 0;
-    s.frame({ type: 'delta', seq: 3, changes: [{ type: 'alert', alertId: 12, householdId: 2, kind: 'emergency', opened: true, status: 'open', alert: alert(12, 2) }, receipt(4, 2, 'recorded'), receipt(5, 3, 'recorded')] });
+    s.frame({ type: 'delta', seq: 4, changes: [{ type: 'alert', alertId: 12, householdId: 2, kind: 'emergency', opened: true, status: 'open', alert: alert(12, 2) }, receipt(7, 2, 'recorded'), receipt(5, 3, 'recorded')] });
     expect(store.alertsFor(2).map((a) => a.id)).toEqual([12]);
     expect(store.alertsFor(3).map((a) => a.id)).toEqual([11]);
+    // The alert is the press already raised from its receipt: not raised (sounded) a second time.
+    expect(raised).toEqual([]);
     // The resend of household 1's press is on disk: its unrecorded receipt goes.
-    s.frame({ type: 'delta', seq: 4, changes: [receipt(6, 1, 'recorded')] });
+    s.frame({ type: 'delta', seq: 5, changes: [receipt(6, 1, 'recorded')] });
     expect(store.alertsFor(1)).toEqual([]);
     live.close();
   });
