@@ -82,6 +82,11 @@ export function createGroupCommit<T, R>(opts: GroupCommitOptions<T, R>): GroupCo
   /** Syncs under way, oldest first (a settled one stays until those before it settle). */
   const inFlight: SyncGroup<T, R>[] = [];
   const maxInFlight = Math.max(1, opts.syncsInFlight ?? 1);
+  /**
+   * Calls of `sync` not yet called back. Not inFlight.length: a group released by a later sync
+   * leaves inFlight while its own sync may still be running (and holding its descriptor).
+   */
+  let running = 0;
   /** The first failed sync: nothing is acknowledged after it (see onSyncFailure). */
   let broken: Error | null = null;
   const idle: Array<() => void> = [];
@@ -170,11 +175,13 @@ export function createGroupCommit<T, R>(opts: GroupCommitOptions<T, R>): GroupCo
    */
   function startSync(): void {
     const sync = opts.sync;
-    if (sync === undefined || unsynced.length === 0 || inFlight.length >= maxInFlight) return;
+    if (sync === undefined || unsynced.length === 0 || running >= maxInFlight) return;
     const group: SyncGroup<T, R> = { covered: unsynced, started: performance.now(), settled: false };
     unsynced = [];
     inFlight.push(group);
+    running += 1;
     sync((err) => {
+      running -= 1;
       const firstFailure = err !== null && broken === null;
       if (err !== null) broken ??= asError(err);
       // Released: on success, this group and every group started before it still waiting; once
@@ -203,7 +210,7 @@ export function createGroupCommit<T, R>(opts: GroupCommitOptions<T, R>): GroupCo
   }
 
   function settleIdle(): void {
-    if (inFlight.length === 0 && pendingCount() === 0) for (const resolve of idle.splice(0)) resolve();
+    if (inFlight.length === 0 && running === 0 && pendingCount() === 0) for (const resolve of idle.splice(0)) resolve();
   }
 
   function pendingCount(): number {
@@ -222,7 +229,7 @@ export function createGroupCommit<T, R>(opts: GroupCommitOptions<T, R>): GroupCo
     },
     flush,
     drained() {
-      if (inFlight.length === 0 && pendingCount() === 0) return Promise.resolve();
+      if (inFlight.length === 0 && running === 0 && pendingCount() === 0) return Promise.resolve();
       return new Promise((resolve) => idle.push(resolve));
     },
     get pending() {

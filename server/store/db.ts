@@ -219,6 +219,23 @@ export function createWalSync(db: Db): WalSync {
     }
     return slot.fd;
   }
+  const waiting: Array<(err: Error | null) => void> = [];
+  function start(slot: Slot, done: (err: Error | null) => void): void {
+    let target: number;
+    try {
+      target = walFd(slot);
+    } catch (err) {
+      queueMicrotask(() => done(err as Error));
+      return;
+    }
+    slot.busy = true;
+    fs.fdatasync(target, (err) => {
+      slot.busy = false;
+      const next = waiting.shift();
+      if (next) start(slot, next);
+      done(err);
+    });
+  }
   return {
     concurrency: WAL_SYNC_SLOTS,
     transaction(fn) {
@@ -239,22 +256,9 @@ export function createWalSync(db: Db): WalSync {
     },
     sync(done) {
       const slot = slots.find((s) => !s.busy);
-      if (slot === undefined) {
-        queueMicrotask(() => done(new Error(`more than ${WAL_SYNC_SLOTS} WAL syncs at once`)));
-        return;
-      }
-      let target: number;
-      try {
-        target = walFd(slot);
-      } catch (err) {
-        queueMicrotask(() => done(err as Error));
-        return;
-      }
-      slot.busy = true;
-      fs.fdatasync(target, (err) => {
-        slot.busy = false;
-        done(err);
-      });
+      // The group commit asks for at most `concurrency` at once; should more come, they wait for a slot.
+      if (slot === undefined) waiting.push(done);
+      else start(slot, done);
     },
     close() {
       for (const slot of slots) {

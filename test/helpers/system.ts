@@ -56,11 +56,17 @@ export async function startTestSystem(
   const dataDir = opts.dataDir ?? tempDir();
   const config = loadConfig({ PORT: '0', MQTT_PORT: '0', DATA_DIR: dataDir, ADMIN_PASSWORD: TEST_ADMIN_PASSWORD, ...opts.env });
   const logs = captureLogs();
+  const syncFailures: Error[] = [];
   const system = await startSystem(config, {
     log: logs.log,
     ...(opts.clock ? { clock: opts.clock } : {}),
     ...(opts.scheduler !== undefined ? { scheduler: opts.scheduler } : {}),
     ...(opts.aroundSync ? { aroundSync: opts.aroundSync } : {}),
+    // Not the server's exit(70): a failed WAL sync fails the test that caused it, loudly.
+    onSyncFailure: (err) => syncFailures.push(err),
+  });
+  onTestFinished(() => {
+    if (syncFailures.length > 0) throw new Error(`a WAL sync failed during the test: ${syncFailures.map((e) => e.message).join('; ')}`);
   });
   onTestFinished(() => system.stop());
   let n = 0;

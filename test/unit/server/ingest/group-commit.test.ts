@@ -342,6 +342,33 @@ describe('createGroupCommit: with sync (the fsync off the event loop)', () => {
     await h.gc.drained();
   });
 
+  it('never has more than syncsInFlight syncs running, also when a later sync has released an earlier one still running', async () => {
+    const h = syncHarness();
+    const done = new Set<number>();
+    const running = () => h.pending.length - done.size;
+    const complete = (i: number) => {
+      done.add(i);
+      h.pending[i]?.(null);
+    };
+    for (const item of ['a', 'b', 'c']) {
+      h.submit(item);
+      await nextTick();
+    }
+    expect(running()).toBe(SLOTS);
+    complete(2); // c's sync releases a and b, whose syncs are still running
+    expect(h.calls.map((c) => c.item)).toEqual(['a', 'b', 'c']);
+    for (const item of ['d', 'e', 'f']) {
+      h.submit(item);
+      await nextTick();
+      expect(running()).toBeLessThanOrEqual(SLOTS);
+    }
+    expect(running()).toBe(SLOTS);
+    for (let i = 0; i < h.pending.length; i += 1) if (!done.has(i)) complete(i);
+    for (let i = 0; i < h.pending.length; i += 1) if (!done.has(i)) complete(i);
+    expect(h.calls.map((c) => c.item)).toEqual(['a', 'b', 'c', 'd', 'e', 'f']);
+    await h.gc.drained();
+  });
+
   it('when a sync fails, then its batches get the error (no PUBACK), no afterCommit, and the failure is reported', async () => {
     const h = syncHarness();
     h.submit('a');
