@@ -7,7 +7,7 @@ import { connectDevice } from '../../device-sim/device.js';
 import { addHousehold, provisionDevice } from '../../server/app/provision.js';
 import { DB_FILE_NAME, openDatabase } from '../../server/store/db.js';
 import { createStores } from '../../server/store/index.js';
-import { addUser, login, makeCast, TEST_USER_PASSWORD, type Cast } from '../helpers/api.js';
+import { addUser, client, login, makeCast, TEST_USER_PASSWORD, type Cast } from '../helpers/api.js';
 import { browserAvailable, ensureDashboardBuilt, launchBrowser, loginPage, newContext, PHONE, screenshot } from '../helpers/browser.js';
 import { freePort, startChildServer } from '../helpers/child-server.js';
 import { RawMqtt } from '../helpers/raw-mqtt.js';
@@ -487,7 +487,7 @@ describe.skipIf(!available)('the dashboard in a real browser', () => {
       const tile = page.locator(`.tile[data-hid="${cast.householdA}"]`);
       await expect.poll(() => tile.getAttribute('data-status')).toBe('offline');
       const staff = await login(system.app, cast.users.staffA.username);
-      const res = await system.app.inject({ method: 'PATCH', url: `/api/households/${cast.householdA}`, headers: { cookie: staff.cookie, 'x-csrf-token': staff.csrfToken }, payload: { awayUntil: '2099-12-31' } });
+      const res = await client(system.app, staff)('PATCH', `/api/households/${cast.householdA}`, { awayUntil: '2099-12-31' });
       expect(res.statusCode, res.body).toBe(200);
       // Away outranks an offline device that was never set up: nobody is home to press it.
       await expect.poll(() => tile.getAttribute('data-status'), { timeout: 2000 }).toBe('away');

@@ -2,7 +2,8 @@ import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fas
 import { expect } from 'vitest';
 import { hashPassword } from '../../server/app/passwords.js';
 import type { UserRole } from '../../server/store/users.js';
-import { TEST_ADMIN_PASSWORD, type TestSystem } from './system.js';
+import { ManualClock } from './clock.js';
+import { startTestSystem, TEST_ADMIN_PASSWORD, type TestSystem } from './system.js';
 
 // Driving the HTTP API as a person would: log in, keep the cookie and the CSRF token, send both.
 
@@ -101,6 +102,19 @@ export async function makeCast(system: TestSystem): Promise<Cast> {
       volunteerB: await addUser(system, { username: 'volunteer-b', role: 'volunteer', compoundIds: [B], displayName: '钱志愿' }),
     },
   };
+}
+
+/**
+ * The usual world of an API test: a system on a manual clock at `t0` (no scheduler: the test
+ * drives the sweep), the cast, and API clients of volunteer A, staff A and volunteer B (who
+ * sees only compound B).
+ */
+export async function castWorld(t0: number) {
+  const clock = new ManualClock(t0);
+  const system = await startTestSystem({ clock, scheduler: false });
+  const cast = await makeCast(system);
+  const as = async (who: keyof Cast['users']) => client(system.app, await login(system.app, cast.users[who].username));
+  return { clock, system, cast, volunteer: await as('volunteerA'), staff: await as('staffA'), outsider: await as('volunteerB') };
 }
 
 /** Logs every role in (anonymous stays a caller without credentials). */

@@ -1,7 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { client, COMPOUND_A, expectError, login, makeCast } from '../helpers/api.js';
-import { startTestSystem } from '../helpers/system.js';
-import { ManualClock } from '../helpers/clock.js';
+import { castWorld, COMPOUND_A, expectError } from '../helpers/api.js';
 
 // `observedAt` on a patrol report or visit (POST /api/households/:id/reports | visits): the
 // moment the volunteer tapped, sent hours later from the patrol page's offline queue. The
@@ -18,11 +16,7 @@ type AlertItem = { id: number; kind: string; status: string; openedAt: string; r
 type EventItem = { id: number; state: string; receivedAt: string; observedAt: string };
 
 async function world() {
-  const clock = new ManualClock(T0);
-  const system = await startTestSystem({ clock, scheduler: false });
-  const cast = await makeCast(system);
-  const volunteer = client(system.app, await login(system.app, cast.users.volunteerA.username));
-  const staff = client(system.app, await login(system.app, cast.users.staffA.username));
+  const { clock, system, cast, volunteer, staff } = await castWorld(T0);
   /** A household without a device that must check in hourly (+10 min grace). */
   const hourly = async (): Promise<number> => {
     const created = await staff('POST', '/api/households', { name: '独居老人', compound: cast.compoundA.name, building: '2号楼', room: '302', checkin: { everySec: 3600, graceSec: 600 } });

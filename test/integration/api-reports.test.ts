@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { client, COMPOUND_A, login, makeCast } from '../helpers/api.js';
+import { castWorld, client, COMPOUND_A, login } from '../helpers/api.js';
 import { RawMqtt } from '../helpers/raw-mqtt.js';
-import { startTestSystem, type TestSystem } from '../helpers/system.js';
-import { ManualClock } from '../helpers/clock.js';
+import { type TestSystem } from '../helpers/system.js';
 
 // A person's report (POST /api/households/:id/reports) goes through the same ingest as a device
 // press: the same alert, the same escalation, a check-in; a resend with the same key counts once.
@@ -24,14 +23,7 @@ type AlertView = {
   notifications?: Array<{ event: string }>;
 };
 
-async function world() {
-  const clock = new ManualClock(T0);
-  const system = await startTestSystem({ clock, scheduler: false });
-  const cast = await makeCast(system);
-  const volunteer = client(system.app, await login(system.app, cast.users.volunteerA.username));
-  const staff = client(system.app, await login(system.app, cast.users.staffA.username));
-  return { clock, system, cast, volunteer, staff };
-}
+const world = () => castWorld(T0);
 
 async function pressRed(system: TestSystem, device: { id: string; secret: string }, seq = 1): Promise<void> {
   if (system.mqttAddress === null) throw new Error('no broker');

@@ -1,7 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { client, COMPOUND_A, expectError, login, makeCast } from '../helpers/api.js';
-import { startTestSystem } from '../helpers/system.js';
-import { ManualClock } from '../helpers/clock.js';
+import { castWorld, COMPOUND_A, expectError } from '../helpers/api.js';
 
 // A patrol visit where no ribbon was in the window (POST/GET /api/households/:id/visits): an
 // observation kept in the household's history, never a check-in or an alert; a resend with the
@@ -11,14 +9,7 @@ const T0 = Date.parse('2026-11-25T09:00:00+08:00');
 
 type VisitItem = { id: number; seen: string; by: string; note: string | null; at: string; receivedAt: string };
 
-async function world() {
-  const clock = new ManualClock(T0);
-  const system = await startTestSystem({ clock, scheduler: false });
-  const cast = await makeCast(system);
-  const volunteer = client(system.app, await login(system.app, cast.users.volunteerA.username));
-  const outsider = client(system.app, await login(system.app, cast.users.volunteerB.username));
-  return { clock, system, cast, volunteer, outsider };
-}
+const world = () => castWorld(T0);
 
 describe('a visit without a ribbon', () => {
   it('when a volunteer records no ribbon, then it is listed with who and when, and it is neither a check-in nor an alert', async () => {

@@ -3,10 +3,10 @@ import type { AddressInfo } from 'node:net';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { connectDevice } from '../../device-sim/device.js';
 import { newSecret, sha256 } from '../../server/api/auth.js';
-import { createChangeFeed, type Change } from '../../server/app/changes.js';
+import { createChangeFeed, type Change, type ChangeFeed } from '../../server/app/changes.js';
 import { WebSocket } from 'ws';
-import { createLiveHub, TOO_SLOW } from '../../server/live/hub.js';
-import { addUser, login, loginAdmin, makeCast, type Cast } from '../helpers/api.js';
+import { createLiveHub, TOO_SLOW, type LiveHub, type LiveHubOptions } from '../../server/live/hub.js';
+import { addUser, client, login, loginAdmin, makeCast, type Cast } from '../helpers/api.js';
 import { changesOf, deltaWith, isDelta, isSnapshot, LiveClient, open, type Delta, type Message, type SentChange, type Snapshot } from '../helpers/live-client.js';
 import { startTestSystem, type TestSystem } from '../helpers/system.js';
 
@@ -19,6 +19,17 @@ async function rejection(promise: Promise<LiveClient>): Promise<number | string>
     return (err as { status?: number }).status ?? (err as Error).message;
   }
   throw new Error('the connection was accepted');
+}
+
+/** A hub of its own on its own HTTP server (options the test needs), closed when the test ends. */
+async function ownHub(system: TestSystem, opts: Partial<LiveHubOptions> = {}): Promise<{ port: number; changes: ChangeFeed; hub: LiveHub }> {
+  const server = http.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  onTestFinished(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  const changes = opts.changes ?? createChangeFeed();
+  const hub = createLiveHub({ server, stores: system.stores, changes, now: () => Date.now(), log: system.logs.log, ...opts });
+  onTestFinished(() => hub.close());
+  return { port: (server.address() as AddressInfo).port, changes, hub };
 }
 
 async function setup(): Promise<{ system: TestSystem; cast: Cast; port: number }> {
@@ -162,12 +173,8 @@ describe('live hub /ws', () => {
 
   it('when a snapshot is larger than maxBufferedBytes and the socket has nothing waiting, then it is sent, not cut off', async () => {
     const { system } = await setup();
-    const server = http.createServer();
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    onTestFinished(() => new Promise<void>((resolve) => server.close(() => resolve())));
-    const hub = createLiveHub({ server, stores: system.stores, changes: system.changes, now: () => Date.now(), log: system.logs.log, maxBufferedBytes: 256 });
-    onTestFinished(() => hub.close());
-    const client = await open((server.address() as AddressInfo).port, { cookie: (await loginAdmin(system.app)).cookie });
+    const { port } = await ownHub(system, { changes: system.changes, maxBufferedBytes: 256 });
+    const client = await open(port, { cookie: (await loginAdmin(system.app)).cookie });
     const snapshot = await client.next<Snapshot>(isSnapshot);
     expect(JSON.stringify(snapshot).length).toBeGreaterThan(256);
     expect(client.ws.readyState).toBe(WebSocket.OPEN);
@@ -176,13 +183,8 @@ describe('live hub /ws', () => {
   it('when pingIntervalMs passes, then each connection gets a tick without a seq, and the next delta is still snapshot seq + 1', async () => {
     const { system, cast } = await setup();
     // A hub of its own with a short ping interval, and a feed the test drives.
-    const server = http.createServer();
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    onTestFinished(() => new Promise<void>((resolve) => server.close(() => resolve())));
-    const changes = createChangeFeed();
-    const hub = createLiveHub({ server, stores: system.stores, changes, now: () => Date.now(), log: system.logs.log, pingIntervalMs: 100 });
-    onTestFinished(() => hub.close());
-    const client = await open((server.address() as AddressInfo).port, { cookie: (await login(system.app, cast.users.volunteerA.username)).cookie });
+    const { port, changes, hub } = await ownHub(system, { pingIntervalMs: 100 });
+    const client = await open(port, { cookie: (await login(system.app, cast.users.volunteerA.username)).cookie });
     const snapshot = await client.next<Snapshot>(isSnapshot);
 
     const isTick = (m: Message): boolean => m.type === 'tick';
@@ -220,13 +222,13 @@ describe('live hub /ws', () => {
     await volunteerB.next<Snapshot>(isSnapshot);
     expect(snapA.households.find((h) => h.id === cast.householdA)).toMatchObject({ awayUntil: null });
 
-    const headers = { cookie: staff.cookie, 'x-csrf-token': staff.csrfToken };
-    const patched = await system.app.inject({ method: 'PATCH', url: `/api/households/${cast.householdA}`, headers, payload: { awayUntil: '2099-12-31' } });
+    const asStaff = client(system.app, staff);
+    const patched = await asStaff('PATCH', `/api/households/${cast.householdA}`, { awayUntil: '2099-12-31' });
     expect(patched.statusCode, patched.body).toBe(200);
     await volunteerA.next(deltaWith((c) => c.type === 'household' && c.householdId === cast.householdA), 1000);
     expect(changesOf(volunteerA).find((c) => c.type === 'household')).toMatchObject({ compoundId: cast.compoundA.id, household: { id: cast.householdA, awayUntil: '2099-12-31' } });
 
-    const created = await system.app.inject({ method: 'POST', url: '/api/households', headers, payload: { name: '新住户', compound: cast.compoundA.name, building: '7号楼', room: '701' } });
+    const created = await asStaff('POST', '/api/households', { name: '新住户', compound: cast.compoundA.name, building: '7号楼', room: '701' });
     expect(created.statusCode, created.body).toBe(201);
     const id = (created.json() as { id: number }).id;
     await volunteerA.next(deltaWith((c) => c.type === 'household' && c.householdId === id), 1000);
@@ -238,13 +240,7 @@ describe('live hub /ws', () => {
   it('cuts off a client that does not read with 4000 instead of buffering without bound', async () => {
     const { system, cast } = await setup();
     // A hub of its own, with a small buffer limit and a feed the test drives.
-    const server = http.createServer();
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    onTestFinished(() => new Promise<void>((resolve) => server.close(() => resolve())));
-    const changes = createChangeFeed();
-    const hub = createLiveHub({ server, stores: system.stores, changes, now: () => Date.now(), log: system.logs.log, maxBufferedBytes: 64 * 1024 });
-    onTestFinished(() => hub.close());
-    const port = (server.address() as AddressInfo).port;
+    const { port, changes, hub } = await ownHub(system, { maxBufferedBytes: 64 * 1024 });
 
     const reader = await open(port, { cookie: (await login(system.app, cast.users.volunteerA.username)).cookie });
     const user = await addUser(system, { username: 'slow-a', role: 'volunteer', compoundIds: [cast.compoundA.id] });
