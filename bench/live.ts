@@ -64,6 +64,11 @@ type Plan = {
   quietWaitMs: number;
 };
 
+/** The background blue presses of a part (ours or the peer's): one generator process, running past the probe window. */
+function backgroundLoad(p: Plan, url: string, clients: LoadClient[], ratePerSec: number, watch: Record<string, number>): Promise<LoadResult> {
+  return runLoad({ url, clients, processes: 1, windowPerClient: 10, warmupMs: p.warmupMs, durationMs: p.probeMs + 1_500, ratePerSec, payload: 'ribbon-state', watch });
+}
+
 /** Waits (bounded) for a quiet machine before a part; says so when it stays busy. */
 async function quietBeforePart(p: Plan, name: string, log: (line: string) => void): Promise<void> {
   if (p.quietWaitMs <= 0) return;
@@ -340,18 +345,8 @@ async function runPart(opts: {
   log(`${opts.name}: ${boards.length} dashboard(s) connected`);
   await quietBeforePart(p, opts.name, log);
 
-  const loadPromise = runLoad({
-    url: server.mqttUrl,
-    clients: opts.loadClients,
-    processes: 1,
-    windowPerClient: 10,
-    warmupMs: p.warmupMs,
-    durationMs: p.probeMs + 1_500,
-    ratePerSec: opts.loadRate,
-    payload: 'ribbon-state',
-    // The bench process too, so that 'others' means processes outside the run.
-    watch: { server: server.pid, bench: process.pid },
-  });
+  // The bench process is watched too, so that 'others' means processes outside the run.
+  const loadPromise = backgroundLoad(p, server.mqttUrl, opts.loadClients, opts.loadRate, { server: server.pid, bench: process.pid });
   let loadError: unknown = null;
   loadPromise.catch((err: unknown) => (loadError = err));
 
@@ -493,17 +488,7 @@ async function runPeerPart(opts: { red: NodeRedHandle; broker: MosquittoHandle; 
   const probe = await mqtt.connectAsync(broker.url, { clientId: `bench-live-probe-${process.pid}`, clean: true, reconnectPeriod: 0 });
   try {
     await quietBeforePart(p, `peer at ${opts.loadRate}/s`, opts.log);
-    const loadPromise = runLoad({
-      url: broker.url,
-      clients: opts.loadClients,
-      processes: 1,
-      windowPerClient: 10,
-      warmupMs: p.warmupMs,
-      durationMs: p.probeMs + 1_500,
-      ratePerSec: opts.loadRate,
-      payload: 'ribbon-state',
-      watch: { 'node-red': red.pid, broker: broker.pid, bench: process.pid },
-    });
+    const loadPromise = backgroundLoad(p, broker.url, opts.loadClients, opts.loadRate, { 'node-red': red.pid, broker: broker.pid, bench: process.pid });
     let loadError: unknown = null;
     loadPromise.catch((err: unknown) => (loadError = err));
     const until = performance.now() + 60_000;

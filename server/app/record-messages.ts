@@ -143,7 +143,7 @@ export function createRecordMessages(
   }
 
   /** Whether a press repeats one already on record (a redelivery, DESIGN.md §4). */
-  function isRepeat(deviceId: string, report: StateReport, now: number): boolean {
+  function isRepeat(deviceId: string, report: StateReport, now: number): report is StateReport & { seq: number } {
     return report.seq !== null && isDuplicatePress(report, events.earlierPress(deviceId, report.boot, report.seq), now);
   }
 
@@ -157,7 +157,7 @@ export function createRecordMessages(
         const parsed = parseStatePayload(m.payload);
         if (!parsed.ok) return reject(m, householdId, parsed.reason);
         const report = parsed.value;
-        if (report.seq !== null && isRepeat(m.deviceId, report, now)) {
+        if (isRepeat(m.deviceId, report, now)) {
           return { type: 'duplicate', deviceId: m.deviceId, householdId, state: report.state, seq: report.seq };
         }
         const eventId = events.insert({

@@ -66,23 +66,26 @@ export function createIngestPipeline(deps: {
    * until the commit confirms it (afterCommit) or fails (the device gets no PUBACK and resends).
    * Never for anything else: a yellow or a blue can wait a millisecond.
    */
-  function receive(message: InboundMessage): void {
+  /** Whether the message is a red press now announced (and so has a receipt to settle). */
+  function receive(message: InboundMessage): boolean {
     let red: { householdId: number } | null;
     try {
       red = deps.record.peekRed(message);
     } catch (err) {
       // Only the early news is lost: the press itself goes on to the commit.
       log.error({ err, deviceId: message.deviceId }, 'could not read a press before its commit');
-      return;
+      return false;
     }
-    if (red === null) return;
+    if (red === null) return false;
     lastReceiptId += 1;
     const receipt = { type: 'receipt' as const, receiptId: lastReceiptId, householdId: red.householdId, deviceId: message.deviceId, at: message.receivedAt };
     receipts.set(message, receipt);
     changes.publish({ ...receipt, status: 'recording' });
+    return true;
   }
 
   function settle(message: InboundMessage, status: 'recorded' | 'unrecorded'): void {
+    if (receipts.size === 0) return; // the usual case: no red on its way
     const receipt = receipts.get(message);
     if (receipt === undefined) return;
     receipts.delete(message);
@@ -178,8 +181,7 @@ export function createIngestPipeline(deps: {
 
   return {
     submit(message, done) {
-      receive(message);
-      if (!receipts.has(message)) {
+      if (!receive(message)) {
         commit.submit(message, done);
         return;
       }
