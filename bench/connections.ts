@@ -19,7 +19,16 @@ import { freePort, startChildServer, type ChildServer } from '../test/helpers/ch
 import { cpuPercentBetween, readProcessCpu, readProcessRss } from './lib/proc-stat.js';
 import { appendResults, formatCell } from './lib/results.js';
 
-export const SOURCE_ADDRESSES = ['127.0.0.2', '127.0.0.3', '127.0.0.4', '127.0.0.5', '127.0.0.6', '127.0.0.7', '127.0.0.8', '127.0.0.9'];
+export const SOURCE_ADDRESSES = [
+  '127.0.0.2',
+  '127.0.0.3',
+  '127.0.0.4',
+  '127.0.0.5',
+  '127.0.0.6',
+  '127.0.0.7',
+  '127.0.0.8',
+  '127.0.0.9',
+];
 const KEEPALIVE_SEC = 60;
 /** Handshakes in flight at once from the light engine. */
 export const CONNECT_CONCURRENCY = 2000;
@@ -40,7 +49,11 @@ function provision(dataDir: string, n: number): DeviceCredential[] {
     const now = Date.now();
     return stores.db.transaction(() =>
       Array.from({ length: n }, (_, i) => {
-        const householdId = addHousehold(stores, { compound: `conn-${i % 10}`, building: `${i % 100}`, room: `${i}`, name: `conn ${i}` }, now);
+        const householdId = addHousehold(
+          stores,
+          { compound: `conn-${i % 10}`, building: `${i % 100}`, room: `${i}`, name: `conn ${i}` },
+          now,
+        );
         const { id, secret } = provisionDevice(stores, householdId, now);
         return { id, secret, householdId };
       }),
@@ -83,7 +96,13 @@ export type ConnectionsResult = {
   stillConnected: number;
 };
 
-export async function benchConnections(opts: { smoke: boolean; log?: (line: string) => void; devices?: number; connectConcurrency?: number; appendResults?: boolean }): Promise<ConnectionsResult> {
+export async function benchConnections(opts: {
+  smoke: boolean;
+  log?: (line: string) => void;
+  devices?: number;
+  connectConcurrency?: number;
+  appendResults?: boolean;
+}): Promise<ConnectionsResult> {
   const log = opts.log ?? ((line: string) => console.log(line));
   const p = plan(opts.smoke);
   const n = opts.devices ?? p.devices;
@@ -99,7 +118,12 @@ export async function benchConnections(opts: { smoke: boolean; log?: (line: stri
     server = await startChildServer({
       dataDir,
       mqttPort: await freePort(),
-      env: { LOG_LEVEL: 'info', MQTT_CONNECT_BURST: '1000000', MQTT_CONNECT_RATE: '1000000', MQTT_MAX_CONNECTIONS: '19000' },
+      env: {
+        LOG_LEVEL: 'info',
+        MQTT_CONNECT_BURST: '1000000',
+        MQTT_CONNECT_RATE: '1000000',
+        MQTT_MAX_CONNECTIONS: '19000',
+      },
       readyTimeoutMs: 60_000,
     });
     const pid = server.pid;
@@ -134,7 +158,13 @@ export async function benchConnections(opts: { smoke: boolean; log?: (line: stri
         `CONNACK p50 ${formatCell(report.connectMs.p50)} ms p99 ${formatCell(report.connectMs.p99)} ms; ` +
         `server ${Math.round(serverCpuStorm)} % CPU, generator ${Math.round(generatorCpuStorm)} %`,
     );
-    if (report.failed > 0) log(`failures: ${report.failed}, e.g. ${report.errors.slice(0, 3).map((e) => e.message).join('; ')}`);
+    if (report.failed > 0)
+      log(
+        `failures: ${report.failed}, e.g. ${report.errors
+          .slice(0, 3)
+          .map((e) => e.message)
+          .join('; ')}`,
+      );
 
     // Online in the database (the server marks it from the connection; writes may lag the CONNACK).
     let online = 0;

@@ -41,7 +41,14 @@ export type FrameStats = {
   longTaskMs: number;
 };
 
-export type PhaseResult = { name: string; rate: number; sent: number; shown: boolean; catchUpMs: number; frames: FrameStats };
+export type PhaseResult = {
+  name: string;
+  rate: number;
+  sent: number;
+  shown: boolean;
+  catchUpMs: number;
+  frames: FrameStats;
+};
 
 const ADMIN_PASSWORD = 'bench-admin-password';
 const DIST = fileURLToPath(new URL('../dashboard/dist', import.meta.url));
@@ -71,9 +78,12 @@ async function startProbe(page: Page): Promise<void> {
 }
 
 async function stopProbe(page: Page, ms: number): Promise<FrameStats> {
-  const { intervals, longTasks } = (await page.evaluate('(() => { const p = window.benchProbe; p.stop = true; return { intervals: p.intervals, longTasks: p.longTasks }; })()')) as { intervals: number[]; longTasks: number[] };
+  const { intervals, longTasks } = (await page.evaluate(
+    '(() => { const p = window.benchProbe; p.stop = true; return { intervals: p.intervals, longTasks: p.longTasks }; })()',
+  )) as { intervals: number[]; longTasks: number[] };
   const sorted = [...intervals].sort((a, b) => a - b);
-  const at = (p: number) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? 0;
+  const at = (p: number) =>
+    sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? 0;
   return {
     frames: intervals.length,
     fps: Math.round((intervals.length / ms) * 1000 * 10) / 10,
@@ -89,10 +99,15 @@ async function stopProbe(page: Page, ms: number): Promise<FrameStats> {
 const round = (n: number) => Math.round(n * 100) / 100;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-export async function benchDashboard(opts: { smoke: boolean; log?: (line: string) => void; resultsFile?: string | null }) {
+export async function benchDashboard(opts: {
+  smoke: boolean;
+  log?: (line: string) => void;
+  resultsFile?: string | null;
+}) {
   const log = opts.log ?? ((line: string) => process.stdout.write(`${line}\n`));
   const p = plan(opts.smoke);
-  if (!fs.existsSync(path.join(DIST, 'index.html'))) throw new Error('dashboard/dist is missing: run npm run build first');
+  if (!fs.existsSync(path.join(DIST, 'index.html')))
+    throw new Error('dashboard/dist is missing: run npm run build first');
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ribbon-bench-dashboard-'));
   const config = loadConfig({ PORT: '0', MQTT_PORT: '0', DATA_DIR: dataDir, ADMIN_PASSWORD, LOG_LEVEL: 'warn' });
   // 'error': every yellow would log that no notification channel is set up in this bench.
@@ -104,27 +119,42 @@ export async function benchDashboard(opts: { smoke: boolean; log?: (line: string
       for (let i = 0; i < p.households; i += 1) {
         const compound = i < p.households / 2 ? '阳光小区' : '幸福里';
         const building = `${1 + Math.floor((i % Math.ceil(p.households / 2)) / 100)}号楼`;
-        ids.push(addHousehold(system.stores, { compound, building, room: `${100 + (i % 100)}`, name: `住户${i}` }, Date.now()));
+        ids.push(
+          addHousehold(system.stores, { compound, building, room: `${100 + (i % 100)}`, name: `住户${i}` }, Date.now()),
+        );
       }
     });
     const markerId = ids.pop() as number;
     const url = `http://127.0.0.1:${system.httpAddress.port}`;
     // The probe is injected as text; the page's CSP (no eval) would refuse it, so the bench's own
     // context bypasses the CSP. The dashboard's code is the same either way.
-    const context = await browser.newContext({ viewport: { width: 1920, height: 1080 }, locale: 'zh-CN', bypassCSP: true });
+    const context = await browser.newContext({
+      viewport: { width: 1920, height: 1080 },
+      locale: 'zh-CN',
+      bypassCSP: true,
+    });
     const page = await context.newPage();
     await page.goto(`${url}/#/wall`);
     await page.fill('#username', 'admin');
     await page.fill('#password', ADMIN_PASSWORD);
     await page.click('button[type=submit]');
-    await page.waitForFunction(`document.querySelectorAll('.tile').length === ${p.households}`, undefined, { timeout: 60_000 });
+    await page.waitForFunction(`document.querySelectorAll('.tile').length === ${p.households}`, undefined, {
+      timeout: 60_000,
+    });
     await sleep(500);
 
     const phases: PhaseResult[] = [];
     // The floor: the same page, nothing arriving.
     await startProbe(page);
     await sleep(p.phaseMs);
-    phases.push({ name: 'floor: nothing arriving', rate: 0, sent: 0, shown: true, catchUpMs: 0, frames: await stopProbe(page, p.phaseMs) });
+    phases.push({
+      name: 'floor: nothing arriving',
+      rate: 0,
+      sent: 0,
+      shown: true,
+      catchUpMs: 0,
+      frames: await stopProbe(page, p.phaseMs),
+    });
     log(`floor: ${JSON.stringify(phases[0]?.frames)}`);
 
     let next = 0;
@@ -138,7 +168,13 @@ export async function benchDashboard(opts: { smoke: boolean; log?: (line: string
         while (sent < due) {
           const householdId = ids[next % ids.length] as number;
           next += 1;
-          system.recordPersonReport({ householdId, state: next % 2 === 0 ? 'blue' : 'yellow', note: null, by: 'bench', idempotencyKey: null });
+          system.recordPersonReport({
+            householdId,
+            state: next % 2 === 0 ? 'blue' : 'yellow',
+            note: null,
+            by: 'bench',
+            idempotencyKey: null,
+          });
           sent += 1;
         }
         await sleep(10);
@@ -150,19 +186,32 @@ export async function benchDashboard(opts: { smoke: boolean; log?: (line: string
       const waitStart = Date.now();
       let shown = true;
       try {
-        await page.waitForFunction(`document.querySelector('.tile[data-hid="${markerId}"]')?.getAttribute('data-status') === 'red'`, undefined, { timeout: 30_000 });
+        await page.waitForFunction(
+          `document.querySelector('.tile[data-hid="${markerId}"]')?.getAttribute('data-status') === 'red'`,
+          undefined,
+          { timeout: 30_000 },
+        );
       } catch {
         shown = false;
       }
       phases.push({ name: `${rate} reports/s`, rate, sent, shown, catchUpMs: Date.now() - waitStart, frames });
-      for (const a of system.stores.alerts.page({ status: 'open', compoundIds: null, householdId: markerId }, null, 10)) {
+      for (const a of system.stores.alerts.page(
+        { status: 'open', compoundIds: null, householdId: markerId },
+        null,
+        10,
+      )) {
         system.commandAlert(a.id, { type: 'resolve', by: 'bench', note: 'bench marker' });
       }
       log(`${rate}/s: sent ${sent}, shown ${shown} after ${Date.now() - waitStart} ms, ${JSON.stringify(frames)}`);
       // Leave the service queue empty for the next phase: yellow opened service requests.
       await sleep(500);
     }
-    const stats = (await page.evaluate('JSON.parse(JSON.stringify(window.ribbonStats))')) as { messages: number; changes: number; flushes: number; wall: { tileWrites: number; rebuilds: number } };
+    const stats = (await page.evaluate('JSON.parse(JSON.stringify(window.ribbonStats))')) as {
+      messages: number;
+      changes: number;
+      flushes: number;
+      wall: { tileWrites: number; rebuilds: number };
+    };
 
     const rows: Array<Record<string, Cell>> = phases.map((ph) => ({
       run: ph.name,
@@ -179,7 +228,7 @@ export async function benchDashboard(opts: { smoke: boolean; log?: (line: string
     }));
     const section = {
       title: `Dashboard: ${p.households.toLocaleString('en-US')} households on the wall${opts.smoke ? ' (smoke)' : ''}`,
-      method: `The server in-process (SQLite file, live hub on /ws) with ${p.households.toLocaleString('en-US')} households in 2 compounds of 100-household buildings; the built dashboard (dashboard/dist) in Debian's headless Chromium (${(await browser.version())}) at 1920×1080, logged in as an admin on the wall (every household a tile). In the page, a requestAnimationFrame probe records each frame interval and a PerformanceObserver each long task (> 50 ms). Floor, same run: the same page with nothing arriving, ${p.phaseMs / 1000} s. Then person reports (alternately blue and yellow, each committed through the ingest path and sent to the page by the hub) at a steady rate for ${p.phaseMs / 1000} s each; "last shown after" = from the end of sending until the last report's tile shows it. "dropped" = frames longer than ${DROPPED_MS} ms. bench/dashboard.ts.`,
+      method: `The server in-process (SQLite file, live hub on /ws) with ${p.households.toLocaleString('en-US')} households in 2 compounds of 100-household buildings; the built dashboard (dashboard/dist) in Debian's headless Chromium (${await browser.version()}) at 1920×1080, logged in as an admin on the wall (every household a tile). In the page, a requestAnimationFrame probe records each frame interval and a PerformanceObserver each long task (> 50 ms). Floor, same run: the same page with nothing arriving, ${p.phaseMs / 1000} s. Then person reports (alternately blue and yellow, each committed through the ingest path and sent to the page by the hub) at a steady rate for ${p.phaseMs / 1000} s each; "last shown after" = from the end of sending until the last report's tile shows it. "dropped" = frames longer than ${DROPPED_MS} ms. bench/dashboard.ts.`,
       rows,
       notes: [
         `Page counters at the end: ${stats.messages} live frames received, ${stats.changes} changes applied in ${stats.flushes} animation-frame flushes, ${stats.wall.tileWrites} tile writes, ${stats.wall.rebuilds} full wall builds.`,

@@ -36,7 +36,15 @@ function plan(smoke: boolean): FloorRun[] {
   if (smoke) {
     return [
       { label: 'full speed', processes: 1, publishersPerProcess: 1, windowPerClient: 50, warmupMs: 0, durationMs: 300 },
-      { label: '1,000/s', processes: 1, publishersPerProcess: 1, windowPerClient: 50, ratePerSec: 1_000, warmupMs: 0, durationMs: 300 },
+      {
+        label: '1,000/s',
+        processes: 1,
+        publishersPerProcess: 1,
+        windowPerClient: 50,
+        ratePerSec: 1_000,
+        warmupMs: 0,
+        durationMs: 300,
+      },
     ];
   }
   // Full speed three ways: one publisher + one subscriber (the "two clients" of DESIGN §5), two
@@ -48,7 +56,15 @@ function plan(smoke: boolean): FloorRun[] {
     { label: 'full speed, 3 clients', processes: 1, publishersPerProcess: 2, ...full },
     { label: 'full speed, 2 processes', processes: 2, publishersPerProcess: 1, ...full },
     // 10 s at 1,000/s: 10,000 samples, 100 of them above the p99.
-    { label: '1,000/s', processes: 1, publishersPerProcess: 1, windowPerClient: 50, ratePerSec: 1_000, warmupMs: 1_000, durationMs: 10_000 },
+    {
+      label: '1,000/s',
+      processes: 1,
+      publishersPerProcess: 1,
+      windowPerClient: 50,
+      ratePerSec: 1_000,
+      warmupMs: 1_000,
+      durationMs: 10_000,
+    },
   ];
 }
 
@@ -101,12 +117,21 @@ export async function measureFloor(opts: { smoke: boolean; log?: (line: string) 
   try {
     broker = await startMosquitto();
     log(`mosquitto ${version} pid ${broker.pid} at ${broker.url}`);
-    const attempt = async (run: FloorRun, b: MosquittoHandle): Promise<{ result: RelayResult; quiet: QuietCheck | null }> => {
+    const attempt = async (
+      run: FloorRun,
+      b: MosquittoHandle,
+    ): Promise<{ result: RelayResult; quiet: QuietCheck | null }> => {
       let quiet: QuietCheck | null = null;
       if (quietBudgetMs >= 1_000) {
-        quiet = await waitForQuietMachine({ maxBusyPercent: CONTENDED_PERCENT, timeoutMs: Math.min(quietBudgetMs, 15_000) });
+        quiet = await waitForQuietMachine({
+          maxBusyPercent: CONTENDED_PERCENT,
+          timeoutMs: Math.min(quietBudgetMs, 15_000),
+        });
         quietBudgetMs -= quiet.waitedMs;
-        if (!quiet.quiet) log(`machine not quiet (${Math.round(quiet.busyPercent)} % busy) after ${Math.round(quiet.waitedMs)} ms; running anyway`);
+        if (!quiet.quiet)
+          log(
+            `machine not quiet (${Math.round(quiet.busyPercent)} % busy) after ${Math.round(quiet.waitedMs)} ms; running anyway`,
+          );
       }
       const result = await runRelay({
         url: b.url,
@@ -182,7 +207,9 @@ export async function measureFloor(opts: { smoke: boolean; log?: (line: string) 
       `Floor for the budgets: **${Math.round(rate).toLocaleString('en-US')} msg/s** relayed${rateTag} (best ` +
         `uncontended full-speed row), **p99 ${formatCell(p99At1000)} ms**${p99Tag} publish → receive at 1,000 msg/s.`,
       ...(repeatedLabels.length > 0
-        ? [`Repeated once because another process took the CPU: ${repeatedLabels.join(', ')} (the less contended attempt is shown).`]
+        ? [
+            `Repeated once because another process took the CPU: ${repeatedLabels.join(', ')} (the less contended attempt is shown).`,
+          ]
         : []),
       ...(contended.length > 0
         ? [

@@ -41,7 +41,11 @@ function provision(dataDir: string, households: number, alerts: number): number[
     const now = Date.now();
     return stores.db.transaction(() => {
       const ids = Array.from({ length: households }, (_, i) =>
-        addHousehold(stores, { compound: `http-${i % 10}`, building: `${i % 100}`, room: `${i}`, name: `http ${i}` }, now),
+        addHousehold(
+          stores,
+          { compound: `http-${i % 10}`, building: `${i % 100}`, room: `${i}`, name: `http ${i}` },
+          now,
+        ),
       );
       for (let i = 0; i < alerts; i++) {
         // Mostly resolved history, a tenth still open; nothing due, so the sweep stays idle.
@@ -70,7 +74,13 @@ function provision(dataDir: string, households: number, alerts: number): number[
 
 // ── Load generator ───────────────────────────────────────────────────────────────────────────
 
-type Target = { port: number; method: 'GET' | 'POST'; path: (i: number) => string; body?: string; headers: Record<string, string> };
+type Target = {
+  port: number;
+  method: 'GET' | 'POST';
+  path: (i: number) => string;
+  body?: string;
+  headers: Record<string, string>;
+};
 
 export type PhaseResult = {
   name: string;
@@ -89,7 +99,15 @@ export type PhaseResult = {
 function request(agent: http.Agent, t: Target, i: number): Promise<number> {
   return new Promise((resolve, reject) => {
     const req = http.request(
-      { host: '127.0.0.1', port: t.port, method: t.method, path: t.path(i), agent, headers: t.headers, timeout: 10_000 },
+      {
+        host: '127.0.0.1',
+        port: t.port,
+        method: t.method,
+        path: t.path(i),
+        agent,
+        headers: t.headers,
+        timeout: 10_000,
+      },
       (res) => {
         res.on('data', () => undefined);
         res.on('end', () => resolve(res.statusCode ?? 0));
@@ -198,12 +216,18 @@ server.keepAliveTimeout = 72000;
 server.listen(0, '127.0.0.1', () => process.stdout.write(String(server.address().port) + '\\n'));
 `;
 
-async function startFloor(dir: string, big: Buffer, small: Buffer): Promise<{ child: ChildProcess; port: number; pid: number }> {
+async function startFloor(
+  dir: string,
+  big: Buffer,
+  small: Buffer,
+): Promise<{ child: ChildProcess; port: number; pid: number }> {
   const bigFile = path.join(dir, 'floor-big.json');
   const smallFile = path.join(dir, 'floor-small.json');
   fs.writeFileSync(bigFile, big);
   fs.writeFileSync(smallFile, small);
-  const child = spawn(process.execPath, ['-e', FLOOR_SCRIPT, bigFile, smallFile], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['-e', FLOOR_SCRIPT, bigFile, smallFile], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const port = await new Promise<number>((resolve, reject) => {
     let text = '';
     child.stdout?.on('data', (d: Buffer) => {
@@ -217,7 +241,10 @@ async function startFloor(dir: string, big: Buffer, small: Buffer): Promise<{ ch
 
 // ── Setup against the real server ───────────────────────────────────────────────────────────
 
-async function fetchJson(url: string, init: RequestInit): Promise<{ status: number; body: unknown; text: string; headers: Headers }> {
+async function fetchJson(
+  url: string,
+  init: RequestInit,
+): Promise<{ status: number; body: unknown; text: string; headers: Headers }> {
   const res = await fetch(url, init);
   const text = await res.text();
   let body: unknown = null;
@@ -259,7 +286,11 @@ export type HttpBenchResult = {
   quiet: QuietCheck | null;
 };
 
-export async function benchHttp(opts: { smoke: boolean; log?: (line: string) => void; appendResults?: boolean }): Promise<HttpBenchResult> {
+export async function benchHttp(opts: {
+  smoke: boolean;
+  log?: (line: string) => void;
+  appendResults?: boolean;
+}): Promise<HttpBenchResult> {
   const log = opts.log ?? ((line: string) => console.log(line));
   const p = plan(opts.smoke);
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ribbon-bench-http-'));
@@ -292,7 +323,11 @@ export async function benchHttp(opts: { smoke: boolean; log?: (line: string) => 
     const bigBytes = Buffer.byteLength(list.text);
     const smallBytes = Buffer.byteLength(probe.text);
     log(`alert list ${bigBytes} bytes, report answer ${smallBytes} bytes`);
-    floor = await startFloor(dataDir, Buffer.from(JSON.stringify({ pad: 'x'.repeat(Math.max(0, bigBytes - 10)) })), Buffer.from(probe.text));
+    floor = await startFloor(
+      dataDir,
+      Buffer.from(JSON.stringify({ pad: 'x'.repeat(Math.max(0, bigBytes - 10)) })),
+      Buffer.from(probe.text),
+    );
 
     const reportBody = JSON.stringify({ state: 'blue' });
     const targetsFor = (port: number) => {
@@ -302,7 +337,11 @@ export async function benchHttp(opts: { smoke: boolean; log?: (line: string) => 
         method: 'POST',
         path: (i) => `/api/households/${householdIds[i % householdIds.length]}/reports`,
         body: reportBody,
-        headers: { ...auth, 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(reportBody)) },
+        headers: {
+          ...auth,
+          'content-type': 'application/json',
+          'content-length': String(Buffer.byteLength(reportBody)),
+        },
       };
       return { alerts, reports };
     };
@@ -315,7 +354,8 @@ export async function benchHttp(opts: { smoke: boolean; log?: (line: string) => 
     ];
     // Not a measurement of someone else's test run: wait (bounded) for a quiet machine, and say so.
     const quiet = opts.smoke ? null : await waitForQuietMachine({ maxBusyPercent: 40, timeoutMs: 30_000 });
-    if (quiet && !quiet.quiet) log(`warning: the machine is busy (${Math.round(quiet.busyPercent)} % of one core before the run)`);
+    if (quiet && !quiet.quiet)
+      log(`warning: the machine is busy (${Math.round(quiet.busyPercent)} % of one core before the run)`);
     const phases: PhaseResult[] = [];
     for (const [name, serverTargets, floorTargets] of runs) {
       for (const [kind, targets, pid] of [
@@ -374,14 +414,16 @@ function section(r: HttpBenchResult) {
       });
     }
   }
-  const saturated = r.phases.filter((x) => x.serverCpuPercent >= 95 || x.generatorCpuPercent >= 95).map((x) => `${x.name} (${x.target})`);
+  const saturated = r.phases
+    .filter((x) => x.serverCpuPercent >= 95 || x.generatorCpuPercent >= 95)
+    .map((x) => `${x.name} (${x.target})`);
   return {
     title: `HTTP: alert list and manual reports at ${r.rate} req/s`,
     method:
       `${r.households.toLocaleString('en-US')} households and ${r.alerts} alerts (a tenth open, the rest resolved) provisioned into a fresh data dir, ` +
       'then the server started as `npm start` does (one Node process, LOG_LEVEL info), an admin bearer token issued via POST /api/tokens. ' +
       `Open-loop load from the benchmark process (node:http, keep-alive agent, at most 64 sockets): ${r.rate} req/s for ${r.durationMs / 1000} s after ` +
-      'a 1 s warm-up; latency counted from each request\'s scheduled instant to the end of its answer (so a stall is not hidden). ' +
+      "a 1 s warm-up; latency counted from each request's scheduled instant to the end of its answer (so a stall is not hidden). " +
       `GET /api/alerts?limit=100 (${r.alertListBytes} bytes); POST /api/households/:id/reports {"state":"blue"} spread over every household (${r.reportBytes} bytes back, ` +
       'a check-in written to SQLite); mixed = the two in turn, 200 req/s in total. Floor: the same loader against a bare node:http server in a child process ' +
       'answering fixed JSON of the same sizes, in the same run. CPU % = CPU time / wall time of that process, 100 = one core.',

@@ -16,11 +16,22 @@ import { startMosquitto, mosquittoVersion } from './lib/mosquitto.js';
 import { runRelay, type RelayResult } from './lib/relay.js';
 import { appendResults, formatCell } from './lib/results.js';
 
-type Run = { batchMax: number; devices: number; processes: number; window: number; warmupMs: number; durationMs: number; ratePerSec?: number };
+type Run = {
+  batchMax: number;
+  devices: number;
+  processes: number;
+  window: number;
+  warmupMs: number;
+  durationMs: number;
+  ratePerSec?: number;
+};
 
 function plan(smoke: boolean): { runs: Run[]; floor: { warmupMs: number; durationMs: number } } {
   if (smoke) {
-    return { runs: [{ batchMax: 512, devices: 4, processes: 1, window: 10, warmupMs: 0, durationMs: 400 }], floor: { warmupMs: 0, durationMs: 300 } };
+    return {
+      runs: [{ batchMax: 512, devices: 4, processes: 1, window: 10, warmupMs: 0, durationMs: 400 }],
+      floor: { warmupMs: 0, durationMs: 300 },
+    };
   }
   const base = { devices: 200, processes: 2, window: 50, warmupMs: 1_000, durationMs: 6_000 };
   return {
@@ -43,7 +54,11 @@ function provision(dataDir: string, n: number): LoadClient[] {
   try {
     const now = Date.now();
     return Array.from({ length: n }, (_, i) => {
-      const householdId = addHousehold(stores, { compound: `bench-${i % 4}`, building: `${i % 20}`, room: `${i}`, name: `bench ${i}` }, now);
+      const householdId = addHousehold(
+        stores,
+        { compound: `bench-${i % 4}`, building: `${i % 20}`, room: `${i}`, name: `bench ${i}` },
+        now,
+      );
       const { id, secret } = provisionDevice(stores, householdId, now);
       return { clientId: id, username: id, password: secret, topic: `ribbon/${id}/state` };
     });
@@ -62,7 +77,12 @@ async function measureIngest(run: Run, log: (line: string) => void): Promise<Ing
     server = await startChildServer({
       dataDir,
       mqttPort: await freePort(),
-      env: { LOG_LEVEL: 'info', INGEST_BATCH_MAX: String(run.batchMax), MQTT_CONNECT_BURST: '100000', MQTT_CONNECT_RATE: '100000' },
+      env: {
+        LOG_LEVEL: 'info',
+        INGEST_BATCH_MAX: String(run.batchMax),
+        MQTT_CONNECT_BURST: '100000',
+        MQTT_CONNECT_RATE: '100000',
+      },
     });
     const load = await runLoad({
       url: server.mqttUrl,
@@ -95,7 +115,14 @@ async function measureIngest(run: Run, log: (line: string) => void): Promise<Ing
 async function measureFloor(opts: { warmupMs: number; durationMs: number }): Promise<RelayResult> {
   const broker = await startMosquitto();
   try {
-    return await runRelay({ url: broker.url, brokerPid: broker.pid, processes: 1, publishersPerProcess: 1, windowPerClient: 50, ...opts });
+    return await runRelay({
+      url: broker.url,
+      brokerPid: broker.pid,
+      processes: 1,
+      publishersPerProcess: 1,
+      windowPerClient: 50,
+      ...opts,
+    });
   } finally {
     await broker.stop();
   }
@@ -105,7 +132,9 @@ export async function benchIngest(opts: { smoke: boolean; log?: (line: string) =
   const log = opts.log ?? ((line: string) => console.log(line));
   const { runs, floor: floorPlan } = plan(opts.smoke);
   const floor = await measureFloor(floorPlan);
-  log(`floor: Mosquitto relays ${Math.round(floor.receivedPerSec)} msg/s (generator ${Math.round(floor.generators[0]?.cpuPercent ?? 0)} %, broker ${Math.round(floor.brokerCpuPercent)} %)`);
+  log(
+    `floor: Mosquitto relays ${Math.round(floor.receivedPerSec)} msg/s (generator ${Math.round(floor.generators[0]?.cpuPercent ?? 0)} %, broker ${Math.round(floor.brokerCpuPercent)} %)`,
+  );
   const rows: IngestRow[] = [];
   for (const run of runs) rows.push(await measureIngest(run, log));
   const fullSpeed = rows.filter((r) => r.run.ratePerSec === undefined);

@@ -65,22 +65,61 @@ type Plan = {
 };
 
 /** The background blue presses of a part (ours or the peer's): one generator process, running past the probe window. */
-function backgroundLoad(p: Plan, url: string, clients: LoadClient[], ratePerSec: number, watch: Record<string, number>): Promise<LoadResult> {
-  return runLoad({ url, clients, processes: 1, windowPerClient: 10, warmupMs: p.warmupMs, durationMs: p.probeMs + 1_500, ratePerSec, payload: 'ribbon-state', watch });
+function backgroundLoad(
+  p: Plan,
+  url: string,
+  clients: LoadClient[],
+  ratePerSec: number,
+  watch: Record<string, number>,
+): Promise<LoadResult> {
+  return runLoad({
+    url,
+    clients,
+    processes: 1,
+    windowPerClient: 10,
+    warmupMs: p.warmupMs,
+    durationMs: p.probeMs + 1_500,
+    ratePerSec,
+    payload: 'ribbon-state',
+    watch,
+  });
 }
 
 /** Waits (bounded) for a quiet machine before a part; says so when it stays busy. */
 async function quietBeforePart(p: Plan, name: string, log: (line: string) => void): Promise<void> {
   if (p.quietWaitMs <= 0) return;
   const quiet = await waitForQuietMachine({ maxBusyPercent: 25, timeoutMs: p.quietWaitMs });
-  if (!quiet.quiet) log(`warning: ${name}: machine still ${Math.round(quiet.busyPercent)} % busy after ${Math.round(quiet.waitedMs / 1000)} s`);
+  if (!quiet.quiet)
+    log(
+      `warning: ${name}: machine still ${Math.round(quiet.busyPercent)} % busy after ${Math.round(quiet.waitedMs / 1000)} s`,
+    );
 }
 
 function plan(smoke: boolean): Plan {
   return smoke
     ? // No peer in smoke mode: it would need the npm registry (and ~10 s) inside `npm test`.
-      { loadRate: 100, loadDevices: 10, probeRate: 10, probeMs: 1_500, dashboards: 5, warmupMs: 500, floorMs: 1_000, peerRates: [], quietWaitMs: 0 }
-    : { loadRate: 1_000, loadDevices: 100, probeRate: 20, probeMs: 10_000, dashboards: 100, warmupMs: 1_000, floorMs: 6_000, peerRates: [100, 1_000], quietWaitMs: 60_000 };
+      {
+        loadRate: 100,
+        loadDevices: 10,
+        probeRate: 10,
+        probeMs: 1_500,
+        dashboards: 5,
+        warmupMs: 500,
+        floorMs: 1_000,
+        peerRates: [],
+        quietWaitMs: 0,
+      }
+    : {
+        loadRate: 1_000,
+        loadDevices: 100,
+        probeRate: 20,
+        probeMs: 10_000,
+        dashboards: 100,
+        warmupMs: 1_000,
+        floorMs: 6_000,
+        peerRates: [100, 1_000],
+        quietWaitMs: 60_000,
+      };
 }
 
 type Provisioned = { load: LoadClient[]; probes: DeviceCredential[] };
@@ -92,12 +131,20 @@ function provision(dataDir: string, loadDevices: number, probeDevices: number): 
     const now = Date.now();
     return stores.db.transaction(() => {
       const load = Array.from({ length: loadDevices }, (_, i): LoadClient => {
-        const householdId = addHousehold(stores, { compound: `live-${i % 4}`, building: `${i % 20}`, room: `${i}`, name: `load ${i}` }, now);
+        const householdId = addHousehold(
+          stores,
+          { compound: `live-${i % 4}`, building: `${i % 20}`, room: `${i}`, name: `load ${i}` },
+          now,
+        );
         const { id, secret } = provisionDevice(stores, householdId, now);
         return { clientId: id, username: id, password: secret, topic: `ribbon/${id}/state` };
       });
       const probes = Array.from({ length: probeDevices }, (_, i): DeviceCredential => {
-        const householdId = addHousehold(stores, { compound: 'live-probe', building: `${i % 20}`, room: `p${i}`, name: `probe ${i}` }, now);
+        const householdId = addHousehold(
+          stores,
+          { compound: 'live-probe', building: `${i % 20}`, room: `p${i}`, name: `probe ${i}` },
+          now,
+        );
         const { id, secret } = provisionDevice(stores, householdId, now);
         return { id, secret, householdId };
       });
@@ -145,7 +192,10 @@ function openDashboard(
   onChange: (householdId: number, kind: ChangeKind, atMs: number, firstOfFrame: boolean) => void,
 ): Promise<Dashboard> {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(`ws://127.0.0.1:${port}/ws`, { headers: { cookie, origin: `http://127.0.0.1:${port}` }, perMessageDeflate: false });
+    const ws = new WebSocket(`ws://127.0.0.1:${port}/ws`, {
+      headers: { cookie, origin: `http://127.0.0.1:${port}` },
+      perMessageDeflate: false,
+    });
     const d: Dashboard = { ws, frames: 0, changes: 0, gaps: 0, closes: [] };
     let seq = 0;
     let ready = false;
@@ -196,7 +246,15 @@ function openDashboard(
 }
 
 /** Sums of the server's group-commit histograms (GET /metrics), to difference over a window. */
-type CommitCounters = { batches: number; messages: number; seconds: number; underMs: number; syncs: number; syncSeconds: number; syncUnderMs: number };
+type CommitCounters = {
+  batches: number;
+  messages: number;
+  seconds: number;
+  underMs: number;
+  syncs: number;
+  syncSeconds: number;
+  syncUnderMs: number;
+};
 
 async function commitCounters(httpUrl: string): Promise<CommitCounters | null> {
   try {
@@ -220,10 +278,27 @@ async function commitCounters(httpUrl: string): Promise<CommitCounters | null> {
  * Group commits over a window: how many presses each held and how long each held the event loop;
  * and the WAL syncs (fdatasync on the thread pool, each covering one or more commits) before their PUBACKs.
  */
-type CommitStats = { batches: number; meanBatch: number; meanMs: number; underMsShare: number; syncs: number; syncMeanMs: number; syncUnderMsShare: number };
+type CommitStats = {
+  batches: number;
+  meanBatch: number;
+  meanMs: number;
+  underMsShare: number;
+  syncs: number;
+  syncMeanMs: number;
+  syncUnderMsShare: number;
+};
 
 function commitStats(before: CommitCounters | null, after: CommitCounters | null): CommitStats {
-  if (!before || !after) return { batches: Number.NaN, meanBatch: Number.NaN, meanMs: Number.NaN, underMsShare: Number.NaN, syncs: Number.NaN, syncMeanMs: Number.NaN, syncUnderMsShare: Number.NaN };
+  if (!before || !after)
+    return {
+      batches: Number.NaN,
+      meanBatch: Number.NaN,
+      meanMs: Number.NaN,
+      underMsShare: Number.NaN,
+      syncs: Number.NaN,
+      syncMeanMs: Number.NaN,
+      syncUnderMsShare: Number.NaN,
+    };
   const batches = after.batches - before.batches;
   const syncs = after.syncs - before.syncs;
   return {
@@ -346,7 +421,10 @@ async function runPart(opts: {
   await quietBeforePart(p, opts.name, log);
 
   // The bench process is watched too, so that 'others' means processes outside the run.
-  const loadPromise = backgroundLoad(p, server.mqttUrl, opts.loadClients, opts.loadRate, { server: server.pid, bench: process.pid });
+  const loadPromise = backgroundLoad(p, server.mqttUrl, opts.loadClients, opts.loadRate, {
+    server: server.pid,
+    bench: process.pid,
+  });
   let loadError: unknown = null;
   loadPromise.catch((err: unknown) => (loadError = err));
 
@@ -382,7 +460,8 @@ async function runPart(opts: {
   // Let the last deltas arrive (bounded).
   const expected = opts.probeCount * boards.length;
   const settleUntil = performance.now() + 2_000;
-  while (performance.now() < settleUntil && (seenSamples < expected || onRecordSamples < expected)) await new Promise((r) => setTimeout(r, 10));
+  while (performance.now() < settleUntil && (seenSamples < expected || onRecordSamples < expected))
+    await new Promise((r) => setTimeout(r, 10));
   const windowMs = performance.now() - t0;
   measuring = false;
   const cpuAfter = readProcessCpu(server.pid);
@@ -394,7 +473,8 @@ async function runPart(opts: {
   /** Probes with a sample on at least one dashboard. */
   const probesWith = (ms: Float64Array): number => {
     let n = 0;
-    for (let i = 0; i < opts.probeCount; i++) if (boards.some((_, b) => !Number.isNaN(ms[b * opts.probeCount + i] as number))) n += 1;
+    for (let i = 0; i < opts.probeCount; i++)
+      if (boards.some((_, b) => !Number.isNaN(ms[b * opts.probeCount + i] as number))) n += 1;
     return n;
   };
   return {
@@ -427,7 +507,16 @@ async function runPart(opts: {
 async function measureFloor(p: Plan): Promise<RelayResult> {
   const broker = await startMosquitto();
   try {
-    return await runRelay({ url: broker.url, brokerPid: broker.pid, processes: 1, publishersPerProcess: 1, windowPerClient: 50, ratePerSec: p.loadRate, warmupMs: p.warmupMs, durationMs: p.floorMs });
+    return await runRelay({
+      url: broker.url,
+      brokerPid: broker.pid,
+      processes: 1,
+      publishersPerProcess: 1,
+      windowPerClient: 50,
+      ratePerSec: p.loadRate,
+      warmupMs: p.warmupMs,
+      durationMs: p.floorMs,
+    });
   } finally {
     await broker.stop();
   }
@@ -457,7 +546,14 @@ type PeerResult = {
  * presses (mqtt.js, QoS 1, in this process); Node-RED's flow forwards each payload to one
  * WebSocket client in this process; latency on one clock, as for ours.
  */
-async function runPeerPart(opts: { red: NodeRedHandle; broker: MosquittoHandle; loadRate: number; loadClients: LoadClient[]; p: Plan; log: (line: string) => void }): Promise<PeerResult> {
+async function runPeerPart(opts: {
+  red: NodeRedHandle;
+  broker: MosquittoHandle;
+  loadRate: number;
+  loadClients: LoadClient[];
+  p: Plan;
+  log: (line: string) => void;
+}): Promise<PeerResult> {
   const { p, red, broker } = opts;
   const probeCount = Math.ceil((p.probeRate * p.probeMs) / 1000);
   const sentAt = new Float64Array(probeCount).fill(Number.NaN);
@@ -485,10 +581,18 @@ async function runPeerPart(opts: { red: NodeRedHandle; broker: MosquittoHandle; 
     seen[i] = 1;
     latency.record(at - t0);
   });
-  const probe = await mqtt.connectAsync(broker.url, { clientId: `bench-live-probe-${process.pid}`, clean: true, reconnectPeriod: 0 });
+  const probe = await mqtt.connectAsync(broker.url, {
+    clientId: `bench-live-probe-${process.pid}`,
+    clean: true,
+    reconnectPeriod: 0,
+  });
   try {
     await quietBeforePart(p, `peer at ${opts.loadRate}/s`, opts.log);
-    const loadPromise = backgroundLoad(p, broker.url, opts.loadClients, opts.loadRate, { 'node-red': red.pid, broker: broker.pid, bench: process.pid });
+    const loadPromise = backgroundLoad(p, broker.url, opts.loadClients, opts.loadRate, {
+      'node-red': red.pid,
+      broker: broker.pid,
+      bench: process.pid,
+    });
     let loadError: unknown = null;
     loadPromise.catch((err: unknown) => (loadError = err));
     const until = performance.now() + 60_000;
@@ -508,7 +612,11 @@ async function runPeerPart(opts: { red: NodeRedHandle; broker: MosquittoHandle; 
       const wait = t0 + i * interval - performance.now();
       if (wait > 1) await new Promise((r) => setTimeout(r, wait));
       sentAt[i] = performance.now();
-      presses.push(probe.publishAsync(`ribbon/bench-probe-${i}/state`, `{"state":"red","seq":${i},"boot":${PEER_PROBE_BOOT}}`, { qos: 1 }));
+      presses.push(
+        probe.publishAsync(`ribbon/bench-probe-${i}/state`, `{"state":"red","seq":${i},"boot":${PEER_PROBE_BOOT}}`, {
+          qos: 1,
+        }),
+      );
     }
     await Promise.all(presses);
     const settleUntil = performance.now() + 2_000;
@@ -539,7 +647,11 @@ async function runPeerPart(opts: { red: NodeRedHandle; broker: MosquittoHandle; 
 }
 
 /** The peer at each rate, or why it could not be measured. */
-async function measurePeer(p: Plan, loadClients: LoadClient[], log: (line: string) => void): Promise<{ runs: PeerResult[]; error: string | null }> {
+async function measurePeer(
+  p: Plan,
+  loadClients: LoadClient[],
+  log: (line: string) => void,
+): Promise<{ runs: PeerResult[]; error: string | null }> {
   if (p.peerRates.length === 0) return { runs: [], error: null };
   const broker = await startMosquitto();
   let red: NodeRedHandle | null = null;
@@ -606,7 +718,11 @@ function describePart(r: PartResult, floorP99: number): string {
  * The verdict (DESIGN §5: p99 within 10× the floor's p99) is on "seen", what a screen shows
  * first; "on record" (the press on disk, its alert raised) is given beside it with its ratio.
  */
-function redToScreenVerdict(r: PartResult, floorP99: number, opts: { strong?: (text: string) => string; contended?: string } = {}): string {
+function redToScreenVerdict(
+  r: PartResult,
+  floorP99: number,
+  opts: { strong?: (text: string) => string; contended?: string } = {},
+): string {
   const strong = opts.strong ?? ((t: string) => t);
   return (
     `Red to screen at ${r.loadRate.toLocaleString('en-US')}/s: seen p99 ${strong(`${formatCell(r.seen.p99)} ms`)} = ${strong(`${floorRatio(r.seen.p99, floorP99)}×`)} ` +
@@ -628,7 +744,10 @@ export async function benchLive(opts: {
   const p = opts.redOnly === true ? { ...plan(opts.smoke), dashboards: 1 } : plan(opts.smoke);
   if (!opts.smoke) {
     const quiet = await waitForQuietMachine({ maxBusyPercent: 25, timeoutMs: 30_000 });
-    if (!quiet.quiet) log(`warning: machine still ${Math.round(quiet.busyPercent)} % busy after ${Math.round(quiet.waitedMs / 1000)} s: figures are contended`);
+    if (!quiet.quiet)
+      log(
+        `warning: machine still ${Math.round(quiet.busyPercent)} % busy after ${Math.round(quiet.waitedMs / 1000)} s: figures are contended`,
+      );
   }
   const floor = await measureFloor(p);
   log(
@@ -655,30 +774,59 @@ export async function benchLive(opts: {
         MQTT_CONNECT_RATE: '100000',
         // Node refuses --cpu-prof in NODE_OPTIONS; a preloaded module runs the same sampler.
         ...(opts.cpuProfDir !== undefined
-          ? { NODE_OPTIONS: `--import ${pathToFileURL(PROFILE_PRELOAD).href}`, RIBBON_CPU_PROF_DIR: path.resolve(opts.cpuProfDir) }
+          ? {
+              NODE_OPTIONS: `--import ${pathToFileURL(PROFILE_PRELOAD).href}`,
+              RIBBON_CPU_PROF_DIR: path.resolve(opts.cpuProfDir),
+            }
           : {}),
       },
     });
     const cookie = await loginOverHttp(server.httpUrl, 'admin', ADMIN_PASSWORD);
-    fleet = await startLightFleet({ host: '127.0.0.1', port: server.mqttPort, devices: prov.probes, onWarning: log, onError: (i, err) => log(`probe device ${i}: ${err.message}`) });
-    if (fleet.report.connected !== prov.probes.length) throw new Error(`only ${fleet.report.connected}/${prov.probes.length} probe devices connected`);
+    fleet = await startLightFleet({
+      host: '127.0.0.1',
+      port: server.mqttPort,
+      devices: prov.probes,
+      onWarning: log,
+      onError: (i, err) => log(`probe device ${i}: ${err.message}`),
+    });
+    if (fleet.report.connected !== prov.probes.length)
+      throw new Error(`only ${fleet.report.connected}/${prov.probes.length} probe devices connected`);
     const probeHousehold = (i: number): number => (prov.probes[i] as DeviceCredential).householdId;
     const common = { server, cookie, fleet, probeCount: probesPerPart, probeHousehold, loadClients: prov.load, p, log };
     const floorP99 = floor.receiveLatency.p99;
-    const redToScreen = await runPart({ ...common, name: 'red to screen', dashboards: 1, probeOffset: 0, loadRate: p.loadRate });
+    const redToScreen = await runPart({
+      ...common,
+      name: 'red to screen',
+      dashboards: 1,
+      probeOffset: 0,
+      loadRate: p.loadRate,
+    });
     log(describePart(redToScreen, floorP99));
     log(redToScreenVerdict(redToScreen, floorP99));
     const redToScreenAt: PartResult[] = [];
     for (const [k, rate] of otherRates.entries()) {
-      const r = await runPart({ ...common, name: 'red to screen', dashboards: 1, probeOffset: probesPerPart * (2 + k), loadRate: rate });
+      const r = await runPart({
+        ...common,
+        name: 'red to screen',
+        dashboards: 1,
+        probeOffset: probesPerPart * (2 + k),
+        loadRate: rate,
+      });
       log(describePart(r, floorP99));
       redToScreenAt.push(r);
     }
     if (opts.redOnly === true) return { floor, redToScreen, redToScreenAt, fanOut: null, peer };
-    const fanOut = await runPart({ ...common, name: 'fan-out', dashboards: p.dashboards, probeOffset: probesPerPart, loadRate: p.loadRate });
+    const fanOut = await runPart({
+      ...common,
+      name: 'fan-out',
+      dashboards: p.dashboards,
+      probeOffset: probesPerPart,
+      loadRate: p.loadRate,
+    });
     log(describePart(fanOut, floorP99));
     const result = { floor, redToScreen, redToScreenAt, fanOut, peer };
-    if (!opts.smoke && opts.appendResults !== false && opts.cpuProfDir === undefined) appendResults(await section(result, fanOut, p));
+    if (!opts.smoke && opts.appendResults !== false && opts.cpuProfDir === undefined)
+      appendResults(await section(result, fanOut, p));
     return result;
   } finally {
     if (fleet) await fleet.close(3_000);
@@ -727,9 +875,13 @@ async function section(r: LiveBenchResult, fanOut: PartResult, p: Plan) {
   const saturated = (x: PartResult): string =>
     [
       ...saturatedProcesses(x.load),
-      x.benchCpuPercent >= 90 && !saturatedProcesses(x.load).some((s) => s.startsWith('bench')) ? `bench (${Math.round(x.benchCpuPercent)} %)` : '',
+      x.benchCpuPercent >= 90 && !saturatedProcesses(x.load).some((s) => s.startsWith('bench'))
+        ? `bench (${Math.round(x.benchCpuPercent)} %)`
+        : '',
       // The watched server figure in saturatedProcesses covers the load window; ours the probe window.
-      x.serverCpuPercent >= 90 && !saturatedProcesses(x.load).some((s) => s.startsWith('server')) ? `server (${Math.round(x.serverCpuPercent)} %)` : '',
+      x.serverCpuPercent >= 90 && !saturatedProcesses(x.load).some((s) => s.startsWith('server'))
+        ? `server (${Math.round(x.serverCpuPercent)} %)`
+        : '',
     ]
       .filter(Boolean)
       .join(', ') || 'none';
@@ -810,17 +962,19 @@ async function section(r: LiveBenchResult, fanOut: PartResult, p: Plan) {
       `Fan-out: **${Math.round(fanOut.deltasPerSec).toLocaleString('en-US')} deltas/s** (changes) delivered to ${fanOut.dashboards} dashboards ` +
         `in ${Math.round(fanOut.framesPerSec).toLocaleString('en-US')} frames/s, ` +
         `seen p99 ${formatCell(fanOut.seen.p99)} ms, on record p99 ${formatCell(fanOut.onRecord.p99)} ms.`,
-      ...r.peer.runs.map((x) => {
-        const ours = [r.redToScreen, ...r.redToScreenAt].find((o) => o.loadRate === x.loadRate);
-        return ours
-          ? `At ${x.loadRate.toLocaleString('en-US')}/s: Node-RED p50 ${formatCell(x.latency.p50)} / p99 ${formatCell(x.latency.p99)} ms; ` +
-              `ours seen p50 ${formatCell(ours.seen.p50)} / p99 ${formatCell(ours.seen.p99)} ms, p99 ` +
-              `${formatCell(ours.seen.p99 / x.latency.p99)}× the peer's (target: no worse, ≤ 1×: ${ours.seen.p99 <= x.latency.p99 ? 'met' : 'MISSED'}` +
-              `${contendedNote([x.load.machine.othersPercent, ours.load.machine.othersPercent])}); ` +
-              `ours on record p50 ${formatCell(ours.onRecord.p50)} / p99 ${formatCell(ours.onRecord.p99)} ms, p99 ` +
-              `${formatCell(ours.onRecord.p99 / x.latency.p99)}× the peer's (no verdict: the peer has no commit to wait for).`
-          : '';
-      }).filter(Boolean),
+      ...r.peer.runs
+        .map((x) => {
+          const ours = [r.redToScreen, ...r.redToScreenAt].find((o) => o.loadRate === x.loadRate);
+          return ours
+            ? `At ${x.loadRate.toLocaleString('en-US')}/s: Node-RED p50 ${formatCell(x.latency.p50)} / p99 ${formatCell(x.latency.p99)} ms; ` +
+                `ours seen p50 ${formatCell(ours.seen.p50)} / p99 ${formatCell(ours.seen.p99)} ms, p99 ` +
+                `${formatCell(ours.seen.p99 / x.latency.p99)}× the peer's (target: no worse, ≤ 1×: ${ours.seen.p99 <= x.latency.p99 ? 'met' : 'MISSED'}` +
+                `${contendedNote([x.load.machine.othersPercent, ours.load.machine.othersPercent])}); ` +
+                `ours on record p50 ${formatCell(ours.onRecord.p50)} / p99 ${formatCell(ours.onRecord.p99)} ms, p99 ` +
+                `${formatCell(ours.onRecord.p99 / x.latency.p99)}× the peer's (no verdict: the peer has no commit to wait for).`
+            : '';
+        })
+        .filter(Boolean),
       ...(r.peer.error !== null ? [`Peer Node-RED not measured: ${r.peer.error}`] : []),
       `At ≥ 90 % of a core: red to screen: ${saturated(r.redToScreen)}; fan-out: ${saturated(fanOut)}.`,
     ],
@@ -830,7 +984,8 @@ async function section(r: LiveBenchResult, fanOut: PartResult, p: Plan) {
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const profAt = process.argv.indexOf('--cpu-prof');
   const cpuProfDir = profAt >= 0 ? process.argv[profAt + 1] : undefined;
-  if (profAt >= 0 && (cpuProfDir === undefined || cpuProfDir.startsWith('--'))) throw new Error('--cpu-prof needs a directory');
+  if (profAt >= 0 && (cpuProfDir === undefined || cpuProfDir.startsWith('--')))
+    throw new Error('--cpu-prof needs a directory');
   benchLive({
     smoke: process.argv.includes('--smoke'),
     redOnly: process.argv.includes('--red-only'),

@@ -36,7 +36,13 @@ export function plan(smoke: boolean): SweepPlan {
   return { sizes: [10_000, 100_000, 1_000_000], warmup: 200, reps: 1_000, dueBatch: 10_000 };
 }
 
-export type QueryPlan = { table: 'alerts' | 'households' | 'devices'; index: string; sql: string; plan: string[]; usesIndex: boolean };
+export type QueryPlan = {
+  table: 'alerts' | 'households' | 'devices';
+  index: string;
+  sql: string;
+  plan: string[];
+  usesIndex: boolean;
+};
 
 export type SizeResult = {
   households: number;
@@ -79,7 +85,11 @@ function seqCte(n: number): string {
  * buildings of 50 households, a device per household, people at each tier, one notification
  * channel, and alert history. Every due time is in the future of `now`.
  */
-export function buildCommunity(dataDir: string, n: number, now: number): Omit<SizeResult, 'idle' | 'plans' | 'due' | 'fileMiB'> {
+export function buildCommunity(
+  dataDir: string,
+  n: number,
+  now: number,
+): Omit<SizeResult, 'idle' | 'plans' | 'due' | 'fileMiB'> {
   const started = performance.now();
   const db = openDatabase(dataDir);
   try {
@@ -88,7 +98,9 @@ export function buildCommunity(dataDir: string, n: number, now: number): Omit<Si
     const compounds = Math.ceil(buildings / BUILDINGS_PER_COMPOUND);
     const created = now - 400 * DAY;
     const counts = db.transaction(() => {
-      db.prepare(`${seqCte(compounds)} INSERT INTO compounds (id, name, created_at) SELECT i, 'compound ' || i, ? FROM seq`).run(created);
+      db.prepare(
+        `${seqCte(compounds)} INSERT INTO compounds (id, name, created_at) SELECT i, 'compound ' || i, ? FROM seq`,
+      ).run(created);
       db.prepare(
         `${seqCte(buildings)} INSERT INTO buildings (id, compound_id, name, created_at)
          SELECT i, (i - 1) / ${BUILDINGS_PER_COMPOUND} + 1, 'building ' || ((i - 1) % ${BUILDINGS_PER_COMPOUND} + 1), ? FROM seq`,
@@ -145,10 +157,9 @@ export function buildCommunity(dataDir: string, n: number, now: number): Omit<Si
          SELECT 'duty officer ' || i, '137' || printf('%08d', i), 'duty_officer', 3, NULL, NULL, ? FROM seq`,
       ).run(created);
       // One channel for every compound, so each notification step writes one outbox row.
-      db.prepare("INSERT INTO channels (kind, name, config, compound_id, created_at) VALUES ('webhook', 'community group', ?, NULL, ?)").run(
-        JSON.stringify({ url: 'http://127.0.0.1:9/bench', secret: 'bench-secret' }),
-        created,
-      );
+      db.prepare(
+        "INSERT INTO channels (kind, name, config, compound_id, created_at) VALUES ('webhook', 'community group', ?, NULL, ?)",
+      ).run(JSON.stringify({ url: 'http://127.0.0.1:9/bench', secret: 'bench-secret' }), created);
       const count = (sql: string): number => (db.prepare(sql).get() as { n: number }).n;
       return {
         devices: count('SELECT count(*) AS n FROM devices'),
@@ -161,7 +172,8 @@ export function buildCommunity(dataDir: string, n: number, now: number): Omit<Si
         ),
       };
     })();
-    if (!(counts.earliest > now)) throw new Error(`the built database has something due at now (earliest due ${counts.earliest} ≤ ${now})`);
+    if (!(counts.earliest > now))
+      throw new Error(`the built database has something due at now (earliest due ${counts.earliest} ≤ ${now})`);
     db.pragma('wal_checkpoint(TRUNCATE)');
     return {
       households: n,
@@ -196,18 +208,37 @@ function storesRecordingSql(db: Db): { stores: Stores; prepared: string[] } {
 }
 
 const DUE_QUERIES: ReadonlyArray<{ table: QueryPlan['table']; index: string; match: RegExp }> = [
-  { table: 'alerts', index: 'alerts_due', match: /^\s*SELECT\b[^;]*\bFROM alerts WHERE due_at IS NOT NULL AND due_at <= \?/ },
-  { table: 'households', index: 'households_checkin_due', match: /^\s*SELECT\b[^;]*\bFROM households WHERE checkin_due_at IS NOT NULL AND checkin_due_at <= \?/ },
-  { table: 'devices', index: 'devices_heartbeat_due', match: /^\s*SELECT\b[^;]*\bFROM devices WHERE heartbeat_due_at IS NOT NULL AND heartbeat_due_at <= \?/ },
+  {
+    table: 'alerts',
+    index: 'alerts_due',
+    match: /^\s*SELECT\b[^;]*\bFROM alerts WHERE due_at IS NOT NULL AND due_at <= \?/,
+  },
+  {
+    table: 'households',
+    index: 'households_checkin_due',
+    match: /^\s*SELECT\b[^;]*\bFROM households WHERE checkin_due_at IS NOT NULL AND checkin_due_at <= \?/,
+  },
+  {
+    table: 'devices',
+    index: 'devices_heartbeat_due',
+    match: /^\s*SELECT\b[^;]*\bFROM devices WHERE heartbeat_due_at IS NOT NULL AND heartbeat_due_at <= \?/,
+  },
 ];
 
 function explainDueQueries(db: Db, prepared: readonly string[], now: number, limit: number): QueryPlan[] {
   return DUE_QUERIES.map(({ table, index, match }) => {
     const found = prepared.filter((sql) => match.test(sql));
-    if (found.length !== 1) throw new Error(`expected one due query on ${table} among the prepared statements, found ${found.length}: the bench needs updating`);
+    if (found.length !== 1)
+      throw new Error(
+        `expected one due query on ${table} among the prepared statements, found ${found.length}: the bench needs updating`,
+      );
     const sql = (found[0] as string).replace(/\s+/g, ' ').trim();
-    const plan = (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(now, limit) as Array<{ detail: string }>).map((r) => r.detail);
-    const usesIndex = plan.some((d) => new RegExp(`^SEARCH ${table} USING (COVERING )?INDEX ${index} \\(`).test(d)) && !plan.some((d) => /^SCAN /.test(d));
+    const plan = (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(now, limit) as Array<{ detail: string }>).map(
+      (r) => r.detail,
+    );
+    const usesIndex =
+      plan.some((d) => new RegExp(`^SEARCH ${table} USING (COVERING )?INDEX ${index} \\(`).test(d)) &&
+      !plan.some((d) => /^SCAN /.test(d));
     return { table, index, sql, plan, usesIndex };
   });
 }
@@ -238,7 +269,12 @@ function measureSize(n: number, p: SweepPlan, say: (line: string) => void): Size
     try {
       const { stores, prepared } = storesRecordingSql(db);
       const alerting = createAlerting({ stores, log });
-      const sweep = createSweep({ stores, alerting, log, ...(p.sweepLimit !== undefined ? { limit: p.sweepLimit } : {}) });
+      const sweep = createSweep({
+        stores,
+        alerting,
+        log,
+        ...(p.sweepLimit !== undefined ? { limit: p.sweepLimit } : {}),
+      });
       const limit = p.sweepLimit ?? 1000;
 
       // 1. Nothing due.
@@ -271,7 +307,8 @@ function measureSize(n: number, p: SweepPlan, say: (line: string) => void): Size
           `over ${p.reps} sweeps (work done: ${work}); queries alone p50 ${formatCell(idle.queries.alerts.p50 * 1000)} / ` +
           `${formatCell(idle.queries.checkIns.p50 * 1000)} / ${formatCell(idle.queries.devices.p50 * 1000)} µs`,
       );
-      for (const qp of plans) say(`  plan ${qp.table}: ${qp.plan.join(' | ')}${qp.usesIndex ? '' : '  ← NOT the partial index'}`);
+      for (const qp of plans)
+        say(`  plan ${qp.table}: ${qp.plan.join(' | ')}${qp.usesIndex ? '' : '  ← NOT the partial index'}`);
 
       // 2. A burst: `dueBatch` emergencies, opened (through the real alerting, in one transaction)
       // 61 s before now, so each one's tier 2 escalation is due.
@@ -294,7 +331,8 @@ function measureSize(n: number, p: SweepPlan, say: (line: string) => void): Size
         sweeps += 1;
         processed += r.alerts;
         failed += r.failed;
-        if (r.checkIns + r.devices > 0) throw new Error(`the burst sweep also found ${r.checkIns} check-ins and ${r.devices} devices due`);
+        if (r.checkIns + r.devices > 0)
+          throw new Error(`the burst sweep also found ${r.checkIns} check-ins and ${r.devices} devices due`);
         if (sweeps > Math.ceil(batch / limit) + 5) throw new Error(`still due after ${sweeps} sweeps`);
       }
       const totalMs = performance.now() - started;
@@ -306,13 +344,19 @@ function measureSize(n: number, p: SweepPlan, say: (line: string) => void): Size
         perAlertUs: (totalMs * 1000) / Math.max(1, processed),
         processed,
         failed,
-        atLevel2: count("SELECT count(*) AS n FROM alerts WHERE kind = 'emergency' AND status = 'open' AND opened_at = ? AND level = 2", openedAt),
+        atLevel2: count(
+          "SELECT count(*) AS n FROM alerts WHERE kind = 'emergency' AND status = 'open' AND opened_at = ? AND level = 2",
+          openedAt,
+        ),
         escalatedOutbox: count(
           `SELECT count(*) AS n FROM outbox o JOIN alerts a ON a.id = o.alert_id
            WHERE o.event = 'alert.escalated' AND o.target = 'channel' AND o.status = 'pending' AND a.opened_at = ?`,
           openedAt,
         ),
-        remainingDue: stores.alerts.due(now, 1).length + stores.places.dueCheckIns(now, 1).length + stores.devices.dueHeartbeats(now, 1).length,
+        remainingDue:
+          stores.alerts.due(now, 1).length +
+          stores.places.dueCheckIns(now, 1).length +
+          stores.devices.dueHeartbeats(now, 1).length,
       };
       say(
         `  ${batch.toLocaleString('en-US')} emergencies due at once: ${sweeps} sweeps (limit ${limit}), ${formatCell(totalMs)} ms, ` +
@@ -350,7 +394,11 @@ export function benchSweep(opts: { smoke: boolean; log?: (line: string) => void 
     'idle sweep p50 ms': r.idle.sweep.p50,
     'p99 ms': r.idle.sweep.p99,
     'max ms': r.idle.sweep.max,
-    'due queries alone p50 µs (alerts / check-ins / devices)': [r.idle.queries.alerts, r.idle.queries.checkIns, r.idle.queries.devices]
+    'due queries alone p50 µs (alerts / check-ins / devices)': [
+      r.idle.queries.alerts,
+      r.idle.queries.checkIns,
+      r.idle.queries.devices,
+    ]
       .map((s) => formatCell(us(s.p50)))
       .join(' / '),
     'idle work': r.idle.work,
@@ -361,7 +409,9 @@ export function benchSweep(opts: { smoke: boolean; log?: (line: string) => void 
     'level 2 / outbox rows': `${r.due.atLevel2} / ${r.due.escalatedOutbox}`,
   }));
   const planNotes = (first.plans ?? []).map((qp) => {
-    const same = results.every((r) => r.plans.find((x) => x.table === qp.table)?.plan.join(' | ') === qp.plan.join(' | '));
+    const same = results.every(
+      (r) => r.plans.find((x) => x.table === qp.table)?.plan.join(' | ') === qp.plan.join(' | '),
+    );
     return `EXPLAIN QUERY PLAN \`${qp.sql}\` → \`${qp.plan.join(' | ')}\`${same ? ' (same at every size)' : ' (differs by size: see the log)'}`;
   });
   const section = {

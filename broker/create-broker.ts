@@ -80,7 +80,8 @@ export async function createBroker(opts: BrokerOptions): Promise<RibbonBroker> {
     maxClientsIdLength: 23,
 
     preConnect(client, packet, callback) {
-      const address = client.conn && 'remoteAddress' in client.conn ? (client.conn.remoteAddress ?? 'unknown') : 'unknown';
+      const address =
+        client.conn && 'remoteAddress' in client.conn ? (client.conn.remoteAddress ?? 'unknown') : 'unknown';
       if (!rate.take(address, opts.now())) {
         log.warn({ address, clientId: packet.clientId }, 'CONNECT refused: connection rate limit for this address');
         callback(new Error('connection rate limit'), false);
@@ -93,7 +94,10 @@ export async function createBroker(opts: BrokerOptions): Promise<RibbonBroker> {
       }
       // A will may only go to the device's own online topic; checked here, where the packet is.
       if (packet.will && devicePublishChannel(packet.clientId, packet.will.topic) !== 'online') {
-        log.warn({ address, clientId: packet.clientId, willTopic: packet.will.topic }, 'CONNECT refused: will on a forbidden topic');
+        log.warn(
+          { address, clientId: packet.clientId, willTopic: packet.will.topic },
+          'CONNECT refused: will on a forbidden topic',
+        );
         callback(new Error('forbidden will topic'), false);
         return;
       }
@@ -129,20 +133,25 @@ export async function createBroker(opts: BrokerOptions): Promise<RibbonBroker> {
       const deviceId = client?.id ?? null;
       const channel = deviceId === null ? null : devicePublishChannel(deviceId, packet.topic);
       if (deviceId === null || channel === null) {
-        log.warn({ deviceId, topic: packet.topic }, 'PUBLISH refused: topic not allowed for this device; closing connection');
+        log.warn(
+          { deviceId, topic: packet.topic },
+          'PUBLISH refused: topic not allowed for this device; closing connection',
+        );
         callback(new Error('publish not authorized'));
         return;
       }
       const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
-      opts.onDeviceMessage(
-        { deviceId, channel, topic: packet.topic, payload, receivedAt: opts.now() },
-        (err) => callback(err),
+      opts.onDeviceMessage({ deviceId, channel, topic: packet.topic, payload, receivedAt: opts.now() }, (err) =>
+        callback(err),
       );
     },
 
     authorizeSubscribe(client, subscription, callback) {
       if (!deviceMaySubscribe(client.id, subscription.topic)) {
-        log.warn({ deviceId: client.id, topic: subscription.topic }, 'SUBSCRIBE refused: only the device\'s own ack topic is allowed');
+        log.warn(
+          { deviceId: client.id, topic: subscription.topic },
+          "SUBSCRIBE refused: only the device's own ack topic is allowed",
+        );
         callback(null, null); // SUBACK 0x80 for this filter [MQTT-3.9.3]
         return;
       }

@@ -79,7 +79,16 @@ const MAX_PRESSES_PER_HOUR = 360_000;
 const CONNECT_CONCURRENCY = 50;
 /** With --engine light: above this many devices, connect from several loopback source addresses. */
 const LIGHT_SPREAD_ABOVE = 10_000;
-const LIGHT_SOURCE_ADDRESSES = ['127.0.0.2', '127.0.0.3', '127.0.0.4', '127.0.0.5', '127.0.0.6', '127.0.0.7', '127.0.0.8', '127.0.0.9'];
+const LIGHT_SOURCE_ADDRESSES = [
+  '127.0.0.2',
+  '127.0.0.3',
+  '127.0.0.4',
+  '127.0.0.5',
+  '127.0.0.6',
+  '127.0.0.7',
+  '127.0.0.8',
+  '127.0.0.9',
+];
 const LIGHT_CONNECT_CONCURRENCY = 500;
 export const ENGINES = ['mqttjs', 'light'] as const;
 export type Engine = (typeof ENGINES)[number];
@@ -176,7 +185,9 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo): Prom
       durationSimSec: args.durationSec ?? DEFAULT_PROFILE_SECONDS,
     });
     if (estimate > MAX_PLAN_ACTIONS) {
-      io.err(`error: about ${estimate} actions planned, more than ${MAX_PLAN_ACTIONS}: use fewer --devices or a shorter --duration`);
+      io.err(
+        `error: about ${estimate} actions planned, more than ${MAX_PLAN_ACTIONS}: use fewer --devices or a shorter --duration`,
+      );
       return 2;
     }
   }
@@ -234,16 +245,21 @@ export function parseCliArgs(argv: readonly string[]): CliArgs | 'help' {
     if (problem) throw new UsageError(`--url ${problem}`);
   }
   const engine = v.engine ?? 'mqttjs';
-  if (!(ENGINES as readonly string[]).includes(engine)) throw new UsageError(`--engine must be one of ${ENGINES.join(', ')}, got "${engine}"`);
+  if (!(ENGINES as readonly string[]).includes(engine))
+    throw new UsageError(`--engine must be one of ${ENGINES.join(', ')}, got "${engine}"`);
   if (engine === 'light') {
     if (v.profile !== undefined) {
-      throw new UsageError('--profile needs the full device (--engine mqttjs): profiles go offline, reconnect and send heartbeats, which the light engine does not');
+      throw new UsageError(
+        '--profile needs the full device (--engine mqttjs): profiles go offline, reconnect and send heartbeats, which the light engine does not',
+      );
     }
-    if (v.heartbeat !== undefined) throw new UsageError('--heartbeat is not supported with --engine light (light devices send no heartbeats)');
+    if (v.heartbeat !== undefined)
+      throw new UsageError('--heartbeat is not supported with --engine light (light devices send no heartbeats)');
   }
   let profile: Profile | undefined;
   if (v.profile !== undefined) {
-    if (!isProfile(v.profile)) throw new UsageError(`--profile must be one of ${PROFILES.join(', ')}, got "${v.profile}"`);
+    if (!isProfile(v.profile))
+      throw new UsageError(`--profile must be one of ${PROFILES.join(', ')}, got "${v.profile}"`);
     profile = v.profile;
     if (v['presses-per-hour'] !== undefined) throw new UsageError('--presses-per-hour does not apply with --profile');
     if (v.heartbeat !== undefined) throw new UsageError('--heartbeat does not apply with --profile');
@@ -264,7 +280,9 @@ export function parseCliArgs(argv: readonly string[]): CliArgs | 'help' {
         ? 6
         : numberArg('--presses-per-hour', v['presses-per-hour'], { min: 0, max: MAX_PRESSES_PER_HOUR }),
     heartbeatSec:
-      v.heartbeat === undefined ? 60 : numberArg('--heartbeat', v.heartbeat, { min: 0, minExclusive: true, max: MAX_SECONDS }),
+      v.heartbeat === undefined
+        ? 60
+        : numberArg('--heartbeat', v.heartbeat, { min: 0, minExclusive: true, max: MAX_SECONDS }),
     durationSec:
       v.duration === undefined
         ? undefined
@@ -326,10 +344,13 @@ async function run(args: RunArgs, credentials: CredentialsFile['devices'], io: C
   const timers = new Set<NodeJS.Timeout>();
   let stopping = false;
   const schedule = (ms: number, fn: () => void): void => {
-    const timer = setTimeout(() => {
-      timers.delete(timer);
-      if (!stopping) fn();
-    }, Math.min(ms, MAX_TIMER_MS));
+    const timer = setTimeout(
+      () => {
+        timers.delete(timer);
+        if (!stopping) fn();
+      },
+      Math.min(ms, MAX_TIMER_MS),
+    );
     timers.add(timer);
   };
   const onFailure = (device: SimDevice, what: string, err: unknown): void => {
@@ -417,7 +438,8 @@ async function runLight(args: RunArgs, credentials: CredentialsFile['devices'], 
       boot: Date.now(),
       onWarning: (m) => io.err(`warning: ${m}`),
       onError: (i, err) => {
-        if (connectErrors++ < MAX_ERROR_LINES) io.err(`${new Date().toISOString()} ${credentials[i]?.id ?? i}: ${err.message}`);
+        if (connectErrors++ < MAX_ERROR_LINES)
+          io.err(`${new Date().toISOString()} ${credentials[i]?.id ?? i}: ${err.message}`);
       },
     });
   } catch (err) {
@@ -435,15 +457,24 @@ async function runLight(args: RunArgs, credentials: CredentialsFile['devices'], 
     return 1;
   }
 
-  const stats: Stats = { presses: { red: 0, yellow: 0, blue: 0 }, heartbeats: 0, pubackMs: [], failed: 0, unacknowledgedAtExit: 0 };
+  const stats: Stats = {
+    presses: { red: 0, yellow: 0, blue: 0 },
+    heartbeats: 0,
+    pubackMs: [],
+    failed: 0,
+    unacknowledgedAtExit: 0,
+  };
   const timers = new Set<NodeJS.Timeout>();
   const inflight = new Set<Promise<void>>();
   let stopping = false;
   const schedule = (ms: number, fn: () => void): void => {
-    const timer = setTimeout(() => {
-      timers.delete(timer);
-      if (!stopping) fn();
-    }, Math.min(ms, MAX_TIMER_MS));
+    const timer = setTimeout(
+      () => {
+        timers.delete(timer);
+        if (!stopping) fn();
+      },
+      Math.min(ms, MAX_TIMER_MS),
+    );
     timers.add(timer);
   };
   if (args.pressesPerHour > 0) {
@@ -517,7 +548,13 @@ async function runProfilePlan(args: ProfileArgs, credentials: CredentialsFile['d
   const startSimTime = midnight.getTime();
   let plan: PlanAction[];
   try {
-    plan = planDay(args.profile, { devices: credentials.length, seed: args.seed, speed: args.speed, durationSimSec, startSimTime });
+    plan = planDay(args.profile, {
+      devices: credentials.length,
+      seed: args.seed,
+      speed: args.speed,
+      durationSimSec,
+      startSimTime,
+    });
   } catch (err) {
     io.err(`error: ${(err as Error).message}`);
     return 2;
@@ -594,10 +631,14 @@ async function runProfilePlan(args: ProfileArgs, credentials: CredentialsFile['d
     const p = cut === undefined ? d.press(state, extra) : d.pressTorn(state, cut, extra);
     // press() takes its seq synchronously: d.seq is this press's.
     slot.last = { state, seq: d.seq, boot: d.boot, at };
-    track(d.id, `${cut === undefined ? 'press' : 'torn press'} ${state}`, p.then(({ seq, boot: b }) => {
-      result.pubackMs.push(performance.now() - t0);
-      result.acked.push({ device: d.id, boot: b, seq, state });
-    }));
+    track(
+      d.id,
+      `${cut === undefined ? 'press' : 'torn press'} ${state}`,
+      p.then(({ seq, boot: b }) => {
+        result.pubackMs.push(performance.now() - t0);
+        result.acked.push({ device: d.id, boot: b, seq, state });
+      }),
+    );
   };
 
   const exec = async (slot: Slot, a: PlanAction): Promise<void> => {

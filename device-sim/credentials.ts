@@ -129,11 +129,7 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-function rejectUnknownKeys(
-  obj: Record<string, unknown>,
-  allowed: readonly string[],
-  where: string,
-): void {
+function rejectUnknownKeys(obj: Record<string, unknown>, allowed: readonly string[], where: string): void {
   for (const key of Object.keys(obj)) {
     if (!allowed.includes(key)) {
       throw new Error(`${where} has an unknown field "${key}" (allowed: ${allowed.join(', ')})`);

@@ -28,13 +28,16 @@ type Writer = { write(chunk: unknown, encoding?: unknown, cb?: unknown): boolean
  * `onCut(false)` if the stream failed first (then nothing was torn on the wire).
  */
 export function cutStreamAfter(stream: Writer, sentBytes: number, onCut: (sent: boolean) => void): void {
-  if (!Number.isInteger(sentBytes) || sentBytes < 1) throw new RangeError(`cutStreamAfter: sentBytes must be a positive integer, got ${sentBytes}`);
+  if (!Number.isInteger(sentBytes) || sentBytes < 1)
+    throw new RangeError(`cutStreamAfter: sentBytes must be a positive integer, got ${sentBytes}`);
   const write = stream.write.bind(stream);
   let room = sentBytes;
   // An own property shadows the prototype's write on this stream only; the stream is destroyed
   // at the cut and mqtt.js builds a new one to reconnect.
   stream.write = (chunk: unknown, encoding?: unknown, cb?: unknown): boolean => {
-    const callback = (typeof encoding === 'function' ? encoding : typeof cb === 'function' ? cb : undefined) as WriteCallback | undefined;
+    const callback = (typeof encoding === 'function' ? encoding : typeof cb === 'function' ? cb : undefined) as
+      | WriteCallback
+      | undefined;
     if (room === 0) {
       if (callback) process.nextTick(callback, new Error('link cut mid-packet'));
       return true;

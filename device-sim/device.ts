@@ -124,15 +124,10 @@ export class SimDevice {
   /** Rejecters of waitForAck calls, settled on close/kill. */
   readonly #waiters = new Set<(err: Error) => void>();
   /** Settles connectDevice: set while the first session is being set up. */
-  #initial:
-    | { resolve: () => void; reject: (err: Error) => void; lastError: Error | undefined }
-    | undefined;
+  #initial: { resolve: () => void; reject: (err: Error) => void; lastError: Error | undefined } | undefined;
 
   /** Use connectDevice(); the constructor only wires listeners onto an already created client. */
-  constructor(
-    client: MqttClient,
-    init: { id: string; boot: number | undefined; startSeq: number; now: () => Date },
-  ) {
+  constructor(client: MqttClient, init: { id: string; boot: number | undefined; startSeq: number; now: () => Date }) {
     this.client = client;
     this.id = init.id;
     this.#boot = init.boot;
@@ -197,7 +192,11 @@ export class SimDevice {
    * press(). `tear` says what reached the wire (null if the socket failed before the cut).
    * While the device is offline the cut happens when the stored packet is first written.
    */
-  async pressTorn(state: RibbonState, cut: number, extra: PressExtra = {}): Promise<PressResult & { tear: TearReport | null }> {
+  async pressTorn(
+    state: RibbonState,
+    cut: number,
+    extra: PressExtra = {},
+  ): Promise<PressResult & { tear: TearReport | null }> {
     if (!(cut >= 0 && cut < 1)) throw new RangeError(`pressTorn(): cut must be in [0, 1), got ${cut}`);
     const { seq, boot, body } = this.#nextPress('pressTorn', state, extra);
     const topic = this.#topics.state;
@@ -227,7 +226,11 @@ export class SimDevice {
   }
 
   /** Takes the next seq and builds the press's JSON (synchronously: callers read `seq` at once). */
-  #nextPress(what: string, state: RibbonState, extra: PressExtra): { seq: number; boot: number | undefined; body: string } {
+  #nextPress(
+    what: string,
+    state: RibbonState,
+    extra: PressExtra,
+  ): { seq: number; boot: number | undefined; body: string } {
     if (!RIBBON_STATES.includes(state)) {
       throw new TypeError(`${what}(): state must be one of ${RIBBON_STATES.join(', ')}, got ${String(state)}`);
     }
@@ -412,13 +415,7 @@ export class SimDevice {
     if (this.#events.listenerCount('mqttError') > 0) this.#events.emit('mqttError', err);
   }
 
-  #publish(
-    topic: string,
-    payload: string | Buffer,
-    qos: 0 | 1 | 2,
-    what: string,
-    retain = false,
-  ): Promise<void> {
+  #publish(topic: string, payload: string | Buffer, qos: 0 | 1 | 2, what: string, retain = false): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       const fail = (err: Error): void => {
         this.#pending.delete(fail);
@@ -434,7 +431,14 @@ export class SimDevice {
       const send = (): void => {
         this.client.publish(topic, payload, { qos, retain }, (err) => {
           if (!this.#pending.has(fail)) return;
-          if (err && qos > 0 && this.#state !== 'closing' && this.#state !== 'closed' && /connection closed/i.test(err.message) && resends < 1000) {
+          if (
+            err &&
+            qos > 0 &&
+            this.#state !== 'closing' &&
+            this.#state !== 'closed' &&
+            /connection closed/i.test(err.message) &&
+            resends < 1000
+          ) {
             // Not in a tight loop: once the connection is back (mqtt.js fails such publishes
             // at once while it is down, and an immediate retry would spin).
             resends += 1;
@@ -515,7 +519,13 @@ function validateOptions(opts: ConnectDeviceOptions): ValidOptions {
   if (typeof opts.secret !== 'string' || opts.secret === '') {
     throw new TypeError(`${where}: secret must be a non-empty string`);
   }
-  const intAtLeast = (name: string, value: number | undefined, min: number, fallback: number, max = Number.MAX_SAFE_INTEGER): number => {
+  const intAtLeast = (
+    name: string,
+    value: number | undefined,
+    min: number,
+    fallback: number,
+    max = Number.MAX_SAFE_INTEGER,
+  ): number => {
     if (value === undefined) return fallback;
     if (!Number.isInteger(value) || value < min || value > max) {
       throw new RangeError(`${where}: ${name} must be an integer from ${min} to ${max}, got ${value}`);

@@ -19,10 +19,7 @@ export type FleetOptions = Omit<ConnectDeviceOptions, 'id' | 'secret' | 'localAd
  * Connects one device per credential; resolves with them in the credentials' order. If any
  * fails, starts no more, closes those already connected and rejects with the first error.
  */
-export async function connectFleet(
-  credentials: readonly DeviceCredential[],
-  opts: FleetOptions,
-): Promise<SimDevice[]> {
+export async function connectFleet(credentials: readonly DeviceCredential[], opts: FleetOptions): Promise<SimDevice[]> {
   const { concurrency = 50, localAddresses, onConnected, ...deviceOpts } = opts;
   if (!Number.isInteger(concurrency) || concurrency < 1) {
     throw new RangeError(`connectFleet: concurrency must be a positive integer, got ${concurrency}`);

@@ -89,7 +89,9 @@ export type LightFleet = {
 export class LightConnectRefusedError extends Error {
   readonly returnCode: number;
   constructor(id: string, returnCode: number) {
-    super(`light device ${id}: the broker refused CONNECT (CONNACK return code ${returnCode}: ${CONNACK_REASONS[returnCode] ?? 'unknown'})`);
+    super(
+      `light device ${id}: the broker refused CONNECT (CONNACK return code ${returnCode}: ${CONNACK_REASONS[returnCode] ?? 'unknown'})`,
+    );
     this.name = 'LightConnectRefusedError';
     this.returnCode = returnCode;
   }
@@ -191,7 +193,9 @@ export function checkFleetLimits(devices: number, sources: number, warn: (messag
     }
     const open = countOpenFiles() ?? 0;
     if (open + devices > limit - FD_RESERVE || devices > allowed * 0.9) {
-      warn(`light fleet: ${devices} devices + ${open} files already open is near this process's open-file limit of ${limit}`);
+      warn(
+        `light fleet: ${devices} devices + ${open} files already open is near this process's open-file limit of ${limit}`,
+      );
     }
   }
   const ports = readLocalPortRange();
@@ -206,7 +210,9 @@ export function checkFleetLimits(devices: number, sources: number, warn: (messag
       );
     }
     if (perSource > ports * 0.9) {
-      warn(`light fleet: ${perSource} connections per source address is near the ${ports} local ports per address pair; pass more localAddresses`);
+      warn(
+        `light fleet: ${perSource} connections per source address is near the ${ports} local ports per address pair; pass more localAddresses`,
+      );
     }
   }
 }
@@ -222,11 +228,14 @@ export async function startLightFleet(opts: LightFleetOptions): Promise<LightFle
     throw new RangeError(`light fleet: keepaliveSec must be an integer from 1 to 65535, got ${keepaliveSec}`);
   }
   const concurrency = opts.connectConcurrency ?? 500;
-  if (!Number.isInteger(concurrency) || concurrency < 1) throw new RangeError(`light fleet: connectConcurrency must be a positive integer, got ${concurrency}`);
+  if (!Number.isInteger(concurrency) || concurrency < 1)
+    throw new RangeError(`light fleet: connectConcurrency must be a positive integer, got ${concurrency}`);
   const rate = opts.connectRatePerSec;
-  if (rate !== undefined && !(rate > 0)) throw new RangeError(`light fleet: connectRatePerSec must be > 0, got ${rate}`);
+  if (rate !== undefined && !(rate > 0))
+    throw new RangeError(`light fleet: connectRatePerSec must be > 0, got ${rate}`);
   const localAddresses = opts.localAddresses;
-  if (localAddresses !== undefined && localAddresses.length === 0) throw new RangeError('light fleet: localAddresses must not be empty when given');
+  if (localAddresses !== undefined && localAddresses.length === 0)
+    throw new RangeError('light fleet: localAddresses must not be empty when given');
   const connectTimeoutMs = opts.connectTimeoutMs ?? 30_000;
   const boot = opts.boot ?? 1;
   const warn = opts.onWarning ?? ((m: string) => console.warn(m));
@@ -264,7 +273,12 @@ export async function startLightFleet(opts: LightFleetOptions): Promise<LightFle
     if (wasConnecting) {
       failedCount += 1;
       if (errors.length < 20) {
-        errors.push({ index: d.index, id: d.id, message: err.message, ...(err instanceof LightConnectRefusedError ? { returnCode: err.returnCode } : {}) });
+        errors.push({
+          index: d.index,
+          id: d.id,
+          message: err.message,
+          ...(err instanceof LightConnectRefusedError ? { returnCode: err.returnCode } : {}),
+        });
       }
       settleOne();
     }
@@ -319,7 +333,15 @@ export async function startLightFleet(opts: LightFleetOptions): Promise<LightFle
         }
         if (opts.announceOnline) {
           const messageId = nextId(d);
-          const packet = generate({ cmd: 'publish', topic: `ribbon/${d.id}/online`, payload: '1', qos: 1, retain: true, dup: false, messageId });
+          const packet = generate({
+            cmd: 'publish',
+            topic: `ribbon/${d.id}/online`,
+            payload: '1',
+            qos: 1,
+            retain: true,
+            dup: false,
+            messageId,
+          });
           (d.inflight ??= new Map()).set(messageId, { resolve: () => undefined, reject: () => undefined, packet });
           d.socket?.write(packet);
         }
@@ -401,9 +423,17 @@ export async function startLightFleet(opts: LightFleetOptions): Promise<LightFle
   /** A new socket and CONNECT for `d` (first connect, or the reconnect after a cut). */
   const openSocket = (d: LightDevice): void => {
     const localAddress = localAddresses?.[d.index % localAddresses.length];
-    const socket = net.createConnection({ host: opts.host, port: opts.port, noDelay: true, ...(localAddress ? { localAddress } : {}) });
+    const socket = net.createConnection({
+      host: opts.host,
+      port: opts.port,
+      noDelay: true,
+      ...(localAddress ? { localAddress } : {}),
+    });
     d.socket = socket;
-    d.timer = setTimeout(() => fail(d, new Error(`light device ${d.id}: no CONNACK within ${connectTimeoutMs} ms`)), connectTimeoutMs);
+    d.timer = setTimeout(
+      () => fail(d, new Error(`light device ${d.id}: no CONNACK within ${connectTimeoutMs} ms`)),
+      connectTimeoutMs,
+    );
     socket.once('connect', () => {
       socket.write(
         generate({
@@ -454,10 +484,13 @@ export async function startLightFleet(opts: LightFleetOptions): Promise<LightFle
     const now = performance.now();
     while (next < devices.length && inProgress < concurrency) {
       if (rate !== undefined && next >= ((now - firstStart) / 1000) * rate + 1 && firstStart !== 0) {
-        pacer ??= setTimeout(() => {
-          pacer = null;
-          pump();
-        }, Math.max(1, Math.ceil(1000 / rate)));
+        pacer ??= setTimeout(
+          () => {
+            pacer = null;
+            pump();
+          },
+          Math.max(1, Math.ceil(1000 / rate)),
+        );
         return;
       }
       startOne(devices[next++] as LightDevice);
@@ -469,8 +502,14 @@ export async function startLightFleet(opts: LightFleetOptions): Promise<LightFle
   await done;
   if (pacer) clearTimeout(pacer);
   const durationMs = devices.length === 0 ? 0 : performance.now() - firstStart;
-  const times = devices.map((d) => d.connectMs).filter((t) => !Number.isNaN(t)).sort((a, b) => a - b);
-  const pct = (p: number): number => (times.length === 0 ? Number.NaN : (times[Math.min(times.length - 1, Math.ceil((p / 100) * times.length) - 1)] as number));
+  const times = devices
+    .map((d) => d.connectMs)
+    .filter((t) => !Number.isNaN(t))
+    .sort((a, b) => a - b);
+  const pct = (p: number): number =>
+    times.length === 0
+      ? Number.NaN
+      : (times[Math.min(times.length - 1, Math.ceil((p / 100) * times.length) - 1)] as number);
   const report: LightConnectReport = {
     attempted: devices.length,
     connected: devices.length - failedCount,
@@ -489,14 +528,24 @@ export async function startLightFleet(opts: LightFleetOptions): Promise<LightFle
 
   /** The next press of a connected device: its seq, a free message id and the PUBLISH bytes. */
   function nextPress(what: string, index: number, state: RibbonState) {
-    if (!RIBBON_STATES.includes(state)) return { error: new TypeError(`${what}(): state must be one of ${RIBBON_STATES.join(', ')}`) };
+    if (!RIBBON_STATES.includes(state))
+      return { error: new TypeError(`${what}(): state must be one of ${RIBBON_STATES.join(', ')}`) };
     const d = deviceAt(index);
-    if (d.phase !== Phase.Open || !d.socket) return { error: new Error(`light device ${d.id}: ${what}() while not connected`) };
+    if (d.phase !== Phase.Open || !d.socket)
+      return { error: new Error(`light device ${d.id}: ${what}() while not connected`) };
     const seq = ++d.seq;
     const messageId = nextId(d);
     const inflight = (d.inflight ??= new Map());
     if (inflight.has(messageId)) return { error: new Error(`light device ${d.id}: 65,535 presses awaiting PUBACK`) };
-    const packet = generate({ cmd: 'publish', topic: `ribbon/${d.id}/state`, payload: JSON.stringify({ state, seq, boot }), qos: 1, retain: false, dup: false, messageId });
+    const packet = generate({
+      cmd: 'publish',
+      topic: `ribbon/${d.id}/state`,
+      payload: JSON.stringify({ state, seq, boot }),
+      qos: 1,
+      retain: false,
+      dup: false,
+      messageId,
+    });
     return { d, seq, messageId, inflight, packet };
   }
 
@@ -516,7 +565,8 @@ export async function startLightFleet(opts: LightFleetOptions): Promise<LightFle
       });
     },
     pressTorn(index, state, cut) {
-      if (!(cut >= 0 && cut < 1)) return Promise.reject(new RangeError(`pressTorn(): cut must be in [0, 1), got ${cut}`));
+      if (!(cut >= 0 && cut < 1))
+        return Promise.reject(new RangeError(`pressTorn(): cut must be in [0, 1), got ${cut}`));
       const next = nextPress('pressTorn', index, state);
       if ('error' in next) return Promise.reject(next.error);
       const { d, seq, messageId, inflight, packet } = next;
@@ -544,7 +594,8 @@ export async function startLightFleet(opts: LightFleetOptions): Promise<LightFle
           connected -= 1;
           if (d.timer) clearTimeout(d.timer);
           d.timer = null;
-          if (d.inflight) for (const r of d.inflight.values()) r.reject(new Error(`light device ${d.id}: closed before PUBACK`));
+          if (d.inflight)
+            for (const r of d.inflight.values()) r.reject(new Error(`light device ${d.id}: closed before PUBACK`));
           d.inflight = null;
           socket.end(DISCONNECT);
         } else fail(d, new Error(`light device ${d.id}: closed`));

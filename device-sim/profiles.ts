@@ -96,7 +96,9 @@ export function planDay(profile: Profile, opts: PlanOptions): PlanAction[] {
   }
   if (profile === 'chaos') planReconnectStorms(opts, durationMs, push);
   if (actions.length > MAX_PLAN_ACTIONS) {
-    throw new RangeError(`planDay: ${actions.length} actions exceed ${MAX_PLAN_ACTIONS}: fewer devices or a shorter duration`);
+    throw new RangeError(
+      `planDay: ${actions.length} actions exceed ${MAX_PLAN_ACTIONS}: fewer devices or a shorter duration`,
+    );
   }
   // Stable order: time, then device, then the order in which they were generated.
   return actions
@@ -106,8 +108,10 @@ export function planDay(profile: Profile, opts: PlanOptions): PlanAction[] {
 }
 
 function validate(o: PlanOptions): void {
-  if (!Number.isInteger(o.devices) || o.devices < 1) throw new RangeError(`planDay: devices must be a positive integer, got ${o.devices}`);
-  if (!Number.isInteger(o.seed) || o.seed < 0 || o.seed > 2 ** 32 - 1) throw new RangeError(`planDay: bad seed ${o.seed}`);
+  if (!Number.isInteger(o.devices) || o.devices < 1)
+    throw new RangeError(`planDay: devices must be a positive integer, got ${o.devices}`);
+  if (!Number.isInteger(o.seed) || o.seed < 0 || o.seed > 2 ** 32 - 1)
+    throw new RangeError(`planDay: bad seed ${o.seed}`);
   if (!(o.speed > 0)) throw new RangeError(`planDay: speed must be > 0, got ${o.speed}`);
   if (!(o.durationSimSec > 0)) throw new RangeError(`planDay: durationSimSec must be > 0, got ${o.durationSimSec}`);
   if (!Number.isFinite(o.startSimTime)) throw new RangeError(`planDay: bad startSimTime ${o.startSimTime}`);

@@ -85,7 +85,10 @@ export const ENV_HELP: ReadonlyArray<readonly [string, string]> = [
   ['MQTT_USERNAME / MQTT_PASSWORD', "the server's own account at the external broker"],
   ['MQTT_CLIENT_ID', "the server's client id at the external broker (default ribbon-server)"],
   ['ADMIN_PASSWORD', "first admin's password on an empty database"],
-  ['TLS_CERT_FILE / TLS_KEY_FILE', 'PEM certificate and key: serve HTTP and the dashboard over HTTPS (both or neither)'],
+  [
+    'TLS_CERT_FILE / TLS_KEY_FILE',
+    'PEM certificate and key: serve HTTP and the dashboard over HTTPS (both or neither)',
+  ],
   ['LOG_LEVEL', `one of ${LOG_LEVELS.join(', ')} (default info)`],
   ['MQTT_MAX_PACKET_BYTES', 'largest MQTT packet, 64-1048576 (default 4096)'],
   ['MQTT_KEEPALIVE_LIMIT', 'largest keepalive in seconds, 1-65535 (default 300)'],
@@ -153,7 +156,8 @@ function tlsFiles(env: Env, cwd: string): { certFile: string; keyFile: string } 
   const cert = optionalString(env, 'TLS_CERT_FILE');
   const key = optionalString(env, 'TLS_KEY_FILE');
   if (cert === null && key === null) return null;
-  if (cert === null || key === null) throw new ConfigError('TLS_CERT_FILE and TLS_KEY_FILE go together: set both (PEM files) or neither');
+  if (cert === null || key === null)
+    throw new ConfigError('TLS_CERT_FILE and TLS_KEY_FILE go together: set both (PEM files) or neither');
   return Object.freeze({ certFile: path.resolve(cwd, cert), keyFile: path.resolve(cwd, key) });
 }
 
@@ -189,7 +193,9 @@ function timeOfDay(env: Env, name: string, fallback: string): string {
   const raw = optionalString(env, name);
   if (raw === null) return fallback;
   if (parseTimeOfDay(raw) === null) {
-    throw new ConfigError(`${name}=${JSON.stringify(raw)} is not valid: expected a local time HH:MM from 00:00 to 23:59`);
+    throw new ConfigError(
+      `${name}=${JSON.stringify(raw)} is not valid: expected a local time HH:MM from 00:00 to 23:59`,
+    );
   }
   return raw;
 }
@@ -198,7 +204,9 @@ function timeZone(env: Env, name: string, fallback: string): string {
   const raw = optionalString(env, name);
   if (raw === null) return fallback;
   if (!isValidTimeZone(raw)) {
-    throw new ConfigError(`${name}=${JSON.stringify(raw)} is not valid: expected an IANA time zone such as Asia/Shanghai`);
+    throw new ConfigError(
+      `${name}=${JSON.stringify(raw)} is not valid: expected an IANA time zone such as Asia/Shanghai`,
+    );
   }
   return raw;
 }
@@ -212,6 +220,8 @@ function checkMqttUrl(raw: string): void {
   }
   if (!['mqtt:', 'mqtts:', 'tcp:', 'tls:', 'ws:', 'wss:'].includes(url.protocol) || url.hostname === '') {
     // The URL is not echoed: it may carry a password.
-    throw new ConfigError(`MQTT_URL with scheme ${JSON.stringify(url.protocol)} is not valid: expected mqtt://host:port or mqtts://host:port`);
+    throw new ConfigError(
+      `MQTT_URL with scheme ${JSON.stringify(url.protocol)} is not valid: expected mqtt://host:port or mqtts://host:port`,
+    );
   }
 }

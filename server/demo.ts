@@ -36,17 +36,23 @@ async function main(argv: readonly string[]): Promise<number> {
   const log = createLogger(config.logLevel);
   const system = await startSystem(config, { log });
   const url = `mqtt://127.0.0.1:${system.mqttAddress?.port ?? config.mqttPort}`;
-  log.info({ http: `http://${config.host}:${system.httpAddress.port}`, credentials: credentialsPath }, 'demo running; Ctrl-C stops it');
+  log.info(
+    { http: `http://${config.host}:${system.httpAddress.port}`, credentials: credentialsPath },
+    'demo running; Ctrl-C stops it',
+  );
 
   const stop = new AbortController();
   process.once('SIGINT', () => stop.abort());
   process.once('SIGTERM', () => stop.abort());
   // 30 presses an hour per device: about 100 presses a minute across the community.
-  const code = await runSim(['--credentials', credentialsPath, '--url', url, '--presses-per-hour', '30', '--heartbeat', '30'], {
-    out: (line) => process.stdout.write(`${line}\n`),
-    err: (line) => process.stderr.write(`${line}\n`),
-    signal: stop.signal,
-  });
+  const code = await runSim(
+    ['--credentials', credentialsPath, '--url', url, '--presses-per-hour', '30', '--heartbeat', '30'],
+    {
+      out: (line) => process.stdout.write(`${line}\n`),
+      err: (line) => process.stderr.write(`${line}\n`),
+      signal: stop.signal,
+    },
+  );
   await system.stop();
   return code;
 }

@@ -7,7 +7,10 @@ export function createLogger(level: LogLevel, destination?: DestinationStream): 
     {
       level,
       base: { service: 'ribbon-pact' },
-      redact: { paths: ['password', 'secret', '*.password', '*.secret', 'headers.authorization', 'headers.cookie'], censor: '[redacted]' },
+      redact: {
+        paths: ['password', 'secret', '*.password', '*.secret', 'headers.authorization', 'headers.cookie'],
+        censor: '[redacted]',
+      },
     },
     destination,
   );

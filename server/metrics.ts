@@ -15,7 +15,11 @@ interface Metric {
 
 /** Identity of a series: sorted, so {a,b} and {b,a} are one series. */
 function seriesKey(labels: LabelValues): string {
-  return JSON.stringify(Object.keys(labels).sort().map((k) => [k, labels[k]]));
+  return JSON.stringify(
+    Object.keys(labels)
+      .sort()
+      .map((k) => [k, labels[k]]),
+  );
 }
 
 function labelText(labels: LabelValues, extra?: Readonly<Record<string, string>>): string {
@@ -69,7 +73,11 @@ export class Gauge implements Metric {
     private readonly read: () => number,
   ) {}
   render(): string {
-    return [`# HELP ${this.name} ${escapeHelp(this.help)}`, `# TYPE ${this.name} gauge`, `${this.name} ${this.read()}`].join('\n');
+    return [
+      `# HELP ${this.name} ${escapeHelp(this.help)}`,
+      `# TYPE ${this.name} gauge`,
+      `${this.name} ${this.read()}`,
+    ].join('\n');
   }
 }
 
@@ -133,7 +141,11 @@ export class Registry {
   gauge(name: string, help: string, read: () => number): Gauge {
     return this.add(new Gauge(name, help, read));
   }
-  labeledGauge(name: string, help: string, read: () => ReadonlyArray<{ labels: LabelValues; value: number }>): LabeledGauge {
+  labeledGauge(
+    name: string,
+    help: string,
+    read: () => ReadonlyArray<{ labels: LabelValues; value: number }>,
+  ): LabeledGauge {
     return this.add(new LabeledGauge(name, help, read));
   }
   histogram(name: string, help: string, buckets: readonly number[]): Histogram {
@@ -154,10 +166,25 @@ export function createIngestMetrics(registry: Registry) {
     messages: registry.counter('ribbon_mqtt_messages_total', 'Device messages committed, by outcome.'),
     events: registry.counter('ribbon_events_total', 'Reports stored, by ribbon state and source.'),
     rejected: registry.counter('ribbon_rejected_messages_total', 'Unreadable messages from known devices, kept raw.'),
-    batchSize: registry.histogram('ribbon_commit_batch_size', 'Messages per group commit.', [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 4096]),
-    commitSeconds: registry.histogram('ribbon_commit_seconds', 'Time to commit one batch on the event loop (the WAL fsync is ribbon_sync_seconds, off the loop).', [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 1]),
-    syncSeconds: registry.histogram('ribbon_sync_seconds', 'Time for one fdatasync of the WAL (covering one or more batches) before their PUBACKs.', [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 1]),
-    commitFailures: registry.counter('ribbon_commit_failures_total', 'Batches whose commit or WAL fsync failed (nothing acknowledged).'),
+    batchSize: registry.histogram(
+      'ribbon_commit_batch_size',
+      'Messages per group commit.',
+      [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 4096],
+    ),
+    commitSeconds: registry.histogram(
+      'ribbon_commit_seconds',
+      'Time to commit one batch on the event loop (the WAL fsync is ribbon_sync_seconds, off the loop).',
+      [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 1],
+    ),
+    syncSeconds: registry.histogram(
+      'ribbon_sync_seconds',
+      'Time for one fdatasync of the WAL (covering one or more batches) before their PUBACKs.',
+      [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 1],
+    ),
+    commitFailures: registry.counter(
+      'ribbon_commit_failures_total',
+      'Batches whose commit or WAL fsync failed (nothing acknowledged).',
+    ),
   };
 }
 

@@ -76,7 +76,12 @@ export function dailyJobs(config: Config, deps: { report: DailyReporter; backup:
         return deps.report.run(addDays(localDate(now, timeZone), -1), timeZone, now);
       },
     },
-    { name: 'backup', cron: dailyAt(config.backup.time), timezone: timeZone, run: () => deps.backup.run(deps.clock.now()) },
+    {
+      name: 'backup',
+      cron: dailyAt(config.backup.time),
+      timezone: timeZone,
+      run: () => deps.backup.run(deps.clock.now()),
+    },
   ];
 }
 
@@ -104,7 +109,9 @@ export async function startSystem(
   const db = openDatabase(config.dataDir);
   // WAL checkpoints in a worker thread, not inside a group commit (bench/RESULTS.md, "Red to
   // screen: the tail"); stopped before the database closes, whose close then checkpoints all.
-  const checkpointer = startWalCheckpointer(db, { onError: (err) => log.error({ err }, 'WAL checkpoint failed (the auto-checkpoint still bounds the WAL)') });
+  const checkpointer = startWalCheckpointer(db, {
+    onError: (err) => log.error({ err }, 'WAL checkpoint failed (the auto-checkpoint still bounds the WAL)'),
+  });
   const stores = createStores(db);
   // Device batches commit without an fsync on the event loop and are synced on the thread pool
   // before their PUBACKs (server/store/db.ts, createWalSync).
@@ -156,7 +163,13 @@ export async function startSystem(
         onDeviceMessage: (message, done) => pipeline.submit(message, (err) => done(err)),
         onConnectionChange(deviceId, online, at) {
           pipeline.submit(
-            { deviceId, channel: 'online', topic: `${TOPIC_ROOT}/${deviceId}/online`, payload: Buffer.from(online ? '1' : '0'), receivedAt: at },
+            {
+              deviceId,
+              channel: 'online',
+              topic: `${TOPIC_ROOT}/${deviceId}/online`,
+              payload: Buffer.from(online ? '1' : '0'),
+              receivedAt: at,
+            },
             (err) => {
               if (err) log.error({ err, deviceId }, 'could not record online state');
             },
@@ -184,8 +197,14 @@ export async function startSystem(
 
     const brokerOf = broker;
     const externalOf = external;
-    registry.gauge('ribbon_connected_devices', 'Devices connected to the embedded broker.', () => brokerOf?.connectedDevices() ?? 0);
-    registry.gauge('ribbon_devices_online', 'Devices whose last known state is online.', () => stores.devices.countOnline());
+    registry.gauge(
+      'ribbon_connected_devices',
+      'Devices connected to the embedded broker.',
+      () => brokerOf?.connectedDevices() ?? 0,
+    );
+    registry.gauge('ribbon_devices_online', 'Devices whose last known state is online.', () =>
+      stores.devices.countOnline(),
+    );
 
     // Rules: the sweep (escalations, reminders, missed check-ins, silent devices) and the outbox.
     const channels = new Map<number, Channel | null>();
@@ -193,7 +212,8 @@ export async function startSystem(
       if (!channels.has(id)) {
         const stored = stores.channels.get(id);
         const parsed = stored === null ? null : parseChannelConfig({ ...(stored.config as object), kind: stored.kind });
-        if (parsed !== null && !parsed.ok) log.error({ channelId: id, reason: parsed.reason }, 'stored notification channel is invalid');
+        if (parsed !== null && !parsed.ok)
+          log.error({ channelId: id, reason: parsed.reason }, 'stored notification channel is invalid');
         channels.set(id, parsed?.ok ? createChannel(parsed.value, deps.channelDeps ?? {}) : null);
       }
       return channels.get(id) ?? null;
@@ -207,7 +227,12 @@ export async function startSystem(
     });
     const sweep = createSweep({ stores, alerting, log: log.child({ component: 'sweep' }) });
     const dailyReport = createDailyReport({ stores, log: log.child({ component: 'daily-report' }) });
-    const backup = createBackup({ db, dir: config.backup.dir, keep: config.backup.keep, log: log.child({ component: 'backup' }) });
+    const backup = createBackup({
+      db,
+      dir: config.backup.dir,
+      keep: config.backup.keep,
+      log: log.child({ component: 'backup' }),
+    });
     const sweepNow = (): SweepResult => {
       const result = sweep(clock.now());
       for (const c of result.changes) changes.publish({ type: 'alert', ...c, at: clock.now() });
@@ -237,8 +262,10 @@ export async function startSystem(
       );
       cleanup.unshift(() => scheduler.stop());
     }
-    registry.labeledGauge('ribbon_notifications', 'Outbox rows by target and status (failed = given up, or nowhere to send).', () =>
-      stores.outbox.counts().map((c) => ({ labels: { target: c.target, status: c.status }, value: c.n })),
+    registry.labeledGauge(
+      'ribbon_notifications',
+      'Outbox rows by target and status (failed = given up, or nowhere to send).',
+      () => stores.outbox.counts().map((c) => ({ labels: { target: c.target, status: c.status }, value: c.n })),
     );
 
     await ensureFirstAdmin(stores, config.adminPassword, clock.now(), log);
@@ -246,7 +273,14 @@ export async function startSystem(
       const now = clock.now();
       const result = record.recordPersonReport(report, now);
       if (!result.duplicate) {
-        changes.publish({ type: 'report', householdId: report.householdId, eventId: result.eventId, state: report.state, source: 'person', at: now });
+        changes.publish({
+          type: 'report',
+          householdId: report.householdId,
+          eventId: result.eventId,
+          state: report.state,
+          source: 'person',
+          at: now,
+        });
         for (const c of result.alerts) changes.publish({ type: 'alert', ...c, at: now });
       }
       return result;
@@ -263,7 +297,9 @@ export async function startSystem(
       try {
         https = { cert: fs.readFileSync(config.tls.certFile), key: fs.readFileSync(config.tls.keyFile) };
       } catch (err) {
-        throw new Error(`cannot read TLS_CERT_FILE / TLS_KEY_FILE: ${err instanceof Error ? err.message : String(err)}`);
+        throw new Error(
+          `cannot read TLS_CERT_FILE / TLS_KEY_FILE: ${err instanceof Error ? err.message : String(err)}`,
+        );
       }
     }
     const app = await buildApp({
@@ -275,7 +311,12 @@ export async function startSystem(
         stores,
         now: () => clock.now(),
         alerts: { command: commandAlert },
-        households: { stores, now: () => clock.now(), recordPersonReport, announce: (change) => changes.publish(change) },
+        households: {
+          stores,
+          now: () => clock.now(),
+          recordPersonReport,
+          announce: (change) => changes.publish(change),
+        },
         reportTimeZone: config.report.timeZone,
         // Over HTTPS the session cookie is Secure.
         auth: { ...(https ? { secureCookies: true } : {}), ...deps.auth },
@@ -304,7 +345,13 @@ export async function startSystem(
     const httpAddress = app.server.address() as AddressInfo;
     // The live feed (/ws) rides on the HTTP server's upgrades; closed before the app, whose close
     // would otherwise wait for the upgraded sockets.
-    const hub = createLiveHub({ server: app.server, stores, changes, now: () => clock.now(), log: log.child({ component: 'live' }) });
+    const hub = createLiveHub({
+      server: app.server,
+      stores,
+      changes,
+      now: () => clock.now(),
+      log: log.child({ component: 'live' }),
+    });
     cleanup.unshift(() => hub.close());
 
     let stopped = false;
@@ -328,7 +375,10 @@ export async function startSystem(
         for (const step of cleanup.slice(0, -1)) await step();
         pipeline.flush();
         // Bounded: a sync stuck on a dying disk must not keep the process from stopping.
-        await Promise.race([pipeline.drained(), new Promise<void>((resolve) => setTimeout(resolve, SHUTDOWN_SYNC_WAIT_MS).unref())]);
+        await Promise.race([
+          pipeline.drained(),
+          new Promise<void>((resolve) => setTimeout(resolve, SHUTDOWN_SYNC_WAIT_MS).unref()),
+        ]);
         walSync.close();
         db.close();
       },
@@ -346,9 +396,14 @@ export async function startSystem(
 async function ensureFirstAdmin(stores: Stores, adminPassword: string | null, now: number, log: Logger): Promise<void> {
   if (stores.users.count() > 0) return;
   const password = adminPassword ?? generatePassword();
-  stores.users.create({ username: 'admin', displayName: '管理员 admin', role: 'admin', passwordHash: await hashPassword(password) }, now);
+  stores.users.create(
+    { username: 'admin', displayName: '管理员 admin', role: 'admin', passwordHash: await hashPassword(password) },
+    now,
+  );
   if (adminPassword === null) {
-    process.stdout.write(`\nFirst admin created. Username: admin  Password: ${password}\n(shown only now; set ADMIN_PASSWORD to choose it)\n\n`);
+    process.stdout.write(
+      `\nFirst admin created. Username: admin  Password: ${password}\n(shown only now; set ADMIN_PASSWORD to choose it)\n\n`,
+    );
   }
   log.info({ username: 'admin', generated: adminPassword === null }, 'first admin created');
 }

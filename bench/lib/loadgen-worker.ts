@@ -174,13 +174,17 @@ async function run(config: WorkerConfig, waitForStart: Promise<void>): Promise<W
       subscriber = await connectClient(url, { clientId: config.subscriberClientId }, config.connectTimeoutMs);
       opened.push(subscriber);
       watch(subscriber, config.subscriberClientId);
-      const topics = config.subscribe === 'own-topics' ? [...new Set(config.clients.map((c) => c.topic))] : [config.subscribe.filter];
+      const topics =
+        config.subscribe === 'own-topics'
+          ? [...new Set(config.clients.map((c) => c.topic))]
+          : [config.subscribe.filter];
       const sub = subscriber;
       await new Promise<void>((resolve, reject) => {
         sub.subscribe(topics, { qos: 1 }, (err, granted) => {
           if (err) return reject(err);
           const refused = (granted ?? []).filter((g) => g.qos !== 1);
-          if (refused.length > 0) return reject(new Error(`subscription not granted at QoS 1: ${JSON.stringify(refused)}`));
+          if (refused.length > 0)
+            return reject(new Error(`subscription not granted at QoS 1: ${JSON.stringify(refused)}`));
           resolve();
         });
       });

@@ -254,7 +254,10 @@ export async function runLoad(opts: RunLoadOptions): Promise<LoadResult> {
   let watchedBefore: Array<CpuSample | null> = [];
   let watchedAfter: Array<CpuSample | null> = [];
   // Fields, not `let`s: assigned in IPC callbacks, which TypeScript's narrowing does not see.
-  const machineSamples: { before: MachineCpuSample | null; after: MachineCpuSample | null } = { before: null, after: null };
+  const machineSamples: { before: MachineCpuSample | null; after: MachineCpuSample | null } = {
+    before: null,
+    after: null,
+  };
   let windowsStarted = 0;
   let windowsEnded = 0;
   const hooks = {
@@ -401,7 +404,9 @@ function aggregate(
  */
 export function saturatedProcesses(result: LoadResult, thresholdPercent = 90): string[] {
   return [
-    ...result.watched.filter((w) => w.cpuPercent >= thresholdPercent).map((w) => `${w.name} (${Math.round(w.cpuPercent)} %)`),
+    ...result.watched
+      .filter((w) => w.cpuPercent >= thresholdPercent)
+      .map((w) => `${w.name} (${Math.round(w.cpuPercent)} %)`),
     ...result.generators
       .filter((g) => g.cpuPercent >= thresholdPercent)
       .map((g) => `generator ${g.index} (${Math.round(g.cpuPercent)} %)`),

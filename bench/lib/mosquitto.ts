@@ -166,7 +166,9 @@ async function waitForListener(
       if (await canConnect(port)) return;
       await sleep(20);
     }
-    throw new Error(`mosquitto did not accept connections on ${HOST}:${port} within ${timeoutMs} ms: ${stderr().trim()}`);
+    throw new Error(
+      `mosquitto did not accept connections on ${HOST}:${port} within ${timeoutMs} ms: ${stderr().trim()}`,
+    );
   } finally {
     child.removeListener('exit', onExit);
     child.removeListener('error', onError);
@@ -185,7 +187,6 @@ function canConnect(port: number): Promise<boolean> {
     socket.once('error', () => done(false));
   });
 }
-
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms).unref());

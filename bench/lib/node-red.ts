@@ -20,12 +20,22 @@ export const NODE_RED_TOPIC = 'ribbon/+/state';
 export function ensureNodeRed(timeoutMs = 180_000): string {
   if (!existsSync(RED_JS)) {
     const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
-    const r = spawnSync(npm, ['ci', '--prefix', NODE_RED_DIR, '--no-audit', '--no-fund', '--omit=dev'], { stdio: ['ignore', 'pipe', 'pipe'], timeout: timeoutMs, encoding: 'utf8' });
+    const r = spawnSync(npm, ['ci', '--prefix', NODE_RED_DIR, '--no-audit', '--no-fund', '--omit=dev'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      timeout: timeoutMs,
+      encoding: 'utf8',
+    });
     if (r.status !== 0 || !existsSync(RED_JS)) {
-      throw new Error(`npm ci --prefix ${NODE_RED_DIR} failed (${r.error?.message ?? `status ${r.status}`}): ${(r.stderr ?? '').trim().slice(-500)}`);
+      throw new Error(
+        `npm ci --prefix ${NODE_RED_DIR} failed (${r.error?.message ?? `status ${r.status}`}): ${(r.stderr ?? '').trim().slice(-500)}`,
+      );
     }
   }
-  const pkg = spawnSync(process.execPath, ['-p', `require(${JSON.stringify(path.join(NODE_RED_DIR, 'node_modules', 'node-red', 'package.json'))}).version`], { encoding: 'utf8' });
+  const pkg = spawnSync(
+    process.execPath,
+    ['-p', `require(${JSON.stringify(path.join(NODE_RED_DIR, 'node_modules', 'node-red', 'package.json'))}).version`],
+    { encoding: 'utf8' },
+  );
   return pkg.stdout.trim();
 }
 
@@ -36,8 +46,34 @@ export function ensureNodeRed(timeoutMs = 180_000): string {
 export function nodeRedFlow(mqttPort: number): unknown[] {
   return [
     { id: 'tab', type: 'tab', label: 'presses' },
-    { id: 'broker', type: 'mqtt-broker', name: 'mosquitto', broker: '127.0.0.1', port: String(mqttPort), clientid: 'node-red-peer', autoConnect: true, usetls: false, protocolVersion: '4', keepalive: '60', cleansession: true },
-    { id: 'in', type: 'mqtt in', z: 'tab', name: 'presses', topic: NODE_RED_TOPIC, qos: '1', datatype: 'auto-detect', broker: 'broker', nl: false, rap: true, rh: 0, inputs: 0, wires: [['out']] },
+    {
+      id: 'broker',
+      type: 'mqtt-broker',
+      name: 'mosquitto',
+      broker: '127.0.0.1',
+      port: String(mqttPort),
+      clientid: 'node-red-peer',
+      autoConnect: true,
+      usetls: false,
+      protocolVersion: '4',
+      keepalive: '60',
+      cleansession: true,
+    },
+    {
+      id: 'in',
+      type: 'mqtt in',
+      z: 'tab',
+      name: 'presses',
+      topic: NODE_RED_TOPIC,
+      qos: '1',
+      datatype: 'auto-detect',
+      broker: 'broker',
+      nl: false,
+      rap: true,
+      rh: 0,
+      inputs: 0,
+      wires: [['out']],
+    },
     { id: 'listener', type: 'websocket-listener', path: NODE_RED_WS_PATH, wholemsg: 'false' },
     { id: 'out', type: 'websocket out', z: 'tab', name: 'to dashboards', server: 'listener', client: '', wires: [] },
   ];
@@ -70,11 +106,15 @@ export async function startNodeRed(opts: { mqttPort: number; startTimeoutMs?: nu
       externalModules: { autoInstall: false, palette: { allowInstall: false }, modules: { allowInstall: false } },
     })};\n`,
   );
-  const child = spawn(process.execPath, [RED_JS, '--settings', path.join(userDir, 'settings.js'), '--userDir', userDir], {
-    cwd: userDir,
-    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: userDir, NODE_ENV: 'production' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [RED_JS, '--settings', path.join(userDir, 'settings.js'), '--userDir', userDir],
+    {
+      cwd: userDir,
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: userDir, NODE_ENV: 'production' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let output = '';
   const keep = (d: Buffer): void => {
     output = (output + d.toString()).slice(-4_000);
@@ -86,7 +126,8 @@ export async function startNodeRed(opts: { mqttPort: number; startTimeoutMs?: nu
   try {
     const deadline = performance.now() + (opts.startTimeoutMs ?? 30_000);
     for (;;) {
-      if (child.exitCode !== null || child.signalCode !== null) throw new Error(`node-red exited before listening: ${output.trim()}`);
+      if (child.exitCode !== null || child.signalCode !== null)
+        throw new Error(`node-red exited before listening: ${output.trim()}`);
       if (await canOpen(wsUrl)) break;
       if (performance.now() > deadline) throw new Error(`node-red did not open ${wsUrl} in time: ${output.trim()}`);
       await new Promise((r) => setTimeout(r, 200));
@@ -111,4 +152,3 @@ function canOpen(url: string): Promise<boolean> {
     ws.once('unexpected-response', () => done(false));
   });
 }
-

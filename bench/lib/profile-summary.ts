@@ -9,7 +9,13 @@ import { pathToFileURL } from 'node:url';
 
 type CallFrame = { functionName: string; url: string; lineNumber: number };
 type ProfileNode = { id: number; callFrame: CallFrame; children?: number[] };
-export type CpuProfile = { nodes: ProfileNode[]; startTime: number; endTime: number; samples: number[]; timeDeltas: number[] };
+export type CpuProfile = {
+  nodes: ProfileNode[];
+  startTime: number;
+  endTime: number;
+  samples: number[];
+  timeDeltas: number[];
+};
 
 export type ProfileSummary = {
   windowMs: number;
@@ -20,7 +26,10 @@ export type ProfileSummary = {
 };
 
 function frameName(f: CallFrame): string {
-  const file = f.url.replace(/^file:\/\//, '').replace(/^.*\/node_modules\//, '').replace(/^.*\/(server|device-sim)\//, '$1/');
+  const file = f.url
+    .replace(/^file:\/\//, '')
+    .replace(/^.*\/node_modules\//, '')
+    .replace(/^.*\/(server|device-sim)\//, '$1/');
   return `${f.functionName || '(anonymous)'} ${file}${file ? `:${f.lineNumber + 1}` : ''}`;
 }
 
@@ -35,7 +44,10 @@ export function area(f: CallFrame): string {
   return 'other';
 }
 
-export function summarizeProfile(profile: CpuProfile, opts: { lastMs?: number; fromMs?: number; toMs?: number; top?: number } = {}): ProfileSummary {
+export function summarizeProfile(
+  profile: CpuProfile,
+  opts: { lastMs?: number; fromMs?: number; toMs?: number; top?: number } = {},
+): ProfileSummary {
   const top = opts.top ?? 15;
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const parent = new Map<number, number>();
@@ -45,7 +57,11 @@ export function summarizeProfile(profile: CpuProfile, opts: { lastMs?: number; f
   let t = profile.startTime;
   for (const d of profile.timeDeltas) times.push((t += d));
   const from =
-    opts.lastMs !== undefined ? profile.endTime - opts.lastMs * 1000 : opts.fromMs !== undefined ? profile.startTime + opts.fromMs * 1000 : -Infinity;
+    opts.lastMs !== undefined
+      ? profile.endTime - opts.lastMs * 1000
+      : opts.fromMs !== undefined
+        ? profile.startTime + opts.fromMs * 1000
+        : -Infinity;
   const to = opts.toMs !== undefined ? profile.startTime + opts.toMs * 1000 : Infinity;
   const self = new Map<string, number>();
   const inclusive = new Map<string, number>();
@@ -66,15 +82,24 @@ export function summarizeProfile(profile: CpuProfile, opts: { lastMs?: number; f
       const node = byId.get(id) as ProfileNode;
       names.add(frameName(node.callFrame));
       // The innermost frame that is not Node's internals names the area (a ws write is ws's).
-      if (areaOfLeaf === null && area(node.callFrame) !== 'node internals' && area(node.callFrame) !== 'native') areaOfLeaf = area(node.callFrame);
+      if (areaOfLeaf === null && area(node.callFrame) !== 'node internals' && area(node.callFrame) !== 'native')
+        areaOfLeaf = area(node.callFrame);
     }
     for (const n of names) inclusive.set(n, (inclusive.get(n) ?? 0) + dt);
     const a = areaOfLeaf ?? area(leaf.callFrame);
     areas.set(a, (areas.get(a) ?? 0) + dt);
   }
   const ranked = (m: Map<string, number>, n: number): Array<[string, number]> =>
-    [...m].sort((x, y) => y[1] - x[1]).slice(0, n).map(([k, v]) => [k, total > 0 ? v / total : 0]);
-  return { windowMs: total / 1000, self: ranked(self, top), inclusive: ranked(inclusive, top * 2), areas: ranked(areas, top) };
+    [...m]
+      .sort((x, y) => y[1] - x[1])
+      .slice(0, n)
+      .map(([k, v]) => [k, total > 0 ? v / total : 0]);
+  return {
+    windowMs: total / 1000,
+    self: ranked(self, top),
+    inclusive: ranked(inclusive, top * 2),
+    areas: ranked(areas, top),
+  };
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {

@@ -79,13 +79,20 @@ export function createAlarm(live: HTMLElement, baseTitle: () => string): Alarm {
     lastSound = Date.now();
     if (c.state === 'running') beep(c);
     // Not allowed to sound yet: it sounds as soon as the person touches the page.
-    else void c.resume().then(() => c.state === 'running' && beep(c), () => {});
+    else
+      void c.resume().then(
+        () => c.state === 'running' && beep(c),
+        () => {},
+      );
   }
 
   function beep(c: AudioContext): void {
     const start = c.currentTime + 0.05;
     for (let i = 0; i < 3; i += 1) {
-      for (const [offset, freq] of [[0, 988], [0.22, 740]] as const) {
+      for (const [offset, freq] of [
+        [0, 988],
+        [0.22, 740],
+      ] as const) {
         const at = start + i * 0.5 + offset;
         const osc = c.createOscillator();
         const gain = c.createGain();

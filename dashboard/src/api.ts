@@ -51,9 +51,24 @@ export type Alert = {
 
 export type ReceiptStatus = 'recording' | 'unrecorded';
 /** A red press the server has received but not yet (or not) written to disk (`/ws` snapshot). */
-export type Receipt = { id: number; householdId: number; compoundId: number; deviceId: string; state: 'red'; status: ReceiptStatus | 'recorded'; receivedAt: string };
+export type Receipt = {
+  id: number;
+  householdId: number;
+  compoundId: number;
+  deviceId: string;
+  state: 'red';
+  status: ReceiptStatus | 'recorded';
+  receivedAt: string;
+};
 
-export type TransitionAction = 'opened' | 'escalated' | 'reminded' | 'acknowledged' | 'arrived' | 'resolved' | 'cleared';
+export type TransitionAction =
+  | 'opened'
+  | 'escalated'
+  | 'reminded'
+  | 'acknowledged'
+  | 'arrived'
+  | 'resolved'
+  | 'cleared';
 
 /** GET /api/alerts/:id: the alert, its steps, and whom it was sent to. */
 export type AlertDetail = Alert & {
@@ -69,7 +84,13 @@ export type AlertDetail = Alert & {
   }>;
 };
 
-export type Device = { id: string; householdId: number; online: boolean; battery: number | null; lastSeenAt: string | null };
+export type Device = {
+  id: string;
+  householdId: number;
+  online: boolean;
+  battery: number | null;
+  lastSeenAt: string | null;
+};
 
 /** An error the API answered with (`{"error":{code,message}}`), or a network failure (status 0). */
 export class ApiError extends Error {
@@ -104,7 +125,12 @@ export async function api<T>(method: 'GET' | 'POST' | 'PATCH' | 'DELETE', path: 
   if (method !== 'GET' && csrfToken !== null) headers['x-csrf-token'] = csrfToken;
   let response: Response;
   try {
-    response = await fetch(path, { method, headers, credentials: 'same-origin', body: body === undefined ? null : JSON.stringify(body) });
+    response = await fetch(path, {
+      method,
+      headers,
+      credentials: 'same-origin',
+      body: body === undefined ? null : JSON.stringify(body),
+    });
   } catch (err) {
     throw new ApiError(0, 'OFFLINE', err instanceof Error ? err.message : String(err));
   }
@@ -119,7 +145,12 @@ export async function api<T>(method: 'GET' | 'POST' | 'PATCH' | 'DELETE', path: 
   if (!response.ok) {
     const e = (json as { error?: { code?: string; message?: string } } | null)?.error;
     const retry = Number(response.headers.get('retry-after'));
-    const error = new ApiError(response.status, e?.code ?? `HTTP_${response.status}`, e?.message ?? response.statusText, Number.isFinite(retry) && retry > 0 ? retry : null);
+    const error = new ApiError(
+      response.status,
+      e?.code ?? `HTTP_${response.status}`,
+      e?.message ?? response.statusText,
+      Number.isFinite(retry) && retry > 0 ? retry : null,
+    );
     if (response.status === 401 && path !== '/api/session') onSessionEnded();
     throw error;
   }

@@ -7,7 +7,11 @@ type Props = Record<string, string | number | boolean | null | undefined | Event
  * `h('button', { class: 'x', onclick: fn, 'aria-label': '…' }, 'text', child)`.
  * `on*` props become listeners; `false`/`null`/`undefined` props are left out; `true` sets an empty attribute.
  */
-export function h<K extends keyof HTMLElementTagNameMap>(tag: K, props?: Props | null, ...children: Child[]): HTMLElementTagNameMap[K] {
+export function h<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  props?: Props | null,
+  ...children: Child[]
+): HTMLElementTagNameMap[K] {
   const el = document.createElement(tag);
   if (props) {
     for (const [key, value] of Object.entries(props)) {

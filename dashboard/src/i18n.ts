@@ -14,8 +14,14 @@ const WORDS = {
   'lang.switch': ['English', '中文'],
   'lang.switchLabel': ['切换到英文', 'Switch to Chinese'],
   logout: ['退出登录', 'Log out'],
-  'logout.waiting': ['还有 {n} 条巡查记录未同步。退出后它们留在本机，您下次登录时发送。确定退出？', '{n} patrol reports have not been sent. They stay on this phone and are sent at your next login. Log out?'],
-  'logout.pending': ['退出登录尚未完成（网络不通）：联网后打开本页会自动完成。', 'Logging out has not finished (no network): it finishes when this page is opened online.'],
+  'logout.waiting': [
+    '还有 {n} 条巡查记录未同步。退出后它们留在本机，您下次登录时发送。确定退出？',
+    '{n} patrol reports have not been sent. They stay on this phone and are sent at your next login. Log out?',
+  ],
+  'logout.pending': [
+    '退出登录尚未完成（网络不通）：联网后打开本页会自动完成。',
+    'Logging out has not finished (no network): it finishes when this page is opened online.',
+  ],
   'login.title': ['志愿者登录', 'Volunteer login'],
   'login.username': ['用户名', 'Username'],
   'login.password': ['密码', 'Password'],
@@ -25,7 +31,10 @@ const WORDS = {
   'login.ended': ['登录已过期，请重新登录。', 'Your session ended; please log in again.'],
   'live.live': ['实时', 'Live'],
   'live.connecting': ['正在连接…', 'Connecting…'],
-  'live.reconnecting': ['连接中断，正在重新连接… 画面可能已过时（最后更新 {t}）', 'Connection lost, reconnecting… The screen may be stale (last update {t})'],
+  'live.reconnecting': [
+    '连接中断，正在重新连接… 画面可能已过时（最后更新 {t}）',
+    'Connection lost, reconnecting… The screen may be stale (last update {t})',
+  ],
   'live.truncated': ['户数过多，只显示了前一部分。', 'Too many households: only the first ones are shown.'],
   'state.red': ['红', 'Red'],
   'state.yellow': ['黄', 'Yellow'],
@@ -65,7 +74,10 @@ const WORDS = {
   'alarms.claimedBy': ['{who} 已认领', 'Claimed by {who}'],
   'alarms.new': ['新的紧急求助：{where}', 'New emergency: {where}'],
   'alarms.recording': ['收到紧急求助，正在记录…', 'Emergency received, being recorded…'],
-  'alarms.unrecorded': ['收到紧急求助，但服务器未能记录（按钮会重发）。请立即联系或前往住户。', 'Emergency received, but the server could not record it (the button will send it again). Call or go to the household now.'],
+  'alarms.unrecorded': [
+    '收到紧急求助，但服务器未能记录（按钮会重发）。请立即联系或前往住户。',
+    'Emergency received, but the server could not record it (the button will send it again). Call or go to the household now.',
+  ],
   'alarms.reason': ['原因：{r}', 'Reason: {r}'],
   'reason.offline': ['设备离线', 'the device is offline'],
   'reason.lowBattery': ['电量低，请更换电池', 'low battery: change it'],
@@ -108,10 +120,16 @@ const WORDS = {
   'patrol.noRibbon': ['无彩带', 'No ribbon'],
   'patrol.pending': ['{n} 条记录等待同步', '{n} reports waiting to sync'],
   'patrol.allSynced': ['全部已同步', 'All synced'],
-  'patrol.offline': ['离线：记录会保存在本机，联网后自动同步', 'Offline: reports are kept on this phone and sync when the network returns'],
+  'patrol.offline': [
+    '离线：记录会保存在本机，联网后自动同步',
+    'Offline: reports are kept on this phone and sync when the network returns',
+  ],
   'patrol.recorded': ['已记录：{h} {s}', 'Recorded: {h} {s}'],
   'patrol.queued': ['已保存在本机，等待同步：{h} {s}', 'Saved on this phone, waiting to sync: {h} {s}'],
-  'patrol.redNotSent': ['紧急求助尚未送出（{h}）：已保存在本机，联网后发送。请立即电话联系值班室！', 'The emergency has NOT been sent ({h}): it is saved on this phone and goes out when the network returns. Phone the duty station now!'],
+  'patrol.redNotSent': [
+    '紧急求助尚未送出（{h}）：已保存在本机，联网后发送。请立即电话联系值班室！',
+    'The emergency has NOT been sent ({h}): it is saved on this phone and goes out when the network returns. Phone the duty station now!',
+  ],
   'patrol.discard': ['放弃这条记录', 'Discard this report'],
   'patrol.discardLabel': ['放弃这条记录：{h} {s}', 'Discard the report: {h} {s}'],
   'patrol.failed': ['未能同步（{m}），会重试', 'Could not sync ({m}); will retry'],
@@ -124,7 +142,10 @@ const WORDS = {
 
   // ——— household and figures views (views/household.ts, views/figures.ts) ———
   'hh.loading': ['正在读取…', 'Loading…'],
-  'hh.notFound': ['找不到这户：它不存在，或不在您负责的小区。', 'Household not found: it does not exist, or it is not in your compounds.'],
+  'hh.notFound': [
+    '找不到这户：它不存在，或不在您负责的小区。',
+    'Household not found: it does not exist, or it is not in your compounds.',
+  ],
   'hh.badId': ['这不是一个住户编号。', 'That is not a household number.'],
   'hh.loadFailed': ['读取失败：{m}', 'Could not load: {m}'],
   'hh.status': ['当前状态', 'Current state'],
@@ -146,7 +167,10 @@ const WORDS = {
   'hh.noContacts': ['没有登记紧急联系人。', 'No emergency contacts registered.'],
   'hh.call': ['拨打 {name} {phone}', 'Call {name} {phone}'],
   'hh.timelineEmpty': ['还没有任何记录。', 'Nothing recorded yet.'],
-  'hh.timelineNote': ['最近的按键、报告、巡查和警报处理，最新的在前。', 'Recent presses, reports, visits and alert steps, newest first.'],
+  'hh.timelineNote': [
+    '最近的按键、报告、巡查和警报处理，最新的在前。',
+    'Recent presses, reports, visits and alert steps, newest first.',
+  ],
   'hh.by': ['由 {who}', 'by {who}'],
   'hh.bySystem': ['系统', 'the system'],
   'hh.note': ['备注：{n}', 'Note: {n}'],
@@ -261,5 +285,10 @@ export function clock(at: number | string | null, now = Date.now()): string {
   if (at === null) return '—';
   const d = new Date(at);
   const sameDay = new Date(now).toDateString() === d.toDateString();
-  return d.toLocaleString(current, sameDay ? { hour: '2-digit', minute: '2-digit', second: '2-digit' } : { month: 'numeric', day: 'numeric', hour: '2-digit', minute: '2-digit' });
+  return d.toLocaleString(
+    current,
+    sameDay
+      ? { hour: '2-digit', minute: '2-digit', second: '2-digit' }
+      : { month: 'numeric', day: 'numeric', hour: '2-digit', minute: '2-digit' },
+  );
 }

@@ -11,12 +11,36 @@ export type LiveStatus = 'connecting' | 'live' | 'reconnecting';
 
 type Change =
   | { type: 'report' | 'household'; householdId: number; household: Household | null }
-  | { type: 'alert'; alertId: number; householdId: number; kind: Alert['kind']; opened: boolean; status: Alert['status']; alert: Alert | null }
+  | {
+      type: 'alert';
+      alertId: number;
+      householdId: number;
+      kind: Alert['kind'];
+      opened: boolean;
+      status: Alert['status'];
+      alert: Alert | null;
+    }
   | { type: 'device'; deviceId: string; householdId: number; online?: boolean; battery?: number; at: string }
-  | { type: 'receipt'; receiptId: number; householdId: number; compoundId: number; deviceId: string; status: Receipt['status']; at: string };
+  | {
+      type: 'receipt';
+      receiptId: number;
+      householdId: number;
+      compoundId: number;
+      deviceId: string;
+      status: Receipt['status'];
+      at: string;
+    };
 
 type Frame =
-  | { type: 'snapshot'; seq: number; truncated: boolean; households: Household[]; alerts: Alert[]; devices: Device[]; receipts?: Receipt[] }
+  | {
+      type: 'snapshot';
+      seq: number;
+      truncated: boolean;
+      households: Household[];
+      alerts: Alert[];
+      devices: Device[];
+      receipts?: Receipt[];
+    }
   | { type: 'delta'; seq: number; changes: Change[] }
   | { type: 'tick'; at: string };
 

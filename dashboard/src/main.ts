@@ -6,7 +6,14 @@ import { h, icon, replace } from './dom.js';
 import { installIcons } from './icons.js';
 import { clock, lang, setLang, t, type WordKey } from './i18n.js';
 import { connectLive, type LiveStatus } from './live.js';
-import { cachedSession, forget, keepPicture, registerServiceWorker, rememberSession, restorePicture } from './offline.js';
+import {
+  cachedSession,
+  forget,
+  keepPicture,
+  registerServiceWorker,
+  rememberSession,
+  restorePicture,
+} from './offline.js';
 import { address } from './ribbon.js';
 import { stats, Store } from './store.js';
 import { startSync, stopSync, syncStats, waitingCount } from './sync.js';
@@ -44,7 +51,13 @@ const root = document.getElementById('app') as HTMLElement;
 installIcons();
 document.documentElement.lang = lang();
 
-const liveRegion = h('div', { class: 'sr-only', role: 'alert', 'aria-live': 'assertive', 'aria-atomic': 'true', id: 'alarm-announce' });
+const liveRegion = h('div', {
+  class: 'sr-only',
+  role: 'alert',
+  'aria-live': 'assertive',
+  'aria-atomic': 'true',
+  id: 'alarm-announce',
+});
 const toastRegion = h('div', { class: 'toasts', role: 'status', 'aria-live': 'polite' });
 document.body.append(liveRegion, toastRegion);
 
@@ -130,8 +143,20 @@ function renderLogin(message: string | null): void {
   view?.destroy();
   view = null;
   const error = h('p', { class: 'form-error', role: 'alert', id: 'login-error' }, message ?? '');
-  const username = h('input', { id: 'username', name: 'username', autocomplete: 'username', required: true, autocapitalize: 'none' });
-  const password = h('input', { id: 'password', name: 'password', type: 'password', autocomplete: 'current-password', required: true });
+  const username = h('input', {
+    id: 'username',
+    name: 'username',
+    autocomplete: 'username',
+    required: true,
+    autocapitalize: 'none',
+  });
+  const password = h('input', {
+    id: 'password',
+    name: 'password',
+    type: 'password',
+    autocomplete: 'current-password',
+    required: true,
+  });
   const submit = h('button', { type: 'submit', class: 'primary' }, t('login.submit'));
   const form = h(
     'form',
@@ -157,7 +182,8 @@ function renderLogin(message: string | null): void {
       })
       .catch((err: unknown) => {
         submit.disabled = false;
-        if (err instanceof ApiError && err.status === 429) error.textContent = t('login.throttled', { s: err.retryAfter ?? 60 });
+        if (err instanceof ApiError && err.status === 429)
+          error.textContent = t('login.throttled', { s: err.retryAfter ?? 60 });
         else if (err instanceof ApiError && err.offline) error.textContent = t('error.offline');
         else error.textContent = t('login.failed');
         password.select();
@@ -245,7 +271,12 @@ function renderShell(): void {
   const header = h(
     'header',
     { class: 'top' },
-    h('span', { class: 'brand' }, h('span', { class: 'brand-mark', 'aria-hidden': 'true' }), h('span', { class: 'brand-name' }, t('app'))),
+    h(
+      'span',
+      { class: 'brand' },
+      h('span', { class: 'brand-mark', 'aria-hidden': 'true' }),
+      h('span', { class: 'brand-name' }, t('app')),
+    ),
     nav,
     h(
       'div',
@@ -276,7 +307,11 @@ alarm.onChange(() => renderSound());
 function renderSound(): void {
   const muted = alarm.muted();
   const blocked = !muted && !alarm.audible();
-  replace(soundButton, icon(muted || blocked ? 'muted' : 'sound'), h('span', { class: 'sound-label' }, muted ? t('sound.off') : blocked ? t('sound.blocked') : t('sound.on')));
+  replace(
+    soundButton,
+    icon(muted || blocked ? 'muted' : 'sound'),
+    h('span', { class: 'sound-label' }, muted ? t('sound.off') : blocked ? t('sound.blocked') : t('sound.on')),
+  );
   soundButton.setAttribute('aria-pressed', String(muted));
   soundButton.dataset.played = String(alarm.played());
   soundButton.dataset.state = muted ? 'muted' : blocked ? 'blocked' : 'on';
@@ -290,7 +325,12 @@ function renderStatus(): void {
   const live: LiveStatus = session.live.status();
   const s: LiveStatus = live !== 'live' && session.store.fromCache ? 'reconnecting' : live;
   const last = session.store.lastUpdate;
-  const text = s === 'live' ? t('live.live') : s === 'connecting' ? t('live.connecting') : t('live.reconnecting', { t: last ? clock(last) : '—' });
+  const text =
+    s === 'live'
+      ? t('live.live')
+      : s === 'connecting'
+        ? t('live.connecting')
+        : t('live.reconnecting', { t: last ? clock(last) : '—' });
   const key = `${s}|${text}|${session.store.truncated}`;
   // Only a change is written: a status region rewritten every few seconds is read out every time.
   if (statusBar.dataset.key === key) return;
@@ -351,7 +391,13 @@ function route(): void {
   const name = parts[0] && ROUTES[parts[0]] ? parts[0] : defaultRoute();
   const factory = ROUTES[name] as ViewFactory;
   view?.destroy();
-  const ctx: Ctx = { store: session.store, user: session.user, alarm, navigate: (hash) => (location.hash = hash), toast };
+  const ctx: Ctx = {
+    store: session.store,
+    user: session.user,
+    alarm,
+    navigate: (hash) => (location.hash = hash),
+    toast,
+  };
   try {
     view = factory(ctx, parts.slice(1));
   } catch (err) {

@@ -41,7 +41,12 @@ export function keepPicture(store: Store): () => void {
     // Stamped with when the server last told us anything, not with now: a copy of a copy keeps its age.
     // A red still being recorded is a moment's state: by the time a copy is read it is an alert (or unrecorded).
     const alerts = [...store.alerts.values()].filter((a) => a.receipt !== 'recording');
-    const picture: CachedPicture = { households: [...store.households.values()], alerts, devices: [...store.devices.values()], savedAt: store.lastUpdate };
+    const picture: CachedPicture = {
+      households: [...store.households.values()],
+      alerts,
+      devices: [...store.devices.values()],
+      savedAt: store.lastUpdate,
+    };
     void saveCached('picture', picture).catch(() => {});
   };
   const off = store.listen((change) => {

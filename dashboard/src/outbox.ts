@@ -43,7 +43,11 @@ function db(): Promise<IDBDatabase> {
   return opening;
 }
 
-async function run<T>(mode: IDBTransactionMode, body: (store: IDBObjectStore) => IDBRequest<T> | null, storeName = STORE): Promise<T | undefined> {
+async function run<T>(
+  mode: IDBTransactionMode,
+  body: (store: IDBObjectStore) => IDBRequest<T> | null,
+  storeName = STORE,
+): Promise<T | undefined> {
   const database = await db();
   return new Promise((resolve, reject) => {
     const tx = database.transaction(storeName, mode);

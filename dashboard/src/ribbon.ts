@@ -42,7 +42,12 @@ export function statusLabel(s: Status): string {
 }
 
 /** The icon (icons.ts) of each kind of alert. */
-export const KIND_ICON: Record<AlertKind, string> = { emergency: 'red', service: 'yellow', missed_checkin: 'missed', device: 'offline' };
+export const KIND_ICON: Record<AlertKind, string> = {
+  emergency: 'red',
+  service: 'yellow',
+  missed_checkin: 'missed',
+  device: 'offline',
+};
 
 /** The short word of a ribbon seen (红 / 黄 / 蓝), or 无彩带 for none. */
 export function ribbonWord(s: RibbonState | 'none'): string {
@@ -64,5 +69,10 @@ const collator = new Intl.Collator('zh-CN', { numeric: true });
 
 /** Walking order: building, then room, by natural order ("2" before "10"). */
 export function walkingOrder(a: Household, b: Household): number {
-  return collator.compare(a.compound, b.compound) || collator.compare(a.building, b.building) || collator.compare(a.room, b.room) || a.id - b.id;
+  return (
+    collator.compare(a.compound, b.compound) ||
+    collator.compare(a.building, b.building) ||
+    collator.compare(a.room, b.room) ||
+    a.id - b.id
+  );
 }

@@ -37,7 +37,14 @@ export class Store {
   }
 
   /** The whole picture: from the live feed's snapshot, or (`cache`, with its age) from the phone's saved copy. */
-  reset(households: Household[], alerts: Alert[], devices: Device[], truncated: boolean, source: 'live' | 'cache' = 'live', at = Date.now()): void {
+  reset(
+    households: Household[],
+    alerts: Alert[],
+    devices: Device[],
+    truncated: boolean,
+    source: 'live' | 'cache' = 'live',
+    at = Date.now(),
+  ): void {
     this.fromCache = source === 'cache';
     if (source === 'live') this.liveSnapshots += 1;
     this.households.clear();
@@ -83,7 +90,8 @@ export class Store {
   putReceipt(r: Receipt): Alert | null {
     const had = this.dropReceipts(r.householdId);
     if (r.status === 'recorded') return null;
-    if (this.alertsFor(r.householdId).some((a) => a.kind === 'emergency' && a.id > 0 && a.status !== 'resolved')) return null;
+    if (this.alertsFor(r.householdId).some((a) => a.kind === 'emergency' && a.id > 0 && a.status !== 'resolved'))
+      return null;
     const hh = this.households.get(r.householdId);
     const alert: Alert = {
       id: -r.id,
@@ -196,9 +204,10 @@ export class Store {
 /** The values of `map` at `ids` that are there. */
 function lookup<K, V>(ids: ReadonlySet<K> | undefined, map: ReadonlyMap<K, V>): V[] {
   const out: V[] = [];
-  if (ids) for (const id of ids) {
-    const v = map.get(id);
-    if (v !== undefined) out.push(v);
-  }
+  if (ids)
+    for (const id of ids) {
+      const v = map.get(id);
+      if (v !== undefined) out.push(v);
+    }
   return out;
 }

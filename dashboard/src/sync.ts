@@ -50,10 +50,16 @@ export async function record(householdId: number, seen: Pending['seen']): Promis
  */
 async function send(item: Pending, csrfRetried = false): Promise<'done' | 'stop' | 'retry' | 'refused'> {
   try {
-    const path = item.seen === 'none' ? `/api/households/${item.householdId}/visits` : `/api/households/${item.householdId}/reports`;
+    const path =
+      item.seen === 'none'
+        ? `/api/households/${item.householdId}/visits`
+        : `/api/households/${item.householdId}/reports`;
     // When it was seen, not when it got through: a blue from 09:00 synced at 13:00 is a 09:00 check-in.
     const observedAt = new Date(item.at).toISOString();
-    const body = item.seen === 'none' ? { seen: 'none', key: item.key, observedAt } : { state: item.seen, key: item.key, observedAt };
+    const body =
+      item.seen === 'none'
+        ? { seen: 'none', key: item.key, observedAt }
+        : { state: item.seen, key: item.key, observedAt };
     const result = await api<{ duplicate?: boolean }>('POST', path, body);
     syncStats.sent += 1;
     if (result?.duplicate) syncStats.duplicates += 1;
@@ -69,7 +75,13 @@ async function send(item: Pending, csrfRetried = false): Promise<'done' | 'stop'
         return send(item, true);
       }
     }
-    const permanent = e.status >= 400 && e.status < 500 && e.status !== 401 && e.status !== 408 && e.status !== 429 && e.code !== 'RIBBON_ERR_CSRF';
+    const permanent =
+      e.status >= 400 &&
+      e.status < 500 &&
+      e.status !== 401 &&
+      e.status !== 408 &&
+      e.status !== 429 &&
+      e.code !== 'RIBBON_ERR_CSRF';
     await enqueue({ ...item, lastError: e.offline ? null : e.message, refused: permanent });
     if (permanent) return 'refused';
     return e.offline || e.status === 401 || e.status === 429 || e.status === 503 ? 'stop' : 'retry';

@@ -68,7 +68,11 @@ export class UsageError extends Error {
 
 type Out = { write(text: string): void };
 
-export async function runAdmin(argv: readonly string[], env: Readonly<Record<string, string | undefined>>, out: Out): Promise<number> {
+export async function runAdmin(
+  argv: readonly string[],
+  env: Readonly<Record<string, string | undefined>>,
+  out: Out,
+): Promise<number> {
   const [command, ...rest] = argv;
   if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
     out.write(ADMIN_HELP);
@@ -133,7 +137,8 @@ export async function runAdmin(argv: readonly string[], env: Readonly<Record<str
   }
   if (command === 'mosquitto-passwd') {
     const password = values.password ?? (await readFirstLine(process.stdin));
-    if (password.trim() === '') throw new UsageError('mosquitto-passwd needs a password (--password=… or on standard input)');
+    if (password.trim() === '')
+      throw new UsageError('mosquitto-passwd needs a password (--password=… or on standard input)');
     fs.appendFileSync(need('out'), `${mosquittoPasswordLine(need('user'), password)}\n`, { mode: 0o600 });
     out.write(`added ${need('user')} to ${need('out')}\n`);
     return 0;
@@ -167,15 +172,20 @@ export async function runAdmin(argv: readonly string[], env: Readonly<Record<str
       }
       case 'add-device': {
         const householdId = Number(need('household'));
-        if (!Number.isSafeInteger(householdId) || householdId <= 0) throw new UsageError('--household takes a household id (a positive whole number)');
+        if (!Number.isSafeInteger(householdId) || householdId <= 0)
+          throw new UsageError('--household takes a household id (a positive whole number)');
         const device = provisionDevice(s, householdId, now, values.id);
         if (values.credentials !== undefined) {
-          const file: CredentialsFile = fs.existsSync(values.credentials) ? await loadCredentials(values.credentials) : { devices: [] };
+          const file: CredentialsFile = fs.existsSync(values.credentials)
+            ? await loadCredentials(values.credentials)
+            : { devices: [] };
           file.devices.push({ ...device, householdId });
           await writeCredentials(values.credentials, file);
         }
         if (values['mosquitto-passwd'] !== undefined) {
-          fs.appendFileSync(values['mosquitto-passwd'], `${mosquittoPasswordLine(device.id, device.secret)}\n`, { mode: 0o600 });
+          fs.appendFileSync(values['mosquitto-passwd'], `${mosquittoPasswordLine(device.id, device.secret)}\n`, {
+            mode: 0o600,
+          });
         }
         out.write(
           values.json
@@ -195,30 +205,55 @@ export async function runAdmin(argv: readonly string[], env: Readonly<Record<str
         else {
           out.write('id\tcompound\tbuilding\troom\tname\tstate\tdevices\n');
           for (const h of rows) {
-            out.write(`${h.id}\t${h.compound}\t${h.building}\t${h.room}\t${h.name}\t${h.state ?? '-'}\t${h.devices.join(',')}\n`);
+            out.write(
+              `${h.id}\t${h.compound}\t${h.building}\t${h.room}\t${h.name}\t${h.state ?? '-'}\t${h.devices.join(',')}\n`,
+            );
           }
         }
         return 0;
       }
       case 'add-person': {
         const role = need('role');
-        if (!(PERSON_ROLES as readonly string[]).includes(role)) throw new UsageError(`--role must be one of ${PERSON_ROLES.join(', ')}`);
+        if (!(PERSON_ROLES as readonly string[]).includes(role))
+          throw new UsageError(`--role must be one of ${PERSON_ROLES.join(', ')}`);
         const tier = positiveInt('tier', need('tier'));
         if (tier < 1 || tier > 3) throw new UsageError('--tier must be 1, 2 or 3');
         const scope = findScope(s, values.compound, values.building);
-        const id = s.people.add({ name: need('name').trim(), phone: values.phone?.trim() || null, role: role as PersonRole, tier: tier as 1 | 2 | 3, ...scope }, now);
+        const id = s.people.add(
+          {
+            name: need('name').trim(),
+            phone: values.phone?.trim() || null,
+            role: role as PersonRole,
+            tier: tier as 1 | 2 | 3,
+            ...scope,
+          },
+          now,
+        );
         out.write(values.json ? `${JSON.stringify({ id })}\n` : `person ${id}\n`);
         return 0;
       }
       case 'add-contact': {
         const householdId = positiveInt('household', need('household'));
-        if (s.places.getHousehold(householdId) === null) throw new UsageError(`household ${householdId} does not exist`);
-        const id = s.people.addContact({ householdId, name: need('name').trim(), phone: need('phone').trim(), relation: values.relation?.trim() ?? '' }, now);
+        if (s.places.getHousehold(householdId) === null)
+          throw new UsageError(`household ${householdId} does not exist`);
+        const id = s.people.addContact(
+          {
+            householdId,
+            name: need('name').trim(),
+            phone: need('phone').trim(),
+            relation: values.relation?.trim() ?? '',
+          },
+          now,
+        );
         out.write(values.json ? `${JSON.stringify({ id })}\n` : `contact ${id}\n`);
         return 0;
       }
       case 'add-channel': {
-        const parsed = parseChannelConfig({ kind: need('kind'), url: need('url'), ...(values.secret !== undefined ? { secret: values.secret } : {}) });
+        const parsed = parseChannelConfig({
+          kind: need('kind'),
+          url: need('url'),
+          ...(values.secret !== undefined ? { secret: values.secret } : {}),
+        });
         if (!parsed.ok) throw new UsageError(`channel: ${parsed.reason}`);
         const { kind, ...config } = parsed.value;
         const compoundId = values.compound === undefined ? null : findScope(s, values.compound, undefined).compoundId;
@@ -250,8 +285,18 @@ export async function runAdmin(argv: readonly string[], env: Readonly<Record<str
         else if (values.every !== undefined || values.grace !== undefined) {
           policy = {
             kind: 'interval',
-            everySec: values.every !== undefined ? positiveInt('every', values.every) : current.policy.kind === 'interval' ? current.policy.everySec : 86_400,
-            graceSec: values.grace !== undefined ? positiveInt('grace', values.grace) : current.policy.kind === 'interval' ? current.policy.graceSec : 7_200,
+            everySec:
+              values.every !== undefined
+                ? positiveInt('every', values.every)
+                : current.policy.kind === 'interval'
+                  ? current.policy.everySec
+                  : 86_400,
+            graceSec:
+              values.grace !== undefined
+                ? positiveInt('grace', values.grace)
+                : current.policy.kind === 'interval'
+                  ? current.policy.graceSec
+                  : 7_200,
           };
         }
         let quietHours = current.quietHours;
@@ -260,13 +305,31 @@ export async function runAdmin(argv: readonly string[], env: Readonly<Record<str
           if (values.quiet !== 'none' && m === null) throw new UsageError('--quiet takes HH:MM-HH:MM or none');
           quietHours = m === null ? null : { start: m[1] as string, end: m[2] as string };
         }
-        const awayUntil = values['away-until'] === undefined ? current.awayUntil : values['away-until'] === 'none' ? null : values['away-until'];
+        const awayUntil =
+          values['away-until'] === undefined
+            ? current.awayUntil
+            : values['away-until'] === 'none'
+              ? null
+              : values['away-until'];
         const checked = checkSchedule({ policy, timeZone: values.timezone ?? current.timeZone, quietHours, awayUntil });
         if (!checked.ok) throw new UsageError(`check-in: ${checked.reason}`);
         const schedule = checked.value;
         const due = nextDueAt(schedule, stored.lastCheckInAt, now);
-        s.places.setSchedule(householdId, { policy: schedule.policy, quietHours: schedule.quietHours, awayUntil: schedule.awayUntil, timezone: schedule.timeZone }, due);
-        out.write(values.json ? `${JSON.stringify({ ...schedule, checkInDueAt: new Date(due).toISOString() })}\n` : `check-in of household ${householdId} set; next due ${new Date(due).toISOString()}\n`);
+        s.places.setSchedule(
+          householdId,
+          {
+            policy: schedule.policy,
+            quietHours: schedule.quietHours,
+            awayUntil: schedule.awayUntil,
+            timezone: schedule.timeZone,
+          },
+          due,
+        );
+        out.write(
+          values.json
+            ? `${JSON.stringify({ ...schedule, checkInDueAt: new Date(due).toISOString() })}\n`
+            : `check-in of household ${householdId} set; next due ${new Date(due).toISOString()}\n`,
+        );
         return 0;
       }
       case 'people': {
@@ -274,7 +337,10 @@ export async function runAdmin(argv: readonly string[], env: Readonly<Record<str
         if (values.json) out.write(`${JSON.stringify(rows)}\n`);
         else {
           out.write('id\ttier\trole\tname\tphone\tcompound\tbuilding\n');
-          for (const p of rows) out.write(`${p.id}\t${p.tier}\t${p.role}\t${p.name}\t${p.phone ?? '-'}\t${p.compoundId ?? '*'}\t${p.buildingId ?? '*'}\n`);
+          for (const p of rows)
+            out.write(
+              `${p.id}\t${p.tier}\t${p.role}\t${p.name}\t${p.phone ?? '-'}\t${p.compoundId ?? '*'}\t${p.buildingId ?? '*'}\n`,
+            );
         }
         return 0;
       }
@@ -285,7 +351,11 @@ export async function runAdmin(argv: readonly string[], env: Readonly<Record<str
 }
 
 /** A compound (and building) by name, which must exist: a typo must not create a new one. */
-function findScope(s: Stores, compound: string | undefined, building: string | undefined): { compoundId: number | null; buildingId: number | null } {
+function findScope(
+  s: Stores,
+  compound: string | undefined,
+  building: string | undefined,
+): { compoundId: number | null; buildingId: number | null } {
   if (compound === undefined) {
     if (building !== undefined) throw new UsageError('--building needs --compound');
     return { compoundId: null, buildingId: null };
@@ -302,7 +372,11 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   runAdmin(process.argv.slice(2), process.env, process.stdout).then(
     (code) => process.exit(code),
     (err: unknown) => {
-      const known = err instanceof UsageError || err instanceof ConfigError || err instanceof RangeError || (err instanceof TypeError && 'code' in err);
+      const known =
+        err instanceof UsageError ||
+        err instanceof ConfigError ||
+        err instanceof RangeError ||
+        (err instanceof TypeError && 'code' in err);
       process.stderr.write(`admin: ${err instanceof Error ? err.message : String(err)}\n`);
       process.exit(known ? 2 : 1);
     },

@@ -44,7 +44,11 @@ export const STATE_CHANGING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
  * The session with this hash and its user, if the session has not expired and the user exists
  * and is not disabled; null otherwise. No side effects: the HTTP API and the live hub both ask.
  */
-export function sessionUser(stores: Stores, hash: Buffer, now: number): { session: NonNullable<ReturnType<Stores['users']['session']>>; user: User } | null {
+export function sessionUser(
+  stores: Stores,
+  hash: Buffer,
+  now: number,
+): { session: NonNullable<ReturnType<Stores['users']['session']>>; user: User } | null {
   const session = stores.users.session(hash);
   if (session === null || session.expiresAt <= now) return null;
   const user = stores.users.get(session.userId);

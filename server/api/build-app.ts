@@ -37,7 +37,6 @@ export type AppDeps = {
   dashboardDir?: string;
 };
 
-
 /** The HTTP app, not listening (main.ts listens; tests use app.inject()). */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
@@ -69,7 +68,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
 
   app.setErrorHandler((error: FastifyError | AppError, request, reply) => {
-    const body = (code: string, message: string, fields?: readonly FieldProblem[]) => ({ error: { code, message, ...(fields ? { fields } : {}) } });
+    const body = (code: string, message: string, fields?: readonly FieldProblem[]) => ({
+      error: { code, message, ...(fields ? { fields } : {}) },
+    });
     if (error instanceof AppError) {
       if (error.retryAfterSec !== undefined) void reply.header('retry-after', String(error.retryAfterSec));
       return reply.code(error.status).send(body(error.code, error.message, error.fields));
@@ -82,9 +83,15 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       return reply.code(400).send(body(ERRORS.validation.code, ERRORS.validation.message, fields));
     }
     const code = (error as FastifyError).code;
-    if (code === 'FST_ERR_CTP_BODY_TOO_LARGE') return reply.code(413).send(body(ERRORS.tooLarge.code, ERRORS.tooLarge.message));
-    if (code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return reply.code(415).send(body(ERRORS.unsupportedMedia.code, ERRORS.unsupportedMedia.message));
-    if (code === 'FST_ERR_CTP_INVALID_JSON_BODY' || code === 'FST_ERR_CTP_EMPTY_JSON_BODY' || error instanceof SyntaxError) {
+    if (code === 'FST_ERR_CTP_BODY_TOO_LARGE')
+      return reply.code(413).send(body(ERRORS.tooLarge.code, ERRORS.tooLarge.message));
+    if (code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE')
+      return reply.code(415).send(body(ERRORS.unsupportedMedia.code, ERRORS.unsupportedMedia.message));
+    if (
+      code === 'FST_ERR_CTP_INVALID_JSON_BODY' ||
+      code === 'FST_ERR_CTP_EMPTY_JSON_BODY' ||
+      error instanceof SyntaxError
+    ) {
       return reply.code(400).send(body(ERRORS.badJson.code, ERRORS.badJson.message));
     }
     const status = (error as FastifyError).statusCode;
@@ -95,7 +102,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     return reply.code(500).send(body(ERRORS.internal.code, ERRORS.internal.message));
   });
 
-  app.setNotFoundHandler((_request, reply) => reply.code(404).send({ error: { code: ERRORS.notFound.code, message: ERRORS.notFound.message } }));
+  app.setNotFoundHandler((_request, reply) =>
+    reply.code(404).send({ error: { code: ERRORS.notFound.code, message: ERRORS.notFound.message } }),
+  );
 
   app.get('/healthz', async (_request, reply) => {
     const report = deps.health();
@@ -114,7 +123,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     await app.register(fastifySwagger, {
       openapi: {
         openapi: '3.0.3',
-        info: { title: '彩带之约 · Ribbon Pact API', version: '1', description: 'Households, alerts and reports. See docs/api.md.' },
+        info: {
+          title: '彩带之约 · Ribbon Pact API',
+          version: '1',
+          description: 'Households, alerts and reports. See docs/api.md.',
+        },
         components: {
           securitySchemes: {
             session: { type: 'apiKey', in: 'cookie', name: 'ribbon_session' },
@@ -126,7 +139,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     // The browsable page: swagger-ui serves its own files from node_modules (no CDN).
     await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
 
-    const authenticator = createAuthenticator({ stores: api.stores, now: api.now, settings: { ...DEFAULT_AUTH, ...api.auth } });
+    const authenticator = createAuthenticator({
+      stores: api.stores,
+      now: api.now,
+      settings: { ...DEFAULT_AUTH, ...api.auth },
+    });
     app.decorateRequest('auth', null);
     app.decorateRequest('auditRecord', null);
     // By the matched route, not the raw URL: /%61pi/session routes to /api/session too.
@@ -160,7 +177,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
           username: request.auth?.user.username ?? request.auditUser?.username ?? request.auditUsername ?? null,
           method: request.method,
           route: request.routeOptions.url ?? request.url.split('?')[0] ?? request.url,
-          record: request.auditRecord ?? (typeof request.params === 'object' && request.params !== null && 'id' in request.params ? String((request.params as { id: unknown }).id) : null),
+          record:
+            request.auditRecord ??
+            (typeof request.params === 'object' && request.params !== null && 'id' in request.params
+              ? String((request.params as { id: unknown }).id)
+              : null),
           status: reply.statusCode,
           address: request.ip,
         });
@@ -174,7 +195,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     await app.register(alertRoutes, { prefix: '/api', stores: api.stores, commands: api.alerts });
     await app.register(communityRoutes, { prefix: '/api', stores: api.stores, now: api.now });
     await app.register(rosterRoutes, { prefix: '/api', stores: api.stores, now: api.now });
-    await app.register(reportRoutes, { prefix: '/api', stores: api.stores, timeZone: api.reportTimeZone ?? 'Asia/Shanghai' });
+    await app.register(reportRoutes, {
+      prefix: '/api',
+      stores: api.stores,
+      timeZone: api.reportTimeZone ?? 'Asia/Shanghai',
+    });
   }
 
   return app;

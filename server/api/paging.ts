@@ -6,7 +6,9 @@ export const MAX_LIMIT = 1000;
 export const DEFAULT_LIMIT = 100;
 
 export const PageQuery = {
-  limit: Type.Optional(Type.String({ pattern: '^[0-9]{1,4}$', description: `1–${MAX_LIMIT} (default ${DEFAULT_LIMIT})` })),
+  limit: Type.Optional(
+    Type.String({ pattern: '^[0-9]{1,4}$', description: `1–${MAX_LIMIT} (default ${DEFAULT_LIMIT})` }),
+  ),
   cursor: Type.Optional(Type.String({ maxLength: 200, description: 'the `next` of the previous page' })),
 };
 
@@ -14,7 +16,9 @@ export function limitOf(raw: string | undefined): number {
   if (raw === undefined) return DEFAULT_LIMIT;
   const n = Number(raw);
   if (!Number.isInteger(n) || n < 1 || n > MAX_LIMIT) {
-    throw new AppError('validation', undefined, [{ path: 'querystring.limit', message: `must be from 1 to ${MAX_LIMIT}` }]);
+    throw new AppError('validation', undefined, [
+      { path: 'querystring.limit', message: `must be from 1 to ${MAX_LIMIT}` },
+    ]);
   }
   return n;
 }
@@ -28,13 +32,19 @@ export function decodeCursor<K extends string>(raw: string | undefined, keys: re
   if (raw === undefined) return null;
   try {
     const value = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8')) as unknown;
-    if (value !== null && typeof value === 'object' && keys.every((k) => Number.isSafeInteger((value as Record<string, unknown>)[k]))) {
+    if (
+      value !== null &&
+      typeof value === 'object' &&
+      keys.every((k) => Number.isSafeInteger((value as Record<string, unknown>)[k]))
+    ) {
       return Object.fromEntries(keys.map((k) => [k, (value as Record<string, number>)[k]])) as Record<K, number>;
     }
   } catch {
     // fall through
   }
-  throw new AppError('validation', undefined, [{ path: 'querystring.cursor', message: 'is not a cursor this server gave out' }]);
+  throw new AppError('validation', undefined, [
+    { path: 'querystring.cursor', message: 'is not a cursor this server gave out' },
+  ]);
 }
 
 /**
@@ -59,7 +69,10 @@ export function keysetPage<T, K extends string>(
  * One page of a small list that is read whole (a community's compounds, people, users), by id:
  * the same contract and cursor as the keyset-paged lists.
  */
-export function pageById<T extends { id: number }>(all: readonly T[], query: { limit?: string | undefined; cursor?: string | undefined }): { items: T[]; next: string | null } {
+export function pageById<T extends { id: number }>(
+  all: readonly T[],
+  query: { limit?: string | undefined; cursor?: string | undefined },
+): { items: T[]; next: string | null } {
   const limit = limitOf(query.limit);
   const after = decodeCursor(query.cursor, ['id'])?.id ?? 0;
   const rest = [...all].sort((a, b) => a.id - b.id).filter((x) => x.id > after);
@@ -67,4 +80,7 @@ export function pageById<T extends { id: number }>(all: readonly T[], query: { l
   return { items, next: rest.length > limit ? encodeCursor({ id: items.at(-1)?.id ?? 0 }) : null };
 }
 
-export const IdParams = Type.Object({ id: Type.String({ pattern: '^[1-9][0-9]{0,14}$' }) }, { additionalProperties: false });
+export const IdParams = Type.Object(
+  { id: Type.String({ pattern: '^[1-9][0-9]{0,14}$' }) },
+  { additionalProperties: false },
+);

@@ -1,5 +1,14 @@
 import type { Logger } from 'pino';
-import { openAlert, transition, type AlertCommand, type AlertContext, type AlertOutcome, type AlertView, type Effect, type TransitionRecord } from '../domain/alert.js';
+import {
+  openAlert,
+  transition,
+  type AlertCommand,
+  type AlertContext,
+  type AlertOutcome,
+  type AlertView,
+  type Effect,
+  type TransitionRecord,
+} from '../domain/alert.js';
 import { addDaytime } from '../domain/daytime.js';
 import { checkPolicy, DEFAULT_POLICY, type ResponsePolicy } from '../domain/policy.js';
 import { assertNever, type AlertKind } from '../domain/ribbon.js';
@@ -9,9 +18,18 @@ import type { Alert } from '../store/alerts.js';
 import type { Stores } from '../store/index.js';
 
 /** What changed, for the live feed and the caller's reply. */
-export type AlertChange = { alertId: number; householdId: number; kind: AlertKind; opened: boolean; status: Alert['status']; level: number };
+export type AlertChange = {
+  alertId: number;
+  householdId: number;
+  kind: AlertKind;
+  opened: boolean;
+  status: Alert['status'];
+  level: number;
+};
 
-export type CommandResult = { ok: true; alert: Alert; change: AlertChange } | { ok: false; code: string; message: string };
+export type CommandResult =
+  | { ok: true; alert: Alert; change: AlertChange }
+  | { ok: false; code: string; message: string };
 
 /** Device-fault reasons that clear by themselves when the condition is gone. */
 export const DEVICE_REASONS = { offline: 'offline', lowBattery: 'low_battery' } as const;
@@ -50,7 +68,13 @@ export function createAlerting(deps: { stores: Stores; log: Logger }) {
     };
   }
 
-  function message(alert: { id: number; householdId: number } & AlertView & { reason: string | null }, event: NotificationMessage['event'], recipients: NotificationMessage['recipients'], now: number, timezone: string): Omit<NotificationMessage, 'id'> {
+  function message(
+    alert: { id: number; householdId: number } & AlertView & { reason: string | null },
+    event: NotificationMessage['event'],
+    recipients: NotificationMessage['recipients'],
+    now: number,
+    timezone: string,
+  ): Omit<NotificationMessage, 'id'> {
     const h = stores.places.getHousehold(alert.householdId);
     const base = {
       event,
@@ -72,21 +96,46 @@ export function createAlerting(deps: { stores: Stores; log: Logger }) {
   }
 
   /** Turns effects into outbox rows (the worker delivers them). */
-  function enqueueEffects(alert: Alert, effects: readonly Effect[], compoundId: number, timezone: string, now: number): void {
+  function enqueueEffects(
+    alert: Alert,
+    effects: readonly Effect[],
+    compoundId: number,
+    timezone: string,
+    now: number,
+  ): void {
     for (const effect of effects) {
       switch (effect.type) {
         case 'notify': {
           const recipients = stores.people.recipients(alert.householdId, effect.tiers);
           const payload = message(alert, effect.event, recipients, now, timezone);
           const channelIds = stores.channels.idsFor(compoundId);
-          stores.outbox.insertForChannels(channelIds, { alertId: alert.id, event: effect.event, recipients, payload }, now);
-          if (channelIds.length === 0) log.warn({ alertId: alert.id, event: effect.event }, 'no notification channel configured for this compound; the notification is recorded as not sent');
+          stores.outbox.insertForChannels(
+            channelIds,
+            { alertId: alert.id, event: effect.event, recipients, payload },
+            now,
+          );
+          if (channelIds.length === 0)
+            log.warn(
+              { alertId: alert.id, event: effect.event },
+              'no notification channel configured for this compound; the notification is recorded as not sent',
+            );
           break;
         }
         case 'tell-device': {
           const seq = alert.lastEventId === null ? null : (stores.events.get(alert.lastEventId)?.seq ?? null);
           for (const device of stores.devices.forHousehold(alert.householdId)) {
-            stores.outbox.insert({ target: 'device', channelId: null, deviceId: device.id, alertId: alert.id, event: `device.${effect.status}`, recipients: [], payload: { seq, status: effect.status } }, now);
+            stores.outbox.insert(
+              {
+                target: 'device',
+                channelId: null,
+                deviceId: device.id,
+                alertId: alert.id,
+                event: `device.${effect.status}`,
+                recipients: [],
+                payload: { seq, status: effect.status },
+              },
+              now,
+            );
           }
           break;
         }
@@ -96,7 +145,13 @@ export function createAlerting(deps: { stores: Stores; log: Logger }) {
     }
   }
 
-  function save(alert: Alert, outcome: { alert: AlertView; effects: Effect[]; records: TransitionRecord[] }, extra: { lastEventId?: number | null; reason?: string | null }, context: Context, now: number): Alert {
+  function save(
+    alert: Alert,
+    outcome: { alert: AlertView; effects: Effect[]; records: TransitionRecord[] },
+    extra: { lastEventId?: number | null; reason?: string | null },
+    context: Context,
+    now: number,
+  ): Alert {
     const saved = stores.alerts.save(alert, outcome.alert, outcome.records, extra, now);
     stores.alerts.recordTransitions(alert.id, outcome.records, now);
     enqueueEffects(saved, outcome.effects, context.compoundId, context.timezone, now);
@@ -104,7 +159,14 @@ export function createAlerting(deps: { stores: Stores; log: Logger }) {
   }
 
   function change(alert: Alert, opened: boolean): AlertChange {
-    return { alertId: alert.id, householdId: alert.householdId, kind: alert.kind, opened, status: alert.status, level: alert.level };
+    return {
+      alertId: alert.id,
+      householdId: alert.householdId,
+      kind: alert.kind,
+      opened,
+      status: alert.status,
+      level: alert.level,
+    };
   }
 
   function mergeReason(current: string | null, added: string | null): string | null {
@@ -116,17 +178,37 @@ export function createAlerting(deps: { stores: Stores; log: Logger }) {
 
   return {
     /** Opens an alert of `kind` for a household, or joins (counts into) the open one. */
-    raise(householdId: number, kind: AlertKind, opts: { eventId?: number | null; reason?: string | null }, now: number): AlertChange {
+    raise(
+      householdId: number,
+      kind: AlertKind,
+      opts: { eventId?: number | null; reason?: string | null },
+      now: number,
+    ): AlertChange {
       const existing = stores.alerts.findOpen(householdId, kind);
       const context = contextFor(householdId, now);
       if (existing !== null) {
         const outcome = transition(existing, { type: 'report' }, context.ctx);
         if (!outcome.ok) throw new Error(`joining open alert ${existing.id}: ${outcome.message}`);
-        const saved = save(existing, outcome, { lastEventId: opts.eventId ?? existing.lastEventId, reason: mergeReason(existing.reason, opts.reason ?? null) }, context, now);
+        const saved = save(
+          existing,
+          outcome,
+          {
+            lastEventId: opts.eventId ?? existing.lastEventId,
+            reason: mergeReason(existing.reason, opts.reason ?? null),
+          },
+          context,
+          now,
+        );
         return change(saved, false);
       }
       const opened = openAlert(kind, context.ctx);
-      const alert = stores.alerts.insert(householdId, opened.alert, opts.reason?.slice(0, MAX_REASON) ?? null, opts.eventId ?? null, now);
+      const alert = stores.alerts.insert(
+        householdId,
+        opened.alert,
+        opts.reason?.slice(0, MAX_REASON) ?? null,
+        opts.eventId ?? null,
+        now,
+      );
       stores.alerts.recordTransitions(alert.id, opened.records, now);
       enqueueEffects(alert, opened.effects, context.compoundId, context.timezone, now);
       return change(alert, true);
@@ -135,7 +217,8 @@ export function createAlerting(deps: { stores: Stores; log: Logger }) {
     /** A person's action (acknowledge, arrive, resolve) or a timed step, on one alert. */
     command(alertId: number, command: AlertCommand, now: number): CommandResult {
       const alert = stores.alerts.get(alertId);
-      if (alert === null) return { ok: false, code: 'RIBBON_ERR_ALERT_NOT_FOUND', message: `alert ${alertId} does not exist` };
+      if (alert === null)
+        return { ok: false, code: 'RIBBON_ERR_ALERT_NOT_FOUND', message: `alert ${alertId} does not exist` };
       const context = contextFor(alert.householdId, now);
       const outcome: AlertOutcome = transition(alert, command, context.ctx);
       if (!outcome.ok) return outcome;
@@ -147,7 +230,13 @@ export function createAlerting(deps: { stores: Stores; log: Logger }) {
      * The system's own resolution of a missed check-in or a device fault when its cause is gone.
      * `onlyReasons`: clear a device alert only if all its reasons are among these.
      */
-    clear(householdId: number, kind: 'missed_checkin' | 'device', note: string, now: number, onlyReasons?: readonly string[]): AlertChange | null {
+    clear(
+      householdId: number,
+      kind: 'missed_checkin' | 'device',
+      note: string,
+      now: number,
+      onlyReasons?: readonly string[],
+    ): AlertChange | null {
       const alert = stores.alerts.findOpen(householdId, kind);
       if (alert === null) return null;
       if (onlyReasons !== undefined) {

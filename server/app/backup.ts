@@ -28,7 +28,8 @@ export function backupFileName(now: number): string {
  */
 export function createBackup(deps: { db: Db; dir: string; keep: number; log: Logger }) {
   const { db, dir, keep, log } = deps;
-  if (!Number.isInteger(keep) || keep < 1) throw new RangeError(`keep must be a whole number of at least 1, not ${keep}`);
+  if (!Number.isInteger(keep) || keep < 1)
+    throw new RangeError(`keep must be a whole number of at least 1, not ${keep}`);
 
   function removeQuietly(file: string): void {
     fs.rmSync(file, { force: true });
@@ -41,7 +42,8 @@ export function createBackup(deps: { db: Db; dir: string; keep: number; log: Log
       copy.pragma('journal_mode = DELETE');
       const result = copy.pragma('integrity_check') as Array<{ integrity_check: string }>;
       const problems = result.map((r) => r.integrity_check).filter((r) => r !== 'ok');
-      if (problems.length > 0 || result.length === 0) throw new Error(`backup failed integrity_check: ${problems.slice(0, 5).join('; ')}`);
+      if (problems.length > 0 || result.length === 0)
+        throw new Error(`backup failed integrity_check: ${problems.slice(0, 5).join('; ')}`);
     } finally {
       copy.close();
     }
@@ -58,7 +60,10 @@ export function createBackup(deps: { db: Db; dir: string; keep: number; log: Log
 
   /** Deletes the oldest backups beyond `keep` (by name, which is by time). */
   function prune(): string[] {
-    const backups = fs.readdirSync(dir).filter((name) => BACKUP_FILE.test(name)).sort();
+    const backups = fs
+      .readdirSync(dir)
+      .filter((name) => BACKUP_FILE.test(name))
+      .sort();
     const old = backups.slice(0, Math.max(0, backups.length - keep));
     for (const name of old) removeQuietly(path.join(dir, name));
     return old;

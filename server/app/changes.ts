@@ -8,8 +8,24 @@ import type { AlertKind, AlertStatus, RibbonState } from '../domain/ribbon.js';
  * listener that acts on what is on disk ignores it.
  */
 export type Change =
-  | { type: 'report'; householdId: number; eventId: number; state: RibbonState; source: 'device' | 'person'; at: number }
-  | { type: 'alert'; alertId: number; householdId: number; kind: AlertKind; opened: boolean; status: AlertStatus; level: number; at: number }
+  | {
+      type: 'report';
+      householdId: number;
+      eventId: number;
+      state: RibbonState;
+      source: 'device' | 'person';
+      at: number;
+    }
+  | {
+      type: 'alert';
+      alertId: number;
+      householdId: number;
+      kind: AlertKind;
+      opened: boolean;
+      status: AlertStatus;
+      level: number;
+      at: number;
+    }
   | { type: 'device'; deviceId: string; householdId: number; online?: boolean; battery?: number; at: number }
   /** A household registered or changed by a person (name, room, away, check-in rule). */
   | { type: 'household'; householdId: number; at: number }

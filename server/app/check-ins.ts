@@ -15,7 +15,10 @@ export function scheduleOf(stored: StoredSchedule, log?: Logger): CheckInSchedul
   };
   const checked = checkSchedule(candidate);
   if (checked.ok) return checked.value;
-  log?.error({ householdId: stored.householdId, reason: checked.reason }, 'stored check-in schedule is invalid; using the default');
+  log?.error(
+    { householdId: stored.householdId, reason: checked.reason },
+    'stored check-in schedule is invalid; using the default',
+  );
   return { policy: DEFAULT_CHECKIN, timeZone: 'Asia/Shanghai', quietHours: null, awayUntil: null };
 }
 

@@ -1,5 +1,12 @@
 import type { Logger } from 'pino';
-import { ALERT_KINDS, REPORT_SOURCES, RIBBON_STATES, type AlertKind, type ReportSource, type RibbonState } from '../domain/ribbon.js';
+import {
+  ALERT_KINDS,
+  REPORT_SOURCES,
+  RIBBON_STATES,
+  type AlertKind,
+  type ReportSource,
+  type RibbonState,
+} from '../domain/ribbon.js';
 import { addDays, isValidTimeZone, localDate, parseLocalDate, startOfLocalDay } from '../domain/zoned-time.js';
 import { formatMessage, type DailyReportFigures } from '../notify/format.js';
 import type { NotificationMessage } from '../notify/types.js';
@@ -101,7 +108,9 @@ export function share(count: number, of: number, targetPct: number | null): Shar
 }
 
 /** The response figures of a day's alerts of one compound (pure). */
-export function responseFigures(alerts: readonly OpenedAlert[]): Pick<DailyReport, 'alertsOpened' | 'emergency' | 'service'> {
+export function responseFigures(
+  alerts: readonly OpenedAlert[],
+): Pick<DailyReport, 'alertsOpened' | 'emergency' | 'service'> {
   const alertsOpened = Object.fromEntries(ALERT_KINDS.map((k) => [k, 0])) as Record<AlertKind, number>;
   for (const a of alerts) alertsOpened[a.kind] += 1;
 
@@ -113,7 +122,9 @@ export function responseFigures(alerts: readonly OpenedAlert[]): Pick<DailyRepor
   const n = emergencies.length;
   const t = RESPONSE_TARGETS;
 
-  const claimTimes = alerts.flatMap((a) => (a.kind === 'service' && a.acknowledgedAt !== null ? [a.acknowledgedAt - a.openedAt] : []));
+  const claimTimes = alerts.flatMap((a) =>
+    a.kind === 'service' && a.acknowledgedAt !== null ? [a.acknowledgedAt - a.openedAt] : [],
+  );
   return {
     alertsOpened,
     emergency: {
@@ -166,7 +177,12 @@ export function ackHistogram(alerts: readonly OpenedAlert[]): AckHistogramBar[] 
     const bucket = ackBucketOf(a.acknowledgedAt === null ? null : a.acknowledgedAt - a.openedAt);
     counts.set(bucket, (counts.get(bucket) ?? 0) + 1);
   }
-  return ACK_BUCKETS.map((b) => ({ bucket: b.bucket, minMs: b.minMs, maxMs: b.maxMs, count: counts.get(b.bucket) ?? 0 }));
+  return ACK_BUCKETS.map((b) => ({
+    bucket: b.bucket,
+    minMs: b.minMs,
+    maxMs: b.maxMs,
+    count: counts.get(b.bucket) ?? 0,
+  }));
 }
 
 /** What happened on one local day of a period. */
@@ -176,7 +192,12 @@ export type DayCounts = { day: string; emergencies: number; missedCheckins: numb
  * Emergencies and missed check-ins opened on each local day `from`..`to` (inclusive, in
  * `timeZone`), every day present (0 when none), oldest first. Alerts outside the days are ignored.
  */
-export function countsPerLocalDay(alerts: readonly OpenedAlert[], from: string, to: string, timeZone: string): DayCounts[] {
+export function countsPerLocalDay(
+  alerts: readonly OpenedAlert[],
+  from: string,
+  to: string,
+  timeZone: string,
+): DayCounts[] {
   const days = new Map<string, DayCounts>();
   for (let day = from; day <= to; day = addDays(day, 1)) days.set(day, { day, emergencies: 0, missedCheckins: 0 });
   for (const a of alerts) {
@@ -187,7 +208,6 @@ export function countsPerLocalDay(alerts: readonly OpenedAlert[], from: string, 
   }
   return [...days.values()];
 }
-
 
 /**
  * The daily report: for every compound, the figures of one local day — reports by colour and
@@ -202,8 +222,17 @@ export function countsPerLocalDay(alerts: readonly OpenedAlert[], from: string, 
 export function createDailyReport(deps: { stores: Stores; log: Logger }) {
   const { stores, log } = deps;
 
-  function figuresFor(compound: { id: number; name: string }, day: string, timeZone: string, range: { from: number; to: number }, rows: DayRows, now: number): DailyReport {
-    const presses = Object.fromEntries(REPORT_SOURCES.map((s) => [s, Object.fromEntries(RIBBON_STATES.map((c) => [c, 0]))])) as Record<ReportSource, Record<RibbonState, number>>;
+  function figuresFor(
+    compound: { id: number; name: string },
+    day: string,
+    timeZone: string,
+    range: { from: number; to: number },
+    rows: DayRows,
+    now: number,
+  ): DailyReport {
+    const presses = Object.fromEntries(
+      REPORT_SOURCES.map((s) => [s, Object.fromEntries(RIBBON_STATES.map((c) => [c, 0]))]),
+    ) as Record<ReportSource, Record<RibbonState, number>>;
     for (const p of rows.presses) if (p.compoundId === compound.id) presses[p.source][p.state] += p.n;
     const total = (state: RibbonState) => presses.device[state] + presses.person[state];
     const households = rows.households.find((h) => h.compoundId === compound.id);
@@ -228,7 +257,8 @@ export function createDailyReport(deps: { stores: Stores; log: Logger }) {
     };
     // The two figures the notification text shows; left out (not 0 %) on a day without emergencies.
     if (response.emergency.ackWithin60s.pct !== null) report.redAckWithin60sPct = response.emergency.ackWithin60s.pct;
-    if (response.emergency.ackWithin180s.pct !== null) report.redAckWithin180sPct = response.emergency.ackWithin180s.pct;
+    if (response.emergency.ackWithin180s.pct !== null)
+      report.redAckWithin180sPct = response.emergency.ackWithin180s.pct;
     return report;
   }
 
@@ -238,11 +268,21 @@ export function createDailyReport(deps: { stores: Stores; log: Logger }) {
       const { created } = stores.reports.upsert(report.compoundId, report.date, report, now);
       if (!created) return { created, outboxIds: [] };
       const base = { event: 'report.daily' as const, recipients: [], at: new Date(now).toISOString(), data: report };
-      const payload: Omit<NotificationMessage, 'id'> = { ...base, ...formatMessage({ id: '', ...base }, { timeZone: report.timeZone }) };
+      const payload: Omit<NotificationMessage, 'id'> = {
+        ...base,
+        ...formatMessage({ id: '', ...base }, { timeZone: report.timeZone }),
+      };
       const channelIds = stores.channels.idsFor(report.compoundId);
-      const outboxIds = stores.outbox.insertForChannels(channelIds, { alertId: null, event: 'report.daily', recipients: [], payload }, now);
+      const outboxIds = stores.outbox.insertForChannels(
+        channelIds,
+        { alertId: null, event: 'report.daily', recipients: [], payload },
+        now,
+      );
       if (channelIds.length === 0) {
-        log.warn({ compoundId: report.compoundId, day: report.date }, 'no notification channel configured for this compound; the daily report is recorded as not sent');
+        log.warn(
+          { compoundId: report.compoundId, day: report.date },
+          'no notification channel configured for this compound; the daily report is recorded as not sent',
+        );
       }
       return { created, outboxIds };
     });

@@ -42,7 +42,8 @@ export function createOutboxDelivery(deps: {
       }
       case 'channel': {
         const channel = row.channelId === null ? null : deps.channelFor(row.channelId);
-        if (channel === null) return { ok: false, permanent: true, error: `channel ${row.channelId} is gone or invalid` };
+        if (channel === null)
+          return { ok: false, permanent: true, error: `channel ${row.channelId} is gone or invalid` };
         const message = { ...(row.payload as Omit<NotificationMessage, 'id'>), id: `ribbon-outbox-${row.id}` };
         return channel.send(message);
       }
@@ -58,7 +59,9 @@ export function createOutboxDelivery(deps: {
     const now = deps.now();
     const claimed = stores.outbox
       .due(now, deps.batch ?? 100)
-      .filter((row) => row.nextAttemptAt !== null && stores.outbox.claim(row.id, row.nextAttemptAt, now + DELIVERY_LEASE_MS));
+      .filter(
+        (row) => row.nextAttemptAt !== null && stores.outbox.claim(row.id, row.nextAttemptAt, now + DELIVERY_LEASE_MS),
+      );
     // In parallel: one slow receiver must not hold back a red alarm's other messages.
     await Promise.all(
       claimed.map(async (row) => {
@@ -75,12 +78,18 @@ export function createOutboxDelivery(deps: {
         } else if (outcome.permanent || !shouldRetry(attempt, maxAttempts)) {
           stores.outbox.markFailed(row.id, outcome.error);
           result.failed += 1;
-          log.error({ outboxId: row.id, alertId: row.alertId, target: row.target, attempt, error: outcome.error }, 'notification failed for good');
+          log.error(
+            { outboxId: row.id, alertId: row.alertId, target: row.target, attempt, error: outcome.error },
+            'notification failed for good',
+          );
         } else {
           const delay = retryDelayMs(attempt, { atLeastMs: outcome.retryAfterMs ?? 0 }, random);
           stores.outbox.markRetry(row.id, deps.now() + delay, outcome.error);
           result.retried += 1;
-          log.warn({ outboxId: row.id, target: row.target, attempt, retryInMs: delay, error: outcome.error }, 'notification failed; will retry');
+          log.warn(
+            { outboxId: row.id, target: row.target, attempt, retryInMs: delay, error: outcome.error },
+            'notification failed; will retry',
+          );
         }
       }),
     );

@@ -15,10 +15,10 @@ export function checkNewHousehold(input: NewHousehold): string | null {
     if (value.length > MAX_NAME) return `${field} is longer than ${MAX_NAME} characters`;
   }
   if (input.room.length > MAX_NAME) return `room is longer than ${MAX_NAME} characters`;
-  if (input.timezone !== undefined && !isValidTimeZone(input.timezone)) return `timezone ${input.timezone} is not an IANA time zone`;
+  if (input.timezone !== undefined && !isValidTimeZone(input.timezone))
+    return `timezone ${input.timezone} is not an IANA time zone`;
   return null;
 }
-
 
 /** A household under compound › building, both found by name or created. */
 export function addHousehold(stores: Stores, input: NewHousehold, now: number): number {
@@ -28,7 +28,12 @@ export function addHousehold(stores: Stores, input: NewHousehold, now: number): 
     const compound = stores.places.findOrCreateCompound(input.compound.trim(), now);
     const building = stores.places.findOrCreateBuilding(compound.id, input.building.trim(), now);
     const id = stores.places.createHousehold(
-      { buildingId: building.id, name: input.name.trim(), room: input.room.trim(), ...(input.timezone ? { timezone: input.timezone } : {}) },
+      {
+        buildingId: building.id,
+        name: input.name.trim(),
+        room: input.room.trim(),
+        ...(input.timezone ? { timezone: input.timezone } : {}),
+      },
       now,
     );
     // Silence is counted from registration: no check-in by then is a missed check-in.
@@ -39,8 +44,14 @@ export function addHousehold(stores: Stores, input: NewHousehold, now: number): 
 }
 
 /** Issues a device for a household. The secret is returned here once and stored only as a hash. */
-export function provisionDevice(stores: Stores, householdId: number, now: number, id = generateDeviceId()): { id: string; secret: string } {
-  if (!isValidDeviceId(id)) throw new RangeError(`device id ${JSON.stringify(id)} is not valid: 3-23 letters, digits, '-' or '_'`);
+export function provisionDevice(
+  stores: Stores,
+  householdId: number,
+  now: number,
+  id = generateDeviceId(),
+): { id: string; secret: string } {
+  if (!isValidDeviceId(id))
+    throw new RangeError(`device id ${JSON.stringify(id)} is not valid: 3-23 letters, digits, '-' or '_'`);
   if (stores.places.getHousehold(householdId) === null) throw new RangeError(`household ${householdId} does not exist`);
   const secret = generateSecret();
   stores.devices.create(id, householdId, hashSecret(secret), now);

@@ -58,7 +58,14 @@ export type Outcome =
   | { type: 'duplicate'; deviceId: string; householdId: number; state: RibbonState; seq: number }
   | { type: 'heartbeat'; deviceId: string; householdId: number; battery: number; alerts: AlertChange[] }
   | { type: 'online'; deviceId: string; householdId: number; online: boolean; alerts: AlertChange[] }
-  | { type: 'rejected'; deviceId: string; householdId: number; rejectedId: number; reason: string; alerts: AlertChange[] }
+  | {
+      type: 'rejected';
+      deviceId: string;
+      householdId: number;
+      rejectedId: number;
+      reason: string;
+      alerts: AlertChange[];
+    }
   | { type: 'unknown-device'; deviceId: string };
 
 /**
@@ -109,7 +116,12 @@ export function createRecordMessages(
     const schedule = places.schedule(householdId);
     const latest = schedule?.lastCheckInAt ?? null;
     if (observedAt === now || latest === null || observedAt >= latest) {
-      places.recordReport(householdId, state, observedAt, schedule === null ? null : checkInDueAt(schedule, observedAt, now));
+      places.recordReport(
+        householdId,
+        state,
+        observedAt,
+        schedule === null ? null : checkInDueAt(schedule, observedAt, now),
+      );
     }
     if (observedAt < now) {
       const missed = alerts.findOpen(householdId, 'missed_checkin');
@@ -193,7 +205,10 @@ export function createRecordMessages(
         const parsed = parseHeartbeatPayload(m.payload);
         if (!parsed.ok) return reject(m, householdId, parsed.reason);
         // A heartbeat proves the battery, not the person: it is not a check-in.
-        const changes = [...recordBattery(m.deviceId, householdId, parsed.value.battery, now), ...alive(device, 'heartbeat received', now)];
+        const changes = [
+          ...recordBattery(m.deviceId, householdId, parsed.value.battery, now),
+          ...alive(device, 'heartbeat received', now),
+        ];
         return { type: 'heartbeat', deviceId: m.deviceId, householdId, battery: parsed.value.battery, alerts: changes };
       }
       case 'online': {

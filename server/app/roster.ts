@@ -1,5 +1,13 @@
 import type { Tier } from '../domain/alert.js';
-import { checkSchedule, DEFAULT_CHECKIN, MAX_POLICY_SEC, MIN_EVERY_SEC, nextDueAt, type CheckInPolicy, type QuietHours } from '../domain/check-in.js';
+import {
+  checkSchedule,
+  DEFAULT_CHECKIN,
+  MAX_POLICY_SEC,
+  MIN_EVERY_SEC,
+  nextDueAt,
+  type CheckInPolicy,
+  type QuietHours,
+} from '../domain/check-in.js';
 import { assertNever } from '../domain/ribbon.js';
 import { isValidTimeZone, parseTimeOfDay } from '../domain/zoned-time.js';
 import type { Stores } from '../store/index.js';
@@ -56,12 +64,15 @@ const NEITHER = 'the file is neither UTF-8 nor GBK text; save it from Excel as "
 
 /** The text of a roster file, or why it is not readable text. */
 export function decodeRoster(bytes: Uint8Array): { ok: true; text: string; encoding: Encoding } | RosterProblem {
-  if (bytes.length > ROSTER_LIMITS.maxBytes) return { ok: false, kind: 'tooLarge', reason: `the file is larger than ${ROSTER_LIMITS.maxBytes} bytes (2 MiB)` };
+  if (bytes.length > ROSTER_LIMITS.maxBytes)
+    return { ok: false, kind: 'tooLarge', reason: `the file is larger than ${ROSTER_LIMITS.maxBytes} bytes (2 MiB)` };
   if (bytes.length === 0) return badCsv('the file is empty');
   const starts = (...prefix: number[]) => prefix.every((b, i) => bytes[i] === b);
   // Common wrong files, named so the person knows what to do in Excel.
-  if (starts(0xff, 0xfe) || starts(0xfe, 0xff)) return badCsv('the file is UTF-16 ("Unicode text"); save it as "CSV UTF-8 (逗号分隔)" or "CSV (逗号分隔)"');
-  if (starts(0x50, 0x4b, 0x03, 0x04) || starts(0xd0, 0xcf, 0x11, 0xe0)) return badCsv('the file is an Excel workbook, not CSV; save it as "CSV UTF-8 (逗号分隔)"');
+  if (starts(0xff, 0xfe) || starts(0xfe, 0xff))
+    return badCsv('the file is UTF-16 ("Unicode text"); save it as "CSV UTF-8 (逗号分隔)" or "CSV (逗号分隔)"');
+  if (starts(0x50, 0x4b, 0x03, 0x04) || starts(0xd0, 0xcf, 0x11, 0xe0))
+    return badCsv('the file is an Excel workbook, not CSV; save it as "CSV UTF-8 (逗号分隔)"');
   const hasBom = starts(0xef, 0xbb, 0xbf);
   let text: string | null = null;
   let encoding: Encoding = 'utf-8';
@@ -93,14 +104,18 @@ export function decodeRoster(bytes: Uint8Array): { ok: true; text: string; encod
 export type CsvRecord = { line: number; fields: string[] };
 
 /** Records of a CSV text, with the line each starts on; the limits bound the work a file can cause. */
-export function parseCsv(text: string, limits: { maxRows: number; maxFieldChars: number } = ROSTER_LIMITS): { ok: true; records: CsvRecord[] } | RosterProblem {
+export function parseCsv(
+  text: string,
+  limits: { maxRows: number; maxFieldChars: number } = ROSTER_LIMITS,
+): { ok: true; records: CsvRecord[] } | RosterProblem {
   const records: CsvRecord[] = [];
   const n = text.length;
   let fields: string[] = [];
   let line = 1;
   let recordLine = 1;
   let i = 0;
-  const tooLong = (at: number) => badCsv(`line ${at}, field ${fields.length + 1}: longer than ${limits.maxFieldChars} characters`);
+  const tooLong = (at: number) =>
+    badCsv(`line ${at}, field ${fields.length + 1}: longer than ${limits.maxFieldChars} characters`);
 
   while (i < n) {
     let field: string;
@@ -159,7 +174,12 @@ export function parseCsv(text: string, limits: { maxRows: number; maxFieldChars:
 // ---------------------------------------------------------------------------------------------
 // Records → rows by column
 
-type ColumnSpec<K extends string> = { readonly key: K; readonly zh: string; readonly aliases: readonly string[]; readonly required: boolean };
+type ColumnSpec<K extends string> = {
+  readonly key: K;
+  readonly zh: string;
+  readonly aliases: readonly string[];
+  readonly required: boolean;
+};
 
 /** Household rows. A household with several emergency contacts is several rows with the same compound, building, room and name. */
 export const HOUSEHOLD_COLUMNS = [
@@ -193,14 +213,20 @@ export const exportHeader = (c: ColumnSpec<string>): string => `${c.zh}(${c.key}
 
 /** Case, width (NFKC: full-width letters and brackets), spaces, `_` and `-` do not matter. */
 function normalizeName(text: string): string {
-  return text.normalize('NFKC').toLowerCase().replace(/[\s_-]/g, '');
+  return text
+    .normalize('NFKC')
+    .toLowerCase()
+    .replace(/[\s_-]/g, '');
 }
 
 export type TableRow<K extends string> = { line: number; values: Record<K, string>; errors: RowError[] };
 export type Table<K extends string> = { rows: TableRow<K>[]; ignoredColumns: string[] };
 
 /** Which column each header cell names; a missing required column is a file problem. */
-export function readTable<K extends string>(records: readonly CsvRecord[], columns: readonly ColumnSpec<K>[]): ({ ok: true } & Table<K>) | RosterProblem {
+export function readTable<K extends string>(
+  records: readonly CsvRecord[],
+  columns: readonly ColumnSpec<K>[],
+): ({ ok: true } & Table<K>) | RosterProblem {
   const header = records[0];
   if (header === undefined) return badCsv('the file has no header line');
   const byName = new Map<string, K>();
@@ -217,7 +243,8 @@ export function readTable<K extends string>(records: readonly CsvRecord[], colum
       const parts = /^(.+)\((.+)\)$/.exec(name);
       const a = parts ? byName.get(parts[1] as string) : undefined;
       const b = parts ? byName.get(parts[2] as string) : undefined;
-      if (a !== undefined && b !== undefined && a !== b) return badCsv(`header column ${index + 1} "${cell}" names two different columns`);
+      if (a !== undefined && b !== undefined && a !== b)
+        return badCsv(`header column ${index + 1} "${cell}" names two different columns`);
       key = a ?? b;
     }
     if (key === undefined) {
@@ -230,7 +257,9 @@ export function readTable<K extends string>(records: readonly CsvRecord[], colum
   }
   const missing = columns.filter((c) => c.required && !positions.has(c.key));
   if (missing.length > 0) {
-    return badCsv(`the header (line 1) lacks the column${missing.length > 1 ? 's' : ''} ${missing.map(exportHeader).join(', ')}; it has: ${header.fields.map((f) => f.trim()).join(', ')}`);
+    return badCsv(
+      `the header (line 1) lacks the column${missing.length > 1 ? 's' : ''} ${missing.map(exportHeader).join(', ')}; it has: ${header.fields.map((f) => f.trim()).join(', ')}`,
+    );
   }
 
   const rows: TableRow<K>[] = [];
@@ -241,18 +270,26 @@ export function readTable<K extends string>(records: readonly CsvRecord[], colum
     for (const c of columns) {
       const at = positions.get(c.key);
       const value = unescapeCell(at === undefined ? '' : (record.fields[at] ?? '')).trim();
-      if (CONTROL.test(value)) errors.push({ line: record.line, field: c.key, reason: 'holds a line break or a control character' });
+      if (CONTROL.test(value))
+        errors.push({ line: record.line, field: c.key, reason: 'holds a line break or a control character' });
       values[c.key] = value;
     }
     const extra = record.fields.slice(header.fields.length);
-    if (extra.some((f) => f.trim() !== '')) errors.push({ line: record.line, reason: `has ${record.fields.length} fields; the header has ${header.fields.length}` });
+    if (extra.some((f) => f.trim() !== ''))
+      errors.push({
+        line: record.line,
+        reason: `has ${record.fields.length} fields; the header has ${header.fields.length}`,
+      });
     rows.push({ line: record.line, values, errors });
   }
   return { ok: true, rows, ignoredColumns };
 }
 
 /** Bytes → a table of rows, or why the file cannot be read. */
-export function readRosterFile<K extends string>(bytes: Uint8Array, columns: readonly ColumnSpec<K>[]): ({ ok: true; encoding: Encoding } & Table<K>) | RosterProblem {
+export function readRosterFile<K extends string>(
+  bytes: Uint8Array,
+  columns: readonly ColumnSpec<K>[],
+): ({ ok: true; encoding: Encoding } & Table<K>) | RosterProblem {
   const decoded = decodeRoster(bytes);
   if (!decoded.ok) return decoded;
   const parsed = parseCsv(decoded.text);
@@ -295,7 +332,8 @@ function parseDuration(text: string): number | null {
   return text === '' ? null : total;
 }
 
-const CHECKIN_HELP = 'write "24h+2h" (a check-in every 24 hours, 2 hours\' grace) or "每日10:00" / "daily 10:00" (every day by 10:00); leave it empty for the default (24h+2h)';
+const CHECKIN_HELP =
+  'write "24h+2h" (a check-in every 24 hours, 2 hours\' grace) or "每日10:00" / "daily 10:00" (every day by 10:00); leave it empty for the default (24h+2h)';
 
 /**
  * The check-in column: empty → null (the default policy); "24h+2h" / "每24小时+2小时" /
@@ -308,14 +346,17 @@ export function parseCheckIn(text: string): { ok: true; value: CheckInPolicy | n
   const deadline = /^(?:每日|每天|daily|everyday)?(\d{1,2}):(\d{2})(?:前|之前)?$/.exec(t);
   if (deadline !== null) {
     const time = `${(deadline[1] as string).padStart(2, '0')}:${deadline[2] as string}`;
-    if (parseTimeOfDay(time) === null) return { ok: false, reason: `"${text}": ${time} is not a time of day from 00:00 to 23:59` };
+    if (parseTimeOfDay(time) === null)
+      return { ok: false, reason: `"${text}": ${time} is not a time of day from 00:00 to 23:59` };
     return { ok: true, value: { kind: 'deadline', time } };
   }
   const interval = /^(?:每|every)?([^+]+)(?:\+([^+]+))?$/.exec(t);
   const everySec = interval ? parseDuration(interval[1] as string) : null;
   const graceSec = interval?.[2] === undefined ? 0 : parseDuration(interval[2]);
-  if (everySec === null || graceSec === null) return { ok: false, reason: `"${text}" is not understood: ${CHECKIN_HELP}` };
-  if (everySec < MIN_EVERY_SEC || everySec > MAX_POLICY_SEC) return { ok: false, reason: `"${text}": the interval must be from 1 minute to 30 days` };
+  if (everySec === null || graceSec === null)
+    return { ok: false, reason: `"${text}" is not understood: ${CHECKIN_HELP}` };
+  if (everySec < MIN_EVERY_SEC || everySec > MAX_POLICY_SEC)
+    return { ok: false, reason: `"${text}": the interval must be from 1 minute to 30 days` };
   if (graceSec > MAX_POLICY_SEC) return { ok: false, reason: `"${text}": the grace must be at most 30 days` };
   return { ok: true, value: { kind: 'interval', everySec, graceSec } };
 }
@@ -331,7 +372,9 @@ export function formatCheckIn(policy: CheckInPolicy | null): string {
   if (policy === null) return '';
   switch (policy.kind) {
     case 'interval':
-      return policy.graceSec === 0 ? formatDuration(policy.everySec) : `${formatDuration(policy.everySec)}+${formatDuration(policy.graceSec)}`;
+      return policy.graceSec === 0
+        ? formatDuration(policy.everySec)
+        : `${formatDuration(policy.everySec)}+${formatDuration(policy.graceSec)}`;
     case 'deadline':
       return `每日${policy.time}`;
     default:
@@ -347,7 +390,10 @@ export function parseQuietHours(text: string): { ok: true; value: QuietHours } |
   const start = m?.[1]?.padStart(5, '0');
   const end = m?.[2]?.padStart(5, '0');
   if (start === undefined || end === undefined || parseTimeOfDay(start) === null || parseTimeOfDay(end) === null) {
-    return { ok: false, reason: `"${text}" is not understood: write "22:00-07:00" (no check-in alarm from 22:00 to 07:00), or leave it empty` };
+    return {
+      ok: false,
+      reason: `"${text}" is not understood: write "22:00-07:00" (no check-in alarm from 22:00 to 07:00), or leave it empty`,
+    };
   }
   return { ok: true, value: { start, end } };
 }
@@ -383,7 +429,9 @@ const DEFAULT_TIER: Record<PersonRole, Tier | null> = {
 };
 
 const ROLE_BY_NAME = new Map<string, PersonRole>(
-  (Object.keys(ROLE_ALIASES) as PersonRole[]).flatMap((role) => [role, ...ROLE_ALIASES[role]].map((name) => [normalizeName(name), role] as const)),
+  (Object.keys(ROLE_ALIASES) as PersonRole[]).flatMap((role) =>
+    [role, ...ROLE_ALIASES[role]].map((name) => [normalizeName(name), role] as const),
+  ),
 );
 
 export function parseRole(text: string): PersonRole | null {
@@ -416,7 +464,8 @@ export type HouseholdDraft = {
   contacts: ContactDraft[];
 };
 
-const householdKey = (h: { compound: string; building: string; room: string; name: string }) => [h.compound, h.building, h.room, h.name].join('\u0000');
+const householdKey = (h: { compound: string; building: string; room: string; name: string }) =>
+  [h.compound, h.building, h.room, h.name].join('\u0000');
 
 function checkName(value: string, field: string, line: number, errors: RowError[], required = true): void {
   if (value === '') {
@@ -425,7 +474,10 @@ function checkName(value: string, field: string, line: number, errors: RowError[
 }
 
 /** Each row checked on its own; rows of one household grouped (its settings from its first row). */
-export function readHouseholds(rows: readonly TableRow<HouseholdColumn>[]): { households: HouseholdDraft[]; errors: RowError[] } {
+export function readHouseholds(rows: readonly TableRow<HouseholdColumn>[]): {
+  households: HouseholdDraft[];
+  errors: RowError[];
+} {
   const errors: RowError[] = [];
   const byKey = new Map<string, HouseholdDraft>();
   for (const row of rows) {
@@ -438,14 +490,20 @@ export function readHouseholds(rows: readonly TableRow<HouseholdColumn>[]): { ho
     checkName(v.room, 'room', line, problems, false);
 
     const timezone = v.timezone === '' ? null : v.timezone;
-    if (timezone !== null && !isValidTimeZone(timezone)) err('timezone', `"${timezone}" is not a time zone such as Asia/Shanghai`);
+    if (timezone !== null && !isValidTimeZone(timezone))
+      err('timezone', `"${timezone}" is not a time zone such as Asia/Shanghai`);
     const checkin = parseCheckIn(v.checkin);
     if (!checkin.ok) err('checkin', checkin.reason);
     const quiet = parseQuietHours(v.quiet_hours);
     if (!quiet.ok) err('quiet_hours', quiet.reason);
     if (checkin.ok && quiet.ok && (timezone === null || isValidTimeZone(timezone))) {
       // The domain's own check, as the API runs it: the last word on what a schedule may be.
-      const checked = checkSchedule({ policy: checkin.value ?? DEFAULT_CHECKIN, timeZone: timezone ?? DEFAULT_TIMEZONE, quietHours: quiet.value, awayUntil: null });
+      const checked = checkSchedule({
+        policy: checkin.value ?? DEFAULT_CHECKIN,
+        timeZone: timezone ?? DEFAULT_TIMEZONE,
+        quietHours: quiet.value,
+        awayUntil: null,
+      });
       if (!checked.ok) err(checked.reason.startsWith('quietHours') ? 'quiet_hours' : 'checkin', checked.reason);
     }
 
@@ -453,7 +511,8 @@ export function readHouseholds(rows: readonly TableRow<HouseholdColumn>[]): { ho
     if (v.contact_name !== '' || v.contact_phone !== '') {
       checkName(v.contact_name, 'contact_name', line, problems);
       if (v.contact_phone === '') err('contact_phone', 'is empty (a contact needs a phone number)');
-      else if (!PHONE.test(v.contact_phone)) err('contact_phone', `"${v.contact_phone}" is not a phone number (3–20 digits, +, - or spaces)`);
+      else if (!PHONE.test(v.contact_phone))
+        err('contact_phone', `"${v.contact_phone}" is not a phone number (3–20 digits, +, - or spaces)`);
       if (v.relation.length > MAX_RELATION) err('relation', `is longer than ${MAX_RELATION} characters`);
       contact = { line, name: v.contact_name, phone: v.contact_phone, relation: v.relation };
     } else if (v.relation !== '') err('relation', 'is given without a contact');
@@ -480,17 +539,23 @@ export function readHouseholds(rows: readonly TableRow<HouseholdColumn>[]): { ho
     }
     // A further row of the same household: it adds a contact and may repeat, not change, the settings.
     const differs = (field: HouseholdColumn, given: string, mine: string, theirs: string) => {
-      if (given !== '' && mine !== theirs) err(field, `differs from line ${first.line} (a household's settings are read from its first row)`);
+      if (given !== '' && mine !== theirs)
+        err(field, `differs from line ${first.line} (a household's settings are read from its first row)`);
     };
     differs('timezone', v.timezone, draft.timezone ?? '', first.timezone ?? '');
     differs('checkin', v.checkin, formatCheckIn(draft.checkin), formatCheckIn(first.checkin));
     differs('quiet_hours', v.quiet_hours, formatQuietHours(draft.quietHours), formatQuietHours(first.quietHours));
     if (contact === null) {
-      problems.push({ line, reason: `repeats the household of line ${first.line}; a further row of a household adds a contact` });
+      problems.push({
+        line,
+        reason: `repeats the household of line ${first.line}; a further row of a household adds a contact`,
+      });
     } else {
       const same = first.contacts.find((c) => c.name === contact.name && c.phone === contact.phone);
-      if (same !== undefined) problems.push({ line, field: 'contact_name', reason: `repeats the contact of line ${same.line}` });
-      else if (first.contacts.length >= MAX_CONTACTS) problems.push({ line, field: 'contact_name', reason: `a household has at most ${MAX_CONTACTS} contacts` });
+      if (same !== undefined)
+        problems.push({ line, field: 'contact_name', reason: `repeats the contact of line ${same.line}` });
+      else if (first.contacts.length >= MAX_CONTACTS)
+        problems.push({ line, field: 'contact_name', reason: `a household has at most ${MAX_CONTACTS} contacts` });
     }
     if (problems.length > 0) errors.push(...problems);
     else if (contact !== null) first.contacts.push(contact);
@@ -498,10 +563,23 @@ export function readHouseholds(rows: readonly TableRow<HouseholdColumn>[]): { ho
   return { households: [...byKey.values()], errors };
 }
 
-export type PersonDraft = { line: number; name: string; phone: string | null; role: PersonRole; tier: Tier; compound: string | null; building: string | null };
+export type PersonDraft = {
+  line: number;
+  name: string;
+  phone: string | null;
+  role: PersonRole;
+  tier: Tier;
+  compound: string | null;
+  building: string | null;
+};
 
-const personKey = (p: { name: string; phone: string | null; role: PersonRole; compound: string | null; building: string | null }) =>
-  [p.name, p.phone ?? '', p.role, p.compound ?? '', p.building ?? ''].join('\u0000');
+const personKey = (p: {
+  name: string;
+  phone: string | null;
+  role: PersonRole;
+  compound: string | null;
+  building: string | null;
+}) => [p.name, p.phone ?? '', p.role, p.compound ?? '', p.building ?? ''].join('\u0000');
 
 export function readPeople(rows: readonly TableRow<PeopleColumn>[]): { people: PersonDraft[]; errors: RowError[] } {
   const errors: RowError[] = [];
@@ -512,10 +590,16 @@ export function readPeople(rows: readonly TableRow<PeopleColumn>[]): { people: P
     const problems = [...row.errors];
     const err = (field: PeopleColumn, reason: string) => problems.push({ line, field, reason });
     checkName(v.name, 'name', line, problems);
-    if (v.phone !== '' && !PHONE.test(v.phone)) err('phone', `"${v.phone}" is not a phone number (3–20 digits, +, - or spaces)`);
+    if (v.phone !== '' && !PHONE.test(v.phone))
+      err('phone', `"${v.phone}" is not a phone number (3–20 digits, +, - or spaces)`);
     const role = v.role === '' ? null : parseRole(v.role);
     if (role === null) {
-      err('role', v.role === '' ? 'is empty' : `"${v.role}" is not a role: ${Object.values(ROLE_WORDS).join(', ')} (or ${Object.keys(ROLE_WORDS).join(', ')})`);
+      err(
+        'role',
+        v.role === ''
+          ? 'is empty'
+          : `"${v.role}" is not a role: ${Object.values(ROLE_WORDS).join(', ')} (or ${Object.keys(ROLE_WORDS).join(', ')})`,
+      );
     }
     let tier: Tier | null = null;
     if (v.tier !== '') {
@@ -532,7 +616,15 @@ export function readPeople(rows: readonly TableRow<PeopleColumn>[]): { people: P
       errors.push(...problems);
       continue;
     }
-    const draft: PersonDraft = { line, name: v.name, phone: v.phone || null, role, tier, compound: v.compound || null, building: v.building || null };
+    const draft: PersonDraft = {
+      line,
+      name: v.name,
+      phone: v.phone || null,
+      role,
+      tier,
+      compound: v.compound || null,
+      building: v.building || null,
+    };
     const earlier = seen.get(personKey(draft));
     if (earlier !== undefined) {
       errors.push({ line, reason: `repeats line ${earlier}` });
@@ -576,19 +668,39 @@ export type RosterKind = 'households' | 'people';
  * their compounds, and another compound's name is a row error that does not tell whether it
  * exists. Volunteers are refused before this (by the route).
  */
-export function importRoster(stores: Stores, user: User, kind: RosterKind, bytes: Uint8Array, options: ImportOptions): { ok: true; report: ImportReport } | RosterProblem {
+export function importRoster(
+  stores: Stores,
+  user: User,
+  kind: RosterKind,
+  bytes: Uint8Array,
+  options: ImportOptions,
+): { ok: true; report: ImportReport } | RosterProblem {
   switch (kind) {
     case 'households': {
       const file = readRosterFile(bytes, HOUSEHOLD_COLUMNS);
       if (!file.ok) return file;
       const read = readHouseholds(file.rows);
-      return run(stores, options, file, read.errors, () => planHouseholds(stores, user, read.households), (d) => createHousehold(stores, d, options.now));
+      return run(
+        stores,
+        options,
+        file,
+        read.errors,
+        () => planHouseholds(stores, user, read.households),
+        (d) => createHousehold(stores, d, options.now),
+      );
     }
     case 'people': {
       const file = readRosterFile(bytes, PEOPLE_COLUMNS);
       if (!file.ok) return file;
       const read = readPeople(file.rows);
-      return run(stores, options, file, read.errors, () => planPeople(stores, user, read.people), (d) => stores.people.add(d, options.now));
+      return run(
+        stores,
+        options,
+        file,
+        read.errors,
+        () => planPeople(stores, user, read.people),
+        (d) => stores.people.add(d, options.now),
+      );
     }
     default:
       return assertNever(kind);
@@ -673,8 +785,13 @@ function differencesFrom(stores: Stores, h: Household, d: HouseholdDraft): House
   const out: HouseholdColumn[] = [];
   if (h.timezone !== (d.timezone ?? DEFAULT_TIMEZONE)) out.push('timezone');
   if (formatCheckIn(storedPolicy(s?.policy ?? null)) !== formatCheckIn(d.checkin)) out.push('checkin');
-  if (formatQuietHours(storedQuietHours(s?.quietHours ?? null)) !== formatQuietHours(d.quietHours)) out.push('quiet_hours');
-  const contactSet = (cs: ReadonlyArray<{ name: string; phone: string; relation: string }>) => cs.map((c) => [c.name, c.phone, c.relation].join('\u0000')).sort().join('\u0001');
+  if (formatQuietHours(storedQuietHours(s?.quietHours ?? null)) !== formatQuietHours(d.quietHours))
+    out.push('quiet_hours');
+  const contactSet = (cs: ReadonlyArray<{ name: string; phone: string; relation: string }>) =>
+    cs
+      .map((c) => [c.name, c.phone, c.relation].join('\u0000'))
+      .sort()
+      .join('\u0001');
   if (contactSet(stores.people.contacts(h.id)) !== contactSet(d.contacts)) out.push('contact_name');
   return out;
 }
@@ -694,14 +811,29 @@ function storedQuietHours(quietHours: unknown): QuietHours {
 
 function createHousehold(stores: Stores, d: PlannedHousehold, now: number): number {
   // addHousehold finds or creates the compound (admins only get here with a new one) and building.
-  const id = addHousehold(stores, { compound: d.compound, building: d.building, room: d.room, name: d.name, ...(d.timezone !== null ? { timezone: d.timezone } : {}) }, now);
+  const id = addHousehold(
+    stores,
+    {
+      compound: d.compound,
+      building: d.building,
+      room: d.room,
+      name: d.name,
+      ...(d.timezone !== null ? { timezone: d.timezone } : {}),
+    },
+    now,
+  );
   if (d.checkin !== null || d.quietHours !== null) {
     const timeZone = d.timezone ?? DEFAULT_TIMEZONE;
     const schedule = { policy: d.checkin ?? DEFAULT_CHECKIN, timeZone, quietHours: d.quietHours, awayUntil: null };
     // The policy stays NULL when the row left it empty, so the default still applies later.
-    stores.places.setSchedule(id, { policy: d.checkin, quietHours: d.quietHours, awayUntil: null, timezone: timeZone }, nextDueAt(schedule, null, now));
+    stores.places.setSchedule(
+      id,
+      { policy: d.checkin, quietHours: d.quietHours, awayUntil: null, timezone: timeZone },
+      nextDueAt(schedule, null, now),
+    );
   }
-  for (const c of d.contacts) stores.people.addContact({ householdId: id, name: c.name, phone: c.phone, relation: c.relation }, now);
+  for (const c of d.contacts)
+    stores.people.addContact({ householdId: id, name: c.name, phone: c.phone, relation: c.relation }, now);
   return id;
 }
 
@@ -709,7 +841,8 @@ function planPeople(stores: Stores, user: User, drafts: readonly PersonDraft[]):
   const compounds = new Map(stores.places.listCompounds().map((c) => [c.name, c.id]));
   const buildings = new Map(stores.places.listBuildings().map((b) => [`${b.compoundId}\u0000${b.name}`, b.id]));
   const stored = new Map<string, Person>();
-  for (const p of stores.people.list()) stored.set([p.name, p.phone ?? '', p.role, p.compoundId ?? '', p.buildingId ?? ''].join('\u0000'), p);
+  for (const p of stores.people.list())
+    stored.set([p.name, p.phone ?? '', p.role, p.compoundId ?? '', p.buildingId ?? ''].join('\u0000'), p);
   const plan: Plan<Omit<Person, 'id'>> = { creates: [], unchanged: 0, errors: [] };
   for (const d of drafts) {
     let compoundId: number | null = null;
@@ -721,7 +854,11 @@ function planPeople(stores: Stores, user: User, drafts: readonly PersonDraft[]):
         continue;
       }
       if (compoundId === null) {
-        plan.errors.push({ line: d.line, field: 'compound', reason: `no compound is named "${d.compound}" (import its households first)` });
+        plan.errors.push({
+          line: d.line,
+          field: 'compound',
+          reason: `no compound is named "${d.compound}" (import its households first)`,
+        });
         continue;
       }
       if (d.building !== null) {
@@ -736,11 +873,20 @@ function planPeople(stores: Stores, user: User, drafts: readonly PersonDraft[]):
     const same = stored.get([d.name, d.phone ?? '', d.role, compoundId ?? '', buildingId ?? ''].join('\u0000'));
     if (same !== undefined) {
       if (same.tier === d.tier) plan.unchanged += 1;
-      else plan.errors.push({ line: d.line, field: 'tier', reason: `is already listed (person ${same.id}) at tier ${same.tier}; change it in the dashboard` });
+      else
+        plan.errors.push({
+          line: d.line,
+          field: 'tier',
+          reason: `is already listed (person ${same.id}) at tier ${same.tier}; change it in the dashboard`,
+        });
       continue;
     }
     if (compoundId === null && user.role !== 'admin') {
-      plan.errors.push({ line: d.line, field: 'compound', reason: 'is empty: only an admin adds community-wide people' });
+      plan.errors.push({
+        line: d.line,
+        field: 'compound',
+        reason: 'is empty: only an admin adds community-wide people',
+      });
       continue;
     }
     plan.creates.push(person);
@@ -772,11 +918,15 @@ export function formatCsv(rows: ReadonlyArray<readonly string[]>): string {
 /** The households the user may see, one row per emergency contact (one row if none). No BOM. */
 export function exportHouseholds(stores: Stores, user: User): { csv: string; count: number } {
   const rows: string[][] = [HOUSEHOLD_COLUMNS.map(exportHeader)];
-  const households = stores.places.listHouseholds().filter((h) => user.role === 'admin' || user.compoundIds.includes(h.compoundId));
+  const households = stores.places
+    .listHouseholds()
+    .filter((h) => user.role === 'admin' || user.compoundIds.includes(h.compoundId));
   for (const h of households) {
     const s = stores.places.schedule(h.id);
     const contacts = stores.people.contacts(h.id);
-    const cells = (c: { name: string; phone: string; relation: string } | undefined): Record<HouseholdColumn, string> => ({
+    const cells = (
+      c: { name: string; phone: string; relation: string } | undefined,
+    ): Record<HouseholdColumn, string> => ({
       compound: h.compound,
       building: h.building,
       room: h.room,
@@ -800,7 +950,9 @@ export function exportHouseholds(stores: Stores, user: User): { csv: string; cou
 export function exportPeople(stores: Stores, user: User): { csv: string; count: number } {
   const compounds = new Map(stores.places.listCompounds().map((c) => [c.id, c.name]));
   const buildings = new Map(stores.places.listBuildings().map((b) => [b.id, b.name]));
-  const people = stores.people.list().filter((p) => p.compoundId === null || user.role === 'admin' || user.compoundIds.includes(p.compoundId));
+  const people = stores.people
+    .list()
+    .filter((p) => p.compoundId === null || user.role === 'admin' || user.compoundIds.includes(p.compoundId));
   const rows: string[][] = [PEOPLE_COLUMNS.map(exportHeader)];
   for (const p of people) {
     const byKey: Record<PeopleColumn, string> = {

@@ -42,7 +42,12 @@ export type AlertCommand =
   | { type: 'clear'; note: string }
   | { type: 'due' };
 
-export type NotifyEvent = 'alert.opened' | 'alert.escalated' | 'alert.reminder' | 'alert.acknowledged' | 'alert.resolved';
+export type NotifyEvent =
+  | 'alert.opened'
+  | 'alert.escalated'
+  | 'alert.reminder'
+  | 'alert.acknowledged'
+  | 'alert.resolved';
 
 export type Effect =
   /** Tell the people of these tiers (each tier's own people: building, compound, community). */
@@ -50,7 +55,14 @@ export type Effect =
   /** Tell the elder's button: help is coming / it is over. */
   | { type: 'tell-device'; status: 'acknowledged' | 'resolved' };
 
-export type TransitionAction = 'opened' | 'escalated' | 'reminded' | 'acknowledged' | 'arrived' | 'resolved' | 'cleared';
+export type TransitionAction =
+  | 'opened'
+  | 'escalated'
+  | 'reminded'
+  | 'acknowledged'
+  | 'arrived'
+  | 'resolved'
+  | 'cleared';
 
 /** One stored row of history: who did what, when (the caller adds `at`). */
 export type TransitionRecord = { action: TransitionAction; by: string | null; note: string | null; level: Tier };
@@ -95,7 +107,10 @@ function cleanNote(note: string | null | undefined): string | null {
 }
 
 /** A new alert of `kind`, opened now: tier 1 is told at once. */
-export function openAlert(kind: AlertKind, ctx: AlertContext): { alert: AlertView; effects: Effect[]; records: TransitionRecord[] } {
+export function openAlert(
+  kind: AlertKind,
+  ctx: AlertContext,
+): { alert: AlertView; effects: Effect[]; records: TransitionRecord[] } {
   const { now, policy } = ctx;
   let dueAt: number | null;
   switch (kind) {
@@ -142,11 +157,19 @@ export function transition(alert: AlertView, command: AlertCommand, ctx: AlertCo
 
     case 'acknowledge': {
       if (alert.status !== 'open') return fail(ALERT_ERRORS.alreadyAcknowledged, 'the alert is already acknowledged');
-      const next: AlertView = { ...alert, status: 'acknowledged', acknowledgedAt: now, dueAt: dueAfterAcknowledge(alert.kind, ctx) };
+      const next: AlertView = {
+        ...alert,
+        status: 'acknowledged',
+        acknowledgedAt: now,
+        dueAt: dueAfterAcknowledge(alert.kind, ctx),
+      };
       return {
         ok: true,
         alert: next,
-        effects: [...deviceEffect(alert.kind, 'acknowledged'), { type: 'notify', tiers: tiersUpTo(alert.level), event: 'alert.acknowledged' }],
+        effects: [
+          ...deviceEffect(alert.kind, 'acknowledged'),
+          { type: 'notify', tiers: tiersUpTo(alert.level), event: 'alert.acknowledged' },
+        ],
         records: [{ action: 'acknowledged', by: command.by, note: cleanNote(command.note), level: alert.level }],
       };
     }
@@ -161,7 +184,11 @@ export function transition(alert: AlertView, command: AlertCommand, ctx: AlertCo
         // Being at the door implies "on my way": the acknowledgement is recorded with it.
         next = { ...next, status: 'acknowledged', acknowledgedAt: now, dueAt: dueAfterAcknowledge(alert.kind, ctx) };
         records.push({ action: 'acknowledged', by: command.by, note: null, level: alert.level });
-        effects.push(...deviceEffect(alert.kind, 'acknowledged'), { type: 'notify', tiers: tiersUpTo(alert.level), event: 'alert.acknowledged' });
+        effects.push(...deviceEffect(alert.kind, 'acknowledged'), {
+          type: 'notify',
+          tiers: tiersUpTo(alert.level),
+          event: 'alert.acknowledged',
+        });
       }
       records.push({ action: 'arrived', by: command.by, note: cleanNote(command.note), level: alert.level });
       return { ok: true, alert: next, effects, records };
@@ -173,14 +200,20 @@ export function transition(alert: AlertView, command: AlertCommand, ctx: AlertCo
       return {
         ok: true,
         alert: { ...alert, status: 'resolved', resolvedAt: now, dueAt: null },
-        effects: [...deviceEffect(alert.kind, 'resolved'), { type: 'notify', tiers: tiersUpTo(alert.level), event: 'alert.resolved' }],
+        effects: [
+          ...deviceEffect(alert.kind, 'resolved'),
+          { type: 'notify', tiers: tiersUpTo(alert.level), event: 'alert.resolved' },
+        ],
         records: [{ action: 'resolved', by: command.by, note, level: alert.level }],
       };
     }
 
     case 'clear': {
       if (alert.kind === 'emergency' || alert.kind === 'service') {
-        return fail(ALERT_ERRORS.needsPerson, 'an emergency or a service request is resolved by a person, never automatically');
+        return fail(
+          ALERT_ERRORS.needsPerson,
+          'an emergency or a service request is resolved by a person, never automatically',
+        );
       }
       return {
         ok: true,

@@ -203,7 +203,8 @@ function checkPolicy(input: unknown): { ok: true; value: CheckInPolicy } | { ok:
       if (!isWholeSeconds(everySec, MIN_EVERY_SEC)) {
         return fail(`policy.everySec must be whole seconds from ${MIN_EVERY_SEC} to ${MAX_POLICY_SEC}`);
       }
-      if (!isWholeSeconds(graceSec, 0)) return fail(`policy.graceSec must be whole seconds from 0 to ${MAX_POLICY_SEC}`);
+      if (!isWholeSeconds(graceSec, 0))
+        return fail(`policy.graceSec must be whole seconds from 0 to ${MAX_POLICY_SEC}`);
       return { ok: true, value: { kind, everySec, graceSec } };
     }
     case 'deadline': {

@@ -55,9 +55,7 @@ function counter(value: unknown): number | null | 'bad' {
 
 function batteryPercent(value: unknown): number | null | 'bad' {
   if (value === undefined || value === null) return null;
-  return typeof value === 'number' && Number.isFinite(value) && value >= 0 && value <= 100
-    ? Math.round(value)
-    : 'bad';
+  return typeof value === 'number' && Number.isFinite(value) && value >= 0 && value <= 100 ? Math.round(value) : 'bad';
 }
 
 export function parseStatePayload(payload: Uint8Array): Parsed<StateReport> {

@@ -53,7 +53,10 @@ const SECOND_FIELDS = [
 const MAX_SEC = 7 * 86_400;
 
 /** Validates a partial policy from outside (admin command, API); returns the merged policy or the problem. */
-export function checkPolicy(input: unknown, base: ResponsePolicy = DEFAULT_POLICY): { ok: true; value: ResponsePolicy } | { ok: false; reason: string } {
+export function checkPolicy(
+  input: unknown,
+  base: ResponsePolicy = DEFAULT_POLICY,
+): { ok: true; value: ResponsePolicy } | { ok: false; reason: string } {
   if (!isPlainObject(input)) return { ok: false, reason: 'policy must be an object' };
   const obj = input;
   const merged: Record<string, number | string> = { ...base };
@@ -65,17 +68,21 @@ export function checkPolicy(input: unknown, base: ResponsePolicy = DEFAULT_POLIC
       }
       merged[key] = value as number;
     } else if (key === 'daytimeStart' || key === 'daytimeEnd') {
-      if (typeof value !== 'string' || parseTimeOfDay(value) === null) return { ok: false, reason: `${key} must be a time "HH:MM"` };
+      if (typeof value !== 'string' || parseTimeOfDay(value) === null)
+        return { ok: false, reason: `${key} must be a time "HH:MM"` };
       merged[key] = value;
     } else {
       return { ok: false, reason: `unknown policy field ${JSON.stringify(key)}` };
     }
   }
   const policy = merged as unknown as ResponsePolicy;
-  if (policy.tier3AfterSec <= policy.tier2AfterSec) return { ok: false, reason: 'tier3AfterSec must be later than tier2AfterSec' };
-  if (policy.daytimeStart >= policy.daytimeEnd) return { ok: false, reason: 'the daytime window must start before it ends, within one day' };
+  if (policy.tier3AfterSec <= policy.tier2AfterSec)
+    return { ok: false, reason: 'tier3AfterSec must be later than tier2AfterSec' };
+  if (policy.daytimeStart >= policy.daytimeEnd)
+    return { ok: false, reason: 'the daytime window must start before it ends, within one day' };
   // At least an hour of daytime a day, so the longest wait (7 days of daytime) ends within
   // the 400 days addDaytime will look ahead.
-  if ((parseTimeOfDay(policy.daytimeEnd) ?? 0) - (parseTimeOfDay(policy.daytimeStart) ?? 0) < 60) return { ok: false, reason: 'the daytime window must be at least one hour long' };
+  if ((parseTimeOfDay(policy.daytimeEnd) ?? 0) - (parseTimeOfDay(policy.daytimeStart) ?? 0) < 60)
+    return { ok: false, reason: 'the daytime window must be at least one hour long' };
   return { ok: true, value: Object.freeze(policy) };
 }

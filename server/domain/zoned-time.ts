@@ -250,11 +250,21 @@ export function localParts(ms: number, timeZone: string): LocalParts {
 export function zonedTimeToEpoch(wall: WallTime, timeZone: string, disambiguation: Disambiguation = 'earlier'): number {
   const { year, month, day, hour, minute } = wall;
   if (
-    !Number.isInteger(year) || year < 1 || year > 9999 ||
-    !Number.isInteger(month) || month < 1 || month > 12 ||
-    !Number.isInteger(day) || day < 1 || day > daysInMonth(year, month) ||
-    !Number.isInteger(hour) || hour < 0 || hour > 23 ||
-    !Number.isInteger(minute) || minute < 0 || minute > 59
+    !Number.isInteger(year) ||
+    year < 1 ||
+    year > 9999 ||
+    !Number.isInteger(month) ||
+    month < 1 ||
+    month > 12 ||
+    !Number.isInteger(day) ||
+    day < 1 ||
+    day > daysInMonth(year, month) ||
+    !Number.isInteger(hour) ||
+    hour < 0 ||
+    hour > 23 ||
+    !Number.isInteger(minute) ||
+    minute < 0 ||
+    minute > 59
   ) {
     throw new RangeError(`not a wall-clock time: ${JSON.stringify(wall)}`);
   }

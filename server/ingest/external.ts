@@ -112,7 +112,10 @@ export async function connectExternalIngest(opts: {
         // is down or stopped answering never does, and the server would never stop. The acks
         // are a courtesy (their presses are on disk already), so wait a little, then cut.
         const timer = setTimeout(() => {
-          log.warn({ timeoutMs: CLOSE_TIMEOUT_MS }, 'the external broker did not take our disconnect in time; closing the connection');
+          log.warn(
+            { timeoutMs: CLOSE_TIMEOUT_MS },
+            'the external broker did not take our disconnect in time; closing the connection',
+          );
           // mqtt.js is already `disconnecting`, so it will not reconnect.
           client.stream?.destroy();
           resolve();

@@ -78,7 +78,13 @@ export function createIngestPipeline(deps: {
     }
     if (red === null) return false;
     lastReceiptId += 1;
-    const receipt = { type: 'receipt' as const, receiptId: lastReceiptId, householdId: red.householdId, deviceId: message.deviceId, at: message.receivedAt };
+    const receipt = {
+      type: 'receipt' as const,
+      receiptId: lastReceiptId,
+      householdId: red.householdId,
+      deviceId: message.deviceId,
+      at: message.receivedAt,
+    };
     receipts.set(message, receipt);
     changes.publish({ ...receipt, status: 'recording' });
     return true;
@@ -114,10 +120,20 @@ export function createIngestPipeline(deps: {
       case 'press':
         pressesByState[outcome.state].inc();
         if (outcome.warnings.length > 0) {
-          log.warn({ deviceId: outcome.deviceId, seq: outcome.seq, warnings: outcome.warnings }, 'press stored; bad optional fields dropped');
+          log.warn(
+            { deviceId: outcome.deviceId, seq: outcome.seq, warnings: outcome.warnings },
+            'press stored; bad optional fields dropped',
+          );
         }
         deps.publishAck(outcome.deviceId, { seq: outcome.seq, status: 'received' });
-        changes.publish({ type: 'report', householdId: outcome.householdId, eventId: outcome.eventId, state: outcome.state, source: 'device', at });
+        changes.publish({
+          type: 'report',
+          householdId: outcome.householdId,
+          eventId: outcome.eventId,
+          state: outcome.state,
+          source: 'device',
+          at,
+        });
         publishAlerts(outcome.alerts, at);
         return;
       case 'duplicate':
@@ -126,17 +142,35 @@ export function createIngestPipeline(deps: {
         deps.publishAck(outcome.deviceId, { seq: outcome.seq, status: 'received' });
         return;
       case 'heartbeat':
-        changes.publish({ type: 'device', deviceId: outcome.deviceId, householdId: outcome.householdId, battery: outcome.battery, at });
+        changes.publish({
+          type: 'device',
+          deviceId: outcome.deviceId,
+          householdId: outcome.householdId,
+          battery: outcome.battery,
+          at,
+        });
         publishAlerts(outcome.alerts, at);
         return;
       case 'online':
-        changes.publish({ type: 'device', deviceId: outcome.deviceId, householdId: outcome.householdId, online: outcome.online, at });
+        changes.publish({
+          type: 'device',
+          deviceId: outcome.deviceId,
+          householdId: outcome.householdId,
+          online: outcome.online,
+          at,
+        });
         publishAlerts(outcome.alerts, at);
         return;
       case 'rejected':
         metrics.rejected.inc();
         log.warn(
-          { deviceId: outcome.deviceId, topic: message.topic, bytes: message.payload.length, reason: outcome.reason, rejectedId: outcome.rejectedId },
+          {
+            deviceId: outcome.deviceId,
+            topic: message.topic,
+            bytes: message.payload.length,
+            reason: outcome.reason,
+            rejectedId: outcome.rejectedId,
+          },
           'unreadable device message kept in the rejected log; device alert raised',
         );
         publishAlerts(outcome.alerts, at);
@@ -158,12 +192,18 @@ export function createIngestPipeline(deps: {
     },
     onFailure(err, size) {
       metrics.commitFailures.inc();
-      log.error({ err, size }, 'group commit failed; its messages get no PUBACK (retried one by one if the failure may be theirs)');
+      log.error(
+        { err, size },
+        'group commit failed; its messages get no PUBACK (retried one by one if the failure may be theirs)',
+      );
     },
     afterCommit,
     // Only a problem with one message's data (a constraint, a bug on one path) is isolated by
     // retrying one by one; the database being locked, full or failing is not.
-    retryItems: (err) => !/^SQLITE_(BUSY|LOCKED|FULL|IOERR|READONLY|CORRUPT|NOTADB|CANTOPEN|PROTOCOL)/.test((err as { code?: string }).code ?? ''),
+    retryItems: (err) =>
+      !/^SQLITE_(BUSY|LOCKED|FULL|IOERR|READONLY|CORRUPT|NOTADB|CANTOPEN|PROTOCOL)/.test(
+        (err as { code?: string }).code ?? '',
+      ),
     onCallbackError(err) {
       log.error({ err }, 'a commit callback threw');
     },
@@ -174,7 +214,10 @@ export function createIngestPipeline(deps: {
     },
     onSyncFailure(err, items) {
       metrics.commitFailures.inc();
-      log.fatal({ err, items }, 'fsync of the WAL failed: these presses get no PUBACK, and what is on disk is no longer known');
+      log.fatal(
+        { err, items },
+        'fsync of the WAL failed: these presses get no PUBACK, and what is on disk is no longer known',
+      );
       deps.onSyncFailure?.(err);
     },
   });

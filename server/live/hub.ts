@@ -117,10 +117,26 @@ const WINDOW_MS = 10_000;
  */
 const UNRECORDED_KEEP_MS = 24 * 3600_000;
 type Receipt = { id: number; householdId: number; deviceId: string; status: ReceiptStatus; receivedAt: number };
-type ReceiptView = { id: number; householdId: number; compoundId: number; deviceId: string; state: 'red'; status: ReceiptStatus; receivedAt: string };
+type ReceiptView = {
+  id: number;
+  householdId: number;
+  compoundId: number;
+  deviceId: string;
+  state: 'red';
+  status: ReceiptStatus;
+  receivedAt: string;
+};
 
 function receiptView(r: Receipt, compoundId: number): ReceiptView {
-  return { id: r.id, householdId: r.householdId, compoundId, deviceId: r.deviceId, state: 'red', status: r.status, receivedAt: new Date(r.receivedAt).toISOString() };
+  return {
+    id: r.id,
+    householdId: r.householdId,
+    compoundId,
+    deviceId: r.deviceId,
+    state: 'red',
+    status: r.status,
+    receivedAt: new Date(r.receivedAt).toISOString(),
+  };
 }
 
 /** A change as sent: its compound (for the per-user filter) and its JSON, built once. */
@@ -138,7 +154,6 @@ type Conn = {
   messages: number;
   closing: boolean;
 };
-
 
 /** Cookie header → the session cookie's value (the last wins, as a browser sends one). */
 export function sessionCookie(header: string | undefined): string | null {
@@ -175,7 +190,9 @@ export function sameHost(origin: string, host: string | undefined): boolean {
 function refuse(socket: Duplex, status: 401 | 403 | 404, text: string): void {
   if (socket.writable) {
     socket.once('finish', () => socket.destroy());
-    socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(text)}\r\n\r\n${text}`);
+    socket.end(
+      `HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(text)}\r\n\r\n${text}`,
+    );
   } else {
     socket.destroy();
   }
@@ -209,7 +226,11 @@ export function createLiveHub(opts: LiveHubOptions): LiveHub {
     const compounds = user.role === 'admin' ? null : user.compoundIds;
     const households = stores.places.pageHouseholds(0, snapshotLimit + 1, compounds);
     const open = stores.alerts.page({ status: 'open', compoundIds: compounds }, null, snapshotLimit + 1);
-    const acknowledged = stores.alerts.page({ status: 'acknowledged', compoundIds: compounds }, null, snapshotLimit + 1);
+    const acknowledged = stores.alerts.page(
+      { status: 'acknowledged', compoundIds: compounds },
+      null,
+      snapshotLimit + 1,
+    );
     const alerts = [...open, ...acknowledged].sort((a, b) => b.openedAt - a.openedAt || b.id - a.id);
     const truncated = households.length > snapshotLimit || alerts.length > snapshotLimit;
     const shown = households.slice(0, snapshotLimit);
@@ -228,7 +249,9 @@ export function createLiveHub(opts: LiveHubOptions): LiveHub {
       at: iso(now()),
       truncated,
       households: shown.map(householdView),
-      alerts: alerts.slice(0, snapshotLimit).map((a) => alertView(a, byId.get(a.householdId) ?? stores.places.getHousehold(a.householdId))),
+      alerts: alerts
+        .slice(0, snapshotLimit)
+        .map((a) => alertView(a, byId.get(a.householdId) ?? stores.places.getHousehold(a.householdId))),
       devices,
       receipts: unsettled,
     };
@@ -321,14 +344,20 @@ export function createLiveHub(opts: LiveHubOptions): LiveHub {
         const h = stores.places.getHousehold(change.householdId);
         if (h === null) return null;
         compoundOf.set(h.id, h.compoundId);
-        return { compoundId: h.compoundId, json: JSON.stringify({ ...change, at, compoundId: h.compoundId, household: householdView(h) }) };
+        return {
+          compoundId: h.compoundId,
+          json: JSON.stringify({ ...change, at, compoundId: h.compoundId, household: householdView(h) }),
+        };
       }
       case 'alert': {
         const h = stores.places.getHousehold(change.householdId);
         if (h === null) return null;
         compoundOf.set(h.id, h.compoundId);
         const a = stores.alerts.get(change.alertId);
-        return { compoundId: h.compoundId, json: JSON.stringify({ ...change, at, compoundId: h.compoundId, alert: a ? alertView(a, h) : null }) };
+        return {
+          compoundId: h.compoundId,
+          json: JSON.stringify({ ...change, at, compoundId: h.compoundId, alert: a ? alertView(a, h) : null }),
+        };
       }
       case 'device':
       case 'receipt': {
@@ -347,7 +376,14 @@ export function createLiveHub(opts: LiveHubOptions): LiveHub {
   function track(change: Change): void {
     if (change.type === 'receipt') {
       if (change.status === 'recorded') forgetReceipts(change.householdId);
-      else receipts.set(change.receiptId, { id: change.receiptId, householdId: change.householdId, deviceId: change.deviceId, status: change.status, receivedAt: change.at });
+      else
+        receipts.set(change.receiptId, {
+          id: change.receiptId,
+          householdId: change.householdId,
+          deviceId: change.deviceId,
+          status: change.status,
+          receivedAt: change.at,
+        });
     } else if (change.type === 'report' && change.state === 'red') {
       forgetReceipts(change.householdId);
     }
@@ -454,7 +490,17 @@ export function createLiveHub(opts: LiveHubOptions): LiveHub {
       return;
     }
     wss.handleUpgrade(req, socket, head, (ws) => {
-      const conn: Conn = { ws, user, sessionHash, seq: 0, turnFrom: 0, alive: true, windowStart: now(), messages: 0, closing: false };
+      const conn: Conn = {
+        ws,
+        user,
+        sessionHash,
+        seq: 0,
+        turnFrom: 0,
+        alive: true,
+        windowStart: now(),
+        messages: 0,
+        closing: false,
+      };
       conns.add(conn);
       ws.on('error', (err) => log.debug({ err, userId: user.id }, 'live socket error'));
       ws.on('close', () => conns.delete(conn));

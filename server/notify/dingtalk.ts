@@ -51,7 +51,13 @@ export function createDingTalkChannel(options: DingTalkChannelOptions): Channel 
     kind: 'dingtalk',
     async send(message: NotificationMessage, signal?: AbortSignal): Promise<SendResult> {
       const body = JSON.stringify(buildDingTalkPayload(message));
-      const outcome = await postJson({ url: signedDingTalkUrl(url, secret, now()), body, timeoutMs, signal, headers: {} });
+      const outcome = await postJson({
+        url: signedDingTalkUrl(url, secret, now()),
+        body,
+        timeoutMs,
+        signal,
+        headers: {},
+      });
       return robotResult(outcome, classifyDingTalkErrcode, now());
     },
   };
@@ -69,7 +75,9 @@ export function signedDingTalkUrl(url: string, secret: string, timestampMs: numb
   return `${url}${separator}timestamp=${ts}&sign=${encodeURIComponent(signDingTalk(secret, ts))}`;
 }
 
-export function buildDingTalkPayload(message: Pick<NotificationMessage, 'title' | 'text' | 'recipients'>): DingTalkPayload {
+export function buildDingTalkPayload(
+  message: Pick<NotificationMessage, 'title' | 'text' | 'recipients'>,
+): DingTalkPayload {
   const phones = mentionPhones(message.recipients);
   // The mention line goes last and is never cut: without `@phone` in the text, atMobiles
   // alone does not ping anyone.
@@ -79,7 +87,10 @@ export function buildDingTalkPayload(message: Pick<NotificationMessage, 'title' 
   const room = Math.max(0, DINGTALK_MARKDOWN_MAX_BYTES - Buffer.byteLength(mentions, 'utf8'));
   return {
     msgtype: 'markdown',
-    markdown: { title: truncateUtf8(message.title, DINGTALK_TITLE_MAX_BYTES), text: truncateUtf8(head, room) + mentions },
+    markdown: {
+      title: truncateUtf8(message.title, DINGTALK_TITLE_MAX_BYTES),
+      text: truncateUtf8(head, room) + mentions,
+    },
     at: { atMobiles: phones, isAtAll: false },
   };
 }
@@ -99,7 +110,11 @@ export function classifyDingTalkErrcode(errcode: number): ErrcodeClass {
       return { permanent: false, meaning: 'system busy' };
     case 130101:
     case 410100:
-      return { permanent: false, retryAfterMs: DINGTALK_THROTTLE_MS, meaning: 'sending too fast: throttled for 10 minutes' };
+      return {
+        permanent: false,
+        retryAfterMs: DINGTALK_THROTTLE_MS,
+        meaning: 'sending too fast: throttled for 10 minutes',
+      };
     case 310000:
       return { permanent: true, meaning: 'security check failed: signature, timestamp, keyword or IP whitelist' };
     case 300001:

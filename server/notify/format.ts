@@ -75,7 +75,8 @@ function formatAlert(input: MessageInput, event: AlertEvent, timeZone: string): 
     return { title: `【提醒 ALERT】${who}`, text: `${EVENT_WORDS[event].zh} / ${EVENT_WORDS[event].en}` };
   }
   const label = KIND_LABELS[alert.kind];
-  const tag = event === 'alert.opened' ? '' : `${EVENT_WORDS[event].icon} ${EVENT_WORDS[event].zh} ${EVENT_WORDS[event].en} · `;
+  const tag =
+    event === 'alert.opened' ? '' : `${EVENT_WORDS[event].icon} ${EVENT_WORDS[event].zh} ${EVENT_WORDS[event].en} · `;
   const title = `${label.icon}【${label.zh} ${label.en}】${tag}${who}`;
 
   const openedMs = Date.parse(alert.openedAt);
@@ -84,11 +85,15 @@ function formatAlert(input: MessageInput, event: AlertEvent, timeZone: string): 
   const lines: string[] = [];
   switch (event) {
     case 'alert.opened':
-      lines.push(`${OPENED[alert.kind].zh}，已通知第${alert.tier}级 / ${OPENED[alert.kind].en}, tier ${alert.tier} notified`);
+      lines.push(
+        `${OPENED[alert.kind].zh}，已通知第${alert.tier}级 / ${OPENED[alert.kind].en}, tier ${alert.tier} notified`,
+      );
       lines.push(`${TODO[alert.kind].zh} / ${TODO[alert.kind].en}`);
       break;
     case 'alert.escalated':
-      lines.push(`${sinceOpened.zh}无人响应，已升级通知第${alert.tier}级 / Not acknowledged for ${sinceOpened.en}, escalated to tier ${alert.tier}`);
+      lines.push(
+        `${sinceOpened.zh}无人响应，已升级通知第${alert.tier}级 / Not acknowledged for ${sinceOpened.en}, escalated to tier ${alert.tier}`,
+      );
       lines.push(`${TODO[alert.kind].zh} / ${TODO[alert.kind].en}`);
       break;
     case 'alert.reminder': {
@@ -101,7 +106,9 @@ function formatAlert(input: MessageInput, event: AlertEvent, timeZone: string): 
         lines.push('已响应但仍未解决 / Acknowledged but not resolved yet');
         lines.push('处理完请在看板上填写结果结案 / When done, resolve it on the dashboard with a note');
       } else {
-        lines.push(`${sinceOpened.zh}仍无人响应（第${alert.tier}级） / Still not acknowledged after ${sinceOpened.en} (tier ${alert.tier})`);
+        lines.push(
+          `${sinceOpened.zh}仍无人响应（第${alert.tier}级） / Still not acknowledged after ${sinceOpened.en} (tier ${alert.tier})`,
+        );
         lines.push(`${TODO[alert.kind].zh} / ${TODO[alert.kind].en}`);
       }
       break;
@@ -165,7 +172,8 @@ function formatDailyReport(input: MessageInput, timeZone: string): { title: stri
   const lines: string[] = [];
   const households = n('households');
   const checkedIn = n('checkedIn');
-  if (checkedIn !== null && households !== null) lines.push(`🔵 报平安 ${checkedIn}/${households} 户 / Checked in: ${checkedIn} of ${households}`);
+  if (checkedIn !== null && households !== null)
+    lines.push(`🔵 报平安 ${checkedIn}/${households} 户 / Checked in: ${checkedIn} of ${households}`);
   else if (checkedIn !== null) lines.push(`🔵 报平安 ${checkedIn} 户 / Checked in: ${checkedIn}`);
   else if (households !== null) lines.push(`住户 ${households} 户 / Households: ${households}`);
   const missed = n('missedCheckins');
@@ -175,15 +183,25 @@ function formatDailyReport(input: MessageInput, timeZone: string): { title: stri
   const red = n('red');
   const yellow = n('yellow');
   if (red !== null || yellow !== null) {
-    const zh = [red === null ? null : `🔴 红色紧急 ${red} 次`, yellow === null ? null : `🟡 黄色服务 ${yellow} 次`].filter((s) => s !== null);
-    const en = [red === null ? null : `RED ${red}`, yellow === null ? null : `YELLOW ${yellow}`].filter((s) => s !== null);
+    const zh = [
+      red === null ? null : `🔴 红色紧急 ${red} 次`,
+      yellow === null ? null : `🟡 黄色服务 ${yellow} 次`,
+    ].filter((s) => s !== null);
+    const en = [red === null ? null : `RED ${red}`, yellow === null ? null : `YELLOW ${yellow}`].filter(
+      (s) => s !== null,
+    );
     lines.push(`${zh.join('，')} / ${en.join(', ')}`);
   }
   const ack60 = n('redAckWithin60sPct');
   const ack180 = n('redAckWithin180sPct');
   if (ack60 !== null || ack180 !== null) {
-    const zh = [ack60 === null ? null : `60秒内 ${ack60}%`, ack180 === null ? null : `180秒内 ${ack180}%`].filter((s) => s !== null);
-    const en = [ack60 === null ? null : `${ack60}% within 60 s`, ack180 === null ? null : `${ack180}% within 180 s`].filter((s) => s !== null);
+    const zh = [ack60 === null ? null : `60秒内 ${ack60}%`, ack180 === null ? null : `180秒内 ${ack180}%`].filter(
+      (s) => s !== null,
+    );
+    const en = [
+      ack60 === null ? null : `${ack60}% within 60 s`,
+      ack180 === null ? null : `${ack180}% within 180 s`,
+    ].filter((s) => s !== null);
     lines.push(`红色响应：${zh.join('，')} / RED acknowledged: ${en.join(', ')}`);
   }
   const open = n('openAlerts');
@@ -191,8 +209,12 @@ function formatDailyReport(input: MessageInput, timeZone: string): { title: stri
   const offline = n('devicesOffline');
   const low = n('lowBattery');
   if (offline !== null || low !== null) {
-    const zh = [offline === null ? null : `离线 ${offline} 台`, low === null ? null : `电量低 ${low} 台`].filter((s) => s !== null);
-    const en = [offline === null ? null : `${offline} offline`, low === null ? null : `${low} low battery`].filter((s) => s !== null);
+    const zh = [offline === null ? null : `离线 ${offline} 台`, low === null ? null : `电量低 ${low} 台`].filter(
+      (s) => s !== null,
+    );
+    const en = [offline === null ? null : `${offline} offline`, low === null ? null : `${low} low battery`].filter(
+      (s) => s !== null,
+    );
     lines.push(`${KIND_LABELS.device.icon} 设备：${zh.join('，')} / Devices: ${en.join(', ')}`);
   }
   if (lines.length === 0) lines.push('暂无数据 / No figures');
@@ -201,7 +223,10 @@ function formatDailyReport(input: MessageInput, timeZone: string): { title: stri
 
 function place(household: MessageInput['household']): string {
   if (household === undefined) return '未知住户 unknown household';
-  return [household.compound, household.building, household.room, household.name].map((s) => s.trim()).filter((s) => s !== '').join(' ');
+  return [household.compound, household.building, household.room, household.name]
+    .map((s) => s.trim())
+    .filter((s) => s !== '')
+    .join(' ');
 }
 
 function recipients(list: MessageInput['recipients']): string | null {
@@ -220,11 +245,15 @@ export function duration(ms: number): { zh: string; en: string } {
   const hours = Math.floor(minutes / 60);
   const restMin = minutes % 60;
   if (hours < 24) {
-    return restMin === 0 ? { zh: `${hours}小时`, en: `${hours} h` } : { zh: `${hours}小时${restMin}分钟`, en: `${hours} h ${restMin} min` };
+    return restMin === 0
+      ? { zh: `${hours}小时`, en: `${hours} h` }
+      : { zh: `${hours}小时${restMin}分钟`, en: `${hours} h ${restMin} min` };
   }
   const days = Math.floor(hours / 24);
   const restH = hours % 24;
-  return restH === 0 ? { zh: `${days}天`, en: `${days} d` } : { zh: `${days}天${restH}小时`, en: `${days} d ${restH} h` };
+  return restH === 0
+    ? { zh: `${days}天`, en: `${days} d` }
+    : { zh: `${days}天${restH}小时`, en: `${days} d ${restH} h` };
 }
 
 /** `MM-DD HH:mm` in the time zone (the same in both languages). */

@@ -64,13 +64,15 @@ export function checkHttpUrl(url: string, what: string): URL {
     throw new TypeError(`${what} is not a valid URL`);
   }
   if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new TypeError(`${what} must be http(s)`);
-  if (parsed.username !== '' || parsed.password !== '') throw new TypeError(`${what} must not contain a user name or password`);
+  if (parsed.username !== '' || parsed.password !== '')
+    throw new TypeError(`${what} must not contain a user name or password`);
   return parsed;
 }
 
 /** Throws unless `ms` is a whole number of milliseconds in 1..MAX_TIMEOUT_MS. */
 export function checkTimeoutMs(ms: number): number {
-  if (!Number.isInteger(ms) || ms < 1 || ms > MAX_TIMEOUT_MS) throw new RangeError(`timeoutMs must be an integer from 1 to ${MAX_TIMEOUT_MS}, got ${ms}`);
+  if (!Number.isInteger(ms) || ms < 1 || ms > MAX_TIMEOUT_MS)
+    throw new RangeError(`timeoutMs must be an integer from 1 to ${MAX_TIMEOUT_MS}, got ${ms}`);
   return ms;
 }
 
@@ -95,9 +97,14 @@ export function httpFailure(
 ): { ok: false; permanent: boolean; error: string; status: number; retryAfterMs?: number } {
   const permanent = classifyStatus(status) === 'permanent';
   const detail = snippet(body);
-  const error = status >= 300 && status < 400 ? `HTTP ${status} redirect: configure the final URL` : `HTTP ${status}${detail === '' ? '' : `: ${detail}`}`;
+  const error =
+    status >= 300 && status < 400
+      ? `HTTP ${status} redirect: configure the final URL`
+      : `HTTP ${status}${detail === '' ? '' : `: ${detail}`}`;
   const retryAfterMs = permanent ? null : parseRetryAfter(headers.get('retry-after'), nowMs);
-  return retryAfterMs === null ? { ok: false, permanent, error, status } : { ok: false, permanent, error, status, retryAfterMs };
+  return retryAfterMs === null
+    ? { ok: false, permanent, error, status }
+    : { ok: false, permanent, error, status, retryAfterMs };
 }
 
 /** Retry-After as delta-seconds or an HTTP date (RFC 9110 §10.2.3); null when absent or unreadable. */

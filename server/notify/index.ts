@@ -24,7 +24,11 @@ export type ChannelDeps = {
 };
 
 export function createChannel(config: ChannelConfig, deps: ChannelDeps = {}): Channel {
-  const common = { url: config.url, ...(config.timeoutMs === undefined ? {} : { timeoutMs: config.timeoutMs }), ...(deps.now === undefined ? {} : { now: deps.now }) };
+  const common = {
+    url: config.url,
+    ...(config.timeoutMs === undefined ? {} : { timeoutMs: config.timeoutMs }),
+    ...(deps.now === undefined ? {} : { now: deps.now }),
+  };
   switch (config.kind) {
     case 'webhook':
       return createWebhookChannel({ ...common, secret: config.secret });
@@ -47,10 +51,12 @@ const ALLOWED_KEYS = {
 } as const;
 
 export function parseChannelConfig(input: unknown): ParsedChannelConfig {
-  if (input === null || typeof input !== 'object' || Array.isArray(input)) return fail('channel config must be an object');
+  if (input === null || typeof input !== 'object' || Array.isArray(input))
+    return fail('channel config must be an object');
   const record = input as Record<string, unknown>;
   const kind = record['kind'];
-  if (kind !== 'webhook' && kind !== 'wecom' && kind !== 'dingtalk') return fail('kind must be "webhook", "wecom" or "dingtalk"');
+  if (kind !== 'webhook' && kind !== 'wecom' && kind !== 'dingtalk')
+    return fail('kind must be "webhook", "wecom" or "dingtalk"');
   const allowed: readonly string[] = ALLOWED_KEYS[kind];
   // An unknown key is most often a typo ("secert"): better refused than silently unsigned.
   const unknown = Object.keys(record).filter((key) => !allowed.includes(key));
@@ -61,7 +67,8 @@ export function parseChannelConfig(input: unknown): ParsedChannelConfig {
   let timeoutMs: number | undefined;
   if (record['timeoutMs'] !== undefined) {
     const t = record['timeoutMs'];
-    if (typeof t !== 'number' || !Number.isInteger(t) || t < 1 || t > MAX_TIMEOUT_MS) return fail(`timeoutMs must be an integer from 1 to ${MAX_TIMEOUT_MS}`);
+    if (typeof t !== 'number' || !Number.isInteger(t) || t < 1 || t > MAX_TIMEOUT_MS)
+      return fail(`timeoutMs must be an integer from 1 to ${MAX_TIMEOUT_MS}`);
     timeoutMs = t;
   }
   const withTimeout = timeoutMs === undefined ? {} : { timeoutMs };
@@ -73,11 +80,13 @@ export function parseChannelConfig(input: unknown): ParsedChannelConfig {
       return { ok: true, value: { kind, url: url.value.href, secret: secret.value, ...withTimeout } };
     }
     case 'wecom': {
-      if ((url.value.searchParams.get('key') ?? '').trim() === '') return fail('WeCom url must be the full robot webhook URL, with ?key=…');
+      if ((url.value.searchParams.get('key') ?? '').trim() === '')
+        return fail('WeCom url must be the full robot webhook URL, with ?key=…');
       return { ok: true, value: { kind, url: url.value.href, ...withTimeout } };
     }
     case 'dingtalk': {
-      if ((url.value.searchParams.get('access_token') ?? '').trim() === '') return fail('DingTalk url must be the robot webhook URL, with ?access_token=…');
+      if ((url.value.searchParams.get('access_token') ?? '').trim() === '')
+        return fail('DingTalk url must be the robot webhook URL, with ?access_token=…');
       if (url.value.searchParams.has('timestamp') || url.value.searchParams.has('sign')) {
         return fail('DingTalk url must not carry timestamp or sign: they are added, fresh, on every send');
       }

@@ -32,16 +32,27 @@ export function robotResult(
     parsed = JSON.parse(outcome.body);
   } catch {
     // A proxy's or captive portal's page, or a cut-off answer: the robot itself may be fine.
-    return { ok: false, permanent: false, status: outcome.status, error: `answer is not JSON: ${snippet(outcome.body)}` };
+    return {
+      ok: false,
+      permanent: false,
+      status: outcome.status,
+      error: `answer is not JSON: ${snippet(outcome.body)}`,
+    };
   }
   const errcode = typeof parsed === 'object' && parsed !== null ? (parsed as { errcode?: unknown }).errcode : undefined;
   const errmsg = typeof parsed === 'object' && parsed !== null ? (parsed as { errmsg?: unknown }).errmsg : undefined;
   if (typeof errcode !== 'number') {
-    return { ok: false, permanent: false, status: outcome.status, error: `answer has no errcode: ${snippet(outcome.body)}` };
+    return {
+      ok: false,
+      permanent: false,
+      status: outcome.status,
+      error: `answer has no errcode: ${snippet(outcome.body)}`,
+    };
   }
   if (errcode === 0) return { ok: true, status: outcome.status };
   const c = classify(errcode);
   const error = `errcode ${errcode} (${c.meaning})${typeof errmsg === 'string' ? `: ${snippet(errmsg)}` : ''}`;
-  if (c.permanent || c.retryAfterMs === undefined) return { ok: false, permanent: c.permanent, status: outcome.status, error };
+  if (c.permanent || c.retryAfterMs === undefined)
+    return { ok: false, permanent: c.permanent, status: outcome.status, error };
   return { ok: false, permanent: false, status: outcome.status, error, retryAfterMs: c.retryAfterMs };
 }

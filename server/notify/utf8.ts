@@ -14,7 +14,8 @@ export function utf8Length(text: string): number {
  * reject or show as U+FFFD).
  */
 export function truncateUtf8(text: string, maxBytes: number, ellipsis = '…'): string {
-  if (!Number.isInteger(maxBytes) || maxBytes < 0) throw new RangeError(`maxBytes must be a non-negative integer, got ${maxBytes}`);
+  if (!Number.isInteger(maxBytes) || maxBytes < 0)
+    throw new RangeError(`maxBytes must be a non-negative integer, got ${maxBytes}`);
   const bytes = encoder.encode(text);
   if (bytes.length <= maxBytes) return text;
   const tail = encoder.encode(ellipsis);

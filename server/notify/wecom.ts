@@ -58,7 +58,10 @@ export function buildWeComPayload(message: Pick<NotificationMessage, 'title' | '
   if (phones.length > 0) {
     return {
       msgtype: 'text',
-      text: { content: truncateUtf8(`${message.title}\n${message.text}`, WECOM_TEXT_MAX_BYTES), mentioned_mobile_list: phones },
+      text: {
+        content: truncateUtf8(`${message.title}\n${message.text}`, WECOM_TEXT_MAX_BYTES),
+        mentioned_mobile_list: phones,
+      },
     };
   }
   const content = `**${markdownSafe(message.title)}**\n${markdownSafe(message.text)}`;
@@ -83,7 +86,11 @@ export function classifyWeComErrcode(errcode: number): ErrcodeClass {
     case -1:
       return { permanent: false, meaning: 'system busy' };
     case 45009:
-      return { permanent: false, retryAfterMs: WECOM_RATE_WINDOW_MS, meaning: 'rate limit: 20 messages a minute per robot' };
+      return {
+        permanent: false,
+        retryAfterMs: WECOM_RATE_WINDOW_MS,
+        meaning: 'rate limit: 20 messages a minute per robot',
+      };
     case 45033:
       return { permanent: false, meaning: 'too many concurrent calls' };
     case 93000:

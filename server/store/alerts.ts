@@ -82,7 +82,21 @@ function viewFields(v: AlertView): AlertView {
 export type AlertFilter = { status?: AlertStatus; kind?: AlertKind; householdId?: number };
 
 export function createAlertsStore(db: Db) {
-  const insert = db.prepare<[number, AlertKind, AlertStatus, number, string | null, number, number | null, number | null, number, number, number | null]>(
+  const insert = db.prepare<
+    [
+      number,
+      AlertKind,
+      AlertStatus,
+      number,
+      string | null,
+      number,
+      number | null,
+      number | null,
+      number,
+      number,
+      number | null,
+    ]
+  >(
     `INSERT INTO alerts (household_id, kind, status, level, reason, report_count, first_event_id, last_event_id, opened_at, updated_at, due_at)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   );
@@ -92,7 +106,26 @@ export function createAlertsStore(db: Db) {
     "SELECT * FROM alerts WHERE household_id = ? AND kind = ? AND status <> 'resolved'",
   );
   const update = db.prepare<
-    [{ id: number; status: AlertStatus; level: number; reason: string | null; report_count: number; last_event_id: number | null; acknowledged_at: number | null; acknowledged_by: string | null; arrived_at: number | null; arrived_by: string | null; resolved_at: number | null; resolved_by: string | null; resolution_note: string | null; due_at: number | null; reminders_sent: number; updated_at: number }]
+    [
+      {
+        id: number;
+        status: AlertStatus;
+        level: number;
+        reason: string | null;
+        report_count: number;
+        last_event_id: number | null;
+        acknowledged_at: number | null;
+        acknowledged_by: string | null;
+        arrived_at: number | null;
+        arrived_by: string | null;
+        resolved_at: number | null;
+        resolved_by: string | null;
+        resolution_note: string | null;
+        due_at: number | null;
+        reminders_sent: number;
+        updated_at: number;
+      },
+    ]
   >(
     `UPDATE alerts SET status = @status, level = @level, reason = @reason, report_count = @report_count,
        last_event_id = @last_event_id, acknowledged_at = @acknowledged_at, acknowledged_by = @acknowledged_by,
@@ -103,16 +136,38 @@ export function createAlertsStore(db: Db) {
   const insertTransition = db.prepare<[number, string, string | null, string | null, number, number]>(
     'INSERT INTO alert_transitions (alert_id, action, by, note, level, at) VALUES (?, ?, ?, ?, ?, ?)',
   );
-  const transitions = db.prepare<[number], { id: number; alert_id: number; action: TransitionRecord['action']; by: string | null; note: string | null; level: number; at: number }>(
-    'SELECT * FROM alert_transitions WHERE alert_id = ? ORDER BY id',
-  );
+  const transitions = db.prepare<
+    [number],
+    {
+      id: number;
+      alert_id: number;
+      action: TransitionRecord['action'];
+      by: string | null;
+      note: string | null;
+      level: number;
+      at: number;
+    }
+  >('SELECT * FROM alert_transitions WHERE alert_id = ? ORDER BY id');
   const list = db.prepare<[{ status: string | null; kind: string | null; householdId: number | null }], AlertRow>(
     `SELECT * FROM alerts
      WHERE (@status IS NULL OR status = @status) AND (@kind IS NULL OR kind = @kind)
        AND (@householdId IS NULL OR household_id = @householdId)
      ORDER BY opened_at DESC, id DESC`,
   );
-  const page = db.prepare<[{ status: string | null; kind: string | null; householdId: number | null; compounds: string | null; openedAt: number; id: number; limit: number }], AlertRow>(
+  const page = db.prepare<
+    [
+      {
+        status: string | null;
+        kind: string | null;
+        householdId: number | null;
+        compounds: string | null;
+        openedAt: number;
+        id: number;
+        limit: number;
+      },
+    ],
+    AlertRow
+  >(
     `SELECT a.* FROM alerts a JOIN households h ON h.id = a.household_id JOIN buildings b ON b.id = h.building_id
      WHERE (@status IS NULL OR a.status = @status) AND (@kind IS NULL OR a.kind = @kind)
        AND (@householdId IS NULL OR a.household_id = @householdId)
@@ -137,14 +192,45 @@ export function createAlertsStore(db: Db) {
     },
     /** Inserts a new alert; returns it as stored (no read back). */
     insert(householdId: number, view: AlertView, reason: string | null, eventId: number | null, now: number): Alert {
-      const id = Number(insert.run(householdId, view.kind, view.status, view.level, reason, view.reportCount, eventId, eventId, view.openedAt, now, view.dueAt).lastInsertRowid);
-      return { ...viewFields(view), id, householdId, reason, firstEventId: eventId, lastEventId: eventId, acknowledgedBy: null, arrivedBy: null, resolvedBy: null, resolutionNote: null };
+      const id = Number(
+        insert.run(
+          householdId,
+          view.kind,
+          view.status,
+          view.level,
+          reason,
+          view.reportCount,
+          eventId,
+          eventId,
+          view.openedAt,
+          now,
+          view.dueAt,
+        ).lastInsertRowid,
+      );
+      return {
+        ...viewFields(view),
+        id,
+        householdId,
+        reason,
+        firstEventId: eventId,
+        lastEventId: eventId,
+        acknowledgedBy: null,
+        arrivedBy: null,
+        resolvedBy: null,
+        resolutionNote: null,
+      };
     },
     /**
      * Writes the domain's new view of an alert, with who did what (from its transition records);
      * returns the alert as now stored (no read back).
      */
-    save(alert: Alert, view: AlertView, records: readonly TransitionRecord[], extra: { lastEventId?: number | null; reason?: string | null }, now: number): Alert {
+    save(
+      alert: Alert,
+      view: AlertView,
+      records: readonly TransitionRecord[],
+      extra: { lastEventId?: number | null; reason?: string | null },
+      now: number,
+    ): Alert {
       const by = (action: TransitionRecord['action']) => records.find((r) => r.action === action)?.by;
       const resolvedRecord = records.find((r) => r.action === 'resolved' || r.action === 'cleared');
       const saved: Alert = {
@@ -183,13 +269,29 @@ export function createAlertsStore(db: Db) {
       for (const r of records) insertTransition.run(alertId, r.action, r.by, r.note, r.level, at);
     },
     transitions(alertId: number): AlertTransition[] {
-      return transitions.all(alertId).map((r) => ({ id: r.id, alertId: r.alert_id, action: r.action, by: r.by, note: r.note, level: r.level as Tier, at: r.at }));
+      return transitions
+        .all(alertId)
+        .map((r) => ({
+          id: r.id,
+          alertId: r.alert_id,
+          action: r.action,
+          by: r.by,
+          note: r.note,
+          level: r.level as Tier,
+          at: r.at,
+        }));
     },
     list(filter: AlertFilter = {}): Alert[] {
-      return list.all({ status: filter.status ?? null, kind: filter.kind ?? null, householdId: filter.householdId ?? null }).map(toAlert);
+      return list
+        .all({ status: filter.status ?? null, kind: filter.kind ?? null, householdId: filter.householdId ?? null })
+        .map(toAlert);
     },
     /** Newest first after position `before`; `compoundIds` null = every compound. */
-    page(filter: AlertFilter & { compoundIds: readonly number[] | null }, before: { openedAt: number; id: number } | null, limit: number): Alert[] {
+    page(
+      filter: AlertFilter & { compoundIds: readonly number[] | null },
+      before: { openedAt: number; id: number } | null,
+      limit: number,
+    ): Alert[] {
       return page
         .all({
           status: filter.status ?? null,

@@ -11,13 +11,21 @@ export function createChannelsStore(db: Db) {
   const idsFor = db.prepare<[number], { id: number }>(
     'SELECT id FROM channels WHERE retired_at IS NULL AND (compound_id IS NULL OR compound_id = ?) ORDER BY id',
   );
-  const get = db.prepare<[number], { id: number; kind: ChannelKind; name: string; config: string; compound_id: number | null }>(
-    'SELECT * FROM channels WHERE id = ?',
-  );
-  const all = db.prepare<[], { id: number; kind: ChannelKind; name: string; config: string; compound_id: number | null }>(
-    'SELECT * FROM channels WHERE retired_at IS NULL ORDER BY id',
-  );
-  const toChannel = (r: { id: number; kind: ChannelKind; name: string; config: string; compound_id: number | null }): StoredChannel => ({
+  const get = db.prepare<
+    [number],
+    { id: number; kind: ChannelKind; name: string; config: string; compound_id: number | null }
+  >('SELECT * FROM channels WHERE id = ?');
+  const all = db.prepare<
+    [],
+    { id: number; kind: ChannelKind; name: string; config: string; compound_id: number | null }
+  >('SELECT * FROM channels WHERE retired_at IS NULL ORDER BY id');
+  const toChannel = (r: {
+    id: number;
+    kind: ChannelKind;
+    name: string;
+    config: string;
+    compound_id: number | null;
+  }): StoredChannel => ({
     id: r.id,
     kind: r.kind,
     name: r.name,

@@ -118,7 +118,11 @@ export function startWalCheckpointer(
   db.pragma(`journal_size_limit = ${WAL_SIZE_LIMIT_BYTES}`);
   const worker = new Worker(CHECKPOINT_WORKER, {
     eval: true,
-    workerData: { file: db.name, driver: createRequire(import.meta.url).resolve('better-sqlite3'), intervalMs: opts.intervalMs ?? WAL_CHECKPOINT_INTERVAL_MS },
+    workerData: {
+      file: db.name,
+      driver: createRequire(import.meta.url).resolve('better-sqlite3'),
+      intervalMs: opts.intervalMs ?? WAL_CHECKPOINT_INTERVAL_MS,
+    },
   });
   // The worker must not keep a process alive that forgot to stop it; the backstop still bounds the WAL.
   worker.unref();
@@ -129,16 +133,23 @@ export function startWalCheckpointer(
     for (const w of waiting.values()) w.reject(err);
     waiting.clear();
   };
-  worker.on('message', (msg: { type: 'result'; id: number; result: CheckpointResult | { error: string } } | { type: 'error'; message: string }) => {
-    if (msg.type === 'error') {
-      opts.onError?.(new Error(`WAL checkpoint failed: ${msg.message}`));
-      return;
-    }
-    const w = waiting.get(msg.id);
-    waiting.delete(msg.id);
-    if ('error' in msg.result) w?.reject(new Error(`WAL checkpoint failed: ${msg.result.error}`));
-    else w?.resolve(msg.result);
-  });
+  worker.on(
+    'message',
+    (
+      msg:
+        | { type: 'result'; id: number; result: CheckpointResult | { error: string } }
+        | { type: 'error'; message: string },
+    ) => {
+      if (msg.type === 'error') {
+        opts.onError?.(new Error(`WAL checkpoint failed: ${msg.message}`));
+        return;
+      }
+      const w = waiting.get(msg.id);
+      waiting.delete(msg.id);
+      if ('error' in msg.result) w?.reject(new Error(`WAL checkpoint failed: ${msg.result.error}`));
+      else w?.resolve(msg.result);
+    },
+  );
   worker.on('error', (err) => {
     opts.onError?.(err);
     fail(err);

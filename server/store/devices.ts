@@ -1,6 +1,12 @@
 import type { Db } from './db.js';
 
-export type DeviceAuth = { id: string; householdId: number; secretHash: Buffer; retired: boolean; heartbeatEverySec: number };
+export type DeviceAuth = {
+  id: string;
+  householdId: number;
+  secretHash: Buffer;
+  retired: boolean;
+  heartbeatEverySec: number;
+};
 
 export type Device = {
   id: string;
@@ -41,9 +47,10 @@ export function createDevicesStore(db: Db) {
   const insert = db.prepare<[string, number, Buffer, number]>(
     'INSERT INTO devices (id, household_id, secret_hash, created_at) VALUES (?, ?, ?, ?)',
   );
-  const auth = db.prepare<[string], { id: string; household_id: number; secret_hash: Buffer; retired_at: number | null; heartbeat_every_sec: number }>(
-    'SELECT id, household_id, secret_hash, retired_at, heartbeat_every_sec FROM devices WHERE id = ?',
-  );
+  const auth = db.prepare<
+    [string],
+    { id: string; household_id: number; secret_hash: Buffer; retired_at: number | null; heartbeat_every_sec: number }
+  >('SELECT id, household_id, secret_hash, retired_at, heartbeat_every_sec FROM devices WHERE id = ?');
   const get = db.prepare<[string], DeviceRow>('SELECT * FROM devices WHERE id = ?');
   const list = db.prepare<[], DeviceRow>('SELECT * FROM devices ORDER BY household_id, id');
   const setOnline = db.prepare<[number, number, number, string]>(
@@ -56,10 +63,16 @@ export function createDevicesStore(db: Db) {
   const dueHeartbeats = db.prepare<[number, number], { id: string; household_id: number; heartbeat_due_at: number }>(
     'SELECT id, household_id, heartbeat_due_at FROM devices WHERE heartbeat_due_at IS NOT NULL AND heartbeat_due_at <= ? ORDER BY heartbeat_due_at LIMIT ?',
   );
-  const claimHeartbeat = db.prepare<[string, number]>('UPDATE devices SET heartbeat_due_at = NULL WHERE id = ? AND heartbeat_due_at = ?');
-  const forHousehold = db.prepare<[number], DeviceRow>('SELECT * FROM devices WHERE household_id = ? AND retired_at IS NULL ORDER BY id');
+  const claimHeartbeat = db.prepare<[string, number]>(
+    'UPDATE devices SET heartbeat_due_at = NULL WHERE id = ? AND heartbeat_due_at = ?',
+  );
+  const forHousehold = db.prepare<[number], DeviceRow>(
+    'SELECT * FROM devices WHERE household_id = ? AND retired_at IS NULL ORDER BY id',
+  );
   const rotate = db.prepare<[Buffer, string]>('UPDATE devices SET secret_hash = ? WHERE id = ? AND retired_at IS NULL');
-  const retire = db.prepare<[number, string]>('UPDATE devices SET retired_at = ?, heartbeat_due_at = NULL WHERE id = ? AND retired_at IS NULL');
+  const retire = db.prepare<[number, string]>(
+    'UPDATE devices SET retired_at = ?, heartbeat_due_at = NULL WHERE id = ? AND retired_at IS NULL',
+  );
   const countOnline = db.prepare<[], { n: number }>('SELECT count(*) AS n FROM devices WHERE online = 1');
   const setAllOffline = db.prepare<[number]>('UPDATE devices SET online = 0, online_changed_at = ? WHERE online = 1');
 
@@ -70,7 +83,13 @@ export function createDevicesStore(db: Db) {
     findForAuth(id: string): DeviceAuth | null {
       const row = auth.get(id);
       return row
-        ? { id: row.id, householdId: row.household_id, secretHash: row.secret_hash, retired: row.retired_at !== null, heartbeatEverySec: row.heartbeat_every_sec }
+        ? {
+            id: row.id,
+            householdId: row.household_id,
+            secretHash: row.secret_hash,
+            retired: row.retired_at !== null,
+            heartbeatEverySec: row.heartbeat_every_sec,
+          }
         : null;
     },
     get(id: string): Device | null {
@@ -91,7 +110,9 @@ export function createDevicesStore(db: Db) {
       setHeartbeatDue.run(dueAt, id);
     },
     dueHeartbeats(now: number, limit: number): Array<{ id: string; householdId: number; dueAt: number }> {
-      return dueHeartbeats.all(now, limit).map((r) => ({ id: r.id, householdId: r.household_id, dueAt: r.heartbeat_due_at }));
+      return dueHeartbeats
+        .all(now, limit)
+        .map((r) => ({ id: r.id, householdId: r.household_id, dueAt: r.heartbeat_due_at }));
     },
     claimHeartbeat(id: string, expected: number): boolean {
       return claimHeartbeat.run(id, expected).changes === 1;

@@ -62,12 +62,28 @@ function toEvent(row: EventRow): StoredEvent {
 
 export function createEventsStore(db: Db) {
   const insert = db.prepare<
-    [number, ReportSource, string | null, RibbonState, number | null, number | null, string | null, number | null, string | null, string | null, number, number, string | null]
+    [
+      number,
+      ReportSource,
+      string | null,
+      RibbonState,
+      number | null,
+      number | null,
+      string | null,
+      number | null,
+      string | null,
+      string | null,
+      number,
+      number,
+      string | null,
+    ]
   >(
     `INSERT INTO events (household_id, source, device_id, state, seq, boot, device_at, battery, reported_by, note, received_at, observed_at, idempotency_key)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   );
-  const byKey = db.prepare<[number, string], EventRow>('SELECT * FROM events WHERE household_id = ? AND idempotency_key = ?');
+  const byKey = db.prepare<[number, string], EventRow>(
+    'SELECT * FROM events WHERE household_id = ? AND idempotency_key = ?',
+  );
   // Keyset pagination over the index events_household (household_id, received_at DESC, id DESC).
   const page = db.prepare<[number, number, number, number, number], EventRow>(
     `SELECT * FROM events WHERE household_id = ? AND (received_at < ? OR (received_at = ? AND id < ?))
@@ -110,7 +126,11 @@ export function createEventsStore(db: Db) {
       return row ? toEvent(row) : null;
     },
     /** Newest first, after the (receivedAt, id) position `before` (exclusive), at most `limit`. */
-    pageForHousehold(householdId: number, before: { receivedAt: number; id: number } | null, limit: number): StoredEvent[] {
+    pageForHousehold(
+      householdId: number,
+      before: { receivedAt: number; id: number } | null,
+      limit: number,
+    ): StoredEvent[] {
       const at = before ?? { receivedAt: Number.MAX_SAFE_INTEGER, id: Number.MAX_SAFE_INTEGER };
       return page.all(householdId, at.receivedAt, at.receivedAt, at.id, limit).map(toEvent);
     },

@@ -75,7 +75,21 @@ export type NewOutboxRow = {
 };
 
 export function createOutboxStore(db: Db) {
-  const insert = db.prepare<[OutboxTarget, number | null, string | null, number | null, string, string, string, OutboxStatus, number | null, string | null, number]>(
+  const insert = db.prepare<
+    [
+      OutboxTarget,
+      number | null,
+      string | null,
+      number | null,
+      string,
+      string,
+      string,
+      OutboxStatus,
+      number | null,
+      string | null,
+      number,
+    ]
+  >(
     `INSERT INTO outbox (target, channel_id, device_id, alert_id, event, recipients, payload, status, next_attempt_at, last_error, created_at)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   );
@@ -85,9 +99,15 @@ export function createOutboxStore(db: Db) {
   const claim = db.prepare<[number, number, number]>(
     "UPDATE outbox SET next_attempt_at = ?, attempts = attempts + 1 WHERE id = ? AND status = 'pending' AND next_attempt_at = ?",
   );
-  const sent = db.prepare<[number, number]>("UPDATE outbox SET status = 'sent', sent_at = ?, last_error = NULL WHERE id = ?");
-  const retry = db.prepare<[number, string, number]>("UPDATE outbox SET next_attempt_at = ?, last_error = ? WHERE id = ? AND status = 'pending'");
-  const failed = db.prepare<[string, number]>("UPDATE outbox SET status = 'failed', next_attempt_at = NULL, last_error = ? WHERE id = ?");
+  const sent = db.prepare<[number, number]>(
+    "UPDATE outbox SET status = 'sent', sent_at = ?, last_error = NULL WHERE id = ?",
+  );
+  const retry = db.prepare<[number, string, number]>(
+    "UPDATE outbox SET next_attempt_at = ?, last_error = ? WHERE id = ? AND status = 'pending'",
+  );
+  const failed = db.prepare<[string, number]>(
+    "UPDATE outbox SET status = 'failed', next_attempt_at = NULL, last_error = ? WHERE id = ?",
+  );
   const get = db.prepare<[number], Row>('SELECT * FROM outbox WHERE id = ?');
   const byAlert = db.prepare<[number], Row>('SELECT * FROM outbox WHERE alert_id = ? ORDER BY id');
   const all = db.prepare<[], Row>('SELECT * FROM outbox ORDER BY id');
@@ -98,7 +118,19 @@ export function createOutboxStore(db: Db) {
   function write(row: NewOutboxRow, recipients: string, payload: string, now: number): number {
     const status = row.status ?? 'pending';
     return Number(
-      insert.run(row.target, row.channelId, row.deviceId, row.alertId, row.event, recipients, payload, status, status === 'pending' ? now : null, row.lastError ?? null, now).lastInsertRowid,
+      insert.run(
+        row.target,
+        row.channelId,
+        row.deviceId,
+        row.alertId,
+        row.event,
+        recipients,
+        payload,
+        status,
+        status === 'pending' ? now : null,
+        row.lastError ?? null,
+        now,
+      ).lastInsertRowid,
     );
   }
 
@@ -111,11 +143,23 @@ export function createOutboxStore(db: Db) {
      * recorded all the same, as one 'failed' row (NO_CHANNEL), so "nobody was told" shows in the
      * outbox and in /metrics. Returns the row ids.
      */
-    insertForChannels(channelIds: readonly number[], row: Pick<NewOutboxRow, 'alertId' | 'event' | 'recipients' | 'payload'>, now: number): number[] {
+    insertForChannels(
+      channelIds: readonly number[],
+      row: Pick<NewOutboxRow, 'alertId' | 'event' | 'recipients' | 'payload'>,
+      now: number,
+    ): number[] {
       const recipients = JSON.stringify(row.recipients);
       const payload = JSON.stringify(row.payload);
       const base = { ...row, deviceId: null };
-      if (channelIds.length === 0) return [write({ ...base, target: 'none', channelId: null, status: 'failed', lastError: NO_CHANNEL }, recipients, payload, now)];
+      if (channelIds.length === 0)
+        return [
+          write(
+            { ...base, target: 'none', channelId: null, status: 'failed', lastError: NO_CHANNEL },
+            recipients,
+            payload,
+            now,
+          ),
+        ];
       return channelIds.map((channelId) => write({ ...base, target: 'channel', channelId }, recipients, payload, now));
     },
     due(now: number, limit: number): OutboxRow[] {

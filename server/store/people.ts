@@ -2,7 +2,14 @@ import type { Db } from './db.js';
 import type { Tier } from '../domain/alert.js';
 import type { Recipient } from './outbox.js';
 
-export const PERSON_ROLES = ['volunteer', 'center_household', 'grid_worker', 'party_branch', 'duty_officer', 'staff'] as const;
+export const PERSON_ROLES = [
+  'volunteer',
+  'center_household',
+  'grid_worker',
+  'party_branch',
+  'duty_officer',
+  'staff',
+] as const;
 export type PersonRole = (typeof PERSON_ROLES)[number];
 
 export type Person = {
@@ -17,10 +24,26 @@ export type Person = {
 
 export type Contact = { id: number; householdId: number; name: string; phone: string; relation: string };
 
-type PersonRow = { id: number; name: string; phone: string | null; role: PersonRole; tier: number; compound_id: number | null; building_id: number | null };
+type PersonRow = {
+  id: number;
+  name: string;
+  phone: string | null;
+  role: PersonRole;
+  tier: number;
+  compound_id: number | null;
+  building_id: number | null;
+};
 
 function toPerson(r: PersonRow): Person {
-  return { id: r.id, name: r.name, phone: r.phone, role: r.role, tier: r.tier as Tier, compoundId: r.compound_id, buildingId: r.building_id };
+  return {
+    id: r.id,
+    name: r.name,
+    phone: r.phone,
+    role: r.role,
+    tier: r.tier as Tier,
+    compoundId: r.compound_id,
+    buildingId: r.building_id,
+  };
 }
 
 /**
@@ -43,16 +66,19 @@ export function createPeopleStore(db: Db) {
      ${scopeCase('NULL', 'NULL')} UNION ALL ${scopeCase('NULL', 's.bid')} UNION ALL ${scopeCase('s.cid', 'NULL')} UNION ALL ${scopeCase('s.cid', 's.bid')}
      ORDER BY id`,
   );
-  const update = db.prepare<[string, string | null, PersonRole, number, number]>('UPDATE people SET name = ?, phone = ?, role = ?, tier = ? WHERE id = ?');
+  const update = db.prepare<[string, string | null, PersonRole, number, number]>(
+    'UPDATE people SET name = ?, phone = ?, role = ?, tier = ? WHERE id = ?',
+  );
   const retire = db.prepare<[number, number]>('UPDATE people SET retired_at = ? WHERE id = ? AND retired_at IS NULL');
   const byId = db.prepare<[number], PersonRow>('SELECT * FROM people WHERE id = ? AND retired_at IS NULL');
   const insertContact = db.prepare<[number, string, string, string, number]>(
     'INSERT INTO contacts (household_id, name, phone, relation, created_at) VALUES (?, ?, ?, ?, ?)',
   );
   const clearContacts = db.prepare<[number]>('DELETE FROM contacts WHERE household_id = ?');
-  const contacts = db.prepare<[number], { id: number; household_id: number; name: string; phone: string; relation: string }>(
-    'SELECT * FROM contacts WHERE household_id = ? ORDER BY id',
-  );
+  const contacts = db.prepare<
+    [number],
+    { id: number; household_id: number; name: string; phone: string; relation: string }
+  >('SELECT * FROM contacts WHERE household_id = ? ORDER BY id');
 
   return {
     add(p: Omit<Person, 'id'>, now: number): number {
@@ -80,7 +106,9 @@ export function createPeopleStore(db: Db) {
       for (const c of list) insertContact.run(householdId, c.name, c.phone, c.relation, now);
     },
     contacts(householdId: number): Contact[] {
-      return contacts.all(householdId).map((r) => ({ id: r.id, householdId: r.household_id, name: r.name, phone: r.phone, relation: r.relation }));
+      return contacts
+        .all(householdId)
+        .map((r) => ({ id: r.id, householdId: r.household_id, name: r.name, phone: r.phone, relation: r.relation }));
     },
     /** Whom the given tiers of a household reach, tier by tier, without repeats. */
     recipients(householdId: number, tiers: readonly Tier[]): Recipient[] {
@@ -93,8 +121,11 @@ export function createPeopleStore(db: Db) {
         out.push(r);
       };
       for (const tier of tiers) {
-        for (const p of covering.all({ household: householdId, tier })) add({ name: p.name, phone: p.phone, role: p.role });
-        if (tier === 3) for (const c of contacts.all(householdId)) add({ name: c.name, phone: c.phone, role: `contact${c.relation ? `:${c.relation}` : ''}` });
+        for (const p of covering.all({ household: householdId, tier }))
+          add({ name: p.name, phone: p.phone, role: p.role });
+        if (tier === 3)
+          for (const c of contacts.all(householdId))
+            add({ name: c.name, phone: c.phone, role: `contact${c.relation ? `:${c.relation}` : ''}` });
       }
       return out;
     },

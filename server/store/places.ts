@@ -100,14 +100,19 @@ export function createPlacesStore(db: Db) {
   const getHousehold = db.prepare<[number], HouseholdRow>(`${HOUSEHOLD_SELECT} WHERE h.id = ?`);
   const listHouseholds = db.prepare<[], HouseholdRow>(`${HOUSEHOLD_SELECT} ORDER BY c.name, b.name, h.room, h.id`);
   // Keyset pages by id; `compounds` NULL = all (an admin), else a JSON array of compound ids.
-  const pageHouseholds = db.prepare<[{ after: number; compounds: string | null; compound: number | null; state: string | null; limit: number }], HouseholdRow>(
+  const pageHouseholds = db.prepare<
+    [{ after: number; compounds: string | null; compound: number | null; state: string | null; limit: number }],
+    HouseholdRow
+  >(
     `${HOUSEHOLD_SELECT} WHERE h.id > @after AND (@compounds IS NULL OR c.id IN (SELECT value FROM json_each(@compounds)))
        AND (@compound IS NULL OR c.id = @compound) AND (@state IS NULL OR h.state = @state)
      ORDER BY h.id LIMIT @limit`,
   );
   const updateHousehold = db.prepare<[string, string, number]>('UPDATE households SET name = ?, room = ? WHERE id = ?');
   const listCompounds = db.prepare<[], Compound>('SELECT id, name FROM compounds ORDER BY name');
-  const listBuildings = db.prepare<[], Building>('SELECT id, compound_id AS compoundId, name FROM buildings ORDER BY compound_id, name');
+  const listBuildings = db.prepare<[], Building>(
+    'SELECT id, compound_id AS compoundId, name FROM buildings ORDER BY compound_id, name',
+  );
   const getCompound = db.prepare<[number], Compound>('SELECT id, name FROM compounds WHERE id = ?');
   const recordReport = db.prepare<[RibbonState, number, number, number | null, number]>(
     // Reports are applied in receive order, so the latest report is the current ribbon.
@@ -157,9 +162,20 @@ export function createPlacesStore(db: Db) {
       const row = getHousehold.get(id);
       return row ? toHousehold(row) : null;
     },
-    pageHouseholds(afterId: number, limit: number, compoundIds: readonly number[] | null, filter: { compoundId?: number; state?: RibbonState } = {}): Household[] {
+    pageHouseholds(
+      afterId: number,
+      limit: number,
+      compoundIds: readonly number[] | null,
+      filter: { compoundId?: number; state?: RibbonState } = {},
+    ): Household[] {
       return pageHouseholds
-        .all({ after: afterId, compounds: compoundIds === null ? null : JSON.stringify(compoundIds), compound: filter.compoundId ?? null, state: filter.state ?? null, limit })
+        .all({
+          after: afterId,
+          compounds: compoundIds === null ? null : JSON.stringify(compoundIds),
+          compound: filter.compoundId ?? null,
+          state: filter.state ?? null,
+          limit,
+        })
         .map(toHousehold);
     },
     renameHousehold(id: number, name: string, room: string): void {
@@ -198,7 +214,11 @@ export function createPlacesStore(db: Db) {
         compoundPolicy: row.compound_policy === null ? null : (JSON.parse(row.compound_policy) as unknown),
       };
     },
-    setSchedule(householdId: number, s: { policy: unknown; quietHours: unknown; awayUntil: string | null; timezone: string }, checkInDueAt: number | null): void {
+    setSchedule(
+      householdId: number,
+      s: { policy: unknown; quietHours: unknown; awayUntil: string | null; timezone: string },
+      checkInDueAt: number | null,
+    ): void {
       setSchedule.run(
         s.policy === null ? null : JSON.stringify(s.policy),
         s.quietHours === null ? null : JSON.stringify(s.quietHours),

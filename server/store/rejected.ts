@@ -13,13 +13,15 @@ export function createRejectedStore(db: Db) {
   const insert = db.prepare<[string, string, Buffer, string, number]>(
     'INSERT INTO rejected_messages (device_id, topic, payload, reason, received_at) VALUES (?, ?, ?, ?, ?)',
   );
-  const list = db.prepare<[string], { id: number; device_id: string; topic: string; payload: Buffer; reason: string; received_at: number }>(
-    'SELECT * FROM rejected_messages WHERE device_id = ? ORDER BY id',
-  );
+  const list = db.prepare<
+    [string],
+    { id: number; device_id: string; topic: string; payload: Buffer; reason: string; received_at: number }
+  >('SELECT * FROM rejected_messages WHERE device_id = ? ORDER BY id');
   return {
     insert(message: Omit<RejectedMessage, 'id'>): number {
       return Number(
-        insert.run(message.deviceId, message.topic, message.payload, message.reason, message.receivedAt).lastInsertRowid,
+        insert.run(message.deviceId, message.topic, message.payload, message.reason, message.receivedAt)
+          .lastInsertRowid,
       );
     },
     listForDevice(deviceId: string): RejectedMessage[] {

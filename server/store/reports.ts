@@ -17,7 +17,13 @@ export type PressCount = { compoundId: number; source: ReportSource; state: Ribb
 export type HouseholdCount = { compoundId: number; households: number; checkedIn: number };
 
 /** An alert opened in the range, with its response times (null: not yet). */
-export type OpenedAlert = { compoundId: number; kind: AlertKind; openedAt: number; acknowledgedAt: number | null; arrivedAt: number | null };
+export type OpenedAlert = {
+  compoundId: number;
+  kind: AlertKind;
+  openedAt: number;
+  acknowledgedAt: number | null;
+  arrivedAt: number | null;
+};
 
 type ReportRow = { id: number; compound_id: number; day: string; data: string; created_at: number };
 
@@ -37,20 +43,35 @@ export function createReportsStore(db: Db) {
 
   // CROSS JOIN keeps households as the outer loop (SQLite never reorders it), so events are
   // reached only through events_household with the day's range.
-  const presses = db.prepare<{ from: number; to: number }, { compound_id: number; source: ReportSource; state: RibbonState; n: number }>(
+  const presses = db.prepare<
+    { from: number; to: number },
+    { compound_id: number; source: ReportSource; state: RibbonState; n: number }
+  >(
     `SELECT b.compound_id, e.source, e.state, count(*) AS n
      FROM buildings b JOIN households h ON h.building_id = b.id
      CROSS JOIN events e ON e.household_id = h.id AND e.received_at >= @from AND e.received_at < @to
      GROUP BY b.compound_id, e.source, e.state`,
   );
-  const households = db.prepare<{ from: number; to: number }, { compound_id: number; households: number; checked_in: number }>(
+  const households = db.prepare<
+    { from: number; to: number },
+    { compound_id: number; households: number; checked_in: number }
+  >(
     `SELECT b.compound_id, count(*) AS households,
             sum(EXISTS (SELECT 1 FROM events e WHERE e.household_id = h.id AND e.received_at >= @from AND e.received_at < @to)) AS checked_in
      FROM buildings b JOIN households h ON h.building_id = b.id
      WHERE h.created_at < @to
      GROUP BY b.compound_id`,
   );
-  const opened = db.prepare<{ from: number; to: number }, { compound_id: number; kind: AlertKind; opened_at: number; acknowledged_at: number | null; arrived_at: number | null }>(
+  const opened = db.prepare<
+    { from: number; to: number },
+    {
+      compound_id: number;
+      kind: AlertKind;
+      opened_at: number;
+      acknowledged_at: number | null;
+      arrived_at: number | null;
+    }
+  >(
     `SELECT b.compound_id, a.kind, a.opened_at, a.acknowledged_at, a.arrived_at
      FROM alerts a CROSS JOIN households h ON h.id = a.household_id JOIN buildings b ON b.id = h.building_id
      WHERE a.status IN ${ALL_STATUSES} AND a.kind IN ${ALL_KINDS} AND a.opened_at >= @from AND a.opened_at < @to
@@ -91,11 +112,15 @@ export function createReportsStore(db: Db) {
     },
     /** Events received in [from, to), by compound, source and colour. */
     presses(from: number, to: number): PressCount[] {
-      return presses.all({ from, to }).map((r) => ({ compoundId: r.compound_id, source: r.source, state: r.state, n: r.n }));
+      return presses
+        .all({ from, to })
+        .map((r) => ({ compoundId: r.compound_id, source: r.source, state: r.state, n: r.n }));
     },
     /** Per compound: households registered before `to`, and those with any event in [from, to). */
     households(from: number, to: number): HouseholdCount[] {
-      return households.all({ from, to }).map((r) => ({ compoundId: r.compound_id, households: r.households, checkedIn: r.checked_in }));
+      return households
+        .all({ from, to })
+        .map((r) => ({ compoundId: r.compound_id, households: r.households, checkedIn: r.checked_in }));
     },
     /** Alerts opened in [from, to), whatever their status now, oldest first. */
     openedBetween(from: number, to: number): OpenedAlert[] {

@@ -14,9 +14,27 @@ export type User = {
   disabled: boolean;
 };
 
-type UserRow = { id: number; username: string; display_name: string; role: UserRole; password_hash: string; person_id: number | null; disabled_at: number | null };
+type UserRow = {
+  id: number;
+  username: string;
+  display_name: string;
+  role: UserRole;
+  password_hash: string;
+  person_id: number | null;
+  disabled_at: number | null;
+};
 
-export type AuditEntry = { id: number; at: number; userId: number | null; username: string | null; method: string; route: string; record: string | null; status: number; address: string | null };
+export type AuditEntry = {
+  id: number;
+  at: number;
+  userId: number | null;
+  username: string | null;
+  method: string;
+  route: string;
+  record: string | null;
+  status: number;
+  address: string | null;
+};
 
 /** Users, their compounds, sessions, API tokens and the (append-only) audit log. */
 export function createUsersStore(db: Db) {
@@ -27,9 +45,13 @@ export function createUsersStore(db: Db) {
   const byId = db.prepare<[number], UserRow>('SELECT * FROM users WHERE id = ?');
   const all = db.prepare<[], UserRow>('SELECT * FROM users ORDER BY id');
   const count = db.prepare<[], { n: number }>('SELECT count(*) AS n FROM users');
-  const compounds = db.prepare<[number], { compound_id: number }>('SELECT compound_id FROM user_compounds WHERE user_id = ? ORDER BY compound_id');
+  const compounds = db.prepare<[number], { compound_id: number }>(
+    'SELECT compound_id FROM user_compounds WHERE user_id = ? ORDER BY compound_id',
+  );
   const clearCompounds = db.prepare<[number]>('DELETE FROM user_compounds WHERE user_id = ?');
-  const addCompound = db.prepare<[number, number]>('INSERT OR IGNORE INTO user_compounds (user_id, compound_id) VALUES (?, ?)');
+  const addCompound = db.prepare<[number, number]>(
+    'INSERT OR IGNORE INTO user_compounds (user_id, compound_id) VALUES (?, ?)',
+  );
   const setProfile = db.prepare<[string, UserRole, number]>('UPDATE users SET display_name = ?, role = ? WHERE id = ?');
   const setPassword = db.prepare<[string, number]>('UPDATE users SET password_hash = ? WHERE id = ?');
   const setDisabled = db.prepare<[number | null, number]>('UPDATE users SET disabled_at = ? WHERE id = ?');
@@ -37,28 +59,58 @@ export function createUsersStore(db: Db) {
   const insertSession = db.prepare<[Buffer, number, string, number, number, number]>(
     'INSERT INTO sessions (id_hash, user_id, csrf_token, created_at, expires_at, last_seen_at) VALUES (?, ?, ?, ?, ?, ?)',
   );
-  const session = db.prepare<[Buffer], { user_id: number; csrf_token: string; created_at: number; expires_at: number; last_seen_at: number }>(
-    'SELECT user_id, csrf_token, created_at, expires_at, last_seen_at FROM sessions WHERE id_hash = ?',
+  const session = db.prepare<
+    [Buffer],
+    { user_id: number; csrf_token: string; created_at: number; expires_at: number; last_seen_at: number }
+  >('SELECT user_id, csrf_token, created_at, expires_at, last_seen_at FROM sessions WHERE id_hash = ?');
+  const touchSession = db.prepare<[number, number, Buffer]>(
+    'UPDATE sessions SET last_seen_at = ?, expires_at = ? WHERE id_hash = ?',
   );
-  const touchSession = db.prepare<[number, number, Buffer]>('UPDATE sessions SET last_seen_at = ?, expires_at = ? WHERE id_hash = ?');
   const deleteSession = db.prepare<[Buffer]>('DELETE FROM sessions WHERE id_hash = ?');
   const deleteUserSessions = db.prepare<[number]>('DELETE FROM sessions WHERE user_id = ?');
   const deleteExpired = db.prepare<[number]>('DELETE FROM sessions WHERE expires_at <= ?');
 
-  const insertToken = db.prepare<[Buffer, number, string, number]>('INSERT INTO api_tokens (token_hash, user_id, name, created_at) VALUES (?, ?, ?, ?)');
-  const token = db.prepare<[Buffer], { id: number; user_id: number; revoked_at: number | null }>('SELECT id, user_id, revoked_at FROM api_tokens WHERE token_hash = ?');
-  const touchToken = db.prepare<[number, number]>('UPDATE api_tokens SET last_used_at = ? WHERE id = ?');
-  const revokeToken = db.prepare<[number, number]>('UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL');
-  const tokens = db.prepare<[], { id: number; user_id: number; name: string; created_at: number; revoked_at: number | null; last_used_at: number | null }>(
-    'SELECT id, user_id, name, created_at, revoked_at, last_used_at FROM api_tokens ORDER BY id',
+  const insertToken = db.prepare<[Buffer, number, string, number]>(
+    'INSERT INTO api_tokens (token_hash, user_id, name, created_at) VALUES (?, ?, ?, ?)',
   );
+  const token = db.prepare<[Buffer], { id: number; user_id: number; revoked_at: number | null }>(
+    'SELECT id, user_id, revoked_at FROM api_tokens WHERE token_hash = ?',
+  );
+  const touchToken = db.prepare<[number, number]>('UPDATE api_tokens SET last_used_at = ? WHERE id = ?');
+  const revokeToken = db.prepare<[number, number]>(
+    'UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL',
+  );
+  const tokens = db.prepare<
+    [],
+    {
+      id: number;
+      user_id: number;
+      name: string;
+      created_at: number;
+      revoked_at: number | null;
+      last_used_at: number | null;
+    }
+  >('SELECT id, user_id, name, created_at, revoked_at, last_used_at FROM api_tokens ORDER BY id');
 
-  const insertAudit = db.prepare<[number, number | null, string | null, string, string, string | null, number, string | null]>(
+  const insertAudit = db.prepare<
+    [number, number | null, string | null, string, string, string | null, number, string | null]
+  >(
     'INSERT INTO audit_log (at, user_id, username, method, route, record, status, address) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
   );
-  const auditPage = db.prepare<[number, number], { id: number; at: number; user_id: number | null; username: string | null; method: string; route: string; record: string | null; status: number; address: string | null }>(
-    'SELECT * FROM audit_log WHERE id < ? ORDER BY id DESC LIMIT ?',
-  );
+  const auditPage = db.prepare<
+    [number, number],
+    {
+      id: number;
+      at: number;
+      user_id: number | null;
+      username: string | null;
+      method: string;
+      route: string;
+      record: string | null;
+      status: number;
+      address: string | null;
+    }
+  >('SELECT * FROM audit_log WHERE id < ? ORDER BY id DESC LIMIT ?');
 
   function toUser(row: UserRow): User {
     return {
@@ -73,8 +125,20 @@ export function createUsersStore(db: Db) {
   }
 
   return {
-    create(u: { username: string; displayName: string; role: UserRole; passwordHash: string; personId?: number | null; compoundIds?: readonly number[] }, now: number): number {
-      const id = Number(insert.run(u.username, u.displayName, u.role, u.passwordHash, u.personId ?? null, now).lastInsertRowid);
+    create(
+      u: {
+        username: string;
+        displayName: string;
+        role: UserRole;
+        passwordHash: string;
+        personId?: number | null;
+        compoundIds?: readonly number[];
+      },
+      now: number,
+    ): number {
+      const id = Number(
+        insert.run(u.username, u.displayName, u.role, u.passwordHash, u.personId ?? null, now).lastInsertRowid,
+      );
       for (const c of u.compoundIds ?? []) addCompound.run(id, c);
       return id;
     },
@@ -112,9 +176,19 @@ export function createUsersStore(db: Db) {
     createSession(idHash: Buffer, userId: number, csrfToken: string, now: number, expiresAt: number): void {
       insertSession.run(idHash, userId, csrfToken, now, expiresAt, now);
     },
-    session(idHash: Buffer): { userId: number; csrfToken: string; createdAt: number; expiresAt: number; lastSeenAt: number } | null {
+    session(
+      idHash: Buffer,
+    ): { userId: number; csrfToken: string; createdAt: number; expiresAt: number; lastSeenAt: number } | null {
       const row = session.get(idHash);
-      return row ? { userId: row.user_id, csrfToken: row.csrf_token, createdAt: row.created_at, expiresAt: row.expires_at, lastSeenAt: row.last_seen_at } : null;
+      return row
+        ? {
+            userId: row.user_id,
+            csrfToken: row.csrf_token,
+            createdAt: row.created_at,
+            expiresAt: row.expires_at,
+            lastSeenAt: row.last_seen_at,
+          }
+        : null;
     },
     touchSession(idHash: Buffer, now: number, expiresAt: number): void {
       touchSession.run(now, expiresAt, idHash);
@@ -140,15 +214,45 @@ export function createUsersStore(db: Db) {
       return revokeToken.run(now, id).changes === 1;
     },
     tokens() {
-      return tokens.all().map((t) => ({ id: t.id, userId: t.user_id, name: t.name, createdAt: t.created_at, revokedAt: t.revoked_at, lastUsedAt: t.last_used_at }));
+      return tokens
+        .all()
+        .map((t) => ({
+          id: t.id,
+          userId: t.user_id,
+          name: t.name,
+          createdAt: t.created_at,
+          revokedAt: t.revoked_at,
+          lastUsedAt: t.last_used_at,
+        }));
     },
 
     audit(entry: Omit<AuditEntry, 'id'>): void {
-      insertAudit.run(entry.at, entry.userId, entry.username, entry.method, entry.route, entry.record, entry.status, entry.address);
+      insertAudit.run(
+        entry.at,
+        entry.userId,
+        entry.username,
+        entry.method,
+        entry.route,
+        entry.record,
+        entry.status,
+        entry.address,
+      );
     },
     /** Newest first; `before` is the id to continue below (an opaque cursor to clients). */
     auditPage(before: number, limit: number): AuditEntry[] {
-      return auditPage.all(before, limit).map((r) => ({ id: r.id, at: r.at, userId: r.user_id, username: r.username, method: r.method, route: r.route, record: r.record, status: r.status, address: r.address }));
+      return auditPage
+        .all(before, limit)
+        .map((r) => ({
+          id: r.id,
+          at: r.at,
+          userId: r.user_id,
+          username: r.username,
+          method: r.method,
+          route: r.route,
+          record: r.record,
+          status: r.status,
+          address: r.address,
+        }));
     },
   };
 }

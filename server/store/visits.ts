@@ -50,7 +50,9 @@ export function createVisitsStore(db: Db) {
     `INSERT INTO visits (household_id, seen, by, note, at, received_at, idempotency_key) VALUES (?, ?, ?, ?, ?, ?, ?)
      ON CONFLICT (household_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING`,
   );
-  const byKey = db.prepare<[number, string], VisitRow>('SELECT * FROM visits WHERE household_id = ? AND idempotency_key = ?');
+  const byKey = db.prepare<[number, string], VisitRow>(
+    'SELECT * FROM visits WHERE household_id = ? AND idempotency_key = ?',
+  );
   // Keyset pagination over visits_household (household_id, at DESC, id DESC).
   const page = db.prepare<[number, number, number, number, number], VisitRow>(
     `SELECT * FROM visits WHERE household_id = ? AND (at < ? OR (at = ? AND id < ?))
@@ -67,7 +69,15 @@ export function createVisitsStore(db: Db) {
         const earlier = byKey.get(visit.householdId, visit.idempotencyKey);
         if (earlier) return { visitId: earlier.id, duplicate: true };
       }
-      const result = insert.run(visit.householdId, visit.seen, visit.by, visit.note, visit.at, visit.receivedAt, visit.idempotencyKey);
+      const result = insert.run(
+        visit.householdId,
+        visit.seen,
+        visit.by,
+        visit.note,
+        visit.at,
+        visit.receivedAt,
+        visit.idempotencyKey,
+      );
       if (result.changes === 0 && visit.idempotencyKey !== null) {
         const winner = byKey.get(visit.householdId, visit.idempotencyKey);
         if (winner) return { visitId: winner.id, duplicate: true };

@@ -9,7 +9,11 @@ describe.skipIf(!browserAvailable())('bench/dashboard.ts --smoke', () => {
   it('loads the wall, measures a floor and a phase under reports, and sees each phase through to the screen', async () => {
     await ensureDashboardBuilt();
     const lines: string[] = [];
-    const { plan, phases, section, stats } = await benchDashboard({ smoke: true, resultsFile: null, log: (l) => lines.push(l) });
+    const { plan, phases, section, stats } = await benchDashboard({
+      smoke: true,
+      resultsFile: null,
+      log: (l) => lines.push(l),
+    });
     expect(phases.map((p) => p.rate)).toEqual([0, ...plan.rates]);
     for (const p of phases) expect(p.frames.frames).toBeGreaterThan(0);
     // Each phase under load reached the screen (its marker tile turned red)…

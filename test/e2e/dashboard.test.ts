@@ -8,7 +8,15 @@ import { addHousehold, provisionDevice } from '../../server/app/provision.js';
 import { DB_FILE_NAME, openDatabase } from '../../server/store/db.js';
 import { createStores } from '../../server/store/index.js';
 import { addUser, client, login, makeCast, TEST_USER_PASSWORD, type Cast } from '../helpers/api.js';
-import { browserAvailable, ensureDashboardBuilt, launchBrowser, loginPage, newContext, PHONE, screenshot } from '../helpers/browser.js';
+import {
+  browserAvailable,
+  ensureDashboardBuilt,
+  launchBrowser,
+  loginPage,
+  newContext,
+  PHONE,
+  screenshot,
+} from '../helpers/browser.js';
 import { freePort, startChildServer } from '../helpers/child-server.js';
 import { RawMqtt } from '../helpers/raw-mqtt.js';
 import { startTestSystem, tempDir, TEST_ADMIN_PASSWORD, type TestSystem } from '../helpers/system.js';
@@ -31,12 +39,26 @@ describe.skipIf(!available)('the dashboard in a real browser', () => {
   });
 
   /** Two compounds (makeCast), a household with a button, its tier-1 volunteer and a webhook channel. */
-  async function setUp(): Promise<{ system: TestSystem; cast: Cast; device: { id: string; secret: string; householdId: number } }> {
+  async function setUp(): Promise<{
+    system: TestSystem;
+    cast: Cast;
+    device: { id: string; secret: string; householdId: number };
+  }> {
     const system = await startTestSystem();
     const cast = await makeCast(system);
     const device = system.provision({ compound: '阳光小区', building: '2号楼', room: '301', name: '王秀英' });
     const receiver = await startWebhookReceiver();
-    system.stores.people.add({ name: '李志愿', phone: '13800000001', role: 'volunteer', tier: 1, compoundId: cast.compoundA.id, buildingId: null }, Date.now());
+    system.stores.people.add(
+      {
+        name: '李志愿',
+        phone: '13800000001',
+        role: 'volunteer',
+        tier: 1,
+        compoundId: cast.compoundA.id,
+        buildingId: null,
+      },
+      Date.now(),
+    );
     system.stores.channels.add('webhook', '社区群', { url: receiver.url, secret: 'webhook-secret' }, null, Date.now());
     return { system, cast, device };
   }
@@ -47,23 +69,38 @@ describe.skipIf(!available)('the dashboard in a real browser', () => {
     const wall = await loginPage(context, system.httpUrl, cast.users.volunteerA.username, TEST_USER_PASSWORD, '#/wall');
     const alarms = await context.newPage();
     await alarms.goto(`${system.httpUrl}/#/alarms`);
-    await expect.poll(() => alarms.locator('.live-status').getAttribute('data-status'), { timeout: 10_000 }).toBe('live');
+    await expect
+      .poll(() => alarms.locator('.live-status').getAttribute('data-status'), { timeout: 10_000 })
+      .toBe('live');
     const tile = wall.locator(`.tile[data-hid="${device.householdId}"]`);
     // Provisioned, never connected: the device is offline.
     await expect.poll(() => tile.getAttribute('data-status')).toBe('offline');
     expect(await wall.locator(`.tile[data-hid="${cast.householdB}"]`).count()).toBe(0);
 
     const outsider = await newContext(browser);
-    const other = await loginPage(outsider, system.httpUrl, cast.users.volunteerB.username, TEST_USER_PASSWORD, '#/alarms');
+    const other = await loginPage(
+      outsider,
+      system.httpUrl,
+      cast.users.volunteerB.username,
+      TEST_USER_PASSWORD,
+      '#/alarms',
+    );
 
-    const button = await connectDevice({ url: system.mqttUrl, id: device.id, secret: device.secret, reconnectPeriodMs: 100 });
+    const button = await connectDevice({
+      url: system.mqttUrl,
+      id: device.id,
+      secret: device.secret,
+      reconnectPeriodMs: 100,
+    });
     try {
       // Online now, and nothing pressed yet.
       await expect.poll(() => tile.getAttribute('data-status')).toBe('none');
       const pressed = Date.now();
       const { seq } = await button.press('red');
       // Within 1 s of the press: the tile is red on the wall, and the alarm card is listed.
-      await wall.locator(`.tile[data-hid="${device.householdId}"][data-status="red"]`).waitFor({ timeout: Math.max(1, 1000 - (Date.now() - pressed)) });
+      await wall
+        .locator(`.tile[data-hid="${device.householdId}"][data-status="red"]`)
+        .waitFor({ timeout: Math.max(1, 1000 - (Date.now() - pressed)) });
       const card = alarms.locator('#alarms-emergency .alarm[data-status="open"]');
       await card.waitFor({ timeout: Math.max(1, 1000 - (Date.now() - pressed)) });
       expect(await tile.textContent()).toContain('红');
@@ -85,7 +122,9 @@ describe.skipIf(!available)('the dashboard in a real browser', () => {
       // 我去处理: the button hears "acknowledged"; the card says who is going.
       await card.getByRole('button', { name: '我去处理' }).click();
       await button.waitForAck({ seq, status: 'acknowledged' }, 5000);
-      await expect.poll(() => alarms.locator('#alarms-emergency .alarm').getAttribute('data-status')).toBe('acknowledged');
+      await expect
+        .poll(() => alarms.locator('#alarms-emergency .alarm').getAttribute('data-status'))
+        .toBe('acknowledged');
       await expect.poll(() => alarms.locator('#alarms-emergency .alarm').textContent()).toContain('李志愿 正在处理');
 
       // 已解决 without a note is refused in the dialog; with one, the alert is resolved.
@@ -137,29 +176,49 @@ describe.skipIf(!available)('the dashboard in a real browser', () => {
     const dataDir = tempDir();
     const stores = createStores(openDatabase(dataDir));
     const now = Date.now();
-    const firstHousehold = addHousehold(stores, { compound: '阳光小区', building: '2号楼', room: '301', name: '王秀英' }, now);
+    const firstHousehold = addHousehold(
+      stores,
+      { compound: '阳光小区', building: '2号楼', room: '301', name: '王秀英' },
+      now,
+    );
     const first = provisionDevice(stores, firstHousehold, now);
-    const secondHousehold = addHousehold(stores, { compound: '阳光小区', building: '2号楼', room: '302', name: '赵淑珍' }, now);
+    const secondHousehold = addHousehold(
+      stores,
+      { compound: '阳光小区', building: '2号楼', room: '302', name: '赵淑珍' },
+      now,
+    );
     const second = provisionDevice(stores, secondHousehold, now);
     stores.db.close();
-    const server = await startChildServer({ dataDir, mqttPort: await freePort(), env: { ADMIN_PASSWORD: TEST_ADMIN_PASSWORD } });
+    const server = await startChildServer({
+      dataDir,
+      mqttPort: await freePort(),
+      env: { ADMIN_PASSWORD: TEST_ADMIN_PASSWORD },
+    });
     const lock = new Database(path.join(dataDir, DB_FILE_NAME));
     const context = await newContext(browser);
     try {
       const alarms = await loginPage(context, server.httpUrl, 'admin', TEST_ADMIN_PASSWORD, '#/alarms');
-      await expect.poll(() => alarms.locator('.live-status').getAttribute('data-status'), { timeout: 10_000 }).toBe('live');
+      await expect
+        .poll(() => alarms.locator('.live-status').getAttribute('data-status'), { timeout: 10_000 })
+        .toBe('live');
       const wall = await context.newPage();
       await wall.goto(`${server.httpUrl}/#/wall`);
       const tile = wall.locator(`.tile[data-hid="${firstHousehold}"]`);
       await tile.waitFor({ timeout: 10_000 });
-      const { raw } = await RawMqtt.connect(server.mqttPort, { clientId: first.id, username: first.id, password: first.secret });
+      const { raw } = await RawMqtt.connect(server.mqttPort, {
+        clientId: first.id,
+        username: first.id,
+        password: first.secret,
+      });
 
       lock.exec('BEGIN IMMEDIATE');
       const pressed = Date.now();
       raw.send(raw.publish(`ribbon/${first.id}/state`, '{"state":"red","seq":1,"boot":1}', 1));
       const early = alarms.locator('#alarms-emergency .alarm.receipt-recording');
       await early.waitFor({ timeout: Math.max(1, 1000 - (Date.now() - pressed)) });
-      await wall.locator(`.tile[data-hid="${firstHousehold}"][data-status="red"]`).waitFor({ timeout: Math.max(1, 1000 - (Date.now() - pressed)) });
+      await wall
+        .locator(`.tile[data-hid="${firstHousehold}"][data-status="red"]`)
+        .waitFor({ timeout: Math.max(1, 1000 - (Date.now() - pressed)) });
       expect(await early.textContent()).toContain('王秀英');
       expect(await early.textContent()).toContain('收到紧急求助，正在记录');
       // Not an alert yet: nothing to acknowledge.
@@ -181,7 +240,11 @@ describe.skipIf(!available)('the dashboard in a real browser', () => {
       expect(await alarms.evaluate(() => window.ribbonStats.alarmsPlayed())).toBe(1);
 
       // A red whose commit fails (the lock outlasts the server's 5 s busy timeout) stays on screen, saying so.
-      const { raw: other } = await RawMqtt.connect(server.mqttPort, { clientId: second.id, username: second.id, password: second.secret });
+      const { raw: other } = await RawMqtt.connect(server.mqttPort, {
+        clientId: second.id,
+        username: second.id,
+        password: second.secret,
+      });
       lock.exec('BEGIN IMMEDIATE');
       other.send(other.publish(`ribbon/${second.id}/state`, 'red', 1));
       const failed = alarms.locator('#alarms-emergency .alarm.receipt-unrecorded');
@@ -189,7 +252,9 @@ describe.skipIf(!available)('the dashboard in a real browser', () => {
       lock.exec('ROLLBACK');
       expect(await failed.textContent()).toContain('赵淑珍');
       expect(await failed.textContent()).toContain('服务器未能记录');
-      await expect.poll(() => wall.locator(`.tile[data-hid="${secondHousehold}"]`).getAttribute('data-status')).toBe('red');
+      await expect
+        .poll(() => wall.locator(`.tile[data-hid="${secondHousehold}"]`).getAttribute('data-status'))
+        .toBe('red');
       expect(await alarms.evaluate(() => window.ribbonStats.alarmsPlayed())).toBe(2);
       await screenshot(alarms, 'alarm-unrecorded-1920x1080');
       expect(context.errors).toEqual([]);
@@ -206,10 +271,17 @@ describe.skipIf(!available)('the dashboard in a real browser', () => {
     const second = system.provision({ compound: '阳光小区', building: '3号楼', room: '102', name: '钱德明' });
     const third = system.provision({ compound: '阳光小区', building: '3号楼', room: '103', name: '孙建国' });
     const fourth = system.provision({ compound: '阳光小区', building: '3号楼', room: '104', name: '吴秀英' });
-    const personReports = (householdId: number) => system.stores.events.pageForHousehold(householdId, null, 100).filter((e) => e.source === 'person');
+    const personReports = (householdId: number) =>
+      system.stores.events.pageForHousehold(householdId, null, 100).filter((e) => e.source === 'person');
     const context = await newContext(browser, PHONE);
     try {
-      const page = await loginPage(context, system.httpUrl, cast.users.volunteerA.username, TEST_USER_PASSWORD, '#/patrol');
+      const page = await loginPage(
+        context,
+        system.httpUrl,
+        cast.users.volunteerA.username,
+        TEST_USER_PASSWORD,
+        '#/patrol',
+      );
       const row = (hid: number) => page.locator(`.patrol-row[data-hid="${hid}"]`);
       await row(first.householdId).waitFor();
 
@@ -247,7 +319,9 @@ describe.skipIf(!available)('the dashboard in a real browser', () => {
       });
       await context.setOffline(false);
       await again.goto(`${system.httpUrl}/#/patrol`);
-      await expect.poll(() => again.locator('.live-status').getAttribute('data-status'), { timeout: 10_000 }).toBe('live');
+      await expect
+        .poll(() => again.locator('.live-status').getAttribute('data-status'), { timeout: 10_000 })
+        .toBe('live');
       // The lost answer left both waiting (a round stops at a network failure); the next round
       // sends the first again, with the same key, and the server says it already has it.
       await expect.poll(() => lost).toBe(1);
@@ -279,8 +353,12 @@ describe.skipIf(!available)('the dashboard in a real browser', () => {
       expect(await again.evaluate(() => window.ribbonStats.sync.sent)).toBe(5);
       expect(personReports(first.householdId).map((e) => e.state)).toEqual(['blue', 'blue']);
       // The yellow became a service request, live on the phone too.
-      await expect.poll(() => again.locator(`.patrol-row[data-hid="${second.householdId}"] .now`).getAttribute('class')).toContain('s-yellow');
-      expect(context.errors.filter((e) => !e.includes('ERR_INTERNET_DISCONNECTED') && !e.includes('ERR_CONNECTION_RESET'))).toEqual([]);
+      await expect
+        .poll(() => again.locator(`.patrol-row[data-hid="${second.householdId}"] .now`).getAttribute('class'))
+        .toContain('s-yellow');
+      expect(
+        context.errors.filter((e) => !e.includes('ERR_INTERNET_DISCONNECTED') && !e.includes('ERR_CONNECTION_RESET')),
+      ).toEqual([]);
     } finally {
       await context.close();
     }
@@ -294,28 +372,49 @@ describe.skipIf(!available)('the dashboard in a real browser', () => {
     const home = system.provision({ compound: '阳光小区', building: '5号楼', room: '502', name: '周桂兰' });
     const context = await newContext(browser, PHONE);
     try {
-      const page = await loginPage(context, system.httpUrl, cast.users.volunteerA.username, TEST_USER_PASSWORD, '#/patrol');
+      const page = await loginPage(
+        context,
+        system.httpUrl,
+        cast.users.volunteerA.username,
+        TEST_USER_PASSWORD,
+        '#/patrol',
+      );
       await page.locator(`.patrol-row[data-hid="${home.householdId}"]`).waitFor();
       // The service worker holds the page and its files.
       await page.evaluate(() => navigator.serviceWorker.ready.then(() => undefined));
-      await expect.poll(() => page.evaluate(async () => (await caches.keys()).length > 0 && (await (await caches.open('ribbon-shell-v1')).keys()).length >= 3)).toBe(true);
+      await expect
+        .poll(() =>
+          page.evaluate(
+            async () =>
+              (await caches.keys()).length > 0 && (await (await caches.open('ribbon-shell-v1')).keys()).length >= 3,
+          ),
+        )
+        .toBe(true);
 
       await system.stop();
       await page.reload();
       const row = page.locator(`.patrol-row[data-hid="${home.householdId}"]`);
       await row.waitFor({ timeout: 10_000 });
       expect(await row.textContent()).toContain('周桂兰');
-      await expect.poll(() => page.locator('.live-status').getAttribute('data-status'), { timeout: 10_000 }).toBe('reconnecting');
+      await expect
+        .poll(() => page.locator('.live-status').getAttribute('data-status'), { timeout: 10_000 })
+        .toBe('reconnecting');
       await row.getByRole('button', { name: '红' }).click();
       await expect.poll(() => page.locator('#sync-bar').getAttribute('data-pending')).toBe('1');
       await screenshot(page, 'patrol-390x844-opened-offline');
 
       system = await startTestSystem({ env: { PORT: String(port) }, dataDir });
-      await expect.poll(() => page.locator('.live-status').getAttribute('data-status'), { timeout: 30_000 }).toBe('live');
+      await expect
+        .poll(() => page.locator('.live-status').getAttribute('data-status'), { timeout: 30_000 })
+        .toBe('live');
       await expect.poll(() => page.locator('#sync-bar').getAttribute('data-pending'), { timeout: 30_000 }).toBe('0');
-      const reports = system.stores.events.pageForHousehold(home.householdId, null, 10).filter((e) => e.source === 'person');
+      const reports = system.stores.events
+        .pageForHousehold(home.householdId, null, 10)
+        .filter((e) => e.source === 'person');
       expect(reports.map((e) => e.state)).toEqual(['red']);
-      expect(system.stores.alerts.page({ status: 'open', compoundIds: null }, null, 10).map((a) => [a.kind, a.householdId])).toEqual([['emergency', home.householdId]]);
+      expect(
+        system.stores.alerts.page({ status: 'open', compoundIds: null }, null, 10).map((a) => [a.kind, a.householdId]),
+      ).toEqual([['emergency', home.householdId]]);
     } finally {
       await context.close();
     }
@@ -325,7 +424,13 @@ describe.skipIf(!available)('the dashboard in a real browser', () => {
     const { system, cast } = await setUp();
     const context = await newContext(browser, PHONE);
     try {
-      const page = await loginPage(context, system.httpUrl, cast.users.volunteerA.username, TEST_USER_PASSWORD, '#/patrol');
+      const page = await loginPage(
+        context,
+        system.httpUrl,
+        cast.users.volunteerA.username,
+        TEST_USER_PASSWORD,
+        '#/patrol',
+      );
       const kept = () =>
         page.evaluate(
           () =>
@@ -364,10 +469,18 @@ describe.skipIf(!available)('the dashboard in a real browser', () => {
         ws.connectToServer();
         sockets.push(ws);
       });
-      const page = await loginPage(context, system.httpUrl, cast.users.volunteerA.username, TEST_USER_PASSWORD, '#/wall');
+      const page = await loginPage(
+        context,
+        system.httpUrl,
+        cast.users.volunteerA.username,
+        TEST_USER_PASSWORD,
+        '#/wall',
+      );
       down = true;
       await Promise.all(sockets.map((ws) => ws.close({ code: 1001, reason: 'link lost' })));
-      await expect.poll(() => page.locator('.live-status').getAttribute('data-status'), { timeout: 5000 }).toBe('reconnecting');
+      await expect
+        .poll(() => page.locator('.live-status').getAttribute('data-status'), { timeout: 5000 })
+        .toBe('reconnecting');
       expect(await page.locator('.live-status').textContent()).toContain('画面可能已过时');
       await screenshot(page, 'wall-reconnecting');
       // It keeps trying, with growing waits (0.5 s, 1 s, 2 s … with jitter), not in a tight loop.
@@ -376,7 +489,9 @@ describe.skipIf(!available)('the dashboard in a real browser', () => {
       await page.waitForTimeout(1000);
       expect(attempts - tries).toBeLessThanOrEqual(2);
       down = false;
-      await expect.poll(() => page.locator('.live-status').getAttribute('data-status'), { timeout: 20_000 }).toBe('live');
+      await expect
+        .poll(() => page.locator('.live-status').getAttribute('data-status'), { timeout: 20_000 })
+        .toBe('live');
     } finally {
       await context.close();
     }
@@ -385,16 +500,27 @@ describe.skipIf(!available)('the dashboard in a real browser', () => {
   it('a page opened without a touch (a wall restarted at night) says the alarm cannot sound yet, and a touch enables it', async () => {
     const { system, cast } = await setUp();
     // This browser keeps Chromium's own rule: no sound before the person touches the page.
-    const strict = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS.filter((a) => !a.startsWith('--autoplay-policy')) });
+    const strict = await chromium.launch({
+      executablePath: CHROMIUM_PATH,
+      args: CHROMIUM_ARGS.filter((a) => !a.startsWith('--autoplay-policy')),
+    });
     try {
       const context = await newContext(strict);
-      const page = await loginPage(context, system.httpUrl, cast.users.volunteerA.username, TEST_USER_PASSWORD, '#/wall');
+      const page = await loginPage(
+        context,
+        system.httpUrl,
+        cast.users.volunteerA.username,
+        TEST_USER_PASSWORD,
+        '#/wall',
+      );
       const toggle = page.locator('#sound-toggle');
       // Logging in was a touch: sound is allowed.
       await expect.poll(() => toggle.getAttribute('data-state')).toBe('on');
       expect(await page.locator('#sound-banner').isVisible()).toBe(false);
       await page.reload();
-      await expect.poll(() => page.locator('.live-status').getAttribute('data-status'), { timeout: 10_000 }).toBe('live');
+      await expect
+        .poll(() => page.locator('.live-status').getAttribute('data-status'), { timeout: 10_000 })
+        .toBe('live');
       await expect.poll(() => toggle.getAttribute('data-state')).toBe('blocked');
       expect(await toggle.textContent()).toContain('点击页面任意处以启用警报声音');
       expect(await page.locator('#sound-banner').isVisible()).toBe(true);
@@ -409,11 +535,23 @@ describe.skipIf(!available)('the dashboard in a real browser', () => {
 
   it('a shared phone: taps wait for the volunteer who made them, and logging out with taps waiting asks first and is finished when the network returns', async () => {
     const { system, cast } = await setUp();
-    const other = await addUser(system, { username: 'volunteer-a2', role: 'volunteer', compoundIds: [cast.compoundA.id], displayName: '周志愿' });
-    const personReports = () => system.stores.events.pageForHousehold(cast.householdA, null, 100).filter((e) => e.source === 'person');
+    const other = await addUser(system, {
+      username: 'volunteer-a2',
+      role: 'volunteer',
+      compoundIds: [cast.compoundA.id],
+      displayName: '周志愿',
+    });
+    const personReports = () =>
+      system.stores.events.pageForHousehold(cast.householdA, null, 100).filter((e) => e.source === 'person');
     const context = await newContext(browser, PHONE);
     try {
-      const page = await loginPage(context, system.httpUrl, cast.users.volunteerA.username, TEST_USER_PASSWORD, '#/patrol');
+      const page = await loginPage(
+        context,
+        system.httpUrl,
+        cast.users.volunteerA.username,
+        TEST_USER_PASSWORD,
+        '#/patrol',
+      );
       await context.setOffline(true);
       await page.locator(`.patrol-row[data-hid="${cast.householdA}"]`).getByRole('button', { name: '蓝' }).click();
       await expect.poll(() => page.locator('#sync-bar').getAttribute('data-pending')).toBe('1');
@@ -437,7 +575,9 @@ describe.skipIf(!available)('the dashboard in a real browser', () => {
       await page.getByLabel('用户名').fill(other.username);
       await page.getByLabel('密码').fill(TEST_USER_PASSWORD);
       await page.getByRole('button', { name: '登录' }).click();
-      await expect.poll(() => page.locator('.live-status').getAttribute('data-status'), { timeout: 10_000 }).toBe('live');
+      await expect
+        .poll(() => page.locator('.live-status').getAttribute('data-status'), { timeout: 10_000 })
+        .toBe('live');
       await page.goto(`${system.httpUrl}/#/patrol`);
       await expect.poll(() => page.evaluate(() => window.ribbonStats.sync.rounds)).toBeGreaterThanOrEqual(1);
       expect(await page.locator('#sync-bar').getAttribute('data-pending')).toBe('0');
@@ -448,7 +588,9 @@ describe.skipIf(!available)('the dashboard in a real browser', () => {
       await page.getByLabel('用户名').fill(cast.users.volunteerA.username);
       await page.getByLabel('密码').fill(TEST_USER_PASSWORD);
       await page.getByRole('button', { name: '登录' }).click();
-      await expect.poll(() => personReports().map((e) => [e.state, e.reportedBy]), { timeout: 10_000 }).toEqual([['blue', '李志愿']]);
+      await expect
+        .poll(() => personReports().map((e) => [e.state, e.reportedBy]), { timeout: 10_000 })
+        .toEqual([['blue', '李志愿']]);
     } finally {
       await context.close();
     }
@@ -458,16 +600,30 @@ describe.skipIf(!available)('the dashboard in a real browser', () => {
     const { system, cast, device } = await setUp();
     const context = await newContext(browser);
     try {
-      const page = await loginPage(context, system.httpUrl, cast.users.volunteerA.username, TEST_USER_PASSWORD, '#/alarms');
+      const page = await loginPage(
+        context,
+        system.httpUrl,
+        cast.users.volunteerA.username,
+        TEST_USER_PASSWORD,
+        '#/alarms',
+      );
       const toggle = page.locator('#sound-toggle');
       expect(await toggle.textContent()).toContain('警报声音：开');
       await toggle.click();
       expect(await toggle.getAttribute('aria-pressed')).toBe('true');
       expect(await toggle.textContent()).toContain('已静音');
       await page.reload();
-      await expect.poll(() => page.locator('.live-status').getAttribute('data-status'), { timeout: 10_000 }).toBe('live');
+      await expect
+        .poll(() => page.locator('.live-status').getAttribute('data-status'), { timeout: 10_000 })
+        .toBe('live');
       expect(await page.locator('#sound-toggle').getAttribute('aria-pressed')).toBe('true');
-      system.recordPersonReport({ householdId: device.householdId, state: 'red', note: null, by: 'test', idempotencyKey: null });
+      system.recordPersonReport({
+        householdId: device.householdId,
+        state: 'red',
+        note: null,
+        by: 'test',
+        idempotencyKey: null,
+      });
       // Muted: no sound, but the card, the announcement and the flashing title still come.
       await page.locator('#alarms-emergency .alarm').waitFor({ timeout: 5000 });
       await expect.poll(() => page.locator('#alarm-announce').textContent()).toContain('王秀英');
@@ -483,11 +639,19 @@ describe.skipIf(!available)('the dashboard in a real browser', () => {
     const { system, cast } = await setUp();
     const context = await newContext(browser);
     try {
-      const page = await loginPage(context, system.httpUrl, cast.users.volunteerA.username, TEST_USER_PASSWORD, '#/wall');
+      const page = await loginPage(
+        context,
+        system.httpUrl,
+        cast.users.volunteerA.username,
+        TEST_USER_PASSWORD,
+        '#/wall',
+      );
       const tile = page.locator(`.tile[data-hid="${cast.householdA}"]`);
       await expect.poll(() => tile.getAttribute('data-status')).toBe('offline');
       const staff = await login(system.app, cast.users.staffA.username);
-      const res = await client(system.app, staff)('PATCH', `/api/households/${cast.householdA}`, { awayUntil: '2099-12-31' });
+      const res = await client(system.app, staff)('PATCH', `/api/households/${cast.householdA}`, {
+        awayUntil: '2099-12-31',
+      });
       expect(res.statusCode, res.body).toBe(200);
       // Away outranks an offline device that was never set up: nobody is home to press it.
       await expect.poll(() => tile.getAttribute('data-status'), { timeout: 2000 }).toBe('away');
@@ -501,7 +665,13 @@ describe.skipIf(!available)('the dashboard in a real browser', () => {
     const { system, cast } = await setUp();
     const context = await newContext(browser);
     try {
-      const page = await loginPage(context, system.httpUrl, cast.users.volunteerA.username, TEST_USER_PASSWORD, '#/wall');
+      const page = await loginPage(
+        context,
+        system.httpUrl,
+        cast.users.volunteerA.username,
+        TEST_USER_PASSWORD,
+        '#/wall',
+      );
       expect(await page.locator('nav').textContent()).toContain('总览墙');
       await page.getByRole('button', { name: '切换到英文' }).click();
       await expect.poll(() => page.locator('nav').textContent()).toContain('Wall');
@@ -517,13 +687,27 @@ describe.skipIf(!available)('the dashboard in a real browser', () => {
     const { system, cast } = await setUp();
     const context = await newContext(browser);
     const device = system.provision({ compound: '阳光小区', building: '2号楼', room: '302', name: '孙玉兰' });
-    system.recordPersonReport({ householdId: device.householdId, state: 'red', note: null, by: 'test', idempotencyKey: null });
+    system.recordPersonReport({
+      householdId: device.householdId,
+      state: 'red',
+      note: null,
+      by: 'test',
+      idempotencyKey: null,
+    });
     try {
-      const page = await loginPage(context, system.httpUrl, cast.users.volunteerA.username, TEST_USER_PASSWORD, '#/alarms');
+      const page = await loginPage(
+        context,
+        system.httpUrl,
+        cast.users.volunteerA.username,
+        TEST_USER_PASSWORD,
+        '#/alarms',
+      );
       await page.locator('#alarms-emergency .alarm').waitFor();
       for (const route of ['#/wall', '#/alarms', '#/patrol', '#/figures', `#/household/${device.householdId}`]) {
         await page.goto(`${system.httpUrl}/${route}`);
-        await expect.poll(() => page.locator('.live-status').getAttribute('data-status'), { timeout: 10_000 }).toBe('live');
+        await expect
+          .poll(() => page.locator('.live-status').getAttribute('data-status'), { timeout: 10_000 })
+          .toBe('live');
         await page.waitForTimeout(300);
         expect(await unnamedControls(page), route).toEqual([]);
         expect(await lowContrastText(page), route).toEqual([]);
@@ -539,7 +723,9 @@ describe.skipIf(!available)('the dashboard in a real browser', () => {
         const el = document.activeElement as HTMLElement | null;
         if (!el || el === document.body) return 'nothing focused';
         const s = getComputedStyle(el);
-        return s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) >= 2 ? `${el.tagName} ${el.textContent}` : `${el.tagName} outline ${s.outlineStyle} ${s.outlineWidth}`;
+        return s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) >= 2
+          ? `${el.tagName} ${el.textContent}`
+          : `${el.tagName} outline ${s.outlineStyle} ${s.outlineWidth}`;
       });
       expect(outline).toBe('BUTTON 我去处理');
       expect(await page.locator('[aria-live="assertive"]').count()).toBeGreaterThanOrEqual(1);
@@ -555,7 +741,18 @@ describe.skipIf(!available)('the dashboard in a real browser', () => {
     system.stores.transaction(() => {
       for (let i = 0; i < 10_000; i += 1) {
         const compound = i < 5000 ? '阳光小区' : '幸福里';
-        ids.push(addHousehold(system.stores, { compound, building: `${1 + Math.floor((i % 5000) / 100)}号楼`, room: `${100 + (i % 100)}`, name: `住户${i}` }, Date.now()));
+        ids.push(
+          addHousehold(
+            system.stores,
+            {
+              compound,
+              building: `${1 + Math.floor((i % 5000) / 100)}号楼`,
+              room: `${100 + (i % 100)}`,
+              name: `住户${i}`,
+            },
+            Date.now(),
+          ),
+        );
       }
     });
     const context = await newContext(browser);
@@ -565,9 +762,17 @@ describe.skipIf(!available)('the dashboard in a real browser', () => {
       const before = await page.evaluate(() => ({ ...window.ribbonStats, wall: { ...window.ribbonStats.wall } }));
       // 2,000 blue reports as fast as the server takes them.
       for (let i = 0; i < 2000; i += 1) {
-        system.recordPersonReport({ householdId: ids[i * 5] as number, state: 'blue', note: null, by: 'storm', idempotencyKey: null });
+        system.recordPersonReport({
+          householdId: ids[i * 5] as number,
+          state: 'blue',
+          note: null,
+          by: 'storm',
+          idempotencyKey: null,
+        });
       }
-      await expect.poll(() => page.locator('.chip[data-status="blue"] b').textContent(), { timeout: 20_000 }).toBe('2000');
+      await expect
+        .poll(() => page.locator('.chip[data-status="blue"] b').textContent(), { timeout: 20_000 })
+        .toBe('2000');
       await screenshot(page, 'wall-10000-households-1920x1080');
       const after = await page.evaluate(() => ({ ...window.ribbonStats, wall: { ...window.ribbonStats.wall } }));
       const flushes = after.flushes - before.flushes;
@@ -586,11 +791,20 @@ describe.skipIf(!available)('the dashboard in a real browser', () => {
 function unnamedControls(page: Page): Promise<string[]> {
   return page.evaluate(() => {
     const out: string[] = [];
-    for (const el of document.querySelectorAll<HTMLElement>('button, a[href], input, select, textarea, [role="button"]')) {
+    for (const el of document.querySelectorAll<HTMLElement>(
+      'button, a[href], input, select, textarea, [role="button"]',
+    )) {
       if (el.closest('[hidden], .sprite') || el.getClientRects().length === 0) continue;
-      const labelled = el.getAttribute('aria-labelledby')?.split(/\s+/).some((id) => (document.getElementById(id)?.textContent ?? '').trim() !== '');
+      const labelled = el
+        .getAttribute('aria-labelledby')
+        ?.split(/\s+/)
+        .some((id) => (document.getElementById(id)?.textContent ?? '').trim() !== '');
       const label = el.id ? document.querySelector(`label[for="${CSS.escape(el.id)}"]`) : el.closest('label');
-      const name = (el.getAttribute('aria-label') ?? '').trim() || (el.textContent ?? '').trim() || (el.getAttribute('title') ?? '').trim() || (label?.textContent ?? '').trim();
+      const name =
+        (el.getAttribute('aria-label') ?? '').trim() ||
+        (el.textContent ?? '').trim() ||
+        (el.getAttribute('title') ?? '').trim() ||
+        (label?.textContent ?? '').trim();
       if (!name && !labelled) out.push(el.outerHTML.slice(0, 120));
     }
     return out;
@@ -603,7 +817,10 @@ function lowContrastText(page: Page): Promise<string[]> {
     const parse = (c: string): [number, number, number, number] => {
       const m = c.match(/rgba?\(([^)]+)\)/);
       if (!m) return [0, 0, 0, 0];
-      const p = (m[1] as string).split(/[ ,/]+/).filter(Boolean).map(Number);
+      const p = (m[1] as string)
+        .split(/[ ,/]+/)
+        .filter(Boolean)
+        .map(Number);
       return [p[0] ?? 0, p[1] ?? 0, p[2] ?? 0, p[3] ?? 1];
     };
     const lum = ([r, g, b]: number[]) => {
@@ -634,7 +851,8 @@ function lowContrastText(page: Page): Promise<string[]> {
       const ratio = (l1 + 0.05) / (l2 + 0.05);
       const size = parseFloat(style.fontSize);
       const large = size >= 24 || (size >= 18.66 && Number(style.fontWeight) >= 700);
-      if (ratio < (large ? 3 : 4.5)) out.push(`${text.slice(0, 30)} (${ratio.toFixed(2)}: ${style.color} on rgb(${bg.slice(0, 3).join(',')}))`);
+      if (ratio < (large ? 3 : 4.5))
+        out.push(`${text.slice(0, 30)} (${ratio.toFixed(2)}: ${style.color} on rgb(${bg.slice(0, 3).join(',')}))`);
     }
     return out;
   });

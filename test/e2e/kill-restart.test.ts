@@ -6,7 +6,13 @@ import { randomInt } from 'node:crypto';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { connectDevice, RIBBON_STATES, type PressResult, type RibbonState, type SimDevice } from '../../device-sim/device.js';
+import {
+  connectDevice,
+  RIBBON_STATES,
+  type PressResult,
+  type RibbonState,
+  type SimDevice,
+} from '../../device-sim/device.js';
 import { closeFleet } from '../../device-sim/fleet.js';
 import { createRandom, deriveSeed, type Random } from '../../device-sim/random.js';
 import { addHousehold, provisionDevice } from '../../server/app/provision.js';
@@ -89,7 +95,6 @@ function createAckCounter() {
   };
 }
 
-
 /**
  * Redeliveries this server process acknowledged again without storing them (its
  * ribbon_mqtt_messages_total{outcome="duplicate"}; each process counts from zero). For the
@@ -168,7 +173,11 @@ function provision(dataDir: string, count: number, rng: Random) {
     const now = Date.now();
     return Array.from({ length: count }, (_, i) => {
       const n = String(i + 1).padStart(2, '0');
-      const householdId = addHousehold(stores, { compound: '阳光小区', building: '1号楼', room: `1${n}`, name: `住户${n}` }, now);
+      const householdId = addHousehold(
+        stores,
+        { compound: '阳光小区', building: '1号楼', room: `1${n}`, name: `住户${n}` },
+        now,
+      );
       const { id, secret } = provisionDevice(stores, householdId, now, `kill-dev-${n}`);
       return { id, secret, householdId, boot: 1 + rng.int(1_000_000) };
     });
@@ -177,8 +186,22 @@ function provision(dataDir: string, count: number, rng: Random) {
   }
 }
 
-type EventRow = { id: number; household_id: number; device_id: string; boot: number | null; seq: number | null; state: RibbonState };
-type AlertRow = { household_id: number; kind: string; status: string; report_count: number; first_event_id: number | null; last_event_id: number | null };
+type EventRow = {
+  id: number;
+  household_id: number;
+  device_id: string;
+  boot: number | null;
+  seq: number | null;
+  state: RibbonState;
+};
+type AlertRow = {
+  household_id: number;
+  kind: string;
+  status: string;
+  report_count: number;
+  first_event_id: number | null;
+  last_event_id: number | null;
+};
 
 const keyOf = (deviceId: string, boot: number | null, seq: number | null): string => `${deviceId}/${boot}/${seq}`;
 
@@ -214,13 +237,29 @@ describe('kill -9 and restart under load', () => {
           connectTimeoutMs: 10_000,
         });
         onTestFinished(() => device.kill());
-        return { device, householdId: c.householdId, boot: c.boot, sent: new Map(), acked: new Set(), inFlight: new Set(), failures: [], resent: 0 };
+        return {
+          device,
+          householdId: c.householdId,
+          boot: c.boot,
+          sent: new Map(),
+          acked: new Set(),
+          inFlight: new Set(),
+          failures: [],
+          resent: 0,
+        };
       }),
     );
 
     const acks = createAckCounter();
     let stopping = false;
-    const loops = tracked.map((t, i) => pressLoop(t, createRandom(deriveSeed(seed, i)), () => stopping, () => acks.add()));
+    const loops = tracked.map((t, i) =>
+      pressLoop(
+        t,
+        createRandom(deriveSeed(seed, i)),
+        () => stopping,
+        () => acks.add(),
+      ),
+    );
     // If the test fails half-way, the loops must not keep pressing into the cleanup.
     onTestFinished(() => {
       stopping = true;
@@ -273,7 +312,11 @@ describe('kill -9 and restart under load', () => {
          GROUP BY device_id, boot, seq HAVING count(*) > 1 ORDER BY device_id, seq`,
       )
       .all();
-    const alerts = db.prepare<[], AlertRow>('SELECT household_id, kind, status, report_count, first_event_id, last_event_id FROM alerts ORDER BY id').all();
+    const alerts = db
+      .prepare<[], AlertRow>(
+        'SELECT household_id, kind, status, report_count, first_event_id, last_event_id FROM alerts ORDER BY id',
+      )
+      .all();
     const rejected = (db.prepare('SELECT count(*) AS n FROM rejected_messages').get() as { n: number }).n;
 
     const byId = new Map(tracked.map((t) => [t.device.id, t]));
@@ -290,7 +333,9 @@ describe('kill -9 and restart under load', () => {
 
     // 1. Every press a device saw PUBACKed is on disk.
     const lost = tracked.flatMap((t) =>
-      [...t.acked].filter((seq) => !stored.has(keyOf(t.device.id, t.boot, seq))).map((seq) => `${t.device.id} boot ${t.boot} seq ${seq}`),
+      [...t.acked]
+        .filter((seq) => !stored.has(keyOf(t.device.id, t.boot, seq)))
+        .map((seq) => `${t.device.id} boot ${t.boot} seq ${seq}`),
     );
     expect(lost, 'PUBACKed but not stored').toEqual([]);
     // 2. Each exactly once.
@@ -298,7 +343,13 @@ describe('kill -9 and restart under load', () => {
     // 3. Nothing stored that was never sent, and each as it was sent (state, household).
     const unsent = rows.filter((r) => {
       const t = byId.get(r.device_id);
-      return t === undefined || r.boot !== t.boot || r.seq === null || t.sent.get(r.seq) !== r.state || r.household_id !== t.householdId;
+      return (
+        t === undefined ||
+        r.boot !== t.boot ||
+        r.seq === null ||
+        t.sent.get(r.seq) !== r.state ||
+        r.household_id !== t.householdId
+      );
     });
     expect(unsent, 'stored but never sent like this').toEqual([]);
     // Every press ended with its PUBACK, so what is stored is exactly what was sent.
@@ -313,23 +364,41 @@ describe('kill -9 and restart under load', () => {
       const mine = reds.filter((r) => r.household_id === t.householdId);
       const emergencies = alerts.filter((a) => a.household_id === t.householdId && a.kind === 'emergency');
       if (mine.length === 0) {
-        if (emergencies.length > 0) alertProblems.push(`household ${t.householdId}: an emergency alert without a red press`);
+        if (emergencies.length > 0)
+          alertProblems.push(`household ${t.householdId}: an emergency alert without a red press`);
         continue;
       }
       const alert = emergencies[0];
       if (emergencies.length !== 1 || alert === undefined) {
-        alertProblems.push(`household ${t.householdId}: ${mine.length} red press(es), ${emergencies.length} emergency alert(s)`);
+        alertProblems.push(
+          `household ${t.householdId}: ${mine.length} red press(es), ${emergencies.length} emergency alert(s)`,
+        );
         continue;
       }
-      const expected = { status: 'open', report_count: mine.length, first_event_id: mine[0]?.id, last_event_id: mine.at(-1)?.id };
-      const actual = { status: alert.status, report_count: alert.report_count, first_event_id: alert.first_event_id, last_event_id: alert.last_event_id };
+      const expected = {
+        status: 'open',
+        report_count: mine.length,
+        first_event_id: mine[0]?.id,
+        last_event_id: mine.at(-1)?.id,
+      };
+      const actual = {
+        status: alert.status,
+        report_count: alert.report_count,
+        first_event_id: alert.first_event_id,
+        last_event_id: alert.last_event_id,
+      };
       if (JSON.stringify(actual) !== JSON.stringify(expected)) {
-        alertProblems.push(`household ${t.householdId}: emergency alert ${JSON.stringify(actual)}, expected ${JSON.stringify(expected)}`);
+        alertProblems.push(
+          `household ${t.householdId}: emergency alert ${JSON.stringify(actual)}, expected ${JSON.stringify(expected)}`,
+        );
       }
     }
     expect(alertProblems).toEqual([]);
     expect(reds.length).toBeGreaterThan(0);
     // The case the test exists for: a kill landed while presses were unacknowledged.
-    expect(inFlightAtKill.some((n) => n > 0), `in flight at each kill: ${inFlightAtKill.join(', ')}`).toBe(true);
+    expect(
+      inFlightAtKill.some((n) => n > 0),
+      `in flight at each kill: ${inFlightAtKill.join(', ')}`,
+    ).toBe(true);
   });
 });

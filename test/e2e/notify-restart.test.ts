@@ -18,16 +18,34 @@ describe('notifications survive a crash', () => {
     const dataDir = tempDir();
     const stores = createStores(openDatabase(dataDir));
     const now = Date.now();
-    const householdId = addHousehold(stores, { compound: '阳光小区', building: '3号楼', room: '201', name: '张桂兰' }, now);
+    const householdId = addHousehold(
+      stores,
+      { compound: '阳光小区', building: '3号楼', room: '201', name: '张桂兰' },
+      now,
+    );
     const device = provisionDevice(stores, householdId, now);
     const household = stores.places.getHousehold(householdId);
-    stores.people.add({ name: '李志愿', phone: '13800000001', role: 'volunteer', tier: 1, compoundId: household?.compoundId ?? null, buildingId: household?.buildingId ?? null }, now);
+    stores.people.add(
+      {
+        name: '李志愿',
+        phone: '13800000001',
+        role: 'volunteer',
+        tier: 1,
+        compoundId: household?.compoundId ?? null,
+        buildingId: household?.buildingId ?? null,
+      },
+      now,
+    );
     stores.channels.add('webhook', '社区群', { url: receiver.url, secret: 'webhook-secret' }, null, now);
     stores.db.close();
 
     const mqttPort = await freePort();
     const first = await startChildServer({ dataDir, mqttPort });
-    const { raw } = await RawMqtt.connect(first.mqttPort, { clientId: device.id, username: device.id, password: device.secret });
+    const { raw } = await RawMqtt.connect(first.mqttPort, {
+      clientId: device.id,
+      username: device.id,
+      password: device.secret,
+    });
     raw.send(raw.publish(`ribbon/${device.id}/state`, '{"state":"red","seq":1,"boot":1}', 1));
     await raw.next((p) => p.cmd === 'puback');
     await receiver.waitFor(1, 10_000);
@@ -37,7 +55,13 @@ describe('notifications survive a crash', () => {
     onTestFinished(() => {
       db.close();
     });
-    const row = () => db.prepare("SELECT id, status, attempts, last_error FROM outbox WHERE target = 'channel'").get() as { id: number; status: string; attempts: number; last_error: string | null };
+    const row = () =>
+      db.prepare("SELECT id, status, attempts, last_error FROM outbox WHERE target = 'channel'").get() as {
+        id: number;
+        status: string;
+        attempts: number;
+        last_error: string | null;
+      };
     await expect.poll(() => row().last_error, { timeout: 10_000 }).toMatch(/500/);
     await first.kill('SIGKILL');
     expect(row().status).toBe('pending');
@@ -52,7 +76,9 @@ describe('notifications survive a crash', () => {
     const delivered = receiver.received.filter((r) => r.status === 200);
     expect(delivered).toHaveLength(1);
     expect(delivered[0]?.headers['x-ribbon-delivery']).toBe(`ribbon-outbox-${row().id}`);
-    expect(receiver.received.slice(before).every((r) => r.headers['x-ribbon-delivery'] === `ribbon-outbox-${row().id}`)).toBe(true);
+    expect(
+      receiver.received.slice(before).every((r) => r.headers['x-ribbon-delivery'] === `ribbon-outbox-${row().id}`),
+    ).toBe(true);
     expect((delivered[0]?.json as { event: string }).event).toBe('alert.opened');
   });
 });

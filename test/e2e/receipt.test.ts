@@ -5,7 +5,15 @@ import { addHousehold, provisionDevice } from '../../server/app/provision.js';
 import { DB_FILE_NAME, openDatabase } from '../../server/store/db.js';
 import { createStores } from '../../server/store/index.js';
 import { freePort, loginOverHttp, startChildServer } from '../helpers/child-server.js';
-import { changesOf, deltaWith, isSnapshot, open, type LiveClient, type Message, type SentChange } from '../helpers/live-client.js';
+import {
+  changesOf,
+  deltaWith,
+  isSnapshot,
+  open,
+  type LiveClient,
+  type Message,
+  type SentChange,
+} from '../helpers/live-client.js';
 import { RawMqtt } from '../helpers/raw-mqtt.js';
 import { tempDir } from '../helpers/system.js';
 import { waitUntil } from '../helpers/tools.js';
@@ -17,15 +25,37 @@ import { waitUntil } from '../helpers/tools.js';
 
 const ADMIN_PASSWORD = 'receipt-test-admin-password';
 
-type ReceiptView = { id: number; householdId: number; compoundId: number; status: string; state: string; receivedAt: string };
-type SnapshotWithReceipts = Message & { receipts: ReceiptView[]; alerts: Array<{ householdId: number; kind: string; status: string }> };
+type ReceiptView = {
+  id: number;
+  householdId: number;
+  compoundId: number;
+  status: string;
+  state: string;
+  receivedAt: string;
+};
+type SnapshotWithReceipts = Message & {
+  receipts: ReceiptView[];
+  alerts: Array<{ householdId: number; kind: string; status: string }>;
+};
 
-function provision(dataDir: string): { householdId: number; device: { id: string; secret: string }; otherHouseholdId: number } {
+function provision(dataDir: string): {
+  householdId: number;
+  device: { id: string; secret: string };
+  otherHouseholdId: number;
+} {
   const stores = createStores(openDatabase(dataDir));
   try {
     const now = Date.now();
-    const householdId = addHousehold(stores, { compound: '阳光小区', building: '1号楼', room: '101', name: '王桂兰' }, now);
-    const otherHouseholdId = addHousehold(stores, { compound: '阳光小区', building: '1号楼', room: '102', name: '李淑芬' }, now);
+    const householdId = addHousehold(
+      stores,
+      { compound: '阳光小区', building: '1号楼', room: '101', name: '王桂兰' },
+      now,
+    );
+    const otherHouseholdId = addHousehold(
+      stores,
+      { compound: '阳光小区', building: '1号楼', room: '102', name: '李淑芬' },
+      now,
+    );
     return { householdId, device: provisionDevice(stores, householdId, now), otherHouseholdId };
   } finally {
     stores.db.close();
@@ -39,7 +69,11 @@ async function start() {
   const cookie = await loginOverHttp(server.httpUrl, 'admin', ADMIN_PASSWORD);
   const dashboard = await open(server.httpPort, { cookie });
   await dashboard.next(isSnapshot);
-  const { raw, connack } = await RawMqtt.connect(server.mqttPort, { clientId: placed.device.id, username: placed.device.id, password: placed.device.secret });
+  const { raw, connack } = await RawMqtt.connect(server.mqttPort, {
+    clientId: placed.device.id,
+    username: placed.device.id,
+    password: placed.device.secret,
+  });
   expect(connack.returnCode).toBe(0);
   // Another writer holds SQLite's write lock: the server cannot commit until it lets go.
   const lock = new Database(path.join(dataDir, DB_FILE_NAME));
@@ -66,7 +100,15 @@ describe('a red press before its commit', () => {
 
     const early = await dashboard.next(receiptOf('recording'), 2000);
     expect((early as unknown as { changes: SentChange[] }).changes).toEqual([
-      { type: 'receipt', receiptId: expect.any(Number), householdId, compoundId: expect.any(Number), deviceId: device.id, status: 'recording', at: expect.any(String) },
+      {
+        type: 'receipt',
+        receiptId: expect.any(Number),
+        householdId,
+        compoundId: expect.any(Number),
+        deviceId: device.id,
+        status: 'recording',
+        at: expect.any(String),
+      },
     ]);
     // Nothing is on disk and nothing is acknowledged: the lock still holds the commit back.
     await expect(raw.next((p) => p.cmd === 'puback', 300)).rejects.toThrow(/no matching packet/);
@@ -92,7 +134,11 @@ describe('a red press before its commit', () => {
     await dashboard.next(receiptOf('recording'), 2000);
     // The server's commit waits out its 5 s busy timeout, fails, and sends no PUBACK.
     await dashboard.next(receiptOf('unrecorded'), 10_000);
-    await waitUntil(() => server.logs.some((l) => l.msg.startsWith('group commit failed')), 'the failed commit logged', 5000);
+    await waitUntil(
+      () => server.logs.some((l) => l.msg.startsWith('group commit failed')),
+      'the failed commit logged',
+      5000,
+    );
     expect(raw.packets.some((p) => p.cmd === 'puback')).toBe(false);
 
     const stuck = await resync(dashboard);
@@ -101,7 +147,11 @@ describe('a red press before its commit', () => {
     lock.exec('ROLLBACK');
 
     // The device sends it again (as an MQTT device does on reconnect); now it is recorded.
-    const again = await RawMqtt.connect(server.mqttPort, { clientId: device.id, username: device.id, password: device.secret });
+    const again = await RawMqtt.connect(server.mqttPort, {
+      clientId: device.id,
+      username: device.id,
+      password: device.secret,
+    });
     const from = dashboard.messages.length;
     again.raw.send(again.raw.publish(`ribbon/${device.id}/state`, '{"state":"red","seq":1,"boot":1}', 1, 1, true));
     await again.raw.next((p) => p.cmd === 'puback' && p.messageId === 1, 5000);
@@ -117,8 +167,14 @@ describe('a red press before its commit', () => {
       again.raw.publish(`ribbon/${device.id}/state`, '{"state":"blue","seq":2,"boot":1}', 3),
     );
     await again.raw.next((p) => p.cmd === 'puback' && p.messageId === 3, 5000);
-    await dashboard.next(deltaWith((c) => c.type === 'report' && c.state === 'blue'), 5000, before);
-    const later = dashboard.messages.slice(before).flatMap((m) => (m.type === 'delta' ? (m.changes as SentChange[]) : []));
+    await dashboard.next(
+      deltaWith((c) => c.type === 'report' && c.state === 'blue'),
+      5000,
+      before,
+    );
+    const later = dashboard.messages
+      .slice(before)
+      .flatMap((m) => (m.type === 'delta' ? (m.changes as SentChange[]) : []));
     expect(later.filter((c) => c.type === 'receipt')).toEqual([]);
     expect(later.filter((c) => c.type === 'report').map((c) => c.state)).toEqual(['blue']);
   });

@@ -14,7 +14,11 @@ import { tempDir } from '../helpers/system.js';
 function provisionOne(dataDir: string): { id: string; secret: string } {
   const stores = createStores(openDatabase(dataDir));
   try {
-    const householdId = addHousehold(stores, { compound: '阳光小区', building: '1号楼', room: '101', name: '王桂兰' }, Date.now());
+    const householdId = addHousehold(
+      stores,
+      { compound: '阳光小区', building: '1号楼', room: '101', name: '王桂兰' },
+      Date.now(),
+    );
     return provisionDevice(stores, householdId, Date.now());
   } finally {
     stores.db.close();
@@ -26,7 +30,11 @@ describe('the server process', () => {
     const dataDir = tempDir();
     const device = provisionOne(dataDir);
     const server = await startChildServer({ dataDir, mqttPort: await freePort() });
-    const { raw, connack } = await RawMqtt.connect(server.mqttPort, { clientId: device.id, username: device.id, password: device.secret });
+    const { raw, connack } = await RawMqtt.connect(server.mqttPort, {
+      clientId: device.id,
+      username: device.id,
+      password: device.secret,
+    });
     expect(connack.returnCode).toBe(0);
 
     // Take SQLite's write lock from this process: the server cannot commit until it is released.
@@ -65,7 +73,16 @@ describe('the server process', () => {
       timeout: 30_000,
     });
     expect(result.status).toBe(0);
-    for (const name of ['PORT', 'MQTT_PORT', 'HOST', 'DATA_DIR', 'MQTT_URL', 'ADMIN_PASSWORD', 'MQTT_MAX_PACKET_BYTES', 'INGEST_BATCH_MAX']) {
+    for (const name of [
+      'PORT',
+      'MQTT_PORT',
+      'HOST',
+      'DATA_DIR',
+      'MQTT_URL',
+      'ADMIN_PASSWORD',
+      'MQTT_MAX_PACKET_BYTES',
+      'INGEST_BATCH_MAX',
+    ]) {
       expect(result.stdout).toContain(name);
     }
   });

@@ -15,14 +15,19 @@ export const TEST_USER_PASSWORD = 'test-user-password';
 let userHash: Promise<string> | null = null;
 
 /** Who is asking: a logged-in session, a bearer token, or nobody. */
-export type Caller = { kind: 'session'; cookie: string; csrfToken: string; userId: number } | { kind: 'bearer'; token: string } | { kind: 'anonymous' };
+export type Caller =
+  | { kind: 'session'; cookie: string; csrfToken: string; userId: number }
+  | { kind: 'bearer'; token: string }
+  | { kind: 'anonymous' };
 
 export const ANONYMOUS: Caller = { kind: 'anonymous' };
 
 /** The session cookie's attributes as set by the server (name=value first). */
 export function sessionCookieOf(res: InjectResponse): { pair: string; attributes: string[] } {
   const header = res.headers['set-cookie'];
-  const line = (Array.isArray(header) ? header : [header]).find((h): h is string => typeof h === 'string' && h.startsWith('ribbon_session='));
+  const line = (Array.isArray(header) ? header : [header]).find(
+    (h): h is string => typeof h === 'string' && h.startsWith('ribbon_session='),
+  );
   if (line === undefined) throw new Error(`no session cookie in ${JSON.stringify(res.headers['set-cookie'])}`);
   const [pair, ...attributes] = line.split(';').map((p) => p.trim());
   return { pair: pair ?? '', attributes };
@@ -33,7 +38,11 @@ export function loginRequest(app: FastifyInstance, username: string, password: s
 }
 
 /** POST /api/session; fails the test unless it answers 200 with a cookie and a CSRF token. */
-export async function login(app: FastifyInstance, username: string, password = TEST_USER_PASSWORD): Promise<Caller & { kind: 'session' }> {
+export async function login(
+  app: FastifyInstance,
+  username: string,
+  password = TEST_USER_PASSWORD,
+): Promise<Caller & { kind: 'session' }> {
   const res = await loginRequest(app, username, password);
   expect(res.statusCode, res.body).toBe(200);
   const body = res.json() as { user: { id: number }; csrfToken: string };
@@ -48,11 +57,20 @@ export function loginAdmin(app: FastifyInstance): Promise<Caller & { kind: 'sess
 export type TestUser = { id: number; username: string; role: UserRole; compoundIds: number[] };
 
 /** A user who logs in with TEST_USER_PASSWORD. */
-export async function addUser(system: TestSystem, u: { username: string; role: UserRole; compoundIds?: number[]; displayName?: string }): Promise<TestUser> {
+export async function addUser(
+  system: TestSystem,
+  u: { username: string; role: UserRole; compoundIds?: number[]; displayName?: string },
+): Promise<TestUser> {
   userHash ??= hashPassword(TEST_USER_PASSWORD);
   const compoundIds = u.compoundIds ?? [];
   const id = system.stores.users.create(
-    { username: u.username, displayName: u.displayName ?? u.username, role: u.role, passwordHash: await userHash, compoundIds },
+    {
+      username: u.username,
+      displayName: u.displayName ?? u.username,
+      role: u.role,
+      passwordHash: await userHash,
+      compoundIds,
+    },
     Date.now(),
   );
   return { id, username: u.username, role: u.role, compoundIds };
@@ -97,9 +115,19 @@ export async function makeCast(system: TestSystem): Promise<Cast> {
     users: {
       admin: { id: admin.user.id, username: 'admin', role: 'admin', compoundIds: [] },
       staffA: await addUser(system, { username: 'staff-a', role: 'staff', compoundIds: [A], displayName: '王主任' }),
-      volunteerA: await addUser(system, { username: 'volunteer-a', role: 'volunteer', compoundIds: [A], displayName: '李志愿' }),
+      volunteerA: await addUser(system, {
+        username: 'volunteer-a',
+        role: 'volunteer',
+        compoundIds: [A],
+        displayName: '李志愿',
+      }),
       staffB: await addUser(system, { username: 'staff-b', role: 'staff', compoundIds: [B], displayName: '赵主任' }),
-      volunteerB: await addUser(system, { username: 'volunteer-b', role: 'volunteer', compoundIds: [B], displayName: '钱志愿' }),
+      volunteerB: await addUser(system, {
+        username: 'volunteer-b',
+        role: 'volunteer',
+        compoundIds: [B],
+        displayName: '钱志愿',
+      }),
     },
   };
 }
@@ -114,7 +142,14 @@ export async function castWorld(t0: number) {
   const system = await startTestSystem({ clock, scheduler: false });
   const cast = await makeCast(system);
   const as = async (who: keyof Cast['users']) => client(system.app, await login(system.app, cast.users[who].username));
-  return { clock, system, cast, volunteer: await as('volunteerA'), staff: await as('staffA'), outsider: await as('volunteerB') };
+  return {
+    clock,
+    system,
+    cast,
+    volunteer: await as('volunteerA'),
+    staff: await as('staffA'),
+    outsider: await as('volunteerB'),
+  };
 }
 
 /** Logs every role in (anonymous stays a caller without credentials). */
@@ -155,12 +190,21 @@ export function client(app: FastifyInstance, caller: Caller) {
  * Asserts the one error shape of the API: exactly {error:{code,message,fields?}}, the code a
  * stable RIBBON_ERR_…, each field problem {path,message}.
  */
-export function expectError(res: InjectResponse, status: number, code?: string): { code: string; message: string; fields?: Array<{ path: string; message: string }> } {
+export function expectError(
+  res: InjectResponse,
+  status: number,
+  code?: string,
+): { code: string; message: string; fields?: Array<{ path: string; message: string }> } {
   expect(res.statusCode, res.body).toBe(status);
   expect(res.headers['content-type']).toMatch(/^application\/json/);
-  const body = res.json() as { error: { code: string; message: string; fields?: Array<{ path: string; message: string }> } };
+  const body = res.json() as {
+    error: { code: string; message: string; fields?: Array<{ path: string; message: string }> };
+  };
   expect(Object.keys(body)).toEqual(['error']);
-  expect(Object.keys(body.error).every((k) => ['code', 'message', 'fields'].includes(k)), JSON.stringify(body)).toBe(true);
+  expect(
+    Object.keys(body.error).every((k) => ['code', 'message', 'fields'].includes(k)),
+    JSON.stringify(body),
+  ).toBe(true);
   expect(body.error.code).toMatch(/^RIBBON_ERR_[A-Z_]+$/);
   if (code !== undefined) expect(body.error.code).toBe(code);
   expect(body.error.message).toEqual(expect.any(String));

@@ -42,10 +42,18 @@ export async function screenshot(page: Page, name: string): Promise<string> {
 }
 
 export const WALL_VIEWPORT = { width: 1920, height: 1080 };
-export const PHONE: BrowserContextOptions = { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 };
+export const PHONE: BrowserContextOptions = {
+  viewport: { width: 390, height: 844 },
+  isMobile: true,
+  hasTouch: true,
+  deviceScaleFactor: 2,
+};
 
 /** A fresh browser context (its own cookies and IndexedDB) with the page's errors collected. */
-export async function newContext(browser: Browser, opts: BrowserContextOptions = { viewport: WALL_VIEWPORT }): Promise<BrowserContext & { errors: string[] }> {
+export async function newContext(
+  browser: Browser,
+  opts: BrowserContextOptions = { viewport: WALL_VIEWPORT },
+): Promise<BrowserContext & { errors: string[] }> {
   const context = await browser.newContext({ locale: 'zh-CN', timezoneId: 'Asia/Shanghai', ...opts });
   const errors: string[] = [];
   context.on('weberror', (e) => errors.push(e.error().message));
@@ -57,7 +65,13 @@ export async function newContext(browser: Browser, opts: BrowserContextOptions =
 }
 
 /** Opens the dashboard and logs in through the form, as a person would. */
-export async function loginPage(context: BrowserContext, baseUrl: string, username: string, password: string, hash = ''): Promise<Page> {
+export async function loginPage(
+  context: BrowserContext,
+  baseUrl: string,
+  username: string,
+  password: string,
+  hash = '',
+): Promise<Page> {
   const page = await context.newPage();
   await page.goto(`${baseUrl}/${hash}`);
   await page.getByLabel('用户名').fill(username);

@@ -165,7 +165,11 @@ export async function startChildServer(opts: ChildServerOptions): Promise<ChildS
     createInterface({ input: child.stderr }).on('line', onLine);
     void exited.then((exit) => {
       clearTimeout(timer);
-      reject(new Error(`server exited (code ${exit.code}, signal ${exit.signal}) before it was listening; output:\n${tail()}`));
+      reject(
+        new Error(
+          `server exited (code ${exit.code}, signal ${exit.signal}) before it was listening; output:\n${tail()}`,
+        ),
+      );
     });
   });
   const ports = await ready;

@@ -7,7 +7,11 @@ import type { Change } from '../../server/app/changes.js';
 export type Message = { type: string; seq: number; [key: string]: unknown };
 export type SentChange = Record<string, unknown> & { type: Change['type'] };
 export type Delta = Message & { type: 'delta'; changes: SentChange[] };
-export type Snapshot = Message & { type: 'snapshot'; households: Array<{ id: number; compoundId: number }>; alerts: Array<{ id: number; householdId: number; status: string }> };
+export type Snapshot = Message & {
+  type: 'snapshot';
+  households: Array<{ id: number; compoundId: number }>;
+  alerts: Array<{ id: number; householdId: number; status: string }>;
+};
 
 /** A ws client that keeps every message and lets a test wait for one (bounded). */
 export class LiveClient {
@@ -21,7 +25,9 @@ export class LiveClient {
       for (const w of this.waiters.splice(0)) w();
     });
     ws.on('error', () => {});
-    this.closed = new Promise((resolve) => ws.once('close', (code, reason) => resolve({ code, reason: reason.toString() })));
+    this.closed = new Promise((resolve) =>
+      ws.once('close', (code, reason) => resolve({ code, reason: reason.toString() })),
+    );
     void this.closed.then(() => {
       for (const w of this.waiters.splice(0)) w();
     });
@@ -33,9 +39,11 @@ export class LiveClient {
     for (;;) {
       const found = this.messages.slice(from).find(match);
       if (found) return found as T;
-      if (this.ws.readyState === WebSocket.CLOSED) throw new Error(`closed before a matching message; got ${JSON.stringify(this.messages)}`);
+      if (this.ws.readyState === WebSocket.CLOSED)
+        throw new Error(`closed before a matching message; got ${JSON.stringify(this.messages)}`);
       const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`no matching message within ${timeoutMs} ms; got ${JSON.stringify(this.messages)}`);
+      if (left <= 0)
+        throw new Error(`no matching message within ${timeoutMs} ms; got ${JSON.stringify(this.messages)}`);
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, left);
         this.waiters.push(() => {
@@ -68,11 +76,18 @@ export function wsUrl(port: number, path = '/ws'): string {
 }
 
 /** Opens /ws; resolves with the client once open, or rejects with the HTTP status (or error). */
-export function open(port: number, opts: { cookie?: string; origin?: string | null; path?: string } = {}): Promise<LiveClient> {
+export function open(
+  port: number,
+  opts: { cookie?: string; origin?: string | null; path?: string } = {},
+): Promise<LiveClient> {
   const headers: Record<string, string> = {};
   if (opts.cookie !== undefined) headers.cookie = opts.cookie;
   const origin = opts.origin === undefined ? `http://127.0.0.1:${port}` : opts.origin;
-  const ws = new WebSocket(wsUrl(port, opts.path), { headers, ...(origin !== null ? { origin } : {}), perMessageDeflate: false });
+  const ws = new WebSocket(wsUrl(port, opts.path), {
+    headers,
+    ...(origin !== null ? { origin } : {}),
+    perMessageDeflate: false,
+  });
   // Listening from the start: the snapshot may arrive in the same chunk as the handshake.
   const client = new LiveClient(ws);
   onTestFinished(() => {
@@ -97,5 +112,5 @@ export const deltaWith =
   (m: Message): boolean =>
     isDelta(m) && m.changes.some(match);
 /** Every change received so far, in order, over all delta frames. */
-export const changesOf = (client: LiveClient): SentChange[] => client.messages.filter(isDelta).flatMap((d) => d.changes);
-
+export const changesOf = (client: LiveClient): SentChange[] =>
+  client.messages.filter(isDelta).flatMap((d) => d.changes);

@@ -172,4 +172,3 @@ async function launch(opts: MosquittoOptions, dir: string, port: number): Promis
     stop,
   };
 }
-

@@ -48,7 +48,13 @@ export class RawMqtt {
   /** Opens a socket and sends CONNECT; resolves with the CONNACK (or rejects if closed first). */
   static async connect(
     port: number,
-    opts: { clientId: string; username?: string; password?: string; keepalive?: number; will?: { topic: string; payload: string } },
+    opts: {
+      clientId: string;
+      username?: string;
+      password?: string;
+      keepalive?: number;
+      will?: { topic: string; payload: string };
+    },
   ): Promise<{ raw: RawMqtt; connack: Packet & { cmd: 'connack' } }> {
     const raw = await RawMqtt.open(port);
     raw.send({
@@ -60,7 +66,9 @@ export class RawMqtt {
       keepalive: opts.keepalive ?? 60,
       ...(opts.username !== undefined ? { username: opts.username } : {}),
       ...(opts.password !== undefined ? { password: Buffer.from(opts.password) } : {}),
-      ...(opts.will ? { will: { topic: opts.will.topic, payload: Buffer.from(opts.will.payload), qos: 1, retain: true } } : {}),
+      ...(opts.will
+        ? { will: { topic: opts.will.topic, payload: Buffer.from(opts.will.payload), qos: 1, retain: true } }
+        : {}),
     });
     const connack = (await raw.next((p) => p.cmd === 'connack')) as Packet & { cmd: 'connack' };
     return { raw, connack };
@@ -80,7 +88,15 @@ export class RawMqtt {
   }
 
   publish(topic: string, payload: string | Buffer, messageId: number, qos: 0 | 1 = 1, dup = false): Packet {
-    return { cmd: 'publish', topic, payload: typeof payload === 'string' ? Buffer.from(payload) : payload, qos, messageId, retain: false, dup };
+    return {
+      cmd: 'publish',
+      topic,
+      payload: typeof payload === 'string' ? Buffer.from(payload) : payload,
+      qos,
+      messageId,
+      retain: false,
+      dup,
+    };
   }
 
   /** The next packet matching `match` (already received ones count), or rejects on close/timeout. */

@@ -20,7 +20,11 @@ export type SimBroker = {
   /** CONNECT attempts seen by authenticate, accepted or not. */
   authAttempts: Array<{ id: string; ok: boolean }>;
   /** Resolves once `count` recorded publishes match (those already recorded count). */
-  waitForPublishes(match: (p: AedesPublishPacket) => boolean, count: number, timeoutMs?: number): Promise<AedesPublishPacket[]>;
+  waitForPublishes(
+    match: (p: AedesPublishPacket) => boolean,
+    count: number,
+    timeoutMs?: number,
+  ): Promise<AedesPublishPacket[]>;
   waitForPublish(match: (p: AedesPublishPacket) => boolean, timeoutMs?: number): Promise<AedesPublishPacket>;
   /** Resolves when the broker has let go of the client with this id. */
   waitForDisconnect(id: string, timeoutMs?: number): Promise<void>;

@@ -18,7 +18,8 @@ export function captureLogs() {
   const lines: LogLine[] = [];
   const stream = new Writable({
     write(chunk: Buffer, _enc, done) {
-      for (const line of chunk.toString('utf8').split('\n')) if (line.trim() !== '') lines.push(JSON.parse(line) as LogLine);
+      for (const line of chunk.toString('utf8').split('\n'))
+        if (line.trim() !== '') lines.push(JSON.parse(line) as LogLine);
       done();
     },
   });
@@ -43,7 +44,11 @@ export type TestSystem = RunningSystem & {
   mqttUrl: string;
   httpUrl: string;
   /** Adds a household with one device; returns the credentials (secret shown once). */
-  provision(opts?: { compound?: string; building?: string; room?: string; name?: string }): { id: string; secret: string; householdId: number };
+  provision(opts?: { compound?: string; building?: string; room?: string; name?: string }): {
+    id: string;
+    secret: string;
+    householdId: number;
+  };
 };
 
 /**
@@ -51,10 +56,22 @@ export type TestSystem = RunningSystem & {
  * stops it (and removes the dir) when the test finishes. `env` overrides configuration.
  */
 export async function startTestSystem(
-  opts: { env?: Record<string, string>; clock?: Clock; dataDir?: string; scheduler?: boolean; aroundSync?: Parameters<typeof startSystem>[1]['aroundSync'] } = {},
+  opts: {
+    env?: Record<string, string>;
+    clock?: Clock;
+    dataDir?: string;
+    scheduler?: boolean;
+    aroundSync?: Parameters<typeof startSystem>[1]['aroundSync'];
+  } = {},
 ): Promise<TestSystem> {
   const dataDir = opts.dataDir ?? tempDir();
-  const config = loadConfig({ PORT: '0', MQTT_PORT: '0', DATA_DIR: dataDir, ADMIN_PASSWORD: TEST_ADMIN_PASSWORD, ...opts.env });
+  const config = loadConfig({
+    PORT: '0',
+    MQTT_PORT: '0',
+    DATA_DIR: dataDir,
+    ADMIN_PASSWORD: TEST_ADMIN_PASSWORD,
+    ...opts.env,
+  });
   const logs = captureLogs();
   const syncFailures: Error[] = [];
   const system = await startSystem(config, {
@@ -66,7 +83,8 @@ export async function startTestSystem(
     onSyncFailure: (err) => syncFailures.push(err),
   });
   onTestFinished(() => {
-    if (syncFailures.length > 0) throw new Error(`a WAL sync failed during the test: ${syncFailures.map((e) => e.message).join('; ')}`);
+    if (syncFailures.length > 0)
+      throw new Error(`a WAL sync failed during the test: ${syncFailures.map((e) => e.message).join('; ')}`);
   });
   onTestFinished(() => system.stop());
   let n = 0;
@@ -80,7 +98,12 @@ export async function startTestSystem(
       n += 1;
       const householdId = addHousehold(
         system.stores,
-        { compound: p.compound ?? '阳光小区', building: p.building ?? '1号楼', room: p.room ?? `${100 + n}`, name: p.name ?? `住户${n}` },
+        {
+          compound: p.compound ?? '阳光小区',
+          building: p.building ?? '1号楼',
+          room: p.room ?? `${100 + n}`,
+          name: p.name ?? `住户${n}`,
+        },
         now(),
       );
       return { ...provisionDevice(system.stores, householdId, now()), householdId };

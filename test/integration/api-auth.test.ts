@@ -53,7 +53,13 @@ describe('logging in', () => {
     expect(res.statusCode).toBe(200);
     const body = res.json() as Record<string, unknown>;
     expect(body).toEqual({
-      user: { id: expect.any(Number), username: 'admin', displayName: expect.any(String), role: 'admin', compoundIds: [] },
+      user: {
+        id: expect.any(Number),
+        username: 'admin',
+        displayName: expect.any(String),
+        role: 'admin',
+        compoundIds: [],
+      },
       csrfToken: expect.stringMatching(/^[A-Za-z0-9_-]{40,}$/),
     });
     expect(res.body).not.toMatch(/scrypt|password/i);
@@ -107,14 +113,21 @@ describe('logging in', () => {
     const clock = new ManualClock(T0);
     const s = await system({ clock });
     const cast = await makeCast(s);
-    for (let i = 0; i < 5; i++) expectError(await loginRequest(s.app, cast.users.staffA.username, `guess ${i}`), 401, 'RIBBON_ERR_BAD_CREDENTIALS');
+    for (let i = 0; i < 5; i++)
+      expectError(
+        await loginRequest(s.app, cast.users.staffA.username, `guess ${i}`),
+        401,
+        'RIBBON_ERR_BAD_CREDENTIALS',
+      );
     clock.ms = T0 + 60_000;
     const blocked = await loginRequest(s.app, cast.users.staffA.username, TEST_USER_PASSWORD);
     expectError(blocked, 429, 'RIBBON_ERR_RATE_LIMITED');
     expect(blocked.headers['retry-after']).toBe(String(15 * 60 - 60));
     expect(blocked.headers['set-cookie']).toBeUndefined();
     // The name is counted whatever its case (usernames are case-insensitive).
-    expect((await loginRequest(s.app, cast.users.staffA.username.toUpperCase(), TEST_USER_PASSWORD)).statusCode).toBe(429);
+    expect((await loginRequest(s.app, cast.users.staffA.username.toUpperCase(), TEST_USER_PASSWORD)).statusCode).toBe(
+      429,
+    );
     // An unknown name is throttled the same way, so throttling does not reveal which names exist.
     for (let i = 0; i < 5; i++) await loginRequest(s.app, 'nobody-by-this-name', `guess ${i}`);
     expect((await loginRequest(s.app, 'nobody-by-this-name', 'guess')).statusCode).toBe(429);
@@ -154,7 +167,16 @@ describe('sessions end', () => {
     expect(cleared.pair).toBe('ribbon_session=');
     expect(cleared.attributes.map((a) => a.toLowerCase())).toContain('max-age=0');
     expectError(await whoAmI(s, admin), 401, 'RIBBON_ERR_UNAUTHENTICATED');
-    expectError(await client(s.app, admin)('POST', '/api/households', { name: '甲', compound: '阳光小区', building: '1号楼', room: '1' }), 401, 'RIBBON_ERR_UNAUTHENTICATED');
+    expectError(
+      await client(s.app, admin)('POST', '/api/households', {
+        name: '甲',
+        compound: '阳光小区',
+        building: '1号楼',
+        room: '1',
+      }),
+      401,
+      'RIBBON_ERR_UNAUTHENTICATED',
+    );
   });
 
   it('when a session is unused for 12 h, then it has ended; use within 12 h keeps it going', async () => {
@@ -217,9 +239,24 @@ describe('CSRF', () => {
     for (const csrf of tokens) {
       const headers = { cookie: staff.cookie, ...csrf };
       const attempts = [
-        s.app.inject({ method: 'POST', url: '/api/households', headers, payload: { name: '伪造', compound: cast.compoundA.name, building: '1号楼', room: '9' } }),
-        s.app.inject({ method: 'PATCH', url: `/api/households/${cast.householdA}`, headers, payload: { name: '改名' } }),
-        s.app.inject({ method: 'POST', url: `/api/households/${cast.householdA}/reports`, headers, payload: { state: 'red' } }),
+        s.app.inject({
+          method: 'POST',
+          url: '/api/households',
+          headers,
+          payload: { name: '伪造', compound: cast.compoundA.name, building: '1号楼', room: '9' },
+        }),
+        s.app.inject({
+          method: 'PATCH',
+          url: `/api/households/${cast.householdA}`,
+          headers,
+          payload: { name: '改名' },
+        }),
+        s.app.inject({
+          method: 'POST',
+          url: `/api/households/${cast.householdA}/reports`,
+          headers,
+          payload: { state: 'red' },
+        }),
         s.app.inject({ method: 'DELETE', url: '/api/session', headers }),
       ];
       for (const res of await Promise.all(attempts)) expectError(res, 403, 'RIBBON_ERR_CSRF');
@@ -227,8 +264,12 @@ describe('CSRF', () => {
     expect({ households: households(), events: events() }).toEqual(before);
     expect(s.stores.alerts.list({ householdId: cast.householdA })).toEqual([]);
     // The session survived the forged logout; reads need no token; with it, the change goes through.
-    expect((await s.app.inject({ method: 'GET', url: '/api/households', headers: { cookie: staff.cookie } })).statusCode).toBe(200);
-    expect((await client(s.app, staff)('PATCH', `/api/households/${cast.householdA}`, { name: '改名' })).statusCode).toBe(200);
+    expect(
+      (await s.app.inject({ method: 'GET', url: '/api/households', headers: { cookie: staff.cookie } })).statusCode,
+    ).toBe(200);
+    expect(
+      (await client(s.app, staff)('PATCH', `/api/households/${cast.householdA}`, { name: '改名' })).statusCode,
+    ).toBe(200);
   });
 });
 
@@ -243,11 +284,18 @@ describe('bearer tokens', () => {
     expect(token).toMatch(/^rpt_[A-Za-z0-9_-]{40,}$/);
     const script = client(s.app, { kind: 'bearer', token });
 
-    expect((await script('GET', '/api/session')).json()).toEqual({ user: expect.objectContaining({ username: cast.users.staffA.username, role: 'staff' }), csrfToken: null });
+    expect((await script('GET', '/api/session')).json()).toEqual({
+      user: expect.objectContaining({ username: cast.users.staffA.username, role: 'staff' }),
+      csrfToken: null,
+    });
     const report = await script('POST', `/api/households/${cast.householdA}/reports`, { state: 'blue' });
     expect(report.statusCode).toBe(201);
     await vi.waitFor(() =>
-      expect(auditRows(s).find((r) => r.route === '/api/households/:id/reports')).toMatchObject({ userId: cast.users.staffA.id, username: cast.users.staffA.username, status: 201 }),
+      expect(auditRows(s).find((r) => r.route === '/api/households/:id/reports')).toMatchObject({
+        userId: cast.users.staffA.id,
+        username: cast.users.staffA.username,
+        status: 201,
+      }),
     );
     // The token acts as its user: staff of A, so compound B is out of reach.
     expect((await script('GET', `/api/households/${cast.householdB}`)).statusCode).toBe(404);
@@ -263,9 +311,17 @@ describe('bearer tokens', () => {
 
     expect((await admin('DELETE', `/api/tokens/${id}`)).statusCode).toBe(204);
     expectError(await script('GET', '/api/session'), 401, 'RIBBON_ERR_UNAUTHENTICATED');
-    expectError(await script('POST', `/api/households/${cast.householdA}/reports`, { state: 'blue' }), 401, 'RIBBON_ERR_UNAUTHENTICATED');
+    expectError(
+      await script('POST', `/api/households/${cast.householdA}/reports`, { state: 'blue' }),
+      401,
+      'RIBBON_ERR_UNAUTHENTICATED',
+    );
     expect((await admin('DELETE', `/api/tokens/${id}`)).statusCode).toBe(404);
-    expectError(await client(s.app, { kind: 'bearer', token: 'rpt_made-up' })('GET', '/api/session'), 401, 'RIBBON_ERR_UNAUTHENTICATED');
+    expectError(
+      await client(s.app, { kind: 'bearer', token: 'rpt_made-up' })('GET', '/api/session'),
+      401,
+      'RIBBON_ERR_UNAUTHENTICATED',
+    );
     expect(s.stores.events.listForHousehold(cast.householdA).filter((e) => e.source === 'person')).toHaveLength(1);
   });
 
@@ -273,10 +329,16 @@ describe('bearer tokens', () => {
     const s = await system();
     const cast = await makeCast(s);
     const admin = client(s.app, await loginAdmin(s.app));
-    const { token } = (await admin('POST', '/api/tokens', { userId: cast.users.volunteerA.id, name: 'x' })).json() as { token: string };
+    const { token } = (await admin('POST', '/api/tokens', { userId: cast.users.volunteerA.id, name: 'x' })).json() as {
+      token: string;
+    };
     expect((await client(s.app, { kind: 'bearer', token })('GET', '/api/session')).statusCode).toBe(200);
     s.stores.users.setDisabled(cast.users.volunteerA.id, Date.now());
-    expectError(await client(s.app, { kind: 'bearer', token })('GET', '/api/session'), 401, 'RIBBON_ERR_UNAUTHENTICATED');
+    expectError(
+      await client(s.app, { kind: 'bearer', token })('GET', '/api/session'),
+      401,
+      'RIBBON_ERR_UNAUTHENTICATED',
+    );
   });
 });
 
@@ -291,7 +353,12 @@ describe('the audit log', () => {
     expect((await loginRequest(s.app, 'nobody-by-this-name', 'wrong')).statusCode).toBe(401);
     const staffSession = await login(s.app, staffA.username);
     const staff = client(s.app, staffSession);
-    const created = await staff('POST', '/api/households', { name: '张桂兰', compound: cast.compoundA.name, building: '3号楼', room: '201' }, {});
+    const created = await staff(
+      'POST',
+      '/api/households',
+      { name: '张桂兰', compound: cast.compoundA.name, building: '3号楼', room: '201' },
+      {},
+    );
     const householdId = (created.json() as { id: number }).id;
     expect((await staff('PATCH', `/api/households/${householdId}`, { room: '202' })).statusCode).toBe(200);
     // Reads are not audited.
@@ -305,42 +372,134 @@ describe('the audit log', () => {
       payload: { state: 'red' },
     });
     expect(reported.statusCode).toBe(403);
-    const report = await volunteer('POST', `/api/households/${householdId}/reports`, { state: 'red', note: '敲门无人应' });
+    const report = await volunteer('POST', `/api/households/${householdId}/reports`, {
+      state: 'red',
+      note: '敲门无人应',
+    });
     const { eventId } = report.json() as { eventId: number };
     const alertId = s.stores.alerts.list({ householdId, kind: 'emergency' })[0]?.id;
     expect((await volunteer('POST', `/api/alerts/${alertId}/ack`, {})).statusCode).toBe(200);
     expect((await volunteer('PATCH', `/api/households/${householdId}`, { room: '203' })).statusCode).toBe(403);
-    expect((await client(s.app, ANONYMOUS)('POST', `/api/alerts/${alertId}/resolve`, { note: 'x' })).statusCode).toBe(401);
+    expect((await client(s.app, ANONYMOUS)('POST', `/api/alerts/${alertId}/resolve`, { note: 'x' })).statusCode).toBe(
+      401,
+    );
     expect((await staff('DELETE', '/api/session')).statusCode).toBe(204);
 
     const local = '127.0.0.1';
     const rows = await eventuallyAudited(s, [
-      { userId: null, username: 'admin', method: 'POST', route: '/api/session', record: null, status: 401, address: local },
-      { userId: null, username: 'nobody-by-this-name', method: 'POST', route: '/api/session', record: null, status: 401, address: local },
+      {
+        userId: null,
+        username: 'admin',
+        method: 'POST',
+        route: '/api/session',
+        record: null,
+        status: 401,
+        address: local,
+      },
+      {
+        userId: null,
+        username: 'nobody-by-this-name',
+        method: 'POST',
+        route: '/api/session',
+        record: null,
+        status: 401,
+        address: local,
+      },
       // (Which user logged in: the name and the record; its userId is checked in the next test.)
-      { username: staffA.username, method: 'POST', route: '/api/session', record: `user:${staffA.id}`, status: 200, address: local },
-      { userId: staffA.id, username: staffA.username, method: 'POST', route: '/api/households', record: `household:${householdId}`, status: 201, address: local },
-      { userId: staffA.id, method: 'PATCH', route: '/api/households/:id', record: `household:${householdId}`, status: 200 },
-      { username: volunteerA.username, method: 'POST', route: '/api/session', record: `user:${volunteerA.id}`, status: 200 },
-      { username: volunteerA.username, method: 'POST', route: '/api/session', record: `user:${volunteerA.id}`, status: 200 },
+      {
+        username: staffA.username,
+        method: 'POST',
+        route: '/api/session',
+        record: `user:${staffA.id}`,
+        status: 200,
+        address: local,
+      },
+      {
+        userId: staffA.id,
+        username: staffA.username,
+        method: 'POST',
+        route: '/api/households',
+        record: `household:${householdId}`,
+        status: 201,
+        address: local,
+      },
+      {
+        userId: staffA.id,
+        method: 'PATCH',
+        route: '/api/households/:id',
+        record: `household:${householdId}`,
+        status: 200,
+      },
+      {
+        username: volunteerA.username,
+        method: 'POST',
+        route: '/api/session',
+        record: `user:${volunteerA.id}`,
+        status: 200,
+      },
+      {
+        username: volunteerA.username,
+        method: 'POST',
+        route: '/api/session',
+        record: `user:${volunteerA.id}`,
+        status: 200,
+      },
       // Refused for CSRF: still on record, with who and from where.
-      { userId: volunteerA.id, method: 'POST', route: '/api/households/:id/reports', record: String(householdId), status: 403, address: '10.8.0.7' },
-      { userId: volunteerA.id, method: 'POST', route: '/api/households/:id/reports', record: `household:${householdId}/event:${eventId}`, status: 201 },
+      {
+        userId: volunteerA.id,
+        method: 'POST',
+        route: '/api/households/:id/reports',
+        record: String(householdId),
+        status: 403,
+        address: '10.8.0.7',
+      },
+      {
+        userId: volunteerA.id,
+        method: 'POST',
+        route: '/api/households/:id/reports',
+        record: `household:${householdId}/event:${eventId}`,
+        status: 201,
+      },
       { userId: volunteerA.id, method: 'POST', route: '/api/alerts/:id/ack', record: `alert:${alertId}`, status: 200 },
-      { userId: volunteerA.id, method: 'PATCH', route: '/api/households/:id', record: String(householdId), status: 403 },
-      { userId: null, username: null, method: 'POST', route: '/api/alerts/:id/resolve', record: String(alertId), status: 401 },
+      {
+        userId: volunteerA.id,
+        method: 'PATCH',
+        route: '/api/households/:id',
+        record: String(householdId),
+        status: 403,
+      },
+      {
+        userId: null,
+        username: null,
+        method: 'POST',
+        route: '/api/alerts/:id/resolve',
+        record: String(alertId),
+        status: 401,
+      },
       { userId: staffA.id, method: 'DELETE', route: '/api/session', status: 204 },
     ]);
     expect(rows.every((r) => r.at === T0)).toBe(true);
 
     // Admins read it, newest first, through the API; others may not.
     const admin = client(s.app, await loginAdmin(s.app));
-    const page = (await admin('GET', '/api/audit?limit=5')).json() as { items: Array<Record<string, unknown>>; next: string | null };
+    const page = (await admin('GET', '/api/audit?limit=5')).json() as {
+      items: Array<Record<string, unknown>>;
+      next: string | null;
+    };
     expect(page.items).toHaveLength(5);
-    expect(page.items[0]).toMatchObject({ method: 'POST', route: '/api/session', username: 'admin', status: 200, at: new Date(T0).toISOString() });
+    expect(page.items[0]).toMatchObject({
+      method: 'POST',
+      route: '/api/session',
+      username: 'admin',
+      status: 200,
+      at: new Date(T0).toISOString(),
+    });
     expect(page.items[1]).toMatchObject({ method: 'DELETE', route: '/api/session', userId: staffA.id });
     expect(page.next).not.toBeNull();
-    const rest = (await admin('GET', `/api/audit?limit=1000&cursor=${page.next}`)).json() as { items: unknown[]; next: string | null };
+    const rest = (await admin('GET', `/api/audit?limit=1000&cursor=${page.next}`)).json() as {
+      items: unknown[];
+      next: string | null;
+    };
     expect(rest.items).toHaveLength(rows.length + 1 - 5);
     expect(rest.next).toBeNull();
     expect((await volunteer('GET', '/api/audit')).statusCode).toBe(403);
@@ -352,16 +511,36 @@ describe('the audit log', () => {
     const staff = await login(s.app, cast.users.staffA.username);
     expect((await client(s.app, staff)('DELETE', '/api/session')).statusCode).toBe(204);
     await eventuallyAudited(s, [
-      { userId: cast.users.staffA.id, username: cast.users.staffA.username, route: '/api/session', method: 'POST', status: 200 },
-      { userId: cast.users.staffA.id, username: cast.users.staffA.username, route: '/api/session', method: 'DELETE', status: 204 },
+      {
+        userId: cast.users.staffA.id,
+        username: cast.users.staffA.username,
+        route: '/api/session',
+        method: 'POST',
+        status: 200,
+      },
+      {
+        userId: cast.users.staffA.id,
+        username: cast.users.staffA.username,
+        route: '/api/session',
+        method: 'DELETE',
+        status: 204,
+      },
     ]);
   });
 
   it('when a login comes to a percent-encoded path (/%61pi/session), then it is still audited', async () => {
     const s = await system();
-    const wrong = await s.app.inject({ method: 'POST', url: '/%61pi/session', payload: { username: 'admin', password: 'wrong' } });
+    const wrong = await s.app.inject({
+      method: 'POST',
+      url: '/%61pi/session',
+      payload: { username: 'admin', password: 'wrong' },
+    });
     expect(wrong.statusCode).toBe(401);
-    const right = await s.app.inject({ method: 'POST', url: '/%61pi/session', payload: { username: 'admin', password: TEST_ADMIN_PASSWORD } });
+    const right = await s.app.inject({
+      method: 'POST',
+      url: '/%61pi/session',
+      payload: { username: 'admin', password: TEST_ADMIN_PASSWORD },
+    });
     expect(right.statusCode).toBe(200);
     await eventuallyAudited(s, [
       { username: 'admin', route: '/api/session', status: 401 },
@@ -390,7 +569,9 @@ describe('the audit log', () => {
       db.close();
     }
     // The failed attempts above are on record too.
-    await vi.waitFor(() => expect(auditRows(s).filter((r) => r.route.startsWith('/api/audit') && r.status === 404)).toHaveLength(5));
+    await vi.waitFor(() =>
+      expect(auditRows(s).filter((r) => r.route.startsWith('/api/audit') && r.status === 404)).toHaveLength(5),
+    );
     expect(auditRows(s)[0]).toMatchObject({ route: '/api/session', status: 200 });
   });
 });

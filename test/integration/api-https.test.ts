@@ -9,14 +9,22 @@ import { requireProgram } from '../helpers/tools.js';
 // Optional HTTPS: with a certificate and key in the config, HTTP (and so the dashboard) is TLS only.
 const openssl = requireProgram('/usr/bin/openssl', 'openssl');
 
-function request(url: string, ca: Buffer, body?: unknown): Promise<{ status: number; headers: Record<string, unknown>; text: string }> {
+function request(
+  url: string,
+  ca: Buffer,
+  body?: unknown,
+): Promise<{ status: number; headers: Record<string, unknown>; text: string }> {
   return new Promise((resolve, reject) => {
     const data = body === undefined ? undefined : JSON.stringify(body);
-    const req = https.request(url, { method: data ? 'POST' : 'GET', ca, headers: data ? { 'content-type': 'application/json' } : {} }, (res) => {
-      let text = '';
-      res.on('data', (c: Buffer) => (text += c.toString()));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, text }));
-    });
+    const req = https.request(
+      url,
+      { method: data ? 'POST' : 'GET', ca, headers: data ? { 'content-type': 'application/json' } : {} },
+      (res) => {
+        let text = '';
+        res.on('data', (c: Buffer) => (text += c.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, text }));
+      },
+    );
     req.on('error', reject);
     req.end(data);
   });
@@ -27,7 +35,27 @@ describe.skipIf(!openssl.available)('HTTPS', () => {
     const dir = tempDir();
     const cert = path.join(dir, 'cert.pem');
     const key = path.join(dir, 'key.pem');
-    execFileSync('/usr/bin/openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', key, '-out', cert, '-days', '1'], { stdio: 'ignore' });
+    execFileSync(
+      '/usr/bin/openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-subj',
+        '/CN=127.0.0.1',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1',
+        '-keyout',
+        key,
+        '-out',
+        cert,
+        '-days',
+        '1',
+      ],
+      { stdio: 'ignore' },
+    );
     const system = await startTestSystem({ env: { TLS_CERT_FILE: cert, TLS_KEY_FILE: key } });
     const base = `https://127.0.0.1:${system.httpAddress.port}`;
     const ca = fs.readFileSync(cert);

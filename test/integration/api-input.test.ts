@@ -18,7 +18,12 @@ async function staffWorld(opts: { clock?: ManualClock } = {}) {
   const staff = client(system.app, session);
   /** A raw request with the staff session: exact bytes and headers. */
   const raw = (method: 'POST' | 'PATCH', url: string, payload: string | Buffer, contentType = 'application/json') =>
-    system.app.inject({ method, url, payload, headers: { cookie: session.cookie, 'x-csrf-token': session.csrfToken, 'content-type': contentType } });
+    system.app.inject({
+      method,
+      url,
+      payload,
+      headers: { cookie: session.cookie, 'x-csrf-token': session.csrfToken, 'content-type': contentType },
+    });
   const snapshot = () => ({
     households: system.stores.places.listHouseholds().map((h) => ({ ...h })),
     events: system.stores.events.listForHousehold(cast.householdA).length,
@@ -36,7 +41,7 @@ const b64 = (value: string) => Buffer.from(value).toString('base64url');
 describe('SQL metacharacters', () => {
   const NASTY = {
     name: "'; DROP TABLE households; --",
-    compound: 'Robert\'); DROP TABLE compounds;-- 小区',
+    compound: "Robert'); DROP TABLE compounds;-- 小区",
     building: '" OR 1=1 --',
     room: "1' OR '1'='1",
   };
@@ -49,18 +54,33 @@ describe('SQL metacharacters', () => {
     const { id } = created.json() as { id: number };
     expect((await admin('GET', `/api/households/${id}`)).json()).toMatchObject(NASTY);
 
-    const renamed = await staff('PATCH', `/api/households/${cast.householdA}`, { name: '" OR 1=1; DELETE FROM events; --', room: "'; --" });
+    const renamed = await staff('PATCH', `/api/households/${cast.householdA}`, {
+      name: '" OR 1=1; DELETE FROM events; --',
+      room: "'; --",
+    });
     expect(renamed.statusCode).toBe(200);
     const note = "'); UPDATE alerts SET status='resolved'; --";
-    expect((await staff('POST', `/api/households/${cast.householdA}/reports`, { state: 'red', note })).statusCode).toBe(201);
+    expect((await staff('POST', `/api/households/${cast.householdA}/reports`, { state: 'red', note })).statusCode).toBe(
+      201,
+    );
 
-    const events = (await staff('GET', `/api/households/${cast.householdA}/events`)).json() as { items: Array<{ note: string | null }> };
+    const events = (await staff('GET', `/api/households/${cast.householdA}/events`)).json() as {
+      items: Array<{ note: string | null }>;
+    };
     expect(events.items[0]?.note).toBe(note);
-    expect((await staff('GET', `/api/households/${cast.householdA}`)).json()).toMatchObject({ name: '" OR 1=1; DELETE FROM events; --', room: "'; --" });
-    expect(system.stores.alerts.list({ householdId: cast.householdA })).toEqual([expect.objectContaining({ kind: 'emergency', status: 'open' })]);
+    expect((await staff('GET', `/api/households/${cast.householdA}`)).json()).toMatchObject({
+      name: '" OR 1=1; DELETE FROM events; --',
+      room: "'; --",
+    });
+    expect(system.stores.alerts.list({ householdId: cast.householdA })).toEqual([
+      expect.objectContaining({ kind: 'emergency', status: 'open' }),
+    ]);
     // Every household is still there, and the metacharacters did not widen anyone's view.
     expect((await admin('GET', '/api/households')).json()).toMatchObject({ items: [{}, {}, {}] });
-    expect((await staff('GET', '/api/households')).json()).toEqual({ items: [expect.objectContaining({ id: cast.householdA })], next: null });
+    expect((await staff('GET', '/api/households')).json()).toEqual({
+      items: [expect.objectContaining({ id: cast.householdA })],
+      next: null,
+    });
   });
 
   it('when query parameters carry SQL metacharacters, then they are refused (400) rather than interpreted', async () => {
@@ -82,8 +102,16 @@ describe('bodies', () => {
     const { staff, cast, snapshot } = await staffWorld();
     const before = snapshot();
     const big = 'x'.repeat(64 * 1024 + 1);
-    expectError(await staff('POST', `/api/households/${cast.householdA}/reports`, { state: 'red', note: big }), 413, 'RIBBON_ERR_TOO_LARGE');
-    expectError(await staff('POST', '/api/households', { name: big, compound: cast.compoundA.name, building: '1', room: '1' }), 413, 'RIBBON_ERR_TOO_LARGE');
+    expectError(
+      await staff('POST', `/api/households/${cast.householdA}/reports`, { state: 'red', note: big }),
+      413,
+      'RIBBON_ERR_TOO_LARGE',
+    );
+    expectError(
+      await staff('POST', '/api/households', { name: big, compound: cast.compoundA.name, building: '1', room: '1' }),
+      413,
+      'RIBBON_ERR_TOO_LARGE',
+    );
     expect(snapshot()).toEqual(before);
   });
 
@@ -99,25 +127,44 @@ describe('bodies', () => {
     ['an unknown field', 'POST', '/reports', { state: 'red', colour: 'red' }, 'body.colour'],
     ['a misspelt field', 'PATCH', '', { nmae: '张' }, 'body.nmae'],
     ['a missing field', 'POST', '/reports', { note: 'no state' }, 'body.state'],
-  ] as const)('when a household request has %s, then 400 names the field (%s %s → %s)', async (_what, method, suffix, body, field) => {
-    const { staff, cast, snapshot } = await staffWorld();
-    const before = snapshot();
-    expect(fieldPaths(await staff(method, `/api/households/${cast.householdA}${suffix}`, body))).toContain(field);
-    expect(snapshot()).toEqual(before);
-  });
+  ] as const)(
+    'when a household request has %s, then 400 names the field (%s %s → %s)',
+    async (_what, method, suffix, body, field) => {
+      const { staff, cast, snapshot } = await staffWorld();
+      const before = snapshot();
+      expect(fieldPaths(await staff(method, `/api/households/${cast.householdA}${suffix}`, body))).toContain(field);
+      expect(snapshot()).toEqual(before);
+    },
+  );
 
   it('when a new household has wrong types everywhere, then one 400 lists every field', async () => {
     const { staff } = await staffWorld();
-    const paths = fieldPaths(await staff('POST', '/api/households', { name: 123, compound: ['阳光小区'], building: null, room: 5, extra: true }));
-    expect(paths).toEqual(expect.arrayContaining(['body.name', 'body.compound', 'body.building', 'body.room', 'body.extra']));
+    const paths = fieldPaths(
+      await staff('POST', '/api/households', {
+        name: 123,
+        compound: ['阳光小区'],
+        building: null,
+        room: 5,
+        extra: true,
+      }),
+    );
+    expect(paths).toEqual(
+      expect.arrayContaining(['body.name', 'body.compound', 'body.building', 'body.room', 'body.extra']),
+    );
   });
 
   it('when other routes get wrong types or unknown fields, then 400 names the field (no coercion)', async () => {
     const { system, cast } = await staffWorld();
     const admin = client(system.app, await loginAdmin(system.app));
-    expect(fieldPaths(await admin('POST', '/api/tokens', { userId: String(cast.users.staffA.id), name: 'x' }))).toContain('body.userId');
-    expect(fieldPaths(await admin('POST', '/api/tokens', { userId: cast.users.staffA.id, name: 'x', scope: 'all' }))).toContain('body.scope');
-    expect(fieldPaths(await admin('POST', '/api/session', { username: 'admin', password: 'x', remember: true }))).toContain('body.remember');
+    expect(
+      fieldPaths(await admin('POST', '/api/tokens', { userId: String(cast.users.staffA.id), name: 'x' })),
+    ).toContain('body.userId');
+    expect(
+      fieldPaths(await admin('POST', '/api/tokens', { userId: cast.users.staffA.id, name: 'x', scope: 'all' })),
+    ).toContain('body.scope');
+    expect(
+      fieldPaths(await admin('POST', '/api/session', { username: 'admin', password: 'x', remember: true })),
+    ).toContain('body.remember');
     expect(fieldPaths(await admin('POST', '/api/devices', { householdId: 1.5 }))).toContain('body.householdId');
     expect(fieldPaths(await admin('GET', '/api/households?colour=red'))).toContain('querystring.colour');
     expect(fieldPaths(await admin('GET', '/api/households/0'))).toContain('params.id');
@@ -134,7 +181,11 @@ describe('bodies', () => {
     }
     // A prototype-poisoning body is refused outright, not parsed.
     expectError(await raw('POST', url, '{"state":"red","__proto__":{"isAdmin":true}}'), 400, 'RIBBON_ERR_BAD_JSON');
-    expectError(await raw('POST', url, 'state=red', 'application/x-www-form-urlencoded'), 415, 'RIBBON_ERR_UNSUPPORTED_MEDIA');
+    expectError(
+      await raw('POST', url, 'state=red', 'application/x-www-form-urlencoded'),
+      415,
+      'RIBBON_ERR_UNSUPPORTED_MEDIA',
+    );
     // fastify reads text/plain as a string (the one content type a cross-site form can send as
     // JSON-looking text); the schema refuses a string body, so the JSON inside is never used.
     expect(fieldPaths(await raw('POST', url, '{"state":"red"}', 'text/plain'))).toEqual(['body']);
@@ -144,21 +195,40 @@ describe('bodies', () => {
   it('when a JSON body has bytes that are not UTF-8, then 400 RIBBON_ERR_BAD_JSON and nothing is stored (not a name full of U+FFFD)', async () => {
     const { raw, cast, snapshot } = await staffWorld();
     const before = snapshot();
-    const bad = (prefix: string, suffix: string) => Buffer.concat([Buffer.from(prefix), Buffer.from([0xff, 0xfe, 0xc3, 0x28]), Buffer.from(suffix)]);
+    const bad = (prefix: string, suffix: string) =>
+      Buffer.concat([Buffer.from(prefix), Buffer.from([0xff, 0xfe, 0xc3, 0x28]), Buffer.from(suffix)]);
     const answers = [
-      await raw('POST', '/api/households', bad('{"name":"张', `","compound":"${cast.compoundA.name}","building":"1号楼","room":"1"}`)),
+      await raw(
+        'POST',
+        '/api/households',
+        bad('{"name":"张', `","compound":"${cast.compoundA.name}","building":"1号楼","room":"1"}`),
+      ),
       await raw('PATCH', `/api/households/${cast.householdA}`, bad('{"name":"', '"}')),
       await raw('POST', `/api/households/${cast.householdA}/reports`, bad('{"state":"red","note":"', '"}')),
     ];
     for (const res of answers) expectError(res, 400, 'RIBBON_ERR_BAD_JSON');
     expect(snapshot()).toEqual(before);
     // GBK bytes sent as JSON are not UTF-8 either.
-    expectError(await raw('PATCH', `/api/households/${cast.householdA}`, Buffer.from([...Buffer.from('{"name":"'), 0xd5, 0xc5, ...Buffer.from('"}')])), 400, 'RIBBON_ERR_BAD_JSON');
+    expectError(
+      await raw(
+        'PATCH',
+        `/api/households/${cast.householdA}`,
+        Buffer.from([...Buffer.from('{"name":"'), 0xd5, 0xc5, ...Buffer.from('"}')]),
+      ),
+      400,
+      'RIBBON_ERR_BAD_JSON',
+    );
   });
 
   it('when an alert is acknowledged with no body at all (POST /api/alerts/:id/ack, as DESIGN.md §4 writes it), then it is acknowledged', async () => {
     const { system, staff, cast } = await staffWorld();
-    system.recordPersonReport({ householdId: cast.householdA, state: 'red', note: null, by: 'test', idempotencyKey: null });
+    system.recordPersonReport({
+      householdId: cast.householdA,
+      state: 'red',
+      note: null,
+      by: 'test',
+      idempotencyKey: null,
+    });
     const alert = system.stores.alerts.list({ householdId: cast.householdA })[0];
     const res = await staff('POST', `/api/alerts/${alert?.id}/ack`);
     // A dashboard button may send no body: the note is optional, so this acknowledges.
@@ -179,48 +249,59 @@ describe('paging', () => {
     ['users', (_h: number) => `/api/users`],
   ] as const;
 
-  it.each(LISTS)('when the %s list gets a limit outside 1–1000 or a cursor the server did not give out, then 400 names the parameter', async (_name, urlOf) => {
-    const { system, cast } = await staffWorld();
-    const admin = client(system.app, await loginAdmin(system.app));
-    const url = urlOf(cast.householdA);
-    expect((await admin('GET', `${url}?limit=1000`)).statusCode).toBe(200);
-    expect((await admin('GET', `${url}?limit=1`)).statusCode).toBe(200);
-    const problems: string[] = [];
-    for (const limit of ['0', '1001', 'abc', '-1', '1.5', '', '99999']) {
-      const res = await admin('GET', `${url}?limit=${limit}`);
-      if (res.statusCode !== 400) problems.push(`limit=${limit} → ${res.statusCode}`);
-      else expect(fieldPaths(res)).toContain('querystring.limit');
-    }
-    const forged = [
-      'not-a-cursor!',
-      b64('{"id":"1 OR 1=1"}'),
-      b64('{"id":1.5}'),
-      b64('[]'),
-      b64('{"receivedAt":"x","openedAt":"x","id":"x"}'),
-      b64('{"id":9007199254740993}'),
-      b64("'; DROP TABLE households; --"),
-      'A'.repeat(201),
-    ];
-    for (const cursor of forged) {
-      const res = await admin('GET', `${url}?cursor=${encodeURIComponent(cursor)}`);
-      if (res.statusCode !== 400) problems.push(`cursor=${cursor.slice(0, 30)} → ${res.statusCode}`);
-      else expect(fieldPaths(res)).toContain('querystring.cursor');
-    }
-    expect(problems).toEqual([]);
-  });
+  it.each(LISTS)(
+    'when the %s list gets a limit outside 1–1000 or a cursor the server did not give out, then 400 names the parameter',
+    async (_name, urlOf) => {
+      const { system, cast } = await staffWorld();
+      const admin = client(system.app, await loginAdmin(system.app));
+      const url = urlOf(cast.householdA);
+      expect((await admin('GET', `${url}?limit=1000`)).statusCode).toBe(200);
+      expect((await admin('GET', `${url}?limit=1`)).statusCode).toBe(200);
+      const problems: string[] = [];
+      for (const limit of ['0', '1001', 'abc', '-1', '1.5', '', '99999']) {
+        const res = await admin('GET', `${url}?limit=${limit}`);
+        if (res.statusCode !== 400) problems.push(`limit=${limit} → ${res.statusCode}`);
+        else expect(fieldPaths(res)).toContain('querystring.limit');
+      }
+      const forged = [
+        'not-a-cursor!',
+        b64('{"id":"1 OR 1=1"}'),
+        b64('{"id":1.5}'),
+        b64('[]'),
+        b64('{"receivedAt":"x","openedAt":"x","id":"x"}'),
+        b64('{"id":9007199254740993}'),
+        b64("'; DROP TABLE households; --"),
+        'A'.repeat(201),
+      ];
+      for (const cursor of forged) {
+        const res = await admin('GET', `${url}?cursor=${encodeURIComponent(cursor)}`);
+        if (res.statusCode !== 400) problems.push(`cursor=${cursor.slice(0, 30)} → ${res.statusCode}`);
+        else expect(fieldPaths(res)).toContain('querystring.cursor');
+      }
+      expect(problems).toEqual([]);
+    },
+  );
 
   it('when lists are walked with limit=2, then every item comes exactly once and next is null at the end (ties in time included)', async () => {
     const clock = new ManualClock(T0);
     const { system, cast, staff } = await staffWorld({ clock });
     for (let i = 0; i < 4; i++) system.provision({ compound: cast.compoundA.name });
-    for (let i = 0; i < 5; i++) expect((await staff('POST', `/api/households/${cast.householdA}/reports`, { state: i % 2 ? 'blue' : 'yellow' })).statusCode).toBe(201);
-    for (const h of system.stores.places.listHouseholds()) system.recordPersonReport({ householdId: h.id, state: 'red', note: null, by: 'test', idempotencyKey: null });
+    for (let i = 0; i < 5; i++)
+      expect(
+        (await staff('POST', `/api/households/${cast.householdA}/reports`, { state: i % 2 ? 'blue' : 'yellow' }))
+          .statusCode,
+      ).toBe(201);
+    for (const h of system.stores.places.listHouseholds())
+      system.recordPersonReport({ householdId: h.id, state: 'red', note: null, by: 'test', idempotencyKey: null });
 
     const walk = async (url: string) => {
       const seen: number[] = [];
       let next: string | null = null;
       for (let pages = 0; pages < 20; pages++) {
-        const res = await staff('GET', `${url}${url.includes('?') ? '&' : '?'}limit=2${next === null ? '' : `&cursor=${encodeURIComponent(next)}`}`);
+        const res = await staff(
+          'GET',
+          `${url}${url.includes('?') ? '&' : '?'}limit=2${next === null ? '' : `&cursor=${encodeURIComponent(next)}`}`,
+        );
         expect(res.statusCode, res.body).toBe(200);
         const page = res.json() as { items: Array<{ id: number }>; next: string | null };
         expect(page.items.length).toBeLessThanOrEqual(2);
@@ -231,14 +312,30 @@ describe('paging', () => {
       throw new Error(`${url}: no end after 20 pages`);
     };
     const households = await walk('/api/households');
-    expect(households).toEqual(system.stores.places.listHouseholds().filter((h) => h.compoundId === cast.compoundA.id).map((h) => h.id));
+    expect(households).toEqual(
+      system.stores.places
+        .listHouseholds()
+        .filter((h) => h.compoundId === cast.compoundA.id)
+        .map((h) => h.id),
+    );
     const events = await walk(`/api/households/${cast.householdA}/events`);
     expect(events).toEqual(system.stores.events.listForHousehold(cast.householdA).map((e) => e.id));
     expect(events).toHaveLength(6);
     const alerts = await walk('/api/alerts');
     expect(new Set(alerts).size).toBe(alerts.length);
-    const inA = new Set(system.stores.places.listHouseholds().filter((h) => h.compoundId === cast.compoundA.id).map((h) => h.id));
-    expect(alerts.sort()).toEqual(system.stores.alerts.list().filter((a) => inA.has(a.householdId)).map((a) => a.id).sort());
+    const inA = new Set(
+      system.stores.places
+        .listHouseholds()
+        .filter((h) => h.compoundId === cast.compoundA.id)
+        .map((h) => h.id),
+    );
+    expect(alerts.sort()).toEqual(
+      system.stores.alerts
+        .list()
+        .filter((a) => inA.has(a.householdId))
+        .map((a) => a.id)
+        .sort(),
+    );
     expect(alerts).toHaveLength(5 /* red, one a household of A */ + 1 /* the yellow service request */);
   });
 });
@@ -248,16 +345,22 @@ describe('server errors', () => {
     const { system, staff, cast } = await staffWorld();
     const db = new Database(path.join(system.dataDir, DB_FILE_NAME));
     try {
-      db.exec("CREATE TRIGGER explode BEFORE INSERT ON events BEGIN SELECT RAISE(ABORT, 'secret-internal-detail'); END;");
+      db.exec(
+        "CREATE TRIGGER explode BEFORE INSERT ON events BEGIN SELECT RAISE(ABORT, 'secret-internal-detail'); END;",
+      );
     } finally {
       db.close();
     }
     const res = await staff('POST', `/api/households/${cast.householdA}/reports`, { state: 'red', note: '测试' });
     const error = expectError(res, 500, 'RIBBON_ERR_INTERNAL');
     expect(error.fields).toBeUndefined();
-    expect(res.body).not.toMatch(/secret-internal-detail|Sqlite|sqlite|stack|\bat \S+:\d+|\/work\/|node_modules|\.ts\b/);
+    expect(res.body).not.toMatch(
+      /secret-internal-detail|Sqlite|sqlite|stack|\bat \S+:\d+|\/work\/|node_modules|\.ts\b/,
+    );
     expect(system.stores.alerts.list({ householdId: cast.householdA })).toEqual([]);
-    expect(system.logs.find((l) => l.msg === 'request failed' && JSON.stringify(l).includes('secret-internal-detail'))).toBeDefined();
+    expect(
+      system.logs.find((l) => l.msg === 'request failed' && JSON.stringify(l).includes('secret-internal-detail')),
+    ).toBeDefined();
   });
 
   it('when a route does not exist, then 404 in the same shape', async () => {
@@ -270,7 +373,11 @@ describe('server errors', () => {
 describe('browser caches', () => {
   it('when anything under /api answers (every GET route, the login with its CSRF token, 400, 401, 404), then cache-control is no-store', async () => {
     const { system, cast } = await staffWorld();
-    const login = await system.app.inject({ method: 'POST', url: '/api/session', payload: { username: cast.users.staffA.username, password: 'test-user-password' } });
+    const login = await system.app.inject({
+      method: 'POST',
+      url: '/api/session',
+      payload: { username: cast.users.staffA.username, password: 'test-user-password' },
+    });
     expect(login.statusCode, login.body).toBe(200);
     expect(login.json()).toMatchObject({ csrfToken: expect.any(String) });
     const admin = client(system.app, await loginAdmin(system.app));
@@ -285,7 +392,8 @@ describe('browser caches', () => {
     answers.push(['404', await admin('GET', '/api/nothing-here')]);
     expect(answers.length).toBeGreaterThan(15);
     expect(answers.filter(([, res]) => res.statusCode === 200).length).toBeGreaterThan(10);
-    for (const [what, res] of answers) expect(res.headers['cache-control'], `${what} → ${res.statusCode}`).toBe('no-store');
+    for (const [what, res] of answers)
+      expect(res.headers['cache-control'], `${what} → ${res.statusCode}`).toBe('no-store');
     // Not the API: the health check and the docs keep their own caching.
     expect((await system.app.inject({ method: 'GET', url: '/healthz' })).headers['cache-control']).toBeUndefined();
   });
@@ -296,14 +404,24 @@ describe('the API documentation', () => {
     const system = await startTestSystem({ scheduler: false });
     const res = await system.app.inject({ method: 'GET', url: '/docs/json' });
     expect(res.statusCode).toBe(200);
-    const doc = res.json() as { openapi: string; info: { title: string; version: string }; paths: Record<string, Record<string, unknown>>; components: { securitySchemes: Record<string, unknown> } };
+    const doc = res.json() as {
+      openapi: string;
+      info: { title: string; version: string };
+      paths: Record<string, Record<string, unknown>>;
+      components: { securitySchemes: Record<string, unknown> };
+    };
     expect(doc.openapi).toMatch(/^3\.\d+\.\d+$/);
     expect(doc.info.title).toEqual(expect.any(String));
     expect(Object.keys(doc.components.securitySchemes).sort()).toEqual(['bearer', 'session']);
     const apiRoutes = listRoutes(system.app).filter((r) => r.includes(' /api/'));
     expect(apiRoutes.length).toBeGreaterThan(20);
-    const documented = Object.entries(doc.paths).flatMap(([p, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${p.replace(/\{(\w+)\}/g, ':$1')}`));
-    expect(apiRoutes.filter((r) => !documented.includes(r)), 'routes missing from the OpenAPI document').toEqual([]);
+    const documented = Object.entries(doc.paths).flatMap(([p, ops]) =>
+      Object.keys(ops).map((m) => `${m.toUpperCase()} ${p.replace(/\{(\w+)\}/g, ':$1')}`),
+    );
+    expect(
+      apiRoutes.filter((r) => !documented.includes(r)),
+      'routes missing from the OpenAPI document',
+    ).toEqual([]);
   });
 
   it('when /docs is opened, then the page and every script and style it loads come from this server (no CDN)', async () => {
@@ -312,7 +430,9 @@ describe('the API documentation', () => {
       const page = await system.app.inject({ method: 'GET', url });
       expect(page.statusCode).toBe(200);
       expect(page.headers['content-type']).toMatch(/^text\/html/);
-      const refs = [...page.body.matchAll(/<(script|link)\b[^>]*?\b(src|href)\s*=\s*["']([^"']+)["']/gi)].map((m) => m[3] as string);
+      const refs = [...page.body.matchAll(/<(script|link)\b[^>]*?\b(src|href)\s*=\s*["']([^"']+)["']/gi)].map(
+        (m) => m[3] as string,
+      );
       expect(refs.length).toBeGreaterThanOrEqual(4);
       for (const ref of refs) {
         expect(ref, `${url} loads ${ref}`).not.toMatch(/^(?:[a-z][a-z0-9+.-]*:)?\/\//i);

@@ -11,22 +11,45 @@ const MIN = 60_000;
 const DAY = 86_400_000;
 const iso = (ms: number) => new Date(ms).toISOString();
 
-type HouseholdView = { id: number; state: string | null; stateAt: string | null; lastCheckInAt: string | null; checkInDueAt: string | null };
-type AlertItem = { id: number; kind: string; status: string; openedAt: string; reason: string | null; dueAt: string | null; reportCount: number };
+type HouseholdView = {
+  id: number;
+  state: string | null;
+  stateAt: string | null;
+  lastCheckInAt: string | null;
+  checkInDueAt: string | null;
+};
+type AlertItem = {
+  id: number;
+  kind: string;
+  status: string;
+  openedAt: string;
+  reason: string | null;
+  dueAt: string | null;
+  reportCount: number;
+};
 type EventItem = { id: number; state: string; receivedAt: string; observedAt: string };
 
 async function world() {
   const { clock, system, cast, volunteer, staff } = await castWorld(T0);
   /** A household without a device that must check in hourly (+10 min grace). */
   const hourly = async (): Promise<number> => {
-    const created = await staff('POST', '/api/households', { name: '独居老人', compound: cast.compoundA.name, building: '2号楼', room: '302', checkin: { everySec: 3600, graceSec: 600 } });
+    const created = await staff('POST', '/api/households', {
+      name: '独居老人',
+      compound: cast.compoundA.name,
+      building: '2号楼',
+      room: '302',
+      checkin: { everySec: 3600, graceSec: 600 },
+    });
     expect(created.statusCode, created.body).toBe(201);
     return (created.json() as { id: number }).id;
   };
   const household = async (id: number) => (await volunteer('GET', `/api/households/${id}`)).json() as HouseholdView;
-  const alerts = async (id: number) => ((await volunteer('GET', `/api/alerts?householdId=${id}`)).json() as { items: AlertItem[] }).items;
-  const events = async (id: number) => ((await volunteer('GET', `/api/households/${id}/events`)).json() as { items: EventItem[] }).items;
-  const report = (id: number, body: Record<string, unknown>) => volunteer('POST', `/api/households/${id}/reports`, body);
+  const alerts = async (id: number) =>
+    ((await volunteer('GET', `/api/alerts?householdId=${id}`)).json() as { items: AlertItem[] }).items;
+  const events = async (id: number) =>
+    ((await volunteer('GET', `/api/households/${id}/events`)).json() as { items: EventItem[] }).items;
+  const report = (id: number, body: Record<string, unknown>) =>
+    volunteer('POST', `/api/households/${id}/reports`, body);
   return { clock, system, cast, volunteer, hourly, household, alerts, events, report };
 }
 
@@ -35,7 +58,11 @@ describe('a report seen earlier than it is sent (observedAt)', () => {
     const { clock, system, hourly, household, alerts, report } = await world();
     const id = await hourly();
     expect((await report(id, { state: 'blue' })).statusCode).toBe(201);
-    expect(await household(id)).toMatchObject({ state: 'blue', lastCheckInAt: iso(T0), checkInDueAt: iso(T0 + 70 * MIN) });
+    expect(await household(id)).toMatchObject({
+      state: 'blue',
+      lastCheckInAt: iso(T0),
+      checkInDueAt: iso(T0 + 70 * MIN),
+    });
 
     clock.ms = T0 + 70 * MIN;
     system.sweepNow();
@@ -47,7 +74,10 @@ describe('a report seen earlier than it is sent (observedAt)', () => {
     const older = await report(id, { state: 'yellow', observedAt: iso(T0 - 30 * MIN) });
     expect(older.statusCode, older.body).toBe(201);
     expect(await household(id)).toMatchObject({ state: 'blue', stateAt: iso(T0), lastCheckInAt: iso(T0) });
-    expect((await alerts(id)).find((a) => a.kind === 'missed_checkin')).toMatchObject({ id: missed?.id, status: 'open' });
+    expect((await alerts(id)).find((a) => a.kind === 'missed_checkin')).toMatchObject({
+      id: missed?.id,
+      status: 'open',
+    });
     // … though a yellow is a request for service all the same (see below).
     expect((await alerts(id)).find((a) => a.kind === 'service')).toMatchObject({ status: 'open' });
 
@@ -55,15 +85,30 @@ describe('a report seen earlier than it is sent (observedAt)', () => {
     // time with it), but it says nothing of the silence noticed at 10:10: the alert stays.
     const before = await report(id, { state: 'blue', observedAt: '2026-11-25T10:00:00+08:00' });
     expect(before.statusCode, before.body).toBe(201);
-    expect(await household(id)).toMatchObject({ state: 'blue', stateAt: iso(T0 + 60 * MIN), lastCheckInAt: iso(T0 + 60 * MIN), checkInDueAt: iso(T0 + 130 * MIN) });
-    expect((await alerts(id)).find((a) => a.kind === 'missed_checkin')).toMatchObject({ id: missed?.id, status: 'open' });
+    expect(await household(id)).toMatchObject({
+      state: 'blue',
+      stateAt: iso(T0 + 60 * MIN),
+      lastCheckInAt: iso(T0 + 60 * MIN),
+      checkInDueAt: iso(T0 + 130 * MIN),
+    });
+    expect((await alerts(id)).find((a) => a.kind === 'missed_checkin')).toMatchObject({
+      id: missed?.id,
+      status: 'open',
+    });
 
     // Seen at 10:20, after the alarm opened: that is the check-in it waited for.
     clock.ms = T0 + 95 * MIN;
     const after = await report(id, { state: 'blue', observedAt: '2026-11-25T02:20:00Z' });
     expect(after.statusCode, after.body).toBe(201);
-    expect((await alerts(id)).find((a) => a.kind === 'missed_checkin')).toMatchObject({ id: missed?.id, status: 'resolved' });
-    expect(await household(id)).toMatchObject({ state: 'blue', lastCheckInAt: iso(T0 + 80 * MIN), checkInDueAt: iso(T0 + 150 * MIN) });
+    expect((await alerts(id)).find((a) => a.kind === 'missed_checkin')).toMatchObject({
+      id: missed?.id,
+      status: 'resolved',
+    });
+    expect(await household(id)).toMatchObject({
+      state: 'blue',
+      lastCheckInAt: iso(T0 + 80 * MIN),
+      checkInDueAt: iso(T0 + 150 * MIN),
+    });
   });
 
   it('when a red seen an hour ago arrives, then the emergency opens at once, escalates from now, and its reason says when it was seen; the ribbon is red', async () => {
@@ -73,11 +118,24 @@ describe('a report seen earlier than it is sent (observedAt)', () => {
     const res = await report(id, { state: 'red', observedAt: iso(T0 + 60 * MIN), key: 'offline-red-000001' });
     expect(res.statusCode, res.body).toBe(201);
     const [emergency] = await alerts(id);
-    expect(emergency).toMatchObject({ kind: 'emergency', status: 'open', openedAt: iso(clock.ms), dueAt: iso(clock.ms + 60_000) });
+    expect(emergency).toMatchObject({
+      kind: 'emergency',
+      status: 'open',
+      openedAt: iso(clock.ms),
+      dueAt: iso(clock.ms + 60_000),
+    });
     // In the household's zone (Asia/Shanghai): seen at 10:00 local.
     expect(emergency?.reason).toBe('迟报：2026-11-25 10:00 看到 / reported late: seen 2026-11-25 10:00');
-    expect(await household(id)).toMatchObject({ state: 'red', stateAt: iso(T0 + 60 * MIN), lastCheckInAt: iso(T0 + 60 * MIN) });
-    expect((await events(id))[0]).toMatchObject({ state: 'red', receivedAt: iso(clock.ms), observedAt: iso(T0 + 60 * MIN) });
+    expect(await household(id)).toMatchObject({
+      state: 'red',
+      stateAt: iso(T0 + 60 * MIN),
+      lastCheckInAt: iso(T0 + 60 * MIN),
+    });
+    expect((await events(id))[0]).toMatchObject({
+      state: 'red',
+      receivedAt: iso(clock.ms),
+      observedAt: iso(T0 + 60 * MIN),
+    });
 
     // The same report again (the queue resent it): counted once, whatever it says.
     clock.ms += MIN;
@@ -99,8 +157,14 @@ describe('a report seen earlier than it is sent (observedAt)', () => {
     expect((await report(id, { state: 'blue' })).statusCode).toBe(201);
     clock.ms = T0 + 40 * MIN;
     expect((await report(id, { state: 'red', observedAt: iso(T0 + 10 * MIN) })).statusCode).toBe(201);
-    expect(await alerts(id)).toEqual([expect.objectContaining({ kind: 'emergency', status: 'open', openedAt: iso(T0 + 40 * MIN) })]);
-    expect(await household(id)).toMatchObject({ state: 'blue', stateAt: iso(T0 + 30 * MIN), lastCheckInAt: iso(T0 + 30 * MIN) });
+    expect(await alerts(id)).toEqual([
+      expect.objectContaining({ kind: 'emergency', status: 'open', openedAt: iso(T0 + 40 * MIN) }),
+    ]);
+    expect(await household(id)).toMatchObject({
+      state: 'blue',
+      stateAt: iso(T0 + 30 * MIN),
+      lastCheckInAt: iso(T0 + 30 * MIN),
+    });
   });
 
   it('when observedAt is absent, or a little ahead of the server (clock skew), then it is now; within a minute of now no "late" reason is added', async () => {
@@ -134,24 +198,36 @@ describe('a report seen earlier than it is sent (observedAt)', () => {
     ['over 7 days old', iso(T0 - 7 * DAY - 1)],
   ];
 
-  it.each(bad)('when observedAt is %s, then a report is 400 naming body.observedAt and nothing is stored', async (_name, observedAt) => {
-    const { hourly, household, alerts, events, report } = await world();
-    const id = await hourly();
-    const before = await household(id);
-    const error = expectError(await report(id, { state: 'red', observedAt }), 400, 'RIBBON_ERR_VALIDATION');
-    expect(error.fields?.map((f) => f.path)).toEqual(['body.observedAt']);
-    expect(await events(id)).toEqual([]);
-    expect(await alerts(id)).toEqual([]);
-    expect(await household(id)).toEqual(before);
-  });
+  it.each(bad)(
+    'when observedAt is %s, then a report is 400 naming body.observedAt and nothing is stored',
+    async (_name, observedAt) => {
+      const { hourly, household, alerts, events, report } = await world();
+      const id = await hourly();
+      const before = await household(id);
+      const error = expectError(await report(id, { state: 'red', observedAt }), 400, 'RIBBON_ERR_VALIDATION');
+      expect(error.fields?.map((f) => f.path)).toEqual(['body.observedAt']);
+      expect(await events(id)).toEqual([]);
+      expect(await alerts(id)).toEqual([]);
+      expect(await household(id)).toEqual(before);
+    },
+  );
 
-  it.each(bad)('when observedAt is %s, then a visit is 400 naming body.observedAt and nothing is stored', async (_name, observedAt) => {
-    const { system, volunteer } = await world();
-    const h = system.provision({ compound: COMPOUND_A });
-    const error = expectError(await volunteer('POST', `/api/households/${h.householdId}/visits`, { seen: 'none', observedAt }), 400, 'RIBBON_ERR_VALIDATION');
-    expect(error.fields?.map((f) => f.path)).toEqual(['body.observedAt']);
-    expect(((await volunteer('GET', `/api/households/${h.householdId}/visits`)).json() as { items: unknown[] }).items).toEqual([]);
-  });
+  it.each(bad)(
+    'when observedAt is %s, then a visit is 400 naming body.observedAt and nothing is stored',
+    async (_name, observedAt) => {
+      const { system, volunteer } = await world();
+      const h = system.provision({ compound: COMPOUND_A });
+      const error = expectError(
+        await volunteer('POST', `/api/households/${h.householdId}/visits`, { seen: 'none', observedAt }),
+        400,
+        'RIBBON_ERR_VALIDATION',
+      );
+      expect(error.fields?.map((f) => f.path)).toEqual(['body.observedAt']);
+      expect(
+        ((await volunteer('GET', `/api/households/${h.householdId}/visits`)).json() as { items: unknown[] }).items,
+      ).toEqual([]);
+    },
+  );
 
   it('when observedAt is exactly 7 days old or 60 s ahead, then it is taken', async () => {
     const { hourly, events, report } = await world();
@@ -167,11 +243,18 @@ describe('a visit seen earlier than it is sent (observedAt)', () => {
     const { clock, system, volunteer } = await world();
     const h = system.provision({ compound: COMPOUND_A });
     clock.ms = T0 + 3 * 60 * MIN;
-    for (const [key, observedAt] of [['visit-later-0000001', iso(T0 + 2 * 60 * MIN)], ['visit-early-0000001', '2026-11-25T09:15:30.5+08:00']] as const) {
+    for (const [key, observedAt] of [
+      ['visit-later-0000001', iso(T0 + 2 * 60 * MIN)],
+      ['visit-early-0000001', '2026-11-25T09:15:30.5+08:00'],
+    ] as const) {
       const res = await volunteer('POST', `/api/households/${h.householdId}/visits`, { seen: 'none', key, observedAt });
       expect(res.statusCode, res.body).toBe(201);
     }
-    const items = ((await volunteer('GET', `/api/households/${h.householdId}/visits`)).json() as { items: Array<{ at: string; receivedAt: string }> }).items;
+    const items = (
+      (await volunteer('GET', `/api/households/${h.householdId}/visits`)).json() as {
+        items: Array<{ at: string; receivedAt: string }>;
+      }
+    ).items;
     expect(items.map((v) => [v.at, v.receivedAt])).toEqual([
       [iso(T0 + 2 * 60 * MIN), iso(clock.ms)],
       [iso(T0 + 15 * MIN + 30_500), iso(clock.ms)],

@@ -27,7 +27,11 @@ const world = () => castWorld(T0);
 
 async function pressRed(system: TestSystem, device: { id: string; secret: string }, seq = 1): Promise<void> {
   if (system.mqttAddress === null) throw new Error('no broker');
-  const { raw } = await RawMqtt.connect(system.mqttAddress.port, { clientId: device.id, username: device.id, password: device.secret });
+  const { raw } = await RawMqtt.connect(system.mqttAddress.port, {
+    clientId: device.id,
+    username: device.id,
+    password: device.secret,
+  });
   raw.send(raw.publish(`ribbon/${device.id}/state`, JSON.stringify({ state: 'red', seq, boot: 1 }), seq));
   await raw.next((p) => p.cmd === 'puback' && p.messageId === seq);
   raw.socket.destroy();
@@ -67,36 +71,73 @@ describe('a manual report is a press', () => {
     const byDevice = system.provision({ compound: COMPOUND_A });
     const byPerson = system.provision({ compound: COMPOUND_A });
     await pressRed(system, byDevice);
-    const reported = await volunteer('POST', `/api/households/${byPerson.householdId}/reports`, { state: 'red', note: '窗口挂着红丝带' });
+    const reported = await volunteer('POST', `/api/households/${byPerson.householdId}/reports`, {
+      state: 'red',
+      note: '窗口挂着红丝带',
+    });
     expect(reported.statusCode, reported.body).toBe(201);
     expect(reported.json()).toEqual({ eventId: expect.any(Number), duplicate: false });
 
     const pressed = await oneAlert(volunteer, byDevice.householdId);
     const manual = await oneAlert(volunteer, byPerson.householdId);
     expect(shape(manual)).toEqual(shape(pressed));
-    expect(manual).toMatchObject({ kind: 'emergency', status: 'open', level: 1, reportCount: 1, openedAt: new Date(T0).toISOString() });
+    expect(manual).toMatchObject({
+      kind: 'emergency',
+      status: 'open',
+      level: 1,
+      reportCount: 1,
+      openedAt: new Date(T0).toISOString(),
+    });
 
-    const events = (await volunteer('GET', `/api/households/${byPerson.householdId}/events`)).json() as { items: unknown[] };
+    const events = (await volunteer('GET', `/api/households/${byPerson.householdId}/events`)).json() as {
+      items: unknown[];
+    };
     expect(events.items).toEqual([
-      expect.objectContaining({ id: (reported.json() as { eventId: number }).eventId, state: 'red', source: 'person', seq: null, deviceId: null, reportedBy: '李志愿', note: '窗口挂着红丝带', receivedAt: new Date(T0).toISOString(), observedAt: new Date(T0).toISOString() }),
+      expect.objectContaining({
+        id: (reported.json() as { eventId: number }).eventId,
+        state: 'red',
+        source: 'person',
+        seq: null,
+        deviceId: null,
+        reportedBy: '李志愿',
+        note: '窗口挂着红丝带',
+        receivedAt: new Date(T0).toISOString(),
+        observedAt: new Date(T0).toISOString(),
+      }),
     ]);
     for (const h of [byDevice.householdId, byPerson.householdId]) {
-      expect((await volunteer('GET', `/api/households/${h}`)).json()).toMatchObject({ state: 'red', stateAt: new Date(T0).toISOString() });
+      expect((await volunteer('GET', `/api/households/${h}`)).json()).toMatchObject({
+        state: 'red',
+        stateAt: new Date(T0).toISOString(),
+      });
     }
   });
 
   it('when a device presses red after a manual red report (and a person reports after a press), then each joins the open emergency: reportCount 2', async () => {
     const { system, clock, volunteer } = await world();
     const first = system.provision({ compound: COMPOUND_A });
-    expect((await volunteer('POST', `/api/households/${first.householdId}/reports`, { state: 'red' })).statusCode).toBe(201);
+    expect((await volunteer('POST', `/api/households/${first.householdId}/reports`, { state: 'red' })).statusCode).toBe(
+      201,
+    );
     clock.ms = T0 + 10_000;
     await pressRed(system, first);
-    expect(await alertsOf(volunteer, first.householdId)).toEqual([expect.objectContaining({ kind: 'emergency', status: 'open', reportCount: 2, openedAt: new Date(T0).toISOString() })]);
+    expect(await alertsOf(volunteer, first.householdId)).toEqual([
+      expect.objectContaining({
+        kind: 'emergency',
+        status: 'open',
+        reportCount: 2,
+        openedAt: new Date(T0).toISOString(),
+      }),
+    ]);
 
     const second = system.provision({ compound: COMPOUND_A });
     await pressRed(system, second);
-    expect((await volunteer('POST', `/api/households/${second.householdId}/reports`, { state: 'red' })).statusCode).toBe(201);
-    expect(await alertsOf(volunteer, second.householdId)).toEqual([expect.objectContaining({ kind: 'emergency', status: 'open', reportCount: 2 })]);
+    expect(
+      (await volunteer('POST', `/api/households/${second.householdId}/reports`, { state: 'red' })).statusCode,
+    ).toBe(201);
+    expect(await alertsOf(volunteer, second.householdId)).toEqual([
+      expect.objectContaining({ kind: 'emergency', status: 'open', reportCount: 2 }),
+    ]);
   });
 
   it('when a manual red report is not acknowledged, then it escalates as a press does: level 2 at 60 s, level 3 at 180 s', async () => {
@@ -104,7 +145,9 @@ describe('a manual report is a press', () => {
     const byDevice = system.provision({ compound: COMPOUND_A });
     const byPerson = system.provision({ compound: COMPOUND_A });
     await pressRed(system, byDevice);
-    expect((await volunteer('POST', `/api/households/${byPerson.householdId}/reports`, { state: 'red' })).statusCode).toBe(201);
+    expect(
+      (await volunteer('POST', `/api/households/${byPerson.householdId}/reports`, { state: 'red' })).statusCode,
+    ).toBe(201);
 
     clock.ms = T0 + 59_000;
     expect(system.sweepNow().alerts).toBe(0);
@@ -128,23 +171,49 @@ describe('a manual report is a press', () => {
   it('when a person reports on a household that missed its check-in, then it counts as the check-in: lastCheckInAt, the next due time, the missed check-in cleared', async () => {
     const { system, clock, staff, volunteer, cast } = await world();
     // A household without a device: only people report for it.
-    const created = await staff('POST', '/api/households', { name: '独居老人', compound: cast.compoundA.name, building: '2号楼', room: '302', checkin: { everySec: 3600, graceSec: 600 } });
+    const created = await staff('POST', '/api/households', {
+      name: '独居老人',
+      compound: cast.compoundA.name,
+      building: '2号楼',
+      room: '302',
+      checkin: { everySec: 3600, graceSec: 600 },
+    });
     expect(created.statusCode, created.body).toBe(201);
-    const household = created.json() as { id: number; checkInDueAt: string; lastCheckInAt: string | null; devices: unknown[] };
-    expect(household).toMatchObject({ lastCheckInAt: null, devices: [], checkInDueAt: new Date(T0 + 70 * MIN).toISOString() });
+    const household = created.json() as {
+      id: number;
+      checkInDueAt: string;
+      lastCheckInAt: string | null;
+      devices: unknown[];
+    };
+    expect(household).toMatchObject({
+      lastCheckInAt: null,
+      devices: [],
+      checkInDueAt: new Date(T0 + 70 * MIN).toISOString(),
+    });
 
     clock.ms = T0 + 70 * MIN;
     system.sweepNow();
-    expect(await alertsOf(volunteer, household.id)).toEqual([expect.objectContaining({ kind: 'missed_checkin', status: 'open' })]);
+    expect(await alertsOf(volunteer, household.id)).toEqual([
+      expect.objectContaining({ kind: 'missed_checkin', status: 'open' }),
+    ]);
 
     clock.ms = T0 + 75 * MIN;
-    expect((await volunteer('POST', `/api/households/${household.id}/reports`, { state: 'blue', note: '上门看过，一切安好' })).statusCode).toBe(201);
+    expect(
+      (
+        await volunteer('POST', `/api/households/${household.id}/reports`, {
+          state: 'blue',
+          note: '上门看过，一切安好',
+        })
+      ).statusCode,
+    ).toBe(201);
     expect((await volunteer('GET', `/api/households/${household.id}`)).json()).toMatchObject({
       state: 'blue',
       lastCheckInAt: new Date(T0 + 75 * MIN).toISOString(),
       checkInDueAt: new Date(T0 + 145 * MIN).toISOString(),
     });
-    expect(await alertsOf(volunteer, household.id)).toEqual([expect.objectContaining({ kind: 'missed_checkin', status: 'resolved' })]);
+    expect(await alertsOf(volunteer, household.id)).toEqual([
+      expect.objectContaining({ kind: 'missed_checkin', status: 'resolved' }),
+    ]);
     // And the next silence is counted from the report.
     clock.ms = T0 + 144 * MIN;
     system.sweepNow();
@@ -163,11 +232,17 @@ describe('a manual report is a press', () => {
     expect(again.statusCode).toBe(200);
     expect(again.json()).toEqual({ eventId, duplicate: true });
 
-    const events = (await volunteer('GET', `/api/households/${h.householdId}/events`)).json() as { items: Array<{ id: number }> };
+    const events = (await volunteer('GET', `/api/households/${h.householdId}/events`)).json() as {
+      items: Array<{ id: number }>;
+    };
     expect(events.items.map((e) => e.id)).toEqual([eventId]);
-    expect(await alertsOf(volunteer, h.householdId)).toEqual([expect.objectContaining({ kind: 'emergency', reportCount: 1 })]);
+    expect(await alertsOf(volunteer, h.householdId)).toEqual([
+      expect.objectContaining({ kind: 'emergency', reportCount: 1 }),
+    ]);
     // The resend changed nothing: the check-in is still the first one.
-    expect((await volunteer('GET', `/api/households/${h.householdId}`)).json()).toMatchObject({ lastCheckInAt: new Date(T0).toISOString() });
+    expect((await volunteer('GET', `/api/households/${h.householdId}`)).json()).toMatchObject({
+      lastCheckInAt: new Date(T0).toISOString(),
+    });
   });
 
   it('when a key already used for one household comes with a report for another, then that report is recorded there (not taken for the other household’s event)', async () => {
@@ -180,14 +255,20 @@ describe('a manual report is a press', () => {
     const onY = await volunteer('POST', `/api/households/${y.householdId}/reports`, { state: 'red', key });
     expect(onY.statusCode, onY.body).toBe(201);
     expect(onY.json()).toMatchObject({ duplicate: false });
-    expect(await alertsOf(volunteer, y.householdId)).toEqual([expect.objectContaining({ kind: 'emergency', status: 'open' })]);
+    expect(await alertsOf(volunteer, y.householdId)).toEqual([
+      expect.objectContaining({ kind: 'emergency', status: 'open' }),
+    ]);
   });
 });
 
 describe('the figures for a period (GET /api/figures)', () => {
   type Figures = {
     compoundId: number;
-    emergency: { opened: number; ackWithin60s: { count: number; of: number; met: boolean | null }; timeToAcknowledge: { medianMs: number | null } };
+    emergency: {
+      opened: number;
+      ackWithin60s: { count: number; of: number; met: boolean | null };
+      timeToAcknowledge: { medianMs: number | null };
+    };
     ackHistogram: Array<{ bucket: string; minMs: number | null; maxMs: number | null; count: number }>;
     days: Array<{ day: string; emergencies: number; missedCheckins: number }>;
   };
@@ -197,7 +278,10 @@ describe('the figures for a period (GET /api/figures)', () => {
     const fast = system.provision({ compound: COMPOUND_A });
     const slow = system.provision({ compound: COMPOUND_A });
     const never = system.provision({ compound: COMPOUND_A });
-    for (const h of [fast, slow, never]) expect((await volunteer('POST', `/api/households/${h.householdId}/reports`, { state: 'red' })).statusCode).toBe(201);
+    for (const h of [fast, slow, never])
+      expect((await volunteer('POST', `/api/households/${h.householdId}/reports`, { state: 'red' })).statusCode).toBe(
+        201,
+      );
     const ack = async (householdId: number, at: number) => {
       clock.ms = at;
       const [alert] = await alertsOf(volunteer, householdId);
@@ -207,7 +291,13 @@ describe('the figures for a period (GET /api/figures)', () => {
     await ack(slow.householdId, T0 + 200_000);
 
     // A household that checks in hourly misses on the next day (local 2026-11-26 00:10).
-    const created = await staff('POST', '/api/households', { name: '夜里', compound: cast.compoundA.name, building: '3号楼', room: '101', checkin: { everySec: 3600, graceSec: 600 } });
+    const created = await staff('POST', '/api/households', {
+      name: '夜里',
+      compound: cast.compoundA.name,
+      building: '3号楼',
+      room: '101',
+      checkin: { everySec: 3600, graceSec: 600 },
+    });
     expect(created.statusCode, created.body).toBe(201);
     clock.ms = Date.parse('2026-11-26T00:00:00+08:00');
     await volunteer('POST', `/api/households/${(created.json() as { id: number }).id}/reports`, { state: 'blue' });
@@ -220,7 +310,11 @@ describe('the figures for a period (GET /api/figures)', () => {
     expect(res.statusCode, res.body).toBe(200);
     const [mine] = (res.json() as { items: Figures[] }).items;
     expect(mine?.compoundId).toBe(cast.compoundA.id);
-    expect(mine?.emergency).toMatchObject({ opened: 3, ackWithin60s: { count: 1, of: 3, met: false }, timeToAcknowledge: { medianMs: 45_000 } });
+    expect(mine?.emergency).toMatchObject({
+      opened: 3,
+      ackWithin60s: { count: 1, of: 3, met: false },
+      timeToAcknowledge: { medianMs: 45_000 },
+    });
     expect(Object.fromEntries(mine?.ackHistogram.map((b) => [b.bucket, b.count]) ?? [])).toEqual({
       le30s: 0,
       le60s: 1,
@@ -239,7 +333,9 @@ describe('the figures for a period (GET /api/figures)', () => {
     ]);
 
     // The same instants in another zone fall on other days: the days follow `timezone`.
-    const utc = (await later('GET', '/api/figures?from=2026-11-25&to=2026-11-25&timezone=UTC')).json() as { items: Figures[] };
+    const utc = (await later('GET', '/api/figures?from=2026-11-25&to=2026-11-25&timezone=UTC')).json() as {
+      items: Figures[];
+    };
     expect(utc.items[0]?.days).toEqual([{ day: '2026-11-25', emergencies: 3, missedCheckins: 1 }]);
   });
 

@@ -13,7 +13,14 @@ async function userOf(system: TestSystem, username: string, role: UserRole, comp
   return login(system.app, username);
 }
 
-function importCsv(system: TestSystem, who: Caller, kind: 'households' | 'people', body: Buffer | string, dryRun: boolean, contentType = 'text/csv') {
+function importCsv(
+  system: TestSystem,
+  who: Caller,
+  kind: 'households' | 'people',
+  body: Buffer | string,
+  dryRun: boolean,
+  contentType = 'text/csv',
+) {
   return system.app.inject({
     method: 'POST',
     url: `/api/import/${kind}?dryRun=${dryRun}`,
@@ -26,7 +33,16 @@ function exportCsv(system: TestSystem, who: Caller, kind: 'households' | 'people
   return system.app.inject({ method: 'GET', url: `/api/export/${kind}`, headers: { cookie: who.cookie } });
 }
 
-type Report = { ok: boolean; dryRun: boolean; encoding: string; rows: number; created: number; unchanged: number; ignoredColumns: string[]; errors: Array<{ line: number; field?: string; reason: string }> };
+type Report = {
+  ok: boolean;
+  dryRun: boolean;
+  encoding: string;
+  rows: number;
+  created: number;
+  unchanged: number;
+  ignoredColumns: string[];
+  errors: Array<{ line: number; field?: string; reason: string }>;
+};
 
 /** GBK bytes, by inverting Node's GBK decoder (Node decodes GBK but cannot encode it); 张三 = d5c5c8fd is checked below. */
 function gbk(text: string): Buffer {
@@ -84,7 +100,17 @@ describe('roster import and export over HTTP', () => {
     );
     const dry = await importCsv(system, admin, 'households', file, true);
     expect(dry.statusCode, dry.body).toBe(200);
-    expect(dry.json()).toEqual({ ok: true, dryRun: true, encoding: 'gbk', rows: 3, created: 2, unchanged: 0, ignoredColumns: [], errors: [], errorsOmitted: 0 });
+    expect(dry.json()).toEqual({
+      ok: true,
+      dryRun: true,
+      encoding: 'gbk',
+      rows: 3,
+      created: 2,
+      unchanged: 0,
+      ignoredColumns: [],
+      errors: [],
+      errorsOmitted: 0,
+    });
     expect(system.stores.places.listHouseholds()).toEqual([]);
     expect(system.stores.places.listCompounds()).toEqual([]);
 
@@ -102,12 +128,29 @@ describe('roster import and export over HTTP', () => {
         quietHours: { start: '22:00', end: '07:00' },
         contacts: ['张女儿/13900000000/女儿', '张儿子/13900000001/儿子'],
       },
-      { compound: '阳光小区', building: '2号楼', room: '201', name: '李四', timezone: 'Asia/Shanghai', policy: { kind: 'interval', everySec: 86_400, graceSec: 7_200 }, quietHours: null, contacts: [] },
+      {
+        compound: '阳光小区',
+        building: '2号楼',
+        room: '201',
+        name: '李四',
+        timezone: 'Asia/Shanghai',
+        policy: { kind: 'interval', everySec: 86_400, graceSec: 7_200 },
+        quietHours: null,
+        contacts: [],
+      },
     ]);
     // Registered like POST /api/households: silence counts from now.
-    for (const h of system.stores.places.listHouseholds()) expect(system.stores.places.schedule(h.id)?.checkInDueAt).toBeGreaterThan(Date.now());
-    expect(system.stores.users.auditPage(Number.MAX_SAFE_INTEGER, 10).map((a) => `${a.method} ${a.route} ${a.status} ${a.record}`)).toEqual(
-      expect.arrayContaining(['POST /api/import/households 200 import:households:dry-run:created 2', 'POST /api/import/households 200 import:households:created 2']),
+    for (const h of system.stores.places.listHouseholds())
+      expect(system.stores.places.schedule(h.id)?.checkInDueAt).toBeGreaterThan(Date.now());
+    expect(
+      system.stores.users
+        .auditPage(Number.MAX_SAFE_INTEGER, 10)
+        .map((a) => `${a.method} ${a.route} ${a.status} ${a.record}`),
+    ).toEqual(
+      expect.arrayContaining([
+        'POST /api/import/households 200 import:households:dry-run:created 2',
+        'POST /api/import/households 200 import:households:created 2',
+      ]),
     );
   });
 
@@ -135,13 +178,21 @@ describe('roster import and export over HTTP', () => {
       ],
     });
 
-    const twoBad = file.split('\r\n').filter((_l, i) => i !== 2).join('\r\n');
+    const twoBad = file
+      .split('\r\n')
+      .filter((_l, i) => i !== 2)
+      .join('\r\n');
     const dry2 = (await importCsv(system, admin, 'households', twoBad, true)).json() as Report;
     expect(dry2.errors.map((e) => e.line)).toEqual([3, 5]);
 
     const real = await importCsv(system, admin, 'households', twoBad, false);
     expect(real.statusCode).toBe(400);
-    expect(real.json()).toMatchObject({ error: { code: 'RIBBON_ERR_VALIDATION', message: '2 rows are not valid; nothing was imported' }, ok: false, dryRun: false, created: 0 });
+    expect(real.json()).toMatchObject({
+      error: { code: 'RIBBON_ERR_VALIDATION', message: '2 rows are not valid; nothing was imported' },
+      ok: false,
+      dryRun: false,
+      created: 0,
+    });
     expect(system.stores.places.listHouseholds()).toEqual([]);
     expect(system.stores.places.listCompounds()).toEqual([]);
   });
@@ -149,21 +200,42 @@ describe('roster import and export over HTTP', () => {
   it('when a good file of 300 households is imported, then all are written in one go, and importing it again changes nothing', async () => {
     const system = await startTestSystem({ scheduler: false });
     const admin = await loginAdmin(system.app);
-    const rows = Array.from({ length: 300 }, (_, i) => `${i < 150 ? '阳光小区' : '幸福里'},${(i % 6) + 1}号楼,${100 + i},住户${i},,,,家属${i},139${String(i).padStart(8, '0')},子女`);
+    const rows = Array.from(
+      { length: 300 },
+      (_, i) =>
+        `${i < 150 ? '阳光小区' : '幸福里'},${(i % 6) + 1}号楼,${100 + i},住户${i},,,,家属${i},139${String(i).padStart(8, '0')},子女`,
+    );
     const file = `\uFEFF${[HEADER, ...rows].join('\n')}\n`;
     const res = await importCsv(system, admin, 'households', file, false);
     expect(res.statusCode, res.body).toBe(200);
     expect(res.json()).toMatchObject({ ok: true, encoding: 'utf-8', rows: 300, created: 300, unchanged: 0 });
     expect(system.stores.places.listHouseholds()).toHaveLength(300);
-    expect(system.stores.places.listCompounds().map((c) => c.name).sort()).toEqual(['幸福里', '阳光小区']);
+    expect(
+      system.stores.places
+        .listCompounds()
+        .map((c) => c.name)
+        .sort(),
+    ).toEqual(['幸福里', '阳光小区']);
 
     const again = await importCsv(system, admin, 'households', file, false);
     expect(again.json()).toMatchObject({ ok: true, created: 0, unchanged: 300 });
     expect(system.stores.places.listHouseholds()).toHaveLength(300);
 
     // The same household with another contact is not silently duplicated or overwritten.
-    const changed = await importCsv(system, admin, 'households', `${HEADER}\n阳光小区,1号楼,100,住户0,,,,别人,13000000000,\n`, true);
-    expect((changed.json() as Report).errors).toEqual([{ line: 2, field: 'contact_name', reason: expect.stringMatching(/^is already registered \(household \d+\) with a different contact_name/) }]);
+    const changed = await importCsv(
+      system,
+      admin,
+      'households',
+      `${HEADER}\n阳光小区,1号楼,100,住户0,,,,别人,13000000000,\n`,
+      true,
+    );
+    expect((changed.json() as Report).errors).toEqual([
+      {
+        line: 2,
+        field: 'contact_name',
+        reason: expect.stringMatching(/^is already registered \(household \d+\) with a different contact_name/),
+      },
+    ]);
   });
 
   it('when households are exported and imported into another system, then the second export is the same; a formula in a name comes out neutralised', async () => {
@@ -192,13 +264,26 @@ describe('roster import and export over HTTP', () => {
       '',
     ]);
     // The export's audit row: personal data leaving in bulk.
-    expect(system.stores.users.auditPage(Number.MAX_SAFE_INTEGER, 1)[0]).toMatchObject({ method: 'GET', route: '/api/export/households', record: 'export:households:2', username: 'admin' });
+    expect(system.stores.users.auditPage(Number.MAX_SAFE_INTEGER, 1)[0]).toMatchObject({
+      method: 'GET',
+      route: '/api/export/households',
+      record: 'export:households:2',
+      username: 'admin',
+    });
 
     // Back into the same system: nothing new. Into another: the same households.
-    expect((await importCsv(system, admin, 'households', res.rawPayload, false)).json()).toMatchObject({ ok: true, created: 0, unchanged: 2 });
+    expect((await importCsv(system, admin, 'households', res.rawPayload, false)).json()).toMatchObject({
+      ok: true,
+      created: 0,
+      unchanged: 2,
+    });
     const other = await startTestSystem({ scheduler: false });
     const otherAdmin = await loginAdmin(other.app);
-    expect((await importCsv(other, otherAdmin, 'households', res.rawPayload, false)).json()).toMatchObject({ ok: true, created: 2, unchanged: 0 });
+    expect((await importCsv(other, otherAdmin, 'households', res.rawPayload, false)).json()).toMatchObject({
+      ok: true,
+      created: 2,
+      unchanged: 0,
+    });
     expect(stored(other)).toEqual(stored(system));
     expect(stored(other)[0]?.name).toBe('=HYPERLINK("http://x","y")');
     expect((await exportCsv(other, otherAdmin, 'households')).rawPayload).toEqual(res.rawPayload);
@@ -207,12 +292,26 @@ describe('roster import and export over HTTP', () => {
   it('when staff import and export, then only their compounds count; a volunteer is refused', async () => {
     const system = await startTestSystem({ scheduler: false });
     const admin = await loginAdmin(system.app);
-    await importCsv(system, admin, 'households', `${HEADER}\n阳光小区,1号楼,101,张三,,,,,,\n幸福里,9号楼,901,赵六,,,,,,\n`, false);
-    const [sunny, happy] = ['阳光小区', '幸福里'].map((name) => system.stores.places.listCompounds().find((c) => c.name === name)?.id ?? 0);
+    await importCsv(
+      system,
+      admin,
+      'households',
+      `${HEADER}\n阳光小区,1号楼,101,张三,,,,,,\n幸福里,9号楼,901,赵六,,,,,,\n`,
+      false,
+    );
+    const [sunny, happy] = ['阳光小区', '幸福里'].map(
+      (name) => system.stores.places.listCompounds().find((c) => c.name === name)?.id ?? 0,
+    );
     const staff = await userOf(system, 'staff-a', 'staff', [sunny as number]);
     const volunteer = await userOf(system, 'volunteer-a', 'volunteer', [sunny as number]);
 
-    const res = await importCsv(system, staff, 'households', `${HEADER}\n阳光小区,3号楼,301,孙七,,,,,,\n幸福里,9号楼,902,钱八,,,,,,\n新小区,1号楼,1,周九,,,,,,\n`, true);
+    const res = await importCsv(
+      system,
+      staff,
+      'households',
+      `${HEADER}\n阳光小区,3号楼,301,孙七,,,,,,\n幸福里,9号楼,902,钱八,,,,,,\n新小区,1号楼,1,周九,,,,,,\n`,
+      true,
+    );
     expect((res.json() as Report).errors).toEqual([
       { line: 3, field: 'compound', reason: 'you do not look after a compound named "幸福里"' },
       { line: 4, field: 'compound', reason: 'you do not look after a compound named "新小区"' },
@@ -236,7 +335,20 @@ describe('roster import and export over HTTP', () => {
     ]);
     const good = people.split('\n').slice(0, 3).join('\n');
     expect((await importCsv(system, staff, 'people', good, false)).json()).toMatchObject({ ok: true, created: 2 });
-    expect((await importCsv(system, admin, 'people', people.split('\n').filter((_l, i) => i !== 5).join('\n'), false)).json()).toMatchObject({ ok: true, created: 2, unchanged: 2 });
+    expect(
+      (
+        await importCsv(
+          system,
+          admin,
+          'people',
+          people
+            .split('\n')
+            .filter((_l, i) => i !== 5)
+            .join('\n'),
+          false,
+        )
+      ).json(),
+    ).toMatchObject({ ok: true, created: 2, unchanged: 2 });
     expect(system.stores.people.list().map((p) => [p.name, p.role, p.tier])).toEqual([
       ['李志愿', 'volunteer', 1],
       ['王网格', 'grid_worker', 2],
@@ -258,7 +370,9 @@ describe('roster import and export over HTTP', () => {
     ]);
     expect(happy).toBeGreaterThan(0);
 
-    expect((await importCsv(system, volunteer, 'households', `${HEADER}\n阳光小区,1号楼,1,x,,,,,,\n`, true)).statusCode).toBe(403);
+    expect(
+      (await importCsv(system, volunteer, 'households', `${HEADER}\n阳光小区,1号楼,1,x,,,,,,\n`, true)).statusCode,
+    ).toBe(403);
     expect((await exportCsv(system, volunteer, 'households')).statusCode).toBe(403);
     expect((await exportCsv(system, volunteer, 'people')).statusCode).toBe(403);
     expect((await system.app.inject({ method: 'GET', url: '/api/export/households' })).statusCode).toBe(401);
@@ -267,25 +381,59 @@ describe('roster import and export over HTTP', () => {
   it('when the body is not a readable CSV, then it is refused with a clear error and nothing is written', async () => {
     const system = await startTestSystem({ scheduler: false });
     const admin = await loginAdmin(system.app);
-    const error = (res: { statusCode: number; json: () => unknown }) => [res.statusCode, (res.json() as { error: { code: string } }).error.code];
+    const error = (res: { statusCode: number; json: () => unknown }) => [
+      res.statusCode,
+      (res.json() as { error: { code: string } }).error.code,
+    ];
 
     // Bad UTF-8 that is not GBK either (0xFF is in neither).
-    const bad = Buffer.concat([Buffer.from(`${HEADER}\n阳光小区,1号楼,101,`), Buffer.from([0xff, 0xfe, 0xc3]), Buffer.from(',,,,,,\n')]);
+    const bad = Buffer.concat([
+      Buffer.from(`${HEADER}\n阳光小区,1号楼,101,`),
+      Buffer.from([0xff, 0xfe, 0xc3]),
+      Buffer.from(',,,,,,\n'),
+    ]);
     const res = await importCsv(system, admin, 'households', bad, true);
     expect(error(res)).toEqual([400, 'RIBBON_ERR_BAD_CSV']);
     expect((res.json() as { error: { message: string } }).error.message).toMatch(/neither UTF-8 nor GBK/);
 
-    expect(error(await importCsv(system, admin, 'households', '小区,楼栋\n', true))).toEqual([400, 'RIBBON_ERR_BAD_CSV']);
-    expect(error(await importCsv(system, admin, 'households', `${HEADER}\n"unclosed,\n`, true))).toEqual([400, 'RIBBON_ERR_BAD_CSV']);
+    expect(error(await importCsv(system, admin, 'households', '小区,楼栋\n', true))).toEqual([
+      400,
+      'RIBBON_ERR_BAD_CSV',
+    ]);
+    expect(error(await importCsv(system, admin, 'households', `${HEADER}\n"unclosed,\n`, true))).toEqual([
+      400,
+      'RIBBON_ERR_BAD_CSV',
+    ]);
     expect(error(await importCsv(system, admin, 'households', '', true))).toEqual([400, 'RIBBON_ERR_BAD_CSV']);
-    expect(error(await importCsv(system, admin, 'households', JSON.stringify({ name: 'x' }), false, 'application/json'))).toEqual([415, 'RIBBON_ERR_UNSUPPORTED_MEDIA']);
-    expect(error(await importCsv(system, admin, 'households', 'a', false, 'text/plain'))).toEqual([415, 'RIBBON_ERR_UNSUPPORTED_MEDIA']);
-    expect(error(await importCsv(system, admin, 'households', Buffer.alloc(2 * 1024 * 1024 + 1, 0x61), true))).toEqual([413, 'RIBBON_ERR_TOO_LARGE']);
+    expect(
+      error(await importCsv(system, admin, 'households', JSON.stringify({ name: 'x' }), false, 'application/json')),
+    ).toEqual([415, 'RIBBON_ERR_UNSUPPORTED_MEDIA']);
+    expect(error(await importCsv(system, admin, 'households', 'a', false, 'text/plain'))).toEqual([
+      415,
+      'RIBBON_ERR_UNSUPPORTED_MEDIA',
+    ]);
+    expect(error(await importCsv(system, admin, 'households', Buffer.alloc(2 * 1024 * 1024 + 1, 0x61), true))).toEqual([
+      413,
+      'RIBBON_ERR_TOO_LARGE',
+    ]);
     // Up to 2 MiB is read (here: one huge unknown column of 'a's is a field over 500 characters).
-    expect(error(await importCsv(system, admin, 'households', Buffer.alloc(2 * 1024 * 1024, 0x61), true))).toEqual([400, 'RIBBON_ERR_BAD_CSV']);
-    const noFlag = await system.app.inject({ method: 'POST', url: '/api/import/households', headers: { cookie: admin.cookie, 'x-csrf-token': admin.csrfToken, 'content-type': 'text/csv' }, payload: HEADER });
+    expect(error(await importCsv(system, admin, 'households', Buffer.alloc(2 * 1024 * 1024, 0x61), true))).toEqual([
+      400,
+      'RIBBON_ERR_BAD_CSV',
+    ]);
+    const noFlag = await system.app.inject({
+      method: 'POST',
+      url: '/api/import/households',
+      headers: { cookie: admin.cookie, 'x-csrf-token': admin.csrfToken, 'content-type': 'text/csv' },
+      payload: HEADER,
+    });
     expect(error(noFlag)).toEqual([400, 'RIBBON_ERR_VALIDATION']);
-    const noCsrf = await system.app.inject({ method: 'POST', url: '/api/import/households?dryRun=false', headers: { cookie: admin.cookie, 'content-type': 'text/csv' }, payload: HEADER });
+    const noCsrf = await system.app.inject({
+      method: 'POST',
+      url: '/api/import/households?dryRun=false',
+      headers: { cookie: admin.cookie, 'content-type': 'text/csv' },
+      payload: HEADER,
+    });
     expect(error(noCsrf)).toEqual([403, 'RIBBON_ERR_CSRF']);
     expect(system.stores.places.listHouseholds()).toEqual([]);
   });

@@ -17,7 +17,11 @@ describe('a visit without a ribbon', () => {
     const h = system.provision({ compound: COMPOUND_A });
     const before = (await volunteer('GET', `/api/households/${h.householdId}`)).json() as Record<string, unknown>;
 
-    const res = await volunteer('POST', `/api/households/${h.householdId}/visits`, { seen: 'none', note: '  敲门无人应答  ', key: 'visit-0001-abcdef' });
+    const res = await volunteer('POST', `/api/households/${h.householdId}/visits`, {
+      seen: 'none',
+      note: '  敲门无人应答  ',
+      key: 'visit-0001-abcdef',
+    });
     expect(res.statusCode, res.body).toBe(201);
     const { visitId } = res.json() as { visitId: number; duplicate: boolean };
     expect(res.json()).toEqual({ visitId: expect.any(Number), duplicate: false });
@@ -25,19 +29,34 @@ describe('a visit without a ribbon', () => {
     const list = await volunteer('GET', `/api/households/${h.householdId}/visits`);
     expect(list.statusCode).toBe(200);
     // Sent at once (no observedAt): seen when received.
-    expect(list.json()).toEqual({ items: [{ id: visitId, seen: 'none', by: '李志愿', note: '敲门无人应答', at: new Date(T0).toISOString(), receivedAt: new Date(T0).toISOString() }], next: null });
+    expect(list.json()).toEqual({
+      items: [
+        {
+          id: visitId,
+          seen: 'none',
+          by: '李志愿',
+          note: '敲门无人应答',
+          at: new Date(T0).toISOString(),
+          receivedAt: new Date(T0).toISOString(),
+        },
+      ],
+      next: null,
+    });
 
     // Nothing else changed: no event, no ribbon, no check-in, no alert.
-    expect(((await volunteer('GET', `/api/households/${h.householdId}/events`)).json() as { items: unknown[] }).items).toEqual([]);
-    expect((await volunteer('GET', `/api/alerts?householdId=${h.householdId}`)).json()).toEqual({ items: [], next: null });
+    expect(
+      ((await volunteer('GET', `/api/households/${h.householdId}/events`)).json() as { items: unknown[] }).items,
+    ).toEqual([]);
+    expect((await volunteer('GET', `/api/alerts?householdId=${h.householdId}`)).json()).toEqual({
+      items: [],
+      next: null,
+    });
     expect((await volunteer('GET', `/api/households/${h.householdId}`)).json()).toEqual(before);
 
     // And it is audited like every state-changing request.
-    expect(system.stores.users.auditPage(Number.MAX_SAFE_INTEGER, 10).map((a) => [a.route, a.record, a.status])).toContainEqual([
-      '/api/households/:id/visits',
-      `household:${h.householdId}/visit:${visitId}`,
-      201,
-    ]);
+    expect(
+      system.stores.users.auditPage(Number.MAX_SAFE_INTEGER, 10).map((a) => [a.route, a.record, a.status]),
+    ).toContainEqual(['/api/households/:id/visits', `household:${h.householdId}/visit:${visitId}`, 201]);
   });
 
   it('when the same visit is sent again with the same key, then it is recorded once and the second answer is 200 duplicate:true', async () => {
@@ -51,7 +70,8 @@ describe('a visit without a ribbon', () => {
     const again = await volunteer('POST', `/api/households/${h.householdId}/visits`, body);
     expect(again.statusCode).toBe(200);
     expect(again.json()).toEqual({ visitId, duplicate: true });
-    const items = ((await volunteer('GET', `/api/households/${h.householdId}/visits`)).json() as { items: VisitItem[] }).items;
+    const items = ((await volunteer('GET', `/api/households/${h.householdId}/visits`)).json() as { items: VisitItem[] })
+      .items;
     expect(items.map((v) => [v.id, v.at])).toEqual([[visitId, new Date(T0).toISOString()]]);
   });
 
@@ -60,19 +80,27 @@ describe('a visit without a ribbon', () => {
     const x = system.provision({ compound: COMPOUND_A });
     const y = system.provision({ compound: COMPOUND_A });
     const key = 'reused-visit-key-01';
-    expect((await volunteer('POST', `/api/households/${x.householdId}/visits`, { seen: 'none', key })).statusCode).toBe(201);
+    expect((await volunteer('POST', `/api/households/${x.householdId}/visits`, { seen: 'none', key })).statusCode).toBe(
+      201,
+    );
     const onY = await volunteer('POST', `/api/households/${y.householdId}/visits`, { seen: 'none', key });
     expect(onY.statusCode, onY.body).toBe(201);
     expect(onY.json()).toMatchObject({ duplicate: false });
-    expect(((await volunteer('GET', `/api/households/${y.householdId}/visits`)).json() as { items: unknown[] }).items).toHaveLength(1);
+    expect(
+      ((await volunteer('GET', `/api/households/${y.householdId}/visits`)).json() as { items: unknown[] }).items,
+    ).toHaveLength(1);
   });
 
   it('when a visit key was used for a report, then the visit is still recorded (reports and visits keep their own keys)', async () => {
     const { system, volunteer } = await world();
     const h = system.provision({ compound: COMPOUND_A });
     const key = 'shared-key-0000001';
-    expect((await volunteer('POST', `/api/households/${h.householdId}/reports`, { state: 'blue', key })).statusCode).toBe(201);
-    expect((await volunteer('POST', `/api/households/${h.householdId}/visits`, { seen: 'none', key })).statusCode).toBe(201);
+    expect(
+      (await volunteer('POST', `/api/households/${h.householdId}/reports`, { state: 'blue', key })).statusCode,
+    ).toBe(201);
+    expect((await volunteer('POST', `/api/households/${h.householdId}/visits`, { seen: 'none', key })).statusCode).toBe(
+      201,
+    );
   });
 
   it.each([
@@ -86,19 +114,31 @@ describe('a visit without a ribbon', () => {
   ])('when the body has %s, then it is 400 naming the field and nothing is stored', async (_name, body, path) => {
     const { system, volunteer } = await world();
     const h = system.provision({ compound: COMPOUND_A });
-    const error = expectError(await volunteer('POST', `/api/households/${h.householdId}/visits`, body), 400, 'RIBBON_ERR_VALIDATION');
+    const error = expectError(
+      await volunteer('POST', `/api/households/${h.householdId}/visits`, body),
+      400,
+      'RIBBON_ERR_VALIDATION',
+    );
     expect(error.fields?.map((f) => f.path)).toContain(path);
-    expect(((await volunteer('GET', `/api/households/${h.householdId}/visits`)).json() as { items: unknown[] }).items).toEqual([]);
+    expect(
+      ((await volunteer('GET', `/api/households/${h.householdId}/visits`)).json() as { items: unknown[] }).items,
+    ).toEqual([]);
   });
 
   it('when a volunteer of another compound records or lists visits there, then it is 404 as for no household at all, and nothing is stored', async () => {
     const { system, outsider, volunteer } = await world();
     const h = system.provision({ compound: COMPOUND_A });
     for (const id of [h.householdId, 999_999]) {
-      expectError(await outsider('POST', `/api/households/${id}/visits`, { seen: 'none' }), 404, 'RIBBON_ERR_NOT_FOUND');
+      expectError(
+        await outsider('POST', `/api/households/${id}/visits`, { seen: 'none' }),
+        404,
+        'RIBBON_ERR_NOT_FOUND',
+      );
       expectError(await outsider('GET', `/api/households/${id}/visits`), 404, 'RIBBON_ERR_NOT_FOUND');
     }
-    expect(((await volunteer('GET', `/api/households/${h.householdId}/visits`)).json() as { items: unknown[] }).items).toEqual([]);
+    expect(
+      ((await volunteer('GET', `/api/households/${h.householdId}/visits`)).json() as { items: unknown[] }).items,
+    ).toEqual([]);
   });
 
   it('when there are more visits than a page, then they come newest first, page by page, each once', async () => {
@@ -109,13 +149,22 @@ describe('a visit without a ribbon', () => {
     const ids: number[] = [];
     for (const at of times) {
       clock.ms = at;
-      ids.push(((await volunteer('POST', `/api/households/${h.householdId}/visits`, { seen: 'none' })).json() as { visitId: number }).visitId);
+      ids.push(
+        (
+          (await volunteer('POST', `/api/households/${h.householdId}/visits`, { seen: 'none' })).json() as {
+            visitId: number;
+          }
+        ).visitId,
+      );
     }
     const seen: number[] = [];
     let cursor: string | null = null;
     let pages = 0;
     do {
-      const res = await volunteer('GET', `/api/households/${h.householdId}/visits?limit=2${cursor ? `&cursor=${cursor}` : ''}`);
+      const res = await volunteer(
+        'GET',
+        `/api/households/${h.householdId}/visits?limit=2${cursor ? `&cursor=${cursor}` : ''}`,
+      );
       expect(res.statusCode, res.body).toBe(200);
       const body = res.json() as { items: VisitItem[]; next: string | null };
       seen.push(...body.items.map((v) => v.id));
@@ -125,7 +174,15 @@ describe('a visit without a ribbon', () => {
     expect(pages).toBe(3);
     expect(seen).toEqual([...ids].reverse());
 
-    expectError(await volunteer('GET', `/api/households/${h.householdId}/visits?cursor=not-a-cursor`), 400, 'RIBBON_ERR_VALIDATION');
-    expectError(await volunteer('GET', `/api/households/${h.householdId}/visits?limit=0`), 400, 'RIBBON_ERR_VALIDATION');
+    expectError(
+      await volunteer('GET', `/api/households/${h.householdId}/visits?cursor=not-a-cursor`),
+      400,
+      'RIBBON_ERR_VALIDATION',
+    );
+    expectError(
+      await volunteer('GET', `/api/households/${h.householdId}/visits?limit=0`),
+      400,
+      'RIBBON_ERR_VALIDATION',
+    );
   });
 });

@@ -16,7 +16,11 @@ function liveDatabase(): { db: Db; stores: Stores } {
     db.close();
   });
   const stores = createStores(db);
-  const householdId = addHousehold(stores, { compound: '阳光小区', building: '1号楼', room: '101', name: '张桂兰' }, Date.parse('2026-03-01T00:00:00Z'));
+  const householdId = addHousehold(
+    stores,
+    { compound: '阳光小区', building: '1号楼', room: '101', name: '张桂兰' },
+    Date.parse('2026-03-01T00:00:00Z'),
+  );
   for (let i = 0; i < 200; i++) {
     stores.events.insert({
       householdId,
@@ -95,17 +99,28 @@ describe('backup', () => {
     const results = [];
     for (const now of days) results.push(await backup.run(now));
 
-    const backups = fs.readdirSync(dir).filter((n) => !strangers.includes(n)).sort();
+    const backups = fs
+      .readdirSync(dir)
+      .filter((n) => !strangers.includes(n))
+      .sort();
     expect(backups).toEqual(['ribbon-20260303-193000.db', 'ribbon-20260304-193000.db', 'ribbon-20260305-193000.db']);
     for (const name of strangers) expect(fs.readFileSync(path.join(dir, name), 'utf8')).toBe('not a backup');
-    expect(results.map((r) => r.deleted)).toEqual([[], [], [], ['ribbon-20260301-193000.db'], ['ribbon-20260302-193000.db']]);
+    expect(results.map((r) => r.deleted)).toEqual([
+      [],
+      [],
+      [],
+      ['ribbon-20260301-193000.db'],
+      ['ribbon-20260302-193000.db'],
+    ]);
   });
 
   it('when a run was cut off mid-copy before, then its partial file is cleared and never counted as a backup', async () => {
     const { db } = liveDatabase();
     const dir = tempDir();
     fs.writeFileSync(path.join(dir, 'ribbon-20260301-193000.db.partial'), 'half a copy');
-    const result = await createBackup({ db, dir, keep: 1, log: captureLogs().log }).run(Date.parse('2026-03-02T19:30:00Z'));
+    const result = await createBackup({ db, dir, keep: 1, log: captureLogs().log }).run(
+      Date.parse('2026-03-02T19:30:00Z'),
+    );
     expect(fs.readdirSync(dir)).toEqual(['ribbon-20260302-193000.db']);
     expect(result.deleted).toEqual([]);
   });

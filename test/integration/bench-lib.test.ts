@@ -5,11 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runLoad } from '../../bench/lib/loadgen.js';
-import {
-  mosquittoBinary,
-  startMosquitto,
-  type MosquittoHandle,
-} from '../../bench/lib/mosquitto.js';
+import { mosquittoBinary, startMosquitto, type MosquittoHandle } from '../../bench/lib/mosquitto.js';
 import { freePort } from '../helpers/child-server-core.js';
 import { requireProgram } from '../helpers/tools.js';
 import { readProcessCpu } from '../../bench/lib/proc-stat.js';
@@ -76,7 +72,13 @@ describe('histogram', () => {
     const merged = createHistogram(a.toData());
     merged.merge(b.toData());
     expect(merged.summary()).toEqual(all.summary());
-    expect(merged.percentile(99)).toBeCloseTo(percentiles(Array.from({ length: 10_000 }, (_, i) => (i % 97) * 0.37 + i / 1_000), [99])[0] as number, 1);
+    expect(merged.percentile(99)).toBeCloseTo(
+      percentiles(
+        Array.from({ length: 10_000 }, (_, i) => (i % 97) * 0.37 + i / 1_000),
+        [99],
+      )[0] as number,
+      1,
+    );
   });
 });
 
@@ -110,7 +112,10 @@ describe('load generator failures', () => {
     await expect(
       runLoad({
         url: `mqtt://127.0.0.1:${port}`,
-        clients: [{ clientId: 'c1', topic: 't/1' }, { clientId: 'c2', topic: 't/2' }],
+        clients: [
+          { clientId: 'c1', topic: 't/1' },
+          { clientId: 'c2', topic: 't/2' },
+        ],
         processes: 2,
         windowPerClient: 1,
         durationMs: 100,
@@ -123,7 +128,14 @@ describe('load generator failures', () => {
 
   it('when the target is not loopback, then runLoad refuses before starting anything', async () => {
     await expect(
-      runLoad({ url: 'mqtt://192.0.2.1:1883', clients: [{ clientId: 'c', topic: 't' }], processes: 1, windowPerClient: 1, durationMs: 100, payload: 'bytes100' }),
+      runLoad({
+        url: 'mqtt://192.0.2.1:1883',
+        clients: [{ clientId: 'c', topic: 't' }],
+        processes: 1,
+        windowPerClient: 1,
+        durationMs: 100,
+        payload: 'bytes100',
+      }),
     ).rejects.toThrow(/127\.0\.0\.1 only/);
   });
 });
@@ -161,7 +173,13 @@ describe.skipIf(!mosquitto.available)('Mosquitto relay smoke', () => {
 
   it('when one publisher sends 500 QoS 1 messages, then the subscriber receives every acknowledged one', async () => {
     if (!broker) throw new Error('broker did not start');
-    const r = await runRelay({ url: broker.url, brokerPid: broker.pid, windowPerClient: 20, durationMs: 5_000, count: 500 });
+    const r = await runRelay({
+      url: broker.url,
+      brokerPid: broker.pid,
+      windowPerClient: 20,
+      durationMs: 5_000,
+      count: 500,
+    });
     expect(r.sent).toBe(500);
     expect(r.acked).toBe(500);
     expect(r.received).toBe(500);

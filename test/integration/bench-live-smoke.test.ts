@@ -22,7 +22,9 @@ describe.skipIf(!mosquitto.available)('bench:live smoke', () => {
       expect(part.onRecord.n).toBe(part.probesSent * part.dashboards);
       expect(part.seen.p50).toBeGreaterThan(0);
       // A receipt never comes after its report: not in a later frame (time), nor later in the same frame (order).
-      const late = Array.from(part.seenMs.keys()).filter((k) => !((part.seenMs[k] as number) <= (part.onRecordMs[k] as number)));
+      const late = Array.from(part.seenMs.keys()).filter(
+        (k) => !((part.seenMs[k] as number) <= (part.onRecordMs[k] as number)),
+      );
       expect(late).toEqual([]);
       expect(part.reportBeforeReceipt).toBe(0);
       expect(part.deltasPerSec).toBeGreaterThan(0);
@@ -38,6 +40,13 @@ describe.skipIf(!mosquitto.available)('bench:live smoke', () => {
     expect(result.redToScreenAt).toEqual([]);
     expect(result.peer).toEqual({ runs: [], error: null });
     expect(lines.some((l) => l.startsWith('fan-out at ') && l.includes('deltas/s'))).toBe(true);
-    expect(lines.some((l) => l.startsWith('red to screen at ') && l.includes('seen (receipt, before the commit) p50') && l.includes('on record (report, after the commit) p50'))).toBe(true);
+    expect(
+      lines.some(
+        (l) =>
+          l.startsWith('red to screen at ') &&
+          l.includes('seen (receipt, before the commit) p50') &&
+          l.includes('on record (report, after the commit) p50'),
+      ),
+    ).toBe(true);
   }, 90_000);
 });

@@ -17,26 +17,45 @@ describe('authentication at CONNECT', () => {
   it('when a device connects with its id and secret, then it is accepted', async () => {
     const system = await startTestSystem();
     const device = system.provision();
-    const { connack } = await RawMqtt.connect(mqttPort(system), { clientId: device.id, username: device.id, password: device.secret });
+    const { connack } = await RawMqtt.connect(mqttPort(system), {
+      clientId: device.id,
+      username: device.id,
+      password: device.secret,
+    });
     expect(connack.returnCode).toBe(0);
   });
 
   it.each([
-    ['a wrong secret', (d: { id: string; secret: string }) => ({ clientId: d.id, username: d.id, password: `${d.secret}x` }), 4],
-    ['an unknown device', () => ({ clientId: 'rp-unknown00000', username: 'rp-unknown00000', password: 'whatever-secret' }), 4],
+    [
+      'a wrong secret',
+      (d: { id: string; secret: string }) => ({ clientId: d.id, username: d.id, password: `${d.secret}x` }),
+      4,
+    ],
+    [
+      'an unknown device',
+      () => ({ clientId: 'rp-unknown00000', username: 'rp-unknown00000', password: 'whatever-secret' }),
+      4,
+    ],
     ['no password', (d: { id: string }) => ({ clientId: d.id, username: d.id }), 4],
-    ['a client id other than the username', (d: { id: string; secret: string }) => ({ clientId: `${d.id}x`, username: d.id, password: d.secret }), 2],
+    [
+      'a client id other than the username',
+      (d: { id: string; secret: string }) => ({ clientId: `${d.id}x`, username: d.id, password: d.secret }),
+      2,
+    ],
     ['no username', (d: { id: string }) => ({ clientId: d.id }), 2],
-  ])('when a device connects with %s, then CONNECT is refused (CONNACK %i) and logged', async (_name, credentials, code) => {
-    const system = await startTestSystem();
-    const device = system.provision();
-    const { raw, connack } = await RawMqtt.connect(mqttPort(system), credentials(device));
-    expect(connack.returnCode).toBe(code);
-    await raw.expectClosed();
-    expect(system.logs.find((l) => l.level === 40 && /CONNECT refused/.test(l.msg))).toBeDefined();
-    // The secret never reaches the log.
-    expect(JSON.stringify(system.logs.lines)).not.toContain(device.secret);
-  });
+  ])(
+    'when a device connects with %s, then CONNECT is refused (CONNACK %i) and logged',
+    async (_name, credentials, code) => {
+      const system = await startTestSystem();
+      const device = system.provision();
+      const { raw, connack } = await RawMqtt.connect(mqttPort(system), credentials(device));
+      expect(connack.returnCode).toBe(code);
+      await raw.expectClosed();
+      expect(system.logs.find((l) => l.level === 40 && /CONNECT refused/.test(l.msg))).toBeDefined();
+      // The secret never reaches the log.
+      expect(JSON.stringify(system.logs.lines)).not.toContain(device.secret);
+    },
+  );
 });
 
 describe('topic ACL', () => {
@@ -44,7 +63,11 @@ describe('topic ACL', () => {
     const system = await startTestSystem();
     const device = system.provision();
     const other = system.provision();
-    const { raw } = await RawMqtt.connect(mqttPort(system), { clientId: device.id, username: device.id, password: device.secret });
+    const { raw } = await RawMqtt.connect(mqttPort(system), {
+      clientId: device.id,
+      username: device.id,
+      password: device.secret,
+    });
     return { system, device, other, raw };
   }
 
@@ -54,15 +77,18 @@ describe('topic ACL', () => {
     ['an unknown channel of its own', (d: string) => `ribbon/${d}/command`],
     ['its own ack topic', (d: string) => `ribbon/${d}/ack`],
     ['a topic outside ribbon/', (d: string) => `other/${d}/state`],
-  ])('when a device publishes to %s, then the connection is closed, nothing is stored and the device id is logged', async (_name, topic) => {
-    const { system, device, other, raw } = await connected();
-    raw.send(raw.publish(topic(device.id, other.id), '{"state":"red","seq":1}', 1));
-    await raw.expectClosed();
-    expect(raw.packets.some((p) => p.cmd === 'puback')).toBe(false);
-    expect(system.stores.events.listForHousehold(other.householdId)).toHaveLength(0);
-    expect(system.stores.events.listForHousehold(device.householdId)).toHaveLength(0);
-    expect(system.logs.find((l) => /PUBLISH refused/.test(l.msg) && l.deviceId === device.id)).toBeDefined();
-  });
+  ])(
+    'when a device publishes to %s, then the connection is closed, nothing is stored and the device id is logged',
+    async (_name, topic) => {
+      const { system, device, other, raw } = await connected();
+      raw.send(raw.publish(topic(device.id, other.id), '{"state":"red","seq":1}', 1));
+      await raw.expectClosed();
+      expect(raw.packets.some((p) => p.cmd === 'puback')).toBe(false);
+      expect(system.stores.events.listForHousehold(other.householdId)).toHaveLength(0);
+      expect(system.stores.events.listForHousehold(device.householdId)).toHaveLength(0);
+      expect(system.logs.find((l) => /PUBLISH refused/.test(l.msg) && l.deviceId === device.id)).toBeDefined();
+    },
+  );
 
   it.each([
     ['#', (_d: string, _o: string) => '#'],
@@ -110,23 +136,42 @@ describe('limits', () => {
   it('when a packet announces more than MQTT_MAX_PACKET_BYTES, then the connection is closed before its body is buffered', async () => {
     const system = await startTestSystem({ env: { MQTT_MAX_PACKET_BYTES: '4096' } });
     const device = system.provision();
-    const { raw } = await RawMqtt.connect(mqttPort(system), { clientId: device.id, username: device.id, password: device.secret });
+    const { raw } = await RawMqtt.connect(mqttPort(system), {
+      clientId: device.id,
+      username: device.id,
+      password: device.secret,
+    });
     // A PUBLISH header announcing 100 MiB, followed by only a few bytes: the guard must act on
     // the header alone (mqtt-packet would wait for, and buffer, the whole body).
     const header = Buffer.from([0x32, 0x80, 0x80, 0x80, 0x32]);
     raw.write(Buffer.concat([header, Buffer.alloc(32, 0x61)]));
     await raw.expectClosed(2000);
-    expect(system.logs.find((l) => /packet refused before buffering/.test(l.msg))?.reason).toMatch(/over the limit of 4096/);
+    expect(system.logs.find((l) => /packet refused before buffering/.test(l.msg))?.reason).toMatch(
+      /over the limit of 4096/,
+    );
   });
 
   it('when a press is exactly at the packet limit, then it is accepted; one byte more is refused', async () => {
     const system = await startTestSystem({ env: { MQTT_MAX_PACKET_BYTES: '256' } });
     const device = system.provision();
     const topic = `ribbon/${device.id}/state`;
-    const size = (payload: string) => RawMqtt.bytes({ cmd: 'publish', topic, payload: Buffer.from(payload), qos: 1, messageId: 1, retain: false, dup: false }).length;
+    const size = (payload: string) =>
+      RawMqtt.bytes({
+        cmd: 'publish',
+        topic,
+        payload: Buffer.from(payload),
+        qos: 1,
+        messageId: 1,
+        retain: false,
+        dup: false,
+      }).length;
     let fits = 'red'; // the bare word with trailing spaces is still a press
     while (size(`${fits} `) <= 256) fits += ' ';
-    const ok = await RawMqtt.connect(mqttPort(system), { clientId: device.id, username: device.id, password: device.secret });
+    const ok = await RawMqtt.connect(mqttPort(system), {
+      clientId: device.id,
+      username: device.id,
+      password: device.secret,
+    });
     ok.raw.send(ok.raw.publish(topic, fits, 1));
     expect(RawMqtt.bytes(ok.raw.publish(topic, fits, 1)).length).toBe(256);
     await ok.raw.next((p) => p.cmd === 'puback');
@@ -141,7 +186,12 @@ describe('limits', () => {
   ])('when a device asks for keepalive %s, then CONNECT is refused', async (_name, keepalive) => {
     const system = await startTestSystem({ env: { MQTT_KEEPALIVE_LIMIT: '300' } });
     const device = system.provision();
-    const { raw, connack } = await RawMqtt.connect(mqttPort(system), { clientId: device.id, username: device.id, password: device.secret, keepalive });
+    const { raw, connack } = await RawMqtt.connect(mqttPort(system), {
+      clientId: device.id,
+      username: device.id,
+      password: device.secret,
+      keepalive,
+    });
     expect(connack.returnCode).not.toBe(0);
     await raw.expectClosed();
   });
@@ -157,7 +207,11 @@ describe('limits', () => {
   it('when a topic has more levels than MQTT_MAX_TOPIC_LEVELS, then the connection is closed', async () => {
     const system = await startTestSystem({ env: { MQTT_MAX_TOPIC_LEVELS: '4' } });
     const device = system.provision();
-    const { raw } = await RawMqtt.connect(mqttPort(system), { clientId: device.id, username: device.id, password: device.secret });
+    const { raw } = await RawMqtt.connect(mqttPort(system), {
+      clientId: device.id,
+      username: device.id,
+      password: device.secret,
+    });
     raw.send(raw.publish(`ribbon/${device.id}/state/a/b`, 'red', 1));
     await raw.expectClosed();
     expect(raw.packets.some((p) => p.cmd === 'puback')).toBe(false);
@@ -168,11 +222,19 @@ describe('limits', () => {
     const device = system.provision();
     const results: number[] = [];
     for (let i = 0; i < 3; i++) {
-      const { connack } = await RawMqtt.connect(mqttPort(system), { clientId: device.id, username: device.id, password: device.secret });
+      const { connack } = await RawMqtt.connect(mqttPort(system), {
+        clientId: device.id,
+        username: device.id,
+        password: device.secret,
+      });
       results.push(connack.returnCode ?? -1);
     }
     expect(results).toEqual([0, 0, 0]);
-    const fourth = RawMqtt.connect(mqttPort(system), { clientId: device.id, username: device.id, password: device.secret });
+    const fourth = RawMqtt.connect(mqttPort(system), {
+      clientId: device.id,
+      username: device.id,
+      password: device.secret,
+    });
     await expect(fourth).rejects.toThrow(/closed/);
     expect(system.logs.find((l) => /connection rate limit/.test(l.msg))?.address).toBe('127.0.0.1');
   });
@@ -181,17 +243,23 @@ describe('limits', () => {
     const system = await startTestSystem({ env: { MQTT_MAX_CONNECTIONS: '2' } });
     const devices = [system.provision(), system.provision(), system.provision()];
     for (const d of devices.slice(0, 2)) {
-      const { connack } = await RawMqtt.connect(mqttPort(system), { clientId: d.id, username: d.id, password: d.secret });
+      const { connack } = await RawMqtt.connect(mqttPort(system), {
+        clientId: d.id,
+        username: d.id,
+        password: d.secret,
+      });
       expect(connack.returnCode).toBe(0);
     }
     const third = devices[2] as (typeof devices)[number];
-    await expect(RawMqtt.connect(mqttPort(system), { clientId: third.id, username: third.id, password: third.secret })).rejects.toThrow(/closed/);
+    await expect(
+      RawMqtt.connect(mqttPort(system), { clientId: third.id, username: third.id, password: third.secret }),
+    ).rejects.toThrow(/closed/);
     expect(system.logs.find((l) => /connection limit reached/.test(l.msg))).toBeDefined();
   });
 });
 
 describe.skipIf(!requireProgram('/usr/bin/ss', 'iproute2').available)('a reconnect storm', () => {
-  it('when thousands of buttons reconnect at once, then the kernel may queue that many before we accept (listen backlog), not Node\'s default 511', async () => {
+  it("when thousands of buttons reconnect at once, then the kernel may queue that many before we accept (listen backlog), not Node's default 511", async () => {
     const system = await startTestSystem();
     const port = system.mqttAddress?.port ?? 0;
     // `ss` shows a listening socket's backlog in its Send-Q column.

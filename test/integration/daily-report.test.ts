@@ -1,6 +1,12 @@
 import { afterEach, describe, expect, it, onTestFinished, vi } from 'vitest';
 import type { BackupMaker } from '../../server/app/backup.js';
-import { createDailyReport, nearestRank, share, type DailyReport, type DailyReporter } from '../../server/app/daily-report.js';
+import {
+  createDailyReport,
+  nearestRank,
+  share,
+  type DailyReport,
+  type DailyReporter,
+} from '../../server/app/daily-report.js';
 import { addHousehold } from '../../server/app/provision.js';
 import { loadConfig } from '../../server/config.js';
 import type { AlertKind, ReportSource, RibbonState } from '../../server/domain/ribbon.js';
@@ -30,11 +36,23 @@ function openStores(): { dir: string; db: Db; stores: Stores } {
   return { dir, db, stores: createStores(db) };
 }
 
-function household(stores: Stores, compound: string, building: string, room: string, createdAt = at('2026-02-01T00:00:00')): number {
+function household(
+  stores: Stores,
+  compound: string,
+  building: string,
+  room: string,
+  createdAt = at('2026-02-01T00:00:00'),
+): number {
   return addHousehold(stores, { compound, building, room, name: `住户${room}` }, createdAt);
 }
 
-function press(stores: Stores, householdId: number, state: RibbonState, receivedAt: number, source: ReportSource = 'device'): void {
+function press(
+  stores: Stores,
+  householdId: number,
+  state: RibbonState,
+  receivedAt: number,
+  source: ReportSource = 'device',
+): void {
   stores.events.insert({
     householdId,
     source,
@@ -51,7 +69,13 @@ function press(stores: Stores, householdId: number, state: RibbonState, received
 }
 
 /** An alert as the lifecycle leaves it: acknowledged / arrived after the given delays, resolved or not. */
-function alert(db: Db, householdId: number, kind: AlertKind, openedAt: number, opts: { ackAfter?: number; arriveAfter?: number; resolved?: boolean } = {}): void {
+function alert(
+  db: Db,
+  householdId: number,
+  kind: AlertKind,
+  openedAt: number,
+  opts: { ackAfter?: number; arriveAfter?: number; resolved?: boolean } = {},
+): void {
   const acknowledgedAt = opts.ackAfter === undefined ? null : openedAt + opts.ackAfter;
   const arrivedAt = opts.arriveAfter === undefined ? null : openedAt + opts.arriveAfter;
   const resolvedAt = opts.resolved ? openedAt + 2 * 3600 * SEC : null;
@@ -231,7 +255,14 @@ describe('daily report', () => {
     const rows = stores.outbox.all();
     expect(rows).toHaveLength(2);
     const sunnyRow = rows.find((r) => r.target === 'channel')!;
-    expect(sunnyRow).toMatchObject({ channelId, alertId: null, event: 'report.daily', status: 'pending', recipients: [], createdAt: now });
+    expect(sunnyRow).toMatchObject({
+      channelId,
+      alertId: null,
+      event: 'report.daily',
+      status: 'pending',
+      recipients: [],
+      createdAt: now,
+    });
     expect(sunnyRow.payload).toEqual({
       event: 'report.daily',
       recipients: [],
@@ -249,7 +280,14 @@ describe('daily report', () => {
 
     // No channel for 幸福小区: one row, failed at once, so "nobody was told" shows.
     const happyRow = rows.find((r) => r.target === 'none')!;
-    expect(happyRow).toMatchObject({ channelId: null, alertId: null, event: 'report.daily', status: 'failed', lastError: 'no notification channel configured', nextAttemptAt: null });
+    expect(happyRow).toMatchObject({
+      channelId: null,
+      alertId: null,
+      event: 'report.daily',
+      status: 'failed',
+      lastError: 'no notification channel configured',
+      nextAttemptAt: null,
+    });
     expect((happyRow.payload as { data: unknown }).data).toEqual(expectedHappy);
     expect(logs.find((l) => l.msg.includes('no notification channel') && l['compoundId'] === happy)).toBeDefined();
   });
@@ -288,15 +326,37 @@ describe('daily report', () => {
       return { red: data.red, yellow: data.yellow, blue: data.blue, from: data.from, to: data.to };
     };
 
-    expect(figures('2026-02-28')).toEqual({ red: 0, yellow: 0, blue: 1, from: '2026-02-27T16:00:00.000Z', to: '2026-02-28T16:00:00.000Z' });
-    expect(figures('2026-03-01')).toEqual({ red: 1, yellow: 1, blue: 0, from: '2026-02-28T16:00:00.000Z', to: '2026-03-01T16:00:00.000Z' });
-    expect(figures('2026-03-02')).toEqual({ red: 0, yellow: 0, blue: 1, from: '2026-03-01T16:00:00.000Z', to: '2026-03-02T16:00:00.000Z' });
+    expect(figures('2026-02-28')).toEqual({
+      red: 0,
+      yellow: 0,
+      blue: 1,
+      from: '2026-02-27T16:00:00.000Z',
+      to: '2026-02-28T16:00:00.000Z',
+    });
+    expect(figures('2026-03-01')).toEqual({
+      red: 1,
+      yellow: 1,
+      blue: 0,
+      from: '2026-02-28T16:00:00.000Z',
+      to: '2026-03-01T16:00:00.000Z',
+    });
+    expect(figures('2026-03-02')).toEqual({
+      red: 0,
+      yellow: 0,
+      blue: 1,
+      from: '2026-03-01T16:00:00.000Z',
+      to: '2026-03-02T16:00:00.000Z',
+    });
   });
 
   it('when the zone changes to summer time that day, then the day is 23 hours long', () => {
     const { stores } = openStores();
     household(stores, 'Maple Court', 'A', '1');
-    createDailyReport({ stores, log: silentLog() }).run('2026-03-08', 'America/New_York', Date.parse('2026-03-09T12:00:00Z'));
+    createDailyReport({ stores, log: silentLog() }).run(
+      '2026-03-08',
+      'America/New_York',
+      Date.parse('2026-03-09T12:00:00Z'),
+    );
     const data = stores.reports.forDay('2026-03-08')[0]?.data as DailyReport;
     expect([data.from, data.to]).toEqual(['2026-03-08T05:00:00.000Z', '2026-03-09T04:00:00.000Z']);
   });
@@ -313,7 +373,8 @@ describe('daily report', () => {
     const plans = stores.reports.explain();
     const onEventsOrAlerts = plans.filter((line) => /^(SCAN|SEARCH) (e|a)\b/.test(line));
     expect(onEventsOrAlerts.length).toBeGreaterThanOrEqual(4);
-    for (const line of onEventsOrAlerts) expect(line).toMatch(/^SEARCH (e|a) USING (COVERING )?INDEX (events_household|alerts_status) /);
+    for (const line of onEventsOrAlerts)
+      expect(line).toMatch(/^SEARCH (e|a) USING (COVERING )?INDEX (events_household|alerts_status) /);
   });
 });
 

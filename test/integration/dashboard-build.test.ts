@@ -16,7 +16,11 @@ export const INITIAL_LOAD_BUDGET_GZIP = 40 * 1024;
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 async function buildInto(outDir: string): Promise<void> {
-  await build({ configFile: path.join(ROOT, 'dashboard', 'vite.config.ts'), logLevel: 'silent', build: { outDir, emptyOutDir: true } });
+  await build({
+    configFile: path.join(ROOT, 'dashboard', 'vite.config.ts'),
+    logLevel: 'silent',
+    build: { outDir, emptyOutDir: true },
+  });
 }
 
 /** The files index.html loads at once (scripts, stylesheets, preloads, icon). */

@@ -21,7 +21,20 @@ describe('device-sim CLI --engine light', () => {
 
     const c = captureIo();
     const code = await main(
-      ['--credentials', file, '--engine', 'light', '--devices', '50', '--duration', '2', '--presses-per-hour', '3600', '--seed', '7'],
+      [
+        '--credentials',
+        file,
+        '--engine',
+        'light',
+        '--devices',
+        '50',
+        '--duration',
+        '2',
+        '--presses-per-hour',
+        '3600',
+        '--seed',
+        '7',
+      ],
       c.io,
     );
     expect(c.err).toEqual([]);
@@ -31,9 +44,13 @@ describe('device-sim CLI --engine light', () => {
     expect(acked).toBeGreaterThan(20); // ~100 expected: 50 devices × 1 press/s × 2 s
     const summary = c.out.at(-1) ?? '';
     expect(summary).toMatch(new RegExp(`^presses ${acked} .*heartbeats 0, .*failed 0,`));
-    const stored = system.stores.db.prepare("SELECT count(*) AS n FROM events WHERE source = 'device'").get() as { n: number };
+    const stored = system.stores.db.prepare("SELECT count(*) AS n FROM events WHERE source = 'device'").get() as {
+      n: number;
+    };
     expect(stored.n).toBeGreaterThanOrEqual(acked);
-    const pressing = system.stores.db.prepare("SELECT count(DISTINCT device_id) AS n FROM events WHERE source = 'device'").get() as { n: number };
+    const pressing = system.stores.db
+      .prepare("SELECT count(DISTINCT device_id) AS n FROM events WHERE source = 'device'")
+      .get() as { n: number };
     expect(pressing.n).toBeGreaterThan(25);
   }, 30_000);
 

@@ -16,7 +16,9 @@ async function provisionFile(system: TestSystem, n: number): Promise<string> {
   return file;
 }
 
-async function runCli(argv: string[]): Promise<{ code: number; out: string[]; err: string[]; result: ProfileRunResult | undefined }> {
+async function runCli(
+  argv: string[],
+): Promise<{ code: number; out: string[]; err: string[]; result: ProfileRunResult | undefined }> {
   const out: string[] = [];
   const err: string[] = [];
   let result: ProfileRunResult | undefined;
@@ -39,7 +41,9 @@ async function runCli(argv: string[]): Promise<{ code: number; out: string[]; er
 /** Each acknowledged press is in events exactly once, under its (device, boot, seq). */
 function expectAckedStoredOnce(system: TestSystem, result: ProfileRunResult): void {
   const rows = system.stores.db
-    .prepare('SELECT device_id AS device, boot, seq, COUNT(*) AS n FROM events WHERE seq IS NOT NULL GROUP BY device_id, boot, seq')
+    .prepare(
+      'SELECT device_id AS device, boot, seq, COUNT(*) AS n FROM events WHERE seq IS NOT NULL GROUP BY device_id, boot, seq',
+    )
     .all() as Array<{ device: string; boot: number; seq: number; n: number }>;
   const stored = new Map(rows.map((r) => [`${r.device}/${r.boot}/${r.seq}`, r.n]));
   // Nothing with a seq is stored twice (duplicates and reorder resends are recognised).
@@ -61,8 +65,18 @@ describe('device-sim --profile against the real server', () => {
     const file = await provisionFile(system, 5);
     const t0 = performance.now();
     const run = await runCli([
-      '--credentials', file, '--url', system.mqttUrl,
-      '--profile', 'chaos', '--speed', '20000', '--duration', '86400', '--seed', '7',
+      '--credentials',
+      file,
+      '--url',
+      system.mqttUrl,
+      '--profile',
+      'chaos',
+      '--speed',
+      '20000',
+      '--duration',
+      '86400',
+      '--seed',
+      '7',
     ]);
     const elapsed = performance.now() - t0;
     expect(run.err).toEqual([]);
@@ -73,7 +87,8 @@ describe('device-sim --profile against the real server', () => {
     expect(r.failed).toBe(0);
     expect(run.out.at(-1)).toMatch(/^chaos done .*acked presses \d+, puback p50 [\d.]+ ms p99 [\d.]+ ms, failed 0/);
     // The chaos did happen.
-    for (const kind of ['press', 'duplicate', 'reorder', 'garbage', 'drop', 'tear'] as const) expect(r.done[kind]).toBeGreaterThan(0);
+    for (const kind of ['press', 'duplicate', 'reorder', 'garbage', 'drop', 'tear'] as const)
+      expect(r.done[kind]).toBeGreaterThan(0);
     // Torn presses were cut on the wire (device-sim-tear.test.ts watches the server's side); a
     // drop in the same instant may take the link before a cut's bytes are out.
     expect(r.torn).toBeGreaterThan(0);
@@ -91,7 +106,18 @@ describe('device-sim --profile against the real server', () => {
   it('when the same seed runs twice, then the plan is the same', async () => {
     const system = await startTestSystem();
     const file = await provisionFile(system, 2);
-    const argv = ['--credentials', file, '--profile', 'chaos', '--speed', '100000', '--duration', '21600', '--seed', '11'];
+    const argv = [
+      '--credentials',
+      file,
+      '--profile',
+      'chaos',
+      '--speed',
+      '100000',
+      '--duration',
+      '21600',
+      '--seed',
+      '11',
+    ];
     const a = await runCli(argv);
     const b = await runCli(argv);
     expect(a.code).toBe(0);
@@ -108,8 +134,18 @@ describe('device-sim --profile against the real server', () => {
     const system = await startTestSystem();
     const file = await provisionFile(system, 50);
     const run = await runCli([
-      '--credentials', file, '--url', system.mqttUrl,
-      '--profile', 'storm', '--speed', '1000', '--duration', '120', '--seed', '3',
+      '--credentials',
+      file,
+      '--url',
+      system.mqttUrl,
+      '--profile',
+      'storm',
+      '--speed',
+      '1000',
+      '--duration',
+      '120',
+      '--seed',
+      '3',
     ]);
     expect(run.err).toEqual([]);
     expect(run.code).toBe(0);
@@ -128,7 +164,18 @@ describe('device-sim --profile against the real server', () => {
   it('when a daily profile plays two days for 4 households, then mornings are pressed and stored once', async () => {
     const system = await startTestSystem();
     const file = await provisionFile(system, 4);
-    const run = await runCli(['--credentials', file, '--profile', 'daily', '--speed', '100000', '--duration', '172800', '--seed', '5']);
+    const run = await runCli([
+      '--credentials',
+      file,
+      '--profile',
+      'daily',
+      '--speed',
+      '100000',
+      '--duration',
+      '172800',
+      '--seed',
+      '5',
+    ]);
     expect(run.err).toEqual([]);
     expect(run.code).toBe(0);
     const r = run.result!;

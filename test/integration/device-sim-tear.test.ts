@@ -101,7 +101,13 @@ describe('a press torn mid-packet against the real server', () => {
     const tearer = system.provision();
     const bystander = system.provision();
     const connect = async (cred: { id: string; secret: string }): Promise<SimDevice> => {
-      const device = await connectDevice({ url: system.mqttUrl, ...cred, boot: 1, reconnectPeriodMs: 50, connectTimeoutMs: 5000 });
+      const device = await connectDevice({
+        url: system.mqttUrl,
+        ...cred,
+        boot: 1,
+        reconnectPeriodMs: 50,
+        connectTimeoutMs: 5000,
+      });
       onTestFinished(() => device.kill());
       return device;
     };
@@ -185,7 +191,11 @@ describe('a press torn mid-packet against the real server', () => {
     expect(fleet.tornPackets()).toBe(CUTS.length + 1);
     expect(watch.incomplete).toHaveLength(CUTS.length + 1);
     expect(errors).toEqual([]);
-    const expected = [...STATES.map((state, i) => ({ seq: i + 1, state, n: 1 })), { seq: 7, state: 'yellow', n: 1 }, { seq: 8, state: 'red', n: 1 }];
+    const expected = [
+      ...STATES.map((state, i) => ({ seq: i + 1, state, n: 1 })),
+      { seq: 7, state: 'yellow', n: 1 },
+      { seq: 8, state: 'red', n: 1 },
+    ];
     expect(storedPresses(system, creds[0]!.id)).toEqual(expected);
     expect(storedPresses(system, creds[1]!.id)).toEqual(STATES.map((_, i) => ({ seq: i + 1, state: 'blue', n: 1 })));
     expect(await healthy(system)).toBe(true);
@@ -220,7 +230,12 @@ describe('a press torn mid-packet against the real server', () => {
     // Seed 4 plans 7 tears for 3 devices over 6 sim hours (1 s real at this speed).
     const code = await main(
       ['--credentials', file, '--profile', 'chaos', '--speed', '20000', '--duration', '21600', '--seed', '4'],
-      { out: (l) => out.push(l), err: (l) => err.push(l), signal: controller.signal, onProfileResult: (r) => (result = r) },
+      {
+        out: (l) => out.push(l),
+        err: (l) => err.push(l),
+        signal: controller.signal,
+        onProfileResult: (r) => (result = r),
+      },
     );
     expect(err).toEqual([]);
     expect(code).toBe(0);
@@ -243,7 +258,9 @@ describe('a press torn mid-packet against the real server', () => {
     expect(await healthy(system)).toBe(true);
     // Every acknowledged press, torn ones included, is stored exactly once.
     const rows = system.stores.db
-      .prepare('SELECT device_id AS device, boot, seq, COUNT(*) AS n FROM events WHERE seq IS NOT NULL GROUP BY device_id, boot, seq')
+      .prepare(
+        'SELECT device_id AS device, boot, seq, COUNT(*) AS n FROM events WHERE seq IS NOT NULL GROUP BY device_id, boot, seq',
+      )
       .all() as Array<{ device: string; boot: number; seq: number; n: number }>;
     expect(rows.filter((row) => row.n !== 1)).toEqual([]);
     const stored = new Set(rows.map((row) => `${row.device}/${row.boot}/${row.seq}`));

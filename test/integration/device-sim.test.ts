@@ -355,9 +355,21 @@ describe('credentials', () => {
       /devices\[1\]\.id "dev-a" repeats devices\[0\]\.id/,
     ],
     ['a url that is not a string', JSON.stringify({ ...valid, url: 1883 }), /url must be a string/],
-    ['a url that is not a URL', JSON.stringify({ ...valid, url: '127.0.0.1:1883' }), /url "127\.0\.0\.1:1883" is not a URL/],
-    ['a url without a scheme', JSON.stringify({ ...valid, url: 'localhost:1883' }), /url "localhost:1883" must start with one of mqtt:\/\//],
-    ['an http url', JSON.stringify({ ...valid, url: 'http://127.0.0.1' }), /url "http:\/\/127\.0\.0\.1" must start with/],
+    [
+      'a url that is not a URL',
+      JSON.stringify({ ...valid, url: '127.0.0.1:1883' }),
+      /url "127\.0\.0\.1:1883" is not a URL/,
+    ],
+    [
+      'a url without a scheme',
+      JSON.stringify({ ...valid, url: 'localhost:1883' }),
+      /url "localhost:1883" must start with one of mqtt:\/\//,
+    ],
+    [
+      'an http url',
+      JSON.stringify({ ...valid, url: 'http://127.0.0.1' }),
+      /url "http:\/\/127\.0\.0\.1" must start with/,
+    ],
   ])('when the file has %s, then parseCredentials throws naming it', (_what, text, message) => {
     expect(() => parseCredentials(text)).toThrow(message);
   });
@@ -384,7 +396,9 @@ describe('credentials', () => {
 
   it('when the file is missing, then loadCredentials names the path', async () => {
     const dir = await tempDir();
-    await expect(loadCredentials(join(dir, 'nope.json'))).rejects.toThrow(/cannot read credentials file .*nope\.json: ENOENT/);
+    await expect(loadCredentials(join(dir, 'nope.json'))).rejects.toThrow(
+      /cannot read credentials file .*nope\.json: ENOENT/,
+    );
   });
 });
 
@@ -539,7 +553,6 @@ async function readRetained(sim: SimBroker, topic: string): Promise<string> {
   await observer.subscribeAsync(topic, { qos: 1 });
   return message;
 }
-
 
 function runCli(args: string[]): Promise<{ code: number | null; stderr: string }> {
   return new Promise((resolve) => {

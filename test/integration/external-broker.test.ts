@@ -5,7 +5,12 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import mqtt, { type IClientOptions, type MqttClient, type Packet } from 'mqtt';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { connectDevice, ConnectRefusedError, type ConnectDeviceOptions, type SimDevice } from '../../device-sim/device.js';
+import {
+  connectDevice,
+  ConnectRefusedError,
+  type ConnectDeviceOptions,
+  type SimDevice,
+} from '../../device-sim/device.js';
 import { runAdmin } from '../../server/admin/main.js';
 import { CLOSE_TIMEOUT_MS } from '../../server/ingest/external.js';
 import { startMosquitto, MOSQUITTO_PATH, type Mosquitto } from '../helpers/mosquitto.js';
@@ -43,10 +48,30 @@ async function admin(dataDir: string, ...argv: string[]): Promise<string> {
 
 async function provision(dataDir: string, passwordFile: string, n: number): Promise<Provisioned> {
   const household = JSON.parse(
-    await admin(dataDir, 'add-household', '--compound', '阳光小区', '--building', '1号楼', '--name', `住户${n}`, '--room', `${100 + n}`, '--json'),
+    await admin(
+      dataDir,
+      'add-household',
+      '--compound',
+      '阳光小区',
+      '--building',
+      '1号楼',
+      '--name',
+      `住户${n}`,
+      '--room',
+      `${100 + n}`,
+      '--json',
+    ),
   ) as { id: number };
   return JSON.parse(
-    await admin(dataDir, 'add-device', '--household', String(household.id), '--mosquitto-passwd', passwordFile, '--json'),
+    await admin(
+      dataDir,
+      'add-device',
+      '--household',
+      String(household.id),
+      '--mosquitto-passwd',
+      passwordFile,
+      '--json',
+    ),
   ) as Provisioned;
 }
 
@@ -63,11 +88,24 @@ async function startStack(deviceCount: number): Promise<Stack> {
   for (let n = 1; n <= deviceCount; n++) devices.push(await provision(dataDir, passwordFile, n));
   const serverPassword = randomBytes(18).toString('base64url');
   // `--password=…`: a base64url password may start with '-', which parseArgs would take for an option.
-  await admin(dataDir, 'mosquitto-passwd', '--out', passwordFile, '--user', SERVER_USER, `--password=${serverPassword}`);
+  await admin(
+    dataDir,
+    'mosquitto-passwd',
+    '--out',
+    passwordFile,
+    '--user',
+    SERVER_USER,
+    `--password=${serverPassword}`,
+  );
   await admin(dataDir, 'mosquitto-acl', '--out', aclFile, '--server-user', SERVER_USER);
 
   const broker = await startMosquitto({ passwordFile, aclFile });
-  const serverEnv = { MQTT_URL: broker.url, MQTT_USERNAME: SERVER_USER, MQTT_PASSWORD: serverPassword, MQTT_CLIENT_ID: SERVER_USER };
+  const serverEnv = {
+    MQTT_URL: broker.url,
+    MQTT_USERNAME: SERVER_USER,
+    MQTT_PASSWORD: serverPassword,
+    MQTT_CLIENT_ID: SERVER_USER,
+  };
   const stack: Stack = {
     dataDir,
     broker,
@@ -84,7 +122,11 @@ async function startStack(deviceCount: number): Promise<Stack> {
   return stack;
 }
 
-async function connect(stack: Stack, device: Provisioned, opts: Partial<ConnectDeviceOptions> = {}): Promise<SimDevice> {
+async function connect(
+  stack: Stack,
+  device: Provisioned,
+  opts: Partial<ConnectDeviceOptions> = {},
+): Promise<SimDevice> {
   const sim = await connectDevice({
     url: stack.broker.url,
     id: device.id,
@@ -100,7 +142,12 @@ async function connect(stack: Stack, device: Provisioned, opts: Partial<ConnectD
 
 /** A plain mqtt.js client (no reconnects), for what the device simulator will not do. */
 async function rawClient(url: string, opts: IClientOptions): Promise<MqttClient> {
-  const client = await mqtt.connectAsync(url, { protocolVersion: 4, reconnectPeriod: 0, connectTimeout: 5000, ...opts });
+  const client = await mqtt.connectAsync(url, {
+    protocolVersion: 4,
+    reconnectPeriod: 0,
+    connectTimeout: 5000,
+    ...opts,
+  });
   onTestFinished(() => client.endAsync(true));
   return client;
 }
@@ -121,7 +168,9 @@ function countEvents(system: TestSystem, deviceId?: string): number {
   const row =
     deviceId === undefined
       ? system.stores.db.prepare<[], { n: number }>(`SELECT count(*) AS n FROM events WHERE source = 'device'`).get()
-      : system.stores.db.prepare<[string], { n: number }>('SELECT count(*) AS n FROM events WHERE device_id = ?').get(deviceId);
+      : system.stores.db
+          .prepare<[string], { n: number }>('SELECT count(*) AS n FROM events WHERE device_id = ?')
+          .get(deviceId);
   return row?.n ?? 0;
 }
 
@@ -137,7 +186,6 @@ function expectEachPressStoredOnce(system: TestSystem, devices: readonly SimDevi
   expect(storedPresses(system)).toEqual(expected);
 }
 
-
 describe.skipIf(!available)('external broker (Mosquitto)', () => {
   describe("the admin's Mosquitto files", () => {
     it('when a device has its password line, then it connects; when the secret is wrong or the device unknown, then CONNECT is refused', async () => {
@@ -147,12 +195,22 @@ describe.skipIf(!available)('external broker (Mosquitto)', () => {
       const sim = await connect(stack, device);
       expect(sim.connected).toBe(true);
 
-      const wrong = connectDevice({ url: stack.broker.url, id: device.id, secret: `${device.secret}x`, connectTimeoutMs: 5000 });
+      const wrong = connectDevice({
+        url: stack.broker.url,
+        id: device.id,
+        secret: `${device.secret}x`,
+        connectTimeoutMs: 5000,
+      });
       await expect(wrong).rejects.toBeInstanceOf(ConnectRefusedError);
       // MQTT 3.1.1 §3.2.2.3: Mosquitto answers a bad password with 5 (not authorised).
       await expect(wrong).rejects.toMatchObject({ returnCode: 5 });
 
-      const unknown = connectDevice({ url: stack.broker.url, id: 'rp-not-provisioned', secret: device.secret, connectTimeoutMs: 5000 });
+      const unknown = connectDevice({
+        url: stack.broker.url,
+        id: 'rp-not-provisioned',
+        secret: device.secret,
+        connectTimeoutMs: 5000,
+      });
       await expect(unknown).rejects.toBeInstanceOf(ConnectRefusedError);
     });
 
@@ -172,14 +230,20 @@ describe.skipIf(!available)('external broker (Mosquitto)', () => {
       }
       const { devices } = stack.server.stores;
       await waitUntil(
-        () => sims.every((sim, i) => devices.get(sim.id)?.online === true && devices.get(sim.id)?.battery === 60 + i && countEvents(stack.server, sim.id) === 1),
+        () =>
+          sims.every(
+            (sim, i) =>
+              devices.get(sim.id)?.online === true &&
+              devices.get(sim.id)?.battery === 60 + i &&
+              countEvents(stack.server, sim.id) === 1,
+          ),
         'both devices online, with their battery and their press',
       );
     });
 
     it("when a device publishes on another device's topics or its own ack, then Mosquitto drops it and the server stores nothing from it", async () => {
       const stack = await startStack(2);
-      const [a, b] = await Promise.all(stack.devices.map((d) => connect(stack, d))) as [SimDevice, SimDevice];
+      const [a, b] = (await Promise.all(stack.devices.map((d) => connect(stack, d)))) as [SimDevice, SimDevice];
       const { devices } = stack.server.stores;
       await waitUntil(() => devices.get(b.id)?.online === true, 'device b online');
 
@@ -201,10 +265,12 @@ describe.skipIf(!available)('external broker (Mosquitto)', () => {
       await b.press('yellow');
       await b.waitForAck({ seq: 1, status: 'received' }, WAIT_MS);
 
-      expect(storedPresses(stack.server)).toEqual([
-        { deviceId: a.id, boot: 1, seq: 1, n: 1 },
-        { deviceId: b.id, boot: 1, seq: 1, n: 1 },
-      ].sort((x, y) => (x.deviceId < y.deviceId ? -1 : 1)));
+      expect(storedPresses(stack.server)).toEqual(
+        [
+          { deviceId: a.id, boot: 1, seq: 1, n: 1 },
+          { deviceId: b.id, boot: 1, seq: 1, n: 1 },
+        ].sort((x, y) => (x.deviceId < y.deviceId ? -1 : 1)),
+      );
       expect(stack.server.stores.events.listForDevice(b.id).map((e) => e.state)).toEqual(['yellow']);
       expect(countRejected(stack.server)).toBe(0);
       expect(devices.get(b.id)).toMatchObject({ online: true, battery: null });
@@ -217,18 +283,35 @@ describe.skipIf(!available)('external broker (Mosquitto)', () => {
       const stack = await startStack(2);
       const [devA, devB] = stack.devices as [Provisioned, Provisioned];
       const a = await connect(stack, devA);
-      const b = await rawClient(stack.broker.url, { clientId: devB.id, username: devB.id, password: devB.secret, clean: true });
+      const b = await rawClient(stack.broker.url, {
+        clientId: devB.id,
+        username: devB.id,
+        password: devB.secret,
+        clean: true,
+      });
       const received: Array<{ topic: string; payload: string }> = [];
       b.on('message', (topic, payload) => received.push({ topic, payload: payload.toString() }));
       // Mosquitto 2 may grant these (it checks `read` when it delivers, not at SUBSCRIBE) or
       // refuse them; either way nothing of another device may arrive.
-      await b.subscribeAsync([`ribbon/${devA.id}/ack`, 'ribbon/+/ack', 'ribbon/+/state', `ribbon/${devA.id}/#`, '#', `ribbon/${devB.id}/ack`], { qos: 1 });
+      await b.subscribeAsync(
+        [
+          `ribbon/${devA.id}/ack`,
+          'ribbon/+/ack',
+          'ribbon/+/state',
+          `ribbon/${devA.id}/#`,
+          '#',
+          `ribbon/${devB.id}/ack`,
+        ],
+        { qos: 1 },
+      );
 
       await a.press('red');
       await a.waitForAck({ seq: 1, status: 'received' }, WAIT_MS);
       await a.heartbeat(50);
       // The marker: b's own press, acked by the server after everything above.
-      const ownAck = new Promise<void>((resolve) => b.on('message', (topic) => topic === `ribbon/${devB.id}/ack` && resolve()));
+      const ownAck = new Promise<void>((resolve) =>
+        b.on('message', (topic) => topic === `ribbon/${devB.id}/ack` && resolve()),
+      );
       await b.publishAsync(`ribbon/${devB.id}/state`, JSON.stringify({ state: 'blue', seq: 1, boot: 1 }), { qos: 1 });
       await withDeadline(ownAck, WAIT_MS, "b's own ack");
 
@@ -259,7 +342,12 @@ describe.skipIf(!available)('external broker (Mosquitto)', () => {
       let serverDrops = 0;
       client.on('close', () => (serverDrops += 1));
 
-      await rawClient(stack.broker.url, { clientId: SERVER_USER, username: devA.id, password: devA.secret, clean: false });
+      await rawClient(stack.broker.url, {
+        clientId: SERVER_USER,
+        username: devA.id,
+        password: devA.secret,
+        clean: false,
+      });
       const b = await connect(stack, devB);
       await b.press('red');
       await b.waitForAck({ seq: 1, status: 'received' }, WAIT_MS);
@@ -289,7 +377,9 @@ describe.skipIf(!available)('external broker (Mosquitto)', () => {
         { source: 'device', state: 'blue', seq: 1, boot: 1, householdId: device.householdId },
         { source: 'device', state: 'red', seq: 2, boot: 1, battery: 77, householdId: device.householdId },
       ]);
-      expect(alerts.list({ householdId: device.householdId })).toMatchObject([{ kind: 'emergency', status: 'open', reportCount: 1 }]);
+      expect(alerts.list({ householdId: device.householdId })).toMatchObject([
+        { kind: 'emergency', status: 'open', reportCount: 1 },
+      ]);
       expect(places.getHousehold(device.householdId)).toMatchObject({ state: 'red' });
       expect(devices.get(device.id)).toMatchObject({ online: true, battery: 77 });
     });
@@ -299,7 +389,9 @@ describe.skipIf(!available)('external broker (Mosquitto)', () => {
       const client = stack.server.external?.client;
       if (!client) throw new Error('the server is not in external-broker mode');
       const db = stack.server.stores.db;
-      const stored = db.prepare<[string, number, number], { n: number }>('SELECT count(*) AS n FROM events WHERE device_id = ? AND boot = ? AND seq = ?');
+      const stored = db.prepare<[string, number, number], { n: number }>(
+        'SELECT count(*) AS n FROM events WHERE device_id = ? AND boot = ? AND seq = ?',
+      );
 
       // The server's own connection: which message each packet id carries, and at the instant
       // mqtt.js writes the PUBACK for it, whether the row is in the database.
@@ -317,13 +409,19 @@ describe.skipIf(!available)('external broker (Mosquitto)', () => {
         const press = inFlight.get(packet.messageId);
         if (!press) return;
         inFlight.delete(packet.messageId);
-        atPuback.push({ deviceId: press.deviceId, seq: press.seq, committed: stored.get(press.deviceId, press.boot, press.seq)?.n ?? 0 });
+        atPuback.push({
+          deviceId: press.deviceId,
+          seq: press.seq,
+          committed: stored.get(press.deviceId, press.boot, press.seq)?.n ?? 0,
+        });
       });
 
       const sims = await Promise.all(stack.devices.map((d) => connect(stack, d)));
-      await Promise.all(sims.map(async (sim) => {
-        for (let i = 0; i < 5; i++) await sim.press(i % 2 === 0 ? 'blue' : 'yellow');
-      }));
+      await Promise.all(
+        sims.map(async (sim) => {
+          for (let i = 0; i < 5; i++) await sim.press(i % 2 === 0 ? 'blue' : 'yellow');
+        }),
+      );
       await waitUntil(() => atPuback.length === 15, 'the server to PUBACK all 15 presses');
 
       expect(atPuback.filter((p) => p.committed !== 1)).toEqual([]);
@@ -336,7 +434,9 @@ describe.skipIf(!available)('external broker (Mosquitto)', () => {
       const sim = await connect(stack, device);
       const db = stack.server.stores.db;
       // A failing disk, as far as this connection can tell.
-      db.exec(`CREATE TEMP TRIGGER fail_events BEFORE INSERT ON events BEGIN SELECT RAISE(ABORT, 'test: disk trouble'); END`);
+      db.exec(
+        `CREATE TEMP TRIGGER fail_events BEFORE INSERT ON events BEGIN SELECT RAISE(ABORT, 'test: disk trouble'); END`,
+      );
 
       await sim.press('red'); // Mosquitto's PUBACK: the device's part is done.
       await waitUntil(
@@ -378,7 +478,10 @@ describe.skipIf(!available)('external broker (Mosquitto)', () => {
         phase = 'stopping';
         await first.stop();
         phase = 'down';
-        await waitUntil(() => sims.every((s) => (whileDown.get(s.id)?.length ?? 0) >= 5), 'presses acknowledged by Mosquitto while the server is down');
+        await waitUntil(
+          () => sims.every((s) => (whileDown.get(s.id)?.length ?? 0) >= 5),
+          'presses acknowledged by Mosquitto while the server is down',
+        );
 
         await stack.restart();
         phase = 'restarted';
@@ -421,14 +524,19 @@ describe.skipIf(!available)('external broker (Mosquitto)', () => {
 
       expectEachPressStoredOnce(second, sims);
       expect(second.stores.alerts.list({ kind: 'emergency' })).toHaveLength(2);
-      expect(second.logs.find((l) => l.msg === 'connected to the external broker')).toMatchObject({ sessionPresent: true });
+      expect(second.logs.find((l) => l.msg === 'connected to the external broker')).toMatchObject({
+        sessionPresent: true,
+      });
     });
 
     it("when a device loses power while the server is down, then after the restart its will marks it offline and the others' retained flags keep them online", async () => {
       const stack = await startStack(2);
       const [a, b] = (await Promise.all(stack.devices.map((d) => connect(stack, d)))) as [SimDevice, SimDevice];
       const first = stack.server;
-      await waitUntil(() => [a, b].every((s) => first.stores.devices.get(s.id)?.online === true), 'both devices online');
+      await waitUntil(
+        () => [a, b].every((s) => first.stores.devices.get(s.id)?.online === true),
+        'both devices online',
+      );
 
       await first.stop();
       await a.kill(); // no DISCONNECT: Mosquitto publishes a's will, `0`, retained
@@ -458,4 +566,3 @@ describe.skipIf(!available)('external broker (Mosquitto)', () => {
     });
   });
 });
-

@@ -17,7 +17,13 @@ function port(system: TestSystem): number {
 
 async function device(system: TestSystem, opts: { boot?: number } = {}): Promise<SimDevice & { householdId: number }> {
   const creds = system.provision();
-  const d = await connectDevice({ url: system.mqttUrl, id: creds.id, secret: creds.secret, reconnectPeriodMs: 100, ...opts });
+  const d = await connectDevice({
+    url: system.mqttUrl,
+    id: creds.id,
+    secret: creds.secret,
+    reconnectPeriodMs: 100,
+    ...opts,
+  });
   onTestFinished(() => d.close());
   return Object.assign(d, { householdId: creds.householdId });
 }
@@ -36,7 +42,11 @@ describe('durable before PUBACK', () => {
     const system = await startTestSystem();
     const creds = system.provision();
     const db = readDb(system);
-    const { raw } = await RawMqtt.connect(port(system), { clientId: creds.id, username: creds.id, password: creds.secret });
+    const { raw } = await RawMqtt.connect(port(system), {
+      clientId: creds.id,
+      username: creds.id,
+      password: creds.secret,
+    });
     const seen: unknown[] = [];
     // Read the file at the moment the PUBACK bytes arrive, before anything else can run.
     raw.socket.prependListener('data', () => {
@@ -45,7 +55,9 @@ describe('durable before PUBACK', () => {
     raw.send(raw.publish(`ribbon/${creds.id}/state`, '{"state":"red","seq":1,"boot":1}', 1));
     await raw.next((p) => p.cmd === 'puback' && p.messageId === 1);
     expect(seen[0]).toEqual([{ state: 'red', seq: 1 }]);
-    const alert = db.prepare("SELECT kind, status, report_count FROM alerts WHERE household_id = ?").get(creds.householdId);
+    const alert = db
+      .prepare('SELECT kind, status, report_count FROM alerts WHERE household_id = ?')
+      .get(creds.householdId);
     expect(alert).toEqual({ kind: 'emergency', status: 'open', report_count: 1 });
     expect(system.stores.db.pragma('synchronous', { simple: true })).toBe(2); // FULL
     expect(system.stores.db.pragma('journal_mode', { simple: true })).toBe('wal');
@@ -54,10 +66,18 @@ describe('durable before PUBACK', () => {
   it('when a burst of 300 presses arrives in one TCP chunk, then the PUBACKs come back in arrival order and all are stored in that order', async () => {
     const system = await startTestSystem({ env: { INGEST_BATCH_MAX: '64' } });
     const creds = system.provision();
-    const { raw } = await RawMqtt.connect(port(system), { clientId: creds.id, username: creds.id, password: creds.secret });
+    const { raw } = await RawMqtt.connect(port(system), {
+      clientId: creds.id,
+      username: creds.id,
+      password: creds.secret,
+    });
     const n = 300;
     const packets = Array.from({ length: n }, (_, i) =>
-      raw.publish(`ribbon/${creds.id}/state`, JSON.stringify({ state: ['red', 'yellow', 'blue'][i % 3], seq: i + 1, boot: 1 }), i + 1),
+      raw.publish(
+        `ribbon/${creds.id}/state`,
+        JSON.stringify({ state: ['red', 'yellow', 'blue'][i % 3], seq: i + 1, boot: 1 }),
+        i + 1,
+      ),
     );
     raw.send(...packets);
     await raw.next((p) => p.cmd === 'puback' && p.messageId === n, 15_000);
@@ -117,7 +137,9 @@ describe('durable before PUBACK', () => {
     const events = system.stores.events.listForHousehold(d.householdId);
     expect(events).toHaveLength(1);
     expect(events[0]).toMatchObject({ state: 'yellow', source: 'device', seq, boot: 3, deviceId: d.id });
-    expect(system.stores.alerts.list({ householdId: d.householdId })).toMatchObject([{ kind: 'service', status: 'open' }]);
+    expect(system.stores.alerts.list({ householdId: d.householdId })).toMatchObject([
+      { kind: 'service', status: 'open' },
+    ]);
     expect(system.stores.places.getHousehold(d.householdId)).toMatchObject({ state: 'yellow' });
   });
 });
@@ -125,7 +147,11 @@ describe('durable before PUBACK', () => {
 describe('deduplication (DESIGN.md §4)', () => {
   async function rawDevice(system: TestSystem) {
     const creds = system.provision();
-    const { raw } = await RawMqtt.connect(port(system), { clientId: creds.id, username: creds.id, password: creds.secret });
+    const { raw } = await RawMqtt.connect(port(system), {
+      clientId: creds.id,
+      username: creds.id,
+      password: creds.secret,
+    });
     let messageId = 0;
     return {
       creds,
@@ -148,7 +174,9 @@ describe('deduplication (DESIGN.md §4)', () => {
     await d.send('{"state":"red","seq":5,"boot":2}');
     await d.send('{"state":"red","seq":5,"boot":2}');
     expect(d.stored()).toEqual([['red', 5, 2]]);
-    expect(system.stores.alerts.list({ householdId: d.creds.householdId })).toMatchObject([{ kind: 'emergency', reportCount: 1 }]);
+    expect(system.stores.alerts.list({ householdId: d.creds.householdId })).toMatchObject([
+      { kind: 'emergency', reportCount: 1 },
+    ]);
     const acks = async () => d.raw.packets.filter((p) => p.cmd === 'publish' && p.topic.endsWith('/ack')).length;
     await expect.poll(acks, { timeout: 3000 }).toBe(2);
   });
@@ -198,7 +226,9 @@ describe('deduplication (DESIGN.md §4)', () => {
       ['red', 1, null],
     ]);
     // Repeated presses join the open emergency: counted, never a second alert.
-    expect(system.stores.alerts.list({ householdId: d.creds.householdId })).toMatchObject([{ kind: 'emergency', reportCount: 2 }]);
+    expect(system.stores.alerts.list({ householdId: d.creds.householdId })).toMatchObject([
+      { kind: 'emergency', reportCount: 2 },
+    ]);
   });
 
   it('when bare words arrive, then every one is a press (nothing to deduplicate on)', async () => {
@@ -225,7 +255,10 @@ describe('deduplication (DESIGN.md §4)', () => {
       ['blue', clock.ms - 1000, '2026-11-25T09:00:00+08:00'],
     ]);
     // The latest by receive time is the current ribbon, whatever the device clock said.
-    expect(system.stores.places.getHousehold(d.creds.householdId)).toMatchObject({ state: 'yellow', lastCheckInAt: clock.ms });
+    expect(system.stores.places.getHousehold(d.creds.householdId)).toMatchObject({
+      state: 'yellow',
+      lastCheckInAt: clock.ms,
+    });
   });
 });
 
@@ -239,44 +272,79 @@ describe('bad payloads from a known device', () => {
     ['a JSON array', Buffer.from('["red"]')],
     ['a prototype key', Buffer.from('{"__proto__":{"state":"red"},"seq":1}')],
     ['a constructor key', Buffer.from('{"constructor":{"prototype":{"state":"red"}}}')],
-  ])('when a device sends %s, then it is PUBACKed, kept raw, raises a device alert, is logged, and the server goes on', async (_name, payload) => {
-    const system = await startTestSystem();
-    const creds = system.provision();
-    const { raw } = await RawMqtt.connect(port(system), { clientId: creds.id, username: creds.id, password: creds.secret });
-    raw.send(raw.publish(`ribbon/${creds.id}/state`, payload, 1));
-    await raw.next((p) => p.cmd === 'puback' && p.messageId === 1);
-    const rejected = system.stores.rejected.listForDevice(creds.id);
-    expect(rejected).toHaveLength(1);
-    expect(Buffer.compare(rejected[0]?.payload ?? Buffer.alloc(1), payload)).toBe(0);
-    expect(system.stores.events.listForDevice(creds.id)).toHaveLength(0);
-    expect(system.stores.alerts.list({ householdId: creds.householdId })).toMatchObject([{ kind: 'device', status: 'open' }]);
-    expect(system.logs.find((l) => l.deviceId === creds.id && /rejected log/.test(l.msg))).toBeDefined();
-    expect(({} as Record<string, unknown>).state).toBeUndefined();
-    // Still alive and still listening to the same device.
-    raw.send(raw.publish(`ribbon/${creds.id}/state`, 'red', 2));
-    await raw.next((p) => p.cmd === 'puback' && p.messageId === 2);
-    expect(system.stores.events.listForDevice(creds.id).map((e) => e.state)).toEqual(['red']);
-    expect((await fetch(`${system.httpUrl}/healthz`)).status).toBe(200);
-  });
+  ])(
+    'when a device sends %s, then it is PUBACKed, kept raw, raises a device alert, is logged, and the server goes on',
+    async (_name, payload) => {
+      const system = await startTestSystem();
+      const creds = system.provision();
+      const { raw } = await RawMqtt.connect(port(system), {
+        clientId: creds.id,
+        username: creds.id,
+        password: creds.secret,
+      });
+      raw.send(raw.publish(`ribbon/${creds.id}/state`, payload, 1));
+      await raw.next((p) => p.cmd === 'puback' && p.messageId === 1);
+      const rejected = system.stores.rejected.listForDevice(creds.id);
+      expect(rejected).toHaveLength(1);
+      expect(Buffer.compare(rejected[0]?.payload ?? Buffer.alloc(1), payload)).toBe(0);
+      expect(system.stores.events.listForDevice(creds.id)).toHaveLength(0);
+      expect(system.stores.alerts.list({ householdId: creds.householdId })).toMatchObject([
+        { kind: 'device', status: 'open' },
+      ]);
+      expect(system.logs.find((l) => l.deviceId === creds.id && /rejected log/.test(l.msg))).toBeDefined();
+      expect(({} as Record<string, unknown>).state).toBeUndefined();
+      // Still alive and still listening to the same device.
+      raw.send(raw.publish(`ribbon/${creds.id}/state`, 'red', 2));
+      await raw.next((p) => p.cmd === 'puback' && p.messageId === 2);
+      expect(system.stores.events.listForDevice(creds.id).map((e) => e.state)).toEqual(['red']);
+      expect((await fetch(`${system.httpUrl}/healthz`)).status).toBe(200);
+    },
+  );
 
   it('when a press has a readable state but huge numbers, then the press is kept and the bad fields are dropped and logged', async () => {
     const system = await startTestSystem();
     const creds = system.provision();
-    const { raw } = await RawMqtt.connect(port(system), { clientId: creds.id, username: creds.id, password: creds.secret });
-    raw.send(raw.publish(`ribbon/${creds.id}/state`, '{"state":"red","seq":1e400,"boot":18446744073709551616,"battery":1e9}', 1));
+    const { raw } = await RawMqtt.connect(port(system), {
+      clientId: creds.id,
+      username: creds.id,
+      password: creds.secret,
+    });
+    raw.send(
+      raw.publish(
+        `ribbon/${creds.id}/state`,
+        '{"state":"red","seq":1e400,"boot":18446744073709551616,"battery":1e9}',
+        1,
+      ),
+    );
     await raw.next((p) => p.cmd === 'puback');
-    expect(system.stores.events.listForDevice(creds.id)).toMatchObject([{ state: 'red', seq: null, boot: null, battery: null }]);
+    expect(system.stores.events.listForDevice(creds.id)).toMatchObject([
+      { state: 'red', seq: null, boot: null, battery: null },
+    ]);
     expect(system.logs.find((l) => /bad optional fields dropped/.test(l.msg))?.warnings).toHaveLength(3);
   });
 
   it('when several bad messages arrive, then they join one open device alert', async () => {
     const system = await startTestSystem();
     const creds = system.provision();
-    const { raw } = await RawMqtt.connect(port(system), { clientId: creds.id, username: creds.id, password: creds.secret });
-    raw.send(raw.publish(`ribbon/${creds.id}/state`, 'x', 1), raw.publish(`ribbon/${creds.id}/heartbeat`, '{"battery":"full"}', 2), raw.publish(`ribbon/${creds.id}/online`, 'yes', 3));
+    const { raw } = await RawMqtt.connect(port(system), {
+      clientId: creds.id,
+      username: creds.id,
+      password: creds.secret,
+    });
+    raw.send(
+      raw.publish(`ribbon/${creds.id}/state`, 'x', 1),
+      raw.publish(`ribbon/${creds.id}/heartbeat`, '{"battery":"full"}', 2),
+      raw.publish(`ribbon/${creds.id}/online`, 'yes', 3),
+    );
     await raw.next((p) => p.cmd === 'puback' && p.messageId === 3);
-    expect(system.stores.rejected.listForDevice(creds.id).map((r) => r.topic.split('/')[2])).toEqual(['state', 'heartbeat', 'online']);
-    expect(system.stores.alerts.list({ householdId: creds.householdId })).toMatchObject([{ kind: 'device', reportCount: 3 }]);
+    expect(system.stores.rejected.listForDevice(creds.id).map((r) => r.topic.split('/')[2])).toEqual([
+      'state',
+      'heartbeat',
+      'online',
+    ]);
+    expect(system.stores.alerts.list({ householdId: creds.householdId })).toMatchObject([
+      { kind: 'device', reportCount: 3 },
+    ]);
   });
 });
 

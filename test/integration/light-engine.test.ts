@@ -14,7 +14,6 @@ import { requireProgram, waitUntil } from '../helpers/tools.js';
 const mosquitto = requireProgram(MOSQUITTO_PATH, 'mosquitto');
 const HIGH_RATE = { MQTT_CONNECT_BURST: '100000', MQTT_CONNECT_RATE: '100000' };
 
-
 describe('light engine against the embedded broker', () => {
   it('when 200 light devices connect with their secrets, then all are accepted and online in the DB, and a press is stored before its PUBACK', async () => {
     const system = await startTestSystem({ env: HIGH_RATE });
@@ -34,7 +33,11 @@ describe('light engine against the embedded broker', () => {
     expect(fleet.report.connectsPerSec).toBeGreaterThan(0);
     expect(fleet.connectTimeMs(0)).toBeGreaterThan(0);
 
-    await waitUntil(() => creds.every((c) => system.stores.devices.get(c.id)?.online === true), 'all 200 online', 10_000);
+    await waitUntil(
+      () => creds.every((c) => system.stores.devices.get(c.id)?.online === true),
+      'all 200 online',
+      10_000,
+    );
 
     const result = await fleet.press(7, 'yellow');
     expect(result).toEqual({ seq: 1, boot: 1 });
@@ -78,12 +81,20 @@ describe('light engine against the embedded broker', () => {
   // under CI (whose machines have the ~20,000 limit this guards), never a silent pass.
   const limit = readOpenFileLimit();
   const testable = limit !== null && Number.isFinite(limit) && limit <= 200_000;
-  if (!testable && process.env.CI) throw new Error(`CI must run the open-file limit test, but the limit is ${String(limit)}`);
-  it.skipIf(!testable)('when asked for more devices than the open-file limit allows, then it refuses before opening any socket', async () => {
-    if (limit === null) throw new Error('unreachable: skipped');
-    const tooMany = Array.from({ length: limit - FD_RESERVE + 1 }, (_, i) => ({ id: `d${i}`, secret: 's', householdId: 1 }));
-    await expect(startLightFleet({ host: '127.0.0.1', port: 1, devices: tooMany })).rejects.toThrow(/Max open files/);
-  });
+  if (!testable && process.env.CI)
+    throw new Error(`CI must run the open-file limit test, but the limit is ${String(limit)}`);
+  it.skipIf(!testable)(
+    'when asked for more devices than the open-file limit allows, then it refuses before opening any socket',
+    async () => {
+      if (limit === null) throw new Error('unreachable: skipped');
+      const tooMany = Array.from({ length: limit - FD_RESERVE + 1 }, (_, i) => ({
+        id: `d${i}`,
+        secret: 's',
+        householdId: 1,
+      }));
+      await expect(startLightFleet({ host: '127.0.0.1', port: 1, devices: tooMany })).rejects.toThrow(/Max open files/);
+    },
+  );
 });
 
 describe.skipIf(!mosquitto.available)('light engine against Mosquitto', () => {
@@ -106,7 +117,12 @@ describe.skipIf(!mosquitto.available)('light engine against Mosquitto', () => {
     const broker = await startMosquitto({ passwordFile, aclFile });
 
     // The server's account listens to every device's state, as the server would.
-    const listener = await mqtt.connectAsync(broker.url, { clientId: serverUser, username: serverUser, password: serverPassword, protocolVersion: 4 });
+    const listener = await mqtt.connectAsync(broker.url, {
+      clientId: serverUser,
+      username: serverUser,
+      password: serverPassword,
+      protocolVersion: 4,
+    });
     onTestFinished(() => listener.endAsync());
     const received: Array<{ topic: string; payload: string }> = [];
     listener.on('message', (topic, payload) => received.push({ topic, payload: payload.toString() }));
@@ -128,7 +144,10 @@ describe.skipIf(!mosquitto.available)('light engine against Mosquitto', () => {
 
     await expect(fleet.press(0, 'red')).resolves.toEqual({ seq: 1, boot: 1 });
     await waitUntil(() => received.length > 0, 'Mosquitto relays the press', 5_000);
-    expect(received[0]).toEqual({ topic: `ribbon/${device.id}/state`, payload: JSON.stringify({ state: 'red', seq: 1, boot: 1 }) });
+    expect(received[0]).toEqual({
+      topic: `ribbon/${device.id}/state`,
+      payload: JSON.stringify({ state: 'red', seq: 1, boot: 1 }),
+    });
     expect(broker.log()).toMatch(new RegExp(`New client connected .* as ${device.id}`));
   });
 });

@@ -7,7 +7,18 @@ import { createChangeFeed, type Change, type ChangeFeed } from '../../server/app
 import { WebSocket } from 'ws';
 import { createLiveHub, TOO_SLOW, type LiveHub, type LiveHubOptions } from '../../server/live/hub.js';
 import { addUser, client, login, loginAdmin, makeCast, type Cast } from '../helpers/api.js';
-import { changesOf, deltaWith, isDelta, isSnapshot, LiveClient, open, type Delta, type Message, type SentChange, type Snapshot } from '../helpers/live-client.js';
+import {
+  changesOf,
+  deltaWith,
+  isDelta,
+  isSnapshot,
+  LiveClient,
+  open,
+  type Delta,
+  type Message,
+  type SentChange,
+  type Snapshot,
+} from '../helpers/live-client.js';
 import { startTestSystem, type TestSystem } from '../helpers/system.js';
 
 // The live hub (issue 5, "Live updates") against the real server: real ws clients on loopback.
@@ -22,12 +33,22 @@ async function rejection(promise: Promise<LiveClient>): Promise<number | string>
 }
 
 /** A hub of its own on its own HTTP server (options the test needs), closed when the test ends. */
-async function ownHub(system: TestSystem, opts: Partial<LiveHubOptions> = {}): Promise<{ port: number; changes: ChangeFeed; hub: LiveHub }> {
+async function ownHub(
+  system: TestSystem,
+  opts: Partial<LiveHubOptions> = {},
+): Promise<{ port: number; changes: ChangeFeed; hub: LiveHub }> {
   const server = http.createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   onTestFinished(() => new Promise<void>((resolve) => server.close(() => resolve())));
   const changes = opts.changes ?? createChangeFeed();
-  const hub = createLiveHub({ server, stores: system.stores, changes, now: () => Date.now(), log: system.logs.log, ...opts });
+  const hub = createLiveHub({
+    server,
+    stores: system.stores,
+    changes,
+    now: () => Date.now(),
+    log: system.logs.log,
+    ...opts,
+  });
   onTestFinished(() => hub.close());
   return { port: (server.address() as AddressInfo).port, changes, hub };
 }
@@ -44,14 +65,22 @@ describe('live hub /ws', () => {
     expect(await rejection(open(port))).toBe(401);
     expect(await rejection(open(port, { cookie: `ribbon_session=${newSecret()}` }))).toBe(401);
     const expired = newSecret();
-    system.stores.users.createSession(sha256(expired), cast.users.volunteerA.id, newSecret(), Date.now() - 10_000, Date.now() - 1);
+    system.stores.users.createSession(
+      sha256(expired),
+      cast.users.volunteerA.id,
+      newSecret(),
+      Date.now() - 10_000,
+      Date.now() - 1,
+    );
     expect(await rejection(open(port, { cookie: `ribbon_session=${expired}` }))).toBe(401);
 
     const admin = await loginAdmin(system.app);
     expect(await rejection(open(port, { cookie: admin.cookie, origin: 'http://evil.example' }))).toBe(403);
     expect(await rejection(open(port, { cookie: admin.cookie, origin: `http://127.0.0.1:${port + 1}` }))).toBe(403);
     expect(await rejection(open(port, { cookie: admin.cookie, origin: null }))).toBe(403);
-    expect(await rejection(open(port, { cookie: admin.cookie, path: '/other' }))).toEqual(expect.stringMatching(/socket hang up|ECONNRESET/));
+    expect(await rejection(open(port, { cookie: admin.cookie, path: '/other' }))).toEqual(
+      expect.stringMatching(/socket hang up|ECONNRESET/),
+    );
     expect(system.logs.find((l) => l.msg === 'live connection from a foreign origin refused')).toBeDefined();
 
     // The right cookie and Origin are accepted (also with other cookies around it).
@@ -71,7 +100,12 @@ describe('live hub /ws', () => {
         }
       });
     });
-    const button = await connectDevice({ url: system.mqttUrl, id: device.id, secret: device.secret, reconnectPeriodMs: 100 });
+    const button = await connectDevice({
+      url: system.mqttUrl,
+      id: device.id,
+      secret: device.secret,
+      reconnectPeriodMs: 100,
+    });
     onTestFinished(() => button.kill());
     await online;
 
@@ -85,7 +119,9 @@ describe('live hub /ws', () => {
     expect(snapA.alerts).toEqual([]);
     expect(snapA.devices).toEqual(expect.arrayContaining([expect.objectContaining({ id: device.id, online: true })]));
     const snapAdmin = await admin.next<Snapshot>(isSnapshot);
-    expect(snapAdmin.households.map((h) => h.id)).toEqual(expect.arrayContaining([cast.householdA, cast.householdB, device.householdId]));
+    expect(snapAdmin.households.map((h) => h.id)).toEqual(
+      expect.arrayContaining([cast.householdA, cast.householdB, device.householdId]),
+    );
     const snapB = await volunteerB.next<Snapshot>(isSnapshot);
     expect(snapB.households.map((h) => h.id)).toEqual([cast.householdB]);
 
@@ -98,18 +134,38 @@ describe('live hub /ws', () => {
       const first = await client.next<Delta>(isDelta, 1000);
       expect(first.seq).toBe(snap.seq + 1);
       expect(first.changes.length).toBeGreaterThan(0);
-      await client.next(deltaWith((c) => c.type === 'report'), 1000);
-      await client.next(deltaWith((c) => c.type === 'alert'), 1000);
+      await client.next(
+        deltaWith((c) => c.type === 'report'),
+        1000,
+      );
+      await client.next(
+        deltaWith((c) => c.type === 'alert'),
+        1000,
+      );
       const report = changesOf(client).find((c) => c.type === 'report');
-      expect(report).toMatchObject({ householdId: device.householdId, compoundId: cast.compoundA.id, state: 'red', source: 'device', household: { id: device.householdId, state: 'red' } });
+      expect(report).toMatchObject({
+        householdId: device.householdId,
+        compoundId: cast.compoundA.id,
+        state: 'red',
+        source: 'device',
+        household: { id: device.householdId, state: 'red' },
+      });
       const alert = changesOf(client).find((c) => c.type === 'alert');
       // Committed together (one press), so in commit order: the report, then its alert.
-      expect(changesOf(client).indexOf(report as SentChange)).toBeLessThan(changesOf(client).indexOf(alert as SentChange));
+      expect(changesOf(client).indexOf(report as SentChange)).toBeLessThan(
+        changesOf(client).indexOf(alert as SentChange),
+      );
       expect(alert).toMatchObject({
         householdId: device.householdId,
         kind: 'emergency',
         opened: true,
-        alert: { kind: 'emergency', status: 'open', level: expect.any(Number), householdId: device.householdId, openedAt: expect.any(String) },
+        alert: {
+          kind: 'emergency',
+          status: 'open',
+          level: expect.any(Number),
+          householdId: device.householdId,
+          openedAt: expect.any(String),
+        },
       });
       // Every message on a connection is the previous seq + 1: no gaps.
       expect(client.messages.map((m) => m.seq)).toEqual(client.messages.map((_, i) => snap.seq + i));
@@ -117,9 +173,18 @@ describe('live hub /ws', () => {
     expect(Date.now() - pressed).toBeLessThan(1000);
 
     // Compound B's volunteer got nothing of A's: the next thing it receives is B's own change.
-    system.changes.publish({ type: 'device', deviceId: 'marker', householdId: cast.householdB, battery: 50, at: Date.now() });
+    system.changes.publish({
+      type: 'device',
+      deviceId: 'marker',
+      householdId: cast.householdB,
+      battery: 50,
+      at: Date.now(),
+    });
     const firstB = await volunteerB.next<Delta>(isDelta);
-    expect(firstB).toMatchObject({ seq: snapB.seq + 1, changes: [{ type: 'device', deviceId: 'marker', householdId: cast.householdB, compoundId: cast.compoundB.id }] });
+    expect(firstB).toMatchObject({
+      seq: snapB.seq + 1,
+      changes: [{ type: 'device', deviceId: 'marker', householdId: cast.householdB, compoundId: cast.compoundB.id }],
+    });
     expect(volunteerB.messages).toHaveLength(2);
     // … and A's volunteer does not get B's change (the admin does).
     await admin.next(deltaWith((c) => c.deviceId === 'marker'));
@@ -133,7 +198,9 @@ describe('live hub /ws', () => {
     const fresh = await volunteerA.next<Snapshot>(isSnapshot, 2000, before);
     expect(fresh.seq).toBe(lastSeq + 1);
     expect(volunteerA.messages.slice(before)).toEqual([fresh]);
-    expect(fresh.alerts).toEqual([expect.objectContaining({ householdId: device.householdId, kind: 'emergency', status: 'open' })]);
+    expect(fresh.alerts).toEqual([
+      expect.objectContaining({ householdId: device.householdId, kind: 'emergency', status: 'open' }),
+    ]);
     expect(fresh.households.find((h) => h.id === device.householdId)).toMatchObject({ state: 'red' });
     expect(changesOf(volunteerA).some((c) => c.deviceId === 'marker')).toBe(false);
   });
@@ -144,10 +211,21 @@ describe('live hub /ws', () => {
     const volunteerA = await open(port, { cookie: (await login(system.app, cast.users.volunteerA.username)).cookie });
     const volunteerB = await open(port, { cookie: (await login(system.app, cast.users.volunteerB.username)).cookie });
     const snaps = await Promise.all([admin, volunteerA, volunteerB].map((c) => c.next<Snapshot>(isSnapshot)));
-    const device = (deviceId: string, householdId: number): Change => ({ type: 'device', deviceId, householdId, battery: 50, at: Date.now() });
+    const device = (deviceId: string, householdId: number): Change => ({
+      type: 'device',
+      deviceId,
+      householdId,
+      battery: 50,
+      at: Date.now(),
+    });
 
     // One turn: A, B, A; a later turn: A, A.
-    for (const [id, household] of [['t1-a1', cast.householdA], ['t1-b', cast.householdB], ['t1-a2', cast.householdA]] as const) system.changes.publish(device(id, household));
+    for (const [id, household] of [
+      ['t1-a1', cast.householdA],
+      ['t1-b', cast.householdB],
+      ['t1-a2', cast.householdA],
+    ] as const)
+      system.changes.publish(device(id, household));
     await new Promise((resolve) => setTimeout(resolve, 50));
     for (const id of ['t2-a1', 't2-a2']) system.changes.publish(device(id, cast.householdA));
     await admin.next(deltaWith((c) => c.deviceId === 't2-a2'));
@@ -168,7 +246,13 @@ describe('live hub /ws', () => {
     // Nothing of a turn that holds none of B's compounds: no empty frame, no seq used.
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(frames(volunteerB)).toEqual([{ seq: snapB + 1, ids: ['t1-b'] }]);
-    expect(admin.messages.filter(isDelta)[0]?.changes[1]).toMatchObject({ type: 'device', deviceId: 't1-b', householdId: cast.householdB, compoundId: cast.compoundB.id, battery: 50 });
+    expect(admin.messages.filter(isDelta)[0]?.changes[1]).toMatchObject({
+      type: 'device',
+      deviceId: 't1-b',
+      householdId: cast.householdB,
+      compoundId: cast.compoundB.id,
+      battery: 50,
+    });
   });
 
   it('when a snapshot is larger than maxBufferedBytes and the socket has nothing waiting, then it is sent, not cut off', async () => {
@@ -197,7 +281,13 @@ describe('live hub /ws', () => {
     }
     expect(Date.parse(second.at as string)).toBeGreaterThan(Date.parse(first.at as string));
 
-    changes.publish({ type: 'device', deviceId: 'after-ticks', householdId: cast.householdA, battery: 50, at: Date.now() });
+    changes.publish({
+      type: 'device',
+      deviceId: 'after-ticks',
+      householdId: cast.householdA,
+      battery: 50,
+      at: Date.now(),
+    });
     const delta = await client.next<Delta>(isDelta);
     expect(delta.seq).toBe(snapshot.seq + 1);
     // Ticks answered pongs all along: the connection is still open and counted.
@@ -225,14 +315,30 @@ describe('live hub /ws', () => {
     const asStaff = client(system.app, staff);
     const patched = await asStaff('PATCH', `/api/households/${cast.householdA}`, { awayUntil: '2099-12-31' });
     expect(patched.statusCode, patched.body).toBe(200);
-    await volunteerA.next(deltaWith((c) => c.type === 'household' && c.householdId === cast.householdA), 1000);
-    expect(changesOf(volunteerA).find((c) => c.type === 'household')).toMatchObject({ compoundId: cast.compoundA.id, household: { id: cast.householdA, awayUntil: '2099-12-31' } });
+    await volunteerA.next(
+      deltaWith((c) => c.type === 'household' && c.householdId === cast.householdA),
+      1000,
+    );
+    expect(changesOf(volunteerA).find((c) => c.type === 'household')).toMatchObject({
+      compoundId: cast.compoundA.id,
+      household: { id: cast.householdA, awayUntil: '2099-12-31' },
+    });
 
-    const created = await asStaff('POST', '/api/households', { name: '新住户', compound: cast.compoundA.name, building: '7号楼', room: '701' });
+    const created = await asStaff('POST', '/api/households', {
+      name: '新住户',
+      compound: cast.compoundA.name,
+      building: '7号楼',
+      room: '701',
+    });
     expect(created.statusCode, created.body).toBe(201);
     const id = (created.json() as { id: number }).id;
-    await volunteerA.next(deltaWith((c) => c.type === 'household' && c.householdId === id), 1000);
-    expect(changesOf(volunteerA).find((c) => c.householdId === id)).toMatchObject({ household: { name: '新住户', building: '7号楼', room: '701' } });
+    await volunteerA.next(
+      deltaWith((c) => c.type === 'household' && c.householdId === id),
+      1000,
+    );
+    expect(changesOf(volunteerA).find((c) => c.householdId === id)).toMatchObject({
+      household: { name: '新住户', building: '7号楼', room: '701' },
+    });
     // The other compound's volunteer heard nothing of it.
     expect(volunteerB.messages.filter(isDelta)).toEqual([]);
   });
@@ -253,9 +359,19 @@ describe('live hub /ws', () => {
     let sent = 0;
     for (let batch = 0; hub.connections() === 2; batch += 1) {
       expect(batch, 'the slow client was never cut off').toBeLessThan(400);
-      for (let i = 0; i < 1000; i += 1) changes.publish({ type: 'device', deviceId: `flood-${sent++}`, householdId: cast.householdA, battery: 50, at: Date.now() });
+      for (let i = 0; i < 1000; i += 1)
+        changes.publish({
+          type: 'device',
+          deviceId: `flood-${sent++}`,
+          householdId: cast.householdA,
+          battery: 50,
+          at: Date.now(),
+        });
       // The reading client keeps up.
-      await reader.next(deltaWith((c) => c.deviceId === `flood-${sent - 1}`), 5000);
+      await reader.next(
+        deltaWith((c) => c.deviceId === `flood-${sent - 1}`),
+        5000,
+      );
     }
     expect(hub.connections()).toBe(1);
     slow.ws.resume();

@@ -24,7 +24,13 @@ async function startReceiver(handler: Handler): Promise<{ url: string; received:
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const u = new URL(req.url ?? '/', 'http://127.0.0.1');
-      const r: Received = { method: req.method ?? '', path: u.pathname, query: u.searchParams, headers: req.headers, raw: Buffer.concat(chunks) };
+      const r: Received = {
+        method: req.method ?? '',
+        path: u.pathname,
+        query: u.searchParams,
+        headers: req.headers,
+        raw: Buffer.concat(chunks),
+      };
       received.push(r);
       handler(r, res);
     });
@@ -56,7 +62,14 @@ function message(overrides: Partial<Omit<NotificationMessage, 'title' | 'text'>>
   const input = {
     id: 'outbox-41',
     event: 'alert.opened' as const,
-    alert: { id: 9, kind: 'emergency' as const, status: 'open' as const, tier: 1, openedAt: '2026-11-25T00:00:00.000Z', reportCount: 2 },
+    alert: {
+      id: 9,
+      kind: 'emergency' as const,
+      status: 'open' as const,
+      tier: 1,
+      openedAt: '2026-11-25T00:00:00.000Z',
+      reportCount: 2,
+    },
     household: { id: 3, name: '张桂兰', compound: '阳光小区', building: '3号楼', room: '201' },
     recipients: [
       { name: '李明', phone: '13800000001', role: 'volunteer' },
@@ -85,7 +98,13 @@ const SECRET = 'whsec_3f9a1c2b7d';
 describe('webhook channel', () => {
   it('when the receiver verifies the signature and answers 204, then the send is ok and the body is the message as JSON', async () => {
     const receiver = await startReceiver((req, res) => {
-      const ok = verifyWebhookSignature(SECRET, String(req.headers['x-ribbon-timestamp']), req.raw, String(req.headers['x-ribbon-signature']), Date.now());
+      const ok = verifyWebhookSignature(
+        SECRET,
+        String(req.headers['x-ribbon-timestamp']),
+        req.raw,
+        String(req.headers['x-ribbon-signature']),
+        Date.now(),
+      );
       res.writeHead(ok ? 204 : 401).end();
     });
     const m = message();
@@ -105,7 +124,9 @@ describe('webhook channel', () => {
     const timestamp = String(req.headers['x-ribbon-timestamp']);
     expect(timestamp).toMatch(/^\d{10}$/);
     expect(Math.abs(Number(timestamp) - Date.now() / 1000)).toBeLessThan(60);
-    const expected = createHmac('sha256', SECRET).update(`${timestamp}.${req.raw.toString('utf8')}`).digest('hex');
+    const expected = createHmac('sha256', SECRET)
+      .update(`${timestamp}.${req.raw.toString('utf8')}`)
+      .digest('hex');
     expect(req.headers['x-ribbon-signature']).toBe(`sha256=${expected}`);
 
     // What a receiver must refuse.
@@ -121,7 +142,13 @@ describe('webhook channel', () => {
 
   it('when the receiver refuses the signature (wrong secret), then the 401 is permanent', async () => {
     const receiver = await startReceiver((req, res) => {
-      const ok = verifyWebhookSignature(SECRET, String(req.headers['x-ribbon-timestamp']), req.raw, String(req.headers['x-ribbon-signature']), Date.now());
+      const ok = verifyWebhookSignature(
+        SECRET,
+        String(req.headers['x-ribbon-timestamp']),
+        req.raw,
+        String(req.headers['x-ribbon-signature']),
+        Date.now(),
+      );
       res.writeHead(ok ? 204 : 401).end('bad signature');
     });
     const result = await createWebhookChannel({ url: receiver.url, secret: 'not-the-secret' }).send(message());
@@ -204,7 +231,10 @@ describe('webhook channel', () => {
     const controller = new AbortController();
     setTimeout(() => controller.abort(), 50);
     const started = performance.now();
-    const result = await createWebhookChannel({ url: receiver.url, secret: SECRET, timeoutMs: 10_000 }).send(message(), controller.signal);
+    const result = await createWebhookChannel({ url: receiver.url, secret: SECRET, timeoutMs: 10_000 }).send(
+      message(),
+      controller.signal,
+    );
     expectTransient(result);
     expect(result.error).toBe('aborted');
     expect(performance.now() - started).toBeLessThan(3000);
@@ -225,10 +255,13 @@ function weComRobot(key: string, answer: () => { errcode: number; errmsg: string
       json(res, 200, { errcode: 40035, errmsg: 'invalid json' });
       return;
     }
-    const content = body.msgtype === 'text' ? body.text?.content : body.msgtype === 'markdown' ? body.markdown?.content : undefined;
-    if (body.msgtype !== 'text' && body.msgtype !== 'markdown') json(res, 200, { errcode: 40008, errmsg: 'invalid message type' });
+    const content =
+      body.msgtype === 'text' ? body.text?.content : body.msgtype === 'markdown' ? body.markdown?.content : undefined;
+    if (body.msgtype !== 'text' && body.msgtype !== 'markdown')
+      json(res, 200, { errcode: 40008, errmsg: 'invalid message type' });
     else if (typeof content !== 'string' || content === '') json(res, 200, { errcode: 44004, errmsg: 'empty content' });
-    else if (Buffer.byteLength(content) > (body.msgtype === 'text' ? 2048 : 4096)) json(res, 200, { errcode: 40058, errmsg: `${body.msgtype}.content exceed max length` });
+    else if (Buffer.byteLength(content) > (body.msgtype === 'text' ? 2048 : 4096))
+      json(res, 200, { errcode: 40058, errmsg: `${body.msgtype}.content exceed max length` });
     else json(res, 200, answer());
   };
 }
@@ -250,10 +283,17 @@ describe('WeCom channel', () => {
 
   it('when nobody has a phone (the daily report), then it is markdown with the title in bold', async () => {
     const receiver = await startReceiver(weComRobot('k-123', () => ({ errcode: 0, errmsg: 'ok' })));
-    const m = message({ event: 'report.daily', recipients: [], data: { scope: '阳光小区', households: 120, checkedIn: 117 } });
+    const m = message({
+      event: 'report.daily',
+      recipients: [],
+      data: { scope: '阳光小区', households: 120, checkedIn: 117 },
+    });
     const result = await createWeComChannel({ url: `${receiver.url}/cgi-bin/webhook/send?key=k-123` }).send(m);
     expect(result.ok).toBe(true);
-    const body = JSON.parse(receiver.received[0]?.raw.toString('utf8') ?? '') as { msgtype: string; markdown: { content: string } };
+    const body = JSON.parse(receiver.received[0]?.raw.toString('utf8') ?? '') as {
+      msgtype: string;
+      markdown: { content: string };
+    };
     expect(body.msgtype).toBe('markdown');
     expect(body.markdown.content.startsWith(`**${m.title}**\n`)).toBe(true);
     expect(body.markdown.content).toContain('Checked in: 117 of 120');
@@ -270,7 +310,13 @@ describe('WeCom channel', () => {
     const receiver = await startReceiver(weComRobot('k-123', () => ({ errcode, errmsg })));
     const result = await createWeComChannel({ url: `${receiver.url}/cgi-bin/webhook/send?key=k-123` }).send(message());
     if (expected === 'ok') expect(result).toEqual({ ok: true, status: 200 });
-    else expect(result).toMatchObject({ ok: false, permanent: expected === 'permanent', status: 200, error: expect.stringContaining(`errcode ${errcode}`) });
+    else
+      expect(result).toMatchObject({
+        ok: false,
+        permanent: expected === 'permanent',
+        status: 200,
+        error: expect.stringContaining(`errcode ${errcode}`),
+      });
     if (errcode === 45009) expect(result).toMatchObject({ retryAfterMs: 60_000 });
   });
 
@@ -288,7 +334,8 @@ describe('WeCom channel', () => {
     const m = { ...message(), text: '红色紧急求助🔴'.repeat(200) };
     const result = await createWeComChannel({ url: `${receiver.url}/cgi-bin/webhook/send?key=k-123` }).send(m);
     expect(result.ok).toBe(true);
-    const content = (JSON.parse(receiver.received[0]?.raw.toString('utf8') ?? '') as { text: { content: string } }).text.content;
+    const content = (JSON.parse(receiver.received[0]?.raw.toString('utf8') ?? '') as { text: { content: string } }).text
+      .content;
     expect(Buffer.byteLength(content)).toBeLessThanOrEqual(2048);
     expect(Buffer.byteLength(content)).toBeGreaterThan(2030);
     expect(content).not.toContain('\uFFFD');
@@ -297,17 +344,25 @@ describe('WeCom channel', () => {
   });
 
   it('when the answer is not JSON (a proxy page), or HTTP 500, then the failure is transient', async () => {
-    const html = await startReceiver((_req, res) => res.writeHead(200, { 'content-type': 'text/html' }).end('<html>gateway</html>'));
+    const html = await startReceiver((_req, res) =>
+      res.writeHead(200, { 'content-type': 'text/html' }).end('<html>gateway</html>'),
+    );
     expectTransient(await createWeComChannel({ url: `${html.url}/cgi-bin/webhook/send?key=k` }).send(message()));
     const down = await startReceiver((_req, res) => res.writeHead(500).end());
-    expect(await createWeComChannel({ url: `${down.url}/cgi-bin/webhook/send?key=k` }).send(message())).toMatchObject({ ok: false, permanent: false, status: 500 });
+    expect(await createWeComChannel({ url: `${down.url}/cgi-bin/webhook/send?key=k` }).send(message())).toMatchObject({
+      ok: false,
+      permanent: false,
+      status: 500,
+    });
   });
 
   it('when the robot never answers, then the send times out as transient', async () => {
     const receiver = await startReceiver(() => {
       // Never answer.
     });
-    const result = await createWeComChannel({ url: `${receiver.url}/cgi-bin/webhook/send?key=k`, timeoutMs: 150 }).send(message());
+    const result = await createWeComChannel({ url: `${receiver.url}/cgi-bin/webhook/send?key=k`, timeoutMs: 150 }).send(
+      message(),
+    );
     expectTransient(result);
     expect(result.error).toBe('timed out after 150 ms');
   });
@@ -334,8 +389,16 @@ function dingTalkRobot(answer: () => { errcode: number; errmsg: string }, clock:
       json(res, 200, { errcode: 310000, errmsg: 'sign not match' });
       return;
     }
-    const body = JSON.parse(req.raw.toString('utf8')) as { msgtype?: string; markdown?: { title?: string; text?: string }; at?: { atMobiles?: string[]; isAtAll?: boolean } };
-    if (body.msgtype !== 'markdown' || typeof body.markdown?.title !== 'string' || typeof body.markdown.text !== 'string') {
+    const body = JSON.parse(req.raw.toString('utf8')) as {
+      msgtype?: string;
+      markdown?: { title?: string; text?: string };
+      at?: { atMobiles?: string[]; isAtAll?: boolean };
+    };
+    if (
+      body.msgtype !== 'markdown' ||
+      typeof body.markdown?.title !== 'string' ||
+      typeof body.markdown.text !== 'string'
+    ) {
       json(res, 200, { errcode: 400105, errmsg: 'unsupported msgtype' });
       return;
     }
@@ -347,12 +410,18 @@ describe('DingTalk channel', () => {
   it('when the secret is right, then the signed URL verifies and the markdown @-mentions each phone in atMobiles and in the text', async () => {
     const receiver = await startReceiver(dingTalkRobot(() => ({ errcode: 0, errmsg: 'ok' })));
     const m = message();
-    const result = await createDingTalkChannel({ url: `${receiver.url}/robot/send?access_token=${DING_TOKEN}`, secret: DING_SECRET }).send(m);
+    const result = await createDingTalkChannel({
+      url: `${receiver.url}/robot/send?access_token=${DING_TOKEN}`,
+      secret: DING_SECRET,
+    }).send(m);
     expect(result).toEqual({ ok: true, status: 200 });
 
     const req = receiver.received[0];
     if (req === undefined) throw new Error('nothing received');
-    const body = JSON.parse(req.raw.toString('utf8')) as { markdown: { title: string; text: string }; at: { atMobiles: string[]; isAtAll: boolean } };
+    const body = JSON.parse(req.raw.toString('utf8')) as {
+      markdown: { title: string; text: string };
+      at: { atMobiles: string[]; isAtAll: boolean };
+    };
     expect(body.at).toEqual({ atMobiles: ['13800000001', '13800000002'], isAtAll: false });
     for (const phone of body.at.atMobiles) expect(body.markdown.text).toContain(`@${phone}`);
     expect(body.markdown.title).toBe(m.title);
@@ -362,7 +431,10 @@ describe('DingTalk channel', () => {
 
   it('when the secret is wrong, then the robot says "sign not match" and the failure is permanent', async () => {
     const receiver = await startReceiver(dingTalkRobot(() => ({ errcode: 0, errmsg: 'ok' })));
-    const result = await createDingTalkChannel({ url: `${receiver.url}/robot/send?access_token=${DING_TOKEN}`, secret: 'SECwrong' }).send(message());
+    const result = await createDingTalkChannel({
+      url: `${receiver.url}/robot/send?access_token=${DING_TOKEN}`,
+      secret: 'SECwrong',
+    }).send(message());
     expectPermanent(result);
     expect(result).toMatchObject({ status: 200, error: expect.stringContaining('sign not match') });
     expect(JSON.stringify(result)).not.toContain(DING_TOKEN);
@@ -371,7 +443,11 @@ describe('DingTalk channel', () => {
   it("when our clock is two hours off DingTalk's, then the timestamp is refused as permanent", async () => {
     const receiver = await startReceiver(dingTalkRobot(() => ({ errcode: 0, errmsg: 'ok' })));
     const skewed = () => Date.now() - 2 * 3_600_000;
-    const result = await createDingTalkChannel({ url: `${receiver.url}/robot/send?access_token=${DING_TOKEN}`, secret: DING_SECRET, now: skewed }).send(message());
+    const result = await createDingTalkChannel({
+      url: `${receiver.url}/robot/send?access_token=${DING_TOKEN}`,
+      secret: DING_SECRET,
+      now: skewed,
+    }).send(message());
     expectPermanent(result);
     expect(result).toMatchObject({ error: expect.stringContaining('invalid timestamp') });
   });
@@ -379,7 +455,11 @@ describe('DingTalk channel', () => {
   it('when it sends twice, then each attempt is signed afresh', async () => {
     const receiver = await startReceiver(dingTalkRobot(() => ({ errcode: 0, errmsg: 'ok' })));
     let t = Date.now();
-    const channel = createDingTalkChannel({ url: `${receiver.url}/robot/send?access_token=${DING_TOKEN}`, secret: DING_SECRET, now: () => (t += 1000) });
+    const channel = createDingTalkChannel({
+      url: `${receiver.url}/robot/send?access_token=${DING_TOKEN}`,
+      secret: DING_SECRET,
+      now: () => (t += 1000),
+    });
     expect((await channel.send(message())).ok).toBe(true);
     expect((await channel.send(message())).ok).toBe(true);
     const stamps = receiver.received.map((r) => r.query.get('timestamp'));
@@ -393,22 +473,37 @@ describe('DingTalk channel', () => {
     [400102, 'robot stopped', true],
   ] as const)('when the robot answers errcode %i (%s), then permanent is %s', async (errcode, errmsg, permanent) => {
     const receiver = await startReceiver(dingTalkRobot(() => ({ errcode, errmsg })));
-    const result = await createDingTalkChannel({ url: `${receiver.url}/robot/send?access_token=${DING_TOKEN}`, secret: DING_SECRET }).send(message());
+    const result = await createDingTalkChannel({
+      url: `${receiver.url}/robot/send?access_token=${DING_TOKEN}`,
+      secret: DING_SECRET,
+    }).send(message());
     expect(result).toMatchObject({ ok: false, permanent, error: expect.stringContaining(errmsg) });
     if (errcode === 130101) expect(result).toMatchObject({ retryAfterMs: 600_000 });
   });
 
   it('when the robot is down (HTTP 500), refuses the connection or never answers, then the failure is transient', async () => {
     const down = await startReceiver((_req, res) => res.writeHead(500).end());
-    expect(await createDingTalkChannel({ url: `${down.url}/robot/send?access_token=t`, secret: DING_SECRET }).send(message())).toMatchObject({ ok: false, permanent: false, status: 500 });
+    expect(
+      await createDingTalkChannel({ url: `${down.url}/robot/send?access_token=t`, secret: DING_SECRET }).send(
+        message(),
+      ),
+    ).toMatchObject({ ok: false, permanent: false, status: 500 });
 
     const refused = await closedPortUrl();
-    expectTransient(await createDingTalkChannel({ url: `${refused}?access_token=t`, secret: DING_SECRET, timeoutMs: 2000 }).send(message()));
+    expectTransient(
+      await createDingTalkChannel({ url: `${refused}?access_token=t`, secret: DING_SECRET, timeoutMs: 2000 }).send(
+        message(),
+      ),
+    );
 
     const silent = await startReceiver(() => {
       // Never answer.
     });
-    const result = await createDingTalkChannel({ url: `${silent.url}/robot/send?access_token=t`, secret: DING_SECRET, timeoutMs: 150 }).send(message());
+    const result = await createDingTalkChannel({
+      url: `${silent.url}/robot/send?access_token=t`,
+      secret: DING_SECRET,
+      timeoutMs: 150,
+    }).send(message());
     expectTransient(result);
     expect(result.error).toBe('timed out after 150 ms');
   });
@@ -417,7 +512,13 @@ describe('DingTalk channel', () => {
 describe('channels from configuration', () => {
   it('when each kind of config is parsed and created, then it delivers to its receiver', async () => {
     const hook = await startReceiver((req, res) => {
-      const ok = verifyWebhookSignature('s3cret', String(req.headers['x-ribbon-timestamp']), req.raw, String(req.headers['x-ribbon-signature']), Date.now());
+      const ok = verifyWebhookSignature(
+        's3cret',
+        String(req.headers['x-ribbon-timestamp']),
+        req.raw,
+        String(req.headers['x-ribbon-signature']),
+        Date.now(),
+      );
       res.writeHead(ok ? 200 : 401).end();
     });
     const wecom = await startReceiver(weComRobot('abc', () => ({ errcode: 0, errmsg: 'ok' })));

@@ -25,9 +25,32 @@ async function community(opts: { clock?: ManualClock; scheduler?: boolean } = {}
   if (household === null) throw new Error('no household');
   const now = clock.now();
   const { people, channels } = system.stores;
-  people.add({ name: '李志愿', phone: '13800000001', role: 'volunteer', tier: 1, compoundId: household.compoundId, buildingId: household.buildingId }, now);
-  people.add({ name: '王网格', phone: '13800000002', role: 'grid_worker', tier: 2, compoundId: household.compoundId, buildingId: null }, now);
-  people.add({ name: '赵值班', phone: '13800000003', role: 'duty_officer', tier: 3, compoundId: null, buildingId: null }, now);
+  people.add(
+    {
+      name: '李志愿',
+      phone: '13800000001',
+      role: 'volunteer',
+      tier: 1,
+      compoundId: household.compoundId,
+      buildingId: household.buildingId,
+    },
+    now,
+  );
+  people.add(
+    {
+      name: '王网格',
+      phone: '13800000002',
+      role: 'grid_worker',
+      tier: 2,
+      compoundId: household.compoundId,
+      buildingId: null,
+    },
+    now,
+  );
+  people.add(
+    { name: '赵值班', phone: '13800000003', role: 'duty_officer', tier: 3, compoundId: null, buildingId: null },
+    now,
+  );
   people.addContact({ householdId: household.id, name: '张女儿', phone: '13900000000', relation: '女儿' }, now);
   channels.add('webhook', '社区群', { url: receiver.url, secret: SECRET }, null, now);
   return { clock, system, receiver, device, household };
@@ -38,7 +61,11 @@ function messages(c: Community): NotificationMessage[] {
 }
 
 async function pressRed(c: Community, seq = 1) {
-  const { raw } = await RawMqtt.connect(portOf(c.system), { clientId: c.device.id, username: c.device.id, password: c.device.secret });
+  const { raw } = await RawMqtt.connect(portOf(c.system), {
+    clientId: c.device.id,
+    username: c.device.id,
+    password: c.device.secret,
+  });
   raw.send(raw.publish(`ribbon/${c.device.id}/state`, JSON.stringify({ state: 'red', seq, boot: 1 }), seq));
   await raw.next((p) => p.cmd === 'puback' && p.messageId === seq);
   return raw;
@@ -60,11 +87,19 @@ describe('red escalates', () => {
     const c = await community();
     await pressRed(c);
     await c.receiver.waitFor(1);
-    expect(messages(c).map((m) => [m.event, m.alert?.tier, m.recipients.map((r) => r.name)])).toEqual([['alert.opened', 1, ['李志愿']]]);
+    expect(messages(c).map((m) => [m.event, m.alert?.tier, m.recipients.map((r) => r.name)])).toEqual([
+      ['alert.opened', 1, ['李志愿']],
+    ]);
     // Signed, so a receiver can trust it.
     const first = c.receiver.received[0];
     expect(
-      verifyWebhookSignature(SECRET, String(first?.headers['x-ribbon-timestamp']), first?.body ?? '', String(first?.headers['x-ribbon-signature']), Date.now()),
+      verifyWebhookSignature(
+        SECRET,
+        String(first?.headers['x-ribbon-timestamp']),
+        first?.body ?? '',
+        String(first?.headers['x-ribbon-signature']),
+        Date.now(),
+      ),
     ).toBe(true);
 
     c.clock.ms = T0 + 59_000;
@@ -97,7 +132,13 @@ describe('red escalates', () => {
 
   it('when someone acknowledges within 60 s, then no tier is escalated, the button hears "acknowledged", and a reminder comes at 45 min', async () => {
     const c = await community();
-    const button = await connectDevice({ url: c.system.mqttUrl, id: c.device.id, secret: c.device.secret, boot: 1, reconnectPeriodMs: 100 });
+    const button = await connectDevice({
+      url: c.system.mqttUrl,
+      id: c.device.id,
+      secret: c.device.secret,
+      boot: 1,
+      reconnectPeriodMs: 100,
+    });
     onTestFinished(() => button.close());
     const { seq } = await button.press('red');
     await button.waitForAck({ seq, status: 'received' }, 5000);
@@ -117,16 +158,32 @@ describe('red escalates', () => {
     expect(messages(c).map((m) => m.event)).toEqual(['alert.opened', 'alert.acknowledged', 'alert.reminder']);
 
     // Resolving needs a note; then the button hears "resolved" and nothing more is due.
-    expect(c.system.commandAlert(emergency(c).id, { type: 'resolve', by: '李志愿', note: '  ' })).toMatchObject({ ok: false, code: 'RIBBON_ERR_NOTE_REQUIRED' });
-    expect(c.system.commandAlert(emergency(c).id, { type: 'resolve', by: '李志愿', note: '摔倒，已送医 / fell, taken to hospital' }).ok).toBe(true);
+    expect(c.system.commandAlert(emergency(c).id, { type: 'resolve', by: '李志愿', note: '  ' })).toMatchObject({
+      ok: false,
+      code: 'RIBBON_ERR_NOTE_REQUIRED',
+    });
+    expect(
+      c.system.commandAlert(emergency(c).id, {
+        type: 'resolve',
+        by: '李志愿',
+        note: '摔倒，已送医 / fell, taken to hospital',
+      }).ok,
+    ).toBe(true);
     await button.waitForAck({ seq, status: 'resolved' }, 5000);
-    expect(emergency(c)).toMatchObject({ status: 'resolved', dueAt: null, resolutionNote: '摔倒，已送医 / fell, taken to hospital' });
+    expect(emergency(c)).toMatchObject({
+      status: 'resolved',
+      dueAt: null,
+      resolutionNote: '摔倒，已送医 / fell, taken to hospital',
+    });
   });
 
   it('when more red presses come while the emergency is open, then they join it (counted), and a blue press does not resolve it', async () => {
     const c = await community();
     const raw = await pressRed(c, 1);
-    raw.send(raw.publish(`ribbon/${c.device.id}/state`, '{"state":"red","seq":2,"boot":1}', 2), raw.publish(`ribbon/${c.device.id}/state`, '{"state":"blue","seq":3,"boot":1}', 3));
+    raw.send(
+      raw.publish(`ribbon/${c.device.id}/state`, '{"state":"red","seq":2,"boot":1}', 2),
+      raw.publish(`ribbon/${c.device.id}/state`, '{"state":"blue","seq":3,"boot":1}', 3),
+    );
     await raw.next((p) => p.cmd === 'puback' && p.messageId === 3);
     const alerts = c.system.stores.alerts.list({ householdId: c.household.id });
     expect(alerts).toHaveLength(1);
@@ -177,7 +234,11 @@ describe('silence raises an alarm', () => {
     expect(missed).toHaveLength(1);
     expect(missed[0]).toMatchObject({ status: 'open' });
 
-    const { raw } = await RawMqtt.connect(portOf(c.system), { clientId: c.device.id, username: c.device.id, password: c.device.secret });
+    const { raw } = await RawMqtt.connect(portOf(c.system), {
+      clientId: c.device.id,
+      username: c.device.id,
+      password: c.device.secret,
+    });
     raw.send(raw.publish(`ribbon/${c.device.id}/state`, 'blue', 1));
     await raw.next((p) => p.cmd === 'puback');
     expect(c.system.stores.alerts.get(missed[0]?.id ?? 0)).toMatchObject({ status: 'resolved', resolvedBy: 'system' });
@@ -187,7 +248,11 @@ describe('silence raises an alarm', () => {
 
   it('when a heartbeat is all that arrives, then it is not a check-in: the alarm still comes', async () => {
     const c = await community();
-    const { raw } = await RawMqtt.connect(portOf(c.system), { clientId: c.device.id, username: c.device.id, password: c.device.secret });
+    const { raw } = await RawMqtt.connect(portOf(c.system), {
+      clientId: c.device.id,
+      username: c.device.id,
+      password: c.device.secret,
+    });
     c.clock.ms = T0 + 25 * 3600_000;
     raw.send(raw.publish(`ribbon/${c.device.id}/heartbeat`, '{"battery":80}', 1));
     await raw.next((p) => p.cmd === 'puback');
@@ -200,7 +265,16 @@ describe('silence raises an alarm', () => {
     const { places } = c.system.stores;
     // Away until 2026-11-26 (local): the 26 h due (11-26 11:00) moves to 11-27 00:00 + 2 h grace,
     // which falls in quiet hours 22:00–07:00, so it waits until 07:00.
-    places.setSchedule(c.household.id, { policy: null, quietHours: { start: '22:00', end: '07:00' }, awayUntil: '2026-11-26', timezone: 'Asia/Shanghai' }, null);
+    places.setSchedule(
+      c.household.id,
+      {
+        policy: null,
+        quietHours: { start: '22:00', end: '07:00' },
+        awayUntil: '2026-11-26',
+        timezone: 'Asia/Shanghai',
+      },
+      null,
+    );
     const { checkInDueAt } = await import('../../server/app/check-ins.js');
     const stored = places.schedule(c.household.id);
     if (stored === null) throw new Error('no schedule');
@@ -217,40 +291,73 @@ describe('silence raises an alarm', () => {
 describe('device health', () => {
   it('when a device dies and stays gone, then it is offline with a device alert after the grace; when it is back, the alert clears', async () => {
     const c = await community();
-    const button = await connectDevice({ url: c.system.mqttUrl, id: c.device.id, secret: c.device.secret, reconnectPeriodMs: 100 });
+    const button = await connectDevice({
+      url: c.system.mqttUrl,
+      id: c.device.id,
+      secret: c.device.secret,
+      reconnectPeriodMs: 100,
+    });
     await expect.poll(() => c.system.stores.devices.get(c.device.id)?.online, { timeout: 3000 }).toBe(true);
     await button.kill();
     await expect.poll(() => c.system.stores.devices.get(c.device.id)?.online, { timeout: 3000 }).toBe(false);
     expect(c.system.sweepNow().devices).toBe(0);
     c.clock.ms += 5 * 60_000;
     expect(c.system.sweepNow().devices).toBe(1);
-    expect(c.system.stores.alerts.list({ householdId: c.household.id, kind: 'device' })).toMatchObject([{ status: 'open', reason: 'offline' }]);
-    const again = await connectDevice({ url: c.system.mqttUrl, id: c.device.id, secret: c.device.secret, reconnectPeriodMs: 100 });
+    expect(c.system.stores.alerts.list({ householdId: c.household.id, kind: 'device' })).toMatchObject([
+      { status: 'open', reason: 'offline' },
+    ]);
+    const again = await connectDevice({
+      url: c.system.mqttUrl,
+      id: c.device.id,
+      secret: c.device.secret,
+      reconnectPeriodMs: 100,
+    });
     onTestFinished(() => again.close());
-    await expect.poll(() => c.system.stores.alerts.list({ householdId: c.household.id, kind: 'device' })[0]?.status, { timeout: 3000 }).toBe('resolved');
+    await expect
+      .poll(() => c.system.stores.alerts.list({ householdId: c.household.id, kind: 'device' })[0]?.status, {
+        timeout: 3000,
+      })
+      .toBe('resolved');
   });
 
   it('when the battery drops under 20 %, then a device alert opens; a replaced battery clears it', async () => {
     const c = await community();
-    const { raw } = await RawMqtt.connect(portOf(c.system), { clientId: c.device.id, username: c.device.id, password: c.device.secret });
+    const { raw } = await RawMqtt.connect(portOf(c.system), {
+      clientId: c.device.id,
+      username: c.device.id,
+      password: c.device.secret,
+    });
     raw.send(raw.publish(`ribbon/${c.device.id}/heartbeat`, '{"battery":19}', 1));
     await raw.next((p) => p.cmd === 'puback' && p.messageId === 1);
-    expect(c.system.stores.alerts.list({ householdId: c.household.id, kind: 'device' })).toMatchObject([{ status: 'open', reason: 'low_battery' }]);
+    expect(c.system.stores.alerts.list({ householdId: c.household.id, kind: 'device' })).toMatchObject([
+      { status: 'open', reason: 'low_battery' },
+    ]);
     raw.send(raw.publish(`ribbon/${c.device.id}/heartbeat`, '{"battery":100}', 2));
     await raw.next((p) => p.cmd === 'puback' && p.messageId === 2);
-    expect(c.system.stores.alerts.list({ householdId: c.household.id, kind: 'device' })).toMatchObject([{ status: 'resolved' }]);
+    expect(c.system.stores.alerts.list({ householdId: c.household.id, kind: 'device' })).toMatchObject([
+      { status: 'resolved' },
+    ]);
   });
 });
 
 describe('the scheduler and the outbox, on real time', () => {
   it('when a red press arrives with the scheduler running, then the webhook receiver and the button both hear of it, and tier 2 comes on its own', async () => {
     const c = await community({ clock: new ManualClock(Date.now()), scheduler: true });
-    const button = await connectDevice({ url: c.system.mqttUrl, id: c.device.id, secret: c.device.secret, boot: 1, reconnectPeriodMs: 100 });
+    const button = await connectDevice({
+      url: c.system.mqttUrl,
+      id: c.device.id,
+      secret: c.device.secret,
+      boot: 1,
+      reconnectPeriodMs: 100,
+    });
     onTestFinished(() => button.close());
     const { seq } = await button.press('red');
     await button.waitForAck({ seq, status: 'received' }, 5000);
     await c.receiver.waitFor(1, 5000);
-    expect(messages(c)[0]).toMatchObject({ event: 'alert.opened', household: { name: '张桂兰', compound: '阳光小区', building: '3号楼', room: '201' } });
+    expect(messages(c)[0]).toMatchObject({
+      event: 'alert.opened',
+      household: { name: '张桂兰', compound: '阳光小区', building: '3号楼', room: '201' },
+    });
     expect(messages(c)[0]?.title).toContain('红');
     // The node-cron sweep (every second) escalates once the clock says 60 s have passed.
     c.clock.ms += 60_000;
@@ -260,13 +367,15 @@ describe('the scheduler and the outbox, on real time', () => {
 });
 
 describe('the in-process change stream (for the live hub)', () => {
-  it('when a press is stored and the alert escalates, then subscribers see the report and each alert change, after the commit (only the red\'s receipt comes before it)', async () => {
+  it("when a press is stored and the alert escalates, then subscribers see the report and each alert change, after the commit (only the red's receipt comes before it)", async () => {
     const c = await community();
     const seen: Array<{ type: string; committed: boolean; detail: string }> = [];
     const unsubscribe = c.system.changes.subscribe((change) => {
       // Emitted after the commit: what the listener is told is already on disk.
       const committed =
-        change.type === 'alert' ? c.system.stores.alerts.get(change.alertId)?.level === change.level : c.system.stores.events.listForHousehold(change.householdId).length > 0;
+        change.type === 'alert'
+          ? c.system.stores.alerts.get(change.alertId)?.level === change.level
+          : c.system.stores.events.listForHousehold(change.householdId).length > 0;
       seen.push({
         type: change.type,
         committed,
@@ -328,7 +437,9 @@ describe('the sweep and the outbox when something goes wrong', () => {
     c.receiver.setStatus(() => 403);
     await pressRed(c);
     await c.receiver.waitFor(1);
-    await expect.poll(() => c.system.stores.outbox.forAlert(emergency(c).id)[0]?.status, { timeout: 3000 }).toBe('failed');
+    await expect
+      .poll(() => c.system.stores.outbox.forAlert(emergency(c).id)[0]?.status, { timeout: 3000 })
+      .toBe('failed');
     const metrics = await (await fetch(`${c.system.httpUrl}/metrics`)).text();
     expect(metrics).toContain('ribbon_notifications{target="channel",status="failed"} 1');
     expect(c.system.logs.find((l) => /notification failed for good/.test(l.msg))).toBeDefined();

@@ -2,7 +2,15 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createWalSync, DB_FILE_NAME, openDatabase, startWalCheckpointer, WAL_BACKSTOP_PAGES, type Db, type WalCheckpointer } from '../../server/store/db.js';
+import {
+  createWalSync,
+  DB_FILE_NAME,
+  openDatabase,
+  startWalCheckpointer,
+  WAL_BACKSTOP_PAGES,
+  type Db,
+  type WalCheckpointer,
+} from '../../server/store/db.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
@@ -133,9 +141,11 @@ describe('createWalSync: commits whose fsync leaves the event loop', () => {
     const err = await new Promise<Error | null>((resolve) => walSync.sync(resolve));
     expect(err).toBeNull();
     // A transaction that throws rolls back and still restores FULL.
-    expect(() => walSync.transaction(() => {
-      throw new Error('bad batch');
-    })).toThrow('bad batch');
+    expect(() =>
+      walSync.transaction(() => {
+        throw new Error('bad batch');
+      }),
+    ).toThrow('bad batch');
     expect(level()).toBe(2);
   });
 

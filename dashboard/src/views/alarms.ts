@@ -20,7 +20,8 @@ export function reached(detail: Detail): Reached {
   const problems = new Set<string>();
   for (const n of detail.notifications) {
     for (const r of n.recipients) by[n.status]?.add(r.name);
-    if (n.status === 'failed' && n.lastError) problems.add(n.lastError === 'no notification channel configured' ? t('alarms.noChannel') : n.lastError);
+    if (n.status === 'failed' && n.lastError)
+      problems.add(n.lastError === 'no notification channel configured' ? t('alarms.noChannel') : n.lastError);
   }
   for (const r of by.sent) {
     by.pending.delete(r);
@@ -34,7 +35,8 @@ export function reasonText(reason: string): string {
   if (reason === 'offline') return t('reason.offline');
   if (reason === 'low_battery') return t('reason.lowBattery');
   if (reason === 'no check-in in time') return t('reason.noCheckIn');
-  if (reason.startsWith('unreadable message')) return t('reason.unreadable', { detail: reason.replace(/^unreadable message:?\s*/, '') });
+  if (reason.startsWith('unreadable message'))
+    return t('reason.unreadable', { detail: reason.replace(/^unreadable message:?\s*/, '') });
   return reason;
 }
 
@@ -100,13 +102,24 @@ export function alarmsView(ctx: Ctx): View {
   const details = new Map<number, Reached>();
   const busy = new Set<number>();
 
-  const el = h('section', { class: 'alarms-view', 'aria-labelledby': 'alarms-title' }, h('h1', { id: 'alarms-title', class: 'sr-only' }, t('alarms.title')));
+  const el = h(
+    'section',
+    { class: 'alarms-view', 'aria-labelledby': 'alarms-title' },
+    h('h1', { id: 'alarms-title', class: 'sr-only' }, t('alarms.title')),
+  );
   for (const kind of SECTIONS) {
     const list = h('ul', { class: `alarm-list list-${kind}`, id: `alarms-${kind}` });
     const count = h('span', { class: 'count' });
     lists.set(kind, list);
     counts.set(kind, count);
-    el.append(h('section', { class: `alarm-section section-${kind}`, 'aria-labelledby': `h-${kind}` }, h('h2', { id: `h-${kind}` }, icon(KIND_ICON[kind]), t(`alarms.${kind}` as WordKey), ' ', count), list));
+    el.append(
+      h(
+        'section',
+        { class: `alarm-section section-${kind}`, 'aria-labelledby': `h-${kind}` },
+        h('h2', { id: `h-${kind}` }, icon(KIND_ICON[kind]), t(`alarms.${kind}` as WordKey), ' ', count),
+        list,
+      ),
+    );
   }
 
   async function act(alert: Alert, action: 'ack' | 'claim' | 'arrived' | 'resolve'): Promise<void> {
@@ -145,7 +158,11 @@ export function alarmsView(ctx: Ctx): View {
         const card = cards.get(alert.id);
         if (!card) return;
         fill(card.el, card.alert);
-        if (r.pending.length > 0) refetch.set(alert.id, setTimeout(() => cards.has(alert.id) && loadDetail(card.alert), 3000));
+        if (r.pending.length > 0)
+          refetch.set(
+            alert.id,
+            setTimeout(() => cards.has(alert.id) && loadDetail(card.alert), 3000),
+          );
       })
       .catch(() => {});
   }
@@ -153,11 +170,22 @@ export function alarmsView(ctx: Ctx): View {
   function buttons(a: Alert): HTMLElement {
     // A press not yet on the server's disk is not an alert yet: nothing to acknowledge, only to know.
     if (a.receipt === 'recording') return h('p', { class: 'receipt' }, icon('sync', 'spin'), t('alarms.recording'));
-    if (a.receipt === 'unrecorded') return h('p', { class: 'receipt not-reached', role: 'alert' }, t('alarms.unrecorded'));
+    if (a.receipt === 'unrecorded')
+      return h('p', { class: 'receipt not-reached', role: 'alert' }, t('alarms.unrecorded'));
     const wrap = h('div', { class: 'actions' });
     const disabled = busy.has(a.id);
     const button = (action: 'ack' | 'claim' | 'arrived' | 'resolve', word: WordKey, primary = false) =>
-      h('button', { type: 'button', class: primary ? 'primary' : '', disabled, 'data-action': action, onclick: () => void act(a, action) }, t(word));
+      h(
+        'button',
+        {
+          type: 'button',
+          class: primary ? 'primary' : '',
+          disabled,
+          'data-action': action,
+          onclick: () => void act(a, action),
+        },
+        t(word),
+      );
     if (a.kind === 'emergency') {
       if (a.status === 'open') wrap.append(button('ack', 'act.ack', true));
       else if (a.arrivedAt === null) wrap.append(button('arrived', 'act.arrived', true));
@@ -178,22 +206,48 @@ export function alarmsView(ctx: Ctx): View {
     const who = a.household ? `${a.household.name}` : `#${a.householdId}`;
     const where = a.household ? address(a.household) : '';
     const status: Array<HTMLElement | null> = [
-      a.acknowledgedBy ? h('span', { class: 'who' }, t(a.kind === 'service' ? 'alarms.claimedBy' : 'alarms.ackBy', { who: a.acknowledgedBy })) : null,
+      a.acknowledgedBy
+        ? h(
+            'span',
+            { class: 'who' },
+            t(a.kind === 'service' ? 'alarms.claimedBy' : 'alarms.ackBy', { who: a.acknowledgedBy }),
+          )
+        : null,
       a.arrivedBy ? h('span', { class: 'who' }, t('alarms.arrivedBy', { who: a.arrivedBy })) : null,
     ];
     const names = details.get(a.id);
     replace(
       card,
-      h('div', { class: 'alarm-head' }, icon(KIND_ICON[a.kind]), h('a', { href: `#/household/${a.householdId}`, class: 'alarm-who' }, who), h('span', { class: 'alarm-where' }, where)),
+      h(
+        'div',
+        { class: 'alarm-head' },
+        icon(KIND_ICON[a.kind]),
+        h('a', { href: `#/household/${a.householdId}`, class: 'alarm-who' }, who),
+        h('span', { class: 'alarm-where' }, where),
+      ),
       h(
         'div',
         { class: 'alarm-meta' },
-        h('span', { class: 'since', 'data-since': a.openedAt }, t('alarms.since', { d: duration(Date.now() - Date.parse(a.openedAt)) })),
-        (a.kind === 'emergency' && a.receipt === undefined) || a.kind === 'missed_checkin' ? h('span', { class: 'level' }, t('alarms.level', { n: a.level })) : null,
-        names && names.sent.length > 0 ? h('span', { class: 'notified' }, t('alarms.notified', { who: names.sent.join('、') })) : null,
-        names && names.pending.length > 0 ? h('span', { class: 'notified' }, t('alarms.notifying', { who: names.pending.join('、') })) : null,
-        names && names.failed.length > 0 ? h('span', { class: 'not-reached' }, t('alarms.notReached', { who: names.failed.join('、') })) : null,
-        names && names.sent.length === 0 && names.problems.length > 0 ? h('span', { class: 'not-reached' }, t('alarms.notSent', { why: names.problems.join('；') })) : null,
+        h(
+          'span',
+          { class: 'since', 'data-since': a.openedAt },
+          t('alarms.since', { d: duration(Date.now() - Date.parse(a.openedAt)) }),
+        ),
+        (a.kind === 'emergency' && a.receipt === undefined) || a.kind === 'missed_checkin'
+          ? h('span', { class: 'level' }, t('alarms.level', { n: a.level }))
+          : null,
+        names && names.sent.length > 0
+          ? h('span', { class: 'notified' }, t('alarms.notified', { who: names.sent.join('、') }))
+          : null,
+        names && names.pending.length > 0
+          ? h('span', { class: 'notified' }, t('alarms.notifying', { who: names.pending.join('、') }))
+          : null,
+        names && names.failed.length > 0
+          ? h('span', { class: 'not-reached' }, t('alarms.notReached', { who: names.failed.join('、') }))
+          : null,
+        names && names.sent.length === 0 && names.problems.length > 0
+          ? h('span', { class: 'not-reached' }, t('alarms.notSent', { why: names.problems.join('；') }))
+          : null,
         ...status,
         a.reason ? h('span', { class: 'reason' }, t('alarms.reason', { r: reasonText(a.reason) })) : null,
       ),
@@ -203,7 +257,10 @@ export function alarmsView(ctx: Ctx): View {
     card.dataset.alertId = String(a.id);
     card.dataset.status = a.status;
     if (focusKey !== null) {
-      const again = focusKey === 'who' ? card.querySelector<HTMLElement>('.alarm-who') : card.querySelector<HTMLElement>(`[data-action="${focusKey}"]`);
+      const again =
+        focusKey === 'who'
+          ? card.querySelector<HTMLElement>('.alarm-who')
+          : card.querySelector<HTMLElement>(`[data-action="${focusKey}"]`);
       (again ?? card.querySelector<HTMLElement>('button, a'))?.focus();
     }
   }
@@ -214,7 +271,11 @@ export function alarmsView(ctx: Ctx): View {
     const alive = new Set<number>();
     for (const kind of SECTIONS) {
       // Waiting for someone first, then the oldest first: the longest wait is the most urgent.
-      const items = (byKind.get(kind) ?? []).sort((x, y) => (x.status === 'open' ? 0 : 1) - (y.status === 'open' ? 0 : 1) || Date.parse(x.openedAt) - Date.parse(y.openedAt));
+      const items = (byKind.get(kind) ?? []).sort(
+        (x, y) =>
+          (x.status === 'open' ? 0 : 1) - (y.status === 'open' ? 0 : 1) ||
+          Date.parse(x.openedAt) - Date.parse(y.openedAt),
+      );
       const list = lists.get(kind) as HTMLElement;
       (counts.get(kind) as HTMLElement).textContent = `(${items.length})`;
       if (items.length === 0) {
@@ -257,7 +318,8 @@ export function alarmsView(ctx: Ctx): View {
   });
   const ticker = setInterval(() => {
     const now = Date.now();
-    for (const span of el.querySelectorAll<HTMLElement>('[data-since]')) span.textContent = t('alarms.since', { d: duration(now - Date.parse(span.dataset.since ?? '')) });
+    for (const span of el.querySelectorAll<HTMLElement>('[data-since]'))
+      span.textContent = t('alarms.since', { d: duration(now - Date.parse(span.dataset.since ?? '')) });
   }, 1000);
   return {
     el,

@@ -8,14 +8,18 @@ import { h } from '../dom.js';
 const SVG = 'http://www.w3.org/2000/svg';
 
 /** `s('rect', { x: 1, class: 'bar' }, child)`: an SVG element with attributes. */
-export function s(tag: string, attrs: Record<string, string | number> = {}, ...children: Array<SVGElement | string>): SVGElement {
+export function s(
+  tag: string,
+  attrs: Record<string, string | number> = {},
+  ...children: Array<SVGElement | string>
+): SVGElement {
   const el = document.createElementNS(SVG, tag);
   for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, String(v));
   for (const c of children) el.append(c);
   return el;
 }
 
-export type Bar = { label: string; value: number; /** extra class for the bar, e.g. 'bar-never' */ kind?: string };
+export type Bar = { label: string; value: number /** extra class for the bar, e.g. 'bar-never' */; kind?: string };
 
 /** A round upper bound for the y axis: 1, 2, 5, 10, 20, 50… at least `max`. */
 export function niceMax(max: number): number {
@@ -29,7 +33,10 @@ export function niceMax(max: number): number {
  * A vertical bar chart: counts above the bars, labels under them, a few grid lines. Width grows
  * with the number of bars; CSS scales it to its box (viewBox + width 100 %).
  */
-export function barChart(bars: readonly Bar[], opts: { id: string; barWidth?: number; labelEvery?: number }): SVGElement {
+export function barChart(
+  bars: readonly Bar[],
+  opts: { id: string; barWidth?: number; labelEvery?: number },
+): SVGElement {
   const barWidth = opts.barWidth ?? 44;
   const gap = Math.max(4, Math.round(barWidth / 4));
   const left = 34;
@@ -41,7 +48,15 @@ export function barChart(bars: readonly Bar[], opts: { id: string; barWidth?: nu
   const max = niceMax(Math.max(0, ...bars.map((b) => b.value)));
   const y = (v: number) => top + plotH - (v / max) * plotH;
 
-  const svg = s('svg', { id: opts.id, class: 'chart', viewBox: `0 0 ${width} ${height}`, width, height, 'aria-hidden': 'true', focusable: 'false' });
+  const svg = s('svg', {
+    id: opts.id,
+    class: 'chart',
+    viewBox: `0 0 ${width} ${height}`,
+    width,
+    height,
+    'aria-hidden': 'true',
+    focusable: 'false',
+  });
   // Counts are whole numbers: every integer up to 5, then 0, half and the top (10, 20, 50…: even).
   const ticks = max <= 5 ? Array.from({ length: max + 1 }, (_, i) => i) : [0, max / 2, max];
   for (const tick of ticks) {
@@ -53,11 +68,27 @@ export function barChart(bars: readonly Bar[], opts: { id: string; barWidth?: nu
     const x = left + gap + i * (barWidth + gap);
     const barH = Math.max(b.value > 0 ? 2 : 0, (b.value / max) * plotH);
     svg.append(
-      s('rect', { class: `bar ${b.kind ?? ''}`.trim(), x, y: top + plotH - barH, width: barWidth, height: barH, rx: 2 }),
+      s('rect', {
+        class: `bar ${b.kind ?? ''}`.trim(),
+        x,
+        y: top + plotH - barH,
+        width: barWidth,
+        height: barH,
+        rx: 2,
+      }),
     );
-    if (b.value > 0) svg.append(s('text', { class: 'value', x: x + barWidth / 2, y: top + plotH - barH - 4, 'text-anchor': 'middle' }, String(b.value)));
+    if (b.value > 0)
+      svg.append(
+        s(
+          'text',
+          { class: 'value', x: x + barWidth / 2, y: top + plotH - barH - 4, 'text-anchor': 'middle' },
+          String(b.value),
+        ),
+      );
     if (i % every === 0 || i === bars.length - 1) {
-      svg.append(s('text', { class: 'label', x: x + barWidth / 2, y: top + plotH + 18, 'text-anchor': 'middle' }, b.label));
+      svg.append(
+        s('text', { class: 'label', x: x + barWidth / 2, y: top + plotH + 18, 'text-anchor': 'middle' }, b.label),
+      );
     }
   });
   svg.append(s('line', { class: 'axis', x1: left, x2: width, y1: top + plotH, y2: top + plotH }));
@@ -72,11 +103,21 @@ export function shareMeter(pct: number | null, targetPct: number, id: string): S
   const width = 400;
   const height = 34;
   const x = (p: number) => (p / 100) * width;
-  const svg = s('svg', { id, class: 'meter', viewBox: `0 0 ${width} ${height}`, width, height, 'aria-hidden': 'true', focusable: 'false' });
+  const svg = s('svg', {
+    id,
+    class: 'meter',
+    viewBox: `0 0 ${width} ${height}`,
+    width,
+    height,
+    'aria-hidden': 'true',
+    focusable: 'false',
+  });
   svg.append(s('rect', { class: 'meter-track', x: 0, y: 6, width, height: 18, rx: 3 }));
   if (pct !== null) {
     const met = pct >= targetPct;
-    svg.append(s('rect', { class: `meter-fill ${met ? 'is-met' : 'is-not-met'}`, x: 0, y: 6, width: x(pct), height: 18, rx: 3 }));
+    svg.append(
+      s('rect', { class: `meter-fill ${met ? 'is-met' : 'is-not-met'}`, x: 0, y: 6, width: x(pct), height: 18, rx: 3 }),
+    );
   }
   svg.append(s('line', { class: 'meter-target', x1: x(targetPct), x2: x(targetPct), y1: 0, y2: height }));
   return svg;
@@ -86,7 +127,13 @@ export function shareMeter(pct: number | null, targetPct: number, id: string): S
  * A chart with its text alternative: a caption, the SVG (hidden from assistive technology),
  * and a table of the same numbers (visually hidden; read by screen readers).
  */
-export function chartFigure(opts: { id: string; caption: string; chart: SVGElement; head: [string, string]; rows: ReadonlyArray<[string, string | number]> }): HTMLElement {
+export function chartFigure(opts: {
+  id: string;
+  caption: string;
+  chart: SVGElement;
+  head: [string, string];
+  rows: ReadonlyArray<[string, string | number]>;
+}): HTMLElement {
   const table = h(
     'table',
     { class: 'sr-only chart-table', id: `${opts.id}-table` },

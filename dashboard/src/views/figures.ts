@@ -20,7 +20,13 @@ export type CompoundFigures = {
   to: string;
   timezone: string;
   alertsOpened: Record<string, number>;
-  emergency: { opened: number; acknowledged: number; timeToAcknowledge: Durations; ackWithin60s: Share; ackWithin180s: Share };
+  emergency: {
+    opened: number;
+    acknowledged: number;
+    timeToAcknowledge: Durations;
+    ackWithin60s: Share;
+    ackWithin180s: Share;
+  };
   ackHistogram: Array<{ bucket: string; minMs: number | null; maxMs: number | null; count: number }>;
   days: Array<{ day: string; emergencies: number; missedCheckins: number }>;
 };
@@ -48,7 +54,8 @@ function periodOf(month: string, today: string): { from: string; to: string } | 
   return { from, to: end < today ? end : today };
 }
 
-const pctText = (pct: number | null) => (pct === null ? '—' : `${pct.toLocaleString(lang(), { minimumFractionDigits: 1, maximumFractionDigits: 1 })} %`);
+const pctText = (pct: number | null) =>
+  pct === null ? '—' : `${pct.toLocaleString(lang(), { minimumFractionDigits: 1, maximumFractionDigits: 1 })} %`;
 
 export function figuresView(_ctx: Ctx): View {
   const today = localDay();
@@ -58,12 +65,25 @@ export function figuresView(_ctx: Ctx): View {
   let items: CompoundFigures[] = [];
   let seq = 0;
 
-  const monthInput = h('input', { id: 'figures-month', type: 'month', value: month, max: thisMonth, required: true, 'aria-describedby': 'figures-month-error' });
+  const monthInput = h('input', {
+    id: 'figures-month',
+    type: 'month',
+    value: month,
+    max: thisMonth,
+    required: true,
+    'aria-describedby': 'figures-month-error',
+  });
   const monthError = h('p', { id: 'figures-month-error', class: 'form-error', role: 'alert' });
   const prev = h('button', { type: 'button', id: 'figures-prev', 'aria-label': t('fig.prev') }, '‹');
   const next = h('button', { type: 'button', id: 'figures-next', 'aria-label': t('fig.next') }, '›');
   const compoundSelect = h('select', { id: 'figures-compound' });
-  const compoundField = h('label', { class: 'fig-field', for: 'figures-compound', hidden: true }, t('fig.compound'), ' ', compoundSelect);
+  const compoundField = h(
+    'label',
+    { class: 'fig-field', for: 'figures-compound', hidden: true },
+    t('fig.compound'),
+    ' ',
+    compoundSelect,
+  );
   const status = h('p', { class: 'fig-status', id: 'figures-status', role: 'status' });
   const body = h('div', { id: 'figures-body', class: 'fig-body' });
   const el = h(
@@ -73,7 +93,15 @@ export function figuresView(_ctx: Ctx): View {
     h(
       'div',
       { class: 'fig-controls' },
-      h('span', { class: 'fig-field' }, h('label', { for: 'figures-month' }, t('fig.month')), ' ', prev, monthInput, next),
+      h(
+        'span',
+        { class: 'fig-field' },
+        h('label', { for: 'figures-month' }, t('fig.month')),
+        ' ',
+        prev,
+        monthInput,
+        next,
+      ),
       compoundField,
     ),
     monthError,
@@ -125,7 +153,12 @@ export function figuresView(_ctx: Ctx): View {
       render();
     } catch (err) {
       if (mine !== seq) return;
-      status.textContent = t('hh.loadFailed', { m: err instanceof ApiError && err.offline ? t('error.offline') : String(err instanceof Error ? err.message : err) });
+      status.textContent = t('hh.loadFailed', {
+        m:
+          err instanceof ApiError && err.offline
+            ? t('error.offline')
+            : String(err instanceof Error ? err.message : err),
+      });
       replace(body);
     }
   }
@@ -133,14 +166,23 @@ export function figuresView(_ctx: Ctx): View {
   function render(): void {
     replace(compoundSelect, ...items.map((c) => h('option', { value: c.compoundId }, c.compound)));
     compoundField.hidden = items.length < 2;
-    if (compoundId === null || !items.some((c) => c.compoundId === compoundId)) compoundId = items[0]?.compoundId ?? null;
+    if (compoundId === null || !items.some((c) => c.compoundId === compoundId))
+      compoundId = items[0]?.compoundId ?? null;
     if (compoundId !== null) compoundSelect.value = String(compoundId);
     const f = items.find((c) => c.compoundId === compoundId);
     if (f === undefined) {
       replace(body, h('p', null, t('fig.none')));
       return;
     }
-    replace(body, h('h2', { id: 'figures-compound-name' }, f.compound), summary(f), targets(f), histogram(f), perDay(f, 'missedCheckins'), perDay(f, 'emergencies'));
+    replace(
+      body,
+      h('h2', { id: 'figures-compound-name' }, f.compound),
+      summary(f),
+      targets(f),
+      histogram(f),
+      perDay(f, 'missedCheckins'),
+      perDay(f, 'emergencies'),
+    );
   }
 
   void load();
@@ -151,7 +193,8 @@ function summary(f: CompoundFigures): HTMLElement {
   const e = f.emergency;
   const ms = (v: number | null) => (v === null ? t('fig.dash') : duration(v));
   const missed = f.days.reduce((n, d) => n + d.missedCheckins, 0);
-  const item = (key: WordKey, value: string | number, id: string) => h('div', { class: 'fig-stat', id }, h('dt', null, t(key)), h('dd', null, String(value)));
+  const item = (key: WordKey, value: string | number, id: string) =>
+    h('div', { class: 'fig-stat', id }, h('dt', null, t(key)), h('dd', null, String(value)));
   return h(
     'section',
     { class: 'fig-summary', 'aria-labelledby': 'fig-summary-title' },
@@ -174,7 +217,11 @@ function targets(f: CompoundFigures): HTMLElement {
     const verdict =
       share.met === null
         ? h('span', { class: 'verdict no-data' }, t('fig.noData'))
-        : h('strong', { class: `verdict ${share.met ? 'met' : 'not-met'}` }, share.met ? `✓ ${t('fig.met')}` : `✗ ${t('fig.notMet')}`);
+        : h(
+            'strong',
+            { class: `verdict ${share.met ? 'met' : 'not-met'}` },
+            share.met ? `✓ ${t('fig.met')}` : `✗ ${t('fig.notMet')}`,
+          );
     return h(
       'li',
       { class: 'fig-target', id: `fig-target-${seconds}`, 'data-met': share.met === null ? 'none' : String(share.met) },
@@ -183,7 +230,9 @@ function targets(f: CompoundFigures): HTMLElement {
       h(
         'span',
         { class: 'fig-target-words' },
-        share.of === 0 ? '' : `${t('fig.shareLine', { pct: pctText(share.pct), count: share.count, of: share.of, target: pctText(target) })} `,
+        share.of === 0
+          ? ''
+          : `${t('fig.shareLine', { pct: pctText(share.pct), count: share.count, of: share.of, target: pctText(target) })} `,
         verdict,
       ),
     );
@@ -192,7 +241,12 @@ function targets(f: CompoundFigures): HTMLElement {
     'section',
     { class: 'fig-targets', 'aria-labelledby': 'fig-targets-title' },
     h('h3', { id: 'fig-targets-title' }, t('fig.targets')),
-    h('ul', { class: 'fig-target-list' }, row(f.emergency.ackWithin60s, 60, 97.5), row(f.emergency.ackWithin180s, 180, 99)),
+    h(
+      'ul',
+      { class: 'fig-target-list' },
+      row(f.emergency.ackWithin60s, 60, 97.5),
+      row(f.emergency.ackWithin180s, 180, 99),
+    ),
   );
 }
 
@@ -200,7 +254,14 @@ function histogram(f: CompoundFigures): HTMLElement {
   const bars: Bar[] = f.ackHistogram.map((b) => ({
     label: t(`fig.b.${b.bucket}` as WordKey),
     value: b.count,
-    kind: b.bucket === 'never' ? 'bar-never' : b.maxMs !== null && b.maxMs <= 60_000 ? 'bar-fast' : b.maxMs !== null && b.maxMs <= 180_000 ? 'bar-ok' : 'bar-slow',
+    kind:
+      b.bucket === 'never'
+        ? 'bar-never'
+        : b.maxMs !== null && b.maxMs <= 60_000
+          ? 'bar-fast'
+          : b.maxMs !== null && b.maxMs <= 180_000
+            ? 'bar-ok'
+            : 'bar-slow',
   }));
   return h(
     'section',
@@ -217,7 +278,11 @@ function histogram(f: CompoundFigures): HTMLElement {
 
 function perDay(f: CompoundFigures, field: 'missedCheckins' | 'emergencies'): HTMLElement {
   const title = t(field === 'missedCheckins' ? 'fig.missedPerDay' : 'fig.emergenciesPerDay');
-  const bars: Bar[] = f.days.map((d) => ({ label: t('fig.dayShort', { d: Number(d.day.slice(8)) }), value: d[field], kind: field === 'missedCheckins' ? 'bar-missed' : 'bar-emergency' }));
+  const bars: Bar[] = f.days.map((d) => ({
+    label: t('fig.dayShort', { d: Number(d.day.slice(8)) }),
+    value: d[field],
+    kind: field === 'missedCheckins' ? 'bar-missed' : 'bar-emergency',
+  }));
   const id = field === 'missedCheckins' ? 'fig-missed-per-day' : 'fig-emergencies-per-day';
   return h(
     'section',

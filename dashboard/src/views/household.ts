@@ -37,8 +37,15 @@ async function loadAll(id: string): Promise<Loaded> {
     api<{ items: Alert[] }>('GET', `/api/alerts?householdId=${id}&limit=${ALERTS_SHOWN}`),
   ]);
   // Each alert's history and notifications; one that vanished meanwhile is left out.
-  const details = await Promise.all(alerts.items.map((a) => api<AlertDetail>('GET', `/api/alerts/${a.id}`).catch(() => null)));
-  return { household, events: events.items, visits: visits.items, alerts: details.filter((d): d is AlertDetail => d !== null) };
+  const details = await Promise.all(
+    alerts.items.map((a) => api<AlertDetail>('GET', `/api/alerts/${a.id}`).catch(() => null)),
+  );
+  return {
+    household,
+    events: events.items,
+    visits: visits.items,
+    alerts: details.filter((d): d is AlertDetail => d !== null),
+  };
 }
 
 export function householdView(ctx: Ctx, params: readonly string[]): View {
@@ -46,7 +53,14 @@ export function householdView(ctx: Ctx, params: readonly string[]): View {
   const back = h('a', { href: '#/wall', class: 'back-link', id: 'household-back' }, '← ', t('household.back'));
   const status = h('p', { class: 'hh-status', id: 'household-status', role: 'status' }, t('hh.loading'));
   const content = h('div', { id: 'household-content' });
-  const el = h('section', { class: 'household-view', id: 'household-view', 'aria-labelledby': 'household-name' }, back, h('h1', { id: 'household-name' }, t('household.title'), ' ', id), status, content);
+  const el = h(
+    'section',
+    { class: 'household-view', id: 'household-view', 'aria-labelledby': 'household-name' },
+    back,
+    h('h1', { id: 'household-name' }, t('household.title'), ' ', id),
+    status,
+    content,
+  );
 
   let destroyed = false;
   let inFlight = false;
@@ -83,7 +97,14 @@ export function householdView(ctx: Ctx, params: readonly string[]): View {
         status.classList.add('hh-missing');
       } else {
         // Keep what is on screen (it may be stale) and say why it was not updated.
-        status.textContent = t('hh.loadFailed', { m: err instanceof ApiError && err.offline ? t('error.offline') : err instanceof Error ? err.message : String(err) });
+        status.textContent = t('hh.loadFailed', {
+          m:
+            err instanceof ApiError && err.offline
+              ? t('error.offline')
+              : err instanceof Error
+                ? err.message
+                : String(err),
+        });
       }
     } finally {
       inFlight = false;
@@ -116,12 +137,22 @@ export function householdView(ctx: Ctx, params: readonly string[]): View {
     const hh = data.household;
     const devices = hh.devices.map((d) => ({ ...d, householdId: hh.id }));
     // The live store once it has had a snapshot; until then, the alerts this page fetched.
-    const state = statusOf(hh, ctx.store.liveSnapshots > 0 ? ctx.store.alertsFor(hh.id) : data.alerts, devices, localDay());
+    const state = statusOf(
+      hh,
+      ctx.store.liveSnapshots > 0 ? ctx.store.alertsFor(hh.id) : data.alerts,
+      devices,
+      localDay(),
+    );
     replace(
       el.querySelector('#household-name') as HTMLElement,
       hh.name,
       ' ',
-      h('span', { class: `hh-chip s-${state}`, id: 'household-state', 'data-status': state }, icon(state), statusLabel(state)),
+      h(
+        'span',
+        { class: `hh-chip s-${state}`, id: 'household-state', 'data-status': state },
+        icon(state),
+        statusLabel(state),
+      ),
     );
     replace(content, facts(hh), contacts(hh), timeline(buildTimeline(data.events, data.visits, data.alerts)));
   }
@@ -158,7 +189,8 @@ function stateWord(s: RibbonState): string {
 }
 
 function facts(hh: HouseholdDetail): HTMLElement {
-  const row = (label: string, id: string, ...value: Array<Node | string>) => h('div', { class: 'hh-fact', id }, h('dt', null, label), h('dd', null, ...value));
+  const row = (label: string, id: string, ...value: Array<Node | string>) =>
+    h('div', { class: 'hh-fact', id }, h('dt', null, label), h('dd', null, ...value));
   const rule =
     hh.checkin === null
       ? t('hh.noRule')
@@ -166,7 +198,12 @@ function facts(hh: HouseholdDetail): HTMLElement {
         ? t('hh.deadline', { time: hh.checkin.deadline })
         : t('hh.every', { every: span(hh.checkin.everySec), grace: span(hh.checkin.graceSec) });
   const today = localDay();
-  const away = hh.awayUntil === null ? t('hh.notAway') : hh.awayUntil >= today ? t('household.away', { d: hh.awayUntil }) : t('hh.awayPast', { d: hh.awayUntil });
+  const away =
+    hh.awayUntil === null
+      ? t('hh.notAway')
+      : hh.awayUntil >= today
+        ? t('household.away', { d: hh.awayUntil })
+        : t('hh.awayPast', { d: hh.awayUntil });
   const deviceList =
     hh.devices.length === 0
       ? h('span', null, t('household.noDevice'))
@@ -182,9 +219,17 @@ function facts(hh: HouseholdDetail): HTMLElement {
               ' · ',
               h('strong', { class: 'hh-device-online' }, d.online ? t('household.online') : t('household.offline')),
               ' · ',
-              h('span', { class: 'hh-device-battery' }, d.battery === null ? t('hh.batteryUnknown') : t('household.battery', { n: d.battery })),
+              h(
+                'span',
+                { class: 'hh-device-battery' },
+                d.battery === null ? t('hh.batteryUnknown') : t('household.battery', { n: d.battery }),
+              ),
               ' · ',
-              h('span', { class: 'hh-device-seen' }, t('hh.lastSeen', { t: d.lastSeenAt === null ? t('hh.never') : clock(d.lastSeenAt) })),
+              h(
+                'span',
+                { class: 'hh-device-seen' },
+                t('hh.lastSeen', { t: d.lastSeenAt === null ? t('hh.never') : clock(d.lastSeenAt) }),
+              ),
             ),
           ),
         );
@@ -194,10 +239,18 @@ function facts(hh: HouseholdDetail): HTMLElement {
     row(t('household.address'), 'household-address', `${hh.compound} ${hh.building} ${hh.room}`),
     row(t('household.device'), 'household-device', deviceList),
     row(t('household.policy'), 'household-policy', rule),
-    row(t('hh.quiet'), 'household-quiet', hh.quietHours === null ? t('hh.quietNone') : `${hh.quietHours.start}–${hh.quietHours.end}`),
+    row(
+      t('hh.quiet'),
+      'household-quiet',
+      hh.quietHours === null ? t('hh.quietNone') : `${hh.quietHours.start}–${hh.quietHours.end}`,
+    ),
     row(t('hh.timezone'), 'household-timezone', hh.timezone),
     row(t('hh.awayLabel'), 'household-away', away),
-    row(t('hh.lastCheckIn'), 'household-last-checkin', hh.lastCheckInAt === null ? t('hh.never') : timeEl(hh.lastCheckInAt)),
+    row(
+      t('hh.lastCheckIn'),
+      'household-last-checkin',
+      hh.lastCheckInAt === null ? t('hh.never') : timeEl(hh.lastCheckInAt),
+    ),
     row(t('hh.nextDue'), 'household-due', hh.checkInDueAt === null ? '—' : timeEl(hh.checkInDueAt)),
   );
 }
@@ -220,7 +273,15 @@ function contacts(hh: HouseholdDetail): HTMLElement | null {
               null,
               h('span', { class: 'hh-contact-name' }, c.name),
               c.relation ? ` （${c.relation}） ` : ' ',
-              h('a', { href: `tel:${c.phone.replace(/[^0-9+]/g, '')}`, class: 'hh-tel', 'aria-label': t('hh.call', { name: c.name, phone: c.phone }) }, c.phone),
+              h(
+                'a',
+                {
+                  href: `tel:${c.phone.replace(/[^0-9+]/g, '')}`,
+                  class: 'hh-tel',
+                  'aria-label': t('hh.call', { name: c.name, phone: c.phone }),
+                },
+                c.phone,
+              ),
             ),
           ),
         ),
@@ -251,7 +312,13 @@ function timeline(entries: TimelineEntry[]): HTMLElement {
                 'div',
                 { class: 'tl-body' },
                 h('div', { class: 'tl-what' }, entryText(e)),
-                h('div', { class: 'tl-meta' }, timeEl(e.at), ' · ', h('span', { class: 'tl-who' }, t('hh.by', { who: whoOf(e) }))),
+                h(
+                  'div',
+                  { class: 'tl-meta' },
+                  timeEl(e.at),
+                  ' · ',
+                  h('span', { class: 'tl-who' }, t('hh.by', { who: whoOf(e) })),
+                ),
                 e.note ? h('div', { class: 'tl-note' }, t('hh.note', { n: e.note })) : null,
               ),
             ),
@@ -285,7 +352,11 @@ function entryText(e: TimelineEntry): string {
     }
     case 'not-sent': {
       const kind = t(`hh.kind.${e.kind}` as WordKey);
-      return t('hh.notSent', { kind, who: e.recipients.length > 0 ? e.recipients.join('、') : t('hh.nobody'), why: e.reason });
+      return t('hh.notSent', {
+        kind,
+        who: e.recipients.length > 0 ? e.recipients.join('、') : t('hh.nobody'),
+        why: e.reason,
+      });
     }
     default:
       return assertNever(e);

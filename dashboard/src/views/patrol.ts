@@ -19,7 +19,6 @@ const SEEN: Array<{ seen: Pending['seen']; word: WordKey; icon: string }> = [
   { seen: 'none', word: 'patrol.noRibbon', icon: 'none' },
 ];
 
-
 export function patrolView(ctx: Ctx): View {
   const { store } = ctx;
   let building = readBuilding();
@@ -61,9 +60,14 @@ export function patrolView(ctx: Ctx): View {
 
   function renderBuildings(): void {
     const names = new Map<string, string>();
-    for (const hh of [...store.households.values()].sort(walkingOrder)) names.set(String(hh.buildingId), `${hh.compound} ${hh.building}`);
+    for (const hh of [...store.households.values()].sort(walkingOrder))
+      names.set(String(hh.buildingId), `${hh.compound} ${hh.building}`);
     if (building !== '' && !names.has(building)) building = '';
-    replace(select, h('option', { value: '' }, t('patrol.all')), ...[...names].map(([id, name]) => h('option', { value: id }, name)));
+    replace(
+      select,
+      h('option', { value: '' }, t('patrol.all')),
+      ...[...names].map(([id, name]) => h('option', { value: id }, name)),
+    );
     select.value = building;
   }
 
@@ -79,7 +83,9 @@ export function patrolView(ctx: Ctx): View {
         h('span', { class: 'room' }, hh.room),
         h('span', { class: 'name' }, hh.name),
         h('span', { class: `now s-${status}` }, icon(status), statusLabel(status)),
-        mine.length > 0 ? h('span', { class: 'pending-mark' }, icon('sync'), t('patrol.pending', { n: mine.length })) : null,
+        mine.length > 0
+          ? h('span', { class: 'pending-mark' }, icon('sync'), t('patrol.pending', { n: mine.length }))
+          : null,
       ),
       h(
         'div',
@@ -87,7 +93,13 @@ export function patrolView(ctx: Ctx): View {
         ...SEEN.map((s) =>
           h(
             'button',
-            { type: 'button', class: `seen seen-${s.seen}`, 'data-seen': s.seen, disabled: resting.has(hh.id), onclick: () => void tap(hh, s.seen) },
+            {
+              type: 'button',
+              class: `seen seen-${s.seen}`,
+              'data-seen': s.seen,
+              disabled: resting.has(hh.id),
+              onclick: () => void tap(hh, s.seen),
+            },
             icon(s.icon),
             h('span', null, t(s.word)),
           ),
@@ -128,7 +140,9 @@ export function patrolView(ctx: Ctx): View {
   /** One list per building, each under its name, in walking order. */
   function renderList(): void {
     rows.clear();
-    const shown = [...store.households.values()].filter((hh) => building === '' || String(hh.buildingId) === building).sort(walkingOrder);
+    const shown = [...store.households.values()]
+      .filter((hh) => building === '' || String(hh.buildingId) === building)
+      .sort(walkingOrder);
     const frag = document.createDocumentFragment();
     let current: HTMLElement | null = null;
     let currentId = -1;
@@ -136,7 +150,14 @@ export function patrolView(ctx: Ctx): View {
       if (current === null || hh.buildingId !== currentId) {
         currentId = hh.buildingId;
         current = h('ol', { class: 'patrol-list' });
-        frag.append(h('section', { class: 'patrol-building', 'aria-label': `${hh.compound} ${hh.building}` }, h('h2', null, `${hh.compound} ${hh.building}`), current));
+        frag.append(
+          h(
+            'section',
+            { class: 'patrol-building', 'aria-label': `${hh.compound} ${hh.building}` },
+            h('h2', null, `${hh.compound} ${hh.building}`),
+            current,
+          ),
+        );
       }
       const r = row(hh);
       rows.set(hh.id, r);
@@ -152,7 +173,12 @@ export function patrolView(ctx: Ctx): View {
     bar.className = `sync-bar ${open.length > 0 ? 'has-pending' : 'synced'}${navigator.onLine ? '' : ' offline'}`;
     replace(
       bar,
-      h('p', { class: 'sync-state' }, icon('sync', syncing ? 'spin' : ''), open.length > 0 ? t('patrol.pending', { n: open.length }) : t('patrol.allSynced')),
+      h(
+        'p',
+        { class: 'sync-state' },
+        icon('sync', syncing ? 'spin' : ''),
+        open.length > 0 ? t('patrol.pending', { n: open.length }) : t('patrol.allSynced'),
+      ),
       navigator.onLine ? null : h('p', { class: 'offline-note' }, t('patrol.offline')),
       open.length > 0
         ? h(
@@ -160,13 +186,32 @@ export function patrolView(ctx: Ctx): View {
             { class: 'pending-list' },
             ...open.map((p) => {
               const hh = store.households.get(p.householdId);
-              return h('li', null, `${clock(p.at)} · ${hh ? `${hh.room} ${hh.name}` : `#${p.householdId}`} · ${ribbonWord(p.seen)}`, p.lastError ? h('span', { class: 'warn' }, ` — ${t('patrol.failed', { m: p.lastError })}`) : null);
+              return h(
+                'li',
+                null,
+                `${clock(p.at)} · ${hh ? `${hh.room} ${hh.name}` : `#${p.householdId}`} · ${ribbonWord(p.seen)}`,
+                p.lastError ? h('span', { class: 'warn' }, ` — ${t('patrol.failed', { m: p.lastError })}`) : null,
+              );
             }),
           )
         : null,
       open.length > 0 ? h('button', { type: 'button', onclick: () => void syncNow() }, t('patrol.syncNow')) : null,
       ...refused.map((p) =>
-        h('p', { class: 'form-error' }, `${clock(p.at)} #${p.householdId} ${ribbonWord(p.seen)}: ${p.lastError ?? ''} `, h('button', { type: 'button', class: 'link', 'aria-label': t('patrol.discardLabel', { h: `#${p.householdId}`, s: ribbonWord(p.seen) }), onclick: () => void discard(p.key) }, t('patrol.discard'))),
+        h(
+          'p',
+          { class: 'form-error' },
+          `${clock(p.at)} #${p.householdId} ${ribbonWord(p.seen)}: ${p.lastError ?? ''} `,
+          h(
+            'button',
+            {
+              type: 'button',
+              class: 'link',
+              'aria-label': t('patrol.discardLabel', { h: `#${p.householdId}`, s: ribbonWord(p.seen) }),
+              onclick: () => void discard(p.key),
+            },
+            t('patrol.discard'),
+          ),
+        ),
       ),
     );
   }
@@ -176,7 +221,9 @@ export function patrolView(ctx: Ctx): View {
     const hh = store.households.get(id);
     const old = rows.get(id);
     if (!hh || !old) return;
-    const focused = old.contains(document.activeElement) ? (document.activeElement as HTMLElement).dataset.seen : undefined;
+    const focused = old.contains(document.activeElement)
+      ? (document.activeElement as HTMLElement).dataset.seen
+      : undefined;
     const fresh = row(hh);
     old.replaceWith(fresh);
     rows.set(id, fresh);

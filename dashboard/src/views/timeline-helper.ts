@@ -6,7 +6,15 @@ import { KIND_ICON } from '../ribbon.js';
  * (device presses, people's reports), its patrol visits, and its alerts' transitions and
  * notifications. Pure: no DOM, no requests.
  */
-export type EventItem = { id: number; state: RibbonState; source: 'device' | 'person'; deviceId: string | null; reportedBy: string | null; note: string | null; receivedAt: string };
+export type EventItem = {
+  id: number;
+  state: RibbonState;
+  source: 'device' | 'person';
+  deviceId: string | null;
+  reportedBy: string | null;
+  note: string | null;
+  receivedAt: string;
+};
 export type VisitItem = { id: number; seen: 'none'; by: string; note: string | null; at: string };
 
 type Base = { at: string; who: string | null; note: string | null; icon: string; action?: string };
@@ -31,7 +39,11 @@ const EVENT_ACTION: Record<string, TransitionAction> = {
 
 const names = (rs: ReadonlyArray<{ name: string }>): string[] => rs.map((r) => r.name);
 
-export function buildTimeline(events: readonly EventItem[], visits: readonly VisitItem[], alerts: readonly AlertDetail[]): TimelineEntry[] {
+export function buildTimeline(
+  events: readonly EventItem[],
+  visits: readonly VisitItem[],
+  alerts: readonly AlertDetail[],
+): TimelineEntry[] {
   const out: Array<TimelineEntry & { order: number }> = [];
   let order = 0;
   const push = (e: TimelineEntry) => out.push({ ...e, order: order++ });
@@ -39,7 +51,15 @@ export function buildTimeline(events: readonly EventItem[], visits: readonly Vis
   for (const e of events) {
     push(
       e.source === 'device'
-        ? { type: 'press', state: e.state, deviceId: e.deviceId, at: e.receivedAt, who: null, note: e.note, icon: e.state }
+        ? {
+            type: 'press',
+            state: e.state,
+            deviceId: e.deviceId,
+            at: e.receivedAt,
+            who: null,
+            note: e.note,
+            icon: e.state,
+          }
         : { type: 'report', state: e.state, at: e.receivedAt, who: e.reportedBy, note: e.note, icon: e.state },
     );
   }
@@ -59,7 +79,16 @@ export function buildTimeline(events: readonly EventItem[], visits: readonly Vis
     }
     for (const n of a.notifications) {
       if (n.status === 'sent' && n.sentAt !== null) {
-        push({ type: 'notified', kind: a.kind, target: n.target, recipients: names(n.recipients), at: n.sentAt, who: null, note: null, icon: 'sound' });
+        push({
+          type: 'notified',
+          kind: a.kind,
+          target: n.target,
+          recipients: names(n.recipients),
+          at: n.sentAt,
+          who: null,
+          note: null,
+          icon: 'sound',
+        });
         continue;
       }
       // Not sent (yet): no time of its own in the API, so it is shown at the step that caused it

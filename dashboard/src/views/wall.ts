@@ -29,7 +29,13 @@ export function wallView(ctx: Ctx): View {
   const countBar = h('div', { class: 'counts', role: 'group', 'aria-label': t('wall.counts') });
   const total = h('span', { class: 'total' });
   const grid = h('div', { class: 'wall', id: 'wall' });
-  const el = h('section', { class: 'wall-view', 'aria-labelledby': 'wall-title' }, h('h1', { id: 'wall-title', class: 'sr-only' }, t('wall.title')), countBar, grid);
+  const el = h(
+    'section',
+    { class: 'wall-view', 'aria-labelledby': 'wall-title' },
+    h('h1', { id: 'wall-title', class: 'sr-only' }, t('wall.title')),
+    countBar,
+    grid,
+  );
 
   for (const s of STATUSES) {
     const n = h('b', null, '0');
@@ -44,7 +50,8 @@ export function wallView(ctx: Ctx): View {
     chip.addEventListener('click', () => {
       filter = filter === s ? null : s;
       grid.dataset.filter = filter ?? '';
-      for (const c of countBar.querySelectorAll('.chip')) c.setAttribute('aria-pressed', String((c as HTMLElement).dataset.status === filter));
+      for (const c of countBar.querySelectorAll('.chip'))
+        c.setAttribute('aria-pressed', String((c as HTMLElement).dataset.status === filter));
     });
     countBar.append(chip);
   }
@@ -66,7 +73,14 @@ export function wallView(ctx: Ctx): View {
   }
 
   function newTile(hh: Household): { el: HTMLAnchorElement; status: Status | null } {
-    const a = h('a', { class: 'tile', href: `#/household/${hh.id}`, 'data-hid': hh.id }, icon('none'), h('span', { class: 'room' }, hh.room), h('span', { class: 'name' }, hh.name), h('span', { class: 'word' }));
+    const a = h(
+      'a',
+      { class: 'tile', href: `#/household/${hh.id}`, 'data-hid': hh.id },
+      icon('none'),
+      h('span', { class: 'room' }, hh.room),
+      h('span', { class: 'name' }, hh.name),
+      h('span', { class: 'word' }),
+    );
     const tile = { el: a, status: null };
     writeTile(hh, tile);
     return tile;

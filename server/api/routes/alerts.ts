@@ -13,16 +13,23 @@ import { alertView, alertViewOf, iso } from '../views.js';
 export type AlertCommands = { command(alertId: number, command: AlertCommand): CommandResult };
 
 const Note = Type.Object({ note: Type.Optional(Type.String({ maxLength: 2000 })) }, { additionalProperties: false });
-const ResolveBody = Type.Object({ note: Type.String({ minLength: 1, maxLength: 2000 }) }, { additionalProperties: false });
+const ResolveBody = Type.Object(
+  { note: Type.String({ minLength: 1, maxLength: 2000 }) },
+  { additionalProperties: false },
+);
 
-export const alertRoutes: FastifyPluginAsyncTypebox<{ stores: Stores; commands: AlertCommands }> = async (app, { stores, commands }) => {
+export const alertRoutes: FastifyPluginAsyncTypebox<{ stores: Stores; commands: AlertCommands }> = async (
+  app,
+  { stores, commands },
+) => {
   const view = (a: Alert) => alertViewOf(stores, a);
 
   /** The alert and its household if this user may see them; 404 otherwise. */
   function visible(id: string, user: User): { alert: Alert; household: Household } {
     const alert = stores.alerts.get(Number(id));
     const household = alert ? stores.places.getHousehold(alert.householdId) : null;
-    if (alert === null || household === null || !seesCompound(user, household.compoundId)) throw new AppError('notFound', `alert ${id} not found`);
+    if (alert === null || household === null || !seesCompound(user, household.compoundId))
+      throw new AppError('notFound', `alert ${id} not found`);
     return { alert, household };
   }
 
@@ -34,8 +41,17 @@ export const alertRoutes: FastifyPluginAsyncTypebox<{ stores: Stores; commands: 
         summary: 'Alerts you may see, newest first',
         querystring: Type.Object(
           {
-            status: Type.Optional(Type.Union([Type.Literal('open'), Type.Literal('acknowledged'), Type.Literal('resolved')])),
-            kind: Type.Optional(Type.Union([Type.Literal('emergency'), Type.Literal('service'), Type.Literal('missed_checkin'), Type.Literal('device')])),
+            status: Type.Optional(
+              Type.Union([Type.Literal('open'), Type.Literal('acknowledged'), Type.Literal('resolved')]),
+            ),
+            kind: Type.Optional(
+              Type.Union([
+                Type.Literal('emergency'),
+                Type.Literal('service'),
+                Type.Literal('missed_checkin'),
+                Type.Literal('device'),
+              ]),
+            ),
             householdId: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,14}$' })),
             ...PageQuery,
           },
@@ -66,22 +82,28 @@ export const alertRoutes: FastifyPluginAsyncTypebox<{ stores: Stores; commands: 
     },
   );
 
-  app.get('/alerts/:id', { schema: { tags: ['alerts'], summary: 'One alert, its history and whom it was sent to', params: IdParams } }, async (request) => {
-    const { alert, household } = visible(request.params.id, userOf(request));
-    return {
-      ...alertView(alert, household),
-      transitions: stores.alerts.transitions(alert.id).map((t) => ({ action: t.action, by: t.by, note: t.note, level: t.level, at: iso(t.at) })),
-      notifications: stores.outbox.forAlert(alert.id).map((n) => ({
-        event: n.event,
-        target: n.target,
-        recipients: n.recipients,
-        status: n.status,
-        attempts: n.attempts,
-        sentAt: iso(n.sentAt),
-        lastError: n.lastError,
-      })),
-    };
-  });
+  app.get(
+    '/alerts/:id',
+    { schema: { tags: ['alerts'], summary: 'One alert, its history and whom it was sent to', params: IdParams } },
+    async (request) => {
+      const { alert, household } = visible(request.params.id, userOf(request));
+      return {
+        ...alertView(alert, household),
+        transitions: stores.alerts
+          .transitions(alert.id)
+          .map((t) => ({ action: t.action, by: t.by, note: t.note, level: t.level, at: iso(t.at) })),
+        notifications: stores.outbox.forAlert(alert.id).map((n) => ({
+          event: n.event,
+          target: n.target,
+          recipients: n.recipients,
+          status: n.status,
+          attempts: n.attempts,
+          sentAt: iso(n.sentAt),
+          lastError: n.lastError,
+        })),
+      };
+    },
+  );
 
   const act = (
     name: string,
@@ -100,22 +122,41 @@ export const alertRoutes: FastifyPluginAsyncTypebox<{ stores: Stores; commands: 
         },
       },
       async (request) => {
-      const user = userOf(request);
-      const { alert, household } = visible(request.params.id, user);
-      if (onlyKind !== undefined && alert.kind !== onlyKind) throw new AppError('alertState', `only a ${onlyKind} alert can be claimed`);
-      const result = commands.command(alert.id, command(user, (request.body as { note?: string }).note));
-      request.auditRecord = `alert:${alert.id}`;
-      if (!result.ok) {
-        if (result.code === ALERT_ERRORS.noteRequired) throw new AppError('noteRequired');
-        throw new AppError('alertState', result.message);
-      }
-      return alertView(result.alert, household);
+        const user = userOf(request);
+        const { alert, household } = visible(request.params.id, user);
+        if (onlyKind !== undefined && alert.kind !== onlyKind)
+          throw new AppError('alertState', `only a ${onlyKind} alert can be claimed`);
+        const result = commands.command(alert.id, command(user, (request.body as { note?: string }).note));
+        request.auditRecord = `alert:${alert.id}`;
+        if (!result.ok) {
+          if (result.code === ALERT_ERRORS.noteRequired) throw new AppError('noteRequired');
+          throw new AppError('alertState', result.message);
+        }
+        return alertView(result.alert, household);
       },
     );
 
   const who = (user: User) => user.displayName || user.username;
-  act('ack', '我去处理 — acknowledge: someone is on the way (tells the button)', Note, (u, note) => ({ type: 'acknowledge', by: who(u), note: note ?? null }));
-  act('claim', 'Claim a service request (yellow): you will do it', Note, (u, note) => ({ type: 'acknowledge', by: who(u), note: note ?? null }), 'service');
-  act('arrived', '已到达 — arrived at the door (emergencies)', Note, (u, note) => ({ type: 'arrive', by: who(u), note: note ?? null }));
-  act('resolve', '已解决 — resolve, with the outcome', ResolveBody, (u, note) => ({ type: 'resolve', by: who(u), note: note ?? '' }));
+  act('ack', '我去处理 — acknowledge: someone is on the way (tells the button)', Note, (u, note) => ({
+    type: 'acknowledge',
+    by: who(u),
+    note: note ?? null,
+  }));
+  act(
+    'claim',
+    'Claim a service request (yellow): you will do it',
+    Note,
+    (u, note) => ({ type: 'acknowledge', by: who(u), note: note ?? null }),
+    'service',
+  );
+  act('arrived', '已到达 — arrived at the door (emergencies)', Note, (u, note) => ({
+    type: 'arrive',
+    by: who(u),
+    note: note ?? null,
+  }));
+  act('resolve', '已解决 — resolve, with the outcome', ResolveBody, (u, note) => ({
+    type: 'resolve',
+    by: who(u),
+    note: note ?? '',
+  }));
 };

@@ -12,33 +12,50 @@ import { IdParams, PageQuery, pageById } from '../paging.js';
 import { publicUser } from './session.js';
 
 const Name = Type.String({ minLength: 1, maxLength: 100 });
-const DeviceParams = Type.Object({ id: Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_-]{2,22}$' }) }, { additionalProperties: false });
+const DeviceParams = Type.Object(
+  { id: Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_-]{2,22}$' }) },
+  { additionalProperties: false },
+);
 
 /**
  * Compounds and their policies, buildings, devices (provision, rotate, retire), the people who
  * answer alarms, and the users who log in. Lists here are small (a community's own), so they
  * answer {items, next: null} in one page.
  */
-export const communityRoutes: FastifyPluginAsyncTypebox<{ stores: Stores; now: () => number }> = async (app, { stores, now }) => {
+export const communityRoutes: FastifyPluginAsyncTypebox<{ stores: Stores; now: () => number }> = async (
+  app,
+  { stores, now },
+) => {
   const compoundIn = (user: User, id: number): void => {
-    if (stores.places.getCompound(id) === null || !seesCompound(user, id)) throw new AppError('notFound', `compound ${id} not found`);
+    if (stores.places.getCompound(id) === null || !seesCompound(user, id))
+      throw new AppError('notFound', `compound ${id} not found`);
   };
 
   const Paged = Type.Object(PageQuery, { additionalProperties: false });
 
-  app.get('/compounds', { schema: { tags: ['community'], summary: 'Compounds you may see, with their response policy', querystring: Paged } }, async (request) => {
-    const user = userOf(request);
-    const buildings = stores.places.listBuildings();
-    const all = stores.places
-      .listCompounds()
-      .filter((c) => seesCompound(user, c.id))
-      .map((c) => {
-        const stored = stores.places.compoundPolicy(c.id);
-        const checked = stored === null ? null : checkPolicy(stored);
-        return { ...c, policy: checked?.ok ? checked.value : DEFAULT_POLICY, buildings: buildings.filter((b) => b.compoundId === c.id) };
-      });
-    return pageById(all, request.query);
-  });
+  app.get(
+    '/compounds',
+    {
+      schema: { tags: ['community'], summary: 'Compounds you may see, with their response policy', querystring: Paged },
+    },
+    async (request) => {
+      const user = userOf(request);
+      const buildings = stores.places.listBuildings();
+      const all = stores.places
+        .listCompounds()
+        .filter((c) => seesCompound(user, c.id))
+        .map((c) => {
+          const stored = stores.places.compoundPolicy(c.id);
+          const checked = stored === null ? null : checkPolicy(stored);
+          return {
+            ...c,
+            policy: checked?.ok ? checked.value : DEFAULT_POLICY,
+            buildings: buildings.filter((b) => b.compoundId === c.id),
+          };
+        });
+      return pageById(all, request.query);
+    },
+  );
 
   app.get(
     '/buildings',
@@ -46,14 +63,19 @@ export const communityRoutes: FastifyPluginAsyncTypebox<{ stores: Stores; now: (
       schema: {
         tags: ['community'],
         summary: 'Buildings of the compounds you may see (a building is added with its first household)',
-        querystring: Type.Object({ compoundId: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,14}$' })), ...PageQuery }, { additionalProperties: false }),
+        querystring: Type.Object(
+          { compoundId: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,14}$' })), ...PageQuery },
+          { additionalProperties: false },
+        ),
       },
     },
     async (request) => {
       const user = userOf(request);
       const wanted = request.query.compoundId === undefined ? null : Number(request.query.compoundId);
       return pageById(
-        stores.places.listBuildings().filter((b) => seesCompound(user, b.compoundId) && (wanted === null || b.compoundId === wanted)),
+        stores.places
+          .listBuildings()
+          .filter((b) => seesCompound(user, b.compoundId) && (wanted === null || b.compoundId === wanted)),
         request.query,
       );
     },
@@ -61,10 +83,17 @@ export const communityRoutes: FastifyPluginAsyncTypebox<{ stores: Stores; now: (
 
   app.post(
     '/compounds',
-    { schema: { tags: ['community'], summary: 'Add a compound (admin)', body: Type.Object({ name: Name }, { additionalProperties: false }) } },
+    {
+      schema: {
+        tags: ['community'],
+        summary: 'Add a compound (admin)',
+        body: Type.Object({ name: Name }, { additionalProperties: false }),
+      },
+    },
     async (request, reply) => {
       requireRole(request, 'admin');
-      if (stores.places.listCompounds().some((c) => c.name === request.body.name.trim())) throw new AppError('conflict', 'a compound with that name exists');
+      if (stores.places.listCompounds().some((c) => c.name === request.body.name.trim()))
+        throw new AppError('conflict', 'a compound with that name exists');
       const compound = stores.places.findOrCreateCompound(request.body.name.trim(), now());
       request.auditRecord = `compound:${compound.id}`;
       return reply.code(201).send(compound);
@@ -78,7 +107,10 @@ export const communityRoutes: FastifyPluginAsyncTypebox<{ stores: Stores; now: (
         tags: ['community'],
         summary: "Change a compound's response policy (staff of it, admin): escalation delays, reminders, daytime",
         params: IdParams,
-        body: Type.Object({ policy: Type.Record(Type.String(), Type.Union([Type.Integer(), Type.String()])) }, { additionalProperties: false }),
+        body: Type.Object(
+          { policy: Type.Record(Type.String(), Type.Union([Type.Integer(), Type.String()])) },
+          { additionalProperties: false },
+        ),
       },
     },
     async (request) => {
@@ -105,7 +137,8 @@ export const communityRoutes: FastifyPluginAsyncTypebox<{ stores: Stores; now: (
     async (request, reply) => {
       const user = requireRole(request, 'admin', 'staff');
       const h = stores.places.getHousehold(request.body.householdId);
-      if (h === null || !seesCompound(user, h.compoundId)) throw new AppError('notFound', `household ${request.body.householdId} not found`);
+      if (h === null || !seesCompound(user, h.compoundId))
+        throw new AppError('notFound', `household ${request.body.householdId} not found`);
       const device = provisionDevice(stores, h.id, now());
       request.auditRecord = `device:${device.id}`;
       return reply.code(201).send({ ...device, householdId: h.id });
@@ -115,31 +148,59 @@ export const communityRoutes: FastifyPluginAsyncTypebox<{ stores: Stores; now: (
   const deviceIn = (user: User, id: string) => {
     const device = stores.devices.get(id);
     const h = device ? stores.places.getHousehold(device.householdId) : null;
-    if (device === null || device.retiredAt !== null || h === null || !seesCompound(user, h.compoundId)) throw new AppError('notFound', `device ${id} not found`);
+    if (device === null || device.retiredAt !== null || h === null || !seesCompound(user, h.compoundId))
+      throw new AppError('notFound', `device ${id} not found`);
     return device;
   };
 
-  app.post('/devices/:id/rotate', { schema: { tags: ['devices'], summary: 'A new secret for a device (staff, admin); the old one stops working', params: DeviceParams } }, async (request) => {
-    const user = requireRole(request, 'admin', 'staff');
-    const device = deviceIn(user, request.params.id);
-    const secret = generateSecret();
-    stores.devices.rotateSecret(device.id, hashSecret(secret));
-    request.auditRecord = `device:${device.id}`;
-    return { id: device.id, secret, householdId: device.householdId };
-  });
+  app.post(
+    '/devices/:id/rotate',
+    {
+      schema: {
+        tags: ['devices'],
+        summary: 'A new secret for a device (staff, admin); the old one stops working',
+        params: DeviceParams,
+      },
+    },
+    async (request) => {
+      const user = requireRole(request, 'admin', 'staff');
+      const device = deviceIn(user, request.params.id);
+      const secret = generateSecret();
+      stores.devices.rotateSecret(device.id, hashSecret(secret));
+      request.auditRecord = `device:${device.id}`;
+      return { id: device.id, secret, householdId: device.householdId };
+    },
+  );
 
-  app.delete('/devices/:id', { schema: { tags: ['devices'], summary: 'Retire a device (staff, admin): it can no longer connect', params: DeviceParams } }, async (request, reply) => {
-    const user = requireRole(request, 'admin', 'staff');
-    const device = deviceIn(user, request.params.id);
-    stores.devices.retire(device.id, now());
-    request.auditRecord = `device:${device.id}`;
-    return reply.code(204).send();
-  });
+  app.delete(
+    '/devices/:id',
+    {
+      schema: {
+        tags: ['devices'],
+        summary: 'Retire a device (staff, admin): it can no longer connect',
+        params: DeviceParams,
+      },
+    },
+    async (request, reply) => {
+      const user = requireRole(request, 'admin', 'staff');
+      const device = deviceIn(user, request.params.id);
+      stores.devices.retire(device.id, now());
+      request.auditRecord = `device:${device.id}`;
+      return reply.code(204).send();
+    },
+  );
 
-  app.get('/people', { schema: { tags: ['people'], summary: 'The people who answer alarms, in your compounds', querystring: Paged } }, async (request) => {
-    const user = userOf(request);
-    return pageById(stores.people.list().filter((p) => p.compoundId === null || seesCompound(user, p.compoundId)), request.query);
-  });
+  app.get(
+    '/people',
+    { schema: { tags: ['people'], summary: 'The people who answer alarms, in your compounds', querystring: Paged } },
+    async (request) => {
+      const user = userOf(request);
+      return pageById(
+        stores.people.list().filter((p) => p.compoundId === null || seesCompound(user, p.compoundId)),
+        request.query,
+      );
+    },
+  );
 
   app.post(
     '/people',
@@ -166,14 +227,30 @@ export const communityRoutes: FastifyPluginAsyncTypebox<{ stores: Stores; now: (
       if (body.compoundId === null) {
         // Community-wide people (the duty officer) are the admin's to add.
         if (user.role !== 'admin') throw new AppError('forbidden', 'only an admin adds community-wide people');
-        if (body.buildingId !== null) throw new AppError('validation', undefined, [{ path: 'body.buildingId', message: 'needs compoundId' }]);
+        if (body.buildingId !== null)
+          throw new AppError('validation', undefined, [{ path: 'body.buildingId', message: 'needs compoundId' }]);
       } else {
         compoundIn(user, body.compoundId);
-        if (body.buildingId !== null && !stores.places.listBuildings().some((b) => b.id === body.buildingId && b.compoundId === body.compoundId)) {
-          throw new AppError('validation', undefined, [{ path: 'body.buildingId', message: 'is not a building of that compound' }]);
+        if (
+          body.buildingId !== null &&
+          !stores.places.listBuildings().some((b) => b.id === body.buildingId && b.compoundId === body.compoundId)
+        ) {
+          throw new AppError('validation', undefined, [
+            { path: 'body.buildingId', message: 'is not a building of that compound' },
+          ]);
         }
       }
-      const id = stores.people.add({ name: body.name.trim(), phone: body.phone, role: body.role, tier: body.tier, compoundId: body.compoundId, buildingId: body.buildingId }, now());
+      const id = stores.people.add(
+        {
+          name: body.name.trim(),
+          phone: body.phone,
+          role: body.role,
+          tier: body.tier,
+          compoundId: body.compoundId,
+          buildingId: body.buildingId,
+        },
+        now(),
+      );
       request.auditRecord = `person:${id}`;
       return reply.code(201).send(stores.people.get(id));
     },
@@ -200,25 +277,45 @@ export const communityRoutes: FastifyPluginAsyncTypebox<{ stores: Stores; now: (
     async (request) => {
       const user = requireRole(request, 'admin', 'staff');
       const person = stores.people.get(Number(request.params.id));
-      if (person === null || (person.compoundId === null ? user.role !== 'admin' : !seesCompound(user, person.compoundId))) throw new AppError('notFound');
+      if (
+        person === null ||
+        (person.compoundId === null ? user.role !== 'admin' : !seesCompound(user, person.compoundId))
+      )
+        throw new AppError('notFound');
       const b = request.body;
-      stores.people.update(person.id, { name: b.name?.trim() ?? person.name, phone: b.phone !== undefined ? b.phone : person.phone, role: b.role ?? person.role, tier: b.tier ?? person.tier });
+      stores.people.update(person.id, {
+        name: b.name?.trim() ?? person.name,
+        phone: b.phone !== undefined ? b.phone : person.phone,
+        role: b.role ?? person.role,
+        tier: b.tier ?? person.tier,
+      });
       request.auditRecord = `person:${person.id}`;
       return stores.people.get(person.id);
     },
   );
 
-  app.delete('/people/:id', { schema: { tags: ['people'], summary: 'Remove someone (staff, admin)', params: IdParams } }, async (request, reply) => {
-    const user = requireRole(request, 'admin', 'staff');
-    const person = stores.people.get(Number(request.params.id));
-    if (person === null || (person.compoundId === null ? user.role !== 'admin' : !seesCompound(user, person.compoundId))) throw new AppError('notFound');
-    stores.people.retire(person.id, now());
-    return reply.code(204).send();
-  });
+  app.delete(
+    '/people/:id',
+    { schema: { tags: ['people'], summary: 'Remove someone (staff, admin)', params: IdParams } },
+    async (request, reply) => {
+      const user = requireRole(request, 'admin', 'staff');
+      const person = stores.people.get(Number(request.params.id));
+      if (
+        person === null ||
+        (person.compoundId === null ? user.role !== 'admin' : !seesCompound(user, person.compoundId))
+      )
+        throw new AppError('notFound');
+      stores.people.retire(person.id, now());
+      return reply.code(204).send();
+    },
+  );
 
   app.get('/users', { schema: { tags: ['users'], summary: 'Users (admin)', querystring: Paged } }, async (request) => {
     requireRole(request, 'admin');
-    return pageById(stores.users.list().map((u) => ({ ...publicUser(u), disabled: u.disabled })), request.query);
+    return pageById(
+      stores.users.list().map((u) => ({ ...publicUser(u), disabled: u.disabled })),
+      request.query,
+    );
   });
 
   app.patch(
@@ -248,10 +345,15 @@ export const communityRoutes: FastifyPluginAsyncTypebox<{ stores: Stores; now: (
       if (target.id === me.id && (b.disabled === true || (b.role !== undefined && b.role !== 'admin'))) {
         throw new AppError('conflict', 'you cannot disable or demote yourself');
       }
-      for (const c of b.compoundIds ?? []) if (stores.places.getCompound(c) === null) throw new AppError('validation', undefined, [{ path: 'body.compoundIds', message: `compound ${c} does not exist` }]);
+      for (const c of b.compoundIds ?? [])
+        if (stores.places.getCompound(c) === null)
+          throw new AppError('validation', undefined, [
+            { path: 'body.compoundIds', message: `compound ${c} does not exist` },
+          ]);
       const hash = b.password !== undefined ? await hashPassword(b.password) : null;
       stores.transaction(() => {
-        if (b.displayName !== undefined || b.role !== undefined) stores.users.setProfile(target.id, b.displayName?.trim() ?? target.displayName, b.role ?? target.role);
+        if (b.displayName !== undefined || b.role !== undefined)
+          stores.users.setProfile(target.id, b.displayName?.trim() ?? target.displayName, b.role ?? target.role);
         if (b.compoundIds !== undefined) stores.users.setCompounds(target.id, b.compoundIds);
         if (hash !== null) stores.users.setPassword(target.id, hash);
         if (b.disabled !== undefined) stores.users.setDisabled(target.id, b.disabled ? now() : null);
@@ -284,8 +386,21 @@ export const communityRoutes: FastifyPluginAsyncTypebox<{ stores: Stores; now: (
       requireRole(request, 'admin');
       const body = request.body;
       if (stores.users.forLogin(body.username) !== null) throw new AppError('conflict', 'that username is taken');
-      for (const c of body.compoundIds) if (stores.places.getCompound(c) === null) throw new AppError('validation', undefined, [{ path: 'body.compoundIds', message: `compound ${c} does not exist` }]);
-      const id = stores.users.create({ username: body.username, displayName: body.displayName.trim(), role: body.role, passwordHash: await hashPassword(body.password), compoundIds: body.compoundIds }, now());
+      for (const c of body.compoundIds)
+        if (stores.places.getCompound(c) === null)
+          throw new AppError('validation', undefined, [
+            { path: 'body.compoundIds', message: `compound ${c} does not exist` },
+          ]);
+      const id = stores.users.create(
+        {
+          username: body.username,
+          displayName: body.displayName.trim(),
+          role: body.role,
+          passwordHash: await hashPassword(body.password),
+          compoundIds: body.compoundIds,
+        },
+        now(),
+      );
       request.auditRecord = `user:${id}`;
       const created = stores.users.get(id);
       return reply.code(201).send(created ? publicUser(created) : null);

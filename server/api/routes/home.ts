@@ -79,7 +79,11 @@ export const homeRoutes: FastifyPluginAsync<{ dashboardDir?: string }> = async (
   if (existsSync(worker)) {
     const script = readFileSync(worker);
     app.get('/sw.js', { schema: { hide: true } }, async (_request, reply) =>
-      reply.header('cache-control', 'no-cache').header('x-content-type-options', 'nosniff').type('text/javascript; charset=utf-8').send(script),
+      reply
+        .header('cache-control', 'no-cache')
+        .header('x-content-type-options', 'nosniff')
+        .type('text/javascript; charset=utf-8')
+        .send(script),
     );
   }
   await app.register(fastifyStatic, {

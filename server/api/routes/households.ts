@@ -23,12 +23,25 @@ export type HouseholdDeps = {
 
 const TimeOfDay = Type.String({ pattern: '^([01][0-9]|2[0-3]):[0-5][0-9]$' });
 const CheckIn = Type.Union([
-  Type.Object({ everySec: Type.Integer({ minimum: 60, maximum: 2_592_000 }), graceSec: Type.Integer({ minimum: 0, maximum: 2_592_000 }) }, { additionalProperties: false }),
+  Type.Object(
+    {
+      everySec: Type.Integer({ minimum: 60, maximum: 2_592_000 }),
+      graceSec: Type.Integer({ minimum: 0, maximum: 2_592_000 }),
+    },
+    { additionalProperties: false },
+  ),
   Type.Object({ deadline: TimeOfDay }, { additionalProperties: false }),
 ]);
-const QuietHours = Type.Union([Type.Object({ start: TimeOfDay, end: TimeOfDay }, { additionalProperties: false }), Type.Null()]);
+const QuietHours = Type.Union([
+  Type.Object({ start: TimeOfDay, end: TimeOfDay }, { additionalProperties: false }),
+  Type.Null(),
+]);
 const Contact = Type.Object(
-  { name: Type.String({ minLength: 1, maxLength: 100 }), phone: Type.String({ pattern: '^[0-9+\\- ]{3,20}$' }), relation: Type.Optional(Type.String({ maxLength: 50 })) },
+  {
+    name: Type.String({ minLength: 1, maxLength: 100 }),
+    phone: Type.String({ pattern: '^[0-9+\\- ]{3,20}$' }),
+    relation: Type.Optional(Type.String({ maxLength: 50 })),
+  },
   { additionalProperties: false },
 );
 const Name = Type.String({ minLength: 1, maxLength: 100 });
@@ -69,7 +82,8 @@ export const OBSERVED_MAX_AGE_MS = 7 * 86_400_000;
 
 // ISO 8601 (RFC 3339) date and time with a zone (Z or ±HH:MM); seconds optional, fractions up
 // to nanoseconds (only milliseconds are kept).
-const INSTANT = /^([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9]{2}):([0-9]{2})(?::([0-9]{2})(?:\.([0-9]{1,9}))?)?(?:(Z)|([+-])([0-9]{2}):([0-9]{2}))$/;
+const INSTANT =
+  /^([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9]{2}):([0-9]{2})(?::([0-9]{2})(?:\.([0-9]{1,9}))?)?(?:(Z)|([+-])([0-9]{2}):([0-9]{2}))$/;
 
 /**
  * The `observedAt` of a report or visit (the moment the volunteer tapped, sent later from the
@@ -77,27 +91,47 @@ const INSTANT = /^([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9]{2}):([0-9]{2})(?::([0-
  * at most OBSERVED_SKEW_MS ahead of `now` and at most OBSERVED_MAX_AGE_MS old. The value is
  * epoch ms, not clamped (the use case counts a future one as now).
  */
-export function checkObservedAt(text: string, now: number): { ok: true; value: number } | { ok: false; reason: string } {
+export function checkObservedAt(
+  text: string,
+  now: number,
+): { ok: true; value: number } | { ok: false; reason: string } {
   const m = INSTANT.exec(text);
-  if (m === null) return { ok: false, reason: 'must be an ISO 8601 time with a zone, such as 2026-11-25T09:00:00+08:00 or 2026-11-25T01:00:00.000Z' };
+  if (m === null)
+    return {
+      ok: false,
+      reason: 'must be an ISO 8601 time with a zone, such as 2026-11-25T09:00:00+08:00 or 2026-11-25T01:00:00.000Z',
+    };
   const [year, month, day, hour, minute] = m.slice(1, 6).map(Number) as [number, number, number, number, number];
   const second = Number(m[6] ?? 0);
   const daysInMonth = new Date(Date.UTC(year, month, 0)).getUTCDate();
   const offsetMin = m[8] === 'Z' ? 0 : (m[9] === '-' ? -1 : 1) * (Number(m[10]) * 60 + Number(m[11]));
-  if (month < 1 || month > 12 || day < 1 || day > daysInMonth || hour > 23 || minute > 59 || second > 59 || Number(m[10] ?? 0) > 23 || Number(m[11] ?? 0) > 59) {
+  if (
+    month < 1 ||
+    month > 12 ||
+    day < 1 ||
+    day > daysInMonth ||
+    hour > 23 ||
+    minute > 59 ||
+    second > 59 ||
+    Number(m[10] ?? 0) > 23 ||
+    Number(m[11] ?? 0) > 59
+  ) {
     return { ok: false, reason: 'is not a real date and time' };
   }
   const ms = Number((m[7] ?? '').padEnd(3, '0').slice(0, 3));
   const value = Date.UTC(year, month - 1, day, hour, minute, second, ms) - offsetMin * 60_000;
-  if (value > now + OBSERVED_SKEW_MS) return { ok: false, reason: `is more than ${OBSERVED_SKEW_MS / 1000} s ahead of the server's clock` };
-  if (value < now - OBSERVED_MAX_AGE_MS) return { ok: false, reason: `is more than ${OBSERVED_MAX_AGE_MS / 86_400_000} days ago` };
+  if (value > now + OBSERVED_SKEW_MS)
+    return { ok: false, reason: `is more than ${OBSERVED_SKEW_MS / 1000} s ahead of the server's clock` };
+  if (value < now - OBSERVED_MAX_AGE_MS)
+    return { ok: false, reason: `is more than ${OBSERVED_MAX_AGE_MS / 86_400_000} days ago` };
   return { ok: true, value };
 }
 
 const ObservedAt = Type.String({
   pattern: INSTANT.source,
   maxLength: 40,
-  description: 'When the volunteer saw it (ISO 8601 with a zone), if sent later from an offline queue; at most 60 s ahead and 7 days old. Absent: now.',
+  description:
+    'When the volunteer saw it (ISO 8601 with a zone), if sent later from an offline queue; at most 60 s ahead and 7 days old. Absent: now.',
 });
 
 /** The checked observedAt of a body, or undefined when absent; 400 with the field path otherwise. */
@@ -132,13 +166,16 @@ const VisitBody = Type.Object(
 );
 
 function toApiCheckIn(policy: CheckInPolicy): Static<typeof CheckIn> {
-  return policy.kind === 'interval' ? { everySec: policy.everySec, graceSec: policy.graceSec } : { deadline: policy.time };
+  return policy.kind === 'interval'
+    ? { everySec: policy.everySec, graceSec: policy.graceSec }
+    : { deadline: policy.time };
 }
 
 function fromApiCheckIn(checkin: Static<typeof CheckIn>): CheckInPolicy {
-  return 'deadline' in checkin ? { kind: 'deadline', time: checkin.deadline } : { kind: 'interval', everySec: checkin.everySec, graceSec: checkin.graceSec };
+  return 'deadline' in checkin
+    ? { kind: 'deadline', time: checkin.deadline }
+    : { kind: 'interval', everySec: checkin.everySec, graceSec: checkin.graceSec };
 }
-
 
 export const householdRoutes: FastifyPluginAsyncTypebox<HouseholdDeps> = async (app, deps) => {
   const { stores, now } = deps;
@@ -156,7 +193,9 @@ export const householdRoutes: FastifyPluginAsyncTypebox<HouseholdDeps> = async (
       devices: devices.map(deviceView),
       // Family phone numbers are personal data: staff and admins only.
       ...(user.role !== 'volunteer'
-        ? { contacts: stores.people.contacts(h.id).map((c) => ({ name: c.name, phone: c.phone, relation: c.relation })) }
+        ? {
+            contacts: stores.people.contacts(h.id).map((c) => ({ name: c.name, phone: c.phone, relation: c.relation })),
+          }
         : {}),
     };
   }
@@ -168,7 +207,15 @@ export const householdRoutes: FastifyPluginAsyncTypebox<HouseholdDeps> = async (
     return h;
   }
 
-  function applySchedule(householdId: number, patch: { checkin?: Static<typeof CheckIn>; quietHours?: Static<typeof QuietHours>; awayUntil?: string | null; timezone?: string }): void {
+  function applySchedule(
+    householdId: number,
+    patch: {
+      checkin?: Static<typeof CheckIn>;
+      quietHours?: Static<typeof QuietHours>;
+      awayUntil?: string | null;
+      timezone?: string;
+    },
+  ): void {
     const stored = stores.places.schedule(householdId);
     if (stored === null) throw new AppError('notFound');
     const current = scheduleOf(stored);
@@ -182,7 +229,11 @@ export const householdRoutes: FastifyPluginAsyncTypebox<HouseholdDeps> = async (
     if (!checked.ok) throw new AppError('validation', undefined, [{ path: 'body', message: checked.reason }]);
     const s = checked.value;
     const t = now();
-    stores.places.setSchedule(householdId, { policy: s.policy, quietHours: s.quietHours, awayUntil: s.awayUntil, timezone: s.timeZone }, nextDueAt(s, stored.lastCheckInAt, stored.lastCheckInAt === null ? stored.createdAt : t));
+    stores.places.setSchedule(
+      householdId,
+      { policy: s.policy, quietHours: s.quietHours, awayUntil: s.awayUntil, timezone: s.timeZone },
+      nextDueAt(s, stored.lastCheckInAt, stored.lastCheckInAt === null ? stored.createdAt : t),
+    );
   }
 
   app.get(
@@ -210,60 +261,119 @@ export const householdRoutes: FastifyPluginAsyncTypebox<HouseholdDeps> = async (
       const { rows, next } = keysetPage(
         request.query,
         ['id'],
-        (cursor, n) => stores.places.pageHouseholds(cursor?.id ?? 0, n, user.role === 'admin' ? null : user.compoundIds, filter),
+        (cursor, n) =>
+          stores.places.pageHouseholds(cursor?.id ?? 0, n, user.role === 'admin' ? null : user.compoundIds, filter),
         (h) => ({ id: h.id }),
       );
       return { items: rows.map((h) => view(h, user)), next };
     },
   );
 
-  app.post('/households', { schema: { tags: ['households'], summary: 'Register a household (staff, admin)', body: NewHousehold } }, async (request, reply) => {
-    const user = requireRole(request, 'admin', 'staff');
-    const body = request.body;
-    const compound = stores.places.listCompounds().find((c) => c.name === body.compound.trim());
-    // Staff work in their compounds; only an admin opens a new one.
-    if (user.role !== 'admin' && (compound === undefined || !seesCompound(user, compound.id))) {
-      throw new AppError('forbidden', `you do not look after a compound named ${JSON.stringify(body.compound)}`);
-    }
-    const id = stores.transaction(() => {
-      let householdId: number;
-      try {
-        householdId = addHousehold(stores, { compound: body.compound, building: body.building, room: body.room, name: body.name, ...(body.timezone ? { timezone: body.timezone } : {}) }, now());
-      } catch (err) {
-        if (err instanceof RangeError) throw new AppError('validation', undefined, [{ path: 'body', message: err.message }]);
-        throw err;
+  app.post(
+    '/households',
+    { schema: { tags: ['households'], summary: 'Register a household (staff, admin)', body: NewHousehold } },
+    async (request, reply) => {
+      const user = requireRole(request, 'admin', 'staff');
+      const body = request.body;
+      const compound = stores.places.listCompounds().find((c) => c.name === body.compound.trim());
+      // Staff work in their compounds; only an admin opens a new one.
+      if (user.role !== 'admin' && (compound === undefined || !seesCompound(user, compound.id))) {
+        throw new AppError('forbidden', `you do not look after a compound named ${JSON.stringify(body.compound)}`);
       }
-      if (body.checkin !== undefined || body.quietHours !== undefined || body.awayUntil !== undefined) applySchedule(householdId, body);
-      for (const c of body.contacts ?? []) stores.people.addContact({ householdId, name: c.name.trim(), phone: c.phone.trim(), relation: c.relation?.trim() ?? '' }, now());
-      return householdId;
-    });
-    request.auditRecord = `household:${id}`;
-    deps.announce?.({ type: 'household', householdId: id, at: now() });
-    return reply.code(201).send(view(stores.places.getHousehold(id) as Household, user));
-  });
+      const id = stores.transaction(() => {
+        let householdId: number;
+        try {
+          householdId = addHousehold(
+            stores,
+            {
+              compound: body.compound,
+              building: body.building,
+              room: body.room,
+              name: body.name,
+              ...(body.timezone ? { timezone: body.timezone } : {}),
+            },
+            now(),
+          );
+        } catch (err) {
+          if (err instanceof RangeError)
+            throw new AppError('validation', undefined, [{ path: 'body', message: err.message }]);
+          throw err;
+        }
+        if (body.checkin !== undefined || body.quietHours !== undefined || body.awayUntil !== undefined)
+          applySchedule(householdId, body);
+        for (const c of body.contacts ?? [])
+          stores.people.addContact(
+            { householdId, name: c.name.trim(), phone: c.phone.trim(), relation: c.relation?.trim() ?? '' },
+            now(),
+          );
+        return householdId;
+      });
+      request.auditRecord = `household:${id}`;
+      deps.announce?.({ type: 'household', householdId: id, at: now() });
+      return reply.code(201).send(view(stores.places.getHousehold(id) as Household, user));
+    },
+  );
 
-  app.get('/households/:id', { schema: { tags: ['households'], summary: 'One household', params: IdParams } }, async (request) => {
-    const user = userOf(request);
-    return view(visible(request.params.id, user), user);
-  });
+  app.get(
+    '/households/:id',
+    { schema: { tags: ['households'], summary: 'One household', params: IdParams } },
+    async (request) => {
+      const user = userOf(request);
+      return view(visible(request.params.id, user), user);
+    },
+  );
 
-  app.patch('/households/:id', { schema: { tags: ['households'], summary: 'Change a household (staff, admin)', params: IdParams, body: HouseholdPatch } }, async (request) => {
-    const user = requireRole(request, 'admin', 'staff');
-    const h = visible(request.params.id, user);
-    const body = request.body;
-    stores.transaction(() => {
-      if (body.name !== undefined || body.room !== undefined) stores.places.renameHousehold(h.id, (body.name ?? h.name).trim(), (body.room ?? h.room).trim());
-      if (body.checkin !== undefined || body.quietHours !== undefined || body.awayUntil !== undefined || body.timezone !== undefined) applySchedule(h.id, body);
-      if (body.contacts !== undefined) stores.people.setContacts(h.id, body.contacts.map((c) => ({ name: c.name.trim(), phone: c.phone.trim(), relation: c.relation?.trim() ?? '' })), now());
-    });
-    request.auditRecord = `household:${h.id}`;
-    deps.announce?.({ type: 'household', householdId: h.id, at: now() });
-    return view(stores.places.getHousehold(h.id) as Household, user);
-  });
+  app.patch(
+    '/households/:id',
+    {
+      schema: {
+        tags: ['households'],
+        summary: 'Change a household (staff, admin)',
+        params: IdParams,
+        body: HouseholdPatch,
+      },
+    },
+    async (request) => {
+      const user = requireRole(request, 'admin', 'staff');
+      const h = visible(request.params.id, user);
+      const body = request.body;
+      stores.transaction(() => {
+        if (body.name !== undefined || body.room !== undefined)
+          stores.places.renameHousehold(h.id, (body.name ?? h.name).trim(), (body.room ?? h.room).trim());
+        if (
+          body.checkin !== undefined ||
+          body.quietHours !== undefined ||
+          body.awayUntil !== undefined ||
+          body.timezone !== undefined
+        )
+          applySchedule(h.id, body);
+        if (body.contacts !== undefined)
+          stores.people.setContacts(
+            h.id,
+            body.contacts.map((c) => ({
+              name: c.name.trim(),
+              phone: c.phone.trim(),
+              relation: c.relation?.trim() ?? '',
+            })),
+            now(),
+          );
+      });
+      request.auditRecord = `household:${h.id}`;
+      deps.announce?.({ type: 'household', householdId: h.id, at: now() });
+      return view(stores.places.getHousehold(h.id) as Household, user);
+    },
+  );
 
   app.get(
     '/households/:id/events',
-    { schema: { tags: ['households'], summary: 'Its events, newest first', params: IdParams, querystring: Type.Object(PageQuery, { additionalProperties: false }) } },
+    {
+      schema: {
+        tags: ['households'],
+        summary: 'Its events, newest first',
+        params: IdParams,
+        querystring: Type.Object(PageQuery, { additionalProperties: false }),
+      },
+    },
     async (request) => {
       const h = visible(request.params.id, userOf(request));
       const { rows, next } = keysetPage(
@@ -293,7 +403,14 @@ export const householdRoutes: FastifyPluginAsyncTypebox<HouseholdDeps> = async (
 
   app.post(
     '/households/:id/reports',
-    { schema: { tags: ['households'], summary: 'Record the ribbon a person saw (counts as a check-in; red opens an emergency)', params: IdParams, body: ReportBody } },
+    {
+      schema: {
+        tags: ['households'],
+        summary: 'Record the ribbon a person saw (counts as a check-in; red opens an emergency)',
+        params: IdParams,
+        body: ReportBody,
+      },
+    },
     async (request, reply) => {
       const user = userOf(request);
       const h = visible(request.params.id, user);
@@ -345,7 +462,14 @@ export const householdRoutes: FastifyPluginAsyncTypebox<HouseholdDeps> = async (
 
   app.get(
     '/households/:id/visits',
-    { schema: { tags: ['households'], summary: 'Its patrol visits without a ribbon, newest first', params: IdParams, querystring: Type.Object(PageQuery, { additionalProperties: false }) } },
+    {
+      schema: {
+        tags: ['households'],
+        summary: 'Its patrol visits without a ribbon, newest first',
+        params: IdParams,
+        querystring: Type.Object(PageQuery, { additionalProperties: false }),
+      },
+    },
     async (request) => {
       const h = visible(request.params.id, userOf(request));
       const { rows, next } = keysetPage(
@@ -355,7 +479,14 @@ export const householdRoutes: FastifyPluginAsyncTypebox<HouseholdDeps> = async (
         (v) => ({ at: v.at, id: v.id }),
       );
       return {
-        items: rows.map((v) => ({ id: v.id, seen: v.seen, by: v.by, note: v.note, at: new Date(v.at).toISOString(), receivedAt: new Date(v.receivedAt).toISOString() })),
+        items: rows.map((v) => ({
+          id: v.id,
+          seen: v.seen,
+          by: v.by,
+          note: v.note,
+          at: new Date(v.at).toISOString(),
+          receivedAt: new Date(v.receivedAt).toISOString(),
+        })),
         next,
       };
     },

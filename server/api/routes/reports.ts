@@ -9,24 +9,36 @@ const LocalDate = Type.String({ pattern: '^[0-9]{4}-[0-9]{2}-[0-9]{2}$' });
 const MAX_DAYS = 366;
 
 /** The stored daily reports, and the response figures for any period (DESIGN.md §3). */
-export const reportRoutes: FastifyPluginAsyncTypebox<{ stores: Stores; timeZone: string }> = async (app, { stores, timeZone }) => {
+export const reportRoutes: FastifyPluginAsyncTypebox<{ stores: Stores; timeZone: string }> = async (
+  app,
+  { stores, timeZone },
+) => {
   app.get(
     '/reports/daily',
     {
       schema: {
         tags: ['reports'],
         summary: 'The daily report of each of your compounds for a local day',
-        querystring: Type.Object({ day: LocalDate, compoundId: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,14}$' })) }, { additionalProperties: false }),
+        querystring: Type.Object(
+          { day: LocalDate, compoundId: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,14}$' })) },
+          { additionalProperties: false },
+        ),
       },
     },
     async (request) => {
       const user = userOf(request);
-      if (parseLocalDate(request.query.day) === null) throw new AppError('validation', undefined, [{ path: 'querystring.day', message: 'is not a date' }]);
+      if (parseLocalDate(request.query.day) === null)
+        throw new AppError('validation', undefined, [{ path: 'querystring.day', message: 'is not a date' }]);
       const wanted = request.query.compoundId === undefined ? null : Number(request.query.compoundId);
       const items = stores.reports
         .forDay(request.query.day)
         .filter((r) => seesCompound(user, r.compoundId) && (wanted === null || r.compoundId === wanted))
-        .map((r) => ({ compoundId: r.compoundId, day: r.day, createdAt: new Date(r.createdAt).toISOString(), figures: r.data }));
+        .map((r) => ({
+          compoundId: r.compoundId,
+          day: r.day,
+          createdAt: new Date(r.createdAt).toISOString(),
+          figures: r.data,
+        }));
       return { items, next: null };
     },
   );
@@ -36,7 +48,8 @@ export const reportRoutes: FastifyPluginAsyncTypebox<{ stores: Stores; timeZone:
     {
       schema: {
         tags: ['reports'],
-        summary: 'Response figures per compound for the local days from..to (inclusive): time to acknowledge (median, p90, a histogram), shares within 60 s / 180 s, reached within 45 min, emergencies and missed check-ins per day',
+        summary:
+          'Response figures per compound for the local days from..to (inclusive): time to acknowledge (median, p90, a histogram), shares within 60 s / 180 s, reached within 45 min, emergencies and missed check-ins per day',
         querystring: Type.Object(
           { from: LocalDate, to: LocalDate, timezone: Type.Optional(Type.String({ maxLength: 64 })) },
           { additionalProperties: false },
@@ -46,12 +59,18 @@ export const reportRoutes: FastifyPluginAsyncTypebox<{ stores: Stores; timeZone:
     async (request) => {
       const user = userOf(request);
       const zone = request.query.timezone ?? timeZone;
-      if (!isValidTimeZone(zone)) throw new AppError('validation', undefined, [{ path: 'querystring.timezone', message: 'is not an IANA time zone' }]);
+      if (!isValidTimeZone(zone))
+        throw new AppError('validation', undefined, [
+          { path: 'querystring.timezone', message: 'is not an IANA time zone' },
+        ]);
       const { from, to } = request.query;
       if (parseLocalDate(from) === null || parseLocalDate(to) === null || to < from) {
-        throw new AppError('validation', undefined, [{ path: 'querystring', message: 'from and to must be dates with from ≤ to' }]);
+        throw new AppError('validation', undefined, [
+          { path: 'querystring', message: 'from and to must be dates with from ≤ to' },
+        ]);
       }
-      if (addDays(from, MAX_DAYS) < to) throw new AppError('validation', undefined, [{ path: 'querystring.to', message: `at most ${MAX_DAYS} days` }]);
+      if (addDays(from, MAX_DAYS) < to)
+        throw new AppError('validation', undefined, [{ path: 'querystring.to', message: `at most ${MAX_DAYS} days` }]);
       const start = startOfLocalDay(from, zone);
       const end = startOfLocalDay(addDays(to, 1), zone);
       const opened = stores.reports.openedBetween(start, end);

@@ -1,12 +1,23 @@
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { CSV_BOM, exportHouseholds, exportPeople, importRoster, ROSTER_LIMITS, type RosterKind } from '../../app/roster.js';
+import {
+  CSV_BOM,
+  exportHouseholds,
+  exportPeople,
+  importRoster,
+  ROSTER_LIMITS,
+  type RosterKind,
+} from '../../app/roster.js';
 import { AppError, ERRORS } from '../../errors.js';
 import type { Stores } from '../../store/index.js';
 import { requireRole } from '../auth.js';
 
 export type RosterDeps = { stores: Stores; now: () => number };
 
-const RowErrorSchema = Type.Object({ line: Type.Integer(), field: Type.Optional(Type.String()), reason: Type.String() });
+const RowErrorSchema = Type.Object({
+  line: Type.Integer(),
+  field: Type.Optional(Type.String()),
+  reason: Type.String(),
+});
 const ReportSchema = Type.Object({
   ok: Type.Boolean(),
   dryRun: Type.Boolean(),
@@ -29,17 +40,24 @@ const ErrorSchema = Type.Object({
 const RefusedSchema = Type.Evaluate(Type.Intersect([Type.Object({ error: ErrorSchema }), Type.Partial(ReportSchema)]));
 
 const ImportQuery = Type.Object(
-  { dryRun: Type.String({ pattern: '^(true|false)$', description: '"true": check only, write nothing; "false": import (all rows or none)' }) },
+  {
+    dryRun: Type.String({
+      pattern: '^(true|false)$',
+      description: '"true": check only, write nothing; "false": import (all rows or none)',
+    }),
+  },
   { additionalProperties: false },
 );
 
 const SUMMARY: Record<RosterKind, { import: string; export: string }> = {
   households: {
-    import: 'Import households from CSV (staff: their compounds; admin): 小区 楼栋 房号 姓名 时区 报平安方式 免打扰时段 紧急联系人 联系电话 关系',
+    import:
+      'Import households from CSV (staff: their compounds; admin): 小区 楼栋 房号 姓名 时区 报平安方式 免打扰时段 紧急联系人 联系电话 关系',
     export: 'The households you may see as CSV (UTF-8 with BOM), one row per emergency contact',
   },
   people: {
-    import: 'Import the people who answer alarms from CSV (staff: their compounds; admin): 姓名 电话 角色 层级 小区 楼栋',
+    import:
+      'Import the people who answer alarms from CSV (staff: their compounds; admin): 姓名 电话 角色 层级 小区 楼栋',
     export: 'The people you may see as CSV (UTF-8 with BOM)',
   },
 };
@@ -54,9 +72,13 @@ const SUMMARY: Record<RosterKind, { import: string; export: string }> = {
 export const rosterRoutes: FastifyPluginAsyncTypebox<RosterDeps> = async (app, { stores, now }) => {
   // Encapsulated in this plugin: the rest of the API keeps JSON only and its 64 KiB limit.
   // The charset parameter is ignored: the bytes decide (UTF-8, else GBK).
-  app.addContentTypeParser(['text/csv', 'application/octet-stream'], { parseAs: 'buffer', bodyLimit: ROSTER_LIMITS.maxBytes }, (_request, body, done) => {
-    done(null, body);
-  });
+  app.addContentTypeParser(
+    ['text/csv', 'application/octet-stream'],
+    { parseAs: 'buffer', bodyLimit: ROSTER_LIMITS.maxBytes },
+    (_request, body, done) => {
+      done(null, body);
+    },
+  );
 
   for (const kind of ['households', 'people'] as const) {
     app.post(
@@ -74,7 +96,10 @@ export const rosterRoutes: FastifyPluginAsyncTypebox<RosterDeps> = async (app, {
         const user = requireRole(request, 'admin', 'staff');
         // A JSON body reaches here through the default parser; a roster is a file.
         if (request.body !== undefined && request.body !== null && !Buffer.isBuffer(request.body)) {
-          throw new AppError('unsupportedMedia', 'send the CSV file as the body, with content-type text/csv or application/octet-stream');
+          throw new AppError(
+            'unsupportedMedia',
+            'send the CSV file as the body, with content-type text/csv or application/octet-stream',
+          );
         }
         const bytes = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
         const dryRun = request.query.dryRun === 'true';
@@ -85,23 +110,30 @@ export const rosterRoutes: FastifyPluginAsyncTypebox<RosterDeps> = async (app, {
         if (report.ok || dryRun) return reply.code(200).send(report);
         const bad = new Set(report.errors.map((e) => e.line)).size;
         return reply.code(400).send({
-          error: { code: ERRORS.validation.code, message: `${bad}${report.errorsOmitted > 0 ? '+' : ''} row${bad === 1 ? ' is' : 's are'} not valid; nothing was imported` },
+          error: {
+            code: ERRORS.validation.code,
+            message: `${bad}${report.errorsOmitted > 0 ? '+' : ''} row${bad === 1 ? ' is' : 's are'} not valid; nothing was imported`,
+          },
           ...report,
         });
       },
     );
 
-    app.get(`/export/${kind}`, { schema: { tags: ['rosters'], summary: SUMMARY[kind].export, produces: ['text/csv'] } }, async (request, reply) => {
-      const user = requireRole(request, 'admin', 'staff');
-      const t = now();
-      const { csv, count } = kind === 'households' ? exportHouseholds(stores, user) : exportPeople(stores, user);
-      // Personal data leaving in bulk (PIPL): audited like a change, though it is a GET.
-      request.auditRecord = `export:${kind}:${count}`;
-      const day = new Date(t).toISOString().slice(0, 10);
-      return reply
-        .type('text/csv; charset=utf-8')
-        .header('content-disposition', `attachment; filename="${kind}-${day}.csv"`)
-        .send(Buffer.from(CSV_BOM + csv, 'utf8'));
-    });
+    app.get(
+      `/export/${kind}`,
+      { schema: { tags: ['rosters'], summary: SUMMARY[kind].export, produces: ['text/csv'] } },
+      async (request, reply) => {
+        const user = requireRole(request, 'admin', 'staff');
+        const t = now();
+        const { csv, count } = kind === 'households' ? exportHouseholds(stores, user) : exportPeople(stores, user);
+        // Personal data leaving in bulk (PIPL): audited like a change, though it is a GET.
+        request.auditRecord = `export:${kind}:${count}`;
+        const day = new Date(t).toISOString().slice(0, 10);
+        return reply
+          .type('text/csv; charset=utf-8')
+          .header('content-disposition', `attachment; filename="${kind}-${day}.csv"`)
+          .send(Buffer.from(CSV_BOM + csv, 'utf8'));
+      },
+    );
   }
 };

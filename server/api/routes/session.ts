@@ -19,7 +19,13 @@ export const UserSchema = Type.Object({
 });
 
 export function publicUser(user: User) {
-  return { id: user.id, username: user.username, displayName: user.displayName, role: user.role, compoundIds: user.compoundIds };
+  return {
+    id: user.id,
+    username: user.username,
+    displayName: user.displayName,
+    role: user.role,
+    compoundIds: user.compoundIds,
+  };
 }
 
 /** Failures counted in a sliding window, per key (in memory: a restart forgives). */
@@ -44,7 +50,11 @@ function createFailureCounter(limit: number, windowMs: number) {
   };
 }
 
-export const sessionRoutes: FastifyPluginAsyncTypebox<{ stores: Stores; authenticator: Authenticator; now: () => number }> = async (app, opts) => {
+export const sessionRoutes: FastifyPluginAsyncTypebox<{
+  stores: Stores;
+  authenticator: Authenticator;
+  now: () => number;
+}> = async (app, opts) => {
   const { stores, authenticator, now } = opts;
   const byAddress = createFailureCounter(LOGIN_LIMITS.perAddress, LOGIN_LIMITS.windowMs);
   const byUser = createFailureCounter(LOGIN_LIMITS.perUser, LOGIN_LIMITS.windowMs);
@@ -56,7 +66,13 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<{ stores: Stores; authenti
       schema: {
         tags: ['session'],
         summary: 'Log in (sets an HttpOnly session cookie)',
-        body: Type.Object({ username: Type.String({ minLength: 1, maxLength: 100 }), password: Type.String({ minLength: 1, maxLength: 200 }) }, { additionalProperties: false }),
+        body: Type.Object(
+          {
+            username: Type.String({ minLength: 1, maxLength: 100 }),
+            password: Type.String({ minLength: 1, maxLength: 200 }),
+          },
+          { additionalProperties: false },
+        ),
         response: { 200: Type.Object({ user: UserSchema, csrfToken: Type.String() }) },
       },
     },
@@ -84,7 +100,13 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<{ stores: Stores; authenti
 
   app.get(
     '/session',
-    { schema: { tags: ['session'], summary: 'Who am I (and my CSRF token)', response: { 200: Type.Object({ user: UserSchema, csrfToken: Type.Union([Type.String(), Type.Null()]) }) } } },
+    {
+      schema: {
+        tags: ['session'],
+        summary: 'Who am I (and my CSRF token)',
+        response: { 200: Type.Object({ user: UserSchema, csrfToken: Type.Union([Type.String(), Type.Null()]) }) },
+      },
+    },
     async (request) => ({ user: publicUser(userOf(request)), csrfToken: request.auth?.csrfToken ?? null }),
   );
 
@@ -102,13 +124,17 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<{ stores: Stores; authenti
       schema: {
         tags: ['session'],
         summary: 'Issue an API token for a user (admin); the token is shown only here',
-        body: Type.Object({ userId: Type.Integer({ minimum: 1 }), name: Type.String({ minLength: 1, maxLength: 100 }) }, { additionalProperties: false }),
+        body: Type.Object(
+          { userId: Type.Integer({ minimum: 1 }), name: Type.String({ minLength: 1, maxLength: 100 }) },
+          { additionalProperties: false },
+        ),
         response: { 201: Type.Object({ id: Type.Integer(), token: Type.String() }) },
       },
     },
     async (request, reply) => {
       requireRole(request, 'admin');
-      if (stores.users.get(request.body.userId) === null) throw new AppError('notFound', `user ${request.body.userId} does not exist`);
+      if (stores.users.get(request.body.userId) === null)
+        throw new AppError('notFound', `user ${request.body.userId} does not exist`);
       const token = `rpt_${newSecret()}`;
       const id = stores.users.createToken(sha256(token), request.body.userId, request.body.name, now());
       request.auditRecord = `token:${id}`;
@@ -116,19 +142,48 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<{ stores: Stores; authenti
     },
   );
 
-  app.get('/tokens', { schema: { tags: ['session'], summary: 'API tokens (admin): names and use, never the token itself', querystring: Type.Object(PageQuery, { additionalProperties: false }) } }, async (request) => {
-    requireRole(request, 'admin');
-    return pageById(
-      stores.users.tokens().map((t) => ({ id: t.id, userId: t.userId, name: t.name, createdAt: iso(t.createdAt), revokedAt: iso(t.revokedAt), lastUsedAt: iso(t.lastUsedAt) })),
-      request.query,
-    );
-  });
+  app.get(
+    '/tokens',
+    {
+      schema: {
+        tags: ['session'],
+        summary: 'API tokens (admin): names and use, never the token itself',
+        querystring: Type.Object(PageQuery, { additionalProperties: false }),
+      },
+    },
+    async (request) => {
+      requireRole(request, 'admin');
+      return pageById(
+        stores.users
+          .tokens()
+          .map((t) => ({
+            id: t.id,
+            userId: t.userId,
+            name: t.name,
+            createdAt: iso(t.createdAt),
+            revokedAt: iso(t.revokedAt),
+            lastUsedAt: iso(t.lastUsedAt),
+          })),
+        request.query,
+      );
+    },
+  );
 
-  app.delete('/tokens/:id', { schema: { tags: ['session'], summary: 'Revoke an API token (admin)', params: Type.Object({ id: Type.String({ pattern: '^[0-9]{1,15}$' }) }) } }, async (request, reply) => {
-    requireRole(request, 'admin');
-    if (!stores.users.revokeToken(Number(request.params.id), now())) throw new AppError('notFound');
-    return reply.code(204).send();
-  });
+  app.delete(
+    '/tokens/:id',
+    {
+      schema: {
+        tags: ['session'],
+        summary: 'Revoke an API token (admin)',
+        params: Type.Object({ id: Type.String({ pattern: '^[0-9]{1,15}$' }) }),
+      },
+    },
+    async (request, reply) => {
+      requireRole(request, 'admin');
+      if (!stores.users.revokeToken(Number(request.params.id), now())) throw new AppError('notFound');
+      return reply.code(204).send();
+    },
+  );
 
   app.get(
     '/audit',

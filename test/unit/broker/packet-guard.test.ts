@@ -44,7 +44,10 @@ function feedAll(guard: PacketSizeGuard, chunks: readonly Uint8Array[]): (string
 }
 
 /** Feeds chunks as a socket would: the first refusal closes the stream, nothing more is fed. */
-function feedUntilRefused(guard: PacketSizeGuard, chunks: readonly Uint8Array[]): { chunk: number; reason: string } | null {
+function feedUntilRefused(
+  guard: PacketSizeGuard,
+  chunks: readonly Uint8Array[],
+): { chunk: number; reason: string } | null {
   for (const [i, c] of chunks.entries()) {
     const reason = guard.feed(c);
     if (reason !== null) return { chunk: i, reason };
@@ -77,7 +80,10 @@ describe('PacketSizeGuard: packets under the limit', () => {
   it('when several packets are fed byte by byte, then every byte passes', () => {
     const stream = Buffer.concat([connect, pingreq, publish(300), publish(10)]);
     const guard = new PacketSizeGuard(4096);
-    const results = feedAll(guard, [...stream].map((b) => Uint8Array.of(b)));
+    const results = feedAll(
+      guard,
+      [...stream].map((b) => Uint8Array.of(b)),
+    );
     expect(results.filter((r) => r !== null)).toEqual([]);
     expect(results).toHaveLength(stream.length);
   });
@@ -90,16 +96,21 @@ describe('PacketSizeGuard: packets under the limit', () => {
 });
 
 describe('PacketSizeGuard: the limit', () => {
-  it.each([64, 127, 128, 129, 131, 200, 4096])('when a PUBLISH is exactly %i bytes and the limit is the same, then it passes', (limit) => {
-    const packet = publishOfSize(limit);
-    expect(new PacketSizeGuard(limit).feed(packet)).toBeNull();
-  });
+  it.each([64, 127, 128, 129, 131, 200, 4096])(
+    'when a PUBLISH is exactly %i bytes and the limit is the same, then it passes',
+    (limit) => {
+      const packet = publishOfSize(limit);
+      expect(new PacketSizeGuard(limit).feed(packet)).toBeNull();
+    },
+  );
 
   it.each([64, 127, 128, 131, 200, 4096])(
     'when a PUBLISH is one byte over a limit of %i, then it is refused with its size',
     (limit) => {
       const packet = publishOfSize(limit + 1);
-      expect(new PacketSizeGuard(limit).feed(packet)).toBe(`packet of ${limit + 1} bytes is over the limit of ${limit}`);
+      expect(new PacketSizeGuard(limit).feed(packet)).toBe(
+        `packet of ${limit + 1} bytes is over the limit of ${limit}`,
+      );
     },
   );
 
@@ -142,11 +153,14 @@ describe('PacketSizeGuard: split across chunks at every position', () => {
   const badHeaderEnd = publish(20).length + 3; // the refusal is decided on the last length byte
   const badPositions = Array.from({ length: bad.length - 1 }, (_, i) => i + 1);
 
-  it.each(badPositions)('when an oversized packet is split at byte %i, then the piece ending its length is refused', (cut) => {
-    const guard = new PacketSizeGuard(limit);
-    const reason = `packet of ${limit + 1} bytes is over the limit of ${limit}`;
-    expect(feedUntilRefused(guard, splitAt(bad, cut))).toEqual({ chunk: cut >= badHeaderEnd ? 0 : 1, reason });
-  });
+  it.each(badPositions)(
+    'when an oversized packet is split at byte %i, then the piece ending its length is refused',
+    (cut) => {
+      const guard = new PacketSizeGuard(limit);
+      const reason = `packet of ${limit + 1} bytes is over the limit of ${limit}`;
+      expect(feedUntilRefused(guard, splitAt(bad, cut))).toEqual({ chunk: cut >= badHeaderEnd ? 0 : 1, reason });
+    },
+  );
 });
 
 describe('PacketSizeGuard: malformed Remaining Length', () => {
@@ -157,18 +171,22 @@ describe('PacketSizeGuard: malformed Remaining Length', () => {
 
   it('when the 4th length byte still has its continuation bit and arrives alone, then it is malformed at once', () => {
     const guard = new PacketSizeGuard(1_048_576);
-    expect(feedAll(guard, [Uint8Array.of(0x30), Uint8Array.of(0xff), Uint8Array.of(0xff), Uint8Array.of(0xff), Uint8Array.of(0xff)])).toEqual([
-      null,
-      null,
-      null,
-      null,
-      'malformed Remaining Length',
-    ]);
+    expect(
+      feedAll(guard, [
+        Uint8Array.of(0x30),
+        Uint8Array.of(0xff),
+        Uint8Array.of(0xff),
+        Uint8Array.of(0xff),
+        Uint8Array.of(0xff),
+      ]),
+    ).toEqual([null, null, null, null, 'malformed Remaining Length']);
   });
 
   it('when the Remaining Length uses exactly 4 bytes, then it is well formed and judged on size', () => {
     // 0x80 0x80 0x80 0x01 = 2,097,152 (a non-minimal but legal-length encoding of 128^3).
     const guard = new PacketSizeGuard(1_048_576);
-    expect(guard.feed(Uint8Array.of(0x30, 0x80, 0x80, 0x80, 0x01))).toBe('packet of 2097157 bytes is over the limit of 1048576');
+    expect(guard.feed(Uint8Array.of(0x30, 0x80, 0x80, 0x80, 0x01))).toBe(
+      'packet of 2097157 bytes is over the limit of 1048576',
+    );
   });
 });

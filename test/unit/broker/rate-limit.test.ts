@@ -3,17 +3,25 @@ import { createConnectRateLimiter } from '../../../broker/rate-limit.js';
 
 const T0 = 1_764_028_800_000; // a fake `now`; only differences matter
 
-function takeMany(limiter: ReturnType<typeof createConnectRateLimiter>, address: string, n: number, now: number): boolean[] {
+function takeMany(
+  limiter: ReturnType<typeof createConnectRateLimiter>,
+  address: string,
+  n: number,
+  now: number,
+): boolean[] {
   return Array.from({ length: n }, () => limiter.take(address, now));
 }
 
 describe('createConnectRateLimiter: burst', () => {
-  it.each([1, 3, 10])('when an address sends %i CONNECTs at once with that burst, then all pass and the next is refused', (burst) => {
-    const limiter = createConnectRateLimiter({ burst, ratePerSec: 1 });
-    expect(takeMany(limiter, '10.0.0.1', burst, T0)).toEqual(Array(burst).fill(true));
-    expect(limiter.take('10.0.0.1', T0)).toBe(false);
-    expect(limiter.take('10.0.0.1', T0)).toBe(false);
-  });
+  it.each([1, 3, 10])(
+    'when an address sends %i CONNECTs at once with that burst, then all pass and the next is refused',
+    (burst) => {
+      const limiter = createConnectRateLimiter({ burst, ratePerSec: 1 });
+      expect(takeMany(limiter, '10.0.0.1', burst, T0)).toEqual(Array(burst).fill(true));
+      expect(limiter.take('10.0.0.1', T0)).toBe(false);
+      expect(limiter.take('10.0.0.1', T0)).toBe(false);
+    },
+  );
 });
 
 describe('createConnectRateLimiter: refill over time', () => {

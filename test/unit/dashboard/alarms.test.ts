@@ -14,7 +14,15 @@ const row = (status: 'pending' | 'sent' | 'failed', names: string[], lastError: 
 
 describe('reached: whom an alert reached, from its notification rows', () => {
   it('a name sent once counts as reached even if another row to them is pending or failed', () => {
-    expect(reached({ notifications: [row('sent', ['李志愿']), row('failed', ['李志愿', '王网格'], 'HTTP 500'), row('pending', ['李志愿', '赵值班'])] })).toEqual({
+    expect(
+      reached({
+        notifications: [
+          row('sent', ['李志愿']),
+          row('failed', ['李志愿', '王网格'], 'HTTP 500'),
+          row('pending', ['李志愿', '赵值班']),
+        ],
+      }),
+    ).toEqual({
       sent: ['李志愿'],
       pending: ['赵值班'],
       failed: ['王网格'],
@@ -24,7 +32,12 @@ describe('reached: whom an alert reached, from its notification rows', () => {
 
   it('says why nobody was notified when no channel is set up', () => {
     setLang('zh-CN');
-    const r = reached({ notifications: [row('failed', [], 'no notification channel configured'), row('failed', [], 'no notification channel configured')] });
+    const r = reached({
+      notifications: [
+        row('failed', [], 'no notification channel configured'),
+        row('failed', [], 'no notification channel configured'),
+      ],
+    });
     expect(r).toEqual({ sent: [], pending: [], failed: [], problems: ['没有配置通知渠道'] });
   });
 });

@@ -1,5 +1,12 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { BACKOFF, connectLive, SILENCE_MS, STABLE_MS, TOO_SLOW_WAIT_MS, type LiveStatus } from '../../../dashboard/src/live.js';
+import {
+  BACKOFF,
+  connectLive,
+  SILENCE_MS,
+  STABLE_MS,
+  TOO_SLOW_WAIT_MS,
+  type LiveStatus,
+} from '../../../dashboard/src/live.js';
 import { Store } from '../../../dashboard/src/store.js';
 
 /**
@@ -41,12 +48,24 @@ class FakeSocket {
   }
 }
 
-const snapshot = (seq: number) => ({ type: 'snapshot', seq, truncated: false, households: [], alerts: [], devices: [] });
+const snapshot = (seq: number) => ({
+  type: 'snapshot',
+  seq,
+  truncated: false,
+  households: [],
+  alerts: [],
+  devices: [],
+});
 
 function start() {
   const statuses: LiveStatus[] = [];
   let ended = 0;
-  const live = connectLive({ store: new Store(), onStatus: (s) => statuses.push(s), onAlerts: () => {}, onSessionEnded: () => (ended += 1) });
+  const live = connectLive({
+    store: new Store(),
+    onStatus: (s) => statuses.push(s),
+    onAlerts: () => {},
+    onSessionEnded: () => (ended += 1),
+  });
   return { live, statuses, ended: () => ended, socket: () => FakeSocket.all.at(-1) as FakeSocket };
 }
 
@@ -153,26 +172,84 @@ describe('the live client', () => {
 });
 
 describe('receipts (a red press before it is on the server disk)', () => {
-  const household = (id: number) => ({ id, name: `户${id}`, room: '101', building: '1号楼', buildingId: 1, compound: '阳光小区', compoundId: 1, state: null, stateAt: null, lastCheckInAt: null });
-  const alert = (id: number, householdId: number) => ({
-    id, kind: 'emergency', status: 'open', level: 1, householdId, compoundId: 1, openedAt: new Date().toISOString(), acknowledgedAt: null, acknowledgedBy: null,
-    arrivedAt: null, arrivedBy: null, resolvedAt: null, resolvedBy: null, resolutionNote: null, reportCount: 1, reason: null, dueAt: null, household: null,
+  const household = (id: number) => ({
+    id,
+    name: `户${id}`,
+    room: '101',
+    building: '1号楼',
+    buildingId: 1,
+    compound: '阳光小区',
+    compoundId: 1,
+    state: null,
+    stateAt: null,
+    lastCheckInAt: null,
   });
-  const receipt = (receiptId: number, householdId: number, status: string) => ({ type: 'receipt', receiptId, householdId, compoundId: 1, deviceId: 'd', status, at: new Date().toISOString() });
+  const alert = (id: number, householdId: number) => ({
+    id,
+    kind: 'emergency',
+    status: 'open',
+    level: 1,
+    householdId,
+    compoundId: 1,
+    openedAt: new Date().toISOString(),
+    acknowledgedAt: null,
+    acknowledgedBy: null,
+    arrivedAt: null,
+    arrivedBy: null,
+    resolvedAt: null,
+    resolvedBy: null,
+    resolutionNote: null,
+    reportCount: 1,
+    reason: null,
+    dueAt: null,
+    household: null,
+  });
+  const receipt = (receiptId: number, householdId: number, status: string) => ({
+    type: 'receipt',
+    receiptId,
+    householdId,
+    compoundId: 1,
+    deviceId: 'd',
+    status,
+    at: new Date().toISOString(),
+  });
 
   it('shows each as an emergency of its own until its alert or "recorded" arrives, never beside an emergency already on record, and raises it once', () => {
     const store = new Store();
     const raised: Array<{ id: number; receipt?: string }> = [];
-    const live = connectLive({ store, onStatus: () => {}, onAlerts: (a) => raised.push(...a), onSessionEnded: () => {} });
+    const live = connectLive({
+      store,
+      onStatus: () => {},
+      onAlerts: (a) => raised.push(...a),
+      onSessionEnded: () => {},
+    });
     const s = FakeSocket.all.at(-1) as FakeSocket;
     s.open();
     s.frame({
       ...snapshot(1),
       households: [household(1), household(2), household(3)],
       alerts: [alert(11, 3)],
-      receipts: [{ id: 3, householdId: 1, compoundId: 1, deviceId: 'd', state: 'red', status: 'unrecorded', receivedAt: new Date().toISOString() }],
+      receipts: [
+        {
+          id: 3,
+          householdId: 1,
+          compoundId: 1,
+          deviceId: 'd',
+          state: 'red',
+          status: 'unrecorded',
+          receivedAt: new Date().toISOString(),
+        },
+      ],
     });
-    expect(store.alertsFor(1)).toEqual([expect.objectContaining({ id: -3, kind: 'emergency', status: 'open', receipt: 'unrecorded', household: expect.objectContaining({ name: '户1' }) })]);
+    expect(store.alertsFor(1)).toEqual([
+      expect.objectContaining({
+        id: -3,
+        kind: 'emergency',
+        status: 'open',
+        receipt: 'unrecorded',
+        household: expect.objectContaining({ name: '户1' }),
+      }),
+    ]);
     expect(raised.map((a) => a.id).sort()).toEqual([-3, 11]);
 
     raised.length = 0;
@@ -188,7 +265,23 @@ describe('receipts (a red press before it is on the server disk)', () => {
     expect(raised.map((a) => a.id)).toEqual([-4]);
 
     raised.length = 0;
-    s.frame({ type: 'delta', seq: 4, changes: [{ type: 'alert', alertId: 12, householdId: 2, kind: 'emergency', opened: true, status: 'open', alert: alert(12, 2) }, receipt(7, 2, 'recorded'), receipt(5, 3, 'recorded')] });
+    s.frame({
+      type: 'delta',
+      seq: 4,
+      changes: [
+        {
+          type: 'alert',
+          alertId: 12,
+          householdId: 2,
+          kind: 'emergency',
+          opened: true,
+          status: 'open',
+          alert: alert(12, 2),
+        },
+        receipt(7, 2, 'recorded'),
+        receipt(5, 3, 'recorded'),
+      ],
+    });
     expect(store.alertsFor(2).map((a) => a.id)).toEqual([12]);
     expect(store.alertsFor(3).map((a) => a.id)).toEqual([11]);
     // The alert is the press already raised from its receipt: not raised (sounded) a second time.

@@ -44,20 +44,56 @@ const TODAY = '2026-11-25';
 
 describe('statusOf: what a tile shows, most urgent first', () => {
   it.each<[string, Partial<Household>, Alert[], Device[], ReturnType<typeof statusOf>]>([
-    ['an open emergency beats everything', { state: 'blue', awayUntil: '2026-12-01' }, [alert('service'), alert('missed_checkin'), alert('emergency')], [device(false)], 'red'],
+    [
+      'an open emergency beats everything',
+      { state: 'blue', awayUntil: '2026-12-01' },
+      [alert('service'), alert('missed_checkin'), alert('emergency')],
+      [device(false)],
+      'red',
+    ],
     ['an acknowledged emergency is still red', {}, [alert('emergency', 'acknowledged')], [], 'red'],
     ['a service request', { state: 'blue' }, [alert('service'), alert('missed_checkin')], [device(false)], 'yellow'],
     ['a missed check-in', { state: 'blue' }, [alert('missed_checkin'), alert('device')], [], 'missed'],
-    ['a device alert for an offline device', { state: 'blue' }, [alert('device', 'open', 'offline')], [device(true)], 'offline'],
-    ['a low battery on a button that is online is a fault, not offline', { state: 'blue' }, [alert('device', 'open', 'low_battery')], [device(true)], 'fault'],
-    ['offline outranks a fault', { state: 'blue' }, [alert('device', 'open', 'low_battery')], [device(false)], 'offline'],
+    [
+      'a device alert for an offline device',
+      { state: 'blue' },
+      [alert('device', 'open', 'offline')],
+      [device(true)],
+      'offline',
+    ],
+    [
+      'a low battery on a button that is online is a fault, not offline',
+      { state: 'blue' },
+      [alert('device', 'open', 'low_battery')],
+      [device(true)],
+      'fault',
+    ],
+    [
+      'offline outranks a fault',
+      { state: 'blue' },
+      [alert('device', 'open', 'low_battery')],
+      [device(false)],
+      'offline',
+    ],
     ['a device offline', { state: 'blue' }, [], [device(true), device(false)], 'offline'],
-    ['away until a later day, the device offline as expected', { state: 'blue', awayUntil: '2026-12-01' }, [alert('device')], [device(false)], 'away'],
+    [
+      'away until a later day, the device offline as expected',
+      { state: 'blue', awayUntil: '2026-12-01' },
+      [alert('device')],
+      [device(false)],
+      'away',
+    ],
     ['away until today', { state: 'blue', awayUntil: TODAY }, [], [], 'away'],
     ['away ended yesterday', { state: 'blue', awayUntil: '2026-11-24' }, [], [], 'blue'],
     ['blue', { state: 'blue' }, [], [device(true)], 'blue'],
     ['nothing reported yet', {}, [], [], 'none'],
-    ['a red whose emergency was resolved is handled, not an emergency', { state: 'red' }, [alert('emergency', 'resolved')], [], 'handled'],
+    [
+      'a red whose emergency was resolved is handled, not an emergency',
+      { state: 'red' },
+      [alert('emergency', 'resolved')],
+      [],
+      'handled',
+    ],
     ['a yellow without an open request is handled', { state: 'yellow' }, [], [], 'handled'],
   ])('%s', (_name, h, alerts, devices, expected) => {
     expect(statusOf(household(h), alerts, devices, TODAY)).toBe(expected);
@@ -78,7 +114,9 @@ describe('walkingOrder', () => {
 
 describe('backoffMs: reconnect waits', () => {
   it('doubles from 0.5 s up to 15 s, with jitter between half and all of it', () => {
-    expect([0, 1, 2, 3, 4, 5, 6, 10].map((n) => backoffMs(n, 1))).toEqual([500, 1000, 2000, 4000, 8000, 15_000, 15_000, 15_000]);
+    expect([0, 1, 2, 3, 4, 5, 6, 10].map((n) => backoffMs(n, 1))).toEqual([
+      500, 1000, 2000, 4000, 8000, 15_000, 15_000, 15_000,
+    ]);
     expect(backoffMs(0, 0)).toBe(BACKOFF.firstMs / 2);
     expect(backoffMs(20, 0)).toBe(BACKOFF.maxMs / 2);
   });
@@ -87,7 +125,14 @@ describe('backoffMs: reconnect waits', () => {
 describe('duration', () => {
   it('reads in the largest sensible unit, in Chinese and in English', () => {
     setLang('zh-CN');
-    expect([0, 59_999, 60_000, 192_000, 3_600_000 + 5 * 60_000, 3 * 86_400_000].map(duration)).toEqual(['0 秒', '59 秒', '1 分 0 秒', '3 分 12 秒', '1 小时 5 分', '3 天']);
+    expect([0, 59_999, 60_000, 192_000, 3_600_000 + 5 * 60_000, 3 * 86_400_000].map(duration)).toEqual([
+      '0 秒',
+      '59 秒',
+      '1 分 0 秒',
+      '3 分 12 秒',
+      '1 小时 5 分',
+      '3 天',
+    ]);
     setLang('en');
     expect(duration(192_000)).toBe('3 min 12 s');
     setLang('zh-CN');

@@ -32,18 +32,21 @@ describe('planDay', () => {
     expect(planDay(profile, opts({ seed: 1 }))).not.toEqual(planDay(profile, opts({ seed: 2 })));
   });
 
-  it.each(PROFILES)('when a %s plan is made, then it is sorted, inside the duration and on known devices', (profile) => {
-    const plan = planDay(profile, opts({ durationSimSec: 3 * DAY_SEC }));
-    expect(plan.length).toBeGreaterThan(0);
-    for (let i = 1; i < plan.length; i++) expect(plan[i]!.atSimMs).toBeGreaterThanOrEqual(plan[i - 1]!.atSimMs);
-    for (const a of plan) {
-      expect(a.atSimMs).toBeGreaterThanOrEqual(0);
-      expect(a.atSimMs).toBeLessThan(3 * DAY_SEC * 1000);
-      expect(a.device).toBeGreaterThanOrEqual(0);
-      expect(a.device).toBeLessThan(10);
-    }
-    expect(plan.length).toBeLessThanOrEqual(estimatePlanSize(profile, { devices: 10, durationSimSec: 3 * DAY_SEC }));
-  });
+  it.each(PROFILES)(
+    'when a %s plan is made, then it is sorted, inside the duration and on known devices',
+    (profile) => {
+      const plan = planDay(profile, opts({ durationSimSec: 3 * DAY_SEC }));
+      expect(plan.length).toBeGreaterThan(0);
+      for (let i = 1; i < plan.length; i++) expect(plan[i]!.atSimMs).toBeGreaterThanOrEqual(plan[i - 1]!.atSimMs);
+      for (const a of plan) {
+        expect(a.atSimMs).toBeGreaterThanOrEqual(0);
+        expect(a.atSimMs).toBeLessThan(3 * DAY_SEC * 1000);
+        expect(a.device).toBeGreaterThanOrEqual(0);
+        expect(a.device).toBeLessThan(10);
+      }
+      expect(plan.length).toBeLessThanOrEqual(estimatePlanSize(profile, { devices: 10, durationSimSec: 3 * DAY_SEC }));
+    },
+  );
 
   it('when bad options are given, then it throws', () => {
     expect(() => planDay('daily', opts({ devices: 0 }))).toThrow(RangeError);

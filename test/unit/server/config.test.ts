@@ -123,12 +123,17 @@ describe('loadConfig: values that are read', () => {
     expect(loadConfig({ DATA_DIR: dataDir }, CWD).dataDir).toBe(expected);
   });
 
-  it.each(['mqtt://localhost', 'mqtt://10.0.0.2:1883', 'mqtts://b.example:8883', 'tcp://b:1883', 'tls://b:8883', 'ws://b/mqtt', 'wss://b/mqtt'])(
-    'when MQTT_URL is %j, then it is accepted',
-    (url) => {
-      expect(loadConfig({ MQTT_URL: url }, CWD).mqttUrl).toBe(url);
-    },
-  );
+  it.each([
+    'mqtt://localhost',
+    'mqtt://10.0.0.2:1883',
+    'mqtts://b.example:8883',
+    'tcp://b:1883',
+    'tls://b:8883',
+    'ws://b/mqtt',
+    'wss://b/mqtt',
+  ])('when MQTT_URL is %j, then it is accepted', (url) => {
+    expect(loadConfig({ MQTT_URL: url }, CWD).mqttUrl).toBe(url);
+  });
 
   it.each([
     ['backups', path.join(CWD, 'backups')],
@@ -141,9 +146,12 @@ describe('loadConfig: values that are read', () => {
     expect(loadConfig({ DATA_DIR: '/var/lib/ribbon' }, CWD).backup.dir).toBe('/var/lib/ribbon/backups');
   });
 
-  it.each(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const)('when LOG_LEVEL is %s, then it is used', (level) => {
-    expect(loadConfig({ LOG_LEVEL: level }, CWD).logLevel).toBe(level);
-  });
+  it.each(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const)(
+    'when LOG_LEVEL is %s, then it is used',
+    (level) => {
+      expect(loadConfig({ LOG_LEVEL: level }, CWD).logLevel).toBe(level);
+    },
+  );
 
   it('when a number has a leading zero, then it is read in base 10', () => {
     expect(loadConfig({ PORT: '08080' }, CWD).port).toBe(8080);
@@ -198,7 +206,14 @@ describe('loadConfig: bad values stop start-up', () => {
     expect((err as ConfigError).message).toContain(value);
   });
 
-  it.each(['localhost:1883', 'broker.example', 'http://broker.example', 'mqtt://:1883', 'mqtt:broker', 'http://user:s3cret@b'])(
+  it.each([
+    'localhost:1883',
+    'broker.example',
+    'http://broker.example',
+    'mqtt://:1883',
+    'mqtt:broker',
+    'http://user:s3cret@b',
+  ])(
     'when MQTT_URL=%j, then a ConfigError names the variable without echoing the URL (it may hold a password)',
     (value) => {
       const err = thrown(() => loadConfig({ MQTT_URL: value }, CWD));
@@ -211,9 +226,21 @@ describe('loadConfig: bad values stop start-up', () => {
   it.each([
     ['PORT', '65536', 'PORT=65536 is out of range: expected a whole number from 0 to 65535'],
     ['PORT', 'http', 'PORT="http" is not valid: expected a whole number from 0 to 65535'],
-    ['MQTT_MAX_PACKET_BYTES', '63', 'MQTT_MAX_PACKET_BYTES=63 is out of range: expected a whole number from 64 to 1048576'],
-    ['LOG_LEVEL', 'verbose', 'LOG_LEVEL="verbose" is not valid: expected one of fatal, error, warn, info, debug, trace, silent'],
-    ['MQTT_URL', 'http://b', 'MQTT_URL with scheme "http:" is not valid: expected mqtt://host:port or mqtts://host:port'],
+    [
+      'MQTT_MAX_PACKET_BYTES',
+      '63',
+      'MQTT_MAX_PACKET_BYTES=63 is out of range: expected a whole number from 64 to 1048576',
+    ],
+    [
+      'LOG_LEVEL',
+      'verbose',
+      'LOG_LEVEL="verbose" is not valid: expected one of fatal, error, warn, info, debug, trace, silent',
+    ],
+    [
+      'MQTT_URL',
+      'http://b',
+      'MQTT_URL with scheme "http:" is not valid: expected mqtt://host:port or mqtts://host:port',
+    ],
     ['MQTT_URL', 'not a url', 'MQTT_URL is not a URL: expected mqtt://host:port or mqtts://host:port'],
   ])('when %s=%j, then the message says what is accepted', (name, value, message) => {
     expect(() => loadConfig({ [name]: value }, CWD)).toThrow(new ConfigError(message));
@@ -242,7 +269,10 @@ describe('loadConfig: the result is frozen', () => {
 });
 
 describe('loadConfig: TLS', () => {
-  it.each([{ TLS_CERT_FILE: 'c.pem' }, { TLS_KEY_FILE: 'k.pem' }])('when only one TLS file is given (%j), then start-up stops naming both', (env) => {
-    expect(() => loadConfig(env, CWD)).toThrow(/TLS_CERT_FILE and TLS_KEY_FILE go together/);
-  });
+  it.each([{ TLS_CERT_FILE: 'c.pem' }, { TLS_KEY_FILE: 'k.pem' }])(
+    'when only one TLS file is given (%j), then start-up stops naming both',
+    (env) => {
+      expect(() => loadConfig(env, CWD)).toThrow(/TLS_CERT_FILE and TLS_KEY_FILE go together/);
+    },
+  );
 });

@@ -56,9 +56,13 @@ describe('Registry: gauges', () => {
     const r = new Registry();
     let open = 3;
     r.gauge('ribbon_connections', 'Open device connections.', () => open);
-    expect(r.render()).toBe('# HELP ribbon_connections Open device connections.\n# TYPE ribbon_connections gauge\nribbon_connections 3\n');
+    expect(r.render()).toBe(
+      '# HELP ribbon_connections Open device connections.\n# TYPE ribbon_connections gauge\nribbon_connections 3\n',
+    );
     open = 17;
-    expect(r.render()).toBe('# HELP ribbon_connections Open device connections.\n# TYPE ribbon_connections gauge\nribbon_connections 17\n');
+    expect(r.render()).toBe(
+      '# HELP ribbon_connections Open device connections.\n# TYPE ribbon_connections gauge\nribbon_connections 17\n',
+    );
   });
 });
 
@@ -104,7 +108,9 @@ describe('Registry: histograms', () => {
     const r = new Registry();
     const h = r.histogram('ribbon_batch', 'Batch sizes.', [1, 2, 4]);
     for (const v of [1, 1, 3, 4, 512]) h.observe(v);
-    expect(r.render()).toContain('ribbon_batch_bucket{le="1"} 2\nribbon_batch_bucket{le="2"} 2\nribbon_batch_bucket{le="4"} 4\nribbon_batch_bucket{le="+Inf"} 5\nribbon_batch_sum 521\nribbon_batch_count 5\n');
+    expect(r.render()).toContain(
+      'ribbon_batch_bucket{le="1"} 2\nribbon_batch_bucket{le="2"} 2\nribbon_batch_bucket{le="4"} 4\nribbon_batch_bucket{le="+Inf"} 5\nribbon_batch_sum 521\nribbon_batch_count 5\n',
+    );
   });
 });
 

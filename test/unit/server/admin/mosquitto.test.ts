@@ -53,7 +53,9 @@ describe('mosquittoPasswordLine', () => {
   it.each(['rp:abc', ':', 'rp-abc:', 'rp abc', 'rp\tabc', 'rp-abc\n', '\nuser'])(
     'when the username is %j, then it is refused',
     (username) => {
-      expect(() => mosquittoPasswordLine(username, 'pw')).toThrow(new RangeError('username must not contain ":" or spaces'));
+      expect(() => mosquittoPasswordLine(username, 'pw')).toThrow(
+        new RangeError('username must not contain ":" or spaces'),
+      );
     },
   );
 
@@ -92,6 +94,8 @@ describe('mosquittoAcl', () => {
     expect(lines.slice(0, userLine).filter((l) => l.startsWith('topic '))).toEqual([]);
     expect(lines.filter((l) => l.startsWith('pattern ') && /[#+]/.test(l))).toEqual([]);
     expect(acl.endsWith('\n')).toBe(true);
-    expect(lines.filter((l) => l !== '' && !l.startsWith('#') && !/^(pattern|topic) (read|write) |^user /.test(l))).toEqual([]);
+    expect(
+      lines.filter((l) => l !== '' && !l.startsWith('#') && !/^(pattern|topic) (read|write) |^user /.test(l)),
+    ).toEqual([]);
   });
 });

@@ -9,7 +9,13 @@ const MIN = 60 * S;
 const T0 = Date.parse('2026-03-01T09:00:00+08:00');
 
 function alert(kind: OpenedAlert['kind'], ackAfterMs: number | null, openedAt = T0): OpenedAlert {
-  return { compoundId: 1, kind, openedAt, acknowledgedAt: ackAfterMs === null ? null : openedAt + ackAfterMs, arrivedAt: null };
+  return {
+    compoundId: 1,
+    kind,
+    openedAt,
+    acknowledgedAt: ackAfterMs === null ? null : openedAt + ackAfterMs,
+    arrivedAt: null,
+  };
 }
 
 describe('the time-to-acknowledge bucket', () => {
@@ -99,10 +105,16 @@ describe('counts per local day', () => {
   });
 
   it('when the period crosses the end of February in a leap year, then 29 February is a day of it', () => {
-    expect(countsPerLocalDay([], '2028-02-28', '2028-03-01', 'UTC').map((d) => d.day)).toEqual(['2028-02-28', '2028-02-29', '2028-03-01']);
+    expect(countsPerLocalDay([], '2028-02-28', '2028-03-01', 'UTC').map((d) => d.day)).toEqual([
+      '2028-02-28',
+      '2028-02-29',
+      '2028-03-01',
+    ]);
   });
 
   it('when from and to are the same day, then there is one row', () => {
-    expect(countsPerLocalDay([alert('missed_checkin', null)], '2026-03-01', '2026-03-01', 'Asia/Shanghai')).toEqual([{ day: '2026-03-01', emergencies: 0, missedCheckins: 1 }]);
+    expect(countsPerLocalDay([alert('missed_checkin', null)], '2026-03-01', '2026-03-01', 'Asia/Shanghai')).toEqual([
+      { day: '2026-03-01', emergencies: 0, missedCheckins: 1 },
+    ]);
   });
 });

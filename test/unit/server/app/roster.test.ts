@@ -71,9 +71,19 @@ describe('decodeRoster', () => {
 
   it.each([
     ['UTF-8 without BOM', utf8('姓名\r\n张三\r\n'), '姓名\r\n张三\r\n', 'utf-8'],
-    ['UTF-8 with BOM (the BOM is dropped)', Buffer.concat([Buffer.from('efbbbf', 'hex'), utf8('姓名\n张三\n')]), '姓名\n张三\n', 'utf-8'],
+    [
+      'UTF-8 with BOM (the BOM is dropped)',
+      Buffer.concat([Buffer.from('efbbbf', 'hex'), utf8('姓名\n张三\n')]),
+      '姓名\n张三\n',
+      'utf-8',
+    ],
     ['plain ASCII', utf8('name\nZhang San\n'), 'name\nZhang San\n', 'utf-8'],
-    ['GBK with Chinese headers', gbk('小区,楼栋,姓名\r\n阳光小区,1号楼,张三\r\n'), '小区,楼栋,姓名\r\n阳光小区,1号楼,张三\r\n', 'gbk'],
+    [
+      'GBK with Chinese headers',
+      gbk('小区,楼栋,姓名\r\n阳光小区,1号楼,张三\r\n'),
+      '小区,楼栋,姓名\r\n阳光小区,1号楼,张三\r\n',
+      'gbk',
+    ],
   ])('when the file is %s, then it reads as its text', (_what, bytes, text, encoding) => {
     expect(decodeRoster(bytes)).toEqual({ ok: true, text, encoding });
   });
@@ -82,8 +92,16 @@ describe('decodeRoster', () => {
     ['neither UTF-8 nor GBK (0xFF)', Buffer.from([0x61, 0x2c, 0xff, 0x0a]), /neither UTF-8 nor GBK/],
     ['a GBK lead byte cut off at the end', Buffer.from('d5c5c8', 'hex'), /neither UTF-8 nor GBK/],
     ['a GBK lead byte before a space', Buffer.from('d520', 'hex'), /neither UTF-8 nor GBK/],
-    ['a GBK character, then 0xFF (ICU alone would read it as U+F8F5)', Buffer.from('d5c5ff', 'hex'), /neither UTF-8 nor GBK/],
-    ['a UTF-8 BOM before bytes that are not UTF-8', Buffer.from('efbbbfd5c5c8fd', 'hex'), /byte order mark but is not valid UTF-8/],
+    [
+      'a GBK character, then 0xFF (ICU alone would read it as U+F8F5)',
+      Buffer.from('d5c5ff', 'hex'),
+      /neither UTF-8 nor GBK/,
+    ],
+    [
+      'a UTF-8 BOM before bytes that are not UTF-8',
+      Buffer.from('efbbbfd5c5c8fd', 'hex'),
+      /byte order mark but is not valid UTF-8/,
+    ],
     ['UTF-16 ("Unicode text" in Excel)', Buffer.from('fffe5959', 'hex'), /UTF-16/],
     ['an Excel workbook', Buffer.from('504b030414000600', 'hex'), /Excel workbook/],
     ['empty', Buffer.alloc(0), /empty/],
@@ -108,18 +126,69 @@ describe('parseCsv', () => {
   };
 
   it.each<[string, string, Array<[number, string[]]>]>([
-    ['plain fields, LF', 'a,b\nc,d\n', [[1, ['a', 'b']], [2, ['c', 'd']]]],
-    ['CRLF', 'a,b\r\nc,d\r\n', [[1, ['a', 'b']], [2, ['c', 'd']]]],
-    ['a lone CR', 'a\rb', [[1, ['a']], [2, ['b']]]],
-    ['no line break at the end', 'a,b\nc,d', [[1, ['a', 'b']], [2, ['c', 'd']]]],
+    [
+      'plain fields, LF',
+      'a,b\nc,d\n',
+      [
+        [1, ['a', 'b']],
+        [2, ['c', 'd']],
+      ],
+    ],
+    [
+      'CRLF',
+      'a,b\r\nc,d\r\n',
+      [
+        [1, ['a', 'b']],
+        [2, ['c', 'd']],
+      ],
+    ],
+    [
+      'a lone CR',
+      'a\rb',
+      [
+        [1, ['a']],
+        [2, ['b']],
+      ],
+    ],
+    [
+      'no line break at the end',
+      'a,b\nc,d',
+      [
+        [1, ['a', 'b']],
+        [2, ['c', 'd']],
+      ],
+    ],
     ['empty fields and a comma at the very end', ',a,,\n', [[1, ['', 'a', '', '']]]],
     ['a comma at the end of the text', 'a,', [[1, ['a', '']]]],
     ['a quoted comma', '"张三,李四",b\n', [[1, ['张三,李四', 'b']]]],
     ['escaped quotes', '"say ""hi""",""""\n', [[1, ['say "hi"', '"']]]],
     ['an empty quoted field', '"",x\n', [[1, ['', 'x']]]],
-    ['a line break inside quotes (the next record starts two lines on)', '"a\nb",c\r\nd\n', [[1, ['a\nb', 'c']], [3, ['d']]]],
-    ['a CRLF inside quotes', 'h\n"a\r\nb"\nc\n', [[1, ['h']], [2, ['a\r\nb']], [4, ['c']]]],
-    ['a blank line (kept here, skipped by readTable)', 'a\n\nb\n', [[1, ['a']], [2, ['']], [3, ['b']]]],
+    [
+      'a line break inside quotes (the next record starts two lines on)',
+      '"a\nb",c\r\nd\n',
+      [
+        [1, ['a\nb', 'c']],
+        [3, ['d']],
+      ],
+    ],
+    [
+      'a CRLF inside quotes',
+      'h\n"a\r\nb"\nc\n',
+      [
+        [1, ['h']],
+        [2, ['a\r\nb']],
+        [4, ['c']],
+      ],
+    ],
+    [
+      'a blank line (kept here, skipped by readTable)',
+      'a\n\nb\n',
+      [
+        [1, ['a']],
+        [2, ['']],
+        [3, ['b']],
+      ],
+    ],
     ['a stray quote inside an unquoted field (kept as text)', '5"号楼,b\n', [[1, ['5"号楼', 'b']]]],
     ['spaces (kept here, trimmed later)', ' a , b \n', [[1, [' a ', ' b ']]]],
   ])('when the text has %s, then the records are right', (_what, text, expected) => {
@@ -170,18 +239,39 @@ describe('readTable (headers)', () => {
     ['English', 'compound,building,room,name,contact_name,contact_phone'],
     ['English with other case and spaces', ' Compound ,BUILDING,Room,Name,Contact Name,contact-phone'],
     ['Chinese aliases', '小区名称,楼号,室,老人姓名,联系人,紧急联系电话'],
-    ['as exported, Chinese (English)', '小区(compound),楼栋(building),房号(room),姓名(name),紧急联系人(contact_name),联系电话(contact_phone)'],
-    ['with full-width brackets and a BOM left in', '\uFEFF小区（compound）,楼栋（building）,房号,姓名,紧急联系人,联系电话'],
+    [
+      'as exported, Chinese (English)',
+      '小区(compound),楼栋(building),房号(room),姓名(name),紧急联系人(contact_name),联系电话(contact_phone)',
+    ],
+    [
+      'with full-width brackets and a BOM left in',
+      '\uFEFF小区（compound）,楼栋（building）,房号,姓名,紧急联系人,联系电话',
+    ],
   ])('when the header is %s, then every column is found', (_what, header) => {
     const t = table(`${header}\n${row}`);
     expect(t).toMatchObject({ ok: true, ignoredColumns: [] });
-    expect(t.ok && t.rows[0]?.values).toMatchObject({ compound: '阳光小区', building: '1号楼', room: '101', name: '张三', contact_name: '张女儿', contact_phone: '13900000000', checkin: '', timezone: '' });
+    expect(t.ok && t.rows[0]?.values).toMatchObject({
+      compound: '阳光小区',
+      building: '1号楼',
+      room: '101',
+      name: '张三',
+      contact_name: '张女儿',
+      contact_phone: '13900000000',
+      checkin: '',
+      timezone: '',
+    });
   });
 
   it('when columns come in another order with unknown ones, then they are read by name and the unknown listed', () => {
-    const t = table('序号,姓名,备注,联系电话,紧急联系人,房号,楼栋,小区\n1,张三,腿脚不便,13900000000,张女儿,101,1号楼,阳光小区\n');
+    const t = table(
+      '序号,姓名,备注,联系电话,紧急联系人,房号,楼栋,小区\n1,张三,腿脚不便,13900000000,张女儿,101,1号楼,阳光小区\n',
+    );
     expect(t).toMatchObject({ ok: true, ignoredColumns: ['序号', '备注'] });
-    expect(t.ok && t.rows[0]?.values).toMatchObject({ compound: '阳光小区', name: '张三', contact_phone: '13900000000' });
+    expect(t.ok && t.rows[0]?.values).toMatchObject({
+      compound: '阳光小区',
+      name: '张三',
+      contact_phone: '13900000000',
+    });
   });
 
   it('when a required column is missing, then the file is refused naming it', () => {
@@ -222,7 +312,9 @@ describe('readTable (headers)', () => {
 
   it('when a cell holds a line break, then that field is an error', () => {
     const t = table('姓名,角色\n"张\n三",志愿者\n', PEOPLE_COLUMNS);
-    expect(t.ok && t.rows[0]?.errors).toEqual([{ line: 2, field: 'name', reason: 'holds a line break or a control character' }]);
+    expect(t.ok && t.rows[0]?.errors).toEqual([
+      { line: 2, field: 'name', reason: 'holds a line break or a control character' },
+    ]);
   });
 });
 
@@ -244,15 +336,21 @@ describe('check-in, quiet hours, roles and tiers', () => {
     expect(parseCheckIn(text)).toEqual({ ok: true, value: policy });
   });
 
-  it.each([['sometimes'], ['24'], ['24h+'], ['每日25:00'], ['30s'], ['31d'], ['24h+31d'], ['24h+2h+1h']])('when the check-in is %j, then it is not understood', (text) => {
-    expect(parseCheckIn(text).ok).toBe(false);
-  });
+  it.each([['sometimes'], ['24'], ['24h+'], ['每日25:00'], ['30s'], ['31d'], ['24h+31d'], ['24h+2h+1h']])(
+    'when the check-in is %j, then it is not understood',
+    (text) => {
+      expect(parseCheckIn(text).ok).toBe(false);
+    },
+  );
 
-  it.each(['24h+2h', '12h', '90m+30m', '61s+1s', '每日10:00', '每日00:00'])('when %s is formatted back, then it reads the same', (text) => {
-    const parsed = parseCheckIn(text);
-    if (!parsed.ok) throw new Error(parsed.reason);
-    expect(parseCheckIn(formatCheckIn(parsed.value))).toEqual(parsed);
-  });
+  it.each(['24h+2h', '12h', '90m+30m', '61s+1s', '每日10:00', '每日00:00'])(
+    'when %s is formatted back, then it reads the same',
+    (text) => {
+      const parsed = parseCheckIn(text);
+      if (!parsed.ok) throw new Error(parsed.reason);
+      expect(parseCheckIn(formatCheckIn(parsed.value))).toEqual(parsed);
+    },
+  );
 
   it.each([
     ['22:00-07:00', { start: '22:00', end: '07:00' }],
@@ -323,7 +421,17 @@ describe('readHouseholds', () => {
           { line: 3, name: '张儿子', phone: '13900000001', relation: '儿子' },
         ],
       },
-      { line: 4, compound: '阳光小区', building: '2号楼', room: '', name: '王奶奶', timezone: 'Asia/Urumqi', checkin: { kind: 'interval', everySec: 86_400, graceSec: 7_200 }, quietHours: null, contacts: [] },
+      {
+        line: 4,
+        compound: '阳光小区',
+        building: '2号楼',
+        room: '',
+        name: '王奶奶',
+        timezone: 'Asia/Urumqi',
+        checkin: { kind: 'interval', everySec: 86_400, graceSec: 7_200 },
+        quietHours: null,
+        contacts: [],
+      },
     ]);
   });
 
@@ -353,7 +461,9 @@ describe('readHouseholds', () => {
   });
 
   it('when a name is longer than 100 characters, then that row is an error', () => {
-    expect(read([`阳光小区,1号楼,101,${'长'.repeat(101)},,,,,,`]).errors).toEqual([{ line: 2, field: 'name', reason: 'is longer than 100 characters' }]);
+    expect(read([`阳光小区,1号楼,101,${'长'.repeat(101)},,,,,,`]).errors).toEqual([
+      { line: 2, field: 'name', reason: 'is longer than 100 characters' },
+    ]);
   });
 });
 
@@ -365,10 +475,20 @@ describe('readPeople', () => {
   };
 
   it('when roles are Chinese words and tiers are left out, then the usual tier of the role is taken', () => {
-    const { people, errors } = read('姓名,电话,角色,层级,小区,楼栋\n李志愿,13800000001,志愿者,,阳光小区,1号楼\n王网格,,网格员,,阳光小区,\n赵值班,13800000003,值班员,,,\n孙工作,,工作人员,2,阳光小区,\n');
+    const { people, errors } = read(
+      '姓名,电话,角色,层级,小区,楼栋\n李志愿,13800000001,志愿者,,阳光小区,1号楼\n王网格,,网格员,,阳光小区,\n赵值班,13800000003,值班员,,,\n孙工作,,工作人员,2,阳光小区,\n',
+    );
     expect(errors).toEqual([]);
     expect(people).toEqual([
-      { line: 2, name: '李志愿', phone: '13800000001', role: 'volunteer', tier: 1, compound: '阳光小区', building: '1号楼' },
+      {
+        line: 2,
+        name: '李志愿',
+        phone: '13800000001',
+        role: 'volunteer',
+        tier: 1,
+        compound: '阳光小区',
+        building: '1号楼',
+      },
       { line: 3, name: '王网格', phone: null, role: 'grid_worker', tier: 2, compound: '阳光小区', building: null },
       { line: 4, name: '赵值班', phone: '13800000003', role: 'duty_officer', tier: 3, compound: null, building: null },
       { line: 5, name: '孙工作', phone: null, role: 'staff', tier: 2, compound: '阳光小区', building: null },
@@ -376,7 +496,9 @@ describe('readPeople', () => {
   });
 
   it('when rows are bad, then each is reported', () => {
-    const { errors } = read('name,phone,role,tier,compound,building\nA,,boss,,,\nB,,staff,,,\nC,x,volunteer,4,,1号楼\nD,,volunteer,,X,\nD,,volunteer,,X,\n');
+    const { errors } = read(
+      'name,phone,role,tier,compound,building\nA,,boss,,,\nB,,staff,,,\nC,x,volunteer,4,,1号楼\nD,,volunteer,,X,\nD,,volunteer,,X,\n',
+    );
     expect(errors).toEqual([
       { line: 2, field: 'role', reason: expect.stringMatching(/^"boss" is not a role: 志愿者, 党员中心户/) },
       { line: 3, field: 'tier', reason: 'is empty; 工作人员 (staff) needs a tier: 1, 2 or 3' },
@@ -407,10 +529,18 @@ describe('export cells', () => {
   });
 
   it('when rows are formatted, then records end in CRLF and read back the same', () => {
-    const rows = [['姓名(name)', '电话(phone)'], ['张,三', 'say "hi"'], ['=1+2', '']];
+    const rows = [
+      ['姓名(name)', '电话(phone)'],
+      ['张,三', 'say "hi"'],
+      ['=1+2', ''],
+    ];
     const csv = formatCsv(rows);
     expect(csv).toBe(`姓名(name),电话(phone)\r\n"张,三","say ""hi"""\r\n'=1+2,\r\n`);
     const parsed = parseCsv(csv);
-    expect(parsed.ok && parsed.records.map((r) => r.fields)).toEqual([['姓名(name)', '电话(phone)'], ['张,三', 'say "hi"'], ["'=1+2", '']]);
+    expect(parsed.ok && parsed.records.map((r) => r.fields)).toEqual([
+      ['姓名(name)', '电话(phone)'],
+      ['张,三', 'say "hi"'],
+      ["'=1+2", ''],
+    ]);
   });
 });

@@ -68,7 +68,14 @@ function run(alert: AlertView, steps: readonly [number, AlertCommand][], policy?
   return steps.reduce((current, [now, command]) => apply(current, command, now, policy).alert, alert);
 }
 
-type SweepResult = { effects: Effect[]; records: TransitionRecord[]; level: Tier; dueAt: number | null; remindersSent: number; status: AlertStatus };
+type SweepResult = {
+  effects: Effect[];
+  records: TransitionRecord[];
+  level: Tier;
+  dueAt: number | null;
+  remindersSent: number;
+  status: AlertStatus;
+};
 
 /** One `due` command at each instant, in order, on the same alert. */
 function sweeps(start: AlertView, times: readonly number[], policy?: ResponsePolicy): SweepResult[] {
@@ -77,7 +84,14 @@ function sweeps(start: AlertView, times: readonly number[], policy?: ResponsePol
   for (const now of times) {
     const out = apply(alert, { type: 'due' }, now, policy);
     alert = out.alert;
-    results.push({ effects: out.effects, records: out.records, level: alert.level, dueAt: alert.dueAt, remindersSent: alert.remindersSent, status: alert.status });
+    results.push({
+      effects: out.effects,
+      records: out.records,
+      level: alert.level,
+      dueAt: alert.dueAt,
+      remindersSent: alert.remindersSent,
+      status: alert.status,
+    });
   }
   return results;
 }
@@ -91,7 +105,15 @@ const reminded = (level: Tier): TransitionRecord => ({ action: 'reminded', by: n
 
 /** An emergency opened at T0 and left unacknowledged until `until` (swept on time). */
 function emergencyAtLevel(level: Tier): AlertView {
-  const steps: [number, AlertCommand][] = level === 1 ? [] : level === 2 ? [[T0 + 60 * SEC, DUE]] : [[T0 + 60 * SEC, DUE], [T0 + 180 * SEC, DUE]];
+  const steps: [number, AlertCommand][] =
+    level === 1
+      ? []
+      : level === 2
+        ? [[T0 + 60 * SEC, DUE]]
+        : [
+            [T0 + 60 * SEC, DUE],
+            [T0 + 180 * SEC, DUE],
+          ];
   return run(open('emergency'), steps);
 }
 
@@ -104,7 +126,10 @@ function inState(kind: AlertKind, state: 'open' | 'acknowledged' | 'arrived' | '
     case 'acknowledged':
       return run(opened, [[T0 + 30 * SEC, ACK]]);
     case 'arrived':
-      return run(opened, [[T0 + 30 * SEC, ACK], [T0 + 60 * SEC, { type: 'arrive', by: 'li' }]]);
+      return run(opened, [
+        [T0 + 30 * SEC, ACK],
+        [T0 + 60 * SEC, { type: 'arrive', by: 'li' }],
+      ]);
     case 'resolved':
       return run(opened, [[T0 + 30 * SEC, { type: 'resolve', by: 'wang', note: 'done' }]]);
   }
@@ -148,9 +173,12 @@ describe('openAlert', () => {
     ['service', { daytimeStart: '09:00', daytimeEnd: '11:00' }, '2026-11-27T10:00:00+08:00'],
     ['missed_checkin', { missedCheckInEscalateSec: 1_800 }, '2026-11-25T10:30:00+08:00'],
     ['device', { tier2AfterSec: 1 }, null],
-  ])('when a %s alert opens under the policy %o, then its first due time follows the policy', (kind, overrides, due) => {
-    expect(iso(openAlert(kind, ctx(T0, policyWith(overrides))).alert.dueAt)).toBe(due === null ? null : iso(at(due)));
-  });
+  ])(
+    'when a %s alert opens under the policy %o, then its first due time follows the policy',
+    (kind, overrides, due) => {
+      expect(iso(openAlert(kind, ctx(T0, policyWith(overrides))).alert.dueAt)).toBe(due === null ? null : iso(at(due)));
+    },
+  );
 });
 
 describe('emergency, unacknowledged: escalation on time', () => {
@@ -186,7 +214,14 @@ describe('emergency, unacknowledged: escalation on time', () => {
   );
 
   it('when it escalates and reminds, then each step is recorded with no person and the tier reached', () => {
-    expect(results.flatMap((r) => r.records)).toEqual([escalated(2), escalated(3), reminded(3), reminded(3), reminded(3), reminded(3)]);
+    expect(results.flatMap((r) => r.records)).toEqual([
+      escalated(2),
+      escalated(3),
+      reminded(3),
+      reminded(3),
+      reminded(3),
+      reminded(3),
+    ]);
   });
 
   it('when the policy is faster, then the steps follow the policy', () => {
@@ -206,34 +241,52 @@ describe('emergency, unacknowledged: a late sweep', () => {
     ['1 ms before tier 2 is due', 60 * SEC - 1, [], 1, 60 * SEC],
     ['exactly at +60 s', 60 * SEC, [notify([2], 'alert.escalated')], 2, 180 * SEC],
     ['at +179 s', 179 * SEC, [notify([2], 'alert.escalated')], 2, 180 * SEC],
-    ['exactly at +180 s', 180 * SEC, [notify([2], 'alert.escalated'), notify([3], 'alert.escalated')], 3, 180 * SEC + 15 * MIN],
+    [
+      'exactly at +180 s',
+      180 * SEC,
+      [notify([2], 'alert.escalated'), notify([3], 'alert.escalated')],
+      3,
+      180 * SEC + 15 * MIN,
+    ],
     ['at +10 min', 10 * MIN, [notify([2], 'alert.escalated'), notify([3], 'alert.escalated')], 3, 25 * MIN],
-    ['at +18 min (when the first repeat would have been)', 18 * MIN, [notify([2], 'alert.escalated'), notify([3], 'alert.escalated')], 3, 33 * MIN],
+    [
+      'at +18 min (when the first repeat would have been)',
+      18 * MIN,
+      [notify([2], 'alert.escalated'), notify([3], 'alert.escalated')],
+      3,
+      33 * MIN,
+    ],
     ['at +2 h', 2 * HOUR, [notify([2], 'alert.escalated'), notify([3], 'alert.escalated')], 3, 2 * HOUR + 15 * MIN],
-  ])('when the only sweep comes %s, then every tier due is told once and the next due is fixed', (_name, late, effects, level, due) => {
-    const out = apply(open('emergency'), DUE, T0 + late);
-    expect(out.effects).toEqual(effects);
-    expect(out.alert.level).toBe(level);
-    expect(out.alert.dueAt).toBe(T0 + due);
-    expect(out.alert.dueAt).toBeGreaterThan(T0 + late);
-    // Escalations are not reminders: no reminder in the same sweep as the escalation.
-    expect(out.alert.remindersSent).toBe(0);
-    expect(out.records).toEqual(effects.map((_, i) => escalated((i + 2) as Tier)));
-  });
+  ])(
+    'when the only sweep comes %s, then every tier due is told once and the next due is fixed',
+    (_name, late, effects, level, due) => {
+      const out = apply(open('emergency'), DUE, T0 + late);
+      expect(out.effects).toEqual(effects);
+      expect(out.alert.level).toBe(level);
+      expect(out.alert.dueAt).toBe(T0 + due);
+      expect(out.alert.dueAt).toBeGreaterThan(T0 + late);
+      // Escalations are not reminders: no reminder in the same sweep as the escalation.
+      expect(out.alert.remindersSent).toBe(0);
+      expect(out.records).toEqual(effects.map((_, i) => escalated((i + 2) as Tier)));
+    },
+  );
 
   it.each<[string, number]>([
     ['a minute late', 19 * MIN],
     ['five hours late', 5 * HOUR],
     ['three days late', 3 * 24 * HOUR],
-  ])('when a reminder at tier 3 is swept %s, then it is sent once and the next is 15 min after the sweep', (_name, when) => {
-    const atTier3 = emergencyAtLevel(3);
-    expect(atTier3.dueAt).toBe(T0 + 18 * MIN);
-    const out = apply(atTier3, DUE, T0 + when);
-    expect(out.effects).toEqual([notify([1, 2, 3], 'alert.reminder')]);
-    expect(out.records).toEqual([reminded(3)]);
-    expect(out.alert.remindersSent).toBe(1);
-    expect(out.alert.dueAt).toBe(T0 + when + 15 * MIN);
-  });
+  ])(
+    'when a reminder at tier 3 is swept %s, then it is sent once and the next is 15 min after the sweep',
+    (_name, when) => {
+      const atTier3 = emergencyAtLevel(3);
+      expect(atTier3.dueAt).toBe(T0 + 18 * MIN);
+      const out = apply(atTier3, DUE, T0 + when);
+      expect(out.effects).toEqual([notify([1, 2, 3], 'alert.reminder')]);
+      expect(out.records).toEqual([reminded(3)]);
+      expect(out.alert.remindersSent).toBe(1);
+      expect(out.alert.dueAt).toBe(T0 + when + 15 * MIN);
+    },
+  );
 
   it('when the same late due is swept twice at the same instant, then the second sweep sends nothing', () => {
     const now = T0 + 5 * HOUR;
@@ -259,13 +312,21 @@ describe('emergency, acknowledged', () => {
     ['at tier 1 (+30 s)', 1, 30 * SEC, [1]],
     ['at tier 2 (+90 s)', 2, 90 * SEC, [1, 2]],
     ['at tier 3 (+5 min)', 3, 5 * MIN, [1, 2, 3]],
-  ])('when it is acknowledged %s, then the button and every tier reached are told and a reminder is due in 45 min', (_name, level, when, tiers) => {
-    const alert = emergencyAtLevel(level);
-    const out = apply(alert, { type: 'acknowledge', by: 'wang', note: '我去处理' }, T0 + when);
-    expect(out.effects).toEqual([tellDevice('acknowledged'), notify(tiers, 'alert.acknowledged')]);
-    expect(out.records).toEqual([{ action: 'acknowledged', by: 'wang', note: '我去处理', level }]);
-    expect(out.alert).toEqual({ ...alert, status: 'acknowledged', acknowledgedAt: T0 + when, dueAt: T0 + when + 45 * MIN });
-  });
+  ])(
+    'when it is acknowledged %s, then the button and every tier reached are told and a reminder is due in 45 min',
+    (_name, level, when, tiers) => {
+      const alert = emergencyAtLevel(level);
+      const out = apply(alert, { type: 'acknowledge', by: 'wang', note: '我去处理' }, T0 + when);
+      expect(out.effects).toEqual([tellDevice('acknowledged'), notify(tiers, 'alert.acknowledged')]);
+      expect(out.records).toEqual([{ action: 'acknowledged', by: 'wang', note: '我去处理', level }]);
+      expect(out.alert).toEqual({
+        ...alert,
+        status: 'acknowledged',
+        acknowledgedAt: T0 + when,
+        dueAt: T0 + when + 45 * MIN,
+      });
+    },
+  );
 
   it.each<[string, number]>([
     ['+60 s (tier 2 would have been due)', 60 * SEC],
@@ -286,7 +347,9 @@ describe('emergency, acknowledged', () => {
     const ackAt = T0 + 30 * SEC;
     const times = [ackAt + 45 * MIN, ackAt + 50 * MIN, ackAt + 60 * MIN, ackAt + 75 * MIN, ackAt + 90 * MIN];
     const results = sweeps(inState('emergency', 'acknowledged'), times);
-    expect(results.map((r) => [r.effects, r.dueAt === null ? null : r.dueAt - ackAt, r.remindersSent, r.status])).toEqual([
+    expect(
+      results.map((r) => [r.effects, r.dueAt === null ? null : r.dueAt - ackAt, r.remindersSent, r.status]),
+    ).toEqual([
       [[notify([1], 'alert.reminder')], 60 * MIN, 1, 'acknowledged'],
       [[], 60 * MIN, 1, 'acknowledged'],
       [[notify([1], 'alert.reminder')], 75 * MIN, 2, 'acknowledged'],
@@ -306,12 +369,15 @@ describe('emergency, acknowledged', () => {
   it.each<[string, number]>([
     ['a minute late', 46 * MIN],
     ['four hours late', 4 * HOUR],
-  ])('when the acknowledged reminder is swept %s, then one reminder is sent and the next is 15 min after the sweep', (_name, when) => {
-    const out = apply(inState('emergency', 'acknowledged'), DUE, T0 + when);
-    expect(out.effects).toEqual([notify([1], 'alert.reminder')]);
-    expect(out.alert.remindersSent).toBe(1);
-    expect(out.alert.dueAt).toBe(T0 + when + 15 * MIN);
-  });
+  ])(
+    'when the acknowledged reminder is swept %s, then one reminder is sent and the next is 15 min after the sweep',
+    (_name, when) => {
+      const out = apply(inState('emergency', 'acknowledged'), DUE, T0 + when);
+      expect(out.effects).toEqual([notify([1], 'alert.reminder')]);
+      expect(out.alert.remindersSent).toBe(1);
+      expect(out.alert.dueAt).toBe(T0 + when + 15 * MIN);
+    },
+  );
 
   it('when the policy changes the reminder times, then they follow the policy', () => {
     const policy = policyWith({ acknowledgedRemindAfterSec: 600, acknowledgedRepeatSec: 120 });
@@ -327,17 +393,26 @@ describe('arrive', () => {
     ['at tier 1', 1, [1]],
     ['at tier 2', 2, [1, 2]],
     ['at tier 3', 3, [1, 2, 3]],
-  ])('when a volunteer arrives at an open emergency %s, then it is acknowledged and arrived at once', (_name, level, tiers) => {
-    const alert = emergencyAtLevel(level);
-    const now = T0 + 6 * MIN;
-    const out = apply(alert, { type: 'arrive', by: 'li', note: ' 到达, door open ' }, now);
-    expect(out.alert).toEqual({ ...alert, status: 'acknowledged', acknowledgedAt: now, arrivedAt: now, dueAt: now + 45 * MIN });
-    expect(out.effects).toEqual([tellDevice('acknowledged'), notify(tiers, 'alert.acknowledged')]);
-    expect(out.records).toEqual([
-      { action: 'acknowledged', by: 'li', note: null, level },
-      { action: 'arrived', by: 'li', note: '到达, door open', level },
-    ]);
-  });
+  ])(
+    'when a volunteer arrives at an open emergency %s, then it is acknowledged and arrived at once',
+    (_name, level, tiers) => {
+      const alert = emergencyAtLevel(level);
+      const now = T0 + 6 * MIN;
+      const out = apply(alert, { type: 'arrive', by: 'li', note: ' 到达, door open ' }, now);
+      expect(out.alert).toEqual({
+        ...alert,
+        status: 'acknowledged',
+        acknowledgedAt: now,
+        arrivedAt: now,
+        dueAt: now + 45 * MIN,
+      });
+      expect(out.effects).toEqual([tellDevice('acknowledged'), notify(tiers, 'alert.acknowledged')]);
+      expect(out.records).toEqual([
+        { action: 'acknowledged', by: 'li', note: null, level },
+        { action: 'arrived', by: 'li', note: '到达, door open', level },
+      ]);
+    },
+  );
 
   it('when a volunteer arrives at an acknowledged emergency, then only the arrival is recorded and the reminder stays due', () => {
     const acknowledged = inState('emergency', 'acknowledged');
@@ -385,7 +460,12 @@ describe('acknowledge', () => {
     const alert = open(kind);
     const now = T0 + 20 * MIN;
     const out = apply(alert, ACK, now);
-    expect(out.alert).toEqual({ ...alert, status: 'acknowledged', acknowledgedAt: now, dueAt: dueIn === null ? null : now + dueIn });
+    expect(out.alert).toEqual({
+      ...alert,
+      status: 'acknowledged',
+      acknowledgedAt: now,
+      dueAt: dueIn === null ? null : now + dueIn,
+    });
     expect(out.effects).toEqual(effects);
     expect(out.records).toEqual([{ action: 'acknowledged', by: 'wang', note: null, level: 1 }]);
   });
@@ -397,28 +477,68 @@ describe('acknowledge', () => {
     ['missed_checkin', 'acknowledged'],
     ['device', 'acknowledged'],
   ])('when a %s alert (%s) is acknowledged again, then it is refused', (kind, state) => {
-    expect(refuse(inState(kind, state), { type: 'acknowledge', by: 'zhao' }, T0 + 5 * MIN)).toBe(ALERT_ERRORS.alreadyAcknowledged);
+    expect(refuse(inState(kind, state), { type: 'acknowledge', by: 'zhao' }, T0 + 5 * MIN)).toBe(
+      ALERT_ERRORS.alreadyAcknowledged,
+    );
   });
 });
 
 describe('resolve', () => {
   const BLANK_NOTES = ['', ' ', '   ', '\n\t ', '\u3000'];
   it.each<[AlertKind, 'open' | 'acknowledged', string]>(
-    KINDS.flatMap((kind) => (['open', 'acknowledged'] as const).flatMap((state) => BLANK_NOTES.map((note): [AlertKind, 'open' | 'acknowledged', string] => [kind, state, note]))),
+    KINDS.flatMap((kind) =>
+      (['open', 'acknowledged'] as const).flatMap((state) =>
+        BLANK_NOTES.map((note): [AlertKind, 'open' | 'acknowledged', string] => [kind, state, note]),
+      ),
+    ),
   )('when a %s alert (%s) is resolved with the note %j, then a note is required', (kind, state, note) => {
-    expect(refuse(inState(kind, state), { type: 'resolve', by: 'wang', note }, T0 + 5 * MIN)).toBe(ALERT_ERRORS.noteRequired);
+    expect(refuse(inState(kind, state), { type: 'resolve', by: 'wang', note }, T0 + 5 * MIN)).toBe(
+      ALERT_ERRORS.noteRequired,
+    );
   });
 
   it.each<[string, () => AlertView, Effect[]]>([
-    ['an open emergency (resolved straight away)', () => open('emergency'), [tellDevice('resolved'), notify([1], 'alert.resolved')]],
-    ['an emergency at tier 3, never acknowledged', () => emergencyAtLevel(3), [tellDevice('resolved'), notify([1, 2, 3], 'alert.resolved')]],
-    ['an emergency acknowledged at tier 2 and arrived', () => run(emergencyAtLevel(2), [[T0 + 90 * SEC, ACK], [T0 + 5 * MIN, { type: 'arrive', by: 'wang' }]]), [tellDevice('resolved'), notify([1, 2], 'alert.resolved')]],
+    [
+      'an open emergency (resolved straight away)',
+      () => open('emergency'),
+      [tellDevice('resolved'), notify([1], 'alert.resolved')],
+    ],
+    [
+      'an emergency at tier 3, never acknowledged',
+      () => emergencyAtLevel(3),
+      [tellDevice('resolved'), notify([1, 2, 3], 'alert.resolved')],
+    ],
+    [
+      'an emergency acknowledged at tier 2 and arrived',
+      () =>
+        run(emergencyAtLevel(2), [
+          [T0 + 90 * SEC, ACK],
+          [T0 + 5 * MIN, { type: 'arrive', by: 'wang' }],
+        ]),
+      [tellDevice('resolved'), notify([1, 2], 'alert.resolved')],
+    ],
     ['an unclaimed service request', () => open('service'), [tellDevice('resolved'), notify([1], 'alert.resolved')]],
-    ['a service request after a reminder to tier 2', () => run(open('service'), [[at('2026-11-25T14:00:00+08:00'), DUE]]), [tellDevice('resolved'), notify([1, 2], 'alert.resolved')]],
-    ['a claimed service request', () => inState('service', 'acknowledged'), [tellDevice('resolved'), notify([1], 'alert.resolved')]],
+    [
+      'a service request after a reminder to tier 2',
+      () => run(open('service'), [[at('2026-11-25T14:00:00+08:00'), DUE]]),
+      [tellDevice('resolved'), notify([1, 2], 'alert.resolved')],
+    ],
+    [
+      'a claimed service request',
+      () => inState('service', 'acknowledged'),
+      [tellDevice('resolved'), notify([1], 'alert.resolved')],
+    ],
     ['an open missed check-in', () => open('missed_checkin'), [notify([1], 'alert.resolved')]],
-    ['a missed check-in at tier 2', () => run(open('missed_checkin'), [[T0 + HOUR, DUE]]), [notify([1, 2], 'alert.resolved')]],
-    ['an acknowledged missed check-in', () => inState('missed_checkin', 'acknowledged'), [notify([1], 'alert.resolved')]],
+    [
+      'a missed check-in at tier 2',
+      () => run(open('missed_checkin'), [[T0 + HOUR, DUE]]),
+      [notify([1, 2], 'alert.resolved')],
+    ],
+    [
+      'an acknowledged missed check-in',
+      () => inState('missed_checkin', 'acknowledged'),
+      [notify([1], 'alert.resolved')],
+    ],
     ['an open device fault', () => open('device'), [notify([1], 'alert.resolved')]],
     ['an acknowledged device fault', () => inState('device', 'acknowledged'), [notify([1], 'alert.resolved')]],
   ])('when %s is resolved with a note, then it is resolved and the tiers reached are told', (_name, build, effects) => {
@@ -442,12 +562,25 @@ describe('a resolved alert', () => {
     ['due', { type: 'due' }],
   ];
   const RESOLVED: [string, () => AlertView][] = [
-    ...KINDS.map((kind): [string, () => AlertView] => [`${kind}, resolved by a person`, () => inState(kind, 'resolved')]),
-    ['missed_checkin, cleared', () => run(open('missed_checkin'), [[T0 + 5 * MIN, { type: 'clear', note: 'blue press' }]])],
+    ...KINDS.map((kind): [string, () => AlertView] => [
+      `${kind}, resolved by a person`,
+      () => inState(kind, 'resolved'),
+    ]),
+    [
+      'missed_checkin, cleared',
+      () => run(open('missed_checkin'), [[T0 + 5 * MIN, { type: 'clear', note: 'blue press' }]]),
+    ],
     ['device, cleared', () => run(open('device'), [[T0 + 5 * MIN, { type: 'clear', note: 'back online' }]])],
   ];
   it.each<[string, string, AlertCommand, () => AlertView]>(
-    RESOLVED.flatMap(([alertName, build]) => COMMANDS.map(([name, command]): [string, string, AlertCommand, () => AlertView] => [name, alertName, command, build])),
+    RESOLVED.flatMap(([alertName, build]) =>
+      COMMANDS.map(([name, command]): [string, string, AlertCommand, () => AlertView] => [
+        name,
+        alertName,
+        command,
+        build,
+      ]),
+    ),
   )('when %s is sent to a %s alert, then it is refused as resolved', (_name, _alertName, command, build) => {
     expect(refuse(build(), command, T0 + 2 * HOUR)).toBe(ALERT_ERRORS.resolved);
   });
@@ -468,8 +601,16 @@ describe('clear (the system resolves it when the cause is gone)', () => {
   it.each<[string, () => AlertView, Effect[]]>([
     // Whoever was told hears it is over, so nobody walks over for nothing.
     ['an open missed check-in at tier 1', () => open('missed_checkin'), [notify([1], 'alert.resolved')]],
-    ['a missed check-in at tier 2', () => run(open('missed_checkin'), [[T0 + HOUR, DUE]]), [notify([1, 2], 'alert.resolved')]],
-    ['an acknowledged missed check-in', () => inState('missed_checkin', 'acknowledged'), [notify([1], 'alert.resolved')]],
+    [
+      'a missed check-in at tier 2',
+      () => run(open('missed_checkin'), [[T0 + HOUR, DUE]]),
+      [notify([1, 2], 'alert.resolved')],
+    ],
+    [
+      'an acknowledged missed check-in',
+      () => inState('missed_checkin', 'acknowledged'),
+      [notify([1], 'alert.resolved')],
+    ],
     ['an open device fault', () => open('device'), [notify([1], 'alert.resolved')]],
     ['an acknowledged device fault', () => inState('device', 'acknowledged'), [notify([1], 'alert.resolved')]],
   ])('when %s is cleared, then it is resolved by nobody and the effects are fixed', (_name, build, effects) => {
@@ -491,19 +632,30 @@ describe('clear (the system resolves it when the cause is gone)', () => {
 describe('report (another press joins the open alert)', () => {
   it.each<[AlertKind, string, () => AlertView]>([
     ...KINDS.map((kind): [AlertKind, string, () => AlertView] => [kind, 'open', () => open(kind)]),
-    ...KINDS.map((kind): [AlertKind, string, () => AlertView] => [kind, 'acknowledged', () => inState(kind, 'acknowledged')]),
+    ...KINDS.map((kind): [AlertKind, string, () => AlertView] => [
+      kind,
+      'acknowledged',
+      () => inState(kind, 'acknowledged'),
+    ]),
     ['emergency', 'at tier 3', () => emergencyAtLevel(3)],
     ['emergency', 'arrived', () => inState('emergency', 'arrived')],
-  ])('when a %s alert (%s) gets another report, then only the count grows: no effect, no record', (_kind, _state, build) => {
-    const alert = build();
-    const out = apply(alert, { type: 'report' }, T0 + 7 * MIN);
-    expect(out.alert).toEqual({ ...alert, reportCount: alert.reportCount + 1 });
-    expect(out.effects).toEqual([]);
-    expect(out.records).toEqual([]);
-  });
+  ])(
+    'when a %s alert (%s) gets another report, then only the count grows: no effect, no record',
+    (_kind, _state, build) => {
+      const alert = build();
+      const out = apply(alert, { type: 'report' }, T0 + 7 * MIN);
+      expect(out.alert).toEqual({ ...alert, reportCount: alert.reportCount + 1 });
+      expect(out.effects).toEqual([]);
+      expect(out.records).toEqual([]);
+    },
+  );
 
   it('when three more presses come, then the count is four', () => {
-    const alert = run(open('emergency'), [[T0 + SEC, { type: 'report' }], [T0 + 2 * SEC, { type: 'report' }], [T0 + 3 * SEC, { type: 'report' }]]);
+    const alert = run(open('emergency'), [
+      [T0 + SEC, { type: 'report' }],
+      [T0 + 2 * SEC, { type: 'report' }],
+      [T0 + 3 * SEC, { type: 'report' }],
+    ]);
     expect(alert.reportCount).toBe(4);
     expect(alert.dueAt).toBe(T0 + 60 * SEC);
   });
@@ -511,7 +663,13 @@ describe('report (another press joins the open alert)', () => {
 
 describe('service (yellow): unclaimed reminders in daytime', () => {
   it('when nobody claims it, then tier 2 alone is reminded after every 4 h of daytime', () => {
-    const times = ['2026-11-25T12:00:00+08:00', '2026-11-25T14:00:00+08:00', '2026-11-25T18:00:00+08:00', '2026-11-26T10:00:00+08:00', '2026-11-26T14:00:00+08:00'];
+    const times = [
+      '2026-11-25T12:00:00+08:00',
+      '2026-11-25T14:00:00+08:00',
+      '2026-11-25T18:00:00+08:00',
+      '2026-11-26T10:00:00+08:00',
+      '2026-11-26T14:00:00+08:00',
+    ];
     const results = sweeps(open('service'), times.map(at));
     expect(results.map((r) => [r.effects, r.level, iso(r.dueAt), r.remindersSent])).toEqual([
       [[], 1, iso(at('2026-11-25T14:00:00+08:00')), 0],
@@ -535,13 +693,16 @@ describe('service (yellow): unclaimed reminders in daytime', () => {
   it.each<[string, string, string]>([
     ['the same evening at 23:00', '2026-11-25T23:00:00+08:00', '2026-11-26T12:00:00+08:00'],
     ['two days later at 09:00', '2026-11-27T09:00:00+08:00', '2026-11-27T13:00:00+08:00'],
-  ])('when the 14:00 reminder is swept late (%s), then one reminder is sent and the next is 4 daytime hours after the sweep', (_name, sweepAt, next) => {
-    const out = apply(open('service'), DUE, at(sweepAt));
-    expect(out.effects).toEqual([notify([2], 'alert.reminder')]);
-    expect(out.records).toEqual([reminded(2)]);
-    expect(out.alert.remindersSent).toBe(1);
-    expect(iso(out.alert.dueAt)).toBe(iso(at(next)));
-  });
+  ])(
+    'when the 14:00 reminder is swept late (%s), then one reminder is sent and the next is 4 daytime hours after the sweep',
+    (_name, sweepAt, next) => {
+      const out = apply(open('service'), DUE, at(sweepAt));
+      expect(out.effects).toEqual([notify([2], 'alert.reminder')]);
+      expect(out.records).toEqual([reminded(2)]);
+      expect(out.alert.remindersSent).toBe(1);
+      expect(iso(out.alert.dueAt)).toBe(iso(at(next)));
+    },
+  );
 
   it.each<[string, string]>([
     ['at the old due time', '2026-11-25T14:00:00+08:00'],
@@ -557,7 +718,13 @@ describe('service (yellow): unclaimed reminders in daytime', () => {
 
 describe('missed check-in: tier 2, then reminders', () => {
   it('when nobody takes it up, then tier 2 is told after an hour and tiers 1–2 are reminded every hour', () => {
-    const results = sweeps(open('missed_checkin'), [T0 + 30 * MIN, T0 + HOUR, T0 + 90 * MIN, T0 + 2 * HOUR, T0 + 3 * HOUR]);
+    const results = sweeps(open('missed_checkin'), [
+      T0 + 30 * MIN,
+      T0 + HOUR,
+      T0 + 90 * MIN,
+      T0 + 2 * HOUR,
+      T0 + 3 * HOUR,
+    ]);
     expect(results.map((r) => [r.effects, r.level, r.dueAt === null ? null : r.dueAt - T0, r.remindersSent])).toEqual([
       [[], 1, HOUR, 0],
       [[notify([2], 'alert.escalated')], 2, 2 * HOUR, 0],
@@ -615,7 +782,11 @@ describe('due before its time', () => {
     ['a fresh emergency at +59.999 s', () => open('emergency'), 60 * SEC - 1],
     ['an emergency at tier 2 at +179 s', () => emergencyAtLevel(2), 179 * SEC],
     ['an emergency at tier 3 at +17 min', () => emergencyAtLevel(3), 17 * MIN],
-    ['an acknowledged emergency at +44 min after acknowledgement', () => inState('emergency', 'acknowledged'), 30 * SEC + 44 * MIN],
+    [
+      'an acknowledged emergency at +44 min after acknowledgement',
+      () => inState('emergency', 'acknowledged'),
+      30 * SEC + 44 * MIN,
+    ],
     ['a service request at 13:59:59', () => open('service'), 4 * HOUR - SEC],
     ['a missed check-in at +59 min', () => open('missed_checkin'), 59 * MIN],
     ['a device fault', () => open('device'), 0],
@@ -648,13 +819,24 @@ describe('notes', () => {
   it.each<[string, string, AlertKind, NoteCommand, string, string, string | null]>(
     COMMANDS.flatMap(([name, kind, make, action]) =>
       NOTE_CASES.filter(([, , expected]) => !(name === 'resolve' && expected === null)).map(
-        ([noteName, note, expected]): [string, string, AlertKind, NoteCommand, string, string, string | null] => [name, noteName, kind, make, action, note, expected],
+        ([noteName, note, expected]): [string, string, AlertKind, NoteCommand, string, string, string | null] => [
+          name,
+          noteName,
+          kind,
+          make,
+          action,
+          note,
+          expected,
+        ],
       ),
     ),
-  )('when %s carries a note that is %s, then the recorded note is trimmed and capped', (_name, _noteName, kind, make, action, note, expected) => {
-    const out = apply(open(kind), make(note), T0 + MIN);
-    expect(out.records.find((r) => r.action === action)?.note).toBe(expected);
-  });
+  )(
+    'when %s carries a note that is %s, then the recorded note is trimmed and capped',
+    (_name, _noteName, kind, make, action, note, expected) => {
+      const out = apply(open(kind), make(note), T0 + MIN);
+      expect(out.records.find((r) => r.action === action)?.note).toBe(expected);
+    },
+  );
 
   it.each<[string, AlertCommand]>([
     ['acknowledge without a note', { type: 'acknowledge', by: 'wang' }],
@@ -680,23 +862,135 @@ describe('notes', () => {
 
 describe('the transition table: every kind, state and command', () => {
   type Expected = AlertStatus | AlertErrorCode;
-  type Row = { report: Expected; acknowledge: Expected; arrive: Expected; resolve: Expected; clear: Expected; due: Expected };
-  const { resolved: RESOLVED, alreadyAcknowledged: ACKED, alreadyArrived: ARRIVED, notEmergency: NOT_RED, needsPerson: PERSON } = ALERT_ERRORS;
-  const ALL_RESOLVED: Row = { report: RESOLVED, acknowledge: RESOLVED, arrive: RESOLVED, resolve: RESOLVED, clear: RESOLVED, due: RESOLVED };
+  type Row = {
+    report: Expected;
+    acknowledge: Expected;
+    arrive: Expected;
+    resolve: Expected;
+    clear: Expected;
+    due: Expected;
+  };
+  const {
+    resolved: RESOLVED,
+    alreadyAcknowledged: ACKED,
+    alreadyArrived: ARRIVED,
+    notEmergency: NOT_RED,
+    needsPerson: PERSON,
+  } = ALERT_ERRORS;
+  const ALL_RESOLVED: Row = {
+    report: RESOLVED,
+    acknowledge: RESOLVED,
+    arrive: RESOLVED,
+    resolve: RESOLVED,
+    clear: RESOLVED,
+    due: RESOLVED,
+  };
 
   const TABLE: [AlertKind, 'open' | 'acknowledged' | 'arrived' | 'resolved', Row][] = [
-    ['emergency', 'open', { report: 'open', acknowledge: 'acknowledged', arrive: 'acknowledged', resolve: 'resolved', clear: PERSON, due: 'open' }],
-    ['emergency', 'acknowledged', { report: 'acknowledged', acknowledge: ACKED, arrive: 'acknowledged', resolve: 'resolved', clear: PERSON, due: 'acknowledged' }],
-    ['emergency', 'arrived', { report: 'acknowledged', acknowledge: ACKED, arrive: ARRIVED, resolve: 'resolved', clear: PERSON, due: 'acknowledged' }],
+    [
+      'emergency',
+      'open',
+      {
+        report: 'open',
+        acknowledge: 'acknowledged',
+        arrive: 'acknowledged',
+        resolve: 'resolved',
+        clear: PERSON,
+        due: 'open',
+      },
+    ],
+    [
+      'emergency',
+      'acknowledged',
+      {
+        report: 'acknowledged',
+        acknowledge: ACKED,
+        arrive: 'acknowledged',
+        resolve: 'resolved',
+        clear: PERSON,
+        due: 'acknowledged',
+      },
+    ],
+    [
+      'emergency',
+      'arrived',
+      {
+        report: 'acknowledged',
+        acknowledge: ACKED,
+        arrive: ARRIVED,
+        resolve: 'resolved',
+        clear: PERSON,
+        due: 'acknowledged',
+      },
+    ],
     ['emergency', 'resolved', ALL_RESOLVED],
-    ['service', 'open', { report: 'open', acknowledge: 'acknowledged', arrive: NOT_RED, resolve: 'resolved', clear: PERSON, due: 'open' }],
-    ['service', 'acknowledged', { report: 'acknowledged', acknowledge: ACKED, arrive: NOT_RED, resolve: 'resolved', clear: PERSON, due: 'acknowledged' }],
+    [
+      'service',
+      'open',
+      { report: 'open', acknowledge: 'acknowledged', arrive: NOT_RED, resolve: 'resolved', clear: PERSON, due: 'open' },
+    ],
+    [
+      'service',
+      'acknowledged',
+      {
+        report: 'acknowledged',
+        acknowledge: ACKED,
+        arrive: NOT_RED,
+        resolve: 'resolved',
+        clear: PERSON,
+        due: 'acknowledged',
+      },
+    ],
     ['service', 'resolved', ALL_RESOLVED],
-    ['missed_checkin', 'open', { report: 'open', acknowledge: 'acknowledged', arrive: NOT_RED, resolve: 'resolved', clear: 'resolved', due: 'open' }],
-    ['missed_checkin', 'acknowledged', { report: 'acknowledged', acknowledge: ACKED, arrive: NOT_RED, resolve: 'resolved', clear: 'resolved', due: 'acknowledged' }],
+    [
+      'missed_checkin',
+      'open',
+      {
+        report: 'open',
+        acknowledge: 'acknowledged',
+        arrive: NOT_RED,
+        resolve: 'resolved',
+        clear: 'resolved',
+        due: 'open',
+      },
+    ],
+    [
+      'missed_checkin',
+      'acknowledged',
+      {
+        report: 'acknowledged',
+        acknowledge: ACKED,
+        arrive: NOT_RED,
+        resolve: 'resolved',
+        clear: 'resolved',
+        due: 'acknowledged',
+      },
+    ],
     ['missed_checkin', 'resolved', ALL_RESOLVED],
-    ['device', 'open', { report: 'open', acknowledge: 'acknowledged', arrive: NOT_RED, resolve: 'resolved', clear: 'resolved', due: 'open' }],
-    ['device', 'acknowledged', { report: 'acknowledged', acknowledge: ACKED, arrive: NOT_RED, resolve: 'resolved', clear: 'resolved', due: 'acknowledged' }],
+    [
+      'device',
+      'open',
+      {
+        report: 'open',
+        acknowledge: 'acknowledged',
+        arrive: NOT_RED,
+        resolve: 'resolved',
+        clear: 'resolved',
+        due: 'open',
+      },
+    ],
+    [
+      'device',
+      'acknowledged',
+      {
+        report: 'acknowledged',
+        acknowledge: ACKED,
+        arrive: NOT_RED,
+        resolve: 'resolved',
+        clear: 'resolved',
+        due: 'acknowledged',
+      },
+    ],
     ['device', 'resolved', ALL_RESOLVED],
   ];
   const COMMANDS: Record<keyof Row, AlertCommand> = {
@@ -709,7 +1003,14 @@ describe('the transition table: every kind, state and command', () => {
   };
 
   it.each<[AlertKind, string, keyof Row, Expected]>(
-    TABLE.flatMap(([kind, state, row]) => (Object.keys(row) as (keyof Row)[]).map((command): [AlertKind, string, keyof Row, Expected] => [kind, state, command, row[command]])),
+    TABLE.flatMap(([kind, state, row]) =>
+      (Object.keys(row) as (keyof Row)[]).map((command): [AlertKind, string, keyof Row, Expected] => [
+        kind,
+        state,
+        command,
+        row[command],
+      ]),
+    ),
   )('when an alert of kind %s that is %s gets %s, then the outcome is %s', (kind, state, command, expected) => {
     const alert = inState(kind, state as 'open' | 'acknowledged' | 'arrived' | 'resolved');
     const out = transition(alert, COMMANDS[command], ctx(T0 + 2 * HOUR));

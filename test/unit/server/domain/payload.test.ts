@@ -131,10 +131,13 @@ describe('parseStatePayload: bad optional fields are dropped with a warning, the
       {},
       [SEQ_DROPPED, BOOT_DROPPED, BATTERY_DROPPED, AT_DROPPED],
     ],
-  ] as const)('when the payload has %s, then the red press is kept and the field dropped', (_name, fields, kept, warnings) => {
-    const result = parseStatePayload(text(`{"state":"red",${fields}}`));
-    expect(result).toEqual({ ok: true, value: press({ state: 'red', ...kept, warnings: [...warnings] }) });
-  });
+  ] as const)(
+    'when the payload has %s, then the red press is kept and the field dropped',
+    (_name, fields, kept, warnings) => {
+      const result = parseStatePayload(text(`{"state":"red",${fields}}`));
+      expect(result).toEqual({ ok: true, value: press({ state: 'red', ...kept, warnings: [...warnings] }) });
+    },
+  );
 
   // V8's legacy date parser accepts strings that are not ISO 8601 times at all ("1" is
   // 2001-01-01), so `at` is checked against the ISO 8601 grammar first.

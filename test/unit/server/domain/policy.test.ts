@@ -89,17 +89,24 @@ describe('checkPolicy: accepted', () => {
     ['tier 2 at its highest (7 days − 1 s, tier 3 at 7 days)', { tier2AfterSec: MAX_SEC - 1, tier3AfterSec: MAX_SEC }],
     ['tier 3 at its lowest (2 s, tier 2 at 1 s)', { tier2AfterSec: 1, tier3AfterSec: 2 }],
     ['tier 3 at 7 days', { tier3AfterSec: MAX_SEC }],
-    ...SECOND_FIELDS.filter((f) => f !== 'tier2AfterSec' && f !== 'tier3AfterSec').flatMap((field): [string, Record<string, number>][] => [
-      [`${field} at 1 s`, { [field]: 1 }],
-      [`${field} at 7 days`, { [field]: MAX_SEC }],
-    ]),
+    ...SECOND_FIELDS.filter((f) => f !== 'tier2AfterSec' && f !== 'tier3AfterSec').flatMap(
+      (field): [string, Record<string, number>][] => [
+        [`${field} at 1 s`, { [field]: 1 }],
+        [`${field} at 7 days`, { [field]: MAX_SEC }],
+      ],
+    ),
   ])('when %s (a bound), then it is accepted', (_name, input) => {
     expect(accepted(input)).toEqual({ ...DEFAULT_POLICY, ...input });
   });
 
   it('when a base is given, then the overrides apply on top of it, not on the defaults', () => {
     const base = accepted({ tier2AfterSec: 30, tier3AfterSec: 90, daytimeStart: '09:00' });
-    expect(accepted({ tier3AfterSec: 120 }, base)).toEqual({ ...DEFAULT_POLICY, tier2AfterSec: 30, tier3AfterSec: 120, daytimeStart: '09:00' });
+    expect(accepted({ tier3AfterSec: 120 }, base)).toEqual({
+      ...DEFAULT_POLICY,
+      tier2AfterSec: 30,
+      tier3AfterSec: 120,
+      daytimeStart: '09:00',
+    });
   });
 
   it('when a policy is checked, then neither the input, the base nor the defaults change', () => {
@@ -147,12 +154,13 @@ describe('checkPolicy: refused', () => {
     ['an array', [60]],
     ['an object', { sec: 60 }],
   ];
-  it.each<[SecondField, string, unknown]>(SECOND_FIELDS.flatMap((field) => BAD_SECONDS.map(([name, value]): [SecondField, string, unknown] => [field, name, value])))(
-    'when %s is %s, then it is refused naming the field',
-    (field, _name, value) => {
-      expect(refused({ [field]: value })).toBe(`${field} must be a whole number of seconds from 1 to ${MAX_SEC}`);
-    },
-  );
+  it.each<[SecondField, string, unknown]>(
+    SECOND_FIELDS.flatMap((field) =>
+      BAD_SECONDS.map(([name, value]): [SecondField, string, unknown] => [field, name, value]),
+    ),
+  )('when %s is %s, then it is refused naming the field', (field, _name, value) => {
+    expect(refused({ [field]: value })).toBe(`${field} must be a whole number of seconds from 1 to ${MAX_SEC}`);
+  });
 
   const BAD_TIMES: [string, unknown][] = [
     ['without a leading zero', '8:00'],
@@ -168,7 +176,9 @@ describe('checkPolicy: refused', () => {
     ['full-width digits', '０８:００'],
   ];
   it.each<['daytimeStart' | 'daytimeEnd', string, unknown]>(
-    (['daytimeStart', 'daytimeEnd'] as const).flatMap((field) => BAD_TIMES.map(([name, value]): ['daytimeStart' | 'daytimeEnd', string, unknown] => [field, name, value])),
+    (['daytimeStart', 'daytimeEnd'] as const).flatMap((field) =>
+      BAD_TIMES.map(([name, value]): ['daytimeStart' | 'daytimeEnd', string, unknown] => [field, name, value]),
+    ),
   )('when %s is %s, then it is refused naming the field', (field, _name, value) => {
     expect(refused({ [field]: value })).toBe(`${field} must be a time "HH:MM"`);
   });
@@ -180,7 +190,11 @@ describe('checkPolicy: refused', () => {
     ['tier 3 moved before the default tier 2', { tier3AfterSec: 30 }, undefined],
     ['both, in the wrong order', { tier2AfterSec: 300, tier3AfterSec: 200 }, undefined],
     ['both equal', { tier2AfterSec: 120, tier3AfterSec: 120 }, undefined],
-    ['tier 3 before the base tier 2', { tier3AfterSec: 100 }, { ...DEFAULT_POLICY, tier2AfterSec: 100, tier3AfterSec: 400 }],
+    [
+      'tier 3 before the base tier 2',
+      { tier3AfterSec: 100 },
+      { ...DEFAULT_POLICY, tier2AfterSec: 100, tier3AfterSec: 400 },
+    ],
   ])('when %s, then it is refused (tier 3 must be later than tier 2)', (_name, input, base) => {
     expect(refused(input, base)).toBe('tier3AfterSec must be later than tier2AfterSec');
   });
@@ -219,16 +233,30 @@ describe('checkPolicy and addDaytime agree', () => {
   // addDaytime(now, serviceUnclaimedSec, {daytimeStart, daytimeEnd}) in the household's zone.
   it.each<[string, Record<string, unknown>]>([
     ['the defaults', {}],
-    ['the widest window and the longest wait', { daytimeStart: '00:00', daytimeEnd: '23:59', serviceUnclaimedSec: MAX_SEC }],
-    ['a one-hour window and the longest wait', { daytimeStart: '12:00', daytimeEnd: '13:00', serviceUnclaimedSec: MAX_SEC }],
+    [
+      'the widest window and the longest wait',
+      { daytimeStart: '00:00', daytimeEnd: '23:59', serviceUnclaimedSec: MAX_SEC },
+    ],
+    [
+      'a one-hour window and the longest wait',
+      { daytimeStart: '12:00', daytimeEnd: '13:00', serviceUnclaimedSec: MAX_SEC },
+    ],
     ['a one-minute window and the default wait', { daytimeStart: '12:00', daytimeEnd: '12:01' }],
-    ['a one-minute window and the longest wait', { daytimeStart: '12:00', daytimeEnd: '12:01', serviceUnclaimedSec: MAX_SEC }],
+    [
+      'a one-minute window and the longest wait',
+      { daytimeStart: '12:00', daytimeEnd: '12:01', serviceUnclaimedSec: MAX_SEC },
+    ],
   ])('when %s is accepted, then a service due time can be computed', (_name, input) => {
     const result = checkPolicy(input);
     if (!result.ok) return; // refusing is a valid answer; accepting and then throwing is not
     const policy = result.value;
     const from = Date.parse('2026-11-25T19:00:00+08:00');
-    const due = addDaytime(from, policy.serviceUnclaimedSec, { start: policy.daytimeStart, end: policy.daytimeEnd }, 'Asia/Shanghai');
+    const due = addDaytime(
+      from,
+      policy.serviceUnclaimedSec,
+      { start: policy.daytimeStart, end: policy.daytimeEnd },
+      'Asia/Shanghai',
+    );
     expect(due).toBeGreaterThan(from);
   });
 });
@@ -238,6 +266,9 @@ describe('checkPolicy: the daytime window is at least an hour', () => {
     ['12:00', '12:01'],
     ['12:00', '12:59'],
   ])('when the window is %s–%s, then it is refused (the longest wait would not fit in 400 days)', (start, end) => {
-    expect(checkPolicy({ daytimeStart: start, daytimeEnd: end })).toEqual({ ok: false, reason: 'the daytime window must be at least one hour long' });
+    expect(checkPolicy({ daytimeStart: start, daytimeEnd: end })).toEqual({
+      ok: false,
+      reason: 'the daytime window must be at least one hour long',
+    });
   });
 });

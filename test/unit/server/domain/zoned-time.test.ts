@@ -35,19 +35,84 @@ const wallText = (p: WallTime): string => `${p.year}-${pad(p.month)}-${pad(p.day
 
 describe('localParts', () => {
   it.each<[string, string, string, LocalParts]>([
-    ['Shanghai on an ordinary morning', '2026-11-25T08:00:00+08:00', SHANGHAI, { year: 2026, month: 11, day: 25, hour: 8, minute: 0, second: 0, weekday: 3 }],
-    ['New York at the same instant (the day before)', '2026-11-25T08:00:00+08:00', NEW_YORK, { year: 2026, month: 11, day: 24, hour: 19, minute: 0, second: 0, weekday: 2 }],
-    ['Berlin at the same instant', '2026-11-25T08:00:00+08:00', BERLIN, { year: 2026, month: 11, day: 25, hour: 1, minute: 0, second: 0, weekday: 3 }],
-    ['Shanghai at midnight (hour 0, never 24)', '2026-01-01T00:00:00+08:00', SHANGHAI, { year: 2026, month: 1, day: 1, hour: 0, minute: 0, second: 0, weekday: 4 }],
-    ['New York one second before spring-forward', '2026-03-08T06:59:59Z', NEW_YORK, { year: 2026, month: 3, day: 8, hour: 1, minute: 59, second: 59, weekday: 0 }],
-    ['New York at spring-forward', '2026-03-08T07:00:00Z', NEW_YORK, { year: 2026, month: 3, day: 8, hour: 3, minute: 0, second: 0, weekday: 0 }],
-    ['New York in the first 01:30 of fall-back', '2026-11-01T05:30:00Z', NEW_YORK, { year: 2026, month: 11, day: 1, hour: 1, minute: 30, second: 0, weekday: 0 }],
-    ['New York in the second 01:30 of fall-back', '2026-11-01T06:30:00Z', NEW_YORK, { year: 2026, month: 11, day: 1, hour: 1, minute: 30, second: 0, weekday: 0 }],
-    ['Berlin one second before spring-forward', '2026-03-29T00:59:59Z', BERLIN, { year: 2026, month: 3, day: 29, hour: 1, minute: 59, second: 59, weekday: 0 }],
-    ['Berlin at spring-forward', '2026-03-29T01:00:00Z', BERLIN, { year: 2026, month: 3, day: 29, hour: 3, minute: 0, second: 0, weekday: 0 }],
-    ['Shanghai on a leap day', '2028-02-29T12:00:00Z', SHANGHAI, { year: 2028, month: 2, day: 29, hour: 20, minute: 0, second: 0, weekday: 2 }],
-    ['Shanghai in 1900 (local mean time, +08:05:43)', '1900-06-01T00:00:00Z', SHANGHAI, { year: 1900, month: 6, day: 1, hour: 8, minute: 5, second: 43, weekday: 5 }],
-    ['UTC half a second before 1970', '1969-12-31T23:59:59.500Z', 'UTC', { year: 1969, month: 12, day: 31, hour: 23, minute: 59, second: 59, weekday: 3 }],
+    [
+      'Shanghai on an ordinary morning',
+      '2026-11-25T08:00:00+08:00',
+      SHANGHAI,
+      { year: 2026, month: 11, day: 25, hour: 8, minute: 0, second: 0, weekday: 3 },
+    ],
+    [
+      'New York at the same instant (the day before)',
+      '2026-11-25T08:00:00+08:00',
+      NEW_YORK,
+      { year: 2026, month: 11, day: 24, hour: 19, minute: 0, second: 0, weekday: 2 },
+    ],
+    [
+      'Berlin at the same instant',
+      '2026-11-25T08:00:00+08:00',
+      BERLIN,
+      { year: 2026, month: 11, day: 25, hour: 1, minute: 0, second: 0, weekday: 3 },
+    ],
+    [
+      'Shanghai at midnight (hour 0, never 24)',
+      '2026-01-01T00:00:00+08:00',
+      SHANGHAI,
+      { year: 2026, month: 1, day: 1, hour: 0, minute: 0, second: 0, weekday: 4 },
+    ],
+    [
+      'New York one second before spring-forward',
+      '2026-03-08T06:59:59Z',
+      NEW_YORK,
+      { year: 2026, month: 3, day: 8, hour: 1, minute: 59, second: 59, weekday: 0 },
+    ],
+    [
+      'New York at spring-forward',
+      '2026-03-08T07:00:00Z',
+      NEW_YORK,
+      { year: 2026, month: 3, day: 8, hour: 3, minute: 0, second: 0, weekday: 0 },
+    ],
+    [
+      'New York in the first 01:30 of fall-back',
+      '2026-11-01T05:30:00Z',
+      NEW_YORK,
+      { year: 2026, month: 11, day: 1, hour: 1, minute: 30, second: 0, weekday: 0 },
+    ],
+    [
+      'New York in the second 01:30 of fall-back',
+      '2026-11-01T06:30:00Z',
+      NEW_YORK,
+      { year: 2026, month: 11, day: 1, hour: 1, minute: 30, second: 0, weekday: 0 },
+    ],
+    [
+      'Berlin one second before spring-forward',
+      '2026-03-29T00:59:59Z',
+      BERLIN,
+      { year: 2026, month: 3, day: 29, hour: 1, minute: 59, second: 59, weekday: 0 },
+    ],
+    [
+      'Berlin at spring-forward',
+      '2026-03-29T01:00:00Z',
+      BERLIN,
+      { year: 2026, month: 3, day: 29, hour: 3, minute: 0, second: 0, weekday: 0 },
+    ],
+    [
+      'Shanghai on a leap day',
+      '2028-02-29T12:00:00Z',
+      SHANGHAI,
+      { year: 2028, month: 2, day: 29, hour: 20, minute: 0, second: 0, weekday: 2 },
+    ],
+    [
+      'Shanghai in 1900 (local mean time, +08:05:43)',
+      '1900-06-01T00:00:00Z',
+      SHANGHAI,
+      { year: 1900, month: 6, day: 1, hour: 8, minute: 5, second: 43, weekday: 5 },
+    ],
+    [
+      'UTC half a second before 1970',
+      '1969-12-31T23:59:59.500Z',
+      'UTC',
+      { year: 1969, month: 12, day: 31, hour: 23, minute: 59, second: 59, weekday: 3 },
+    ],
   ])('when the instant is %s (%s in %s), then the wall clock is read', (_name, instant, zone, parts) => {
     expect(localParts(at(instant), zone)).toEqual(parts);
   });
@@ -57,11 +122,23 @@ describe('zonedTimeToEpoch', () => {
   it.each<[string, string, string, Disambiguation, string]>([
     ['an ordinary Shanghai morning', SHANGHAI, '2026-11-25 08:00', 'earlier', '2026-11-25T00:00:00.000Z'],
     ['Shanghai midnight on new year', SHANGHAI, '2026-01-01 00:00', 'earlier', '2025-12-31T16:00:00.000Z'],
-    ['Shanghai, asking for the later of a time that happens once', SHANGHAI, '2026-11-25 08:00', 'later', '2026-11-25T00:00:00.000Z'],
+    [
+      'Shanghai, asking for the later of a time that happens once',
+      SHANGHAI,
+      '2026-11-25 08:00',
+      'later',
+      '2026-11-25T00:00:00.000Z',
+    ],
     ['New York 01:59 before spring-forward (EST)', NEW_YORK, '2026-03-08 01:59', 'earlier', '2026-03-08T06:59:00.000Z'],
     ['New York 02:00 inside the gap → 03:00 EDT', NEW_YORK, '2026-03-08 02:00', 'earlier', '2026-03-08T07:00:00.000Z'],
     ['New York 02:30 inside the gap → 03:30 EDT', NEW_YORK, '2026-03-08 02:30', 'earlier', '2026-03-08T07:30:00.000Z'],
-    ['New York 02:30 inside the gap, later asked → still 03:30 EDT', NEW_YORK, '2026-03-08 02:30', 'later', '2026-03-08T07:30:00.000Z'],
+    [
+      'New York 02:30 inside the gap, later asked → still 03:30 EDT',
+      NEW_YORK,
+      '2026-03-08 02:30',
+      'later',
+      '2026-03-08T07:30:00.000Z',
+    ],
     ['New York 03:00 just after the gap (EDT)', NEW_YORK, '2026-03-08 03:00', 'earlier', '2026-03-08T07:00:00.000Z'],
     ['New York 00:59 before fall-back (EDT)', NEW_YORK, '2026-11-01 00:59', 'earlier', '2026-11-01T04:59:00.000Z'],
     ['New York 01:00 at fall-back, earlier (EDT)', NEW_YORK, '2026-11-01 01:00', 'earlier', '2026-11-01T05:00:00.000Z'],
@@ -72,9 +149,27 @@ describe('zonedTimeToEpoch', () => {
     ['Berlin 02:30 inside the gap → 03:30 CEST', BERLIN, '2026-03-29 02:30', 'earlier', '2026-03-29T01:30:00.000Z'],
     ['Berlin 02:30 at fall-back, earlier (CEST)', BERLIN, '2026-10-25 02:30', 'earlier', '2026-10-25T00:30:00.000Z'],
     ['Berlin 02:30 at fall-back, later (CET)', BERLIN, '2026-10-25 02:30', 'later', '2026-10-25T01:30:00.000Z'],
-    ['Santiago midnight that does not exist → 01:00 -03', SANTIAGO, '2026-09-06 00:00', 'earlier', '2026-09-06T04:00:00.000Z'],
-    ['Santiago 23:30 that happens twice, earlier (-03)', SANTIAGO, '2026-04-04 23:30', 'earlier', '2026-04-05T02:30:00.000Z'],
-    ['Santiago 23:30 that happens twice, later (-04)', SANTIAGO, '2026-04-04 23:30', 'later', '2026-04-05T03:30:00.000Z'],
+    [
+      'Santiago midnight that does not exist → 01:00 -03',
+      SANTIAGO,
+      '2026-09-06 00:00',
+      'earlier',
+      '2026-09-06T04:00:00.000Z',
+    ],
+    [
+      'Santiago 23:30 that happens twice, earlier (-03)',
+      SANTIAGO,
+      '2026-04-04 23:30',
+      'earlier',
+      '2026-04-05T02:30:00.000Z',
+    ],
+    [
+      'Santiago 23:30 that happens twice, later (-04)',
+      SANTIAGO,
+      '2026-04-04 23:30',
+      'later',
+      '2026-04-05T03:30:00.000Z',
+    ],
   ])('when the wall time is %s, then the instant is fixed', (_name, zone, text, disambiguation, expected) => {
     expect(iso(zonedTimeToEpoch(wall(text), zone, disambiguation))).toBe(expected);
   });
@@ -97,56 +192,63 @@ describe('zonedTimeToEpoch', () => {
 describe('round trips across a year', () => {
   const ZONES = [SHANGHAI, NEW_YORK, BERLIN] as const;
 
-  it.each(ZONES)('when every 37th minute of 2026 in %s is read and turned back, then it is the same instant', (zone) => {
-    const from = at('2026-01-01T00:00:00Z');
-    const to = at('2027-01-01T00:00:00Z');
-    let count = 0;
-    const wrong: string[] = [];
-    for (let t = from; t < to; t += 37 * MIN) {
-      const p = localParts(t, zone);
-      const earlier = zonedTimeToEpoch(p, zone, 'earlier');
-      const later = zonedTimeToEpoch(p, zone, 'later');
-      // An instant in the repeated fall-back hour is the later reading of its wall time.
-      const back = earlier === t || later === t;
-      const same = wallText(localParts(earlier, zone)) === wallText(p) && wallText(localParts(later, zone)) === wallText(p);
-      if (!back || !same) wrong.push(iso(t));
-      count += 1;
-    }
-    expect(wrong).toEqual([]);
-    expect(count).toBeGreaterThan(14_000);
-  });
+  it.each(ZONES)(
+    'when every 37th minute of 2026 in %s is read and turned back, then it is the same instant',
+    (zone) => {
+      const from = at('2026-01-01T00:00:00Z');
+      const to = at('2027-01-01T00:00:00Z');
+      let count = 0;
+      const wrong: string[] = [];
+      for (let t = from; t < to; t += 37 * MIN) {
+        const p = localParts(t, zone);
+        const earlier = zonedTimeToEpoch(p, zone, 'earlier');
+        const later = zonedTimeToEpoch(p, zone, 'later');
+        // An instant in the repeated fall-back hour is the later reading of its wall time.
+        const back = earlier === t || later === t;
+        const same =
+          wallText(localParts(earlier, zone)) === wallText(p) && wallText(localParts(later, zone)) === wallText(p);
+        if (!back || !same) wrong.push(iso(t));
+        count += 1;
+      }
+      expect(wrong).toEqual([]);
+      expect(count).toBeGreaterThan(14_000);
+    },
+  );
 
   // Also zones whose changes are not on a UTC hour (Lord Howe: 30 min at 15:00/15:30 UTC;
   // Kathmandu: +05:45) and one that changes at midnight (Santiago).
-  it.each([...ZONES, 'Australia/Lord_Howe', 'Asia/Kathmandu', SANTIAGO])('when every 53rd minute of 2026 in %s is read, then it agrees with Intl formatToParts field by field', (zone) => {
-    const oracle = new Intl.DateTimeFormat('en-US', {
-      timeZone: zone,
-      hourCycle: 'h23',
-      year: 'numeric',
-      month: 'numeric',
-      day: 'numeric',
-      hour: 'numeric',
-      minute: 'numeric',
-      second: 'numeric',
-      weekday: 'short',
-    });
-    const WEEKDAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
-    const wrong: string[] = [];
-    for (let t = at('2026-01-01T00:00:00Z'); t < at('2027-01-01T00:00:00Z'); t += 53 * MIN + 7_000) {
-      const f = Object.fromEntries(oracle.formatToParts(t).map((part) => [part.type, part.value]));
-      const expected: LocalParts = {
-        year: Number(f['year']),
-        month: Number(f['month']),
-        day: Number(f['day']),
-        hour: Number(f['hour']),
-        minute: Number(f['minute']),
-        second: Number(f['second']),
-        weekday: WEEKDAYS.indexOf(f['weekday'] ?? ''),
-      };
-      if (JSON.stringify(localParts(t, zone)) !== JSON.stringify(expected)) wrong.push(iso(t));
-    }
-    expect(wrong).toEqual([]);
-  });
+  it.each([...ZONES, 'Australia/Lord_Howe', 'Asia/Kathmandu', SANTIAGO])(
+    'when every 53rd minute of 2026 in %s is read, then it agrees with Intl formatToParts field by field',
+    (zone) => {
+      const oracle = new Intl.DateTimeFormat('en-US', {
+        timeZone: zone,
+        hourCycle: 'h23',
+        year: 'numeric',
+        month: 'numeric',
+        day: 'numeric',
+        hour: 'numeric',
+        minute: 'numeric',
+        second: 'numeric',
+        weekday: 'short',
+      });
+      const WEEKDAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
+      const wrong: string[] = [];
+      for (let t = at('2026-01-01T00:00:00Z'); t < at('2027-01-01T00:00:00Z'); t += 53 * MIN + 7_000) {
+        const f = Object.fromEntries(oracle.formatToParts(t).map((part) => [part.type, part.value]));
+        const expected: LocalParts = {
+          year: Number(f['year']),
+          month: Number(f['month']),
+          day: Number(f['day']),
+          hour: Number(f['hour']),
+          minute: Number(f['minute']),
+          second: Number(f['second']),
+          weekday: WEEKDAYS.indexOf(f['weekday'] ?? ''),
+        };
+        if (JSON.stringify(localParts(t, zone)) !== JSON.stringify(expected)) wrong.push(iso(t));
+      }
+      expect(wrong).toEqual([]);
+    },
+  );
 
   it.each<[string, string[], string[]]>([
     [SHANGHAI, [], []],

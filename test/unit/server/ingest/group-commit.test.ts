@@ -6,7 +6,13 @@ const nextTick = (): Promise<void> => new Promise((resolve) => setImmediate(reso
 type Call = { item: string; err: string | null; result: string | undefined };
 
 /** A recording harness around a real commit function (no mocks: plain arrays). */
-function harness(opts: Partial<GroupCommitOptions<string, string>> & { batchMax: number; poison?: readonly string[]; failBatches?: boolean }) {
+function harness(
+  opts: Partial<GroupCommitOptions<string, string>> & {
+    batchMax: number;
+    poison?: readonly string[];
+    failBatches?: boolean;
+  },
+) {
   const commits: string[][] = [];
   const calls: Call[] = [];
   const sizes: number[] = [];
@@ -301,7 +307,8 @@ describe('createGroupCommit: with sync (the fsync off the event loop)', () => {
       onSync: (batches, items) => synced.push([batches, items]),
       onSyncFailure: (err, items) => syncFailures.push([err.message, items]),
     });
-    const submit = (item: string): void => gc.submit(item, (err, result) => calls.push({ item, err: err?.message ?? null, result }));
+    const submit = (item: string): void =>
+      gc.submit(item, (err, result) => calls.push({ item, err: err?.message ?? null, result }));
     return { gc, submit, pending, synced, syncFailures, calls, after, commits };
   }
 

@@ -6,11 +6,26 @@ const DING = 'https://oapi.dingtalk.com/robot/send?access_token=e9a8118c8a3dc';
 
 describe('parseChannelConfig', () => {
   it.each([
-    [{ kind: 'webhook', url: 'https://hooks.example.org/ribbon', secret: 's' }, { kind: 'webhook', url: 'https://hooks.example.org/ribbon', secret: 's' }],
-    [{ kind: 'webhook', url: 'http://127.0.0.1:9000/in', secret: 's', timeoutMs: 2000 }, { kind: 'webhook', url: 'http://127.0.0.1:9000/in', secret: 's', timeoutMs: 2000 }],
-    [{ kind: 'wecom', url: WECOM }, { kind: 'wecom', url: WECOM }],
-    [{ kind: 'dingtalk', url: DING, secret: 'SECabc' }, { kind: 'dingtalk', url: DING, secret: 'SECabc' }],
-    [{ kind: 'dingtalk', url: ` ${DING} `, secret: 'SECabc' }, { kind: 'dingtalk', url: DING, secret: 'SECabc' }],
+    [
+      { kind: 'webhook', url: 'https://hooks.example.org/ribbon', secret: 's' },
+      { kind: 'webhook', url: 'https://hooks.example.org/ribbon', secret: 's' },
+    ],
+    [
+      { kind: 'webhook', url: 'http://127.0.0.1:9000/in', secret: 's', timeoutMs: 2000 },
+      { kind: 'webhook', url: 'http://127.0.0.1:9000/in', secret: 's', timeoutMs: 2000 },
+    ],
+    [
+      { kind: 'wecom', url: WECOM },
+      { kind: 'wecom', url: WECOM },
+    ],
+    [
+      { kind: 'dingtalk', url: DING, secret: 'SECabc' },
+      { kind: 'dingtalk', url: DING, secret: 'SECabc' },
+    ],
+    [
+      { kind: 'dingtalk', url: ` ${DING} `, secret: 'SECabc' },
+      { kind: 'dingtalk', url: DING, secret: 'SECabc' },
+    ],
   ])('when %j, then it is accepted', (input, expected) => {
     expect(parseChannelConfig(input)).toEqual({ ok: true, value: expected });
   });
@@ -49,10 +64,16 @@ describe('parseChannelConfig', () => {
 });
 
 describe('createChannel', () => {
-  it.each(['webhook', 'wecom', 'dingtalk'] as const)('when the config is a %s, then the channel has that kind', (kind) => {
-    const config = kind === 'wecom' ? { kind, url: WECOM } : { kind, url: kind === 'dingtalk' ? DING : 'https://x.org/in', secret: 's' };
-    expect(createChannel(config).kind).toBe(kind);
-  });
+  it.each(['webhook', 'wecom', 'dingtalk'] as const)(
+    'when the config is a %s, then the channel has that kind',
+    (kind) => {
+      const config =
+        kind === 'wecom'
+          ? { kind, url: WECOM }
+          : { kind, url: kind === 'dingtalk' ? DING : 'https://x.org/in', secret: 's' };
+      expect(createChannel(config).kind).toBe(kind);
+    },
+  );
 
   it('when a channel is created from a bad config directly, then it throws (a bug), without the key in the message', () => {
     expect(() => createChannel({ kind: 'wecom', url: 'qyapi?key=topsecret' })).toThrow(/not a valid URL/);

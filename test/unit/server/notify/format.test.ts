@@ -7,12 +7,26 @@ type Status = NonNullable<NotificationMessage['alert']>['status'];
 
 const OPENED_AT = '2026-11-25T00:00:00.000Z'; // 08:00 in Asia/Shanghai
 
-function input(event: MessageInput['event'], kind: Kind = 'emergency', overrides: Partial<NonNullable<MessageInput['alert']>> = {}, at = '2026-11-25T00:01:05.000Z'): MessageInput {
-  const status: Status = event === 'alert.resolved' ? 'resolved' : event === 'alert.acknowledged' ? 'acknowledged' : 'open';
+function input(
+  event: MessageInput['event'],
+  kind: Kind = 'emergency',
+  overrides: Partial<NonNullable<MessageInput['alert']>> = {},
+  at = '2026-11-25T00:01:05.000Z',
+): MessageInput {
+  const status: Status =
+    event === 'alert.resolved' ? 'resolved' : event === 'alert.acknowledged' ? 'acknowledged' : 'open';
   return {
     id: 'o-1',
     event,
-    alert: { id: 1, kind, status, tier: event === 'alert.escalated' ? 2 : 1, openedAt: OPENED_AT, reportCount: 3, ...overrides },
+    alert: {
+      id: 1,
+      kind,
+      status,
+      tier: event === 'alert.escalated' ? 2 : 1,
+      openedAt: OPENED_AT,
+      reportCount: 3,
+      ...overrides,
+    },
     household: { id: 7, name: '张桂兰', compound: '阳光小区', building: '3号楼', room: '201' },
     recipients: [{ name: '李明', phone: '13800000001', role: 'volunteer' }],
     at,
@@ -38,22 +52,25 @@ describe('formatMessage', () => {
   const kinds: Kind[] = ['emergency', 'service', 'missed_checkin', 'device'];
   const cases = alertEvents.flatMap((event) => kinds.map((kind) => [event, kind] as const));
 
-  it.each(cases)('when %s for a %s alert, then the ribbon is told by icon and both words, zh before English on every line', (event, kind) => {
-    const { title, text } = formatMessage(input(event, kind));
-    const label = KIND_LABELS[kind];
-    expect(title.startsWith(`${label.icon}【${label.zh} ${label.en}】`)).toBe(true);
-    expect(title).toContain('阳光小区 3号楼 201 张桂兰');
-    const lines = text.split('\n');
-    expect(lines.length).toBeGreaterThanOrEqual(2);
-    expect(lines.length).toBeLessThanOrEqual(7);
-    for (const line of lines) {
-      expect(line).toMatch(CJK);
-      expect(line).toMatch(/[A-Za-z]/);
-      // The first Chinese character comes before the first English word.
-      expect(line.search(CJK)).toBeLessThan(line.search(/[A-Za-z]{2,}/));
-    }
-    expect(text.length).toBeLessThan(600);
-  });
+  it.each(cases)(
+    'when %s for a %s alert, then the ribbon is told by icon and both words, zh before English on every line',
+    (event, kind) => {
+      const { title, text } = formatMessage(input(event, kind));
+      const label = KIND_LABELS[kind];
+      expect(title.startsWith(`${label.icon}【${label.zh} ${label.en}】`)).toBe(true);
+      expect(title).toContain('阳光小区 3号楼 201 张桂兰');
+      const lines = text.split('\n');
+      expect(lines.length).toBeGreaterThanOrEqual(2);
+      expect(lines.length).toBeLessThanOrEqual(7);
+      for (const line of lines) {
+        expect(line).toMatch(CJK);
+        expect(line).toMatch(/[A-Za-z]/);
+        // The first Chinese character comes before the first English word.
+        expect(line.search(CJK)).toBeLessThan(line.search(/[A-Za-z]{2,}/));
+      }
+      expect(text.length).toBeLessThan(600);
+    },
+  );
 
   it.each([
     ['emergency', '按键 3 次 / Presses: 3', true],
@@ -65,14 +82,23 @@ describe('formatMessage', () => {
   });
 
   it('when an alert escalates, then the text says which tier and for how long nobody answered', () => {
-    const { title, text } = formatMessage(input('alert.escalated', 'emergency', { tier: 3 }, '2026-11-25T00:03:00.000Z'));
+    const { title, text } = formatMessage(
+      input('alert.escalated', 'emergency', { tier: 3 }, '2026-11-25T00:03:00.000Z'),
+    );
     expect(title).toContain('升级 ESCALATED');
-    expect(text.split('\n')[0]).toBe('3分钟无人响应，已升级通知第3级 / Not acknowledged for 3 min, escalated to tier 3');
+    expect(text.split('\n')[0]).toBe(
+      '3分钟无人响应，已升级通知第3级 / Not acknowledged for 3 min, escalated to tier 3',
+    );
   });
 
   it('when an acknowledged alert is still not resolved, then the reminder says how long since the acknowledgement', () => {
     const { title, text } = formatMessage(
-      input('alert.reminder', 'emergency', { status: 'acknowledged', acknowledgedAt: '2026-11-25T00:00:40.000Z' }, '2026-11-25T00:45:40.000Z'),
+      input(
+        'alert.reminder',
+        'emergency',
+        { status: 'acknowledged', acknowledgedAt: '2026-11-25T00:00:40.000Z' },
+        '2026-11-25T00:45:40.000Z',
+      ),
     );
     expect(title).toContain('提醒 REMINDER');
     expect(text.split('\n')[0]).toBe('已响应45分钟仍未解决 / Acknowledged 45 min ago, not resolved yet');
@@ -84,15 +110,26 @@ describe('formatMessage', () => {
   });
 
   it('when acknowledged and resolved, then the time taken is shown', () => {
-    const ack = formatMessage(input('alert.acknowledged', 'emergency', { acknowledgedAt: '2026-11-25T00:00:45.000Z' }, '2026-11-25T00:00:45.000Z'));
-    expect(ack.text.split('\n')[0]).toBe('已有人响应，正在处理（用时45秒） / Acknowledged after 45 s, help is on the way');
+    const ack = formatMessage(
+      input(
+        'alert.acknowledged',
+        'emergency',
+        { acknowledgedAt: '2026-11-25T00:00:45.000Z' },
+        '2026-11-25T00:00:45.000Z',
+      ),
+    );
+    expect(ack.text.split('\n')[0]).toBe(
+      '已有人响应，正在处理（用时45秒） / Acknowledged after 45 s, help is on the way',
+    );
     const done = formatMessage(input('alert.resolved', 'emergency', {}, '2026-11-25T00:32:10.000Z'));
     expect(done.title).toContain('✅ 已解决 RESOLVED');
     expect(done.text.split('\n')[0]).toBe('已解决（共32分钟） / Resolved after 32 min');
   });
 
   it('when a device alert has a reason, then the reason is shown', () => {
-    expect(formatMessage(input('alert.opened', 'device', { reason: 'battery 12 %' })).text).toContain('原因 / Reason: battery 12 %');
+    expect(formatMessage(input('alert.opened', 'device', { reason: 'battery 12 %' })).text).toContain(
+      '原因 / Reason: battery 12 %',
+    );
   });
 
   it('when the time zone is given, then clock times are in it', () => {
@@ -106,7 +143,18 @@ describe('formatMessage', () => {
       event: 'report.daily',
       recipients: [],
       at: '2026-11-25T12:00:00.000Z',
-      data: { scope: '阳光小区', households: 120, checkedIn: 115, missedCheckins: 3, red: 1, yellow: 4, redAckWithin60sPct: 100, openAlerts: 1, devicesOffline: 2, ignored: 'x' },
+      data: {
+        scope: '阳光小区',
+        households: 120,
+        checkedIn: 115,
+        missedCheckins: 3,
+        red: 1,
+        yellow: 4,
+        redAckWithin60sPct: 100,
+        openAlerts: 1,
+        devicesOffline: 2,
+        ignored: 'x',
+      },
     });
     expect(title).toBe('📋【每日报告 DAILY REPORT】阳光小区 2026-11-25');
     expect(text.split('\n')).toEqual([
@@ -120,7 +168,13 @@ describe('formatMessage', () => {
   });
 
   it('when the daily report has no figures, then it says so instead of being empty', () => {
-    const { text } = formatMessage({ id: 'r-2', event: 'report.daily', recipients: [], at: '2026-11-25T12:00:00.000Z', data: { red: 'many' } });
+    const { text } = formatMessage({
+      id: 'r-2',
+      event: 'report.daily',
+      recipients: [],
+      at: '2026-11-25T12:00:00.000Z',
+      data: { red: 'many' },
+    });
     expect(text).toBe('暂无数据 / No figures');
   });
 

@@ -35,7 +35,15 @@ describe('webhook signature', () => {
 
   it.each([
     ['the right signature in time', 'whsec', '1700000000', '{"a":1}', WEBHOOK_SIG, 1_700_000_000_000, true],
-    ['upper-case hex', 'whsec', '1700000000', '{"a":1}', WEBHOOK_SIG.toUpperCase().replace('SHA256=', 'sha256='), 1_700_000_000_000, true],
+    [
+      'upper-case hex',
+      'whsec',
+      '1700000000',
+      '{"a":1}',
+      WEBHOOK_SIG.toUpperCase().replace('SHA256=', 'sha256='),
+      1_700_000_000_000,
+      true,
+    ],
     ['bytes instead of a string', 'whsec', '1700000000', Buffer.from('{"a":1}'), WEBHOOK_SIG, 1_700_000_000_000, true],
     ['a tampered body', 'whsec', '1700000000', '{"a":2}', WEBHOOK_SIG, 1_700_000_000_000, false],
     ['another secret', 'other', '1700000000', '{"a":1}', WEBHOOK_SIG, 1_700_000_000_000, false],
@@ -57,7 +65,9 @@ describe('DingTalk signing', () => {
     expect(signedDingTalkUrl('https://oapi.dingtalk.com/robot/send?access_token=abc', DING_SECRET, DING_TS)).toBe(
       `https://oapi.dingtalk.com/robot/send?access_token=abc&timestamp=${DING_TS}&sign=${DING_SIGN_URLENCODED}`,
     );
-    expect(signedDingTalkUrl('http://127.0.0.1:9/robot', DING_SECRET, DING_TS)).toBe(`http://127.0.0.1:9/robot?timestamp=${DING_TS}&sign=${DING_SIGN_URLENCODED}`);
+    expect(signedDingTalkUrl('http://127.0.0.1:9/robot', DING_SECRET, DING_TS)).toBe(
+      `http://127.0.0.1:9/robot?timestamp=${DING_TS}&sign=${DING_SIGN_URLENCODED}`,
+    );
   });
 });
 
@@ -74,7 +84,9 @@ describe('robot payloads', () => {
   });
 
   it('when WeCom has no one to mention, then it is markdown, title in bold, and names cannot become tags', () => {
-    expect(buildWeComPayload({ title: '报告 <@all>', text: 'a <font color="warning">b</font>', recipients: [] })).toEqual({
+    expect(
+      buildWeComPayload({ title: '报告 <@all>', text: 'a <font color="warning">b</font>', recipients: [] }),
+    ).toEqual({
       msgtype: 'markdown',
       markdown: { content: '**报告 ＜@all>**\na ＜font color="warning">b＜/font>' },
     });
@@ -87,7 +99,11 @@ describe('robot payloads', () => {
   });
 
   it('when DingTalk mentions phones, then they are in atMobiles and written as @phone in the text, isAtAll false', () => {
-    const payload = buildDingTalkPayload({ title: '🔴【红色紧急 RED】x', text: '第一行 / one\n# not a heading', recipients: people });
+    const payload = buildDingTalkPayload({
+      title: '🔴【红色紧急 RED】x',
+      text: '第一行 / one\n# not a heading',
+      recipients: people,
+    });
     expect(payload).toEqual({
       msgtype: 'markdown',
       markdown: {
