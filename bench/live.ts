@@ -955,10 +955,10 @@ async function section(r: LiveBenchResult, fanOut: PartResult, p: Plan) {
       },
     ],
     notes: [
-      redToScreenVerdict(r.redToScreen, floorP99, {
+      `${redToScreenVerdict(r.redToScreen, floorP99, {
         strong: (t) => `**${t}**`,
         contended: contendedNote([r.floor.machine.othersPercent, r.redToScreen.load.machine.othersPercent]),
-      }) + '.',
+      })}.`,
       `Fan-out: **${Math.round(fanOut.deltasPerSec).toLocaleString('en-US')} deltas/s** (changes) delivered to ${fanOut.dashboards} dashboards ` +
         `in ${Math.round(fanOut.framesPerSec).toLocaleString('en-US')} frames/s, ` +
         `seen p99 ${formatCell(fanOut.seen.p99)} ms, on record p99 ${formatCell(fanOut.onRecord.p99)} ms.`,

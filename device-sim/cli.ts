@@ -9,7 +9,7 @@ import { describeBadUrl, loadCredentials, type CredentialsFile } from './credent
 import { connectDevice, DeviceClosedError, formatLocalIso, type RibbonState, type SimDevice } from './device.js';
 import { closeFleet, connectFleet } from './fleet.js';
 import { startLightFleet, type LightFleet } from './light.js';
-import { createRandom, deriveSeed, type Random } from './random.js';
+import { createRandom, deriveSeed } from './random.js';
 import {
   countActions,
   estimatePlanSize,
@@ -211,30 +211,31 @@ function runUntilStopped(durationSec: number | undefined, signal: AbortSignal | 
 }
 
 export function parseCliArgs(argv: readonly string[]): CliArgs | 'help' {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: [...argv],
-      strict: true,
-      allowPositionals: false,
-      options: {
-        help: { type: 'boolean', short: 'h' },
-        credentials: { type: 'string' },
-        url: { type: 'string' },
-        devices: { type: 'string' },
-        'presses-per-hour': { type: 'string' },
-        heartbeat: { type: 'string' },
-        duration: { type: 'string' },
-        seed: { type: 'string' },
-        profile: { type: 'string' },
-        speed: { type: 'string' },
-        engine: { type: 'string' },
-      },
-    });
-  } catch (err) {
-    // parseArgs throws TypeErrors with ERR_PARSE_ARGS_* codes and a readable message.
-    throw new UsageError((err as Error).message);
-  }
+  const parsed = (() => {
+    try {
+      return parseArgs({
+        args: [...argv],
+        strict: true,
+        allowPositionals: false,
+        options: {
+          help: { type: 'boolean', short: 'h' },
+          credentials: { type: 'string' },
+          url: { type: 'string' },
+          devices: { type: 'string' },
+          'presses-per-hour': { type: 'string' },
+          heartbeat: { type: 'string' },
+          duration: { type: 'string' },
+          seed: { type: 'string' },
+          profile: { type: 'string' },
+          speed: { type: 'string' },
+          engine: { type: 'string' },
+        },
+      });
+    } catch (err) {
+      // parseArgs throws TypeErrors with ERR_PARSE_ARGS_* codes and a readable message.
+      throw new UsageError((err as Error).message);
+    }
+  })();
   const v = parsed.values;
   if (v.help) return 'help';
   if (v.credentials === undefined || v.credentials === '') {
@@ -733,7 +734,10 @@ async function runProfilePlan(args: ProfileArgs, credentials: CredentialsFile['d
       const simNow = elapsed * args.speed;
       while (next < plan.length && plan[next]!.atSimMs <= simNow) dispatch(plan[next++]!);
       const due = next < plan.length ? plan[next]!.atSimMs / args.speed : endRealMs;
-      if (next >= plan.length && elapsed >= endRealMs) return stop(true);
+      if (next >= plan.length && elapsed >= endRealMs) {
+        stop(true);
+        return;
+      }
       timer = setTimeout(tick, Math.min(MAX_TIMER_MS, Math.max(0, due - elapsed)));
     };
     if (io.signal?.aborted) return stop(false);

@@ -111,7 +111,7 @@ export const FD_RESERVE = 200;
 const PINGREQ = Buffer.from([0xc0, 0x00]);
 const DISCONNECT = Buffer.from([0xe0, 0x00]);
 
-const enum Phase {
+enum Phase {
   Waiting,
   Connecting,
   Open,

@@ -201,7 +201,7 @@ export const STORM = {
   secondPress: 0.15,
 } as const;
 
-function planStorm(rng: Random, device: number, o: PlanOptions, durationMs: number, push: Push): void {
+function planStorm(rng: Random, device: number, _o: PlanOptions, durationMs: number, push: Push): void {
   const cuts: Array<[number, number]> = [];
   for (let end = Math.min(STORM.firstEndMs, durationMs / 2); end < durationMs; end += STORM.everyMs) {
     cuts.push([Math.max(0, end - STORM.cutMs), end]);
@@ -231,7 +231,7 @@ export const CHAOS = {
   reconnectStormsPerDay: 3,
 } as const;
 
-function planChaos(rng: Random, device: number, o: PlanOptions, durationMs: number, push: Push): void {
+function planChaos(rng: Random, device: number, _o: PlanOptions, durationMs: number, push: Push): void {
   const battery = heartbeats(rng, device, durationMs, push, () => false);
   const meanGap = HOUR / CHAOS.perHour;
   for (let t = rng.exponential(meanGap); t < durationMs; t += rng.exponential(meanGap)) {

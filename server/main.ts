@@ -1,4 +1,4 @@
-import { ConfigError, ENV_HELP, loadConfig } from './config.js';
+import { type Config, ConfigError, ENV_HELP, loadConfig } from './config.js';
 import { createLogger } from './log.js';
 import { startSystem } from './system.js';
 
@@ -17,7 +17,7 @@ async function main(argv: readonly string[]): Promise<void> {
     process.stdout.write(HELP);
     return;
   }
-  let config;
+  let config: Config;
   try {
     config = loadConfig(process.env);
   } catch (err) {

@@ -118,7 +118,7 @@ function requireBinary(binary?: string): string {
 
 async function startOnce(binary: string, port: number, opts: MosquittoOptions): Promise<MosquittoHandle> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'ribbon-mosquitto-'));
-  const config = [...floorConfig(port), ...(opts.extraConfig ?? [])].join('\n') + '\n';
+  const config = `${[...floorConfig(port), ...(opts.extraConfig ?? [])].join('\n')}\n`;
   const configPath = path.join(dir, 'mosquitto.conf');
   writeFileSync(configPath, config);
 

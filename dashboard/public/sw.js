@@ -36,7 +36,7 @@ async function pageFirstFromNetwork(request) {
   });
   const timeout = new Promise((resolve) => setTimeout(() => resolve(null), NETWORK_WAIT_MS));
   const first = await Promise.race([network.catch(() => null), timeout]);
-  if (first && first.ok) return first;
+  if (first?.ok) return first;
   const cached = await caches.match('/');
   if (cached) return cached;
   // Nothing kept yet: whatever the network gives, when it gives it.

@@ -437,7 +437,7 @@ setInterval(() => {
  */
 export const SESSION_RENEW_MS = 15 * 60_000;
 setInterval(() => {
-  if (!session || session.live.status() !== 'live') return;
+  if (session?.live.status() !== 'live') return;
   currentSession()
     .then((found) => {
       if (found === null && session) ended();

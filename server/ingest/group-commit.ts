@@ -128,7 +128,7 @@ export function createGroupCommit<T, R>(opts: GroupCommitOptions<T, R>): GroupCo
     }
     let results: (R | undefined)[];
     // Per item: null when it is committed (the whole batch, or on its own after a retry).
-    let errors: (Error | null)[] = [];
+    const errors: (Error | null)[] = [];
     try {
       results = commitTimed(batch);
     } catch (batchErr) {

@@ -269,17 +269,15 @@ export function createAlertsStore(db: Db) {
       for (const r of records) insertTransition.run(alertId, r.action, r.by, r.note, r.level, at);
     },
     transitions(alertId: number): AlertTransition[] {
-      return transitions
-        .all(alertId)
-        .map((r) => ({
-          id: r.id,
-          alertId: r.alert_id,
-          action: r.action,
-          by: r.by,
-          note: r.note,
-          level: r.level as Tier,
-          at: r.at,
-        }));
+      return transitions.all(alertId).map((r) => ({
+        id: r.id,
+        alertId: r.alert_id,
+        action: r.action,
+        by: r.by,
+        note: r.note,
+        level: r.level as Tier,
+        at: r.at,
+      }));
     },
     list(filter: AlertFilter = {}): Alert[] {
       return list

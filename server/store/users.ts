@@ -214,16 +214,14 @@ export function createUsersStore(db: Db) {
       return revokeToken.run(now, id).changes === 1;
     },
     tokens() {
-      return tokens
-        .all()
-        .map((t) => ({
-          id: t.id,
-          userId: t.user_id,
-          name: t.name,
-          createdAt: t.created_at,
-          revokedAt: t.revoked_at,
-          lastUsedAt: t.last_used_at,
-        }));
+      return tokens.all().map((t) => ({
+        id: t.id,
+        userId: t.user_id,
+        name: t.name,
+        createdAt: t.created_at,
+        revokedAt: t.revoked_at,
+        lastUsedAt: t.last_used_at,
+      }));
     },
 
     audit(entry: Omit<AuditEntry, 'id'>): void {
@@ -240,19 +238,17 @@ export function createUsersStore(db: Db) {
     },
     /** Newest first; `before` is the id to continue below (an opaque cursor to clients). */
     auditPage(before: number, limit: number): AuditEntry[] {
-      return auditPage
-        .all(before, limit)
-        .map((r) => ({
-          id: r.id,
-          at: r.at,
-          userId: r.user_id,
-          username: r.username,
-          method: r.method,
-          route: r.route,
-          record: r.record,
-          status: r.status,
-          address: r.address,
-        }));
+      return auditPage.all(before, limit).map((r) => ({
+        id: r.id,
+        at: r.at,
+        userId: r.user_id,
+        username: r.username,
+        method: r.method,
+        route: r.route,
+        record: r.record,
+        status: r.status,
+        address: r.address,
+      }));
     },
   };
 }

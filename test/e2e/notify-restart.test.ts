@@ -79,6 +79,6 @@ describe('notifications survive a crash', () => {
     expect(
       receiver.received.slice(before).every((r) => r.headers['x-ribbon-delivery'] === `ribbon-outbox-${row().id}`),
     ).toBe(true);
-    expect((delivered[0]?.json as { event: string }).event).toBe('alert.opened');
+    expect((delivered[0]?.json as { event: string } | undefined)?.event).toBe('alert.opened');
   });
 });

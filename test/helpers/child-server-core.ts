@@ -2,7 +2,6 @@
 // kill it (SIGKILL at any instant) and start it again on the same data directory and port.
 import { spawn } from 'node:child_process';
 import net from 'node:net';
-import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 

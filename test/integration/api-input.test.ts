@@ -239,7 +239,7 @@ describe('bodies', () => {
 
 describe('paging', () => {
   const LISTS = [
-    ['households', (h: number) => `/api/households`],
+    ['households', (_h: number) => `/api/households`],
     ['household events', (h: number) => `/api/households/${h}/events`],
     ['alerts', (_h: number) => `/api/alerts`],
     ['audit log', (_h: number) => `/api/audit`],

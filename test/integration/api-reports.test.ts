@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { castWorld, client, COMPOUND_A, login } from '../helpers/api.js';
 import { RawMqtt } from '../helpers/raw-mqtt.js';
-import { type TestSystem } from '../helpers/system.js';
+import type { TestSystem } from '../helpers/system.js';
 
 // A person's report (POST /api/households/:id/reports) goes through the same ingest as a device
 // press: the same alert, the same escalation, a check-in; a resend with the same key counts once.

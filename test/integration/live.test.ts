@@ -12,7 +12,7 @@ import {
   deltaWith,
   isDelta,
   isSnapshot,
-  LiveClient,
+  type LiveClient,
   open,
   type Delta,
   type Message,

@@ -154,16 +154,14 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<{
     async (request) => {
       requireRole(request, 'admin');
       return pageById(
-        stores.users
-          .tokens()
-          .map((t) => ({
-            id: t.id,
-            userId: t.userId,
-            name: t.name,
-            createdAt: iso(t.createdAt),
-            revokedAt: iso(t.revokedAt),
-            lastUsedAt: iso(t.lastUsedAt),
-          })),
+        stores.users.tokens().map((t) => ({
+          id: t.id,
+          userId: t.userId,
+          name: t.name,
+          createdAt: iso(t.createdAt),
+          revokedAt: iso(t.revokedAt),
+          lastUsedAt: iso(t.lastUsedAt),
+        })),
         request.query,
       );
     },

@@ -188,7 +188,7 @@ describe('HTTP status and Retry-After', () => {
 describe('truncateUtf8', () => {
   it.each([
     ['abc', 3, 'abc'],
-    ['abcd', 3, 'ab'.slice(0, 0) + '…'],
+    ['abcd', 3, `${'ab'.slice(0, 0)}…`],
     ['abcdef', 5, 'ab…'],
     ['红色紧急', 12, '红色紧急'],
     ['红色紧急', 11, '红色…'],
