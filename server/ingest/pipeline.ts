@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
-import type { AlertChange } from '../app/alerting.js';
-import type { Change, ChangeFeed } from '../app/changes.js';
+import { alertChanges, type Announcer } from '../app/announce.js';
+import type { Change } from '../app/changes.js';
 import type { InboundMessage, Outcome, RecordMessages } from '../app/record-messages.js';
 import { assertNever } from '../domain/ribbon.js';
 import type { DeviceAck } from '../domain/topics.js';
@@ -29,7 +29,8 @@ export function createIngestPipeline(deps: {
   batchMax: number;
   log: Logger;
   metrics: IngestMetrics;
-  changes: ChangeFeed;
+  /** Where the changes of a committed batch go, once its sync is done (the one announcer). */
+  announcer: Pick<Announcer, 'publish'>;
   publishAck: AckPublisher;
   /** Makes committed batches durable off the event loop (WalSync.sync); record must then commit without syncing. */
   sync?: (done: (err: Error | null) => void) => void;
@@ -38,7 +39,7 @@ export function createIngestPipeline(deps: {
   /** A sync failed: the process can no longer tell what is on disk (see group-commit onSyncFailure). */
   onSyncFailure?: (err: Error) => void;
 }): IngestPipeline {
-  const { log, metrics, changes } = deps;
+  const { log, metrics, announcer } = deps;
   // Series resolved once: the counters are bumped for every press.
   const byOutcome = new Map<Outcome['type'], { inc(by?: number): void }>();
   const outcomeCounter = (type: Outcome['type']) => {
@@ -86,35 +87,35 @@ export function createIngestPipeline(deps: {
       at: message.receivedAt,
     };
     receipts.set(message, receipt);
-    changes.publish({ ...receipt, status: 'recording' });
+    announcer.publish([{ ...receipt, status: 'recording' }]);
     return true;
   }
 
-  function settle(message: InboundMessage, status: 'recorded' | 'unrecorded'): void {
+  /** The receipt's last word, into `out` (nothing when the message was not an announced red). */
+  function settle(message: InboundMessage, status: 'recorded' | 'unrecorded', out: Change[]): void {
     if (receipts.size === 0) return; // the usual case: no red on its way
     const receipt = receipts.get(message);
     if (receipt === undefined) return;
     receipts.delete(message);
-    changes.publish({ ...receipt, status });
+    out.push({ ...receipt, status });
   }
 
   function afterCommit(items: readonly InboundMessage[], results: readonly (Outcome | undefined)[]): void {
+    const out: Change[] = [];
     results.forEach((outcome, i) => {
       if (outcome === undefined) return;
       outcomeCounter(outcome.type).inc();
       const message = items[i] as InboundMessage;
-      report(message, outcome);
+      report(message, outcome, out);
       // On disk as a red press (or an earlier copy of it); anything else (the device retired
       // meanwhile) is not, so the screens keep it as not recorded.
-      settle(message, outcome.type === 'press' || outcome.type === 'duplicate' ? 'recorded' : 'unrecorded');
+      settle(message, outcome.type === 'press' || outcome.type === 'duplicate' ? 'recorded' : 'unrecorded', out);
     });
+    if (out.length > 0) announcer.publish(out);
   }
 
-  function publishAlerts(alerts: readonly AlertChange[], at: number): void {
-    for (const alert of alerts) changes.publish({ type: 'alert', ...alert, at });
-  }
-
-  function report(message: InboundMessage, outcome: Outcome): void {
+  /** Logs, metrics and the device's ack for one committed message; its changes into `out`. */
+  function report(message: InboundMessage, outcome: Outcome, out: Change[]): void {
     const at = message.receivedAt;
     switch (outcome.type) {
       case 'press':
@@ -126,7 +127,7 @@ export function createIngestPipeline(deps: {
           );
         }
         deps.publishAck(outcome.deviceId, { seq: outcome.seq, status: 'received' });
-        changes.publish({
+        out.push({
           type: 'report',
           householdId: outcome.householdId,
           eventId: outcome.eventId,
@@ -134,7 +135,7 @@ export function createIngestPipeline(deps: {
           source: 'device',
           at,
         });
-        publishAlerts(outcome.alerts, at);
+        out.push(...alertChanges(outcome.alerts, at));
         return;
       case 'duplicate':
         // A redelivery: acknowledged again, with no second effect.
@@ -142,24 +143,24 @@ export function createIngestPipeline(deps: {
         deps.publishAck(outcome.deviceId, { seq: outcome.seq, status: 'received' });
         return;
       case 'heartbeat':
-        changes.publish({
+        out.push({
           type: 'device',
           deviceId: outcome.deviceId,
           householdId: outcome.householdId,
           battery: outcome.battery,
           at,
         });
-        publishAlerts(outcome.alerts, at);
+        out.push(...alertChanges(outcome.alerts, at));
         return;
       case 'online':
-        changes.publish({
+        out.push({
           type: 'device',
           deviceId: outcome.deviceId,
           householdId: outcome.householdId,
           online: outcome.online,
           at,
         });
-        publishAlerts(outcome.alerts, at);
+        out.push(...alertChanges(outcome.alerts, at));
         return;
       case 'rejected':
         metrics.rejected.inc();
@@ -173,7 +174,7 @@ export function createIngestPipeline(deps: {
           },
           'unreadable device message kept in the rejected log; device alert raised',
         );
-        publishAlerts(outcome.alerts, at);
+        out.push(...alertChanges(outcome.alerts, at));
         return;
       case 'unknown-device':
         log.warn({ deviceId: outcome.deviceId, topic: message.topic }, 'message from an unknown device ignored');
@@ -229,7 +230,11 @@ export function createIngestPipeline(deps: {
         return;
       }
       commit.submit(message, (err, outcome) => {
-        if (err) settle(message, 'unrecorded');
+        if (err) {
+          const out: Change[] = [];
+          settle(message, 'unrecorded', out);
+          announcer.publish(out);
+        }
         done(err, outcome);
       });
     },

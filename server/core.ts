@@ -1,0 +1,246 @@
+import type { AddressInfo } from 'node:net';
+import type { Logger } from 'pino';
+import { createBroker, type RibbonBroker } from '../broker/create-broker.js';
+import { createAlerting, type Alerting } from './app/alerting.js';
+import { alertChanges, createAnnouncer } from './app/announce.js';
+import { createBackup } from './app/backup.js';
+import { createChangeFeed, type ChangeFeed } from './app/changes.js';
+import type { Clock } from './app/clock.js';
+import { type CommandAlert, createCommandAlert } from './app/command-alert.js';
+import { createDailyReport } from './app/daily-report.js';
+import { createOutboxDelivery, type DeliveryResult } from './app/deliver-outbox.js';
+import { verifySecret } from './app/device-credentials.js';
+import { createRecordMessages } from './app/record-messages.js';
+import { createRecordPersonReport, type RecordPersonReport } from './app/record-person-report.js';
+import { createSweep, type SweepResult } from './app/sweep.js';
+import type { Config } from './config.js';
+import { TOPIC_ROOT } from './domain/topics.js';
+import { connectExternalIngest, type ExternalIngest } from './ingest/external.js';
+import { type AckPublisher, createIngestPipeline } from './ingest/pipeline.js';
+import { createIngestMetrics, Registry } from './metrics.js';
+import { createChannelLookup } from './notify/channel-cache.js';
+import type { ChannelDeps } from './notify/index.js';
+import { startScheduler } from './scheduler/index.js';
+import { dailyJobs, everySecondJobs } from './scheduler/jobs.js';
+import { createWalSync, openDatabase, startWalCheckpointer } from './store/db.js';
+import { createStores, type Stores } from './store/index.js';
+
+/** On stop, how long to wait for WAL syncs under way before closing the database anyway. */
+const SHUTDOWN_SYNC_WAIT_MS = 10_000;
+
+export type CoreDeps = {
+  log: Logger;
+  clock: Clock;
+  scheduler?: boolean;
+  channelDeps?: ChannelDeps;
+  /** An fsync of the WAL failed (default: exit with code 70 so a supervisor restarts the server). */
+  onSyncFailure?: (err: Error) => void;
+  /** Tests: wraps the WAL sync before PUBACKs (to hold it and see that nothing is acknowledged meanwhile). */
+  aroundSync?: (sync: (done: (err: Error | null) => void) => void) => (done: (err: Error | null) => void) => void;
+};
+
+/**
+ * The safety core (docs/design.md, "Two lanes"): the broker (or the external subscriber), the
+ * ingest pipeline with group commit and WAL sync, the rules and sweeps, the outbox. The people
+ * side speaks to it only through this: commands in, committed changes out (`changes`), and
+ * reads of the stores. The next step puts it on its own thread; nothing here may wait on HTTP.
+ */
+export type SafetyCore = {
+  readonly stores: Stores;
+  readonly alerting: Alerting;
+  readonly changes: ChangeFeed;
+  readonly registry: Registry;
+  readonly commandAlert: CommandAlert;
+  readonly recordPersonReport: RecordPersonReport;
+  sweepNow(): SweepResult;
+  deliverNow(): Promise<DeliveryResult>;
+  /** The database answers and the broker is listening (or the external one connected). */
+  health(): { database: boolean; broker: 'embedded' | 'external'; brokerConnected: boolean; connectedDevices: number };
+  readonly broker: RibbonBroker | null;
+  readonly external: ExternalIngest | null;
+  readonly mqttAddress: AddressInfo | null;
+  /** Stops input, commits what is queued, waits (bounded) for its sync, closes the database. */
+  stop(): Promise<void>;
+};
+
+export async function startSafetyCore(config: Config, deps: CoreDeps): Promise<SafetyCore> {
+  const { log, clock } = deps;
+  const db = openDatabase(config.dataDir);
+  // WAL checkpoints in a worker thread, not inside a group commit (bench/RESULTS.md, "Red to
+  // screen: the tail"); stopped before the database closes, whose close then checkpoints all.
+  const checkpointer = startWalCheckpointer(db, {
+    onError: (err) => log.error({ err }, 'WAL checkpoint failed (the auto-checkpoint still bounds the WAL)'),
+  });
+  const stores = createStores(db);
+  // Device batches commit without an fsync on the event loop and are synced on the thread pool
+  // before their PUBACKs (server/store/db.ts, createWalSync).
+  const walSync = createWalSync(db);
+  const registry = new Registry();
+  const changes = createChangeFeed();
+  const announcer = createAnnouncer({ transaction: stores.transaction, changes });
+  const alerting = createAlerting({ stores, log: log.child({ component: 'alerting' }) });
+  const record = createRecordMessages(stores, alerting, { batchTransaction: walSync.transaction });
+  // Acks go out through whichever broker is in use; set once it is up.
+  let publishAck: AckPublisher = () => {};
+  const pipeline = createIngestPipeline({
+    record,
+    batchMax: config.ingest.batchMax,
+    log,
+    metrics: createIngestMetrics(registry),
+    announcer,
+    publishAck: (deviceId, ack) => publishAck(deviceId, ack),
+    sync: deps.aroundSync ? deps.aroundSync(walSync.sync) : walSync.sync,
+    syncsInFlight: walSync.concurrency,
+    // What the failed sync covered may or may not be on disk, and Linux may have dropped the
+    // pages it could not write: a restart lets SQLite recover from what really is on disk (the
+    // devices resend what got no PUBACK). A supervisor (systemd, a container restart policy) restarts it.
+    onSyncFailure: deps.onSyncFailure ?? (() => setImmediate(() => process.exit(70))),
+  });
+
+  let broker: RibbonBroker | null = null;
+  let external: ExternalIngest | null = null;
+  let mqttAddress: AddressInfo | null = null;
+  // Stopped in reverse order of starting; the database last (see stop()).
+  const cleanup: Array<() => Promise<void> | void> = [() => checkpointer.stop()];
+  const closeDatabase = () => {
+    walSync.close();
+    db.close();
+  };
+  try {
+    if (config.mqttUrl === null) {
+      // Nobody is connected to a broker that is only now starting.
+      stores.devices.markAllOffline(clock.now());
+      const embedded = await createBroker({
+        limits: config.broker,
+        log: log.child({ component: 'broker' }),
+        now: () => clock.now(),
+        authenticateDevice(deviceId, secret) {
+          const device = stores.devices.findForAuth(deviceId);
+          return verifySecret(secret, device?.secretHash ?? null) && device !== null && !device.retired;
+        },
+        onDeviceMessage: (message, done) => pipeline.submit(message, (err) => done(err)),
+        onConnectionChange(deviceId, online, at) {
+          const payload = Buffer.from(online ? '1' : '0');
+          const topic = `${TOPIC_ROOT}/${deviceId}/online`;
+          pipeline.submit({ deviceId, channel: 'online', topic, payload, receivedAt: at }, (err) => {
+            if (err) log.error({ err, deviceId }, 'could not record online state');
+          });
+        },
+      });
+      broker = embedded;
+      cleanup.unshift(() => embedded.close());
+      publishAck = (deviceId, ack) => embedded.publishAck(deviceId, ack);
+      mqttAddress = await embedded.listen(config.mqttPort, config.host);
+    } else {
+      const subscriber = await connectExternalIngest({
+        url: config.mqttUrl,
+        clientId: config.mqttClientId,
+        username: config.mqttUsername,
+        password: config.mqttPassword,
+        pipeline,
+        log: log.child({ component: 'external-broker' }),
+        now: () => clock.now(),
+      });
+      external = subscriber;
+      cleanup.unshift(() => subscriber.close());
+      publishAck = (deviceId, ack) => subscriber.publishAck(deviceId, ack);
+    }
+    const brokerOf = broker;
+    const externalOf = external;
+    registry.gauge(
+      'ribbon_connected_devices',
+      'Devices connected to the embedded broker.',
+      () => brokerOf?.connectedDevices() ?? 0,
+    );
+    registry.gauge('ribbon_devices_online', 'Devices whose last known state is online.', () =>
+      stores.devices.countOnline(),
+    );
+    registry.labeledGauge(
+      'ribbon_notifications',
+      'Outbox rows by target and status (failed = given up, or nowhere to send).',
+      () => stores.outbox.counts().map((c) => ({ labels: { target: c.target, status: c.status }, value: c.n })),
+    );
+
+    // Rules: the sweep (escalations, reminders, missed check-ins, silent devices) and the outbox.
+    const delivery = createOutboxDelivery({
+      stores,
+      channelFor: createChannelLookup({ stores, log, ...(deps.channelDeps ? { channelDeps: deps.channelDeps } : {}) }),
+      publishDeviceAck: (deviceId, ack) => publishAck(deviceId, ack),
+      now: () => clock.now(),
+      log: log.child({ component: 'outbox' }),
+    });
+    const sweep = createSweep({ stores, alerting, log: log.child({ component: 'sweep' }) });
+    const sweepNow = (): SweepResult => {
+      const result = sweep(clock.now());
+      announcer.publish(alertChanges(result.changes, clock.now()));
+      return result;
+    };
+    const deliverNow = () => delivery.deliverDue();
+    // A new alert's notifications go out at once, not at the next scheduled tick.
+    let kick: NodeJS.Immediate | null = null;
+    const unsubscribeKick = changes.subscribe((change) => {
+      if (change.type !== 'alert' || kick !== null) return;
+      kick = setImmediate(() => {
+        kick = null;
+        deliverNow().catch((err: unknown) => log.error({ err }, 'outbox delivery failed'));
+      });
+    });
+    cleanup.unshift(() => {
+      unsubscribeKick();
+      if (kick) clearImmediate(kick);
+    });
+    if (deps.scheduler !== false) {
+      const report = createDailyReport({ stores, log: log.child({ component: 'daily-report' }) });
+      const { dir, keep } = config.backup;
+      const backup = createBackup({ db, dir, keep, log: log.child({ component: 'backup' }) });
+      const scheduler = startScheduler(
+        [...everySecondJobs({ sweep: sweepNow, outbox: deliverNow }), ...dailyJobs(config, { report, backup, clock })],
+        log.child({ component: 'scheduler' }),
+      );
+      cleanup.unshift(() => scheduler.stop());
+    }
+
+    let stopped = false;
+    return {
+      stores,
+      alerting,
+      changes,
+      registry,
+      commandAlert: createCommandAlert({ alerting, announcer, clock }),
+      recordPersonReport: createRecordPersonReport({ record, announcer, clock }),
+      sweepNow,
+      deliverNow,
+      health() {
+        let database = true;
+        try {
+          db.prepare('SELECT 1').get();
+        } catch {
+          database = false;
+        }
+        const brokerConnected = brokerOf !== null ? brokerOf.server.listening : (externalOf?.client.connected ?? false);
+        const connectedDevices = brokerOf?.connectedDevices() ?? 0;
+        return { database, broker: brokerOf !== null ? 'embedded' : 'external', brokerConnected, connectedDevices };
+      },
+      broker,
+      external,
+      mqttAddress,
+      async stop() {
+        if (stopped) return;
+        stopped = true;
+        // Scheduler and brokers first, then whatever is still queued is committed, then the database.
+        for (const step of cleanup) await step();
+        pipeline.flush();
+        // Bounded: a sync stuck on a dying disk must not keep the process from stopping.
+        await Promise.race([
+          pipeline.drained(),
+          new Promise<void>((resolve) => setTimeout(resolve, SHUTDOWN_SYNC_WAIT_MS).unref()),
+        ]);
+        closeDatabase();
+      },
+    };
+  } catch (err) {
+    for (const step of cleanup) await step();
+    closeDatabase();
+    throw err;
+  }
+}

@@ -1,0 +1,100 @@
+import fs from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { AuthSettings } from './api/auth.js';
+import { buildApp } from './api/build-app.js';
+import type { Clock } from './app/clock.js';
+import { ensureFirstAdmin } from './app/ensure-first-admin.js';
+import type { Config } from './config.js';
+import type { SafetyCore } from './core.js';
+import { createLiveHub, type LiveHub } from './live/hub.js';
+
+/**
+ * The people side (docs/design.md, "Two lanes"): the HTTP API with the dashboard, and the live
+ * hub. It reads the stores, sends commands to the safety core and listens to its committed
+ * changes; it never holds up a press (the next step moves the core to its own thread).
+ */
+export type PeopleSide = {
+  readonly app: FastifyInstance;
+  readonly hub: LiveHub;
+  readonly httpAddress: AddressInfo;
+  /** Closes the live connections, then the HTTP server. */
+  stop(): Promise<void>;
+};
+
+/** HTTPS when TLS_CERT_FILE / TLS_KEY_FILE are set; their files are read once, at start. */
+function readTls(tls: Config['tls']): { key: Buffer; cert: Buffer } | undefined {
+  if (tls === null) return undefined;
+  try {
+    return { cert: fs.readFileSync(tls.certFile), key: fs.readFileSync(tls.keyFile) };
+  } catch (err) {
+    throw new Error(`cannot read TLS_CERT_FILE / TLS_KEY_FILE: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
+
+export async function startPeopleSide(
+  config: Config,
+  core: SafetyCore,
+  deps: { log: Logger; clock: Clock; auth?: Partial<AuthSettings> },
+): Promise<PeopleSide> {
+  const { log, clock } = deps;
+  const { stores } = core;
+  const now = () => clock.now();
+  await ensureFirstAdmin({
+    stores,
+    adminPassword: config.adminPassword,
+    now: now(),
+    log,
+    print: (text) => process.stdout.write(text),
+  });
+  const https = readTls(config.tls);
+  const app = await buildApp({
+    log,
+    registry: core.registry,
+    ...(https ? { https } : {}),
+    ...(config.dashboardDir !== null ? { dashboardDir: config.dashboardDir } : {}),
+    api: {
+      stores,
+      now,
+      alerts: { command: core.commandAlert },
+      households: {
+        stores,
+        now,
+        recordPersonReport: core.recordPersonReport,
+        announce: (change) => core.changes.publish(change),
+      },
+      reportTimeZone: config.report.timeZone,
+      // Over HTTPS the session cookie is Secure.
+      auth: { ...(https ? { secureCookies: true } : {}), ...deps.auth },
+    },
+    health() {
+      const checks = core.health();
+      return { ok: checks.database && checks.brokerConnected, checks };
+    },
+  });
+  try {
+    await app.listen({ port: config.port, host: config.host });
+  } catch (err) {
+    await app.close();
+    throw err;
+  }
+  // The live feed (/ws) rides on the HTTP server's upgrades; closed before the app, whose close
+  // would otherwise wait for the upgraded sockets.
+  const hub = createLiveHub({
+    server: app.server,
+    stores,
+    changes: core.changes,
+    now,
+    log: log.child({ component: 'live' }),
+  });
+  return {
+    app,
+    hub,
+    httpAddress: app.server.address() as AddressInfo,
+    async stop() {
+      await hub.close();
+      await app.close();
+    },
+  };
+}
