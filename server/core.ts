@@ -1,6 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
-import { createBroker, type RibbonBroker } from '../broker/create-broker.js';
+import type { RibbonBroker } from '../broker/create-broker.js';
 import { createAlerting, type Alerting } from './app/alerting.js';
 import { alertChanges, createAnnouncer } from './app/announce.js';
 import { createBackup } from './app/backup.js';
@@ -9,13 +9,12 @@ import type { Clock } from './app/clock.js';
 import { type CommandAlert, createCommandAlert } from './app/command-alert.js';
 import { createDailyReport } from './app/daily-report.js';
 import { createOutboxDelivery, type DeliveryResult } from './app/deliver-outbox.js';
-import { verifySecret } from './app/device-credentials.js';
 import { createRecordMessages } from './app/record-messages.js';
 import { createRecordPersonReport, type RecordPersonReport } from './app/record-person-report.js';
 import { createSweep, type SweepResult } from './app/sweep.js';
 import type { Config } from './config.js';
-import { TOPIC_ROOT } from './domain/topics.js';
-import { connectExternalIngest, type ExternalIngest } from './ingest/external.js';
+import { startDeviceInput } from './ingest/device-input.js';
+import type { ExternalIngest } from './ingest/external.js';
 import { type AckPublisher, createIngestPipeline } from './ingest/pipeline.js';
 import { createIngestMetrics, Registry } from './metrics.js';
 import { createChannelLookup } from './notify/channel-cache.js';
@@ -80,7 +79,8 @@ export async function startSafetyCore(config: Config, deps: CoreDeps): Promise<S
   const announcer = createAnnouncer({ transaction: stores.transaction, changes });
   const alerting = createAlerting({ stores, log: log.child({ component: 'alerting' }) });
   const record = createRecordMessages(stores, alerting, { batchTransaction: walSync.transaction });
-  // Acks go out through whichever broker is in use; set once it is up.
+  // Acks go out through whichever broker is in use: bound once it is up (the pipeline and the
+  // broker need each other; no message arrives before the broker is up).
   let publishAck: AckPublisher = () => {};
   const pipeline = createIngestPipeline({
     record,
@@ -97,9 +97,6 @@ export async function startSafetyCore(config: Config, deps: CoreDeps): Promise<S
     onSyncFailure: deps.onSyncFailure ?? (() => setImmediate(() => process.exit(70))),
   });
 
-  let broker: RibbonBroker | null = null;
-  let external: ExternalIngest | null = null;
-  let mqttAddress: AddressInfo | null = null;
   // Stopped in reverse order of starting; the database last (see stop()).
   const cleanup: Array<() => Promise<void> | void> = [() => checkpointer.stop()];
   const closeDatabase = () => {
@@ -107,50 +104,11 @@ export async function startSafetyCore(config: Config, deps: CoreDeps): Promise<S
     db.close();
   };
   try {
-    if (config.mqttUrl === null) {
-      // Nobody is connected to a broker that is only now starting.
-      stores.devices.markAllOffline(clock.now());
-      const embedded = await createBroker({
-        limits: config.broker,
-        log: log.child({ component: 'broker' }),
-        now: () => clock.now(),
-        authenticateDevice(deviceId, secret) {
-          const device = stores.devices.findForAuth(deviceId);
-          return verifySecret(secret, device?.secretHash ?? null) && device !== null && !device.retired;
-        },
-        onDeviceMessage: (message, done) => pipeline.submit(message, (err) => done(err)),
-        onConnectionChange(deviceId, online, at) {
-          const payload = Buffer.from(online ? '1' : '0');
-          const topic = `${TOPIC_ROOT}/${deviceId}/online`;
-          pipeline.submit({ deviceId, channel: 'online', topic, payload, receivedAt: at }, (err) => {
-            if (err) log.error({ err, deviceId }, 'could not record online state');
-          });
-        },
-      });
-      broker = embedded;
-      cleanup.unshift(() => embedded.close());
-      publishAck = (deviceId, ack) => embedded.publishAck(deviceId, ack);
-      mqttAddress = await embedded.listen(config.mqttPort, config.host);
-    } else {
-      const subscriber = await connectExternalIngest({
-        url: config.mqttUrl,
-        clientId: config.mqttClientId,
-        username: config.mqttUsername,
-        password: config.mqttPassword,
-        pipeline,
-        log: log.child({ component: 'external-broker' }),
-        now: () => clock.now(),
-      });
-      external = subscriber;
-      cleanup.unshift(() => subscriber.close());
-      publishAck = (deviceId, ack) => subscriber.publishAck(deviceId, ack);
-    }
-    const brokerOf = broker;
-    const externalOf = external;
-    registry.gauge(
-      'ribbon_connected_devices',
-      'Devices connected to the embedded broker.',
-      () => brokerOf?.connectedDevices() ?? 0,
+    const input = await startDeviceInput(config, { stores, pipeline, log, clock });
+    cleanup.unshift(() => input.close());
+    publishAck = input.publishAck;
+    registry.gauge('ribbon_connected_devices', 'Devices connected to the embedded broker.', () =>
+      input.connectedDevices(),
     );
     registry.gauge('ribbon_devices_online', 'Devices whose last known state is online.', () =>
       stores.devices.countOnline(),
@@ -217,13 +175,12 @@ export async function startSafetyCore(config: Config, deps: CoreDeps): Promise<S
         } catch {
           database = false;
         }
-        const brokerConnected = brokerOf !== null ? brokerOf.server.listening : (externalOf?.client.connected ?? false);
-        const connectedDevices = brokerOf?.connectedDevices() ?? 0;
-        return { database, broker: brokerOf !== null ? 'embedded' : 'external', brokerConnected, connectedDevices };
+        const broker = input.broker !== null ? 'embedded' : 'external';
+        return { database, broker, brokerConnected: input.connected(), connectedDevices: input.connectedDevices() };
       },
-      broker,
-      external,
-      mqttAddress,
+      broker: input.broker,
+      external: input.external,
+      mqttAddress: input.mqttAddress,
       async stop() {
         if (stopped) return;
         stopped = true;

@@ -1,6 +1,5 @@
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
-import type { Logger } from 'pino';
 import type { RibbonBroker } from '../broker/create-broker.js';
 import type { AuthSettings } from './api/auth.js';
 import type { Alerting } from './app/alerting.js';
