@@ -1,41 +1,30 @@
 // A simulated button: a real mqtt.js client speaking the device side of the MQTT contract
-// (DESIGN.md §4). Tests, demos and load runs all use it, so it behaves like a firmware would:
+// (docs/protocol.md). Tests, demos and load runs all use it, so it behaves like a firmware would:
 // persistent session, a will on `online`, QoS 1 presses that mqtt.js keeps until their PUBACK
-// and resends after every reconnect.
+// and resends after every reconnect. This file is the button and its session (presses, the seq/boot
+// counter, acks, connect/close); how its client is built is device-connection.ts, the JSON it
+// sends and reads is device-payload.ts, the mid-packet cut is device-tear.ts.
 import { EventEmitter } from 'node:events';
-import net from 'node:net';
-import mqtt, { ErrorWithReasonCode, MqttClient, type IClientOptions } from 'mqtt';
-import { generate, type Packet } from 'mqtt-packet';
-import { describeBadDeviceId } from './credentials.js';
-import { cutPoint, cutStreamAfter, type TearReport } from './cut.js';
+import { ErrorWithReasonCode, type MqttClient } from 'mqtt';
+import type { TearReport } from './cut.js';
+import {
+  type ConnectDeviceOptions,
+  createClient,
+  DEFAULTS,
+  type Topics,
+  topicsFor,
+  validateOptions,
+} from './device-connection.js';
+import { ConnectRefusedError, DeviceClosedError } from './device-errors.js';
+import { matcherFromFields, parseAck, pressPayload } from './device-payload.js';
+import { armTear } from './device-tear.js';
+
+export type { ConnectDeviceOptions } from './device-connection.js';
+export { ConnectRefusedError, DeviceClosedError } from './device-errors.js';
+export { formatLocalIso, parseAck } from './device-payload.js';
 
 export const RIBBON_STATES = ['red', 'yellow', 'blue'] as const;
 export type RibbonState = (typeof RIBBON_STATES)[number];
-
-export type ConnectDeviceOptions = {
-  url: string;
-  id: string;
-  secret: string;
-  /** Counter generation; omitted from presses when undefined (a device without `boot`). */
-  boot?: number | undefined;
-  /** The first press carries startSeq + 1. Default 0. */
-  startSeq?: number | undefined;
-  keepaliveSec?: number | undefined;
-  /** Base reconnect delay; each wait is drawn from [0.5, 1.5) × this. Default 1000. */
-  reconnectPeriodMs?: number | undefined;
-  /**
-   * How long connectDevice waits for the first session to be ready (CONNACK, the online
-   * PUBACK and the ack SUBACK) before it gives up; also mqtt.js' CONNACK wait per attempt.
-   * Default 30 000.
-   */
-  connectTimeoutMs?: number | undefined;
-  /** MQTT clean session. Default false: the broker keeps the ack subscription across drops. */
-  clean?: boolean | undefined;
-  /** Source address for the TCP socket (mqtt:// and tcp:// only), to go past ~28k ports per IP. */
-  localAddress?: string | undefined;
-  /** Clock for the default `at`. */
-  now?: (() => Date) | undefined;
-};
 
 export type PressExtra = {
   /** ISO time of the press; default now with the local offset; null leaves it out. */
@@ -56,36 +45,6 @@ type DeviceEvents = {
   /** Errors after the first connection (refusals on reconnect, keepalive timeouts, …). */
   mqttError: [err: Error];
 };
-
-/** CONNECT refused by the broker (CONNACK return code 1–5). */
-export class ConnectRefusedError extends Error {
-  readonly returnCode: number;
-  constructor(deviceId: string, returnCode: number, reason: string, options?: ErrorOptions) {
-    super(
-      `device ${deviceId}: the broker refused CONNECT (CONNACK return code ${returnCode}: ${reason || 'unknown'})`,
-      options,
-    );
-    this.name = 'ConnectRefusedError';
-    this.returnCode = returnCode;
-  }
-}
-
-/** A publish that can no longer be acknowledged: the device was closed or killed first. */
-export class DeviceClosedError extends Error {
-  constructor(deviceId: string, what: string) {
-    super(`device ${deviceId}: ${what}: the device was closed before the broker acknowledged it`);
-    this.name = 'DeviceClosedError';
-  }
-}
-
-const DEFAULTS = {
-  startSeq: 0,
-  keepaliveSec: 60,
-  reconnectPeriodMs: 1000,
-  connectTimeoutMs: 30_000,
-  clean: false,
-  closeTimeoutMs: 5000,
-} as const;
 
 export async function connectDevice(opts: ConnectDeviceOptions): Promise<SimDevice> {
   const o = validateOptions(opts);
@@ -201,25 +160,14 @@ export class SimDevice {
     const { seq, boot, body } = this.#nextPress('pressTorn', state, extra);
     const topic = this.#topics.state;
     let tear: TearReport | null = null;
-    // 'packetsend' is emitted synchronously just before mqtt.js writes a packet to its stream:
-    // the cut wraps exactly that packet's bytes. Only the first write of this press is cut;
-    // the resend after the reconnect goes out whole.
-    const onSend = (packet: Packet): void => {
-      if (packet.cmd !== 'publish' || packet.topic !== topic || packet.payload.toString() !== body) return;
-      this.client.off('packetsend', onSend);
-      const packetBytes = generate(packet).length;
-      const sentBytes = cutPoint(packetBytes, cut);
-      cutStreamAfter(this.client.stream, sentBytes, (sent) => {
-        if (!sent) return;
-        tear = { sentBytes, packetBytes };
-        this.#tornPackets += 1;
-      });
-    };
-    this.client.on('packetsend', onSend);
+    const disarm = armTear(this.client, topic, body, cut, (torn) => {
+      tear = torn;
+      this.#tornPackets += 1;
+    });
     try {
       await this.#publish(topic, body, 1, `torn press seq ${seq}`);
     } finally {
-      this.client.off('packetsend', onSend);
+      disarm();
     }
     this.acked.push(seq);
     return { seq, boot, tear };
@@ -237,12 +185,7 @@ export class SimDevice {
     this.#assertOpen(what);
     const seq = ++this.#seq;
     const boot = this.#boot;
-    const body: Record<string, unknown> = { state, seq };
-    if (boot !== undefined) body.boot = boot;
-    const at = extra.at === undefined ? formatLocalIso(this.#now()) : extra.at;
-    if (at !== null) body.at = at;
-    if (extra.battery !== undefined) body.battery = extra.battery;
-    return { seq, boot, body: JSON.stringify(body) };
+    return { seq, boot, body: pressPayload(state, seq, boot, extra, this.#now) };
   }
 
   /** A cheap button's press: the bare word on `ribbon/{id}/state`, QoS 1, no seq. */
@@ -489,152 +432,4 @@ export class SimDevice {
     });
     return this.#closed;
   }
-}
-
-type Topics = { state: string; heartbeat: string; online: string; ack: string };
-
-function topicsFor(id: string): Topics {
-  const base = `ribbon/${id}`;
-  return { state: `${base}/state`, heartbeat: `${base}/heartbeat`, online: `${base}/online`, ack: `${base}/ack` };
-}
-
-type ValidOptions = {
-  url: string;
-  id: string;
-  secret: string;
-  boot: number | undefined;
-  startSeq: number;
-  keepaliveSec: number;
-  reconnectPeriodMs: number;
-  connectTimeoutMs: number;
-  clean: boolean;
-  localAddress: string | undefined;
-  now: () => Date;
-};
-
-function validateOptions(opts: ConnectDeviceOptions): ValidOptions {
-  const where = `connectDevice(${JSON.stringify(opts.id)})`;
-  const badId = typeof opts.id === 'string' ? describeBadDeviceId(opts.id) : 'must be a string';
-  if (badId) throw new TypeError(`${where}: id ${badId}`);
-  if (typeof opts.secret !== 'string' || opts.secret === '') {
-    throw new TypeError(`${where}: secret must be a non-empty string`);
-  }
-  const intAtLeast = (
-    name: string,
-    value: number | undefined,
-    min: number,
-    fallback: number,
-    max = Number.MAX_SAFE_INTEGER,
-  ): number => {
-    if (value === undefined) return fallback;
-    if (!Number.isInteger(value) || value < min || value > max) {
-      throw new RangeError(`${where}: ${name} must be an integer from ${min} to ${max}, got ${value}`);
-    }
-    return value;
-  };
-  const boot = opts.boot === undefined ? undefined : intAtLeast('boot', opts.boot, 0, 0);
-  return {
-    url: opts.url,
-    id: opts.id,
-    secret: opts.secret,
-    boot,
-    startSeq: intAtLeast('startSeq', opts.startSeq, 0, DEFAULTS.startSeq),
-    // MQTT-3.1.2.10: keep alive is a 16-bit number of seconds.
-    keepaliveSec: intAtLeast('keepaliveSec', opts.keepaliveSec, 0, DEFAULTS.keepaliveSec, 65535),
-    reconnectPeriodMs: intAtLeast('reconnectPeriodMs', opts.reconnectPeriodMs, 1, DEFAULTS.reconnectPeriodMs),
-    connectTimeoutMs: intAtLeast('connectTimeoutMs', opts.connectTimeoutMs, 1, DEFAULTS.connectTimeoutMs),
-    clean: opts.clean ?? DEFAULTS.clean,
-    localAddress: opts.localAddress,
-    now: opts.now ?? (() => new Date()),
-  };
-}
-
-function createClient(o: ValidOptions, topics: Topics): MqttClient {
-  let url: URL;
-  try {
-    url = new URL(o.url);
-  } catch {
-    throw new TypeError(`connectDevice(${JSON.stringify(o.id)}): url "${o.url}" is not a URL`);
-  }
-  const jittered = (): number => Math.round(o.reconnectPeriodMs * (0.5 + Math.random()));
-  const options: IClientOptions = {
-    protocolVersion: 4,
-    clientId: o.id,
-    username: o.id,
-    password: o.secret,
-    clean: o.clean,
-    keepalive: o.keepaliveSec,
-    reconnectPeriod: jittered(),
-    // Refusals after the first session are retried like any other failure (a broker that is
-    // restarting may answer "server unavailable"); the first refusal is final (see #onError).
-    reconnectOnConnackError: true,
-    connectTimeout: o.connectTimeoutMs,
-    // We subscribe ourselves on every connect; mqtt.js' own resubscribe would double it.
-    resubscribe: false,
-    will: { topic: topics.online, payload: Buffer.from('0'), qos: 1, retain: true },
-  };
-
-  let client: MqttClient;
-  const tcp = url.protocol === 'mqtt:' || url.protocol === 'tcp:';
-  if (tcp) {
-    // mqtt.js' own TCP builder ignores localAddress (and leaves Nagle on), so build the socket.
-    const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
-    const port = url.port === '' ? 1883 : Number(url.port);
-    const localAddress = o.localAddress;
-    client = new MqttClient(
-      () =>
-        net.createConnection({
-          host,
-          port,
-          noDelay: true,
-          ...(localAddress === undefined ? {} : { localAddress }),
-        }),
-      options,
-    );
-  } else {
-    if (o.localAddress !== undefined) {
-      throw new TypeError(`connectDevice(${JSON.stringify(o.id)}): localAddress needs an mqtt:// or tcp:// url`);
-    }
-    client = mqtt.connect(o.url, options);
-  }
-  // mqtt.js reads reconnectPeriod each time it arms the reconnect timer, from the 'close'
-  // handler it registered first; prepending ours draws a fresh jittered delay before that, so
-  // a fleet does not reconnect in lockstep after a broker restart.
-  client.prependListener('close', () => {
-    client.options.reconnectPeriod = jittered();
-  });
-  return client;
-}
-
-function matcherFromFields(fields: Partial<DeviceAck>): (ack: DeviceAck) => boolean {
-  return (ack) =>
-    (fields.seq === undefined || ack.seq === fields.seq) &&
-    (fields.status === undefined || ack.status === fields.status);
-}
-
-export function parseAck(payload: Buffer | string): DeviceAck | undefined {
-  let data: unknown;
-  try {
-    data = JSON.parse(payload.toString());
-  } catch {
-    return undefined;
-  }
-  if (typeof data !== 'object' || data === null || Array.isArray(data)) return undefined;
-  const { seq, status } = data as Record<string, unknown>;
-  if (typeof status !== 'string' || status === '') return undefined;
-  if (seq === undefined || seq === null) return { seq: null, status };
-  if (typeof seq !== 'number' || !Number.isInteger(seq)) return undefined;
-  return { seq, status };
-}
-
-/** `2026-11-25T08:00:00+08:00`: local time with its offset, as the contract's example. */
-export function formatLocalIso(date: Date): string {
-  const pad = (n: number, width = 2): string => String(Math.abs(n)).padStart(width, '0');
-  const offsetMin = -date.getTimezoneOffset();
-  const sign = offsetMin >= 0 ? '+' : '-';
-  return (
-    `${pad(date.getFullYear(), 4)}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}` +
-    `T${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())}` +
-    `${sign}${pad(Math.trunc(offsetMin / 60))}:${pad(offsetMin % 60)}`
-  );
 }

@@ -1,0 +1,156 @@
+// How a simulated button's mqtt.js client is set up: its options checked, its CONNECT (MQTT 3.1.1,
+// client id = username = device id, password = secret, persistent session, a will on `online`,
+// docs/protocol.md §1), its own TCP socket (for a source address and no Nagle) and jittered
+// reconnects so a fleet does not come back in lockstep after a broker restart.
+import net from 'node:net';
+import mqtt, { MqttClient, type IClientOptions } from 'mqtt';
+import { describeBadDeviceId } from './credentials.js';
+
+export type ConnectDeviceOptions = {
+  url: string;
+  id: string;
+  secret: string;
+  /** Counter generation; omitted from presses when undefined (a device without `boot`). */
+  boot?: number | undefined;
+  /** The first press carries startSeq + 1. Default 0. */
+  startSeq?: number | undefined;
+  keepaliveSec?: number | undefined;
+  /** Base reconnect delay; each wait is drawn from [0.5, 1.5) × this. Default 1000. */
+  reconnectPeriodMs?: number | undefined;
+  /**
+   * How long connectDevice waits for the first session to be ready (CONNACK, the online
+   * PUBACK and the ack SUBACK) before it gives up; also mqtt.js' CONNACK wait per attempt.
+   * Default 30 000.
+   */
+  connectTimeoutMs?: number | undefined;
+  /** MQTT clean session. Default false: the broker keeps the ack subscription across drops. */
+  clean?: boolean | undefined;
+  /** Source address for the TCP socket (mqtt:// and tcp:// only), to go past ~28k ports per IP. */
+  localAddress?: string | undefined;
+  /** Clock for the default `at`. */
+  now?: (() => Date) | undefined;
+};
+
+export const DEFAULTS = {
+  startSeq: 0,
+  keepaliveSec: 60,
+  reconnectPeriodMs: 1000,
+  connectTimeoutMs: 30_000,
+  clean: false,
+  closeTimeoutMs: 5000,
+} as const;
+
+export type Topics = { state: string; heartbeat: string; online: string; ack: string };
+
+export function topicsFor(id: string): Topics {
+  const base = `ribbon/${id}`;
+  return { state: `${base}/state`, heartbeat: `${base}/heartbeat`, online: `${base}/online`, ack: `${base}/ack` };
+}
+
+export type ValidOptions = {
+  url: string;
+  id: string;
+  secret: string;
+  boot: number | undefined;
+  startSeq: number;
+  keepaliveSec: number;
+  reconnectPeriodMs: number;
+  connectTimeoutMs: number;
+  clean: boolean;
+  localAddress: string | undefined;
+  now: () => Date;
+};
+
+export function validateOptions(opts: ConnectDeviceOptions): ValidOptions {
+  const where = `connectDevice(${JSON.stringify(opts.id)})`;
+  const badId = typeof opts.id === 'string' ? describeBadDeviceId(opts.id) : 'must be a string';
+  if (badId) throw new TypeError(`${where}: id ${badId}`);
+  if (typeof opts.secret !== 'string' || opts.secret === '') {
+    throw new TypeError(`${where}: secret must be a non-empty string`);
+  }
+  const intAtLeast = (
+    name: string,
+    value: number | undefined,
+    min: number,
+    fallback: number,
+    max = Number.MAX_SAFE_INTEGER,
+  ): number => {
+    if (value === undefined) return fallback;
+    if (!Number.isInteger(value) || value < min || value > max) {
+      throw new RangeError(`${where}: ${name} must be an integer from ${min} to ${max}, got ${value}`);
+    }
+    return value;
+  };
+  const boot = opts.boot === undefined ? undefined : intAtLeast('boot', opts.boot, 0, 0);
+  return {
+    url: opts.url,
+    id: opts.id,
+    secret: opts.secret,
+    boot,
+    startSeq: intAtLeast('startSeq', opts.startSeq, 0, DEFAULTS.startSeq),
+    // MQTT-3.1.2.10: keep alive is a 16-bit number of seconds.
+    keepaliveSec: intAtLeast('keepaliveSec', opts.keepaliveSec, 0, DEFAULTS.keepaliveSec, 65535),
+    reconnectPeriodMs: intAtLeast('reconnectPeriodMs', opts.reconnectPeriodMs, 1, DEFAULTS.reconnectPeriodMs),
+    connectTimeoutMs: intAtLeast('connectTimeoutMs', opts.connectTimeoutMs, 1, DEFAULTS.connectTimeoutMs),
+    clean: opts.clean ?? DEFAULTS.clean,
+    localAddress: opts.localAddress,
+    now: opts.now ?? (() => new Date()),
+  };
+}
+
+export function createClient(o: ValidOptions, topics: Topics): MqttClient {
+  let url: URL;
+  try {
+    url = new URL(o.url);
+  } catch {
+    throw new TypeError(`connectDevice(${JSON.stringify(o.id)}): url "${o.url}" is not a URL`);
+  }
+  const jittered = (): number => Math.round(o.reconnectPeriodMs * (0.5 + Math.random()));
+  const options: IClientOptions = {
+    protocolVersion: 4,
+    clientId: o.id,
+    username: o.id,
+    password: o.secret,
+    clean: o.clean,
+    keepalive: o.keepaliveSec,
+    reconnectPeriod: jittered(),
+    // Refusals after the first session are retried like any other failure (a broker that is
+    // restarting may answer "server unavailable"); the first refusal is final (SimDevice's #onError).
+    reconnectOnConnackError: true,
+    connectTimeout: o.connectTimeoutMs,
+    // We subscribe ourselves on every connect; mqtt.js' own resubscribe would double it.
+    resubscribe: false,
+    will: { topic: topics.online, payload: Buffer.from('0'), qos: 1, retain: true },
+  };
+
+  let client: MqttClient;
+  const tcp = url.protocol === 'mqtt:' || url.protocol === 'tcp:';
+  if (tcp) {
+    // mqtt.js' own TCP builder ignores localAddress (and leaves Nagle on), so build the socket.
+    const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
+    const port = url.port === '' ? 1883 : Number(url.port);
+    const localAddress = o.localAddress;
+    client = new MqttClient(
+      () =>
+        net.createConnection({
+          host,
+          port,
+          noDelay: true,
+          ...(localAddress === undefined ? {} : { localAddress }),
+        }),
+      options,
+    );
+  } else {
+    if (o.localAddress !== undefined) {
+      throw new TypeError(`connectDevice(${JSON.stringify(o.id)}): localAddress needs an mqtt:// or tcp:// url`);
+    }
+    client = mqtt.connect(o.url, options);
+  }
+  // mqtt.js reads reconnectPeriod each time it arms the reconnect timer, from the 'close'
+  // handler it registered first; prepending ours draws a fresh jittered delay before that, so
+  // a fleet does not reconnect in lockstep after a broker restart.
+  client.prependListener('close', () => {
+    client.options.reconnectPeriod = jittered();
+  });
+  return client;
+}
