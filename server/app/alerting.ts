@@ -1,9 +1,11 @@
 import type { Logger } from 'pino';
+import { ERRORS } from '../../protocol/errors.js';
 import {
   openAlert,
   transition,
   type AlertCommand,
   type AlertContext,
+  type AlertErrorCode,
   type AlertOutcome,
   type AlertView,
   type Effect,
@@ -27,9 +29,10 @@ export type AlertChange = {
   level: number;
 };
 
+/** A refusal's code is from the catalogue (protocol/errors.ts): the API answers it by its status. */
 export type CommandResult =
   | { ok: true; alert: Alert; change: AlertChange }
-  | { ok: false; code: string; message: string };
+  | { ok: false; code: AlertErrorCode | typeof ERRORS.notFound.code; message: string };
 
 /** Device-fault reasons that clear by themselves when the condition is gone. */
 export const DEVICE_REASONS = { offline: 'offline', lowBattery: 'low_battery' } as const;
@@ -217,8 +220,7 @@ export function createAlerting(deps: { stores: Stores; log: Logger }) {
     /** A person's action (acknowledge, arrive, resolve) or a timed step, on one alert. */
     command(alertId: number, command: AlertCommand, now: number): CommandResult {
       const alert = stores.alerts.get(alertId);
-      if (alert === null)
-        return { ok: false, code: 'RIBBON_ERR_ALERT_NOT_FOUND', message: `alert ${alertId} does not exist` };
+      if (alert === null) return { ok: false, code: ERRORS.notFound.code, message: `alert ${alertId} does not exist` };
       const context = contextFor(alert.householdId, now);
       const outcome: AlertOutcome = transition(alert, command, context.ctx);
       if (!outcome.ok) return outcome;
