@@ -1,33 +1,16 @@
-/**
- * The error catalogue: every error a client can see has a stable code, an HTTP status and a
- * message. Expected outcomes are return values in the use cases; the API turns them into these.
- * One fastify error handler maps AppError (and validation errors) to the same JSON shape:
- * `{"error":{"code","message","fields"?}}`; 5xx hide internals.
- */
-export const ERRORS = {
-  validation: { code: 'RIBBON_ERR_VALIDATION', status: 400, message: 'the request is not valid' },
-  badJson: { code: 'RIBBON_ERR_BAD_JSON', status: 400, message: 'the body is not valid JSON' },
-  badCsv: { code: 'RIBBON_ERR_BAD_CSV', status: 400, message: 'the file is not a readable CSV' },
-  unauthenticated: { code: 'RIBBON_ERR_UNAUTHENTICATED', status: 401, message: 'log in first' },
-  badCredentials: { code: 'RIBBON_ERR_BAD_CREDENTIALS', status: 401, message: 'wrong username or password' },
-  csrf: { code: 'RIBBON_ERR_CSRF', status: 403, message: 'missing or wrong x-csrf-token' },
-  forbidden: { code: 'RIBBON_ERR_FORBIDDEN', status: 403, message: 'your role may not do this' },
-  notFound: { code: 'RIBBON_ERR_NOT_FOUND', status: 404, message: 'not found' },
-  conflict: { code: 'RIBBON_ERR_CONFLICT', status: 409, message: 'the record changed or already exists' },
-  alertState: { code: 'RIBBON_ERR_ALERT_STATE', status: 409, message: 'the alert cannot do that in its state' },
-  noteRequired: { code: 'RIBBON_ERR_NOTE_REQUIRED', status: 400, message: 'resolving needs an outcome note' },
-  tooLarge: { code: 'RIBBON_ERR_TOO_LARGE', status: 413, message: 'the body is too large' },
-  unsupportedMedia: { code: 'RIBBON_ERR_UNSUPPORTED_MEDIA', status: 415, message: 'unsupported content type' },
-  rateLimited: { code: 'RIBBON_ERR_RATE_LIMITED', status: 429, message: 'too many attempts; wait and try again' },
-  internal: { code: 'RIBBON_ERR_INTERNAL', status: 500, message: 'internal error' },
-} as const;
+import { ERRORS, type ErrorCode, type ErrorName, type FieldProblem } from '../protocol/errors.js';
 
-export type ErrorName = keyof typeof ERRORS;
-export type FieldProblem = { path: string; message: string };
+/**
+ * The error the API throws: one entry of the catalogue (protocol/errors.ts), which gives it its
+ * stable code and HTTP status. Expected outcomes are return values in the use cases; the API
+ * turns them into these. One fastify error handler (api/build-app.ts) maps AppError (and
+ * validation errors) to the catalogue's JSON shape; 5xx hide internals.
+ */
+export { ERRORS, type ErrorCode, type ErrorName, type FieldProblem };
 
 export class AppError extends Error {
   override name = 'AppError';
-  readonly code: string;
+  readonly code: ErrorCode;
   readonly status: number;
   constructor(
     kind: ErrorName,
@@ -39,4 +22,20 @@ export class AppError extends Error {
     this.code = ERRORS[kind].code;
     this.status = ERRORS[kind].status;
   }
+}
+
+const NAME_OF_CODE = new Map<ErrorCode, ErrorName>(
+  (Object.keys(ERRORS) as ErrorName[]).map((name) => [ERRORS[name].code, name]),
+);
+
+/**
+ * The AppError for a code a use case returned, as a client sees it: a finer refusal is answered
+ * as the entry it names in `answeredAs` (with the refusal's own message).
+ */
+export function appErrorFor(code: ErrorCode, message?: string): AppError {
+  const name = NAME_OF_CODE.get(code);
+  if (name === undefined) throw new Error(`${code} is not in the error catalogue`);
+  const spec: (typeof ERRORS)[ErrorName] = ERRORS[name];
+  const answer: ErrorName = 'answeredAs' in spec ? spec.answeredAs : name;
+  return new AppError(answer, message ?? spec.message);
 }

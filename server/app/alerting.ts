@@ -1,15 +1,18 @@
 import type { Logger } from 'pino';
+import { ERRORS } from '../../protocol/errors.js';
 import {
   openAlert,
   transition,
   type AlertCommand,
   type AlertContext,
+  type AlertErrorCode,
   type AlertOutcome,
   type AlertView,
   type Effect,
   type TransitionRecord,
 } from '../domain/alert.js';
 import { addDaytime } from '../domain/daytime.js';
+import { type DeviceHealthDecision, mayClear, REASON_SEPARATOR } from '../domain/device-health.js';
 import { checkPolicy, DEFAULT_POLICY, type ResponsePolicy } from '../domain/policy.js';
 import { assertNever, type AlertKind } from '../domain/ribbon.js';
 import { formatMessage } from '../notify/format.js';
@@ -27,12 +30,10 @@ export type AlertChange = {
   level: number;
 };
 
+/** A refusal's code is from the catalogue (protocol/errors.ts): the API answers it by its status. */
 export type CommandResult =
   | { ok: true; alert: Alert; change: AlertChange }
-  | { ok: false; code: string; message: string };
-
-/** Device-fault reasons that clear by themselves when the condition is gone. */
-export const DEVICE_REASONS = { offline: 'offline', lowBattery: 'low_battery' } as const;
+  | { ok: false; code: AlertErrorCode | typeof ERRORS.notFound.code; message: string };
 
 const MAX_REASON = 500;
 
@@ -172,83 +173,108 @@ export function createAlerting(deps: { stores: Stores; log: Logger }) {
   function mergeReason(current: string | null, added: string | null): string | null {
     if (added === null || current === added) return current;
     if (current === null) return added.slice(0, MAX_REASON);
-    const parts = current.split('; ');
-    return parts.includes(added) ? current : [...parts, added].join('; ').slice(0, MAX_REASON);
+    const parts = current.split(REASON_SEPARATOR);
+    return parts.includes(added) ? current : [...parts, added].join(REASON_SEPARATOR).slice(0, MAX_REASON);
   }
 
-  return {
-    /** Opens an alert of `kind` for a household, or joins (counts into) the open one. */
-    raise(
-      householdId: number,
-      kind: AlertKind,
-      opts: { eventId?: number | null; reason?: string | null },
-      now: number,
-    ): AlertChange {
-      const existing = stores.alerts.findOpen(householdId, kind);
-      const context = contextFor(householdId, now);
-      if (existing !== null) {
-        const outcome = transition(existing, { type: 'report' }, context.ctx);
-        if (!outcome.ok) throw new Error(`joining open alert ${existing.id}: ${outcome.message}`);
-        const saved = save(
-          existing,
-          outcome,
-          {
-            lastEventId: opts.eventId ?? existing.lastEventId,
-            reason: mergeReason(existing.reason, opts.reason ?? null),
-          },
-          context,
-          now,
-        );
-        return change(saved, false);
-      }
-      const opened = openAlert(kind, context.ctx);
-      const alert = stores.alerts.insert(
-        householdId,
-        opened.alert,
-        opts.reason?.slice(0, MAX_REASON) ?? null,
-        opts.eventId ?? null,
+  /** Opens an alert of `kind` for a household, or joins (counts into) the open one. */
+  function raise(
+    householdId: number,
+    kind: AlertKind,
+    opts: { eventId?: number | null; reason?: string | null },
+    now: number,
+  ): AlertChange {
+    const existing = stores.alerts.findOpen(householdId, kind);
+    const context = contextFor(householdId, now);
+    if (existing !== null) {
+      const outcome = transition(existing, { type: 'report' }, context.ctx);
+      if (!outcome.ok) throw new Error(`joining open alert ${existing.id}: ${outcome.message}`);
+      const saved = save(
+        existing,
+        outcome,
+        {
+          lastEventId: opts.eventId ?? existing.lastEventId,
+          reason: mergeReason(existing.reason, opts.reason ?? null),
+        },
+        context,
         now,
       );
-      stores.alerts.recordTransitions(alert.id, opened.records, now);
-      enqueueEffects(alert, opened.effects, context.compoundId, context.timezone, now);
-      return change(alert, true);
-    },
+      return change(saved, false);
+    }
+    const opened = openAlert(kind, context.ctx);
+    const alert = stores.alerts.insert(
+      householdId,
+      opened.alert,
+      opts.reason?.slice(0, MAX_REASON) ?? null,
+      opts.eventId ?? null,
+      now,
+    );
+    stores.alerts.recordTransitions(alert.id, opened.records, now);
+    enqueueEffects(alert, opened.effects, context.compoundId, context.timezone, now);
+    return change(alert, true);
+  }
 
-    /** A person's action (acknowledge, arrive, resolve) or a timed step, on one alert. */
-    command(alertId: number, command: AlertCommand, now: number): CommandResult {
-      const alert = stores.alerts.get(alertId);
-      if (alert === null)
-        return { ok: false, code: 'RIBBON_ERR_ALERT_NOT_FOUND', message: `alert ${alertId} does not exist` };
-      const context = contextFor(alert.householdId, now);
-      const outcome: AlertOutcome = transition(alert, command, context.ctx);
-      if (!outcome.ok) return outcome;
-      const saved = save(alert, outcome, {}, context, now);
-      return { ok: true, alert: saved, change: change(saved, false) };
-    },
+  /** A person's action (acknowledge, arrive, resolve) or a timed step, on one alert. */
+  function command(alertId: number, action: AlertCommand, now: number): CommandResult {
+    const alert = stores.alerts.get(alertId);
+    if (alert === null) return { ok: false, code: ERRORS.notFound.code, message: `alert ${alertId} does not exist` };
+    const context = contextFor(alert.householdId, now);
+    const outcome: AlertOutcome = transition(alert, action, context.ctx);
+    if (!outcome.ok) return outcome;
+    const saved = save(alert, outcome, {}, context, now);
+    return { ok: true, alert: saved, change: change(saved, false) };
+  }
 
-    /**
-     * The system's own resolution of a missed check-in or a device fault when its cause is gone.
-     * `onlyReasons`: clear a device alert only if all its reasons are among these.
-     */
-    clear(
-      householdId: number,
-      kind: 'missed_checkin' | 'device',
-      note: string,
-      now: number,
-      onlyReasons?: readonly string[],
-    ): AlertChange | null {
-      const alert = stores.alerts.findOpen(householdId, kind);
-      if (alert === null) return null;
-      if (onlyReasons !== undefined) {
-        const reasons = (alert.reason ?? '').split('; ').filter((r) => r !== '');
-        if (!reasons.every((r) => onlyReasons.includes(r))) return null;
+  /**
+   * The system's own resolution of a missed check-in or a device fault when its cause is gone.
+   * `onlyReasons`: clear a device alert only if all its reasons are among these.
+   */
+  function clear(
+    householdId: number,
+    kind: 'missed_checkin' | 'device',
+    note: string,
+    now: number,
+    onlyReasons?: readonly string[],
+  ): AlertChange | null {
+    const alert = stores.alerts.findOpen(householdId, kind);
+    if (alert === null) return null;
+    if (onlyReasons !== undefined && !mayClear(alert.reason, onlyReasons)) return null;
+    const context = contextFor(householdId, now);
+    const outcome = transition(alert, { type: 'clear', note }, context.ctx);
+    if (!outcome.ok) throw new Error(`clearing alert ${alert.id}: ${outcome.message}`);
+    return change(save(alert, outcome, {}, context, now), false);
+  }
+
+  /**
+   * Carries out a device-health decision (server/domain/device-health.ts) for one device: its
+   * online flag and due time, then the steps on its household's device alert, in order.
+   */
+  function applyDeviceHealth(
+    device: { id: string; householdId: number },
+    decision: DeviceHealthDecision,
+    now: number,
+  ): AlertChange[] {
+    if (decision.online !== null) stores.devices.setOnline(device.id, decision.online, now);
+    if (decision.heartbeatDueAt !== null) stores.devices.setHeartbeatDue(device.id, decision.heartbeatDueAt);
+    const changes: AlertChange[] = [];
+    for (const step of decision.alert) {
+      switch (step.type) {
+        case 'raise':
+          changes.push(raise(device.householdId, 'device', { reason: step.reason }, now));
+          break;
+        case 'clear': {
+          const cleared = clear(device.householdId, 'device', step.note, now, step.onlyReasons);
+          if (cleared !== null) changes.push(cleared);
+          break;
+        }
+        default:
+          assertNever(step);
       }
-      const context = contextFor(householdId, now);
-      const outcome = transition(alert, { type: 'clear', note }, context.ctx);
-      if (!outcome.ok) throw new Error(`clearing alert ${alert.id}: ${outcome.message}`);
-      return change(save(alert, outcome, {}, context, now), false);
-    },
-  };
+    }
+    return changes;
+  }
+
+  return { raise, command, clear, applyDeviceHealth };
 }
 
 export type Alerting = ReturnType<typeof createAlerting>;

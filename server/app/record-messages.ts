@@ -1,11 +1,12 @@
 import { isDuplicatePress } from '../domain/dedupe.js';
+import { decideDeviceHealth, type DeviceSignal } from '../domain/device-health.js';
 import { parseHeartbeatPayload, parseOnlinePayload, parseStatePayload, type StateReport } from '../domain/payload.js';
 import { alertKindForReport, assertNever, type RibbonState } from '../domain/ribbon.js';
 import { localDateTime } from '../domain/zoned-time.js';
 import type { DeviceAuth } from '../store/devices.js';
 import type { Stores } from '../store/index.js';
 import type { DeviceChannel } from '../domain/topics.js';
-import { DEVICE_REASONS, type AlertChange, type Alerting } from './alerting.js';
+import type { AlertChange, Alerting } from './alerting.js';
 import { checkInDueAt } from './check-ins.js';
 
 export type InboundMessage = {
@@ -34,12 +35,6 @@ export type PersonReportResult = { eventId: number; duplicate: boolean; alerts: 
 
 /** Every red payload holds these bytes (the bare word or the JSON value): a cheap first test. */
 const RED = Buffer.from('red');
-
-/** A battery under this share (percent) is a device fault (DESIGN.md §3). */
-export const LOW_BATTERY_PERCENT = 20;
-
-/** A device offline (will, lost connection) this long before it is a fault: a blip is not news. */
-export const OFFLINE_GRACE_MS = 5 * 60_000;
 
 /** A person's report seen this much before it reached the server says so in the alert it opens. */
 export const LATE_REPORT_MS = 60_000;
@@ -92,9 +87,9 @@ export function createRecordMessages(
       reason,
       receivedAt: m.receivedAt,
     });
-    // An unreadable press is still a press: someone must look at this device.
-    const alert = alerting.raise(householdId, 'device', { reason: `unreadable message: ${reason}` }, m.receivedAt);
-    return { type: 'rejected', deviceId: m.deviceId, householdId, rejectedId, reason, alerts: [alert] };
+    const decision = decideDeviceHealth({ type: 'unreadable', reason }, m.receivedAt);
+    const alerts = alerting.applyDeviceHealth({ id: m.deviceId, householdId }, decision, m.receivedAt);
+    return { type: 'rejected', deviceId: m.deviceId, householdId, rejectedId, reason, alerts };
   }
 
   /**
@@ -138,20 +133,9 @@ export function createRecordMessages(
     return `迟报：${local} 看到 / reported late: seen ${local}`;
   }
 
-  function recordBattery(deviceId: string, householdId: number, battery: number, now: number): AlertChange[] {
-    devices.recordBattery(deviceId, battery, now);
-    if (battery < LOW_BATTERY_PERCENT) {
-      return [alerting.raise(householdId, 'device', { reason: DEVICE_REASONS.lowBattery }, now)];
-    }
-    const replaced = alerting.clear(householdId, 'device', `battery ${battery} %`, now, [DEVICE_REASONS.lowBattery]);
-    return replaced ? [replaced] : [];
-  }
-
-  /** The device is heard from: the heartbeat clock starts again and an offline fault clears. */
-  function alive(device: DeviceAuth, note: string, now: number): AlertChange[] {
-    devices.setHeartbeatDue(device.id, now + 3 * device.heartbeatEverySec * 1000);
-    const back = alerting.clear(device.householdId, 'device', note, now, [DEVICE_REASONS.offline]);
-    return back ? [back] : [];
+  /** What the device's message says of its health (server/domain/device-health.ts), carried out. */
+  function recordHealth(device: DeviceAuth, signal: DeviceSignal, now: number): AlertChange[] {
+    return alerting.applyDeviceHealth(device, decideDeviceHealth(signal, now), now);
   }
 
   /** Whether a press repeats one already on record (a redelivery, DESIGN.md §4). */
@@ -187,7 +171,10 @@ export function createRecordMessages(
         });
         const changes = recordCheckIn(householdId, report.state, now, now);
         // A press is on record in events; the device row changes only when there is news for it.
-        if (report.battery !== null) changes.push(...recordBattery(m.deviceId, householdId, report.battery, now));
+        if (report.battery !== null) {
+          devices.recordBattery(m.deviceId, report.battery, now);
+          changes.push(...recordHealth(device, { type: 'battery', percent: report.battery }, now));
+        }
         const kind = alertKindForReport(report.state);
         if (kind !== null) changes.push(alerting.raise(householdId, kind, { eventId }, now));
         return {
@@ -205,25 +192,20 @@ export function createRecordMessages(
         const parsed = parseHeartbeatPayload(m.payload);
         if (!parsed.ok) return reject(m, householdId, parsed.reason);
         // A heartbeat proves the battery, not the person: it is not a check-in.
-        const changes = [
-          ...recordBattery(m.deviceId, householdId, parsed.value.battery, now),
-          ...alive(device, 'heartbeat received', now),
-        ];
-        return { type: 'heartbeat', deviceId: m.deviceId, householdId, battery: parsed.value.battery, alerts: changes };
+        const { battery } = parsed.value;
+        devices.recordBattery(m.deviceId, battery, now);
+        const { heartbeatEverySec } = device;
+        const changes = recordHealth(device, { type: 'heartbeat', percent: battery, heartbeatEverySec }, now);
+        return { type: 'heartbeat', deviceId: m.deviceId, householdId, battery, alerts: changes };
       }
       case 'online': {
         const parsed = parseOnlinePayload(m.payload);
         if (!parsed.ok) return reject(m, householdId, parsed.reason);
         const { online } = parsed.value;
-        devices.setOnline(m.deviceId, online, now);
-        const changes: AlertChange[] = [];
-        if (online) {
-          changes.push(...alive(device, 'device back online', now));
-        } else {
-          // Gone (its will, or the connection closed): a fault only if it stays gone a while.
-          devices.setHeartbeatDue(m.deviceId, now + OFFLINE_GRACE_MS);
-        }
-        return { type: 'online', deviceId: m.deviceId, householdId, online, alerts: changes };
+        const signal: DeviceSignal = online
+          ? { type: 'online', heartbeatEverySec: device.heartbeatEverySec }
+          : { type: 'offline' };
+        return { type: 'online', deviceId: m.deviceId, householdId, online, alerts: recordHealth(device, signal, now) };
       }
       default:
         return assertNever(m.channel);

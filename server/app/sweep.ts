@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { Stores } from '../store/index.js';
-import { DEVICE_REASONS, type AlertChange, type Alerting } from './alerting.js';
+import { decideDeviceHealth } from '../domain/device-health.js';
+import type { AlertChange, Alerting } from './alerting.js';
 
 export type SweepResult = { alerts: number; checkIns: number; devices: number; failed: number; changes: AlertChange[] };
 
@@ -78,9 +79,10 @@ export function createSweep(deps: { stores: Stores; alerting: Alerting; log: Log
           'device',
           id,
           () => {
+            // Claimed (its due time is now null): no second fault for the same silence.
             if (!stores.devices.claimHeartbeat(id, dueAt)) return;
-            stores.devices.setOnline(id, false, now);
-            result.changes.push(alerting.raise(householdId, 'device', { reason: DEVICE_REASONS.offline }, now));
+            const decision = decideDeviceHealth({ type: 'silent' }, now);
+            result.changes.push(...alerting.applyDeviceHealth({ id, householdId }, decision, now));
             result.devices += 1;
           },
           () => stores.devices.setHeartbeatDue(id, now + RETRY_AFTER_FAILURE_MS),

@@ -1,3 +1,4 @@
+import { ERRORS } from '../../protocol/errors.js';
 import type { ResponsePolicy } from './policy.js';
 import { assertNever, type AlertKind, type AlertStatus } from './ribbon.js';
 
@@ -67,15 +68,15 @@ export type TransitionAction =
 /** One stored row of history: who did what, when (the caller adds `at`). */
 export type TransitionRecord = { action: TransitionAction; by: string | null; note: string | null; level: Tier };
 
-export const ALERT_ERRORS = {
-  resolved: 'RIBBON_ERR_ALERT_RESOLVED',
-  alreadyAcknowledged: 'RIBBON_ERR_ALERT_ALREADY_ACKNOWLEDGED',
-  alreadyArrived: 'RIBBON_ERR_ALERT_ALREADY_ARRIVED',
-  notEmergency: 'RIBBON_ERR_ALERT_NOT_EMERGENCY',
-  noteRequired: 'RIBBON_ERR_NOTE_REQUIRED',
-  needsPerson: 'RIBBON_ERR_ALERT_NEEDS_PERSON',
-} as const;
-export type AlertErrorCode = (typeof ALERT_ERRORS)[keyof typeof ALERT_ERRORS];
+/** Why a command is refused: codes from the catalogue (protocol/errors.ts), with its messages. */
+export type AlertRefusal =
+  | 'alertResolved'
+  | 'alertAlreadyAcknowledged'
+  | 'alertAlreadyArrived'
+  | 'alertNotEmergency'
+  | 'noteRequired'
+  | 'alertNeedsPerson';
+export type AlertErrorCode = (typeof ERRORS)[AlertRefusal]['code'];
 
 export type AlertOutcome =
   | { ok: true; alert: AlertView; effects: Effect[]; records: TransitionRecord[] }
@@ -95,8 +96,8 @@ function tiersUpTo(level: Tier): Tier[] {
   return level === 1 ? [1] : level === 2 ? [1, 2] : [1, 2, 3];
 }
 
-function fail(code: AlertErrorCode, message: string): AlertOutcome {
-  return { ok: false, code, message };
+function fail(refusal: AlertRefusal): AlertOutcome {
+  return { ok: false, code: ERRORS[refusal].code, message: ERRORS[refusal].message };
 }
 
 function cleanNote(note: string | null | undefined): string | null {
@@ -148,7 +149,7 @@ export function openAlert(
 }
 
 export function transition(alert: AlertView, command: AlertCommand, ctx: AlertContext): AlertOutcome {
-  if (alert.status === 'resolved') return fail(ALERT_ERRORS.resolved, 'the alert is already resolved');
+  if (alert.status === 'resolved') return fail('alertResolved');
   const { now } = ctx;
   switch (command.type) {
     case 'report':
@@ -156,7 +157,7 @@ export function transition(alert: AlertView, command: AlertCommand, ctx: AlertCo
       return { ok: true, alert: { ...alert, reportCount: alert.reportCount + 1 }, effects: [], records: [] };
 
     case 'acknowledge': {
-      if (alert.status !== 'open') return fail(ALERT_ERRORS.alreadyAcknowledged, 'the alert is already acknowledged');
+      if (alert.status !== 'open') return fail('alertAlreadyAcknowledged');
       const next: AlertView = {
         ...alert,
         status: 'acknowledged',
@@ -175,8 +176,8 @@ export function transition(alert: AlertView, command: AlertCommand, ctx: AlertCo
     }
 
     case 'arrive': {
-      if (alert.kind !== 'emergency') return fail(ALERT_ERRORS.notEmergency, 'only an emergency has an arrival');
-      if (alert.arrivedAt !== null) return fail(ALERT_ERRORS.alreadyArrived, 'the arrival is already recorded');
+      if (alert.kind !== 'emergency') return fail('alertNotEmergency');
+      if (alert.arrivedAt !== null) return fail('alertAlreadyArrived');
       const records: TransitionRecord[] = [];
       const effects: Effect[] = [];
       let next: AlertView = { ...alert, arrivedAt: now };
@@ -196,7 +197,7 @@ export function transition(alert: AlertView, command: AlertCommand, ctx: AlertCo
 
     case 'resolve': {
       const note = cleanNote(command.note);
-      if (note === null) return fail(ALERT_ERRORS.noteRequired, 'resolving needs an outcome note');
+      if (note === null) return fail('noteRequired');
       return {
         ok: true,
         alert: { ...alert, status: 'resolved', resolvedAt: now, dueAt: null },
@@ -210,10 +211,7 @@ export function transition(alert: AlertView, command: AlertCommand, ctx: AlertCo
 
     case 'clear': {
       if (alert.kind === 'emergency' || alert.kind === 'service') {
-        return fail(
-          ALERT_ERRORS.needsPerson,
-          'an emergency or a service request is resolved by a person, never automatically',
-        );
+        return fail('alertNeedsPerson');
       }
       return {
         ok: true,

@@ -1,7 +1,7 @@
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { CommandResult } from '../../app/alerting.js';
-import { ALERT_ERRORS, type AlertCommand } from '../../domain/alert.js';
-import { AppError } from '../../errors.js';
+import type { AlertCommand } from '../../domain/alert.js';
+import { AppError, appErrorFor } from '../../errors.js';
 import type { Alert } from '../../store/alerts.js';
 import type { Stores } from '../../store/index.js';
 import type { Household } from '../../store/places.js';
@@ -128,10 +128,9 @@ export const alertRoutes: FastifyPluginAsyncTypebox<{ stores: Stores; commands: 
           throw new AppError('alertState', `only a ${onlyKind} alert can be claimed`);
         const result = commands.command(alert.id, command(user, (request.body as { note?: string }).note));
         request.auditRecord = `alert:${alert.id}`;
-        if (!result.ok) {
-          if (result.code === ALERT_ERRORS.noteRequired) throw new AppError('noteRequired');
-          throw new AppError('alertState', result.message);
-        }
+        // A refusal answers by its catalogue entry: 400 for a missing note, 409 for the alert's
+        // state, 404 for an alert gone since it was read above.
+        if (!result.ok) throw appErrorFor(result.code, result.message);
         return alertView(result.alert, household);
       },
     );

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { ERRORS } from '../../../../protocol/errors.js';
 import {
-  ALERT_ERRORS,
   openAlert,
   transition,
   type AlertCommand,
@@ -15,6 +15,16 @@ import {
 import { addDaytime } from '../../../../server/domain/daytime.js';
 import { checkPolicy, DEFAULT_POLICY, type ResponsePolicy } from '../../../../server/domain/policy.js';
 import type { AlertKind, AlertStatus } from '../../../../server/domain/ribbon.js';
+
+/** The refusal codes the tables expect, from the catalogue (protocol/errors.ts). */
+const ALERT_ERRORS = {
+  resolved: ERRORS.alertResolved.code,
+  alreadyAcknowledged: ERRORS.alertAlreadyAcknowledged.code,
+  alreadyArrived: ERRORS.alertAlreadyArrived.code,
+  notEmergency: ERRORS.alertNotEmergency.code,
+  noteRequired: ERRORS.noteRequired.code,
+  needsPerson: ERRORS.alertNeedsPerson.code,
+} as const satisfies Record<string, AlertErrorCode>;
 
 const at = (iso: string): number => Date.parse(iso);
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
