@@ -181,7 +181,7 @@ type ChangeKind = 'recording' | 'report' | 'other';
  * Opens a dashboard and resolves once its snapshot arrived. `onChange(householdId, kind, at, first)`
  * is called for each change of each delta frame, in frame order (`first`: once per frame), without
  * parsing the frame: at 100k changes/s JSON.parse of each would make the bench process the
- * bottleneck; the frame's shape is fixed by server/live/hub.ts:
+ * bottleneck; the frame's shape is fixed by protocol/live.ts (written by server/live/batch.ts):
  * `{"type":"delta","seq":N,"changes":[{"type":…,…"householdId":H…},…]}`, where a receipt is
  * `{"type":"receipt","receiptId":…,"householdId":H,"deviceId":…,"status":…,…}` (flat, so its
  * `"status":"` is its own).

@@ -2,63 +2,24 @@
  * The HTTP API (docs/api.md), as the dashboard uses it: the session cookie goes with every
  * request (same origin), and state-changing requests carry the CSRF token from the login.
  */
+import type { AlertJson, ReceiptStatus } from '../../protocol/live.js';
+
 export type Role = 'admin' | 'staff' | 'volunteer';
 export type User = { id: number; username: string; displayName: string; role: Role; compoundIds: number[] };
 export type RibbonState = 'red' | 'yellow' | 'blue';
 export type AlertKind = 'emergency' | 'service' | 'missed_checkin' | 'device';
 export type AlertStatus = 'open' | 'acknowledged' | 'resolved';
 
-export type Household = {
-  id: number;
-  name: string;
-  room: string;
-  building: string;
-  buildingId: number;
-  compound: string;
-  compoundId: number;
-  state: RibbonState | null;
-  stateAt: string | null;
-  lastCheckInAt: string | null;
-  awayUntil?: string | null;
-};
+/** The shapes the API and the live feed send (protocol/live.ts). */
+export type { DeviceJson as Device, HouseholdJson as Household, ReceiptJson as Receipt } from '../../protocol/live.js';
 
-export type Alert = {
-  id: number;
-  kind: AlertKind;
-  status: AlertStatus;
-  level: number;
-  householdId: number;
-  compoundId: number | null;
-  openedAt: string;
-  acknowledgedAt: string | null;
-  acknowledgedBy: string | null;
-  arrivedAt: string | null;
-  arrivedBy: string | null;
-  resolvedAt: string | null;
-  resolvedBy: string | null;
-  resolutionNote: string | null;
-  reportCount: number;
-  reason: string | null;
-  dueAt: string | null;
-  household: { name: string; compound: string; building: string; room: string } | null;
+export type Alert = AlertJson & {
   /**
    * Set only on an emergency the page made from a live `receipt` (a red press on its way to the
    * server's disk, docs/api.md): not an alert yet, so nothing can be done to it here. Its id is
    * the receipt's, negated.
    */
-  receipt?: ReceiptStatus;
-};
-
-export type ReceiptStatus = 'recording' | 'unrecorded';
-/** A red press the server has received but not yet (or not) written to disk (`/ws` snapshot). */
-export type Receipt = {
-  id: number;
-  householdId: number;
-  compoundId: number;
-  deviceId: string;
-  state: 'red';
-  status: ReceiptStatus | 'recorded';
-  receivedAt: string;
+  receipt?: Exclude<ReceiptStatus, 'recorded'>;
 };
 
 export type TransitionAction =
@@ -82,14 +43,6 @@ export type AlertDetail = Alert & {
     sentAt: string | null;
     lastError: string | null;
   }>;
-};
-
-export type Device = {
-  id: string;
-  householdId: number;
-  online: boolean;
-  battery: number | null;
-  lastSeenAt: string | null;
 };
 
 /** An error the API answered with (`{"error":{code,message}}`), or a network failure (status 0). */

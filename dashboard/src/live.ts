@@ -1,48 +1,21 @@
-import type { Alert, Device, Household, Receipt } from './api.js';
+import {
+  LIVE_PATH,
+  type ResyncFrame,
+  type ServerFrame,
+  SESSION_ENDED,
+  TICK_INTERVAL_MS,
+  TOO_SLOW,
+} from '../../protocol/live.js';
+import type { Alert } from './api.js';
 import { stats, type Store } from './store.js';
 
 /**
- * The live feed (`/ws`, docs/api.md): a snapshot, then numbered deltas. A gap in `seq` asks for
- * a fresh snapshot; a dropped connection reconnects with backoff (0.5 s doubling to 15 s, with
- * jitter) and the status says "reconnecting" until the next snapshot, so nobody trusts a stale
- * screen. Close code 4001 means the session ended: log in again.
+ * The live feed (`/ws`, docs/api.md; its frames are in protocol/live.ts): a snapshot, then
+ * numbered deltas. A gap in `seq` asks for a fresh snapshot; a dropped connection reconnects with
+ * backoff (0.5 s doubling to 15 s, with jitter) and the status says "reconnecting" until the next
+ * snapshot, so nobody trusts a stale screen. Close code 4001 means the session ended: log in again.
  */
 export type LiveStatus = 'connecting' | 'live' | 'reconnecting';
-
-type Change =
-  | { type: 'report' | 'household'; householdId: number; household: Household | null }
-  | {
-      type: 'alert';
-      alertId: number;
-      householdId: number;
-      kind: Alert['kind'];
-      opened: boolean;
-      status: Alert['status'];
-      alert: Alert | null;
-    }
-  | { type: 'device'; deviceId: string; householdId: number; online?: boolean; battery?: number; at: string }
-  | {
-      type: 'receipt';
-      receiptId: number;
-      householdId: number;
-      compoundId: number;
-      deviceId: string;
-      status: Receipt['status'];
-      at: string;
-    };
-
-type Frame =
-  | {
-      type: 'snapshot';
-      seq: number;
-      truncated: boolean;
-      households: Household[];
-      alerts: Alert[];
-      devices: Device[];
-      receipts?: Receipt[];
-    }
-  | { type: 'delta'; seq: number; changes: Change[] }
-  | { type: 'tick'; at: string };
 
 export type LiveOptions = {
   store: Store;
@@ -55,10 +28,10 @@ export type LiveOptions = {
 export const BACKOFF = { firstMs: 500, maxMs: 15_000 } as const;
 /**
  * The server sends something at least every 30 s (a `tick` when there is no news). Hearing
- * nothing for this long means the link is dead even if the socket looks open (Wi-Fi still
- * joined, uplink gone): say so, and reconnect.
+ * nothing for 2.5 of those (75 s) means the link is dead even if the socket looks open (Wi-Fi
+ * still joined, uplink gone): say so, and reconnect.
  */
-export const SILENCE_MS = 75_000;
+export const SILENCE_MS = 2.5 * TICK_INTERVAL_MS;
 /** A connection must hold this long before the backoff starts again from its first step. */
 export const STABLE_MS = 30_000;
 /** After "too slow" (4000), wait at least this long, so a slow screen does not pull snapshots in a loop. */
@@ -88,7 +61,7 @@ export function connectLive(opts: LiveOptions): { close(): void; status(): LiveS
 
   function open(): void {
     if (stopped) return;
-    const url = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws`;
+    const url = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}${LIVE_PATH}`;
     const socket = new WebSocket(url);
     ws = socket;
     awaitingSnapshot = true;
@@ -101,7 +74,7 @@ export function connectLive(opts: LiveOptions): { close(): void; status(): LiveS
       if (ws !== socket) return;
       ws = null;
       if (stopped) return;
-      if (event.code === 4001) {
+      if (event.code === SESSION_ENDED) {
         stopped = true;
         opts.onSessionEnded();
         return;
@@ -121,16 +94,16 @@ export function connectLive(opts: LiveOptions): { close(): void; status(): LiveS
     setStatus('reconnecting');
     if (connectedAt > 0 && Date.now() - connectedAt >= STABLE_MS) attempt = 0;
     connectedAt = 0;
-    const wait = Math.max(backoffMs(attempt), code === 4000 ? TOO_SLOW_WAIT_MS : 0);
+    const wait = Math.max(backoffMs(attempt), code === TOO_SLOW ? TOO_SLOW_WAIT_MS : 0);
     attempt += 1;
     timer = setTimeout(open, wait);
   }
 
   function onFrame(socket: WebSocket, data: unknown): void {
     if (typeof data !== 'string') return;
-    let frame: Frame;
+    let frame: ServerFrame;
     try {
-      frame = JSON.parse(data) as Frame;
+      frame = JSON.parse(data) as ServerFrame;
     } catch {
       return;
     }
@@ -152,7 +125,8 @@ export function connectLive(opts: LiveOptions): { close(): void; status(): LiveS
       // (the screen is not current meanwhile, and says so).
       awaitingSnapshot = true;
       setStatus('reconnecting');
-      socket.send(JSON.stringify({ type: 'resync' }));
+      const resync: ResyncFrame = { type: 'resync' };
+      socket.send(JSON.stringify(resync));
       return;
     }
     seq = frame.seq;

@@ -1,3 +1,4 @@
+import type { AlertJson, DeviceJson, HouseholdJson } from '../../protocol/live.js';
 import type { Alert } from '../store/alerts.js';
 import type { Device } from '../store/devices.js';
 import type { Stores } from '../store/index.js';
@@ -5,13 +6,18 @@ import type { Household } from '../store/places.js';
 
 /**
  * The JSON a household, a device and an alert are shown as, the same over HTTP (/api/…) and on
- * the live feed (/ws), so a dashboard can merge a delta into what it listed.
+ * the live feed (/ws), so a dashboard can merge a delta into what it listed (the shapes are in
+ * protocol/live.ts).
  */
 
 /** Times go out as ISO 8601 (UTC); null stays null. */
-export const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
+export function iso(ms: number): string;
+export function iso(ms: number | null): string | null;
+export function iso(ms: number | null): string | null {
+  return ms === null ? null : new Date(ms).toISOString();
+}
 
-export function householdView(h: Household) {
+export function householdView(h: Household): HouseholdJson {
   return {
     id: h.id,
     name: h.name,
@@ -27,12 +33,12 @@ export function householdView(h: Household) {
   };
 }
 
-export function deviceView(d: Device) {
+export function deviceView(d: Device): DeviceJson {
   return { id: d.id, householdId: d.householdId, online: d.online, battery: d.battery, lastSeenAt: iso(d.lastSeenAt) };
 }
 
 /** An alert with its household (the caller has usually read it already: pass it in). */
-export function alertView(a: Alert, h: Household | null) {
+export function alertView(a: Alert, h: Household | null): AlertJson {
   return {
     id: a.id,
     kind: a.kind,
@@ -56,6 +62,6 @@ export function alertView(a: Alert, h: Household | null) {
 }
 
 /** alertView, reading the household. */
-export function alertViewOf(stores: Stores, a: Alert) {
+export function alertViewOf(stores: Stores, a: Alert): AlertJson {
   return alertView(a, stores.places.getHousehold(a.householdId));
 }

@@ -5,7 +5,8 @@ import { connectDevice } from '../../device-sim/device.js';
 import { newSecret, sha256 } from '../../server/api/auth.js';
 import { createChangeFeed, type Change, type ChangeFeed } from '../../server/app/changes.js';
 import { WebSocket } from 'ws';
-import { createLiveHub, TOO_SLOW, type LiveHub, type LiveHubOptions } from '../../server/live/hub.js';
+import { TOO_SLOW } from '../../protocol/live.js';
+import { createLiveHub, type LiveHub, type LiveHubOptions } from '../../server/live/hub.js';
 import { addUser, client, login, loginAdmin, makeCast, type Cast } from '../helpers/api.js';
 import {
   changesOf,

@@ -15,6 +15,7 @@ const household = (over: Partial<Household> = {}): Household => ({
   state: null,
   stateAt: null,
   lastCheckInAt: null,
+  awayUntil: null,
   ...over,
 });
 
