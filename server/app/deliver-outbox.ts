@@ -1,9 +1,8 @@
 import type { Logger } from 'pino';
 import { MAX_ATTEMPTS, retryDelayMs, shouldRetry } from '../notify/backoff.js';
-import type { Channel, NotificationMessage, SendResult } from '../notify/types.js';
+import type { NotificationMessage, SendResult } from '../notify/types.js';
 import type { DeviceAck } from '../domain/topics.js';
-import type { OutboxRow } from '../store/outbox.js';
-import type { Stores } from '../store/index.js';
+import type { ChannelLookup, DeviceAckPublisher, OutboxRow, Stores } from './ports.js';
 
 export type DeliveryResult = { sent: number; retried: number; failed: number };
 
@@ -19,8 +18,8 @@ export const DELIVERY_LEASE_MS = 60_000;
  */
 export function createOutboxDelivery(deps: {
   stores: Stores;
-  channelFor: (channelId: number) => Channel | null;
-  publishDeviceAck: (deviceId: string, ack: DeviceAck) => void;
+  channelFor: ChannelLookup;
+  publishDeviceAck: DeviceAckPublisher;
   now: () => number;
   log: Logger;
   random?: () => number;
