@@ -22,6 +22,7 @@ import type { Config } from './config.js';
 import { connectExternalIngest, type ExternalIngest } from './ingest/external.js';
 import { createIngestPipeline, type AckPublisher } from './ingest/pipeline.js';
 import { createIngestMetrics, Registry } from './metrics.js';
+import { createDatabaseFile } from './store/database-file.js';
 import { createWalSync, openDatabase, startWalCheckpointer } from './store/db.js';
 import { createLiveHub } from './live/hub.js';
 import { createStores, type Stores } from './store/index.js';
@@ -228,7 +229,7 @@ export async function startSystem(
     const sweep = createSweep({ stores, alerting, log: log.child({ component: 'sweep' }) });
     const dailyReport = createDailyReport({ stores, log: log.child({ component: 'daily-report' }) });
     const backup = createBackup({
-      db,
+      database: createDatabaseFile(db),
       dir: config.backup.dir,
       keep: config.backup.keep,
       log: log.child({ component: 'backup' }),
