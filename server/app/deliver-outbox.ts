@@ -2,9 +2,12 @@ import type { Logger } from 'pino';
 import { MAX_ATTEMPTS, retryDelayMs, shouldRetry } from '../notify/backoff.js';
 import type { NotificationMessage, SendResult } from '../notify/types.js';
 import type { DeviceAck } from '../domain/topics.js';
-import type { ChannelLookup, DeviceAckPublisher, OutboxRow, Stores } from './ports.js';
+import type { ChannelLookup, DeviceAckPublisher, OutboxRow, OutboxStore } from './ports.js';
 
 export type DeliveryResult = { sent: number; retried: number; failed: number };
+
+/** The outbox calls delivery makes, and no more: what a test's fake has to provide. */
+export type DeliveryOutbox = Pick<OutboxStore, 'due' | 'claim' | 'markSent' | 'markRetry' | 'markFailed'>;
 
 /** A claimed row not settled within this time (a crash mid-send) is tried again. */
 export const DELIVERY_LEASE_MS = 60_000;
@@ -17,7 +20,7 @@ export const DELIVERY_LEASE_MS = 60_000;
  * MAX_ATTEMPTS, leaves the row 'failed' (counted in /metrics).
  */
 export function createOutboxDelivery(deps: {
-  stores: Stores;
+  stores: { outbox: DeliveryOutbox };
   channelFor: ChannelLookup;
   publishDeviceAck: DeviceAckPublisher;
   now: () => number;
