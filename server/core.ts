@@ -21,6 +21,7 @@ import { createChannelLookup } from './notify/channel-cache.js';
 import type { ChannelDeps } from './notify/index.js';
 import { startScheduler } from './scheduler/index.js';
 import { dailyJobs, everySecondJobs } from './scheduler/jobs.js';
+import { createDatabaseFile } from './store/database-file.js';
 import { createWalSync, openDatabase, startWalCheckpointer } from './store/db.js';
 import { createStores, type Stores } from './store/index.js';
 
@@ -150,7 +151,12 @@ export async function startSafetyCore(config: Config, deps: CoreDeps): Promise<S
     if (deps.scheduler !== false) {
       const report = createDailyReport({ stores, log: log.child({ component: 'daily-report' }) });
       const { dir, keep } = config.backup;
-      const backup = createBackup({ db, dir, keep, log: log.child({ component: 'backup' }) });
+      const backup = createBackup({
+        database: createDatabaseFile(db),
+        dir,
+        keep,
+        log: log.child({ component: 'backup' }),
+      });
       const scheduler = startScheduler(
         [...everySecondJobs({ sweep: sweepNow, outbox: deliverNow }), ...dailyJobs(config, { report, backup, clock })],
         log.child({ component: 'scheduler' }),

@@ -2,8 +2,7 @@ import type {} from '@fastify/cookie';
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../errors.js';
-import type { Stores } from '../store/index.js';
-import type { User, UserRole } from '../store/users.js';
+import type { Stores, User, UserRole } from '../app/ports.js';
 import { hashSecret } from '../app/device-credentials.js';
 
 export const SESSION_COOKIE = 'ribbon_session';

@@ -1,8 +1,5 @@
 import type { AlertJson, DeviceJson, HouseholdJson } from '../../protocol/live.js';
-import type { Alert } from '../store/alerts.js';
-import type { Device } from '../store/devices.js';
-import type { Stores } from '../store/index.js';
-import type { Household } from '../store/places.js';
+import type { Alert, Device, Household, Stores } from '../app/ports.js';
 
 /**
  * The JSON a household, a device and an alert are shown as, the same over HTTP (/api/…) and on

@@ -17,8 +17,7 @@ import { checkPolicy, DEFAULT_POLICY, type ResponsePolicy } from '../domain/poli
 import { assertNever, type AlertKind } from '../domain/ribbon.js';
 import { formatMessage } from '../notify/format.js';
 import type { NotificationMessage } from '../notify/types.js';
-import type { Alert } from '../store/alerts.js';
-import type { Stores } from '../store/index.js';
+import type { Alert, Stores } from './ports.js';
 
 /** What changed, for the live feed and the caller's reply. */
 export type AlertChange = {

@@ -1,8 +1,6 @@
 import type { AlertChange } from './alerting.js';
 import type { Change } from './changes.js';
-
-/** Where committed changes go (the change feed: live hub and the outbox kick). */
-export type ChangeSink = { publish(change: Change): void };
+import type { ChangeSink } from './ports.js';
 
 /** Collects what a unit of work announces; published only once the work is committed. */
 export type Announce = (change: Change) => void;

@@ -1,8 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import Database from 'better-sqlite3';
 import type { Logger } from 'pino';
-import type { Db } from '../store/db.js';
+import type { DatabaseFile } from './ports.js';
 
 /** A finished backup's name: ribbon-YYYYMMDD-HHMMSS.db (UTC), so names sort by time. */
 export const BACKUP_FILE = /^ribbon-\d{8}-\d{6}\.db$/;
@@ -19,34 +18,20 @@ export function backupFileName(now: number): string {
 }
 
 /**
- * A copy of the live database in `dir`, taken with SQLite's online backup API while the server
- * keeps writing (better-sqlite3's db.backup copies in steps between other work). The copy is
- * written under a temporary name, made a single self-contained file (rollback journal, not
- * WAL), checked (it opens and `PRAGMA integrity_check` is ok), fsynced, and only then renamed
- * to its final name: a file with the final name is always a whole, checked backup. Then the
- * oldest backups beyond `keep` are deleted; files that are not ours are never touched.
+ * A copy of the live database in `dir`, taken while the server keeps writing (SQLite's online
+ * backup API, behind the DatabaseFile port). The copy is written under a temporary name, made a
+ * single self-contained file (rollback journal, not WAL), checked (it opens and
+ * `PRAGMA integrity_check` is ok), fsynced, and only then renamed to its final name: a file with
+ * the final name is always a whole, checked backup. Then the oldest backups beyond `keep` are
+ * deleted; files that are not ours are never touched.
  */
-export function createBackup(deps: { db: Db; dir: string; keep: number; log: Logger }) {
-  const { db, dir, keep, log } = deps;
+export function createBackup(deps: { database: DatabaseFile; dir: string; keep: number; log: Logger }) {
+  const { database, dir, keep, log } = deps;
   if (!Number.isInteger(keep) || keep < 1)
     throw new RangeError(`keep must be a whole number of at least 1, not ${keep}`);
 
   function removeQuietly(file: string): void {
     fs.rmSync(file, { force: true });
-  }
-
-  /** The copy opens, passes integrity_check, and is left in rollback-journal mode (no -wal to lose). */
-  function checkCopy(file: string): void {
-    const copy = new Database(file, { fileMustExist: true });
-    try {
-      copy.pragma('journal_mode = DELETE');
-      const result = copy.pragma('integrity_check') as Array<{ integrity_check: string }>;
-      const problems = result.map((r) => r.integrity_check).filter((r) => r !== 'ok');
-      if (problems.length > 0 || result.length === 0)
-        throw new Error(`backup failed integrity_check: ${problems.slice(0, 5).join('; ')}`);
-    } finally {
-      copy.close();
-    }
   }
 
   function fsyncPath(p: string): void {
@@ -80,8 +65,8 @@ export function createBackup(deps: { db: Db; dir: string; keep: number; log: Log
       const file = path.join(dir, name);
       const partial = file + PARTIAL_SUFFIX;
       try {
-        await db.backup(partial);
-        checkCopy(partial);
+        await database.backupTo(partial);
+        database.checkCopy(partial);
         fsyncPath(partial);
         fs.renameSync(partial, file);
       } catch (err) {

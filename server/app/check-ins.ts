@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { checkSchedule, DEFAULT_CHECKIN, nextDueAt, type CheckInSchedule } from '../domain/check-in.js';
-import type { StoredSchedule } from '../store/places.js';
+import type { StoredSchedule } from './ports.js';
 
 /**
  * The check-in schedule of a stored household, validated (the stored JSON came from outside once:

@@ -1,4 +1,6 @@
-/** Time, injected: use cases take `now` or a Clock, never the global clock, so tests can fake it. */
-export type Clock = { now(): number };
+import type { Clock } from './ports.js';
 
+export type { Clock };
+
+/** The real clock, for the composition root; use cases take a Clock (or `now`) so tests can fake time. */
 export const systemClock: Clock = { now: () => Date.now() };

@@ -10,8 +10,7 @@ import {
 import { addDays, isValidTimeZone, localDate, parseLocalDate, startOfLocalDay } from '../domain/zoned-time.js';
 import { formatMessage, type DailyReportFigures } from '../notify/format.js';
 import type { NotificationMessage } from '../notify/types.js';
-import type { Stores } from '../store/index.js';
-import type { OpenedAlert } from '../store/reports.js';
+import type { OpenedAlert, Stores } from './ports.js';
 
 /**
  * The response thresholds the report audits (DESIGN.md §3): the telecare industry's

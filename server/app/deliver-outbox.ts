@@ -1,11 +1,13 @@
 import type { Logger } from 'pino';
 import { MAX_ATTEMPTS, retryDelayMs, shouldRetry } from '../notify/backoff.js';
-import type { Channel, NotificationMessage, SendResult } from '../notify/types.js';
+import type { NotificationMessage, SendResult } from '../notify/types.js';
 import type { DeviceAck } from '../domain/topics.js';
-import type { OutboxRow } from '../store/outbox.js';
-import type { Stores } from '../store/index.js';
+import type { ChannelLookup, DeviceAckPublisher, OutboxRow, OutboxStore } from './ports.js';
 
 export type DeliveryResult = { sent: number; retried: number; failed: number };
+
+/** The outbox calls delivery makes, and no more: what a test's fake has to provide. */
+export type DeliveryOutbox = Pick<OutboxStore, 'due' | 'claim' | 'markSent' | 'markRetry' | 'markFailed'>;
 
 /** A claimed row not settled within this time (a crash mid-send) is tried again. */
 export const DELIVERY_LEASE_MS = 60_000;
@@ -18,9 +20,9 @@ export const DELIVERY_LEASE_MS = 60_000;
  * MAX_ATTEMPTS, leaves the row 'failed' (counted in /metrics).
  */
 export function createOutboxDelivery(deps: {
-  stores: Stores;
-  channelFor: (channelId: number) => Channel | null;
-  publishDeviceAck: (deviceId: string, ack: DeviceAck) => void;
+  stores: { outbox: DeliveryOutbox };
+  channelFor: ChannelLookup;
+  publishDeviceAck: DeviceAckPublisher;
   now: () => number;
   log: Logger;
   random?: () => number;

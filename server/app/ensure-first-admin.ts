@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { generatePassword, hashPassword } from './passwords.js';
-import type { Stores } from '../store/index.js';
+import type { Stores } from './ports.js';
 
 /**
  * On an empty database, the first admin (username "admin"): ADMIN_PASSWORD, or a generated

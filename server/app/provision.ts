@@ -1,4 +1,4 @@
-import type { Stores } from '../store/index.js';
+import type { Stores } from './ports.js';
 import { checkInDueAt } from './check-ins.js';
 import { generateDeviceId, generateSecret, hashSecret, isValidDeviceId } from './device-credentials.js';
 import { isValidTimeZone } from '../domain/zoned-time.js';

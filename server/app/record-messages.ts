@@ -3,8 +3,7 @@ import { decideDeviceHealth, type DeviceSignal } from '../domain/device-health.j
 import { parseHeartbeatPayload, parseOnlinePayload, parseStatePayload, type StateReport } from '../domain/payload.js';
 import { alertKindForReport, assertNever, type RibbonState } from '../domain/ribbon.js';
 import { localDateTime } from '../domain/zoned-time.js';
-import type { DeviceAuth } from '../store/devices.js';
-import type { Stores } from '../store/index.js';
+import type { DeviceAuth, Stores } from './ports.js';
 import type { DeviceChannel } from '../domain/topics.js';
 import type { AlertChange, Alerting } from './alerting.js';
 import { checkInDueAt } from './check-ins.js';

@@ -10,10 +10,7 @@ import {
 } from '../domain/check-in.js';
 import { assertNever } from '../domain/ribbon.js';
 import { isValidTimeZone, parseTimeOfDay } from '../domain/zoned-time.js';
-import type { Stores } from '../store/index.js';
-import type { Person, PersonRole } from '../store/people.js';
-import type { Household } from '../store/places.js';
-import type { User } from '../store/users.js';
+import type { Household, Person, PersonRole, Stores, User } from './ports.js';
 import { addHousehold } from './provision.js';
 
 /**

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { Stores } from '../store/index.js';
+import type { Stores } from './ports.js';
 import { decideDeviceHealth } from '../domain/device-health.js';
 import type { AlertChange, Alerting } from './alerting.js';
 
@@ -19,8 +19,6 @@ export const RETRY_AFTER_FAILURE_MS = 60_000;
 export function createSweep(deps: { stores: Stores; alerting: Alerting; log: Logger; limit?: number }) {
   const { stores, alerting, log } = deps;
   const limit = deps.limit ?? 1000;
-  // One savepoint wrapper for every row (better-sqlite3 builds several functions per transaction()).
-  const savepoint = stores.db.transaction((step: () => void) => step());
 
   return function sweep(now: number): SweepResult {
     const result: SweepResult = { alerts: 0, checkIns: 0, devices: 0, failed: 0, changes: [] };
@@ -31,7 +29,7 @@ export function createSweep(deps: { stores: Stores; alerting: Alerting; log: Log
 
     const each = (what: string, id: number | string, step: () => void, moveOn: () => void): void => {
       try {
-        savepoint(step);
+        stores.savepoint(step);
       } catch (err) {
         result.failed += 1;
         log.error({ err, what, id }, 'sweep step failed; its due time moves on');

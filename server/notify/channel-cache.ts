@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { Stores } from '../store/index.js';
+import type { Stores } from '../app/ports.js';
 import { type Channel, type ChannelDeps, createChannel, parseChannelConfig } from './index.js';
 
 /**

@@ -1,21 +1,7 @@
 import type { Db } from './db.js';
 import type { AlertView, Tier, TransitionRecord } from '../domain/alert.js';
 import type { AlertKind, AlertStatus } from '../domain/ribbon.js';
-
-/** An alert as stored: the domain's view plus identity and the events it joined. */
-export type Alert = AlertView & {
-  id: number;
-  householdId: number;
-  reason: string | null;
-  firstEventId: number | null;
-  lastEventId: number | null;
-  acknowledgedBy: string | null;
-  arrivedBy: string | null;
-  resolvedBy: string | null;
-  resolutionNote: string | null;
-};
-
-export type AlertTransition = TransitionRecord & { id: number; alertId: number; at: number };
+import type { Alert, AlertFilter, AlertsStore, AlertTransition } from '../app/ports.js';
 
 type AlertRow = {
   id: number;
@@ -79,9 +65,7 @@ function viewFields(v: AlertView): AlertView {
   };
 }
 
-export type AlertFilter = { status?: AlertStatus; kind?: AlertKind; householdId?: number };
-
-export function createAlertsStore(db: Db) {
+export function createAlertsStore(db: Db): AlertsStore {
   const insert = db.prepare<
     [
       number,
@@ -316,5 +300,3 @@ export function createAlertsStore(db: Db) {
     },
   };
 }
-
-export type AlertsStore = ReturnType<typeof createAlertsStore>;

@@ -1,10 +1,8 @@
+import type { ChannelKind, ChannelsStore, StoredChannel } from '../app/ports.js';
 import type { Db } from './db.js';
 
-export type ChannelKind = 'webhook' | 'wecom' | 'dingtalk';
-export type StoredChannel = { id: number; kind: ChannelKind; name: string; config: unknown; compoundId: number | null };
-
 /** Where notifications go: each active channel for the household's compound, or for all (null). */
-export function createChannelsStore(db: Db) {
+export function createChannelsStore(db: Db): ChannelsStore {
   const insert = db.prepare<[ChannelKind, string, string, number | null, number]>(
     'INSERT INTO channels (kind, name, config, compound_id, created_at) VALUES (?, ?, ?, ?, ?)',
   );
@@ -49,5 +47,3 @@ export function createChannelsStore(db: Db) {
     },
   };
 }
-
-export type ChannelsStore = ReturnType<typeof createChannelsStore>;

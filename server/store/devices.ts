@@ -1,23 +1,5 @@
+import type { Device, DeviceAuth, DevicesStore } from '../app/ports.js';
 import type { Db } from './db.js';
-
-export type DeviceAuth = {
-  id: string;
-  householdId: number;
-  secretHash: Buffer;
-  retired: boolean;
-  heartbeatEverySec: number;
-};
-
-export type Device = {
-  id: string;
-  householdId: number;
-  online: boolean;
-  onlineChangedAt: number | null;
-  battery: number | null;
-  batteryAt: number | null;
-  lastSeenAt: number | null;
-  retiredAt: number | null;
-};
 
 type DeviceRow = {
   id: string;
@@ -43,7 +25,7 @@ function toDevice(row: DeviceRow): Device {
   };
 }
 
-export function createDevicesStore(db: Db) {
+export function createDevicesStore(db: Db): DevicesStore {
   const insert = db.prepare<[string, number, Buffer, number]>(
     'INSERT INTO devices (id, household_id, secret_hash, created_at) VALUES (?, ?, ?, ?)',
   );
@@ -136,5 +118,3 @@ export function createDevicesStore(db: Db) {
     },
   };
 }
-
-export type DevicesStore = ReturnType<typeof createDevicesStore>;

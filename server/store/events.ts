@@ -1,29 +1,7 @@
 import type { Db } from './db.js';
 import type { ReportSource, RibbonState } from '../domain/ribbon.js';
 import type { EarlierPress } from '../domain/dedupe.js';
-
-export type NewEvent = {
-  householdId: number;
-  source: ReportSource;
-  deviceId: string | null;
-  state: RibbonState;
-  seq: number | null;
-  boot: number | null;
-  deviceAt: string | null;
-  battery: number | null;
-  reportedBy: string | null;
-  note: string | null;
-  receivedAt: number;
-  /**
-   * When the ribbon was seen: a person's tap (a report queued offline arrives later); absent =
-   * `receivedAt` (a device press is seen when it arrives).
-   */
-  observedAt?: number;
-  /** A person's report sent again (offline sync) is recognised by this key. */
-  idempotencyKey?: string | null;
-};
-
-export type StoredEvent = NewEvent & { id: number; observedAt: number };
+import type { EventsStore, NewEvent, StoredEvent } from '../app/ports.js';
 
 type EventRow = {
   id: number;
@@ -60,7 +38,7 @@ function toEvent(row: EventRow): StoredEvent {
   };
 }
 
-export function createEventsStore(db: Db) {
+export function createEventsStore(db: Db): EventsStore {
   const insert = db.prepare<
     [
       number,
@@ -150,5 +128,3 @@ export function createEventsStore(db: Db) {
     },
   };
 }
-
-export type EventsStore = ReturnType<typeof createEventsStore>;

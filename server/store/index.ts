@@ -1,3 +1,4 @@
+import type { Stores } from '../app/ports.js';
 import type { Db } from './db.js';
 import { createAlertsStore } from './alerts.js';
 import { createDevicesStore } from './devices.js';
@@ -11,8 +12,23 @@ import { createUsersStore } from './users.js';
 import { createReportsStore } from './reports.js';
 import { createVisitsStore } from './visits.js';
 
+/**
+ * The stores over SQLite, with the raw handle beside them for the composition root (closing,
+ * health checks, WAL sync) and tests; use cases get them as app/ports.ts's `Stores`, which has
+ * no handle.
+ */
+export type SqliteStores = Stores & { readonly db: Db };
+
+/**
+ * The composition root's name for SqliteStores, kept while system.ts, admin/, live/, bench/ and
+ * tests import it from here (tests reach `system.stores.db`); use cases take `Stores` from app/ports.ts.
+ */
+export type { SqliteStores as Stores };
+
 /** Every table group over one database handle, and the transaction they share. */
-export function createStores(db: Db) {
+export function createStores(db: Db): SqliteStores {
+  // One savepoint wrapper for every call (better-sqlite3 builds several functions per transaction()).
+  const nested = db.transaction((fn: () => unknown) => fn());
   return {
     db,
     places: createPlacesStore(db),
@@ -30,7 +46,9 @@ export function createStores(db: Db) {
     transaction<T>(fn: () => T): T {
       return db.transaction(fn).immediate();
     },
+    /** Inside a transaction better-sqlite3 runs a nested one as a SAVEPOINT. */
+    savepoint<T>(fn: () => T): T {
+      return nested(fn) as T;
+    },
   };
 }
-
-export type Stores = ReturnType<typeof createStores>;

@@ -1,26 +1,5 @@
+import type { NewOutboxRow, OutboxRow, OutboxStatus, OutboxStore, OutboxTarget, Recipient } from '../app/ports.js';
 import type { Db } from './db.js';
-
-export type OutboxTarget = 'channel' | 'device' | 'none';
-export type OutboxStatus = 'pending' | 'sent' | 'failed';
-
-export type Recipient = { name: string; phone: string | null; role: string };
-
-export type OutboxRow = {
-  id: number;
-  target: OutboxTarget;
-  channelId: number | null;
-  deviceId: string | null;
-  alertId: number | null;
-  event: string;
-  recipients: Recipient[];
-  payload: unknown;
-  status: OutboxStatus;
-  attempts: number;
-  nextAttemptAt: number | null;
-  lastError: string | null;
-  createdAt: number;
-  sentAt: number | null;
-};
 
 type Row = {
   id: number;
@@ -61,20 +40,7 @@ function toRow(r: Row): OutboxRow {
 /** Why a notification was recorded as not sent when its compound has no channel. */
 export const NO_CHANNEL = 'no notification channel configured';
 
-export type NewOutboxRow = {
-  target: OutboxTarget;
-  channelId: number | null;
-  deviceId: string | null;
-  alertId: number | null;
-  event: string;
-  recipients: readonly Recipient[];
-  payload: unknown;
-  /** 'failed' at once when there is nowhere to send it (recorded, so it shows). */
-  status?: OutboxStatus;
-  lastError?: string | null;
-};
-
-export function createOutboxStore(db: Db) {
+export function createOutboxStore(db: Db): OutboxStore {
   const insert = db.prepare<
     [
       OutboxTarget,
@@ -196,5 +162,3 @@ export function createOutboxStore(db: Db) {
     },
   };
 }
-
-export type OutboxStore = ReturnType<typeof createOutboxStore>;

@@ -1,28 +1,11 @@
 import type { Db } from './db.js';
 import type { Tier } from '../domain/alert.js';
-import type { Recipient } from './outbox.js';
+import type { PersonRole } from '../domain/community.js';
+import type { Contact, PeopleStore, Person, Recipient } from '../app/ports.js';
 
-export const PERSON_ROLES = [
-  'volunteer',
-  'center_household',
-  'grid_worker',
-  'party_branch',
-  'duty_officer',
-  'staff',
-] as const;
-export type PersonRole = (typeof PERSON_ROLES)[number];
-
-export type Person = {
-  id: number;
-  name: string;
-  phone: string | null;
-  role: PersonRole;
-  tier: Tier;
-  compoundId: number | null;
-  buildingId: number | null;
-};
-
-export type Contact = { id: number; householdId: number; name: string; phone: string; relation: string };
+// Kept for code still importing them from here (admin/main.ts, the roster split under way): remove with the last of it.
+export { PERSON_ROLES, type PersonRole } from '../domain/community.js';
+export type { Person } from '../app/ports.js';
 
 type PersonRow = {
   id: number;
@@ -51,7 +34,7 @@ function toPerson(r: PersonRow): Person {
  * compound, or (both null) the whole community; a household is covered by every active person
  * whose scope contains it. Tier 3 also reaches the household's own emergency contacts.
  */
-export function createPeopleStore(db: Db) {
+export function createPeopleStore(db: Db): PeopleStore {
   const insert = db.prepare<[string, string | null, PersonRole, number, number | null, number | null, number]>(
     'INSERT INTO people (name, phone, role, tier, compound_id, building_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
   );
@@ -131,5 +114,3 @@ export function createPeopleStore(db: Db) {
     },
   };
 }
-
-export type PeopleStore = ReturnType<typeof createPeopleStore>;

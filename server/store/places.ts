@@ -1,25 +1,11 @@
 import type { Db } from './db.js';
 import type { RibbonState } from '../domain/ribbon.js';
+import type { Building, Compound, Household, PlacesStore, ScheduleSettings, StoredSchedule } from '../app/ports.js';
 
 /** Compounds (小区), buildings (楼栋) and households (户). */
 
-export type Compound = { id: number; name: string };
-export type Building = { id: number; compoundId: number; name: string };
-export type Household = {
-  id: number;
-  name: string;
-  room: string;
-  buildingId: number;
-  building: string;
-  compoundId: number;
-  compound: string;
-  state: RibbonState | null;
-  stateAt: number | null;
-  lastCheckInAt: number | null;
-  timezone: string;
-  /** Away (no check-in expected) through this local day 'YYYY-MM-DD', or null. */
-  awayUntil: string | null;
-};
+// Kept for code still importing it from here (the roster split under way): remove with the last of it.
+export type { Household } from '../app/ports.js';
 
 type HouseholdRow = {
   id: number;
@@ -71,21 +57,7 @@ type ScheduleRow = {
   compound_policy: string | null;
 };
 
-/** Stored check-in settings; JSON fields are returned unparsed-as-unknown for the domain to check. */
-export type StoredSchedule = {
-  householdId: number;
-  compoundId: number;
-  policy: unknown;
-  quietHours: unknown;
-  awayUntil: string | null;
-  timezone: string;
-  lastCheckInAt: number | null;
-  createdAt: number;
-  checkInDueAt: number | null;
-  compoundPolicy: unknown;
-};
-
-export function createPlacesStore(db: Db) {
+export function createPlacesStore(db: Db): PlacesStore {
   const findCompound = db.prepare<[string], Compound>('SELECT id, name FROM compounds WHERE name = ?');
   const insertCompound = db.prepare<[string, number]>('INSERT INTO compounds (name, created_at) VALUES (?, ?)');
   const findBuilding = db.prepare<[number, string], Building>(
@@ -214,11 +186,7 @@ export function createPlacesStore(db: Db) {
         compoundPolicy: row.compound_policy === null ? null : (JSON.parse(row.compound_policy) as unknown),
       };
     },
-    setSchedule(
-      householdId: number,
-      s: { policy: unknown; quietHours: unknown; awayUntil: string | null; timezone: string },
-      checkInDueAt: number | null,
-    ): void {
+    setSchedule(householdId: number, s: ScheduleSettings, checkInDueAt: number | null): void {
       setSchedule.run(
         s.policy === null ? null : JSON.stringify(s.policy),
         s.quietHours === null ? null : JSON.stringify(s.quietHours),
@@ -248,5 +216,3 @@ export function createPlacesStore(db: Db) {
     },
   };
 }
-
-export type PlacesStore = ReturnType<typeof createPlacesStore>;

@@ -1,15 +1,7 @@
+import type { RejectedMessage, RejectedStore } from '../app/ports.js';
 import type { Db } from './db.js';
 
-export type RejectedMessage = {
-  id: number;
-  deviceId: string;
-  topic: string;
-  payload: Buffer;
-  reason: string;
-  receivedAt: number;
-};
-
-export function createRejectedStore(db: Db) {
+export function createRejectedStore(db: Db): RejectedStore {
   const insert = db.prepare<[string, string, Buffer, string, number]>(
     'INSERT INTO rejected_messages (device_id, topic, payload, reason, received_at) VALUES (?, ?, ?, ?, ?)',
   );
@@ -36,5 +28,3 @@ export function createRejectedStore(db: Db) {
     },
   };
 }
-
-export type RejectedStore = ReturnType<typeof createRejectedStore>;

@@ -1,5 +1,6 @@
 import type { Db } from './db.js';
 import type { AlertKind, ReportSource, RibbonState } from '../domain/ribbon.js';
+import type { HouseholdCount, OpenedAlert, PressCount, ReportsStore, StoredReport } from '../app/ports.js';
 
 /**
  * The daily reports (one row per compound and local day), and the reads a day's report is built
@@ -7,23 +8,6 @@ import type { AlertKind, ReportSource, RibbonState } from '../domain/ribbon.js';
  * events through events_household (household_id, received_at), one range per household;
  * alerts through alerts_status (status, kind, opened_at), one range per status and kind.
  */
-
-export type StoredReport = { id: number; compoundId: number; day: string; data: unknown; createdAt: number };
-
-/** Reports (events) of one compound in the range, by source and colour. */
-export type PressCount = { compoundId: number; source: ReportSource; state: RibbonState; n: number };
-
-/** Households of a compound registered before the range ends, and how many reported in it. */
-export type HouseholdCount = { compoundId: number; households: number; checkedIn: number };
-
-/** An alert opened in the range, with its response times (null: not yet). */
-export type OpenedAlert = {
-  compoundId: number;
-  kind: AlertKind;
-  openedAt: number;
-  acknowledgedAt: number | null;
-  arrivedAt: number | null;
-};
 
 type ReportRow = { id: number; compound_id: number; day: string; data: string; created_at: number };
 
@@ -33,7 +17,7 @@ const ALL_STATUSES = "('open', 'acknowledged', 'resolved')";
 const UNRESOLVED = "('open', 'acknowledged')";
 const ALL_KINDS = "('emergency', 'service', 'missed_checkin', 'device')";
 
-export function createReportsStore(db: Db) {
+export function createReportsStore(db: Db): ReportsStore {
   const insert = db.prepare<[number, string, string, number]>(
     'INSERT INTO reports (compound_id, day, data, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (compound_id, day) DO NOTHING',
   );
@@ -149,5 +133,3 @@ export function createReportsStore(db: Db) {
     },
   };
 }
-
-export type ReportsStore = ReturnType<typeof createReportsStore>;

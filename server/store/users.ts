@@ -1,18 +1,9 @@
+import type { UserRole } from '../domain/community.js';
+import type { ApiToken, AuditEntry, NewUser, Session, User, UsersStore } from '../app/ports.js';
 import type { Db } from './db.js';
 
-export const USER_ROLES = ['admin', 'staff', 'volunteer'] as const;
-export type UserRole = (typeof USER_ROLES)[number];
-
-export type User = {
-  id: number;
-  username: string;
-  displayName: string;
-  role: UserRole;
-  personId: number | null;
-  /** The compounds the user may see; empty for an admin, who sees all. */
-  compoundIds: number[];
-  disabled: boolean;
-};
+// Kept for code still importing it from here (live/hub.ts, the roster split under way): remove with the last of it.
+export type { User } from '../app/ports.js';
 
 type UserRow = {
   id: number;
@@ -24,20 +15,8 @@ type UserRow = {
   disabled_at: number | null;
 };
 
-export type AuditEntry = {
-  id: number;
-  at: number;
-  userId: number | null;
-  username: string | null;
-  method: string;
-  route: string;
-  record: string | null;
-  status: number;
-  address: string | null;
-};
-
 /** Users, their compounds, sessions, API tokens and the (append-only) audit log. */
-export function createUsersStore(db: Db) {
+export function createUsersStore(db: Db): UsersStore {
   const insert = db.prepare<[string, string, UserRole, string, number | null, number]>(
     'INSERT INTO users (username, display_name, role, password_hash, person_id, created_at) VALUES (?, ?, ?, ?, ?, ?)',
   );
@@ -125,17 +104,7 @@ export function createUsersStore(db: Db) {
   }
 
   return {
-    create(
-      u: {
-        username: string;
-        displayName: string;
-        role: UserRole;
-        passwordHash: string;
-        personId?: number | null;
-        compoundIds?: readonly number[];
-      },
-      now: number,
-    ): number {
+    create(u: NewUser, now: number): number {
       const id = Number(
         insert.run(u.username, u.displayName, u.role, u.passwordHash, u.personId ?? null, now).lastInsertRowid,
       );
@@ -176,9 +145,7 @@ export function createUsersStore(db: Db) {
     createSession(idHash: Buffer, userId: number, csrfToken: string, now: number, expiresAt: number): void {
       insertSession.run(idHash, userId, csrfToken, now, expiresAt, now);
     },
-    session(
-      idHash: Buffer,
-    ): { userId: number; csrfToken: string; createdAt: number; expiresAt: number; lastSeenAt: number } | null {
+    session(idHash: Buffer): Session | null {
       const row = session.get(idHash);
       return row
         ? {
@@ -213,7 +180,7 @@ export function createUsersStore(db: Db) {
     revokeToken(id: number, now: number): boolean {
       return revokeToken.run(now, id).changes === 1;
     },
-    tokens() {
+    tokens(): ApiToken[] {
       return tokens.all().map((t) => ({
         id: t.id,
         userId: t.user_id,
@@ -252,5 +219,3 @@ export function createUsersStore(db: Db) {
     },
   };
 }
-
-export type UsersStore = ReturnType<typeof createUsersStore>;

@@ -1,24 +1,6 @@
+import type { VisitSeen } from '../domain/community.js';
+import type { NewVisit, StoredVisit, VisitsStore } from '../app/ports.js';
 import type { Db } from './db.js';
-
-/** What a volunteer saw at the window when it was not a ribbon (only 'none' so far). */
-export const VISIT_SEEN = ['none'] as const;
-export type VisitSeen = (typeof VISIT_SEEN)[number];
-
-export type NewVisit = {
-  householdId: number;
-  seen: VisitSeen;
-  /** The display name of the user who recorded it. */
-  by: string;
-  note: string | null;
-  /** When the volunteer looked (sent with the visit when it was queued offline), in ms. */
-  at: number;
-  /** When the server received it. */
-  receivedAt: number;
-  /** A resend of the same visit (offline sync) is recognised by this key, per household. */
-  idempotencyKey: string | null;
-};
-
-export type StoredVisit = NewVisit & { id: number };
 
 type VisitRow = {
   id: number;
@@ -43,7 +25,7 @@ const toVisit = (r: VisitRow): StoredVisit => ({
   idempotencyKey: r.idempotency_key,
 });
 
-export function createVisitsStore(db: Db) {
+export function createVisitsStore(db: Db): VisitsStore {
   // ON CONFLICT DO NOTHING: two resends racing on separate connections cannot both insert;
   // the loser finds the winner's row by its key.
   const insert = db.prepare<[number, VisitSeen, string, string | null, number, number, string | null]>(
@@ -91,5 +73,3 @@ export function createVisitsStore(db: Db) {
     },
   };
 }
-
-export type VisitsStore = ReturnType<typeof createVisitsStore>;

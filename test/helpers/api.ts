@@ -1,7 +1,7 @@
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
 import { expect } from 'vitest';
 import { hashPassword } from '../../server/app/passwords.js';
-import type { UserRole } from '../../server/store/users.js';
+import type { UserRole } from '../../server/app/ports.js';
 import { ManualClock } from './clock.js';
 import { startTestSystem, TEST_ADMIN_PASSWORD, type TestSystem } from './system.js';
 

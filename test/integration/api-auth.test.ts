@@ -1,8 +1,8 @@
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it, vi } from 'vitest';
+import type { AuditEntry } from '../../server/app/ports.js';
 import { DB_FILE_NAME } from '../../server/store/db.js';
-import type { AuditEntry } from '../../server/store/users.js';
 import {
   ANONYMOUS,
   client,

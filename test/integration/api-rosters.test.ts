@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { UserRole } from '../../server/store/users.js';
+import type { UserRole } from '../../server/app/ports.js';
 import { addUser, login, loginAdmin } from '../helpers/api.js';
 import { startTestSystem, type TestSystem } from '../helpers/system.js';
 

@@ -4,6 +4,7 @@ import Database from 'better-sqlite3';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { backupFileName, createBackup } from '../../server/app/backup.js';
 import { addHousehold } from '../../server/app/provision.js';
+import { createDatabaseFile } from '../../server/store/database-file.js';
 import { openDatabase, type Db } from '../../server/store/db.js';
 import { createStores, type Stores } from '../../server/store/index.js';
 import { captureLogs, tempDir } from '../helpers/system.js';
@@ -56,7 +57,7 @@ describe('backup', () => {
     const logs = captureLogs();
     const now = Date.parse('2026-03-02T19:30:05Z');
 
-    const result = await createBackup({ db, dir, keep: 7, log: logs.log }).run(now);
+    const result = await createBackup({ database: createDatabaseFile(db), dir, keep: 7, log: logs.log }).run(now);
 
     const file = path.join(dir, 'ribbon-20260302-193005.db');
     expect(result.file).toBe(file);
@@ -92,7 +93,7 @@ describe('backup', () => {
     const dir = tempDir();
     const strangers = ['notes.txt', 'ribbon-manual.db', 'ribbon-20250101-000000.db.bak', 'ribbon-2025-01-01.db'];
     for (const name of strangers) fs.writeFileSync(path.join(dir, name), 'not a backup');
-    const backup = createBackup({ db, dir, keep: 3, log: captureLogs().log });
+    const backup = createBackup({ database: createDatabaseFile(db), dir, keep: 3, log: captureLogs().log });
 
     const start = Date.parse('2026-03-01T19:30:00Z');
     const days = [0, 1, 2, 3, 4].map((d) => start + d * 86_400_000);
@@ -118,7 +119,7 @@ describe('backup', () => {
     const { db } = liveDatabase();
     const dir = tempDir();
     fs.writeFileSync(path.join(dir, 'ribbon-20260301-193000.db.partial'), 'half a copy');
-    const result = await createBackup({ db, dir, keep: 1, log: captureLogs().log }).run(
+    const result = await createBackup({ database: createDatabaseFile(db), dir, keep: 1, log: captureLogs().log }).run(
       Date.parse('2026-03-02T19:30:00Z'),
     );
     expect(fs.readdirSync(dir)).toEqual(['ribbon-20260302-193000.db']);
@@ -131,12 +132,16 @@ describe('backup', () => {
     // A file where the folder should be: mkdir fails.
     const dir = path.join(parent, 'backups');
     fs.writeFileSync(dir, 'in the way');
-    await expect(createBackup({ db, dir, keep: 7, log: captureLogs().log }).run(Date.now())).rejects.toThrow();
+    await expect(
+      createBackup({ database: createDatabaseFile(db), dir, keep: 7, log: captureLogs().log }).run(Date.now()),
+    ).rejects.toThrow();
     expect(fs.readdirSync(parent)).toEqual(['backups']);
   });
 
   it('when keep is not at least 1, then creating the backup throws', () => {
     const { db } = liveDatabase();
-    expect(() => createBackup({ db, dir: tempDir(), keep: 0, log: captureLogs().log })).toThrow(RangeError);
+    expect(() =>
+      createBackup({ database: createDatabaseFile(db), dir: tempDir(), keep: 0, log: captureLogs().log }),
+    ).toThrow(RangeError);
   });
 });

@@ -2,10 +2,7 @@ import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typ
 import type { CommandResult } from '../../app/alerting.js';
 import type { AlertCommand } from '../../domain/alert.js';
 import { AppError, appErrorFor } from '../../errors.js';
-import type { Alert } from '../../store/alerts.js';
-import type { Stores } from '../../store/index.js';
-import type { Household } from '../../store/places.js';
-import type { User } from '../../store/users.js';
+import type { Alert, Household, Stores, User } from '../../app/ports.js';
 import { seesCompound, userOf } from '../auth.js';
 import { IdParams, keysetPage, PageQuery } from '../paging.js';
 import { alertView, alertViewOf, iso } from '../views.js';

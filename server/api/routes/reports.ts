@@ -2,7 +2,7 @@ import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typ
 import { ackHistogram, countsPerLocalDay, responseFigures } from '../../app/daily-report.js';
 import { addDays, isValidTimeZone, parseLocalDate, startOfLocalDay } from '../../domain/zoned-time.js';
 import { AppError } from '../../errors.js';
-import type { Stores } from '../../store/index.js';
+import type { Stores } from '../../app/ports.js';
 import { seesCompound, userOf } from '../auth.js';
 
 const LocalDate = Type.String({ pattern: '^[0-9]{4}-[0-9]{2}-[0-9]{2}$' });

@@ -8,7 +8,7 @@ import {
   type RosterKind,
 } from '../../app/roster.js';
 import { AppError, ERRORS } from '../../errors.js';
-import type { Stores } from '../../store/index.js';
+import type { Stores } from '../../app/ports.js';
 import { requireRole } from '../auth.js';
 
 export type RosterDeps = { stores: Stores; now: () => number };

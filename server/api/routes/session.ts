@@ -1,8 +1,7 @@
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { verifyPassword } from '../../app/passwords.js';
 import { AppError } from '../../errors.js';
-import type { Stores } from '../../store/index.js';
-import type { User } from '../../store/users.js';
+import type { Stores, User } from '../../app/ports.js';
 import { newSecret, requireRole, sha256, userOf, type Authenticator } from '../auth.js';
 import { keysetPage, PageQuery, pageById } from '../paging.js';
 import { iso } from '../views.js';

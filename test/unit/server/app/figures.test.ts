@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ACK_BUCKETS, ackBucketOf, ackHistogram, countsPerLocalDay } from '../../../../server/app/daily-report.js';
-import type { OpenedAlert } from '../../../../server/store/reports.js';
+import type { OpenedAlert } from '../../../../server/app/ports.js';
 
 // The figures page's histogram and per-day counts (GET /api/figures): pure functions, fake times.
 

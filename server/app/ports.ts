@@ -1,0 +1,321 @@
+import type { AlertView, Tier, TransitionRecord } from '../domain/alert.js';
+import type { PersonRole, UserRole } from '../domain/community.js';
+import type { EarlierPress } from '../domain/dedupe.js';
+import type { AlertKind, RibbonState } from '../domain/ribbon.js';
+import type { DeviceAck } from '../domain/topics.js';
+import type { Channel } from '../notify/types.js';
+import type { Change } from './changes.js';
+import type {
+  Alert,
+  AlertFilter,
+  AlertTransition,
+  ApiToken,
+  AuditEntry,
+  Building,
+  ChannelKind,
+  Compound,
+  Contact,
+  Device,
+  DeviceAuth,
+  Household,
+  HouseholdCount,
+  NewEvent,
+  NewOutboxRow,
+  NewUser,
+  NewVisit,
+  OpenedAlert,
+  OutboxRow,
+  OutboxStatus,
+  OutboxTarget,
+  Person,
+  PressCount,
+  Recipient,
+  RejectedMessage,
+  ScheduleSettings,
+  Session,
+  StoredChannel,
+  StoredEvent,
+  StoredReport,
+  StoredSchedule,
+  StoredVisit,
+  User,
+} from './records.js';
+
+/**
+ * What the use cases need from the world, as interfaces they own: the stores (one per table
+ * group, over the records in records.ts), the clock, the change feed, notification channels and
+ * the database file. `store/` implements the stores (each createXStore is annotated with its
+ * interface here, so the compiler checks it); the composition root hands them in. Nothing in
+ * `app/` imports `store/`, so a use case can be tested with a small fake instead of SQLite.
+ *
+ * Every store call is synchronous: a use case runs inside `Stores.transaction` and must not
+ * await in the middle of one.
+ */
+
+export type * from './records.js';
+
+export interface PlacesStore {
+  findOrCreateCompound(name: string, now: number): Compound;
+  findBuilding(compoundId: number, name: string): Building | null;
+  findOrCreateBuilding(compoundId: number, name: string, now: number): Building;
+  /** A new household; its time zone defaults to the community's. Returns its id. */
+  createHousehold(input: { buildingId: number; name: string; room: string; timezone?: string }, now: number): number;
+  getHousehold(id: number): Household | null;
+  /** Keyset pages by id after `afterId`; `compoundIds` null = every compound. */
+  pageHouseholds(
+    afterId: number,
+    limit: number,
+    compoundIds: readonly number[] | null,
+    filter?: { compoundId?: number; state?: RibbonState },
+  ): Household[];
+  renameHousehold(id: number, name: string, room: string): void;
+  listHouseholds(): Household[];
+  listCompounds(): Compound[];
+  getCompound(id: number): Compound | null;
+  listBuildings(): Building[];
+  /** A press or a person's report: the household's ribbon, a check-in, and the next due time. */
+  recordReport(householdId: number, state: RibbonState, now: number, checkInDueAt: number | null): void;
+  /** What the check-in rules need to know about a household (and its compound's policy). */
+  schedule(householdId: number): StoredSchedule | null;
+  setSchedule(householdId: number, settings: ScheduleSettings, checkInDueAt: number | null): void;
+  setCheckInDue(householdId: number, dueAt: number | null): void;
+  /** Households whose check-in is due by `now`, soonest first (an indexed due time, not a scan). */
+  dueCheckIns(now: number, limit: number): Array<{ id: number; dueAt: number }>;
+  /** Moves a due check-in from `expected` to `next`; true only if this caller changed it. */
+  claimCheckIn(householdId: number, expected: number, next: number | null): boolean;
+  compoundPolicy(compoundId: number): unknown;
+  setCompoundPolicy(compoundId: number, policy: unknown): void;
+}
+
+export interface DevicesStore {
+  create(id: string, householdId: number, secretHash: Buffer, now: number): void;
+  findForAuth(id: string): DeviceAuth | null;
+  get(id: string): Device | null;
+  list(): Device[];
+  setOnline(id: string, online: boolean, now: number): void;
+  recordBattery(id: string, battery: number, now: number): void;
+  /** The moment the device counts as offline if no heartbeat comes; null = never. */
+  setHeartbeatDue(id: string, dueAt: number | null): void;
+  dueHeartbeats(now: number, limit: number): Array<{ id: string; householdId: number; dueAt: number }>;
+  /** Clears a due heartbeat still at `expected`; true only if this caller changed it. */
+  claimHeartbeat(id: string, expected: number): boolean;
+  /** The household's devices that are not retired. */
+  forHousehold(householdId: number): Device[];
+  /** A new secret (the old one stops working at the next CONNECT); false if unknown or retired. */
+  rotateSecret(id: string, secretHash: Buffer): boolean;
+  retire(id: string, now: number): boolean;
+  countOnline(): number;
+  /** At start: nobody is connected to a broker that has just started. Returns how many changed. */
+  markAllOffline(now: number): number;
+}
+
+export interface EventsStore {
+  insert(event: NewEvent): number;
+  /** A household's report with this idempotency key (keys are the sender's, per household). */
+  byIdempotencyKey(householdId: number, key: string): StoredEvent | null;
+  /** Newest first, after the (receivedAt, id) position `before` (exclusive), at most `limit`. */
+  pageForHousehold(
+    householdId: number,
+    before: { receivedAt: number; id: number } | null,
+    limit: number,
+  ): StoredEvent[];
+  get(id: number): StoredEvent | null;
+  /** The last report of this device's (boot, seq), or null: how a resent press is recognised. */
+  earlierPress(deviceId: string, boot: number | null, seq: number): EarlierPress;
+  listForHousehold(householdId: number, limit?: number): StoredEvent[];
+  listForDevice(deviceId: string): StoredEvent[];
+}
+
+export interface RejectedStore {
+  insert(message: Omit<RejectedMessage, 'id'>): number;
+  listForDevice(deviceId: string): RejectedMessage[];
+}
+
+export interface AlertsStore {
+  get(id: number): Alert | null;
+  /** The household's alert of this kind that is not resolved (at most one), or null. */
+  findOpen(householdId: number, kind: AlertKind): Alert | null;
+  /** Inserts a new alert; returns it as stored. */
+  insert(householdId: number, view: AlertView, reason: string | null, eventId: number | null, now: number): Alert;
+  /** Writes the domain's new view, with who did what (from its transition records); returns it as stored. */
+  save(
+    alert: Alert,
+    view: AlertView,
+    records: readonly TransitionRecord[],
+    extra: { lastEventId?: number | null; reason?: string | null },
+    now: number,
+  ): Alert;
+  recordTransitions(alertId: number, records: readonly TransitionRecord[], at: number): void;
+  transitions(alertId: number): AlertTransition[];
+  list(filter?: AlertFilter): Alert[];
+  /** Newest first after position `before`; `compoundIds` null = every compound. */
+  page(
+    filter: AlertFilter & { compoundIds: readonly number[] | null },
+    before: { openedAt: number; id: number } | null,
+    limit: number,
+  ): Alert[];
+  /** Alerts whose next step is due by `now`, oldest first (at most `limit`). */
+  due(now: number, limit: number): Array<{ id: number; dueAt: number }>;
+  /**
+   * Sets a due alert's due time to `lease` only if it is still `expected`; true only if this
+   * caller changed the row. With lease = expected it is a pure claim; later, it moves the due on.
+   */
+  claimDue(id: number, expected: number, lease: number): boolean;
+}
+
+export interface OutboxStore {
+  insert(row: NewOutboxRow, now: number): number;
+  /**
+   * The same notification to each of these channels. With no channel it is recorded all the
+   * same, as one 'failed' row, so "nobody was told" shows. Returns the row ids.
+   */
+  insertForChannels(
+    channelIds: readonly number[],
+    row: Pick<NewOutboxRow, 'alertId' | 'event' | 'recipients' | 'payload'>,
+    now: number,
+  ): number[];
+  /** Pending rows whose next attempt is due by `now`, oldest first. */
+  due(now: number, limit: number): OutboxRow[];
+  /**
+   * Claims a row for one delivery attempt: moves its next attempt to `leaseUntil` (so a crash
+   * mid-send retries it after the lease) and counts the attempt. False if someone else has it.
+   */
+  claim(id: number, expectedNextAttempt: number, leaseUntil: number): boolean;
+  markSent(id: number, now: number): void;
+  markRetry(id: number, nextAttemptAt: number, error: string): void;
+  markFailed(id: number, error: string): void;
+  get(id: number): OutboxRow | null;
+  forAlert(alertId: number): OutboxRow[];
+  all(): OutboxRow[];
+  counts(): Array<{ target: OutboxTarget; status: OutboxStatus; n: number }>;
+}
+
+export interface PeopleStore {
+  add(person: Omit<Person, 'id'>, now: number): number;
+  /** The people not retired, by tier. */
+  list(): Person[];
+  get(id: number): Person | null;
+  update(id: number, person: { name: string; phone: string | null; role: PersonRole; tier: Tier }): void;
+  retire(id: number, now: number): boolean;
+  addContact(contact: Omit<Contact, 'id'>, now: number): number;
+  /** Replaces a household's contacts with these. */
+  setContacts(householdId: number, list: ReadonlyArray<Omit<Contact, 'id' | 'householdId'>>, now: number): void;
+  contacts(householdId: number): Contact[];
+  /** Whom the given tiers of a household reach, tier by tier, without repeats. */
+  recipients(householdId: number, tiers: readonly Tier[]): Recipient[];
+}
+
+export interface ChannelsStore {
+  add(kind: ChannelKind, name: string, config: unknown, compoundId: number | null, now: number): number;
+  /** The active channels of a compound and those for all compounds: their ids. */
+  idsFor(compoundId: number): number[];
+  get(id: number): StoredChannel | null;
+  list(): StoredChannel[];
+}
+
+export interface UsersStore {
+  create(user: NewUser, now: number): number;
+  count(): number;
+  /** The user and the stored password hash, for a login; null when unknown. */
+  forLogin(username: string): { user: User; passwordHash: string } | null;
+  get(id: number): User | null;
+  list(): User[];
+  setProfile(userId: number, displayName: string, role: UserRole): void;
+  setCompounds(userId: number, compoundIds: readonly number[]): void;
+  /** A new password hash; the user's sessions end. */
+  setPassword(userId: number, hash: string): void;
+  /** Disabled at that time (the user's sessions end), or enabled again with null. */
+  setDisabled(userId: number, disabledAt: number | null): void;
+
+  createSession(idHash: Buffer, userId: number, csrfToken: string, now: number, expiresAt: number): void;
+  session(idHash: Buffer): Session | null;
+  touchSession(idHash: Buffer, now: number, expiresAt: number): void;
+  deleteSession(idHash: Buffer): void;
+  deleteExpiredSessions(now: number): number;
+
+  createToken(tokenHash: Buffer, userId: number, name: string, now: number): number;
+  token(tokenHash: Buffer): { id: number; userId: number; revoked: boolean } | null;
+  touchToken(id: number, now: number): void;
+  revokeToken(id: number, now: number): boolean;
+  tokens(): ApiToken[];
+
+  /** Appends to the audit log (never updated or deleted). */
+  audit(entry: Omit<AuditEntry, 'id'>): void;
+  /** Newest first; `before` is the id to continue below (an opaque cursor to clients). */
+  auditPage(before: number, limit: number): AuditEntry[];
+}
+
+export interface ReportsStore {
+  /**
+   * Writes the report of (compound, day): inserted the first time, its data replaced after
+   * that (its creation time stays the first run's). `created` says which; run it in a transaction.
+   */
+  upsert(compoundId: number, day: string, data: unknown, now: number): { created: boolean };
+  get(compoundId: number, day: string): StoredReport | null;
+  forDay(day: string): StoredReport[];
+  /** Events received in [from, to), by compound, source and colour. */
+  presses(from: number, to: number): PressCount[];
+  /** Per compound: households registered before `to`, and those with any event in [from, to). */
+  households(from: number, to: number): HouseholdCount[];
+  /** Alerts opened in [from, to), whatever their status now, oldest first. */
+  openedBetween(from: number, to: number): OpenedAlert[];
+  /** Alerts not yet resolved, per compound (a snapshot: as of now, not of the day). */
+  unresolvedByCompound(): Map<number, number>;
+  /** The query plans of the reads above (tests check that none scans events or alerts). */
+  explain(): string[];
+}
+
+export interface VisitsStore {
+  /**
+   * Records a visit once: with a key already used for this household, the earlier visit is
+   * returned with `duplicate: true` and nothing is written. Run it in a transaction.
+   */
+  record(visit: NewVisit): { visitId: number; duplicate: boolean };
+  /** Newest first, after the (at, id) position `before` (exclusive), at most `limit`. */
+  pageForHousehold(householdId: number, before: { at: number; id: number } | null, limit: number): StoredVisit[];
+}
+
+/** Every store over one database, and the transaction they share. */
+export interface Stores {
+  readonly places: PlacesStore;
+  readonly devices: DevicesStore;
+  readonly events: EventsStore;
+  readonly rejected: RejectedStore;
+  readonly alerts: AlertsStore;
+  readonly outbox: OutboxStore;
+  readonly people: PeopleStore;
+  readonly channels: ChannelsStore;
+  readonly users: UsersStore;
+  readonly reports: ReportsStore;
+  readonly visits: VisitsStore;
+  /** Runs fn in one transaction that takes the writer lock up front: all of it commits, or none. */
+  transaction<T>(fn: () => T): T;
+  /**
+   * Inside `transaction`: runs fn so that, if it throws, only its own writes are rolled back and
+   * the transaction goes on (a savepoint). Outside one, it is a transaction of its own.
+   */
+  savepoint<T>(fn: () => T): T;
+}
+
+/** The database as a file, for backups. */
+export interface DatabaseFile {
+  /** Copies the live database to `file` while writers go on (in steps between their work). */
+  backupTo(file: string): Promise<void>;
+  /**
+   * Opens the copy at `file`, leaves it a single self-contained file (no write-ahead log to
+   * lose), and throws unless its integrity check passes.
+   */
+  checkCopy(file: string): void;
+}
+
+/** The time, in epoch milliseconds: passed in so tests can set it. */
+export type Clock = { now(): number };
+
+/** Where committed changes are announced (the live hub and notifications listen). */
+export type ChangeSink = { publish(change: Change): void };
+
+/** The notification channel an outbox row is addressed to; null if it is gone or its settings are invalid. */
+export type ChannelLookup = (channelId: number) => Channel | null;
+
+/** Sends an ack to a device (over the broker, at most once: the outbox retries). */
+export type DeviceAckPublisher = (deviceId: string, ack: DeviceAck) => void;

@@ -1,0 +1,173 @@
+import pino from 'pino';
+import { describe, expect, it } from 'vitest';
+import { createOutboxDelivery, DELIVERY_LEASE_MS, type DeliveryOutbox } from '../../../../server/app/deliver-outbox.js';
+import type { OutboxRow } from '../../../../server/app/ports.js';
+import type { DeviceAck } from '../../../../server/domain/topics.js';
+import type { Channel, NotificationMessage, SendResult } from '../../../../server/notify/types.js';
+
+// Outbox delivery on its ports alone: rows in memory, channels that answer as told, a fake now.
+// (test/integration/notify-channels.test.ts drives the same use case over SQLite and real HTTP.)
+
+const NOW = Date.parse('2026-03-02T09:00:00+08:00');
+
+function pending(id: number, over: Partial<OutboxRow> = {}): OutboxRow {
+  return {
+    id,
+    target: 'channel',
+    channelId: 7,
+    deviceId: null,
+    alertId: 1,
+    event: 'alert.opened',
+    recipients: [],
+    payload: { event: 'alert.opened', title: '红色求助', text: '阳光小区 1号楼 101', recipients: [], at: 'x' },
+    status: 'pending',
+    attempts: 0,
+    nextAttemptAt: NOW,
+    lastError: null,
+    createdAt: NOW,
+    sentAt: null,
+    ...over,
+  };
+}
+
+/** The outbox's five calls over an array, with the same conditions as the SQL in store/outbox.ts. */
+function fakeOutbox(rows: OutboxRow[]): DeliveryOutbox {
+  const find = (id: number): OutboxRow => {
+    const row = rows.find((r) => r.id === id);
+    if (!row) throw new Error(`no outbox row ${id}`);
+    return row;
+  };
+  return {
+    due: (now, limit) =>
+      rows
+        .filter((r) => r.status === 'pending' && r.nextAttemptAt !== null && r.nextAttemptAt <= now)
+        .slice(0, limit)
+        .map((r) => ({ ...r })),
+    claim(id, expected, leaseUntil) {
+      const row = find(id);
+      if (row.status !== 'pending' || row.nextAttemptAt !== expected) return false;
+      row.nextAttemptAt = leaseUntil;
+      row.attempts += 1;
+      return true;
+    },
+    markSent(id, now) {
+      Object.assign(find(id), { status: 'sent', sentAt: now, lastError: null });
+    },
+    markRetry(id, nextAttemptAt, error) {
+      const row = find(id);
+      if (row.status === 'pending') Object.assign(row, { nextAttemptAt, lastError: error });
+    },
+    markFailed(id, error) {
+      Object.assign(find(id), { status: 'failed', nextAttemptAt: null, lastError: error });
+    },
+  };
+}
+
+function channelAnswering(answer: SendResult | Error, sent: NotificationMessage[] = []): Channel {
+  return {
+    kind: 'webhook',
+    async send(message) {
+      sent.push(message);
+      if (answer instanceof Error) throw answer;
+      return answer;
+    },
+  };
+}
+
+function setUp(rows: OutboxRow[], channel: Channel | null, maxAttempts?: number) {
+  const acks: Array<{ deviceId: string; ack: DeviceAck }> = [];
+  const delivery = createOutboxDelivery({
+    stores: { outbox: fakeOutbox(rows) },
+    channelFor: (id) => (id === 7 ? channel : null),
+    publishDeviceAck: (deviceId, ack) => acks.push({ deviceId, ack }),
+    now: () => NOW,
+    log: pino({ level: 'silent' }),
+    random: () => 0.5,
+    ...(maxAttempts === undefined ? {} : { maxAttempts }),
+  });
+  return { delivery, acks };
+}
+
+describe('deliver-outbox on a fake outbox', () => {
+  it('when a channel takes the message, then the row is sent, once, with the outbox id as message id', async () => {
+    const rows = [pending(41)];
+    const sent: NotificationMessage[] = [];
+    const { delivery } = setUp(rows, channelAnswering({ ok: true }, sent));
+
+    expect(await delivery.deliverDue()).toEqual({ sent: 1, retried: 0, failed: 0 });
+    expect(sent.map((m) => m.id)).toEqual(['ribbon-outbox-41']);
+    expect(rows[0]).toMatchObject({ status: 'sent', sentAt: NOW, attempts: 1 });
+    expect(await delivery.deliverDue()).toEqual({ sent: 0, retried: 0, failed: 0 });
+  });
+
+  it.each([
+    // answer, max attempts, then: status, next attempt, last error
+    [{ ok: false, permanent: false, error: 'HTTP 503' }, 8, 'pending', NOW + 1000, 'HTTP 503'],
+    [
+      { ok: false, permanent: false, error: 'throttled', retryAfterMs: 30_000 },
+      8,
+      'pending',
+      NOW + 30_000,
+      'throttled',
+    ],
+    [new Error('socket hang up'), 8, 'pending', NOW + 1000, 'socket hang up'],
+    [{ ok: false, permanent: true, error: 'HTTP 401' }, 8, 'failed', null, 'HTTP 401'],
+    [{ ok: false, permanent: false, error: 'HTTP 503' }, 1, 'failed', null, 'HTTP 503'],
+  ] as const)(
+    'when the channel answers %j (at most %i attempts), then the row is %s, next at %s',
+    async (answer, maxAttempts, status, nextAttemptAt, lastError) => {
+      const rows = [pending(1)];
+      const { delivery } = setUp(rows, channelAnswering(answer instanceof Error ? answer : { ...answer }), maxAttempts);
+
+      const result = await delivery.deliverDue();
+
+      expect(result).toEqual(
+        status === 'failed' ? { sent: 0, retried: 0, failed: 1 } : { sent: 0, retried: 1, failed: 0 },
+      );
+      expect(rows[0]).toMatchObject({ status, nextAttemptAt, lastError, attempts: 1 });
+    },
+  );
+
+  it('when the channel is gone, then the row fails for good without a send', async () => {
+    const rows = [pending(2, { channelId: 99 })];
+    const { delivery } = setUp(rows, channelAnswering({ ok: true }));
+
+    expect(await delivery.deliverDue()).toEqual({ sent: 0, retried: 0, failed: 1 });
+    expect(rows[0]).toMatchObject({ status: 'failed', lastError: 'channel 99 is gone or invalid' });
+  });
+
+  it('when a row is for a device, then its ack is published to that device', async () => {
+    const ack: DeviceAck = { seq: 5, status: 'received' };
+    const rows = [pending(3, { target: 'device', channelId: null, deviceId: 'rb-0001', payload: ack })];
+    const { delivery, acks } = setUp(rows, null);
+
+    expect(await delivery.deliverDue()).toEqual({ sent: 1, retried: 0, failed: 0 });
+    expect(acks).toEqual([{ deviceId: 'rb-0001', ack }]);
+  });
+
+  it('when a row is not yet due or is held by another worker, then it is left alone', async () => {
+    const rows = [pending(4, { nextAttemptAt: NOW + 1 }), pending(5)];
+    const outbox = fakeOutbox(rows);
+    // Another worker claims row 5 between this one's select and its claim.
+    const racing: DeliveryOutbox = {
+      ...outbox,
+      due: (now, limit) => {
+        const due = outbox.due(now, limit);
+        outbox.claim(5, NOW, NOW + DELIVERY_LEASE_MS);
+        return due;
+      },
+    };
+    const sent: NotificationMessage[] = [];
+    const delivery = createOutboxDelivery({
+      stores: { outbox: racing },
+      channelFor: () => channelAnswering({ ok: true }, sent),
+      publishDeviceAck: () => {},
+      now: () => NOW,
+      log: pino({ level: 'silent' }),
+    });
+
+    expect(await delivery.deliverDue()).toEqual({ sent: 0, retried: 0, failed: 0 });
+    expect(sent).toEqual([]);
+    expect(rows.map((r) => r.attempts)).toEqual([0, 1]);
+  });
+});
