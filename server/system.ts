@@ -25,7 +25,7 @@ import { createIngestMetrics, Registry } from './metrics.js';
 import { createWalSync, openDatabase, startWalCheckpointer } from './store/db.js';
 import { createLiveHub } from './live/hub.js';
 import { createStores, type Stores } from './store/index.js';
-import { TOPIC_ROOT } from './domain/topics.js';
+import { DEVICE_TOPIC_RULES, TOPIC_ROOT } from './domain/topics.js';
 
 /** On stop, how long to wait for WAL syncs under way before closing the database anyway. */
 const SHUTDOWN_SYNC_WAIT_MS = 10_000;
@@ -154,6 +154,7 @@ export async function startSystem(
       stores.devices.markAllOffline(clock.now());
       broker = await createBroker({
         limits: config.broker,
+        topics: DEVICE_TOPIC_RULES,
         log: log.child({ component: 'broker' }),
         now: () => clock.now(),
         authenticateDevice(deviceId, secret) {
