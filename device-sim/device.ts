@@ -6,11 +6,10 @@ import { EventEmitter } from 'node:events';
 import net from 'node:net';
 import mqtt, { ErrorWithReasonCode, MqttClient, type IClientOptions } from 'mqtt';
 import { generate, type Packet } from 'mqtt-packet';
+import type { ReceivedAck as DeviceAck } from '../protocol/mqtt.js';
+import { RIBBON_STATES, type RibbonState } from '../protocol/ribbon.js';
 import { describeBadDeviceId } from './credentials.js';
 import { cutPoint, cutStreamAfter, type TearReport } from './cut.js';
-
-export const RIBBON_STATES = ['red', 'yellow', 'blue'] as const;
-export type RibbonState = (typeof RIBBON_STATES)[number];
 
 export type ConnectDeviceOptions = {
   url: string;
@@ -44,8 +43,6 @@ export type PressExtra = {
 };
 export type PressResult = { seq: number; boot: number | undefined };
 
-/** A message on `ribbon/{id}/ack`. `seq` is null when the server sent none (a bare press). */
-export type DeviceAck = { seq: number | null; status: string };
 export type AckMatcher = ((ack: DeviceAck) => boolean) | Partial<DeviceAck>;
 
 type DeviceEvents = {

@@ -21,7 +21,7 @@ import net from 'node:net';
 import { generate } from 'mqtt-packet';
 import type { DeviceCredential } from './credentials.js';
 import { cutPoint, type TearReport } from './cut.js';
-import { RIBBON_STATES, type RibbonState } from './device.js';
+import { RIBBON_STATES, type RibbonState } from '../protocol/ribbon.js';
 
 export type LightFleetOptions = {
   host: string;
