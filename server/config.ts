@@ -86,7 +86,7 @@ export const ENV_HELP: ReadonlyArray<readonly [string, string]> = [
   ['MQTT_MAX_CONNECTIONS', 'open device connections, 1-1000000 (default 19000)'],
   ['INGEST_BATCH_MAX', 'messages per group commit, 1-100000 (default 512)'],
   ['REPORT_TIME', 'local HH:MM of the daily report on the previous day (default 07:00)'],
-  ['REPORT_TIMEZONE', 'IANA time zone of the report and backup times (default Asia/Shanghai)'],
+  ['REPORT_TIMEZONE', `IANA time zone of the report and backup times (default ${DEFAULT_TIME_ZONE})`],
   ['BACKUP_TIME', 'local HH:MM of the daily database backup (default 03:30)'],
   ['BACKUP_DIR', 'folder of the backups (default <DATA_DIR>/backups)'],
   ['BACKUP_KEEP', 'backups kept, newest first, 1-365 (default 7)'],
@@ -192,7 +192,7 @@ function timeZone(env: Env, name: string, fallback: string): string {
   if (raw === null) return fallback;
   if (!isValidTimeZone(raw)) {
     throw new ConfigError(
-      `${name}=${JSON.stringify(raw)} is not valid: expected an IANA time zone such as Asia/Shanghai`,
+      `${name}=${JSON.stringify(raw)} is not valid: expected an IANA time zone such as ${DEFAULT_TIME_ZONE}`,
     );
   }
   return raw;

@@ -1,4 +1,5 @@
 import type { Db } from './db.js';
+import { DEFAULT_TIME_ZONE } from '../../protocol/ribbon.js';
 import type { RibbonState } from '../domain/ribbon.js';
 
 /** Compounds (小区), buildings (楼栋) and households (户). */
@@ -154,7 +155,7 @@ export function createPlacesStore(db: Db) {
     },
     createHousehold(input: { buildingId: number; name: string; room: string; timezone?: string }, now: number): number {
       return Number(
-        insertHousehold.run(input.buildingId, input.name, input.room, input.timezone ?? 'Asia/Shanghai', now)
+        insertHousehold.run(input.buildingId, input.name, input.room, input.timezone ?? DEFAULT_TIME_ZONE, now)
           .lastInsertRowid,
       );
     },
