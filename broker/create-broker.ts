@@ -67,10 +67,6 @@ function authError(message: string, returnCode: number): AuthenticateError {
 }
 
 /**
- * The embedded MQTT broker: aedes with per-device authentication, topic ACLs and limits.
- * The durable commit happens in authorizePublish, the only hook aedes runs before the PUBACK.
- */
-/**
  * Connections the kernel may hold for us before we accept them. Node's default (511) overflows
  * in a reconnect storm (a power cut ends and every button reconnects at once): the kernel then
  * drops SYNs, and those devices only retry after 1, 3, 7 s… (bench:connections saw CONNACK p99
@@ -78,6 +74,11 @@ function authError(message: string, returnCode: number): AuthenticateError {
  */
 export const LISTEN_BACKLOG = 4096;
 
+/**
+ * The embedded MQTT broker: aedes with per-device authentication, topic ACLs and limits, all
+ * given in `opts` (it imports nothing from the server). The durable commit happens in
+ * authorizePublish, the only hook aedes runs before the PUBACK.
+ */
 export async function createBroker(opts: BrokerOptions): Promise<RibbonBroker> {
   const { log } = opts;
   const limits = opts.limits ?? DEFAULT_BROKER_LIMITS;
