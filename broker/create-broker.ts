@@ -1,14 +1,14 @@
 import net, { type AddressInfo } from 'node:net';
 import { Aedes, type AuthenticateError, type Client, type PublishPacket } from 'aedes';
 import type { Logger } from 'pino';
-import type { BrokerLimits } from '../server/config.js';
+import type { DeviceAck, DeviceChannel } from '../protocol/mqtt.js';
 import {
-  ackTopic,
-  deviceMaySubscribe,
-  devicePublishChannel,
-  type DeviceAck,
-  type DeviceChannel,
-} from '../server/domain/topics.js';
+  type BrokerLimits,
+  DEFAULT_BROKER_LIMITS,
+  DENY_ALL_TOPICS,
+  refuseEveryDevice,
+  type TopicRules,
+} from './options.js';
 import { guardSocket } from './packet-guard.js';
 import { createConnectRateLimiter } from './rate-limit.js';
 
@@ -22,16 +22,24 @@ export type DeviceMessage = {
 };
 
 export type BrokerOptions = {
-  limits: BrokerLimits;
   log: Logger;
-  now: () => number;
-  /** Checks a device's credentials; synchronous: an indexed lookup and one SHA-256. */
-  authenticateDevice(deviceId: string, secret: Buffer | undefined): boolean;
+  /** Default DEFAULT_BROKER_LIMITS. */
+  limits?: BrokerLimits;
+  /** Default Date.now. */
+  now?: () => number;
+  /** Who may publish, subscribe and leave a will where, and where acks go. Default DENY_ALL_TOPICS. */
+  topics?: TopicRules;
+  /**
+   * Checks a device's credentials; synchronous: an indexed lookup and one SHA-256.
+   * Default refuseEveryDevice.
+   */
+  authenticateDevice?(deviceId: string, secret: Buffer | undefined): boolean;
   /**
    * Called inside aedes' authorizePublish, i.e. before the PUBACK is written: `done(null)` only
    * once the message is on disk. Calls to `done` must keep arrival order (PUBACK order).
+   * Default: every message is refused (no PUBACK for what nobody stored).
    */
-  onDeviceMessage(message: DeviceMessage, done: (err: Error | null) => void): void;
+  onDeviceMessage?(message: DeviceMessage, done: (err: Error | null) => void): void;
   /** A device's connection opened or closed (the will, if any, arrives as a message too). */
   onConnectionChange?(deviceId: string, online: boolean, at: number): void;
 };
@@ -50,14 +58,14 @@ const IDENTIFIER_REJECTED = 2;
 const SERVER_UNAVAILABLE = 3;
 const BAD_USERNAME_OR_PASSWORD = 4;
 
+function refuseMessage(_message: DeviceMessage, done: (err: Error | null) => void): void {
+  done(new Error('this broker stores no messages'));
+}
+
 function authError(message: string, returnCode: number): AuthenticateError {
   return Object.assign(new Error(message), { returnCode }) as AuthenticateError;
 }
 
-/**
- * The embedded MQTT broker: aedes with per-device authentication, topic ACLs and limits.
- * The durable commit happens in authorizePublish, the only hook aedes runs before the PUBACK.
- */
 /**
  * Connections the kernel may hold for us before we accept them. Node's default (511) overflows
  * in a reconnect storm (a power cut ends and every button reconnects at once): the kernel then
@@ -66,8 +74,18 @@ function authError(message: string, returnCode: number): AuthenticateError {
  */
 export const LISTEN_BACKLOG = 4096;
 
+/**
+ * The embedded MQTT broker: aedes with per-device authentication, topic ACLs and limits, all
+ * given in `opts` (it imports nothing from the server). The durable commit happens in
+ * authorizePublish, the only hook aedes runs before the PUBACK.
+ */
 export async function createBroker(opts: BrokerOptions): Promise<RibbonBroker> {
-  const { limits, log } = opts;
+  const { log } = opts;
+  const limits = opts.limits ?? DEFAULT_BROKER_LIMITS;
+  const now = opts.now ?? Date.now;
+  const topics = opts.topics ?? DENY_ALL_TOPICS;
+  const authenticateDevice = opts.authenticateDevice ?? refuseEveryDevice;
+  const onDeviceMessage = opts.onDeviceMessage ?? refuseMessage;
   const rate = createConnectRateLimiter({ burst: limits.connectBurst, ratePerSec: limits.connectRatePerSec });
 
   const aedes = await Aedes.createBroker({
@@ -82,7 +100,7 @@ export async function createBroker(opts: BrokerOptions): Promise<RibbonBroker> {
     preConnect(client, packet, callback) {
       const address =
         client.conn && 'remoteAddress' in client.conn ? (client.conn.remoteAddress ?? 'unknown') : 'unknown';
-      if (!rate.take(address, opts.now())) {
+      if (!rate.take(address, now())) {
         log.warn({ address, clientId: packet.clientId }, 'CONNECT refused: connection rate limit for this address');
         callback(new Error('connection rate limit'), false);
         return;
@@ -92,8 +110,8 @@ export async function createBroker(opts: BrokerOptions): Promise<RibbonBroker> {
         callback(new Error('connection limit'), false);
         return;
       }
-      // A will may only go to the device's own online topic; checked here, where the packet is.
-      if (packet.will && devicePublishChannel(packet.clientId, packet.will.topic) !== 'online') {
+      // The will is checked here, where the packet is: aedes publishes it later without asking.
+      if (packet.will && !topics.mayWill(packet.clientId, packet.will.topic)) {
         log.warn(
           { address, clientId: packet.clientId, willTopic: packet.will.topic },
           'CONNECT refused: will on a forbidden topic',
@@ -113,7 +131,7 @@ export async function createBroker(opts: BrokerOptions): Promise<RibbonBroker> {
       }
       let ok: boolean;
       try {
-        ok = opts.authenticateDevice(username, password);
+        ok = authenticateDevice(username, password);
       } catch (err) {
         log.error({ err, deviceId: username }, 'authentication failed with an error');
         callback(authError('server unavailable', SERVER_UNAVAILABLE), false);
@@ -131,7 +149,7 @@ export async function createBroker(opts: BrokerOptions): Promise<RibbonBroker> {
       // client is null only for a will replayed from persistence; the in-memory persistence
       // keeps none across restarts, and nothing else publishes without a client.
       const deviceId = client?.id ?? null;
-      const channel = deviceId === null ? null : devicePublishChannel(deviceId, packet.topic);
+      const channel = deviceId === null ? null : topics.publishChannel(deviceId, packet.topic);
       if (deviceId === null || channel === null) {
         log.warn(
           { deviceId, topic: packet.topic },
@@ -141,13 +159,11 @@ export async function createBroker(opts: BrokerOptions): Promise<RibbonBroker> {
         return;
       }
       const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
-      opts.onDeviceMessage({ deviceId, channel, topic: packet.topic, payload, receivedAt: opts.now() }, (err) =>
-        callback(err),
-      );
+      onDeviceMessage({ deviceId, channel, topic: packet.topic, payload, receivedAt: now() }, (err) => callback(err));
     },
 
     authorizeSubscribe(client, subscription, callback) {
-      if (!deviceMaySubscribe(client.id, subscription.topic)) {
+      if (!topics.maySubscribe(client.id, subscription.topic)) {
         log.warn(
           { deviceId: client.id, topic: subscription.topic },
           "SUBSCRIBE refused: only the device's own ack topic is allowed",
@@ -163,12 +179,12 @@ export async function createBroker(opts: BrokerOptions): Promise<RibbonBroker> {
   // reconnects before its old connection is gone (takeover), the old one's close is not news.
   const clients = (aedes as unknown as { clients: Record<string, Client | undefined> }).clients;
   aedes.on('clientReady', (client: Client) => {
-    opts.onConnectionChange?.(client.id, true, opts.now());
+    opts.onConnectionChange?.(client.id, true, now());
   });
   aedes.on('clientDisconnect', (client: Client) => {
     const current = clients[client.id];
     if (current !== undefined && current !== client) return;
-    opts.onConnectionChange?.(client.id, false, opts.now());
+    opts.onConnectionChange?.(client.id, false, now());
   });
   aedes.on('clientError', (client: Client, err: Error) => {
     log.debug({ deviceId: client.id, err: err.message }, 'device connection closed on error');
@@ -203,9 +219,11 @@ export async function createBroker(opts: BrokerOptions): Promise<RibbonBroker> {
       });
     },
     publishAck(deviceId, ack) {
+      const topic = topics.ackTopic(deviceId);
+      if (topic === null) return;
       const packet: PublishPacket = {
         cmd: 'publish',
-        topic: ackTopic(deviceId),
+        topic,
         payload: Buffer.from(JSON.stringify(ack)),
         qos: 1,
         retain: false,

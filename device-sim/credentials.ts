@@ -1,74 +1,15 @@
-// The credentials file: written by the admin command at provisioning, read by the simulator.
-// It comes from outside the process, so it is validated field by field and every error names
-// the field that is wrong. It holds device secrets in clear: written 0600, atomically.
-import { randomBytes } from 'node:crypto';
-import { open, readFile, rename, rm } from 'node:fs/promises';
+// Reads the credentials file (its format and checks are the contract's: protocol/credentials.ts).
+// The admin tool writes it (server/admin/credentials-file.ts); the simulator only reads it.
+import { readFile } from 'node:fs/promises';
+import { type CredentialsFile, parseCredentials } from '../protocol/credentials.js';
 
-export type DeviceCredential = { id: string; secret: string; householdId: number };
-export type CredentialsFile = { url?: string; devices: DeviceCredential[] };
-
-const TOP_LEVEL_KEYS = ['url', 'devices'] as const;
-const DEVICE_KEYS = ['id', 'secret', 'householdId'] as const;
-const URL_PROTOCOLS = ['mqtt:', 'mqtts:', 'tcp:', 'ssl:', 'tls:', 'ws:', 'wss:'];
-const MAX_ID_LENGTH = 128;
-
-/**
- * A device id becomes a client id and one topic level (`ribbon/{id}/state`), so it must not
- * contain `/`, `+` or `#` (MQTT-4.7.1), nor spaces or control characters.
- */
-export function describeBadDeviceId(id: string): string | undefined {
-  if (id.length === 0) return 'must not be empty';
-  if (id.length > MAX_ID_LENGTH) return `must be at most ${MAX_ID_LENGTH} characters`;
-  if (!/^[\x21-\x7e]+$/.test(id)) return 'must be printable ASCII without spaces';
-  if (/[/+#]/.test(id)) return "must not contain '/', '+' or '#' (it is a topic level)";
-  return undefined;
-}
-
-export function parseCredentials(text: string): CredentialsFile {
-  let data: unknown;
-  try {
-    data = JSON.parse(text);
-  } catch (err) {
-    throw new Error(`credentials: not valid JSON (${(err as Error).message})`);
-  }
-  if (!isPlainObject(data)) throw new Error('credentials: the top level must be a JSON object');
-  rejectUnknownKeys(data, TOP_LEVEL_KEYS, 'credentials');
-
-  const file: CredentialsFile = { devices: [] };
-  if ('url' in data) {
-    if (typeof data.url !== 'string') throw new Error('credentials: url must be a string');
-    const problem = describeBadUrl(data.url);
-    if (problem) throw new Error(`credentials: url ${problem}`);
-    file.url = data.url;
-  }
-
-  if (!('devices' in data)) throw new Error('credentials: devices is missing');
-  const devices = data.devices;
-  if (!Array.isArray(devices)) throw new Error('credentials: devices must be an array');
-  if (devices.length === 0) throw new Error('credentials: devices must list at least one device');
-
-  const seen = new Map<string, number>();
-  devices.forEach((entry: unknown, i) => {
-    const where = `credentials: devices[${i}]`;
-    if (!isPlainObject(entry)) throw new Error(`${where} must be an object`);
-    rejectUnknownKeys(entry, DEVICE_KEYS, where);
-    const { id, secret, householdId } = entry;
-    if (typeof id !== 'string') throw new Error(`${where}.id must be a string`);
-    const badId = describeBadDeviceId(id);
-    if (badId) throw new Error(`${where}.id ${badId}`);
-    const first = seen.get(id);
-    if (first !== undefined) throw new Error(`${where}.id "${id}" repeats devices[${first}].id`);
-    seen.set(id, i);
-    if (typeof secret !== 'string' || secret.length === 0) {
-      throw new Error(`${where}.secret must be a non-empty string`);
-    }
-    if (typeof householdId !== 'number' || !Number.isSafeInteger(householdId) || householdId < 1) {
-      throw new Error(`${where}.householdId must be a positive integer`);
-    }
-    file.devices.push({ id, secret, householdId });
-  });
-  return file;
-}
+export {
+  type CredentialsFile,
+  type DeviceCredential,
+  describeBadDeviceId,
+  describeBadUrl,
+  parseCredentials,
+} from '../protocol/credentials.js';
 
 export async function loadCredentials(path: string): Promise<CredentialsFile> {
   let text: string;
@@ -84,55 +25,5 @@ export async function loadCredentials(path: string): Promise<CredentialsFile> {
     return parseCredentials(text);
   } catch (err) {
     throw new Error(`${path}: ${(err as Error).message}`, { cause: err });
-  }
-}
-
-/**
- * Writes to a temporary file in the same directory, fsyncs it and renames it over `path`, so a
- * reader sees the old file or the new one, never half of one. Mode 0600: it holds secrets.
- */
-export async function writeCredentials(path: string, file: CredentialsFile): Promise<void> {
-  const text = `${JSON.stringify(file, null, 2)}\n`;
-  // Never write a file the simulator would refuse to read.
-  parseCredentials(text);
-  const tmp = `${path}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
-  const handle = await open(tmp, 'wx', 0o600);
-  try {
-    try {
-      await handle.writeFile(text, 'utf8');
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await rename(tmp, path);
-  } catch (err) {
-    await rm(tmp, { force: true });
-    throw err;
-  }
-}
-
-export function describeBadUrl(url: string): string | undefined {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    return `"${url}" is not a URL`;
-  }
-  if (!URL_PROTOCOLS.includes(parsed.protocol)) {
-    return `"${url}" must start with one of ${URL_PROTOCOLS.map((p) => `${p}//`).join(', ')}`;
-  }
-  if (parsed.hostname === '') return `"${url}" has no host`;
-  return undefined;
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function rejectUnknownKeys(obj: Record<string, unknown>, allowed: readonly string[], where: string): void {
-  for (const key of Object.keys(obj)) {
-    if (!allowed.includes(key)) {
-      throw new Error(`${where} has an unknown field "${key}" (allowed: ${allowed.join(', ')})`);
-    }
   }
 }

@@ -18,13 +18,15 @@ import {
 import { ConnectRefusedError, DeviceClosedError } from './device-errors.js';
 import { matcherFromFields, parseAck, pressPayload } from './device-payload.js';
 import { armTear } from './device-tear.js';
+import type { ReceivedAck as DeviceAck } from '../protocol/mqtt.js';
+import { RIBBON_STATES, type RibbonState } from '../protocol/ribbon.js';
 
 export type { ConnectDeviceOptions } from './device-connection.js';
 export { ConnectRefusedError, DeviceClosedError } from './device-errors.js';
 export { formatLocalIso, parseAck } from './device-payload.js';
 
-export const RIBBON_STATES = ['red', 'yellow', 'blue'] as const;
-export type RibbonState = (typeof RIBBON_STATES)[number];
+export { RIBBON_STATES, type RibbonState } from '../protocol/ribbon.js';
+export type { DeviceAck };
 
 export type PressExtra = {
   /** ISO time of the press; default now with the local offset; null leaves it out. */
@@ -33,8 +35,6 @@ export type PressExtra = {
 };
 export type PressResult = { seq: number; boot: number | undefined };
 
-/** A message on `ribbon/{id}/ack`. `seq` is null when the server sent none (a bare press). */
-export type DeviceAck = { seq: number | null; status: string };
 export type AckMatcher = ((ack: DeviceAck) => boolean) | Partial<DeviceAck>;
 
 type DeviceEvents = {

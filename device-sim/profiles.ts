@@ -1,7 +1,7 @@
 // Traffic profiles for the simulator: pure, seeded schedule generators. A plan is a sorted list
 // of actions in simulated time; the CLI plays it against real devices at `--speed` k (an action
 // due at sim time t fires at real time t / k). Same options and seed → the same plan, always.
-import type { RibbonState } from './device.js';
+import type { RibbonState } from '../protocol/ribbon.js';
 import { createRandom, deriveSeed, type Random } from './random.js';
 
 export const PROFILES = ['daily', 'storm', 'chaos'] as const;

@@ -17,5 +17,5 @@ export type AlertStatus = (typeof ALERT_STATUSES)[number];
 export const REPORT_SOURCES = ['device', 'person'] as const;
 export type ReportSource = (typeof REPORT_SOURCES)[number];
 
-/** A household's time zone when none is given (DESIGN §3), and the reports' default. */
+/** A household's time zone when none is given (docs/design.md), and the reports' default. */
 export const DEFAULT_TIME_ZONE = 'Asia/Shanghai';

@@ -1,4 +1,6 @@
 import path from 'node:path';
+import { type BrokerLimits, DEFAULT_BROKER_LIMITS as BROKER } from '../broker/options.js';
+import { DEFAULT_TIME_ZONE } from '../protocol/ribbon.js';
 import { isValidTimeZone, parseTimeOfDay } from './domain/zoned-time.js';
 
 /**
@@ -30,21 +32,6 @@ export type Config = Readonly<{
   ingest: IngestSettings;
   report: ReportSettings;
   backup: BackupSettings;
-}>;
-
-export type BrokerLimits = Readonly<{
-  /** Largest MQTT packet accepted, in bytes (fixed header included). Checked before buffering. */
-  maxPacketBytes: number;
-  /** Largest keepalive a device may ask for, in seconds; 0 (never time out) is refused too. */
-  keepaliveLimitSec: number;
-  /** Time from TCP accept to CONNECT before the socket is closed. */
-  connectTimeoutMs: number;
-  maxTopicLevels: number;
-  /** Per remote address: a token bucket of CONNECT attempts. */
-  connectBurst: number;
-  connectRatePerSec: number;
-  /** Hard cap on open device connections (the process has ~20,000 file descriptors). */
-  maxConnections: number;
 }>;
 
 export type IngestSettings = Readonly<{
@@ -99,7 +86,7 @@ export const ENV_HELP: ReadonlyArray<readonly [string, string]> = [
   ['MQTT_MAX_CONNECTIONS', 'open device connections, 1-1000000 (default 19000)'],
   ['INGEST_BATCH_MAX', 'messages per group commit, 1-100000 (default 512)'],
   ['REPORT_TIME', 'local HH:MM of the daily report on the previous day (default 07:00)'],
-  ['REPORT_TIMEZONE', 'IANA time zone of the report and backup times (default Asia/Shanghai)'],
+  ['REPORT_TIMEZONE', `IANA time zone of the report and backup times (default ${DEFAULT_TIME_ZONE})`],
   ['BACKUP_TIME', 'local HH:MM of the daily database backup (default 03:30)'],
   ['BACKUP_DIR', 'folder of the backups (default <DATA_DIR>/backups)'],
   ['BACKUP_KEEP', 'backups kept, newest first, 1-365 (default 7)'],
@@ -128,20 +115,20 @@ export function loadConfig(env: Env, cwd = process.cwd()): Config {
     tls: tlsFiles(env, cwd),
     logLevel: oneOf(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
     broker: Object.freeze({
-      maxPacketBytes: int(env, 'MQTT_MAX_PACKET_BYTES', 4096, 64, 1_048_576),
-      keepaliveLimitSec: int(env, 'MQTT_KEEPALIVE_LIMIT', 300, 1, 65_535),
-      connectTimeoutMs: int(env, 'MQTT_CONNECT_TIMEOUT_MS', 5000, 100, 60_000),
-      maxTopicLevels: int(env, 'MQTT_MAX_TOPIC_LEVELS', 4, 3, 16),
-      connectBurst: int(env, 'MQTT_CONNECT_BURST', 200, 1, 1_000_000),
-      connectRatePerSec: int(env, 'MQTT_CONNECT_RATE', 50, 1, 1_000_000),
-      maxConnections: int(env, 'MQTT_MAX_CONNECTIONS', 19_000, 1, 1_000_000),
+      maxPacketBytes: int(env, 'MQTT_MAX_PACKET_BYTES', BROKER.maxPacketBytes, 64, 1_048_576),
+      keepaliveLimitSec: int(env, 'MQTT_KEEPALIVE_LIMIT', BROKER.keepaliveLimitSec, 1, 65_535),
+      connectTimeoutMs: int(env, 'MQTT_CONNECT_TIMEOUT_MS', BROKER.connectTimeoutMs, 100, 60_000),
+      maxTopicLevels: int(env, 'MQTT_MAX_TOPIC_LEVELS', BROKER.maxTopicLevels, 3, 16),
+      connectBurst: int(env, 'MQTT_CONNECT_BURST', BROKER.connectBurst, 1, 1_000_000),
+      connectRatePerSec: int(env, 'MQTT_CONNECT_RATE', BROKER.connectRatePerSec, 1, 1_000_000),
+      maxConnections: int(env, 'MQTT_MAX_CONNECTIONS', BROKER.maxConnections, 1, 1_000_000),
     }),
     ingest: Object.freeze({
       batchMax: int(env, 'INGEST_BATCH_MAX', 512, 1, 100_000),
     }),
     report: Object.freeze({
       time: timeOfDay(env, 'REPORT_TIME', '07:00'),
-      timeZone: timeZone(env, 'REPORT_TIMEZONE', 'Asia/Shanghai'),
+      timeZone: timeZone(env, 'REPORT_TIMEZONE', DEFAULT_TIME_ZONE),
     }),
     backup: Object.freeze({
       time: timeOfDay(env, 'BACKUP_TIME', '03:30'),
@@ -205,7 +192,7 @@ function timeZone(env: Env, name: string, fallback: string): string {
   if (raw === null) return fallback;
   if (!isValidTimeZone(raw)) {
     throw new ConfigError(
-      `${name}=${JSON.stringify(raw)} is not valid: expected an IANA time zone such as Asia/Shanghai`,
+      `${name}=${JSON.stringify(raw)} is not valid: expected an IANA time zone such as ${DEFAULT_TIME_ZONE}`,
     );
   }
   return raw;

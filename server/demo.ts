@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { main as runSim } from '../device-sim/cli.js';
-import { writeCredentials, type CredentialsFile } from '../device-sim/credentials.js';
+import type { CredentialsFile } from '../protocol/credentials.js';
+import { writeCredentials } from './admin/credentials-file.js';
 import { addHousehold, provisionDevice } from './app/provision.js';
 import { ConfigError, loadConfig } from './config.js';
 import { createLogger } from './log.js';

@@ -1,3 +1,7 @@
+import type { AlertKind, AlertStatus, RibbonState } from '../../protocol/ribbon.js';
+
+export type { AlertKind, AlertStatus, RibbonState };
+
 /**
  * The HTTP API (docs/api.md), as the dashboard uses it: the session cookie goes with every
  * request (same origin), and state-changing requests carry the CSRF token from the login.
@@ -6,9 +10,6 @@ import type { AlertJson, ReceiptStatus } from '../../protocol/live.js';
 
 export type Role = 'admin' | 'staff' | 'volunteer';
 export type User = { id: number; username: string; displayName: string; role: Role; compoundIds: number[] };
-export type RibbonState = 'red' | 'yellow' | 'blue';
-export type AlertKind = 'emergency' | 'service' | 'missed_checkin' | 'device';
-export type AlertStatus = 'open' | 'acknowledged' | 'resolved';
 
 /** The shapes the API and the live feed send (protocol/live.ts). */
 export type { DeviceJson as Device, HouseholdJson as Household, ReceiptJson as Receipt } from '../../protocol/live.js';

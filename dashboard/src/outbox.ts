@@ -1,3 +1,5 @@
+import type { RibbonState } from '../../protocol/ribbon.js';
+
 /**
  * The patrol's outbox: every report a volunteer taps is written to IndexedDB first, with an
  * idempotency key, and removed only when the server has answered for it (201 recorded, or 200
@@ -10,7 +12,7 @@ export type Pending = {
   userId: number;
   householdId: number;
   /** A ribbon seen, or `none`: no ribbon in the window. */
-  seen: 'red' | 'yellow' | 'blue' | 'none';
+  seen: RibbonState | 'none';
   /** When it was tapped (ms). */
   at: number;
   /** The last answer that was not a success, shown to the volunteer. */

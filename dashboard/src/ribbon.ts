@@ -1,4 +1,5 @@
-import type { Alert, AlertKind, Device, Household, RibbonState } from './api.js';
+import type { AlertKind, RibbonState } from '../../protocol/ribbon.js';
+import type { Alert, Device, Household } from './api.js';
 import { t, type WordKey } from './i18n.js';
 
 /**

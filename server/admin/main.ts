@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
-import { loadCredentials, writeCredentials, type CredentialsFile } from '../../device-sim/credentials.js';
+import type { CredentialsFile } from '../../protocol/credentials.js';
+import { loadCredentials, writeCredentials } from './credentials-file.js';
 import { addHousehold, provisionDevice } from '../app/provision.js';
 import { scheduleOf } from '../app/check-ins.js';
 import { checkSchedule, nextDueAt } from '../domain/check-in.js';

@@ -1,5 +1,5 @@
 import { pbkdf2Sync, randomBytes } from 'node:crypto';
-import { DEVICE_CHANNELS, TOPIC_ROOT } from '../domain/topics.js';
+import { ACK_CHANNEL, DEVICE_CHANNELS, TOPIC_ROOT } from '../../protocol/mqtt.js';
 
 /**
  * Files for running devices through Mosquitto instead of the embedded broker (docs/external-broker.md).
@@ -24,11 +24,11 @@ export function mosquittoAcl(serverUser: string): string {
     '# Ribbon Pact device ACL (written by `npm run admin -- mosquitto-acl`).',
     '# %u is the username, which must be the device id.',
     ...DEVICE_CHANNELS.map((channel) => `pattern write ${TOPIC_ROOT}/%u/${channel}`),
-    `pattern read ${TOPIC_ROOT}/%u/ack`,
+    `pattern read ${TOPIC_ROOT}/%u/${ACK_CHANNEL}`,
     '',
     `user ${serverUser}`,
     ...DEVICE_CHANNELS.map((channel) => `topic read ${TOPIC_ROOT}/+/${channel}`),
-    `topic write ${TOPIC_ROOT}/+/ack`,
+    `topic write ${TOPIC_ROOT}/+/${ACK_CHANNEL}`,
     '',
   ];
   return lines.join('\n');

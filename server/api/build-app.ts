@@ -4,6 +4,7 @@ import fastifySwaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import { DEFAULT_TIME_ZONE } from '../../protocol/ribbon.js';
 import { AppError, ERRORS, type FieldProblem } from '../errors.js';
 import type { Registry } from '../metrics.js';
 import type { Stores } from '../app/ports.js';
@@ -198,7 +199,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     await app.register(reportRoutes, {
       prefix: '/api',
       stores: api.stores,
-      timeZone: api.reportTimeZone ?? 'Asia/Shanghai',
+      timeZone: api.reportTimeZone ?? DEFAULT_TIME_ZONE,
     });
   }
 

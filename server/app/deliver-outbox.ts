@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import { MAX_ATTEMPTS, retryDelayMs, shouldRetry } from '../notify/backoff.js';
 import type { NotificationMessage, SendResult } from '../notify/types.js';
-import type { DeviceAck } from '../domain/topics.js';
+import type { DeviceAck } from '../../protocol/mqtt.js';
 import type { ChannelLookup, DeviceAckPublisher, OutboxRow, OutboxStore } from './ports.js';
 
 export type DeliveryResult = { sent: number; retried: number; failed: number };

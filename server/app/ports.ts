@@ -2,7 +2,7 @@ import type { AlertView, Tier, TransitionRecord } from '../domain/alert.js';
 import type { PersonRole, UserRole } from '../domain/community.js';
 import type { EarlierPress } from '../domain/dedupe.js';
 import type { AlertKind, RibbonState } from '../domain/ribbon.js';
-import type { DeviceAck } from '../domain/topics.js';
+import type { DeviceAck } from '../../protocol/mqtt.js';
 import type { Channel } from '../notify/types.js';
 import type { Change } from './changes.js';
 import type {

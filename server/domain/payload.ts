@@ -1,3 +1,4 @@
+import { ONLINE_PAYLOADS } from '../../protocol/mqtt.js';
 import { isPlainObject, own } from './guards.js';
 import { isRibbonState, type RibbonState } from './ribbon.js';
 
@@ -119,7 +120,7 @@ export function parseHeartbeatPayload(payload: Uint8Array): Parsed<{ battery: nu
 export function parseOnlinePayload(payload: Uint8Array): Parsed<{ online: boolean }> {
   const text = decodeText(payload);
   if (!text.ok) return text;
-  if (text.value === '1') return { ok: true, value: { online: true } };
-  if (text.value === '0') return { ok: true, value: { online: false } };
+  if (text.value === ONLINE_PAYLOADS.online) return { ok: true, value: { online: true } };
+  if (text.value === ONLINE_PAYLOADS.offline) return { ok: true, value: { online: false } };
   return { ok: false, reason: 'online must be "1" or "0"' };
 }

@@ -1,18 +1,16 @@
 /**
- * The MQTT topic contract (docs/protocol.md) and the device ACL, pure.
+ * The device ACL over the MQTT topic contract (docs/protocol.md §2), pure.
  * A device may publish only under its own `ribbon/{id}/…` (state, heartbeat, online) and
  * subscribe only to its own `ribbon/{id}/ack`; wildcards, `$SYS` and other devices are refused.
+ * The names are the contract's (protocol/mqtt.ts); the embedded broker gets these rules as
+ * DEVICE_TOPIC_RULES, and an external Mosquitto gets the same rules as an ACL file.
  */
-
-export const TOPIC_ROOT = 'ribbon';
-
-export const DEVICE_CHANNELS = ['state', 'heartbeat', 'online'] as const;
-export type DeviceChannel = (typeof DEVICE_CHANNELS)[number];
+import { ACK_CHANNEL, DEVICE_CHANNELS, type DeviceChannel, TOPIC_ROOT } from '../../protocol/mqtt.js';
 
 export type DeviceTopic = { deviceId: string; channel: DeviceChannel };
 
 function isChannel(value: string): value is DeviceChannel {
-  return value === 'state' || value === 'heartbeat' || value === 'online';
+  return (DEVICE_CHANNELS as readonly string[]).includes(value);
 }
 
 /** `ribbon/{id}/{channel}` → its parts; null for anything else. */
@@ -31,8 +29,13 @@ export function devicePublishChannel(deviceId: string, topic: string): DeviceCha
   return parsed !== null && parsed.deviceId === deviceId ? parsed.channel : null;
 }
 
+/** A will may go only to the device's own online topic (its `0` says the connection died). */
+export function deviceMayWill(deviceId: string, topic: string): boolean {
+  return devicePublishChannel(deviceId, topic) === 'online';
+}
+
 export function ackTopic(deviceId: string): string {
-  return `${TOPIC_ROOT}/${deviceId}/ack`;
+  return `${TOPIC_ROOT}/${deviceId}/${ACK_CHANNEL}`;
 }
 
 /** A device may subscribe to exactly its own ack topic: no wildcard, no other device. */
@@ -40,9 +43,17 @@ export function deviceMaySubscribe(deviceId: string, topicFilter: string): boole
   return topicFilter === ackTopic(deviceId);
 }
 
+/** The rules above in the shape the embedded broker takes (broker/create-broker.ts TopicRules). */
+export const DEVICE_TOPIC_RULES = {
+  publishChannel: devicePublishChannel,
+  maySubscribe: deviceMaySubscribe,
+  mayWill: deviceMayWill,
+  ackTopic,
+} as const;
+
 /** What the server subscribes to at an external broker. */
 export const SERVER_SUBSCRIPTIONS = DEVICE_CHANNELS.map((c) => `${TOPIC_ROOT}/+/${c}`);
 
-export const ACK_STATUSES = ['received', 'acknowledged', 'resolved'] as const;
-export type AckStatus = (typeof ACK_STATUSES)[number];
-export type DeviceAck = { seq: number | null; status: AckStatus };
+// server/system.ts and app/record-messages.ts still take these names from here; they are being
+// reshaped in parallel (issue 11) and will import protocol/mqtt.ts directly.
+export { TOPIC_ROOT, type DeviceChannel } from '../../protocol/mqtt.js';

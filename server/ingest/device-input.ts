@@ -4,7 +4,7 @@ import { createBroker, type RibbonBroker } from '../../broker/create-broker.js';
 import type { Clock } from '../app/clock.js';
 import { verifySecret } from '../app/device-credentials.js';
 import type { Config } from '../config.js';
-import { TOPIC_ROOT } from '../domain/topics.js';
+import { DEVICE_TOPIC_RULES, TOPIC_ROOT } from '../domain/topics.js';
 import type { Stores } from '../store/index.js';
 import { connectExternalIngest, type ExternalIngest } from './external.js';
 import type { AckPublisher, IngestPipeline } from './pipeline.js';
@@ -55,6 +55,7 @@ export async function startDeviceInput(
   stores.devices.markAllOffline(clock.now());
   const broker = await createBroker({
     limits: config.broker,
+    topics: DEVICE_TOPIC_RULES,
     log: log.child({ component: 'broker' }),
     now: () => clock.now(),
     authenticateDevice(deviceId, secret) {

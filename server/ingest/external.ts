@@ -1,6 +1,7 @@
 import mqtt, { type IPublishPacket, type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
-import { parseDeviceTopic, SERVER_SUBSCRIPTIONS, ackTopic, type DeviceAck } from '../domain/topics.js';
+import type { DeviceAck } from '../../protocol/mqtt.js';
+import { ackTopic, parseDeviceTopic, SERVER_SUBSCRIPTIONS } from '../domain/topics.js';
 import type { IngestPipeline } from './pipeline.js';
 
 /** How long close() waits for the broker to acknowledge what we sent before it cuts the connection. */

@@ -3,7 +3,7 @@ import { alertChanges, type Announcer } from '../app/announce.js';
 import type { Change } from '../app/changes.js';
 import type { InboundMessage, Outcome, RecordMessages } from '../app/record-messages.js';
 import { assertNever } from '../domain/ribbon.js';
-import type { DeviceAck } from '../domain/topics.js';
+import type { DeviceAck } from '../../protocol/mqtt.js';
 import type { IngestMetrics } from '../metrics.js';
 import { createGroupCommit, type Done } from './group-commit.js';
 

@@ -1,3 +1,4 @@
+import { DEFAULT_TIME_ZONE } from '../../protocol/ribbon.js';
 import { assertNever } from '../domain/ribbon.js';
 import type { NotificationMessage } from './types.js';
 import { localDate, localDateTime } from '../domain/zoned-time.js';
@@ -12,7 +13,7 @@ import { localDate, localDateTime } from '../domain/zoned-time.js';
 
 export type MessageInput = Omit<NotificationMessage, 'title' | 'text'>;
 export type FormatOptions = {
-  /** Time zone of the clock times shown (DESIGN.md §3: households default to Asia/Shanghai). */
+  /** Time zone of the clock times shown (default DEFAULT_TIME_ZONE, as households: docs/design.md). */
   timeZone?: string;
 };
 
@@ -50,7 +51,7 @@ export type DailyReportFigures = {
 };
 
 export function formatMessage(input: MessageInput, options: FormatOptions = {}): { title: string; text: string } {
-  const timeZone = options.timeZone ?? 'Asia/Shanghai';
+  const timeZone = options.timeZone ?? DEFAULT_TIME_ZONE;
   switch (input.event) {
     case 'report.daily':
       return formatDailyReport(input, timeZone);

@@ -2,6 +2,8 @@
  * Versioned schema migrations, applied in order at start inside one transaction each;
  * `PRAGMA user_version` records the last one applied. Append only: never edit a released one.
  * Times are integer milliseconds since the epoch (UTC), stamped by the server's clock.
+ * `households.timezone DEFAULT 'Asia/Shanghai'` (1) is DEFAULT_TIME_ZONE of protocol/ribbon.ts,
+ * written out because a released migration's text never changes.
  */
 export const MIGRATIONS: readonly string[] = [
   /* 1: places, devices, events, rejected messages, alerts */ `

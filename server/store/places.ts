@@ -1,4 +1,5 @@
 import type { Db } from './db.js';
+import { DEFAULT_TIME_ZONE } from '../../protocol/ribbon.js';
 import type { RibbonState } from '../domain/ribbon.js';
 import type { Building, Compound, Household, PlacesStore, ScheduleSettings, StoredSchedule } from '../app/ports.js';
 
@@ -126,7 +127,7 @@ export function createPlacesStore(db: Db): PlacesStore {
     },
     createHousehold(input: { buildingId: number; name: string; room: string; timezone?: string }, now: number): number {
       return Number(
-        insertHousehold.run(input.buildingId, input.name, input.room, input.timezone ?? 'Asia/Shanghai', now)
+        insertHousehold.run(input.buildingId, input.name, input.room, input.timezone ?? DEFAULT_TIME_ZONE, now)
           .lastInsertRowid,
       );
     },

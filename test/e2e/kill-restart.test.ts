@@ -6,14 +6,9 @@ import { randomInt } from 'node:crypto';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import {
-  connectDevice,
-  RIBBON_STATES,
-  type PressResult,
-  type RibbonState,
-  type SimDevice,
-} from '../../device-sim/device.js';
+import { connectDevice, type PressResult, type SimDevice } from '../../device-sim/device.js';
 import { closeFleet } from '../../device-sim/fleet.js';
+import { RIBBON_STATES, type RibbonState } from '../../protocol/ribbon.js';
 import { createRandom, deriveSeed, type Random } from '../../device-sim/random.js';
 import { addHousehold, provisionDevice } from '../../server/app/provision.js';
 import { DB_FILE_NAME, openDatabase } from '../../server/store/db.js';

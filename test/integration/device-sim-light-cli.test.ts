@@ -3,7 +3,8 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { main } from '../../device-sim/cli.js';
-import { writeCredentials, type DeviceCredential } from '../../device-sim/credentials.js';
+import type { DeviceCredential } from '../../protocol/credentials.js';
+import { writeCredentials } from '../../server/admin/credentials-file.js';
 import { startTestSystem, tempDir } from '../helpers/system.js';
 
 function captureIo() {

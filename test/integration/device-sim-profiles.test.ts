@@ -3,7 +3,7 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { main, type ProfileRunResult } from '../../device-sim/cli.js';
-import { writeCredentials } from '../../device-sim/credentials.js';
+import { writeCredentials } from '../../server/admin/credentials-file.js';
 import { startTestSystem, tempDir, type TestSystem } from '../helpers/system.js';
 
 async function provisionFile(system: TestSystem, n: number): Promise<string> {

@@ -6,7 +6,7 @@ import type net from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { main, type ProfileRunResult } from '../../device-sim/cli.js';
-import { writeCredentials } from '../../device-sim/credentials.js';
+import { writeCredentials } from '../../server/admin/credentials-file.js';
 import { cutPoint } from '../../device-sim/cut.js';
 import { connectDevice, type SimDevice } from '../../device-sim/device.js';
 import { startLightFleet } from '../../device-sim/light.js';

@@ -7,12 +7,9 @@ import { fileURLToPath } from 'node:url';
 import mqtt from 'mqtt';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { main, USAGE } from '../../device-sim/cli.js';
-import {
-  loadCredentials,
-  parseCredentials,
-  writeCredentials,
-  type CredentialsFile,
-} from '../../device-sim/credentials.js';
+import { loadCredentials } from '../../device-sim/credentials.js';
+import { parseCredentials, type CredentialsFile } from '../../protocol/credentials.js';
+import { writeCredentials } from '../../server/admin/credentials-file.js';
 import {
   connectDevice,
   ConnectRefusedError,

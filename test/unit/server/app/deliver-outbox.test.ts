@@ -2,7 +2,7 @@ import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { createOutboxDelivery, DELIVERY_LEASE_MS, type DeliveryOutbox } from '../../../../server/app/deliver-outbox.js';
 import type { OutboxRow } from '../../../../server/app/ports.js';
-import type { DeviceAck } from '../../../../server/domain/topics.js';
+import type { DeviceAck } from '../../../../protocol/mqtt.js';
 import type { Channel, NotificationMessage, SendResult } from '../../../../server/notify/types.js';
 
 // Outbox delivery on its ports alone: rows in memory, channels that answer as told, a fake now.

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import {
   ackTopic,
+  DEVICE_TOPIC_RULES,
+  deviceMayWill,
   devicePublishChannel,
   deviceMaySubscribe,
   parseDeviceTopic,
@@ -80,6 +82,32 @@ describe('deviceMaySubscribe', () => {
     ['an empty filter', '', false],
   ] as const)('when device rp-abc subscribes to %s, then allowed is %s', (_name, filter, allowed) => {
     expect(deviceMaySubscribe('rp-abc', filter)).toBe(allowed);
+  });
+});
+
+describe('deviceMayWill', () => {
+  it.each([
+    ['its own online', 'ribbon/rp-abc/online', true],
+    ['its own state', 'ribbon/rp-abc/state', false],
+    ['its own heartbeat', 'ribbon/rp-abc/heartbeat', false],
+    ['its own ack', 'ribbon/rp-abc/ack', false],
+    ["another device's online", 'ribbon/rp-xyz/online', false],
+    ['a + wildcard for the device', 'ribbon/+/online', false],
+    ['$SYS', '$SYS/broker/clients', false],
+    ['an empty topic', '', false],
+  ] as const)('when device rp-abc leaves a will on %s, then allowed is %s', (_name, topic, allowed) => {
+    expect(deviceMayWill('rp-abc', topic)).toBe(allowed);
+  });
+});
+
+describe('DEVICE_TOPIC_RULES', () => {
+  it('when the broker is given the device rules, then they are the rules above', () => {
+    expect(DEVICE_TOPIC_RULES).toEqual({
+      publishChannel: devicePublishChannel,
+      maySubscribe: deviceMaySubscribe,
+      mayWill: deviceMayWill,
+      ackTopic,
+    });
   });
 });
 
