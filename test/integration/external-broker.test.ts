@@ -457,15 +457,36 @@ describe.skipIf(!available)('external broker (Mosquitto)', () => {
       const stack = await startStack(3);
       const sims = await Promise.all(stack.devices.map((d) => connect(stack, d)));
 
-      let phase: 'up' | 'stopping' | 'down' | 'restarted' = 'up';
+      type Phase = 'up' | 'stopping' | 'down' | 'restarted';
+      let phase: Phase = 'up';
+      // Released whenever the phase changes (and when the test stops pressing).
+      let phaseChanged!: () => void;
+      let nextPhase = new Promise<void>((resolve) => (phaseChanged = resolve));
+      const enter = (next: Phase) => {
+        phase = next;
+        const release = phaseChanged;
+        nextPhase = new Promise<void>((resolve) => (phaseChanged = resolve));
+        release();
+      };
       const whileDown = new Map<string, number[]>(sims.map((s) => [s.id, []]));
       const afterRestart = new Map<string, number>(sims.map((s) => [s.id, 0]));
       let pressing = true;
       // Each device presses back to back (each press awaits Mosquitto's PUBACK) until told to
-      // stop; the cap only guards against a runaway loop.
+      // stop. While the server stops and is down a device presses at most PER_PHASE times, then
+      // waits for the next phase: on a loaded machine a slow stop would otherwise let Mosquitto
+      // take thousands of presses per device. The cap only guards against a runaway loop.
+      const PER_PHASE = 50;
       const loops = sims.map(async (sim) => {
+        let inPhase = 0;
+        let seen: Phase = phase;
         while (pressing) {
           if (sim.seq >= 2000) throw new Error(`device ${sim.id}: runaway press loop`);
+          if (seen !== phase) [seen, inPhase] = [phase, 0];
+          if ((phase === 'stopping' || phase === 'down') && inPhase >= PER_PHASE) {
+            await nextPhase;
+            continue;
+          }
+          inPhase += 1;
           const startedIn = phase;
           const { seq } = await sim.press(sim.seq % 5 === 0 ? 'red' : 'blue');
           if (startedIn === 'down' && phase === 'down') whileDown.get(sim.id)?.push(seq);
@@ -475,19 +496,20 @@ describe.skipIf(!available)('external broker (Mosquitto)', () => {
       try {
         const first = stack.server;
         await waitUntil(() => countEvents(first) >= 10, 'the first presses stored');
-        phase = 'stopping';
+        enter('stopping');
         await first.stop();
-        phase = 'down';
+        enter('down');
         await waitUntil(
           () => sims.every((s) => (whileDown.get(s.id)?.length ?? 0) >= 5),
           'presses acknowledged by Mosquitto while the server is down',
         );
 
         await stack.restart();
-        phase = 'restarted';
+        enter('restarted');
         await waitUntil(() => sims.every((s) => (afterRestart.get(s.id) ?? 0) >= 3), 'presses after the restart');
       } finally {
         pressing = false;
+        phaseChanged();
         await Promise.all(loops);
       }
 
