@@ -1,22 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import {
-  csvCell,
-  decodeRoster,
   formatCheckIn,
-  formatCsv,
-  HOUSEHOLD_COLUMNS,
   parseCheckIn,
-  parseCsv,
   parseQuietHours,
   parseRole,
   parseTier,
-  PEOPLE_COLUMNS,
-  readHouseholds,
-  readPeople,
-  readRosterFile,
-  readTable,
-  ROSTER_LIMITS,
-} from '../../../../server/app/roster.js';
+} from '../../../../server/app/roster/cells.js';
+import { HOUSEHOLD_COLUMNS, PEOPLE_COLUMNS, readRosterFile, readTable } from '../../../../server/app/roster/columns.js';
+import { csvCell, formatCsv, parseCsv } from '../../../../server/app/roster/csv.js';
+import { decodeRoster } from '../../../../server/app/roster/decode.js';
+import { ROSTER_LIMITS } from '../../../../server/app/roster/format.js';
+import { readHouseholds } from '../../../../server/app/roster/read-households.js';
+import { readPeople } from '../../../../server/app/roster/read-people.js';
 
 /**
  * GBK bytes of a text, by inverting Node's own GBK decoder over the two-byte codes (Node can
