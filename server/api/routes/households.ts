@@ -3,7 +3,8 @@ import { scheduleOf } from '../../app/check-ins.js';
 import { addHousehold } from '../../app/provision.js';
 import type { Change } from '../../app/changes.js';
 import type { PersonReport, PersonReportResult } from '../../app/record-messages.js';
-import { checkSchedule, nextDueAt, type CheckInPolicy } from '../../domain/check-in.js';
+import { setCheckInSchedule } from '../../app/set-check-in-schedule.js';
+import type { CheckInPolicy } from '../../domain/check-in.js';
 import { AppError } from '../../errors.js';
 import type { Stores } from '../../store/index.js';
 import type { Household } from '../../store/places.js';
@@ -216,24 +217,15 @@ export const householdRoutes: FastifyPluginAsyncTypebox<HouseholdDeps> = async (
       timezone?: string;
     },
   ): void {
-    const stored = stores.places.schedule(householdId);
-    if (stored === null) throw new AppError('notFound');
-    const current = scheduleOf(stored);
-    const candidate = {
-      policy: patch.checkin !== undefined ? fromApiCheckIn(patch.checkin) : current.policy,
-      timeZone: patch.timezone ?? current.timeZone,
-      quietHours: patch.quietHours !== undefined ? patch.quietHours : current.quietHours,
-      awayUntil: patch.awayUntil !== undefined ? patch.awayUntil : current.awayUntil,
-    };
-    const checked = checkSchedule(candidate);
-    if (!checked.ok) throw new AppError('validation', undefined, [{ path: 'body', message: checked.reason }]);
-    const s = checked.value;
-    const t = now();
-    stores.places.setSchedule(
-      householdId,
-      { policy: s.policy, quietHours: s.quietHours, awayUntil: s.awayUntil, timezone: s.timeZone },
-      nextDueAt(s, stored.lastCheckInAt, stored.lastCheckInAt === null ? stored.createdAt : t),
-    );
+    const set = setCheckInSchedule(stores, householdId, {
+      policy: patch.checkin !== undefined ? fromApiCheckIn(patch.checkin) : undefined,
+      timeZone: patch.timezone,
+      quietHours: patch.quietHours,
+      awayUntil: patch.awayUntil,
+    });
+    if (set.ok) return;
+    if (set.kind === 'notFound') throw new AppError('notFound');
+    throw new AppError('validation', undefined, [{ path: 'body', message: set.reason }]);
   }
 
   app.get(

@@ -1,11 +1,11 @@
 import { DEFAULT_TIME_ZONE } from '../../../protocol/ribbon.js';
-import { DEFAULT_CHECKIN, nextDueAt } from '../../domain/check-in.js';
 import { assertNever } from '../../domain/ribbon.js';
 import type { Stores } from '../../store/index.js';
 import type { Person } from '../../store/people.js';
 import type { Household } from '../../store/places.js';
 import type { User } from '../../store/users.js';
 import { addHousehold } from '../provision.js';
+import { setCheckInSchedule } from '../set-check-in-schedule.js';
 import { formatCheckIn, formatQuietHours, storedPolicy, storedQuietHours } from './cells.js';
 import { HOUSEHOLD_COLUMNS, type HouseholdColumn, PEOPLE_COLUMNS, readRosterFile } from './columns.js';
 import type { Encoding, RosterProblem, RowError } from './format.js';
@@ -188,14 +188,15 @@ function createHousehold(stores: Stores, d: PlannedHousehold, now: number): numb
     now,
   );
   if (d.checkin !== null || d.quietHours !== null) {
-    const timeZone = d.timezone ?? DEFAULT_TIME_ZONE;
-    const schedule = { policy: d.checkin ?? DEFAULT_CHECKIN, timeZone, quietHours: d.quietHours, awayUntil: null };
     // The policy stays NULL when the row left it empty, so the default still applies later.
-    stores.places.setSchedule(
-      id,
-      { policy: d.checkin, quietHours: d.quietHours, awayUntil: null, timezone: timeZone },
-      nextDueAt(schedule, null, now),
-    );
+    const set = setCheckInSchedule(stores, id, {
+      policy: d.checkin,
+      timeZone: d.timezone ?? DEFAULT_TIME_ZONE,
+      quietHours: d.quietHours,
+      awayUntil: null,
+    });
+    // readHouseholds ran the domain's check on this very schedule.
+    if (!set.ok) throw new Error(`line ${d.line}: a checked schedule was refused: ${set.reason}`);
   }
   for (const c of d.contacts)
     stores.people.addContact({ householdId: id, name: c.name, phone: c.phone, relation: c.relation }, now);
