@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { DEFAULT_TIME_ZONE } from '../../protocol/ribbon.js';
 import { checkSchedule, DEFAULT_CHECKIN, nextDueAt, type CheckInSchedule } from '../domain/check-in.js';
 import type { StoredSchedule } from '../store/places.js';
 
@@ -19,7 +20,7 @@ export function scheduleOf(stored: StoredSchedule, log?: Logger): CheckInSchedul
     { householdId: stored.householdId, reason: checked.reason },
     'stored check-in schedule is invalid; using the default',
   );
-  return { policy: DEFAULT_CHECKIN, timeZone: 'Asia/Shanghai', quietHours: null, awayUntil: null };
+  return { policy: DEFAULT_CHECKIN, timeZone: DEFAULT_TIME_ZONE, quietHours: null, awayUntil: null };
 }
 
 /** When this household's silence becomes an alarm, given a check-in at `lastCheckInAt` (or none, counted from `now`). */

@@ -45,7 +45,7 @@ export function readHouseholds(rows: readonly TableRow<HouseholdColumn>[]): {
 
     const timezone = v.timezone === '' ? null : v.timezone;
     if (timezone !== null && !isValidTimeZone(timezone))
-      err('timezone', `"${timezone}" is not a time zone such as Asia/Shanghai`);
+      err('timezone', `"${timezone}" is not a time zone such as ${DEFAULT_TIME_ZONE}`);
     const checkin = parseCheckIn(v.checkin);
     if (!checkin.ok) err('checkin', checkin.reason);
     const quiet = parseQuietHours(v.quiet_hours);
