@@ -1,9 +1,12 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { runAdmin } from '../../server/admin/main.js';
 import { addHousehold } from '../../server/app/provision.js';
+import { type ScheduleChange, setCheckInSchedule } from '../../server/app/set-check-in-schedule.js';
+import { openDatabase } from '../../server/store/db.js';
+import { createStores } from '../../server/store/index.js';
 import { client, loginAdmin } from '../helpers/api.js';
 import { ManualClock } from '../helpers/clock.js';
-import { startTestSystem } from '../helpers/system.js';
+import { startTestSystem, tempDir } from '../helpers/system.js';
 
 // One rule for a check-in schedule, whoever sets it: the HTTP API (PATCH), the admin command
 // (set-checkin) and a roster import, on one real SQLite file. Each household below was
@@ -94,4 +97,79 @@ describe('setting a check-in schedule', () => {
       expect(JSON.parse(out)).toMatchObject({ checkInDueAt: new Date(dueAt).toISOString() });
     },
   );
+});
+
+describe('setCheckInSchedule', () => {
+  /** A household registered at T0 in a fresh database, checked in at `checkInAt` if given. */
+  function registered(checkInAt?: number) {
+    const stores = createStores(openDatabase(tempDir()));
+    onTestFinished(() => {
+      stores.db.close();
+    });
+    const id = addHousehold(stores, { compound: COMPOUND, building: '1号楼', room: '101', name: '张桂兰' }, T0);
+    if (checkInAt !== undefined) stores.places.recordReport(id, 'blue', checkInAt, null);
+    return { stores, id };
+  }
+  const at = (local: string) => Date.parse(local);
+  const HOUR = 3600_000;
+
+  it.each<[string, number | undefined, ScheduleChange, number]>([
+    [
+      'never checked in: from registration',
+      undefined,
+      { policy: { kind: 'interval', everySec: 3600, graceSec: 600 } },
+      T0 + 70 * 60_000,
+    ],
+    [
+      'checked in: from the check-in',
+      T0 + 2 * HOUR,
+      { policy: { kind: 'interval', everySec: 3600, graceSec: 600 } },
+      T0 + 2 * HOUR + 70 * 60_000,
+    ],
+    // 26 h after registration is 03-03 23:00, on an away day: the day after it starts, plus the grace.
+    ['away: after the away days', undefined, { awayUntil: '2026-03-05' }, at('2026-03-06T02:00:00+08:00')],
+    [
+      'a deadline: the first after registration',
+      undefined,
+      { policy: { kind: 'deadline', time: '10:00' } },
+      at('2026-03-03T10:00:00+08:00'),
+    ],
+  ])('when %s, then the due time is that', (_name, checkInAt, change, dueAt) => {
+    const { stores, id } = registered(checkInAt);
+    const set = setCheckInSchedule(stores, id, change);
+    expect(set).toMatchObject({ ok: true, dueAt });
+    expect(stores.places.schedule(id)?.checkInDueAt).toBe(dueAt);
+  });
+
+  it('when fields are left out, then they keep their values; a null policy is stored as NULL and read as the default', () => {
+    const { stores, id } = registered();
+    setCheckInSchedule(stores, id, { quietHours: { start: '22:00', end: '07:00' }, timeZone: 'Europe/Berlin' });
+    const set = setCheckInSchedule(stores, id, { policy: null, awayUntil: '2026-03-04' });
+    expect(set).toMatchObject({
+      ok: true,
+      schedule: {
+        policy: { kind: 'interval', everySec: 86_400, graceSec: 7_200 },
+        timeZone: 'Europe/Berlin',
+        quietHours: { start: '22:00', end: '07:00' },
+        awayUntil: '2026-03-04',
+      },
+    });
+    expect(stores.places.schedule(id)).toMatchObject({ policy: null, timezone: 'Europe/Berlin' });
+  });
+
+  it('when the change is not valid or the household does not exist, then it is refused and nothing changes', () => {
+    const { stores, id } = registered();
+    const before = stores.places.schedule(id);
+    expect(setCheckInSchedule(stores, id, { timeZone: 'Mars/Olympus' })).toMatchObject({
+      ok: false,
+      kind: 'validation',
+      reason: expect.stringContaining('timeZone'),
+    });
+    expect(setCheckInSchedule(stores, id, { quietHours: { start: '25:00', end: '07:00' } })).toMatchObject({
+      ok: false,
+      kind: 'validation',
+    });
+    expect(setCheckInSchedule(stores, id + 1, { awayUntil: null })).toMatchObject({ ok: false, kind: 'notFound' });
+    expect(stores.places.schedule(id)).toEqual(before);
+  });
 });
