@@ -35,9 +35,9 @@ export type SetScheduleOutcome =
  * and a check-in the server records in between must not be overwritten by a stale due time.
  *
  * The due time is counted from the last check-in or, for a household that never checked in,
- * from its registration (`created_at`): as `addHousehold` counts it and as docs/api.md's
- * households do. Not from the moment of the change: a schedule change must not push forward a
- * silence that is already running (a household silent for days stays overdue; see the rules in
+ * from its registration (`created_at`), as `addHousehold` counts it and as the HTTP API always
+ * did. Not from the moment of the change: a schedule change must not push forward a silence that
+ * is already running (a household silent for days stays overdue; see the rules in
  * domain/check-in.ts, "nothing is skipped forward"). So the answer does not depend on when, nor
  * through which door (API, admin command, roster import), the schedule is set, and needs no clock.
  */
