@@ -5,7 +5,7 @@ import type { CredentialsFile } from '../../protocol/credentials.js';
 import { loadCredentials, writeCredentials } from './credentials-file.js';
 import { addHousehold, provisionDevice } from '../app/provision.js';
 import { scheduleOf } from '../app/check-ins.js';
-import { checkSchedule, nextDueAt } from '../domain/check-in.js';
+import { setCheckInSchedule } from '../app/set-check-in-schedule.js';
 import { checkPolicy } from '../domain/policy.js';
 import { parseChannelConfig } from '../notify/index.js';
 import { PERSON_ROLES, type PersonRole } from '../store/people.js';
@@ -312,20 +312,9 @@ export async function runAdmin(
             : values['away-until'] === 'none'
               ? null
               : values['away-until'];
-        const checked = checkSchedule({ policy, timeZone: values.timezone ?? current.timeZone, quietHours, awayUntil });
-        if (!checked.ok) throw new UsageError(`check-in: ${checked.reason}`);
-        const schedule = checked.value;
-        const due = nextDueAt(schedule, stored.lastCheckInAt, now);
-        s.places.setSchedule(
-          householdId,
-          {
-            policy: schedule.policy,
-            quietHours: schedule.quietHours,
-            awayUntil: schedule.awayUntil,
-            timezone: schedule.timeZone,
-          },
-          due,
-        );
+        const set = setCheckInSchedule(s, householdId, { policy, timeZone: values.timezone, quietHours, awayUntil });
+        if (!set.ok) throw new UsageError(`check-in: ${set.reason}`);
+        const { schedule, dueAt: due } = set;
         out.write(
           values.json
             ? `${JSON.stringify({ ...schedule, checkInDueAt: new Date(due).toISOString() })}\n`

@@ -1,12 +1,8 @@
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import {
-  CSV_BOM,
-  exportHouseholds,
-  exportPeople,
-  importRoster,
-  ROSTER_LIMITS,
-  type RosterKind,
-} from '../../app/roster.js';
+import { CSV_BOM } from '../../app/roster/csv.js';
+import { exportHouseholds, exportPeople } from '../../app/roster/export.js';
+import { ROSTER_LIMITS } from '../../app/roster/format.js';
+import { importRoster, type RosterKind } from '../../app/roster/import.js';
 import { AppError, ERRORS } from '../../errors.js';
 import type { Stores } from '../../app/ports.js';
 import { requireRole } from '../auth.js';
@@ -63,7 +59,7 @@ const SUMMARY: Record<RosterKind, { import: string; export: string }> = {
 };
 
 /**
- * Rosters as CSV (server/app/roster.ts has the format). Import takes the file as the raw body
+ * Rosters as CSV (server/app/roster/format.ts has the format). Import takes the file as the raw body
  * (text/csv or application/octet-stream, up to 2 MiB); a dry run answers a report and writes
  * nothing; a real import writes every row in one transaction, or none and answers 400 with the
  * same report. Export answers the same columns, Chinese headers with the English name in

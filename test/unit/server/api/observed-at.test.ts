@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkObservedAt, OBSERVED_MAX_AGE_MS, OBSERVED_SKEW_MS } from '../../../../server/api/routes/households.js';
+import { checkObservedAt, OBSERVED_MAX_AGE_MS, OBSERVED_SKEW_MS } from '../../../../server/api/observed-at.js';
 
 // The `observedAt` of a patrol report or visit: a real instant with a zone, not far ahead, not old.
 

@@ -1,0 +1,176 @@
+import type { Tier } from '../../domain/alert.js';
+import {
+  checkSchedule,
+  DEFAULT_CHECKIN,
+  MAX_POLICY_SEC,
+  MIN_EVERY_SEC,
+  type CheckInPolicy,
+  type QuietHours,
+} from '../../domain/check-in.js';
+import { assertNever } from '../../domain/ribbon.js';
+import { parseTimeOfDay } from '../../domain/zoned-time.js';
+import type { PersonRole } from '../ports.js';
+import { normalizeName } from './columns.js';
+import type { RowError } from './format.js';
+
+// One cell at a time: what a person may write in a column, and how the export writes it back
+// (so that an export imports back unchanged).
+
+export const MAX_NAME = 100;
+/** As the households and people routes accept it. */
+export const PHONE = /^[0-9+\- ]{3,20}$/;
+
+const DURATION_UNITS: ReadonlyArray<[RegExp, number]> = [
+  [/^(天|days?|d)/, 86_400],
+  [/^(小时|hours?|hrs?|h|时)/, 3_600],
+  [/^(分钟|minutes?|mins?|m|分)/, 60],
+  [/^(秒|seconds?|secs?|s)/, 1],
+];
+
+/** "24h", "1h30m", "2小时" → seconds; null if it is not a duration. */
+function parseDuration(text: string): number | null {
+  let rest = text;
+  let total = 0;
+  while (rest !== '') {
+    const number = /^\d{1,7}/.exec(rest);
+    if (number === null) return null;
+    rest = rest.slice(number[0].length);
+    const unit = DURATION_UNITS.find(([re]) => re.test(rest));
+    if (unit === undefined) return null;
+    rest = rest.replace(unit[0], '');
+    total += Number(number[0]) * unit[1];
+  }
+  return text === '' ? null : total;
+}
+
+const CHECKIN_HELP =
+  'write "24h+2h" (a check-in every 24 hours, 2 hours\' grace) or "每日10:00" / "daily 10:00" (every day by 10:00); leave it empty for the default (24h+2h)';
+
+/**
+ * The check-in column: empty → null (the default policy); "24h+2h" / "每24小时+2小时" /
+ * "1d" (interval: every, plus grace; units d/天, h/小时, m/分钟, s/秒) → interval;
+ * "每日10:00" / "每天 9:30" / "daily 10:00" / "10:00" → a daily deadline (local time).
+ */
+export function parseCheckIn(text: string): { ok: true; value: CheckInPolicy | null } | { ok: false; reason: string } {
+  const t = text.normalize('NFKC').toLowerCase().replace(/\s/g, '');
+  if (t === '') return { ok: true, value: null };
+  const deadline = /^(?:每日|每天|daily|everyday)?(\d{1,2}):(\d{2})(?:前|之前)?$/.exec(t);
+  if (deadline !== null) {
+    const time = `${(deadline[1] as string).padStart(2, '0')}:${deadline[2] as string}`;
+    if (parseTimeOfDay(time) === null)
+      return { ok: false, reason: `"${text}": ${time} is not a time of day from 00:00 to 23:59` };
+    return { ok: true, value: { kind: 'deadline', time } };
+  }
+  const interval = /^(?:每|every)?([^+]+)(?:\+([^+]+))?$/.exec(t);
+  const everySec = interval ? parseDuration(interval[1] as string) : null;
+  const graceSec = interval?.[2] === undefined ? 0 : parseDuration(interval[2]);
+  if (everySec === null || graceSec === null)
+    return { ok: false, reason: `"${text}" is not understood: ${CHECKIN_HELP}` };
+  if (everySec < MIN_EVERY_SEC || everySec > MAX_POLICY_SEC)
+    return { ok: false, reason: `"${text}": the interval must be from 1 minute to 30 days` };
+  if (graceSec > MAX_POLICY_SEC) return { ok: false, reason: `"${text}": the grace must be at most 30 days` };
+  return { ok: true, value: { kind: 'interval', everySec, graceSec } };
+}
+
+function formatDuration(sec: number): string {
+  if (sec % 3_600 === 0) return `${sec / 3_600}h`;
+  if (sec % 60 === 0) return `${sec / 60}m`;
+  return `${sec}s`;
+}
+
+/** The check-in column as exported (read back by `parseCheckIn`); null → empty (the default). */
+export function formatCheckIn(policy: CheckInPolicy | null): string {
+  if (policy === null) return '';
+  switch (policy.kind) {
+    case 'interval':
+      return policy.graceSec === 0
+        ? formatDuration(policy.everySec)
+        : `${formatDuration(policy.everySec)}+${formatDuration(policy.graceSec)}`;
+    case 'deadline':
+      return `每日${policy.time}`;
+    default:
+      return assertNever(policy);
+  }
+}
+
+/** "22:00-07:00" (also `~`, `至`, `到`); empty, "无" or "none" → null. */
+export function parseQuietHours(text: string): { ok: true; value: QuietHours } | { ok: false; reason: string } {
+  const t = text.normalize('NFKC').toLowerCase().replace(/\s/g, '');
+  if (t === '' || t === '无' || t === 'none') return { ok: true, value: null };
+  const m = /^(\d{1,2}:\d{2})[-~–—至到](\d{1,2}:\d{2})$/.exec(t);
+  const start = m?.[1]?.padStart(5, '0');
+  const end = m?.[2]?.padStart(5, '0');
+  if (start === undefined || end === undefined || parseTimeOfDay(start) === null || parseTimeOfDay(end) === null) {
+    return {
+      ok: false,
+      reason: `"${text}" is not understood: write "22:00-07:00" (no check-in alarm from 22:00 to 07:00), or leave it empty`,
+    };
+  }
+  return { ok: true, value: { start, end } };
+}
+
+export function formatQuietHours(q: QuietHours): string {
+  return q === null ? '' : `${q.start}-${q.end}`;
+}
+
+export const ROLE_WORDS: Record<PersonRole, string> = {
+  volunteer: '志愿者',
+  center_household: '党员中心户',
+  grid_worker: '网格员',
+  party_branch: '党支部',
+  duty_officer: '值班员',
+  staff: '工作人员',
+};
+const ROLE_ALIASES: Record<PersonRole, readonly string[]> = {
+  volunteer: ['志愿者', '楼栋志愿者'],
+  center_household: ['党员中心户', '中心户'],
+  grid_worker: ['网格员'],
+  party_branch: ['党支部', '支部'],
+  duty_officer: ['值班员', '值班人员', '社区值班员'],
+  staff: ['工作人员', '社区工作人员'],
+};
+/** docs/rules.md "The tiers"; staff have no usual tier and must give one. */
+export const DEFAULT_TIER: Record<PersonRole, Tier | null> = {
+  volunteer: 1,
+  center_household: 1,
+  grid_worker: 2,
+  party_branch: 2,
+  duty_officer: 3,
+  staff: null,
+};
+
+const ROLE_BY_NAME = new Map<string, PersonRole>(
+  (Object.keys(ROLE_ALIASES) as PersonRole[]).flatMap((role) =>
+    [role, ...ROLE_ALIASES[role]].map((name) => [normalizeName(name), role] as const),
+  ),
+);
+
+export function parseRole(text: string): PersonRole | null {
+  return ROLE_BY_NAME.get(normalizeName(text)) ?? null;
+}
+
+/** "1", "一级", "第2梯队", "tier 3" → the tier; null if it is none of 1–3. */
+export function parseTier(text: string): Tier | null {
+  const m = /^(?:tier|第)?([123一二三])(?:级|层|梯队)?$/.exec(normalizeName(text));
+  if (m === null) return null;
+  return ({ '1': 1, '2': 2, '3': 3, 一: 1, 二: 2, 三: 3 } as const)[m[1] as '1' | '2' | '3' | '一' | '二' | '三'];
+}
+
+export function checkName(value: string, field: string, line: number, errors: RowError[], required = true): void {
+  if (value === '') {
+    if (required) errors.push({ line, field, reason: 'is empty' });
+  } else if (value.length > MAX_NAME) errors.push({ line, field, reason: `is longer than ${MAX_NAME} characters` });
+}
+
+/** A stored policy as the domain reads it; null for NULL (the default) or one that does not check. */
+export function storedPolicy(policy: unknown): CheckInPolicy | null {
+  if (policy === null) return null;
+  const checked = checkSchedule({ policy, timeZone: 'UTC', quietHours: null, awayUntil: null });
+  return checked.ok ? checked.value.policy : null;
+}
+
+export function storedQuietHours(quietHours: unknown): QuietHours {
+  if (quietHours === null) return null;
+  const checked = checkSchedule({ policy: DEFAULT_CHECKIN, timeZone: 'UTC', quietHours, awayUntil: null });
+  return checked.ok ? checked.value.quietHours : null;
+}

@@ -1,0 +1,35 @@
+/**
+ * Rosters: the households and the people of a community as CSV, the way communities keep them
+ * in spreadsheets (issue 4, "Rosters"). Reading is pure (bytes → text → records → checked
+ * rows); importing checks the rows against the database and writes them all in one transaction
+ * or nothing; exporting writes the same columns back.
+ *
+ * The way of a file, one module a step: decode.ts (bytes → text), csv.ts (text → records, and
+ * records → text for the export), columns.ts (records → rows by column), cells.ts (one cell →
+ * a value, and back), read-households.ts / read-people.ts (rows → drafts, checks that need no
+ * database), import.ts (drafts checked against the database and written), export.ts.
+ *
+ * The file format:
+ * - RFC 4180: fields separated by `,`, records by CRLF (LF and a lone CR are accepted too),
+ *   a field in double quotes may hold `,`, line breaks and `""` (one quote). A stray quote
+ *   inside an unquoted field is kept as text; text after a closing quote is an error.
+ * - UTF-8 with or without BOM; otherwise GBK (what Excel saves in China), detected by trying a
+ *   fatal UTF-8 decode first, then a fatal GBK one. The charset a client declares is ignored.
+ * - The first record is the header; columns are known by Chinese or English names (spaces,
+ *   `_`, `-` and case do not matter; `小区(compound)`, as exported, is read by either part).
+ *   Unknown columns are ignored and listed; blank records (every field empty) are skipped.
+ * - A line number is the physical line where the record starts, the header being line 1 (a
+ *   record with a line break inside quotes spans several lines).
+ * - A cell the export escaped against formula injection (`'` before `=`, `+`, `-`, `@`, tab
+ *   or CR) loses that `'` on import, so an export imports back unchanged.
+ */
+
+export const ROSTER_LIMITS = { maxBytes: 2 * 1024 * 1024, maxRows: 20_000, maxFieldChars: 500 } as const;
+
+export type Encoding = 'utf-8' | 'gbk';
+/** A file that cannot be read at all: the answer is an error, not a report. */
+export type RosterProblem = { ok: false; kind: 'badCsv' | 'tooLarge'; reason: string };
+export type RowError = { line: number; field?: string; reason: string };
+
+/** A problem that makes the whole file unreadable (as opposed to a bad row). */
+export const badCsv = (reason: string): RosterProblem => ({ ok: false, kind: 'badCsv', reason });

@@ -1,0 +1,258 @@
+import { DEFAULT_TIME_ZONE } from '../../../protocol/ribbon.js';
+import { assertNever } from '../../domain/ribbon.js';
+import type { Household, Person, Stores, User } from '../ports.js';
+import { addHousehold } from '../provision.js';
+import { setCheckInSchedule } from '../set-check-in-schedule.js';
+import { formatCheckIn, formatQuietHours, storedPolicy, storedQuietHours } from './cells.js';
+import { HOUSEHOLD_COLUMNS, type HouseholdColumn, PEOPLE_COLUMNS, readRosterFile } from './columns.js';
+import type { Encoding, RosterProblem, RowError } from './format.js';
+import { type HouseholdDraft, householdKey, readHouseholds } from './read-households.js';
+import { type PersonDraft, readPeople } from './read-people.js';
+
+// Import: checks against the database, then everything in one transaction or nothing.
+
+/** Errors reported per answer at most (a file of 20,000 bad rows would answer megabytes). */
+export const MAX_REPORTED_ERRORS = 1000;
+
+export type ImportReport = {
+  /** No errors: the file was imported (or, in a dry run, would be). */
+  ok: boolean;
+  dryRun: boolean;
+  encoding: Encoding;
+  /** Data rows read (blank rows skipped). */
+  rows: number;
+  /** Records created, or in a dry run that would be; 0 when there are errors (nothing is written). */
+  created: number;
+  /** Rows that match a record already stored exactly: left as they are; 0 when there are errors. */
+  unchanged: number;
+  /** Header cells that name no known column. */
+  ignoredColumns: string[];
+  /** Every bad row, by line (at most MAX_REPORTED_ERRORS; `errorsOmitted` counts the rest). */
+  errors: RowError[];
+  errorsOmitted: number;
+};
+
+export type ImportOptions = { dryRun: boolean; now: number };
+export type RosterKind = 'households' | 'people';
+
+/**
+ * Reads a roster file and imports it: nothing is written in a dry run or if any row is bad.
+ * The real import checks every row again inside its transaction (BEGIN IMMEDIATE: no other
+ * writer between the checks and the writes), whatever an earlier dry run said.
+ * Permissions: an admin imports anywhere and may open compounds (households); staff only into
+ * their compounds, and another compound's name is a row error that does not tell whether it
+ * exists. Volunteers are refused before this (by the route).
+ */
+export function importRoster(
+  stores: Stores,
+  user: User,
+  kind: RosterKind,
+  bytes: Uint8Array,
+  options: ImportOptions,
+): { ok: true; report: ImportReport } | RosterProblem {
+  switch (kind) {
+    case 'households': {
+      const file = readRosterFile(bytes, HOUSEHOLD_COLUMNS);
+      if (!file.ok) return file;
+      const read = readHouseholds(file.rows);
+      return run(
+        stores,
+        options,
+        file,
+        read.errors,
+        () => planHouseholds(stores, user, read.households),
+        (d) => createHousehold(stores, d, options.now),
+      );
+    }
+    case 'people': {
+      const file = readRosterFile(bytes, PEOPLE_COLUMNS);
+      if (!file.ok) return file;
+      const read = readPeople(file.rows);
+      return run(
+        stores,
+        options,
+        file,
+        read.errors,
+        () => planPeople(stores, user, read.people),
+        (d) => stores.people.add(d, options.now),
+      );
+    }
+    default:
+      return assertNever(kind);
+  }
+}
+
+type Plan<T> = { creates: T[]; unchanged: number; errors: RowError[] };
+
+function run<T>(
+  stores: Stores,
+  options: ImportOptions,
+  file: { encoding: Encoding; rows: unknown[]; ignoredColumns: string[] },
+  readErrors: RowError[],
+  plan: () => Plan<T>,
+  create: (item: T) => unknown,
+): { ok: true; report: ImportReport } {
+  const attempt = (): ImportReport => {
+    const p = plan();
+    // Sorted by line; a row's own problems keep their column order.
+    const errors = [...readErrors, ...p.errors].sort((a, b) => a.line - b.line);
+    const ok = errors.length === 0;
+    if (ok && !options.dryRun) for (const item of p.creates) create(item);
+    return {
+      ok,
+      dryRun: options.dryRun,
+      encoding: file.encoding,
+      rows: file.rows.length,
+      created: ok ? p.creates.length : 0,
+      unchanged: ok ? p.unchanged : 0,
+      ignoredColumns: file.ignoredColumns,
+      errors: errors.slice(0, MAX_REPORTED_ERRORS),
+      errorsOmitted: Math.max(0, errors.length - MAX_REPORTED_ERRORS),
+    };
+  };
+  return { ok: true, report: options.dryRun ? attempt() : stores.transaction(attempt) };
+}
+
+/** Another compound's name and an unknown one read the same to staff: existence does not leak. */
+const notYours = (name: string) => `you do not look after a compound named "${name}"`;
+
+type PlannedHousehold = HouseholdDraft & { compoundId: number | null };
+
+function planHouseholds(stores: Stores, user: User, drafts: readonly HouseholdDraft[]): Plan<PlannedHousehold> {
+  const compounds = new Map(stores.places.listCompounds().map((c) => [c.name, c.id]));
+  const stored = new Map<string, Household[]>();
+  for (const h of stores.places.listHouseholds()) {
+    const key = householdKey(h);
+    stored.set(key, [...(stored.get(key) ?? []), h]);
+  }
+  const plan: Plan<PlannedHousehold> = { creates: [], unchanged: 0, errors: [] };
+  for (const d of drafts) {
+    const compoundId = compounds.get(d.compound) ?? null;
+    if (user.role !== 'admin' && (compoundId === null || !user.compoundIds.includes(compoundId))) {
+      plan.errors.push({ line: d.line, field: 'compound', reason: notYours(d.compound) });
+      continue;
+    }
+    const matches = stored.get(householdKey(d)) ?? [];
+    if (matches.length === 0) {
+      plan.creates.push({ ...d, compoundId });
+      continue;
+    }
+    // Import adds; it does not edit. The same household as stored is fine (an export read
+    // back), a different one is an error rather than a silent duplicate or overwrite.
+    const differences = matches.map((h) => differencesFrom(stores, h, d));
+    if (differences.some((fields) => fields.length === 0)) {
+      plan.unchanged += 1;
+      continue;
+    }
+    const first = matches[0] as Household;
+    plan.errors.push({
+      line: d.line,
+      field: differences[0]?.[0] ?? 'name',
+      reason: `is already registered (household ${first.id}) with a different ${(differences[0] ?? []).join(', ')}; change it in the dashboard, or give this row as exported`,
+    });
+  }
+  return plan;
+}
+
+/** The columns in which a stored household differs from a row (empty: the same). */
+function differencesFrom(stores: Stores, h: Household, d: HouseholdDraft): HouseholdColumn[] {
+  const s = stores.places.schedule(h.id);
+  const out: HouseholdColumn[] = [];
+  if (h.timezone !== (d.timezone ?? DEFAULT_TIME_ZONE)) out.push('timezone');
+  if (formatCheckIn(storedPolicy(s?.policy ?? null)) !== formatCheckIn(d.checkin)) out.push('checkin');
+  if (formatQuietHours(storedQuietHours(s?.quietHours ?? null)) !== formatQuietHours(d.quietHours))
+    out.push('quiet_hours');
+  const contactSet = (cs: ReadonlyArray<{ name: string; phone: string; relation: string }>) =>
+    cs
+      .map((c) => [c.name, c.phone, c.relation].join('\u0000'))
+      .sort()
+      .join('\u0001');
+  if (contactSet(stores.people.contacts(h.id)) !== contactSet(d.contacts)) out.push('contact_name');
+  return out;
+}
+
+function createHousehold(stores: Stores, d: PlannedHousehold, now: number): number {
+  // addHousehold finds or creates the compound (admins only get here with a new one) and building.
+  const id = addHousehold(
+    stores,
+    {
+      compound: d.compound,
+      building: d.building,
+      room: d.room,
+      name: d.name,
+      ...(d.timezone !== null ? { timezone: d.timezone } : {}),
+    },
+    now,
+  );
+  if (d.checkin !== null || d.quietHours !== null) {
+    // The policy stays NULL when the row left it empty, so the default still applies later.
+    const set = setCheckInSchedule(stores, id, {
+      policy: d.checkin,
+      timeZone: d.timezone ?? DEFAULT_TIME_ZONE,
+      quietHours: d.quietHours,
+      awayUntil: null,
+    });
+    // readHouseholds ran the domain's check on this very schedule.
+    if (!set.ok) throw new Error(`line ${d.line}: a checked schedule was refused: ${set.reason}`);
+  }
+  for (const c of d.contacts)
+    stores.people.addContact({ householdId: id, name: c.name, phone: c.phone, relation: c.relation }, now);
+  return id;
+}
+
+function planPeople(stores: Stores, user: User, drafts: readonly PersonDraft[]): Plan<Omit<Person, 'id'>> {
+  const compounds = new Map(stores.places.listCompounds().map((c) => [c.name, c.id]));
+  const buildings = new Map(stores.places.listBuildings().map((b) => [`${b.compoundId}\u0000${b.name}`, b.id]));
+  const stored = new Map<string, Person>();
+  for (const p of stores.people.list())
+    stored.set([p.name, p.phone ?? '', p.role, p.compoundId ?? '', p.buildingId ?? ''].join('\u0000'), p);
+  const plan: Plan<Omit<Person, 'id'>> = { creates: [], unchanged: 0, errors: [] };
+  for (const d of drafts) {
+    let compoundId: number | null = null;
+    let buildingId: number | null = null;
+    if (d.compound !== null) {
+      compoundId = compounds.get(d.compound) ?? null;
+      if (user.role !== 'admin' && (compoundId === null || !user.compoundIds.includes(compoundId))) {
+        plan.errors.push({ line: d.line, field: 'compound', reason: notYours(d.compound) });
+        continue;
+      }
+      if (compoundId === null) {
+        plan.errors.push({
+          line: d.line,
+          field: 'compound',
+          reason: `no compound is named "${d.compound}" (import its households first)`,
+        });
+        continue;
+      }
+      if (d.building !== null) {
+        buildingId = buildings.get(`${compoundId}\u0000${d.building}`) ?? null;
+        if (buildingId === null) {
+          plan.errors.push({ line: d.line, field: 'building', reason: `no building "${d.building}" in ${d.compound}` });
+          continue;
+        }
+      }
+    }
+    const person = { name: d.name, phone: d.phone, role: d.role, tier: d.tier, compoundId, buildingId };
+    const same = stored.get([d.name, d.phone ?? '', d.role, compoundId ?? '', buildingId ?? ''].join('\u0000'));
+    if (same !== undefined) {
+      if (same.tier === d.tier) plan.unchanged += 1;
+      else
+        plan.errors.push({
+          line: d.line,
+          field: 'tier',
+          reason: `is already listed (person ${same.id}) at tier ${same.tier}; change it in the dashboard`,
+        });
+      continue;
+    }
+    if (compoundId === null && user.role !== 'admin') {
+      plan.errors.push({
+        line: d.line,
+        field: 'compound',
+        reason: 'is empty: only an admin adds community-wide people',
+      });
+      continue;
+    }
+    plan.creates.push(person);
+  }
+  return plan;
+}

@@ -1,0 +1,118 @@
+import { DEFAULT_TIME_ZONE } from '../../../protocol/ribbon.js';
+import { checkSchedule, DEFAULT_CHECKIN, type CheckInPolicy, type QuietHours } from '../../domain/check-in.js';
+import { isValidTimeZone } from '../../domain/zoned-time.js';
+import { checkName, formatCheckIn, formatQuietHours, parseCheckIn, parseQuietHours, PHONE } from './cells.js';
+import type { HouseholdColumn, TableRow } from './columns.js';
+import type { RowError } from './format.js';
+
+const MAX_RELATION = 50;
+const MAX_CONTACTS = 10;
+
+export type ContactDraft = { line: number; name: string; phone: string; relation: string };
+export type HouseholdDraft = {
+  /** Its first row; further rows only add contacts. */
+  line: number;
+  compound: string;
+  building: string;
+  room: string;
+  name: string;
+  /** null: not given (DEFAULT_TIME_ZONE). */
+  timezone: string | null;
+  /** null: not given (the default policy, stored as NULL). */
+  checkin: CheckInPolicy | null;
+  quietHours: QuietHours;
+  contacts: ContactDraft[];
+};
+
+export const householdKey = (h: { compound: string; building: string; room: string; name: string }) =>
+  [h.compound, h.building, h.room, h.name].join('\u0000');
+
+/** Each row checked on its own; rows of one household grouped (its settings from its first row). */
+export function readHouseholds(rows: readonly TableRow<HouseholdColumn>[]): {
+  households: HouseholdDraft[];
+  errors: RowError[];
+} {
+  const errors: RowError[] = [];
+  const byKey = new Map<string, HouseholdDraft>();
+  for (const row of rows) {
+    const { line, values: v } = row;
+    const problems = [...row.errors];
+    const err = (field: HouseholdColumn, reason: string) => problems.push({ line, field, reason });
+    checkName(v.compound, 'compound', line, problems);
+    checkName(v.building, 'building', line, problems);
+    checkName(v.name, 'name', line, problems);
+    checkName(v.room, 'room', line, problems, false);
+
+    const timezone = v.timezone === '' ? null : v.timezone;
+    if (timezone !== null && !isValidTimeZone(timezone))
+      err('timezone', `"${timezone}" is not a time zone such as ${DEFAULT_TIME_ZONE}`);
+    const checkin = parseCheckIn(v.checkin);
+    if (!checkin.ok) err('checkin', checkin.reason);
+    const quiet = parseQuietHours(v.quiet_hours);
+    if (!quiet.ok) err('quiet_hours', quiet.reason);
+    if (checkin.ok && quiet.ok && (timezone === null || isValidTimeZone(timezone))) {
+      // The domain's own check, as the API runs it: the last word on what a schedule may be.
+      const checked = checkSchedule({
+        policy: checkin.value ?? DEFAULT_CHECKIN,
+        timeZone: timezone ?? DEFAULT_TIME_ZONE,
+        quietHours: quiet.value,
+        awayUntil: null,
+      });
+      if (!checked.ok) err(checked.reason.startsWith('quietHours') ? 'quiet_hours' : 'checkin', checked.reason);
+    }
+
+    let contact: ContactDraft | null = null;
+    if (v.contact_name !== '' || v.contact_phone !== '') {
+      checkName(v.contact_name, 'contact_name', line, problems);
+      if (v.contact_phone === '') err('contact_phone', 'is empty (a contact needs a phone number)');
+      else if (!PHONE.test(v.contact_phone))
+        err('contact_phone', `"${v.contact_phone}" is not a phone number (3–20 digits, +, - or spaces)`);
+      if (v.relation.length > MAX_RELATION) err('relation', `is longer than ${MAX_RELATION} characters`);
+      contact = { line, name: v.contact_name, phone: v.contact_phone, relation: v.relation };
+    } else if (v.relation !== '') err('relation', 'is given without a contact');
+
+    if (problems.length > 0) {
+      errors.push(...problems);
+      continue;
+    }
+    const draft: HouseholdDraft = {
+      line,
+      compound: v.compound,
+      building: v.building,
+      room: v.room,
+      name: v.name,
+      timezone,
+      checkin: checkin.ok ? checkin.value : null,
+      quietHours: quiet.ok ? quiet.value : null,
+      contacts: contact ? [contact] : [],
+    };
+    const first = byKey.get(householdKey(draft));
+    if (first === undefined) {
+      byKey.set(householdKey(draft), draft);
+      continue;
+    }
+    // A further row of the same household: it adds a contact and may repeat, not change, the settings.
+    const differs = (field: HouseholdColumn, given: string, mine: string, theirs: string) => {
+      if (given !== '' && mine !== theirs)
+        err(field, `differs from line ${first.line} (a household's settings are read from its first row)`);
+    };
+    differs('timezone', v.timezone, draft.timezone ?? '', first.timezone ?? '');
+    differs('checkin', v.checkin, formatCheckIn(draft.checkin), formatCheckIn(first.checkin));
+    differs('quiet_hours', v.quiet_hours, formatQuietHours(draft.quietHours), formatQuietHours(first.quietHours));
+    if (contact === null) {
+      problems.push({
+        line,
+        reason: `repeats the household of line ${first.line}; a further row of a household adds a contact`,
+      });
+    } else {
+      const same = first.contacts.find((c) => c.name === contact.name && c.phone === contact.phone);
+      if (same !== undefined)
+        problems.push({ line, field: 'contact_name', reason: `repeats the contact of line ${same.line}` });
+      else if (first.contacts.length >= MAX_CONTACTS)
+        problems.push({ line, field: 'contact_name', reason: `a household has at most ${MAX_CONTACTS} contacts` });
+    }
+    if (problems.length > 0) errors.push(...problems);
+    else if (contact !== null) first.contacts.push(contact);
+  }
+  return { households: [...byKey.values()], errors };
+}

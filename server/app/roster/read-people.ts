@@ -1,0 +1,78 @@
+import type { Tier } from '../../domain/alert.js';
+import type { PersonRole } from '../ports.js';
+import { checkName, DEFAULT_TIER, parseRole, parseTier, PHONE, ROLE_WORDS } from './cells.js';
+import type { PeopleColumn, TableRow } from './columns.js';
+import type { RowError } from './format.js';
+
+export type PersonDraft = {
+  line: number;
+  name: string;
+  phone: string | null;
+  role: PersonRole;
+  tier: Tier;
+  compound: string | null;
+  building: string | null;
+};
+
+const personKey = (p: {
+  name: string;
+  phone: string | null;
+  role: PersonRole;
+  compound: string | null;
+  building: string | null;
+}) => [p.name, p.phone ?? '', p.role, p.compound ?? '', p.building ?? ''].join('\u0000');
+
+export function readPeople(rows: readonly TableRow<PeopleColumn>[]): { people: PersonDraft[]; errors: RowError[] } {
+  const errors: RowError[] = [];
+  const seen = new Map<string, number>();
+  const people: PersonDraft[] = [];
+  for (const row of rows) {
+    const { line, values: v } = row;
+    const problems = [...row.errors];
+    const err = (field: PeopleColumn, reason: string) => problems.push({ line, field, reason });
+    checkName(v.name, 'name', line, problems);
+    if (v.phone !== '' && !PHONE.test(v.phone))
+      err('phone', `"${v.phone}" is not a phone number (3–20 digits, +, - or spaces)`);
+    const role = v.role === '' ? null : parseRole(v.role);
+    if (role === null) {
+      err(
+        'role',
+        v.role === ''
+          ? 'is empty'
+          : `"${v.role}" is not a role: ${Object.values(ROLE_WORDS).join(', ')} (or ${Object.keys(ROLE_WORDS).join(', ')})`,
+      );
+    }
+    let tier: Tier | null = null;
+    if (v.tier !== '') {
+      tier = parseTier(v.tier);
+      if (tier === null) err('tier', `"${v.tier}" is not a tier: 1, 2 or 3`);
+    } else if (role !== null) {
+      tier = DEFAULT_TIER[role];
+      if (tier === null) err('tier', `is empty; ${ROLE_WORDS[role]} (${role}) needs a tier: 1, 2 or 3`);
+    }
+    checkName(v.compound, 'compound', line, problems, false);
+    checkName(v.building, 'building', line, problems, false);
+    if (v.building !== '' && v.compound === '') err('building', 'is given without a compound');
+    if (problems.length > 0 || role === null || tier === null) {
+      errors.push(...problems);
+      continue;
+    }
+    const draft: PersonDraft = {
+      line,
+      name: v.name,
+      phone: v.phone || null,
+      role,
+      tier,
+      compound: v.compound || null,
+      building: v.building || null,
+    };
+    const earlier = seen.get(personKey(draft));
+    if (earlier !== undefined) {
+      errors.push({ line, reason: `repeats line ${earlier}` });
+      continue;
+    }
+    seen.set(personKey(draft), line);
+    people.push(draft);
+  }
+  return { people, errors };
+}
