@@ -1,4 +1,4 @@
-// Dashboard benchmark (DESIGN.md §5: "10,000 households live without dropped frames"). The real
+// Dashboard benchmark (docs/design.md §5: "10,000 households live without dropped frames"). The real
 // server in this process (SQLite file, live hub) with N households, the built dashboard in
 // Debian's headless Chromium on the wall at 1920×1080, logged in as an admin. In the page a
 // requestAnimationFrame probe records every frame's interval and a PerformanceObserver every

@@ -1,4 +1,4 @@
-// Sweep benchmark (DESIGN.md §5: "under 5 ms over 1,000,000 households when nothing is due —
+// Sweep benchmark (docs/design.md §5: "under 5 ms over 1,000,000 households when nothing is due —
 // flat, not linear"). For 10k, 100k and 1M households in real SQLite files (opened as production
 // opens them: WAL, synchronous=FULL), it measures the production sweep (server/app/sweep.ts)
 // when nothing is due, explains the three due queries the stores actually prepared, then makes a

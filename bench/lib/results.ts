@@ -20,7 +20,7 @@ const HEADER = `# Benchmark results
 
 Appended by the scripts in \`bench/\` (\`npx tsx bench/<name>.ts\`), newest last. Each section
 names the machine, the method and the date; budgets are read as ratios to the Mosquitto floor
-measured in the same run (DESIGN.md §5).
+measured in the same run (docs/design.md §5).
 `;
 
 export interface AppendOptions {

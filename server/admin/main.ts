@@ -8,7 +8,7 @@ import { scheduleOf } from '../app/check-ins.js';
 import { setCheckInSchedule } from '../app/set-check-in-schedule.js';
 import { checkPolicy } from '../domain/policy.js';
 import { parseChannelConfig } from '../notify/index.js';
-import { PERSON_ROLES, type PersonRole } from '../store/people.js';
+import { PERSON_ROLES, type PersonRole } from '../domain/community.js';
 import { ConfigError, loadConfig } from '../config.js';
 import { openDatabase } from '../store/db.js';
 import { createStores, type Stores } from '../store/index.js';

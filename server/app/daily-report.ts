@@ -13,7 +13,7 @@ import type { NotificationMessage } from '../notify/types.js';
 import type { OpenedAlert, Stores } from './ports.js';
 
 /**
- * The response thresholds the report audits (DESIGN.md §3): the telecare industry's
+ * The response thresholds the report audits (docs/design.md §3): the telecare industry's
  * 97.5 % of calls answered within 60 s and 99 % within 180 s, and the door reached within 45 min
  * (no industry target: reported as a share only). A time exactly on the limit is within it.
  */

@@ -4,7 +4,7 @@ import { parseHeartbeatPayload, parseOnlinePayload, parseStatePayload, type Stat
 import { alertKindForReport, assertNever, type RibbonState } from '../domain/ribbon.js';
 import { localDateTime } from '../domain/zoned-time.js';
 import type { DeviceAuth, Stores } from './ports.js';
-import type { DeviceChannel } from '../domain/topics.js';
+import type { DeviceChannel } from '../../protocol/mqtt.js';
 import type { AlertChange, Alerting } from './alerting.js';
 import { checkInDueAt } from './check-ins.js';
 
@@ -137,7 +137,7 @@ export function createRecordMessages(
     return alerting.applyDeviceHealth(device, decideDeviceHealth(signal, now), now);
   }
 
-  /** Whether a press repeats one already on record (a redelivery, DESIGN.md §4). */
+  /** Whether a press repeats one already on record (a redelivery, docs/design.md §4). */
   function isRepeat(deviceId: string, report: StateReport, now: number): report is StateReport & { seq: number } {
     return report.seq !== null && isDuplicatePress(report, events.earlierPress(deviceId, report.boot, report.seq), now);
   }

@@ -3,7 +3,7 @@ import type { ResponsePolicy } from './policy.js';
 import { assertNever, type AlertKind, type AlertStatus } from './ribbon.js';
 
 /**
- * The alert lifecycle (DESIGN.md §3), pure: `openAlert` and `transition(alert, command, ctx)`
+ * The alert lifecycle (docs/design.md §3), pure: `openAlert` and `transition(alert, command, ctx)`
  * return the new alert and its effects as data; the caller stores both in one transaction.
  *
  *   open ──acknowledge──▶ acknowledged ──resolve(note)──▶ resolved

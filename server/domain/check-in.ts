@@ -13,7 +13,7 @@ import {
 } from './zoned-time.js';
 
 /**
- * When a household's silence becomes a `missed_checkin` alarm (DESIGN.md §3). These are the
+ * When a household's silence becomes a `missed_checkin` alarm (docs/design.md §3). These are the
  * product's rules; `nextDueAt` is the only place that applies them, and the sweep stores its
  * answer as the indexed `next_due_at`.
  *
@@ -27,7 +27,7 @@ import {
  * 1. interval {everySec, graceSec}: due = (lastCheckInAt ?? now) + everySec + graceSec, as
  *    elapsed time (a DST change does not stretch it: 26 h is 26 h, whatever the wall clock).
  *    No check-in yet: the clock starts `now`, which the caller sets to the moment the household
- *    was registered or its policy changed.
+ *    was registered (app/set-check-in-schedule.ts: a schedule change never moves the start).
  * 2. deadline "HH:MM" (local): each local day must have a check-in by HH:MM of that day. A
  *    check-in on local day X, whenever in X, satisfies day X; the next due is the deadline of
  *    day X+1. No check-in yet: the first deadline strictly after `now`. A household silent for
@@ -62,7 +62,7 @@ export type QuietHours = { start: string; end: string } | null;
 
 export type CheckInSchedule = {
   policy: CheckInPolicy;
-  /** IANA zone the household lives in (DESIGN.md default: Asia/Shanghai). */
+  /** IANA zone the household lives in (docs/design.md default: Asia/Shanghai). */
   timeZone: string;
   quietHours: QuietHours;
   /** 'YYYY-MM-DD' in the household's zone, inclusive; null when not away. */

@@ -2,7 +2,7 @@ import type { RibbonState } from './ribbon.js';
 
 /**
  * MQTT QoS 1 is "at least once": a press may arrive twice. Deduplication must never silence a
- * device whose counter restarted (DESIGN.md §4):
+ * device whose counter restarted (docs/design.md §4):
  * - with `boot`, the key is (device, boot, seq): the same key is the same press;
  * - without `boot`, a repeated seq is a duplicate only if it carries the same state and the
  *   first arrived within REDELIVERY_WINDOW_MS (the window in which MQTT redelivers);

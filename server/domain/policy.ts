@@ -3,7 +3,7 @@ import { parseTimeOfDay } from './zoned-time.js';
 
 /**
  * The response policy of a compound (小区): escalation delays, reminders and the daytime window.
- * The defaults are DESIGN.md §3's; each compound may override any of them.
+ * The defaults are docs/design.md §3's; each compound may override any of them.
  */
 export type ResponsePolicy = Readonly<{
   /** Red unacknowledged this long after the press → tier 2 (grid worker, compound party branch). */

@@ -1,4 +1,4 @@
-/** The ribbon vocabulary shared by every layer (DESIGN.md §1, §3). Pure: no I/O. */
+/** The ribbon vocabulary shared by every layer (docs/design.md §1, §3). Pure: no I/O. */
 
 export {
   ALERT_KINDS,

@@ -53,7 +53,3 @@ export const DEVICE_TOPIC_RULES = {
 
 /** What the server subscribes to at an external broker. */
 export const SERVER_SUBSCRIPTIONS = DEVICE_CHANNELS.map((c) => `${TOPIC_ROOT}/+/${c}`);
-
-// server/system.ts and app/record-messages.ts still take these names from here; they are being
-// reshaped in parallel (issue 11) and will import protocol/mqtt.ts directly.
-export { TOPIC_ROOT, type DeviceChannel } from '../../protocol/mqtt.js';

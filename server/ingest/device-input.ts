@@ -4,8 +4,9 @@ import { createBroker, type RibbonBroker } from '../../broker/create-broker.js';
 import type { Clock } from '../app/clock.js';
 import { verifySecret } from '../app/device-credentials.js';
 import type { Config } from '../config.js';
-import { DEVICE_TOPIC_RULES, TOPIC_ROOT } from '../domain/topics.js';
-import type { Stores } from '../store/index.js';
+import { DEVICE_TOPIC_RULES } from '../domain/topics.js';
+import { TOPIC_ROOT } from '../../protocol/mqtt.js';
+import type { Stores } from '../app/ports.js';
 import { connectExternalIngest, type ExternalIngest } from './external.js';
 import type { AckPublisher, IngestPipeline } from './pipeline.js';
 

@@ -1,4 +1,4 @@
-import type { Stores } from '../store/index.js';
+import type { Stores } from '../app/ports.js';
 
 /**
  * Which compound a household is in, for the per-user filter: read once, then remembered.

@@ -2,8 +2,8 @@ import type { Logger } from 'pino';
 import type { RawData, WebSocket } from 'ws';
 import { type ClientFrame, SESSION_ENDED, TOO_SLOW } from '../../protocol/live.js';
 import { sessionUser } from '../api/auth.js';
-import type { Stores } from '../store/index.js';
-import type { User } from '../store/users.js';
+import type { Stores } from '../app/ports.js';
+import type { User } from '../app/ports.js';
 import { countMessage, type MessageWindow } from './rate-limit.js';
 
 export type ConnectionLimits = {

@@ -1,6 +1,6 @@
 import type { Change, ChangeJson } from '../../protocol/live.js';
 import { alertView, householdView, iso } from '../api/views.js';
-import type { Stores } from '../store/index.js';
+import type { Stores } from '../app/ports.js';
 import type { CompoundIndex } from './compounds.js';
 
 /** A change as sent: its compound (for the per-user filter) and its JSON (a ChangeJson), built once. */

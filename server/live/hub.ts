@@ -16,7 +16,7 @@ import type { Logger } from 'pino';
 import { WebSocketServer } from 'ws';
 import { TICK_INTERVAL_MS } from '../../protocol/live.js';
 import type { ChangeFeed } from '../app/changes.js';
-import type { Stores } from '../store/index.js';
+import type { Stores } from '../app/ports.js';
 import { createDeltaBatcher } from './batch.js';
 import { createCompoundIndex } from './compounds.js';
 import { LiveConnection } from './connection.js';

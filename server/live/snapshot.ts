@@ -1,8 +1,8 @@
 import type { ReceiptJson, SnapshotFrame } from '../../protocol/live.js';
 import { seesCompound } from '../api/auth.js';
 import { alertView, deviceView, householdView } from '../api/views.js';
-import type { Stores } from '../store/index.js';
-import type { User } from '../store/users.js';
+import type { Stores } from '../app/ports.js';
+import type { User } from '../app/ports.js';
 import type { CompoundIndex } from './compounds.js';
 import { receiptView, type ReceiptTracker } from './receipts.js';
 

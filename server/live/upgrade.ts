@@ -3,8 +3,8 @@ import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { LIVE_PATH } from '../../protocol/live.js';
 import { SESSION_COOKIE, sessionUser, sha256 } from '../api/auth.js';
-import type { Stores } from '../store/index.js';
-import type { User } from '../store/users.js';
+import type { Stores } from '../app/ports.js';
+import type { User } from '../app/ports.js';
 
 /** Who may open the feed: the session's user, and the session (rechecked while connected). */
 export type Admitted = { user: User; sessionHash: Buffer };

@@ -19,7 +19,7 @@ export type FormatOptions = {
 
 type AlertKind = NonNullable<NotificationMessage['alert']>['kind'];
 
-/** Word and icon of each alert kind (DESIGN.md §1). Silence has no ribbon: an alarm clock. */
+/** Word and icon of each alert kind (docs/design.md §1). Silence has no ribbon: an alarm clock. */
 export const KIND_LABELS = {
   emergency: { icon: '🔴', zh: '红色紧急', en: 'RED' },
   service: { icon: '🟡', zh: '黄色服务', en: 'YELLOW' },

@@ -1,5 +1,5 @@
 /**
- * What a notification channel receives and answers (DESIGN.md §2 `notify/`). A channel is an
+ * What a notification channel receives and answers (docs/design.md §2 `notify/`). A channel is an
  * adapter in the healthchecks style: one `send()`, and a failure says whether trying again can
  * help (`permanent: false`) or not (`permanent: true`: a wrong key, a refused signature, a
  * malformed request). The outbox worker decides when to retry; a channel never sleeps or loops.

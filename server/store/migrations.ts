@@ -80,7 +80,7 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX rejected_device ON rejected_messages (device_id, received_at);
 
-  -- One alert model for everything a person must act on (DESIGN.md §3).
+  -- One alert model for everything a person must act on (docs/design.md §3).
   CREATE TABLE alerts (
     id              INTEGER PRIMARY KEY,
     household_id    INTEGER NOT NULL REFERENCES households(id),

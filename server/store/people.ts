@@ -3,10 +3,6 @@ import type { Tier } from '../domain/alert.js';
 import type { PersonRole } from '../domain/community.js';
 import type { Contact, PeopleStore, Person, Recipient } from '../app/ports.js';
 
-// Kept for code still importing them from here (admin/main.ts, the roster split under way): remove with the last of it.
-export { PERSON_ROLES, type PersonRole } from '../domain/community.js';
-export type { Person } from '../app/ports.js';
-
 type PersonRow = {
   id: number;
   name: string;

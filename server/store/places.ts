@@ -5,9 +5,6 @@ import type { Building, Compound, Household, PlacesStore, ScheduleSettings, Stor
 
 /** Compounds (小区), buildings (楼栋) and households (户). */
 
-// Kept for code still importing it from here (the roster split under way): remove with the last of it.
-export type { Household } from '../app/ports.js';
-
 type HouseholdRow = {
   id: number;
   name: string;

@@ -2,9 +2,6 @@ import type { UserRole } from '../domain/community.js';
 import type { ApiToken, AuditEntry, NewUser, Session, User, UsersStore } from '../app/ports.js';
 import type { Db } from './db.js';
 
-// Kept for code still importing it from here (live/hub.ts, the roster split under way): remove with the last of it.
-export type { User } from '../app/ports.js';
-
 type UserRow = {
   id: number;
   username: string;

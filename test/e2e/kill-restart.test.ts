@@ -1,4 +1,4 @@
-// The delivery promise (DESIGN.md §4) under fault: the server process is killed with SIGKILL at
+// The delivery promise (docs/design.md §4) under fault: the server process is killed with SIGKILL at
 // random moments while 20 devices keep pressing, and started again on the same data directory
 // and MQTT port. Once a device has its PUBACK the press must be on disk; a press the devices
 // resend after the restart must have effect once.

@@ -220,7 +220,7 @@ describe('bodies', () => {
     );
   });
 
-  it('when an alert is acknowledged with no body at all (POST /api/alerts/:id/ack, as DESIGN.md §4 writes it), then it is acknowledged', async () => {
+  it('when an alert is acknowledged with no body at all (POST /api/alerts/:id/ack, as docs/design.md §4 writes it), then it is acknowledged', async () => {
     const { system, staff, cast } = await staffWorld();
     system.recordPersonReport({
       householdId: cast.householdA,
@@ -243,7 +243,7 @@ describe('paging', () => {
     ['household events', (h: number) => `/api/households/${h}/events`],
     ['alerts', (_h: number) => `/api/alerts`],
     ['audit log', (_h: number) => `/api/audit`],
-    // The community's short lists answer in one page, but they are lists all the same (DESIGN.md §4).
+    // The community's short lists answer in one page, but they are lists all the same (docs/design.md §4).
     ['compounds', (_h: number) => `/api/compounds`],
     ['people', (_h: number) => `/api/people`],
     ['users', (_h: number) => `/api/users`],

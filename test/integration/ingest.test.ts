@@ -144,7 +144,7 @@ describe('durable before PUBACK', () => {
   });
 });
 
-describe('deduplication (DESIGN.md §4)', () => {
+describe('deduplication (docs/design.md §4)', () => {
   async function rawDevice(system: TestSystem) {
     const creds = system.provision();
     const { raw } = await RawMqtt.connect(port(system), {

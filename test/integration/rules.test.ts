@@ -7,7 +7,7 @@ import { startTestSystem, type TestSystem } from '../helpers/system.js';
 import { startWebhookReceiver } from '../helpers/webhook-receiver.js';
 import { ManualClock } from '../helpers/clock.js';
 
-// The rules of DESIGN.md §3 through the real pipeline: real MQTT, a real SQLite file, a real
+// The rules of docs/design.md §3 through the real pipeline: real MQTT, a real SQLite file, a real
 // HTTP receiver; time is a manual clock and the sweep is run by the test (as the scheduler would).
 
 const T0 = Date.parse('2026-11-25T09:00:00+08:00');

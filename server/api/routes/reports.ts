@@ -8,7 +8,7 @@ import { seesCompound, userOf } from '../auth.js';
 const LocalDate = Type.String({ pattern: '^[0-9]{4}-[0-9]{2}-[0-9]{2}$' });
 const MAX_DAYS = 366;
 
-/** The stored daily reports, and the response figures for any period (DESIGN.md §3). */
+/** The stored daily reports, and the response figures for any period (docs/design.md §3). */
 export const reportRoutes: FastifyPluginAsyncTypebox<{ stores: Stores; timeZone: string }> = async (
   app,
   { stores, timeZone },

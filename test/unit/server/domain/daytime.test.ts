@@ -8,7 +8,7 @@ const HOUR_SEC = 3_600;
 const SHANGHAI = 'Asia/Shanghai';
 const NEW_YORK = 'America/New_York';
 
-/** The default policy's window (DESIGN.md §3: "4 h in the daytime"). */
+/** The default policy's window (docs/design.md §3: "4 h in the daytime"). */
 const DAY: DaytimeWindow = { start: '08:00', end: '20:00' };
 
 /** Shows the answer as UTC ISO, so a failure reads as two times. */
