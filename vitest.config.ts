@@ -1,7 +1,8 @@
 import { defineConfig } from 'vitest/config';
 
-// Three projects: unit (pure, fast), integration (one real adapter at a time: SQLite file,
-// aedes on port 0, Mosquitto), e2e (whole processes, as a user meets them).
+// Four projects: unit (pure, fast; test/unit/<folder> mirrors the source), integration (one real
+// adapter at a time: SQLite file, aedes on port 0, Mosquitto; grouped by the part they exercise),
+// bench-smoke (the benchmarks in smoke mode), e2e (whole processes, as a user meets them).
 export default defineConfig({
   test: {
     projects: [
@@ -12,6 +13,16 @@ export default defineConfig({
           include: ['test/integration/**/*.test.ts'],
           testTimeout: 30_000,
           hookTimeout: 30_000,
+        },
+      },
+      {
+        test: {
+          // The benchmarks in their seconds-long smoke mode, one file at a time (each loads the machine).
+          name: 'bench-smoke',
+          include: ['test/bench-smoke/**/*.test.ts'],
+          testTimeout: 180_000,
+          hookTimeout: 60_000,
+          fileParallelism: false,
         },
       },
       {

@@ -6,7 +6,7 @@ import type { DeviceAck } from '../../../../protocol/mqtt.js';
 import type { Channel, NotificationMessage, SendResult } from '../../../../server/notify/types.js';
 
 // Outbox delivery on its ports alone: rows in memory, channels that answer as told, a fake now.
-// (test/integration/notify-channels.test.ts drives the same use case over SQLite and real HTTP.)
+// (test/integration/notify/channels.test.ts drives the same use case over SQLite and real HTTP.)
 
 const NOW = Date.parse('2026-03-02T09:00:00+08:00');
 

@@ -1,0 +1,512 @@
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { newSecret, sha256 } from '../../../server/api/auth.js';
+import { DEFAULT_DASHBOARD_DIR } from '../../../server/api/routes/home.js';
+import {
+  client,
+  listRoutes,
+  loginAll,
+  makeCast,
+  ROLES,
+  send,
+  TEST_USER_PASSWORD,
+  type ApiRequest,
+  type Caller,
+  type Cast,
+  type Role,
+} from '../../helpers/api.js';
+import { startTestSystem, type TestSystem } from '../../helpers/system.js';
+
+// The authorization matrix (issue 4, "Proof"): every route the app has × every role, against a
+// target in compound A, generated from the one table below. A route the app has and the table
+// lacks fails the first test, so a new route cannot ship without deciding who may call it.
+
+type Ctx = { system: TestSystem; cast: Cast; n: () => number };
+/** What a request is about: `id` fills the route's :id; the rest feeds the body. */
+type Target = Record<string, string | number>;
+
+type Row = {
+  /** "METHOD /path" exactly as fastify lists the route. */
+  route: string;
+  /** Made afresh for each role (so one role's ack does not turn the next one's into a 409). */
+  target?: (ctx: Ctx) => Target;
+  /** The same request about something that does not exist: outsiders must not tell it apart. */
+  missing?: Target;
+  query?: string;
+  /** For a body that is not JSON (a CSV file). */
+  contentType?: string;
+  body?: (t: Target, ctx: Ctx, role: Role) => unknown;
+  /** Expected status for: admin, staff of A, volunteer of A, staff of B, volunteer of B, anonymous. */
+  expect: readonly [number, number, number, number, number, number];
+};
+
+const NONE = 999_999;
+
+const inA = {
+  household: ({ system, cast }: Ctx): Target => ({
+    id: system.provision({ compound: cast.compoundA.name }).householdId,
+  }),
+  device: ({ system, cast }: Ctx): Target => ({ id: system.provision({ compound: cast.compoundA.name }).id }),
+  compound: ({ cast }: Ctx): Target => ({ id: cast.compoundA.id }),
+  alert:
+    (state: 'red' | 'yellow') =>
+    ({ system, cast }: Ctx): Target => {
+      const { householdId } = system.provision({ compound: cast.compoundA.name });
+      const result = system.recordPersonReport({ householdId, state, note: null, by: 'test', idempotencyKey: null });
+      const alert = result.alerts.find((a) => a.householdId === householdId);
+      if (alert === undefined) throw new Error(`no alert opened by ${state}`);
+      return { id: alert.alertId };
+    },
+  person: ({ system, cast }: Ctx): Target => ({
+    id: system.stores.people.add(
+      {
+        name: '周志愿',
+        phone: '13800000009',
+        role: 'volunteer',
+        tier: 1,
+        compoundId: cast.compoundA.id,
+        buildingId: null,
+      },
+      Date.now(),
+    ),
+  }),
+  token: ({ system, cast }: Ctx): Target => ({
+    id: system.stores.users.createToken(sha256(newSecret()), cast.users.volunteerA.id, 'script', Date.now()),
+  }),
+};
+
+const today = new Date().toISOString().slice(0, 10);
+
+// The dashboard's files are routes only once it is built (`npm test` builds it first): public,
+// like the page at / (the page logs in through the API).
+const dashboardAsset = existsSync(join(DEFAULT_DASHBOARD_DIR, 'index.html'))
+  ? readdirSync(join(DEFAULT_DASHBOARD_DIR, 'assets')).find((f) => f.endsWith('.js'))
+  : undefined;
+const DASHBOARD_ROWS: Row[] =
+  dashboardAsset === undefined
+    ? []
+    : [
+        { route: 'GET /favicon.svg', expect: [200, 200, 200, 200, 200, 200] },
+        {
+          route: 'GET /*',
+          target: () => ({ '*': `assets/${dashboardAsset}` }),
+          expect: [200, 200, 200, 200, 200, 200],
+        },
+        // The offline service worker, when the build has one.
+        ...(existsSync(join(DEFAULT_DASHBOARD_DIR, 'sw.js'))
+          ? [{ route: 'GET /sw.js', expect: [200, 200, 200, 200, 200, 200] } as const]
+          : []),
+      ];
+
+// prettier-ignore
+const TABLE: Row[] = [
+  //                                                                                          admin staffA volA staffB volB anon
+  { route: 'GET /', expect: [200, 200, 200, 200, 200, 200] },
+  { route: 'GET /healthz', expect: [200, 200, 200, 200, 200, 200] },
+  { route: 'GET /metrics', expect: [200, 200, 200, 200, 200, 200] },
+  { route: 'GET /docs', expect: [200, 200, 200, 200, 200, 200] },
+  ...DASHBOARD_ROWS,
+  { route: 'GET /docs/', expect: [200, 200, 200, 200, 200, 200] },
+  { route: 'GET /docs/*', target: () => ({ '*': 'static/swagger-ui.css' }), expect: [200, 200, 200, 200, 200, 200] },
+  { route: 'GET /docs/json', expect: [200, 200, 200, 200, 200, 200] },
+  { route: 'GET /docs/yaml', expect: [200, 200, 200, 200, 200, 200] },
+  // The static copy of the page redirects to /docs/.
+  { route: 'GET /docs/static/index.html', expect: [302, 302, 302, 302, 302, 302] },
+  { route: 'GET /docs/static/swagger-initializer.js', expect: [200, 200, 200, 200, 200, 200] },
+
+  // Logging in is open to all (here everyone logs in as volunteer-a); the rest needs a login.
+  {
+    route: 'POST /api/session',
+    body: (_t, { cast }) => ({ username: cast.users.volunteerA.username, password: TEST_USER_PASSWORD }),
+    expect: [200, 200, 200, 200, 200, 200],
+  },
+  { route: 'GET /api/session', expect: [200, 200, 200, 200, 200, 401] },
+  { route: 'DELETE /api/session', expect: [204, 204, 204, 204, 204, 401] },
+  // Only an admin issues and revokes tokens and reads the audit log, and manages users and compounds.
+  {
+    route: 'POST /api/tokens',
+    body: (_t, { cast }) => ({ userId: cast.users.volunteerA.id, name: 'script' }),
+    expect: [201, 403, 403, 403, 403, 401],
+  },
+  { route: 'DELETE /api/tokens/:id', target: inA.token, missing: { id: NONE }, expect: [204, 403, 403, 403, 403, 401] },
+  { route: 'GET /api/audit', expect: [200, 403, 403, 403, 403, 401] },
+  { route: 'GET /api/users', expect: [200, 403, 403, 403, 403, 401] },
+  {
+    route: 'POST /api/users',
+    body: (_t, { cast, n }, role) => ({
+      username: `made-by-${role}-${n()}`,
+      displayName: '新人',
+      role: 'volunteer',
+      password: 'a long enough password',
+      compoundIds: [cast.compoundA.id],
+    }),
+    expect: [201, 403, 403, 403, 403, 401],
+  },
+  {
+    route: 'POST /api/compounds',
+    body: (_t, { n }) => ({ name: `新小区${n()}` }),
+    expect: [201, 403, 403, 403, 403, 401],
+  },
+
+  // Lists: everyone logged in may ask; what they get is scoped (see the next describe).
+  { route: 'GET /api/households', expect: [200, 200, 200, 200, 200, 401] },
+  { route: 'GET /api/alerts', expect: [200, 200, 200, 200, 200, 401] },
+  { route: 'GET /api/compounds', expect: [200, 200, 200, 200, 200, 401] },
+  { route: 'GET /api/buildings', expect: [200, 200, 200, 200, 200, 401] },
+  { route: 'GET /api/people', expect: [200, 200, 200, 200, 200, 401] },
+  { route: 'GET /api/reports/daily', query: `day=${today}`, expect: [200, 200, 200, 200, 200, 401] },
+  { route: 'GET /api/figures', query: `from=${today}&to=${today}`, expect: [200, 200, 200, 200, 200, 401] },
+
+  // A household or alert of compound A: outsiders get 404, as for one that does not exist.
+  {
+    route: 'GET /api/households/:id',
+    target: inA.household,
+    missing: { id: NONE },
+    expect: [200, 200, 200, 404, 404, 401],
+  },
+  {
+    route: 'GET /api/households/:id/events',
+    target: inA.household,
+    missing: { id: NONE },
+    expect: [200, 200, 200, 404, 404, 401],
+  },
+  {
+    route: 'POST /api/households/:id/reports',
+    target: inA.household,
+    missing: { id: NONE },
+    body: () => ({ state: 'blue', note: '看到蓝丝带' }),
+    expect: [201, 201, 201, 404, 404, 401],
+  },
+  {
+    route: 'POST /api/households/:id/visits',
+    target: inA.household,
+    missing: { id: NONE },
+    body: () => ({ seen: 'none', note: '窗口没有彩带' }),
+    expect: [201, 201, 201, 404, 404, 401],
+  },
+  {
+    route: 'GET /api/households/:id/visits',
+    target: inA.household,
+    missing: { id: NONE },
+    expect: [200, 200, 200, 404, 404, 401],
+  },
+  {
+    route: 'GET /api/alerts/:id',
+    target: inA.alert('red'),
+    missing: { id: NONE },
+    expect: [200, 200, 200, 404, 404, 401],
+  },
+  {
+    route: 'POST /api/alerts/:id/ack',
+    target: inA.alert('red'),
+    missing: { id: NONE },
+    body: () => ({}),
+    expect: [200, 200, 200, 404, 404, 401],
+  },
+  {
+    route: 'POST /api/alerts/:id/arrived',
+    target: inA.alert('red'),
+    missing: { id: NONE },
+    body: () => ({ note: '已到门口' }),
+    expect: [200, 200, 200, 404, 404, 401],
+  },
+  {
+    route: 'POST /api/alerts/:id/resolve',
+    target: inA.alert('red'),
+    missing: { id: NONE },
+    body: () => ({ note: '老人安好 / all well' }),
+    expect: [200, 200, 200, 404, 404, 401],
+  },
+  {
+    route: 'POST /api/alerts/:id/claim',
+    target: inA.alert('yellow'),
+    missing: { id: NONE },
+    body: () => ({}),
+    expect: [200, 200, 200, 404, 404, 401],
+  },
+
+  // Configuring, registering: staff of the compound and admins. A volunteer is refused for the
+  // role (403) before anything is looked up, so that answer leaks nothing either.
+  {
+    route: 'POST /api/households',
+    target: ({ cast }) => ({ compound: cast.compoundA.name }),
+    missing: { compound: '不存在小区' },
+    body: (t, { n }) => ({ name: `住户${n()}`, compound: t.compound, building: '1号楼', room: '101' }),
+    expect: [201, 201, 403, 403, 403, 401],
+  },
+  {
+    route: 'PATCH /api/households/:id',
+    target: inA.household,
+    missing: { id: NONE },
+    body: () => ({ room: '202' }),
+    expect: [200, 200, 403, 404, 403, 401],
+  },
+  {
+    route: 'PATCH /api/compounds/:id',
+    target: inA.compound,
+    missing: { id: NONE },
+    body: () => ({ policy: { tier2AfterSec: 60 } }),
+    expect: [200, 200, 403, 404, 403, 401],
+  },
+  {
+    route: 'POST /api/devices',
+    target: inA.household,
+    missing: { id: NONE },
+    body: (t) => ({ householdId: t.id }),
+    expect: [201, 201, 403, 404, 403, 401],
+  },
+  {
+    route: 'POST /api/devices/:id/rotate',
+    target: inA.device,
+    missing: { id: 'no-such-device' },
+    expect: [200, 200, 403, 404, 403, 401],
+  },
+  {
+    route: 'DELETE /api/devices/:id',
+    target: inA.device,
+    missing: { id: 'no-such-device' },
+    expect: [204, 204, 403, 404, 403, 401],
+  },
+  {
+    route: 'POST /api/people',
+    target: inA.compound,
+    missing: { id: NONE },
+    body: (t) => ({
+      name: '孙网格',
+      phone: '13800000010',
+      role: 'grid_worker',
+      tier: 2,
+      compoundId: t.id,
+      buildingId: null,
+    }),
+    expect: [201, 201, 403, 404, 403, 401],
+  },
+  {
+    route: 'DELETE /api/people/:id',
+    target: inA.person,
+    missing: { id: NONE },
+    expect: [204, 204, 403, 404, 403, 401],
+  },
+  {
+    route: 'PATCH /api/people/:id',
+    target: inA.person,
+    missing: { id: NONE },
+    body: () => ({ phone: '13800000011' }),
+    expect: [200, 200, 403, 404, 403, 401],
+  },
+  {
+    route: 'PATCH /api/users/:id',
+    target: ({ cast }) => ({ id: cast.users.volunteerA.id }),
+    missing: { id: NONE },
+    body: () => ({ displayName: '改个名' }),
+    expect: [200, 403, 403, 403, 403, 401],
+  },
+  { route: 'GET /api/tokens', expect: [200, 403, 403, 403, 403, 401] },
+
+  // Rosters: staff and admins, each into their own compounds (another compound's name is a row
+  // error, worded as for one that does not exist). Exports hold family phone numbers: not for
+  // volunteers; staff of B get B's rows.
+  {
+    route: 'POST /api/import/households',
+    query: 'dryRun=false',
+    contentType: 'text/csv',
+    target: ({ cast }) => ({ compound: cast.compoundA.name }),
+    missing: { compound: '不存在小区' },
+    body: (t, { n }) =>
+      `小区,楼栋,房号,姓名,紧急联系人,联系电话\n${t.compound},5号楼,${500 + n()},导入住户,住户女儿,13900000001\n`,
+    expect: [200, 200, 403, 400, 403, 401],
+  },
+  {
+    route: 'POST /api/import/people',
+    query: 'dryRun=false',
+    contentType: 'text/csv',
+    target: ({ cast }) => ({ compound: cast.compoundA.name }),
+    missing: { compound: '不存在小区' },
+    body: (t, { n }) => `姓名,电话,角色,层级,小区\n导入志愿者${n()},13800000020,volunteer,1,${t.compound}\n`,
+    expect: [200, 200, 403, 400, 403, 401],
+  },
+  { route: 'GET /api/export/households', expect: [200, 200, 403, 200, 403, 401] },
+  { route: 'GET /api/export/people', expect: [200, 200, 403, 200, 403, 401] },
+];
+
+function requestFor(row: Row, target: Target, ctx: Ctx, role: Role): ApiRequest {
+  const [method, path] = row.route.split(' ') as [ApiRequest['method'], string];
+  const url = path.replace(':id', () => String(target.id)).replace('*', () => String(target['*']));
+  const body = row.body?.(target, ctx, role);
+  return {
+    method,
+    url: row.query ? `${url}?${row.query}` : url,
+    ...(body !== undefined ? { payload: body } : {}),
+    ...(row.contentType ? { headers: { 'content-type': row.contentType } } : {}),
+  };
+}
+
+async function world() {
+  const system = await startTestSystem({ scheduler: false });
+  const cast = await makeCast(system);
+  const callers = await loginAll(system, cast);
+  let counter = 0;
+  const ctx: Ctx = { system, cast, n: () => ++counter };
+  return { system, cast, callers, ctx };
+}
+
+describe('the authorization matrix', () => {
+  it('when the app is built, then every route it has is in the table, and every route in the table exists', async () => {
+    const system = await startTestSystem({ scheduler: false });
+    const routes = listRoutes(system.app);
+    expect(routes.length).toBeGreaterThan(30);
+    const inTable = TABLE.map((r) => r.route).sort();
+    expect(new Set(inTable).size, 'a route appears twice in the table').toBe(inTable.length);
+    expect(
+      routes.filter((r) => !inTable.includes(r)),
+      'routes without an entry in the matrix',
+    ).toEqual([]);
+    expect(
+      inTable.filter((r) => !routes.includes(r)),
+      'entries for routes the app does not have',
+    ).toEqual([]);
+  });
+
+  it.each(TABLE.map((row) => [row.route, row] as const))(
+    'when each role calls %s on a target in compound A, then it gets the status the table says',
+    async (_name, row) => {
+      const { system, callers, ctx } = await world();
+      const statuses = {} as Record<Role, number>;
+      const expected = {} as Record<Role, number>;
+      for (const [i, role] of ROLES.entries()) {
+        const target = row.target?.(ctx) ?? {};
+        const res = await send(system.app, callers[role] as Caller, requestFor(row, target, ctx, role));
+        statuses[role] = res.statusCode;
+        expected[role] = row.expect[i] as number;
+      }
+      expect(statuses).toEqual(expected);
+
+      // Existence does not leak: to an outsider, A's record and no record at all look the same.
+      if (row.missing !== undefined) {
+        for (const role of ['staffB', 'volunteerB'] as const) {
+          const res = await send(system.app, callers[role], requestFor(row, row.missing, ctx, role));
+          expect(res.statusCode, `${role}: ${res.body}`).toBe(statuses[role]);
+          if (res.statusCode >= 400)
+            expect(res.json()).toEqual(
+              expect.objectContaining({ error: expect.objectContaining({ code: expect.any(String) }) }),
+            );
+        }
+      }
+    },
+  );
+});
+
+describe('what each role sees', () => {
+  it('when people of compound B list households, alerts, compounds, people and figures, then nothing of compound A is in them', async () => {
+    const { system, cast, callers } = await world();
+    system.recordPersonReport({
+      householdId: cast.householdA,
+      state: 'red',
+      note: null,
+      by: 'test',
+      idempotencyKey: null,
+    });
+    system.recordPersonReport({
+      householdId: cast.householdB,
+      state: 'red',
+      note: null,
+      by: 'test',
+      idempotencyKey: null,
+    });
+    system.stores.people.add(
+      {
+        name: 'A 的志愿者',
+        phone: '13800000011',
+        role: 'volunteer',
+        tier: 1,
+        compoundId: cast.compoundA.id,
+        buildingId: null,
+      },
+      Date.now(),
+    );
+    system.stores.people.add(
+      {
+        name: 'B 的志愿者',
+        phone: '13800000012',
+        role: 'volunteer',
+        tier: 1,
+        compoundId: cast.compoundB.id,
+        buildingId: null,
+      },
+      Date.now(),
+    );
+    const views = async (role: Role) => {
+      const api = client(system.app, callers[role]);
+      const get = async (url: string) => {
+        const res = await api('GET', url);
+        expect(res.statusCode, res.body).toBe(200);
+        return (res.json() as { items: Array<Record<string, unknown>> }).items;
+      };
+      return {
+        households: (await get('/api/households')).map((h) => h.compoundId),
+        alerts: (await get('/api/alerts')).map((a) => a.householdId),
+        compounds: (await get('/api/compounds')).map((c) => c.id),
+        people: (await get('/api/people')).map((p) => p.compoundId),
+        figures: (await get(`/api/figures?from=${today}&to=${today}`)).map((f) => f.compoundId),
+      };
+    };
+    const A = cast.compoundA.id;
+    const B = cast.compoundB.id;
+    for (const role of ['staffB', 'volunteerB'] as const) {
+      expect(await views(role)).toEqual({
+        households: [B],
+        alerts: [cast.householdB],
+        compounds: [B],
+        people: [B],
+        figures: [B],
+      });
+    }
+    for (const role of ['staffA', 'volunteerA'] as const) {
+      expect(await views(role)).toEqual({
+        households: [A],
+        alerts: [cast.householdA],
+        compounds: [A],
+        people: [A],
+        figures: [A],
+      });
+    }
+    // The CSV exports are scoped the same way.
+    for (const kind of ['households', 'people']) {
+      const csv = await client(system.app, callers.staffB)('GET', `/api/export/${kind}`);
+      expect(csv.statusCode).toBe(200);
+      expect(csv.body).toContain(cast.compoundB.name);
+      expect(csv.body).not.toContain(cast.compoundA.name);
+    }
+    const admin = await views('admin');
+    expect(admin.households.sort()).toEqual([A, B].sort());
+    expect(admin.alerts.sort()).toEqual([cast.householdA, cast.householdB].sort());
+  });
+
+  it("when a volunteer reads a household, then its family contacts' phone numbers are left out (staff see them)", async () => {
+    const { system, cast, callers } = await world();
+    system.stores.people.addContact(
+      { householdId: cast.householdA, name: '张女儿', phone: '13900000000', relation: '女儿' },
+      Date.now(),
+    );
+    const asVolunteer = await client(system.app, callers.volunteerA)('GET', `/api/households/${cast.householdA}`);
+    expect(asVolunteer.statusCode).toBe(200);
+    expect(asVolunteer.body).not.toContain('13900000000');
+    expect(asVolunteer.json()).not.toHaveProperty('contacts');
+    const asStaff = await client(system.app, callers.staffA)('GET', `/api/households/${cast.householdA}`);
+    expect(asStaff.json()).toMatchObject({ contacts: [{ name: '张女儿', phone: '13900000000', relation: '女儿' }] });
+  });
+
+  it('when staff of B try to register a household into compound A, then it is refused and nothing is created', async () => {
+    const { system, cast, callers } = await world();
+    const before = system.stores.places.listHouseholds().length;
+    const res = await client(system.app, callers.staffB)('POST', '/api/households', {
+      name: '越界',
+      compound: cast.compoundA.name,
+      building: '1号楼',
+      room: '1',
+    });
+    expect(res.statusCode).toBe(403);
+    expect(system.stores.places.listHouseholds()).toHaveLength(before);
+  });
+});
