@@ -1,4 +1,4 @@
-import './style.css';
+import './styles/index.css';
 import { createAlarm } from './alarm.js';
 import { ApiError, currentSession, login, logout, setCsrfToken, whenSessionEnds, type User } from './api.js';
 import type { Ctx, View, ViewFactory } from './context.js';
