@@ -1,6 +1,6 @@
 // The floor: what Mosquitto, a C broker writing nothing to disk, does on this machine when
 // relaying QoS 1 messages between mqtt.js clients — at full speed and at a fixed 1,000 msg/s.
-// Our budgets (DESIGN §5) are ratios to these figures, measured in the same run.
+// Our budgets (docs/design.md §5) are ratios to these figures, measured in the same run.
 //
 //   npx tsx bench/floor.ts            full run (~1 min), appends a section to bench/RESULTS.md
 //   npx tsx bench/floor.ts --smoke    a few seconds, tiny counts, prints only
@@ -47,7 +47,7 @@ function plan(smoke: boolean): FloorRun[] {
       },
     ];
   }
-  // Full speed three ways: one publisher + one subscriber (the "two clients" of DESIGN §5), two
+  // Full speed three ways: one publisher + one subscriber (the "two clients" of docs/design.md §5), two
   // publishers in one process, and two processes (more client CPU, but three busy processes on
   // this 2-core machine). Windows of 50: larger ones only add queueing delay, not rate.
   const full = { warmupMs: 1_000, durationMs: 6_000, windowPerClient: 50 };

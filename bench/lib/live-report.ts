@@ -138,7 +138,7 @@ export async function resultsSection(r: LiveBenchResult, fanOut: PartResult, p: 
       `QoS 1 messages publisher → subscriber at ${p.loadRate.toLocaleString('en-US')}/s (bench/lib/relay.ts), publish → receive ` +
       'latency (in the seen columns). CPU % = CPU time / wall time, 100 = one core (server and bench: the probe window; generator: its window).' +
       (p.peerRates.length > 0
-        ? ` Peer (DESIGN §5), run first, alone: Node-RED ${r.peer.runs[0]?.version ?? '4'} (bench/peers/node-red, editor off, logs at warn) ` +
+        ? ` Peer (docs/design.md §5), run first, alone: Node-RED ${r.peer.runs[0]?.version ?? '4'} (bench/peers/node-red, editor off, logs at warn) ` +
           `with one flow, \`mqtt in\` (ribbon/+/state, QoS 1, auto-detect) → \`websocket out\` (payload only), fed by its own ` +
           `Mosquitto ${version} (same configuration as the floor); the same ${p.loadDevices} load clients at ` +
           `${p.peerRates.map((x) => x.toLocaleString('en-US')).join(' and ')}/s; probes: an mqtt.js client in the bench process ` +

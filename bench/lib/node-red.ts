@@ -1,4 +1,4 @@
-// The hobbyist peer of DESIGN §5: Node-RED 4 with one flow, MQTT-in → WebSocket-out, fed by a
+// The hobbyist peer of docs/design.md §5: Node-RED 4 with one flow, MQTT-in → WebSocket-out, fed by a
 // Mosquitto broker. Installed on demand into bench/peers/node-red/ (`npm ci --prefix`, pinned by
 // its package-lock.json; node_modules is not committed) and run as a child process on 127.0.0.1.
 import { spawn, spawnSync } from 'node:child_process';

@@ -11,7 +11,7 @@ export interface RelayOptions {
   brokerPid?: number;
   /** Generator processes (each: publishers + one subscriber). Default 1. */
   processes?: number;
-  /** Default 1: one publisher and one subscriber per process, the "two clients" of DESIGN §5. */
+  /** Default 1: one publisher and one subscriber per process, the "two clients" of docs/design.md §5. */
   publishersPerProcess?: number;
   /** QoS 1 messages each publisher may have awaiting PUBACK. Default 100. */
   windowPerClient?: number;
