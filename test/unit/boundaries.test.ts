@@ -88,3 +88,29 @@ describe('server/admin/', () => {
     expect(wrong).toEqual([]);
   });
 });
+
+describe('source file size', () => {
+  // A file past this is doing more than one thing (issue 11): split it by concern. Tests are
+  // tables and are not held to it.
+  const MAX_LINES = 450;
+  // bench/ without bench/peers/ (the Node-RED peer's installed packages).
+  const SOURCE = ['protocol', 'broker', 'server', 'device-sim', 'dashboard/src', 'bench/lib'];
+  const files = () => [
+    ...SOURCE.flatMap(sourceFiles),
+    ...readdirSync(join(ROOT, 'bench'))
+      .filter((name) => name.endsWith('.ts'))
+      .map((name) => join(ROOT, 'bench', name)),
+  ];
+  const lineCount = (file: string) => readFileSync(file, 'utf8').split('\n').length - 1;
+
+  it('when a source folder is read, then it has files to measure', () => {
+    for (const folder of SOURCE) expect(sourceFiles(folder).length, folder).toBeGreaterThan(0);
+  });
+
+  it(`when any source file is measured, then it has at most ${MAX_LINES} lines`, () => {
+    const long = files()
+      .map((file) => ({ file: relative(ROOT, file), lines: lineCount(file) }))
+      .filter((f) => f.lines > MAX_LINES);
+    expect(long).toEqual([]);
+  });
+});
