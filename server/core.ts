@@ -2,7 +2,7 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import type { RibbonBroker } from '../broker/create-broker.js';
 import { createAlerting, type Alerting } from './app/alerting.js';
-import { alertChanges, createAnnouncer } from './app/announce.js';
+import { alertChanges, type Announcer, createAnnouncer } from './app/announce.js';
 import { createBackup } from './app/backup.js';
 import { createChangeFeed, type ChangeFeed } from './app/changes.js';
 import type { Clock } from './app/clock.js';
@@ -52,6 +52,8 @@ export type SafetyCore = {
   readonly registry: Registry;
   readonly commandAlert: CommandAlert;
   readonly recordPersonReport: RecordPersonReport;
+  /** A person's change to the records (a household registered or edited): one transaction, announced after it. */
+  readonly commit: Announcer['commit'];
   sweepNow(): SweepResult;
   deliverNow(): Promise<DeliveryResult>;
   /** The database answers and the broker is listening (or the external one connected). */
@@ -172,6 +174,7 @@ export async function startSafetyCore(config: Config, deps: CoreDeps): Promise<S
       registry,
       commandAlert: createCommandAlert({ alerting, announcer, clock }),
       recordPersonReport: createRecordPersonReport({ record, announcer, clock }),
+      commit: announcer.commit,
       sweepNow,
       deliverNow,
       health() {

@@ -62,7 +62,7 @@ export async function startPeopleSide(
         stores,
         now,
         recordPersonReport: core.recordPersonReport,
-        announce: (change) => core.changes.publish(change),
+        commit: core.commit,
       },
       reportTimeZone: config.report.timeZone,
       // Over HTTPS the session cookie is Secure.

@@ -1,7 +1,7 @@
 import { Type, type FastifyPluginAsyncTypebox, type Static } from '@fastify/type-provider-typebox';
 import { scheduleOf } from '../../app/check-ins.js';
 import { addHousehold } from '../../app/provision.js';
-import type { Change } from '../../app/changes.js';
+import type { Announcer } from '../../app/announce.js';
 import type { PersonReport, PersonReportResult } from '../../app/record-messages.js';
 import { setCheckInSchedule } from '../../app/set-check-in-schedule.js';
 import type { CheckInPolicy } from '../../domain/check-in.js';
@@ -17,8 +17,8 @@ export type HouseholdDeps = {
   now: () => number;
   /** A person's report through the same path as a press, committed and announced. */
   recordPersonReport: (report: PersonReport) => PersonReportResult;
-  /** Told of each household registered or changed, after the commit (the live hub). */
-  announce?: (change: Change) => void;
+  /** Runs a change in one transaction; what it announces goes to the live hub after the commit (app/announce.ts). */
+  commit: Announcer['commit'];
 };
 
 const TimeOfDay = Type.String({ pattern: '^([01][0-9]|2[0-3]):[0-5][0-9]$' });
@@ -204,7 +204,7 @@ export const householdRoutes: FastifyPluginAsyncTypebox<HouseholdDeps> = async (
       if (user.role !== 'admin' && (compound === undefined || !seesCompound(user, compound.id))) {
         throw new AppError('forbidden', `you do not look after a compound named ${JSON.stringify(body.compound)}`);
       }
-      const id = stores.transaction(() => {
+      const id = deps.commit((announce) => {
         let householdId: number;
         try {
           householdId = addHousehold(
@@ -230,10 +230,10 @@ export const householdRoutes: FastifyPluginAsyncTypebox<HouseholdDeps> = async (
             { householdId, name: c.name.trim(), phone: c.phone.trim(), relation: c.relation?.trim() ?? '' },
             now(),
           );
+        announce({ type: 'household', householdId, at: now() });
         return householdId;
       });
       request.auditRecord = `household:${id}`;
-      deps.announce?.({ type: 'household', householdId: id, at: now() });
       return reply.code(201).send(view(stores.places.getHousehold(id) as Household, user));
     },
   );
@@ -261,7 +261,7 @@ export const householdRoutes: FastifyPluginAsyncTypebox<HouseholdDeps> = async (
       const user = requireRole(request, 'admin', 'staff');
       const h = visible(request.params.id, user);
       const body = request.body;
-      stores.transaction(() => {
+      deps.commit((announce) => {
         if (body.name !== undefined || body.room !== undefined)
           stores.places.renameHousehold(h.id, (body.name ?? h.name).trim(), (body.room ?? h.room).trim());
         if (
@@ -281,9 +281,9 @@ export const householdRoutes: FastifyPluginAsyncTypebox<HouseholdDeps> = async (
             })),
             now(),
           );
+        announce({ type: 'household', householdId: h.id, at: now() });
       });
       request.auditRecord = `household:${h.id}`;
-      deps.announce?.({ type: 'household', householdId: h.id, at: now() });
       return view(stores.places.getHousehold(h.id) as Household, user);
     },
   );
