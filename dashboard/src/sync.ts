@@ -1,3 +1,4 @@
+import { ERRORS } from '../../protocol/errors.js';
 import { api, ApiError, currentSession, setCsrfToken } from './api.js';
 import { enqueue, newKey, pending, remove, type Pending } from './outbox.js';
 
@@ -68,7 +69,7 @@ async function send(item: Pending, csrfRetried = false): Promise<'done' | 'stop'
   } catch (err) {
     const e = err instanceof ApiError ? err : new ApiError(0, 'OFFLINE', String(err));
     // A token from before a new login in another tab: fetch the current one and try once more.
-    if (e.code === 'RIBBON_ERR_CSRF' && !csrfRetried) {
+    if (e.code === ERRORS.csrf.code && !csrfRetried) {
       const found = await currentSession().catch(() => null);
       if (found?.csrfToken) {
         setCsrfToken(found.csrfToken);
@@ -81,7 +82,7 @@ async function send(item: Pending, csrfRetried = false): Promise<'done' | 'stop'
       e.status !== 401 &&
       e.status !== 408 &&
       e.status !== 429 &&
-      e.code !== 'RIBBON_ERR_CSRF';
+      e.code !== ERRORS.csrf.code;
     await enqueue({ ...item, lastError: e.offline ? null : e.message, refused: permanent });
     if (permanent) return 'refused';
     return e.offline || e.status === 401 || e.status === 429 || e.status === 503 ? 'stop' : 'retry';

@@ -5,6 +5,7 @@ import { alertKindForReport, assertNever, type RibbonState } from '../domain/rib
 import { localDateTime } from '../domain/zoned-time.js';
 import type { DeviceAuth, Stores } from './ports.js';
 import type { DeviceChannel } from '../../protocol/mqtt.js';
+import { DEFAULT_TIME_ZONE } from '../../protocol/ribbon.js';
 import type { AlertChange, Alerting } from './alerting.js';
 import { checkInDueAt } from './check-ins.js';
 
@@ -127,7 +128,7 @@ export function createRecordMessages(
 
   /** "迟报：2026-11-25 09:00 看到 / reported late: seen 2026-11-25 09:00", in the household's zone. */
   function lateReason(householdId: number, observedAt: number): string {
-    const zone = places.schedule(householdId)?.timezone ?? 'Asia/Shanghai';
+    const zone = places.schedule(householdId)?.timezone ?? DEFAULT_TIME_ZONE;
     const local = localDateTime(observedAt, zone);
     return `迟报：${local} 看到 / reported late: seen ${local}`;
   }

@@ -62,7 +62,7 @@ export type QuietHours = { start: string; end: string } | null;
 
 export type CheckInSchedule = {
   policy: CheckInPolicy;
-  /** IANA zone the household lives in (docs/design.md default: Asia/Shanghai). */
+  /** IANA zone the household lives in (default DEFAULT_TIME_ZONE of protocol/ribbon.ts). */
   timeZone: string;
   quietHours: QuietHours;
   /** 'YYYY-MM-DD' in the household's zone, inclusive; null when not away. */
