@@ -13,7 +13,7 @@ import pino from 'pino';
 import { createAlerting } from '../server/app/alerting.js';
 import { createSweep, type SweepResult } from '../server/app/sweep.js';
 import { DB_FILE_NAME, openDatabase, type Db } from '../server/store/db.js';
-import { createStores, type Stores } from '../server/store/index.js';
+import { createStores, type SqliteStores } from '../server/store/index.js';
 import { appendResults, formatCell, type Cell } from './lib/results.js';
 import { summarize, type Summary } from './lib/stats.js';
 import {
@@ -68,7 +68,7 @@ export type SizeResult = Community & {
 const log = pino({ level: 'error' });
 
 /** The stores, recording the SQL they prepare (so the plans explained are the ones production runs). */
-function storesRecordingSql(db: Db): { stores: Stores; prepared: string[] } {
+function storesRecordingSql(db: Db): { stores: SqliteStores; prepared: string[] } {
   const prepared: string[] = [];
   const prepare = db.prepare.bind(db);
   Object.defineProperty(db, 'prepare', {

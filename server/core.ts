@@ -23,7 +23,7 @@ import { startScheduler } from './scheduler/index.js';
 import { dailyJobs, everySecondJobs } from './scheduler/jobs.js';
 import { createDatabaseFile } from './store/database-file.js';
 import { createWalSync, openDatabase, startWalCheckpointer } from './store/db.js';
-import { createStores, type Stores } from './store/index.js';
+import { createStores, type SqliteStores } from './store/index.js';
 
 /** On stop, how long to wait for WAL syncs under way before closing the database anyway. */
 const SHUTDOWN_SYNC_WAIT_MS = 10_000;
@@ -46,7 +46,7 @@ export type CoreDeps = {
  * reads of the stores. The next step puts it on its own thread; nothing here may wait on HTTP.
  */
 export type SafetyCore = {
-  readonly stores: Stores;
+  readonly stores: SqliteStores;
   readonly alerting: Alerting;
   readonly changes: ChangeFeed;
   readonly registry: Registry;

@@ -13,13 +13,13 @@ import type { Config } from './config.js';
 import { type CoreDeps, startSafetyCore } from './core.js';
 import type { ExternalIngest } from './ingest/external.js';
 import { startPeopleSide } from './people.js';
-import type { Stores } from './store/index.js';
+import type { SqliteStores } from './store/index.js';
 
 export { type Clock, systemClock } from './app/clock.js';
 export { dailyJobs } from './scheduler/jobs.js';
 
 export type RunningSystem = {
-  readonly stores: Stores;
+  readonly stores: SqliteStores;
   readonly alerting: Alerting;
   /** A person's action on an alert (acknowledge, arrive, resolve), committed and announced. */
   readonly commandAlert: CommandAlert;

@@ -11,7 +11,7 @@ import { parseChannelConfig } from '../notify/index.js';
 import { PERSON_ROLES, type PersonRole } from '../domain/community.js';
 import { ConfigError, loadConfig } from '../config.js';
 import { openDatabase } from '../store/db.js';
-import { createStores, type Stores } from '../store/index.js';
+import { createStores, type SqliteStores } from '../store/index.js';
 import { mosquittoAcl, mosquittoPasswordLine } from './mosquitto.js';
 
 export const ADMIN_HELP = `彩带之约 · Ribbon Pact admin
@@ -153,7 +153,7 @@ export async function runAdmin(
     stores.db.close();
   }
 
-  async function run(cmd: string, s: Stores): Promise<number> {
+  async function run(cmd: string, s: SqliteStores): Promise<number> {
     const now = Date.now();
     switch (cmd) {
       case 'add-household': {
@@ -342,7 +342,7 @@ export async function runAdmin(
 
 /** A compound (and building) by name, which must exist: a typo must not create a new one. */
 function findScope(
-  s: Stores,
+  s: SqliteStores,
   compound: string | undefined,
   building: string | undefined,
 ): { compoundId: number | null; buildingId: number | null } {

@@ -32,7 +32,11 @@ export function createAnnouncer(deps: { transaction: <T>(fn: () => T) => T; chan
 
 export type Announcer = ReturnType<typeof createAnnouncer>;
 
-/** The live-feed changes of alerts opened, joined or moved by one commit at `at`. */
-export function alertChanges(alerts: readonly AlertChange[], at: number): Change[] {
-  return alerts.map((alert) => ({ type: 'alert', ...alert, at }));
+/**
+ * The live-feed changes of alerts opened, joined or moved by one commit at `at`, appended to
+ * `into` (the ingest pipeline passes its batch's list: no array per press).
+ */
+export function alertChanges(alerts: readonly AlertChange[], at: number, into: Change[] = []): Change[] {
+  for (const alert of alerts) into.push({ type: 'alert', ...alert, at });
+  return into;
 }

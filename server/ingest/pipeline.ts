@@ -135,7 +135,7 @@ export function createIngestPipeline(deps: {
           source: 'device',
           at,
         });
-        out.push(...alertChanges(outcome.alerts, at));
+        alertChanges(outcome.alerts, at, out);
         return;
       case 'duplicate':
         // A redelivery: acknowledged again, with no second effect.
@@ -150,7 +150,7 @@ export function createIngestPipeline(deps: {
           battery: outcome.battery,
           at,
         });
-        out.push(...alertChanges(outcome.alerts, at));
+        alertChanges(outcome.alerts, at, out);
         return;
       case 'online':
         out.push({
@@ -160,7 +160,7 @@ export function createIngestPipeline(deps: {
           online: outcome.online,
           at,
         });
-        out.push(...alertChanges(outcome.alerts, at));
+        alertChanges(outcome.alerts, at, out);
         return;
       case 'rejected':
         metrics.rejected.inc();
@@ -174,7 +174,7 @@ export function createIngestPipeline(deps: {
           },
           'unreadable device message kept in the rejected log; device alert raised',
         );
-        out.push(...alertChanges(outcome.alerts, at));
+        alertChanges(outcome.alerts, at, out);
         return;
       case 'unknown-device':
         log.warn({ deviceId: outcome.deviceId, topic: message.topic }, 'message from an unknown device ignored');

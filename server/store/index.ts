@@ -19,12 +19,6 @@ import { createVisitsStore } from './visits.js';
  */
 export type SqliteStores = Stores & { readonly db: Db };
 
-/**
- * The composition root's name for SqliteStores, kept while system.ts, admin/, live/, bench/ and
- * tests import it from here (tests reach `system.stores.db`); use cases take `Stores` from app/ports.ts.
- */
-export type { SqliteStores as Stores };
-
 /** Every table group over one database handle, and the transaction they share. */
 export function createStores(db: Db): SqliteStores {
   // One savepoint wrapper for every call (better-sqlite3 builds several functions per transaction()).

@@ -12,7 +12,7 @@ import { loadConfig } from '../../../server/config.js';
 import type { AlertKind, ReportSource, RibbonState } from '../../../server/domain/ribbon.js';
 import { startScheduler } from '../../../server/scheduler/index.js';
 import { openDatabase, type Db } from '../../../server/store/db.js';
-import { createStores, type Stores } from '../../../server/store/index.js';
+import { createStores, type SqliteStores } from '../../../server/store/index.js';
 import { dailyJobs, systemClock } from '../../../server/system.js';
 import { captureLogs, tempDir } from '../../helpers/system.js';
 
@@ -27,7 +27,7 @@ const MIN = 60 * SEC;
 /** An instant written as local Shanghai time: at('2026-03-01T09:00:00'). */
 const at = (local: string): number => Date.parse(`${local}+08:00`);
 
-function openStores(): { dir: string; db: Db; stores: Stores } {
+function openStores(): { dir: string; db: Db; stores: SqliteStores } {
   const dir = tempDir();
   const db = openDatabase(dir);
   onTestFinished(() => {
@@ -37,7 +37,7 @@ function openStores(): { dir: string; db: Db; stores: Stores } {
 }
 
 function household(
-  stores: Stores,
+  stores: SqliteStores,
   compound: string,
   building: string,
   room: string,
@@ -47,7 +47,7 @@ function household(
 }
 
 function press(
-  stores: Stores,
+  stores: SqliteStores,
   householdId: number,
   state: RibbonState,
   receivedAt: number,

@@ -6,12 +6,12 @@ import { backupFileName, createBackup } from '../../../server/app/backup.js';
 import { addHousehold } from '../../../server/app/provision.js';
 import { createDatabaseFile } from '../../../server/store/database-file.js';
 import { openDatabase, type Db } from '../../../server/store/db.js';
-import { createStores, type Stores } from '../../../server/store/index.js';
+import { createStores, type SqliteStores } from '../../../server/store/index.js';
 import { captureLogs, tempDir } from '../../helpers/system.js';
 
 // Backups of a real, live SQLite file (WAL, with rows not yet checkpointed) into a temp dir.
 
-function liveDatabase(): { db: Db; stores: Stores } {
+function liveDatabase(): { db: Db; stores: SqliteStores } {
   const db = openDatabase(tempDir());
   onTestFinished(() => {
     db.close();
