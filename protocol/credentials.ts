@@ -104,3 +104,21 @@ function rejectUnknownKeys(obj: Record<string, unknown>, allowed: readonly strin
     }
   }
 }
+
+/**
+ * The file at `path` read as `text`, parsed; a problem names the path. Each reader (the admin
+ * tool, the simulator) reads the file itself and hands it here, so both say the same things.
+ */
+export function parseCredentialsFile(path: string, text: string): CredentialsFile {
+  try {
+    return parseCredentials(text);
+  } catch (err) {
+    throw new Error(`${path}: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+/** The error for a credentials file that could not be read (`err` from the read). */
+export function unreadableCredentials(path: string, err: unknown): Error {
+  const code = (err as { code?: string }).code;
+  return new Error(`cannot read credentials file ${path}: ${code ?? (err as Error).message}`, { cause: err });
+}

@@ -3,23 +3,18 @@
 // It holds device secrets in clear: written 0600, atomically.
 import { randomBytes } from 'node:crypto';
 import { open, readFile, rename, rm } from 'node:fs/promises';
-import { type CredentialsFile, parseCredentials, serialiseCredentials } from '../../protocol/credentials.js';
+import {
+  type CredentialsFile,
+  parseCredentialsFile,
+  serialiseCredentials,
+  unreadableCredentials,
+} from '../../protocol/credentials.js';
 
 export async function loadCredentials(path: string): Promise<CredentialsFile> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new Error(`cannot read credentials file ${path}: ${code ?? (err as Error).message}`, {
-      cause: err,
-    });
-  }
-  try {
-    return parseCredentials(text);
-  } catch (err) {
-    throw new Error(`${path}: ${(err as Error).message}`, { cause: err });
-  }
+  const text = await readFile(path, 'utf8').catch((err: unknown) => {
+    throw unreadableCredentials(path, err);
+  });
+  return parseCredentialsFile(path, text);
 }
 
 /**
