@@ -13,7 +13,7 @@ import { createRecordMessages } from './app/record-messages.js';
 import { createRecordPersonReport, type RecordPersonReport } from './app/record-person-report.js';
 import { createSweep, type SweepResult } from './app/sweep.js';
 import type { Config } from './config.js';
-import { startDeviceInput } from './ingest/device-input.js';
+import { createDeviceInput } from './ingest/device-input.js';
 import type { ExternalIngest } from './ingest/external.js';
 import { type AckPublisher, createIngestPipeline } from './ingest/pipeline.js';
 import { createIngestMetrics, Registry } from './metrics.js';
@@ -59,13 +59,16 @@ export type SafetyCore = {
   /** The database answers and the broker is listening (or the external one connected). */
   health(): { database: boolean; broker: 'embedded' | 'external'; brokerConnected: boolean; connectedDevices: number };
   readonly broker: RibbonBroker | null;
-  readonly external: ExternalIngest | null;
-  readonly mqttAddress: AddressInfo | null;
+  /** The subscriber of MQTT_URL once started (null with the embedded broker). */
+  external(): ExternalIngest | null;
+  /** Opens the device side (the broker listens, or the subscriber connects) and starts the scheduler. */
+  start(): Promise<{ mqttAddress: AddressInfo | null }>;
   /** Stops input, commits what is queued, waits (bounded) for its sync, closes the database. */
   stop(): Promise<void>;
 };
 
-export async function startSafetyCore(config: Config, deps: CoreDeps): Promise<SafetyCore> {
+/** Builds the safety core: nothing listens, connects or runs on a timer until `start()`. */
+export async function composeSafetyCore(config: Config, deps: CoreDeps): Promise<SafetyCore> {
   const { log, clock } = deps;
   const db = openDatabase(config.dataDir);
   // WAL checkpoints in a worker thread, not inside a group commit (bench/RESULTS.md, "Red to
@@ -107,7 +110,7 @@ export async function startSafetyCore(config: Config, deps: CoreDeps): Promise<S
     db.close();
   };
   try {
-    const input = await startDeviceInput(config, { stores, pipeline, log, clock });
+    const input = await createDeviceInput(config, { stores, pipeline, log, clock });
     cleanup.unshift(() => input.close());
     publishAck = input.publishAck;
     registry.gauge('ribbon_connected_devices', 'Devices connected to the embedded broker.', () =>
@@ -150,21 +153,18 @@ export async function startSafetyCore(config: Config, deps: CoreDeps): Promise<S
       unsubscribeKick();
       if (kick) clearImmediate(kick);
     });
-    if (deps.scheduler !== false) {
-      const report = createDailyReport({ stores, log: log.child({ component: 'daily-report' }) });
-      const { dir, keep } = config.backup;
-      const backup = createBackup({
-        database: createDatabaseFile(db),
-        dir,
-        keep,
-        log: log.child({ component: 'backup' }),
-      });
-      const scheduler = startScheduler(
-        [...everySecondJobs({ sweep: sweepNow, outbox: deliverNow }), ...dailyJobs(config, { report, backup, clock })],
-        log.child({ component: 'scheduler' }),
-      );
-      cleanup.unshift(() => scheduler.stop());
-    }
+    const report = createDailyReport({ stores, log: log.child({ component: 'daily-report' }) });
+    const { dir, keep } = config.backup;
+    const backup = createBackup({
+      database: createDatabaseFile(db),
+      dir,
+      keep,
+      log: log.child({ component: 'backup' }),
+    });
+    const jobs = [
+      ...everySecondJobs({ sweep: sweepNow, outbox: deliverNow }),
+      ...dailyJobs(config, { report, backup, clock }),
+    ];
 
     let stopped = false;
     return {
@@ -189,7 +189,14 @@ export async function startSafetyCore(config: Config, deps: CoreDeps): Promise<S
       },
       broker: input.broker,
       external: input.external,
-      mqttAddress: input.mqttAddress,
+      async start() {
+        const mqttAddress = await input.start();
+        if (deps.scheduler !== false) {
+          const scheduler = startScheduler(jobs, log.child({ component: 'scheduler' }));
+          cleanup.unshift(() => scheduler.stop());
+        }
+        return { mqttAddress };
+      },
       async stop() {
         if (stopped) return;
         stopped = true;

@@ -1,6 +1,6 @@
 import { type Config, ConfigError, ENV_HELP, loadConfig } from './config.js';
 import { createLogger } from './log.js';
-import { startSystem } from './system.js';
+import { composeSystem } from './system.js';
 
 const HELP = `彩带之约 · Ribbon Pact server
 
@@ -28,7 +28,9 @@ async function main(argv: readonly string[]): Promise<void> {
     throw err;
   }
   const log = createLogger(config.logLevel);
-  const system = await startSystem(config, { log });
+  // Built first, then listening: the device side, the scheduler, then HTTP.
+  const composed = await composeSystem(config, { log });
+  const system = await composed.listen();
   log.info(
     {
       http: `http://${system.httpAddress.address}:${system.httpAddress.port}`,

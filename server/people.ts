@@ -18,7 +18,8 @@ import { createLiveHub, type LiveHub } from './live/hub.js';
 export type PeopleSide = {
   readonly app: FastifyInstance;
   readonly hub: LiveHub;
-  readonly httpAddress: AddressInfo;
+  /** The HTTP server (with /ws on its upgrades) listens on PORT and HOST. */
+  listen(): Promise<AddressInfo>;
   /** Closes the live connections, then the HTTP server. */
   stop(): Promise<void>;
 };
@@ -33,7 +34,8 @@ function readTls(tls: Config['tls']): { key: Buffer; cert: Buffer } | undefined 
   }
 }
 
-export async function startPeopleSide(
+/** Builds the people side on the core; it listens only when `listen()` is called. */
+export async function composePeopleSide(
   config: Config,
   core: SafetyCore,
   deps: { log: Logger; clock: Clock; auth?: Partial<AuthSettings> },
@@ -73,12 +75,6 @@ export async function startPeopleSide(
       return { ok: checks.database && checks.brokerConnected, checks };
     },
   });
-  try {
-    await app.listen({ port: config.port, host: config.host });
-  } catch (err) {
-    await app.close();
-    throw err;
-  }
   // The live feed (/ws) rides on the HTTP server's upgrades; closed before the app, whose close
   // would otherwise wait for the upgraded sockets.
   const hub = createLiveHub({
@@ -91,7 +87,10 @@ export async function startPeopleSide(
   return {
     app,
     hub,
-    httpAddress: app.server.address() as AddressInfo,
+    async listen() {
+      await app.listen({ port: config.port, host: config.host });
+      return app.server.address() as AddressInfo;
+    },
     async stop() {
       await hub.close();
       await app.close();

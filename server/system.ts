@@ -10,9 +10,9 @@ import type { DeliveryResult } from './app/deliver-outbox.js';
 import type { RecordPersonReport } from './app/record-person-report.js';
 import type { SweepResult } from './app/sweep.js';
 import type { Config } from './config.js';
-import { type CoreDeps, startSafetyCore } from './core.js';
+import { type CoreDeps, composeSafetyCore } from './core.js';
 import type { ExternalIngest } from './ingest/external.js';
-import { startPeopleSide } from './people.js';
+import { composePeopleSide, type PeopleSide } from './people.js';
 import type { SqliteStores } from './store/index.js';
 
 export { type Clock, systemClock } from './app/clock.js';
@@ -38,46 +38,73 @@ export type RunningSystem = {
   stop(): Promise<void>;
 };
 
+/** The system built and wired, not yet listening (main.ts listens). */
+export type ComposedSystem = {
+  /**
+   * Opens the device side (the broker listens or the subscriber connects), starts the scheduler,
+   * then the HTTP server listens; if any of it fails, everything is stopped and the error thrown.
+   */
+  listen(): Promise<RunningSystem>;
+  stop(): Promise<void>;
+};
+
+type SystemDeps = Omit<CoreDeps, 'clock'> & { clock?: Clock; auth?: Partial<AuthSettings> };
+
 /**
  * The composition root: it only wires. The safety core (server/core.ts: database, ingest,
- * broker or external subscriber, rules, sweeps, outbox) starts first; the people side
+ * broker or external subscriber, rules, sweeps, outbox) first; the people side
  * (server/people.ts: HTTP API, dashboard, live hub) on top of it, talking to it through
- * commands in and committed changes out. Stopped in reverse. main.ts, the demo and the tests
- * all start the system through here, so what is tested is what runs.
+ * commands in and committed changes out. Started in that order, stopped in reverse. main.ts,
+ * the demo and the tests all build the system through here, so what is tested is what runs.
  */
-export async function startSystem(
-  config: Config,
-  deps: Omit<CoreDeps, 'clock'> & { clock?: Clock; auth?: Partial<AuthSettings> },
-): Promise<RunningSystem> {
+export async function composeSystem(config: Config, deps: SystemDeps): Promise<ComposedSystem> {
   const clock = deps.clock ?? systemClock;
-  const core = await startSafetyCore(config, { ...deps, clock });
-  let people: Awaited<ReturnType<typeof startPeopleSide>>;
+  const core = await composeSafetyCore(config, { ...deps, clock });
+  let people: PeopleSide;
   try {
-    people = await startPeopleSide(config, core, { log: deps.log, clock, ...(deps.auth ? { auth: deps.auth } : {}) });
+    people = await composePeopleSide(config, core, { log: deps.log, clock, ...(deps.auth ? { auth: deps.auth } : {}) });
   } catch (err) {
     await core.stop();
     throw err;
   }
   let stopped = false;
-  return {
-    stores: core.stores,
-    alerting: core.alerting,
-    commandAlert: core.commandAlert,
-    recordPersonReport: core.recordPersonReport,
-    sweepNow: core.sweepNow,
-    deliverNow: core.deliverNow,
-    changes: core.changes,
-    app: people.app,
-    broker: core.broker,
-    external: core.external,
-    httpAddress: people.httpAddress,
-    mqttAddress: core.mqttAddress,
-    async stop() {
-      if (stopped) return;
-      stopped = true;
-      // People first (no new commands), then the core drains what devices sent and closes.
-      await people.stop();
-      await core.stop();
-    },
+  const stop = async () => {
+    if (stopped) return;
+    stopped = true;
+    // People first (no new commands), then the core drains what devices sent and closes.
+    await people.stop();
+    await core.stop();
   };
+  return {
+    async listen() {
+      let addresses: { mqttAddress: AddressInfo | null; httpAddress: AddressInfo };
+      try {
+        const { mqttAddress } = await core.start();
+        addresses = { mqttAddress, httpAddress: await people.listen() };
+      } catch (err) {
+        await stop();
+        throw err;
+      }
+      return {
+        stores: core.stores,
+        alerting: core.alerting,
+        commandAlert: core.commandAlert,
+        recordPersonReport: core.recordPersonReport,
+        sweepNow: core.sweepNow,
+        deliverNow: core.deliverNow,
+        changes: core.changes,
+        app: people.app,
+        broker: core.broker,
+        external: core.external(),
+        ...addresses,
+        stop,
+      };
+    },
+    stop,
+  };
+}
+
+/** Builds the system and listens: what the tests, the demo and the benchmarks start. */
+export async function startSystem(config: Config, deps: SystemDeps): Promise<RunningSystem> {
+  return (await composeSystem(config, deps)).listen();
 }

@@ -1,20 +1,23 @@
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
+import { TOPIC_ROOT } from '../../protocol/mqtt.js';
 import { createBroker, type RibbonBroker } from '../../broker/create-broker.js';
 import type { Clock } from '../app/clock.js';
 import { verifySecret } from '../app/device-credentials.js';
+import type { Stores } from '../app/ports.js';
 import type { Config } from '../config.js';
 import { DEVICE_TOPIC_RULES } from '../domain/topics.js';
-import { TOPIC_ROOT } from '../../protocol/mqtt.js';
-import type { Stores } from '../app/ports.js';
 import { connectExternalIngest, type ExternalIngest } from './external.js';
 import type { AckPublisher, IngestPipeline } from './pipeline.js';
 
 /** Where device messages come in: the embedded broker, or a subscription at MQTT_URL. */
 export type DeviceInput = {
+  /** The embedded broker (null with MQTT_URL). */
   readonly broker: RibbonBroker | null;
-  readonly external: ExternalIngest | null;
-  readonly mqttAddress: AddressInfo | null;
+  /** The subscriber of MQTT_URL, once started (null with the embedded broker). */
+  external(): ExternalIngest | null;
+  /** Opens the device side: the embedded broker listens, or the subscriber connects. */
+  start(): Promise<AddressInfo | null>;
   readonly publishAck: AckPublisher;
   /** Listening (embedded) or connected (external). */
   connected(): boolean;
@@ -23,37 +26,41 @@ export type DeviceInput = {
 };
 
 /**
- * Starts the device side of the safety core: every message goes to the ingest pipeline, and
- * acks go back through the same broker. The embedded broker authenticates devices against the
- * store (a retired device is refused); an external broker does that itself.
+ * The device side of the safety core: every message goes to the ingest pipeline, and acks go
+ * back through the same broker. The embedded broker authenticates devices against the store (a
+ * retired device is refused); an external broker does that itself. Nothing is taken in before
+ * `start()`.
  */
-export async function startDeviceInput(
+export async function createDeviceInput(
   config: Config,
   deps: { stores: Stores; pipeline: IngestPipeline; log: Logger; clock: Clock },
 ): Promise<DeviceInput> {
   const { stores, pipeline, log, clock } = deps;
   if (config.mqttUrl !== null) {
-    const external = await connectExternalIngest({
-      url: config.mqttUrl,
-      clientId: config.mqttClientId,
-      username: config.mqttUsername,
-      password: config.mqttPassword,
-      pipeline,
-      log: log.child({ component: 'external-broker' }),
-      now: () => clock.now(),
-    });
+    const url = config.mqttUrl;
+    let external: ExternalIngest | null = null;
     return {
       broker: null,
-      external,
-      mqttAddress: null,
-      publishAck: (deviceId, ack) => external.publishAck(deviceId, ack),
-      connected: () => external.client.connected,
+      external: () => external,
+      async start() {
+        external = await connectExternalIngest({
+          url,
+          clientId: config.mqttClientId,
+          username: config.mqttUsername,
+          password: config.mqttPassword,
+          pipeline,
+          log: log.child({ component: 'external-broker' }),
+          now: () => clock.now(),
+        });
+        return null;
+      },
+      // No message (and so no ack) comes before the subscriber is connected.
+      publishAck: (deviceId, ack) => external?.publishAck(deviceId, ack),
+      connected: () => external?.client.connected ?? false,
       connectedDevices: () => 0,
-      close: () => external.close(),
+      close: async () => external?.close(),
     };
   }
-  // Nobody is connected to a broker that is only now starting.
-  stores.devices.markAllOffline(clock.now());
   const broker = await createBroker({
     limits: config.broker,
     topics: DEVICE_TOPIC_RULES,
@@ -72,17 +79,14 @@ export async function startDeviceInput(
       });
     },
   });
-  let mqttAddress: AddressInfo;
-  try {
-    mqttAddress = await broker.listen(config.mqttPort, config.host);
-  } catch (err) {
-    await broker.close();
-    throw err;
-  }
   return {
     broker,
-    external: null,
-    mqttAddress,
+    external: () => null,
+    start() {
+      // Nobody is connected to a broker that is only now starting.
+      stores.devices.markAllOffline(clock.now());
+      return broker.listen(config.mqttPort, config.host);
+    },
     publishAck: (deviceId, ack) => broker.publishAck(deviceId, ack),
     connected: () => broker.server.listening,
     connectedDevices: () => broker.connectedDevices(),
