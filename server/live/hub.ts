@@ -3,6 +3,7 @@
  * contract (handshake, frames, close codes) is protocol/live.ts; docs/api.md describes it. This
  * file only wires the pieces, each in a file named for what it does:
  *  - upgrade.ts    the HTTP upgrade: path, session cookie → user (401), Origin (403)
+ *  - admission.ts  sockets per session and per address, snapshots per session (429, 1008)
  *  - connection.ts one socket: the buffered-bytes rule on send, close, rate limit, session recheck
  *  - snapshot.ts   what a user may see, on connect and on `resync`
  *  - describe.ts   each change serialised once, with its compound (compounds.ts remembers those)
@@ -24,7 +25,9 @@ import { type Described, describeChange } from './describe.js';
 import { heartbeat } from './heartbeat.js';
 import { createReceiptTracker } from './receipts.js';
 import { buildSnapshot } from './snapshot.js';
-import { createUpgradeHandler } from './upgrade.js';
+import { createUpgradeHandler, refuse } from './upgrade.js';
+import { type AdmissionLimits, createAdmission, DEFAULT_ADMISSION } from './admission.js';
+import { WINDOW_MS } from './rate-limit.js';
 
 export type LiveHubOptions = {
   server: http.Server | https.Server;
@@ -47,6 +50,8 @@ export type LiveHubOptions = {
   pingIntervalMs?: number;
   /** Client messages allowed per 10 s window. */
   maxMessagesPerWindow?: number;
+  /** Sockets per session and per address, snapshots per session (admission.ts; defaults DEFAULT_ADMISSION). */
+  admission?: Partial<AdmissionLimits>;
 };
 
 export type LiveHub = {
@@ -66,6 +71,18 @@ export function createLiveHub(opts: LiveHubOptions): LiveHub {
   const compounds = createCompoundIndex(stores);
   const receipts = createReceiptTracker();
   const batch = createDeltaBatcher(open, log);
+  const admission = createAdmission({ ...DEFAULT_ADMISSION, ...opts.admission });
+  // Refusals are logged at most once per window, with how many there were.
+  let refused = 0;
+  let refusedLoggedAt = Number.NEGATIVE_INFINITY;
+  const noteRefusal = (reason: string, userId: number) => {
+    refused += 1;
+    const at = now();
+    if (at - refusedLoggedAt < WINDOW_MS) return;
+    log.warn({ reason, userId, refused }, 'live connections or resyncs refused: over a session or address limit');
+    refusedLoggedAt = at;
+    refused = 0;
+  };
   // The dashboard shows 10,000 households: room for twice that before a snapshot is truncated.
   const snapshotSources = { stores, compounds, receipts, limit: opts.snapshotLimit ?? 20_000 };
   const wss = new WebSocketServer({
@@ -98,6 +115,20 @@ export function createLiveHub(opts: LiveHubOptions): LiveHub {
     log,
     allowedOrigins: opts.allowedOrigins,
     accept(req, socket, head, { user, sessionHash }) {
+      const session = sessionHash.toString('hex');
+      const release = admission.take(session, req.socket.remoteAddress ?? '');
+      if (release === null) {
+        noteRefusal('sockets', user.id);
+        refuse(socket, 429, 'Too Many Requests', WINDOW_MS / 1000);
+        return;
+      }
+      // The same TCP socket carries the WebSocket: its close gives the slot back, handshake or not.
+      socket.once('close', release);
+      if (!admission.snapshot(session, now())) {
+        noteRefusal('snapshots', user.id);
+        refuse(socket, 429, 'Too Many Requests', WINDOW_MS / 1000);
+        return;
+      }
       wss.handleUpgrade(req, socket, head, (ws) => {
         const conn = new LiveConnection(ws, user, sessionHash, open, limits, log, now());
         ws.on('error', (err) => log.debug({ err, userId: user.id }, 'live socket error'));
@@ -107,8 +138,12 @@ export function createLiveHub(opts: LiveHubOptions): LiveHub {
         });
         ws.on('message', (data, isBinary) => {
           if (conn.receive(data, isBinary, now())?.type !== 'resync') return;
-          if (stillValid(conn)) sendSnapshot(conn);
-          else conn.endSession();
+          if (!stillValid(conn)) conn.endSession();
+          else if (admission.snapshot(session, now())) sendSnapshot(conn);
+          else {
+            noteRefusal('snapshots', user.id);
+            conn.close(1008, 'too many resyncs');
+          }
         });
         log.info({ userId: user.id }, 'live client connected');
         sendSnapshot(conn);

@@ -107,11 +107,12 @@ export function sameHost(origin: string, host: string | undefined): boolean {
 }
 
 /** Answers the upgrade request with a plain HTTP error and closes the socket. */
-function refuse(socket: Duplex, status: 401 | 403, text: string): void {
+export function refuse(socket: Duplex, status: 401 | 403 | 429, text: string, retryAfterSec?: number): void {
   if (socket.writable) {
     socket.once('finish', () => socket.destroy());
+    const retry = retryAfterSec === undefined ? '' : `Retry-After: ${retryAfterSec}\r\n`;
     socket.end(
-      `HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(text)}\r\n\r\n${text}`,
+      `HTTP/1.1 ${status} ${text}\r\nConnection: close\r\n${retry}Content-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(text)}\r\n\r\n${text}`,
     );
   } else {
     socket.destroy();

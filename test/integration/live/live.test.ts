@@ -1,13 +1,11 @@
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { connectDevice } from '../../../device-sim/device.js';
 import { newSecret, sha256 } from '../../../server/api/auth.js';
-import { createChangeFeed, type Change, type ChangeFeed } from '../../../server/app/changes.js';
+import type { Change } from '../../../server/app/changes.js';
 import { WebSocket } from 'ws';
 import { TOO_SLOW } from '../../../protocol/live.js';
-import { createLiveHub, type LiveHub, type LiveHubOptions } from '../../../server/live/hub.js';
 import { addUser, client, login, loginAdmin, makeCast, type Cast } from '../../helpers/api.js';
+import { ownHub } from '../../helpers/live-hub.js';
 import {
   changesOf,
   deltaWith,
@@ -31,27 +29,6 @@ async function rejection(promise: Promise<LiveClient>): Promise<number | string>
     return (err as { status?: number }).status ?? (err as Error).message;
   }
   throw new Error('the connection was accepted');
-}
-
-/** A hub of its own on its own HTTP server (options the test needs), closed when the test ends. */
-async function ownHub(
-  system: TestSystem,
-  opts: Partial<LiveHubOptions> = {},
-): Promise<{ port: number; changes: ChangeFeed; hub: LiveHub }> {
-  const server = http.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  onTestFinished(() => new Promise<void>((resolve) => server.close(() => resolve())));
-  const changes = opts.changes ?? createChangeFeed();
-  const hub = createLiveHub({
-    server,
-    stores: system.stores,
-    changes,
-    now: () => Date.now(),
-    log: system.logs.log,
-    ...opts,
-  });
-  onTestFinished(() => hub.close());
-  return { port: (server.address() as AddressInfo).port, changes, hub };
 }
 
 async function setup(): Promise<{ system: TestSystem; cast: Cast; port: number }> {
