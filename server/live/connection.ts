@@ -54,6 +54,18 @@ export class LiveConnection {
     this.ws.send(frame, { binary: false });
   }
 
+  /**
+   * A snapshot always goes: the client asked for it (on connect or resync), and snapshots are
+   * limited per session (admission.ts). The buffered-bytes rule cannot judge it: over TLS the
+   * 101 answer may still sit in the TLS socket when the first snapshot is sent, so "nothing
+   * waiting" is not readable from bufferedAmount, and a snapshot over the limit was cut off as too
+   * slow on every reconnect (a dashboard of ~5,800 households never loaded over HTTPS).
+   */
+  sendSnapshot(frame: Buffer): void {
+    if (this.closing) return;
+    this.ws.send(frame, { binary: false });
+  }
+
   close(code: number, reason: string): void {
     if (this.closing) return;
     this.closing = true;

@@ -104,7 +104,7 @@ export function createLiveHub(opts: LiveHubOptions): LiveHub {
     conn.seq += 1;
     // Read now, so it holds every change committed so far, those still pending included.
     conn.turnFrom = batch.pending();
-    conn.send(Buffer.from(`{"type":"snapshot","seq":${conn.seq},${body.slice(1)}`));
+    conn.sendSnapshot(Buffer.from(`{"type":"snapshot","seq":${conn.seq},${body.slice(1)}`));
   }
 
   const stillValid = (conn: LiveConnection) => conn.recheckSession(stores, now());

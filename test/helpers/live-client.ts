@@ -78,14 +78,17 @@ export function wsUrl(port: number, path = '/ws'): string {
 /** Opens /ws; resolves with the client once open, or rejects with the HTTP status (or error). */
 export function open(
   port: number,
-  opts: { cookie?: string; origin?: string | null; path?: string } = {},
+  opts: { cookie?: string; origin?: string | null; path?: string; ca?: Buffer } = {},
 ): Promise<LiveClient> {
   const headers: Record<string, string> = {};
   if (opts.cookie !== undefined) headers.cookie = opts.cookie;
-  const origin = opts.origin === undefined ? `http://127.0.0.1:${port}` : opts.origin;
-  const ws = new WebSocket(wsUrl(port, opts.path), {
+  const scheme = opts.ca ? 'https' : 'http';
+  const origin = opts.origin === undefined ? `${scheme}://127.0.0.1:${port}` : opts.origin;
+  const url = wsUrl(port, opts.path);
+  const ws = new WebSocket(opts.ca ? url.replace(/^ws:/, 'wss:') : url, {
     headers,
     ...(origin !== null ? { origin } : {}),
+    ...(opts.ca ? { ca: opts.ca } : {}),
     perMessageDeflate: false,
   });
   // Listening from the start: the snapshot may arrive in the same chunk as the handshake.
