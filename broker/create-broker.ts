@@ -9,8 +9,8 @@ import {
   refuseEveryDevice,
   type TopicRules,
 } from './options.js';
+import { createBoundedLog, createLoginBudgets, createPendingSockets, type LoginVerdict } from './admission.js';
 import { guardSocket } from './packet-guard.js';
-import { createConnectRateLimiter } from './rate-limit.js';
 
 /** A message a device published on one of its own topics, handed to ingest before the PUBACK. */
 export type DeviceMessage = {
@@ -74,6 +74,13 @@ function authError(message: string, returnCode: number): AuthenticateError {
  */
 export const LISTEN_BACKLOG = 4096;
 
+/** Refusal log lines of one kind: this many at once, then this many a second (the rest counted). */
+const REFUSAL_LOG = { burst: 20, perSec: 2 } as const;
+
+function remoteAddress(conn: unknown): string {
+  return (conn as { remoteAddress?: string } | undefined)?.remoteAddress ?? 'unknown';
+}
+
 /**
  * The embedded MQTT broker: aedes with per-device authentication, topic ACLs and limits, all
  * given in `opts` (it imports nothing from the server). The durable commit happens in
@@ -86,7 +93,19 @@ export async function createBroker(opts: BrokerOptions): Promise<RibbonBroker> {
   const topics = opts.topics ?? DENY_ALL_TOPICS;
   const authenticateDevice = opts.authenticateDevice ?? refuseEveryDevice;
   const onDeviceMessage = opts.onDeviceMessage ?? refuseMessage;
-  const rate = createConnectRateLimiter({ burst: limits.connectBurst, ratePerSec: limits.connectRatePerSec });
+  const budgets = createLoginBudgets(limits);
+  const pending = createPendingSockets(limits.connectBurst);
+  /** Per socket: marks it judged (a device connection now), so it no longer counts as pending. */
+  const judged = new WeakMap<object, () => void>();
+  const refusals = createBoundedLog<Record<string, unknown>>((fields, msg) => log.warn(fields, msg), REFUSAL_LOG);
+  const failures = createBoundedLog<Record<string, unknown>>((fields, msg) => log.error(fields, msg), REFUSAL_LOG);
+
+  /** A failed login spends from its address's failed-login budget; past it, it is only counted. */
+  function failedLogin(address: string, fields: Record<string, unknown>, msg: string): void {
+    const verdict = budgets.judge(address, false, now());
+    if (verdict === 'refuse') refusals.warn('failed-login', { address, ...fields }, msg, now());
+    else refusals.skip('failed-login');
+  }
 
   const aedes = await Aedes.createBroker({
     connectTimeout: limits.connectTimeoutMs,
@@ -97,23 +116,14 @@ export async function createBroker(opts: BrokerOptions): Promise<RibbonBroker> {
     // Device ids are at most 23 characters (DEVICE_ID_PATTERN), as MQTT 3.1 requires.
     maxClientsIdLength: 23,
 
+    // The socket already counts against its address and the global cap (from accept, below);
+    // the CONNECT budgets are spent in authenticate, once the credentials say which budget.
     preConnect(client, packet, callback) {
-      const address =
-        client.conn && 'remoteAddress' in client.conn ? (client.conn.remoteAddress ?? 'unknown') : 'unknown';
-      if (!rate.take(address, now())) {
-        log.warn({ address, clientId: packet.clientId }, 'CONNECT refused: connection rate limit for this address');
-        callback(new Error('connection rate limit'), false);
-        return;
-      }
-      if (aedes.connectedClients >= limits.maxConnections) {
-        log.warn({ address, connected: aedes.connectedClients }, 'CONNECT refused: connection limit reached');
-        callback(new Error('connection limit'), false);
-        return;
-      }
       // The will is checked here, where the packet is: aedes publishes it later without asking.
       if (packet.will && !topics.mayWill(packet.clientId, packet.will.topic)) {
-        log.warn(
-          { address, clientId: packet.clientId, willTopic: packet.will.topic },
+        failedLogin(
+          remoteAddress(client.conn),
+          { clientId: packet.clientId, willTopic: packet.will.topic },
           'CONNECT refused: will on a forbidden topic',
         );
         callback(new Error('forbidden will topic'), false);
@@ -123,9 +133,14 @@ export async function createBroker(opts: BrokerOptions): Promise<RibbonBroker> {
     },
 
     authenticate(client, username, password, callback) {
+      const address = remoteAddress(client.conn);
       // The client id must be the device id, or one device could take over another's session.
       if (username === undefined || client.id !== username) {
-        log.warn({ clientId: client.id, username }, 'CONNECT refused: client id must equal the username (device id)');
+        failedLogin(
+          address,
+          { clientId: client.id, username },
+          'CONNECT refused: client id must equal the username (device id)',
+        );
         callback(authError('client id must equal the device id', IDENTIFIER_REJECTED), false);
         return;
       }
@@ -133,16 +148,44 @@ export async function createBroker(opts: BrokerOptions): Promise<RibbonBroker> {
       try {
         ok = authenticateDevice(username, password);
       } catch (err) {
-        log.error({ err, deviceId: username }, 'authentication failed with an error');
+        failures.warn('auth-error', { err, deviceId: username }, 'authentication failed with an error', now());
         callback(authError('server unavailable', SERVER_UNAVAILABLE), false);
         return;
       }
-      if (!ok) {
-        log.warn({ deviceId: username }, 'CONNECT refused: unknown device or wrong secret');
-        callback(authError('bad device id or secret', BAD_USERNAME_OR_PASSWORD), false);
-        return;
+      const verdict: LoginVerdict = budgets.judge(address, ok, now());
+      switch (verdict) {
+        case 'connect':
+          judged.get(client.conn)?.();
+          callback(null, true);
+          return;
+        case 'over-rate':
+          refusals.warn(
+            'over-rate',
+            { address, deviceId: username },
+            'CONNECT refused: connection rate limit for this address',
+            now(),
+          );
+          callback(authError('connection rate limit', SERVER_UNAVAILABLE), false);
+          return;
+        case 'refuse':
+          refusals.warn(
+            'failed-login',
+            { address, deviceId: username },
+            'CONNECT refused: unknown device or wrong secret',
+            now(),
+          );
+          callback(authError('bad device id or secret', BAD_USERNAME_OR_PASSWORD), false);
+          return;
+        case 'refuse-quietly':
+          // The same answer, without a log line of its own: a flood of these must stay cheap.
+          refusals.skip('failed-login');
+          callback(authError('bad device id or secret', BAD_USERNAME_OR_PASSWORD), false);
+          return;
+        default: {
+          const never: never = verdict;
+          throw new Error(`unknown login verdict ${String(never)}`);
+        }
       }
-      callback(null, true);
     },
 
     authorizePublish(client, packet, callback) {
@@ -193,17 +236,51 @@ export async function createBroker(opts: BrokerOptions): Promise<RibbonBroker> {
     log.debug({ clientId: client.id, err: err.message }, 'connection refused');
   });
 
+  // A socket counts from accept: against the global cap for as long as it is open, and against
+  // its address until its CONNECT is judged good. A socket over either limit is closed at once,
+  // before aedes sees it; one that stays idle is closed by aedes' connect timeout.
   const sockets = new Set<net.Socket>();
   const server = net.createServer({ noDelay: true }, (socket) => {
+    const address = remoteAddress(socket);
+    if (sockets.size >= limits.maxConnections) {
+      refusals.warn(
+        'connection-limit',
+        { address, open: sockets.size },
+        'socket closed at accept: connection limit reached',
+        now(),
+      );
+      socket.destroy();
+      return;
+    }
+    if (!pending.open(address)) {
+      refusals.warn(
+        'pending-limit',
+        { address, waiting: pending.count(address) },
+        'socket closed at accept: too many sockets from this address waiting for their CONNECT',
+        now(),
+      );
+      socket.destroy();
+      return;
+    }
+    let counted = true;
+    const settle = () => {
+      if (!counted) return;
+      counted = false;
+      pending.release(address);
+    };
+    judged.set(socket, settle);
     sockets.add(socket);
-    socket.once('close', () => sockets.delete(socket));
+    socket.once('close', () => {
+      sockets.delete(socket);
+      settle();
+    });
     guardSocket(socket, limits.maxPacketBytes, (reason) => {
-      log.warn({ address: socket.remoteAddress, reason }, 'packet refused before buffering; connection closed');
+      log.warn({ address, reason }, 'packet refused before buffering; connection closed');
     });
     aedes.handle(socket);
   });
-  // Keep a little room above the device limit so the refusal is an orderly CONNACK-less close
-  // with a log line, not a silent drop at accept.
+  // A backstop only: the cap above closes sockets in order, with a log line; past this margin
+  // (sockets destroyed but not yet gone), Node drops them silently at accept.
   server.maxConnections = limits.maxConnections + 64;
 
   return {

@@ -14,10 +14,23 @@ export type BrokerLimits = Readonly<{
   /** Time from TCP accept to CONNECT before the socket is closed. */
   connectTimeoutMs: number;
   maxTopicLevels: number;
-  /** Per remote address: a token bucket of CONNECT attempts. */
+  /**
+   * Per remote address: a token bucket of CONNECTs with good credentials. The burst is also how
+   * many sockets an address may hold open before their CONNECT is judged (counted from accept).
+   */
   connectBurst: number;
   connectRatePerSec: number;
-  /** Hard cap on open device connections (the process has ~20,000 file descriptors). */
+  /**
+   * Per remote address: a separate token bucket of CONNECTs with bad credentials, so that a flood
+   * of them never spends the budget of good devices behind the same address. Past it, bad
+   * CONNECTs are still refused, but counted instead of logged one by one.
+   */
+  failedLoginBurst: number;
+  failedLoginRatePerSec: number;
+  /**
+   * Hard cap on open device sockets, counted from accept (sockets still waiting for their
+   * CONNECT count too). The process has ~20,000 file descriptors.
+   */
   maxConnections: number;
 }>;
 
@@ -29,6 +42,8 @@ export const DEFAULT_BROKER_LIMITS: BrokerLimits = Object.freeze({
   maxTopicLevels: 4,
   connectBurst: 200,
   connectRatePerSec: 50,
+  failedLoginBurst: 20,
+  failedLoginRatePerSec: 2,
   maxConnections: 19_000,
 });
 

@@ -1,7 +1,8 @@
 /**
- * Per-address token buckets for CONNECT attempts: `burst` at once, refilled at `ratePerSec`.
- * A reconnect storm after a power cut is expected and allowed at the configured rate; a client
- * hammering CONNECT from one address is refused before any credential is checked.
+ * Per-key token buckets (the key is a source address, or a kind of log line): `burst` at once,
+ * refilled at `ratePerSec`. For CONNECTs, a reconnect storm after a power cut is expected and
+ * allowed at the configured rate; an address hammering CONNECT is refused (admission.ts keeps
+ * good and failed logins in separate buckets).
  */
 export function createConnectRateLimiter(opts: { burst: number; ratePerSec: number; maxTracked?: number }) {
   const buckets = new Map<string, { tokens: number; at: number }>();

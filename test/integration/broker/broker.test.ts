@@ -217,7 +217,7 @@ describe('limits', () => {
     expect(raw.packets.some((p) => p.cmd === 'puback')).toBe(false);
   });
 
-  it('when one address CONNECTs faster than its rate allows, then the extra attempts are refused and logged', async () => {
+  it('when one address CONNECTs faster than its rate allows, then the extra attempts get CONNACK 3 (server unavailable) and are logged', async () => {
     const system = await startTestSystem({ env: { MQTT_CONNECT_BURST: '3', MQTT_CONNECT_RATE: '1' } });
     const device = system.provision();
     const results: number[] = [];
@@ -230,13 +230,75 @@ describe('limits', () => {
       results.push(connack.returnCode ?? -1);
     }
     expect(results).toEqual([0, 0, 0]);
-    const fourth = RawMqtt.connect(mqttPort(system), {
+    const fourth = await RawMqtt.connect(mqttPort(system), {
       clientId: device.id,
       username: device.id,
       password: device.secret,
     });
-    await expect(fourth).rejects.toThrow(/closed/);
+    expect(fourth.connack.returnCode).toBe(3);
+    await fourth.raw.expectClosed();
     expect(system.logs.find((l) => /connection rate limit/.test(l.msg))?.address).toBe('127.0.0.1');
+  });
+
+  it('when one address floods CONNECTs with bad credentials, then a device with good credentials from the same address still connects, and the flood is logged at a bounded rate', async () => {
+    const system = await startTestSystem({ env: { MQTT_CONNECT_BURST: '50', MQTT_CONNECT_RATE: '1' } });
+    const [during, after] = [system.provision(), system.provision()];
+    const port = mqttPort(system);
+    const good = (d: { id: string; secret: string }) =>
+      RawMqtt.connect(port, { clientId: d.id, username: d.id, password: d.secret }).then(
+        (r) => r.connack.returnCode,
+        () => -1, // closed without a CONNACK
+      );
+    const bad = (i: number) =>
+      RawMqtt.connect(port, { clientId: during.id, username: during.id, password: `wrong-secret-${i}` }).then(
+        (r) => {
+          r.raw.socket.destroy();
+          return r.connack.returnCode ?? -1;
+        },
+        () => -1, // closed without a CONNACK
+      );
+    // 300 bad CONNECTs from 127.0.0.1, 20 at a time (under the 50 sockets an address may have
+    // waiting), six times the good-login budget; the good device comes in the middle of it.
+    const started = Date.now();
+    const codes: number[] = [];
+    let duringFlood: Promise<number | undefined> | undefined;
+    for (let wave = 0; wave < 15; wave++) {
+      const batch = Array.from({ length: 20 }, (_, i) => bad(wave * 20 + i));
+      if (wave === 8) duringFlood = good(during);
+      codes.push(...(await Promise.all(batch)));
+    }
+    const seconds = Math.ceil((Date.now() - started) / 1000);
+    expect(await duringFlood).toBe(0);
+    expect(await good(after)).toBe(0);
+    expect(new Set(codes)).toEqual(new Set([4]));
+    const logged = system.logs.lines.filter((l) => /unknown device or wrong secret/.test(l.msg)).length;
+    expect(logged).toBeGreaterThan(0);
+    expect(logged).toBeLessThanOrEqual(20 + 2 * seconds + 1); // the failed-login burst, then 2/s
+  });
+
+  it('when an address opens more sockets than its limit without sending CONNECT, then the extra ones are closed at once and the others after MQTT_CONNECT_TIMEOUT_MS', async () => {
+    const timeoutMs = 1500;
+    const system = await startTestSystem({
+      env: { MQTT_CONNECT_BURST: '3', MQTT_CONNECT_TIMEOUT_MS: String(timeoutMs) },
+    });
+    const device = system.provision();
+    const port = mqttPort(system);
+    const opened = Date.now();
+    const idle = [await RawMqtt.open(port), await RawMqtt.open(port), await RawMqtt.open(port)];
+    const extra = [await RawMqtt.open(port), await RawMqtt.open(port)];
+    await Promise.all(extra.map((r) => r.expectClosed(timeoutMs / 2)));
+    expect(idle.map((r) => r.isClosed)).toEqual([false, false, false]);
+    expect(system.logs.find((l) => /waiting for their CONNECT/.test(l.msg))?.address).toBe('127.0.0.1');
+
+    await Promise.all(idle.map((r) => r.expectClosed(timeoutMs + 3000)));
+    expect(Date.now() - opened).toBeGreaterThanOrEqual(timeoutMs - 50);
+    // Closed sockets no longer count: the address may connect again.
+    const { connack } = await RawMqtt.connect(port, {
+      clientId: device.id,
+      username: device.id,
+      password: device.secret,
+    });
+    expect(connack.returnCode).toBe(0);
   });
 
   it('when MQTT_MAX_CONNECTIONS devices are connected, then one more is refused', async () => {

@@ -1,6 +1,7 @@
 import { pino } from 'pino';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { createBroker, type BrokerOptions, type DeviceMessage } from '../../../broker/create-broker.js';
+import { DEFAULT_BROKER_LIMITS } from '../../../broker/options.js';
 import { RawMqtt } from '../../helpers/raw-mqtt.js';
 
 // The broker as a library: started on its own, with no server behind it, on port 0. Everything
@@ -102,5 +103,23 @@ describe('createBroker with rules and hooks', () => {
       't/dev-alice/ack',
       '{"seq":3,"status":"received"}',
     ]);
+  });
+});
+
+describe('createBroker: sockets count from accept', () => {
+  it('when maxConnections sockets are open without CONNECT, then one more is closed at once, and a device connects once they are gone', async () => {
+    const connectTimeoutMs = 1500;
+    const { port } = await start({
+      limits: { ...DEFAULT_BROKER_LIMITS, maxConnections: 3, connectTimeoutMs },
+      authenticateDevice: (id, secret) => id === alice.username && secret?.toString() === alice.password,
+    });
+    const idle = [await RawMqtt.open(port), await RawMqtt.open(port), await RawMqtt.open(port)];
+    const extra = await RawMqtt.open(port);
+    await extra.expectClosed(connectTimeoutMs / 2);
+    expect(idle.map((r) => r.isClosed)).toEqual([false, false, false]);
+
+    await Promise.all(idle.map((r) => r.expectClosed(connectTimeoutMs + 3000)));
+    const { connack } = await RawMqtt.connect(port, alice);
+    expect(connack.returnCode).toBe(0);
   });
 });
