@@ -1,5 +1,5 @@
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { verifyPassword } from '../../app/passwords.js';
+import { passwordHashPool, verifyPassword } from '../../app/passwords.js';
 import { AppError } from '../../errors.js';
 import type { Stores, User } from '../../app/ports.js';
 import { newSecret, requireRole, sha256, userOf, type Authenticator } from '../auth.js';
@@ -49,6 +49,9 @@ function createFailureCounter(limit: number, windowMs: number) {
   };
 }
 
+/** Refused logins are logged at most this often (with how many since the last line). */
+const BUSY_LOG_EVERY_MS = 10_000;
+
 export const sessionRoutes: FastifyPluginAsyncTypebox<{
   stores: Stores;
   authenticator: Authenticator;
@@ -57,6 +60,7 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<{
   const { stores, authenticator, now } = opts;
   const byAddress = createFailureCounter(LOGIN_LIMITS.perAddress, LOGIN_LIMITS.windowMs);
   const byUser = createFailureCounter(LOGIN_LIMITS.perUser, LOGIN_LIMITS.windowMs);
+  const busyLog = { lastAt: Number.NEGATIVE_INFINITY, since: 0 };
 
   app.post(
     '/session',
@@ -82,8 +86,21 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<{
       const wait = Math.max(byAddress.blockedFor(request.ip, t), byUser.blockedFor(username.toLowerCase(), t));
       if (wait > 0) throw new AppError('rateLimited', undefined, undefined, wait);
       const found = stores.users.forLogin(username);
-      const ok = await verifyPassword(password, found?.passwordHash ?? null);
-      if (!ok || found === null || found.user.disabled) {
+      const check = await verifyPassword(password, found?.passwordHash ?? null);
+      if (check === 'busy') {
+        // Nothing was checked: not a failure of this name or address.
+        busyLog.since += 1;
+        if (t - busyLog.lastAt >= BUSY_LOG_EVERY_MS) {
+          request.log.warn(
+            { ...passwordHashPool.stats(), refusedSinceLastLine: busyLog.since },
+            'logins refused: hashing is busy',
+          );
+          busyLog.lastAt = t;
+          busyLog.since = 0;
+        }
+        throw new AppError('busy', undefined, undefined, passwordHashPool.retryAfterSec());
+      }
+      if (check !== 'match' || found === null || found.user.disabled) {
         byAddress.fail(request.ip, t);
         byUser.fail(username.toLowerCase(), t);
         throw new AppError('badCredentials');
