@@ -32,6 +32,53 @@ async function until(ready: () => boolean, what: string): Promise<void> {
 }
 
 describe('logins at once', () => {
+  it('when 50 wrong passwords for one user start at once, then only the limit are checked and the rest are 429 before any hashing', async () => {
+    const s = await system();
+    const cast = await makeCast(s);
+    const before = passwordHashPool.stats().started;
+    const responses = await Promise.all(
+      Array.from({ length: 50 }, (_, i) => loginFrom(s, '10.1.0.1', cast.users.staffA.username, `guess ${i}`)),
+    );
+    expect(statuses(responses)).toEqual({ 401: LOGIN_LIMITS.perUser, 429: 50 - LOGIN_LIMITS.perUser });
+    expect(passwordHashPool.stats().started - before).toBe(LOGIN_LIMITS.perUser);
+    for (const r of responses.filter((x) => x.statusCode === 429)) {
+      expectError(r, 429, 'RIBBON_ERR_RATE_LIMITED');
+      expect(Number(r.headers['retry-after'])).toBeGreaterThan(0);
+    }
+    // The right password is refused too now, from any address: the name has used its attempts.
+    expect((await loginFrom(s, '10.1.0.2', cast.users.staffA.username, TEST_USER_PASSWORD)).statusCode).toBe(429);
+  });
+
+  it('when an address has 15 failures and 50 more logins with any names start at once, then only 5 more are checked and the rest are 429', async () => {
+    const s = await system();
+    const first = LOGIN_LIMITS.perAddress - 5;
+    // Fewer at once than the hashing pool holds (its full queue answers 503 and is not counted).
+    expect(first).toBeLessThanOrEqual(PASSWORD_HASHING.concurrency + PASSWORD_HASHING.queueLimit);
+    const earlier = await Promise.all(
+      Array.from({ length: first }, (_, i) => loginFrom(s, '10.2.0.1', `someone-${i}`, 'guess')),
+    );
+    expect(statuses(earlier)).toEqual({ 401: first });
+    const before = passwordHashPool.stats().started;
+    const responses = await Promise.all(
+      Array.from({ length: 50 }, (_, i) => loginFrom(s, '10.2.0.1', `nobody-${i}`, 'guess')),
+    );
+    expect(statuses(responses)).toEqual({ 401: 5, 429: 45 });
+    expect(passwordHashPool.stats().started - before).toBe(5);
+  });
+
+  it('when a user logs in more times than the address limit, then every login succeeds (a success is not an attempt held against the address)', async () => {
+    const s = await system();
+    const cast = await makeCast(s);
+    for (let i = 0; i <= LOGIN_LIMITS.perAddress; i++)
+      expect((await loginFrom(s, '10.3.0.1', cast.users.volunteerA.username, TEST_USER_PASSWORD)).statusCode).toBe(200);
+    // And a success forgives the name's failures, as before: 4 failures, a success, 4 more, a success.
+    for (let round = 0; round < 2; round++) {
+      for (let i = 0; i < LOGIN_LIMITS.perUser - 1; i++)
+        expect((await loginFrom(s, '10.3.0.2', cast.users.staffA.username, `guess ${i}`)).statusCode).toBe(401);
+      expect((await loginFrom(s, '10.3.0.2', cast.users.staffA.username, TEST_USER_PASSWORD)).statusCode).toBe(200);
+    }
+  });
+
   it('when the hashing queue is full, then a login answers 503 with retry-after at once, is not counted, and later logins are checked again', async () => {
     const s = await system();
     const cast = await makeCast(s);
