@@ -34,6 +34,11 @@ export const ERRORS = {
   unsupportedMedia: { code: 'RIBBON_ERR_UNSUPPORTED_MEDIA', status: 415, message: 'unsupported content type' },
   rateLimited: { code: 'RIBBON_ERR_RATE_LIMITED', status: 429, message: 'too many attempts; wait and try again' },
   internal: { code: 'RIBBON_ERR_INTERNAL', status: 500, message: 'internal error' },
+  busy: {
+    code: 'RIBBON_ERR_BUSY',
+    status: 503,
+    message: 'the server is busy; try again after retry-after seconds',
+  },
 
   // Why the alert lifecycle (server/domain/alert.ts) refuses a command. A client sees each as
   // alertState (409) with the refusal's message; a missing note is its own 400 above.

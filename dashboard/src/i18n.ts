@@ -28,6 +28,10 @@ const WORDS = {
   'login.submit': ['登录', 'Log in'],
   'login.failed': ['用户名或密码不正确。', 'Wrong username or password.'],
   'login.throttled': ['尝试次数过多，请 {s} 秒后再试。', 'Too many attempts; try again in {s} s.'],
+  'login.busy': [
+    '服务器正忙，密码未核对，请 {s} 秒后再试。',
+    'The server is busy and did not check the password; try again in {s} s.',
+  ],
   'login.ended': ['登录已过期，请重新登录。', 'Your session ended; please log in again.'],
   'live.live': ['实时', 'Live'],
   'live.connecting': ['正在连接…', 'Connecting…'],

@@ -182,8 +182,8 @@ function renderLogin(message: string | null): void {
       })
       .catch((err: unknown) => {
         submit.disabled = false;
-        if (err instanceof ApiError && err.status === 429)
-          error.textContent = t('login.throttled', { s: err.retryAfter ?? 60 });
+        if (err instanceof ApiError && (err.status === 429 || err.status === 503))
+          error.textContent = t(err.status === 429 ? 'login.throttled' : 'login.busy', { s: err.retryAfter ?? 60 });
         else if (err instanceof ApiError && err.offline) error.textContent = t('error.offline');
         else error.textContent = t('login.failed');
         password.select();

@@ -1,5 +1,5 @@
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { verifyPassword } from '../../app/passwords.js';
+import { passwordHashPool, verifyPassword } from '../../app/passwords.js';
 import { AppError } from '../../errors.js';
 import type { Stores, User } from '../../app/ports.js';
 import { newSecret, requireRole, sha256, userOf, type Authenticator } from '../auth.js';
@@ -27,27 +27,40 @@ export function publicUser(user: User) {
   };
 }
 
-/** Failures counted in a sliding window, per key (in memory: a restart forgives). */
-function createFailureCounter(limit: number, windowMs: number) {
-  const failures = new Map<string, number[]>();
+/**
+ * Attempts counted in a sliding window, per key (in memory: a restart forgives). An attempt is
+ * counted when it starts, before its password is hashed: counted after, concurrent attempts all
+ * passed the check together (issue 12). A successful login takes its own attempt back.
+ */
+function createAttemptCounter(limit: number, windowMs: number) {
+  const attempts = new Map<string, number[]>();
   return {
     blockedFor(key: string, now: number): number {
-      const recent = (failures.get(key) ?? []).filter((t) => now - t < windowMs);
-      failures.set(key, recent);
+      const recent = (attempts.get(key) ?? []).filter((t) => now - t < windowMs);
+      attempts.set(key, recent);
       if (recent.length < limit) return 0;
       return Math.ceil((windowMs - (now - (recent[0] ?? now))) / 1000);
     },
-    fail(key: string, now: number): void {
-      const list = failures.get(key) ?? [];
+    count(key: string, now: number): void {
+      const list = attempts.get(key) ?? [];
       list.push(now);
-      failures.set(key, list.slice(-limit));
-      if (failures.size > 100_000) failures.clear();
+      attempts.set(key, list.slice(-limit));
+      if (attempts.size > 100_000) attempts.clear();
+    },
+    /** Takes back one attempt counted at `at` (one that was not a failure). */
+    uncount(key: string, at: number): void {
+      const list = attempts.get(key);
+      const i = list?.lastIndexOf(at) ?? -1;
+      if (i >= 0) list?.splice(i, 1);
     },
     clear(key: string): void {
-      failures.delete(key);
+      attempts.delete(key);
     },
   };
 }
+
+/** Refused logins are logged at most this often (with how many since the last line). */
+const BUSY_LOG_EVERY_MS = 10_000;
 
 export const sessionRoutes: FastifyPluginAsyncTypebox<{
   stores: Stores;
@@ -55,8 +68,9 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<{
   now: () => number;
 }> = async (app, opts) => {
   const { stores, authenticator, now } = opts;
-  const byAddress = createFailureCounter(LOGIN_LIMITS.perAddress, LOGIN_LIMITS.windowMs);
-  const byUser = createFailureCounter(LOGIN_LIMITS.perUser, LOGIN_LIMITS.windowMs);
+  const byAddress = createAttemptCounter(LOGIN_LIMITS.perAddress, LOGIN_LIMITS.windowMs);
+  const byUser = createAttemptCounter(LOGIN_LIMITS.perUser, LOGIN_LIMITS.windowMs);
+  const busyLog = { lastAt: Number.NEGATIVE_INFINITY, since: 0 };
 
   app.post(
     '/session',
@@ -78,17 +92,34 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<{
     async (request, reply) => {
       const { username, password } = request.body;
       request.auditUsername = username.slice(0, 100);
+      const name = username.toLowerCase();
       const t = now();
-      const wait = Math.max(byAddress.blockedFor(request.ip, t), byUser.blockedFor(username.toLowerCase(), t));
+      const wait = Math.max(byAddress.blockedFor(request.ip, t), byUser.blockedFor(name, t));
       if (wait > 0) throw new AppError('rateLimited', undefined, undefined, wait);
+      byAddress.count(request.ip, t);
+      byUser.count(name, t);
       const found = stores.users.forLogin(username);
-      const ok = await verifyPassword(password, found?.passwordHash ?? null);
-      if (!ok || found === null || found.user.disabled) {
-        byAddress.fail(request.ip, t);
-        byUser.fail(username.toLowerCase(), t);
-        throw new AppError('badCredentials');
+      const check = await verifyPassword(password, found?.passwordHash ?? null);
+      if (check === 'busy') {
+        // Nothing was checked: not a failure of this name or address.
+        byAddress.uncount(request.ip, t);
+        byUser.uncount(name, t);
+        busyLog.since += 1;
+        if (t - busyLog.lastAt >= BUSY_LOG_EVERY_MS) {
+          request.log.warn(
+            { ...passwordHashPool.stats(), refusedSinceLastLine: busyLog.since },
+            'logins refused: hashing is busy',
+          );
+          busyLog.lastAt = t;
+          busyLog.since = 0;
+        }
+        throw new AppError('busy', undefined, undefined, passwordHashPool.retryAfterSec());
       }
-      byUser.clear(username.toLowerCase());
+      if (check !== 'match' || found === null || found.user.disabled) throw new AppError('badCredentials');
+      // As when only failures were counted: a success clears its username's and is not one of
+      // its address's.
+      byUser.clear(name);
+      byAddress.uncount(request.ip, t);
       const session = authenticator.startSession(found.user);
       authenticator.setCookie(reply, session.cookie, session.expiresAt);
       request.auditRecord = `user:${found.user.id}`;
