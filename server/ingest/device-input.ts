@@ -30,6 +30,13 @@ export type DeviceInput = {
  * back through the same broker. The embedded broker authenticates devices against the store (a
  * retired device is refused); an external broker does that itself. Nothing is taken in before
  * `start()`.
+ *
+ * A device retired after its CONNECT may still publish on its open connection. Its press is
+ * kept in the rejected log with a `device` alert (app/record-messages.ts), but it is not a
+ * household's press: the embedded broker gives it no PUBACK (the error makes aedes close the
+ * connection, and the reconnect is refused), so the button does not show "delivered" for an
+ * alarm nobody was called for. Through an external broker the PUBACK is ours only once the press
+ * is kept: refusing it there would make that broker redeliver it from the session forever.
  */
 export async function createDeviceInput(
   config: Config,
@@ -70,7 +77,10 @@ export async function createDeviceInput(
       const device = stores.devices.findForAuth(deviceId);
       return verifySecret(secret, device?.secretHash ?? null) && device !== null && !device.retired;
     },
-    onDeviceMessage: (message, done) => pipeline.submit(message, (err) => done(err)),
+    onDeviceMessage: (message, done) =>
+      pipeline.submit(message, (err, outcome) =>
+        done(err ?? (outcome?.type === 'unknown-device' ? new Error('device retired since it connected') : null)),
+      ),
     onConnectionChange(deviceId, online, at) {
       const payload = Buffer.from(online ? '1' : '0');
       const topic = `${TOPIC_ROOT}/${deviceId}/online`;
