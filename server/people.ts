@@ -53,6 +53,7 @@ export async function composePeopleSide(
       stores,
       now,
       alerts: { command: core.commandAlert },
+      disconnectDevice: core.disconnectDevice,
       households: {
         stores,
         now,

@@ -19,6 +19,12 @@ export type DeviceInput = {
   /** Opens the device side: the embedded broker listens, or the subscriber connects. */
   start(): Promise<AddressInfo | null>;
   readonly publishAck: AckPublisher;
+  /**
+   * Closes a device's live connection at once (it was retired, or its secret rotated, so its
+   * reconnect is refused or needs the new secret). Only the embedded broker can: behind an
+   * external one, the operator removes the device's password line there.
+   */
+  disconnect(deviceId: string): void;
   /** Listening (embedded) or connected (external). */
   connected(): boolean;
   connectedDevices(): number;
@@ -63,6 +69,7 @@ export async function createDeviceInput(
       },
       // No message (and so no ack) comes before the subscriber is connected.
       publishAck: (deviceId, ack) => external?.publishAck(deviceId, ack),
+      disconnect: () => {},
       connected: () => external?.client.connected ?? false,
       connectedDevices: () => 0,
       close: async () => external?.close(),
@@ -98,6 +105,9 @@ export async function createDeviceInput(
       return broker.listen(config.mqttPort, config.host);
     },
     publishAck: (deviceId, ack) => broker.publishAck(deviceId, ack),
+    disconnect(deviceId) {
+      if (broker.disconnectDevice(deviceId)) log.info({ deviceId }, 'device connection closed: retired or new secret');
+    },
     connected: () => broker.server.listening,
     connectedDevices: () => broker.connectedDevices(),
     close: () => broker.close(),
