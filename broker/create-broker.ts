@@ -49,6 +49,8 @@ export type RibbonBroker = {
   readonly server: net.Server;
   listen(port: number, host: string): Promise<AddressInfo>;
   publishAck(deviceId: string, ack: DeviceAck): void;
+  /** Closes the device's connection now (it was retired or got a new secret); false if it has none. */
+  disconnectDevice(deviceId: string): boolean;
   connectedDevices(): number;
   close(): Promise<void>;
 };
@@ -309,6 +311,12 @@ export async function createBroker(opts: BrokerOptions): Promise<RibbonBroker> {
       aedes.publish(packet, (err) => {
         if (err) log.warn({ deviceId, err: err.message }, 'ack publish failed');
       });
+    },
+    disconnectDevice(deviceId) {
+      const client = clients[deviceId];
+      if (client === undefined) return false;
+      client.close();
+      return true;
     },
     connectedDevices() {
       return aedes.connectedClients;

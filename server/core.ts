@@ -54,6 +54,8 @@ export type SafetyCore = {
   readonly recordPersonReport: RecordPersonReport;
   /** A person's change to the records (a household registered or edited): one transaction, announced after it. */
   readonly commit: Announcer['commit'];
+  /** Closes a device's live connection at once (retired, or a new secret): a command from the people side. */
+  disconnectDevice(deviceId: string): void;
   sweepNow(): SweepResult;
   deliverNow(): Promise<DeliveryResult>;
   /** The database answers and the broker is listening (or the external one connected). */
@@ -175,6 +177,7 @@ export async function composeSafetyCore(config: Config, deps: CoreDeps): Promise
       commandAlert: createCommandAlert({ alerting, announcer, clock }),
       recordPersonReport: createRecordPersonReport({ record, announcer, clock }),
       commit: announcer.commit,
+      disconnectDevice: (deviceId) => input.disconnect(deviceId),
       sweepNow,
       deliverNow,
       health() {

@@ -8,7 +8,8 @@ import { ConfigError, loadConfig } from './config.js';
 import { createLogger } from './log.js';
 import { openDatabase } from './store/db.js';
 import { createStores } from './store/index.js';
-import { startSystem } from './system.js';
+import { listenFailureMessage } from './start-failure.js';
+import { type RunningSystem, startSystem } from './system.js';
 
 const HELP = `npm run demo — a small demo community, alive at once
 
@@ -35,7 +36,14 @@ async function main(argv: readonly string[]): Promise<number> {
   if (!fs.existsSync(credentialsPath)) await seed(config.dataDir, credentialsPath);
 
   const log = createLogger(config.logLevel);
-  const system = await startSystem(config, { log });
+  let system: RunningSystem;
+  try {
+    system = await startSystem(config, { log });
+  } catch (err) {
+    // Everything is stopped again; the port's variable named (exit 1 below).
+    const reason = listenFailureMessage(err, config) ?? (err instanceof Error ? err.message : String(err));
+    throw new Error(`could not start: ${reason}`);
+  }
   const url = `mqtt://127.0.0.1:${system.mqttAddress?.port ?? config.mqttPort}`;
   log.info(
     { http: `http://${config.host}:${system.httpAddress.port}`, credentials: credentialsPath },

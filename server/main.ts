@@ -1,6 +1,7 @@
 import { type Config, ConfigError, ENV_HELP, loadConfig } from './config.js';
 import { createLogger } from './log.js';
-import { composeSystem } from './system.js';
+import { listenFailureMessage } from './start-failure.js';
+import { composeSystem, type RunningSystem } from './system.js';
 
 const HELP = `彩带之约 · Ribbon Pact server
 
@@ -28,9 +29,20 @@ async function main(argv: readonly string[]): Promise<void> {
     throw err;
   }
   const log = createLogger(config.logLevel);
-  // Built first, then listening: the device side, the scheduler, then HTTP.
+  // Built first, then listening: the device side, the scheduler, then HTTP. If a port cannot be
+  // opened, listen() has stopped everything again: say which, and exit non-zero (a supervisor
+  // or the person at the terminal must see that nothing runs).
   const composed = await composeSystem(config, { log });
-  const system = await composed.listen();
+  let system: RunningSystem;
+  try {
+    system = await composed.listen();
+  } catch (err) {
+    const message = listenFailureMessage(err, config);
+    if (message === null) throw err;
+    log.fatal({ err }, message);
+    process.stderr.write(`ribbon-pact: could not start: ${message}\n`);
+    process.exit(1);
+  }
   log.info(
     {
       http: `http://${system.httpAddress.address}:${system.httpAddress.port}`,

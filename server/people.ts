@@ -43,13 +43,6 @@ export async function composePeopleSide(
   const { log, clock } = deps;
   const { stores } = core;
   const now = () => clock.now();
-  await ensureFirstAdmin({
-    stores,
-    adminPassword: config.adminPassword,
-    now: now(),
-    log,
-    print: (text) => process.stdout.write(text),
-  });
   const https = readTls(config.tls);
   const app = await buildApp({
     log,
@@ -60,6 +53,7 @@ export async function composePeopleSide(
       stores,
       now,
       alerts: { command: core.commandAlert },
+      disconnectDevice: core.disconnectDevice,
       households: {
         stores,
         now,
@@ -89,6 +83,15 @@ export async function composePeopleSide(
     hub,
     async listen() {
       await app.listen({ port: config.port, host: config.host });
+      // Only once listening: a start that fails (a port in use) must not create an admin whose
+      // generated password was printed by a server that never ran (and is not printed again).
+      await ensureFirstAdmin({
+        stores,
+        adminPassword: config.adminPassword,
+        now: now(),
+        log,
+        print: (text) => process.stdout.write(text),
+      });
       return app.server.address() as AddressInfo;
     },
     async stop() {

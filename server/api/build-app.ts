@@ -30,6 +30,8 @@ export type AppDeps = {
     auth?: Partial<AuthSettings>;
     alerts: AlertCommands;
     households: HouseholdDeps;
+    /** Closes a device's live connection (after it is retired or its secret rotated). */
+    disconnectDevice?: (deviceId: string) => void;
     /** The zone of report days (REPORT_TIMEZONE). */
     reportTimeZone?: string;
   };
@@ -194,7 +196,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     await app.register(sessionRoutes, { prefix: '/api', stores: api.stores, authenticator, now: api.now });
     await app.register(householdRoutes, { prefix: '/api', ...api.households });
     await app.register(alertRoutes, { prefix: '/api', stores: api.stores, commands: api.alerts });
-    await app.register(communityRoutes, { prefix: '/api', stores: api.stores, now: api.now });
+    await app.register(communityRoutes, {
+      prefix: '/api',
+      stores: api.stores,
+      now: api.now,
+      ...(api.disconnectDevice ? { disconnectDevice: api.disconnectDevice } : {}),
+    });
     await app.register(rosterRoutes, { prefix: '/api', stores: api.stores, now: api.now });
     await app.register(reportRoutes, {
       prefix: '/api',

@@ -61,7 +61,20 @@ export type Outcome =
       reason: string;
       alerts: AlertChange[];
     }
-  | { type: 'unknown-device'; deviceId: string };
+  /**
+   * A device retired after it connected (or, behind an external broker, one never registered
+   * here): its message is not a press of any household. A press (`state`) is still kept raw in
+   * the rejected log and, when the device's household is known, raises a `device` alert, so
+   * what a person pressed is never acknowledged and then lost. Heartbeats and online states are
+   * not kept (rejectedId null): they are no press.
+   */
+  | {
+      type: 'unknown-device';
+      deviceId: string;
+      householdId: number | null;
+      rejectedId: number | null;
+      alerts: AlertChange[];
+    };
 
 /**
  * Records device messages. The caller runs a whole batch in one transaction (group commit) and
@@ -143,9 +156,31 @@ export function createRecordMessages(
     return report.seq !== null && isDuplicatePress(report, events.earlierPress(deviceId, report.boot, report.seq), now);
   }
 
+  /** See the `unknown-device` outcome. */
+  function fromUnknownDevice(m: InboundMessage, householdId: number | null): Outcome {
+    const none = { type: 'unknown-device' as const, deviceId: m.deviceId, householdId, rejectedId: null, alerts: [] };
+    if (m.channel !== 'state') return none;
+    const reason = householdId === null ? 'unknown device' : 'retired device';
+    const rejectedId = rejected.insert({
+      deviceId: m.deviceId,
+      topic: m.topic,
+      payload: m.payload,
+      reason,
+      receivedAt: m.receivedAt,
+    });
+    if (householdId === null) return { ...none, rejectedId };
+    const alert = alerting.raise(
+      householdId,
+      'device',
+      { reason: `已停用的设备 ${m.deviceId} 发来按键 / a press from retired device ${m.deviceId}` },
+      m.receivedAt,
+    );
+    return { ...none, rejectedId, alerts: [alert] };
+  }
+
   function recordOne(m: InboundMessage): Outcome {
     const device = devices.findForAuth(m.deviceId);
-    if (device === null || device.retired) return { type: 'unknown-device', deviceId: m.deviceId };
+    if (device === null || device.retired) return fromUnknownDevice(m, device?.householdId ?? null);
     const { householdId } = device;
     const now = m.receivedAt;
     switch (m.channel) {

@@ -69,8 +69,15 @@ export type CheckInSchedule = {
   awayUntil: string | null;
 };
 
-export const MIN_EVERY_SEC = 60;
+/** Any positive whole number of seconds (docs/api.md): a one-minute floor was never promised. */
+export const MIN_EVERY_SEC = 1;
 export const MAX_POLICY_SEC = 30 * 86_400;
+/**
+ * The last day one may be away until. Dues are computed on the day after it and, with quiet hours
+ * over midnight, the day after that: the calendar ends at 9999-12-31, so a date near it would
+ * make nextDueAt throw (a 500) instead of being refused here. No absence lasts near a millennium.
+ */
+export const MAX_AWAY_UNTIL = '2999-12-31';
 
 const SEC_MS = 1000;
 
@@ -184,8 +191,9 @@ export function checkSchedule(input: unknown): CheckedSchedule {
   }
 
   const away = own(input, 'awayUntil');
-  if (away !== null && (typeof away !== 'string' || parseLocalDate(away) === null)) {
-    return fail('awayUntil must be a calendar date "YYYY-MM-DD" or null');
+  // The format is fixed-width, so comparing the strings compares the dates.
+  if (away !== null && (typeof away !== 'string' || parseLocalDate(away) === null || away > MAX_AWAY_UNTIL)) {
+    return fail(`awayUntil must be a calendar date "YYYY-MM-DD" up to ${MAX_AWAY_UNTIL}, or null`);
   }
 
   return { ok: true, value: { policy: policy.value, timeZone, quietHours, awayUntil: away } };

@@ -19,6 +19,12 @@ export type DeviceInput = {
   /** Opens the device side: the embedded broker listens, or the subscriber connects. */
   start(): Promise<AddressInfo | null>;
   readonly publishAck: AckPublisher;
+  /**
+   * Closes a device's live connection at once (it was retired, or its secret rotated, so its
+   * reconnect is refused or needs the new secret). Only the embedded broker can: behind an
+   * external one, the operator removes the device's password line there.
+   */
+  disconnect(deviceId: string): void;
   /** Listening (embedded) or connected (external). */
   connected(): boolean;
   connectedDevices(): number;
@@ -30,6 +36,13 @@ export type DeviceInput = {
  * back through the same broker. The embedded broker authenticates devices against the store (a
  * retired device is refused); an external broker does that itself. Nothing is taken in before
  * `start()`.
+ *
+ * A device retired after its CONNECT may still publish on its open connection. Its press is
+ * kept in the rejected log with a `device` alert (app/record-messages.ts), but it is not a
+ * household's press: the embedded broker gives it no PUBACK (the error makes aedes close the
+ * connection, and the reconnect is refused), so the button does not show "delivered" for an
+ * alarm nobody was called for. Through an external broker the PUBACK is ours only once the press
+ * is kept: refusing it there would make that broker redeliver it from the session forever.
  */
 export async function createDeviceInput(
   config: Config,
@@ -56,6 +69,7 @@ export async function createDeviceInput(
       },
       // No message (and so no ack) comes before the subscriber is connected.
       publishAck: (deviceId, ack) => external?.publishAck(deviceId, ack),
+      disconnect: () => {},
       connected: () => external?.client.connected ?? false,
       connectedDevices: () => 0,
       close: async () => external?.close(),
@@ -70,7 +84,10 @@ export async function createDeviceInput(
       const device = stores.devices.findForAuth(deviceId);
       return verifySecret(secret, device?.secretHash ?? null) && device !== null && !device.retired;
     },
-    onDeviceMessage: (message, done) => pipeline.submit(message, (err) => done(err)),
+    onDeviceMessage: (message, done) =>
+      pipeline.submit(message, (err, outcome) =>
+        done(err ?? (outcome?.type === 'unknown-device' ? new Error('device retired since it connected') : null)),
+      ),
     onConnectionChange(deviceId, online, at) {
       const payload = Buffer.from(online ? '1' : '0');
       const topic = `${TOPIC_ROOT}/${deviceId}/online`;
@@ -88,6 +105,9 @@ export async function createDeviceInput(
       return broker.listen(config.mqttPort, config.host);
     },
     publishAck: (deviceId, ack) => broker.publishAck(deviceId, ack),
+    disconnect(deviceId) {
+      if (broker.disconnectDevice(deviceId)) log.info({ deviceId }, 'device connection closed: retired or new secret');
+    },
     connected: () => broker.server.listening,
     connectedDevices: () => broker.connectedDevices(),
     close: () => broker.close(),

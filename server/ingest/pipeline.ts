@@ -177,7 +177,29 @@ export function createIngestPipeline(deps: {
         alertChanges(outcome.alerts, at, out);
         return;
       case 'unknown-device':
-        log.warn({ deviceId: outcome.deviceId, topic: message.topic }, 'message from an unknown device ignored');
+        if (outcome.rejectedId === null) {
+          // Not a press. The online state is the server's own note of a connection closing (the
+          // device was retired and disconnected): no news.
+          const level = message.channel === 'online' ? 'debug' : 'warn';
+          log[level](
+            { deviceId: outcome.deviceId, topic: message.topic },
+            'message from a retired or unknown device ignored',
+          );
+          return;
+        }
+        metrics.rejected.inc();
+        log.warn(
+          {
+            deviceId: outcome.deviceId,
+            householdId: outcome.householdId,
+            topic: message.topic,
+            rejectedId: outcome.rejectedId,
+          },
+          outcome.householdId === null
+            ? 'press from an unknown device kept in the rejected log'
+            : 'press from a retired device kept in the rejected log; device alert raised',
+        );
+        alertChanges(outcome.alerts, at, out);
         return;
       default:
         assertNever(outcome);

@@ -173,6 +173,9 @@ export function startWalCheckpointer(
     async stop() {
       if (exited) return;
       const gone = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+      // Held while it stops: an unref'd worker is all that may be left (a start that failed to
+      // listen), and the process would end with code 0 before `gone`, with the caller's promise unsettled.
+      worker.ref();
       worker.postMessage({ type: 'stop' });
       await gone;
     },

@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import net from 'node:net';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it, onTestFinished } from 'vitest';
@@ -22,6 +23,36 @@ function provisionOne(dataDir: string): { id: string; secret: string } {
     return provisionDevice(stores, householdId, Date.now());
   } finally {
     stores.db.close();
+  }
+}
+
+/** A port held by another program on 127.0.0.1 (the server's default HOST) until the test ends. */
+async function heldPort(): Promise<number> {
+  const holder = net.createServer();
+  await new Promise<void>((resolve, reject) => {
+    holder.once('error', reject);
+    holder.listen(0, '127.0.0.1', () => resolve());
+  });
+  onTestFinished(() => new Promise<void>((resolve) => holder.close(() => resolve())));
+  return (holder.address() as net.AddressInfo).port;
+}
+
+/** Runs `npm start` (or the demo) to its end with only these variables. */
+function runToExit(script: 'server/main.ts' | 'server/demo.ts', env: Record<string, string>) {
+  return spawnSync(process.execPath, ['--import', 'tsx', script], {
+    cwd: ROOT_DIR,
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env },
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
+}
+
+function countUsers(dataDir: string): number {
+  const db = new Database(path.join(dataDir, DB_FILE_NAME), { readonly: true });
+  try {
+    return (db.prepare('SELECT count(*) AS n FROM users').get() as { n: number }).n;
+  } finally {
+    db.close();
   }
 }
 
@@ -63,6 +94,32 @@ describe('the server process', () => {
     });
     expect(result.status).toBe(2);
     expect(result.stderr).toContain('PORT="eighty" is not valid: expected a whole number from 0 to 65535');
+  });
+
+  it.each(['PORT', 'MQTT_PORT'] as const)(
+    'when %s is already in use, then the start stops with exit code 1 and a message naming it, and no admin password is printed or created',
+    async (name) => {
+      const dataDir = tempDir();
+      const port = await heldPort();
+      const result = runToExit('server/main.ts', {
+        DATA_DIR: dataDir,
+        PORT: name === 'PORT' ? String(port) : '0',
+        MQTT_PORT: name === 'MQTT_PORT' ? String(port) : '0',
+      });
+      expect(result.status, result.stderr).toBe(1);
+      expect(result.stderr).toContain(`ribbon-pact: could not start: ${name}=${port} is already in use on 127.0.0.1`);
+      expect(result.stdout).not.toMatch(/Password:/);
+      // The next start, on a free port, is the one that creates the first admin and shows its password.
+      expect(countUsers(dataDir)).toBe(0);
+    },
+  );
+
+  it('when the demo is started on a port in use, then it stops with exit code 1 and a message naming the port', async () => {
+    const port = await heldPort();
+    const result = runToExit('server/demo.ts', { DATA_DIR: tempDir(), PORT: String(port), MQTT_PORT: '0' });
+    expect(result.status, result.stderr).toBe(1);
+    expect(result.stderr).toContain(`demo: could not start: PORT=${port} is already in use on 127.0.0.1`);
+    expect(result.stdout).not.toMatch(/Password:/);
   });
 
   it('when started with --help, then it lists every environment variable and exits 0', () => {

@@ -21,10 +21,12 @@ const DeviceParams = Type.Object(
  * answer alarms, and the users who log in. Lists here are small (a community's own), so they
  * answer {items, next: null} in one page.
  */
-export const communityRoutes: FastifyPluginAsyncTypebox<{ stores: Stores; now: () => number }> = async (
-  app,
-  { stores, now },
-) => {
+export const communityRoutes: FastifyPluginAsyncTypebox<{
+  stores: Stores;
+  now: () => number;
+  /** Closes a device's live connection (the safety core's broker); absent in app-only tests. */
+  disconnectDevice?: (deviceId: string) => void;
+}> = async (app, { stores, now, disconnectDevice }) => {
   const compoundIn = (user: User, id: number): void => {
     if (stores.places.getCompound(id) === null || !seesCompound(user, id))
       throw new AppError('notFound', `compound ${id} not found`);
@@ -166,6 +168,8 @@ export const communityRoutes: FastifyPluginAsyncTypebox<{ stores: Stores; now: (
       const device = deviceIn(user, request.params.id);
       const secret = generateSecret();
       stores.devices.rotateSecret(device.id, hashSecret(secret));
+      // The old secret is refused from the next CONNECT: make that now.
+      disconnectDevice?.(device.id);
       request.auditRecord = `device:${device.id}`;
       return { id: device.id, secret, householdId: device.householdId };
     },
@@ -184,6 +188,8 @@ export const communityRoutes: FastifyPluginAsyncTypebox<{ stores: Stores; now: (
       const user = requireRole(request, 'admin', 'staff');
       const device = deviceIn(user, request.params.id);
       stores.devices.retire(device.id, now());
+      // Stored first, so the device's reconnect is refused (docs/protocol.md §3).
+      disconnectDevice?.(device.id);
       request.auditRecord = `device:${device.id}`;
       return reply.code(204).send();
     },

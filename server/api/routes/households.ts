@@ -4,7 +4,7 @@ import { addHousehold } from '../../app/provision.js';
 import type { Announcer } from '../../app/announce.js';
 import type { PersonReport, PersonReportResult } from '../../app/record-messages.js';
 import { setCheckInSchedule } from '../../app/set-check-in-schedule.js';
-import type { CheckInPolicy } from '../../domain/check-in.js';
+import { type CheckInPolicy, MAX_POLICY_SEC, MIN_EVERY_SEC } from '../../domain/check-in.js';
 import { AppError } from '../../errors.js';
 import type { Household, Stores, User } from '../../app/ports.js';
 import { requireRole, seesCompound, userOf } from '../auth.js';
@@ -25,8 +25,8 @@ const TimeOfDay = Type.String({ pattern: '^([01][0-9]|2[0-3]):[0-5][0-9]$' });
 const CheckIn = Type.Union([
   Type.Object(
     {
-      everySec: Type.Integer({ minimum: 60, maximum: 2_592_000 }),
-      graceSec: Type.Integer({ minimum: 0, maximum: 2_592_000 }),
+      everySec: Type.Integer({ minimum: MIN_EVERY_SEC, maximum: MAX_POLICY_SEC }),
+      graceSec: Type.Integer({ minimum: 0, maximum: MAX_POLICY_SEC }),
     },
     { additionalProperties: false },
   ),

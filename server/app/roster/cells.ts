@@ -67,7 +67,7 @@ export function parseCheckIn(text: string): { ok: true; value: CheckInPolicy | n
   if (everySec === null || graceSec === null)
     return { ok: false, reason: `"${text}" is not understood: ${CHECKIN_HELP}` };
   if (everySec < MIN_EVERY_SEC || everySec > MAX_POLICY_SEC)
-    return { ok: false, reason: `"${text}": the interval must be from 1 minute to 30 days` };
+    return { ok: false, reason: `"${text}": the interval must be from 1 second to 30 days` };
   if (graceSec > MAX_POLICY_SEC) return { ok: false, reason: `"${text}": the grace must be at most 30 days` };
   return { ok: true, value: { kind: 'interval', everySec, graceSec } };
 }

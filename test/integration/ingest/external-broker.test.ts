@@ -241,6 +241,35 @@ describe.skipIf(!available)('external broker (Mosquitto)', () => {
       );
     });
 
+    it('when a device retired in the server still presses through Mosquitto, then the press is kept in the rejected log with a device alert, taken once, and other presses go on', async () => {
+      const stack = await startStack(2);
+      const [retired, other] = (await Promise.all(stack.devices.map((d) => connect(stack, d)))) as [
+        SimDevice,
+        SimDevice,
+      ];
+      const { stores } = stack.server;
+      await waitUntil(() => stores.devices.get(other.id)?.online === true, 'the other device online');
+      // The operator retired it here but its password line is still in Mosquitto's file.
+      expect(stores.devices.retire(retired.id, Date.now())).toBe(true);
+
+      await retired.press('red');
+      // A marker: Mosquitto delivers to the server's session in order.
+      await other.press('blue');
+      await other.waitForAck({ seq: 1, status: 'received' }, WAIT_MS);
+
+      const kept = stores.rejected.listForDevice(retired.id);
+      expect(
+        kept.map((r) => ({ reason: r.reason, state: (JSON.parse(r.payload.toString()) as { state: string }).state })),
+      ).toEqual([{ reason: 'retired device', state: 'red' }]);
+      const householdId = stack.devices[0]?.householdId as number;
+      expect(stores.alerts.findOpen(householdId, 'device')?.reason).toContain(retired.id);
+      expect(countEvents(stack.server, retired.id)).toBe(0);
+      expect(retired.acks).toEqual([]);
+      // PUBACKed to Mosquitto once kept: no redelivery, no reconnect of the server's session.
+      expect(stack.server.logs.lines.filter((l) => /reconnecting to the external broker/.test(l.msg))).toEqual([]);
+      expect(countRejected(stack.server)).toBe(1);
+    });
+
     it("when a device publishes on another device's topics or its own ack, then Mosquitto drops it and the server stores nothing from it", async () => {
       const stack = await startStack(2);
       const [a, b] = (await Promise.all(stack.devices.map((d) => connect(stack, d)))) as [SimDevice, SimDevice];

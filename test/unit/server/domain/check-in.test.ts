@@ -90,12 +90,12 @@ describe('nextDueAt: interval', () => {
       '2026-11-25T10:15:30.250+08:00',
     ],
     [
-      'the shortest interval (60 s)',
-      interval(60, 0),
+      'the shortest interval (1 s)',
+      interval(1, 0),
       SHANGHAI,
       '2026-11-25T08:00:00+08:00',
       '2026-11-25T08:00:00+08:00',
-      '2026-11-25T08:01:00+08:00',
+      '2026-11-25T08:00:01+08:00',
     ],
     [
       'the longest interval and grace (30 days each)',
@@ -853,7 +853,9 @@ describe('checkSchedule', () => {
         awayUntil: '2026-12-01',
       },
     ],
-    ['the smallest numbers (60 s, no grace)', { ...VALID, policy: { kind: 'interval', everySec: 60, graceSec: 0 } }],
+    ['the smallest numbers (1 s, no grace)', { ...VALID, policy: { kind: 'interval', everySec: 1, graceSec: 0 } }],
+    ['an interval under a minute (59 s)', { ...VALID, policy: { kind: 'interval', everySec: 59, graceSec: 0 } }],
+    ['away until the last day allowed', { ...VALID, awayUntil: '2999-12-31' }],
     [
       'the largest numbers (30 days each)',
       { ...VALID, policy: { kind: 'interval', everySec: 2_592_000, graceSec: 2_592_000 } },
@@ -878,14 +880,14 @@ describe('checkSchedule', () => {
   const NOT_OBJECT = 'schedule must be an object';
   const POLICY = 'policy must be an object';
   const KIND = 'policy.kind must be "interval" or "deadline"';
-  const EVERY = 'policy.everySec must be whole seconds from 60 to 2592000';
+  const EVERY = 'policy.everySec must be whole seconds from 1 to 2592000';
   const GRACE = 'policy.graceSec must be whole seconds from 0 to 2592000';
   const TIME = 'policy.time must be "HH:MM" from 00:00 to 23:59';
   const ZONE = 'timeZone must be an IANA time zone such as "Asia/Shanghai"';
   const QUIET = 'quietHours must be {start, end} or null';
   const QUIET_START = 'quietHours.start must be "HH:MM" from 00:00 to 23:59';
   const QUIET_END = 'quietHours.end must be "HH:MM" from 00:00 to 23:59';
-  const AWAY = 'awayUntil must be a calendar date "YYYY-MM-DD" or null';
+  const AWAY = 'awayUntil must be a calendar date "YYYY-MM-DD" up to 2999-12-31, or null';
   const every = (everySec: unknown): unknown => ({ ...VALID, policy: { kind: 'interval', everySec, graceSec: 0 } });
   const grace = (graceSec: unknown): unknown => ({
     ...VALID,
@@ -907,7 +909,6 @@ describe('checkSchedule', () => {
     ['a policy that is a string', { ...VALID, policy: 'interval' }, POLICY],
     ['an unknown policy kind', { ...VALID, policy: { kind: 'weekly' } }, KIND],
     ['a policy without kind (the API shape)', { ...VALID, policy: { everySec: 86_400, graceSec: 7_200 } }, KIND],
-    ['everySec 59', every(59), EVERY],
     ['everySec 0', every(0), EVERY],
     ['everySec negative', every(-60), EVERY],
     ['everySec fractional', every(60.5), EVERY],
@@ -956,6 +957,8 @@ describe('checkSchedule', () => {
     ['no awayUntil', withoutAway, AWAY],
     ['awayUntil February 29 of a common year', { ...VALID, awayUntil: '2026-02-29' }, AWAY],
     ['awayUntil in month 13', { ...VALID, awayUntil: '2026-13-01' }, AWAY],
+    ['awayUntil after the last day allowed', { ...VALID, awayUntil: '3000-01-01' }, AWAY],
+    ['awayUntil on the last day of the calendar', { ...VALID, awayUntil: '9999-12-31' }, AWAY],
     ['awayUntil without zero padding', { ...VALID, awayUntil: '2026-1-5' }, AWAY],
     ['awayUntil with a time', { ...VALID, awayUntil: '2026-11-25T00:00' }, AWAY],
     ['awayUntil as a number', { ...VALID, awayUntil: 20_261_125 }, AWAY],

@@ -15,6 +15,7 @@ describe('check-in, quiet hours, roles and tiers', () => {
     ['every 12h + 30m', { kind: 'interval', everySec: 43_200, graceSec: 1_800 }],
     ['1d', { kind: 'interval', everySec: 86_400, graceSec: 0 }],
     ['1h30m+15min', { kind: 'interval', everySec: 5_400, graceSec: 900 }],
+    ['30s', { kind: 'interval', everySec: 30, graceSec: 0 }],
     ['每日10:00', { kind: 'deadline', time: '10:00' }],
     ['每天 9:30', { kind: 'deadline', time: '09:30' }],
     ['daily 10:00', { kind: 'deadline', time: '10:00' }],
@@ -25,7 +26,7 @@ describe('check-in, quiet hours, roles and tiers', () => {
     expect(parseCheckIn(text)).toEqual({ ok: true, value: policy });
   });
 
-  it.each([['sometimes'], ['24'], ['24h+'], ['每日25:00'], ['30s'], ['31d'], ['24h+31d'], ['24h+2h+1h']])(
+  it.each([['sometimes'], ['24'], ['24h+'], ['每日25:00'], ['0s'], ['31d'], ['24h+31d'], ['24h+2h+1h']])(
     'when the check-in is %j, then it is not understood',
     (text) => {
       expect(parseCheckIn(text).ok).toBe(false);
