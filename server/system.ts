@@ -42,7 +42,8 @@ export type RunningSystem = {
 export type ComposedSystem = {
   /**
    * Opens the device side (the broker listens or the subscriber connects), starts the scheduler,
-   * then the HTTP server listens; if any of it fails, everything is stopped and the error thrown.
+   * then the HTTP server listens and the first admin is made; if any of it fails, everything is
+   * stopped and the error thrown.
    */
   listen(): Promise<RunningSystem>;
   stop(): Promise<void>;
