@@ -2,13 +2,14 @@ import fastifyCookie from '@fastify/cookie';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { DEFAULT_TIME_ZONE } from '../../protocol/ribbon.js';
 import { AppError, ERRORS, type FieldProblem } from '../errors.js';
 import type { Registry } from '../metrics.js';
 import type { Stores } from '../app/ports.js';
-import { createAuthenticator, DEFAULT_AUTH, STATE_CHANGING, type AuthSettings } from './auth.js';
+import { registerAudit, RequestLog } from './audit.js';
+import { createAuthenticator, DEFAULT_AUTH, type AuthSettings } from './auth.js';
 import { alertRoutes, type AlertCommands } from './routes/alerts.js';
 import { householdRoutes, type HouseholdDeps } from './routes/households.js';
 import { communityRoutes } from './routes/community.js';
@@ -43,7 +44,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: deps.log as FastifyBaseLogger,
     // Health checks and scrapes every few seconds would drown the log; the rest is logged.
-    logController: new LogController({
+    logController: new RequestLog({
       disableRequestLogging: (request) => request.url === '/healthz' || request.url === '/metrics',
     }),
     bodyLimit: 64 * 1024,
@@ -146,7 +147,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       settings: { ...DEFAULT_AUTH, ...api.auth },
     });
     app.decorateRequest('auth', null);
-    app.decorateRequest('auditRecord', null);
     // By the matched route, not the raw URL: /%61pi/session routes to /api/session too.
     const isApi = (request: { routeOptions: { url?: string | undefined }; url: string }): boolean => {
       if ((request.routeOptions.url ?? '').startsWith('/api/')) return true;
@@ -167,29 +167,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     app.addHook('onSend', async (request, reply) => {
       if (isApi(request)) void reply.header('cache-control', 'no-store');
     });
-    // The audit log: every state-changing request under /api, whoever made it and however it
-    // ended, and any other request a route marks with an audit record (a bulk export of personal data).
-    app.addHook('onResponse', async (request, reply) => {
-      if (!(STATE_CHANGING.has(request.method) || request.auditRecord !== null) || !isApi(request)) return;
-      try {
-        api.stores.users.audit({
-          at: api.now(),
-          userId: request.auth?.user.id ?? request.auditUser?.id ?? null,
-          username: request.auth?.user.username ?? request.auditUser?.username ?? request.auditUsername ?? null,
-          method: request.method,
-          route: request.routeOptions.url ?? request.url.split('?')[0] ?? request.url,
-          record:
-            request.auditRecord ??
-            (typeof request.params === 'object' && request.params !== null && 'id' in request.params
-              ? String((request.params as { id: unknown }).id)
-              : null),
-          status: reply.statusCode,
-          address: request.ip,
-        });
-      } catch (err) {
-        request.log.error({ err }, 'could not write the audit log');
-      }
-    });
+    registerAudit(app, { stores: api.stores, now: api.now, log: deps.log, isApi });
 
     await app.register(sessionRoutes, { prefix: '/api', stores: api.stores, authenticator, now: api.now });
     await app.register(householdRoutes, { prefix: '/api', ...api.households });
@@ -204,14 +182,4 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   }
 
   return app;
-}
-
-declare module 'fastify' {
-  interface FastifyRequest {
-    /** The record a state-changing request touched, for the audit log. */
-    auditRecord: string | null;
-    /** For a login: the name that was tried, and who it turned out to be. */
-    auditUsername?: string | null;
-    auditUser?: { id: number; username: string };
-  }
 }
