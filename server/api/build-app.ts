@@ -5,10 +5,11 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { DEFAULT_TIME_ZONE } from '../../protocol/ribbon.js';
+import { DEFAULT_HTTP_LIMITS, type HttpLimits } from '../config.js';
 import { AppError, ERRORS, type FieldProblem } from '../errors.js';
 import type { Registry } from '../metrics.js';
 import type { Stores } from '../app/ports.js';
-import { registerAudit, RequestLog } from './audit.js';
+import { createMinuteBudget, registerAudit, RequestLog } from './audit.js';
 import { createAuthenticator, DEFAULT_AUTH, type AuthSettings } from './auth.js';
 import { alertRoutes, type AlertCommands } from './routes/alerts.js';
 import { householdRoutes, type HouseholdDeps } from './routes/households.js';
@@ -35,12 +36,23 @@ export type AppDeps = {
     reportTimeZone?: string;
   };
   https?: { key: Buffer; cert: Buffer };
+  /** Timeouts and the connection cap of the HTTP server (default DEFAULT_HTTP_LIMITS). */
+  http?: HttpLimits;
   /** The built dashboard served at `/` (default dashboard/dist). */
   dashboardDir?: string;
 };
 
 /** The HTTP app, not listening (main.ts listens; tests use app.inject()). */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const limits = deps.http ?? DEFAULT_HTTP_LIMITS;
+  // A socket that holds its headers (or body) open is answered 408 and closed: Node checks every
+  // connectionsCheckingInterval, so that is kept short too (its default of 30 s would let such a
+  // socket live 40 s). An upgraded /ws socket has left the request's clock and is never cut.
+  const serverOptions = {
+    headersTimeout: limits.headersTimeoutMs,
+    requestTimeout: limits.requestTimeoutMs,
+    connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(limits.headersTimeoutMs / 4))),
+  };
   const app = Fastify({
     loggerInstance: deps.log as FastifyBaseLogger,
     // Health checks and scrapes every few seconds would drown the log; the rest is logged.
@@ -48,12 +60,15 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       disableRequestLogging: (request) => request.url === '/healthz' || request.url === '/metrics',
     }),
     bodyLimit: 64 * 1024,
-    ...(deps.https ? { https: deps.https } : {}),
+    requestTimeout: limits.requestTimeoutMs,
+    ...(deps.https ? { https: { ...deps.https, ...serverOptions } } : { http: serverOptions }),
     ajv: {
       // Unknown fields and wrong types are errors, not silently dropped or converted.
       customOptions: { removeAdditional: false, coerceTypes: false, allErrors: true },
     },
   }).withTypeProvider<TypeBoxTypeProvider>();
+
+  watchConnections(app, limits.maxConnections, deps.log);
 
   // JSON bodies must be UTF-8: bytes that are not would otherwise become U+FFFD in stored names.
   const utf8 = new TextDecoder('utf-8', { fatal: true });
@@ -182,4 +197,26 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   }
 
   return app;
+}
+
+/**
+ * At most `max` open connections (the process's descriptors are shared with the device side);
+ * Node closes any beyond at once. Those refusals are logged at most 10 times a minute, with a count.
+ */
+function watchConnections(app: FastifyInstance, max: number, log: Logger): void {
+  app.server.maxConnections = max;
+  const budget = createMinuteBudget(10, Date.now);
+  app.server.on('drop', (data) => {
+    const line = budget.take();
+    if (line === null) return;
+    log.warn(
+      {
+        component: 'http',
+        address: data?.remoteAddress,
+        maxConnections: max,
+        ...(line.refusedBefore > 0 ? { alsoNotLogged: line.refusedBefore } : {}),
+      },
+      'HTTP connection refused: too many open',
+    );
+  });
 }
