@@ -14,7 +14,7 @@ import { createAuthenticator, DEFAULT_AUTH, type AuthSettings } from './auth.js'
 import { alertRoutes, type AlertCommands } from './routes/alerts.js';
 import { householdRoutes, type HouseholdDeps } from './routes/households.js';
 import { communityRoutes } from './routes/community.js';
-import { homeRoutes } from './routes/home.js';
+import { DASHBOARD_CSP, homeRoutes } from './routes/home.js';
 import { reportRoutes } from './routes/reports.js';
 import { rosterRoutes } from './routes/rosters.js';
 import { sessionRoutes } from './routes/session.js';
@@ -41,6 +41,25 @@ export type AppDeps = {
   /** The built dashboard served at `/` (default dashboard/dist). */
   dashboardDir?: string;
 };
+
+/**
+ * The API documentation page (/docs, swagger-ui): its scripts and styles are its own files, its
+ * logo a data: image, and it fetches only /docs/json. (In headless Chromium the page renders whole;
+ * one inline style its bundle tries is refused, with nothing visible missing.)
+ */
+export const DOCS_CSP = [
+  "default-src 'self'",
+  "script-src 'self'",
+  "script-src-attr 'none'",
+  "style-src 'self'",
+  "img-src 'self' data:",
+  "font-src 'self' data:",
+  "connect-src 'self'",
+  "object-src 'none'",
+  "base-uri 'self'",
+  "form-action 'self'",
+  "frame-ancestors 'none'",
+].join('; ');
 
 /** The HTTP app, not listening (main.ts listens; tests use app.inject()). */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
@@ -123,6 +142,17 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     reply.code(404).send({ error: { code: ERRORS.notFound.code, message: ERRORS.notFound.message } }),
   );
 
+  // Every answer: no type sniffing (an uploaded or echoed text must never run as a script). Over
+  // TLS, browsers are told to come back only over TLS for a year (a dashboard on public Wi-Fi).
+  app.addHook('onSend', async (request, reply) => {
+    void reply.header('x-content-type-options', 'nosniff');
+    if (deps.https) void reply.header('strict-transport-security', 'max-age=31536000');
+    // The dashboard's files say what its page says: an SVG or HTML opened on its own runs nothing foreign.
+    if (request.routeOptions.url?.startsWith('/assets/') === true) {
+      void reply.header('content-security-policy', DASHBOARD_CSP);
+    }
+  });
+
   app.get('/healthz', async (_request, reply) => {
     const report = deps.health();
     return reply.code(report.ok ? 200 : 503).send({ status: report.ok ? 'ok' : 'unhealthy', ...report.checks });
@@ -154,7 +184,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       },
     });
     // The browsable page: swagger-ui serves its own files from node_modules (no CDN).
-    await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
+    await app.register(fastifySwaggerUi, {
+      routePrefix: '/docs',
+      staticCSP: DOCS_CSP,
+      // No badge fetched from validator.swagger.io: the page loads nothing from elsewhere.
+      uiConfig: { validatorUrl: null },
+    });
 
     const authenticator = createAuthenticator({
       stores: api.stores,
