@@ -28,11 +28,29 @@ export type Config = Readonly<{
   /** HTTPS: PEM certificate and key files (both or neither); null = plain HTTP. */
   tls: Readonly<{ certFile: string; keyFile: string }> | null;
   logLevel: LogLevel;
+  http: HttpLimits;
   broker: BrokerLimits;
   ingest: IngestSettings;
   report: ReportSettings;
   backup: BackupSettings;
 }>;
+
+/** Limits of the HTTP server (the API, the dashboard's files and the /ws upgrades). */
+export type HttpLimits = Readonly<{
+  /** A request's headers must have arrived this long after it began, or 408 and the socket closes. */
+  headersTimeoutMs: number;
+  /** … and its whole body this long after it began (an upgraded /ws socket is past it). */
+  requestTimeoutMs: number;
+  /** Open HTTP connections (/ws included); more are closed at once. */
+  maxConnections: number;
+}>;
+
+export const DEFAULT_HTTP_LIMITS: HttpLimits = Object.freeze({
+  headersTimeoutMs: 10_000,
+  // A 2 MiB roster upload on a slow mobile link still fits.
+  requestTimeoutMs: 60_000,
+  maxConnections: 2_000,
+});
 
 export type IngestSettings = Readonly<{
   /** A batch is committed when it reaches this many messages, or on the next tick. */
@@ -77,6 +95,9 @@ export const ENV_HELP: ReadonlyArray<readonly [string, string]> = [
     'PEM certificate and key: serve HTTP and the dashboard over HTTPS (both or neither)',
   ],
   ['LOG_LEVEL', `one of ${LOG_LEVELS.join(', ')} (default info)`],
+  ['HTTP_HEADERS_TIMEOUT_MS', 'time for a request to send its headers, 100-300000 (default 10000)'],
+  ['HTTP_REQUEST_TIMEOUT_MS', 'time for a request to arrive whole, 100-3600000 (default 60000)'],
+  ['HTTP_MAX_CONNECTIONS', 'open HTTP and /ws connections, 1-1000000 (default 2000)'],
   ['MQTT_MAX_PACKET_BYTES', 'largest MQTT packet, 64-1048576 (default 4096)'],
   ['MQTT_KEEPALIVE_LIMIT', 'largest keepalive in seconds, 1-65535 (default 300)'],
   ['MQTT_CONNECT_TIMEOUT_MS', 'accept-to-CONNECT time limit, 100-60000 (default 5000)'],
@@ -122,6 +143,7 @@ export function loadConfig(env: Env, cwd = process.cwd()): Config {
     })(),
     tls: tlsFiles(env, cwd),
     logLevel: oneOf(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
+    http: httpLimits(env),
     broker: Object.freeze({
       maxPacketBytes: int(env, 'MQTT_MAX_PACKET_BYTES', BROKER.maxPacketBytes, 64, 1_048_576),
       keepaliveLimitSec: int(env, 'MQTT_KEEPALIVE_LIMIT', BROKER.keepaliveLimitSec, 1, 65_535),
@@ -156,6 +178,23 @@ function tlsFiles(env: Env, cwd: string): { certFile: string; keyFile: string } 
   if (cert === null || key === null)
     throw new ConfigError('TLS_CERT_FILE and TLS_KEY_FILE go together: set both (PEM files) or neither');
   return Object.freeze({ certFile: path.resolve(cwd, cert), keyFile: path.resolve(cwd, key) });
+}
+
+function httpLimits(env: Env): HttpLimits {
+  const D = DEFAULT_HTTP_LIMITS;
+  const headersTimeoutMs = int(env, 'HTTP_HEADERS_TIMEOUT_MS', D.headersTimeoutMs, 100, 300_000);
+  const requestTimeoutMs = int(env, 'HTTP_REQUEST_TIMEOUT_MS', D.requestTimeoutMs, 100, 3_600_000);
+  // Node refuses a server whose headers may take longer than the whole request.
+  if (headersTimeoutMs > requestTimeoutMs) {
+    throw new ConfigError(
+      `HTTP_HEADERS_TIMEOUT_MS=${headersTimeoutMs} is out of range: expected at most HTTP_REQUEST_TIMEOUT_MS (${requestTimeoutMs})`,
+    );
+  }
+  return Object.freeze({
+    headersTimeoutMs,
+    requestTimeoutMs,
+    maxConnections: int(env, 'HTTP_MAX_CONNECTIONS', D.maxConnections, 1, 1_000_000),
+  });
 }
 
 function optionalString(env: Env, name: string): string | null {

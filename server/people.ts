@@ -48,6 +48,7 @@ export async function composePeopleSide(
     log,
     registry: core.registry,
     ...(https ? { https } : {}),
+    http: config.http,
     ...(config.dashboardDir !== null ? { dashboardDir: config.dashboardDir } : {}),
     api: {
       stores,

@@ -2,17 +2,19 @@ import fastifyCookie from '@fastify/cookie';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { DEFAULT_TIME_ZONE } from '../../protocol/ribbon.js';
+import { DEFAULT_HTTP_LIMITS, type HttpLimits } from '../config.js';
 import { AppError, ERRORS, type FieldProblem } from '../errors.js';
 import type { Registry } from '../metrics.js';
 import type { Stores } from '../app/ports.js';
-import { createAuthenticator, DEFAULT_AUTH, STATE_CHANGING, type AuthSettings } from './auth.js';
+import { createMinuteBudget, registerAudit, RequestLog } from './audit.js';
+import { createAuthenticator, DEFAULT_AUTH, type AuthSettings } from './auth.js';
 import { alertRoutes, type AlertCommands } from './routes/alerts.js';
 import { householdRoutes, type HouseholdDeps } from './routes/households.js';
 import { communityRoutes } from './routes/community.js';
-import { homeRoutes } from './routes/home.js';
+import { DASHBOARD_CSP, homeRoutes } from './routes/home.js';
 import { reportRoutes } from './routes/reports.js';
 import { rosterRoutes } from './routes/rosters.js';
 import { sessionRoutes } from './routes/session.js';
@@ -36,25 +38,58 @@ export type AppDeps = {
     reportTimeZone?: string;
   };
   https?: { key: Buffer; cert: Buffer };
+  /** Timeouts and the connection cap of the HTTP server (default DEFAULT_HTTP_LIMITS). */
+  http?: HttpLimits;
   /** The built dashboard served at `/` (default dashboard/dist). */
   dashboardDir?: string;
 };
 
+/**
+ * The API documentation page (/docs, swagger-ui): its scripts and styles are its own files, its
+ * logo a data: image, and it fetches only /docs/json. (In headless Chromium the page renders whole;
+ * one inline style its bundle tries is refused, with nothing visible missing.)
+ */
+export const DOCS_CSP = [
+  "default-src 'self'",
+  "script-src 'self'",
+  "script-src-attr 'none'",
+  "style-src 'self'",
+  "img-src 'self' data:",
+  "font-src 'self' data:",
+  "connect-src 'self'",
+  "object-src 'none'",
+  "base-uri 'self'",
+  "form-action 'self'",
+  "frame-ancestors 'none'",
+].join('; ');
+
 /** The HTTP app, not listening (main.ts listens; tests use app.inject()). */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const limits = deps.http ?? DEFAULT_HTTP_LIMITS;
+  // A socket that holds its headers (or body) open is answered 408 and closed: Node checks every
+  // connectionsCheckingInterval, so that is kept short too (its default of 30 s would let such a
+  // socket live 40 s). An upgraded /ws socket has left the request's clock and is never cut.
+  const serverOptions = {
+    headersTimeout: limits.headersTimeoutMs,
+    requestTimeout: limits.requestTimeoutMs,
+    connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(limits.headersTimeoutMs / 4))),
+  };
   const app = Fastify({
     loggerInstance: deps.log as FastifyBaseLogger,
     // Health checks and scrapes every few seconds would drown the log; the rest is logged.
-    logController: new LogController({
+    logController: new RequestLog({
       disableRequestLogging: (request) => request.url === '/healthz' || request.url === '/metrics',
     }),
     bodyLimit: 64 * 1024,
-    ...(deps.https ? { https: deps.https } : {}),
+    requestTimeout: limits.requestTimeoutMs,
+    ...(deps.https ? { https: { ...deps.https, ...serverOptions } } : { http: serverOptions }),
     ajv: {
       // Unknown fields and wrong types are errors, not silently dropped or converted.
       customOptions: { removeAdditional: false, coerceTypes: false, allErrors: true },
     },
   }).withTypeProvider<TypeBoxTypeProvider>();
+
+  watchConnections(app, limits.maxConnections, deps.log);
 
   // JSON bodies must be UTF-8: bytes that are not would otherwise become U+FFFD in stored names.
   const utf8 = new TextDecoder('utf-8', { fatal: true });
@@ -109,6 +144,17 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     reply.code(404).send({ error: { code: ERRORS.notFound.code, message: ERRORS.notFound.message } }),
   );
 
+  // Every answer: no type sniffing (an uploaded or echoed text must never run as a script). Over
+  // TLS, browsers are told to come back only over TLS for a year (a dashboard on public Wi-Fi).
+  app.addHook('onSend', async (request, reply) => {
+    void reply.header('x-content-type-options', 'nosniff');
+    if (deps.https) void reply.header('strict-transport-security', 'max-age=31536000');
+    // The dashboard's files say what its page says: an SVG or HTML opened on its own runs nothing foreign.
+    if (request.routeOptions.url?.startsWith('/assets/') === true) {
+      void reply.header('content-security-policy', DASHBOARD_CSP);
+    }
+  });
+
   app.get('/healthz', async (_request, reply) => {
     const report = deps.health();
     return reply.code(report.ok ? 200 : 503).send({ status: report.ok ? 'ok' : 'unhealthy', ...report.checks });
@@ -140,7 +186,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       },
     });
     // The browsable page: swagger-ui serves its own files from node_modules (no CDN).
-    await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
+    await app.register(fastifySwaggerUi, {
+      routePrefix: '/docs',
+      staticCSP: DOCS_CSP,
+      // No badge fetched from validator.swagger.io: the page loads nothing from elsewhere.
+      uiConfig: { validatorUrl: null },
+    });
 
     const authenticator = createAuthenticator({
       stores: api.stores,
@@ -148,7 +199,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       settings: { ...DEFAULT_AUTH, ...api.auth },
     });
     app.decorateRequest('auth', null);
-    app.decorateRequest('auditRecord', null);
     // By the matched route, not the raw URL: /%61pi/session routes to /api/session too.
     const isApi = (request: { routeOptions: { url?: string | undefined }; url: string }): boolean => {
       if ((request.routeOptions.url ?? '').startsWith('/api/')) return true;
@@ -169,29 +219,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     app.addHook('onSend', async (request, reply) => {
       if (isApi(request)) void reply.header('cache-control', 'no-store');
     });
-    // The audit log: every state-changing request under /api, whoever made it and however it
-    // ended, and any other request a route marks with an audit record (a bulk export of personal data).
-    app.addHook('onResponse', async (request, reply) => {
-      if (!(STATE_CHANGING.has(request.method) || request.auditRecord !== null) || !isApi(request)) return;
-      try {
-        api.stores.users.audit({
-          at: api.now(),
-          userId: request.auth?.user.id ?? request.auditUser?.id ?? null,
-          username: request.auth?.user.username ?? request.auditUser?.username ?? request.auditUsername ?? null,
-          method: request.method,
-          route: request.routeOptions.url ?? request.url.split('?')[0] ?? request.url,
-          record:
-            request.auditRecord ??
-            (typeof request.params === 'object' && request.params !== null && 'id' in request.params
-              ? String((request.params as { id: unknown }).id)
-              : null),
-          status: reply.statusCode,
-          address: request.ip,
-        });
-      } catch (err) {
-        request.log.error({ err }, 'could not write the audit log');
-      }
-    });
+    registerAudit(app, { stores: api.stores, now: api.now, log: deps.log, isApi });
 
     await app.register(sessionRoutes, { prefix: '/api', stores: api.stores, authenticator, now: api.now });
     await app.register(householdRoutes, { prefix: '/api', ...api.households });
@@ -213,12 +241,24 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   return app;
 }
 
-declare module 'fastify' {
-  interface FastifyRequest {
-    /** The record a state-changing request touched, for the audit log. */
-    auditRecord: string | null;
-    /** For a login: the name that was tried, and who it turned out to be. */
-    auditUsername?: string | null;
-    auditUser?: { id: number; username: string };
-  }
+/**
+ * At most `max` open connections (the process's descriptors are shared with the device side);
+ * Node closes any beyond at once. Those refusals are logged at most 10 times a minute, with a count.
+ */
+function watchConnections(app: FastifyInstance, max: number, log: Logger): void {
+  app.server.maxConnections = max;
+  const budget = createMinuteBudget(10, Date.now);
+  app.server.on('drop', (data) => {
+    const line = budget.take();
+    if (line === null) return;
+    log.warn(
+      {
+        component: 'http',
+        address: data?.remoteAddress,
+        maxConnections: max,
+        ...(line.refusedBefore > 0 ? { alsoNotLogged: line.refusedBefore } : {}),
+      },
+      'HTTP connection refused: too many open',
+    );
+  });
 }

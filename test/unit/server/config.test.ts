@@ -28,6 +28,7 @@ describe('loadConfig: defaults', () => {
       dashboardDir: null,
       tls: null,
       logLevel: 'info',
+      http: { headersTimeoutMs: 10_000, requestTimeoutMs: 60_000, maxConnections: 2000 },
       broker: {
         maxPacketBytes: 4096,
         keepaliveLimitSec: 300,
@@ -69,6 +70,9 @@ describe('loadConfig: values that are read', () => {
         MQTT_CLIENT_ID: 'ribbon-a',
         ADMIN_PASSWORD: 'correct horse',
         LOG_LEVEL: 'debug',
+        HTTP_HEADERS_TIMEOUT_MS: '100',
+        HTTP_REQUEST_TIMEOUT_MS: '3600000',
+        HTTP_MAX_CONNECTIONS: '1',
         MQTT_MAX_PACKET_BYTES: '64',
         MQTT_KEEPALIVE_LIMIT: '65535',
         MQTT_CONNECT_TIMEOUT_MS: '100',
@@ -103,6 +107,7 @@ describe('loadConfig: values that are read', () => {
       dashboardDir: path.join(CWD, 'web'),
       tls: { certFile: '/etc/ribbon/cert.pem', keyFile: path.join(CWD, 'key.pem') },
       logLevel: 'debug',
+      http: { headersTimeoutMs: 100, requestTimeoutMs: 3_600_000, maxConnections: 1 },
       broker: {
         maxPacketBytes: 64,
         keepaliveLimitSec: 65535,
@@ -179,6 +184,12 @@ describe('loadConfig: bad values stop start-up', () => {
     ['MQTT_PORT', '+1883'],
     ['LOG_LEVEL', 'verbose'],
     ['LOG_LEVEL', 'INFO'],
+    ['HTTP_HEADERS_TIMEOUT_MS', '99'],
+    ['HTTP_HEADERS_TIMEOUT_MS', '300001'],
+    ['HTTP_REQUEST_TIMEOUT_MS', '99'],
+    ['HTTP_REQUEST_TIMEOUT_MS', '3600001'],
+    ['HTTP_MAX_CONNECTIONS', '0'],
+    ['HTTP_MAX_CONNECTIONS', '1000001'],
     ['MQTT_MAX_PACKET_BYTES', '63'],
     ['MQTT_MAX_PACKET_BYTES', '1048577'],
     ['MQTT_MAX_PACKET_BYTES', '4k'],
@@ -252,17 +263,23 @@ describe('loadConfig: bad values stop start-up', () => {
       'MQTT_URL with scheme "http:" is not valid: expected mqtt://host:port or mqtts://host:port',
     ],
     ['MQTT_URL', 'not a url', 'MQTT_URL is not a URL: expected mqtt://host:port or mqtts://host:port'],
+    [
+      'HTTP_HEADERS_TIMEOUT_MS',
+      '70000',
+      'HTTP_HEADERS_TIMEOUT_MS=70000 is out of range: expected at most HTTP_REQUEST_TIMEOUT_MS (60000)',
+    ],
   ])('when %s=%j, then the message says what is accepted', (name, value, message) => {
     expect(() => loadConfig({ [name]: value }, CWD)).toThrow(new ConfigError(message));
   });
 });
 
 describe('loadConfig: the result is frozen', () => {
-  it('when the config and its nested groups are checked, then all three are frozen', () => {
+  it('when the config and its nested groups are checked, then each is frozen', () => {
     const config = loadConfig({}, CWD);
     expect(Object.isFrozen(config)).toBe(true);
     expect(Object.isFrozen(config.broker)).toBe(true);
     expect(Object.isFrozen(config.ingest)).toBe(true);
+    expect(Object.isFrozen(config.http)).toBe(true);
   });
 
   it('when code tries to change a setting, then it throws and the value stays', () => {
