@@ -146,6 +146,10 @@ export async function benchLive(opts: {
         ADMIN_PASSWORD,
         MQTT_CONNECT_BURST: '100000',
         MQTT_CONNECT_RATE: '100000',
+        // 100 dashboards of one session from one address: the fan-out part, not an attack.
+        LIVE_MAX_SOCKETS_PER_SESSION: '1000',
+        LIVE_MAX_SOCKETS_PER_ADDRESS: '1000',
+        LIVE_MAX_SNAPSHOTS_PER_SESSION: '100000',
         // Node refuses --cpu-prof in NODE_OPTIONS; a preloaded module runs the same sampler.
         ...(opts.cpuProfDir !== undefined
           ? {

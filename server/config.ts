@@ -2,6 +2,7 @@ import path from 'node:path';
 import { type BrokerLimits, DEFAULT_BROKER_LIMITS as BROKER } from '../broker/options.js';
 import { DEFAULT_TIME_ZONE } from '../protocol/ribbon.js';
 import { isValidTimeZone, parseTimeOfDay } from './domain/zoned-time.js';
+import { type AdmissionLimits, DEFAULT_ADMISSION as LIVE } from './live/admission.js';
 
 /**
  * The whole configuration, parsed once from the environment. Nothing else reads process.env.
@@ -29,6 +30,8 @@ export type Config = Readonly<{
   tls: Readonly<{ certFile: string; keyFile: string }> | null;
   logLevel: LogLevel;
   http: HttpLimits;
+  /** What one session and one address may cost the live feed (/ws). */
+  live: Readonly<AdmissionLimits>;
   broker: BrokerLimits;
   ingest: IngestSettings;
   report: ReportSettings;
@@ -98,6 +101,18 @@ export const ENV_HELP: ReadonlyArray<readonly [string, string]> = [
   ['HTTP_HEADERS_TIMEOUT_MS', 'time for a request to send its headers, 100-300000 (default 10000)'],
   ['HTTP_REQUEST_TIMEOUT_MS', 'time for a request to arrive whole, 100-3600000 (default 60000)'],
   ['HTTP_MAX_CONNECTIONS', 'open HTTP and /ws connections, 1-1000000 (default 2000)'],
+  [
+    'LIVE_MAX_SOCKETS_PER_SESSION',
+    `open /ws sockets of one login session, 1-100000 (default ${LIVE.maxSocketsPerSession})`,
+  ],
+  [
+    'LIVE_MAX_SOCKETS_PER_ADDRESS',
+    `open /ws sockets from one address, 1-100000 (default ${LIVE.maxSocketsPerAddress})`,
+  ],
+  [
+    'LIVE_MAX_SNAPSHOTS_PER_SESSION',
+    `/ws snapshots (connect or resync) per session per 10 s, 1-1000000 (default ${LIVE.maxSnapshotsPerSession})`,
+  ],
   ['MQTT_MAX_PACKET_BYTES', 'largest MQTT packet, 64-1048576 (default 4096)'],
   ['MQTT_KEEPALIVE_LIMIT', 'largest keepalive in seconds, 1-65535 (default 300)'],
   ['MQTT_CONNECT_TIMEOUT_MS', 'accept-to-CONNECT time limit, 100-60000 (default 5000)'],
@@ -144,6 +159,11 @@ export function loadConfig(env: Env, cwd = process.cwd()): Config {
     tls: tlsFiles(env, cwd),
     logLevel: oneOf(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
     http: httpLimits(env),
+    live: Object.freeze({
+      maxSocketsPerSession: int(env, 'LIVE_MAX_SOCKETS_PER_SESSION', LIVE.maxSocketsPerSession, 1, 100_000),
+      maxSocketsPerAddress: int(env, 'LIVE_MAX_SOCKETS_PER_ADDRESS', LIVE.maxSocketsPerAddress, 1, 100_000),
+      maxSnapshotsPerSession: int(env, 'LIVE_MAX_SNAPSHOTS_PER_SESSION', LIVE.maxSnapshotsPerSession, 1, 1_000_000),
+    }),
     broker: Object.freeze({
       maxPacketBytes: int(env, 'MQTT_MAX_PACKET_BYTES', BROKER.maxPacketBytes, 64, 1_048_576),
       keepaliveLimitSec: int(env, 'MQTT_KEEPALIVE_LIMIT', BROKER.keepaliveLimitSec, 1, 65_535),

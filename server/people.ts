@@ -78,6 +78,7 @@ export async function composePeopleSide(
     changes: core.changes,
     now,
     log: log.child({ component: 'live' }),
+    admission: config.live,
   });
   return {
     app,
