@@ -1,3 +1,4 @@
+import { EventEmitter } from 'node:events';
 import fs from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
@@ -44,6 +45,8 @@ export async function composePeopleSide(
   const { stores } = core;
   const now = () => clock.now();
   const https = readTls(config.tls);
+  // Logout, a disabled user, a changed scope: told by the API, heard by the live hub.
+  const userChanges = new EventEmitter<{ changed: [userId: number] }>();
   const app = await buildApp({
     log,
     registry: core.registry,
@@ -55,6 +58,7 @@ export async function composePeopleSide(
       now,
       alerts: { command: core.commandAlert },
       disconnectDevice: core.disconnectDevice,
+      userChanged: (userId) => userChanges.emit('changed', userId),
       households: {
         stores,
         now,
@@ -78,6 +82,12 @@ export async function composePeopleSide(
     changes: core.changes,
     now,
     log: log.child({ component: 'live' }),
+    userChanges: {
+      subscribe(listener) {
+        userChanges.on('changed', listener);
+        return () => userChanges.off('changed', listener);
+      },
+    },
     admission: config.live,
   });
   return {

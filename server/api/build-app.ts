@@ -34,6 +34,8 @@ export type AppDeps = {
     households: HouseholdDeps;
     /** Closes a device's live connection (after it is retired or its secret rotated). */
     disconnectDevice?: (deviceId: string) => void;
+    /** A user's session ended, or their role, compounds or standing changed: the live feed rechecks them at once. */
+    userChanged?: (userId: number) => void;
     /** The zone of report days (REPORT_TIMEZONE). */
     reportTimeZone?: string;
   };
@@ -221,7 +223,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     });
     registerAudit(app, { stores: api.stores, now: api.now, log: deps.log, isApi });
 
-    await app.register(sessionRoutes, { prefix: '/api', stores: api.stores, authenticator, now: api.now });
+    await app.register(sessionRoutes, {
+      prefix: '/api',
+      stores: api.stores,
+      authenticator,
+      now: api.now,
+      ...(api.userChanged ? { userChanged: api.userChanged } : {}),
+    });
     await app.register(householdRoutes, { prefix: '/api', ...api.households });
     await app.register(alertRoutes, { prefix: '/api', stores: api.stores, commands: api.alerts });
     await app.register(communityRoutes, {
@@ -229,6 +237,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       stores: api.stores,
       now: api.now,
       ...(api.disconnectDevice ? { disconnectDevice: api.disconnectDevice } : {}),
+      ...(api.userChanged ? { userChanged: api.userChanged } : {}),
     });
     await app.register(rosterRoutes, { prefix: '/api', stores: api.stores, now: api.now });
     await app.register(reportRoutes, {

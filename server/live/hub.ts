@@ -52,6 +52,12 @@ export type LiveHubOptions = {
   maxMessagesPerWindow?: number;
   /** Sockets per session and per address, snapshots per session (admission.ts; defaults DEFAULT_ADMISSION). */
   admission?: Partial<AdmissionLimits>;
+  /**
+   * Users whose session ended or whose role, compounds or standing changed (logout, disabled,
+   * scope changed): their sockets are rechecked at once rather than at the next ping — an ended
+   * session closes 4001, a changed scope gets a fresh snapshot of what it may now see.
+   */
+  userChanges?: { subscribe(listener: (userId: number) => void): () => void };
 };
 
 export type LiveHub = {
@@ -165,6 +171,16 @@ export function createLiveHub(opts: LiveHubOptions): LiveHub {
     if (described !== null) batch.add(described);
   });
 
+  const scopeOf = (conn: LiveConnection) => `${conn.user.role}|${conn.user.compoundIds.join(',')}`;
+  const unsubscribeUsers = opts.userChanges?.subscribe((userId) => {
+    for (const conn of [...open]) {
+      if (conn.user.id !== userId) continue;
+      const before = scopeOf(conn);
+      if (!stillValid(conn)) conn.endSession();
+      else if (scopeOf(conn) !== before) sendSnapshot(conn);
+    }
+  });
+
   const pinger = setInterval(() => {
     receipts.expire(now());
     heartbeat(open, now(), stillValid);
@@ -178,6 +194,7 @@ export function createLiveHub(opts: LiveHubOptions): LiveHub {
       closed ??= (async () => {
         server.off('upgrade', onUpgrade);
         unsubscribe();
+        unsubscribeUsers?.();
         batch.stop();
         clearInterval(pinger);
         const sockets = [...open].map((c) => c.ws);

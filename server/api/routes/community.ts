@@ -26,7 +26,9 @@ export const communityRoutes: FastifyPluginAsyncTypebox<{
   now: () => number;
   /** Closes a device's live connection (the safety core's broker); absent in app-only tests. */
   disconnectDevice?: (deviceId: string) => void;
-}> = async (app, { stores, now, disconnectDevice }) => {
+  /** Told when a user is changed (role, compounds, password, disabled): their live sockets are rechecked at once. */
+  userChanged?: (userId: number) => void;
+}> = async (app, { stores, now, disconnectDevice, userChanged }) => {
   const compoundIn = (user: User, id: number): void => {
     if (stores.places.getCompound(id) === null || !seesCompound(user, id))
       throw new AppError('notFound', `compound ${id} not found`);
@@ -364,6 +366,7 @@ export const communityRoutes: FastifyPluginAsyncTypebox<{
         if (b.disabled !== undefined) stores.users.setDisabled(target.id, b.disabled ? now() : null);
       });
       request.auditRecord = `user:${target.id}`;
+      userChanged?.(target.id);
       const updated = stores.users.get(target.id);
       return updated ? { ...publicUser(updated), disabled: updated.disabled } : null;
     },

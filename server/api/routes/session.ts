@@ -66,6 +66,8 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<{
   stores: Stores;
   authenticator: Authenticator;
   now: () => number;
+  /** Told of a logout: that user's live sockets on this session end at once. */
+  userChanged?: (userId: number) => void;
 }> = async (app, opts) => {
   const { stores, authenticator, now } = opts;
   const byAddress = createAttemptCounter(LOGIN_LIMITS.perAddress, LOGIN_LIMITS.windowMs);
@@ -144,6 +146,7 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<{
     const hash = request.auth?.sessionHash;
     if (hash) stores.users.deleteSession(hash);
     authenticator.setCookie(reply, '', null);
+    if (hash && request.auth) opts.userChanged?.(request.auth.user.id);
     return reply.code(204).send();
   });
 
