@@ -62,11 +62,12 @@ export type Outcome =
       alerts: AlertChange[];
     }
   /**
-   * A device retired after it connected (or, behind an external broker, one never registered
-   * here): its message is not a press of any household. A press (`state`) is still kept raw in
-   * the rejected log and, when the device's household is known, raises a `device` alert, so
-   * what a person pressed is never acknowledged and then lost. Heartbeats and online states are
-   * not kept (rejectedId null): they are no press.
+   * A device retired after it connected, or one never registered here (behind an external
+   * broker): its message is not a press of any household. A retired device's press (`state`) is
+   * still kept raw in the rejected log and raises a `device` alert on its household, so what a
+   * person pressed is never acknowledged and then lost. Nothing else is kept (rejectedId null):
+   * heartbeats and online states are no press, and nothing from an unknown device is kept
+   * (docs/design.md §4).
    */
   | {
       type: 'unknown-device';
@@ -159,16 +160,14 @@ export function createRecordMessages(
   /** See the `unknown-device` outcome. */
   function fromUnknownDevice(m: InboundMessage, householdId: number | null): Outcome {
     const none = { type: 'unknown-device' as const, deviceId: m.deviceId, householdId, rejectedId: null, alerts: [] };
-    if (m.channel !== 'state') return none;
-    const reason = householdId === null ? 'unknown device' : 'retired device';
+    if (m.channel !== 'state' || householdId === null) return none;
     const rejectedId = rejected.insert({
       deviceId: m.deviceId,
       topic: m.topic,
       payload: m.payload,
-      reason,
+      reason: 'retired device',
       receivedAt: m.receivedAt,
     });
-    if (householdId === null) return { ...none, rejectedId };
     const alert = alerting.raise(
       householdId,
       'device',

@@ -178,8 +178,9 @@ export function createIngestPipeline(deps: {
         return;
       case 'unknown-device':
         if (outcome.rejectedId === null) {
-          // Not a press. The online state is the server's own note of a connection closing (the
-          // device was retired and disconnected): no news.
+          // Not a kept press (an unknown device's message, or a retired one's heartbeat or online
+          // state). The online state is the server's own note of a connection closing (the device
+          // was retired and disconnected): no news.
           const level = message.channel === 'online' ? 'debug' : 'warn';
           log[level](
             { deviceId: outcome.deviceId, topic: message.topic },
@@ -195,9 +196,7 @@ export function createIngestPipeline(deps: {
             topic: message.topic,
             rejectedId: outcome.rejectedId,
           },
-          outcome.householdId === null
-            ? 'press from an unknown device kept in the rejected log'
-            : 'press from a retired device kept in the rejected log; device alert raised',
+          'press from a retired device kept in the rejected log; device alert raised',
         );
         alertChanges(outcome.alerts, at, out);
         return;

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { createRecordMessages } from '../../../server/app/record-messages.js';
 import { RawMqtt } from '../../helpers/raw-mqtt.js';
 import { startTestSystem, type TestSystem } from '../../helpers/system.js';
 
@@ -67,5 +68,25 @@ describe('a device retired while connected (embedded broker)', () => {
     expect(count(system, 'SELECT count(*) AS n FROM rejected_messages')).toBe(0);
     await other.raw.next((p) => p.cmd === 'puback' && p.messageId === 1);
     expect(count(system, 'SELECT count(*) AS n FROM events WHERE device_id = ?', other.creds.id)).toBe(1);
+  });
+});
+
+describe('a device never registered here (behind an external broker)', () => {
+  it('when its press reaches the server, then nothing of it is kept and no alert is raised (docs/design.md §4: nothing from an unknown device is kept)', async () => {
+    const system = await startTestSystem({ scheduler: false });
+    const record = createRecordMessages(system.stores, system.alerting);
+    const payload = Buffer.from('{"state":"red","seq":1,"boot":1}');
+    const [outcome] = record.recordBatch([
+      {
+        deviceId: 'rp-never-registered',
+        channel: 'state',
+        topic: 'ribbon/rp-never-registered/state',
+        payload,
+        receivedAt: Date.now(),
+      },
+    ]);
+    expect(outcome).toMatchObject({ type: 'unknown-device', rejectedId: null, alerts: [] });
+    expect(count(system, 'SELECT count(*) AS n FROM rejected_messages')).toBe(0);
+    expect(system.stores.alerts.list({})).toEqual([]);
   });
 });
