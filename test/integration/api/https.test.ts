@@ -1,9 +1,7 @@
-import { execFileSync } from 'node:child_process';
-import fs from 'node:fs';
 import https from 'node:https';
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { startTestSystem, tempDir, TEST_ADMIN_PASSWORD } from '../../helpers/system.js';
+import { selfSignedCert } from '../../helpers/tls.js';
 import { requireProgram } from '../../helpers/tools.js';
 
 // Optional HTTPS: with a certificate and key in the config, HTTP (and so the dashboard) is TLS only.
@@ -32,33 +30,9 @@ function request(
 
 describe.skipIf(!openssl.available)('HTTPS', () => {
   it('when TLS_CERT_FILE and TLS_KEY_FILE are set, then the API is served over TLS with a Secure session cookie', async () => {
-    const dir = tempDir();
-    const cert = path.join(dir, 'cert.pem');
-    const key = path.join(dir, 'key.pem');
-    execFileSync(
-      '/usr/bin/openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'rsa:2048',
-        '-nodes',
-        '-subj',
-        '/CN=127.0.0.1',
-        '-addext',
-        'subjectAltName=IP:127.0.0.1',
-        '-keyout',
-        key,
-        '-out',
-        cert,
-        '-days',
-        '1',
-      ],
-      { stdio: 'ignore' },
-    );
-    const system = await startTestSystem({ env: { TLS_CERT_FILE: cert, TLS_KEY_FILE: key } });
+    const { certFile, keyFile, cert: ca } = selfSignedCert(tempDir());
+    const system = await startTestSystem({ env: { TLS_CERT_FILE: certFile, TLS_KEY_FILE: keyFile } });
     const base = `https://127.0.0.1:${system.httpAddress.port}`;
-    const ca = fs.readFileSync(cert);
     expect((await request(`${base}/healthz`, ca)).status).toBe(200);
     const login = await request(`${base}/api/session`, ca, { username: 'admin', password: TEST_ADMIN_PASSWORD });
     expect(login.status).toBe(200);

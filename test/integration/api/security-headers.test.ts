@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import https from 'node:https';
 import path from 'node:path';
@@ -6,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { DOCS_CSP } from '../../../server/api/build-app.js';
 import { DASHBOARD_CSP } from '../../../server/api/routes/home.js';
 import { startTestSystem, tempDir } from '../../helpers/system.js';
+import { selfSignedCert } from '../../helpers/tls.js';
 import { requireProgram } from '../../helpers/tools.js';
 
 // The headers that keep a browser from being turned against the page: no type sniffing anywhere,
@@ -90,25 +90,8 @@ describe('security headers', () => {
   it.skipIf(!openssl.available)(
     'when served over TLS, then every answer (API, docs, errors) carries strict-transport-security',
     async () => {
-      const dir = tempDir();
-      const cert = path.join(dir, 'cert.pem');
-      const key = path.join(dir, 'key.pem');
-      execFileSync(
-        '/usr/bin/openssl',
-        ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=127.0.0.1'].concat([
-          '-addext',
-          'subjectAltName=IP:127.0.0.1',
-          '-keyout',
-          key,
-          '-out',
-          cert,
-          '-days',
-          '1',
-        ]),
-        { stdio: 'ignore' },
-      );
-      const s = await startTestSystem({ scheduler: false, env: { TLS_CERT_FILE: cert, TLS_KEY_FILE: key } });
-      const ca = fs.readFileSync(cert);
+      const { certFile, keyFile, cert: ca } = selfSignedCert(tempDir());
+      const s = await startTestSystem({ scheduler: false, env: { TLS_CERT_FILE: certFile, TLS_KEY_FILE: keyFile } });
       for (const url of ['/healthz', '/docs', '/api/session', '/api/nothing']) {
         const headers = await new Promise<Record<string, unknown>>((resolve, reject) => {
           https
