@@ -2,6 +2,7 @@ import { LogController, type FastifyInstance, type FastifyRequest } from 'fastif
 import type { Logger } from 'pino';
 import type { Stores } from '../app/ports.js';
 import { STATE_CHANGING } from './auth.js';
+import { createWindowBudget } from '../log.js';
 
 /**
  * The audit log records what people did (docs/api.md, "Audit log"): every state-changing request
@@ -28,31 +29,6 @@ export function capText(text: string, max = AUDIT_FIELD_MAX): string {
   return `${text.slice(0, end)}…`;
 }
 
-/** At most `limit` events a minute pass; the count of the others is handed over with the next that passes. */
-export function createMinuteBudget(limit: number, now: () => number) {
-  let windowStart = Number.NEGATIVE_INFINITY;
-  let used = 0;
-  let refused = 0;
-  return {
-    /** null: over budget (counted); otherwise how many were refused since the last one that passed. */
-    take(): { refusedBefore: number } | null {
-      const t = now();
-      if (t - windowStart >= 60_000 || t < windowStart) {
-        windowStart = t;
-        used = 0;
-      }
-      if (used >= limit) {
-        refused += 1;
-        return null;
-      }
-      used += 1;
-      const refusedBefore = refused;
-      refused = 0;
-      return { refusedBefore };
-    },
-  };
-}
-
 /**
  * Fastify's request log without the per-request lines of what the audit hook chose to log at a
  * bounded rate; one line per request, at its end, with the request in it (the "incoming request"
@@ -75,8 +51,8 @@ export function registerAudit(
   deps: { stores: Stores; now: () => number; log: Logger; isApi: (request: FastifyRequest) => boolean },
 ): void {
   const { stores, now, isApi } = deps;
-  const rows = createMinuteBudget(ANONYMOUS_ROWS_PER_MINUTE, now);
-  const lines = createMinuteBudget(UNAUDITED_LOG_LINES_PER_MINUTE, now);
+  const rows = createWindowBudget(ANONYMOUS_ROWS_PER_MINUTE, 60_000, now);
+  const lines = createWindowBudget(UNAUDITED_LOG_LINES_PER_MINUTE, 60_000, now);
   const log = deps.log.child({ component: 'audit' });
   app.decorateRequest('auditRecord', null);
   app.decorateRequest('quietLog', false);

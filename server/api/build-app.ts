@@ -9,7 +9,8 @@ import { DEFAULT_HTTP_LIMITS, type HttpLimits } from '../config.js';
 import { AppError, ERRORS, type FieldProblem } from '../errors.js';
 import type { Registry } from '../metrics.js';
 import type { Stores } from '../app/ports.js';
-import { createMinuteBudget, registerAudit, RequestLog } from './audit.js';
+import { registerAudit, RequestLog } from './audit.js';
+import { createWindowBudget } from '../log.js';
 import { createAuthenticator, DEFAULT_AUTH, type AuthSettings } from './auth.js';
 import { alertRoutes, type AlertCommands } from './routes/alerts.js';
 import { householdRoutes, type HouseholdDeps } from './routes/households.js';
@@ -256,7 +257,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
  */
 function watchConnections(app: FastifyInstance, max: number, log: Logger): void {
   app.server.maxConnections = max;
-  const budget = createMinuteBudget(10, Date.now);
+  const budget = createWindowBudget(10, 60_000, Date.now);
   app.server.on('drop', (data) => {
     const line = budget.take();
     if (line === null) return;

@@ -28,6 +28,7 @@ import { buildSnapshot } from './snapshot.js';
 import { createUpgradeHandler, refuse } from './upgrade.js';
 import { type AdmissionLimits, createAdmission, DEFAULT_ADMISSION } from './admission.js';
 import { WINDOW_MS } from './rate-limit.js';
+import { createWindowBudget } from '../log.js';
 
 export type LiveHubOptions = {
   server: http.Server | https.Server;
@@ -79,15 +80,12 @@ export function createLiveHub(opts: LiveHubOptions): LiveHub {
   const batch = createDeltaBatcher(open, log);
   const admission = createAdmission({ ...DEFAULT_ADMISSION, ...opts.admission });
   // Refusals are logged at most once per window, with how many there were.
-  let refused = 0;
-  let refusedLoggedAt = Number.NEGATIVE_INFINITY;
+  const refusalLines = createWindowBudget(1, WINDOW_MS, now);
   const noteRefusal = (reason: string, userId: number) => {
-    refused += 1;
-    const at = now();
-    if (at - refusedLoggedAt < WINDOW_MS) return;
+    const line = refusalLines.take();
+    if (line === null) return;
+    const refused = line.refusedBefore + 1;
     log.warn({ reason, userId, refused }, 'live connections or resyncs refused: over a session or address limit');
-    refusedLoggedAt = at;
-    refused = 0;
   };
   // The dashboard shows 10,000 households: room for twice that before a snapshot is truncated.
   const snapshotSources = { stores, compounds, receipts, limit: opts.snapshotLimit ?? 20_000 };

@@ -5,6 +5,7 @@ import type { Stores, User } from '../../app/ports.js';
 import { newSecret, requireRole, sha256, userOf, type Authenticator } from '../auth.js';
 import { keysetPage, PageQuery, pageById } from '../paging.js';
 import { iso } from '../views.js';
+import { createWindowBudget } from '../../log.js';
 
 /** Failed logins allowed per address and per username in a window, before 429. */
 export const LOGIN_LIMITS = { perAddress: 20, perUser: 5, windowMs: 15 * 60_000 } as const;
@@ -72,7 +73,7 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<{
   const { stores, authenticator, now } = opts;
   const byAddress = createAttemptCounter(LOGIN_LIMITS.perAddress, LOGIN_LIMITS.windowMs);
   const byUser = createAttemptCounter(LOGIN_LIMITS.perUser, LOGIN_LIMITS.windowMs);
-  const busyLog = { lastAt: Number.NEGATIVE_INFINITY, since: 0 };
+  const busyLines = createWindowBudget(1, BUSY_LOG_EVERY_MS, now);
 
   app.post(
     '/session',
@@ -106,14 +107,12 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<{
         // Nothing was checked: not a failure of this name or address.
         byAddress.uncount(request.ip, t);
         byUser.uncount(name, t);
-        busyLog.since += 1;
-        if (t - busyLog.lastAt >= BUSY_LOG_EVERY_MS) {
+        const line = busyLines.take();
+        if (line !== null) {
           request.log.warn(
-            { ...passwordHashPool.stats(), refusedSinceLastLine: busyLog.since },
+            { ...passwordHashPool.stats(), refusedSinceLastLine: line.refusedBefore + 1 },
             'logins refused: hashing is busy',
           );
-          busyLog.lastAt = t;
-          busyLog.since = 0;
         }
         throw new AppError('busy', undefined, undefined, passwordHashPool.retryAfterSec());
       }
