@@ -93,14 +93,19 @@ export function createRecordMessages(
   const batchTransaction = opts.batchTransaction ?? stores.transaction;
   const { alerts, devices, events, places, rejected } = stores;
 
-  function reject(m: InboundMessage, householdId: number, reason: string): Outcome {
-    const rejectedId = rejected.insert({
+  /** Keeps a message raw in the rejected log; its id. */
+  function keepRaw(m: InboundMessage, reason: string): number {
+    return rejected.insert({
       deviceId: m.deviceId,
       topic: m.topic,
       payload: m.payload,
       reason,
       receivedAt: m.receivedAt,
     });
+  }
+
+  function reject(m: InboundMessage, householdId: number, reason: string): Outcome {
+    const rejectedId = keepRaw(m, reason);
     const decision = decideDeviceHealth({ type: 'unreadable', reason }, m.receivedAt);
     const alerts = alerting.applyDeviceHealth({ id: m.deviceId, householdId }, decision, m.receivedAt);
     return { type: 'rejected', deviceId: m.deviceId, householdId, rejectedId, reason, alerts };
@@ -161,13 +166,7 @@ export function createRecordMessages(
   function fromUnknownDevice(m: InboundMessage, householdId: number | null): Outcome {
     const none = { type: 'unknown-device' as const, deviceId: m.deviceId, householdId, rejectedId: null, alerts: [] };
     if (m.channel !== 'state' || householdId === null) return none;
-    const rejectedId = rejected.insert({
-      deviceId: m.deviceId,
-      topic: m.topic,
-      payload: m.payload,
-      reason: 'retired device',
-      receivedAt: m.receivedAt,
-    });
+    const rejectedId = keepRaw(m, 'retired device');
     const alert = alerting.raise(
       householdId,
       'device',
