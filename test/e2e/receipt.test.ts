@@ -75,6 +75,12 @@ async function start() {
     password: placed.device.secret,
   });
   expect(connack.returnCode).toBe(0);
+  // The connect's own write (the device online) must be on disk before the lock is taken: a commit
+  // waiting on the lock blocks the server's loop, and the red press's receipt with it.
+  await dashboard.next(
+    deltaWith((c) => c.type === 'device' && c.deviceId === placed.device.id && c.online === true),
+    5000,
+  );
   // Another writer holds SQLite's write lock: the server cannot commit until it lets go.
   const lock = new Database(path.join(dataDir, DB_FILE_NAME));
   onTestFinished(() => {
@@ -86,10 +92,10 @@ async function start() {
 
 const receiptOf = (status: string) => deltaWith((c) => c.type === 'receipt' && c.status === status);
 
-async function resync(client: LiveClient): Promise<SnapshotWithReceipts> {
+async function resync(client: LiveClient, timeoutMs = 5000): Promise<SnapshotWithReceipts> {
   const from = client.messages.length;
   client.send({ type: 'resync' });
-  return client.next<SnapshotWithReceipts>(isSnapshot, 5000, from);
+  return client.next<SnapshotWithReceipts>(isSnapshot, timeoutMs, from);
 }
 
 describe('a red press before its commit', () => {
@@ -141,7 +147,9 @@ describe('a red press before its commit', () => {
     );
     expect(raw.packets.some((p) => p.cmd === 'puback')).toBe(false);
 
-    const stuck = await resync(dashboard);
+    // While the lock holds, each second's sweep and outbox wait on it too (up to 5 s each, on the
+    // server's one thread), so the answer comes in a gap between them.
+    const stuck = await resync(dashboard, 15_000);
     expect(stuck.receipts).toEqual([expect.objectContaining({ householdId, status: 'unrecorded', state: 'red' })]);
     expect(stuck.alerts).toEqual([]);
     lock.exec('ROLLBACK');
