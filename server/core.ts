@@ -2,7 +2,7 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import type { RibbonBroker } from '../broker/create-broker.js';
 import { createAlerting, type Alerting } from './app/alerting.js';
-import { alertChanges, type Announcer, createAnnouncer } from './app/announce.js';
+import { alertChanges, createAnnouncer } from './app/announce.js';
 import { createBackup } from './app/backup.js';
 import { createChangeFeed, type ChangeFeed } from './app/changes.js';
 import type { Clock } from './app/clock.js';
@@ -42,8 +42,9 @@ export type CoreDeps = {
 /**
  * The safety core (docs/design.md, "Two lanes"): the broker (or the external subscriber), the
  * ingest pipeline with group commit and WAL sync, the rules and sweeps, the outbox. The people
- * side speaks to it only through this: commands in, committed changes out (`changes`), and
- * reads of the stores. The next step puts it on its own thread; nothing here may wait on HTTP.
+ * side speaks to it only through a link (server/lanes/link.ts): commands in, committed changes
+ * out (`changes`). Under `npm start` it runs on its own thread (server/lanes/core-thread.ts);
+ * nothing here may wait on HTTP.
  */
 export type SafetyCore = {
   readonly stores: SqliteStores;
@@ -52,8 +53,6 @@ export type SafetyCore = {
   readonly registry: Registry;
   readonly commandAlert: CommandAlert;
   readonly recordPersonReport: RecordPersonReport;
-  /** A person's change to the records (a household registered or edited): one transaction, announced after it. */
-  readonly commit: Announcer['commit'];
   /** Closes a device's live connection at once (retired, or a new secret): a command from the people side. */
   disconnectDevice(deviceId: string): void;
   sweepNow(): SweepResult;
@@ -176,7 +175,6 @@ export async function composeSafetyCore(config: Config, deps: CoreDeps): Promise
       registry,
       commandAlert: createCommandAlert({ alerting, announcer, clock }),
       recordPersonReport: createRecordPersonReport({ record, announcer, clock }),
-      commit: announcer.commit,
       disconnectDevice: (deviceId) => input.disconnect(deviceId),
       sweepNow,
       deliverNow,

@@ -1,11 +1,11 @@
 import { type Config, ConfigError, ENV_HELP, loadConfig } from './config.js';
 import { createLogger } from './log.js';
 import { listenFailureMessage } from './start-failure.js';
-import { composeSystem, type RunningSystem } from './system.js';
+import { composeLanes, type RunningLanes, superviseThisThread } from './lanes/lanes.js';
 
 const HELP = `彩带之约 · Ribbon Pact server
 
-Usage: npm start            (broker + server in one process)
+Usage: npm start            (one process: the safety core on its own thread, the people side on the main one)
 
 Environment variables (all optional):
 ${ENV_HELP.map(([name, text]) => `  ${name.padEnd(30)} ${text}`).join('\n')}
@@ -29,11 +29,18 @@ async function main(argv: readonly string[]): Promise<void> {
     throw err;
   }
   const log = createLogger(config.logLevel);
+  // Either lane failing ends the process (a supervisor restarts it), never half a system: the
+  // people side here (an error nothing caught), the safety core on its own thread.
+  superviseThisThread(log);
+  const onCrash = (err: Error) => {
+    log.fatal({ err }, 'the safety core stopped unexpectedly; ending the process so it is restarted whole');
+    process.exit(70);
+  };
   // Built first, then listening: the device side, the scheduler, then HTTP. If a port cannot be
   // opened, listen() has stopped everything again: say which, and exit non-zero (a supervisor
   // or the person at the terminal must see that nothing runs).
-  const composed = await composeSystem(config, { log });
-  let system: RunningSystem;
+  const composed = await composeLanes(config, { log, onCrash });
+  let system: RunningLanes;
   try {
     system = await composed.listen();
   } catch (err) {

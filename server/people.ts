@@ -8,13 +8,16 @@ import { buildApp } from './api/build-app.js';
 import type { Clock } from './app/clock.js';
 import { ensureFirstAdmin } from './app/ensure-first-admin.js';
 import type { Config } from './config.js';
-import type { SafetyCore } from './core.js';
+import { createAnnouncer } from './app/announce.js';
+import type { SqliteStores } from './store/index.js';
+import type { CoreLink } from './lanes/link.js';
 import { createLiveHub, type LiveHub } from './live/hub.js';
 
 /**
  * The people side (docs/design.md, "Two lanes"): the HTTP API with the dashboard, and the live
- * hub. It reads the stores, sends commands to the safety core and listens to its committed
- * changes; it never holds up a press (the next step moves the core to its own thread).
+ * hub. It reads and writes people's records on its own connection (`stores`), sends commands to
+ * the safety core through `link` and listens to its committed changes; under `npm start` the core
+ * runs on its own thread (server/lanes/), so nothing here can hold up a press.
  */
 export type PeopleSide = {
   readonly app: FastifyInstance;
@@ -35,42 +38,44 @@ function readTls(tls: Config['tls']): { key: Buffer; cert: Buffer } | undefined 
   }
 }
 
-/** Builds the people side on the core; it listens only when `listen()` is called. */
+/** Builds the people side on the core's link; it listens only when `listen()` is called. */
 export async function composePeopleSide(
   config: Config,
-  core: SafetyCore,
-  deps: { log: Logger; clock: Clock; auth?: Partial<AuthSettings> },
+  link: CoreLink,
+  deps: { log: Logger; clock: Clock; stores: SqliteStores; auth?: Partial<AuthSettings> },
 ): Promise<PeopleSide> {
-  const { log, clock } = deps;
-  const { stores } = core;
+  const { log, clock, stores } = deps;
   const now = () => clock.now();
+  // People's changes to the records (a household registered or edited) are committed here and
+  // announced on the same feed as the core's.
+  const announcer = createAnnouncer({ transaction: stores.transaction, changes: link.changes });
   const https = readTls(config.tls);
   // Logout, a disabled user, a changed scope: told by the API, heard by the live hub.
   const userChanges = new EventEmitter<{ changed: [userId: number] }>();
   const app = await buildApp({
     log,
-    registry: core.registry,
+    metrics: () => link.metrics(),
     ...(https ? { https } : {}),
     http: config.http,
     ...(config.dashboardDir !== null ? { dashboardDir: config.dashboardDir } : {}),
     api: {
       stores,
       now,
-      alerts: { command: core.commandAlert },
-      disconnectDevice: core.disconnectDevice,
+      alerts: { command: (alertId, command) => link.commandAlert(alertId, command) },
+      disconnectDevice: (deviceId) => link.disconnectDevice(deviceId),
       userChanged: (userId) => userChanges.emit('changed', userId),
       households: {
         stores,
         now,
-        recordPersonReport: core.recordPersonReport,
-        commit: core.commit,
+        recordPersonReport: (report) => link.recordPersonReport(report),
+        commit: announcer.commit,
       },
       reportTimeZone: config.report.timeZone,
       // Over HTTPS the session cookie is Secure.
       auth: { ...(https ? { secureCookies: true } : {}), ...deps.auth },
     },
-    health() {
-      const checks = core.health();
+    async health() {
+      const checks = await link.health();
       return { ok: checks.database && checks.brokerConnected, checks };
     },
   });
@@ -79,7 +84,7 @@ export async function composePeopleSide(
   const hub = createLiveHub({
     server: app.server,
     stores,
-    changes: core.changes,
+    changes: link.changes,
     now,
     log: log.child({ component: 'live' }),
     userChanges: {

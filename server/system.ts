@@ -12,6 +12,7 @@ import type { SweepResult } from './app/sweep.js';
 import type { Config } from './config.js';
 import { type CoreDeps, composeSafetyCore } from './core.js';
 import type { ExternalIngest } from './ingest/external.js';
+import { inProcessLink } from './lanes/link.js';
 import { composePeopleSide, type PeopleSide } from './people.js';
 import type { SqliteStores } from './store/index.js';
 
@@ -52,18 +53,24 @@ export type ComposedSystem = {
 type SystemDeps = Omit<CoreDeps, 'clock'> & { clock?: Clock; auth?: Partial<AuthSettings> };
 
 /**
- * The composition root: it only wires. The safety core (server/core.ts: database, ingest,
- * broker or external subscriber, rules, sweeps, outbox) first; the people side
- * (server/people.ts: HTTP API, dashboard, live hub) on top of it, talking to it through
- * commands in and committed changes out. Started in that order, stopped in reverse. main.ts,
- * the demo and the tests all build the system through here, so what is tested is what runs.
+ * The composition root on one thread: it only wires. The safety core (server/core.ts: database,
+ * ingest, broker or external subscriber, rules, sweeps, outbox) first; the people side
+ * (server/people.ts: HTTP API, dashboard, live hub) on top of it, talking to it through the same
+ * link as across threads (commands in, committed changes out). Started in that order, stopped in
+ * reverse. The demo and the tests build the system here (a fake clock, the stores at hand);
+ * `npm start` builds the same two parts with the core on its own thread (server/lanes/lanes.ts).
  */
 export async function composeSystem(config: Config, deps: SystemDeps): Promise<ComposedSystem> {
   const clock = deps.clock ?? systemClock;
   const core = await composeSafetyCore(config, { ...deps, clock });
   let people: PeopleSide;
   try {
-    people = await composePeopleSide(config, core, { log: deps.log, clock, ...(deps.auth ? { auth: deps.auth } : {}) });
+    people = await composePeopleSide(config, inProcessLink(core), {
+      log: deps.log,
+      clock,
+      stores: core.stores,
+      ...(deps.auth ? { auth: deps.auth } : {}),
+    });
   } catch (err) {
     await core.stop();
     throw err;

@@ -7,7 +7,6 @@ import type { Logger } from 'pino';
 import { DEFAULT_TIME_ZONE } from '../../protocol/ribbon.js';
 import { DEFAULT_HTTP_LIMITS, type HttpLimits } from '../config.js';
 import { AppError, ERRORS, type FieldProblem } from '../errors.js';
-import type { Registry } from '../metrics.js';
 import type { Stores } from '../app/ports.js';
 import { registerAudit, RequestLog } from './audit.js';
 import { createWindowBudget } from '../log.js';
@@ -24,8 +23,9 @@ export type HealthReport = { ok: boolean; checks: Record<string, string | number
 
 export type AppDeps = {
   log: Logger;
-  registry: Registry;
-  health: () => HealthReport;
+  /** The metrics in Prometheus text format (the safety core's, asked through its link). */
+  metrics: () => Promise<string>;
+  health: () => Promise<HealthReport>;
   /** Absent: only /healthz and /metrics (the API needs the database). */
   api?: {
     stores: Stores;
@@ -159,12 +159,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
 
   app.get('/healthz', async (_request, reply) => {
-    const report = deps.health();
+    const report = await deps.health();
     return reply.code(report.ok ? 200 : 503).send({ status: report.ok ? 'ok' : 'unhealthy', ...report.checks });
   });
 
   app.get('/metrics', async (_request, reply) => {
-    return reply.type('text/plain; version=0.0.4; charset=utf-8').send(deps.registry.render());
+    return reply.type('text/plain; version=0.0.4; charset=utf-8').send(await deps.metrics());
   });
 
   await app.register(homeRoutes, deps.dashboardDir !== undefined ? { dashboardDir: deps.dashboardDir } : {});

@@ -22,6 +22,8 @@ export type ChildServer = {
   readonly logs: readonly ServerLogLine[];
   /** Lines on stdout/stderr that were not JSON log lines (tsx or Node messages). */
   readonly otherOutput: readonly string[];
+  /** With `controls`: sends a line to test/helpers/lane-controls.ts in the server's main thread. */
+  control(command: string): void;
   /** Settles once the whole process group's output is closed and tsx has exited. */
   readonly exited: Promise<ChildExit>;
   /**
@@ -40,6 +42,11 @@ export type ChildServerOptions = {
   env?: Record<string, string>;
   /** How long to wait for "ribbon-pact listening". Default 30 000 ms (tsx compiles on start). */
   readyTimeoutMs?: number;
+  /**
+   * Preloads test/helpers/lane-controls.ts on the server's main thread, driven by `control()`:
+   * to block the people side, or to crash a lane, on purpose.
+   */
+  controls?: boolean;
   /** Receives a function that kills the server if it still runs; tests register it. */
   onCleanup?: (cleanup: () => Promise<void>) => void;
 };
@@ -85,13 +92,15 @@ export async function startChildServer(opts: ChildServerOptions): Promise<ChildS
     ...opts.env,
   };
   // Exactly what `npm start` runs: one Node process with tsx's loader.
-  const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
+  const preload = opts.controls === true ? ['--import', './test/helpers/lane-controls.ts'] : [];
+  const child = spawn(process.execPath, ['--import', 'tsx', ...preload, 'server/main.ts'], {
     cwd: ROOT_DIR,
     env,
     // Its own process group, so kill() reaches tsx and the Node process it runs.
     detached: true,
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: ['pipe', 'pipe', 'pipe'],
   });
+  if (opts.controls !== true) child.stdin.end();
   const pid = child.pid;
   if (pid === undefined) {
     // spawn reports the reason asynchronously on 'error'.
@@ -187,6 +196,10 @@ export async function startChildServer(opts: ChildServerOptions): Promise<ChildS
     otherOutput,
     exited,
     kill,
+    control(command) {
+      if (opts.controls !== true) throw new Error('start the server with `controls: true` to control it');
+      child.stdin.write(`${command}\n`);
+    },
   };
 }
 

@@ -7,7 +7,7 @@ import { seesCompound, userOf } from '../auth.js';
 import { IdParams, keysetPage, PageQuery } from '../paging.js';
 import { alertView, alertViewOf, iso } from '../views.js';
 
-export type AlertCommands = { command(alertId: number, command: AlertCommand): CommandResult };
+export type AlertCommands = { command(alertId: number, command: AlertCommand): Promise<CommandResult> };
 
 const Note = Type.Object({ note: Type.Optional(Type.String({ maxLength: 2000 })) }, { additionalProperties: false });
 const ResolveBody = Type.Object(
@@ -123,7 +123,7 @@ export const alertRoutes: FastifyPluginAsyncTypebox<{ stores: Stores; commands: 
         const { alert, household } = visible(request.params.id, user);
         if (onlyKind !== undefined && alert.kind !== onlyKind)
           throw new AppError('alertState', `only a ${onlyKind} alert can be claimed`);
-        const result = commands.command(alert.id, command(user, (request.body as { note?: string }).note));
+        const result = await commands.command(alert.id, command(user, (request.body as { note?: string }).note));
         request.auditRecord = `alert:${alert.id}`;
         // A refusal answers by its catalogue entry: 400 for a missing note, 409 for the alert's
         // state, 404 for an alert gone since it was read above.

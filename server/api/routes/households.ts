@@ -16,7 +16,7 @@ export type HouseholdDeps = {
   stores: Stores;
   now: () => number;
   /** A person's report through the same path as a press, committed and announced. */
-  recordPersonReport: (report: PersonReport) => PersonReportResult;
+  recordPersonReport: (report: PersonReport) => Promise<PersonReportResult>;
   /** Runs a change in one transaction; what it announces goes to the live hub after the commit (app/announce.ts). */
   commit: Announcer['commit'];
 };
@@ -339,7 +339,7 @@ export const householdRoutes: FastifyPluginAsyncTypebox<HouseholdDeps> = async (
       const user = userOf(request);
       const h = visible(request.params.id, user);
       const observedAt = observedAtOf(request.body.observedAt, now());
-      const result = deps.recordPersonReport({
+      const result = await deps.recordPersonReport({
         householdId: h.id,
         state: request.body.state,
         note: request.body.note?.trim() || null,

@@ -1,0 +1,149 @@
+import type { AddressInfo } from 'node:net';
+import { Worker } from 'node:worker_threads';
+import type { Logger } from 'pino';
+import { createChangeFeed } from '../app/changes.js';
+import type { Config } from '../config.js';
+import type { CoreLink } from './link.js';
+import { type CallName, type CoreThreadData, errorFrom, type FromCore, type ToCore } from './messages.js';
+
+export type CoreThread = {
+  /** The people side's link: calls become messages, the core's changes arrive on `changes`. */
+  readonly link: CoreLink;
+  /** The broker listens (or the subscriber connects) and the core's scheduler starts. */
+  start(): Promise<{ mqttAddress: AddressInfo | null }>;
+  /** The core drains and closes its database; then its thread ends. */
+  stop(): Promise<void>;
+  /** The thread, for tests that end it as a crash would. */
+  readonly worker: Worker;
+};
+
+const PRELOAD_FLAGS = ['--import', '--require', '-r', '--loader', '--experimental-loader'];
+
+/** Node's flags without the modules they preload (`--import x`, `--import=x`, …). */
+export function withoutPreloads(execArgv: readonly string[]): string[] {
+  const kept: string[] = [];
+  for (let i = 0; i < execArgv.length; i++) {
+    const arg = execArgv[i] as string;
+    if (PRELOAD_FLAGS.includes(arg)) i++;
+    else if (!PRELOAD_FLAGS.some((flag) => arg.startsWith(`${flag}=`))) kept.push(arg);
+  }
+  return kept;
+}
+
+/**
+ * Starts the safety core on its own thread (server/lanes/core-thread.ts) and resolves once it is
+ * composed. `onCrash` is called once if the thread ends or throws when it was not asked to stop:
+ * the caller ends the process (docs/design.md, "Two lanes": never half a system).
+ */
+export async function spawnCoreThread(
+  config: Config,
+  deps: { log: Logger; onCrash: (err: Error) => void },
+): Promise<CoreThread> {
+  // Its own loader registration (core-thread-boot.mjs): the process's preloads (`--import tsx`,
+  // a test's or a profiler's) are for the main thread, and Node 20 fails on a .ts one in a worker.
+  const worker = new Worker(new URL('./core-thread-boot.mjs', import.meta.url), {
+    workerData: { config } satisfies CoreThreadData,
+    execArgv: withoutPreloads(process.execArgv),
+  });
+  const changes = createChangeFeed();
+  const replies = new Map<number, { resolve: (value: unknown) => void; reject: (err: Error) => void }>();
+  let nextId = 0;
+  let stopping = false;
+  let ended: Error | null = null;
+  // One waiter at a time for the lifecycle messages (composed, started, stopped, failed).
+  let lifecycle: { resolve: (m: FromCore) => void; reject: (err: Error) => void } | null = null;
+  const awaitLifecycle = () =>
+    new Promise<FromCore>((resolve, reject) => {
+      if (ended) reject(ended);
+      else lifecycle = { resolve, reject };
+    });
+
+  worker.on('message', (message: FromCore) => {
+    switch (message.type) {
+      case 'changes':
+        for (const change of message.changes) changes.publish(change);
+        return;
+      case 'reply': {
+        const waiting = replies.get(message.id);
+        replies.delete(message.id);
+        if (message.ok) waiting?.resolve(message.value);
+        else waiting?.reject(errorFrom(message.error));
+        return;
+      }
+      default: {
+        // After a failed compose or start the thread ends by itself: that is no crash.
+        if (message.type === 'failed') stopping = true;
+        const waiter = lifecycle;
+        lifecycle = null;
+        waiter?.resolve(message);
+      }
+    }
+  });
+  const end = (err: Error) => {
+    if (ended) return;
+    ended = err;
+    for (const w of replies.values()) w.reject(err);
+    replies.clear();
+    lifecycle?.reject(err);
+    lifecycle = null;
+    if (!stopping) deps.onCrash(err);
+  };
+  worker.on('error', (err) => end(err));
+  worker.on('exit', (code) => end(new Error(`the safety core's thread ended (exit code ${code})`)));
+
+  const post = (message: ToCore) => {
+    if (ended) throw ended;
+    worker.postMessage(message);
+  };
+  const call = <T>(name: CallName, ...args: unknown[]): Promise<T> =>
+    new Promise<T>((resolve, reject) => {
+      if (ended) {
+        reject(ended);
+        return;
+      }
+      const id = nextId++;
+      replies.set(id, { resolve: resolve as (value: unknown) => void, reject });
+      post({ type: 'call', id, name, args });
+    });
+
+  const composed = await awaitLifecycle();
+  if (composed.type === 'failed') throw errorFrom(composed.error);
+
+  const link: CoreLink = {
+    changes,
+    commandAlert: (alertId, command) => call('commandAlert', alertId, command),
+    recordPersonReport: (report) => call('recordPersonReport', report),
+    disconnectDevice(deviceId) {
+      if (!ended) post({ type: 'disconnect', deviceId });
+    },
+    health: () => call('health'),
+    metrics: () => call('metrics'),
+  };
+  const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+  return {
+    link,
+    worker,
+    async start() {
+      const waiting = awaitLifecycle();
+      post({ type: 'start' });
+      const started = await waiting;
+      if (started.type === 'failed') {
+        await exited;
+        throw errorFrom(started.error);
+      }
+      if (started.type !== 'started') throw new Error(`the safety core answered ${started.type} to start`);
+      return { mqttAddress: started.mqttAddress };
+    },
+    async stop() {
+      if (stopping || ended) {
+        await exited;
+        return;
+      }
+      stopping = true;
+      const waiting = awaitLifecycle().catch(() => undefined);
+      worker.postMessage({ type: 'stop' } satisfies ToCore);
+      await waiting;
+      await exited;
+    },
+  };
+}

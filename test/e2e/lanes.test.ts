@@ -1,0 +1,91 @@
+import { describe, expect, it } from 'vitest';
+import { addHousehold, provisionDevice } from '../../server/app/provision.js';
+import { openDatabase } from '../../server/store/db.js';
+import { createStores } from '../../server/store/index.js';
+import { type ChildServer, freePort, startChildServer } from '../helpers/child-server.js';
+import { RawMqtt } from '../helpers/raw-mqtt.js';
+import { tempDir } from '../helpers/system.js';
+import { waitUntil } from '../helpers/tools.js';
+
+// Two lanes (docs/design.md, "Two lanes"; issue 12): under `npm start` the safety core runs on its
+// own thread, so a people side held up on purpose (test/helpers/lane-controls.ts, preloaded on the
+// server's main thread) does not hold up a press; and either lane failing ends the whole process.
+
+function provision(dataDir: string): { id: string; secret: string } {
+  const stores = createStores(openDatabase(dataDir));
+  try {
+    const now = Date.now();
+    const householdId = addHousehold(
+      stores,
+      { compound: '阳光小区', building: '1号楼', room: '101', name: '王桂兰' },
+      now,
+    );
+    return provisionDevice(stores, householdId, now);
+  } finally {
+    stores.db.close();
+  }
+}
+
+async function start(): Promise<{ server: ChildServer; device: RawMqtt; deviceId: string }> {
+  const dataDir = tempDir();
+  const device = provision(dataDir);
+  const server = await startChildServer({ dataDir, mqttPort: await freePort(), controls: true });
+  const { raw, connack } = await RawMqtt.connect(server.mqttPort, {
+    clientId: device.id,
+    username: device.id,
+    password: device.secret,
+  });
+  expect(connack.returnCode).toBe(0);
+  return { server, device: raw, deviceId: device.id };
+}
+
+const logged = (server: ChildServer, msg: string) => server.logs.some((l) => l.msg === msg);
+
+/** Sends a red press (QoS 1) and resolves with the milliseconds to its PUBACK. */
+async function press(device: RawMqtt, deviceId: string, seq: number): Promise<number> {
+  const sent = performance.now();
+  device.send(device.publish(`ribbon/${deviceId}/state`, JSON.stringify({ state: 'red', seq, boot: 1 }), seq, 1));
+  await device.next((p) => p.cmd === 'puback' && p.messageId === seq, 5000);
+  return performance.now() - sent;
+}
+
+describe('two lanes', () => {
+  it('when the people side is held in a synchronous 2 s loop, then presses are still PUBACKed at once, long before it lets go', async () => {
+    const { server, device, deviceId } = await start();
+    await press(device, deviceId, 1);
+
+    server.control('block 2000');
+    await waitUntil(() => logged(server, 'lane-controls: blocking'), 'the main thread blocking', 10_000);
+    const during: number[] = [];
+    for (let seq = 2; seq <= 4; seq++) during.push(await press(device, deviceId, seq));
+    // Every PUBACK came while the main thread was still in its loop …
+    expect(logged(server, 'lane-controls: unblocked')).toBe(false);
+    // … and took a few milliseconds, not the loop's 2 s (a wide margin for a loaded machine).
+    for (const ms of during) expect(ms).toBeLessThan(500);
+    await waitUntil(() => logged(server, 'lane-controls: unblocked'), 'the main thread free again', 10_000);
+  });
+
+  it('when the safety core’s thread ends unexpectedly, then the process says so and exits with code 70 (a supervisor restarts it whole)', async () => {
+    const { server } = await start();
+    server.control('crash-core');
+    const exit = await server.exited;
+    expect(exit.code).toBe(70);
+    expect(server.logs).toContainEqual(
+      expect.objectContaining({ level: 60, msg: expect.stringContaining('the safety core stopped unexpectedly') }),
+    );
+  });
+
+  it('when the people side throws an error nothing catches, then the process says so and exits with code 1', async () => {
+    const { server } = await start();
+    server.control('throw');
+    const exit = await server.exited;
+    expect(exit.code).toBe(1);
+    expect(server.logs).toContainEqual(
+      expect.objectContaining({
+        level: 60,
+        msg: expect.stringContaining('the people side failed'),
+        err: expect.objectContaining({ message: 'lane-controls: the people side fails on purpose' }),
+      }),
+    );
+  });
+});
