@@ -69,6 +69,15 @@ export interface PlacesStore {
     filter?: { compoundId?: number; state?: RibbonState },
   ): Household[];
   renameHousehold(id: number, name: string, room: string): void;
+  /** The households of a building with this room and name (a roster's key; through the building's index). */
+  householdIdsAt(buildingId: number, room: string, name: string): number[];
+  /**
+   * Deletes a row nothing else refers to (a roster import undoing what it wrote); throws (a
+   * foreign key) if something does: a household's contacts must go first (`people.setContacts`).
+   */
+  deleteHousehold(id: number): void;
+  deleteBuilding(id: number): void;
+  deleteCompound(id: number): void;
   listHouseholds(): Household[];
   listCompounds(): Compound[];
   getCompound(id: number): Compound | null;
@@ -197,6 +206,8 @@ export interface PeopleStore {
   get(id: number): Person | null;
   update(id: number, person: { name: string; phone: string | null; role: PersonRole; tier: Tier }): void;
   retire(id: number, now: number): boolean;
+  /** Deletes a person nothing refers to (a roster import undoing what it wrote); retire is the way otherwise. */
+  delete(id: number): void;
   addContact(contact: Omit<Contact, 'id'>, now: number): number;
   /** Replaces a household's contacts with these. */
   setContacts(householdId: number, list: ReadonlyArray<Omit<Contact, 'id' | 'householdId'>>, now: number): void;

@@ -49,6 +49,7 @@ export function createPeopleStore(db: Db): PeopleStore {
     'UPDATE people SET name = ?, phone = ?, role = ?, tier = ? WHERE id = ?',
   );
   const retire = db.prepare<[number, number]>('UPDATE people SET retired_at = ? WHERE id = ? AND retired_at IS NULL');
+  const remove = db.prepare<[number]>('DELETE FROM people WHERE id = ?');
   const byId = db.prepare<[number], PersonRow>('SELECT * FROM people WHERE id = ? AND retired_at IS NULL');
   const insertContact = db.prepare<[number, string, string, string, number]>(
     'INSERT INTO contacts (household_id, name, phone, relation, created_at) VALUES (?, ?, ?, ?, ?)',
@@ -75,6 +76,9 @@ export function createPeopleStore(db: Db): PeopleStore {
     },
     retire(id: number, now: number): boolean {
       return retire.run(now, id).changes === 1;
+    },
+    delete(id: number): void {
+      remove.run(id);
     },
     addContact(c: Omit<Contact, 'id'>, now: number): number {
       return Number(insertContact.run(c.householdId, c.name, c.phone, c.relation, now).lastInsertRowid);

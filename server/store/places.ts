@@ -79,6 +79,12 @@ export function createPlacesStore(db: Db): PlacesStore {
      ORDER BY h.id LIMIT @limit`,
   );
   const updateHousehold = db.prepare<[string, string, number]>('UPDATE households SET name = ?, room = ? WHERE id = ?');
+  const householdIdsAt = db.prepare<[number, string, string], { id: number }>(
+    'SELECT id FROM households WHERE building_id = ? AND room = ? AND name = ?',
+  );
+  const deleteHousehold = db.prepare<[number]>('DELETE FROM households WHERE id = ?');
+  const deleteBuilding = db.prepare<[number]>('DELETE FROM buildings WHERE id = ?');
+  const deleteCompound = db.prepare<[number]>('DELETE FROM compounds WHERE id = ?');
   const listCompounds = db.prepare<[], Compound>('SELECT id, name FROM compounds ORDER BY name');
   const listBuildings = db.prepare<[], Building>(
     'SELECT id, compound_id AS compoundId, name FROM buildings ORDER BY compound_id, name',
@@ -150,6 +156,18 @@ export function createPlacesStore(db: Db): PlacesStore {
     },
     renameHousehold(id: number, name: string, room: string): void {
       updateHousehold.run(name, room, id);
+    },
+    householdIdsAt(buildingId: number, room: string, name: string): number[] {
+      return householdIdsAt.all(buildingId, room, name).map((r) => r.id);
+    },
+    deleteHousehold(id: number): void {
+      deleteHousehold.run(id);
+    },
+    deleteBuilding(id: number): void {
+      deleteBuilding.run(id);
+    },
+    deleteCompound(id: number): void {
+      deleteCompound.run(id);
     },
     listHouseholds(): Household[] {
       return listHouseholds.all().map(toHousehold);

@@ -2,12 +2,35 @@ import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typ
 import { CSV_BOM } from '../../app/roster/csv.js';
 import { exportHouseholds, exportPeople } from '../../app/roster/export.js';
 import { ROSTER_LIMITS } from '../../app/roster/format.js';
-import { importRoster, type RosterKind } from '../../app/roster/import.js';
+import type { RosterKind } from '../../app/roster/import.js';
+import { writeRoster } from '../../app/roster/write.js';
 import { AppError, ERRORS } from '../../errors.js';
 import type { Stores } from '../../app/ports.js';
+import { createWindowBudget } from '../../log.js';
 import { requireRole } from '../auth.js';
+import { createInlineRosterChecker, createRosterCheckPool, type RosterChecker } from '../roster-check-pool.js';
 
-export type RosterDeps = { stores: Stores; now: () => number };
+export type RosterDeps = {
+  stores: Stores;
+  now: () => number;
+  /**
+   * Where files are read and checked. Default: worker threads over the stores' database file
+   * (a SqliteStores carries its handle), or this thread for a database in memory.
+   */
+  checker?: RosterChecker;
+  /** The work of one write transaction of a real import (default CHUNK_BUDGET_MS). */
+  chunkBudgetMs?: number;
+};
+
+/** Imports refused as busy are logged at most this often (with how many since the last line). */
+const BUSY_LOG_EVERY_MS = 10_000;
+
+function defaultChecker(stores: Stores, onError: (err: Error) => void): RosterChecker {
+  const db = (stores as { db?: { name?: unknown; memory?: unknown } }).db;
+  return typeof db?.name === 'string' && db.memory === false
+    ? createRosterCheckPool({ file: db.name, onError })
+    : createInlineRosterChecker(stores);
+}
 
 const RowErrorSchema = Type.Object({
   line: Type.Integer(),
@@ -60,12 +83,19 @@ const SUMMARY: Record<RosterKind, { import: string; export: string }> = {
 
 /**
  * Rosters as CSV (server/app/roster/format.ts has the format). Import takes the file as the raw body
- * (text/csv or application/octet-stream, up to 2 MiB); a dry run answers a report and writes
- * nothing; a real import writes every row in one transaction, or none and answers 400 with the
- * same report. Export answers the same columns, Chinese headers with the English name in
+ * (text/csv or application/octet-stream, up to 2 MiB), read and checked off the main thread
+ * (roster-check-pool.ts); a dry run answers a report and writes nothing; a real import writes
+ * every row, in short transactions (app/roster/write.ts), or none and answers 400 with the same
+ * report (409 if a row was registered by someone else while it was being written). Export answers the same columns, Chinese headers with the English name in
  * parentheses, for staff and admins (the files hold family phone numbers).
  */
-export const rosterRoutes: FastifyPluginAsyncTypebox<RosterDeps> = async (app, { stores, now }) => {
+export const rosterRoutes: FastifyPluginAsyncTypebox<RosterDeps> = async (app, opts) => {
+  const { stores, now } = opts;
+  const checker = opts.checker ?? defaultChecker(stores, (err) => app.log.error({ err }, 'roster checker failed'));
+  if (opts.checker === undefined) app.addHook('onClose', () => checker.close());
+  const busyLines = createWindowBudget(1, BUSY_LOG_EVERY_MS, now);
+  // Real imports write one after another: two interleaved would each find the other's rows.
+  let writing: Promise<unknown> = Promise.resolve();
   // Encapsulated in this plugin: the rest of the API keeps JSON only and its 64 KiB limit.
   // The charset parameter is ignored: the bytes decide (UTF-8, else GBK).
   app.addContentTypeParser(
@@ -99,9 +129,34 @@ export const rosterRoutes: FastifyPluginAsyncTypebox<RosterDeps> = async (app, {
         }
         const bytes = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
         const dryRun = request.query.dryRun === 'true';
-        const outcome = importRoster(stores, user, kind, bytes, { dryRun, now: now() });
+        const checking = checker.check({ user, kind, bytes, dryRun });
+        if (checking === 'busy') {
+          const line = busyLines.take();
+          if (line !== null)
+            request.log.warn(
+              { ...checker.stats(), refusedSinceLastLine: line.refusedBefore + 1 },
+              'roster imports refused: the checkers are busy',
+            );
+          throw new AppError('busy', undefined, undefined, checker.retryAfterSec());
+        }
+        const outcome = await checking;
         if (!outcome.ok) throw new AppError(outcome.kind, outcome.reason);
         const report = outcome.report;
+        if (outcome.plan !== null) {
+          const plan = outcome.plan;
+          const written = writing.then(() =>
+            writeRoster(stores, plan, {
+              now: now(),
+              ...(opts.chunkBudgetMs !== undefined ? { chunkBudgetMs: opts.chunkBudgetMs } : {}),
+            }),
+          );
+          writing = written.catch(() => undefined);
+          const result = await written;
+          if (!result.ok) {
+            request.auditRecord = `import:${kind}:conflict at line ${result.line}`;
+            throw new AppError('conflict', result.reason);
+          }
+        }
         request.auditRecord = `import:${kind}${dryRun ? ':dry-run' : ''}:${report.ok ? `created ${report.created}` : `${report.errors.length + report.errorsOmitted} errors`}`;
         if (report.ok || dryRun) return reply.code(200).send(report);
         const bad = new Set(report.errors.map((e) => e.line)).size;

@@ -1,13 +1,14 @@
 /**
  * Rosters: the households and the people of a community as CSV, the way communities keep them
  * in spreadsheets (issue 4, "Rosters"). Reading is pure (bytes → text → records → checked
- * rows); importing checks the rows against the database and writes them all in one transaction
- * or nothing; exporting writes the same columns back.
+ * rows); importing checks the rows against the database (in a worker thread) and writes them
+ * all, in short transactions, or nothing (write.ts undoes a failed import); exporting writes the same columns back.
  *
  * The way of a file, one module a step: decode.ts (bytes → text), csv.ts (text → records, and
  * records → text for the export), columns.ts (records → rows by column), cells.ts (one cell →
  * a value, and back), read-households.ts / read-people.ts (rows → drafts, checks that need no
- * database), import.ts (drafts checked against the database and written), export.ts.
+ * database), import.ts (drafts checked against the database), write.ts (what the check planned,
+ * written in chunks), export.ts.
  *
  * The file format:
  * - RFC 4180: fields separated by `,`, records by CRLF (LF and a lone CR are accepted too),

@@ -9,7 +9,9 @@ import type { Encoding, RosterProblem, RowError } from './format.js';
 import { type HouseholdDraft, householdKey, readHouseholds } from './read-households.js';
 import { type PersonDraft, readPeople } from './read-people.js';
 
-// Import: checks against the database, then everything in one transaction or nothing.
+// Import, step one: the file read and every row checked against the database. Nothing here
+// writes: it runs on a read-only connection in a worker thread (server/api/roster-check-pool.ts),
+// and write.ts then writes what it planned, in short transactions.
 
 /** Errors reported per answer at most (a file of 20,000 bad rows would answer megabytes). */
 export const MAX_REPORTED_ERRORS = 1000;
@@ -32,50 +34,44 @@ export type ImportReport = {
   errorsOmitted: number;
 };
 
-export type ImportOptions = { dryRun: boolean; now: number };
 export type RosterKind = 'households' | 'people';
 
+export type PlannedHousehold = HouseholdDraft & { compoundId: number | null };
+export type PlannedPerson = Omit<Person, 'id'> & { line: number };
+/** What a real import will create: plain data, so that it crosses from the worker thread. */
+export type RosterPlan = { kind: 'households'; items: PlannedHousehold[] } | { kind: 'people'; items: PlannedPerson[] };
+
+/** The report, and for a real import of a good file, what to write. */
+export type CheckedRoster = { ok: true; report: ImportReport; plan: RosterPlan | null };
+
 /**
- * Reads a roster file and imports it: nothing is written in a dry run or if any row is bad.
- * The real import checks every row again inside its transaction (BEGIN IMMEDIATE: no other
- * writer between the checks and the writes), whatever an earlier dry run said.
+ * Reads a roster file and checks every row against the database: the report of a dry run, or
+ * the plan of a real import (null when a row is bad: nothing is written).
  * Permissions: an admin imports anywhere and may open compounds (households); staff only into
  * their compounds, and another compound's name is a row error that does not tell whether it
  * exists. Volunteers are refused before this (by the route).
  */
-export function importRoster(
+export function checkRoster(
   stores: Stores,
   user: User,
   kind: RosterKind,
   bytes: Uint8Array,
-  options: ImportOptions,
-): { ok: true; report: ImportReport } | RosterProblem {
+  dryRun: boolean,
+): CheckedRoster | RosterProblem {
   switch (kind) {
     case 'households': {
       const file = readRosterFile(bytes, HOUSEHOLD_COLUMNS);
       if (!file.ok) return file;
       const read = readHouseholds(file.rows);
-      return run(
-        stores,
-        options,
-        file,
-        read.errors,
-        () => planHouseholds(stores, user, read.households),
-        (d) => createHousehold(stores, d, options.now),
-      );
+      const plan = planHouseholds(stores, user, read.households);
+      return reportOn(file, read.errors, plan, dryRun, (items) => ({ kind, items }));
     }
     case 'people': {
       const file = readRosterFile(bytes, PEOPLE_COLUMNS);
       if (!file.ok) return file;
       const read = readPeople(file.rows);
-      return run(
-        stores,
-        options,
-        file,
-        read.errors,
-        () => planPeople(stores, user, read.people),
-        (d) => stores.people.add(d, options.now),
-      );
+      const plan = planPeople(stores, user, read.people);
+      return reportOn(file, read.errors, plan, dryRun, (items) => ({ kind, items }));
     }
     default:
       return assertNever(kind);
@@ -84,39 +80,32 @@ export function importRoster(
 
 type Plan<T> = { creates: T[]; unchanged: number; errors: RowError[] };
 
-function run<T>(
-  stores: Stores,
-  options: ImportOptions,
+function reportOn<T>(
   file: { encoding: Encoding; rows: unknown[]; ignoredColumns: string[] },
   readErrors: RowError[],
-  plan: () => Plan<T>,
-  create: (item: T) => unknown,
-): { ok: true; report: ImportReport } {
-  const attempt = (): ImportReport => {
-    const p = plan();
-    // Sorted by line; a row's own problems keep their column order.
-    const errors = [...readErrors, ...p.errors].sort((a, b) => a.line - b.line);
-    const ok = errors.length === 0;
-    if (ok && !options.dryRun) for (const item of p.creates) create(item);
-    return {
-      ok,
-      dryRun: options.dryRun,
-      encoding: file.encoding,
-      rows: file.rows.length,
-      created: ok ? p.creates.length : 0,
-      unchanged: ok ? p.unchanged : 0,
-      ignoredColumns: file.ignoredColumns,
-      errors: errors.slice(0, MAX_REPORTED_ERRORS),
-      errorsOmitted: Math.max(0, errors.length - MAX_REPORTED_ERRORS),
-    };
+  p: Plan<T>,
+  dryRun: boolean,
+  toPlan: (items: T[]) => RosterPlan,
+): CheckedRoster {
+  // Sorted by line; a row's own problems keep their column order.
+  const errors = [...readErrors, ...p.errors].sort((a, b) => a.line - b.line);
+  const ok = errors.length === 0;
+  const report: ImportReport = {
+    ok,
+    dryRun,
+    encoding: file.encoding,
+    rows: file.rows.length,
+    created: ok ? p.creates.length : 0,
+    unchanged: ok ? p.unchanged : 0,
+    ignoredColumns: file.ignoredColumns,
+    errors: errors.slice(0, MAX_REPORTED_ERRORS),
+    errorsOmitted: Math.max(0, errors.length - MAX_REPORTED_ERRORS),
   };
-  return { ok: true, report: options.dryRun ? attempt() : stores.transaction(attempt) };
+  return { ok: true, report, plan: ok && !dryRun ? toPlan(p.creates) : null };
 }
 
 /** Another compound's name and an unknown one read the same to staff: existence does not leak. */
 const notYours = (name: string) => `you do not look after a compound named "${name}"`;
-
-type PlannedHousehold = HouseholdDraft & { compoundId: number | null };
 
 function planHouseholds(stores: Stores, user: User, drafts: readonly HouseholdDraft[]): Plan<PlannedHousehold> {
   const compounds = new Map(stores.places.listCompounds().map((c) => [c.name, c.id]));
@@ -171,7 +160,8 @@ function differencesFrom(stores: Stores, h: Household, d: HouseholdDraft): House
   return out;
 }
 
-function createHousehold(stores: Stores, d: PlannedHousehold, now: number): number {
+/** One planned household with its schedule and contacts (write.ts runs it inside a chunk's transaction). */
+export function createHousehold(stores: Stores, d: PlannedHousehold, now: number): number {
   // addHousehold finds or creates the compound (admins only get here with a new one) and building.
   const id = addHousehold(
     stores,
@@ -200,13 +190,13 @@ function createHousehold(stores: Stores, d: PlannedHousehold, now: number): numb
   return id;
 }
 
-function planPeople(stores: Stores, user: User, drafts: readonly PersonDraft[]): Plan<Omit<Person, 'id'>> {
+function planPeople(stores: Stores, user: User, drafts: readonly PersonDraft[]): Plan<PlannedPerson> {
   const compounds = new Map(stores.places.listCompounds().map((c) => [c.name, c.id]));
   const buildings = new Map(stores.places.listBuildings().map((b) => [`${b.compoundId}\u0000${b.name}`, b.id]));
   const stored = new Map<string, Person>();
   for (const p of stores.people.list())
     stored.set([p.name, p.phone ?? '', p.role, p.compoundId ?? '', p.buildingId ?? ''].join('\u0000'), p);
-  const plan: Plan<Omit<Person, 'id'>> = { creates: [], unchanged: 0, errors: [] };
+  const plan: Plan<PlannedPerson> = { creates: [], unchanged: 0, errors: [] };
   for (const d of drafts) {
     let compoundId: number | null = null;
     let buildingId: number | null = null;
@@ -252,7 +242,7 @@ function planPeople(stores: Stores, user: User, drafts: readonly PersonDraft[]):
       });
       continue;
     }
-    plan.creates.push(person);
+    plan.creates.push({ ...person, line: d.line });
   }
   return plan;
 }

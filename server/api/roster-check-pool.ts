@@ -1,0 +1,132 @@
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { createHashPool } from '../app/hash-pool.js';
+import type { User } from '../app/ports.js';
+import { type CheckedRoster, checkRoster, type RosterKind } from '../app/roster/import.js';
+import type { RosterProblem } from '../app/roster/format.js';
+import type { Stores } from '../app/ports.js';
+
+/**
+ * Roster files read and checked off the main thread (issue 12): a 20,000-row file took the event
+ * loop ~0.25 s to check (0.36 s against 20,000 stored households), and four at once held a press
+ * up 2.1 s. A few worker threads, each with its own read-only connection, and a short queue:
+ * past it a caller is refused at once (503 with Retry-After), as logins are when hashing is busy.
+ */
+export type RosterChecker = {
+  /** The check's outcome, or 'busy' at once when the queue is full. */
+  check(request: Omit<CheckRequest, 'id'>): Promise<CheckedRoster | RosterProblem> | 'busy';
+  retryAfterSec(): number;
+  stats(): { running: number; queued: number; refused: number };
+  close(): Promise<void>;
+};
+
+export type CheckRequest = { id: number; user: User; kind: RosterKind; bytes: Uint8Array; dryRun: boolean };
+export type CheckResponse = { id: number; outcome: CheckedRoster | RosterProblem } | { id: number; error: string };
+
+export const ROSTER_CHECK_DEFAULTS = { workers: 1, queueLimit: 2 } as const;
+
+/**
+ * The worker beside this module, as this one runs. Under tsx (`npm start`, vitest) it is a .ts
+ * file, which a thread can load only once tsx's hooks are registered in it: `--import tsx` in a
+ * worker's execArgv is not applied to its entry on Node 20, so a small CommonJS body registers
+ * them (tsx/esm/api's register) and then imports the file. Compiled, the .js file is the entry itself.
+ */
+function workerEntry(): { entry: string | URL; eval: boolean } {
+  const typescript = import.meta.url.endsWith('.ts');
+  const url = new URL(`./roster-check-worker.${typescript ? 'ts' : 'js'}`, import.meta.url);
+  if (!typescript) return { entry: url, eval: false };
+  const api = pathToFileURL(
+    path.join(path.dirname(createRequire(import.meta.url).resolve('tsx')), 'esm/api/index.mjs'),
+  ).href;
+  return {
+    entry: `import(${JSON.stringify(api)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(url.href)}); });`,
+    eval: true,
+  };
+}
+
+type Thread = { worker: Worker; waiting: Map<number, (r: CheckResponse) => void> };
+
+/** Checks on `workers` threads over the database file `file` (started when first needed). */
+export function createRosterCheckPool(opts: {
+  file: string;
+  workers?: number;
+  queueLimit?: number;
+  onError?: (err: Error) => void;
+}): RosterChecker {
+  const size = opts.workers ?? ROSTER_CHECK_DEFAULTS.workers;
+  const pool = createHashPool({ concurrency: size, queueLimit: opts.queueLimit ?? ROSTER_CHECK_DEFAULTS.queueLimit });
+  const idle: Thread[] = [];
+  const all = new Set<Thread>();
+  let nextId = 0;
+  let closed = false;
+
+  const spawn = (): Thread => {
+    const { entry, eval: isEval } = workerEntry();
+    const worker = new Worker(entry, { eval: isEval, workerData: { file: opts.file }, execArgv: [] });
+    // An idle checker must not keep a process alive that forgot to close the app.
+    worker.unref();
+    const thread: Thread = { worker, waiting: new Map() };
+    all.add(thread);
+    let failed = false;
+    const fail = (err: Error) => {
+      if (failed) return;
+      failed = true;
+      all.delete(thread);
+      const i = idle.indexOf(thread);
+      if (i >= 0) idle.splice(i, 1);
+      for (const [id, answer] of thread.waiting) answer({ id, error: err.message });
+      thread.waiting.clear();
+      if (!closed) opts.onError?.(err);
+    };
+    worker.on('message', (response: CheckResponse) => {
+      const answer = thread.waiting.get(response.id);
+      thread.waiting.delete(response.id);
+      answer?.(response);
+    });
+    worker.on('error', fail);
+    worker.on('exit', (code) => fail(new Error(`the roster checker stopped (exit code ${code})`)));
+    return thread;
+  };
+
+  const runOn = (thread: Thread, request: CheckRequest) =>
+    new Promise<CheckedRoster | RosterProblem>((resolve, reject) => {
+      thread.waiting.set(request.id, (response) => {
+        // Back to the idle ones only if it is still alive (a failed one was dropped).
+        if (all.has(thread)) idle.push(thread);
+        if ('error' in response) reject(new Error(`the roster check failed: ${response.error}`));
+        else resolve(response.outcome);
+      });
+      thread.worker.postMessage(request);
+    });
+
+  return {
+    check(request) {
+      if (closed) return Promise.reject(new Error('the roster checker is closed'));
+      // The pool runs at most `size` at once, so a thread is idle whenever a task starts.
+      return pool.tryRun(() => runOn(idle.pop() ?? spawn(), { ...request, id: nextId++ }));
+    },
+    retryAfterSec: () => pool.retryAfterSec(),
+    stats() {
+      const s = pool.stats();
+      return { running: s.running, queued: s.queued, refused: s.refused };
+    },
+    async close() {
+      closed = true;
+      await Promise.all([...all].map((t) => t.worker.terminate()));
+      all.clear();
+      idle.length = 0;
+    },
+  };
+}
+
+/** Checks on the caller's thread: for a database without a file (in memory), where no worker can open it. */
+export function createInlineRosterChecker(stores: Stores): RosterChecker {
+  return {
+    check: (r) => Promise.resolve(checkRoster(stores, r.user, r.kind, r.bytes, r.dryRun)),
+    retryAfterSec: () => 1,
+    stats: () => ({ running: 0, queued: 0, refused: 0 }),
+    close: async () => undefined,
+  };
+}

@@ -1,0 +1,31 @@
+import { parentPort, workerData } from 'node:worker_threads';
+import Database from 'better-sqlite3';
+import { checkRoster } from '../app/roster/import.js';
+import { createStores } from '../store/index.js';
+import type { CheckRequest, CheckResponse } from './roster-check-pool.js';
+
+// A roster checker's thread (started by roster-check-pool.ts): reads and checks files on its own
+// read-only connection, so that the people's server goes on answering meanwhile. It is its own
+// composition root: server/app/ reaches the stores only through ports.
+
+const { file } = workerData as { file: string };
+const db = new Database(file, { readonly: true, fileMustExist: true });
+// A reader in WAL mode waits for no writer; this only covers a checkpoint's brief lock.
+db.pragma('busy_timeout = 5000');
+const stores = createStores(db);
+const port = parentPort;
+if (port === null) throw new Error('roster-check-worker.ts runs as a worker thread');
+
+port.on('message', (request: CheckRequest) => {
+  let response: CheckResponse;
+  try {
+    // One read transaction: every row is checked against the same moment of the database.
+    const outcome = db
+      .transaction(() => checkRoster(stores, request.user, request.kind, request.bytes, request.dryRun))
+      .deferred();
+    response = { id: request.id, outcome };
+  } catch (err) {
+    response = { id: request.id, error: err instanceof Error ? (err.stack ?? err.message) : String(err) };
+  }
+  port.postMessage(response);
+});
