@@ -111,6 +111,8 @@ const counts = (r: Record<string, number>): string =>
     .map(([k, v]) => `${k} ×${v}`)
     .join(', ') || 'none';
 
+const sum = (r: Record<string, number>): number => Object.values(r).reduce((a, b) => a + b, 0);
+
 const lat = (s: Summary): string =>
   `p50 ${formatCell(s.p50)} / p99 ${formatCell(s.p99)} / max ${formatCell(s.max)} ms (n ${s.n})`;
 
@@ -127,7 +129,8 @@ export function describeResult(r: SiegeResult): string[] {
       `${r.presses.storedNotAcked} stored but not acked; reds ${r.presses.redSent} sent, ${r.presses.redSeen} seen on the dashboard`,
     `logins: ${r.logins.sent} sent → ${counts(r.logins.byStatus)}; ${r.logins.withRetryAfter} refusals with Retry-After; answered in ${lat(r.logins.latency)}`,
     `dry-run imports of ${r.rosterRows} rows: ${r.imports.sent} sent → ${counts(r.imports.byStatus)}; answered in ${lat(r.imports.latency)}`,
-    `resync sockets: ${r.resyncs.upgrades} upgrades, ${r.resyncs.opened} opened, refused ${counts(r.resyncs.refused)} ` +
+    `resync sockets: ${r.resyncs.upgrades} upgrades, ${r.resyncs.opened} opened, refused ${counts(r.resyncs.refused)}, ` +
+      `${r.resyncs.upgrades - r.resyncs.opened - sum(r.resyncs.refused) - sum(r.resyncs.errors)} unanswered when the attack ended ` +
       `(${r.resyncs.refusedWithRetryAfter} with Retry-After), ${r.resyncs.resyncsSent} resyncs sent, ${r.resyncs.resyncAnswers} answered with a snapshot, ` +
       `closed by the server ${counts(r.resyncs.closes)}, errors ${counts(r.resyncs.errors)}`,
     `held headers: ${r.held.opened} opened, ${r.held.closedByServer} closed by the server (first answer ${counts(r.held.firstAnswer)}) ` +
