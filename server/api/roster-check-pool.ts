@@ -1,12 +1,10 @@
-import { createRequire } from 'node:module';
-import path from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { createHashPool } from '../app/hash-pool.js';
 import type { User } from '../app/ports.js';
 import { type CheckedRoster, checkRoster, type RosterKind } from '../app/roster/import.js';
 import type { RosterProblem } from '../app/roster/format.js';
 import type { Stores } from '../app/ports.js';
+import { startWorker } from '../worker-thread.js';
 
 /**
  * Roster files read and checked off the main thread (issue 12): a 20,000-row file took the event
@@ -27,25 +25,6 @@ export type CheckResponse = { id: number; outcome: CheckedRoster | RosterProblem
 
 export const ROSTER_CHECK_DEFAULTS = { workers: 1, queueLimit: 2 } as const;
 
-/**
- * The worker beside this module, as this one runs. Under tsx (`npm start`, vitest) it is a .ts
- * file, which a thread can load only once tsx's hooks are registered in it: `--import tsx` in a
- * worker's execArgv is not applied to its entry on Node 20, so a small CommonJS body registers
- * them (tsx/esm/api's register) and then imports the file. Compiled, the .js file is the entry itself.
- */
-function workerEntry(): { entry: string | URL; eval: boolean } {
-  const typescript = import.meta.url.endsWith('.ts');
-  const url = new URL(`./roster-check-worker.${typescript ? 'ts' : 'js'}`, import.meta.url);
-  if (!typescript) return { entry: url, eval: false };
-  const api = pathToFileURL(
-    path.join(path.dirname(createRequire(import.meta.url).resolve('tsx')), 'esm/api/index.mjs'),
-  ).href;
-  return {
-    entry: `import(${JSON.stringify(api)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(url.href)}); });`,
-    eval: true,
-  };
-}
-
 type Thread = { worker: Worker; waiting: Map<number, (r: CheckResponse) => void> };
 
 /** Checks on `workers` threads over the database file `file` (started when first needed). */
@@ -63,8 +42,7 @@ export function createRosterCheckPool(opts: {
   let closed = false;
 
   const spawn = (): Thread => {
-    const { entry, eval: isEval } = workerEntry();
-    const worker = new Worker(entry, { eval: isEval, workerData: { file: opts.file }, execArgv: [] });
+    const worker = startWorker(import.meta.url, 'roster-check-worker', { workerData: { file: opts.file } });
     // An idle checker must not keep a process alive that forgot to close the app.
     worker.unref();
     const thread: Thread = { worker, waiting: new Map() };

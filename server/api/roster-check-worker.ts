@@ -1,3 +1,4 @@
+import os from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { checkRoster } from '../app/roster/import.js';
@@ -7,6 +8,14 @@ import type { CheckRequest, CheckResponse } from './roster-check-pool.js';
 // A roster checker's thread (started by roster-check-pool.ts): reads and checks files on its own
 // read-only connection, so that the people's server goes on answering meanwhile. It is its own
 // composition root: server/app/ reaches the stores only through ports.
+
+// A background job: on a busy machine this thread yields the CPU to the safety core's and the
+// people side's (on Linux a nice value set from a thread is that thread's own).
+try {
+  os.setPriority(10);
+} catch {
+  // Not allowed here (a sandbox): it runs at the normal priority.
+}
 
 const { file } = workerData as { file: string };
 const db = new Database(file, { readonly: true, fileMustExist: true });

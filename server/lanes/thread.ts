@@ -1,8 +1,9 @@
 import type { AddressInfo } from 'node:net';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import { createChangeFeed } from '../app/changes.js';
 import type { Config } from '../config.js';
+import { startWorker } from '../worker-thread.js';
 import type { CoreLink } from './link.js';
 import { type CallName, type CoreThreadData, errorFrom, type FromCore, type ToCore } from './messages.js';
 
@@ -17,19 +18,6 @@ export type CoreThread = {
   readonly worker: Worker;
 };
 
-const PRELOAD_FLAGS = ['--import', '--require', '-r', '--loader', '--experimental-loader'];
-
-/** Node's flags without the modules they preload (`--import x`, `--import=x`, …). */
-export function withoutPreloads(execArgv: readonly string[]): string[] {
-  const kept: string[] = [];
-  for (let i = 0; i < execArgv.length; i++) {
-    const arg = execArgv[i] as string;
-    if (PRELOAD_FLAGS.includes(arg)) i++;
-    else if (!PRELOAD_FLAGS.some((flag) => arg.startsWith(`${flag}=`))) kept.push(arg);
-  }
-  return kept;
-}
-
 /**
  * Starts the safety core on its own thread (server/lanes/core-thread.ts) and resolves once it is
  * composed. `onCrash` is called once if the thread ends or throws when it was not asked to stop:
@@ -39,12 +27,7 @@ export async function spawnCoreThread(
   config: Config,
   deps: { log: Logger; onCrash: (err: Error) => void },
 ): Promise<CoreThread> {
-  // Its own loader registration (core-thread-boot.mjs): the process's preloads (`--import tsx`,
-  // a test's or a profiler's) are for the main thread, and Node 20 fails on a .ts one in a worker.
-  const worker = new Worker(new URL('./core-thread-boot.mjs', import.meta.url), {
-    workerData: { config } satisfies CoreThreadData,
-    execArgv: withoutPreloads(process.execArgv),
-  });
+  const worker = startWorker(import.meta.url, 'core-thread', { workerData: { config } satisfies CoreThreadData });
   const changes = createChangeFeed();
   const replies = new Map<number, { resolve: (value: unknown) => void; reject: (err: Error) => void }>();
   let nextId = 0;
