@@ -24,7 +24,7 @@ import { LiveConnection } from './connection.js';
 import { type Described, describeChange } from './describe.js';
 import { heartbeat } from './heartbeat.js';
 import { createReceiptTracker } from './receipts.js';
-import { buildSnapshot } from './snapshot.js';
+import { buildSnapshot, createSnapshotCache } from './snapshot.js';
 import { createUpgradeHandler, refuse } from './upgrade.js';
 import { type AdmissionLimits, createAdmission, DEFAULT_ADMISSION } from './admission.js';
 import { WINDOW_MS } from './rate-limit.js';
@@ -96,10 +96,14 @@ export function createLiveHub(opts: LiveHubOptions): LiveHub {
     clientTracking: false,
   });
 
+  const snapshots = createSnapshotCache((user) => JSON.stringify(buildSnapshot(user, snapshotSources, now())), {
+    now,
+  });
+
   function sendSnapshot(conn: LiveConnection): void {
     let body: string;
     try {
-      body = JSON.stringify(buildSnapshot(conn.user, snapshotSources, now()));
+      body = snapshots.body(conn.user);
     } catch (err) {
       log.error({ err }, 'live snapshot failed');
       conn.close(1011, 'snapshot failed');
@@ -158,6 +162,7 @@ export function createLiveHub(opts: LiveHubOptions): LiveHub {
 
   const unsubscribe = changes.subscribe((change) => {
     receipts.track(change);
+    snapshots.changed();
     if (open.size === 0) return;
     let described: Described | null;
     try {

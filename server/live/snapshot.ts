@@ -53,3 +53,38 @@ export function buildSnapshot(user: User, from: SnapshotSources, now: number): S
     receipts: unsettled,
   };
 }
+
+/** How long a built snapshot may be given to other sockets of its scope when nothing changed. */
+export const SHARED_SNAPSHOT_MAX_AGE_MS = 1000;
+
+/**
+ * Snapshots shared between sockets of the same scope (issue 12): 8,000 households make a 1.5 MB
+ * frame that takes tens of ms to build, and eight sockets of one session connecting (or an office
+ * of walls reconnecting after a network blip) asked for eight. One built for a scope (an admin's
+ * everything, or a set of compounds) is given again while no change has been published since
+ * (`changed()` is called for each) and it is under `maxAgeMs` old; the age covers records written
+ * without a change of their own (a roster import), which a resync shows at most that late.
+ */
+export function createSnapshotCache(build: (user: User) => string, opts: { now: () => number; maxAgeMs?: number }) {
+  const maxAgeMs = opts.maxAgeMs ?? SHARED_SNAPSHOT_MAX_AGE_MS;
+  let version = 0;
+  const built = new Map<string, { version: number; at: number; body: string }>();
+  const scopeOf = (user: User) => (user.role === 'admin' ? '*' : [...user.compoundIds].sort((a, b) => a - b).join(','));
+  return {
+    /** The snapshot's JSON body for `user` (its `{…}` object, without type and seq). */
+    body(user: User): string {
+      const scope = scopeOf(user);
+      const now = opts.now();
+      const hit = built.get(scope);
+      if (hit !== undefined && hit.version === version && now - hit.at >= 0 && now - hit.at < maxAgeMs) return hit.body;
+      const body = build(user);
+      built.set(scope, { version, at: now, body });
+      return body;
+    },
+    /** A change was published: no snapshot built before it may be given again. */
+    changed(): void {
+      version += 1;
+      built.clear();
+    },
+  };
+}

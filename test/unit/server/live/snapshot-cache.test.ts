@@ -1,0 +1,58 @@
+import { describe, expect, it } from 'vitest';
+import type { User } from '../../../../server/app/ports.js';
+import { createSnapshotCache } from '../../../../server/live/snapshot.js';
+
+const user = (id: number, role: User['role'], compoundIds: number[]): User =>
+  ({ id, username: `u${id}`, displayName: '', role, compoundIds, disabled: false }) as unknown as User;
+
+function cache(maxAgeMs = 1000) {
+  let clock = 1_000_000;
+  const builds: number[] = [];
+  const c = createSnapshotCache(
+    (u) => {
+      builds.push(u.id);
+      return `{"for":${u.id},"n":${builds.length}}`;
+    },
+    { now: () => clock, maxAgeMs },
+  );
+  return { c, builds, advance: (ms: number) => (clock += ms) };
+}
+
+describe('snapshots shared between sockets of one scope', () => {
+  it('when eight sockets of the same admin (or two admins) ask with nothing changed, then one snapshot is built for all', () => {
+    const { c, builds } = cache();
+    const bodies = Array.from({ length: 8 }, () => c.body(user(1, 'admin', [])));
+    expect(c.body(user(2, 'admin', []))).toBe(bodies[0]);
+    expect(new Set(bodies).size).toBe(1);
+    expect(builds).toEqual([1]);
+  });
+
+  it('when users see different compounds, then each scope gets its own; the same compounds in another order are one scope', () => {
+    const { c, builds } = cache();
+    c.body(user(1, 'admin', []));
+    c.body(user(2, 'staff', [1, 2]));
+    c.body(user(3, 'volunteer', [2, 1]));
+    c.body(user(4, 'staff', [3]));
+    expect(builds).toEqual([1, 2, 4]);
+  });
+
+  it('when a change is published after it was built, then the next socket gets a new one', () => {
+    const { c, builds } = cache();
+    const first = c.body(user(1, 'admin', []));
+    c.changed();
+    expect(c.body(user(1, 'admin', []))).not.toBe(first);
+    expect(builds).toEqual([1, 1]);
+  });
+
+  it('when it is as old as the limit (or the clock went back), then it is built again', () => {
+    const { c, builds, advance } = cache(1000);
+    c.body(user(1, 'admin', []));
+    advance(999);
+    c.body(user(1, 'admin', []));
+    advance(1);
+    c.body(user(1, 'admin', []));
+    advance(-5000);
+    c.body(user(1, 'admin', []));
+    expect(builds).toEqual([1, 1, 1]);
+  });
+});
