@@ -181,7 +181,6 @@ export async function benchSiege(opts: {
         ADMIN_PASSWORD,
         ...(cert ? { TLS_CERT_FILE: cert.certFile, TLS_KEY_FILE: cert.keyFile } : {}),
         ...p.env,
-        ...(process.env.SIEGE_NODE_OPTIONS ? { NODE_OPTIONS: process.env.SIEGE_NODE_OPTIONS } : {}),
       },
       readyTimeoutMs: 60_000,
     });
@@ -307,7 +306,6 @@ export async function benchSiege(opts: {
     stopping = true;
     await stopServer(server);
     const errorLines = server.logs.filter((l) => l.level >= 50);
-    if (process.env.SIEGE_DUMP) for (const l of server.logs.filter((l) => l.level >= 50 || l.msg === 'eld')) console.error(JSON.stringify(l).slice(0, 3000));
     const stored = storedPresses(dataDir);
     const ackedSeqs = [...device.acked.keys()];
     const result: SiegeResult = {
