@@ -13,7 +13,8 @@ import type { Config } from './config.js';
 import { type CoreDeps, composeSafetyCore } from './core.js';
 import type { ExternalIngest } from './ingest/external.js';
 import { inProcessLink } from './lanes/link.js';
-import { composePeopleSide, type PeopleSide } from './people.js';
+import { composePeopleSide } from './people.js';
+import { wireLanes } from './lanes/wire.js';
 import type { SqliteStores } from './store/index.js';
 
 export { type Clock, systemClock } from './app/clock.js';
@@ -63,36 +64,17 @@ type SystemDeps = Omit<CoreDeps, 'clock'> & { clock?: Clock; auth?: Partial<Auth
 export async function composeSystem(config: Config, deps: SystemDeps): Promise<ComposedSystem> {
   const clock = deps.clock ?? systemClock;
   const core = await composeSafetyCore(config, { ...deps, clock });
-  let people: PeopleSide;
-  try {
-    people = await composePeopleSide(config, inProcessLink(core), {
+  const lanes = await wireLanes(core, () =>
+    composePeopleSide(config, inProcessLink(core), {
       log: deps.log,
       clock,
       stores: core.stores,
       ...(deps.auth ? { auth: deps.auth } : {}),
-    });
-  } catch (err) {
-    await core.stop();
-    throw err;
-  }
-  let stopped = false;
-  const stop = async () => {
-    if (stopped) return;
-    stopped = true;
-    // People first (no new commands), then the core drains what devices sent and closes.
-    await people.stop();
-    await core.stop();
-  };
+    }),
+  );
   return {
     async listen() {
-      let addresses: { mqttAddress: AddressInfo | null; httpAddress: AddressInfo };
-      try {
-        const { mqttAddress } = await core.start();
-        addresses = { mqttAddress, httpAddress: await people.listen() };
-      } catch (err) {
-        await stop();
-        throw err;
-      }
+      const addresses = await lanes.listen();
       return {
         stores: core.stores,
         alerting: core.alerting,
@@ -101,14 +83,14 @@ export async function composeSystem(config: Config, deps: SystemDeps): Promise<C
         sweepNow: core.sweepNow,
         deliverNow: core.deliverNow,
         changes: core.changes,
-        app: people.app,
+        app: lanes.people.app,
         broker: core.broker,
         external: core.external(),
         ...addresses,
-        stop,
+        stop: lanes.stop,
       };
     },
-    stop,
+    stop: lanes.stop,
   };
 }
 

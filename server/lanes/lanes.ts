@@ -2,10 +2,11 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { systemClock } from '../app/clock.js';
 import type { Config } from '../config.js';
-import { composePeopleSide, type PeopleSide } from '../people.js';
+import { composePeopleSide } from '../people.js';
 import { openDatabase } from '../store/db.js';
-import { createStores } from '../store/index.js';
+import { createStores, type SqliteStores } from '../store/index.js';
 import { spawnCoreThread } from './thread.js';
+import { wireLanes } from './wire.js';
 
 export type RunningLanes = {
   readonly httpAddress: AddressInfo;
@@ -33,43 +34,24 @@ export async function composeLanes(
 ): Promise<ComposedLanes> {
   const core = await spawnCoreThread(config, deps);
   // Opened after the core's thread has opened (and migrated) the database.
-  let stores: ReturnType<typeof createStores>;
-  let people: PeopleSide;
+  let stores: SqliteStores;
   try {
     stores = createStores(openDatabase(config.dataDir));
   } catch (err) {
     await core.stop();
     throw err;
   }
-  try {
-    people = await composePeopleSide(config, core.link, { log: deps.log, clock: systemClock, stores });
-  } catch (err) {
-    stores.db.close();
-    await core.stop();
-    throw err;
-  }
-  let stopped = false;
-  const stop = async () => {
-    if (stopped) return;
-    stopped = true;
-    // People first (no new commands), then the core drains what devices sent and closes.
-    await people.stop();
-    stores.db.close();
-    await core.stop();
-  };
+  const lanes = await wireLanes(
+    core,
+    () => composePeopleSide(config, core.link, { log: deps.log, clock: systemClock, stores }),
+    () => stores.db.close(),
+  );
   return {
     coreThread: core.worker,
     async listen() {
-      try {
-        const { mqttAddress } = await core.start();
-        const httpAddress = await people.listen();
-        return { httpAddress, mqttAddress, stop };
-      } catch (err) {
-        await stop();
-        throw err;
-      }
+      return { ...(await lanes.listen()), stop: lanes.stop };
     },
-    stop,
+    stop: lanes.stop,
   };
 }
 
