@@ -1,7 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import type { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
-import { createChangeFeed } from '../app/changes.js';
+import { type Change, type ChangeFeed, createChangeFeed } from '../app/changes.js';
 import type { Config } from '../config.js';
 import { startWorker } from '../worker-thread.js';
 import type { CoreLink } from './link.js';
@@ -17,6 +17,30 @@ export type CoreThread = {
   /** The thread, for tests that end it as a crash would. */
   readonly worker: Worker;
 };
+
+/**
+ * The core's changes published once per turn of THIS loop, however many of its messages arrived
+ * in it (the delta batcher then sends one frame per dashboard for the lot). A main thread that fell
+ * behind gets a backlog of messages delivered in one go; publishing each on its own — a delta
+ * frame to every dashboard per message, 1,000 a second — kept it busy 100–250 ms at a stretch
+ * while the backlog fed itself, and fan-out to 100 dashboards went from p99 4 to 45 ms
+ * (bench/RESULTS.md). `publish()` publishes what has arrived now (before a reply is heard).
+ */
+export function coalesceChanges(feed: ChangeFeed): { add(changes: readonly Change[]): void; publish(): void } {
+  let arrived: Change[] = [];
+  const publish = () => {
+    const batch = arrived;
+    arrived = [];
+    for (const change of batch) feed.publish(change);
+  };
+  return {
+    add(changes) {
+      if (arrived.length === 0 && changes.length > 0) setImmediate(publish);
+      for (const change of changes) arrived.push(change);
+    },
+    publish,
+  };
+}
 
 /**
  * Starts the safety core on its own thread (server/lanes/core-thread.ts) and resolves once it is
@@ -41,12 +65,15 @@ export async function spawnCoreThread(
       else lifecycle = { resolve, reject };
     });
 
+  const arrivals = coalesceChanges(changes);
   worker.on('message', (message: FromCore) => {
     switch (message.type) {
       case 'changes':
-        for (const change of message.changes) changes.publish(change);
+        arrivals.add(message.changes);
         return;
       case 'reply': {
+        // What the core committed before answering is published before the answer is heard.
+        arrivals.publish();
         const waiting = replies.get(message.id);
         replies.delete(message.id);
         if (message.ok) waiting?.resolve(message.value);
