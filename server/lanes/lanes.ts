@@ -1,3 +1,5 @@
+import fs from 'node:fs';
+import os from 'node:os';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { systemClock } from '../app/clock.js';
@@ -49,7 +51,9 @@ export async function composeLanes(
   return {
     coreThread: core.worker,
     async listen() {
-      return { ...(await lanes.listen()), stop: lanes.stop };
+      const running = await lanes.listen();
+      await yieldToTheCore(deps.log);
+      return { ...running, stop: lanes.stop };
     },
     stop: lanes.stop,
   };
@@ -66,4 +70,24 @@ export function superviseThisThread(log: Logger): void {
   };
   process.on('uncaughtException', fail);
   process.on('unhandledRejection', fail);
+}
+
+/** How much lower than the core's thread the people side's runs (a Linux nice value: 0 to 19). */
+export const PEOPLE_SIDE_NICE = 5;
+
+/**
+ * On a machine short of CPU (a flood of logins or TLS handshakes), the kernel shares it by
+ * priority: this (main) thread, the people side, takes a lower one than the safety core's, so the
+ * core's thread and its syncs run first. On Linux a nice value set from a thread is that thread's
+ * own, and threads it makes later inherit it: so libuv's thread pool, which runs the core's WAL
+ * syncs, is made now (by a first call on it) at the normal priority. Where the system does not
+ * allow it, all runs at one priority, as before.
+ */
+export async function yieldToTheCore(log: Logger, nice = PEOPLE_SIDE_NICE): Promise<void> {
+  await fs.promises.access(os.tmpdir());
+  try {
+    os.setPriority(Math.max(os.getPriority(), nice));
+  } catch (err) {
+    log.warn({ err }, "could not lower the people side's priority; both lanes share the CPU evenly");
+  }
 }
