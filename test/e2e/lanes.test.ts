@@ -1,4 +1,7 @@
+import fs from 'node:fs';
+import os from 'node:os';
 import { describe, expect, it } from 'vitest';
+import { PEOPLE_SIDE_NICE } from '../../server/lanes/lanes.js';
 import { addHousehold, provisionDevice } from '../../server/app/provision.js';
 import { openDatabase } from '../../server/store/db.js';
 import { createStores } from '../../server/store/index.js';
@@ -49,7 +52,28 @@ async function press(device: RawMqtt, deviceId: string, seq: number): Promise<nu
   return performance.now() - sent;
 }
 
+/** The nice value of each thread of process `pid` (Linux /proc), the main thread's first. */
+function niceByThread(pid: number): { main: number; others: number[] } {
+  const niceOf = (tid: string) => {
+    const stat = fs.readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+    // Fields after the command's closing parenthesis: state is field 3, nice field 19.
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
+  };
+  const tids = fs.readdirSync(`/proc/${pid}/task`);
+  return { main: niceOf(String(pid)), others: tids.filter((t) => t !== String(pid)).map(niceOf) };
+}
+
 describe('two lanes', () => {
+  it('when it is listening, then the people side (the main thread) runs at a lower priority than every other thread: the core’s, its syncs’', async () => {
+    const { server } = await start();
+    // The server starts at this process's priority (0 unless the tests run under `nice`).
+    const base = os.getPriority();
+    const { main, others } = niceByThread(server.pid);
+    expect(main).toBe(Math.max(base, PEOPLE_SIDE_NICE));
+    expect(others.length).toBeGreaterThan(4);
+    expect(others.every((nice) => nice === base)).toBe(true);
+  });
+
   it('when the people side is held in a synchronous 2 s loop, then presses are still PUBACKed at once, long before it lets go', async () => {
     const { server, device, deviceId } = await start();
     await press(device, deviceId, 1);
