@@ -28,6 +28,9 @@ export type PeopleSide = {
   stop(): Promise<void>;
 };
 
+/** How long /healthz waits for the safety core's own answer before it reports it as not answering. */
+export const CORE_HEALTH_TIMEOUT_MS = 2000;
+
 /** HTTPS when TLS_CERT_FILE / TLS_KEY_FILE are set; their files are read once, at start. */
 function readTls(tls: Config['tls']): { key: Buffer; cert: Buffer } | undefined {
   if (tls === null) return undefined;
@@ -75,7 +78,14 @@ export async function composePeopleSide(
       auth: { ...(https ? { secureCookies: true } : {}), ...deps.auth },
     },
     async health() {
-      const checks = await link.health();
+      // A core that does not answer (its thread stuck on the disk, or on SQLite's lock) is itself
+      // the news: say so at once rather than hold the supervisor's probe.
+      let timer: NodeJS.Timeout | undefined;
+      const silent = new Promise<null>((resolve) => {
+        timer = setTimeout(() => resolve(null), CORE_HEALTH_TIMEOUT_MS);
+      });
+      const checks = await Promise.race([link.health(), silent]).finally(() => clearTimeout(timer));
+      if (checks === null) return { ok: false, checks: { core: `not answering within ${CORE_HEALTH_TIMEOUT_MS} ms` } };
       return { ok: checks.database && checks.brokerConnected, checks };
     },
   });

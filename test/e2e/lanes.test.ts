@@ -1,9 +1,12 @@
 import fs from 'node:fs';
 import os from 'node:os';
-import { describe, expect, it } from 'vitest';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { CORE_HEALTH_TIMEOUT_MS } from '../../server/people.js';
 import { PEOPLE_SIDE_NICE } from '../../server/lanes/lanes.js';
 import { addHousehold, provisionDevice } from '../../server/app/provision.js';
-import { openDatabase } from '../../server/store/db.js';
+import { DB_FILE_NAME, openDatabase } from '../../server/store/db.js';
 import { createStores } from '../../server/store/index.js';
 import { type ChildServer, freePort, startChildServer } from '../helpers/child-server.js';
 import { RawMqtt } from '../helpers/raw-mqtt.js';
@@ -29,7 +32,7 @@ function provision(dataDir: string): { id: string; secret: string } {
   }
 }
 
-async function start(): Promise<{ server: ChildServer; device: RawMqtt; deviceId: string }> {
+async function start(): Promise<{ server: ChildServer; device: RawMqtt; deviceId: string; dataDir: string }> {
   const dataDir = tempDir();
   const device = provision(dataDir);
   const server = await startChildServer({ dataDir, mqttPort: await freePort(), controls: true });
@@ -39,7 +42,7 @@ async function start(): Promise<{ server: ChildServer; device: RawMqtt; deviceId
     password: device.secret,
   });
   expect(connack.returnCode).toBe(0);
-  return { server, device: raw, deviceId: device.id };
+  return { server, device: raw, deviceId: device.id, dataDir };
 }
 
 const logged = (server: ChildServer, msg: string) => server.logs.some((l) => l.msg === msg);
@@ -87,6 +90,33 @@ describe('two lanes', () => {
     // … and took a few milliseconds, not the loop's 2 s (a wide margin for a loaded machine).
     for (const ms of during) expect(ms).toBeLessThan(500);
     await waitUntil(() => logged(server, 'lane-controls: unblocked'), 'the main thread free again', 10_000);
+  });
+
+  it('when the core is stuck waiting for SQLite’s lock, then the people side still answers at once, and /healthz says the core is not answering', async () => {
+    const { server, device, deviceId, dataDir } = await start();
+    const lock = new Database(path.join(dataDir, DB_FILE_NAME));
+    onTestFinished(() => {
+      if (lock.inTransaction) lock.exec('ROLLBACK');
+      lock.close();
+    });
+    lock.exec('BEGIN IMMEDIATE');
+    // The press's commit now waits (up to the 5 s busy timeout) on the core's thread.
+    device.send(device.publish(`ribbon/${deviceId}/state`, JSON.stringify({ state: 'red', seq: 1, boot: 1 }), 1, 1));
+    // Asked until the core is caught in that wait (bounded: well inside the 5 s it waits).
+    let answer: { status: number; body: unknown } = { status: 0, body: null };
+    const until = Date.now() + 4000;
+    while (answer.status !== 503 && Date.now() < until) {
+      const res = await fetch(`${server.httpUrl}/healthz`);
+      answer = { status: res.status, body: await res.json() };
+    }
+    expect(answer).toEqual({
+      status: 503,
+      body: { status: 'unhealthy', core: `not answering within ${CORE_HEALTH_TIMEOUT_MS} ms` },
+    });
+    lock.exec('ROLLBACK');
+    await device.next((p) => p.cmd === 'puback' && p.messageId === 1, 10_000);
+    const again = await fetch(`${server.httpUrl}/healthz`);
+    expect(again.status).toBe(200);
   });
 
   it('when the safety core’s thread ends unexpectedly, then the process says so and exits with code 70 (a supervisor restarts it whole)', async () => {
