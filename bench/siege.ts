@@ -8,7 +8,8 @@
 // dry-run imports of the whole roster, sockets that send half a header and hold. Reported: PUBACK
 // and red → dashboard latency beside the targets, every acked press found once in the events
 // table after the server stopped, how each kind of attack was answered. Method in bench/RESULTS.md
-// ("Siege: method"). The attack runs in this process; its own event-loop delay is reported.
+// ("Siege: method"). The attack runs in a process of its own (lib/siege-attack.ts), so that this one,
+// which measures, is nearly idle: its event-loop delay and the attack process's CPU are reported.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -23,20 +24,10 @@ import { selfSignedCert } from '../test/helpers/tls.js';
 import { waitForQuietMachine } from './lib/proc-stat.js';
 import { appendResults } from './lib/results.js';
 import { connectPressingDevice, DEVICE_BOOT } from './lib/siege-device.js';
-import {
-  type Answers,
-  call,
-  type Endpoint,
-  floodLogins,
-  holdHeaders,
-  importLoop,
-  login,
-  newAnswers,
-  newHeldSockets,
-  sourceAddresses,
-} from './lib/siege-http.js';
-import { attackWithResyncs, newResyncAttack, watchDashboard } from './lib/siege-live.js';
-import { type AnswerSummary, describeResult, type SiegeResult, section } from './lib/siege-report.js';
+import { type AttackProcess, startAttackProcess } from './lib/siege-attack.js';
+import { call, type Endpoint, login } from './lib/siege-http.js';
+import { watchDashboard } from './lib/siege-live.js';
+import { describeResult, type SiegeResult, section } from './lib/siege-report.js';
 import { createHistogram } from './lib/stats.js';
 
 const ADMIN_PASSWORD = 'bench-siege-admin-password';
@@ -120,13 +111,6 @@ function provision(dataDir: string, p: SiegePlan): { householdId: number; secret
   }
 }
 
-const summarizeAnswers = (a: Answers): AnswerSummary => ({
-  sent: a.sent,
-  byStatus: a.byStatus,
-  withRetryAfter: a.withRetryAfter,
-  latency: a.latency.summary(),
-});
-
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, Math.max(0, ms)));
 
 /** SIGTERM (a graceful stop, as the supervisor does), SIGKILL if it has not exited within 15 s. */
@@ -166,6 +150,7 @@ export async function benchSiege(opts: {
   let server: ChildServer | null = null;
   let stopping = false;
   let crashed: ChildExit | null = null;
+  let attacker: AttackProcess | null = null;
   const closers: Array<() => void> = [];
   try {
     const { householdId, secret } = provision(dataDir, p);
@@ -191,17 +176,30 @@ export async function benchSiege(opts: {
 
     // Two sessions of the admin: the watching volunteer's, and the attacker's.
     const watching = await login(ep, 'admin', ADMIN_PASSWORD);
-    const attacker = await login(ep, 'admin', ADMIN_PASSWORD);
+    const attackerSession = await login(ep, 'admin', ADMIN_PASSWORD);
     const exported = await call(ep, {
       method: 'GET',
       path: '/api/export/households',
-      headers: { cookie: attacker.cookie },
+      headers: { cookie: attackerSession.cookie },
       timeoutMs: 60_000,
     });
     if (exported.status !== 200) throw new Error(`GET /api/export/households: ${exported.status} ${exported.text}`);
-    const csv = Buffer.from(exported.text);
     const rosterRows = exported.text.split('\n').filter((l) => l.trim() !== '').length - 1;
-    log(`roster for the imports: ${rosterRows} rows, ${csv.length} bytes (the export)`);
+    log(`roster for the imports: ${rosterRows} rows, ${Buffer.byteLength(exported.text)} bytes (the export)`);
+    attacker = await startAttackProcess({
+      port: ep.port,
+      caPem: cert ? cert.cert.toString() : null,
+      session: attackerSession,
+      csv: exported.text,
+      attackMs: p.attackMs,
+      loginsInFlight: p.loginsInFlight,
+      loginAddresses: p.loginAddresses,
+      resyncSockets: p.resyncSockets,
+      resyncsEach: p.resyncsEach,
+      imports: p.imports,
+      heldSockets: p.heldSockets,
+    });
+    log(`attack process ready (pid ${attacker.pid})`);
 
     const pendingReds: Array<{ dueAt: number; phase: 'baseline' | 'attack' }> = [];
     const redHist = { baseline: createHistogram(), attack: createHistogram() };
@@ -234,41 +232,21 @@ export async function benchSiege(opts: {
     const attackStart = start + p.baselineMs;
     const end = attackStart + p.attackMs;
     t0Holder.attackStart = attackStart;
-    const logins = newAnswers();
-    const imports = newAnswers();
-    const resyncs = newResyncAttack();
-    const held = newHeldSockets();
+    const attackProcess = attacker;
     const lag = monitorEventLoopDelay({ resolution: 10 });
     log(`baseline ${p.baselineMs} ms, then ${p.attackMs} ms of attack`);
 
     const attack = (async () => {
       await sleep(attackStart - performance.now());
       lag.enable();
-      await Promise.all([
-        floodLogins(ep, {
-          inFlight: p.loginsInFlight,
-          addresses: sourceAddresses(1, p.loginAddresses),
-          until: end,
-          answers: logins,
-        }),
-        attackWithResyncs(ep, {
-          session: attacker,
-          sockets: p.resyncSockets,
-          resyncsEach: p.resyncsEach,
-          until: end,
-          localAddress: sourceAddresses(1 + p.loginAddresses, 1)[0] as string,
-          attack: resyncs,
-        }),
-        importLoop(ep, { session: attacker, csv, concurrent: p.imports, until: end, answers: imports }),
-        holdHeaders(ep, {
-          count: p.heldSockets,
-          until: end,
-          localAddress: sourceAddresses(2 + p.loginAddresses, 1)[0] as string,
-          held,
-        }),
-      ]);
-      lag.disable();
+      try {
+        return await attackProcess.attack();
+      } finally {
+        lag.disable();
+      }
     })();
+    // Its failure is thrown where it is awaited, after the presses; not an unhandled rejection before.
+    attack.catch(() => undefined);
 
     // Open-loop presses: press k is due at start + k·40 ms and leaves as soon as it is due.
     let k = 0;
@@ -285,7 +263,8 @@ export async function benchSiege(opts: {
       device.press(k + 1, state, due);
       k++;
     }
-    await attack;
+    const answered = await attack;
+    await attackProcess.stop();
     log(`attack over; waiting up to ${p.drainMs} ms for outstanding PUBACKs and receipts`);
     const drainUntil = performance.now() + p.drainMs;
     await device.drained(p.drainMs);
@@ -326,10 +305,10 @@ export async function benchSiege(opts: {
       },
       puback: { baseline: pubackHist.baseline.summary(), attack: pubackHist.attack.summary() },
       redToScreen: { baseline: redHist.baseline.summary(), attack: redHist.attack.summary() },
-      logins: summarizeAnswers(logins),
-      imports: summarizeAnswers(imports),
-      resyncs,
-      held: { ...held, heldFor: held.heldFor.summary() },
+      logins: answered.logins,
+      imports: answered.imports,
+      resyncs: answered.resyncs,
+      held: answered.held,
       dashboard: { cutOffs, deltas: dashboardStats.deltas, gaps: dashboardStats.gaps },
       device: { closedByBroker: device.closedByBroker },
       server: {
@@ -338,12 +317,14 @@ export async function benchSiege(opts: {
         errorSamples: [...new Set(errorLines.map((l) => l.msg))].slice(0, 5),
       },
       generatorLag: { p99: lag.percentile(99) / 1e6, max: lag.max / 1e6 },
+      attackProcess: { pid: attackProcess.pid, cpuPercent: answered.cpuPercent, lag: answered.lag },
       quiet,
     };
     for (const line of describeResult(result)) log(line);
     if (!opts.smoke && opts.appendResults !== false) appendResults(section(result));
     return result;
   } finally {
+    if (attacker) await attacker.stop();
     for (const close of closers.reverse()) close();
     stopping = true;
     if (server) await stopServer(server).catch(() => undefined);

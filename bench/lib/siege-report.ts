@@ -52,8 +52,10 @@ export type SiegeResult = {
     errorLines: number;
     errorSamples: string[];
   };
-  /** The benchmark process's own event-loop delay during the attack (ms). */
+  /** The measuring process's own event-loop delay during the attack (ms): the device and the dashboard only. */
   generatorLag: { p99: number; max: number };
+  /** The process that sent the attack traffic: its CPU over the attack (% of one core), its own event-loop delay. */
+  attackProcess: { pid: number; cpuPercent: number; lag: { p99: number; max: number } };
   quiet: QuietCheck | null;
 };
 
@@ -137,7 +139,8 @@ export function describeResult(r: SiegeResult): string[] {
       `after ${lat(r.held.heldFor)}; could not connect ${counts(r.held.failed)}`,
     `watching dashboard: ${r.dashboard.deltas} deltas, ${r.dashboard.gaps} seq gaps, cut off ${r.dashboard.cutOffs.length}×`,
     `server: ${r.server.crashed ? `CRASHED ${JSON.stringify(r.server.crashed)}` : 'up until stopped'}, ${r.server.errorLines} error log lines${r.server.errorSamples.length ? ` (${r.server.errorSamples.join(' | ')})` : ''}`,
-    `benchmark process event-loop delay during the attack: p99 ${formatCell(r.generatorLag.p99)} ms, max ${formatCell(r.generatorLag.max)} ms`,
+    `measuring process (device and dashboard only) event-loop delay during the attack: p99 ${formatCell(r.generatorLag.p99)} ms, max ${formatCell(r.generatorLag.max)} ms`,
+    `attack process: ${formatCell(r.attackProcess.cpuPercent)} % of one core during the attack; its own event-loop delay p99 ${formatCell(r.attackProcess.lag.p99)} ms, max ${formatCell(r.attackProcess.lag.max)} ms`,
   ];
   return lines;
 }

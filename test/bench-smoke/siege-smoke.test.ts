@@ -52,6 +52,9 @@ function expectSiegeKeptItsPromises(r: SiegeResult): void {
   expect(r.held.closedByServer).toBeGreaterThan(0);
   expect(keys(r.held.firstAnswer)).toEqual(['408']);
   expect(r.held.failed).toEqual({});
+  // The attack ran in a process of its own, not in the one that measured, and did work there.
+  expect(r.attackProcess.pid).not.toBe(process.pid);
+  expect(r.attackProcess.cpuPercent).toBeGreaterThan(0);
 }
 
 describe('bench:siege smoke', () => {
