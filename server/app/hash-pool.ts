@@ -2,11 +2,12 @@
  * A bounded pool for slow hashing (scrypt of people's passwords): at most `concurrency` hashes
  * run at once and at most `queueLimit` wait; past that an anonymous caller is refused at once.
  *
- * Why: scrypt runs on libuv's thread pool (4 threads by default), and so does the WAL fdatasync
- * that comes before every PUBACK (store/db.ts). Unbounded, 200 concurrent logins filled all four
- * threads and a press waited 21 s for its PUBACK (issue 12). With one or two hashes at a time,
- * the sync always finds a free thread; the short queue keeps a login's wait short and makes a
- * flood cost nothing but a 503.
+ * Why: scrypt runs on libuv's thread pool (4 threads by default), which the WAL fdatasync before
+ * every PUBACK also used then (it has threads of its own now, store/db.ts). Unbounded, 200
+ * concurrent logins filled all four threads and a press waited 21 s for its PUBACK (issue 12).
+ * With one or two hashes at a time, the pool keeps threads for the rest of the process (file
+ * reads, DNS lookups); the short queue keeps a login's wait short and makes a flood cost
+ * nothing but a 503.
  */
 export type HashPoolStats = {
   running: number;

@@ -14,7 +14,7 @@ const SALT_LENGTH = 16;
 /**
  * Every scrypt of this process goes through this pool (app/hash-pool.ts says why): one hash at a
  * time on a machine of two cores or fewer, two beyond, so libuv's four threads always leave the
- * WAL sync one free; sixteen logins may wait, the seventeenth is answered 503 at once.
+ * rest of the process some; sixteen logins may wait, the seventeenth is answered 503 at once.
  */
 export const PASSWORD_HASHING = {
   concurrency: availableParallelism() <= 2 ? 1 : 2,

@@ -78,10 +78,10 @@ export const PEOPLE_SIDE_NICE = 5;
 /**
  * On a machine short of CPU (a flood of logins or TLS handshakes), the kernel shares it by
  * priority: this (main) thread, the people side, takes a lower one than the safety core's, so the
- * core's thread and its syncs run first. On Linux a nice value set from a thread is that thread's
- * own, and threads it makes later inherit it: so libuv's thread pool, which runs the core's WAL
- * syncs, is made now (by a first call on it) at the normal priority. Where the system does not
- * allow it, all runs at one priority, as before.
+ * core's thread and its sync threads run first. On Linux a nice value set from a thread is that
+ * thread's own, and threads it makes later inherit it: so libuv's thread pool, which runs the
+ * core's file work and the outbox's DNS lookups too, is made now (by a first call on it) at the
+ * normal priority. Where the system does not allow it, all runs at one priority, as before.
  */
 export async function yieldToTheCore(log: Logger, nice = PEOPLE_SIDE_NICE): Promise<void> {
   await fs.promises.access(os.tmpdir());

@@ -187,7 +187,7 @@ export function startWalCheckpointer(
  * WAL commit fsyncs the WAL inside COMMIT, on the event loop: 0.2–4 ms here, during which no
  * press is read, no receipt sent, no dashboard written to. `transaction` commits with
  * synchronous=NORMAL instead (the frames are written to the WAL, not synced) and `sync` then
- * fdatasyncs the WAL file on libuv's thread pool; the caller acknowledges nothing before `sync`
+ * fdatasyncs the WAL file on a thread of its own; the caller acknowledges nothing before `sync`
  * calls back (server/ingest/group-commit.ts). Durability is the same as FULL's for everything
  * acknowledged: FULL's only extra step in WAL mode is that sync of the WAL after each commit,
  * SQLite's frame checksums make recovery keep exactly the prefix of whole commits on disk, and a
@@ -197,20 +197,67 @@ export function startWalCheckpointer(
  * transaction on this connection still runs with FULL. The argument assumes SQLite's default
  * powersafe overwrite (SQLITE_POWERSAFE_OVERWRITE=1, which better-sqlite3 does not change): without it,
  * FULL pads each commit to a sector boundary and NORMAL does not. A failed sync is final (see
- * group-commit.ts onSyncFailure).
+ * group-commit.ts onSyncFailure). The syncs run on threads of their own (SYNC_WORKER), not on
+ * libuv's shared pool.
  */
 export type WalSync = {
   /** How many syncs may run at once (each has its own descriptor). */
   readonly concurrency: number;
   /** Runs fn in one BEGIN IMMEDIATE transaction whose commit does not fsync; call `sync` after. */
   transaction<T>(fn: () => T): T;
-  /** fdatasync of the WAL file on the thread pool: everything committed before this call is on disk when done(null) runs. */
+  /** fdatasync of the WAL file on a sync thread: everything committed before this call is on disk when done(null) runs. */
   sync(done: (err: Error | null) => void): void;
   close(): void;
 };
 
-/** Concurrent WAL syncs (each through its own descriptor; libuv's thread pool has 4 threads). */
+/** Concurrent WAL syncs (each through its own descriptor, on its own thread). */
 export const WAL_SYNC_SLOTS = 3;
+
+// A WAL sync's own thread (plain CommonJS, eval'd): fdatasync of the descriptor it is sent, then
+// the answer. Not libuv's thread pool, which the process shares with everything else — password
+// hashing, file reads, the outbox's DNS lookups (getaddrinfo): four slow lookups there would hold
+// every PUBACK (issue 12, "its own I/O for the sync").
+const SYNC_WORKER = `
+const { parentPort } = require('node:worker_threads');
+const fs = require('node:fs');
+parentPort.on('message', (fd) => {
+  try {
+    fs.fdatasyncSync(fd);
+    parentPort.postMessage(null);
+  } catch (err) {
+    parentPort.postMessage({ message: String((err && err.message) || err), code: err && err.code });
+  }
+});
+`;
+
+type Syncer = { sync(fd: number, done: (err: Error | null) => void): void; stop(): void };
+
+/** One sync thread; one sync at a time (the caller's slot sees to that). */
+function startSyncer(): Syncer {
+  const worker = new Worker(SYNC_WORKER, { eval: true });
+  // Idle, it must not keep a process alive; a sync in flight is waited for by the group commit.
+  worker.unref();
+  let pending: ((err: Error | null) => void) | null = null;
+  const answer = (err: Error | null) => {
+    const done = pending;
+    pending = null;
+    done?.(err);
+  };
+  worker.on('message', (result: { message: string; code?: string } | null) => {
+    answer(result === null ? null : Object.assign(new Error(result.message), result.code ? { code: result.code } : {}));
+  });
+  worker.on('error', (err) => answer(err));
+  worker.on('exit', () => answer(new Error('the WAL sync thread has stopped')));
+  return {
+    sync(fd, done) {
+      pending = done;
+      worker.postMessage(fd);
+    },
+    stop() {
+      void worker.terminate();
+    },
+  };
+}
 
 export function createWalSync(db: Db): WalSync {
   if (db.memory) throw new Error('an in-memory database has no WAL to sync');
@@ -220,8 +267,13 @@ export function createWalSync(db: Db): WalSync {
   const synced = () => db.exec('PRAGMA synchronous = FULL');
   // One descriptor per concurrent sync: Linux reports a write-back error once per open file
   // description, so two fsyncs racing through one descriptor could leave one of them unaware.
-  type Slot = { fd: number | null; inode: number; busy: boolean };
-  const slots: Slot[] = Array.from({ length: WAL_SYNC_SLOTS }, () => ({ fd: null, inode: -1, busy: false }));
+  type Slot = { fd: number | null; inode: number; busy: boolean; syncer: Syncer };
+  const slots: Slot[] = Array.from({ length: WAL_SYNC_SLOTS }, () => ({
+    fd: null,
+    inode: -1,
+    busy: false,
+    syncer: startSyncer(),
+  }));
   /** The slot's descriptor of the WAL, reopened if the file was replaced (SQLite deletes it when the last connection closes). */
   function walFd(slot: Slot): number {
     const { ino } = fs.statSync(walFile);
@@ -243,7 +295,7 @@ export function createWalSync(db: Db): WalSync {
       return;
     }
     slot.busy = true;
-    fs.fdatasync(target, (err) => {
+    slot.syncer.sync(target, (err) => {
       slot.busy = false;
       const next = waiting.shift();
       if (next) start(slot, next);
@@ -278,6 +330,7 @@ export function createWalSync(db: Db): WalSync {
       for (const slot of slots) {
         if (slot.fd !== null && !slot.busy) fs.closeSync(slot.fd);
         slot.fd = null;
+        slot.syncer.stop();
       }
     },
   };
