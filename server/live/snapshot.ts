@@ -68,18 +68,21 @@ export const SHARED_SNAPSHOT_MAX_AGE_MS = 1000;
 export function createSnapshotCache(build: (user: User) => string, opts: { now: () => number; maxAgeMs?: number }) {
   const maxAgeMs = opts.maxAgeMs ?? SHARED_SNAPSHOT_MAX_AGE_MS;
   let version = 0;
-  const built = new Map<string, { version: number; at: number; body: string }>();
+  const built = new Map<string, { version: number; at: number; rest: Buffer }>();
   const scopeOf = (user: User) => (user.role === 'admin' ? '*' : [...user.compoundIds].sort((a, b) => a - b).join(','));
   return {
-    /** The snapshot's JSON body for `user` (its `{…}` object, without type and seq). */
-    body(user: User): string {
+    /**
+     * The snapshot for `user` as JSON without its opening brace (`"at":…}`), to follow a frame's
+     * own `{"type":"snapshot","seq":N,`: the same bytes for every socket of the scope.
+     */
+    body(user: User): Buffer {
       const scope = scopeOf(user);
       const now = opts.now();
       const hit = built.get(scope);
-      if (hit !== undefined && hit.version === version && now - hit.at >= 0 && now - hit.at < maxAgeMs) return hit.body;
-      const body = build(user);
-      built.set(scope, { version, at: now, body });
-      return body;
+      if (hit !== undefined && hit.version === version && now - hit.at >= 0 && now - hit.at < maxAgeMs) return hit.rest;
+      const rest = Buffer.from(build(user).slice(1));
+      built.set(scope, { version, at: now, rest });
+      return rest;
     },
     /** A change was published: no snapshot built before it may be given again. */
     changed(): void {

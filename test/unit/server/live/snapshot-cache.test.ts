@@ -25,6 +25,8 @@ describe('snapshots shared between sockets of one scope', () => {
     expect(c.body(user(2, 'admin', []))).toBe(bodies[0]);
     expect(new Set(bodies).size).toBe(1);
     expect(builds).toEqual([1]);
+    // Without its opening brace: it follows each frame's own `{"type":"snapshot","seq":N,`.
+    expect(bodies[0]?.toString()).toBe('"for":1,"n":1}');
   });
 
   it('when users see different compounds, then each scope gets its own; the same compounds in another order are one scope', () => {
