@@ -3,6 +3,7 @@ import { DEFAULT_TIMEOUT_MS, checkHttpUrl, checkTimeoutMs, parseRetryAfter, post
 import type { SendResult } from '../types.js';
 import { classifyAliyunCode } from './aliyun-codes.js';
 import { acsDate, signAcs3 } from './aliyun-sign.js';
+import { mainlandMobile, maskPhone } from './phone.js';
 
 /**
  * Alibaba Cloud (阿里云) SMS and voice notifications, a small signed client on global fetch.
@@ -93,7 +94,7 @@ export function createAliyunSms(options: AliyunClientOptions): AliyunSms {
   const send = createRpcSender(options, ALIYUN_SMS_ENDPOINT);
   return {
     async sendSms(request, signal) {
-      const phone = normalizeMainlandMobile(request.phone);
+      const phone = mainlandMobile(request.phone);
       if (phone === null) return refuse(`SendSms: not a mainland mobile number: ${maskPhone(request.phone)}`);
       if (request.signName.trim() === '') return refuse('SendSms: signName is empty');
       if (request.templateCode.trim() === '') return refuse('SendSms: templateCode is empty');
@@ -113,7 +114,7 @@ export function createAliyunVoice(options: AliyunClientOptions): AliyunVoice {
   const send = createRpcSender(options, ALIYUN_VOICE_ENDPOINT);
   return {
     async call(request, signal) {
-      const phone = normalizeMainlandMobile(request.phone);
+      const phone = mainlandMobile(request.phone);
       if (phone === null) return refuse(`SingleCallByTts: not a mainland mobile number: ${maskPhone(request.phone)}`);
       if (request.ttsCode.trim() === '') return refuse('SingleCallByTts: ttsCode is empty');
       const bad = checkRange('playTimes', request.playTimes, 1, 3) ?? checkRange('volume', request.volume, 0, 100);
@@ -129,16 +130,6 @@ export function createAliyunVoice(options: AliyunClientOptions): AliyunVoice {
       return send('SingleCallByTts', query, 'CallId', signal);
     },
   };
-}
-
-/**
- * A mainland mobile number as 11 digits (1[3-9]xxxxxxxxx), from what people type: spaces and
- * hyphens, and an optional +86 / 0086 / 86 prefix. Null when it is not one.
- */
-export function normalizeMainlandMobile(input: string): string | null {
-  const compact = input.replace(/[\s-]/g, '');
-  const match = /^(?:\+86|0086|86)?(1[3-9]\d{9})$/.exec(compact);
-  return match?.[1] ?? null;
 }
 
 type RpcSender = (
@@ -238,11 +229,4 @@ function refuse(error: string): AliyunSendResult {
 function checkRange(name: string, value: number | undefined, min: number, max: number): string | null {
   if (value === undefined) return null;
   return Number.isInteger(value) && value >= min && value <= max ? null : `${name} must be an integer ${min}…${max}`;
-}
-
-/** 138****0001: enough to tell numbers apart in a log, not the whole number. */
-function maskPhone(input: string): string {
-  const digits = input.replace(/\D/g, '');
-  if (digits.length < 7) return `"${snippet(input).slice(0, 20)}"`;
-  return `${digits.slice(0, 3)}****${digits.slice(-4)}`;
 }

@@ -10,6 +10,7 @@ import {
 import type { SendResult } from '../types.js';
 import { classifyTencentCode } from './tencent-errors.js';
 import { signTencentRequest } from './tencent-sign.js';
+import { mainlandMobile, maskPhone } from './phone.js';
 
 /**
  * Tencent Cloud SMS (`SendSms`, API 2021-01-11) and voice messages (`SendTtsVoice`, VMS API
@@ -109,7 +110,7 @@ export function createTencentSms(options: TencentSmsOptions): TencentSms {
       const refused = checkCommon(request) ?? checkSignName(request.signName);
       if (refused !== null) return refused;
       const body = {
-        PhoneNumberSet: [normalizeMainlandMobile(request.phone) as string],
+        PhoneNumberSet: [`+86${mainlandMobile(request.phone) as string}`],
         SmsSdkAppId: smsSdkAppId,
         TemplateId: request.templateId,
         SignName: request.signName,
@@ -137,7 +138,7 @@ export function createTencentVoice(options: TencentVoiceOptions): TencentVoice {
       if (refused !== null) return refused;
       const body = {
         TemplateId: request.templateId,
-        CalledNumber: normalizeMainlandMobile(request.phone) as string,
+        CalledNumber: `+86${mainlandMobile(request.phone) as string}`,
         VoiceSdkAppid: voiceSdkAppId,
         TemplateParamSet: [...request.params],
         ...(request.playTimes === undefined ? {} : { PlayTimes: request.playTimes }),
@@ -151,16 +152,6 @@ export function createTencentVoice(options: TencentVoiceOptions): TencentVoice {
       return answer.ok(callId);
     },
   };
-}
-
-/**
- * A mainland China mobile number as Tencent wants it (+86 and 11 digits starting 13–19), or
- * null. Spaces and hyphens are dropped; +86, 0086 or 86 in front are accepted.
- */
-export function normalizeMainlandMobile(phone: string): string | null {
-  const compact = phone.replace(/[\s-]/g, '');
-  const match = /^(?:\+86|0086|86)?(1[3-9]\d{9})$/.exec(compact);
-  return match === null ? null : `+86${match[1]}`;
 }
 
 type Product = typeof TENCENT_SMS | typeof TENCENT_VOICE;
@@ -280,7 +271,7 @@ function checkCommon(request: {
   templateId: string;
   params: readonly string[];
 }): TencentSendResult | null {
-  if (normalizeMainlandMobile(request.phone) === null)
+  if (mainlandMobile(request.phone) === null)
     return refuse(`not a mainland China mobile number: ${maskPhone(request.phone)}`);
   if (!/^\d{1,20}$/.test(request.templateId)) return refuse('templateId must be the approved template id (digits)');
   if (!Array.isArray(request.params) || request.params.some((p) => typeof p !== 'string'))
@@ -306,12 +297,6 @@ function checkVoice(request: TencentCallRequest): TencentSendResult | null {
 function checkSdkAppId(value: string, what: string): string {
   if (!/^\d{5,20}$/.test(value)) throw new TypeError(`Tencent ${what} must be the application's SdkAppId (digits)`);
   return value;
-}
-
-/** A refused number in an error: enough to recognise it, not the whole of a person's number. */
-function maskPhone(phone: string): string {
-  const t = phone.trim();
-  return t.length <= 4 ? '****' : `${'*'.repeat(Math.min(t.length - 4, 16))}${t.slice(-4)}`;
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

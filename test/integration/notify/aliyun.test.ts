@@ -3,7 +3,6 @@ import {
   type AliyunClientOptions,
   createAliyunSms,
   createAliyunVoice,
-  normalizeMainlandMobile,
 } from '../../../server/notify/providers/aliyun.js';
 import { startFakeAliyun } from '../../helpers/fake-aliyun.js';
 
@@ -217,17 +216,5 @@ describe('creating the clients', () => {
 
   it('when no endpoint is given, then the documented ones are used', () => {
     expect(() => createAliyunSms({ accessKeyId: KEY_ID, accessKeySecret: SECRET })).not.toThrow();
-  });
-
-  it.each([
-    ['13800138000', '13800138000'],
-    ['+8613800138000', '13800138000'],
-    ['0086 138 0013 8000', '13800138000'],
-    ['86-138-0013-8000', '13800138000'],
-    ['19912345678', '19912345678'],
-    ['+85291234567', null],
-    ['11800138000', null],
-  ])('normalizeMainlandMobile(%j) is %j', (input, expected) => {
-    expect(normalizeMainlandMobile(input)).toBe(expected);
   });
 });

@@ -2,7 +2,6 @@ import { describe, expect, it } from 'vitest';
 import {
   createTencentSms,
   createTencentVoice,
-  normalizeMainlandMobile,
   type TencentSendResult,
 } from '../../../server/notify/providers/tencent.js';
 import { signTencentRequest } from '../../../server/notify/providers/tencent-sign.js';
@@ -302,18 +301,6 @@ describe('secrets and bad input', () => {
       error: expect.stringMatching(error),
     });
     expect(fake.received).toHaveLength(0);
-  });
-
-  it.each([
-    ['13800138000', '+8613800138000'],
-    ['+86 138-0013-8000', '+8613800138000'],
-    ['008619912345678', '+8619912345678'],
-    ['8616612345678', '+8616612345678'],
-    ['12800138000', null],
-    ['+85291234567', null],
-    ['138001380001', null],
-  ])('when the number is %j, then it is normalised to %j', (phone, expected) => {
-    expect(normalizeMainlandMobile(phone)).toBe(expected);
   });
 
   it.each([
