@@ -52,6 +52,8 @@ export async function spawnCoreThread(
   deps: { log: Logger; onCrash: (err: Error) => void },
 ): Promise<CoreThread> {
   const worker = startWorker(import.meta.url, 'core-thread', { workerData: { config } satisfies CoreThreadData });
+  // Made at once, so that an exit at any moment (a failed start, a stop) is seen.
+  const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
   const changes = createChangeFeed();
   const replies = new Map<number, { resolve: (value: unknown) => void; reject: (err: Error) => void }>();
   let nextId = 0;
@@ -129,7 +131,6 @@ export async function spawnCoreThread(
     health: () => call('health'),
     metrics: () => call('metrics'),
   };
-  const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
   return {
     link,
     worker,
