@@ -1,5 +1,7 @@
 import type { AlertJson, DeviceJson, HouseholdJson } from '../../protocol/live.js';
-import type { Alert, Device, Household, Stores } from '../app/ports.js';
+import type { Alert, Device, Household, OutboxRow, Stores, User } from '../app/ports.js';
+import { isFamilyContact } from '../app/records.js';
+import { maskPhone } from '../notify/providers/phone.js';
 
 /**
  * The JSON a household, a device and an alert are shown as, the same over HTTP (/api/…) and on
@@ -61,4 +63,53 @@ export function alertView(a: Alert, h: Household | null): AlertJson {
 /** alertView, reading the household. */
 export function alertViewOf(stores: Stores, a: Alert): AlertJson {
   return alertView(a, stores.places.getHousehold(a.householdId));
+}
+
+/** One notification of an alert, as GET /api/alerts/:id lists it. */
+export type NotificationJson = {
+  event: string;
+  target: OutboxRow['target'];
+  recipients: Array<{ name: string; phone: string | null; role: string }>;
+  status: OutboxRow['status'];
+  attempts: number;
+  sentAt: string | null;
+  lastError: string | null;
+};
+
+/**
+ * A notification as `user` may see it. Family phone numbers are personal data: staff and admins
+ * only (as on GET /api/households/:id). A volunteer still sees that the family was told — the
+ * contact's name and relation (`contact:女儿`) — but `phone` is null: nothing a volunteer does
+ * with an alert needs the family's number, and even a masked tail beside a name and a relation
+ * is more than needed. A receiver's answer may quote what it was sent (`HTTP 400: bad mobile
+ * 139…`): the contacts' numbers in `lastError` are masked for a volunteer too.
+ */
+export function notificationView(n: OutboxRow, user: Pick<User, 'role'>): NotificationJson {
+  const hide = user.role === 'volunteer';
+  const contactPhones = hide
+    ? n.recipients.filter(isFamilyContact).flatMap((r) => (r.phone === null ? [] : [r.phone]))
+    : [];
+  return {
+    event: n.event,
+    target: n.target,
+    recipients: n.recipients.map((r) =>
+      hide && isFamilyContact(r) ? { name: r.name, phone: null, role: r.role } : { ...r },
+    ),
+    status: n.status,
+    attempts: n.attempts,
+    sentAt: iso(n.sentAt),
+    lastError: n.lastError === null ? null : maskNumbers(n.lastError, contactPhones),
+  };
+}
+
+/** `text` with each of `phones` masked, however its digits are spaced or hyphenated there. */
+function maskNumbers(text: string, phones: readonly string[]): string {
+  let out = text;
+  for (const phone of phones) {
+    const digits = phone.replace(/\D/g, '');
+    // A short "number" would mask unrelated figures (an HTTP status, a count).
+    if (digits.length < 5) continue;
+    out = out.replace(new RegExp(digits.split('').join('[\\s-]?'), 'g'), maskPhone(digits));
+  }
+  return out;
 }

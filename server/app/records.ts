@@ -131,6 +131,16 @@ export type OutboxStatus = 'pending' | 'sent' | 'failed';
 
 export type Recipient = { name: string; phone: string | null; role: string };
 
+/**
+ * A household's family contact among an alert's recipients has the role `contact`, or
+ * `contact:<relation>` (女儿, 儿子…); people who answer alarms have their PersonRole, never this.
+ */
+export const CONTACT_ROLE = 'contact';
+
+export function isFamilyContact(r: Pick<Recipient, 'role'>): boolean {
+  return r.role === CONTACT_ROLE || r.role.startsWith(`${CONTACT_ROLE}:`);
+}
+
 export type OutboxRow = {
   id: number;
   target: OutboxTarget;

@@ -2,6 +2,7 @@ import type { Db } from './db.js';
 import type { Tier } from '../domain/alert.js';
 import type { PersonRole } from '../domain/community.js';
 import type { Contact, PeopleStore, Person, Recipient } from '../app/ports.js';
+import { CONTACT_ROLE } from '../app/records.js';
 
 type PersonRow = {
   id: number;
@@ -108,7 +109,7 @@ export function createPeopleStore(db: Db): PeopleStore {
           add({ name: p.name, phone: p.phone, role: p.role });
         if (tier === 3)
           for (const c of contacts.all(householdId))
-            add({ name: c.name, phone: c.phone, role: `contact${c.relation ? `:${c.relation}` : ''}` });
+            add({ name: c.name, phone: c.phone, role: `${CONTACT_ROLE}${c.relation ? `:${c.relation}` : ''}` });
       }
       return out;
     },

@@ -6,9 +6,10 @@ export type Received = { headers: http.IncomingHttpHeaders; body: string; json: 
 
 /**
  * A real HTTP receiver on 127.0.0.1 for notification tests: records every request and answers
- * with `status()` (changeable mid-test, e.g. failing then recovering). Closed when the test ends.
+ * with `status()` (changeable mid-test, e.g. failing then recovering) and `answer(body)` (`{}`
+ * unless given). Closed when the test ends.
  */
-export async function startWebhookReceiver(opts: { status?: () => number } = {}) {
+export async function startWebhookReceiver(opts: { status?: () => number; answer?: (body: string) => string } = {}) {
   const received: Received[] = [];
   const waiters: Array<{ n: number; resolve: () => void }> = [];
   let status = opts.status ?? (() => 200);
@@ -25,7 +26,7 @@ export async function startWebhookReceiver(opts: { status?: () => number } = {})
       }
       const code = status();
       received.push({ headers: req.headers, body, json, status: code });
-      res.writeHead(code, { 'content-type': 'application/json' }).end('{}');
+      res.writeHead(code, { 'content-type': 'application/json' }).end(opts.answer?.(body) ?? '{}');
       for (const w of waiters.filter((w) => received.length >= w.n)) {
         waiters.splice(waiters.indexOf(w), 1);
         w.resolve();

@@ -5,7 +5,7 @@ import { AppError, appErrorFor } from '../../errors.js';
 import type { Alert, Household, Stores, User } from '../../app/ports.js';
 import { seesCompound, userOf } from '../auth.js';
 import { IdParams, keysetPage, PageQuery } from '../paging.js';
-import { alertView, alertViewOf, iso } from '../views.js';
+import { alertView, alertViewOf, iso, notificationView } from '../views.js';
 
 export type AlertCommands = { command(alertId: number, command: AlertCommand): Promise<CommandResult> };
 
@@ -83,21 +83,14 @@ export const alertRoutes: FastifyPluginAsyncTypebox<{ stores: Stores; commands: 
     '/alerts/:id',
     { schema: { tags: ['alerts'], summary: 'One alert, its history and whom it was sent to', params: IdParams } },
     async (request) => {
-      const { alert, household } = visible(request.params.id, userOf(request));
+      const user = userOf(request);
+      const { alert, household } = visible(request.params.id, user);
       return {
         ...alertView(alert, household),
         transitions: stores.alerts
           .transitions(alert.id)
           .map((t) => ({ action: t.action, by: t.by, note: t.note, level: t.level, at: iso(t.at) })),
-        notifications: stores.outbox.forAlert(alert.id).map((n) => ({
-          event: n.event,
-          target: n.target,
-          recipients: n.recipients,
-          status: n.status,
-          attempts: n.attempts,
-          sentAt: iso(n.sentAt),
-          lastError: n.lastError,
-        })),
+        notifications: stores.outbox.forAlert(alert.id).map((n) => notificationView(n, user)),
       };
     },
   );
