@@ -9,6 +9,7 @@ import { setCheckInSchedule } from '../app/set-check-in-schedule.js';
 import { checkPolicy } from '../domain/policy.js';
 import { parseChannelConfig } from '../notify/index.js';
 import { PERSON_ROLES, type PersonRole } from '../domain/community.js';
+import { mainlandMobile, NOT_A_MOBILE } from '../domain/phone.js';
 import { ConfigError, loadConfig } from '../config.js';
 import { openDatabase } from '../store/db.js';
 import { createStores, type SqliteStores } from '../store/index.js';
@@ -27,12 +28,15 @@ Commands:
         only now: it is stored as a hash. --credentials appends the device to a device-sim
         credentials file; --mosquitto-passwd appends a line to a Mosquitto password file.
   list  Lists households and their devices (tab-separated).
-  add-person --name NAME --role ROLE --tier 1|2|3 [--phone PHONE] [--compound NAME [--building NAME]]
+  add-person --name NAME --role ROLE --tier 1|2|3 --phone PHONE [--compound NAME [--building NAME]]
         Someone who answers alarms. ROLE: volunteer, center_household (党员中心户), grid_worker,
         party_branch, duty_officer or staff. Scope: a building (tier 1), a compound (tier 2), or
         without --compound the whole community (tier 3 duty officer).
   add-contact --household ID --name NAME --phone PHONE [--relation TEXT]
         A family emergency contact, told when an emergency reaches tier 3.
+        PHONE (both): a mainland China mobile, 11 digits from 13–19 (138 0013 8000); +86, 0086
+        or 86 in front, spaces and hyphens are accepted; it is stored as the 11 digits. Any other
+        number is refused (exit 2): the SMS and calls of issue 13 reach only mobiles.
   add-channel --kind webhook|wecom|dingtalk --url URL [--secret SECRET] [--name NAME] [--compound NAME]
         Where notifications go (a generic webhook with an HMAC signature, or a WeCom / DingTalk
         group robot; DingTalk's secret is the robot's SEC… signing secret).
@@ -129,6 +133,12 @@ export async function runAdmin(
     if (!/^\d+$/.test(value) || !Number.isSafeInteger(n)) throw new UsageError(`--${name} takes a whole number`);
     return n;
   };
+  /** The 11 digits to store (server/domain/phone.ts), or exit 2 saying what a number must be. */
+  const mobile = (value: string): string => {
+    const phone = mainlandMobile(value);
+    if (phone === null) throw new UsageError(`--phone ${JSON.stringify(value)} ${NOT_A_MOBILE}`);
+    return phone;
+  };
 
   // Commands that write files only: no database.
   if (command === 'mosquitto-acl') {
@@ -219,11 +229,12 @@ export async function runAdmin(
           throw new UsageError(`--role must be one of ${PERSON_ROLES.join(', ')}`);
         const tier = positiveInt('tier', need('tier'));
         if (tier < 1 || tier > 3) throw new UsageError('--tier must be 1, 2 or 3');
+        const phone = mobile(need('phone'));
         const scope = findScope(s, values.compound, values.building);
         const id = s.people.add(
           {
             name: need('name').trim(),
-            phone: values.phone?.trim() || null,
+            phone,
             role: role as PersonRole,
             tier: tier as 1 | 2 | 3,
             ...scope,
@@ -241,7 +252,7 @@ export async function runAdmin(
           {
             householdId,
             name: need('name').trim(),
-            phone: need('phone').trim(),
+            phone: mobile(need('phone')),
             relation: values.relation?.trim() ?? '',
           },
           now,

@@ -8,6 +8,7 @@ import type { Stores, User } from '../../app/ports.js';
 import { PERSON_ROLES } from '../../domain/community.js';
 import { requireRole, seesCompound, userOf } from '../auth.js';
 import { IdParams, PageQuery, pageById } from '../paging.js';
+import { mobileAt, PHONE_SCHEMA } from '../phone-field.js';
 import { publicUser } from './session.js';
 
 const Name = Type.String({ minLength: 1, maxLength: 100 });
@@ -218,7 +219,7 @@ export const communityRoutes: FastifyPluginAsyncTypebox<{
         body: Type.Object(
           {
             name: Name,
-            phone: Type.Union([Type.String({ pattern: '^[0-9+\\- ]{3,20}$' }), Type.Null()]),
+            phone: Type.String(PHONE_SCHEMA),
             role: Type.Union(PERSON_ROLES.map((r) => Type.Literal(r))),
             tier: Type.Union([Type.Literal(1), Type.Literal(2), Type.Literal(3)]),
             compoundId: Type.Union([Type.Integer({ minimum: 1 }), Type.Null()]),
@@ -231,6 +232,7 @@ export const communityRoutes: FastifyPluginAsyncTypebox<{
     async (request, reply) => {
       const user = requireRole(request, 'admin', 'staff');
       const body = request.body;
+      const phone = mobileAt('body.phone', body.phone);
       if (body.compoundId === null) {
         // Community-wide people (the duty officer) are the admin's to add.
         if (user.role !== 'admin') throw new AppError('forbidden', 'only an admin adds community-wide people');
@@ -250,7 +252,7 @@ export const communityRoutes: FastifyPluginAsyncTypebox<{
       const id = stores.people.add(
         {
           name: body.name.trim(),
-          phone: body.phone,
+          phone,
           role: body.role,
           tier: body.tier,
           compoundId: body.compoundId,
@@ -273,7 +275,7 @@ export const communityRoutes: FastifyPluginAsyncTypebox<{
         body: Type.Object(
           {
             name: Type.Optional(Name),
-            phone: Type.Optional(Type.Union([Type.String({ pattern: '^[0-9+\\- ]{3,20}$' }), Type.Null()])),
+            phone: Type.Optional(Type.String(PHONE_SCHEMA)),
             role: Type.Optional(Type.Union(PERSON_ROLES.map((r) => Type.Literal(r)))),
             tier: Type.Optional(Type.Union([Type.Literal(1), Type.Literal(2), Type.Literal(3)])),
           },
@@ -292,7 +294,8 @@ export const communityRoutes: FastifyPluginAsyncTypebox<{
       const b = request.body;
       stores.people.update(person.id, {
         name: b.name?.trim() ?? person.name,
-        phone: b.phone !== undefined ? b.phone : person.phone,
+        // A number stored before the rule stays as it is until the phone itself is changed.
+        phone: b.phone !== undefined ? mobileAt('body.phone', b.phone) : person.phone,
         role: b.role ?? person.role,
         tier: b.tier ?? person.tier,
       });

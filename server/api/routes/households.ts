@@ -10,6 +10,7 @@ import type { Household, Stores, User } from '../../app/ports.js';
 import { requireRole, seesCompound, userOf } from '../auth.js';
 import { observedAtOf, ObservedAt } from '../observed-at.js';
 import { IdParams, keysetPage, PageQuery } from '../paging.js';
+import { mobileAt, PHONE_SCHEMA } from '../phone-field.js';
 import { deviceView, householdView, iso } from '../views.js';
 
 export type HouseholdDeps = {
@@ -39,12 +40,21 @@ const QuietHours = Type.Union([
 const Contact = Type.Object(
   {
     name: Type.String({ minLength: 1, maxLength: 100 }),
-    phone: Type.String({ pattern: '^[0-9+\\- ]{3,20}$' }),
+    phone: Type.String(PHONE_SCHEMA),
     relation: Type.Optional(Type.String({ maxLength: 50 })),
   },
   { additionalProperties: false },
 );
 const Name = Type.String({ minLength: 1, maxLength: 100 });
+
+/** Contacts as stored: trimmed, each phone the 11 digits (a 400 naming `body.contacts.N.phone` otherwise). */
+function contactsToStore(contacts: ReadonlyArray<Static<typeof Contact>>) {
+  return contacts.map((c, i) => ({
+    name: c.name.trim(),
+    phone: mobileAt(`body.contacts.${i}.phone`, c.phone),
+    relation: c.relation?.trim() ?? '',
+  }));
+}
 const LocalDate = Type.String({ pattern: '^[0-9]{4}-[0-9]{2}-[0-9]{2}$' });
 
 const NewHousehold = Type.Object(
@@ -204,6 +214,7 @@ export const householdRoutes: FastifyPluginAsyncTypebox<HouseholdDeps> = async (
       if (user.role !== 'admin' && (compound === undefined || !seesCompound(user, compound.id))) {
         throw new AppError('forbidden', `you do not look after a compound named ${JSON.stringify(body.compound)}`);
       }
+      const contacts = contactsToStore(body.contacts ?? []);
       const id = deps.commit((announce) => {
         let householdId: number;
         try {
@@ -225,11 +236,7 @@ export const householdRoutes: FastifyPluginAsyncTypebox<HouseholdDeps> = async (
         }
         if (body.checkin !== undefined || body.quietHours !== undefined || body.awayUntil !== undefined)
           applySchedule(householdId, body);
-        for (const c of body.contacts ?? [])
-          stores.people.addContact(
-            { householdId, name: c.name.trim(), phone: c.phone.trim(), relation: c.relation?.trim() ?? '' },
-            now(),
-          );
+        for (const c of contacts) stores.people.addContact({ householdId, ...c }, now());
         announce({ type: 'household', householdId, at: now() });
         return householdId;
       });
@@ -261,6 +268,8 @@ export const householdRoutes: FastifyPluginAsyncTypebox<HouseholdDeps> = async (
       const user = requireRole(request, 'admin', 'staff');
       const h = visible(request.params.id, user);
       const body = request.body;
+      // The list replaces the stored one, so every number in it is checked, also one kept from before the rule.
+      const contacts = body.contacts === undefined ? undefined : contactsToStore(body.contacts);
       deps.commit((announce) => {
         if (body.name !== undefined || body.room !== undefined)
           stores.places.renameHousehold(h.id, (body.name ?? h.name).trim(), (body.room ?? h.room).trim());
@@ -271,16 +280,7 @@ export const householdRoutes: FastifyPluginAsyncTypebox<HouseholdDeps> = async (
           body.timezone !== undefined
         )
           applySchedule(h.id, body);
-        if (body.contacts !== undefined)
-          stores.people.setContacts(
-            h.id,
-            body.contacts.map((c) => ({
-              name: c.name.trim(),
-              phone: c.phone.trim(),
-              relation: c.relation?.trim() ?? '',
-            })),
-            now(),
-          );
+        if (contacts !== undefined) stores.people.setContacts(h.id, contacts, now());
         announce({ type: 'household', householdId: h.id, at: now() });
       });
       request.auditRecord = `household:${h.id}`;

@@ -7,6 +7,7 @@ import {
   type CheckInPolicy,
   type QuietHours,
 } from '../../domain/check-in.js';
+import { mainlandMobile, NOT_A_MOBILE } from '../../domain/phone.js';
 import { assertNever } from '../../domain/ribbon.js';
 import { parseTimeOfDay } from '../../domain/zoned-time.js';
 import type { PersonRole } from '../ports.js';
@@ -17,8 +18,16 @@ import type { RowError } from './format.js';
 // (so that an export imports back unchanged).
 
 export const MAX_NAME = 100;
-/** As the households and people routes accept it. */
-export const PHONE = /^[0-9+\- ]{3,20}$/;
+/**
+ * A phone cell: the one rule the API and the admin tool apply (server/domain/phone.ts) — a
+ * mainland mobile, kept as its 11 digits (so the export writes what is stored); a problem in
+ * words otherwise. `what` says whose number it is.
+ */
+export function parsePhone(text: string, what: string): { ok: true; value: string } | { ok: false; reason: string } {
+  if (text === '') return { ok: false, reason: `为空：${what}必须有手机号（用于短信和电话通知）` };
+  const phone = mainlandMobile(text);
+  return phone === null ? { ok: false, reason: `"${text}" ${NOT_A_MOBILE}` } : { ok: true, value: phone };
+}
 
 const DURATION_UNITS: ReadonlyArray<[RegExp, number]> = [
   [/^(天|days?|d)/, 86_400],

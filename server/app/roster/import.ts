@@ -1,4 +1,5 @@
 import { DEFAULT_TIME_ZONE } from '../../../protocol/ribbon.js';
+import { mainlandMobile } from '../../domain/phone.js';
 import { assertNever } from '../../domain/ribbon.js';
 import type { Household, Person, Stores, User } from '../ports.js';
 import { addHousehold } from '../provision.js';
@@ -143,6 +144,9 @@ function planHouseholds(stores: Stores, user: User, drafts: readonly HouseholdDr
   return plan;
 }
 
+/** A stored number as a row would give it now: its 11 digits, or as it is when it does not pass the rule. */
+const asStored = (phone: string): string => mainlandMobile(phone) ?? phone;
+
 /** The columns in which a stored household differs from a row (empty: the same). */
 function differencesFrom(stores: Stores, h: Household, d: HouseholdDraft): HouseholdColumn[] {
   const s = stores.places.schedule(h.id);
@@ -156,7 +160,9 @@ function differencesFrom(stores: Stores, h: Household, d: HouseholdDraft): House
       .map((c) => [c.name, c.phone, c.relation].join('\u0000'))
       .sort()
       .join('\u0001');
-  if (contactSet(stores.people.contacts(h.id)) !== contactSet(d.contacts)) out.push('contact_name');
+  // A number stored before the phone rule, as written then (138-0013-8000), is the same number as the row's 11 digits.
+  const stored = stores.people.contacts(h.id).map((c) => ({ ...c, phone: asStored(c.phone) }));
+  if (contactSet(stored) !== contactSet(d.contacts)) out.push('contact_name');
   return out;
 }
 
@@ -195,7 +201,12 @@ function planPeople(stores: Stores, user: User, drafts: readonly PersonDraft[]):
   const buildings = new Map(stores.places.listBuildings().map((b) => [`${b.compoundId}\u0000${b.name}`, b.id]));
   const stored = new Map<string, Person>();
   for (const p of stores.people.list())
-    stored.set([p.name, p.phone ?? '', p.role, p.compoundId ?? '', p.buildingId ?? ''].join('\u0000'), p);
+    stored.set(
+      [p.name, p.phone === null ? '' : asStored(p.phone), p.role, p.compoundId ?? '', p.buildingId ?? ''].join(
+        '\u0000',
+      ),
+      p,
+    );
   const plan: Plan<PlannedPerson> = { creates: [], unchanged: 0, errors: [] };
   for (const d of drafts) {
     let compoundId: number | null = null;

@@ -1,7 +1,7 @@
 import { DEFAULT_TIME_ZONE } from '../../../protocol/ribbon.js';
 import { checkSchedule, DEFAULT_CHECKIN, type CheckInPolicy, type QuietHours } from '../../domain/check-in.js';
 import { isValidTimeZone } from '../../domain/zoned-time.js';
-import { checkName, formatCheckIn, formatQuietHours, parseCheckIn, parseQuietHours, PHONE } from './cells.js';
+import { checkName, formatCheckIn, formatQuietHours, parseCheckIn, parsePhone, parseQuietHours } from './cells.js';
 import type { HouseholdColumn, TableRow } from './columns.js';
 import type { RowError } from './format.js';
 
@@ -64,11 +64,10 @@ export function readHouseholds(rows: readonly TableRow<HouseholdColumn>[]): {
     let contact: ContactDraft | null = null;
     if (v.contact_name !== '' || v.contact_phone !== '') {
       checkName(v.contact_name, 'contact_name', line, problems);
-      if (v.contact_phone === '') err('contact_phone', 'is empty (a contact needs a phone number)');
-      else if (!PHONE.test(v.contact_phone))
-        err('contact_phone', `"${v.contact_phone}" is not a phone number (3–20 digits, +, - or spaces)`);
+      const phone = parsePhone(v.contact_phone, '紧急联系人');
+      if (!phone.ok) err('contact_phone', phone.reason);
       if (v.relation.length > MAX_RELATION) err('relation', `is longer than ${MAX_RELATION} characters`);
-      contact = { line, name: v.contact_name, phone: v.contact_phone, relation: v.relation };
+      contact = { line, name: v.contact_name, phone: phone.ok ? phone.value : v.contact_phone, relation: v.relation };
     } else if (v.relation !== '') err('relation', 'is given without a contact');
 
     if (problems.length > 0) {

@@ -1,13 +1,14 @@
 import type { Tier } from '../../domain/alert.js';
 import type { PersonRole } from '../ports.js';
-import { checkName, DEFAULT_TIER, parseRole, parseTier, PHONE, ROLE_WORDS } from './cells.js';
+import { checkName, DEFAULT_TIER, parsePhone, parseRole, parseTier, ROLE_WORDS } from './cells.js';
 import type { PeopleColumn, TableRow } from './columns.js';
 import type { RowError } from './format.js';
 
 export type PersonDraft = {
   line: number;
   name: string;
-  phone: string | null;
+  /** The 11 digits of a mainland mobile (cells.ts parsePhone). */
+  phone: string;
   role: PersonRole;
   tier: Tier;
   compound: string | null;
@@ -31,8 +32,8 @@ export function readPeople(rows: readonly TableRow<PeopleColumn>[]): { people: P
     const problems = [...row.errors];
     const err = (field: PeopleColumn, reason: string) => problems.push({ line, field, reason });
     checkName(v.name, 'name', line, problems);
-    if (v.phone !== '' && !PHONE.test(v.phone))
-      err('phone', `"${v.phone}" is not a phone number (3–20 digits, +, - or spaces)`);
+    const phone = parsePhone(v.phone, '接警的人');
+    if (!phone.ok) err('phone', phone.reason);
     const role = v.role === '' ? null : parseRole(v.role);
     if (role === null) {
       err(
@@ -53,14 +54,14 @@ export function readPeople(rows: readonly TableRow<PeopleColumn>[]): { people: P
     checkName(v.compound, 'compound', line, problems, false);
     checkName(v.building, 'building', line, problems, false);
     if (v.building !== '' && v.compound === '') err('building', 'is given without a compound');
-    if (problems.length > 0 || role === null || tier === null) {
+    if (problems.length > 0 || !phone.ok || role === null || tier === null) {
       errors.push(...problems);
       continue;
     }
     const draft: PersonDraft = {
       line,
       name: v.name,
-      phone: v.phone || null,
+      phone: phone.value,
       role,
       tier,
       compound: v.compound || null,

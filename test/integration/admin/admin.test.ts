@@ -62,7 +62,18 @@ describe('admin command', () => {
       '--building',
       '3号楼',
     );
-    await admin(dir, 'add-person', '--name', '赵值班', '--role', 'duty_officer', '--tier', '3');
+    await admin(
+      dir,
+      'add-person',
+      '--name',
+      '赵值班',
+      '--role',
+      'duty_officer',
+      '--tier',
+      '3',
+      '--phone',
+      '13800000003',
+    );
     await admin(
       dir,
       'add-contact',
@@ -125,7 +136,19 @@ describe('admin command', () => {
     [['add-person', '--name', 'x', '--role', 'boss', '--tier', '1'], /--role must be one of/],
     [['add-person', '--name', 'x', '--role', 'volunteer', '--tier', '4'], /--tier must be 1, 2 or 3/],
     [
-      ['add-person', '--name', 'x', '--role', 'volunteer', '--tier', '1', '--compound', 'nowhere'],
+      [
+        'add-person',
+        '--name',
+        'x',
+        '--role',
+        'volunteer',
+        '--tier',
+        '1',
+        '--phone',
+        '13800000001',
+        '--compound',
+        'nowhere',
+      ],
       /no compound named "nowhere"/,
     ],
     [['add-channel', '--kind', 'webhook', '--url', 'ftp://x'], /channel:/],
@@ -136,6 +159,15 @@ describe('admin command', () => {
     [['set-checkin', '--household', '1', '--quiet', '22-07'], /--quiet takes/],
     [['set-checkin', '--household', '99', '--deadline', '10:00'], /household 99 does not exist/],
     [['add-contact', '--household', '1', '--name', 'x'], /needs --phone/],
+    [
+      ['add-contact', '--household', '1', '--name', 'x', '--phone', '0571-8888888'],
+      /--phone "0571-8888888" 不是中国大陆手机号/,
+    ],
+    [['add-person', '--name', 'x', '--role', 'volunteer', '--tier', '1'], /add-person needs --phone/],
+    [
+      ['add-person', '--name', 'x', '--role', 'volunteer', '--tier', '1', '--phone', '1380013800'],
+      /--phone "1380013800" 不是中国大陆手机号/,
+    ],
   ])('when the admin runs %j, then it is refused with a clear message and nothing changes', async (argv, message) => {
     const dir = tempDir();
     await admin(dir, 'add-household', '--compound', '阳光小区', '--building', '3号楼', '--name', '张桂兰');
@@ -151,9 +183,36 @@ describe('admin command', () => {
     }
   });
 
+  it('when a person and a contact are added with a spaced or +86 number, then the 11 digits are stored and listed', async () => {
+    const dir = tempDir();
+    await admin(dir, 'add-household', '--compound', '阳光小区', '--building', '3号楼', '--name', '张桂兰');
+    await admin(
+      dir,
+      'add-person',
+      '--name',
+      '李志愿',
+      '--role',
+      'volunteer',
+      '--tier',
+      '1',
+      '--phone',
+      '+86 138-0013-8000',
+    );
+    await admin(dir, 'add-contact', '--household', '1', '--name', '张女儿', '--phone', '0086 139 0000 0000');
+    const s = stores(dir);
+    try {
+      expect(s.people.list().map((p) => p.phone)).toEqual(['13800138000']);
+      expect(s.people.contacts(1).map((c) => c.phone)).toEqual(['13900000000']);
+    } finally {
+      s.db.close();
+    }
+    expect((await admin(dir, 'people')).out).toContain('\t13800138000\t');
+  });
+
   it('when asked for help, then every command is listed', async () => {
     const { code, out } = await admin(tempDir(), '--help');
     expect(code).toBe(0);
+    expect(out).toContain('PHONE (both): a mainland China mobile');
     for (const c of [
       'add-household',
       'add-device',

@@ -174,7 +174,7 @@ describe('roster import and export over HTTP', () => {
       errors: [
         { line: 3, field: 'name', reason: 'is empty' },
         { line: 4, field: 'name', reason: 'holds a line break or a control character' },
-        { line: 6, field: 'contact_phone', reason: expect.stringMatching(/not a phone number/) },
+        { line: 6, field: 'contact_phone', reason: expect.stringMatching(/^"not-a-phone" 不是中国大陆手机号/) },
       ],
     });
 
@@ -258,7 +258,7 @@ describe('roster import and export over HTTP', () => {
     const csv = res.rawPayload.subarray(3).toString('utf8');
     expect(csv.split('\r\n')).toEqual([
       '小区(compound),楼栋(building),房号(room),姓名(name),时区(timezone),报平安方式(checkin),免打扰时段(quiet_hours),紧急联系人(contact_name),联系电话(contact_phone),关系(relation)',
-      `阳光小区,1号楼,101,"'=HYPERLINK(""http://x"",""y"")",Asia/Shanghai,每日10:00,,"张,女儿",'+86 139 0000 0000,女儿`,
+      `阳光小区,1号楼,101,"'=HYPERLINK(""http://x"",""y"")",Asia/Shanghai,每日10:00,,"张,女儿",13900000000,女儿`,
       `阳光小区,1号楼,101,"'=HYPERLINK(""http://x"",""y"")",Asia/Shanghai,每日10:00,,'-张儿子,13900000001,`,
       '阳光小区,2号楼,,"王 ""奶奶""",Asia/Urumqi,12h+30m,22:00-06:30,,,',
       '',
@@ -324,8 +324,8 @@ describe('roster import and export over HTTP', () => {
       '李志愿,13800000001,志愿者,,阳光小区,3号楼',
       '王网格,13800000002,网格员,,阳光小区,',
       '赵值班,13800000003,值班员,,,', // community-wide: an admin's to add
-      '钱支部,,党支部,,幸福里,', // not theirs
-      '孙某,,volunteer,,阳光小区,99号楼', // no such building
+      '钱支部,13800000004,党支部,,幸福里,', // not theirs
+      '孙某,13800000005,volunteer,,阳光小区,99号楼', // no such building
     ].join('\n');
     const dryPeople = (await importCsv(system, staff, 'people', people, true)).json() as Report;
     expect(dryPeople.errors).toEqual([

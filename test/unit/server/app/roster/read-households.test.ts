@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { HOUSEHOLD_COLUMNS, readRosterFile } from '../../../../../server/app/roster/columns.js';
 import { readHouseholds } from '../../../../../server/app/roster/read-households.js';
+import { NOT_A_MOBILE } from '../../../../../server/domain/phone.js';
 
 const utf8 = (text: string) => Buffer.from(text, 'utf8');
 
@@ -57,14 +58,14 @@ describe('readHouseholds', () => {
       '阳光小区,1号楼,105,孙八,,,25:00-07:00,,,', // 6: quiet hours
       '阳光小区,1号楼,106,周九,,,,,,', // 7: good
       '阳光小区,1号楼,106,周九,,,,,,', // 8: repeats 7 without a contact
-      '阳光小区,1号楼,106,周九,,每日10:00,,周女儿,139,', // 9: differs from 7
+      '阳光小区,1号楼,106,周九,,每日10:00,,周女儿,13900000009,', // 9: differs from 7
     ]);
     expect(errors).toEqual([
       { line: 2, field: 'name', reason: 'is empty' },
       { line: 3, field: 'timezone', reason: '"Mars/Olympus" is not a time zone such as Asia/Shanghai' },
       { line: 3, field: 'checkin', reason: expect.stringMatching(/^"sometimes" is not understood: write "24h\+2h"/) },
-      { line: 3, field: 'contact_phone', reason: '"call me" is not a phone number (3–20 digits, +, - or spaces)' },
-      { line: 4, field: 'contact_phone', reason: 'is empty (a contact needs a phone number)' },
+      { line: 3, field: 'contact_phone', reason: `"call me" ${NOT_A_MOBILE}` },
+      { line: 4, field: 'contact_phone', reason: '为空：紧急联系人必须有手机号（用于短信和电话通知）' },
       { line: 5, field: 'relation', reason: 'is given without a contact' },
       { line: 6, field: 'quiet_hours', reason: expect.stringMatching(/not understood/) },
       { line: 8, reason: 'repeats the household of line 7; a further row of a household adds a contact' },
