@@ -7,7 +7,7 @@ import { AppError } from '../errors.js';
  */
 export const PHONE_SCHEMA = { minLength: 1, maxLength: 40 } as const;
 
-/** The 11 digits to store; a 400 RIBBON_ERR_VALIDATION naming `path` when it is not a mainland mobile. */
+/** The 11 digits to store; a 400 validation error (AppError 'validation') naming `path` when it is not a mainland mobile. */
 export function mobileAt(path: string, value: string): string {
   const phone = mainlandMobile(value);
   if (phone === null) throw new AppError('validation', undefined, [{ path, message: NOT_A_MOBILE }]);
