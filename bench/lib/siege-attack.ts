@@ -11,6 +11,7 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { terminate } from './child.js';
+import type { SiegePlan } from '../siege.js';
 import type { Session } from './siege-http.js';
 import type { ResyncAttack } from './siege-live.js';
 import type { AnswerSummary, HeldSummary } from './siege-report.js';
@@ -22,14 +23,10 @@ export type AttackConfig = {
   session: Session;
   /** The roster to import, as the export gave it. */
   csv: string;
-  attackMs: number;
-  loginsInFlight: number;
-  loginAddresses: number;
-  resyncSockets: number;
-  resyncsEach: number;
-  imports: number;
-  heldSockets: number;
-};
+} & Pick<
+  SiegePlan,
+  'attackMs' | 'loginsInFlight' | 'loginAddresses' | 'resyncSockets' | 'resyncsEach' | 'imports' | 'heldSockets'
+>;
 
 export type AttackResult = {
   logins: AnswerSummary;

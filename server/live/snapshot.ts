@@ -67,8 +67,8 @@ export const SHARED_SNAPSHOT_MAX_AGE_MS = 1000;
  */
 export function createSnapshotCache(build: (user: User) => string, opts: { now: () => number; maxAgeMs?: number }) {
   const maxAgeMs = opts.maxAgeMs ?? SHARED_SNAPSHOT_MAX_AGE_MS;
-  let version = 0;
-  const built = new Map<string, { version: number; at: number; rest: Buffer }>();
+  // Emptied on every change: what is here was built since the last one.
+  const built = new Map<string, { at: number; rest: Buffer }>();
   const scopeOf = (user: User) => (user.role === 'admin' ? '*' : [...user.compoundIds].sort((a, b) => a - b).join(','));
   return {
     /**
@@ -79,14 +79,13 @@ export function createSnapshotCache(build: (user: User) => string, opts: { now: 
       const scope = scopeOf(user);
       const now = opts.now();
       const hit = built.get(scope);
-      if (hit !== undefined && hit.version === version && now - hit.at >= 0 && now - hit.at < maxAgeMs) return hit.rest;
+      if (hit !== undefined && now - hit.at >= 0 && now - hit.at < maxAgeMs) return hit.rest;
       const rest = Buffer.from(build(user).slice(1));
-      built.set(scope, { version, at: now, rest });
+      built.set(scope, { at: now, rest });
       return rest;
     },
     /** A change was published: no snapshot built before it may be given again. */
     changed(): void {
-      version += 1;
       built.clear();
     },
   };

@@ -1,4 +1,4 @@
-import { vi } from 'vitest';
+import { onTestFinished, vi } from 'vitest';
 import fs from 'node:fs';
 
 /**
@@ -33,4 +33,17 @@ export function withDeadline<T>(promise: Promise<T>, timeoutMs: number, what: st
     timer = setTimeout(() => reject(new Error(`${what} did not settle within ${timeoutMs} ms`)), timeoutMs);
   });
   return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * Listens on a free port of 127.0.0.1 and closes the server (its open connections too) when the
+ * test ends: the test's fake servers (a webhook receiver, a provider's gateway). Resolves with the port.
+ */
+export async function listenOnLoopback(server: import('node:http').Server): Promise<number> {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  onTestFinished(async () => {
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+  return (server.address() as import('node:net').AddressInfo).port;
 }

@@ -1,13 +1,14 @@
 import { createHmac } from 'node:crypto';
 import http, { type IncomingHttpHeaders, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { describe, expect, it, onTestFinished } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createChannel, parseChannelConfig, type ChannelConfig } from '../../../server/notify/index.js';
 import { createDingTalkChannel } from '../../../server/notify/dingtalk.js';
 import { formatMessage } from '../../../server/notify/format.js';
 import type { NotificationMessage, SendResult } from '../../../server/notify/types.js';
 import { createWeComChannel } from '../../../server/notify/wecom.js';
 import { createWebhookChannel, verifyWebhookSignature } from '../../../server/notify/webhook.js';
+import { listenOnLoopback } from '../../helpers/tools.js';
 
 // Each channel against a real node:http receiver on 127.0.0.1 that checks the wire format the
 // way the real service does (WeCom's key and byte limits, DingTalk's signature and clock
@@ -35,12 +36,7 @@ async function startReceiver(handler: Handler): Promise<{ url: string; received:
       handler(r, res);
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  onTestFinished(async () => {
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-  });
-  const { port } = server.address() as AddressInfo;
+  const port = await listenOnLoopback(server);
   return { url: `http://127.0.0.1:${port}`, received };
 }
 
