@@ -62,6 +62,7 @@ function provision(dataDir: string, households: number, alerts: number): number[
           reportCount: 1,
           dueAt: null,
           remindersSent: 0,
+          callDueAt: null,
         };
         stores.alerts.insert(ids[i % ids.length] as number, view, open ? null : 'bench', null, openedAt);
       }

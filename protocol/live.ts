@@ -87,6 +87,13 @@ export type AlertJson = {
   reportCount: number;
   reason: string | null;
   dueAt: string | null;
+  /**
+   * Whether a person's phone was reached (SMS or call accepted by a provider): `pending` while
+   * one is on its way, `unreached` when all failed or none could be tried — an open emergency
+   * `unreached` is shown on every dashboard as 紧急求助未能通知到任何人 until acknowledged; null
+   * when no phone was tried (kinds not sent to phones).
+   */
+  reach: 'pending' | 'reached' | 'unreached' | null;
   household: { name: string; compound: string; building: string; room: string } | null;
 };
 

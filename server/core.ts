@@ -18,6 +18,7 @@ import type { ExternalIngest } from './ingest/external.js';
 import { type AckPublisher, createIngestPipeline } from './ingest/pipeline.js';
 import { createIngestMetrics, Registry } from './metrics.js';
 import { createChannelLookup } from './notify/channel-cache.js';
+import { mediumOf } from './notify/phone.js';
 import type { ChannelDeps } from './notify/index.js';
 import { startScheduler } from './scheduler/index.js';
 import { dailyJobs, everySecondJobs } from './scheduler/jobs.js';
@@ -126,6 +127,20 @@ export async function composeSafetyCore(config: Config, deps: CoreDeps): Promise
       () => stores.outbox.counts().map((c) => ({ labels: { target: c.target, status: c.status }, value: c.n })),
     );
 
+    registry.gauge(
+      'ribbon_emergencies_unreached',
+      'Open emergencies whose SMS and calls all failed, or that had no phone to try (nobody on duty, no number, no SMS or voice channel).',
+      () => stores.outbox.reachGauges().unreachedOpen,
+    );
+    registry.gauge(
+      'ribbon_oldest_unacknowledged_emergency_seconds',
+      'Seconds since the press of the oldest open (unacknowledged) emergency; 0 when there is none.',
+      () => {
+        const oldest = stores.outbox.reachGauges().oldestOpenEmergencyAt;
+        return oldest === null ? 0 : Math.max(0, (clock.now() - oldest) / 1000);
+      },
+    );
+
     // Rules: the sweep (escalations, reminders, missed check-ins, silent devices) and the outbox.
     const delivery = createOutboxDelivery({
       stores,
@@ -133,6 +148,13 @@ export async function composeSafetyCore(config: Config, deps: CoreDeps): Promise
       publishDeviceAck: (deviceId, ack) => publishAck(deviceId, ack),
       now: () => clock.now(),
       log: log.child({ component: 'outbox' }),
+      // An SMS or call settled: the alert's reach (and, if its tier is out of phones, the next tier).
+      onPhoneSettled: (alertId) =>
+        announcer.commit((announce) => {
+          const now = clock.now();
+          const changed = alerting.phoneSettled(alertId, now);
+          if (changed !== null) for (const c of alertChanges([changed], now)) announce(c);
+        }),
     });
     const sweep = createSweep({ stores, alerting, log: log.child({ component: 'sweep' }) });
     const sweepNow = (): SweepResult => {
@@ -191,6 +213,7 @@ export async function composeSafetyCore(config: Config, deps: CoreDeps): Promise
       broker: input.broker,
       external: input.external,
       async start() {
+        warnWithoutPhones(stores, log);
         const mqttAddress = await input.start();
         if (deps.scheduler !== false) {
           const scheduler = startScheduler(jobs, log.child({ component: 'scheduler' }));
@@ -217,4 +240,14 @@ export async function composeSafetyCore(config: Config, deps: CoreDeps): Promise
     closeDatabase();
     throw err;
   }
+}
+
+/** At start: with no SMS or voice channel, a red press reaches no person's phone — say so loudly. */
+function warnWithoutPhones(stores: SqliteStores, log: Logger): void {
+  const kinds = stores.channels.list().map((c) => c.kind);
+  if (kinds.some((kind) => mediumOf(kind) !== null)) return;
+  log.warn(
+    { channels: kinds },
+    "没有配置短信或电话通道：紧急求助不会打到任何人的手机 / no SMS or voice channel is configured: a red press reaches nobody's phone (docs/notifications.md)",
+  );
 }

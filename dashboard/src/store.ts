@@ -111,6 +111,7 @@ export class Store {
       reportCount: 1,
       reason: null,
       dueAt: null,
+      reach: null,
       household: hh ? { name: hh.name, compound: hh.compound, building: hh.building, room: hh.room } : null,
       receipt: r.status,
     };

@@ -56,6 +56,7 @@ export function alertView(a: Alert, h: Household | null): AlertJson {
     reportCount: a.reportCount,
     reason: a.reason,
     dueAt: iso(a.dueAt),
+    reach: a.reach,
     household: h ? { name: h.name, compound: h.compound, building: h.building, room: h.room } : null,
   };
 }

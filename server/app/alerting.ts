@@ -17,7 +17,11 @@ import { checkPolicy, DEFAULT_POLICY, type ResponsePolicy } from '../domain/poli
 import { assertNever, type AlertKind } from '../domain/ribbon.js';
 import { formatMessage } from '../notify/format.js';
 import type { NotificationMessage } from '../notify/types.js';
-import type { Alert, Stores } from './ports.js';
+import type { Alert, Recipient, Stores } from './ports.js';
+import { reachOf } from './reach.js';
+import { mainlandMobile } from '../domain/phone.js';
+import { mediumOf, type PhoneMedium, type PhoneNotice } from '../notify/phone.js';
+import type { Tier } from '../domain/alert.js';
 
 /** What changed, for the live feed and the caller's reply. */
 export type AlertChange = {
@@ -42,7 +46,17 @@ const MAX_REASON = 500;
  * alert, its transition rows and the outbox rows for its effects — in the caller's transaction,
  * so a decision and its notifications are committed together or not at all.
  */
-export function createAlerting(deps: { stores: Stores; log: Logger }) {
+export function createAlerting(deps: {
+  stores: Stores;
+  log: Logger;
+  /**
+   * The one-tap link for this person and alert (server/app/ack-link.ts), put into every SMS;
+   * null when none can be made.
+   */
+  ackLink?: (alertId: number, recipient: Recipient, now: number) => string | null;
+  /** The people on duty for a compound and tier (duty rosters); null = no roster, everyone of the tier. */
+  onDuty?: (compoundId: number, tier: Tier, now: number) => readonly number[] | null;
+}) {
   const { stores, log } = deps;
 
   /** The compound's policy as stored with the household's schedule (already read with it). */
@@ -95,30 +109,117 @@ export function createAlerting(deps: { stores: Stores; log: Logger }) {
     return { ...base, ...formatMessage({ id: '', ...base }, { timeZone: timezone }) };
   }
 
-  /** Turns effects into outbox rows (the worker delivers them). */
-  function enqueueEffects(
+  /** Whom a tier reaches for this household now: its people (those on duty, if it has a roster), and at tier 3 the family. */
+  function tierPeople(householdId: number, compoundId: number, tier: Tier, now: number): Recipient[] {
+    const all = stores.people.recipients(householdId, [tier]);
+    const duty = deps.onDuty?.(compoundId, tier, now) ?? null;
+    if (duty === null) return all;
+    const onDuty = new Set(duty);
+    return all.filter((r) => r.personId === undefined || onDuty.has(r.personId));
+  }
+
+  /**
+   * One SMS (and, for an emergency, one call) per person with a mobile number, each its own
+   * outbox row on the compound's first channel of that medium (the others are its fallbacks).
+   * SMS for service requests and missed check-ins wait for the daytime window. Returns the
+   * tiers at which no phone could be tried at all.
+   */
+  function enqueuePhones(
     alert: Alert,
-    effects: readonly Effect[],
-    compoundId: number,
-    timezone: string,
+    perTier: ReadonlyArray<{ tier: Tier; people: readonly Recipient[] }>,
+    payload: Omit<NotificationMessage, 'id'>,
+    channels: PhoneChannels,
+    calls: boolean,
+    context: Context,
     now: number,
-  ): void {
+  ): Tier[] {
+    const unreachable: Tier[] = [];
+    const notBefore = alert.kind === 'emergency' ? now : context.ctx.addDaytime(now, 0);
+    for (const { tier, people } of perTier) {
+      let tried = 0;
+      for (const person of people) {
+        if (person.phone === null || mainlandMobile(person.phone) === null) continue;
+        const row = (medium: PhoneMedium, ids: readonly number[], link: string | null): void => {
+          const phone: PhoneNotice = { medium, tier, link, fallbacks: ids.slice(1) };
+          stores.outbox.insert(
+            {
+              target: 'channel',
+              channelId: ids[0] as number,
+              deviceId: null,
+              alertId: alert.id,
+              event: payload.event,
+              recipients: [person],
+              payload: { ...payload, recipients: [person], phone },
+              notBefore: medium === 'call' ? now : notBefore,
+            },
+            now,
+          );
+          tried += 1;
+        };
+        if (channels.sms.length > 0) row('sms', channels.sms, deps.ackLink?.(alert.id, person, now) ?? null);
+        if (calls && channels.call.length > 0) row('call', channels.call, null);
+      }
+      if (tried === 0) unreachable.push(tier);
+    }
+    return unreachable;
+  }
+
+  type PhoneChannels = { group: number[]; sms: number[]; call: number[] };
+  function channelsOf(compoundId: number): PhoneChannels {
+    const out: PhoneChannels = { group: [], sms: [], call: [] };
+    for (const c of stores.channels.forCompound(compoundId)) {
+      const medium = mediumOf(c.kind);
+      (medium === null ? out.group : out[medium]).push(c.id);
+    }
+    return out;
+  }
+
+  /** Turns effects into outbox rows (the worker delivers them); returns the tiers nobody's phone could be tried at. */
+  function enqueueEffects(alert: Alert, effects: readonly Effect[], context: Context, now: number): Tier[] {
+    const { compoundId, timezone } = context;
+    const unreachable: Tier[] = [];
     for (const effect of effects) {
       switch (effect.type) {
         case 'notify': {
-          const recipients = stores.people.recipients(alert.householdId, effect.tiers);
+          const perTier = effect.tiers.map((tier) => ({
+            tier,
+            people: tierPeople(alert.householdId, compoundId, tier, now),
+          }));
+          const recipients = distinct(perTier.flatMap((t) => t.people));
           const payload = message(alert, effect.event, recipients, now, timezone);
-          const channelIds = stores.channels.idsFor(compoundId);
-          stores.outbox.insertForChannels(
-            channelIds,
-            { alertId: alert.id, event: effect.event, recipients, payload },
-            now,
-          );
-          if (channelIds.length === 0)
+          const channels = channelsOf(compoundId);
+          // Phones hear of new and escalated alerts and reminders, not of their ending.
+          const toPhones =
+            alert.kind !== 'device' &&
+            (effect.event === 'alert.opened' ||
+              effect.event === 'alert.escalated' ||
+              effect.event === 'alert.reminder');
+          const calls = alert.kind === 'emergency' && effect.event !== 'alert.reminder';
+          if (toPhones) unreachable.push(...enqueuePhones(alert, perTier, payload, channels, calls, context, now));
+          // Group robots as before; with no channel at all the notification is recorded as not sent.
+          if (channels.group.length > 0 || channels.sms.length + channels.call.length === 0) {
+            stores.outbox.insertForChannels(
+              channels.group,
+              { alertId: alert.id, event: effect.event, recipients, payload },
+              now,
+            );
+          }
+          if (channels.group.length + channels.sms.length + channels.call.length === 0)
             log.warn(
               { alertId: alert.id, event: effect.event },
               'no notification channel configured for this compound; the notification is recorded as not sent',
             );
+          break;
+        }
+        case 'call': {
+          // Another round of calls: every person of these tiers, nobody having acknowledged.
+          const perTier = effect.tiers.map((tier) => ({
+            tier,
+            people: tierPeople(alert.householdId, compoundId, tier, now),
+          }));
+          const payload = message(alert, 'alert.reminder', distinct(perTier.flatMap((t) => t.people)), now, timezone);
+          const channels = channelsOf(compoundId);
+          enqueuePhones(alert, perTier, payload, { ...channels, sms: [] }, true, context, now);
           break;
         }
         case 'tell-device': {
@@ -143,6 +244,7 @@ export function createAlerting(deps: { stores: Stores; log: Logger }) {
           assertNever(effect);
       }
     }
+    return unreachable;
   }
 
   function save(
@@ -154,8 +256,38 @@ export function createAlerting(deps: { stores: Stores; log: Logger }) {
   ): Alert {
     const saved = stores.alerts.save(alert, outcome.alert, outcome.records, extra, now);
     stores.alerts.recordTransitions(alert.id, outcome.records, now);
-    enqueueEffects(saved, outcome.effects, context.compoundId, context.timezone, now);
-    return saved;
+    const unreachable = enqueueEffects(saved, outcome.effects, context, now);
+    return skipUnreachable(saved, unreachable, context, now);
+  }
+
+  /**
+   * An open emergency whose current tier has nobody whose phone can be tried goes on to the
+   * next tier at once (and so on), instead of waiting out the tier's timer; then its reach is
+   * brought up to date. In the caller's transaction.
+   */
+  function skipUnreachable(alert: Alert, unreachable: readonly Tier[], context: Context, now: number): Alert {
+    let current = alert;
+    let stuck = unreachable;
+    for (let step = 0; step < 3 && current.kind === 'emergency' && current.status === 'open'; step++) {
+      if (!stuck.includes(current.level) || current.level === 3) break;
+      const note = `第${current.level}级无人可通知（无值班人员、无手机号或未配置短信/电话通道） / nobody reachable at tier ${current.level}`;
+      const outcome = transition(current, { type: 'escalate', note }, context.ctx);
+      if (!outcome.ok || outcome.records.length === 0) break;
+      const saved = stores.alerts.save(current, outcome.alert, outcome.records, {}, now);
+      stores.alerts.recordTransitions(current.id, outcome.records, now);
+      log.warn({ alertId: current.id, tier: current.level }, 'nobody reachable at this tier: escalated at once');
+      stuck = enqueueEffects(saved, outcome.effects, context, now);
+      current = saved;
+    }
+    return refreshReach(current);
+  }
+
+  /** Whether a person's phone was reached (server/app/reach.ts), stored on the alert; true if it changed. */
+  function refreshReach(alert: Alert): Alert {
+    const reach = reachOf(alert, stores.outbox.phoneStatuses(alert.id));
+    if (reach === alert.reach || reach === null) return alert;
+    stores.alerts.setReach(alert.id, reach);
+    return { ...alert, reach };
   }
 
   function change(alert: Alert, opened: boolean): AlertChange {
@@ -209,8 +341,8 @@ export function createAlerting(deps: { stores: Stores; log: Logger }) {
       now,
     );
     stores.alerts.recordTransitions(alert.id, opened.records, now);
-    enqueueEffects(alert, opened.effects, context.compoundId, context.timezone, now);
-    return change(alert, true);
+    const unreachable = enqueueEffects(alert, opened.effects, context, now);
+    return change(skipUnreachable(alert, unreachable, context, now), true);
   }
 
   /** A person's action (acknowledge, arrive, resolve) or a timed step, on one alert. */
@@ -273,7 +405,34 @@ export function createAlerting(deps: { stores: Stores; log: Logger }) {
     return changes;
   }
 
-  return { raise, command, clear, applyDeviceHealth };
+  /**
+   * After a phone delivery settled: the alert's reach again, and if every phone of its current
+   * tier failed for good, the next tier now. Null when nothing changed. In the caller's transaction.
+   */
+  function phoneSettled(alertId: number, now: number): AlertChange | null {
+    const alert = stores.alerts.get(alertId);
+    if (alert === null || alert.reach === null) return null;
+    const statuses = stores.outbox.phoneStatuses(alertId);
+    const atTier = statuses.filter((s) => s.tier === alert.level);
+    const allFailed = atTier.length > 0 && atTier.every((s) => s.status === 'failed');
+    const context = contextFor(alert.householdId, now);
+    const after = allFailed ? skipUnreachable(alert, [alert.level], context, now) : refreshReach(alert);
+    if (after.reach === alert.reach && after.level === alert.level) return null;
+    return change(after, false);
+  }
+
+  return { raise, command, clear, applyDeviceHealth, phoneSettled };
 }
 
 export type Alerting = ReturnType<typeof createAlerting>;
+
+/** Recipients without repeats (one person reached through two tiers, or also a family contact). */
+function distinct(recipients: readonly Recipient[]): Recipient[] {
+  const seen = new Set<string>();
+  return recipients.filter((r) => {
+    const key = `${r.name}\u0000${r.phone ?? ''}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import { MAX_ATTEMPTS, retryDelayMs, shouldRetry } from '../notify/backoff.js';
+import type { PhoneNotice } from '../notify/phone.js';
 import type { NotificationMessage, SendResult } from '../notify/types.js';
 import type { DeviceAck } from '../../protocol/mqtt.js';
 import type { ChannelLookup, DeviceAckPublisher, OutboxRow, OutboxStore } from './ports.js';
@@ -7,7 +8,13 @@ import type { ChannelLookup, DeviceAckPublisher, OutboxRow, OutboxStore } from '
 export type DeliveryResult = { sent: number; retried: number; failed: number };
 
 /** The outbox calls delivery makes, and no more: what a test's fake has to provide. */
-export type DeliveryOutbox = Pick<OutboxStore, 'due' | 'claim' | 'markSent' | 'markRetry' | 'markFailed'>;
+export type DeliveryOutbox = Pick<OutboxStore, 'due' | 'claim' | 'markSent' | 'markRetry' | 'markFailed' | 'insert'>;
+
+/**
+ * A call is tried this many times at most: the next round of calls comes every minute anyway,
+ * and a call placed ten minutes late after backoff would only ring beside a newer one.
+ */
+export const CALL_MAX_ATTEMPTS = 3;
 
 /** A claimed row not settled within this time (a crash mid-send) is tried again. */
 export const DELIVERY_LEASE_MS = 60_000;
@@ -25,6 +32,11 @@ export function createOutboxDelivery(deps: {
   publishDeviceAck: DeviceAckPublisher;
   now: () => number;
   log: Logger;
+  /**
+   * An SMS or call of this alert was accepted or failed for good (its reach may have changed,
+   * or its tier may have nobody left to reach). Called after the row is marked.
+   */
+  onPhoneSettled?: (alertId: number) => void;
   random?: () => number;
   maxAttempts?: number;
   batch?: number;
@@ -74,16 +86,36 @@ export function createOutboxDelivery(deps: {
         } catch (err) {
           outcome = { ok: false, permanent: false, error: err instanceof Error ? err.message : String(err) };
         }
+        const phone = phoneOf(row);
+        const limit = phone?.medium === 'call' ? Math.min(maxAttempts, CALL_MAX_ATTEMPTS) : maxAttempts;
         if (outcome.ok) {
-          stores.outbox.markSent(row.id, deps.now());
+          stores.outbox.markSent(row.id, deps.now(), outcome.ref ?? null);
           result.sent += 1;
-        } else if (outcome.permanent || !shouldRetry(attempt, maxAttempts)) {
+          if (phone !== null && row.alertId !== null) deps.onPhoneSettled?.(row.alertId);
+        } else if (outcome.permanent || !shouldRetry(attempt, limit)) {
           stores.outbox.markFailed(row.id, outcome.error);
           result.failed += 1;
           log.error(
             { outboxId: row.id, alertId: row.alertId, target: row.target, attempt, error: outcome.error },
             'notification failed for good',
           );
+          const [next, ...rest] = phone?.fallbacks ?? [];
+          if (phone !== null && next !== undefined) {
+            // Fail over: the same SMS or call through the next channel of its medium.
+            stores.outbox.insert(
+              {
+                target: 'channel',
+                channelId: next,
+                deviceId: null,
+                alertId: row.alertId,
+                event: row.event,
+                recipients: row.recipients,
+                payload: { ...(row.payload as object), phone: { ...phone, fallbacks: rest } },
+              },
+              deps.now(),
+            );
+            again = true;
+          } else if (phone !== null && row.alertId !== null) deps.onPhoneSettled?.(row.alertId);
         } else {
           const delay = retryDelayMs(attempt, { atLeastMs: outcome.retryAfterMs ?? 0 }, random);
           stores.outbox.markRetry(row.id, deps.now() + delay, outcome.error);
@@ -126,3 +158,11 @@ export function createOutboxDelivery(deps: {
 }
 
 export type OutboxDelivery = ReturnType<typeof createOutboxDelivery>;
+
+/** The phone notice of an SMS or call row (server/notify/phone.ts); null for the rest. */
+function phoneOf(row: OutboxRow): PhoneNotice | null {
+  const payload = row.payload as { phone?: PhoneNotice } | null;
+  return row.target === 'channel' && payload !== null && typeof payload === 'object' && payload.phone !== undefined
+    ? payload.phone
+    : null;
+}

@@ -5,9 +5,11 @@ import type { AlertKind, RibbonState } from '../domain/ribbon.js';
 import type { DeviceAck } from '../../protocol/mqtt.js';
 import type { Channel } from '../notify/types.js';
 import type { Change } from './changes.js';
+import type { PhoneStatus } from './reach.js';
 import type {
   Alert,
   AlertFilter,
+  AlertReach,
   AlertTransition,
   ApiToken,
   AuditEntry,
@@ -17,6 +19,7 @@ import type {
   Contact,
   Device,
   DeviceAuth,
+  DueAlert,
   Household,
   HouseholdCount,
   NewEvent,
@@ -163,13 +166,15 @@ export interface AlertsStore {
     before: { openedAt: number; id: number } | null,
     limit: number,
   ): Alert[];
-  /** Alerts whose next step is due by `now`, oldest first (at most `limit`). */
-  due(now: number, limit: number): Array<{ id: number; dueAt: number }>;
+  /** Alerts whose next step or round of calls is due by `now`, oldest first (at most `limit`). */
+  due(now: number, limit: number): DueAlert[];
   /**
-   * Sets a due alert's due time to `lease` only if it is still `expected`; true only if this
-   * caller changed the row. With lease = expected it is a pure claim; later, it moves the due on.
+   * True only if the alert's due times are still `expected` (a pure claim); with a `lease`,
+   * the due times before it move on to it (a failed step is tried again then).
    */
-  claimDue(id: number, expected: number, lease: number): boolean;
+  claimDue(expected: DueAlert, lease?: number | null): boolean;
+  /** Records whether a person's phone was reached; true if it changed. */
+  setReach(id: number, reach: AlertReach): boolean;
 }
 
 export interface OutboxStore {
@@ -190,13 +195,17 @@ export interface OutboxStore {
    * mid-send retries it after the lease) and counts the attempt. False if someone else has it.
    */
   claim(id: number, expectedNextAttempt: number, leaseUntil: number): boolean;
-  markSent(id: number, now: number): void;
+  markSent(id: number, now: number, providerRef?: string | null): void;
   markRetry(id: number, nextAttemptAt: number, error: string): void;
   markFailed(id: number, error: string): void;
   get(id: number): OutboxRow | null;
   forAlert(alertId: number): OutboxRow[];
   all(): OutboxRow[];
   counts(): Array<{ target: OutboxTarget; status: OutboxStatus; n: number }>;
+  /** The SMS and calls of an alert: tier, medium and status of each (server/app/reach.ts). */
+  phoneStatuses(alertId: number): PhoneStatus[];
+  /** Open emergencies by reach, and the oldest unacknowledged one's press time (for /metrics). */
+  reachGauges(): { unreachedOpen: number; oldestOpenEmergencyAt: number | null };
 }
 
 export interface PeopleStore {
@@ -220,6 +229,8 @@ export interface ChannelsStore {
   add(kind: ChannelKind, name: string, config: unknown, compoundId: number | null, now: number): number;
   /** The active channels of a compound and those for all compounds: their ids. */
   idsFor(compoundId: number): number[];
+  /** The same, with their kinds (group robots and webhooks apart from SMS and calls). */
+  forCompound(compoundId: number): Array<{ id: number; kind: ChannelKind }>;
   get(id: number): StoredChannel | null;
   list(): StoredChannel[];
 }

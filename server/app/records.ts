@@ -118,7 +118,14 @@ export type Alert = AlertView & {
   arrivedBy: string | null;
   resolvedBy: string | null;
   resolutionNote: string | null;
+  /** Whether a person's phone was reached (server/app/reach.ts); null when no phone was tried. */
+  reach: AlertReach | null;
 };
+
+export type AlertReach = 'pending' | 'reached' | 'unreached';
+
+/** An alert the sweep has to look at: its next step, or its next round of calls, is due. */
+export type DueAlert = { id: number; dueAt: number | null; callDueAt: number | null };
 
 export type AlertTransition = TransitionRecord & { id: number; alertId: number; at: number };
 
@@ -129,7 +136,8 @@ export type AlertFilter = { status?: AlertStatus; kind?: AlertKind; householdId?
 export type OutboxTarget = 'channel' | 'device' | 'none';
 export type OutboxStatus = 'pending' | 'sent' | 'failed';
 
-export type Recipient = { name: string; phone: string | null; role: string };
+/** Whom a notification is for; `personId` or `contactId` says which row (for one-tap links), when known. */
+export type Recipient = { name: string; phone: string | null; role: string; personId?: number; contactId?: number };
 
 /**
  * A household's family contact among an alert's recipients has the role `contact`, or
@@ -156,6 +164,8 @@ export type OutboxRow = {
   lastError: string | null;
   createdAt: number;
   sentAt: number | null;
+  /** The provider's id for an accepted SMS or call (call results come back by it). */
+  providerRef: string | null;
 };
 
 export type NewOutboxRow = {
@@ -169,6 +179,8 @@ export type NewOutboxRow = {
   /** 'failed' at once when there is nowhere to send it (recorded, so it shows). */
   status?: OutboxStatus;
   lastError?: string | null;
+  /** Not sent before this time (an SMS for a service request waits for the daytime). */
+  notBefore?: number;
 };
 
 // People, their households' contacts, and the channels notifications go to.
@@ -185,7 +197,14 @@ export type Person = {
 
 export type Contact = { id: number; householdId: number; name: string; phone: string; relation: string };
 
-export type ChannelKind = 'webhook' | 'wecom' | 'dingtalk';
+export type ChannelKind =
+  | 'webhook'
+  | 'wecom'
+  | 'dingtalk'
+  | 'aliyun-sms'
+  | 'aliyun-voice'
+  | 'tencent-sms'
+  | 'tencent-voice';
 export type StoredChannel = { id: number; kind: ChannelKind; name: string; config: unknown; compoundId: number | null };
 
 // Users, sessions, API tokens and the audit log.

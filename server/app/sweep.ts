@@ -42,21 +42,22 @@ export function createSweep(deps: { stores: Stores; alerting: Alerting; log: Log
     };
 
     stores.transaction(() => {
-      for (const { id, dueAt } of dueAlerts) {
+      for (const due of dueAlerts) {
+        const { id } = due;
         each(
           'alert',
           id,
           () => {
             // The claim: a conditional UPDATE that changes exactly one row only if the alert is
             // still due at the time selected (a person may have acted meanwhile).
-            if (!stores.alerts.claimDue(id, dueAt, dueAt)) return;
+            if (!stores.alerts.claimDue(due)) return;
             const r = alerting.command(id, { type: 'due' }, now);
             if (!r.ok) throw new Error(`${r.code}: ${r.message}`);
             // Counted only once the step went through (a throw rolls the savepoint back).
             result.changes.push(r.change);
             result.alerts += 1;
           },
-          () => stores.alerts.claimDue(id, dueAt, now + RETRY_AFTER_FAILURE_MS),
+          () => stores.alerts.claimDue(due, now + RETRY_AFTER_FAILURE_MS),
         );
       }
       for (const { id, dueAt } of dueCheckIns) {

@@ -12,7 +12,10 @@ import { assertNever, type AlertKind, type AlertStatus } from './ribbon.js';
  *
  * Timed steps ("due"): an open emergency goes to tier 2 at +60 s and tier 3 at +180 s, then is
  * announced again every 15 min; acknowledged but unresolved, it reminds at +45 min and every
- * 15 min after, until a person resolves it (nothing is silenced by being ignored). A service
+ * 15 min after, until a person resolves it (nothing is silenced by being ignored). While an
+ * emergency is open, the phones of every tier told so far are called again every 60 s
+ * (`callDueAt`, policy.callRepeatSec) until someone acknowledges; a tier nobody can be reached
+ * at is skipped at once (`escalate`, the system's command). A service
  * request unclaimed for 4 h of daytime reminds the grid worker (tier 2). A missed check-in goes
  * to tier 2 after an hour, then reminds. `clear` is the system's own resolution, allowed only
  * for missed check-ins and device faults: a blue press never resolves an emergency.
@@ -33,6 +36,8 @@ export type AlertView = {
   /** When the next timed step is due; null when nothing is (resolved, claimed service, device). */
   dueAt: number | null;
   remindersSent: number;
+  /** An open emergency: when its phones are called again; null otherwise. */
+  callDueAt: number | null;
 };
 
 export type AlertCommand =
@@ -41,6 +46,8 @@ export type AlertCommand =
   | { type: 'arrive'; by: string; note?: string | null }
   | { type: 'resolve'; by: string; note: string }
   | { type: 'clear'; note: string }
+  /** The system's: nobody at the current tier can be reached, so the next is told now. */
+  | { type: 'escalate'; note: string }
   | { type: 'due' };
 
 export type NotifyEvent =
@@ -53,6 +60,8 @@ export type NotifyEvent =
 export type Effect =
   /** Tell the people of these tiers (each tier's own people: building, compound, community). */
   | { type: 'notify'; tiers: readonly Tier[]; event: NotifyEvent }
+  /** Call the phones of these tiers' people again (an open emergency nobody has acknowledged). */
+  | { type: 'call'; tiers: readonly Tier[] }
   /** Tell the elder's button: help is coming / it is over. */
   | { type: 'tell-device'; status: 'acknowledged' | 'resolved' };
 
@@ -114,9 +123,11 @@ export function openAlert(
 ): { alert: AlertView; effects: Effect[]; records: TransitionRecord[] } {
   const { now, policy } = ctx;
   let dueAt: number | null;
+  let callDueAt: number | null = null;
   switch (kind) {
     case 'emergency':
       dueAt = now + policy.tier2AfterSec * SEC;
+      callDueAt = now + policy.callRepeatSec * SEC;
       break;
     case 'service':
       dueAt = ctx.addDaytime(now, policy.serviceUnclaimedSec);
@@ -142,6 +153,7 @@ export function openAlert(
       reportCount: 1,
       dueAt,
       remindersSent: 0,
+      callDueAt,
     },
     effects: [{ type: 'notify', tiers: [1], event: 'alert.opened' }],
     records: [{ action: 'opened', by: null, note: null, level: 1 }],
@@ -163,6 +175,7 @@ export function transition(alert: AlertView, command: AlertCommand, ctx: AlertCo
         status: 'acknowledged',
         acknowledgedAt: now,
         dueAt: dueAfterAcknowledge(alert.kind, ctx),
+        callDueAt: null,
       };
       return {
         ok: true,
@@ -183,7 +196,13 @@ export function transition(alert: AlertView, command: AlertCommand, ctx: AlertCo
       let next: AlertView = { ...alert, arrivedAt: now };
       if (alert.status === 'open') {
         // Being at the door implies "on my way": the acknowledgement is recorded with it.
-        next = { ...next, status: 'acknowledged', acknowledgedAt: now, dueAt: dueAfterAcknowledge(alert.kind, ctx) };
+        next = {
+          ...next,
+          status: 'acknowledged',
+          acknowledgedAt: now,
+          dueAt: dueAfterAcknowledge(alert.kind, ctx),
+          callDueAt: null,
+        };
         records.push({ action: 'acknowledged', by: command.by, note: null, level: alert.level });
         effects.push(...deviceEffect(alert.kind, 'acknowledged'), {
           type: 'notify',
@@ -200,7 +219,7 @@ export function transition(alert: AlertView, command: AlertCommand, ctx: AlertCo
       if (note === null) return fail('noteRequired');
       return {
         ok: true,
-        alert: { ...alert, status: 'resolved', resolvedAt: now, dueAt: null },
+        alert: { ...alert, status: 'resolved', resolvedAt: now, dueAt: null, callDueAt: null },
         effects: [
           ...deviceEffect(alert.kind, 'resolved'),
           { type: 'notify', tiers: tiersUpTo(alert.level), event: 'alert.resolved' },
@@ -215,10 +234,26 @@ export function transition(alert: AlertView, command: AlertCommand, ctx: AlertCo
       }
       return {
         ok: true,
-        alert: { ...alert, status: 'resolved', resolvedAt: now, dueAt: null },
+        alert: { ...alert, status: 'resolved', resolvedAt: now, dueAt: null, callDueAt: null },
         // Whoever was told of it hears it is over, so nobody walks over for nothing.
         effects: [{ type: 'notify', tiers: tiersUpTo(alert.level), event: 'alert.resolved' }],
         records: [{ action: 'cleared', by: null, note: cleanNote(command.note), level: alert.level }],
+      };
+    }
+
+    case 'escalate': {
+      // Only an open emergency below the top tier: the rest have nobody further to tell.
+      if (alert.kind !== 'emergency' || alert.status !== 'open' || alert.level === 3)
+        return { ok: true, alert, effects: [], records: [] };
+      const to: Tier = alert.level === 1 ? 2 : 3;
+      // The tier timers go on as before: tier 3 still at +180 s from the press, or now.
+      const dueAt =
+        to === 2 ? alert.openedAt + ctx.policy.tier3AfterSec * SEC : now + ctx.policy.unacknowledgedRepeatSec * SEC;
+      return {
+        ok: true,
+        alert: { ...alert, level: to, dueAt: Math.max(dueAt, now) },
+        effects: [{ type: 'notify', tiers: [to], event: 'alert.escalated' }],
+        records: [{ action: 'escalated', by: null, note: cleanNote(command.note), level: to }],
       };
     }
 
@@ -296,6 +331,13 @@ function runDue(start: AlertView, ctx: AlertContext): AlertOutcome {
     }
     // A reminder is one message however long the pause was.
     if (records.at(-1)?.action === 'reminded') break;
+  }
+  // The calls of an open emergency: every tier told so far that this run did not just tell.
+  if (alert.kind === 'emergency' && alert.status === 'open' && alert.callDueAt !== null && alert.callDueAt <= now) {
+    const told = new Set(effects.flatMap((e) => (e.type === 'notify' ? e.tiers : [])));
+    const tiers = tiersUpTo(alert.level).filter((t) => !told.has(t));
+    if (tiers.length > 0) effects.push({ type: 'call', tiers });
+    alert = { ...alert, callDueAt: now + policy.callRepeatSec * SEC };
   }
   return { ok: true, alert, effects, records };
 }

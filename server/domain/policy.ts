@@ -24,6 +24,8 @@ export type ResponsePolicy = Readonly<{
   /** A missed check-in not taken up this long → tier 2, then reminders this often. */
   missedCheckInEscalateSec: number;
   missedCheckInRepeatSec: number;
+  /** An open emergency's phone calls are repeated this often to every tier told so far, until someone acknowledges. */
+  callRepeatSec: number;
 }>;
 
 export const DEFAULT_POLICY: ResponsePolicy = Object.freeze({
@@ -37,6 +39,7 @@ export const DEFAULT_POLICY: ResponsePolicy = Object.freeze({
   daytimeEnd: '20:00',
   missedCheckInEscalateSec: 3600,
   missedCheckInRepeatSec: 3600,
+  callRepeatSec: 60,
 });
 
 const SECOND_FIELDS = [
@@ -48,6 +51,7 @@ const SECOND_FIELDS = [
   'serviceUnclaimedSec',
   'missedCheckInEscalateSec',
   'missedCheckInRepeatSec',
+  'callRepeatSec',
 ] as const;
 
 const MAX_SEC = 7 * 86_400;

@@ -1,7 +1,8 @@
 import { assertNever } from '../domain/ribbon.js';
 import { createDingTalkChannel } from './dingtalk.js';
 import { MAX_TIMEOUT_MS } from './http.js';
-import type { Channel } from './types.js';
+import { createPhoneChannel, mediumOf, parsePhoneChannelConfig, type PhoneChannelConfig } from './phone.js';
+import { CHANNEL_KINDS, type Channel } from './types.js';
 import { createWeComChannel } from './wecom.js';
 import { createWebhookChannel } from './webhook.js';
 
@@ -14,7 +15,8 @@ import { createWebhookChannel } from './webhook.js';
 export type ChannelConfig =
   | { kind: 'webhook'; url: string; secret: string; timeoutMs?: number }
   | { kind: 'wecom'; url: string; timeoutMs?: number }
-  | { kind: 'dingtalk'; url: string; secret: string; timeoutMs?: number };
+  | { kind: 'dingtalk'; url: string; secret: string; timeoutMs?: number }
+  | PhoneChannelConfig;
 
 export type ParsedChannelConfig = { ok: true; value: ChannelConfig } | { ok: false; reason: string };
 
@@ -24,6 +26,8 @@ export type ChannelDeps = {
 };
 
 export function createChannel(config: ChannelConfig, deps: ChannelDeps = {}): Channel {
+  if (mediumOf(config.kind) !== null) return createPhoneChannel(config as PhoneChannelConfig, deps);
+  config = config as Exclude<ChannelConfig, PhoneChannelConfig>;
   const common = {
     url: config.url,
     ...(config.timeoutMs === undefined ? {} : { timeoutMs: config.timeoutMs }),
@@ -55,8 +59,9 @@ export function parseChannelConfig(input: unknown): ParsedChannelConfig {
     return fail('channel config must be an object');
   const record = input as Record<string, unknown>;
   const kind = record['kind'];
+  if (typeof kind === 'string' && mediumOf(kind) !== null) return parsePhoneChannelConfig(record);
   if (kind !== 'webhook' && kind !== 'wecom' && kind !== 'dingtalk')
-    return fail('kind must be "webhook", "wecom" or "dingtalk"');
+    return fail(`kind must be one of ${CHANNEL_KINDS.join(', ')}`);
   const allowed: readonly string[] = ALLOWED_KEYS[kind];
   // An unknown key is most often a typo ("secert"): better refused than silently unsigned.
   const unknown = Object.keys(record).filter((key) => !allowed.includes(key));

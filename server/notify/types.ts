@@ -1,3 +1,5 @@
+import type { PhoneNotice } from './phone.js';
+
 /**
  * What a notification channel receives and answers (docs/design.md §2 `notify/`). A channel is an
  * adapter in the healthchecks style: one `send()`, and a failure says whether trying again can
@@ -45,10 +47,13 @@ export type NotificationMessage = {
   at: string;
   /** For report.daily: the figures (see DailyReportFigures in format.ts). */
   data?: Record<string, unknown>;
+  /** A person's own phone (SMS or call, server/notify/phone.ts): then `recipients` is that one person. */
+  phone?: PhoneNotice;
 };
 
 export type SendResult =
-  | { ok: true; status?: number }
+  /** `ref`: the provider's id for what it accepted (an SMS's BizId, a call's CallId), for call results later. */
+  | { ok: true; status?: number; ref?: string }
   | {
       ok: false;
       permanent: boolean;
@@ -62,7 +67,15 @@ export type SendResult =
       retryAfterMs?: number;
     };
 
-export const CHANNEL_KINDS = ['webhook', 'wecom', 'dingtalk'] as const;
+export const CHANNEL_KINDS = [
+  'webhook',
+  'wecom',
+  'dingtalk',
+  'aliyun-sms',
+  'aliyun-voice',
+  'tencent-sms',
+  'tencent-voice',
+] as const;
 export type ChannelKind = (typeof CHANNEL_KINDS)[number];
 
 export interface Channel {

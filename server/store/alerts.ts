@@ -1,7 +1,7 @@
 import type { Db } from './db.js';
 import type { AlertView, Tier, TransitionRecord } from '../domain/alert.js';
 import type { AlertKind, AlertStatus } from '../domain/ribbon.js';
-import type { Alert, AlertFilter, AlertsStore, AlertTransition } from '../app/ports.js';
+import type { Alert, AlertFilter, AlertReach, AlertsStore, AlertTransition, DueAlert } from '../app/ports.js';
 
 type AlertRow = {
   id: number;
@@ -23,6 +23,8 @@ type AlertRow = {
   resolution_note: string | null;
   due_at: number | null;
   reminders_sent: number;
+  call_due_at: number | null;
+  reach: AlertReach | null;
 };
 
 function toAlert(row: AlertRow): Alert {
@@ -46,6 +48,8 @@ function toAlert(row: AlertRow): Alert {
     resolutionNote: row.resolution_note,
     dueAt: row.due_at,
     remindersSent: row.reminders_sent,
+    callDueAt: row.call_due_at,
+    reach: row.reach,
   };
 }
 
@@ -62,6 +66,7 @@ function viewFields(v: AlertView): AlertView {
     reportCount: v.reportCount,
     dueAt: v.dueAt,
     remindersSent: v.remindersSent,
+    callDueAt: v.callDueAt,
   };
 }
 
@@ -79,10 +84,11 @@ export function createAlertsStore(db: Db): AlertsStore {
       number,
       number,
       number | null,
+      number | null,
     ]
   >(
-    `INSERT INTO alerts (household_id, kind, status, level, reason, report_count, first_event_id, last_event_id, opened_at, updated_at, due_at)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    `INSERT INTO alerts (household_id, kind, status, level, reason, report_count, first_event_id, last_event_id, opened_at, updated_at, due_at, call_due_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   );
   const get = db.prepare<[number], AlertRow>('SELECT * FROM alerts WHERE id = ?');
   // Served by the partial unique index alerts_one_open.
@@ -107,6 +113,7 @@ export function createAlertsStore(db: Db): AlertsStore {
         resolution_note: string | null;
         due_at: number | null;
         reminders_sent: number;
+        call_due_at: number | null;
         updated_at: number;
       },
     ]
@@ -114,7 +121,8 @@ export function createAlertsStore(db: Db): AlertsStore {
     `UPDATE alerts SET status = @status, level = @level, reason = @reason, report_count = @report_count,
        last_event_id = @last_event_id, acknowledged_at = @acknowledged_at, acknowledged_by = @acknowledged_by,
        arrived_at = @arrived_at, arrived_by = @arrived_by, resolved_at = @resolved_at, resolved_by = @resolved_by,
-       resolution_note = @resolution_note, due_at = @due_at, reminders_sent = @reminders_sent, updated_at = @updated_at
+       resolution_note = @resolution_note, due_at = @due_at, reminders_sent = @reminders_sent,
+       call_due_at = @call_due_at, updated_at = @updated_at
      WHERE id = @id`,
   );
   const insertTransition = db.prepare<[number, string, string | null, string | null, number, number]>(
@@ -159,11 +167,28 @@ export function createAlertsStore(db: Db): AlertsStore {
        AND (a.opened_at < @openedAt OR (a.opened_at = @openedAt AND a.id < @id))
      ORDER BY a.opened_at DESC, a.id DESC LIMIT @limit`,
   );
-  // The sweep: only what is due, through the partial index alerts_due.
-  const due = db.prepare<[number, number], { id: number; due_at: number }>(
-    'SELECT id, due_at FROM alerts WHERE due_at IS NOT NULL AND due_at <= ? ORDER BY due_at LIMIT ?',
+  // The sweep: only what is due, through the partial indexes alerts_due and alerts_call_due.
+  const due = db.prepare<
+    [{ now: number; limit: number }],
+    { id: number; due_at: number | null; call_due_at: number | null }
+  >(
+    `SELECT id, due_at, call_due_at FROM (
+       SELECT id, due_at, call_due_at, due_at AS wake FROM alerts WHERE due_at IS NOT NULL AND due_at <= @now
+       UNION
+       SELECT id, due_at, call_due_at, call_due_at AS wake FROM alerts WHERE call_due_at IS NOT NULL AND call_due_at <= @now)
+     GROUP BY id ORDER BY min(wake) LIMIT @limit`,
   );
-  const claim = db.prepare<[number, number, number]>('UPDATE alerts SET due_at = ? WHERE id = ? AND due_at = ?');
+  const claim = db.prepare<[{ id: number; due: number | null; call: number | null }]>(
+    'UPDATE alerts SET updated_at = updated_at WHERE id = @id AND due_at IS @due AND call_due_at IS @call',
+  );
+  const moveOn = db.prepare<[{ id: number; due: number | null; call: number | null; lease: number }]>(
+    `UPDATE alerts SET due_at = CASE WHEN due_at < @lease THEN @lease ELSE due_at END,
+       call_due_at = CASE WHEN call_due_at < @lease THEN @lease ELSE call_due_at END
+     WHERE id = @id AND due_at IS @due AND call_due_at IS @call`,
+  );
+  const setReach = db.prepare<[AlertReach, number, AlertReach]>(
+    'UPDATE alerts SET reach = ? WHERE id = ? AND reach IS NOT ?',
+  );
 
   return {
     get(id: number): Alert | null {
@@ -189,6 +214,7 @@ export function createAlertsStore(db: Db): AlertsStore {
           view.openedAt,
           now,
           view.dueAt,
+          view.callDueAt,
         ).lastInsertRowid,
       );
       return {
@@ -202,6 +228,7 @@ export function createAlertsStore(db: Db): AlertsStore {
         arrivedBy: null,
         resolvedBy: null,
         resolutionNote: null,
+        reach: null,
       };
     },
     /**
@@ -228,6 +255,7 @@ export function createAlertsStore(db: Db): AlertsStore {
         arrivedBy: by('arrived') ?? alert.arrivedBy,
         resolvedBy: resolvedRecord ? (resolvedRecord.by ?? 'system') : alert.resolvedBy,
         resolutionNote: resolvedRecord ? resolvedRecord.note : alert.resolutionNote,
+        reach: alert.reach,
       };
       update.run({
         id: saved.id,
@@ -245,6 +273,7 @@ export function createAlertsStore(db: Db): AlertsStore {
         resolution_note: saved.resolutionNote,
         due_at: saved.dueAt,
         reminders_sent: saved.remindersSent,
+        call_due_at: saved.callDueAt,
         updated_at: now,
       });
       return saved;
@@ -286,17 +315,21 @@ export function createAlertsStore(db: Db): AlertsStore {
         })
         .map(toAlert);
     },
-    /** Alerts whose next step is due by `now`, oldest first (at most `limit`). */
-    due(now: number, limit: number): Array<{ id: number; dueAt: number }> {
-      return due.all(now, limit).map((r) => ({ id: r.id, dueAt: r.due_at }));
+    /** Alerts whose next step or round of calls is due by `now`, oldest first (at most `limit`). */
+    due(now: number, limit: number): DueAlert[] {
+      return due.all({ now, limit }).map((r) => ({ id: r.id, dueAt: r.due_at, callDueAt: r.call_due_at }));
     },
     /**
-     * Claims a due alert: sets its due time to `next` only if it is still `expected`; true only
-     * if this caller changed the row (another sweep, or a person acting meanwhile, makes it
-     * false). With next = expected it is a pure claim; with a later one it moves the due on.
+     * Claims a due alert: true only if its due times are still those selected (another sweep,
+     * or a person acting meanwhile, makes it false). With a `lease`, the due times before it
+     * move on to it (a step that failed is tried again then, not every second).
      */
-    claimDue(id: number, expected: number, lease: number): boolean {
-      return claim.run(lease, id, expected).changes === 1;
+    claimDue(expected: DueAlert, lease: number | null = null): boolean {
+      const key = { id: expected.id, due: expected.dueAt, call: expected.callDueAt };
+      return (lease === null ? claim.run(key) : moveOn.run({ ...key, lease })).changes === 1;
+    },
+    setReach(id: number, reach: AlertReach): boolean {
+      return setReach.run(reach, id, reach).changes === 1;
     },
   };
 }

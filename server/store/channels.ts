@@ -9,6 +9,9 @@ export function createChannelsStore(db: Db): ChannelsStore {
   const idsFor = db.prepare<[number], { id: number }>(
     'SELECT id FROM channels WHERE retired_at IS NULL AND (compound_id IS NULL OR compound_id = ?) ORDER BY id',
   );
+  const forCompound = db.prepare<[number], { id: number; kind: ChannelKind }>(
+    'SELECT id, kind FROM channels WHERE retired_at IS NULL AND (compound_id IS NULL OR compound_id = ?) ORDER BY id',
+  );
   const get = db.prepare<
     [number],
     { id: number; kind: ChannelKind; name: string; config: string; compound_id: number | null }
@@ -37,6 +40,9 @@ export function createChannelsStore(db: Db): ChannelsStore {
     /** The active channels of a compound and those for all compounds: their ids (enough to address outbox rows). */
     idsFor(compoundId: number): number[] {
       return idsFor.all(compoundId).map((r) => r.id);
+    },
+    forCompound(compoundId: number): Array<{ id: number; kind: ChannelKind }> {
+      return forCompound.all(compoundId);
     },
     get(id: number): StoredChannel | null {
       const row = get.get(id);

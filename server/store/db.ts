@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
-import { MIGRATIONS } from './migrations.js';
+import { FOREIGN_KEYS_OFF, MIGRATIONS } from './migrations.js';
 
 export type Db = Database.Database;
 
@@ -34,10 +34,23 @@ export function migrate(db: Db): number {
   }
   for (let version = current; version < MIGRATIONS.length; version++) {
     const sql = MIGRATIONS[version] as string;
-    db.transaction(() => {
-      db.exec(sql);
-      db.pragma(`user_version = ${version + 1}`);
-    })();
+    // A table copied and renamed (a changed CHECK) would trip the references to it midway:
+    // SQLite's own procedure turns foreign keys off around the transaction and checks after.
+    const keysOff = FOREIGN_KEYS_OFF.has(version + 1);
+    const keysWere = db.pragma('foreign_keys', { simple: true }) as number;
+    if (keysOff) db.pragma('foreign_keys = OFF');
+    try {
+      db.transaction(() => {
+        db.exec(sql);
+        if (keysOff) {
+          const broken = db.pragma('foreign_key_check') as unknown[];
+          if (broken.length > 0) throw new Error(`migration ${version + 1} broke ${broken.length} foreign key(s)`);
+        }
+        db.pragma(`user_version = ${version + 1}`);
+      })();
+    } finally {
+      if (keysOff) db.pragma(`foreign_keys = ${keysWere === 1 ? 'ON' : 'OFF'}`);
+    }
   }
   return MIGRATIONS.length;
 }

@@ -297,4 +297,35 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE visits ADD COLUMN received_at INTEGER;
   UPDATE visits SET received_at = at;
   `,
+  /* 6: a person's own phone — SMS and voice channels, calls repeated until acknowledged, whom an alert reached */ `
+  -- The channel kinds of Alibaba Cloud and Tencent Cloud SMS and voice (issue 13). SQLite cannot
+  -- change a CHECK in place: the table is copied (migrate() runs this one with foreign keys
+  -- off and checks them after, docs: sqlite.org/lang_altertable.html "other kinds of changes").
+  CREATE TABLE channels_new (
+    id          INTEGER PRIMARY KEY,
+    kind        TEXT NOT NULL CHECK (kind IN ('webhook', 'wecom', 'dingtalk', 'aliyun-sms', 'aliyun-voice', 'tencent-sms', 'tencent-voice')),
+    name        TEXT NOT NULL,
+    config      TEXT NOT NULL,
+    compound_id INTEGER REFERENCES compounds(id),
+    created_at  INTEGER NOT NULL,
+    retired_at  INTEGER
+  );
+  INSERT INTO channels_new (id, kind, name, config, compound_id, created_at, retired_at)
+    SELECT id, kind, name, config, compound_id, created_at, retired_at FROM channels;
+  DROP TABLE channels;
+  ALTER TABLE channels_new RENAME TO channels;
+  -- The provider's id for a sent SMS or call (BizId, CallId, SerialNo): call results come back by it.
+  ALTER TABLE outbox ADD COLUMN provider_ref TEXT;
+  CREATE INDEX outbox_provider_ref ON outbox (provider_ref) WHERE provider_ref IS NOT NULL;
+  -- An open emergency's next round of calls to the tiers told so far (every 60 s by default).
+  ALTER TABLE alerts ADD COLUMN call_due_at INTEGER;
+  CREATE INDEX alerts_call_due ON alerts (call_due_at) WHERE call_due_at IS NOT NULL;
+  -- Whether a person's phone was reached: 'pending' while an SMS or call is on its way,
+  -- 'reached' once a provider accepted one, 'unreached' when none can or did; NULL when no
+  -- phone was ever tried (kinds not sent to phones, alerts from before).
+  ALTER TABLE alerts ADD COLUMN reach TEXT CHECK (reach IN ('pending', 'reached', 'unreached'));
+  `,
 ];
+
+/** Migrations that copy a table referenced by others: run with foreign keys off, then checked (1-based versions). */
+export const FOREIGN_KEYS_OFF: ReadonlySet<number> = new Set([6]);

@@ -1,4 +1,6 @@
 import type { NewOutboxRow, OutboxRow, OutboxStatus, OutboxStore, OutboxTarget, Recipient } from '../app/ports.js';
+import type { PhoneStatus } from '../app/reach.js';
+import type { Tier } from '../domain/alert.js';
 import type { Db } from './db.js';
 
 type Row = {
@@ -16,6 +18,7 @@ type Row = {
   last_error: string | null;
   created_at: number;
   sent_at: number | null;
+  provider_ref: string | null;
 };
 
 function toRow(r: Row): OutboxRow {
@@ -34,6 +37,7 @@ function toRow(r: Row): OutboxRow {
     lastError: r.last_error,
     createdAt: r.created_at,
     sentAt: r.sent_at,
+    providerRef: r.provider_ref,
   };
 }
 
@@ -65,8 +69,16 @@ export function createOutboxStore(db: Db): OutboxStore {
   const claim = db.prepare<[number, number, number]>(
     "UPDATE outbox SET next_attempt_at = ?, attempts = attempts + 1 WHERE id = ? AND status = 'pending' AND next_attempt_at = ?",
   );
-  const sent = db.prepare<[number, number]>(
-    "UPDATE outbox SET status = 'sent', sent_at = ?, last_error = NULL WHERE id = ?",
+  const sent = db.prepare<[number, string | null, number]>(
+    "UPDATE outbox SET status = 'sent', sent_at = ?, provider_ref = ?, last_error = NULL WHERE id = ?",
+  );
+  const phones = db.prepare<[number], { tier: number; medium: 'sms' | 'call'; status: OutboxStatus }>(
+    `SELECT json_extract(payload, '$.phone.tier') AS tier, json_extract(payload, '$.phone.medium') AS medium, status
+     FROM outbox WHERE alert_id = ? AND json_extract(payload, '$.phone') IS NOT NULL`,
+  );
+  const reachGauges = db.prepare<[], { unreached: number; oldest: number | null }>(
+    `SELECT count(*) FILTER (WHERE reach = 'unreached') AS unreached, min(opened_at) AS oldest
+     FROM alerts WHERE status = 'open' AND kind = 'emergency'`,
   );
   const retry = db.prepare<[number, string, number]>(
     "UPDATE outbox SET next_attempt_at = ?, last_error = ? WHERE id = ? AND status = 'pending'",
@@ -93,7 +105,7 @@ export function createOutboxStore(db: Db): OutboxStore {
         recipients,
         payload,
         status,
-        status === 'pending' ? now : null,
+        status === 'pending' ? Math.max(now, row.notBefore ?? now) : null,
         row.lastError ?? null,
         now,
       ).lastInsertRowid,
@@ -138,8 +150,8 @@ export function createOutboxStore(db: Db): OutboxStore {
     claim(id: number, expectedNextAttempt: number, leaseUntil: number): boolean {
       return claim.run(leaseUntil, id, expectedNextAttempt).changes === 1;
     },
-    markSent(id: number, now: number): void {
-      sent.run(now, id);
+    markSent(id: number, now: number, providerRef: string | null = null): void {
+      sent.run(now, providerRef, id);
     },
     markRetry(id: number, nextAttemptAt: number, error: string): void {
       retry.run(nextAttemptAt, error, id);
@@ -159,6 +171,13 @@ export function createOutboxStore(db: Db): OutboxStore {
     },
     counts(): Array<{ target: OutboxTarget; status: OutboxStatus; n: number }> {
       return counts.all();
+    },
+    phoneStatuses(alertId: number): PhoneStatus[] {
+      return phones.all(alertId).map((r) => ({ tier: r.tier as Tier, medium: r.medium, status: r.status }));
+    },
+    reachGauges() {
+      const r = reachGauges.get() as { unreached: number; oldest: number | null };
+      return { unreachedOpen: r.unreached, oldestOpenEmergencyAt: r.oldest };
     },
   };
 }

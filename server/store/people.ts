@@ -106,10 +106,15 @@ export function createPeopleStore(db: Db): PeopleStore {
       };
       for (const tier of tiers) {
         for (const p of covering.all({ household: householdId, tier }))
-          add({ name: p.name, phone: p.phone, role: p.role });
+          add({ name: p.name, phone: p.phone, role: p.role, personId: p.id });
         if (tier === 3)
           for (const c of contacts.all(householdId))
-            add({ name: c.name, phone: c.phone, role: `${CONTACT_ROLE}${c.relation ? `:${c.relation}` : ''}` });
+            add({
+              name: c.name,
+              phone: c.phone,
+              role: `${CONTACT_ROLE}${c.relation ? `:${c.relation}` : ''}`,
+              contactId: c.id,
+            });
       }
       return out;
     },

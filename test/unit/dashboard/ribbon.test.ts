@@ -37,6 +37,7 @@ const alert = (kind: Alert['kind'], status: Alert['status'] = 'open', reason: st
   reportCount: 1,
   reason,
   dueAt: null,
+  reach: null,
   household: null,
 });
 

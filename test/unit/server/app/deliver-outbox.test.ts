@@ -26,6 +26,7 @@ function pending(id: number, over: Partial<OutboxRow> = {}): OutboxRow {
     lastError: null,
     createdAt: NOW,
     sentAt: null,
+    providerRef: null,
     ...over,
   };
 }
@@ -59,6 +60,14 @@ function fakeOutbox(rows: OutboxRow[]): DeliveryOutbox {
     },
     markFailed(id, error) {
       Object.assign(find(id), { status: 'failed', nextAttemptAt: null, lastError: error });
+    },
+    insert(row, now) {
+      const id = Math.max(0, ...rows.map((r) => r.id)) + 1;
+      rows.push({
+        ...pending(id, { ...row, recipients: [...row.recipients], createdAt: now }),
+        nextAttemptAt: Math.max(now, row.notBefore ?? now),
+      });
+      return id;
     },
   };
 }
