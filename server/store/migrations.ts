@@ -297,4 +297,14 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE visits ADD COLUMN received_at INTEGER;
   UPDATE visits SET received_at = at;
   `,
+  /* 6: the server's own secrets (the key of the one-tap links in SMS, issue 13) */ `
+  -- Made once by the first connection that needs one (INSERT OR IGNORE: two threads racing keep
+  -- the first), shared by the core's and the people side's connections and kept across restarts.
+  -- Never shown by the API nor logged; a backup carries them like every other row.
+  CREATE TABLE server_secrets (
+    name       TEXT PRIMARY KEY,
+    value      BLOB NOT NULL,
+    created_at INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  `,
 ];
