@@ -11,6 +11,7 @@ import type { Stores } from '../app/ports.js';
 import { registerAudit, RequestLog } from './audit.js';
 import { createWindowBudget } from '../log.js';
 import { createAuthenticator, DEFAULT_AUTH, type AuthSettings } from './auth.js';
+import { ackPageRoutes } from './routes/ack-page.js';
 import { alertRoutes, type AlertCommands } from './routes/alerts.js';
 import { householdRoutes, type HouseholdDeps } from './routes/households.js';
 import { communityRoutes } from './routes/community.js';
@@ -39,6 +40,8 @@ export type AppDeps = {
     userChanged?: (userId: number) => void;
     /** The zone of report days (REPORT_TIMEZONE). */
     reportTimeZone?: string;
+    /** The one-tap page of SMS links (/a/:token); absent: not served. */
+    ackLinks?: { secret: Uint8Array; publicUrl: string };
   };
   https?: { key: Buffer; cert: Buffer };
   /** Timeouts and the connection cap of the HTTP server (default DEFAULT_HTTP_LIMITS). */
@@ -233,6 +236,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     });
     await app.register(householdRoutes, { prefix: '/api', ...api.households });
     await app.register(alertRoutes, { prefix: '/api', stores: api.stores, commands: api.alerts });
+    if (api.ackLinks !== undefined) {
+      await app.register(ackPageRoutes, { stores: api.stores, now: api.now, commands: api.alerts, ...api.ackLinks });
+    }
     await app.register(communityRoutes, {
       prefix: '/api',
       stores: api.stores,

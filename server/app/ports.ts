@@ -221,6 +221,8 @@ export interface PeopleStore {
   /** Replaces a household's contacts with these. */
   setContacts(householdId: number, list: ReadonlyArray<Omit<Contact, 'id' | 'householdId'>>, now: number): void;
   contacts(householdId: number): Contact[];
+  /** One family contact by id; null once removed (a household's contacts replaced). */
+  contact(id: number): Contact | null;
   /** Whom the given tiers of a household reach, tier by tier, without repeats. */
   recipients(householdId: number, tiers: readonly Tier[]): Recipient[];
 }

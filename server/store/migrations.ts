@@ -325,6 +325,16 @@ export const MIGRATIONS: readonly string[] = [
   -- phone was ever tried (kinds not sent to phones, alerts from before).
   ALTER TABLE alerts ADD COLUMN reach TEXT CHECK (reach IN ('pending', 'reached', 'unreached'));
   `,
+  /* 7: the server's own secrets (the key of the one-tap links in SMS, issue 13) */ `
+  -- Made once by the first connection that needs one (INSERT OR IGNORE: two threads racing keep
+  -- the first), shared by the core's and the people side's connections and kept across restarts.
+  -- Never shown by the API nor logged; a backup carries them like every other row.
+  CREATE TABLE server_secrets (
+    name       TEXT PRIMARY KEY,
+    value      BLOB NOT NULL,
+    created_at INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  `,
 ];
 
 /** Migrations that copy a table referenced by others: run with foreign keys off, then checked (1-based versions). */

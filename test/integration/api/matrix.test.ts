@@ -2,6 +2,8 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { newSecret, sha256 } from '../../../server/api/auth.js';
+import { ACK_LINK_TTL_MS, signAckToken } from '../../../server/app/ack-link.js';
+import { loadLinkSecret } from '../../../server/store/secrets.js';
 import { DEFAULT_DASHBOARD_DIR } from '../../../server/api/routes/home.js';
 import {
   client,
@@ -74,6 +76,14 @@ const inA = {
   token: ({ system, cast }: Ctx): Target => ({
     id: system.stores.users.createToken(sha256(newSecret()), cast.users.volunteerA.id, 'script', Date.now()),
   }),
+  /** A one-tap link's token (as an SMS carries it) for a fresh red alert and a person of A. */
+  ackLink: (ctx: Ctx): Target => ({
+    token: signAckToken(loadLinkSecret(ctx.system.stores.db), {
+      alertId: Number(inA.alert('red')(ctx).id),
+      recipient: { kind: 'person', id: Number(inA.person(ctx).id) },
+      expiresAt: Date.now() + ACK_LINK_TTL_MS,
+    }),
+  }),
 };
 
 const today = new Date().toISOString().slice(0, 10);
@@ -114,6 +124,16 @@ const TABLE: Row[] = [
   // The static copy of the page redirects to /docs/.
   { route: 'GET /docs/static/index.html', expect: [302, 302, 302, 302, 302, 302] },
   { route: 'GET /docs/static/swagger-initializer.js', expect: [200, 200, 200, 200, 200, 200] },
+  // The one-tap page of an SMS: the token is the credential, whoever else is signed in or not.
+  { route: 'GET /a/ack.css', expect: [200, 200, 200, 200, 200, 200] },
+  { route: 'GET /a/:token', target: inA.ackLink, expect: [200, 200, 200, 200, 200, 200] },
+  {
+    route: 'POST /a/:token',
+    target: inA.ackLink,
+    contentType: 'application/x-www-form-urlencoded',
+    body: () => 'action=ack',
+    expect: [303, 303, 303, 303, 303, 303],
+  },
 
   // Logging in is open to all (here everyone logs in as volunteer-a); the rest needs a login.
   {
@@ -332,7 +352,10 @@ const TABLE: Row[] = [
 
 function requestFor(row: Row, target: Target, ctx: Ctx, role: Role): ApiRequest {
   const [method, path] = row.route.split(' ') as [ApiRequest['method'], string];
-  const url = path.replace(':id', () => String(target.id)).replace('*', () => String(target['*']));
+  const url = path
+    .replace(':id', () => String(target.id))
+    .replace(':token', () => String(target.token))
+    .replace('*', () => String(target['*']));
   const body = row.body?.(target, ctx, role);
   return {
     method,
