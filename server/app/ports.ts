@@ -227,6 +227,14 @@ export interface PeopleStore {
   recipients(householdId: number, tiers: readonly Tier[]): Recipient[];
 }
 
+/** The 处理码 of SMS: a short code standing for one signed one-tap link until it expires. */
+export interface AckCodesStore {
+  /** A new code for this link (the link's token), valid until `expiresAt`. */
+  issue(token: string, expiresAt: number, now: number): string;
+  /** The link's token for a code (any case, spaces around), or null when unknown or expired. */
+  find(code: string, now: number): string | null;
+}
+
 export interface ChannelsStore {
   add(kind: ChannelKind, name: string, config: unknown, compoundId: number | null, now: number): number;
   /** The active channels of a compound and those for all compounds: their ids. */
@@ -312,6 +320,7 @@ export interface Stores {
   readonly users: UsersStore;
   readonly reports: ReportsStore;
   readonly visits: VisitsStore;
+  readonly ackCodes: AckCodesStore;
   /** Runs fn in one transaction that takes the writer lock up front: all of it commits, or none. */
   transaction<T>(fn: () => T): T;
   /**

@@ -335,6 +335,17 @@ export const MIGRATIONS: readonly string[] = [
     created_at INTEGER NOT NULL
   ) WITHOUT ROWID;
   `,
+  /* 8: the 处理码 of an SMS: a short code that opens the one-tap page from PUBLIC_URL/a */ `
+  -- Tencent Cloud forbids variables inside links, so its SMS carries the fixed PUBLIC_URL/a and
+  -- this code; the page looks the code up and goes on to the signed link. Expired codes are
+  -- refused (and purged by the code's issuer as it goes).
+  CREATE TABLE ack_codes (
+    code       TEXT PRIMARY KEY,
+    token      TEXT NOT NULL,
+    expires_at INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  CREATE INDEX ack_codes_expiry ON ack_codes (expires_at);
+  `,
 ];
 
 /** Migrations that copy a table referenced by others: run with foreign keys off, then checked (1-based versions). */

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Db } from './db.js';
 
-/** The name of the one-tap links' key in `server_secrets` (migration 6). */
+/** The name of the one-tap links' key in `server_secrets` (migration 7). */
 export const LINK_SECRET_NAME = 'ack-link';
 const LINK_SECRET_BYTES = 32;
 

@@ -1084,11 +1084,14 @@ describe('calls until acknowledged', () => {
     expect(out.alert.callDueAt).toBe(T0 + 60 * SEC);
   });
 
-  it.each(['service', 'missed_checkin', 'device'] as const)('when a %s alert is swept, then no phone is called', (kind) => {
-    const alert = open(kind);
-    expect(alert.callDueAt).toBeNull();
-    expect(apply(alert, DUE, T0 + 5 * HOUR).effects.filter((e) => e.type === 'call')).toEqual([]);
-  });
+  it.each(['service', 'missed_checkin', 'device'] as const)(
+    'when a %s alert is swept, then no phone is called',
+    (kind) => {
+      const alert = open(kind);
+      expect(alert.callDueAt).toBeNull();
+      expect(apply(alert, DUE, T0 + 5 * HOUR).effects.filter((e) => e.type === 'call')).toEqual([]);
+    },
+  );
 });
 
 describe('escalate (nobody reachable at the tier)', () => {
