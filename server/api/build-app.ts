@@ -14,6 +14,7 @@ import { createAuthenticator, DEFAULT_AUTH, type AuthSettings } from './auth.js'
 import { alertRoutes, type AlertCommands } from './routes/alerts.js';
 import { householdRoutes, type HouseholdDeps } from './routes/households.js';
 import { communityRoutes } from './routes/community.js';
+import { dutyRoutes } from './routes/duty.js';
 import { DASHBOARD_CSP, homeRoutes } from './routes/home.js';
 import { reportRoutes } from './routes/reports.js';
 import { rosterRoutes } from './routes/rosters.js';
@@ -241,6 +242,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       ...(api.userChanged ? { userChanged: api.userChanged } : {}),
     });
     await app.register(rosterRoutes, { prefix: '/api', stores: api.stores, now: api.now });
+    await app.register(dutyRoutes, { prefix: '/api', stores: api.stores, now: api.now });
     await app.register(reportRoutes, {
       prefix: '/api',
       stores: api.stores,
