@@ -18,14 +18,15 @@ import { address } from './ribbon.js';
 import { stats, Store } from './store.js';
 import { startSync, stopSync, syncStats, waitingCount } from './sync.js';
 import { alarmsView } from './views/alarms.js';
+import { dutyView } from './views/duty.js';
 import { figuresView } from './views/figures.js';
 import { householdView } from './views/household.js';
 import { patrolView } from './views/patrol.js';
 import { wallStats, wallView } from './views/wall.js';
 
 /**
- * The dashboard: log in, then the wall (big screen), the alarms, a household, the patrol (phone)
- * and the figures, as `#/…` routes. One live feed keeps the store current for every view.
+ * The dashboard: log in, then the wall (big screen), the alarms, a household, the patrol (phone),
+ * the figures and the duty roster, as `#/…` routes. One live feed keeps the store current for every view.
  */
 declare global {
   interface Window {
@@ -39,12 +40,14 @@ const ROUTES: Record<string, ViewFactory> = {
   household: householdView,
   patrol: patrolView,
   figures: figuresView,
+  duty: dutyView,
 };
 const NAV: Array<[string, WordKey]> = [
   ['wall', 'nav.wall'],
   ['alarms', 'nav.alarms'],
   ['patrol', 'nav.patrol'],
   ['figures', 'nav.figures'],
+  ['duty', 'nav.duty'],
 ];
 
 const root = document.getElementById('app') as HTMLElement;
