@@ -4,7 +4,7 @@ import { ApiError, currentSession, login, logout, setCsrfToken, whenSessionEnds,
 import type { Ctx, View, ViewFactory } from './context.js';
 import { h, icon, replace } from './dom.js';
 import { installIcons } from './icons.js';
-import { clock, lang, setLang, t, type WordKey } from './i18n.js';
+import { clock, lang, setLang, t } from './i18n.js';
 import { connectLive, type LiveStatus } from './live.js';
 import {
   cachedSession,
@@ -42,13 +42,8 @@ const ROUTES: Record<string, ViewFactory> = {
   figures: figuresView,
   duty: dutyView,
 };
-const NAV: Array<[string, WordKey]> = [
-  ['wall', 'nav.wall'],
-  ['alarms', 'nav.alarms'],
-  ['patrol', 'nav.patrol'],
-  ['figures', 'nav.figures'],
-  ['duty', 'nav.duty'],
-];
+/** The nav's links, in order; each one's word is `nav.<route>`. */
+const NAV = ['wall', 'alarms', 'patrol', 'figures', 'duty'] as const;
 
 const root = document.getElementById('app') as HTMLElement;
 installIcons();
@@ -265,8 +260,8 @@ function renderShell(): void {
   if (!session) return;
   navLinks.clear();
   const nav = h('nav', { 'aria-label': t('nav.main') });
-  for (const [name, word] of NAV) {
-    const a = h('a', { href: `#/${name}`, 'data-route': name }, t(word));
+  for (const name of NAV) {
+    const a = h('a', { href: `#/${name}`, 'data-route': name }, t(`nav.${name}`));
     if (name === 'alarms') a.append(alarmBadge);
     navLinks.set(name, a);
     nav.append(a);
