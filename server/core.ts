@@ -91,6 +91,8 @@ export async function composeSafetyCore(config: Config, deps: CoreDeps): Promise
   const alerting = createAlerting({
     stores,
     log: log.child({ component: 'alerting' }),
+    // The people on duty, where the compound has a roster for the tier (server/domain/duty.ts).
+    onDuty: (compoundId, tier, now) => stores.duty.onDuty(compoundId, tier, now),
     // Each SMS carries its person's one-tap link and 处理码 (server/app/ack-link.ts, docs/api.md "One-tap link").
     ackLink: (alertId, r, now) => {
       const recipient: AckRecipient | null =

@@ -14,6 +14,8 @@ import { ConfigError, loadConfig } from '../config.js';
 import { openDatabase } from '../store/db.js';
 import { createStores, type SqliteStores } from '../store/index.js';
 import { mosquittoAcl, mosquittoPasswordLine } from './mosquitto.js';
+import { DUTY_HELP, DUTY_OPTIONS, runDutyCommand } from './duty.js';
+import { UsageError } from './usage-error.js';
 
 export const ADMIN_HELP = `彩带之约 · Ribbon Pact admin
 
@@ -46,7 +48,7 @@ Commands:
               [--away-until YYYY-MM-DD|none] [--timezone TZ]
         The household's check-in policy; the next due time is recomputed.
   people  Lists the people and their scope.
-  mosquitto-acl --out FILE [--server-user NAME]
+${DUTY_HELP}  mosquitto-acl --out FILE [--server-user NAME]
         Writes a Mosquitto ACL file for the external-broker mode (docs/external-broker.md).
   mosquitto-passwd --out FILE --user NAME [--password=SECRET]
         Appends one account (for the server's own account at Mosquitto) to a password file.
@@ -67,9 +69,7 @@ async function readFirstLine(stream: NodeJS.ReadableStream): Promise<string> {
   return (text.split(/\r?\n/)[0] ?? '').trim();
 }
 
-export class UsageError extends Error {
-  override name = 'UsageError';
-}
+export { UsageError };
 
 type Out = { write(text: string): void };
 
@@ -114,6 +114,7 @@ export async function runAdmin(
       deadline: { type: 'string' },
       quiet: { type: 'string' },
       'away-until': { type: 'string' },
+      ...DUTY_OPTIONS,
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
@@ -345,8 +346,12 @@ export async function runAdmin(
         }
         return 0;
       }
-      default:
+      default: {
+        const compoundId = (name: string | undefined) => findScope(s, name, undefined).compoundId as number;
+        const code = runDutyCommand(cmd, values, s, compoundId, now, out);
+        if (code !== null) return code;
         throw new UsageError(`unknown command ${JSON.stringify(cmd)}; see --help`);
+      }
     }
   }
 }

@@ -15,6 +15,7 @@ import { ackPageRoutes } from './routes/ack-page.js';
 import { alertRoutes, type AlertCommands } from './routes/alerts.js';
 import { householdRoutes, type HouseholdDeps } from './routes/households.js';
 import { communityRoutes } from './routes/community.js';
+import { dutyRoutes } from './routes/duty.js';
 import { DASHBOARD_CSP, homeRoutes } from './routes/home.js';
 import { reportRoutes } from './routes/reports.js';
 import { rosterRoutes } from './routes/rosters.js';
@@ -247,6 +248,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       ...(api.userChanged ? { userChanged: api.userChanged } : {}),
     });
     await app.register(rosterRoutes, { prefix: '/api', stores: api.stores, now: api.now });
+    await app.register(dutyRoutes, { prefix: '/api', stores: api.stores, now: api.now });
     await app.register(reportRoutes, {
       prefix: '/api',
       stores: api.stores,

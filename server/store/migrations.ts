@@ -346,6 +346,47 @@ export const MIGRATIONS: readonly string[] = [
   ) WITHOUT ROWID;
   CREATE INDEX ack_codes_expiry ON ack_codes (expires_at);
   `,
+  /* 9: duty rosters (值班表) — weekly shifts per compound and tier, and overrides (swaps, leave) */ `
+  -- A compound's roster: the zone its shifts' wall-clock times are read in. A tier has a roster
+  -- while it has shifts; without, everyone of the tier covering a household answers.
+  CREATE TABLE duty_rosters (
+    compound_id INTEGER PRIMARY KEY REFERENCES compounds(id),
+    timezone    TEXT NOT NULL DEFAULT 'Asia/Shanghai',
+    updated_at  INTEGER NOT NULL
+  );
+  -- A weekly shift: days is a mask (bit d-1 for ISO weekday d, 1 = Monday), start and end are
+  -- minutes after local midnight; an end at or before the start is on the next day.
+  CREATE TABLE duty_shifts (
+    id          INTEGER PRIMARY KEY,
+    compound_id INTEGER NOT NULL REFERENCES duty_rosters(compound_id),
+    tier        INTEGER NOT NULL CHECK (tier IN (1, 2, 3)),
+    days        INTEGER NOT NULL CHECK (days BETWEEN 1 AND 127),
+    start_min   INTEGER NOT NULL CHECK (start_min BETWEEN 0 AND 1439),
+    end_min     INTEGER NOT NULL CHECK (end_min BETWEEN 0 AND 1439),
+    created_at  INTEGER NOT NULL
+  );
+  CREATE INDEX duty_shifts_compound ON duty_shifts (compound_id, tier);
+  CREATE TABLE duty_shift_people (
+    shift_id  INTEGER NOT NULL REFERENCES duty_shifts(id) ON DELETE CASCADE,
+    person_id INTEGER NOT NULL REFERENCES people(id),
+    PRIMARY KEY (shift_id, person_id)
+  ) WITHOUT ROWID;
+  -- A swap (person replaced by replacement) or leave (replacement NULL) over [starts_at, ends_at).
+  -- The red press reads those in force through the index: compound, tier, then the end.
+  CREATE TABLE duty_overrides (
+    id             INTEGER PRIMARY KEY,
+    compound_id    INTEGER NOT NULL REFERENCES duty_rosters(compound_id),
+    tier           INTEGER NOT NULL CHECK (tier IN (1, 2, 3)),
+    person_id      INTEGER NOT NULL REFERENCES people(id),
+    replacement_id INTEGER REFERENCES people(id),
+    starts_at      INTEGER NOT NULL,
+    ends_at        INTEGER NOT NULL CHECK (ends_at > starts_at),
+    note           TEXT NOT NULL DEFAULT '',
+    created_by     TEXT,
+    created_at     INTEGER NOT NULL
+  );
+  CREATE INDEX duty_overrides_due ON duty_overrides (compound_id, tier, ends_at);
+  `,
 ];
 
 /** Migrations that copy a table referenced by others: run with foreign keys off, then checked (1-based versions). */

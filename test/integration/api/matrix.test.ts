@@ -73,6 +73,48 @@ const inA = {
       Date.now(),
     ),
   }),
+  /** Compound A and a tier-2 person of it who may be on its roster. */
+  dutyPerson: ({ system, cast }: Ctx): Target => ({
+    id: cast.compoundA.id,
+    person: system.stores.people.add(
+      {
+        name: '值班网格员',
+        phone: '13800000012',
+        role: 'grid_worker',
+        tier: 2,
+        compoundId: cast.compoundA.id,
+        buildingId: null,
+      },
+      Date.now(),
+    ),
+  }),
+  /** … with that person on a Monday shift of tier 2. */
+  roster: (ctx: Ctx): Target => {
+    const t = inA.dutyPerson(ctx);
+    const shift = { tier: 2 as const, days: [1 as const], start: '08:00', end: '20:00', personIds: [Number(t.person)] };
+    ctx.system.stores.transaction(() =>
+      ctx.system.stores.duty.replaceShifts(Number(t.id), 'Asia/Shanghai', [shift], Date.now()),
+    );
+    return t;
+  },
+  /** … and leave for that person on the roster. */
+  dutyOverride: (ctx: Ctx): Target => {
+    const t = inA.roster(ctx);
+    const id = ctx.system.stores.duty.addOverride(
+      {
+        compoundId: Number(t.id),
+        tier: 2,
+        personId: Number(t.person),
+        replacementId: null,
+        from: Date.now(),
+        to: Date.now() + 86_400_000,
+        note: '',
+        createdBy: 'test',
+      },
+      Date.now(),
+    );
+    return { id };
+  },
   token: ({ system, cast }: Ctx): Target => ({
     id: system.stores.users.createToken(sha256(newSecret()), cast.users.volunteerA.id, 'script', Date.now()),
   }),
@@ -323,6 +365,40 @@ const TABLE: Row[] = [
     expect: [200, 403, 403, 403, 403, 401],
   },
   { route: 'GET /api/tokens', expect: [200, 403, 403, 403, 403, 401] },
+
+  // Duty rosters: everyone of the compound reads; its staff and admins edit.
+  {
+    route: 'GET /api/compounds/:id/duty',
+    target: inA.compound,
+    missing: { id: NONE },
+    expect: [200, 200, 200, 404, 404, 401],
+  },
+  {
+    route: 'PUT /api/compounds/:id/duty',
+    target: inA.dutyPerson,
+    missing: { id: NONE, person: NONE },
+    body: (t) => ({ shifts: [{ tier: 2, days: [1], start: '08:00', end: '20:00', personIds: [t.person] }] }),
+    expect: [200, 200, 403, 404, 403, 401],
+  },
+  {
+    route: 'POST /api/compounds/:id/duty/overrides',
+    target: inA.roster,
+    missing: { id: NONE, person: NONE },
+    body: (t) => ({
+      tier: 2,
+      personId: t.person,
+      replacementId: null,
+      from: '2099-01-05T08:00',
+      to: '2099-01-05T20:00',
+    }),
+    expect: [201, 201, 403, 404, 403, 401],
+  },
+  {
+    route: 'DELETE /api/duty/overrides/:id',
+    target: inA.dutyOverride,
+    missing: { id: NONE },
+    expect: [204, 204, 403, 404, 403, 401],
+  },
 
   // Rosters: staff and admins, each into their own compounds (another compound's name is a row
   // error, worded as for one that does not exist). Exports hold family phone numbers: not for
