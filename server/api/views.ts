@@ -94,7 +94,9 @@ export function notificationView(n: OutboxRow, user: Pick<User, 'role'>): Notifi
     event: n.event,
     target: n.target,
     recipients: n.recipients.map((r) =>
-      hide && isFamilyContact(r) ? { name: r.name, phone: null, role: r.role } : { ...r },
+      hide && isFamilyContact(r)
+        ? { name: r.name, phone: null, role: r.role }
+        : { name: r.name, phone: r.phone, role: r.role },
     ),
     status: n.status,
     attempts: n.attempts,

@@ -3,6 +3,7 @@ import { expect } from 'vitest';
 import { hashPassword } from '../../server/app/passwords.js';
 import type { UserRole } from '../../server/app/ports.js';
 import { ManualClock } from './clock.js';
+import { phoneChannels } from './phones.js';
 import { startTestSystem, TEST_ADMIN_PASSWORD, type TestSystem } from './system.js';
 
 // Driving the HTTP API as a person would: log in, keep the cookie and the CSRF token, send both.
@@ -141,11 +142,14 @@ export async function castWorld(t0: number) {
   const clock = new ManualClock(t0);
   const system = await startTestSystem({ clock, scheduler: false });
   const cast = await makeCast(system);
+  // SMS and voice for every compound, as a deployment has: a tier no phone can reach would be skipped at once.
+  const phones = await phoneChannels(system.stores, t0);
   const as = async (who: keyof Cast['users']) => client(system.app, await login(system.app, cast.users[who].username));
   return {
     clock,
     system,
     cast,
+    phones,
     volunteer: await as('volunteerA'),
     staff: await as('staffA'),
     outsider: await as('volunteerB'),

@@ -6,6 +6,7 @@ import { RawMqtt } from '../../helpers/raw-mqtt.js';
 import { startTestSystem, type TestSystem } from '../../helpers/system.js';
 import { startWebhookReceiver } from '../../helpers/webhook-receiver.js';
 import { ManualClock } from '../../helpers/clock.js';
+import { phoneChannels } from '../../helpers/phones.js';
 
 // The rules of docs/design.md §3 through the real pipeline: real MQTT, a real SQLite file, a real
 // HTTP receiver; time is a manual clock and the sweep is run by the test (as the scheduler would).
@@ -52,8 +53,10 @@ async function community(opts: { clock?: ManualClock; scheduler?: boolean } = {}
     now,
   );
   people.addContact({ householdId: household.id, name: '张女儿', phone: '13900000000', relation: '女儿' }, now);
-  channels.add('webhook', '社区群', { url: receiver.url, secret: SECRET }, null, now);
-  return { clock, system, receiver, device, household };
+  const webhook = channels.add('webhook', '社区群', { url: receiver.url, secret: SECRET }, null, now);
+  // Phones too: a tier whose people no phone can reach would be skipped at once (phones.test.ts).
+  const phones = await phoneChannels(system.stores, now);
+  return { clock, system, receiver, device, household, phones, webhook };
 }
 
 function messages(c: Community): NotificationMessage[] {
@@ -74,6 +77,11 @@ async function pressRed(c: Community, seq = 1) {
 function portOf(system: TestSystem): number {
   if (system.mqttAddress === null) throw new Error('no broker');
   return system.mqttAddress.port;
+}
+
+/** The emergency's rows for the group's webhook (its SMS and calls are phones.test.ts's). */
+function webhookRows(c: Community) {
+  return c.system.stores.outbox.forAlert(emergency(c).id).filter((r) => r.channelId === c.webhook);
 }
 
 function emergency(c: Community) {
@@ -123,7 +131,7 @@ describe('red escalates', () => {
       ['escalated', 3, 180_000],
     ]);
     // Every notification records whom it was for and that it went out.
-    expect(c.system.stores.outbox.forAlert(emergency(c).id).map((r) => [r.event, r.status])).toEqual([
+    expect(webhookRows(c).map((r) => [r.event, r.status])).toEqual([
       ['alert.opened', 'sent'],
       ['alert.escalated', 'sent'],
       ['alert.escalated', 'sent'],
@@ -438,7 +446,7 @@ describe('the sweep and the outbox when something goes wrong', () => {
     await pressRed(c);
     await c.receiver.waitFor(1);
     await expect
-      .poll(() => c.system.stores.outbox.forAlert(emergency(c).id)[0]?.status, { timeout: 3000 })
+      .poll(() => webhookRows(c)[0]?.status, { timeout: 3000 })
       .toBe('failed');
     const metrics = await (await fetch(`${c.system.httpUrl}/metrics`)).text();
     expect(metrics).toContain('ribbon_notifications{target="channel",status="failed"} 1');
@@ -452,13 +460,13 @@ describe('the sweep and the outbox when something goes wrong', () => {
     await pressRed(c);
     await c.receiver.waitFor(1);
     for (let attempt = 2; attempt <= 3; attempt++) {
-      const row = () => c.system.stores.outbox.forAlert(emergency(c).id)[0];
+      const row = () => webhookRows(c)[0];
       await expect.poll(() => row()?.lastError ?? null, { timeout: 3000 }).toMatch(/503/);
       // Jump the manual clock past the backoff (at most 2^(attempt-1) × 2 s), then deliver.
       c.clock.ms = (row()?.nextAttemptAt ?? 0) + 1;
       await c.system.deliverNow();
       expect(c.receiver.received).toHaveLength(attempt);
     }
-    expect(c.system.stores.outbox.forAlert(emergency(c).id)[0]).toMatchObject({ status: 'sent', attempts: 3 });
+    expect(webhookRows(c)[0]).toMatchObject({ status: 'sent', attempts: 3 });
   });
 });
