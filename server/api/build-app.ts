@@ -12,6 +12,8 @@ import { registerAudit, RequestLog } from './audit.js';
 import { createWindowBudget } from '../log.js';
 import { createAuthenticator, DEFAULT_AUTH, type AuthSettings } from './auth.js';
 import { alertRoutes, type AlertCommands } from './routes/alerts.js';
+import { channelRoutes } from './routes/channels.js';
+import { hookRoutes } from './routes/hooks.js';
 import { householdRoutes, type HouseholdDeps } from './routes/households.js';
 import { communityRoutes } from './routes/community.js';
 import { DASHBOARD_CSP, homeRoutes } from './routes/home.js';
@@ -39,6 +41,8 @@ export type AppDeps = {
     userChanged?: (userId: number) => void;
     /** The zone of report days (REPORT_TIMEZONE). */
     reportTimeZone?: string;
+    /** PUBLIC_URL: the base of voice channels' callback URLs (default: the address a request came to). */
+    publicUrl?: string;
   };
   https?: { key: Buffer; cert: Buffer };
   /** Timeouts and the connection cap of the HTTP server (default DEFAULT_HTTP_LIMITS). */
@@ -241,6 +245,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       ...(api.userChanged ? { userChanged: api.userChanged } : {}),
     });
     await app.register(rosterRoutes, { prefix: '/api', stores: api.stores, now: api.now });
+    await app.register(channelRoutes, {
+      prefix: '/api',
+      stores: api.stores,
+      now: api.now,
+      ...(api.publicUrl !== undefined ? { publicUrl: api.publicUrl } : {}),
+    });
+    // Outside /api: the providers' servers post call results with the key in the URL, not a login.
+    await app.register(hookRoutes, { stores: api.stores, now: api.now, log: deps.log });
     await app.register(reportRoutes, {
       prefix: '/api',
       stores: api.stores,

@@ -11,6 +11,7 @@ import { createChannelsStore } from './channels.js';
 import { createUsersStore } from './users.js';
 import { createReportsStore } from './reports.js';
 import { createVisitsStore } from './visits.js';
+import { createCallResultsStore } from './call-results.js';
 
 /**
  * The stores over SQLite, with the raw handle beside them for the composition root (closing,
@@ -36,6 +37,7 @@ export function createStores(db: Db): SqliteStores {
     users: createUsersStore(db),
     reports: createReportsStore(db),
     visits: createVisitsStore(db),
+    callResults: createCallResultsStore(db),
     /** Runs fn in one transaction (BEGIN IMMEDIATE: the writer lock is taken up front). */
     transaction<T>(fn: () => T): T {
       return db.transaction(fn).immediate();
