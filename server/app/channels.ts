@@ -40,7 +40,14 @@ export function publicChannel(c: StoredChannel): PublicChannel {
     else if (field === 'url' && typeof value === 'string') config[field] = hideUrlTokens(value);
     else config[field] = value;
   }
-  return { id: c.id, kind: c.kind, name: c.name, compoundId: c.compoundId, medium: mediumOf(c.kind) ?? 'group', config };
+  return {
+    id: c.id,
+    kind: c.kind,
+    name: c.name,
+    compoundId: c.compoundId,
+    medium: mediumOf(c.kind) ?? 'group',
+    config,
+  };
 }
 
 function hideUrlTokens(href: string): string {

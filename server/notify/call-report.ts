@@ -21,9 +21,7 @@ export type CallResultWord = (typeof CALL_RESULTS)[number];
 export type CallReport = { callId: string; result: CallResultWord; detail: string; at: number | null };
 
 /** `reports` to record; `skipped`: items read but not results (progress, keys), or unreadable ones. */
-export type ParsedCallbacks =
-  | { ok: true; reports: CallReport[]; skipped: number }
-  | { ok: false; reason: string };
+export type ParsedCallbacks = { ok: true; reports: CallReport[]; skipped: number } | { ok: false; reason: string };
 
 /** A batch is at most this many items (Alibaba pushes up to 100; more is not a provider). */
 export const MAX_ITEMS = 500;

@@ -89,7 +89,11 @@ export const channelRoutes: FastifyPluginAsyncTypebox<{
   app.delete(
     '/channels/:id',
     {
-      schema: { tags: ['channels'], summary: 'Retire a channel (admin): nothing more is sent through it', params: IdParams },
+      schema: {
+        tags: ['channels'],
+        summary: 'Retire a channel (admin): nothing more is sent through it',
+        params: IdParams,
+      },
     },
     async (request, reply) => {
       requireRole(request, 'admin');

@@ -63,9 +63,7 @@ export const hookRoutes: FastifyPluginAsyncTypebox<{ stores: Stores; now: () => 
       const parsed = aliyun ? parseAliyunVoiceReports(request.body) : parseTencentVoiceCallback(request.body);
       if (!parsed.ok) {
         hookLog.warn({ channelId, reason: parsed.reason }, 'call results not understood');
-        return reply
-          .code(400)
-          .send(aliyun ? { code: 1, msg: parsed.reason } : { result: 1, errmsg: parsed.reason });
+        return reply.code(400).send(aliyun ? { code: 1, msg: parsed.reason } : { result: 1, errmsg: parsed.reason });
       }
       const outcome = recordCallReports(stores, channelId, parsed.reports, now());
       if (outcome.unknown.length > 0) {
