@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { newSecret, sha256 } from '../../../server/api/auth.js';
 import { DEFAULT_DASHBOARD_DIR } from '../../../server/api/routes/home.js';
+import { addChannel } from '../../../server/app/channels.js';
 import {
   client,
   listRoutes,
@@ -71,6 +72,21 @@ const inA = {
       Date.now(),
     ),
   }),
+  channel: ({ system, cast }: Ctx): Target => ({
+    id: system.stores.channels.add('wecom', '群', { url: 'https://example.cn/?key=k' }, cast.compoundA.id, Date.now()),
+  }),
+  voiceHook: ({ system, cast }: Ctx): Target => {
+    const added = addChannel(
+      system.stores,
+      {
+        compoundId: cast.compoundA.id,
+        config: { kind: 'aliyun-voice', accessKeyId: 'id', accessKeySecret: 's', ttsCode: 'TTS_1' },
+      },
+      Date.now(),
+    );
+    if (!added.ok || added.callbackKey === null) throw new Error('no voice channel');
+    return { channelId: added.channel.id, key: added.callbackKey };
+  },
   token: ({ system, cast }: Ctx): Target => ({
     id: system.stores.users.createToken(sha256(newSecret()), cast.users.volunteerA.id, 'script', Date.now()),
   }),
@@ -328,11 +344,41 @@ const TABLE: Row[] = [
   },
   { route: 'GET /api/export/households', expect: [200, 200, 403, 200, 403, 401] },
   { route: 'GET /api/export/people', expect: [200, 200, 403, 200, 403, 401] },
+
+  // Channels (issue 13): staff read theirs, only an admin adds or retires one.
+  { route: 'GET /api/channels', expect: [200, 200, 403, 200, 403, 401] },
+  {
+    route: 'POST /api/channels',
+    target: ({ cast }) => ({ compound: cast.compoundA.id }),
+    body: (t) => ({
+      kind: 'wecom',
+      url: 'https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=k',
+      compound: t.compound,
+    }),
+    expect: [201, 403, 403, 403, 403, 401],
+  },
+  {
+    route: 'DELETE /api/channels/:id',
+    target: inA.channel,
+    missing: { id: NONE },
+    expect: [204, 403, 403, 403, 403, 401],
+  },
+  // The voice providers' callback: no login, the key in the URL is the permission.
+  {
+    route: 'POST /hooks/voice/:channelId/:key',
+    target: inA.voiceHook,
+    body: () => [],
+    expect: [200, 200, 200, 200, 200, 200],
+  },
 ];
 
 function requestFor(row: Row, target: Target, ctx: Ctx, role: Role): ApiRequest {
   const [method, path] = row.route.split(' ') as [ApiRequest['method'], string];
-  const url = path.replace(':id', () => String(target.id)).replace('*', () => String(target['*']));
+  const url = path
+    .replace(':id', () => String(target.id))
+    .replace(':channelId', () => String(target.channelId))
+    .replace(':key', () => String(target.key))
+    .replace('*', () => String(target['*']));
   const body = row.body?.(target, ctx, role);
   return {
     method,
