@@ -290,9 +290,10 @@ export async function runAdmin(
         if (phone) {
           if (values.url !== undefined || values.secret !== undefined)
             throw new UsageError(`${kind} takes --config (and --endpoint), not --url or --secret`);
+          const raw = need('config');
           let input: unknown;
           try {
-            input = JSON.parse(need('config'));
+            input = JSON.parse(raw);
           } catch {
             throw new UsageError('--config must be a JSON object');
           }
