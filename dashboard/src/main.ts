@@ -1,10 +1,12 @@
 import './styles/index.css';
 import { createAlarm } from './alarm.js';
+import { createBanners } from './banners.js';
 import { ApiError, currentSession, login, logout, setCsrfToken, whenSessionEnds, type User } from './api.js';
 import type { Ctx, View, ViewFactory } from './context.js';
 import { h, icon, replace } from './dom.js';
 import { installIcons } from './icons.js';
-import { clock, lang, setLang, t, type WordKey } from './i18n.js';
+import { clock, lang, t, type WordKey } from './i18n.js';
+import { langButton } from './lang-button.js';
 import { connectLive, type LiveStatus } from './live.js';
 import {
   cachedSession,
@@ -193,24 +195,6 @@ function renderLogin(message: string | null): void {
   username.focus();
 }
 
-function langButton(rerender: () => void): HTMLButtonElement {
-  return h(
-    'button',
-    {
-      type: 'button',
-      class: 'link',
-      lang: lang() === 'en' ? 'zh-CN' : 'en',
-      // The visible word is in the name too, for voice control ("click English").
-      'aria-label': `${t('lang.switch')} · ${t('lang.switchLabel')}`,
-      onclick: () => {
-        setLang(lang() === 'en' ? 'zh-CN' : 'en');
-        rerender();
-      },
-    },
-    t('lang.switch'),
-  );
-}
-
 function enter(user: User, csrfToken: string | null, offline = false): void {
   setCsrfToken(csrfToken);
   if (!offline) void rememberSession(user, csrfToken);
@@ -227,6 +211,7 @@ function enter(user: User, csrfToken: string | null, offline = false): void {
   store.listen((change) => {
     if (change.alerts) updateAlarmBadge();
   });
+  banners.watchChannels(user);
   renderShell();
   route();
   startSync(user.id);
@@ -234,6 +219,7 @@ function enter(user: User, csrfToken: string | null, offline = false): void {
 
 function leave(): void {
   void stopSync();
+  banners.stop();
   session?.live.close();
   session?.stopSaving();
   session = null;
@@ -257,6 +243,7 @@ const navLinks = new Map<string, HTMLAnchorElement>();
 const alarmBadge = h('span', { class: 'badge', 'aria-hidden': 'true' });
 const soundButton = h('button', { type: 'button', class: 'sound', id: 'sound-toggle' });
 const soundBanner = h('p', { class: 'sound-banner', id: 'sound-banner', hidden: true });
+const banners = createBanners();
 
 function renderShell(): void {
   if (!session) return;
@@ -291,7 +278,8 @@ function renderShell(): void {
     ),
   );
   replace(soundBanner, icon('muted'), t('sound.blocked'));
-  replace(root, header, statusBar, soundBanner, main);
+  replace(root, header, statusBar, soundBanner, ...banners.els, main);
+  banners.relabel(session.store.alerts.values());
   renderStatus();
   renderSound();
   updateAlarmBadge();
@@ -358,6 +346,7 @@ function updateAlarmBadge(): void {
     }
   }
   alarm.setWaiting(waiting, first);
+  banners.showUnreached(session.store.alerts.values());
   alarmBadge.textContent = total > 0 ? String(total) : '';
   alarmBadge.classList.toggle('urgent', waiting > 0);
   const link = navLinks.get('alarms');
