@@ -70,6 +70,7 @@ const WORDS = {
   // The tier the alert has reached, not a claim that anyone there was told (whom: the lines below it).
   'alarms.level': ['当前第 {n} 级', 'At tier {n}'],
   'alarms.unreached': ['未能通知到任何人', 'Reached nobody'],
+  'alarms.noPhone': ['没有打到任何人的手机（只发了群消息）', 'Reached nobody’s phone (group message only)'],
   'alarms.person': ['{who}：{how}', '{who}: {how}'],
   'reach.sms.sent': ['短信已发', 'SMS sent'],
   'reach.sms.pending': ['短信发送中', 'SMS on its way'],

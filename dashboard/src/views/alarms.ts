@@ -262,9 +262,12 @@ export function alarmsView(ctx: Ctx): View {
               'span',
               { class: 'not-reached unreached' },
               icon('red'),
-              names && names.problems.length > 0 && names.sent.length === 0
-                ? `${t('alarms.unreached')}（${names.problems.join('；')}）`
-                : t('alarms.unreached'),
+              // A group robot may have posted: then it is the phones that nobody answered for.
+              names && names.sent.length > 0
+                ? t('alarms.noPhone')
+                : names && names.problems.length > 0
+                  ? `${t('alarms.unreached')}（${names.problems.join('；')}）`
+                  : t('alarms.unreached'),
             )
           : names && names.sent.length === 0 && names.problems.length > 0
             ? h('span', { class: 'not-reached' }, t('alarms.notSent', { why: names.problems.join('；') }))
