@@ -102,9 +102,12 @@ export function notificationView(
   return {
     event: n.event,
     target: n.target,
-    recipients: n.recipients.map((r) =>
-      hide && isFamilyContact(r) ? { name: r.name, phone: null, role: r.role } : { ...r },
-    ),
+    // The documented three fields only: the stored ids (personId, contactId) are the server's own.
+    recipients: n.recipients.map((r) => ({
+      name: r.name,
+      phone: hide && isFamilyContact(r) ? null : r.phone,
+      role: r.role,
+    })),
     status: n.status,
     attempts: n.attempts,
     sentAt: iso(n.sentAt),
