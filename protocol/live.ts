@@ -26,10 +26,11 @@ import type { AlertKind, AlertStatus, ReportSource, RibbonState } from './ribbon
 export const LIVE_PATH = '/ws';
 
 /**
- * 4000 "too slow, resync": the socket still had unsent bytes and the next delta would have taken
- * them past the hub's `maxBufferedBytes` (1 MiB; a frame on a socket with nothing waiting always
- * goes, and a snapshot always goes, so a large snapshot or burst alone does not cut a client that
- * reads); reconnect (with backoff) and start from the new snapshot.
+ * 4000 "too slow, resync": what waited for this client alone (bytes not yet taken by the network,
+ * frames queued behind a snapshot on its way) and the next delta would have passed the hub's
+ * `maxBufferedBytes` (1 MiB; a frame on a socket with nothing waiting always goes, and a snapshot
+ * always goes, in 64 KiB fragments as the client takes them, so a large snapshot or burst alone
+ * does not cut a client that reads); reconnect (with backoff) and start from the new snapshot.
  */
 export const TOO_SLOW = 4000;
 /** 4001 "session ended": the session expired or was logged out (or the user disabled); log in again. */

@@ -28,6 +28,13 @@ export type Config = Readonly<{
   dashboardDir: string | null;
   /** HTTPS: PEM certificate and key files (both or neither); null = plain HTTP. */
   tls: Readonly<{ certFile: string; keyFile: string }> | null;
+  /**
+   * The base URL people's phones reach the server at, for the one-tap links in SMS
+   * (`${publicUrl}/a/<token>`): scheme, host, port and any path prefix, never a trailing slash.
+   */
+  publicUrl: string;
+  /** PUBLIC_URL was not set: publicUrl is the listen address, which a phone cannot open. */
+  publicUrlDefaulted: boolean;
   logLevel: LogLevel;
   http: HttpLimits;
   /** What one session and one address may cost the live feed (/ws). */
@@ -97,6 +104,10 @@ export const ENV_HELP: ReadonlyArray<readonly [string, string]> = [
     'TLS_CERT_FILE / TLS_KEY_FILE',
     'PEM certificate and key: serve HTTP and the dashboard over HTTPS (both or neither)',
   ],
+  [
+    'PUBLIC_URL',
+    'base URL phones reach for the SMS one-tap links, http(s)://host[:port][/prefix] (default the listen address, e.g. http://127.0.0.1:8080: set it, or the links open nowhere)',
+  ],
   ['LOG_LEVEL', `one of ${LOG_LEVELS.join(', ')} (default info)`],
   ['HTTP_HEADERS_TIMEOUT_MS', 'time for a request to send its headers, 100-300000 (default 10000)'],
   ['HTTP_REQUEST_TIMEOUT_MS', 'time for a request to arrive whole, 100-3600000 (default 60000)'],
@@ -142,9 +153,13 @@ export function loadConfig(env: Env, cwd = process.cwd()): Config {
   if (mqttUrl !== null) checkMqttUrl(mqttUrl);
   const dataDir = path.resolve(cwd, optionalString(env, 'DATA_DIR') ?? './data');
   const backupDir = optionalString(env, 'BACKUP_DIR');
+  const port = int(env, 'PORT', 8080, 0, 65535);
+  const host = optionalString(env, 'HOST') ?? '127.0.0.1';
+  const tls = tlsFiles(env, cwd);
+  const publicUrlSet = optionalString(env, 'PUBLIC_URL');
   const config: Config = {
-    port: int(env, 'PORT', 8080, 0, 65535),
-    host: optionalString(env, 'HOST') ?? '127.0.0.1',
+    port,
+    host,
     mqttPort: int(env, 'MQTT_PORT', 1883, 0, 65535),
     dataDir,
     mqttUrl,
@@ -156,7 +171,9 @@ export function loadConfig(env: Env, cwd = process.cwd()): Config {
       const dir = optionalString(env, 'DASHBOARD_DIR');
       return dir === null ? null : path.resolve(cwd, dir);
     })(),
-    tls: tlsFiles(env, cwd),
+    tls,
+    publicUrl: publicUrlSet === null ? listenUrl(host, port, tls !== null) : checkPublicUrl(publicUrlSet),
+    publicUrlDefaulted: publicUrlSet === null,
     logLevel: oneOf(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
     http: httpLimits(env),
     live: Object.freeze({
@@ -265,6 +282,35 @@ function timeZone(env: Env, name: string, fallback: string): string {
     );
   }
   return raw;
+}
+
+/**
+ * PUBLIC_URL, checked and written one way: http or https, a host, no user or password, no query
+ * or fragment (a link is this plus `/a/<token>`), no trailing slash. A path is kept: a reverse
+ * proxy may serve the server under a prefix.
+ */
+function checkPublicUrl(raw: string): string {
+  const expected = 'expected http(s)://host[:port][/prefix], without ? or #';
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError(`PUBLIC_URL=${JSON.stringify(raw)} is not a URL: ${expected}`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new ConfigError(`PUBLIC_URL=${JSON.stringify(raw)} is not valid: ${expected}`);
+  if (url.hostname === '' || url.username !== '' || url.password !== '')
+    throw new ConfigError(`PUBLIC_URL is not valid: ${expected}, and no user or password`);
+  // new URL drops an empty "?" or "#": the raw text is checked too.
+  if (raw.includes('?') || raw.includes('#'))
+    throw new ConfigError(`PUBLIC_URL=${JSON.stringify(raw)} is not valid: ${expected}`);
+  return `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
+}
+
+/** The listen address as a URL (an unspecified address as loopback): the default of PUBLIC_URL. */
+function listenUrl(host: string, port: number, https: boolean): string {
+  const name = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
+  return `${https ? 'https' : 'http'}://${name.includes(':') ? `[${name}]` : name}:${port}`;
 }
 
 function checkMqttUrl(raw: string): void {

@@ -1,7 +1,9 @@
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import type { RibbonBroker } from '../broker/create-broker.js';
+import { ACK_LINK_TTL_MS, type AckRecipient, ackLink, signAckToken } from './app/ack-link.js';
 import { createAlerting, type Alerting } from './app/alerting.js';
+import { loadLinkSecret } from './store/secrets.js';
 import { alertChanges, createAnnouncer } from './app/announce.js';
 import { createBackup } from './app/backup.js';
 import { createChangeFeed, type ChangeFeed } from './app/changes.js';
@@ -85,7 +87,26 @@ export async function composeSafetyCore(config: Config, deps: CoreDeps): Promise
   const registry = new Registry();
   const changes = createChangeFeed();
   const announcer = createAnnouncer({ transaction: stores.transaction, changes });
-  const alerting = createAlerting({ stores, log: log.child({ component: 'alerting' }) });
+  const linkSecret = loadLinkSecret(db, clock.now());
+  const alerting = createAlerting({
+    stores,
+    log: log.child({ component: 'alerting' }),
+    // The people on duty, where the compound has a roster for the tier (server/domain/duty.ts).
+    onDuty: (compoundId, tier, now) => stores.duty.onDuty(compoundId, tier, now),
+    // Each SMS carries its person's one-tap link and 处理码 (server/app/ack-link.ts, docs/api.md "One-tap link").
+    ackLink: (alertId, r, now) => {
+      const recipient: AckRecipient | null =
+        r.personId !== undefined
+          ? { kind: 'person', id: r.personId }
+          : r.contactId !== undefined
+            ? { kind: 'contact', id: r.contactId }
+            : null;
+      if (recipient === null) return null;
+      const expiresAt = now + ACK_LINK_TTL_MS;
+      const token = signAckToken(linkSecret, { alertId, recipient, expiresAt });
+      return { link: ackLink(config.publicUrl, token), code: stores.ackCodes.issue(token, expiresAt, now) };
+    },
+  });
   const record = createRecordMessages(stores, alerting, { batchTransaction: walSync.transaction });
   // Acks go out through whichever broker is in use: bound once it is up (the pipeline and the
   // broker need each other; no message arrives before the broker is up).

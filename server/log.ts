@@ -1,15 +1,24 @@
 import pino, { type DestinationStream, type Logger } from 'pino';
 import type { LogLevel } from './config.js';
 
-/** Structured logs (JSON lines). Secrets never reach a log: nothing logs a password or secret field. */
+/** A one-tap link's path with its token left out: the token opens an alert's page for a day. */
+export function withoutLinkToken(url: string): string {
+  return url.replace(/^\/a\/[^/?#]+/, '/a/…');
+}
+
+/**
+ * Structured logs (JSON lines). Secrets never reach a log: nothing logs a password or secret
+ * field, and a request's URL is logged without a one-tap link's token (`/a/…`).
+ */
 export function createLogger(level: LogLevel, destination?: DestinationStream): Logger {
   return pino(
     {
       level,
       base: { service: 'ribbon-pact' },
       redact: {
-        paths: ['password', 'secret', '*.password', '*.secret', 'headers.authorization', 'headers.cookie'],
-        censor: '[redacted]',
+        paths: ['password', 'secret', '*.password', '*.secret', 'headers.authorization', 'headers.cookie', 'req.url'],
+        censor: (value: unknown, path: string[]) =>
+          path.at(-1) === 'url' && typeof value === 'string' ? withoutLinkToken(value) : '[redacted]',
       },
     },
     destination,

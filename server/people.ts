@@ -10,6 +10,7 @@ import { ensureFirstAdmin } from './app/ensure-first-admin.js';
 import type { Config } from './config.js';
 import { createAnnouncer } from './app/announce.js';
 import type { SqliteStores } from './store/index.js';
+import { loadLinkSecret } from './store/secrets.js';
 import type { CoreLink } from './lanes/link.js';
 import { createLiveHub, type LiveHub } from './live/hub.js';
 
@@ -53,6 +54,12 @@ export async function composePeopleSide(
   // announced on the same feed as the core's.
   const announcer = createAnnouncer({ transaction: stores.transaction, changes: link.changes });
   const https = readTls(config.tls);
+  if (config.publicUrlDefaulted) {
+    log.warn(
+      { publicUrl: config.publicUrl },
+      'PUBLIC_URL is not set: the one-tap links in SMS point at the listen address and will not open on a phone until it is set',
+    );
+  }
   // Logout, a disabled user, a changed scope: told by the API, heard by the live hub.
   const userChanges = new EventEmitter<{ changed: [userId: number] }>();
   const app = await buildApp({
@@ -74,6 +81,9 @@ export async function composePeopleSide(
         commit: announcer.commit,
       },
       reportTimeZone: config.report.timeZone,
+      ackLinks: { secret: loadLinkSecret(stores.db, now()), publicUrl: config.publicUrl },
+      // Voice channels' callback URLs: PUBLIC_URL when set; else the address the admin's request came to.
+      ...(config.publicUrlDefaulted ? {} : { publicUrl: config.publicUrl }),
       // Over HTTPS the session cookie is Secure.
       auth: { ...(https ? { secureCookies: true } : {}), ...deps.auth },
     },

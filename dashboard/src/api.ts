@@ -62,6 +62,8 @@ export class ApiError extends Error {
     readonly code: string,
     message: string,
     readonly retryAfter: number | null = null,
+    /** The fields a 400 named (`body.to`), with what is wrong with each. */
+    readonly fields: ReadonlyArray<{ path: string; message: string }> = [],
   ) {
     super(message);
   }
@@ -106,13 +108,18 @@ export async function api<T>(method: 'GET' | 'POST' | 'PATCH' | 'DELETE', path: 
     // A proxy's HTML error page, say: reported below by status.
   }
   if (!response.ok) {
-    const e = (json as { error?: { code?: string; message?: string } } | null)?.error;
+    const e = (
+      json as {
+        error?: { code?: string; message?: string; fields?: Array<{ path: string; message: string }> };
+      } | null
+    )?.error;
     const retry = Number(response.headers.get('retry-after'));
     const error = new ApiError(
       response.status,
       e?.code ?? `HTTP_${response.status}`,
       e?.message ?? response.statusText,
       Number.isFinite(retry) && retry > 0 ? retry : null,
+      Array.isArray(e?.fields) ? e.fields : [],
     );
     if (response.status === 401 && path !== '/api/session') onSessionEnded();
     throw error;

@@ -5,7 +5,7 @@ import { ApiError, currentSession, login, logout, setCsrfToken, whenSessionEnds,
 import type { Ctx, View, ViewFactory } from './context.js';
 import { h, icon, replace } from './dom.js';
 import { installIcons } from './icons.js';
-import { clock, lang, t, type WordKey } from './i18n.js';
+import { clock, lang, t } from './i18n.js';
 import { langButton } from './lang-button.js';
 import { connectLive, type LiveStatus } from './live.js';
 import {
@@ -20,14 +20,15 @@ import { address } from './ribbon.js';
 import { stats, Store } from './store.js';
 import { startSync, stopSync, syncStats, waitingCount } from './sync.js';
 import { alarmsView } from './views/alarms.js';
+import { dutyView } from './views/duty.js';
 import { figuresView } from './views/figures.js';
 import { householdView } from './views/household.js';
 import { patrolView } from './views/patrol.js';
 import { wallStats, wallView } from './views/wall.js';
 
 /**
- * The dashboard: log in, then the wall (big screen), the alarms, a household, the patrol (phone)
- * and the figures, as `#/…` routes. One live feed keeps the store current for every view.
+ * The dashboard: log in, then the wall (big screen), the alarms, a household, the patrol (phone),
+ * the figures and the duty roster, as `#/…` routes. One live feed keeps the store current for every view.
  */
 declare global {
   interface Window {
@@ -41,13 +42,10 @@ const ROUTES: Record<string, ViewFactory> = {
   household: householdView,
   patrol: patrolView,
   figures: figuresView,
+  duty: dutyView,
 };
-const NAV: Array<[string, WordKey]> = [
-  ['wall', 'nav.wall'],
-  ['alarms', 'nav.alarms'],
-  ['patrol', 'nav.patrol'],
-  ['figures', 'nav.figures'],
-];
+/** The nav's links, in order; each one's word is `nav.<route>`. */
+const NAV = ['wall', 'alarms', 'patrol', 'figures', 'duty'] as const;
 
 const root = document.getElementById('app') as HTMLElement;
 installIcons();
@@ -249,8 +247,8 @@ function renderShell(): void {
   if (!session) return;
   navLinks.clear();
   const nav = h('nav', { 'aria-label': t('nav.main') });
-  for (const [name, word] of NAV) {
-    const a = h('a', { href: `#/${name}`, 'data-route': name }, t(word));
+  for (const name of NAV) {
+    const a = h('a', { href: `#/${name}`, 'data-route': name }, t(`nav.${name}`));
     if (name === 'alarms') a.append(alarmBadge);
     navLinks.set(name, a);
     nav.append(a);

@@ -15,6 +15,8 @@ import { ConfigError, loadConfig } from '../config.js';
 import { openDatabase } from '../store/db.js';
 import { createStores, type SqliteStores } from '../store/index.js';
 import { mosquittoAcl, mosquittoPasswordLine } from './mosquitto.js';
+import { DUTY_HELP, DUTY_OPTIONS, runDutyCommand } from './duty.js';
+import { UsageError } from './usage-error.js';
 
 export const ADMIN_HELP = `彩带之约 · Ribbon Pact admin
 
@@ -47,9 +49,8 @@ Commands:
         the kind's settings (docs/notifications.md), e.g. for aliyun-sms
         '{"accessKeyId":"…","accessKeySecret":"…","signName":"…","templates":{"emergency":"SMS_1",
         "service":"SMS_2","missed_checkin":"SMS_3"}}'; --endpoint points it at a gateway or a test
-        server (scheme and host only). A voice channel prints its callback URL
-        (--public-url or PUBLIC_URL, else http://HOST:PORT, + /hooks/voice/<id>/<key>) ONCE: paste
-        it into the provider's console for call results; the key is stored as a hash.
+        server (scheme and host only). A voice channel prints its callback URL (--public-url, else
+        PUBLIC_URL, + /hooks/voice/<id>/<key>) ONCE: paste it into the provider's console.
   list-channels
         Lists the active channels; secrets are shown as "set".
   set-policy --compound NAME --policy '{"tier2AfterSec":60,…}'
@@ -58,7 +59,7 @@ Commands:
               [--away-until YYYY-MM-DD|none] [--timezone TZ]
         The household's check-in policy; the next due time is recomputed.
   people  Lists the people and their scope.
-  mosquitto-acl --out FILE [--server-user NAME]
+${DUTY_HELP}  mosquitto-acl --out FILE [--server-user NAME]
         Writes a Mosquitto ACL file for the external-broker mode (docs/external-broker.md).
   mosquitto-passwd --out FILE --user NAME [--password=SECRET]
         Appends one account (for the server's own account at Mosquitto) to a password file.
@@ -79,9 +80,7 @@ async function readFirstLine(stream: NodeJS.ReadableStream): Promise<string> {
   return (text.split(/\r?\n/)[0] ?? '').trim();
 }
 
-export class UsageError extends Error {
-  override name = 'UsageError';
-}
+export { UsageError };
 
 type Out = { write(text: string): void };
 
@@ -129,6 +128,7 @@ export async function runAdmin(
       deadline: { type: 'string' },
       quiet: { type: 'string' },
       'away-until': { type: 'string' },
+      ...DUTY_OPTIONS,
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
@@ -172,11 +172,9 @@ export async function runAdmin(
 
   const config = loadConfig(env);
   const stores = createStores(openDatabase(config.dataDir));
-  /** The base of callback URLs: --public-url, PUBLIC_URL (once the config has it), or where the server listens. */
+  /** The base of callback URLs: --public-url, else PUBLIC_URL (whose default is where the server listens). */
   const publicBase = (): string => {
-    const configured = (config as { publicUrl?: string | null }).publicUrl;
-    const base =
-      values['public-url'] ?? configured ?? `${config.tls ? 'https' : 'http'}://${config.host}:${config.port}`;
+    const base = values['public-url'] ?? config.publicUrl;
     if (!/^https?:\/\/[^\s/]+/.test(base)) throw new UsageError('--public-url must start with http:// or https://');
     return base.replace(/\/+$/, '');
   };
@@ -407,8 +405,12 @@ export async function runAdmin(
         }
         return 0;
       }
-      default:
+      default: {
+        const compoundId = (name: string | undefined) => findScope(s, name, undefined).compoundId as number;
+        const code = runDutyCommand(cmd, values, s, compoundId, now, out);
+        if (code !== null) return code;
         throw new UsageError(`unknown command ${JSON.stringify(cmd)}; see --help`);
+      }
     }
   }
 }

@@ -11,11 +11,13 @@ import type { Stores } from '../app/ports.js';
 import { registerAudit, RequestLog } from './audit.js';
 import { createWindowBudget } from '../log.js';
 import { createAuthenticator, DEFAULT_AUTH, type AuthSettings } from './auth.js';
+import { ackPageRoutes } from './routes/ack-page.js';
 import { alertRoutes, type AlertCommands } from './routes/alerts.js';
 import { channelRoutes } from './routes/channels.js';
 import { hookRoutes } from './routes/hooks.js';
 import { householdRoutes, type HouseholdDeps } from './routes/households.js';
 import { communityRoutes } from './routes/community.js';
+import { dutyRoutes } from './routes/duty.js';
 import { DASHBOARD_CSP, homeRoutes } from './routes/home.js';
 import { reportRoutes } from './routes/reports.js';
 import { rosterRoutes } from './routes/rosters.js';
@@ -41,6 +43,8 @@ export type AppDeps = {
     userChanged?: (userId: number) => void;
     /** The zone of report days (REPORT_TIMEZONE). */
     reportTimeZone?: string;
+    /** The one-tap page of SMS links (/a/:token); absent: not served. */
+    ackLinks?: { secret: Uint8Array; publicUrl: string };
     /** PUBLIC_URL: the base of voice channels' callback URLs (default: the address a request came to). */
     publicUrl?: string;
   };
@@ -237,6 +241,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     });
     await app.register(householdRoutes, { prefix: '/api', ...api.households });
     await app.register(alertRoutes, { prefix: '/api', stores: api.stores, commands: api.alerts });
+    if (api.ackLinks !== undefined) {
+      await app.register(ackPageRoutes, { stores: api.stores, now: api.now, commands: api.alerts, ...api.ackLinks });
+    }
     await app.register(communityRoutes, {
       prefix: '/api',
       stores: api.stores,
@@ -253,6 +260,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     });
     // Outside /api: the providers' servers post call results with the key in the URL, not a login.
     await app.register(hookRoutes, { stores: api.stores, now: api.now, log: deps.log });
+    await app.register(dutyRoutes, { prefix: '/api', stores: api.stores, now: api.now });
     await app.register(reportRoutes, {
       prefix: '/api',
       stores: api.stores,

@@ -20,6 +20,7 @@ import type { NotificationMessage } from '../notify/types.js';
 import type { Alert, Recipient, Stores } from './ports.js';
 import { reachOf } from './reach.js';
 import { mainlandMobile } from '../domain/phone.js';
+import { localDateTime } from '../domain/zoned-time.js';
 import { mediumOf, type PhoneMedium, type PhoneNotice } from '../notify/phone.js';
 import type { Tier } from '../domain/alert.js';
 
@@ -50,10 +51,10 @@ export function createAlerting(deps: {
   stores: Stores;
   log: Logger;
   /**
-   * The one-tap link for this person and alert (server/app/ack-link.ts), put into every SMS;
-   * null when none can be made.
+   * The one-tap link for this person and alert (server/app/ack-link.ts) and its 处理码, put into
+   * every SMS; null when none can be made (a recipient without a row id).
    */
-  ackLink?: (alertId: number, recipient: Recipient, now: number) => string | null;
+  ackLink?: (alertId: number, recipient: Recipient, now: number) => { link: string; code: string | null } | null;
   /** The people on duty for a compound and tier (duty rosters); null = no roster, everyone of the tier. */
   onDuty?: (compoundId: number, tier: Tier, now: number) => readonly number[] | null;
 }) {
@@ -139,8 +140,19 @@ export function createAlerting(deps: {
       let tried = 0;
       for (const person of people) {
         if (person.phone === null || mainlandMobile(person.phone) === null) continue;
-        const row = (medium: PhoneMedium, ids: readonly number[], link: string | null): void => {
-          const phone: PhoneNotice = { medium, tier, link, fallbacks: ids.slice(1) };
+        const row = (
+          medium: PhoneMedium,
+          ids: readonly number[],
+          ack: { link: string; code: string | null } | null,
+        ): void => {
+          const phone: PhoneNotice = {
+            medium,
+            tier,
+            link: ack?.link ?? null,
+            code: ack?.code ?? null,
+            time: localDateTime(alert.openedAt, context.timezone).slice(11, 16),
+            fallbacks: ids.slice(1),
+          };
           stores.outbox.insert(
             {
               target: 'channel',

@@ -23,6 +23,8 @@ import type {
   DueAlert,
   Household,
   HouseholdCount,
+  NewDutyOverride,
+  NewDutyShift,
   NewEvent,
   NewOutboxRow,
   NewUser,
@@ -38,6 +40,8 @@ import type {
   ScheduleSettings,
   Session,
   StoredChannel,
+  StoredDutyOverride,
+  StoredDutyRoster,
   StoredEvent,
   StoredReport,
   StoredSchedule,
@@ -222,8 +226,18 @@ export interface PeopleStore {
   /** Replaces a household's contacts with these. */
   setContacts(householdId: number, list: ReadonlyArray<Omit<Contact, 'id' | 'householdId'>>, now: number): void;
   contacts(householdId: number): Contact[];
+  /** One family contact by id; null once removed (a household's contacts replaced). */
+  contact(id: number): Contact | null;
   /** Whom the given tiers of a household reach, tier by tier, without repeats. */
   recipients(householdId: number, tiers: readonly Tier[]): Recipient[];
+}
+
+/** The 处理码 of SMS: a short code standing for one signed one-tap link until it expires. */
+export interface AckCodesStore {
+  /** A new code for this link (the link's token), valid until `expiresAt`. */
+  issue(token: string, expiresAt: number, now: number): string;
+  /** The link's token for a code (any case, spaces around), or null when unknown or expired. */
+  find(code: string, now: number): string | null;
 }
 
 export interface ChannelsStore {
@@ -313,6 +327,33 @@ export interface VisitsStore {
   pageForHousehold(householdId: number, before: { at: number; id: number } | null, limit: number): StoredVisit[];
 }
 
+/**
+ * Duty rosters (值班表): weekly shifts per compound and tier, and overrides (swaps, leave); the
+ * rules are domain/duty.ts. Writes check nothing: the use cases in app/duty.ts do (who may be on
+ * a roster, times that read).
+ */
+export interface DutyStore {
+  /**
+   * Ids of the active people on duty for this compound and tier at `now`; null when the compound
+   * has no roster for that tier (then everyone of the tier covering the household answers, as
+   * before rosters existed). An empty array means: a roster exists and nobody is on duty now.
+   * Runs on the red-press path inside the core's transaction: two indexed reads, no scan.
+   */
+  onDuty(compoundId: number, tier: Tier, now: number): number[] | null;
+  /** The compound's roster: zone, weekly shifts of every tier, and the overrides not over by `now`. */
+  roster(compoundId: number, now: number): StoredDutyRoster;
+  /**
+   * Replaces all the compound's weekly shifts (every tier) and sets its zone; a tier left without
+   * shifts has no roster. Run it in a transaction.
+   */
+  replaceShifts(compoundId: number, timeZone: string, shifts: readonly NewDutyShift[], now: number): void;
+  /** Adds a swap or leave; returns its id. The compound must have a roster (shifts set once). */
+  addOverride(override: NewDutyOverride, now: number): number;
+  getOverride(id: number): StoredDutyOverride | null;
+  /** Removes an override; false if there was none with that id. */
+  removeOverride(id: number): boolean;
+}
+
 /** Every store over one database, and the transaction they share. */
 export interface Stores {
   readonly places: PlacesStore;
@@ -327,6 +368,8 @@ export interface Stores {
   readonly reports: ReportsStore;
   readonly visits: VisitsStore;
   readonly callResults: CallResultsStore;
+  readonly ackCodes: AckCodesStore;
+  readonly duty: DutyStore;
   /** Runs fn in one transaction that takes the writer lock up front: all of it commits, or none. */
   transaction<T>(fn: () => T): T;
   /**

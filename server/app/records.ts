@@ -1,5 +1,6 @@
 import type { AlertView, Tier, TransitionRecord } from '../domain/alert.js';
 import type { PersonRole, UserRole, VisitSeen } from '../domain/community.js';
+import type { Weekday } from '../domain/duty.js';
 import type { AlertKind, AlertStatus, ReportSource, RibbonState } from '../domain/ribbon.js';
 
 // The roles and what a visit saw are the community's vocabulary (domain/); records speak it.
@@ -196,6 +197,49 @@ export type Person = {
 };
 
 export type Contact = { id: number; householdId: number; name: string; phone: string; relation: string };
+
+/** A weekly shift of a duty roster as stored (domain/duty.ts reads it). */
+export type StoredDutyShift = {
+  id: number;
+  tier: Tier;
+  days: Weekday[];
+  /** Local "HH:MM". */
+  start: string;
+  end: string;
+  personIds: number[];
+};
+
+/** A swap (replacementId set) or leave (null) on a compound's roster for one tier, over [from, to). */
+export type StoredDutyOverride = {
+  id: number;
+  compoundId: number;
+  tier: Tier;
+  personId: number;
+  replacementId: number | null;
+  from: number;
+  to: number;
+  note: string;
+  createdBy: string | null;
+  createdAt: number;
+};
+
+/** A compound's roster: its zone, its weekly shifts (all tiers), and the overrides not over yet. */
+export type StoredDutyRoster = {
+  compoundId: number;
+  /** null: the compound has no roster yet (its zone would be the default). */
+  timeZone: string | null;
+  shifts: StoredDutyShift[];
+  overrides: StoredDutyOverride[];
+};
+
+export type NewDutyShift = {
+  tier: Tier;
+  days: readonly Weekday[];
+  start: string;
+  end: string;
+  personIds: readonly number[];
+};
+export type NewDutyOverride = Omit<StoredDutyOverride, 'id' | 'createdAt'>;
 
 export type ChannelKind =
   | 'webhook'

@@ -4,10 +4,11 @@ import { type ClientFrame, SESSION_ENDED, TOO_SLOW } from '../../protocol/live.j
 import { sessionUser } from '../api/auth.js';
 import type { Stores } from '../app/ports.js';
 import type { User } from '../app/ports.js';
+import { Outgoing } from './outgoing.js';
 import { countMessage, type MessageWindow } from './rate-limit.js';
 
 export type ConnectionLimits = {
-  /** Past this many bytes waiting to be sent on one socket, it is closed with TOO_SLOW. */
+  /** Past this many bytes waiting to be sent on one socket, it is closed with TOO_SLOW (Outgoing.waiting). */
   maxBufferedBytes: number;
   /** Client messages allowed per rate-limit window. */
   maxMessages: number;
@@ -23,6 +24,8 @@ export class LiveConnection {
   alive = true;
   closing = false;
   readonly window: MessageWindow;
+  /** What goes out on the socket, in order; snapshots in chunks (outgoing.ts). */
+  private readonly out: Outgoing;
 
   constructor(
     readonly ws: WebSocket,
@@ -35,43 +38,67 @@ export class LiveConnection {
     now: number,
   ) {
     this.window = { start: now, messages: 0 };
+    this.out = new Outgoing(ws, (err) => {
+      log.error({ err, userId: this.user.id }, 'live send failed');
+      this.close(1011, 'send failed');
+    });
+    // Closed by either side, or terminated: gone from the open set; a snapshot in progress
+    // stops and the queue is dropped.
+    ws.once('close', () => {
+      open.delete(this);
+      this.out.stop();
+    });
     open.add(this);
   }
 
   /**
-   * Sends one text frame, or cuts the socket off if it has fallen too far behind: bytes still
-   * waiting (not taken by the kernel) plus this frame over the limit. With nothing waiting the
-   * frame goes whatever its size, so one big snapshot or burst does not cut off a client that reads.
+   * Sends one text frame, or cuts the socket off if it has fallen too far behind: what waits for
+   * this client alone (bytes not yet taken by the kernel, frames queued behind a snapshot in
+   * progress; Outgoing.waiting) plus this frame over the limit. With nothing waiting the frame goes
+   * whatever its size, so one big burst does not cut off a client that reads. Behind a snapshot
+   * in progress it waits its turn (deltas keep their order and seq).
    */
   send(frame: Buffer): void {
     if (this.closing) return;
-    const waiting = this.ws.bufferedAmount;
+    const waiting = this.out.waiting();
     if (waiting > 0 && waiting + frame.length > this.limits.maxBufferedBytes) {
       this.log.warn({ userId: this.user.id, buffered: waiting }, 'live client too slow; closing');
       this.close(TOO_SLOW, 'too slow, resync');
       return;
     }
-    this.ws.send(frame, { binary: false });
+    this.out.frame(frame);
   }
 
   /**
    * A snapshot always goes: the client asked for it (on connect or resync), and snapshots are
-   * limited per session (admission.ts). The buffered-bytes rule cannot judge it: over TLS the
-   * 101 answer may still sit in the TLS socket when the first snapshot is sent, so "nothing
-   * waiting" is not readable from bufferedAmount, and a snapshot over the limit was cut off as too
-   * slow on every reconnect (a dashboard of ~5,800 households never loaded over HTTPS).
+   * limited per session (admission.ts). It is one text message, the connection's own `head`
+   * (`{"type":"snapshot","seq":N,`) and then the scope's shared `rest`, sent in chunks each
+   * written once the previous one is taken (outgoing.ts), and it does not count against the
+   * buffered-bytes rule: over TLS the 101 answer may still sit in the TLS socket, and a snapshot
+   * over the limit sent whole was cut off as too slow on every reconnect (a dashboard of ~5,800
+   * households never loaded over HTTPS). A client that reads nothing stops its snapshot where it
+   * is; the deltas that then queue behind it are what the rule counts.
    */
   sendSnapshot(head: Buffer, rest: Buffer): void {
     if (this.closing) return;
-    // One text message in two fragments, written back to back (nothing can come between them).
-    this.ws.send(head, { binary: false, fin: false });
-    this.ws.send(rest, { binary: false, fin: true });
+    this.out.snapshot(head, rest);
+  }
+
+  /**
+   * A tick (no seq): only on a socket with nothing waiting and no snapshot in progress, so it
+   * never comes between a snapshot's fragments and never piles up behind frames the client has
+   * yet to hear (protocol/live.ts, TickFrame).
+   */
+  sendTick(tick: string): void {
+    if (!this.closing) this.out.ifIdle(tick);
   }
 
   close(code: number, reason: string): void {
     if (this.closing) return;
     this.closing = true;
     this.open.delete(this);
+    this.out.stop();
+    // A close frame may come between a snapshot's fragments (a control frame, RFC 6455 §5.4).
     this.ws.close(code, reason);
     // A peer that does not read never answers the close frame: drop it after a grace period.
     const timer = setTimeout(() => this.ws.terminate(), 5000);

@@ -20,9 +20,10 @@ export function heartbeat(open: Set<LiveConnection>, now: number, stillValid: (c
       continue;
     }
     conn.alive = false;
+    // A control frame: it may come between a snapshot's fragments.
     conn.ws.ping();
     // Not through send(): a tick takes no seq and never cuts a socket off. With bytes still
     // waiting the client has frames to hear anyway; piling ticks behind them would not help.
-    if (conn.ws.bufferedAmount === 0) conn.ws.send(tick);
+    conn.sendTick(tick);
   }
 }

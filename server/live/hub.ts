@@ -5,6 +5,7 @@
  *  - upgrade.ts    the HTTP upgrade: path, session cookie → user (401), Origin (403)
  *  - admission.ts  sockets per session and per address, snapshots per session (429, 1008)
  *  - connection.ts one socket: the buffered-bytes rule on send, close, rate limit, session recheck
+ *  - outgoing.ts   one socket's frames in order, a snapshot as one message in chunks paced by drain
  *  - snapshot.ts   what a user may see, on connect and on `resync`
  *  - describe.ts   each change serialised once, with its compound (compounds.ts remembers those)
  *  - batch.ts      a callback's changes → one delta frame per connection, once per distinct filter
@@ -112,8 +113,8 @@ export function createLiveHub(opts: LiveHubOptions): LiveHub {
     conn.seq += 1;
     // Read now, so it holds every change committed so far, those still pending included.
     conn.turnFrom = batch.pending();
-    // The frame's own start, then the shared rest as the same message's last fragment: no copy of
-    // 1.5 MB per socket.
+    // The frame's own start, then the shared rest in chunks, all one message: no copy of 1.5 MB
+    // per socket, and no socket given it all at once (outgoing.ts).
     conn.sendSnapshot(Buffer.from(`{"type":"snapshot","seq":${conn.seq},`), rest);
   }
 
@@ -142,7 +143,6 @@ export function createLiveHub(opts: LiveHubOptions): LiveHub {
       wss.handleUpgrade(req, socket, head, (ws) => {
         const conn = new LiveConnection(ws, user, sessionHash, open, limits, log, now());
         ws.on('error', (err) => log.debug({ err, userId: user.id }, 'live socket error'));
-        ws.on('close', () => open.delete(conn));
         ws.on('pong', () => {
           conn.alive = true;
         });

@@ -1,7 +1,6 @@
 import type { Tier } from '../domain/alert.js';
 import { isPlainObject } from '../domain/guards.js';
 import { mainlandMobile } from '../domain/phone.js';
-import { duration } from './format.js';
 import { checkHttpUrl, MAX_TIMEOUT_MS } from './http.js';
 import { createAliyunSms, createAliyunVoice } from './providers/aliyun.js';
 import { maskPhone } from './providers/phone.js';
@@ -37,6 +36,13 @@ export type PhoneNotice = {
   tier: Tier;
   /** PUBLIC_URL/a/<token> for this person and alert (SMS only); null when none could be made. */
   link: string | null;
+  /**
+   * The short 处理码 that opens the same page from PUBLIC_URL/a (Tencent forbids variables in
+   * links: its template holds the fixed address and this code); null when none was made.
+   */
+  code?: string | null;
+  /** The press's local time "HH:mm", in the household's zone. */
+  time?: string;
   /** Channels of the same medium still to try if this one fails for good, in order. */
   fallbacks: number[];
 };
@@ -203,18 +209,20 @@ function cut(text: string, max = PARAM_MAX): string {
   return [...text].slice(0, max).join('');
 }
 
-/** The template's variables for this message: name, address, what happened, how long ago, link. */
-export function phoneParams(message: NotificationMessage, nowMs: number) {
+/**
+ * The template's variables for this message (docs/notifications.md has the templates): the
+ * elder's name, the address, the press's local time, the one-tap token (the part of the link
+ * after PUBLIC_URL/a/, which the template holds as fixed text) and the 处理码.
+ */
+export function phoneParams(message: NotificationMessage) {
   const h = message.household;
-  const alert = message.alert;
-  const what = alert ? PHONE_WHAT[alert.kind] : '';
-  const ago = alert ? duration(nowMs - Date.parse(alert.openedAt)).zh : '';
+  const link = message.phone?.link ?? '';
   return {
     name: cut(h?.name ?? ''),
     address: cut(h ? `${h.compound}${h.building}${h.room}` : ''),
-    what: cut(what),
-    ago: cut(ago),
-    link: message.phone?.link ?? '',
+    time: cut(message.phone?.time ?? ''),
+    token: link.includes('/a/') ? link.slice(link.lastIndexOf('/a/') + 3) : '',
+    code: message.phone?.code ?? '',
   };
 }
 
@@ -246,7 +254,7 @@ export function createPhoneChannel(config: PhoneChannelConfig, deps: Deps = {}):
             phone,
             signName: config.signName,
             templateCode: template,
-            params: phoneParams(message, now()),
+            params: (({ name, address, time, token }) => ({ name, address, time, token }))(phoneParams(message)),
             outId: message.id,
           },
           signal,
@@ -262,12 +270,13 @@ export function createPhoneChannel(config: PhoneChannelConfig, deps: Deps = {}):
         accessKeySecret: config.accessKeySecret,
       });
       send = async (phone, message, signal) => {
-        const { name, address, what } = phoneParams(message, now());
+        // Public-number mode allows two variables; the template itself says what happened.
+        const { name, address } = phoneParams(message);
         const r = await client.call(
           {
             phone,
             ttsCode: config.ttsCode,
-            params: { name, address, what },
+            params: { name, address },
             outId: message.id,
             ...(config.calledShowNumber === undefined ? {} : { calledShowNumber: config.calledShowNumber }),
             ...(config.playTimes === undefined ? {} : { playTimes: config.playTimes }),
@@ -289,15 +298,14 @@ export function createPhoneChannel(config: PhoneChannelConfig, deps: Deps = {}):
       send = async (phone, message, signal) => {
         const template = templateFor(config.templates, message);
         if (template === null) return noTemplate(message);
-        const p = phoneParams(message, now());
-        // Tencent forbids links in variables: the template holds PUBLIC_URL/a/ and {5} the token.
-        const token = p.link.slice(p.link.lastIndexOf('/') + 1);
+        const p = phoneParams(message);
+        // Tencent forbids variables in links: the template holds PUBLIC_URL/a and {4} the 处理码.
         const r = await client.sendSms(
           {
             phone,
             signName: config.signName,
             templateId: template,
-            params: [p.name, p.address, p.what, p.ago, token],
+            params: [p.name, p.address, p.time, p.code],
             sessionContext: message.id,
           },
           signal,
@@ -315,12 +323,12 @@ export function createPhoneChannel(config: PhoneChannelConfig, deps: Deps = {}):
         region: config.region ?? TENCENT_DEFAULT_REGION,
       });
       send = async (phone, message, signal) => {
-        const p = phoneParams(message, now());
+        // Tencent approves voice templates of plain text only, without variables.
         const r = await client.call(
           {
             phone,
             templateId: config.templateId,
-            params: [p.name, p.address, p.what],
+            params: [],
             sessionContext: message.id,
             ...(config.playTimes === undefined ? {} : { playTimes: config.playTimes as 1 | 2 | 3 }),
           },

@@ -12,6 +12,8 @@ import { createUsersStore } from './users.js';
 import { createReportsStore } from './reports.js';
 import { createVisitsStore } from './visits.js';
 import { createCallResultsStore } from './call-results.js';
+import { createAckCodesStore } from './ack-codes.js';
+import { createDutyStore } from './duty.js';
 
 /**
  * The stores over SQLite, with the raw handle beside them for the composition root (closing,
@@ -38,6 +40,8 @@ export function createStores(db: Db): SqliteStores {
     reports: createReportsStore(db),
     visits: createVisitsStore(db),
     callResults: createCallResultsStore(db),
+    ackCodes: createAckCodesStore(db),
+    duty: createDutyStore(db),
     /** Runs fn in one transaction (BEGIN IMMEDIATE: the writer lock is taken up front). */
     transaction<T>(fn: () => T): T {
       return db.transaction(fn).immediate();

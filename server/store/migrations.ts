@@ -325,7 +325,69 @@ export const MIGRATIONS: readonly string[] = [
   -- phone was ever tried (kinds not sent to phones, alerts from before).
   ALTER TABLE alerts ADD COLUMN reach TEXT CHECK (reach IN ('pending', 'reached', 'unreached'));
   `,
-  /* 7: call results from the voice providers' callbacks, and each voice channel's callback key */ `
+  /* 7: the server's own secrets (the key of the one-tap links in SMS, issue 13) */ `
+  -- Made once by the first connection that needs one (INSERT OR IGNORE: two threads racing keep
+  -- the first), shared by the core's and the people side's connections and kept across restarts.
+  -- Never shown by the API nor logged; a backup carries them like every other row.
+  CREATE TABLE server_secrets (
+    name       TEXT PRIMARY KEY,
+    value      BLOB NOT NULL,
+    created_at INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  `,
+  /* 8: the 处理码 of an SMS: a short code that opens the one-tap page from PUBLIC_URL/a */ `
+  -- Tencent Cloud forbids variables inside links, so its SMS carries the fixed PUBLIC_URL/a and
+  -- this code; the page looks the code up and goes on to the signed link. Expired codes are
+  -- refused (and purged by the code's issuer as it goes).
+  CREATE TABLE ack_codes (
+    code       TEXT PRIMARY KEY,
+    token      TEXT NOT NULL,
+    expires_at INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  CREATE INDEX ack_codes_expiry ON ack_codes (expires_at);
+  `,
+  /* 9: duty rosters (值班表) — weekly shifts per compound and tier, and overrides (swaps, leave) */ `
+  -- A compound's roster: the zone its shifts' wall-clock times are read in. A tier has a roster
+  -- while it has shifts; without, everyone of the tier covering a household answers.
+  CREATE TABLE duty_rosters (
+    compound_id INTEGER PRIMARY KEY REFERENCES compounds(id),
+    timezone    TEXT NOT NULL DEFAULT 'Asia/Shanghai',
+    updated_at  INTEGER NOT NULL
+  );
+  -- A weekly shift: days is a mask (bit d-1 for ISO weekday d, 1 = Monday), start and end are
+  -- minutes after local midnight; an end at or before the start is on the next day.
+  CREATE TABLE duty_shifts (
+    id          INTEGER PRIMARY KEY,
+    compound_id INTEGER NOT NULL REFERENCES duty_rosters(compound_id),
+    tier        INTEGER NOT NULL CHECK (tier IN (1, 2, 3)),
+    days        INTEGER NOT NULL CHECK (days BETWEEN 1 AND 127),
+    start_min   INTEGER NOT NULL CHECK (start_min BETWEEN 0 AND 1439),
+    end_min     INTEGER NOT NULL CHECK (end_min BETWEEN 0 AND 1439),
+    created_at  INTEGER NOT NULL
+  );
+  CREATE INDEX duty_shifts_compound ON duty_shifts (compound_id, tier);
+  CREATE TABLE duty_shift_people (
+    shift_id  INTEGER NOT NULL REFERENCES duty_shifts(id) ON DELETE CASCADE,
+    person_id INTEGER NOT NULL REFERENCES people(id),
+    PRIMARY KEY (shift_id, person_id)
+  ) WITHOUT ROWID;
+  -- A swap (person replaced by replacement) or leave (replacement NULL) over [starts_at, ends_at).
+  -- The red press reads those in force through the index: compound, tier, then the end.
+  CREATE TABLE duty_overrides (
+    id             INTEGER PRIMARY KEY,
+    compound_id    INTEGER NOT NULL REFERENCES duty_rosters(compound_id),
+    tier           INTEGER NOT NULL CHECK (tier IN (1, 2, 3)),
+    person_id      INTEGER NOT NULL REFERENCES people(id),
+    replacement_id INTEGER REFERENCES people(id),
+    starts_at      INTEGER NOT NULL,
+    ends_at        INTEGER NOT NULL CHECK (ends_at > starts_at),
+    note           TEXT NOT NULL DEFAULT '',
+    created_by     TEXT,
+    created_at     INTEGER NOT NULL
+  );
+  CREATE INDEX duty_overrides_due ON duty_overrides (compound_id, tier, ends_at);
+  `,
+  /* 10: call results from the voice providers' callbacks, and each voice channel's callback key */ `
   -- The key in a voice channel's callback URL (/hooks/voice/<channel>/<key>), as its SHA-256:
   -- shown once when the channel is added, like a device's secret. Kept apart from channels.config
   -- (the channel's settings for the provider, which its parser checks field by field).

@@ -60,6 +60,10 @@ export function createPeopleStore(db: Db): PeopleStore {
     [number],
     { id: number; household_id: number; name: string; phone: string; relation: string }
   >('SELECT * FROM contacts WHERE household_id = ? ORDER BY id');
+  const contactById = db.prepare<
+    [number],
+    { id: number; household_id: number; name: string; phone: string; relation: string }
+  >('SELECT * FROM contacts WHERE id = ?');
 
   return {
     add(p: Omit<Person, 'id'>, now: number): number {
@@ -93,6 +97,10 @@ export function createPeopleStore(db: Db): PeopleStore {
       return contacts
         .all(householdId)
         .map((r) => ({ id: r.id, householdId: r.household_id, name: r.name, phone: r.phone, relation: r.relation }));
+    },
+    contact(id: number): Contact | null {
+      const r = contactById.get(id);
+      return r ? { id: r.id, householdId: r.household_id, name: r.name, phone: r.phone, relation: r.relation } : null;
     },
     /** Whom the given tiers of a household reach, tier by tier, without repeats. */
     recipients(householdId: number, tiers: readonly Tier[]): Recipient[] {

@@ -33,7 +33,7 @@ export function publicUser(user: User) {
  * counted when it starts, before its password is hashed: counted after, concurrent attempts all
  * passed the check together (issue 12). A successful login takes its own attempt back.
  */
-function createAttemptCounter(limit: number, windowMs: number) {
+export function createAttemptCounter(limit: number, windowMs: number) {
   const attempts = new Map<string, number[]>();
   return {
     blockedFor(key: string, now: number): number {

@@ -79,11 +79,11 @@ describe('admin add-channel and list-channels', () => {
     expect(s.channels.hookKey(1)?.equals(hashHookKey(key))).toBe(true);
     s.db.close();
     expect((await admin(dir, 'list-channels')).out).not.toContain(key);
-    // Without --public-url: where the server listens.
+    // Without --public-url: PUBLIC_URL's default, where the server listens.
     const plain = await admin(dir, 'add-channel', '--kind', 'tencent-voice', '--config', VOICE, '--json');
     expect(JSON.parse(plain.out)).toMatchObject({
       id: 2,
-      callbackUrl: expect.stringMatching(/^http:\/\/0\.0\.0\.0:8080\/hooks\/voice\/2\//),
+      callbackUrl: expect.stringMatching(/^http:\/\/127\.0\.0\.1:8080\/hooks\/voice\/2\//),
     });
   });
 

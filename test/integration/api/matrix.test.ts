@@ -2,6 +2,8 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { newSecret, sha256 } from '../../../server/api/auth.js';
+import { ACK_LINK_TTL_MS, signAckToken } from '../../../server/app/ack-link.js';
+import { loadLinkSecret } from '../../../server/store/secrets.js';
 import { DEFAULT_DASHBOARD_DIR } from '../../../server/api/routes/home.js';
 import { addChannel } from '../../../server/app/channels.js';
 import {
@@ -87,8 +89,58 @@ const inA = {
     if (!added.ok || added.callbackKey === null) throw new Error('no voice channel');
     return { channelId: added.channel.id, key: added.callbackKey };
   },
+  /** Compound A and a tier-2 person of it who may be on its roster. */
+  dutyPerson: ({ system, cast }: Ctx): Target => ({
+    id: cast.compoundA.id,
+    person: system.stores.people.add(
+      {
+        name: '值班网格员',
+        phone: '13800000012',
+        role: 'grid_worker',
+        tier: 2,
+        compoundId: cast.compoundA.id,
+        buildingId: null,
+      },
+      Date.now(),
+    ),
+  }),
+  /** … with that person on a Monday shift of tier 2. */
+  roster: (ctx: Ctx): Target => {
+    const t = inA.dutyPerson(ctx);
+    const shift = { tier: 2 as const, days: [1 as const], start: '08:00', end: '20:00', personIds: [Number(t.person)] };
+    ctx.system.stores.transaction(() =>
+      ctx.system.stores.duty.replaceShifts(Number(t.id), 'Asia/Shanghai', [shift], Date.now()),
+    );
+    return t;
+  },
+  /** … and leave for that person on the roster. */
+  dutyOverride: (ctx: Ctx): Target => {
+    const t = inA.roster(ctx);
+    const id = ctx.system.stores.duty.addOverride(
+      {
+        compoundId: Number(t.id),
+        tier: 2,
+        personId: Number(t.person),
+        replacementId: null,
+        from: Date.now(),
+        to: Date.now() + 86_400_000,
+        note: '',
+        createdBy: 'test',
+      },
+      Date.now(),
+    );
+    return { id };
+  },
   token: ({ system, cast }: Ctx): Target => ({
     id: system.stores.users.createToken(sha256(newSecret()), cast.users.volunteerA.id, 'script', Date.now()),
+  }),
+  /** A one-tap link's token (as an SMS carries it) for a fresh red alert and a person of A. */
+  ackLink: (ctx: Ctx): Target => ({
+    token: signAckToken(loadLinkSecret(ctx.system.stores.db), {
+      alertId: Number(inA.alert('red')(ctx).id),
+      recipient: { kind: 'person', id: Number(inA.person(ctx).id) },
+      expiresAt: Date.now() + ACK_LINK_TTL_MS,
+    }),
   }),
 };
 
@@ -130,6 +182,16 @@ const TABLE: Row[] = [
   // The static copy of the page redirects to /docs/.
   { route: 'GET /docs/static/index.html', expect: [302, 302, 302, 302, 302, 302] },
   { route: 'GET /docs/static/swagger-initializer.js', expect: [200, 200, 200, 200, 200, 200] },
+  // The one-tap page of an SMS: the token is the credential, whoever else is signed in or not.
+  { route: 'GET /a/ack.css', expect: [200, 200, 200, 200, 200, 200] },
+  { route: 'GET /a/:token', target: inA.ackLink, expect: [200, 200, 200, 200, 200, 200] },
+  {
+    route: 'POST /a/:token',
+    target: inA.ackLink,
+    contentType: 'application/x-www-form-urlencoded',
+    body: () => 'action=ack',
+    expect: [303, 303, 303, 303, 303, 303],
+  },
 
   // Logging in is open to all (here everyone logs in as volunteer-a); the rest needs a login.
   {
@@ -320,6 +382,40 @@ const TABLE: Row[] = [
   },
   { route: 'GET /api/tokens', expect: [200, 403, 403, 403, 403, 401] },
 
+  // Duty rosters: everyone of the compound reads; its staff and admins edit.
+  {
+    route: 'GET /api/compounds/:id/duty',
+    target: inA.compound,
+    missing: { id: NONE },
+    expect: [200, 200, 200, 404, 404, 401],
+  },
+  {
+    route: 'PUT /api/compounds/:id/duty',
+    target: inA.dutyPerson,
+    missing: { id: NONE, person: NONE },
+    body: (t) => ({ shifts: [{ tier: 2, days: [1], start: '08:00', end: '20:00', personIds: [t.person] }] }),
+    expect: [200, 200, 403, 404, 403, 401],
+  },
+  {
+    route: 'POST /api/compounds/:id/duty/overrides',
+    target: inA.roster,
+    missing: { id: NONE, person: NONE },
+    body: (t) => ({
+      tier: 2,
+      personId: t.person,
+      replacementId: null,
+      from: '2099-01-05T08:00',
+      to: '2099-01-05T20:00',
+    }),
+    expect: [201, 201, 403, 404, 403, 401],
+  },
+  {
+    route: 'DELETE /api/duty/overrides/:id',
+    target: inA.dutyOverride,
+    missing: { id: NONE },
+    expect: [204, 204, 403, 404, 403, 401],
+  },
+
   // Rosters: staff and admins, each into their own compounds (another compound's name is a row
   // error, worded as for one that does not exist). Exports hold family phone numbers: not for
   // volunteers; staff of B get B's rows.
@@ -378,6 +474,7 @@ function requestFor(row: Row, target: Target, ctx: Ctx, role: Role): ApiRequest 
     .replace(':id', () => String(target.id))
     .replace(':channelId', () => String(target.channelId))
     .replace(':key', () => String(target.key))
+    .replace(':token', () => String(target.token))
     .replace('*', () => String(target['*']));
   const body = row.body?.(target, ctx, role);
   return {

@@ -27,6 +27,8 @@ describe('loadConfig: defaults', () => {
       adminPassword: null,
       dashboardDir: null,
       tls: null,
+      publicUrl: 'http://127.0.0.1:8080',
+      publicUrlDefaulted: true,
       logLevel: 'info',
       http: { headersTimeoutMs: 10_000, requestTimeoutMs: 60_000, maxConnections: 2000 },
       live: { maxSocketsPerSession: 8, maxSocketsPerAddress: 64, maxSnapshotsPerSession: 20 },
@@ -95,6 +97,7 @@ describe('loadConfig: values that are read', () => {
         TLS_CERT_FILE: '/etc/ribbon/cert.pem',
         TLS_KEY_FILE: 'key.pem',
         DASHBOARD_DIR: 'web',
+        PUBLIC_URL: ' https://Ribbon.Example.cn/pact/ ',
       },
       CWD,
     );
@@ -110,6 +113,8 @@ describe('loadConfig: values that are read', () => {
       adminPassword: 'correct horse',
       dashboardDir: path.join(CWD, 'web'),
       tls: { certFile: '/etc/ribbon/cert.pem', keyFile: path.join(CWD, 'key.pem') },
+      publicUrl: 'https://ribbon.example.cn/pact',
+      publicUrlDefaulted: false,
       logLevel: 'debug',
       http: { headersTimeoutMs: 100, requestTimeoutMs: 3_600_000, maxConnections: 1 },
       live: { maxSocketsPerSession: 2, maxSocketsPerAddress: 100_000, maxSnapshotsPerSession: 1_000_000 },
@@ -169,6 +174,32 @@ describe('loadConfig: values that are read', () => {
     },
   );
 
+  it.each([
+    ['https://ribbon.example.cn', 'https://ribbon.example.cn'],
+    ['https://ribbon.example.cn/', 'https://ribbon.example.cn'],
+    ['https://ribbon.example.cn:8443//', 'https://ribbon.example.cn:8443'],
+    ['http://10.0.0.5:8080/ribbon/', 'http://10.0.0.5:8080/ribbon'],
+    ['HTTPS://RIBBON.EXAMPLE.CN:443', 'https://ribbon.example.cn'],
+    ['http://[fd00::5]:8080', 'http://[fd00::5]:8080'],
+  ])('when PUBLIC_URL is %j, then the links are based on %j', (raw, expected) => {
+    const config = loadConfig({ PUBLIC_URL: raw }, CWD);
+    expect(config.publicUrl).toBe(expected);
+    expect(config.publicUrlDefaulted).toBe(false);
+  });
+
+  it.each([
+    [{}, 'http://127.0.0.1:8080'],
+    [{ PORT: '9000', HOST: '192.168.1.20' }, 'http://192.168.1.20:9000'],
+    [{ HOST: '0.0.0.0' }, 'http://127.0.0.1:8080'],
+    [{ HOST: '::' }, 'http://127.0.0.1:8080'],
+    [{ HOST: '::1' }, 'http://[::1]:8080'],
+    [{ TLS_CERT_FILE: 'c.pem', TLS_KEY_FILE: 'k.pem', PORT: '8443' }, 'https://127.0.0.1:8443'],
+  ])('when PUBLIC_URL is unset and the server listens as %j, then the default is %j', (env, expected) => {
+    const config = loadConfig(env, CWD);
+    expect(config.publicUrl).toBe(expected);
+    expect(config.publicUrlDefaulted).toBe(true);
+  });
+
   it('when a number has a leading zero, then it is read in base 10', () => {
     expect(loadConfig({ PORT: '08080' }, CWD).port).toBe(8080);
   });
@@ -227,6 +258,14 @@ describe('loadConfig: bad values stop start-up', () => {
     ['BACKUP_TIME', '3.30'],
     ['BACKUP_KEEP', '0'],
     ['BACKUP_KEEP', '366'],
+    ['PUBLIC_URL', 'ribbon.example.cn'],
+    ['PUBLIC_URL', 'ftp://ribbon.example.cn'],
+    ['PUBLIC_URL', 'mqtt://ribbon.example.cn'],
+    ['PUBLIC_URL', 'https://ribbon.example.cn/?x=1'],
+    ['PUBLIC_URL', 'https://ribbon.example.cn/?'],
+    ['PUBLIC_URL', 'https://ribbon.example.cn/#top'],
+    ['PUBLIC_URL', 'https://ribbon.example.cn#'],
+    ['PUBLIC_URL', 'javascript:alert(1)'],
   ])('when %s=%j, then a ConfigError names the variable', (name, value) => {
     const err = thrown(() => loadConfig({ [name]: value }, CWD));
     expect(err).toBeInstanceOf(ConfigError);
@@ -271,6 +310,16 @@ describe('loadConfig: bad values stop start-up', () => {
       'MQTT_URL with scheme "http:" is not valid: expected mqtt://host:port or mqtts://host:port',
     ],
     ['MQTT_URL', 'not a url', 'MQTT_URL is not a URL: expected mqtt://host:port or mqtts://host:port'],
+    [
+      'PUBLIC_URL',
+      'https://x.cn/?a',
+      'PUBLIC_URL="https://x.cn/?a" is not valid: expected http(s)://host[:port][/prefix], without ? or #',
+    ],
+    [
+      'PUBLIC_URL',
+      'https://ops:s3cret@x.cn',
+      'PUBLIC_URL is not valid: expected http(s)://host[:port][/prefix], without ? or #, and no user or password',
+    ],
     [
       'HTTP_HEADERS_TIMEOUT_MS',
       '70000',

@@ -1,5 +1,6 @@
+import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { createWindowBudget } from '../../../server/log.js';
+import { createLogger, createWindowBudget } from '../../../server/log.js';
 
 describe('createWindowBudget', () => {
   it.each([
@@ -32,5 +33,39 @@ describe('createWindowBudget', () => {
       return budget.take()?.refusedBefore ?? null;
     });
     expect(answers).toEqual(expected);
+  });
+});
+
+describe('createLogger', () => {
+  function lines(write: (log: ReturnType<typeof createLogger>) => void): Array<Record<string, unknown>> {
+    const out: string[] = [];
+    const stream = new Writable({
+      write(chunk: Buffer, _enc, done) {
+        out.push(chunk.toString('utf8'));
+        done();
+      },
+    });
+    write(createLogger('info', stream));
+    return out
+      .join('')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+  }
+
+  it.each([
+    ['/a/AbCdEfGhIjKlMnOpQrStUvWxYz012345', '/a/…'],
+    ['/a/AbCdEfGhIjKlMnOpQrStUvWxYz012345?done=ack', '/a/…?done=ack'],
+    ['/a/ack.css', '/a/…'],
+    ['/api/alerts/1/ack', '/api/alerts/1/ack'],
+    ['/assets/a/b.js', '/assets/a/b.js'],
+  ])('when a request to %j is logged, then its url reads %j (a link token is left out)', (url, logged) => {
+    const [line] = lines((log) => log.info({ req: { method: 'GET', url } }, 'request completed'));
+    expect(line?.req).toEqual({ method: 'GET', url: logged });
+  });
+
+  it('when a password or secret field is logged, then it reads [redacted]', () => {
+    const [line] = lines((log) => log.info({ password: 'p', channel: { secret: 's' } }, 'x'));
+    expect(line).toMatchObject({ password: '[redacted]', channel: { secret: '[redacted]' } });
   });
 });

@@ -95,7 +95,8 @@ function sweeps(start: AlertView, times: readonly number[], policy?: ResponsePol
     const out = apply(alert, { type: 'due' }, now, policy);
     alert = out.alert;
     results.push({
-      effects: out.effects,
+      // The rounds of calls have their own tests ("calls until acknowledged"); these are the tiers'.
+      effects: out.effects.filter((e) => e.type !== 'call'),
       records: out.records,
       level: alert.level,
       dueAt: alert.dueAt,
@@ -107,6 +108,8 @@ function sweeps(start: AlertView, times: readonly number[], policy?: ResponsePol
 }
 
 const notify = (tiers: Tier[], event: NotifyEvent): Effect => ({ type: 'notify', tiers, event });
+const call = (tiers: Tier[]): Effect => ({ type: 'call', tiers });
+const withoutCalls = (effects: readonly Effect[]): Effect[] => effects.filter((e) => e.type !== 'call');
 const tellDevice = (status: 'acknowledged' | 'resolved'): Effect => ({ type: 'tell-device', status });
 const ACK: AlertCommand = { type: 'acknowledge', by: 'wang' };
 const DUE: AlertCommand = { type: 'due' };
@@ -171,6 +174,8 @@ describe('openAlert', () => {
         reportCount: 1,
         dueAt: due === null ? null : at(due),
         remindersSent: 0,
+        // An open emergency's phones are called again every minute until someone acknowledges.
+        callDueAt: kind === 'emergency' ? now + 60 * SEC : null,
       },
       effects: [notify([1], 'alert.opened')],
       records: [{ action: 'opened', by: null, note: null, level: 1 }],
@@ -271,7 +276,7 @@ describe('emergency, unacknowledged: a late sweep', () => {
     'when the only sweep comes %s, then every tier due is told once and the next due is fixed',
     (_name, late, effects, level, due) => {
       const out = apply(open('emergency'), DUE, T0 + late);
-      expect(out.effects).toEqual(effects);
+      expect(withoutCalls(out.effects)).toEqual(effects);
       expect(out.alert.level).toBe(level);
       expect(out.alert.dueAt).toBe(T0 + due);
       expect(out.alert.dueAt).toBeGreaterThan(T0 + late);
@@ -334,6 +339,7 @@ describe('emergency, acknowledged', () => {
         status: 'acknowledged',
         acknowledgedAt: T0 + when,
         dueAt: T0 + when + 45 * MIN,
+        callDueAt: null,
       });
     },
   );
@@ -415,6 +421,7 @@ describe('arrive', () => {
         acknowledgedAt: now,
         arrivedAt: now,
         dueAt: now + 45 * MIN,
+        callDueAt: null,
       });
       expect(out.effects).toEqual([tellDevice('acknowledged'), notify(tiers, 'alert.acknowledged')]);
       expect(out.records).toEqual([
@@ -475,6 +482,7 @@ describe('acknowledge', () => {
       status: 'acknowledged',
       acknowledgedAt: now,
       dueAt: dueIn === null ? null : now + dueIn,
+      callDueAt: null,
     });
     expect(out.effects).toEqual(effects);
     expect(out.records).toEqual([{ action: 'acknowledged', by: 'wang', note: null, level: 1 }]);
@@ -555,7 +563,7 @@ describe('resolve', () => {
     const alert = build();
     const now = T0 + 3 * HOUR;
     const out = apply(alert, { type: 'resolve', by: 'zhao', note: '  送医, family told  ' }, now);
-    expect(out.alert).toEqual({ ...alert, status: 'resolved', resolvedAt: now, dueAt: null });
+    expect(out.alert).toEqual({ ...alert, status: 'resolved', resolvedAt: now, dueAt: null, callDueAt: null });
     expect(out.effects).toEqual(effects);
     expect(out.records).toEqual([{ action: 'resolved', by: 'zhao', note: '送医, family told', level: alert.level }]);
   });
@@ -627,7 +635,7 @@ describe('clear (the system resolves it when the cause is gone)', () => {
     const alert = build();
     const now = T0 + 2 * HOUR;
     const out = apply(alert, { type: 'clear', note: '  blue press  ' }, now);
-    expect(out.alert).toEqual({ ...alert, status: 'resolved', resolvedAt: now, dueAt: null });
+    expect(out.alert).toEqual({ ...alert, status: 'resolved', resolvedAt: now, dueAt: null, callDueAt: null });
     expect(out.effects).toEqual(effects);
     expect(out.records).toEqual([{ action: 'cleared', by: null, note: 'blue press', level: alert.level }]);
   });
@@ -803,9 +811,10 @@ describe('due before its time', () => {
   ])('when %s is swept, then nothing changes and nobody is told', (_name, build, when) => {
     const alert = build();
     const out = apply(alert, DUE, T0 + when);
-    expect(out.effects).toEqual([]);
+    // A round of calls may be due meanwhile ("calls until acknowledged"): the tiers' steps are not.
+    expect(withoutCalls(out.effects)).toEqual([]);
     expect(out.records).toEqual([]);
-    expect(out.alert).toEqual(alert);
+    expect({ ...out.alert, callDueAt: null }).toEqual({ ...alert, callDueAt: null });
   });
 });
 
@@ -1025,5 +1034,93 @@ describe('the transition table: every kind, state and command', () => {
     const alert = inState(kind, state as 'open' | 'acknowledged' | 'arrived' | 'resolved');
     const out = transition(alert, COMMANDS[command], ctx(T0 + 2 * HOUR));
     expect(out.ok ? out.alert.status : out.code).toBe(expected);
+  });
+});
+
+describe('calls until acknowledged', () => {
+  it('when an open emergency is swept every minute, then the phones of every tier told so far are called again each minute', () => {
+    let alert = open('emergency');
+    const seen: Array<[number, Effect[], Tier, number | null]> = [];
+    for (const t of [30, 60, 120, 180, 240]) {
+      const out = apply(alert, DUE, T0 + t * SEC);
+      alert = out.alert;
+      seen.push([t, out.effects, alert.level, alert.callDueAt === null ? null : (alert.callDueAt - T0) / SEC]);
+    }
+    expect(seen).toEqual([
+      [30, [], 1, 60],
+      // The tier told in this sweep is told by its own notification (SMS and call), not twice.
+      [60, [notify([2], 'alert.escalated'), call([1])], 2, 120],
+      [120, [call([1, 2])], 2, 180],
+      [180, [notify([3], 'alert.escalated'), call([1, 2])], 3, 240],
+      [240, [call([1, 2, 3])], 3, 300],
+    ]);
+  });
+
+  it('when a sweep comes late, then one round of calls is made, not one per missed minute', () => {
+    const out = apply(emergencyAtLevel(3), DUE, T0 + 10 * MIN);
+    expect(out.effects.filter((e) => e.type === 'call')).toEqual([call([1, 2, 3])]);
+    expect(out.alert.callDueAt).toBe(T0 + 11 * MIN);
+  });
+
+  it.each<[string, AlertCommand]>([
+    ['acknowledged', ACK],
+    ['arrived at', { type: 'arrive', by: 'li' }],
+    ['resolved', { type: 'resolve', by: 'li', note: 'ok' }],
+  ])('when it is %s, then no more calls are due', (_name, command) => {
+    const after = apply(emergencyAtLevel(2), command, T0 + 90 * SEC).alert;
+    expect(after.callDueAt).toBeNull();
+    if (after.status !== 'resolved') {
+      const out = apply(after, DUE, T0 + 10 * MIN);
+      expect(out.effects.filter((e) => e.type === 'call')).toEqual([]);
+    }
+  });
+
+  it('when the policy says every 30 s, then the calls follow it', () => {
+    const policy = policyWith({ callRepeatSec: 30 });
+    const alert = open('emergency', T0, policy);
+    expect(alert.callDueAt).toBe(T0 + 30 * SEC);
+    const out = apply(alert, DUE, T0 + 30 * SEC, policy);
+    expect(out.effects).toEqual([call([1])]);
+    expect(out.alert.callDueAt).toBe(T0 + 60 * SEC);
+  });
+
+  it.each(['service', 'missed_checkin', 'device'] as const)(
+    'when a %s alert is swept, then no phone is called',
+    (kind) => {
+      const alert = open(kind);
+      expect(alert.callDueAt).toBeNull();
+      expect(apply(alert, DUE, T0 + 5 * HOUR).effects.filter((e) => e.type === 'call')).toEqual([]);
+    },
+  );
+});
+
+describe('escalate (nobody reachable at the tier)', () => {
+  const NOTE = 'nobody reachable at tier 1';
+
+  it('when tier 1 of an open emergency has nobody to reach, then tier 2 is told now and tier 3 stays on its timer', () => {
+    const out = apply(open('emergency'), { type: 'escalate', note: NOTE }, T0 + 2 * SEC);
+    expect(out.effects).toEqual([notify([2], 'alert.escalated')]);
+    expect(out.records).toEqual([{ action: 'escalated', by: null, note: NOTE, level: 2 }]);
+    expect(out.alert.level).toBe(2);
+    expect(out.alert.dueAt).toBe(T0 + 180 * SEC);
+  });
+
+  it('when tier 2 has nobody either, then tier 3 is told now and the 15-minute repeat follows', () => {
+    const at2 = apply(open('emergency'), { type: 'escalate', note: NOTE }, T0).alert;
+    const out = apply(at2, { type: 'escalate', note: NOTE }, T0 + SEC);
+    expect(out.effects).toEqual([notify([3], 'alert.escalated')]);
+    expect(out.alert.level).toBe(3);
+    expect(out.alert.dueAt).toBe(T0 + SEC + 15 * MIN);
+  });
+
+  it.each<[string, () => AlertView]>([
+    ['an emergency at tier 3', () => emergencyAtLevel(3)],
+    ['an acknowledged emergency', () => inState('emergency', 'acknowledged')],
+    ['a service request', () => open('service')],
+    ['a missed check-in', () => open('missed_checkin')],
+  ])('when %s is escalated, then nothing changes', (_name, build) => {
+    const alert = build();
+    const out = apply(alert, { type: 'escalate', note: NOTE }, T0 + 5 * MIN);
+    expect(out).toEqual({ ok: true, alert, effects: [], records: [] });
   });
 });

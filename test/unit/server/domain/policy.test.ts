@@ -13,6 +13,7 @@ const SECOND_FIELDS = [
   'serviceUnclaimedSec',
   'missedCheckInEscalateSec',
   'missedCheckInRepeatSec',
+  'callRepeatSec',
 ] as const;
 type SecondField = (typeof SECOND_FIELDS)[number];
 
@@ -42,11 +43,12 @@ describe('DEFAULT_POLICY', () => {
     ['daytimeEnd', '20:00', '… and ends at 20:00'],
     ['missedCheckInEscalateSec', 3_600, 'a missed check-in goes to tier 2 after an hour'],
     ['missedCheckInRepeatSec', 3_600, '… then reminds every hour'],
+    ['callRepeatSec', 60, 'an open red: the phones are called again every minute'],
   ])('when the default %s is read, then it is %s (%s)', (field, value) => {
     expect(DEFAULT_POLICY[field]).toBe(value);
   });
 
-  it('when the defaults are listed, then there are exactly the ten known fields', () => {
+  it('when the defaults are listed, then there are exactly the eleven known fields', () => {
     expect(Object.keys(DEFAULT_POLICY).sort()).toEqual([...SECOND_FIELDS, 'daytimeStart', 'daytimeEnd'].sort());
   });
 

@@ -1,0 +1,172 @@
+import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { addDutyOverride, dutyNow, setDutyShifts, type DutyProblem } from '../../app/duty.js';
+import { mayBeOnRoster } from '../../domain/duty.js';
+import { AppError } from '../../errors.js';
+import type { Person, Stores, User } from '../../app/ports.js';
+import { DEFAULT_TIME_ZONE } from '../../../protocol/ribbon.js';
+import { requireRole, seesCompound, userOf } from '../auth.js';
+import { IdParams } from '../paging.js';
+
+const TierField = Type.Union([Type.Literal(1), Type.Literal(2), Type.Literal(3)]);
+const PersonId = Type.Integer({ minimum: 1, maximum: 2 ** 53 - 1 });
+const Shift = Type.Object(
+  {
+    tier: TierField,
+    days: Type.Array(Type.Integer({ minimum: 1, maximum: 7 }), { minItems: 1, maxItems: 7 }),
+    start: Type.String({ maxLength: 5, description: 'local HH:MM' }),
+    end: Type.String({ maxLength: 5, description: 'local HH:MM; at or before start: the next day' }),
+    personIds: Type.Array(PersonId, { minItems: 1, maxItems: 50 }),
+  },
+  { additionalProperties: false },
+);
+
+const fieldsOf = (problems: readonly DutyProblem[]) =>
+  new AppError(
+    'validation',
+    undefined,
+    problems.map((p) => ({ path: `body.${p.path}`, message: p.message })),
+  );
+
+/**
+ * Duty rosters (值班表): a compound's weekly shifts per tier and its overrides (swaps, leave),
+ * and who is on duty now and next. Everyone of the compound reads; its staff and admins edit.
+ * The rules are app/duty.ts and domain/duty.ts.
+ */
+export const dutyRoutes: FastifyPluginAsyncTypebox<{ stores: Stores; now: () => number }> = async (
+  app,
+  { stores, now },
+) => {
+  const compoundIn = (user: User, id: number) => {
+    const compound = stores.places.getCompound(id);
+    if (compound === null || !seesCompound(user, id)) throw new AppError('notFound', `compound ${id} not found`);
+    return compound;
+  };
+
+  const personJson = (p: Person) => ({ id: p.id, name: p.name, phone: p.phone, role: p.role, tier: p.tier });
+
+  /** The roster as the dashboard shows it: who is on now and next per tier, the week, the overrides. */
+  function view(compoundId: number, name: string) {
+    const at = now();
+    const roster = stores.duty.roster(compoundId, at);
+    const people = stores.people.list();
+    const byId = new Map(people.map((p) => [p.id, p]));
+    const who = (ids: readonly number[]) =>
+      ids.flatMap((id) => (byId.has(id) ? [personJson(byId.get(id) as Person)] : []));
+    return {
+      compoundId,
+      compound: name,
+      timeZone: roster.timeZone ?? DEFAULT_TIME_ZONE,
+      now: at,
+      tiers: dutyNow(stores, roster, at).map((t) => ({
+        tier: t.tier,
+        roster: t.roster,
+        onDuty: who(t.onDuty),
+        next: t.next === null ? null : { at: t.next.at, people: who(t.next.personIds) },
+      })),
+      shifts: roster.shifts,
+      overrides: roster.overrides,
+      // Whom the roster may name, and whom it names (by id): a retired person shows as absent here.
+      people: people
+        .filter((p) => [1, 2, 3].some((tier) => mayBeOnRoster(p, compoundId, tier as 1 | 2 | 3)))
+        .map(personJson),
+    };
+  }
+
+  app.get(
+    '/compounds/:id/duty',
+    {
+      schema: {
+        tags: ['duty'],
+        summary:
+          "A compound's duty roster (值班表): who is on duty now and next per tier, the weekly shifts, the overrides",
+        params: IdParams,
+      },
+    },
+    async (request) => {
+      const compound = compoundIn(userOf(request), Number(request.params.id));
+      return view(compound.id, compound.name);
+    },
+  );
+
+  app.put(
+    '/compounds/:id/duty',
+    {
+      schema: {
+        tags: ['duty'],
+        summary:
+          "Replace a compound's weekly shifts, every tier (staff of it, admin); a tier without shifts has no roster",
+        params: IdParams,
+        body: Type.Object(
+          {
+            timeZone: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+            shifts: Type.Array(Shift, { maxItems: 100 }),
+          },
+          { additionalProperties: false },
+        ),
+      },
+    },
+    async (request) => {
+      const user = requireRole(request, 'admin', 'staff');
+      const compound = compoundIn(user, Number(request.params.id));
+      const b = request.body;
+      const set = setDutyShifts(
+        stores,
+        compound.id,
+        {
+          timeZone: b.timeZone,
+          shifts: b.shifts.map((s) => ({ ...s, days: s.days as Array<1 | 2 | 3 | 4 | 5 | 6 | 7> })),
+        },
+        now(),
+      );
+      if (!set.ok) throw fieldsOf(set.problems);
+      request.auditRecord = `compound:${compound.id}:duty`;
+      return view(compound.id, compound.name);
+    },
+  );
+
+  app.post(
+    '/compounds/:id/duty/overrides',
+    {
+      schema: {
+        tags: ['duty'],
+        summary: 'Add a swap (replacementId) or leave (replacementId null) to a compound’s roster (staff of it, admin)',
+        params: IdParams,
+        body: Type.Object(
+          {
+            tier: TierField,
+            personId: PersonId,
+            replacementId: Type.Union([PersonId, Type.Null()]),
+            from: Type.String({
+              maxLength: 40,
+              description: 'ISO 8601 with a zone, or local YYYY-MM-DDTHH:MM in the roster’s zone',
+            }),
+            to: Type.String({ maxLength: 40 }),
+            note: Type.Optional(Type.String({ maxLength: 200 })),
+          },
+          { additionalProperties: false },
+        ),
+      },
+    },
+    async (request, reply) => {
+      const user = requireRole(request, 'admin', 'staff');
+      const compound = compoundIn(user, Number(request.params.id));
+      const added = addDutyOverride(stores, compound.id, { ...request.body, by: user.username }, now());
+      if (!added.ok) throw fieldsOf(added.problems);
+      request.auditRecord = `duty-override:${added.override.id}`;
+      return reply.code(201).send(added.override);
+    },
+  );
+
+  app.delete(
+    '/duty/overrides/:id',
+    { schema: { tags: ['duty'], summary: 'Remove a swap or leave (staff of its compound, admin)', params: IdParams } },
+    async (request, reply) => {
+      const user = requireRole(request, 'admin', 'staff');
+      const override = stores.duty.getOverride(Number(request.params.id));
+      if (override === null || !seesCompound(user, override.compoundId)) throw new AppError('notFound');
+      stores.duty.removeOverride(override.id);
+      request.auditRecord = `duty-override:${override.id}`;
+      return reply.code(204).send();
+    },
+  );
+};
