@@ -82,6 +82,8 @@ export async function composePeopleSide(
       },
       reportTimeZone: config.report.timeZone,
       ackLinks: { secret: loadLinkSecret(stores.db, now()), publicUrl: config.publicUrl },
+      // Voice channels' callback URLs: PUBLIC_URL when set; else the address the admin's request came to.
+      ...(config.publicUrlDefaulted ? {} : { publicUrl: config.publicUrl }),
       // Over HTTPS the session cookie is Secure.
       auth: { ...(https ? { secureCookies: true } : {}), ...deps.auth },
     },

@@ -43,8 +43,17 @@ export type AlertDetail = Alert & {
     attempts: number;
     sentAt: string | null;
     lastError: string | null;
+    /** A person's own phone (SMS or call); null for group robots and webhooks. Absent from servers before issue 13. */
+    medium?: 'sms' | 'call' | null;
+    /** What became of a call, as its provider reported it. */
+    callResult?: { result: CallResultWord; detail: string; at: string } | null;
   }>;
 };
+
+export type CallResultWord = 'answered' | 'busy' | 'no_answer' | 'unreachable' | 'failed' | 'throttled';
+
+/** GET /api/channels (staff and admins): where notifications go; `medium` says whether it reaches a phone. */
+export type ChannelSummary = { id: number; kind: string; name: string; medium: 'sms' | 'call' | 'group' };
 
 /** An error the API answered with (`{"error":{code,message}}`), or a network failure (status 0). */
 export class ApiError extends Error {

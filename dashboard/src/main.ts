@@ -1,10 +1,12 @@
 import './styles/index.css';
 import { createAlarm } from './alarm.js';
+import { createBanners } from './banners.js';
 import { ApiError, currentSession, login, logout, setCsrfToken, whenSessionEnds, type User } from './api.js';
 import type { Ctx, View, ViewFactory } from './context.js';
 import { h, icon, replace } from './dom.js';
 import { installIcons } from './icons.js';
-import { clock, lang, setLang, t } from './i18n.js';
+import { clock, lang, t } from './i18n.js';
+import { langButton } from './lang-button.js';
 import { connectLive, type LiveStatus } from './live.js';
 import {
   cachedSession,
@@ -191,24 +193,6 @@ function renderLogin(message: string | null): void {
   username.focus();
 }
 
-function langButton(rerender: () => void): HTMLButtonElement {
-  return h(
-    'button',
-    {
-      type: 'button',
-      class: 'link',
-      lang: lang() === 'en' ? 'zh-CN' : 'en',
-      // The visible word is in the name too, for voice control ("click English").
-      'aria-label': `${t('lang.switch')} · ${t('lang.switchLabel')}`,
-      onclick: () => {
-        setLang(lang() === 'en' ? 'zh-CN' : 'en');
-        rerender();
-      },
-    },
-    t('lang.switch'),
-  );
-}
-
 function enter(user: User, csrfToken: string | null, offline = false): void {
   setCsrfToken(csrfToken);
   if (!offline) void rememberSession(user, csrfToken);
@@ -225,6 +209,7 @@ function enter(user: User, csrfToken: string | null, offline = false): void {
   store.listen((change) => {
     if (change.alerts) updateAlarmBadge();
   });
+  banners.watchChannels(user);
   renderShell();
   route();
   startSync(user.id);
@@ -232,6 +217,7 @@ function enter(user: User, csrfToken: string | null, offline = false): void {
 
 function leave(): void {
   void stopSync();
+  banners.stop();
   session?.live.close();
   session?.stopSaving();
   session = null;
@@ -255,6 +241,7 @@ const navLinks = new Map<string, HTMLAnchorElement>();
 const alarmBadge = h('span', { class: 'badge', 'aria-hidden': 'true' });
 const soundButton = h('button', { type: 'button', class: 'sound', id: 'sound-toggle' });
 const soundBanner = h('p', { class: 'sound-banner', id: 'sound-banner', hidden: true });
+const banners = createBanners();
 
 function renderShell(): void {
   if (!session) return;
@@ -289,7 +276,8 @@ function renderShell(): void {
     ),
   );
   replace(soundBanner, icon('muted'), t('sound.blocked'));
-  replace(root, header, statusBar, soundBanner, main);
+  replace(root, header, statusBar, soundBanner, ...banners.els, main);
+  banners.relabel(session.store.alerts.values());
   renderStatus();
   renderSound();
   updateAlarmBadge();
@@ -356,6 +344,7 @@ function updateAlarmBadge(): void {
     }
   }
   alarm.setWaiting(waiting, first);
+  banners.showUnreached(session.store.alerts.values());
   alarmBadge.textContent = total > 0 ? String(total) : '';
   alarmBadge.classList.toggle('urgent', waiting > 0);
   const link = navLinks.get('alarms');

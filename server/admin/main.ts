@@ -7,7 +7,8 @@ import { addHousehold, provisionDevice } from '../app/provision.js';
 import { scheduleOf } from '../app/check-ins.js';
 import { setCheckInSchedule } from '../app/set-check-in-schedule.js';
 import { checkPolicy } from '../domain/policy.js';
-import { parseChannelConfig } from '../notify/index.js';
+import { addChannel, callbackPath, publicChannel } from '../app/channels.js';
+import { mediumOf } from '../notify/phone.js';
 import { PERSON_ROLES, type PersonRole } from '../domain/community.js';
 import { mainlandMobile, NOT_A_MOBILE } from '../domain/phone.js';
 import { ConfigError, loadConfig } from '../config.js';
@@ -42,6 +43,16 @@ Commands:
   add-channel --kind webhook|wecom|dingtalk --url URL [--secret SECRET] [--name NAME] [--compound NAME]
         Where notifications go (a generic webhook with an HMAC signature, or a WeCom / DingTalk
         group robot; DingTalk's secret is the robot's SEC… signing secret).
+  add-channel --kind aliyun-sms|aliyun-voice|tencent-sms|tencent-voice --config JSON
+              [--endpoint URL] [--name NAME] [--compound NAME] [--public-url URL]
+        A person's own phone: SMS or calls through Alibaba Cloud or Tencent Cloud. --config holds
+        the kind's settings (docs/notifications.md), e.g. for aliyun-sms
+        '{"accessKeyId":"…","accessKeySecret":"…","signName":"…","templates":{"emergency":"SMS_1",
+        "service":"SMS_2","missed_checkin":"SMS_3"}}'; --endpoint points it at a gateway or a test
+        server (scheme and host only). A voice channel prints its callback URL (--public-url, else
+        PUBLIC_URL, + /hooks/voice/<id>/<key>) ONCE: paste it into the provider's console.
+  list-channels
+        Lists the active channels; secrets are shown as "set".
   set-policy --compound NAME --policy '{"tier2AfterSec":60,…}'
         Overrides the compound's response policy (escalation delays, reminders, daytime).
   set-checkin --household ID [--every SEC --grace SEC | --deadline HH:MM] [--quiet HH:MM-HH:MM|none]
@@ -109,6 +120,9 @@ export async function runAdmin(
       kind: { type: 'string' },
       url: { type: 'string' },
       secret: { type: 'string' },
+      endpoint: { type: 'string' },
+      config: { type: 'string' },
+      'public-url': { type: 'string' },
       every: { type: 'string' },
       grace: { type: 'string' },
       deadline: { type: 'string' },
@@ -158,6 +172,12 @@ export async function runAdmin(
 
   const config = loadConfig(env);
   const stores = createStores(openDatabase(config.dataDir));
+  /** The base of callback URLs: --public-url, else PUBLIC_URL (whose default is where the server listens). */
+  const publicBase = (): string => {
+    const base = values['public-url'] ?? config.publicUrl;
+    if (!/^https?:\/\/[^\s/]+/.test(base)) throw new UsageError('--public-url must start with http:// or https://');
+    return base.replace(/\/+$/, '');
+  };
   try {
     return await run(command, stores);
   } finally {
@@ -262,16 +282,55 @@ export async function runAdmin(
         return 0;
       }
       case 'add-channel': {
-        const parsed = parseChannelConfig({
-          kind: need('kind'),
-          url: need('url'),
-          ...(values.secret !== undefined ? { secret: values.secret } : {}),
-        });
-        if (!parsed.ok) throw new UsageError(`channel: ${parsed.reason}`);
-        const { kind, ...config } = parsed.value;
+        const kind = need('kind');
+        const phone = mediumOf(kind) !== null;
+        let settings: Record<string, unknown>;
+        if (phone) {
+          if (values.url !== undefined || values.secret !== undefined)
+            throw new UsageError(`${kind} takes --config (and --endpoint), not --url or --secret`);
+          const raw = need('config');
+          let input: unknown;
+          try {
+            input = JSON.parse(raw);
+          } catch {
+            throw new UsageError('--config must be a JSON object');
+          }
+          if (input === null || typeof input !== 'object' || Array.isArray(input))
+            throw new UsageError('--config must be a JSON object');
+          settings = {
+            ...(input as Record<string, unknown>),
+            ...(values.endpoint ? { endpoint: values.endpoint } : {}),
+          };
+        } else {
+          if (values.config !== undefined || values.endpoint !== undefined)
+            throw new UsageError(`${kind} takes --url (and --secret), not --config or --endpoint`);
+          settings = { url: need('url'), ...(values.secret !== undefined ? { secret: values.secret } : {}) };
+        }
         const compoundId = values.compound === undefined ? null : findScope(s, values.compound, undefined).compoundId;
-        const id = s.channels.add(kind, values.name?.trim() || kind, config, compoundId, now);
-        out.write(values.json ? `${JSON.stringify({ id })}\n` : `channel ${id}\n`);
+        const added = addChannel(s, { name: values.name, compoundId, config: { ...settings, kind } }, now);
+        if (!added.ok) throw new UsageError(`channel: ${added.reason}`);
+        const id = added.channel.id;
+        const callbackUrl = added.callbackKey === null ? null : `${publicBase()}${callbackPath(id, added.callbackKey)}`;
+        if (values.json) out.write(`${JSON.stringify({ id, ...(callbackUrl === null ? {} : { callbackUrl }) })}\n`);
+        else {
+          out.write(`channel ${id}\n`);
+          if (callbackUrl !== null)
+            out.write(
+              `callback URL ${callbackUrl}\n(shown only now: paste it into the provider's console for call results)\n`,
+            );
+        }
+        return 0;
+      }
+      case 'list-channels': {
+        const rows = s.channels.list().map(publicChannel);
+        if (values.json) out.write(`${JSON.stringify(rows)}\n`);
+        else {
+          out.write('id\tkind\tmedium\tname\tcompound\tconfig\n');
+          for (const c of rows)
+            out.write(
+              `${c.id}\t${c.kind}\t${c.medium}\t${c.name}\t${c.compoundId ?? '*'}\t${JSON.stringify(c.config)}\n`,
+            );
+        }
         return 0;
       }
       case 'set-policy': {

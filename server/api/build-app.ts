@@ -13,6 +13,8 @@ import { createWindowBudget } from '../log.js';
 import { createAuthenticator, DEFAULT_AUTH, type AuthSettings } from './auth.js';
 import { ackPageRoutes } from './routes/ack-page.js';
 import { alertRoutes, type AlertCommands } from './routes/alerts.js';
+import { channelRoutes } from './routes/channels.js';
+import { hookRoutes } from './routes/hooks.js';
 import { householdRoutes, type HouseholdDeps } from './routes/households.js';
 import { communityRoutes } from './routes/community.js';
 import { dutyRoutes } from './routes/duty.js';
@@ -43,6 +45,8 @@ export type AppDeps = {
     reportTimeZone?: string;
     /** The one-tap page of SMS links (/a/:token); absent: not served. */
     ackLinks?: { secret: Uint8Array; publicUrl: string };
+    /** PUBLIC_URL: the base of voice channels' callback URLs (default: the address a request came to). */
+    publicUrl?: string;
   };
   https?: { key: Buffer; cert: Buffer };
   /** Timeouts and the connection cap of the HTTP server (default DEFAULT_HTTP_LIMITS). */
@@ -248,6 +252,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       ...(api.userChanged ? { userChanged: api.userChanged } : {}),
     });
     await app.register(rosterRoutes, { prefix: '/api', stores: api.stores, now: api.now });
+    await app.register(channelRoutes, {
+      prefix: '/api',
+      stores: api.stores,
+      now: api.now,
+      ...(api.publicUrl !== undefined ? { publicUrl: api.publicUrl } : {}),
+    });
+    // Outside /api: the providers' servers post call results with the key in the URL, not a login.
+    await app.register(hookRoutes, { stores: api.stores, now: api.now, log: deps.log });
     await app.register(dutyRoutes, { prefix: '/api', stores: api.stores, now: api.now });
     await app.register(reportRoutes, {
       prefix: '/api',

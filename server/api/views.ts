@@ -1,5 +1,6 @@
 import type { AlertJson, DeviceJson, HouseholdJson } from '../../protocol/live.js';
 import type { Alert, Device, Household, OutboxRow, Stores, User } from '../app/ports.js';
+import { latestResult, type CallResultWord, type StoredCallResult } from '../app/call-results.js';
 import { isFamilyContact } from '../app/records.js';
 import { maskPhone } from '../notify/providers/phone.js';
 
@@ -75,6 +76,10 @@ export type NotificationJson = {
   attempts: number;
   sentAt: string | null;
   lastError: string | null;
+  /** A person's own phone: 'sms' or 'call' (issue 13); null for group robots, webhooks and devices. */
+  medium: 'sms' | 'call' | null;
+  /** What became of a call, as its provider reported it (POST /hooks/voice/…); null until it does. */
+  callResult: { result: CallResultWord; detail: string; at: string } | null;
 };
 
 /**
@@ -85,7 +90,11 @@ export type NotificationJson = {
  * is more than needed. A receiver's answer may quote what it was sent (`HTTP 400: bad mobile
  * 139…`): the contacts' numbers in `lastError` are masked for a volunteer too.
  */
-export function notificationView(n: OutboxRow, user: Pick<User, 'role'>): NotificationJson {
+export function notificationView(
+  n: OutboxRow,
+  user: Pick<User, 'role'>,
+  callResults: readonly StoredCallResult[] = [],
+): NotificationJson {
   const hide = user.role === 'volunteer';
   const contactPhones = hide
     ? n.recipients.filter(isFamilyContact).flatMap((r) => (r.phone === null ? [] : [r.phone]))
@@ -93,16 +102,29 @@ export function notificationView(n: OutboxRow, user: Pick<User, 'role'>): Notifi
   return {
     event: n.event,
     target: n.target,
-    recipients: n.recipients.map((r) =>
-      hide && isFamilyContact(r)
-        ? { name: r.name, phone: null, role: r.role }
-        : { name: r.name, phone: r.phone, role: r.role },
-    ),
+    // The documented three fields only: the stored ids (personId, contactId) are the server's own.
+    recipients: n.recipients.map((r) => ({
+      name: r.name,
+      phone: hide && isFamilyContact(r) ? null : r.phone,
+      role: r.role,
+    })),
     status: n.status,
     attempts: n.attempts,
     sentAt: iso(n.sentAt),
     lastError: n.lastError === null ? null : maskNumbers(n.lastError, contactPhones),
+    medium: mediumOfRow(n),
+    callResult: callResultView(latestResult(callResults.filter((r) => r.outboxId === n.id)), contactPhones),
   };
+}
+
+function mediumOfRow(n: OutboxRow): 'sms' | 'call' | null {
+  const payload = n.payload as { phone?: { medium?: unknown } } | null;
+  const medium = n.target === 'channel' ? payload?.phone?.medium : undefined;
+  return medium === 'sms' || medium === 'call' ? medium : null;
+}
+
+function callResultView(r: StoredCallResult | null, hidden: readonly string[]): NotificationJson['callResult'] {
+  return r === null ? null : { result: r.result, detail: maskNumbers(r.detail, hidden), at: iso(r.at) };
 }
 
 /** `text` with each of `phones` masked, however its digits are spaced or hyphenated there. */

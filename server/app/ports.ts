@@ -5,6 +5,7 @@ import type { AlertKind, RibbonState } from '../domain/ribbon.js';
 import type { DeviceAck } from '../../protocol/mqtt.js';
 import type { Channel } from '../notify/types.js';
 import type { Change } from './changes.js';
+import type { StoredCallResult } from './call-results.js';
 import type { PhoneStatus } from './reach.js';
 import type {
   Alert,
@@ -247,6 +248,21 @@ export interface ChannelsStore {
   forCompound(compoundId: number): Array<{ id: number; kind: ChannelKind }>;
   get(id: number): StoredChannel | null;
   list(): StoredChannel[];
+  /** Retires an active channel (nothing new is sent through it); false if none was active. */
+  retire(id: number, now: number): boolean;
+  /** A voice channel's callback key, as its SHA-256 (api/routes/hooks.ts); one per channel. */
+  setHookKey(channelId: number, keyHash: Buffer, now: number): void;
+  hookKey(channelId: number): Buffer | null;
+}
+
+/** What the voice providers reported about our calls (app/call-results.ts). */
+export interface CallResultsStore {
+  /** The outbox row of this channel that the provider accepted under `providerRef` (its call id). */
+  rowByRef(channelId: number, providerRef: string): { id: number; alertId: number | null } | null;
+  /** Stores a result; false when this row already has this result (a report pushed again). */
+  record(result: StoredCallResult): boolean;
+  /** The results of an alert's calls, oldest first. */
+  forAlert(alertId: number): StoredCallResult[];
 }
 
 export interface UsersStore {
@@ -351,6 +367,7 @@ export interface Stores {
   readonly users: UsersStore;
   readonly reports: ReportsStore;
   readonly visits: VisitsStore;
+  readonly callResults: CallResultsStore;
   readonly ackCodes: AckCodesStore;
   readonly duty: DutyStore;
   /** Runs fn in one transaction that takes the writer lock up front: all of it commits, or none. */

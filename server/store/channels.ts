@@ -20,6 +20,11 @@ export function createChannelsStore(db: Db): ChannelsStore {
     [],
     { id: number; kind: ChannelKind; name: string; config: string; compound_id: number | null }
   >('SELECT * FROM channels WHERE retired_at IS NULL ORDER BY id');
+  const retire = db.prepare<[number, number]>('UPDATE channels SET retired_at = ? WHERE id = ? AND retired_at IS NULL');
+  const setHook = db.prepare<[number, Buffer, number]>(
+    'INSERT INTO channel_hooks (channel_id, key_hash, created_at) VALUES (?, ?, ?) ON CONFLICT (channel_id) DO UPDATE SET key_hash = excluded.key_hash, created_at = excluded.created_at',
+  );
+  const hook = db.prepare<[number], { key_hash: Buffer }>('SELECT key_hash FROM channel_hooks WHERE channel_id = ?');
   const toChannel = (r: {
     id: number;
     kind: ChannelKind;
@@ -50,6 +55,15 @@ export function createChannelsStore(db: Db): ChannelsStore {
     },
     list(): StoredChannel[] {
       return all.all().map(toChannel);
+    },
+    retire(id: number, now: number): boolean {
+      return retire.run(now, id).changes === 1;
+    },
+    setHookKey(channelId: number, keyHash: Buffer, now: number): void {
+      setHook.run(channelId, keyHash, now);
+    },
+    hookKey(channelId: number): Buffer | null {
+      return hook.get(channelId)?.key_hash ?? null;
     },
   };
 }

@@ -11,6 +11,7 @@ import { createChannelsStore } from './channels.js';
 import { createUsersStore } from './users.js';
 import { createReportsStore } from './reports.js';
 import { createVisitsStore } from './visits.js';
+import { createCallResultsStore } from './call-results.js';
 import { createAckCodesStore } from './ack-codes.js';
 import { createDutyStore } from './duty.js';
 
@@ -38,6 +39,7 @@ export function createStores(db: Db): SqliteStores {
     users: createUsersStore(db),
     reports: createReportsStore(db),
     visits: createVisitsStore(db),
+    callResults: createCallResultsStore(db),
     ackCodes: createAckCodesStore(db),
     duty: createDutyStore(db),
     /** Runs fn in one transaction (BEGIN IMMEDIATE: the writer lock is taken up front). */

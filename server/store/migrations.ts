@@ -387,6 +387,28 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX duty_overrides_due ON duty_overrides (compound_id, tier, ends_at);
   `,
+  /* 10: call results from the voice providers' callbacks, and each voice channel's callback key */ `
+  -- The key in a voice channel's callback URL (/hooks/voice/<channel>/<key>), as its SHA-256:
+  -- shown once when the channel is added, like a device's secret. Kept apart from channels.config
+  -- (the channel's settings for the provider, which its parser checks field by field).
+  CREATE TABLE channel_hooks (
+    channel_id INTEGER PRIMARY KEY REFERENCES channels(id),
+    key_hash   BLOB NOT NULL,
+    created_at INTEGER NOT NULL
+  );
+  -- What became of a call, as the provider reported it (issue 13): one row per outbox row and
+  -- result word, so a report pushed again changes nothing. at: the provider's time of the
+  -- event (its clock; received_at when it gave none), received_at: ours.
+  CREATE TABLE call_results (
+    id          INTEGER PRIMARY KEY,
+    outbox_id   INTEGER NOT NULL REFERENCES outbox(id),
+    result      TEXT NOT NULL CHECK (result IN ('answered', 'busy', 'no_answer', 'unreachable', 'failed', 'throttled')),
+    detail      TEXT NOT NULL,
+    at          INTEGER NOT NULL,
+    received_at INTEGER NOT NULL,
+    UNIQUE (outbox_id, result)
+  );
+  `,
 ];
 
 /** Migrations that copy a table referenced by others: run with foreign keys off, then checked (1-based versions). */

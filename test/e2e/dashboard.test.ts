@@ -106,9 +106,9 @@ describe.skipIf(!available)('the dashboard in a real browser', () => {
       expect(await tile.textContent()).toContain('红');
       expect(await tile.getAttribute('aria-label')).toContain('红 · 紧急');
       await expect.poll(() => card.textContent()).toContain('王秀英');
-      // The tier reached and whom it was sent to (the webhook answered).
-      await expect.poll(() => card.textContent(), { timeout: 10_000 }).toContain('已通知：李志愿');
-      expect(await card.textContent()).toContain('已通知第 1 级');
+      // The tier reached and whom it was sent to, and how (the group webhook answered).
+      await expect.poll(() => card.textContent(), { timeout: 10_000 }).toContain('李志愿：群消息已发');
+      expect(await card.textContent()).toContain('当前第 1 级');
 
       // The alarm sounded (Web Audio, in both tabs), the title flashes, screen readers are told.
       await expect.poll(() => alarms.evaluate(() => window.ribbonStats.alarmsPlayed())).toBeGreaterThanOrEqual(1);
@@ -235,7 +235,7 @@ describe.skipIf(!available)('the dashboard in a real browser', () => {
       await card.getByRole('button', { name: '我去处理' }).waitFor({ timeout: 5000 });
       expect(await alarms.locator('#alarms-emergency .alarm').count()).toBe(1);
       expect(await alarms.locator('.alarm.receipt-recording').count()).toBe(0);
-      expect(await card.textContent()).toContain('已通知第 1 级');
+      expect(await card.textContent()).toContain('当前第 1 级');
       // The alert is the same emergency: it did not sound a second time.
       expect(await alarms.evaluate(() => window.ribbonStats.alarmsPlayed())).toBe(1);
 

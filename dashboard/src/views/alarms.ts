@@ -3,6 +3,7 @@ import type { Ctx, View } from '../context.js';
 import { h, icon, replace } from '../dom.js';
 import { duration, t, type WordKey } from '../i18n.js';
 import { address, KIND_ICON } from '../ribbon.js';
+import { type PersonReach, personReach } from './reach-helper.js';
 
 /**
  * The alarms: open emergencies on top (time since the press ticking, the tier reached and whom
@@ -12,6 +13,8 @@ import { address, KIND_ICON } from '../ribbon.js';
 const SECTIONS: AlertKind[] = ['emergency', 'service', 'missed_checkin', 'device'];
 
 type Detail = Pick<AlertDetail, 'notifications'>;
+/** What the card shows of whom the alert reached: the summary, and per person how. */
+type Shown = Reached & { people: PersonReach[] };
 type Reached = { sent: string[]; pending: string[]; failed: string[]; problems: string[] };
 
 /** Whom the alert reached so far, who is still being tried, and whom it could not reach. */
@@ -99,7 +102,7 @@ export function alarmsView(ctx: Ctx): View {
   const lists = new Map<AlertKind, HTMLElement>();
   const counts = new Map<AlertKind, HTMLElement>();
   const cards = new Map<number, { el: HTMLElement; alert: Alert; busy: boolean }>();
-  const details = new Map<number, Reached>();
+  const details = new Map<number, Shown>();
   const busy = new Set<number>();
 
   const el = h(
@@ -153,12 +156,14 @@ export function alarmsView(ctx: Ctx): View {
     api<Detail>('GET', `/api/alerts/${alert.id}`)
       .then((d) => {
         if (destroyed) return;
-        const r = reached(d);
+        const r = { ...reached(d), people: personReach(d) };
         details.set(alert.id, r);
         const card = cards.get(alert.id);
         if (!card) return;
         fill(card.el, card.alert);
-        if (r.pending.length > 0)
+        // Again while anything is on its way, or a call placed has no result yet (providers report later).
+        const awaiting = d.notifications.some((n) => n.medium === 'call' && n.status === 'sent' && !n.callResult);
+        if (r.pending.length > 0 || (awaiting && card.alert.status === 'open'))
           refetch.set(
             alert.id,
             setTimeout(() => cards.has(alert.id) && loadDetail(card.alert), 3000),
@@ -236,18 +241,37 @@ export function alarmsView(ctx: Ctx): View {
         (a.kind === 'emergency' && a.receipt === undefined) || a.kind === 'missed_checkin'
           ? h('span', { class: 'level' }, t('alarms.level', { n: a.level }))
           : null,
-        names && names.sent.length > 0
-          ? h('span', { class: 'notified' }, t('alarms.notified', { who: names.sent.join('、') }))
-          : null,
-        names && names.pending.length > 0
-          ? h('span', { class: 'notified' }, t('alarms.notifying', { who: names.pending.join('、') }))
-          : null,
-        names && names.failed.length > 0
-          ? h('span', { class: 'not-reached' }, t('alarms.notReached', { who: names.failed.join('、') }))
-          : null,
-        names && names.sent.length === 0 && names.problems.length > 0
-          ? h('span', { class: 'not-reached' }, t('alarms.notSent', { why: names.problems.join('；') }))
-          : null,
+        // Whom it reached and how, person by person (王芳：短信已发 · 电话未接听), in words.
+        ...(names?.people ?? []).map((p) =>
+          h(
+            'span',
+            {
+              class: `reach-person ${p.items.some((i) => i.ok === true) ? 'notified' : p.items.some((i) => i.ok === null) ? 'notifying' : 'not-reached'}`,
+            },
+            t('alarms.person', {
+              who: p.name,
+              how: p.items
+                .map((i) => (i.ok === false && i.detail ? `${t(i.word)}（${i.detail}）` : t(i.word)))
+                .join(' · '),
+            }),
+          ),
+        ),
+        // Said once: an emergency that reached nobody says so (and why, when known) in place of "nobody was notified".
+        a.kind === 'emergency' && a.reach === 'unreached'
+          ? h(
+              'span',
+              { class: 'not-reached unreached' },
+              icon('red'),
+              // A group robot may have posted: then it is the phones that nobody answered for.
+              names && names.sent.length > 0
+                ? t('alarms.noPhone')
+                : names && names.problems.length > 0
+                  ? `${t('alarms.unreached')}（${names.problems.join('；')}）`
+                  : t('alarms.unreached'),
+            )
+          : names && names.sent.length === 0 && names.problems.length > 0
+            ? h('span', { class: 'not-reached' }, t('alarms.notSent', { why: names.problems.join('；') }))
+            : null,
         ...status,
         a.reason ? h('span', { class: 'reason' }, t('alarms.reason', { r: reasonText(a.reason) })) : null,
       ),

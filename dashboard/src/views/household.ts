@@ -348,8 +348,14 @@ function entryText(e: TimelineEntry): string {
     case 'notified': {
       const kind = t(`hh.kind.${e.kind}` as WordKey);
       if (e.target === 'device') return t('hh.notifiedDevice');
-      return t('hh.notified', { kind, who: e.recipients.length > 0 ? e.recipients.join('、') : t('hh.nobody') });
+      const word = e.medium === 'sms' ? 'hh.notifiedSms' : e.medium === 'call' ? 'hh.notifiedCall' : 'hh.notified';
+      return t(word, { kind, who: e.recipients.length > 0 ? e.recipients.join('、') : t('hh.nobody') });
     }
+    case 'call-result':
+      return t('hh.callResult', {
+        who: e.recipients.join('、'),
+        what: `${t(`hh.call.${e.result}` as WordKey)}${e.detail && e.detail !== t(`hh.call.${e.result}` as WordKey) ? `（${e.detail}）` : ''}`,
+      });
     case 'not-sent': {
       const kind = t(`hh.kind.${e.kind}` as WordKey);
       return t('hh.notSent', {

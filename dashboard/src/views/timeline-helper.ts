@@ -1,4 +1,4 @@
-import type { AlertDetail, AlertKind, RibbonState, TransitionAction } from '../api.js';
+import type { AlertDetail, AlertKind, CallResultWord, RibbonState, TransitionAction } from '../api.js';
 import { KIND_ICON } from '../ribbon.js';
 
 /**
@@ -24,7 +24,15 @@ export type TimelineEntry = Base &
     | { type: 'report'; state: RibbonState }
     | { type: 'visit' }
     | { type: 'alert'; kind: AlertKind; action: TransitionAction; level: number }
-    | { type: 'notified'; kind: AlertKind; target: 'channel' | 'device' | 'none'; recipients: string[] }
+    | {
+        type: 'notified';
+        kind: AlertKind;
+        target: 'channel' | 'device' | 'none';
+        recipients: string[];
+        /** A person's own phone: an SMS or a call; null for a group robot or webhook. */
+        medium: 'sms' | 'call' | null;
+      }
+    | { type: 'call-result'; kind: AlertKind; recipients: string[]; result: CallResultWord; detail: string }
     | { type: 'not-sent'; kind: AlertKind; recipients: string[]; reason: string }
   );
 
@@ -84,11 +92,25 @@ export function buildTimeline(
           kind: a.kind,
           target: n.target,
           recipients: names(n.recipients),
+          medium: n.medium ?? null,
           at: n.sentAt,
           who: null,
           note: null,
           icon: 'sound',
         });
+        // What became of the call, as its provider reported it, at the provider's time.
+        if (n.callResult)
+          push({
+            type: 'call-result',
+            kind: a.kind,
+            recipients: names(n.recipients),
+            result: n.callResult.result,
+            detail: n.callResult.detail,
+            at: n.callResult.at,
+            who: null,
+            note: null,
+            icon: n.callResult.result === 'answered' ? 'handled' : 'muted',
+          });
         continue;
       }
       // Not sent (yet): no time of its own in the API, so it is shown at the step that caused it

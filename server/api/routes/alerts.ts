@@ -85,12 +85,13 @@ export const alertRoutes: FastifyPluginAsyncTypebox<{ stores: Stores; commands: 
     async (request) => {
       const user = userOf(request);
       const { alert, household } = visible(request.params.id, user);
+      const calls = stores.callResults.forAlert(alert.id);
       return {
         ...alertView(alert, household),
         transitions: stores.alerts
           .transitions(alert.id)
           .map((t) => ({ action: t.action, by: t.by, note: t.note, level: t.level, at: iso(t.at) })),
-        notifications: stores.outbox.forAlert(alert.id).map((n) => notificationView(n, user)),
+        notifications: stores.outbox.forAlert(alert.id).map((n) => notificationView(n, user, calls)),
       };
     },
   );

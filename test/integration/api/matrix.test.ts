@@ -5,6 +5,7 @@ import { newSecret, sha256 } from '../../../server/api/auth.js';
 import { ACK_LINK_TTL_MS, signAckToken } from '../../../server/app/ack-link.js';
 import { loadLinkSecret } from '../../../server/store/secrets.js';
 import { DEFAULT_DASHBOARD_DIR } from '../../../server/api/routes/home.js';
+import { addChannel } from '../../../server/app/channels.js';
 import {
   client,
   listRoutes,
@@ -73,6 +74,21 @@ const inA = {
       Date.now(),
     ),
   }),
+  channel: ({ system, cast }: Ctx): Target => ({
+    id: system.stores.channels.add('wecom', '群', { url: 'https://example.cn/?key=k' }, cast.compoundA.id, Date.now()),
+  }),
+  voiceHook: ({ system, cast }: Ctx): Target => {
+    const added = addChannel(
+      system.stores,
+      {
+        compoundId: cast.compoundA.id,
+        config: { kind: 'aliyun-voice', accessKeyId: 'id', accessKeySecret: 's', ttsCode: 'TTS_1' },
+      },
+      Date.now(),
+    );
+    if (!added.ok || added.callbackKey === null) throw new Error('no voice channel');
+    return { channelId: added.channel.id, key: added.callbackKey };
+  },
   /** Compound A and a tier-2 person of it who may be on its roster. */
   dutyPerson: ({ system, cast }: Ctx): Target => ({
     id: cast.compoundA.id,
@@ -424,12 +440,40 @@ const TABLE: Row[] = [
   },
   { route: 'GET /api/export/households', expect: [200, 200, 403, 200, 403, 401] },
   { route: 'GET /api/export/people', expect: [200, 200, 403, 200, 403, 401] },
+
+  // Channels (issue 13): staff read theirs, only an admin adds or retires one.
+  { route: 'GET /api/channels', expect: [200, 200, 403, 200, 403, 401] },
+  {
+    route: 'POST /api/channels',
+    target: ({ cast }) => ({ compound: cast.compoundA.id }),
+    body: (t) => ({
+      kind: 'wecom',
+      url: 'https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=k',
+      compound: t.compound,
+    }),
+    expect: [201, 403, 403, 403, 403, 401],
+  },
+  {
+    route: 'DELETE /api/channels/:id',
+    target: inA.channel,
+    missing: { id: NONE },
+    expect: [204, 403, 403, 403, 403, 401],
+  },
+  // The voice providers' callback: no login, the key in the URL is the permission.
+  {
+    route: 'POST /hooks/voice/:channelId/:key',
+    target: inA.voiceHook,
+    body: () => [],
+    expect: [200, 200, 200, 200, 200, 200],
+  },
 ];
 
 function requestFor(row: Row, target: Target, ctx: Ctx, role: Role): ApiRequest {
   const [method, path] = row.route.split(' ') as [ApiRequest['method'], string];
   const url = path
     .replace(':id', () => String(target.id))
+    .replace(':channelId', () => String(target.channelId))
+    .replace(':key', () => String(target.key))
     .replace(':token', () => String(target.token))
     .replace('*', () => String(target['*']));
   const body = row.body?.(target, ctx, role);
