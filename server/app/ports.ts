@@ -236,7 +236,7 @@ export interface PeopleStore {
 export interface AckCodesStore {
   /** A new code for this link (the link's token), valid until `expiresAt`. */
   issue(token: string, expiresAt: number, now: number): string;
-  /** The link's token for a code (any case, spaces around), or null when unknown or expired. */
+  /** The link's token for a code as typed (app/ack-code.ts normaliseAckCode), or null when malformed, unknown or expired. */
   find(code: string, now: number): string | null;
 }
 

@@ -1,14 +1,13 @@
 import { randomInt } from 'node:crypto';
+import { ACK_CODE_ALPHABET, ACK_CODE_LENGTH, normaliseAckCode } from '../app/ack-code.js';
 import type { AckCodesStore } from '../app/ports.js';
 import type { Db } from './db.js';
 
 /**
- * The 处理码 of SMS (migration 8): 8 characters from an alphabet without look-alikes (no 0/O,
- * 1/I/L), about 8.5 × 10^11 codes; each stands for one signed link until it expires. Guessing
- * is bounded by the page's rate limits; a code opens only what its link opens.
+ * The 处理码 of SMS (migration 8; its shape: app/ack-code.ts): each stands for one signed link
+ * until it expires. Guessing is bounded by the page's rate limit (POST /a, api/routes/ack-page.ts);
+ * a code opens only what its link opens.
  */
-export const ACK_CODE_ALPHABET = '23456789ABCDEFGHJKMNPQRSTUVWXYZ';
-export const ACK_CODE_LENGTH = 8;
 
 export function createAckCodesStore(db: Db): AckCodesStore {
   const insert = db.prepare<[string, string, number]>(
@@ -33,9 +32,8 @@ export function createAckCodesStore(db: Db): AckCodesStore {
       throw new Error('could not find a free 处理码 in 5 tries');
     },
     find(code: string, now: number): string | null {
-      const normal = code.trim().toUpperCase();
-      if (normal.length !== ACK_CODE_LENGTH) return null;
-      return find.get(normal, now)?.token ?? null;
+      const normal = normaliseAckCode(code);
+      return normal === null ? null : (find.get(normal, now)?.token ?? null);
     },
   };
 }

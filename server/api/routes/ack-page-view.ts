@@ -11,6 +11,16 @@ import { assertNever } from '../../domain/ribbon.js';
  * escaped.
  */
 
+/**
+ * Where a page is answered, for its relative links: under `/a/` (a link's page, `/a/<token>`) or
+ * at `/a` itself (the 处理码 form), where `ack.css` would be `/ack.css` and `../` above the root.
+ */
+export type PageAt = 'link' | 'entry';
+const PATHS: Record<PageAt, { css: string; dashboard: string }> = {
+  link: { css: 'ack.css', dashboard: '../' },
+  entry: { css: 'a/ack.css', dashboard: './' },
+};
+
 export const ACK_ACTIONS = ['ack', 'arrive', 'resolve'] as const;
 export type AckAction = (typeof ACK_ACTIONS)[number];
 
@@ -106,7 +116,7 @@ export function refusalWords(code: string, alert: Alert): string {
   }
 }
 
-function layout(title: string, bodyClass: string, main: string): string {
+function layout(title: string, bodyClass: string, main: string, at: PageAt = 'link'): string {
   return `<!doctype html>
 <html lang="zh-CN">
 <head>
@@ -115,7 +125,7 @@ function layout(title: string, bodyClass: string, main: string): string {
 <meta name="robots" content="noindex, nofollow">
 <title>${escapeHtml(title)}</title>
 <link rel="icon" href="data:,">
-<link rel="stylesheet" href="ack.css">
+<link rel="stylesheet" href="${PATHS[at].css}">
 </head>
 <body class="${bodyClass}">
 <main>
@@ -242,11 +252,36 @@ const PLAIN: Record<PlainPage, { title: string; zh: string; en: string }> = {
 };
 
 /** A plain page that says what went wrong and what to do instead; it has no buttons. */
-export function renderPlainPage(which: PlainPage): string {
+export function renderPlainPage(which: PlainPage, at: PageAt = 'link'): string {
   const p = PLAIN[which];
   const main = `<header class="banner plain"><h1>${escapeHtml(p.title)}</h1></header>
 <p class="message">${escapeHtml(p.zh)}</p>
 <p class="message">${en(p.en)}</p>
-<p><a class="dashboard" href="../">打开仪表盘 ${en('Open the dashboard')}</a></p>`;
-  return layout(`${p.title} — 彩带之约`, 'plain', main);
+<p><a class="dashboard" href="${PATHS[at].dashboard}">打开仪表盘 ${en('Open the dashboard')}</a></p>`;
+  return layout(`${p.title} — 彩带之约`, 'plain', main, at);
+}
+
+/** The longest input the field takes: 8 characters and a few spaces or hyphens between them. */
+export const ACK_CODE_FIELD_MAX = 12;
+
+/**
+ * The page at `/a` (a Tencent SMS's fixed address): one field for the 处理码 and 打开, posting to
+ * `/a` itself. `wrong`: a code was tried and opened nothing (malformed, unknown or expired: the
+ * person is told the same); what they typed is given back in the field (escaped, cut to the
+ * field's length).
+ */
+export function renderCodePage(m: { typed: string; wrong: boolean }): string {
+  const problem = m.wrong
+    ? `<p class="refusal" role="alert">处理码不对或已过期，什么也没有改变。请核对短信里的处理码再试，或打开仪表盘处理。 ${en('The code is wrong or has expired; nothing was changed. Check the code in the SMS and try again, or open the dashboard.')}</p>\n`
+    : '';
+  const typed = escapeHtml(m.typed.slice(0, ACK_CODE_FIELD_MAX));
+  const main = `<header class="banner plain"><h1>输入处理码 ${en('Enter the code')}</h1></header>
+${problem}<form method="post" action="a" class="code">
+<p class="hint">处理码在通知短信里：8 位字母和数字。 ${en('The code is in the SMS: 8 letters and digits.')}</p>
+<label for="code">处理码 ${en('Code')}</label>
+<input id="code" name="code" type="text" value="${typed}" maxlength="${ACK_CODE_FIELD_MAX}" required autofocus autocomplete="off" autocapitalize="characters" autocorrect="off" spellcheck="false" inputmode="text" enterkeyhint="go">
+<button class="btn open" type="submit">打开${en('Open')}</button>
+</form>
+<p class="message"><a class="dashboard" href="${PATHS.entry.dashboard}">打开仪表盘 ${en('Open the dashboard')}</a></p>`;
+  return layout('输入处理码 — 彩带之约', 'plain code-entry', main, 'entry');
 }

@@ -1,19 +1,23 @@
 import { readFileSync } from 'node:fs';
 import type { FastifyError, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import { normaliseAckCode } from '../../app/ack-code.js';
 import { verifyAckToken } from '../../app/ack-link.js';
 import type { Alert, Household, Stores } from '../../app/ports.js';
 import type { AlertCommand } from '../../domain/alert.js';
 import { assertNever } from '../../domain/ribbon.js';
 import { appErrorFor } from '../../errors.js';
+import { createWindowBudget } from '../../log.js';
 import { capText } from '../audit.js';
 import type { AlertCommands } from './alerts.js';
 import { DASHBOARD_CSP } from './home.js';
 import {
   ACK_ACTIONS,
   type AckAction,
+  type PageAt,
   type PlainPage,
   refusalWords,
   renderAckPage,
+  renderCodePage,
   renderPlainPage,
 } from './ack-page-view.js';
 import { createAttemptCounter } from './session.js';
@@ -30,6 +34,12 @@ import { createAttemptCounter } from './session.js';
  *   from another origin (a foreign page's form) is refused all the same.
  * - A token that is malformed, altered, another server's, expired, or whose alert, person (retired)
  *   or contact (removed) is gone gets a plain page (404, or 410 when expired); nothing changes.
+ *
+ * A Tencent SMS cannot carry the token in its link (a link in a template must be constant), so it
+ * carries the fixed `PUBLIC_URL/a` and a 处理码 (app/ack-code.ts): `GET /a` is a one-field form,
+ * `POST /a` looks the code up and sends the browser on to `/a/<token>`. The lookup changes
+ * nothing and acts on nothing, so it is not audited; it is what a guesser would hammer, so it has
+ * a strict limit of its own per address, and its refusals are logged at a bounded rate.
  */
 export type AckPageDeps = {
   stores: Stores;
@@ -43,6 +53,13 @@ export type AckPageDeps = {
 
 /** POSTs allowed in the window per token and per address, before a 429 page. */
 export const ACK_POST_LIMITS = { perToken: 10, perAddress: 60, windowMs: 10 * 60_000 } as const;
+/**
+ * 处理码 tried per address in the window (POST /a), before a 429 page. A code that opens its link
+ * is given back: a guesser gets 20 guesses, people behind one carrier NAT are not held up.
+ */
+export const ACK_CODE_LIMITS = { perAddress: 20, windowMs: 10 * 60_000 } as const;
+/** Refused 处理码 (wrong, malformed, over the limit) are logged at most once this often, with a count. */
+const CODE_REFUSAL_LOG_EVERY_MS = 10_000;
 /** A note of 2,000 Chinese characters is ~18 KB form-encoded. */
 export const ACK_BODY_LIMIT = 32 * 1024;
 
@@ -69,8 +86,13 @@ function sendPage(reply: FastifyReply, status: number, html: string): FastifyRep
   );
 }
 
-function plain(reply: FastifyReply, status: number, which: PlainPage): FastifyReply {
-  return sendPage(reply, status, renderPlainPage(which));
+function plain(reply: FastifyReply, status: number, which: PlainPage, at: PageAt = 'link'): FastifyReply {
+  return sendPage(reply, status, renderPlainPage(which, at));
+}
+
+/** The page's relative links depend on where it is answered: `/a` itself, or under `/a/`. */
+function pageAt(request: FastifyRequest): PageAt {
+  return request.routeOptions.url === '/a' ? 'entry' : 'link';
 }
 
 function commandOf(action: AckAction, by: string, note: string): AlertCommand {
@@ -99,6 +121,8 @@ export const ackPageRoutes: FastifyPluginAsync<AckPageDeps> = async (app, deps) 
   const publicOrigin = new URL(deps.publicUrl).origin;
   const byAddress = createAttemptCounter(ACK_POST_LIMITS.perAddress, ACK_POST_LIMITS.windowMs);
   const byToken = createAttemptCounter(ACK_POST_LIMITS.perToken, ACK_POST_LIMITS.windowMs);
+  const codesByAddress = createAttemptCounter(ACK_CODE_LIMITS.perAddress, ACK_CODE_LIMITS.windowMs);
+  const codeRefusalLines = createWindowBudget(1, CODE_REFUSAL_LOG_EVERY_MS, now);
 
   // The page's forms post application/x-www-form-urlencoded (no @fastify/formbody here): parsed
   // for these routes only, bounded.
@@ -110,12 +134,13 @@ export const ackPageRoutes: FastifyPluginAsync<AckPageDeps> = async (app, deps) 
 
   // Whatever goes wrong here is told as a page, never as JSON.
   app.setErrorHandler((error: FastifyError, request, reply) => {
-    if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return plain(reply, 413, 'badRequest');
-    if (error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return plain(reply, 415, 'badRequest');
+    const at = pageAt(request);
+    if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return plain(reply, 413, 'badRequest', at);
+    if (error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return plain(reply, 415, 'badRequest', at);
     const status = error.statusCode ?? 500;
-    if (status >= 400 && status < 500) return plain(reply, status, 'badRequest');
+    if (status >= 400 && status < 500) return plain(reply, status, 'badRequest', at);
     request.log.error({ err: error }, 'one-tap page failed');
-    return plain(reply, 500, 'failed');
+    return plain(reply, 500, 'failed', at);
   });
 
   function open(token: string): Opened {
@@ -145,14 +170,69 @@ export const ackPageRoutes: FastifyPluginAsync<AckPageDeps> = async (app, deps) 
     return origin === publicOrigin || origin === `${request.protocol}://${request.host}`;
   }
 
+  /**
+   * A refused 处理码, logged at most once per CODE_REFUSAL_LOG_EVERY_MS with how many were not: a
+   * guesser must not become a flood of log lines (nor of request lines: those it silences). The
+   * code itself is never logged — a near miss of a real code is half of it.
+   */
+  function codeRefused(request: FastifyRequest, status: number, why: string): void {
+    const line = codeRefusalLines.take();
+    if (line === null) {
+      request.quietLog = true;
+      return;
+    }
+    request.log.warn(
+      {
+        address: request.ip,
+        status,
+        why,
+        ...(line.refusedBefore > 0 ? { alsoNotLogged: line.refusedBefore } : {}),
+      },
+      'a 处理码 opened nothing',
+    );
+  }
+
   app.get('/a/ack.css', { schema: { hide: true } }, async (_request, reply) =>
     reply.header('cache-control', 'public, max-age=3600').type('text/css; charset=utf-8').send(CSS),
   );
+
+  // The fixed address of a Tencent SMS. Looks nothing up (a preview may fetch it too).
+  app.get('/a', { schema: { hide: true } }, async (_request, reply) =>
+    sendPage(reply, 200, renderCodePage({ typed: '', wrong: false })),
+  );
+
+  app.post('/a', { schema: { hide: true }, bodyLimit: ACK_BODY_LIMIT }, async (request, reply) => {
+    const t = now();
+    const wait = codesByAddress.blockedFor(request.ip, t);
+    if (wait > 0) {
+      codeRefused(request, 429, 'too many tries from this address');
+      return plain(reply.header('retry-after', String(wait)), 429, 'tooMany', 'entry');
+    }
+    codesByAddress.count(request.ip, t);
+    if (!sameOrigin(request)) return plain(reply, 403, 'origin', 'entry');
+    const form = request.body instanceof URLSearchParams ? request.body : null;
+    if (form === null) return plain(reply, 415, 'badRequest', 'entry');
+    const typed = form.getAll('code');
+    const code = typed.length === 1 && typed[0] !== undefined ? normaliseAckCode(typed[0]) : null;
+    const token = code === null ? null : stores.ackCodes.find(code, t);
+    if (token === null) {
+      // The person is told the same either way; the status tells a client which.
+      const status = code === null ? 400 : 404;
+      codeRefused(request, status, code === null ? 'not the shape of a code' : 'unknown or expired');
+      return sendPage(reply, status, renderCodePage({ typed: typed[0] ?? '', wrong: true }));
+    }
+    // Not a guess: given back (as a good login is).
+    codesByAddress.uncount(request.ip, t);
+    // Relative to /a: a proxy's path prefix is kept. The token's page checks it as for any link.
+    return reply.code(303).header('cache-control', 'no-store').redirect(`a/${token}`, 303);
+  });
 
   app.get<{ Params: { token: string }; Querystring: { done?: string } }>(
     '/a/:token',
     { schema: { hide: true } },
     async (request, reply) => {
+      // `/a/` typed by hand for the address of the SMS: the form is at `/a`.
+      if (request.params.token === '') return reply.code(303).redirect('../a', 303);
       const opened = open(request.params.token);
       if (!opened.ok) return plain(reply, opened.page === 'expired' ? 410 : 404, opened.page);
       return sendPage(

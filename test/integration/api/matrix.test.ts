@@ -142,6 +142,10 @@ const inA = {
       expiresAt: Date.now() + ACK_LINK_TTL_MS,
     }),
   }),
+  /** … and its 处理码, as a Tencent SMS carries it. */
+  ackCode: (ctx: Ctx): Target => ({
+    code: ctx.system.stores.ackCodes.issue(String(inA.ackLink(ctx).token), Date.now() + ACK_LINK_TTL_MS, Date.now()),
+  }),
 };
 
 const today = new Date().toISOString().slice(0, 10);
@@ -190,6 +194,15 @@ const TABLE: Row[] = [
     target: inA.ackLink,
     contentType: 'application/x-www-form-urlencoded',
     body: () => 'action=ack',
+    expect: [303, 303, 303, 303, 303, 303],
+  },
+  // The form of a Tencent SMS's fixed address: its 处理码 stands for the token, for anyone.
+  { route: 'GET /a', expect: [200, 200, 200, 200, 200, 200] },
+  {
+    route: 'POST /a',
+    target: inA.ackCode,
+    contentType: 'application/x-www-form-urlencoded',
+    body: (t) => `code=${t.code}`,
     expect: [303, 303, 303, 303, 303, 303],
   },
 
