@@ -35,3 +35,20 @@ export async function phoneChannels(stores: SqliteStores, now: number, compoundI
     sent: () => gateway.received.filter((r) => r.refused === null).map((r) => [r.action, r.phone] as const),
   };
 }
+
+/** One person with a mobile for each tier of a compound (tier 3: the whole community), as a deployment has. */
+export function answerers(stores: SqliteStores, compoundId: number, now: number): number[] {
+  return ([1, 2, 3] as const).map((tier) =>
+    stores.people.add(
+      {
+        name: `第${tier}级值守`,
+        phone: `1370000000${tier}`,
+        role: tier === 1 ? 'volunteer' : tier === 2 ? 'grid_worker' : 'duty_officer',
+        tier,
+        compoundId: tier === 3 ? null : compoundId,
+        buildingId: null,
+      },
+      now,
+    ),
+  );
+}

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { castWorld, COMPOUND_A, expectError } from '../../helpers/api.js';
+import { answerers } from '../../helpers/phones.js';
 
 // `observedAt` on a patrol report or visit (POST /api/households/:id/reports | visits): the
 // moment the volunteer tapped, sent hours later from the patrol page's offline queue. The
@@ -31,6 +32,7 @@ type EventItem = { id: number; state: string; receivedAt: string; observedAt: st
 
 async function world() {
   const { clock, system, cast, volunteer, staff } = await castWorld(T0);
+  answerers(system.stores, cast.compoundA.id, T0);
   /** A household without a device that must check in hourly (+10 min grace). */
   const hourly = async (): Promise<number> => {
     const created = await staff('POST', '/api/households', {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { castWorld, client, COMPOUND_A, login } from '../../helpers/api.js';
+import { answerers } from '../../helpers/phones.js';
 import { RawMqtt } from '../../helpers/raw-mqtt.js';
 import type { TestSystem } from '../../helpers/system.js';
 
@@ -23,7 +24,12 @@ type AlertView = {
   notifications?: Array<{ event: string }>;
 };
 
-const world = () => castWorld(T0);
+/** The cast, with someone with a phone at every tier of compound A (an empty tier is skipped at once). */
+const world = async () => {
+  const w = await castWorld(T0);
+  answerers(w.system.stores, w.cast.compoundA.id, T0);
+  return w;
+};
 
 async function pressRed(system: TestSystem, device: { id: string; secret: string }, seq = 1): Promise<void> {
   if (system.mqttAddress === null) throw new Error('no broker');

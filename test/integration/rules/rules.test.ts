@@ -445,9 +445,7 @@ describe('the sweep and the outbox when something goes wrong', () => {
     c.receiver.setStatus(() => 403);
     await pressRed(c);
     await c.receiver.waitFor(1);
-    await expect
-      .poll(() => webhookRows(c)[0]?.status, { timeout: 3000 })
-      .toBe('failed');
+    await expect.poll(() => webhookRows(c)[0]?.status, { timeout: 3000 }).toBe('failed');
     const metrics = await (await fetch(`${c.system.httpUrl}/metrics`)).text();
     expect(metrics).toContain('ribbon_notifications{target="channel",status="failed"} 1');
     expect(c.system.logs.find((l) => /notification failed for good/.test(l.msg))).toBeDefined();
