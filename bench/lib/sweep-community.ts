@@ -104,6 +104,23 @@ export function buildCommunity(dataDir: string, n: number, now: number): Communi
       db.prepare(
         "INSERT INTO channels (kind, name, config, compound_id, created_at) VALUES ('webhook', 'community group', ?, NULL, ?)",
       ).run(JSON.stringify({ url: 'http://127.0.0.1:9/bench', secret: 'bench-secret' }), created);
+      // And SMS and calls, as a deployment has (a tier no phone can reach would be skipped at
+      // once): each step also writes an SMS and (reds) a call row per person told.
+      const phone = { accessKeyId: 'bench', accessKeySecret: 'bench-secret', endpoint: 'http://127.0.0.1:9' };
+      const addChannel = db.prepare(
+        'INSERT INTO channels (kind, name, config, compound_id, created_at) VALUES (?, ?, ?, NULL, ?)',
+      );
+      addChannel.run(
+        'aliyun-sms',
+        'sms',
+        JSON.stringify({
+          ...phone,
+          signName: 'bench',
+          templates: { emergency: 'SMS_1', service: 'SMS_2', missed_checkin: 'SMS_3' },
+        }),
+        created,
+      );
+      addChannel.run('aliyun-voice', 'voice', JSON.stringify({ ...phone, ttsCode: 'TTS_1' }), created);
       const count = (sql: string): number => (db.prepare(sql).get() as { n: number }).n;
       return {
         devices: count('SELECT count(*) AS n FROM devices'),

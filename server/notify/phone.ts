@@ -211,17 +211,16 @@ function cut(text: string, max = PARAM_MAX): string {
 
 /**
  * The template's variables for this message (docs/notifications.md has the templates): the
- * elder's name, the address, the press's local time, the one-tap token (the part of the link
- * after PUBLIC_URL/a/, which the template holds as fixed text) and the 处理码.
+ * elder's name, the address, the press's local time, and the 处理码: 8 characters standing for
+ * the person's signed one-tap link (server/app/ack-link.ts) — the short link PUBLIC_URL/a/<code>
+ * in an Alibaba Cloud SMS, typed at PUBLIC_URL/a from a Tencent Cloud one.
  */
 export function phoneParams(message: NotificationMessage) {
   const h = message.household;
-  const link = message.phone?.link ?? '';
   return {
     name: cut(h?.name ?? ''),
     address: cut(h ? `${h.compound}${h.building}${h.room}` : ''),
     time: cut(message.phone?.time ?? ''),
-    token: link.includes('/a/') ? link.slice(link.lastIndexOf('/a/') + 3) : '',
     code: message.phone?.code ?? '',
   };
 }
@@ -254,7 +253,8 @@ export function createPhoneChannel(config: PhoneChannelConfig, deps: Deps = {}):
             phone,
             signName: config.signName,
             templateCode: template,
-            params: (({ name, address, time, token }) => ({ name, address, time, token }))(phoneParams(message)),
+            // The template holds PUBLIC_URL/a/ as fixed text and ${token} the 处理码: a short link.
+            params: (({ name, address, time, code }) => ({ name, address, time, token: code }))(phoneParams(message)),
             outId: message.id,
           },
           signal,

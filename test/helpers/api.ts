@@ -138,12 +138,13 @@ export async function makeCast(system: TestSystem): Promise<Cast> {
  * drives the sweep), the cast, and API clients of volunteer A, staff A and volunteer B (who
  * sees only compound B).
  */
-export async function castWorld(t0: number) {
+export async function castWorld(t0: number, opts: { phones?: boolean } = {}) {
   const clock = new ManualClock(t0);
   const system = await startTestSystem({ clock, scheduler: false });
   const cast = await makeCast(system);
-  // SMS and voice for every compound, as a deployment has: a tier no phone can reach would be skipped at once.
-  const phones = await phoneChannels(system.stores, t0);
+  // SMS and voice for every compound, as a deployment has: a tier no phone can reach would be
+  // skipped at once. `phones: false` for tests of the channels themselves.
+  const phones = opts.phones === false ? null : await phoneChannels(system.stores, t0);
   const as = async (who: keyof Cast['users']) => client(system.app, await login(system.app, cast.users[who].username));
   return {
     clock,
@@ -231,7 +232,10 @@ export function listRoutes(app: FastifyInstance): string[] {
     const depth = (m[1] ?? '').length / 4;
     stack.length = depth;
     stack.push(m[2] ?? '');
-    const path = stack.join('');
+    let path = stack.join('');
+    // find-my-way prints the root wildcard `/*` under a static sibling that shares its first
+    // letter (`/a` beside `/*` prints as `/a` › `*`): a `*` right after a letter is that `/*`.
+    if (/[^/]\*$/.test(path)) path = '/*';
     for (const method of (m[3] ?? '').split(',').map((s) => s.trim())) {
       if (method !== '' && method !== 'HEAD') routes.push(`${method} ${path}`);
     }

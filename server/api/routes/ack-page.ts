@@ -1,6 +1,9 @@
 import { readFileSync } from 'node:fs';
 import type { FastifyError, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import { normaliseAckCode } from '../../app/ack-code.js';
+import { ACK_CODE_LENGTH, normaliseAckCode } from '../../app/ack-code.js';
+
+/** A path part this short is a 处理码 (a signed token is ACK_TOKEN_LENGTH, 32). */
+const ACK_CODE_MAX_TYPED = ACK_CODE_LENGTH + 4;
 import { verifyAckToken } from '../../app/ack-link.js';
 import type { Alert, Household, Stores } from '../../app/ports.js';
 import type { AlertCommand } from '../../domain/alert.js';
@@ -233,6 +236,24 @@ export const ackPageRoutes: FastifyPluginAsync<AckPageDeps> = async (app, deps) 
     async (request, reply) => {
       // `/a/` typed by hand for the address of the SMS: the form is at `/a`.
       if (request.params.token === '') return reply.code(303).redirect('../a', 303);
+      // The short link of an Alibaba Cloud SMS, PUBLIC_URL/a/<处理码>: on to the signed link it
+      // stands for (a lookup, nothing changes; counted against the address as a typed code is).
+      if (request.params.token.length <= ACK_CODE_MAX_TYPED) {
+        const t = now();
+        const wait = codesByAddress.blockedFor(request.ip, t);
+        if (wait > 0) {
+          codeRefused(request, 429, 'too many tries from this address');
+          return plain(reply.header('retry-after', String(wait)), 429, 'tooMany');
+        }
+        const code = normaliseAckCode(request.params.token);
+        const token = code === null ? null : stores.ackCodes.find(code, t);
+        if (token === null) {
+          codesByAddress.count(request.ip, t);
+          codeRefused(request, 404, 'short link: unknown or expired');
+          return plain(reply, 404, 'invalid');
+        }
+        return reply.code(303).header('cache-control', 'no-store').redirect(token, 303);
+      }
       const opened = open(request.params.token);
       if (!opened.ok) return plain(reply, opened.page === 'expired' ? 410 : 404, opened.page);
       return sendPage(

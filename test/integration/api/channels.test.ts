@@ -27,7 +27,7 @@ const tencentVoice = {
 };
 
 async function world() {
-  const w = await castWorld(T0);
+  const w = await castWorld(T0, { phones: false });
   const admin = client(w.system.app, await loginAdmin(w.system.app));
   return { ...w, admin };
 }

@@ -107,8 +107,13 @@ describe('a red at night rings the person on duty', () => {
     expect(sms?.template).toBe(SMS_TEMPLATES.emergency);
     const params = sms?.templateParams as Record<string, string>;
     expect(params).toMatchObject({ name: '张桂兰', address: '阳光小区3号楼201', time: '03:00' });
-    // The token is the person's own, for this alert, and signed with the server's key.
-    const verdict = verifyAckToken(loadLinkSecret(c.system.stores.db), params['token'] ?? '', c.clock.now());
+    // The short link PUBLIC_URL/a/<处理码> leads on to the person's own signed link for this alert.
+    const code = params['token'] ?? '';
+    expect(code).toMatch(/^[2-9A-HJKMNP-Z]{8}$/);
+    const opened = await fetch(`${c.system.httpUrl}/a/${code}`, { redirect: 'manual' });
+    expect(opened.status).toBe(303);
+    const token = opened.headers.get('location') ?? '';
+    const verdict = verifyAckToken(loadLinkSecret(c.system.stores.db), token, c.clock.now());
     expect(verdict).toEqual({
       ok: true,
       claim: {
