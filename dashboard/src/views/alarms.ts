@@ -162,8 +162,10 @@ export function alarmsView(ctx: Ctx): View {
         if (!card) return;
         fill(card.el, card.alert);
         // Again while anything is on its way, or a call placed has no result yet (providers report later).
+        // (Any row still pending: a person already reached by SMS may still be waiting for their call.)
+        const onItsWay = d.notifications.some((n) => n.status === 'pending');
         const awaiting = d.notifications.some((n) => n.medium === 'call' && n.status === 'sent' && !n.callResult);
-        if (r.pending.length > 0 || (awaiting && card.alert.status === 'open'))
+        if (onItsWay || (awaiting && card.alert.status === 'open'))
           refetch.set(
             alert.id,
             setTimeout(() => cards.has(alert.id) && loadDetail(card.alert), 3000),
