@@ -177,6 +177,9 @@ export async function composeSafetyCore(config: Config, deps: CoreDeps): Promise
           if (changed !== null) for (const c of alertChanges([changed], now)) announce(c);
         }),
     });
+    // On stop: the sends under way are ended and waited for before the database closes (a
+    // provider's late answer must not write to a closed connection; the row's lease retries it).
+    cleanup.unshift(() => delivery.stop());
     const sweep = createSweep({ stores, alerting, log: log.child({ component: 'sweep' }) });
     const sweepNow = (): SweepResult => {
       const result = sweep(clock.now());
@@ -206,7 +209,13 @@ export async function composeSafetyCore(config: Config, deps: CoreDeps): Promise
       log: log.child({ component: 'backup' }),
     });
     const jobs = [
-      ...everySecondJobs({ sweep: sweepNow, outbox: deliverNow }),
+      // The outbox job starts what is due and returns: a slow provider's send holds only its own row.
+      ...everySecondJobs({
+        sweep: sweepNow,
+        outbox: () => {
+          deliverNow().catch((err: unknown) => log.error({ err }, 'outbox delivery failed'));
+        },
+      }),
       ...dailyJobs(config, { report, backup, clock }),
     ];
 

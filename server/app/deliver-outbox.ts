@@ -44,8 +44,12 @@ export function createOutboxDelivery(deps: {
   const { stores, log } = deps;
   const random = deps.random ?? Math.random;
   const maxAttempts = deps.maxAttempts ?? MAX_ATTEMPTS;
-  let running: Promise<DeliveryResult> | null = null;
-  let again = false;
+  /** Sends under way, each on its own: a slow receiver holds only its own rows (issue 13). */
+  const inFlight = new Set<Promise<void>>();
+  /** …and their rows: never claimed again here while this process still has them (a lease run out under a jumped clock). */
+  const rowsInFlight = new Set<number>();
+  const aborts = new AbortController();
+  let stopped = false;
 
   async function send(row: OutboxRow): Promise<SendResult> {
     switch (row.target) {
@@ -59,7 +63,7 @@ export function createOutboxDelivery(deps: {
         if (channel === null)
           return { ok: false, permanent: true, error: `channel ${row.channelId} is gone or invalid` };
         const message = { ...(row.payload as Omit<NotificationMessage, 'id'>), id: `ribbon-outbox-${row.id}` };
-        return channel.send(message);
+        return channel.send(message, aborts.signal);
       }
       case 'none':
         return { ok: false, permanent: true, error: 'nowhere to send it' };
@@ -68,94 +72,113 @@ export function createOutboxDelivery(deps: {
     }
   }
 
-  async function deliverOnce(): Promise<DeliveryResult> {
-    const result: DeliveryResult = { sent: 0, retried: 0, failed: 0 };
-    const now = deps.now();
-    const claimed = stores.outbox
-      .due(now, deps.batch ?? 100)
-      .filter(
-        (row) => row.nextAttemptAt !== null && stores.outbox.claim(row.id, row.nextAttemptAt, now + DELIVERY_LEASE_MS),
+  /** One claimed row: sent, then marked (sent, retry later, failed for good; a phone fails over). */
+  async function deliverRow(row: OutboxRow, result: DeliveryResult): Promise<void> {
+    const attempt = row.attempts + 1;
+    let outcome: SendResult;
+    try {
+      outcome = await send(row);
+    } catch (err) {
+      outcome = { ok: false, permanent: false, error: err instanceof Error ? err.message : String(err) };
+    }
+    // Stopping: the database is about to close; the lease retries the row after a restart.
+    if (stopped) return;
+    const phone = phoneOf(row);
+    const limit = phone?.medium === 'call' ? Math.min(maxAttempts, CALL_MAX_ATTEMPTS) : maxAttempts;
+    if (outcome.ok) {
+      stores.outbox.markSent(row.id, deps.now(), outcome.ref ?? null);
+      result.sent += 1;
+      if (phone !== null && row.alertId !== null) deps.onPhoneSettled?.(row.alertId);
+    } else if (outcome.permanent || !shouldRetry(attempt, limit)) {
+      stores.outbox.markFailed(row.id, outcome.error);
+      result.failed += 1;
+      log.error(
+        { outboxId: row.id, alertId: row.alertId, target: row.target, attempt, error: outcome.error },
+        'notification failed for good',
       );
-    // In parallel: one slow receiver must not hold back a red alarm's other messages.
-    await Promise.all(
-      claimed.map(async (row) => {
-        const attempt = row.attempts + 1;
-        let outcome: SendResult;
-        try {
-          outcome = await send(row);
-        } catch (err) {
-          outcome = { ok: false, permanent: false, error: err instanceof Error ? err.message : String(err) };
-        }
-        const phone = phoneOf(row);
-        const limit = phone?.medium === 'call' ? Math.min(maxAttempts, CALL_MAX_ATTEMPTS) : maxAttempts;
-        if (outcome.ok) {
-          stores.outbox.markSent(row.id, deps.now(), outcome.ref ?? null);
-          result.sent += 1;
-          if (phone !== null && row.alertId !== null) deps.onPhoneSettled?.(row.alertId);
-        } else if (outcome.permanent || !shouldRetry(attempt, limit)) {
-          stores.outbox.markFailed(row.id, outcome.error);
-          result.failed += 1;
-          log.error(
-            { outboxId: row.id, alertId: row.alertId, target: row.target, attempt, error: outcome.error },
-            'notification failed for good',
-          );
-          const [next, ...rest] = phone?.fallbacks ?? [];
-          if (phone !== null && next !== undefined) {
-            // Fail over: the same SMS or call through the next channel of its medium.
-            stores.outbox.insert(
-              {
-                target: 'channel',
-                channelId: next,
-                deviceId: null,
-                alertId: row.alertId,
-                event: row.event,
-                recipients: row.recipients,
-                payload: { ...(row.payload as object), phone: { ...phone, fallbacks: rest } },
-              },
-              deps.now(),
-            );
-            again = true;
-          } else if (phone !== null && row.alertId !== null) deps.onPhoneSettled?.(row.alertId);
-        } else {
-          const delay = retryDelayMs(attempt, { atLeastMs: outcome.retryAfterMs ?? 0 }, random);
-          stores.outbox.markRetry(row.id, deps.now() + delay, outcome.error);
-          result.retried += 1;
-          log.warn(
-            { outboxId: row.id, target: row.target, attempt, retryInMs: delay, error: outcome.error },
-            'notification failed; will retry',
-          );
-        }
-      }),
-    );
+      const [next, ...rest] = phone?.fallbacks ?? [];
+      if (phone !== null && next !== undefined) {
+        // Fail over: the same SMS or call through the next channel of its medium, at once.
+        stores.outbox.insert(
+          {
+            target: 'channel',
+            channelId: next,
+            deviceId: null,
+            alertId: row.alertId,
+            event: row.event,
+            recipients: row.recipients,
+            payload: { ...(row.payload as object), phone: { ...phone, fallbacks: rest } },
+          },
+          deps.now(),
+        );
+        await Promise.all(startDue(result));
+      } else if (phone !== null && row.alertId !== null) deps.onPhoneSettled?.(row.alertId);
+    } else {
+      const delay = retryDelayMs(attempt, { atLeastMs: outcome.retryAfterMs ?? 0 }, random);
+      stores.outbox.markRetry(row.id, deps.now() + delay, outcome.error);
+      result.retried += 1;
+      log.warn(
+        { outboxId: row.id, target: row.target, attempt, retryInMs: delay, error: outcome.error },
+        'notification failed; will retry',
+      );
+    }
+  }
+
+  /**
+   * Claims what is due now and starts each send on its own, without waiting for the sends
+   * already under way (at most MAX_IN_FLIGHT at once). Resolves, with the count of the rows it
+   * started, once those and the sends under way when it was called have settled — so whoever
+   * awaits it (a test) finds everything due then delivered; the scheduler and the kick on news
+   * do not await it. Concurrent calls never send a row twice: a claim is a conditional UPDATE.
+   */
+  async function deliverDue(): Promise<DeliveryResult> {
+    const result: DeliveryResult = { sent: 0, retried: 0, failed: 0 };
+    const underWay = [...inFlight];
+    await Promise.all([...startDue(result), ...underWay]);
     return result;
   }
 
+  /** Claims what is due and starts each row's send; the promises of those rows (counted into `result`). */
+  function startDue(result: DeliveryResult): Array<Promise<void>> {
+    if (stopped) return [];
+    const room = MAX_IN_FLIGHT - inFlight.size;
+    if (room <= 0) return [];
+    const now = deps.now();
+    const claimed = stores.outbox
+      .due(now, Math.min(room, deps.batch ?? 100))
+      .filter(
+        (row) =>
+          !rowsInFlight.has(row.id) &&
+          row.nextAttemptAt !== null &&
+          stores.outbox.claim(row.id, row.nextAttemptAt, now + DELIVERY_LEASE_MS),
+      );
+    return claimed.map((row) => {
+      rowsInFlight.add(row.id);
+      const done = deliverRow(row, result).catch((err: unknown) => {
+        log.error({ err, outboxId: row.id }, 'outbox delivery failed');
+      });
+      inFlight.add(done);
+      void done.finally(() => {
+        inFlight.delete(done);
+        rowsInFlight.delete(row.id);
+      });
+      return done;
+    });
+  }
+
   return {
-    /** Delivers what is due; concurrent calls share one run (and ask for one more after it). */
-    deliverDue(): Promise<DeliveryResult> {
-      if (running) {
-        again = true;
-        return running;
-      }
-      running = (async () => {
-        const total: DeliveryResult = { sent: 0, retried: 0, failed: 0 };
-        try {
-          do {
-            again = false;
-            const r = await deliverOnce();
-            total.sent += r.sent;
-            total.retried += r.retried;
-            total.failed += r.failed;
-          } while (again);
-          return total;
-        } finally {
-          running = null;
-        }
-      })();
-      return running;
+    deliverDue,
+    /** Ends the sends under way (each is left to its lease) and waits for them; then delivers nothing more. */
+    async stop(): Promise<void> {
+      stopped = true;
+      aborts.abort();
+      await Promise.all([...inFlight]);
     },
   };
 }
+
+/** At most this many sends at once: a burst of reds beyond it waits for the next call (every second, or on news). */
+export const MAX_IN_FLIGHT = 400;
 
 export type OutboxDelivery = ReturnType<typeof createOutboxDelivery>;
 

@@ -180,3 +180,58 @@ describe('deliver-outbox on a fake outbox', () => {
     expect(rows.map((r) => r.attempts)).toEqual([0, 1]);
   });
 });
+
+describe('deliver-outbox: one slow receiver holds only its own rows', () => {
+  /** A channel whose sends wait until the test lets them go (or the signal aborts them). */
+  function heldChannel() {
+    const waiting: Array<{ id: string; release: (r: SendResult) => void }> = [];
+    const channel: Channel = {
+      kind: 'webhook',
+      send(message, signal) {
+        return new Promise<SendResult>((resolve) => {
+          waiting.push({ id: message.id, release: resolve });
+          signal?.addEventListener('abort', () => resolve({ ok: false, permanent: false, error: 'aborted' }));
+        });
+      },
+    };
+    return { channel, waiting };
+  }
+
+  it('when a send hangs, then a row that comes due meanwhile is sent at once by the next call', async () => {
+    const rows = [pending(1)];
+    const { channel, waiting } = heldChannel();
+    const { delivery } = setUp(rows, channel);
+    const first = delivery.deliverDue();
+    await Promise.resolve();
+    expect(waiting.map((w) => w.id)).toEqual(['ribbon-outbox-1']);
+    // A new alert's row arrives while row 1's receiver still has not answered.
+    rows.push(pending(2));
+    void delivery.deliverDue();
+    await Promise.resolve();
+    expect(waiting.map((w) => w.id)).toEqual(['ribbon-outbox-1', 'ribbon-outbox-2']);
+    // Row 1 is not claimed a second time while it is still under way, even past its lease.
+    rows[0] && Object.assign(rows[0], { nextAttemptAt: NOW - 1 });
+    void delivery.deliverDue();
+    await Promise.resolve();
+    expect(waiting).toHaveLength(2);
+    for (const w of waiting) w.release({ ok: true });
+    expect(await first).toEqual({ sent: 1, retried: 0, failed: 0 });
+    expect(rows.map((r) => r.status)).toEqual(['sent', 'sent']);
+  });
+
+  it('when the delivery stops, then the sends under way are ended and nothing more is written', async () => {
+    const rows = [pending(1)];
+    const { channel, waiting } = heldChannel();
+    const { delivery } = setUp(rows, channel);
+    const run = delivery.deliverDue();
+    await Promise.resolve();
+    expect(waiting).toHaveLength(1);
+    await delivery.stop();
+    expect(await run).toEqual({ sent: 0, retried: 0, failed: 0 });
+    // Left to its lease (claimed, counted): a restart tries it again.
+    expect(rows[0]).toMatchObject({ status: 'pending', attempts: 1, lastError: null });
+    rows.push(pending(2));
+    expect(await delivery.deliverDue()).toEqual({ sent: 0, retried: 0, failed: 0 });
+    expect(waiting).toHaveLength(1);
+  });
+});
