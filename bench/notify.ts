@@ -16,6 +16,8 @@
 // the arrival (headers in) at the gateway of the first request, with a good signature, for that
 // household's phone number. Reported: p50/p99/max, presses with no request, which came first (SMS
 // or call), SMS and call apart, the ratio to the floor. Method in the RESULTS.md section it appends.
+// `--slow-calls MS`: the gateway answers each call MS ms late (a slow voice provider), SMS at once;
+// printed only.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -106,17 +108,32 @@ function provision(dataDir: string, p: NotifyPlan, endpoint: string): DeviceCred
   }
 }
 
-/** The phone rows of the outbox after the server stopped, by medium and status. */
-function outboxCounts(dataDir: string): Record<string, number> {
+/** The phone rows of the outbox, by channel kind and status ("aliyun-sms sent" → rows). */
+function outboxCounts(db: Database.Database): Record<string, number> {
+  const rows = db
+    .prepare(
+      `SELECT c.kind AS kind, o.status AS status, COUNT(*) AS n FROM outbox o JOIN channels c ON c.id = o.channel_id
+       WHERE o.target = 'channel' GROUP BY c.kind, o.status`,
+    )
+    .all() as Array<{ kind: string; status: string; n: number }>;
+  return Object.fromEntries(rows.map((r) => [`${r.kind} ${r.status}`, r.n]));
+}
+
+/**
+ * Waits (bounded) until the running server's phone rows are all settled (none pending), read on
+ * a connection of our own: stopping it with answers still on their way would leave rows claimed
+ * and log their marks as failures (the database is closed under them).
+ */
+async function outboxSettled(dataDir: string, timeoutMs: number): Promise<Record<string, number>> {
   const db = new Database(path.join(dataDir, DB_FILE_NAME), { readonly: true });
   try {
-    const rows = db
-      .prepare(
-        `SELECT c.kind AS kind, o.status AS status, COUNT(*) AS n FROM outbox o JOIN channels c ON c.id = o.channel_id
-         WHERE o.target = 'channel' GROUP BY c.kind, o.status`,
-      )
-      .all() as Array<{ kind: string; status: string; n: number }>;
-    return Object.fromEntries(rows.map((r) => [`${r.kind} ${r.status}`, r.n]));
+    const until = performance.now() + timeoutMs;
+    for (;;) {
+      const counts = outboxCounts(db);
+      const pending = Object.entries(counts).some(([k, n]) => k.endsWith(' pending') && n > 0);
+      if (!pending || performance.now() > until) return counts;
+      await sleep(50);
+    }
   } finally {
     db.close();
   }
@@ -284,11 +301,23 @@ export async function benchNotify(opts: {
   smoke: boolean;
   log?: (line: string) => void;
   appendResults?: boolean;
+  /**
+   * A slow voice provider: the gateway answers each call this many ms late (SMS at once). A
+   * diagnostic (does a slow call hold back other presses' SMS?): nothing is appended then.
+   */
+  slowCallsMs?: number;
 }): Promise<NotifyResult> {
   const log = opts.log ?? ((line: string) => console.log(line));
   const p = notifyPlan(opts.smoke);
   const route: Route = { current: null };
-  const gateway = await startFakeAliyunGateway({ ...KEY, keep: false, onRequest: (r) => route.current?.(r) });
+  const slowCallsMs = opts.slowCallsMs ?? 0;
+  const gateway = await startFakeAliyunGateway({
+    ...KEY,
+    keep: false,
+    onRequest: (r) => route.current?.(r),
+    answerAfterMs: (r) => (r.action === 'SingleCallByTts' ? slowCallsMs : 0),
+  });
+  if (slowCallsMs > 0) log(`the gateway answers each call ${slowCallsMs} ms late (SMS at once); nothing is appended`);
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ribbon-bench-notify-'));
   let server: ChildServer | null = null;
   let floorProcess: Awaited<ReturnType<typeof startNotifyFloor>> | null = null;
@@ -346,6 +375,7 @@ export async function benchNotify(opts: {
       requestsEach: 2,
       log,
     });
+    const outbox = await outboxSettled(dataDir, p.drainMs);
     const running = server;
     server = null;
     await stopServer(running);
@@ -356,7 +386,7 @@ export async function benchNotify(opts: {
       floor,
       floorCounts,
       ours,
-      outbox: outboxCounts(dataDir),
+      outbox,
       server: {
         errorLines: errorLines.length,
         warnLines: warnLines.length,
@@ -365,7 +395,7 @@ export async function benchNotify(opts: {
       quiet: { floor: floorQuiet, ours: oursQuiet },
     };
     for (const line of describeNotify(result)) log(line);
-    if (!opts.smoke && opts.appendResults !== false) appendResults(notifySection(result));
+    if (!opts.smoke && opts.appendResults !== false && slowCallsMs === 0) appendResults(notifySection(result));
     return result;
   } finally {
     if (floorProcess) await floorProcess.stop();
@@ -376,7 +406,11 @@ export async function benchNotify(opts: {
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  benchNotify({ smoke: process.argv.includes('--smoke') }).then(
+  const at = process.argv.indexOf('--slow-calls');
+  const slowCallsMs = at >= 0 ? Number(process.argv[at + 1]) : 0;
+  if (!Number.isInteger(slowCallsMs) || slowCallsMs < 0 || slowCallsMs > 60_000)
+    throw new Error('--slow-calls needs a whole number of milliseconds, 0 to 60000');
+  benchNotify({ smoke: process.argv.includes('--smoke'), slowCallsMs }).then(
     () => process.exit(0),
     (err: unknown) => {
       console.error(err);

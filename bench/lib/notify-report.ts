@@ -51,7 +51,7 @@ export type NotifyResult = {
   floor: NotifyPart;
   floorCounts: FloorResult;
   ours: NotifyPart;
-  /** The server's phone rows after it stopped: "<channel kind> <status>" → rows. */
+  /** The server's phone rows once settled (or the drain ran out), before it stopped: "<channel kind> <status>" → rows. */
   outbox: Record<string, number>;
   server: { errorLines: number; warnLines: number; samples: string[] };
   quiet: { floor: QuietCheck | null; ours: QuietCheck | null };

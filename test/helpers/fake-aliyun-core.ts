@@ -52,6 +52,8 @@ export type FakeAliyunOptions = {
   onRequest?: (request: FakeAliyunRequest) => void;
   /** Keep every request in `received` (default true; a long benchmark may rely on onRequest alone). */
   keep?: boolean;
+  /** How long to wait before answering a request that passed the check (a slow provider); default at once. */
+  answerAfterMs?: (request: FakeAliyunRequest) => number;
 };
 
 const DATE_WINDOW_MS = 15 * 60_000;
@@ -59,7 +61,7 @@ const ACTIONS = new Set(['SendSms', 'SingleCallByTts']);
 
 /** Listens on 127.0.0.1 (a free port); the caller closes it with close(). */
 export async function startFakeAliyunGateway(options: FakeAliyunOptions) {
-  const { accessKeyId, accessKeySecret, now = Date.now, onRequest, keep = true } = options;
+  const { accessKeyId, accessKeySecret, now = Date.now, onRequest, keep = true, answerAfterMs } = options;
   const received: FakeAliyunRequest[] = [];
   const nonces = new Set<string>();
   let answer: FakeAliyunAnswer = { kind: 'ok' };
@@ -94,7 +96,9 @@ export async function startFakeAliyunGateway(options: FakeAliyunOptions) {
         send(res, refusal.status, gatewayError(requestId, req.headers.host, refusal.code, refusal.message));
         return;
       }
-      reply(res, answer, requestId, action);
+      const delay = answerAfterMs?.(request) ?? 0;
+      if (delay > 0) setTimeout(() => reply(res, answer, requestId, action), delay);
+      else reply(res, answer, requestId, action);
     });
   });
 
