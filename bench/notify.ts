@@ -51,17 +51,24 @@ export type NotifyPlan = {
   durationMs: number;
   /** After the last press: how long to wait for the last first requests. */
   drainMs: number;
+  /**
+   * Presses before the measured ones, at the same rate on households of their own, not in the
+   * figures (each must still reach the gateway): the first request of a process loads fetch
+   * (undici) and opens its connection, tens of ms once, in the floor and in ours alike.
+   */
+  warmupMs: number;
   compounds: number;
 };
 
 export function notifyPlan(smoke: boolean): NotifyPlan {
   return smoke
-    ? { rate: 20, durationMs: 1_000, drainMs: 10_000, compounds: 2 }
-    : { rate: 100, durationMs: 20_000, drainMs: 15_000, compounds: 20 };
+    ? { rate: 20, durationMs: 1_000, warmupMs: 500, drainMs: 10_000, compounds: 2 }
+    : { rate: 100, durationMs: 20_000, warmupMs: 2_000, drainMs: 15_000, compounds: 20 };
 }
 
-/** Presses of a plan: one household (and device, and volunteer) each. */
+/** Measured presses of a plan, and warm-up presses before them: one household (and device, and volunteer) each. */
 export const pressesOf = (p: NotifyPlan): number => Math.round((p.rate * p.durationMs) / 1000);
+export const warmupPressesOf = (p: NotifyPlan): number => Math.round((p.rate * p.warmupMs) / 1000);
 
 /** Household i's volunteer: 139 and eight digits, unique per household. */
 export const phoneOf = (i: number): string => `139${String(i).padStart(8, '0')}`;
@@ -80,7 +87,7 @@ function provision(dataDir: string, p: NotifyPlan, endpoint: string): DeviceCred
         now,
       );
       stores.channels.add('aliyun-voice', '阿里云语音', { ...KEY, ttsCode: TTS_CODE, endpoint }, null, now);
-      return Array.from({ length: pressesOf(p) }, (_, i): DeviceCredential => {
+      return Array.from({ length: warmupPressesOf(p) + pressesOf(p) }, (_, i): DeviceCredential => {
         const householdId = addHousehold(
           stores,
           { compound: `notify-${i % p.compounds}`, building: `${i}号楼`, room: '101', name: `老人${i}` },
@@ -161,6 +168,8 @@ async function pressAll(opts: {
 }): Promise<NotifyPart> {
   const { devices, plan: p, log } = opts;
   const n = devices.length;
+  // Devices 0 … warmup−1 press first and are left out of the latencies.
+  const warmup = warmupPressesOf(p);
   const index = new Map(devices.map((_, i) => [phoneOf(i), i]));
   const sentAt = new Float64Array(n).fill(Number.NaN);
   const first = new Float64Array(n).fill(Number.NaN);
@@ -249,7 +258,7 @@ async function pressAll(opts: {
 
     const latencies = (arrivals: Float64Array) => {
       const h = createHistogram();
-      for (let i = 0; i < n; i++) {
+      for (let i = warmup; i < n; i++) {
         const at = arrivals[i] as number;
         if (!Number.isNaN(at)) h.record(at - (sentAt[i] as number));
       }
@@ -257,7 +266,8 @@ async function pressAll(opts: {
     };
     return {
       name: opts.name,
-      presses: n,
+      presses: n - warmup,
+      warmupPresses: warmup,
       pressedMs,
       pressErrors,
       firstRequest: latencies(first),
@@ -306,9 +316,11 @@ export async function benchNotify(opts: {
    * diagnostic (does a slow call hold back other presses' SMS?): nothing is appended then.
    */
   slowCallsMs?: number;
+  /** Another plan than the mode's (a short trial); nothing is appended then. */
+  plan?: NotifyPlan;
 }): Promise<NotifyResult> {
   const log = opts.log ?? ((line: string) => console.log(line));
-  const p = notifyPlan(opts.smoke);
+  const p = opts.plan ?? notifyPlan(opts.smoke);
   const route: Route = { current: null };
   const slowCallsMs = opts.slowCallsMs ?? 0;
   const gateway = await startFakeAliyunGateway({
@@ -395,7 +407,8 @@ export async function benchNotify(opts: {
       quiet: { floor: floorQuiet, ours: oursQuiet },
     };
     for (const line of describeNotify(result)) log(line);
-    if (!opts.smoke && opts.appendResults !== false && slowCallsMs === 0) appendResults(notifySection(result));
+    if (!opts.smoke && opts.appendResults !== false && slowCallsMs === 0 && opts.plan === undefined)
+      appendResults(notifySection(result));
     return result;
   } finally {
     if (floorProcess) await floorProcess.stop();
