@@ -1,58 +1,31 @@
 import { describe, expect, it } from 'vitest';
-import { ACK_LINK_TTL_MS, signAckToken } from '../../../server/app/ack-link.js';
+import { ACK_LINK_TTL_MS } from '../../../server/app/ack-link.js';
 import { ACK_BODY_LIMIT, ACK_CODE_LIMITS } from '../../../server/api/routes/ack-page.js';
 import { DASHBOARD_CSP } from '../../../server/api/routes/home.js';
-import { loadLinkSecret } from '../../../server/store/secrets.js';
-import { COMPOUND_A, makeCast } from '../../helpers/api.js';
-import { ManualClock } from '../../helpers/clock.js';
-import { startTestSystem } from '../../helpers/system.js';
+import { ACK_PUBLIC_URL, ackWorld } from '../../helpers/ack-world.js';
 
 // The 处理码 of a Tencent SMS (GET/POST /a): the SMS carries the fixed PUBLIC_URL/a and a code
 // that stands for the person's signed link. A real SQLite file, real HTTP on loopback, a manual
 // clock; the code is issued by the store exactly as the core issues one per SMS.
 
 const T0 = Date.parse('2026-12-02T02:10:00+08:00');
-const PUBLIC_URL = 'https://ribbon.example.cn';
+const PUBLIC_URL = ACK_PUBLIC_URL;
 
 async function world() {
-  const clock = new ManualClock(T0);
-  const system = await startTestSystem({ clock, scheduler: false, env: { PUBLIC_URL } });
-  const cast = await makeCast(system);
-  const h = system.provision({ compound: COMPOUND_A, building: '2号楼', room: '301', name: '王秀英' });
-  const personId = system.stores.people.add(
-    { name: '王芳', phone: '13800000002', role: 'volunteer', tier: 1, compoundId: cast.compoundA.id, buildingId: null },
-    T0,
-  );
-  system.recordPersonReport({
-    householdId: h.householdId,
-    state: 'red',
-    note: null,
-    by: '李志愿',
-    idempotencyKey: null,
-  });
-  const alert = system.stores.alerts.list({ householdId: h.householdId, kind: 'emergency' })[0];
-  if (alert === undefined) throw new Error('no alert opened');
-  const secret = loadLinkSecret(system.stores.db);
+  const w = await ackWorld(T0);
+  const { clock, system, alert, personId } = w;
   /** A signed link for 王芳 and its 处理码, as the core makes them for one SMS. */
   const issue = (expiresAt = clock.ms + ACK_LINK_TTL_MS) => {
-    const token = signAckToken(secret, { alertId: alert.id, recipient: { kind: 'person', id: personId }, expiresAt });
+    const token = w.tokenFor({ kind: 'person', id: personId }, expiresAt);
     return { token, code: system.stores.ackCodes.issue(token, expiresAt, clock.ms) };
   };
   const entryUrl = `${system.httpUrl}/a`;
   /** The form at /a sent as a browser on that page sends it. */
   const submit = (form: Record<string, string> | string, headers: Record<string, string> = {}) =>
-    fetch(entryUrl, {
-      method: 'POST',
-      redirect: 'manual',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', origin: system.httpUrl, ...headers },
-      body: typeof form === 'string' ? form : new URLSearchParams(form).toString(),
-    });
-  /** Everything a lookup could change: the alert, its history and outbox, the audit log, the codes. */
+    w.postForm(entryUrl, form, headers);
+  /** Everything a lookup could change: as a tap's, and the codes. */
   const snapshot = () => ({
-    alert: system.stores.alerts.get(alert.id),
-    transitions: system.stores.alerts.transitions(alert.id),
-    outbox: system.stores.outbox.forAlert(alert.id).map((r) => r.id),
-    audit: system.stores.users.auditPage(Number.MAX_SAFE_INTEGER, 1000).length,
+    ...w.snapshot(),
     codes: system.stores.db.prepare('SELECT code, token, expires_at FROM ack_codes ORDER BY code').all(),
   });
   return { clock, system, alert, personId, issue, entryUrl, submit, snapshot };

@@ -1,58 +1,26 @@
 import { describe, expect, it } from 'vitest';
-import { ACK_LINK_TTL_MS, type AckRecipient, signAckToken } from '../../../server/app/ack-link.js';
+import { ACK_LINK_TTL_MS, signAckToken } from '../../../server/app/ack-link.js';
 import { ACK_POST_LIMITS } from '../../../server/api/routes/ack-page.js';
 import { DASHBOARD_CSP } from '../../../server/api/routes/home.js';
-import { loadLinkSecret } from '../../../server/store/secrets.js';
-import { client, COMPOUND_A, login, makeCast } from '../../helpers/api.js';
-import { ManualClock } from '../../helpers/clock.js';
+import { client, COMPOUND_A, login } from '../../helpers/api.js';
+import { ACK_PUBLIC_URL, ackWorld } from '../../helpers/ack-world.js';
 import { startTestSystem } from '../../helpers/system.js';
 
 // The one-tap page of an SMS (GET/POST /a/:token): a real SQLite file, real HTTP on loopback,
 // a manual clock. The token is made as the SMS code makes it, with the secret in the database.
 
 const T0 = Date.parse('2026-12-02T02:10:00+08:00');
-const PUBLIC_URL = 'https://ribbon.example.cn';
+const PUBLIC_URL = ACK_PUBLIC_URL;
 
 async function world() {
-  const clock = new ManualClock(T0);
-  const system = await startTestSystem({ clock, scheduler: false, env: { PUBLIC_URL } });
-  const cast = await makeCast(system);
-  const volunteer = client(system.app, await login(system.app, cast.users.volunteerA.username));
-  const h = system.provision({ compound: COMPOUND_A, building: '2号楼', room: '301', name: '王秀英' });
-  const personId = system.stores.people.add(
-    { name: '王芳', phone: '13800000002', role: 'volunteer', tier: 1, compoundId: cast.compoundA.id, buildingId: null },
-    T0,
-  );
-  system.recordPersonReport({
-    householdId: h.householdId,
-    state: 'red',
-    note: null,
-    by: '李志愿',
-    idempotencyKey: null,
-  });
-  const alert = system.stores.alerts.list({ householdId: h.householdId, kind: 'emergency' })[0];
-  if (alert === undefined) throw new Error('no alert opened');
-  const secret = loadLinkSecret(system.stores.db);
-  const tokenFor = (recipient: AckRecipient, expiresAt = clock.ms + ACK_LINK_TTL_MS, alertId = alert.id) =>
-    signAckToken(secret, { alertId, recipient, expiresAt });
-  const token = tokenFor({ kind: 'person', id: personId });
-  const pageUrl = (t: string) => `${system.httpUrl}/a/${t}`;
+  const w = await ackWorld(T0);
+  const volunteer = client(w.system.app, await login(w.system.app, w.cast.users.volunteerA.username));
+  const token = w.tokenFor({ kind: 'person', id: w.personId });
+  const pageUrl = (t: string) => `${w.system.httpUrl}/a/${t}`;
   /** A tap of the page's form, as a browser on the page sends it. */
   const tap = (t: string, form: Record<string, string> | string, headers: Record<string, string> = {}) =>
-    fetch(pageUrl(t), {
-      method: 'POST',
-      redirect: 'manual',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', origin: system.httpUrl, ...headers },
-      body: typeof form === 'string' ? form : new URLSearchParams(form).toString(),
-    });
-  /** Everything a tap could change: the alert, its history, its outbox rows, the audit log. */
-  const snapshot = () => ({
-    alert: system.stores.alerts.get(alert.id),
-    transitions: system.stores.alerts.transitions(alert.id),
-    outbox: system.stores.outbox.forAlert(alert.id).map((r) => r.id),
-    audit: system.stores.users.auditPage(Number.MAX_SAFE_INTEGER, 1000).length,
-  });
-  return { clock, system, cast, volunteer, h, personId, alert, secret, tokenFor, token, pageUrl, tap, snapshot };
+    w.postForm(pageUrl(t), form, headers);
+  return { ...w, volunteer, token, pageUrl, tap };
 }
 
 function expectPageHeaders(res: Response): void {
