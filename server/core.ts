@@ -169,6 +169,7 @@ export async function composeSafetyCore(config: Config, deps: CoreDeps): Promise
       publishDeviceAck: (deviceId, ack) => publishAck(deviceId, ack),
       now: () => clock.now(),
       log: log.child({ component: 'outbox' }),
+      phoneWanted: (alertId) => stores.alerts.get(alertId)?.status === 'open',
       // An SMS or call settled: the alert's reach (and, if its tier is out of phones, the next tier).
       onPhoneSettled: (alertId) =>
         announcer.commit((announce) => {

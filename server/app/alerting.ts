@@ -113,7 +113,7 @@ export function createAlerting(deps: {
   /** Whom a tier reaches for this household now: its people (those on duty, if it has a roster), and at tier 3 the family. */
   function tierPeople(householdId: number, compoundId: number, tier: Tier, now: number): Recipient[] {
     const all = stores.people.recipients(householdId, [tier]);
-    const duty = deps.onDuty?.(compoundId, tier, now) ?? null;
+    const duty = guarded('duty roster', () => deps.onDuty?.(compoundId, tier, now) ?? null, null);
     if (duty === null) return all;
     const onDuty = new Set(duty);
     return all.filter((r) => r.personId === undefined || onDuty.has(r.personId));
@@ -167,8 +167,14 @@ export function createAlerting(deps: {
             now,
           );
           tried += 1;
+          phoneRowsWritten += 1;
         };
-        if (channels.sms.length > 0) row('sms', channels.sms, deps.ackLink?.(alert.id, person, now) ?? null);
+        if (channels.sms.length > 0)
+          row(
+            'sms',
+            channels.sms,
+            guarded('one-tap link', () => deps.ackLink?.(alert.id, person, now) ?? null, null),
+          );
         if (calls && channels.call.length > 0) row('call', channels.call, null);
       }
       if (tried === 0) unreachable.push(tier);
@@ -259,6 +265,23 @@ export function createAlerting(deps: {
     return unreachable;
   }
 
+  /** SMS and call rows written by this process (save() brings `reach` up to date only when it wrote some). */
+  let phoneRowsWritten = 0;
+
+  /**
+   * An extra of a person's notification (their roster, their link) that fails must not fail the
+   * press it is part of (the device would resend it into the same failure): logged, and the
+   * notification goes without it — to everyone of the tier, or with no link.
+   */
+  function guarded<T>(what: string, work: () => T, fallback: T): T {
+    try {
+      return work();
+    } catch (err) {
+      log.error({ err, what }, 'could not work out part of a notification; sent without it');
+      return fallback;
+    }
+  }
+
   function save(
     alert: Alert,
     outcome: { alert: AlertView; effects: Effect[]; records: TransitionRecord[] },
@@ -268,7 +291,10 @@ export function createAlerting(deps: {
   ): Alert {
     const saved = stores.alerts.save(alert, outcome.alert, outcome.records, extra, now);
     stores.alerts.recordTransitions(alert.id, outcome.records, now);
+    const written = phoneRowsWritten;
     const unreachable = enqueueEffects(saved, outcome.effects, context, now);
+    // A press joining an open alert, an acknowledgement: no phone was told, its reach stands.
+    if (unreachable.length === 0 && phoneRowsWritten === written) return saved;
     return skipUnreachable(saved, unreachable, context, now);
   }
 

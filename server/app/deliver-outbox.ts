@@ -37,6 +37,11 @@ export function createOutboxDelivery(deps: {
    * or its tier may have nobody left to reach). Called after the row is marked.
    */
   onPhoneSettled?: (alertId: number) => void;
+  /**
+   * Whether an SMS or call for this alert is still wanted (its alert still open): one waiting
+   * out a retry, a backlog or a daytime window is not sent once someone has acknowledged.
+   */
+  phoneWanted?: (alertId: number) => boolean;
   random?: () => number;
   maxAttempts?: number;
   batch?: number;
@@ -75,15 +80,20 @@ export function createOutboxDelivery(deps: {
   /** One claimed row: sent, then marked (sent, retry later, failed for good; a phone fails over). */
   async function deliverRow(row: OutboxRow, result: DeliveryResult): Promise<void> {
     const attempt = row.attempts + 1;
+    const phone = phoneOf(row);
+    if (phone !== null && row.alertId !== null && deps.phoneWanted?.(row.alertId) === false) {
+      stores.outbox.markFailed(row.id, NOT_WANTED);
+      result.failed += 1;
+      return;
+    }
     let outcome: SendResult;
     try {
       outcome = await send(row);
     } catch (err) {
       outcome = { ok: false, permanent: false, error: err instanceof Error ? err.message : String(err) };
     }
-    // Stopping: the database is about to close; the lease retries the row after a restart.
-    if (stopped) return;
-    const phone = phoneOf(row);
+    // (Stopping: the database stays open until every send under way has been recorded here; an
+    // aborted one is a transient failure, retried after the restart.)
     const limit = phone?.medium === 'call' ? Math.min(maxAttempts, CALL_MAX_ATTEMPTS) : maxAttempts;
     if (outcome.ok) {
       stores.outbox.markSent(row.id, deps.now(), outcome.ref ?? null);
@@ -117,6 +127,8 @@ export function createOutboxDelivery(deps: {
       const delay = retryDelayMs(attempt, { atLeastMs: outcome.retryAfterMs ?? 0 }, random);
       stores.outbox.markRetry(row.id, deps.now() + delay, outcome.error);
       result.retried += 1;
+      // A failing phone is no way to a person for now: the alert's reach may have changed.
+      if (phone !== null && row.alertId !== null) deps.onPhoneSettled?.(row.alertId);
       log.warn(
         { outboxId: row.id, target: row.target, attempt, retryInMs: delay, error: outcome.error },
         'notification failed; will retry',
@@ -176,6 +188,9 @@ export function createOutboxDelivery(deps: {
     },
   };
 }
+
+/** Why an SMS or call was not sent: its alert no longer needs it. */
+export const NOT_WANTED = '不再发送：已有人响应或已解决 / not sent: the alert was acknowledged or resolved';
 
 /** At most this many sends at once: a burst of reds beyond it waits for the next call (every second, or on news). */
 export const MAX_IN_FLIGHT = 400;

@@ -332,9 +332,10 @@ function runDue(start: AlertView, ctx: AlertContext): AlertOutcome {
     // A reminder is one message however long the pause was.
     if (records.at(-1)?.action === 'reminded') break;
   }
-  // The calls of an open emergency: every tier told so far that this run did not just tell.
+  // The calls of an open emergency: every tier told so far that this run did not just call
+  // (a new tier is called with its own notification; a reminder is an SMS only).
   if (alert.kind === 'emergency' && alert.status === 'open' && alert.callDueAt !== null && alert.callDueAt <= now) {
-    const told = new Set(effects.flatMap((e) => (e.type === 'notify' ? e.tiers : [])));
+    const told = new Set(effects.flatMap((e) => (e.type === 'notify' && e.event !== 'alert.reminder' ? e.tiers : [])));
     const tiers = tiersUpTo(alert.level).filter((t) => !told.has(t));
     if (tiers.length > 0) effects.push({ type: 'call', tiers });
     alert = { ...alert, callDueAt: now + policy.callRepeatSec * SEC };

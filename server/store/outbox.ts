@@ -72,8 +72,9 @@ export function createOutboxStore(db: Db): OutboxStore {
   const sent = db.prepare<[number, string | null, number]>(
     "UPDATE outbox SET status = 'sent', sent_at = ?, provider_ref = ?, last_error = NULL WHERE id = ?",
   );
-  const phones = db.prepare<[number], { tier: number; medium: 'sms' | 'call'; status: OutboxStatus }>(
-    `SELECT json_extract(payload, '$.phone.tier') AS tier, json_extract(payload, '$.phone.medium') AS medium, status
+  const phones = db.prepare<[number], { tier: number; medium: 'sms' | 'call'; status: OutboxStatus; failing: number }>(
+    `SELECT json_extract(payload, '$.phone.tier') AS tier, json_extract(payload, '$.phone.medium') AS medium, status,
+       last_error IS NOT NULL AS failing
      FROM outbox WHERE alert_id = ? AND json_extract(payload, '$.phone') IS NOT NULL`,
   );
   const reachGauges = db.prepare<[], { unreached: number; oldest: number | null }>(
@@ -173,7 +174,9 @@ export function createOutboxStore(db: Db): OutboxStore {
       return counts.all();
     },
     phoneStatuses(alertId: number): PhoneStatus[] {
-      return phones.all(alertId).map((r) => ({ tier: r.tier as Tier, medium: r.medium, status: r.status }));
+      return phones
+        .all(alertId)
+        .map((r) => ({ tier: r.tier as Tier, medium: r.medium, status: r.status, failing: r.failing === 1 }));
     },
     reachGauges() {
       const r = reachGauges.get() as { unreached: number; oldest: number | null };

@@ -195,12 +195,35 @@ describe('a red at night rings the person on duty', () => {
     expect(
       c.system.stores.outbox.forAlert(alertOf(c).id).filter((r) => r.status === 'pending').length,
     ).toBeGreaterThanOrEqual(2);
-    expect(alertOf(c).reach).toBe('pending');
+    // Nobody reached while every try fails, retries or not: the dashboards say so meanwhile.
+    await until(() => alertOf(c).reach === 'unreached');
     c.phones?.gateway.answerWith({ kind: 'ok' });
     c.clock.ms += 60_000;
     c.system.sweepNow();
     await c.system.deliverNow();
     expect(alertOf(c).reach).toBe('reached');
+  });
+
+  it('when someone acknowledges while the SMS and call wait for a retry, then they are not sent at all', async () => {
+    const c = await community();
+    c.phones?.gateway.answerWith({ kind: 'error', code: 'ServiceUnavailable', message: 'busy', status: 503 });
+    await press(c, 'red');
+    await gatewayHas(c, 2);
+    await until(() => alertOf(c).reach === 'unreached');
+    expect(c.system.commandAlert(alertOf(c).id, { type: 'acknowledge', by: '李夜班' }).ok).toBe(true);
+    const triedBefore = c.phones?.sent().length;
+    c.phones?.gateway.answerWith({ kind: 'ok' });
+    c.clock.ms += 10 * 60_000;
+    c.system.sweepNow();
+    await c.system.deliverNow();
+    expect(c.phones?.sent().length).toBe(triedBefore);
+    const phoneRows = c.system.stores.outbox
+      .forAlert(alertOf(c).id)
+      .filter((r) => r.channelId === c.phones?.sms || r.channelId === c.phones?.voice);
+    expect(phoneRows.map((r) => [r.status, r.lastError?.slice(0, 4)])).toEqual([
+      ['failed', '不再发送'],
+      ['failed', '不再发送'],
+    ]);
   });
 });
 

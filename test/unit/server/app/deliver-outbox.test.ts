@@ -1,6 +1,11 @@
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
-import { createOutboxDelivery, DELIVERY_LEASE_MS, type DeliveryOutbox } from '../../../../server/app/deliver-outbox.js';
+import {
+  createOutboxDelivery,
+  DELIVERY_LEASE_MS,
+  type DeliveryOutbox,
+  NOT_WANTED,
+} from '../../../../server/app/deliver-outbox.js';
 import type { OutboxRow } from '../../../../server/app/ports.js';
 import type { DeviceAck } from '../../../../protocol/mqtt.js';
 import type { Channel, NotificationMessage, SendResult } from '../../../../server/notify/types.js';
@@ -219,7 +224,7 @@ describe('deliver-outbox: one slow receiver holds only its own rows', () => {
     expect(rows.map((r) => r.status)).toEqual(['sent', 'sent']);
   });
 
-  it('when the delivery stops, then the sends under way are ended and nothing more is written', async () => {
+  it('when the delivery stops, then the sends under way are ended and recorded as to be retried, and nothing more is sent', async () => {
     const rows = [pending(1)];
     const { channel, waiting } = heldChannel();
     const { delivery } = setUp(rows, channel);
@@ -227,11 +232,30 @@ describe('deliver-outbox: one slow receiver holds only its own rows', () => {
     await Promise.resolve();
     expect(waiting).toHaveLength(1);
     await delivery.stop();
-    expect(await run).toEqual({ sent: 0, retried: 0, failed: 0 });
-    // Left to its lease (claimed, counted): a restart tries it again.
-    expect(rows[0]).toMatchObject({ status: 'pending', attempts: 1, lastError: null });
+    expect(await run).toEqual({ sent: 0, retried: 1, failed: 0 });
+    // Recorded before the database closes: a restart tries it again.
+    expect(rows[0]).toMatchObject({ status: 'pending', attempts: 1, lastError: 'aborted' });
     rows.push(pending(2));
     expect(await delivery.deliverDue()).toEqual({ sent: 0, retried: 0, failed: 0 });
     expect(waiting).toHaveLength(1);
+  });
+});
+
+describe('deliver-outbox: an SMS or call nobody needs any more', () => {
+  it('when its alert is no longer open, then a phone row is failed as not wanted, unsent; a group row still goes', async () => {
+    const phone = { medium: 'call', tier: 1, link: null, fallbacks: [] };
+    const rows = [pending(1, { payload: { phone } }), pending(2)];
+    const sent: NotificationMessage[] = [];
+    const delivery = createOutboxDelivery({
+      stores: { outbox: fakeOutbox(rows) },
+      channelFor: () => channelAnswering({ ok: true }, sent),
+      publishDeviceAck: () => {},
+      now: () => NOW,
+      log: pino({ level: 'silent' }),
+      phoneWanted: () => false,
+    });
+    expect(await delivery.deliverDue()).toEqual({ sent: 1, retried: 0, failed: 1 });
+    expect(sent.map((m) => m.id)).toEqual(['ribbon-outbox-2']);
+    expect(rows[0]).toMatchObject({ status: 'failed', lastError: NOT_WANTED });
   });
 });

@@ -296,7 +296,7 @@ describe('emergency, unacknowledged: a late sweep', () => {
       const atTier3 = emergencyAtLevel(3);
       expect(atTier3.dueAt).toBe(T0 + 18 * MIN);
       const out = apply(atTier3, DUE, T0 + when);
-      expect(out.effects).toEqual([notify([1, 2, 3], 'alert.reminder')]);
+      expect(withoutCalls(out.effects)).toEqual([notify([1, 2, 3], 'alert.reminder')]);
       expect(out.records).toEqual([reminded(3)]);
       expect(out.alert.remindersSent).toBe(1);
       expect(out.alert.dueAt).toBe(T0 + when + 15 * MIN);
@@ -1073,6 +1073,11 @@ describe('calls until acknowledged', () => {
       const out = apply(after, DUE, T0 + 10 * MIN);
       expect(out.effects.filter((e) => e.type === 'call')).toEqual([]);
     }
+  });
+
+  it('when the 15-minute reminder of an unanswered red comes, then that minute’s calls are made too (a reminder is an SMS)', () => {
+    const out = apply(emergencyAtLevel(3), DUE, T0 + 18 * MIN);
+    expect(out.effects).toEqual([notify([1, 2, 3], 'alert.reminder'), call([1, 2, 3])]);
   });
 
   it('when the policy says every 30 s, then the calls follow it', () => {
