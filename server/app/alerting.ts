@@ -19,9 +19,7 @@ import { formatMessage } from '../notify/format.js';
 import type { NotificationMessage } from '../notify/types.js';
 import type { Alert, Recipient, Stores } from './ports.js';
 import { reachOf } from './reach.js';
-import { mainlandMobile } from '../domain/phone.js';
-import { localDateTime } from '../domain/zoned-time.js';
-import { mediumOf, type PhoneMedium, type PhoneNotice } from '../notify/phone.js';
+import { createPhoneNotices, distinct } from './phone-notices.js';
 import type { Tier } from '../domain/alert.js';
 
 /** What changed, for the live feed and the caller's reply. */
@@ -59,6 +57,7 @@ export function createAlerting(deps: {
   onDuty?: (compoundId: number, tier: Tier, now: number) => readonly number[] | null;
 }) {
   const { stores, log } = deps;
+  const phones = createPhoneNotices(deps);
 
   /** The compound's policy as stored with the household's schedule (already read with it). */
   function policyFor(compoundId: number, stored: unknown): ResponsePolicy {
@@ -110,88 +109,6 @@ export function createAlerting(deps: {
     return { ...base, ...formatMessage({ id: '', ...base }, { timeZone: timezone }) };
   }
 
-  /** Whom a tier reaches for this household now: its people (those on duty, if it has a roster), and at tier 3 the family. */
-  function tierPeople(householdId: number, compoundId: number, tier: Tier, now: number): Recipient[] {
-    const all = stores.people.recipients(householdId, [tier]);
-    const duty = guarded('duty roster', () => deps.onDuty?.(compoundId, tier, now) ?? null, null);
-    if (duty === null) return all;
-    const onDuty = new Set(duty);
-    return all.filter((r) => r.personId === undefined || onDuty.has(r.personId));
-  }
-
-  /**
-   * One SMS (and, for an emergency, one call) per person with a mobile number, each its own
-   * outbox row on the compound's first channel of that medium (the others are its fallbacks).
-   * SMS for service requests and missed check-ins wait for the daytime window. Returns the
-   * tiers at which no phone could be tried at all.
-   */
-  function enqueuePhones(
-    alert: Alert,
-    perTier: ReadonlyArray<{ tier: Tier; people: readonly Recipient[] }>,
-    payload: Omit<NotificationMessage, 'id'>,
-    channels: PhoneChannels,
-    calls: boolean,
-    context: Context,
-    now: number,
-  ): Tier[] {
-    const unreachable: Tier[] = [];
-    const notBefore = alert.kind === 'emergency' ? now : context.ctx.addDaytime(now, 0);
-    for (const { tier, people } of perTier) {
-      let tried = 0;
-      for (const person of people) {
-        if (person.phone === null || mainlandMobile(person.phone) === null) continue;
-        const row = (
-          medium: PhoneMedium,
-          ids: readonly number[],
-          ack: { link: string; code: string | null } | null,
-        ): void => {
-          const phone: PhoneNotice = {
-            medium,
-            tier,
-            link: ack?.link ?? null,
-            code: ack?.code ?? null,
-            time: localDateTime(alert.openedAt, context.timezone).slice(11, 16),
-            fallbacks: ids.slice(1),
-          };
-          stores.outbox.insert(
-            {
-              target: 'channel',
-              channelId: ids[0] as number,
-              deviceId: null,
-              alertId: alert.id,
-              event: payload.event,
-              recipients: [person],
-              payload: { ...payload, recipients: [person], phone },
-              notBefore: medium === 'call' ? now : notBefore,
-            },
-            now,
-          );
-          tried += 1;
-          phoneRowsWritten += 1;
-        };
-        if (channels.sms.length > 0)
-          row(
-            'sms',
-            channels.sms,
-            guarded('one-tap link', () => deps.ackLink?.(alert.id, person, now) ?? null, null),
-          );
-        if (calls && channels.call.length > 0) row('call', channels.call, null);
-      }
-      if (tried === 0) unreachable.push(tier);
-    }
-    return unreachable;
-  }
-
-  type PhoneChannels = { group: number[]; sms: number[]; call: number[] };
-  function channelsOf(compoundId: number): PhoneChannels {
-    const out: PhoneChannels = { group: [], sms: [], call: [] };
-    for (const c of stores.channels.forCompound(compoundId)) {
-      const medium = mediumOf(c.kind);
-      (medium === null ? out.group : out[medium]).push(c.id);
-    }
-    return out;
-  }
-
   /** Turns effects into outbox rows (the worker delivers them); returns the tiers nobody's phone could be tried at. */
   function enqueueEffects(alert: Alert, effects: readonly Effect[], context: Context, now: number): Tier[] {
     const { compoundId, timezone } = context;
@@ -201,11 +118,11 @@ export function createAlerting(deps: {
         case 'notify': {
           const perTier = effect.tiers.map((tier) => ({
             tier,
-            people: tierPeople(alert.householdId, compoundId, tier, now),
+            people: phones.tierPeople(alert.householdId, compoundId, tier, now),
           }));
           const recipients = distinct(perTier.flatMap((t) => t.people));
           const payload = message(alert, effect.event, recipients, now, timezone);
-          const channels = channelsOf(compoundId);
+          const channels = phones.channelsOf(compoundId);
           // Phones hear of new and escalated alerts and reminders, not of their ending.
           const toPhones =
             alert.kind !== 'device' &&
@@ -213,7 +130,7 @@ export function createAlerting(deps: {
               effect.event === 'alert.escalated' ||
               effect.event === 'alert.reminder');
           const calls = alert.kind === 'emergency' && effect.event !== 'alert.reminder';
-          if (toPhones) unreachable.push(...enqueuePhones(alert, perTier, payload, channels, calls, context, now));
+          if (toPhones) unreachable.push(...phones.enqueue(alert, perTier, payload, channels, calls, context, now));
           // Group robots as before; with no channel at all the notification is recorded as not sent.
           if (channels.group.length > 0 || channels.sms.length + channels.call.length === 0) {
             stores.outbox.insertForChannels(
@@ -233,11 +150,11 @@ export function createAlerting(deps: {
           // Another round of calls: every person of these tiers, nobody having acknowledged.
           const perTier = effect.tiers.map((tier) => ({
             tier,
-            people: tierPeople(alert.householdId, compoundId, tier, now),
+            people: phones.tierPeople(alert.householdId, compoundId, tier, now),
           }));
           const payload = message(alert, 'alert.reminder', distinct(perTier.flatMap((t) => t.people)), now, timezone);
-          const channels = channelsOf(compoundId);
-          enqueuePhones(alert, perTier, payload, { ...channels, sms: [] }, true, context, now);
+          const channels = phones.channelsOf(compoundId);
+          phones.enqueue(alert, perTier, payload, { ...channels, sms: [] }, true, context, now);
           break;
         }
         case 'tell-device': {
@@ -265,23 +182,6 @@ export function createAlerting(deps: {
     return unreachable;
   }
 
-  /** SMS and call rows written by this process (save() brings `reach` up to date only when it wrote some). */
-  let phoneRowsWritten = 0;
-
-  /**
-   * An extra of a person's notification (their roster, their link) that fails must not fail the
-   * press it is part of (the device would resend it into the same failure): logged, and the
-   * notification goes without it — to everyone of the tier, or with no link.
-   */
-  function guarded<T>(what: string, work: () => T, fallback: T): T {
-    try {
-      return work();
-    } catch (err) {
-      log.error({ err, what }, 'could not work out part of a notification; sent without it');
-      return fallback;
-    }
-  }
-
   function save(
     alert: Alert,
     outcome: { alert: AlertView; effects: Effect[]; records: TransitionRecord[] },
@@ -291,10 +191,10 @@ export function createAlerting(deps: {
   ): Alert {
     const saved = stores.alerts.save(alert, outcome.alert, outcome.records, extra, now);
     stores.alerts.recordTransitions(alert.id, outcome.records, now);
-    const written = phoneRowsWritten;
+    const written = phones.written();
     const unreachable = enqueueEffects(saved, outcome.effects, context, now);
     // A press joining an open alert, an acknowledgement: no phone was told, its reach stands.
-    if (unreachable.length === 0 && phoneRowsWritten === written) return saved;
+    if (unreachable.length === 0 && phones.written() === written) return saved;
     return skipUnreachable(saved, unreachable, context, now);
   }
 
@@ -463,14 +363,3 @@ export function createAlerting(deps: {
 }
 
 export type Alerting = ReturnType<typeof createAlerting>;
-
-/** Recipients without repeats (one person reached through two tiers, or also a family contact). */
-function distinct(recipients: readonly Recipient[]): Recipient[] {
-  const seen = new Set<string>();
-  return recipients.filter((r) => {
-    const key = `${r.name}\u0000${r.phone ?? ''}`;
-    if (seen.has(key)) return false;
-    seen.add(key);
-    return true;
-  });
-}
