@@ -10,9 +10,8 @@
 //   parent → {type:'finish'}           the child answers {type:'result', result} (its counts, once
 //                                      every request it started is answered) and exits.
 // The child exits at once if its parent goes away; the parent kills it (by its pid) in any case.
-import { type ChildProcess, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { terminate } from './child.js';
+import { forkHelper, within } from './child.js';
 
 export type FloorConfig = {
   /** The fake gateway, scheme host and port. */
@@ -60,33 +59,9 @@ export type FloorProcess = {
   stop(): Promise<void>;
 };
 
-function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what}: nothing within ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
-}
-
 /** Forks the floor process, hands it its config and resolves once its broker listens. */
 export async function startNotifyFloor(config: FloorConfig): Promise<FloorProcess> {
-  const child: ChildProcess = fork(SCRIPT, [], {
-    cwd: PROJECT_ROOT,
-    execArgv: ['--import', 'tsx'],
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    serialization: 'advanced',
-  });
-  const pid = child.pid;
-  if (pid === undefined) throw new Error('the notify floor process did not start');
-  const killOnExit = (): void => {
-    child.kill('SIGKILL');
-  };
-  process.once('exit', killOnExit);
-  let stopped: Promise<void> | null = null;
-  const stop = (): Promise<void> => {
-    stopped ??= terminate(child).finally(() => process.removeListener('exit', killOnExit));
-    return stopped;
-  };
+  const { child, pid, stop } = forkHelper(SCRIPT, PROJECT_ROOT, 'the notify floor process');
 
   let onReady: ((port: number) => void) | null = null;
   let onResult: ((r: FloorResult) => void) | null = null;

@@ -8,9 +8,8 @@
 //   parent → {type:'attack'}           the attack starts at once and lasts config.attackMs; then
 //                                      the child answers {type:'result', result} and exits.
 // The child exits at once if its parent goes away; the parent kills it (by its pid) in any case.
-import { type ChildProcess, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { terminate } from './child.js';
+import { forkHelper, within } from './child.js';
 import type { SiegePlan } from '../siege.js';
 import type { Session } from './siege-http.js';
 import type { ResyncAttack } from './siege-live.js';
@@ -67,35 +66,9 @@ export type AttackProcess = {
   stop(): Promise<void>;
 };
 
-function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what}: nothing within ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
-}
-
 /** Forks the attack process, hands it its config and resolves once it is ready to attack. */
 export async function startAttackProcess(config: AttackConfig): Promise<AttackProcess> {
-  const child: ChildProcess = fork(SCRIPT, [], {
-    cwd: PROJECT_ROOT,
-    execArgv: ['--import', 'tsx'],
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    // Structured clone: NaN in an empty summary stays NaN (JSON would make it null).
-    serialization: 'advanced',
-  });
-  const pid = child.pid;
-  if (pid === undefined) throw new Error('the siege attack process did not start');
-  // Whatever happens to the benchmark, the child does not outlive it.
-  const killOnExit = (): void => {
-    child.kill('SIGKILL');
-  };
-  process.once('exit', killOnExit);
-  let stopped: Promise<void> | null = null;
-  const stop = (): Promise<void> => {
-    stopped ??= terminate(child).finally(() => process.removeListener('exit', killOnExit));
-    return stopped;
-  };
+  const { child, pid, stop } = forkHelper(SCRIPT, PROJECT_ROOT, 'the siege attack process');
 
   let onReady: (() => void) | null = null;
   let onResult: ((r: AttackResult) => void) | null = null;

@@ -1,14 +1,13 @@
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { connectDevice } from '../../device-sim/device.js';
 import { ACK_LINK_TTL_MS, ackLink, signAckToken } from '../../server/app/ack-link.js';
 import { addHousehold, provisionDevice } from '../../server/app/provision.js';
 import { DB_FILE_NAME, openDatabase } from '../../server/store/db.js';
 import { createStores } from '../../server/store/index.js';
 import { loadLinkSecret } from '../../server/store/secrets.js';
-import { browserAvailable, launchBrowser, newContext, PHONE, screenshot } from '../helpers/browser.js';
+import { browserAvailable, newContext, PHONE, screenshot, useBrowser } from '../helpers/browser.js';
 import { freePort, startChildServer } from '../helpers/child-server.js';
 import { tempDir, TEST_ADMIN_PASSWORD } from '../helpers/system.js';
 
@@ -20,13 +19,7 @@ import { tempDir, TEST_ADMIN_PASSWORD } from '../helpers/system.js';
 const available = browserAvailable();
 
 describe.skipIf(!available)('the one-tap link on a phone', () => {
-  let browser: Browser;
-  beforeAll(async () => {
-    browser = await launchBrowser();
-  }, 120_000);
-  afterAll(async () => {
-    await browser?.close();
-  });
+  const browser = useBrowser({ dashboard: false });
 
   it('a red press; the link opens on a phone (nothing changes), 我去处理 is tapped, and the button hears "acknowledged"', async () => {
     const dataDir = tempDir();
@@ -54,7 +47,7 @@ describe.skipIf(!available)('the one-tap link on a phone', () => {
     });
     const read = new Database(path.join(dataDir, DB_FILE_NAME), { readonly: true, fileMustExist: true });
     const button = await connectDevice({ url: server.mqttUrl, id: device.id, secret: device.secret });
-    const context = await newContext(browser, PHONE);
+    const context = await newContext(browser(), PHONE);
     try {
       const { seq } = await button.press('red');
       const alertOf = () =>

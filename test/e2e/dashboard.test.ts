@@ -1,22 +1,14 @@
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Page } from 'playwright-core';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../../bench/lib/chromium.js';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { connectDevice } from '../../device-sim/device.js';
 import { addHousehold, provisionDevice } from '../../server/app/provision.js';
 import { DB_FILE_NAME, openDatabase } from '../../server/store/db.js';
 import { createStores } from '../../server/store/index.js';
 import { addUser, client, login, makeCast, TEST_USER_PASSWORD, type Cast } from '../helpers/api.js';
-import {
-  browserAvailable,
-  ensureDashboardBuilt,
-  launchBrowser,
-  loginPage,
-  newContext,
-  PHONE,
-  screenshot,
-} from '../helpers/browser.js';
+import { browserAvailable, loginPage, newContext, PHONE, screenshot, useBrowser } from '../helpers/browser.js';
 import { freePort, startChildServer } from '../helpers/child-server.js';
 import { answerers, phoneChannels } from '../helpers/phones.js';
 import { RawMqtt } from '../helpers/raw-mqtt.js';
@@ -30,14 +22,7 @@ import { startWebhookReceiver } from '../helpers/webhook-receiver.js';
 const available = browserAvailable();
 
 describe.skipIf(!available)('the dashboard in a real browser', () => {
-  let browser: Browser;
-  beforeAll(async () => {
-    await ensureDashboardBuilt();
-    browser = await launchBrowser();
-  }, 120_000);
-  afterAll(async () => {
-    await browser?.close();
-  });
+  const browser = useBrowser();
 
   /** Two compounds (makeCast), a household with a button, its tier-1 volunteer and a webhook channel. */
   async function setUp(): Promise<{
@@ -68,7 +53,7 @@ describe.skipIf(!available)('the dashboard in a real browser', () => {
 
   it('a red press shows on the wall and in the alarm list within 1 s and sounds; 我去处理 reaches the button; 已解决 needs a note; another compound sees nothing', async () => {
     const { system, cast, device } = await setUp();
-    const context = await newContext(browser);
+    const context = await newContext(browser());
     const wall = await loginPage(context, system.httpUrl, cast.users.volunteerA.username, TEST_USER_PASSWORD, '#/wall');
     const alarms = await context.newPage();
     await alarms.goto(`${system.httpUrl}/#/alarms`);
@@ -80,7 +65,7 @@ describe.skipIf(!available)('the dashboard in a real browser', () => {
     await expect.poll(() => tile.getAttribute('data-status')).toBe('offline');
     expect(await wall.locator(`.tile[data-hid="${cast.householdB}"]`).count()).toBe(0);
 
-    const outsider = await newContext(browser);
+    const outsider = await newContext(browser());
     const other = await loginPage(
       outsider,
       system.httpUrl,
@@ -203,7 +188,7 @@ describe.skipIf(!available)('the dashboard in a real browser', () => {
       env: { ADMIN_PASSWORD: TEST_ADMIN_PASSWORD },
     });
     const lock = new Database(path.join(dataDir, DB_FILE_NAME));
-    const context = await newContext(browser);
+    const context = await newContext(browser());
     try {
       const alarms = await loginPage(context, server.httpUrl, 'admin', TEST_ADMIN_PASSWORD, '#/alarms');
       await expect
@@ -293,7 +278,7 @@ describe.skipIf(!available)('the dashboard in a real browser', () => {
     const fourth = system.provision({ compound: '阳光小区', building: '3号楼', room: '104', name: '吴秀英' });
     const personReports = (householdId: number) =>
       system.stores.events.pageForHousehold(householdId, null, 100).filter((e) => e.source === 'person');
-    const context = await newContext(browser, PHONE);
+    const context = await newContext(browser(), PHONE);
     try {
       const page = await loginPage(
         context,
@@ -390,7 +375,7 @@ describe.skipIf(!available)('the dashboard in a real browser', () => {
     let system = await startTestSystem({ env: { PORT: String(port) }, dataDir });
     const cast = await makeCast(system);
     const home = system.provision({ compound: '阳光小区', building: '5号楼', room: '502', name: '周桂兰' });
-    const context = await newContext(browser, PHONE);
+    const context = await newContext(browser(), PHONE);
     try {
       const page = await loginPage(
         context,
@@ -442,7 +427,7 @@ describe.skipIf(!available)('the dashboard in a real browser', () => {
 
   it('logging out forgets what the phone kept of the compounds', async () => {
     const { system, cast } = await setUp();
-    const context = await newContext(browser, PHONE);
+    const context = await newContext(browser(), PHONE);
     try {
       const page = await loginPage(
         context,
@@ -474,7 +459,7 @@ describe.skipIf(!available)('the dashboard in a real browser', () => {
 
   it('says plainly when the screen is stale, reconnects with backoff, and comes back live', async () => {
     const { system, cast } = await setUp();
-    const context = await newContext(browser);
+    const context = await newContext(browser());
     try {
       // The page's /ws goes through a relay the test can cut, as a dropped mobile link would.
       const sockets: Array<{ close(o: { code: number; reason: string }): Promise<void> }> = [];
@@ -563,7 +548,7 @@ describe.skipIf(!available)('the dashboard in a real browser', () => {
     });
     const personReports = () =>
       system.stores.events.pageForHousehold(cast.householdA, null, 100).filter((e) => e.source === 'person');
-    const context = await newContext(browser, PHONE);
+    const context = await newContext(browser(), PHONE);
     try {
       const page = await loginPage(
         context,
@@ -618,7 +603,7 @@ describe.skipIf(!available)('the dashboard in a real browser', () => {
 
   it('the alarm can be muted, visibly, and the choice is remembered', async () => {
     const { system, cast, device } = await setUp();
-    const context = await newContext(browser);
+    const context = await newContext(browser());
     try {
       const page = await loginPage(
         context,
@@ -657,7 +642,7 @@ describe.skipIf(!available)('the dashboard in a real browser', () => {
 
   it('a household marked away by staff turns 外出 on the wall at once', async () => {
     const { system, cast } = await setUp();
-    const context = await newContext(browser);
+    const context = await newContext(browser());
     try {
       const page = await loginPage(
         context,
@@ -683,7 +668,7 @@ describe.skipIf(!available)('the dashboard in a real browser', () => {
 
   it('speaks English when asked, and remembers it', async () => {
     const { system, cast } = await setUp();
-    const context = await newContext(browser);
+    const context = await newContext(browser());
     try {
       const page = await loginPage(
         context,
@@ -705,7 +690,7 @@ describe.skipIf(!available)('the dashboard in a real browser', () => {
 
   it('is usable without sight or a mouse: every control has a name, focus is visible, text contrast meets AA', async () => {
     const { system, cast } = await setUp();
-    const context = await newContext(browser);
+    const context = await newContext(browser());
     const device = system.provision({ compound: '阳光小区', building: '2号楼', room: '302', name: '孙玉兰' });
     system.recordPersonReport({
       householdId: device.householdId,
@@ -775,7 +760,7 @@ describe.skipIf(!available)('the dashboard in a real browser', () => {
         );
       }
     });
-    const context = await newContext(browser);
+    const context = await newContext(browser());
     try {
       const page = await loginPage(context, system.httpUrl, volunteer.username, TEST_USER_PASSWORD, '#/wall');
       await expect.poll(() => page.locator('.tile').count(), { timeout: 20_000 }).toBe(10_000);

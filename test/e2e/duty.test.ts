@@ -1,14 +1,6 @@
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { makeCast, TEST_USER_PASSWORD } from '../helpers/api.js';
-import {
-  browserAvailable,
-  ensureDashboardBuilt,
-  launchBrowser,
-  loginPage,
-  newContext,
-  PHONE,
-} from '../helpers/browser.js';
+import { browserAvailable, loginPage, newContext, PHONE, useBrowser } from '../helpers/browser.js';
 import { startTestSystem } from '../helpers/system.js';
 
 /**
@@ -19,14 +11,7 @@ import { startTestSystem } from '../helpers/system.js';
 const available = browserAvailable();
 
 describe.skipIf(!available)('the duty page in a real browser', () => {
-  let browser: Browser;
-  beforeAll(async () => {
-    await ensureDashboardBuilt();
-    browser = await launchBrowser();
-  }, 120_000);
-  afterAll(async () => {
-    await browser?.close();
-  });
+  const browser = useBrowser();
 
   it('when staff open 值班, then each tier says who is on duty now and next, and a swap added in the form is listed and followed', async () => {
     const system = await startTestSystem();
@@ -58,7 +43,7 @@ describe.skipIf(!available)('the duty page in a real browser', () => {
     expect(onNow?.length).toBe(2);
     const [nowName, nextName] = onNow?.includes(day) ? ['白班网格员', '夜班网格员'] : ['夜班网格员', '白班网格员'];
 
-    const context = await newContext(browser, PHONE);
+    const context = await newContext(browser(), PHONE);
     const page = await loginPage(context, system.httpUrl, cast.users.staffA.username, TEST_USER_PASSWORD, '#/duty');
     await expect.poll(() => page.locator('nav a[data-route="duty"]').getAttribute('aria-current')).toBe('page');
     const tier2 = page.locator('#duty-tier-2');
@@ -94,7 +79,7 @@ describe.skipIf(!available)('the duty page in a real browser', () => {
 
     // A volunteer of the compound reads the same page, without the form.
     const volunteer = await loginPage(
-      await newContext(browser, PHONE),
+      await newContext(browser(), PHONE),
       system.httpUrl,
       cast.users.volunteerA.username,
       TEST_USER_PASSWORD,

@@ -1,15 +1,7 @@
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { connectDevice } from '../../device-sim/device.js';
 import { client, loginAdmin, makeCast, TEST_USER_PASSWORD } from '../helpers/api.js';
-import {
-  browserAvailable,
-  ensureDashboardBuilt,
-  launchBrowser,
-  loginPage,
-  newContext,
-  screenshot,
-} from '../helpers/browser.js';
+import { browserAvailable, loginPage, newContext, screenshot, useBrowser } from '../helpers/browser.js';
 import { startTestSystem } from '../helpers/system.js';
 
 /**
@@ -21,14 +13,7 @@ import { startTestSystem } from '../helpers/system.js';
 const available = browserAvailable();
 
 describe.skipIf(!available)('an emergency that reached nobody, in a real browser', () => {
-  let browser: Browser;
-  beforeAll(async () => {
-    await ensureDashboardBuilt();
-    browser = await launchBrowser();
-  }, 120_000);
-  afterAll(async () => {
-    await browser?.close();
-  });
+  const browser = useBrowser();
 
   it('when a red reaches no phone, then the wall and the household page show the banner until 我去处理, and the card says so', async () => {
     const system = await startTestSystem();
@@ -47,7 +32,7 @@ describe.skipIf(!available)('an emergency that reached nobody, in a real browser
       Date.now(),
     );
 
-    const context = await newContext(browser);
+    const context = await newContext(browser());
     const wall = await loginPage(context, system.httpUrl, cast.users.staffA.username, TEST_USER_PASSWORD, '#/wall');
     const home = await context.newPage();
     await home.goto(`${system.httpUrl}/#/household/${device.householdId}`);

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Browser, BrowserContext, BrowserContextOptions, Page } from 'playwright-core';
-import { expect } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
 import { CHROMIUM_PATH, launchChromium } from '../../bench/lib/chromium.js';
 import { requireProgram } from './tools.js';
 
@@ -48,6 +48,26 @@ export const PHONE: BrowserContextOptions = {
   hasTouch: true,
   deviceScaleFactor: 2,
 };
+
+/**
+ * One Chromium for the tests of a describe block: launched before them (the dashboard built
+ * first, unless the pages under test are not the dashboard's), closed after. Call it inside the
+ * describe; the function it returns gives the browser to the tests.
+ */
+export function useBrowser(opts: { dashboard?: boolean } = {}): () => Browser {
+  let browser: Browser | undefined;
+  beforeAll(async () => {
+    if (opts.dashboard !== false) await ensureDashboardBuilt();
+    browser = await launchBrowser();
+  }, 120_000);
+  afterAll(async () => {
+    await browser?.close();
+  });
+  return () => {
+    if (browser === undefined) throw new Error('the browser is not launched yet');
+    return browser;
+  };
+}
 
 /** A fresh browser context (its own cookies and IndexedDB) with the page's errors collected. */
 export async function newContext(
