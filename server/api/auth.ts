@@ -155,3 +155,10 @@ export function requireRole(request: FastifyRequest, ...roles: UserRole[]): User
 export function seesCompound(user: User, compoundId: number): boolean {
   return user.role === 'admin' || user.compoundIds.includes(compoundId);
 }
+
+/** Whether the user may change things in this compound: sees it, and not only read-only. */
+export function editsCompound(user: User, compoundId: number): boolean {
+  return (
+    user.role === 'admin' || (user.compoundIds.includes(compoundId) && !user.readOnlyCompoundIds.includes(compoundId))
+  );
+}

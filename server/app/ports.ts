@@ -1,5 +1,6 @@
 import type { AlertView, Tier, TransitionRecord } from '../domain/alert.js';
 import type { PersonRole, UserRole } from '../domain/community.js';
+import type { AreaLevel, ScopeEntry } from '../domain/places.js';
 import type { EarlierPress } from '../domain/dedupe.js';
 import type { AlertKind, RibbonState } from '../domain/ribbon.js';
 import type { DeviceAck } from '../../protocol/mqtt.js';
@@ -274,6 +275,8 @@ export interface UsersStore {
   list(): User[];
   setProfile(userId: number, displayName: string, role: UserRole): void;
   setCompounds(userId: number, compoundIds: readonly number[]): void;
+  /** Replaces the user's scope: places at any level, each editable or read-only. */
+  setScope(userId: number, scope: readonly ScopeEntry[]): void;
   /** A new password hash; the user's sessions end. */
   setPassword(userId: number, hash: string): void;
   /** Disabled at that time (the user's sessions end), or enabled again with null. */
@@ -354,9 +357,30 @@ export interface DutyStore {
   removeOverride(id: number): boolean;
 }
 
+/** A place above the compound: the district, a street or a community (domain/places.ts). */
+export type Area = { id: number; level: AreaLevel; name: string; parentId: number | null };
+
+/** The places above the compound (store/areas.ts), and which community each compound is in. */
+export interface AreasStore {
+  /** Every area, by level then name. */
+  list(): Area[];
+  get(id: number): Area | null;
+  /** A new street (under the district) or community (under a street); returns its id. */
+  create(level: AreaLevel, name: string, parentId: number, now: number): number;
+  rename(id: number, name: string): void;
+  /** Puts the area under another parent of the same level as before. */
+  move(id: number, parentId: number): void;
+  /** compound id → its community's id, for every compound. */
+  compoundCommunities(): Map<number, number>;
+  setCompoundCommunity(compoundId: number, communityId: number): void;
+  /** The compounds under an area at any level, by id. */
+  compoundsUnder(areaId: number): number[];
+}
+
 /** Every store over one database, and the transaction they share. */
 export interface Stores {
   readonly places: PlacesStore;
+  readonly areas: AreasStore;
   readonly devices: DevicesStore;
   readonly events: EventsStore;
   readonly rejected: RejectedStore;

@@ -1,3 +1,4 @@
+import type { ScopeEntry } from '../domain/places.js';
 import type { AlertView, Tier, TransitionRecord } from '../domain/alert.js';
 import type { PersonRole, UserRole, VisitSeen } from '../domain/community.js';
 import type { Weekday } from '../domain/duty.js';
@@ -259,8 +260,12 @@ export type User = {
   displayName: string;
   role: UserRole;
   personId: number | null;
-  /** The compounds the user may see; empty for an admin, who sees all. */
+  /** The compounds the user may see (its scope's, at every level); empty for an admin, who sees all. */
   compoundIds: number[];
+  /** Of those, the ones the user may only watch (every scope entry covering them is read-only). */
+  readOnlyCompoundIds: number[];
+  /** The scope as set: places at any level (district, street, community, compound). */
+  scope: ScopeEntry[];
   disabled: boolean;
 };
 

@@ -4,6 +4,7 @@ import { createAlertsStore } from './alerts.js';
 import { createDevicesStore } from './devices.js';
 import { createEventsStore } from './events.js';
 import { createPlacesStore } from './places.js';
+import { createAreasStore } from './areas.js';
 import { createRejectedStore } from './rejected.js';
 import { createOutboxStore } from './outbox.js';
 import { createPeopleStore } from './people.js';
@@ -29,6 +30,7 @@ export function createStores(db: Db): SqliteStores {
   return {
     db,
     places: createPlacesStore(db),
+    areas: createAreasStore(db),
     devices: createDevicesStore(db),
     events: createEventsStore(db),
     rejected: createRejectedStore(db),

@@ -1,4 +1,5 @@
 import type { UserRole } from '../domain/community.js';
+import type { ScopeEntry, ScopeLevel } from '../domain/places.js';
 import type { ApiToken, AuditEntry, NewUser, Session, User, UsersStore } from '../app/ports.js';
 import type { Db } from './db.js';
 
@@ -21,8 +22,28 @@ export function createUsersStore(db: Db): UsersStore {
   const byId = db.prepare<[number], UserRow>('SELECT * FROM users WHERE id = ?');
   const all = db.prepare<[], UserRow>('SELECT * FROM users ORDER BY id');
   const count = db.prepare<[], { n: number }>('SELECT count(*) AS n FROM users');
-  const compounds = db.prepare<[number], { compound_id: number }>(
-    'SELECT compound_id FROM user_compounds WHERE user_id = ? ORDER BY compound_id',
+  // The scope as set, and the compounds it covers: a compound is read-only when every entry
+  // covering it is (an editable entry anywhere above or at it lets the user edit there).
+  const scopeRows = db.prepare<[number, number], { level: ScopeLevel; id: number; read_only: 0 | 1 }>(
+    `SELECT 'compound' AS level, compound_id AS id, read_only FROM user_compounds WHERE user_id = ?
+     UNION ALL SELECT a.level, a.id, ua.read_only FROM user_areas ua JOIN areas a ON a.id = ua.area_id WHERE ua.user_id = ?
+     ORDER BY 1, 2`,
+  );
+  const covered = db.prepare<[number, number], { id: number; read_only: 0 | 1 }>(
+    `SELECT c.id, min(s.read_only) AS read_only
+     FROM compounds c JOIN areas cm ON cm.id = c.community_id JOIN areas st ON st.id = cm.parent_id
+     JOIN (SELECT 'compound' AS level, compound_id AS id, read_only FROM user_compounds WHERE user_id = ?
+           UNION ALL SELECT a.level, a.id, ua.read_only FROM user_areas ua JOIN areas a ON a.id = ua.area_id WHERE ua.user_id = ?) s
+       ON (s.level = 'compound' AND s.id = c.id) OR (s.level = 'community' AND s.id = cm.id)
+       OR (s.level = 'street' AND s.id = st.id) OR (s.level = 'district' AND s.id = st.parent_id)
+     GROUP BY c.id ORDER BY c.id`,
+  );
+  const clearAreas = db.prepare<[number]>('DELETE FROM user_areas WHERE user_id = ?');
+  const addArea = db.prepare<[number, number, number]>(
+    'INSERT OR REPLACE INTO user_areas (user_id, area_id, read_only) VALUES (?, ?, ?)',
+  );
+  const addScopedCompound = db.prepare<[number, number, number]>(
+    'INSERT OR REPLACE INTO user_compounds (user_id, compound_id, read_only) VALUES (?, ?, ?)',
   );
   const clearCompounds = db.prepare<[number]>('DELETE FROM user_compounds WHERE user_id = ?');
   const addCompound = db.prepare<[number, number]>(
@@ -88,6 +109,15 @@ export function createUsersStore(db: Db): UsersStore {
     }
   >('SELECT * FROM audit_log WHERE id < ? ORDER BY id DESC LIMIT ?');
 
+  function scopeOf(userId: number): Pick<User, 'compoundIds' | 'readOnlyCompoundIds' | 'scope'> {
+    const seen = covered.all(userId, userId);
+    return {
+      compoundIds: seen.map((c) => c.id),
+      readOnlyCompoundIds: seen.filter((c) => c.read_only === 1).map((c) => c.id),
+      scope: scopeRows.all(userId, userId).map((r) => ({ level: r.level, id: r.id, readOnly: r.read_only === 1 })),
+    };
+  }
+
   function toUser(row: UserRow): User {
     return {
       id: row.id,
@@ -95,7 +125,7 @@ export function createUsersStore(db: Db): UsersStore {
       displayName: row.display_name,
       role: row.role,
       personId: row.person_id,
-      compoundIds: compounds.all(row.id).map((c) => c.compound_id),
+      ...scopeOf(row.id),
       disabled: row.disabled_at !== null,
     };
   }
@@ -128,7 +158,16 @@ export function createUsersStore(db: Db): UsersStore {
     },
     setCompounds(userId: number, compoundIds: readonly number[]): void {
       clearCompounds.run(userId);
+      clearAreas.run(userId);
       for (const c of compoundIds) addCompound.run(userId, c);
+    },
+    setScope(userId: number, scope: readonly ScopeEntry[]): void {
+      clearCompounds.run(userId);
+      clearAreas.run(userId);
+      for (const e of scope) {
+        if (e.level === 'compound') addScopedCompound.run(userId, e.id, e.readOnly ? 1 : 0);
+        else addArea.run(userId, e.id, e.readOnly ? 1 : 0);
+      }
     },
     setPassword(userId: number, hash: string): void {
       setPassword.run(hash, userId);

@@ -21,6 +21,8 @@ const admin: User = {
   role: 'admin',
   personId: null,
   compoundIds: [],
+  readOnlyCompoundIds: [],
+  scope: [],
   disabled: false,
 };
 
