@@ -123,6 +123,64 @@ export type ReceiptJson = {
 };
 
 // ---------------------------------------------------------------------------------------------
+// Views (issue 14): what a dashboard watches.
+
+/**
+ * A place a dashboard watches: the district, a street, a community or a compound, within the
+ * user's scope (a street official's district is the district's compounds they may see). Asked
+ * for on connect (`/ws?view=street:2`) or later with a {@link ViewFrame}; no view = everything
+ * the user may see, household by household (as before issue 14).
+ *  - above the compound (an "area view"): the feed carries each compound's counts
+ *    ({@link CompoundCountsJson}) and every open alert and red receipt of the user's scope, not
+ *    the households: a district of 20,000 households is a snapshot of under 200 KB; household
+ *    details come on drill-down (a compound view, or the HTTP API);
+ *  - a compound: its households and devices, and the alerts and receipts of the whole scope
+ *    (an emergency elsewhere is still on screen).
+ */
+export type LiveView = { level: 'district' | 'street' | 'community' | 'compound'; id: number };
+
+export const VIEW_LEVELS = ['district', 'street', 'community', 'compound'] as const;
+
+/** A place above the compound, as a view names its tiles (district, street, community). */
+export type AreaJson = {
+  id: number;
+  level: 'district' | 'street' | 'community';
+  name: string;
+  parentId: number | null;
+};
+
+/**
+ * A compound's counts now, for a place tile: its households by ribbon (`none`: no ribbon yet),
+ * its unresolved alerts by kind (`emergencies`: open or acknowledged; `unacknowledged`: of
+ * those, not yet acknowledged; `service`: service requests not yet claimed; `missed`: missed
+ * check-ins not resolved) and its devices offline (not retired). A tile's colour is the worst:
+ * an emergency, then a service request, then a missed check-in.
+ */
+export type CompoundCountsJson = {
+  compoundId: number;
+  name: string;
+  communityId: number;
+  households: number;
+  red: number;
+  yellow: number;
+  blue: number;
+  none: number;
+  emergencies: number;
+  unacknowledged: number;
+  service: number;
+  missed: number;
+  offline: number;
+};
+
+/**
+ * A view's changes carry its compounds' counts: in an area view, a report, household, device or
+ * alert change in a compound of the view is followed, in the same delta, by the compound's new
+ * counts (once per compound per delta); the report, household and device changes themselves are
+ * not sent there.
+ */
+export type CompoundCountsChangeJson = { type: 'compound'; compoundId: number; at: string; counts: CompoundCountsJson };
+
+// ---------------------------------------------------------------------------------------------
 // Changes: one shape in the process, one on the wire.
 
 /**
@@ -177,6 +235,7 @@ type Sent<T extends Change['type'], Extra = unknown> = Omit<Extract<Change, { ty
  *    dashboard sees at its next snapshot)
  */
 export type ChangeJson =
+  | CompoundCountsChangeJson
   | Sent<'report', { household: HouseholdJson | null }>
   | Sent<'alert', { alert: AlertJson | null }>
   | Sent<'device'>
@@ -199,8 +258,15 @@ export type SnapshotFrame = {
   type: 'snapshot';
   seq: number;
   at: string;
+  /** The place watched ({@link LiveView}), or null: everything the user may see, household by household. */
+  view: LiveView | null;
   truncated: boolean;
+  /** An area view: none (its compounds' counts instead); a compound view: its own. */
   households: HouseholdJson[];
+  /** An area view: every compound of the view the user may see, with its counts; otherwise empty. */
+  compounds: CompoundCountsJson[];
+  /** An area view: the areas its compounds are in, and the view's own (names for the tiles); otherwise empty. */
+  areas: AreaJson[];
   alerts: AlertJson[];
   devices: DeviceJson[];
   receipts: ReceiptJson[];
@@ -230,4 +296,11 @@ export type ServerFrame = SnapshotFrame | DeltaFrame | TickFrame;
  */
 export type ResyncFrame = { type: 'resync' };
 
-export type ClientFrame = ResyncFrame;
+/**
+ * Watch another place (a drill-down, or back up): answered by a snapshot of that view, counted
+ * against the session's snapshots as a resync is; `view: null` = everything, household by
+ * household. A view that names no place the user may see closes the socket (1008).
+ */
+export type ViewFrame = { type: 'view'; view: LiveView | null };
+
+export type ClientFrame = ResyncFrame | ViewFrame;

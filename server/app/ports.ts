@@ -4,6 +4,7 @@ import type { AreaLevel, ScopeEntry } from '../domain/places.js';
 import type { EarlierPress } from '../domain/dedupe.js';
 import type { AlertKind, RibbonState } from '../domain/ribbon.js';
 import type { DeviceAck } from '../../protocol/mqtt.js';
+import type { CompoundCountsJson } from '../../protocol/live.js';
 import type { Channel } from '../notify/types.js';
 import type { Change } from './changes.js';
 import type { StoredCallResult } from './call-results.js';
@@ -375,7 +376,12 @@ export interface AreasStore {
   setCompoundCommunity(compoundId: number, communityId: number): void;
   /** The compounds under an area at any level, by id. */
   compoundsUnder(areaId: number): number[];
+  /** The counts now of these compounds (null: all), for the live feed's place tiles. */
+  compoundCounts(compoundIds: readonly number[] | null): CompoundCounts[];
 }
+
+/** A compound's counts now: protocol/live.ts's CompoundCountsJson (no times in it). */
+export type CompoundCounts = CompoundCountsJson;
 
 /** Every store over one database, and the transaction they share. */
 export interface Stores {

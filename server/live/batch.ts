@@ -13,7 +13,12 @@ import type { Described } from './describe.js';
  * put a whole poll phase between the commit and the dashboards. Each change is serialised once
  * (describe.ts), and the list once per distinct filter (user's compounds), not per socket.
  */
-export function createDeltaBatcher(open: Set<LiveConnection>, log: Logger) {
+export function createDeltaBatcher(
+  open: Set<LiveConnection>,
+  log: Logger,
+  /** The counts changes (CompoundCountsChangeJson, as JSON) of these compounds, read now. */
+  countsOf: (compoundIds: readonly number[]) => Map<number, string>,
+) {
   /** The changes committed together, in commit order, until flush. */
   let turn: Described[] = [];
   let flushing = false;
@@ -27,17 +32,36 @@ export function createDeltaBatcher(open: Set<LiveConnection>, log: Logger) {
     turn = [];
     // Connections with the same filter get the same list: joined and encoded once.
     const bodies = new Map<string, Buffer | null>();
+    // The counts of the compounds this turn touched, read once, and only if an area view wants them.
+    let counts: Map<number, string> | null = null;
+    const countsNow = () => {
+      counts ??= countsOf([...new Set(batch.filter((d) => d.counts).map((d) => d.compoundId))]);
+      return counts;
+    };
     for (const conn of open) {
       const from = conn.turnFrom;
       conn.turnFrom = 0;
       if (conn.closing) continue;
-      const key = `${from}|${conn.user.role === 'admin' ? '*' : conn.user.compoundIds.join(',')}`;
+      const { scope } = conn;
+      const key = `${from}|${conn.user.role === 'admin' ? '*' : conn.user.compoundIds.join(',')}|${scope.key}`;
       let body = bodies.get(key);
       if (body === undefined) {
         const parts: string[] = [];
+        const touched = new Set<number>();
         for (let i = from; i < batch.length; i += 1) {
           const d = batch[i] as Described;
-          if (seesCompound(conn.user, d.compoundId)) parts.push(d.json);
+          if (!seesCompound(conn.user, d.compoundId)) continue;
+          const watched = scope.compounds === null || scope.compounds.has(d.compoundId);
+          if (scope.area && d.counts && watched) touched.add(d.compoundId);
+          if (d.detail && (scope.area || !watched)) continue;
+          parts.push(d.json);
+        }
+        if (touched.size > 0) {
+          const now = countsNow();
+          for (const id of touched) {
+            const json = now.get(id);
+            if (json !== undefined) parts.push(json);
+          }
         }
         body = parts.length === 0 ? null : Buffer.from(`${parts.join(',')}]}`);
         bodies.set(key, body);

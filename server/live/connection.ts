@@ -6,6 +6,7 @@ import type { Stores } from '../app/ports.js';
 import type { User } from '../app/ports.js';
 import { Outgoing } from './outgoing.js';
 import { countMessage, type MessageWindow } from './rate-limit.js';
+import { readView, type ViewScope, WHOLE_SCOPE } from './view.js';
 
 export type ConnectionLimits = {
   /** Past this many bytes waiting to be sent on one socket, it is closed with TOO_SLOW (Outgoing.waiting). */
@@ -22,6 +23,8 @@ export class LiveConnection {
   turnFrom = 0;
   /** Answered the last ping. */
   alive = true;
+  /** What it watches (protocol/live.ts, LiveView): set on connect and by a view frame. */
+  scope: ViewScope = WHOLE_SCOPE;
   closing = false;
   readonly window: MessageWindow;
   /** What goes out on the socket, in order; snapshots in chunks (outgoing.ts). */
@@ -139,7 +142,12 @@ export function readClientFrame(text: string): ClientFrame | null {
   } catch {
     return null;
   }
-  if (typeof message === 'object' && message !== null && (message as { type?: unknown }).type === 'resync')
-    return { type: 'resync' };
+  if (typeof message !== 'object' || message === null) return null;
+  const { type, view } = message as { type?: unknown; view?: unknown };
+  if (type === 'resync') return { type: 'resync' };
+  if (type === 'view') {
+    const read = readView(view);
+    return read === undefined ? null : { type: 'view', view: read };
+  }
   return null;
 }

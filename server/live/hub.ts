@@ -27,6 +27,7 @@ import { heartbeat } from './heartbeat.js';
 import { createReceiptTracker } from './receipts.js';
 import { buildSnapshot, createSnapshotCache } from './snapshot.js';
 import { createUpgradeHandler, refuse } from './upgrade.js';
+import { resolveView, viewFromUrl, WHOLE_SCOPE } from './view.js';
 import { type AdmissionLimits, createAdmission, DEFAULT_ADMISSION } from './admission.js';
 import { WINDOW_MS } from './rate-limit.js';
 import { createWindowBudget } from '../log.js';
@@ -78,7 +79,17 @@ export function createLiveHub(opts: LiveHubOptions): LiveHub {
   const open = new Set<LiveConnection>();
   const compounds = createCompoundIndex(stores);
   const receipts = createReceiptTracker();
-  const batch = createDeltaBatcher(open, log);
+  const batch = createDeltaBatcher(open, log, (ids) => {
+    const at = new Date(now()).toISOString();
+    return new Map(
+      stores.areas
+        .compoundCounts(ids)
+        .map((counts) => [
+          counts.compoundId,
+          JSON.stringify({ type: 'compound', compoundId: counts.compoundId, at, counts }),
+        ]),
+    );
+  });
   const admission = createAdmission({ ...DEFAULT_ADMISSION, ...opts.admission });
   // Refusals are logged at most once per window, with how many there were.
   const refusalLines = createWindowBudget(1, WINDOW_MS, now);
@@ -97,14 +108,15 @@ export function createLiveHub(opts: LiveHubOptions): LiveHub {
     clientTracking: false,
   });
 
-  const snapshots = createSnapshotCache((user) => JSON.stringify(buildSnapshot(user, snapshotSources, now())), {
-    now,
-  });
+  const snapshots = createSnapshotCache(
+    (user, view) => JSON.stringify(buildSnapshot(user, view, snapshotSources, now())),
+    { now },
+  );
 
   function sendSnapshot(conn: LiveConnection): void {
     let rest: Buffer;
     try {
-      rest = snapshots.body(conn.user);
+      rest = snapshots.body(conn.user, conn.scope);
     } catch (err) {
       log.error({ err }, 'live snapshot failed');
       conn.close(1011, 'snapshot failed');
@@ -127,6 +139,13 @@ export function createLiveHub(opts: LiveHubOptions): LiveHub {
     allowedOrigins: opts.allowedOrigins,
     accept(req, socket, head, { user, sessionHash }) {
       const session = sessionHash.toString('hex');
+      // The place watched (`/ws?view=street:2`), checked before any slot or snapshot is taken.
+      const asked = viewFromUrl(req.url);
+      const scope = asked === undefined ? null : resolveView(user, asked, stores);
+      if (scope === null) {
+        refuse(socket, asked === undefined ? 400 : 404, asked === undefined ? 'Bad Request' : 'Not Found');
+        return;
+      }
       const release = admission.take(session, req.socket.remoteAddress ?? '');
       if (release === null) {
         noteRefusal('sockets', user.id);
@@ -142,14 +161,21 @@ export function createLiveHub(opts: LiveHubOptions): LiveHub {
       }
       wss.handleUpgrade(req, socket, head, (ws) => {
         const conn = new LiveConnection(ws, user, sessionHash, open, limits, log, now());
+        conn.scope = scope;
         ws.on('error', (err) => log.debug({ err, userId: user.id }, 'live socket error'));
         ws.on('pong', () => {
           conn.alive = true;
         });
         ws.on('message', (data, isBinary) => {
-          if (conn.receive(data, isBinary, now())?.type !== 'resync') return;
-          if (!stillValid(conn)) conn.endSession();
-          else if (admission.snapshot(session, now())) sendSnapshot(conn);
+          const frame = conn.receive(data, isBinary, now());
+          if (frame === null) return;
+          if (!stillValid(conn)) return conn.endSession();
+          if (frame.type === 'view') {
+            const next = resolveView(conn.user, frame.view, stores);
+            if (next === null) return conn.close(1008, 'unknown view');
+            conn.scope = next;
+          }
+          if (admission.snapshot(session, now())) sendSnapshot(conn);
           else {
             noteRefusal('snapshots', user.id);
             conn.close(1008, 'too many resyncs');
@@ -182,7 +208,11 @@ export function createLiveHub(opts: LiveHubOptions): LiveHub {
       if (conn.user.id !== userId) continue;
       const before = scopeOf(conn);
       if (!stillValid(conn)) conn.endSession();
-      else if (scopeOf(conn) !== before) sendSnapshot(conn);
+      else if (scopeOf(conn) !== before) {
+        // The view is read again within the new scope; a place no longer theirs → everything.
+        conn.scope = resolveView(conn.user, conn.scope.view, stores) ?? WHOLE_SCOPE;
+        sendSnapshot(conn);
+      }
     }
   });
 

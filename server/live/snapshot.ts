@@ -1,8 +1,9 @@
-import type { ReceiptJson, SnapshotFrame } from '../../protocol/live.js';
+import type { AreaJson, ReceiptJson, SnapshotFrame } from '../../protocol/live.js';
 import { seesCompound } from '../api/auth.js';
 import { alertView, deviceView, householdView } from '../api/views.js';
 import type { Stores } from '../app/ports.js';
-import type { User } from '../app/ports.js';
+import type { CompoundCounts, User } from '../app/ports.js';
+import type { ViewScope } from './view.js';
 import type { CompoundIndex } from './compounds.js';
 import { receiptView, type ReceiptTracker } from './receipts.js';
 
@@ -22,13 +23,23 @@ export type SnapshotSources = {
  * alerts newest first, the devices of the households shown, and the receipts not yet on disk.
  * `truncated` when there are more households or alerts than `limit`.
  */
-export function buildSnapshot(user: User, from: SnapshotSources, now: number): SnapshotBody {
+export function buildSnapshot(user: User, scope: ViewScope, from: SnapshotSources, now: number): SnapshotBody {
   const { stores, compounds, receipts, limit } = from;
   const compoundIds = user.role === 'admin' ? null : user.compoundIds;
-  const households = stores.places.pageHouseholds(0, limit + 1, compoundIds);
-  const open = stores.alerts.page({ status: 'open', compoundIds }, null, limit + 1);
-  const acknowledged = stores.alerts.page({ status: 'acknowledged', compoundIds }, null, limit + 1);
-  const alerts = [...open, ...acknowledged].sort((a, b) => b.openedAt - a.openedAt || b.id - a.id);
+  // The households of the view (none above the compound: its compounds' counts instead).
+  const watched = scope.compounds === null ? compoundIds : [...scope.compounds];
+  const households = scope.area ? [] : stores.places.pageHouseholds(0, limit + 1, watched);
+  const counts = scope.area ? stores.areas.compoundCounts(watched) : [];
+  // The unresolved alerts of the whole scope (an emergency elsewhere stays on screen); above the
+  // compound only emergencies and service requests (the pinned strip), the rest are in the counts.
+  const kinds = scope.area ? AREA_VIEW_ALERT_KINDS : [undefined];
+  const alerts = kinds
+    .flatMap((kind) =>
+      (['open', 'acknowledged'] as const).flatMap((status) =>
+        stores.alerts.page({ status, compoundIds, ...(kind === undefined ? {} : { kind }) }, null, limit + 1),
+      ),
+    )
+    .sort((a, b) => b.openedAt - a.openedAt || b.id - a.id);
   const truncated = households.length > limit || alerts.length > limit;
   const shown = households.slice(0, limit);
   const byId = new Map(shown.map((h) => [h.id, h]));
@@ -44,14 +55,31 @@ export function buildSnapshot(user: User, from: SnapshotSources, now: number): S
   }
   return {
     at: new Date(now).toISOString(),
+    view: scope.view,
     truncated,
     households: shown.map(householdView),
+    compounds: counts,
+    areas: scope.area ? areasOf(counts, scope, stores) : [],
     alerts: alerts
       .slice(0, limit)
       .map((a) => alertView(a, byId.get(a.householdId) ?? stores.places.getHousehold(a.householdId))),
     devices,
     receipts: unsettled,
   };
+}
+
+/** An area view's alerts: those of the pinned strip (the counts hold the rest). */
+const AREA_VIEW_ALERT_KINDS = ['emergency', 'service'] as const;
+
+/** The areas the view's compounds are in, up to the district, and the view's own. */
+function areasOf(counts: readonly CompoundCounts[], scope: ViewScope, stores: Stores): AreaJson[] {
+  const all = new Map(stores.areas.list().map((a) => [a.id, a]));
+  const wanted = new Set<number>(scope.view === null ? [] : [scope.view.id]);
+  for (const c of counts) {
+    // community › street › district: three steps at most.
+    for (let id: number | null = c.communityId; id !== null; id = all.get(id)?.parentId ?? null) wanted.add(id);
+  }
+  return [...all.values()].filter((a) => wanted.has(a.id));
 }
 
 /** How long a built snapshot may be given to other sockets of its scope when nothing changed. */
@@ -65,7 +93,10 @@ export const SHARED_SNAPSHOT_MAX_AGE_MS = 1000;
  * (`changed()` is called for each) and it is under `maxAgeMs` old; the age covers records written
  * without a change of their own (a roster import), which a resync shows at most that late.
  */
-export function createSnapshotCache(build: (user: User) => string, opts: { now: () => number; maxAgeMs?: number }) {
+export function createSnapshotCache(
+  build: (user: User, view: ViewScope) => string,
+  opts: { now: () => number; maxAgeMs?: number },
+) {
   const maxAgeMs = opts.maxAgeMs ?? SHARED_SNAPSHOT_MAX_AGE_MS;
   // Emptied on every change: what is here was built since the last one.
   const built = new Map<string, { at: number; rest: Buffer }>();
@@ -75,12 +106,12 @@ export function createSnapshotCache(build: (user: User) => string, opts: { now: 
      * The snapshot for `user` as JSON without its opening brace (`"at":…}`), to follow a frame's
      * own `{"type":"snapshot","seq":N,`: the same bytes for every socket of the scope.
      */
-    body(user: User): Buffer {
-      const scope = scopeOf(user);
+    body(user: User, view: ViewScope): Buffer {
+      const scope = `${scopeOf(user)}|${view.key}`;
       const now = opts.now();
       const hit = built.get(scope);
       if (hit !== undefined && now - hit.at >= 0 && now - hit.at < maxAgeMs) return hit.rest;
-      const rest = Buffer.from(build(user).slice(1));
+      const rest = Buffer.from(build(user, view).slice(1));
       built.set(scope, { at: now, rest });
       return rest;
     },

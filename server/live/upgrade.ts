@@ -107,7 +107,12 @@ export function sameHost(origin: string, host: string | undefined): boolean {
 }
 
 /** Answers the upgrade request with a plain HTTP error and closes the socket. */
-export function refuse(socket: Duplex, status: 401 | 403 | 429, text: string, retryAfterSec?: number): void {
+export function refuse(
+  socket: Duplex,
+  status: 400 | 401 | 403 | 404 | 429,
+  text: string,
+  retryAfterSec?: number,
+): void {
   if (socket.writable) {
     socket.once('finish', () => socket.destroy());
     const retry = retryAfterSec === undefined ? '' : `Retry-After: ${retryAfterSec}\r\n`;

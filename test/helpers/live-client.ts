@@ -5,7 +5,7 @@ import type { Change } from '../../server/app/changes.js';
 // A `/ws` client for tests (docs/api.md, "Live updates"): keeps every frame and waits for one.
 
 export type Message = { type: string; seq: number; [key: string]: unknown };
-export type SentChange = Record<string, unknown> & { type: Change['type'] };
+export type SentChange = Record<string, unknown> & { type: Change['type'] | 'compound' };
 export type Delta = Message & { type: 'delta'; changes: SentChange[] };
 export type Snapshot = Message & {
   type: 'snapshot';
