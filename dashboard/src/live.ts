@@ -1,6 +1,8 @@
 import {
   LIVE_PATH,
+  type LiveView,
   type ResyncFrame,
+  type ViewFrame,
   type ServerFrame,
   SESSION_ENDED,
   TICK_INTERVAL_MS,
@@ -25,6 +27,10 @@ export type LiveOptions = {
   onSessionEnded: () => void;
 };
 
+/** A view as the URL's `?view=` names it. */
+const viewParam = (view: LiveView | null) => (view === null ? '' : `?view=${view.level}:${view.id}`);
+const sameView = (a: LiveView | null, b: LiveView | null) => a?.level === b?.level && a?.id === b?.id;
+
 export const BACKOFF = { firstMs: 500, maxMs: 15_000 } as const;
 /**
  * The server sends something at least every 30 s (a `tick` when there is no news). Hearing
@@ -42,8 +48,14 @@ export function backoffMs(attempt: number, random = Math.random()): number {
   return Math.round(base / 2 + (base / 2) * random);
 }
 
-export function connectLive(opts: LiveOptions): { close(): void; status(): LiveStatus } {
+export function connectLive(opts: LiveOptions): {
+  close(): void;
+  status(): LiveStatus;
+  /** Watch another place (a drill-down, or back to everything): a fresh snapshot of it follows. */
+  watch(view: LiveView | null): void;
+} {
   let ws: WebSocket | null = null;
+  let view: LiveView | null = null;
   let seq = 0;
   let attempt = 0;
   let status: LiveStatus = 'connecting';
@@ -61,7 +73,7 @@ export function connectLive(opts: LiveOptions): { close(): void; status(): LiveS
 
   function open(): void {
     if (stopped) return;
-    const url = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}${LIVE_PATH}`;
+    const url = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}${LIVE_PATH}${viewParam(view)}`;
     const socket = new WebSocket(url);
     ws = socket;
     awaitingSnapshot = true;
@@ -113,7 +125,11 @@ export function connectLive(opts: LiveOptions): { close(): void; status(): LiveS
     if (frame.type === 'snapshot') {
       seq = frame.seq;
       awaitingSnapshot = false;
-      opts.store.reset(frame.households, frame.alerts, frame.devices, frame.truncated);
+      opts.store.reset(frame.households, frame.alerts, frame.devices, frame.truncated, 'live', Date.now(), {
+        view: frame.view ?? null,
+        compounds: frame.compounds ?? [],
+        areas: frame.areas ?? [],
+      });
       for (const r of frame.receipts ?? []) opts.store.putReceipt(r);
       setStatus('live');
       opts.onAlerts([...opts.store.alerts.values()]);
@@ -149,6 +165,9 @@ export function connectLive(opts: LiveOptions): { close(): void; status(): LiveS
           if (fresh) opened.push(fresh);
           break;
         }
+        case 'compound':
+          opts.store.putCounts(change.counts);
+          break;
         case 'device':
           opts.store.putDevice({
             id: change.deviceId,
@@ -183,5 +202,14 @@ export function connectLive(opts: LiveOptions): { close(): void; status(): LiveS
       ws = null;
     },
     status: () => status,
+    watch(next: LiveView | null) {
+      if (sameView(view, next)) return;
+      view = next;
+      // An open socket is told; otherwise the next connection asks for it in its URL.
+      if (ws === null || ws.readyState !== WebSocket.OPEN) return;
+      awaitingSnapshot = true;
+      const frame: ViewFrame = { type: 'view', view: next };
+      ws.send(JSON.stringify(frame));
+    },
   };
 }

@@ -1,3 +1,4 @@
+import type { AreaJson, CompoundCountsJson, LiveView } from '../../protocol/live.js';
 import type { Alert, Device, Household, Receipt } from './api.js';
 
 /**
@@ -6,7 +7,7 @@ import type { Alert, Device, Household, Receipt } from './api.js';
  * once per animation frame, with the set of households touched: a storm of updates costs one
  * render per frame, never one per message.
  */
-export type StoreChange = { reset: boolean; households: ReadonlySet<number>; alerts: boolean };
+export type StoreChange = { reset: boolean; households: ReadonlySet<number>; alerts: boolean; places: boolean };
 type Listener = (change: StoreChange) => void;
 
 /** Counters for the operator and the tests (also on `window.ribbonStats`). */
@@ -16,6 +17,12 @@ export class Store {
   readonly households = new Map<number, Household>();
   readonly alerts = new Map<number, Alert>();
   readonly devices = new Map<string, Device>();
+  /** The place the feed shows (protocol/live.ts, LiveView); null = everything, household by household. */
+  view: LiveView | null = null;
+  /** An area view's compounds, with their counts now, and the areas they are in. */
+  readonly compounds = new Map<number, CompoundCountsJson>();
+  readonly areas = new Map<number, AreaJson>();
+  private placesDirty = false;
   private readonly alertsOf = new Map<number, Set<number>>();
   private readonly devicesOf = new Map<number, Set<string>>();
   private readonly listeners = new Set<Listener>();
@@ -44,7 +51,18 @@ export class Store {
     truncated: boolean,
     source: 'live' | 'cache' = 'live',
     at = Date.now(),
+    places: { view: LiveView | null; compounds: CompoundCountsJson[]; areas: AreaJson[] } = {
+      view: null,
+      compounds: [],
+      areas: [],
+    },
   ): void {
+    this.view = places.view;
+    this.compounds.clear();
+    this.areas.clear();
+    for (const c of places.compounds) this.compounds.set(c.compoundId, c);
+    for (const a of places.areas) this.areas.set(a.id, a);
+    this.placesDirty = true;
     this.fromCache = source === 'cache';
     if (source === 'live') this.liveSnapshots += 1;
     this.households.clear();
@@ -132,6 +150,15 @@ export class Store {
     return dropped;
   }
 
+  /** A compound's new counts (an area view's delta). */
+  putCounts(c: CompoundCountsJson): void {
+    this.compounds.set(c.compoundId, c);
+    this.placesDirty = true;
+    stats.changes += 1;
+    this.lastUpdate = Date.now();
+    this.schedule();
+  }
+
   putDevice(d: Partial<Device> & { id: string; householdId: number }): void {
     this.indexDevice(d);
     this.touch(d.householdId);
@@ -185,10 +212,16 @@ export class Store {
   /** Tells the listeners (once per frame). Public so a hidden tab can be caught up on return. */
   flush(): void {
     this.scheduled = false;
-    if (!this.resetPending && this.dirty.size === 0 && !this.alertsDirty) return;
-    const change: StoreChange = { reset: this.resetPending, households: this.dirty, alerts: this.alertsDirty };
+    if (!this.resetPending && this.dirty.size === 0 && !this.alertsDirty && !this.placesDirty) return;
+    const change: StoreChange = {
+      reset: this.resetPending,
+      households: this.dirty,
+      alerts: this.alertsDirty,
+      places: this.placesDirty,
+    };
     this.dirty = new Set();
     this.alertsDirty = false;
+    this.placesDirty = false;
     this.resetPending = false;
     stats.flushes += 1;
     // One view that throws must not keep the change from the others (the alarm among them).
