@@ -3,6 +3,7 @@ import type { Ctx, View } from '../context.js';
 import { h, icon, replace } from '../dom.js';
 import { duration, t, type WordKey } from '../i18n.js';
 import { address, KIND_ICON } from '../ribbon.js';
+import { reasonText, serverText } from '../server-text.js';
 import { type PersonReach, personReach } from './reach-helper.js';
 
 /**
@@ -11,6 +12,8 @@ import { type PersonReach, personReach } from './reach-helper.js';
  * Cards are kept by alert id and updated in place; one timer ticks every "time since".
  */
 const SECTIONS: AlertKind[] = ['emergency', 'service', 'missed_checkin', 'device'];
+/** How long a tap, a key or a dialog holds the lists still (see render). */
+const HOLD_MS = 8000;
 
 type Detail = Pick<AlertDetail, 'notifications'>;
 /** What the card shows of whom the alert reached: the summary, and per person how. */
@@ -23,24 +26,13 @@ export function reached(detail: Detail): Reached {
   const problems = new Set<string>();
   for (const n of detail.notifications) {
     for (const r of n.recipients) by[n.status]?.add(r.name);
-    if (n.status === 'failed' && n.lastError)
-      problems.add(n.lastError === 'no notification channel configured' ? t('alarms.noChannel') : n.lastError);
+    if (n.status === 'failed' && n.lastError) problems.add(serverText(n.lastError));
   }
   for (const r of by.sent) {
     by.pending.delete(r);
     by.failed.delete(r);
   }
   return { sent: [...by.sent], pending: [...by.pending], failed: [...by.failed], problems: [...problems] };
-}
-
-/** An alert's reason (a server code) in words. */
-export function reasonText(reason: string): string {
-  if (reason === 'offline') return t('reason.offline');
-  if (reason === 'low_battery') return t('reason.lowBattery');
-  if (reason === 'no check-in in time') return t('reason.noCheckIn');
-  if (reason.startsWith('unreadable message'))
-    return t('reason.unreadable', { detail: reason.replace(/^unreadable message:?\s*/, '') });
-  return reason;
 }
 
 /** Where an alert stands, in order: a reply that would move it back (a later change came first) is stale. */
@@ -52,22 +44,42 @@ export function isNewer(next: Alert, current: Alert | undefined): boolean {
 }
 
 export function errorText(err: unknown): string {
-  if (err instanceof ApiError) return err.offline ? t('error.offline') : t('error.generic', { m: err.message });
+  if (err instanceof ApiError)
+    return err.offline ? t('error.offline') : t('error.generic', { m: serverText(err.message) });
   return t('error.generic', { m: String(err) });
 }
 
-/** Asks for the resolution note (required) in a modal dialog; null if cancelled. */
-export function askNote(title: string): Promise<string | null> {
+/** Whom an alert is about, for a dialog: the name and the address (compound, building, room). */
+export function alertSubject(a: Alert): { name: string; where: string } {
+  return { name: a.household?.name ?? `#${a.householdId}`, where: a.household ? address(a.household) : '' };
+}
+
+/**
+ * Asks for the resolution note (required) in a modal dialog; null if cancelled. The dialog names
+ * the household and its address (issue 14, point 5): a tap on a card that moved would show here
+ * whom it is about to act on.
+ */
+export function askNote(
+  title: string,
+  subject: { name: string; where: string; kind: AlertKind },
+): Promise<string | null> {
   return new Promise((resolve) => {
     const note = h('textarea', { id: 'resolve-note', required: true, maxlength: 500, rows: 4 });
     const error = h('p', { class: 'form-error', role: 'alert' });
     const dialog = h(
       'dialog',
-      { class: 'card', 'aria-labelledby': 'resolve-title' },
+      { class: 'card', 'aria-labelledby': 'resolve-title', 'aria-describedby': 'resolve-subject' },
       h(
         'form',
         { method: 'dialog' },
         h('h2', { id: 'resolve-title' }, title),
+        h(
+          'p',
+          { class: 'dialog-subject', id: 'resolve-subject' },
+          icon(KIND_ICON[subject.kind]),
+          h('strong', null, subject.name),
+          subject.where ? ` · ${subject.where}` : '',
+        ),
         h('label', { for: 'resolve-note' }, t('resolve.note')),
         note,
         error,
@@ -128,7 +140,20 @@ export function alarmsView(ctx: Ctx): View {
   async function act(alert: Alert, action: 'ack' | 'claim' | 'arrived' | 'resolve'): Promise<void> {
     let body: { note: string } | undefined;
     if (action === 'resolve') {
-      const note = await askNote(t('resolve.title'));
+      const words: WordKey =
+        alert.kind === 'service'
+          ? 'resolve.titleService'
+          : alert.kind === 'emergency'
+            ? 'resolve.title'
+            : 'resolve.titleClose';
+      asking += 1;
+      let note: string | null;
+      try {
+        note = await askNote(t(words), { ...alertSubject(alert), kind: alert.kind });
+      } finally {
+        asking -= 1;
+        holdFor(HOLD_MS);
+      }
       if (note === null) return;
       body = { note };
     }
@@ -142,6 +167,7 @@ export function alarmsView(ctx: Ctx): View {
       ctx.toast(errorText(err), 'error');
     } finally {
       busy.delete(alert.id);
+      holdFor(HOLD_MS);
       render();
     }
   }
@@ -281,6 +307,7 @@ export function alarmsView(ctx: Ctx): View {
     );
     card.className = `alarm alarm-${a.kind} status-${a.status}${a.receipt ? ` receipt-${a.receipt}` : ''}`;
     card.dataset.alertId = String(a.id);
+    card.dataset.hid = String(a.householdId);
     card.dataset.status = a.status;
     if (focusKey !== null) {
       const again =
@@ -291,7 +318,74 @@ export function alarmsView(ctx: Ctx): View {
     }
   }
 
+  /**
+   * Lists that hold still (issue 14, point 5). While someone is using the page — the mouse over
+   * it, a tap, a key or a dialog in the last HOLD_MS, an action on its way — no card moves under
+   * them: a card keeps its place when its alert changes (a claimed request stays where it was
+   * tapped, saying who claimed it), a card whose alert is gone stays as a blank of the same height
+   * saying so (no buttons), and a new card is added at the end of its list, with the page scrolled
+   * so that the card under the pointer (or holding the focus) stays where it was on screen. The
+   * lists are put back in their order (waiting first, oldest first) once the page is left alone.
+   * Touch has no hover, so a tap holds the order for HOLD_MS rather than "until the pointer leaves".
+   */
+  let pointerInside = false;
+  let heldUntil = 0;
+  let asking = 0;
+  let lastPointer: { x: number; y: number } | null = null;
+  let settleTimer: ReturnType<typeof setTimeout> | undefined;
+  const held = () => pointerInside || asking > 0 || busy.size > 0 || Date.now() < heldUntil;
+  function holdFor(ms: number): void {
+    heldUntil = Math.max(heldUntil, Date.now() + ms);
+    scheduleSettle();
+  }
+  function scheduleSettle(): void {
+    clearTimeout(settleTimer);
+    settleTimer = setTimeout(
+      () => {
+        if (destroyed) return;
+        if (held()) scheduleSettle();
+        else render();
+      },
+      Math.max(50, heldUntil - Date.now()),
+    );
+  }
+  el.addEventListener('pointerenter', (e) => {
+    if (e.pointerType !== 'touch') pointerInside = true;
+  });
+  el.addEventListener('pointerleave', () => {
+    pointerInside = false;
+    scheduleSettle();
+  });
+  el.addEventListener('pointermove', (e) => {
+    lastPointer = { x: e.clientX, y: e.clientY };
+  });
+  el.addEventListener('pointerdown', (e) => {
+    lastPointer = { x: e.clientX, y: e.clientY };
+    holdFor(HOLD_MS);
+  });
+  el.addEventListener('keydown', () => holdFor(HOLD_MS));
+
+  /** The card the person is at: under the pointer, else the one holding the focus. */
+  function anchorCard(): HTMLElement | null {
+    const at = lastPointer ? document.elementFromPoint(lastPointer.x, lastPointer.y) : null;
+    const card = at?.closest<HTMLElement>('.alarm') ?? document.activeElement?.closest<HTMLElement>('.alarm') ?? null;
+    return card && el.contains(card) ? card : null;
+  }
+
+  function ghost(card: HTMLElement): void {
+    if (card.classList.contains('alarm-gone')) return;
+    // The same height as the card it stands for: nothing below it moves up. No longer an
+    // `.alarm`: it stands for nothing that can be acted on.
+    card.style.minHeight = `${card.getBoundingClientRect().height}px`;
+    card.className = 'alarm-gone';
+    card.querySelector('.actions, .receipt')?.replaceWith(h('p', { class: 'gone-note' }, t('alarms.gone')));
+    for (const b of card.querySelectorAll('button')) b.remove();
+  }
+
   function render(): void {
+    const hold = held();
+    const anchor = hold ? anchorCard() : null;
+    const anchorTop = anchor?.getBoundingClientRect().top ?? 0;
     const byKind = new Map<AlertKind, Alert[]>(SECTIONS.map((k) => [k, []]));
     for (const a of store.alerts.values()) byKind.get(a.kind)?.push(a);
     const alive = new Set<number>();
@@ -304,7 +398,8 @@ export function alarmsView(ctx: Ctx): View {
       );
       const list = lists.get(kind) as HTMLElement;
       (counts.get(kind) as HTMLElement).textContent = `(${items.length})`;
-      if (items.length === 0) {
+      const ghosts = list.querySelectorAll(':scope > .alarm-gone').length;
+      if (items.length === 0 && (!hold || ghosts === 0)) {
         replace(list, h('li', { class: 'none' }, t('alarms.none')));
         continue;
       }
@@ -313,6 +408,7 @@ export function alarmsView(ctx: Ctx): View {
       for (const a of items) {
         alive.add(a.id);
         let card = cards.get(a.id);
+        const fresh = card === undefined;
         if (!card) {
           card = { el: h('li'), alert: a, busy: false };
           cards.set(a.id, card);
@@ -325,16 +421,35 @@ export function alarmsView(ctx: Ctx): View {
           card.busy = busy.has(a.id);
           fill(card.el, a);
         }
+        if (hold) {
+          // Held: a card keeps its place; a new one takes the place of the receipt it replaces
+          // (the same press, now on record), or goes to the end of its list.
+          if (fresh) {
+            const receipt = [...cards.values()].find(
+              (c) => c.alert.id < 0 && c.alert.householdId === a.householdId && !store.alerts.has(c.alert.id),
+            );
+            if (receipt?.el.isConnected && receipt.el.parentElement === list) receipt.el.replaceWith(card.el);
+            else list.append(card.el);
+          }
+          continue;
+        }
         if (list.children[position] !== card.el) list.insertBefore(card.el, list.children[position] ?? null);
         position += 1;
       }
     }
     for (const [id, card] of cards) {
-      if (!alive.has(id)) {
-        card.el.remove();
-        cards.delete(id);
-        details.delete(id);
-      }
+      if (alive.has(id)) continue;
+      cards.delete(id);
+      details.delete(id);
+      if (hold && card.el.isConnected) ghost(card.el);
+      else card.el.remove();
+    }
+    if (!hold) for (const g of el.querySelectorAll('.alarm-gone')) g.remove();
+    else scheduleSettle();
+    // What grew above the card the person is at is scrolled away: it stays where it was on screen.
+    if (anchor?.isConnected) {
+      const moved = anchor.getBoundingClientRect().top - anchorTop;
+      if (Math.abs(moved) >= 1) window.scrollBy(0, moved);
     }
   }
 
@@ -351,6 +466,7 @@ export function alarmsView(ctx: Ctx): View {
     el,
     destroy() {
       destroyed = true;
+      clearTimeout(settleTimer);
       off();
       clearInterval(ticker);
       for (const timer of refetch.values()) clearTimeout(timer);

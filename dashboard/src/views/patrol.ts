@@ -5,6 +5,7 @@ import { clock, t, type WordKey } from '../i18n.js';
 import type { Pending } from '../outbox.js';
 import { localDay, ribbonWord, statusLabel, statusOf, walkingOrder } from '../ribbon.js';
 import { discard, onOutbox, record, syncNow, waitingKeys } from '../sync.js';
+import { serverText } from '../server-text.js';
 
 /**
  * Patrol, on a phone: the households of a building in walking order, and one tap records the
@@ -190,7 +191,9 @@ export function patrolView(ctx: Ctx): View {
                 'li',
                 null,
                 `${clock(p.at)} · ${hh ? `${hh.room} ${hh.name}` : `#${p.householdId}`} · ${ribbonWord(p.seen)}`,
-                p.lastError ? h('span', { class: 'warn' }, ` — ${t('patrol.failed', { m: p.lastError })}`) : null,
+                p.lastError
+                  ? h('span', { class: 'warn' }, ` — ${t('patrol.failed', { m: serverText(p.lastError) })}`)
+                  : null,
               );
             }),
           )
@@ -200,7 +203,7 @@ export function patrolView(ctx: Ctx): View {
         h(
           'p',
           { class: 'form-error' },
-          `${clock(p.at)} #${p.householdId} ${ribbonWord(p.seen)}: ${p.lastError ?? ''} `,
+          `${clock(p.at)} #${p.householdId} ${ribbonWord(p.seen)}: ${p.lastError === null ? '' : serverText(p.lastError)} `,
           h(
             'button',
             {
