@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { connectDevice } from '../../device-sim/device.js';
 import { addHousehold } from '../../server/app/provision.js';
 import { COMPOUND_A, makeCast, TEST_USER_PASSWORD } from '../helpers/api.js';
-import { browserAvailable, loginPage, newContext, screenshot, useBrowser } from '../helpers/browser.js';
+import { browserAvailable, loginPage, newContext, PHONE, screenshot, useBrowser } from '../helpers/browser.js';
 import { startTestSystem } from '../helpers/system.js';
 import { startWebhookReceiver } from '../helpers/webhook-receiver.js';
 
@@ -367,4 +367,48 @@ describe.skipIf(!available)('the wall and the lists at 1920×1080 (issue 14)', (
       await context.close();
     }
   }, 60_000);
+
+  it('on patrol with no network, a tap that queues a report does not move the next row under the finger', async () => {
+    const system = await startTestSystem();
+    const cast = await makeCast(system);
+    const homes = ['赵凤英', '钱德明', '孙建国'].map((name, i) =>
+      system.provision({ compound: COMPOUND_A, building: '3号楼', room: `10${i + 1}`, name }),
+    );
+    const context = await newContext(browser(), PHONE);
+    try {
+      const page = await loginPage(
+        context,
+        system.httpUrl,
+        cast.users.volunteerA.username,
+        TEST_USER_PASSWORD,
+        '#/patrol',
+      );
+      const blue = (i: number) =>
+        page.locator(`.patrol-row[data-hid="${homes[i]?.householdId}"]`).getByRole('button', { name: '蓝' });
+      // Where a button is on the page (not the screen: tapping may scroll to bring a button out from under a toast).
+      const at = (i: number) =>
+        blue(i).evaluate((b) => {
+          const r = b.getBoundingClientRect();
+          return { x: r.left + window.scrollX, y: r.top + window.scrollY };
+        });
+      await blue(1).waitFor();
+      await context.setOffline(true);
+      // Going offline is not a tap: what it adds to the bar is shown before the taps are measured.
+      await expect.poll(() => page.locator('#sync-bar .offline-note').count()).toBe(1);
+      const before = [await at(1), await at(2)];
+      await blue(0).tap();
+      await expect.poll(() => page.locator('#sync-bar').getAttribute('data-pending')).toBe('1');
+      expect(await page.locator('#sync-bar').textContent()).toContain('1 条记录等待同步');
+      // The rows below are where they were: the next tap lands on the household it was aimed at.
+      expect([await at(1), await at(2)]).toEqual(before);
+      await blue(1).tap();
+      await expect.poll(() => page.locator('#sync-bar').getAttribute('data-pending')).toBe('2');
+      expect(await at(2)).toEqual(before[1]);
+      // What waits is listed under the households.
+      expect(await page.locator('#sync-detail').textContent()).toContain('钱德明');
+      await screenshot(page, 'patrol-390x844-held');
+    } finally {
+      await context.close();
+    }
+  });
 });

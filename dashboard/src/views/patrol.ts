@@ -31,6 +31,9 @@ export function patrolView(ctx: Ctx): View {
 
   const select = h('select', { id: 'patrol-building' });
   const bar = h('div', { class: 'sync-bar', role: 'status', id: 'sync-bar' });
+  // What waits, one line each, is under the households, not above them: a tap that queues a
+  // report must not push the row the next tap is aimed at (issue 14, point 5).
+  const detail = h('div', { class: 'sync-detail', id: 'sync-detail' });
   const list = h('div', { id: 'patrol-list' });
   const el = h(
     'section',
@@ -39,6 +42,7 @@ export function patrolView(ctx: Ctx): View {
     bar,
     h('label', { for: 'patrol-building', class: 'inline' }, t('patrol.building'), select),
     list,
+    detail,
   );
 
   function readBuilding(): string {
@@ -181,6 +185,22 @@ export function patrolView(ctx: Ctx): View {
         open.length > 0 ? t('patrol.pending', { n: open.length }) : t('patrol.allSynced'),
       ),
       navigator.onLine ? null : h('p', { class: 'offline-note' }, t('patrol.offline')),
+      // Always there, only invisible with nothing waiting: the bar keeps its height whatever waits.
+      h(
+        'button',
+        {
+          type: 'button',
+          class: open.length > 0 ? 'sync-now' : 'sync-now is-idle',
+          disabled: open.length === 0,
+          'aria-hidden': open.length === 0 ? 'true' : null,
+          tabindex: open.length === 0 ? -1 : null,
+          onclick: () => void syncNow(),
+        },
+        t('patrol.syncNow'),
+      ),
+    );
+    replace(
+      detail,
       open.length > 0
         ? h(
             'ul',
@@ -198,7 +218,6 @@ export function patrolView(ctx: Ctx): View {
             }),
           )
         : null,
-      open.length > 0 ? h('button', { type: 'button', onclick: () => void syncNow() }, t('patrol.syncNow')) : null,
       ...refused.map((p) =>
         h(
           'p',
