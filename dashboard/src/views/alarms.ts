@@ -4,6 +4,7 @@ import { h, icon, replace } from '../dom.js';
 import { duration, t, type WordKey } from '../i18n.js';
 import { address, KIND_ICON } from '../ribbon.js';
 import { reasonText, serverText } from '../server-text.js';
+import { holdStill, leaveBlank } from './hold-still.js';
 import { type PersonReach, personReach } from './reach-helper.js';
 
 /**
@@ -12,8 +13,6 @@ import { type PersonReach, personReach } from './reach-helper.js';
  * Cards are kept by alert id and updated in place; one timer ticks every "time since".
  */
 const SECTIONS: AlertKind[] = ['emergency', 'service', 'missed_checkin', 'device'];
-/** How long a tap, a key or a dialog holds the lists still (see render). */
-const HOLD_MS = 8000;
 
 type Detail = Pick<AlertDetail, 'notifications'>;
 /** What the card shows of whom the alert reached: the summary, and per person how. */
@@ -122,6 +121,7 @@ export function alarmsView(ctx: Ctx): View {
     { class: 'alarms-view', 'aria-labelledby': 'alarms-title' },
     h('h1', { id: 'alarms-title', class: 'sr-only' }, t('alarms.title')),
   );
+  const still = holdStill(el, { cardSelector: '.alarm', settle: () => render() });
   for (const kind of SECTIONS) {
     const list = h('ul', { class: `alarm-list list-${kind}`, id: `alarms-${kind}` });
     const count = h('span', { class: 'count' });
@@ -146,30 +146,24 @@ export function alarmsView(ctx: Ctx): View {
           : alert.kind === 'emergency'
             ? 'resolve.title'
             : 'resolve.titleClose';
-      asking += 1;
-      let note: string | null;
-      try {
-        note = await askNote(t(words), { ...alertSubject(alert), kind: alert.kind });
-      } finally {
-        asking -= 1;
-        holdFor(HOLD_MS);
-      }
+      const note = await still.during(() => askNote(t(words), { ...alertSubject(alert), kind: alert.kind }));
       if (note === null) return;
       body = { note };
     }
     busy.add(alert.id);
     render();
-    try {
-      const updated = await api<Alert>('POST', `/api/alerts/${alert.id}/${action}`, body);
-      // The live feed may already have brought a later state (someone else resolved it): never step back.
-      if (isNewer(updated, store.alerts.get(updated.id))) store.putAlert(updated);
-    } catch (err) {
-      ctx.toast(errorText(err), 'error');
-    } finally {
-      busy.delete(alert.id);
-      holdFor(HOLD_MS);
-      render();
-    }
+    await still.during(async () => {
+      try {
+        const updated = await api<Alert>('POST', `/api/alerts/${alert.id}/${action}`, body);
+        // The live feed may already have brought a later state (someone else resolved it): never step back.
+        if (isNewer(updated, store.alerts.get(updated.id))) store.putAlert(updated);
+      } catch (err) {
+        ctx.toast(errorText(err), 'error');
+      } finally {
+        busy.delete(alert.id);
+        render();
+      }
+    });
   }
 
   /** Whom it was sent to (emergencies): fetched for a new card and a new tier, and again while any is still being sent. */
@@ -318,74 +312,10 @@ export function alarmsView(ctx: Ctx): View {
     }
   }
 
-  /**
-   * Lists that hold still (issue 14, point 5). While someone is using the page — the mouse over
-   * it, a tap, a key or a dialog in the last HOLD_MS, an action on its way — no card moves under
-   * them: a card keeps its place when its alert changes (a claimed request stays where it was
-   * tapped, saying who claimed it), a card whose alert is gone stays as a blank of the same height
-   * saying so (no buttons), and a new card is added at the end of its list, with the page scrolled
-   * so that the card under the pointer (or holding the focus) stays where it was on screen. The
-   * lists are put back in their order (waiting first, oldest first) once the page is left alone.
-   * Touch has no hover, so a tap holds the order for HOLD_MS rather than "until the pointer leaves".
-   */
-  let pointerInside = false;
-  let heldUntil = 0;
-  let asking = 0;
-  let lastPointer: { x: number; y: number } | null = null;
-  let settleTimer: ReturnType<typeof setTimeout> | undefined;
-  const held = () => pointerInside || asking > 0 || busy.size > 0 || Date.now() < heldUntil;
-  function holdFor(ms: number): void {
-    heldUntil = Math.max(heldUntil, Date.now() + ms);
-    scheduleSettle();
-  }
-  function scheduleSettle(): void {
-    clearTimeout(settleTimer);
-    settleTimer = setTimeout(
-      () => {
-        if (destroyed) return;
-        if (held()) scheduleSettle();
-        else render();
-      },
-      Math.max(50, heldUntil - Date.now()),
-    );
-  }
-  el.addEventListener('pointerenter', (e) => {
-    if (e.pointerType !== 'touch') pointerInside = true;
-  });
-  el.addEventListener('pointerleave', () => {
-    pointerInside = false;
-    scheduleSettle();
-  });
-  el.addEventListener('pointermove', (e) => {
-    lastPointer = { x: e.clientX, y: e.clientY };
-  });
-  el.addEventListener('pointerdown', (e) => {
-    lastPointer = { x: e.clientX, y: e.clientY };
-    holdFor(HOLD_MS);
-  });
-  el.addEventListener('keydown', () => holdFor(HOLD_MS));
-
-  /** The card the person is at: under the pointer, else the one holding the focus. */
-  function anchorCard(): HTMLElement | null {
-    const at = lastPointer ? document.elementFromPoint(lastPointer.x, lastPointer.y) : null;
-    const card = at?.closest<HTMLElement>('.alarm') ?? document.activeElement?.closest<HTMLElement>('.alarm') ?? null;
-    return card && el.contains(card) ? card : null;
-  }
-
-  function ghost(card: HTMLElement): void {
-    if (card.classList.contains('alarm-gone')) return;
-    // The same height as the card it stands for: nothing below it moves up. No longer an
-    // `.alarm`: it stands for nothing that can be acted on.
-    card.style.minHeight = `${card.getBoundingClientRect().height}px`;
-    card.className = 'alarm-gone';
-    card.querySelector('.actions, .receipt')?.replaceWith(h('p', { class: 'gone-note' }, t('alarms.gone')));
-    for (const b of card.querySelectorAll('button')) b.remove();
-  }
-
   function render(): void {
-    const hold = held();
-    const anchor = hold ? anchorCard() : null;
-    const anchorTop = anchor?.getBoundingClientRect().top ?? 0;
+    // Held (hold-still.ts): no card moves under the person using the list.
+    const hold = still.held();
+    const restore = still.keepInPlace();
     const byKind = new Map<AlertKind, Alert[]>(SECTIONS.map((k) => [k, []]));
     for (const a of store.alerts.values()) byKind.get(a.kind)?.push(a);
     const alive = new Set<number>();
@@ -441,16 +371,11 @@ export function alarmsView(ctx: Ctx): View {
       if (alive.has(id)) continue;
       cards.delete(id);
       details.delete(id);
-      if (hold && card.el.isConnected) ghost(card.el);
+      if (hold && card.el.isConnected) leaveBlank(card.el, 'alarm-gone');
       else card.el.remove();
     }
     if (!hold) for (const g of el.querySelectorAll('.alarm-gone')) g.remove();
-    else scheduleSettle();
-    // What grew above the card the person is at is scrolled away: it stays where it was on screen.
-    if (anchor?.isConnected) {
-      const moved = anchor.getBoundingClientRect().top - anchorTop;
-      if (Math.abs(moved) >= 1) window.scrollBy(0, moved);
-    }
+    restore();
   }
 
   render();
@@ -466,7 +391,7 @@ export function alarmsView(ctx: Ctx): View {
     el,
     destroy() {
       destroyed = true;
-      clearTimeout(settleTimer);
+      still.destroy();
       off();
       clearInterval(ticker);
       for (const timer of refetch.values()) clearTimeout(timer);
