@@ -6,6 +6,8 @@ import { reachesAPhone, unreachedEmergencies } from './views/reach-helper.js';
 
 /** How often staff's screens ask again whether a channel reaches a phone. */
 export const CHANNELS_RECHECK_MS = 5 * 60_000;
+/** How many households the reach banner names; the rest are counted (fifty names would fill a wall). */
+const BANNER_NAMES = 3;
 
 /**
  * The two warnings above every view (issue 13, "nobody reached is itself an alarm"): an open
@@ -52,7 +54,17 @@ export function createBanners() {
         replace(
           unreached,
           icon('red'),
-          h('strong', null, t('reach.banner', { who: who.join('、') })),
+          // A few by name, then how many more: fifty names would push the wall off the screen.
+          h(
+            'strong',
+            null,
+            t('reach.banner', {
+              who:
+                who.length <= BANNER_NAMES
+                  ? who.join('、')
+                  : `${who.slice(0, BANNER_NAMES).join('、')}${t('reach.bannerMore', { n: who.length - BANNER_NAMES })}`,
+            }),
+          ),
           ' ',
           t('reach.bannerHint'),
         );

@@ -3,6 +3,8 @@ import type { Ctx, View } from '../context.js';
 import { h, icon, replace } from '../dom.js';
 import { duration, t, type WordKey } from '../i18n.js';
 import { address, KIND_ICON } from '../ribbon.js';
+import { reasonText, serverText } from '../server-text.js';
+import { holdStill, leaveBlank } from './hold-still.js';
 import { type PersonReach, personReach } from './reach-helper.js';
 
 /**
@@ -23,24 +25,13 @@ export function reached(detail: Detail): Reached {
   const problems = new Set<string>();
   for (const n of detail.notifications) {
     for (const r of n.recipients) by[n.status]?.add(r.name);
-    if (n.status === 'failed' && n.lastError)
-      problems.add(n.lastError === 'no notification channel configured' ? t('alarms.noChannel') : n.lastError);
+    if (n.status === 'failed' && n.lastError) problems.add(serverText(n.lastError));
   }
   for (const r of by.sent) {
     by.pending.delete(r);
     by.failed.delete(r);
   }
   return { sent: [...by.sent], pending: [...by.pending], failed: [...by.failed], problems: [...problems] };
-}
-
-/** An alert's reason (a server code) in words. */
-export function reasonText(reason: string): string {
-  if (reason === 'offline') return t('reason.offline');
-  if (reason === 'low_battery') return t('reason.lowBattery');
-  if (reason === 'no check-in in time') return t('reason.noCheckIn');
-  if (reason.startsWith('unreadable message'))
-    return t('reason.unreadable', { detail: reason.replace(/^unreadable message:?\s*/, '') });
-  return reason;
 }
 
 /** Where an alert stands, in order: a reply that would move it back (a later change came first) is stale. */
@@ -52,22 +43,42 @@ export function isNewer(next: Alert, current: Alert | undefined): boolean {
 }
 
 export function errorText(err: unknown): string {
-  if (err instanceof ApiError) return err.offline ? t('error.offline') : t('error.generic', { m: err.message });
+  if (err instanceof ApiError)
+    return err.offline ? t('error.offline') : t('error.generic', { m: serverText(err.message) });
   return t('error.generic', { m: String(err) });
 }
 
-/** Asks for the resolution note (required) in a modal dialog; null if cancelled. */
-export function askNote(title: string): Promise<string | null> {
+/** Whom an alert is about, for a dialog: the name and the address (compound, building, room). */
+export function alertSubject(a: Alert): { name: string; where: string } {
+  return { name: a.household?.name ?? `#${a.householdId}`, where: a.household ? address(a.household) : '' };
+}
+
+/**
+ * Asks for the resolution note (required) in a modal dialog; null if cancelled. The dialog names
+ * the household and its address (issue 14, point 5): a tap on a card that moved would show here
+ * whom it is about to act on.
+ */
+export function askNote(
+  title: string,
+  subject: { name: string; where: string; kind: AlertKind },
+): Promise<string | null> {
   return new Promise((resolve) => {
     const note = h('textarea', { id: 'resolve-note', required: true, maxlength: 500, rows: 4 });
     const error = h('p', { class: 'form-error', role: 'alert' });
     const dialog = h(
       'dialog',
-      { class: 'card', 'aria-labelledby': 'resolve-title' },
+      { class: 'card', 'aria-labelledby': 'resolve-title', 'aria-describedby': 'resolve-subject' },
       h(
         'form',
         { method: 'dialog' },
         h('h2', { id: 'resolve-title' }, title),
+        h(
+          'p',
+          { class: 'dialog-subject', id: 'resolve-subject' },
+          icon(KIND_ICON[subject.kind]),
+          h('strong', null, subject.name),
+          subject.where ? ` · ${subject.where}` : '',
+        ),
         h('label', { for: 'resolve-note' }, t('resolve.note')),
         note,
         error,
@@ -110,6 +121,7 @@ export function alarmsView(ctx: Ctx): View {
     { class: 'alarms-view', 'aria-labelledby': 'alarms-title' },
     h('h1', { id: 'alarms-title', class: 'sr-only' }, t('alarms.title')),
   );
+  const still = holdStill(el, { cardSelector: '.alarm', settle: () => render() });
   for (const kind of SECTIONS) {
     const list = h('ul', { class: `alarm-list list-${kind}`, id: `alarms-${kind}` });
     const count = h('span', { class: 'count' });
@@ -128,22 +140,30 @@ export function alarmsView(ctx: Ctx): View {
   async function act(alert: Alert, action: 'ack' | 'claim' | 'arrived' | 'resolve'): Promise<void> {
     let body: { note: string } | undefined;
     if (action === 'resolve') {
-      const note = await askNote(t('resolve.title'));
+      const words: WordKey =
+        alert.kind === 'service'
+          ? 'resolve.titleService'
+          : alert.kind === 'emergency'
+            ? 'resolve.title'
+            : 'resolve.titleClose';
+      const note = await still.during(() => askNote(t(words), { ...alertSubject(alert), kind: alert.kind }));
       if (note === null) return;
       body = { note };
     }
     busy.add(alert.id);
     render();
-    try {
-      const updated = await api<Alert>('POST', `/api/alerts/${alert.id}/${action}`, body);
-      // The live feed may already have brought a later state (someone else resolved it): never step back.
-      if (isNewer(updated, store.alerts.get(updated.id))) store.putAlert(updated);
-    } catch (err) {
-      ctx.toast(errorText(err), 'error');
-    } finally {
-      busy.delete(alert.id);
-      render();
-    }
+    await still.during(async () => {
+      try {
+        const updated = await api<Alert>('POST', `/api/alerts/${alert.id}/${action}`, body);
+        // The live feed may already have brought a later state (someone else resolved it): never step back.
+        if (isNewer(updated, store.alerts.get(updated.id))) store.putAlert(updated);
+      } catch (err) {
+        ctx.toast(errorText(err), 'error');
+      } finally {
+        busy.delete(alert.id);
+        render();
+      }
+    });
   }
 
   /** Whom it was sent to (emergencies): fetched for a new card and a new tier, and again while any is still being sent. */
@@ -281,6 +301,7 @@ export function alarmsView(ctx: Ctx): View {
     );
     card.className = `alarm alarm-${a.kind} status-${a.status}${a.receipt ? ` receipt-${a.receipt}` : ''}`;
     card.dataset.alertId = String(a.id);
+    card.dataset.hid = String(a.householdId);
     card.dataset.status = a.status;
     if (focusKey !== null) {
       const again =
@@ -292,6 +313,9 @@ export function alarmsView(ctx: Ctx): View {
   }
 
   function render(): void {
+    // Held (hold-still.ts): no card moves under the person using the list.
+    const hold = still.held();
+    const restore = still.keepInPlace();
     const byKind = new Map<AlertKind, Alert[]>(SECTIONS.map((k) => [k, []]));
     for (const a of store.alerts.values()) byKind.get(a.kind)?.push(a);
     const alive = new Set<number>();
@@ -304,7 +328,8 @@ export function alarmsView(ctx: Ctx): View {
       );
       const list = lists.get(kind) as HTMLElement;
       (counts.get(kind) as HTMLElement).textContent = `(${items.length})`;
-      if (items.length === 0) {
+      const ghosts = list.querySelectorAll(':scope > .alarm-gone').length;
+      if (items.length === 0 && (!hold || ghosts === 0)) {
         replace(list, h('li', { class: 'none' }, t('alarms.none')));
         continue;
       }
@@ -313,6 +338,7 @@ export function alarmsView(ctx: Ctx): View {
       for (const a of items) {
         alive.add(a.id);
         let card = cards.get(a.id);
+        const fresh = card === undefined;
         if (!card) {
           card = { el: h('li'), alert: a, busy: false };
           cards.set(a.id, card);
@@ -325,17 +351,31 @@ export function alarmsView(ctx: Ctx): View {
           card.busy = busy.has(a.id);
           fill(card.el, a);
         }
+        if (hold) {
+          // Held: a card keeps its place; a new one takes the place of the receipt it replaces
+          // (the same press, now on record), or goes to the end of its list.
+          if (fresh) {
+            const receipt = [...cards.values()].find(
+              (c) => c.alert.id < 0 && c.alert.householdId === a.householdId && !store.alerts.has(c.alert.id),
+            );
+            if (receipt?.el.isConnected && receipt.el.parentElement === list) receipt.el.replaceWith(card.el);
+            else list.append(card.el);
+          }
+          continue;
+        }
         if (list.children[position] !== card.el) list.insertBefore(card.el, list.children[position] ?? null);
         position += 1;
       }
     }
     for (const [id, card] of cards) {
-      if (!alive.has(id)) {
-        card.el.remove();
-        cards.delete(id);
-        details.delete(id);
-      }
+      if (alive.has(id)) continue;
+      cards.delete(id);
+      details.delete(id);
+      if (hold && card.el.isConnected) leaveBlank(card.el, 'alarm-gone');
+      else card.el.remove();
     }
+    if (!hold) for (const g of el.querySelectorAll('.alarm-gone')) g.remove();
+    restore();
   }
 
   render();
@@ -351,6 +391,7 @@ export function alarmsView(ctx: Ctx): View {
     el,
     destroy() {
       destroyed = true;
+      still.destroy();
       off();
       clearInterval(ticker);
       for (const timer of refetch.values()) clearTimeout(timer);

@@ -29,24 +29,39 @@ export function niceMax(max: number): number {
   return 10 * p;
 }
 
+/** The charts' drawn width in px: the figures page's column (figures.css, 48rem) less its padding. */
+export const CHART_WIDTH = 720;
+/** Room for one label under the bars, and for a count above a bar, in px. */
+const LABEL_SPACE = 34;
+const VALUE_SPACE = 16;
+const round = (v: number) => Math.round(v * 10) / 10;
+
 /**
- * A vertical bar chart: counts above the bars, labels under them, a few grid lines. Width grows
- * with the number of bars; CSS scales it to its box (viewBox + width 100 %).
+ * A vertical bar chart: counts above the bars (when there is room), labels under them, a few
+ * grid lines. Its size is fixed whatever the number of bars (issue 14: 1 day of a month must not
+ * become a 768×1,771 px chart, nor 366 days a 10,000 px one): the bars share a plot of `width`
+ * px, each at most `maxBarWidth` wide; labels thin out so they never overlap. Drawn at its own
+ * size (CSS only narrows it on a narrow screen), so its text stays at the page's normal size.
  */
 export function barChart(
   bars: readonly Bar[],
-  opts: { id: string; barWidth?: number; labelEvery?: number },
+  opts: { id: string; maxBarWidth?: number; width?: number; labelEvery?: number },
 ): SVGElement {
-  const barWidth = opts.barWidth ?? 44;
-  const gap = Math.max(4, Math.round(barWidth / 4));
+  const maxBarWidth = opts.maxBarWidth ?? 44;
+  const width = opts.width ?? CHART_WIDTH;
   const left = 34;
+  const right = 8;
   const top = 18;
   const plotH = 150;
   const bottom = 28;
-  const width = left + bars.length * (barWidth + gap) + gap;
   const height = top + plotH + bottom;
+  const slot = (width - left - right) / Math.max(1, bars.length);
+  const barWidth = Math.max(1, Math.min(maxBarWidth, slot * 0.75));
   const max = niceMax(Math.max(0, ...bars.map((b) => b.value)));
   const y = (v: number) => top + plotH - (v / max) * plotH;
+  // A label is up to ~4 characters of 11 px text: one every `every` bars keeps them apart.
+  const every = Math.max(opts.labelEvery ?? 1, Math.ceil(LABEL_SPACE / slot));
+  const showValues = slot >= VALUE_SPACE;
 
   const svg = s('svg', {
     id: opts.id,
@@ -60,38 +75,37 @@ export function barChart(
   // Counts are whole numbers: every integer up to 5, then 0, half and the top (10, 20, 50…: even).
   const ticks = max <= 5 ? Array.from({ length: max + 1 }, (_, i) => i) : [0, max / 2, max];
   for (const tick of ticks) {
-    svg.append(s('line', { class: 'grid', x1: left, x2: width, y1: y(tick), y2: y(tick) }));
+    svg.append(s('line', { class: 'grid', x1: left, x2: width - right, y1: y(tick), y2: y(tick) }));
     svg.append(s('text', { class: 'tick', x: left - 6, y: y(tick) + 4, 'text-anchor': 'end' }, String(tick)));
   }
-  const every = opts.labelEvery ?? 1;
   bars.forEach((b, i) => {
-    const x = left + gap + i * (barWidth + gap);
+    const middle = left + (i + 0.5) * slot;
     const barH = Math.max(b.value > 0 ? 2 : 0, (b.value / max) * plotH);
     svg.append(
       s('rect', {
         class: `bar ${b.kind ?? ''}`.trim(),
-        x,
-        y: top + plotH - barH,
-        width: barWidth,
-        height: barH,
-        rx: 2,
+        x: round(middle - barWidth / 2),
+        y: round(top + plotH - barH),
+        width: round(barWidth),
+        height: round(barH),
+        rx: barWidth >= 6 ? 2 : 0,
       }),
     );
-    if (b.value > 0)
+    if (showValues && b.value > 0)
       svg.append(
         s(
           'text',
-          { class: 'value', x: x + barWidth / 2, y: top + plotH - barH - 4, 'text-anchor': 'middle' },
+          { class: 'value', x: round(middle), y: round(top + plotH - barH - 4), 'text-anchor': 'middle' },
           String(b.value),
         ),
       );
-    if (i % every === 0 || i === bars.length - 1) {
+    if (i % every === 0 || (i === bars.length - 1 && (bars.length - 1) % every >= every / 2)) {
       svg.append(
-        s('text', { class: 'label', x: x + barWidth / 2, y: top + plotH + 18, 'text-anchor': 'middle' }, b.label),
+        s('text', { class: 'label', x: round(middle), y: top + plotH + 18, 'text-anchor': 'middle' }, b.label),
       );
     }
   });
-  svg.append(s('line', { class: 'axis', x1: left, x2: width, y1: top + plotH, y2: top + plotH }));
+  svg.append(s('line', { class: 'axis', x1: left, x2: width - right, y1: top + plotH, y2: top + plotH }));
   return svg;
 }
 

@@ -269,7 +269,7 @@ function histogram(f: CompoundFigures): HTMLElement {
     chartFigure({
       id: 'fig-histogram',
       caption: t('fig.histogram'),
-      chart: barChart(bars, { id: 'fig-histogram-svg', barWidth: 52 }),
+      chart: barChart(bars, { id: 'fig-histogram-svg', maxBarWidth: 52 }),
       head: [t('fig.bucket'), t('fig.count')],
       rows: bars.map((b) => [b.label, b.value]),
     }),
@@ -290,7 +290,7 @@ function perDay(f: CompoundFigures, field: 'missedCheckins' | 'emergencies'): HT
     chartFigure({
       id,
       caption: title,
-      chart: barChart(bars, { id: `${id}-svg`, barWidth: 18, labelEvery: bars.length > 16 ? 2 : 1 }),
+      chart: barChart(bars, { id: `${id}-svg`, maxBarWidth: 18 }),
       head: [t('fig.day'), t('fig.count')],
       rows: f.days.map((d) => [d.day, d[field]]),
     }),

@@ -4,6 +4,7 @@ import { h, icon, replace } from '../dom.js';
 import { clock, t, type WordKey } from '../i18n.js';
 import { localDay, statusLabel, statusOf } from '../ribbon.js';
 import { buildTimeline, type EventItem, type TimelineEntry, type VisitItem } from './timeline-helper.js';
+import { serverText } from '../server-text.js';
 
 /**
  * One household (`#/household/:id`): who and where, its contacts (for those allowed), its
@@ -361,7 +362,7 @@ function entryText(e: TimelineEntry): string {
       return t('hh.notSent', {
         kind,
         who: e.recipients.length > 0 ? e.recipients.join('、') : t('hh.nobody'),
-        why: e.reason,
+        why: serverText(e.reason),
       });
     }
     default:

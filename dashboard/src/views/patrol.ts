@@ -5,6 +5,7 @@ import { clock, t, type WordKey } from '../i18n.js';
 import type { Pending } from '../outbox.js';
 import { localDay, ribbonWord, statusLabel, statusOf, walkingOrder } from '../ribbon.js';
 import { discard, onOutbox, record, syncNow, waitingKeys } from '../sync.js';
+import { serverText } from '../server-text.js';
 
 /**
  * Patrol, on a phone: the households of a building in walking order, and one tap records the
@@ -30,6 +31,9 @@ export function patrolView(ctx: Ctx): View {
 
   const select = h('select', { id: 'patrol-building' });
   const bar = h('div', { class: 'sync-bar', role: 'status', id: 'sync-bar' });
+  // What waits, one line each, is under the households, not above them: a tap that queues a
+  // report must not push the row the next tap is aimed at (issue 14, point 5).
+  const detail = h('div', { class: 'sync-detail', id: 'sync-detail' });
   const list = h('div', { id: 'patrol-list' });
   const el = h(
     'section',
@@ -38,6 +42,7 @@ export function patrolView(ctx: Ctx): View {
     bar,
     h('label', { for: 'patrol-building', class: 'inline' }, t('patrol.building'), select),
     list,
+    detail,
   );
 
   function readBuilding(): string {
@@ -180,6 +185,22 @@ export function patrolView(ctx: Ctx): View {
         open.length > 0 ? t('patrol.pending', { n: open.length }) : t('patrol.allSynced'),
       ),
       navigator.onLine ? null : h('p', { class: 'offline-note' }, t('patrol.offline')),
+      // Always there, only invisible with nothing waiting: the bar keeps its height whatever waits.
+      h(
+        'button',
+        {
+          type: 'button',
+          class: open.length > 0 ? 'sync-now' : 'sync-now is-idle',
+          disabled: open.length === 0,
+          'aria-hidden': open.length === 0 ? 'true' : null,
+          tabindex: open.length === 0 ? -1 : null,
+          onclick: () => void syncNow(),
+        },
+        t('patrol.syncNow'),
+      ),
+    );
+    replace(
+      detail,
       open.length > 0
         ? h(
             'ul',
@@ -190,17 +211,18 @@ export function patrolView(ctx: Ctx): View {
                 'li',
                 null,
                 `${clock(p.at)} · ${hh ? `${hh.room} ${hh.name}` : `#${p.householdId}`} · ${ribbonWord(p.seen)}`,
-                p.lastError ? h('span', { class: 'warn' }, ` — ${t('patrol.failed', { m: p.lastError })}`) : null,
+                p.lastError
+                  ? h('span', { class: 'warn' }, ` — ${t('patrol.failed', { m: serverText(p.lastError) })}`)
+                  : null,
               );
             }),
           )
         : null,
-      open.length > 0 ? h('button', { type: 'button', onclick: () => void syncNow() }, t('patrol.syncNow')) : null,
       ...refused.map((p) =>
         h(
           'p',
           { class: 'form-error' },
-          `${clock(p.at)} #${p.householdId} ${ribbonWord(p.seen)}: ${p.lastError ?? ''} `,
+          `${clock(p.at)} #${p.householdId} ${ribbonWord(p.seen)}: ${p.lastError === null ? '' : serverText(p.lastError)} `,
           h(
             'button',
             {

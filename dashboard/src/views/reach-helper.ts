@@ -1,5 +1,6 @@
 import type { Alert, AlertDetail, CallResultWord, ChannelSummary } from '../api.js';
 import type { WordKey } from '../i18n.js';
+import { serverText } from '../server-text.js';
 
 /**
  * Whom an alert reached and how (issue 13, "the alarm card says truthfully whom it reached and
@@ -35,7 +36,7 @@ function itemOf(n: Notification): ReachItem {
     medium,
     word: `reach.${medium}.${n.status}` as WordKey,
     ok,
-    detail: n.status === 'failed' ? n.lastError : null,
+    detail: n.status === 'failed' && n.lastError !== null ? serverText(n.lastError) : null,
   };
 }
 

@@ -3,13 +3,18 @@ import type { Ctx, View } from '../context.js';
 import { h, icon, replace } from '../dom.js';
 import { t } from '../i18n.js';
 import { localDay, ribbonWord, STATUSES, statusLabel, statusOf, walkingOrder, type Status } from '../ribbon.js';
+import { attentionStrip } from './attention-strip.js';
+import { wallPager } from './wall-pager.js';
 
 /**
- * The wall: every household a tile, grouped by compound and building, showing its state by
- * colour, icon and word; counts at the top, which also filter. Built once; after that only the
- * tiles the store names as changed (at most once per animation frame) are touched, so 10,000
- * households and a storm of presses stay smooth. Buildings off screen are not laid out
- * (`content-visibility: auto`).
+ * The wall: on top, the attention strip (open emergencies, then unclaimed service requests,
+ * oldest first: attention-strip.ts), then the counts, which also filter, then every household a
+ * tile, grouped by compound and building, showing its state by colour, icon and word. The page
+ * does not scroll: the tiles have a box of their own, in pages (wall-pager.ts), so the strip is
+ * on screen whatever the number of households. Built once; after that only the tiles the store
+ * names as changed (at most once per animation frame) are touched, so 10,000 households and a
+ * storm of presses stay smooth. Buildings off screen are not laid out (`content-visibility: auto`).
+ * A filter hides the buildings and compounds left with no tile (wall.css, `:has`).
  */
 export const wallStats = { tileWrites: 0, rebuilds: 0 };
 
@@ -28,12 +33,17 @@ export function wallView(ctx: Ctx): View {
 
   const countBar = h('div', { class: 'counts', role: 'group', 'aria-label': t('wall.counts') });
   const total = h('span', { class: 'total' });
-  const grid = h('div', { class: 'wall', id: 'wall' });
+  const grid = h('div', { class: 'wall', id: 'wall', tabindex: 0, 'aria-label': t('wall.tiles') });
+  const strip = attentionStrip(store);
+  const pager = wallPager(grid);
+  const noneShown = h('p', { class: 'empty filter-empty', id: 'wall-filter-empty', hidden: true });
   const el = h(
     'section',
     { class: 'wall-view', 'aria-labelledby': 'wall-title' },
     h('h1', { id: 'wall-title', class: 'sr-only' }, t('wall.title')),
+    strip.el,
     countBar,
+    noneShown,
     grid,
   );
 
@@ -52,10 +62,12 @@ export function wallView(ctx: Ctx): View {
       grid.dataset.filter = filter ?? '';
       for (const c of countBar.querySelectorAll('.chip'))
         c.setAttribute('aria-pressed', String((c as HTMLElement).dataset.status === filter));
+      writeCounts();
+      pager.first();
     });
     countBar.append(chip);
   }
-  countBar.append(total);
+  countBar.append(pager.el, total);
 
   function writeTile(hh: Household, tile: { el: HTMLAnchorElement; status: Status | null }): void {
     const status = statusOf(hh, store.alertsFor(hh.id), store.devicesFor(hh.id), today);
@@ -117,6 +129,7 @@ export function wallView(ctx: Ctx): View {
     if (sorted.length === 0) frag.append(h('p', { class: 'empty' }, t('wall.empty')));
     replace(grid, frag);
     writeCounts();
+    pager.update();
   }
 
   function writeCounts(): void {
@@ -128,10 +141,16 @@ export function wallView(ctx: Ctx): View {
       e?.parentElement?.classList.toggle('zero', c === 0);
     }
     total.textContent = `${n} ${t('wall.households')}`;
+    // A filter that leaves nothing says so, instead of an empty box.
+    const shown = filter === null ? n : (counts.get(filter) ?? 0);
+    noneShown.hidden = filter === null || shown > 0 || n === 0;
+    if (filter !== null) noneShown.textContent = t('wall.filterEmpty', { s: statusLabel(filter) });
   }
 
   rebuild();
+  strip.render();
   const off = store.listen((change) => {
+    if (change.alerts || change.reset) strip.render();
     if (change.reset) {
       rebuild();
       return;
@@ -159,6 +178,8 @@ export function wallView(ctx: Ctx): View {
     destroy() {
       off();
       clearInterval(dayTimer);
+      strip.destroy();
+      pager.destroy();
     },
   };
 }

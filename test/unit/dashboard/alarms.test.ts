@@ -26,7 +26,7 @@ describe('reached: whom an alert reached, from its notification rows', () => {
       sent: ['李志愿'],
       pending: ['赵值班'],
       failed: ['王网格'],
-      problems: ['HTTP 500'],
+      problems: ['对方返回错误 HTTP 500'],
     });
   });
 
