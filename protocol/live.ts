@@ -265,7 +265,7 @@ export type SnapshotFrame = {
   households: HouseholdJson[];
   /** An area view: every compound of the view the user may see, with its counts; otherwise empty. */
   compounds: CompoundCountsJson[];
-  /** An area view: the areas its compounds are in, and the view's own (names for the tiles); otherwise empty. */
+  /** An area or compound view: the areas its compounds are in, and an area view's own (names for the tiles, the way back up); with no view, empty. */
   areas: AreaJson[];
   alerts: AlertJson[];
   devices: DeviceJson[];

@@ -1,6 +1,7 @@
 import type { Alarm } from './alarm.js';
 import type { User } from './api.js';
 import type { Store } from './store.js';
+import type { LiveView } from '../../protocol/live.js';
 
 /** What every view gets. */
 export type Ctx = {
@@ -9,6 +10,8 @@ export type Ctx = {
   alarm: Alarm;
   /** Go to a route, e.g. `#/household/12`. */
   navigate(hash: string): void;
+  /** Which place the live feed shows (views/wall.ts watches one; every other view everything). */
+  watch(view: LiveView | null): void;
   /** A short message at the bottom of the screen (also read by screen readers, politely). */
   toast(text: string, kind?: 'ok' | 'error'): void;
 };

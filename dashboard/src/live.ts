@@ -25,6 +25,8 @@ export type LiveOptions = {
   /** Every alert the feed reports as newly opened, and every open one in each snapshot. */
   onAlerts: (alerts: Alert[]) => void;
   onSessionEnded: () => void;
+  /** The place the first connection asks for (null: everything). */
+  view?: LiveView | null;
 };
 
 /** A view as the URL's `?view=` names it. */
@@ -55,7 +57,7 @@ export function connectLive(opts: LiveOptions): {
   watch(view: LiveView | null): void;
 } {
   let ws: WebSocket | null = null;
-  let view: LiveView | null = null;
+  let view: LiveView | null = opts.view ?? null;
   let seq = 0;
   let attempt = 0;
   let status: LiveStatus = 'connecting';

@@ -24,7 +24,8 @@ import { dutyView } from './views/duty.js';
 import { figuresView } from './views/figures.js';
 import { householdView } from './views/household.js';
 import { patrolView } from './views/patrol.js';
-import { wallStats, wallView } from './views/wall.js';
+import { wallStats, wallView, wallWatch } from './views/wall.js';
+import type { LiveView } from '../../protocol/live.js';
 
 /**
  * The dashboard: log in, then the wall (big screen), the alarms, a household, the patrol (phone),
@@ -201,6 +202,8 @@ function enter(user: User, csrfToken: string | null, offline = false): void {
   if (offline) void restorePicture(store).then(() => renderStatus());
   const live = connectLive({
     store,
+    // The first connection already asks for what the page opens on (a wall: its place).
+    view: initialView(),
     onStatus: () => renderStatus(),
     onAlerts: (alerts) => alarm.raise(alerts),
     onSessionEnded: () => ended(),
@@ -368,25 +371,42 @@ async function doLogout(): Promise<void> {
   renderLogin(message);
 }
 
+/** The route in the address: its name (a known one, or the default) and its parameters. */
+function currentRoute(): { name: string; params: string[] } {
+  const parts = location.hash.replace(/^#\/?/, '').split('/').filter(Boolean).map(decodeURIComponent);
+  return parts[0] && ROUTES[parts[0]]
+    ? { name: parts[0], params: parts.slice(1) }
+    : { name: defaultRoute(), params: [] };
+}
+
+/** The live view of the route the page opens on. */
+function initialView(): LiveView | null {
+  const { name, params } = currentRoute();
+  return name === 'wall' ? wallWatch(params) : null;
+}
+
 function defaultRoute(): string {
   return window.matchMedia('(max-width: 700px)').matches ? 'patrol' : 'wall';
 }
 
 function route(): void {
   if (!session) return;
-  const parts = location.hash.replace(/^#\/?/, '').split('/').filter(Boolean).map(decodeURIComponent);
-  const name = parts[0] && ROUTES[parts[0]] ? parts[0] : defaultRoute();
+  const { name, params } = currentRoute();
   const factory = ROUTES[name] as ViewFactory;
   view?.destroy();
+  const live = session.live;
+  // Every view but the wall watches everything; the wall names its place.
+  if (name !== 'wall') live.watch(null);
   const ctx: Ctx = {
     store: session.store,
     user: session.user,
     alarm,
     navigate: (hash) => (location.hash = hash),
+    watch: (v) => live.watch(v),
     toast,
   };
   try {
-    view = factory(ctx, parts.slice(1));
+    view = factory(ctx, params);
   } catch (err) {
     view = { el: h('p', { class: 'form-error' }, t('error.generic', { m: String(err) })), destroy() {} };
   }

@@ -59,7 +59,7 @@ export function buildSnapshot(user: User, scope: ViewScope, from: SnapshotSource
     truncated,
     households: shown.map(householdView),
     compounds: counts,
-    areas: scope.area ? areasOf(counts, scope, stores) : [],
+    areas: scope.view === null ? [] : areasOf(scope.area ? counts.map((c) => c.communityId) : communitiesOf(scope, stores), scope, stores),
     alerts: alerts
       .slice(0, limit)
       .map((a) => alertView(a, byId.get(a.householdId) ?? stores.places.getHousehold(a.householdId))),
@@ -72,14 +72,20 @@ export function buildSnapshot(user: User, scope: ViewScope, from: SnapshotSource
 const AREA_VIEW_ALERT_KINDS = ['emergency', 'service'] as const;
 
 /** The areas the view's compounds are in, up to the district, and the view's own. */
-function areasOf(counts: readonly CompoundCounts[], scope: ViewScope, stores: Stores): AreaJson[] {
+function areasOf(communities: readonly number[], scope: ViewScope, stores: Stores): AreaJson[] {
   const all = new Map(stores.areas.list().map((a) => [a.id, a]));
-  const wanted = new Set<number>(scope.view === null ? [] : [scope.view.id]);
-  for (const c of counts) {
+  const wanted = new Set<number>(scope.area && scope.view !== null ? [scope.view.id] : []);
+  for (const community of communities) {
     // community › street › district: three steps at most.
-    for (let id: number | null = c.communityId; id !== null; id = all.get(id)?.parentId ?? null) wanted.add(id);
+    for (let id: number | null = community; id !== null; id = all.get(id)?.parentId ?? null) wanted.add(id);
   }
   return [...all.values()].filter((a) => wanted.has(a.id));
+}
+
+/** The communities of a compound view's compounds (the path of its breadcrumb). */
+function communitiesOf(scope: ViewScope, stores: Stores): number[] {
+  const of = stores.areas.compoundCommunities();
+  return [...(scope.compounds ?? [])].flatMap((id) => of.get(id) ?? []);
 }
 
 /** How long a built snapshot may be given to other sockets of its scope when nothing changed. */

@@ -465,7 +465,7 @@ describe.skipIf(!available)('the dashboard in a real browser', () => {
       const sockets: Array<{ close(o: { code: number; reason: string }): Promise<void> }> = [];
       let down = false;
       let attempts = 0;
-      await context.routeWebSocket(/\/ws$/, (ws) => {
+      await context.routeWebSocket(/\/ws(\?[^/]*)?$/, (ws) => {
         attempts += 1;
         if (down) {
           void ws.close({ code: 1013, reason: 'down' });

@@ -34,14 +34,17 @@ export function addUp(counts: Iterable<PlaceTotals>): PlaceTotals {
   return sum;
 }
 
-/** The worst open state of a place: an emergency, a service request, a missed check-in, a device offline, or all well. */
-export type PlaceState = 'red' | 'yellow' | 'missed' | 'offline' | 'blue';
+/**
+ * The worst open state of a place: an emergency, a service request, a missed check-in, a device
+ * offline; else all well if anyone has said so, or nothing heard yet.
+ */
+export type PlaceState = 'red' | 'yellow' | 'missed' | 'offline' | 'blue' | 'none';
 export function worstOf(c: PlaceTotals): PlaceState {
   if (c.emergencies > 0) return 'red';
   if (c.service > 0) return 'yellow';
   if (c.missed > 0) return 'missed';
   if (c.offline > 0) return 'offline';
-  return 'blue';
+  return c.blue > 0 ? 'blue' : 'none';
 }
 
 /** The route of a place's wall. */
@@ -50,7 +53,7 @@ export const placeHash = (level: LiveView['level'], id: number) => `#/wall/${lev
 type Tile = { key: string; el: HTMLAnchorElement; compounds: number[]; sig: string };
 
 export function placeTiles(store: Store): { el: HTMLElement; render(reset: boolean): void } {
-  const crumbs = h('nav', { class: 'crumbs', 'aria-label': t('places.path') });
+  const crumbs = h('div', { class: 'crumbs', role: 'navigation', 'aria-label': t('places.path') });
   const groups = h('div', { class: 'place-groups', id: 'place-tiles' });
   const el = h('section', { class: 'places', 'aria-label': t('places.title') }, crumbs, groups);
   let tiles: Tile[] = [];
@@ -86,7 +89,10 @@ export function placeTiles(store: Store): { el: HTMLElement; render(reset: boole
     };
     const byGroup = new Map<
       number,
-      { area: AreaJson | undefined; tiles: Map<string, { name: string; href: string; compounds: number[] }> }
+      {
+        area: AreaJson | undefined;
+        tiles: Map<string, { name: string; href: string; order: number; compounds: number[] }>;
+      }
     >();
     for (const c of compounds) {
       const area = groupOf(c);
@@ -96,17 +102,21 @@ export function placeTiles(store: Store): { el: HTMLElement; render(reset: boole
       const [key, name, href] = perCommunity
         ? [`a${c.communityId}`, community?.name ?? '', placeHash('community', c.communityId)]
         : [`c${c.compoundId}`, c.name, placeHash('compound', c.compoundId)];
-      const tile = g.tiles.get(key) ?? { name, href, compounds: [] };
+      const tile = g.tiles.get(key) ?? {
+        name,
+        href,
+        order: perCommunity ? c.communityId : c.compoundId,
+        compounds: [],
+      };
       tile.compounds.push(c.compoundId);
       g.tiles.set(key, tile);
     }
     tiles = [];
     const sections: HTMLElement[] = [];
-    for (const g of [...byGroup.values()].sort((a, b) =>
-      (a.area?.name ?? '').localeCompare(b.area?.name ?? '', 'zh-CN'),
-    )) {
+    // In the order they were set up (一 before 二, which a sort by pinyin would not keep).
+    for (const g of [...byGroup.values()].sort((a, b) => (a.area?.id ?? 0) - (b.area?.id ?? 0))) {
       const list = h('div', { class: 'place-tiles' });
-      for (const [key, spec] of [...g.tiles].sort((a, b) => a[1].name.localeCompare(b[1].name, 'zh-CN'))) {
+      for (const [key, spec] of [...g.tiles].sort((a, b) => a[1].order - b[1].order)) {
         const a = h('a', { class: 'place-tile', href: spec.href, 'data-place': key });
         tiles.push({ key, el: a, compounds: spec.compounds, sig: '' });
         list.append(a);
@@ -143,6 +153,8 @@ export function placeTiles(store: Store): { el: HTMLElement; render(reset: boole
         line(t('places.service'), sum.service, 'n-yellow'),
         line(t('places.missed'), sum.missed, 'n-missed'),
         line(t('places.offline'), sum.offline, 'n-offline'),
+        line(t('places.blue'), sum.blue, 'n-blue'),
+        line(t('places.none'), sum.none, 'n-none'),
         h('span', { class: 'place-count' }, t('places.households', { n: sum.households })),
       ),
     );

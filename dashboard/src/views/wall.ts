@@ -5,6 +5,9 @@ import { t } from '../i18n.js';
 import { localDay, ribbonWord, STATUSES, statusLabel, statusOf, walkingOrder, type Status } from '../ribbon.js';
 import { attentionStrip } from './attention-strip.js';
 import { wallPager } from './wall-pager.js';
+import { placeHash, placeTiles } from './place-tiles.js';
+import type { LiveView } from '../../../protocol/live.js';
+import type { Store } from '../store.js';
 
 /**
  * The wall: on top, the attention strip (open emergencies, then unclaimed service requests,
@@ -18,13 +21,47 @@ import { wallPager } from './wall-pager.js';
  */
 export const wallStats = { tileWrites: 0, rebuilds: 0 };
 
+/** The district: a wall with no place named starts there (migration 11's district id). */
+const DISTRICT: LiveView = { level: 'district', id: 1 };
+/**
+ * What a wall with no place named settled on for this session: place tiles (the scope spans
+ * communities, or is large) or every household (a small deployment sees what it always saw).
+ */
+let settled: 'places' | 'households' | null = null;
+
+/**
+ * The place a wall watches (protocol/live.ts, LiveView): `#/wall/<level>/<id>` names one; with
+ * none, the district, until its first snapshot says whether the scope is small enough for
+ * household tiles (`settled`).
+ */
+export function wallWatch(params: readonly string[]): LiveView | null {
+  const [level, id] = params;
+  if (
+    (level === 'district' || level === 'street' || level === 'community' || level === 'compound') &&
+    /^[1-9][0-9]{0,14}$/.test(id ?? '')
+  )
+    return { level, id: Number(id) };
+  return settled === 'households' ? null : DISTRICT;
+}
+
+/**
+ * A district view that shows household by household, as before there were places: all of it in
+ * one community (a deployment that left the upper levels at their defaults sees nothing new).
+ */
+function smallScope(store: Store): boolean {
+  return new Set([...store.compounds.values()].map((c) => c.communityId)).size <= 1;
+}
+
 /** The short word on a tile: 红 / 黄 / 蓝, or the status. */
 function tileWord(s: Status): string {
   return s === 'red' || s === 'yellow' || s === 'blue' ? ribbonWord(s) : statusLabel(s);
 }
 
-export function wallView(ctx: Ctx): View {
+export function wallView(ctx: Ctx, params: readonly string[] = []): View {
   const { store } = ctx;
+  const named = params.length > 0;
+  ctx.watch(wallWatch(params));
+  const places = placeTiles(store);
   const tiles = new Map<number, { el: HTMLAnchorElement; status: Status | null }>();
   const counts = new Map<Status, number>(STATUSES.map((s) => [s, 0]));
   const countEls = new Map<Status, HTMLElement>();
@@ -37,15 +74,31 @@ export function wallView(ctx: Ctx): View {
   const strip = attentionStrip(store);
   const pager = wallPager(grid);
   const noneShown = h('p', { class: 'empty filter-empty', id: 'wall-filter-empty', hidden: true });
+  // A compound's wall says where it is, one tap up (from the snapshot's areas).
+  const upLink = h('div', { class: 'crumbs', role: 'navigation', 'aria-label': t('places.path') });
+  const householdsPart = h('div', { class: 'wall-households' }, upLink, countBar, noneShown, grid);
   const el = h(
     'section',
     { class: 'wall-view', 'aria-labelledby': 'wall-title' },
     h('h1', { id: 'wall-title', class: 'sr-only' }, t('wall.title')),
     strip.el,
-    countBar,
-    noneShown,
-    grid,
+    places.el,
+    householdsPart,
   );
+
+  /** Place tiles above the compound, household tiles at and below it. */
+  function showPart(): void {
+    const area = store.view !== null && store.view.level !== 'compound';
+    places.el.hidden = !area;
+    householdsPart.hidden = area;
+    const community = [...store.areas.values()].find((a) => a.level === 'community');
+    replace(
+      upLink,
+      ...(store.view?.level === 'compound' && community !== undefined
+        ? [h('a', { href: placeHash('community', community.id) }, `‹ ${community.name}`)]
+        : []),
+    );
+  }
 
   for (const s of STATUSES) {
     const n = h('b', null, '0');
@@ -149,12 +202,22 @@ export function wallView(ctx: Ctx): View {
 
   rebuild();
   strip.render();
+  showPart();
+  places.render(true);
   const off = store.listen((change) => {
     if (change.alerts || change.reset) strip.render();
     if (change.reset) {
+      // A wall with no place named settles once: a small scope goes on household by household.
+      if (!named && settled === null && store.view?.level === 'district') {
+        settled = smallScope(store) ? 'households' : 'places';
+        if (settled === 'households') ctx.watch(null);
+      }
+      showPart();
+      places.render(true);
       rebuild();
       return;
     }
+    if (change.places) places.render(false);
     for (const id of change.households) {
       const hh = store.households.get(id);
       const tile = tiles.get(id);
