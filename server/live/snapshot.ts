@@ -2,7 +2,7 @@ import type { AreaJson, ReceiptJson, SnapshotFrame } from '../../protocol/live.j
 import { seesCompound } from '../api/auth.js';
 import { alertView, deviceView, householdView } from '../api/views.js';
 import type { Stores } from '../app/ports.js';
-import type { CompoundCounts, User } from '../app/ports.js';
+import type { User } from '../app/ports.js';
 import type { ViewScope } from './view.js';
 import type { CompoundIndex } from './compounds.js';
 import { receiptView, type ReceiptTracker } from './receipts.js';
@@ -59,7 +59,10 @@ export function buildSnapshot(user: User, scope: ViewScope, from: SnapshotSource
     truncated,
     households: shown.map(householdView),
     compounds: counts,
-    areas: scope.view === null ? [] : areasOf(scope.area ? counts.map((c) => c.communityId) : communitiesOf(scope, stores), scope, stores),
+    areas:
+      scope.view === null
+        ? []
+        : areasOf(scope.area ? counts.map((c) => c.communityId) : communitiesOf(scope, stores), scope, stores),
     alerts: alerts
       .slice(0, limit)
       .map((a) => alertView(a, byId.get(a.householdId) ?? stores.places.getHousehold(a.householdId))),
