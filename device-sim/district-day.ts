@@ -98,7 +98,7 @@ export function planDistrictDay(o: DistrictDayOptions): PlanAction[] {
   // Reds and yellows across the district: one process each, on a household that presses at all.
   const rng = createRandom(deriveSeed(o.seed, 0xa1e7));
   const pressing = [...Array(o.devices).keys()].filter((i) => !silent.has(i));
-  const hourOf = (t: number): number => (((t - o.localMidnight) % DAY) + DAY) % DAY / HOUR;
+  const hourOf = (t: number): number => ((((t - o.localMidnight) % DAY) + DAY) % DAY) / HOUR;
   const kinds: Array<[RibbonState, (t: number) => number | null]> = [
     ['red', (t) => (hourOf(t) >= 7 && hourOf(t) < 22 ? DISTRICT_DAY.redGapDayMs : DISTRICT_DAY.redGapNightMs)],
     ['yellow', (t) => (hourOf(t) >= 8 && hourOf(t) < 20 ? DISTRICT_DAY.yellowGapMs : null)],

@@ -86,7 +86,9 @@ async function main(argv: readonly string[]): Promise<number> {
   }
   const http = `http://127.0.0.1:${system.httpAddress.port}`;
   const out = (line: string): void => {
-    process.stdout.write(`${new Date().toLocaleTimeString('zh-CN', { timeZone: DEMO_TIME_ZONE, hour12: false })} ${line}\n`);
+    process.stdout.write(
+      `${new Date().toLocaleTimeString('zh-CN', { timeZone: DEMO_TIME_ZONE, hour12: false })} ${line}\n`,
+    );
   };
   const stop = new AbortController();
   process.once('SIGINT', () => stop.abort());
@@ -101,7 +103,13 @@ async function main(argv: readonly string[]): Promise<number> {
     });
     log.info({ http, households: data.devices.length, speed: args.speed }, 'demo running; Ctrl-C stops it');
     try {
-      await playDays(`mqtt://127.0.0.1:${system.mqttAddress?.port ?? config.mqttPort}`, data, args.speed, stop.signal, out);
+      await playDays(
+        `mqtt://127.0.0.1:${system.mqttAddress?.port ?? config.mqttPort}`,
+        data,
+        args.speed,
+        stop.signal,
+        out,
+      );
     } finally {
       await volunteers.stop();
     }
@@ -124,7 +132,13 @@ async function playDays(
     const today = localDate(start, DEMO_TIME_ZONE);
     const localMidnight = startOfLocalDay(today, DEMO_TIME_ZONE);
     const durationMs = startOfLocalDay(addDays(today, 1), DEMO_TIME_ZONE) - start;
-    const plan = planDistrictDay({ devices: data.devices.length, seed: data.seed + day, start, localMidnight, durationMs });
+    const plan = planDistrictDay({
+      devices: data.devices.length,
+      seed: data.seed + day,
+      start,
+      localMidnight,
+      durationMs,
+    });
     const player = await playPlan(plan, data.devices, { url, speed, report: out });
     out(`${today}: ${plan.length} actions planned for ${data.devices.length} devices`);
     const onAbort = (): void => void player.stop();

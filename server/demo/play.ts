@@ -24,7 +24,11 @@ export type Player = {
   stop(): Promise<void>;
 };
 
-export async function playPlan(plan: readonly PlanAction[], devices: readonly DeviceCredential[], opts: PlayOptions): Promise<Player> {
+export async function playPlan(
+  plan: readonly PlanAction[],
+  devices: readonly DeviceCredential[],
+  opts: PlayOptions,
+): Promise<Player> {
   if (!(opts.speed > 0)) throw new RangeError(`speed must be > 0, got ${opts.speed}`);
   const report = opts.report ?? (() => undefined);
   // A fresh counter generation per run, so an earlier run's presses are not taken for repeats.
@@ -35,10 +39,15 @@ export async function playPlan(plan: readonly PlanAction[], devices: readonly De
     device: connected[i] as SimDevice | undefined,
     parked: { boot, seq: 0 },
     queue: Promise.resolve(),
+    /** The device's presses still waiting for their PUBACK: going offline waits for them. */
+    pressing: new Set<Promise<unknown>>(),
   }));
   const sent: Player['sent'] = { press: 0, heartbeat: 0, offline: 0, online: 0, failed: 0 };
   let failures = 0;
+  let stopped = false;
   const fail = (id: string, what: string, err: unknown): void => {
+    // Presses cut short by stop() (Ctrl-C) are not failures of the demo.
+    if (stopped) return;
     sent.failed += 1;
     if (failures++ < 20) report(`设备 ${id} ${what} 失败 / failed: ${(err as Error).message}`);
   };
@@ -47,12 +56,19 @@ export async function playPlan(plan: readonly PlanAction[], devices: readonly De
     const d = slot.device;
     if (a.action === 'online') {
       if (d) return;
-      slot.device = await connectDevice({ url: opts.url, id: slot.cred.id, secret: slot.cred.secret, boot: slot.parked.boot, startSeq: slot.parked.seq });
+      slot.device = await connectDevice({
+        url: opts.url,
+        id: slot.cred.id,
+        secret: slot.cred.secret,
+        boot: slot.parked.boot,
+        startSeq: slot.parked.seq,
+      });
       sent.online += 1;
       return;
     }
     if (!d) return;
     if (a.action === 'offline') {
+      await Promise.allSettled([...slot.pressing]);
       slot.device = undefined;
       slot.parked = { boot: d.boot ?? boot, seq: d.seq };
       await d.kill();
@@ -60,9 +76,11 @@ export async function playPlan(plan: readonly PlanAction[], devices: readonly De
     } else if (a.action === 'press') {
       // Sent with the device's own `at` (now): at a speed above 1 the plan's hours are not the clock's.
       // Not awaited: the next action of this device need not wait for this PUBACK.
-      d.press(a.state ?? 'blue', a.battery === undefined ? {} : { battery: a.battery }).catch((err: unknown) =>
-        fail(d.id, `press ${a.state}`, err),
-      );
+      const p = d
+        .press(a.state ?? 'blue', a.battery === undefined ? {} : { battery: a.battery })
+        .catch((err: unknown) => fail(d.id, `press ${a.state}`, err));
+      slot.pressing.add(p);
+      void p.finally(() => slot.pressing.delete(p));
       sent.press += 1;
     } else if (a.action === 'heartbeat') {
       d.heartbeat(a.battery ?? 100).catch((err: unknown) => fail(d.id, 'heartbeat', err));
@@ -71,7 +89,6 @@ export async function playPlan(plan: readonly PlanAction[], devices: readonly De
   }
 
   let timer: NodeJS.Timeout | undefined;
-  let stopped = false;
   let next = 0;
   const t0 = performance.now();
   let end: () => void = () => undefined;
@@ -81,9 +98,13 @@ export async function playPlan(plan: readonly PlanAction[], devices: readonly De
     while (next < plan.length && (plan[next] as PlanAction).atSimMs <= simNow) {
       const a = plan[next++] as PlanAction;
       const slot = slots[a.device];
-      if (slot) slot.queue = slot.queue.then(() => exec(slot, a)).catch((err: unknown) => fail(slot.cred.id, a.action, err));
+      if (slot)
+        slot.queue = slot.queue.then(() => exec(slot, a)).catch((err: unknown) => fail(slot.cred.id, a.action, err));
     }
-    if (next >= plan.length || stopped) return end();
+    if (next >= plan.length || stopped) {
+      end();
+      return;
+    }
     const wait = (plan[next] as PlanAction).atSimMs / opts.speed - (performance.now() - t0);
     // Timers beyond ~24.8 days overflow; a day's plan never gets near, but wake at least hourly.
     timer = setTimeout(tick, Math.min(3_600_000, Math.max(0, wait)));

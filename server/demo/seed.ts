@@ -21,14 +21,20 @@ export const DEMO_VOLUNTEER = { username: 'demo', displayName: '演示志愿者'
 export const DISTRICT = {
   name: '于洪区',
   streets: [
-    { name: '迎宾路街道', communities: [
-      { name: '金沙江社区', compounds: ['阳光小区', '幸福里小区', '金地花园'] },
-      { name: '怒江社区', compounds: ['和平家园', '祥和苑', '丽景湾'] },
-    ] },
-    { name: '陵东街道', communities: [
-      { name: '陵东社区', compounds: ['翠湖小区', '福安里', '长青小区'] },
-      { name: '红旗社区', compounds: ['康乐园', '馨园小区', '惠民小区'] },
-    ] },
+    {
+      name: '迎宾路街道',
+      communities: [
+        { name: '金沙江社区', compounds: ['阳光小区', '幸福里小区', '金地花园'] },
+        { name: '怒江社区', compounds: ['和平家园', '祥和苑', '丽景湾'] },
+      ],
+    },
+    {
+      name: '陵东街道',
+      communities: [
+        { name: '陵东社区', compounds: ['翠湖小区', '福安里', '长青小区'] },
+        { name: '红旗社区', compounds: ['康乐园', '馨园小区', '惠民小区'] },
+      ],
+    },
   ],
 } as const;
 
@@ -40,8 +46,30 @@ const DOORS = 2;
 
 const SURNAMES = '王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕'.split('');
 const ELDER_NAMES = [
-  '桂兰', '秀英', '淑珍', '玉兰', '凤英', '素芬', '玉珍', '桂芳', '秀兰', '淑兰', '凤兰', '秀珍',
-  '建国', '德明', '志强', '国庆', '振华', '洪涛', '福生', '长林', '宝山', '文斌', '树林', '永发',
+  '桂兰',
+  '秀英',
+  '淑珍',
+  '玉兰',
+  '凤英',
+  '素芬',
+  '玉珍',
+  '桂芳',
+  '秀兰',
+  '淑兰',
+  '凤兰',
+  '秀珍',
+  '建国',
+  '德明',
+  '志强',
+  '国庆',
+  '振华',
+  '洪涛',
+  '福生',
+  '长林',
+  '宝山',
+  '文斌',
+  '树林',
+  '永发',
 ];
 const WORKER_NAMES = ['晓燕', '丽娜', '海涛', '建军', '红梅', '志刚', '雪梅', '春雨', '立新', '亚楠', '卫东', '静'];
 
@@ -63,10 +91,20 @@ const phone = (rng: Random): string => `13${pick(rng, ['8', '9', '5', '6'])}${St
  * first hour, one every few minutes (the default rule: 24 h + 2 h grace from registration).
  */
 export async function seedDistrict(stores: SqliteStores, opts: { now: number; seed: number }): Promise<DemoSeed> {
-  const { now } = opts;
-  const rng = createRandom(opts.seed);
+  const password = generatePassword();
+  const passwordHash = await hashPassword(password);
+  // One transaction: one sync for the whole district, not one per household (seconds, not tens).
+  return stores.transaction(() => seedAll(stores, opts, { password, passwordHash }));
+}
+
+function seedAll(
+  stores: SqliteStores,
+  { now, seed }: { now: number; seed: number },
+  login: { password: string; passwordHash: string },
+): DemoSeed {
+  const rng = createRandom(seed);
   const total = HOUSEHOLDS.reduce((a, b) => a + b, 0);
-  const silent = silentDevices(total, opts.seed);
+  const silent = silentDevices(total, seed);
   const devices: DeviceCredential[] = [];
   const silentHouseholds: number[] = [];
   // The defaults of migration 11 become the first street and community; the rest are made.
@@ -74,7 +112,8 @@ export async function seedDistrict(stores: SqliteStores, opts: { now: number; se
   let compoundIndex = 0;
   let silentSoFar = 0;
   for (const [s, street] of DISTRICT.streets.entries()) {
-    const streetId = s === 0 ? DEFAULT_AREAS.street : stores.areas.create('street', street.name, DEFAULT_AREAS.district, now);
+    const streetId =
+      s === 0 ? DEFAULT_AREAS.street : stores.areas.create('street', street.name, DEFAULT_AREAS.district, now);
     if (s === 0) stores.areas.rename(streetId, street.name);
     for (const [c, community] of street.communities.entries()) {
       const communityId =
@@ -88,7 +127,7 @@ export async function seedDistrict(stores: SqliteStores, opts: { now: number; se
         for (let h = 0; h < count; h++) {
           const b = (h % buildings) + 1;
           const flat = Math.floor(h / buildings); // 0..27: unit, floor, door
-          const room = `${(flat % UNITS) + 1}单元${(Math.floor(flat / UNITS) % FLOORS) + 1}0${Math.floor(flat / (UNITS * FLOORS)) % DOORS + 1}`;
+          const room = `${(flat % UNITS) + 1}单元${(Math.floor(flat / UNITS) % FLOORS) + 1}0${(Math.floor(flat / (UNITS * FLOORS)) % DOORS) + 1}`;
           const index = devices.length;
           const registered = silent.has(index) ? now - 26 * 3_600_000 + (10 + 3 * silentSoFar++) * 60_000 : now;
           const householdId = addHousehold(
@@ -105,19 +144,22 @@ export async function seedDistrict(stores: SqliteStores, opts: { now: number; se
       }
     }
   }
-  const password = generatePassword();
-  const userId = stores.users.create(
-    { ...DEMO_VOLUNTEER, role: 'volunteer', passwordHash: await hashPassword(password) },
-    now,
-  );
+  const userId = stores.users.create({ ...DEMO_VOLUNTEER, role: 'volunteer', passwordHash: login.passwordHash }, now);
   stores.users.setScope(userId, [{ level: 'district', id: DEFAULT_AREAS.district, readOnly: false }]);
-  return { devices, volunteer: { username: DEMO_VOLUNTEER.username, password }, silentHouseholds };
+  return { devices, volunteer: { username: DEMO_VOLUNTEER.username, password: login.password }, silentHouseholds };
 }
 
 /** A community's duty officer (tier 3) answers for the whole community (people.community_id, migration 11). */
 function addDutyOfficer(stores: SqliteStores, rng: Random, communityId: number, now: number): void {
   const id = stores.people.add(
-    { name: name(rng, WORKER_NAMES), phone: phone(rng), role: 'duty_officer', tier: 3, compoundId: null, buildingId: null },
+    {
+      name: name(rng, WORKER_NAMES),
+      phone: phone(rng),
+      role: 'duty_officer',
+      tier: 3,
+      compoundId: null,
+      buildingId: null,
+    },
     now,
   );
   stores.db.prepare('UPDATE people SET community_id = ? WHERE id = ?').run(communityId, id);

@@ -154,7 +154,9 @@ export async function startVolunteers(opts: VolunteerOptions): Promise<Volunteer
       }
       done[step.action] += 1;
       const h = alert.household;
-      report(`${WORDS[step.action]} ${KIND_WORDS[alert.kind] ?? alert.kind} · ${h ? `${h.compound} ${h.building} ${h.room} ${h.name}` : `#${alert.householdId}`}${note ? ` · ${note}` : ''}`);
+      report(
+        `${WORDS[step.action]} ${KIND_WORDS[alert.kind] ?? alert.kind} · ${h ? `${h.compound} ${h.building} ${h.room} ${h.name}` : `#${alert.householdId}`}${note ? ` · ${note}` : ''}`,
+      );
       follow(alert, steps, i + 1);
     });
   }
@@ -215,6 +217,9 @@ async function login(opts: VolunteerOptions): Promise<{ cookie: string; csrfToke
     throw new DemoHttpError(res.status, `demo volunteer ${opts.username} could not log in: HTTP ${res.status}`);
   }
   const { csrfToken } = (await res.json()) as { csrfToken: string };
-  const cookie = res.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
+  const cookie = res.headers
+    .getSetCookie()
+    .map((c) => c.split(';')[0])
+    .join('; ');
   return { cookie, csrfToken };
 }
