@@ -22,6 +22,8 @@ export const DISTRICT_DAY = {
   /** District-wide mean gap between two reds, by day (07–22) and by night. */
   redGapDayMs: 12 * MINUTE,
   redGapNightMs: 60 * MINUTE,
+  /** Never two reds closer than this across the district (a demo, not a disaster). */
+  redMinGapMs: 3 * MINUTE,
   /** District-wide mean gap between two yellows (08–20 only). */
   yellowGapMs: 4 * MINUTE,
   /** Chance a device goes offline for 1–4 hours on a given day. */
@@ -99,11 +101,15 @@ export function planDistrictDay(o: DistrictDayOptions): PlanAction[] {
   const rng = createRandom(deriveSeed(o.seed, 0xa1e7));
   const pressing = [...Array(o.devices).keys()].filter((i) => !silent.has(i));
   const hourOf = (t: number): number => ((((t - o.localMidnight) % DAY) + DAY) % DAY) / HOUR;
-  const kinds: Array<[RibbonState, (t: number) => number | null]> = [
-    ['red', (t) => (hourOf(t) >= 7 && hourOf(t) < 22 ? DISTRICT_DAY.redGapDayMs : DISTRICT_DAY.redGapNightMs)],
-    ['yellow', (t) => (hourOf(t) >= 8 && hourOf(t) < 20 ? DISTRICT_DAY.yellowGapMs : null)],
+  const kinds: Array<[RibbonState, (t: number) => number | null, number]> = [
+    [
+      'red',
+      (t) => (hourOf(t) >= 7 && hourOf(t) < 22 ? DISTRICT_DAY.redGapDayMs : DISTRICT_DAY.redGapNightMs),
+      DISTRICT_DAY.redMinGapMs,
+    ],
+    ['yellow', (t) => (hourOf(t) >= 8 && hourOf(t) < 20 ? DISTRICT_DAY.yellowGapMs : null), 0],
   ];
-  for (const [state, gap] of kinds) {
+  for (const [state, gap, minGap] of kinds) {
     let t = o.start + MINUTE;
     while (t < o.start + o.durationMs) {
       const mean = gap(t);
@@ -111,7 +117,7 @@ export function planDistrictDay(o: DistrictDayOptions): PlanAction[] {
         t += 10 * MINUTE; // no yellows at night: look again later
         continue;
       }
-      t += rng.exponential(mean);
+      t += minGap + rng.exponential(mean - minGap);
       const device = pressing[rng.int(pressing.length)] ?? 0;
       if (offline[device]?.some(([a, b]) => t >= a && t < b)) continue;
       push({ device, action: 'press', state }, t, rng);
