@@ -71,9 +71,7 @@ async function main(argv: readonly string[]): Promise<number> {
   const data = await ensureDemoData(config.dataDir, Date.now());
   if (data.seeded)
     process.stdout.write(
-      `seeded a district of ${data.devices.length} households with devices into ${config.dataDir}\n` +
-        `Demo volunteer: username ${data.volunteer.username}  password ${data.volunteer.password}\n` +
-        `(kept in ${config.dataDir}/demo.json)\n`,
+      `seeded a district of ${data.devices.length} households with devices into ${config.dataDir}\n`,
     );
 
   let system: RunningSystem;
@@ -85,6 +83,11 @@ async function main(argv: readonly string[]): Promise<number> {
     throw new Error(`could not start: ${reason}`);
   }
   const http = `http://127.0.0.1:${system.httpAddress.port}`;
+  // Like the first admin's: shown once the server listens (a start that fails shows no password).
+  if (data.seeded)
+    process.stdout.write(
+      `\nDemo volunteer (the simulated volunteers act as this user). Username: ${data.volunteer.username}  Password: ${data.volunteer.password}\n(kept in ${config.dataDir}/demo.json)\n\n`,
+    );
   const out = (line: string): void => {
     process.stdout.write(
       `${new Date().toLocaleTimeString('zh-CN', { timeZone: DEMO_TIME_ZONE, hour12: false })} ${line}\n`,
