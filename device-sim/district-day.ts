@@ -4,7 +4,7 @@
 // are rare across the district (a Poisson process, a few an hour by day), yellows a few times
 // more often, about 1% of households never press (silent), and a few devices go offline for
 // hours. Check-ins that were due earlier today are sent in the first minute, so the wall is blue
-// at once instead of at tomorrow's breakfast.
+// at once instead of at tomorrow's breakfast; the first red and yellow come within minutes.
 import type { RibbonState } from '../protocol/ribbon.js';
 import type { PlanAction } from './profiles.js';
 import { createRandom, deriveSeed, type Random } from './random.js';
@@ -109,8 +109,15 @@ export function planDistrictDay(o: DistrictDayOptions): PlanAction[] {
     ],
     ['yellow', (t) => (hourOf(t) >= 8 && hourOf(t) < 20 ? DISTRICT_DAY.yellowGapMs : null), 0],
   ];
+  // A demo started at any hour (not at midnight: a later day of the same run) shows a red and a
+  // yellow answered within its first minutes; then the day's own pace.
+  const firstSoon = o.start > o.localMidnight;
   for (const [state, gap, minGap] of kinds) {
     let t = o.start + MINUTE;
+    if (firstSoon) {
+      t += between(rng, 0.5, 2.5) * MINUTE;
+      push({ device: pressing[rng.int(pressing.length)] ?? 0, action: 'press', state }, t, rng);
+    }
     while (t < o.start + o.durationMs) {
       const mean = gap(t);
       if (mean === null) {

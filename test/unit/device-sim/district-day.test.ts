@@ -44,12 +44,16 @@ describe('planDistrictDay', () => {
     expect(offline.length).toBeLessThan(40);
   });
 
-  it('when the demo starts at 15:00, then the morning check-ins already due are sent in the first minute, and no earlier red or yellow is', () => {
+  it('when the demo starts at 15:00, then the morning check-ins already due are sent in the first minute, and no earlier red or yellow is; a red and a yellow come within minutes', () => {
     const afternoon = plan(15, 1);
     const early = afternoon.filter((a) => a.atSimMs < DISTRICT_DAY.catchUpMs);
     const blues = early.filter((a) => a.action === 'press' && a.state === 'blue');
     expect(blues.length).toBeGreaterThan(DEVICES * 0.85);
     expect(early.filter((a) => a.action === 'press' && a.state !== 'blue')).toEqual([]);
+    // …and a red and a yellow within its first minutes, whatever the hour (here late at night).
+    const night = plan(22.5, 1).filter((a) => a.action === 'press' && a.state !== 'blue');
+    expect(night.find((a) => a.state === 'red')?.atSimMs).toBeLessThan(4 * MINUTE);
+    expect(night.find((a) => a.state === 'yellow')?.atSimMs).toBeLessThan(4 * MINUTE);
     for (let i = 1; i < afternoon.length; i++)
       expect(afternoon[i]?.atSimMs).toBeGreaterThanOrEqual(afternoon[i - 1]?.atSimMs ?? 0);
   });
