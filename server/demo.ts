@@ -26,7 +26,9 @@ The first admin's password is printed at the first start (as npm start does; ADM
 chooses it), the demo volunteer's at the first start too (kept in DATA_DIR/demo.json).
 
 Options:
-  --speed N   play the day N times faster (1-3600, default 1: real time)
+  --speed N   play the day and the volunteers N times faster (1-3600, default 1: real time);
+              the server's own rules keep the clock's time (escalation after 60 s, missed
+              check-ins when due)
   -h, --help  this text
 
 Environment variables are those of npm start (npm start -- --help), with other defaults:

@@ -1,10 +1,11 @@
 import { describe, expect, it, onTestFinished, vi } from 'vitest';
-import { connectDevice } from '../../../device-sim/device.js';
-import { silentDevices } from '../../../device-sim/district-day.js';
+import { planDistrictDay, silentDevices } from '../../../device-sim/district-day.js';
 import type { Change } from '../../../server/app/changes.js';
 import { ensureDemoData } from '../../../server/demo/data-dir.js';
-import { DEMO_VOLUNTEER } from '../../../server/demo/seed.js';
+import { playPlan } from '../../../server/demo/play.js';
+import { DEMO_TIME_ZONE, DEMO_VOLUNTEER } from '../../../server/demo/seed.js';
 import { startVolunteers } from '../../../server/demo/volunteers.js';
+import { localDate, startOfLocalDay } from '../../../server/domain/zoned-time.js';
 import { openDatabase } from '../../../server/store/db.js';
 import { createStores } from '../../../server/store/index.js';
 import { startTestSystem, tempDir } from '../../helpers/system.js';
@@ -12,7 +13,8 @@ import { startTestSystem, tempDir } from '../../helpers/system.js';
 // npm run demo (issue 14, point 7): the district it seeds, and simulated volunteers who answer a
 // red and a yellow through the HTTP API as the demo volunteer, audited like a person.
 
-const HOUR = 3_600_000;
+const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
 
 describe('the demo district', () => {
   it('when the demo seeds its data dir, then it holds a district of 2 streets, 4 communities, 12 compounds, about 2,000 households with devices, people on tiers 1–3 and weekly rosters for tiers 1 and 2', async () => {
@@ -90,7 +92,7 @@ describe('the demo district', () => {
     expect(again.devices).toEqual(data.devices);
   }, 20_000);
 
-  it('when a red and a yellow are pressed in the demo, then the simulated volunteers acknowledge, arrive at and resolve the red and claim and complete the yellow, through the HTTP API as the demo volunteer', async () => {
+  it('when the demo plays its first minutes, then the simulated volunteers acknowledge, arrive at and resolve its red and claim and complete its yellow, through the HTTP API as the demo volunteer', async () => {
     const dir = tempDir();
     const data = await ensureDemoData(dir, Date.now());
     const system = await startTestSystem({ dataDir: dir });
@@ -103,15 +105,21 @@ describe('the demo district', () => {
     });
     onTestFinished(() => volunteers.stop());
 
-    const silent = silentDevices(data.devices.length, data.seed);
-    const [redCred, yellowCred] = data.devices.filter((_, i) => !silent.has(i)).slice(5, 7);
-    if (!redCred || !yellowCred) throw new Error('no devices');
-    const devices = await Promise.all(
-      [redCred, yellowCred].map((c) => connectDevice({ url: system.mqttUrl, id: c.id, secret: c.secret })),
+    // The first 5 minutes of the demo's day for 40 of its households (any hour: the first red
+    // and yellow come within minutes), kept to the blues, the first red and the first yellow.
+    const now = Date.now();
+    const localMidnight = startOfLocalDay(localDate(now, DEMO_TIME_ZONE), DEMO_TIME_ZONE);
+    const fleet = data.devices.slice(0, 40);
+    const full = planDistrictDay({ devices: fleet.length, seed: 3, start: now, localMidnight, durationMs: 5 * MINUTE });
+    const firstRed = full.find((a) => a.action === 'press' && a.state === 'red');
+    const firstYellow = full.find((a) => a.action === 'press' && a.state === 'yellow');
+    const redCred = fleet[firstRed?.device ?? -1];
+    const yellowCred = fleet[firstYellow?.device ?? -1];
+    if (!firstRed || !firstYellow || !redCred || !yellowCred || redCred === yellowCred)
+      throw new Error('the plan has no red and yellow of two households');
+    const plan = full.filter(
+      (a) => a === firstRed || a === firstYellow || (a.action === 'press' && a.state === 'blue'),
     );
-    onTestFinished(async () => {
-      await Promise.all(devices.map((d) => d.close()));
-    });
 
     const resolved = new Map<number, number>(); // household → alert
     const bothResolved = new Promise<void>((resolve) => {
@@ -125,9 +133,11 @@ describe('the demo district', () => {
       });
       onTestFinished(off);
     });
-    await devices[0]?.press('red');
-    await devices[1]?.press('yellow');
+    const player = await playPlan(plan, fleet, { url: system.mqttUrl, speed: 600 });
+    onTestFinished(() => player.stop());
+    await player.finished;
     await bothResolved;
+    expect(player.sent).toMatchObject({ press: plan.length, failed: 0 });
 
     const steps = (householdId: number) =>
       system.stores.alerts.transitions(resolved.get(householdId) ?? 0).map((t) => ({
