@@ -1,7 +1,7 @@
 import { planDistrictDay } from '../device-sim/district-day.js';
 import { ConfigError, loadConfig } from './config.js';
 import { ensureDemoData } from './demo/data-dir.js';
-import { playPlan } from './demo/play.js';
+import { connectDemoFleet } from './demo/play.js';
 import { DEMO_TIME_ZONE } from './demo/seed.js';
 import { startVolunteers } from './demo/volunteers.js';
 import { localDate, startOfLocalDay, addDays } from './domain/zoned-time.js';
@@ -132,27 +132,28 @@ async function playDays(
   signal: AbortSignal,
   out: (line: string) => void,
 ): Promise<void> {
-  let start = Date.now();
-  for (let day = 0; !signal.aborted; day++) {
-    const today = localDate(start, DEMO_TIME_ZONE);
-    const localMidnight = startOfLocalDay(today, DEMO_TIME_ZONE);
-    const durationMs = startOfLocalDay(addDays(today, 1), DEMO_TIME_ZONE) - start;
-    const plan = planDistrictDay({
-      devices: data.devices.length,
-      seed: data.seed + day,
-      start,
-      localMidnight,
-      durationMs,
-    });
-    const player = await playPlan(plan, data.devices, { url, speed, report: out });
-    out(`${today}: ${plan.length} actions planned for ${data.devices.length} devices`);
-    const onAbort = (): void => void player.stop();
-    signal.addEventListener('abort', onAbort, { once: true });
-    await player.finished;
-    signal.removeEventListener('abort', onAbort);
-    await player.stop();
-    out(`${today}: sent ${JSON.stringify(player.sent)}`);
-    start += durationMs;
+  const fleet = await connectDemoFleet(data.devices, { url, report: out });
+  out(`${data.devices.length} buttons connected`);
+  try {
+    let start = Date.now();
+    for (let day = 0; !signal.aborted; day++) {
+      const today = localDate(start, DEMO_TIME_ZONE);
+      const localMidnight = startOfLocalDay(today, DEMO_TIME_ZONE);
+      const durationMs = startOfLocalDay(addDays(today, 1), DEMO_TIME_ZONE) - start;
+      const devices = data.devices.length;
+      const plan = planDistrictDay({ devices, seed: data.seed + day, start, localMidnight, durationMs });
+      out(`${today}: ${plan.length} actions planned for ${devices} buttons`);
+      const playing = fleet.play(plan, speed);
+      const onAbort = (): void => void playing.stop();
+      signal.addEventListener('abort', onAbort, { once: true });
+      await playing.finished;
+      signal.removeEventListener('abort', onAbort);
+      await playing.stop();
+      out(`${today}: sent ${JSON.stringify(playing.sent)}`);
+      start += durationMs;
+    }
+  } finally {
+    await fleet.close();
   }
 }
 

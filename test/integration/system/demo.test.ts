@@ -2,7 +2,7 @@ import { describe, expect, it, onTestFinished, vi } from 'vitest';
 import { planDistrictDay, silentDevices } from '../../../device-sim/district-day.js';
 import type { Change } from '../../../server/app/changes.js';
 import { ensureDemoData } from '../../../server/demo/data-dir.js';
-import { playPlan } from '../../../server/demo/play.js';
+import { connectDemoFleet } from '../../../server/demo/play.js';
 import { DEMO_TIME_ZONE, DEMO_VOLUNTEER } from '../../../server/demo/seed.js';
 import { startVolunteers } from '../../../server/demo/volunteers.js';
 import { localDate, startOfLocalDay } from '../../../server/domain/zoned-time.js';
@@ -133,11 +133,12 @@ describe('the demo district', () => {
       });
       onTestFinished(off);
     });
-    const player = await playPlan(plan, fleet, { url: system.mqttUrl, speed: 600 });
-    onTestFinished(() => player.stop());
-    await player.finished;
+    const buttons = await connectDemoFleet(fleet, { url: system.mqttUrl });
+    onTestFinished(() => buttons.close());
+    const playing = buttons.play(plan, 600);
+    await playing.finished;
     await bothResolved;
-    expect(player.sent).toMatchObject({ press: plan.length, failed: 0 });
+    expect(playing.sent).toMatchObject({ press: plan.length, failed: 0 });
 
     const steps = (householdId: number) =>
       system.stores.alerts.transitions(resolved.get(householdId) ?? 0).map((t) => ({
