@@ -40,6 +40,8 @@ export type DistrictDayOptions = {
   /** Epoch ms of the local midnight on or before `start`, in the households' zone. */
   localMidnight: number;
   durationMs: number;
+  /** The seed the silent households were chosen with (silentDevices; default `seed`): the same every day. */
+  silentSeed?: number;
 };
 
 /** The devices (indices) whose households never press: the same for a seed and a fleet size. */
@@ -58,7 +60,7 @@ export function planDistrictDay(o: DistrictDayOptions): PlanAction[] {
   if (!(o.durationMs > 0)) throw new RangeError(`durationMs must be > 0, got ${o.durationMs}`);
   if (!(o.localMidnight <= o.start && o.start - o.localMidnight < DAY))
     throw new RangeError('localMidnight must be the midnight on or before start');
-  const silent = silentDevices(o.devices, o.seed);
+  const silent = silentDevices(o.devices, o.silentSeed ?? o.seed);
   const actions: PlanAction[] = [];
   // Sim time of an epoch time; catch-up: a check-in earlier today goes out in the first minute.
   const push = (a: Omit<PlanAction, 'atSimMs'>, at: number, rng: Random): void => {

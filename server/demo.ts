@@ -84,7 +84,12 @@ async function main(argv: readonly string[]): Promise<number> {
     const reason = listenFailureMessage(err, config) ?? (err instanceof Error ? err.message : String(err));
     throw new Error(`could not start: ${reason}`);
   }
-  const http = `http://127.0.0.1:${system.httpAddress.port}`;
+  // The volunteers and the buttons reach the server where it listens (loopback for a wildcard).
+  const host = ['0.0.0.0', '::', ''].includes(config.host) ? '127.0.0.1' : config.host;
+  const origin = (scheme: string, port: number): string =>
+    `${scheme}://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  const http = origin(config.tls ? 'https' : 'http', system.httpAddress.port);
+  const mqtt = config.mqttUrl ?? origin('mqtt', system.mqttAddress?.port ?? config.mqttPort);
   // Like the first admin's: shown once the server listens (a start that fails shows no password).
   if (data.seeded)
     process.stdout.write(
@@ -108,13 +113,7 @@ async function main(argv: readonly string[]): Promise<number> {
     });
     log.info({ http, households: data.devices.length, speed: args.speed }, 'demo running; Ctrl-C stops it');
     try {
-      await playDays(
-        `mqtt://127.0.0.1:${system.mqttAddress?.port ?? config.mqttPort}`,
-        data,
-        args.speed,
-        stop.signal,
-        out,
-      );
+      await playDays(mqtt, data, args.speed, stop.signal, out);
     } finally {
       await volunteers.stop();
     }
@@ -136,12 +135,14 @@ async function playDays(
   out(`${data.devices.length} buttons connected`);
   try {
     let start = Date.now();
-    for (let day = 0; !signal.aborted; day++) {
+    while (!signal.aborted) {
       const today = localDate(start, DEMO_TIME_ZONE);
       const localMidnight = startOfLocalDay(today, DEMO_TIME_ZONE);
       const durationMs = startOfLocalDay(addDays(today, 1), DEMO_TIME_ZONE) - start;
       const devices = data.devices.length;
-      const plan = planDistrictDay({ devices, seed: data.seed + day, start, localMidnight, durationMs });
+      // Each calendar day its own plan (a restart the same day plays that day again).
+      const seed = (data.seed + Math.floor(localMidnight / 86_400_000)) >>> 0;
+      const plan = planDistrictDay({ devices, seed, silentSeed: data.seed, start, localMidnight, durationMs });
       out(`${today}: ${plan.length} actions planned for ${devices} buttons`);
       const playing = fleet.play(plan, speed);
       const onAbort = (): void => void playing.stop();

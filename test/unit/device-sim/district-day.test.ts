@@ -61,5 +61,16 @@ describe('planDistrictDay', () => {
   it('when planned twice with the same seed, then the plans are the same', () => {
     expect(plan(9, 2, 7)).toEqual(plan(9, 2, 7));
     expect(plan(9, 2, 7)).not.toEqual(plan(9, 2, 8));
+    // Each day its own plan, the same silent households every day.
+    const other = planDistrictDay({
+      devices: DEVICES,
+      seed: 8,
+      silentSeed: 42,
+      start: MIDNIGHT,
+      localMidnight: MIDNIGHT,
+      durationMs: 24 * HOUR,
+    });
+    const pressing = new Set(other.filter((a) => a.action === 'press').map((a) => a.device));
+    for (const d of silentDevices(DEVICES, 42)) expect(pressing.has(d)).toBe(false);
   });
 });
