@@ -122,6 +122,18 @@ describe('the server process', () => {
     expect(result.stdout).not.toMatch(/Password:/);
   });
 
+  it('when the demo is started with --help, then it says it is a second server with its own database, password and ports, and exits 0', () => {
+    const result = spawnSync(process.execPath, ['--import', 'tsx', 'server/demo.ts', '--help'], {
+      cwd: ROOT_DIR,
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    expect(result.status, result.stderr).toBe(0);
+    expect(result.stdout).toContain('second server with its own database, its own admin password and its own ports');
+    expect(result.stdout).toMatch(/PORT 8090, MQTT_PORT 1893, DATA_DIR \.\/data-demo/);
+  });
+
   it('when started with --help, then it lists every environment variable and exits 0', () => {
     const result = spawnSync(process.execPath, ['--import', 'tsx', 'server/main.ts', '--help'], {
       cwd: ROOT_DIR,
