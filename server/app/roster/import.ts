@@ -107,6 +107,15 @@ function reportOn<T>(
 
 /** Another compound's name and an unknown one read the same to staff: existence does not leak. */
 const notYours = (name: string) => `you do not look after a compound named "${name}"`;
+/** A compound the user sees only through read-only scope entries (a leader who watches). */
+const onlyWatched = (name: string) => `只读：您对小区"${name}"只有查看权限，不能导入 (read-only scope)`;
+
+/** Why this user may not import into the compound (null: it may; an admin may anywhere). */
+export function importRefusal(user: User, compoundId: number | null, name: string): string | null {
+  if (user.role === 'admin') return null;
+  if (compoundId === null || !user.compoundIds.includes(compoundId)) return notYours(name);
+  return user.readOnlyCompoundIds.includes(compoundId) ? onlyWatched(name) : null;
+}
 
 function planHouseholds(stores: Stores, user: User, drafts: readonly HouseholdDraft[]): Plan<PlannedHousehold> {
   const compounds = new Map(stores.places.listCompounds().map((c) => [c.name, c.id]));
@@ -118,8 +127,9 @@ function planHouseholds(stores: Stores, user: User, drafts: readonly HouseholdDr
   const plan: Plan<PlannedHousehold> = { creates: [], unchanged: 0, errors: [] };
   for (const d of drafts) {
     const compoundId = compounds.get(d.compound) ?? null;
-    if (user.role !== 'admin' && (compoundId === null || !user.compoundIds.includes(compoundId))) {
-      plan.errors.push({ line: d.line, field: 'compound', reason: notYours(d.compound) });
+    const refused = importRefusal(user, compoundId, d.compound);
+    if (refused !== null) {
+      plan.errors.push({ line: d.line, field: 'compound', reason: refused });
       continue;
     }
     const matches = stored.get(householdKey(d)) ?? [];
@@ -213,8 +223,9 @@ function planPeople(stores: Stores, user: User, drafts: readonly PersonDraft[]):
     let buildingId: number | null = null;
     if (d.compound !== null) {
       compoundId = compounds.get(d.compound) ?? null;
-      if (user.role !== 'admin' && (compoundId === null || !user.compoundIds.includes(compoundId))) {
-        plan.errors.push({ line: d.line, field: 'compound', reason: notYours(d.compound) });
+      const refused = importRefusal(user, compoundId, d.compound);
+      if (refused !== null) {
+        plan.errors.push({ line: d.line, field: 'compound', reason: refused });
         continue;
       }
       if (compoundId === null) {
