@@ -329,6 +329,34 @@ export const TABLE: Row[] = [
     expect: [200, 200, 403, 404, 403, 401],
   },
   {
+    route: 'PATCH /api/buildings/:id',
+    target: ({ system, cast }) => ({
+      id: (
+        system.stores.places.getHousehold(system.provision({ compound: cast.compoundA.name }).householdId) as {
+          buildingId: number;
+        }
+      ).buildingId,
+    }),
+    missing: { id: NONE },
+    body: (_t, { n }) => ({ name: `改名楼${n()}` }),
+    expect: [200, 200, 403, 404, 403, 401],
+  },
+  // Places above the compound (issue 14): everyone sees the tree above their compounds; only an
+  // admin arranges it.
+  { route: 'GET /api/places', expect: [200, 200, 200, 200, 200, 401] },
+  {
+    route: 'POST /api/places',
+    body: (_t, { n }) => ({ level: 'street', name: `新街道${n()}` }),
+    expect: [201, 403, 403, 403, 403, 401],
+  },
+  {
+    route: 'PATCH /api/places/:id',
+    target: ({ system, n }) => ({ id: system.stores.areas.create('community', `社区${n()}`, 2, Date.now()) }),
+    missing: { id: NONE },
+    body: (_t, { n }) => ({ name: `改名社区${n()}` }),
+    expect: [200, 403, 403, 403, 403, 401],
+  },
+  {
     route: 'POST /api/devices',
     target: inA.household,
     missing: { id: NONE },
