@@ -218,7 +218,8 @@ export interface OutboxStore {
 }
 
 export interface PeopleStore {
-  add(person: Omit<Person, 'id'>, now: number): number;
+  /** `communityId` absent: null (a compound's, a building's or the whole district's person). */
+  add(person: Omit<Person, 'id' | 'communityId'> & { communityId?: number | null }, now: number): number;
   /** The people not retired, by tier. */
   list(): Person[];
   get(id: number): Person | null;

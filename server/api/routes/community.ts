@@ -10,7 +10,8 @@ import { assertEdits, requireRole, seesCompound, userOf } from '../auth.js';
 import { IdParams, PageQuery, pageById } from '../paging.js';
 import { mobileAt, PHONE_SCHEMA } from '../phone-field.js';
 import { publicUser } from './session.js';
-import { ScopeBody, scopeOf } from './places.js';
+import { personSeen, placeError, ScopeBody, scopeOf } from './places.js';
+import { communityOf } from '../../app/places.js';
 
 const Name = Type.String({ minLength: 1, maxLength: 100 });
 const DeviceParams = Type.Object(
@@ -187,7 +188,7 @@ export const communityRoutes: FastifyPluginAsyncTypebox<{
     async (request) => {
       const user = userOf(request);
       return pageById(
-        stores.people.list().filter((p) => p.compoundId === null || seesCompound(user, p.compoundId)),
+        stores.people.list().filter((p) => personSeen(stores, user, p)),
         request.query,
       );
     },
@@ -207,6 +208,8 @@ export const communityRoutes: FastifyPluginAsyncTypebox<{
             tier: Type.Union([Type.Literal(1), Type.Literal(2), Type.Literal(3)]),
             compoundId: Type.Union([Type.Integer({ minimum: 1 }), Type.Null()]),
             buildingId: Type.Union([Type.Integer({ minimum: 1 }), Type.Null()]),
+            /** With compoundId null: the whole community's person (a tier per community); absent or null: the district's. */
+            communityId: Type.Optional(Type.Union([Type.Integer({ minimum: 1 }), Type.Null()])),
           },
           { additionalProperties: false },
         ),
@@ -221,7 +224,15 @@ export const communityRoutes: FastifyPluginAsyncTypebox<{
         if (user.role !== 'admin') throw new AppError('forbidden', 'only an admin adds community-wide people');
         if (body.buildingId !== null)
           throw new AppError('validation', undefined, [{ path: 'body.buildingId', message: 'needs compoundId' }]);
+        if (body.communityId != null) {
+          const community = communityOf(stores, body.communityId, 'communityId');
+          if (!community.ok) throw placeError(community.problem);
+        }
       } else {
+        if (body.communityId != null)
+          throw new AppError('validation', undefined, [
+            { path: 'body.communityId', message: "a compound's person is in its compound's community already" },
+          ]);
         editsIn(user, body.compoundId);
         if (
           body.buildingId !== null &&
@@ -240,6 +251,7 @@ export const communityRoutes: FastifyPluginAsyncTypebox<{
           tier: body.tier,
           compoundId: body.compoundId,
           buildingId: body.buildingId,
+          communityId: body.communityId ?? null,
         },
         now(),
       );

@@ -244,7 +244,7 @@ function planPeople(stores: Stores, user: User, drafts: readonly PersonDraft[]):
         }
       }
     }
-    const person = { name: d.name, phone: d.phone, role: d.role, tier: d.tier, compoundId, buildingId };
+    const person = { name: d.name, phone: d.phone, role: d.role, tier: d.tier, compoundId, buildingId, communityId: null };
     const same = stored.get([d.name, d.phone ?? '', d.role, compoundId ?? '', buildingId ?? ''].join('\u0000'));
     if (same !== undefined) {
       if (same.tier === d.tier) plan.unchanged += 1;
