@@ -1,5 +1,5 @@
 import { type AreaLevel, DEFAULT_AREAS, LEVEL_WORDS, parentLevel, type ScopeEntry } from '../domain/places.js';
-import type { Area, Stores, User } from './ports.js';
+import type { Area, Person, Stores, User } from './ports.js';
 
 // Places above the compound (docs/design.md §1: district › street › community › compound), one
 // set of rules for the API, the admin CLI and the roster import: levels (a community's parent is
@@ -238,4 +238,16 @@ export function findArea(stores: Stores, ref: string, level?: AreaLevel): Area[]
     if (byId !== undefined) return [byId];
   }
   return all.filter((a) => a.name === trimmed);
+}
+
+/**
+ * Whether the user sees a person who answers alarms: a compound's or building's in its compounds;
+ * a community's where it sees a compound of that community; the whole district's, everyone.
+ */
+export function personSeen(stores: Stores, user: User, p: Person): boolean {
+  if (user.role === 'admin') return true;
+  if (p.compoundId !== null) return user.compoundIds.includes(p.compoundId);
+  if (p.communityId === null) return true;
+  const communities = stores.areas.compoundCommunities();
+  return user.compoundIds.some((c) => communities.get(c) === p.communityId);
 }

@@ -10,8 +10,8 @@ import { assertEdits, requireRole, seesCompound, userOf } from '../auth.js';
 import { IdParams, PageQuery, pageById } from '../paging.js';
 import { mobileAt, PHONE_SCHEMA } from '../phone-field.js';
 import { publicUser } from './session.js';
-import { personSeen, placeError, ScopeBody, scopeOf } from './places.js';
-import { communityOf } from '../../app/places.js';
+import { placeError, ScopeBody, scopeOf } from './places.js';
+import { communityOf, personSeen } from '../../app/places.js';
 
 const Name = Type.String({ minLength: 1, maxLength: 100 });
 const DeviceParams = Type.Object(

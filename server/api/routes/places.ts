@@ -8,7 +8,7 @@ import {
   placeTree,
   renameBuilding,
 } from '../../app/places.js';
-import type { Person, Stores, User } from '../../app/ports.js';
+import type { Stores } from '../../app/ports.js';
 import { checkPolicy, DEFAULT_POLICY } from '../../domain/policy.js';
 import type { ScopeEntry } from '../../domain/places.js';
 import { AppError } from '../../errors.js';
@@ -27,18 +27,6 @@ export const ScopeBody = Type.Array(
   ),
   { maxItems: 200 },
 );
-
-/**
- * Whether the user sees a person who answers alarms: a compound's or building's in its compounds;
- * a community's where it sees a compound of that community; the whole district's, everyone.
- */
-export function personSeen(stores: Stores, user: User, p: Person): boolean {
-  if (user.role === 'admin') return true;
-  if (p.compoundId !== null) return user.compoundIds.includes(p.compoundId);
-  if (p.communityId === null) return true;
-  const communities = stores.areas.compoundCommunities();
-  return user.compoundIds.some((c) => communities.get(c) === p.communityId);
-}
 
 /** A problem of app/places.ts as the API's error: 400 with the field, 404, or 409 with the message. */
 export function placeError(problem: PlaceProblem): AppError {
