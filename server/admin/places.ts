@@ -15,8 +15,8 @@ export const PLACES_HELP = `  list-places
   move-place --place ID|NAME --parent ID|NAME
   move-place --compound NAME --parent COMMUNITY
         Moves a community to another street, or a compound to another community. Scopes follow
-        the place (a street's official then sees the moved compounds; open dashboards catch up
-        at their next session check, within 30 s).
+        the place (a street's official then sees the moved compounds; open dashboards get a
+        fresh snapshot at the live feed's next beat, within 30 s).
   set-scope --user USERNAME --scope LEVEL:ID|NAME[:ro][,…]
         What a user sees: places at any level (district, street, community, compound), each
         editable or read-only (:ro — a leader who watches). --scope none empties it.

@@ -177,18 +177,25 @@ export function createLiveHub(opts: LiveHubOptions): LiveHub {
   });
 
   const scopeOf = (conn: LiveConnection) => `${conn.user.role}|${conn.user.compoundIds.join(',')}`;
+  /** The session still valid; a scope that changed meanwhile gets a fresh snapshot of what it may now see. */
+  const recheck = (conn: LiveConnection): boolean => {
+    const before = scopeOf(conn);
+    if (!stillValid(conn)) return false;
+    if (scopeOf(conn) !== before) sendSnapshot(conn);
+    return true;
+  };
   const unsubscribeUsers = opts.userChanges?.subscribe((userId) => {
     for (const conn of [...open]) {
       if (conn.user.id !== userId) continue;
-      const before = scopeOf(conn);
-      if (!stillValid(conn)) conn.endSession();
-      else if (scopeOf(conn) !== before) sendSnapshot(conn);
+      if (!recheck(conn)) conn.endSession();
     }
   });
 
+  // At each beat too: a scope changed where the API could not say so (the admin CLI, a place
+  // a roster import made in someone's street) catches up within one interval.
   const pinger = setInterval(() => {
     receipts.expire(now());
-    heartbeat(open, now(), stillValid);
+    heartbeat(open, now(), recheck);
   }, opts.pingIntervalMs ?? TICK_INTERVAL_MS);
   pinger.unref();
 

@@ -11,6 +11,7 @@ import {
   type Delta,
   type Snapshot,
 } from '../../helpers/live-client.js';
+import { ownHub } from '../../helpers/live-hub.js';
 import { startTestSystem } from '../../helpers/system.js';
 
 // Issue 14, "Scopes at any level": a street official sees every compound of its street and only
@@ -124,6 +125,20 @@ describe('a street official', () => {
     const fresh = await socket.next<Snapshot>(isSnapshot, 2000, socket.messages.indexOf(first) + 1);
     expect(new Set(fresh.households.map((h) => h.compoundId))).toEqual(
       new Set([cast.compoundA.id, cast.compoundB.id, w.eastCompound]),
+    );
+  });
+
+  it('when its scope changes where the API cannot tell the hub (the admin CLI on the same database), then the next beat sends a fresh snapshot', async () => {
+    const w = await twoStreets();
+    const { port } = await ownHub(w.system, { pingIntervalMs: 100 });
+    const socket = await open(port, { cookie: w.session.cookie });
+    const first = await socket.next<Snapshot>(isSnapshot);
+    expect(first.households.map((h) => h.compoundId)).toEqual([w.eastCompound]);
+    const official = w.system.stores.users.forLogin('east-official')?.user.id as number;
+    w.system.stores.users.setScope(official, [{ level: 'street', id: DEFAULT_AREAS.street, readOnly: true }]);
+    const fresh = await socket.next<Snapshot>(isSnapshot, 2000, socket.messages.indexOf(first) + 1);
+    expect(new Set(fresh.households.map((h) => h.compoundId))).toEqual(
+      new Set([w.cast.compoundA.id, w.cast.compoundB.id]),
     );
   });
 });
