@@ -96,17 +96,29 @@ export const communityRoutes: FastifyPluginAsyncTypebox<{
     {
       schema: {
         tags: ['community'],
-        summary: 'Add a compound (admin)',
-        body: Type.Object({ name: Name }, { additionalProperties: false }),
+        summary: 'Add a compound (admin), in a community (default: the default community)',
+        body: Type.Object(
+          { name: Name, communityId: Type.Optional(Type.Integer({ minimum: 1 })) },
+          { additionalProperties: false },
+        ),
       },
     },
     async (request, reply) => {
       requireRole(request, 'admin');
       if (stores.places.listCompounds().some((c) => c.name === request.body.name.trim()))
         throw new AppError('conflict', 'a compound with that name exists');
-      const compound = stores.places.findOrCreateCompound(request.body.name.trim(), now());
+      const communityId = request.body.communityId;
+      if (communityId !== undefined) {
+        const community = communityOf(stores, communityId, 'communityId');
+        if (!community.ok) throw placeError(community.problem);
+      }
+      const compound = stores.transaction(() => {
+        const made = stores.places.findOrCreateCompound(request.body.name.trim(), now());
+        if (communityId !== undefined) stores.areas.setCompoundCommunity(made.id, communityId);
+        return made;
+      });
       request.auditRecord = `compound:${compound.id}`;
-      return reply.code(201).send(compound);
+      return reply.code(201).send({ ...compound, communityId: stores.areas.compoundCommunities().get(compound.id) });
     },
   );
 

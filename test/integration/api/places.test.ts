@@ -130,6 +130,14 @@ describe('places through the API', () => {
       400,
       'RIBBON_ERR_VALIDATION',
     );
+    const added = await admin('POST', '/api/compounds', { name: '西苑', communityId });
+    expect(added.statusCode, added.body).toBe(201);
+    expect(added.json()).toMatchObject({ name: '西苑', communityId });
+    expectError(
+      await admin('POST', '/api/compounds', { name: '北苑', communityId: DEFAULT_AREAS.street }),
+      400,
+      'RIBBON_ERR_VALIDATION',
+    );
     const list = (await admin('GET', '/api/compounds')).json() as { items: Array<{ id: number; communityId: number }> };
     expect(list.items.find((c) => c.id === cast.compoundA.id)?.communityId).toBe(communityId);
 
