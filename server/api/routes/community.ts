@@ -416,10 +416,7 @@ export const communityRoutes: FastifyPluginAsyncTypebox<{
           throw new AppError('validation', undefined, [
             { path: 'body.compoundIds', message: `compound ${c} does not exist` },
           ]);
-      const scope =
-        body.scope === undefined
-          ? undefined
-          : scopeOf(stores, body.scope, body.compoundIds.length > 0 ? [] : undefined);
+      const scope = body.scope === undefined ? undefined : scopeOf(stores, body.scope, body.compoundIds);
       const passwordHash = await hashPassword(body.password);
       const id = stores.transaction(() => {
         const made = stores.users.create(

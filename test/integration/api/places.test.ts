@@ -179,6 +179,31 @@ describe('places through the API', () => {
       { level: 'compound', id: cast.compoundB.id, readOnly: false },
       { level: 'street', id: DEFAULT_AREAS.street, readOnly: true },
     ]);
+    const made = await admin('POST', '/api/users', {
+      username: 'community-leader',
+      displayName: '社区书记',
+      role: 'staff',
+      password: 'a long enough password',
+      compoundIds: [],
+      scope: [{ level: 'community', id: DEFAULT_AREAS.community, readOnly: true }],
+    });
+    expect(made.statusCode, made.body).toBe(201);
+    expect(made.json()).toMatchObject({
+      scope: [{ level: 'community', id: DEFAULT_AREAS.community, readOnly: true }],
+      readOnlyCompoundIds: [cast.compoundA.id, cast.compoundB.id].sort((a, b) => a - b),
+    });
+    expectError(
+      await admin('POST', '/api/users', {
+        username: 'both-ways',
+        displayName: '两样',
+        role: 'staff',
+        password: 'a long enough password',
+        compoundIds: [cast.compoundA.id],
+        scope: [{ level: 'street', id: DEFAULT_AREAS.street }],
+      }),
+      400,
+      'RIBBON_ERR_VALIDATION',
+    );
     // A street id named as a community, and scope beside compoundIds, are refused.
     expectError(
       await admin('PATCH', `/api/users/${cast.users.staffB.id}`, { scope: [{ level: 'community', id: 2 }] }),
