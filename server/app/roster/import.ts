@@ -258,31 +258,6 @@ function planPeople(stores: Stores, user: User, drafts: readonly PersonDraft[]):
     let compoundId: number | null = null;
     let buildingId: number | null = null;
     let communityId: number | null = null;
-    // A community named: a compound's person's must be its compound's; without a compound, the
-    // person is the whole community's (which must exist: a people roster creates no places).
-    if (d.community !== null) {
-      const resolved = places.resolve(d.street, d.community);
-      const id = resolved.ok ? places.idOf(resolved.plan) : null;
-      if (!resolved.ok || id === null) {
-        plan.errors.push({
-          line: d.line,
-          field: 'community',
-          reason: resolved.ok
-            ? `没有名为"${d.street ?? ''}${d.community}"的社区（请先导入住户或新建地点）`
-            : resolved.reason,
-        });
-        continue;
-      }
-      const conflict =
-        d.compound === null || !compounds.has(d.compound)
-          ? null
-          : places.conflict(compounds.get(d.compound) as number, d.compound, resolved.plan, d.line);
-      if (conflict !== null) {
-        plan.errors.push(conflict);
-        continue;
-      }
-      if (d.compound === null) communityId = id;
-    }
     if (d.compound !== null) {
       compoundId = compounds.get(d.compound) ?? null;
       const refused = importRefusal(user, compoundId, d.compound);
@@ -305,6 +280,30 @@ function planPeople(stores: Stores, user: User, drafts: readonly PersonDraft[]):
           continue;
         }
       }
+    }
+    // A community named: a compound's person's must be its compound's; without a compound, the
+    // person is the whole community's (which must exist: a people roster creates no places).
+    if (d.community !== null) {
+      const resolved = places.resolve(d.street, d.community);
+      const id = resolved.ok ? places.idOf(resolved.plan) : null;
+      if (!resolved.ok || id === null) {
+        plan.errors.push({
+          line: d.line,
+          field: 'community',
+          reason: resolved.ok
+            ? `没有名为"${d.street ?? ''}${d.community}"的社区（请先导入住户或新建地点）`
+            : resolved.reason,
+        });
+        continue;
+      }
+      // Checked after the compound: another's compound is refused above without a word of its community.
+      const conflict =
+        compoundId === null ? null : places.conflict(compoundId, d.compound ?? '', resolved.plan, d.line);
+      if (conflict !== null) {
+        plan.errors.push(conflict);
+        continue;
+      }
+      if (d.compound === null) communityId = id;
     }
     const person = {
       name: d.name,
