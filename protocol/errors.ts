@@ -27,6 +27,12 @@ export const ERRORS = {
   badCredentials: { code: 'RIBBON_ERR_BAD_CREDENTIALS', status: 401, message: 'wrong username or password' },
   csrf: { code: 'RIBBON_ERR_CSRF', status: 403, message: 'missing or wrong x-csrf-token' },
   forbidden: { code: 'RIBBON_ERR_FORBIDDEN', status: 403, message: 'your role may not do this' },
+  // A scope entry that only watches (a leader above the compound): seen, never changed.
+  readOnly: {
+    code: 'RIBBON_ERR_READ_ONLY',
+    status: 403,
+    message: '只读：您对这个小区只有查看权限，不能修改 (read-only scope)',
+  },
   notFound: { code: 'RIBBON_ERR_NOT_FOUND', status: 404, message: 'not found' },
   conflict: { code: 'RIBBON_ERR_CONFLICT', status: 409, message: 'the record changed or already exists' },
   alertState: { code: 'RIBBON_ERR_ALERT_STATE', status: 409, message: 'the alert cannot do that in its state' },

@@ -16,6 +16,14 @@ import { openDatabase } from '../store/db.js';
 import { createStores, type SqliteStores } from '../store/index.js';
 import { mosquittoAcl, mosquittoPasswordLine } from './mosquitto.js';
 import { DUTY_HELP, DUTY_OPTIONS, runDutyCommand } from './duty.js';
+import {
+  communityOption,
+  compoundCommunity,
+  findScope,
+  PLACES_HELP,
+  PLACES_OPTIONS,
+  runPlacesCommand,
+} from './places.js';
 import { UsageError } from './usage-error.js';
 
 export const ADMIN_HELP = `彩带之约 · Ribbon Pact admin
@@ -25,16 +33,19 @@ Works on the database in DATA_DIR (default ./data); safe while the server runs.
 
 Commands:
   add-household --compound NAME --building NAME --name NAME [--room ROOM] [--timezone TZ]
-        Adds a household (compound and building are found by name or created). Prints its id.
+                [--community ID|NAME]
+        Adds a household (compound and building are found by name or created; a new compound
+        goes in --community, default the default community). Prints its id.
   add-device --household ID [--id DEVICE_ID] [--credentials FILE] [--mosquitto-passwd FILE]
         Provisions a device for a household and prints its id and secret. The secret is shown
         only now: it is stored as a hash. --credentials appends the device to a device-sim
         credentials file; --mosquitto-passwd appends a line to a Mosquitto password file.
   list  Lists households and their devices (tab-separated).
-  add-person --name NAME --role ROLE --tier 1|2|3 --phone PHONE [--compound NAME [--building NAME]]
+  add-person --name NAME --role ROLE --tier 1|2|3 --phone PHONE
+             [--compound NAME [--building NAME] | --community ID|NAME]
         Someone who answers alarms. ROLE: volunteer, center_household (党员中心户), grid_worker,
-        party_branch, duty_officer or staff. Scope: a building (tier 1), a compound (tier 2), or
-        without --compound the whole community (tier 3 duty officer).
+        party_branch, duty_officer or staff. Scope: a building (tier 1), a compound (tier 2), a
+        whole community (社区, --community), or with neither the whole district (tier 3 duty officer).
   add-contact --household ID --name NAME --phone PHONE [--relation TEXT]
         A family emergency contact, told when an emergency reaches tier 3.
         PHONE (both): a mainland China mobile, 11 digits from 13–19 (138 0013 8000); +86, 0086
@@ -59,7 +70,7 @@ Commands:
               [--away-until YYYY-MM-DD|none] [--timezone TZ]
         The household's check-in policy; the next due time is recomputed.
   people  Lists the people and their scope.
-${DUTY_HELP}  mosquitto-acl --out FILE [--server-user NAME]
+${DUTY_HELP}${PLACES_HELP}  mosquitto-acl --out FILE [--server-user NAME]
         Writes a Mosquitto ACL file for the external-broker mode (docs/external-broker.md).
   mosquitto-passwd --out FILE --user NAME [--password=SECRET]
         Appends one account (for the server's own account at Mosquitto) to a password file.
@@ -129,6 +140,7 @@ export async function runAdmin(
       quiet: { type: 'string' },
       'away-until': { type: 'string' },
       ...DUTY_OPTIONS,
+      ...PLACES_OPTIONS,
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
@@ -188,6 +200,7 @@ export async function runAdmin(
     const now = Date.now();
     switch (cmd) {
       case 'add-household': {
+        const placed = compoundCommunity(s, need('compound'), values.community);
         const id = addHousehold(
           s,
           {
@@ -199,6 +212,7 @@ export async function runAdmin(
           },
           now,
         );
+        placed();
         out.write(values.json ? `${JSON.stringify({ id })}\n` : `household ${id}\n`);
         return 0;
       }
@@ -252,6 +266,9 @@ export async function runAdmin(
         if (tier < 1 || tier > 3) throw new UsageError('--tier must be 1, 2 or 3');
         const phone = mobile(need('phone'));
         const scope = findScope(s, values.compound, values.building);
+        if (values.community !== undefined && values.compound !== undefined)
+          throw new UsageError("--community is for a whole community's person: without --compound");
+        const communityId = communityOption(s, values.community);
         const id = s.people.add(
           {
             name: need('name').trim(),
@@ -259,6 +276,7 @@ export async function runAdmin(
             role: role as PersonRole,
             tier: tier as 1 | 2 | 3,
             ...scope,
+            communityId,
           },
           now,
         );
@@ -397,40 +415,22 @@ export async function runAdmin(
         const rows = s.people.list();
         if (values.json) out.write(`${JSON.stringify(rows)}\n`);
         else {
-          out.write('id\ttier\trole\tname\tphone\tcompound\tbuilding\n');
+          out.write('id\ttier\trole\tname\tphone\tcompound\tbuilding\tcommunity\n');
           for (const p of rows)
             out.write(
-              `${p.id}\t${p.tier}\t${p.role}\t${p.name}\t${p.phone ?? '-'}\t${p.compoundId ?? '*'}\t${p.buildingId ?? '*'}\n`,
+              `${p.id}\t${p.tier}\t${p.role}\t${p.name}\t${p.phone ?? '-'}\t${p.compoundId ?? '*'}\t${p.buildingId ?? '*'}\t${p.communityId ?? '*'}\n`,
             );
         }
         return 0;
       }
       default: {
         const compoundId = (name: string | undefined) => findScope(s, name, undefined).compoundId as number;
-        const code = runDutyCommand(cmd, values, s, compoundId, now, out);
+        const code = runDutyCommand(cmd, values, s, compoundId, now, out) ?? runPlacesCommand(cmd, values, s, now, out);
         if (code !== null) return code;
         throw new UsageError(`unknown command ${JSON.stringify(cmd)}; see --help`);
       }
     }
   }
-}
-
-/** A compound (and building) by name, which must exist: a typo must not create a new one. */
-function findScope(
-  s: SqliteStores,
-  compound: string | undefined,
-  building: string | undefined,
-): { compoundId: number | null; buildingId: number | null } {
-  if (compound === undefined) {
-    if (building !== undefined) throw new UsageError('--building needs --compound');
-    return { compoundId: null, buildingId: null };
-  }
-  const c = s.places.listCompounds().find((x) => x.name === compound.trim());
-  if (c === undefined) throw new UsageError(`no compound named ${JSON.stringify(compound)}`);
-  if (building === undefined) return { compoundId: c.id, buildingId: null };
-  const b = s.places.findBuilding(c.id, building.trim());
-  if (b === null) throw new UsageError(`no building ${JSON.stringify(building)} in ${compound}`);
-  return { compoundId: c.id, buildingId: b.id };
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {

@@ -156,6 +156,15 @@ export function seesCompound(user: User, compoundId: number): boolean {
   return user.role === 'admin' || user.compoundIds.includes(compoundId);
 }
 
+/**
+ * 403 readOnly when the user sees this compound only through read-only scope entries. Call it
+ * after the visibility check (which answers 404 for a compound not seen at all), on every route
+ * that changes something in a compound.
+ */
+export function assertEdits(user: User, compoundId: number): void {
+  if (seesCompound(user, compoundId) && !editsCompound(user, compoundId)) throw new AppError('readOnly');
+}
+
 /** Whether the user may change things in this compound: sees it, and not only read-only. */
 export function editsCompound(user: User, compoundId: number): boolean {
   return (

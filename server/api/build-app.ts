@@ -16,6 +16,7 @@ import { alertRoutes, type AlertCommands } from './routes/alerts.js';
 import { channelRoutes } from './routes/channels.js';
 import { hookRoutes } from './routes/hooks.js';
 import { householdRoutes, type HouseholdDeps } from './routes/households.js';
+import { placeRoutes } from './routes/places.js';
 import { communityRoutes } from './routes/community.js';
 import { dutyRoutes } from './routes/duty.js';
 import { DASHBOARD_CSP, homeRoutes } from './routes/home.js';
@@ -249,6 +250,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       stores: api.stores,
       now: api.now,
       ...(api.disconnectDevice ? { disconnectDevice: api.disconnectDevice } : {}),
+      ...(api.userChanged ? { userChanged: api.userChanged } : {}),
+    });
+    await app.register(placeRoutes, {
+      prefix: '/api',
+      stores: api.stores,
+      now: api.now,
       ...(api.userChanged ? { userChanged: api.userChanged } : {}),
     });
     await app.register(rosterRoutes, { prefix: '/api', stores: api.stores, now: api.now });

@@ -25,9 +25,20 @@ export const MAX_OVERRIDE_MS = 366 * 86_400_000;
 export type DutyProblem = { path: string; message: string };
 export type ShiftInput = { tier: Tier; days: Weekday[]; start: string; end: string; personIds: number[] };
 
-function personProblem(person: Person | null, id: number, compoundId: number, tier: Tier): string | null {
+/** A whole community's person is on the rosters of that community's compounds only (issue 14). */
+function inCommunityOf(stores: Stores, person: Person, compoundId: number): boolean {
+  return person.communityId === null || stores.areas.compoundCommunities().get(compoundId) === person.communityId;
+}
+
+function personProblem(
+  stores: Stores,
+  person: Person | null,
+  id: number,
+  compoundId: number,
+  tier: Tier,
+): string | null {
   if (person === null) return `没有 ${id} 号人员（或已退出）/ no active person ${id}`;
-  if (!mayBeOnRoster(person, compoundId, tier))
+  if (!mayBeOnRoster(person, compoundId, tier) || !inCommunityOf(stores, person, compoundId))
     return `${person.name}（${id}）不是本小区第 ${tier} 级的人员 / person ${id} is not a tier ${tier} person covering this whole compound`;
   return null;
 }
@@ -54,7 +65,7 @@ export function setDutyShifts(
     const path = `shifts.${i}`;
     problems.push(...checkShift({ days: s.days, start: s.start, end: s.end, people: s.personIds }, path));
     for (const id of s.personIds) {
-      const problem = personProblem(stores.people.get(id), id, compoundId, s.tier);
+      const problem = personProblem(stores, stores.people.get(id), id, compoundId, s.tier);
       if (problem !== null) problems.push({ path: `${path}.personIds`, message: problem });
     }
   });
@@ -100,7 +111,7 @@ export function addDutyOverride(
     const problem =
       input.replacementId === input.personId
         ? '替班人不能是本人 / the replacement is the same person'
-        : personProblem(stores.people.get(input.replacementId), input.replacementId, compoundId, input.tier);
+        : personProblem(stores, stores.people.get(input.replacementId), input.replacementId, compoundId, input.tier);
     if (problem !== null) problems.push({ path: 'replacementId', message: problem });
   }
   const from = parseDutyInstant(input.from, roster.timeZone);

@@ -88,6 +88,9 @@ export interface PlacesStore {
   deleteHousehold(id: number): void;
   deleteBuilding(id: number): void;
   deleteCompound(id: number): void;
+  /** New names (unique: compounds by name, buildings within their compound; app/places.ts checks first). */
+  renameCompound(id: number, name: string): void;
+  renameBuilding(id: number, name: string): void;
   listHouseholds(): Household[];
   listCompounds(): Compound[];
   getCompound(id: number): Compound | null;
@@ -216,7 +219,8 @@ export interface OutboxStore {
 }
 
 export interface PeopleStore {
-  add(person: Omit<Person, 'id'>, now: number): number;
+  /** `communityId` absent: null (a compound's, a building's or the whole district's person). */
+  add(person: Omit<Person, 'id' | 'communityId'> & { communityId?: number | null }, now: number): number;
   /** The people not retired, by tier. */
   list(): Person[];
   get(id: number): Person | null;
@@ -369,6 +373,8 @@ export interface AreasStore {
   /** A new street (under the district) or community (under a street); returns its id. */
   create(level: AreaLevel, name: string, parentId: number, now: number): number;
   rename(id: number, name: string): void;
+  /** Removes an area nothing hangs on (a roster import's undo). */
+  delete(id: number): void;
   /** Puts the area under another parent of the same level as before. */
   move(id: number, parentId: number): void;
   /** compound id → its community's id, for every compound. */

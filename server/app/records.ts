@@ -195,6 +195,8 @@ export type Person = {
   tier: Tier;
   compoundId: number | null;
   buildingId: number | null;
+  /** A whole community's person (a tier set per community): compoundId and buildingId null. Null with them: the whole district. */
+  communityId: number | null;
 };
 
 export type Contact = { id: number; householdId: number; name: string; phone: string; relation: string };

@@ -27,7 +27,7 @@ import { heartbeat } from './heartbeat.js';
 import { createReceiptTracker } from './receipts.js';
 import { buildSnapshot, createSnapshotCache } from './snapshot.js';
 import { createUpgradeHandler, refuse } from './upgrade.js';
-import { resolveView, viewFromUrl, WHOLE_SCOPE } from './view.js';
+import { resolveView, type ViewScope, viewFromUrl, WHOLE_SCOPE } from './view.js';
 import { type AdmissionLimits, createAdmission, DEFAULT_ADMISSION } from './admission.js';
 import { WINDOW_MS } from './rate-limit.js';
 import { createWindowBudget } from '../log.js';
@@ -203,22 +203,30 @@ export function createLiveHub(opts: LiveHubOptions): LiveHub {
   });
 
   const scopeOf = (conn: LiveConnection) => `${conn.user.role}|${conn.user.compoundIds.join(',')}`;
+  /** The session still valid; a scope that changed meanwhile gets a fresh snapshot of what it may now see. */
+  const recheck = (conn: LiveConnection): boolean => {
+    const before = scopeOf(conn);
+    if (!stillValid(conn)) return false;
+    // The view is read again within the new scope (a place no longer theirs → everything), and
+    // again after a place moved (an area view's compounds change, the user's scope may not).
+    const watched = (v: ViewScope) => [...(v.compounds ?? [])].join(',');
+    const was = watched(conn.scope);
+    conn.scope = resolveView(conn.user, conn.scope.view, stores) ?? WHOLE_SCOPE;
+    if (scopeOf(conn) !== before || watched(conn.scope) !== was) sendSnapshot(conn);
+    return true;
+  };
   const unsubscribeUsers = opts.userChanges?.subscribe((userId) => {
     for (const conn of [...open]) {
       if (conn.user.id !== userId) continue;
-      const before = scopeOf(conn);
-      if (!stillValid(conn)) conn.endSession();
-      else if (scopeOf(conn) !== before) {
-        // The view is read again within the new scope; a place no longer theirs → everything.
-        conn.scope = resolveView(conn.user, conn.scope.view, stores) ?? WHOLE_SCOPE;
-        sendSnapshot(conn);
-      }
+      if (!recheck(conn)) conn.endSession();
     }
   });
 
+  // At each beat too: a scope changed where the API could not say so (the admin CLI, a place
+  // a roster import made in someone's street) catches up within one interval.
   const pinger = setInterval(() => {
     receipts.expire(now());
-    heartbeat(open, now(), stillValid);
+    heartbeat(open, now(), recheck);
   }, opts.pingIntervalMs ?? TICK_INTERVAL_MS);
   pinger.unref();
 

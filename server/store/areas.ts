@@ -18,6 +18,7 @@ export function createAreasStore(db: Db): AreasStore {
     'INSERT INTO areas (level, name, parent_id, created_at) VALUES (?, ?, ?, ?)',
   );
   const rename = db.prepare<[string, number]>('UPDATE areas SET name = ? WHERE id = ?');
+  const remove = db.prepare<[number]>('DELETE FROM areas WHERE id = ?');
   const move = db.prepare<[number, number]>('UPDATE areas SET parent_id = ? WHERE id = ?');
   const compoundCommunities = db.prepare<[], { id: number; community_id: number }>(
     'SELECT id, community_id FROM compounds',
@@ -90,6 +91,9 @@ export function createAreasStore(db: Db): AreasStore {
     },
     rename(id: number, name: string): void {
       rename.run(name, id);
+    },
+    delete(id: number): void {
+      remove.run(id);
     },
     move(id: number, parentId: number): void {
       move.run(parentId, id);

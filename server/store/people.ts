@@ -12,6 +12,7 @@ type PersonRow = {
   tier: number;
   compound_id: number | null;
   building_id: number | null;
+  community_id: number | null;
 };
 
 function toPerson(r: PersonRow): Person {
@@ -23,6 +24,7 @@ function toPerson(r: PersonRow): Person {
     tier: r.tier as Tier,
     compoundId: r.compound_id,
     buildingId: r.building_id,
+    communityId: r.community_id,
   };
 }
 
@@ -32,18 +34,24 @@ function toPerson(r: PersonRow): Person {
  * whose scope contains it. Tier 3 also reaches the household's own emergency contacts.
  */
 export function createPeopleStore(db: Db): PeopleStore {
-  const insert = db.prepare<[string, string | null, PersonRole, number, number | null, number | null, number]>(
-    'INSERT INTO people (name, phone, role, tier, compound_id, building_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+  const insert = db.prepare<
+    [string, string | null, PersonRole, number, number | null, number | null, number | null, number]
+  >(
+    'INSERT INTO people (name, phone, role, tier, compound_id, building_id, community_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
   );
   const list = db.prepare<[], PersonRow>('SELECT * FROM people WHERE retired_at IS NULL ORDER BY tier, id');
   // The four scopes that can cover a household, each an exact match on people_scope: an OR
   // over them would narrow the index by tier alone and read every volunteer of the community
   // (1.1 ms a red press with 20,000 of them, measured in bench/sweep.ts; 12 µs this way).
-  const scopeCase = (compound: string, building: string) =>
-    `SELECT p.* FROM people p, scope s WHERE p.tier = @tier AND p.compound_id IS ${compound} AND p.building_id IS ${building} AND p.retired_at IS NULL`;
+  // Above the compound (both NULL) a person is the whole district's (community_id NULL) or its
+  // community's: the household's compound's community (issue 14).
+  const scopeCase = (compound: string, building: string, community = '') =>
+    `SELECT p.* FROM people p, scope s WHERE p.tier = @tier AND p.compound_id IS ${compound} AND p.building_id IS ${building}${community} AND p.retired_at IS NULL`;
   const covering = db.prepare<[{ household: number; tier: number }], PersonRow>(
-    `WITH scope AS (SELECT h.building_id AS bid, b.compound_id AS cid FROM households h JOIN buildings b ON b.id = h.building_id WHERE h.id = @household)
-     ${scopeCase('NULL', 'NULL')} UNION ALL ${scopeCase('NULL', 's.bid')} UNION ALL ${scopeCase('s.cid', 'NULL')} UNION ALL ${scopeCase('s.cid', 's.bid')}
+    `WITH scope AS (SELECT h.building_id AS bid, b.compound_id AS cid, c.community_id AS cmid
+       FROM households h JOIN buildings b ON b.id = h.building_id JOIN compounds c ON c.id = b.compound_id WHERE h.id = @household)
+     ${scopeCase('NULL', 'NULL', ' AND (p.community_id IS NULL OR p.community_id = s.cmid)')} UNION ALL ${scopeCase('NULL', 's.bid')}
+     UNION ALL ${scopeCase('s.cid', 'NULL')} UNION ALL ${scopeCase('s.cid', 's.bid')}
      ORDER BY id`,
   );
   const update = db.prepare<[string, string | null, PersonRole, number, number]>(
@@ -66,8 +74,11 @@ export function createPeopleStore(db: Db): PeopleStore {
   >('SELECT * FROM contacts WHERE id = ?');
 
   return {
-    add(p: Omit<Person, 'id'>, now: number): number {
-      return Number(insert.run(p.name, p.phone, p.role, p.tier, p.compoundId, p.buildingId, now).lastInsertRowid);
+    add(p: Omit<Person, 'id' | 'communityId'> & { communityId?: number | null }, now: number): number {
+      return Number(
+        insert.run(p.name, p.phone, p.role, p.tier, p.compoundId, p.buildingId, p.communityId ?? null, now)
+          .lastInsertRowid,
+      );
     },
     list(): Person[] {
       return list.all().map(toPerson);

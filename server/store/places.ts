@@ -85,6 +85,8 @@ export function createPlacesStore(db: Db): PlacesStore {
   const deleteHousehold = db.prepare<[number]>('DELETE FROM households WHERE id = ?');
   const deleteBuilding = db.prepare<[number]>('DELETE FROM buildings WHERE id = ?');
   const deleteCompound = db.prepare<[number]>('DELETE FROM compounds WHERE id = ?');
+  const renameCompound = db.prepare<[string, number]>('UPDATE compounds SET name = ? WHERE id = ?');
+  const renameBuilding = db.prepare<[string, number]>('UPDATE buildings SET name = ? WHERE id = ?');
   const listCompounds = db.prepare<[], Compound>('SELECT id, name FROM compounds ORDER BY name');
   const listBuildings = db.prepare<[], Building>(
     'SELECT id, compound_id AS compoundId, name FROM buildings ORDER BY compound_id, name',
@@ -168,6 +170,12 @@ export function createPlacesStore(db: Db): PlacesStore {
     },
     deleteCompound(id: number): void {
       deleteCompound.run(id);
+    },
+    renameCompound(id: number, name: string): void {
+      renameCompound.run(name, id);
+    },
+    renameBuilding(id: number, name: string): void {
+      renameBuilding.run(name, id);
     },
     listHouseholds(): Household[] {
       return listHouseholds.all().map(toHousehold);

@@ -3,7 +3,7 @@ import type { CommandResult } from '../../app/alerting.js';
 import type { AlertCommand } from '../../domain/alert.js';
 import { AppError, appErrorFor } from '../../errors.js';
 import type { Alert, Household, Stores, User } from '../../app/ports.js';
-import { seesCompound, userOf } from '../auth.js';
+import { assertEdits, seesCompound, userOf } from '../auth.js';
 import { IdParams, keysetPage, PageQuery } from '../paging.js';
 import { alertView, alertViewOf, iso, notificationView } from '../views.js';
 
@@ -115,6 +115,7 @@ export const alertRoutes: FastifyPluginAsyncTypebox<{ stores: Stores; commands: 
       async (request) => {
         const user = userOf(request);
         const { alert, household } = visible(request.params.id, user);
+        assertEdits(user, household.compoundId);
         if (onlyKind !== undefined && alert.kind !== onlyKind)
           throw new AppError('alertState', `only a ${onlyKind} alert can be claimed`);
         const result = await commands.command(alert.id, command(user, (request.body as { note?: string }).note));

@@ -6,10 +6,12 @@ import { checkPolicy, DEFAULT_POLICY } from '../../domain/policy.js';
 import { AppError } from '../../errors.js';
 import type { Stores, User } from '../../app/ports.js';
 import { PERSON_ROLES } from '../../domain/community.js';
-import { requireRole, seesCompound, userOf } from '../auth.js';
+import { assertEdits, requireRole, seesCompound, userOf } from '../auth.js';
 import { IdParams, PageQuery, pageById } from '../paging.js';
 import { mobileAt, PHONE_SCHEMA } from '../phone-field.js';
 import { publicUser } from './session.js';
+import { placeError, ScopeBody, scopeOf } from './places.js';
+import { communityOf, personSeen } from '../../app/places.js';
 
 const Name = Type.String({ minLength: 1, maxLength: 100 });
 const DeviceParams = Type.Object(
@@ -30,9 +32,11 @@ export const communityRoutes: FastifyPluginAsyncTypebox<{
   /** Told when a user is changed (role, compounds, password, disabled): their live sockets are rechecked at once. */
   userChanged?: (userId: number) => void;
 }> = async (app, { stores, now, disconnectDevice, userChanged }) => {
-  const compoundIn = (user: User, id: number): void => {
+  /** 404 for a compound the user does not see; 403 readOnly for one it only watches. */
+  const editsIn = (user: User, id: number): void => {
     if (stores.places.getCompound(id) === null || !seesCompound(user, id))
       throw new AppError('notFound', `compound ${id} not found`);
+    assertEdits(user, id);
   };
 
   const Paged = Type.Object(PageQuery, { additionalProperties: false });
@@ -45,6 +49,7 @@ export const communityRoutes: FastifyPluginAsyncTypebox<{
     async (request) => {
       const user = userOf(request);
       const buildings = stores.places.listBuildings();
+      const communities = stores.areas.compoundCommunities();
       const all = stores.places
         .listCompounds()
         .filter((c) => seesCompound(user, c.id))
@@ -53,6 +58,7 @@ export const communityRoutes: FastifyPluginAsyncTypebox<{
           const checked = stored === null ? null : checkPolicy(stored);
           return {
             ...c,
+            communityId: communities.get(c.id) ?? null,
             policy: checked?.ok ? checked.value : DEFAULT_POLICY,
             buildings: buildings.filter((b) => b.compoundId === c.id),
           };
@@ -90,41 +96,29 @@ export const communityRoutes: FastifyPluginAsyncTypebox<{
     {
       schema: {
         tags: ['community'],
-        summary: 'Add a compound (admin)',
-        body: Type.Object({ name: Name }, { additionalProperties: false }),
+        summary: 'Add a compound (admin), in a community (default: the default community)',
+        body: Type.Object(
+          { name: Name, communityId: Type.Optional(Type.Integer({ minimum: 1 })) },
+          { additionalProperties: false },
+        ),
       },
     },
     async (request, reply) => {
       requireRole(request, 'admin');
       if (stores.places.listCompounds().some((c) => c.name === request.body.name.trim()))
         throw new AppError('conflict', 'a compound with that name exists');
-      const compound = stores.places.findOrCreateCompound(request.body.name.trim(), now());
+      const communityId = request.body.communityId;
+      if (communityId !== undefined) {
+        const community = communityOf(stores, communityId, 'communityId');
+        if (!community.ok) throw placeError(community.problem);
+      }
+      const compound = stores.transaction(() => {
+        const made = stores.places.findOrCreateCompound(request.body.name.trim(), now());
+        if (communityId !== undefined) stores.areas.setCompoundCommunity(made.id, communityId);
+        return made;
+      });
       request.auditRecord = `compound:${compound.id}`;
-      return reply.code(201).send(compound);
-    },
-  );
-
-  app.patch(
-    '/compounds/:id',
-    {
-      schema: {
-        tags: ['community'],
-        summary: "Change a compound's response policy (staff of it, admin): escalation delays, reminders, daytime",
-        params: IdParams,
-        body: Type.Object(
-          { policy: Type.Record(Type.String(), Type.Union([Type.Integer(), Type.String()])) },
-          { additionalProperties: false },
-        ),
-      },
-    },
-    async (request) => {
-      const user = requireRole(request, 'admin', 'staff');
-      const id = Number(request.params.id);
-      compoundIn(user, id);
-      const checked = checkPolicy(request.body.policy);
-      if (!checked.ok) throw new AppError('validation', undefined, [{ path: 'body.policy', message: checked.reason }]);
-      stores.places.setCompoundPolicy(id, request.body.policy);
-      return { id, policy: checked.value };
+      return reply.code(201).send({ ...compound, communityId: stores.areas.compoundCommunities().get(compound.id) });
     },
   );
 
@@ -143,6 +137,7 @@ export const communityRoutes: FastifyPluginAsyncTypebox<{
       const h = stores.places.getHousehold(request.body.householdId);
       if (h === null || !seesCompound(user, h.compoundId))
         throw new AppError('notFound', `household ${request.body.householdId} not found`);
+      assertEdits(user, h.compoundId);
       const device = provisionDevice(stores, h.id, now());
       request.auditRecord = `device:${device.id}`;
       return reply.code(201).send({ ...device, householdId: h.id });
@@ -154,6 +149,7 @@ export const communityRoutes: FastifyPluginAsyncTypebox<{
     const h = device ? stores.places.getHousehold(device.householdId) : null;
     if (device === null || device.retiredAt !== null || h === null || !seesCompound(user, h.compoundId))
       throw new AppError('notFound', `device ${id} not found`);
+    assertEdits(user, h.compoundId);
     return device;
   };
 
@@ -204,7 +200,7 @@ export const communityRoutes: FastifyPluginAsyncTypebox<{
     async (request) => {
       const user = userOf(request);
       return pageById(
-        stores.people.list().filter((p) => p.compoundId === null || seesCompound(user, p.compoundId)),
+        stores.people.list().filter((p) => personSeen(stores, user, p)),
         request.query,
       );
     },
@@ -224,6 +220,8 @@ export const communityRoutes: FastifyPluginAsyncTypebox<{
             tier: Type.Union([Type.Literal(1), Type.Literal(2), Type.Literal(3)]),
             compoundId: Type.Union([Type.Integer({ minimum: 1 }), Type.Null()]),
             buildingId: Type.Union([Type.Integer({ minimum: 1 }), Type.Null()]),
+            /** With compoundId null: the whole community's person (a tier per community); absent or null: the district's. */
+            communityId: Type.Optional(Type.Union([Type.Integer({ minimum: 1 }), Type.Null()])),
           },
           { additionalProperties: false },
         ),
@@ -238,8 +236,16 @@ export const communityRoutes: FastifyPluginAsyncTypebox<{
         if (user.role !== 'admin') throw new AppError('forbidden', 'only an admin adds community-wide people');
         if (body.buildingId !== null)
           throw new AppError('validation', undefined, [{ path: 'body.buildingId', message: 'needs compoundId' }]);
+        if (body.communityId != null) {
+          const community = communityOf(stores, body.communityId, 'communityId');
+          if (!community.ok) throw placeError(community.problem);
+        }
       } else {
-        compoundIn(user, body.compoundId);
+        if (body.communityId != null)
+          throw new AppError('validation', undefined, [
+            { path: 'body.communityId', message: "a compound's person is in its compound's community already" },
+          ]);
+        editsIn(user, body.compoundId);
         if (
           body.buildingId !== null &&
           !stores.places.listBuildings().some((b) => b.id === body.buildingId && b.compoundId === body.compoundId)
@@ -257,6 +263,7 @@ export const communityRoutes: FastifyPluginAsyncTypebox<{
           tier: body.tier,
           compoundId: body.compoundId,
           buildingId: body.buildingId,
+          communityId: body.communityId ?? null,
         },
         now(),
       );
@@ -291,6 +298,7 @@ export const communityRoutes: FastifyPluginAsyncTypebox<{
         (person.compoundId === null ? user.role !== 'admin' : !seesCompound(user, person.compoundId))
       )
         throw new AppError('notFound');
+      if (person.compoundId !== null) assertEdits(user, person.compoundId);
       const b = request.body;
       stores.people.update(person.id, {
         name: b.name?.trim() ?? person.name,
@@ -315,6 +323,7 @@ export const communityRoutes: FastifyPluginAsyncTypebox<{
         (person.compoundId === null ? user.role !== 'admin' : !seesCompound(user, person.compoundId))
       )
         throw new AppError('notFound');
+      if (person.compoundId !== null) assertEdits(user, person.compoundId);
       stores.people.retire(person.id, now());
       return reply.code(204).send();
     },
@@ -333,13 +342,15 @@ export const communityRoutes: FastifyPluginAsyncTypebox<{
     {
       schema: {
         tags: ['users'],
-        summary: "Change a user (admin): name, role, compounds, password, or disable (ends the user's sessions)",
+        summary:
+          "Change a user (admin): name, role, compounds or scope (places at any level, read-only per entry), password, or disable (ends the user's sessions)",
         params: IdParams,
         body: Type.Object(
           {
             displayName: Type.Optional(Name),
             role: Type.Optional(Type.Union([Type.Literal('admin'), Type.Literal('staff'), Type.Literal('volunteer')])),
             compoundIds: Type.Optional(Type.Array(Type.Integer({ minimum: 1 }), { maxItems: 100 })),
+            scope: Type.Optional(ScopeBody),
             password: Type.Optional(Type.String({ minLength: 10, maxLength: 200 })),
             disabled: Type.Optional(Type.Boolean()),
           },
@@ -360,11 +371,13 @@ export const communityRoutes: FastifyPluginAsyncTypebox<{
           throw new AppError('validation', undefined, [
             { path: 'body.compoundIds', message: `compound ${c} does not exist` },
           ]);
+      const scope = b.scope === undefined ? undefined : scopeOf(stores, b.scope, b.compoundIds);
       const hash = b.password !== undefined ? await hashPassword(b.password) : null;
       stores.transaction(() => {
         if (b.displayName !== undefined || b.role !== undefined)
           stores.users.setProfile(target.id, b.displayName?.trim() ?? target.displayName, b.role ?? target.role);
         if (b.compoundIds !== undefined) stores.users.setCompounds(target.id, b.compoundIds);
+        if (scope !== undefined) stores.users.setScope(target.id, scope);
         if (hash !== null) stores.users.setPassword(target.id, hash);
         if (b.disabled !== undefined) stores.users.setDisabled(target.id, b.disabled ? now() : null);
       });
@@ -388,6 +401,7 @@ export const communityRoutes: FastifyPluginAsyncTypebox<{
             role: Type.Union([Type.Literal('admin'), Type.Literal('staff'), Type.Literal('volunteer')]),
             password: Type.String({ minLength: 10, maxLength: 200 }),
             compoundIds: Type.Array(Type.Integer({ minimum: 1 }), { maxItems: 100 }),
+            scope: Type.Optional(ScopeBody),
           },
           { additionalProperties: false },
         ),
@@ -402,16 +416,22 @@ export const communityRoutes: FastifyPluginAsyncTypebox<{
           throw new AppError('validation', undefined, [
             { path: 'body.compoundIds', message: `compound ${c} does not exist` },
           ]);
-      const id = stores.users.create(
-        {
-          username: body.username,
-          displayName: body.displayName.trim(),
-          role: body.role,
-          passwordHash: await hashPassword(body.password),
-          compoundIds: body.compoundIds,
-        },
-        now(),
-      );
+      const scope = body.scope === undefined ? undefined : scopeOf(stores, body.scope, body.compoundIds);
+      const passwordHash = await hashPassword(body.password);
+      const id = stores.transaction(() => {
+        const made = stores.users.create(
+          {
+            username: body.username,
+            displayName: body.displayName.trim(),
+            role: body.role,
+            passwordHash,
+            compoundIds: body.compoundIds,
+          },
+          now(),
+        );
+        if (scope !== undefined) stores.users.setScope(made, scope);
+        return made;
+      });
       request.auditRecord = `user:${id}`;
       const created = stores.users.get(id);
       return reply.code(201).send(created ? publicUser(created) : null);

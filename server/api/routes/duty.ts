@@ -4,7 +4,7 @@ import { mayBeOnRoster } from '../../domain/duty.js';
 import { AppError } from '../../errors.js';
 import type { Person, Stores, User } from '../../app/ports.js';
 import { DEFAULT_TIME_ZONE } from '../../../protocol/ribbon.js';
-import { requireRole, seesCompound, userOf } from '../auth.js';
+import { assertEdits, requireRole, seesCompound, userOf } from '../auth.js';
 import { IdParams } from '../paging.js';
 
 const TierField = Type.Union([Type.Literal(1), Type.Literal(2), Type.Literal(3)]);
@@ -36,9 +36,10 @@ export const dutyRoutes: FastifyPluginAsyncTypebox<{ stores: Stores; now: () => 
   app,
   { stores, now },
 ) => {
-  const compoundIn = (user: User, id: number) => {
+  const compoundIn = (user: User, id: number, edit = false) => {
     const compound = stores.places.getCompound(id);
     if (compound === null || !seesCompound(user, id)) throw new AppError('notFound', `compound ${id} not found`);
+    if (edit) assertEdits(user, id);
     return compound;
   };
 
@@ -107,7 +108,7 @@ export const dutyRoutes: FastifyPluginAsyncTypebox<{ stores: Stores; now: () => 
     },
     async (request) => {
       const user = requireRole(request, 'admin', 'staff');
-      const compound = compoundIn(user, Number(request.params.id));
+      const compound = compoundIn(user, Number(request.params.id), true);
       const b = request.body;
       const set = setDutyShifts(
         stores,
@@ -149,7 +150,7 @@ export const dutyRoutes: FastifyPluginAsyncTypebox<{ stores: Stores; now: () => 
     },
     async (request, reply) => {
       const user = requireRole(request, 'admin', 'staff');
-      const compound = compoundIn(user, Number(request.params.id));
+      const compound = compoundIn(user, Number(request.params.id), true);
       const added = addDutyOverride(stores, compound.id, { ...request.body, by: user.username }, now());
       if (!added.ok) throw fieldsOf(added.problems);
       request.auditRecord = `duty-override:${added.override.id}`;
@@ -164,6 +165,7 @@ export const dutyRoutes: FastifyPluginAsyncTypebox<{ stores: Stores; now: () => 
       const user = requireRole(request, 'admin', 'staff');
       const override = stores.duty.getOverride(Number(request.params.id));
       if (override === null || !seesCompound(user, override.compoundId)) throw new AppError('notFound');
+      assertEdits(user, override.compoundId);
       stores.duty.removeOverride(override.id);
       request.auditRecord = `duty-override:${override.id}`;
       return reply.code(204).send();

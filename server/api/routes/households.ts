@@ -7,7 +7,7 @@ import { setCheckInSchedule } from '../../app/set-check-in-schedule.js';
 import { type CheckInPolicy, MAX_POLICY_SEC, MIN_EVERY_SEC } from '../../domain/check-in.js';
 import { AppError } from '../../errors.js';
 import type { Household, Stores, User } from '../../app/ports.js';
-import { requireRole, seesCompound, userOf } from '../auth.js';
+import { assertEdits, requireRole, seesCompound, userOf } from '../auth.js';
 import { observedAtOf, ObservedAt } from '../observed-at.js';
 import { IdParams, keysetPage, PageQuery } from '../paging.js';
 import { mobileAt, PHONE_SCHEMA } from '../phone-field.js';
@@ -143,10 +143,11 @@ export const householdRoutes: FastifyPluginAsyncTypebox<HouseholdDeps> = async (
     };
   }
 
-  /** The household if this user may see it; 404 otherwise (existence does not leak). */
-  function visible(id: string, user: User): Household {
+  /** The household if this user may see it; 404 otherwise (existence does not leak). `edit`: 403 when only read-only. */
+  function visible(id: string, user: User, edit = false): Household {
     const h = stores.places.getHousehold(Number(id));
     if (h === null || !seesCompound(user, h.compoundId)) throw new AppError('notFound', `household ${id} not found`);
+    if (edit) assertEdits(user, h.compoundId);
     return h;
   }
 
@@ -214,6 +215,7 @@ export const householdRoutes: FastifyPluginAsyncTypebox<HouseholdDeps> = async (
       if (user.role !== 'admin' && (compound === undefined || !seesCompound(user, compound.id))) {
         throw new AppError('forbidden', `you do not look after a compound named ${JSON.stringify(body.compound)}`);
       }
+      if (compound !== undefined) assertEdits(user, compound.id);
       const contacts = contactsToStore(body.contacts ?? []);
       const id = deps.commit((announce) => {
         let householdId: number;
@@ -266,7 +268,7 @@ export const householdRoutes: FastifyPluginAsyncTypebox<HouseholdDeps> = async (
     },
     async (request) => {
       const user = requireRole(request, 'admin', 'staff');
-      const h = visible(request.params.id, user);
+      const h = visible(request.params.id, user, true);
       const body = request.body;
       // The list replaces the stored one, so every number in it is checked, also one kept from before the rule.
       const contacts = body.contacts === undefined ? undefined : contactsToStore(body.contacts);
@@ -337,7 +339,7 @@ export const householdRoutes: FastifyPluginAsyncTypebox<HouseholdDeps> = async (
     },
     async (request, reply) => {
       const user = userOf(request);
-      const h = visible(request.params.id, user);
+      const h = visible(request.params.id, user, true);
       const observedAt = observedAtOf(request.body.observedAt, now());
       const result = await deps.recordPersonReport({
         householdId: h.id,
@@ -364,7 +366,7 @@ export const householdRoutes: FastifyPluginAsyncTypebox<HouseholdDeps> = async (
     },
     async (request, reply) => {
       const user = userOf(request);
-      const h = visible(request.params.id, user);
+      const h = visible(request.params.id, user, true);
       const t = now();
       // The visit happened when the volunteer looked; a phone's clock a little ahead counts as now.
       const at = Math.min(observedAtOf(request.body.observedAt, t) ?? t, t);

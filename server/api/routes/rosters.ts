@@ -120,6 +120,13 @@ export const rosterRoutes: FastifyPluginAsyncTypebox<RosterDeps> = async (app, o
       },
       async (request, reply) => {
         const user = requireRole(request, 'admin', 'staff');
+        // Someone who only watches every compound it sees changes nothing, whatever the file holds.
+        if (
+          user.role !== 'admin' &&
+          user.compoundIds.length > 0 &&
+          user.compoundIds.every((c) => user.readOnlyCompoundIds.includes(c))
+        )
+          throw new AppError('readOnly');
         // A JSON body reaches here through the default parser; a roster is a file.
         if (request.body !== undefined && request.body !== null && !Buffer.isBuffer(request.body)) {
           throw new AppError(

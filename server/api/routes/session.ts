@@ -10,12 +10,29 @@ import { createWindowBudget } from '../../log.js';
 /** Failed logins allowed per address and per username in a window, before 429. */
 export const LOGIN_LIMITS = { perAddress: 20, perUser: 5, windowMs: 15 * 60_000 } as const;
 
+export const ScopeLevelSchema = Type.Union([
+  Type.Literal('district'),
+  Type.Literal('street'),
+  Type.Literal('community'),
+  Type.Literal('compound'),
+]);
+
 export const UserSchema = Type.Object({
   id: Type.Integer(),
   username: Type.String(),
   displayName: Type.String(),
   role: Type.Union([Type.Literal('admin'), Type.Literal('staff'), Type.Literal('volunteer')]),
   compoundIds: Type.Array(Type.Integer()),
+  /** Of compoundIds, those the user only watches (every scope entry covering them is read-only). */
+  readOnlyCompoundIds: Type.Array(Type.Integer()),
+  /** The scope as set: places at any level (docs/api.md, "Places and scopes"). */
+  scope: Type.Array(
+    Type.Object({
+      level: ScopeLevelSchema,
+      id: Type.Integer(),
+      readOnly: Type.Boolean(),
+    }),
+  ),
 });
 
 export function publicUser(user: User) {
@@ -25,6 +42,8 @@ export function publicUser(user: User) {
     displayName: user.displayName,
     role: user.role,
     compoundIds: user.compoundIds,
+    readOnlyCompoundIds: user.readOnlyCompoundIds,
+    scope: user.scope,
   };
 }
 

@@ -12,8 +12,20 @@ export type ColumnSpec<K extends string> = {
   readonly required: boolean;
 };
 
+// The places above the compound (issue 14), optional: a row naming them puts its compound in
+// that community (roster/places.ts). Exported only once a deployment names its places.
+const STREET = { key: 'street', zh: '街道', aliases: ['街道名称', '街道办', '街道办事处'], required: false } as const;
+const COMMUNITY = {
+  key: 'community',
+  zh: '社区',
+  aliases: ['社区名称', '社区居委会', '居委会'],
+  required: false,
+} as const;
+
 /** Household rows. A household with several emergency contacts is several rows with the same compound, building, room and name. */
 export const HOUSEHOLD_COLUMNS = [
+  STREET,
+  COMMUNITY,
   { key: 'compound', zh: '小区', aliases: ['小区名称', '小区名'], required: true },
   { key: 'building', zh: '楼栋', aliases: ['楼号', '楼栋号', '楼', '栋'], required: true },
   { key: 'room', zh: '房号', aliases: ['室', '房间', '房间号', '门牌号', '户号'], required: true },
@@ -34,6 +46,9 @@ export const PEOPLE_COLUMNS = [
   { key: 'tier', zh: '层级', aliases: ['级别', '梯队'], required: false },
   { key: 'compound', zh: '小区', aliases: ['小区名称', '小区名'], required: false },
   { key: 'building', zh: '楼栋', aliases: ['楼号', '楼栋号', '楼', '栋'], required: false },
+  // Without a compound: the whole community's person (a tier per community).
+  STREET,
+  COMMUNITY,
 ] as const satisfies readonly ColumnSpec<string>[];
 
 export type HouseholdColumn = (typeof HOUSEHOLD_COLUMNS)[number]['key'];

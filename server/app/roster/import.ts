@@ -9,6 +9,7 @@ import { HOUSEHOLD_COLUMNS, type HouseholdColumn, PEOPLE_COLUMNS, readRosterFile
 import type { Encoding, RosterProblem, RowError } from './format.js';
 import { type HouseholdDraft, householdKey, readHouseholds } from './read-households.js';
 import { type PersonDraft, readPeople } from './read-people.js';
+import { createPlaceIndex, type PlacePlan } from './places.js';
 
 // Import, step one: the file read and every row checked against the database. Nothing here
 // writes: it runs on a read-only connection in a worker thread (server/api/roster-check-pool.ts),
@@ -37,7 +38,8 @@ export type ImportReport = {
 
 export type RosterKind = 'households' | 'people';
 
-export type PlannedHousehold = HouseholdDraft & { compoundId: number | null };
+/** `place`: the community its compound is (or, new, is put) in; null when the row names none. */
+export type PlannedHousehold = HouseholdDraft & { compoundId: number | null; place: PlacePlan | null };
 export type PlannedPerson = Omit<Person, 'id'> & { line: number };
 /** What a real import will create: plain data, so that it crosses from the worker thread. */
 export type RosterPlan = { kind: 'households'; items: PlannedHousehold[] } | { kind: 'people'; items: PlannedPerson[] };
@@ -107,6 +109,15 @@ function reportOn<T>(
 
 /** Another compound's name and an unknown one read the same to staff: existence does not leak. */
 const notYours = (name: string) => `you do not look after a compound named "${name}"`;
+/** A compound the user sees only through read-only scope entries (a leader who watches). */
+const onlyWatched = (name: string) => `只读：您对小区"${name}"只有查看权限，不能导入 (read-only scope)`;
+
+/** Why this user may not import into the compound (null: it may; an admin may anywhere). */
+export function importRefusal(user: User, compoundId: number | null, name: string): string | null {
+  if (user.role === 'admin') return null;
+  if (compoundId === null || !user.compoundIds.includes(compoundId)) return notYours(name);
+  return user.readOnlyCompoundIds.includes(compoundId) ? onlyWatched(name) : null;
+}
 
 function planHouseholds(stores: Stores, user: User, drafts: readonly HouseholdDraft[]): Plan<PlannedHousehold> {
   const compounds = new Map(stores.places.listCompounds().map((c) => [c.name, c.id]));
@@ -116,15 +127,44 @@ function planHouseholds(stores: Stores, user: User, drafts: readonly HouseholdDr
     stored.set(key, [...(stored.get(key) ?? []), h]);
   }
   const plan: Plan<PlannedHousehold> = { creates: [], unchanged: 0, errors: [] };
+  const places = createPlaceIndex(stores);
+  /** A compound's community as the file's first row naming it gives it. */
+  const placedBy = new Map<string, { line: number; key: string }>();
   for (const d of drafts) {
     const compoundId = compounds.get(d.compound) ?? null;
-    if (user.role !== 'admin' && (compoundId === null || !user.compoundIds.includes(compoundId))) {
-      plan.errors.push({ line: d.line, field: 'compound', reason: notYours(d.compound) });
+    const refused = importRefusal(user, compoundId, d.compound);
+    if (refused !== null) {
+      plan.errors.push({ line: d.line, field: 'compound', reason: refused });
       continue;
+    }
+    let place: PlacePlan | null = null;
+    if (d.community !== null) {
+      const resolved = places.resolve(d.street, d.community);
+      if (!resolved.ok) {
+        plan.errors.push({ line: d.line, field: 'community', reason: resolved.reason });
+        continue;
+      }
+      place = resolved.plan;
+      const conflict = compoundId === null ? null : places.conflict(compoundId, d.compound, place, d.line);
+      if (conflict !== null) {
+        plan.errors.push(conflict);
+        continue;
+      }
+      const key = `${place.street}\u0000${place.community}`;
+      const first = placedBy.get(d.compound);
+      if (first !== undefined && first.key !== key) {
+        plan.errors.push({
+          line: d.line,
+          field: 'community',
+          reason: `小区"${d.compound}"在第 ${first.line} 行属于另一个社区；一个小区只属于一个社区`,
+        });
+        continue;
+      }
+      if (first === undefined) placedBy.set(d.compound, { line: d.line, key });
     }
     const matches = stored.get(householdKey(d)) ?? [];
     if (matches.length === 0) {
-      plan.creates.push({ ...d, compoundId });
+      plan.creates.push({ ...d, compoundId, place });
       continue;
     }
     // Import adds; it does not edit. The same household as stored is fine (an export read
@@ -202,19 +242,27 @@ function planPeople(stores: Stores, user: User, drafts: readonly PersonDraft[]):
   const stored = new Map<string, Person>();
   for (const p of stores.people.list())
     stored.set(
-      [p.name, p.phone === null ? '' : asStored(p.phone), p.role, p.compoundId ?? '', p.buildingId ?? ''].join(
-        '\u0000',
-      ),
+      [
+        p.name,
+        p.phone === null ? '' : asStored(p.phone),
+        p.role,
+        p.compoundId ?? '',
+        p.buildingId ?? '',
+        p.communityId ?? '',
+      ].join('\u0000'),
       p,
     );
   const plan: Plan<PlannedPerson> = { creates: [], unchanged: 0, errors: [] };
+  const places = createPlaceIndex(stores);
   for (const d of drafts) {
     let compoundId: number | null = null;
     let buildingId: number | null = null;
+    let communityId: number | null = null;
     if (d.compound !== null) {
       compoundId = compounds.get(d.compound) ?? null;
-      if (user.role !== 'admin' && (compoundId === null || !user.compoundIds.includes(compoundId))) {
-        plan.errors.push({ line: d.line, field: 'compound', reason: notYours(d.compound) });
+      const refused = importRefusal(user, compoundId, d.compound);
+      if (refused !== null) {
+        plan.errors.push({ line: d.line, field: 'compound', reason: refused });
         continue;
       }
       if (compoundId === null) {
@@ -233,8 +281,42 @@ function planPeople(stores: Stores, user: User, drafts: readonly PersonDraft[]):
         }
       }
     }
-    const person = { name: d.name, phone: d.phone, role: d.role, tier: d.tier, compoundId, buildingId };
-    const same = stored.get([d.name, d.phone ?? '', d.role, compoundId ?? '', buildingId ?? ''].join('\u0000'));
+    // A community named: a compound's person's must be its compound's; without a compound, the
+    // person is the whole community's (which must exist: a people roster creates no places).
+    if (d.community !== null) {
+      const resolved = places.resolve(d.street, d.community);
+      const id = resolved.ok ? places.idOf(resolved.plan) : null;
+      if (!resolved.ok || id === null) {
+        plan.errors.push({
+          line: d.line,
+          field: 'community',
+          reason: resolved.ok
+            ? `没有名为"${d.street ?? ''}${d.community}"的社区（请先导入住户或新建地点）`
+            : resolved.reason,
+        });
+        continue;
+      }
+      // Checked after the compound: another's compound is refused above without a word of its community.
+      const conflict =
+        compoundId === null ? null : places.conflict(compoundId, d.compound ?? '', resolved.plan, d.line);
+      if (conflict !== null) {
+        plan.errors.push(conflict);
+        continue;
+      }
+      if (d.compound === null) communityId = id;
+    }
+    const person = {
+      name: d.name,
+      phone: d.phone,
+      role: d.role,
+      tier: d.tier,
+      compoundId,
+      buildingId,
+      communityId,
+    };
+    const same = stored.get(
+      [d.name, d.phone ?? '', d.role, compoundId ?? '', buildingId ?? '', communityId ?? ''].join('\u0000'),
+    );
     if (same !== undefined) {
       if (same.tier === d.tier) plan.unchanged += 1;
       else

@@ -12,6 +12,9 @@ export type ContactDraft = { line: number; name: string; phone: string; relation
 export type HouseholdDraft = {
   /** Its first row; further rows only add contacts. */
   line: number;
+  /** The 街道 / 社区 columns (null: not given; the compound stays where it is, a new one goes to the default community). */
+  street: string | null;
+  community: string | null;
   compound: string;
   building: string;
   room: string;
@@ -42,6 +45,10 @@ export function readHouseholds(rows: readonly TableRow<HouseholdColumn>[]): {
     checkName(v.building, 'building', line, problems);
     checkName(v.name, 'name', line, problems);
     checkName(v.room, 'room', line, problems, false);
+    checkName(v.street, 'street', line, problems, false);
+    checkName(v.community, 'community', line, problems, false);
+    if (v.street !== '' && v.community === '')
+      err('community', '填写了街道，也请填写社区 (a street needs its community)');
 
     const timezone = v.timezone === '' ? null : v.timezone;
     if (timezone !== null && !isValidTimeZone(timezone))
@@ -76,6 +83,8 @@ export function readHouseholds(rows: readonly TableRow<HouseholdColumn>[]): {
     }
     const draft: HouseholdDraft = {
       line,
+      street: v.street || null,
+      community: v.community || null,
       compound: v.compound,
       building: v.building,
       room: v.room,
@@ -96,6 +105,12 @@ export function readHouseholds(rows: readonly TableRow<HouseholdColumn>[]): {
         err(field, `differs from line ${first.line} (a household's settings are read from its first row)`);
     };
     differs('timezone', v.timezone, draft.timezone ?? '', first.timezone ?? '');
+    differs(
+      'community',
+      `${v.street}${v.community}`,
+      `${v.street}\u0000${v.community}`,
+      `${first.street ?? ''}\u0000${first.community ?? ''}`,
+    );
     differs('checkin', v.checkin, formatCheckIn(draft.checkin), formatCheckIn(first.checkin));
     differs('quiet_hours', v.quiet_hours, formatQuietHours(draft.quietHours), formatQuietHours(first.quietHours));
     if (contact === null) {

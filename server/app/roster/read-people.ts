@@ -13,6 +13,9 @@ export type PersonDraft = {
   tier: Tier;
   compound: string | null;
   building: string | null;
+  /** The 街道 / 社区 columns: without a compound, the whole community's person. */
+  street: string | null;
+  community: string | null;
 };
 
 const personKey = (p: {
@@ -21,7 +24,8 @@ const personKey = (p: {
   role: PersonRole;
   compound: string | null;
   building: string | null;
-}) => [p.name, p.phone ?? '', p.role, p.compound ?? '', p.building ?? ''].join('\u0000');
+  community: string | null;
+}) => [p.name, p.phone ?? '', p.role, p.compound ?? '', p.building ?? '', p.community ?? ''].join('\u0000');
 
 export function readPeople(rows: readonly TableRow<PeopleColumn>[]): { people: PersonDraft[]; errors: RowError[] } {
   const errors: RowError[] = [];
@@ -54,6 +58,10 @@ export function readPeople(rows: readonly TableRow<PeopleColumn>[]): { people: P
     checkName(v.compound, 'compound', line, problems, false);
     checkName(v.building, 'building', line, problems, false);
     if (v.building !== '' && v.compound === '') err('building', 'is given without a compound');
+    checkName(v.street, 'street', line, problems, false);
+    checkName(v.community, 'community', line, problems, false);
+    if (v.street !== '' && v.community === '')
+      err('community', '填写了街道，也请填写社区 (a street needs its community)');
     if (problems.length > 0 || !phone.ok || role === null || tier === null) {
       errors.push(...problems);
       continue;
@@ -66,6 +74,8 @@ export function readPeople(rows: readonly TableRow<PeopleColumn>[]): { people: P
       tier,
       compound: v.compound || null,
       building: v.building || null,
+      street: v.street || null,
+      community: v.community || null,
     };
     const earlier = seen.get(personKey(draft));
     if (earlier !== undefined) {

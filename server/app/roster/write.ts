@@ -1,6 +1,7 @@
 import { assertNever } from '../../domain/ribbon.js';
 import type { Stores } from '../ports.js';
 import { createHousehold, type PlannedHousehold, type PlannedPerson, type RosterPlan } from './import.js';
+import { ensureCommunity } from './places.js';
 
 // Import, step two: what checkRoster planned, written in short transactions. SQLite has one
 // writer: a transaction holds the write lock from BEGIN IMMEDIATE to COMMIT, and the safety
@@ -18,8 +19,8 @@ export type WriteOptions = { now: number; chunkBudgetMs?: number };
 /** Created; or a row met a record that was not there when it was checked (nothing is left written). */
 export type WriteOutcome = { ok: true; created: number } | { ok: false; line: number; reason: string };
 
-/** What this import created, in the order to undo it: rows before the places they hang on. */
-type Written = { households: number[]; people: number[]; buildings: number[]; compounds: number[] };
+/** What this import created, in the order to undo it: rows before the places they hang on (areas: communities before their streets). */
+type Written = { households: number[]; people: number[]; buildings: number[]; compounds: number[]; areas: number[] };
 
 class RowConflict extends Error {
   constructor(
@@ -66,7 +67,7 @@ async function inChunks(
 /** Writes the plan; on a conflict or a failure, undoes what it wrote first (then answers, or throws). */
 export async function writeRoster(stores: Stores, plan: RosterPlan, options: WriteOptions): Promise<WriteOutcome> {
   const budgetMs = options.chunkBudgetMs ?? CHUNK_BUDGET_MS;
-  const written: Written = { households: [], people: [], buildings: [], compounds: [] };
+  const written: Written = { households: [], people: [], buildings: [], compounds: [], areas: [] };
   try {
     switch (plan.kind) {
       case 'households':
@@ -97,10 +98,12 @@ async function writeHouseholds(
   await inChunks(stores, items.length, budgetMs, () => {
     // Read inside the chunk's transaction: compounds are few, and another writer may have added one.
     const compounds = new Map(places.listCompounds().map((c) => [c.name, c.id]));
-    const mine: Written = { households: [], people: [], buildings: [], compounds: [] };
+    const mine: Written = { households: [], people: [], buildings: [], compounds: [], areas: [] };
     return {
       step(i) {
         const d = items[i] as PlannedHousehold;
+        // Its community, made if missing (the check saw the names; another writer may have made them since).
+        const communityId = d.place === null ? null : ensureCommunity(stores, d.place, now, mine.areas);
         const compoundId = compounds.get(d.compound);
         const building = compoundId === undefined ? null : places.findBuilding(compoundId, d.building);
         // The check saw no such household; one now is someone else's, registered meanwhile.
@@ -118,12 +121,16 @@ async function writeHouseholds(
           compounds.set(d.compound, h.compoundId);
           mine.compounds.push(h.compoundId);
         }
+        // A compound this import made goes in the row's community (an existing one was checked to be there).
+        const madeHere = [...mine.compounds, ...written.compounds].includes(h.compoundId);
+        if (communityId !== null && madeHere) stores.areas.setCompoundCommunity(h.compoundId, communityId);
         if (building === null) mine.buildings.push(h.buildingId);
       },
       committed() {
         written.households.push(...mine.households);
         written.buildings.push(...mine.buildings);
         written.compounds.push(...mine.compounds);
+        written.areas.push(...mine.areas);
       },
     };
   });
@@ -163,6 +170,7 @@ async function undo(stores: Stores, written: Written, now: number, budgetMs: num
     ...written.people.map((id) => () => stores.people.delete(id)),
     ...written.buildings.map((id) => () => keepIfUsed(stores, () => stores.places.deleteBuilding(id))),
     ...written.compounds.map((id) => () => keepIfUsed(stores, () => stores.places.deleteCompound(id))),
+    ...written.areas.reverse().map((id) => () => keepIfUsed(stores, () => stores.areas.delete(id))),
   ];
   await inChunks(stores, steps.length, budgetMs, () => ({
     step: (i) => (steps[i] as () => void)(),

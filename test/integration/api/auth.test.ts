@@ -59,6 +59,8 @@ describe('logging in', () => {
         displayName: expect.any(String),
         role: 'admin',
         compoundIds: [],
+        readOnlyCompoundIds: [],
+        scope: [],
       },
       csrfToken: expect.stringMatching(/^[A-Za-z0-9_-]{40,}$/),
     });

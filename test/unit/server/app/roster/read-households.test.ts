@@ -23,6 +23,8 @@ describe('readHouseholds', () => {
     expect(households).toEqual([
       {
         line: 2,
+        street: null,
+        community: null,
         compound: '阳光小区',
         building: '1号楼',
         room: '101',
@@ -37,6 +39,8 @@ describe('readHouseholds', () => {
       },
       {
         line: 4,
+        street: null,
+        community: null,
         compound: '阳光小区',
         building: '2号楼',
         room: '',

@@ -26,6 +26,8 @@ describe('readPeople', () => {
         tier: 1,
         compound: '阳光小区',
         building: '1号楼',
+        street: null,
+        community: null,
       },
       {
         line: 3,
@@ -35,9 +37,31 @@ describe('readPeople', () => {
         tier: 2,
         compound: '阳光小区',
         building: null,
+        street: null,
+        community: null,
       },
-      { line: 4, name: '赵值班', phone: '13800000003', role: 'duty_officer', tier: 3, compound: null, building: null },
-      { line: 5, name: '孙工作', phone: '13800000004', role: 'staff', tier: 2, compound: '阳光小区', building: null },
+      {
+        line: 4,
+        name: '赵值班',
+        phone: '13800000003',
+        role: 'duty_officer',
+        tier: 3,
+        compound: null,
+        building: null,
+        street: null,
+        community: null,
+      },
+      {
+        line: 5,
+        name: '孙工作',
+        phone: '13800000004',
+        role: 'staff',
+        tier: 2,
+        compound: '阳光小区',
+        building: null,
+        street: null,
+        community: null,
+      },
     ]);
   });
 
