@@ -73,11 +73,11 @@ const PROBE = `(() => {
   }).observe({ type: 'longtask', buffered: false });
 })()`;
 
-async function startProbe(page: Page): Promise<void> {
+export async function startProbe(page: Page): Promise<void> {
   await page.evaluate(PROBE);
 }
 
-async function stopProbe(page: Page, ms: number): Promise<FrameStats> {
+export async function stopProbe(page: Page, ms: number): Promise<FrameStats> {
   const { intervals, longTasks } = (await page.evaluate(
     '(() => { const p = window.benchProbe; p.stop = true; return { intervals: p.intervals, longTasks: p.longTasks }; })()',
   )) as { intervals: number[]; longTasks: number[] };
