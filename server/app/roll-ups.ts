@@ -2,7 +2,8 @@ import { ALERT_KINDS, type AlertKind } from '../domain/ribbon.js';
 import { addDays, isValidTimeZone, localDate, parseLocalDate, startOfLocalDay } from '../domain/zoned-time.js';
 import { RESPONSE_TARGETS, responseFigures, share, type Share } from './daily-report.js';
 import { pathOf, placeTree, sumTree, type PlaceNode, type PlaceRef, type PlaceTree } from './place-tree.js';
-import type { CompoundCounts, HouseholdFigures, Stores, User } from './ports.js';
+import type { Stores, User } from './ports.js';
+import type { CompoundCounts, HouseholdFigures } from './ports-roll-ups.js';
 
 /**
  * Roll-ups (issue 14, point 3): every figure per place at each level — district, street,

@@ -1,3 +1,4 @@
+import { ROLL_UP_MIGRATIONS } from './migrations-roll-ups.js';
 /**
  * Versioned schema migrations, applied in order at start inside one transaction each;
  * `PRAGMA user_version` records the last one applied. Append only: never edit a released one.
@@ -442,14 +443,7 @@ export const MIGRATIONS: readonly string[] = [
   -- and community_id set; both NULL = the whole district, as before.
   ALTER TABLE people ADD COLUMN community_id INTEGER REFERENCES areas(id);
   `,
-  /* 12: the roll-ups read a household's devices from the index alone (issue 14) */ `
-  -- devices_household widened to cover what a roll-up asks of a household's devices (retired,
-  -- online, last heard): a district's 20,000 households are read without one lookup of the
-  -- devices table each (halves the district roll-up). Same name and leading column, so every
-  -- search by household is served as before; a heartbeat now also moves its index entry.
-  DROP INDEX devices_household;
-  CREATE INDEX devices_household ON devices (household_id, retired_at, online, last_seen_at);
-  `,
+  ...ROLL_UP_MIGRATIONS,
 ];
 
 /** Migrations that copy a table referenced by others (6) or add a REFERENCES column with a default (11): run with foreign keys off, then checked (1-based versions). */

@@ -1,6 +1,6 @@
 import type { Db } from './db.js';
 import type { AlertKind, RibbonState } from '../domain/ribbon.js';
-import type { CompoundCounts, HouseholdFigures, RollUpsStore } from '../app/ports.js';
+import type { CompoundCounts, HouseholdFigures, RollUpsStore } from '../app/ports-roll-ups.js';
 
 /**
  * The grouped reads the roll-ups are summed from (app/roll-ups.ts): one row per compound, never
