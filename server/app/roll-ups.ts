@@ -197,7 +197,8 @@ export function placeFigures(
 ): (PlaceFiguresResult & { all: Array<PlaceFiguresJson & { parent: PlaceJson | null }> }) | null {
   const tree: PlaceTree = placeTree(stores, user);
   const node = q.place === null ? tree.top : tree.find(q.place);
-  if (node === null) return null;
+  // A user with no compound at all has no place either (not even the district's name).
+  if (node === null || (user.role !== 'admin' && node.compoundIds.length === 0)) return null;
   const day = q.day ?? localDate(q.now, q.timeZone);
   const range = dayRange(day, q.timeZone);
   const perCompound = compoundFigures(stores, node.compoundIds, range);
