@@ -249,6 +249,9 @@ describe('roll-ups', () => {
     expect(
       placeFigures(stores, user, { place: { level: 'compound', id: d.d }, day: DAY, timeZone: ZONE, now: NOW }),
     ).toBeNull();
+    // Someone with no compound at all has no place, not even the district's name.
+    const nobody: User = { ...admin, role: 'volunteer', compoundIds: [] };
+    expect(placeFigures(stores, nobody, { place: null, day: DAY, timeZone: ZONE, now: NOW })).toBeNull();
   });
 
   it('when the day’s compound reports are stored, then the daily report of each community, street and the district is the sum of them', () => {
