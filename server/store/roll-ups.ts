@@ -5,11 +5,11 @@ import type { CompoundCounts, HouseholdFigures, RollUpsStore } from '../app/port
 /**
  * The grouped reads the roll-ups are summed from (app/roll-ups.ts): one row per compound, never
  * one per household, except for the one compound a drill-down opens. The compounds asked for
- * come in as a JSON array (json_each), so a community's figures read only its own households:
- * the outer loop is buildings of those compounds, then households through households_building,
- * and events and devices are reached only through their household indexes (events_household
- * with the day's range, devices_household) — never a scan of events. The alerts opened in the
- * day are the daily report's read (store/reports.ts openedBetween), not a second copy here.
+ * come in as a JSON array (json_each), so a community's figures read only its own households;
+ * events and devices are reached only through their household indexes (events_household with
+ * the day's range; devices_household, which covers what is read: migration 12) — never a scan
+ * of events. The alerts opened in the day are the daily report's read (store/reports.ts
+ * openedBetween), not a second copy here.
  */
 
 const UNRESOLVED = "('open', 'acknowledged')";
