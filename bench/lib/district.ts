@@ -91,16 +91,17 @@ export function buildDistrict(dataDir: string, size: DistrictSize, dayStart: num
          INSERT INTO events (household_id, source, device_id, state, seq, boot, received_at, observed_at)
          SELECT hh, 'device', printf('rp%08d', hh), 'blue', NULL, NULL, at, at FROM e WHERE at < :now`,
       ).run({ dayStart, day: DAY, hour: HOUR, now });
-      // Today's alerts: 1 red per 1,000 households (answered in 20 s … 6 min, a few reached the
-      // door after 45 min, one not yet acknowledged), 1 yellow per 100, 1 missed check-in per
-      // 80, a device alert per offline device; open or resolved as a day leaves them.
+      // Today's alerts, each opened, answered and resolved before now: 1 red per 1,000 households
+      // (answered in 20 s … 6 min, a few reached the door after 45 min, one in 7 not yet
+      // acknowledged), 1 yellow per 100, 1 missed check-in per 80, a device alert per offline
+      // device; open or resolved as a day leaves them.
       const alert = db.prepare(
         `${'WITH RECURSIVE seq(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM seq WHERE i < :n)'}
          INSERT INTO alerts (household_id, kind, status, level, opened_at, updated_at, acknowledged_at, arrived_at, resolved_at)
          SELECT hh, :kind, CASE WHEN ack IS NULL THEN 'open' WHEN i % 3 = 0 THEN 'acknowledged' ELSE 'resolved' END, 1,
                 opened, opened, opened + ack, CASE WHEN ack IS NULL OR :kind <> 'emergency' THEN NULL ELSE opened + ack + arrive END,
                 CASE WHEN ack IS NOT NULL AND i % 3 <> 0 THEN opened + ack + arrive + 10 * :min END
-         FROM (SELECT i, (i * :stride + :offset) % ${size.households} + 1 AS hh, :dayStart + :min + (i * 104729) % (:now - :dayStart - 2 * :min) AS opened,
+         FROM (SELECT i, (i * :stride + :offset) % ${size.households} + 1 AS hh, :dayStart + :min + (i * 104729) % (:now - :dayStart - 75 * :min) AS opened,
                       CASE WHEN i % 7 = 6 THEN NULL ELSE (20 + (i * 37) % 340) * 1000 END AS ack,
                       (5 + (i * 11) % 50) * :min AS arrive
                FROM seq)`,
