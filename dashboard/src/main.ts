@@ -24,6 +24,7 @@ import { dutyView } from './views/duty.js';
 import { figuresView } from './views/figures.js';
 import { householdView } from './views/household.js';
 import { patrolView } from './views/patrol.js';
+import { placesView } from './views/places.js';
 import { wallStats, wallView, wallWatch } from './views/wall.js';
 import type { LiveView } from '../../protocol/live.js';
 
@@ -43,10 +44,11 @@ const ROUTES: Record<string, ViewFactory> = {
   household: householdView,
   patrol: patrolView,
   figures: figuresView,
+  places: placesView,
   duty: dutyView,
 };
 /** The nav's links, in order; each one's word is `nav.<route>`. */
-const NAV = ['wall', 'alarms', 'patrol', 'figures', 'duty'] as const;
+const NAV = ['wall', 'alarms', 'patrol', 'figures', 'places', 'duty'] as const;
 
 const root = document.getElementById('app') as HTMLElement;
 installIcons();

@@ -21,6 +21,7 @@ import { communityRoutes } from './routes/community.js';
 import { dutyRoutes } from './routes/duty.js';
 import { DASHBOARD_CSP, homeRoutes } from './routes/home.js';
 import { reportRoutes } from './routes/reports.js';
+import { placeFiguresRoutes } from './routes/places-figures.js';
 import { rosterRoutes } from './routes/rosters.js';
 import { sessionRoutes } from './routes/session.js';
 
@@ -272,6 +273,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       prefix: '/api',
       stores: api.stores,
       timeZone: api.reportTimeZone ?? DEFAULT_TIME_ZONE,
+    });
+    await app.register(placeFiguresRoutes, {
+      prefix: '/api',
+      stores: api.stores,
+      timeZone: api.reportTimeZone ?? DEFAULT_TIME_ZONE,
+      now: api.now,
     });
   }
 

@@ -1,6 +1,7 @@
 import type { AlertView, Tier, TransitionRecord } from '../domain/alert.js';
 import type { PersonRole, UserRole } from '../domain/community.js';
 import type { AreaLevel, ScopeEntry } from '../domain/places.js';
+import type { RollUpsStore } from './ports-roll-ups.js';
 import type { EarlierPress } from '../domain/dedupe.js';
 import type { AlertKind, RibbonState } from '../domain/ribbon.js';
 import type { DeviceAck } from '../../protocol/mqtt.js';
@@ -393,6 +394,7 @@ export type CompoundCounts = CompoundCountsJson;
 export interface Stores {
   readonly places: PlacesStore;
   readonly areas: AreasStore;
+  readonly rollUps: RollUpsStore;
   readonly devices: DevicesStore;
   readonly events: EventsStore;
   readonly rejected: RejectedStore;

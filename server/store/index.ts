@@ -5,6 +5,7 @@ import { createDevicesStore } from './devices.js';
 import { createEventsStore } from './events.js';
 import { createPlacesStore } from './places.js';
 import { createAreasStore } from './areas.js';
+import { createRollUpsStore } from './roll-ups.js';
 import { createRejectedStore } from './rejected.js';
 import { createOutboxStore } from './outbox.js';
 import { createPeopleStore } from './people.js';
@@ -31,6 +32,7 @@ export function createStores(db: Db): SqliteStores {
     db,
     places: createPlacesStore(db),
     areas: createAreasStore(db),
+    rollUps: createRollUpsStore(db),
     devices: createDevicesStore(db),
     events: createEventsStore(db),
     rejected: createRejectedStore(db),

@@ -1,3 +1,4 @@
+import { ROLL_UP_MIGRATIONS } from './migrations-roll-ups.js';
 /**
  * Versioned schema migrations, applied in order at start inside one transaction each;
  * `PRAGMA user_version` records the last one applied. Append only: never edit a released one.
@@ -442,6 +443,7 @@ export const MIGRATIONS: readonly string[] = [
   -- and community_id set; both NULL = the whole district, as before.
   ALTER TABLE people ADD COLUMN community_id INTEGER REFERENCES areas(id);
   `,
+  ...ROLL_UP_MIGRATIONS,
 ];
 
 /** Migrations that copy a table referenced by others (6) or add a REFERENCES column with a default (11): run with foreign keys off, then checked (1-based versions). */

@@ -236,6 +236,9 @@ export const TABLE: Row[] = [
   { route: 'GET /api/people', expect: [200, 200, 200, 200, 200, 401] },
   { route: 'GET /api/reports/daily', query: `day=${today}`, expect: [200, 200, 200, 200, 200, 401] },
   { route: 'GET /api/figures', query: `from=${today}&to=${today}`, expect: [200, 200, 200, 200, 200, 401] },
+  // Roll-ups: everyone's own top place (the scope is tested in places-figures.test.ts).
+  { route: 'GET /api/figures/places', expect: [200, 200, 200, 200, 200, 401] },
+  { route: 'GET /api/figures/places.csv', expect: [200, 200, 200, 200, 200, 401] },
 
   // A household or alert of compound A: outsiders get 404, as for one that does not exist.
   {

@@ -1,5 +1,6 @@
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { ackHistogram, countsPerLocalDay, responseFigures } from '../../app/daily-report.js';
+import { dailyRollUps } from '../../app/daily-roll-ups.js';
 import { addDays, isValidTimeZone, parseLocalDate, startOfLocalDay } from '../../domain/zoned-time.js';
 import { AppError } from '../../errors.js';
 import type { Stores } from '../../app/ports.js';
@@ -18,7 +19,8 @@ export const reportRoutes: FastifyPluginAsyncTypebox<{ stores: Stores; timeZone:
     {
       schema: {
         tags: ['reports'],
-        summary: 'The daily report of each of your compounds for a local day',
+        summary:
+          'The daily report of each of your compounds for a local day, and its roll-ups for the district, each street and each community (within your scope)',
         querystring: Type.Object(
           { day: LocalDate, compoundId: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,14}$' })) },
           { additionalProperties: false },
@@ -30,16 +32,17 @@ export const reportRoutes: FastifyPluginAsyncTypebox<{ stores: Stores; timeZone:
       if (parseLocalDate(request.query.day) === null)
         throw new AppError('validation', undefined, [{ path: 'querystring.day', message: 'is not a date' }]);
       const wanted = request.query.compoundId === undefined ? null : Number(request.query.compoundId);
-      const items = stores.reports
-        .forDay(request.query.day)
-        .filter((r) => seesCompound(user, r.compoundId) && (wanted === null || r.compoundId === wanted))
+      const mine = stores.reports.forDay(request.query.day).filter((r) => seesCompound(user, r.compoundId));
+      const items = mine
+        .filter((r) => wanted === null || r.compoundId === wanted)
         .map((r) => ({
           compoundId: r.compoundId,
           day: r.day,
           createdAt: new Date(r.createdAt).toISOString(),
           figures: r.data,
         }));
-      return { items, next: null };
+      // The district, its streets and communities: sums of the compounds' reports (app/daily-roll-ups.ts).
+      return { items, places: dailyRollUps(stores, user, mine), next: null };
     },
   );
 
