@@ -51,7 +51,12 @@ export function plan(smoke: boolean): DistrictPlan {
     : { smoke, builds: 20, phaseMs: 20_000, rate: 100, redEveryMs: 2000 };
 }
 
-export type SnapshotRow = { level: LiveView['level']; compounds: number; view: { bytes: number; ms: Summary }; whole: { bytes: number; ms: Summary } };
+export type SnapshotRow = {
+  level: LiveView['level'];
+  compounds: number;
+  view: { bytes: number; ms: Summary };
+  whole: { bytes: number; ms: Summary };
+};
 
 function userOf(level: LiveView['level'], id: number, compoundIds: number[]): User {
   return {
@@ -110,7 +115,11 @@ async function districtWall(dataDir: string, p: DistrictPlan, say: (line: string
     );
     // Reds for households out of the rotation, one per time, resolved again after.
     const markers = ids.splice(-Math.max(20, Math.ceil(p.phaseMs / p.redEveryMs) + 2));
-    const context = await browser.newContext({ viewport: { width: 1920, height: 1080 }, locale: 'zh-CN', bypassCSP: true });
+    const context = await browser.newContext({
+      viewport: { width: 1920, height: 1080 },
+      locale: 'zh-CN',
+      bypassCSP: true,
+    });
     const page = await context.newPage();
     await page.goto(`http://127.0.0.1:${system.httpAddress.port}/#/wall`);
     await page.fill('#username', 'admin');
@@ -133,27 +142,49 @@ async function districtWall(dataDir: string, p: DistrictPlan, say: (line: string
         const due = Math.floor(((Date.now() - started) / 1000) * rate);
         while (sent < due) {
           const householdId = ids[(sent * 7919) % ids.length] as number;
-          system.recordPersonReport({ householdId, state: sent % 2 === 0 ? 'blue' : 'yellow', note: null, by: 'bench', idempotencyKey: null });
+          system.recordPersonReport({
+            householdId,
+            state: sent % 2 === 0 ? 'blue' : 'yellow',
+            note: null,
+            by: 'bench',
+            idempotencyKey: null,
+          });
           sent += 1;
         }
         if (rate > 0 && Date.now() >= nextRed) {
           nextRed += p.redEveryMs;
           const marker = markers[k++ % markers.length] as number;
           const t0 = Date.now();
-          system.recordPersonReport({ householdId: marker, state: 'red', note: null, by: 'bench', idempotencyKey: null });
+          system.recordPersonReport({
+            householdId: marker,
+            state: 'red',
+            note: null,
+            by: 'bench',
+            idempotencyKey: null,
+          });
           try {
             await page.waitForSelector(`.attention-item[data-hid="${marker}"]`, { timeout: 5000 });
             reds.push(Date.now() - t0);
           } catch {
             missed += 1;
           }
-          for (const a of system.stores.alerts.page({ status: 'open', compoundIds: null, householdId: marker }, null, 5))
+          for (const a of system.stores.alerts.page(
+            { status: 'open', compoundIds: null, householdId: marker },
+            null,
+            5,
+          ))
             system.commandAlert(a.id, { type: 'resolve', by: 'bench', note: 'bench marker' });
         }
         await sleep(10);
       }
       const frames = await stopProbe(page, Date.now() - started);
-      const phase = { name: rate === 0 ? 'floor: nothing arriving' : `${rate} reports/s, a red every ${p.redEveryMs / 1000} s`, sent, frames, reds: summarize(reds), missed };
+      const phase = {
+        name: rate === 0 ? 'floor: nothing arriving' : `${rate} reports/s, a red every ${p.redEveryMs / 1000} s`,
+        sent,
+        frames,
+        reds: summarize(reds),
+        missed,
+      };
       phases.push(phase);
       say(`${phase.name}: ${JSON.stringify(frames)}; reds ${JSON.stringify(phase.reds)} missed ${missed}`);
       // Leave the service queue empty for what follows.
@@ -167,7 +198,11 @@ async function districtWall(dataDir: string, p: DistrictPlan, say: (line: string
   }
 }
 
-export async function benchDistrict(opts: { smoke: boolean; log?: (line: string) => void; resultsFile?: string | null }) {
+export async function benchDistrict(opts: {
+  smoke: boolean;
+  log?: (line: string) => void;
+  resultsFile?: string | null;
+}) {
   const say = opts.log ?? ((line: string) => process.stdout.write(`${line}\n`));
   const p = plan(opts.smoke);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ribbon-bench-district-'));
@@ -183,7 +218,10 @@ export async function benchDistrict(opts: { smoke: boolean; log?: (line: string)
     } finally {
       db.close();
     }
-    for (const s of sizes) say(`${s.level}: view ${s.view.bytes} B p50 ${s.view.ms.p50} ms; whole ${s.whole.bytes} B p50 ${s.whole.ms.p50} ms`);
+    for (const s of sizes)
+      say(
+        `${s.level}: view ${s.view.bytes} B p50 ${s.view.ms.p50} ms; whole ${s.whole.bytes} B p50 ${s.whole.ms.p50} ms`,
+      );
     const wall = await districtWall(dir, p, say);
 
     const kb = (b: number) => Math.round(b / 102.4) / 10;
@@ -223,7 +261,9 @@ export async function benchDistrict(opts: { smoke: boolean; log?: (line: string)
         title: `District wall in Chromium: ${title}`,
         method: `bench/district.ts. ${shape} The server in-process, the built dashboard in Debian's headless Chromium (${wall.chromium}) at 1920×1080 as an admin on #/wall (${wall.tiles} community tiles), a requestAnimationFrame probe and a long-task observer in the page (bench/dashboard.ts). Floor: the same page with nothing arriving for ${p.phaseMs / 1000} s. Then person reports (blue and yellow) at ${p.rate}/s for ${p.phaseMs / 1000} s through the ingest path, and every ${p.redEveryMs / 1000} s a red for a household outside the rotation, timed from the report to its item in the pinned strip (then resolved).`,
         rows: wallRows,
-        notes: [`Targets (issue 14): no dropped frames, and a new red on screen within ${RED_ON_SCREEN_TARGET_MS} ms, at ${p.rate} reports/s.`],
+        notes: [
+          `Targets (issue 14): no dropped frames, and a new red on screen within ${RED_ON_SCREEN_TARGET_MS} ms, at ${p.rate} reports/s.`,
+        ],
       },
     ];
     if (opts.resultsFile !== null)

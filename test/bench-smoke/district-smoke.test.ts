@@ -11,7 +11,11 @@ describe.skipIf(!browserAvailable())('bench/district.ts --smoke', () => {
   it('builds each level’s snapshot, loads the district wall’s place tiles and sees its reds in the strip', async () => {
     await ensureDashboardBuilt();
     const lines: string[] = [];
-    const { sizes, wall, sections } = await benchDistrict({ smoke: true, resultsFile: null, log: (l) => lines.push(l) });
+    const { sizes, wall, sections } = await benchDistrict({
+      smoke: true,
+      resultsFile: null,
+      log: (l) => lines.push(l),
+    });
     expect(sizes.map((s) => s.level)).toEqual(['district', 'street', 'community', 'compound']);
     for (const s of sizes.slice(0, 3)) expect(s.view.bytes).toBeLessThan(s.whole.bytes);
     // A compound user's wall is its households, as household by household (and the way up: its areas).
