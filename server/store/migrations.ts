@@ -442,6 +442,45 @@ export const MIGRATIONS: readonly string[] = [
   -- and community_id set; both NULL = the whole district, as before.
   ALTER TABLE people ADD COLUMN community_id INTEGER REFERENCES areas(id);
   `,
+  /* 13: duty rosters per community — a tier's roster for every compound of the community without its own (issue 14) */ `
+  -- The same shape as migration 9's tables, keyed by the community (an area of level
+  -- 'community'). For a compound and tier the compound's own roster wins; without one, its
+  -- community's answers (store/duty.ts onDuty). Ids are the tables' own: an override is named
+  -- with its community (/api/communities/:id/duty/overrides/:overrideId).
+  CREATE TABLE community_duty_rosters (
+    community_id INTEGER PRIMARY KEY REFERENCES areas(id),
+    timezone     TEXT NOT NULL DEFAULT 'Asia/Shanghai',
+    updated_at   INTEGER NOT NULL
+  );
+  CREATE TABLE community_duty_shifts (
+    id           INTEGER PRIMARY KEY,
+    community_id INTEGER NOT NULL REFERENCES community_duty_rosters(community_id),
+    tier         INTEGER NOT NULL CHECK (tier IN (1, 2, 3)),
+    days         INTEGER NOT NULL CHECK (days BETWEEN 1 AND 127),
+    start_min    INTEGER NOT NULL CHECK (start_min BETWEEN 0 AND 1439),
+    end_min      INTEGER NOT NULL CHECK (end_min BETWEEN 0 AND 1439),
+    created_at   INTEGER NOT NULL
+  );
+  CREATE INDEX community_duty_shifts_community ON community_duty_shifts (community_id, tier);
+  CREATE TABLE community_duty_shift_people (
+    shift_id  INTEGER NOT NULL REFERENCES community_duty_shifts(id) ON DELETE CASCADE,
+    person_id INTEGER NOT NULL REFERENCES people(id),
+    PRIMARY KEY (shift_id, person_id)
+  ) WITHOUT ROWID;
+  CREATE TABLE community_duty_overrides (
+    id             INTEGER PRIMARY KEY,
+    community_id   INTEGER NOT NULL REFERENCES community_duty_rosters(community_id),
+    tier           INTEGER NOT NULL CHECK (tier IN (1, 2, 3)),
+    person_id      INTEGER NOT NULL REFERENCES people(id),
+    replacement_id INTEGER REFERENCES people(id),
+    starts_at      INTEGER NOT NULL,
+    ends_at        INTEGER NOT NULL CHECK (ends_at > starts_at),
+    note           TEXT NOT NULL DEFAULT '',
+    created_by     TEXT,
+    created_at     INTEGER NOT NULL
+  );
+  CREATE INDEX community_duty_overrides_due ON community_duty_overrides (community_id, tier, ends_at);
+  `,
 ];
 
 /** Migrations that copy a table referenced by others (6) or add a REFERENCES column with a default (11): run with foreign keys off, then checked (1-based versions). */
