@@ -354,6 +354,7 @@ const WORDS = {
   'duty.add': ['添加', 'Add'],
   'duty.added': ['已添加。', 'Added.'],
   'duty.fixFields': ['请更正标出的项目。', 'Please correct the marked fields.'],
+  'duty.place': ['小区或社区', 'Compound or community'],
   'duty.compounds': ['小区', 'Compounds'],
   'duty.communities': ['社区值班表', 'Community rosters'],
   'duty.communityOption': ['{c}（社区）', '{c} (community)'],

@@ -126,7 +126,7 @@ export function dutyView(ctx: Ctx): View {
   const selectField = h(
     'label',
     { class: 'fig-field', for: 'duty-compound', hidden: true },
-    t('fig.compound'),
+    t('duty.place'),
     ' ',
     select,
   );
