@@ -387,6 +387,16 @@ const WORDS = {
   'duty.add': ['添加', 'Add'],
   'duty.added': ['已添加。', 'Added.'],
   'duty.fixFields': ['请更正标出的项目。', 'Please correct the marked fields.'],
+  'duty.place': ['小区或社区', 'Compound or community'],
+  'duty.compounds': ['小区', 'Compounds'],
+  'duty.communities': ['社区值班表', 'Community rosters'],
+  'duty.communityOption': ['{c}（社区）', '{c} (community)'],
+  'duty.serves': [
+    '社区值班表适用于本社区 {n} 个小区中没有自己值班表的级别。',
+    'This roster serves the {n} compounds of the community at every tier they have no roster of their own for.',
+  ],
+  'duty.ownTiers': ['{c}：{tiers}用本小区自己的值班表。', '{c} keeps its own roster for {tiers}.'],
+  'duty.fromCommunity': ['（按社区值班表）', "(the community's roster)"],
   // ——— end of household and figures ———
 } as const satisfies Record<string, readonly [string, string]>;
 

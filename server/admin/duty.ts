@@ -1,24 +1,40 @@
-import { addDutyOverride, dutyNow, type DutyProblem, setDutyShifts, type ShiftInput } from '../app/duty.js';
+import {
+  addCommunityDutyOverride,
+  addDutyOverride,
+  communityDutyNow,
+  dutyNow,
+  type DutyProblem,
+  type OverrideInput,
+  setCommunityDutyShifts,
+  setDutyShifts,
+  type ShiftInput,
+  type TierDuty,
+} from '../app/duty.js';
 import type { Tier } from '../domain/alert.js';
 import { parseDutyInstant, type Weekday } from '../domain/duty.js';
 import { localDateTime } from '../domain/zoned-time.js';
 import { DEFAULT_TIME_ZONE } from '../../protocol/ribbon.js';
 import type { SqliteStores } from '../store/index.js';
+import { communityOption } from './places.js';
 import { UsageError } from './usage-error.js';
 
 /** The duty roster commands' part of `--help` (server/admin/main.ts). */
-export const DUTY_HELP = `  set-shift --compound NAME --tier 1|2|3 --days 1-5 --start HH:MM --end HH:MM --people ID[,ID…]
-            [--timezone TZ]
-        A weekly shift of the compound's duty roster (值班表). Days: ISO weekdays, 1 = Monday …
+export const DUTY_HELP = `  set-shift --compound NAME|--community ID|NAME --tier 1|2|3 --days 1-5 --start HH:MM --end HH:MM
+            --people ID[,ID…] [--timezone TZ]
+        A weekly shift of the compound's duty roster (值班表), or of the community's (社区值班表:
+        the roster of every compound of it at a tier it has no roster of its own for; a
+        compound's own roster wins). Days: ISO weekdays, 1 = Monday …
         7 = Sunday, as 1-5 or 1,3,5 (the day the shift starts); an end at or before the start is
         the next day (20:00–08:00). The same tier, days and times again replace the shift's people;
         --people none removes it. People: ids from \`people\`, of that tier, whose scope is the
-        compound or the whole community. --timezone: the roster's zone (default Asia/Shanghai).
-  duty --compound NAME [--at TIME]
-        The roster: who is on duty now (or at TIME) and who is next, per tier; the weekly shifts;
-        the swaps and leave not over yet.
-  add-override --compound NAME --tier 1|2|3 --person ID [--replacement ID] --from TIME --to TIME
-               [--note TEXT]
+        compound or the whole community (for a community's roster: the whole district's, the
+        community's, or a whole compound's of it). --timezone: the roster's zone (default Asia/Shanghai).
+  duty --compound NAME|--community ID|NAME [--at TIME]
+        The roster: who is on duty now (or at TIME) and who is next, per tier (for a compound, a
+        tier without its own roster follows its community's); the weekly shifts; the swaps and
+        leave not over yet.
+  add-override --compound NAME|--community ID|NAME --tier 1|2|3 --person ID [--replacement ID]
+               --from TIME --to TIME [--note TEXT]
         A swap (--replacement takes the person's shifts between the two times) or leave (no
         --replacement: nobody in place). TIME: 2026-11-25T20:00 in the roster's zone, or ISO 8601
         with a zone (2026-11-25T20:00:00+08:00).
@@ -37,7 +53,7 @@ export const DUTY_OPTIONS = {
   at: { type: 'string' },
 } as const;
 
-type Values = Partial<Record<keyof typeof DUTY_OPTIONS | 'compound' | 'tier' | 'timezone', string>> & {
+type Values = Partial<Record<keyof typeof DUTY_OPTIONS | 'compound' | 'community' | 'tier' | 'timezone', string>> & {
   json?: boolean;
 };
 type Out = { write(text: string): void };
@@ -85,54 +101,88 @@ export function runDutyCommand(
     if (typeof value !== 'string' || value.trim() === '') throw new UsageError(`${cmd} needs --${name}`);
     return value;
   };
+  type Roster = {
+    timeZone: string | null;
+    shifts: Array<ShiftInput & { id: number }>;
+    overrides: Array<{
+      id: number;
+      tier: Tier;
+      personId: number;
+      replacementId: number | null;
+      from: number;
+      to: number;
+      note: string;
+    }>;
+  };
+  /** The roster the command is about: the compound's (--compound) or the community's (--community). */
+  const owner = (): {
+    label: string;
+    roster(at: number): Roster;
+    tiers(at: number): TierDuty[];
+    set(shifts: ShiftInput[]): { ok: true; roster: unknown } | { ok: false; problems: DutyProblem[] };
+    add(input: OverrideInput): { ok: true; override: { id: number } } | { ok: false; problems: DutyProblem[] };
+  } => {
+    if (values.community !== undefined) {
+      if (values.compound !== undefined) throw new UsageError(`${cmd} takes --compound or --community, not both`);
+      const communityId = communityOption(s, values.community) as number;
+      return {
+        label: `community ${values.community}`,
+        roster: (at) => s.duty.communityRoster(communityId, at),
+        tiers: (at) => communityDutyNow(s, s.duty.communityRoster(communityId, at), at),
+        set: (shifts) => setCommunityDutyShifts(s, communityId, { timeZone: values.timezone, shifts }, now),
+        add: (input) => addCommunityDutyOverride(s, communityId, input, now),
+      };
+    }
+    const compoundId = compoundIdOf(need('compound'));
+    return {
+      label: `${values.compound}`,
+      roster: (at) => s.duty.roster(compoundId, at),
+      tiers: (at) => dutyNow(s, s.duty.roster(compoundId, at), at),
+      set: (shifts) => setDutyShifts(s, compoundId, { timeZone: values.timezone, shifts }, now),
+      add: (input) => addDutyOverride(s, compoundId, input, now),
+    };
+  };
   switch (cmd) {
     case 'set-shift': {
-      const compoundId = compoundIdOf(need('compound'));
+      const place = owner();
       const tier = tierOf(need('tier'));
       const days = daysOf(need('days'));
       const start = need('start');
       const end = need('end');
       const people = need('people');
       const personIds = people === 'none' ? [] : people.split(',').map((p) => idOf('people', p.trim()));
-      const current = s.duty.roster(compoundId, now);
+      const current = place.roster(now);
       const same = (x: { tier: Tier; days: readonly number[]; start: string; end: string }) =>
         x.tier === tier && x.start === start && x.end === end && x.days.join() === days.join();
       const shifts: ShiftInput[] = current.shifts
         .filter((x) => !same(x))
         .map((x) => ({ tier: x.tier, days: x.days, start: x.start, end: x.end, personIds: x.personIds }));
       if (personIds.length > 0) shifts.push({ tier, days, start, end, personIds });
-      const set = setDutyShifts(s, compoundId, { timeZone: values.timezone, shifts }, now);
+      const set = place.set(shifts);
       if (!set.ok) throw new UsageError(`duty roster: ${wordsOf(set.problems)}`);
       out.write(
-        values.json
-          ? `${JSON.stringify(set.roster)}\n`
-          : `roster of ${values.compound} set (${shifts.length} shifts)\n`,
+        values.json ? `${JSON.stringify(set.roster)}\n` : `roster of ${place.label} set (${shifts.length} shifts)\n`,
       );
       return 0;
     }
     case 'add-override': {
-      const compoundId = compoundIdOf(need('compound'));
-      const added = addDutyOverride(
-        s,
-        compoundId,
-        {
-          tier: tierOf(need('tier')),
-          personId: idOf('person', need('person')),
-          replacementId: values.replacement === undefined ? null : idOf('replacement', values.replacement),
-          from: need('from'),
-          to: need('to'),
-          note: values.note,
-          by: 'admin-cli',
-        },
-        now,
-      );
+      const place = owner();
+      const added = place.add({
+        tier: tierOf(need('tier')),
+        personId: idOf('person', need('person')),
+        replacementId: values.replacement === undefined ? null : idOf('replacement', values.replacement),
+        from: need('from'),
+        to: need('to'),
+        note: values.note,
+        by: 'admin-cli',
+      });
       if (!added.ok) throw new UsageError(`override: ${wordsOf(added.problems)}`);
       out.write(values.json ? `${JSON.stringify(added.override)}\n` : `override ${added.override.id}\n`);
       return 0;
     }
     case 'duty': {
-      const compoundId = compoundIdOf(need('compound'));
-      const roster = s.duty.roster(compoundId, now);
+      const place = owner();
+      const roster = place.roster(now);
       const zone = roster.timeZone ?? DEFAULT_TIME_ZONE;
       let at = now;
       if (values.at !== undefined) {
@@ -141,21 +191,22 @@ export function runDutyCommand(
           throw new UsageError('--at takes 2026-11-25T20:00 (the roster’s zone) or ISO 8601 with a zone');
         at = parsed;
       }
-      const tiers = dutyNow(s, s.duty.roster(compoundId, at), at);
+      const tiers = place.tiers(at);
       if (values.json) {
         out.write(`${JSON.stringify({ ...roster, at, tiers })}\n`);
         return 0;
       }
       const names = (ids: readonly number[]) =>
         ids.length === 0 ? '(nobody 无人)' : ids.map((id) => `${s.people.get(id)?.name ?? '?'} (${id})`).join(', ');
-      out.write(`roster of ${values.compound}, zone ${zone}, at ${localDateTime(at, zone)}\n`);
+      out.write(`roster of ${place.label}, zone ${zone}, at ${localDateTime(at, zone)}\n`);
       for (const t of tiers) {
         if (!t.roster) {
           out.write(`tier ${t.tier}\tno roster: everyone of the tier answers\n`);
           continue;
         }
         const next = t.next === null ? 'no change' : `${localDateTime(t.next.at, zone)} ${names(t.next.personIds)}`;
-        out.write(`tier ${t.tier}\ton duty: ${names(t.onDuty)}\tnext: ${next}\n`);
+        const whose = values.community === undefined && t.source === 'community' ? " (the community's roster)" : '';
+        out.write(`tier ${t.tier}\ton duty: ${names(t.onDuty)}\tnext: ${next}${whose}\n`);
       }
       out.write('shift\ttier\tdays\tstart\tend\tpeople\n');
       for (const x of roster.shifts)

@@ -171,3 +171,20 @@ export function editsCompound(user: User, compoundId: number): boolean {
     user.role === 'admin' || (user.compoundIds.includes(compoundId) && !user.readOnlyCompoundIds.includes(compoundId))
   );
 }
+
+/**
+ * Whether the user sees a whole community (issue 14: its duty roster names people of all its
+ * compounds): an admin, or a user who sees every one of its compounds. A community without
+ * compounds is the admin's alone.
+ */
+export function seesCommunity(user: User, compoundIds: readonly number[]): boolean {
+  return user.role === 'admin' || (compoundIds.length > 0 && compoundIds.every((id) => seesCompound(user, id)));
+}
+
+/**
+ * 403 readOnly unless the user may change things in every compound of the community (a
+ * community's roster answers for all of them). Call it after seesCommunity (404 otherwise).
+ */
+export function assertEditsCommunity(user: User, compoundIds: readonly number[]): void {
+  if (!compoundIds.every((id) => editsCompound(user, id))) throw new AppError('readOnly');
+}

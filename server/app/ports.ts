@@ -26,6 +26,7 @@ import type {
   DueAlert,
   Household,
   HouseholdCount,
+  NewCommunityDutyOverride,
   NewDutyOverride,
   NewDutyShift,
   NewEvent,
@@ -43,6 +44,8 @@ import type {
   ScheduleSettings,
   Session,
   StoredChannel,
+  StoredCommunityDutyOverride,
+  StoredCommunityDutyRoster,
   StoredDutyOverride,
   StoredDutyRoster,
   StoredEvent,
@@ -343,10 +346,11 @@ export interface VisitsStore {
  */
 export interface DutyStore {
   /**
-   * Ids of the active people on duty for this compound and tier at `now`; null when the compound
-   * has no roster for that tier (then everyone of the tier covering the household answers, as
-   * before rosters existed). An empty array means: a roster exists and nobody is on duty now.
-   * Runs on the red-press path inside the core's transaction: two indexed reads, no scan.
+   * Ids of the active people on duty for this compound and tier at `now`: by the compound's own
+   * roster for that tier, or else by its community's (issue 14); null when neither has one (then
+   * everyone of the tier covering the household answers, as before rosters existed). An empty
+   * array means: a roster exists and nobody is on duty now. Runs on the red-press path inside the
+   * core's transaction: two indexed reads with a compound roster, three with the community's; no scan.
    */
   onDuty(compoundId: number, tier: Tier, now: number): number[] | null;
   /** The compound's roster: zone, weekly shifts of every tier, and the overrides not over by `now`. */
@@ -361,6 +365,13 @@ export interface DutyStore {
   getOverride(id: number): StoredDutyOverride | null;
   /** Removes an override; false if there was none with that id. */
   removeOverride(id: number): boolean;
+  /** A community's roster (zone, weekly shifts of every tier, overrides not over by `now`). */
+  communityRoster(communityId: number, now: number): StoredCommunityDutyRoster;
+  /** As replaceShifts, for a community's roster. Run it in a transaction. */
+  replaceCommunityShifts(communityId: number, timeZone: string, shifts: readonly NewDutyShift[], now: number): void;
+  addCommunityOverride(override: NewCommunityDutyOverride, now: number): number;
+  getCommunityOverride(id: number): StoredCommunityDutyOverride | null;
+  removeCommunityOverride(id: number): boolean;
 }
 
 /** A place above the compound: the district, a street or a community (domain/places.ts). */

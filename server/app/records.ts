@@ -244,6 +244,22 @@ export type NewDutyShift = {
 };
 export type NewDutyOverride = Omit<StoredDutyOverride, 'id' | 'createdAt'>;
 
+/** A swap or leave on a community's roster (issue 14): as a compound's, named by its community. */
+export type StoredCommunityDutyOverride = Omit<StoredDutyOverride, 'compoundId'> & { communityId: number };
+
+/**
+ * A community's roster: for each tier it has shifts, the roster of every compound of the
+ * community that has none of its own at that tier.
+ */
+export type StoredCommunityDutyRoster = {
+  communityId: number;
+  /** null: the community has no roster yet. */
+  timeZone: string | null;
+  shifts: StoredDutyShift[];
+  overrides: StoredCommunityDutyOverride[];
+};
+export type NewCommunityDutyOverride = Omit<StoredCommunityDutyOverride, 'id' | 'createdAt'>;
+
 export type ChannelKind =
   | 'webhook'
   | 'wecom'

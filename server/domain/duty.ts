@@ -180,6 +180,24 @@ export function mayBeOnRoster(
   return person.compoundId === null || (person.compoundId === compoundId && person.buildingId === null);
 }
 
+/**
+ * Whether a person may be put on a community's roster for a tier (issue 14): of that tier, and
+ * the whole district's or this community's person, or a whole compound's person of one of its
+ * compounds (`communityOfCompound`: the community of the person's compound). Such a compound's
+ * person is on duty by the roster's times and answers for their own compound only: a red is
+ * told to the people on duty who cover the household.
+ */
+export function mayBeOnCommunityRoster(
+  person: { tier: Tier; compoundId: number | null; buildingId: number | null; communityId: number | null },
+  communityId: number,
+  communityOfCompound: number | undefined,
+  tier: Tier,
+): boolean {
+  if (person.tier !== tier) return false;
+  if (person.compoundId === null) return person.communityId === null || person.communityId === communityId;
+  return person.buildingId === null && communityOfCompound === communityId;
+}
+
 /** One problem with one field of a shift, as the API names it (`shifts.0.days`). */
 export type ShiftProblem = { path: string; message: string };
 

@@ -1,4 +1,4 @@
-import { ROLL_UP_MIGRATIONS } from './migrations-roll-ups.js';
+import { DISTRICT_MIGRATIONS } from './migrations-district.js';
 /**
  * Versioned schema migrations, applied in order at start inside one transaction each;
  * `PRAGMA user_version` records the last one applied. Append only: never edit a released one.
@@ -410,40 +410,7 @@ export const MIGRATIONS: readonly string[] = [
     UNIQUE (outbox_id, result)
   );
   `,
-  /* 11: places above the compound — district › street › community (issue 14) — and scopes at any level */ `
-  -- One instance serves one district. A small deployment leaves the upper levels at their
-  -- defaults (ids 1–3, made here) and sees nothing new. A street's parent is the district, a
-  -- community's a street (the store checks the levels); names are unique among siblings.
-  CREATE TABLE areas (
-    id         INTEGER PRIMARY KEY,
-    level      TEXT NOT NULL CHECK (level IN ('district', 'street', 'community')),
-    name       TEXT NOT NULL,
-    parent_id  INTEGER REFERENCES areas(id),
-    created_at INTEGER NOT NULL,
-    CHECK ((level = 'district') = (parent_id IS NULL))
-  );
-  CREATE UNIQUE INDEX areas_one_district ON areas (level) WHERE level = 'district';
-  CREATE UNIQUE INDEX areas_sibling_name ON areas (parent_id, name) WHERE parent_id IS NOT NULL;
-  INSERT INTO areas (id, level, name, parent_id, created_at) VALUES
-    (1, 'district', '本区', NULL, 0), (2, 'street', '本街道', 1, 0), (3, 'community', '本社区', 2, 0);
-  -- Every compound belongs to a community (run with foreign keys off: SQLite refuses a new
-  -- REFERENCES column with a default otherwise; checked after).
-  ALTER TABLE compounds ADD COLUMN community_id INTEGER NOT NULL DEFAULT 3 REFERENCES areas(id);
-  CREATE INDEX compounds_community ON compounds (community_id);
-  -- A user's scope above the compound (a street official: the street), and read-only entries
-  -- (a leader who watches but does not edit). The compounds a user sees are the union.
-  CREATE TABLE user_areas (
-    user_id   INTEGER NOT NULL REFERENCES users(id),
-    area_id   INTEGER NOT NULL REFERENCES areas(id),
-    read_only INTEGER NOT NULL DEFAULT 0 CHECK (read_only IN (0, 1)),
-    PRIMARY KEY (user_id, area_id)
-  ) WITHOUT ROWID;
-  ALTER TABLE user_compounds ADD COLUMN read_only INTEGER NOT NULL DEFAULT 0 CHECK (read_only IN (0, 1));
-  -- The people who answer for a whole community (a tier set per community): compound_id NULL
-  -- and community_id set; both NULL = the whole district, as before.
-  ALTER TABLE people ADD COLUMN community_id INTEGER REFERENCES areas(id);
-  `,
-  ...ROLL_UP_MIGRATIONS,
+  ...DISTRICT_MIGRATIONS,
 ];
 
 /** Migrations that copy a table referenced by others (6) or add a REFERENCES column with a default (11): run with foreign keys off, then checked (1-based versions). */

@@ -5,6 +5,7 @@ import { ACK_LINK_TTL_MS, signAckToken } from '../../server/app/ack-link.js';
 import { loadLinkSecret } from '../../server/store/secrets.js';
 import { DEFAULT_DASHBOARD_DIR } from '../../server/api/routes/home.js';
 import { addChannel } from '../../server/app/channels.js';
+import { DEFAULT_AREAS } from '../../server/domain/places.js';
 import { loginAll, makeCast, TEST_USER_PASSWORD, type ApiRequest, type Cast, type Role } from './api.js';
 import { startTestSystem, type TestSystem } from './system.js';
 
@@ -33,6 +34,53 @@ export type Row = {
 };
 
 export const NONE = 999_999;
+
+/** The default community (compounds A and B): only an admin, or someone who sees both, sees it whole. */
+export const inC = {
+  /** A tier-2 person of the whole community, who may be on its roster. */
+  dutyPerson: ({ system }: Ctx): Target => ({
+    id: DEFAULT_AREAS.community,
+    person: system.stores.people.add(
+      {
+        name: '社区值班员',
+        phone: '13800000013',
+        role: 'duty_officer',
+        tier: 2,
+        compoundId: null,
+        buildingId: null,
+        communityId: DEFAULT_AREAS.community,
+      },
+      Date.now(),
+    ),
+  }),
+  /** … on a Monday shift of the community's tier-2 roster. */
+  roster: (ctx: Ctx): Target => {
+    const t = inC.dutyPerson(ctx);
+    const shift = { tier: 2 as const, days: [1 as const], start: '08:00', end: '20:00', personIds: [Number(t.person)] };
+    ctx.system.stores.transaction(() =>
+      ctx.system.stores.duty.replaceCommunityShifts(Number(t.id), 'Asia/Shanghai', [shift], Date.now()),
+    );
+    return t;
+  },
+  /** … and leave for that person. */
+  dutyOverride: (ctx: Ctx): Target => {
+    const t = inC.roster(ctx);
+    const overrideId = ctx.system.stores.duty.addCommunityOverride(
+      {
+        communityId: Number(t.id),
+        tier: 2,
+        personId: Number(t.person),
+        replacementId: null,
+        from: Date.now(),
+        to: Date.now() + 86_400_000,
+        note: '',
+        createdBy: 'test',
+      },
+      Date.now(),
+    );
+    return { id: t.id as number, overrideId };
+  },
+};
 
 export const inA = {
   household: ({ system, cast }: Ctx): Target => ({
@@ -447,6 +495,39 @@ export const TABLE: Row[] = [
     missing: { id: NONE },
     expect: [204, 204, 403, 404, 403, 401],
   },
+  // A community's roster (issue 14): staff of one of its compounds do not see it whole.
+  {
+    route: 'GET /api/communities/:id/duty',
+    target: () => ({ id: DEFAULT_AREAS.community }),
+    missing: { id: NONE },
+    expect: [200, 404, 404, 404, 404, 401],
+  },
+  {
+    route: 'PUT /api/communities/:id/duty',
+    target: inC.dutyPerson,
+    missing: { id: NONE, person: NONE },
+    body: (t) => ({ shifts: [{ tier: 2, days: [1], start: '08:00', end: '20:00', personIds: [t.person] }] }),
+    expect: [200, 404, 403, 404, 403, 401],
+  },
+  {
+    route: 'POST /api/communities/:id/duty/overrides',
+    target: inC.roster,
+    missing: { id: NONE, person: NONE },
+    body: (t) => ({
+      tier: 2,
+      personId: t.person,
+      replacementId: null,
+      from: '2099-01-05T08:00',
+      to: '2099-01-05T20:00',
+    }),
+    expect: [201, 404, 403, 404, 403, 401],
+  },
+  {
+    route: 'DELETE /api/communities/:id/duty/overrides/:overrideId',
+    target: inC.dutyOverride,
+    missing: { id: NONE, overrideId: NONE },
+    expect: [204, 404, 403, 404, 403, 401],
+  },
 
   // Rosters: staff and admins, each into their own compounds (another compound's name is a row
   // error, worded as for one that does not exist). Exports hold family phone numbers: not for
@@ -504,6 +585,7 @@ export function requestFor(row: Row, target: Target, ctx: Ctx, role: Role): ApiR
   const [method, path] = row.route.split(' ') as [ApiRequest['method'], string];
   const url = path
     .replace(':id', () => String(target.id))
+    .replace(':overrideId', () => String(target.overrideId))
     .replace(':channelId', () => String(target.channelId))
     .replace(':key', () => String(target.key))
     .replace(':token', () => String(target.token))

@@ -4,9 +4,12 @@ import { h, replace } from '../dom.js';
 import { lang, t, type WordKey } from '../i18n.js';
 
 /**
- * 值班 Duty (GET /api/compounds/:id/duty): for the compound chosen (a list of those the user
- * sees), who is on duty now and who is next — from when — per tier, the week's shifts, and the
- * swaps and leave not over yet. Staff and admins add a swap or leave here (and remove one); the
+ * 值班 Duty (GET /api/compounds/:id/duty, GET /api/communities/:id/duty): for the compound or
+ * community chosen (a list of those the user sees; a community's when the user sees all of it),
+ * who is on duty now and who is next — from when — per tier, the week's shifts, and the swaps and
+ * leave not over yet. A community's roster serves its compounds at the tiers they have no roster
+ * of their own for (issue 14): the compound's page says which tiers follow it, the community's
+ * which compounds keep their own. Staff and admins add a swap or leave here (and remove one); the
  * weekly shifts are set through the API or the admin tool. Times are in the roster's zone.
  */
 type DutyPerson = { id: number; name: string; phone: string | null; role: string; tier: number };
@@ -21,13 +24,20 @@ type Override = {
   note: string;
 };
 export type DutyJson = {
-  compoundId: number;
-  compound: string;
+  /** A compound's roster: compoundId and compound; a community's: communityId, community and compounds. */
+  compoundId?: number;
+  compound?: string;
+  communityId?: number | null;
+  community?: string;
+  /** The compounds a community's roster serves, and the tiers each keeps a roster of its own for. */
+  compounds?: Array<{ id: number; name: string; ownTiers: number[] }>;
   timeZone: string;
   now: number;
   tiers: Array<{
     tier: number;
     roster: boolean;
+    /** Whose roster answers: the compound's own, its community's, or none. */
+    source?: 'compound' | 'community' | null;
     onDuty: DutyPerson[];
     next: { at: number; people: DutyPerson[] } | null;
   }>;
@@ -36,6 +46,33 @@ export type DutyJson = {
   people: DutyPerson[];
 };
 type FieldError = { path: string; message: string };
+type ScopeEntry = { level: string; id: number; readOnly: boolean };
+type Area = { id: number; level: string; name: string; parentId: number | null };
+/** A roster's owner as the selector names it: "compound:3" or "community:7". */
+type Place = { kind: 'compound' | 'community'; id: number };
+
+/** The communities whose whole roster the user may read: every one for an admin, else those in the scope (or under a street or the district in it). */
+export function communitiesShown(
+  role: string,
+  scope: readonly ScopeEntry[],
+  areas: readonly Area[],
+): Array<{ id: number; name: string; editable: boolean }> {
+  const communities = areas.filter((a) => a.level === 'community');
+  if (role === 'admin') return communities.map((c) => ({ id: c.id, name: c.name, editable: true }));
+  const entry = (c: Area) =>
+    scope.filter(
+      (e) =>
+        e.level === 'district' ||
+        (e.level === 'street' && e.id === c.parentId) ||
+        (e.level === 'community' && e.id === c.id),
+    );
+  return communities.flatMap((c) => {
+    const covering = entry(c);
+    return covering.length === 0
+      ? []
+      : [{ id: c.id, name: c.name, editable: role === 'staff' && covering.some((e) => !e.readOnly) }];
+  });
+}
 
 /** The wall clock "YYYY-MM-DDTHH:MM" of `ms` in `timeZone` (what a datetime-local field holds). */
 export function wallInput(ms: number, timeZone: string): string {
@@ -78,16 +115,18 @@ export function daysText(days: readonly number[]): string {
 }
 
 export function dutyView(ctx: Ctx): View {
-  const canEdit = ctx.user.role === 'admin' || ctx.user.role === 'staff';
-  let compounds: Array<{ id: number; name: string }> = [];
-  let compoundId: number | null = null;
+  const staffOrAdmin = ctx.user.role === 'admin' || ctx.user.role === 'staff';
+  let canEdit = staffOrAdmin;
+  let editableCommunities = new Set<number>();
+  let place: Place | null = null;
   let seq = 0;
+  const base = (p: Place) => `/api/${p.kind === 'compound' ? 'compounds' : 'communities'}/${p.id}/duty`;
 
   const select = h('select', { id: 'duty-compound' });
   const selectField = h(
     'label',
     { class: 'fig-field', for: 'duty-compound', hidden: true },
-    t('fig.compound'),
+    t('duty.place'),
     ' ',
     select,
   );
@@ -102,7 +141,8 @@ export function dutyView(ctx: Ctx): View {
     body,
   );
   select.addEventListener('change', () => {
-    compoundId = Number(select.value);
+    const [kind, id] = select.value.split(':');
+    place = { kind: kind === 'community' ? 'community' : 'compound', id: Number(id) };
     void load();
   });
 
@@ -115,13 +155,44 @@ export function dutyView(ctx: Ctx): View {
     const mine = ++seq;
     status.textContent = t('hh.loading');
     try {
-      const res = await api<{ items: Array<{ id: number; name: string }> }>('GET', '/api/compounds?limit=1000');
+      const [res, places] = await Promise.all([
+        api<{ items: Array<{ id: number; name: string }> }>('GET', '/api/compounds?limit=1000'),
+        api<{ areas: Area[] }>('GET', '/api/places').catch(() => ({ areas: [] as Area[] })),
+      ]);
       if (mine !== seq) return;
-      compounds = res.items;
-      replace(select, ...compounds.map((c) => h('option', { value: c.id }, c.name)));
-      selectField.hidden = compounds.length < 2;
-      compoundId = compounds[0]?.id ?? null;
-      if (compoundId === null) {
+      const compounds = res.items;
+      const scope = (ctx.user as { scope?: ScopeEntry[] }).scope ?? [];
+      const communities = communitiesShown(ctx.user.role, scope, places.areas);
+      editableCommunities = new Set(communities.filter((c) => c.editable).map((c) => c.id));
+      replace(
+        select,
+        compounds.length > 0
+          ? h(
+              'optgroup',
+              { label: t('duty.compounds') },
+              ...compounds.map((c) => h('option', { value: `compound:${c.id}` }, c.name)),
+            )
+          : null,
+        communities.length > 0
+          ? h(
+              'optgroup',
+              { label: t('duty.communities') },
+              ...communities.map((c) =>
+                h('option', { value: `community:${c.id}` }, t('duty.communityOption', { c: c.name })),
+              ),
+            )
+          : null,
+      );
+      selectField.hidden = compounds.length + communities.length < 2;
+      const first = compounds[0] ?? null;
+      const firstCommunity = communities[0] ?? null;
+      place =
+        first !== null
+          ? { kind: 'compound', id: first.id }
+          : firstCommunity !== null
+            ? { kind: 'community', id: firstCommunity.id }
+            : null;
+      if (place === null) {
         status.textContent = t('fig.none');
         return;
       }
@@ -132,30 +203,53 @@ export function dutyView(ctx: Ctx): View {
   }
 
   async function load(): Promise<void> {
-    if (compoundId === null) return;
+    if (place === null) return;
+    const at = place;
     const mine = ++seq;
     status.textContent = t('hh.loading');
     try {
-      const duty = await api<DutyJson>('GET', `/api/compounds/${compoundId}/duty`);
+      const duty = await api<DutyJson>('GET', base(at));
       if (mine !== seq) return;
       status.textContent = '';
-      render(duty);
+      canEdit = at.kind === 'compound' ? staffOrAdmin : editableCommunities.has(at.id);
+      render(duty, at);
     } catch (err) {
       if (mine === seq) status.textContent = failed(err);
     }
   }
 
-  function render(d: DutyJson): void {
+  function render(d: DutyJson, at: Place): void {
     const byId = new Map(d.people.map((p) => [p.id, p]));
     const nameOf = (id: number) => byId.get(id)?.name ?? t('duty.gone', { id });
+    const own = d.compounds?.filter((c) => c.ownTiers.length > 0) ?? [];
     replace(
       body,
-      h('h2', { id: 'duty-compound-name' }, d.compound),
+      at.kind === 'compound'
+        ? h('h2', { id: 'duty-compound-name' }, d.compound ?? '')
+        : h('h2', { id: 'duty-community-name' }, t('duty.communityOption', { c: d.community ?? '' })),
+      at.kind === 'community'
+        ? h(
+            'p',
+            { class: 'duty-serves', id: 'duty-serves' },
+            t('duty.serves', { n: d.compounds?.length ?? 0 }),
+            ...own.map((c) =>
+              h(
+                'span',
+                { class: 'duty-own' },
+                ' ',
+                t('duty.ownTiers', {
+                  c: c.name,
+                  tiers: c.ownTiers.map((n) => t('duty.tier', { n })).join(t('duty.listSep')),
+                }),
+              ),
+            ),
+          )
+        : null,
       h('p', { class: 'duty-zone' }, t('duty.zone', { z: d.timeZone })),
       nowSection(d),
       shiftsSection(d, nameOf),
-      overridesSection(d, nameOf),
-      canEdit ? overrideForm(d) : null,
+      overridesSection(d, nameOf, at),
+      canEdit ? overrideForm(d, at) : null,
     );
   }
 
@@ -182,8 +276,16 @@ export function dutyView(ctx: Ctx): View {
         ...d.tiers.map((tier) =>
           h(
             'li',
-            { class: 'duty-tier card', id: `duty-tier-${tier.tier}`, 'data-roster': String(tier.roster) },
+            {
+              class: 'duty-tier card',
+              id: `duty-tier-${tier.tier}`,
+              'data-roster': String(tier.roster),
+              'data-source': tier.source ?? '',
+            },
             h('strong', { class: 'duty-tier-name' }, t('duty.tier', { n: tier.tier })),
+            d.compoundId !== undefined && tier.source === 'community'
+              ? h('span', { class: 'duty-source' }, ' ', t('duty.fromCommunity'))
+              : null,
             tier.roster
               ? h(
                   'dl',
@@ -255,11 +357,11 @@ export function dutyView(ctx: Ctx): View {
     );
   }
 
-  function overridesSection(d: DutyJson, nameOf: (id: number) => string): HTMLElement {
+  function overridesSection(d: DutyJson, nameOf: (id: number) => string, at: Place): HTMLElement {
     const remove = async (o: Override, button: HTMLButtonElement) => {
       button.disabled = true;
       try {
-        await api('DELETE', `/api/duty/overrides/${o.id}`);
+        await api('DELETE', at.kind === 'compound' ? `/api/duty/overrides/${o.id}` : `${base(at)}/overrides/${o.id}`);
         ctx.toast(t('duty.removed'));
         await load();
       } catch (err) {
@@ -298,8 +400,11 @@ export function dutyView(ctx: Ctx): View {
     );
   }
 
-  function overrideForm(d: DutyJson): HTMLElement | null {
-    const tiers = d.tiers.filter((x) => x.roster).map((x) => x.tier);
+  function overrideForm(d: DutyJson, at: Place): HTMLElement | null {
+    // Only this roster's own tiers: a compound's tier that follows its community's is changed there.
+    const tiers = d.tiers
+      .filter((x) => x.roster && (at.kind === 'community' || x.source !== 'community'))
+      .map((x) => x.tier);
     if (tiers.length === 0) return null;
     const field = (id: string, label: WordKey, input: HTMLElement) =>
       h(
@@ -377,7 +482,7 @@ export function dutyView(ctx: Ctx): View {
         to: to.value,
         ...(note.value.trim() ? { note: note.value.trim() } : {}),
       };
-      api('POST', `/api/compounds/${d.compoundId}/duty/overrides`, body)
+      api('POST', `${base(at)}/overrides`, body)
         .then(async () => {
           ctx.toast(t('duty.added'));
           await load();

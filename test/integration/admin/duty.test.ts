@@ -171,8 +171,92 @@ describe('admin duty roster commands', () => {
     expect(onDuty(dir, '2026-11-23T09:00:00+08:00')).toBeNull();
   });
 
+  it("when a community's shift is set with --community, then the compound without its own tier-2 roster follows it, `duty` says so, and leave on it applies", async () => {
+    const dir = await community();
+    const person = await admin(
+      dir,
+      'add-person',
+      '--name',
+      '社区值班员',
+      '--role',
+      'duty_officer',
+      '--tier',
+      '2',
+      '--phone',
+      '13800000204',
+      '--community',
+      '本社区',
+      '--json',
+    );
+    expect(person.code).toBe(0);
+    const id = String((JSON.parse(person.out) as { id: number }).id);
+    const set = await admin(
+      dir,
+      'set-shift',
+      '--community',
+      '本社区',
+      '--tier',
+      '2',
+      '--days',
+      '1-7',
+      '--start',
+      '08:00',
+      '--end',
+      '20:00',
+      '--people',
+      `${id},1`,
+    );
+    expect(set).toEqual({ code: 0, out: 'roster of community 本社区 set (1 shifts)\n' });
+    expect(onDuty(dir, '2026-11-23T09:00:00+08:00')).toEqual([1, Number(id)].sort((a, b) => a - b));
+    expect(onDuty(dir, '2026-11-23T21:00:00+08:00')).toEqual([]);
+
+    const ofCompound = await admin(dir, 'duty', '--compound', '阳光小区', '--at', '2026-11-23T09:00');
+    expect(ofCompound.out).toContain(`tier 2\ton duty: 白班网格员 (1), 社区值班员 (${id})`);
+    expect(ofCompound.out).toContain("(the community's roster)");
+    await admin(
+      dir,
+      'add-override',
+      '--community',
+      '3',
+      '--tier',
+      '2',
+      '--person',
+      id,
+      '--from',
+      '2099-11-23T08:00',
+      '--to',
+      '2099-11-24T08:00',
+    );
+    expect(onDuty(dir, '2099-11-23T09:00:00+08:00')).toEqual([1]);
+    const ofCommunity = await admin(dir, 'duty', '--community', '本社区', '--at', '2099-11-23T09:00');
+    expect(ofCommunity.out).toContain('roster of community 本社区');
+    expect(ofCommunity.out).toContain('tier 2\ton duty: 白班网格员 (1)\t');
+    expect(ofCommunity.out).toContain(`\t2\t${id}\tleave\t2099-11-23 08:00\t2099-11-24 08:00\t\n`);
+    // A building's volunteer is not a whole compound's: refused; both places at once too.
+    await expect(
+      admin(
+        dir,
+        'set-shift',
+        '--community',
+        '本社区',
+        '--tier',
+        '2',
+        '--days',
+        '1',
+        '--start',
+        '08:00',
+        '--end',
+        '20:00',
+        '--people',
+        '3',
+      ),
+    ).rejects.toThrow(/personIds: 楼栋志愿者/);
+    await expect(admin(dir, 'duty', '--community', '本社区', '--compound', '阳光小区')).rejects.toThrow(UsageError);
+  });
+
   it('when asked for help, then the duty commands are listed', async () => {
     const { out } = await admin(tempDir(), '--help');
-    for (const c of ['set-shift', 'add-override', 'duty --compound']) expect(out).toContain(c);
+    for (const c of ['set-shift', 'add-override', 'duty --compound', '--community ID|NAME --tier'])
+      expect(out).toContain(c);
   });
 });

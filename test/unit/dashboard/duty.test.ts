@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { setLang } from '../../../dashboard/src/i18n.js';
-import { daysText, wallInput, whenText } from '../../../dashboard/src/views/duty.js';
+import { communitiesShown, daysText, wallInput, whenText } from '../../../dashboard/src/views/duty.js';
 
 describe('the duty page’s words for times', () => {
   it.each<[number[], string, string]>([
@@ -22,4 +22,42 @@ describe('the duty page’s words for times', () => {
     expect(wallInput(ms, 'Europe/Berlin')).toBe('2026-11-23T13:30');
     expect(whenText(ms, 'Asia/Shanghai')).toContain('20:30');
   });
+});
+
+describe('the communities the duty page offers', () => {
+  const areas = [
+    { id: 1, level: 'district', name: '本区', parentId: null },
+    { id: 2, level: 'street', name: '本街道', parentId: 1 },
+    { id: 3, level: 'community', name: '本社区', parentId: 2 },
+    { id: 4, level: 'street', name: '东街道', parentId: 1 },
+    { id: 5, level: 'community', name: '东社区', parentId: 4 },
+  ];
+  it.each<[string, string, Array<{ level: string; id: number; readOnly: boolean }>, Array<[number, boolean]>]>([
+    [
+      'an admin',
+      'admin',
+      [],
+      [
+        [3, true],
+        [5, true],
+      ],
+    ],
+    ['staff of a street', 'staff', [{ level: 'street', id: 4, readOnly: false }], [[5, true]]],
+    ['a read-only watcher of a community', 'staff', [{ level: 'community', id: 3, readOnly: true }], [[3, false]]],
+    ['staff of one compound', 'staff', [{ level: 'compound', id: 1, readOnly: false }], []],
+    [
+      'a volunteer of the district',
+      'volunteer',
+      [{ level: 'district', id: 1, readOnly: false }],
+      [
+        [3, false],
+        [5, false],
+      ],
+    ],
+  ])(
+    'when %s opens the page, then the communities listed (and editable) are those of the scope',
+    (_who, role, scope, shown) => {
+      expect(communitiesShown(role, scope, areas).map((c) => [c.id, c.editable])).toEqual(shown);
+    },
+  );
 });

@@ -4,6 +4,7 @@ import {
   daysToMask,
   type DutyRoster,
   type DutyShift,
+  mayBeOnCommunityRoster,
   mayBeOnRoster,
   maskToDays,
   nextChange,
@@ -223,5 +224,39 @@ describe('checking a shift and reading its parts', () => {
     ['words', 'tomorrow', null],
   ])('when an override bound is %s, then it reads as %s', (_name, text, expected) => {
     expect(parseDutyInstant(text, SHANGHAI)).toBe(expected);
+  });
+});
+
+describe('who may be on a community’s roster (issue 14)', () => {
+  // Community 3; compound 10 is in it, compound 20 in community 4.
+  const of = (compoundId: number | null) => (compoundId === 10 ? 3 : compoundId === 20 ? 4 : undefined);
+  it.each<
+    [
+      string,
+      { tier: 1 | 2 | 3; compoundId: number | null; buildingId: number | null; communityId: number | null },
+      boolean,
+    ]
+  >([
+    ['the whole district’s person', { tier: 2, compoundId: null, buildingId: null, communityId: null }, true],
+    ['this community’s person', { tier: 2, compoundId: null, buildingId: null, communityId: 3 }, true],
+    ['another community’s person', { tier: 2, compoundId: null, buildingId: null, communityId: 4 }, false],
+    [
+      'a whole compound’s person of one of its compounds',
+      { tier: 2, compoundId: 10, buildingId: null, communityId: null },
+      true,
+    ],
+    [
+      'a building’s volunteer of one of its compounds',
+      { tier: 2, compoundId: 10, buildingId: 5, communityId: null },
+      false,
+    ],
+    [
+      'a compound’s person of another community',
+      { tier: 2, compoundId: 20, buildingId: null, communityId: null },
+      false,
+    ],
+    ['this community’s person of another tier', { tier: 1, compoundId: null, buildingId: null, communityId: 3 }, false],
+  ])('when the person is %s, then whether they may be on it is %s', (_who, person, ok) => {
+    expect(mayBeOnCommunityRoster(person, 3, of(person.compoundId), 2)).toBe(ok);
   });
 });
