@@ -19,14 +19,8 @@ import {
 import { address } from './ribbon.js';
 import { stats, Store } from './store.js';
 import { startSync, stopSync, syncStats, waitingCount } from './sync.js';
-import { alarmsView } from './views/alarms.js';
-import { dutyView } from './views/duty.js';
-import { figuresView } from './views/figures.js';
-import { householdView } from './views/household.js';
-import { patrolView } from './views/patrol.js';
-import { placesView } from './views/places.js';
-import { wallStats, wallView, wallWatch } from './views/wall.js';
-import type { LiveView } from '../../protocol/live.js';
+import { wallStats } from './views/wall.js';
+import { currentRoute, initialView, NAV, viewFactory } from './router.js';
 
 /**
  * The dashboard: log in, then the wall (big screen), the alarms, a household, the patrol (phone),
@@ -37,18 +31,6 @@ declare global {
     ribbonStats: typeof stats & { alarmsPlayed: () => number; wall: typeof wallStats; sync: typeof syncStats };
   }
 }
-
-const ROUTES: Record<string, ViewFactory> = {
-  wall: wallView,
-  alarms: alarmsView,
-  household: householdView,
-  patrol: patrolView,
-  figures: figuresView,
-  places: placesView,
-  duty: dutyView,
-};
-/** The nav's links, in order; each one's word is `nav.<route>`. */
-const NAV = ['wall', 'alarms', 'patrol', 'figures', 'places', 'duty'] as const;
 
 const root = document.getElementById('app') as HTMLElement;
 installIcons();
@@ -373,29 +355,13 @@ async function doLogout(): Promise<void> {
   renderLogin(message);
 }
 
-/** The route in the address: its name (a known one, or the default) and its parameters. */
-function currentRoute(): { name: string; params: string[] } {
-  const parts = location.hash.replace(/^#\/?/, '').split('/').filter(Boolean).map(decodeURIComponent);
-  return parts[0] && ROUTES[parts[0]]
-    ? { name: parts[0], params: parts.slice(1) }
-    : { name: defaultRoute(), params: [] };
-}
-
-/** The live view of the route the page opens on. */
-function initialView(): LiveView | null {
-  const { name, params } = currentRoute();
-  return name === 'wall' ? wallWatch(params) : null;
-}
-
-function defaultRoute(): string {
-  return window.matchMedia('(max-width: 700px)').matches ? 'patrol' : 'wall';
-}
+/** Which route() call is the latest: a lazy view that loads after a later one is dropped. */
+let routing = 0;
 
 function route(): void {
   if (!session) return;
   const { name, params } = currentRoute();
-  const factory = ROUTES[name] as ViewFactory;
-  view?.destroy();
+  const turn = ++routing;
   const live = session.live;
   // Every view but the wall watches everything; the wall names its place.
   if (name !== 'wall') live.watch(null);
@@ -407,12 +373,22 @@ function route(): void {
     watch: (v) => live.watch(v),
     toast,
   };
-  try {
-    view = factory(ctx, params);
-  } catch (err) {
-    view = { el: h('p', { class: 'form-error' }, t('error.generic', { m: String(err) })), destroy() {} };
-  }
-  replace(main, view.el);
+  const mount = (factory: ViewFactory): void => {
+    if (turn !== routing || !session) return;
+    view?.destroy();
+    try {
+      view = factory(ctx, params);
+    } catch (err) {
+      view = { el: h('p', { class: 'form-error' }, t('error.generic', { m: String(err) })), destroy() {} };
+    }
+    replace(main, view.el);
+  };
+  const factory = viewFactory(name);
+  if (typeof factory === 'function') mount(factory);
+  else
+    factory.then(mount, (err: unknown) =>
+      mount(() => ({ el: h('p', { class: 'form-error' }, t('error.generic', { m: String(err) })), destroy() {} })),
+    );
   for (const [n, a] of navLinks) {
     if (n === name) a.setAttribute('aria-current', 'page');
     else a.removeAttribute('aria-current');

@@ -1,11 +1,12 @@
 import type { AlertView, Tier, TransitionRecord } from '../domain/alert.js';
 import type { PersonRole, UserRole } from '../domain/community.js';
-import type { AreaLevel, ScopeEntry } from '../domain/places.js';
+import type { ScopeEntry } from '../domain/places.js';
+import type { AreasStore } from './ports-places.js';
+export type { Area, AreasStore, LiveCompoundCounts } from './ports-places.js';
 import type { RollUpsStore } from './ports-roll-ups.js';
 import type { EarlierPress } from '../domain/dedupe.js';
 import type { AlertKind, RibbonState } from '../domain/ribbon.js';
 import type { DeviceAck } from '../../protocol/mqtt.js';
-import type { CompoundCountsJson } from '../../protocol/live.js';
 import type { Channel } from '../notify/types.js';
 import type { Change } from './changes.js';
 import type { StoredCallResult } from './call-results.js';
@@ -373,33 +374,6 @@ export interface DutyStore {
   getCommunityOverride(id: number): StoredCommunityDutyOverride | null;
   removeCommunityOverride(id: number): boolean;
 }
-
-/** A place above the compound: the district, a street or a community (domain/places.ts). */
-export type Area = { id: number; level: AreaLevel; name: string; parentId: number | null };
-
-/** The places above the compound (store/areas.ts), and which community each compound is in. */
-export interface AreasStore {
-  /** Every area, by level then name. */
-  list(): Area[];
-  get(id: number): Area | null;
-  /** A new street (under the district) or community (under a street); returns its id. */
-  create(level: AreaLevel, name: string, parentId: number, now: number): number;
-  rename(id: number, name: string): void;
-  /** Removes an area nothing hangs on (a roster import's undo). */
-  delete(id: number): void;
-  /** Puts the area under another parent of the same level as before. */
-  move(id: number, parentId: number): void;
-  /** compound id → its community's id, for every compound. */
-  compoundCommunities(): Map<number, number>;
-  setCompoundCommunity(compoundId: number, communityId: number): void;
-  /** The compounds under an area at any level, by id. */
-  compoundsUnder(areaId: number): number[];
-  /** The counts now of these compounds (null: all), for the live feed's place tiles. */
-  compoundCounts(compoundIds: readonly number[] | null): CompoundCounts[];
-}
-
-/** A compound's counts now: protocol/live.ts's CompoundCountsJson (no times in it). */
-export type CompoundCounts = CompoundCountsJson;
 
 /** Every store over one database, and the transaction they share. */
 export interface Stores {

@@ -1,5 +1,5 @@
 import type { Db } from './db.js';
-import type { Area, AreasStore, CompoundCounts } from '../app/ports.js';
+import type { Area, AreasStore, LiveCompoundCounts } from '../app/ports.js';
 import type { AreaLevel } from '../domain/places.js';
 
 type AreaRow = { id: number; level: AreaLevel; name: string; parent_id: number | null };
@@ -35,7 +35,7 @@ export function createAreasStore(db: Db): AreasStore {
   const inSet = '(@compounds IS NULL OR c.id IN (SELECT value FROM json_each(@compounds)))';
   const householdCounts = db.prepare<
     [{ compounds: string | null }],
-    Omit<CompoundCounts, 'emergencies' | 'unacknowledged' | 'service' | 'missed' | 'offline'>
+    Omit<LiveCompoundCounts, 'emergencies' | 'unacknowledged' | 'service' | 'missed' | 'offline'>
   >(
     `SELECT c.id AS compoundId, c.name, c.community_id AS communityId, count(h.id) AS households,
             coalesce(sum(h.state = 'red'), 0) AS red, coalesce(sum(h.state = 'yellow'), 0) AS yellow,
@@ -59,9 +59,9 @@ export function createAreasStore(db: Db): AreasStore {
      WHERE d.retired_at IS NULL AND d.online = 0 AND ${inSet} GROUP BY c.id`,
   );
   return {
-    compoundCounts(compoundIds: readonly number[] | null): CompoundCounts[] {
+    compoundCounts(compoundIds: readonly number[] | null): LiveCompoundCounts[] {
       const params = { compounds: compoundIds === null ? null : JSON.stringify(compoundIds) };
-      const byId = new Map<number, CompoundCounts>();
+      const byId = new Map<number, LiveCompoundCounts>();
       for (const row of householdCounts.all(params))
         byId.set(row.compoundId, { ...row, emergencies: 0, unacknowledged: 0, service: 0, missed: 0, offline: 0 });
       for (const a of alertCounts.all(params)) {
