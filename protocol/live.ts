@@ -299,8 +299,10 @@ export type ResyncFrame = { type: 'resync' };
 /**
  * Watch another place (a drill-down, or back up): answered by a snapshot of that view, counted
  * against the session's snapshots as a resync is; `view: null` = everything, household by
- * household. A view that names no place the user may see closes the socket (1008).
+ * household; `'auto'` (also `/ws?view=auto`): the district's where the user's compounds lie in
+ * more than one community, else everything (what a wall with no place named shows; the
+ * snapshot's `view` says which). A view that names no place the user may see closes the socket (1008).
  */
-export type ViewFrame = { type: 'view'; view: LiveView | null };
+export type ViewFrame = { type: 'view'; view: LiveView | null | 'auto' };
 
 export type ClientFrame = ResyncFrame | ViewFrame;

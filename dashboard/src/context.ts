@@ -11,7 +11,7 @@ export type Ctx = {
   /** Go to a route, e.g. `#/household/12`. */
   navigate(hash: string): void;
   /** Which place the live feed shows (views/wall.ts watches one; every other view everything). */
-  watch(view: LiveView | null): void;
+  watch(view: LiveView | null | 'auto'): void;
   /** A short message at the bottom of the screen (also read by screen readers, politely). */
   toast(text: string, kind?: 'ok' | 'error'): void;
 };

@@ -26,12 +26,15 @@ export type LiveOptions = {
   onAlerts: (alerts: Alert[]) => void;
   onSessionEnded: () => void;
   /** The place the first connection asks for (null: everything). */
-  view?: LiveView | null;
+  view?: LiveView | null | 'auto';
 };
 
 /** A view as the URL's `?view=` names it. */
-const viewParam = (view: LiveView | null) => (view === null ? '' : `?view=${view.level}:${view.id}`);
-const sameView = (a: LiveView | null, b: LiveView | null) => a?.level === b?.level && a?.id === b?.id;
+type Asked = LiveView | null | 'auto';
+const viewParam = (view: Asked) =>
+  view === null ? '' : view === 'auto' ? '?view=auto' : `?view=${view.level}:${view.id}`;
+const sameView = (a: Asked, b: Asked) =>
+  a === b || (a !== null && b !== null && a !== 'auto' && b !== 'auto' && a.level === b.level && a.id === b.id);
 
 export const BACKOFF = { firstMs: 500, maxMs: 15_000 } as const;
 /**
@@ -54,10 +57,10 @@ export function connectLive(opts: LiveOptions): {
   close(): void;
   status(): LiveStatus;
   /** Watch another place (a drill-down, or back to everything): a fresh snapshot of it follows. */
-  watch(view: LiveView | null): void;
+  watch(view: LiveView | null | 'auto'): void;
 } {
   let ws: WebSocket | null = null;
-  let view: LiveView | null = opts.view ?? null;
+  let view: Asked = opts.view ?? null;
   let seq = 0;
   let attempt = 0;
   let status: LiveStatus = 'connecting';
@@ -204,7 +207,7 @@ export function connectLive(opts: LiveOptions): {
       ws = null;
     },
     status: () => status,
-    watch(next: LiveView | null) {
+    watch(next: Asked) {
       if (sameView(view, next)) return;
       view = next;
       // An open socket is told; otherwise the next connection asks for it in its URL.

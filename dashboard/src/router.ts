@@ -39,7 +39,7 @@ export function currentRoute(): { name: string; params: string[] } {
 }
 
 /** The live view of the route the page opens on (a wall: its place; any other: everything). */
-export function initialView(): LiveView | null {
+export function initialView(): LiveView | null | 'auto' {
   const { name, params } = currentRoute();
   return name === 'wall' ? wallWatch(params) : null;
 }

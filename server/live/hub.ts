@@ -211,7 +211,7 @@ export function createLiveHub(opts: LiveHubOptions): LiveHub {
     // again after a place moved (an area view's compounds change, the user's scope may not).
     const watched = (v: ViewScope) => [...(v.compounds ?? [])].join(',');
     const was = watched(conn.scope);
-    conn.scope = resolveView(conn.user, conn.scope.view, stores) ?? WHOLE_SCOPE;
+    conn.scope = resolveView(conn.user, conn.scope.asked, stores) ?? WHOLE_SCOPE;
     if (scopeOf(conn) !== before || watched(conn.scope) !== was) sendSnapshot(conn);
     return true;
   };

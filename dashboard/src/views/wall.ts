@@ -7,7 +7,6 @@ import { attentionStrip } from './attention-strip.js';
 import { wallPager } from './wall-pager.js';
 import { placeHash, placeTiles } from './place-tiles.js';
 import type { LiveView } from '../../../protocol/live.js';
-import type { Store } from '../store.js';
 
 /**
  * The wall: on top, the attention strip (open emergencies, then unclaimed service requests,
@@ -21,35 +20,19 @@ import type { Store } from '../store.js';
  */
 export const wallStats = { tileWrites: 0, rebuilds: 0 };
 
-/** The district: a wall with no place named starts there (migration 11's district id). */
-const DISTRICT: LiveView = { level: 'district', id: 1 };
-/**
- * What a wall with no place named settled on for this session: place tiles (the scope spans
- * communities, or is large) or every household (a small deployment sees what it always saw).
- */
-let settled: 'places' | 'households' | null = null;
-
 /**
  * The place a wall watches (protocol/live.ts, LiveView): `#/wall/<level>/<id>` names one; with
- * none, the district, until its first snapshot says whether the scope is small enough for
- * household tiles (`settled`).
+ * none, 'auto' — the district's place tiles where the compounds lie in more than one community,
+ * else every household (a deployment that kept the default places sees the wall it always saw).
  */
-export function wallWatch(params: readonly string[]): LiveView | null {
+export function wallWatch(params: readonly string[]): LiveView | 'auto' {
   const [level, id] = params;
   if (
     (level === 'district' || level === 'street' || level === 'community' || level === 'compound') &&
     /^[1-9][0-9]{0,14}$/.test(id ?? '')
   )
     return { level, id: Number(id) };
-  return settled === 'households' ? null : DISTRICT;
-}
-
-/**
- * A district view that shows household by household, as before there were places: all of it in
- * one community (a deployment that left the upper levels at their defaults sees nothing new).
- */
-function smallScope(store: Store): boolean {
-  return new Set([...store.compounds.values()].map((c) => c.communityId)).size <= 1;
+  return 'auto';
 }
 
 /** The short word on a tile: 红 / 黄 / 蓝, or the status. */
@@ -59,7 +42,6 @@ function tileWord(s: Status): string {
 
 export function wallView(ctx: Ctx, params: readonly string[] = []): View {
   const { store } = ctx;
-  const named = params.length > 0;
   ctx.watch(wallWatch(params));
   const places = placeTiles(store);
   const tiles = new Map<number, { el: HTMLAnchorElement; status: Status | null }>();
@@ -207,11 +189,6 @@ export function wallView(ctx: Ctx, params: readonly string[] = []): View {
   const off = store.listen((change) => {
     if (change.alerts || change.reset) strip.render();
     if (change.reset) {
-      // A wall with no place named settles once: a small scope goes on household by household.
-      if (!named && settled === null && store.view?.level === 'district') {
-        settled = smallScope(store) ? 'households' : 'places';
-        if (settled === 'households') ctx.watch(null);
-      }
       showPart();
       places.render(true);
       rebuild();

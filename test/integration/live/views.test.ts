@@ -140,6 +140,32 @@ describe('live views', () => {
     expect((await ws.closedWithin()).code).toBe(1008);
   });
 
+  it("when a wall asks for 'auto', then a scope in one community gets everything household by household, and one across communities the district's counts", async () => {
+    const system = await startTestSystem({ scheduler: false });
+    system.provision({ compound: '阳光小区', building: '1号楼', room: '101' });
+    system.provision({ compound: '幸福里', building: '2号楼', room: '201' });
+    const admin = (await loginAdmin(system.app)).cookie;
+    const small = await open(port(system), { cookie: admin, path: '/ws?view=auto' });
+    const one = await small.next<ViewSnapshot>(isSnapshot);
+    expect(one.view).toBeNull();
+    expect(one.households).toHaveLength(2);
+    // Places named: the same question now gets the district's place counts.
+    const d = await district(system);
+    const big = await open(port(system), { cookie: admin, path: '/ws?view=auto' });
+    const two = await big.next<ViewSnapshot>(isSnapshot);
+    expect(two.view).toEqual({ level: 'district', id: DEFAULT_AREAS.district });
+    expect(two.households).toEqual([]);
+    expect(two.compounds.length).toBeGreaterThanOrEqual(5);
+    // The street official's compounds are in one community: household by household.
+    const street = await open(port(system), {
+      cookie: (await login(system.app, d.official.username)).cookie,
+      path: '/ws?view=auto',
+    });
+    const three = await street.next<ViewSnapshot>(isSnapshot);
+    expect(three.view).toBeNull();
+    expect(three.households).toHaveLength(3);
+  });
+
   it('when a district has thousands of households, then its area view is a small fraction of the household-by-household snapshot', async () => {
     const system = await startTestSystem({ scheduler: false });
     await district(system);

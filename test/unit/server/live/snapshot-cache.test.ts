@@ -42,6 +42,7 @@ describe('snapshots shared between sockets of one scope', () => {
   it('when one user watches two places, then each view gets its own snapshot, shared with others of the same scope and view', () => {
     const { c, builds } = cache();
     const street: ViewScope = {
+      asked: { level: 'street', id: 2 },
       view: { level: 'street', id: 2 },
       area: true,
       compounds: new Set([1, 2]),
