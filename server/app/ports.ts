@@ -119,6 +119,8 @@ export interface DevicesStore {
   findForAuth(id: string): DeviceAuth | null;
   get(id: string): Device | null;
   list(): Device[];
+  /** The devices not retired of these compounds' households. */
+  inUseIn(compoundIds: readonly number[]): Device[];
   setOnline(id: string, online: boolean, now: number): void;
   recordBattery(id: string, battery: number, now: number): void;
   /** The moment the device counts as offline if no heartbeat comes; null = never. */

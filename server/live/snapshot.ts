@@ -44,10 +44,10 @@ export function buildSnapshot(user: User, scope: ViewScope, from: SnapshotSource
   const shown = households.slice(0, limit);
   const byId = new Map(shown.map((h) => [h.id, h]));
   for (const h of shown) compounds.note(h.id, h.compoundId);
-  const devices = stores.devices
-    .list()
-    .filter((d) => d.retiredAt === null && byId.has(d.householdId))
-    .map(deviceView);
+  // The devices of the households shown: none above the compound; a scope's own through its
+  // compounds (listing a district's 20,000 to keep a compound's 30 took ~100 ms a snapshot).
+  const inUse = shown.length === 0 ? [] : watched === null ? stores.devices.list() : stores.devices.inUseIn(watched);
+  const devices = inUse.filter((d) => d.retiredAt === null && byId.has(d.householdId)).map(deviceView);
   const unsettled: ReceiptJson[] = [];
   for (const r of receipts.unsettled()) {
     const compoundId = compounds.of(r.householdId);

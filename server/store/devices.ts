@@ -35,6 +35,13 @@ export function createDevicesStore(db: Db): DevicesStore {
   >('SELECT id, household_id, secret_hash, retired_at, heartbeat_every_sec FROM devices WHERE id = ?');
   const get = db.prepare<[string], DeviceRow>('SELECT * FROM devices WHERE id = ?');
   const list = db.prepare<[], DeviceRow>('SELECT * FROM devices ORDER BY household_id, id');
+  // The devices in use of some compounds' households, through their buildings and households
+  // (households_building, devices_household): a compound's wall reads its own, not the district's.
+  const inUseIn = db.prepare<[string], DeviceRow>(
+    `SELECT d.* FROM (SELECT value AS compound_id FROM json_each(?)) c
+     CROSS JOIN buildings b ON b.compound_id = c.compound_id CROSS JOIN households h ON h.building_id = b.id
+     CROSS JOIN devices d ON d.household_id = h.id WHERE d.retired_at IS NULL ORDER BY d.household_id, d.id`,
+  );
   const setOnline = db.prepare<[number, number, number, string]>(
     'UPDATE devices SET online = ?, online_changed_at = ?, last_seen_at = ? WHERE id = ?',
   );
@@ -80,6 +87,9 @@ export function createDevicesStore(db: Db): DevicesStore {
     },
     list(): Device[] {
       return list.all().map(toDevice);
+    },
+    inUseIn(compoundIds: readonly number[]): Device[] {
+      return inUseIn.all(JSON.stringify(compoundIds)).map(toDevice);
     },
     setOnline(id: string, online: boolean, now: number): void {
       setOnline.run(online ? 1 : 0, now, now, id);
