@@ -81,20 +81,32 @@ export function attentionStrip(store: Store): { el: HTMLElement; render(): void;
     return width === 0 ? columns : Math.max(1, Math.floor((width + GAP_REM * rem) / ((ITEM_MIN_REM + GAP_REM) * rem)));
   }
 
+  /** What the list shows now; the same again is not redrawn (a storm of alerts off screen costs no layout). */
+  let drawn = '';
+  let measured = false;
+
   function render(): void {
-    columns = measure();
+    // The width is read once and then on a resize (reading it forces a layout every frame).
+    if (!measured) {
+      columns = measure();
+      measured = true;
+    }
     list.dataset.columns = String(columns);
     const items = attentionItems(store.alerts.values());
     const reds = items.filter((i) => i.group !== 'yellow').length;
-    count.textContent = t('wall.attCount', { red: reds, yellow: items.length - reds });
+    const counted = t('wall.attCount', { red: reds, yellow: items.length - reds });
+    if (count.textContent !== counted) count.textContent = counted;
     el.classList.toggle('is-calm', items.length === 0);
+    const capacity = columns * ROWS;
+    const shown = items.length <= capacity ? items : items.slice(0, capacity - 1);
+    const rest = items.length - shown.length;
+    const signature = `${columns}|${rest}|${shown.map((i) => `${i.alert.id}:${i.group}:${i.alert.household?.name ?? ''}`).join(',')}`;
+    if (signature === drawn) return;
+    drawn = signature;
     if (items.length === 0) {
       replace(list, h('li', { class: 'attention-none' }, icon('blue'), t('wall.attNone')));
       return;
     }
-    const capacity = columns * ROWS;
-    const shown = items.length <= capacity ? items : items.slice(0, capacity - 1);
-    const rest = items.length - shown.length;
     replace(
       list,
       ...shown.map((i) => item(i.alert, i.group)),
@@ -115,7 +127,10 @@ export function attentionStrip(store: Store): { el: HTMLElement; render(): void;
   }, 1000);
   // The number of columns follows the strip's width (a window resized, a wall rotated).
   const resized = new ResizeObserver(() => {
-    if (measure() !== columns) render();
+    const now = measure();
+    if (now === columns) return;
+    columns = now;
+    render();
   });
   resized.observe(list);
   return {
