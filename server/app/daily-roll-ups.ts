@@ -8,6 +8,7 @@ import {
 } from '../domain/ribbon.js';
 import { RESPONSE_TARGETS, share, type DailyReport, type Share } from './daily-report.js';
 import { placeTree, sumTree, type PlaceNode } from './place-tree.js';
+import { addEmergencies } from './roll-ups.js';
 import type { StoredReport, Stores, User } from './ports.js';
 
 /**
@@ -83,8 +84,6 @@ function zero(): DailyRollUpFigures {
   };
 }
 
-const addShare = (a: Share, b: Share): Share => share(a.count + b.count, a.of + b.of, a.targetPct);
-
 function add(a: DailyRollUpFigures, b: DailyRollUpFigures): DailyRollUpFigures {
   return {
     reports: a.reports + b.reports,
@@ -97,14 +96,7 @@ function add(a: DailyRollUpFigures, b: DailyRollUpFigures): DailyRollUpFigures {
     alertsOpened: kinds((k) => a.alertsOpened[k] + b.alertsOpened[k]),
     missedCheckins: a.missedCheckins + b.missedCheckins,
     openAlerts: a.openAlerts + b.openAlerts,
-    emergency: {
-      opened: a.emergency.opened + b.emergency.opened,
-      acknowledged: a.emergency.acknowledged + b.emergency.acknowledged,
-      arrived: a.emergency.arrived + b.emergency.arrived,
-      ackWithin60s: addShare(a.emergency.ackWithin60s, b.emergency.ackWithin60s),
-      ackWithin180s: addShare(a.emergency.ackWithin180s, b.emergency.ackWithin180s),
-      arrivedWithin45min: addShare(a.emergency.arrivedWithin45min, b.emergency.arrivedWithin45min),
-    },
+    emergency: addEmergencies(a.emergency, b.emergency),
     service: { opened: a.service.opened + b.service.opened, claimed: a.service.claimed + b.service.claimed },
   };
 }

@@ -100,7 +100,20 @@ export function emptyFigures(): Figures {
   };
 }
 
-const addShare = (a: Share, b: Share): Share => share(a.count + b.count, a.of + b.of, a.targetPct);
+/** Shares add by count and denominator (an average of percentages would not). */
+export const addShare = (a: Share, b: Share): Share => share(a.count + b.count, a.of + b.of, a.targetPct);
+
+/** The emergencies' figures of two places, added: counts, and shares by count and denominator. */
+export function addEmergencies<T extends EmergencyFigures>(a: T, b: T): EmergencyFigures {
+  return {
+    opened: a.opened + b.opened,
+    acknowledged: a.acknowledged + b.acknowledged,
+    arrived: a.arrived + b.arrived,
+    ackWithin60s: addShare(a.ackWithin60s, b.ackWithin60s),
+    ackWithin180s: addShare(a.ackWithin180s, b.ackWithin180s),
+    arrivedWithin45min: addShare(a.arrivedWithin45min, b.arrivedWithin45min),
+  };
+}
 
 const addKinds = (a: Record<AlertKind, number>, b: Record<AlertKind, number>) =>
   Object.fromEntries(ALERT_KINDS.map((k) => [k, a[k] + b[k]])) as Record<AlertKind, number>;
@@ -116,14 +129,7 @@ export function addFigures(a: Figures, b: Figures): Figures {
     openAlerts: addKinds(a.openAlerts, b.openAlerts),
     alertsOpened: addKinds(a.alertsOpened, b.alertsOpened),
     missedCheckins: a.missedCheckins + b.missedCheckins,
-    emergency: {
-      opened: a.emergency.opened + b.emergency.opened,
-      acknowledged: a.emergency.acknowledged + b.emergency.acknowledged,
-      arrived: a.emergency.arrived + b.emergency.arrived,
-      ackWithin60s: addShare(a.emergency.ackWithin60s, b.emergency.ackWithin60s),
-      ackWithin180s: addShare(a.emergency.ackWithin180s, b.emergency.ackWithin180s),
-      arrivedWithin45min: addShare(a.emergency.arrivedWithin45min, b.emergency.arrivedWithin45min),
-    },
+    emergency: addEmergencies(a.emergency, b.emergency),
   };
 }
 
