@@ -5,6 +5,9 @@ import { defineConfig } from 'vitest/config';
 // bench-smoke (the benchmarks in smoke mode), e2e (whole processes, as a user meets them).
 export default defineConfig({
   test: {
+    // Two files at a time where a project allows it (unit, integration; bench-smoke and e2e run one
+    // at a time): the default on a 2-core machine is one, and the integration files alone took 6 min.
+    maxWorkers: 2,
     projects: [
       { test: { name: 'unit', include: ['test/unit/**/*.test.ts'] } },
       {

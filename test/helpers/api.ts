@@ -1,5 +1,6 @@
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
 import { expect } from 'vitest';
+import { newSecret, sha256 } from '../../server/api/auth.js';
 import { hashPassword } from '../../server/app/passwords.js';
 import type { UserRole } from '../../server/app/ports.js';
 import { ManualClock } from './clock.js';
@@ -49,6 +50,31 @@ export async function login(
   const body = res.json() as { user: { id: number }; csrfToken: string };
   expect(body.csrfToken).toEqual(expect.any(String));
   return { kind: 'session', cookie: sessionCookieOf(res).pair, csrfToken: body.csrfToken, userId: body.user.id };
+}
+
+/**
+ * A session made straight in the store, as a login makes it, without the password's scrypt: for
+ * tests of what a signed-in user may do (the authorization matrix builds a world per route), not
+ * of logging in (test/integration/api/auth.test.ts).
+ */
+export function sessionFor(system: TestSystem, userId: number): Caller & { kind: 'session' } {
+  const cookie = newSecret();
+  const csrfToken = newSecret();
+  const now = Date.now();
+  system.stores.users.createSession(sha256(cookie), userId, csrfToken, now, now + 3_600_000);
+  return { kind: 'session', cookie: `ribbon_session=${cookie}`, csrfToken, userId };
+}
+
+/** Every role's session made straight in the store (sessionFor), anonymous a caller without any. */
+export function sessionsFor(system: TestSystem, cast: Cast): Record<Role, Caller> {
+  return {
+    admin: sessionFor(system, cast.users.admin.id),
+    staffA: sessionFor(system, cast.users.staffA.id),
+    volunteerA: sessionFor(system, cast.users.volunteerA.id),
+    staffB: sessionFor(system, cast.users.staffB.id),
+    volunteerB: sessionFor(system, cast.users.volunteerB.id),
+    anonymous: ANONYMOUS,
+  };
 }
 
 export function loginAdmin(app: FastifyInstance): Promise<Caller & { kind: 'session' }> {

@@ -43,6 +43,8 @@ function tileWord(s: Status): string {
 export function wallView(ctx: Ctx, params: readonly string[] = []): View {
   const { store } = ctx;
   ctx.watch(wallWatch(params));
+  // The page does not scroll while the wall is shown (wall.css, body.on-wall).
+  document.body.classList.add('on-wall');
   const places = placeTiles(store);
   const tiles = new Map<number, { el: HTMLAnchorElement; status: Status | null }>();
   const counts = new Map<Status, number>(STATUSES.map((s) => [s, 0]));
@@ -232,6 +234,7 @@ export function wallView(ctx: Ctx, params: readonly string[] = []): View {
   return {
     el,
     destroy() {
+      document.body.classList.remove('on-wall');
       off();
       clearInterval(dayTimer);
       strip.destroy();
