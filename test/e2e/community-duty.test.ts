@@ -58,9 +58,7 @@ describe.skipIf(!available)('the duty page for a community in a real browser', (
     // Compound A has no tier-1 roster of its own: its page follows the community's and says so.
     await page.getByLabel('小区或社区').selectOption({ value: `compound:${cast.compoundA.id}` });
     // Waited for by its text: the community's page before it has tier rows with data-source too.
-    await expect
-      .poll(() => page.locator('#duty-tier-1').textContent(), { timeout: 10_000 })
-      .toContain('按社区值班表');
+    await expect.poll(() => page.locator('#duty-tier-1').textContent(), { timeout: 10_000 }).toContain('按社区值班表');
     expect(await page.locator('#duty-tier-1').getAttribute('data-source')).toBe('community');
     expect(await page.locator('#duty-tier-1 .duty-now').textContent()).toContain('社区总值班');
     expect(context.errors).toEqual([]);
