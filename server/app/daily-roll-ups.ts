@@ -8,7 +8,7 @@ import {
 } from '../domain/ribbon.js';
 import { RESPONSE_TARGETS, share, type DailyReport, type Share } from './daily-report.js';
 import { placeTree, sumTree, type PlaceNode } from './place-tree.js';
-import { addEmergencies } from './roll-ups.js';
+import { addEmergencies, type EmergencyFigures } from './roll-ups.js';
 import type { StoredReport, Stores, User } from './ports.js';
 
 /**
@@ -20,27 +20,15 @@ import type { StoredReport, Stores, User } from './ports.js';
  * percentage worked out again from the sums); medians and p90s do not add and stay per compound.
  */
 
-export type DailyRollUpFigures = {
+export type DailyRollUpFigures = Pick<
+  DailyReport,
+  'households' | 'checkedIn' | 'presses' | 'red' | 'yellow' | 'blue' | 'alertsOpened' | 'missedCheckins' | 'openAlerts'
+> & {
   /** Compounds whose report of the day is stored (of the place's compounds in the user's scope). */
   reports: number;
-  households: number;
-  checkedIn: number;
-  presses: Record<ReportSource, Record<RibbonState, number>>;
-  red: number;
-  yellow: number;
-  blue: number;
-  alertsOpened: Record<AlertKind, number>;
-  missedCheckins: number;
-  openAlerts: number;
-  emergency: {
-    opened: number;
-    acknowledged: number;
-    arrived: number;
-    ackWithin60s: Share;
-    ackWithin180s: Share;
-    arrivedWithin45min: Share;
-  };
-  service: { opened: number; claimed: number };
+  /** The counts and shares of the compounds' emergencies (their medians and p90s do not add). */
+  emergency: EmergencyFigures;
+  service: Pick<DailyReport['service'], 'opened' | 'claimed'>;
 };
 
 export type DailyRollUp = {
