@@ -1,4 +1,5 @@
 import { DISTRICT_MIGRATIONS } from './migrations-district.js';
+import { STAFF_MIGRATIONS } from './migrations-staff.js';
 /**
  * Versioned schema migrations, applied in order at start inside one transaction each;
  * `PRAGMA user_version` records the last one applied. Append only: never edit a released one.
@@ -411,6 +412,7 @@ export const MIGRATIONS: readonly string[] = [
   );
   `,
   ...DISTRICT_MIGRATIONS,
+  ...STAFF_MIGRATIONS,
 ];
 
 /** Migrations that copy a table referenced by others (6) or add a REFERENCES column with a default (11): run with foreign keys off, then checked (1-based versions). */

@@ -1,0 +1,34 @@
+/**
+ * The migrations of issue 15 (staff do their work in the dashboard; personal data has a
+ * lifecycle), spread at the end of MIGRATIONS after issue 14's: the same rules, append only,
+ * numbered in the one sequence.
+ */
+export const STAFF_MIGRATIONS: readonly string[] = [
+  /* 14: a household's end (closed, anonymised) and a journal of household changes from any connection (issue 15) */ `
+  -- A household is closed, never deleted: it leaves the wall and its check-ins stop, its
+  -- history stays. reason: passed_away 去世, moved_out 搬离, care_home 入住养老机构, other 其他;
+  -- closed_on is the local date the staff give (when it happened), closed_at when it was recorded.
+  ALTER TABLE households ADD COLUMN closed_at INTEGER;
+  ALTER TABLE households ADD COLUMN closed_on TEXT;
+  ALTER TABLE households ADD COLUMN closed_reason TEXT
+    CHECK (closed_reason IS NULL OR closed_reason IN ('passed_away', 'moved_out', 'care_home', 'other'));
+  ALTER TABLE households ADD COLUMN closed_note TEXT;
+  -- A closed household's personal data removed on request (PIPL): when, by an audited action.
+  ALTER TABLE households ADD COLUMN anonymised_at INTEGER;
+  CREATE INDEX households_closed ON households (closed_at) WHERE closed_at IS NOT NULL;
+  -- Every household added, or changed in what people see of it (not its ribbon, which the
+  -- press path sets and announces itself), whichever connection or process wrote it — the API,
+  -- a roster import, the admin CLI: the people side reads the journal after its last seq and
+  -- announces the households on /ws. Pruned by the daily retention job.
+  CREATE TABLE household_changes (
+    seq          INTEGER PRIMARY KEY AUTOINCREMENT,
+    household_id INTEGER NOT NULL
+  );
+  CREATE TRIGGER household_added AFTER INSERT ON households
+    BEGIN INSERT INTO household_changes (household_id) VALUES (NEW.id); END;
+  CREATE TRIGGER household_changed
+    AFTER UPDATE OF name, room, building_id, timezone, checkin_policy, quiet_hours, away_until,
+                    closed_at, anonymised_at ON households
+    BEGIN INSERT INTO household_changes (household_id) VALUES (NEW.id); END;
+  `,
+];
