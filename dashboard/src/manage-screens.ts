@@ -1,0 +1,39 @@
+import type { Role } from './api.js';
+
+/**
+ * The staff's screens listed on 管理 / Manage (views/manage.ts), in order (issue 15). Each is a
+ * lazy route of router.ts (`#/<route>`); its words are here, Chinese first, so that a screen
+ * added to the list needs no edit of i18n.ts. `roles` says who sees the link; a role not named
+ * does not see it (volunteers see none). Who may change things is the server's rule: a
+ * read-only scope sees the screen and its answers refuse the change.
+ */
+export type ManageScreen = {
+  /** The route's name: the link is `#/<route>`. */
+  route: string;
+  /** The link's word, [zh-CN, en]. */
+  words: readonly [zh: string, en: string];
+  /** One line under the word, [zh-CN, en]. */
+  about: readonly [zh: string, en: string];
+  roles: readonly Role[];
+};
+
+export const MANAGE_SCREENS: readonly ManageScreen[] = [
+  {
+    route: 'households',
+    words: ['住户', 'Households'],
+    about: ['登记、修改、换楼、注销住户', 'Register, edit, move and close households'],
+    roles: ['staff', 'admin'],
+  },
+  {
+    route: 'devices',
+    words: ['设备', 'Devices'],
+    about: ['为住户添加按钮、更换密钥、停用、转移', 'Add, re-key, retire and move buttons'],
+    roles: ['staff', 'admin'],
+  },
+  {
+    route: 'import',
+    words: ['名单导入', 'Roster import'],
+    about: ['上传 CSV 或 Excel 名单，先预览再导入', 'Upload a CSV or Excel roster: preview, then import'],
+    roles: ['staff', 'admin'],
+  },
+];
