@@ -64,6 +64,8 @@ export class ApiError extends Error {
     readonly retryAfter: number | null = null,
     /** The fields a 400 named (`body.to`), with what is wrong with each. */
     readonly fields: ReadonlyArray<{ path: string; message: string }> = [],
+    /** The whole answer (its `error.details`, or a refused import's report), as it came. */
+    readonly body: unknown = null,
   ) {
     super(message);
   }
@@ -84,9 +86,16 @@ export function whenSessionEnds(handler: () => void): void {
   onSessionEnded = handler;
 }
 
-export async function api<T>(method: 'GET' | 'POST' | 'PATCH' | 'DELETE', path: string, body?: unknown): Promise<T> {
+export async function api<T>(
+  method: 'GET' | 'POST' | 'PATCH' | 'DELETE',
+  path: string,
+  body?: unknown,
+  /** A file sent as it is (a roster), with this content type, instead of JSON. */
+  file?: { blob: Blob; type: string },
+): Promise<T> {
   const headers: Record<string, string> = { accept: 'application/json' };
-  if (body !== undefined) headers['content-type'] = 'application/json';
+  if (file !== undefined) headers['content-type'] = file.type;
+  else if (body !== undefined) headers['content-type'] = 'application/json';
   if (method !== 'GET' && csrfToken !== null) headers['x-csrf-token'] = csrfToken;
   let response: Response;
   try {
@@ -94,7 +103,7 @@ export async function api<T>(method: 'GET' | 'POST' | 'PATCH' | 'DELETE', path: 
       method,
       headers,
       credentials: 'same-origin',
-      body: body === undefined ? null : JSON.stringify(body),
+      body: file !== undefined ? file.blob : body === undefined ? null : JSON.stringify(body),
     });
   } catch (err) {
     throw new ApiError(0, 'OFFLINE', err instanceof Error ? err.message : String(err));
@@ -120,6 +129,7 @@ export async function api<T>(method: 'GET' | 'POST' | 'PATCH' | 'DELETE', path: 
       e?.message ?? response.statusText,
       Number.isFinite(retry) && retry > 0 ? retry : null,
       Array.isArray(e?.fields) ? e.fields : [],
+      json,
     );
     if (response.status === 401 && path !== '/api/session') onSessionEnded();
     throw error;

@@ -15,6 +15,7 @@ const WORDS = {
   'nav.figures': ['统计', 'Figures'],
   'nav.places': ['各地统计', 'By place'],
   'nav.duty': ['值班', 'Duty'],
+  'nav.manage': ['管理', 'Manage'],
   'nav.main': ['主导航', 'Main navigation'],
   'lang.switch': ['English', '中文'],
   'lang.switchLabel': ['切换到英文', 'Switch to Chinese'],

@@ -20,7 +20,7 @@ import { address } from './ribbon.js';
 import { stats, Store } from './store.js';
 import { startSync, stopSync, syncStats, waitingCount } from './sync.js';
 import { wallStats } from './views/wall.js';
-import { currentRoute, initialView, NAV, viewFactory } from './router.js';
+import { currentRoute, initialView, NAV, NAV_HIDDEN, navOf, viewFactory } from './router.js';
 
 /**
  * The dashboard: log in, then the wall (big screen), the alarms, a household, the patrol (phone),
@@ -235,6 +235,7 @@ function renderShell(): void {
   navLinks.clear();
   const nav = h('nav', { 'aria-label': t('nav.main') });
   for (const name of NAV) {
+    if (NAV_HIDDEN[session.user.role]?.includes(name)) continue;
     const a = h('a', { href: `#/${name}`, 'data-route': name }, t(`nav.${name}`));
     if (name === 'alarms') a.append(alarmBadge);
     navLinks.set(name, a);
@@ -390,7 +391,7 @@ function route(): void {
       mount(() => ({ el: h('p', { class: 'form-error' }, t('error.generic', { m: String(err) })), destroy() {} })),
     );
   for (const [n, a] of navLinks) {
-    if (n === name) a.setAttribute('aria-current', 'page');
+    if (n === navOf(name)) a.setAttribute('aria-current', 'page');
     else a.removeAttribute('aria-current');
   }
 }

@@ -1,5 +1,6 @@
 import type { LiveView } from '../../protocol/live.js';
 import type { ViewFactory } from './context.js';
+import { MANAGE_SCREENS } from './manage-screens.js';
 import { alarmsView } from './views/alarms.js';
 import { householdView } from './views/household.js';
 import { patrolView } from './views/patrol.js';
@@ -21,10 +22,23 @@ const ROUTES: Record<string, Route> = {
   figures: { lazy: () => import('./views/figures.js').then((m) => m.figuresView) },
   places: { lazy: () => import('./views/places.js').then((m) => m.placesView) },
   duty: { lazy: () => import('./views/duty.js').then((m) => m.dutyView) },
+  // The staff's screens (issue 15), listed on 管理 (manage-screens.ts).
+  manage: { lazy: () => import('./views/manage.js').then((m) => m.manageView) },
+  households: { lazy: () => import('./views/households.js').then((m) => m.householdsView) },
+  devices: { lazy: () => import('./views/devices.js').then((m) => m.devicesView) },
+  import: { lazy: () => import('./views/import.js').then((m) => m.importView) },
 };
 
 /** The nav's links, in order; each one's word is `nav.<route>`. */
-export const NAV = ['wall', 'alarms', 'patrol', 'figures', 'places', 'duty'] as const;
+export const NAV = ['wall', 'alarms', 'patrol', 'figures', 'places', 'duty', 'manage'] as const;
+
+/** Nav links a role does not get (the screens behind 管理 are for staff and admins). */
+export const NAV_HIDDEN: Readonly<Record<string, readonly string[]>> = { volunteer: ['manage'] };
+
+/** The nav link a route is under: a screen listed on 管理 is under `manage`. */
+export function navOf(name: string): string {
+  return MANAGE_SCREENS.some((s) => s.route === name) ? 'manage' : name;
+}
 
 function defaultRoute(): string {
   return window.matchMedia('(max-width: 700px)').matches ? 'patrol' : 'wall';
