@@ -156,7 +156,10 @@ export function connectLive(opts: LiveOptions): {
       switch (change.type) {
         case 'report':
         case 'household':
-          if (change.household) opts.store.putHousehold(change.household);
+          // A closed household (issue 15: `closed` set) leaves the wall; the snapshot leaves it out too.
+          if (change.household && (change.household as { closed?: unknown }).closed)
+            opts.store.dropHousehold(change.household.id);
+          else if (change.household) opts.store.putHousehold(change.household);
           break;
         case 'alert':
           if (change.alert) {

@@ -88,6 +88,12 @@ export class Store {
     this.touch(h.id);
   }
 
+  /** A household closed (issue 15): it leaves every screen of the live picture; its history stays on the server. */
+  dropHousehold(id: number): void {
+    if (!this.households.delete(id)) return;
+    this.touch(id);
+  }
+
   /** Stores an alert; true if it replaced the card made of a receipt (the same press: already sounded). */
   putAlert(a: Alert): boolean {
     // A real emergency on record replaces what the page made of its receipt.

@@ -216,7 +216,14 @@ export function wallView(ctx: Ctx, params: readonly string[] = []): View {
     for (const id of change.households) {
       const hh = store.households.get(id);
       const tile = tiles.get(id);
-      if (hh === undefined) continue;
+      if (hh === undefined) {
+        // A household closed (issue 15): its tile goes, and the pages are laid out again.
+        if (tile !== undefined) {
+          rebuild();
+          return;
+        }
+        continue;
+      }
       if (tile === undefined) {
         // A household we have not laid out (the feed sends new ones only in a snapshot): rebuild.
         rebuild();

@@ -292,3 +292,43 @@ describe('receipts (a red press before it is on the server disk)', () => {
     live.close();
   });
 });
+
+describe('a household closed (issue 15)', () => {
+  it('when a household frame has `closed` set, then the household leaves the store (and the wall); an open one stays', () => {
+    const store = new Store();
+    const live = connectLive({ store, onStatus: () => {}, onAlerts: () => {}, onSessionEnded: () => {} });
+    const s = FakeSocket.all.at(-1) as FakeSocket;
+    const household = (id: number, closed: unknown) => ({
+      id,
+      name: `住户${id}`,
+      room: '101',
+      building: '1号楼',
+      buildingId: 1,
+      compound: '阳光小区',
+      compoundId: 1,
+      state: null,
+      stateAt: null,
+      lastCheckInAt: null,
+      awayUntil: null,
+      closed,
+    });
+    s.open();
+    s.frame({ ...snapshot(1), households: [household(1, null), household(2, null)] });
+    expect([...store.households.keys()]).toEqual([1, 2]);
+    s.frame({
+      type: 'delta',
+      seq: 2,
+      changes: [
+        {
+          type: 'household',
+          householdId: 2,
+          household: household(2, { at: '2026-12-02T08:00:00.000Z', on: '2026-12-02', reason: 'moved_out', note: '' }),
+        },
+        { type: 'household', householdId: 1, household: { ...household(1, null), name: '改名' } },
+      ],
+    });
+    expect([...store.households.keys()]).toEqual([1]);
+    expect(store.households.get(1)?.name).toBe('改名');
+    live.close();
+  });
+});
