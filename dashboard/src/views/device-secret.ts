@@ -72,7 +72,7 @@ export function secretCard(p: Provisioned, x: HouseholdRow, onClose: () => void)
     h('span', null, `${st('dv.id')}：`, h('code', null, p.id)),
     qr,
   );
-  return h(
+  const card = h(
     'section',
     { class: 'staff-secret card', id: 'sc-card', 'aria-labelledby': 'sc-title', 'data-device': p.id },
     h('h3', { id: 'sc-title' }, st('sc.title')),
@@ -93,4 +93,30 @@ export function secretCard(p: Provisioned, x: HouseholdRow, onClose: () => void)
     label,
     h('div', { class: 'staff-row' }, print, close),
   );
+  printAlone(card, label);
+  return card;
+}
+
+/**
+ * While the card is on screen, printing (its button or the browser's own) prints the label
+ * alone: a copy of it is put beside the app, which the print stylesheet hides (staff.css), and
+ * taken away after. A card no longer on screen stops listening.
+ */
+function printAlone(card: HTMLElement, label: HTMLElement): void {
+  const before = () => {
+    if (!card.isConnected) {
+      window.removeEventListener('beforeprint', before);
+      window.removeEventListener('afterprint', after);
+      return;
+    }
+    after();
+    document.body.append(h('div', { id: 'print-slot' }, label.cloneNode(true)));
+    document.body.classList.add('print-label');
+  };
+  const after = () => {
+    document.getElementById('print-slot')?.remove();
+    document.body.classList.remove('print-label');
+  };
+  window.addEventListener('beforeprint', before);
+  window.addEventListener('afterprint', after);
 }

@@ -52,7 +52,7 @@ export function householdEditView(ctx: Ctx, id: number): View {
     const closed = x.closed ?? null;
     replace(
       body,
-      h('h2', { id: 'he-name' }, `${x.name} `, h('small', null, `#${x.id} · ${addressOf(x)}`)),
+      h('p', { class: 'staff-who', id: 'he-name' }, h('strong', null, x.name), ` #${x.id} · ${addressOf(x)}`),
       editable ? null : h('p', { class: 'staff-note', id: 'he-read-only' }, st('m.readOnly')),
       closed
         ? h(

@@ -100,7 +100,7 @@ export function householdForm(opts: {
   const form = h(
     'form',
     { class: 'staff-form card', id: x ? 'hf-edit' : 'hf-new', 'aria-labelledby': x ? 'hf-edit-title' : 'hf-title' },
-    x ? h('h2', { id: 'hf-edit-title' }, st('hf.editTitle')) : null,
+    x ? h('h2', { id: 'hf-edit-title' }, st('hf.details')) : null,
     h(
       'div',
       { class: 'staff-grid' },
@@ -190,6 +190,10 @@ function hours(ck: CheckIn | null, key: 'everySec' | 'graceSec', fallback: numbe
 /** The stored rule in words, e.g. "每 24 小时，宽限 2 小时" / "每天 10:00 前". */
 function ruleText(ck: CheckIn | null): string {
   if (ck === null) return st('hf.ck.default');
-  if ('deadline' in ck) return `${st('hf.ck.deadline')} ${ck.deadline}`;
-  return `${st('hf.everyH')} ${ck.everySec / 3600} · ${st('hf.graceH')} ${ck.graceSec / 3600}`;
+  if ('deadline' in ck) return st('hf.ck.before', { t: ck.deadline });
+  return st('hf.ck.every', { e: round(ck.everySec / 3600), g: round(ck.graceSec / 3600) });
+}
+
+function round(hours: number): number {
+  return Math.round(hours * 100) / 100;
 }
