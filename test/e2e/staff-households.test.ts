@@ -151,6 +151,11 @@ describe.skipIf(!available)('the staff screens in a real browser', () => {
       .toBe(1);
     expect(await page.locator('#sc-secret').count()).toBe(0);
     expect(await page.content()).not.toContain(secret);
+    // 设备 lists the compound's devices with their households.
+    await page.goto(`${system.httpUrl}/#/devices`);
+    await expect
+      .poll(() => page.locator(`#dv-all-table tr[data-device="${deviceId}"]`).textContent(), { timeout: 10_000 })
+      .toContain('孙奶奶');
 
     // Import an Excel roster: the bad row is explained in Chinese, and nothing can be imported.
     await page.goto(`${system.httpUrl}/#/import`);

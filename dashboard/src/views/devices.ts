@@ -12,6 +12,7 @@ import {
   forbidden,
   type HouseholdRow,
   isStaff,
+  loadCompounds,
   scrollTable,
 } from './staff-helper.js';
 
@@ -55,8 +56,93 @@ export function devicesView(ctx: Ctx, params: readonly string[]): View {
     replace(
       body,
       householdPicker('dv-pick', st('dv.pick'), (x) => ctx.navigate(`#/devices/${x.id}`)),
+      compoundDevices(() => alive),
     );
   return { el, destroy: () => void (alive = false) };
+}
+
+/**
+ * Every device of a compound with its household and status (GET /api/devices?compoundId=, and
+ * the compound's households for their names); a row leads to its household's devices.
+ */
+function compoundDevices(alive: () => boolean): HTMLElement {
+  const select = h('select', { id: 'dv-compound' });
+  const note = h('p', { class: 'fig-status', role: 'status' }, st('m.loading'));
+  const table = h('div', { id: 'dv-all' });
+  let seq = 0;
+  const load = async () => {
+    const mine = ++seq;
+    note.textContent = st('m.loading');
+    try {
+      const q = `compoundId=${encodeURIComponent(select.value)}&limit=1000`;
+      const [devices, households] = await Promise.all([
+        api<{ items: DeviceRow[] }>('GET', `/api/devices?${q}`),
+        api<{ items: HouseholdRow[] }>('GET', `/api/households?${q}`),
+      ]);
+      if (!alive() || mine !== seq) return;
+      const byId = new Map(households.items.map((x) => [x.id, x]));
+      note.textContent = devices.items.length === 0 ? st('dv.none') : '';
+      replace(
+        table,
+        devices.items.length === 0
+          ? null
+          : scrollTable(
+              'dv-all-table',
+              [st('dv.id'), st('dv.household'), st('dv.status'), st('dv.lastSeen')],
+              devices.items.map((d) => {
+                const x = byId.get(d.householdId);
+                return h(
+                  'tr',
+                  { 'data-device': d.id },
+                  h('th', { scope: 'row' }, h('code', null, d.id)),
+                  h(
+                    'td',
+                    null,
+                    h(
+                      'a',
+                      { href: `#/devices/${d.householdId}` },
+                      x ? `${x.name} · ${addressOf(x)}` : `#${d.householdId}`,
+                    ),
+                  ),
+                  h('td', { class: d.online ? 'dv-on' : 'dv-off' }, statusText(d)),
+                  h('td', null, clock(d.lastSeenAt)),
+                );
+              }),
+            ),
+      );
+    } catch (err) {
+      if (alive() && mine === seq) {
+        note.textContent = errorText(err);
+        replace(table);
+      }
+    }
+  };
+  select.addEventListener('change', () => void load());
+  loadCompounds().then(
+    (compounds) => {
+      if (!alive()) return;
+      replace(select, ...compounds.map((c) => h('option', { value: c.id }, c.name)));
+      if (compounds.length > 0) void load();
+      else note.textContent = st('hl.empty');
+    },
+    (err: unknown) => {
+      if (alive()) note.textContent = errorText(err);
+    },
+  );
+  return h(
+    'section',
+    { 'aria-labelledby': 'dv-all-title' },
+    h('h2', { id: 'dv-all-title' }, st('dv.compound')),
+    h('label', { class: 'fig-field' }, st('hl.compound'), ' ', select),
+    note,
+    table,
+  );
+}
+
+function statusText(d: DeviceRow): string {
+  if (d.retiredAt) return st('dv.retired');
+  const state = d.online ? st('dv.online') : st('dv.offline');
+  return d.battery !== null ? `${state} · ${st('dv.battery', { n: d.battery })}` : state;
 }
 
 /** Find an open household by name or room (GET /api/households?q=) and pick it. */
@@ -211,17 +297,11 @@ export function devicePanel(ctx: Ctx, x: HouseholdRow, opts: { editable: boolean
       );
       extra.querySelector('input')?.focus();
     });
-    const state = d.online ? st('dv.online') : st('dv.offline');
     return h(
       'tr',
       { 'data-device': d.id },
       h('th', { scope: 'row' }, h('code', null, d.id)),
-      h(
-        'td',
-        { class: d.online ? 'dv-on' : 'dv-off' },
-        state,
-        d.battery !== null ? ` · ${st('dv.battery', { n: d.battery })}` : '',
-      ),
+      h('td', { class: d.online ? 'dv-on' : 'dv-off' }, statusText(d)),
       h('td', null, clock(d.lastSeenAt)),
       opts.editable ? h('td', { class: 'dv-actions' }, rotate, retire, move, extra) : null,
     );
