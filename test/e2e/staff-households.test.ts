@@ -213,6 +213,19 @@ describe.skipIf(!available)('the staff screens in a real browser', () => {
     const room = await page.getByLabel('房号').boundingBox();
     expect(name && room && Math.abs(name.x - room.x) < 2 && room.y > name.y).toBe(true);
     expect((await pageWidth(page)).scroll).toBeLessThanOrEqual(390);
+    // A wrong phone number is marked at its field, in Chinese; nothing is registered.
+    await page.getByLabel('姓名', { exact: true }).fill('郑爷爷');
+    await page.getByLabel('楼栋').fill('5号楼');
+    await page.getByLabel('房号').fill('201');
+    await page.getByLabel('联系人姓名').fill('郑儿子');
+    await page.getByLabel('联系电话').fill('12345');
+    await page.getByRole('button', { name: '登记', exact: true }).click();
+    await expect
+      .poll(() => page.locator('#hf-c0-phone').getAttribute('aria-invalid'), { timeout: 10_000 })
+      .toBe('true');
+    expect(await page.locator('#hf-c0-phone-error').textContent()).toContain('不是中国大陆手机号');
+    expect(await page.locator('#hf-error').textContent()).toContain('请修改标出的项目');
+    expect(page.url()).toMatch(/#\/households\/new$/);
 
     await page.goto(`${system.httpUrl}/#/import`);
     await expect.poll(() => page.locator('#im-file').count()).toBe(1);

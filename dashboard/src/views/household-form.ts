@@ -69,7 +69,6 @@ export function householdForm(opts: {
   });
 
   const contactRows = h('div', { class: 'staff-contacts', id: 'hf-contacts' });
-  const contactInputs: Record<string, HTMLElement> = {};
   let n = 0;
   const addContact = (c?: Contact) => {
     const i = n++;
@@ -127,13 +126,13 @@ export function householdForm(opts: {
     event.preventDefault();
     replace(error);
     submit.disabled = true;
-    for (const line of contactRows.querySelectorAll<HTMLElement>('[data-contact]')) {
-      const i = [...contactRows.children].indexOf(line);
-      const id = line.dataset.contact;
+    // The server names a contact by its place in the list sent (empty lines are not sent).
+    const sent = filledContacts();
+    const all: Record<string, HTMLElement> = { ...inputs };
+    sent.forEach((line, k) => {
       for (const part of ['name', 'phone', 'relation'] as const)
-        contactInputs[`contacts.${i}.${part}`] = document.getElementById(`hf-c${id}-${part}`) as HTMLElement;
-    }
-    const all = { ...inputs, ...contactInputs };
+        all[`contacts.${k}.${part}`] = document.getElementById(`hf-c${line.dataset.contact}-${part}`) as HTMLElement;
+    });
     const body = bodyOf();
     const request = x
       ? api<HouseholdRow>('PATCH', `/api/households/${x.id}`, body)
@@ -159,13 +158,18 @@ export function householdForm(opts: {
       });
   });
 
+  /** The contact lines with a name or a phone. */
+  function filledContacts(): HTMLElement[] {
+    return [...contactRows.querySelectorAll<HTMLElement>('[data-contact]')].filter((line) =>
+      [...line.querySelectorAll('input')].slice(0, 2).some((i) => i.value.trim() !== ''),
+    );
+  }
+
   function bodyOf(): Record<string, unknown> {
-    const contacts = [...contactRows.querySelectorAll<HTMLElement>('[data-contact]')]
-      .map((line) => {
-        const [cn, cp, cr] = [...line.querySelectorAll('input')].map((i) => i.value.trim());
-        return { name: cn ?? '', phone: cp ?? '', ...(cr ? { relation: cr } : {}) };
-      })
-      .filter((c) => c.name !== '' || c.phone !== '');
+    const contacts = filledContacts().map((line) => {
+      const [cn, cp, cr] = [...line.querySelectorAll('input')].map((i) => i.value.trim());
+      return { name: cn ?? '', phone: cp ?? '', ...(cr ? { relation: cr } : {}) };
+    });
     const checkin: CheckIn | undefined =
       kind.value === 'interval'
         ? { everySec: Math.round(Number(every.value) * 3600), graceSec: Math.round(Number(grace.value) * 3600) }

@@ -1,6 +1,7 @@
 import '../styles/staff.css';
 import { api, ApiError, type Household, type User } from '../api.js';
 import { h } from '../dom.js';
+import { lang } from '../i18n.js';
 import { st } from '../i18n-staff.js';
 import { serverText } from '../server-text.js';
 
@@ -61,12 +62,32 @@ export function addressOf(x: { compound: string; building: string; room: string 
   return [x.compound, x.building, x.room].filter((p) => p !== '').join(' ');
 }
 
+/** The schema's words for a field (fastify's validator, in English), in Chinese when known. */
+const FIELD_WORDS: ReadonlyArray<readonly [RegExp, string]> = [
+  [/^must NOT have fewer than 1 characters?$/, '不能为空'],
+  [/^must NOT have fewer than (\d+) characters$/, '至少 $1 个字符'],
+  [/^must NOT have more than (\d+) characters$/, '不能超过 $1 个字符'],
+  [/^must NOT have more than (\d+) items$/, '最多 $1 项'],
+  [/^must match pattern .*$/, '格式不正确'],
+  [/^must be integer$/, '须为整数'],
+  [/^must be >= (\S+)$/, '不能小于 $1'],
+  [/^must be <= (\S+)$/, '不能大于 $1'],
+  [/^must have required property '(.*)'$/, '缺少必填项 $1'],
+];
+
+/** A field's problem in the reader's words. */
+export function fieldText(message: string): string {
+  if (lang() !== 'en')
+    for (const [pattern, zh] of FIELD_WORDS) if (pattern.test(message)) return message.replace(pattern, zh);
+  return serverText(message);
+}
+
 /** An error in the reader's words: the server's message (translated when known), or "no network". */
 export function errorText(err: unknown): string {
   if (err instanceof ApiError) {
     if (err.offline) return st('m.offline');
     const text = serverText(err.message);
-    const fields = err.fields.map((f) => `${f.path.replace(/^body\.?/, '')}: ${serverText(f.message)}`);
+    const fields = err.fields.map((f) => `${f.path.replace(/^body\.?/, '')}: ${fieldText(f.message)}`);
     return st('m.failed', { m: [text, ...fields].filter((x) => x !== '').join('；') });
   }
   return st('m.failed', { m: err instanceof Error ? err.message : String(err) });
@@ -113,7 +134,7 @@ export function markFields(err: unknown, inputs: Record<string, HTMLElement>): b
     any = true;
     input.setAttribute('aria-invalid', 'true');
     const span = document.getElementById(`${input.id}-error`);
-    if (span) span.textContent = serverText(f.message);
+    if (span) span.textContent = fieldText(f.message);
   }
   return any;
 }

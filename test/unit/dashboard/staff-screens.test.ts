@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ApiError } from '../../../dashboard/src/api.js';
 import { qrPayload } from '../../../dashboard/src/views/device-secret.js';
 import { rosterType } from '../../../dashboard/src/views/import.js';
-import { conflictHousehold, errorText } from '../../../dashboard/src/views/staff-helper.js';
+import { conflictHousehold, errorText, fieldText } from '../../../dashboard/src/views/staff-helper.js';
 
 /** The staff's screens' small rules (issue 15); the screens themselves: test/e2e/staff-households.test.ts. */
 describe('the staff screens', () => {
@@ -46,5 +46,8 @@ describe('the staff screens', () => {
     ]);
     expect(errorText(err)).toBe('出错了：请求内容不正确；contacts.0.phone: must be a mainland mobile');
     expect(errorText(new ApiError(0, 'OFFLINE', 'Failed to fetch'))).toBe('网络不通，请稍后再试。');
+    expect(fieldText('must NOT have fewer than 1 characters')).toBe('不能为空');
+    expect(fieldText('must NOT have more than 100 characters')).toBe('不能超过 100 个字符');
+    expect(fieldText('something new')).toBe('something new');
   });
 });
