@@ -165,6 +165,7 @@ describe.skipIf(!available)('the staff screens in a real browser', () => {
     const bad = page.locator('#im-errors tbody tr[data-line="3"]');
     await expect.poll(() => bad.count(), { timeout: 15_000 }).toBe(1);
     expect(await bad.locator('.im-reason').textContent()).toContain('不是中国大陆手机号');
+    expect(await bad.locator('td').nth(1).textContent()).toBe('联系电话');
     expect(await page.locator('#im-errors tbody tr').count()).toBe(1);
     expect(await page.locator('#im-summary').textContent()).toContain('错误 1');
     expect(await page.locator('#im-run').isDisabled()).toBe(true);

@@ -32,6 +32,31 @@ export type ImportReport = {
 const XLSX = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
 const TEMPLATE: Record<Kind, string> = { households: '住户名单模板.xlsx', people: '人员名单模板.xlsx' };
 
+/** The roster's columns by their key (server/app/roster/columns.ts): the header a person wrote. */
+const COLUMNS: Readonly<Record<string, string>> = {
+  street: '街道',
+  community: '社区',
+  compound: '小区',
+  building: '楼栋',
+  room: '房号',
+  name: '姓名',
+  timezone: '时区',
+  checkin: '报平安方式',
+  quiet_hours: '免打扰时段',
+  contact_name: '紧急联系人',
+  contact_phone: '联系电话',
+  relation: '关系',
+  phone: '电话',
+  role: '角色',
+  tier: '层级',
+};
+
+/** A column as the reader calls it: its Chinese header (English: the key). */
+export function columnText(key: string | undefined): string {
+  if (key === undefined || key === '') return '—';
+  return lang() === 'en' ? key : (COLUMNS[key] ?? key);
+}
+
 /** The content type a file is sent with, from its name; null: not a roster file. */
 export function rosterType(name: string): string | null {
   const lower = name.toLowerCase();
@@ -187,7 +212,7 @@ export function importView(ctx: Ctx): View {
                 'tr',
                 { 'data-line': e.line },
                 h('td', null, String(e.line)),
-                h('td', null, e.field ?? '—'),
+                h('td', null, columnText(e.field)),
                 h('td', { class: 'im-reason' }, en && e.reasonEn ? e.reasonEn : serverText(e.reason)),
               ),
             ),

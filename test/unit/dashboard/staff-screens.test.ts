@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ApiError } from '../../../dashboard/src/api.js';
 import { qrPayload } from '../../../dashboard/src/views/device-secret.js';
-import { rosterType } from '../../../dashboard/src/views/import.js';
+import { columnText, rosterType } from '../../../dashboard/src/views/import.js';
 import { conflictHousehold, errorText, fieldText } from '../../../dashboard/src/views/staff-helper.js';
 
 /** The staff's screens' small rules (issue 15); the screens themselves: test/e2e/staff-households.test.ts. */
@@ -26,6 +26,13 @@ describe('the staff screens', () => {
     ['notes.txt', null],
   ])('when the file is %s, then it is sent as %s', (name, type) => {
     expect(rosterType(name)).toBe(type);
+  });
+
+  it('when a row is wrong in a column, then the column is named by its Chinese header', () => {
+    expect(columnText('contact_phone')).toBe('联系电话');
+    expect(columnText('compound')).toBe('小区');
+    expect(columnText('某列')).toBe('某列');
+    expect(columnText(undefined)).toBe('—');
   });
 
   it('when a household is refused as taken (409), then the household named in details or the message is the one linked', () => {
