@@ -19,7 +19,11 @@ type HouseholdBody = {
 
 function connect(system: TestSystem, device: { id: string; secret: string }) {
   if (system.mqttAddress === null) throw new Error('no broker');
-  return RawMqtt.connect(system.mqttAddress.port, { clientId: device.id, username: device.id, password: device.secret });
+  return RawMqtt.connect(system.mqttAddress.port, {
+    clientId: device.id,
+    username: device.id,
+    password: device.secret,
+  });
 }
 
 describe('closing a household', () => {
@@ -35,10 +39,19 @@ describe('closing a household', () => {
     expect(service).not.toBeNull();
     const countsBefore = system.stores.areas.compoundCounts([cast.compoundA.id])[0]?.households;
 
-    const res = await staff('POST', `/api/households/${id}/close`, { reason: 'moved_out', on: '2026-11-24', note: '随子女' });
+    const res = await staff('POST', `/api/households/${id}/close`, {
+      reason: 'moved_out',
+      on: '2026-11-24',
+      note: '随子女',
+    });
     expect(res.statusCode, res.body).toBe(200);
     const body = res.json() as HouseholdBody;
-    expect(body.closed).toEqual({ at: new Date(T0).toISOString(), on: '2026-11-24', reason: 'moved_out', note: '随子女' });
+    expect(body.closed).toEqual({
+      at: new Date(T0).toISOString(),
+      on: '2026-11-24',
+      reason: 'moved_out',
+      note: '随子女',
+    });
     expect(body).toMatchObject({ anonymised: false, checkInDueAt: null, devices: [] });
     // Its connection closed at once, its reconnect refused.
     await raw.expectClosed(2000);
@@ -72,7 +85,9 @@ describe('closing a household', () => {
     expect(events.items.map((e) => e.state)).toEqual(['yellow']);
     // A person's report on it is refused; closing twice too.
     expect((await staff('POST', `/api/households/${id}/reports`, { state: 'blue' })).statusCode).toBe(409);
-    expect((await staff('POST', `/api/households/${id}/close`, { reason: 'other', on: '2026-11-24' })).statusCode).toBe(409);
+    expect((await staff('POST', `/api/households/${id}/close`, { reason: 'other', on: '2026-11-24' })).statusCode).toBe(
+      409,
+    );
   });
 
   it('when an emergency is open, then the close is refused with 409 (zh+en), and nothing changes', async () => {
@@ -100,7 +115,9 @@ describe('closing a household', () => {
   it('when an admin reopens a closed household, then it is open again, its check-in counted from now, its devices still retired', async () => {
     const { system, clock, staff, cast } = await castWorld(T0);
     const id = cast.householdA;
-    expect((await staff('POST', `/api/households/${id}/close`, { reason: 'other', on: '2026-11-25' })).statusCode).toBe(200);
+    expect((await staff('POST', `/api/households/${id}/close`, { reason: 'other', on: '2026-11-25' })).statusCode).toBe(
+      200,
+    );
     expect((await staff('POST', `/api/households/${id}/reopen`)).statusCode).toBe(403);
     clock.ms += 5 * DAY;
     const admin = client(system.app, await loginAdmin(system.app));
