@@ -35,6 +35,8 @@ export type Config = Readonly<{
   publicUrl: string;
   /** PUBLIC_URL was not set: publicUrl is the listen address, which a phone cannot open. */
   publicUrlDefaulted: boolean;
+  /** PUBLIC_MQTT_HOST: the host name buttons connect to (a new device's label); null = the host the staff's browser used. */
+  publicMqttHost: string | null;
   logLevel: LogLevel;
   http: HttpLimits;
   /** What one session and one address may cost the live feed (/ws). */
@@ -108,6 +110,10 @@ export const ENV_HELP: ReadonlyArray<readonly [string, string]> = [
     'PUBLIC_URL',
     'base URL phones reach for the SMS one-tap links, http(s)://host[:port][/prefix] (default the listen address, e.g. http://127.0.0.1:8080: set it, or the links open nowhere)',
   ],
+  [
+    'PUBLIC_MQTT_HOST',
+    "host name buttons connect to, printed on a new device's QR label (default the host name the dashboard was opened at)",
+  ],
   ['LOG_LEVEL', `one of ${LOG_LEVELS.join(', ')} (default info)`],
   ['HTTP_HEADERS_TIMEOUT_MS', 'time for a request to send its headers, 100-300000 (default 10000)'],
   ['HTTP_REQUEST_TIMEOUT_MS', 'time for a request to arrive whole, 100-3600000 (default 60000)'],
@@ -174,6 +180,7 @@ export function loadConfig(env: Env, cwd = process.cwd()): Config {
     tls,
     publicUrl: publicUrlSet === null ? listenUrl(host, port, tls !== null) : checkPublicUrl(publicUrlSet),
     publicUrlDefaulted: publicUrlSet === null,
+    publicMqttHost: mqttHost(env),
     logLevel: oneOf(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
     http: httpLimits(env),
     live: Object.freeze({
@@ -305,6 +312,14 @@ function checkPublicUrl(raw: string): string {
   if (raw.includes('?') || raw.includes('#'))
     throw new ConfigError(`PUBLIC_URL=${JSON.stringify(raw)} is not valid: ${expected}`);
   return `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
+}
+
+/** PUBLIC_MQTT_HOST: a host name or address only (no scheme, port or path); null when unset. */
+function mqttHost(env: Env): string | null {
+  const raw = optionalString(env, 'PUBLIC_MQTT_HOST');
+  if (raw !== null && !/^[A-Za-z0-9]([A-Za-z0-9.-]{0,252})$|^\[[0-9A-Fa-f:.]+\]$/.test(raw))
+    throw new ConfigError(`PUBLIC_MQTT_HOST=${JSON.stringify(raw)} is not a host name (no scheme, port or path)`);
+  return raw;
 }
 
 /** The listen address as a URL (an unspecified address as loopback): the default of PUBLIC_URL. */

@@ -4,6 +4,7 @@ import type { ScopeEntry } from '../domain/places.js';
 import type { AreasStore } from './ports-places.js';
 export type { Area, AreasStore, LiveCompoundCounts } from './ports-places.js';
 import type { RollUpsStore } from './ports-roll-ups.js';
+import type { HouseholdsStore } from './ports-households.js';
 import type { EarlierPress } from '../domain/dedupe.js';
 import type { AlertKind, RibbonState } from '../domain/ribbon.js';
 import type { DeviceAck } from '../../protocol/mqtt.js';
@@ -81,7 +82,14 @@ export interface PlacesStore {
     afterId: number,
     limit: number,
     compoundIds: readonly number[] | null,
-    filter?: { compoundId?: number; state?: RibbonState },
+    /** `closed`: 'open' (default: the wall's), 'closed' or 'all'; `q`: in the name or the room. */
+    filter?: {
+      compoundId?: number;
+      buildingId?: number;
+      state?: RibbonState;
+      closed?: 'open' | 'closed' | 'all';
+      q?: string;
+    },
   ): Household[];
   renameHousehold(id: number, name: string, room: string): void;
   /** The households of a building with this room and name (a roster's key; through the building's index). */
@@ -382,6 +390,7 @@ export interface Stores {
   readonly places: PlacesStore;
   readonly areas: AreasStore;
   readonly rollUps: RollUpsStore;
+  readonly households: HouseholdsStore;
   readonly devices: DevicesStore;
   readonly events: EventsStore;
   readonly rejected: RejectedStore;

@@ -29,6 +29,7 @@ describe('loadConfig: defaults', () => {
       tls: null,
       publicUrl: 'http://127.0.0.1:8080',
       publicUrlDefaulted: true,
+      publicMqttHost: null,
       logLevel: 'info',
       http: { headersTimeoutMs: 10_000, requestTimeoutMs: 60_000, maxConnections: 2000 },
       live: { maxSocketsPerSession: 8, maxSocketsPerAddress: 64, maxSnapshotsPerSession: 20 },
@@ -98,6 +99,7 @@ describe('loadConfig: values that are read', () => {
         TLS_KEY_FILE: 'key.pem',
         DASHBOARD_DIR: 'web',
         PUBLIC_URL: ' https://Ribbon.Example.cn/pact/ ',
+        PUBLIC_MQTT_HOST: ' mqtt.ribbon.example.cn ',
       },
       CWD,
     );
@@ -115,6 +117,7 @@ describe('loadConfig: values that are read', () => {
       tls: { certFile: '/etc/ribbon/cert.pem', keyFile: path.join(CWD, 'key.pem') },
       publicUrl: 'https://ribbon.example.cn/pact',
       publicUrlDefaulted: false,
+      publicMqttHost: 'mqtt.ribbon.example.cn',
       logLevel: 'debug',
       http: { headersTimeoutMs: 100, requestTimeoutMs: 3_600_000, maxConnections: 1 },
       live: { maxSocketsPerSession: 2, maxSocketsPerAddress: 100_000, maxSnapshotsPerSession: 1_000_000 },
