@@ -11,6 +11,7 @@ import type { Clock } from './app/clock.js';
 import { type CommandAlert, createCommandAlert } from './app/command-alert.js';
 import { createDailyReport } from './app/daily-report.js';
 import { createOutboxDelivery, type DeliveryResult } from './app/deliver-outbox.js';
+import { createRetention } from './app/retention.js';
 import { createRecordMessages } from './app/record-messages.js';
 import { createRecordPersonReport, type RecordPersonReport } from './app/record-person-report.js';
 import { createSweep, type SweepResult } from './app/sweep.js';
@@ -27,6 +28,7 @@ import { dailyJobs, everySecondJobs } from './scheduler/jobs.js';
 import { createDatabaseFile } from './store/database-file.js';
 import { createWalSync, openDatabase, startWalCheckpointer } from './store/db.js';
 import { createStores, type SqliteStores } from './store/index.js';
+import { createRetentionStore } from './store/retention.js';
 
 /** On stop, how long to wait for WAL syncs under way before closing the database anyway. */
 const SHUTDOWN_SYNC_WAIT_MS = 10_000;
@@ -217,7 +219,16 @@ export async function composeSafetyCore(config: Config, deps: CoreDeps): Promise
           deliverNow().catch((err: unknown) => log.error({ err }, 'outbox delivery failed'));
         },
       }),
-      ...dailyJobs(config, { report, backup, clock }),
+      ...dailyJobs(config, {
+        report,
+        backup,
+        clock,
+        retention: createRetention({
+          store: createRetentionStore(db),
+          months: config.retention,
+          log: log.child({ component: 'retention' }),
+        }),
+      }),
     ];
 
     let stopped = false;
