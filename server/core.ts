@@ -5,7 +5,7 @@ import { ACK_LINK_TTL_MS, type AckRecipient, ackLink, signAckToken } from './app
 import { createAlerting, type Alerting } from './app/alerting.js';
 import { loadLinkSecret } from './store/secrets.js';
 import { alertChanges, createAnnouncer } from './app/announce.js';
-import { createBackup } from './app/backup.js';
+import { createBackup, tightenBackups } from './app/backup.js';
 import { createChangeFeed, type ChangeFeed } from './app/changes.js';
 import type { Clock } from './app/clock.js';
 import { type CommandAlert, createCommandAlert } from './app/command-alert.js';
@@ -26,7 +26,7 @@ import type { ChannelDeps } from './notify/index.js';
 import { startScheduler } from './scheduler/index.js';
 import { dailyJobs, everySecondJobs } from './scheduler/jobs.js';
 import { createDatabaseFile } from './store/database-file.js';
-import { createWalSync, openDatabase, startWalCheckpointer } from './store/db.js';
+import { createWalSync, openDatabase, secureDataFiles, startWalCheckpointer } from './store/db.js';
 import { createStores, type SqliteStores } from './store/index.js';
 import { createRetentionStore } from './store/retention.js';
 
@@ -76,6 +76,10 @@ export type SafetyCore = {
 /** Builds the safety core: nothing listens, connects or runs on a timer until `start()`. */
 export async function composeSafetyCore(config: Config, deps: CoreDeps): Promise<SafetyCore> {
   const { log, clock } = deps;
+  // The files hold names and phone numbers: 0600 files, 0700 folders; older ones tightened.
+  const tightened = [...secureDataFiles(config.dataDir), ...tightenBackups(config.backup.dir)];
+  if (tightened.length > 0)
+    log.warn({ files: tightened }, '数据文件权限已收紧为仅属主可读写 / data files tightened to owner-only (0600/0700)');
   const db = openDatabase(config.dataDir);
   // WAL checkpoints in a worker thread, not inside a group commit (bench/RESULTS.md, "Red to
   // screen: the tail"); stopped before the database closes, whose close then checkpoints all.
