@@ -31,4 +31,12 @@ export const STAFF_MIGRATIONS: readonly string[] = [
                     closed_at, anonymised_at ON households
     BEGIN INSERT INTO household_changes (household_id) VALUES (NEW.id); END;
   `,
+  /* 17: the audit log read by person, record, route and time (GET /api/audit's filters, issue 15) */ `
+  -- Newest first within one username (any case), one record or one route: a seek, then a walk
+  -- down the id; a time range through at.
+  CREATE INDEX audit_log_username ON audit_log (username COLLATE NOCASE, id);
+  CREATE INDEX audit_log_record ON audit_log (record, id);
+  CREATE INDEX audit_log_route ON audit_log (route, id);
+  CREATE INDEX audit_log_at ON audit_log (at);
+  `,
 ];

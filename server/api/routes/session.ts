@@ -7,6 +7,7 @@ import { keysetPage, PageQuery, pageById } from '../paging.js';
 import { iso } from '../views.js';
 import { createWindowBudget } from '../../log.js';
 import { createLoginThrottle, lockedOutMessage } from '../login-throttle.js';
+import { AuditQuery, auditFilterOf } from '../audit-query.js';
 
 export const ScopeLevelSchema = Type.Union([
   Type.Literal('district'),
@@ -196,16 +197,17 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<{
     {
       schema: {
         tags: ['session'],
-        summary: 'The audit log, newest first (admin)',
-        querystring: Type.Object(PageQuery, { additionalProperties: false }),
+        summary: 'The audit log, newest first (admin), narrowed by any of its filters',
+        querystring: AuditQuery,
       },
     },
     async (request) => {
       requireRole(request, 'admin');
+      const filter = auditFilterOf(request.query);
       const { rows, next } = keysetPage(
         request.query,
         ['id'],
-        (cursor, n) => stores.users.auditPage(cursor?.id ?? Number.MAX_SAFE_INTEGER, n),
+        (cursor, n) => stores.users.auditPage(cursor?.id ?? Number.MAX_SAFE_INTEGER, n, filter),
         (e) => ({ id: e.id }),
       );
       return { items: rows.map((e) => ({ ...e, at: iso(e.at) })), next };
