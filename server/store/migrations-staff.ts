@@ -53,4 +53,12 @@ export const STAFF_MIGRATIONS: readonly string[] = [
     WHEN OLD.at >= (SELECT cutoff FROM audit_retention WHERE id = 1)
     BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
   `,
+  /* 16: the audit log read by person, record, route and time (GET /api/audit's filters, issue 15) */ `
+  -- Newest first within one username (any case), one record or one route: a seek, then a walk
+  -- down the id; a time range through at.
+  CREATE INDEX audit_log_username ON audit_log (username COLLATE NOCASE, id);
+  CREATE INDEX audit_log_record ON audit_log (record, id);
+  CREATE INDEX audit_log_route ON audit_log (route, id);
+  CREATE INDEX audit_log_at ON audit_log (at);
+  `,
 ];
