@@ -33,7 +33,7 @@ export function prefixRange(prefix: string): { low: string; high: string | null 
 
 /**
  * The audit log read newest first, narrowed by GET /api/audit's filters. Each filter is a
- * condition an index of migration 17 serves (username, record and route with the id, so "newest
+ * condition an index of migration 16 serves (username, record and route with the id, so "newest
  * first" of one person or one record is a seek and a walk; the time through `at`); the statement
  * for each combination of filters is prepared once.
  */
