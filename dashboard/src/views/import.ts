@@ -22,6 +22,7 @@ export type ImportReport = {
   creates?: number;
   created?: number;
   updates?: number;
+  updated?: number;
   unchanged?: number;
   errors: RowError[];
   errorsOmitted?: number;
@@ -194,7 +195,7 @@ export function importView(ctx: Ctx): View {
         st('im.summary', {
           rows: r.rows,
           creates,
-          updates: r.updates ?? r.changes?.length ?? 0,
+          updates: r.updates ?? r.updated ?? r.changes?.length ?? 0,
           unchanged: r.unchanged ?? 0,
           errors: r.errors.length + omitted,
         }),
