@@ -157,8 +157,7 @@ export function connectLive(opts: LiveOptions): {
         case 'report':
         case 'household':
           // A closed household (issue 15: `closed` set) leaves the wall; the snapshot leaves it out too.
-          if (change.household && (change.household as { closed?: unknown }).closed)
-            opts.store.dropHousehold(change.household.id);
+          if (change.household?.closed) opts.store.dropHousehold(change.household.id);
           else if (change.household) opts.store.putHousehold(change.household);
           break;
         case 'alert':

@@ -176,6 +176,9 @@ describe.skipIf(!available)('the staff screens in a real browser', () => {
     await page.goto(`${system.httpUrl}/#/households/${id}/edit`);
     await page.getByLabel('原因').selectOption({ label: '搬离' });
     await page.getByLabel('备注').fill('随子女去外地');
+    expect(await page.locator('#pd-export').getAttribute('href')).toBe(`/api/households/${id}/personal-data`);
+    // Only an admin anonymises, and only a closed household.
+    expect(await page.locator('#pd-anonymise').count()).toBe(0);
     await page.getByRole('button', { name: '注销…' }).click();
     expect(await page.locator('#hc-confirm-text').textContent()).toContain('停用其 1 个设备');
     await page.getByRole('button', { name: '确认注销' }).click();

@@ -79,6 +79,38 @@ export function householdEditView(ctx: Ctx, id: number): View {
       }),
       devicePanel(ctx, x, { editable: editable && closed === null }),
       editable && closed === null ? closeForm(x) : null,
+      personalData(x),
+    );
+  }
+
+  /** Issue 15, point 5: everything stored about it as a file; a closed one's personal data removed (admin). */
+  function personalData(x: HouseholdRow): HTMLElement {
+    const anonymise = h('button', { type: 'button', class: 'danger', id: 'pd-anonymise' }, st('pd.anonymise'));
+    anonymise.addEventListener('click', () => {
+      if (!window.confirm(st('pd.confirm', { name: x.name }))) return;
+      anonymise.disabled = true;
+      api('POST', `/api/households/${x.id}/anonymise`).then(
+        () => {
+          ctx.toast(st('pd.done'));
+          void load();
+        },
+        (err: unknown) => {
+          anonymise.disabled = false;
+          ctx.toast(errorText(err), 'error');
+        },
+      );
+    });
+    return h(
+      'section',
+      { class: 'staff-form card', id: 'pd-section', 'aria-labelledby': 'pd-title' },
+      h('h2', { id: 'pd-title' }, st('pd.title')),
+      x.anonymised ? h('p', { id: 'pd-anonymised' }, st('pd.anonymised')) : null,
+      h(
+        'p',
+        null,
+        h('a', { href: `/api/households/${x.id}/personal-data`, download: '', id: 'pd-export' }, st('pd.export')),
+      ),
+      ctx.user.role === 'admin' && x.closed !== null && !x.anonymised ? anonymise : null,
     );
   }
 

@@ -10,8 +10,7 @@ import { serverText } from '../server-text.js';
  * answers, who may change what, fields with their error line, and errors in words.
  */
 
-export type CloseReason = 'passed_away' | 'moved_out' | 'care_home' | 'other';
-export const CLOSE_REASONS: readonly CloseReason[] = ['passed_away', 'moved_out', 'care_home', 'other'];
+export { CLOSED_REASONS as CLOSE_REASONS } from '../../../protocol/live.js';
 
 export type CheckIn = { everySec: number; graceSec: number } | { deadline: string };
 export type Contact = { name: string; phone: string; relation?: string };
@@ -24,10 +23,8 @@ export type DeviceRow = {
   retiredAt?: string | null;
 };
 
-/** A household as GET /api/households(/:id) answers it; the fields of issue 15 may be absent on an older server. */
+/** A household as GET /api/households(/:id) answers it (its `closed`: issue 15). */
 export type HouseholdRow = Household & {
-  closed?: null | { at: string; on: string; reason: CloseReason; note: string };
-  anonymised?: boolean;
   checkin?: CheckIn | null;
   contacts?: Contact[];
   devices?: DeviceRow[];
