@@ -5,7 +5,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import type { Page } from 'playwright-core';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { makeCast, TEST_USER_PASSWORD } from '../helpers/api.js';
+import { addUser, makeCast, TEST_USER_PASSWORD } from '../helpers/api.js';
 import {
   browserAvailable,
   loginPage,
@@ -195,7 +195,7 @@ describe.skipIf(!available)('the staff screens in a real browser', () => {
     await context.close();
   }, 90_000);
 
-  it('when staff open them on a phone, then the forms stack and the tables scroll in their own box; a volunteer has no 管理', async () => {
+  it('when staff open them on a phone, then the forms stack and the tables scroll in their own box; a read-only scope changes nothing; a volunteer has no 管理', async () => {
     const system = await startTestSystem();
     const cast = await makeCast(system);
     for (const room of ['101', '102', '103']) system.provision({ compound: '阳光小区', building: '5号楼', room });
@@ -235,6 +235,24 @@ describe.skipIf(!available)('the staff screens in a real browser', () => {
     await expect.poll(() => page.locator('#im-file').count()).toBe(1);
     expect((await pageWidth(page)).scroll).toBeLessThanOrEqual(390);
     await context.close();
+
+    // A leader who watches compound A (a read-only scope entry) sees the screens and changes nothing.
+    const leader = await addUser(system, { username: 'leader-a', role: 'staff', displayName: '陈书记' });
+    system.stores.users.setScope(leader.id, [{ level: 'compound', id: cast.compoundA.id, readOnly: true }]);
+    const watcher = await loginPage(
+      await newContext(browser(), PHONE),
+      system.httpUrl,
+      'leader-a',
+      TEST_USER_PASSWORD,
+      `#/households/${cast.householdA}/edit`,
+    );
+    await expect.poll(() => watcher.locator('#he-read-only').count(), { timeout: 10_000 }).toBe(1);
+    expect(await watcher.getByLabel('姓名', { exact: true }).isDisabled()).toBe(true);
+    expect(await watcher.locator('#dv-table tbody tr').count()).toBe(1);
+    expect(await watcher.locator('#dv-add, #hc-form, #hf-submit').count()).toBe(0);
+    await watcher.goto(`${system.httpUrl}/#/households`);
+    await expect.poll(() => watcher.locator('#hl-table tbody tr').count(), { timeout: 10_000 }).toBe(4);
+    expect(await watcher.locator('#hl-new').isVisible()).toBe(false);
 
     const volunteer = await loginPage(
       await newContext(browser(), PHONE),
