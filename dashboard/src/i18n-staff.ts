@@ -19,6 +19,7 @@ const WORDS = {
   'm.saved': ['已保存', 'Saved'],
   'm.back': ['返回住户列表', 'Back to households'],
   'm.search': ['搜索', 'Search'],
+  'm.colon': ['：', ': '],
   'm.open': ['打开该住户', 'Open that household'],
   'hl.title': ['住户', 'Households'],
   'hl.compound': ['小区', 'Compound'],

@@ -69,7 +69,7 @@ export function secretCard(p: Provisioned, x: HouseholdRow, onClose: () => void)
     { class: 'device-label', id: 'sc-label' },
     h('strong', { class: 'device-label-name' }, x.name),
     h('span', null, addressOf(x)),
-    h('span', null, `${st('dv.id')}：`, h('code', null, p.id)),
+    h('span', null, `${st('dv.id')}${st('m.colon')}`, h('code', null, p.id)),
     qr,
   );
   const card = h(
