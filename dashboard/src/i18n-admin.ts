@@ -165,6 +165,7 @@ const ADMIN_WORDS = {
   'aud.route': ['路径前缀', 'Route prefix'],
   'aud.record': ['对象', 'Record'],
   'aud.status': ['结果代码', 'Status'],
+  'aud.statusHint': ['如 403，或 4xx 表示所有被拒', 'e.g. 403, or 4xx for every refusal'],
   'aud.from': ['从', 'From'],
   'aud.to': ['到', 'To'],
   'aud.search': ['查询', 'Search'],

@@ -191,9 +191,9 @@ export const NO_FILTERS: AuditFilters = {
 };
 
 /**
- * The query of GET /api/audit (docs/api.md, the names of the contract): the filters given, `from`
- * at the start of its local day and `to` at the end of its own, both as ISO instants; a page's
- * cursor when asking for more.
+ * The query of GET /api/audit (docs/api.md, the names of the contract): the filters given
+ * (`status` one, `403`, or a class, `4xx`), `from` at the start of its local day and `to` at the
+ * end of its own, both as ISO instants; a page's cursor when asking for more.
  */
 export function auditQuery(f: AuditFilters, cursor: string | null = null, limit = 50): string {
   const q = new URLSearchParams();
@@ -202,7 +202,12 @@ export function auditQuery(f: AuditFilters, cursor: string | null = null, limit 
     if (value !== '') q.set(key, value);
   }
   if (/^\d{4}-\d{2}-\d{2}$/.test(f.from)) q.set('from', new Date(`${f.from}T00:00:00`).toISOString());
-  if (/^\d{4}-\d{2}-\d{2}$/.test(f.to)) q.set('to', new Date(`${f.to}T23:59:59.999`).toISOString());
+  if (/^\d{4}-\d{2}-\d{2}$/.test(f.to)) {
+    // `to` is "before": the start of the next local day, so the day chosen is included whole.
+    const end = new Date(`${f.to}T00:00:00`);
+    end.setDate(end.getDate() + 1);
+    q.set('to', end.toISOString());
+  }
   q.set('limit', String(limit));
   if (cursor !== null) q.set('cursor', cursor);
   return q.toString();

@@ -44,7 +44,7 @@ export function auditView(ctx: Ctx): View {
     ...[...new Set(Object.keys(ACTIONS).map((k) => k.split(' ')[1] ?? ''))].map((r) => h('option', { value: r })),
   );
   const record = h('input', { autocomplete: 'off', maxlength: 300, placeholder: 'person:12' });
-  const status = h('input', { inputmode: 'numeric', pattern: '[1-5][0-9]{2}', maxlength: 3, autocomplete: 'off' });
+  const status = h('input', { pattern: '[1-5]([0-9]{2}|xx)', maxlength: 3, autocomplete: 'off', placeholder: '4xx' });
   const from = h('input', { type: 'date' });
   const to = h('input', { type: 'date' });
   const inputs: Record<string, HTMLElement> = { username, method, route, record, status, from, to };
@@ -59,7 +59,7 @@ export function auditView(ctx: Ctx): View {
     field('aud-route', ta('aud.route'), route),
     routes,
     field('aud-record', ta('aud.record'), record),
-    field('aud-status', ta('aud.status'), status),
+    field('aud-status', ta('aud.status'), status, ta('aud.statusHint')),
     field('aud-from', ta('aud.from'), from),
     field('aud-to', ta('aud.to'), to),
     error,
