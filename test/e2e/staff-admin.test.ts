@@ -125,7 +125,9 @@ describe.skipIf(!available)('the staff screens in a real browser', () => {
     try {
       await page.goto(`${system.httpUrl}/#/alarms`);
       await button.press('red');
-      await expect.poll(() => page.locator('#alarm-announce').textContent(), { timeout: 10_000 }).toContain('吴奶奶');
+      await expect
+        .poll(() => page.locator('#alarm-announce').textContent(), { timeout: 10_000 })
+        .toContain('新的紧急求助');
       await page.getByRole('button', { name: '退出登录' }).click();
       await page.locator('#login-title').waitFor();
       expect(await page.locator('#alarm-announce').textContent()).toBe('');

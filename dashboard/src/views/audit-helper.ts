@@ -114,7 +114,7 @@ export const CLI_METHOD = 'CLI';
 
 /** The operation of a row: words where the route is known, else the method and route as stored. */
 export function actionText(row: Pick<AuditRow, 'method' | 'route'>): string {
-  if (row.method === CLI_METHOD) return `${pick(['命令行', 'Command line'])}：${row.route}`;
+  if (row.method === CLI_METHOD) return `${pick(['命令行：', 'Command line: '])}${row.route}`;
   const known = ACTIONS[`${row.method} ${row.route}`];
   if (known) return pick(known);
   const link = /^\/a\/:token \((\w+)\)$/.exec(row.route);
