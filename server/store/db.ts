@@ -104,6 +104,7 @@ let timer = null;
 const tick = () => {
   const result = checkpoint();
   if (result.error !== undefined) parentPort.postMessage({ type: 'error', message: result.error });
+  else if (workerData.reportTicks) parentPort.postMessage({ type: 'tick', result });
   timer = setTimeout(tick, workerData.intervalMs);
 };
 timer = setTimeout(tick, workerData.intervalMs);
@@ -124,7 +125,13 @@ parentPort.on('message', (msg) => {
  */
 export function startWalCheckpointer(
   db: Db,
-  opts: { intervalMs?: number; backstopPages?: number; onError?: (err: Error) => void } = {},
+  opts: {
+    intervalMs?: number;
+    backstopPages?: number;
+    onError?: (err: Error) => void;
+    /** Each checkpoint the timer made (tests wait for one instead of sleeping). */
+    onTick?: (result: CheckpointResult) => void;
+  } = {},
 ): WalCheckpointer {
   if (db.memory) throw new Error('an in-memory database has no WAL to checkpoint');
   db.pragma(`wal_autocheckpoint = ${opts.backstopPages ?? WAL_BACKSTOP_PAGES}`);
@@ -135,6 +142,7 @@ export function startWalCheckpointer(
       file: db.name,
       driver: createRequire(import.meta.url).resolve('better-sqlite3'),
       intervalMs: opts.intervalMs ?? WAL_CHECKPOINT_INTERVAL_MS,
+      reportTicks: opts.onTick !== undefined,
     },
   });
   // The worker must not keep a process alive that forgot to stop it; the backstop still bounds the WAL.
@@ -151,8 +159,13 @@ export function startWalCheckpointer(
     (
       msg:
         | { type: 'result'; id: number; result: CheckpointResult | { error: string } }
-        | { type: 'error'; message: string },
+        | { type: 'error'; message: string }
+        | { type: 'tick'; result: CheckpointResult },
     ) => {
+      if (msg.type === 'tick') {
+        opts.onTick?.(msg.result);
+        return;
+      }
       if (msg.type === 'error') {
         opts.onError?.(new Error(`WAL checkpoint failed: ${msg.message}`));
         return;
