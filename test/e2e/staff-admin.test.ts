@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { connectDevice } from '../../device-sim/device.js';
-import { makeCast } from '../helpers/api.js';
+import { makeCast, TEST_USER_PASSWORD } from '../helpers/api.js';
 import {
   browserAvailable,
   loginPage,
@@ -97,6 +97,20 @@ describe.skipIf(!available)('the staff screens in a real browser', () => {
     await expect.poll(() => channel.textContent(), { timeout: 10_000 }).toContain('已设置');
     expect(await page.locator('#channels-view').textContent()).not.toContain('very-secret-value');
     expect(await page.locator('#ch-secret').inputValue()).toBe('');
+    // A voice channel: a bad setting is marked at its field; once added, its callback URL is shown once.
+    await page.locator('#ch-kind').selectOption('aliyun-voice');
+    await page.locator('#ch-accessKeyId').fill('LTAI-test');
+    await page.locator('#ch-accessKeySecret').fill('voice-secret-value');
+    await page.locator('#ch-ttsCode').fill('TTS_1');
+    await page.locator('#ch-playTimes').fill('5');
+    await page.locator('#ch-submit').click();
+    await expect.poll(() => page.locator('#ch-playTimes-error').textContent()).toContain('playTimes');
+    await page.locator('#ch-playTimes').fill('2');
+    await page.locator('#ch-submit').click();
+    await expect
+      .poll(() => page.locator('#channel-callback-url').inputValue(), { timeout: 10_000 })
+      .toContain('/hooks/voice/');
+    expect(await page.locator('#channels-view').textContent()).not.toContain('voice-secret-value');
 
     // 操作记录: newest first, in words; filtered by user, then by action.
     await page.goto(`${system.httpUrl}/#/audit`);
@@ -170,5 +184,25 @@ describe.skipIf(!available)('the staff screens in a real browser', () => {
     await screenshot(page, 'staff-audit-phone');
     expect(context.errors).toEqual([]);
     await context.close();
+
+    // Staff read the channels, without the form to add or retire one.
+    system.stores.channels.add(
+      'webhook',
+      '东苑群',
+      { url: 'http://127.0.0.1:9/h', secret: 'x-secret' },
+      null,
+      Date.now(),
+    );
+    const staff = await loginPage(
+      await newContext(browser(), PHONE),
+      system.httpUrl,
+      cast.users.staffA.username,
+      TEST_USER_PASSWORD,
+      '#/channels',
+    );
+    await expect.poll(() => staff.locator('#channels-table').textContent(), { timeout: 10_000 }).toContain('东苑群');
+    expect(await staff.locator('#channels-readonly').count()).toBe(1);
+    expect(await staff.locator('#channels-form').count()).toBe(0);
+    expect(await staff.locator('#channels-table').textContent()).not.toContain('停用');
   }, 30_000);
 });

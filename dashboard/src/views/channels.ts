@@ -1,4 +1,4 @@
-import { api } from '../api.js';
+import { api, ApiError } from '../api.js';
 import type { Ctx, View } from '../context.js';
 import { h, replace } from '../dom.js';
 import { type AdminKey, ta } from '../i18n-admin.js';
@@ -191,6 +191,7 @@ export function channelsView(ctx: Ctx): View {
         .catch((err: unknown) => {
           submit.disabled = false;
           showErrors(err, inputs, error);
+          markNamedSetting(err, inputs);
         });
     });
     replace(formBox, form);
@@ -198,4 +199,21 @@ export function channelsView(ctx: Ctx): View {
 
   void load();
   return { el, destroy: () => void ++seq };
+}
+
+/**
+ * The server names a bad setting at the start of its reason (`accessKeySecret is required for
+ * aliyun-sms`, path `body`): that input is marked too, so the eye finds it.
+ */
+function markNamedSetting(err: unknown, inputs: Readonly<Record<string, HTMLElement>>): void {
+  const reason = err instanceof ApiError ? err.fields.find((f) => f.path === 'body')?.message : undefined;
+  if (reason === undefined) return;
+  const key = Object.keys(inputs)
+    .sort((a, b) => b.length - a.length)
+    .find((k) => reason.startsWith(`${k} `));
+  const input = key === undefined ? undefined : inputs[key];
+  if (input === undefined) return;
+  input.setAttribute('aria-invalid', 'true');
+  const span = document.getElementById(`${input.id}-error`);
+  if (span) span.textContent = reason;
 }
