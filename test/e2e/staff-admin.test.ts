@@ -42,7 +42,6 @@ describe.skipIf(!available)('the staff screens in a real browser', () => {
     await first.close();
 
     const page = await loginPage(context, system.httpUrl, 'admin', TEST_ADMIN_PASSWORD, '#/people');
-    page.on('dialog', (d) => void d.accept());
 
     // 人员: a bad phone is refused at its field, in the server's Chinese; a good one is listed.
     await page.locator('#people-form').waitFor({ timeout: 10_000 });
@@ -63,6 +62,11 @@ describe.skipIf(!available)('the staff screens in a real browser', () => {
     expect(await row.textContent()).toContain(A.name);
     const person = system.stores.people.list().find((p) => p.name === '周网格');
     expect(person).toMatchObject({ phone: '13900139000', role: 'grid_worker', tier: 2, compoundId: A.id });
+    // Edited: tier 3 now (the phone, unchanged, is not sent again).
+    await row.getByRole('button', { name: '修改：周网格' }).click();
+    await page.locator('#ppl-tier').selectOption('3');
+    await page.getByRole('button', { name: '保存' }).click();
+    await expect.poll(() => row.textContent(), { timeout: 10_000 }).toContain('第 3 层');
     // The tier filter leaves them out of tier 1.
     await page.locator('#ppl-f-tier').selectOption('1');
     expect(await page.locator('#people-list').textContent()).not.toContain('周网格');
@@ -84,6 +88,14 @@ describe.skipIf(!available)('the staff screens in a real browser', () => {
     expect(system.stores.users.forLogin('leader-a')?.user.scope).toEqual([
       { level: 'compound', id: A.id, readOnly: true },
     ]);
+    // Disabled from the list (after a confirm), and a token issued for scripts, shown once.
+    await leader.getByRole('button', { name: '停用：leader-a' }).click();
+    await expect.poll(() => leader.textContent(), { timeout: 10_000 }).toContain('已停用');
+    await page.locator('#tok-user').selectOption(String(cast.users.admin.id));
+    await page.locator('#tok-name').fill('夜间备份');
+    await page.locator('#tok-submit').click();
+    await expect.poll(() => page.locator('#token-value').inputValue(), { timeout: 10_000 }).toMatch(/^rpt_/);
+    await expect.poll(() => page.locator('#tokens-table').textContent()).toContain('夜间备份');
 
     // 通知渠道: a webhook; its secret is never shown back, only "已设置".
     await page.goto(`${system.httpUrl}/#/channels`);
@@ -129,7 +141,9 @@ describe.skipIf(!available)('the staff screens in a real browser', () => {
       expect(m).toBe('POST');
     await page.getByLabel('操作类型').selectOption('PATCH');
     await page.locator('#aud-search').click();
-    await expect.poll(() => page.locator('#audit-status').textContent()).toContain('没有符合条件的记录');
+    await expect.poll(posted).toContain('修改人员');
+    expect(await posted()).toContain('修改账号');
+    expect(await posted()).not.toContain('新增');
     await screenshot(page, 'staff-audit');
     expect(context.errors.filter((e) => !provoked(e))).toEqual([]);
 
