@@ -86,4 +86,12 @@ export type ErrorCode = (typeof ERRORS)[ErrorName]['code'];
 /** One problem with one field of a request: `path` such as `body.observedAt`. */
 export type FieldProblem = { path: string; message: string };
 
-export type ErrorBody = { error: { code: ErrorCode; message: string; fields?: readonly FieldProblem[] } };
+export type ErrorBody = {
+  error: {
+    code: ErrorCode;
+    message: string;
+    fields?: readonly FieldProblem[];
+    /** What a client may act on, e.g. a 409's household at a taken address: `[{householdId: 12}]`. */
+    details?: ReadonlyArray<Record<string, unknown>>;
+  };
+};

@@ -59,7 +59,21 @@ export type HouseholdJson = {
   lastCheckInAt: string | null;
   /** Away (no check-in expected) through this local day 'YYYY-MM-DD', or null. */
   awayUntil: string | null;
+  /**
+   * Closed (issue 15): the household has ended (passed away 去世, moved out 搬离, to a care home
+   * 入住养老机构, other 其他) — it leaves the wall, its check-ins stop, its history stays. `at` is
+   * when it was recorded, `on` the local date given. Null while open. A closed household arriving
+   * in a `household` change is removed from the dashboard.
+   */
+  closed: HouseholdClosedJson | null;
+  /** Its personal data removed on request (only a closed household). */
+  anonymised: boolean;
 };
+
+/** Why a household was closed: passed_away 去世 · moved_out 搬离 · care_home 入住养老机构 · other 其他. */
+export const CLOSED_REASONS = ['passed_away', 'moved_out', 'care_home', 'other'] as const;
+export type ClosedReason = (typeof CLOSED_REASONS)[number];
+export type HouseholdClosedJson = { at: string; on: string; reason: ClosedReason; note: string };
 
 export type DeviceJson = {
   id: string;
@@ -202,7 +216,10 @@ export type Change =
       at: number;
     }
   | { type: 'device'; deviceId: string; householdId: number; online?: boolean; battery?: number; at: number }
-  /** A household registered or changed by a person (name, room, away, check-in rule). */
+  /**
+   * A household registered, changed or closed, whichever path wrote it (the API, a roster import,
+   * the admin CLI in another process: the people side reads the `household_changes` journal).
+   */
   | { type: 'household'; householdId: number; at: number }
   /**
    * A red press on its way to disk (server/ingest/pipeline.ts): `recording` is published when
@@ -230,9 +247,9 @@ type Sent<T extends Change['type'], Extra = unknown> = Omit<Extract<Change, { ty
  *  - `{"type":"receipt","receiptId","householdId","compoundId","deviceId","status","at"}`: a red
  *    press announced BEFORE its commit (the one change that is not committed), `recording`, then
  *    `recorded` after the commit (after its report and alert) or `unrecorded` if the commit failed
- *  - `{"type":"household","householdId","compoundId","at","household":Household|null}` (registered
- *    or changed by a person: name, room, away, check-in rule; not for roster imports, which the
- *    dashboard sees at its next snapshot)
+ *  - `{"type":"household","householdId","compoundId","at","household":Household|null}` (registered,
+ *    changed or closed by any path — API, roster import, admin CLI; a household whose `closed` is
+ *    set leaves the dashboard)
  */
 export type ChangeJson =
   | CompoundCountsChangeJson

@@ -35,6 +35,8 @@ export type Config = Readonly<{
   publicUrl: string;
   /** PUBLIC_URL was not set: publicUrl is the listen address, which a phone cannot open. */
   publicUrlDefaulted: boolean;
+  /** PUBLIC_MQTT_HOST: the host name buttons connect to (a new device's label); null = the host the staff's browser used. */
+  publicMqttHost: string | null;
   logLevel: LogLevel;
   http: HttpLimits;
   /** What one session and one address may cost the live feed (/ws). */
@@ -43,6 +45,7 @@ export type Config = Readonly<{
   ingest: IngestSettings;
   report: ReportSettings;
   backup: BackupSettings;
+  retention: RetentionSettings;
 }>;
 
 /** Limits of the HTTP server (the API, the dashboard's files and the /ws upgrades). */
@@ -82,6 +85,18 @@ export type BackupSettings = Readonly<{
   keep: number;
 }>;
 
+/** How long records are kept (docs/privacy.md); the daily retention job deletes what is older. */
+export type RetentionSettings = Readonly<{
+  /** Events (presses, people's reports) and visits, in months. */
+  eventsMonths: number;
+  /** Rejected (unreadable) device messages, in months. */
+  rejectedMonths: number;
+  /** The audit log, in months: never shorter than the events'. */
+  auditMonths: number;
+  /** Local "HH:MM" (in the report's zone) of the daily retention job. */
+  time: string;
+}>;
+
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
@@ -107,6 +122,10 @@ export const ENV_HELP: ReadonlyArray<readonly [string, string]> = [
   [
     'PUBLIC_URL',
     'base URL phones reach for the SMS one-tap links, http(s)://host[:port][/prefix] (default the listen address, e.g. http://127.0.0.1:8080: set it, or the links open nowhere)',
+  ],
+  [
+    'PUBLIC_MQTT_HOST',
+    "host name buttons connect to, printed on a new device's QR label (default the host name the dashboard was opened at)",
   ],
   ['LOG_LEVEL', `one of ${LOG_LEVELS.join(', ')} (default info)`],
   ['HTTP_HEADERS_TIMEOUT_MS', 'time for a request to send its headers, 100-300000 (default 10000)'],
@@ -145,6 +164,10 @@ export const ENV_HELP: ReadonlyArray<readonly [string, string]> = [
   ['BACKUP_TIME', 'local HH:MM of the daily database backup (default 03:30)'],
   ['BACKUP_DIR', 'folder of the backups (default <DATA_DIR>/backups)'],
   ['BACKUP_KEEP', 'backups kept, newest first, 1-365 (default 7)'],
+  ['RETAIN_EVENTS_MONTHS', 'months events and visits are kept, 1-240 (default 24)'],
+  ['RETAIN_REJECTED_MONTHS', 'months unreadable device messages are kept, 1-240 (default 3)'],
+  ['RETAIN_AUDIT_MONTHS', 'months the audit log is kept, 1-240, at least RETAIN_EVENTS_MONTHS (default 60)'],
+  ['RETENTION_TIME', 'local HH:MM of the daily deletion of what is older (default 04:15)'],
   ['DASHBOARD_DIR', 'folder of the built dashboard served at / (default dashboard/dist, made by npm run build)'],
 ];
 
@@ -174,6 +197,7 @@ export function loadConfig(env: Env, cwd = process.cwd()): Config {
     tls,
     publicUrl: publicUrlSet === null ? listenUrl(host, port, tls !== null) : checkPublicUrl(publicUrlSet),
     publicUrlDefaulted: publicUrlSet === null,
+    publicMqttHost: mqttHost(env),
     logLevel: oneOf(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
     http: httpLimits(env),
     live: Object.freeze({
@@ -204,6 +228,7 @@ export function loadConfig(env: Env, cwd = process.cwd()): Config {
       dir: backupDir === null ? path.join(dataDir, 'backups') : path.resolve(cwd, backupDir),
       keep: int(env, 'BACKUP_KEEP', 7, 1, 365),
     }),
+    retention: retention(env),
   };
   return Object.freeze(config);
 }
@@ -231,6 +256,23 @@ function httpLimits(env: Env): HttpLimits {
     headersTimeoutMs,
     requestTimeoutMs,
     maxConnections: int(env, 'HTTP_MAX_CONNECTIONS', D.maxConnections, 1, 1_000_000),
+  });
+}
+
+function retention(env: Env): RetentionSettings {
+  const eventsMonths = int(env, 'RETAIN_EVENTS_MONTHS', 24, 1, 240);
+  const auditMonths = int(env, 'RETAIN_AUDIT_MONTHS', 60, 1, 240);
+  // The audit log says who did what to the records: it must outlive them.
+  if (auditMonths < eventsMonths) {
+    throw new ConfigError(
+      `RETAIN_AUDIT_MONTHS=${auditMonths} is out of range: expected at least RETAIN_EVENTS_MONTHS (${eventsMonths})`,
+    );
+  }
+  return Object.freeze({
+    eventsMonths,
+    rejectedMonths: int(env, 'RETAIN_REJECTED_MONTHS', 3, 1, 240),
+    auditMonths,
+    time: timeOfDay(env, 'RETENTION_TIME', '04:15'),
   });
 }
 
@@ -305,6 +347,14 @@ function checkPublicUrl(raw: string): string {
   if (raw.includes('?') || raw.includes('#'))
     throw new ConfigError(`PUBLIC_URL=${JSON.stringify(raw)} is not valid: ${expected}`);
   return `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
+}
+
+/** PUBLIC_MQTT_HOST: a host name or address only (no scheme, port or path); null when unset. */
+function mqttHost(env: Env): string | null {
+  const raw = optionalString(env, 'PUBLIC_MQTT_HOST');
+  if (raw !== null && !/^[A-Za-z0-9]([A-Za-z0-9.-]{0,252})$|^\[[0-9A-Fa-f:.]+\]$/.test(raw))
+    throw new ConfigError(`PUBLIC_MQTT_HOST=${JSON.stringify(raw)} is not a host name (no scheme, port or path)`);
+  return raw;
 }
 
 /** The listen address as a URL (an unspecified address as loopback): the default of PUBLIC_URL. */

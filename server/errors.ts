@@ -17,6 +17,8 @@ export class AppError extends Error {
     message?: string,
     readonly fields?: readonly FieldProblem[],
     readonly retryAfterSec?: number,
+    /** What a client may act on (a 409's household: `[{householdId}]`), answered as `details`. */
+    readonly details?: ReadonlyArray<Record<string, unknown>>,
   ) {
     super(message ?? ERRORS[kind].message);
     this.code = ERRORS[kind].code;

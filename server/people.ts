@@ -84,6 +84,7 @@ export async function composePeopleSide(
       ackLinks: { secret: loadLinkSecret(stores.db, now()), publicUrl: config.publicUrl },
       // Voice channels' callback URLs: PUBLIC_URL when set; else the address the admin's request came to.
       ...(config.publicUrlDefaulted ? {} : { publicUrl: config.publicUrl }),
+      mqtt: { host: config.publicMqttHost, port: config.mqttPort },
       // Over HTTPS the session cookie is Secure.
       auth: { ...(https ? { secureCookies: true } : {}), ...deps.auth },
     },

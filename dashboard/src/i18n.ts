@@ -33,7 +33,7 @@ const WORDS = {
   'login.password': ['密码', 'Password'],
   'login.submit': ['登录', 'Log in'],
   'login.failed': ['用户名或密码不正确。', 'Wrong username or password.'],
-  'login.throttled': ['尝试次数过多，请 {s} 秒后再试。', 'Too many attempts; try again in {s} s.'],
+  'login.throttled': ['尝试次数过多，请 {m} 分钟后再试。', 'Too many attempts; try again in {m} minutes.'],
   'login.busy': [
     '服务器正忙，密码未核对，请 {s} 秒后再试。',
     'The server is busy and did not check the password; try again in {s} s.',

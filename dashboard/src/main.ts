@@ -169,7 +169,10 @@ function renderLogin(message: string | null): void {
       .catch((err: unknown) => {
         submit.disabled = false;
         if (err instanceof ApiError && (err.status === 429 || err.status === 503))
-          error.textContent = t(err.status === 429 ? 'login.throttled' : 'login.busy', { s: err.retryAfter ?? 60 });
+          error.textContent = t(err.status === 429 ? 'login.throttled' : 'login.busy', {
+            s: err.retryAfter ?? 60,
+            m: Math.ceil((err.retryAfter ?? 60) / 60),
+          });
         else if (err instanceof ApiError && err.offline) error.textContent = t('error.offline');
         else error.textContent = t('login.failed');
         password.select();

@@ -16,6 +16,8 @@ import { alertRoutes, type AlertCommands } from './routes/alerts.js';
 import { channelRoutes } from './routes/channels.js';
 import { hookRoutes } from './routes/hooks.js';
 import { householdRoutes, type HouseholdDeps } from './routes/households.js';
+import { householdCloseRoutes } from './routes/household-close.js';
+import { deviceRoutes } from './routes/devices.js';
 import { placeRoutes } from './routes/places.js';
 import { communityRoutes } from './routes/community.js';
 import { dutyRoutes } from './routes/duty.js';
@@ -49,6 +51,8 @@ export type AppDeps = {
     ackLinks?: { secret: Uint8Array; publicUrl: string };
     /** PUBLIC_URL: the base of voice channels' callback URLs (default: the address a request came to). */
     publicUrl?: string;
+    /** Where a button connects (POST /api/devices answers it): PUBLIC_MQTT_HOST (null: the request's host) and MQTT_PORT. */
+    mqtt?: { host: string | null; port: number };
   };
   https?: { key: Buffer; cert: Buffer };
   /** Timeouts and the connection cap of the HTTP server (default DEFAULT_HTTP_LIMITS). */
@@ -124,7 +128,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     });
     if (error instanceof AppError) {
       if (error.retryAfterSec !== undefined) void reply.header('retry-after', String(error.retryAfterSec));
-      return reply.code(error.status).send(body(error.code, error.message, error.fields));
+      const sent = body(error.code, error.message, error.fields);
+      return reply.code(error.status).send(error.details ? { error: { ...sent.error, details: error.details } } : sent);
     }
     if ('validation' in error && error.validation) {
       const fields = error.validation.map((v) => ({
@@ -242,6 +247,20 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       ...(api.userChanged ? { userChanged: api.userChanged } : {}),
     });
     await app.register(householdRoutes, { prefix: '/api', ...api.households });
+    await app.register(householdCloseRoutes, {
+      prefix: '/api',
+      ...api.households,
+      alerts: api.alerts,
+      ...(api.disconnectDevice ? { disconnectDevice: api.disconnectDevice } : {}),
+    });
+    await app.register(deviceRoutes, {
+      prefix: '/api',
+      stores: api.stores,
+      now: api.now,
+      commit: api.households.commit,
+      mqtt: api.mqtt ?? { host: null, port: 1883 },
+      ...(api.disconnectDevice ? { disconnectDevice: api.disconnectDevice } : {}),
+    });
     await app.register(alertRoutes, { prefix: '/api', stores: api.stores, commands: api.alerts });
     if (api.ackLinks !== undefined) {
       await app.register(ackPageRoutes, { stores: api.stores, now: api.now, commands: api.alerts, ...api.ackLinks });
@@ -250,7 +269,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       prefix: '/api',
       stores: api.stores,
       now: api.now,
-      ...(api.disconnectDevice ? { disconnectDevice: api.disconnectDevice } : {}),
       ...(api.userChanged ? { userChanged: api.userChanged } : {}),
     });
     await app.register(placeRoutes, {

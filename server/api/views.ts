@@ -30,6 +30,8 @@ export function householdView(h: Household): HouseholdJson {
     stateAt: iso(h.stateAt),
     lastCheckInAt: iso(h.lastCheckInAt),
     awayUntil: h.awayUntil,
+    closed: h.closed === null ? null : { ...h.closed, at: iso(h.closed.at) },
+    anonymised: h.anonymisedAt !== null,
   };
 }
 

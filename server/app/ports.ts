@@ -4,6 +4,7 @@ import type { ScopeEntry } from '../domain/places.js';
 import type { AreasStore } from './ports-places.js';
 export type { Area, AreasStore, LiveCompoundCounts } from './ports-places.js';
 import type { RollUpsStore } from './ports-roll-ups.js';
+import type { HouseholdsStore } from './ports-households.js';
 import type { EarlierPress } from '../domain/dedupe.js';
 import type { AlertKind, RibbonState } from '../domain/ribbon.js';
 import type { DeviceAck } from '../../protocol/mqtt.js';
@@ -18,6 +19,7 @@ import type {
   AlertTransition,
   ApiToken,
   AuditEntry,
+  AuditFilter,
   Building,
   ChannelKind,
   Compound,
@@ -81,7 +83,14 @@ export interface PlacesStore {
     afterId: number,
     limit: number,
     compoundIds: readonly number[] | null,
-    filter?: { compoundId?: number; state?: RibbonState },
+    /** `closed`: 'open' (default: the wall's), 'closed' or 'all'; `q`: in the name or the room. */
+    filter?: {
+      compoundId?: number;
+      buildingId?: number;
+      state?: RibbonState;
+      closed?: 'open' | 'closed' | 'all';
+      q?: string;
+    },
   ): Household[];
   renameHousehold(id: number, name: string, room: string): void;
   /** The households of a building with this room and name (a roster's key; through the building's index). */
@@ -309,7 +318,7 @@ export interface UsersStore {
   /** Appends to the audit log (never updated or deleted). */
   audit(entry: Omit<AuditEntry, 'id'>): void;
   /** Newest first; `before` is the id to continue below (an opaque cursor to clients). */
-  auditPage(before: number, limit: number): AuditEntry[];
+  auditPage(before: number, limit: number, filter?: AuditFilter): AuditEntry[];
 }
 
 export interface ReportsStore {
@@ -382,6 +391,7 @@ export interface Stores {
   readonly places: PlacesStore;
   readonly areas: AreasStore;
   readonly rollUps: RollUpsStore;
+  readonly households: HouseholdsStore;
   readonly devices: DevicesStore;
   readonly events: EventsStore;
   readonly rejected: RejectedStore;

@@ -2,6 +2,7 @@ import type { Stores } from './ports.js';
 import { checkInDueAt } from './check-ins.js';
 import { generateDeviceId, generateSecret, hashSecret, isValidDeviceId } from './device-credentials.js';
 import { isValidTimeZone } from '../domain/zoned-time.js';
+import { assertAddressFree } from './households.js';
 
 export type NewHousehold = { compound: string; building: string; room: string; name: string; timezone?: string };
 
@@ -20,13 +21,18 @@ export function checkNewHousehold(input: NewHousehold): string | null {
   return null;
 }
 
-/** A household under compound › building, both found by name or created. */
+/**
+ * A household under compound › building, both found by name or created. An address already an
+ * open household's (domain/address.ts) throws AddressTaken (a RangeError naming that household):
+ * adding twice never makes two.
+ */
 export function addHousehold(stores: Stores, input: NewHousehold, now: number): number {
   const problem = checkNewHousehold(input);
   if (problem !== null) throw new RangeError(problem);
   return stores.transaction(() => {
     const compound = stores.places.findOrCreateCompound(input.compound.trim(), now);
     const building = stores.places.findOrCreateBuilding(compound.id, input.building.trim(), now);
+    assertAddressFree(stores, { ...input, buildingId: building.id });
     const id = stores.places.createHousehold(
       {
         buildingId: building.id,

@@ -3,6 +3,7 @@ import type { AlertView, Tier, TransitionRecord } from '../domain/alert.js';
 import type { PersonRole, UserRole, VisitSeen } from '../domain/community.js';
 import type { Weekday } from '../domain/duty.js';
 import type { AlertKind, AlertStatus, ReportSource, RibbonState } from '../domain/ribbon.js';
+import type { ClosedReason } from '../../protocol/live.js';
 
 // The roles and what a visit saw are the community's vocabulary (domain/); records speak it.
 export type { PersonRole, UserRole, VisitSeen } from '../domain/community.js';
@@ -32,7 +33,13 @@ export type Household = {
   timezone: string;
   /** Away (no check-in expected) through this local day 'YYYY-MM-DD', or null. */
   awayUntil: string | null;
+  /** Closed (issue 15): when recorded, the local date given, why, a note; null while open. */
+  closed: HouseholdClosed | null;
+  /** When its personal data was removed (only a closed household), or null. */
+  anonymisedAt: number | null;
 };
+
+export type HouseholdClosed = { at: number; on: string; reason: ClosedReason; note: string };
 
 /** Stored check-in settings; JSON fields are returned unparsed-as-unknown for the domain to check. */
 export type StoredSchedule = {
@@ -317,6 +324,21 @@ export type AuditEntry = {
   record: string | null;
   status: number;
   address: string | null;
+};
+
+/**
+ * Which audit rows to read (GET /api/audit's filters): each one given narrows; none: every row.
+ * Prefixes match from the start, case and all; the username any case; `at` in [from, to).
+ */
+export type AuditFilter = {
+  username?: string;
+  method?: string;
+  routePrefix?: string;
+  recordPrefix?: string;
+  /** One status, or a range [min, max] (a class such as 4xx). */
+  status?: { min: number; max: number };
+  from?: number;
+  to?: number;
 };
 
 // Daily reports and the figures they are built from.

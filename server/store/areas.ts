@@ -30,7 +30,8 @@ export function createAreasStore(db: Db): AreasStore {
      WHERE cm.id = ? OR st.id = ? OR st.parent_id = ? ORDER BY c.id`,
   );
   // A compound's counts now (protocol/live.ts, CompoundCountsJson), for the given compounds (a
-  // JSON array) or all (NULL): three grouped reads, by households' building, the unresolved
+  // JSON array) or all (NULL): three grouped reads, by households' building (the open ones: a
+  // closed household has left the wall), the unresolved
   // alerts (alerts_one_open's rows) and the devices.
   const inSet = '(@compounds IS NULL OR c.id IN (SELECT value FROM json_each(@compounds)))';
   const householdCounts = db.prepare<
@@ -40,7 +41,8 @@ export function createAreasStore(db: Db): AreasStore {
     `SELECT c.id AS compoundId, c.name, c.community_id AS communityId, count(h.id) AS households,
             coalesce(sum(h.state = 'red'), 0) AS red, coalesce(sum(h.state = 'yellow'), 0) AS yellow,
             coalesce(sum(h.state = 'blue'), 0) AS blue, coalesce(sum(h.id IS NOT NULL AND h.state IS NULL), 0) AS none
-     FROM compounds c LEFT JOIN buildings b ON b.compound_id = c.id LEFT JOIN households h ON h.building_id = b.id
+     FROM compounds c LEFT JOIN buildings b ON b.compound_id = c.id
+       LEFT JOIN households h ON h.building_id = b.id AND h.closed_at IS NULL
      WHERE ${inSet} GROUP BY c.id ORDER BY c.name, c.id`,
   );
   const alertCounts = db.prepare<

@@ -16,6 +16,7 @@ import { createVisitsStore } from './visits.js';
 import { createCallResultsStore } from './call-results.js';
 import { createAckCodesStore } from './ack-codes.js';
 import { createDutyStore } from './duty.js';
+import { createHouseholdsStore } from './households.js';
 
 /**
  * The stores over SQLite, with the raw handle beside them for the composition root (closing,
@@ -33,6 +34,7 @@ export function createStores(db: Db): SqliteStores {
     places: createPlacesStore(db),
     areas: createAreasStore(db),
     rollUps: createRollUpsStore(db),
+    households: createHouseholdsStore(db),
     devices: createDevicesStore(db),
     events: createEventsStore(db),
     rejected: createRejectedStore(db),

@@ -2,6 +2,7 @@ import type { Db } from './db.js';
 import { DEFAULT_TIME_ZONE } from '../../protocol/ribbon.js';
 import type { RibbonState } from '../domain/ribbon.js';
 import type { Building, Compound, Household, PlacesStore, ScheduleSettings, StoredSchedule } from '../app/ports.js';
+import type { ClosedReason } from '../../protocol/live.js';
 
 /** Compounds (小区), buildings (楼栋) and households (户). */
 
@@ -18,14 +19,23 @@ type HouseholdRow = {
   last_checkin_at: number | null;
   timezone: string;
   away_until: string | null;
+  closed_at: number | null;
+  closed_on: string | null;
+  closed_reason: ClosedReason | null;
+  closed_note: string | null;
+  anonymised_at: number | null;
 };
 
-const HOUSEHOLD_SELECT = `
+export const HOUSEHOLD_SELECT = `
   SELECT h.id, h.name, h.room, h.building_id, b.name AS building, c.id AS compound_id,
-         c.name AS compound, h.state, h.state_at, h.last_checkin_at, h.timezone, h.away_until
+         c.name AS compound, h.state, h.state_at, h.last_checkin_at, h.timezone, h.away_until,
+         h.closed_at, h.closed_on, h.closed_reason, h.closed_note, h.anonymised_at
   FROM households h JOIN buildings b ON b.id = h.building_id JOIN compounds c ON c.id = b.compound_id`;
 
-function toHousehold(row: HouseholdRow): Household {
+/** Which households a list holds: the open ones (the default), the closed ones, or all. */
+export type ClosedFilter = 'open' | 'closed' | 'all';
+
+export function toHousehold(row: HouseholdRow): Household {
   return {
     id: row.id,
     name: row.name,
@@ -39,6 +49,16 @@ function toHousehold(row: HouseholdRow): Household {
     lastCheckInAt: row.last_checkin_at,
     timezone: row.timezone,
     awayUntil: row.away_until,
+    closed:
+      row.closed_at === null
+        ? null
+        : {
+            at: row.closed_at,
+            on: row.closed_on ?? '',
+            reason: row.closed_reason ?? 'other',
+            note: row.closed_note ?? '',
+          },
+    anonymisedAt: row.anonymised_at,
   };
 }
 
@@ -70,12 +90,27 @@ export function createPlacesStore(db: Db): PlacesStore {
   const getHousehold = db.prepare<[number], HouseholdRow>(`${HOUSEHOLD_SELECT} WHERE h.id = ?`);
   const listHouseholds = db.prepare<[], HouseholdRow>(`${HOUSEHOLD_SELECT} ORDER BY c.name, b.name, h.room, h.id`);
   // Keyset pages by id; `compounds` NULL = all (an admin), else a JSON array of compound ids.
+  // `closed`: 'open' (the wall's, the default), 'closed' or 'all'; `q`: a name or room containing it.
   const pageHouseholds = db.prepare<
-    [{ after: number; compounds: string | null; compound: number | null; state: string | null; limit: number }],
+    [
+      {
+        after: number;
+        compounds: string | null;
+        compound: number | null;
+        building: number | null;
+        state: string | null;
+        closed: ClosedFilter;
+        q: string | null;
+        limit: number;
+      },
+    ],
     HouseholdRow
   >(
     `${HOUSEHOLD_SELECT} WHERE h.id > @after AND (@compounds IS NULL OR c.id IN (SELECT value FROM json_each(@compounds)))
-       AND (@compound IS NULL OR c.id = @compound) AND (@state IS NULL OR h.state = @state)
+       AND (@compound IS NULL OR c.id = @compound) AND (@building IS NULL OR b.id = @building)
+       AND (@state IS NULL OR h.state = @state)
+       AND (@closed = 'all' OR (@closed = 'open') = (h.closed_at IS NULL))
+       AND (@q IS NULL OR instr(h.name, @q) > 0 OR instr(h.room, @q) > 0)
      ORDER BY h.id LIMIT @limit`,
   );
   const updateHousehold = db.prepare<[string, string, number]>('UPDATE households SET name = ?, room = ? WHERE id = ?');
@@ -92,9 +127,12 @@ export function createPlacesStore(db: Db): PlacesStore {
     'SELECT id, compound_id AS compoundId, name FROM buildings ORDER BY compound_id, name',
   );
   const getCompound = db.prepare<[number], Compound>('SELECT id, name FROM compounds WHERE id = ?');
+  // A closed household's check-in is never due again (issue 15): every write of the due time
+  // below keeps it NULL once closed_at is set, whichever path (a press, a report, a schedule, the sweep).
   const recordReport = db.prepare<[RibbonState, number, number, number | null, number]>(
     // Reports are applied in receive order, so the latest report is the current ribbon.
-    'UPDATE households SET state = ?, state_at = ?, last_checkin_at = ?, checkin_due_at = ? WHERE id = ?',
+    `UPDATE households SET state = ?, state_at = ?, last_checkin_at = ?,
+       checkin_due_at = CASE WHEN closed_at IS NULL THEN ? END WHERE id = ?`,
   );
   const schedule = db.prepare<[number], ScheduleRow>(
     `SELECT h.id, h.checkin_policy, h.quiet_hours, h.away_until, h.timezone, h.last_checkin_at, h.created_at,
@@ -102,14 +140,17 @@ export function createPlacesStore(db: Db): PlacesStore {
      FROM households h JOIN buildings b ON b.id = h.building_id JOIN compounds c ON c.id = b.compound_id WHERE h.id = ?`,
   );
   const setSchedule = db.prepare<[string | null, string | null, string | null, string, number | null, number]>(
-    'UPDATE households SET checkin_policy = ?, quiet_hours = ?, away_until = ?, timezone = ?, checkin_due_at = ? WHERE id = ?',
+    `UPDATE households SET checkin_policy = ?, quiet_hours = ?, away_until = ?, timezone = ?,
+       checkin_due_at = CASE WHEN closed_at IS NULL THEN ? END WHERE id = ?`,
   );
-  const setCheckInDue = db.prepare<[number | null, number]>('UPDATE households SET checkin_due_at = ? WHERE id = ?');
+  const setCheckInDue = db.prepare<[number | null, number]>(
+    'UPDATE households SET checkin_due_at = CASE WHEN closed_at IS NULL THEN ? END WHERE id = ?',
+  );
   const dueCheckIns = db.prepare<[number, number], { id: number; checkin_due_at: number }>(
     'SELECT id, checkin_due_at FROM households WHERE checkin_due_at IS NOT NULL AND checkin_due_at <= ? ORDER BY checkin_due_at LIMIT ?',
   );
   const claimCheckIn = db.prepare<[number | null, number, number]>(
-    'UPDATE households SET checkin_due_at = ? WHERE id = ? AND checkin_due_at = ?',
+    'UPDATE households SET checkin_due_at = CASE WHEN closed_at IS NULL THEN ? END WHERE id = ? AND checkin_due_at = ?',
   );
   const compoundPolicy = db.prepare<[number], { policy: string | null }>('SELECT policy FROM compounds WHERE id = ?');
   const setCompoundPolicy = db.prepare<[string | null, number]>('UPDATE compounds SET policy = ? WHERE id = ?');
@@ -144,14 +185,17 @@ export function createPlacesStore(db: Db): PlacesStore {
       afterId: number,
       limit: number,
       compoundIds: readonly number[] | null,
-      filter: { compoundId?: number; state?: RibbonState } = {},
+      filter: { compoundId?: number; buildingId?: number; state?: RibbonState; closed?: ClosedFilter; q?: string } = {},
     ): Household[] {
       return pageHouseholds
         .all({
           after: afterId,
           compounds: compoundIds === null ? null : JSON.stringify(compoundIds),
           compound: filter.compoundId ?? null,
+          building: filter.buildingId ?? null,
           state: filter.state ?? null,
+          closed: filter.closed ?? 'open',
+          q: filter.q === undefined || filter.q === '' ? null : filter.q,
           limit,
         })
         .map(toHousehold);

@@ -43,7 +43,7 @@ export function createReportsStore(db: Db): ReportsStore {
     `SELECT b.compound_id, count(*) AS households,
             sum(EXISTS (SELECT 1 FROM events e WHERE e.household_id = h.id AND e.received_at >= @from AND e.received_at < @to)) AS checked_in
      FROM buildings b JOIN households h ON h.building_id = b.id
-     WHERE h.created_at < @to
+     WHERE h.created_at < @to AND (h.closed_at IS NULL OR h.closed_at >= @to)
      GROUP BY b.compound_id`,
   );
   const opened = db.prepare<

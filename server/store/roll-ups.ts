@@ -19,7 +19,8 @@ export function createRollUpsStore(db: Db): RollUpsStore {
   // Each household once: its devices (not retired) through devices_household, and whether it
   // was heard in [from, to): a device's last word then (a heartbeat is heard from, though not a
   // check-in), else a report received then (events_household, a range; the CASE keeps this probe
-  // for the few households no device spoke for). Two loops, the same sums: over every household
+  // for the few households no device spoke for). A household closed by then is none (issue 15:
+  // it was not one of the day's households; its history is still on record). Two loops, the same sums: over every household
   // in rowid order for a large share of the district (a scan of households is cheaper than 20,000
   // index searches), or through the compounds' buildings and households_building for a few.
   const perHousehold = (from: string) =>
@@ -36,7 +37,7 @@ export function createRollUpsStore(db: Db): RollUpsStore {
                 END AS heard
          ${from}
          LEFT JOIN devices d ON d.household_id = h.id AND d.retired_at IS NULL
-         WHERE h.created_at < @to
+         WHERE h.created_at < @to AND (h.closed_at IS NULL OR h.closed_at >= @to)
          GROUP BY h.id
        )
        GROUP BY compound_id`,
@@ -80,7 +81,7 @@ export function createRollUpsStore(db: Db): RollUpsStore {
             (SELECT count(*) FROM devices d WHERE d.household_id = h.id AND d.retired_at IS NULL AND d.online = 1) AS online,
             (SELECT group_concat(a.kind) FROM alerts a WHERE a.household_id = h.id AND a.status <> 'resolved') AS open_kinds
      FROM buildings b CROSS JOIN households h ON h.building_id = b.id
-     WHERE b.compound_id = ?
+     WHERE b.compound_id = ? AND h.closed_at IS NULL
      ORDER BY b.name, h.room, h.id`,
   );
 

@@ -426,6 +426,32 @@ export const TABLE: Row[] = [
     missing: { id: 'no-such-device' },
     expect: [204, 204, 403, 404, 403, 401],
   },
+  // Issue 15: the devices list, a device moved, a household closed and reopened.
+  { route: 'GET /api/devices', expect: [200, 200, 200, 200, 200, 401] },
+  {
+    route: 'PATCH /api/devices/:id',
+    target: (ctx) => ({ id: inA.device(ctx).id as string, household: inA.household(ctx).id as number }),
+    missing: { id: 'no-such-device', household: NONE },
+    body: (t) => ({ householdId: t.household }),
+    expect: [200, 200, 403, 404, 403, 401],
+  },
+  {
+    route: 'POST /api/households/:id/close',
+    target: inA.household,
+    missing: { id: NONE },
+    body: () => ({ reason: 'moved_out', on: '2026-01-01' }),
+    expect: [200, 200, 403, 404, 403, 401],
+  },
+  {
+    route: 'POST /api/households/:id/reopen',
+    target: (ctx) => {
+      const t = inA.household(ctx);
+      ctx.system.stores.households.close(Number(t.id), { at: Date.now(), on: '2026-01-01', reason: 'other', note: '' });
+      return t;
+    },
+    missing: { id: NONE },
+    expect: [200, 403, 403, 403, 403, 401],
+  },
   {
     route: 'POST /api/people',
     target: inA.compound,

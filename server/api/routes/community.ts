@@ -1,7 +1,5 @@
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { generateSecret, hashSecret } from '../../app/device-credentials.js';
 import { hashPassword } from '../../app/passwords.js';
-import { provisionDevice } from '../../app/provision.js';
 import { checkPolicy, DEFAULT_POLICY } from '../../domain/policy.js';
 import { AppError } from '../../errors.js';
 import type { Stores, User } from '../../app/ports.js';
@@ -14,24 +12,18 @@ import { placeError, ScopeBody, scopeOf } from './places.js';
 import { communityOf, personSeen } from '../../app/places.js';
 
 const Name = Type.String({ minLength: 1, maxLength: 100 });
-const DeviceParams = Type.Object(
-  { id: Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_-]{2,22}$' }) },
-  { additionalProperties: false },
-);
 
 /**
- * Compounds and their policies, buildings, devices (provision, rotate, retire), the people who
- * answer alarms, and the users who log in. Lists here are small (a community's own), so they
+ * Compounds and their policies, buildings, the people who answer alarms, and the users who log
+ * in (devices: devices.ts). Lists here are small (a community's own), so they
  * answer {items, next: null} in one page.
  */
 export const communityRoutes: FastifyPluginAsyncTypebox<{
   stores: Stores;
   now: () => number;
-  /** Closes a device's live connection (the safety core's broker); absent in app-only tests. */
-  disconnectDevice?: (deviceId: string) => void;
   /** Told when a user is changed (role, compounds, password, disabled): their live sockets are rechecked at once. */
   userChanged?: (userId: number) => void;
-}> = async (app, { stores, now, disconnectDevice, userChanged }) => {
+}> = async (app, { stores, now, userChanged }) => {
   /** 404 for a compound the user does not see; 403 readOnly for one it only watches. */
   const editsIn = (user: User, id: number): void => {
     if (stores.places.getCompound(id) === null || !seesCompound(user, id))
@@ -119,78 +111,6 @@ export const communityRoutes: FastifyPluginAsyncTypebox<{
       });
       request.auditRecord = `compound:${compound.id}`;
       return reply.code(201).send({ ...compound, communityId: stores.areas.compoundCommunities().get(compound.id) });
-    },
-  );
-
-  app.post(
-    '/devices',
-    {
-      schema: {
-        tags: ['devices'],
-        summary: 'Provision a device for a household (staff, admin); the secret is shown only here',
-        body: Type.Object({ householdId: Type.Integer({ minimum: 1 }) }, { additionalProperties: false }),
-        response: { 201: Type.Object({ id: Type.String(), secret: Type.String(), householdId: Type.Integer() }) },
-      },
-    },
-    async (request, reply) => {
-      const user = requireRole(request, 'admin', 'staff');
-      const h = stores.places.getHousehold(request.body.householdId);
-      if (h === null || !seesCompound(user, h.compoundId))
-        throw new AppError('notFound', `household ${request.body.householdId} not found`);
-      assertEdits(user, h.compoundId);
-      const device = provisionDevice(stores, h.id, now());
-      request.auditRecord = `device:${device.id}`;
-      return reply.code(201).send({ ...device, householdId: h.id });
-    },
-  );
-
-  const deviceIn = (user: User, id: string) => {
-    const device = stores.devices.get(id);
-    const h = device ? stores.places.getHousehold(device.householdId) : null;
-    if (device === null || device.retiredAt !== null || h === null || !seesCompound(user, h.compoundId))
-      throw new AppError('notFound', `device ${id} not found`);
-    assertEdits(user, h.compoundId);
-    return device;
-  };
-
-  app.post(
-    '/devices/:id/rotate',
-    {
-      schema: {
-        tags: ['devices'],
-        summary: 'A new secret for a device (staff, admin); the old one stops working',
-        params: DeviceParams,
-      },
-    },
-    async (request) => {
-      const user = requireRole(request, 'admin', 'staff');
-      const device = deviceIn(user, request.params.id);
-      const secret = generateSecret();
-      stores.devices.rotateSecret(device.id, hashSecret(secret));
-      // The old secret is refused from the next CONNECT: make that now.
-      disconnectDevice?.(device.id);
-      request.auditRecord = `device:${device.id}`;
-      return { id: device.id, secret, householdId: device.householdId };
-    },
-  );
-
-  app.delete(
-    '/devices/:id',
-    {
-      schema: {
-        tags: ['devices'],
-        summary: 'Retire a device (staff, admin): it can no longer connect',
-        params: DeviceParams,
-      },
-    },
-    async (request, reply) => {
-      const user = requireRole(request, 'admin', 'staff');
-      const device = deviceIn(user, request.params.id);
-      stores.devices.retire(device.id, now());
-      // Stored first, so the device's reconnect is refused (docs/protocol.md §3).
-      disconnectDevice?.(device.id);
-      request.auditRecord = `device:${device.id}`;
-      return reply.code(204).send();
     },
   );
 

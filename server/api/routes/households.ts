@@ -1,17 +1,30 @@
 import { Type, type FastifyPluginAsyncTypebox, type Static } from '@fastify/type-provider-typebox';
 import { scheduleOf } from '../../app/check-ins.js';
+import { AddressTaken, assertAddressFree, moveHousehold } from '../../app/households.js';
 import { addHousehold } from '../../app/provision.js';
 import type { Announcer } from '../../app/announce.js';
 import type { PersonReport, PersonReportResult } from '../../app/record-messages.js';
 import { setCheckInSchedule } from '../../app/set-check-in-schedule.js';
-import { type CheckInPolicy, MAX_POLICY_SEC, MIN_EVERY_SEC } from '../../domain/check-in.js';
 import { AppError } from '../../errors.js';
 import type { Household, Stores, User } from '../../app/ports.js';
 import { assertEdits, requireRole, seesCompound, userOf } from '../auth.js';
-import { observedAtOf, ObservedAt } from '../observed-at.js';
+import { observedAtOf } from '../observed-at.js';
 import { IdParams, keysetPage, PageQuery } from '../paging.js';
-import { mobileAt, PHONE_SCHEMA } from '../phone-field.js';
 import { deviceView, householdView, iso } from '../views.js';
+import {
+  type CheckIn,
+  ClosedQuery,
+  closedFilter,
+  contactsToStore,
+  fromApiCheckIn,
+  HouseholdPatch,
+  NewHousehold,
+  type QuietHours,
+  ReportBody,
+  toApiCheckIn,
+  refusalError,
+  VisitBody,
+} from './household-schemas.js';
 
 export type HouseholdDeps = {
   stores: Stores;
@@ -22,126 +35,36 @@ export type HouseholdDeps = {
   commit: Announcer['commit'];
 };
 
-const TimeOfDay = Type.String({ pattern: '^([01][0-9]|2[0-3]):[0-5][0-9]$' });
-const CheckIn = Type.Union([
-  Type.Object(
-    {
-      everySec: Type.Integer({ minimum: MIN_EVERY_SEC, maximum: MAX_POLICY_SEC }),
-      graceSec: Type.Integer({ minimum: 0, maximum: MAX_POLICY_SEC }),
-    },
-    { additionalProperties: false },
-  ),
-  Type.Object({ deadline: TimeOfDay }, { additionalProperties: false }),
-]);
-const QuietHours = Type.Union([
-  Type.Object({ start: TimeOfDay, end: TimeOfDay }, { additionalProperties: false }),
-  Type.Null(),
-]);
-const Contact = Type.Object(
-  {
-    name: Type.String({ minLength: 1, maxLength: 100 }),
-    phone: Type.String(PHONE_SCHEMA),
-    relation: Type.Optional(Type.String({ maxLength: 50 })),
-  },
-  { additionalProperties: false },
-);
-const Name = Type.String({ minLength: 1, maxLength: 100 });
-
-/** Contacts as stored: trimmed, each phone the 11 digits (a 400 naming `body.contacts.N.phone` otherwise). */
-function contactsToStore(contacts: ReadonlyArray<Static<typeof Contact>>) {
-  return contacts.map((c, i) => ({
-    name: c.name.trim(),
-    phone: mobileAt(`body.contacts.${i}.phone`, c.phone),
-    relation: c.relation?.trim() ?? '',
-  }));
-}
-const LocalDate = Type.String({ pattern: '^[0-9]{4}-[0-9]{2}-[0-9]{2}$' });
-
-const NewHousehold = Type.Object(
-  {
-    name: Name,
-    compound: Name,
-    building: Name,
-    room: Type.String({ maxLength: 100 }),
-    timezone: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
-    checkin: Type.Optional(CheckIn),
-    quietHours: Type.Optional(QuietHours),
-    awayUntil: Type.Optional(Type.Union([LocalDate, Type.Null()])),
-    contacts: Type.Optional(Type.Array(Contact, { maxItems: 10 })),
-  },
-  { additionalProperties: false },
-);
-const HouseholdPatch = Type.Object(
-  {
-    name: Type.Optional(Name),
-    room: Type.Optional(Type.String({ maxLength: 100 })),
-    timezone: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
-    checkin: Type.Optional(CheckIn),
-    quietHours: Type.Optional(QuietHours),
-    awayUntil: Type.Optional(Type.Union([LocalDate, Type.Null()])),
-    /** Replaces the emergency contacts. */
-    contacts: Type.Optional(Type.Array(Contact, { maxItems: 10 })),
-  },
-  { additionalProperties: false, minProperties: 1 },
-);
-
-const ReportBody = Type.Object(
-  {
-    state: Type.Union([Type.Literal('red'), Type.Literal('yellow'), Type.Literal('blue')]),
-    note: Type.Optional(Type.String({ maxLength: 500 })),
-    /** An idempotency key (the patrol page sends one per report, so a resend counts once). */
-    key: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_-]{8,64}$' })),
-    observedAt: Type.Optional(ObservedAt),
-  },
-  { additionalProperties: false },
-);
-
-const VisitBody = Type.Object(
-  {
-    /** What was seen instead of a ribbon: only 'none' (an empty window) so far. */
-    seen: Type.Literal('none'),
-    note: Type.Optional(Type.String({ maxLength: 500 })),
-    /** An idempotency key, as for reports: a resend with the same key counts once. */
-    key: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_-]{8,64}$' })),
-    observedAt: Type.Optional(ObservedAt),
-  },
-  { additionalProperties: false },
-);
-
-function toApiCheckIn(policy: CheckInPolicy): Static<typeof CheckIn> {
-  return policy.kind === 'interval'
-    ? { everySec: policy.everySec, graceSec: policy.graceSec }
-    : { deadline: policy.time };
+/** A household as GET /api/households/:id shows it: its schedule, devices and (staff, admins) contacts. */
+export function householdDetail(stores: Stores, h: Household, user: User) {
+  const stored = stores.places.schedule(h.id);
+  const schedule = stored ? scheduleOf(stored) : null;
+  const devices = stores.devices.forHousehold(h.id);
+  return {
+    ...householdView(h),
+    checkInDueAt: iso(stored?.checkInDueAt ?? null),
+    checkin: schedule ? toApiCheckIn(schedule.policy) : null,
+    timezone: h.timezone,
+    quietHours: schedule?.quietHours ?? null,
+    devices: devices.map(deviceView),
+    // Family phone numbers are personal data: staff and admins only.
+    ...(user.role !== 'volunteer'
+      ? {
+          contacts: stores.people.contacts(h.id).map((c) => ({ name: c.name, phone: c.phone, relation: c.relation })),
+        }
+      : {}),
+  };
 }
 
-function fromApiCheckIn(checkin: Static<typeof CheckIn>): CheckInPolicy {
-  return 'deadline' in checkin
-    ? { kind: 'deadline', time: checkin.deadline }
-    : { kind: 'interval', everySec: checkin.everySec, graceSec: checkin.graceSec };
+/** 409 naming the household at the address (details: [{householdId}]), as a client matches it. */
+function takenError(err: AddressTaken): AppError {
+  return refusalError({ ok: false, kind: 'conflict', message: err.message, householdId: err.household.id });
 }
 
 export const householdRoutes: FastifyPluginAsyncTypebox<HouseholdDeps> = async (app, deps) => {
   const { stores, now } = deps;
 
-  function view(h: Household, user: User) {
-    const stored = stores.places.schedule(h.id);
-    const schedule = stored ? scheduleOf(stored) : null;
-    const devices = stores.devices.forHousehold(h.id);
-    return {
-      ...householdView(h),
-      checkInDueAt: iso(stored?.checkInDueAt ?? null),
-      checkin: schedule ? toApiCheckIn(schedule.policy) : null,
-      timezone: h.timezone,
-      quietHours: schedule?.quietHours ?? null,
-      devices: devices.map(deviceView),
-      // Family phone numbers are personal data: staff and admins only.
-      ...(user.role !== 'volunteer'
-        ? {
-            contacts: stores.people.contacts(h.id).map((c) => ({ name: c.name, phone: c.phone, relation: c.relation })),
-          }
-        : {}),
-    };
-  }
+  const view = (h: Household, user: User) => householdDetail(stores, h, user);
 
   /** The household if this user may see it; 404 otherwise (existence does not leak). `edit`: 403 when only read-only. */
   function visible(id: string, user: User, edit = false): Household {
@@ -176,11 +99,15 @@ export const householdRoutes: FastifyPluginAsyncTypebox<HouseholdDeps> = async (
     {
       schema: {
         tags: ['households'],
-        summary: 'Households you may see, by id; filter by compound and current ribbon',
+        summary:
+          'Households you may see, by id; filter by compound, building, current ribbon, closed (default: open ones) and a name or room (q)',
         querystring: Type.Object(
           {
             compoundId: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,14}$' })),
+            buildingId: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,14}$' })),
             state: Type.Optional(Type.Union([Type.Literal('red'), Type.Literal('yellow'), Type.Literal('blue')])),
+            closed: Type.Optional(ClosedQuery),
+            q: Type.Optional(Type.String({ maxLength: 100 })),
             ...PageQuery,
           },
           { additionalProperties: false },
@@ -191,7 +118,10 @@ export const householdRoutes: FastifyPluginAsyncTypebox<HouseholdDeps> = async (
       const user = userOf(request);
       const filter = {
         ...(request.query.compoundId ? { compoundId: Number(request.query.compoundId) } : {}),
+        ...(request.query.buildingId ? { buildingId: Number(request.query.buildingId) } : {}),
         ...(request.query.state ? { state: request.query.state } : {}),
+        closed: closedFilter(request.query.closed),
+        ...(request.query.q?.trim() ? { q: request.query.q.trim() } : {}),
       };
       const { rows, next } = keysetPage(
         request.query,
@@ -232,6 +162,7 @@ export const householdRoutes: FastifyPluginAsyncTypebox<HouseholdDeps> = async (
             now(),
           );
         } catch (err) {
+          if (err instanceof AddressTaken) throw takenError(err);
           if (err instanceof RangeError)
             throw new AppError('validation', undefined, [{ path: 'body', message: err.message }]);
           throw err;
@@ -273,8 +204,23 @@ export const householdRoutes: FastifyPluginAsyncTypebox<HouseholdDeps> = async (
       // The list replaces the stored one, so every number in it is checked, also one kept from before the rule.
       const contacts = body.contacts === undefined ? undefined : contactsToStore(body.contacts);
       deps.commit((announce) => {
-        if (body.name !== undefined || body.room !== undefined)
-          stores.places.renameHousehold(h.id, (body.name ?? h.name).trim(), (body.room ?? h.room).trim());
+        if (body.building !== undefined) {
+          const moved = moveHousehold(stores, h.id, body.building, now());
+          if (!moved.ok) throw refusalError(moved);
+        }
+        if (body.name !== undefined || body.room !== undefined) {
+          const at = stores.places.getHousehold(h.id) as Household;
+          const name = (body.name ?? h.name).trim();
+          const room = (body.room ?? h.room).trim();
+          try {
+            // The address rule: a room (or, without one, a name) another open household has is refused.
+            if (at.closed === null) assertAddressFree(stores, { ...at, name, room }, h.id);
+          } catch (err) {
+            if (err instanceof AddressTaken) throw takenError(err);
+            throw err;
+          }
+          stores.places.renameHousehold(h.id, name, room);
+        }
         if (
           body.checkin !== undefined ||
           body.quietHours !== undefined ||
@@ -340,6 +286,8 @@ export const householdRoutes: FastifyPluginAsyncTypebox<HouseholdDeps> = async (
     async (request, reply) => {
       const user = userOf(request);
       const h = visible(request.params.id, user, true);
+      // A closed household has no ribbon to report: its check-ins have stopped.
+      if (h.closed !== null) throw new AppError('conflict', `住户 #${h.id} 已注销 / household #${h.id} is closed`);
       const observedAt = observedAtOf(request.body.observedAt, now());
       const result = await deps.recordPersonReport({
         householdId: h.id,

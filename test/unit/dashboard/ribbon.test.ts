@@ -16,6 +16,8 @@ const household = (over: Partial<Household> = {}): Household => ({
   stateAt: null,
   lastCheckInAt: null,
   awayUntil: null,
+  closed: null,
+  anonymised: false,
   ...over,
 });
 

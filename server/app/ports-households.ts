@@ -1,0 +1,40 @@
+import type { Device, Household, HouseholdClosed } from './records.js';
+
+// The port of a household's lifecycle and of devices staff manage (issue 15: close, reopen, move,
+// the devices list, the household_changes journal), apart from ports.ts to keep that file under
+// the size rule; Stores.households is this.
+
+/** A device as staff list it (GET /api/devices): when it was made and retired too. */
+export type ListedDevice = Device & { createdAt: number };
+
+export type DeviceFilter = {
+  /** The compounds the asker sees; null = all (an admin). */
+  compoundIds: readonly number[] | null;
+  householdId?: number;
+  compoundId?: number;
+  /** true: the retired ones only; false (the default): those in use. */
+  retired?: boolean;
+};
+
+export interface HouseholdsStore {
+  /** The open households of a building at this room (trimmed): the candidates of the address rule. */
+  openAt(buildingId: number, room: string): Household[];
+  /** Closes an open household and stops its check-ins (due time NULL); false if it was closed already. */
+  close(householdId: number, closed: HouseholdClosed): boolean;
+  /** Opens a closed household again (its check-in due as given); false if it was open. */
+  reopen(householdId: number, checkInDueAt: number | null): boolean;
+  /** Puts the household in another building (of the same compound: the caller checks). */
+  moveToBuilding(householdId: number, buildingId: number): void;
+  /** Gives a device (not retired) to another household; false if unknown or retired. */
+  moveDevice(deviceId: string, householdId: number): boolean;
+  /** One device with its creation time, retired or not. */
+  device(id: string): ListedDevice | null;
+  /** Devices by id after `afterId` (keyset), at most `limit`. */
+  pageDevices(filter: DeviceFilter, afterId: string, limit: number): ListedDevice[];
+  /** The journal's newest seq (0 when empty): where a reader starts. */
+  lastChangeSeq(): number;
+  /** Journal rows after `seq`, oldest first, at most `limit`. */
+  changesAfter(seq: number, limit: number): Array<{ seq: number; householdId: number }>;
+  /** Deletes the journal's rows older than its last `keepLast` seqs; how many went. */
+  pruneHouseholdChanges(keepLast: number): number;
+}
