@@ -160,6 +160,7 @@ const ADMIN_WORDS = {
   'ch.f.timeoutMs': ['超时（毫秒）', 'Timeout (ms)'],
   // 操作记录
   'aud.title': ['操作记录', 'Audit log'],
+  'aud.filters': ['筛选条件', 'Filters'],
   'aud.user': ['用户', 'User'],
   'aud.method': ['操作类型', 'Action'],
   'aud.route': ['路径前缀', 'Route prefix'],
@@ -182,7 +183,6 @@ const ADMIN_WORDS = {
   'aud.m.PUT': ['替换（PUT）', 'Replace (PUT)'],
   'aud.m.DELETE': ['删除/停用（DELETE）', 'Delete / retire (DELETE)'],
   'aud.m.GET': ['导出（GET）', 'Export (GET)'],
-  'aud.m.CLI': ['命令行（CLI）', 'Command line (CLI)'],
 } as const satisfies Record<string, readonly [string, string]>;
 
 export type AdminKey = keyof typeof ADMIN_WORDS;

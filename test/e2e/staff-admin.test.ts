@@ -96,6 +96,7 @@ describe.skipIf(!available)('the staff screens in a real browser', () => {
     await page.locator('#tok-submit').click();
     await expect.poll(() => page.locator('#token-value').inputValue(), { timeout: 10_000 }).toMatch(/^rpt_/);
     await expect.poll(() => page.locator('#tokens-table').textContent()).toContain('夜间备份');
+    await screenshot(page, 'staff-users');
 
     // 通知渠道: a webhook; its secret is never shown back, only "已设置".
     await page.goto(`${system.httpUrl}/#/channels`);
@@ -123,6 +124,7 @@ describe.skipIf(!available)('the staff screens in a real browser', () => {
       .poll(() => page.locator('#channel-callback-url').inputValue(), { timeout: 10_000 })
       .toContain('/hooks/voice/');
     expect(await page.locator('#channels-view').textContent()).not.toContain('voice-secret-value');
+    await screenshot(page, 'staff-channels');
 
     // 操作记录: newest first, in words; filtered by user, then by action.
     await page.goto(`${system.httpUrl}/#/audit`);
