@@ -21,6 +21,7 @@ const ADMIN_WORDS = {
   'adm.add': ['添加', 'Add'],
   'adm.remove': ['移除', 'Remove'],
   'adm.none': ['暂无。', 'None yet.'],
+  'adm.about': ['{w}：{x}', '{w}: {x}'],
   'adm.count': ['共 {n} 条', '{n} in all'],
   'adm.saved': ['已保存', 'Saved'],
   'adm.optional': ['（选填）', '(optional)'],

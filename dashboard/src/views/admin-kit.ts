@@ -99,7 +99,11 @@ export function table(id: string, heads: readonly string[], rows: readonly HTMLE
 
 /** A small button in a row, named for screen readers with what it acts on. */
 export function rowButton(word: AdminKey, about: string, onclick: (b: HTMLButtonElement) => void): HTMLButtonElement {
-  const b = h('button', { type: 'button', class: 'link', 'aria-label': `${ta(word)}：${about}` }, ta(word));
+  const b = h(
+    'button',
+    { type: 'button', class: 'link', 'aria-label': ta('adm.about', { w: ta(word), x: about }) },
+    ta(word),
+  );
   b.addEventListener('click', () => onclick(b));
   return b;
 }
