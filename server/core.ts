@@ -26,6 +26,7 @@ import { startScheduler } from './scheduler/index.js';
 import { dailyJobs, everySecondJobs } from './scheduler/jobs.js';
 import { createDatabaseFile } from './store/database-file.js';
 import { createWalSync, openDatabase, startWalCheckpointer } from './store/db.js';
+import { claimServerPid } from './store/server-pid.js';
 import { createStores, type SqliteStores } from './store/index.js';
 
 /** On stop, how long to wait for WAL syncs under way before closing the database anyway. */
@@ -75,6 +76,8 @@ export type SafetyCore = {
 export async function composeSafetyCore(config: Config, deps: CoreDeps): Promise<SafetyCore> {
   const { log, clock } = deps;
   const db = openDatabase(config.dataDir);
+  // While this is open, `admin -- restore` refuses (store/server-pid.ts).
+  const releasePid = claimServerPid(config.dataDir);
   // WAL checkpoints in a worker thread, not inside a group commit (bench/RESULTS.md, "Red to
   // screen: the tail"); stopped before the database closes, whose close then checkpoints all.
   const checkpointer = startWalCheckpointer(db, {
@@ -131,6 +134,7 @@ export async function composeSafetyCore(config: Config, deps: CoreDeps): Promise
   const closeDatabase = () => {
     walSync.close();
     db.close();
+    releasePid();
   };
   try {
     const input = await createDeviceInput(config, { stores, pipeline, log, clock });
