@@ -1,4 +1,5 @@
 import { type TSchema, Type } from '@fastify/type-provider-typebox';
+import { ERRORS } from '../errors.js';
 
 /**
  * What every operation answers, for the OpenAPI document only (issue 15, point 7). Not the routes'
@@ -101,7 +102,9 @@ const AlertDetail = Type.Intersect([
       Type.Object({
         event: Type.String(),
         target: Type.String(),
-        recipients: Type.Array(Type.Object({ name: Type.String(), phone: Nullable(Type.String()), role: Type.String() })),
+        recipients: Type.Array(
+          Type.Object({ name: Type.String(), phone: Nullable(Type.String()), role: Type.String() }),
+        ),
         status: Type.String(),
         attempts: Type.Integer(),
         sentAt: Nullable(Iso),
@@ -390,28 +393,42 @@ export const SUCCESS: Readonly<Record<string, Record<number, unknown>>> = {
   'GET /api/figures/places.csv': { 200: Csv },
 };
 
-const error = (description: string) => ({ description, ...ErrorSchema });
+/** An error answer: its shape, and the catalogue's codes of that status (protocol/errors.ts). */
+function error(status: number, note = ''): unknown {
+  const codes = Object.values(ERRORS)
+    .filter((e) => e.status === status)
+    .map((e) => e.code);
+  return { description: `${codes.join(', ')}${note}`, ...ErrorSchema };
+}
 
 /** The errors an operation may answer (docs/api.md, "Errors"), by what it is. */
 export function errorResponses(method: string, url: string): Record<number, unknown> {
-  const out: Record<number, unknown> = {
-    400: error('RIBBON_ERR_VALIDATION: the request is not valid (fields name what)'),
-    500: error('RIBBON_ERR_INTERNAL'),
-  };
+  const out: Record<number, unknown> = { 400: error(400, ' (fields name what)'), 500: error(500) };
   if (url.startsWith('/api/')) {
-    out[401] = error('RIBBON_ERR_UNAUTHENTICATED (RIBBON_ERR_BAD_CREDENTIALS for a login)');
-    out[403] = error('RIBBON_ERR_FORBIDDEN (role), RIBBON_ERR_READ_ONLY, RIBBON_ERR_CSRF');
+    out[401] = error(401);
+    out[403] = error(403);
   }
-  if (url.includes('/:')) out[404] = error('RIBBON_ERR_NOT_FOUND: no such record, or not yours to see');
-  if (method !== 'GET') out[409] = error('RIBBON_ERR_CONFLICT or RIBBON_ERR_INVALID_TRANSITION');
-  if (method === 'POST' && url === '/api/session') out[429] = error('RIBBON_ERR_RATE_LIMITED (retry-after)');
+  if (url.includes('/:')) out[404] = error(404, ' (or not yours to see)');
+  if (method !== 'GET') {
+    out[409] = error(409);
+    out[413] = error(413);
+  }
+  if (method === 'POST' && url === '/api/session') out[429] = error(429, ' (retry-after)');
   if (method === 'POST' && (url === '/api/session' || url.startsWith('/api/import/')))
-    out[503] = error('RIBBON_ERR_BUSY (retry-after)');
+    out[503] = error(503, ' (retry-after)');
   return out;
 }
 
 /** @fastify/swagger's `transform`: each operation's answers added to what the route says itself. */
-export function describeResponses({ schema, url, route }: { schema: unknown; url: string; route: { method: unknown } }) {
+export function describeResponses({
+  schema,
+  url,
+  route,
+}: {
+  schema: unknown;
+  url: string;
+  route: { method: unknown };
+}) {
   const own = (schema ?? {}) as Record<string, unknown>;
   if (own.hide === true) return { schema: own, url };
   const method = (Array.isArray(route.method) ? route.method[0] : route.method) as string;
