@@ -27,6 +27,7 @@ import { startScheduler } from './scheduler/index.js';
 import { dailyJobs, everySecondJobs } from './scheduler/jobs.js';
 import { createDatabaseFile } from './store/database-file.js';
 import { createWalSync, openDatabase, secureDataFiles, startWalCheckpointer } from './store/db.js';
+import { claimServerPid } from './store/server-pid.js';
 import { createStores, type SqliteStores } from './store/index.js';
 import { createRetentionStore } from './store/retention.js';
 
@@ -81,6 +82,8 @@ export async function composeSafetyCore(config: Config, deps: CoreDeps): Promise
   if (tightened.length > 0)
     log.warn({ files: tightened }, '数据文件权限已收紧为仅属主可读写 / data files tightened to owner-only (0600/0700)');
   const db = openDatabase(config.dataDir);
+  // While this is open, `admin -- restore` refuses (store/server-pid.ts).
+  const releasePid = claimServerPid(config.dataDir);
   // WAL checkpoints in a worker thread, not inside a group commit (bench/RESULTS.md, "Red to
   // screen: the tail"); stopped before the database closes, whose close then checkpoints all.
   const checkpointer = startWalCheckpointer(db, {
@@ -137,6 +140,7 @@ export async function composeSafetyCore(config: Config, deps: CoreDeps): Promise
   const closeDatabase = () => {
     walSync.close();
     db.close();
+    releasePid();
   };
   try {
     const input = await createDeviceInput(config, { stores, pipeline, log, clock });

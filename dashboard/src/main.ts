@@ -146,7 +146,8 @@ function renderLogin(message: string | null): void {
   const form = h(
     'form',
     { class: 'login card', 'aria-labelledby': 'login-title' },
-    h('h1', { id: 'login-title' }, `${t('app')}`, h('small', null, t('login.title'))),
+    // The product's name for every role: staff and admins log in here too (issue 15).
+    h('h1', { id: 'login-title' }, t('login.product'), h('small', null, t('login.title'))),
     h('label', { for: 'username' }, t('login.username')),
     username,
     h('label', { for: 'password' }, t('login.password')),
@@ -212,6 +213,8 @@ function leave(): void {
   session?.stopSaving();
   session = null;
   setCsrfToken(null);
+  // The last emergency's words leave with the session: the next person's screen reader must not find them.
+  alarm.clear();
   // What this phone kept of the compounds goes with the session (the unsent patrol taps stay).
   void forget();
 }

@@ -36,4 +36,28 @@ export const MANAGE_SCREENS: readonly ManageScreen[] = [
     about: ['上传 CSV 或 Excel 名单，先预览再导入', 'Upload a CSV or Excel roster: preview, then import'],
     roles: ['staff', 'admin'],
   },
+  {
+    route: 'people',
+    words: ['人员', 'People'],
+    about: ['接警人员及其层级：新增、修改、移除', 'Who answers alarms, and their tiers: add, edit, remove'],
+    roles: ['staff', 'admin'],
+  },
+  {
+    route: 'users',
+    words: ['账号', 'Logins'],
+    about: ['登录账号、管辖范围、停用、重置密码、API 令牌', 'Logins, their scopes, disabling, passwords, API tokens'],
+    roles: ['admin'],
+  },
+  {
+    route: 'channels',
+    words: ['通知渠道', 'Channels'],
+    about: ['群机器人、短信、电话：查看、新增、停用', 'Group robots, SMS, calls: list, add, retire'],
+    roles: ['staff', 'admin'],
+  },
+  {
+    route: 'audit',
+    words: ['操作记录', 'Audit log'],
+    about: ['谁在何时做了什么，可按用户、操作、日期筛选', 'Who did what and when, filtered by user, action, date'],
+    roles: ['admin'],
+  },
 ];

@@ -27,6 +27,10 @@ const ROUTES: Record<string, Route> = {
   households: { lazy: () => import('./views/households.js').then((m) => m.householdsView) },
   devices: { lazy: () => import('./views/devices.js').then((m) => m.devicesView) },
   import: { lazy: () => import('./views/import.js').then((m) => m.importView) },
+  people: { lazy: () => import('./views/people.js').then((m) => m.peopleView) },
+  users: { lazy: () => import('./views/users.js').then((m) => m.usersView) },
+  channels: { lazy: () => import('./views/channels.js').then((m) => m.channelsView) },
+  audit: { lazy: () => import('./views/audit.js').then((m) => m.auditView) },
 };
 
 /** The nav's links, in order; each one's word is `nav.<route>`. */

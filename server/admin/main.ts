@@ -22,13 +22,14 @@ import {
 } from './places.js';
 import { both, missingOption, UsageError } from './usage-error.js';
 import { errorText } from './error-text.js';
+import { runRestore } from './restore.js';
 import { listChannels, listHouseholds, listPeople } from './listings.js';
 import { addChannelCommand, setCheckInCommand, wholeNumber } from './setup-commands.js';
 
 export const ADMIN_HELP = `彩带之约 · Ribbon Pact admin
 
 Usage: npm run admin -- <command> [options]
-Works on the database in DATA_DIR (default ./data); safe while the server runs.
+Works on the database in DATA_DIR (default ./data); safe while the server runs (not restore).
 
 Commands:
   add-household --compound NAME --building NAME --name NAME [--room ROOM] [--timezone TZ]
@@ -71,7 +72,12 @@ Commands:
         The household's check-in policy; the next due time is recomputed.
   people  Lists the people and their scope (community, compound, building by name; 全部 all:
         not tied to that level).
-${DUTY_HELP}${PLACES_HELP}  mosquitto-acl --out FILE [--server-user NAME]
+${DUTY_HELP}${PLACES_HELP}  restore FILE
+        Puts a backup (DATA_DIR/backups/ribbon-….db) in place of the database. Refused while the
+        server runs (stop it first), and unless the file is whole (integrity_check), of a schema
+        this release knows, and has our tables. The database before is kept as
+        ribbon.db.before-restore-<time>. README, "Backup and restore".
+  mosquitto-acl --out FILE [--server-user NAME]
         Writes a Mosquitto ACL file for the external-broker mode (docs/external-broker.md).
   mosquitto-passwd --out FILE --user NAME [--password=SECRET]
         Appends one account (for the server's own account at Mosquitto) to a password file.
@@ -109,6 +115,8 @@ export async function runAdmin(
     out.write(ADMIN_HELP);
     return command === undefined ? 2 : 0;
   }
+  // A file, not options: restore reads its own arguments (admin/restore.ts).
+  if (command === 'restore') return runRestore(rest, env, out);
   const { values } = parseArgs({
     args: rest,
     strict: true,
