@@ -1,6 +1,5 @@
 import type { LiveView } from '../../protocol/live.js';
 import type { ViewFactory } from './context.js';
-import { MANAGE_SCREENS } from './manage-screens.js';
 import { alarmsView } from './views/alarms.js';
 import { householdView } from './views/household.js';
 import { patrolView } from './views/patrol.js';
@@ -12,7 +11,7 @@ import { wallView, wallWatch } from './views/wall.js';
  * the page names); the office's screens — figures, 各地统计, duty — load when first opened (their
  * files are kept by the service worker from then on), so the first load stays small.
  */
-type Route = ViewFactory | { lazy: () => Promise<ViewFactory> };
+type Route = ViewFactory | { lazy: () => Promise<ViewFactory>; under?: 'manage' };
 
 const ROUTES: Record<string, Route> = {
   wall: wallView,
@@ -22,15 +21,16 @@ const ROUTES: Record<string, Route> = {
   figures: { lazy: () => import('./views/figures.js').then((m) => m.figuresView) },
   places: { lazy: () => import('./views/places.js').then((m) => m.placesView) },
   duty: { lazy: () => import('./views/duty.js').then((m) => m.dutyView) },
-  // The staff's screens (issue 15), listed on 管理 (manage-screens.ts).
+  // The staff's screens (issue 15), listed on 管理 (manage-screens.ts, which this first
+  // script does not load): the nav marks 管理 while one is open.
   manage: { lazy: () => import('./views/manage.js').then((m) => m.manageView) },
-  households: { lazy: () => import('./views/households.js').then((m) => m.householdsView) },
-  devices: { lazy: () => import('./views/devices.js').then((m) => m.devicesView) },
-  import: { lazy: () => import('./views/import.js').then((m) => m.importView) },
-  people: { lazy: () => import('./views/people.js').then((m) => m.peopleView) },
-  users: { lazy: () => import('./views/users.js').then((m) => m.usersView) },
-  channels: { lazy: () => import('./views/channels.js').then((m) => m.channelsView) },
-  audit: { lazy: () => import('./views/audit.js').then((m) => m.auditView) },
+  households: { lazy: () => import('./views/households.js').then((m) => m.householdsView), under: 'manage' },
+  devices: { lazy: () => import('./views/devices.js').then((m) => m.devicesView), under: 'manage' },
+  import: { lazy: () => import('./views/import.js').then((m) => m.importView), under: 'manage' },
+  people: { lazy: () => import('./views/people.js').then((m) => m.peopleView), under: 'manage' },
+  users: { lazy: () => import('./views/users.js').then((m) => m.usersView), under: 'manage' },
+  channels: { lazy: () => import('./views/channels.js').then((m) => m.channelsView), under: 'manage' },
+  audit: { lazy: () => import('./views/audit.js').then((m) => m.auditView), under: 'manage' },
 };
 
 /** The nav's links, in order; each one's word is `nav.<route>`. */
@@ -41,7 +41,8 @@ export const NAV_HIDDEN: Readonly<Record<string, readonly string[]>> = { volunte
 
 /** The nav link a route is under: a screen listed on 管理 is under `manage`. */
 export function navOf(name: string): string {
-  return MANAGE_SCREENS.some((s) => s.route === name) ? 'manage' : name;
+  const route = ROUTES[name];
+  return (typeof route === 'object' ? route.under : undefined) ?? name;
 }
 
 function defaultRoute(): string {

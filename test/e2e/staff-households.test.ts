@@ -92,6 +92,7 @@ describe.skipIf(!available)('the staff screens in a real browser', () => {
     await expect.poll(() => page.locator('nav a[data-route="manage"]').getAttribute('aria-current')).toBe('page');
     await page.locator('#manage-list').getByRole('link', { name: /^住户/ }).click();
     await expect.poll(() => page.locator('#hl-table tbody tr').count(), { timeout: 10_000 }).toBe(1);
+    expect(await page.locator('nav a[data-route="manage"]').getAttribute('aria-current')).toBe('page');
 
     // Register: every field found by its label.
     await page.getByRole('link', { name: '登记新住户' }).click();
