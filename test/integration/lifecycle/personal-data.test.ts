@@ -202,3 +202,21 @@ describe('personal data: anonymise', () => {
     expect(w.system.stores.people.contacts(w.id)).toEqual([]);
   });
 });
+
+describe('retention settings', () => {
+  it('when an admin reads them, then they are the configured months, the hour and its zone', async () => {
+    const w = await world();
+    const res = await w.admin('GET', '/api/settings/retention');
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toEqual({
+      eventsMonths: 24,
+      visitsMonths: 24,
+      rejectedMonths: 3,
+      auditMonths: 60,
+      householdChangesKept: 10_000,
+      time: '04:15',
+      timeZone: 'Asia/Shanghai',
+    });
+    expect((await w.staff('GET', '/api/settings/retention')).statusCode).toBe(403);
+  });
+});
