@@ -10,7 +10,7 @@ import { UsageError } from './usage-error.js';
  * (export-person) — writes one row: username `os:<user>`, method `CLI`, route the command, record
  * what it touched, status 0 done / 2 refused / 1 failed, no address. Read-only listings are not
  * audited. (mosquitto-acl and mosquitto-passwd write files outside the database and run before
- * it is opened: not audited.)
+ * it is opened, and restore replaces the database itself: not audited here; restore logs.)
  */
 export const READ_ONLY_COMMANDS: ReadonlySet<string> = new Set([
   'list',
