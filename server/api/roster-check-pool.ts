@@ -1,7 +1,8 @@
 import type { Worker } from 'node:worker_threads';
 import { createHashPool } from '../app/hash-pool.js';
 import type { User } from '../app/ports.js';
-import { type CheckedRoster, checkRoster, type RosterKind } from '../app/roster/import.js';
+import { type CheckedRoster, checkRoster, type RosterFormat, type RosterKind } from '../app/roster/import.js';
+import { readRosterRecords } from '../app/roster/read-file.js';
 import type { RosterProblem } from '../app/roster/format.js';
 import type { Stores } from '../app/ports.js';
 import { startWorker } from '../worker-thread.js';
@@ -20,7 +21,15 @@ export type RosterChecker = {
   close(): Promise<void>;
 };
 
-export type CheckRequest = { id: number; user: User; kind: RosterKind; bytes: Uint8Array; dryRun: boolean };
+export type CheckRequest = {
+  id: number;
+  user: User;
+  kind: RosterKind;
+  /** CSV or .xlsx: read (unzipped, parsed) on the checker's thread too. */
+  format: RosterFormat;
+  bytes: Uint8Array;
+  dryRun: boolean;
+};
 export type CheckResponse = { id: number; outcome: CheckedRoster | RosterProblem } | { id: number; error: string };
 
 export const ROSTER_CHECK_DEFAULTS = { workers: 1, queueLimit: 2 } as const;
@@ -102,7 +111,10 @@ export function createRosterCheckPool(opts: {
 /** Checks on the caller's thread: for a database without a file (in memory), where no worker can open it. */
 export function createInlineRosterChecker(stores: Stores): RosterChecker {
   return {
-    check: (r) => Promise.resolve(checkRoster(stores, r.user, r.kind, r.bytes, r.dryRun)),
+    check: async (r) => {
+      const file = await readRosterRecords(r.format, r.bytes);
+      return file.ok ? checkRoster(stores, r.user, r.kind, file, r.dryRun) : file;
+    },
     retryAfterSec: () => 1,
     stats: () => ({ running: 0, queued: 0, refused: 0 }),
     close: async () => undefined,
