@@ -40,9 +40,12 @@ const RowErrorSchema = Type.Object({
 });
 const ChangeSchema = Type.Object({
   line: Type.Integer(),
-  householdId: Type.Integer(),
-  fields: Type.Array(Type.String(), { description: 'name, timezone, checkin, quiet_hours, contacts' }),
-  text: Type.String({ description: 'the change in Chinese: "姓名变更：张三 → 张四"' }),
+  householdId: Type.Optional(Type.Integer({ description: 'the household updated (a households roster)' })),
+  personId: Type.Optional(Type.Integer({ description: 'the person updated (a people roster)' })),
+  fields: Type.Array(Type.String(), {
+    description: 'households: name, timezone, checkin, quiet_hours, contacts; people: tier',
+  }),
+  text: Type.String({ description: 'the change in Chinese: "姓名变更：张三 → 张四", "层级变更：1 → 2"' }),
   textEn: Type.String({ description: 'the change in English: "name: 张三 → 张四"' }),
 });
 const ReportSchema = Type.Object({

@@ -8,7 +8,14 @@ import type { CsvRecord } from './csv.js';
 import { HOUSEHOLD_COLUMNS, PEOPLE_COLUMNS, readRecords } from './columns.js';
 import { type Encoding, type RosterProblem, type RowError, rowError, type Said, said } from './format.js';
 import { type HouseholdDraft, readHouseholds } from './read-households.js';
-import { asStored, changesFrom, type PlannedChange, type PlannedUpdate } from './updates.js';
+import {
+  asStored,
+  changesFrom,
+  type PlannedPersonUpdate,
+  type PlannedUpdate,
+  personTierChange,
+  type ReportedChange,
+} from './updates.js';
 import { type PersonDraft, readPeople } from './read-people.js';
 import { createPlaceIndex, type PlacePlan } from './places.js';
 
@@ -33,7 +40,7 @@ export type ImportReport = {
   /** Households updated (a row at an open household's address that differs from it), or that would be; 0 when there are errors. */
   updated: number;
   /** Each update in words, by line ("姓名变更：张三 → 张四"); empty when there are errors. */
-  changes: PlannedChange[];
+  changes: ReportedChange[];
   /** Rows that match a record already stored exactly: left as they are; 0 when there are errors. */
   unchanged: number;
   /** Header cells that name no known column. */
@@ -54,7 +61,7 @@ export type PlannedPerson = Omit<Person, 'id'> & { line: number };
 /** What a real import will create: plain data, so that it crosses from the worker thread. */
 export type RosterPlan =
   | { kind: 'households'; items: PlannedHousehold[]; updates: PlannedUpdate[] }
-  | { kind: 'people'; items: PlannedPerson[] };
+  | { kind: 'people'; items: PlannedPerson[]; updates: PlannedPersonUpdate[] };
 
 /** The report, and for a real import of a good file, what to write. */
 export type CheckedRoster = { ok: true; report: ImportReport; plan: RosterPlan | null };
@@ -90,9 +97,10 @@ export function checkRoster(
       if (!file.ok) return file;
       const read = readPeople(file.rows);
       const plan = planPeople(stores, user, read.people);
-      return reportOn({ ...file, format: records.format }, read.errors, { ...plan, updates: [] }, dryRun, (items) => ({
+      return reportOn({ ...file, format: records.format }, read.errors, plan, dryRun, (items) => ({
         kind,
         items,
+        updates: plan.updates,
       }));
     }
     default:
@@ -106,7 +114,7 @@ type HouseholdPlan = Plan<PlannedHousehold> & { updates: PlannedUpdate[] };
 function reportOn<T>(
   file: { encoding: Encoding; format: RosterFormat; rows: unknown[]; ignoredColumns: string[] },
   readErrors: RowError[],
-  p: Plan<T> & { updates: PlannedUpdate[] },
+  p: Plan<T> & { updates: ReadonlyArray<PlannedUpdate | PlannedPersonUpdate> },
   dryRun: boolean,
   toPlan: (items: T[]) => RosterPlan,
 ): CheckedRoster {
@@ -122,7 +130,13 @@ function reportOn<T>(
     created: ok ? p.creates.length : 0,
     updated: ok ? p.updates.length : 0,
     changes: ok
-      ? p.updates.map(({ line, householdId, fields, text, textEn }) => ({ line, householdId, fields, text, textEn }))
+      ? p.updates.map(({ line, fields, text, textEn, ...u }) => ({
+          line,
+          ...('householdId' in u ? { householdId: u.householdId } : { personId: u.personId }),
+          fields,
+          text,
+          textEn,
+        }))
       : [],
     unchanged: ok ? p.unchanged : 0,
     ignoredColumns: file.ignoredColumns,
@@ -275,7 +289,11 @@ export function createHousehold(stores: Stores, d: PlannedHousehold, now: number
   return id;
 }
 
-function planPeople(stores: Stores, user: User, drafts: readonly PersonDraft[]): Plan<PlannedPerson> {
+function planPeople(
+  stores: Stores,
+  user: User,
+  drafts: readonly PersonDraft[],
+): Plan<PlannedPerson> & { updates: PlannedPersonUpdate[] } {
   const compounds = new Map(stores.places.listCompounds().map((c) => [c.name, c.id]));
   const buildings = new Map(stores.places.listBuildings().map((b) => [`${b.compoundId}\u0000${b.name}`, b.id]));
   const stored = new Map<string, Person>();
@@ -291,7 +309,12 @@ function planPeople(stores: Stores, user: User, drafts: readonly PersonDraft[]):
       ].join('\u0000'),
       p,
     );
-  const plan: Plan<PlannedPerson> = { creates: [], unchanged: 0, errors: [] };
+  const plan: Plan<PlannedPerson> & { updates: PlannedPersonUpdate[] } = {
+    creates: [],
+    updates: [],
+    unchanged: 0,
+    errors: [],
+  };
   const places = createPlaceIndex(stores);
   for (const d of drafts) {
     let compoundId: number | null = null;
@@ -373,17 +396,11 @@ function planPeople(stores: Stores, user: User, drafts: readonly PersonDraft[]):
       [d.name, d.phone ?? '', d.role, compoundId ?? '', buildingId ?? '', communityId ?? ''].join('\u0000'),
     );
     if (same !== undefined) {
+      // Listed again at another tier: that person's tier is updated (issue 15), not a second person.
       if (same.tier === d.tier) plan.unchanged += 1;
       else
-        plan.errors.push(
-          rowError(
-            d.line,
-            'tier',
-            said(
-              `此人已登记（人员 #${same.id}），层级为 ${same.tier}；请在"人员"页面修改层级`,
-              `is already listed (person ${same.id}) at tier ${same.tier}; change the tier on the people screen`,
-            ),
-          ),
+        plan.updates.push(
+          personTierChange(d.line, same.id, { name: d.name, phone: d.phone, role: d.role, tier: d.tier }, same.tier),
         );
       continue;
     }

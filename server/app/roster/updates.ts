@@ -1,6 +1,7 @@
 import { DEFAULT_TIME_ZONE } from '../../../protocol/ribbon.js';
 import { mainlandMobile } from '../../domain/phone.js';
-import type { Household, Stores } from '../ports.js';
+import type { Tier } from '../../domain/alert.js';
+import type { Household, PersonRole, Stores } from '../ports.js';
 import { setCheckInSchedule } from '../set-check-in-schedule.js';
 import { formatCheckIn, formatQuietHours, storedPolicy, storedQuietHours } from './cells.js';
 import type { HouseholdDraft } from './read-households.js';
@@ -18,6 +19,61 @@ export type PlannedChange = { line: number; householdId: number; fields: Changed
 
 /** What write.ts writes: the change and the row's values (plain data: it crosses from the worker thread). */
 export type PlannedUpdate = PlannedChange & { name: string; was: string; draft: HouseholdDraft };
+
+/** A change as a report lists it: a household's (householdId) or a person's (personId). */
+export type ReportedChange = {
+  line: number;
+  householdId?: number;
+  personId?: number;
+  fields: string[];
+  text: string;
+  textEn: string;
+};
+
+/**
+ * A person listed again (same name, phone, role and place) at another tier: an update of that
+ * person's tier (`was`: the tier checked, so a change meanwhile is a conflict).
+ */
+export type PlannedPersonUpdate = {
+  line: number;
+  personId: number;
+  fields: ['tier'];
+  text: string;
+  textEn: string;
+  was: Tier;
+  person: { name: string; phone: string | null; role: PersonRole; tier: Tier };
+};
+
+export function personTierChange(
+  line: number,
+  id: number,
+  person: PlannedPersonUpdate['person'],
+  was: Tier,
+): PlannedPersonUpdate {
+  return {
+    line,
+    personId: id,
+    fields: ['tier'],
+    text: `层级变更：${was} → ${person.tier}`,
+    textEn: `tier: ${was} → ${person.tier}`,
+    was,
+    person,
+  };
+}
+
+/** Inside a write chunk: the tier set, or false when the person is no longer as checked. */
+export function applyPersonUpdate(stores: Stores, u: PlannedPersonUpdate): boolean {
+  const p = stores.people.get(u.personId);
+  if (p === null || p.tier !== u.was || p.name !== u.person.name || p.role !== u.person.role) return false;
+  stores.people.update(u.personId, { name: p.name, phone: p.phone, role: p.role, tier: u.person.tier });
+  return true;
+}
+
+/** Undoes one tier update. */
+export function restorePerson(stores: Stores, u: PlannedPersonUpdate): void {
+  const p = stores.people.get(u.personId);
+  if (p !== null) stores.people.update(u.personId, { name: p.name, phone: p.phone, role: p.role, tier: u.was });
+}
 
 /** A stored number as a row would give it now: its 11 digits, or as it is when it does not pass the rule. */
 export const asStored = (phone: string): string => mainlandMobile(phone) ?? phone;

@@ -2,7 +2,15 @@ import { assertNever } from '../../domain/ribbon.js';
 import type { Stores } from '../ports.js';
 import { createHousehold, type PlannedHousehold, type PlannedPerson, type RosterPlan } from './import.js';
 import { ensureCommunity } from './places.js';
-import { applyUpdate, type Before, type PlannedUpdate, restore } from './updates.js';
+import {
+  applyPersonUpdate,
+  applyUpdate,
+  type Before,
+  type PlannedPersonUpdate,
+  type PlannedUpdate,
+  restore,
+  restorePerson,
+} from './updates.js';
 
 // Import, step two: what checkRoster planned, written in short transactions. SQLite has one
 // writer: a transaction holds the write lock from BEGIN IMMEDIATE to COMMIT, and the safety
@@ -28,6 +36,7 @@ export type WriteOutcome =
  */
 type Written = {
   updated: Before[];
+  tiers: PlannedPersonUpdate[];
   households: number[];
   people: number[];
   buildings: number[];
@@ -36,6 +45,7 @@ type Written = {
 };
 const nothingWritten = (): Written => ({
   updated: [],
+  tiers: [],
   households: [],
   people: [],
   buildings: [],
@@ -97,6 +107,7 @@ export async function writeRoster(stores: Stores, plan: RosterPlan, options: Wri
         await writeHouseholds(stores, plan.items, options.now, budgetMs, written);
         break;
       case 'people':
+        await writeTiers(stores, plan.updates, budgetMs, written);
         await writePeople(stores, plan.items, options.now, budgetMs, written);
         break;
       default:
@@ -107,7 +118,33 @@ export async function writeRoster(stores: Stores, plan: RosterPlan, options: Wri
     if (err instanceof RowConflict) return { ok: false, line: err.line, reason: err.message, reasonEn: err.reasonEn };
     throw err;
   }
-  return { ok: true, created: plan.items.length, updated: plan.kind === 'households' ? plan.updates.length : 0 };
+  return { ok: true, created: plan.items.length, updated: plan.updates.length };
+}
+
+async function writeTiers(
+  stores: Stores,
+  updates: readonly PlannedPersonUpdate[],
+  budgetMs: number,
+  written: Written,
+): Promise<void> {
+  await inChunks(stores, updates.length, budgetMs, () => {
+    const mine: PlannedPersonUpdate[] = [];
+    return {
+      step(i) {
+        const u = updates[i] as PlannedPersonUpdate;
+        if (!applyPersonUpdate(stores, u))
+          throw new RowConflict(
+            u.line,
+            `第 ${u.line} 行：人员 #${u.personId} ${u.person.name} 在导入期间被他人修改或移除；未导入任何内容（请重新检查文件）`,
+            `line ${u.line}: person ${u.personId} ${u.person.name} was changed or removed by someone else while this file was being imported; nothing was imported (check the file again)`,
+          );
+        mine.push(u);
+      },
+      committed() {
+        written.tiers.push(...mine);
+      },
+    };
+  });
 }
 
 async function writeUpdates(
@@ -217,6 +254,7 @@ async function writePeople(
 async function undo(stores: Stores, written: Written, now: number, budgetMs: number): Promise<void> {
   const steps: Array<() => void> = [
     ...written.updated.map((b) => () => restore(stores, b, now)),
+    ...written.tiers.map((u) => () => restorePerson(stores, u)),
     ...written.households.map((id) => () => {
       stores.people.setContacts(id, [], now);
       stores.places.deleteHousehold(id);

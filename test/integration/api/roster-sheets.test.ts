@@ -144,6 +144,11 @@ describe('rosters as .xlsx', () => {
     const after = system.stores.places.listHouseholds();
     expect(after).toHaveLength(2);
     expect(after.find((h) => h.room === '201')).toMatchObject({ id, name: '张四' });
+
+    // Once closed (moved out), the room has no household: the same row registers a new one there.
+    system.stores.db.prepare('UPDATE households SET closed_at = 1 WHERE id = ?').run(id);
+    const again = await send(system, who, 'households', renamed, true);
+    expect(again.json()).toMatchObject({ ok: true, created: 1, updated: 0, unchanged: 0 });
   });
 
   it('when the templates are downloaded, then they hold the columns, an example row and 说明; read back by the import, the example row is what it plans', async () => {
@@ -179,7 +184,24 @@ describe('rosters as .xlsx', () => {
     ]);
     const people = await get(system, who, '/api/import/people/template.xlsx');
     expect(people.headers['content-disposition']).toContain(encodeURIComponent('人员名单模板.xlsx'));
-    expect((await send(system, who, 'people', people.rawPayload, true)).json()).toMatchObject({ ok: true, created: 1 });
+    expect((await send(system, who, 'people', people.rawPayload, false)).json()).toMatchObject({
+      ok: true,
+      created: 1,
+    });
+    // The same person listed at another tier: an update of that person, not a second one.
+    const [person] = system.stores.people.list();
+    const tier2 = await writeXlsxFile([
+      ['姓名', '电话', '角色', '层级', '小区', '楼栋'],
+      ['王芳', '13900139000', '志愿者', '2', '幸福小区', '3号楼'],
+    ]).toBuffer();
+    expect((await send(system, who, 'people', tier2, true)).json()).toMatchObject({
+      ok: true,
+      created: 0,
+      updated: 1,
+      changes: [{ line: 2, personId: person?.id, fields: ['tier'], text: '层级变更：1 → 2', textEn: 'tier: 1 → 2' }],
+    });
+    expect((await send(system, who, 'people', tier2, false)).json()).toMatchObject({ ok: true, updated: 1 });
+    expect(system.stores.people.list().map((p) => [p.id, p.name, p.tier])).toEqual([[person?.id, '王芳', 2]]);
   });
 
   it('when households are exported as .xlsx, then the sheet reads back as the CSV export, all text, and imports back unchanged', async () => {
