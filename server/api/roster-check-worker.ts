@@ -1,8 +1,7 @@
 import os from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
-import { checkRoster } from '../app/roster/import.js';
-import { readRosterRecords } from '../app/roster/read-file.js';
+import { runRosterJob } from '../app/roster/jobs.js';
 import { createStores } from '../store/index.js';
 import type { CheckRequest, CheckResponse } from './roster-check-pool.js';
 
@@ -29,12 +28,9 @@ if (port === null) throw new Error('roster-check-worker.ts runs as a worker thre
 port.on('message', async (request: CheckRequest) => {
   let response: CheckResponse;
   try {
-    // The file read first (an .xlsx unzipped and parsed here, off the main thread), outside the transaction.
-    const file = await readRosterRecords(request.format, request.bytes);
-    // One read transaction: every row is checked against the same moment of the database.
-    const outcome = file.ok
-      ? db.transaction(() => checkRoster(stores, request.user, request.kind, file, request.dryRun)).deferred()
-      : file;
+    // A file is read first (an .xlsx unzipped and parsed here, off the main thread), outside the
+    // transaction; then one read transaction: every row checked against the same moment of the database.
+    const outcome = await runRosterJob(stores, request, (read) => db.transaction(read).deferred());
     response = { id: request.id, outcome };
   } catch (err) {
     response = { id: request.id, error: err instanceof Error ? (err.stack ?? err.message) : String(err) };

@@ -130,7 +130,7 @@ export const rosterRoutes: FastifyPluginAsyncTypebox<RosterDeps> = async (app, o
   app.addContentTypeParser('*', (_request, _payload, done) => {
     done(new AppError('unsupportedMedia', NOT_A_ROSTER));
   });
-  rosterFileRoutes(app, { stores, now });
+  rosterFileRoutes(app, { stores, now, checker });
 
   for (const kind of ['households', 'people'] as const) {
     app.post(
