@@ -151,6 +151,33 @@ describe('rosters as .xlsx', () => {
     expect(again.json()).toMatchObject({ ok: true, created: 1, updated: 0, unchanged: 0 });
   });
 
+  it('when an import with an update fails on a later row, then the update is undone too (name, check-in rule, contacts as they were)', async () => {
+    const { system, who } = await admin();
+    await send(system, who, 'households', made.good, false);
+    const [zhang] = system.stores.places.listHouseholds();
+    const id = zhang?.id ?? 0;
+    // A write that fails after the update committed, as a failing disk would, after the check passed.
+    system.stores.db.exec(`CREATE TRIGGER failing_disk BEFORE INSERT ON households WHEN NEW.name = '新住户'
+      BEGIN SELECT RAISE(ABORT, 'disk I/O error (simulated)'); END`);
+    const file = await writeXlsxFile([
+      ['小区', '楼栋', '房号', '姓名', '报平安方式', '紧急联系人', '联系电话', '关系'],
+      ['阳光小区', '1号楼', '201', '张四', '24h+2h', '张儿子', '13900139000', '儿子'],
+      ['阳光小区', '1号楼', '301', '新住户', '', '', '', ''],
+    ]).toBuffer();
+    expect((await send(system, who, 'households', file, true)).json()).toMatchObject({
+      ok: true,
+      created: 1,
+      updated: 1,
+      changes: [{ fields: ['name', 'checkin', 'contacts'] }],
+    });
+    const res = await send(system, who, 'households', file, false);
+    expect(res.statusCode, res.body).toBe(500);
+    expect(system.stores.places.getHousehold(id)?.name).toBe('张三');
+    expect(system.stores.places.schedule(id)?.policy).toEqual({ kind: 'deadline', time: '10:00' });
+    expect(system.stores.people.contacts(id).map((c) => [c.name, c.phone])).toEqual([['张女儿', '13800138000']]);
+    expect(system.stores.places.listHouseholds()).toHaveLength(2);
+  });
+
   it('when the templates are downloaded, then they hold the columns, an example row and 说明; read back by the import, the example row is what it plans', async () => {
     const { system, who } = await admin();
     const res = await get(system, who, '/api/import/households/template.xlsx');
