@@ -607,6 +607,9 @@ export const TABLE: Row[] = [
   },
   { route: 'GET /api/export/households', expect: [200, 200, 403, 200, 403, 401] },
   { route: 'GET /api/export/people', expect: [200, 200, 403, 200, 403, 401] },
+  // The .xlsx templates (issue 15) hold no one's data, but are for those who import: not volunteers.
+  { route: 'GET /api/import/households/template.xlsx', expect: [200, 200, 403, 200, 403, 401] },
+  { route: 'GET /api/import/people/template.xlsx', expect: [200, 200, 403, 200, 403, 401] },
 
   // Channels (issue 13): staff read theirs, only an admin adds or retires one.
   { route: 'GET /api/channels', expect: [200, 200, 403, 200, 403, 401] },
