@@ -172,6 +172,20 @@ describe.skipIf(!available)('the staff screens in a real browser', () => {
     expect(await page.locator('#im-run').isDisabled()).toBe(true);
     expect(system.stores.places.listCompounds().length).toBe(2);
     await screenshot(page, 'staff-import-errors');
+    // A good file (CSV) at household A's address with another name: planned as 姓名变更, then imported.
+    const before = system.stores.places.getHousehold(cast.householdA)?.name;
+    await page.locator('#im-file').setInputFiles({
+      name: '更名.csv',
+      mimeType: 'text/csv',
+      buffer: Buffer.from('小区,楼栋,房号,姓名\n阳光小区,1号楼,101,王秀英\n'),
+    });
+    await page.getByRole('button', { name: '检查（不写入）' }).click();
+    await expect
+      .poll(() => page.locator('#im-changes tbody tr[data-line="2"]').textContent(), { timeout: 15_000 })
+      .toContain(`姓名变更：${before} → 王秀英`);
+    await page.getByRole('button', { name: '导入', exact: true }).click();
+    await expect.poll(() => page.locator('#im-status').textContent(), { timeout: 15_000 }).toContain('已导入 1 行');
+    expect(system.stores.places.getHousehold(cast.householdA)?.name).toBe('王秀英');
 
     // Close the household: a confirm that names what happens, then it leaves the list and the wall.
     await page.goto(`${system.httpUrl}/#/households/${id}/edit`);
