@@ -184,6 +184,7 @@ const ADMIN_WORDS = {
   'aud.m.PUT': ['替换（PUT）', 'Replace (PUT)'],
   'aud.m.DELETE': ['删除/停用（DELETE）', 'Delete / retire (DELETE)'],
   'aud.m.GET': ['导出（GET）', 'Export (GET)'],
+  'aud.m.CLI': ['命令行（CLI）', 'Command line (CLI)'],
 } as const satisfies Record<string, readonly [string, string]>;
 
 export type AdminKey = keyof typeof ADMIN_WORDS;

@@ -13,9 +13,9 @@ export const AuditQuery = Type.Object(
     ),
     method: Type.Optional(
       Type.Union(
-        ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'].map((m) => Type.Literal(m)),
+        ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'CLI'].map((m) => Type.Literal(m)),
         {
-          description: 'the HTTP method',
+          description: 'the HTTP method, or CLI for what the admin command line did',
         },
       ),
     ),

@@ -21,9 +21,8 @@ import {
  * record, with what result, from where — each row in words (views/audit-helper.ts). Filters by
  * user, action (method), route prefix, record, status and local dates; 更多 reads the next page.
  */
-// The methods GET /api/audit filters by. Rows of the admin CLI (method CLI) are found by their
-// user, `os:<name>`, until the server takes CLI as a method too.
-const METHODS = ['POST', 'PATCH', 'PUT', 'DELETE', 'GET'] as const;
+// The methods GET /api/audit filters by, and CLI: what the admin command line did.
+const METHODS = ['POST', 'PATCH', 'PUT', 'DELETE', 'GET', 'CLI'] as const;
 
 export function auditView(ctx: Ctx): View {
   const refused = notFor(['admin'], ctx.user.role, 'audit-view');

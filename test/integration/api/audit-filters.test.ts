@@ -19,14 +19,14 @@ function rows(): Row[] {
   const out: Row[] = [];
   const people = ['zhang', 'Li', 'wang'];
   const routes = ['/api/households/:id', '/api/households/:id/close', '/api/people/:id', '/api/session'];
-  const methods = ['POST', 'PATCH', 'DELETE', 'GET'];
+  const methods = ['POST', 'PATCH', 'DELETE', 'GET', 'CLI'];
   const statuses = [200, 201, 403, 404, 409];
   for (let i = 0; i < 60; i++) {
     out.push({
       at: T0 + i * DAY,
       userId: i % 3 === 2 ? null : i % 3,
       username: people[i % 3] ?? null,
-      method: methods[i % 4] ?? 'POST',
+      method: methods[i % 5] ?? 'POST',
       route: routes[i % 4] ?? '/api/session',
       record: i % 5 === 4 ? null : `household:${i % 13}`,
       status: statuses[i % 5] ?? 200,
@@ -78,6 +78,7 @@ describe('GET /api/audit filters', () => {
     ['username (any case)', 'username=ZHANG', (r) => r.username === 'zhang'],
     ['username with another case stored', 'username=li', (r) => r.username === 'Li'],
     ['method', 'method=PATCH', (r) => r.method === 'PATCH'],
+    ['the admin command line', 'method=CLI', (r) => r.method === 'CLI'],
     ['route prefix', `route=${encodeURIComponent('/api/households')}`, (r) => r.route.startsWith('/api/households')],
     [
       'route exact',
