@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import type { CredentialsFile } from '../../protocol/credentials.js';
 import { loadCredentials, writeCredentials } from './credentials-file.js';
-import { addHousehold, provisionDevice } from '../app/provision.js';
+import { provisionDevice } from '../app/provision.js';
 import { scheduleOf } from '../app/check-ins.js';
 import { setCheckInSchedule } from '../app/set-check-in-schedule.js';
 import { checkPolicy } from '../domain/policy.js';
@@ -16,15 +16,9 @@ import { openDatabase } from '../store/db.js';
 import { createStores, type SqliteStores } from '../store/index.js';
 import { mosquittoAcl, mosquittoPasswordLine } from './mosquitto.js';
 import { DUTY_HELP, DUTY_OPTIONS, runDutyCommand } from './duty.js';
-import {
-  communityOption,
-  compoundCommunity,
-  findScope,
-  PLACES_HELP,
-  PLACES_OPTIONS,
-  runPlacesCommand,
-} from './places.js';
+import { communityOption, findScope, PLACES_HELP, PLACES_OPTIONS, runPlacesCommand } from './places.js';
 import { UsageError } from './usage-error.js';
+import { HOUSEHOLDS_HELP, HOUSEHOLDS_OPTIONS, runHouseholdsCommand } from './households.js';
 
 export const ADMIN_HELP = `彩带之约 · Ribbon Pact admin
 
@@ -70,7 +64,7 @@ Commands:
               [--away-until YYYY-MM-DD|none] [--timezone TZ]
         The household's check-in policy; the next due time is recomputed.
   people  Lists the people and their scope.
-${DUTY_HELP}${PLACES_HELP}  mosquitto-acl --out FILE [--server-user NAME]
+${DUTY_HELP}${PLACES_HELP}${HOUSEHOLDS_HELP}  mosquitto-acl --out FILE [--server-user NAME]
         Writes a Mosquitto ACL file for the external-broker mode (docs/external-broker.md).
   mosquitto-passwd --out FILE --user NAME [--password=SECRET]
         Appends one account (for the server's own account at Mosquitto) to a password file.
@@ -141,6 +135,7 @@ export async function runAdmin(
       'away-until': { type: 'string' },
       ...DUTY_OPTIONS,
       ...PLACES_OPTIONS,
+      ...HOUSEHOLDS_OPTIONS,
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
@@ -199,23 +194,6 @@ export async function runAdmin(
   async function run(cmd: string, s: SqliteStores): Promise<number> {
     const now = Date.now();
     switch (cmd) {
-      case 'add-household': {
-        const placed = compoundCommunity(s, need('compound'), values.community);
-        const id = addHousehold(
-          s,
-          {
-            compound: need('compound'),
-            building: need('building'),
-            name: need('name'),
-            room: values.room ?? '',
-            ...(values.timezone !== undefined ? { timezone: values.timezone } : {}),
-          },
-          now,
-        );
-        placed();
-        out.write(values.json ? `${JSON.stringify({ id })}\n` : `household ${id}\n`);
-        return 0;
-      }
       case 'add-device': {
         const householdId = Number(need('household'));
         if (!Number.isSafeInteger(householdId) || householdId <= 0)
@@ -425,7 +403,10 @@ export async function runAdmin(
       }
       default: {
         const compoundId = (name: string | undefined) => findScope(s, name, undefined).compoundId as number;
-        const code = runDutyCommand(cmd, values, s, compoundId, now, out) ?? runPlacesCommand(cmd, values, s, now, out);
+        const code =
+          runDutyCommand(cmd, values, s, compoundId, now, out) ??
+          runPlacesCommand(cmd, values, s, now, out) ??
+          runHouseholdsCommand(cmd, values, s, now, out);
         if (code !== null) return code;
         throw new UsageError(`unknown command ${JSON.stringify(cmd)}; see --help`);
       }

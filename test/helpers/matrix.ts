@@ -362,7 +362,7 @@ export const TABLE: Row[] = [
     route: 'POST /api/households',
     target: ({ cast }) => ({ compound: cast.compoundA.name }),
     missing: { compound: '不存在小区' },
-    body: (t, { n }) => ({ name: `住户${n()}`, compound: t.compound, building: '1号楼', room: '101' }),
+    body: (t, { n }) => ({ name: `住户${n()}`, compound: t.compound, building: '1号楼', room: `6${n()}` }),
     expect: [201, 201, 403, 403, 403, 401],
   },
   {
