@@ -10,6 +10,7 @@ import {
 } from '../app/households.js';
 import { changeCompound, type PlaceProblem, renameBuilding } from '../app/places.js';
 import { addHousehold } from '../app/provision.js';
+import { addressText } from '../domain/address.js';
 import { createLogger } from '../log.js';
 import type { SqliteStores } from '../store/index.js';
 import { compoundCommunity } from './places.js';
@@ -57,17 +58,18 @@ type Values = Partial<
 > & { json?: boolean };
 type Out = { write(text: string): void };
 
-/** How a taken address is changed instead (the CLI's words after the refusal). */
-const HOW_TO_UPDATE =
-  '；修改请用 move-household、close-household 或仪表板「住户」页 / to change it use move-household, close-household or the dashboard (Households)';
-
 /** add-household's refusal at a taken address: exit 2 naming the household, and how to change it. */
 export function refuseTakenAddress<T>(add: () => T): T {
   try {
     return add();
   } catch (err) {
-    if (err instanceof AddressTaken) throw new UsageError(`${err.message}${HOW_TO_UPDATE}`);
-    throw err;
+    if (!(err instanceof AddressTaken)) throw err;
+    const h = err.household;
+    const where = addressText(h);
+    throw new UsageError(
+      `该地址（${where}）已登记住户 #${h.id} ${h.name}；如需修改，请用 set-checkin、move-household、close-household 或仪表板「住户」页编辑该住户 / ` +
+        `${where} is already registered as household #${h.id} ${h.name}; to change it, use set-checkin, move-household, close-household or edit it in the dashboard (Households)`,
+    );
   }
 }
 
