@@ -45,6 +45,7 @@ export type Config = Readonly<{
   ingest: IngestSettings;
   report: ReportSettings;
   backup: BackupSettings;
+  retention: RetentionSettings;
 }>;
 
 /** Limits of the HTTP server (the API, the dashboard's files and the /ws upgrades). */
@@ -82,6 +83,18 @@ export type BackupSettings = Readonly<{
   dir: string;
   /** Backups kept; older ones are deleted after each new one. */
   keep: number;
+}>;
+
+/** How long records are kept (docs/privacy.md); the daily retention job deletes what is older. */
+export type RetentionSettings = Readonly<{
+  /** Events (presses, people's reports) and visits, in months. */
+  eventsMonths: number;
+  /** Rejected (unreadable) device messages, in months. */
+  rejectedMonths: number;
+  /** The audit log, in months: never shorter than the events'. */
+  auditMonths: number;
+  /** Local "HH:MM" (in the report's zone) of the daily retention job. */
+  time: string;
 }>;
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -151,6 +164,10 @@ export const ENV_HELP: ReadonlyArray<readonly [string, string]> = [
   ['BACKUP_TIME', 'local HH:MM of the daily database backup (default 03:30)'],
   ['BACKUP_DIR', 'folder of the backups (default <DATA_DIR>/backups)'],
   ['BACKUP_KEEP', 'backups kept, newest first, 1-365 (default 7)'],
+  ['RETAIN_EVENTS_MONTHS', 'months events and visits are kept, 1-240 (default 24)'],
+  ['RETAIN_REJECTED_MONTHS', 'months unreadable device messages are kept, 1-240 (default 3)'],
+  ['RETAIN_AUDIT_MONTHS', 'months the audit log is kept, 1-240, at least RETAIN_EVENTS_MONTHS (default 60)'],
+  ['RETENTION_TIME', 'local HH:MM of the daily deletion of what is older (default 04:15)'],
   ['DASHBOARD_DIR', 'folder of the built dashboard served at / (default dashboard/dist, made by npm run build)'],
 ];
 
@@ -211,6 +228,7 @@ export function loadConfig(env: Env, cwd = process.cwd()): Config {
       dir: backupDir === null ? path.join(dataDir, 'backups') : path.resolve(cwd, backupDir),
       keep: int(env, 'BACKUP_KEEP', 7, 1, 365),
     }),
+    retention: retention(env),
   };
   return Object.freeze(config);
 }
@@ -238,6 +256,23 @@ function httpLimits(env: Env): HttpLimits {
     headersTimeoutMs,
     requestTimeoutMs,
     maxConnections: int(env, 'HTTP_MAX_CONNECTIONS', D.maxConnections, 1, 1_000_000),
+  });
+}
+
+function retention(env: Env): RetentionSettings {
+  const eventsMonths = int(env, 'RETAIN_EVENTS_MONTHS', 24, 1, 240);
+  const auditMonths = int(env, 'RETAIN_AUDIT_MONTHS', 60, 1, 240);
+  // The audit log says who did what to the records: it must outlive them.
+  if (auditMonths < eventsMonths) {
+    throw new ConfigError(
+      `RETAIN_AUDIT_MONTHS=${auditMonths} is out of range: expected at least RETAIN_EVENTS_MONTHS (${eventsMonths})`,
+    );
+  }
+  return Object.freeze({
+    eventsMonths,
+    rejectedMonths: int(env, 'RETAIN_REJECTED_MONTHS', 3, 1, 240),
+    auditMonths,
+    time: timeOfDay(env, 'RETENTION_TIME', '04:15'),
   });
 }
 

@@ -5,12 +5,13 @@ import { ACK_LINK_TTL_MS, type AckRecipient, ackLink, signAckToken } from './app
 import { createAlerting, type Alerting } from './app/alerting.js';
 import { loadLinkSecret } from './store/secrets.js';
 import { alertChanges, createAnnouncer } from './app/announce.js';
-import { createBackup } from './app/backup.js';
+import { createBackup, tightenBackups } from './app/backup.js';
 import { createChangeFeed, type ChangeFeed } from './app/changes.js';
 import type { Clock } from './app/clock.js';
 import { type CommandAlert, createCommandAlert } from './app/command-alert.js';
 import { createDailyReport } from './app/daily-report.js';
 import { createOutboxDelivery, type DeliveryResult } from './app/deliver-outbox.js';
+import { createRetention } from './app/retention.js';
 import { createRecordMessages } from './app/record-messages.js';
 import { createRecordPersonReport, type RecordPersonReport } from './app/record-person-report.js';
 import { createSweep, type SweepResult } from './app/sweep.js';
@@ -25,8 +26,10 @@ import type { ChannelDeps } from './notify/index.js';
 import { startScheduler } from './scheduler/index.js';
 import { dailyJobs, everySecondJobs } from './scheduler/jobs.js';
 import { createDatabaseFile } from './store/database-file.js';
-import { createWalSync, openDatabase, startWalCheckpointer } from './store/db.js';
+import { createWalSync, openDatabase, secureDataFiles, startWalCheckpointer } from './store/db.js';
+import { claimServerPid } from './store/server-pid.js';
 import { createStores, type SqliteStores } from './store/index.js';
+import { createRetentionStore } from './store/retention.js';
 
 /** On stop, how long to wait for WAL syncs under way before closing the database anyway. */
 const SHUTDOWN_SYNC_WAIT_MS = 10_000;
@@ -74,7 +77,13 @@ export type SafetyCore = {
 /** Builds the safety core: nothing listens, connects or runs on a timer until `start()`. */
 export async function composeSafetyCore(config: Config, deps: CoreDeps): Promise<SafetyCore> {
   const { log, clock } = deps;
+  // The files hold names and phone numbers: 0600 files, 0700 folders; older ones tightened.
+  const tightened = [...secureDataFiles(config.dataDir), ...tightenBackups(config.backup.dir)];
+  if (tightened.length > 0)
+    log.warn({ files: tightened }, '数据文件权限已收紧为仅属主可读写 / data files tightened to owner-only (0600/0700)');
   const db = openDatabase(config.dataDir);
+  // While this is open, `admin -- restore` refuses (store/server-pid.ts).
+  const releasePid = claimServerPid(config.dataDir);
   // WAL checkpoints in a worker thread, not inside a group commit (bench/RESULTS.md, "Red to
   // screen: the tail"); stopped before the database closes, whose close then checkpoints all.
   const checkpointer = startWalCheckpointer(db, {
@@ -131,6 +140,7 @@ export async function composeSafetyCore(config: Config, deps: CoreDeps): Promise
   const closeDatabase = () => {
     walSync.close();
     db.close();
+    releasePid();
   };
   try {
     const input = await createDeviceInput(config, { stores, pipeline, log, clock });
@@ -217,7 +227,16 @@ export async function composeSafetyCore(config: Config, deps: CoreDeps): Promise
           deliverNow().catch((err: unknown) => log.error({ err }, 'outbox delivery failed'));
         },
       }),
-      ...dailyJobs(config, { report, backup, clock }),
+      ...dailyJobs(config, {
+        report,
+        backup,
+        clock,
+        retention: createRetention({
+          store: createRetentionStore(db),
+          months: config.retention,
+          log: log.child({ component: 'retention' }),
+        }),
+      }),
     ];
 
     let stopped = false;

@@ -24,6 +24,8 @@ export type Alarm = {
   /** How many times the alarm sounded (for the tests and the operator). */
   played(): number;
   onChange(listener: () => void): void;
+  /** At logout: the announcement emptied (and one still on its way dropped), the title flash stopped. */
+  clear(): void;
 };
 
 /** Repeat the sound while an emergency is still waiting, so a volunteer back from the kitchen hears it. */
@@ -110,10 +112,12 @@ export function createAlarm(live: HTMLElement, baseTitle: () => string): Alarm {
     changed();
   }
 
+  let pending: ReturnType<typeof setTimeout> | undefined;
   function announce(text: string): void {
     // Replacing the text is what makes assistive technology read it again.
     live.textContent = '';
-    setTimeout(() => {
+    clearTimeout(pending);
+    pending = setTimeout(() => {
       live.textContent = text;
     }, 50);
   }
@@ -159,6 +163,14 @@ export function createAlarm(live: HTMLElement, baseTitle: () => string): Alarm {
     played: () => count,
     onChange(listener) {
       listeners.add(listener);
+    },
+    clear() {
+      clearTimeout(pending);
+      live.textContent = '';
+      waiting = 0;
+      waitingText = null;
+      flashOn = false;
+      document.title = baseTitle();
     },
   };
 }

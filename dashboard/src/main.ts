@@ -146,7 +146,8 @@ function renderLogin(message: string | null): void {
   const form = h(
     'form',
     { class: 'login card', 'aria-labelledby': 'login-title' },
-    h('h1', { id: 'login-title' }, `${t('app')}`, h('small', null, t('login.title'))),
+    // The product's name for every role: staff and admins log in here too (issue 15).
+    h('h1', { id: 'login-title' }, t('login.product'), h('small', null, t('login.title'))),
     h('label', { for: 'username' }, t('login.username')),
     username,
     h('label', { for: 'password' }, t('login.password')),
@@ -168,7 +169,10 @@ function renderLogin(message: string | null): void {
       .catch((err: unknown) => {
         submit.disabled = false;
         if (err instanceof ApiError && (err.status === 429 || err.status === 503))
-          error.textContent = t(err.status === 429 ? 'login.throttled' : 'login.busy', { s: err.retryAfter ?? 60 });
+          error.textContent = t(err.status === 429 ? 'login.throttled' : 'login.busy', {
+            s: err.retryAfter ?? 60,
+            m: Math.ceil((err.retryAfter ?? 60) / 60),
+          });
         else if (err instanceof ApiError && err.offline) error.textContent = t('error.offline');
         else error.textContent = t('login.failed');
         password.select();
@@ -209,6 +213,8 @@ function leave(): void {
   session?.stopSaving();
   session = null;
   setCsrfToken(null);
+  // The last emergency's words leave with the session: the next person's screen reader must not find them.
+  alarm.clear();
   // What this phone kept of the compounds goes with the session (the unsent patrol taps stay).
   void forget();
 }

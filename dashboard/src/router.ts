@@ -21,6 +21,10 @@ const ROUTES: Record<string, Route> = {
   figures: { lazy: () => import('./views/figures.js').then((m) => m.figuresView) },
   places: { lazy: () => import('./views/places.js').then((m) => m.placesView) },
   duty: { lazy: () => import('./views/duty.js').then((m) => m.dutyView) },
+  people: { lazy: () => import('./views/people.js').then((m) => m.peopleView) },
+  users: { lazy: () => import('./views/users.js').then((m) => m.usersView) },
+  channels: { lazy: () => import('./views/channels.js').then((m) => m.channelsView) },
+  audit: { lazy: () => import('./views/audit.js').then((m) => m.auditView) },
 };
 
 /** The nav's links, in order; each one's word is `nav.<route>`. */

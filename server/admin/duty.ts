@@ -16,7 +16,7 @@ import { localDateTime } from '../domain/zoned-time.js';
 import { DEFAULT_TIME_ZONE } from '../../protocol/ribbon.js';
 import type { SqliteStores } from '../store/index.js';
 import { communityOption } from './places.js';
-import { UsageError } from './usage-error.js';
+import { both, missingOption, UsageError } from './usage-error.js';
 
 /** The duty roster commands' part of `--help` (server/admin/main.ts). */
 export const DUTY_HELP = `  set-shift --compound NAME|--community ID|NAME --tier 1|2|3 --days 1-5 --start HH:MM --end HH:MM
@@ -61,12 +61,14 @@ type Out = { write(text: string): void };
 const wordsOf = (problems: readonly DutyProblem[]) => problems.map((p) => `${p.path}: ${p.message}`).join('; ');
 
 function idOf(name: string, value: string): number {
-  if (!/^[1-9]\d{0,14}$/.test(value)) throw new UsageError(`--${name} takes a person's id (a positive whole number)`);
+  if (!/^[1-9]\d{0,14}$/.test(value))
+    throw new UsageError(`--${name} 应为人员编号（正整数）`, `--${name} takes a person's id (a positive whole number)`);
   return Number(value);
 }
 
 function tierOf(value: string | undefined): Tier {
-  if (value !== '1' && value !== '2' && value !== '3') throw new UsageError('--tier must be 1, 2 or 3');
+  if (value !== '1' && value !== '2' && value !== '3')
+    throw new UsageError('--tier 应为 1、2 或 3', '--tier must be 1, 2 or 3');
   return Number(value) as Tier;
 }
 
@@ -75,10 +77,14 @@ function daysOf(value: string): Weekday[] {
   const days = new Set<number>();
   for (const part of value.split(',')) {
     const m = /^([1-7])(?:-([1-7]))?$/.exec(part.trim());
-    if (m === null) throw new UsageError('--days takes weekdays 1–7 (1 = Monday) as 1-5 or 1,3,5');
+    if (m === null)
+      throw new UsageError(
+        '--days 应为星期 1–7（1 = 星期一），如 1-5 或 1,3,5',
+        '--days takes weekdays 1–7 (1 = Monday) as 1-5 or 1,3,5',
+      );
     const from = Number(m[1]);
     const to = Number(m[2] ?? m[1]);
-    if (to < from) throw new UsageError('--days: a range goes up, as 1-5');
+    if (to < from) throw new UsageError('--days：范围应从小到大，如 1-5', '--days: a range goes up, as 1-5');
     for (let d = from; d <= to; d++) days.add(d);
   }
   return [...days].sort() as Weekday[];
@@ -98,7 +104,7 @@ export function runDutyCommand(
 ): number | null {
   const need = (name: keyof Values): string => {
     const value = values[name];
-    if (typeof value !== 'string' || value.trim() === '') throw new UsageError(`${cmd} needs --${name}`);
+    if (typeof value !== 'string' || value.trim() === '') throw missingOption(cmd, name);
     return value;
   };
   type Roster = {
@@ -123,7 +129,11 @@ export function runDutyCommand(
     add(input: OverrideInput): { ok: true; override: { id: number } } | { ok: false; problems: DutyProblem[] };
   } => {
     if (values.community !== undefined) {
-      if (values.compound !== undefined) throw new UsageError(`${cmd} takes --compound or --community, not both`);
+      if (values.compound !== undefined)
+        throw new UsageError(
+          `${cmd} 用 --compound 或 --community，不能两个都给`,
+          `${cmd} takes --compound or --community, not both`,
+        );
       const communityId = communityOption(s, values.community) as number;
       return {
         label: `community ${values.community}`,
@@ -159,9 +169,15 @@ export function runDutyCommand(
         .map((x) => ({ tier: x.tier, days: x.days, start: x.start, end: x.end, personIds: x.personIds }));
       if (personIds.length > 0) shifts.push({ tier, days, start, end, personIds });
       const set = place.set(shifts);
-      if (!set.ok) throw new UsageError(`duty roster: ${wordsOf(set.problems)}`);
+      if (!set.ok)
+        throw new UsageError(`值班表不正确：${wordsOf(set.problems)}`, `duty roster: ${wordsOf(set.problems)}`);
       out.write(
-        values.json ? `${JSON.stringify(set.roster)}\n` : `roster of ${place.label} set (${shifts.length} shifts)\n`,
+        values.json
+          ? `${JSON.stringify(set.roster)}\n`
+          : both(
+              `${place.label} 的值班表已设置（${shifts.length} 个班次）`,
+              `roster of ${place.label} set (${shifts.length} shifts)`,
+            ),
       );
       return 0;
     }
@@ -176,8 +192,13 @@ export function runDutyCommand(
         note: values.note,
         by: 'admin-cli',
       });
-      if (!added.ok) throw new UsageError(`override: ${wordsOf(added.problems)}`);
-      out.write(values.json ? `${JSON.stringify(added.override)}\n` : `override ${added.override.id}\n`);
+      if (!added.ok)
+        throw new UsageError(`调班不正确：${wordsOf(added.problems)}`, `override: ${wordsOf(added.problems)}`);
+      out.write(
+        values.json
+          ? `${JSON.stringify(added.override)}\n`
+          : both(`已添加调班 ${added.override.id}`, `override ${added.override.id} added`),
+      );
       return 0;
     }
     case 'duty': {
@@ -188,7 +209,10 @@ export function runDutyCommand(
       if (values.at !== undefined) {
         const parsed = parseDutyInstant(values.at, zone);
         if (parsed === null)
-          throw new UsageError('--at takes 2026-11-25T20:00 (the roster’s zone) or ISO 8601 with a zone');
+          throw new UsageError(
+            '--at 应为 2026-11-25T20:00（值班表的时区）或带时区的 ISO 8601',
+            '--at takes 2026-11-25T20:00 (the roster’s zone) or ISO 8601 with a zone',
+          );
         at = parsed;
       }
       const tiers = place.tiers(at);
@@ -198,20 +222,27 @@ export function runDutyCommand(
       }
       const names = (ids: readonly number[]) =>
         ids.length === 0 ? '(nobody 无人)' : ids.map((id) => `${s.people.get(id)?.name ?? '?'} (${id})`).join(', ');
-      out.write(`roster of ${place.label}, zone ${zone}, at ${localDateTime(at, zone)}\n`);
+      out.write(
+        both(
+          `${place.label} 的值班表，时区 ${zone}，时间 ${localDateTime(at, zone)}`,
+          `roster of ${place.label}, zone ${zone}, at ${localDateTime(at, zone)}`,
+        ),
+      );
       for (const t of tiers) {
         if (!t.roster) {
-          out.write(`tier ${t.tier}\tno roster: everyone of the tier answers\n`);
+          out.write(`tier ${t.tier}\tno roster: everyone of the tier answers 无值班表：该梯队所有人都应答\n`);
           continue;
         }
-        const next = t.next === null ? 'no change' : `${localDateTime(t.next.at, zone)} ${names(t.next.personIds)}`;
-        const whose = values.community === undefined && t.source === 'community' ? " (the community's roster)" : '';
+        const next =
+          t.next === null ? 'no change 不变' : `${localDateTime(t.next.at, zone)} ${names(t.next.personIds)}`;
+        const whose =
+          values.community === undefined && t.source === 'community' ? " (the community's roster) 社区的值班表" : '';
         out.write(`tier ${t.tier}\ton duty: ${names(t.onDuty)}\tnext: ${next}${whose}\n`);
       }
-      out.write('shift\ttier\tdays\tstart\tend\tpeople\n');
+      out.write('shift 班次\ttier 梯队\tdays 星期\tstart 开始\tend 结束\tpeople 人员\n');
       for (const x of roster.shifts)
         out.write(`${x.id}\t${x.tier}\t${x.days.join(',')}\t${x.start}\t${x.end}\t${x.personIds.join(',')}\n`);
-      out.write('override\ttier\tperson\treplacement\tfrom\tto\tnote\n');
+      out.write('override 调班\ttier 梯队\tperson 人员\treplacement 替班\tfrom 从\tto 到\tnote 说明\n');
       for (const o of roster.overrides)
         out.write(
           `${o.id}\t${o.tier}\t${o.personId}\t${o.replacementId ?? 'leave'}\t${localDateTime(o.from, zone)}\t${localDateTime(o.to, zone)}\t${o.note}\n`,

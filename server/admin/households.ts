@@ -9,12 +9,10 @@ import {
   type Refusal,
 } from '../app/households.js';
 import { changeCompound, type PlaceProblem, renameBuilding } from '../app/places.js';
-import { addHousehold } from '../app/provision.js';
 import { addressText } from '../domain/address.js';
 import { createLogger } from '../log.js';
 import type { SqliteStores } from '../store/index.js';
-import { compoundCommunity } from './places.js';
-import { UsageError } from './usage-error.js';
+import { missingOption, UsageError } from './usage-error.js';
 
 /** The households commands' part of `--help` (server/admin/main.ts). */
 export const HOUSEHOLDS_HELP = `  close-household --household ID --reason passed_away|moved_out|care_home|other --on YYYY-MM-DD
@@ -105,25 +103,6 @@ export function runHouseholdsCommand(
   };
 
   switch (cmd) {
-    case 'add-household': {
-      const placed = compoundCommunity(s, need('compound'), values.community);
-      const householdId = refuseTakenAddress(() =>
-        addHousehold(
-          s,
-          {
-            compound: need('compound'),
-            building: need('building'),
-            name: need('name'),
-            room: values.room ?? '',
-            ...(values.timezone !== undefined ? { timezone: values.timezone } : {}),
-          },
-          now,
-        ),
-      );
-      placed();
-      out.write(values.json ? `${JSON.stringify({ id: householdId })}\n` : `household ${householdId}\n`);
-      return 0;
-    }
     case 'close-household': {
       const closed = closeHousehold(
         s,

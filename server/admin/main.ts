@@ -3,27 +3,34 @@ import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import type { CredentialsFile } from '../../protocol/credentials.js';
 import { loadCredentials, writeCredentials } from './credentials-file.js';
-import { provisionDevice } from '../app/provision.js';
-import { scheduleOf } from '../app/check-ins.js';
-import { setCheckInSchedule } from '../app/set-check-in-schedule.js';
+import { addHousehold, provisionDevice } from '../app/provision.js';
 import { checkPolicy } from '../domain/policy.js';
-import { addChannel, callbackPath, publicChannel } from '../app/channels.js';
-import { mediumOf } from '../notify/phone.js';
 import { PERSON_ROLES, type PersonRole } from '../domain/community.js';
-import { mainlandMobile, NOT_A_MOBILE } from '../domain/phone.js';
-import { ConfigError, loadConfig } from '../config.js';
+import { mainlandMobile, NOT_A_MOBILE, NOT_A_MOBILE_EN } from '../domain/phone.js';
+import { loadConfig } from '../config.js';
 import { openDatabase } from '../store/db.js';
 import { createStores, type SqliteStores } from '../store/index.js';
 import { mosquittoAcl, mosquittoPasswordLine } from './mosquitto.js';
 import { DUTY_HELP, DUTY_OPTIONS, runDutyCommand } from './duty.js';
-import { communityOption, findScope, PLACES_HELP, PLACES_OPTIONS, runPlacesCommand } from './places.js';
-import { UsageError } from './usage-error.js';
-import { HOUSEHOLDS_HELP, HOUSEHOLDS_OPTIONS, runHouseholdsCommand } from './households.js';
+import {
+  communityOption,
+  compoundCommunity,
+  findScope,
+  PLACES_HELP,
+  PLACES_OPTIONS,
+  runPlacesCommand,
+} from './places.js';
+import { both, missingOption, UsageError } from './usage-error.js';
+import { errorText } from './error-text.js';
+import { runRestore } from './restore.js';
+import { listChannels, listHouseholds, listPeople } from './listings.js';
+import { addChannelCommand, setCheckInCommand, wholeNumber } from './setup-commands.js';
+import { HOUSEHOLDS_HELP, HOUSEHOLDS_OPTIONS, refuseTakenAddress, runHouseholdsCommand } from './households.js';
 
 export const ADMIN_HELP = `彩带之约 · Ribbon Pact admin
 
 Usage: npm run admin -- <command> [options]
-Works on the database in DATA_DIR (default ./data); safe while the server runs.
+Works on the database in DATA_DIR (default ./data); safe while the server runs (not restore).
 
 Commands:
   add-household --compound NAME --building NAME --name NAME [--room ROOM] [--timezone TZ]
@@ -34,7 +41,8 @@ Commands:
         Provisions a device for a household and prints its id and secret. The secret is shown
         only now: it is stored as a hash. --credentials appends the device to a device-sim
         credentials file; --mosquitto-passwd appends a line to a Mosquitto password file.
-  list  Lists households and their devices (tab-separated).
+  list  Lists households and their devices (tab-separated; places by name: community,
+        compound, building — ids only where a command takes one).
   add-person --name NAME --role ROLE --tier 1|2|3 --phone PHONE
              [--compound NAME [--building NAME] | --community ID|NAME]
         Someone who answers alarms. ROLE: volunteer, center_household (党员中心户), grid_worker,
@@ -63,8 +71,14 @@ Commands:
   set-checkin --household ID [--every SEC --grace SEC | --deadline HH:MM] [--quiet HH:MM-HH:MM|none]
               [--away-until YYYY-MM-DD|none] [--timezone TZ]
         The household's check-in policy; the next due time is recomputed.
-  people  Lists the people and their scope.
-${DUTY_HELP}${PLACES_HELP}${HOUSEHOLDS_HELP}  mosquitto-acl --out FILE [--server-user NAME]
+  people  Lists the people and their scope (community, compound, building by name; 全部 all:
+        not tied to that level).
+${DUTY_HELP}${PLACES_HELP}${HOUSEHOLDS_HELP}  restore FILE
+        Puts a backup (DATA_DIR/backups/ribbon-….db) in place of the database. Refused while the
+        server runs (stop it first), and unless the file is whole (integrity_check), of a schema
+        this release knows, and has our tables. The database before is kept as
+        ribbon.db.before-restore-<time>. README, "Backup and restore".
+  mosquitto-acl --out FILE [--server-user NAME]
         Writes a Mosquitto ACL file for the external-broker mode (docs/external-broker.md).
   mosquitto-passwd --out FILE --user NAME [--password=SECRET]
         Appends one account (for the server's own account at Mosquitto) to a password file.
@@ -74,6 +88,9 @@ ${DUTY_HELP}${PLACES_HELP}${HOUSEHOLDS_HELP}  mosquitto-acl --out FILE [--server
 Options:
   --json    print results as JSON
   --help    this text
+
+Every message is in Chinese, then English ("住户 5 不存在 / household 5 does not exist"); a
+command used wrongly exits 2, a failure of the machine 1.
 `;
 
 async function readFirstLine(stream: NodeJS.ReadableStream): Promise<string> {
@@ -99,6 +116,8 @@ export async function runAdmin(
     out.write(ADMIN_HELP);
     return command === undefined ? 2 : 0;
   }
+  // A file, not options: restore reads its own arguments (admin/restore.ts).
+  if (command === 'restore') return runRestore(rest, env, out);
   const { values } = parseArgs({
     args: rest,
     strict: true,
@@ -146,34 +165,37 @@ export async function runAdmin(
   }
   const need = (name: keyof typeof values): string => {
     const value = values[name];
-    if (typeof value !== 'string' || value.trim() === '') throw new UsageError(`${command} needs --${name}`);
+    if (typeof value !== 'string' || value.trim() === '') throw missingOption(command, name);
     return value;
   };
 
-  const positiveInt = (name: 'household' | 'tier' | 'every' | 'grace', value: string): number => {
-    const n = Number(value);
-    if (!/^\d+$/.test(value) || !Number.isSafeInteger(n)) throw new UsageError(`--${name} takes a whole number`);
-    return n;
-  };
+  const positiveInt = wholeNumber;
   /** The 11 digits to store (server/domain/phone.ts), or exit 2 saying what a number must be. */
   const mobile = (value: string): string => {
     const phone = mainlandMobile(value);
-    if (phone === null) throw new UsageError(`--phone ${JSON.stringify(value)} ${NOT_A_MOBILE}`);
+    if (phone === null)
+      throw new UsageError(
+        `--phone ${JSON.stringify(value)} ${NOT_A_MOBILE}`,
+        `--phone ${JSON.stringify(value)} ${NOT_A_MOBILE_EN}`,
+      );
     return phone;
   };
 
   // Commands that write files only: no database.
   if (command === 'mosquitto-acl') {
     fs.writeFileSync(need('out'), mosquittoAcl(values['server-user'] ?? 'ribbon-server'));
-    out.write(`wrote ${need('out')}\n`);
+    out.write(both(`已写入 ${need('out')}`, `wrote ${need('out')}`));
     return 0;
   }
   if (command === 'mosquitto-passwd') {
     const password = values.password ?? (await readFirstLine(process.stdin));
     if (password.trim() === '')
-      throw new UsageError('mosquitto-passwd needs a password (--password=… or on standard input)');
+      throw new UsageError(
+        'mosquitto-passwd 需要密码（--password=… 或从标准输入）',
+        'mosquitto-passwd needs a password (--password=… or on standard input)',
+      );
     fs.appendFileSync(need('out'), `${mosquittoPasswordLine(need('user'), password)}\n`, { mode: 0o600 });
-    out.write(`added ${need('user')} to ${need('out')}\n`);
+    out.write(both(`已把 ${need('user')} 加入 ${need('out')}`, `added ${need('user')} to ${need('out')}`));
     return 0;
   }
 
@@ -182,7 +204,11 @@ export async function runAdmin(
   /** The base of callback URLs: --public-url, else PUBLIC_URL (whose default is where the server listens). */
   const publicBase = (): string => {
     const base = values['public-url'] ?? config.publicUrl;
-    if (!/^https?:\/\/[^\s/]+/.test(base)) throw new UsageError('--public-url must start with http:// or https://');
+    if (!/^https?:\/\/[^\s/]+/.test(base))
+      throw new UsageError(
+        '--public-url 应以 http:// 或 https:// 开头',
+        '--public-url must start with http:// or https://',
+      );
     return base.replace(/\/+$/, '');
   };
   try {
@@ -194,10 +220,32 @@ export async function runAdmin(
   async function run(cmd: string, s: SqliteStores): Promise<number> {
     const now = Date.now();
     switch (cmd) {
+      case 'add-household': {
+        const placed = compoundCommunity(s, need('compound'), values.community);
+        const id = refuseTakenAddress(() =>
+          addHousehold(
+            s,
+            {
+              compound: need('compound'),
+              building: need('building'),
+              name: need('name'),
+              room: values.room ?? '',
+              ...(values.timezone !== undefined ? { timezone: values.timezone } : {}),
+            },
+            now,
+          ),
+        );
+        placed();
+        out.write(values.json ? `${JSON.stringify({ id })}\n` : both(`已添加住户 ${id}`, `household ${id} added`));
+        return 0;
+      }
       case 'add-device': {
         const householdId = Number(need('household'));
         if (!Number.isSafeInteger(householdId) || householdId <= 0)
-          throw new UsageError('--household takes a household id (a positive whole number)');
+          throw new UsageError(
+            '--household 应为住户编号（正整数）',
+            '--household takes a household id (a positive whole number)',
+          );
         const device = provisionDevice(s, householdId, now, values.id);
         if (values.credentials !== undefined) {
           const file: CredentialsFile = fs.existsSync(values.credentials)
@@ -214,38 +262,28 @@ export async function runAdmin(
         out.write(
           values.json
             ? `${JSON.stringify({ ...device, householdId })}\n`
-            : `device ${device.id}\nsecret ${device.secret}\n(the secret is shown only now; it is stored as a hash)\n`,
+            : `设备 device ${device.id}\n密钥 secret ${device.secret}\n${both('密钥只显示这一次，保存的是它的哈希', 'the secret is shown only now; it is stored as a hash')}`,
         );
         return 0;
       }
-      case 'list': {
-        const devicesByHousehold = new Map<number, string[]>();
-        for (const d of s.devices.list()) {
-          if (d.retiredAt !== null) continue;
-          devicesByHousehold.set(d.householdId, [...(devicesByHousehold.get(d.householdId) ?? []), d.id]);
-        }
-        const rows = s.places.listHouseholds().map((h) => ({ ...h, devices: devicesByHousehold.get(h.id) ?? [] }));
-        if (values.json) out.write(`${JSON.stringify(rows)}\n`);
-        else {
-          out.write('id\tcompound\tbuilding\troom\tname\tstate\tdevices\n');
-          for (const h of rows) {
-            out.write(
-              `${h.id}\t${h.compound}\t${h.building}\t${h.room}\t${h.name}\t${h.state ?? '-'}\t${h.devices.join(',')}\n`,
-            );
-          }
-        }
-        return 0;
-      }
+      case 'list':
+        return listHouseholds(s, values.json, out);
       case 'add-person': {
         const role = need('role');
         if (!(PERSON_ROLES as readonly string[]).includes(role))
-          throw new UsageError(`--role must be one of ${PERSON_ROLES.join(', ')}`);
+          throw new UsageError(
+            `--role 应为 ${PERSON_ROLES.join('、')} 之一`,
+            `--role must be one of ${PERSON_ROLES.join(', ')}`,
+          );
         const tier = positiveInt('tier', need('tier'));
-        if (tier < 1 || tier > 3) throw new UsageError('--tier must be 1, 2 or 3');
+        if (tier < 1 || tier > 3) throw new UsageError('--tier 应为 1、2 或 3', '--tier must be 1, 2 or 3');
         const phone = mobile(need('phone'));
         const scope = findScope(s, values.compound, values.building);
         if (values.community !== undefined && values.compound !== undefined)
-          throw new UsageError("--community is for a whole community's person: without --compound");
+          throw new UsageError(
+            '--community 用于整个社区的人员，不能同时给 --compound',
+            "--community is for a whole community's person: without --compound",
+          );
         const communityId = communityOption(s, values.community);
         const id = s.people.add(
           {
@@ -258,13 +296,13 @@ export async function runAdmin(
           },
           now,
         );
-        out.write(values.json ? `${JSON.stringify({ id })}\n` : `person ${id}\n`);
+        out.write(values.json ? `${JSON.stringify({ id })}\n` : both(`已添加人员 ${id}`, `person ${id} added`));
         return 0;
       }
       case 'add-contact': {
         const householdId = positiveInt('household', need('household'));
         if (s.places.getHousehold(householdId) === null)
-          throw new UsageError(`household ${householdId} does not exist`);
+          throw new UsageError(`住户 ${householdId} 不存在`, `household ${householdId} does not exist`);
         const id = s.people.addContact(
           {
             householdId,
@@ -274,133 +312,35 @@ export async function runAdmin(
           },
           now,
         );
-        out.write(values.json ? `${JSON.stringify({ id })}\n` : `contact ${id}\n`);
+        out.write(values.json ? `${JSON.stringify({ id })}\n` : both(`已添加紧急联系人 ${id}`, `contact ${id} added`));
         return 0;
       }
-      case 'add-channel': {
-        const kind = need('kind');
-        const phone = mediumOf(kind) !== null;
-        let settings: Record<string, unknown>;
-        if (phone) {
-          if (values.url !== undefined || values.secret !== undefined)
-            throw new UsageError(`${kind} takes --config (and --endpoint), not --url or --secret`);
-          const raw = need('config');
-          let input: unknown;
-          try {
-            input = JSON.parse(raw);
-          } catch {
-            throw new UsageError('--config must be a JSON object');
-          }
-          if (input === null || typeof input !== 'object' || Array.isArray(input))
-            throw new UsageError('--config must be a JSON object');
-          settings = {
-            ...(input as Record<string, unknown>),
-            ...(values.endpoint ? { endpoint: values.endpoint } : {}),
-          };
-        } else {
-          if (values.config !== undefined || values.endpoint !== undefined)
-            throw new UsageError(`${kind} takes --url (and --secret), not --config or --endpoint`);
-          settings = { url: need('url'), ...(values.secret !== undefined ? { secret: values.secret } : {}) };
-        }
-        const compoundId = values.compound === undefined ? null : findScope(s, values.compound, undefined).compoundId;
-        const added = addChannel(s, { name: values.name, compoundId, config: { ...settings, kind } }, now);
-        if (!added.ok) throw new UsageError(`channel: ${added.reason}`);
-        const id = added.channel.id;
-        const callbackUrl = added.callbackKey === null ? null : `${publicBase()}${callbackPath(id, added.callbackKey)}`;
-        if (values.json) out.write(`${JSON.stringify({ id, ...(callbackUrl === null ? {} : { callbackUrl }) })}\n`);
-        else {
-          out.write(`channel ${id}\n`);
-          if (callbackUrl !== null)
-            out.write(
-              `callback URL ${callbackUrl}\n(shown only now: paste it into the provider's console for call results)\n`,
-            );
-        }
-        return 0;
-      }
-      case 'list-channels': {
-        const rows = s.channels.list().map(publicChannel);
-        if (values.json) out.write(`${JSON.stringify(rows)}\n`);
-        else {
-          out.write('id\tkind\tmedium\tname\tcompound\tconfig\n');
-          for (const c of rows)
-            out.write(
-              `${c.id}\t${c.kind}\t${c.medium}\t${c.name}\t${c.compoundId ?? '*'}\t${JSON.stringify(c.config)}\n`,
-            );
-        }
-        return 0;
-      }
+      case 'add-channel':
+        return addChannelCommand(values, s, now, publicBase, out);
+      case 'list-channels':
+        return listChannels(s, values.json, out);
       case 'set-policy': {
         const { compoundId } = findScope(s, need('compound'), undefined);
         let input: unknown;
         try {
           input = JSON.parse(need('policy'));
         } catch {
-          throw new UsageError('--policy must be a JSON object');
+          throw new UsageError('--policy 应为 JSON 对象', '--policy must be a JSON object');
         }
         const checked = checkPolicy(input);
-        if (!checked.ok) throw new UsageError(`policy: ${checked.reason}`);
+        if (!checked.ok) throw new UsageError(`响应策略不正确：${checked.reason}`, `policy: ${checked.reason}`);
         s.places.setCompoundPolicy(compoundId as number, input);
-        out.write(values.json ? `${JSON.stringify(checked.value)}\n` : `policy of ${values.compound} set\n`);
-        return 0;
-      }
-      case 'set-checkin': {
-        const householdId = positiveInt('household', need('household'));
-        const stored = s.places.schedule(householdId);
-        if (stored === null) throw new UsageError(`household ${householdId} does not exist`);
-        const current = scheduleOf(stored);
-        let policy = current.policy;
-        if (values.deadline !== undefined) policy = { kind: 'deadline', time: values.deadline };
-        else if (values.every !== undefined || values.grace !== undefined) {
-          policy = {
-            kind: 'interval',
-            everySec:
-              values.every !== undefined
-                ? positiveInt('every', values.every)
-                : current.policy.kind === 'interval'
-                  ? current.policy.everySec
-                  : 86_400,
-            graceSec:
-              values.grace !== undefined
-                ? positiveInt('grace', values.grace)
-                : current.policy.kind === 'interval'
-                  ? current.policy.graceSec
-                  : 7_200,
-          };
-        }
-        let quietHours = current.quietHours;
-        if (values.quiet !== undefined) {
-          const m = /^(\d\d:\d\d)-(\d\d:\d\d)$/.exec(values.quiet);
-          if (values.quiet !== 'none' && m === null) throw new UsageError('--quiet takes HH:MM-HH:MM or none');
-          quietHours = m === null ? null : { start: m[1] as string, end: m[2] as string };
-        }
-        const awayUntil =
-          values['away-until'] === undefined
-            ? current.awayUntil
-            : values['away-until'] === 'none'
-              ? null
-              : values['away-until'];
-        const set = setCheckInSchedule(s, householdId, { policy, timeZone: values.timezone, quietHours, awayUntil });
-        if (!set.ok) throw new UsageError(`check-in: ${set.reason}`);
-        const { schedule, dueAt: due } = set;
         out.write(
           values.json
-            ? `${JSON.stringify({ ...schedule, checkInDueAt: new Date(due).toISOString() })}\n`
-            : `check-in of household ${householdId} set; next due ${new Date(due).toISOString()}\n`,
+            ? `${JSON.stringify(checked.value)}\n`
+            : both(`${values.compound} 的响应策略已设置`, `policy of ${values.compound} set`),
         );
         return 0;
       }
-      case 'people': {
-        const rows = s.people.list();
-        if (values.json) out.write(`${JSON.stringify(rows)}\n`);
-        else {
-          out.write('id\ttier\trole\tname\tphone\tcompound\tbuilding\tcommunity\n');
-          for (const p of rows)
-            out.write(
-              `${p.id}\t${p.tier}\t${p.role}\t${p.name}\t${p.phone ?? '-'}\t${p.compoundId ?? '*'}\t${p.buildingId ?? '*'}\t${p.communityId ?? '*'}\n`,
-            );
-        }
-        return 0;
-      }
+      case 'set-checkin':
+        return setCheckInCommand(values, s, out);
+      case 'people':
+        return listPeople(s, values.json, out);
       default: {
         const compoundId = (name: string | undefined) => findScope(s, name, undefined).compoundId as number;
         const code =
@@ -408,7 +348,10 @@ export async function runAdmin(
           runPlacesCommand(cmd, values, s, now, out) ??
           runHouseholdsCommand(cmd, values, s, now, out);
         if (code !== null) return code;
-        throw new UsageError(`unknown command ${JSON.stringify(cmd)}; see --help`);
+        throw new UsageError(
+          `未知命令 ${JSON.stringify(cmd)}，见 --help`,
+          `unknown command ${JSON.stringify(cmd)}; see --help`,
+        );
       }
     }
   }
@@ -418,12 +361,8 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   runAdmin(process.argv.slice(2), process.env, process.stdout).then(
     (code) => process.exit(code),
     (err: unknown) => {
-      const known =
-        err instanceof UsageError ||
-        err instanceof ConfigError ||
-        err instanceof RangeError ||
-        (err instanceof TypeError && 'code' in err);
-      process.stderr.write(`admin: ${err instanceof Error ? err.message : String(err)}\n`);
+      const { text, known } = errorText(err);
+      process.stderr.write(`admin: ${text}\n`);
       process.exit(known ? 2 : 1);
     },
   );

@@ -1,6 +1,7 @@
 import fastifyCookie from '@fastify/cookie';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
+import { describeResponses } from './openapi-responses.js';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
@@ -188,6 +189,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   if (api !== undefined) {
     await app.register(fastifyCookie);
     await app.register(fastifySwagger, {
+      // Every operation's answers, for the document only (api/openapi-responses.ts says why).
+      transform: describeResponses,
       openapi: {
         openapi: '3.0.3',
         info: {

@@ -8,19 +8,11 @@ export const OBSERVED_MAX_AGE_MS = 7 * 86_400_000;
 
 // ISO 8601 (RFC 3339) date and time with a zone (Z or ±HH:MM); seconds optional, fractions up
 // to nanoseconds (only milliseconds are kept).
-const INSTANT =
+export const INSTANT =
   /^([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9]{2}):([0-9]{2})(?::([0-9]{2})(?:\.([0-9]{1,9}))?)?(?:(Z)|([+-])([0-9]{2}):([0-9]{2}))$/;
 
-/**
- * The `observedAt` of a report or visit (the moment the volunteer tapped, sent later from the
- * patrol page's offline queue): a real calendar instant (Date.parse would take 02-30 as 03-02),
- * at most OBSERVED_SKEW_MS ahead of `now` and at most OBSERVED_MAX_AGE_MS old. The value is
- * epoch ms, not clamped (the use case counts a future one as now).
- */
-export function checkObservedAt(
-  text: string,
-  now: number,
-): { ok: true; value: number } | { ok: false; reason: string } {
+/** An ISO 8601 time with a zone read as epoch ms: a real calendar instant (Date.parse would take 02-30 as 03-02). */
+export function parseInstant(text: string): { ok: true; value: number } | { ok: false; reason: string } {
   const m = INSTANT.exec(text);
   if (m === null)
     return {
@@ -45,7 +37,22 @@ export function checkObservedAt(
     return { ok: false, reason: 'is not a real date and time' };
   }
   const ms = Number((m[7] ?? '').padEnd(3, '0').slice(0, 3));
-  const value = Date.UTC(year, month - 1, day, hour, minute, second, ms) - offsetMin * 60_000;
+  return { ok: true, value: Date.UTC(year, month - 1, day, hour, minute, second, ms) - offsetMin * 60_000 };
+}
+
+/**
+ * The `observedAt` of a report or visit (the moment the volunteer tapped, sent later from the
+ * patrol page's offline queue): a real calendar instant (parseInstant),
+ * at most OBSERVED_SKEW_MS ahead of `now` and at most OBSERVED_MAX_AGE_MS old. The value is
+ * epoch ms, not clamped (the use case counts a future one as now).
+ */
+export function checkObservedAt(
+  text: string,
+  now: number,
+): { ok: true; value: number } | { ok: false; reason: string } {
+  const parsed = parseInstant(text);
+  if (!parsed.ok) return parsed;
+  const value = parsed.value;
   if (value > now + OBSERVED_SKEW_MS)
     return { ok: false, reason: `is more than ${OBSERVED_SKEW_MS / 1000} s ahead of the server's clock` };
   if (value < now - OBSERVED_MAX_AGE_MS)

@@ -57,7 +57,8 @@ export function createBackup(deps: { database: DatabaseFile; dir: string; keep: 
   return {
     async run(now: number): Promise<BackupResult> {
       const started = performance.now();
-      fs.mkdirSync(dir, { recursive: true });
+      // Backups hold what the database holds: 0700 folder, 0600 files (docs/privacy.md).
+      fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
       // Left by a run that crashed mid-copy: never a backup, only in the way.
       for (const name of fs.readdirSync(dir)) if (PARTIAL_FILE.test(name)) removeQuietly(path.join(dir, name));
 
@@ -65,6 +66,8 @@ export function createBackup(deps: { database: DatabaseFile; dir: string; keep: 
       const file = path.join(dir, name);
       const partial = file + PARTIAL_SUFFIX;
       try {
+        // Made 0600 before SQLite writes into it (its journal takes the file's mode).
+        fs.writeFileSync(partial, '', { mode: 0o600 });
         await database.backupTo(partial);
         database.checkCopy(partial);
         fsyncPath(partial);
@@ -83,6 +86,24 @@ export function createBackup(deps: { database: DatabaseFile; dir: string; keep: 
       return { file, bytes, ms, deleted };
     },
   };
+}
+
+/**
+ * At start: the backup folder made 0700 and the backups in it 0600, whatever an older release
+ * left (0755 and 0644); the paths tightened are returned for the start's log line.
+ */
+export function tightenBackups(dir: string): string[] {
+  if (!fs.existsSync(dir)) return [];
+  const tightened: string[] = [];
+  const tighten = (p: string, mode: number) => {
+    const current = fs.statSync(p).mode & 0o777;
+    if ((current & ~mode) === 0) return;
+    fs.chmodSync(p, current & mode);
+    tightened.push(p);
+  };
+  tighten(dir, 0o700);
+  for (const name of fs.readdirSync(dir)) if (BACKUP_FILE.test(name)) tighten(path.join(dir, name), 0o600);
+  return tightened;
 }
 
 export type BackupMaker = ReturnType<typeof createBackup>;

@@ -19,6 +19,7 @@ import type {
   AlertTransition,
   ApiToken,
   AuditEntry,
+  AuditFilter,
   Building,
   ChannelKind,
   Compound,
@@ -317,7 +318,7 @@ export interface UsersStore {
   /** Appends to the audit log (never updated or deleted). */
   audit(entry: Omit<AuditEntry, 'id'>): void;
   /** Newest first; `before` is the id to continue below (an opaque cursor to clients). */
-  auditPage(before: number, limit: number): AuditEntry[];
+  auditPage(before: number, limit: number, filter?: AuditFilter): AuditEntry[];
 }
 
 export interface ReportsStore {

@@ -326,6 +326,21 @@ export type AuditEntry = {
   address: string | null;
 };
 
+/**
+ * Which audit rows to read (GET /api/audit's filters): each one given narrows; none: every row.
+ * Prefixes match from the start, case and all; the username any case; `at` in [from, to).
+ */
+export type AuditFilter = {
+  username?: string;
+  method?: string;
+  routePrefix?: string;
+  recordPrefix?: string;
+  /** One status, or a range [min, max] (a class such as 4xx). */
+  status?: { min: number; max: number };
+  from?: number;
+  to?: number;
+};
+
 // Daily reports and the figures they are built from.
 
 export type StoredReport = { id: number; compoundId: number; day: string; data: unknown; createdAt: number };

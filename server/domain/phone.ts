@@ -17,3 +17,6 @@ export function mainlandMobile(input: string): string | null {
 
 /** What a person is told when a number is refused, in the API's field problems, the CLI and a roster's row problems. */
 export const NOT_A_MOBILE = '不是中国大陆手机号：应为 11 位数字，以 13–19 开头（可带 +86、空格或短横线）';
+/** NOT_A_MOBILE in English, for texts in both languages (the admin CLI). */
+export const NOT_A_MOBILE_EN =
+  'is not a mainland China mobile: 11 digits starting 13–19 (+86, spaces or hyphens allowed)';

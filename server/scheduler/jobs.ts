@@ -1,6 +1,7 @@
 import type { BackupMaker } from '../app/backup.js';
 import type { Clock } from '../app/clock.js';
 import type { DailyReporter } from '../app/daily-report.js';
+import type { Retention } from '../app/retention.js';
 import type { Config } from '../config.js';
 import { addDays, localDate, parseTimeOfDay } from '../domain/zoned-time.js';
 import type { Job } from './index.js';
@@ -22,9 +23,15 @@ export function everySecondJobs(run: { sweep: () => unknown; outbox: () => unkno
 
 /**
  * The daily jobs, read in the report's time zone: at REPORT_TIME the report for the previous
- * local day, at BACKUP_TIME a backup. Exported so a test can fire them on fake timers.
+ * local day, at BACKUP_TIME a backup, at RETENTION_TIME the deletion of what is older than its
+ * retention (a quiet hour: its short transactions still share SQLite's one write lock with the
+ * presses). Exported so a test can fire them on fake timers.
  */
-export function dailyJobs(config: Config, deps: { report: DailyReporter; backup: BackupMaker; clock: Clock }): Job[] {
+export function dailyJobs(
+  config: Config,
+  deps: { report: DailyReporter; backup: BackupMaker; clock: Clock; retention?: Retention },
+): Job[] {
+  const { retention } = deps;
   const { timeZone } = config.report;
   return [
     {
@@ -42,5 +49,15 @@ export function dailyJobs(config: Config, deps: { report: DailyReporter; backup:
       timezone: timeZone,
       run: () => deps.backup.run(deps.clock.now()),
     },
+    ...(retention === undefined
+      ? []
+      : [
+          {
+            name: 'retention',
+            cron: dailyAt(config.retention.time),
+            timezone: timeZone,
+            run: () => retention.run(deps.clock.now()),
+          },
+        ]),
   ];
 }

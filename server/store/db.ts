@@ -15,7 +15,7 @@ export const DB_FILE_NAME = 'ribbon.db';
  * survives kill -9 and a power cut (better-sqlite3's WAL default, NORMAL, survives only the first).
  */
 export function openDatabase(dataDir: string, fileName = DB_FILE_NAME): Db {
-  fs.mkdirSync(dataDir, { recursive: true });
+  secureDataFiles(dataDir, fileName);
   const db = new Database(path.join(dataDir, fileName));
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = FULL');
@@ -23,6 +23,36 @@ export function openDatabase(dataDir: string, fileName = DB_FILE_NAME): Db {
   db.pragma('busy_timeout = 5000');
   migrate(db);
   return db;
+}
+
+/**
+ * The database holds names and phone numbers: its folder is made 0700 and the file, its -wal
+ * and -shm 0600 — by explicit modes, not the umask (which a worker thread, where the safety
+ * core runs, cannot set). The file is made before SQLite opens it, because SQLite gives the
+ * -wal and -shm it creates the database file's mode. Files from before are tightened; the
+ * paths tightened are returned (the server logs them at start).
+ */
+export function secureDataFiles(dataDir: string, fileName = DB_FILE_NAME): string[] {
+  fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const file = path.join(dataDir, fileName);
+  fs.closeSync(fs.openSync(file, 'a', 0o600));
+  return [[dataDir, 0o700], ...['', '-wal', '-shm', '-journal'].map((suffix) => [file + suffix, 0o600] as const)]
+    .filter(([p, mode]) => tightenMode(p as string, mode as number))
+    .map(([p]) => p as string);
+}
+
+/** Takes away what `mode` does not allow (group and others' bits); false when nothing was to take or no such file. */
+export function tightenMode(p: string, mode: number): boolean {
+  let current: number;
+  try {
+    current = fs.statSync(p).mode & 0o777;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw err;
+  }
+  if ((current & ~mode) === 0) return false;
+  fs.chmodSync(p, current & mode);
+  return true;
 }
 
 export function migrate(db: Db): number {
@@ -104,6 +134,7 @@ let timer = null;
 const tick = () => {
   const result = checkpoint();
   if (result.error !== undefined) parentPort.postMessage({ type: 'error', message: result.error });
+  else if (workerData.reportTicks) parentPort.postMessage({ type: 'tick', result });
   timer = setTimeout(tick, workerData.intervalMs);
 };
 timer = setTimeout(tick, workerData.intervalMs);
@@ -124,7 +155,13 @@ parentPort.on('message', (msg) => {
  */
 export function startWalCheckpointer(
   db: Db,
-  opts: { intervalMs?: number; backstopPages?: number; onError?: (err: Error) => void } = {},
+  opts: {
+    intervalMs?: number;
+    backstopPages?: number;
+    onError?: (err: Error) => void;
+    /** Each checkpoint the timer made (tests wait for one instead of sleeping). */
+    onTick?: (result: CheckpointResult) => void;
+  } = {},
 ): WalCheckpointer {
   if (db.memory) throw new Error('an in-memory database has no WAL to checkpoint');
   db.pragma(`wal_autocheckpoint = ${opts.backstopPages ?? WAL_BACKSTOP_PAGES}`);
@@ -135,6 +172,7 @@ export function startWalCheckpointer(
       file: db.name,
       driver: createRequire(import.meta.url).resolve('better-sqlite3'),
       intervalMs: opts.intervalMs ?? WAL_CHECKPOINT_INTERVAL_MS,
+      reportTicks: opts.onTick !== undefined,
     },
   });
   // The worker must not keep a process alive that forgot to stop it; the backstop still bounds the WAL.
@@ -151,8 +189,13 @@ export function startWalCheckpointer(
     (
       msg:
         | { type: 'result'; id: number; result: CheckpointResult | { error: string } }
-        | { type: 'error'; message: string },
+        | { type: 'error'; message: string }
+        | { type: 'tick'; result: CheckpointResult },
     ) => {
+      if (msg.type === 'tick') {
+        opts.onTick?.(msg.result);
+        return;
+      }
       if (msg.type === 'error') {
         opts.onError?.(new Error(`WAL checkpoint failed: ${msg.message}`));
         return;

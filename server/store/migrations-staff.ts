@@ -31,4 +31,34 @@ export const STAFF_MIGRATIONS: readonly string[] = [
                     closed_at, anonymised_at ON households
     BEGIN INSERT INTO household_changes (household_id) VALUES (NEW.id); END;
   `,
+  /* 15: the data's lifecycle — the audit log's rows past their retention may be deleted, nothing else (issue 15) */ `
+  -- The audit log stays append-only (migration 3's triggers), except that the daily retention
+  -- job may delete rows older than its cutoff: it raises the cutoff here (now minus
+  -- RETAIN_AUDIT_MONTHS) and deletes below it in the same transaction. Any other delete, and
+  -- every update, is still refused. One row.
+  CREATE TABLE audit_retention (
+    id     INTEGER PRIMARY KEY CHECK (id = 1),
+    cutoff INTEGER NOT NULL
+  );
+  INSERT INTO audit_retention (id, cutoff) VALUES (1, 0);
+  -- The cutoff only moves forward: lowering it would let nothing new go, raising it past a
+  -- row is what the job does; and the row cannot go.
+  CREATE TRIGGER audit_retention_forward BEFORE UPDATE ON audit_retention
+    WHEN NEW.cutoff < OLD.cutoff OR NEW.id <> OLD.id
+    BEGIN SELECT RAISE(ABORT, 'the audit retention cutoff only moves forward'); END;
+  CREATE TRIGGER audit_retention_kept BEFORE DELETE ON audit_retention
+    BEGIN SELECT RAISE(ABORT, 'the audit retention cutoff cannot be removed'); END;
+  DROP TRIGGER audit_log_append_only_delete;
+  CREATE TRIGGER audit_log_append_only_delete BEFORE DELETE ON audit_log
+    WHEN OLD.at >= (SELECT cutoff FROM audit_retention WHERE id = 1)
+    BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+  `,
+  /* 16: the audit log read by person, record, route and time (GET /api/audit's filters, issue 15) */ `
+  -- Newest first within one username (any case), one record or one route: a seek, then a walk
+  -- down the id; a time range through at.
+  CREATE INDEX audit_log_username ON audit_log (username COLLATE NOCASE, id);
+  CREATE INDEX audit_log_record ON audit_log (record, id);
+  CREATE INDEX audit_log_route ON audit_log (route, id);
+  CREATE INDEX audit_log_at ON audit_log (at);
+  `,
 ];

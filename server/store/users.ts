@@ -2,6 +2,7 @@ import type { UserRole } from '../domain/community.js';
 import type { ScopeEntry, ScopeLevel } from '../domain/places.js';
 import type { ApiToken, AuditEntry, NewUser, Session, User, UsersStore } from '../app/ports.js';
 import type { Db } from './db.js';
+import { createAuditReader } from './audit-log.js';
 
 type UserRow = {
   id: number;
@@ -94,20 +95,7 @@ export function createUsersStore(db: Db): UsersStore {
   >(
     'INSERT INTO audit_log (at, user_id, username, method, route, record, status, address) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
   );
-  const auditPage = db.prepare<
-    [number, number],
-    {
-      id: number;
-      at: number;
-      user_id: number | null;
-      username: string | null;
-      method: string;
-      route: string;
-      record: string | null;
-      status: number;
-      address: string | null;
-    }
-  >('SELECT * FROM audit_log WHERE id < ? ORDER BY id DESC LIMIT ?');
+  const auditPage = createAuditReader(db);
 
   function scopeOf(userId: number): Pick<User, 'compoundIds' | 'readOnlyCompoundIds' | 'scope'> {
     const seen = covered.all(userId, userId);
@@ -240,18 +228,6 @@ export function createUsersStore(db: Db): UsersStore {
       );
     },
     /** Newest first; `before` is the id to continue below (an opaque cursor to clients). */
-    auditPage(before: number, limit: number): AuditEntry[] {
-      return auditPage.all(before, limit).map((r) => ({
-        id: r.id,
-        at: r.at,
-        userId: r.user_id,
-        username: r.username,
-        method: r.method,
-        route: r.route,
-        record: r.record,
-        status: r.status,
-        address: r.address,
-      }));
-    },
+    auditPage,
   };
 }

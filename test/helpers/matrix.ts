@@ -369,7 +369,7 @@ export const TABLE: Row[] = [
     route: 'PATCH /api/households/:id',
     target: inA.household,
     missing: { id: NONE },
-    body: () => ({ room: '202' }),
+    body: (_t, { n }) => ({ room: `2${n()}` }),
     expect: [200, 200, 403, 404, 403, 401],
   },
   {

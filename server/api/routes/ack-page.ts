@@ -23,7 +23,7 @@ import {
   renderCodePage,
   renderPlainPage,
 } from './ack-page-view.js';
-import { createAttemptCounter } from './session.js';
+import { createAttemptCounter } from '../login-throttle.js';
 
 /**
  * The one-tap page of an SMS (issue 13, point 3; docs/api.md, "One-tap link"): `GET /a/:token`

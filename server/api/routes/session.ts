@@ -6,9 +6,8 @@ import { newSecret, requireRole, sha256, userOf, type Authenticator } from '../a
 import { keysetPage, PageQuery, pageById } from '../paging.js';
 import { iso } from '../views.js';
 import { createWindowBudget } from '../../log.js';
-
-/** Failed logins allowed per address and per username in a window, before 429. */
-export const LOGIN_LIMITS = { perAddress: 20, perUser: 5, windowMs: 15 * 60_000 } as const;
+import { createLoginThrottle, lockedOutMessage } from '../login-throttle.js';
+import { AuditQuery, auditFilterOf } from '../audit-query.js';
 
 export const ScopeLevelSchema = Type.Union([
   Type.Literal('district'),
@@ -47,38 +46,6 @@ export function publicUser(user: User) {
   };
 }
 
-/**
- * Attempts counted in a sliding window, per key (in memory: a restart forgives). An attempt is
- * counted when it starts, before its password is hashed: counted after, concurrent attempts all
- * passed the check together (issue 12). A successful login takes its own attempt back.
- */
-export function createAttemptCounter(limit: number, windowMs: number) {
-  const attempts = new Map<string, number[]>();
-  return {
-    blockedFor(key: string, now: number): number {
-      const recent = (attempts.get(key) ?? []).filter((t) => now - t < windowMs);
-      attempts.set(key, recent);
-      if (recent.length < limit) return 0;
-      return Math.ceil((windowMs - (now - (recent[0] ?? now))) / 1000);
-    },
-    count(key: string, now: number): void {
-      const list = attempts.get(key) ?? [];
-      list.push(now);
-      attempts.set(key, list.slice(-limit));
-      if (attempts.size > 100_000) attempts.clear();
-    },
-    /** Takes back one attempt counted at `at` (one that was not a failure). */
-    uncount(key: string, at: number): void {
-      const list = attempts.get(key);
-      const i = list?.lastIndexOf(at) ?? -1;
-      if (i >= 0) list?.splice(i, 1);
-    },
-    clear(key: string): void {
-      attempts.delete(key);
-    },
-  };
-}
-
 /** Refused logins are logged at most this often (with how many since the last line). */
 const BUSY_LOG_EVERY_MS = 10_000;
 
@@ -90,8 +57,7 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<{
   userChanged?: (userId: number) => void;
 }> = async (app, opts) => {
   const { stores, authenticator, now } = opts;
-  const byAddress = createAttemptCounter(LOGIN_LIMITS.perAddress, LOGIN_LIMITS.windowMs);
-  const byUser = createAttemptCounter(LOGIN_LIMITS.perUser, LOGIN_LIMITS.windowMs);
+  const throttle = createLoginThrottle();
   const busyLines = createWindowBudget(1, BUSY_LOG_EVERY_MS, now);
 
   app.post(
@@ -114,18 +80,13 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<{
     async (request, reply) => {
       const { username, password } = request.body;
       request.auditUsername = username.slice(0, 100);
-      const name = username.toLowerCase();
-      const t = now();
-      const wait = Math.max(byAddress.blockedFor(request.ip, t), byUser.blockedFor(name, t));
-      if (wait > 0) throw new AppError('rateLimited', undefined, undefined, wait);
-      byAddress.count(request.ip, t);
-      byUser.count(name, t);
+      const attempt = throttle.begin(username, request.ip, now());
+      if (typeof attempt === 'number') throw new AppError('rateLimited', lockedOutMessage(attempt), undefined, attempt);
       const found = stores.users.forLogin(username);
       const check = await verifyPassword(password, found?.passwordHash ?? null);
       if (check === 'busy') {
         // Nothing was checked: not a failure of this name or address.
-        byAddress.uncount(request.ip, t);
-        byUser.uncount(name, t);
+        attempt.undo();
         const line = busyLines.take();
         if (line !== null) {
           request.log.warn(
@@ -136,10 +97,7 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<{
         throw new AppError('busy', undefined, undefined, passwordHashPool.retryAfterSec());
       }
       if (check !== 'match' || found === null || found.user.disabled) throw new AppError('badCredentials');
-      // As when only failures were counted: a success clears its username's and is not one of
-      // its address's.
-      byUser.clear(name);
-      byAddress.uncount(request.ip, t);
+      attempt.succeeded();
       const session = authenticator.startSession(found.user);
       authenticator.setCookie(reply, session.cookie, session.expiresAt);
       request.auditRecord = `user:${found.user.id}`;
@@ -239,16 +197,17 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<{
     {
       schema: {
         tags: ['session'],
-        summary: 'The audit log, newest first (admin)',
-        querystring: Type.Object(PageQuery, { additionalProperties: false }),
+        summary: 'The audit log, newest first (admin), narrowed by any of its filters',
+        querystring: AuditQuery,
       },
     },
     async (request) => {
       requireRole(request, 'admin');
+      const filter = auditFilterOf(request.query);
       const { rows, next } = keysetPage(
         request.query,
         ['id'],
-        (cursor, n) => stores.users.auditPage(cursor?.id ?? Number.MAX_SAFE_INTEGER, n),
+        (cursor, n) => stores.users.auditPage(cursor?.id ?? Number.MAX_SAFE_INTEGER, n, filter),
         (e) => ({ id: e.id }),
       );
       return { items: rows.map((e) => ({ ...e, at: iso(e.at) })), next };

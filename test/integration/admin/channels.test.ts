@@ -42,7 +42,7 @@ describe('admin add-channel and list-channels', () => {
       '--name',
       '阿里云短信',
     );
-    expect(added).toEqual({ code: 0, out: 'channel 1\n' });
+    expect(added).toEqual({ code: 0, out: '已添加通知渠道 1 / channel 1 added\n' });
     const s = createStores(openDatabase(dir));
     expect(s.channels.get(1)).toMatchObject({
       kind: 'aliyun-sms',
@@ -52,7 +52,7 @@ describe('admin add-channel and list-channels', () => {
     s.db.close();
     const listed = await admin(dir, 'list-channels');
     expect(listed.code).toBe(0);
-    expect(listed.out).toContain('1\taliyun-sms\tsms\t阿里云短信\t*\t');
+    expect(listed.out).toContain('1\taliyun-sms\tsms\t阿里云短信\t全部 all\t');
     expect(listed.out).toContain('"accessKeySecret":"set"');
     expect(listed.out).not.toContain('HIDDEN');
     const json = JSON.parse((await admin(dir, 'list-channels', '--json')).out) as Array<{ config: object }>;

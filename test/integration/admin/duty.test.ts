@@ -206,7 +206,10 @@ describe('admin duty roster commands', () => {
       '--people',
       `${id},1`,
     );
-    expect(set).toEqual({ code: 0, out: 'roster of community 本社区 set (1 shifts)\n' });
+    expect(set).toEqual({
+      code: 0,
+      out: 'community 本社区 的值班表已设置（1 个班次） / roster of community 本社区 set (1 shifts)\n',
+    });
     expect(onDuty(dir, '2026-11-23T09:00:00+08:00')).toEqual([1, Number(id)].sort((a, b) => a - b));
     expect(onDuty(dir, '2026-11-23T21:00:00+08:00')).toEqual([]);
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { connectDevice } from '../../../device-sim/device.js';
-import { LOGIN_LIMITS } from '../../../server/api/routes/session.js';
+import { LOGIN_LIMITS } from '../../../server/api/login-throttle.js';
 import { PASSWORD_HASHING, passwordHashPool } from '../../../server/app/passwords.js';
 import { expectError, makeCast, TEST_USER_PASSWORD, type InjectResponse } from '../../helpers/api.js';
 import { startTestSystem, type TestSystem } from '../../helpers/system.js';
@@ -39,14 +39,18 @@ describe('logins at once', () => {
     const responses = await Promise.all(
       Array.from({ length: 50 }, (_, i) => loginFrom(s, '10.1.0.1', cast.users.staffA.username, `guess ${i}`)),
     );
-    expect(statuses(responses)).toEqual({ 401: LOGIN_LIMITS.perUser, 429: 50 - LOGIN_LIMITS.perUser });
-    expect(passwordHashPool.stats().started - before).toBe(LOGIN_LIMITS.perUser);
+    expect(statuses(responses)).toEqual({
+      401: LOGIN_LIMITS.perUserAtAddress,
+      429: 50 - LOGIN_LIMITS.perUserAtAddress,
+    });
+    expect(passwordHashPool.stats().started - before).toBe(LOGIN_LIMITS.perUserAtAddress);
     for (const r of responses.filter((x) => x.statusCode === 429)) {
       expectError(r, 429, 'RIBBON_ERR_RATE_LIMITED');
       expect(Number(r.headers['retry-after'])).toBeGreaterThan(0);
     }
-    // The right password is refused too now, from any address: the name has used its attempts.
-    expect((await loginFrom(s, '10.1.0.2', cast.users.staffA.username, TEST_USER_PASSWORD)).statusCode).toBe(429);
+    // The right password is refused too now from this address, not from another (issue 15).
+    expect((await loginFrom(s, '10.1.0.1', cast.users.staffA.username, TEST_USER_PASSWORD)).statusCode).toBe(429);
+    expect((await loginFrom(s, '10.1.0.2', cast.users.staffA.username, TEST_USER_PASSWORD)).statusCode).toBe(200);
   });
 
   it('when an address has 15 failures and 50 more logins with any names start at once, then only 5 more are checked and the rest are 429', async () => {
@@ -73,7 +77,7 @@ describe('logins at once', () => {
       expect((await loginFrom(s, '10.3.0.1', cast.users.volunteerA.username, TEST_USER_PASSWORD)).statusCode).toBe(200);
     // And a success forgives the name's failures, as before: 4 failures, a success, 4 more, a success.
     for (let round = 0; round < 2; round++) {
-      for (let i = 0; i < LOGIN_LIMITS.perUser - 1; i++)
+      for (let i = 0; i < LOGIN_LIMITS.perUserAtAddress - 1; i++)
         expect((await loginFrom(s, '10.3.0.2', cast.users.staffA.username, `guess ${i}`)).statusCode).toBe(401);
       expect((await loginFrom(s, '10.3.0.2', cast.users.staffA.username, TEST_USER_PASSWORD)).statusCode).toBe(200);
     }

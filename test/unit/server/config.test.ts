@@ -47,6 +47,7 @@ describe('loadConfig: defaults', () => {
       ingest: { batchMax: 512 },
       report: { time: '07:00', timeZone: 'Asia/Shanghai' },
       backup: { time: '03:30', dir: path.join(CWD, 'data', 'backups'), keep: 7 },
+      retention: { eventsMonths: 24, rejectedMonths: 3, auditMonths: 60, time: '04:15' },
     });
   });
 
@@ -95,6 +96,10 @@ describe('loadConfig: values that are read', () => {
         BACKUP_TIME: '23:59',
         BACKUP_DIR: '/var/backups/ribbon',
         BACKUP_KEEP: '365',
+        RETAIN_EVENTS_MONTHS: '12',
+        RETAIN_REJECTED_MONTHS: '1',
+        RETAIN_AUDIT_MONTHS: '240',
+        RETENTION_TIME: '02:05',
         TLS_CERT_FILE: '/etc/ribbon/cert.pem',
         TLS_KEY_FILE: 'key.pem',
         DASHBOARD_DIR: 'web',
@@ -135,6 +140,7 @@ describe('loadConfig: values that are read', () => {
       ingest: { batchMax: 100_000 },
       report: { time: '06:45', timeZone: 'Europe/Berlin' },
       backup: { time: '23:59', dir: '/var/backups/ribbon', keep: 365 },
+      retention: { eventsMonths: 12, rejectedMonths: 1, auditMonths: 240, time: '02:05' },
     });
   });
 
@@ -261,6 +267,10 @@ describe('loadConfig: bad values stop start-up', () => {
     ['BACKUP_TIME', '3.30'],
     ['BACKUP_KEEP', '0'],
     ['BACKUP_KEEP', '366'],
+    ['RETAIN_EVENTS_MONTHS', '0'],
+    ['RETAIN_REJECTED_MONTHS', '241'],
+    ['RETAIN_AUDIT_MONTHS', 'forever'],
+    ['RETENTION_TIME', '4:15'],
     ['PUBLIC_URL', 'ribbon.example.cn'],
     ['PUBLIC_URL', 'ftp://ribbon.example.cn'],
     ['PUBLIC_URL', 'mqtt://ribbon.example.cn'],
@@ -362,4 +372,14 @@ describe('loadConfig: TLS', () => {
       expect(() => loadConfig(env, CWD)).toThrow(/TLS_CERT_FILE and TLS_KEY_FILE go together/);
     },
   );
+});
+
+describe('loadConfig: retention', () => {
+  it('when the audit log would be kept shorter than the events, then the start stops naming both settings', () => {
+    const err = thrown(() => loadConfig({ RETAIN_EVENTS_MONTHS: '36', RETAIN_AUDIT_MONTHS: '24' }, CWD));
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as ConfigError).message).toBe(
+      'RETAIN_AUDIT_MONTHS=24 is out of range: expected at least RETAIN_EVENTS_MONTHS (36)',
+    );
+  });
 });
