@@ -84,8 +84,7 @@ export function runHouseholdsCommand(
 ): number | null {
   const need = (name: keyof Values): string => {
     const value = values[name];
-    if (typeof value !== 'string' || value.trim() === '')
-      throw new UsageError(`${cmd} 需要 --${name} / needs --${name}`);
+    if (typeof value !== 'string' || value.trim() === '') throw missingOption(cmd, name);
     return value.trim();
   };
   const id = (name: 'household'): number => {
