@@ -11,6 +11,7 @@ import type { Config } from './config.js';
 import { createAnnouncer } from './app/announce.js';
 import type { SqliteStores } from './store/index.js';
 import { loadLinkSecret } from './store/secrets.js';
+import { createPersonalDataStore } from './store/personal-data.js';
 import type { CoreLink } from './lanes/link.js';
 import { createLiveHub, type LiveHub } from './live/hub.js';
 import { createHouseholdJournal } from './live/household-journal.js';
@@ -102,6 +103,11 @@ export async function composePeopleSide(
       // Voice channels' callback URLs: PUBLIC_URL when set; else the address the admin's request came to.
       ...(config.publicUrlDefaulted ? {} : { publicUrl: config.publicUrl }),
       mqtt: { host: config.publicMqttHost, port: config.mqttPort },
+      personalData: {
+        personalData: createPersonalDataStore(stores.db),
+        commit: announcer.commit,
+        retention: { ...config.retention, timeZone: config.report.timeZone },
+      },
       // Over HTTPS the session cookie is Secure.
       auth: { ...(https ? { secureCookies: true } : {}), ...deps.auth },
     },

@@ -26,6 +26,8 @@ import { runRestore } from './restore.js';
 import { listChannels, listHouseholds, listPeople } from './listings.js';
 import { addChannelCommand, setCheckInCommand, wholeNumber } from './setup-commands.js';
 import { HOUSEHOLDS_HELP, HOUSEHOLDS_OPTIONS, refuseTakenAddress, runHouseholdsCommand } from './households.js';
+import { auditedCommand } from './audit-cli.js';
+import { LIFECYCLE_HELP, LIFECYCLE_OPTIONS, runLifecycleCommand } from './lifecycle.js';
 
 export const ADMIN_HELP = `彩带之约 · Ribbon Pact admin
 
@@ -73,7 +75,7 @@ Commands:
         The household's check-in policy; the next due time is recomputed.
   people  Lists the people and their scope (community, compound, building by name; 全部 all:
         not tied to that level).
-${DUTY_HELP}${PLACES_HELP}${HOUSEHOLDS_HELP}  restore FILE
+${DUTY_HELP}${PLACES_HELP}${HOUSEHOLDS_HELP}${LIFECYCLE_HELP}  restore FILE
         Puts a backup (DATA_DIR/backups/ribbon-….db) in place of the database. Refused while the
         server runs (stop it first), and unless the file is whole (integrity_check), of a schema
         this release knows, and has our tables. The database before is kept as
@@ -155,6 +157,7 @@ export async function runAdmin(
       ...DUTY_OPTIONS,
       ...PLACES_OPTIONS,
       ...HOUSEHOLDS_OPTIONS,
+      ...LIFECYCLE_OPTIONS,
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
@@ -212,12 +215,12 @@ export async function runAdmin(
     return base.replace(/\/+$/, '');
   };
   try {
-    return await run(command, stores);
+    return await auditedCommand(command, values, stores, out, (o) => run(command, stores, o));
   } finally {
     stores.db.close();
   }
 
-  async function run(cmd: string, s: SqliteStores): Promise<number> {
+  async function run(cmd: string, s: SqliteStores, out: Out): Promise<number> {
     const now = Date.now();
     switch (cmd) {
       case 'add-household': {
@@ -346,7 +349,8 @@ export async function runAdmin(
         const code =
           runDutyCommand(cmd, values, s, compoundId, now, out) ??
           runPlacesCommand(cmd, values, s, now, out) ??
-          runHouseholdsCommand(cmd, values, s, now, out);
+          runHouseholdsCommand(cmd, values, s, now, out) ??
+          runLifecycleCommand(cmd, values, s, now, out);
         if (code !== null) return code;
         throw new UsageError(
           `未知命令 ${JSON.stringify(cmd)}，见 --help`,

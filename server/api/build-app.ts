@@ -24,6 +24,7 @@ import { communityRoutes } from './routes/community.js';
 import { dutyRoutes } from './routes/duty.js';
 import { DASHBOARD_CSP, homeRoutes } from './routes/home.js';
 import { reportRoutes } from './routes/reports.js';
+import { type PersonalDataDeps, personalDataRoutes } from './routes/personal-data.js';
 import { placeFiguresRoutes } from './routes/places-figures.js';
 import { rosterRoutes } from './routes/rosters.js';
 import { sessionRoutes } from './routes/session.js';
@@ -54,6 +55,8 @@ export type AppDeps = {
     publicUrl?: string;
     /** Where a button connects (POST /api/devices answers it): PUBLIC_MQTT_HOST (null: the request's host) and MQTT_PORT. */
     mqtt?: { host: string | null; port: number };
+    /** Personal data (export, anonymise) and the retention settings; absent: not served. */
+    personalData?: Omit<PersonalDataDeps, 'stores' | 'now'>;
   };
   https?: { key: Buffer; cert: Buffer };
   /** Timeouts and the connection cap of the HTTP server (default DEFAULT_HTTP_LIMITS). */
@@ -301,6 +304,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       timeZone: api.reportTimeZone ?? DEFAULT_TIME_ZONE,
       now: api.now,
     });
+    if (api.personalData !== undefined)
+      await app.register(personalDataRoutes, { prefix: '/api', stores: api.stores, now: api.now, ...api.personalData });
   }
 
   return app;

@@ -1,6 +1,7 @@
 import { type TSchema, Type } from '@fastify/type-provider-typebox';
 import { ERRORS } from '../errors.js';
 import { householdOperations } from './openapi-households.js';
+import { busyToo, ROSTER_FILES } from './openapi-rosters.js';
 
 /**
  * What every operation answers, for the OpenAPI document only (issue 15, point 7). Not the routes'
@@ -325,8 +326,7 @@ export const SUCCESS: Readonly<Record<string, Record<number, unknown>>> = {
   'PATCH /api/places/:id': { 200: Area },
   'POST /api/import/households': {},
   'POST /api/import/people': {},
-  'GET /api/export/households': { 200: Csv },
-  'GET /api/export/people': { 200: Csv },
+  ...ROSTER_FILES,
   'GET /api/channels': { 200: page(Channel) },
   'POST /api/channels': {
     201: Type.Intersect([
@@ -417,7 +417,7 @@ export function errorResponses(method: string, url: string): Record<number, unkn
     out[413] = error(413);
   }
   if (method === 'POST' && url === '/api/session') out[429] = error(429, ' (retry-after)');
-  if (method === 'POST' && (url === '/api/session' || url.startsWith('/api/import/')))
+  if ((method === 'POST' && (url === '/api/session' || url.startsWith('/api/import/'))) || busyToo(method, url))
     out[503] = error(503, ' (retry-after)');
   return out;
 }

@@ -1,7 +1,8 @@
 import type { Worker } from 'node:worker_threads';
 import { createHashPool } from '../app/hash-pool.js';
 import type { User } from '../app/ports.js';
-import { type CheckedRoster, checkRoster, type RosterKind } from '../app/roster/import.js';
+import type { CheckedRoster, RosterKind } from '../app/roster/import.js';
+import { type ExportedRoster, type JobOutcome, type RosterJob, runRosterJob } from '../app/roster/jobs.js';
 import type { RosterProblem } from '../app/roster/format.js';
 import type { Stores } from '../app/ports.js';
 import { startWorker } from '../worker-thread.js';
@@ -14,14 +15,17 @@ import { startWorker } from '../worker-thread.js';
  */
 export type RosterChecker = {
   /** The check's outcome, or 'busy' at once when the queue is full. */
-  check(request: Omit<CheckRequest, 'id'>): Promise<CheckedRoster | RosterProblem> | 'busy';
+  check(request: Omit<Extract<RosterJob, { job: 'check' }>, 'job'>): Promise<CheckedRoster | RosterProblem> | 'busy';
+  /** An export written as .xlsx (in the same queue: a big one takes seconds), or 'busy' at once. */
+  exportXlsx(request: { user: User; kind: RosterKind }): Promise<ExportedRoster> | 'busy';
   retryAfterSec(): number;
   stats(): { running: number; queued: number; refused: number };
   close(): Promise<void>;
 };
 
-export type CheckRequest = { id: number; user: User; kind: RosterKind; bytes: Uint8Array; dryRun: boolean };
-export type CheckResponse = { id: number; outcome: CheckedRoster | RosterProblem } | { id: number; error: string };
+/** A job for a checker's thread; a file (CSV or .xlsx) is read there too, unzipped and parsed. */
+export type CheckRequest = RosterJob & { id: number };
+export type CheckResponse = { id: number; outcome: JobOutcome } | { id: number; error: string };
 
 export const ROSTER_CHECK_DEFAULTS = { workers: 1, queueLimit: 2 } as const;
 
@@ -69,7 +73,7 @@ export function createRosterCheckPool(opts: {
   };
 
   const runOn = (thread: Thread, request: CheckRequest) =>
-    new Promise<CheckedRoster | RosterProblem>((resolve, reject) => {
+    new Promise<JobOutcome>((resolve, reject) => {
       thread.waiting.set(request.id, (response) => {
         // Back to the idle ones only if it is still alive (a failed one was dropped).
         if (all.has(thread)) idle.push(thread);
@@ -79,11 +83,18 @@ export function createRosterCheckPool(opts: {
       thread.worker.postMessage(request);
     });
 
+  const run = (job: RosterJob): Promise<JobOutcome> | 'busy' => {
+    if (closed) return Promise.reject(new Error('the roster checker is closed'));
+    // The pool runs at most `size` at once, so a thread is idle whenever a task starts.
+    return pool.tryRun(() => runOn(idle.pop() ?? spawn(), { ...job, id: nextId++ }));
+  };
+
   return {
     check(request) {
-      if (closed) return Promise.reject(new Error('the roster checker is closed'));
-      // The pool runs at most `size` at once, so a thread is idle whenever a task starts.
-      return pool.tryRun(() => runOn(idle.pop() ?? spawn(), { ...request, id: nextId++ }));
+      return run({ ...request, job: 'check' }) as Promise<CheckedRoster | RosterProblem> | 'busy';
+    },
+    exportXlsx(request) {
+      return run({ ...request, job: 'export' }) as Promise<ExportedRoster> | 'busy';
     },
     retryAfterSec: () => pool.retryAfterSec(),
     stats() {
@@ -102,7 +113,8 @@ export function createRosterCheckPool(opts: {
 /** Checks on the caller's thread: for a database without a file (in memory), where no worker can open it. */
 export function createInlineRosterChecker(stores: Stores): RosterChecker {
   return {
-    check: (r) => Promise.resolve(checkRoster(stores, r.user, r.kind, r.bytes, r.dryRun)),
+    check: (r) => runRosterJob(stores, { ...r, job: 'check' }) as Promise<CheckedRoster | RosterProblem>,
+    exportXlsx: (r) => runRosterJob(stores, { ...r, job: 'export' }) as Promise<ExportedRoster>,
     retryAfterSec: () => 1,
     stats: () => ({ running: 0, queued: 0, refused: 0 }),
     close: async () => undefined,

@@ -1,7 +1,7 @@
 import os from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
-import { checkRoster } from '../app/roster/import.js';
+import { runRosterJob } from '../app/roster/jobs.js';
 import { createStores } from '../store/index.js';
 import type { CheckRequest, CheckResponse } from './roster-check-pool.js';
 
@@ -25,13 +25,12 @@ const stores = createStores(db);
 const port = parentPort;
 if (port === null) throw new Error('roster-check-worker.ts runs as a worker thread');
 
-port.on('message', (request: CheckRequest) => {
+port.on('message', async (request: CheckRequest) => {
   let response: CheckResponse;
   try {
-    // One read transaction: every row is checked against the same moment of the database.
-    const outcome = db
-      .transaction(() => checkRoster(stores, request.user, request.kind, request.bytes, request.dryRun))
-      .deferred();
+    // A file is read first (an .xlsx unzipped and parsed here, off the main thread), outside the
+    // transaction; then one read transaction: every row checked against the same moment of the database.
+    const outcome = await runRosterJob(stores, request, (read) => db.transaction(read).deferred());
     response = { id: request.id, outcome };
   } catch (err) {
     response = { id: request.id, error: err instanceof Error ? (err.stack ?? err.message) : String(err) };

@@ -29,9 +29,6 @@ export function hashHookKey(key: string): Buffer {
   return createHash('sha256').update(key, 'utf8').digest();
 }
 
-/** The tokens a WeCom (key) or DingTalk (access_token) robot URL carries: whoever has one can post. */
-const URL_TOKENS = ['key', 'access_token'];
-
 export function publicChannel(c: StoredChannel): PublicChannel {
   const config: Record<string, unknown> = {};
   const stored = typeof c.config === 'object' && c.config !== null ? (c.config as Record<string, unknown>) : {};
@@ -53,7 +50,9 @@ export function publicChannel(c: StoredChannel): PublicChannel {
 function hideUrlTokens(href: string): string {
   try {
     const url = new URL(href);
-    for (const name of URL_TOKENS) if (url.searchParams.has(name)) url.searchParams.set(name, 'set');
+    // Every value of the query: a WeCom robot's key, a DingTalk robot's access_token, a generic
+    // webhook's ?token=… — whoever has one can post (issue 15: a webhook's token was answered).
+    for (const name of new Set(url.searchParams.keys())) url.searchParams.set(name, 'set');
     return url.href;
   } catch {
     return 'set';

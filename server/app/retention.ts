@@ -29,8 +29,8 @@ export type RetentionMonths = Readonly<{ eventsMonths: number; rejectedMonths: n
 
 /** household_changes keeps this many of its last seqs (a /ws reader far behind reloads anyway). */
 export const HOUSEHOLD_CHANGES_KEPT = 10_000;
-/** Rows per transaction: a few milliseconds each, so a press never waits long for the lock. */
-export const RETENTION_CHUNK = 500;
+/** Rows per transaction: ~4 ms each with its fsync (measured: 200 events, median 4 ms on a loaded 2-core machine, 500 took 9), so a press never waits long for the lock. */
+export const RETENTION_CHUNK = 200;
 
 /** `months` calendar months before `now` (UTC; the day clamped to the month's end). */
 export function monthsBefore(now: number, months: number): number {

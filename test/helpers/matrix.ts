@@ -372,6 +372,34 @@ export const TABLE: Row[] = [
     body: (_t, { n }) => ({ room: `2${n()}` }),
     expect: [200, 200, 403, 404, 403, 401],
   },
+  // The data's lifecycle (issue 15): exports for staff of the compound and admins, anonymising for admins.
+  { route: 'GET /api/settings/retention', expect: [200, 403, 403, 403, 403, 401] },
+  {
+    route: 'GET /api/households/:id/personal-data',
+    target: inA.household,
+    missing: { id: NONE },
+    expect: [200, 200, 403, 404, 403, 401],
+  },
+  {
+    route: 'GET /api/people/:id/personal-data',
+    target: inA.person,
+    missing: { id: NONE },
+    expect: [200, 200, 403, 404, 403, 401],
+  },
+  {
+    route: 'POST /api/households/:id/anonymise',
+    target: (ctx) => {
+      const t = inA.household(ctx);
+      ctx.system.stores.db
+        .prepare(
+          "UPDATE households SET closed_at = ?, closed_on = '2026-11-30', closed_reason = 'moved_out' WHERE id = ?",
+        )
+        .run(Date.now(), t.id);
+      return t;
+    },
+    missing: { id: NONE },
+    expect: [200, 403, 403, 403, 403, 401],
+  },
   {
     route: 'PATCH /api/compounds/:id',
     target: inA.compound,
@@ -579,6 +607,9 @@ export const TABLE: Row[] = [
   },
   { route: 'GET /api/export/households', expect: [200, 200, 403, 200, 403, 401] },
   { route: 'GET /api/export/people', expect: [200, 200, 403, 200, 403, 401] },
+  // The .xlsx templates (issue 15) hold no one's data, but are for those who import: not volunteers.
+  { route: 'GET /api/import/households/template.xlsx', expect: [200, 200, 403, 200, 403, 401] },
+  { route: 'GET /api/import/people/template.xlsx', expect: [200, 200, 403, 200, 403, 401] },
 
   // Channels (issue 13): staff read theirs, only an admin adds or retires one.
   { route: 'GET /api/channels', expect: [200, 200, 403, 200, 403, 401] },

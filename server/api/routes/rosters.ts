@@ -1,14 +1,14 @@
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { CSV_BOM } from '../../app/roster/csv.js';
-import { exportHouseholds, exportPeople } from '../../app/roster/export.js';
-import { ROSTER_LIMITS } from '../../app/roster/format.js';
-import type { RosterKind } from '../../app/roster/import.js';
+import { bothLanguages, ROSTER_LIMITS } from '../../app/roster/format.js';
+import type { RosterFormat } from '../../app/roster/import.js';
+import { XLSX_TYPE } from '../../app/roster/sheets.js';
 import { writeRoster } from '../../app/roster/write.js';
 import { AppError, ERRORS } from '../../errors.js';
 import type { Stores } from '../../app/ports.js';
 import { createWindowBudget } from '../../log.js';
 import { requireRole } from '../auth.js';
 import { createInlineRosterChecker, createRosterCheckPool, type RosterChecker } from '../roster-check-pool.js';
+import { rosterFileRoutes } from './roster-files.js';
 
 export type RosterDeps = {
   stores: Stores;
@@ -35,14 +35,28 @@ function defaultChecker(stores: Stores, onError: (err: Error) => void): RosterCh
 const RowErrorSchema = Type.Object({
   line: Type.Integer(),
   field: Type.Optional(Type.String()),
-  reason: Type.String(),
+  reason: Type.String({ description: 'why, in Chinese (zh-CN)' }),
+  reasonEn: Type.String({ description: 'why, in English' }),
+});
+const ChangeSchema = Type.Object({
+  line: Type.Integer(),
+  householdId: Type.Optional(Type.Integer({ description: 'the household updated (a households roster)' })),
+  personId: Type.Optional(Type.Integer({ description: 'the person updated (a people roster)' })),
+  fields: Type.Array(Type.String(), {
+    description: 'households: name, timezone, checkin, quiet_hours, contacts; people: tier',
+  }),
+  text: Type.String({ description: 'the change in Chinese: "姓名变更：张三 → 张四", "层级变更：1 → 2"' }),
+  textEn: Type.String({ description: 'the change in English: "name: 张三 → 张四"' }),
 });
 const ReportSchema = Type.Object({
   ok: Type.Boolean(),
   dryRun: Type.Boolean(),
   encoding: Type.Union([Type.Literal('utf-8'), Type.Literal('gbk')]),
+  format: Type.Union([Type.Literal('csv'), Type.Literal('xlsx')]),
   rows: Type.Integer(),
   created: Type.Integer(),
+  updated: Type.Integer(),
+  changes: Type.Array(ChangeSchema),
   unchanged: Type.Integer(),
   ignoredColumns: Type.Array(Type.String()),
   errors: Type.Array(RowErrorSchema),
@@ -68,18 +82,25 @@ const ImportQuery = Type.Object(
   { additionalProperties: false },
 );
 
-const SUMMARY: Record<RosterKind, { import: string; export: string }> = {
-  households: {
-    import:
-      'Import households from CSV (staff: their compounds; admin): 小区 楼栋 房号 姓名 时区 报平安方式 免打扰时段 紧急联系人 联系电话 关系',
-    export: 'The households you may see as CSV (UTF-8 with BOM), one row per emergency contact',
-  },
-  people: {
-    import:
-      'Import the people who answer alarms from CSV (staff: their compounds; admin): 姓名 电话 角色 层级 小区 楼栋',
-    export: 'The people you may see as CSV (UTF-8 with BOM)',
-  },
-};
+const SUMMARY = {
+  households:
+    "Import households from CSV or .xlsx (staff: their compounds; admin): 小区 楼栋 房号 姓名 时区 报平安方式 免打扰时段 紧急联系人 联系电话 关系 (docs/rosters.md); a row at an open household's address updates it",
+  people:
+    'Import the people who answer alarms from CSV or .xlsx (staff: their compounds; admin): 姓名 电话 角色 层级 小区 楼栋 (docs/rosters.md)',
+} as const;
+
+const CSV_TYPES = ['text/csv', 'application/octet-stream'];
+const ACCEPTED = [...CSV_TYPES, XLSX_TYPE];
+const NOT_A_ROSTER = bothLanguages({
+  reason: `名单请以文件上传：CSV（content-type 为 text/csv）或 Excel 工作簿 .xlsx（${XLSX_TYPE}）`,
+  reasonEn: `send the roster as a file: CSV (content-type text/csv or application/octet-stream) or an .xlsx workbook (${XLSX_TYPE})`,
+});
+
+/** An .xlsx is a zip (PK\x03\x04): read as a workbook whatever type it was sent as (a browser may say octet-stream). */
+function formatOf(contentType: string | undefined, bytes: Buffer): RosterFormat {
+  if (bytes.length >= 4 && bytes.readUInt32BE(0) === 0x504b0304) return 'xlsx';
+  return (contentType ?? '').split(';')[0]?.trim().toLowerCase() === XLSX_TYPE ? 'xlsx' : 'csv';
+}
 
 /**
  * Rosters as CSV (server/app/roster/format.ts has the format). Import takes the file as the raw body
@@ -99,12 +120,17 @@ export const rosterRoutes: FastifyPluginAsyncTypebox<RosterDeps> = async (app, o
   // Encapsulated in this plugin: the rest of the API keeps JSON only and its 64 KiB limit.
   // The charset parameter is ignored: the bytes decide (UTF-8, else GBK).
   app.addContentTypeParser(
-    ['text/csv', 'application/octet-stream'],
+    ACCEPTED,
     { parseAs: 'buffer', bodyLimit: ROSTER_LIMITS.maxBytes },
     (_request, body, done) => {
       done(null, body);
     },
   );
+  // Any other type (a PDF, a form): a 415 that names the types a roster may come as.
+  app.addContentTypeParser('*', (_request, _payload, done) => {
+    done(new AppError('unsupportedMedia', NOT_A_ROSTER));
+  });
+  rosterFileRoutes(app, { stores, now, checker });
 
   for (const kind of ['households', 'people'] as const) {
     app.post(
@@ -112,9 +138,9 @@ export const rosterRoutes: FastifyPluginAsyncTypebox<RosterDeps> = async (app, o
       {
         schema: {
           tags: ['rosters'],
-          summary: SUMMARY[kind].import,
+          summary: SUMMARY[kind],
           querystring: ImportQuery,
-          consumes: ['text/csv', 'application/octet-stream'],
+          consumes: ACCEPTED,
           response: { 200: ReportSchema, 400: RefusedSchema },
         },
       },
@@ -129,14 +155,12 @@ export const rosterRoutes: FastifyPluginAsyncTypebox<RosterDeps> = async (app, o
           throw new AppError('readOnly');
         // A JSON body reaches here through the default parser; a roster is a file.
         if (request.body !== undefined && request.body !== null && !Buffer.isBuffer(request.body)) {
-          throw new AppError(
-            'unsupportedMedia',
-            'send the CSV file as the body, with content-type text/csv or application/octet-stream',
-          );
+          throw new AppError('unsupportedMedia', NOT_A_ROSTER);
         }
         const bytes = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
         const dryRun = request.query.dryRun === 'true';
-        const checking = checker.check({ user, kind, bytes, dryRun });
+        const format = formatOf(request.headers['content-type'], bytes);
+        const checking = checker.check({ user, kind, format, bytes, dryRun });
         if (checking === 'busy') {
           const line = busyLines.take();
           if (line !== null)
@@ -147,7 +171,7 @@ export const rosterRoutes: FastifyPluginAsyncTypebox<RosterDeps> = async (app, o
           throw new AppError('busy', undefined, undefined, checker.retryAfterSec());
         }
         const outcome = await checking;
-        if (!outcome.ok) throw new AppError(outcome.kind, outcome.reason);
+        if (!outcome.ok) throw new AppError(outcome.kind, bothLanguages(outcome));
         const report = outcome.report;
         if (outcome.plan !== null) {
           const plan = outcome.plan;
@@ -161,36 +185,19 @@ export const rosterRoutes: FastifyPluginAsyncTypebox<RosterDeps> = async (app, o
           const result = await written;
           if (!result.ok) {
             request.auditRecord = `import:${kind}:conflict at line ${result.line}`;
-            throw new AppError('conflict', result.reason);
+            throw new AppError('conflict', bothLanguages(result));
           }
         }
-        request.auditRecord = `import:${kind}${dryRun ? ':dry-run' : ''}:${report.ok ? `created ${report.created}` : `${report.errors.length + report.errorsOmitted} errors`}`;
+        request.auditRecord = `import:${kind}${dryRun ? ':dry-run' : ''}:${report.ok ? `created ${report.created}${report.updated > 0 ? `, updated ${report.updated}` : ''}` : `${report.errors.length + report.errorsOmitted} errors`}`;
         if (report.ok || dryRun) return reply.code(200).send(report);
         const bad = new Set(report.errors.map((e) => e.line)).size;
         return reply.code(400).send({
           error: {
             code: ERRORS.validation.code,
-            message: `${bad}${report.errorsOmitted > 0 ? '+' : ''} row${bad === 1 ? ' is' : 's are'} not valid; nothing was imported`,
+            message: `${bad}${report.errorsOmitted > 0 ? '+' : ''} 行有误，未导入任何内容 / ${bad}${report.errorsOmitted > 0 ? '+' : ''} row${bad === 1 ? ' is' : 's are'} not valid; nothing was imported`,
           },
           ...report,
         });
-      },
-    );
-
-    app.get(
-      `/export/${kind}`,
-      { schema: { tags: ['rosters'], summary: SUMMARY[kind].export, produces: ['text/csv'] } },
-      async (request, reply) => {
-        const user = requireRole(request, 'admin', 'staff');
-        const t = now();
-        const { csv, count } = kind === 'households' ? exportHouseholds(stores, user) : exportPeople(stores, user);
-        // Personal data leaving in bulk (PIPL): audited like a change, though it is a GET.
-        request.auditRecord = `export:${kind}:${count}`;
-        const day = new Date(t).toISOString().slice(0, 10);
-        return reply
-          .type('text/csv; charset=utf-8')
-          .header('content-disposition', `attachment; filename="${kind}-${day}.csv"`)
-          .send(Buffer.from(CSV_BOM + csv, 'utf8'));
       },
     );
   }

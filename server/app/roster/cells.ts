@@ -12,7 +12,7 @@ import { assertNever } from '../../domain/ribbon.js';
 import { parseTimeOfDay } from '../../domain/zoned-time.js';
 import type { PersonRole } from '../ports.js';
 import { normalizeName } from './columns.js';
-import type { RowError } from './format.js';
+import { type RowError, rowError, type Said, said } from './format.js';
 
 // One cell at a time: what a person may write in a column, and how the export writes it back
 // (so that an export imports back unchanged).
@@ -23,10 +23,28 @@ export const MAX_NAME = 100;
  * mainland mobile, kept as its 11 digits (so the export writes what is stored); a problem in
  * words otherwise. `what` says whose number it is.
  */
-export function parsePhone(text: string, what: string): { ok: true; value: string } | { ok: false; reason: string } {
-  if (text === '') return { ok: false, reason: `为空：${what}必须有手机号（用于短信和电话通知）` };
+export function parsePhone(
+  text: string,
+  what: readonly [zh: string, en: string],
+): { ok: true; value: string } | ({ ok: false } & Said) {
+  if (text === '')
+    return {
+      ok: false,
+      ...said(
+        `为空：${what[0]}必须有手机号（用于短信和电话通知）`,
+        `is empty: ${what[1]} needs a mobile number (for text messages and calls)`,
+      ),
+    };
   const phone = mainlandMobile(text);
-  return phone === null ? { ok: false, reason: `"${text}" ${NOT_A_MOBILE}` } : { ok: true, value: phone };
+  return phone === null
+    ? {
+        ok: false,
+        ...said(
+          `"${text}" ${NOT_A_MOBILE}`,
+          `"${text}" is not a mainland China mobile number: 11 digits starting 13–19 (+86, spaces or hyphens allowed)`,
+        ),
+      }
+    : { ok: true, value: phone };
 }
 
 const DURATION_UNITS: ReadonlyArray<[RegExp, number]> = [
@@ -52,32 +70,47 @@ function parseDuration(text: string): number | null {
   return text === '' ? null : total;
 }
 
-const CHECKIN_HELP =
-  'write "24h+2h" (a check-in every 24 hours, 2 hours\' grace) or "每日10:00" / "daily 10:00" (every day by 10:00); leave it empty for the default (24h+2h)';
+const CHECKIN_HELP = [
+  '请写"24h+2h"（每 24 小时报一次平安，宽限 2 小时）或"每日10:00"（每天 10:00 前）；留空则用默认值 (24h+2h)',
+  'write "24h+2h" (a check-in every 24 hours, 2 hours\' grace) or "每日10:00" / "daily 10:00" (every day by 10:00); leave it empty for the default (24h+2h)',
+] as const;
 
 /**
  * The check-in column: empty → null (the default policy); "24h+2h" / "每24小时+2小时" /
  * "1d" (interval: every, plus grace; units d/天, h/小时, m/分钟, s/秒) → interval;
  * "每日10:00" / "每天 9:30" / "daily 10:00" / "10:00" → a daily deadline (local time).
  */
-export function parseCheckIn(text: string): { ok: true; value: CheckInPolicy | null } | { ok: false; reason: string } {
+export function parseCheckIn(text: string): { ok: true; value: CheckInPolicy | null } | ({ ok: false } & Said) {
   const t = text.normalize('NFKC').toLowerCase().replace(/\s/g, '');
   if (t === '') return { ok: true, value: null };
   const deadline = /^(?:每日|每天|daily|everyday)?(\d{1,2}):(\d{2})(?:前|之前)?$/.exec(t);
   if (deadline !== null) {
     const time = `${(deadline[1] as string).padStart(2, '0')}:${deadline[2] as string}`;
     if (parseTimeOfDay(time) === null)
-      return { ok: false, reason: `"${text}": ${time} is not a time of day from 00:00 to 23:59` };
+      return {
+        ok: false,
+        ...said(
+          `"${text}"：${time} 不是 00:00 到 23:59 之间的时刻`,
+          `"${text}": ${time} is not a time of day from 00:00 to 23:59`,
+        ),
+      };
     return { ok: true, value: { kind: 'deadline', time } };
   }
   const interval = /^(?:每|every)?([^+]+)(?:\+([^+]+))?$/.exec(t);
   const everySec = interval ? parseDuration(interval[1] as string) : null;
   const graceSec = interval?.[2] === undefined ? 0 : parseDuration(interval[2]);
   if (everySec === null || graceSec === null)
-    return { ok: false, reason: `"${text}" is not understood: ${CHECKIN_HELP}` };
+    return {
+      ok: false,
+      ...said(`"${text}" 无法识别：${CHECKIN_HELP[0]}`, `"${text}" is not understood: ${CHECKIN_HELP[1]}`),
+    };
   if (everySec < MIN_EVERY_SEC || everySec > MAX_POLICY_SEC)
-    return { ok: false, reason: `"${text}": the interval must be from 1 second to 30 days` };
-  if (graceSec > MAX_POLICY_SEC) return { ok: false, reason: `"${text}": the grace must be at most 30 days` };
+    return {
+      ok: false,
+      ...said(`"${text}"：间隔应在 1 秒到 30 天之间`, `"${text}": the interval must be from 1 second to 30 days`),
+    };
+  if (graceSec > MAX_POLICY_SEC)
+    return { ok: false, ...said(`"${text}"：宽限时间最多 30 天`, `"${text}": the grace must be at most 30 days`) };
   return { ok: true, value: { kind: 'interval', everySec, graceSec } };
 }
 
@@ -103,7 +136,7 @@ export function formatCheckIn(policy: CheckInPolicy | null): string {
 }
 
 /** "22:00-07:00" (also `~`, `至`, `到`); empty, "无" or "none" → null. */
-export function parseQuietHours(text: string): { ok: true; value: QuietHours } | { ok: false; reason: string } {
+export function parseQuietHours(text: string): { ok: true; value: QuietHours } | ({ ok: false } & Said) {
   const t = text.normalize('NFKC').toLowerCase().replace(/\s/g, '');
   if (t === '' || t === '无' || t === 'none') return { ok: true, value: null };
   const m = /^(\d{1,2}:\d{2})[-~–—至到](\d{1,2}:\d{2})$/.exec(t);
@@ -112,7 +145,10 @@ export function parseQuietHours(text: string): { ok: true; value: QuietHours } |
   if (start === undefined || end === undefined || parseTimeOfDay(start) === null || parseTimeOfDay(end) === null) {
     return {
       ok: false,
-      reason: `"${text}" is not understood: write "22:00-07:00" (no check-in alarm from 22:00 to 07:00), or leave it empty`,
+      ...said(
+        `"${text}" 无法识别：请写"22:00-07:00"（22:00 到 07:00 不因未报平安而报警），或留空`,
+        `"${text}" is not understood: write "22:00-07:00" (no check-in alarm from 22:00 to 07:00), or leave it empty`,
+      ),
     };
   }
   return { ok: true, value: { start, end } };
@@ -167,8 +203,9 @@ export function parseTier(text: string): Tier | null {
 
 export function checkName(value: string, field: string, line: number, errors: RowError[], required = true): void {
   if (value === '') {
-    if (required) errors.push({ line, field, reason: 'is empty' });
-  } else if (value.length > MAX_NAME) errors.push({ line, field, reason: `is longer than ${MAX_NAME} characters` });
+    if (required) errors.push(rowError(line, field, said('为空（必填）', 'is empty (required)')));
+  } else if (value.length > MAX_NAME)
+    errors.push(rowError(line, field, said(`超过 ${MAX_NAME} 个字符`, `is longer than ${MAX_NAME} characters`)));
 }
 
 /** A stored policy as the domain reads it; null for NULL (the default) or one that does not check. */

@@ -1,6 +1,6 @@
 import { type CsvRecord, parseCsv, unescapeCell } from './csv.js';
 import { decodeRoster } from './decode.js';
-import { badCsv, type Encoding, type RosterProblem, type RowError } from './format.js';
+import { badCsv, type Encoding, type RosterProblem, type RowError, rowError, said } from './format.js';
 
 // Line breaks and other C0/C1 controls have no place in a name, a room or a phone number.
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
@@ -10,6 +10,8 @@ export type ColumnSpec<K extends string> = {
   readonly zh: string;
   readonly aliases: readonly string[];
   readonly required: boolean;
+  /** What a cell holds, for the template's 说明 sheet and docs/rosters.md: Chinese, English. */
+  readonly help?: readonly [string, string];
 };
 
 // The places above the compound (issue 14), optional: a row naming them puts its compound in
@@ -33,8 +35,9 @@ export const HOUSEHOLD_COLUMNS = [
   { key: 'timezone', zh: '时区', aliases: ['time_zone'], required: false },
   { key: 'checkin', zh: '报平安方式', aliases: ['报平安', 'check_in'], required: false },
   { key: 'quiet_hours', zh: '免打扰时段', aliases: ['免打扰', 'quiet'], required: false },
-  { key: 'contact_name', zh: '紧急联系人', aliases: ['联系人', 'contact'], required: true },
-  { key: 'contact_phone', zh: '联系电话', aliases: ['紧急联系电话', '联系人电话'], required: true },
+  // Optional (issue 15): a household may have no contact yet; a file without these columns reads as such.
+  { key: 'contact_name', zh: '紧急联系人', aliases: ['联系人', 'contact'], required: false },
+  { key: 'contact_phone', zh: '联系电话', aliases: ['紧急联系电话', '联系人电话'], required: false },
   { key: 'relation', zh: '关系', aliases: ['与老人关系', '联系人关系'], required: false },
 ] as const satisfies readonly ColumnSpec<string>[];
 
@@ -74,7 +77,7 @@ export function readTable<K extends string>(
   columns: readonly ColumnSpec<K>[],
 ): ({ ok: true } & Table<K>) | RosterProblem {
   const header = records[0];
-  if (header === undefined) return badCsv('the file has no header line');
+  if (header === undefined) return badCsv('文件没有表头行', 'the file has no header line');
   const byName = new Map<string, K>();
   for (const c of columns) for (const name of [c.key, c.zh, ...c.aliases]) byName.set(normalizeName(name), c.key);
 
@@ -90,7 +93,10 @@ export function readTable<K extends string>(
       const a = parts ? byName.get(parts[1] as string) : undefined;
       const b = parts ? byName.get(parts[2] as string) : undefined;
       if (a !== undefined && b !== undefined && a !== b)
-        return badCsv(`header column ${index + 1} "${cell}" names two different columns`);
+        return badCsv(
+          `表头第 ${index + 1} 列"${cell}"指向两个不同的列`,
+          `header column ${index + 1} "${cell}" names two different columns`,
+        );
       key = a ?? b;
     }
     if (key === undefined) {
@@ -98,13 +104,19 @@ export function readTable<K extends string>(
       continue;
     }
     const earlier = positions.get(key);
-    if (earlier !== undefined) return badCsv(`header columns ${earlier + 1} and ${index + 1} both name ${key}`);
+    if (earlier !== undefined)
+      return badCsv(
+        `表头第 ${earlier + 1} 列和第 ${index + 1} 列是同一列 ${key}`,
+        `header columns ${earlier + 1} and ${index + 1} both name ${key}`,
+      );
     positions.set(key, index);
   }
   const missing = columns.filter((c) => c.required && !positions.has(c.key));
   if (missing.length > 0) {
+    const has = header.fields.map((f) => f.trim()).join(', ');
     return badCsv(
-      `the header (line 1) lacks the column${missing.length > 1 ? 's' : ''} ${missing.map(exportHeader).join(', ')}; it has: ${header.fields.map((f) => f.trim()).join(', ')}`,
+      `表头（第 1 行）缺少必填列 ${missing.map(exportHeader).join('、')}；现有的列：${has}`,
+      `the header (line 1) lacks the column${missing.length > 1 ? 's' : ''} ${missing.map(exportHeader).join(', ')}; it has: ${has}`,
     );
   }
 
@@ -117,15 +129,23 @@ export function readTable<K extends string>(
       const at = positions.get(c.key);
       const value = unescapeCell(at === undefined ? '' : (record.fields[at] ?? '')).trim();
       if (CONTROL.test(value))
-        errors.push({ line: record.line, field: c.key, reason: 'holds a line break or a control character' });
+        errors.push(
+          rowError(record.line, c.key, said('含有换行或控制字符', 'holds a line break or a control character')),
+        );
       values[c.key] = value;
     }
     const extra = record.fields.slice(header.fields.length);
     if (extra.some((f) => f.trim() !== ''))
-      errors.push({
-        line: record.line,
-        reason: `has ${record.fields.length} fields; the header has ${header.fields.length}`,
-      });
+      errors.push(
+        rowError(
+          record.line,
+          undefined,
+          said(
+            `本行有 ${record.fields.length} 个字段，表头只有 ${header.fields.length} 个`,
+            `has ${record.fields.length} fields; the header has ${header.fields.length}`,
+          ),
+        ),
+      );
     rows.push({ line: record.line, values, errors });
   }
   return { ok: true, rows, ignoredColumns };
@@ -140,7 +160,15 @@ export function readRosterFile<K extends string>(
   if (!decoded.ok) return decoded;
   const parsed = parseCsv(decoded.text);
   if (!parsed.ok) return parsed;
-  const table = readTable(parsed.records, columns);
+  return readRecords({ records: parsed.records, encoding: decoded.encoding }, columns);
+}
+
+/** Records already read (from CSV or a workbook's first sheet) → a table of rows. */
+export function readRecords<K extends string>(
+  file: { records: readonly CsvRecord[]; encoding: Encoding },
+  columns: readonly ColumnSpec<K>[],
+): ({ ok: true; encoding: Encoding } & Table<K>) | RosterProblem {
+  const table = readTable(file.records, columns);
   if (!table.ok) return table;
-  return { ...table, encoding: decoded.encoding };
+  return { ...table, encoding: file.encoding };
 }

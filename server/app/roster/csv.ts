@@ -17,7 +17,10 @@ export function parseCsv(
   let recordLine = 1;
   let i = 0;
   const tooLong = (at: number) =>
-    badCsv(`line ${at}, field ${fields.length + 1}: longer than ${limits.maxFieldChars} characters`);
+    badCsv(
+      `第 ${at} 行第 ${fields.length + 1} 个字段超过 ${limits.maxFieldChars} 个字符`,
+      `line ${at}, field ${fields.length + 1}: longer than ${limits.maxFieldChars} characters`,
+    );
 
   while (i < n) {
     let field: string;
@@ -27,7 +30,11 @@ export function parseCsv(
       i += 1;
       field = '';
       for (;;) {
-        if (i >= n) return badCsv(`line ${startLine}: a quoted field is never closed (a quote is missing)`);
+        if (i >= n)
+          return badCsv(
+            `第 ${startLine} 行：引号内的字段没有结束（少了一个引号）`,
+            `line ${startLine}: a quoted field is never closed (a quote is missing)`,
+          );
         const c = text[i] as string;
         if (c === '"') {
           if (text[i + 1] === '"') {
@@ -44,7 +51,10 @@ export function parseCsv(
         if (field.length > limits.maxFieldChars) return tooLong(startLine);
       }
       if (i < n && text[i] !== ',' && text[i] !== '\r' && text[i] !== '\n') {
-        return badCsv(`line ${line}: text after a closing quote; inside a quoted field a quote is written twice ("")`);
+        return badCsv(
+          `第 ${line} 行：结束引号后还有文字；引号内的字段里，引号要写两次 ("")`,
+          `line ${line}: text after a closing quote; inside a quoted field a quote is written twice ("")`,
+        );
       }
     } else {
       let j = i;
@@ -65,7 +75,7 @@ export function parseCsv(
     }
     records.push({ line: recordLine, fields });
     // The header and up to maxRows records after it.
-    if (records.length > limits.maxRows + 1) return badCsv(`the file has more than ${limits.maxRows} rows; split it`);
+    if (records.length > limits.maxRows + 1) return tooManyRows(limits.maxRows);
     fields = [];
     line += 1;
     recordLine = line;
@@ -73,12 +83,18 @@ export function parseCsv(
   return { ok: true, records };
 }
 
+export const tooManyRows = (maxRows: number) =>
+  badCsv(`文件超过 ${maxRows} 行，请分成几个文件`, `the file has more than ${maxRows} rows; split it`);
+
 const FORMULA_START = /^[=+\-@\t\r]/;
 
 /** Undoes the export's formula escape (see `csvCell`). */
 export function unescapeCell(raw: string): string {
   return raw.startsWith("'") && FORMULA_START.test(raw.slice(1)) ? raw.slice(1) : raw;
 }
+
+/** A cell a spreadsheet would run as a formula, with a `'` in front (CSV and .xlsx alike). */
+export const escapeFormula = (value: string): string => (FORMULA_START.test(value) ? `'${value}` : value);
 
 /** UTF-8 byte order mark: without it Excel reads a UTF-8 CSV as the local code page (GBK) and garbles Chinese. */
 export const CSV_BOM = '\uFEFF';
@@ -89,7 +105,7 @@ export const CSV_BOM = '\uFEFF';
  * with a quote, comma or line break is quoted, its quotes doubled.
  */
 export function csvCell(value: string): string {
-  const safe = FORMULA_START.test(value) ? `'${value}` : value;
+  const safe = escapeFormula(value);
   return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
 }
 

@@ -13,13 +13,27 @@ const columnsOf = <C extends { key: string }>(stores: Stores, columns: readonly 
 
 /** The households the user may see, one row per emergency contact (one row if none). No BOM. */
 export function exportHouseholds(stores: Stores, user: User): { csv: string; count: number } {
+  const { rows, count } = householdRows(stores, user);
+  return { csv: formatCsv(rows), count };
+}
+
+/** The people the user may see (as GET /api/people: their compounds and the community-wide ones). No BOM. */
+export function exportPeople(stores: Stores, user: User): { csv: string; count: number } {
+  const { rows, count } = peopleRows(stores, user);
+  return { csv: formatCsv(rows), count };
+}
+
+/** The households' export as rows of text, the header first (for CSV or .xlsx). */
+export function householdRows(stores: Stores, user: User): { rows: string[][]; count: number } {
   const columns = columnsOf(stores, HOUSEHOLD_COLUMNS);
   const rows: string[][] = [columns.map(exportHeader)];
   const areas = new Map(stores.areas.list().map((a) => [a.id, a]));
   const places = createPlaceIndex(stores);
+  // Open ones only: a closed household has left the roster (its history stays in the database).
+  const closed = new Set(stores.places.closedHouseholdIds());
   const households = stores.places
     .listHouseholds()
-    .filter((h) => user.role === 'admin' || user.compoundIds.includes(h.compoundId));
+    .filter((h) => !closed.has(h.id) && (user.role === 'admin' || user.compoundIds.includes(h.compoundId)));
   for (const h of households) {
     const s = stores.places.schedule(h.id);
     const contacts = stores.people.contacts(h.id);
@@ -44,11 +58,11 @@ export function exportHouseholds(stores: Stores, user: User): { csv: string; cou
       rows.push(columns.map((col) => byKey[col.key]));
     }
   }
-  return { csv: formatCsv(rows), count: households.length };
+  return { rows, count: households.length };
 }
 
-/** The people the user may see (as GET /api/people: their compounds and the community-wide ones). No BOM. */
-export function exportPeople(stores: Stores, user: User): { csv: string; count: number } {
+/** The people's export as rows of text, the header first. */
+export function peopleRows(stores: Stores, user: User): { rows: string[][]; count: number } {
   const compounds = new Map(stores.places.listCompounds().map((c) => [c.id, c.name]));
   const buildings = new Map(stores.places.listBuildings().map((b) => [b.id, b.name]));
   const people = stores.people.list().filter((p) => personSeen(stores, user, p));
@@ -69,5 +83,5 @@ export function exportPeople(stores: Stores, user: User): { csv: string; count: 
     };
     rows.push(columns.map((col) => byKey[col.key]));
   }
-  return { csv: formatCsv(rows), count: people.length };
+  return { rows, count: people.length };
 }

@@ -28,9 +28,23 @@
 export const ROSTER_LIMITS = { maxBytes: 2 * 1024 * 1024, maxRows: 20_000, maxFieldChars: 500 } as const;
 
 export type Encoding = 'utf-8' | 'gbk';
+/** Every message of an import in Chinese (`reason`, the field clients have always read) and English (issue 15). */
+export type Said = { reason: string; reasonEn: string };
 /** A file that cannot be read at all: the answer is an error, not a report. */
-export type RosterProblem = { ok: false; kind: 'badCsv' | 'tooLarge'; reason: string };
-export type RowError = { line: number; field?: string; reason: string };
+export type RosterProblem = { ok: false; kind: 'badCsv' | 'tooLarge' } & Said;
+export type RowError = { line: number; field?: string } & Said;
 
+/** One message in both languages, Chinese first. */
+export const said = (reason: string, reasonEn: string): Said => ({ reason, reasonEn });
+/** A row's problem. */
+export const rowError = (line: number, field: string | undefined, { reason, reasonEn }: Said): RowError =>
+  field === undefined ? { line, reason, reasonEn } : { line, field, reason, reasonEn };
 /** A problem that makes the whole file unreadable (as opposed to a bad row). */
-export const badCsv = (reason: string): RosterProblem => ({ ok: false, kind: 'badCsv', reason });
+export const badCsv = (reason: string, reasonEn: string): RosterProblem => ({
+  ok: false,
+  kind: 'badCsv',
+  reason,
+  reasonEn,
+});
+/** As an error message: "中文 / English". */
+export const bothLanguages = (s: Said): string => `${s.reason} / ${s.reasonEn}`;

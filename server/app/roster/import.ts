@@ -1,13 +1,21 @@
 import { DEFAULT_TIME_ZONE } from '../../../protocol/ribbon.js';
-import { mainlandMobile } from '../../domain/phone.js';
+import { addressKey, addressText } from '../../domain/address.js';
 import { assertNever } from '../../domain/ribbon.js';
 import type { Household, Person, Stores, User } from '../ports.js';
 import { addHousehold } from '../provision.js';
 import { setCheckInSchedule } from '../set-check-in-schedule.js';
-import { formatCheckIn, formatQuietHours, storedPolicy, storedQuietHours } from './cells.js';
-import { HOUSEHOLD_COLUMNS, type HouseholdColumn, PEOPLE_COLUMNS, readRosterFile } from './columns.js';
-import type { Encoding, RosterProblem, RowError } from './format.js';
-import { type HouseholdDraft, householdKey, readHouseholds } from './read-households.js';
+import type { CsvRecord } from './csv.js';
+import { HOUSEHOLD_COLUMNS, PEOPLE_COLUMNS, readRecords } from './columns.js';
+import { type Encoding, type RosterProblem, type RowError, rowError, type Said, said } from './format.js';
+import { type HouseholdDraft, readHouseholds } from './read-households.js';
+import {
+  asStored,
+  changesFrom,
+  type PlannedPersonUpdate,
+  type PlannedUpdate,
+  personTierChange,
+  type ReportedChange,
+} from './updates.js';
 import { type PersonDraft, readPeople } from './read-people.js';
 import { createPlaceIndex, type PlacePlan } from './places.js';
 
@@ -25,8 +33,14 @@ export type ImportReport = {
   encoding: Encoding;
   /** Data rows read (blank rows skipped). */
   rows: number;
+  /** The file as sent: CSV (its encoding above) or an .xlsx workbook (its first sheet). */
+  format: RosterFormat;
   /** Records created, or in a dry run that would be; 0 when there are errors (nothing is written). */
   created: number;
+  /** Households updated (a row at an open household's address that differs from it), or that would be; 0 when there are errors. */
+  updated: number;
+  /** Each update in words, by line ("姓名变更：张三 → 张四"); empty when there are errors. */
+  changes: ReportedChange[];
   /** Rows that match a record already stored exactly: left as they are; 0 when there are errors. */
   unchanged: number;
   /** Header cells that name no known column. */
@@ -37,12 +51,17 @@ export type ImportReport = {
 };
 
 export type RosterKind = 'households' | 'people';
+export type RosterFormat = 'csv' | 'xlsx';
+/** A file's records, read from CSV or from a workbook's first sheet (read-file.ts), before any check. */
+export type RosterRecords = { ok: true; records: CsvRecord[]; encoding: Encoding; format: RosterFormat };
 
 /** `place`: the community its compound is (or, new, is put) in; null when the row names none. */
 export type PlannedHousehold = HouseholdDraft & { compoundId: number | null; place: PlacePlan | null };
 export type PlannedPerson = Omit<Person, 'id'> & { line: number };
 /** What a real import will create: plain data, so that it crosses from the worker thread. */
-export type RosterPlan = { kind: 'households'; items: PlannedHousehold[] } | { kind: 'people'; items: PlannedPerson[] };
+export type RosterPlan =
+  | { kind: 'households'; items: PlannedHousehold[]; updates: PlannedUpdate[] }
+  | { kind: 'people'; items: PlannedPerson[]; updates: PlannedPersonUpdate[] };
 
 /** The report, and for a real import of a good file, what to write. */
 export type CheckedRoster = { ok: true; report: ImportReport; plan: RosterPlan | null };
@@ -58,23 +77,31 @@ export function checkRoster(
   stores: Stores,
   user: User,
   kind: RosterKind,
-  bytes: Uint8Array,
+  records: RosterRecords,
   dryRun: boolean,
 ): CheckedRoster | RosterProblem {
   switch (kind) {
     case 'households': {
-      const file = readRosterFile(bytes, HOUSEHOLD_COLUMNS);
+      const file = readRecords(records, HOUSEHOLD_COLUMNS);
       if (!file.ok) return file;
       const read = readHouseholds(file.rows);
       const plan = planHouseholds(stores, user, read.households);
-      return reportOn(file, read.errors, plan, dryRun, (items) => ({ kind, items }));
+      return reportOn({ ...file, format: records.format }, read.errors, plan, dryRun, (items) => ({
+        kind,
+        items,
+        updates: plan.updates,
+      }));
     }
     case 'people': {
-      const file = readRosterFile(bytes, PEOPLE_COLUMNS);
+      const file = readRecords(records, PEOPLE_COLUMNS);
       if (!file.ok) return file;
       const read = readPeople(file.rows);
       const plan = planPeople(stores, user, read.people);
-      return reportOn(file, read.errors, plan, dryRun, (items) => ({ kind, items }));
+      return reportOn({ ...file, format: records.format }, read.errors, plan, dryRun, (items) => ({
+        kind,
+        items,
+        updates: plan.updates,
+      }));
     }
     default:
       return assertNever(kind);
@@ -82,11 +109,12 @@ export function checkRoster(
 }
 
 type Plan<T> = { creates: T[]; unchanged: number; errors: RowError[] };
+type HouseholdPlan = Plan<PlannedHousehold> & { updates: PlannedUpdate[] };
 
 function reportOn<T>(
-  file: { encoding: Encoding; rows: unknown[]; ignoredColumns: string[] },
+  file: { encoding: Encoding; format: RosterFormat; rows: unknown[]; ignoredColumns: string[] },
   readErrors: RowError[],
-  p: Plan<T>,
+  p: Plan<T> & { updates: ReadonlyArray<PlannedUpdate | PlannedPersonUpdate> },
   dryRun: boolean,
   toPlan: (items: T[]) => RosterPlan,
 ): CheckedRoster {
@@ -97,8 +125,19 @@ function reportOn<T>(
     ok,
     dryRun,
     encoding: file.encoding,
+    format: file.format,
     rows: file.rows.length,
     created: ok ? p.creates.length : 0,
+    updated: ok ? p.updates.length : 0,
+    changes: ok
+      ? p.updates.map(({ line, fields, text, textEn, ...u }) => ({
+          line,
+          ...('householdId' in u ? { householdId: u.householdId } : { personId: u.personId }),
+          fields,
+          text,
+          textEn,
+        }))
+      : [],
     unchanged: ok ? p.unchanged : 0,
     ignoredColumns: file.ignoredColumns,
     errors: errors.slice(0, MAX_REPORTED_ERRORS),
@@ -108,40 +147,50 @@ function reportOn<T>(
 }
 
 /** Another compound's name and an unknown one read the same to staff: existence does not leak. */
-const notYours = (name: string) => `you do not look after a compound named "${name}"`;
+const notYours = (name: string) =>
+  said(`您没有负责名为"${name}"的小区`, `you do not look after a compound named "${name}"`);
 /** A compound the user sees only through read-only scope entries (a leader who watches). */
-const onlyWatched = (name: string) => `只读：您对小区"${name}"只有查看权限，不能导入 (read-only scope)`;
+const onlyWatched = (name: string) =>
+  said(
+    `只读：您对小区"${name}"只有查看权限，不能导入`,
+    `read-only: you may only view compound "${name}", not import into it`,
+  );
 
 /** Why this user may not import into the compound (null: it may; an admin may anywhere). */
-export function importRefusal(user: User, compoundId: number | null, name: string): string | null {
+export function importRefusal(user: User, compoundId: number | null, name: string): Said | null {
   if (user.role === 'admin') return null;
   if (compoundId === null || !user.compoundIds.includes(compoundId)) return notYours(name);
   return user.readOnlyCompoundIds.includes(compoundId) ? onlyWatched(name) : null;
 }
 
-function planHouseholds(stores: Stores, user: User, drafts: readonly HouseholdDraft[]): Plan<PlannedHousehold> {
+function planHouseholds(stores: Stores, user: User, drafts: readonly HouseholdDraft[]): HouseholdPlan {
   const compounds = new Map(stores.places.listCompounds().map((c) => [c.name, c.id]));
+  const closed = new Set(stores.places.closedHouseholdIds());
+  // Open households by address (domain/address.ts); a closed one has none (its room may be let again).
   const stored = new Map<string, Household[]>();
   for (const h of stores.places.listHouseholds()) {
-    const key = householdKey(h);
+    if (closed.has(h.id)) continue;
+    const key = addressKey(h);
     stored.set(key, [...(stored.get(key) ?? []), h]);
   }
-  const plan: Plan<PlannedHousehold> = { creates: [], unchanged: 0, errors: [] };
+  const plan: HouseholdPlan = { creates: [], updates: [], unchanged: 0, errors: [] };
   const places = createPlaceIndex(stores);
   /** A compound's community as the file's first row naming it gives it. */
   const placedBy = new Map<string, { line: number; key: string }>();
+  /** The first line of each address in the file: two households at one address is a mistake in the file. */
+  const addressLine = new Map<string, number>();
   for (const d of drafts) {
     const compoundId = compounds.get(d.compound) ?? null;
     const refused = importRefusal(user, compoundId, d.compound);
     if (refused !== null) {
-      plan.errors.push({ line: d.line, field: 'compound', reason: refused });
+      plan.errors.push(rowError(d.line, 'compound', refused));
       continue;
     }
     let place: PlacePlan | null = null;
     if (d.community !== null) {
       const resolved = places.resolve(d.street, d.community);
       if (!resolved.ok) {
-        plan.errors.push({ line: d.line, field: 'community', reason: resolved.reason });
+        plan.errors.push(rowError(d.line, 'community', resolved));
         continue;
       }
       place = resolved.plan;
@@ -153,57 +202,61 @@ function planHouseholds(stores: Stores, user: User, drafts: readonly HouseholdDr
       const key = `${place.street}\u0000${place.community}`;
       const first = placedBy.get(d.compound);
       if (first !== undefined && first.key !== key) {
-        plan.errors.push({
-          line: d.line,
-          field: 'community',
-          reason: `小区"${d.compound}"在第 ${first.line} 行属于另一个社区；一个小区只属于一个社区`,
-        });
+        plan.errors.push(
+          rowError(
+            d.line,
+            'community',
+            said(
+              `小区"${d.compound}"在第 ${first.line} 行属于另一个社区；一个小区只属于一个社区`,
+              `compound "${d.compound}" is in another community on line ${first.line}; a compound is in one community`,
+            ),
+          ),
+        );
         continue;
       }
       if (first === undefined) placedBy.set(d.compound, { line: d.line, key });
     }
-    const matches = stored.get(householdKey(d)) ?? [];
+    const address = addressKey(d);
+    const earlier = addressLine.get(address);
+    if (earlier !== undefined) {
+      plan.errors.push(
+        rowError(
+          d.line,
+          'name',
+          said(
+            `与第 ${earlier} 行是同一地址（${addressText(d)}），一个地址只登记一户；同一户的后续行姓名要相同`,
+            `the same address (${addressText(d)}) as line ${earlier}: one household an address; a household's further rows repeat its name`,
+          ),
+        ),
+      );
+      continue;
+    }
+    addressLine.set(address, d.line);
+    const matches = stored.get(address) ?? [];
     if (matches.length === 0) {
       plan.creates.push({ ...d, compoundId, place });
       continue;
     }
-    // Import adds; it does not edit. The same household as stored is fine (an export read
-    // back), a different one is an error rather than a silent duplicate or overwrite.
-    const differences = matches.map((h) => differencesFrom(stores, h, d));
-    if (differences.some((fields) => fields.length === 0)) {
+    // The same household as stored is unchanged (an export read back); one that differs is an
+    // update of the household at that address (the one of that name, if an old import left two).
+    const changes = matches.map((h) => ({ h, ...changesFrom(stores, h, d) }));
+    if (changes.some((c) => c.fields.length === 0)) {
       plan.unchanged += 1;
       continue;
     }
-    const first = matches[0] as Household;
-    plan.errors.push({
+    const c = changes.find((x) => x.h.name === d.name) ?? (changes[0] as (typeof changes)[number]);
+    plan.updates.push({
       line: d.line,
-      field: differences[0]?.[0] ?? 'name',
-      reason: `is already registered (household ${first.id}) with a different ${(differences[0] ?? []).join(', ')}; change it in the dashboard, or give this row as exported`,
+      householdId: c.h.id,
+      fields: c.fields,
+      text: c.text,
+      textEn: c.textEn,
+      name: d.name,
+      was: c.h.name,
+      draft: d,
     });
   }
   return plan;
-}
-
-/** A stored number as a row would give it now: its 11 digits, or as it is when it does not pass the rule. */
-const asStored = (phone: string): string => mainlandMobile(phone) ?? phone;
-
-/** The columns in which a stored household differs from a row (empty: the same). */
-function differencesFrom(stores: Stores, h: Household, d: HouseholdDraft): HouseholdColumn[] {
-  const s = stores.places.schedule(h.id);
-  const out: HouseholdColumn[] = [];
-  if (h.timezone !== (d.timezone ?? DEFAULT_TIME_ZONE)) out.push('timezone');
-  if (formatCheckIn(storedPolicy(s?.policy ?? null)) !== formatCheckIn(d.checkin)) out.push('checkin');
-  if (formatQuietHours(storedQuietHours(s?.quietHours ?? null)) !== formatQuietHours(d.quietHours))
-    out.push('quiet_hours');
-  const contactSet = (cs: ReadonlyArray<{ name: string; phone: string; relation: string }>) =>
-    cs
-      .map((c) => [c.name, c.phone, c.relation].join('\u0000'))
-      .sort()
-      .join('\u0001');
-  // A number stored before the phone rule, as written then (138-0013-8000), is the same number as the row's 11 digits.
-  const stored = stores.people.contacts(h.id).map((c) => ({ ...c, phone: asStored(c.phone) }));
-  if (contactSet(stored) !== contactSet(d.contacts)) out.push('contact_name');
-  return out;
 }
 
 /** One planned household with its schedule and contacts (write.ts runs it inside a chunk's transaction). */
@@ -236,7 +289,11 @@ export function createHousehold(stores: Stores, d: PlannedHousehold, now: number
   return id;
 }
 
-function planPeople(stores: Stores, user: User, drafts: readonly PersonDraft[]): Plan<PlannedPerson> {
+function planPeople(
+  stores: Stores,
+  user: User,
+  drafts: readonly PersonDraft[],
+): Plan<PlannedPerson> & { updates: PlannedPersonUpdate[] } {
   const compounds = new Map(stores.places.listCompounds().map((c) => [c.name, c.id]));
   const buildings = new Map(stores.places.listBuildings().map((b) => [`${b.compoundId}\u0000${b.name}`, b.id]));
   const stored = new Map<string, Person>();
@@ -252,7 +309,12 @@ function planPeople(stores: Stores, user: User, drafts: readonly PersonDraft[]):
       ].join('\u0000'),
       p,
     );
-  const plan: Plan<PlannedPerson> = { creates: [], unchanged: 0, errors: [] };
+  const plan: Plan<PlannedPerson> & { updates: PlannedPersonUpdate[] } = {
+    creates: [],
+    updates: [],
+    unchanged: 0,
+    errors: [],
+  };
   const places = createPlaceIndex(stores);
   for (const d of drafts) {
     let compoundId: number | null = null;
@@ -262,21 +324,32 @@ function planPeople(stores: Stores, user: User, drafts: readonly PersonDraft[]):
       compoundId = compounds.get(d.compound) ?? null;
       const refused = importRefusal(user, compoundId, d.compound);
       if (refused !== null) {
-        plan.errors.push({ line: d.line, field: 'compound', reason: refused });
+        plan.errors.push(rowError(d.line, 'compound', refused));
         continue;
       }
       if (compoundId === null) {
-        plan.errors.push({
-          line: d.line,
-          field: 'compound',
-          reason: `no compound is named "${d.compound}" (import its households first)`,
-        });
+        plan.errors.push(
+          rowError(
+            d.line,
+            'compound',
+            said(
+              `没有名为"${d.compound}"的小区（请先导入它的住户）`,
+              `no compound is named "${d.compound}" (import its households first)`,
+            ),
+          ),
+        );
         continue;
       }
       if (d.building !== null) {
         buildingId = buildings.get(`${compoundId}\u0000${d.building}`) ?? null;
         if (buildingId === null) {
-          plan.errors.push({ line: d.line, field: 'building', reason: `no building "${d.building}" in ${d.compound}` });
+          plan.errors.push(
+            rowError(
+              d.line,
+              'building',
+              said(`${d.compound}没有楼栋"${d.building}"`, `no building "${d.building}" in ${d.compound}`),
+            ),
+          );
           continue;
         }
       }
@@ -287,13 +360,18 @@ function planPeople(stores: Stores, user: User, drafts: readonly PersonDraft[]):
       const resolved = places.resolve(d.street, d.community);
       const id = resolved.ok ? places.idOf(resolved.plan) : null;
       if (!resolved.ok || id === null) {
-        plan.errors.push({
-          line: d.line,
-          field: 'community',
-          reason: resolved.ok
-            ? `没有名为"${d.street ?? ''}${d.community}"的社区（请先导入住户或新建地点）`
-            : resolved.reason,
-        });
+        plan.errors.push(
+          rowError(
+            d.line,
+            'community',
+            resolved.ok
+              ? said(
+                  `没有名为"${d.street ?? ''}${d.community}"的社区（请先导入住户或新建地点）`,
+                  `no community is named "${d.street ?? ''}${d.community}" (import households or add the place first)`,
+                )
+              : resolved,
+          ),
+        );
         continue;
       }
       // Checked after the compound: another's compound is refused above without a word of its community.
@@ -318,21 +396,22 @@ function planPeople(stores: Stores, user: User, drafts: readonly PersonDraft[]):
       [d.name, d.phone ?? '', d.role, compoundId ?? '', buildingId ?? '', communityId ?? ''].join('\u0000'),
     );
     if (same !== undefined) {
+      // Listed again at another tier: that person's tier is updated (issue 15), not a second person.
       if (same.tier === d.tier) plan.unchanged += 1;
       else
-        plan.errors.push({
-          line: d.line,
-          field: 'tier',
-          reason: `is already listed (person ${same.id}) at tier ${same.tier}; change it in the dashboard`,
-        });
+        plan.updates.push(
+          personTierChange(d.line, same.id, { name: d.name, phone: d.phone, role: d.role, tier: d.tier }, same.tier),
+        );
       continue;
     }
     if (compoundId === null && user.role !== 'admin') {
-      plan.errors.push({
-        line: d.line,
-        field: 'compound',
-        reason: 'is empty: only an admin adds community-wide people',
-      });
+      plan.errors.push(
+        rowError(
+          d.line,
+          'compound',
+          said('为空：只有管理员可以添加全社区的人员', 'is empty: only an admin adds community-wide people'),
+        ),
+      );
       continue;
     }
     plan.creates.push({ ...person, line: d.line });

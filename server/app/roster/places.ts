@@ -1,6 +1,6 @@
 import { DEFAULT_AREAS } from '../../domain/places.js';
 import type { Area, Stores } from '../ports.js';
-import type { RowError } from './format.js';
+import { type RowError, rowError, type Said, said } from './format.js';
 
 // The optional 街道 / 社区 columns of a roster (issue 14). A household row naming them puts its
 // compound in that community: found by name (under the street named, or the only one so named),
@@ -32,7 +32,7 @@ export function createPlaceIndex(stores: Stores) {
      * The row's street and community resolved to names (the street filled in when the community
      * alone names one place, or when there is one street), or why not — in Chinese, for the row.
      */
-    resolve(street: string | null, community: string): { ok: true; plan: PlacePlan } | { ok: false; reason: string } {
+    resolve(street: string | null, community: string): { ok: true; plan: PlacePlan } | ({ ok: false } & Said) {
       if (street !== null) return { ok: true, plan: { street, community } };
       const named = areas.filter((a) => a.level === 'community' && a.name === community);
       if (named.length === 1) {
@@ -40,9 +40,21 @@ export function createPlaceIndex(stores: Stores) {
         return { ok: true, plan: { street: parent?.name ?? '', community } };
       }
       if (named.length > 1)
-        return { ok: false, reason: `有 ${named.length} 个名为"${community}"的社区，请在"街道"列写明是哪个街道的` };
+        return {
+          ok: false,
+          ...said(
+            `有 ${named.length} 个名为"${community}"的社区，请在"街道"列写明是哪个街道的`,
+            `${named.length} communities are named "${community}": name its street in the 街道 column`,
+          ),
+        };
       if (streets.length === 1) return { ok: true, plan: { street: (streets[0] as Area).name, community } };
-      return { ok: false, reason: `没有名为"${community}"的社区；新建社区请在"街道"列写明它属于哪个街道` };
+      return {
+        ok: false,
+        ...said(
+          `没有名为"${community}"的社区；新建社区请在"街道"列写明它属于哪个街道`,
+          `no community is named "${community}"; for a new one, name its street in the 街道 column`,
+        ),
+      };
     },
     /** The area id of a planned community, or null when an import would create it. */
     idOf(plan: PlacePlan): number | null {
@@ -52,11 +64,14 @@ export function createPlaceIndex(stores: Stores) {
     conflict(compoundId: number, compound: string, plan: PlacePlan, line: number): RowError | null {
       const at = whereIs(compoundId);
       if (find(plan.street, plan.community)?.id === at.id) return null;
-      return {
+      return rowError(
         line,
-        field: 'community',
-        reason: `小区"${compound}"属于${at.words}，与本行的${plan.street}${plan.community}不符；导入不会移动小区，请先在"地点"中移动它，或按现有归属填写`,
-      };
+        'community',
+        said(
+          `小区"${compound}"属于${at.words}，与本行的${plan.street}${plan.community}不符；导入不会移动小区，请先在"地点"中移动它，或按现有归属填写`,
+          `compound "${compound}" is in ${at.words}, not ${plan.street}${plan.community} as this row says; an import does not move compounds (move it under 地点 first, or write where it is)`,
+        ),
+      );
     },
     whereIs,
   };

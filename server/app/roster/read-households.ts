@@ -3,7 +3,7 @@ import { checkSchedule, DEFAULT_CHECKIN, type CheckInPolicy, type QuietHours } f
 import { isValidTimeZone } from '../../domain/zoned-time.js';
 import { checkName, formatCheckIn, formatQuietHours, parseCheckIn, parsePhone, parseQuietHours } from './cells.js';
 import type { HouseholdColumn, TableRow } from './columns.js';
-import type { RowError } from './format.js';
+import { type RowError, rowError, type Said, said } from './format.js';
 
 const MAX_RELATION = 50;
 const MAX_CONTACTS = 10;
@@ -40,7 +40,7 @@ export function readHouseholds(rows: readonly TableRow<HouseholdColumn>[]): {
   for (const row of rows) {
     const { line, values: v } = row;
     const problems = [...row.errors];
-    const err = (field: HouseholdColumn, reason: string) => problems.push({ line, field, reason });
+    const err = (field: HouseholdColumn, words: Said) => problems.push(rowError(line, field, words));
     checkName(v.compound, 'compound', line, problems);
     checkName(v.building, 'building', line, problems);
     checkName(v.name, 'name', line, problems);
@@ -48,15 +48,21 @@ export function readHouseholds(rows: readonly TableRow<HouseholdColumn>[]): {
     checkName(v.street, 'street', line, problems, false);
     checkName(v.community, 'community', line, problems, false);
     if (v.street !== '' && v.community === '')
-      err('community', '填写了街道，也请填写社区 (a street needs its community)');
+      err('community', said('填写了街道，也请填写社区', 'a street needs its community'));
 
     const timezone = v.timezone === '' ? null : v.timezone;
     if (timezone !== null && !isValidTimeZone(timezone))
-      err('timezone', `"${timezone}" is not a time zone such as ${DEFAULT_TIME_ZONE}`);
+      err(
+        'timezone',
+        said(
+          `"${timezone}" 不是时区，应写如 ${DEFAULT_TIME_ZONE}`,
+          `"${timezone}" is not a time zone such as ${DEFAULT_TIME_ZONE}`,
+        ),
+      );
     const checkin = parseCheckIn(v.checkin);
-    if (!checkin.ok) err('checkin', checkin.reason);
+    if (!checkin.ok) err('checkin', checkin);
     const quiet = parseQuietHours(v.quiet_hours);
-    if (!quiet.ok) err('quiet_hours', quiet.reason);
+    if (!quiet.ok) err('quiet_hours', quiet);
     if (checkin.ok && quiet.ok && (timezone === null || isValidTimeZone(timezone))) {
       // The domain's own check, as the API runs it: the last word on what a schedule may be.
       const checked = checkSchedule({
@@ -65,17 +71,22 @@ export function readHouseholds(rows: readonly TableRow<HouseholdColumn>[]): {
         quietHours: quiet.value,
         awayUntil: null,
       });
-      if (!checked.ok) err(checked.reason.startsWith('quietHours') ? 'quiet_hours' : 'checkin', checked.reason);
+      if (!checked.ok)
+        err(
+          checked.reason.startsWith('quietHours') ? 'quiet_hours' : 'checkin',
+          said(`报平安设置不成立：${checked.reason}`, checked.reason),
+        );
     }
 
     let contact: ContactDraft | null = null;
     if (v.contact_name !== '' || v.contact_phone !== '') {
       checkName(v.contact_name, 'contact_name', line, problems);
-      const phone = parsePhone(v.contact_phone, '紧急联系人');
-      if (!phone.ok) err('contact_phone', phone.reason);
-      if (v.relation.length > MAX_RELATION) err('relation', `is longer than ${MAX_RELATION} characters`);
+      const phone = parsePhone(v.contact_phone, ['紧急联系人', 'an emergency contact']);
+      if (!phone.ok) err('contact_phone', phone);
+      if (v.relation.length > MAX_RELATION)
+        err('relation', said(`超过 ${MAX_RELATION} 个字符`, `is longer than ${MAX_RELATION} characters`));
       contact = { line, name: v.contact_name, phone: phone.ok ? phone.value : v.contact_phone, relation: v.relation };
-    } else if (v.relation !== '') err('relation', 'is given without a contact');
+    } else if (v.relation !== '') err('relation', said('填写了关系，却没有紧急联系人', 'is given without a contact'));
 
     if (problems.length > 0) {
       errors.push(...problems);
@@ -102,7 +113,13 @@ export function readHouseholds(rows: readonly TableRow<HouseholdColumn>[]): {
     // A further row of the same household: it adds a contact and may repeat, not change, the settings.
     const differs = (field: HouseholdColumn, given: string, mine: string, theirs: string) => {
       if (given !== '' && mine !== theirs)
-        err(field, `differs from line ${first.line} (a household's settings are read from its first row)`);
+        err(
+          field,
+          said(
+            `与第 ${first.line} 行不同（一户的设置以它的第一行为准）`,
+            `differs from line ${first.line} (a household's settings are read from its first row)`,
+          ),
+        );
     };
     differs('timezone', v.timezone, draft.timezone ?? '', first.timezone ?? '');
     differs(
@@ -114,16 +131,34 @@ export function readHouseholds(rows: readonly TableRow<HouseholdColumn>[]): {
     differs('checkin', v.checkin, formatCheckIn(draft.checkin), formatCheckIn(first.checkin));
     differs('quiet_hours', v.quiet_hours, formatQuietHours(draft.quietHours), formatQuietHours(first.quietHours));
     if (contact === null) {
-      problems.push({
-        line,
-        reason: `repeats the household of line ${first.line}; a further row of a household adds a contact`,
-      });
+      problems.push(
+        rowError(
+          line,
+          undefined,
+          said(
+            `与第 ${first.line} 行是同一户；同一户的后续行用来添加紧急联系人`,
+            `repeats the household of line ${first.line}; a further row of a household adds a contact`,
+          ),
+        ),
+      );
     } else {
       const same = first.contacts.find((c) => c.name === contact.name && c.phone === contact.phone);
       if (same !== undefined)
-        problems.push({ line, field: 'contact_name', reason: `repeats the contact of line ${same.line}` });
+        problems.push(
+          rowError(
+            line,
+            'contact_name',
+            said(`与第 ${same.line} 行的联系人重复`, `repeats the contact of line ${same.line}`),
+          ),
+        );
       else if (first.contacts.length >= MAX_CONTACTS)
-        problems.push({ line, field: 'contact_name', reason: `a household has at most ${MAX_CONTACTS} contacts` });
+        problems.push(
+          rowError(
+            line,
+            'contact_name',
+            said(`一户最多 ${MAX_CONTACTS} 位紧急联系人`, `a household has at most ${MAX_CONTACTS} contacts`),
+          ),
+        );
     }
     if (problems.length > 0) errors.push(...problems);
     else if (contact !== null) first.contacts.push(contact);

@@ -2,7 +2,7 @@ import type { Tier } from '../../domain/alert.js';
 import type { PersonRole } from '../ports.js';
 import { checkName, DEFAULT_TIER, parsePhone, parseRole, parseTier, ROLE_WORDS } from './cells.js';
 import type { PeopleColumn, TableRow } from './columns.js';
-import type { RowError } from './format.js';
+import { type RowError, rowError, type Said, said } from './format.js';
 
 export type PersonDraft = {
   line: number;
@@ -34,34 +34,45 @@ export function readPeople(rows: readonly TableRow<PeopleColumn>[]): { people: P
   for (const row of rows) {
     const { line, values: v } = row;
     const problems = [...row.errors];
-    const err = (field: PeopleColumn, reason: string) => problems.push({ line, field, reason });
+    const err = (field: PeopleColumn, words: Said) => problems.push(rowError(line, field, words));
     checkName(v.name, 'name', line, problems);
-    const phone = parsePhone(v.phone, '接警的人');
-    if (!phone.ok) err('phone', phone.reason);
+    const phone = parsePhone(v.phone, ['接警的人', 'a person who answers alarms']);
+    if (!phone.ok) err('phone', phone);
     const role = v.role === '' ? null : parseRole(v.role);
     if (role === null) {
       err(
         'role',
         v.role === ''
-          ? 'is empty'
-          : `"${v.role}" is not a role: ${Object.values(ROLE_WORDS).join(', ')} (or ${Object.keys(ROLE_WORDS).join(', ')})`,
+          ? said('为空（必填）', 'is empty (required)')
+          : said(
+              `"${v.role}" 不是角色：${Object.values(ROLE_WORDS).join('、')}`,
+              `"${v.role}" is not a role: ${Object.values(ROLE_WORDS).join(', ')} (or ${Object.keys(ROLE_WORDS).join(', ')})`,
+            ),
       );
     }
     let tier: Tier | null = null;
     if (v.tier !== '') {
       tier = parseTier(v.tier);
-      if (tier === null) err('tier', `"${v.tier}" is not a tier: 1, 2 or 3`);
+      if (tier === null) err('tier', said(`"${v.tier}" 不是层级：1、2 或 3`, `"${v.tier}" is not a tier: 1, 2 or 3`));
     } else if (role !== null) {
       tier = DEFAULT_TIER[role];
-      if (tier === null) err('tier', `is empty; ${ROLE_WORDS[role]} (${role}) needs a tier: 1, 2 or 3`);
+      if (tier === null)
+        err(
+          'tier',
+          said(
+            `为空：${ROLE_WORDS[role]}须填写层级 1、2 或 3`,
+            `is empty; ${ROLE_WORDS[role]} (${role}) needs a tier: 1, 2 or 3`,
+          ),
+        );
     }
     checkName(v.compound, 'compound', line, problems, false);
     checkName(v.building, 'building', line, problems, false);
-    if (v.building !== '' && v.compound === '') err('building', 'is given without a compound');
+    if (v.building !== '' && v.compound === '')
+      err('building', said('填写了楼栋，却没有小区', 'is given without a compound'));
     checkName(v.street, 'street', line, problems, false);
     checkName(v.community, 'community', line, problems, false);
     if (v.street !== '' && v.community === '')
-      err('community', '填写了街道，也请填写社区 (a street needs its community)');
+      err('community', said('填写了街道，也请填写社区', 'a street needs its community'));
     if (problems.length > 0 || !phone.ok || role === null || tier === null) {
       errors.push(...problems);
       continue;
@@ -79,7 +90,7 @@ export function readPeople(rows: readonly TableRow<PeopleColumn>[]): { people: P
     };
     const earlier = seen.get(personKey(draft));
     if (earlier !== undefined) {
-      errors.push({ line, reason: `repeats line ${earlier}` });
+      errors.push(rowError(line, undefined, said(`与第 ${earlier} 行重复`, `repeats line ${earlier}`)));
       continue;
     }
     seen.set(personKey(draft), line);

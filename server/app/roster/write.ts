@@ -3,6 +3,15 @@ import type { Stores } from '../ports.js';
 import { createHousehold, type PlannedHousehold, type PlannedPerson, type RosterPlan } from './import.js';
 import { ensureCommunity } from './places.js';
 import { AddressTaken } from '../households.js';
+import {
+  applyPersonUpdate,
+  applyUpdate,
+  type Before,
+  type PlannedPersonUpdate,
+  type PlannedUpdate,
+  restore,
+  restorePerson,
+} from './updates.js';
 
 // Import, step two: what checkRoster planned, written in short transactions. SQLite has one
 // writer: a transaction holds the write lock from BEGIN IMMEDIATE to COMMIT, and the safety
@@ -18,15 +27,38 @@ export const CHUNK_MAX_ROWS = 500;
 
 export type WriteOptions = { now: number; chunkBudgetMs?: number };
 /** Created; or a row met a record that was not there when it was checked (nothing is left written). */
-export type WriteOutcome = { ok: true; created: number } | { ok: false; line: number; reason: string };
+export type WriteOutcome =
+  | { ok: true; created: number; updated: number }
+  | { ok: false; line: number; reason: string; reasonEn: string };
 
-/** What this import created, in the order to undo it: rows before the places they hang on (areas: communities before their streets). */
-type Written = { households: number[]; people: number[]; buildings: number[]; compounds: number[]; areas: number[] };
+/**
+ * What this import wrote, in the order to undo it: updates put back, then rows before the places
+ * they hang on (areas: communities before their streets).
+ */
+type Written = {
+  updated: Before[];
+  tiers: PlannedPersonUpdate[];
+  households: number[];
+  people: number[];
+  buildings: number[];
+  compounds: number[];
+  areas: number[];
+};
+const nothingWritten = (): Written => ({
+  updated: [],
+  tiers: [],
+  households: [],
+  people: [],
+  buildings: [],
+  compounds: [],
+  areas: [],
+});
 
 class RowConflict extends Error {
   constructor(
     readonly line: number,
     reason: string,
+    readonly reasonEn: string,
   ) {
     super(reason);
   }
@@ -68,13 +100,15 @@ async function inChunks(
 /** Writes the plan; on a conflict or a failure, undoes what it wrote first (then answers, or throws). */
 export async function writeRoster(stores: Stores, plan: RosterPlan, options: WriteOptions): Promise<WriteOutcome> {
   const budgetMs = options.chunkBudgetMs ?? CHUNK_BUDGET_MS;
-  const written: Written = { households: [], people: [], buildings: [], compounds: [], areas: [] };
+  const written = nothingWritten();
   try {
     switch (plan.kind) {
       case 'households':
+        await writeUpdates(stores, plan.updates, options.now, budgetMs, written);
         await writeHouseholds(stores, plan.items, options.now, budgetMs, written);
         break;
       case 'people':
+        await writeTiers(stores, plan.updates, budgetMs, written);
         await writePeople(stores, plan.items, options.now, budgetMs, written);
         break;
       default:
@@ -82,10 +116,65 @@ export async function writeRoster(stores: Stores, plan: RosterPlan, options: Wri
     }
   } catch (err) {
     await undo(stores, written, options.now, budgetMs);
-    if (err instanceof RowConflict) return { ok: false, line: err.line, reason: err.message };
+    if (err instanceof RowConflict) return { ok: false, line: err.line, reason: err.message, reasonEn: err.reasonEn };
     throw err;
   }
-  return { ok: true, created: plan.items.length };
+  return { ok: true, created: plan.items.length, updated: plan.updates.length };
+}
+
+async function writeTiers(
+  stores: Stores,
+  updates: readonly PlannedPersonUpdate[],
+  budgetMs: number,
+  written: Written,
+): Promise<void> {
+  await inChunks(stores, updates.length, budgetMs, () => {
+    const mine: PlannedPersonUpdate[] = [];
+    return {
+      step(i) {
+        const u = updates[i] as PlannedPersonUpdate;
+        if (!applyPersonUpdate(stores, u))
+          throw new RowConflict(
+            u.line,
+            `第 ${u.line} 行：人员 #${u.personId} ${u.person.name} 在导入期间被他人修改或移除；未导入任何内容（请重新检查文件）`,
+            `line ${u.line}: person ${u.personId} ${u.person.name} was changed or removed by someone else while this file was being imported; nothing was imported (check the file again)`,
+          );
+        mine.push(u);
+      },
+      committed() {
+        written.tiers.push(...mine);
+      },
+    };
+  });
+}
+
+async function writeUpdates(
+  stores: Stores,
+  updates: readonly PlannedUpdate[],
+  now: number,
+  budgetMs: number,
+  written: Written,
+): Promise<void> {
+  await inChunks(stores, updates.length, budgetMs, () => {
+    const mine: Before[] = [];
+    return {
+      step(i) {
+        const u = updates[i] as PlannedUpdate;
+        const before = applyUpdate(stores, u, now);
+        // Closed, renamed or gone since the check: someone else changed it meanwhile.
+        if (before === null)
+          throw new RowConflict(
+            u.line,
+            `第 ${u.line} 行：住户 #${u.householdId} ${u.was} 在导入期间被他人修改或注销；未导入任何内容（请重新检查文件）`,
+            `line ${u.line}: household ${u.householdId} ${u.was} was changed or closed by someone else while this file was being imported; nothing was imported (check the file again)`,
+          );
+        mine.push(before);
+      },
+      committed() {
+        written.updated.push(...mine);
+      },
+    };
+  });
 }
 
 async function writeHouseholds(
@@ -99,7 +188,7 @@ async function writeHouseholds(
   await inChunks(stores, items.length, budgetMs, () => {
     // Read inside the chunk's transaction: compounds are few, and another writer may have added one.
     const compounds = new Map(places.listCompounds().map((c) => [c.name, c.id]));
-    const mine: Written = { households: [], people: [], buildings: [], compounds: [], areas: [] };
+    const mine = nothingWritten();
     return {
       step(i) {
         const d = items[i] as PlannedHousehold;
@@ -111,6 +200,7 @@ async function writeHouseholds(
         if (building !== null && places.householdIdsAt(building.id, d.room, d.name).length > 0) {
           throw new RowConflict(
             d.line,
+            `第 ${d.line} 行：${d.compound} ${d.building} ${d.room} ${d.name} 在导入期间被他人登记；未导入任何内容（请重新检查文件）`,
             `line ${d.line}: ${d.compound} ${d.building} ${d.room} ${d.name} was registered by someone else while this file was being imported; nothing was imported (check the file again)`,
           );
         }
@@ -119,7 +209,10 @@ async function writeHouseholds(
           id = createHousehold(stores, d, now);
         } catch (err) {
           // The address rule (issue 15): the row's room is another household's (another name).
-          if (err instanceof AddressTaken) throw new RowConflict(d.line, `line ${d.line}: ${err.message}`);
+          if (err instanceof AddressTaken) {
+            const [zh, en] = err.message.split(' / ');
+            throw new RowConflict(d.line, `第 ${d.line} 行：${zh}`, `line ${d.line}: ${en ?? zh}`);
+          }
           throw err;
         }
         mine.households.push(id);
@@ -171,6 +264,8 @@ async function writePeople(
  */
 async function undo(stores: Stores, written: Written, now: number, budgetMs: number): Promise<void> {
   const steps: Array<() => void> = [
+    ...written.updated.map((b) => () => restore(stores, b, now)),
+    ...written.tiers.map((u) => () => restorePerson(stores, u)),
     ...written.households.map((id) => () => {
       stores.people.setContacts(id, [], now);
       stores.places.deleteHousehold(id);

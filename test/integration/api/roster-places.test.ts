@@ -113,9 +113,20 @@ describe('rosters with 街道 and 社区', () => {
           line: 3,
           field: 'community',
           reason: expect.stringContaining('小区"东苑"属于东街道东湖社区，与本行的东街道西湖社区不符'),
+          reasonEn: expect.any(String),
         },
-        { line: 5, field: 'community', reason: expect.stringContaining('一个小区只属于一个社区') },
-        { line: 6, field: 'community', reason: expect.stringContaining('填写了街道，也请填写社区') },
+        {
+          line: 5,
+          field: 'community',
+          reason: expect.stringContaining('一个小区只属于一个社区'),
+          reasonEn: expect.any(String),
+        },
+        {
+          line: 6,
+          field: 'community',
+          reason: expect.stringContaining('填写了街道，也请填写社区'),
+          reasonEn: expect.any(String),
+        },
       ]);
     }
     expect(system.stores.places.listCompounds().map((c) => c.name)).toEqual(['东苑']);
@@ -139,7 +150,12 @@ describe('rosters with 街道 and 社区', () => {
       true,
     );
     expect((res.json() as Report).errors).toEqual([
-      { line: 3, field: 'community', reason: expect.stringContaining('有 2 个名为"湖滨社区"的社区') },
+      {
+        line: 3,
+        field: 'community',
+        reason: expect.stringContaining('有 2 个名为"湖滨社区"的社区'),
+        reasonEn: expect.any(String),
+      },
     ]);
   });
 
@@ -186,7 +202,12 @@ describe('rosters with 街道 and 社区', () => {
     const people = `姓名,电话,角色,层级,小区,街道,社区\n社区值班员,13800000001,值班员,2,,东街道,东湖社区\n没有的社区,13800000002,值班员,2,,东街道,南湖社区\n`;
     const res = await importCsv(system, admin, 'people', people, true);
     expect((res.json() as Report).errors).toEqual([
-      { line: 3, field: 'community', reason: expect.stringContaining('没有名为"东街道南湖社区"的社区') },
+      {
+        line: 3,
+        field: 'community',
+        reason: expect.stringContaining('没有名为"东街道南湖社区"的社区'),
+        reasonEn: expect.any(String),
+      },
     ]);
     const good = await importCsv(system, admin, 'people', people.split('\n').slice(0, 2).join('\n'), false);
     expect(good.json()).toMatchObject({ ok: true, created: 1 });

@@ -41,7 +41,7 @@ type Report = {
   created: number;
   unchanged: number;
   ignoredColumns: string[];
-  errors: Array<{ line: number; field?: string; reason: string }>;
+  errors: Array<{ line: number; field?: string; reason: string; reasonEn: string }>;
 };
 
 /** GBK bytes, by inverting Node's GBK decoder (Node decodes GBK but cannot encode it); 张三 = d5c5c8fd is checked below. */
@@ -104,8 +104,11 @@ describe('roster import and export over HTTP', () => {
       ok: true,
       dryRun: true,
       encoding: 'gbk',
+      format: 'csv',
       rows: 3,
       created: 2,
+      updated: 0,
+      changes: [],
       unchanged: 0,
       ignoredColumns: [],
       errors: [],
@@ -172,9 +175,13 @@ describe('roster import and export over HTTP', () => {
       rows: 4,
       created: 0,
       errors: [
-        { line: 3, field: 'name', reason: 'is empty' },
-        { line: 4, field: 'name', reason: 'holds a line break or a control character' },
-        { line: 6, field: 'contact_phone', reason: expect.stringMatching(/^"not-a-phone" 不是中国大陆手机号/) },
+        { line: 3, field: 'name', reason: '为空（必填）', reasonEn: 'is empty (required)' },
+        { line: 4, field: 'name', reasonEn: 'holds a line break or a control character' },
+        {
+          line: 6,
+          field: 'contact_phone',
+          reasonEn: expect.stringMatching(/^"not-a-phone" is not a mainland China mobile/),
+        },
       ],
     });
 
@@ -188,7 +195,10 @@ describe('roster import and export over HTTP', () => {
     const real = await importCsv(system, admin, 'households', twoBad, false);
     expect(real.statusCode).toBe(400);
     expect(real.json()).toMatchObject({
-      error: { code: 'RIBBON_ERR_VALIDATION', message: '2 rows are not valid; nothing was imported' },
+      error: {
+        code: 'RIBBON_ERR_VALIDATION',
+        message: '2 行有误，未导入任何内容 / 2 rows are not valid; nothing was imported',
+      },
       ok: false,
       dryRun: false,
       created: 0,
@@ -229,13 +239,19 @@ describe('roster import and export over HTTP', () => {
       `${HEADER}\n阳光小区,1号楼,100,住户0,,,,别人,13000000000,\n`,
       true,
     );
-    expect((changed.json() as Report).errors).toEqual([
-      {
-        line: 2,
-        field: 'contact_name',
-        reason: expect.stringMatching(/^is already registered \(household \d+\) with a different contact_name/),
-      },
-    ]);
+    expect(changed.json()).toMatchObject({
+      ok: true,
+      created: 0,
+      updated: 1,
+      changes: [
+        {
+          line: 2,
+          fields: ['contacts'],
+          text: expect.stringMatching(/^联系人变更：.* → 别人 13000000000$/),
+          textEn: expect.stringMatching(/^contacts: .* → 别人 13000000000$/),
+        },
+      ],
+    });
   });
 
   it('when households are exported and imported into another system, then the second export is the same; a formula in a name comes out neutralised', async () => {
@@ -252,7 +268,9 @@ describe('roster import and export over HTTP', () => {
     const res = await exportCsv(system, admin, 'households');
     expect(res.statusCode).toBe(200);
     expect(res.headers['content-type']).toBe('text/csv; charset=utf-8');
-    expect(res.headers['content-disposition']).toMatch(/^attachment; filename="households-\d{4}-\d{2}-\d{2}\.csv"$/);
+    expect(res.headers['content-disposition']).toMatch(
+      /^attachment; filename="households-\d{4}-\d{2}-\d{2}\.csv"; filename\*=UTF-8''%E4%BD%8F%E6%88%B7%E5%90%8D%E5%8D%95\.csv$/,
+    );
     expect(res.headers['cache-control']).toBe('no-store');
     expect(res.rawPayload.subarray(0, 3).toString('hex')).toBe('efbbbf');
     const csv = res.rawPayload.subarray(3).toString('utf8');
@@ -312,9 +330,9 @@ describe('roster import and export over HTTP', () => {
       `${HEADER}\n阳光小区,3号楼,301,孙七,,,,,,\n幸福里,9号楼,902,钱八,,,,,,\n新小区,1号楼,1,周九,,,,,,\n`,
       true,
     );
-    expect((res.json() as Report).errors).toEqual([
-      { line: 3, field: 'compound', reason: 'you do not look after a compound named "幸福里"' },
-      { line: 4, field: 'compound', reason: 'you do not look after a compound named "新小区"' },
+    expect((res.json() as Report).errors.map(({ reason: _zh, ...e }) => e)).toEqual([
+      { line: 3, field: 'compound', reasonEn: 'you do not look after a compound named "幸福里"' },
+      { line: 4, field: 'compound', reasonEn: 'you do not look after a compound named "新小区"' },
     ]);
     const ok = await importCsv(system, staff, 'households', `${HEADER}\n阳光小区,3号楼,301,孙七,,,,,,\n`, false);
     expect(ok.json()).toMatchObject({ ok: true, created: 1 });
@@ -328,10 +346,10 @@ describe('roster import and export over HTTP', () => {
       '孙某,13800000005,volunteer,,阳光小区,99号楼', // no such building
     ].join('\n');
     const dryPeople = (await importCsv(system, staff, 'people', people, true)).json() as Report;
-    expect(dryPeople.errors).toEqual([
-      { line: 4, field: 'compound', reason: 'is empty: only an admin adds community-wide people' },
-      { line: 5, field: 'compound', reason: 'you do not look after a compound named "幸福里"' },
-      { line: 6, field: 'building', reason: 'no building "99号楼" in 阳光小区' },
+    expect(dryPeople.errors.map(({ reason: _zh, ...e }) => e)).toEqual([
+      { line: 4, field: 'compound', reasonEn: 'is empty: only an admin adds community-wide people' },
+      { line: 5, field: 'compound', reasonEn: 'you do not look after a compound named "幸福里"' },
+      { line: 6, field: 'building', reasonEn: 'no building "99号楼" in 阳光小区' },
     ]);
     const good = people.split('\n').slice(0, 3).join('\n');
     expect((await importCsv(system, staff, 'people', good, false)).json()).toMatchObject({ ok: true, created: 2 });

@@ -119,23 +119,3 @@ describe('addresses, moves and devices', () => {
     );
   });
 });
-
-describe('a roster row at an address already taken', () => {
-  it('when a roster row names another elder at a registered room, then the import is refused 409 naming the line and the household, and nothing is written', async () => {
-    const { system, cast } = await castWorld(T0);
-    const admin = await loginAdmin(system.app);
-    const taken = system.stores.places.getHousehold(cast.householdA);
-    if (taken === null) throw new Error('no household A');
-    const file = `小区,楼栋,房号,姓名,紧急联系人,联系电话\n${taken.compound},${taken.building},${taken.room},另一位老人,,\n`;
-    const before = system.stores.places.listHouseholds().length;
-    const res = await system.app.inject({
-      method: 'POST',
-      url: '/api/import/households?dryRun=false',
-      headers: { cookie: admin.cookie, 'x-csrf-token': admin.csrfToken, 'content-type': 'text/csv' },
-      payload: file,
-    });
-    expect(res.statusCode, res.body).toBe(409);
-    expect(res.body).toContain(`#${taken.id}`);
-    expect(system.stores.places.listHouseholds().length).toBe(before);
-  });
-});

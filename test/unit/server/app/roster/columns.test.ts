@@ -52,26 +52,30 @@ describe('readTable (headers)', () => {
 
   it('when a required column is missing, then the file is refused naming it', () => {
     const t = table('小区,楼栋,房号,紧急联系人,联系电话\n');
-    expect(t.ok ? '' : t.reason).toMatch(/lacks the column 姓名\(name\)/);
+    expect(t.ok ? '' : t.reasonEn).toMatch(/lacks the column 姓名\(name\)/);
   });
 
   it('when two header cells name the same column, then the file is refused', () => {
     const t = table('小区,楼栋,房号,姓名,name,紧急联系人,联系电话\n');
-    expect(t.ok ? '' : t.reason).toBe('header columns 4 and 5 both name name');
+    expect(t.ok ? '' : t.reasonEn).toBe('header columns 4 and 5 both name name');
   });
 
   it('when the two parts of a header name different columns, then the file is refused', () => {
     const t = table('小区(building),楼栋,房号,姓名,紧急联系人,联系电话\n');
-    expect(t.ok ? '' : t.reason).toMatch(/names two different columns/);
+    expect(t.ok ? '' : t.reasonEn).toMatch(/names two different columns/);
   });
 
   it('when the file is empty of records, then it has no header', () => {
-    expect(readTable([], HOUSEHOLD_COLUMNS)).toMatchObject({ ok: false, reason: 'the file has no header line' });
+    expect(readTable([], HOUSEHOLD_COLUMNS)).toMatchObject({
+      ok: false,
+      reason: '文件没有表头行',
+      reasonEn: 'the file has no header line',
+    });
   });
 
   it('when rows are blank, then they are skipped; when a row has extra non-empty fields, then that row is an error', () => {
     const t = table(`姓名,角色\n\n,\n张三,志愿者\n李四,志愿者,多余\n王五,志愿者,,\n`, PEOPLE_COLUMNS);
-    expect(t.ok && t.rows.map((r) => [r.line, r.values.name, r.errors.map((e) => e.reason)])).toEqual([
+    expect(t.ok && t.rows.map((r) => [r.line, r.values.name, r.errors.map((e) => e.reasonEn)])).toEqual([
       [4, '张三', []],
       [5, '李四', ['has 3 fields; the header has 2']],
       [6, '王五', []],
@@ -89,7 +93,7 @@ describe('readTable (headers)', () => {
   it('when a cell holds a line break, then that field is an error', () => {
     const t = table('姓名,角色\n"张\n三",志愿者\n', PEOPLE_COLUMNS);
     expect(t.ok && t.rows[0]?.errors).toEqual([
-      { line: 2, field: 'name', reason: 'holds a line break or a control character' },
+      { line: 2, field: 'name', reason: '含有换行或控制字符', reasonEn: 'holds a line break or a control character' },
     ]);
   });
 });

@@ -85,22 +85,22 @@ describe('parseCsv', () => {
     ['text after a closing quote on a later line', 'a\n"b\nc"x\n', /line 3: text after a closing quote/],
   ])('when the text has %s, then it is refused with the line', (_what, text, reason) => {
     const parsed = parseCsv(text);
-    expect(parsed.ok ? '' : parsed.reason).toMatch(reason);
+    expect(parsed.ok ? '' : parsed.reasonEn).toMatch(reason);
   });
 
   it('when a field is longer than 500 characters, then the file is refused with its line and field', () => {
     expect(parseCsv(`a,b\nx,${'字'.repeat(500)}\n`).ok).toBe(true);
     const parsed = parseCsv(`a,b\nx,${'字'.repeat(501)}\n`);
-    expect(parsed.ok ? '' : parsed.reason).toBe('line 2, field 2: longer than 500 characters');
+    expect(parsed.ok ? '' : parsed.reasonEn).toBe('line 2, field 2: longer than 500 characters');
     const quoted = parseCsv(`a\n"${'x'.repeat(501)}"\n`);
-    expect(quoted.ok ? '' : quoted.reason).toBe('line 2, field 1: longer than 500 characters');
+    expect(quoted.ok ? '' : quoted.reasonEn).toBe('line 2, field 1: longer than 500 characters');
   });
 
   it('when there are more rows than the limit after the header, then the file is refused', () => {
     const limits = { maxRows: 3, maxFieldChars: 500 };
     expect(parseCsv('h\n1\n2\n3\n', limits).ok).toBe(true);
     const parsed = parseCsv('h\n1\n2\n3\n4\n', limits);
-    expect(parsed.ok ? '' : parsed.reason).toMatch(/more than 3 rows/);
+    expect(parsed.ok ? '' : parsed.reasonEn).toMatch(/more than 3 rows/);
   });
 
   it('when the file has 20,000 rows, then it is read; at 20,001 it is refused', () => {

@@ -93,7 +93,7 @@ describe('decodeRoster', () => {
   ])('when the file is %s, then it is not readable CSV', (_what, bytes, reason) => {
     const decoded = decodeRoster(bytes);
     expect(decoded).toMatchObject({ ok: false, kind: 'badCsv' });
-    expect(decoded.ok ? '' : decoded.reason).toMatch(reason);
+    expect(decoded.ok ? '' : decoded.reasonEn).toMatch(reason);
   });
 
   it('when the file is over 2 MiB, then it is too large', () => {

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { HOUSEHOLD_COLUMNS, readRosterFile } from '../../../../../server/app/roster/columns.js';
 import { readHouseholds } from '../../../../../server/app/roster/read-households.js';
-import { NOT_A_MOBILE } from '../../../../../server/domain/phone.js';
 
 const utf8 = (text: string) => Buffer.from(text, 'utf8');
 
@@ -19,7 +18,7 @@ describe('readHouseholds', () => {
       '阳光小区,1号楼,101,张桂兰,,,,张儿子,13900000001,儿子',
       '阳光小区,2号楼,,王奶奶,Asia/Urumqi,24h+2h,,,,',
     ]);
-    expect(errors).toEqual([]);
+    expect(errors.map(({ reason: _zh, ...e }) => e)).toEqual([]);
     expect(households).toEqual([
       {
         line: 2,
@@ -64,23 +63,31 @@ describe('readHouseholds', () => {
       '阳光小区,1号楼,106,周九,,,,,,', // 8: repeats 7 without a contact
       '阳光小区,1号楼,106,周九,,每日10:00,,周女儿,13900000009,', // 9: differs from 7
     ]);
-    expect(errors).toEqual([
-      { line: 2, field: 'name', reason: 'is empty' },
-      { line: 3, field: 'timezone', reason: '"Mars/Olympus" is not a time zone such as Asia/Shanghai' },
-      { line: 3, field: 'checkin', reason: expect.stringMatching(/^"sometimes" is not understood: write "24h\+2h"/) },
-      { line: 3, field: 'contact_phone', reason: `"call me" ${NOT_A_MOBILE}` },
-      { line: 4, field: 'contact_phone', reason: '为空：紧急联系人必须有手机号（用于短信和电话通知）' },
-      { line: 5, field: 'relation', reason: 'is given without a contact' },
-      { line: 6, field: 'quiet_hours', reason: expect.stringMatching(/not understood/) },
-      { line: 8, reason: 'repeats the household of line 7; a further row of a household adds a contact' },
-      { line: 9, field: 'checkin', reason: "differs from line 7 (a household's settings are read from its first row)" },
+    expect(errors.map(({ reason: _zh, ...e }) => e)).toEqual([
+      { line: 2, field: 'name', reasonEn: 'is empty (required)' },
+      { line: 3, field: 'timezone', reasonEn: '"Mars/Olympus" is not a time zone such as Asia/Shanghai' },
+      { line: 3, field: 'checkin', reasonEn: expect.stringMatching(/^"sometimes" is not understood: write "24h\+2h"/) },
+      { line: 3, field: 'contact_phone', reasonEn: expect.stringMatching(/^"call me" is not a mainland China mobile/) },
+      {
+        line: 4,
+        field: 'contact_phone',
+        reasonEn: 'is empty: an emergency contact needs a mobile number (for text messages and calls)',
+      },
+      { line: 5, field: 'relation', reasonEn: 'is given without a contact' },
+      { line: 6, field: 'quiet_hours', reasonEn: expect.stringMatching(/not understood/) },
+      { line: 8, reasonEn: 'repeats the household of line 7; a further row of a household adds a contact' },
+      {
+        line: 9,
+        field: 'checkin',
+        reasonEn: "differs from line 7 (a household's settings are read from its first row)",
+      },
     ]);
     expect(households.map((h) => h.line)).toEqual([7]);
   });
 
   it('when a name is longer than 100 characters, then that row is an error', () => {
-    expect(read([`阳光小区,1号楼,101,${'长'.repeat(101)},,,,,,`]).errors).toEqual([
-      { line: 2, field: 'name', reason: 'is longer than 100 characters' },
+    expect(read([`阳光小区,1号楼,101,${'长'.repeat(101)},,,,,,`]).errors.map(({ reason: _zh, ...e }) => e)).toEqual([
+      { line: 2, field: 'name', reasonEn: 'is longer than 100 characters' },
     ]);
   });
 });
