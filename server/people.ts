@@ -14,6 +14,7 @@ import { loadLinkSecret } from './store/secrets.js';
 import { createPersonalDataStore } from './store/personal-data.js';
 import type { CoreLink } from './lanes/link.js';
 import { createLiveHub, type LiveHub } from './live/hub.js';
+import { createHouseholdJournal } from './live/household-journal.js';
 
 /**
  * The people side (docs/design.md, "Two lanes"): the HTTP API with the dashboard, and the live
@@ -51,9 +52,25 @@ export async function composePeopleSide(
 ): Promise<PeopleSide> {
   const { log, clock, stores } = deps;
   const now = () => clock.now();
+  // Households added or changed by any path (this side, a roster import, the admin CLI in another
+  // process) are announced from their journal (live/household-journal.ts), every second.
+  const journal = createHouseholdJournal({
+    stores,
+    publish: (change) => link.changes.publish(change),
+    now,
+    log: log.child({ component: 'household-journal' }),
+  });
   // People's changes to the records (a household registered or edited) are committed here and
-  // announced on the same feed as the core's.
-  const announcer = createAnnouncer({ transaction: stores.transaction, changes: link.changes });
+  // announced on the same feed as the core's; a household's change by reading the journal right
+  // after the commit, so that the timer's next read does not announce it a second time.
+  const announcer = createAnnouncer({
+    transaction: stores.transaction,
+    changes: {
+      publish(change) {
+        if (change.type !== 'household' || !journal.announcedNow(change.householdId)) link.changes.publish(change);
+      },
+    },
+  });
   const https = readTls(config.tls);
   if (config.publicUrlDefaulted) {
     log.warn(
@@ -127,6 +144,7 @@ export async function composePeopleSide(
     hub,
     async listen() {
       await app.listen({ port: config.port, host: config.host });
+      journal.start();
       // Only once listening: a start that fails (a port in use) must not create an admin whose
       // generated password was printed by a server that never ran (and is not printed again).
       await ensureFirstAdmin({
@@ -139,6 +157,7 @@ export async function composePeopleSide(
       return app.server.address() as AddressInfo;
     },
     async stop() {
+      journal.stop();
       await hub.close();
       await app.close();
     },

@@ -82,6 +82,16 @@ export class Store {
   }
 
   putHousehold(h: Household): void {
+    if (h.closed) {
+      // Closed (issue 15): it leaves the screen with its devices; its alerts were resolved.
+      if (!this.households.delete(h.id)) return;
+      for (const id of this.devicesOf.get(h.id) ?? []) this.devices.delete(id);
+      this.devicesOf.delete(h.id);
+      for (const id of this.alertsOf.get(h.id) ?? []) this.alerts.delete(id);
+      if (this.alertsOf.delete(h.id)) this.alertsDirty = true;
+      this.touch(h.id);
+      return;
+    }
     const before = this.households.get(h.id);
     // The live feed's household view does not carry every field the HTTP one does: keep those.
     this.households.set(h.id, before ? { ...before, ...h } : h);
@@ -184,6 +194,11 @@ export class Store {
 
   private indexDevice(d: Partial<Device> & { id: string; householdId: number }): void {
     const before = this.devices.get(d.id);
+    // Moved to another household: no longer the old one's.
+    if (before && before.householdId !== d.householdId) {
+      this.devicesOf.get(before.householdId)?.delete(d.id);
+      this.touch(before.householdId);
+    }
     const next: Device = { online: false, battery: null, lastSeenAt: null, ...before, ...d };
     this.devices.set(d.id, next);
     let set = this.devicesOf.get(d.householdId);

@@ -25,6 +25,7 @@ import { errorText } from './error-text.js';
 import { runRestore } from './restore.js';
 import { listChannels, listHouseholds, listPeople } from './listings.js';
 import { addChannelCommand, setCheckInCommand, wholeNumber } from './setup-commands.js';
+import { HOUSEHOLDS_HELP, HOUSEHOLDS_OPTIONS, refuseTakenAddress, runHouseholdsCommand } from './households.js';
 import { auditedCommand } from './audit-cli.js';
 import { LIFECYCLE_HELP, LIFECYCLE_OPTIONS, runLifecycleCommand } from './lifecycle.js';
 
@@ -74,7 +75,7 @@ Commands:
         The household's check-in policy; the next due time is recomputed.
   people  Lists the people and their scope (community, compound, building by name; 全部 all:
         not tied to that level).
-${DUTY_HELP}${PLACES_HELP}${LIFECYCLE_HELP}  restore FILE
+${DUTY_HELP}${PLACES_HELP}${HOUSEHOLDS_HELP}${LIFECYCLE_HELP}  restore FILE
         Puts a backup (DATA_DIR/backups/ribbon-….db) in place of the database. Refused while the
         server runs (stop it first), and unless the file is whole (integrity_check), of a schema
         this release knows, and has our tables. The database before is kept as
@@ -155,6 +156,7 @@ export async function runAdmin(
       'away-until': { type: 'string' },
       ...DUTY_OPTIONS,
       ...PLACES_OPTIONS,
+      ...HOUSEHOLDS_OPTIONS,
       ...LIFECYCLE_OPTIONS,
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
@@ -223,16 +225,18 @@ export async function runAdmin(
     switch (cmd) {
       case 'add-household': {
         const placed = compoundCommunity(s, need('compound'), values.community);
-        const id = addHousehold(
-          s,
-          {
-            compound: need('compound'),
-            building: need('building'),
-            name: need('name'),
-            room: values.room ?? '',
-            ...(values.timezone !== undefined ? { timezone: values.timezone } : {}),
-          },
-          now,
+        const id = refuseTakenAddress(() =>
+          addHousehold(
+            s,
+            {
+              compound: need('compound'),
+              building: need('building'),
+              name: need('name'),
+              room: values.room ?? '',
+              ...(values.timezone !== undefined ? { timezone: values.timezone } : {}),
+            },
+            now,
+          ),
         );
         placed();
         out.write(values.json ? `${JSON.stringify({ id })}\n` : both(`已添加住户 ${id}`, `household ${id} added`));
@@ -345,6 +349,7 @@ export async function runAdmin(
         const code =
           runDutyCommand(cmd, values, s, compoundId, now, out) ??
           runPlacesCommand(cmd, values, s, now, out) ??
+          runHouseholdsCommand(cmd, values, s, now, out) ??
           runLifecycleCommand(cmd, values, s, now, out);
         if (code !== null) return code;
         throw new UsageError(

@@ -1,5 +1,6 @@
 import { type TSchema, Type } from '@fastify/type-provider-typebox';
 import { ERRORS } from '../errors.js';
+import { householdOperations } from './openapi-households.js';
 import { busyToo, ROSTER_FILES } from './openapi-rosters.js';
 
 /**
@@ -26,6 +27,7 @@ export const ErrorSchema = Type.Object(
       code: Type.String({ pattern: '^RIBBON_ERR_[A-Z_]+$' }),
       message: Type.String(),
       fields: Type.Optional(Type.Array(Type.Object({ path: Type.String(), message: Type.String() }))),
+      details: Type.Optional(Type.Array(Type.Object({}), { description: "a 409's household: [{householdId}]" })),
     }),
   },
   { additionalProperties: false },
@@ -51,6 +53,8 @@ const Household = Type.Object({
   stateAt: Nullable(Iso),
   lastCheckInAt: Nullable(Iso),
   awayUntil: Nullable(Type.String()),
+  closed: Nullable(Type.Object({ at: Iso, on: Type.String(), reason: Type.String(), note: Type.String() })),
+  anonymised: Type.Boolean(),
   checkInDueAt: Nullable(Iso),
   checkin: Nullable(Type.Object({})),
   timezone: Type.String(),
@@ -301,8 +305,7 @@ export const SUCCESS: Readonly<Record<string, Record<number, unknown>>> = {
   },
   'GET /api/buildings': { 200: page(Building) },
   'PATCH /api/buildings/:id': { 200: Building },
-  'POST /api/devices': { 201: Type.Object({ id: Type.String(), secret: Type.String(), householdId: Id }) },
-  'POST /api/devices/:id/rotate': { 200: Type.Object({ id: Type.String(), secret: Type.String(), householdId: Id }) },
+  ...householdOperations({ Household, Device, Id, Iso, page }),
   'DELETE /api/devices/:id': { 204: NoContent },
   'GET /api/people': { 200: page(Person) },
   'POST /api/people': { 201: Person },

@@ -167,6 +167,9 @@ export function createRecordMessages(
     const none = { type: 'unknown-device' as const, deviceId: m.deviceId, householdId, rejectedId: null, alerts: [] };
     if (m.channel !== 'state' || householdId === null) return none;
     const rejectedId = keepRaw(m, 'retired device');
+    // A closed household's old button (issue 15; closed by the admin CLI, from another process,
+    // while it was connected): kept, but no alert on a household that has left the wall.
+    if (places.getHousehold(householdId)?.closed != null) return { ...none, rejectedId };
     const alert = alerting.raise(
       householdId,
       'device',

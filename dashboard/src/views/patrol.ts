@@ -242,6 +242,11 @@ export function patrolView(ctx: Ctx): View {
   function redraw(id: number): void {
     const hh = store.households.get(id);
     const old = rows.get(id);
+    if (!hh && old) {
+      // Closed (issue 15): off the patrol list.
+      old.remove();
+      rows.delete(id);
+    }
     if (!hh || !old) return;
     const focused = old.contains(document.activeElement)
       ? (document.activeElement as HTMLElement).dataset.seen

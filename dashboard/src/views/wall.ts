@@ -46,7 +46,10 @@ export function wallView(ctx: Ctx, params: readonly string[] = []): View {
   // The page does not scroll while the wall is shown (wall.css, body.on-wall).
   document.body.classList.add('on-wall');
   const places = placeTiles(store);
-  const tiles = new Map<number, { el: HTMLAnchorElement; status: Status | null }>();
+  type Tile = { el: HTMLAnchorElement; status: Status | null; place: string };
+  const tiles = new Map<number, Tile>();
+  /** Where a tile is laid out and what it says: a change of it lays the wall out again. */
+  const placeOf = (hh: Household) => `${hh.compoundId}/${hh.building}/${hh.room}/${hh.name}`;
   const counts = new Map<Status, number>(STATUSES.map((s) => [s, 0]));
   const countEls = new Map<Status, HTMLElement>();
   let filter: Status | null = null;
@@ -106,7 +109,7 @@ export function wallView(ctx: Ctx, params: readonly string[] = []): View {
   }
   countBar.append(pager.el, total);
 
-  function writeTile(hh: Household, tile: { el: HTMLAnchorElement; status: Status | null }): void {
+  function writeTile(hh: Household, tile: Tile): void {
     const status = statusOf(hh, store.alertsFor(hh.id), store.devicesFor(hh.id), today);
     if (status !== tile.status) {
       if (tile.status !== null) counts.set(tile.status, (counts.get(tile.status) ?? 0) - 1);
@@ -121,7 +124,7 @@ export function wallView(ctx: Ctx, params: readonly string[] = []): View {
     wallStats.tileWrites += 1;
   }
 
-  function newTile(hh: Household): { el: HTMLAnchorElement; status: Status | null } {
+  function newTile(hh: Household): Tile {
     const a = h(
       'a',
       { class: 'tile', href: `#/household/${hh.id}`, 'data-hid': hh.id },
@@ -130,7 +133,7 @@ export function wallView(ctx: Ctx, params: readonly string[] = []): View {
       h('span', { class: 'name' }, hh.name),
       h('span', { class: 'word' }),
     );
-    const tile = { el: a, status: null };
+    const tile: Tile = { el: a, status: null, place: placeOf(hh) };
     writeTile(hh, tile);
     return tile;
   }
@@ -216,16 +219,9 @@ export function wallView(ctx: Ctx, params: readonly string[] = []): View {
     for (const id of change.households) {
       const hh = store.households.get(id);
       const tile = tiles.get(id);
-      if (hh === undefined) {
-        // A household closed (issue 15): its tile goes, and the pages are laid out again.
-        if (tile !== undefined) {
-          rebuild();
-          return;
-        }
-        continue;
-      }
-      if (tile === undefined) {
-        // A household we have not laid out (the feed sends new ones only in a snapshot): rebuild.
+      if (hh === undefined && tile === undefined) continue;
+      if (hh === undefined || tile === undefined || tile.place !== placeOf(hh)) {
+        // New, closed, or moved or renamed (the feed tells of any path, issue 15): lay out again.
         rebuild();
         return;
       }

@@ -2,6 +2,7 @@ import { assertNever } from '../../domain/ribbon.js';
 import type { Stores } from '../ports.js';
 import { createHousehold, type PlannedHousehold, type PlannedPerson, type RosterPlan } from './import.js';
 import { ensureCommunity } from './places.js';
+import { AddressTaken } from '../households.js';
 import {
   applyPersonUpdate,
   applyUpdate,
@@ -203,7 +204,17 @@ async function writeHouseholds(
             `line ${d.line}: ${d.compound} ${d.building} ${d.room} ${d.name} was registered by someone else while this file was being imported; nothing was imported (check the file again)`,
           );
         }
-        const id = createHousehold(stores, d, now);
+        let id: number;
+        try {
+          id = createHousehold(stores, d, now);
+        } catch (err) {
+          // The address rule (issue 15): the row's room is another household's (another name).
+          if (err instanceof AddressTaken) {
+            const [zh, en] = err.message.split(' / ');
+            throw new RowConflict(d.line, `第 ${d.line} 行：${zh}`, `line ${d.line}: ${en ?? zh}`);
+          }
+          throw err;
+        }
         mine.households.push(id);
         const h = places.getHousehold(id);
         if (h === null) throw new Error(`household ${id} is gone right after it was created`);

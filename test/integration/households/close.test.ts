@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { closeHousehold } from '../../../server/app/households.js';
 import { castWorld, client, COMPOUND_A, login, loginAdmin } from '../../helpers/api.js';
 import { RawMqtt } from '../../helpers/raw-mqtt.js';
 import type { TestSystem } from '../../helpers/system.js';
@@ -129,5 +130,21 @@ describe('closing a household', () => {
     system.sweepNow();
     expect(system.stores.alerts.findOpen(id, 'missed_checkin')).toBeNull();
     expect((await admin('POST', `/api/households/${id}/reopen`)).statusCode).toBe(409);
+  });
+});
+
+describe('a closed household’s button still connected', () => {
+  it('when the CLI closed the household while its button was connected to the server, then its press is kept raw (not a press of anyone), its connection closed, and no alert raised on the closed household', async () => {
+    const { system } = await castWorld(T0);
+    const device = system.provision({ compound: COMPOUND_A, room: '601' });
+    const { raw } = await connect(system, device);
+    // As the admin CLI closes it, from another process: the server is not told to disconnect it.
+    const closed = closeHousehold(system.stores, device.householdId, { reason: 'passed_away', on: '2026-11-25' }, T0);
+    expect(closed.ok).toBe(true);
+    raw.send(raw.publish(`ribbon/${device.id}/state`, '{"state":"red","seq":1,"boot":1}', 1));
+    await raw.expectClosed(2000);
+    expect(system.stores.events.listForDevice(device.id)).toEqual([]);
+    expect(system.stores.rejected.listForDevice(device.id).map((r) => r.reason)).toEqual(['retired device']);
+    expect(system.stores.alerts.list({ householdId: device.householdId })).toEqual([]);
   });
 });
