@@ -1,6 +1,7 @@
 import { type TSchema, Type } from '@fastify/type-provider-typebox';
 import { ERRORS } from '../errors.js';
 import { householdOperations } from './openapi-households.js';
+import { lifecycleOperations } from './openapi-lifecycle.js';
 import { busyToo, ROSTER_FILES } from './openapi-rosters.js';
 
 /**
@@ -306,6 +307,7 @@ export const SUCCESS: Readonly<Record<string, Record<number, unknown>>> = {
   'GET /api/buildings': { 200: page(Building) },
   'PATCH /api/buildings/:id': { 200: Building },
   ...householdOperations({ Household, Device, Id, Iso, page }),
+  ...lifecycleOperations({ Household }),
   'DELETE /api/devices/:id': { 204: NoContent },
   'GET /api/people': { 200: page(Person) },
   'POST /api/people': { 201: Person },
