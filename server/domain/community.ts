@@ -4,15 +4,7 @@
  * can record seeing at a window that shows no ribbon.
  */
 
-export const PERSON_ROLES = [
-  'volunteer',
-  'center_household',
-  'grid_worker',
-  'party_branch',
-  'duty_officer',
-  'staff',
-] as const;
-export type PersonRole = (typeof PERSON_ROLES)[number];
+export { PERSON_ROLES, type PersonRole } from '../../protocol/community.js';
 
 export const USER_ROLES = ['admin', 'staff', 'volunteer'] as const;
 export type UserRole = (typeof USER_ROLES)[number];

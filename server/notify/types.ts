@@ -67,16 +67,8 @@ export type SendResult =
       retryAfterMs?: number;
     };
 
-export const CHANNEL_KINDS = [
-  'webhook',
-  'wecom',
-  'dingtalk',
-  'aliyun-sms',
-  'aliyun-voice',
-  'tencent-sms',
-  'tencent-voice',
-] as const;
-export type ChannelKind = (typeof CHANNEL_KINDS)[number];
+export { CHANNEL_KINDS, type ChannelKind } from '../../protocol/community.js';
+import type { ChannelKind } from '../../protocol/community.js';
 
 export interface Channel {
   readonly kind: ChannelKind;

@@ -6,16 +6,8 @@ import type { AdminKey } from '../i18n-admin.js';
  * is a password input and is never read back: the list shows "已设置". `templates.x` is a field
  * of the nested `templates` object. Pure: the form (views/channels.ts) is built from this.
  */
-export const CHANNEL_KINDS = [
-  'webhook',
-  'wecom',
-  'dingtalk',
-  'aliyun-sms',
-  'aliyun-voice',
-  'tencent-sms',
-  'tencent-voice',
-] as const;
-export type ChannelKind = (typeof CHANNEL_KINDS)[number];
+export { CHANNEL_KINDS, type ChannelKind } from '../../../protocol/community.js';
+import type { ChannelKind } from '../../../protocol/community.js';
 
 export type ChannelField = {
   key: string;

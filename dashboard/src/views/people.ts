@@ -1,3 +1,4 @@
+import { PERSON_ROLES, type PersonRole } from '../../../protocol/community.js';
 import { api } from '../api.js';
 import type { Ctx, View } from '../context.js';
 import { h, replace } from '../dom.js';
@@ -21,15 +22,6 @@ import {
  * district (the last two an admin's). Staff see and change the people of their compounds. A
  * phone must be a mainland mobile: the server's refusal is shown at the field, in its words.
  */
-export const PERSON_ROLES = [
-  'volunteer',
-  'center_household',
-  'grid_worker',
-  'party_branch',
-  'duty_officer',
-  'staff',
-] as const;
-type PersonRole = (typeof PERSON_ROLES)[number];
 export type Person = {
   id: number;
   name: string;
