@@ -61,4 +61,20 @@ export const STAFF_MIGRATIONS: readonly string[] = [
   CREATE INDEX audit_log_route ON audit_log (route, id);
   CREATE INDEX audit_log_at ON audit_log (at);
   `,
+  /* 17: a building or compound renamed is a change of each of its open households (issue 15) */ `
+  -- A household is shown with its compound's and building's names: renaming either (the API, the
+  -- admin CLI, any connection) journals every open household in it, so open walls show the new
+  -- name without a reload — one delta, as a roster import's.
+  CREATE TRIGGER building_renamed AFTER UPDATE OF name ON buildings WHEN NEW.name IS NOT OLD.name
+    BEGIN
+      INSERT INTO household_changes (household_id)
+        SELECT id FROM households WHERE building_id = NEW.id AND closed_at IS NULL;
+    END;
+  CREATE TRIGGER compound_renamed AFTER UPDATE OF name ON compounds WHEN NEW.name IS NOT OLD.name
+    BEGIN
+      INSERT INTO household_changes (household_id)
+        SELECT h.id FROM households h JOIN buildings b ON b.id = h.building_id
+        WHERE b.compound_id = NEW.id AND h.closed_at IS NULL;
+    END;
+  `,
 ];

@@ -86,4 +86,30 @@ describe('households changed by any path, on /ws', () => {
       other.db.close();
     }
   });
+
+  it('when the CLI renames a compound and the API a building, then the wall hears each of their open households with the new name', async () => {
+    const { system, live, api, other } = await world();
+    try {
+      const { householdId } = system.provision({ compound: '阳光小区', building: '5号楼', room: '501' });
+      await live.next(householdChange(householdId), WITHIN_MS);
+      const code = await runAdmin(
+        ['rename-compound', '--compound', '阳光小区', '--name', '朝阳小区'],
+        { DATA_DIR: system.dataDir },
+        { write: () => {} },
+      );
+      expect(code).toBe(0);
+      const renamed = (c: HouseholdChange) => (c.household as { compound?: string } | null)?.compound === '朝阳小区';
+      await live.next(householdChange(householdId, renamed), WITHIN_MS);
+
+      const building = (system.stores.places.getHousehold(householdId) as { buildingId: number }).buildingId;
+      const res = await api('PATCH', `/api/buildings/${building}`, { name: '五号楼' });
+      expect(res.statusCode, res.body).toBe(200);
+      await live.next(
+        householdChange(householdId, (c) => (c.household as { building?: string } | null)?.building === '五号楼'),
+        WITHIN_MS,
+      );
+    } finally {
+      other.db.close();
+    }
+  });
 });
