@@ -27,6 +27,8 @@ export type PeopleSide = {
   readonly hub: LiveHub;
   /** The HTTP server (with /ws on its upgrades) listens on PORT and HOST. */
   listen(): Promise<AddressInfo>;
+  /** Reads the household journal now rather than at the timer's next tick (tests). */
+  readJournal(): void;
   /** Closes the live connections, then the HTTP server. */
   stop(): Promise<void>;
 };
@@ -156,6 +158,7 @@ export async function composePeopleSide(
       });
       return app.server.address() as AddressInfo;
     },
+    readJournal: () => void journal.poll(),
     async stop() {
       journal.stop();
       await hub.close();

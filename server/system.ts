@@ -37,6 +37,8 @@ export type RunningSystem = {
   readonly external: ExternalIngest | null;
   readonly httpAddress: AddressInfo;
   readonly mqttAddress: AddressInfo | null;
+  /** Announces what the household journal holds now, not at its next tick (tests). */
+  readHouseholdJournal(): void;
   stop(): Promise<void>;
 };
 
@@ -87,6 +89,7 @@ export async function composeSystem(config: Config, deps: SystemDeps): Promise<C
         broker: core.broker,
         external: core.external(),
         ...addresses,
+        readHouseholdJournal: lanes.people.readJournal,
         stop: lanes.stop,
       };
     },

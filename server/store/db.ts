@@ -132,9 +132,10 @@ function checkpoint() {
 }
 let timer = null;
 const tick = () => {
+  const startedAt = Date.now();
   const result = checkpoint();
   if (result.error !== undefined) parentPort.postMessage({ type: 'error', message: result.error });
-  else if (workerData.reportTicks) parentPort.postMessage({ type: 'tick', result });
+  else if (workerData.reportTicks) parentPort.postMessage({ type: 'tick', result, startedAt });
   timer = setTimeout(tick, workerData.intervalMs);
 };
 timer = setTimeout(tick, workerData.intervalMs);
@@ -159,8 +160,12 @@ export function startWalCheckpointer(
     intervalMs?: number;
     backstopPages?: number;
     onError?: (err: Error) => void;
-    /** Each checkpoint the timer made (tests wait for one instead of sleeping). */
-    onTick?: (result: CheckpointResult) => void;
+    /**
+     * Each checkpoint the timer made, with the wall-clock ms it started at (tests wait for one that
+     * began after their writes instead of sleeping: ticks made during a synchronous burst of commits
+     * are delivered only after it).
+     */
+    onTick?: (result: CheckpointResult, startedAt: number) => void;
   } = {},
 ): WalCheckpointer {
   if (db.memory) throw new Error('an in-memory database has no WAL to checkpoint');
@@ -190,10 +195,10 @@ export function startWalCheckpointer(
       msg:
         | { type: 'result'; id: number; result: CheckpointResult | { error: string } }
         | { type: 'error'; message: string }
-        | { type: 'tick'; result: CheckpointResult },
+        | { type: 'tick'; result: CheckpointResult; startedAt: number },
     ) => {
       if (msg.type === 'tick') {
-        opts.onTick?.(msg.result);
+        opts.onTick?.(msg.result, msg.startedAt);
         return;
       }
       if (msg.type === 'error') {

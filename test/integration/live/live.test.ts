@@ -34,6 +34,9 @@ async function rejection(promise: Promise<LiveClient>): Promise<number | string>
 async function setup(): Promise<{ system: TestSystem; cast: Cast; port: number }> {
   const system = await startTestSystem({ scheduler: false });
   const cast = await makeCast(system);
+  // The cast's households are in the journal: announced now, before any socket opens, not by the
+  // journal's timer in the middle of a test that counts frames.
+  system.readHouseholdJournal();
   return { system, cast, port: system.httpAddress.port };
 }
 

@@ -75,25 +75,29 @@ describe('WAL checkpointer', () => {
   it('when commits come in bursts, then the worker on its timer copies them back and the WAL is rewound between bursts', async () => {
     const { db, dir } = tempDb();
     // No backstop within reach: only the worker can keep this WAL small.
-    // Between bursts the test waits for the worker's timer to have copied every frame back (an
-    // event, not a pause: on a loaded machine the worker may take far longer than 10 ms to run).
-    let copiedAll: (() => void) | null = null;
+    // Between bursts the test waits for a tick of the worker's timer that began after the burst's
+    // last commit and copied every frame back (an event, not a pause: on a loaded machine the worker
+    // may take far longer than 10 ms to run; and ticks made during the burst, which saw only part of
+    // it, arrive only once the burst is over).
+    let copiedAfter: { at: number; resolve: () => void } | null = null;
     start(db, {
       intervalMs: 10,
       backstopPages: 1_000_000,
-      onTick: (r) => {
-        if (r.log > 0 && r.checkpointed === r.log) copiedAll?.();
+      onTick: (r, startedAt) => {
+        if (copiedAfter !== null && startedAt > copiedAfter.at && r.log > 0 && r.checkpointed === r.log)
+          copiedAfter.resolve();
       },
     });
     const wal = path.join(dir, `${DB_FILE_NAME}-wal`);
     let largest = 0;
     for (let burst = 0; burst < 20; burst++) {
-      const copied = new Promise<void>((resolve) => {
-        copiedAll = resolve;
-      });
       for (let i = 0; i < 30; i++) insert(db); // ~120 pages a burst, ~2,400 in all
       largest = Math.max(largest, fileSize(wal));
-      await copied;
+      const at = Date.now();
+      await new Promise<void>((resolve) => {
+        copiedAfter = { at, resolve };
+      });
+      copiedAfter = null;
     }
     expect((db.prepare('SELECT count(*) AS n FROM blob').get() as { n: number }).n).toBe(600);
     // Without the worker the WAL would hold all ~2,400 pages (~10 MB); rewound, a burst or two.
