@@ -109,8 +109,6 @@ export interface PlacesStore {
   listCompounds(): Compound[];
   getCompound(id: number): Compound | null;
   listBuildings(): Building[];
-  /** The households closed (closed_at set, migration 14): they have no address any more (domain/address.ts). */
-  closedHouseholdIds(): number[];
   /** A press or a person's report: the household's ribbon, a check-in, and the next due time. */
   recordReport(householdId: number, state: RibbonState, now: number, checkInDueAt: number | null): void;
   /** What the check-in rules need to know about a household (and its compound's policy). */

@@ -88,7 +88,6 @@ export function createPlacesStore(db: Db): PlacesStore {
     'INSERT INTO households (building_id, name, room, timezone, created_at) VALUES (?, ?, ?, ?, ?)',
   );
   const getHousehold = db.prepare<[number], HouseholdRow>(`${HOUSEHOLD_SELECT} WHERE h.id = ?`);
-  const closedHouseholdIds = db.prepare<[], { id: number }>('SELECT id FROM households WHERE closed_at IS NOT NULL');
   const listHouseholds = db.prepare<[], HouseholdRow>(`${HOUSEHOLD_SELECT} ORDER BY c.name, b.name, h.room, h.id`);
   // Keyset pages by id; `compounds` NULL = all (an admin), else a JSON array of compound ids.
   // `closed`: 'open' (the wall's, the default), 'closed' or 'all'; `q`: a name or room containing it.
@@ -200,9 +199,6 @@ export function createPlacesStore(db: Db): PlacesStore {
           limit,
         })
         .map(toHousehold);
-    },
-    closedHouseholdIds(): number[] {
-      return closedHouseholdIds.all().map((r) => r.id);
     },
     renameHousehold(id: number, name: string, room: string): void {
       updateHousehold.run(name, room, id);

@@ -30,10 +30,9 @@ export function householdRows(stores: Stores, user: User): { rows: string[][]; c
   const areas = new Map(stores.areas.list().map((a) => [a.id, a]));
   const places = createPlaceIndex(stores);
   // Open ones only: a closed household has left the roster (its history stays in the database).
-  const closed = new Set(stores.places.closedHouseholdIds());
   const households = stores.places
     .listHouseholds()
-    .filter((h) => !closed.has(h.id) && (user.role === 'admin' || user.compoundIds.includes(h.compoundId)));
+    .filter((h) => h.closed === null && (user.role === 'admin' || user.compoundIds.includes(h.compoundId)));
   for (const h of households) {
     const s = stores.places.schedule(h.id);
     const contacts = stores.people.contacts(h.id);

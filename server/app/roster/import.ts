@@ -165,11 +165,10 @@ export function importRefusal(user: User, compoundId: number | null, name: strin
 
 function planHouseholds(stores: Stores, user: User, drafts: readonly HouseholdDraft[]): HouseholdPlan {
   const compounds = new Map(stores.places.listCompounds().map((c) => [c.name, c.id]));
-  const closed = new Set(stores.places.closedHouseholdIds());
   // Open households by address (domain/address.ts); a closed one has none (its room may be let again).
   const stored = new Map<string, Household[]>();
   for (const h of stores.places.listHouseholds()) {
-    if (closed.has(h.id)) continue;
+    if (h.closed !== null) continue;
     const key = addressKey(h);
     stored.set(key, [...(stored.get(key) ?? []), h]);
   }

@@ -143,7 +143,7 @@ export type Before = {
 export function applyUpdate(stores: Stores, u: PlannedUpdate, now: number): Before | null {
   const h = stores.places.getHousehold(u.householdId);
   const s = stores.places.schedule(u.householdId);
-  if (h === null || s === null || h.name !== u.was || stores.places.closedHouseholdIds().includes(h.id)) return null;
+  if (h === null || s === null || h.name !== u.was || h.closed !== null) return null;
   const before: Before = {
     id: h.id,
     name: h.name,
