@@ -194,9 +194,10 @@ export class SimDevice {
     await this.#publish(this.#topics.state, state, 1, `bare press ${state}`);
   }
 
-  async heartbeat(battery: number): Promise<void> {
+  /** A heartbeat with the battery, and the model and firmware when given (docs/protocol.md §5). */
+  async heartbeat(battery: number, about: { model?: string; fw?: string } = {}): Promise<void> {
     this.#assertOpen('heartbeat');
-    await this.#publish(this.#topics.heartbeat, JSON.stringify({ battery }), 1, 'heartbeat');
+    await this.#publish(this.#topics.heartbeat, JSON.stringify({ battery, ...about }), 1, 'heartbeat');
   }
 
   /**

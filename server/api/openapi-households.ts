@@ -16,6 +16,10 @@ export function householdOperations(s: {
     ...s.Device.properties,
     retiredAt: Type.Union([s.Iso, Type.Null()]),
     createdAt: s.Iso,
+    model: Type.Union([Type.String(), Type.Null()], {
+      description: 'as its heartbeats report it (docs/protocol.md §5)',
+    }),
+    firmware: Type.Union([Type.String(), Type.Null()]),
   });
   const Issued = Type.Object({
     id: Type.String(),

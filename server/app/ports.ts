@@ -132,6 +132,12 @@ export interface DevicesStore {
   inUseIn(compoundIds: readonly number[]): Device[];
   setOnline(id: string, online: boolean, now: number): void;
   recordBattery(id: string, battery: number, now: number): void;
+  /** A heartbeat: the battery, and the model and firmware when reported (null: unchanged). */
+  recordHeartbeat(
+    id: string,
+    report: { battery: number; model: string | null; firmware: string | null },
+    now: number,
+  ): void;
   /** The moment the device counts as offline if no heartbeat comes; null = never. */
   setHeartbeatDue(id: string, dueAt: number | null): void;
   dueHeartbeats(now: number, limit: number): Array<{ id: string; householdId: number; dueAt: number }>;

@@ -229,7 +229,7 @@ export function createRecordMessages(
         if (!parsed.ok) return reject(m, householdId, parsed.reason);
         // A heartbeat proves the battery, not the person: it is not a check-in.
         const { battery } = parsed.value;
-        devices.recordBattery(m.deviceId, battery, now);
+        devices.recordHeartbeat(m.deviceId, parsed.value, now);
         const { heartbeatEverySec } = device;
         const changes = recordHealth(device, { type: 'heartbeat', percent: battery, heartbeatEverySec }, now);
         return { type: 'heartbeat', deviceId: m.deviceId, householdId, battery, alerts: changes };

@@ -77,6 +77,9 @@ export type Device = {
   batteryAt: number | null;
   lastSeenAt: number | null;
   retiredAt: number | null;
+  /** The model and firmware version its heartbeats last reported (or staff recorded); null: not known. */
+  model: string | null;
+  firmware: string | null;
 };
 
 // Events: every report of a ribbon, from a device or a person.

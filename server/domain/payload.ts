@@ -104,7 +104,23 @@ export function parseStatePayload(payload: Uint8Array): Parsed<StateReport> {
   };
 }
 
-export function parseHeartbeatPayload(payload: Uint8Array): Parsed<{ battery: number }> {
+/** A device's model or firmware version as it reports them: 1–32 printable ASCII characters. */
+const DEVICE_LABEL = /^[\x21-\x7e](?:[\x20-\x7e]{0,30}[\x21-\x7e])?$/;
+
+function deviceLabel(value: unknown): string | null | 'bad' {
+  if (value === undefined || value === null) return null;
+  return typeof value === 'string' && DEVICE_LABEL.test(value) ? value : 'bad';
+}
+
+export type HeartbeatReport = {
+  battery: number;
+  /** The device's model and firmware version, when it says them (for the inventory and per-model settings). */
+  model: string | null;
+  firmware: string | null;
+  warnings: string[];
+};
+
+export function parseHeartbeatPayload(payload: Uint8Array): Parsed<HeartbeatReport> {
   const text = decodeText(payload);
   if (!text.ok) return text;
   const obj = decodeObject(text.value);
@@ -113,7 +129,16 @@ export function parseHeartbeatPayload(payload: Uint8Array): Parsed<{ battery: nu
   if (battery === null || battery === 'bad') {
     return { ok: false, reason: 'heartbeat needs battery: a number from 0 to 100' };
   }
-  return { ok: true, value: { battery } };
+  // A bad model or firmware does not cost the heartbeat (it proves the battery and the link).
+  const warnings: string[] = [];
+  const model = deviceLabel(own(obj.value, 'model'));
+  if (model === 'bad') warnings.push('model dropped: not 1–32 printable ASCII characters');
+  const firmware = deviceLabel(own(obj.value, 'fw'));
+  if (firmware === 'bad') warnings.push('fw dropped: not 1–32 printable ASCII characters');
+  return {
+    ok: true,
+    value: { battery, model: model === 'bad' ? null : model, firmware: firmware === 'bad' ? null : firmware, warnings },
+  };
 }
 
 /** `ribbon/{id}/online`: retained "1" on connect, "0" from the will. */

@@ -1,7 +1,7 @@
 import type { Device, DeviceAuth, DevicesStore } from '../app/ports.js';
 import type { Db } from './db.js';
 
-type DeviceRow = {
+export type DeviceRow = {
   id: string;
   household_id: number;
   online: number;
@@ -10,9 +10,11 @@ type DeviceRow = {
   battery_at: number | null;
   last_seen_at: number | null;
   retired_at: number | null;
+  model: string | null;
+  firmware: string | null;
 };
 
-function toDevice(row: DeviceRow): Device {
+export function toDevice(row: DeviceRow): Device {
   return {
     id: row.id,
     householdId: row.household_id,
@@ -22,6 +24,8 @@ function toDevice(row: DeviceRow): Device {
     batteryAt: row.battery_at,
     lastSeenAt: row.last_seen_at,
     retiredAt: row.retired_at,
+    model: row.model,
+    firmware: row.firmware,
   };
 }
 
@@ -47,6 +51,10 @@ export function createDevicesStore(db: Db): DevicesStore {
   );
   const setBattery = db.prepare<[number, number, number, string]>(
     'UPDATE devices SET battery = ?, battery_at = ?, last_seen_at = ? WHERE id = ?',
+  );
+  // What a heartbeat says of the device: a model or firmware it does not say stays as it was.
+  const heartbeat = db.prepare<[number, number, number, string | null, string | null, string]>(
+    'UPDATE devices SET battery = ?, battery_at = ?, last_seen_at = ?, model = coalesce(?, model), firmware = coalesce(?, firmware) WHERE id = ?',
   );
   const setHeartbeatDue = db.prepare<[number | null, string]>('UPDATE devices SET heartbeat_due_at = ? WHERE id = ?');
   const dueHeartbeats = db.prepare<[number, number], { id: string; household_id: number; heartbeat_due_at: number }>(
@@ -96,6 +104,13 @@ export function createDevicesStore(db: Db): DevicesStore {
     },
     recordBattery(id: string, battery: number, now: number): void {
       setBattery.run(battery, now, now, id);
+    },
+    recordHeartbeat(
+      id: string,
+      report: { battery: number; model: string | null; firmware: string | null },
+      now: number,
+    ): void {
+      heartbeat.run(report.battery, now, now, report.model, report.firmware, id);
     },
     /** The moment the device counts as offline if no heartbeat comes: 3 heartbeat intervals. */
     setHeartbeatDue(id: string, dueAt: number | null): void {

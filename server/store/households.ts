@@ -1,30 +1,11 @@
 import type { Db } from './db.js';
 import type { HouseholdsStore, ListedDevice } from '../app/ports-households.js';
+import { type DeviceRow, toDevice } from './devices.js';
 import { HOUSEHOLD_SELECT, toHousehold } from './places.js';
 
-type DeviceRow = {
-  id: string;
-  household_id: number;
-  online: number;
-  online_changed_at: number | null;
-  battery: number | null;
-  battery_at: number | null;
-  last_seen_at: number | null;
-  retired_at: number | null;
-  created_at: number;
-};
+type ListedRow = DeviceRow & { created_at: number };
 
-const toListed = (row: DeviceRow): ListedDevice => ({
-  id: row.id,
-  householdId: row.household_id,
-  online: row.online === 1,
-  onlineChangedAt: row.online_changed_at,
-  battery: row.battery,
-  batteryAt: row.battery_at,
-  lastSeenAt: row.last_seen_at,
-  retiredAt: row.retired_at,
-  createdAt: row.created_at,
-});
+const toListed = (row: ListedRow): ListedDevice => ({ ...toDevice(row), createdAt: row.created_at });
 
 /**
  * A household's end and its moves, the devices staff list and move, and the household_changes
@@ -56,10 +37,10 @@ export function createHouseholdsStore(db: Db): HouseholdsStore {
       after: string;
       limit: number;
     },
-    DeviceRow
+    ListedRow
   >(
     `SELECT d.id, d.household_id, d.online, d.online_changed_at, d.battery, d.battery_at, d.last_seen_at,
-            d.retired_at, d.created_at
+            d.retired_at, d.model, d.firmware, d.created_at
      FROM devices d JOIN households h ON h.id = d.household_id JOIN buildings b ON b.id = h.building_id
      WHERE d.id > @after AND (@household IS NULL OR d.household_id = @household)
        AND (@compound IS NULL OR b.compound_id = @compound)
@@ -67,8 +48,9 @@ export function createHouseholdsStore(db: Db): HouseholdsStore {
        AND (d.retired_at IS NOT NULL) = (@retired = 1)
      ORDER BY d.id LIMIT @limit`,
   );
-  const device = db.prepare<[string], DeviceRow>(
-    `SELECT id, household_id, online, online_changed_at, battery, battery_at, last_seen_at, retired_at, created_at
+  const device = db.prepare<[string], ListedRow>(
+    `SELECT id, household_id, online, online_changed_at, battery, battery_at, last_seen_at, retired_at, model,
+            firmware, created_at
      FROM devices WHERE id = ?`,
   );
   const lastSeq = db.prepare<[], { seq: number | null }>('SELECT max(seq) AS seq FROM household_changes');

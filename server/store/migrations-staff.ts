@@ -77,4 +77,10 @@ export const STAFF_MIGRATIONS: readonly string[] = [
         WHERE b.compound_id = NEW.id AND h.closed_at IS NULL;
     END;
   `,
+  /* 18: a device's model and firmware, as its heartbeats report them (issue 16) */ `
+  -- {"battery":87,"model":"RB-3","fw":"1.4.2"} on ribbon/{id}/heartbeat (docs/protocol.md §5): the
+  -- inventory shows them, and device settings may be set per model.
+  ALTER TABLE devices ADD COLUMN model TEXT;
+  ALTER TABLE devices ADD COLUMN firmware TEXT;
+  `,
 ];

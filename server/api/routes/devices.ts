@@ -39,6 +39,8 @@ export function listedDeviceView(d: ListedDevice) {
     lastSeenAt: iso(d.lastSeenAt),
     retiredAt: iso(d.retiredAt),
     createdAt: iso(d.createdAt),
+    model: d.model,
+    firmware: d.firmware,
   };
 }
 

@@ -358,6 +358,21 @@ describe('heartbeats and online state', () => {
     expect(system.stores.events.listForHousehold(d.householdId)).toHaveLength(0);
   });
 
+  it('when a heartbeat reports the model and firmware, then the device keeps them until one reports others; a bad one costs nothing else', async () => {
+    const system = await startTestSystem();
+    const d = await device(system);
+    expect(system.stores.devices.get(d.id)).toMatchObject({ model: null, firmware: null });
+    await d.heartbeat(70, { model: 'RB-3', fw: '1.4.2' });
+    expect(system.stores.devices.get(d.id)).toMatchObject({ battery: 70, model: 'RB-3', firmware: '1.4.2' });
+    await d.heartbeat(69); // says neither: both stay
+    expect(system.stores.devices.get(d.id)).toMatchObject({ battery: 69, model: 'RB-3', firmware: '1.4.2' });
+    await d.heartbeat(68, { fw: '1.5.0' });
+    expect(system.stores.devices.get(d.id)).toMatchObject({ battery: 68, model: 'RB-3', firmware: '1.5.0' });
+    await d.heartbeat(67, { model: '\u0007bell', fw: 'x'.repeat(40) }); // dropped, the battery kept
+    expect(system.stores.devices.get(d.id)).toMatchObject({ battery: 67, model: 'RB-3', firmware: '1.5.0' });
+    expect(system.stores.households.device(d.id)).toMatchObject({ model: 'RB-3', firmware: '1.5.0' });
+  });
+
   it('when a device connects, then it is online; when it dies, then its will marks it offline (and is not a press)', async () => {
     const system = await startTestSystem();
     const d = await device(system);

@@ -202,7 +202,34 @@ describe('parseHeartbeatPayload', () => {
     ['{"battery":42.6}', 43],
     [' {"battery":5,"extra":"x"} \n', 5],
   ])('when the payload is %s, then the battery is %i', (payload, battery) => {
-    expect(parseHeartbeatPayload(text(payload))).toEqual({ ok: true, value: { battery } });
+    expect(parseHeartbeatPayload(text(payload))).toEqual({
+      ok: true,
+      value: { battery, model: null, firmware: null, warnings: [] },
+    });
+  });
+
+  it('when a heartbeat says its model and firmware, then they are read; bad ones are dropped with a warning, the battery kept', () => {
+    expect(parseHeartbeatPayload(text('{"battery":80,"model":"RB-3 Pro","fw":"1.4.2"}'))).toEqual({
+      ok: true,
+      value: { battery: 80, model: 'RB-3 Pro', firmware: '1.4.2', warnings: [] },
+    });
+    for (const bad of ['""', '" RB"', '"x\\u0000y"', '"型号"', `"${'a'.repeat(33)}"`, '42', '{}']) {
+      expect(parseHeartbeatPayload(text(`{"battery":80,"model":${bad},"fw":${bad}}`))).toEqual({
+        ok: true,
+        value: {
+          battery: 80,
+          model: null,
+          firmware: null,
+          warnings: [
+            'model dropped: not 1–32 printable ASCII characters',
+            'fw dropped: not 1–32 printable ASCII characters',
+          ],
+        },
+      });
+    }
+    expect(parseHeartbeatPayload(text(`{"battery":80,"model":"${'a'.repeat(32)}"}`))).toMatchObject({
+      value: { model: 'a'.repeat(32) },
+    });
   });
 
   const NEEDS_BATTERY = 'heartbeat needs battery: a number from 0 to 100';
