@@ -1,7 +1,7 @@
 import net, { type AddressInfo } from 'node:net';
 import { Aedes, type AuthenticateError, type Client, type PublishPacket } from 'aedes';
 import type { Logger } from 'pino';
-import type { DeviceAck, DeviceChannel } from '../protocol/mqtt.js';
+import type { DeviceAck, DeviceChannel, DeviceConfig } from '../protocol/mqtt.js';
 import {
   type BrokerLimits,
   DEFAULT_BROKER_LIMITS,
@@ -49,6 +49,8 @@ export type RibbonBroker = {
   readonly server: net.Server;
   listen(port: number, host: string): Promise<AddressInfo>;
   publishAck(deviceId: string, ack: DeviceAck): void;
+  /** The device's settings on its config topic, retained (QoS 1), so it has them whenever it subscribes. */
+  publishConfig(deviceId: string, config: DeviceConfig): void;
   /** Closes the device's connection now (it was retired or got a new secret); false if it has none. */
   disconnectDevice(deviceId: string): boolean;
   connectedDevices(): number;
@@ -211,7 +213,7 @@ export async function createBroker(opts: BrokerOptions): Promise<RibbonBroker> {
       if (!topics.maySubscribe(client.id, subscription.topic)) {
         log.warn(
           { deviceId: client.id, topic: subscription.topic },
-          "SUBSCRIBE refused: only the device's own ack topic is allowed",
+          "SUBSCRIBE refused: only the device's own ack and config topics are allowed",
         );
         callback(null, null); // SUBACK 0x80 for this filter [MQTT-3.9.3]
         return;
@@ -310,6 +312,21 @@ export async function createBroker(opts: BrokerOptions): Promise<RibbonBroker> {
       };
       aedes.publish(packet, (err) => {
         if (err) log.warn({ deviceId, err: err.message }, 'ack publish failed');
+      });
+    },
+    publishConfig(deviceId, config) {
+      const topic = topics.configTopic?.(deviceId) ?? null;
+      if (topic === null) return;
+      const packet: PublishPacket = {
+        cmd: 'publish',
+        topic,
+        payload: Buffer.from(JSON.stringify(config)),
+        qos: 1,
+        retain: true,
+        dup: false,
+      };
+      aedes.publish(packet, (err) => {
+        if (err) log.warn({ deviceId, err: err.message }, 'config publish failed');
       });
     },
     disconnectDevice(deviceId) {
