@@ -132,7 +132,7 @@ export function deviceSettingsView(ctx: Ctx): View {
       ...compounds.map((c) => h('option', { value: c.id }, c.name)),
     );
     const model = h('input', { maxlength: 32, autocomplete: 'off', spellcheck: 'false' });
-    const number = (max: number) => h('input', { type: 'number', min: 1, max, step: 1, inputmode: 'numeric' });
+    const number = (max: number) => h('input', { type: 'number', min: 1, max, step: 'any', inputmode: 'decimal' });
     const heartbeat = number(1440);
     const grace = number(60);
     const inputs = { compoundId: compound, model, heartbeatSec: heartbeat, graceSec: grace };
@@ -140,7 +140,8 @@ export function deviceSettingsView(ctx: Ctx): View {
     const submit = h('button', { type: 'submit', class: 'primary', id: 'ds-submit' }, td('ds.save'));
     const form = h(
       'form',
-      { class: 'adm-form card', id: 'device-settings-form', 'aria-labelledby': 'ds-form-title' },
+      // The server's bounds and words decide (Chinese first), not the browser's own bubble.
+      { class: 'adm-form card', id: 'device-settings-form', 'aria-labelledby': 'ds-form-title', novalidate: true },
       h('h2', { id: 'ds-form-title' }, td('ds.setTitle')),
       field('ds-compound', td('ds.compound'), compound),
       field('ds-model', `${td('ds.model')}${ta('adm.optional')}`, model, td('ds.modelHint')),

@@ -137,7 +137,7 @@ export const deviceSettingsRoutes: FastifyPluginAsyncTypebox<DeviceSettingsDeps>
         throw new AppError(
           'validation',
           problems.map((p) => p.message).join('；'),
-          problems.map((p) => ({ path: `/${p.field}`, message: p.message })),
+          problems.map((p) => ({ path: `body.${p.field}`, message: p.message })),
         );
       const scope = { compoundId: body.compoundId, model: body.model };
       assertMayChange(user, scope);

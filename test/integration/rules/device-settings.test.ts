@@ -197,7 +197,7 @@ describe('the API: scope and bounds', () => {
     expectError(await w.volunteer('PUT', '/api/device-settings', body({})), 403);
     const low = expectError(await w.staff('PUT', '/api/device-settings', body({ heartbeatSec: 59 })), 400);
     expect(low.message).toMatch(/^心跳间隔须为 60–86400 秒/);
-    expect(low.fields).toEqual([{ path: '/heartbeatSec', message: expect.stringContaining('heartbeatSec') }]);
+    expect(low.fields).toEqual([{ path: 'body.heartbeatSec', message: expect.stringContaining('heartbeatSec') }]);
     expect(expectError(await w.staff('PUT', '/api/device-settings', body({ graceSec: 3601 })), 400).message).toMatch(
       /^离线宽限须为 60–3600 秒/,
     );
