@@ -287,6 +287,22 @@ export async function createBroker(opts: BrokerOptions): Promise<RibbonBroker> {
   // (sockets destroyed but not yet gone), Node drops them silently at accept.
   server.maxConnections = limits.maxConnections + 64;
 
+  /** A server message to a device (QoS 1), as JSON; nowhere to send when `topic` is null. */
+  function toDevice(deviceId: string, topic: string | null, body: unknown, retain: boolean, what: string): void {
+    if (topic === null) return;
+    const packet: PublishPacket = {
+      cmd: 'publish',
+      topic,
+      payload: Buffer.from(JSON.stringify(body)),
+      qos: 1,
+      retain,
+      dup: false,
+    };
+    aedes.publish(packet, (err) => {
+      if (err) log.warn({ deviceId, err: err.message }, `${what} publish failed`);
+    });
+  }
+
   return {
     aedes,
     server,
@@ -300,34 +316,10 @@ export async function createBroker(opts: BrokerOptions): Promise<RibbonBroker> {
       });
     },
     publishAck(deviceId, ack) {
-      const topic = topics.ackTopic(deviceId);
-      if (topic === null) return;
-      const packet: PublishPacket = {
-        cmd: 'publish',
-        topic,
-        payload: Buffer.from(JSON.stringify(ack)),
-        qos: 1,
-        retain: false,
-        dup: false,
-      };
-      aedes.publish(packet, (err) => {
-        if (err) log.warn({ deviceId, err: err.message }, 'ack publish failed');
-      });
+      toDevice(deviceId, topics.ackTopic(deviceId), ack, false, 'ack');
     },
     publishConfig(deviceId, config) {
-      const topic = topics.configTopic?.(deviceId) ?? null;
-      if (topic === null) return;
-      const packet: PublishPacket = {
-        cmd: 'publish',
-        topic,
-        payload: Buffer.from(JSON.stringify(config)),
-        qos: 1,
-        retain: true,
-        dup: false,
-      };
-      aedes.publish(packet, (err) => {
-        if (err) log.warn({ deviceId, err: err.message }, 'config publish failed');
-      });
+      toDevice(deviceId, topics.configTopic?.(deviceId) ?? null, config, true, 'config');
     },
     disconnectDevice(deviceId) {
       const client = clients[deviceId];

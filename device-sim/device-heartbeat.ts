@@ -3,6 +3,7 @@
 // its timer whenever a new interval comes. Its timers are injectable so tests drive the clock.
 import type { EventEmitter } from 'node:events';
 import type { DeviceConfig } from '../protocol/mqtt.js';
+import { jsonObject } from './device-payload.js';
 
 /** Where the heartbeat timer runs: real timers by default; a test passes its own clock. */
 export type HeartbeatTimers = {
@@ -24,14 +25,7 @@ export type AutoHeartbeat = { battery: number; model?: string; fw?: string; time
 
 /** `{"heartbeatSec":900}` → the config; undefined for anything a device cannot use (it ignores it). */
 export function parseConfig(payload: Buffer | string): DeviceConfig | undefined {
-  let data: unknown;
-  try {
-    data = JSON.parse(payload.toString());
-  } catch {
-    return undefined;
-  }
-  if (typeof data !== 'object' || data === null || Array.isArray(data)) return undefined;
-  const { heartbeatSec } = data as Record<string, unknown>;
+  const { heartbeatSec } = jsonObject(payload) ?? {};
   if (typeof heartbeatSec !== 'number' || !Number.isInteger(heartbeatSec) || heartbeatSec < 1) return undefined;
   return { heartbeatSec };
 }
