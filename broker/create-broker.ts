@@ -1,7 +1,7 @@
 import net, { type AddressInfo } from 'node:net';
 import { Aedes, type AuthenticateError, type Client, type PublishPacket } from 'aedes';
 import type { Logger } from 'pino';
-import type { DeviceAck, DeviceChannel } from '../protocol/mqtt.js';
+import type { DeviceAck, DeviceChannel, DeviceConfig } from '../protocol/mqtt.js';
 import {
   type BrokerLimits,
   DEFAULT_BROKER_LIMITS,
@@ -49,6 +49,8 @@ export type RibbonBroker = {
   readonly server: net.Server;
   listen(port: number, host: string): Promise<AddressInfo>;
   publishAck(deviceId: string, ack: DeviceAck): void;
+  /** The device's settings on its config topic, retained (QoS 1), so it has them whenever it subscribes. */
+  publishConfig(deviceId: string, config: DeviceConfig): void;
   /** Closes the device's connection now (it was retired or got a new secret); false if it has none. */
   disconnectDevice(deviceId: string): boolean;
   connectedDevices(): number;
@@ -211,7 +213,7 @@ export async function createBroker(opts: BrokerOptions): Promise<RibbonBroker> {
       if (!topics.maySubscribe(client.id, subscription.topic)) {
         log.warn(
           { deviceId: client.id, topic: subscription.topic },
-          "SUBSCRIBE refused: only the device's own ack topic is allowed",
+          "SUBSCRIBE refused: only the device's own ack and config topics are allowed",
         );
         callback(null, null); // SUBACK 0x80 for this filter [MQTT-3.9.3]
         return;
@@ -285,6 +287,22 @@ export async function createBroker(opts: BrokerOptions): Promise<RibbonBroker> {
   // (sockets destroyed but not yet gone), Node drops them silently at accept.
   server.maxConnections = limits.maxConnections + 64;
 
+  /** A server message to a device (QoS 1), as JSON; nowhere to send when `topic` is null. */
+  function toDevice(deviceId: string, topic: string | null, body: unknown, retain: boolean, what: string): void {
+    if (topic === null) return;
+    const packet: PublishPacket = {
+      cmd: 'publish',
+      topic,
+      payload: Buffer.from(JSON.stringify(body)),
+      qos: 1,
+      retain,
+      dup: false,
+    };
+    aedes.publish(packet, (err) => {
+      if (err) log.warn({ deviceId, err: err.message }, `${what} publish failed`);
+    });
+  }
+
   return {
     aedes,
     server,
@@ -298,19 +316,10 @@ export async function createBroker(opts: BrokerOptions): Promise<RibbonBroker> {
       });
     },
     publishAck(deviceId, ack) {
-      const topic = topics.ackTopic(deviceId);
-      if (topic === null) return;
-      const packet: PublishPacket = {
-        cmd: 'publish',
-        topic,
-        payload: Buffer.from(JSON.stringify(ack)),
-        qos: 1,
-        retain: false,
-        dup: false,
-      };
-      aedes.publish(packet, (err) => {
-        if (err) log.warn({ deviceId, err: err.message }, 'ack publish failed');
-      });
+      toDevice(deviceId, topics.ackTopic(deviceId), ack, false, 'ack');
+    },
+    publishConfig(deviceId, config) {
+      toDevice(deviceId, topics.configTopic?.(deviceId) ?? null, config, true, 'config');
     },
     disconnectDevice(deviceId) {
       const client = clients[deviceId];

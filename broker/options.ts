@@ -60,6 +60,8 @@ export type TopicRules = {
   mayWill(deviceId: string, topic: string): boolean;
   /** Where publishAck sends a device's acks; null: this broker sends no acks. */
   ackTopic(deviceId: string): string | null;
+  /** Where publishConfig sends a device's settings (retained); absent or null: none go out. */
+  configTopic?(deviceId: string): string | null;
 };
 
 /** The rules when none are given: nothing may be published, subscribed or willed, no acks go out. */

@@ -5,6 +5,7 @@
 import net from 'node:net';
 import mqtt, { MqttClient, type IClientOptions } from 'mqtt';
 import { describeBadDeviceId } from './credentials.js';
+import type { AutoHeartbeat } from './device-heartbeat.js';
 
 export type ConnectDeviceOptions = {
   url: string;
@@ -29,6 +30,11 @@ export type ConnectDeviceOptions = {
   localAddress?: string | undefined;
   /** Clock for the default `at`. */
   now?: (() => Date) | undefined;
+  /**
+   * Send heartbeats by itself, every interval the server tells it on ribbon/{id}/config (an hour
+   * until told), with this battery (and model, firmware). Default: only when heartbeat() is called.
+   */
+  autoHeartbeat?: AutoHeartbeat | undefined;
 };
 
 export const DEFAULTS = {
@@ -40,11 +46,17 @@ export const DEFAULTS = {
   closeTimeoutMs: 5000,
 } as const;
 
-export type Topics = { state: string; heartbeat: string; online: string; ack: string };
+export type Topics = { state: string; heartbeat: string; online: string; ack: string; config: string };
 
 export function topicsFor(id: string): Topics {
   const base = `ribbon/${id}`;
-  return { state: `${base}/state`, heartbeat: `${base}/heartbeat`, online: `${base}/online`, ack: `${base}/ack` };
+  return {
+    state: `${base}/state`,
+    heartbeat: `${base}/heartbeat`,
+    online: `${base}/online`,
+    ack: `${base}/ack`,
+    config: `${base}/config`,
+  };
 }
 
 export type ValidOptions = {
@@ -59,6 +71,7 @@ export type ValidOptions = {
   clean: boolean;
   localAddress: string | undefined;
   now: () => Date;
+  autoHeartbeat: AutoHeartbeat | undefined;
 };
 
 export function validateOptions(opts: ConnectDeviceOptions): ValidOptions {
@@ -95,6 +108,7 @@ export function validateOptions(opts: ConnectDeviceOptions): ValidOptions {
     clean: opts.clean ?? DEFAULTS.clean,
     localAddress: opts.localAddress,
     now: opts.now ?? (() => new Date()),
+    autoHeartbeat: opts.autoHeartbeat,
   };
 }
 

@@ -25,15 +25,23 @@ export function matcherFromFields(fields: Partial<DeviceAck>): (ack: DeviceAck) 
     (fields.status === undefined || ack.status === fields.status);
 }
 
-export function parseAck(payload: Buffer | string): DeviceAck | undefined {
+/** A message from the server as a JSON object; undefined for anything else (a device ignores it). */
+export function jsonObject(payload: Buffer | string): Record<string, unknown> | undefined {
   let data: unknown;
   try {
     data = JSON.parse(payload.toString());
   } catch {
     return undefined;
   }
-  if (typeof data !== 'object' || data === null || Array.isArray(data)) return undefined;
-  const { seq, status } = data as Record<string, unknown>;
+  return typeof data === 'object' && data !== null && !Array.isArray(data)
+    ? (data as Record<string, unknown>)
+    : undefined;
+}
+
+export function parseAck(payload: Buffer | string): DeviceAck | undefined {
+  const data = jsonObject(payload);
+  if (data === undefined) return undefined;
+  const { seq, status } = data;
   if (typeof status !== 'string' || status === '') return undefined;
   if (seq === undefined || seq === null) return { seq: null, status };
   if (typeof seq !== 'number' || !Number.isInteger(seq)) return undefined;

@@ -18,7 +18,15 @@ import {
 import { ConnectRefusedError, DeviceClosedError } from './device-errors.js';
 import { matcherFromFields, parseAck, pressPayload } from './device-payload.js';
 import { armTear } from './device-tear.js';
-import type { ReceivedAck as DeviceAck } from '../protocol/mqtt.js';
+import { publishKept } from './device-publish.js';
+import {
+  type AutoHeartbeat as AutoBeat,
+  autoHeartbeat,
+  type HeartbeatSchedule,
+  parseConfig,
+  waitForEvent,
+} from './device-heartbeat.js';
+import type { DeviceConfig, ReceivedAck as DeviceAck } from '../protocol/mqtt.js';
 import { RIBBON_STATES, type RibbonState } from '../protocol/ribbon.js';
 
 export type { ConnectDeviceOptions } from './device-connection.js';
@@ -39,6 +47,10 @@ export type AckMatcher = ((ack: DeviceAck) => boolean) | Partial<DeviceAck>;
 
 type DeviceEvents = {
   ack: [ack: DeviceAck];
+  /** The server told the device its settings (ribbon/{id}/config). */
+  config: [config: DeviceConfig];
+  /** A heartbeat the device sent by itself (autoHeartbeat) was acknowledged. */
+  heartbeat: [];
   /** Every (re)connection, once the online flag and the ack subscription are sent. */
   connect: [];
   offline: [];
@@ -55,6 +67,7 @@ export async function connectDevice(opts: ConnectDeviceOptions): Promise<SimDevi
     boot: o.boot,
     startSeq: o.startSeq,
     now: o.now,
+    autoHeartbeat: o.autoHeartbeat,
   });
   await device.waitUntilReady(o.connectTimeoutMs, o.url);
   return device;
@@ -68,6 +81,8 @@ export class SimDevice {
   readonly acked: number[] = [];
   /** Readable messages from `ribbon/{id}/ack`, in arrival order. */
   readonly acks: DeviceAck[] = [];
+  /** Readable messages from `ribbon/{id}/config`, in arrival order (the last is in force). */
+  readonly configs: DeviceConfig[] = [];
 
   #seq: number;
   #boot: number | undefined;
@@ -84,9 +99,20 @@ export class SimDevice {
   readonly #waiters = new Set<(err: Error) => void>();
   /** Settles connectDevice: set while the first session is being set up. */
   #initial: { resolve: () => void; reject: (err: Error) => void; lastError: Error | undefined } | undefined;
+  /** Its own heartbeat timer (autoHeartbeat), at the interval the server told it. */
+  readonly #beat: HeartbeatSchedule | undefined;
 
   /** Use connectDevice(); the constructor only wires listeners onto an already created client. */
-  constructor(client: MqttClient, init: { id: string; boot: number | undefined; startSeq: number; now: () => Date }) {
+  constructor(
+    client: MqttClient,
+    init: {
+      id: string;
+      boot: number | undefined;
+      startSeq: number;
+      now: () => Date;
+      autoHeartbeat: AutoBeat | undefined;
+    },
+  ) {
     this.client = client;
     this.id = init.id;
     this.#boot = init.boot;
@@ -95,13 +121,26 @@ export class SimDevice {
     this.#topics = topicsFor(init.id);
     // Unbounded listeners are fine: waitForAck callers remove theirs when they settle.
     this.#events.setMaxListeners(0);
+    this.#beat = autoHeartbeat(init.autoHeartbeat, (battery, about) => {
+      if (!this.client.connected) return;
+      this.heartbeat(battery, about).then(
+        () => this.#events.emit('heartbeat'),
+        (err: Error) => this.#emitError(err),
+      );
+    });
 
     client.on('connect', () => this.#onConnect());
     client.on('offline', () => this.#events.emit('offline'));
     client.on('message', (topic, payload) => {
       if (topic === this.#topics.ack) this.#onAck(payload);
+      else if (topic === this.#topics.config) this.#onConfig(payload);
     });
     client.on('error', (err) => this.#onError(err));
+  }
+
+  /** The heartbeat interval in force (seconds): the last one told, or an hour; null without autoHeartbeat. */
+  get heartbeatSec(): number | null {
+    return this.#beat?.sec ?? null;
   }
 
   get seq(): number {
@@ -230,28 +269,11 @@ export class SimDevice {
     if (this.#state === 'closing' || this.#state === 'closed') {
       return Promise.reject(new DeviceClosedError(this.id, 'waitForAck'));
     }
-    return new Promise<DeviceAck>((resolve, reject) => {
-      const settle = (): void => {
-        clearTimeout(timer);
-        this.#events.off('ack', onAck);
-        this.#waiters.delete(fail);
-      };
-      const fail = (err: Error): void => {
-        settle();
-        reject(err);
-      };
-      const onAck = (ack: DeviceAck): void => {
-        if (!predicate(ack)) return;
-        settle();
-        resolve(ack);
-      };
-      const timer = setTimeout(() => {
-        const got = this.acks.map((a) => JSON.stringify(a)).join(', ') || 'none';
-        fail(new Error(`device ${this.id}: no matching ack within ${timeoutMs} ms (acks so far: ${got})`));
-      }, timeoutMs);
-      this.#events.on('ack', onAck);
-      this.#waiters.add(fail);
-    });
+    const timeout = () => {
+      const got = this.acks.map((a) => JSON.stringify(a)).join(', ') || 'none';
+      return new Error(`device ${this.id}: no matching ack within ${timeoutMs} ms (acks so far: ${got})`);
+    };
+    return waitForEvent(this.#events, 'ack', predicate, timeoutMs, timeout, this.#waiters);
   }
 
   /**
@@ -310,15 +332,18 @@ export class SimDevice {
     // cheap, and it covers a broker that lost its sessions.
     const online = this.#publish(this.#topics.online, '1', 1, 'online flag', true);
     const subscribed = new Promise<void>((resolve, reject) => {
-      this.client.subscribe(this.#topics.ack, { qos: 1 }, (err, granted) => {
+      const { ack, config } = this.#topics;
+      this.client.subscribe([ack, config], { qos: 1 }, (err, granted) => {
         if (err) return reject(err);
         // MQTT-3.9.3: 0x80 in the SUBACK is a refusal.
-        if (granted?.some((g) => g.qos === 128)) {
-          return reject(new Error(`device ${this.id}: the broker refused the subscription to ${this.#topics.ack}`));
+        const refused = granted?.filter((g) => g.qos === 128).map((g) => g.topic) ?? [];
+        if (refused.length > 0) {
+          return reject(new Error(`device ${this.id}: the broker refused the subscription to ${refused.join(', ')}`));
         }
         resolve();
       });
     });
+    this.#beat?.arm();
     this.#events.emit('connect');
     Promise.all([online, subscribed]).then(
       () => this.#initial?.resolve(),
@@ -327,6 +352,15 @@ export class SimDevice {
         else this.#emitError(err);
       },
     );
+  }
+
+  /** A new interval counts from now: the timer is re-armed with it. */
+  #onConfig(payload: Buffer): void {
+    const config = parseConfig(payload);
+    if (!config) return;
+    this.configs.push(config);
+    this.#beat?.arm(config.heartbeatSec);
+    this.#events.emit('config', config);
   }
 
   #onAck(payload: Buffer): void {
@@ -360,43 +394,13 @@ export class SimDevice {
   }
 
   #publish(topic: string, payload: string | Buffer, qos: 0 | 1 | 2, what: string, retain = false): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      const fail = (err: Error): void => {
-        this.#pending.delete(fail);
-        reject(err);
-      };
-      this.#pending.add(fail);
-      // For QoS 1 the callback runs on PUBACK; mqtt.js keeps the packet in its outgoing store
-      // until then, across reconnects — except a publish made while mqtt.js replays its store
-      // after a reconnect: if the link drops again, that one fails with "Connection closed"
-      // (MQTT.js#2015). Firmware would keep it, so the device sends it again (same seq: the
-      // server deduplicates) for as long as it is open.
-      let resends = 0;
-      const send = (): void => {
-        this.client.publish(topic, payload, { qos, retain }, (err) => {
-          if (!this.#pending.has(fail)) return;
-          if (
-            err &&
-            qos > 0 &&
-            this.#state !== 'closing' &&
-            this.#state !== 'closed' &&
-            /connection closed/i.test(err.message) &&
-            resends < 1000
-          ) {
-            // Not in a tight loop: once the connection is back (mqtt.js fails such publishes
-            // at once while it is down, and an immediate retry would spin).
-            resends += 1;
-            if (this.client.connected) setImmediate(send);
-            else this.client.once('connect', send);
-            return;
-          }
-          this.#pending.delete(fail);
-          if (err) reject(new Error(`device ${this.id}: ${what} failed: ${err.message}`, { cause: err }));
-          else resolve();
-        });
-      };
-      send();
-    });
+    const closing = () => this.#state === 'closing' || this.#state === 'closed';
+    return publishKept(
+      this.client,
+      { topic, payload, qos, retain, what: `device ${this.id}: ${what}` },
+      this.#pending,
+      closing,
+    );
   }
 
   #assertOpen(what: string): void {
@@ -408,6 +412,7 @@ export class SimDevice {
   #shutdown(force: boolean, timeoutMs: number): Promise<void> {
     if (this.#closed) return this.#closed;
     this.#state = 'closing';
+    this.#beat?.stop();
     const client = this.client;
     // Not connected: there is nobody to say DISCONNECT to; mqtt.js just stops reconnecting.
     const graceful = !force && client.connected;

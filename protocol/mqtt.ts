@@ -12,8 +12,18 @@ export const TOPIC_ROOT = 'ribbon';
 export const DEVICE_CHANNELS = ['state', 'heartbeat', 'online'] as const;
 export type DeviceChannel = (typeof DEVICE_CHANNELS)[number];
 
-/** The one channel a device subscribes to (`ribbon/{id}/ack`): the server's acks to it. */
+/** The channel a device subscribes to for the server's acks to it (`ribbon/{id}/ack`). */
 export const ACK_CHANNEL = 'ack';
+
+/** The channel a device subscribes to for its settings (`ribbon/{id}/config`, retained, QoS 1). */
+export const CONFIG_CHANNEL = 'config';
+
+/**
+ * What the server publishes, retained, on `ribbon/{id}/config` (docs/protocol.md, "Device
+ * settings"): how often the device must send its heartbeat, in seconds (60–86,400). A device
+ * ignores fields it does not know.
+ */
+export type DeviceConfig = { heartbeatSec: number };
 
 /**
  * A press on `ribbon/{id}/state`, QoS 1. Cheap buttons may send the bare word (a RibbonState)

@@ -10,6 +10,8 @@ import { createChangeFeed, type ChangeFeed } from './app/changes.js';
 import type { Clock } from './app/clock.js';
 import { type CommandAlert, createCommandAlert } from './app/command-alert.js';
 import { createDailyReport } from './app/daily-report.js';
+import { applyDeviceSettings } from './app/device-settings.js';
+import type { DeviceSettingsScope } from './domain/device-settings.js';
 import { createOutboxDelivery, type DeliveryResult } from './app/deliver-outbox.js';
 import { createRetention } from './app/retention.js';
 import { createRecordMessages } from './app/record-messages.js';
@@ -18,7 +20,7 @@ import { createSweep, type SweepResult } from './app/sweep.js';
 import type { Config } from './config.js';
 import { createDeviceInput } from './ingest/device-input.js';
 import type { ExternalIngest } from './ingest/external.js';
-import { type AckPublisher, createIngestPipeline } from './ingest/pipeline.js';
+import { type AckPublisher, type ConfigPublisher, createIngestPipeline } from './ingest/pipeline.js';
 import { createIngestMetrics, Registry } from './metrics.js';
 import { createChannelLookup } from './notify/channel-cache.js';
 import { mediumOf } from './notify/phone.js';
@@ -59,6 +61,8 @@ export type SafetyCore = {
   readonly registry: Registry;
   readonly commandAlert: CommandAlert;
   readonly recordPersonReport: RecordPersonReport;
+  /** A device-settings row changed: devices it reaches get their settings again (server/lanes/link.ts). */
+  applyDeviceSettings(scope: DeviceSettingsScope): { told: number };
   /** Closes a device's live connection at once (retired, or a new secret): a command from the people side. */
   disconnectDevice(deviceId: string): void;
   sweepNow(): SweepResult;
@@ -120,6 +124,7 @@ export async function composeSafetyCore(config: Config, deps: CoreDeps): Promise
   // Acks go out through whichever broker is in use: bound once it is up (the pipeline and the
   // broker need each other; no message arrives before the broker is up).
   let publishAck: AckPublisher = () => {};
+  let publishConfig: ConfigPublisher = () => {};
   const pipeline = createIngestPipeline({
     record,
     batchMax: config.ingest.batchMax,
@@ -127,6 +132,7 @@ export async function composeSafetyCore(config: Config, deps: CoreDeps): Promise
     metrics: createIngestMetrics(registry),
     announcer,
     publishAck: (deviceId, ack) => publishAck(deviceId, ack),
+    publishConfig: (deviceId, config) => publishConfig(deviceId, config),
     sync: deps.aroundSync ? deps.aroundSync(walSync.sync) : walSync.sync,
     syncsInFlight: walSync.concurrency,
     // What the failed sync covered may or may not be on disk, and Linux may have dropped the
@@ -146,6 +152,7 @@ export async function composeSafetyCore(config: Config, deps: CoreDeps): Promise
     const input = await createDeviceInput(config, { stores, pipeline, log, clock });
     cleanup.unshift(() => input.close());
     publishAck = input.publishAck;
+    publishConfig = input.publishConfig;
     registry.gauge('ribbon_connected_devices', 'Devices connected to the embedded broker.', () =>
       input.connectedDevices(),
     );
@@ -247,6 +254,12 @@ export async function composeSafetyCore(config: Config, deps: CoreDeps): Promise
       registry,
       commandAlert: createCommandAlert({ alerting, announcer, clock }),
       recordPersonReport: createRecordPersonReport({ record, announcer, clock }),
+      applyDeviceSettings(scope) {
+        const told = stores.transaction(() => applyDeviceSettings(stores, scope, clock.now()));
+        for (const t of told) publishConfig(t.deviceId, t.config);
+        log.info({ scope, told: told.length }, 'device settings applied');
+        return { told: told.length };
+      },
       disconnectDevice: (deviceId) => input.disconnect(deviceId),
       sweepNow,
       deliverNow,

@@ -93,6 +93,7 @@ export async function composePeopleSide(
       now,
       alerts: { command: (alertId, command) => link.commandAlert(alertId, command) },
       disconnectDevice: (deviceId) => link.disconnectDevice(deviceId),
+      applyDeviceSettings: (scope) => link.applyDeviceSettings(scope),
       userChanged: (userId) => userChanges.emit('changed', userId),
       households: {
         stores,

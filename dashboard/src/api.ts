@@ -87,7 +87,7 @@ export function whenSessionEnds(handler: () => void): void {
 }
 
 export async function api<T>(
-  method: 'GET' | 'POST' | 'PATCH' | 'DELETE',
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE',
   path: string,
   body?: unknown,
   /** A file sent as it is (a roster), with this content type, instead of JSON. */

@@ -31,6 +31,12 @@ export const MANAGE_SCREENS: readonly ManageScreen[] = [
     roles: ['staff', 'admin'],
   },
   {
+    route: 'device-settings',
+    words: ['设备设置', 'Device settings'],
+    about: ['按小区或型号设置心跳间隔和离线宽限', 'Heartbeat interval and offline grace per compound or model'],
+    roles: ['staff', 'admin'],
+  },
+  {
     route: 'import',
     words: ['名单导入', 'Roster import'],
     about: ['上传 CSV 或 Excel 名单，先预览再导入', 'Upload a CSV or Excel roster: preview, then import'],

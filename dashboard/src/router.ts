@@ -30,6 +30,10 @@ const ROUTES: Record<string, Route> = {
   people: { lazy: () => import('./views/people.js').then((m) => m.peopleView), under: 'manage' },
   users: { lazy: () => import('./views/users.js').then((m) => m.usersView), under: 'manage' },
   channels: { lazy: () => import('./views/channels.js').then((m) => m.channelsView), under: 'manage' },
+  'device-settings': {
+    lazy: () => import('./views/device-settings.js').then((m) => m.deviceSettingsView),
+    under: 'manage',
+  },
   audit: { lazy: () => import('./views/audit.js').then((m) => m.auditView), under: 'manage' },
 };
 

@@ -39,7 +39,7 @@ const NAMING_OPTIONS: ReadonlyArray<readonly [string, string]> = [
  */
 const CREATED = /(?:^|[ /])(household|device|person|contact|channel|place|override|shift) ([\w-]+)(?: added)?$/m;
 
-function osUser(): string {
+export function osUser(): string {
   try {
     return os.userInfo().username;
   } catch {

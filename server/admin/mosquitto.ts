@@ -1,5 +1,5 @@
 import { pbkdf2Sync, randomBytes } from 'node:crypto';
-import { ACK_CHANNEL, DEVICE_CHANNELS, TOPIC_ROOT } from '../../protocol/mqtt.js';
+import { ACK_CHANNEL, CONFIG_CHANNEL, DEVICE_CHANNELS, TOPIC_ROOT } from '../../protocol/mqtt.js';
 
 /**
  * Files for running devices through Mosquitto instead of the embedded broker (docs/external-broker.md).
@@ -16,8 +16,8 @@ export function mosquittoPasswordLine(username: string, password: string, iterat
 
 /**
  * The ACL: each device (username = client id = device id) writes only its own state, heartbeat
- * and online topics and reads only its own ack; the server account reads every device topic
- * and writes every ack.
+ * and online topics and reads only its own ack and config; the server account reads every
+ * device topic and writes every ack and config.
  */
 export function mosquittoAcl(serverUser: string): string {
   const lines = [
@@ -25,10 +25,12 @@ export function mosquittoAcl(serverUser: string): string {
     '# %u is the username, which must be the device id.',
     ...DEVICE_CHANNELS.map((channel) => `pattern write ${TOPIC_ROOT}/%u/${channel}`),
     `pattern read ${TOPIC_ROOT}/%u/${ACK_CHANNEL}`,
+    `pattern read ${TOPIC_ROOT}/%u/${CONFIG_CHANNEL}`,
     '',
     `user ${serverUser}`,
     ...DEVICE_CHANNELS.map((channel) => `topic read ${TOPIC_ROOT}/+/${channel}`),
     `topic write ${TOPIC_ROOT}/+/${ACK_CHANNEL}`,
+    `topic write ${TOPIC_ROOT}/+/${CONFIG_CHANNEL}`,
     '',
   ];
   return lines.join('\n');

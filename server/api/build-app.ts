@@ -9,6 +9,7 @@ import { DEFAULT_TIME_ZONE } from '../../protocol/ribbon.js';
 import { DEFAULT_HTTP_LIMITS, type HttpLimits } from '../config.js';
 import { AppError, ERRORS, type FieldProblem } from '../errors.js';
 import type { Stores } from '../app/ports.js';
+import type { DeviceSettingsScope } from '../domain/device-settings.js';
 import { registerAudit, RequestLog } from './audit.js';
 import { createWindowBudget } from '../log.js';
 import { createAuthenticator, DEFAULT_AUTH, type AuthSettings } from './auth.js';
@@ -19,6 +20,7 @@ import { hookRoutes } from './routes/hooks.js';
 import { householdRoutes, type HouseholdDeps } from './routes/households.js';
 import { householdCloseRoutes } from './routes/household-close.js';
 import { deviceRoutes } from './routes/devices.js';
+import { deviceSettingsRoutes } from './routes/device-settings.js';
 import { placeRoutes } from './routes/places.js';
 import { communityRoutes } from './routes/community.js';
 import { dutyRoutes } from './routes/duty.js';
@@ -45,6 +47,8 @@ export type AppDeps = {
     households: HouseholdDeps;
     /** Closes a device's live connection (after it is retired or its secret rotated). */
     disconnectDevice?: (deviceId: string) => void;
+    /** Tells the safety core a device-settings row changed (it tells the devices). */
+    applyDeviceSettings?: (scope: DeviceSettingsScope) => Promise<{ told: number }>;
     /** A user's session ended, or their role, compounds or standing changed: the live feed rechecks them at once. */
     userChanged?: (userId: number) => void;
     /** The zone of report days (REPORT_TIMEZONE). */
@@ -266,6 +270,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       commit: api.households.commit,
       mqtt: api.mqtt ?? { host: null, port: 1883 },
       ...(api.disconnectDevice ? { disconnectDevice: api.disconnectDevice } : {}),
+    });
+    await app.register(deviceSettingsRoutes, {
+      prefix: '/api',
+      stores: api.stores,
+      now: api.now,
+      ...(api.applyDeviceSettings ? { applyDeviceSettings: api.applyDeviceSettings } : {}),
     });
     await app.register(alertRoutes, { prefix: '/api', stores: api.stores, commands: api.alerts });
     if (api.ackLinks !== undefined) {

@@ -2,6 +2,7 @@ import type { AlertView, Tier, TransitionRecord } from '../domain/alert.js';
 import type { PersonRole, UserRole } from '../domain/community.js';
 import type { ScopeEntry } from '../domain/places.js';
 import type { AreasStore } from './ports-places.js';
+import type { DeviceSettingsStore } from './ports-device-settings.js';
 export type { Area, AreasStore, LiveCompoundCounts } from './ports-places.js';
 import type { RollUpsStore } from './ports-roll-ups.js';
 import type { HouseholdsStore } from './ports-households.js';
@@ -399,6 +400,7 @@ export interface Stores {
   readonly rollUps: RollUpsStore;
   readonly households: HouseholdsStore;
   readonly devices: DevicesStore;
+  readonly deviceSettings: DeviceSettingsStore;
   readonly events: EventsStore;
   readonly rejected: RejectedStore;
   readonly alerts: AlertsStore;

@@ -1,13 +1,15 @@
 import { isDuplicatePress } from '../domain/dedupe.js';
 import { decideDeviceHealth, type DeviceSignal } from '../domain/device-health.js';
+import { BUILT_IN_DEVICE_SETTINGS } from '../domain/device-settings.js';
 import { parseHeartbeatPayload, parseOnlinePayload, parseStatePayload, type StateReport } from '../domain/payload.js';
 import { alertKindForReport, assertNever, type RibbonState } from '../domain/ribbon.js';
 import { localDateTime } from '../domain/zoned-time.js';
 import type { DeviceAuth, Stores } from './ports.js';
-import type { DeviceChannel } from '../../protocol/mqtt.js';
+import type { DeviceChannel, DeviceConfig } from '../../protocol/mqtt.js';
 import { DEFAULT_TIME_ZONE } from '../../protocol/ribbon.js';
 import type { AlertChange, Alerting } from './alerting.js';
 import { checkInDueAt } from './check-ins.js';
+import { createDeviceSettingsLookup } from './device-settings.js';
 
 export type InboundMessage = {
   deviceId: string;
@@ -51,8 +53,23 @@ export type Outcome =
       warnings: string[];
     }
   | { type: 'duplicate'; deviceId: string; householdId: number; state: RibbonState; seq: number }
-  | { type: 'heartbeat'; deviceId: string; householdId: number; battery: number; alerts: AlertChange[] }
-  | { type: 'online'; deviceId: string; householdId: number; online: boolean; alerts: AlertChange[] }
+  /** `config`: the device's settings to tell it on ribbon/{id}/config (its interval changed, or it just connected). */
+  | {
+      type: 'heartbeat';
+      deviceId: string;
+      householdId: number;
+      battery: number;
+      alerts: AlertChange[];
+      config: DeviceConfig | null;
+    }
+  | {
+      type: 'online';
+      deviceId: string;
+      householdId: number;
+      online: boolean;
+      alerts: AlertChange[];
+      config: DeviceConfig | null;
+    }
   | {
       type: 'rejected';
       deviceId: string;
@@ -92,6 +109,7 @@ export function createRecordMessages(
 ) {
   const batchTransaction = opts.batchTransaction ?? stores.transaction;
   const { alerts, devices, events, places, rejected } = stores;
+  const settingsOf = createDeviceSettingsLookup(stores);
 
   /** Keeps a message raw in the rejected log; its id. */
   function keepRaw(m: InboundMessage, reason: string): number {
@@ -230,18 +248,27 @@ export function createRecordMessages(
         // A heartbeat proves the battery, not the person: it is not a check-in.
         const { battery } = parsed.value;
         devices.recordHeartbeat(m.deviceId, parsed.value, now);
-        const { heartbeatEverySec } = device;
-        const changes = recordHealth(device, { type: 'heartbeat', percent: battery, heartbeatEverySec }, now);
-        return { type: 'heartbeat', deviceId: m.deviceId, householdId, battery, alerts: changes };
+        // After the model it may just have reported: the settings may be per model.
+        const told = settingsOf.forMessage(m.deviceId, 'if-changed');
+        const settings = told?.settings ?? BUILT_IN_DEVICE_SETTINGS;
+        const changes = recordHealth(device, { type: 'heartbeat', percent: battery, settings }, now);
+        const config = told?.config ?? null;
+        return { type: 'heartbeat', deviceId: m.deviceId, householdId, battery, alerts: changes, config };
       }
       case 'online': {
         const parsed = parseOnlinePayload(m.payload);
         if (!parsed.ok) return reject(m, householdId, parsed.reason);
         const { online } = parsed.value;
+        // Just connected: told its interval every time (the config is retained, and a broker may
+        // have lost it); gone: a fault after its grace.
+        const told = settingsOf.forMessage(m.deviceId, online ? 'always' : 'never');
+        const settings = told?.settings ?? BUILT_IN_DEVICE_SETTINGS;
         const signal: DeviceSignal = online
-          ? { type: 'online', heartbeatEverySec: device.heartbeatEverySec }
-          : { type: 'offline' };
-        return { type: 'online', deviceId: m.deviceId, householdId, online, alerts: recordHealth(device, signal, now) };
+          ? { type: 'online', settings }
+          : { type: 'offline', graceSec: settings.graceSec };
+        const alerts = recordHealth(device, signal, now);
+        const config = online ? (told?.config ?? null) : null;
+        return { type: 'online', deviceId: m.deviceId, householdId, online, alerts, config };
       }
       default:
         return assertNever(m.channel);

@@ -65,7 +65,6 @@ export type DeviceAuth = {
   householdId: number;
   secretHash: Buffer;
   retired: boolean;
-  heartbeatEverySec: number;
 };
 
 export type Device = {

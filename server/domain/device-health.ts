@@ -1,3 +1,4 @@
+import type { EffectiveDeviceSettings } from './device-settings.js';
 import { assertNever } from './ribbon.js';
 
 /**
@@ -6,12 +7,16 @@ import { assertNever } from './ribbon.js';
  * returns the decision as data; the use cases (app/record-messages.ts for messages, app/sweep.ts
  * for silences) carry it out in the caller's transaction.
  *
- *   heartbeat, online ───────▶ heard: due again in 3 heartbeat intervals; an "offline" fault clears
- *   offline (its will, or the   gone: due again after a 5-minute grace, so a blip is not news
+ *   heartbeat, online ───────▶ heard: due again in one heartbeat interval + the offline grace; an
+ *                               "offline" fault clears
+ *   offline (its will, or the   gone: due again after the offline grace, so a blip is not news
  *   connection closed) ──────▶
  *   due time passed unheard ─▶ (the sweep) offline, and an "offline" fault
  *   battery under 20 % ──────▶ a "low_battery" fault; 20 % or more clears a fault that is only that
  *   unreadable message ──────▶ a fault with the reason; only a person clears it
+ *
+ * The interval and the grace are the device's settings (domain/device-settings.ts: per compound,
+ * model, both, or default), resolved by the caller when the message comes.
  *
  * A fault clears by itself only when every reason it holds is gone: a new battery says nothing of
  * a button that also went silent, and an unreadable message needs a person to look.
@@ -19,12 +24,6 @@ import { assertNever } from './ribbon.js';
 
 /** A battery under this share (percent) is a device fault. */
 export const LOW_BATTERY_PERCENT = 20;
-
-/** A device gone offline (will, lost connection) this long before it is a fault: a blip is not news. */
-export const OFFLINE_GRACE_MS = 5 * 60_000;
-
-/** A device not heard from for this many of its heartbeat intervals counts as offline. */
-export const HEARTBEAT_DUE_INTERVALS = 3;
 
 /** The reasons of a device fault that clear by themselves when the condition is gone. */
 export const DEVICE_REASONS = { offline: 'offline', lowBattery: 'low_battery' } as const;
@@ -38,11 +37,11 @@ export type DeviceSignal =
   /** A press that carried its battery level. */
   | { type: 'battery'; percent: number }
   /** A heartbeat: proves the battery and the link, not the person (it is not a check-in). */
-  | { type: 'heartbeat'; percent: number; heartbeatEverySec: number }
+  | { type: 'heartbeat'; percent: number; settings: EffectiveDeviceSettings }
   /** The device said it is online (connected). */
-  | { type: 'online'; heartbeatEverySec: number }
-  /** The device said it is offline (its will, or the connection closed). */
-  | { type: 'offline' }
+  | { type: 'online'; settings: EffectiveDeviceSettings }
+  /** The device said it is offline (its will, or the connection closed): a fault after its grace. */
+  | { type: 'offline'; graceSec: number }
   /** Its due time passed without a word (the sweep). */
   | { type: 'silent' }
   /** A message that could not be read: still a press, perhaps, so someone must look. */
@@ -63,9 +62,9 @@ export type DeviceHealthDecision = {
   alert: DeviceAlertStep[];
 };
 
-/** The due time after being heard from: a late heartbeat or two is not yet a fault. */
-export function heartbeatDueAt(now: number, heartbeatEverySec: number): number {
-  return now + HEARTBEAT_DUE_INTERVALS * heartbeatEverySec * 1000;
+/** The due time after being heard from: silent for one interval and the grace, the device is offline. */
+export function heartbeatDueAt(now: number, settings: EffectiveDeviceSettings): number {
+  return now + (settings.heartbeatSec + settings.graceSec) * 1000;
 }
 
 function batteryStep(percent: number): DeviceAlertStep {
@@ -85,18 +84,18 @@ export function decideDeviceHealth(signal: DeviceSignal, now: number): DeviceHea
     case 'heartbeat':
       return {
         online: null,
-        heartbeatDueAt: heartbeatDueAt(now, signal.heartbeatEverySec),
+        heartbeatDueAt: heartbeatDueAt(now, signal.settings),
         alert: [batteryStep(signal.percent), heard('heartbeat received')],
       };
     case 'online':
       return {
         online: true,
-        heartbeatDueAt: heartbeatDueAt(now, signal.heartbeatEverySec),
+        heartbeatDueAt: heartbeatDueAt(now, signal.settings),
         alert: [heard('device back online')],
       };
     case 'offline':
       // A fault only if it stays gone a while: the sweep finds it when the grace is over.
-      return { online: false, heartbeatDueAt: now + OFFLINE_GRACE_MS, alert: [] };
+      return { online: false, heartbeatDueAt: now + signal.graceSec * 1000, alert: [] };
     case 'silent':
       // The sweep has claimed the due time (it is now null); the next word sets a new one.
       return { online: false, heartbeatDueAt: null, alert: [{ type: 'raise', reason: DEVICE_REASONS.offline }] };

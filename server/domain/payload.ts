@@ -105,7 +105,7 @@ export function parseStatePayload(payload: Uint8Array): Parsed<StateReport> {
 }
 
 /** A device's model or firmware version as it reports them: 1–32 printable ASCII characters. */
-const DEVICE_LABEL = /^[\x21-\x7e](?:[\x20-\x7e]{0,30}[\x21-\x7e])?$/;
+export const DEVICE_LABEL = /^[\x21-\x7e](?:[\x20-\x7e]{0,30}[\x21-\x7e])?$/;
 
 function deviceLabel(value: unknown): string | null | 'bad' {
   if (value === undefined || value === null) return null;

@@ -1,11 +1,11 @@
 /**
  * The device ACL over the MQTT topic contract (docs/protocol.md §2), pure.
  * A device may publish only under its own `ribbon/{id}/…` (state, heartbeat, online) and
- * subscribe only to its own `ribbon/{id}/ack`; wildcards, `$SYS` and other devices are refused.
+ * subscribe only to its own `ribbon/{id}/ack` and `ribbon/{id}/config`; wildcards, `$SYS` and other devices are refused.
  * The names are the contract's (protocol/mqtt.ts); the embedded broker gets these rules as
  * DEVICE_TOPIC_RULES, and an external Mosquitto gets the same rules as an ACL file.
  */
-import { ACK_CHANNEL, DEVICE_CHANNELS, type DeviceChannel, TOPIC_ROOT } from '../../protocol/mqtt.js';
+import { ACK_CHANNEL, CONFIG_CHANNEL, DEVICE_CHANNELS, type DeviceChannel, TOPIC_ROOT } from '../../protocol/mqtt.js';
 
 export type DeviceTopic = { deviceId: string; channel: DeviceChannel };
 
@@ -38,9 +38,14 @@ export function ackTopic(deviceId: string): string {
   return `${TOPIC_ROOT}/${deviceId}/${ACK_CHANNEL}`;
 }
 
-/** A device may subscribe to exactly its own ack topic: no wildcard, no other device. */
+/** Where the server tells a device its settings (retained): docs/protocol.md, "Device settings". */
+export function configTopic(deviceId: string): string {
+  return `${TOPIC_ROOT}/${deviceId}/${CONFIG_CHANNEL}`;
+}
+
+/** A device may subscribe to exactly its own ack and config topics: no wildcard, no other device. */
 export function deviceMaySubscribe(deviceId: string, topicFilter: string): boolean {
-  return topicFilter === ackTopic(deviceId);
+  return topicFilter === ackTopic(deviceId) || topicFilter === configTopic(deviceId);
 }
 
 /** The rules above in the shape the embedded broker takes (broker/create-broker.ts TopicRules). */
@@ -49,6 +54,7 @@ export const DEVICE_TOPIC_RULES = {
   maySubscribe: deviceMaySubscribe,
   mayWill: deviceMayWill,
   ackTopic,
+  configTopic,
 } as const;
 
 /** What the server subscribes to at an external broker. */

@@ -8,7 +8,7 @@ import type { Stores } from '../app/ports.js';
 import type { Config } from '../config.js';
 import { DEVICE_TOPIC_RULES } from '../domain/topics.js';
 import { connectExternalIngest, type ExternalIngest } from './external.js';
-import type { AckPublisher, IngestPipeline } from './pipeline.js';
+import type { AckPublisher, ConfigPublisher, IngestPipeline } from './pipeline.js';
 
 /** Where device messages come in: the embedded broker, or a subscription at MQTT_URL. */
 export type DeviceInput = {
@@ -19,6 +19,8 @@ export type DeviceInput = {
   /** Opens the device side: the embedded broker listens, or the subscriber connects. */
   start(): Promise<AddressInfo | null>;
   readonly publishAck: AckPublisher;
+  /** A device's settings on ribbon/{id}/config, retained. */
+  readonly publishConfig: ConfigPublisher;
   /**
    * Closes a device's live connection at once (it was retired, or its secret rotated, so its
    * reconnect is refused or needs the new secret). Only the embedded broker can: behind an
@@ -69,6 +71,7 @@ export async function createDeviceInput(
       },
       // No message (and so no ack) comes before the subscriber is connected.
       publishAck: (deviceId, ack) => external?.publishAck(deviceId, ack),
+      publishConfig: (deviceId, config) => external?.publishConfig(deviceId, config),
       disconnect: () => {},
       connected: () => external?.client.connected ?? false,
       connectedDevices: () => 0,
@@ -105,6 +108,7 @@ export async function createDeviceInput(
       return broker.listen(config.mqttPort, config.host);
     },
     publishAck: (deviceId, ack) => broker.publishAck(deviceId, ack),
+    publishConfig: (deviceId, config) => broker.publishConfig(deviceId, config),
     disconnect(deviceId) {
       if (broker.disconnectDevice(deviceId)) log.info({ deviceId }, 'device connection closed: retired or new secret');
     },

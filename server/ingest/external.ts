@@ -1,7 +1,7 @@
 import mqtt, { type IPublishPacket, type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
-import type { DeviceAck } from '../../protocol/mqtt.js';
-import { ackTopic, parseDeviceTopic, SERVER_SUBSCRIPTIONS } from '../domain/topics.js';
+import type { DeviceAck, DeviceConfig } from '../../protocol/mqtt.js';
+import { ackTopic, configTopic, parseDeviceTopic, SERVER_SUBSCRIPTIONS } from '../domain/topics.js';
 import type { IngestPipeline } from './pipeline.js';
 
 /** How long close() waits for the broker to acknowledge what we sent before it cuts the connection. */
@@ -10,6 +10,8 @@ export const CLOSE_TIMEOUT_MS = 2000;
 export type ExternalIngest = {
   readonly client: MqttClient;
   publishAck(deviceId: string, ack: DeviceAck): void;
+  /** The device's settings, retained at the broker (QoS 1). */
+  publishConfig(deviceId: string, config: DeviceConfig): void;
   close(): Promise<void>;
 };
 
@@ -105,6 +107,11 @@ export async function connectExternalIngest(opts: {
     publishAck(deviceId, ack) {
       client.publish(ackTopic(deviceId), JSON.stringify(ack), { qos: 1 }, (err) => {
         if (err) log.warn({ deviceId, err: err.message }, 'ack publish failed');
+      });
+    },
+    publishConfig(deviceId, config) {
+      client.publish(configTopic(deviceId), JSON.stringify(config), { qos: 1, retain: true }, (err) => {
+        if (err) log.warn({ deviceId, err: err.message }, 'config publish failed');
       });
     },
     close() {

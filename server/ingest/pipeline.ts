@@ -3,12 +3,13 @@ import { alertChanges, type Announcer } from '../app/announce.js';
 import type { Change } from '../app/changes.js';
 import type { InboundMessage, Outcome, RecordMessages } from '../app/record-messages.js';
 import { assertNever } from '../domain/ribbon.js';
-import type { DeviceAck } from '../../protocol/mqtt.js';
+import type { DeviceAck, DeviceConfig } from '../../protocol/mqtt.js';
 import type { IngestMetrics } from '../metrics.js';
 import { createGroupCommit, type Done } from './group-commit.js';
 
 /** Sends an ack to a device (`ribbon/{id}/ack`) through whichever broker is in use. */
 export type AckPublisher = (deviceId: string, ack: DeviceAck) => void;
+export type ConfigPublisher = (deviceId: string, config: DeviceConfig) => void;
 
 export type IngestPipeline = {
   /** Queues a device message; `done` runs after its batch is on disk (or with the error). */
@@ -32,6 +33,8 @@ export function createIngestPipeline(deps: {
   /** Where the changes of a committed batch go, once its sync is done (the one announcer). */
   announcer: Pick<Announcer, 'publish'>;
   publishAck: AckPublisher;
+  /** Tells a device its settings (after a connect, or when its interval changed); default: nobody is told. */
+  publishConfig?: ConfigPublisher;
   /** Makes committed batches durable off the event loop (WalSync.sync); record must then commit without syncing. */
   sync?: (done: (err: Error | null) => void) => void;
   /** Syncs under way at most (WalSync.concurrency; default 1). */
@@ -151,6 +154,7 @@ export function createIngestPipeline(deps: {
           at,
         });
         alertChanges(outcome.alerts, at, out);
+        if (outcome.config !== null) deps.publishConfig?.(outcome.deviceId, outcome.config);
         return;
       case 'online':
         out.push({
@@ -161,6 +165,7 @@ export function createIngestPipeline(deps: {
           at,
         });
         alertChanges(outcome.alerts, at, out);
+        if (outcome.config !== null) deps.publishConfig?.(outcome.deviceId, outcome.config);
         return;
       case 'rejected':
         metrics.rejected.inc();

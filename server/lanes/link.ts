@@ -3,6 +3,7 @@ import type { ChangeFeed } from '../app/changes.js';
 import type { PersonReport, PersonReportResult } from '../app/record-messages.js';
 import type { SafetyCore } from '../core.js';
 import type { AlertCommand } from '../domain/alert.js';
+import type { DeviceSettingsScope } from '../domain/device-settings.js';
 
 export type CoreHealth = ReturnType<SafetyCore['health']>;
 
@@ -19,6 +20,12 @@ export type CoreLink = {
   commandAlert(alertId: number, command: AlertCommand): Promise<CommandResult>;
   /** A person's report through the same rules as a press, committed and announced by the core. */
   recordPersonReport(report: PersonReport): Promise<PersonReportResult>;
+  /**
+   * A device-settings row of this scope was set or removed (committed by the people side): the
+   * core gives each device it reaches its settings again and tells those whose interval changed
+   * (ribbon/{id}/config). Answers how many devices were told.
+   */
+  applyDeviceSettings(scope: DeviceSettingsScope): Promise<{ told: number }>;
   /** Closes a device's live connection at once (retired, or a new secret). */
   disconnectDevice(deviceId: string): void;
   health(): Promise<CoreHealth>;
@@ -32,6 +39,7 @@ export function inProcessLink(core: SafetyCore): CoreLink {
     changes: core.changes,
     commandAlert: async (alertId, command) => core.commandAlert(alertId, command),
     recordPersonReport: async (report) => core.recordPersonReport(report),
+    applyDeviceSettings: async (scope) => core.applyDeviceSettings(scope),
     disconnectDevice: (deviceId) => core.disconnectDevice(deviceId),
     health: async () => core.health(),
     metrics: async () => core.registry.render(),

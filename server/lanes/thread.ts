@@ -125,6 +125,7 @@ export async function spawnCoreThread(
     changes,
     commandAlert: (alertId, command) => call('commandAlert', alertId, command),
     recordPersonReport: (report) => call('recordPersonReport', report),
+    applyDeviceSettings: (scope) => call('applyDeviceSettings', scope),
     disconnectDevice(deviceId) {
       if (!ended) post({ type: 'disconnect', deviceId });
     },

@@ -35,8 +35,8 @@ export function createDevicesStore(db: Db): DevicesStore {
   );
   const auth = db.prepare<
     [string],
-    { id: string; household_id: number; secret_hash: Buffer; retired_at: number | null; heartbeat_every_sec: number }
-  >('SELECT id, household_id, secret_hash, retired_at, heartbeat_every_sec FROM devices WHERE id = ?');
+    { id: string; household_id: number; secret_hash: Buffer; retired_at: number | null }
+  >('SELECT id, household_id, secret_hash, retired_at FROM devices WHERE id = ?');
   const get = db.prepare<[string], DeviceRow>('SELECT * FROM devices WHERE id = ?');
   const list = db.prepare<[], DeviceRow>('SELECT * FROM devices ORDER BY household_id, id');
   // The devices in use of some compounds' households, through their buildings and households
@@ -85,7 +85,6 @@ export function createDevicesStore(db: Db): DevicesStore {
             householdId: row.household_id,
             secretHash: row.secret_hash,
             retired: row.retired_at !== null,
-            heartbeatEverySec: row.heartbeat_every_sec,
           }
         : null;
     },
@@ -112,7 +111,7 @@ export function createDevicesStore(db: Db): DevicesStore {
     ): void {
       heartbeat.run(report.battery, now, now, report.model, report.firmware, id);
     },
-    /** The moment the device counts as offline if no heartbeat comes: 3 heartbeat intervals. */
+    /** The moment the device counts as offline if no heartbeat comes: its interval + grace (device-settings). */
     setHeartbeatDue(id: string, dueAt: number | null): void {
       setHeartbeatDue.run(dueAt, id);
     },

@@ -2,6 +2,7 @@ import type { Stores } from '../app/ports.js';
 import type { Db } from './db.js';
 import { createAlertsStore } from './alerts.js';
 import { createDevicesStore } from './devices.js';
+import { createDeviceSettingsStore } from './device-settings.js';
 import { createEventsStore } from './events.js';
 import { createPlacesStore } from './places.js';
 import { createAreasStore } from './areas.js';
@@ -36,6 +37,7 @@ export function createStores(db: Db): SqliteStores {
     rollUps: createRollUpsStore(db),
     households: createHouseholdsStore(db),
     devices: createDevicesStore(db),
+    deviceSettings: createDeviceSettingsStore(db),
     events: createEventsStore(db),
     rejected: createRejectedStore(db),
     alerts: createAlertsStore(db),

@@ -83,4 +83,23 @@ export const STAFF_MIGRATIONS: readonly string[] = [
   ALTER TABLE devices ADD COLUMN model TEXT;
   ALTER TABLE devices ADD COLUMN firmware TEXT;
   `,
+  /* 19: device settings — heartbeat interval and offline grace per compound, model, both, or default (issue 16) */ `
+  -- One row per scope (scope_key: 'default', 'compound:12', 'model:RB-3', 'compound:12/model:RB-3';
+  -- server/domain/device-settings.ts), so the safety core finds a device's rows with at most four
+  -- primary-key lookups when a heartbeat or an online flag comes (never on a press). A null value
+  -- leaves it to the next row down. A compound's rows go with the compound.
+  CREATE TABLE device_settings (
+    scope_key     TEXT PRIMARY KEY,
+    compound_id   INTEGER REFERENCES compounds(id) ON DELETE CASCADE,
+    model         TEXT,
+    heartbeat_sec INTEGER CHECK (heartbeat_sec IS NULL OR heartbeat_sec BETWEEN 60 AND 86400),
+    grace_sec     INTEGER CHECK (grace_sec IS NULL OR grace_sec BETWEEN 60 AND 3600),
+    updated_at    INTEGER NOT NULL,
+    updated_by    TEXT NOT NULL,
+    CHECK (heartbeat_sec IS NOT NULL OR grace_sec IS NOT NULL)
+  ) WITHOUT ROWID;
+  CREATE INDEX device_settings_compound ON device_settings (compound_id) WHERE compound_id IS NOT NULL;
+  -- Which devices a model's row reaches (the core tells each its new interval).
+  CREATE INDEX devices_model ON devices (model) WHERE model IS NOT NULL;
+  `,
 ];

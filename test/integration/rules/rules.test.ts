@@ -426,7 +426,7 @@ describe('the sweep and the outbox when something goes wrong', () => {
     c.system.stores.db.prepare("UPDATE households SET timezone = 'Mars/Olympus_Mons' WHERE id = ?").run(c.household.id);
     c.clock.ms = T0 + 5 * 3600_000;
     const result = c.system.sweepNow();
-    // Its service reminder and its silent device (3 h without a heartbeat) both fail; the other
+    // Its service reminder and its silent device (5 h without a heartbeat: past 1 h + 5 min) both fail; the other
     // household's reminder and device alert go through.
     expect(result).toMatchObject({ alerts: 1, devices: 1, failed: 2 });
     const broken = c.system.stores.alerts.list({ householdId: c.household.id, kind: 'service' })[0];

@@ -69,16 +69,17 @@ describe('mosquittoAcl', () => {
   const acl = mosquittoAcl('ribbon-server');
   const lines = acl.split('\n');
 
-  it('when written, then each device may write only its own state, heartbeat and online, and read only its own ack', () => {
+  it('when written, then each device may write only its own state, heartbeat and online, and read only its own ack and config', () => {
     expect(lines.filter((l) => l.startsWith('pattern '))).toEqual([
       'pattern write ribbon/%u/state',
       'pattern write ribbon/%u/heartbeat',
       'pattern write ribbon/%u/online',
       'pattern read ribbon/%u/ack',
+      'pattern read ribbon/%u/config',
     ]);
   });
 
-  it('when written, then the server user reads every device channel and writes every ack, after its user line', () => {
+  it('when written, then the server user reads every device channel and writes every ack and config, after its user line', () => {
     const userLine = lines.indexOf('user ribbon-server');
     expect(userLine).toBeGreaterThan(lines.indexOf('pattern read ribbon/%u/ack'));
     expect(lines.slice(userLine + 1).filter((l) => l !== '')).toEqual([
@@ -86,6 +87,7 @@ describe('mosquittoAcl', () => {
       'topic read ribbon/+/heartbeat',
       'topic read ribbon/+/online',
       'topic write ribbon/+/ack',
+      'topic write ribbon/+/config',
     ]);
   });
 

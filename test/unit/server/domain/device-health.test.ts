@@ -4,12 +4,11 @@ import {
   type DeviceHealthDecision,
   type DeviceSignal,
   decideDeviceHealth,
-  HEARTBEAT_DUE_INTERVALS,
   heartbeatDueAt,
   LOW_BATTERY_PERCENT,
   mayClear,
-  OFFLINE_GRACE_MS,
 } from '../../../../server/domain/device-health.js';
+import { BUILT_IN_DEVICE_SETTINGS } from '../../../../server/domain/device-settings.js';
 
 const SEC = 1000;
 const MIN = 60 * SEC;
@@ -25,8 +24,8 @@ const batteryFine = (percent: number) =>
 const heard = (note: string) => ({ type: 'clear', note, onlyReasons: ['offline'] }) as const;
 
 describe('the named defaults', () => {
-  it('when the defaults are read, then they are the documented ones (20 %, 5 min, 3 intervals)', () => {
-    expect([LOW_BATTERY_PERCENT, OFFLINE_GRACE_MS, HEARTBEAT_DUE_INTERVALS]).toEqual([20, 5 * MIN, 3]);
+  it('when the defaults are read, then they are the documented ones (20 %, an hourly heartbeat, 5 min grace)', () => {
+    expect([LOW_BATTERY_PERCENT, BUILT_IN_DEVICE_SETTINGS]).toEqual([20, { heartbeatSec: 3600, graceSec: 300 }]);
     expect(DEVICE_REASONS).toEqual({ offline: 'offline', lowBattery: 'low_battery' });
   });
 });
@@ -48,50 +47,53 @@ describe('battery', () => {
 describe('being heard from', () => {
   it.each<[string, DeviceSignal, DeviceHealthDecision]>([
     [
-      'a heartbeat at 19 % every hour',
-      { type: 'heartbeat', percent: 19, heartbeatEverySec: 3600 },
-      { online: null, heartbeatDueAt: T0 + 3 * HOUR, alert: [LOW, heard('heartbeat received')] },
+      'a heartbeat at 19 % every hour, 5 min grace',
+      { type: 'heartbeat', percent: 19, settings: { heartbeatSec: 3600, graceSec: 300 } },
+      { online: null, heartbeatDueAt: T0 + HOUR + 5 * MIN, alert: [LOW, heard('heartbeat received')] },
     ],
     [
-      'a heartbeat at 20 % every hour',
-      { type: 'heartbeat', percent: 20, heartbeatEverySec: 3600 },
-      { online: null, heartbeatDueAt: T0 + 3 * HOUR, alert: [batteryFine(20), heard('heartbeat received')] },
+      'a heartbeat at 20 % every hour, 5 min grace',
+      { type: 'heartbeat', percent: 20, settings: { heartbeatSec: 3600, graceSec: 300 } },
+      { online: null, heartbeatDueAt: T0 + HOUR + 5 * MIN, alert: [batteryFine(20), heard('heartbeat received')] },
     ],
     [
-      'a heartbeat at 80 % every 30 s',
-      { type: 'heartbeat', percent: 80, heartbeatEverySec: 30 },
-      { online: null, heartbeatDueAt: T0 + 90 * SEC, alert: [batteryFine(80), heard('heartbeat received')] },
+      'a heartbeat at 80 % every 2 min, 1 min grace',
+      { type: 'heartbeat', percent: 80, settings: { heartbeatSec: 120, graceSec: 60 } },
+      { online: null, heartbeatDueAt: T0 + 180 * SEC, alert: [batteryFine(80), heard('heartbeat received')] },
     ],
     [
-      'online, heartbeat every hour',
-      { type: 'online', heartbeatEverySec: 3600 },
-      { online: true, heartbeatDueAt: T0 + 3 * HOUR, alert: [heard('device back online')] },
+      'online, heartbeat every hour, 5 min grace',
+      { type: 'online', settings: { heartbeatSec: 3600, graceSec: 300 } },
+      { online: true, heartbeatDueAt: T0 + HOUR + 5 * MIN, alert: [heard('device back online')] },
     ],
     [
-      'online, heartbeat every minute',
-      { type: 'online', heartbeatEverySec: 60 },
-      { online: true, heartbeatDueAt: T0 + 3 * MIN, alert: [heard('device back online')] },
+      'online, heartbeat every minute, 1 hour grace',
+      { type: 'online', settings: { heartbeatSec: 60, graceSec: 3600 } },
+      { online: true, heartbeatDueAt: T0 + MIN + HOUR, alert: [heard('device back online')] },
     ],
   ])('when the device sends %s, then the decision is as expected', (_what, signal, decision) => {
     expect(decideDeviceHealth(signal, T0)).toEqual(decision);
   });
 
-  it.each<[number, number, number]>([
-    [1, 0, 3 * SEC],
-    [60, 0, 3 * MIN],
-    [3600, 0, 3 * HOUR],
-    [3600, 1, 1 + 3 * HOUR],
-    [86_400, 0, 72 * HOUR],
-  ])('when a device beating every %i s is heard at T0 + %i ms, then it is due at T0 + %i ms', (every, at, due) => {
-    expect(heartbeatDueAt(T0 + at, every)).toBe(T0 + due);
-  });
+  it.each<[number, number, number, number]>([
+    [60, 60, 0, 2 * MIN],
+    [120, 60, 0, 3 * MIN],
+    [3600, 300, 0, HOUR + 5 * MIN],
+    [3600, 300, 1, 1 + HOUR + 5 * MIN],
+    [86_400, 3600, 0, 25 * HOUR],
+  ])(
+    'when a device beating every %i s with %i s grace is heard at T0 + %i ms, then it is due at T0 + %i ms',
+    (heartbeatSec, graceSec, at, due) => {
+      expect(heartbeatDueAt(T0 + at, { heartbeatSec, graceSec })).toBe(T0 + due);
+    },
+  );
 });
 
 describe('going and staying away', () => {
   it.each<[number]>([[0], [1], [59 * MIN]])(
-    'when the device says it is offline at T0 + %i ms, then it is marked offline and due after exactly the 5-minute grace, with no fault yet',
+    'when the device says it is offline at T0 + %i ms, then it is marked offline and due after exactly its grace (5 min), with no fault yet',
     (offset) => {
-      expect(decideDeviceHealth({ type: 'offline' }, T0 + offset)).toEqual({
+      expect(decideDeviceHealth({ type: 'offline', graceSec: 300 }, T0 + offset)).toEqual({
         online: false,
         heartbeatDueAt: T0 + offset + 5 * MIN,
         alert: [],

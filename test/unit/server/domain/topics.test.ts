@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   ackTopic,
+  configTopic,
   DEVICE_TOPIC_RULES,
   deviceMayWill,
   devicePublishChannel,
@@ -67,6 +68,9 @@ describe('devicePublishChannel', () => {
 describe('deviceMaySubscribe', () => {
   it.each([
     ['its own ack', 'ribbon/rp-abc/ack', true],
+    ['its own config', 'ribbon/rp-abc/config', true],
+    ["another device's config", 'ribbon/rp-xyz/config', false],
+    ['ribbon/+/config', 'ribbon/+/config', false],
     ['#', '#', false],
     ['+', '+', false],
     ['ribbon/#', 'ribbon/#', false],
@@ -107,6 +111,7 @@ describe('DEVICE_TOPIC_RULES', () => {
       maySubscribe: deviceMaySubscribe,
       mayWill: deviceMayWill,
       ackTopic,
+      configTopic,
     });
   });
 });
