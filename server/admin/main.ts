@@ -23,6 +23,7 @@ import {
 import { both, missingOption, UsageError } from './usage-error.js';
 import { errorText } from './error-text.js';
 import { runRestore } from './restore.js';
+import { FLEET_HELP, runProvisionDevices } from './fleet.js';
 import { listChannels, listHouseholds, listPeople } from './listings.js';
 import { addChannelCommand, setCheckInCommand, wholeNumber } from './setup-commands.js';
 import { HOUSEHOLDS_HELP, HOUSEHOLDS_OPTIONS, refuseTakenAddress, runHouseholdsCommand } from './households.js';
@@ -75,7 +76,7 @@ Commands:
         The household's check-in policy; the next due time is recomputed.
   people  Lists the people and their scope (community, compound, building by name; 全部 all:
         not tied to that level).
-${DUTY_HELP}${PLACES_HELP}${HOUSEHOLDS_HELP}${LIFECYCLE_HELP}  restore FILE
+${DUTY_HELP}${PLACES_HELP}${HOUSEHOLDS_HELP}${LIFECYCLE_HELP}${FLEET_HELP}  restore FILE
         Puts a backup (DATA_DIR/backups/ribbon-….db) in place of the database. Refused while the
         server runs (stop it first), and unless the file is whole (integrity_check), of a schema
         this release knows, and has our tables. The database before is kept as
@@ -120,6 +121,8 @@ export async function runAdmin(
   }
   // A file, not options: restore reads its own arguments (admin/restore.ts).
   if (command === 'restore') return runRestore(rest, env, out);
+  // A file too, with its own options (admin/fleet.ts).
+  if (command === 'provision-devices') return runProvisionDevices(rest, env, out);
   const { values } = parseArgs({
     args: rest,
     strict: true,

@@ -1,4 +1,5 @@
 import qrcode from 'qrcode-generator';
+import { labelPayload } from '../../../protocol/label.js';
 import { h } from '../dom.js';
 import { st } from '../i18n-staff.js';
 import { addressOf, type HouseholdRow } from './staff-helper.js';
@@ -19,14 +20,7 @@ export type Provisioned = {
 
 /** The QR code's text: the keys in the documented order. */
 export function qrPayload(p: Provisioned & { connect: NonNullable<Provisioned['connect']> }): string {
-  return JSON.stringify({
-    v: 1,
-    host: p.connect.host,
-    port: p.connect.port,
-    tls: p.connect.tls,
-    id: p.id,
-    secret: p.secret,
-  });
+  return labelPayload(p.connect, p);
 }
 
 const SVG = 'http://www.w3.org/2000/svg';

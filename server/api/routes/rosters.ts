@@ -8,6 +8,7 @@ import type { Stores } from '../../app/ports.js';
 import { createWindowBudget } from '../../log.js';
 import { requireRole } from '../auth.js';
 import { createInlineRosterChecker, createRosterCheckPool, type RosterChecker } from '../roster-check-pool.js';
+import { fleetRoutes } from './fleet.js';
 import { rosterFileRoutes } from './roster-files.js';
 
 export type RosterDeps = {
@@ -20,6 +21,8 @@ export type RosterDeps = {
   checker?: RosterChecker;
   /** The work of one write transaction of a real import (default CHUNK_BUDGET_MS). */
   chunkBudgetMs?: number;
+  /** Where buttons connect, for the fleet's labels (POST /api/devices/batch, routes/fleet.ts). */
+  mqtt?: { host: string | null; port: number };
 };
 
 /** Imports refused as busy are logged at most this often (with how many since the last line). */
@@ -131,6 +134,15 @@ export const rosterRoutes: FastifyPluginAsyncTypebox<RosterDeps> = async (app, o
     done(new AppError('unsupportedMedia', NOT_A_ROSTER));
   });
   rosterFileRoutes(app, { stores, now, checker });
+  const logBusy = (request: { log: { warn: (o: object, m: string) => void } }) => {
+    const line = busyLines.take();
+    if (line !== null)
+      request.log.warn(
+        { ...checker.stats(), refusedSinceLastLine: line.refusedBefore + 1 },
+        'roster imports refused: the checkers are busy',
+      );
+  };
+  fleetRoutes(app, { stores, now, checker, mqtt: opts.mqtt ?? { host: null, port: 1883 }, busy: logBusy, formatOf });
 
   for (const kind of ['households', 'people'] as const) {
     app.post(
@@ -162,12 +174,7 @@ export const rosterRoutes: FastifyPluginAsyncTypebox<RosterDeps> = async (app, o
         const format = formatOf(request.headers['content-type'], bytes);
         const checking = checker.check({ user, kind, format, bytes, dryRun });
         if (checking === 'busy') {
-          const line = busyLines.take();
-          if (line !== null)
-            request.log.warn(
-              { ...checker.stats(), refusedSinceLastLine: line.refusedBefore + 1 },
-              'roster imports refused: the checkers are busy',
-            );
+          logBusy(request);
           throw new AppError('busy', undefined, undefined, checker.retryAfterSec());
         }
         const outcome = await checking;
