@@ -6,7 +6,7 @@ import { bothLanguages } from '../../app/roster/format.js';
 import type { RosterFormat } from '../../app/roster/import.js';
 import { XLSX_TYPE } from '../../app/roster/sheets.js';
 import { AppError, ERRORS } from '../../errors.js';
-import { requireRole } from '../auth.js';
+import { refuseOnlyWatching, requireRole } from '../auth.js';
 import type { RosterChecker } from '../roster-check-pool.js';
 import { connectFor } from './devices.js';
 
@@ -55,6 +55,7 @@ export function fleetRoutes(app: App, deps: FleetDeps): void {
     },
     async (request, reply) => {
       const user = requireRole(request, 'admin', 'staff');
+      refuseOnlyWatching(user);
       if (request.body !== undefined && request.body !== null && !Buffer.isBuffer(request.body))
         throw new AppError('unsupportedMedia', '请以 CSV 或 .xlsx 文件上传 / send a CSV or .xlsx file');
       const bytes = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);

@@ -6,7 +6,7 @@ import { writeRoster } from '../../app/roster/write.js';
 import { AppError, ERRORS } from '../../errors.js';
 import type { Stores } from '../../app/ports.js';
 import { createWindowBudget } from '../../log.js';
-import { requireRole } from '../auth.js';
+import { refuseOnlyWatching, requireRole } from '../auth.js';
 import { createInlineRosterChecker, createRosterCheckPool, type RosterChecker } from '../roster-check-pool.js';
 import { fleetRoutes } from './fleet.js';
 import { rosterFileRoutes } from './roster-files.js';
@@ -158,13 +158,7 @@ export const rosterRoutes: FastifyPluginAsyncTypebox<RosterDeps> = async (app, o
       },
       async (request, reply) => {
         const user = requireRole(request, 'admin', 'staff');
-        // Someone who only watches every compound it sees changes nothing, whatever the file holds.
-        if (
-          user.role !== 'admin' &&
-          user.compoundIds.length > 0 &&
-          user.compoundIds.every((c) => user.readOnlyCompoundIds.includes(c))
-        )
-          throw new AppError('readOnly');
+        refuseOnlyWatching(user);
         // A JSON body reaches here through the default parser; a roster is a file.
         if (request.body !== undefined && request.body !== null && !Buffer.isBuffer(request.body)) {
           throw new AppError('unsupportedMedia', NOT_A_ROSTER);

@@ -207,4 +207,55 @@ describe('fleet provisioning', () => {
     const events = system.stores.events.listForHousehold(ids[2] as number);
     expect(events).toEqual([expect.objectContaining({ state: 'red', seq })]);
   });
+
+  it('when the inventory is asked by model, connection, low battery and last seen, then GET /api/devices filters on the server and pages by last seen without repeating a device', async () => {
+    const { system, cast, staffA } = await world();
+    const made = [0, 1, 2, 3, 4].map((i) =>
+      system.provision({ compound: COMPOUND_A, building: '8号楼', room: `${80 + i}` }),
+    );
+    const reports = [
+      { battery: 90, model: 'RB-3', fw: '1.4.2' },
+      { battery: 15, model: 'RB-3', fw: '1.4.2' },
+      { battery: 55, model: 'RB-5', fw: '2.0.0' },
+    ];
+    for (const [i, about] of reports.entries()) {
+      const d = made[i];
+      if (d === undefined) throw new Error('no device');
+      const button = await connectDevice({ url: system.mqttUrl, id: d.id, secret: d.secret });
+      onTestFinished(() => button.close());
+      await button.heartbeat(about.battery, { model: about.model, fw: about.fw });
+      await expect.poll(() => system.stores.devices.get(d.id)?.model, { timeout: 5000 }).toBe(about.model);
+    }
+    const ids = async (query: string) => {
+      const res = await send(system.app, staffA, { method: 'GET', url: `/api/devices?${query}` });
+      expect(res.statusCode, res.body).toBe(200);
+      return res.json() as {
+        items: Array<{ id: string; household?: { name: string; room: string } }>;
+        next: string | null;
+      };
+    };
+    const of = (...i: number[]) => i.map((k) => made[k]?.id);
+    expect((await ids('model=RB-3')).items.map((d) => d.id).sort()).toEqual(of(0, 1).sort());
+    expect((await ids('lowBattery=true')).items.map((d) => d.id)).toEqual(of(1));
+    expect((await ids('online=true&model=RB-5')).items.map((d) => d.id)).toEqual(of(2));
+    // Offline: the two that never connected and the cast's household's device; not B's.
+    expect((await ids(`online=false&compoundId=${cast.compoundA.id}`)).items).toHaveLength(3);
+    const models = await send(system.app, staffA, { method: 'GET', url: '/api/devices/models' });
+    expect(models.json()).toEqual({ items: ['RB-3', 'RB-5'] });
+
+    // Newest seen first, two at a time: every device of A once, the never seen last.
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const page = await ids(`sort=-lastSeen&limit=2${cursor ? `&cursor=${cursor}` : ''}`);
+      seen.push(...page.items.map((d) => d.id));
+      cursor = page.next;
+    } while (cursor !== null);
+    expect(seen).toHaveLength(6);
+    expect(new Set(seen).size).toBe(6);
+    expect(seen.slice(0, 3)).toEqual(of(2, 1, 0));
+    const oldest = await ids('sort=lastSeen&limit=10');
+    expect(oldest.items.slice(3).map((d) => d.id)).toEqual(of(0, 1, 2));
+    expect(oldest.items.find((d) => d.id === made[0]?.id)?.household).toMatchObject({ room: '80' });
+  });
 });
