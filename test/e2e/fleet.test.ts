@@ -64,6 +64,18 @@ describe.skipIf(!available)('fleet provisioning and the inventory in a real brow
         .locator('#manage-list')
         .getByRole('link', { name: /^批量添加设备/ })
         .click();
+      // A bad row is explained, in Chinese, and nothing can be created.
+      await page.locator('#fl-file').setInputFiles({
+        name: '错.csv',
+        mimeType: 'text/csv',
+        buffer: Buffer.from(`小区,楼栋,房号\n${COMPOUND_A},7号楼,999\n`),
+      });
+      await page.getByRole('button', { name: '检查', exact: true }).click();
+      const bad = page.locator('#fl-errors tbody tr[data-line="2"]');
+      await expect.poll(() => bad.count(), { timeout: 15_000 }).toBe(1);
+      expect(await bad.locator('.im-reason').textContent()).toContain('没有地址');
+      expect(await bad.locator('td').nth(1).textContent()).toBe('房号');
+      expect(await page.locator('#fl-run').isDisabled()).toBe(true);
       await page
         .locator('#fl-file')
         .setInputFiles({ name: '住户.xlsx', mimeType: 'application/octet-stream', buffer: file });

@@ -94,9 +94,10 @@ export function secretCard(p: Provisioned, x: HouseholdRow, onClose: () => void)
 /**
  * While the card is on screen, printing (its button or the browser's own) prints the label
  * alone: a copy of it is put beside the app, which the print stylesheet hides (staff.css), and
- * taken away after. A card no longer on screen stops listening.
+ * taken away after. A card no longer on screen stops listening. The fleet's labels page
+ * (fleet.ts) prints its sheet of labels the same way.
  */
-function printAlone(card: HTMLElement, label: HTMLElement): void {
+export function printAlone(card: HTMLElement, label: HTMLElement, when: () => boolean = () => true): void {
   const before = () => {
     if (!card.isConnected) {
       window.removeEventListener('beforeprint', before);
@@ -104,6 +105,8 @@ function printAlone(card: HTMLElement, label: HTMLElement): void {
       return;
     }
     after();
+    // Not shown (the fleet's labels before they are opened): the page prints as it is.
+    if (!when()) return;
     document.body.append(h('div', { id: 'print-slot' }, label.cloneNode(true)));
     document.body.classList.add('print-label');
   };

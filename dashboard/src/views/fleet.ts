@@ -1,11 +1,9 @@
 import { api, ApiError } from '../api.js';
 import type { Ctx, View } from '../context.js';
 import { h, replace } from '../dom.js';
-import { lang } from '../i18n.js';
 import { st } from '../i18n-staff.js';
-import { serverText } from '../server-text.js';
-import { qrSvg } from './device-secret.js';
-import { columnText, rosterType } from './import.js';
+import { printAlone, qrSvg } from './device-secret.js';
+import { rosterType, rowErrors } from './import.js';
 import { errorText, forbidden, isStaff, scrollTable } from './staff-helper.js';
 
 /**
@@ -128,7 +126,7 @@ export function fleetView(ctx: Ctx): View {
       sheet.scrollIntoView({ block: 'start' });
     });
     print.addEventListener('click', () => window.print());
-    printSheetAlone(sheet);
+    printAlone(sheet, sheet, () => !sheet.hidden);
     return h(
       'div',
       { class: 'card staff-secret', id: 'fl-created' },
@@ -160,27 +158,10 @@ export function fleetView(ctx: Ctx): View {
 }
 
 function preview(r: Report): HTMLElement {
-  const en = lang() === 'en';
   return h(
     'div',
     null,
-    r.errors.length > 0 ? h('h2', null, st('im.errorsTitle')) : null,
-    r.errors.length > 0
-      ? scrollTable(
-          'fl-errors',
-          [st('im.line'), st('im.field'), st('im.reason')],
-          r.errors.map((e) =>
-            h(
-              'tr',
-              { 'data-line': e.line },
-              h('td', null, String(e.line)),
-              h('td', null, e.field === 'household_id' ? '住户编号' : columnText(e.field)),
-              h('td', { class: 'im-reason' }, en && e.reasonEn ? e.reasonEn : serverText(e.reason)),
-            ),
-          ),
-        )
-      : null,
-    r.errorsOmitted > 0 ? h('p', null, st('im.omitted', { n: r.errorsOmitted })) : null,
+    ...rowErrors('fl-errors', r.errors, r.errorsOmitted),
     r.households.length > 0 ? h('h2', null, st('fl.previewTitle')) : null,
     r.households.length > 0
       ? scrollTable(
@@ -221,30 +202,4 @@ function labelSheet(devices: readonly Issued[]): HTMLElement {
       ),
     ),
   );
-}
-
-/**
- * Printing while the labels are open prints them alone: a copy beside the app, which the print
- * stylesheet shows by itself (styles/staff.css, body.print-label, as the single device's card does).
- */
-function printSheetAlone(sheet: HTMLElement): void {
-  const before = () => {
-    if (!sheet.isConnected) {
-      window.removeEventListener('beforeprint', before);
-      window.removeEventListener('afterprint', after);
-      return;
-    }
-    after();
-    if (sheet.hidden) return;
-    const copy = sheet.cloneNode(true) as HTMLElement;
-    copy.removeAttribute('id');
-    document.body.append(h('div', { id: 'print-slot' }, copy));
-    document.body.classList.add('print-label');
-  };
-  const after = () => {
-    document.getElementById('print-slot')?.remove();
-    document.body.classList.remove('print-label');
-  };
-  window.addEventListener('beforeprint', before);
-  window.addEventListener('afterprint', after);
 }
