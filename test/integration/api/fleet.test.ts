@@ -171,6 +171,10 @@ describe('fleet provisioning', () => {
     );
     expect(code, printed).toBe(0);
     expect(printed).toContain(`已添加 ${N} 台设备`);
+    const cliAudit = system.stores.db
+      .prepare("SELECT record, status FROM audit_log WHERE route = 'provision-devices'")
+      .all() as Array<{ record: string; status: number }>;
+    expect(cliAudit).toEqual([{ record: expect.stringMatching(new RegExp(`^devices:${N} \\(rp-`)), status: 0 }]);
     expect((fs.statSync(path.join(outDir, 'devices.csv')).mode & 0o777).toString(8)).toBe('600');
     const sheet = await readSheet(fs.readFileSync(path.join(outDir, 'devices.xlsx')));
     expect(sheet).toHaveLength(N + 1);
