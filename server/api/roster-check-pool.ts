@@ -2,6 +2,7 @@ import type { Worker } from 'node:worker_threads';
 import { createHashPool } from '../app/hash-pool.js';
 import type { User } from '../app/ports.js';
 import type { CheckedFleet } from '../app/fleet/check.js';
+import type { IssuedDevice } from '../app/fleet/provision.js';
 import type { CheckedRoster, RosterKind } from '../app/roster/import.js';
 import { type ExportedRoster, type JobOutcome, type RosterJob, runRosterJob } from '../app/roster/jobs.js';
 import type { RosterProblem } from '../app/roster/format.js';
@@ -21,6 +22,8 @@ export type RosterChecker = {
   checkDevices(
     request: Omit<Extract<RosterJob, { job: 'devices' }>, 'job'>,
   ): Promise<CheckedFleet | RosterProblem> | 'busy';
+  /** A fleet's sheet written as .xlsx (it holds the batch's secrets), or 'busy' at once. */
+  fleetXlsx(devices: IssuedDevice[]): Promise<ExportedRoster> | 'busy';
   /** An export written as .xlsx (in the same queue: a big one takes seconds), or 'busy' at once. */
   exportXlsx(request: { user: User; kind: RosterKind }): Promise<ExportedRoster> | 'busy';
   retryAfterSec(): number;
@@ -101,6 +104,9 @@ export function createRosterCheckPool(opts: {
     exportXlsx(request) {
       return run({ ...request, job: 'export' }) as Promise<ExportedRoster> | 'busy';
     },
+    fleetXlsx(devices) {
+      return run({ job: 'fleet-sheet', devices }) as Promise<ExportedRoster> | 'busy';
+    },
     checkDevices(request) {
       return run({ ...request, job: 'devices' }) as Promise<CheckedFleet | RosterProblem> | 'busy';
     },
@@ -123,6 +129,7 @@ export function createInlineRosterChecker(stores: Stores): RosterChecker {
   return {
     check: (r) => runRosterJob(stores, { ...r, job: 'check' }) as Promise<CheckedRoster | RosterProblem>,
     exportXlsx: (r) => runRosterJob(stores, { ...r, job: 'export' }) as Promise<ExportedRoster>,
+    fleetXlsx: (devices) => runRosterJob(stores, { job: 'fleet-sheet', devices }) as Promise<ExportedRoster>,
     checkDevices: (r) => runRosterJob(stores, { ...r, job: 'devices' }) as Promise<CheckedFleet | RosterProblem>,
     retryAfterSec: () => 1,
     stats: () => ({ running: 0, queued: 0, refused: 0 }),

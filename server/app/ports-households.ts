@@ -45,6 +45,8 @@ export interface HouseholdsStore {
   device(id: string): ListedDevice | null;
   /** Devices after the keyset `after` (`seen`: the last one's last-seen time, for the orders by it), at most `limit`. */
   pageDevices(filter: DeviceFilter, after: { id: string; seen?: number }, limit: number): ListedDevice[];
+  /** Of these household ids, the open ones (one indexed read: a fleet's batch checks its rows in its transaction). */
+  openHouseholds(ids: readonly number[]): number[];
   /** The models reported by the devices in use of these compounds (null: all), at most 200. */
   deviceModels(compoundIds: readonly number[] | null): string[];
   /** The journal's newest seq (0 when empty): where a reader starts. */

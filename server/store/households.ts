@@ -75,6 +75,9 @@ export function createHouseholdsStore(db: Db): HouseholdsStore {
     );
   };
   const pages = { id: pageBy('id'), lastSeen: pageBy('lastSeen'), '-lastSeen': pageBy('-lastSeen') };
+  const open = db.prepare<[string], { id: number }>(
+    'SELECT id FROM households WHERE id IN (SELECT value FROM json_each(?)) AND closed_at IS NULL',
+  );
   const models = db.prepare<{ compounds: string | null }, { model: string }>(
     `SELECT DISTINCT d.model FROM devices d JOIN households h ON h.id = d.household_id
        JOIN buildings b ON b.id = h.building_id
@@ -140,6 +143,9 @@ export function createHouseholdsStore(db: Db): HouseholdsStore {
             room: row.household_room,
           },
         }));
+    },
+    openHouseholds(ids) {
+      return open.all(JSON.stringify(ids)).map((r) => r.id);
     },
     deviceModels(compoundIds) {
       return models.all({ compounds: compoundIds === null ? null : JSON.stringify(compoundIds) }).map((r) => r.model);

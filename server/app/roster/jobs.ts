@@ -1,4 +1,6 @@
 import { type CheckedFleet, checkFleet } from '../fleet/check.js';
+import type { IssuedDevice } from '../fleet/provision.js';
+import { fleetXlsx } from '../fleet/sheet.js';
 import type { Stores, User } from '../ports.js';
 import { householdRows, peopleRows } from './export.js';
 import type { RosterProblem } from './format.js';
@@ -11,7 +13,9 @@ export type RosterJob =
   | { job: 'check'; user: User; kind: RosterKind; format: RosterFormat; bytes: Uint8Array; dryRun: boolean }
   | { job: 'export'; user: User; kind: RosterKind }
   /** A fleet file (issue 16): households that get a device each (app/fleet/check.ts). */
-  | { job: 'devices'; user: User; format: RosterFormat; bytes: Uint8Array; dryRun: boolean };
+  | { job: 'devices'; user: User; format: RosterFormat; bytes: Uint8Array; dryRun: boolean }
+  /** A fleet's sheet written as .xlsx (2,000 rows: ~0.3 s, not on the main thread). */
+  | { job: 'fleet-sheet'; devices: IssuedDevice[] };
 export type ExportedRoster = { ok: true; xlsx: Uint8Array; count: number };
 export type JobOutcome = CheckedRoster | RosterProblem | ExportedRoster | CheckedFleet;
 
@@ -27,6 +31,7 @@ export async function runRosterJob(
   job: RosterJob,
   atOnce: <T>(read: () => T) => T = (read) => read(),
 ): Promise<JobOutcome> {
+  if (job.job === 'fleet-sheet') return { ok: true, xlsx: await fleetXlsx(job.devices), count: job.devices.length };
   if (job.job === 'export') {
     const { rows, count } = atOnce(() =>
       job.kind === 'households' ? householdRows(stores, job.user) : peopleRows(stores, job.user),

@@ -7,6 +7,7 @@ import { connectDevice } from '../../../device-sim/device.js';
 import { labelPayload } from '../../../protocol/label.js';
 import { runAdmin } from '../../../server/admin/main.js';
 import { qrMatrixPath } from '../../../server/app/fleet/labels-page.js';
+import { provisionFleet } from '../../../server/app/fleet/provision.js';
 import { addHousehold } from '../../../server/app/provision.js';
 import { XLSX_TYPE } from '../../../server/app/roster/sheets.js';
 import { type Caller, COMPOUND_A, COMPOUND_B, login, makeCast, send } from '../../helpers/api.js';
@@ -261,5 +262,28 @@ describe('fleet provisioning', () => {
     const oldest = await ids('sort=lastSeen&limit=10');
     expect(oldest.items.slice(3).map((d) => d.id)).toEqual(of(0, 1, 2));
     expect(oldest.items.find((d) => d.id === made[0]?.id)?.household).toMatchObject({ room: '80' });
+  });
+
+  it('when a checked household is closed before the batch is written, then the whole batch is refused and no device is created', async () => {
+    const { system, ids } = await world();
+    const rows = ids.map((householdId, i) => ({
+      line: i + 2,
+      householdId,
+      name: `批量${i}`,
+      compound: COMPOUND_A,
+      building: '5号楼',
+      room: `${301 + i}`,
+      address: '',
+    }));
+    system.stores.households.close(ids[3] as number, {
+      at: Date.now(),
+      on: '2026-12-03',
+      reason: 'moved_out',
+      note: '',
+    });
+    const refused = provisionFleet(system.stores, rows, { host: 'h', port: 1883, tls: false }, Date.now());
+    expect(refused).toMatchObject({ ok: false, line: 5, reason: expect.stringContaining('未创建任何设备') });
+    for (const id of ids)
+      expect(system.stores.households.pageDevices({ compoundIds: null, householdId: id }, { id: '' }, 10)).toEqual([]);
   });
 });
