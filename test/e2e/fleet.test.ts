@@ -15,6 +15,7 @@ import {
   useBrowser,
   WALL_VIEWPORT,
 } from '../helpers/browser.js';
+import { inventory } from '../helpers/fleet.js';
 import { startTestSystem, type TestSystem } from '../helpers/system.js';
 
 /**
@@ -131,22 +132,17 @@ describe.skipIf(!available)('fleet provisioning and the inventory in a real brow
       const system = await startTestSystem();
       const cast = await makeCast(system);
       // Three buttons of compound A report themselves; a fourth never connects; B has its own.
-      const made = [0, 1, 2, 3].map((i) =>
-        system.provision({ compound: COMPOUND_A, building: '8号楼', room: `${60 + i}` }),
-      );
-      const reports = [
-        { battery: 87, model: 'RB-3', fw: '1.4.2' },
-        { battery: 12, model: 'RB-3', fw: '1.4.0' },
-        { battery: 64, model: 'RB-5', fw: '2.0.1' },
-      ];
-      for (const [i, about] of reports.entries()) {
-        const d = made[i];
-        if (d === undefined) throw new Error('no device');
-        const button = await connectDevice({ url: system.mqttUrl, id: d.id, secret: d.secret });
-        onTestFinished(() => button.close());
-        await button.heartbeat(about.battery, { model: about.model, fw: about.fw });
-      }
-      await expect.poll(() => system.stores.devices.get(made[2]?.id ?? '')?.model, { timeout: 10_000 }).toBe('RB-5');
+      const made = await inventory(system, {
+        compound: COMPOUND_A,
+        building: '8号楼',
+        firstRoom: 60,
+        count: 4,
+        reports: [
+          { battery: 87, model: 'RB-3', fw: '1.4.2' },
+          { battery: 12, model: 'RB-3', fw: '1.4.0' },
+          { battery: 64, model: 'RB-5', fw: '2.0.1' },
+        ],
+      });
       const context = await newContext(browser(), options);
       const page = await loginPage(context, system.httpUrl, cast.users.staffA.username, TEST_USER_PASSWORD, '#/manage');
       await page

@@ -11,6 +11,7 @@ import { provisionFleet } from '../../../server/app/fleet/provision.js';
 import { addHousehold } from '../../../server/app/provision.js';
 import { XLSX_TYPE } from '../../../server/app/roster/sheets.js';
 import { type Caller, COMPOUND_A, COMPOUND_B, login, makeCast, send } from '../../helpers/api.js';
+import { inventory } from '../../helpers/fleet.js';
 import { startTestSystem, type TestSystem, tempDir } from '../../helpers/system.js';
 
 // Fleet provisioning (issue 16): a sheet of households in, a device for each out — the sheet of
@@ -215,22 +216,17 @@ describe('fleet provisioning', () => {
 
   it('when the inventory is asked by model, connection, low battery and last seen, then GET /api/devices filters on the server and pages by last seen without repeating a device', async () => {
     const { system, cast, staffA } = await world();
-    const made = [0, 1, 2, 3, 4].map((i) =>
-      system.provision({ compound: COMPOUND_A, building: '8号楼', room: `${80 + i}` }),
-    );
-    const reports = [
-      { battery: 90, model: 'RB-3', fw: '1.4.2' },
-      { battery: 15, model: 'RB-3', fw: '1.4.2' },
-      { battery: 55, model: 'RB-5', fw: '2.0.0' },
-    ];
-    for (const [i, about] of reports.entries()) {
-      const d = made[i];
-      if (d === undefined) throw new Error('no device');
-      const button = await connectDevice({ url: system.mqttUrl, id: d.id, secret: d.secret });
-      onTestFinished(() => button.close());
-      await button.heartbeat(about.battery, { model: about.model, fw: about.fw });
-      await expect.poll(() => system.stores.devices.get(d.id)?.model, { timeout: 5000 }).toBe(about.model);
-    }
+    const made = await inventory(system, {
+      compound: COMPOUND_A,
+      building: '8号楼',
+      firstRoom: 80,
+      count: 5,
+      reports: [
+        { battery: 90, model: 'RB-3', fw: '1.4.2' },
+        { battery: 15, model: 'RB-3', fw: '1.4.2' },
+        { battery: 55, model: 'RB-5', fw: '2.0.0' },
+      ],
+    });
     const ids = async (query: string) => {
       const res = await send(system.app, staffA, { method: 'GET', url: `/api/devices?${query}` });
       expect(res.statusCode, res.body).toBe(200);
