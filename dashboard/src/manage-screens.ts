@@ -37,6 +37,24 @@ export const MANAGE_SCREENS: readonly ManageScreen[] = [
     roles: ['staff', 'admin'],
   },
   {
+    route: 'fleet',
+    words: ['批量添加设备', 'Bulk devices'],
+    about: [
+      '上传住户表，一次为多户添加按钮，下载密钥表、打印标签',
+      'Upload households, add their buttons at once, download the secrets, print labels',
+    ],
+    roles: ['staff', 'admin'],
+  },
+  {
+    route: 'inventory',
+    words: ['设备清单', 'Device inventory'],
+    about: [
+      '型号、固件、电量、在线情况：按小区、型号、离线、电量低筛选',
+      'Model, firmware, battery, online: filter by compound, model, offline, low battery',
+    ],
+    roles: ['staff', 'admin'],
+  },
+  {
     route: 'import',
     words: ['名单导入', 'Roster import'],
     about: ['上传 CSV 或 Excel 名单，先预览再导入', 'Upload a CSV or Excel roster: preview, then import'],

@@ -27,6 +27,8 @@ const ROUTES: Record<string, Route> = {
   households: { lazy: () => import('./views/households.js').then((m) => m.householdsView), under: 'manage' },
   devices: { lazy: () => import('./views/devices.js').then((m) => m.devicesView), under: 'manage' },
   import: { lazy: () => import('./views/import.js').then((m) => m.importView), under: 'manage' },
+  fleet: { lazy: () => import('./views/fleet.js').then((m) => m.fleetView), under: 'manage' },
+  inventory: { lazy: () => import('./views/inventory.js').then((m) => m.inventoryView), under: 'manage' },
   people: { lazy: () => import('./views/people.js').then((m) => m.peopleView), under: 'manage' },
   users: { lazy: () => import('./views/users.js').then((m) => m.usersView), under: 'manage' },
   channels: { lazy: () => import('./views/channels.js').then((m) => m.channelsView), under: 'manage' },

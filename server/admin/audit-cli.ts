@@ -54,8 +54,11 @@ function recordOf(command: string, values: Values, printed: string): string | nu
     const value = values[option];
     if (typeof value === 'string' && value.trim() !== '') parts.push(`${word}:${value.trim()}`);
   }
+  // provision-devices: how many, the first and the last (never a secret: the files hold those).
+  const batch = /(\d+) devices added \(([\w-]+) … ([\w-]+)\)/.exec(printed);
   const created = CREATED.exec(printed);
-  if (created !== null) parts.push(`${created[1]}:${created[2]}`);
+  if (batch !== null) parts.push(`devices:${batch[1]} (${batch[2]} … ${batch[3]})`);
+  else if (created !== null) parts.push(`${created[1]}:${created[2]}`);
   else {
     const json = /^\{"id":(\d+)/.exec(printed);
     const noun = /^add-([a-z]+)$/.exec(command)?.[1];

@@ -24,6 +24,7 @@ import { both, missingOption, UsageError } from './usage-error.js';
 import { errorText } from './error-text.js';
 import { runRestore } from './restore.js';
 import { DEVICE_SETTINGS_HELP, runDeviceSettingsCli } from './device-settings.js';
+import { FLEET_HELP, runProvisionDevices } from './fleet.js';
 import { listChannels, listHouseholds, listPeople } from './listings.js';
 import { addChannelCommand, setCheckInCommand, wholeNumber } from './setup-commands.js';
 import { HOUSEHOLDS_HELP, HOUSEHOLDS_OPTIONS, refuseTakenAddress, runHouseholdsCommand } from './households.js';
@@ -76,7 +77,7 @@ Commands:
         The household's check-in policy; the next due time is recomputed.
   people  Lists the people and their scope (community, compound, building by name; 全部 all:
         not tied to that level).
-${DUTY_HELP}${PLACES_HELP}${HOUSEHOLDS_HELP}${LIFECYCLE_HELP}${DEVICE_SETTINGS_HELP}  restore FILE
+${DUTY_HELP}${PLACES_HELP}${HOUSEHOLDS_HELP}${LIFECYCLE_HELP}${DEVICE_SETTINGS_HELP}${FLEET_HELP}  restore FILE
         Puts a backup (DATA_DIR/backups/ribbon-….db) in place of the database. Refused while the
         server runs (stop it first), and unless the file is whole (integrity_check), of a schema
         this release knows, and has our tables. The database before is kept as
@@ -123,6 +124,8 @@ export async function runAdmin(
   if (command === 'restore') return runRestore(rest, env, out);
   // A subcommand (list, set, clear) with options of its own (admin/device-settings.ts).
   if (command === 'device-settings') return runDeviceSettingsCli(rest, env, out);
+  // A file too, with its own options (admin/fleet.ts).
+  if (command === 'provision-devices') return runProvisionDevices(rest, env, out);
   const { values } = parseArgs({
     args: rest,
     strict: true,

@@ -188,3 +188,16 @@ export function seesCommunity(user: User, compoundIds: readonly number[]): boole
 export function assertEditsCommunity(user: User, compoundIds: readonly number[]): void {
   if (!compoundIds.every((id) => editsCompound(user, id))) throw new AppError('readOnly');
 }
+
+/**
+ * A file of many rows (a roster import, a fleet's households) from someone who only watches every
+ * compound it sees changes nothing, whatever the file holds: 403 read-only before it is read.
+ */
+export function refuseOnlyWatching(user: User): void {
+  if (
+    user.role !== 'admin' &&
+    user.compoundIds.length > 0 &&
+    user.compoundIds.every((c) => user.readOnlyCompoundIds.includes(c))
+  )
+    throw new AppError('readOnly');
+}

@@ -293,7 +293,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       now: api.now,
       ...(api.userChanged ? { userChanged: api.userChanged } : {}),
     });
-    await app.register(rosterRoutes, { prefix: '/api', stores: api.stores, now: api.now });
+    await app.register(rosterRoutes, {
+      prefix: '/api',
+      stores: api.stores,
+      now: api.now,
+      mqtt: api.mqtt ?? { host: null, port: 1883 },
+    });
     await app.register(channelRoutes, {
       prefix: '/api',
       stores: api.stores,

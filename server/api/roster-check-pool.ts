@@ -1,6 +1,8 @@
 import type { Worker } from 'node:worker_threads';
 import { createHashPool } from '../app/hash-pool.js';
 import type { User } from '../app/ports.js';
+import type { CheckedFleet } from '../app/fleet/check.js';
+import type { IssuedDevice } from '../app/fleet/provision.js';
 import type { CheckedRoster, RosterKind } from '../app/roster/import.js';
 import { type ExportedRoster, type JobOutcome, type RosterJob, runRosterJob } from '../app/roster/jobs.js';
 import type { RosterProblem } from '../app/roster/format.js';
@@ -16,6 +18,12 @@ import { startWorker } from '../worker-thread.js';
 export type RosterChecker = {
   /** The check's outcome, or 'busy' at once when the queue is full. */
   check(request: Omit<Extract<RosterJob, { job: 'check' }>, 'job'>): Promise<CheckedRoster | RosterProblem> | 'busy';
+  /** A fleet file checked (issue 16: households that get a device each), or 'busy' at once. */
+  checkDevices(
+    request: Omit<Extract<RosterJob, { job: 'devices' }>, 'job'>,
+  ): Promise<CheckedFleet | RosterProblem> | 'busy';
+  /** A fleet's sheet written as .xlsx (it holds the batch's secrets), or 'busy' at once. */
+  fleetXlsx(devices: IssuedDevice[]): Promise<ExportedRoster> | 'busy';
   /** An export written as .xlsx (in the same queue: a big one takes seconds), or 'busy' at once. */
   exportXlsx(request: { user: User; kind: RosterKind }): Promise<ExportedRoster> | 'busy';
   retryAfterSec(): number;
@@ -96,6 +104,12 @@ export function createRosterCheckPool(opts: {
     exportXlsx(request) {
       return run({ ...request, job: 'export' }) as Promise<ExportedRoster> | 'busy';
     },
+    fleetXlsx(devices) {
+      return run({ job: 'fleet-sheet', devices }) as Promise<ExportedRoster> | 'busy';
+    },
+    checkDevices(request) {
+      return run({ ...request, job: 'devices' }) as Promise<CheckedFleet | RosterProblem> | 'busy';
+    },
     retryAfterSec: () => pool.retryAfterSec(),
     stats() {
       const s = pool.stats();
@@ -115,6 +129,8 @@ export function createInlineRosterChecker(stores: Stores): RosterChecker {
   return {
     check: (r) => runRosterJob(stores, { ...r, job: 'check' }) as Promise<CheckedRoster | RosterProblem>,
     exportXlsx: (r) => runRosterJob(stores, { ...r, job: 'export' }) as Promise<ExportedRoster>,
+    fleetXlsx: (devices) => runRosterJob(stores, { job: 'fleet-sheet', devices }) as Promise<ExportedRoster>,
+    checkDevices: (r) => runRosterJob(stores, { ...r, job: 'devices' }) as Promise<CheckedFleet | RosterProblem>,
     retryAfterSec: () => 1,
     stats: () => ({ running: 0, queued: 0, refused: 0 }),
     close: async () => undefined,

@@ -19,7 +19,12 @@ export function generateDeviceId(): string {
 }
 
 export function generateSecret(): string {
-  return randomBytes(24).toString('base64url');
+  // Never a leading '-': a spreadsheet reads "-abc…" as a formula (the fleet's sheet, a CSV opened
+  // in Excel) and the export's guard would put a ' in front of it. One draw in 64 is drawn again.
+  for (;;) {
+    const secret = randomBytes(24).toString('base64url');
+    if (!secret.startsWith('-')) return secret;
+  }
 }
 
 export function hashSecret(secret: string | Buffer): Buffer {

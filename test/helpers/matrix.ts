@@ -605,6 +605,18 @@ export const TABLE: Row[] = [
     body: (t, { n }) => `姓名,电话,角色,层级,小区\n导入志愿者${n()},13800000020,volunteer,1,${t.compound}\n`,
     expect: [200, 200, 403, 400, 403, 401],
   },
+  // Issue 16: a device for each household of a file (by id here), as an import: another
+  // compound's household is a row error (400), worded as one that does not exist.
+  {
+    route: 'POST /api/devices/batch',
+    query: 'dryRun=false',
+    contentType: 'text/csv',
+    target: inA.household,
+    missing: { id: NONE },
+    body: (t) => `住户编号\n${t.id}\n`,
+    expect: [201, 201, 403, 400, 403, 401],
+  },
+  { route: 'GET /api/devices/models', expect: [200, 200, 200, 200, 200, 401] },
   { route: 'GET /api/export/households', expect: [200, 200, 403, 200, 403, 401] },
   { route: 'GET /api/export/people', expect: [200, 200, 403, 200, 403, 401] },
   // The .xlsx templates (issue 15) hold no one's data, but are for those who import: not volunteers.

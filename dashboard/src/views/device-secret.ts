@@ -1,4 +1,5 @@
 import qrcode from 'qrcode-generator';
+import { labelPayload } from '../../../protocol/label.js';
 import { h } from '../dom.js';
 import { st } from '../i18n-staff.js';
 import { addressOf, type HouseholdRow } from './staff-helper.js';
@@ -19,14 +20,7 @@ export type Provisioned = {
 
 /** The QR code's text: the keys in the documented order. */
 export function qrPayload(p: Provisioned & { connect: NonNullable<Provisioned['connect']> }): string {
-  return JSON.stringify({
-    v: 1,
-    host: p.connect.host,
-    port: p.connect.port,
-    tls: p.connect.tls,
-    id: p.id,
-    secret: p.secret,
-  });
+  return labelPayload(p.connect, p);
 }
 
 const SVG = 'http://www.w3.org/2000/svg';
@@ -100,9 +94,10 @@ export function secretCard(p: Provisioned, x: HouseholdRow, onClose: () => void)
 /**
  * While the card is on screen, printing (its button or the browser's own) prints the label
  * alone: a copy of it is put beside the app, which the print stylesheet hides (staff.css), and
- * taken away after. A card no longer on screen stops listening.
+ * taken away after. A card no longer on screen stops listening. The fleet's labels page
+ * (fleet.ts) prints its sheet of labels the same way.
  */
-function printAlone(card: HTMLElement, label: HTMLElement): void {
+export function printAlone(card: HTMLElement, label: HTMLElement, when: () => boolean = () => true): void {
   const before = () => {
     if (!card.isConnected) {
       window.removeEventListener('beforeprint', before);
@@ -110,6 +105,8 @@ function printAlone(card: HTMLElement, label: HTMLElement): void {
       return;
     }
     after();
+    // Not shown (the fleet's labels before they are opened): the page prints as it is.
+    if (!when()) return;
     document.body.append(h('div', { id: 'print-slot' }, label.cloneNode(true)));
     document.body.classList.add('print-label');
   };

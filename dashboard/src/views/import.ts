@@ -37,6 +37,7 @@ const TEMPLATE: Record<Kind, string> = { households: '住户名单模板.xlsx', 
 const COLUMNS: Readonly<Record<string, string>> = {
   street: '街道',
   community: '社区',
+  household_id: '住户编号',
   compound: '小区',
   building: '楼栋',
   room: '房号',
@@ -56,6 +57,29 @@ const COLUMNS: Readonly<Record<string, string>> = {
 export function columnText(key: string | undefined): string {
   if (key === undefined || key === '') return '—';
   return lang() === 'en' ? key : (COLUMNS[key] ?? key);
+}
+
+/** A file's bad rows (a roster's, a fleet's): a title, each row's line, column and reason, and how many more. */
+export function rowErrors(id: string, errors: readonly RowError[], omitted: number): Array<HTMLElement | null> {
+  if (errors.length === 0) return [];
+  const en = lang() === 'en';
+  return [
+    h('h2', null, st('im.errorsTitle')),
+    scrollTable(
+      id,
+      [st('im.line'), st('im.field'), st('im.reason')],
+      errors.map((e) =>
+        h(
+          'tr',
+          { 'data-line': e.line },
+          h('td', null, String(e.line)),
+          h('td', null, columnText(e.field)),
+          h('td', { class: 'im-reason' }, en && e.reasonEn ? e.reasonEn : serverText(e.reason)),
+        ),
+      ),
+    ),
+    omitted > 0 ? h('p', null, st('im.omitted', { n: omitted })) : null,
+  ];
 }
 
 /** The content type a file is sent with, from its name; null: not a roster file. */
@@ -203,23 +227,7 @@ export function importView(ctx: Ctx): View {
       r.ignoredColumns && r.ignoredColumns.length > 0
         ? h('p', { class: 'staff-hint' }, st('im.ignored', { c: r.ignoredColumns.join('、') }))
         : null,
-      r.errors.length > 0 ? h('h2', null, st('im.errorsTitle')) : null,
-      r.errors.length > 0
-        ? scrollTable(
-            'im-errors',
-            [st('im.line'), st('im.field'), st('im.reason')],
-            r.errors.map((e) =>
-              h(
-                'tr',
-                { 'data-line': e.line },
-                h('td', null, String(e.line)),
-                h('td', null, columnText(e.field)),
-                h('td', { class: 'im-reason' }, en && e.reasonEn ? e.reasonEn : serverText(e.reason)),
-              ),
-            ),
-          )
-        : null,
-      omitted > 0 ? h('p', null, st('im.omitted', { n: omitted })) : null,
+      ...rowErrors('im-errors', r.errors, omitted),
       r.changes && r.changes.length > 0 ? h('h2', null, st('im.changesTitle')) : null,
       r.changes && r.changes.length > 0
         ? scrollTable(

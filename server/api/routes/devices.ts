@@ -1,4 +1,5 @@
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { type LabelConnect, labelPayload } from '../../../protocol/label.js';
 import type { Announcer } from '../../app/announce.js';
 import { generateSecret, hashSecret } from '../../app/device-credentials.js';
 import { moveDevice } from '../../app/households.js';
@@ -16,7 +17,23 @@ const DeviceParams = Type.Object(
   { additionalProperties: false },
 );
 const Connect = Type.Object({ host: Type.String(), port: Type.Integer(), tls: Type.Boolean() });
-const Issued = Type.Object({ id: Type.String(), secret: Type.String(), householdId: Type.Integer(), connect: Connect });
+const Issued = Type.Object({
+  id: Type.String(),
+  secret: Type.String(),
+  householdId: Type.Integer(),
+  connect: Connect,
+  label: Type.String(),
+});
+
+/** Where a button connects: PUBLIC_MQTT_HOST (null: the host name the request came to) and the MQTT port. */
+export function connectFor(mqtt: { host: string | null; port: number }, hostname: string): LabelConnect {
+  return { host: mqtt.host ?? hostname, port: mqtt.port, tls: false };
+}
+
+/** A device's secret as answered once: with where it connects and the installer's label text (protocol/label.ts). */
+function issued(device: { id: string; secret: string; householdId: number }, connect: LabelConnect) {
+  return { ...device, connect, label: labelPayload(connect, device) };
+}
 const IdQuery = Type.String({ pattern: '^[1-9][0-9]{0,14}$' });
 
 export type DeviceDeps = {
@@ -41,8 +58,11 @@ export function listedDeviceView(d: ListedDevice) {
     createdAt: iso(d.createdAt),
     model: d.model,
     firmware: d.firmware,
+    ...(d.place ? { household: d.place } : {}),
   };
 }
+
+const Bool = Type.Union([Type.Literal('true'), Type.Literal('false')]);
 
 /**
  * Devices (buttons) staff manage: list, provision, rotate, retire, move to another household.
@@ -53,7 +73,7 @@ export function listedDeviceView(d: ListedDevice) {
  */
 export const deviceRoutes: FastifyPluginAsyncTypebox<DeviceDeps> = async (app, deps) => {
   const { stores, now, disconnectDevice } = deps;
-  const connect = (hostname: string) => ({ host: deps.mqtt.host ?? hostname, port: deps.mqtt.port, tls: false });
+  const connect = (hostname: string) => connectFor(deps.mqtt, hostname);
 
   /** The household if this user may change it: 404 unseen, 403 read-only. */
   const householdIn = (user: User, id: number) => {
@@ -81,7 +101,16 @@ export const deviceRoutes: FastifyPluginAsyncTypebox<DeviceDeps> = async (app, d
           {
             householdId: Type.Optional(IdQuery),
             compoundId: Type.Optional(IdQuery),
-            retired: Type.Optional(Type.Union([Type.Literal('true'), Type.Literal('false')])),
+            retired: Type.Optional(Bool),
+            model: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+            online: Type.Optional(Bool),
+            lowBattery: Type.Optional(Type.Literal('true')),
+            sort: Type.Optional(
+              Type.Union([Type.Literal('id'), Type.Literal('lastSeen'), Type.Literal('-lastSeen')], {
+                description:
+                  'id (the default); lastSeen: longest silent first (never seen first); -lastSeen: newest first',
+              }),
+            ),
             limit: PageQuery.limit,
             cursor: PageQuery.cursor,
           },
@@ -93,14 +122,19 @@ export const deviceRoutes: FastifyPluginAsyncTypebox<DeviceDeps> = async (app, d
       const user = userOf(request);
       const q = request.query;
       const limit = limitOf(q.limit);
-      // Device ids are text: the cursor holds the last id (paging.ts's cursors hold numbers).
-      const after = q.cursor === undefined ? '' : cursorId(q.cursor);
+      // Device ids are text: the cursor holds the last id and last seen (paging.ts's cursors hold numbers).
+      const sort = q.sort ?? 'id';
+      const after = q.cursor === undefined ? { id: sort === '-lastSeen' ? '\uffff' : '' } : cursorOf(q.cursor);
       const rows = stores.households.pageDevices(
         {
           compoundIds: user.role === 'admin' ? null : user.compoundIds,
           ...(q.householdId ? { householdId: Number(q.householdId) } : {}),
           ...(q.compoundId ? { compoundId: Number(q.compoundId) } : {}),
           retired: q.retired === 'true',
+          ...(q.model !== undefined ? { model: q.model } : {}),
+          ...(q.online !== undefined ? { online: q.online === 'true' } : {}),
+          ...(q.lowBattery === 'true' ? { lowBattery: true } : {}),
+          sort,
         },
         after,
         limit + 1,
@@ -111,9 +145,23 @@ export const deviceRoutes: FastifyPluginAsyncTypebox<DeviceDeps> = async (app, d
         items: items.map(listedDeviceView),
         next:
           rows.length > limit && last !== undefined
-            ? Buffer.from(JSON.stringify({ id: last.id })).toString('base64url')
+            ? Buffer.from(JSON.stringify({ id: last.id, seen: last.lastSeenAt ?? 0 })).toString('base64url')
             : null,
       };
+    },
+  );
+
+  app.get(
+    '/devices/models',
+    {
+      schema: {
+        tags: ['devices'],
+        summary: "The models the devices in use of your compounds report (the inventory's filter)",
+      },
+    },
+    async (request) => {
+      const user = userOf(request);
+      return { items: stores.households.deviceModels(user.role === 'admin' ? null : user.compoundIds) };
     },
   );
 
@@ -134,7 +182,7 @@ export const deviceRoutes: FastifyPluginAsyncTypebox<DeviceDeps> = async (app, d
       if (h.closed !== null) throw new AppError('conflict', `住户 #${h.id} 已注销 / household #${h.id} is closed`);
       const device = provisionDevice(stores, h.id, now());
       request.auditRecord = `device:${device.id}`;
-      return reply.code(201).send({ ...device, householdId: h.id, connect: connect(request.hostname) });
+      return reply.code(201).send(issued({ ...device, householdId: h.id }, connect(request.hostname)));
     },
   );
 
@@ -156,7 +204,7 @@ export const deviceRoutes: FastifyPluginAsyncTypebox<DeviceDeps> = async (app, d
       // The old secret is refused from the next CONNECT: make that now.
       disconnectDevice?.(device.id);
       request.auditRecord = `device:${device.id}`;
-      return { id: device.id, secret, householdId: device.householdId, connect: connect(request.hostname) };
+      return issued({ id: device.id, secret, householdId: device.householdId }, connect(request.hostname));
     },
   );
 
@@ -208,11 +256,12 @@ export const deviceRoutes: FastifyPluginAsyncTypebox<DeviceDeps> = async (app, d
   );
 };
 
-/** The device id a cursor of this list holds; 400 for anything this server did not give out. */
-function cursorId(raw: string): string {
+/** The device id and last seen a cursor of this list holds; 400 for anything this server did not give out. */
+function cursorOf(raw: string): { id: string; seen?: number } {
   try {
-    const value = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8')) as { id?: unknown };
-    if (typeof value.id === 'string' && value.id.length <= 23) return value.id;
+    const value = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8')) as { id?: unknown; seen?: unknown };
+    if (typeof value.id === 'string' && value.id.length <= 23)
+      return Number.isSafeInteger(value.seen) ? { id: value.id, seen: value.seen as number } : { id: value.id };
   } catch {
     // fall through
   }

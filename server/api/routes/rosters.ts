@@ -6,8 +6,9 @@ import { writeRoster } from '../../app/roster/write.js';
 import { AppError, ERRORS } from '../../errors.js';
 import type { Stores } from '../../app/ports.js';
 import { createWindowBudget } from '../../log.js';
-import { requireRole } from '../auth.js';
+import { refuseOnlyWatching, requireRole } from '../auth.js';
 import { createInlineRosterChecker, createRosterCheckPool, type RosterChecker } from '../roster-check-pool.js';
+import { fleetRoutes } from './fleet.js';
 import { rosterFileRoutes } from './roster-files.js';
 
 export type RosterDeps = {
@@ -20,6 +21,8 @@ export type RosterDeps = {
   checker?: RosterChecker;
   /** The work of one write transaction of a real import (default CHUNK_BUDGET_MS). */
   chunkBudgetMs?: number;
+  /** Where buttons connect, for the fleet's labels (POST /api/devices/batch, routes/fleet.ts). */
+  mqtt?: { host: string | null; port: number };
 };
 
 /** Imports refused as busy are logged at most this often (with how many since the last line). */
@@ -131,6 +134,15 @@ export const rosterRoutes: FastifyPluginAsyncTypebox<RosterDeps> = async (app, o
     done(new AppError('unsupportedMedia', NOT_A_ROSTER));
   });
   rosterFileRoutes(app, { stores, now, checker });
+  const logBusy = (request: { log: { warn: (o: object, m: string) => void } }) => {
+    const line = busyLines.take();
+    if (line !== null)
+      request.log.warn(
+        { ...checker.stats(), refusedSinceLastLine: line.refusedBefore + 1 },
+        'roster imports refused: the checkers are busy',
+      );
+  };
+  fleetRoutes(app, { stores, now, checker, mqtt: opts.mqtt ?? { host: null, port: 1883 }, busy: logBusy, formatOf });
 
   for (const kind of ['households', 'people'] as const) {
     app.post(
@@ -146,13 +158,7 @@ export const rosterRoutes: FastifyPluginAsyncTypebox<RosterDeps> = async (app, o
       },
       async (request, reply) => {
         const user = requireRole(request, 'admin', 'staff');
-        // Someone who only watches every compound it sees changes nothing, whatever the file holds.
-        if (
-          user.role !== 'admin' &&
-          user.compoundIds.length > 0 &&
-          user.compoundIds.every((c) => user.readOnlyCompoundIds.includes(c))
-        )
-          throw new AppError('readOnly');
+        refuseOnlyWatching(user);
         // A JSON body reaches here through the default parser; a roster is a file.
         if (request.body !== undefined && request.body !== null && !Buffer.isBuffer(request.body)) {
           throw new AppError('unsupportedMedia', NOT_A_ROSTER);
@@ -162,12 +168,7 @@ export const rosterRoutes: FastifyPluginAsyncTypebox<RosterDeps> = async (app, o
         const format = formatOf(request.headers['content-type'], bytes);
         const checking = checker.check({ user, kind, format, bytes, dryRun });
         if (checking === 'busy') {
-          const line = busyLines.take();
-          if (line !== null)
-            request.log.warn(
-              { ...checker.stats(), refusedSinceLastLine: line.refusedBefore + 1 },
-              'roster imports refused: the checkers are busy',
-            );
+          logBusy(request);
           throw new AppError('busy', undefined, undefined, checker.retryAfterSec());
         }
         const outcome = await checking;

@@ -57,6 +57,7 @@ describe('a read-only scope', () => {
         'DELETE /api/duty/overrides/:id',
         'POST /api/import/households',
         'POST /api/import/people',
+        'POST /api/devices/batch',
         'PATCH /api/compounds/:id',
         'PATCH /api/buildings/:id',
       ]),

@@ -16,6 +16,13 @@ describe('generateSecret', () => {
     expect(Buffer.from(secret, 'base64url').length * 8).toBeGreaterThanOrEqual(128);
   });
 
+  it('when many secrets are generated, then none starts with "-" (a spreadsheet would read the fleet sheet\'s cell as a formula)', () => {
+    // One draw in 64 would: 5,000 draws all miss it with odds of about 1 in 10^34.
+    const firsts = new Set(Array.from({ length: 5000 }, () => generateSecret()[0]));
+    expect(firsts.has('-')).toBe(false);
+    expect(firsts.size).toBeGreaterThan(60);
+  });
+
   it('when many secrets are generated, then none repeats', () => {
     const secrets = Array.from({ length: 1000 }, generateSecret);
     expect(new Set(secrets).size).toBe(1000);
