@@ -23,8 +23,11 @@ export type DeviceDeps = {
   stores: Stores;
   now: () => number;
   commit: Announcer['commit'];
-  /** Where a button connects: PUBLIC_MQTT_HOST (null: the host name the request came to) and the MQTT port. */
-  mqtt: { host: string | null; port: number };
+  /**
+   * Where a button connects: PUBLIC_MQTT_HOST (null: the host name the request came to), the
+   * port, and whether over TLS (then the port is MQTTS_PORT).
+   */
+  mqtt: { host: string | null; port: number; tls: boolean };
   /** Closes a device's live connection (the safety core's broker); absent in app-only tests. */
   disconnectDevice?: (deviceId: string) => void;
 };
@@ -51,7 +54,11 @@ export function listedDeviceView(d: ListedDevice) {
  */
 export const deviceRoutes: FastifyPluginAsyncTypebox<DeviceDeps> = async (app, deps) => {
   const { stores, now, disconnectDevice } = deps;
-  const connect = (hostname: string) => ({ host: deps.mqtt.host ?? hostname, port: deps.mqtt.port, tls: false });
+  const connect = (hostname: string) => ({
+    host: deps.mqtt.host ?? hostname,
+    port: deps.mqtt.port,
+    tls: deps.mqtt.tls,
+  });
 
   /** The household if this user may change it: 404 unseen, 403 read-only. */
   const householdIn = (user: User, id: number) => {
