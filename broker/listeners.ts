@@ -147,7 +147,7 @@ export function createDoor(deps: DoorDeps) {
         refusals.warn(
           'tls-handshake',
           { address, code: err.code, err: err.message },
-          'TLS handshake failed (not TLS — a plain MQTT client on the TLS port? — or the client refused the certificate); connection closed',
+          'TLS handshake did not complete (not TLS: a plain MQTT client on the TLS port; a client that refused the certificate; or a dropped connection); connection closed',
           now(),
         );
         secure.destroy();
