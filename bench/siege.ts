@@ -164,7 +164,11 @@ export async function benchSiege(opts: {
       env: {
         LOG_LEVEL: 'info',
         ADMIN_PASSWORD,
-        ...(cert ? { TLS_CERT_FILE: cert.certFile, TLS_KEY_FILE: cert.keyFile } : {}),
+        // HTTPS for the attacked side; the device stays on plain MQTT (the HTTPS pair would
+        // otherwise move the broker to TLS only), so the figures compare with earlier runs.
+        ...(cert
+          ? { TLS_CERT_FILE: cert.certFile, TLS_KEY_FILE: cert.keyFile, MQTT_PLAIN: 'on', MQTTS_PORT: '0' }
+          : {}),
         ...p.env,
       },
       readyTimeoutMs: 60_000,

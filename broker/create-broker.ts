@@ -1,4 +1,6 @@
-import net, { type AddressInfo } from 'node:net';
+import type net from 'node:net';
+import type { AddressInfo } from 'node:net';
+import type tls from 'node:tls';
 import { Aedes, type AuthenticateError, type Client, type PublishPacket } from 'aedes';
 import type { Logger } from 'pino';
 import type { DeviceAck, DeviceChannel, DeviceConfig } from '../protocol/mqtt.js';
@@ -10,7 +12,9 @@ import {
   type TopicRules,
 } from './options.js';
 import { createBoundedLog, createLoginBudgets, createPendingSockets, type LoginVerdict } from './admission.js';
-import { guardSocket } from './packet-guard.js';
+import { createDoor, listenOn } from './listeners.js';
+
+export { LISTEN_BACKLOG, MQTT_TLS_MIN_VERSION } from './listeners.js';
 
 /** A message a device published on one of its own topics, handed to ingest before the PUBACK. */
 export type DeviceMessage = {
@@ -42,12 +46,25 @@ export type BrokerOptions = {
   onDeviceMessage?(message: DeviceMessage, done: (err: Error | null) => void): void;
   /** A device's connection opened or closed (the will, if any, arrives as a message too). */
   onConnectionChange?(deviceId: string, online: boolean, at: number): void;
+  /**
+   * The certificate and key of the MQTT-over-TLS listener (tls.createSecureContext; the caller
+   * reads the files). Default none: `listenTls` then refuses, and only the plain listener exists.
+   */
+  tls?: tls.SecureContext;
 };
 
 export type RibbonBroker = {
   readonly aedes: Aedes;
+  /** The plain MQTT listener (listening once `listen` is called). */
   readonly server: net.Server;
+  /** The MQTT-over-TLS listener; null when the broker was given no certificate. */
+  readonly tlsServer: net.Server | null;
+  /** The plain listener listens: MQTT over TCP. */
   listen(port: number, host: string): Promise<AddressInfo>;
+  /** The TLS listener listens: MQTT over TLS, with the same limits counted from accept. */
+  listenTls(port: number, host: string): Promise<AddressInfo>;
+  /** Whether any listener is listening. */
+  listening(): boolean;
   publishAck(deviceId: string, ack: DeviceAck): void;
   /** The device's settings on its config topic, retained (QoS 1), so it has them whenever it subscribes. */
   publishConfig(deviceId: string, config: DeviceConfig): void;
@@ -69,14 +86,6 @@ function refuseMessage(_message: DeviceMessage, done: (err: Error | null) => voi
 function authError(message: string, returnCode: number): AuthenticateError {
   return Object.assign(new Error(message), { returnCode }) as AuthenticateError;
 }
-
-/**
- * Connections the kernel may hold for us before we accept them. Node's default (511) overflows
- * in a reconnect storm (a power cut ends and every button reconnects at once): the kernel then
- * drops SYNs, and those devices only retry after 1, 3, 7 s… (bench:connections saw CONNACK p99
- * of 11 s and 44 of 15,000 never connected). The kernel caps it at net.core.somaxconn.
- */
-export const LISTEN_BACKLOG = 4096;
 
 /** Refusal log lines of one kind: this many at once, then this many a second (the rest counted). */
 const REFUSAL_LOG = { burst: 20, perSec: 2 } as const;
@@ -113,7 +122,9 @@ export async function createBroker(opts: BrokerOptions): Promise<RibbonBroker> {
 
   const aedes = await Aedes.createBroker({
     connectTimeout: limits.connectTimeoutMs,
-    keepaliveLimit: limits.keepaliveLimitSec,
+    // Off: the keepalive is judged in preConnect. aedes would answer CONNACK 6, a code MQTT 3.1.1
+    // does not have (0–5 only, [MQTT-3.2.2-3]).
+    keepaliveLimit: 0,
     maxTopicLevels: limits.maxTopicLevels,
     // A frozen subscriber must not hold delivery slots for a minute.
     drainTimeout: 15_000,
@@ -123,6 +134,19 @@ export async function createBroker(opts: BrokerOptions): Promise<RibbonBroker> {
     // The socket already counts against its address and the global cap (from accept, below);
     // the CONNECT budgets are spent in authenticate, once the credentials say which budget.
     preConnect(client, packet, callback) {
+      // 0 (never time out) would keep a dead button "online" for ever; a long one hides it for
+      // long. No 3.1.1 return code says "keepalive not acceptable" (5 "not authorized" is about
+      // who, not how), so the connection is closed without a CONNACK [MQTT-3.2.2-6].
+      const keepalive = packet.keepalive ?? 0;
+      if (keepalive === 0 || keepalive > limits.keepaliveLimitSec) {
+        failedLogin(
+          remoteAddress(client.conn),
+          { clientId: packet.clientId, keepalive, keepaliveLimit: limits.keepaliveLimitSec },
+          `CONNECT refused: keepalive must be 1–${limits.keepaliveLimitSec} s; connection closed without CONNACK`,
+        );
+        callback(new Error('keepalive out of range'), false);
+        return;
+      }
       // The will is checked here, where the packet is: aedes publishes it later without asking.
       if (packet.will && !topics.mayWill(packet.clientId, packet.will.topic)) {
         failedLogin(
@@ -240,52 +264,19 @@ export async function createBroker(opts: BrokerOptions): Promise<RibbonBroker> {
     log.debug({ clientId: client.id, err: err.message }, 'connection refused');
   });
 
-  // A socket counts from accept: against the global cap for as long as it is open, and against
-  // its address until its CONNECT is judged good. A socket over either limit is closed at once,
-  // before aedes sees it; one that stays idle is closed by aedes' connect timeout.
-  const sockets = new Set<net.Socket>();
-  const server = net.createServer({ noDelay: true }, (socket) => {
-    const address = remoteAddress(socket);
-    if (sockets.size >= limits.maxConnections) {
-      refusals.warn(
-        'connection-limit',
-        { address, open: sockets.size },
-        'socket closed at accept: connection limit reached',
-        now(),
-      );
-      socket.destroy();
-      return;
-    }
-    if (!pending.open(address)) {
-      refusals.warn(
-        'pending-limit',
-        { address, waiting: pending.count(address) },
-        'socket closed at accept: too many sockets from this address waiting for their CONNECT',
-        now(),
-      );
-      socket.destroy();
-      return;
-    }
-    let counted = true;
-    const settle = () => {
-      if (!counted) return;
-      counted = false;
-      pending.release(address);
-    };
-    judged.set(socket, settle);
-    sockets.add(socket);
-    socket.once('close', () => {
-      sockets.delete(socket);
-      settle();
-    });
-    guardSocket(socket, limits.maxPacketBytes, (reason) => {
-      log.warn({ address, reason }, 'packet refused before buffering; connection closed');
-    });
-    aedes.handle(socket);
+  // Both listeners share one door: every socket counts from accept against the global cap and
+  // its address (broker/listeners.ts); the TLS one also times its handshake from accept.
+  const door = createDoor({
+    log,
+    limits,
+    now,
+    refusals,
+    pending,
+    judged,
+    handle: (conn) => aedes.handle(conn),
   });
-  // A backstop only: the cap above closes sockets in order, with a log line; past this margin
-  // (sockets destroyed but not yet gone), Node drops them silently at accept.
-  server.maxConnections = limits.maxConnections + 64;
+  const server = door.plainServer();
+  const tlsServer = opts.tls === undefined ? null : door.tlsServer(opts.tls);
 
   /** A server message to a device (QoS 1), as JSON; nowhere to send when `topic` is null. */
   function toDevice(deviceId: string, topic: string | null, body: unknown, retain: boolean, what: string): void {
@@ -306,15 +297,13 @@ export async function createBroker(opts: BrokerOptions): Promise<RibbonBroker> {
   return {
     aedes,
     server,
-    listen(port, host) {
-      return new Promise((resolve, reject) => {
-        server.once('error', reject);
-        server.listen({ port, host, backlog: LISTEN_BACKLOG }, () => {
-          server.off('error', reject);
-          resolve(server.address() as AddressInfo);
-        });
-      });
+    tlsServer,
+    listen: (port, host) => listenOn(server, port, host),
+    listenTls(port, host) {
+      if (tlsServer === null) return Promise.reject(new Error('this broker was given no TLS certificate'));
+      return listenOn(tlsServer, port, host);
     },
+    listening: () => server.listening || (tlsServer?.listening ?? false),
     publishAck(deviceId, ack) {
       toDevice(deviceId, topics.ackTopic(deviceId), ack, false, 'ack');
     },
@@ -331,10 +320,13 @@ export async function createBroker(opts: BrokerOptions): Promise<RibbonBroker> {
       return aedes.connectedClients;
     },
     async close() {
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      // A listener that never listened has nothing to wait for (close would call back with an error).
+      const closed = [server, tlsServer].map(
+        (s) => new Promise<void>((resolve) => (s?.listening ? s.close(() => resolve()) : resolve())),
+      );
       await new Promise<void>((resolve) => aedes.close(() => resolve()));
-      for (const socket of sockets) socket.destroy();
-      await closed;
+      door.destroyAll();
+      await Promise.all(closed);
     },
   };
 }

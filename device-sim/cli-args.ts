@@ -7,6 +7,7 @@ import type { RibbonState } from './device.js';
 import { isProfile, PROFILES, type Profile } from './profiles.js';
 
 export const USAGE = `Usage: npm run sim -- --credentials FILE [options]
+       npm run sim -- --label FILE [options]
        tsx device-sim/cli.ts --credentials FILE [options]
 
 Simulated Ribbon Pact buttons. Each device sends heartbeats with a slowly draining battery and
@@ -17,7 +18,15 @@ Options:
   --credentials FILE     devices file written by provisioning (required): each
                          \`npm run admin -- add-device --household ID --credentials FILE\`
                          appends one device
-  --url URL              broker URL (default: the file's url, else mqtt://127.0.0.1:1883)
+  --label FILE           one device from its installer's label instead: the QR code's JSON
+                         {"v":1,"host","port","tls","id","secret"} (POST /api/devices); its
+                         host, port and tls give the URL
+  --url URL              broker URL (default: the label's or the file's url, else
+                         mqtt://127.0.0.1:1883); mqtts://host:port for MQTT over TLS
+  --tls                  connect over TLS (an mqtt:// URL becomes mqtts://; default port 8883);
+                         the server's certificate is always verified, host name included
+  --ca FILE              PEM CA certificate the server's certificate must chain to (the one
+                         the operator gave you; default: the system's CAs); needs TLS
   --devices N            use the first N devices of the file (default: all)
   --presses-per-hour X   average presses per device and hour (default 6; 0 for none)
   --heartbeat SEC        seconds between a device's heartbeats (default 60)
@@ -66,8 +75,12 @@ const MAX_PROFILE_SECONDS = 366 * 86_400;
 export const DEFAULT_PROFILE_SECONDS = 86_400;
 
 export type CliArgs = {
-  credentials: string;
+  /** Exactly one of the two: a credentials file, or one device's label. */
+  credentials: string | undefined;
+  label: string | undefined;
   url: string | undefined;
+  tls: boolean;
+  ca: string | undefined;
   devices: number | undefined;
   pressesPerHour: number;
   heartbeatSec: number;
@@ -80,8 +93,8 @@ export type CliArgs = {
 
 export class UsageError extends Error {}
 
-/** Arguments of a run, once the URL and the seed are settled. */
-export type RunArgs = Omit<CliArgs, 'url' | 'seed'> & { url: string; seed: number };
+/** Arguments of a run, once the URL, the CA and the seed are settled. */
+export type RunArgs = Omit<CliArgs, 'url' | 'seed' | 'ca'> & { url: string; seed: number; ca: Buffer | undefined };
 
 export function parseCliArgs(argv: readonly string[]): CliArgs | 'help' {
   const parsed = (() => {
@@ -93,7 +106,10 @@ export function parseCliArgs(argv: readonly string[]): CliArgs | 'help' {
         options: {
           help: { type: 'boolean', short: 'h' },
           credentials: { type: 'string' },
+          label: { type: 'string' },
           url: { type: 'string' },
+          tls: { type: 'boolean' },
+          ca: { type: 'string' },
           devices: { type: 'string' },
           'presses-per-hour': { type: 'string' },
           heartbeat: { type: 'string' },
@@ -111,9 +127,16 @@ export function parseCliArgs(argv: readonly string[]): CliArgs | 'help' {
   })();
   const v = parsed.values;
   if (v.help) return 'help';
-  if (v.credentials === undefined || v.credentials === '') {
-    throw new UsageError('--credentials FILE is required');
+  const hasCredentials = v.credentials !== undefined && v.credentials !== '';
+  const hasLabel = v.label !== undefined && v.label !== '';
+  if (hasCredentials === hasLabel) {
+    throw new UsageError(
+      hasLabel
+        ? '--credentials and --label do not go together: give one'
+        : '--credentials FILE (or --label FILE) is required',
+    );
   }
+  if (v.ca === '') throw new UsageError('--ca needs a FILE');
   if (v.url !== undefined) {
     const problem = describeBadUrl(v.url);
     if (problem) throw new UsageError(`--url ${problem}`);
@@ -146,8 +169,11 @@ export function parseCliArgs(argv: readonly string[]): CliArgs | 'help' {
     profile,
     speed,
     engine: engine as Engine,
-    credentials: v.credentials,
+    credentials: hasCredentials ? v.credentials : undefined,
+    label: hasLabel ? v.label : undefined,
     url: v.url,
+    tls: v.tls ?? false,
+    ca: v.ca,
     devices: v.devices === undefined ? undefined : integerArg('--devices', v.devices, 1, Number.MAX_SAFE_INTEGER),
     pressesPerHour:
       v['presses-per-hour'] === undefined

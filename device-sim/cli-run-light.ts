@@ -4,7 +4,7 @@ import { performance } from 'node:perf_hooks';
 import { STATE_WEIGHTS, type RunArgs } from './cli-args.js';
 import { type CliIo, emptyStats, MAX_ERROR_LINES, summarize } from './cli-report.js';
 import { createTimers, DRAIN_MS, runUntilStopped } from './cli-timing.js';
-import type { CredentialsFile } from './credentials.js';
+import type { SimCredential } from './credentials.js';
 import { type LightFleet, startLightFleet } from './light.js';
 import { createRandom, deriveSeed } from './random.js';
 
@@ -23,7 +23,7 @@ const LIGHT_SOURCE_ADDRESSES = [
 const LIGHT_CONNECT_CONCURRENCY = 500;
 
 /** Random presses from light devices (device-sim/light.ts): no heartbeats, no reconnect. */
-export async function runLight(args: RunArgs, credentials: CredentialsFile['devices'], io: CliIo): Promise<number> {
+export async function runLight(args: RunArgs, credentials: readonly SimCredential[], io: CliIo): Promise<number> {
   const url = new URL(args.url);
   if (url.protocol !== 'mqtt:') {
     io.err(`error: --engine light speaks plain TCP only, not ${url.protocol}//`);

@@ -4,7 +4,7 @@ import { performance } from 'node:perf_hooks';
 import { STATE_WEIGHTS, type RunArgs } from './cli-args.js';
 import { type CliIo, emptyStats, summarize } from './cli-report.js';
 import { createTimers, runUntilStopped } from './cli-timing.js';
-import type { CredentialsFile } from './credentials.js';
+import type { SimCredential } from './credentials.js';
 import { DeviceClosedError, type SimDevice } from './device.js';
 import { closeFleet, connectFleet } from './fleet.js';
 import { createRandom, deriveSeed } from './random.js';
@@ -12,7 +12,7 @@ import { createRandom, deriveSeed } from './random.js';
 /** Connections in progress at once while a fleet of mqtt.js devices connects. */
 export const CONNECT_CONCURRENCY = 50;
 
-export async function runMqttjs(args: RunArgs, credentials: CredentialsFile['devices'], io: CliIo): Promise<number> {
+export async function runMqttjs(args: RunArgs, credentials: readonly SimCredential[], io: CliIo): Promise<number> {
   io.out(
     `connecting ${credentials.length} device(s) to ${args.url} (seed ${args.seed}, ` +
       `${args.pressesPerHour} presses/h, heartbeat ${args.heartbeatSec} s)`,
@@ -20,7 +20,7 @@ export async function runMqttjs(args: RunArgs, credentials: CredentialsFile['dev
   const started = performance.now();
   let devices: SimDevice[];
   try {
-    devices = await connectFleet(credentials, { url: args.url, concurrency: CONNECT_CONCURRENCY });
+    devices = await connectFleet(credentials, { url: args.url, ca: args.ca, concurrency: CONNECT_CONCURRENCY });
   } catch (err) {
     io.err(`error: ${(err as Error).message}`);
     return 1;

@@ -5,7 +5,7 @@ import { DEFAULT_PROFILE_SECONDS, type RunArgs } from './cli-args.js';
 import { type CliIo, MAX_ERROR_LINES, type ProfileRunResult, summarizeProfile } from './cli-report.js';
 import { CONNECT_CONCURRENCY } from './cli-run-mqttjs.js';
 import { DRAIN_MS, MAX_TIMER_MS } from './cli-timing.js';
-import type { CredentialsFile } from './credentials.js';
+import type { SimCredential } from './credentials.js';
 import { connectDevice, DeviceClosedError, formatLocalIso, type RibbonState, type SimDevice } from './device.js';
 import { closeFleet, connectFleet } from './fleet.js';
 import { countActions, type PlanAction, type PlanActionKind, PLAN_ACTIONS, planDay, type Profile } from './profiles.js';
@@ -16,7 +16,7 @@ const PROFILE_RECONNECT_MS = 100;
 export type ProfileArgs = RunArgs & { profile: Profile };
 
 type Slot = {
-  cred: CredentialsFile['devices'][number];
+  cred: SimCredential;
   device: SimDevice | undefined;
   /** While offline: the counter to carry on with when the device comes back. */
   parked: { boot: number | undefined; seq: number };
@@ -27,7 +27,7 @@ type Slot = {
 
 export async function runProfilePlan(
   args: ProfileArgs,
-  credentials: CredentialsFile['devices'],
+  credentials: readonly SimCredential[],
   io: CliIo,
 ): Promise<number> {
   const durationSimSec = args.durationSec ?? DEFAULT_PROFILE_SECONDS;
@@ -62,6 +62,7 @@ export async function runProfilePlan(
   try {
     devices = await connectFleet(credentials, {
       url: args.url,
+      ca: args.ca,
       boot,
       reconnectPeriodMs: PROFILE_RECONNECT_MS,
       concurrency: CONNECT_CONCURRENCY,
@@ -136,6 +137,7 @@ export async function runProfilePlan(
       if (d) return;
       slot.device = await connectDevice({
         url: args.url,
+        ca: args.ca,
         id: slot.cred.id,
         secret: slot.cred.secret,
         boot: slot.parked.boot,

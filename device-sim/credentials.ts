@@ -1,7 +1,12 @@
 // Reads the credentials file (its format and checks are the contract's: protocol/credentials.ts).
 // The admin tool writes it (server/admin/credentials-file.ts); the simulator only reads it.
 import { readFile } from 'node:fs/promises';
-import { type CredentialsFile, parseCredentialsFile, unreadableCredentials } from '../protocol/credentials.js';
+import {
+  type CredentialsFile,
+  type DeviceCredential,
+  parseCredentialsFile,
+  unreadableCredentials,
+} from '../protocol/credentials.js';
 
 export {
   type CredentialsFile,
@@ -10,6 +15,9 @@ export {
   describeBadUrl,
   parseCredentials,
 } from '../protocol/credentials.js';
+
+/** What a simulated device needs of its credentials: a label names no household, and none is needed. */
+export type SimCredential = Pick<DeviceCredential, 'id' | 'secret'>;
 
 export async function loadCredentials(path: string): Promise<CredentialsFile> {
   const text = await readFile(path, 'utf8').catch((err: unknown) => {

@@ -1,8 +1,10 @@
 // How a simulated button's mqtt.js client is set up: its options checked, its CONNECT (MQTT 3.1.1,
 // client id = username = device id, password = secret, persistent session, a will on `online`,
-// docs/protocol.md §1), its own TCP socket (for a source address and no Nagle) and jittered
-// reconnects so a fleet does not come back in lockstep after a broker restart.
+// docs/protocol.md §1), its own TCP or TLS socket (for a source address, no Nagle, and a
+// certificate verified against the CA it was given, docs/protocol.md §7) and jittered reconnects
+// so a fleet does not come back in lockstep after a broker restart.
 import net from 'node:net';
+import tls from 'node:tls';
 import mqtt, { MqttClient, type IClientOptions } from 'mqtt';
 import { describeBadDeviceId } from './credentials.js';
 import type { AutoHeartbeat } from './device-heartbeat.js';
@@ -26,8 +28,14 @@ export type ConnectDeviceOptions = {
   connectTimeoutMs?: number | undefined;
   /** MQTT clean session. Default false: the broker keeps the ack subscription across drops. */
   clean?: boolean | undefined;
-  /** Source address for the TCP socket (mqtt:// and tcp:// only), to go past ~28k ports per IP. */
+  /** Source address for the TCP socket (mqtt://, tcp:// and mqtts://), to go past ~28k ports per IP. */
   localAddress?: string | undefined;
+  /**
+   * With an mqtts:// (or tls://, ssl://) url: the CA certificate(s), PEM, that the server's
+   * certificate must chain to — the one the operator gave the installer. Default: the system's
+   * CAs. The certificate is always verified, host name included; there is no way to skip it.
+   */
+  ca?: string | Buffer | undefined;
   /** Clock for the default `at`. */
   now?: (() => Date) | undefined;
   /**
@@ -70,9 +78,13 @@ export type ValidOptions = {
   connectTimeoutMs: number;
   clean: boolean;
   localAddress: string | undefined;
+  ca: string | Buffer | undefined;
   now: () => Date;
   autoHeartbeat: AutoHeartbeat | undefined;
 };
+
+/** URL schemes of MQTT over TLS; its default port is 8883. */
+export const TLS_SCHEMES: readonly string[] = ['mqtts:', 'tls:', 'ssl:'];
 
 export function validateOptions(opts: ConnectDeviceOptions): ValidOptions {
   const where = `connectDevice(${JSON.stringify(opts.id)})`;
@@ -107,6 +119,7 @@ export function validateOptions(opts: ConnectDeviceOptions): ValidOptions {
     connectTimeoutMs: intAtLeast('connectTimeoutMs', opts.connectTimeoutMs, 1, DEFAULTS.connectTimeoutMs),
     clean: opts.clean ?? DEFAULTS.clean,
     localAddress: opts.localAddress,
+    ca: opts.ca,
     now: opts.now ?? (() => new Date()),
     autoHeartbeat: opts.autoHeartbeat,
   };
@@ -139,24 +152,32 @@ export function createClient(o: ValidOptions, topics: Topics): MqttClient {
 
   let client: MqttClient;
   const tcp = url.protocol === 'mqtt:' || url.protocol === 'tcp:';
-  if (tcp) {
+  const secure = TLS_SCHEMES.includes(url.protocol);
+  const where = `connectDevice(${JSON.stringify(o.id)})`;
+  if (o.ca !== undefined && !secure) throw new TypeError(`${where}: ca needs an mqtts:// url`);
+  if (tcp || secure) {
     // mqtt.js' own TCP builder ignores localAddress (and leaves Nagle on), so build the socket.
     const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
-    const port = url.port === '' ? 1883 : Number(url.port);
-    const localAddress = o.localAddress;
-    client = new MqttClient(
-      () =>
-        net.createConnection({
-          host,
-          port,
-          noDelay: true,
-          ...(localAddress === undefined ? {} : { localAddress }),
-        }),
-      options,
-    );
+    const port = url.port === '' ? (secure ? 8883 : 1883) : Number(url.port);
+    const local = o.localAddress === undefined ? {} : { localAddress: o.localAddress };
+    const ca = o.ca;
+    client = new MqttClient(() => {
+      const socket = net.createConnection({ host, port, noDelay: true, ...local });
+      if (!secure) return socket;
+      return tls.connect({
+        socket,
+        // The certificate is checked against `host` (a name or an address in its SAN); SNI
+        // carries the name (never an address: RFC 6066 §3).
+        host,
+        ...(net.isIP(host) === 0 ? { servername: host } : {}),
+        ...(ca === undefined ? {} : { ca }),
+        minVersion: 'TLSv1.2',
+        rejectUnauthorized: true,
+      });
+    }, options);
   } else {
     if (o.localAddress !== undefined) {
-      throw new TypeError(`connectDevice(${JSON.stringify(o.id)}): localAddress needs an mqtt:// or tcp:// url`);
+      throw new TypeError(`${where}: localAddress needs an mqtt://, tcp:// or mqtts:// url`);
     }
     client = mqtt.connect(o.url, options);
   }

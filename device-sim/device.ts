@@ -15,7 +15,12 @@ import {
   topicsFor,
   validateOptions,
 } from './device-connection.js';
-import { ConnectRefusedError, DeviceClosedError } from './device-errors.js';
+import {
+  CertificateRefusedError,
+  ConnectRefusedError,
+  DeviceClosedError,
+  isCertificateError,
+} from './device-errors.js';
 import { matcherFromFields, parseAck, pressPayload } from './device-payload.js';
 import { armTear } from './device-tear.js';
 import { publishKept } from './device-publish.js';
@@ -30,7 +35,7 @@ import type { DeviceConfig, ReceivedAck as DeviceAck } from '../protocol/mqtt.js
 import { RIBBON_STATES, type RibbonState } from '../protocol/ribbon.js';
 
 export type { ConnectDeviceOptions } from './device-connection.js';
-export { ConnectRefusedError, DeviceClosedError } from './device-errors.js';
+export { CertificateRefusedError, ConnectRefusedError, DeviceClosedError } from './device-errors.js';
 export { formatLocalIso, parseAck } from './device-payload.js';
 
 export { RIBBON_STATES, type RibbonState } from '../protocol/ribbon.js';
@@ -381,6 +386,9 @@ export class SimDevice {
       if (err instanceof ErrorWithReasonCode) {
         const reason = err.message.replace(/^Connection refused: /, '');
         this.#initial.reject(new ConnectRefusedError(this.id, err.code, reason, { cause: err }));
+      } else if (isCertificateError(err)) {
+        // A certificate that fails verification will fail again: as final as a refused CONNECT.
+        this.#initial.reject(new CertificateRefusedError(this.id, err.code, err.message, { cause: err }));
       } else {
         this.#initial.lastError = err;
       }

@@ -1,6 +1,6 @@
 // Many simulated buttons at once, connected with bounded concurrency so a load run measures the
 // broker, not a SYN flood of our own making.
-import type { DeviceCredential } from './credentials.js';
+import type { SimCredential } from './credentials.js';
 import { connectDevice, type ConnectDeviceOptions, type SimDevice } from './device.js';
 
 export type FleetOptions = Omit<ConnectDeviceOptions, 'id' | 'secret' | 'localAddress'> & {
@@ -19,7 +19,7 @@ export type FleetOptions = Omit<ConnectDeviceOptions, 'id' | 'secret' | 'localAd
  * Connects one device per credential; resolves with them in the credentials' order. If any
  * fails, starts no more, closes those already connected and rejects with the first error.
  */
-export async function connectFleet(credentials: readonly DeviceCredential[], opts: FleetOptions): Promise<SimDevice[]> {
+export async function connectFleet(credentials: readonly SimCredential[], opts: FleetOptions): Promise<SimDevice[]> {
   const { concurrency = 50, localAddresses, onConnected, ...deviceOpts } = opts;
   if (!Number.isInteger(concurrency) || concurrency < 1) {
     throw new RangeError(`connectFleet: concurrency must be a positive integer, got ${concurrency}`);

@@ -16,7 +16,7 @@
 // (Max open files − 200) and more devices per source address than the local port range holds,
 // and warns when either is within 10 %. Spread sources with localAddresses
 // (127.0.0.2 … 127.0.0.9 on loopback).
-import type { DeviceCredential } from './credentials.js';
+import type { SimCredential } from './credentials.js';
 import { cutPoint, type TearReport } from './cut.js';
 import { RIBBON_STATES, type RibbonState } from './device.js';
 import { checkFleetLimits } from './light-limits.js';
@@ -29,7 +29,7 @@ export { LightConnectRefusedError } from './light-link.js';
 export type LightFleetOptions = {
   host: string;
   port: number;
-  devices: readonly DeviceCredential[];
+  devices: readonly SimCredential[];
   /** Source addresses used in turn (device i gets localAddresses[i % n]). Default: the OS picks. */
   localAddresses?: readonly string[] | undefined;
   /** MQTT keepalive; the device sends PINGREQ every keepaliveSec on its timer. Default 60. */

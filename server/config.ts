@@ -13,8 +13,18 @@ export type Config = Readonly<{
   /** HTTP port (0 = any free port, for tests). */
   port: number;
   host: string;
-  /** Embedded broker port; ignored when mqttUrl is set. */
+  /** Embedded broker's plain MQTT port; ignored when mqttUrl is set. */
   mqttPort: number;
+  /** Embedded broker's MQTT-over-TLS port (MQTTS_PORT); used when mqttTls is set. */
+  mqttsPort: number;
+  /**
+   * MQTT over TLS on the embedded broker: MQTT_TLS_CERT_FILE / MQTT_TLS_KEY_FILE, else the HTTPS
+   * pair (TLS_CERT_FILE / TLS_KEY_FILE); `names` says which pair, for messages. null = none:
+   * plain MQTT only, as before TLS.
+   */
+  mqttTls: Readonly<{ certFile: string; keyFile: string; names: string }> | null;
+  /** The plain listener (MQTT_PORT) opens: always without mqttTls; with it only when MQTT_PLAIN=on. */
+  mqttPlain: boolean;
   dataDir: string;
   /** External broker; null = start the embedded aedes broker. */
   mqttUrl: string | null;
@@ -109,7 +119,16 @@ type Env = Readonly<Record<string, string | undefined>>;
 export const ENV_HELP: ReadonlyArray<readonly [string, string]> = [
   ['PORT', 'HTTP port, 0-65535 (default 8080)'],
   ['HOST', 'address to listen on (default 127.0.0.1)'],
-  ['MQTT_PORT', 'embedded broker port, 0-65535 (default 1883)'],
+  ['MQTT_PORT', 'embedded broker port of plain MQTT, 0-65535 (default 1883)'],
+  ['MQTTS_PORT', 'embedded broker port of MQTT over TLS, 0-65535 (default 8883), open when a certificate is set'],
+  [
+    'MQTT_TLS_CERT_FILE / MQTT_TLS_KEY_FILE',
+    "PEM certificate and key of MQTT over TLS (both or neither; default TLS_CERT_FILE / TLS_KEY_FILE's)",
+  ],
+  [
+    'MQTT_PLAIN',
+    'on or off: plain MQTT on MQTT_PORT (default on without a certificate, off with one: devices then use MQTTS_PORT)',
+  ],
   ['DATA_DIR', 'folder of the SQLite file (default ./data)'],
   ['MQTT_URL', 'use this external broker instead of the embedded one (mqtt://host:port or mqtts://…)'],
   ['MQTT_USERNAME / MQTT_PASSWORD', "the server's own account at the external broker"],
@@ -117,7 +136,7 @@ export const ENV_HELP: ReadonlyArray<readonly [string, string]> = [
   ['ADMIN_PASSWORD', "first admin's password on an empty database"],
   [
     'TLS_CERT_FILE / TLS_KEY_FILE',
-    'PEM certificate and key: serve HTTP and the dashboard over HTTPS (both or neither)',
+    'PEM certificate and key: serve HTTP and the dashboard over HTTPS, and MQTT over TLS unless MQTT_TLS_* are set (both or neither)',
   ],
   [
     'PUBLIC_URL',
@@ -178,12 +197,25 @@ export function loadConfig(env: Env, cwd = process.cwd()): Config {
   const backupDir = optionalString(env, 'BACKUP_DIR');
   const port = int(env, 'PORT', 8080, 0, 65535);
   const host = optionalString(env, 'HOST') ?? '127.0.0.1';
-  const tls = tlsFiles(env, cwd);
+  const httpsFiles = tlsFiles(env, cwd, 'TLS_CERT_FILE', 'TLS_KEY_FILE');
+  const tls =
+    httpsFiles === null ? null : Object.freeze({ certFile: httpsFiles.certFile, keyFile: httpsFiles.keyFile });
+  const mqttTls = tlsFiles(env, cwd, 'MQTT_TLS_CERT_FILE', 'MQTT_TLS_KEY_FILE') ?? httpsFiles;
+  const mqttPort = int(env, 'MQTT_PORT', 1883, 0, 65535);
+  const mqttsPort = int(env, 'MQTTS_PORT', 8883, 0, 65535);
+  const mqttPlain = plainMqtt(env, mqttTls !== null, mqttUrl === null);
+  if (mqttUrl === null && mqttTls !== null && mqttPlain && mqttPort === mqttsPort && mqttPort !== 0)
+    throw new ConfigError(
+      `MQTT_PORT and MQTTS_PORT are both ${mqttPort}: plain MQTT and MQTT over TLS need a port each`,
+    );
   const publicUrlSet = optionalString(env, 'PUBLIC_URL');
   const config: Config = {
     port,
     host,
-    mqttPort: int(env, 'MQTT_PORT', 1883, 0, 65535),
+    mqttPort,
+    mqttsPort,
+    mqttTls,
+    mqttPlain,
     dataDir,
     mqttUrl,
     mqttUsername: optionalString(env, 'MQTT_USERNAME'),
@@ -233,13 +265,37 @@ export function loadConfig(env: Env, cwd = process.cwd()): Config {
   return Object.freeze(config);
 }
 
-function tlsFiles(env: Env, cwd: string): { certFile: string; keyFile: string } | null {
-  const cert = optionalString(env, 'TLS_CERT_FILE');
-  const key = optionalString(env, 'TLS_KEY_FILE');
+/** A certificate and key pair of variables: both or neither; `names` says which, for messages. */
+function tlsFiles(
+  env: Env,
+  cwd: string,
+  certName: string,
+  keyName: string,
+): Readonly<{ certFile: string; keyFile: string; names: string }> | null {
+  const cert = optionalString(env, certName);
+  const key = optionalString(env, keyName);
   if (cert === null && key === null) return null;
   if (cert === null || key === null)
-    throw new ConfigError('TLS_CERT_FILE and TLS_KEY_FILE go together: set both (PEM files) or neither');
-  return Object.freeze({ certFile: path.resolve(cwd, cert), keyFile: path.resolve(cwd, key) });
+    throw new ConfigError(`${certName} and ${keyName} go together: set both (PEM files) or neither`);
+  return Object.freeze({
+    certFile: path.resolve(cwd, cert),
+    keyFile: path.resolve(cwd, key),
+    names: `${certName} / ${keyName}`,
+  });
+}
+
+/**
+ * MQTT_PLAIN: whether the embedded broker opens plain MQTT too. Without a certificate it is the
+ * only listener (on); with one, devices belong on TLS and plain MQTT is opened only when asked
+ * for (a fleet moving over, or buttons too old for TLS 1.2).
+ */
+function plainMqtt(env: Env, hasTls: boolean, embedded: boolean): boolean {
+  const value = oneOf(env, 'MQTT_PLAIN', ['on', 'off'] as const, hasTls ? 'off' : 'on');
+  if (value === 'off' && !hasTls && embedded)
+    throw new ConfigError(
+      'MQTT_PLAIN=off leaves the embedded broker no listener: set MQTT_TLS_CERT_FILE / MQTT_TLS_KEY_FILE (or TLS_CERT_FILE / TLS_KEY_FILE) for MQTT over TLS, or leave MQTT_PLAIN unset',
+    );
+  return value === 'on';
 }
 
 function httpLimits(env: Env): HttpLimits {

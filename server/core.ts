@@ -1,4 +1,3 @@
-import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import type { RibbonBroker } from '../broker/create-broker.js';
 import { ACK_LINK_TTL_MS, type AckRecipient, ackLink, signAckToken } from './app/ack-link.js';
@@ -18,7 +17,7 @@ import { createRecordMessages } from './app/record-messages.js';
 import { createRecordPersonReport, type RecordPersonReport } from './app/record-person-report.js';
 import { createSweep, type SweepResult } from './app/sweep.js';
 import type { Config } from './config.js';
-import { createDeviceInput } from './ingest/device-input.js';
+import { createDeviceInput, type DeviceAddresses } from './ingest/device-input.js';
 import type { ExternalIngest } from './ingest/external.js';
 import { type AckPublisher, type ConfigPublisher, createIngestPipeline } from './ingest/pipeline.js';
 import { createIngestMetrics, Registry } from './metrics.js';
@@ -73,7 +72,7 @@ export type SafetyCore = {
   /** The subscriber of MQTT_URL once started (null with the embedded broker). */
   external(): ExternalIngest | null;
   /** Opens the device side (the broker listens, or the subscriber connects) and starts the scheduler. */
-  start(): Promise<{ mqttAddress: AddressInfo | null }>;
+  start(): Promise<DeviceAddresses>;
   /** Stops input, commits what is queued, waits (bounded) for its sync, closes the database. */
   stop(): Promise<void>;
 };
@@ -277,12 +276,12 @@ export async function composeSafetyCore(config: Config, deps: CoreDeps): Promise
       external: input.external,
       async start() {
         warnWithoutPhones(stores, log);
-        const mqttAddress = await input.start();
+        const addresses = await input.start();
         if (deps.scheduler !== false) {
           const scheduler = startScheduler(jobs, log.child({ component: 'scheduler' }));
           cleanup.unshift(() => scheduler.stop());
         }
-        return { mqttAddress };
+        return addresses;
       },
       async stop() {
         if (stopped) return;

@@ -55,6 +55,7 @@ async function main(argv: readonly string[]): Promise<void> {
       http: `http://${system.httpAddress.address}:${system.httpAddress.port}`,
       httpPort: system.httpAddress.port,
       mqttPort: system.mqttAddress?.port ?? null,
+      mqttsPort: system.mqttsAddress?.port ?? null,
       mqttUrl: config.mqttUrl === null ? null : '(external)',
       dataDir: config.dataDir,
     },

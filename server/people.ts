@@ -1,5 +1,4 @@
 import { EventEmitter } from 'node:events';
-import fs from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
@@ -8,6 +7,7 @@ import { buildApp } from './api/build-app.js';
 import type { Clock } from './app/clock.js';
 import { ensureFirstAdmin } from './app/ensure-first-admin.js';
 import type { Config } from './config.js';
+import { readTlsFiles } from './tls-files.js';
 import { createAnnouncer } from './app/announce.js';
 import type { SqliteStores } from './store/index.js';
 import { loadLinkSecret } from './store/secrets.js';
@@ -38,12 +38,16 @@ export const CORE_HEALTH_TIMEOUT_MS = 2000;
 
 /** HTTPS when TLS_CERT_FILE / TLS_KEY_FILE are set; their files are read once, at start. */
 function readTls(tls: Config['tls']): { key: Buffer; cert: Buffer } | undefined {
-  if (tls === null) return undefined;
-  try {
-    return { cert: fs.readFileSync(tls.certFile), key: fs.readFileSync(tls.keyFile) };
-  } catch (err) {
-    throw new Error(`cannot read TLS_CERT_FILE / TLS_KEY_FILE: ${err instanceof Error ? err.message : String(err)}`);
-  }
+  return tls === null ? undefined : readTlsFiles(tls, 'TLS_CERT_FILE / TLS_KEY_FILE');
+}
+
+/**
+ * Where a new device's label says to connect (docs/protocol.md §1): the TLS port when the
+ * embedded broker speaks TLS (devices belong there even if plain MQTT is open too).
+ */
+function deviceConnect(config: Config): { host: string | null; port: number; tls: boolean } {
+  const tls = config.mqttUrl === null && config.mqttTls !== null;
+  return { host: config.publicMqttHost, port: tls ? config.mqttsPort : config.mqttPort, tls };
 }
 
 /** Builds the people side on the core's link; it listens only when `listen()` is called. */
@@ -105,7 +109,7 @@ export async function composePeopleSide(
       ackLinks: { secret: loadLinkSecret(stores.db, now()), publicUrl: config.publicUrl },
       // Voice channels' callback URLs: PUBLIC_URL when set; else the address the admin's request came to.
       ...(config.publicUrlDefaulted ? {} : { publicUrl: config.publicUrl }),
-      mqtt: { host: config.publicMqttHost, port: config.mqttPort },
+      mqtt: deviceConnect(config),
       personalData: {
         personalData: createPersonalDataStore(stores.db),
         commit: announcer.commit,

@@ -7,14 +7,15 @@ import type { Config } from './config.js';
  */
 export function listenFailureMessage(
   err: unknown,
-  config: Pick<Config, 'host' | 'port' | 'mqttPort' | 'mqttUrl'>,
+  config: Pick<Config, 'host' | 'port' | 'mqttPort' | 'mqttsPort' | 'mqttTls' | 'mqttPlain' | 'mqttUrl'>,
 ): string | null {
   if (!(err instanceof Error)) return null;
   const { code, syscall, port } = err as Error & { code?: unknown; syscall?: unknown; port?: unknown };
   if (syscall !== 'listen' || typeof port !== 'number') return null;
   const names = [
     ...(port === config.port ? ['PORT'] : []),
-    ...(config.mqttUrl === null && port === config.mqttPort ? ['MQTT_PORT'] : []),
+    ...(config.mqttUrl === null && config.mqttPlain && port === config.mqttPort ? ['MQTT_PORT'] : []),
+    ...(config.mqttUrl === null && config.mqttTls !== null && port === config.mqttsPort ? ['MQTTS_PORT'] : []),
   ];
   const which = `${names.length > 0 ? names.join(' and ') : 'port'}=${port}`;
   switch (code) {

@@ -36,7 +36,10 @@ export type RunningSystem = {
   readonly broker: RibbonBroker | null;
   readonly external: ExternalIngest | null;
   readonly httpAddress: AddressInfo;
+  /** Plain MQTT (null when not open: TLS only, or an external broker). */
   readonly mqttAddress: AddressInfo | null;
+  /** MQTT over TLS (null without a certificate, or with an external broker). */
+  readonly mqttsAddress: AddressInfo | null;
   /** Announces what the household journal holds now, not at its next tick (tests). */
   readHouseholdJournal(): void;
   stop(): Promise<void>;

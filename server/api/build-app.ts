@@ -57,8 +57,8 @@ export type AppDeps = {
     ackLinks?: { secret: Uint8Array; publicUrl: string };
     /** PUBLIC_URL: the base of voice channels' callback URLs (default: the address a request came to). */
     publicUrl?: string;
-    /** Where a button connects (POST /api/devices answers it): PUBLIC_MQTT_HOST (null: the request's host) and MQTT_PORT. */
-    mqtt?: { host: string | null; port: number };
+    /** Where a button connects (POST /api/devices answers it): PUBLIC_MQTT_HOST (null: the request's host), MQTTS_PORT with TLS, else MQTT_PORT. */
+    mqtt?: { host: string | null; port: number; tls: boolean };
     /** Personal data (export, anonymise) and the retention settings; absent: not served. */
     personalData?: Omit<PersonalDataDeps, 'stores' | 'now'>;
   };
@@ -268,7 +268,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       stores: api.stores,
       now: api.now,
       commit: api.households.commit,
-      mqtt: api.mqtt ?? { host: null, port: 1883 },
+      mqtt: api.mqtt ?? { host: null, port: 1883, tls: false },
       ...(api.disconnectDevice ? { disconnectDevice: api.disconnectDevice } : {}),
     });
     await app.register(deviceSettingsRoutes, {
@@ -297,7 +297,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       prefix: '/api',
       stores: api.stores,
       now: api.now,
-      mqtt: api.mqtt ?? { host: null, port: 1883 },
+      mqtt: api.mqtt ?? { host: null, port: 1883, tls: false },
     });
     await app.register(channelRoutes, {
       prefix: '/api',

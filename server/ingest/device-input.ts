@@ -1,4 +1,5 @@
 import type { AddressInfo } from 'node:net';
+import tls from 'node:tls';
 import type { Logger } from 'pino';
 import { TOPIC_ROOT } from '../../protocol/mqtt.js';
 import { createBroker, type RibbonBroker } from '../../broker/create-broker.js';
@@ -7,8 +8,13 @@ import { verifySecret } from '../app/device-credentials.js';
 import type { Stores } from '../app/ports.js';
 import type { Config } from '../config.js';
 import { DEVICE_TOPIC_RULES } from '../domain/topics.js';
+import { readTlsFiles } from '../tls-files.js';
 import { connectExternalIngest, type ExternalIngest } from './external.js';
 import type { AckPublisher, ConfigPublisher, IngestPipeline } from './pipeline.js';
+import { MQTT_TLS_MIN_VERSION } from '../../broker/create-broker.js';
+
+/** Where the embedded broker listens: plain MQTT and MQTT over TLS, each null when not open (or external). */
+export type DeviceAddresses = { mqttAddress: AddressInfo | null; mqttsAddress: AddressInfo | null };
 
 /** Where device messages come in: the embedded broker, or a subscription at MQTT_URL. */
 export type DeviceInput = {
@@ -17,7 +23,7 @@ export type DeviceInput = {
   /** The subscriber of MQTT_URL, once started (null with the embedded broker). */
   external(): ExternalIngest | null;
   /** Opens the device side: the embedded broker listens, or the subscriber connects. */
-  start(): Promise<AddressInfo | null>;
+  start(): Promise<DeviceAddresses>;
   readonly publishAck: AckPublisher;
   /** A device's settings on ribbon/{id}/config, retained. */
   readonly publishConfig: ConfigPublisher;
@@ -67,7 +73,7 @@ export async function createDeviceInput(
           log: log.child({ component: 'external-broker' }),
           now: () => clock.now(),
         });
-        return null;
+        return { mqttAddress: null, mqttsAddress: null };
       },
       // No message (and so no ack) comes before the subscriber is connected.
       publishAck: (deviceId, ack) => external?.publishAck(deviceId, ack),
@@ -78,7 +84,16 @@ export async function createDeviceInput(
       close: async () => external?.close(),
     };
   }
+  // Read (and checked as a pair) before anything listens: a missing or bad file stops the start.
+  const secureContext =
+    config.mqttTls === null
+      ? undefined
+      : tls.createSecureContext({
+          ...readTlsFiles(config.mqttTls, config.mqttTls.names),
+          minVersion: MQTT_TLS_MIN_VERSION,
+        });
   const broker = await createBroker({
+    ...(secureContext ? { tls: secureContext } : {}),
     limits: config.broker,
     topics: DEVICE_TOPIC_RULES,
     log: log.child({ component: 'broker' }),
@@ -102,17 +117,20 @@ export async function createDeviceInput(
   return {
     broker,
     external: () => null,
-    start() {
+    async start() {
       // Nobody is connected to a broker that is only now starting.
       stores.devices.markAllOffline(clock.now());
-      return broker.listen(config.mqttPort, config.host);
+      // A listener that fails (a port in use) fails the start: the caller stops everything.
+      const mqttsAddress = config.mqttTls === null ? null : await broker.listenTls(config.mqttsPort, config.host);
+      const mqttAddress = config.mqttPlain ? await broker.listen(config.mqttPort, config.host) : null;
+      return { mqttAddress, mqttsAddress };
     },
     publishAck: (deviceId, ack) => broker.publishAck(deviceId, ack),
     publishConfig: (deviceId, config) => broker.publishConfig(deviceId, config),
     disconnect(deviceId) {
       if (broker.disconnectDevice(deviceId)) log.info({ deviceId }, 'device connection closed: retired or new secret');
     },
-    connected: () => broker.server.listening,
+    connected: () => broker.listening(),
     connectedDevices: () => broker.connectedDevices(),
     close: () => broker.close(),
   };

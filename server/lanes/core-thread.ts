@@ -52,7 +52,7 @@ function serve(core: SafetyCore): void {
     switch (message.type) {
       case 'start':
         core.start().then(
-          ({ mqttAddress }) => send({ type: 'started', mqttAddress }),
+          (addresses) => send({ type: 'started', ...addresses }),
           (err: unknown) => {
             // Whatever did open is closed again (the database too), so the thread ends.
             const failed = () => {

@@ -12,7 +12,10 @@ import { wireLanes } from './wire.js';
 
 export type RunningLanes = {
   readonly httpAddress: AddressInfo;
+  /** Plain MQTT (null when not open: TLS only, or an external broker). */
   readonly mqttAddress: AddressInfo | null;
+  /** MQTT over TLS (null without a certificate, or with an external broker). */
+  readonly mqttsAddress: AddressInfo | null;
   stop(): Promise<void>;
 };
 

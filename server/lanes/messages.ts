@@ -31,7 +31,7 @@ export type ErrorData = {
 export type FromCore =
   /** Composed (database open, broker built), not yet listening. */
   | { type: 'composed' }
-  | { type: 'started'; mqttAddress: AddressInfo | null }
+  | { type: 'started'; mqttAddress: AddressInfo | null; mqttsAddress: AddressInfo | null }
   /** Composing or starting failed; the thread then ends. */
   | { type: 'failed'; error: ErrorData }
   | { type: 'reply'; id: number; ok: true; value: unknown }

@@ -1,6 +1,6 @@
-import type { AddressInfo } from 'node:net';
 import type { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
+import type { DeviceAddresses } from '../ingest/device-input.js';
 import { type Change, type ChangeFeed, createChangeFeed } from '../app/changes.js';
 import type { Config } from '../config.js';
 import { startWorker } from '../worker-thread.js';
@@ -11,7 +11,7 @@ export type CoreThread = {
   /** The people side's link: calls become messages, the core's changes arrive on `changes`. */
   readonly link: CoreLink;
   /** The broker listens (or the subscriber connects) and the core's scheduler starts. */
-  start(): Promise<{ mqttAddress: AddressInfo | null }>;
+  start(): Promise<DeviceAddresses>;
   /** The core drains and closes its database; then its thread ends. */
   stop(): Promise<void>;
   /** The thread, for tests that end it as a crash would. */
@@ -144,7 +144,7 @@ export async function spawnCoreThread(
         throw errorFrom(started.error);
       }
       if (started.type !== 'started') throw new Error(`the safety core answered ${started.type} to start`);
-      return { mqttAddress: started.mqttAddress };
+      return { mqttAddress: started.mqttAddress, mqttsAddress: started.mqttsAddress };
     },
     async stop() {
       if (stopping || ended) {

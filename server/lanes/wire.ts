@@ -1,16 +1,17 @@
 import type { AddressInfo } from 'node:net';
+import type { DeviceAddresses } from '../ingest/device-input.js';
 import type { PeopleSide } from '../people.js';
 
 /** What the wiring needs of a safety core, on this thread or its own. */
 export type StartableCore = {
-  start(): Promise<{ mqttAddress: AddressInfo | null }>;
+  start(): Promise<DeviceAddresses>;
   stop(): Promise<void>;
 };
 
 export type WiredLanes = {
   readonly people: PeopleSide;
   /** The core listens (broker, scheduler), then HTTP; if either fails, both are stopped and the error thrown. */
-  listen(): Promise<{ mqttAddress: AddressInfo | null; httpAddress: AddressInfo }>;
+  listen(): Promise<DeviceAddresses & { httpAddress: AddressInfo }>;
   /** People first (no new commands), then the core drains what devices sent and closes. Once. */
   stop(): Promise<void>;
 };
@@ -46,8 +47,8 @@ export async function wireLanes(
     people,
     async listen() {
       try {
-        const { mqttAddress } = await core.start();
-        return { mqttAddress, httpAddress: await people.listen() };
+        const addresses = await core.start();
+        return { ...addresses, httpAddress: await people.listen() };
       } catch (err) {
         await stop();
         throw err;

@@ -1,4 +1,5 @@
 import net from 'node:net';
+import tls from 'node:tls';
 import mqttPacket, { type Packet } from 'mqtt-packet';
 import { onTestFinished } from 'vitest';
 
@@ -22,6 +23,8 @@ export class RawMqtt {
         return false;
       });
     });
+    // Bytes that are not MQTT (a TLS alert from a TLS port) are not a test's crash.
+    parser.on('error', () => socket.destroy());
     socket.on('data', (chunk) => parser.parse(chunk));
     socket.on('error', () => {});
     this.closed = new Promise((resolve) =>
@@ -32,10 +35,13 @@ export class RawMqtt {
     );
   }
 
-  static async open(port: number): Promise<RawMqtt> {
-    const socket = net.connect({ port, host: '127.0.0.1', noDelay: true });
+  /** Opens a socket: plain TCP, or TLS verified against `tls.ca` (resolves once the handshake is done). */
+  static async open(port: number, opts: { tls?: { ca: Buffer } } = {}): Promise<RawMqtt> {
+    const socket = opts.tls
+      ? tls.connect({ port, host: '127.0.0.1', ca: opts.tls.ca })
+      : net.connect({ port, host: '127.0.0.1', noDelay: true });
     await new Promise<void>((resolve, reject) => {
-      socket.once('connect', resolve);
+      socket.once(opts.tls ? 'secureConnect' : 'connect', resolve);
       socket.once('error', reject);
     });
     const raw = new RawMqtt(socket);
@@ -54,13 +60,17 @@ export class RawMqtt {
       password?: string;
       keepalive?: number;
       will?: { topic: string; payload: string };
+      /** Default MQTT 3.1.1; `3.1` sends protocol name MQIsdp, level 3. */
+      protocol?: '3.1.1' | '3.1';
+      tls?: { ca: Buffer };
     },
   ): Promise<{ raw: RawMqtt; connack: Packet & { cmd: 'connack' } }> {
-    const raw = await RawMqtt.open(port);
+    const raw = await RawMqtt.open(port, opts.tls ? { tls: opts.tls } : {});
+    const v31 = opts.protocol === '3.1';
     raw.send({
       cmd: 'connect',
-      protocolId: 'MQTT',
-      protocolVersion: 4,
+      protocolId: v31 ? 'MQIsdp' : 'MQTT',
+      protocolVersion: v31 ? 3 : 4,
       clean: true,
       clientId: opts.clientId,
       keepalive: opts.keepalive ?? 60,

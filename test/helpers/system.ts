@@ -42,6 +42,8 @@ export type TestSystem = RunningSystem & {
   logs: ReturnType<typeof captureLogs>;
   dataDir: string;
   mqttUrl: string;
+  /** mqtts://127.0.0.1:port when the broker speaks TLS, else ''. */
+  mqttsUrl: string;
   httpUrl: string;
   /** Adds a household with one device; returns the credentials (secret shown once). */
   provision(opts?: { compound?: string; building?: string; room?: string; name?: string }): {
@@ -68,6 +70,7 @@ export async function startTestSystem(
   const config = loadConfig({
     PORT: '0',
     MQTT_PORT: '0',
+    MQTTS_PORT: '0',
     DATA_DIR: dataDir,
     ADMIN_PASSWORD: TEST_ADMIN_PASSWORD,
     ...opts.env,
@@ -93,6 +96,7 @@ export async function startTestSystem(
     logs,
     dataDir,
     mqttUrl: system.mqttAddress ? `mqtt://127.0.0.1:${system.mqttAddress.port}` : (config.mqttUrl ?? ''),
+    mqttsUrl: system.mqttsAddress ? `mqtts://127.0.0.1:${system.mqttsAddress.port}` : '',
     httpUrl: `http://127.0.0.1:${system.httpAddress.port}`,
     provision(p: { compound?: string; building?: string; room?: string; name?: string } = {}) {
       n += 1;

@@ -26,8 +26,8 @@ const Issued = Type.Object({
 });
 
 /** Where a button connects: PUBLIC_MQTT_HOST (null: the host name the request came to) and the MQTT port. */
-export function connectFor(mqtt: { host: string | null; port: number }, hostname: string): LabelConnect {
-  return { host: mqtt.host ?? hostname, port: mqtt.port, tls: false };
+export function connectFor(mqtt: { host: string | null; port: number; tls: boolean }, hostname: string): LabelConnect {
+  return { host: mqtt.host ?? hostname, port: mqtt.port, tls: mqtt.tls };
 }
 
 /** A device's secret as answered once: with where it connects and the installer's label text (protocol/label.ts). */
@@ -40,8 +40,11 @@ export type DeviceDeps = {
   stores: Stores;
   now: () => number;
   commit: Announcer['commit'];
-  /** Where a button connects: PUBLIC_MQTT_HOST (null: the host name the request came to) and the MQTT port. */
-  mqtt: { host: string | null; port: number };
+  /**
+   * Where a button connects: PUBLIC_MQTT_HOST (null: the host name the request came to), the
+   * port, and whether over TLS (then the port is MQTTS_PORT).
+   */
+  mqtt: { host: string | null; port: number; tls: boolean };
   /** Closes a device's live connection (the safety core's broker); absent in app-only tests. */
   disconnectDevice?: (deviceId: string) => void;
 };

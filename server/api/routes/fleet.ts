@@ -16,7 +16,7 @@ export type FleetDeps = {
   stores: Stores;
   now: () => number;
   checker: RosterChecker;
-  mqtt: { host: string | null; port: number };
+  mqtt: { host: string | null; port: number; tls: boolean };
   /** Where an import's 503 is logged (at a bounded rate, by the caller). */
   busy: (request: { log: { warn: (o: object, m: string) => void } }) => void;
   formatOf: (contentType: string | undefined, bytes: Buffer) => RosterFormat;

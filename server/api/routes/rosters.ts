@@ -22,7 +22,7 @@ export type RosterDeps = {
   /** The work of one write transaction of a real import (default CHUNK_BUDGET_MS). */
   chunkBudgetMs?: number;
   /** Where buttons connect, for the fleet's labels (POST /api/devices/batch, routes/fleet.ts). */
-  mqtt?: { host: string | null; port: number };
+  mqtt?: { host: string | null; port: number; tls: boolean };
 };
 
 /** Imports refused as busy are logged at most this often (with how many since the last line). */
@@ -142,7 +142,14 @@ export const rosterRoutes: FastifyPluginAsyncTypebox<RosterDeps> = async (app, o
         'roster imports refused: the checkers are busy',
       );
   };
-  fleetRoutes(app, { stores, now, checker, mqtt: opts.mqtt ?? { host: null, port: 1883 }, busy: logBusy, formatOf });
+  fleetRoutes(app, {
+    stores,
+    now,
+    checker,
+    mqtt: opts.mqtt ?? { host: null, port: 1883, tls: false },
+    busy: logBusy,
+    formatOf,
+  });
 
   for (const kind of ['households', 'people'] as const) {
     app.post(

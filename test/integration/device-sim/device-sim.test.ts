@@ -443,7 +443,9 @@ describe('cli', () => {
   });
 
   it.each([
-    [['--devices', '2'], /--credentials FILE is required/],
+    [['--devices', '2'], /--credentials FILE \(or --label FILE\) is required/],
+    [['--credentials', 'f', '--label', 'l'], /--credentials and --label do not go together/],
+    [['--credentials', 'f', '--ca='], /--ca needs a FILE/],
     [['--credentials', 'f', '--devices', '0'], /--devices must be a whole number from 1/],
     [['--credentials', 'f', '--devices', '2x'], /--devices must be a whole number/],
     [['--credentials', 'f', '--presses-per-hour=-1'], /--presses-per-hour must be a number at least 0/],

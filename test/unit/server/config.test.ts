@@ -19,6 +19,9 @@ describe('loadConfig: defaults', () => {
       port: 8080,
       host: '127.0.0.1',
       mqttPort: 1883,
+      mqttsPort: 8883,
+      mqttTls: null,
+      mqttPlain: true,
       dataDir: path.join(CWD, 'data'),
       mqttUrl: null,
       mqttUsername: null,
@@ -68,6 +71,10 @@ describe('loadConfig: values that are read', () => {
         PORT: '0',
         HOST: ' 0.0.0.0 ',
         MQTT_PORT: '65535',
+        MQTTS_PORT: '0',
+        MQTT_TLS_CERT_FILE: '/etc/ribbon/mqtt-cert.pem',
+        MQTT_TLS_KEY_FILE: 'mqtt-key.pem',
+        MQTT_PLAIN: 'on',
         DATA_DIR: '/var/lib/ribbon',
         MQTT_URL: 'mqtts://broker.example:8883',
         MQTT_USERNAME: 'server',
@@ -112,6 +119,13 @@ describe('loadConfig: values that are read', () => {
       port: 0,
       host: '0.0.0.0',
       mqttPort: 65535,
+      mqttsPort: 0,
+      mqttTls: {
+        certFile: '/etc/ribbon/mqtt-cert.pem',
+        keyFile: path.join(CWD, 'mqtt-key.pem'),
+        names: 'MQTT_TLS_CERT_FILE / MQTT_TLS_KEY_FILE',
+      },
+      mqttPlain: true,
       dataDir: '/var/lib/ribbon',
       mqttUrl: 'mqtts://broker.example:8883',
       mqttUsername: 'server',
@@ -227,6 +241,8 @@ describe('loadConfig: bad values stop start-up', () => {
     ['MQTT_PORT', '70000'],
     ['MQTT_PORT', 'one'],
     ['MQTT_PORT', '+1883'],
+    ['MQTTS_PORT', '65536'],
+    ['MQTT_PLAIN', 'yes'],
     ['LOG_LEVEL', 'verbose'],
     ['LOG_LEVEL', 'INFO'],
     ['HTTP_HEADERS_TIMEOUT_MS', '99'],
@@ -372,6 +388,54 @@ describe('loadConfig: TLS', () => {
       expect(() => loadConfig(env, CWD)).toThrow(/TLS_CERT_FILE and TLS_KEY_FILE go together/);
     },
   );
+
+  it.each([{ MQTT_TLS_CERT_FILE: 'c.pem' }, { MQTT_TLS_KEY_FILE: 'k.pem' }])(
+    'when only one MQTT TLS file is given (%j), then start-up stops naming both',
+    (env) => {
+      expect(() => loadConfig(env, CWD)).toThrow(/MQTT_TLS_CERT_FILE and MQTT_TLS_KEY_FILE go together/);
+    },
+  );
+
+  it('when only the HTTPS pair is set, then MQTT over TLS uses it too and plain MQTT is off', () => {
+    const config = loadConfig({ TLS_CERT_FILE: 'c.pem', TLS_KEY_FILE: 'k.pem' }, CWD);
+    expect(config.mqttTls).toEqual({
+      certFile: path.join(CWD, 'c.pem'),
+      keyFile: path.join(CWD, 'k.pem'),
+      names: 'TLS_CERT_FILE / TLS_KEY_FILE',
+    });
+    expect(config.mqttsPort).toBe(8883);
+    expect(config.mqttPlain).toBe(false);
+    expect(config.tls).toEqual({ certFile: path.join(CWD, 'c.pem'), keyFile: path.join(CWD, 'k.pem') });
+  });
+
+  it('when both pairs are set, then MQTT uses its own and HTTPS the other', () => {
+    const config = loadConfig(
+      { TLS_CERT_FILE: 'c.pem', TLS_KEY_FILE: 'k.pem', MQTT_TLS_CERT_FILE: 'mc.pem', MQTT_TLS_KEY_FILE: 'mk.pem' },
+      CWD,
+    );
+    expect(config.mqttTls?.certFile).toBe(path.join(CWD, 'mc.pem'));
+    expect(config.tls?.certFile).toBe(path.join(CWD, 'c.pem'));
+  });
+
+  it('when TLS is configured and MQTT_PLAIN=on, then both listeners open', () => {
+    const config = loadConfig({ MQTT_TLS_CERT_FILE: 'c.pem', MQTT_TLS_KEY_FILE: 'k.pem', MQTT_PLAIN: 'on' }, CWD);
+    expect(config.mqttPlain).toBe(true);
+    expect(config.tls).toBeNull();
+  });
+
+  it('when MQTT_PLAIN=off without a certificate, then start-up stops: the broker would have no listener', () => {
+    expect(() => loadConfig({ MQTT_PLAIN: 'off' }, CWD)).toThrow(
+      /MQTT_PLAIN=off leaves the embedded broker no listener/,
+    );
+    // Behind an external broker the embedded one does not run: nothing to refuse.
+    expect(loadConfig({ MQTT_PLAIN: 'off', MQTT_URL: 'mqtt://broker:1883' }, CWD).mqttPlain).toBe(false);
+  });
+
+  it('when both listeners would share one port, then start-up stops naming both', () => {
+    expect(() =>
+      loadConfig({ MQTT_TLS_CERT_FILE: 'c.pem', MQTT_TLS_KEY_FILE: 'k.pem', MQTT_PLAIN: 'on', MQTT_PORT: '8883' }, CWD),
+    ).toThrow(/MQTT_PORT and MQTTS_PORT are both 8883/);
+  });
 });
 
 describe('loadConfig: retention', () => {

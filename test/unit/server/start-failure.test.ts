@@ -3,7 +3,16 @@ import { listenFailureMessage } from '../../../server/start-failure.js';
 
 // The message an operator reads when a port cannot be opened at start.
 
-const CONFIG = { host: '0.0.0.0', port: 8080, mqttPort: 1883, mqttUrl: null };
+const CONFIG = {
+  host: '0.0.0.0',
+  port: 8080,
+  mqttPort: 1883,
+  mqttsPort: 8883,
+  mqttTls: null as { certFile: string; keyFile: string; names: string } | null,
+  mqttPlain: true,
+  mqttUrl: null,
+};
+const WITH_TLS = { ...CONFIG, mqttTls: { certFile: 'c.pem', keyFile: 'k.pem', names: 'TLS_CERT_FILE / TLS_KEY_FILE' } };
 
 /** An error shaped as Node's net module makes it when listen() fails. */
 function listenError(code: string, port: number): Error {
@@ -15,6 +24,13 @@ describe('listenFailureMessage', () => {
     ['HTTP in use', listenError('EADDRINUSE', 8080), CONFIG, /^PORT=8080 is already in use on 0\.0\.0\.0/],
     ['MQTT in use', listenError('EADDRINUSE', 1883), CONFIG, /^MQTT_PORT=1883 is already in use/],
     ['both on one port', listenError('EADDRINUSE', 1883), { ...CONFIG, port: 1883 }, /^PORT and MQTT_PORT=1883 /],
+    ['MQTT over TLS in use', listenError('EADDRINUSE', 8883), WITH_TLS, /^MQTTS_PORT=8883 is already in use/],
+    [
+      'MQTT_PORT not opened when TLS is on without MQTT_PLAIN',
+      listenError('EADDRINUSE', 1883),
+      { ...WITH_TLS, mqttPlain: false },
+      /^port=1883 is already in use/,
+    ],
     [
       'MQTT_PORT ignored with an external broker',
       listenError('EADDRINUSE', 1883),
