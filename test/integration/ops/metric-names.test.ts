@@ -86,6 +86,29 @@ describe('the operators’ view names only what /metrics exposes', () => {
     expect(unknown(ruleTests), 'metrics in docs/ops/alerts.test.yml that /metrics lacks').toEqual([]);
   });
 
+  it('when the dashboard is imported into Grafana 10+, then every panel asks the data source chosen in its DS_PROMETHEUS variable', () => {
+    const dashboard = JSON.parse(fs.readFileSync(path.join(OPS, 'grafana-dashboard.json'), 'utf8')) as {
+      schemaVersion: number;
+      uid: string;
+      panels: Array<{ id: number; type: string; datasource?: unknown; targets?: Array<{ datasource: unknown }> }>;
+      templating: { list: Array<{ name: string; type: string; query?: unknown }> };
+    };
+    expect(dashboard.schemaVersion).toBeGreaterThanOrEqual(38); // Grafana 10.0
+    expect(dashboard.uid).toMatch(/^[a-z0-9-]{1,40}$/);
+    expect(dashboard.templating.list).toContainEqual(
+      expect.objectContaining({ name: 'DS_PROMETHEUS', type: 'datasource', query: 'prometheus' }),
+    );
+    // Grafana's own variable syntax, kept literal.
+    const ds = { type: 'prometheus', uid: `\${DS_PROMETHEUS}` };
+    const panels = dashboard.panels.filter((p) => p.type !== 'row');
+    for (const p of panels) {
+      expect(p.datasource).toEqual(ds);
+      for (const t of p.targets ?? []) expect(t.datasource).toEqual(ds);
+    }
+    const ids = dashboard.panels.map((p) => p.id);
+    expect(new Set(ids).size).toBe(ids.length);
+  });
+
   it.skipIf(!requireProgram('/usr/bin/promtool', 'prometheus').available)(
     'when /metrics is read by promtool, then it is valid Prometheus text (one family per name, across both lanes)',
     async () => {
