@@ -21,6 +21,8 @@ import { createDeviceInput, type DeviceAddresses } from './ingest/device-input.j
 import type { ExternalIngest } from './ingest/external.js';
 import { type AckPublisher, type ConfigPublisher, createIngestPipeline } from './ingest/pipeline.js';
 import { createIngestMetrics, Registry } from './metrics.js';
+import { createCoreCounters, registerCoreGauges } from './metrics-core.js';
+import { registerProcessMetrics } from './metrics-process.js';
 import { createChannelLookup } from './notify/channel-cache.js';
 import { mediumOf } from './notify/phone.js';
 import type { ChannelDeps } from './notify/index.js';
@@ -30,6 +32,7 @@ import { createDatabaseFile } from './store/database-file.js';
 import { createWalSync, openDatabase, secureDataFiles, startWalCheckpointer } from './store/db.js';
 import { claimServerPid } from './store/server-pid.js';
 import { createStores, type SqliteStores } from './store/index.js';
+import { createGaugeReads } from './store/gauges.js';
 import { createRetentionStore } from './store/retention.js';
 
 /** On stop, how long to wait for WAL syncs under way before closing the database anyway. */
@@ -97,6 +100,8 @@ export async function composeSafetyCore(config: Config, deps: CoreDeps): Promise
   // before their PUBACKs (server/store/db.ts, createWalSync).
   const walSync = createWalSync(db);
   const registry = new Registry();
+  const ingestMetrics = createIngestMetrics(registry);
+  const counters = createCoreCounters(registry, ingestMetrics.events);
   const changes = createChangeFeed();
   const announcer = createAnnouncer({ transaction: stores.transaction, changes });
   const linkSecret = loadLinkSecret(db, clock.now());
@@ -128,7 +133,7 @@ export async function composeSafetyCore(config: Config, deps: CoreDeps): Promise
     record,
     batchMax: config.ingest.batchMax,
     log,
-    metrics: createIngestMetrics(registry),
+    metrics: ingestMetrics,
     announcer,
     publishAck: (deviceId, ack) => publishAck(deviceId, ack),
     publishConfig: (deviceId, config) => publishConfig(deviceId, config),
@@ -141,7 +146,8 @@ export async function composeSafetyCore(config: Config, deps: CoreDeps): Promise
   });
 
   // Stopped in reverse order of starting; the database last (see stop()).
-  const cleanup: Array<() => Promise<void> | void> = [() => checkpointer.stop()];
+  const processMetrics = registerProcessMetrics(registry, 'core', { processWide: true });
+  const cleanup: Array<() => Promise<void> | void> = [() => checkpointer.stop(), () => processMetrics.stop()];
   const closeDatabase = () => {
     walSync.close();
     db.close();
@@ -152,31 +158,12 @@ export async function composeSafetyCore(config: Config, deps: CoreDeps): Promise
     cleanup.unshift(() => input.close());
     publishAck = input.publishAck;
     publishConfig = input.publishConfig;
-    registry.gauge('ribbon_connected_devices', 'Devices connected to the embedded broker.', () =>
-      input.connectedDevices(),
-    );
-    registry.gauge('ribbon_devices_online', 'Devices whose last known state is online.', () =>
-      stores.devices.countOnline(),
-    );
-    registry.labeledGauge(
-      'ribbon_notifications',
-      'Outbox rows by target and status (failed = given up, or nowhere to send).',
-      () => stores.outbox.counts().map((c) => ({ labels: { target: c.target, status: c.status }, value: c.n })),
-    );
-
-    registry.gauge(
-      'ribbon_emergencies_unreached',
-      'Open emergencies whose SMS and calls all failed, or that had no phone to try (nobody on duty, no number, no SMS or voice channel).',
-      () => stores.outbox.reachGauges().unreachedOpen,
-    );
-    registry.gauge(
-      'ribbon_oldest_unacknowledged_emergency_seconds',
-      'Seconds since the press of the oldest open (unacknowledged) emergency; 0 when there is none.',
-      () => {
-        const oldest = stores.outbox.reachGauges().oldestOpenEmergencyAt;
-        return oldest === null ? 0 : Math.max(0, (clock.now() - oldest) / 1000);
-      },
-    );
+    registerCoreGauges(registry, {
+      stores,
+      gauges: createGaugeReads(db),
+      clock,
+      connectedDevices: () => input.connectedDevices(),
+    });
 
     // Rules: the sweep (escalations, reminders, missed check-ins, silent devices) and the outbox.
     const delivery = createOutboxDelivery({
@@ -186,6 +173,7 @@ export async function composeSafetyCore(config: Config, deps: CoreDeps): Promise
       now: () => clock.now(),
       log: log.child({ component: 'outbox' }),
       phoneWanted: (alertId) => stores.alerts.get(alertId)?.status === 'open',
+      onAttempt: counters.deliveryAttempt,
       // An SMS or call settled: the alert's reach (and, if its tier is out of phones, the next tier).
       onPhoneSettled: (alertId) =>
         announcer.commit((announce) => {
@@ -252,7 +240,7 @@ export async function composeSafetyCore(config: Config, deps: CoreDeps): Promise
       changes,
       registry,
       commandAlert: createCommandAlert({ alerting, announcer, clock }),
-      recordPersonReport: createRecordPersonReport({ record, announcer, clock }),
+      recordPersonReport: countedPersonReports(createRecordPersonReport({ record, announcer, clock }), counters),
       applyDeviceSettings(scope) {
         const told = stores.transaction(() => applyDeviceSettings(stores, scope, clock.now()));
         for (const t of told) publishConfig(t.deviceId, t.config);
@@ -312,4 +300,16 @@ function warnWithoutPhones(stores: SqliteStores, log: Logger): void {
     { channels: kinds },
     "没有配置短信或电话通道：紧急求助不会打到任何人的手机 / no SMS or voice channel is configured: a red press reaches nobody's phone (docs/notifications.md)",
   );
+}
+
+/** A person's report is counted in ribbon_events_total (source="person") once committed, as a press is. */
+function countedPersonReports(
+  record: RecordPersonReport,
+  counters: ReturnType<typeof createCoreCounters>,
+): RecordPersonReport {
+  return (report) => {
+    const result = record(report);
+    if (!result.duplicate) counters.personReport(report.state);
+    return result;
+  };
 }

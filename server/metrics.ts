@@ -181,6 +181,11 @@ export function createIngestMetrics(registry: Registry) {
       'Time for one fdatasync of the WAL (covering one or more batches) before their PUBACKs.',
       [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 1],
     ),
+    pubackSeconds: registry.histogram(
+      'ribbon_puback_seconds',
+      "Time from a device message reaching the server to its PUBACK being released (queue, commit and WAL sync): the server's share of a press's round trip.",
+      [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    ),
     commitFailures: registry.counter(
       'ribbon_commit_failures_total',
       'Batches whose commit or WAL fsync failed (nothing acknowledged).',
@@ -189,3 +194,31 @@ export function createIngestMetrics(registry: Registry) {
 }
 
 export type IngestMetrics = ReturnType<typeof createIngestMetrics>;
+
+/**
+ * Several expositions (the core's and the people side's) as one: a family both have (a lane's
+ * figures, labelled by lane) is written once, its samples together, as the text format requires.
+ * Relies on each family starting with its `# HELP` line, as Registry writes it.
+ */
+export function mergeExpositions(texts: readonly string[]): string {
+  const families = new Map<string, { head: string[]; samples: string[] }>();
+  for (const text of texts) {
+    let current: { head: string[]; samples: string[] } | undefined;
+    for (const line of text.split('\n')) {
+      if (line === '') continue;
+      const help = /^# HELP (\S+)/.exec(line);
+      if (help) {
+        const name = help[1] as string;
+        const known = families.get(name);
+        current = known ?? { head: [line], samples: [] };
+        if (known === undefined) families.set(name, current);
+      } else if (current === undefined) continue;
+      else if (line.startsWith('# ')) {
+        if (current.head.length < 2) current.head.push(line);
+      } else current.samples.push(line);
+    }
+  }
+  const out: string[] = [];
+  for (const { head, samples } of families.values()) out.push(...head, ...samples);
+  return `${out.join('\n')}\n`;
+}

@@ -13,6 +13,8 @@ import type { SqliteStores } from './store/index.js';
 import { loadLinkSecret } from './store/secrets.js';
 import { createPersonalDataStore } from './store/personal-data.js';
 import type { CoreLink } from './lanes/link.js';
+import { mergeExpositions, Registry } from './metrics.js';
+import { registerProcessMetrics } from './metrics-process.js';
 import { createLiveHub, type LiveHub } from './live/hub.js';
 import { createHouseholdJournal } from './live/household-journal.js';
 
@@ -86,9 +88,12 @@ export async function composePeopleSide(
   }
   // Logout, a disabled user, a changed scope: told by the API, heard by the live hub.
   const userChanges = new EventEmitter<{ changed: [userId: number] }>();
+  // The people side's own thread (its event loop, its heap), beside the core's figures on /metrics.
+  const registry = new Registry();
+  const processMetrics = registerProcessMetrics(registry, 'people', { processWide: false });
   const app = await buildApp({
     log,
-    metrics: () => link.metrics(),
+    metrics: async () => mergeExpositions([await link.metrics(), registry.render()]),
     ...(https ? { https } : {}),
     http: config.http,
     ...(config.dashboardDir !== null ? { dashboardDir: config.dashboardDir } : {}),
@@ -168,6 +173,7 @@ export async function composePeopleSide(
       journal.stop();
       await hub.close();
       await app.close();
+      processMetrics.stop();
     },
   };
 }

@@ -7,6 +7,9 @@ import type { ChannelLookup, DeviceAckPublisher, OutboxRow, OutboxStore } from '
 
 export type DeliveryResult = { sent: number; retried: number; failed: number };
 
+/** What an outbox row was: an SMS or a call to a person, a group robot (webhook, WeCom, DingTalk), a device's ack, nowhere. */
+export type DeliveryMedium = 'sms' | 'call' | 'robot' | 'device' | 'none';
+
 /** The outbox calls delivery makes, and no more: what a test's fake has to provide. */
 export type DeliveryOutbox = Pick<OutboxStore, 'due' | 'claim' | 'markSent' | 'markRetry' | 'markFailed' | 'insert'>;
 
@@ -42,6 +45,8 @@ export function createOutboxDelivery(deps: {
    * out a retry, a backlog or a daytime window is not sent once someone has acknowledged.
    */
   phoneWanted?: (alertId: number) => boolean;
+  /** Each attempt's end, for /metrics: by medium, sent / retry (a transient failure) / failed (for good) / dropped (no longer wanted). */
+  onAttempt?: (medium: DeliveryMedium, result: 'sent' | 'retry' | 'failed' | 'dropped') => void;
   random?: () => number;
   maxAttempts?: number;
   batch?: number;
@@ -84,6 +89,7 @@ export function createOutboxDelivery(deps: {
     if (phone !== null && row.alertId !== null && deps.phoneWanted?.(row.alertId) === false) {
       stores.outbox.markFailed(row.id, NOT_WANTED);
       result.failed += 1;
+      deps.onAttempt?.(phone.medium, 'dropped');
       return;
     }
     let outcome: SendResult;
@@ -95,13 +101,16 @@ export function createOutboxDelivery(deps: {
     // (Stopping: the database stays open until every send under way has been recorded here; an
     // aborted one is a transient failure, retried after the restart.)
     const limit = phone?.medium === 'call' ? Math.min(maxAttempts, CALL_MAX_ATTEMPTS) : maxAttempts;
+    const medium: DeliveryMedium = phone?.medium ?? (row.target === 'channel' ? 'robot' : row.target);
     if (outcome.ok) {
       stores.outbox.markSent(row.id, deps.now(), outcome.ref ?? null);
       result.sent += 1;
+      deps.onAttempt?.(medium, 'sent');
       if (phone !== null && row.alertId !== null) deps.onPhoneSettled?.(row.alertId);
     } else if (outcome.permanent || !shouldRetry(attempt, limit)) {
       stores.outbox.markFailed(row.id, outcome.error);
       result.failed += 1;
+      deps.onAttempt?.(medium, 'failed');
       log.error(
         { outboxId: row.id, alertId: row.alertId, target: row.target, attempt, error: outcome.error },
         'notification failed for good',
@@ -127,6 +136,7 @@ export function createOutboxDelivery(deps: {
       const delay = retryDelayMs(attempt, { atLeastMs: outcome.retryAfterMs ?? 0 }, random);
       stores.outbox.markRetry(row.id, deps.now() + delay, outcome.error);
       result.retried += 1;
+      deps.onAttempt?.(medium, 'retry');
       // A failing phone is no way to a person for now: the alert's reach may have changed.
       if (phone !== null && row.alertId !== null) deps.onPhoneSettled?.(row.alertId);
       log.warn(

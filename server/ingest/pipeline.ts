@@ -250,7 +250,13 @@ export function createIngestPipeline(deps: {
   });
 
   return {
-    submit(message, done) {
+    submit(message, acknowledge) {
+      // The server's share of the PUBACK's wait: from here to the callback that releases it.
+      const started = performance.now();
+      const done: Done<Outcome> = (err, outcome) => {
+        if (!err) metrics.pubackSeconds.observe((performance.now() - started) / 1000);
+        acknowledge(err, outcome);
+      };
       if (!receive(message)) {
         commit.submit(message, done);
         return;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createIngestMetrics, Registry } from '../../../server/metrics.js';
+import { createIngestMetrics, mergeExpositions, Registry } from '../../../server/metrics.js';
 
 describe('Registry: counters', () => {
   it('when a counter has no samples yet, then only HELP and TYPE are written', () => {
@@ -135,6 +135,7 @@ describe('Registry: several metrics', () => {
       '# TYPE ribbon_commit_batch_size histogram',
       '# TYPE ribbon_commit_seconds histogram',
       '# TYPE ribbon_sync_seconds histogram',
+      '# TYPE ribbon_puback_seconds histogram',
       '# TYPE ribbon_commit_failures_total counter',
     ]);
     expect(text).toContain('ribbon_mqtt_messages_total{outcome="stored"} 1\n');
@@ -153,5 +154,37 @@ describe('Registry: counter children (hot paths)', () => {
     c.inc({ source: 'device', state: 'red' });
     expect(c.get({ state: 'red', source: 'device' })).toBe(4);
     expect(r.render().match(/ribbon_events_total\{/g)).toHaveLength(1);
+  });
+});
+
+describe("mergeExpositions (the core's and the people side's /metrics as one)", () => {
+  it("when both lanes have a family, then it is written once with both lanes' samples, and the others as they were", () => {
+    const core = new Registry();
+    core.counter('ribbon_events_total', 'Reports.').inc({ state: 'red', source: 'device' });
+    core.labeledGauge('ribbon_heap_used_bytes', 'Heap.', () => [{ labels: { lane: 'core' }, value: 10 }]);
+    const people = new Registry();
+    people.labeledGauge('ribbon_heap_used_bytes', 'Heap.', () => [{ labels: { lane: 'people' }, value: 20 }]);
+    people.gauge('ribbon_people_only', 'Only here.', () => 3);
+    expect(mergeExpositions([core.render(), people.render()])).toBe(
+      [
+        '# HELP ribbon_events_total Reports.',
+        '# TYPE ribbon_events_total counter',
+        'ribbon_events_total{state="red",source="device"} 1',
+        '# HELP ribbon_heap_used_bytes Heap.',
+        '# TYPE ribbon_heap_used_bytes gauge',
+        'ribbon_heap_used_bytes{lane="core"} 10',
+        'ribbon_heap_used_bytes{lane="people"} 20',
+        '# HELP ribbon_people_only Only here.',
+        '# TYPE ribbon_people_only gauge',
+        'ribbon_people_only 3',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it('when a family has no samples, then its HELP and TYPE are kept', () => {
+    const r = new Registry();
+    r.counter('ribbon_x_total', 'Things.');
+    expect(mergeExpositions([r.render(), ''])).toBe('# HELP ribbon_x_total Things.\n# TYPE ribbon_x_total counter\n');
   });
 });
