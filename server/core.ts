@@ -20,6 +20,7 @@ import { createDeviceInput } from './ingest/device-input.js';
 import type { ExternalIngest } from './ingest/external.js';
 import { type AckPublisher, createIngestPipeline } from './ingest/pipeline.js';
 import { createIngestMetrics, Registry } from './metrics.js';
+import { createUnreadableMetrics } from './metrics-unreadable.js';
 import { createChannelLookup } from './notify/channel-cache.js';
 import { mediumOf } from './notify/phone.js';
 import type { ChannelDeps } from './notify/index.js';
@@ -116,7 +117,12 @@ export async function composeSafetyCore(config: Config, deps: CoreDeps): Promise
       return { link: ackLink(config.publicUrl, token), code: stores.ackCodes.issue(token, expiresAt, now) };
     },
   });
-  const record = createRecordMessages(stores, alerting, { batchTransaction: walSync.transaction });
+  const unreadable = createUnreadableMetrics(registry);
+  const record = createRecordMessages(stores, alerting, {
+    batchTransaction: walSync.transaction,
+    rejectLimits: config.rejected,
+    onRejectedDropped: (rows) => unreadable.dropped.inc(rows),
+  });
   // Acks go out through whichever broker is in use: bound once it is up (the pipeline and the
   // broker need each other; no message arrives before the broker is up).
   let publishAck: AckPublisher = () => {};
@@ -125,6 +131,7 @@ export async function composeSafetyCore(config: Config, deps: CoreDeps): Promise
     batchMax: config.ingest.batchMax,
     log,
     metrics: createIngestMetrics(registry),
+    unreadable,
     announcer,
     publishAck: (deviceId, ack) => publishAck(deviceId, ack),
     sync: deps.aroundSync ? deps.aroundSync(walSync.sync) : walSync.sync,

@@ -77,4 +77,19 @@ export const STAFF_MIGRATIONS: readonly string[] = [
         WHERE b.compound_id = NEW.id AND h.closed_at IS NULL;
     END;
   `,
+  /* 20: per-device tallies of unreadable messages (issue 16 point 4; numbered 20 by the lead, renumber on merge) */ `
+  -- One row per device that ever sent an unreadable message: how many since when, and its
+  -- current window (server/domain/reject-limit.ts). Written once per group-commit batch per
+  -- device, not per message. No foreign key: a tally outlives nothing, and costs one row.
+  CREATE TABLE device_rejects (
+    device_id         TEXT PRIMARY KEY,
+    since             INTEGER NOT NULL,
+    total             INTEGER NOT NULL,
+    counted           INTEGER NOT NULL,
+    window_start      INTEGER NOT NULL,
+    kept_in_window    INTEGER NOT NULL,
+    counted_in_window INTEGER NOT NULL,
+    last_at           INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  `,
 ];
