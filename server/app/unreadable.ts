@@ -7,14 +7,11 @@ import {
   tallyReject,
 } from '../domain/reject-limit.js';
 import { REASON_SEPARATOR } from '../domain/device-health.js';
-import type { AlertChange, Alerting } from './alerting.js';
+import { type AlertChange, type Alerting, MAX_REASON } from './alerting.js';
 import type { Stores } from './ports.js';
 
 /** A device over its limit re-announces its alert (the count on open dashboards) at most this often. */
 export const OVER_LIMIT_ANNOUNCE_MS = 10_000;
-
-/** A stored reason is cut at this length (app/alerting.ts). */
-const MAX_REASON = 500;
 
 /**
  * The per-device limits on unreadable messages (server/domain/reject-limit.ts) over the store,
@@ -54,7 +51,7 @@ export function createUnreadableLimit(deps: {
     if (open === null) {
       const opened = alerting.raise(householdId, 'device', { reason: part }, now);
       if (counted === 1) return opened;
-      const alert = stores.alerts.findOpen(householdId, 'device');
+      const alert = stores.alerts.get(opened.alertId);
       if (alert !== null)
         stores.alerts.save(alert, { ...alert, reportCount: alert.reportCount + counted - 1 }, [], {}, now);
       return opened;
