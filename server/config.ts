@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { type BrokerLimits, DEFAULT_BROKER_LIMITS as BROKER } from '../broker/options.js';
 import { DEFAULT_TIME_ZONE } from '../protocol/ribbon.js';
+import { DEFAULT_REJECT_LIMITS as REJECTED, type RejectLimits } from './domain/reject-limit.js';
 import { isValidTimeZone, parseTimeOfDay } from './domain/zoned-time.js';
 import { type AdmissionLimits, DEFAULT_ADMISSION as LIVE } from './live/admission.js';
 
@@ -56,6 +57,8 @@ export type Config = Readonly<{
   report: ReportSettings;
   backup: BackupSettings;
   retention: RetentionSettings;
+  /** Per-device limits on unreadable messages, and the rejected log's size bound (docs/protocol.md §6). */
+  rejected: RejectLimits;
 }>;
 
 /** Limits of the HTTP server (the API, the dashboard's files and the /ws upgrades). */
@@ -186,6 +189,15 @@ export const ENV_HELP: ReadonlyArray<readonly [string, string]> = [
   ['RETAIN_EVENTS_MONTHS', 'months events and visits are kept, 1-240 (default 24)'],
   ['RETAIN_REJECTED_MONTHS', 'months unreadable device messages are kept, 1-240 (default 3)'],
   ['RETAIN_AUDIT_MONTHS', 'months the audit log is kept, 1-240, at least RETAIN_EVENTS_MONTHS (default 60)'],
+  [
+    'REJECTED_KEEP_PER_DEVICE',
+    `unreadable messages kept raw per device per window, 1-1000000; the rest only counted (default ${REJECTED.keepPerDevice})`,
+  ],
+  ['REJECTED_WINDOW_SEC', `that window in seconds, 1-604800 (default ${REJECTED.windowMs / 1000})`],
+  [
+    'REJECTED_MAX_ROWS',
+    `rows of the rejected log at most, oldest dropped first, 100-100000000 (default ${REJECTED.maxRows})`,
+  ],
   ['RETENTION_TIME', 'local HH:MM of the daily deletion of what is older (default 04:15)'],
   ['DASHBOARD_DIR', 'folder of the built dashboard served at / (default dashboard/dist, made by npm run build)'],
 ];
@@ -261,6 +273,11 @@ export function loadConfig(env: Env, cwd = process.cwd()): Config {
       keep: int(env, 'BACKUP_KEEP', 7, 1, 365),
     }),
     retention: retention(env),
+    rejected: Object.freeze({
+      keepPerDevice: int(env, 'REJECTED_KEEP_PER_DEVICE', REJECTED.keepPerDevice, 1, 1_000_000),
+      windowMs: int(env, 'REJECTED_WINDOW_SEC', REJECTED.windowMs / 1000, 1, 604_800) * 1000,
+      maxRows: int(env, 'REJECTED_MAX_ROWS', REJECTED.maxRows, 100, 100_000_000),
+    }),
   };
   return Object.freeze(config);
 }

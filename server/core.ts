@@ -23,6 +23,7 @@ import { type AckPublisher, type ConfigPublisher, createIngestPipeline } from '.
 import { createIngestMetrics, Registry } from './metrics.js';
 import { createCoreCounters, registerCoreGauges } from './metrics-core.js';
 import { registerProcessMetrics } from './metrics-process.js';
+import { createUnreadableMetrics } from './metrics-unreadable.js';
 import { createChannelLookup } from './notify/channel-cache.js';
 import { mediumOf } from './notify/phone.js';
 import type { ChannelDeps } from './notify/index.js';
@@ -124,7 +125,12 @@ export async function composeSafetyCore(config: Config, deps: CoreDeps): Promise
       return { link: ackLink(config.publicUrl, token), code: stores.ackCodes.issue(token, expiresAt, now) };
     },
   });
-  const record = createRecordMessages(stores, alerting, { batchTransaction: walSync.transaction });
+  const unreadable = createUnreadableMetrics(registry);
+  const record = createRecordMessages(stores, alerting, {
+    batchTransaction: walSync.transaction,
+    rejectLimits: config.rejected,
+    onRejectedDropped: (rows) => unreadable.dropped.inc(rows),
+  });
   // Acks go out through whichever broker is in use: bound once it is up (the pipeline and the
   // broker need each other; no message arrives before the broker is up).
   let publishAck: AckPublisher = () => {};
@@ -134,6 +140,7 @@ export async function composeSafetyCore(config: Config, deps: CoreDeps): Promise
     batchMax: config.ingest.batchMax,
     log,
     metrics: ingestMetrics,
+    unreadable,
     announcer,
     publishAck: (deviceId, ack) => publishAck(deviceId, ack),
     publishConfig: (deviceId, config) => publishConfig(deviceId, config),

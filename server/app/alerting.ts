@@ -37,7 +37,8 @@ export type CommandResult =
   | { ok: true; alert: Alert; change: AlertChange }
   | { ok: false; code: AlertErrorCode | typeof ERRORS.notFound.code; message: string };
 
-const MAX_REASON = 500;
+/** A stored reason is cut at this length. */
+export const MAX_REASON = 500;
 
 /**
  * The alert use cases over the store: open or join, person commands, automatic clears and

@@ -8,6 +8,7 @@ import type { RollUpsStore } from './ports-roll-ups.js';
 import type { HouseholdsStore } from './ports-households.js';
 import type { EarlierPress } from '../domain/dedupe.js';
 import type { AlertKind, RibbonState } from '../domain/ribbon.js';
+import type { RejectTally } from '../domain/reject-limit.js';
 import type { DeviceAck } from '../../protocol/mqtt.js';
 import type { Channel } from '../notify/types.js';
 import type { Change } from './changes.js';
@@ -174,6 +175,12 @@ export interface EventsStore {
 export interface RejectedStore {
   insert(message: Omit<RejectedMessage, 'id'>): number;
   listForDevice(deviceId: string): RejectedMessage[];
+  /** Drops the oldest rows so that at most `maxRows` remain up to `newestId` (the last insert); how many went. */
+  bound(newestId: number, maxRows: number): number;
+  count(): number;
+  /** A device's tally of unreadable messages (server/domain/reject-limit.ts), or null if it never sent one. */
+  tally(deviceId: string): RejectTally | null;
+  saveTally(tally: RejectTally): void;
 }
 
 export interface AlertsStore {

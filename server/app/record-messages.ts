@@ -10,6 +10,8 @@ import { DEFAULT_TIME_ZONE } from '../../protocol/ribbon.js';
 import type { AlertChange, Alerting } from './alerting.js';
 import { checkInDueAt } from './check-ins.js';
 import { createDeviceSettingsLookup } from './device-settings.js';
+import { DEFAULT_REJECT_LIMITS, type RejectLimits } from '../domain/reject-limit.js';
+import { createUnreadableLimit } from './unreadable.js';
 
 export type InboundMessage = {
   deviceId: string;
@@ -79,6 +81,19 @@ export type Outcome =
       alerts: AlertChange[];
     }
   /**
+   * An unreadable message past its device's limit (server/domain/reject-limit.ts): only counted,
+   * not kept. `overLimit`: the first of its window. `alerts` holds, on the last such message of a
+   * device in its batch, the change of the device alert carrying the count (now and then).
+   */
+  | {
+      type: 'counted';
+      deviceId: string;
+      householdId: number;
+      reason: string;
+      overLimit: boolean;
+      alerts: AlertChange[];
+    }
+  /**
    * A device retired after it connected, or one never registered here (behind an external
    * broker): its message is not a press of any household. A retired device's press (`state`) is
    * still kept raw in the rejected log and raises a `device` alert on its household, so what a
@@ -105,24 +120,43 @@ export function createRecordMessages(
   opts: {
     /** The transaction for device batches: WalSync.transaction when the caller syncs after it (server/store/db.ts). */
     batchTransaction?: <T>(fn: () => T) => T;
+    /** Per-device limits on unreadable messages and the rejected log's size (default DEFAULT_REJECT_LIMITS). */
+    rejectLimits?: RejectLimits;
+    /** Rows of the rejected log dropped by its size bound (metrics). */
+    onRejectedDropped?: (rows: number) => void;
   } = {},
 ) {
   const batchTransaction = opts.batchTransaction ?? stores.transaction;
   const { alerts, devices, events, places, rejected } = stores;
   const settingsOf = createDeviceSettingsLookup(stores);
+  const limit = createUnreadableLimit({
+    stores,
+    alerting,
+    limits: opts.rejectLimits ?? DEFAULT_REJECT_LIMITS,
+    ...(opts.onRejectedDropped ? { onDropped: opts.onRejectedDropped } : {}),
+  });
 
   /** Keeps a message raw in the rejected log; its id. */
   function keepRaw(m: InboundMessage, reason: string): number {
-    return rejected.insert({
+    const id = rejected.insert({
       deviceId: m.deviceId,
       topic: m.topic,
       payload: m.payload,
       reason,
       receivedAt: m.receivedAt,
     });
+    limit.kept(id);
+    return id;
   }
 
+  /**
+   * An unreadable message from a known device: within its device's limit, kept raw with a
+   * `device` alert (an unreadable press is still a press); past it, only counted — the device's
+   * alert carries the count (app/unreadable.ts), and a device in a loop costs a counter.
+   */
   function reject(m: InboundMessage, householdId: number, reason: string): Outcome {
+    const { keep, overLimit } = limit.admit(m.deviceId, householdId, m.receivedAt);
+    if (!keep) return { type: 'counted', deviceId: m.deviceId, householdId, reason, overLimit, alerts: [] };
     const rejectedId = keepRaw(m, reason);
     const decision = decideDeviceHealth({ type: 'unreadable', reason }, m.receivedAt);
     const alerts = alerting.applyDeviceHealth({ id: m.deviceId, householdId }, decision, m.receivedAt);
@@ -275,6 +309,18 @@ export function createRecordMessages(
     }
   }
 
+  /** Each device's alert change onto its last `counted` outcome of the batch. */
+  function attachCounts(outcomes: Outcome[], changes: Map<string, AlertChange>): void {
+    for (let i = outcomes.length - 1; i >= 0 && changes.size > 0; i--) {
+      const outcome = outcomes[i] as Outcome;
+      if (outcome.type !== 'counted') continue;
+      const change = changes.get(outcome.deviceId);
+      if (change === undefined) continue;
+      outcome.alerts.push(change);
+      changes.delete(outcome.deviceId);
+    }
+  }
+
   return {
     /**
      * A red press about to be recorded, read without writing anything (for the live hub's
@@ -293,7 +339,17 @@ export function createRecordMessages(
     },
     /** Applies a batch in one transaction; throws (and commits nothing) if the transaction fails. */
     recordBatch(batch: readonly InboundMessage[]): Outcome[] {
-      return batchTransaction(() => batch.map(recordOne));
+      try {
+        return batchTransaction(() => {
+          const outcomes = batch.map(recordOne);
+          const changes = limit.finish();
+          if (changes.size > 0) attachCounts(outcomes, changes);
+          return outcomes;
+        });
+      } catch (err) {
+        limit.abort();
+        throw err;
+      }
     },
     /**
      * A person's report (a volunteer saw the ribbon, or entered it for a household without a

@@ -5,6 +5,7 @@ import type { InboundMessage, Outcome, RecordMessages } from '../app/record-mess
 import { assertNever } from '../domain/ribbon.js';
 import type { DeviceAck, DeviceConfig } from '../../protocol/mqtt.js';
 import type { IngestMetrics } from '../metrics.js';
+import type { UnreadableMetrics } from '../metrics-unreadable.js';
 import { createGroupCommit, type Done } from './group-commit.js';
 
 /** Sends an ack to a device (`ribbon/{id}/ack`) through whichever broker is in use. */
@@ -30,6 +31,8 @@ export function createIngestPipeline(deps: {
   batchMax: number;
   log: Logger;
   metrics: IngestMetrics;
+  /** Unreadable messages kept or only counted (server/metrics-unreadable.ts). */
+  unreadable: UnreadableMetrics;
   /** Where the changes of a committed batch go, once its sync is done (the one announcer). */
   announcer: Pick<Announcer, 'publish'>;
   publishAck: AckPublisher;
@@ -169,6 +172,7 @@ export function createIngestPipeline(deps: {
         return;
       case 'rejected':
         metrics.rejected.inc();
+        deps.unreadable.kept.inc();
         log.warn(
           {
             deviceId: outcome.deviceId,
@@ -179,6 +183,17 @@ export function createIngestPipeline(deps: {
           },
           'unreadable device message kept in the rejected log; device alert raised',
         );
+        alertChanges(outcome.alerts, at, out);
+        return;
+      case 'counted':
+        // Past the device's limit: a counter, and one log line per device per window.
+        deps.unreadable.counted.inc();
+        if (outcome.overLimit) {
+          log.warn(
+            { deviceId: outcome.deviceId, householdId: outcome.householdId, reason: outcome.reason },
+            'device over its limit of unreadable messages: only counted until its window ends; device alert carries the count',
+          );
+        }
         alertChanges(outcome.alerts, at, out);
         return;
       case 'unknown-device':

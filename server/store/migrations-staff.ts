@@ -102,4 +102,19 @@ export const STAFF_MIGRATIONS: readonly string[] = [
   -- Which devices a model's row reaches (the core tells each its new interval).
   CREATE INDEX devices_model ON devices (model) WHERE model IS NOT NULL;
   `,
+  /* 20: per-device tallies of unreadable messages (issue 16, point 4) */ `
+  -- One row per device that ever sent an unreadable message: how many since when, and its
+  -- current window (server/domain/reject-limit.ts). Written once per group-commit batch per
+  -- device, not per message. No foreign key: a tally outlives nothing, and costs one row.
+  CREATE TABLE device_rejects (
+    device_id         TEXT PRIMARY KEY,
+    since             INTEGER NOT NULL,
+    total             INTEGER NOT NULL,
+    counted           INTEGER NOT NULL,
+    window_start      INTEGER NOT NULL,
+    kept_in_window    INTEGER NOT NULL,
+    counted_in_window INTEGER NOT NULL,
+    last_at           INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  `,
 ];

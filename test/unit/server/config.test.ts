@@ -51,6 +51,7 @@ describe('loadConfig: defaults', () => {
       report: { time: '07:00', timeZone: 'Asia/Shanghai' },
       backup: { time: '03:30', dir: path.join(CWD, 'data', 'backups'), keep: 7 },
       retention: { eventsMonths: 24, rejectedMonths: 3, auditMonths: 60, time: '04:15' },
+      rejected: { keepPerDevice: 100, windowMs: 3_600_000, maxRows: 50_000 },
     });
   });
 
@@ -105,6 +106,9 @@ describe('loadConfig: values that are read', () => {
         BACKUP_KEEP: '365',
         RETAIN_EVENTS_MONTHS: '12',
         RETAIN_REJECTED_MONTHS: '1',
+        REJECTED_KEEP_PER_DEVICE: '7',
+        REJECTED_WINDOW_SEC: '604800',
+        REJECTED_MAX_ROWS: '100',
         RETAIN_AUDIT_MONTHS: '240',
         RETENTION_TIME: '02:05',
         TLS_CERT_FILE: '/etc/ribbon/cert.pem',
@@ -155,6 +159,7 @@ describe('loadConfig: values that are read', () => {
       report: { time: '06:45', timeZone: 'Europe/Berlin' },
       backup: { time: '23:59', dir: '/var/backups/ribbon', keep: 365 },
       retention: { eventsMonths: 12, rejectedMonths: 1, auditMonths: 240, time: '02:05' },
+      rejected: { keepPerDevice: 7, windowMs: 604_800_000, maxRows: 100 },
     });
   });
 
@@ -275,6 +280,9 @@ describe('loadConfig: bad values stop start-up', () => {
     ['MQTT_MAX_CONNECTIONS', '1000001'],
     ['INGEST_BATCH_MAX', '0'],
     ['INGEST_BATCH_MAX', '100001'],
+    ['REJECTED_KEEP_PER_DEVICE', '0'],
+    ['REJECTED_WINDOW_SEC', '604801'],
+    ['REJECTED_MAX_ROWS', '99'],
     ['REPORT_TIME', '7:00'],
     ['REPORT_TIME', '24:00'],
     ['REPORT_TIME', '07:60'],
