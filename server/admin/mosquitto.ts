@@ -1,5 +1,6 @@
 import { pbkdf2Sync, randomBytes } from 'node:crypto';
 import { ACK_CHANNEL, DEVICE_CHANNELS, TOPIC_ROOT } from '../../protocol/mqtt.js';
+import { serverAccounts } from '../ingest/external.js';
 
 /**
  * Files for running devices through Mosquitto instead of the embedded broker (docs/external-broker.md).
@@ -19,17 +20,21 @@ export function mosquittoPasswordLine(username: string, password: string, iterat
  * and online topics and reads only its own ack; the server account reads every device topic
  * and writes every ack.
  */
-export function mosquittoAcl(serverUser: string): string {
+export function mosquittoAcl(serverUser: string, connections = 1): string {
   const lines = [
     '# Ribbon Pact device ACL (written by `npm run admin -- mosquitto-acl`).',
     '# %u is the username, which must be the device id.',
     ...DEVICE_CHANNELS.map((channel) => `pattern write ${TOPIC_ROOT}/%u/${channel}`),
     `pattern read ${TOPIC_ROOT}/%u/${ACK_CHANNEL}`,
     '',
-    `user ${serverUser}`,
-    ...DEVICE_CHANNELS.map((channel) => `topic read ${TOPIC_ROOT}/+/${channel}`),
-    `topic write ${TOPIC_ROOT}/+/${ACK_CHANNEL}`,
-    '',
+    // One account per connection of the server's (MQTT_CONNECTIONS); Mosquitto checks a shared
+    // subscription ($share/ribbon/ribbon/+/state) against the topic after the group.
+    ...serverAccounts(serverUser, connections).flatMap((user) => [
+      `user ${user}`,
+      ...DEVICE_CHANNELS.map((channel) => `topic read ${TOPIC_ROOT}/+/${channel}`),
+      `topic write ${TOPIC_ROOT}/+/${ACK_CHANNEL}`,
+      '',
+    ]),
   ];
   return lines.join('\n');
 }

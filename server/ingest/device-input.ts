@@ -59,6 +59,7 @@ export async function createDeviceInput(
         external = await connectExternalIngest({
           url,
           clientId: config.mqttClientId,
+          connections: config.mqttConnections,
           username: config.mqttUsername,
           password: config.mqttPassword,
           pipeline,
@@ -70,7 +71,7 @@ export async function createDeviceInput(
       // No message (and so no ack) comes before the subscriber is connected.
       publishAck: (deviceId, ack) => external?.publishAck(deviceId, ack),
       disconnect: () => {},
-      connected: () => external?.client.connected ?? false,
+      connected: () => external?.connected() ?? false,
       connectedDevices: () => 0,
       close: async () => external?.close(),
     };
