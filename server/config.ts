@@ -34,6 +34,12 @@ export type Config = Readonly<{
   mqttPassword: string | null;
   /** Client id (and persistent session name) of the server at an external broker. */
   mqttClientId: string;
+  /**
+   * Connections to the external broker sharing one subscription (`$share/ribbon/…`), so that
+   * group commit gathers the messages in flight on all of them; each its own account and
+   * session: the name, then name-1 … (docs/external-broker.md). 1: one plain subscription.
+   */
+  mqttConnections: number;
   adminPassword: string | null;
   /** The built dashboard (index.html, assets/); null = dashboard/dist of this checkout. */
   dashboardDir: string | null;
@@ -136,6 +142,10 @@ export const ENV_HELP: ReadonlyArray<readonly [string, string]> = [
   ['MQTT_URL', 'use this external broker instead of the embedded one (mqtt://host:port or mqtts://…)'],
   ['MQTT_USERNAME / MQTT_PASSWORD', "the server's own account at the external broker"],
   ['MQTT_CLIENT_ID', "the server's client id at the external broker (default ribbon-server)"],
+  [
+    'MQTT_CONNECTIONS',
+    'connections to the external broker sharing one subscription, 1-64 (default 1; 16 for ≥ 10,000 presses/s: accounts NAME, NAME-1 …, see docs/external-broker.md)',
+  ],
   ['ADMIN_PASSWORD', "first admin's password on an empty database"],
   [
     'TLS_CERT_FILE / TLS_KEY_FILE',
@@ -233,6 +243,7 @@ export function loadConfig(env: Env, cwd = process.cwd()): Config {
     mqttUsername: optionalString(env, 'MQTT_USERNAME'),
     mqttPassword: optionalString(env, 'MQTT_PASSWORD'),
     mqttClientId: optionalString(env, 'MQTT_CLIENT_ID') ?? 'ribbon-server',
+    mqttConnections: int(env, 'MQTT_CONNECTIONS', 1, 1, 64),
     adminPassword: optionalString(env, 'ADMIN_PASSWORD'),
     dashboardDir: (() => {
       const dir = optionalString(env, 'DASHBOARD_DIR');

@@ -10,6 +10,7 @@ import { mainlandMobile, NOT_A_MOBILE, NOT_A_MOBILE_EN } from '../domain/phone.j
 import { loadConfig } from '../config.js';
 import { openDatabase } from '../store/db.js';
 import { createStores, type SqliteStores } from '../store/index.js';
+import { serverAccounts } from '../ingest/external.js';
 import { mosquittoAcl, mosquittoPasswordLine } from './mosquitto.js';
 import { DUTY_HELP, DUTY_OPTIONS, runDutyCommand } from './duty.js';
 import {
@@ -82,10 +83,12 @@ ${DUTY_HELP}${PLACES_HELP}${HOUSEHOLDS_HELP}${LIFECYCLE_HELP}${DEVICE_SETTINGS_H
         server runs (stop it first), and unless the file is whole (integrity_check), of a schema
         this release knows, and has our tables. The database before is kept as
         ribbon.db.before-restore-<time>. README, "Backup and restore".
-  mosquitto-acl --out FILE [--server-user NAME]
-        Writes a Mosquitto ACL file for the external-broker mode (docs/external-broker.md).
-  mosquitto-passwd --out FILE --user NAME [--password=SECRET]
-        Appends one account (for the server's own account at Mosquitto) to a password file.
+  mosquitto-acl --out FILE [--server-user NAME] [--connections N]
+        Writes a Mosquitto ACL file for the external-broker mode (docs/external-broker.md); with
+        --connections (MQTT_CONNECTIONS, 1-64), for each of the server's accounts NAME, NAME-1 …
+  mosquitto-passwd --out FILE --user NAME [--password=SECRET] [--connections N]
+        Appends the server's account at Mosquitto to a password file; with --connections, its
+        accounts NAME, NAME-1 … (one per connection, MQTT_CONNECTIONS), all with this password.
         Without --password, the password is read from the first line of standard input
         (keeps it out of the process list and shell history).
 
@@ -142,6 +145,7 @@ export async function runAdmin(
       'mosquitto-passwd': { type: 'string' },
       out: { type: 'string' },
       'server-user': { type: 'string' },
+      connections: { type: 'string' },
       user: { type: 'string' },
       password: { type: 'string' },
       role: { type: 'string' },
@@ -191,8 +195,13 @@ export async function runAdmin(
   };
 
   // Commands that write files only: no database.
+  const connections = (): number => {
+    const n = values.connections === undefined ? 1 : wholeNumber('connections', values.connections);
+    if (n < 1 || n > 64) throw new UsageError('--connections 应为 1 到 64', '--connections takes 1 to 64');
+    return n;
+  };
   if (command === 'mosquitto-acl') {
-    fs.writeFileSync(need('out'), mosquittoAcl(values['server-user'] ?? 'ribbon-server'));
+    fs.writeFileSync(need('out'), mosquittoAcl(values['server-user'] ?? 'ribbon-server', connections()));
     out.write(both(`已写入 ${need('out')}`, `wrote ${need('out')}`));
     return 0;
   }
@@ -203,8 +212,11 @@ export async function runAdmin(
         'mosquitto-passwd 需要密码（--password=… 或从标准输入）',
         'mosquitto-passwd needs a password (--password=… or on standard input)',
       );
-    fs.appendFileSync(need('out'), `${mosquittoPasswordLine(need('user'), password)}\n`, { mode: 0o600 });
-    out.write(both(`已把 ${need('user')} 加入 ${need('out')}`, `added ${need('user')} to ${need('out')}`));
+    const users = serverAccounts(need('user'), connections());
+    const lines = users.map((user) => `${mosquittoPasswordLine(user, password)}\n`).join('');
+    fs.appendFileSync(need('out'), lines, { mode: 0o600 });
+    const names = users.join(', ');
+    out.write(both(`已把 ${names} 加入 ${need('out')}`, `added ${names} to ${need('out')}`));
     return 0;
   }
 

@@ -1,5 +1,6 @@
 import { pbkdf2Sync, randomBytes } from 'node:crypto';
 import { ACK_CHANNEL, CONFIG_CHANNEL, DEVICE_CHANNELS, TOPIC_ROOT } from '../../protocol/mqtt.js';
+import { serverAccounts } from '../ingest/external.js';
 
 /**
  * Files for running devices through Mosquitto instead of the embedded broker (docs/external-broker.md).
@@ -19,7 +20,7 @@ export function mosquittoPasswordLine(username: string, password: string, iterat
  * and online topics and reads only its own ack and config; the server account reads every
  * device topic and writes every ack and config.
  */
-export function mosquittoAcl(serverUser: string): string {
+export function mosquittoAcl(serverUser: string, connections = 1): string {
   const lines = [
     '# Ribbon Pact device ACL (written by `npm run admin -- mosquitto-acl`).',
     '# %u is the username, which must be the device id.',
@@ -27,11 +28,15 @@ export function mosquittoAcl(serverUser: string): string {
     `pattern read ${TOPIC_ROOT}/%u/${ACK_CHANNEL}`,
     `pattern read ${TOPIC_ROOT}/%u/${CONFIG_CHANNEL}`,
     '',
-    `user ${serverUser}`,
-    ...DEVICE_CHANNELS.map((channel) => `topic read ${TOPIC_ROOT}/+/${channel}`),
-    `topic write ${TOPIC_ROOT}/+/${ACK_CHANNEL}`,
-    `topic write ${TOPIC_ROOT}/+/${CONFIG_CHANNEL}`,
-    '',
+    // One account per connection of the server's (MQTT_CONNECTIONS); Mosquitto checks a shared
+    // subscription ($share/ribbon/ribbon/+/state) against the topic after the group.
+    ...serverAccounts(serverUser, connections).flatMap((user) => [
+      `user ${user}`,
+      ...DEVICE_CHANNELS.map((channel) => `topic read ${TOPIC_ROOT}/+/${channel}`),
+      `topic write ${TOPIC_ROOT}/+/${ACK_CHANNEL}`,
+      `topic write ${TOPIC_ROOT}/+/${CONFIG_CHANNEL}`,
+      '',
+    ]),
   ];
   return lines.join('\n');
 }

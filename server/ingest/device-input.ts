@@ -67,6 +67,7 @@ export async function createDeviceInput(
         external = await connectExternalIngest({
           url,
           clientId: config.mqttClientId,
+          connections: config.mqttConnections,
           username: config.mqttUsername,
           password: config.mqttPassword,
           pipeline,
@@ -79,7 +80,7 @@ export async function createDeviceInput(
       publishAck: (deviceId, ack) => external?.publishAck(deviceId, ack),
       publishConfig: (deviceId, config) => external?.publishConfig(deviceId, config),
       disconnect: () => {},
-      connected: () => external?.client.connected ?? false,
+      connected: () => external?.connected() ?? false,
       connectedDevices: () => 0,
       close: async () => external?.close(),
     };

@@ -8,31 +8,126 @@ import type { IngestPipeline } from './pipeline.js';
 export const CLOSE_TIMEOUT_MS = 2000;
 
 export type ExternalIngest = {
+  /** The first connection (its session is the one the server had before shared subscriptions). */
   readonly client: MqttClient;
+  /** Every connection of the server's, the first included. */
+  readonly clients: readonly MqttClient[];
   publishAck(deviceId: string, ack: DeviceAck): void;
   /** The device's settings, retained at the broker (QoS 1). */
   publishConfig(deviceId: string, config: DeviceConfig): void;
+  /** Every connection is up. */
+  connected(): boolean;
   close(): Promise<void>;
 };
 
+/** The broker's shared-subscription group of the server's connections (`$share/ribbon/…`). */
+export const SHARE_GROUP = 'ribbon';
+
+/**
+ * The server's accounts at the external broker, one per connection: the configured name, then
+ * `name-1`, `name-2` … (with `use_username_as_clientid`, two connections of one account would
+ * take each other's session over). The admin's password and ACL files name the same list.
+ */
+export function serverAccounts(name: string, connections: number): string[] {
+  return Array.from({ length: connections }, (_, i) => (i === 0 ? name : `${name}-${i}`));
+}
+
+/** What connection `i` subscribes to, and what it unsubscribes from (what another count left). */
+export function subscriptionsOf(connections: number): { subscribe: string[]; unsubscribe: string[] } {
+  const plain = SERVER_SUBSCRIPTIONS.map((topic) => topic);
+  const shared = plain.map((topic) => `$share/${SHARE_GROUP}/${topic}`);
+  return connections === 1 ? { subscribe: plain, unsubscribe: shared } : { subscribe: shared, unsubscribe: plain };
+}
+
 /**
  * The server as a subscriber of an external broker (Mosquitto, EMQX). Credentials and ACLs are
- * the broker's job there. A persistent session (clean=false, QoS 1) makes the broker keep what
+ * the broker's job there. Persistent sessions (clean=false, QoS 1) make the broker keep what
  * arrives while the server is down; the server's own PUBACK waits for the commit (mqtt.js calls
  * handleMessage before it sends the PUBACK), so an unacknowledged message is redelivered.
  *
- * mqtt.js handles incoming packets one at a time, so this path commits one message per fsync:
- * fine for a community's presses, not for the embedded broker's group-commit rates.
+ * mqtt.js handles a connection's incoming packets one at a time, PUBACK after commit, so one
+ * connection commits one message per fsync. With `connections` > 1 the server holds that many
+ * connections, each subscribed to the device topics as one shared subscription
+ * (`$share/ribbon/ribbon/+/state` …): the broker hands each message to one of them, and the
+ * messages in flight on all of them meet in one group commit (docs/external-broker.md). Each
+ * connection is its own account and session (`serverAccounts`); the broker queues for every
+ * session of the group, connected or not, so the server always opens all of them.
  */
 export async function connectExternalIngest(opts: {
   url: string;
   clientId: string;
   username: string | null;
   password: string | null;
+  /** How many connections share the subscription (1: one plain subscription, as before). */
+  connections?: number;
   pipeline: IngestPipeline;
   log: Logger;
   now: () => number;
 }): Promise<ExternalIngest> {
+  const n = opts.connections ?? 1;
+  const ids = serverAccounts(opts.clientId, n);
+  const users = opts.username !== null ? serverAccounts(opts.username, n) : null;
+  const topics = subscriptionsOf(n);
+  const clients: MqttClient[] = [];
+  try {
+    for (let i = 0; i < n; i++) {
+      clients.push(
+        await connectOne({
+          ...opts,
+          clientId: ids[i] as string,
+          username: users?.[i] ?? null,
+          topics,
+          log: n === 1 ? opts.log : opts.log.child({ connection: i }),
+        }),
+      );
+    }
+  } catch (err) {
+    for (const c of clients) c.end(true);
+    throw err;
+  }
+  const first = clients[0] as MqttClient;
+  let next = 0;
+  /** A connected connection, round robin (the account of each writes every ack and config). */
+  const pick = (): MqttClient => {
+    for (let tried = 0; tried < clients.length; tried++) {
+      const c = clients[(next + tried) % clients.length] as MqttClient;
+      if (c.connected) {
+        next = (next + tried + 1) % clients.length;
+        return c;
+      }
+    }
+    return first;
+  };
+  return {
+    client: first,
+    clients,
+    connected: () => clients.every((c) => c.connected),
+    publishAck(deviceId, ack) {
+      pick().publish(ackTopic(deviceId), JSON.stringify(ack), { qos: 1 }, (err) => {
+        if (err) opts.log.warn({ deviceId, err: err.message }, 'ack publish failed');
+      });
+    },
+    publishConfig(deviceId, config) {
+      pick().publish(configTopic(deviceId), JSON.stringify(config), { qos: 1, retain: true }, (err) => {
+        if (err) opts.log.warn({ deviceId, err: err.message }, 'config publish failed');
+      });
+    },
+    close: async () => {
+      await Promise.all(clients.map((c) => closeOne(c, opts.log)));
+    },
+  };
+}
+
+async function connectOne(opts: {
+  url: string;
+  clientId: string;
+  username: string | null;
+  password: string | null;
+  topics: { subscribe: string[]; unsubscribe: string[] };
+  pipeline: IngestPipeline;
+  log: Logger;
+  now: () => number;
+}): Promise<MqttClient> {
   const { log } = opts;
   const client = mqtt.connect(opts.url, {
     protocolVersion: 4,
@@ -72,17 +167,18 @@ export async function connectExternalIngest(opts: {
   client.on('reconnect', () => log.info({ url: redact(opts.url) }, 'reconnecting to the external broker'));
   client.on('connect', (connack) => {
     log.info({ url: redact(opts.url), sessionPresent: connack.sessionPresent }, 'connected to the external broker');
-    // Subscribing again is harmless with a present session and needed without one.
-    client.subscribe(
-      SERVER_SUBSCRIPTIONS.map((topic) => topic),
-      { qos: 1 },
-      (err, granted) => {
-        if (err) log.error({ err: err.message }, 'subscribe failed at the external broker');
-        else if (granted?.some((g) => g.qos === 128)) {
-          log.error({ granted }, 'the external broker refused a subscription: check its ACL for the server account');
-        }
-      },
-    );
+    // Subscribing again is harmless with a present session and needed without one. What another
+    // connection count subscribed in this session goes, or each message would come twice (what
+    // it queued still comes, and is taken).
+    client.unsubscribe(opts.topics.unsubscribe, (err) => {
+      if (err) log.warn({ err: err.message }, 'unsubscribe failed at the external broker');
+    });
+    client.subscribe(opts.topics.subscribe, { qos: 1 }, (err, granted) => {
+      if (err) log.error({ err: err.message }, 'subscribe failed at the external broker');
+      else if (granted?.some((g) => g.qos === 128)) {
+        log.error({ granted }, 'the external broker refused a subscription: check its ACL for the server account');
+      }
+    });
   });
 
   await new Promise<void>((resolve, reject) => {
@@ -95,46 +191,34 @@ export async function connectExternalIngest(opts: {
       if ('code' in err && typeof err.code === 'number' && err.code >= 1 && err.code <= 5) {
         client.off('connect', onConnect);
         client.end(true);
-        reject(new Error(`the external broker refused the server: ${err.message}`));
+        reject(new Error(`the external broker refused the server (${opts.clientId}): ${err.message}`));
       }
     };
     client.once('connect', onConnect);
     client.on('error', onError);
   });
+  return client;
+}
 
-  return {
-    client,
-    publishAck(deviceId, ack) {
-      client.publish(ackTopic(deviceId), JSON.stringify(ack), { qos: 1 }, (err) => {
-        if (err) log.warn({ deviceId, err: err.message }, 'ack publish failed');
-      });
-    },
-    publishConfig(deviceId, config) {
-      client.publish(configTopic(deviceId), JSON.stringify(config), { qos: 1, retain: true }, (err) => {
-        if (err) log.warn({ deviceId, err: err.message }, 'config publish failed');
-      });
-    },
-    close() {
-      return new Promise<void>((resolve) => {
-        // end(false) sends DISCONNECT only once the broker has PUBACKed our acks. A broker that
-        // is down or stopped answering never does, and the server would never stop. The acks
-        // are a courtesy (their presses are on disk already), so wait a little, then cut.
-        const timer = setTimeout(() => {
-          log.warn(
-            { timeoutMs: CLOSE_TIMEOUT_MS },
-            'the external broker did not take our disconnect in time; closing the connection',
-          );
-          // mqtt.js is already `disconnecting`, so it will not reconnect.
-          client.stream?.destroy();
-          resolve();
-        }, CLOSE_TIMEOUT_MS);
-        client.end(false, {}, () => {
-          clearTimeout(timer);
-          resolve();
-        });
-      });
-    },
-  };
+function closeOne(client: MqttClient, log: Logger): Promise<void> {
+  return new Promise<void>((resolve) => {
+    // end(false) sends DISCONNECT only once the broker has PUBACKed our acks. A broker that
+    // is down or stopped answering never does, and the server would never stop. The acks
+    // are a courtesy (their presses are on disk already), so wait a little, then cut.
+    const timer = setTimeout(() => {
+      log.warn(
+        { timeoutMs: CLOSE_TIMEOUT_MS },
+        'the external broker did not take our disconnect in time; closing the connection',
+      );
+      // mqtt.js is already `disconnecting`, so it will not reconnect.
+      client.stream?.destroy();
+      resolve();
+    }, CLOSE_TIMEOUT_MS);
+    client.end(false, {}, () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
 }
 
 function redact(url: string): string {

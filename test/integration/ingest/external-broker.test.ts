@@ -1,190 +1,28 @@
 // The server against a real Mosquitto (MQTT_URL), with real SQLite and real mqtt.js devices.
 // The Mosquitto files are written the way an operator writes them (docs/external-broker.md):
 // `npm run admin -- add-device --mosquitto-passwd`, `mosquitto-passwd`, `mosquitto-acl`.
-import { randomBytes } from 'node:crypto';
-import path from 'node:path';
-import mqtt, { type IClientOptions, type MqttClient, type Packet } from 'mqtt';
+import type { Packet } from 'mqtt';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import {
-  connectDevice,
-  ConnectRefusedError,
-  type ConnectDeviceOptions,
-  type SimDevice,
-} from '../../../device-sim/device.js';
-import { runAdmin } from '../../../server/admin/main.js';
+import { ConnectRefusedError, connectDevice, type SimDevice } from '../../../device-sim/device.js';
 import { CLOSE_TIMEOUT_MS } from '../../../server/ingest/external.js';
-import { startMosquitto, MOSQUITTO_PATH, type Mosquitto } from '../../helpers/mosquitto.js';
-import { startTestSystem, tempDir, type TestSystem } from '../../helpers/system.js';
+import {
+  connect,
+  countEvents,
+  countRejected,
+  expectEachPressStoredOnce,
+  type Provisioned,
+  provision,
+  rawClient,
+  SERVER_USER,
+  startStack,
+  storedPresses,
+  WAIT_MS,
+} from '../../helpers/external-stack.js';
+import { MOSQUITTO_PATH } from '../../helpers/mosquitto.js';
+import { startTestSystem, tempDir } from '../../helpers/system.js';
 import { requireProgram, waitUntil, withDeadline } from '../../helpers/tools.js';
 
 const { available } = requireProgram(MOSQUITTO_PATH, 'mosquitto');
-
-const SERVER_USER = 'ribbon-server';
-/** Upper bound for anything that crosses Mosquitto and a commit once (or a 1 s reconnect). */
-const WAIT_MS = 10_000;
-
-type Provisioned = { id: string; secret: string; householdId: number };
-
-type Stack = {
-  dataDir: string;
-  broker: Mosquitto;
-  passwordFile: string;
-  aclFile: string;
-  devices: Provisioned[];
-  /** The server now running (replaced by restart()). */
-  server: TestSystem;
-  serverEnv: Record<string, string>;
-  /** Starts the server again on the same data dir, client id and account. */
-  restart(): Promise<TestSystem>;
-};
-
-/** Runs an admin command as `npm run admin -- …` would, on the given data dir. */
-async function admin(dataDir: string, ...argv: string[]): Promise<string> {
-  let out = '';
-  const code = await runAdmin(argv, { DATA_DIR: dataDir }, { write: (text) => void (out += text) });
-  expect(code, out).toBe(0);
-  return out;
-}
-
-async function provision(dataDir: string, passwordFile: string, n: number): Promise<Provisioned> {
-  const household = JSON.parse(
-    await admin(
-      dataDir,
-      'add-household',
-      '--compound',
-      '阳光小区',
-      '--building',
-      '1号楼',
-      '--name',
-      `住户${n}`,
-      '--room',
-      `${100 + n}`,
-      '--json',
-    ),
-  ) as { id: number };
-  return JSON.parse(
-    await admin(
-      dataDir,
-      'add-device',
-      '--household',
-      String(household.id),
-      '--mosquitto-passwd',
-      passwordFile,
-      '--json',
-    ),
-  ) as Provisioned;
-}
-
-/**
- * The operator's sequence: households and devices (each appending its password line), the
- * server's account, the ACL; then Mosquitto; then the server with MQTT_URL.
- */
-async function startStack(deviceCount: number): Promise<Stack> {
-  const dataDir = tempDir();
-  const filesDir = tempDir('ribbon-mosquitto-files-');
-  const passwordFile = path.join(filesDir, 'passwd');
-  const aclFile = path.join(filesDir, 'acl');
-  const devices: Provisioned[] = [];
-  for (let n = 1; n <= deviceCount; n++) devices.push(await provision(dataDir, passwordFile, n));
-  const serverPassword = randomBytes(18).toString('base64url');
-  // `--password=…`: a base64url password may start with '-', which parseArgs would take for an option.
-  await admin(
-    dataDir,
-    'mosquitto-passwd',
-    '--out',
-    passwordFile,
-    '--user',
-    SERVER_USER,
-    `--password=${serverPassword}`,
-  );
-  await admin(dataDir, 'mosquitto-acl', '--out', aclFile, '--server-user', SERVER_USER);
-
-  const broker = await startMosquitto({ passwordFile, aclFile });
-  const serverEnv = {
-    MQTT_URL: broker.url,
-    MQTT_USERNAME: SERVER_USER,
-    MQTT_PASSWORD: serverPassword,
-    MQTT_CLIENT_ID: SERVER_USER,
-  };
-  const stack: Stack = {
-    dataDir,
-    broker,
-    passwordFile,
-    aclFile,
-    devices,
-    serverEnv,
-    server: await startTestSystem({ dataDir, env: serverEnv }),
-    async restart() {
-      stack.server = await startTestSystem({ dataDir, env: serverEnv });
-      return stack.server;
-    },
-  };
-  return stack;
-}
-
-async function connect(
-  stack: Stack,
-  device: Provisioned,
-  opts: Partial<ConnectDeviceOptions> = {},
-): Promise<SimDevice> {
-  const sim = await connectDevice({
-    url: stack.broker.url,
-    id: device.id,
-    secret: device.secret,
-    boot: 1,
-    reconnectPeriodMs: 100,
-    connectTimeoutMs: 5000,
-    ...opts,
-  });
-  onTestFinished(() => sim.kill());
-  return sim;
-}
-
-/** A plain mqtt.js client (no reconnects), for what the device simulator will not do. */
-async function rawClient(url: string, opts: IClientOptions): Promise<MqttClient> {
-  const client = await mqtt.connectAsync(url, {
-    protocolVersion: 4,
-    reconnectPeriod: 0,
-    connectTimeout: 5000,
-    ...opts,
-  });
-  onTestFinished(() => client.endAsync(true));
-  return client;
-}
-
-type StoredKey = { deviceId: string; boot: number | null; seq: number | null; n: number };
-
-/** Device presses in the database, counted by (device, boot, seq). */
-function storedPresses(system: TestSystem): StoredKey[] {
-  return system.stores.db
-    .prepare<[], StoredKey>(
-      `SELECT device_id AS deviceId, boot, seq, count(*) AS n FROM events WHERE source = 'device'
-       GROUP BY device_id, boot, seq ORDER BY device_id, boot, seq`,
-    )
-    .all();
-}
-
-function countEvents(system: TestSystem, deviceId?: string): number {
-  const row =
-    deviceId === undefined
-      ? system.stores.db.prepare<[], { n: number }>(`SELECT count(*) AS n FROM events WHERE source = 'device'`).get()
-      : system.stores.db
-          .prepare<[string], { n: number }>('SELECT count(*) AS n FROM events WHERE device_id = ?')
-          .get(deviceId);
-  return row?.n ?? 0;
-}
-
-function countRejected(system: TestSystem): number {
-  return system.stores.db.prepare<[], { n: number }>('SELECT count(*) AS n FROM rejected_messages').get()?.n ?? 0;
-}
-
-/** Every press 1..device.seq of these devices, each stored exactly once under boot 1. */
-function expectEachPressStoredOnce(system: TestSystem, devices: readonly SimDevice[]): void {
-  const expected = devices
-    .flatMap((d) => Array.from({ length: d.seq }, (_, i) => ({ deviceId: d.id, boot: 1, seq: i + 1, n: 1 })))
-    .sort((a, b) => (a.deviceId === b.deviceId ? a.seq - b.seq : a.deviceId < b.deviceId ? -1 : 1));
-  expect(storedPresses(system)).toEqual(expected);
-}
 
 describe.skipIf(!available)('external broker (Mosquitto)', () => {
   describe("the admin's Mosquitto files", () => {

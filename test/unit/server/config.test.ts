@@ -27,6 +27,7 @@ describe('loadConfig: defaults', () => {
       mqttUsername: null,
       mqttPassword: null,
       mqttClientId: 'ribbon-server',
+      mqttConnections: 1,
       adminPassword: null,
       dashboardDir: null,
       tls: null,
@@ -116,6 +117,7 @@ describe('loadConfig: values that are read', () => {
         DASHBOARD_DIR: 'web',
         PUBLIC_URL: ' https://Ribbon.Example.cn/pact/ ',
         PUBLIC_MQTT_HOST: ' mqtt.ribbon.example.cn ',
+        MQTT_CONNECTIONS: '16',
       },
       CWD,
     );
@@ -135,6 +137,7 @@ describe('loadConfig: values that are read', () => {
       mqttUsername: 'server',
       mqttPassword: 's3cret',
       mqttClientId: 'ribbon-a',
+      mqttConnections: 16,
       adminPassword: 'correct horse',
       dashboardDir: path.join(CWD, 'web'),
       tls: { certFile: '/etc/ribbon/cert.pem', keyFile: path.join(CWD, 'key.pem') },

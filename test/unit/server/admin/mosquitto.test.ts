@@ -66,6 +66,22 @@ describe('mosquittoPasswordLine', () => {
 });
 
 describe('mosquittoAcl', () => {
+  it('when the server holds several connections, then each of its accounts (NAME, NAME-1 …) reads every device channel and writes every ack', () => {
+    const many = mosquittoAcl('ribbon-server', 3).split('\n');
+    const users = many.filter((l) => l.startsWith('user '));
+    expect(users).toEqual(['user ribbon-server', 'user ribbon-server-1', 'user ribbon-server-2']);
+    for (const user of users) {
+      const at = many.indexOf(user);
+      expect(many.slice(at + 1, at + 6)).toEqual([
+        'topic read ribbon/+/state',
+        'topic read ribbon/+/heartbeat',
+        'topic read ribbon/+/online',
+        'topic write ribbon/+/ack',
+        'topic write ribbon/+/config',
+      ]);
+    }
+  });
+
   const acl = mosquittoAcl('ribbon-server');
   const lines = acl.split('\n');
 
