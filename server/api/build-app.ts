@@ -3,6 +3,7 @@ import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import { describeResponses } from './openapi-responses.js';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import AjvCompiler from '@fastify/ajv-compiler';
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { DEFAULT_TIME_ZONE } from '../../protocol/ribbon.js';
@@ -30,6 +31,29 @@ import { type PersonalDataDeps, personalDataRoutes } from './routes/personal-dat
 import { placeFiguresRoutes } from './routes/places-figures.js';
 import { rosterRoutes } from './routes/rosters.js';
 import { sessionRoutes } from './routes/session.js';
+
+/**
+ * Fastify's own validator compiler (@fastify/ajv-compiler, as Fastify builds it by default), made
+ * once per process, and what it compiled kept by the schema's text: an app built again (the tests
+ * build hundreds; a fifth of an app's start was compiling the same schemas again) reuses the
+ * validators. Same options, same schemas, same validators: an Ajv validator keeps nothing of a
+ * call but `errors`, read at once after it.
+ */
+const fastifyValidators = AjvCompiler();
+const compiledValidators = new Map<string, unknown>();
+const validators: typeof fastifyValidators = (externalSchemas, options) => {
+  const compile = fastifyValidators(externalSchemas, options);
+  const pool = JSON.stringify([externalSchemas, options]);
+  return (route) => {
+    const key = `${pool}${JSON.stringify(route.schema)}`;
+    let validate = compiledValidators.get(key);
+    if (validate === undefined) {
+      validate = compile(route);
+      compiledValidators.set(key, validate);
+    }
+    return validate as ReturnType<typeof compile>;
+  };
+};
 
 export type HealthReport = { ok: boolean; checks: Record<string, string | number | boolean> };
 
@@ -112,6 +136,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       // Unknown fields and wrong types are errors, not silently dropped or converted.
       customOptions: { removeAdditional: false, coerceTypes: false, allErrors: true },
     },
+    schemaController: { compilersFactory: { buildValidator: validators } },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   watchConnections(app, limits.maxConnections, deps.log);

@@ -6,6 +6,7 @@ import { onTestFinished } from 'vitest';
 import { addHousehold, provisionDevice } from '../../server/app/provision.js';
 import { loadConfig } from '../../server/config.js';
 import { createLogger } from '../../server/log.js';
+import { DB_FILE_NAME, openDatabase } from '../../server/store/db.js';
 import { startSystem, type Clock, type RunningSystem } from '../../server/system.js';
 
 /** The first admin's password in test systems (username "admin"). */
@@ -30,6 +31,29 @@ export function captureLogs() {
       return lines.find(predicate);
     },
   };
+}
+
+/** A migrated empty database, made once per test worker (rm'd with the OS's temp dir). */
+let template: string | null = null;
+
+/**
+ * A fresh data dir holding a copy of an empty database already migrated: what `openDatabase`
+ * would make, without running every migration again for each of the hundreds of systems the
+ * tests start (migrations have their own tests, on databases they build).
+ */
+export function migratedDataDir(): string {
+  if (template === null) {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ribbon-template-'));
+    const db = openDatabase(dir);
+    db.pragma('wal_checkpoint(TRUNCATE)');
+    db.close();
+    template = path.join(dir, DB_FILE_NAME);
+    process.once('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
+  }
+  const dataDir = tempDir();
+  fs.copyFileSync(template, path.join(dataDir, DB_FILE_NAME));
+  fs.chmodSync(path.join(dataDir, DB_FILE_NAME), 0o600);
+  return dataDir;
 }
 
 export function tempDir(prefix = 'ribbon-'): string {
@@ -66,7 +90,7 @@ export async function startTestSystem(
     aroundSync?: Parameters<typeof startSystem>[1]['aroundSync'];
   } = {},
 ): Promise<TestSystem> {
-  const dataDir = opts.dataDir ?? tempDir();
+  const dataDir = opts.dataDir ?? migratedDataDir();
   const config = loadConfig({
     PORT: '0',
     MQTT_PORT: '0',
