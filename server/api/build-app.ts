@@ -45,7 +45,7 @@ const validators: typeof fastifyValidators = (externalSchemas, options) => {
   const compile = fastifyValidators(externalSchemas, options);
   const pool = JSON.stringify([externalSchemas, options]);
   return (route) => {
-    const key = `${pool}${JSON.stringify(route.schema)}`;
+    const key = `${pool}${JSON.stringify((route as { schema?: unknown }).schema)}`;
     let validate = compiledValidators.get(key);
     if (validate === undefined) {
       validate = compile(route);
