@@ -2,7 +2,7 @@ import path from 'node:path';
 import { type BrokerLimits, DEFAULT_BROKER_LIMITS as BROKER } from '../broker/options.js';
 import { DEFAULT_TIME_ZONE } from '../protocol/ribbon.js';
 import { DEFAULT_REJECT_LIMITS as REJECTED, type RejectLimits } from './domain/reject-limit.js';
-import { isValidTimeZone, parseTimeOfDay } from './domain/zoned-time.js';
+import { ConfigError, type Env, int, oneOf, optionalString, timeOfDay, timeZone } from './config-env.js';
 import { type AdmissionLimits, DEFAULT_ADMISSION as LIVE } from './live/admission.js';
 
 /**
@@ -119,11 +119,7 @@ export type RetentionSettings = Readonly<{
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
-export class ConfigError extends Error {
-  override name = 'ConfigError';
-}
-
-type Env = Readonly<Record<string, string | undefined>>;
+export { ConfigError };
 
 export const ENV_HELP: ReadonlyArray<readonly [string, string]> = [
   ['PORT', 'HTTP port, 0-65535 (default 8080)'],
@@ -358,56 +354,6 @@ function retention(env: Env): RetentionSettings {
     auditMonths,
     time: timeOfDay(env, 'RETENTION_TIME', '04:15'),
   });
-}
-
-function optionalString(env: Env, name: string): string | null {
-  const value = env[name];
-  return value === undefined || value.trim() === '' ? null : value.trim();
-}
-
-function int(env: Env, name: string, fallback: number, min: number, max: number): number {
-  const raw = optionalString(env, name);
-  if (raw === null) return fallback;
-  if (!/^\d+$/.test(raw)) {
-    throw new ConfigError(`${name}=${JSON.stringify(raw)} is not valid: expected a whole number from ${min} to ${max}`);
-  }
-  const value = Number(raw);
-  if (value < min || value > max) {
-    throw new ConfigError(`${name}=${raw} is out of range: expected a whole number from ${min} to ${max}`);
-  }
-  return value;
-}
-
-function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T): T {
-  const raw = optionalString(env, name);
-  if (raw === null) return fallback;
-  const found = allowed.find((a) => a === raw);
-  if (found === undefined) {
-    throw new ConfigError(`${name}=${JSON.stringify(raw)} is not valid: expected one of ${allowed.join(', ')}`);
-  }
-  return found;
-}
-
-function timeOfDay(env: Env, name: string, fallback: string): string {
-  const raw = optionalString(env, name);
-  if (raw === null) return fallback;
-  if (parseTimeOfDay(raw) === null) {
-    throw new ConfigError(
-      `${name}=${JSON.stringify(raw)} is not valid: expected a local time HH:MM from 00:00 to 23:59`,
-    );
-  }
-  return raw;
-}
-
-function timeZone(env: Env, name: string, fallback: string): string {
-  const raw = optionalString(env, name);
-  if (raw === null) return fallback;
-  if (!isValidTimeZone(raw)) {
-    throw new ConfigError(
-      `${name}=${JSON.stringify(raw)} is not valid: expected an IANA time zone such as ${DEFAULT_TIME_ZONE}`,
-    );
-  }
-  return raw;
 }
 
 /**

@@ -8,7 +8,8 @@ import type { RollUpsStore } from './ports-roll-ups.js';
 import type { HouseholdsStore } from './ports-households.js';
 import type { EarlierPress } from '../domain/dedupe.js';
 import type { AlertKind, RibbonState } from '../domain/ribbon.js';
-import type { RejectTally } from '../domain/reject-limit.js';
+import type { RejectedStore } from './ports-rejected.js';
+export type { RejectedStore } from './ports-rejected.js';
 import type { DeviceAck } from '../../protocol/mqtt.js';
 import type { Channel } from '../notify/types.js';
 import type { Change } from './changes.js';
@@ -45,7 +46,6 @@ import type {
   Person,
   PressCount,
   Recipient,
-  RejectedMessage,
   ScheduleSettings,
   Session,
   StoredChannel,
@@ -170,17 +170,6 @@ export interface EventsStore {
   earlierPress(deviceId: string, boot: number | null, seq: number): EarlierPress;
   listForHousehold(householdId: number, limit?: number): StoredEvent[];
   listForDevice(deviceId: string): StoredEvent[];
-}
-
-export interface RejectedStore {
-  insert(message: Omit<RejectedMessage, 'id'>): number;
-  listForDevice(deviceId: string): RejectedMessage[];
-  /** Drops the oldest rows so that at most `maxRows` remain up to `newestId` (the last insert); how many went. */
-  bound(newestId: number, maxRows: number): number;
-  count(): number;
-  /** A device's tally of unreadable messages (server/domain/reject-limit.ts), or null if it never sent one. */
-  tally(deviceId: string): RejectTally | null;
-  saveTally(tally: RejectTally): void;
 }
 
 export interface AlertsStore {

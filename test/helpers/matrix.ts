@@ -617,6 +617,17 @@ export const TABLE: Row[] = [
     expect: [201, 201, 403, 400, 403, 401],
   },
   { route: 'GET /api/devices/models', expect: [200, 200, 200, 200, 200, 401] },
+  // Device settings (issue 16): anyone logged in reads them; staff change their own compounds'
+  // rows (another compound's: 403, as the settings screen says why), model-wide rows only an admin.
+  { route: 'GET /api/device-settings', expect: [200, 200, 200, 200, 200, 401] },
+  { route: 'GET /api/device-settings/effective', query: 'model=RB-3', expect: [200, 200, 200, 200, 200, 401] },
+  {
+    route: 'PUT /api/device-settings',
+    target: inA.compound,
+    body: (t) => ({ compoundId: t.id, model: null, heartbeatSec: 600, graceSec: null }),
+    expect: [200, 200, 403, 403, 403, 401],
+  },
+  { route: 'DELETE /api/device-settings', query: 'model=RB-matrix', expect: [404, 403, 403, 403, 403, 401] },
   { route: 'GET /api/export/households', expect: [200, 200, 403, 200, 403, 401] },
   { route: 'GET /api/export/people', expect: [200, 200, 403, 200, 403, 401] },
   // The .xlsx templates (issue 15) hold no one's data, but are for those who import: not volunteers.
