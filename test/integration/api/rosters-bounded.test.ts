@@ -101,7 +101,9 @@ describe('roster imports that do not hold up the server', () => {
     // Checked on this thread, the same request held it 0.36–0.6 s here (0.25 s with nothing stored).
     // ~8 ms measured; the bound leaves room for a loaded machine's GC and scheduling.
     expect(longest).toBeLessThan(200);
-  });
+    // Seeding 20,000 households and checking them twice takes ~25 s alone on this 2-core machine:
+    // the bound is on the event loop, not on the time; 30 s was too short beside another file.
+  }, 120_000);
 
   it('when 5,000 households are imported, then they are written in many short transactions, mostly under 20 ms each', async () => {
     const system = await startTestSystem({ scheduler: false });
