@@ -86,7 +86,7 @@ async function measure(
       dataDir,
       mqttPort: await freePort(),
       env: {
-        LOG_LEVEL: 'warn',
+        LOG_LEVEL: 'info',
         MQTT_CONNECT_BURST: '100000',
         MQTT_CONNECT_RATE: '100000',
         ...(broker && mode.kind === 'mosquitto'

@@ -165,9 +165,11 @@ export async function startChildServer(opts: ChildServerOptions): Promise<ChildS
       if (entry?.msg !== READY_MSG) return;
       clearTimeout(timer);
       const { httpPort, mqttPort } = entry;
-      if (typeof httpPort !== 'number' || typeof mqttPort !== 'number') {
+      // Behind an external broker (MQTT_URL) there is no MQTT port of ours: 0.
+      const external = mqttPort === null && opts.env?.MQTT_URL !== undefined;
+      if (typeof httpPort !== 'number' || (typeof mqttPort !== 'number' && !external)) {
         reject(new Error(`"${READY_MSG}" without httpPort/mqttPort: ${line}`));
-      } else resolve({ httpPort, mqttPort });
+      } else resolve({ httpPort, mqttPort: typeof mqttPort === 'number' ? mqttPort : 0 });
     };
     createInterface({ input: child.stdout }).on('line', onLine);
     createInterface({ input: child.stderr }).on('line', onLine);
@@ -181,7 +183,7 @@ export async function startChildServer(opts: ChildServerOptions): Promise<ChildS
     });
   });
   const ports = await ready;
-  if (ports.mqttPort !== opts.mqttPort) {
+  if (ports.mqttPort !== opts.mqttPort && opts.env?.MQTT_URL === undefined) {
     await kill('SIGKILL');
     throw new Error(`server listens for MQTT on ${ports.mqttPort}, not on MQTT_PORT=${opts.mqttPort}`);
   }
