@@ -278,7 +278,20 @@ export async function createBroker(opts: BrokerOptions): Promise<RibbonBroker> {
   const server = door.plainServer();
   const tlsServer = opts.tls === undefined ? null : door.tlsServer(opts.tls);
 
-  /** A server message to a device (QoS 1), as JSON; nowhere to send when `topic` is null. */
+  // aedes' own persistence (in memory): where a retained message is kept for later SUBSCRIBEs.
+  const persistence = (aedes as unknown as { persistence: { storeRetained(packet: PublishPacket): Promise<void> } })
+    .persistence;
+
+  /**
+   * A server message to a device (QoS 1), as JSON; nowhere to send when `topic` is null. A
+   * `retain`ed one is kept for the device's next SUBSCRIBE, and goes to the subscribed device
+   * now as an ordinary QoS 1 message, retain flag clear as MQTT 3.1.1 wants for a live
+   * subscriber [MQTT-3.3.1-9]. Not through aedes.publish with retain set: aedes would forward it
+   * with the flag set, never record the message id of its queued copy for a persistent session,
+   * and so never clear it on the PUBACK. Those stale copies come back on every reconnect, and
+   * aedes' clearing by message id then drops other queued messages (a press's ack) or fails with
+   * "no such packet" and closes the device's fresh connection.
+   */
   function toDevice(deviceId: string, topic: string | null, body: unknown, retain: boolean, what: string): void {
     if (topic === null) return;
     const packet: PublishPacket = {
@@ -286,12 +299,16 @@ export async function createBroker(opts: BrokerOptions): Promise<RibbonBroker> {
       topic,
       payload: Buffer.from(JSON.stringify(body)),
       qos: 1,
-      retain,
+      retain: false,
       dup: false,
     };
-    aedes.publish(packet, (err) => {
-      if (err) log.warn({ deviceId, err: err.message }, `${what} publish failed`);
-    });
+    const failed = (err: Error): void => log.warn({ deviceId, err: err.message }, `${what} publish failed`);
+    const publish = (): void =>
+      aedes.publish(packet, (err) => {
+        if (err) failed(err);
+      });
+    if (retain) persistence.storeRetained({ ...packet, retain: true }).then(publish, failed);
+    else publish();
   }
 
   return {

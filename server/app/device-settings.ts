@@ -24,13 +24,15 @@ function effective(stores: Stores, target: DeviceSettingsTarget): EffectiveDevic
 export function createDeviceSettingsLookup(stores: Stores) {
   return {
     /**
-     * The device's settings now, and the config to tell it: always when `tell` is 'always' (it
-     * has just connected), never when 'never' (it is gone), else only when its interval differs
-     * from what it was last told.
+     * The device's settings now, and the config to tell it: never when `tell` is 'never' (it is
+     * gone); when its interval differs from what it was last told; and with 'on-connect' (an
+     * online flag) also when it was offline until now — once per connection: the broker's record
+     * of the connection and the device's own online flag both come as online flags, and the
+     * second finds it online already.
      */
     forMessage(
       deviceId: string,
-      tell: 'always' | 'if-changed' | 'never',
+      tell: 'on-connect' | 'if-changed' | 'never',
     ): { settings: EffectiveDeviceSettings; config: DeviceConfig | null } | null {
       const target = stores.deviceSettings.target(deviceId);
       if (target === null) return null;
@@ -38,7 +40,8 @@ export function createDeviceSettingsLookup(stores: Stores) {
       if (tell === 'never') return { settings, config: null };
       const changed = settings.heartbeatSec !== target.toldHeartbeatSec;
       if (changed) stores.deviceSettings.setTold(deviceId, settings.heartbeatSec);
-      return { settings, config: tell === 'always' || changed ? { heartbeatSec: settings.heartbeatSec } : null };
+      const connected = tell === 'on-connect' && !target.online;
+      return { settings, config: connected || changed ? { heartbeatSec: settings.heartbeatSec } : null };
     },
   };
 }

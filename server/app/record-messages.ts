@@ -293,9 +293,9 @@ export function createRecordMessages(
         const parsed = parseOnlinePayload(m.payload);
         if (!parsed.ok) return reject(m, householdId, parsed.reason);
         const { online } = parsed.value;
-        // Just connected: told its interval every time (the config is retained, and a broker may
-        // have lost it); gone: a fault after its grace.
-        const told = settingsOf.forMessage(m.deviceId, online ? 'always' : 'never');
+        // Just connected: told its interval once per connection (the config is retained, and a
+        // broker may have lost it); gone: a fault after its grace.
+        const told = settingsOf.forMessage(m.deviceId, online ? 'on-connect' : 'never');
         const settings = told?.settings ?? BUILT_IN_DEVICE_SETTINGS;
         const signal: DeviceSignal = online
           ? { type: 'online', settings }

@@ -108,7 +108,7 @@ describe('a connected device is told its interval', () => {
       autoHeartbeat: { battery: 77, model: 'RB-3', timers: clock.timers },
     });
     onTestFinished(() => button.close());
-    // Told on connect (by the broker's own online record and the device's flag: the same, twice).
+    // Told on connect (once, though the broker's own online record and the device's flag both come).
     await expect.poll(() => button.configs.length, { timeout: 3000 }).toBeGreaterThan(0);
     expect(new Set(button.configs.map((c) => c.heartbeatSec))).toEqual(new Set([120]));
     expect(button.heartbeatSec).toBe(120);
@@ -147,6 +147,37 @@ describe('a connected device is told its interval', () => {
     // Its compound's row removed: the model row applies, and it is told so.
     expect((await w.staff('DELETE', `/api/device-settings?compoundId=${w.A}`)).statusCode).toBe(204);
     await expect.poll(() => button.configs.at(-1), { timeout: 3000 }).toEqual({ heartbeatSec: 300 });
+  });
+
+  it('when a connected device is told a new interval and acknowledges it, then it came with retain clear, and after a reconnect nothing stale is replayed and its press is acked', async () => {
+    const w = await world();
+    const creds = w.system.provision({ compound: '阳光小区', building: '2号楼' });
+    const button = await connectDevice({
+      url: w.system.mqttUrl,
+      id: creds.id,
+      secret: creds.secret,
+      reconnectPeriodMs: 50,
+    });
+    onTestFinished(() => button.kill());
+    const received: Array<{ retain: boolean; heartbeatSec: number }> = [];
+    button.client.on('packetreceive', (p) => {
+      if (p.cmd === 'publish' && p.topic === `ribbon/${creds.id}/config`) {
+        received.push({ retain: p.retain, heartbeatSec: JSON.parse(String(p.payload)).heartbeatSec });
+      }
+    });
+    await expect.poll(() => button.configs.length, { timeout: 3000 }).toBeGreaterThan(0);
+    await w.staff('PUT', '/api/device-settings', { compoundId: w.A, model: null, heartbeatSec: 900, graceSec: 60 });
+    await expect.poll(() => received.at(-1), { timeout: 3000 }).toEqual({ retain: false, heartbeatSec: 900 });
+
+    // The PUBACKed configs are gone from its session: a reconnect brings only the one in force.
+    const before = received.length;
+    const reconnected = new Promise<void>((resolve) => button.on('connect', resolve));
+    button.dropConnection();
+    await reconnected;
+    expect(await button.press('blue')).toMatchObject({ seq: 1 });
+    await button.waitForAck({ seq: 1, status: 'received' }, 3000);
+    expect(received.slice(before).every((c) => c.heartbeatSec === 900)).toBe(true);
+    expect(button.configs.at(-1)).toEqual({ heartbeatSec: 900 });
   });
 
   it("when a bare client connects, then it may subscribe to its own config topic and gets its interval there, retained; another device's config is refused", async () => {
