@@ -12,11 +12,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import Database from 'better-sqlite3';
-import { addHousehold, provisionDevice } from '../server/app/provision.js';
-import { DB_FILE_NAME, openDatabase } from '../server/store/db.js';
-import { createStores } from '../server/store/index.js';
+import { DB_FILE_NAME } from '../server/store/db.js';
 import { freePort, startChildServer, type ChildServer } from '../test/helpers/child-server-core.js';
-import { runLoad, type LoadClient } from './lib/loadgen.js';
+import { provision } from './ingest.js';
+import { runLoad } from './lib/loadgen.js';
 import { mosquittoVersion, startMosquitto } from './lib/mosquitto.js';
 import { runRelay } from './lib/relay.js';
 import { appendResults } from './lib/results.js';
@@ -27,24 +26,6 @@ function plan(smoke: boolean): Plan {
   return smoke
     ? { devices: 8, presses: 400, window: 10, connections: [1, 4], floorMs: 300 }
     : { devices: 200, presses: 60_000, window: 50, connections: [1, 4, 16, 32], floorMs: 6_000 };
-}
-
-function provision(dataDir: string, n: number): LoadClient[] {
-  const stores = createStores(openDatabase(dataDir));
-  try {
-    const now = Date.now();
-    return Array.from({ length: n }, (_, i) => {
-      const householdId = addHousehold(
-        stores,
-        { compound: `bench-${i % 4}`, building: `${i % 20}`, room: `${i}`, name: `bench ${i}` },
-        now,
-      );
-      const { id, secret } = provisionDevice(stores, householdId, now);
-      return { clientId: id, username: id, password: secret, topic: `ribbon/${id}/state` };
-    });
-  } finally {
-    stores.db.close();
-  }
 }
 
 export type DrainRow = { run: string; durablePerSec: number; stored: number; sent: number; drainMs: number };

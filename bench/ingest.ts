@@ -49,7 +49,8 @@ function label(run: Run): string {
   return `batch ≤ ${run.batchMax}${run.ratePerSec !== undefined ? `, ${run.ratePerSec.toLocaleString('en-US')}/s` : ', full speed'}`;
 }
 
-function provision(dataDir: string, n: number): LoadClient[] {
+/** Households with one device each in a new database; the devices' MQTT logins and state topics. */
+export function provision(dataDir: string, n: number): LoadClient[] {
   const stores = createStores(openDatabase(dataDir));
   try {
     const now = Date.now();
