@@ -1,12 +1,18 @@
 import { defineConfig } from 'vitest/config';
+import { SpreadHeavySequencer } from './test/helpers/sequencer.js';
 
 // Four projects: unit (pure, fast; test/unit/<folder> mirrors the source), integration (one real
 // adapter at a time: SQLite file, aedes on port 0, Mosquitto; grouped by the part they exercise),
 // bench-smoke (the benchmarks in smoke mode), e2e (whole processes, as a user meets them).
+// All four share one pool of two workers. The heavy files (bench-smoke, e2e: each loads both cores)
+// take a lock so that only one runs at a time (test/helpers/heavy-setup.ts), and the sequencer
+// spreads them through the queue, so an integration file runs beside each heavy one instead of the
+// heavy files running alone at the end with a core idle (wall time 794 s → see docs/testing.md).
 export default defineConfig({
   test: {
-    // Two files at a time where a project allows it (unit, integration; bench-smoke and e2e run one
-    // at a time): the default on a 2-core machine is one, and the integration files alone took 6 min.
+    sequence: { sequencer: SpreadHeavySequencer },
+    // Two files at a time (the default on a 2-core machine is one, and the integration files alone
+    // took 6 min); of the heavy ones, one at a time.
     maxWorkers: 2,
     projects: [
       {
@@ -29,7 +35,7 @@ export default defineConfig({
           include: ['test/bench-smoke/**/*.test.ts'],
           testTimeout: 180_000,
           hookTimeout: 60_000,
-          fileParallelism: false,
+          setupFiles: ['test/helpers/heavy-setup.ts'],
         },
       },
       {
@@ -38,8 +44,8 @@ export default defineConfig({
           include: ['test/e2e/**/*.test.ts'],
           testTimeout: 180_000,
           hookTimeout: 60_000,
-          // Whole processes on a 2-core machine: one file at a time keeps timings honest.
-          fileParallelism: false,
+          // Whole processes on a 2-core machine: one heavy file at a time (the lock), beside light ones.
+          setupFiles: ['test/helpers/heavy-setup.ts'],
         },
       },
     ],
