@@ -9,6 +9,22 @@ export const BACKUP_FILE = /^ribbon-\d{8}-\d{6}\.db$/;
 const PARTIAL_SUFFIX = '.partial';
 const PARTIAL_FILE = /^ribbon-\d{8}-\d{6}\.db\.partial(-wal|-shm|-journal)?$/;
 
+/** Whether `name` is a backup cut off while it was written (or its journal): never one to restore. */
+export function isPartialBackup(name: string): boolean {
+  return PARTIAL_FILE.test(name);
+}
+
+/** The newest whole backup in `dir` (names sort by time), or null; a `.partial` is never one. */
+export function latestBackup(dir: string): string | null {
+  if (!fs.existsSync(dir)) return null;
+  const newest = fs
+    .readdirSync(dir)
+    .filter((name) => BACKUP_FILE.test(name))
+    .sort()
+    .at(-1);
+  return newest === undefined ? null : path.join(dir, newest);
+}
+
 export type BackupResult = { file: string; bytes: number; ms: number; deleted: string[] };
 
 /** `ribbon-YYYYMMDD-HHMMSS.db` for instant `now`, in UTC. */
