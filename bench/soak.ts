@@ -153,6 +153,7 @@ export async function benchSoak(opts: SoakOptions): Promise<SoakResult> {
       `soak: ${devices} devices, daily profile at ${speed}× for ${minutes} min (${formatCell((minutes * speed) / 60)} simulated hours), server pid ${running.pid}`,
     );
     let sampler: ReturnType<typeof startSampler> | null = null;
+    let sampled: Promise<SoakSample[]> | null = null;
     let profile: ProfileRunResult | null = null;
     const durationSimSec = Math.round(minutes * 60 * speed);
     const credentials = clients.map((c) => ({ id: c.clientId, secret: c.password ?? '' }));
@@ -180,6 +181,9 @@ export async function benchSoak(opts: SoakOptions): Promise<SoakResult> {
           // Sampling starts once the fleet is connected: the connect burst is not the steady state.
           if (sampler === null && /^connected \d+ device/.test(line))
             sampler = startSampler(running, sampleSec * 1000, log);
+          // … and ends with the plan, before the fleet is closed (closing is not the steady state either).
+          if (sampler !== null && sampled === null && /^stopping:/.test(line))
+            sampled = (sampler as ReturnType<typeof startSampler>).stop();
           log(`  sim: ${line.split('\n')[0]}`);
         },
         err: (line) => log(`  sim error: ${line}`),
@@ -189,7 +193,7 @@ export async function benchSoak(opts: SoakOptions): Promise<SoakResult> {
       },
     );
     const realSec = (performance.now() - started) / 1000;
-    const samples = sampler === null ? [] : await (sampler as ReturnType<typeof startSampler>).stop();
+    const samples = sampler === null ? [] : await (sampled ?? (sampler as ReturnType<typeof startSampler>).stop());
     if (code !== 0 || profile === null) throw new Error(`the devices' run failed (exit ${code})`);
     const played = profile as ProfileRunResult;
     await waitForQuiet(running);

@@ -34,8 +34,9 @@ export function backupFileName(now: number): string {
 }
 
 /**
- * A copy of the live database in `dir`, taken while the server keeps writing (SQLite's online
- * backup API, behind the DatabaseFile port). The copy is written under a temporary name, made a
+ * A copy of the live database in `dir`, taken while the server keeps writing (a snapshot of one
+ * moment, `VACUUM INTO` on a connection of its own in a worker thread, behind the DatabaseFile
+ * port: store/database-file.ts says why not the online backup API). The copy is written under a temporary name, made a
  * single self-contained file (rollback journal, not WAL), checked (it opens and
  * `PRAGMA integrity_check` is ok), fsynced, and only then renamed to its final name: a file with
  * the final name is always a whole, checked backup. Then the oldest backups beyond `keep` are

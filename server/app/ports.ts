@@ -420,7 +420,7 @@ export interface Stores {
 
 /** The database as a file, for backups. */
 export interface DatabaseFile {
-  /** Copies the live database to `file` while writers go on (in steps between their work). */
+  /** Copies the live database to `file` as it is at one moment, while writers go on (off the event loop). */
   backupTo(file: string): Promise<void>;
   /**
    * Opens the copy at `file`, leaves it a single self-contained file (no write-ahead log to
