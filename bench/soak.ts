@@ -23,7 +23,7 @@ import type { ProfileRunResult } from '../device-sim/cli-report.js';
 import { runProfilePlan } from '../device-sim/cli-run-profile.js';
 import { DB_FILE_NAME } from '../server/store/db.js';
 import { type ChildServer, freePort, startChildServer } from '../test/helpers/child-server-core.js';
-import { provision } from './ingest.js';
+import { NO_CONNECT_LIMIT, provision } from './ingest.js';
 import { appendResults, formatCell, renderTable } from './lib/results.js';
 import { FLAT, type SoakSample, sampleOf, SERIES, shown, type Trend, trends } from './lib/soak-series.js';
 import { summarize, type Summary } from './lib/stats.js';
@@ -143,8 +143,7 @@ export async function benchSoak(opts: SoakOptions): Promise<SoakResult> {
       env: {
         // The server's own level (info: no line per press or heartbeat); 2,000 devices connect at once.
         LOG_LEVEL: 'info',
-        MQTT_CONNECT_BURST: '100000',
-        MQTT_CONNECT_RATE: '100000',
+        ...NO_CONNECT_LIMIT,
       },
       readyTimeoutMs: 60_000,
     });

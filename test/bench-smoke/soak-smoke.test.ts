@@ -3,13 +3,13 @@ import { benchSoak } from '../../bench/soak.js';
 import { SERIES } from '../../bench/lib/soak-series.js';
 
 // The soak benchmark runs an hour (npm run bench:soak); its smoke mode runs here so it cannot rot:
-// 100 devices for 12 s, their day at 3600× (12 simulated hours from 06:00, so the morning presses
+// 100 devices for 9 s, their day at 3600× (9 simulated hours from 06:00, so the morning presses
 // come), sampled every second.
 describe('bench:soak smoke', () => {
   it('when the soak runs briefly, then the server is sampled, every series judged, and every PUBACKed press is on disk once', async () => {
     const lines: string[] = [];
     const result = await benchSoak({
-      minutes: 0.2,
+      minutes: 0.15,
       devices: 100,
       speed: 3600,
       sampleSec: 1,
