@@ -86,7 +86,7 @@ export function createBackup(deps: { database: DatabaseFile; dir: string; keep: 
         // Made 0600 before SQLite writes into it (its journal takes the file's mode).
         fs.writeFileSync(partial, '', { mode: 0o600 });
         await database.backupTo(partial);
-        database.checkCopy(partial);
+        await database.checkCopy(partial);
         fsyncPath(partial);
         fs.renameSync(partial, file);
       } catch (err) {

@@ -424,9 +424,9 @@ export interface DatabaseFile {
   backupTo(file: string): Promise<void>;
   /**
    * Opens the copy at `file`, leaves it a single self-contained file (no write-ahead log to
-   * lose), and throws unless its integrity check passes.
+   * lose), and rejects unless its integrity check passes (off the event loop).
    */
-  checkCopy(file: string): void;
+  checkCopy(file: string): Promise<void>;
 }
 
 /** The time, in epoch milliseconds: passed in so tests can set it. */
