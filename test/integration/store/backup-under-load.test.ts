@@ -201,6 +201,9 @@ describe('backup under load', () => {
     bulkRows(db, 40);
     const stores = createStores(db);
     const at = (iso: string) => Date.parse(iso);
+    await expect(runRestore(['--latest'], { DATA_DIR: dataDir, BACKUP_DIR: dir }, { write: () => {} })).rejects.toThrow(
+      /there is no backup in/,
+    );
     const whole = await createBackup({ database: createDatabaseFile(db), dir, keep: 7, log: captureLogs().log }).run(
       at('2026-12-01T03:30:00Z'),
     );
