@@ -14,7 +14,7 @@ import { pathToFileURL } from 'node:url';
 import Database from 'better-sqlite3';
 import { DB_FILE_NAME } from '../server/store/db.js';
 import { freePort, startChildServer, type ChildServer } from '../test/helpers/child-server-core.js';
-import { provision } from './ingest.js';
+import { NO_CONNECT_LIMIT, provision } from './ingest.js';
 import { runLoad } from './lib/loadgen.js';
 import { mosquittoVersion, startMosquitto } from './lib/mosquitto.js';
 import { runRelay } from './lib/relay.js';
@@ -68,8 +68,7 @@ async function measure(
       mqttPort: await freePort(),
       env: {
         LOG_LEVEL: 'info',
-        MQTT_CONNECT_BURST: '100000',
-        MQTT_CONNECT_RATE: '100000',
+        ...NO_CONNECT_LIMIT,
         ...(broker && mode.kind === 'mosquitto'
           ? { MQTT_URL: broker.url, MQTT_CLIENT_ID: 'ribbon-server', MQTT_CONNECTIONS: String(mode.connections) }
           : {}),

@@ -13,7 +13,11 @@ import { countActions, type PlanAction, type PlanActionKind, PLAN_ACTIONS, planD
 /** Reconnect delay of profile devices: chaos drops links often, and sim time runs fast. */
 const PROFILE_RECONNECT_MS = 100;
 
-export type ProfileArgs = RunArgs & { profile: Profile };
+export type ProfileArgs = RunArgs & {
+  profile: Profile;
+  /** Epoch ms where simulated time begins (default: local midnight today). */
+  startSimTime?: number | undefined;
+};
 
 type Slot = {
   cred: SimCredential;
@@ -34,7 +38,7 @@ export async function runProfilePlan(
   // Sim time starts at local midnight today, so the same seed plays the same day.
   const midnight = new Date();
   midnight.setHours(0, 0, 0, 0);
-  const startSimTime = midnight.getTime();
+  const startSimTime = args.startSimTime ?? midnight.getTime();
   let plan: PlanAction[];
   try {
     plan = planDay(args.profile, {

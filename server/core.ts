@@ -170,6 +170,7 @@ export async function composeSafetyCore(config: Config, deps: CoreDeps): Promise
       gauges: createGaugeReads(db),
       clock,
       connectedDevices: () => input.connectedDevices(),
+      ingestWaiting: () => pipeline.waiting,
     });
 
     // Rules: the sweep (escalations, reminders, missed check-ins, silent devices) and the outbox.

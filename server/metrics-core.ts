@@ -22,10 +22,17 @@ export function registerCoreGauges(
     gauges: GaugeReads;
     clock: Clock;
     connectedDevices: () => number;
+    /** Device messages received and not yet answered (the ingest pipeline's `waiting`). */
+    ingestWaiting: () => number;
   },
 ): void {
   const { stores, gauges, clock } = deps;
   registry.gauge('ribbon_connected_devices', 'Devices connected to the embedded broker.', deps.connectedDevices);
+  registry.gauge(
+    'ribbon_ingest_waiting',
+    'Device messages received and not yet answered: queued for their group commit or waiting for its WAL sync (their PUBACK waits with them).',
+    deps.ingestWaiting,
+  );
   registry.gauge('ribbon_devices_online', 'Devices whose last known state is online.', () =>
     stores.devices.countOnline(),
   );

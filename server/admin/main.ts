@@ -78,8 +78,9 @@ Commands:
         The household's check-in policy; the next due time is recomputed.
   people  Lists the people and their scope (community, compound, building by name; 全部 all:
         not tied to that level).
-${DUTY_HELP}${PLACES_HELP}${HOUSEHOLDS_HELP}${LIFECYCLE_HELP}${DEVICE_SETTINGS_HELP}${FLEET_HELP}  restore FILE
-        Puts a backup (DATA_DIR/backups/ribbon-….db) in place of the database. Refused while the
+${DUTY_HELP}${PLACES_HELP}${HOUSEHOLDS_HELP}${LIFECYCLE_HELP}${DEVICE_SETTINGS_HELP}${FLEET_HELP}  restore FILE | restore --latest
+        Puts a backup (DATA_DIR/backups/ribbon-….db) in place of the database; --latest: the newest
+        in BACKUP_DIR (never a .partial, a backup cut off while written). Refused while the
         server runs (stop it first), and unless the file is whole (integrity_check), of a schema
         this release knows, and has our tables. The database before is kept as
         ribbon.db.before-restore-<time>. README, "Backup and restore".

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import Database from 'better-sqlite3';
+import { isPartialBackup, latestBackup } from '../app/backup.js';
 import { loadConfig } from '../config.js';
 import { DB_FILE_NAME } from '../store/db.js';
 import { MIGRATIONS } from '../store/migrations.js';
@@ -10,7 +11,8 @@ import { both, UsageError } from './usage-error.js';
 
 /**
  * `npm run admin -- restore FILE` (README, "Backup and restore"): puts a backup (or any copy of
- * the database) in place of DATA_DIR/ribbon.db.
+ * the database) in place of DATA_DIR/ribbon.db; `restore --latest` takes the newest whole backup in
+ * BACKUP_DIR. A `.partial` (a backup cut off while written) is refused either way.
  *
  * 1. Refused while a server has the database open (its DATA_DIR/server.pid names a live process:
  *    store/server-pid.ts says why a pid file and not a lock).
@@ -90,11 +92,26 @@ export async function runRestore(
     args: [...args],
     strict: true,
     allowPositionals: true,
-    options: { json: { type: 'boolean', default: false } },
+    options: { json: { type: 'boolean', default: false }, latest: { type: 'boolean', default: false } },
   });
-  if (positionals.length !== 1) throw new UsageError('用法：restore 备份文件', 'usage: restore FILE (one backup file)');
-  const source = path.resolve(positionals[0] as string);
-  const { dataDir } = loadConfig(env);
+  if (positionals.length !== (values.latest ? 0 : 1))
+    throw new UsageError(
+      '用法：restore 备份文件，或 restore --latest',
+      'usage: restore FILE (one backup file), or restore --latest',
+    );
+  const config = loadConfig(env);
+  const { dataDir } = config;
+  const latest = values.latest ? latestBackup(config.backup.dir) : null;
+  if (values.latest && latest === null)
+    throw new UsageError(`${config.backup.dir} 中没有备份`, `there is no backup in ${config.backup.dir}`);
+  const source = path.resolve(latest ?? (positionals[0] as string));
+  // A backup cut off while it was written (the server or the machine stopped mid-copy) keeps its
+  // temporary name; it may even look whole, but it was never checked, synced and named.
+  if (isPartialBackup(path.basename(source)))
+    throw new UsageError(
+      `${source} 是未写完的备份（备份中途被中断），不能用于恢复；请选 ribbon-….db`,
+      `${source} is a backup cut off while it was written: it cannot be restored; pick a ribbon-….db`,
+    );
   const pid = runningServerPid(dataDir);
   if (pid !== null)
     throw new UsageError(

@@ -9,6 +9,22 @@ export const BACKUP_FILE = /^ribbon-\d{8}-\d{6}\.db$/;
 const PARTIAL_SUFFIX = '.partial';
 const PARTIAL_FILE = /^ribbon-\d{8}-\d{6}\.db\.partial(-wal|-shm|-journal)?$/;
 
+/** Whether `name` is a backup cut off while it was written (or its journal): never one to restore. */
+export function isPartialBackup(name: string): boolean {
+  return PARTIAL_FILE.test(name);
+}
+
+/** The newest whole backup in `dir` (names sort by time), or null; a `.partial` is never one. */
+export function latestBackup(dir: string): string | null {
+  if (!fs.existsSync(dir)) return null;
+  const newest = fs
+    .readdirSync(dir)
+    .filter((name) => BACKUP_FILE.test(name))
+    .sort()
+    .at(-1);
+  return newest === undefined ? null : path.join(dir, newest);
+}
+
 export type BackupResult = { file: string; bytes: number; ms: number; deleted: string[] };
 
 /** `ribbon-YYYYMMDD-HHMMSS.db` for instant `now`, in UTC. */
@@ -18,8 +34,9 @@ export function backupFileName(now: number): string {
 }
 
 /**
- * A copy of the live database in `dir`, taken while the server keeps writing (SQLite's online
- * backup API, behind the DatabaseFile port). The copy is written under a temporary name, made a
+ * A copy of the live database in `dir`, taken while the server keeps writing (a snapshot of one
+ * moment, `VACUUM INTO` on a connection of its own in a worker thread, behind the DatabaseFile
+ * port: store/database-file.ts says why not the online backup API). The copy is written under a temporary name, made a
  * single self-contained file (rollback journal, not WAL), checked (it opens and
  * `PRAGMA integrity_check` is ok), fsynced, and only then renamed to its final name: a file with
  * the final name is always a whole, checked backup. Then the oldest backups beyond `keep` are
@@ -69,7 +86,7 @@ export function createBackup(deps: { database: DatabaseFile; dir: string; keep: 
         // Made 0600 before SQLite writes into it (its journal takes the file's mode).
         fs.writeFileSync(partial, '', { mode: 0o600 });
         await database.backupTo(partial);
-        database.checkCopy(partial);
+        await database.checkCopy(partial);
         fsyncPath(partial);
         fs.renameSync(partial, file);
       } catch (err) {

@@ -420,13 +420,13 @@ export interface Stores {
 
 /** The database as a file, for backups. */
 export interface DatabaseFile {
-  /** Copies the live database to `file` while writers go on (in steps between their work). */
+  /** Copies the live database to `file` as it is at one moment, while writers go on (off the event loop). */
   backupTo(file: string): Promise<void>;
   /**
    * Opens the copy at `file`, leaves it a single self-contained file (no write-ahead log to
-   * lose), and throws unless its integrity check passes.
+   * lose), and rejects unless its integrity check passes (off the event loop).
    */
-  checkCopy(file: string): void;
+  checkCopy(file: string): Promise<void>;
 }
 
 /** The time, in epoch milliseconds: passed in so tests can set it. */

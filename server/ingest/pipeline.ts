@@ -18,6 +18,8 @@ export type IngestPipeline = {
   flush(): void;
   /** Resolves once nothing is queued or waiting for its sync. */
   drained(): Promise<void>;
+  /** Messages received and not yet answered: queued for their commit or waiting for its WAL sync. */
+  readonly waiting: number;
 };
 
 /**
@@ -264,11 +266,16 @@ export function createIngestPipeline(deps: {
     },
   });
 
+  let waiting = 0;
   return {
     submit(message, acknowledge) {
       // The server's share of the PUBACK's wait: from here to the callback that releases it.
       const started = performance.now();
+      waiting += 1;
+      let answered = false;
       const done: Done<Outcome> = (err, outcome) => {
+        if (!answered) waiting -= 1;
+        answered = true;
         if (!err) metrics.pubackSeconds.observe((performance.now() - started) / 1000);
         acknowledge(err, outcome);
       };
@@ -287,5 +294,8 @@ export function createIngestPipeline(deps: {
     },
     flush: commit.flush,
     drained: () => commit.drained(),
+    get waiting() {
+      return waiting;
+    },
   };
 }

@@ -188,6 +188,10 @@ describe.skipIf(!available)('the dashboard in a real browser', () => {
       env: { ADMIN_PASSWORD: TEST_ADMIN_PASSWORD },
     });
     const lock = new Database(path.join(dataDir, DB_FILE_NAME));
+    const onlineOnDisk = (deviceId: string) =>
+      expect
+        .poll(() => lock.prepare('SELECT online FROM devices WHERE id = ?').get(deviceId), { timeout: 10_000 })
+        .toEqual({ online: 1 });
     const context = await newContext(browser());
     try {
       const alarms = await loginPage(context, server.httpUrl, 'admin', TEST_ADMIN_PASSWORD, '#/alarms');
@@ -203,6 +207,10 @@ describe.skipIf(!available)('the dashboard in a real browser', () => {
         username: first.id,
         password: first.secret,
       });
+      // The connect's own write (the device online) must be on disk before the lock is taken: a
+      // commit waiting on the lock holds the core's thread (up to its 5 s busy timeout), and the red
+      // press with it. CONNACK comes before that commit, so a loaded machine lost this race.
+      await onlineOnDisk(first.id);
 
       lock.exec('BEGIN IMMEDIATE');
       const pressed = Date.now();
@@ -250,6 +258,7 @@ describe.skipIf(!available)('the dashboard in a real browser', () => {
         username: second.id,
         password: second.secret,
       });
+      await onlineOnDisk(second.id);
       lock.exec('BEGIN IMMEDIATE');
       other.send(other.publish(`ribbon/${second.id}/state`, 'red', 1));
       const failed = alarms.locator('#alarms-emergency .alarm.receipt-unrecorded');

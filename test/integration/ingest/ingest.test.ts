@@ -121,11 +121,16 @@ describe('durable before PUBACK', () => {
     expect(acked).toBe(false);
     expect(d.acks).toEqual([]);
     expect(reports).toEqual([]);
+    // /metrics counts it as waiting (the soak benchmark watches this stay near 0).
+    const waiting = async () =>
+      /^ribbon_ingest_waiting (\d+)$/m.exec(await (await fetch(`${system.httpUrl}/metrics`)).text())?.[1];
+    expect(await waiting()).toBe('1');
     holding = false;
     for (const release of held.splice(0)) release();
     const { seq } = await pressed;
     await d.waitForAck((a) => a.seq === seq, 5000);
     expect(reports).toEqual([d.householdId]);
+    expect(await waiting()).toBe('0');
   });
 
   it('when a press is stored, then the server publishes {"seq":n,"status":"received"} on the device ack topic', async () => {
