@@ -313,7 +313,7 @@ export async function composeSafetyCore(config: Config, deps: CoreDeps): Promise
         warnWithoutPhones(stores, log);
         const addresses = await input.start();
         if (deps.scheduler !== false) {
-          const scheduler = startScheduler(jobs, log.child({ component: 'scheduler' }));
+          const scheduler = startScheduler(jobs, log.child({ component: 'scheduler' }), () => clock.now());
           cleanup.unshift(() => scheduler.stop());
         }
         return addresses;
