@@ -97,12 +97,13 @@ export function buildOnce(target: string, make: (tmp: string) => void): string {
   return target;
 }
 
-/** Old builds beside `keep` whose names start with `prefix` (other keys of the same thing) are removed. */
+/** Old builds beside `keep` named `prefix` + another content key (other keys of the same thing) are removed. */
 export function pruneSiblings(keep: string, prefix: string): void {
   const dir = path.dirname(keep);
+  // Only `prefix` + a content key (16 hex) + extension: "root-server-" must not take "root-server-unsafe-…".
+  const sibling = new RegExp(`^${prefix.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}[0-9a-f]{16}(\\.[a-z]+)?$`);
   for (const name of fs.readdirSync(dir)) {
     const full = path.join(dir, name);
-    if (name.startsWith(prefix) && full !== keep && !name.includes('.tmp-'))
-      fs.rmSync(full, { recursive: true, force: true });
+    if (sibling.test(name) && full !== keep) fs.rmSync(full, { recursive: true, force: true });
   }
 }

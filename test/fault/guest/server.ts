@@ -15,11 +15,17 @@ export const GUEST_HTTP_PORT = 8080;
  * `extra` adds (e.g. `binaries: ['dmsetup', 'tc', 'ip']`). Cached by content: the same code gives
  * the same image, built once.
  */
-export async function serverRootImage(opts: BundleOptions & { extra?: RootSpec } = {}): Promise<string> {
+export async function serverRootImage(
+  opts: BundleOptions & {
+    extra?: RootSpec;
+    /** The image's name in the cache (default server / server-unsafe): a test with its own `extra` names its own, so that its builds and another test's do not prune each other. */
+    name?: string;
+  } = {},
+): Promise<string> {
   const bundle = await bundleServer(opts);
   try {
     const extra = opts.extra ?? {};
-    const name = opts.unsafeAckBeforeSync ? 'server-unsafe' : 'server';
+    const name = opts.name ?? (opts.unsafeAckBeforeSync ? 'server-unsafe' : 'server');
     return buildRootImage(name, {
       ...extra,
       files: { ...(extra.files ?? {}), [GUEST_APP_DIR]: bundle.dir, '/static': path.join(bundle.dir, 'static') },
