@@ -258,6 +258,11 @@ export function createIngestPipeline(deps: {
       !/^SQLITE_(BUSY|LOCKED|FULL|IOERR|READONLY|CORRUPT|NOTADB|CANTOPEN|PROTOCOL)/.test(
         (err as { code?: string }).code ?? '',
       ),
+    // An I/O error in a commit (SQLite's own fsync of the WAL when it restarts it, or a write)
+    // is the disk failing, as final as a failed WAL sync: seen with dm-flakey error_writes
+    // (test/fault/disk.test.ts), where every commit failed with SQLITE_IOERR_FSYNC and the
+    // server would otherwise have refused presses forever without restarting.
+    isFinal: (err) => /^SQLITE_IOERR/.test((err as { code?: string }).code ?? ''),
     onCallbackError(err) {
       log.error({ err }, 'a commit callback threw');
     },
@@ -270,7 +275,7 @@ export function createIngestPipeline(deps: {
       metrics.commitFailures.inc();
       log.fatal(
         { err, items },
-        'fsync of the WAL failed: these presses get no PUBACK, and what is on disk is no longer known',
+        'fsync of the WAL failed (or an I/O error in a commit): these presses get no PUBACK, and what is on disk is no longer known',
       );
       deps.onSyncFailure?.(err);
     },
