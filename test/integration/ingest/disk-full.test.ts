@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it, onTestFinished } from 'vitest';
 import { connectDevice } from '../../../device-sim/device.js';
 import { DB_FILE_NAME } from '../../../server/store/db.js';
@@ -75,6 +76,15 @@ describe.skipIf(!disk.mounted)('a full disk', () => {
     d.on('offline', () => drops++);
     await d.press('blue');
 
+    // A reader's snapshot keeps the WAL from restarting, so every commit must grow it: on a full
+    // disk each one fails, whatever the checkpointer's timing (without it, a commit may still fit
+    // in frames a checkpoint has just freed, and the disk looks full only now and then).
+    const reader = new Database(path.join(dataDir, DB_FILE_NAME), { readonly: true });
+    onTestFinished(() => {
+      if (reader.open) reader.close();
+    });
+    reader.exec('BEGIN');
+    reader.prepare('SELECT count(*) FROM events').get();
     const filler = path.join(disk.dir, 'filler');
     fill(filler);
     const diskFullLines = () => system.logs.lines.filter((l) => DISK_FULL.test(l.msg));
@@ -108,6 +118,8 @@ describe.skipIf(!disk.mounted)('a full disk', () => {
 
     // Space freed: the device's next resend is stored and acknowledged, without a restart.
     fs.rmSync(filler);
+    reader.exec('COMMIT');
+    reader.close();
     await withDeadline(refused.done, 10_000, 'the refused press, resent once space is free');
     await d.waitForAck((a) => a.seq === refused.seq, 5000);
     expect(system.logs.lines.filter((l) => DISK_BACK.test(l.msg))).toHaveLength(1);
