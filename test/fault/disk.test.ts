@@ -4,7 +4,6 @@ import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   checkAcknowledged,
-  type Credentials,
   guestWait,
   pressingFleet,
   provisionedDataDir,
@@ -55,6 +54,8 @@ let gate: Awaited<ReturnType<typeof startGate>> | null = null;
 let relay: Awaited<ReturnType<typeof startRelay>> | null = null;
 /** The guest running now: killed after each test whatever happened (one guest at a time, none left behind). */
 let current: Guest | null = null;
+/** The devices of each test: closed after it. */
+const fleets: Array<{ close(): Promise<unknown> }> = [];
 
 beforeAll(async () => {
   if (skip !== null) return;
@@ -94,6 +95,23 @@ async function serverGuest(opts: {
   await waitForServer(guest, BOOT_MS);
   relay.target(guest.hostPort(GUEST_MQTT_PORT));
   return guest;
+}
+
+/** A new data disk of `sizeMb` with DEVICES provisioned, a guest serving from it, and the devices pressing through the relay. */
+async function pressingOnNewDisk(
+  name: string,
+  sizeMb: number,
+  opts: { mount: boolean; before: string; modules?: string[] },
+) {
+  if (relay === null) throw new Error('no rig');
+  const content = path.join(tmp, `${name}-content`);
+  const creds = provisionedDataDir(content, DEVICES);
+  const disk = makeDataDisk(path.join(tmp, `${name}.img`), { sizeMb, fromDir: content });
+  const lines: string[] = [];
+  const guest = await serverGuest({ disk, lines, ...opts });
+  const fleet = await pressingFleet(`mqtt://127.0.0.1:${relay.port}`, creds);
+  fleets.push(fleet);
+  return { disk, lines, guest, fleet };
 }
 
 /** The server's exit code, as the guest's script prints it. */
@@ -158,6 +176,7 @@ describe.skipIf(skip !== null)('disk faults in a guest', () => {
     relay?.target(null);
     await current?.kill();
     current = null;
+    for (const fleet of fleets.splice(0)) await fleet.close();
   });
 
   beforeAll(async () => {
@@ -169,103 +188,74 @@ describe.skipIf(skip !== null)('disk faults in a guest', () => {
 
   it('when the disk starts failing writes under load, then nothing more is acknowledged, the server exits 70, and after a restart on a healthy disk every acknowledged press is there exactly once', async () => {
     if (gate === null || relay === null) throw new Error('no rig');
-    const content = path.join(tmp, 'failing-content');
-    const creds: Credentials[] = provisionedDataDir(content, DEVICES);
-    const disk = makeDataDisk(path.join(tmp, 'failing.img'), { sizeMb: 64, fromDir: content });
-    const lines: string[] = [];
-    const first = await serverGuest({
+    const {
       disk,
+      lines,
+      guest: first,
+      fleet,
+    } = await pressingOnNewDisk('failing', 64, {
       mount: false,
       modules: ['dm-flakey'],
-      lines,
       before: dmScript('fail', 'flakey /dev/vdb 0 0 3600 1 error_writes', 'writes failing'),
     });
-    const fleet = await pressingFleet(`mqtt://127.0.0.1:${relay.port}`, creds);
-    try {
-      await waitFor('200 presses acknowledged on the healthy disk', 120_000, () => fleet.acked() >= 200);
-      gate.open('fail');
-      await first.waitForLine(/^guest: writes failing/, 60_000);
-      expect(await exitCode(first, 120_000)).toBe(70);
-      expect(logLines(lines, /fsync of the WAL failed/).map((l) => l.level)).toEqual([60]);
-      relay.target(null);
-      const ackedAtExit = fleet.acked();
-      await first.exited;
-      // Nothing can be acknowledged without a server; the count is what boot 1 acknowledged.
-      expect(fleet.acked()).toBe(ackedAtExit);
-      const afterFailure = checkAcknowledged(pressesOnDisk(disk, 'after-failure'), fleet.devices);
-      expect(afterFailure.missing).toEqual([]);
+    await waitFor('200 presses acknowledged on the healthy disk', 120_000, () => fleet.acked() >= 200);
+    gate.open('fail');
+    await first.waitForLine(/^guest: writes failing/, 60_000);
+    expect(await exitCode(first, 120_000)).toBe(70);
+    expect(logLines(lines, /fsync of the WAL failed/).map((l) => l.level)).toEqual([60]);
+    relay.target(null);
+    const ackedAtExit = fleet.acked();
+    await first.exited;
+    // Nothing can be acknowledged without a server; the count is what boot 1 acknowledged.
+    expect(fleet.acked()).toBe(ackedAtExit);
+    const afterFailure = checkAcknowledged(pressesOnDisk(disk, 'after-failure'), fleet.devices);
+    expect(afterFailure.missing).toEqual([]);
 
-      // Restart on the healthy disk (no device-mapper): the devices resend what got no PUBACK.
-      const second = await serverGuest({
-        disk,
-        mount: true,
-        lines,
-        before: `( ${guestWait('stop-healthy')}; kill -TERM $(pidof node) ) &`,
-      });
-      await fleet.stop();
-      gate.open('stop-healthy');
-      expect(await exitCode(second, 60_000)).toBe(0);
-      await second.exited;
-      const result = checkAcknowledged(pressesOnDisk(disk, 'after-restart'), fleet.devices);
-      expect(result.missing).toEqual([]);
-      expect(result.doubled).toEqual([]);
-      expect(result.acknowledged).toBeGreaterThan(ackedAtExit);
-    } finally {
-      relay.target(null);
-      await fleet.close();
-    }
+    // Restart on the healthy disk (no device-mapper): the devices resend what got no PUBACK.
+    const second = await serverGuest({
+      disk,
+      mount: true,
+      lines,
+      before: `( ${guestWait('stop-healthy')}; kill -TERM $(pidof node) ) &`,
+    });
+    await fleet.stop();
+    gate.open('stop-healthy');
+    expect(await exitCode(second, 60_000)).toBe(0);
+    await second.exited;
+    const result = checkAcknowledged(pressesOnDisk(disk, 'after-restart'), fleet.devices);
+    expect(result.missing).toEqual([]);
+    expect(result.doubled).toEqual([]);
+    expect(result.acknowledged).toBeGreaterThan(ackedAtExit);
   }, 600_000);
 
   it('when the disk silently drops writes (a lying disk), then after a power cut what was acknowledged before is there and what was acknowledged after is lost: the check sees a disk that lies', async () => {
     if (gate === null || relay === null) throw new Error('no rig');
-    const content = path.join(tmp, 'lying-content');
-    const creds = provisionedDataDir(content, DEVICES);
-    const disk = makeDataDisk(path.join(tmp, 'lying.img'), { sizeMb: 64, fromDir: content });
-    const lines: string[] = [];
-    const guest = await serverGuest({
-      disk,
+    const { disk, guest, fleet } = await pressingOnNewDisk('lying', 64, {
       mount: false,
       modules: ['dm-flakey'],
-      lines,
       before: dmScript('drop', 'flakey /dev/vdb 0 0 3600 1 drop_writes', 'writes dropped'),
     });
-    const fleet = await pressingFleet(`mqtt://127.0.0.1:${relay.port}`, creds);
-    try {
-      await waitFor('100 presses acknowledged on the healthy disk', 120_000, () => fleet.acked() >= 100);
-      const before = new Map(fleet.devices.map((d) => [d.id, d.acked.length]));
-      gate.open('drop');
-      const switched = await guest.waitForLine(/^guest: writes dropped/, 60_000);
-      const after = new Map(fleet.devices.map((d) => [d.id, d.acked.length]));
-      await waitFor(
-        '100 more presses acknowledged by the lying disk',
-        120_000,
-        () => fleet.acked() >= sum(after) + 100,
-      );
-      expect(guest.lines.slice(switched.index).some((l) => /server exited/.test(l))).toBe(false);
-      relay.target(null);
-      await guest.kill();
-      const stored = pressesOnDisk(disk, 'after-lie');
-      const lost = (d: (typeof fleet.devices)[number], from: number, to: number) =>
-        d.acked.slice(from, to).filter((seq) => !stored.has(`${d.id} ${seq}`));
-      // Everything synced before the switch survives; what the lying disk "synced" is gone.
-      expect(fleet.devices.flatMap((d) => lost(d, 0, before.get(d.id) ?? 0))).toEqual([]);
-      expect(fleet.devices.flatMap((d) => lost(d, after.get(d.id) ?? 0, d.acked.length)).length).toBeGreaterThan(0);
-    } finally {
-      relay.target(null);
-      await fleet.close();
-    }
+    await waitFor('100 presses acknowledged on the healthy disk', 120_000, () => fleet.acked() >= 100);
+    const before = new Map(fleet.devices.map((d) => [d.id, d.acked.length]));
+    gate.open('drop');
+    const switched = await guest.waitForLine(/^guest: writes dropped/, 60_000);
+    const after = new Map(fleet.devices.map((d) => [d.id, d.acked.length]));
+    await waitFor('100 more presses acknowledged by the lying disk', 120_000, () => fleet.acked() >= sum(after) + 100);
+    expect(guest.lines.slice(switched.index).some((l) => /server exited/.test(l))).toBe(false);
+    relay.target(null);
+    await guest.kill();
+    const stored = pressesOnDisk(disk, 'after-lie');
+    const lost = (d: (typeof fleet.devices)[number], from: number, to: number) =>
+      d.acked.slice(from, to).filter((seq) => !stored.has(`${d.id} ${seq}`));
+    // Everything synced before the switch survives; what the lying disk "synced" is gone.
+    expect(fleet.devices.flatMap((d) => lost(d, 0, before.get(d.id) ?? 0))).toEqual([]);
+    expect(fleet.devices.flatMap((d) => lost(d, after.get(d.id) ?? 0, d.acked.length)).length).toBeGreaterThan(0);
   }, 600_000);
 
   it('when the disk is full, then presses get no PUBACK and one log line while the server runs on, and once space is freed every acknowledged press is stored once', async () => {
     if (gate === null || relay === null) throw new Error('no rig');
-    const content = path.join(tmp, 'full-content');
-    const creds = provisionedDataDir(content, DEVICES);
-    const disk = makeDataDisk(path.join(tmp, 'full.img'), { sizeMb: 8, fromDir: content });
-    const lines: string[] = [];
-    const guest = await serverGuest({
-      disk,
+    const { disk, lines, guest, fleet } = await pressingOnNewDisk('full', 8, {
       mount: true,
-      lines,
       before: [
         '(',
         guestWait('fill'),
@@ -280,40 +270,32 @@ describe.skipIf(skip !== null)('disk faults in a guest', () => {
       ].join('\n'),
     });
     const http = `http://127.0.0.1:${guest.hostPort(GUEST_HTTP_PORT)}`;
-    const fleet = await pressingFleet(`mqtt://127.0.0.1:${relay.port}`, creds);
-    try {
-      await waitFor('50 presses acknowledged', 120_000, () => fleet.acked() >= 50);
-      gate.open('fill');
-      await guest.waitForLine(/^guest: disk filled/, 60_000);
-      await waitFor('a press refused for a full disk', 120_000, () => logLines(lines, /disk full/).length > 0);
-      const health = await fetch(`${http}/healthz`);
-      expect(health.status).toBe(503);
-      expect(await health.json()).toMatchObject({ diskFull: true, database: true });
-      const refusedAt = Date.now();
-      // The devices keep resending while the disk is full: still one line (a minute has not passed).
-      await new Promise((resolve) => setTimeout(resolve, 5000));
-      expect(logLines(lines, /disk full/).length).toBeLessThanOrEqual(
-        1 + Math.floor((Date.now() - refusedAt) / 60_000),
-      );
-      const metrics = await (await fetch(`${http}/metrics`)).text();
-      expect(Number(/^ribbon_disk_full_refusals_total (\d+)$/m.exec(metrics)?.[1])).toBeGreaterThan(0);
+    await waitFor('50 presses acknowledged', 120_000, () => fleet.acked() >= 50);
+    gate.open('fill');
+    await guest.waitForLine(/^guest: disk filled/, 60_000);
+    await waitFor('a press refused for a full disk', 120_000, () => logLines(lines, /disk full/).length > 0);
+    const health = await fetch(`${http}/healthz`);
+    expect(health.status).toBe(503);
+    expect(await health.json()).toMatchObject({ diskFull: true, database: true });
+    const refusedAt = Date.now();
+    // The devices keep resending while the disk is full: still one line (a minute has not passed).
+    await new Promise((resolve) => setTimeout(resolve, 5000));
+    expect(logLines(lines, /disk full/).length).toBeLessThanOrEqual(1 + Math.floor((Date.now() - refusedAt) / 60_000));
+    const metrics = await (await fetch(`${http}/metrics`)).text();
+    expect(Number(/^ribbon_disk_full_refusals_total (\d+)$/m.exec(metrics)?.[1])).toBeGreaterThan(0);
 
-      gate.open('free');
-      await guest.waitForLine(/^guest: space freed/, 60_000);
-      await waitFor('a press stored again', 120_000, () => logLines(lines, /disk space available again/).length > 0);
-      const ackedAtFree = fleet.acked();
-      await waitFor('more presses acknowledged', 120_000, () => fleet.acked() > ackedAtFree + 20);
-      await fleet.stop();
-      expect((await fetch(`${http}/healthz`)).status).toBe(200);
-      gate.open('stop-full');
-      expect(await exitCode(guest, 60_000)).toBe(0);
-      await guest.exited;
-      const result = checkAcknowledged(pressesOnDisk(disk, 'after-full'), fleet.devices);
-      expect(result.missing).toEqual([]);
-      expect(result.doubled).toEqual([]);
-    } finally {
-      relay.target(null);
-      await fleet.close();
-    }
+    gate.open('free');
+    await guest.waitForLine(/^guest: space freed/, 60_000);
+    await waitFor('a press stored again', 120_000, () => logLines(lines, /disk space available again/).length > 0);
+    const ackedAtFree = fleet.acked();
+    await waitFor('more presses acknowledged', 120_000, () => fleet.acked() > ackedAtFree + 20);
+    await fleet.stop();
+    expect((await fetch(`${http}/healthz`)).status).toBe(200);
+    gate.open('stop-full');
+    expect(await exitCode(guest, 60_000)).toBe(0);
+    await guest.exited;
+    const result = checkAcknowledged(pressesOnDisk(disk, 'after-full'), fleet.devices);
+    expect(result.missing).toEqual([]);
+    expect(result.doubled).toEqual([]);
   }, 600_000);
 });
