@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { createBoundedLog } from '../broker/admission.js';
 import type { RibbonBroker } from '../broker/create-broker.js';
 import { ACK_LINK_TTL_MS, type AckRecipient, ackLink, signAckToken } from './app/ack-link.js';
 import { createAlerting, type Alerting } from './app/alerting.js';
@@ -18,6 +19,7 @@ import { createRecordPersonReport, type RecordPersonReport } from './app/record-
 import { createSweep, type SweepResult } from './app/sweep.js';
 import type { Config } from './config.js';
 import { createDeviceInput, type DeviceAddresses } from './ingest/device-input.js';
+import { createDiskFullWatch } from './ingest/disk-full.js';
 import type { ExternalIngest } from './ingest/external.js';
 import { type AckPublisher, type ConfigPublisher, createIngestPipeline } from './ingest/pipeline.js';
 import { createIngestMetrics, Registry } from './metrics.js';
@@ -30,11 +32,15 @@ import type { ChannelDeps } from './notify/index.js';
 import { startScheduler } from './scheduler/index.js';
 import { dailyJobs, everySecondJobs } from './scheduler/jobs.js';
 import { createDatabaseFile } from './store/database-file.js';
+import { ackBeforeSync, UNSAFE_ACK_BEFORE_SYNC } from './ingest/test-build.js';
 import { createWalSync, openDatabase, secureDataFiles, startWalCheckpointer } from './store/db.js';
 import { claimServerPid } from './store/server-pid.js';
 import { createStores, type SqliteStores } from './store/index.js';
 import { createGaugeReads } from './store/gauges.js';
 import { createRetentionStore } from './store/retention.js';
+
+/** WAL checkpoint failures in the log: a few at once, then one a minute (a full disk fails every one). */
+const CHECKPOINT_ERROR_LOG = { burst: 3, perSec: 1 / 60 } as const;
 
 /** On stop, how long to wait for WAL syncs under way before closing the database anyway. */
 const SHUTDOWN_SYNC_WAIT_MS = 10_000;
@@ -71,7 +77,14 @@ export type SafetyCore = {
   sweepNow(): SweepResult;
   deliverNow(): Promise<DeliveryResult>;
   /** The database answers and the broker is listening (or the external one connected). */
-  health(): { database: boolean; broker: 'embedded' | 'external'; brokerConnected: boolean; connectedDevices: number };
+  health(): {
+    database: boolean;
+    /** Device messages are being refused for a full disk (server/ingest/disk-full.ts). */
+    diskFull: boolean;
+    broker: 'embedded' | 'external';
+    brokerConnected: boolean;
+    connectedDevices: number;
+  };
   readonly broker: RibbonBroker | null;
   /** The subscriber of MQTT_URL once started (null with the embedded broker). */
   external(): ExternalIngest | null;
@@ -93,15 +106,37 @@ export async function composeSafetyCore(config: Config, deps: CoreDeps): Promise
   const releasePid = claimServerPid(config.dataDir);
   // WAL checkpoints in a worker thread, not inside a group commit (bench/RESULTS.md, "Red to
   // screen: the tail"); stopped before the database closes, whose close then checkpoints all.
+  // Every 100 ms while the disk is full: at a bounded rate (a burst, then one a minute, with the count left out).
+  const checkpointErrors = createBoundedLog<{ err: Error }>(
+    (fields, msg) => log.error(fields, msg),
+    CHECKPOINT_ERROR_LOG,
+  );
   const checkpointer = startWalCheckpointer(db, {
-    onError: (err) => log.error({ err }, 'WAL checkpoint failed (the auto-checkpoint still bounds the WAL)'),
+    onError: (err) =>
+      checkpointErrors.warn(
+        'checkpoint',
+        { err },
+        'WAL checkpoint failed (the auto-checkpoint still bounds the WAL)',
+        clock.now(),
+      ),
   });
   const stores = createStores(db);
   // Device batches commit without an fsync on the event loop and are synced on the thread pool
   // before their PUBACKs (server/store/db.ts, createWalSync).
   const walSync = createWalSync(db);
+  const durableSync = deps.aroundSync ? deps.aroundSync(walSync.sync) : walSync.sync;
   const registry = new Registry();
   const ingestMetrics = createIngestMetrics(registry);
+  const diskFull = createDiskFullWatch({
+    log,
+    now: () => clock.now(),
+    onRefused: (messages) => ingestMetrics.diskFullRefusals.inc({}, messages),
+  });
+  registry.gauge(
+    'ribbon_disk_full',
+    '1 while device messages are refused (no PUBACK) because the disk is full; 0 once a commit succeeds again.',
+    () => (diskFull.full() ? 1 : 0),
+  );
   const counters = createCoreCounters(registry, ingestMetrics.events);
   const changes = createChangeFeed();
   const announcer = createAnnouncer({ transaction: stores.transaction, changes });
@@ -144,12 +179,13 @@ export async function composeSafetyCore(config: Config, deps: CoreDeps): Promise
     announcer,
     publishAck: (deviceId, ack) => publishAck(deviceId, ack),
     publishConfig: (deviceId, config) => publishConfig(deviceId, config),
-    sync: deps.aroundSync ? deps.aroundSync(walSync.sync) : walSync.sync,
+    sync: UNSAFE_ACK_BEFORE_SYNC ? ackBeforeSync(durableSync) : durableSync,
     syncsInFlight: walSync.concurrency,
     // What the failed sync covered may or may not be on disk, and Linux may have dropped the
     // pages it could not write: a restart lets SQLite recover from what really is on disk (the
     // devices resend what got no PUBACK). A supervisor (systemd, a container restart policy) restarts it.
     onSyncFailure: deps.onSyncFailure ?? (() => setImmediate(() => process.exit(70))),
+    diskFull,
   });
 
   // Stopped in reverse order of starting; the database last (see stop()).
@@ -266,7 +302,13 @@ export async function composeSafetyCore(config: Config, deps: CoreDeps): Promise
           database = false;
         }
         const broker = input.broker !== null ? 'embedded' : 'external';
-        return { database, broker, brokerConnected: input.connected(), connectedDevices: input.connectedDevices() };
+        return {
+          database,
+          diskFull: diskFull.full(),
+          broker,
+          brokerConnected: input.connected(),
+          connectedDevices: input.connectedDevices(),
+        };
       },
       broker: input.broker,
       external: input.external,
@@ -274,7 +316,7 @@ export async function composeSafetyCore(config: Config, deps: CoreDeps): Promise
         warnWithoutPhones(stores, log);
         const addresses = await input.start();
         if (deps.scheduler !== false) {
-          const scheduler = startScheduler(jobs, log.child({ component: 'scheduler' }));
+          const scheduler = startScheduler(jobs, log.child({ component: 'scheduler' }), () => clock.now());
           cleanup.unshift(() => scheduler.stop());
         }
         return addresses;

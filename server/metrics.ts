@@ -186,6 +186,10 @@ export function createIngestMetrics(registry: Registry) {
       "Time from a device message reaching the server to its PUBACK being released (queue, commit and WAL sync): the server's share of a press's round trip.",
       [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
     ),
+    diskFullRefusals: registry.counter(
+      'ribbon_disk_full_refusals_total',
+      'Device messages refused (no PUBACK; the device resends) because the disk was full.',
+    ),
     commitFailures: registry.counter(
       'ribbon_commit_failures_total',
       'Batches whose commit or WAL fsync failed (nothing acknowledged).',

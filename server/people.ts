@@ -132,7 +132,8 @@ export async function composePeopleSide(
       });
       const checks = await Promise.race([link.health(), silent]).finally(() => clearTimeout(timer));
       if (checks === null) return { ok: false, checks: { core: `not answering within ${CORE_HEALTH_TIMEOUT_MS} ms` } };
-      return { ok: checks.database && checks.brokerConnected, checks };
+      // A full disk: presses are refused (no PUBACK) until space is freed — the process itself is fine.
+      return { ok: checks.database && checks.brokerConnected && !checks.diskFull, checks };
     },
   });
   // The live feed (/ws) rides on the HTTP server's upgrades; closed before the app, whose close

@@ -7,6 +7,7 @@ import type { Clock } from '../app/clock.js';
 import { verifySecret } from '../app/device-credentials.js';
 import type { Stores } from '../app/ports.js';
 import type { Config } from '../config.js';
+import { isDiskFull } from './disk-full.js';
 import { DEVICE_TOPIC_RULES } from '../domain/topics.js';
 import { readTlsFiles } from '../tls-files.js';
 import { connectExternalIngest, type ExternalIngest } from './external.js';
@@ -111,7 +112,8 @@ export async function createDeviceInput(
       const payload = Buffer.from(online ? '1' : '0');
       const topic = `${TOPIC_ROOT}/${deviceId}/online`;
       pipeline.submit({ deviceId, channel: 'online', topic, payload, receivedAt: at }, (err) => {
-        if (err) log.error({ err, deviceId }, 'could not record online state');
+        // A full disk is logged by its watch, at a bounded rate (a reconnecting device would flood this).
+        if (err && !isDiskFull(err)) log.error({ err, deviceId }, 'could not record online state');
       });
     },
   });

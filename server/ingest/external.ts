@@ -2,6 +2,7 @@ import mqtt, { type IPublishPacket, type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 import type { DeviceAck, DeviceConfig } from '../../protocol/mqtt.js';
 import { ackTopic, configTopic, parseDeviceTopic, SERVER_SUBSCRIPTIONS } from '../domain/topics.js';
+import { isDiskFull } from './disk-full.js';
 import type { IngestPipeline } from './pipeline.js';
 
 /** How long close() waits for the broker to acknowledge what we sent before it cuts the connection. */
@@ -154,7 +155,8 @@ async function connectOne(opts: {
       (err) => {
         if (err) {
           // No PUBACK: drop the connection so the broker redelivers from the session.
-          log.error({ err, topic }, 'commit failed; reconnecting so the broker redelivers');
+          // A full disk is logged by its watch, at a bounded rate.
+          if (!isDiskFull(err)) log.error({ err, topic }, 'commit failed; reconnecting so the broker redelivers');
           client.stream?.destroy();
           return;
         }

@@ -29,6 +29,13 @@ export type GroupCommitOptions<T, R> = {
    * again), so those fail the whole batch at once. Default: always retry.
    */
   retryItems?: (err: Error) => boolean;
+  /**
+   * Whether a failed commit is as final as a failed sync: an I/O error (SQLite's own fsync inside
+   * the commit, or a write, failed) says the disk is failing, and what Linux dropped cannot be
+   * trusted to reach it later. Then nothing more is acknowledged, as after onSyncFailure, which is
+   * called for it. Default: never (a failed commit fails only its batch).
+   */
+  isFinal?: (err: Error) => boolean;
   /** Called with results in arrival order after the callbacks ran (side effects after commit). */
   afterCommit?: (items: readonly T[], results: readonly (R | undefined)[]) => void;
   /** A callback that throws is a bug in the caller; it must not keep others from their PUBACK. */
@@ -134,6 +141,10 @@ export function createGroupCommit<T, R>(opts: GroupCommitOptions<T, R>): GroupCo
     } catch (batchErr) {
       const err = asError(batchErr);
       opts.onFailure?.(err, batch.length);
+      if (opts.isFinal?.(err)) {
+        breakDown(err, dones);
+        return;
+      }
       if (opts.retryItems && !opts.retryItems(err)) {
         dones.forEach((done) => call(done, err));
         settleIdle();
@@ -158,6 +169,25 @@ export function createGroupCommit<T, R>(opts: GroupCommitOptions<T, R>): GroupCo
       unsynced.push(committed);
       startSync();
     }
+  }
+
+  /**
+   * A commit failed for good (isFinal): its callbacks and those of every batch not yet handed to a
+   * sync get the error; the syncs under way fail theirs when they end (`broken`).
+   */
+  function breakDown(err: Error, dones: Done<R>[]): void {
+    const first = broken === null;
+    broken ??= err;
+    const waiting = unsynced;
+    unsynced = [];
+    try {
+      if (first) opts.onSyncFailure?.(broken, dones.length + waiting.reduce((n, c) => n + c.batch.length, 0));
+    } catch (observerErr) {
+      opts.onCallbackError?.(observerErr);
+    }
+    for (const done of dones) call(done, broken);
+    for (const c of waiting) finish(c, broken);
+    settleIdle();
   }
 
   function finish(c: Committed<T, R>, syncErr: Error | null): void {

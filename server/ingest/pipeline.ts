@@ -6,6 +6,7 @@ import { assertNever } from '../domain/ribbon.js';
 import type { DeviceAck, DeviceConfig } from '../../protocol/mqtt.js';
 import type { IngestMetrics } from '../metrics.js';
 import type { UnreadableMetrics } from '../metrics-unreadable.js';
+import { type DiskFullWatch, isDiskFull } from './disk-full.js';
 import { createGroupCommit, type Done } from './group-commit.js';
 
 /** Sends an ack to a device (`ribbon/{id}/ack`) through whichever broker is in use. */
@@ -46,6 +47,8 @@ export function createIngestPipeline(deps: {
   syncsInFlight?: number;
   /** A sync failed: the process can no longer tell what is on disk (see group-commit onSyncFailure). */
   onSyncFailure?: (err: Error) => void;
+  /** Told of commits refused for a full disk, and of each press stored (server/ingest/disk-full.ts). */
+  diskFull: DiskFullWatch;
 }): IngestPipeline {
   const { log, metrics, announcer } = deps;
   // Series resolved once: the counters are bumped for every press.
@@ -110,8 +113,10 @@ export function createIngestPipeline(deps: {
 
   function afterCommit(items: readonly InboundMessage[], results: readonly (Outcome | undefined)[]): void {
     const out: Change[] = [];
+    let pressStored = false;
     results.forEach((outcome, i) => {
       if (outcome === undefined) return;
+      if (outcome.type === 'press' || outcome.type === 'duplicate') pressStored = true;
       outcomeCounter(outcome.type).inc();
       const message = items[i] as InboundMessage;
       report(message, outcome, out);
@@ -119,6 +124,8 @@ export function createIngestPipeline(deps: {
       // meanwhile) is not, so the screens keep it as not recorded.
       settle(message, outcome.type === 'press' || outcome.type === 'duplicate' ? 'recorded' : 'unrecorded', out);
     });
+    // A press on disk again: a full disk is over (an online state alone may fit where a press does not).
+    if (pressStored) deps.diskFull.stored();
     if (out.length > 0) announcer.publish(out);
   }
 
@@ -236,6 +243,11 @@ export function createIngestPipeline(deps: {
     },
     onFailure(err, size) {
       metrics.commitFailures.inc();
+      // Not final, and said at a bounded rate: devices resend while the disk stays full.
+      if (isDiskFull(err)) {
+        deps.diskFull.refused(err, size);
+        return;
+      }
       log.error(
         { err, size },
         'group commit failed; its messages get no PUBACK (retried one by one if the failure may be theirs)',
@@ -248,6 +260,11 @@ export function createIngestPipeline(deps: {
       !/^SQLITE_(BUSY|LOCKED|FULL|IOERR|READONLY|CORRUPT|NOTADB|CANTOPEN|PROTOCOL)/.test(
         (err as { code?: string }).code ?? '',
       ),
+    // An I/O error in a commit (SQLite's own fsync of the WAL when it restarts it, or a write)
+    // is the disk failing, as final as a failed WAL sync: seen with dm-flakey error_writes
+    // (test/fault/disk.test.ts), where every commit failed with SQLITE_IOERR_FSYNC and the
+    // server would otherwise have refused presses forever without restarting.
+    isFinal: (err) => /^SQLITE_IOERR/.test((err as { code?: string }).code ?? ''),
     onCallbackError(err) {
       log.error({ err }, 'a commit callback threw');
     },
@@ -260,7 +277,7 @@ export function createIngestPipeline(deps: {
       metrics.commitFailures.inc();
       log.fatal(
         { err, items },
-        'fsync of the WAL failed: these presses get no PUBACK, and what is on disk is no longer known',
+        'fsync of the WAL failed (or an I/O error in a commit): these presses get no PUBACK, and what is on disk is no longer known',
       );
       deps.onSyncFailure?.(err);
     },

@@ -88,6 +88,8 @@ export async function startTestSystem(
     dataDir?: string;
     scheduler?: boolean;
     aroundSync?: Parameters<typeof startSystem>[1]['aroundSync'];
+    /** A test that fails the WAL sync on purpose hears of it here (default: the test fails). */
+    onSyncFailure?: (err: Error) => void;
   } = {},
 ): Promise<TestSystem> {
   const dataDir = opts.dataDir ?? migratedDataDir();
@@ -107,7 +109,7 @@ export async function startTestSystem(
     ...(opts.scheduler !== undefined ? { scheduler: opts.scheduler } : {}),
     ...(opts.aroundSync ? { aroundSync: opts.aroundSync } : {}),
     // Not the server's exit(70): a failed WAL sync fails the test that caused it, loudly.
-    onSyncFailure: (err) => syncFailures.push(err),
+    onSyncFailure: opts.onSyncFailure ?? ((err) => syncFailures.push(err)),
   });
   onTestFinished(() => {
     if (syncFailures.length > 0)

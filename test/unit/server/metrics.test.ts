@@ -136,6 +136,7 @@ describe('Registry: several metrics', () => {
       '# TYPE ribbon_commit_seconds histogram',
       '# TYPE ribbon_sync_seconds histogram',
       '# TYPE ribbon_puback_seconds histogram',
+      '# TYPE ribbon_disk_full_refusals_total counter',
       '# TYPE ribbon_commit_failures_total counter',
     ]);
     expect(text).toContain('ribbon_mqtt_messages_total{outcome="stored"} 1\n');

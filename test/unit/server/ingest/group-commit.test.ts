@@ -299,9 +299,12 @@ describe('createGroupCommit: with sync (the fsync off the event loop)', () => {
       batchMax,
       syncsInFlight: SLOTS,
       commit: (items) => {
+        // What SQLite throws when its own fsync inside a commit fails (dm-flakey error_writes).
+        if (items.includes('ioerr')) throw Object.assign(new Error('disk I/O error'), { code: 'SQLITE_IOERR_FSYNC' });
         commits.push([...items]);
         return items.map((i) => `stored:${i}`);
       },
+      isFinal: (err) => (err as { code?: string }).code?.startsWith('SQLITE_IOERR') === true,
       afterCommit: (items) => after.push([...items]),
       sync: (done) => pending.push(done),
       onSync: (batches, items) => synced.push([batches, items]),
@@ -384,6 +387,30 @@ describe('createGroupCommit: with sync (the fsync off the event loop)', () => {
     expect(h.calls).toEqual([{ item: 'a', err: 'EIO: i/o error, fdatasync', result: undefined }]);
     expect(h.after).toEqual([]);
     expect(h.syncFailures).toEqual([['EIO: i/o error, fdatasync', 1]]);
+  });
+
+  it('when a commit fails with an I/O error (final), then it, the batches still waiting for their sync and every later one get the error, and the failure is reported once', async () => {
+    const h = syncHarness();
+    h.submit('a');
+    await nextTick();
+    expect(h.pending).toHaveLength(1);
+    h.submit('ioerr');
+    await nextTick();
+    expect(h.syncFailures).toEqual([['disk I/O error', 1]]);
+    expect(h.calls).toEqual([{ item: 'ioerr', err: 'disk I/O error', result: undefined }]);
+    // a's sync "succeeds" after the disk failed: not to be trusted, as after a failed sync.
+    h.pending[0]?.(null);
+    expect(h.calls.map((c) => [c.item, c.err])).toEqual([
+      ['ioerr', 'disk I/O error'],
+      ['a', 'disk I/O error'],
+    ]);
+    h.submit('b');
+    await nextTick();
+    expect(h.commits).toEqual([['a']]);
+    expect(h.calls.at(-1)).toEqual({ item: 'b', err: 'disk I/O error', result: undefined });
+    expect(h.after).toEqual([]);
+    expect(h.syncFailures).toHaveLength(1);
+    await h.gc.drained();
   });
 
   it('when an earlier sync fails and a later one then succeeds, then nothing after the failure is acknowledged either: SQLite recovery would stop at the missing frames', async () => {
