@@ -38,6 +38,9 @@ function emit(e: FarmEvent): void {
   process.stdout.write(`${JSON.stringify(e)}\n`);
 }
 
+/** Set once told to exit: the closes that follow are ours, not the network's. */
+let exiting = false;
+
 async function main(): Promise<void> {
   const args = JSON.parse(process.argv[2] ?? '') as FarmArgs;
   const group = args.group.name;
@@ -68,7 +71,7 @@ async function main(): Promise<void> {
         emit({ ev: 'connect', group, id: cred.id, t: Date.now(), attemptAt: b.lastAttempt });
       });
       device.client.on('close', () => {
-        if (!b.up) return;
+        if (!b.up || exiting) return;
         b.up = false;
         emit({ ev: 'lost', group, id: cred.id, t: Date.now() });
       });
@@ -153,6 +156,7 @@ async function main(): Promise<void> {
         await drain(cmd.timeoutMs);
         break;
       case 'exit':
+        exiting = true;
         stopPressing();
         await Promise.all(buttons.map((b) => b.device.kill()));
         process.exit(0);
