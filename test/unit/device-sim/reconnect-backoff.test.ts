@@ -6,6 +6,7 @@ import {
   reconnectDelayMs,
   type Backoff,
 } from '../../../device-sim/reconnect-backoff.js';
+import { busiestWindow } from '../../fault/net/tally.js';
 
 const B: Backoff = { baseMs: 1000, maxMs: 32_000 };
 
@@ -32,17 +33,9 @@ function simulateOutage(devices: number, outageMs: number, b: Backoff, seed: num
   return { back, failedAttempts };
 }
 
-/** The largest share of `times` that falls in one window of `windowMs` (sliding). */
-function busiestWindowShare(times: number[], windowMs: number): number {
-  const sorted = [...times].sort((a, b) => a - b);
-  let best = 0;
-  let lo = 0;
-  for (let hi = 0; hi < sorted.length; hi++) {
-    while ((sorted[hi] as number) - (sorted[lo] as number) >= windowMs) lo += 1;
-    best = Math.max(best, hi - lo + 1);
-  }
-  return best / sorted.length;
-}
+/** The largest share of `times` within one sliding window of `windowMs`. */
+const busiestWindowShare = (times: number[], windowMs: number): number =>
+  busiestWindow(times, windowMs).count / times.length;
 
 describe('device-sim reconnect backoff', () => {
   it.each([
