@@ -86,7 +86,7 @@ function createReporter(control: string) {
     /** Queues a conductor event and resolves once the host has it (and everything before it). */
     async now(e: ConductorEvent): Promise<void> {
       queue.push(e);
-      if (e.ev !== 'log') say(JSON.stringify(e));
+      if (e.ev !== 'note') say(JSON.stringify(e));
       await flush();
     },
     stop(): void {
@@ -189,7 +189,7 @@ function startFarm(plan: Plan, g: GroupPlan, l: Link, report: (e: FarmEvent) => 
     }
     if (e.ev === 'ready') onReady();
     if (e.ev === 'drained') onDrained();
-    if (e.ev === 'error') say(`farm ${g.name}: ${e.message}`);
+    if (e.ev === 'error' || e.ev === 'log') say(`farm ${g.name}: ${e.message}`);
     report(e);
   });
   return {
@@ -276,7 +276,7 @@ async function conduct(): Promise<void> {
     );
     for (const r of relays) r.close();
     for (const l of links) await run(argv.ip as string, ['netns', 'del', l.ns]).catch(() => {});
-    await reporter.now({ ev: 'log', message: 'conductor finished', t: Date.now() }).catch(() => {});
+    await reporter.now({ ev: 'note', message: 'conductor finished', t: Date.now() }).catch(() => {});
     reporter.stop();
   }
 }

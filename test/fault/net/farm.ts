@@ -9,7 +9,7 @@
 import { randomInt } from 'node:crypto';
 import readline from 'node:readline';
 import { connectDevice, type RibbonState, type SimDevice } from '../../../device-sim/device.js';
-import type { FarmCommand, FarmEvent, GroupPlan, Plan } from './plan.js';
+import type { DeviceCredential, FarmCommand, FarmEvent, GroupPlan, Plan } from './plan.js';
 
 export type FarmArgs = {
   group: GroupPlan;
@@ -22,6 +22,9 @@ export type FarmArgs = {
 
 /** A hard cap per device, so a farm whose PUBACKs come too fast cannot run away. */
 const MAX_PRESSES_PER_DEVICE = 2000;
+/** Devices setting up their first session at once, and tries each gets. */
+const CONNECT_CONCURRENCY = 5;
+const SETUP_ATTEMPTS = 5;
 
 type Button = {
   device: SimDevice;
@@ -46,37 +49,60 @@ async function main(): Promise<void> {
   const group = args.group.name;
   const fail = (message: string): void => emit({ ev: 'error', group, message, t: Date.now() });
 
-  const buttons = await Promise.all(
-    args.group.devices.map(async (cred): Promise<Button> => {
-      // A boot of the device's own: the server's key for a press is (device, boot, seq).
-      const boot = randomInt(1, 1_000_000);
-      const device = await connectDevice({
-        url: args.url,
-        id: cred.id,
-        secret: cred.secret,
-        boot,
-        keepaliveSec: args.device.keepaliveSec,
-        reconnectPeriodMs: args.device.reconnectPeriodMs,
-        reconnectMaxMs: args.device.reconnectMaxMs,
-        connectTimeoutMs: Math.max(args.device.connectTimeoutMs, args.setupMs),
-      });
-      // After the first session, each attempt gets the plan's CONNACK wait.
-      device.client.options.connectTimeout = args.device.connectTimeoutMs;
-      const b: Button = { device, boot, inFlight: new Set(), presses: 0, lastAttempt: null, up: true };
-      device.client.on('reconnect', () => {
-        b.lastAttempt = Date.now();
-      });
-      device.on('connect', () => {
-        b.up = true;
-        emit({ ev: 'connect', group, id: cred.id, t: Date.now(), attemptAt: b.lastAttempt });
-      });
-      device.client.on('close', () => {
-        if (!b.up || exiting) return;
-        b.up = false;
-        emit({ ev: 'lost', group, id: cred.id, t: Date.now() });
-      });
-      device.on('mqttError', () => {});
-      return b;
+  const setupEnds = Date.now() + args.setupMs;
+  const connectOne = async (cred: DeviceCredential): Promise<Button> => {
+    // A boot of the device's own: the server's key for a press is (device, boot, seq).
+    const boot = randomInt(1, 1_000_000);
+    // The first session is set up once (connectDevice fails on a drop during it): under emulation a
+    // busy guest may miss it, so each device tries again, bounded by the setup's end.
+    let device: SimDevice | undefined;
+    for (let attempt = 1; device === undefined; attempt++) {
+      try {
+        device = await connectDevice({
+          url: args.url,
+          id: cred.id,
+          secret: cred.secret,
+          boot,
+          keepaliveSec: args.device.keepaliveSec,
+          reconnectPeriodMs: args.device.reconnectPeriodMs,
+          reconnectMaxMs: args.device.reconnectMaxMs,
+          connectTimeoutMs: Math.max(1000, Math.min(args.device.connectTimeoutMs * 3, setupEnds - Date.now())),
+        });
+      } catch (err) {
+        const message = err instanceof Error ? err.message : String(err);
+        if (Date.now() >= setupEnds || attempt >= SETUP_ATTEMPTS) throw new Error(`${cred.id}: ${message}`);
+        emit({
+          ev: 'log',
+          group,
+          message: `${cred.id}: first connection, attempt ${attempt}: ${message}`,
+          t: Date.now(),
+        });
+      }
+    }
+    // After the first session, each attempt gets the plan's CONNACK wait.
+    device.client.options.connectTimeout = args.device.connectTimeoutMs;
+    const b: Button = { device, boot, inFlight: new Set(), presses: 0, lastAttempt: null, up: true };
+    device.client.on('reconnect', () => {
+      b.lastAttempt = Date.now();
+    });
+    device.on('connect', () => {
+      b.up = true;
+      emit({ ev: 'connect', group, id: cred.id, t: Date.now(), attemptAt: b.lastAttempt });
+    });
+    device.client.on('close', () => {
+      if (!b.up || exiting) return;
+      b.up = false;
+      emit({ ev: 'lost', group, id: cred.id, t: Date.now() });
+    });
+    device.on('mqttError', () => {});
+    return b;
+  };
+  // A few at a time: under emulation thirty TLS-less CONNECTs at once still starve the guest.
+  const buttons: Button[] = [];
+  const queue = [...args.group.devices];
+  await Promise.all(
+    Array.from({ length: CONNECT_CONCURRENCY }, async () => {
+      for (let cred = queue.shift(); cred !== undefined; cred = queue.shift()) buttons.push(await connectOne(cred));
     }),
   );
   emit({ ev: 'ready', group, devices: buttons.length, t: Date.now() });

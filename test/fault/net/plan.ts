@@ -67,13 +67,14 @@ export type FarmEvent =
     }
   | { ev: 'lost'; group: string; id: string; t: number }
   | { ev: 'drained'; group: string; pending: number; offline: number; t: number }
-  | { ev: 'error'; group: string; message: string; t: number };
+  | { ev: 'error'; group: string; message: string; t: number }
+  | { ev: 'log'; group: string; message: string; t: number };
 
 /** Phase marks and failures of the conductor itself. */
 export type ConductorEvent =
   | { ev: 'phase'; phase: 'setup' | 'rough' | 'partition' | 'healing' | 'healed' | 'drain' | 'done'; t: number }
   | { ev: 'fail'; message: string; t: number }
-  | { ev: 'log'; message: string; t: number };
+  | { ev: 'note'; message: string; t: number };
 
 export type NetEvent = FarmEvent | ConductorEvent;
 
