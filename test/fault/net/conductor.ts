@@ -50,11 +50,12 @@ function say(message: string): void {
   process.stdout.write(`netfault: ${message}\n`);
 }
 
-function run(file: string, args: string[]): Promise<void> {
+/** Runs a program (bounded); resolves with its output. */
+function run(file: string, args: string[]): Promise<string> {
   return new Promise((resolve, reject) => {
-    execFile(file, args, { timeout: COMMAND_TIMEOUT_MS }, (err, _out, stderr) => {
+    execFile(file, args, { timeout: COMMAND_TIMEOUT_MS }, (err, out, stderr) => {
       if (err) reject(new Error(`${file} ${args.join(' ')}: ${stderr.trim() || err.message}`));
-      else resolve();
+      else resolve(out);
     });
   });
 }
@@ -259,6 +260,11 @@ async function conduct(): Promise<void> {
     }
     await sleep(plan.partitionMs / (plan.redsInPartition + 1));
 
+    // netem's counters (packets sent, dropped, …) while the cut is still on: the proof it was.
+    for (const [i, g] of plan.groups.entries()) {
+      const text = await run(argv.tc as string, ['-s', 'qdisc', 'show', 'dev', (links[i] as Link).outer]);
+      reporter.add({ ev: 'qdisc', group: g.name, text, t: Date.now() });
+    }
     // The host hears "healing" before the link is back: nothing of the partition can reach the
     // server before that mark.
     await phase('healing');

@@ -110,10 +110,21 @@ async function main(): Promise<void> {
   const press = (b: Button, state: RibbonState): void => {
     if (b.presses >= MAX_PRESSES_PER_DEVICE) return;
     b.presses += 1;
+    const sentAt = Date.now();
     const p: Promise<void> = b.device
       .press(state)
       .then(
-        (r) => emit({ ev: 'ack', group, id: b.device.id, boot: b.boot, seq: r.seq, state, t: Date.now() }),
+        (r) =>
+          emit({
+            ev: 'ack',
+            group,
+            id: b.device.id,
+            boot: b.boot,
+            seq: r.seq,
+            state,
+            t: Date.now(),
+            ms: Date.now() - sentAt,
+          }),
         (err: unknown) => fail(`${b.device.id}: ${err instanceof Error ? err.message : String(err)}`),
       )
       .finally(() => b.inFlight.delete(p));

@@ -56,7 +56,17 @@ export type FarmCommand =
 /** Times are the guest's Date.now() (one clock for the conductor and every farm). */
 export type FarmEvent =
   | { ev: 'ready'; group: string; devices: number; t: number }
-  | { ev: 'ack'; group: string; id: string; boot: number; seq: number; state: string; t: number }
+  | {
+      ev: 'ack';
+      group: string;
+      id: string;
+      boot: number;
+      seq: number;
+      state: string;
+      t: number;
+      /** From the press to its PUBACK. */
+      ms: number;
+    }
   | {
       ev: 'connect';
       group: string;
@@ -74,7 +84,9 @@ export type FarmEvent =
 export type ConductorEvent =
   | { ev: 'phase'; phase: 'setup' | 'rough' | 'partition' | 'healing' | 'healed' | 'drain' | 'done'; t: number }
   | { ev: 'fail'; message: string; t: number }
-  | { ev: 'note'; message: string; t: number };
+  | { ev: 'note'; message: string; t: number }
+  /** `tc -s qdisc show` of each group's outer veth, just before the heal: netem's own counters. */
+  | { ev: 'qdisc'; group: string; text: string; t: number };
 
 export type NetEvent = FarmEvent | ConductorEvent;
 

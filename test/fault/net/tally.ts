@@ -21,14 +21,19 @@ export function guestPhaseTime(events: readonly Received[], phase: string): numb
 }
 
 /**
- * For each device of `group`, the start of the attempt that got it back after `since` (its first
- * CONNACK after then): the moment it knocked, which is what a herd is made of.
+ * For each device of `group`, its first CONNACK after `since` (guest time: `t`, about when the
+ * server let it in) and the start of the attempt that got it (`attemptAt`, which may be before
+ * `since`: a SYN sent into the cut and retransmitted after the heal).
  */
-export function returnsAfter(events: readonly Received[], group: string, since: number): Map<string, number> {
-  const back = new Map<string, number>();
+export function returnsAfter(
+  events: readonly Received[],
+  group: string,
+  since: number,
+): Map<string, { t: number; attemptAt: number }> {
+  const back = new Map<string, { t: number; attemptAt: number }>();
   for (const c of ofKind(events, 'connect')) {
     if (c.group !== group || c.t < since || back.has(c.id)) continue;
-    back.set(c.id, c.attemptAt ?? c.t);
+    back.set(c.id, { t: c.t, attemptAt: c.attemptAt ?? c.t });
   }
   return back;
 }
@@ -66,4 +71,24 @@ export function farmErrors(events: readonly Received[]): string[] {
 
 export function drained(events: readonly Received[]): Array<Ev<'drained'>> {
   return ofKind(events, 'drained');
+}
+
+/** The PUBACKs of `group` that arrived (guest time) within [from, to). */
+export function acksBetween(events: readonly Received[], group: string, from: number, to: number): Array<Ev<'ack'>> {
+  return ofKind(events, 'ack').filter((a) => a.group === group && a.t >= from && a.t < to);
+}
+
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
+}
+
+/** netem's counters on the group's outer veth just before the heal (`tc -s qdisc show`). */
+export function qdiscStats(
+  events: readonly Received[],
+  group: string,
+): { text: string; dropped: number; sent: number } {
+  const text = ofKind(events, 'qdisc').find((q) => q.group === group)?.text ?? '';
+  const m = /Sent \d+ bytes (\d+) pkt \(dropped (\d+)/.exec(text);
+  return { text, sent: Number(m?.[1] ?? Number.NaN), dropped: Number(m?.[2] ?? Number.NaN) };
 }
