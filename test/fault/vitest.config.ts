@@ -8,6 +8,7 @@ export default defineConfig({
     include: ['test/fault/**/*.test.ts'],
     fileParallelism: false,
     testTimeout: 600_000,
-    hookTimeout: 300_000,
+    // beforeAll waits for the machine's guest lock while another engineer's guest runs.
+    hookTimeout: 1_800_000,
   },
 });
