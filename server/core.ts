@@ -30,6 +30,7 @@ import type { ChannelDeps } from './notify/index.js';
 import { startScheduler } from './scheduler/index.js';
 import { dailyJobs, everySecondJobs } from './scheduler/jobs.js';
 import { createDatabaseFile } from './store/database-file.js';
+import { ackBeforeSync, UNSAFE_ACK_BEFORE_SYNC } from './ingest/test-build.js';
 import { createWalSync, openDatabase, secureDataFiles, startWalCheckpointer } from './store/db.js';
 import { claimServerPid } from './store/server-pid.js';
 import { createStores, type SqliteStores } from './store/index.js';
@@ -100,6 +101,7 @@ export async function composeSafetyCore(config: Config, deps: CoreDeps): Promise
   // Device batches commit without an fsync on the event loop and are synced on the thread pool
   // before their PUBACKs (server/store/db.ts, createWalSync).
   const walSync = createWalSync(db);
+  const durableSync = deps.aroundSync ? deps.aroundSync(walSync.sync) : walSync.sync;
   const registry = new Registry();
   const ingestMetrics = createIngestMetrics(registry);
   const counters = createCoreCounters(registry, ingestMetrics.events);
@@ -144,7 +146,7 @@ export async function composeSafetyCore(config: Config, deps: CoreDeps): Promise
     announcer,
     publishAck: (deviceId, ack) => publishAck(deviceId, ack),
     publishConfig: (deviceId, config) => publishConfig(deviceId, config),
-    sync: deps.aroundSync ? deps.aroundSync(walSync.sync) : walSync.sync,
+    sync: UNSAFE_ACK_BEFORE_SYNC ? ackBeforeSync(durableSync) : durableSync,
     syncsInFlight: walSync.concurrency,
     // What the failed sync covered may or may not be on disk, and Linux may have dropped the
     // pages it could not write: a restart lets SQLite recover from what really is on disk (the
