@@ -122,9 +122,29 @@ export function bootScript(opts: Pick<GuestOptions, 'script' | 'env' | 'disks'>)
 
 /** Every qemu this process started and has not seen end: SIGKILLed if the process exits first. */
 const running = new Set<ChildProcess>();
-process.on('exit', () => {
+const killAll = () => {
   for (const child of running) child.kill('SIGKILL');
-});
+};
+process.on('exit', killAll);
+// A signal that ends this process ends its guests first (then takes its course: the handler
+// is gone, the signal is raised again).
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+  const onSignal = () => {
+    killAll();
+    process.off(signal, onSignal);
+    if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+  };
+  process.on(signal, onSignal);
+}
+
+/**
+ * A process of its own that SIGKILLs qemu (by its pid) within a second of this process ending
+ * any way at all: a SIGKILLed test worker runs no handler, and its qemu would run on, orphaned.
+ */
+function watchdog(qemuPid: number): void {
+  const script = `while kill -0 ${process.pid} 2>/dev/null && kill -0 ${qemuPid} 2>/dev/null; do sleep 1; done; kill -9 ${qemuPid} 2>/dev/null`;
+  spawn('/bin/sh', ['-c', script], { stdio: 'ignore', detached: true }).unref();
+}
 
 /**
  * Boots a guest (qemu, software emulation) and resolves once qemu runs; wait for a console line
@@ -169,6 +189,7 @@ export async function bootGuest(opts: GuestOptions): Promise<Guest> {
     ];
     const child = spawn(qemu, args, { stdio: ['pipe', 'pipe', 'pipe'] });
     running.add(child);
+    if (child.pid !== undefined) watchdog(child.pid);
     const consoleFile = path.join(work, 'console.log');
     const consoleOut = fs.createWriteStream(consoleFile);
     const lines: string[] = [];
