@@ -1,13 +1,15 @@
 // How a simulated button's mqtt.js client is set up: its options checked, its CONNECT (MQTT 3.1.1,
 // client id = username = device id, password = secret, persistent session, a will on `online`,
 // docs/protocol.md §1), its own TCP or TLS socket (for a source address, no Nagle, and a
-// certificate verified against the CA it was given, docs/protocol.md §7) and jittered reconnects
-// so a fleet does not come back in lockstep after a broker restart.
+// certificate verified against the CA it was given, docs/protocol.md §7) and reconnects with
+// exponential backoff and jitter (reconnect-backoff.ts), so a fleet neither knocks in lockstep
+// through an outage nor comes back in one wave when it ends.
 import net from 'node:net';
 import tls from 'node:tls';
 import mqtt, { MqttClient, type IClientOptions } from 'mqtt';
 import { describeBadDeviceId } from './credentials.js';
 import type { AutoHeartbeat } from './device-heartbeat.js';
+import { createBackoff, DEFAULT_BACKOFF_DOUBLINGS } from './reconnect-backoff.js';
 
 export type ConnectDeviceOptions = {
   url: string;
@@ -18,8 +20,13 @@ export type ConnectDeviceOptions = {
   /** The first press carries startSeq + 1. Default 0. */
   startSeq?: number | undefined;
   keepaliveSec?: number | undefined;
-  /** Base reconnect delay; each wait is drawn from [0.5, 1.5) × this. Default 1000. */
+  /**
+   * Base reconnect delay: the first wait after a lost connection is drawn from [0.5, 1.5) × this,
+   * and each failed attempt after it doubles the ceiling (reconnect-backoff.ts). Default 1000.
+   */
   reconnectPeriodMs?: number | undefined;
+  /** Where the doubling stops (a wait is at most 1.5 × this). Default 32 × reconnectPeriodMs. */
+  reconnectMaxMs?: number | undefined;
   /**
    * How long connectDevice waits for the first session to be ready (CONNACK, the online
    * PUBACK and the ack SUBACK) before it gives up; also mqtt.js' CONNACK wait per attempt.
@@ -75,6 +82,7 @@ export type ValidOptions = {
   startSeq: number;
   keepaliveSec: number;
   reconnectPeriodMs: number;
+  reconnectMaxMs: number;
   connectTimeoutMs: number;
   clean: boolean;
   localAddress: string | undefined;
@@ -107,6 +115,7 @@ export function validateOptions(opts: ConnectDeviceOptions): ValidOptions {
     return value;
   };
   const boot = opts.boot === undefined ? undefined : intAtLeast('boot', opts.boot, 0, 0);
+  const reconnectPeriodMs = intAtLeast('reconnectPeriodMs', opts.reconnectPeriodMs, 1, DEFAULTS.reconnectPeriodMs);
   return {
     url: opts.url,
     id: opts.id,
@@ -115,7 +124,13 @@ export function validateOptions(opts: ConnectDeviceOptions): ValidOptions {
     startSeq: intAtLeast('startSeq', opts.startSeq, 0, DEFAULTS.startSeq),
     // MQTT-3.1.2.10: keep alive is a 16-bit number of seconds.
     keepaliveSec: intAtLeast('keepaliveSec', opts.keepaliveSec, 0, DEFAULTS.keepaliveSec, 65535),
-    reconnectPeriodMs: intAtLeast('reconnectPeriodMs', opts.reconnectPeriodMs, 1, DEFAULTS.reconnectPeriodMs),
+    reconnectPeriodMs,
+    reconnectMaxMs: intAtLeast(
+      'reconnectMaxMs',
+      opts.reconnectMaxMs,
+      reconnectPeriodMs,
+      reconnectPeriodMs * 2 ** DEFAULT_BACKOFF_DOUBLINGS,
+    ),
     connectTimeoutMs: intAtLeast('connectTimeoutMs', opts.connectTimeoutMs, 1, DEFAULTS.connectTimeoutMs),
     clean: opts.clean ?? DEFAULTS.clean,
     localAddress: opts.localAddress,
@@ -132,7 +147,7 @@ export function createClient(o: ValidOptions, topics: Topics): MqttClient {
   } catch {
     throw new TypeError(`connectDevice(${JSON.stringify(o.id)}): url "${o.url}" is not a URL`);
   }
-  const jittered = (): number => Math.round(o.reconnectPeriodMs * (0.5 + Math.random()));
+  const backoff = createBackoff({ baseMs: o.reconnectPeriodMs, maxMs: o.reconnectMaxMs });
   const options: IClientOptions = {
     protocolVersion: 4,
     clientId: o.id,
@@ -140,7 +155,9 @@ export function createClient(o: ValidOptions, topics: Topics): MqttClient {
     password: o.secret,
     clean: o.clean,
     keepalive: o.keepaliveSec,
-    reconnectPeriod: jittered(),
+    // Only a placeholder (not 0, which would turn reconnects off): the 'close' listener below
+    // sets each wait before mqtt.js reads it.
+    reconnectPeriod: o.reconnectPeriodMs,
     // Refusals after the first session are retried like any other failure (a broker that is
     // restarting may answer "server unavailable"); the first refusal is final (SimDevice's #onError).
     reconnectOnConnackError: true,
@@ -182,10 +199,11 @@ export function createClient(o: ValidOptions, topics: Topics): MqttClient {
     client = mqtt.connect(o.url, options);
   }
   // mqtt.js reads reconnectPeriod each time it arms the reconnect timer, from the 'close'
-  // handler it registered first; prepending ours draws a fresh jittered delay before that, so
-  // a fleet does not reconnect in lockstep after a broker restart.
+  // handler it registered first; prepending ours draws the next wait before that: longer after
+  // each failed attempt, short again once a CONNACK came (then the link was good).
   client.prependListener('close', () => {
-    client.options.reconnectPeriod = jittered();
+    client.options.reconnectPeriod = backoff.next();
   });
+  client.on('connect', () => backoff.reset());
   return client;
 }

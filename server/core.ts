@@ -32,7 +32,7 @@ import type { ChannelDeps } from './notify/index.js';
 import { startScheduler } from './scheduler/index.js';
 import { dailyJobs, everySecondJobs } from './scheduler/jobs.js';
 import { createDatabaseFile } from './store/database-file.js';
-import { ackBeforeSync, UNSAFE_ACK_BEFORE_SYNC } from './ingest/test-build.js';
+import { ackBeforeSync, UNSAFE_ACK_BEFORE_SYNC, UNSAFE_SYNC_DELAY_MS } from './ingest/test-build.js';
 import { createWalSync, openDatabase, secureDataFiles, startWalCheckpointer } from './store/db.js';
 import { claimServerPid } from './store/server-pid.js';
 import { createStores, type SqliteStores } from './store/index.js';
@@ -179,7 +179,7 @@ export async function composeSafetyCore(config: Config, deps: CoreDeps): Promise
     announcer,
     publishAck: (deviceId, ack) => publishAck(deviceId, ack),
     publishConfig: (deviceId, config) => publishConfig(deviceId, config),
-    sync: UNSAFE_ACK_BEFORE_SYNC ? ackBeforeSync(durableSync) : durableSync,
+    sync: UNSAFE_ACK_BEFORE_SYNC ? ackBeforeSync(durableSync, UNSAFE_SYNC_DELAY_MS) : durableSync,
     syncsInFlight: walSync.concurrency,
     // What the failed sync covered may or may not be on disk, and Linux may have dropped the
     // pages it could not write: a restart lets SQLite recover from what really is on disk (the

@@ -7,7 +7,9 @@ export default defineConfig({
   test: {
     include: ['test/fault/**/*.test.ts'],
     fileParallelism: false,
-    testTimeout: 600_000,
-    hookTimeout: 300_000,
+    // Each test boots the guest again and again: ~60-90 s a boot under emulation on a loaded machine.
+    testTimeout: 1_200_000,
+    // beforeAll waits for the machine's guest lock while another engineer's guest runs.
+    hookTimeout: 1_800_000,
   },
 });

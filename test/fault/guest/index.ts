@@ -5,8 +5,10 @@
  * One guest at a time on the machine (a lock file in the cache, held for a guest's life or across
  * several boots by a caller that takes it itself); every qemu is killed by its pid when it is done,
  * and when this process exits. Kernel, modules and root images are cached by content under
- * `${RIBBON_CACHE:-~/.cache/ribbon-pact}/guest/`: a warm boot is ~15–25 s, a cold cache adds the
- * kernel download (apt-get, ~70 MB) and the image build (~10 s).
+ * `${RIBBON_CACHE:-~/.cache/ribbon-pact}/guest/`: a warm boot to `guest: up` is ~15–25 s, the
+ * server's start in the guest another ~45–85 s (emulation; a loaded machine is the slow end); a
+ * cold cache adds the kernel download (apt-get, ~70 MB) and the image builds (~10 s each).
+ * If the test process dies, a watchdog process SIGKILLs its qemu within a second.
  *
  * Typical use:
  *
@@ -29,7 +31,9 @@
  * API:
  * - `bootGuest(opts: GuestOptions): Promise<Guest>`: root image (`/dev/vda`, read-only), data disks
  *   (`/dev/vdb`…, raw files, `cache=none` unless asked), extra kernel modules, hostfwd ports on
- *   127.0.0.1, a busybox `sh` script run as root once the guest is up (PATH has node, busybox and
+ *   127.0.0.1 (`forwards: [1883]` picks a free host port, `[{ guest: 1883, host: p }]` keeps one
+ *   across boots), `lock` (held across boots), `cpus`, `memoryMb`, `cpuModel`, `kernelArgs`,
+ *   `onLine`, and a busybox `sh` script run as root once the guest is up (PATH has node, busybox and
  *   the copied binaries; eth0 is 10.0.2.15/24, gateway 10.0.2.2; /tmp and /run are tmpfs; the root
  *   is read-only). After the script the data disks are unmounted and the guest powers off.
  *   `Guest`: `pid`, `lines`, `consoleFile`, `hostPort(guestPort)`, `waitForLine(re, ms, from?)`,

@@ -1,12 +1,18 @@
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { buildOnce, cacheDir, GuestUnavailable, run } from './cache.js';
+import { buildOnce, cacheDir, GuestUnavailable, hostTool, run } from './cache.js';
 
 /** A Debian kernel unpacked in the cache. */
 export type Kernel = {
   /** The version, e.g. 6.1.0-57-amd64. */
   version: string;
   vmlinuz: string;
+  /**
+   * The same kernel uncompressed (an ELF qemu boots through PVH): under emulation the kernel's
+   * own xz decompression took seconds of every boot.
+   */
+  vmlinux: string;
   /** lib/modules/<version>, with modules.dep made by depmod. */
   modulesDir: string;
 };
@@ -52,11 +58,26 @@ export function ensureKernel(): Kernel {
     }
     run('depmod', ['-b', tmp, version]);
   });
-  return {
-    version,
-    vmlinuz: path.join(dir, 'boot', `vmlinuz-${version}`),
-    modulesDir: path.join(dir, 'lib', 'modules', version),
-  };
+  const vmlinuz = path.join(dir, 'boot', `vmlinuz-${version}`);
+  const vmlinux = buildOnce(path.join(cacheDir(), `vmlinux-${version}`), (tmp) => uncompress(vmlinuz, tmp));
+  return { version, vmlinuz, vmlinux, modulesDir: path.join(dir, 'lib', 'modules', version) };
+}
+
+/** The ELF inside a bzImage: the xz stream after its setup code, decompressed (Debian's kernels are xz). */
+function uncompress(vmlinuz: string, out: string): void {
+  const image = fs.readFileSync(vmlinuz);
+  const at = image.indexOf(Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]));
+  if (at < 0) throw new GuestUnavailable(`${vmlinuz} holds no xz stream (a kernel compressed another way?)`);
+  // From a file, not a pipe: xz stops reading at the stream's end (what follows it is no xz).
+  fs.writeFileSync(`${out}.xz`, image.subarray(at));
+  let elf: Buffer;
+  try {
+    elf = execFileSync(hostTool('xz'), ['-dc', '--single-stream', `${out}.xz`], { maxBuffer: 512 * 1024 * 1024 });
+  } finally {
+    fs.rmSync(`${out}.xz`, { force: true });
+  }
+  if (elf.subarray(0, 4).toString('latin1') !== '\x7fELF') throw new Error(`${vmlinuz}: the xz stream is no ELF`);
+  fs.writeFileSync(out, elf);
 }
 
 const normal = (name: string): string => name.replace(/-/g, '_');

@@ -27,11 +27,17 @@ export type GuestOptions = {
   disks?: readonly GuestDisk[];
   /** Modules loaded at boot besides the base ones (e.g. dm-flakey, sch_netem, veth, ifb). */
   modules?: readonly string[];
-  /** Guest TCP ports reachable from the host on 127.0.0.1 (user-mode networking, hostfwd). */
-  forwards?: readonly number[];
+  /**
+   * Guest TCP ports reachable from the host on 127.0.0.1 (user-mode networking, hostfwd): a port
+   * number (the host port is a free one, see `hostPort`), or `{ guest, host }` to keep a host port
+   * across boots (devices reconnecting to the same address after a cut).
+   */
+  forwards?: ReadonlyArray<number | { guest: number; host: number }>;
   memoryMb?: number;
   /** Virtual CPUs (multi-threaded TCG); default 2. */
   cpus?: number;
+  /** qemu's CPU model; default max. */
+  cpuModel?: string;
   /** Each console line as it arrives (after the harness stored it). */
   onLine?: (line: string) => void;
   /** Held already (several boots under one lock); otherwise taken for this guest's life. */
@@ -116,9 +122,29 @@ export function bootScript(opts: Pick<GuestOptions, 'script' | 'env' | 'disks'>)
 
 /** Every qemu this process started and has not seen end: SIGKILLed if the process exits first. */
 const running = new Set<ChildProcess>();
-process.on('exit', () => {
+const killAll = () => {
   for (const child of running) child.kill('SIGKILL');
-});
+};
+process.on('exit', killAll);
+// A signal that ends this process ends its guests first (then takes its course: the handler
+// is gone, the signal is raised again).
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+  const onSignal = () => {
+    killAll();
+    process.off(signal, onSignal);
+    if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+  };
+  process.on(signal, onSignal);
+}
+
+/**
+ * A process of its own that SIGKILLs qemu (by its pid) within a second of this process ending
+ * any way at all: a SIGKILLed test worker runs no handler, and its qemu would run on, orphaned.
+ */
+function watchdog(qemuPid: number): void {
+  const script = `while kill -0 ${process.pid} 2>/dev/null && kill -0 ${qemuPid} 2>/dev/null; do sleep 1; done; kill -9 ${qemuPid} 2>/dev/null`;
+  spawn('/bin/sh', ['-c', script], { stdio: 'ignore', detached: true }).unref();
+}
 
 /**
  * Boots a guest (qemu, software emulation) and resolves once qemu runs; wait for a console line
@@ -134,23 +160,36 @@ export async function bootGuest(opts: GuestOptions): Promise<Guest> {
     const work = fs.mkdtempSync(path.join(os.tmpdir(), 'ribbon-guest-'));
     const initrd = bootInitramfs(base, bootScript(opts), path.join(work, 'initrd.cpio'));
     const ports = new Map<number, number>();
-    for (const guestPort of opts.forwards ?? []) ports.set(guestPort, await freeHostPort());
+    for (const f of opts.forwards ?? []) {
+      if (typeof f === 'number') ports.set(f, await freeHostPort());
+      else ports.set(f.guest, f.host);
+    }
     const hostfwd = [...ports].map(([g, h]) => `,hostfwd=tcp:127.0.0.1:${h}-:${g}`).join('');
     const args = [
-      ...['-machine', 'pc', '-cpu', 'max', '-accel', 'tcg,thread=multi', '-smp', String(opts.cpus ?? 2)],
+      ...[
+        '-machine',
+        'pc',
+        '-cpu',
+        opts.cpuModel ?? 'max',
+        '-accel',
+        'tcg,thread=multi',
+        '-smp',
+        String(opts.cpus ?? 2),
+      ],
       ...['-m', String(opts.memoryMb ?? 1024), '-nodefaults', '-no-reboot', '-display', 'none'],
-      ...['-monitor', 'none', '-serial', 'stdio', '-kernel', kernel.vmlinuz, '-initrd', initrd],
+      ...['-monitor', 'none', '-serial', 'stdio', '-kernel', kernel.vmlinux, '-initrd', initrd],
       ...['-append', `${KERNEL_ARGS} ${opts.kernelArgs ?? ''}`.trim()],
       ...['-drive', `file=${opts.root},format=raw,if=virtio,readonly=on`],
       ...(opts.disks ?? []).flatMap((d) => [
         '-drive',
         `file=${d.file},format=raw,if=virtio,cache=${d.cache ?? 'none'}`,
       ]),
-      ...['-netdev', `user,id=n0,net=10.0.2.0/24${hostfwd}`, '-device', 'virtio-net-pci,netdev=n0'],
+      ...['-netdev', `user,id=n0,net=10.0.2.0/24${hostfwd}`, '-device', 'virtio-net-pci,netdev=n0,romfile='],
       ...['-device', 'virtio-rng-pci'],
     ];
     const child = spawn(qemu, args, { stdio: ['pipe', 'pipe', 'pipe'] });
     running.add(child);
+    if (child.pid !== undefined) watchdog(child.pid);
     const consoleFile = path.join(work, 'console.log');
     const consoleOut = fs.createWriteStream(consoleFile);
     const lines: string[] = [];

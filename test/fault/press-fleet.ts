@@ -1,0 +1,151 @@
+// Devices on the host pressing through a guest's broker, each keeping a few presses waiting for
+// their PUBACK, recording which presses (device id, boot, seq) got one. Used by the power-cut test.
+import { connectDevice, type SimDevice } from '../../device-sim/device.js';
+import { closeFleet } from '../../device-sim/fleet.js';
+import { createRandom, deriveSeed, type Random } from '../../device-sim/random.js';
+import { addHousehold, provisionDevice } from '../../server/app/provision.js';
+import { openDatabase } from '../../server/store/db.js';
+import { createStores } from '../../server/store/index.js';
+import type { RibbonState } from '../../protocol/ribbon.js';
+
+export type Credential = { id: string; secret: string; householdId: number; boot: number };
+
+/** `count` households with one device each, written to a new database in `dataDir`. */
+export function provisionFleet(dataDir: string, count: number, rng: Random): Credential[] {
+  const db = openDatabase(dataDir);
+  try {
+    const stores = createStores(db);
+    const now = Date.now();
+    return Array.from({ length: count }, (_, i) => {
+      const n = String(i + 1).padStart(2, '0');
+      const householdId = addHousehold(
+        stores,
+        { compound: '断电小区', building: '1号楼', room: `2${n}`, name: `住户${n}` },
+        now,
+      );
+      const { id, secret } = provisionDevice(stores, householdId, now, `cut-dev-${n}`);
+      return { id, secret, householdId, boot: 1 + rng.int(1_000_000) };
+    });
+  } finally {
+    db.close();
+  }
+}
+
+/** Mostly blue, some yellow, a few red (each red joins its household's one emergency alert). */
+function pickState(rng: Random): RibbonState {
+  const r = rng.int(100);
+  return r < 5 ? 'red' : r < 20 ? 'yellow' : 'blue';
+}
+
+export type Pressing = {
+  readonly devices: readonly SimDevice[];
+  /** "id/boot/seq" of every press whose PUBACK arrived, with its state. */
+  readonly acked: ReadonlyMap<string, RibbonState>;
+  /** "id/boot/seq" → state of every press published. */
+  readonly sent: ReadonlyMap<string, RibbonState>;
+  /** Resolves once `n` more PUBACKs than now arrived; rejects after timeoutMs. */
+  more(n: number, timeoutMs: number, what: string): Promise<void>;
+  /** Stops pressing; resolves once every press in flight has its PUBACK (or failed). */
+  stop(): Promise<string[]>;
+  close(): Promise<void>;
+};
+
+export const pressKey = (id: string, boot: number | null, seq: number | null): string => `${id}/${boot}/${seq}`;
+
+/**
+ * Connects the devices (the broker must be up) and starts pressing: each device keeps `inFlight`
+ * presses waiting for their PUBACK. A press is only counted acked when its PUBACK arrived; a
+ * press whose connection dropped is resent by mqtt.js after the reconnect (same seq), as a
+ * firmware does.
+ */
+export async function startPressing(opts: {
+  url: string;
+  credentials: readonly Credential[];
+  seed: number;
+  inFlight: number;
+}): Promise<Pressing> {
+  const devices = await Promise.all(
+    opts.credentials.map((c) =>
+      connectDevice({
+        url: opts.url,
+        id: c.id,
+        secret: c.secret,
+        boot: c.boot,
+        reconnectPeriodMs: 500,
+        connectTimeoutMs: 60_000,
+      }),
+    ),
+  );
+  const acked = new Map<string, RibbonState>();
+  const sent = new Map<string, RibbonState>();
+  const failures: string[] = [];
+  const waiters = new Set<{ target: number; resolve: () => void }>();
+  let stopping = false;
+  const onAck = (key: string, state: RibbonState) => {
+    acked.set(key, state);
+    for (const w of waiters) {
+      if (acked.size >= w.target) {
+        waiters.delete(w);
+        w.resolve();
+      }
+    }
+  };
+  const loop = async (device: SimDevice, rng: Random) => {
+    const inFlight = new Set<Promise<void>>();
+    while (!stopping) {
+      if (inFlight.size >= opts.inFlight) {
+        await Promise.race(inFlight);
+        continue;
+      }
+      const state = pickState(rng);
+      const pressed = device.press(state);
+      const key = pressKey(device.id, device.boot ?? null, device.seq);
+      sent.set(key, state);
+      const tracked: Promise<void> = pressed
+        .then(
+          () => onAck(key, state),
+          (err: unknown) => {
+            if (!stopping) failures.push(`${key}: ${err instanceof Error ? err.message : String(err)}`);
+          },
+        )
+        .finally(() => inFlight.delete(tracked));
+      inFlight.add(tracked);
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    await Promise.allSettled([...inFlight]);
+  };
+  const loops = devices.map((d, i) => loop(d, createRandom(deriveSeed(opts.seed, i))));
+  return {
+    devices,
+    acked,
+    sent,
+    more(n, timeoutMs, what) {
+      const target = acked.size + n;
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => {
+          waiters.delete(waiter);
+          reject(new Error(`${what}: ${acked.size} of ${target} PUBACKs within ${timeoutMs} ms`));
+        }, timeoutMs);
+        const waiter = {
+          target,
+          resolve: () => {
+            clearTimeout(timer);
+            resolve();
+          },
+        };
+        waiters.add(waiter);
+        if (acked.size >= target) waiter.resolve();
+      });
+    },
+    async stop() {
+      stopping = true;
+      await Promise.all(loops);
+      return failures;
+    },
+    async close() {
+      stopping = true;
+      await closeFleet(devices).catch(() => undefined);
+      await Promise.all(devices.map((d) => d.kill().catch(() => undefined)));
+    },
+  };
+}
