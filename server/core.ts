@@ -95,6 +95,8 @@ export async function composeSafetyCore(config: Config, deps: CoreDeps): Promise
   // WAL checkpoints in a worker thread, not inside a group commit (bench/RESULTS.md, "Red to
   // screen: the tail"); stopped before the database closes, whose close then checkpoints all.
   const checkpointer = startWalCheckpointer(db, {
+    // A checkpoint syncs the WAL first: in the unsafe test build it must not close the window.
+    ...(UNSAFE_ACK_BEFORE_SYNC ? { intervalMs: UNSAFE_SYNC_DELAY_MS } : {}),
     onError: (err) => log.error({ err }, 'WAL checkpoint failed (the auto-checkpoint still bounds the WAL)'),
   });
   const stores = createStores(db);

@@ -97,12 +97,16 @@ export function buildOnce(target: string, make: (tmp: string) => void): string {
   return target;
 }
 
-/** Old builds beside `keep` whose names start with `prefix` (other keys of the same thing) are removed. */
+/**
+ * Old builds beside `keep` named `prefix` + another 16-hex-digit key (+ the same ending) are
+ * removed; `root-server-` does not match `root-server-unsafe-…`.
+ */
 export function pruneSiblings(keep: string, prefix: string): void {
   const dir = path.dirname(keep);
+  const ending = path.basename(keep).slice(prefix.length + 16);
   for (const name of fs.readdirSync(dir)) {
-    const full = path.join(dir, name);
-    if (name.startsWith(prefix) && full !== keep && !name.includes('.tmp-'))
-      fs.rmSync(full, { recursive: true, force: true });
+    const key = name.slice(prefix.length, prefix.length + 16);
+    const ours = name.startsWith(prefix) && /^[0-9a-f]{16}$/.test(key) && name.slice(prefix.length + 16) === ending;
+    if (ours && path.join(dir, name) !== keep) fs.rmSync(path.join(dir, name), { recursive: true, force: true });
   }
 }
