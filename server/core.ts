@@ -112,6 +112,8 @@ export async function composeSafetyCore(config: Config, deps: CoreDeps): Promise
     CHECKPOINT_ERROR_LOG,
   );
   const checkpointer = startWalCheckpointer(db, {
+    // A checkpoint syncs the WAL first: in the unsafe test build it must not close the window.
+    ...(UNSAFE_ACK_BEFORE_SYNC ? { intervalMs: UNSAFE_SYNC_DELAY_MS } : {}),
     onError: (err) =>
       checkpointErrors.warn(
         'checkpoint',

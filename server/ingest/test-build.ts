@@ -15,9 +15,10 @@ export const UNSAFE_ACK_BEFORE_SYNC: boolean =
   typeof RIBBON_UNSAFE_ACK_BEFORE_SYNC === 'boolean' && RIBBON_UNSAFE_ACK_BEFORE_SYNC;
 
 /**
- * How long the unsafe build's sync comes after the PUBACKs: a design that flushes on a timer.
- * With the sync started at once after the PUBACKs, the window was too narrow for a cut to land
- * in at the guest's ~20–40 presses/s (0 lost in 3 cuts); the page cache holds a second's presses.
+ * How long the unsafe build's sync comes after the PUBACKs (a design that flushes on a timer), and
+ * the interval of its WAL checkpoints (each syncs the WAL first; the real build checkpoints every
+ * 100 ms, which closed the window too). With the sync started at once after the PUBACKs, or with
+ * 100 ms checkpoints, no cut landed in the window at the guest's ~20–40 presses/s (0 lost in 5 cuts).
  */
 export const UNSAFE_SYNC_DELAY_MS = 1000;
 

@@ -10,10 +10,9 @@ import { connectDevice, type PressResult, type SimDevice } from '../../device-si
 import { closeFleet } from '../../device-sim/fleet.js';
 import { RIBBON_STATES, type RibbonState } from '../../protocol/ribbon.js';
 import { createRandom, deriveSeed, type Random } from '../../device-sim/random.js';
-import { addHousehold, provisionDevice } from '../../server/app/provision.js';
-import { DB_FILE_NAME, openDatabase } from '../../server/store/db.js';
-import { createStores } from '../../server/store/index.js';
+import { DB_FILE_NAME } from '../../server/store/db.js';
 import { freePort, startChildServer, type ChildServer, type ServerLogLine } from '../helpers/child-server.js';
+import { type PressRow, provisionHouseholds } from '../helpers/press-households.js';
 import { tempDir } from '../helpers/system.js';
 import { withDeadline } from '../helpers/tools.js';
 
@@ -160,35 +159,7 @@ async function untilAcked(t: Tracked, seq: number, state: RibbonState, pressed: 
   }
 }
 
-/** 20 households, one device each, written to DATA_DIR before the server first starts. */
-function provision(dataDir: string, count: number, rng: Random) {
-  const db = openDatabase(dataDir);
-  try {
-    const stores = createStores(db);
-    const now = Date.now();
-    return Array.from({ length: count }, (_, i) => {
-      const n = String(i + 1).padStart(2, '0');
-      const householdId = addHousehold(
-        stores,
-        { compound: '阳光小区', building: '1号楼', room: `1${n}`, name: `住户${n}` },
-        now,
-      );
-      const { id, secret } = provisionDevice(stores, householdId, now, `kill-dev-${n}`);
-      return { id, secret, householdId, boot: 1 + rng.int(1_000_000) };
-    });
-  } finally {
-    db.close();
-  }
-}
-
-type EventRow = {
-  id: number;
-  household_id: number;
-  device_id: string;
-  boot: number | null;
-  seq: number | null;
-  state: RibbonState;
-};
+type EventRow = PressRow;
 type AlertRow = {
   household_id: number;
   kind: string;
@@ -210,7 +181,11 @@ describe('kill -9 and restart under load', () => {
     const rng = createRandom(seed);
 
     const dataDir = tempDir('ribbon-kill-');
-    const credentials = provision(dataDir, DEVICES, rng);
+    const credentials = provisionHouseholds(dataDir, DEVICES, rng, {
+      compound: '阳光小区',
+      room: '1',
+      idPrefix: 'kill-dev-',
+    });
     const mqttPort = await freePort();
     const servers: ChildServer[] = [];
     const start = async (): Promise<ChildServer> => {

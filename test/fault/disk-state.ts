@@ -5,18 +5,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { openDatabase } from '../../server/store/db.js';
-import type { RibbonState } from '../../protocol/ribbon.js';
+import type { PressRow } from '../helpers/press-households.js';
 import { checkDisk, copyOut, type DiskCheck, GUEST_DATA_DIR } from './guest/index.js';
 import { pressKey } from './press-fleet.js';
 
-export type EventRow = {
-  id: number;
-  household_id: number;
-  device_id: string;
-  boot: number | null;
-  seq: number | null;
-  state: RibbonState;
-};
+export type EventRow = PressRow;
 export type AlertRow = { household_id: number; kind: string; status: string; report_count: number };
 
 export type DiskState = {

@@ -3,32 +3,14 @@
 import { connectDevice, type SimDevice } from '../../device-sim/device.js';
 import { closeFleet } from '../../device-sim/fleet.js';
 import { createRandom, deriveSeed, type Random } from '../../device-sim/random.js';
-import { addHousehold, provisionDevice } from '../../server/app/provision.js';
-import { openDatabase } from '../../server/store/db.js';
-import { createStores } from '../../server/store/index.js';
 import type { RibbonState } from '../../protocol/ribbon.js';
+import { type PressCredential, provisionHouseholds } from '../helpers/press-households.js';
 
-export type Credential = { id: string; secret: string; householdId: number; boot: number };
+export type Credential = PressCredential;
 
 /** `count` households with one device each, written to a new database in `dataDir`. */
 export function provisionFleet(dataDir: string, count: number, rng: Random): Credential[] {
-  const db = openDatabase(dataDir);
-  try {
-    const stores = createStores(db);
-    const now = Date.now();
-    return Array.from({ length: count }, (_, i) => {
-      const n = String(i + 1).padStart(2, '0');
-      const householdId = addHousehold(
-        stores,
-        { compound: '断电小区', building: '1号楼', room: `2${n}`, name: `住户${n}` },
-        now,
-      );
-      const { id, secret } = provisionDevice(stores, householdId, now, `cut-dev-${n}`);
-      return { id, secret, householdId, boot: 1 + rng.int(1_000_000) };
-    });
-  } finally {
-    db.close();
-  }
+  return provisionHouseholds(dataDir, count, rng, { compound: '断电小区', room: '2', idPrefix: 'cut-dev-' });
 }
 
 /** Mostly blue, some yellow, a few red (each red joins its household's one emergency alert). */

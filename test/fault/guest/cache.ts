@@ -97,13 +97,16 @@ export function buildOnce(target: string, make: (tmp: string) => void): string {
   return target;
 }
 
-/** Old builds beside `keep` named `prefix` + another content key (other keys of the same thing) are removed. */
+/**
+ * Old builds beside `keep` named `prefix` + another 16-hex-digit key (+ the same ending) are
+ * removed; `root-server-` does not match `root-server-unsafe-…`.
+ */
 export function pruneSiblings(keep: string, prefix: string): void {
   const dir = path.dirname(keep);
-  // Only `prefix` + a content key (16 hex) + extension: "root-server-" must not take "root-server-unsafe-…".
-  const sibling = new RegExp(`^${prefix.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}[0-9a-f]{16}(\\.[a-z]+)?$`);
+  const ending = path.basename(keep).slice(prefix.length + 16);
   for (const name of fs.readdirSync(dir)) {
-    const full = path.join(dir, name);
-    if (sibling.test(name) && full !== keep) fs.rmSync(full, { recursive: true, force: true });
+    const key = name.slice(prefix.length, prefix.length + 16);
+    const ours = name.startsWith(prefix) && /^[0-9a-f]{16}$/.test(key) && name.slice(prefix.length + 16) === ending;
+    if (ours && path.join(dir, name) !== keep) fs.rmSync(path.join(dir, name), { recursive: true, force: true });
   }
 }
