@@ -32,7 +32,12 @@ import type { ChannelDeps } from './notify/index.js';
 import { startScheduler } from './scheduler/index.js';
 import { dailyJobs, everySecondJobs } from './scheduler/jobs.js';
 import { createDatabaseFile } from './store/database-file.js';
-import { ackBeforeSync, UNSAFE_ACK_BEFORE_SYNC, UNSAFE_SYNC_DELAY_MS } from './ingest/test-build.js';
+import {
+  ackBeforeSync,
+  UNSAFE_ACK_BEFORE_SYNC,
+  UNSAFE_CHECKPOINT_MS,
+  UNSAFE_SYNC_DELAY_MS,
+} from './ingest/test-build.js';
 import { createWalSync, openDatabase, secureDataFiles, startWalCheckpointer } from './store/db.js';
 import { claimServerPid } from './store/server-pid.js';
 import { createStores, type SqliteStores } from './store/index.js';
@@ -113,7 +118,7 @@ export async function composeSafetyCore(config: Config, deps: CoreDeps): Promise
   );
   const checkpointer = startWalCheckpointer(db, {
     // A checkpoint syncs the WAL first: in the unsafe test build it must not close the window.
-    ...(UNSAFE_ACK_BEFORE_SYNC ? { intervalMs: UNSAFE_SYNC_DELAY_MS } : {}),
+    ...(UNSAFE_ACK_BEFORE_SYNC ? { intervalMs: UNSAFE_CHECKPOINT_MS } : {}),
     onError: (err) =>
       checkpointErrors.warn(
         'checkpoint',

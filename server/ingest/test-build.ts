@@ -15,12 +15,18 @@ export const UNSAFE_ACK_BEFORE_SYNC: boolean =
   typeof RIBBON_UNSAFE_ACK_BEFORE_SYNC === 'boolean' && RIBBON_UNSAFE_ACK_BEFORE_SYNC;
 
 /**
- * How long the unsafe build's sync comes after the PUBACKs (a design that flushes on a timer), and
- * the interval of its WAL checkpoints (each syncs the WAL first; the real build checkpoints every
- * 100 ms, which closed the window too). With the sync started at once after the PUBACKs, or with
- * 100 ms checkpoints, no cut landed in the window at the guest's ~20–40 presses/s (0 lost in 5 cuts).
+ * How long the unsafe build's sync comes after the PUBACKs (a design that flushes on a timer). With
+ * the sync started at once after the PUBACKs no cut landed in the window at the guest's ~20–40
+ * presses/s (0 lost in 3 cuts); with 1 s, 2 cuts in 3 still lost nothing (the window was under a
+ * second, shortened by the checkpoints' own syncs), which made the harness's proof a matter of luck.
  */
-export const UNSAFE_SYNC_DELAY_MS = 1000;
+export const UNSAFE_SYNC_DELAY_MS = 3000;
+
+/**
+ * The unsafe build's WAL checkpoint interval: each checkpoint syncs the WAL first, so at the real
+ * build's 100 ms it closes the window, and at 1 s it still narrowed it.
+ */
+export const UNSAFE_CHECKPOINT_MS = 30_000;
 
 type Sync = (done: (err: Error | null) => void) => void;
 
