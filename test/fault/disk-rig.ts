@@ -134,8 +134,14 @@ export async function pressingFleet(url: string, creds: readonly Credentials[]) 
     devices.push(await connectDevice({ url, id: c.id, secret: c.secret, boot: 1, reconnectPeriodMs: 500 }));
   }
   let running = true;
+  let closing = false;
   const loops = devices.map(async (d) => {
-    while (running) await d.press('blue');
+    try {
+      while (running) await d.press('blue');
+    } catch (err) {
+      // Closed with a press still unacknowledged (the full disk refuses it): the test is over.
+      if (!closing) throw err;
+    }
   });
   return {
     devices,
@@ -145,7 +151,12 @@ export async function pressingFleet(url: string, creds: readonly Credentials[]) 
       running = false;
       return Promise.all(loops);
     },
-    close: () => Promise.all(devices.map((d) => d.close())),
+    async close(): Promise<void> {
+      running = false;
+      closing = true;
+      await Promise.all(devices.map((d) => d.close()));
+      await Promise.allSettled(loops);
+    },
   };
 }
 
