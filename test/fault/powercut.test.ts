@@ -37,7 +37,7 @@ const IN_FLIGHT = 4;
 /** Cuts of the real (safe) build: the issue asks for at least 8. */
 const SAFE_CUTS = 8;
 /** Cuts of the unsafe build at most; it stops at the first that loses an acknowledged press. */
-const UNSAFE_CUTS = 3;
+const UNSAFE_CUTS = 5;
 /** New PUBACKs to see after a boot before the next cut, so that it lands under load. */
 const ACKS_BEFORE_CUT = { min: 60, spread: 140 };
 /** A random extra wait before a cut, so it lands anywhere in the commit/sync cycle. */
