@@ -193,7 +193,13 @@ describe.skipIf(unavailable !== null)('power cuts under load (qemu guest, data d
     const rig = new Rig('unsafe', unsafeRoot, lock, rng);
     rigs.push(rig);
     await rig.boot();
-    const fleet = await startPressing({ url: rig.mqttUrl, credentials: rig.credentials, seed, inFlight: IN_FLIGHT });
+    const fleet = await startPressing({
+      url: rig.mqttUrl,
+      credentials: rig.credentials,
+      seed,
+      inFlight: IN_FLIGHT,
+      connectWithinMs: BOOT_MS,
+    });
     fleets.push(fleet);
     let lost: string[] = [];
     for (let cut = 1; cut <= UNSAFE_CUTS && lost.length === 0; cut++) {
@@ -217,6 +223,7 @@ describe.skipIf(unavailable !== null)('power cuts under load (qemu guest, data d
       credentials: rig.credentials,
       seed: seed + 1,
       inFlight: IN_FLIGHT,
+      connectWithinMs: BOOT_MS,
     });
     fleets.push(fleet);
     for (let cut = 1; cut <= SAFE_CUTS; cut++) {
