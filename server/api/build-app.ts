@@ -38,20 +38,54 @@ import { sessionRoutes } from './routes/session.js';
  * build hundreds; a fifth of an app's start was compiling the same schemas again) reuses the
  * validators. Same options, same schemas, same validators: an Ajv validator keeps nothing of a
  * call but `errors`, read at once after it.
+ *
+ * Each validator is compiled at its first request, not when the route is added: compiling all of
+ * them was a third of the main thread's start (under emulation, or on a small board, ~10 s before
+ * the dashboard answers after a power cut). A schema Ajv would refuse is therefore only found at
+ * its first request: the tests compile every one (compileWaitingValidators, validators.test.ts).
  */
+type Validate = ((data: unknown) => unknown) & { errors?: unknown };
 const fastifyValidators = AjvCompiler();
-const compiledValidators = new Map<string, unknown>();
+const compiledValidators = new Map<string, Validate>();
+/** Validators handed to Fastify and not yet compiled, by the key of compiledValidators. */
+const waitingValidators = new Map<string, () => Validate>();
+
+/**
+ * Compiles every validator still waiting for its first request (throws what Ajv throws); the
+ * number compiled. For the tests: a schema Ajv refuses must fail there, not at a user's request.
+ */
+export function compileWaitingValidators(): number {
+  let n = 0;
+  for (const compile of [...waitingValidators.values()]) {
+    compile();
+    n++;
+  }
+  return n;
+}
 const validators: typeof fastifyValidators = (externalSchemas, options) => {
   const compile = fastifyValidators(externalSchemas, options);
   const pool = JSON.stringify([externalSchemas, options]);
   return (route) => {
     const key = `${pool}${JSON.stringify((route as { schema?: unknown }).schema)}`;
-    let validate = compiledValidators.get(key);
-    if (validate === undefined) {
-      validate = compile(route);
-      compiledValidators.set(key, validate);
-    }
-    return validate as ReturnType<typeof compile>;
+    const compiled = (): Validate => {
+      let validate = compiledValidators.get(key);
+      if (validate === undefined) {
+        validate = compile(route) as unknown as Validate;
+        compiledValidators.set(key, validate);
+        waitingValidators.delete(key);
+      }
+      return validate;
+    };
+    const known = compiledValidators.get(key);
+    if (known !== undefined) return known as unknown as ReturnType<typeof compile>;
+    if (!waitingValidators.has(key)) waitingValidators.set(key, compiled);
+    const lazy: Validate = (data) => {
+      const validate = compiled();
+      const result = validate(data);
+      lazy.errors = validate.errors;
+      return result;
+    };
+    return lazy as unknown as ReturnType<typeof compile>;
   };
 };
 
