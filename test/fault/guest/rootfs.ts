@@ -12,6 +12,12 @@ export type RootSpec = {
   libsOf?: readonly string[];
   /** Node (this process's own binary) at /usr/local/bin/node, with its libraries. Default true. */
   node?: boolean;
+  /**
+   * Run on the root's folder once everything is copied, before the image is made (e.g. caches made
+   * from the copied files). What it writes is not part of the cache key: `finish.key` is, and
+   * names what `finish.run` does (change it when that changes).
+   */
+  finish?: { key: string; run: (root: string) => void };
 };
 
 /** The shared libraries a host ELF file needs (ldd), with the dynamic loader. */
@@ -101,6 +107,7 @@ export function buildRootImage(name: string, spec: RootSpec): string {
     ...files.map(([guest, host]) => `${guest}=${pathKey(host)}`),
     ...binaries.map((b) => `${b}=${pathKey(b)}`),
     ...libs.map((l) => `${l}=${pathKey(l)}`),
+    `finish=${spec.finish?.key ?? ''}`,
   );
   const image = path.join(cacheDir(), `root-${name}-${key}.img`);
   buildOnce(image, (tmp) => {
@@ -114,6 +121,7 @@ export function buildRootImage(name: string, spec: RootSpec): string {
       }
       for (const [guest, host] of files) copyInto(dir, guest, host);
       installBusybox(dir, busybox);
+      spec.finish?.run(dir);
       const bytes = Number(run('du', ['-sb', dir]).split('\t')[0]);
       const mb = Math.ceil((bytes * 1.3) / 1024 / 1024) + 32;
       run('mke2fs', ['-q', '-F', '-t', 'ext4', '-L', 'root', '-d', dir, tmp, `${mb}M`]);

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { type BundleOptions, bundleServer, GUEST_APP_DIR } from './bundle.js';
 import type { Guest } from './qemu.js';
@@ -30,10 +31,31 @@ export async function serverRootImage(
       ...extra,
       files: { ...(extra.files ?? {}), [GUEST_APP_DIR]: bundle.dir, '/static': path.join(bundle.dir, 'static') },
       libsOf: [...(extra.libsOf ?? []), bundle.addon],
+      finish: { key: 'compile-cache-v1', run: (root) => makeCompileCache(path.join(root, GUEST_APP_DIR)) },
     });
   } finally {
     bundle.remove();
   }
+}
+
+/** The bundle's V8 code cache in the root image, beside main.js (Node's module compile cache). */
+const COMPILE_CACHE_DIR = '.node-cache';
+
+/**
+ * V8's code cache of main.js (and the addon's JavaScript), made on the host by the very Node
+ * binary the guest runs, with `main.js --help` (which loads the whole bundle and exits). Portable:
+ * keyed by the path from the cache folder, so it holds at /app in the guest. Under emulation the
+ * server's start (~26 s) was 0–3.5 s shorter with it (three pairs of starts in one guest); a
+ * cache Node cannot use (another version or flags) is only ignored. The worker threads' files are
+ * not in it: they cannot run alone.
+ */
+function makeCompileCache(appDir: string): void {
+  execFileSync(process.execPath, ['main.js', '--help'], {
+    cwd: appDir,
+    env: { ...process.env, NODE_COMPILE_CACHE: COMPILE_CACHE_DIR, NODE_COMPILE_CACHE_PORTABLE: '1' },
+    stdio: 'ignore',
+    timeout: 60_000,
+  });
 }
 
 /**
@@ -49,6 +71,9 @@ export function serverScript(opts: { env?: Readonly<Record<string, string>>; bef
     PORT: String(GUEST_HTTP_PORT),
     DATA_DIR: GUEST_DATA_DIR,
     LOG_LEVEL: 'info',
+    // The root is read-only: Node reads the cache made with the image and writes nothing.
+    NODE_COMPILE_CACHE: `${GUEST_APP_DIR}/${COMPILE_CACHE_DIR}`,
+    NODE_COMPILE_CACHE_PORTABLE: '1',
     ...opts.env,
   };
   const exports = Object.entries(env).map(([k, v]) => `export ${k}='${v.replace(/'/g, `'\\''`)}'`);
