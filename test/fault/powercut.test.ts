@@ -272,7 +272,7 @@ describe.skipIf(unavailable !== null)('power cuts under load (qemu guest, data d
       `safe build: ${SAFE_CUTS} cuts, acked ${ackedKeys.length}, sent ${fleet.sent.size}, stored ${end.rows.length}, ` +
         `redelivered ${again.length} (${reds.length} red), server counted ${duplicatesAfter - duplicatesBefore} duplicates; ` +
         `acked at each cut [${rig.reports.map((r) => r.acked).join(', ')}], in flight [${rig.reports.map((r) => r.inFlight).join(', ')}], ` +
-        `WAL KiB [${rig.reports.map((r) => r.walKiB).join(', ')}]`,
+        `WAL KiB [${rig.reports.map((r) => r.walKiB).join(', ')}], first connections tried again ${fleet.connectRetries}`,
     );
     expect(missing, 'PUBACKed but not stored').toEqual([]);
     expect(twice, 'stored more than once').toEqual([]);
