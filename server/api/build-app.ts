@@ -44,7 +44,7 @@ import { sessionRoutes } from './routes/session.js';
  * the dashboard answers after a power cut). A schema Ajv would refuse is therefore only found at
  * its first request: the tests compile every one (compileWaitingValidators, validators.test.ts).
  */
-type Validate = ((data: unknown) => unknown) & { errors?: unknown };
+type Validate = ((data: unknown, parent?: unknown) => unknown) & { errors?: unknown; schemaEnv?: unknown };
 const fastifyValidators = AjvCompiler();
 const compiledValidators = new Map<string, Validate>();
 /** Validators handed to Fastify and not yet compiled, by the key of compiledValidators. */
@@ -79,12 +79,15 @@ const validators: typeof fastifyValidators = (externalSchemas, options) => {
     const known = compiledValidators.get(key);
     if (known !== undefined) return known as unknown as ReturnType<typeof compile>;
     if (!waitingValidators.has(key)) waitingValidators.set(key, compiled);
-    const lazy: Validate = (data) => {
+    const lazy: Validate = (data, parent) => {
       const validate = compiled();
-      const result = validate(data);
+      const result = parent === undefined ? validate(data) : validate(data, parent);
       lazy.errors = validate.errors;
       return result;
     };
+    // Fastify hands Ajv the value's parent (so that a root value can be coerced) only to a
+    // function that has `schemaEnv`, as Ajv's own have: this one does, and passes it on.
+    lazy.schemaEnv = true;
     return lazy as unknown as ReturnType<typeof compile>;
   };
 };
