@@ -40,8 +40,16 @@ import {
 const ROUGH: Netem = { delayMs: 40, jitterMs: 20, lossPct: 3, duplicatePct: 3, reorderPct: 25 };
 const ROUGH_DEVICES = 12;
 const CUT_DEVICES = 30;
-/** At most this share of the cut-off buttons may knock within one 100 ms window after the heal. */
-const HERD_SHARE = 0.2;
+/**
+ * At most this share of the cut-off buttons may start the attempt that brought them back within one
+ * 100 ms window. A herd (every button retrying at the same moment) puts nearly all of them in one
+ * window. Buttons that spread well still bunch by chance: 30 starts drawn uniformly over 2 s put 6
+ * or more (20 %) in some 100 ms window in 5 % of runs (a Monte Carlo of 200,000 draws), which
+ * failed CI once; 10 or more (1/3) in 0.014 % of runs. The CONNACKs are only reported: a guest
+ * busy under emulation hands several to its buttons in one turn of its event loop (7 within
+ * 100 ms in that CI run, from 5 attempt starts).
+ */
+const HERD_SHARE = 1 / 3;
 /** The whole run, guest boot included; on a warm cache it takes about … (see the report line). */
 const RUN_BUDGET_MS = 240_000;
 
@@ -226,7 +234,8 @@ describe.skipIf(unavailable !== null)('network faults (qemu guest, tc netem)', (
     );
 
     // 3. The cut-off buttons came back spread out: no 100 ms window holds more than HERD_SHARE of
-    // their CONNACKs (when the server let them in).
+    // the starts of their successful attempts (when each button knocked; HERD_SHARE says why not
+    // the CONNACKs).
     const healedT = guestPhaseTime(events, 'healing') as number;
     const returns = [...returnsAfter(events, 'b', healedT).values()];
     expect(returns).toHaveLength(CUT_DEVICES);
@@ -246,7 +255,7 @@ describe.skipIf(unavailable !== null)('network faults (qemu guest, tc netem)', (
         `starts within 100 ms; link churn ${JSON.stringify(linkChurn(events))}; ` +
         `run ${Math.round((Date.now() - started) / 1000)} s\n`,
     );
-    expect(busiest.count / CUT_DEVICES).toBeLessThanOrEqual(HERD_SHARE);
+    expect(busiestAttempts.count / CUT_DEVICES).toBeLessThanOrEqual(HERD_SHARE);
     expect(Date.now() - started).toBeLessThan(RUN_BUDGET_MS);
   });
 });
