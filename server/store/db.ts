@@ -9,6 +9,21 @@ export type Db = Database.Database;
 
 export const DB_FILE_NAME = 'ribbon.db';
 
+/*
+ * Statements run for every press are written with `+?` where a parameter is compared in a WHERE
+ * (`WHERE h.id = +?`), never a bare `?`, when the statement joins tables or orders its rows.
+ *
+ * Why: SQLite 3.54 (better-sqlite3 13) marks a parameter as "worth a new plan when its value
+ * changes" whenever its planner weighs an equality it did not use for the loop it costs (a join's
+ * other order, an ORDER BY's scan); better-sqlite3 clears a statement's bindings after every run,
+ * and clearing the bindings of a marked statement makes SQLite compile it again at its next run.
+ * Such a statement is prepared anew at every run: 10–35 µs instead of 2–3 (bench/RESULTS.md).
+ * A unary `+` makes the parameter an expression the planner does not look into, and changes
+ * neither the plan nor the result (a parameter has no affinity to lose). What is run rarely may
+ * keep `?`. `test/integration/store/statement-reuse.test.ts` proves both: a bare `?` join is
+ * compiled at each run here, and the press path's statements once.
+ */
+
 /**
  * Opens (creating if needed) the database in `dataDir` and brings the schema up to date.
  * WAL with synchronous=FULL: a commit is fsynced before it returns, so an acknowledged press

@@ -67,9 +67,10 @@ export function createEventsStore(db: Db): EventsStore {
     `SELECT * FROM events WHERE household_id = ? AND (received_at < ? OR (received_at = ? AND id < ?))
      ORDER BY received_at DESC, id DESC LIMIT ?`,
   );
-  // `boot IS ?` matches NULL to NULL, so one statement serves devices with and without boot.
+  // `boot IS ?` matches NULL to NULL, so one statement serves devices with and without boot. Read
+  // for every press (twice for a red): `+?`, not `?`: see "Statements run for every press" in db.ts.
   const earlier = db.prepare<[string, number | null, number], { state: RibbonState; received_at: number }>(
-    `SELECT state, received_at FROM events WHERE device_id = ? AND boot IS ? AND seq = ?
+    `SELECT state, received_at FROM events WHERE device_id = +? AND boot IS +? AND seq = +?
      ORDER BY id DESC LIMIT 1`,
   );
   const byHousehold = db.prepare<[number, number], EventRow>(
