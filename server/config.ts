@@ -40,6 +40,11 @@ export type Config = Readonly<{
    * session: the name, then name-1 … (docs/external-broker.md). 1: one plain subscription.
    */
   mqttConnections: number;
+  /**
+   * Messages each connection to the external broker takes in before their commit, at most
+   * (server/ingest/external.ts): they share a group commit; past it, the connection waits.
+   */
+  mqttMaxAhead: number;
   adminPassword: string | null;
   /** The built dashboard (index.html, assets/); null = dashboard/dist of this checkout. */
   dashboardDir: string | null;
@@ -140,7 +145,11 @@ export const ENV_HELP: ReadonlyArray<readonly [string, string]> = [
   ['MQTT_CLIENT_ID', "the server's client id at the external broker (default ribbon-server)"],
   [
     'MQTT_CONNECTIONS',
-    'connections to the external broker sharing one subscription, 1-64 (default 1; 16 for ≥ 10,000 presses/s: accounts NAME, NAME-1 …, see docs/external-broker.md)',
+    'connections to the external broker sharing one subscription, 1-64 (default 1; 4 for a district: accounts NAME, NAME-1 …, see docs/external-broker.md)',
+  ],
+  [
+    'MQTT_MAX_AHEAD',
+    'messages each external-broker connection takes in before their commit, 1-10000 (default 256; the broker caps it too: Mosquitto max_inflight_messages)',
   ],
   ['ADMIN_PASSWORD', "first admin's password on an empty database"],
   [
@@ -240,6 +249,7 @@ export function loadConfig(env: Env, cwd = process.cwd()): Config {
     mqttPassword: optionalString(env, 'MQTT_PASSWORD'),
     mqttClientId: optionalString(env, 'MQTT_CLIENT_ID') ?? 'ribbon-server',
     mqttConnections: int(env, 'MQTT_CONNECTIONS', 1, 1, 64),
+    mqttMaxAhead: int(env, 'MQTT_MAX_AHEAD', 256, 1, 10_000),
     adminPassword: optionalString(env, 'ADMIN_PASSWORD'),
     dashboardDir: (() => {
       const dir = optionalString(env, 'DASHBOARD_DIR');

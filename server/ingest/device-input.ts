@@ -69,6 +69,7 @@ export async function createDeviceInput(
           url,
           clientId: config.mqttClientId,
           connections: config.mqttConnections,
+          maxAhead: config.mqttMaxAhead,
           username: config.mqttUsername,
           password: config.mqttPassword,
           pipeline,

@@ -77,7 +77,7 @@ export async function provision(dataDir: string, passwordFile: string, n: number
  */
 export async function startStack(
   deviceCount: number,
-  opts: { connections?: number; startWith?: number } = {},
+  opts: { connections?: number; startWith?: number; env?: Record<string, string> } = {},
 ): Promise<Stack> {
   const connections = opts.connections ?? 1;
   const dataDir = tempDir();
@@ -117,6 +117,7 @@ export async function startStack(
     MQTT_PASSWORD: serverPassword,
     MQTT_CLIENT_ID: SERVER_USER,
     MQTT_CONNECTIONS: String(opts.startWith ?? connections),
+    ...opts.env,
   };
   const stack: Stack = {
     dataDir,

@@ -28,6 +28,7 @@ describe('loadConfig: defaults', () => {
       mqttPassword: null,
       mqttClientId: 'ribbon-server',
       mqttConnections: 1,
+      mqttMaxAhead: 256,
       adminPassword: null,
       dashboardDir: null,
       tls: null,
@@ -118,6 +119,7 @@ describe('loadConfig: values that are read', () => {
         PUBLIC_URL: ' https://Ribbon.Example.cn/pact/ ',
         PUBLIC_MQTT_HOST: ' mqtt.ribbon.example.cn ',
         MQTT_CONNECTIONS: '16',
+        MQTT_MAX_AHEAD: '20',
       },
       CWD,
     );
@@ -138,6 +140,7 @@ describe('loadConfig: values that are read', () => {
       mqttPassword: 's3cret',
       mqttClientId: 'ribbon-a',
       mqttConnections: 16,
+      mqttMaxAhead: 20,
       adminPassword: 'correct horse',
       dashboardDir: path.join(CWD, 'web'),
       tls: { certFile: '/etc/ribbon/cert.pem', keyFile: path.join(CWD, 'key.pem') },
@@ -334,6 +337,7 @@ describe('loadConfig: bad values stop start-up', () => {
   it.each([
     ['PORT', '65536', 'PORT=65536 is out of range: expected a whole number from 0 to 65535'],
     ['PORT', 'http', 'PORT="http" is not valid: expected a whole number from 0 to 65535'],
+    ['MQTT_MAX_AHEAD', '0', 'MQTT_MAX_AHEAD=0 is out of range: expected a whole number from 1 to 10000'],
     [
       'MQTT_MAX_PACKET_BYTES',
       '63',
