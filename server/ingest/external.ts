@@ -170,7 +170,8 @@ async function connectOne(opts: {
     // skips the PUBACK), and the PUBACK is written here once the commit is durable, on the same
     // connection only: after a reconnect the broker redelivers instead. Past maxAhead, mqtt.js
     // waits for the commit and PUBACKs itself, as a connection without this did.
-    const early = ahead < opts.maxAhead;
+    // QoS 1 only: a QoS 0 message (a device may send one) has no PUBACK to write later.
+    const early = packet.qos === 1 && ahead < opts.maxAhead;
     const stream = client.stream;
     const messageId = packet.messageId ?? 0; // QoS 1: always there
     if (early) ahead += 1;

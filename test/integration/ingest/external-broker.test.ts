@@ -318,6 +318,34 @@ describe.skipIf(!available)('external broker (Mosquitto)', () => {
       expectEachPressStoredOnce(stack.server, sims);
     });
 
+    it('when a device presses at QoS 0, then the press is stored and the server sends Mosquitto no PUBACK for it (its connection stays up)', async () => {
+      const stack = await startStack(1);
+      const [device] = stack.devices as [Provisioned];
+      const client = stack.server.external?.client;
+      if (!client) throw new Error('the server is not in external-broker mode');
+      const pubacks: number[] = [];
+      client.on('packetsend', (packet: Packet) => {
+        if (packet.cmd === 'puback') pubacks.push(packet.messageId ?? -1);
+      });
+      const raw = await rawClient(stack.broker.url, {
+        clientId: device.id,
+        username: device.id,
+        password: device.secret,
+      });
+      await raw.publishAsync(`ribbon/${device.id}/state`, JSON.stringify({ state: 'yellow', seq: 1, boot: 1 }), {
+        qos: 0,
+      });
+      await raw.publishAsync(`ribbon/${device.id}/state`, JSON.stringify({ state: 'blue', seq: 2, boot: 1 }), {
+        qos: 1,
+      });
+      await waitUntil(() => countEvents(stack.server) === 2, 'both presses to be stored');
+      await waitUntil(() => pubacks.length === 1, 'the PUBACK of the QoS 1 press');
+      // A PUBACK for the QoS 0 message (it has no packet id) would be a protocol error to Mosquitto.
+      expect(pubacks.every((id) => id > 0)).toBe(true);
+      expect(client.connected).toBe(true);
+      expect(stack.server.logs.lines.filter((l) => l.msg === 'reconnecting to the external broker')).toEqual([]);
+    });
+
     it('when the commit fails, then the server sends no PUBACK and stores the press once Mosquitto redelivers it', async () => {
       const stack = await startStack(1);
       const [device] = stack.devices as [Provisioned];
