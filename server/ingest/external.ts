@@ -43,11 +43,11 @@ export function subscriptionsOf(connections: number): { subscribe: string[]; uns
 /**
  * The server as a subscriber of an external broker (Mosquitto, EMQX). Credentials and ACLs are
  * the broker's job there. Persistent sessions (clean=false, QoS 1) make the broker keep what
- * arrives while the server is down; the server's own PUBACK waits for the commit (mqtt.js calls
- * handleMessage before it sends the PUBACK), so an unacknowledged message is redelivered.
+ * arrives while the server is down; the server's own PUBACK waits for the commit and its sync,
+ * so an unacknowledged message is redelivered.
  *
- * mqtt.js handles a connection's incoming packets one at a time, PUBACK after commit, so one
- * connection commits one message per fsync. With `connections` > 1 the server holds that many
+ * Each connection takes up to `maxAhead` messages before their commit (see handleMessage), so
+ * a burst shares one group commit. With `connections` > 1 the server holds that many
  * connections, each subscribed to the device topics as one shared subscription
  * (`$share/ribbon/ribbon/+/state` …): the broker hands each message to one of them, and the
  * messages in flight on all of them meet in one group commit (docs/external-broker.md). Each
@@ -167,14 +167,15 @@ async function connectOne(opts: {
     // mqtt.js hands over one message at a time and takes the next only once this one is
     // answered, which would put one message per connection in each group commit. So, up to
     // maxAhead, mqtt.js is told at once to go on without a PUBACK (an error given to its callback
-    // skips the PUBACK), and the PUBACK is written here once the commit is durable, on the same
-    // connection only: after a reconnect the broker redelivers instead. Past maxAhead, mqtt.js
-    // waits for the commit and PUBACKs itself, as a connection without this did.
-    // QoS 1 only: a QoS 0 message (a device may send one) has no PUBACK to write later.
-    const early = packet.qos === 1 && ahead < opts.maxAhead;
+    // skips the PUBACK), and the PUBACK is written here once the commit is durable. Past
+    // maxAhead, mqtt.js waits for the commit and PUBACKs itself, as a connection without this did.
+    // Either way a PUBACK goes only on the connection its message came on: after a reconnect the
+    // packet id may name another message, so the broker redelivers this one instead (a
+    // duplicate, answered once its copy is stored). A QoS 0 message (a device may send a
+    // heartbeat so) is taken ahead too, with no PUBACK to write.
+    const early = ahead < opts.maxAhead;
     const stream = client.stream;
-    const messageId = packet.messageId ?? 0; // QoS 1: always there
-    if (early) ahead += 1;
+    const sameConnection = () => client.stream === stream && stream.writable;
     opts.pipeline.submit(
       { deviceId: parsed.deviceId, channel: parsed.channel, topic, payload, receivedAt: opts.now() },
       (err) => {
@@ -183,18 +184,22 @@ async function connectOne(opts: {
           // No PUBACK: drop the connection so the broker redelivers from the session.
           // A full disk is logged by its watch, at a bounded rate.
           if (!isDiskFull(err)) log.error({ err, topic }, 'commit failed; reconnecting so the broker redelivers');
-          client.stream?.destroy();
+          stream.destroy();
           return;
         }
-        if (!early) callback();
-        else if (client.stream === stream && !stream.destroyed) {
-          writeCorked(stream, pubackOf(messageId));
+        if (!early) callback(sameConnection() ? undefined : PUBACK_LATER);
+        else if (packet.qos === 1 && packet.messageId !== undefined && sameConnection()) {
+          writeCorked(stream, pubackOf(packet.messageId));
           // As mqtt.js tells of each packet it writes (tests watch the PUBACKs by it).
-          client.emit('packetsend', { cmd: 'puback', messageId });
+          client.emit('packetsend', { cmd: 'puback', messageId: packet.messageId });
         }
       },
     );
-    if (early) callback(PUBACK_LATER);
+    // After submit: its callback may already have run (a full batch commits at once).
+    if (early) {
+      ahead += 1;
+      callback(PUBACK_LATER);
+    }
   };
 
   client.on('error', (err) => log.warn({ err: err.message }, 'external broker connection error'));

@@ -42,6 +42,8 @@ export type Mosquitto = {
  * - `persistence false`: the tests never restart Mosquitto (production turns it on);
  * - `max_queued_messages 0`: no cap on what is queued for the server's session while it is
  *   down (the default, 1000, would drop presses beyond it);
+ * - `max_inflight_messages 256`: as many unacknowledged messages per client as the server takes
+ *   ahead of their commit (MQTT_MAX_AHEAD);
  * - `set_tcp_nodelay true`: PUBACKs and acks go out at once instead of waiting for Nagle;
  * - `use_username_as_clientid true`: no client can take over another's session (the server's
  *   above all) by connecting with its client id.
@@ -74,6 +76,7 @@ async function launch(opts: MosquittoOptions, dir: string, port: number): Promis
     `acl_file ${opts.aclFile}`,
     'persistence false',
     'max_queued_messages 0',
+    'max_inflight_messages 256',
     'set_tcp_nodelay true',
     'use_username_as_clientid true',
     'log_dest stderr',
