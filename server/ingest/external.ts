@@ -148,7 +148,7 @@ async function connectOne(opts: {
     connectTimeout: 10_000,
     ...(opts.username !== null ? { username: opts.username } : {}),
     ...(opts.password !== null ? { password: opts.password } : {}),
-    // mqtt.js logs each step of each packet through \`debug\`, whose check alone was ~5 µs a press
+    // mqtt.js logs each step of each packet through `debug`, whose check alone was ~5 µs a press
     // (a CPU profile of the drain); the connection's own events are logged below.
     log: () => undefined,
   });
@@ -175,7 +175,6 @@ async function connectOne(opts: {
     // heartbeat so) is taken ahead too, with no PUBACK to write.
     const early = ahead < opts.maxAhead;
     const stream = client.stream;
-    const sameConnection = () => client.stream === stream && stream.writable;
     opts.pipeline.submit(
       { deviceId: parsed.deviceId, channel: parsed.channel, topic, payload, receivedAt: opts.now() },
       (err) => {
@@ -187,8 +186,8 @@ async function connectOne(opts: {
           stream.destroy();
           return;
         }
-        if (!early) callback(sameConnection() ? undefined : PUBACK_LATER);
-        else if (packet.qos === 1 && packet.messageId !== undefined && sameConnection()) {
+        if (!early) callback(stillOn(client, stream) ? undefined : PUBACK_LATER);
+        else if (packet.qos === 1 && packet.messageId !== undefined && stillOn(client, stream)) {
           writeCorked(stream, pubackOf(packet.messageId));
           // As mqtt.js tells of each packet it writes (tests watch the PUBACKs by it).
           client.emit('packetsend', { cmd: 'puback', messageId: packet.messageId });
@@ -237,6 +236,11 @@ async function connectOne(opts: {
     client.on('error', onError);
   });
   return client;
+}
+
+/** Whether `stream`, the connection a message came on, is still the client's and open. */
+function stillOn(client: MqttClient, stream: MqttClient['stream']): boolean {
+  return client.stream === stream && stream.writable;
 }
 
 /** Given to mqtt.js' handleMessage callback: go on to the next message, send no PUBACK. */
