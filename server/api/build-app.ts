@@ -79,8 +79,11 @@ const validators: typeof fastifyValidators = (externalSchemas, options) => {
     const known = compiledValidators.get(key);
     if (known !== undefined) return known as unknown as ReturnType<typeof compile>;
     if (!waitingValidators.has(key)) waitingValidators.set(key, compiled);
+    // Resolved once, at the first request: a request after it calls the validator directly.
+    let resolved: Validate | undefined;
     const lazy: Validate = (data, parent) => {
-      const validate = compiled();
+      resolved ??= compiled();
+      const validate = resolved;
       const result = parent === undefined ? validate(data) : validate(data, parent);
       lazy.errors = validate.errors;
       return result;
