@@ -136,6 +136,13 @@ export async function composePeopleSide(
       return { ok: checks.database && checks.brokerConnected && !checks.diskFull, checks };
     },
   });
+  // Each new connection, request and upgrade first publishes what the core has committed since
+  // this thread last heard: a flood answered in one turn of the event loop does not hold a red's
+  // receipt to the dashboards until the turn ends (lanes/thread.ts, `changesFromCore`).
+  const catchUp = () => link.catchUp();
+  for (const event of ['connection', 'secureConnection', 'request', 'upgrade'] as const) {
+    app.server.prependListener(event, catchUp);
+  }
   // The live feed (/ws) rides on the HTTP server's upgrades; closed before the app, whose close
   // would otherwise wait for the upgraded sockets.
   const hub = createLiveHub({

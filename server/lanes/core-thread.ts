@@ -4,17 +4,18 @@ import { systemClock } from '../app/clock.js';
 import { composeSafetyCore, type SafetyCore } from '../core.js';
 import { createLogger } from '../log.js';
 import { inProcessLink } from './link.js';
-import { type CoreThreadData, errorData, type FromCore, type ToCore } from './messages.js';
+import { type ChangesMessage, type CoreThreadData, errorData, type FromCore, type ToCore } from './messages.js';
 
 // The safety core's own thread (docs/design.md, "Two lanes"), started by server/lanes/thread.ts:
 // the broker, ingest, group commit and WAL sync, rules, sweeps and outbox, with their own SQLite
 // connection and event loop. Nothing the people side does (a login's hashing, a snapshot, an
 // import, a blocked main thread) runs on this loop. It answers the link's calls and sends the
-// core's committed changes out, one message per turn of its loop.
+// core's committed changes out, one message per turn of its loop, on a port of their own (posted
+// before any reply that follows them, so the main thread can publish them first).
 
 if (parentPort === null) throw new Error('server/lanes/core-thread.ts runs only as a worker thread');
 const port = parentPort;
-const { config } = workerData as CoreThreadData;
+const { config, changes: changesPort } = workerData as CoreThreadData;
 const send = (message: FromCore) => port.postMessage(message);
 const log = createLogger(config.logLevel).child({ lane: 'core' });
 
@@ -42,7 +43,7 @@ function serve(core: SafetyCore): void {
       queueMicrotask(() => {
         const changes = pending;
         pending = [];
-        send({ type: 'changes', changes });
+        changesPort.postMessage(changes satisfies ChangesMessage);
       });
     }
     pending.push(change);

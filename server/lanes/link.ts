@@ -16,6 +16,12 @@ export type CoreHealth = ReturnType<SafetyCore['health']>;
 export type CoreLink = {
   /** Committed changes of the core (and, on the people side's feed, its own), for the live hub. */
   readonly changes: ChangeFeed;
+  /**
+   * Publishes on `changes` now what the core has sent and this thread has not yet heard: the people
+   * side calls it between its own callbacks (each connection, request and upgrade), so that a flood
+   * of them does not hold a receipt until the event loop comes round. Cheap when nothing waits.
+   */
+  catchUp(): void;
   /** A person's action on an alert, committed and announced by the core. */
   commandAlert(alertId: number, command: AlertCommand): Promise<CommandResult>;
   /** A person's report through the same rules as a press, committed and announced by the core. */
@@ -37,6 +43,8 @@ export type CoreLink = {
 export function inProcessLink(core: SafetyCore): CoreLink {
   return {
     changes: core.changes,
+    // On one thread the core's changes are published as they are committed: nothing waits.
+    catchUp: () => {},
     commandAlert: async (alertId, command) => core.commandAlert(alertId, command),
     recordPersonReport: async (report) => core.recordPersonReport(report),
     applyDeviceSettings: async (scope) => core.applyDeviceSettings(scope),

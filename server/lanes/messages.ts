@@ -1,4 +1,5 @@
 import type { AddressInfo } from 'node:net';
+import type { MessagePort } from 'node:worker_threads';
 import type { Change } from '../app/changes.js';
 import type { Config } from '../config.js';
 import type { CoreLink } from './link.js';
@@ -6,8 +7,15 @@ import type { CoreLink } from './link.js';
 // The messages between the people side (the main thread) and the safety core's thread
 // (server/lanes/core-thread.ts). Plain data only: they are structured-cloned.
 
-/** What the core's thread is given when it starts. */
-export type CoreThreadData = { config: Config };
+/**
+ * What the core's thread is given when it starts: its settings, and the port its committed
+ * changes leave by (a channel of their own, which the people side can read between two of its
+ * callbacks: server/lanes/thread.ts, `changesFromCore`).
+ */
+export type CoreThreadData = { config: Config; changes: MessagePort };
+
+/** On the changes port: the changes committed in one turn of the core's loop, in order. */
+export type ChangesMessage = Change[];
 
 /** A call of the link, by name. */
 export type CallName = Exclude<keyof CoreLink, 'changes' | 'disconnectDevice'>;
@@ -36,8 +44,6 @@ export type FromCore =
   | { type: 'failed'; error: ErrorData }
   | { type: 'reply'; id: number; ok: true; value: unknown }
   | { type: 'reply'; id: number; ok: false; error: ErrorData }
-  /** Committed changes, in order, as one message per turn of the core's loop. */
-  | { type: 'changes'; changes: Change[] }
   | { type: 'stopped' };
 
 export function errorData(err: unknown): ErrorData {

@@ -1,11 +1,18 @@
-import type { Worker } from 'node:worker_threads';
+import { MessageChannel, type MessagePort, receiveMessageOnPort, type Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import type { DeviceAddresses } from '../ingest/device-input.js';
-import { type Change, type ChangeFeed, createChangeFeed } from '../app/changes.js';
+import { type ChangeFeed, createChangeFeed } from '../app/changes.js';
 import type { Config } from '../config.js';
 import { startWorker } from '../worker-thread.js';
 import type { CoreLink } from './link.js';
-import { type CallName, type CoreThreadData, errorFrom, type FromCore, type ToCore } from './messages.js';
+import {
+  type CallName,
+  type ChangesMessage,
+  type CoreThreadData,
+  errorFrom,
+  type FromCore,
+  type ToCore,
+} from './messages.js';
 
 export type CoreThread = {
   /** The people side's link: calls become messages, the core's changes arrive on `changes`. */
@@ -19,27 +26,37 @@ export type CoreThread = {
 };
 
 /**
- * The core's changes published once per turn of THIS loop, however many of its messages arrived
- * in it (the delta batcher then sends one frame per dashboard for the lot). A main thread that fell
- * behind gets a backlog of messages delivered in one go; publishing each on its own — a delta
- * frame to every dashboard per message, 1,000 a second — kept it busy 100–250 ms at a stretch
- * while the backlog fed itself, and fan-out to 100 dashboards went from p99 4 to 45 ms
- * (bench/RESULTS.md). `publish()` publishes what has arrived now (before a reply is heard).
+ * The core's changes on this (main) thread. They come on a port of their own, so that they can be
+ * taken between two of this thread's callbacks, not only when its event loop reaches the port: under
+ * a flood one poll phase runs the callbacks of hundreds of requests, and a red press's receipt
+ * waited behind all of them (the siege, bench/RESULTS.md: p99 534 ms). `catchUp()` takes every
+ * message that has arrived and publishes them together, in order: the people side calls it at each
+ * new connection, request and upgrade (people.ts), and it runs when a message is delivered and
+ * before a reply is heard (what the core committed before answering is published first).
+ *
+ * All that has arrived is published in one go, never a message at a time: the delta batcher then
+ * sends one frame per dashboard for the lot. A main thread that fell behind has a backlog, and
+ * publishing each message on its own — a frame to every dashboard per message, 1,000 a second —
+ * kept it busy 100–250 ms at a stretch while the backlog fed itself (bench/RESULTS.md).
  */
-export function coalesceChanges(feed: ChangeFeed): { add(changes: readonly Change[]): void; publish(): void } {
-  let arrived: Change[] = [];
-  const publish = () => {
-    const batch = arrived;
-    arrived = [];
-    for (const change of batch) feed.publish(change);
+export function changesFromCore(port: MessagePort, feed: ChangeFeed): { catchUp(): void } {
+  let publishing = false;
+  const publishAll = (first: ChangesMessage | null) => {
+    // A listener that catches up again (through a request it makes) takes nothing out of order.
+    if (publishing) return;
+    publishing = true;
+    try {
+      const arrived: ChangesMessage[] = first === null ? [] : [first];
+      for (let m = receiveMessageOnPort(port); m !== undefined; m = receiveMessageOnPort(port)) {
+        arrived.push(m.message as ChangesMessage);
+      }
+      for (const changes of arrived) for (const change of changes) feed.publish(change);
+    } finally {
+      publishing = false;
+    }
   };
-  return {
-    add(changes) {
-      if (arrived.length === 0 && changes.length > 0) setImmediate(publish);
-      for (const change of changes) arrived.push(change);
-    },
-    publish,
-  };
+  port.on('message', (changes: ChangesMessage) => publishAll(changes));
+  return { catchUp: () => publishAll(null) };
 }
 
 /**
@@ -51,10 +68,15 @@ export async function spawnCoreThread(
   config: Config,
   deps: { log: Logger; onCrash: (err: Error) => void },
 ): Promise<CoreThread> {
-  const worker = startWorker(import.meta.url, 'core-thread', { workerData: { config } satisfies CoreThreadData });
+  const channel = new MessageChannel();
+  const worker = startWorker(import.meta.url, 'core-thread', {
+    workerData: { config, changes: channel.port2 } satisfies CoreThreadData,
+    transferList: [channel.port2],
+  });
   // Made at once, so that an exit at any moment (a failed start, a stop) is seen.
   const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
   const changes = createChangeFeed();
+  const arrivals = changesFromCore(channel.port1, changes);
   const replies = new Map<number, { resolve: (value: unknown) => void; reject: (err: Error) => void }>();
   let nextId = 0;
   let stopping = false;
@@ -67,15 +89,11 @@ export async function spawnCoreThread(
       else lifecycle = { resolve, reject };
     });
 
-  const arrivals = coalesceChanges(changes);
   worker.on('message', (message: FromCore) => {
     switch (message.type) {
-      case 'changes':
-        arrivals.add(message.changes);
-        return;
       case 'reply': {
         // What the core committed before answering is published before the answer is heard.
-        arrivals.publish();
+        arrivals.catchUp();
         const waiting = replies.get(message.id);
         replies.delete(message.id);
         if (message.ok) waiting?.resolve(message.value);
@@ -85,6 +103,7 @@ export async function spawnCoreThread(
       default: {
         // After a failed compose or start the thread ends by itself: that is no crash.
         if (message.type === 'failed') stopping = true;
+        if (message.type === 'stopped') arrivals.catchUp();
         const waiter = lifecycle;
         lifecycle = null;
         waiter?.resolve(message);
@@ -101,7 +120,12 @@ export async function spawnCoreThread(
     if (!stopping) deps.onCrash(err);
   };
   worker.on('error', (err) => end(err));
-  worker.on('exit', (code) => end(new Error(`the safety core's thread ended (exit code ${code})`)));
+  worker.on('exit', (code) => {
+    // What it sent before it ended is published; then the port no longer holds this loop open.
+    arrivals.catchUp();
+    channel.port1.close();
+    end(new Error(`the safety core's thread ended (exit code ${code})`));
+  });
 
   const post = (message: ToCore) => {
     if (ended) throw ended;
@@ -123,6 +147,7 @@ export async function spawnCoreThread(
 
   const link: CoreLink = {
     changes,
+    catchUp: arrivals.catchUp,
     commandAlert: (alertId, command) => call('commandAlert', alertId, command),
     recordPersonReport: (report) => call('recordPersonReport', report),
     applyDeviceSettings: (scope) => call('applyDeviceSettings', scope),

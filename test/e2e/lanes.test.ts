@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
@@ -8,7 +9,8 @@ import { PEOPLE_SIDE_NICE } from '../../server/lanes/lanes.js';
 import { addHousehold, provisionDevice } from '../../server/app/provision.js';
 import { DB_FILE_NAME, openDatabase } from '../../server/store/db.js';
 import { createStores } from '../../server/store/index.js';
-import { type ChildServer, freePort, startChildServer } from '../helpers/child-server.js';
+import { type ChildServer, freePort, loginOverHttp, startChildServer } from '../helpers/child-server.js';
+import { deltaWith, isSnapshot, open } from '../helpers/live-client.js';
 import { RawMqtt } from '../helpers/raw-mqtt.js';
 import { tempDir } from '../helpers/system.js';
 import { waitUntil } from '../helpers/tools.js';
@@ -32,10 +34,17 @@ function provision(dataDir: string): { id: string; secret: string } {
   }
 }
 
+const ADMIN_PASSWORD = 'lanes-test-admin-password';
+
 async function start(): Promise<{ server: ChildServer; device: RawMqtt; deviceId: string; dataDir: string }> {
   const dataDir = tempDir();
   const device = provision(dataDir);
-  const server = await startChildServer({ dataDir, mqttPort: await freePort(), controls: true });
+  const server = await startChildServer({
+    dataDir,
+    mqttPort: await freePort(),
+    controls: true,
+    env: { ADMIN_PASSWORD },
+  });
   const { raw, connack } = await RawMqtt.connect(server.mqttPort, {
     clientId: device.id,
     username: device.id,
@@ -53,6 +62,41 @@ async function press(device: RawMqtt, deviceId: string, seq: number): Promise<nu
   device.send(device.publish(`ribbon/${deviceId}/state`, JSON.stringify({ state: 'red', seq, boot: 1 }), seq, 1));
   await device.next((p) => p.cmd === 'puback' && p.messageId === seq, 5000);
   return performance.now() - sent;
+}
+
+/**
+ * An HTTP/1.1 connection kept open: `ask()` writes one request for a cheap answer (401) at once,
+ * and `onAnswer` hears each complete answer. Resolves once the connection has had its first.
+ */
+async function keptAlive(port: number, onAnswer: () => void): Promise<{ ask(): void }> {
+  const socket = net.connect(port, '127.0.0.1');
+  onTestFinished(() => {
+    socket.destroy();
+  });
+  let buffered = '';
+  let first: (() => void) | null = null;
+  socket.setEncoding('latin1');
+  socket.on('data', (chunk: string) => {
+    buffered += chunk;
+    for (;;) {
+      const end = buffered.indexOf('\r\n\r\n');
+      if (end < 0) return;
+      const length = Number(/content-length: *(\d+)/i.exec(buffered.slice(0, end))?.[1] ?? 0);
+      if (buffered.length < end + 4 + length) return;
+      buffered = buffered.slice(end + 4 + length);
+      if (first) {
+        first();
+        first = null;
+      } else onAnswer();
+    }
+  });
+  const ask = () => socket.write('GET /api/households HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
+  await new Promise<void>((resolve, reject) => {
+    first = resolve;
+    socket.once('error', reject);
+    ask();
+  });
+  return { ask };
 }
 
 /** The nice value of each thread of process `pid` (Linux /proc), the main thread's first. */
@@ -90,6 +134,38 @@ describe('two lanes', () => {
     // … and took a few milliseconds, not the loop's 2 s (a wide margin for a loaded machine).
     for (const ms of during) expect(ms).toBeLessThan(500);
     await waitUntil(() => logged(server, 'lane-controls: unblocked'), 'the main thread free again', 10_000);
+  });
+
+  it('when one turn of the people side’s event loop is filled with slow requests, then a red’s receipt reaches the watching dashboard at the first of them, not after the last', async () => {
+    const { server, device, deviceId } = await start();
+    const cookie = await loginOverHttp(server.httpUrl, 'admin', ADMIN_PASSWORD);
+    const dashboard = await open(server.httpPort, { cookie });
+    await dashboard.next(isSnapshot);
+    // What this process heard, in order: answers to the slow requests, and the receipt.
+    const heard: string[] = [];
+    const connections = await Promise.all(
+      Array.from({ length: 20 }, () => keptAlive(server.httpPort, () => heard.push('answer'))),
+    );
+    const isReceipt = deltaWith((c) => c.type === 'receipt' && c.status === 'recording');
+    dashboard.ws.on('message', (data) => {
+      if (isReceipt(JSON.parse(data.toString()))) heard.push('receipt');
+    });
+    server.control('slow-requests 50');
+    await waitUntil(() => logged(server, 'lane-controls: requests slowed'), 'requests slowed', 10_000);
+
+    // While the main thread is held, the 20 requests arrive, then the red press: its PUBACK comes
+    // from the core's thread, and its receipt waits for the main thread behind the requests.
+    server.control('block 2000');
+    await waitUntil(() => logged(server, 'lane-controls: blocking'), 'the main thread blocking', 10_000);
+    for (const connection of connections) connection.ask();
+    await press(device, deviceId, 1);
+    expect(logged(server, 'lane-controls: unblocked')).toBe(false);
+
+    // Let go, the main thread meets all 20 requests in one poll phase, 50 ms each (a second).
+    await waitUntil(() => heard.length === 21, 'the 20 answers and the receipt', 20_000);
+    // Published at the first request's start (it takes the core's changes first): out with the first
+    // answer or the second, not after all 20 (a receipt heard only when the loop reached its port).
+    expect(heard.indexOf('receipt')).toBeLessThanOrEqual(2);
   });
 
   it('when the core is stuck waiting for SQLite’s lock, then the people side still answers at once, and /healthz says the core is not answering', async () => {

@@ -1,0 +1,88 @@
+import { MessageChannel } from 'node:worker_threads';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { type Change, createChangeFeed } from '../../../../server/app/changes.js';
+import { changesFromCore } from '../../../../server/lanes/thread.js';
+
+// The core's changes on the main thread (server/lanes/thread.ts): on a port of their own, taken
+// between the people side's callbacks, published together and in order.
+
+const report = (householdId: number): Change => ({
+  type: 'report',
+  householdId,
+  eventId: householdId,
+  state: 'blue',
+  source: 'device',
+  at: 0,
+});
+
+/** A real channel: the test posts as the core's thread would; the feed records each change with its synchronous run. */
+function channel() {
+  const { port1, port2 } = new MessageChannel();
+  onTestFinished(() => {
+    port1.close();
+    port2.close();
+  });
+  const feed = createChangeFeed();
+  let run = 0;
+  let counting = false;
+  const seen: Array<{ householdId: number; run: number }> = [];
+  feed.subscribe((change) => {
+    if (!counting) {
+      counting = true;
+      queueMicrotask(() => {
+        counting = false;
+        run += 1;
+      });
+    }
+    seen.push({ householdId: (change as { householdId: number }).householdId, run });
+  });
+  const arrivals = changesFromCore(port1, feed);
+  return { core: port2, feed, seen, arrivals };
+}
+
+/** Until the event loop has delivered what is on the port (a message, then a turn). */
+const aTurn = () => new Promise((resolve) => setTimeout(resolve, 0)).then(() => new Promise((r) => setImmediate(r)));
+
+describe('the core’s changes on the main thread', () => {
+  it('when changes have arrived and the people side catches up, then all are published at once, in order, before the loop reaches the port — and not again after', async () => {
+    const { core, seen, arrivals } = channel();
+    core.postMessage([report(1), report(2)]);
+    core.postMessage([report(3)]);
+    core.postMessage([report(4)]);
+    // Posted from another thread, the messages are on the port at once; this run has not ended.
+    arrivals.catchUp();
+    expect(seen).toEqual([1, 2, 3, 4].map((householdId) => ({ householdId, run: 0 })));
+    await aTurn();
+    expect(seen).toHaveLength(4);
+  });
+
+  it('when nothing has arrived, then catching up publishes nothing', () => {
+    const { seen, arrivals } = channel();
+    arrivals.catchUp();
+    expect(seen).toEqual([]);
+  });
+
+  it('when the loop delivers a backlog of messages, then all are published together in one run (one delta per dashboard), in order', async () => {
+    const { core, seen } = channel();
+    for (let id = 1; id <= 50; id++) core.postMessage([report(id)]);
+    await aTurn();
+    expect(seen.map((s) => s.householdId)).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
+    expect(new Set(seen.map((s) => s.run)).size).toBe(1);
+  });
+
+  it('when a listener catches up again while changes are being published, then nothing is published twice or out of order', async () => {
+    const { core, feed, seen, arrivals } = channel();
+    let again = true;
+    feed.subscribe(() => {
+      if (again) {
+        again = false;
+        core.postMessage([report(3)]);
+        arrivals.catchUp();
+      }
+    });
+    core.postMessage([report(1), report(2)]);
+    arrivals.catchUp();
+    await aTurn();
+    expect(seen.map((s) => s.householdId)).toEqual([1, 2, 3]);
+  });
+});
