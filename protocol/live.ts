@@ -293,7 +293,9 @@ export type SnapshotFrame = {
  * The changes in the user's compounds that were committed together, in commit order; never
  * empty. "Together" = published in one run of the event loop's current callback: one group commit
  * of device messages (all that arrived in one turn, server/ingest/group-commit.ts), one request,
- * one sweep; sent as ONE frame per connection (server/live/batch.ts says why).
+ * one sweep — or several of these (the core's changes that arrived by the time a request starts go
+ * out with it, server/lanes/thread.ts); sent as ONE frame per connection (server/live/batch.ts says
+ * why).
  */
 export type DeltaFrame = { type: 'delta'; seq: number; changes: ChangeJson[] };
 

@@ -140,9 +140,8 @@ export async function composePeopleSide(
   // this thread last heard: a flood answered in one turn of the event loop does not hold a red's
   // receipt to the dashboards until the turn ends (lanes/thread.ts, `changesFromCore`).
   const catchUp = () => link.catchUp();
-  for (const event of ['connection', 'secureConnection', 'request', 'upgrade'] as const) {
-    app.server.prependListener(event, catchUp);
-  }
+  const catchUpOn = ['connection', 'secureConnection', 'request', 'upgrade'] as const;
+  for (const event of catchUpOn) app.server.prependListener(event, catchUp);
   // The live feed (/ws) rides on the HTTP server's upgrades; closed before the app, whose close
   // would otherwise wait for the upgraded sockets.
   const hub = createLiveHub({
@@ -179,6 +178,9 @@ export async function composePeopleSide(
     readJournal: () => void journal.poll(),
     async stop() {
       journal.stop();
+      // Before the hub's: an 'upgrade' listener left behind would take an upgrade that comes
+      // while closing, answer nothing, and hold the server's close (Node 404s it when none is left).
+      for (const event of catchUpOn) app.server.off(event, catchUp);
       await hub.close();
       await app.close();
       processMetrics.stop();

@@ -26,37 +26,73 @@ export type CoreThread = {
 };
 
 /**
+ * The least time between two publishes that the people side's callbacks bring about (`catchUp`):
+ * a red's receipt waits at most this long for them, and under a flood of requests a dashboard gets
+ * at most ~1,000 / this many extra delta frames a second, not one per request.
+ */
+export const CATCH_UP_EVERY_MS = 10;
+
+/**
  * The core's changes on this (main) thread. They come on a port of their own, so that they can be
  * taken between two of this thread's callbacks, not only when its event loop reaches the port: under
  * a flood one poll phase runs the callbacks of hundreds of requests, and a red press's receipt
- * waited behind all of them (the siege, bench/RESULTS.md: p99 534 ms). `catchUp()` takes every
- * message that has arrived and publishes them together, in order: the people side calls it at each
- * new connection, request and upgrade (people.ts), and it runs when a message is delivered and
- * before a reply is heard (what the core committed before answering is published first).
+ * waited behind all of them (the siege, bench/RESULTS.md: p99 534 ms). `catchUp()` is called by
+ * the people side at each new connection, request and upgrade (people.ts); it takes what has
+ * arrived unless the last publish was less than `CATCH_UP_EVERY_MS` ago. What has arrived is
+ * published before a reply is heard too (what the core committed before answering comes first).
+ * Otherwise, as before the port of their own: what the loop delivers in one turn is published at
+ * its end (setImmediate), once.
  *
- * All that has arrived is published in one go, never a message at a time: the delta batcher then
- * sends one frame per dashboard for the lot. A main thread that fell behind has a backlog, and
- * publishing each message on its own — a frame to every dashboard per message, 1,000 a second —
- * kept it busy 100–250 ms at a stretch while the backlog fed itself (bench/RESULTS.md).
+ * All that has arrived is published in one go, in order, never a message at a time: the delta
+ * batcher then sends one frame per dashboard for the lot. A main thread that fell behind has a
+ * backlog, and publishing each message on its own — a frame to every dashboard per message, 1,000
+ * a second — kept it busy 100–250 ms at a stretch while the backlog fed itself (bench/RESULTS.md).
  */
-export function changesFromCore(port: MessagePort, feed: ChangeFeed): { catchUp(): void } {
+export function changesFromCore(
+  port: MessagePort,
+  feed: ChangeFeed,
+  now: () => number = () => performance.now(),
+): { catchUp(): void; publishArrived(): void } {
+  /** Taken off the port, not yet published, in order. */
+  let taken: ChangesMessage[] = [];
   let publishing = false;
-  const publishAll = (first: ChangesMessage | null) => {
-    // A listener that catches up again (through a request it makes) takes nothing out of order.
-    if (publishing) return;
+  let lastPublished = Number.NEGATIVE_INFINITY;
+  const publish = () => {
+    for (let m = receiveMessageOnPort(port); m !== undefined; m = receiveMessageOnPort(port)) {
+      taken.push(m.message as ChangesMessage);
+    }
+    // A listener that brings about another publish (through a request it makes) only takes what
+    // is newer: the run below publishes it after what it is publishing now.
+    if (publishing || taken.length === 0) return;
     publishing = true;
     try {
-      const arrived: ChangesMessage[] = first === null ? [] : [first];
-      for (let m = receiveMessageOnPort(port); m !== undefined; m = receiveMessageOnPort(port)) {
-        arrived.push(m.message as ChangesMessage);
+      while (taken.length > 0) {
+        const batch = taken;
+        taken = [];
+        for (const changes of batch) for (const change of changes) feed.publish(change);
       }
-      for (const changes of arrived) for (const change of changes) feed.publish(change);
     } finally {
       publishing = false;
+      lastPublished = now();
     }
   };
-  port.on('message', (changes: ChangesMessage) => publishAll(changes));
-  return { catchUp: () => publishAll(null) };
+  // Delivered by the loop: published once its poll phase is over, with all that came in it.
+  let scheduled = false;
+  port.on('message', (changes: ChangesMessage) => {
+    taken.push(changes);
+    if (scheduled) return;
+    scheduled = true;
+    setImmediate(() => {
+      scheduled = false;
+      publish();
+    });
+  });
+  return {
+    catchUp() {
+      if (now() - lastPublished >= CATCH_UP_EVERY_MS) publish();
+    },
+    publishArrived: publish,
+  };
 }
 
 /**
@@ -93,7 +129,7 @@ export async function spawnCoreThread(
     switch (message.type) {
       case 'reply': {
         // What the core committed before answering is published before the answer is heard.
-        arrivals.catchUp();
+        arrivals.publishArrived();
         const waiting = replies.get(message.id);
         replies.delete(message.id);
         if (message.ok) waiting?.resolve(message.value);
@@ -103,7 +139,7 @@ export async function spawnCoreThread(
       default: {
         // After a failed compose or start the thread ends by itself: that is no crash.
         if (message.type === 'failed') stopping = true;
-        if (message.type === 'stopped') arrivals.catchUp();
+        if (message.type === 'stopped') arrivals.publishArrived();
         const waiter = lifecycle;
         lifecycle = null;
         waiter?.resolve(message);
@@ -122,7 +158,7 @@ export async function spawnCoreThread(
   worker.on('error', (err) => end(err));
   worker.on('exit', (code) => {
     // What it sent before it ended is published; then the port no longer holds this loop open.
-    arrivals.catchUp();
+    arrivals.publishArrived();
     channel.port1.close();
     end(new Error(`the safety core's thread ended (exit code ${code})`));
   });

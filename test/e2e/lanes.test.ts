@@ -155,7 +155,8 @@ describe('two lanes', () => {
 
     // While the main thread is held, the 20 requests arrive, then the red press: its PUBACK comes
     // from the core's thread, and its receipt waits for the main thread behind the requests.
-    server.control('block 2000');
+    // Held 4 s: the blocking's log line, 20 requests and a press with its commit, on a loaded machine.
+    server.control('block 4000');
     await waitUntil(() => logged(server, 'lane-controls: blocking'), 'the main thread blocking', 10_000);
     for (const connection of connections) connection.ask();
     await press(device, deviceId, 1);

@@ -1,7 +1,7 @@
 import { MessageChannel } from 'node:worker_threads';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { type Change, createChangeFeed } from '../../../../server/app/changes.js';
-import { changesFromCore } from '../../../../server/lanes/thread.js';
+import { CATCH_UP_EVERY_MS, changesFromCore } from '../../../../server/lanes/thread.js';
 
 // The core's changes on the main thread (server/lanes/thread.ts): on a port of their own, taken
 // between the people side's callbacks, published together and in order.
@@ -16,7 +16,7 @@ const report = (householdId: number): Change => ({
 });
 
 /** A real channel: the test posts as the core's thread would; the feed records each change with its synchronous run. */
-function channel() {
+function channel(clock = { ms: 0 }) {
   const { port1, port2 } = new MessageChannel();
   onTestFinished(() => {
     port1.close();
@@ -36,7 +36,7 @@ function channel() {
     }
     seen.push({ householdId: (change as { householdId: number }).householdId, run });
   });
-  const arrivals = changesFromCore(port1, feed);
+  const arrivals = changesFromCore(port1, feed, () => clock.ms);
   return { core: port2, feed, seen, arrivals };
 }
 
@@ -84,5 +84,33 @@ describe('the core’s changes on the main thread', () => {
     arrivals.catchUp();
     await aTurn();
     expect(seen.map((s) => s.householdId)).toEqual([1, 2, 3]);
+  });
+
+  it('when the people side catches up again within CATCH_UP_EVERY_MS of a publish, then the changes stay on the port: the next catch-up after it, or the loop, publishes them', async () => {
+    const clock = { ms: 1000 };
+    const { core, seen, arrivals } = channel(clock);
+    core.postMessage([report(1)]);
+    arrivals.catchUp();
+    core.postMessage([report(2)]);
+    clock.ms += CATCH_UP_EVERY_MS - 1;
+    arrivals.catchUp(); // a flood's next request: no frame of its own
+    expect(seen.map((s) => s.householdId)).toEqual([1]);
+    clock.ms += 1;
+    arrivals.catchUp();
+    expect(seen.map((s) => s.householdId)).toEqual([1, 2]);
+    core.postMessage([report(3)]);
+    arrivals.catchUp();
+    expect(seen.map((s) => s.householdId)).toEqual([1, 2]);
+    await aTurn();
+    expect(seen.map((s) => s.householdId)).toEqual([1, 2, 3]);
+  });
+
+  it('when a reply is heard, then what arrived before it is published at once, however soon after the last publish', () => {
+    const { core, seen, arrivals } = channel();
+    core.postMessage([report(1)]);
+    arrivals.catchUp();
+    core.postMessage([report(2)]);
+    arrivals.publishArrived();
+    expect(seen.map((s) => s.householdId)).toEqual([1, 2]);
   });
 });
