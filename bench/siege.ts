@@ -207,6 +207,8 @@ export async function benchSiege(opts: {
 
     const pendingReds: Array<{ dueAt: number; phase: 'baseline' | 'attack' }> = [];
     const redHist = { baseline: createHistogram(), attack: createHistogram() };
+    // Where in the attack the tail is (its start, when every attacker connects at once, or later).
+    const attackReds: Array<{ ms: number; atMs: number }> = [];
     const pubackHist = { baseline: createHistogram(), attack: createHistogram() };
     let redSeen = 0;
     let allRedsSeen: (() => void) | null = null;
@@ -216,6 +218,7 @@ export async function benchSiege(opts: {
       if (!red) return;
       redSeen++;
       redHist[red.phase].record(at - red.dueAt);
+      if (red.phase === 'attack') attackReds.push({ ms: at - red.dueAt, atMs: red.dueAt - t0Holder.attackStart });
       if (pendingReds.length === 0) allRedsSeen?.();
     });
     closers.push(() => watcher.close());
@@ -309,6 +312,7 @@ export async function benchSiege(opts: {
       },
       puback: { baseline: pubackHist.baseline.summary(), attack: pubackHist.attack.summary() },
       redToScreen: { baseline: redHist.baseline.summary(), attack: redHist.attack.summary() },
+      slowestReds: attackReds.sort((a, b) => b.ms - a.ms).slice(0, 5),
       logins: answered.logins,
       imports: answered.imports,
       resyncs: answered.resyncs,

@@ -36,6 +36,8 @@ export type SiegeResult = {
   };
   puback: { baseline: Summary; attack: Summary };
   redToScreen: { baseline: Summary; attack: Summary };
+  /** The slowest reds under attack, slowest first: their latency, and when they were pressed (ms into the attack). */
+  slowestReds: Array<{ ms: number; atMs: number }>;
   logins: AnswerSummary;
   imports: AnswerSummary;
   resyncs: ResyncAttack;
@@ -129,6 +131,7 @@ export function describeResult(r: SiegeResult): string[] {
     ...checkPromises(r).map((p) => `promise ${p.what}: ${p.met ? 'kept' : 'BROKEN'} (${p.detail})`),
     `presses: ${r.presses.sent} sent, ${r.presses.acked} acked, ${r.presses.ackedStoredOnce} acked and stored once, ` +
       `${r.presses.storedNotAcked} stored but not acked; reds ${r.presses.redSent} sent, ${r.presses.redSeen} seen on the dashboard`,
+    `slowest reds under attack: ${r.slowestReds.map((x) => `${formatCell(x.ms)} ms (pressed ${Math.round(x.atMs).toLocaleString('en-US')} ms into it)`).join(', ') || 'none'}`,
     `logins: ${r.logins.sent} sent → ${counts(r.logins.byStatus)}; ${r.logins.withRetryAfter} refusals with Retry-After; answered in ${lat(r.logins.latency)}`,
     `dry-run imports of ${r.rosterRows} rows: ${r.imports.sent} sent → ${counts(r.imports.byStatus)}; answered in ${lat(r.imports.latency)}`,
     `resync sockets: ${r.resyncs.upgrades} upgrades, ${r.resyncs.opened} opened, refused ${counts(r.resyncs.refused)}, ` +

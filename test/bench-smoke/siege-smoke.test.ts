@@ -14,6 +14,10 @@ function expectSiegeKeptItsPromises(r: SiegeResult): void {
   expect(r.puback.baseline.n).toBeGreaterThan(0);
   expect(r.puback.attack.n).toBeGreaterThan(0);
   expect(r.redToScreen.attack.n).toBeGreaterThan(0);
+  // The slowest reds under attack, slowest first, each pressed during it, the first the maximum.
+  expect(r.slowestReds.length).toBe(Math.min(5, r.redToScreen.attack.n));
+  expect(r.slowestReds[0]?.ms).toBeCloseTo(r.redToScreen.attack.max, 0);
+  for (const red of r.slowestReds) expect(red.atMs).toBeGreaterThanOrEqual(0);
   // Every press acknowledged, every acknowledged press stored exactly once, every red seen.
   expect(r.presses.sent).toBeGreaterThan(0);
   expect(r.presses.acked).toBe(r.presses.sent);
