@@ -1,5 +1,6 @@
 // Siege benchmark (issue 12, point 5): is a red press held up by anything else in the box?
-// `node --import tsx bench/siege.ts [--smoke] [--https]`.
+// `node --import tsx bench/siege.ts [--smoke] [--https [--rsa]]`: over HTTPS the server's certificate is
+// ECDSA P-256 (the README's recommendation), or RSA-2048 with --rsa (the siege's before 2026-12-03).
 //
 // The server is a child process started as `npm start` starts it, on a data dir provisioned
 // before it starts (8,000 households, one device). A dashboard watches over /ws; one device
@@ -140,6 +141,8 @@ function storedPresses(dataDir: string): Map<number, number> {
 export async function benchSiege(opts: {
   smoke: boolean;
   https?: boolean;
+  /** The HTTPS certificate's key (default P-256, as the README recommends). */
+  certKey?: 'p256' | 'rsa2048';
   log?: (line: string) => void;
   appendResults?: boolean;
 }): Promise<SiegeResult> {
@@ -157,7 +160,8 @@ export async function benchSiege(opts: {
     log(
       `provisioned ${p.households} households in ${p.compounds} compounds, device ${DEVICE_ID} on household ${householdId}`,
     );
-    const cert = useTls ? selfSignedCert(dataDir) : null;
+    const certKey = opts.certKey ?? 'p256';
+    const cert = useTls ? selfSignedCert(dataDir, { key: certKey }) : null;
     server = await startChildServer({
       dataDir,
       mqttPort: await freePort(),
@@ -295,7 +299,7 @@ export async function benchSiege(opts: {
     const stored = storedPresses(dataDir);
     const ackedSeqs = [...device.acked.keys()];
     const result: SiegeResult = {
-      https: useTls,
+      https: useTls ? certKey : null,
       households: p.households,
       rosterRows,
       baselineMs: p.baselineMs,
@@ -341,7 +345,11 @@ export async function benchSiege(opts: {
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  benchSiege({ smoke: process.argv.includes('--smoke'), https: process.argv.includes('--https') }).then(
+  benchSiege({
+    smoke: process.argv.includes('--smoke'),
+    https: process.argv.includes('--https'),
+    certKey: process.argv.includes('--rsa') ? 'rsa2048' : 'p256',
+  }).then(
     () => process.exit(0),
     (err: unknown) => {
       console.error(err);

@@ -17,7 +17,8 @@ export type AnswerSummary = {
 export type HeldSummary = Omit<HeldSockets, 'heldFor'> & { heldFor: Summary };
 
 export type SiegeResult = {
-  https: boolean;
+  /** Over HTTPS: the certificate's key; null over HTTP. */
+  https: 'p256' | 'rsa2048' | null;
   households: number;
   rosterRows: number;
   baselineMs: number;
@@ -161,10 +162,10 @@ export function section(r: SiegeResult): ResultsSection {
     met: attack.p99 <= p99Target && attack.max <= maxTarget ? 'met' : 'MISSED',
   });
   return {
-    title: `Siege${r.https ? ' over HTTPS' : ''}: a press under attack, ${r.households.toLocaleString('en-US')} households`,
+    title: `Siege${r.https ? ` over HTTPS (${r.https === 'p256' ? 'ECDSA P-256' : 'RSA-2048'} certificate)` : ''}: a press under attack, ${r.households.toLocaleString('en-US')} households`,
     method:
       `The method is described under "Siege: method" above. ${r.baselineMs / 1000} s baseline, ${r.attackMs / 1000} s of attack; ` +
-      `one device pressing every 40 ms (every 5th red), ${r.rosterRows.toLocaleString('en-US')}-row roster for the dry-run imports${r.https ? '; everything HTTP over TLS (self-signed, the clients trust its CA)' : ''}.`,
+      `one device pressing every 40 ms (every 5th red), ${r.rosterRows.toLocaleString('en-US')}-row roster for the dry-run imports${r.https ? `; everything HTTP over TLS (a self-signed ${r.https === 'p256' ? 'ECDSA P-256' : 'RSA-2048'} certificate, the clients trust it)` : ''}.`,
     rows: [
       row('PUBACK (from the scheduled send)', r.puback.baseline, r.puback.attack, 50, 250),
       row('red → watching dashboard (receipt)', r.redToScreen.baseline, r.redToScreen.attack, 250, 1_000),
