@@ -181,6 +181,22 @@ export class RawWs {
   }
 }
 
+/** A same-host `/ws` upgrade request of a signed-in dashboard, as bytes to write on a new connection. */
+export function upgradeRequest(port: number, opts: { cookie: string; tls?: boolean }): string {
+  return [
+    'GET /ws HTTP/1.1',
+    `Host: 127.0.0.1:${port}`,
+    'Upgrade: websocket',
+    'Connection: Upgrade',
+    `Sec-WebSocket-Key: ${randomBytes(16).toString('base64')}`,
+    'Sec-WebSocket-Version: 13',
+    `Origin: ${opts.tls === true ? 'https' : 'http'}://127.0.0.1:${port}`,
+    `Cookie: ${opts.cookie}`,
+    '',
+    '',
+  ].join('\r\n');
+}
+
 /**
  * Opens `/ws` on 127.0.0.1:port (over TLS with `ca`) and reads the 101 answer; after that the
  * socket reads nothing until told (RawWs.readAll, readSlowly). Destroyed when the test ends.
@@ -196,21 +212,7 @@ export async function openRaw(port: number, opts: { cookie: string; ca?: Buffer 
     socket.once(opts.ca ? 'secureConnect' : 'connect', () => resolve());
     socket.once('error', reject);
   });
-  const origin = `${opts.ca ? 'https' : 'http'}://127.0.0.1:${port}`;
-  socket.write(
-    [
-      'GET /ws HTTP/1.1',
-      `Host: 127.0.0.1:${port}`,
-      'Upgrade: websocket',
-      'Connection: Upgrade',
-      `Sec-WebSocket-Key: ${randomBytes(16).toString('base64')}`,
-      'Sec-WebSocket-Version: 13',
-      `Origin: ${origin}`,
-      `Cookie: ${opts.cookie}`,
-      '',
-      '',
-    ].join('\r\n'),
-  );
+  socket.write(upgradeRequest(port, { cookie: opts.cookie, tls: opts.ca !== undefined }));
   // Paused mode: read until the end of the answer's headers, and not a byte more than comes with it.
   let head = Buffer.alloc(0);
   for (;;) {

@@ -1,7 +1,7 @@
 import net from 'node:net';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { loginAdmin } from '../../helpers/api.js';
-import { openRaw } from '../../helpers/raw-ws.js';
+import { openRaw, upgradeRequest } from '../../helpers/raw-ws.js';
 import { startTestSystem } from '../../helpers/system.js';
 
 // The live hub while the server stops: the hub closes its dashboards (waiting up to a second for
@@ -37,22 +37,7 @@ describe('live hub while the server stops', () => {
       stopped = true;
     });
     // A dashboard reconnecting in that second (its backoff starts at 0.5 s).
-    const answer = await firstAnswer(
-      port,
-      [
-        'GET /ws HTTP/1.1',
-        `Host: 127.0.0.1:${port}`,
-        'Upgrade: websocket',
-        'Connection: Upgrade',
-        'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==',
-        'Sec-WebSocket-Version: 13',
-        `Origin: http://127.0.0.1:${port}`,
-        `Cookie: ${cookie}`,
-        '',
-        '',
-      ].join('\r\n'),
-      5000,
-    );
+    const answer = await firstAnswer(port, upgradeRequest(port, { cookie }), 5000);
     expect(stopped).toBe(false);
     // Not switched to the live feed, and not left unanswered (which held the server's close for good).
     expect(answer).toMatch(/^HTTP\/1\.1 [45]\d\d /);
