@@ -13,6 +13,7 @@ import type { SqliteStores } from './store/index.js';
 import { loadLinkSecret } from './store/secrets.js';
 import { createPersonalDataStore } from './store/personal-data.js';
 import type { CoreLink } from './lanes/link.js';
+import { createTurnPacer, paceConnections } from './lanes/turns.js';
 import { mergeExpositions, Registry } from './metrics.js';
 import { registerProcessMetrics } from './metrics-process.js';
 import { createLiveHub, type LiveHub } from './live/hub.js';
@@ -91,8 +92,13 @@ export async function composePeopleSide(
   // The people side's own thread (its event loop, its heap), beside the core's figures on /metrics.
   const registry = new Registry();
   const processMetrics = registerProcessMetrics(registry, 'people', { processWide: false });
+  // The people side's work per turn of its event loop is bounded, and the core's changes are
+  // published before each piece that waited (lanes/turns.ts says why: over TLS a dashboard's
+  // second write in one turn leaves only when the turn ends).
+  const pacer = createTurnPacer({ beforeEach: () => link.catchUp() });
   const app = await buildApp({
     log,
+    pace: pacer.run,
     metrics: async () => mergeExpositions([await link.metrics(), registry.render()]),
     ...(https ? { https } : {}),
     http: config.http,
@@ -142,6 +148,8 @@ export async function composePeopleSide(
   const catchUp = () => link.catchUp();
   const catchUpOn = ['connection', 'secureConnection', 'request', 'upgrade'] as const;
   for (const event of catchUpOn) app.server.prependListener(event, catchUp);
+  // Over TLS a new connection's handshake waits its turn as well (its first flight is costly).
+  const unpace = https ? paceConnections(app.server, pacer.run) : () => undefined;
   // The live feed (/ws) rides on the HTTP server's upgrades; closed before the app, whose close
   // would otherwise wait for the upgraded sockets.
   const hub = createLiveHub({
@@ -157,6 +165,7 @@ export async function composePeopleSide(
       },
     },
     admission: config.live,
+    pace: pacer.run,
   });
   return {
     app,
@@ -180,6 +189,7 @@ export async function composePeopleSide(
       journal.stop();
       // Before the hub's: an 'upgrade' listener left behind would take an upgrade that comes
       // while closing, answer nothing, and hold the server's close (Node 404s it when none is left).
+      unpace();
       for (const event of catchUpOn) app.server.off(event, catchUp);
       await hub.close();
       await app.close();

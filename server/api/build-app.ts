@@ -131,6 +131,11 @@ export type AppDeps = {
   http?: HttpLimits;
   /** The built dashboard served at `/` (default dashboard/dist). */
   dashboardDir?: string;
+  /**
+   * Where each request's handling starts: at once, or in a later turn of the event loop when this
+   * turn has run long (server/lanes/turns.ts). Absent: at once.
+   */
+  pace?: (work: () => void) => void;
 };
 
 /**
@@ -180,6 +185,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   watchConnections(app, limits.maxConnections, deps.log);
+  // First of all hooks: a request waits here, before any of its work, when this turn is spent.
+  const pace = deps.pace;
+  if (pace) app.addHook('onRequest', (_request, _reply, done) => pace(() => done()));
 
   // JSON bodies must be UTF-8: bytes that are not would otherwise become U+FFFD in stored names.
   const utf8 = new TextDecoder('utf-8', { fatal: true });

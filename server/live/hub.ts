@@ -16,7 +16,7 @@ import type http from 'node:http';
 import type https from 'node:https';
 import type { Logger } from 'pino';
 import { WebSocketServer } from 'ws';
-import { TICK_INTERVAL_MS } from '../../protocol/live.js';
+import { type ClientFrame, TICK_INTERVAL_MS } from '../../protocol/live.js';
 import type { ChangeFeed } from '../app/changes.js';
 import type { Stores } from '../app/ports.js';
 import { createDeltaBatcher } from './batch.js';
@@ -61,6 +61,11 @@ export type LiveHubOptions = {
    * session closes 4001, a changed scope gets a fresh snapshot of what it may now see.
    */
   userChanges?: { subscribe(listener: (userId: number) => void): () => void };
+  /**
+   * Where a client message's work starts: at once, or in a later turn of the event loop when this
+   * turn has run long (server/lanes/turns.ts). Absent: at once.
+   */
+  pace?: (work: () => void) => void;
 };
 
 export type LiveHub = {
@@ -166,9 +171,15 @@ export function createLiveHub(opts: LiveHubOptions): LiveHub {
         ws.on('pong', () => {
           conn.alive = true;
         });
+        const pace = opts.pace ?? ((work: () => void) => work());
         ws.on('message', (data, isBinary) => {
           const frame = conn.receive(data, isBinary, now());
           if (frame === null) return;
+          pace(() => answer(frame));
+        });
+        // A burst of resyncs in one read: those after the one that closed the socket cost nothing.
+        const answer = (frame: ClientFrame) => {
+          if (conn.closing) return;
           if (!stillValid(conn)) return conn.endSession();
           if (frame.type === 'view') {
             const next = resolveView(conn.user, frame.view, stores);
@@ -180,7 +191,7 @@ export function createLiveHub(opts: LiveHubOptions): LiveHub {
             noteRefusal('snapshots', user.id);
             conn.close(1008, 'too many resyncs');
           }
-        });
+        };
         log.info({ userId: user.id }, 'live client connected');
         sendSnapshot(conn);
       });

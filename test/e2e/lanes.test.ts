@@ -1,7 +1,9 @@
 import fs from 'node:fs';
+import https from 'node:https';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import tls from 'node:tls';
 import Database from 'better-sqlite3';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { CORE_HEALTH_TIMEOUT_MS } from '../../server/people.js';
@@ -13,6 +15,7 @@ import { type ChildServer, freePort, loginOverHttp, startChildServer } from '../
 import { deltaWith, isSnapshot, open } from '../helpers/live-client.js';
 import { RawMqtt } from '../helpers/raw-mqtt.js';
 import { tempDir } from '../helpers/system.js';
+import { selfSignedCert } from '../helpers/tls.js';
 import { waitUntil } from '../helpers/tools.js';
 
 // Two lanes (docs/design.md, "Two lanes"; issue 12): under `npm start` the safety core runs on its
@@ -36,14 +39,22 @@ function provision(dataDir: string): { id: string; secret: string } {
 
 const ADMIN_PASSWORD = 'lanes-test-admin-password';
 
-async function start(): Promise<{ server: ChildServer; device: RawMqtt; deviceId: string; dataDir: string }> {
+async function start(
+  opts: { cert?: { certFile: string; keyFile: string } } = {},
+): Promise<{ server: ChildServer; device: RawMqtt; deviceId: string; dataDir: string }> {
   const dataDir = tempDir();
   const device = provision(dataDir);
   const server = await startChildServer({
     dataDir,
     mqttPort: await freePort(),
     controls: true,
-    env: { ADMIN_PASSWORD },
+    env: {
+      ADMIN_PASSWORD,
+      // HTTPS; the device stays on plain MQTT (as in the siege).
+      ...(opts.cert
+        ? { TLS_CERT_FILE: opts.cert.certFile, TLS_KEY_FILE: opts.cert.keyFile, MQTT_PLAIN: 'on', MQTTS_PORT: '0' }
+        : {}),
+    },
   });
   const { raw, connack } = await RawMqtt.connect(server.mqttPort, {
     clientId: device.id,
@@ -68,8 +79,13 @@ async function press(device: RawMqtt, deviceId: string, seq: number): Promise<nu
  * An HTTP/1.1 connection kept open: `ask()` writes one request for a cheap answer (401) at once,
  * and `onAnswer` hears each complete answer. Resolves once the connection has had its first.
  */
-async function keptAlive(port: number, onAnswer: () => void): Promise<{ ask(): void }> {
-  const socket = net.connect(port, '127.0.0.1');
+async function keptAlive(
+  port: number,
+  onAnswer: () => void,
+  opts: { ca?: Buffer; cookie?: string } = {},
+): Promise<{ ask(): void }> {
+  const { ca, cookie } = opts;
+  const socket = ca ? tls.connect({ port, host: '127.0.0.1', ca }) : net.connect(port, '127.0.0.1');
   onTestFinished(() => {
     socket.destroy();
   });
@@ -90,13 +106,38 @@ async function keptAlive(port: number, onAnswer: () => void): Promise<{ ask(): v
       } else onAnswer();
     }
   });
-  const ask = () => socket.write('GET /api/households HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
+  const ask = () =>
+    socket.write(`GET /api/households HTTP/1.1\r\nHost: 127.0.0.1\r\n${cookie ? `Cookie: ${cookie}\r\n` : ''}\r\n`);
   await new Promise<void>((resolve, reject) => {
     first = resolve;
     socket.once('error', reject);
     ask();
   });
   return { ask };
+}
+
+/** The admin's session cookie, logged in over HTTPS (a certificate of the test's own). */
+function loginOverHttps(port: number, ca: Buffer): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const req = https.request(
+      {
+        host: '127.0.0.1',
+        port,
+        path: '/api/session',
+        method: 'POST',
+        ca,
+        headers: { 'content-type': 'application/json' },
+      },
+      (res) => {
+        res.resume();
+        const cookie = (res.headers['set-cookie'] ?? []).find((c) => c.startsWith('ribbon_session='))?.split(';')[0];
+        if (res.statusCode === 200 && cookie) resolve(cookie);
+        else reject(new Error(`login over HTTPS: ${res.statusCode}`));
+      },
+    );
+    req.on('error', reject);
+    req.end(JSON.stringify({ username: 'admin', password: ADMIN_PASSWORD }));
+  });
 }
 
 /** The nice value of each thread of process `pid` (Linux /proc), the main thread's first. */
@@ -167,6 +208,54 @@ describe('two lanes', () => {
     // Published at the first request's start (it takes the core's changes first): out with the first
     // answer or the second, not after all 20 (a receipt heard only when the loop reached its port).
     expect(heard.indexOf('receipt')).toBeLessThanOrEqual(2);
+  });
+
+  it('when over HTTPS one turn would run 20 slow requests, then a red pressed during them reaches the dashboard before most of their answers (not when the turn ends)', async () => {
+    const cert = selfSignedCert(tempDir(), { key: 'p256' });
+    const { server, device, deviceId } = await start({ cert });
+    const cookie = await loginOverHttps(server.httpPort, cert.cert);
+    const dashboard = await open(server.httpPort, { cookie, ca: cert.cert });
+    await dashboard.next(isSnapshot);
+    const heard: string[] = [];
+    let pressed: Promise<number> | null = null;
+    const connections = await Promise.all(
+      Array.from({ length: 20 }, () =>
+        keptAlive(
+          server.httpPort,
+          () => {
+            heard.push('answer');
+            // Pressed once the turn is under way: the first answer has left.
+            pressed ??= press(device, deviceId, 2);
+          },
+          // Logged in: the route's handler runs (the slowed part) and answers at once, in the turn.
+          { ca: cert.cert, cookie },
+        ),
+      ),
+    );
+    // The first press's receipt, then the second's: that is the one listened for.
+    let receipts = 0;
+    dashboard.ws.on('message', (data) => {
+      const frame = JSON.parse(data.toString()) as { type: string; changes?: Array<{ type: string; status?: string }> };
+      if (frame.type !== 'delta') return;
+      for (const c of frame.changes ?? []) {
+        if (c.type === 'receipt' && c.status === 'recording' && ++receipts === 2) heard.push('receipt');
+      }
+    });
+    server.control('slow-handlers 100');
+    await waitUntil(() => logged(server, 'lane-controls: handlers slowed'), 'handlers slowed', 10_000);
+
+    // While the main thread is held: a first press (its delta is the dashboard's first write of the
+    // coming turn) and the 20 requests. Let go, one turn meets all 20, 100 ms each.
+    server.control('block 3000');
+    await waitUntil(() => logged(server, 'lane-controls: blocking'), 'the main thread blocking', 10_000);
+    await press(device, deviceId, 1);
+    for (const connection of connections) connection.ask();
+    await waitUntil(() => heard.length === 21, 'the 20 answers and the red’s receipt', 20_000);
+    await pressed;
+    // Over TLS a socket's second write in one turn leaves only when the turn ends: a receipt
+    // published at once but written after the first press's delta came after all 20 answers.
+    // Each slow request now waits for a turn of its own, and the receipt leaves in the next.
+    expect(heard.indexOf('receipt')).toBeLessThan(10);
   });
 
   it('when the core is stuck waiting for SQLite’s lock, then the people side still answers at once, and /healthz says the core is not answering', async () => {

@@ -5,6 +5,9 @@
 //   slow-requests <ms>
 //                from now on, each HTTP request holds the main thread that long as it starts, before
 //                the server's own listeners hear it (a flood's costly requests, one poll phase long)
+//   slow-handlers <ms>
+//                from now on, each HTTP request's route handler holds the main thread that long as
+//                it starts (fastify's tracing channel): costly work of the server's own, after its hooks
 //   crash-core   end the safety core's thread as a crash would
 //   throw        throw an error nobody catches on the main thread
 import diagnostics from 'node:diagnostics_channel';
@@ -33,6 +36,12 @@ diagnostics.subscribe('http.server.request.start', () => {
   if (slowRequestMs > 0) hold(slowRequestMs);
 });
 
+// Published by fastify as each route handler starts (after the request's hooks).
+let slowHandlerMs = 0;
+diagnostics.subscribe('tracing:fastify.request.handler:start', () => {
+  if (slowHandlerMs > 0) hold(slowHandlerMs);
+});
+
 createInterface({ input: process.stdin }).on('line', (line) => {
   const [command, arg] = line.trim().split(/\s+/);
   if (command === 'block') {
@@ -43,6 +52,9 @@ createInterface({ input: process.stdin }).on('line', (line) => {
   } else if (command === 'slow-requests') {
     slowRequestMs = Number(arg);
     say('requests slowed', { ms: slowRequestMs });
+  } else if (command === 'slow-handlers') {
+    slowHandlerMs = Number(arg);
+    say('handlers slowed', { ms: slowHandlerMs });
   } else if (command === 'crash-core') {
     say('ending the core thread');
     void coreThread?.terminate();
