@@ -35,6 +35,10 @@ async function district(system: TestSystem) {
   const official = await addUser(system, { username: 'street-east', role: 'staff', displayName: '东街道孙主任' });
   s.users.setScope(official.id, [{ level: 'street', id: east, readOnly: true }]);
   const admin = client(system.app, await loginAdmin(system.app));
+  // The households are in the journal: announced now, before any socket opens, not by the
+  // journal's timer in the middle of a test that waits for the next compound change (CI: its
+  // delta of 乙小区 came before the red's, once the red's request waited a turn).
+  system.readHouseholdJournal();
   return { east, west, e1, w1, a1, a2, b, c, official, admin };
 }
 
