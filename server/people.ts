@@ -148,8 +148,11 @@ export async function composePeopleSide(
   const catchUp = () => link.catchUp();
   const catchUpOn = ['connection', 'secureConnection', 'request', 'upgrade'] as const;
   for (const event of catchUpOn) app.server.prependListener(event, catchUp);
-  // Over TLS a new connection's handshake waits its turn as well (its first flight is costly).
-  const unpace = https ? paceConnections(app.server, pacer.run) : () => undefined;
+  // Over TLS a new connection's handshake waits its turn as well (its first flight is costly), and
+  // so does the HTTP server's taking it once the handshake is done.
+  const unpace = https
+    ? [paceConnections(app.server, pacer.run), paceConnections(app.server, pacer.run, 'secureConnection')]
+    : [];
   // The live feed (/ws) rides on the HTTP server's upgrades; closed before the app, whose close
   // would otherwise wait for the upgraded sockets.
   const hub = createLiveHub({
@@ -189,7 +192,7 @@ export async function composePeopleSide(
       journal.stop();
       // Before the hub's: an 'upgrade' listener left behind would take an upgrade that comes
       // while closing, answer nothing, and hold the server's close (Node 404s it when none is left).
-      unpace();
+      for (const undo of unpace) undo();
       for (const event of catchUpOn) app.server.off(event, catchUp);
       await hub.close();
       await app.close();

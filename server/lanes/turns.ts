@@ -94,14 +94,19 @@ export type TurnPacer = ReturnType<typeof createTurnPacer>;
 
 /**
  * New connections wait their turn too (over TLS: issue 12's siege opens ~500 at once). What a
- * server's 'connection' listeners do for a new socket — over TLS the wrapping, and with the
- * client's hello already read, the handshake's first flight (key exchange, signature) — runs
- * through `pace`; until then the socket only buffers what arrives. Call it once every
- * 'connection' listener is on; it returns the undoing (the listeners as they were).
+ * server's listeners of `event` do for a new socket runs through `pace`; until then the socket
+ * only buffers what arrives. Over TLS, 'connection' is the wrapping and, with the client's hello
+ * already read, the handshake's first flight (key exchange, signature); 'secureConnection' is the
+ * HTTP server taking the socket once the handshake is done. Call it once every listener of `event`
+ * is on; it returns the undoing (the listeners as they were).
  */
-export function paceConnections(server: net.Server, pace: (work: () => void) => void): () => void {
-  const listeners = server.listeners('connection') as Array<(socket: net.Socket) => void>;
-  server.removeAllListeners('connection');
+export function paceConnections(
+  server: net.Server,
+  pace: (work: () => void) => void,
+  event: 'connection' | 'secureConnection' = 'connection',
+): () => void {
+  const listeners = server.listeners(event) as Array<(socket: net.Socket) => void>;
+  server.removeAllListeners(event);
   const paced = (socket: net.Socket) => {
     // Reset while it waits: gone, and nothing else hears of it.
     const gone = () => socket.destroy();
@@ -112,9 +117,9 @@ export function paceConnections(server: net.Server, pace: (work: () => void) => 
       for (const listener of listeners) listener.call(server, socket);
     });
   };
-  server.on('connection', paced);
+  server.on(event, paced);
   return () => {
-    server.off('connection', paced);
-    for (const listener of listeners) server.on('connection', listener);
+    server.off(event, paced);
+    for (const listener of listeners) server.on(event, listener);
   };
 }

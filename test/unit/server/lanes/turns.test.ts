@@ -1,6 +1,9 @@
 import net from 'node:net';
+import tls from 'node:tls';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { createTurnPacer, paceConnections } from '../../../../server/lanes/turns.js';
+import { selfSignedCert } from '../../../helpers/tls.js';
+import { tempDir } from '../../../helpers/system.js';
 
 // The people side's work per turn of its event loop (server/lanes/turns.ts), on a clock the test
 // moves: each unit of work "takes" the milliseconds it adds. Later turns are a queue the test runs.
@@ -139,5 +142,42 @@ describe('new connections wait their turn (paceConnections)', () => {
     const direct = net.connect(port, '127.0.0.1');
     await new Promise<void>((resolve) => direct.once('end', () => resolve()).resume());
     expect(heard).toHaveLength(2);
+  });
+
+  it('when a TLS connection’s handshake is done, then the listeners of secureConnection (the HTTP server taking it) wait their turn too, and what the client sent meanwhile is read whole', async () => {
+    const cert = selfSignedCert(tempDir(), { key: 'p256' });
+    const server = tls.createServer({ key: cert.key, cert: cert.cert });
+    const heard: string[] = [];
+    server.on('secureConnection', (socket) => {
+      heard.push('secure');
+      socket.setEncoding('latin1').on('data', (d: string) => {
+        heard.push(d);
+        socket.end('bye');
+      });
+    });
+    const turns: Array<() => void> = [];
+    paceConnections(server, (work) => void turns.push(work), 'secureConnection');
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    onTestFinished(() => new Promise<void>((resolve) => server.close(() => resolve())));
+    const port = (server.address() as net.AddressInfo).port;
+
+    const client = tls.connect({ port, host: '127.0.0.1', ca: cert.cert });
+    client.setEncoding('latin1');
+    let answer = '';
+    client.on('data', (d: string) => {
+      answer += d;
+    });
+    // The handshake completes (the client is told so) while the server's listeners wait.
+    await new Promise<void>((resolve) => client.once('secureConnect', () => resolve()));
+    client.write('hello');
+    await new Promise<void>((resolve) => {
+      const check = () => (turns.length === 1 ? resolve() : setTimeout(check, 5));
+      check();
+    });
+    expect(heard).toEqual([]);
+    turns[0]?.();
+    await new Promise<void>((resolve) => client.once('end', () => resolve()));
+    expect(heard).toEqual(['secure', 'hello']);
+    expect(answer).toBe('bye');
   });
 });
