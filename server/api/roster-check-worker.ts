@@ -2,6 +2,7 @@ import os from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { runRosterJob } from '../app/roster/jobs.js';
+import { PEOPLE_SIDE_NICE } from '../lanes/lanes.js';
 import { createStores } from '../store/index.js';
 import type { CheckRequest, CheckResponse } from './roster-check-pool.js';
 
@@ -12,7 +13,7 @@ import type { CheckRequest, CheckResponse } from './roster-check-pool.js';
 // A background job: on a busy machine this thread yields the CPU to the safety core's and the
 // people side's (on Linux a nice value set from a thread is that thread's own).
 try {
-  os.setPriority(10);
+  os.setPriority(Math.min(19, PEOPLE_SIDE_NICE + 5));
 } catch {
   // Not allowed here (a sandbox): it runs at the normal priority.
 }

@@ -75,8 +75,13 @@ export function superviseThisThread(log: Logger): void {
   process.on('unhandledRejection', fail);
 }
 
-/** How much lower than the core's thread the people side's runs (a Linux nice value: 0 to 19). */
-export const PEOPLE_SIDE_NICE = 5;
+/**
+ * How much lower than the core's thread the people side's runs (a Linux nice value: 0 to 19). At 10
+ * a thread gets about a tenth of the CPU a normal one gets when both want it (5 gave a third): in
+ * the HTTPS siege, once the people side's work was paced per turn, 5 still let the flood's answers
+ * put PUBACK p99 at 40–117 ms, 10 kept it at 30–37 with the red's receipt as fast (bench/RESULTS.md).
+ */
+export const PEOPLE_SIDE_NICE = 10;
 
 /**
  * On a machine short of CPU (a flood of logins or TLS handshakes), the kernel shares it by

@@ -84,6 +84,22 @@ describe('the people side’s turns (createTurnPacer)', () => {
     expect(h.caughtUp).toEqual([1, 2]);
   });
 
+  it('when hundreds of units wait, then a turn schedules a batch of immediates, not one per unit, and still gets through them all in order', () => {
+    const h = harness(10);
+    h.pacer.run(h.work('first', 20));
+    for (let i = 0; i < 500; i++) h.pacer.run(h.work(`u${i}`, 1));
+    let turns = 0;
+    while (h.waiting() > 0) {
+      // The steps of a batch (32), the slice's end and the turn's mark: never one per waiting unit.
+      expect(h.waiting()).toBeLessThanOrEqual(34);
+      h.turn();
+      turns += 1;
+    }
+    expect(h.done).toEqual(['first', ...Array.from({ length: 500 }, (_, i) => `u${i}`)]);
+    // A 10 ms budget of 1 ms units: ten (and the one that crosses it) a turn.
+    expect(turns).toBeLessThanOrEqual(60);
+  });
+
   it('when no work comes, then nothing is left scheduled (an idle server does not spin)', () => {
     const h = harness(10);
     h.pacer.run(h.work('a', 1));
