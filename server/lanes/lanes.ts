@@ -78,8 +78,9 @@ export function superviseThisThread(log: Logger): void {
 /**
  * How much lower than the core's thread the people side's runs (a Linux nice value: 0 to 19). At 10
  * a thread gets about a tenth of the CPU a normal one gets when both want it (5 gave a third): in
- * the HTTPS siege, once the people side's work was paced per turn, 5 still let the flood's answers
- * put PUBACK p99 at 40–117 ms, 10 kept it at 30–37 with the red's receipt as fast (bench/RESULTS.md).
+ * the HTTPS siege, once the people side's work was paced per turn, 5 let the flood's answers put
+ * PUBACK p99 at 40–117 ms, 10 at 30–51 (met in 6 of 7 runs) with the red's receipt as fast
+ * (bench/RESULTS.md, "Current figures").
  */
 export const PEOPLE_SIDE_NICE = 10;
 
