@@ -117,8 +117,6 @@ export function createTurnPacer(
 /** Immediates a turn for waiting work: more than a 10 ms budget runs of the cheapest requests. */
 const BATCH = 32;
 
-export type TurnPacer = ReturnType<typeof createTurnPacer>;
-
 /**
  * New connections wait their turn too (over TLS: issue 12's siege opens ~500 at once). What a
  * server's listeners of `event` do for a new socket runs through `pace`; until then the socket

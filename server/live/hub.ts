@@ -136,6 +136,7 @@ export function createLiveHub(opts: LiveHubOptions): LiveHub {
   }
 
   const stillValid = (conn: LiveConnection) => conn.recheckSession(stores, now());
+  const pace = opts.pace ?? ((work: () => void) => work());
 
   const onUpgrade = createUpgradeHandler({
     stores,
@@ -171,7 +172,6 @@ export function createLiveHub(opts: LiveHubOptions): LiveHub {
         ws.on('pong', () => {
           conn.alive = true;
         });
-        const pace = opts.pace ?? ((work: () => void) => work());
         ws.on('message', (data, isBinary) => {
           const frame = conn.receive(data, isBinary, now());
           if (frame === null) return;
