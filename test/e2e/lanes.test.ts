@@ -76,8 +76,9 @@ async function press(device: RawMqtt, deviceId: string, seq: number): Promise<nu
 }
 
 /**
- * An HTTP/1.1 connection kept open: `ask()` writes one request for a cheap answer (401) at once,
- * and `onAnswer` hears each complete answer. Resolves once the connection has had its first.
+ * An HTTP/1.1 connection kept open (over TLS with `ca`): `ask()` writes one GET /api/households at
+ * once — a cheap 401 without `cookie`, the route's handler with it — and `onAnswer` hears each
+ * complete answer. Resolves once the connection has had its first.
  */
 async function keptAlive(
   port: number,

@@ -4,6 +4,7 @@ import { describe, expect, it, onTestFinished } from 'vitest';
 import { createTurnPacer, paceConnections } from '../../../../server/lanes/turns.js';
 import { selfSignedCert } from '../../../helpers/tls.js';
 import { tempDir } from '../../../helpers/system.js';
+import { waitUntil } from '../../../helpers/tools.js';
 
 // The people side's work per turn of its event loop (server/lanes/turns.ts), on a clock the test
 // moves: each unit of work "takes" the milliseconds it adds. Later turns are a queue the test runs.
@@ -122,11 +123,7 @@ describe('new connections wait their turn (paceConnections)', () => {
     onTestFinished(() => new Promise<void>((resolve) => server.close(() => resolve())));
     const port = (server.address() as net.AddressInfo).port;
 
-    const arrived = (n: number) =>
-      new Promise<void>((resolve) => {
-        const check = () => (turns.length >= n ? resolve() : setTimeout(check, 5));
-        check();
-      });
+    const arrived = (n: number) => waitUntil(() => turns.length >= n, `${n} connection(s) waiting`);
     // One connection resets while it waits.
     const reset = net.connect(port, '127.0.0.1');
     await new Promise<void>((resolve) => reset.once('connect', () => resolve()));
@@ -186,10 +183,7 @@ describe('new connections wait their turn (paceConnections)', () => {
     // The handshake completes (the client is told so) while the server's listeners wait.
     await new Promise<void>((resolve) => client.once('secureConnect', () => resolve()));
     client.write('hello');
-    await new Promise<void>((resolve) => {
-      const check = () => (turns.length === 1 ? resolve() : setTimeout(check, 5));
-      check();
-    });
+    await waitUntil(() => turns.length === 1, 'the secure connection waiting');
     expect(heard).toEqual([]);
     turns[0]?.();
     await new Promise<void>((resolve) => client.once('end', () => resolve()));
